@@ -1,0 +1,50 @@
+/*
+ * vigil/match.h - exact near-neighbour search over PDQ hashes.
+ *
+ * An index holds (hash, id) pairs; id is the caller's handle (a bank entry's
+ * row id).  A query returns every entry within `threshold` bits, inclusive,
+ * with no misses (recall 1.0), sorted by distance then id.
+ */
+#ifndef VIGIL_MATCH_H
+#define VIGIL_MATCH_H
+
+#include "vigil/common.h"
+#include "vigil/pdq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vigil_pdq_index vigil_pdq_index;
+
+typedef struct vigil_pdq_hit {
+  uint64_t id;
+  int distance;
+  int variant; /* which query of a multi-query matched (dihedral variant) */
+} vigil_pdq_hit;
+
+int vigil_pdq_index_new(vigil_pdq_index **out, vigil_error *err);
+void vigil_pdq_index_free(vigil_pdq_index *ix);
+
+/* Adding an id that is present replaces its hash. */
+int vigil_pdq_index_add(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t id, vigil_error *err);
+/* VIGIL_ENOTFOUND when id is absent. */
+int vigil_pdq_index_remove(vigil_pdq_index *ix, uint64_t id, vigil_error *err);
+size_t vigil_pdq_index_size(const vigil_pdq_index *ix);
+
+/* *hits is malloc'd (free() it), *nhits its length; may be 0 with *hits NULL. */
+int vigil_pdq_index_query(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int threshold,
+                          vigil_pdq_hit **hits, size_t *nhits, vigil_error *err);
+/* Several queries at once (e.g. the 8 dihedral variants): each id appears
+ * once, with its smallest distance and the variant that gave it. */
+int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash *qs, int nq, int threshold,
+                                vigil_pdq_hit **hits, size_t *nhits, vigil_error *err);
+
+/* A compact file, memory-mapped on load. */
+int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_error *err);
+int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,72 @@
+/*
+ * vigil/media.h - decoding images and hashing them with PDQ.
+ *
+ * Formats are recognised by their content, never by file name: JPEG
+ * (libjpeg-turbo), PNG (libpng), WebP (libwebp), GIF first frame (giflib)
+ * and BMP.  Every input is treated as hostile: sizes are checked against a
+ * pixel limit before any pixel buffer is allocated, and truncated or corrupt
+ * data is an error, never a partial hash.
+ */
+#ifndef VIGIL_MEDIA_H
+#define VIGIL_MEDIA_H
+
+#include "vigil/common.h"
+#include "vigil/pdq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How the picture reaches the PDQ core. */
+typedef enum vigil_hash_mode {
+  VIGIL_MODE_FULLRES = 0, /* full-resolution RGB, as python-threatexchange and HMA */
+  VIGIL_MODE_CLI = 1      /* as the reference pdq-photo-hasher: 512x512 pre-resize */
+} vigil_hash_mode;
+
+typedef enum vigil_image_format {
+  VIGIL_FMT_UNKNOWN = 0,
+  VIGIL_FMT_JPEG,
+  VIGIL_FMT_PNG,
+  VIGIL_FMT_WEBP,
+  VIGIL_FMT_GIF,
+  VIGIL_FMT_BMP
+} vigil_image_format;
+
+#define VIGIL_DEFAULT_MAX_PIXELS 100000000ULL /* 100 megapixels */
+#define VIGIL_DEFAULT_MAX_BYTES (256u << 20)   /* 256 MiB of encoded input */
+
+typedef struct vigil_hash_opts {
+  vigil_hash_mode mode;
+  int dihedral;        /* also compute the 7 other dihedral variants */
+  int fast;            /* decode JPEG at a reduced DCT scale (approximate hashes) */
+  uint64_t max_pixels; /* refuse larger pictures before allocating */
+  size_t max_bytes;    /* refuse larger encoded inputs */
+} vigil_hash_opts;
+
+typedef struct vigil_image_info {
+  vigil_image_format format;
+  int width, height; /* as stored in the file */
+  int grey;          /* decoded as a single grey channel */
+} vigil_image_info;
+
+void vigil_hash_opts_default(vigil_hash_opts *opts);
+
+/* "jpeg", "png", ... ; "unknown" for VIGIL_FMT_UNKNOWN. */
+const char *vigil_image_format_name(vigil_image_format f);
+
+/* Format from the first bytes of a file (at least 12 bytes are needed). */
+vigil_image_format vigil_image_sniff(const void *data, size_t len);
+
+/* Decode and hash.  opts may be NULL (defaults); info may be NULL. */
+int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts, vigil_pdq_result *out,
+                      vigil_image_info *info, vigil_error *err);
+int vigil_hash_file(const char *path, const vigil_hash_opts *opts, vigil_pdq_result *out,
+                    vigil_image_info *info, vigil_error *err);
+
+/* Read a whole file (or stdin for "-") into memory, at most max_bytes. */
+int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

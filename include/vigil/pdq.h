@@ -1,0 +1,77 @@
+/*
+ * vigil/pdq.h - PDQ perceptual image hashes (256 bits), bit-exact with the
+ * reference implementation in facebook/ThreatExchange pdq/cpp.
+ *
+ * A hash is stored as 32 bytes in the order the reference prints it: byte 0
+ * holds the two first hex digits.  Hash bit k (k = 16*row + col of the 16x16
+ * DCT block) is bit (k % 8) of byte 31 - k/8.  Two hashes match when their
+ * Hamming distance is at most VIGIL_PDQ_MATCH_THRESHOLD; hashes whose
+ * quality is below VIGIL_PDQ_MIN_QUALITY should not be matched.
+ */
+#ifndef VIGIL_PDQ_H
+#define VIGIL_PDQ_H
+
+#include "vigil/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VIGIL_PDQ_BYTES 32
+#define VIGIL_PDQ_HEX_LEN 64
+#define VIGIL_PDQ_MATCH_THRESHOLD 31
+#define VIGIL_PDQ_MIN_QUALITY 50
+
+typedef struct vigil_pdq_hash {
+  uint8_t bytes[VIGIL_PDQ_BYTES];
+} vigil_pdq_hash;
+
+/* The 8 dihedral variants, in the reference's order and naming. */
+enum vigil_dihedral {
+  VIGIL_DIH_ORIG = 0,
+  VIGIL_DIH_ROT90,      /* 90 degrees counter-clockwise */
+  VIGIL_DIH_ROT180,
+  VIGIL_DIH_ROT270,     /* 90 degrees clockwise */
+  VIGIL_DIH_FLIPX,      /* top and bottom swapped */
+  VIGIL_DIH_FLIPY,      /* mirror image (left and right swapped) */
+  VIGIL_DIH_FLIPPLUS1,  /* transpose */
+  VIGIL_DIH_FLIPMINUS1, /* anti-transpose */
+  VIGIL_DIH_COUNT
+};
+
+/* Result of hashing one picture. */
+typedef struct vigil_pdq_result {
+  vigil_pdq_hash hash[VIGIL_DIH_COUNT]; /* hash[0] always; all 8 with dihedral */
+  int quality;                          /* 0..100 */
+  int nhashes;                          /* 1, or 8 when dihedral variants were asked for */
+} vigil_pdq_result;
+
+/* Short name of a dihedral variant ("orig", "rot90", ...); NULL if out of range. */
+const char *vigil_dihedral_name(int variant);
+
+/* Number of differing bits, 0..256. */
+int vigil_pdq_distance(const vigil_pdq_hash *a, const vigil_pdq_hash *b);
+
+/* Writes 64 lower-case hex digits and a NUL into out. */
+void vigil_pdq_to_hex(const vigil_pdq_hash *h, char out[VIGIL_PDQ_HEX_LEN + 1]);
+
+/* Parses exactly 64 hex digits (either case) of hex[0..len); VIGIL_EINVAL otherwise. */
+int vigil_pdq_from_hex(const char *hex, size_t len, vigil_pdq_hash *out, vigil_error *err);
+
+/*
+ * Hash raw pixels.  rgb: rows of 3 bytes per pixel (R, G, B), `stride` bytes
+ * apart.  grey: one byte per pixel.  luma: floats, `stride` floats apart.
+ * Pictures with a side under 5 pixels hash to all zeros with quality 0, as in
+ * the reference.  dihedral != 0 also fills the 7 other variants.
+ */
+int vigil_pdq_hash_rgb(const uint8_t *rgb, int width, int height, size_t stride, int dihedral,
+                       vigil_pdq_result *out, vigil_error *err);
+int vigil_pdq_hash_grey(const uint8_t *grey, int width, int height, size_t stride, int dihedral,
+                        vigil_pdq_result *out, vigil_error *err);
+int vigil_pdq_hash_luma(const float *luma, int width, int height, size_t stride, int dihedral,
+                        vigil_pdq_result *out, vigil_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,151 @@
+/*
+ * decode_jpeg.c - JPEG through libjpeg-turbo, streamed scanline by scanline.
+ *
+ * Decoder settings are libjpeg's defaults (accurate integer IDCT, fancy
+ * upsampling), the same as PIL and ImageMagick use, so the RGB is the same.
+ * CMYK/YCCK pictures are converted to RGB the way PIL's convert('RGB')
+ * does, treating Adobe-marked files as inverted CMYK.  EXIF orientation is
+ * not applied (neither the reference nor PIL's Image.open apply it).
+ *
+ * A file that ends early is an error: libjpeg would otherwise pad the
+ * missing rows with grey and hash a picture nobody uploaded.  In fast mode
+ * the DCT-domain scaler decodes at 1/2, 1/4 or 1/8 size.
+ */
+#include "media/decode.h"
+#include "common/internal.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jerror.h>
+#include <jpeglib.h>
+
+/* Fast mode keeps the shorter decoded side at least this long. */
+#define FAST_MIN_SIDE 256
+
+typedef struct jerr_ctx {
+  struct jpeg_error_mgr pub;
+  jmp_buf jmp;
+  int truncated;
+  char msg[JMSG_LENGTH_MAX];
+} jerr_ctx;
+
+static void on_error_exit(j_common_ptr cinfo) {
+  jerr_ctx *e = (jerr_ctx *)cinfo->err;
+  (*cinfo->err->format_message)(cinfo, e->msg);
+  longjmp(e->jmp, 1);
+}
+
+static void on_message(j_common_ptr cinfo, int level) {
+  jerr_ctx *e = (jerr_ctx *)cinfo->err;
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
+    e->truncated = 1;
+    (*cinfo->err->format_message)(cinfo, e->msg);
+  }
+}
+
+static inline uint8_t clip8(int v) { return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v; }
+
+/* PIL's cmyk2rgb: each of R, G, B is (255-K) - C*(255-K)/255, rounded as
+ * PIL's MULDIV255 rounds. */
+static void cmyk_to_rgb(const uint8_t *in, uint8_t *out, int n, int inverted) {
+  for (int x = 0; x < n; x++, in += 4, out += 3) {
+    int c = in[0], m = in[1], y = in[2], k = in[3];
+    if (inverted) {
+      c = 255 - c;
+      m = 255 - m;
+      y = 255 - y;
+      k = 255 - k;
+    }
+    int nk = 255 - k, t;
+    t = c * nk + 128;
+    out[0] = clip8(nk - (((t >> 8) + t) >> 8));
+    t = m * nk + 128;
+    out[1] = clip8(nk - (((t >> 8) + t) >> 8));
+    t = y * nk + 128;
+    out[2] = clip8(nk - (((t >> 8) + t) >> 8));
+  }
+}
+
+typedef struct jpeg_job {
+  struct jpeg_decompress_struct cinfo;
+  jerr_ctx jerr;
+  uint8_t *rows, *conv;
+} jpeg_job;
+
+int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o, vigil__pixsink *sink,
+                       vigil_image_info *info, vigil_error *err) {
+  /* volatile: these live across setjmp. */
+  jpeg_job *volatile job = calloc(1, sizeof(jpeg_job));
+  int rc = VIGIL_OK;
+  if (!job) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  struct jpeg_decompress_struct *ci = &job->cinfo;
+  ci->err = jpeg_std_error(&job->jerr.pub);
+  job->jerr.pub.error_exit = on_error_exit;
+  job->jerr.pub.emit_message = on_message;
+  if (setjmp(job->jerr.jmp)) {
+    rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt JPEG: %s", job->jerr.msg);
+    goto done;
+  }
+  jpeg_create_decompress(ci);
+  jpeg_mem_src(ci, data, (unsigned long)len);
+  jpeg_save_markers(ci, JPEG_APP0 + 14, 0xFFFF); /* Adobe marker, for CMYK inversion */
+  jpeg_read_header(ci, TRUE);
+  info->width = (int)ci->image_width;
+  info->height = (int)ci->image_height;
+  rc = vigil__check_dims(ci->image_width, ci->image_height, o, "JPEG", err);
+  if (rc) goto done;
+
+  int cmyk = ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK;
+  int grey = ci->jpeg_color_space == JCS_GRAYSCALE;
+  ci->out_color_space = cmyk ? JCS_CMYK : grey ? JCS_GRAYSCALE : JCS_RGB;
+  if (o->fast) {
+    unsigned shorter = ci->image_width < ci->image_height ? ci->image_width : ci->image_height;
+    unsigned denom = 1;
+    while (denom < 8 && shorter / (denom * 2) >= FAST_MIN_SIDE) denom *= 2;
+    ci->scale_num = 1;
+    ci->scale_denom = denom;
+  }
+  jpeg_start_decompress(ci);
+  info->grey = grey;
+  int w = (int)ci->output_width, h = (int)ci->output_height, nc = ci->output_components;
+  int batch = ci->rec_outbuf_height > 0 ? ci->rec_outbuf_height : 1;
+  job->rows = vigil__mallocarray((size_t)w * (size_t)nc, (size_t)batch);
+  if (cmyk) job->conv = vigil__mallocarray((size_t)w, 3);
+  if (!job->rows || (cmyk && !job->conv)) {
+    rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory for a %dx%d JPEG", w, h);
+    goto done;
+  }
+  rc = vigil__pixsink_begin(sink, w, h, grey, err);
+  if (rc) goto done;
+  int inverted = 0;
+  for (jpeg_saved_marker_ptr m = ci->marker_list; m; m = m->next)
+    if (m->marker == JPEG_APP0 + 14 && m->data_length >= 5 && !memcmp(m->data, "Adobe", 5)) inverted = 1;
+  JSAMPROW ptrs[16];
+  if (batch > 16) batch = 16;
+  for (int i = 0; i < batch; i++) ptrs[i] = job->rows + (size_t)i * (size_t)w * (size_t)nc;
+  while (ci->output_scanline < ci->output_height && !job->jerr.truncated) {
+    JDIMENSION got = jpeg_read_scanlines(ci, ptrs, (JDIMENSION)batch);
+    for (JDIMENSION i = 0; i < got; i++) {
+      if (cmyk) {
+        cmyk_to_rgb(ptrs[i], job->conv, w, inverted);
+        vigil__pixsink_row(sink, job->conv);
+      } else {
+        vigil__pixsink_row(sink, ptrs[i]);
+      }
+    }
+  }
+  if (job->jerr.truncated) {
+    rc = vigil__seterr(err, VIGIL_ECORRUPT, "truncated JPEG: data ends after row %u of %u",
+                       ci->output_scanline, ci->output_height);
+    goto done;
+  }
+  jpeg_finish_decompress(ci);
+done:
+  jpeg_destroy_decompress(&job->cinfo);
+  free(job->rows);
+  free(job->conv);
+  free(job);
+  return rc;
+}

@@ -1,0 +1,177 @@
+/*
+ * image.c - format detection, limits and the hash-a-file entry points.
+ *
+ * The format comes from the magic bytes alone; the decoder for it streams
+ * rows into a pixel sink (pixsink.c) that hashes as it goes.
+ */
+#include "media/decode.h"
+#include "common/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void vigil_hash_opts_default(vigil_hash_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->mode = VIGIL_MODE_FULLRES;
+  o->max_pixels = VIGIL_DEFAULT_MAX_PIXELS;
+  o->max_bytes = VIGIL_DEFAULT_MAX_BYTES;
+}
+
+const char *vigil_image_format_name(vigil_image_format f) {
+  switch (f) {
+  case VIGIL_FMT_JPEG: return "jpeg";
+  case VIGIL_FMT_PNG: return "png";
+  case VIGIL_FMT_WEBP: return "webp";
+  case VIGIL_FMT_GIF: return "gif";
+  case VIGIL_FMT_BMP: return "bmp";
+  default: return "unknown";
+  }
+}
+
+vigil_image_format vigil_image_sniff(const void *data, size_t len) {
+  const uint8_t *p = data;
+  if (len >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return VIGIL_FMT_JPEG;
+  if (len >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return VIGIL_FMT_PNG;
+  if (len >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4)) return VIGIL_FMT_WEBP;
+  if (len >= 6 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6))) return VIGIL_FMT_GIF;
+  if (len >= 14 && p[0] == 'B' && p[1] == 'M') return VIGIL_FMT_BMP;
+  return VIGIL_FMT_UNKNOWN;
+}
+
+/* A name for common formats we do not decode, for a clearer error. */
+static const char *unsupported_name(const uint8_t *p, size_t len) {
+  if (len >= 4 && (!memcmp(p, "II*\0", 4) || !memcmp(p, "MM\0*", 4))) return "TIFF";
+  if (len >= 12 && !memcmp(p + 4, "ftyp", 4)) {
+    if (!memcmp(p + 8, "avif", 4) || !memcmp(p + 8, "avis", 4)) return "AVIF";
+    if (!memcmp(p + 8, "heic", 4) || !memcmp(p + 8, "heix", 4) || !memcmp(p + 8, "mif1", 4)) return "HEIF";
+    return "an ISO media file (MP4/MOV; use video hashing)";
+  }
+  if (len >= 4 && !memcmp(p, "%PDF", 4)) return "PDF";
+  if (len >= 4 && !memcmp(p, "8BPS", 4)) return "Photoshop PSD";
+  if (len >= 12 && !memcmp(p, "\0\0\0\x0cjXL ", 8)) return "JPEG XL";
+  if (len >= 2 && p[0] == 0xFF && p[1] == 0x0A) return "JPEG XL";
+  if (len >= 4 && !memcmp(p, "\0\0\1\0", 4)) return "ICO";
+  return NULL;
+}
+
+int vigil__check_dims(int64_t w, int64_t h, const vigil_hash_opts *o, const char *what, vigil_error *err) {
+  if (w <= 0 || h <= 0)
+    return vigil__seterr(err, VIGIL_ECORRUPT, "%s header gives an empty picture (%lldx%lld)", what,
+                         (long long)w, (long long)h);
+  uint64_t px = (uint64_t)w * (uint64_t)h;
+  if (w > INT32_MAX / 4 || h > INT32_MAX / 4 || px > o->max_pixels)
+    return vigil__seterr(err, VIGIL_ELIMIT,
+                         "%s picture is %lldx%lld = %llu pixels, over the limit of %llu (decompression bomb?)",
+                         what, (long long)w, (long long)h, (unsigned long long)px,
+                         (unsigned long long)o->max_pixels);
+  return VIGIL_OK;
+}
+
+int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts, vigil_pdq_result *out,
+                      vigil_image_info *info, vigil_error *err) {
+  vigil_hash_opts defaults;
+  vigil_image_info local;
+  if (!opts) {
+    vigil_hash_opts_default(&defaults);
+    opts = &defaults;
+  }
+  if (!info) info = &local;
+  memset(info, 0, sizeof *info);
+  if (!data || !out) return vigil__seterr(err, VIGIL_EINVAL, "missing argument");
+  memset(out, 0, sizeof *out);
+  if (len == 0) return vigil__seterr(err, VIGIL_ECORRUPT, "empty input");
+  if (len > opts->max_bytes)
+    return vigil__seterr(err, VIGIL_ELIMIT, "input is %zu bytes, over the limit of %zu", len, opts->max_bytes);
+  vigil_image_format f = vigil_image_sniff(data, len);
+  vigil__decoder dec = NULL;
+  switch (f) {
+  case VIGIL_FMT_JPEG: dec = vigil__decode_jpeg; break;
+  case VIGIL_FMT_PNG: dec = vigil__decode_png; break;
+  case VIGIL_FMT_WEBP: dec = vigil__decode_webp; break;
+  case VIGIL_FMT_GIF: dec = vigil__decode_gif; break;
+  case VIGIL_FMT_BMP: dec = vigil__decode_bmp; break;
+  default: {
+    const char *name = unsupported_name(data, len);
+    if (name) return vigil__seterr(err, VIGIL_EFORMAT, "unsupported format: %s", name);
+    return vigil__seterr(err, VIGIL_EFORMAT, "unsupported format: not a JPEG, PNG, WebP, GIF or BMP image");
+  }
+  }
+  info->format = f;
+  vigil__pixsink sink;
+  vigil__pixsink_init(&sink, opts->mode);
+  int rc = dec(data, len, opts, &sink, info, err);
+  if (rc == VIGIL_OK) rc = vigil__pixsink_finish(&sink, opts->dihedral, out, err);
+  vigil__pixsink_free(&sink);
+  return rc;
+}
+
+int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err) {
+  *data = NULL;
+  *len = 0;
+  int is_stdin = !strcmp(path, "-");
+  FILE *f = is_stdin ? stdin : fopen(path, "rb");
+  if (!f) return vigil__seterr(err, VIGIL_EIO, "%s", strerror(errno));
+  struct stat st;
+  if (!is_stdin && fstat(fileno(f), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      fclose(f);
+      return vigil__seterr(err, VIGIL_EIO, "is a directory");
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
+      fclose(f);
+      return vigil__seterr(err, VIGIL_ELIMIT, "file is %lld bytes, over the limit of %zu",
+                           (long long)st.st_size, max_bytes);
+    }
+  }
+  size_t cap = 1 << 16, n = 0;
+  uint8_t *buf = malloc(cap);
+  int rc = VIGIL_OK;
+  while (buf) {
+    if (n == cap) {
+      if (cap > max_bytes) {
+        rc = vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
+        break;
+      }
+      uint8_t *nb = realloc(buf, cap * 2);
+      if (!nb) break;
+      buf = nb;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0) {
+      if (ferror(f)) rc = vigil__seterr(err, VIGIL_EIO, "read error: %s", strerror(errno));
+      break;
+    }
+  }
+  if (!buf) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input");
+  if (rc == VIGIL_OK && n > max_bytes)
+    rc = vigil__seterr(err, VIGIL_ELIMIT, "input is %zu bytes, over the limit of %zu", n, max_bytes);
+  if (!is_stdin) fclose(f);
+  if (rc != VIGIL_OK) {
+    free(buf);
+    return rc;
+  }
+  *data = buf;
+  *len = n;
+  return VIGIL_OK;
+}
+
+int vigil_hash_file(const char *path, const vigil_hash_opts *opts, vigil_pdq_result *out,
+                    vigil_image_info *info, vigil_error *err) {
+  vigil_hash_opts defaults;
+  if (!opts) {
+    vigil_hash_opts_default(&defaults);
+    opts = &defaults;
+  }
+  uint8_t *data;
+  size_t len;
+  int rc = vigil_read_file(path, opts->max_bytes, &data, &len, err);
+  if (rc == VIGIL_OK) {
+    rc = vigil_hash_memory(data, len, opts, out, info, err);
+    free(data);
+  }
+  return rc;
+}

@@ -1,0 +1,31 @@
+/*
+ * cli.h - what every `vigil` command shares: exit codes and messages.
+ *
+ * Exit codes: 0 all done, 1 some inputs failed (the rest were processed),
+ * 2 usage error or nothing could be done.
+ */
+#ifndef VIGIL_CLI_H
+#define VIGIL_CLI_H
+
+#include <stdio.h>
+
+#define CLI_OK 0
+#define CLI_PARTIAL 1
+#define CLI_USAGE 2
+
+/* "vigil: " + message + newline, on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a non-negative integer option value; returns -1 and complains if bad. */
+long cli_parse_long(const char *opt, const char *value, long min, long max);
+
+/* Each command: argc/argv start at the command name. */
+typedef struct cli_command {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+} cli_command;
+
+int cmd_hash(int argc, char **argv);
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * cmd_hash.c - `vigil hash`: PDQ hashes of image files, in parallel.
+ *
+ * Inputs are expanded first (directories with -r, sorted by name), then
+ * worker threads take them one at a time while the main thread prints the
+ * results strictly in input order, so output is deterministic for any -j.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vigil/media.h"
+
+static const char hash_help[] =
+    "usage: vigil hash [options] PATH... | -\n"
+    "\n"
+    "Compute the PDQ hash and quality of each image (JPEG, PNG, WebP, GIF, BMP;\n"
+    "the format is detected from the content).  '-' reads one image from stdin.\n"
+    "\n"
+    "options:\n"
+    "  --mode fullres|cli  fullres (default): hash the full-resolution picture, as\n"
+    "                      python-threatexchange and HMA do; cli: as the reference\n"
+    "                      pdq-photo-hasher (pictures over 512 px resized to 512x512)\n"
+    "  --dihedral          also print the 7 rotated/flipped variants\n"
+    "  --fast              decode JPEG at reduced scale: faster, approximate hashes\n"
+    "  --format csv|json   csv (default): hash,quality,path  json: one object per line\n"
+    "  -j, --jobs N        hash N files at a time (default: number of CPUs)\n"
+    "  -r, --recursive     descend into directories\n"
+    "  --max-pixels N      refuse pictures larger than N pixels (default 100000000)\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Exit status: 0 all hashed, 1 some inputs failed (reported on stderr), 2 usage.\n";
+
+typedef struct item {
+  char *path;
+  int done, rc;
+  vigil_pdq_result res;
+  vigil_image_info info;
+  vigil_error err;
+} item;
+
+typedef struct job {
+  item *items;
+  size_t n, next, done_count;
+  vigil_hash_opts opts;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} job;
+
+typedef struct pathlist {
+  char **v;
+  size_t n, cap;
+} pathlist;
+
+static int push_path(pathlist *l, const char *p) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    char **nv = realloc(l->v, cap * sizeof *nv);
+    if (!nv) return -1;
+    l->v = nv;
+    l->cap = cap;
+  }
+  if (!(l->v[l->n] = strdup(p))) return -1;
+  l->n++;
+  return 0;
+}
+
+static int expand(pathlist *l, const char *path, int recursive, int depth) {
+  struct stat st;
+  if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (!recursive) return push_path(l, path); /* reported as an error later */
+    if (depth > 64) return 0;
+    struct dirent **names;
+    int n = scandir(path, &names, NULL, alphasort);
+    if (n < 0) return push_path(l, path);
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+      const char *nm = names[i]->d_name;
+      if (rc == 0 && nm[0] != '.') {
+        size_t len = strlen(path) + strlen(nm) + 2;
+        char *child = malloc(len);
+        if (!child) rc = -1;
+        else {
+          snprintf(child, len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", nm);
+          rc = expand(l, child, recursive, depth + 1);
+          free(child);
+        }
+      }
+      free(names[i]);
+    }
+    free(names);
+    return rc;
+  }
+  return push_path(l, path);
+}
+
+static void *worker(void *arg) {
+  job *j = arg;
+  for (;;) {
+    pthread_mutex_lock(&j->mu);
+    size_t i = j->next++;
+    pthread_mutex_unlock(&j->mu);
+    if (i >= j->n) return NULL;
+    item *it = &j->items[i];
+    vigil_error_clear(&it->err);
+    it->rc = vigil_hash_file(it->path, &j->opts, &it->res, &it->info, &it->err);
+    pthread_mutex_lock(&j->mu);
+    it->done = 1;
+    j->done_count++;
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+  }
+}
+
+static void print_item(const item *it, int json, int dihedral) {
+  char hex[VIGIL_PDQ_HEX_LEN + 1];
+  if (it->rc != 0) {
+    cli_error("%s: %s", it->path, it->err.message);
+    if (json) {
+      json_t *o = json_pack("{s:s, s:{s:s, s:s}}", "path", it->path, "error", "code",
+                            vigil_strerror(it->err.code), "message", it->err.message);
+      char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+      if (s) puts(s);
+      free(s);
+      json_decref(o);
+    }
+    return;
+  }
+  if (!json) {
+    for (int v = 0; v < (dihedral ? VIGIL_DIH_COUNT : 1); v++) {
+      vigil_pdq_to_hex(&it->res.hash[v], hex);
+      if (dihedral) printf("%s,%d,%s,%s\n", hex, it->res.quality, it->path, vigil_dihedral_name(v));
+      else printf("%s,%d,%s\n", hex, it->res.quality, it->path);
+    }
+    return;
+  }
+  vigil_pdq_to_hex(&it->res.hash[0], hex);
+  json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:i}", "path", it->path, "pdq", hex, "quality",
+                        it->res.quality, "format", vigil_image_format_name(it->info.format), "width",
+                        it->info.width, "height", it->info.height);
+  if (o && dihedral) {
+    json_t *d = json_object();
+    for (int v = 1; v < VIGIL_DIH_COUNT; v++) {
+      vigil_pdq_to_hex(&it->res.hash[v], hex);
+      json_object_set_new(d, vigil_dihedral_name(v), json_string(hex));
+    }
+    json_object_set_new(o, "dihedral", d);
+  }
+  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  if (s) puts(s);
+  free(s);
+  json_decref(o);
+}
+
+int cmd_hash(int argc, char **argv) {
+  enum { OPT_MODE = 256, OPT_DIH, OPT_FAST, OPT_FORMAT, OPT_MAXPX };
+  static const struct option longopts[] = {
+      {"mode", required_argument, 0, OPT_MODE},     {"dihedral", no_argument, 0, OPT_DIH},
+      {"fast", no_argument, 0, OPT_FAST},           {"format", required_argument, 0, OPT_FORMAT},
+      {"jobs", required_argument, 0, 'j'},          {"recursive", no_argument, 0, 'r'},
+      {"max-pixels", required_argument, 0, OPT_MAXPX}, {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  job j;
+  memset(&j, 0, sizeof j);
+  vigil_hash_opts_default(&j.opts);
+  int json = 0, recursive = 0, c;
+  long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+  if (jobs < 1) jobs = 1;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "j:rh", longopts, NULL)) != -1) {
+    switch (c) {
+    case OPT_MODE:
+      if (!strcmp(optarg, "fullres")) j.opts.mode = VIGIL_MODE_FULLRES;
+      else if (!strcmp(optarg, "cli")) j.opts.mode = VIGIL_MODE_CLI;
+      else {
+        cli_error("--mode: expected fullres or cli, got '%s'", optarg);
+        return CLI_USAGE;
+      }
+      break;
+    case OPT_DIH: j.opts.dihedral = 1; break;
+    case OPT_FAST: j.opts.fast = 1; break;
+    case OPT_FORMAT:
+      if (!strcmp(optarg, "csv")) json = 0;
+      else if (!strcmp(optarg, "json")) json = 1;
+      else {
+        cli_error("--format: expected csv or json, got '%s'", optarg);
+        return CLI_USAGE;
+      }
+      break;
+    case 'j':
+      if ((jobs = cli_parse_long("--jobs", optarg, 1, 1024)) < 0) return CLI_USAGE;
+      break;
+    case 'r': recursive = 1; break;
+    case OPT_MAXPX: {
+      long v = cli_parse_long("--max-pixels", optarg, 1, 4000000000L);
+      if (v < 0) return CLI_USAGE;
+      j.opts.max_pixels = (uint64_t)v;
+      break;
+    }
+    case 'h': fputs(hash_help, stdout); return CLI_OK;
+    default: fputs(hash_help, stderr); return CLI_USAGE;
+    }
+  }
+  if (optind >= argc) {
+    cli_error("hash: no input (give image paths, a directory with -r, or - for stdin)");
+    fputs(hash_help, stderr);
+    return CLI_USAGE;
+  }
+  pathlist paths = {0};
+  for (int i = optind; i < argc; i++)
+    if (expand(&paths, argv[i], recursive, 0) != 0) {
+      cli_error("out of memory");
+      return CLI_USAGE;
+    }
+  j.n = paths.n;
+  j.items = calloc(j.n ? j.n : 1, sizeof(item));
+  if (!j.items) {
+    cli_error("out of memory");
+    return CLI_USAGE;
+  }
+  for (size_t i = 0; i < j.n; i++) j.items[i].path = paths.v[i];
+  pthread_mutex_init(&j.mu, NULL);
+  pthread_cond_init(&j.cv, NULL);
+  if ((size_t)jobs > j.n) jobs = (long)j.n;
+  pthread_t *threads = calloc((size_t)jobs, sizeof(pthread_t));
+  long started = 0;
+  for (long t = 0; threads && t < jobs; t++)
+    if (pthread_create(&threads[t], NULL, worker, &j) == 0) started++;
+  if (started == 0) worker(&j); /* no threads: hash inline */
+  int progress = isatty(fileno(stderr)) && j.n >= 100, failed = 0;
+  for (size_t i = 0; i < j.n; i++) {
+    pthread_mutex_lock(&j.mu);
+    while (!j.items[i].done) pthread_cond_wait(&j.cv, &j.mu);
+    size_t done = j.done_count;
+    pthread_mutex_unlock(&j.mu);
+    print_item(&j.items[i], json, j.opts.dihedral);
+    if (j.items[i].rc) failed++;
+    if (progress && (i % 50 == 0 || i + 1 == j.n)) fprintf(stderr, "\r%zu/%zu hashed", done, j.n);
+  }
+  if (progress) fputc('\n', stderr);
+  fflush(stdout);
+  for (long t = 0; t < started; t++) pthread_join(threads[t], NULL);
+  free(threads);
+  for (size_t i = 0; i < j.n; i++) free(j.items[i].path);
+  free(j.items);
+  free(paths.v);
+  pthread_mutex_destroy(&j.mu);
+  pthread_cond_destroy(&j.cv);
+  if (failed) cli_error("%d of %zu inputs failed", failed, j.n);
+  return failed ? CLI_PARTIAL : CLI_OK;
+}

@@ -1,0 +1,62 @@
+/*
+ * vigil.c - entry point of the `vigil` command: dispatches to one command
+ * per file (cmd_<name>.c).  Kept apart from lib/ as zstd keeps programs/.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/common.h"
+
+static const cli_command commands[] = {
+    {"hash", "compute PDQ hashes of images", cmd_hash},
+};
+
+void cli_error(const char *fmt, ...) {
+  va_list ap;
+  fputs("vigil: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+long cli_parse_long(const char *opt, const char *value, long min, long max) {
+  char *end;
+  errno = 0;
+  long v = value ? strtol(value, &end, 10) : 0;
+  if (!value || !*value || *end || errno || v < min || v > max) {
+    cli_error("%s: expected an integer from %ld to %ld, got '%s'", opt, min, max, value ? value : "");
+    return -1;
+  }
+  return v;
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: vigil <command> [options] [arguments]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\n'vigil <command> --help' describes a command.  'vigil --version' prints the version.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return CLI_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("vigil %s\n", VIGIL_VERSION);
+    return CLI_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+  cli_error("unknown command '%s' (see 'vigil --help')", argv[1]);
+  return CLI_USAGE;
+}
