@@ -1,0 +1,259 @@
+/*
+ * test_media.c - decoding: every format, detection by content, and hostile
+ * input (truncated, corrupt, absurd sizes, decompression bombs, non-images)
+ * — each must fail with the right status and a message, never crash.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/media.h"
+
+static const char *samples[] = {"rings.jpg", "rings-mirrored.jpg", "waves.png", "waves-grey.png",
+                                "swirl.webp", "tiles.gif",         "square.bmp"};
+static const vigil_image_format formats[] = {VIGIL_FMT_JPEG, VIGIL_FMT_JPEG, VIGIL_FMT_PNG, VIGIL_FMT_PNG,
+                                             VIGIL_FMT_WEBP, VIGIL_FMT_GIF,  VIGIL_FMT_BMP};
+
+static uint8_t *load(const char *name, size_t *len) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/samples/%s", VIGIL_SOURCE_DIR, name);
+  uint8_t *d = tu_slurp(path, len);
+  assert_non_null(d);
+  return d;
+}
+
+static int hash_buf(const uint8_t *d, size_t n, vigil_pdq_result *r, vigil_error *e) {
+  vigil_hash_opts o;
+  vigil_hash_opts_default(&o);
+  return vigil_hash_memory(d, n, &o, r, NULL, e);
+}
+
+static void test_every_format(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+    size_t n;
+    uint8_t *d = load(samples[i], &n);
+    vigil_pdq_result r;
+    vigil_image_info info;
+    vigil_error e;
+    int rc = vigil_hash_memory(d, n, NULL, &r, &info, &e);
+    if (rc) print_message("%s: %s\n", samples[i], e.message);
+    assert_int_equal(rc, VIGIL_OK);
+    assert_int_equal(info.format, formats[i]);
+    assert_true(r.quality >= 50);
+    assert_true(info.width > 0 && info.height > 0);
+    free(d);
+  }
+}
+
+static void test_grey_and_colour_close(void **state) {
+  (void)state;
+  size_t n1, n2;
+  uint8_t *a = load("waves.png", &n1), *b = load("waves-grey.png", &n2);
+  vigil_pdq_result ra, rb;
+  vigil_image_info ia, ib;
+  assert_int_equal(vigil_hash_memory(a, n1, NULL, &ra, &ia, NULL), 0);
+  assert_int_equal(vigil_hash_memory(b, n2, NULL, &rb, &ib, NULL), 0);
+  assert_int_equal(ia.grey, 0);
+  assert_int_equal(ib.grey, 1);
+  assert_true(vigil_pdq_distance(&ra.hash[0], &rb.hash[0]) <= 16);
+  free(a);
+  free(b);
+}
+
+static void test_mirror_found_by_dihedral(void **state) {
+  (void)state;
+  size_t n1, n2;
+  uint8_t *a = load("rings.jpg", &n1), *b = load("rings-mirrored.jpg", &n2);
+  vigil_hash_opts o;
+  vigil_hash_opts_default(&o);
+  o.dihedral = 1;
+  vigil_pdq_result ra, rb;
+  assert_int_equal(vigil_hash_memory(a, n1, &o, &ra, NULL, NULL), 0);
+  assert_int_equal(vigil_hash_memory(b, n2, &o, &rb, NULL, NULL), 0);
+  assert_true(vigil_pdq_distance(&ra.hash[VIGIL_DIH_FLIPY], &rb.hash[0]) <= 10);
+  assert_true(vigil_pdq_distance(&ra.hash[0], &rb.hash[0]) > 31); /* a mirror defeats the plain hash */
+  free(a);
+  free(b);
+}
+
+static void test_truncated_inputs_fail(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+    size_t n;
+    uint8_t *d = load(samples[i], &n);
+    static const double cuts[] = {0.02, 0.3, 0.7, 0.97};
+    for (int c = 0; c < 4; c++) {
+      size_t m = (size_t)(n * cuts[c]);
+      vigil_pdq_result r;
+      vigil_error e;
+      vigil_error_clear(&e);
+      int rc = hash_buf(d, m, &r, &e);
+      if (rc == VIGIL_OK) print_message("%s cut to %zu of %zu bytes hashed without error\n", samples[i], m, n);
+      assert_int_not_equal(rc, VIGIL_OK);
+      assert_true(strlen(e.message) > 0);
+    }
+    free(d);
+  }
+}
+
+static uint32_t crc32_of(const uint8_t *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; i++) {
+    c ^= p[i];
+    for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
+  }
+  return ~c;
+}
+
+static void put32be(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+/* Patches a sample's header to claim a huge picture; must be refused
+ * before any pixel buffer is allocated (ASan would flag a 10 GB attempt). */
+static void expect_limit(uint8_t *d, size_t n, const char *what) {
+  vigil_pdq_result r;
+  vigil_error e;
+  int rc = hash_buf(d, n, &r, &e);
+  if (rc != VIGIL_ELIMIT) print_message("%s: rc %d: %s\n", what, rc, e.message);
+  assert_int_equal(rc, VIGIL_ELIMIT);
+  assert_non_null(strstr(e.message, "limit"));
+}
+
+static void test_decompression_bombs(void **state) {
+  (void)state;
+  size_t n;
+  /* PNG: IHDR width/height at 16..23, CRC after the chunk data. */
+  uint8_t *d = load("waves.png", &n);
+  put32be(d + 16, 100000);
+  put32be(d + 20, 100000);
+  put32be(d + 29, crc32_of(d + 12, 17));
+  expect_limit(d, n, "png");
+  free(d);
+  /* JPEG: the SOF0 marker's height and width. */
+  d = load("rings.jpg", &n);
+  for (size_t i = 2; i + 9 < n; i++)
+    if (d[i] == 0xFF && d[i + 1] == 0xC0) {
+      d[i + 5] = 0xEA, d[i + 6] = 0x60; /* 60000 */
+      d[i + 7] = 0xEA, d[i + 8] = 0x60;
+      break;
+    }
+  expect_limit(d, n, "jpeg");
+  free(d);
+  /* GIF: logical screen 65535 x 65535. */
+  d = load("tiles.gif", &n);
+  d[6] = d[7] = d[8] = d[9] = 0xFF;
+  expect_limit(d, n, "gif");
+  free(d);
+  /* BMP: 50000 x 50000. */
+  d = load("square.bmp", &n);
+  d[18] = 0x50, d[19] = 0xC3, d[20] = d[21] = 0;
+  d[22] = 0x50, d[23] = 0xC3, d[24] = d[25] = 0;
+  expect_limit(d, n, "bmp");
+  free(d);
+  /* WebP (VP8 lossy): 14-bit width and height after the start code. */
+  d = load("swirl.webp", &n);
+  assert_memory_equal(d + 23, "\x9d\x01\x2a", 3);
+  d[26] = 0xFF, d[27] = 0x3F, d[28] = 0xFF, d[29] = 0x3F;
+  expect_limit(d, n, "webp");
+  free(d);
+}
+
+static void test_pixel_limit_option(void **state) {
+  (void)state;
+  size_t n;
+  uint8_t *d = load("rings.jpg", &n);
+  vigil_hash_opts o;
+  vigil_hash_opts_default(&o);
+  o.max_pixels = 1024 * 767;
+  vigil_pdq_result r;
+  vigil_error e;
+  assert_int_equal(vigil_hash_memory(d, n, &o, &r, NULL, &e), VIGIL_ELIMIT);
+  o.max_pixels = 1024 * 768;
+  assert_int_equal(vigil_hash_memory(d, n, &o, &r, NULL, &e), VIGIL_OK);
+  o.max_bytes = n - 1;
+  assert_int_equal(vigil_hash_memory(d, n, &o, &r, NULL, &e), VIGIL_ELIMIT);
+  free(d);
+}
+
+static void test_not_images(void **state) {
+  (void)state;
+  vigil_pdq_result r;
+  vigil_error e;
+  const char *text = "hello, this is not an image at all";
+  assert_int_equal(hash_buf((const uint8_t *)text, strlen(text), &r, &e), VIGIL_EFORMAT);
+  assert_non_null(strstr(e.message, "unsupported format"));
+  assert_int_equal(hash_buf((const uint8_t *)"II*\0\x08\0\0\0\0\0\0\0", 12, &r, &e), VIGIL_EFORMAT);
+  assert_non_null(strstr(e.message, "TIFF"));
+  assert_int_equal(hash_buf((const uint8_t *)"", 0, &r, &e), VIGIL_ECORRUPT);
+  /* Right magic, garbage after it. */
+  uint8_t junk[300];
+  memcpy(junk, "\x89PNG\r\n\x1a\n", 8);
+  memset(junk + 8, 0x41, sizeof junk - 8);
+  assert_int_equal(hash_buf(junk, sizeof junk, &r, &e), VIGIL_ECORRUPT);
+  memcpy(junk, "\xFF\xD8\xFF", 3);
+  assert_int_equal(hash_buf(junk, sizeof junk, &r, &e), VIGIL_ECORRUPT);
+  memcpy(junk, "GIF89a", 6);
+  assert_int_not_equal(hash_buf(junk, sizeof junk, &r, &e), VIGIL_OK);
+  memcpy(junk, "RIFF\0\0\0\0WEBP", 12);
+  assert_int_equal(hash_buf(junk, sizeof junk, &r, &e), VIGIL_ECORRUPT);
+  memcpy(junk, "BM", 2);
+  assert_int_not_equal(hash_buf(junk, sizeof junk, &r, &e), VIGIL_OK);
+}
+
+static void test_zero_sized(void **state) {
+  (void)state;
+  size_t n;
+  uint8_t *d = load("waves.png", &n);
+  put32be(d + 16, 0);
+  put32be(d + 29, crc32_of(d + 12, 17));
+  vigil_pdq_result r;
+  vigil_error e;
+  assert_int_equal(hash_buf(d, n, &r, &e), VIGIL_ECORRUPT);
+  free(d);
+  d = load("square.bmp", &n);
+  memset(d + 18, 0, 4);
+  assert_int_equal(hash_buf(d, n, &r, &e), VIGIL_ECORRUPT);
+  free(d);
+}
+
+static void test_file_errors(void **state) {
+  (void)state;
+  vigil_pdq_result r;
+  vigil_error e;
+  assert_int_equal(vigil_hash_file("/nonexistent/x.jpg", NULL, &r, NULL, &e), VIGIL_EIO);
+  assert_non_null(strstr(e.message, "No such file"));
+  assert_int_equal(vigil_hash_file(VIGIL_SOURCE_DIR "/samples", NULL, &r, NULL, &e), VIGIL_EIO);
+  assert_non_null(strstr(e.message, "directory"));
+}
+
+static void test_fast_mode_close(void **state) {
+  (void)state;
+  size_t n;
+  uint8_t *d = load("rings.jpg", &n);
+  vigil_hash_opts o;
+  vigil_hash_opts_default(&o);
+  vigil_pdq_result exact, fast;
+  assert_int_equal(vigil_hash_memory(d, n, &o, &exact, NULL, NULL), 0);
+  o.fast = 1;
+  assert_int_equal(vigil_hash_memory(d, n, &o, &fast, NULL, NULL), 0);
+  assert_true(vigil_pdq_distance(&exact.hash[0], &fast.hash[0]) <= 31);
+  free(d);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_every_format),         cmocka_unit_test(test_grey_and_colour_close),
+      cmocka_unit_test(test_mirror_found_by_dihedral), cmocka_unit_test(test_truncated_inputs_fail),
+      cmocka_unit_test(test_decompression_bombs),  cmocka_unit_test(test_pixel_limit_option),
+      cmocka_unit_test(test_not_images),           cmocka_unit_test(test_zero_sized),
+      cmocka_unit_test(test_file_errors),          cmocka_unit_test(test_fast_mode_close),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,207 @@
+/*
+ * test_pdq.c - unit tests of each PDQ stage, without reference data:
+ * hex round trips and validation, distance, the streaming pipeline against
+ * a whole-picture oracle on random sizes, small pictures, the dihedral
+ * variants against pixel-rotated pictures, and the raw-pixel entry points.
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdq_oracle.h"
+#include "vigil/pdq.h"
+
+static void test_hex_roundtrip(void **state) {
+  (void)state;
+  uint64_t s = 42;
+  for (int n = 0; n < 100; n++) {
+    vigil_pdq_hash h, back;
+    for (int i = 0; i < 32; i++) h.bytes[i] = (uint8_t)tu_rand(&s);
+    char hex[65];
+    vigil_pdq_to_hex(&h, hex);
+    assert_int_equal(strlen(hex), 64);
+    assert_int_equal(vigil_pdq_from_hex(hex, 64, &back, NULL), VIGIL_OK);
+    assert_memory_equal(h.bytes, back.bytes, 32);
+    assert_int_equal(vigil_pdq_distance(&h, &back), 0);
+  }
+  vigil_pdq_hash up;
+  assert_int_equal(vigil_pdq_from_hex("F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6B39C4E9C9B22", 64, &up, NULL),
+                   VIGIL_OK);
+  assert_int_equal(up.bytes[0], 0xF8);
+  assert_int_equal(up.bytes[31], 0x22);
+}
+
+static void test_hex_rejects(void **state) {
+  (void)state;
+  vigil_pdq_hash h;
+  vigil_error e;
+  char good[65];
+  memset(good, 'a', 64);
+  good[64] = 0;
+  assert_int_equal(vigil_pdq_from_hex(good, 63, &h, &e), VIGIL_EINVAL);
+  assert_non_null(strstr(e.message, "64 hex digits"));
+  assert_int_equal(vigil_pdq_from_hex(good, 0, &h, &e), VIGIL_EINVAL);
+  good[10] = 'g';
+  assert_int_equal(vigil_pdq_from_hex(good, 64, &h, &e), VIGIL_EINVAL);
+  assert_non_null(strstr(e.message, "position 11"));
+  good[10] = ' ';
+  assert_int_equal(vigil_pdq_from_hex(good, 64, &h, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil_pdq_from_hex(NULL, 64, &h, &e), VIGIL_EINVAL);
+}
+
+static void test_distance(void **state) {
+  (void)state;
+  vigil_pdq_hash a, b;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0xff, sizeof b);
+  assert_int_equal(vigil_pdq_distance(&a, &b), 256);
+  b = a;
+  b.bytes[0] = 0x81;
+  b.bytes[31] = 0x01;
+  assert_int_equal(vigil_pdq_distance(&a, &b), 3);
+}
+
+/* Smooth random pictures: random sizes, so every window size and phase
+ * split of the box filter is exercised. */
+static float *random_luma(int rows, int cols, uint64_t *s) {
+  float *p = malloc((size_t)rows * cols * sizeof(float));
+  float fx = (float)(tu_rand(s) % 17 + 1) / 7.0f, fy = (float)(tu_rand(s) % 13 + 1) / 5.0f;
+  for (int y = 0; y < rows; y++)
+    for (int x = 0; x < cols; x++) {
+      uint8_t r = (uint8_t)((x * fx + y * fy) * 3), g = (uint8_t)(tu_rand(s) & 31), b = (uint8_t)(x ^ y);
+      p[(size_t)y * cols + x] = 0.299f * r + 0.587f * g + 0.114f * b;
+    }
+  return p;
+}
+
+static void test_stream_matches_oracle(void **state) {
+  (void)state;
+  uint64_t s = 7;
+  static const int fixed[][2] = {{5, 5}, {5, 300}, {64, 64}, {63, 65}, {128, 129}, {255, 256}, {257, 7},
+                                 {300, 8},  {1000, 17}, {17, 1000}};
+  for (int n = 0; n < 60; n++) {
+    int rows, cols;
+    if (n < 10) {
+      rows = fixed[n][0];
+      cols = fixed[n][1];
+    } else {
+      rows = 5 + (int)(tu_rand(&s) % 700);
+      cols = 5 + (int)(tu_rand(&s) % 700);
+    }
+    float *l = random_luma(rows, cols, &s);
+    vigil_pdq_hash want;
+    int wq;
+    oracle_pdq_luma(l, rows, cols, &want, &wq);
+    vigil_pdq_result got;
+    assert_int_equal(vigil_pdq_hash_luma(l, cols, rows, (size_t)cols, 0, &got, NULL), VIGIL_OK);
+    if (vigil_pdq_distance(&want, &got.hash[0]) != 0 || wq != got.quality)
+      print_message("mismatch at %dx%d: distance %d\n", cols, rows, vigil_pdq_distance(&want, &got.hash[0]));
+    assert_int_equal(vigil_pdq_distance(&want, &got.hash[0]), 0);
+    assert_int_equal(wq, got.quality);
+    free(l);
+  }
+}
+
+static void test_tiny_pictures(void **state) {
+  (void)state;
+  uint8_t px[4 * 100 * 3];
+  memset(px, 200, sizeof px);
+  vigil_pdq_result r;
+  assert_int_equal(vigil_pdq_hash_rgb(px, 100, 4, 300, 1, &r, NULL), VIGIL_OK);
+  vigil_pdq_hash zero;
+  memset(&zero, 0, sizeof zero);
+  for (int v = 0; v < 8; v++) assert_memory_equal(r.hash[v].bytes, zero.bytes, 32);
+  assert_int_equal(r.quality, 0);
+  vigil_error e;
+  assert_int_equal(vigil_pdq_hash_rgb(px, 0, 4, 300, 0, &r, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil_pdq_hash_rgb(px, 100, 4, 200, 0, &r, &e), VIGIL_EINVAL);
+  assert_non_null(strstr(e.message, "stride"));
+}
+
+/* Pixel-rotated copies hash close to the dihedral variants computed from
+ * the original (not always equal: the blur's rounding is not symmetric). */
+static void test_dihedral_against_rotated_pixels(void **state) {
+  (void)state;
+  enum { W = 480, H = 360 };
+  uint8_t *src = malloc(W * H), *dst = malloc(W * H);
+  /* Value noise: a broad spectrum, like a photo (a few pure sinusoids would
+   * leave most DCT terms near zero and their bits at the mercy of rounding). */
+  uint64_t s = 99;
+  double grid[14][18];
+  for (int j = 0; j < 14; j++)
+    for (int i = 0; i < 18; i++) grid[j][i] = (double)(tu_rand(&s) % 256);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      double gx = x / 30.0, gy = y / 30.0;
+      int ix = (int)gx, iy = (int)gy;
+      double fx = gx - ix, fy = gy - iy;
+      double v = grid[iy][ix] * (1 - fx) * (1 - fy) + grid[iy][ix + 1] * fx * (1 - fy) +
+                 grid[iy + 1][ix] * (1 - fx) * fy + grid[iy + 1][ix + 1] * fx * fy;
+      src[y * W + x] = (uint8_t)v;
+    }
+  vigil_pdq_result base;
+  assert_int_equal(vigil_pdq_hash_grey(src, W, H, W, 1, &base, NULL), VIGIL_OK);
+  assert_true(base.quality >= 50);
+  if (getenv("VERBOSE")) print_message("quality %d\n", base.quality);
+  int worst = 0;
+  for (int v = 1; v < VIGIL_DIH_COUNT; v++) {
+    int tw = (v == VIGIL_DIH_ROT90 || v == VIGIL_DIH_ROT270 || v >= VIGIL_DIH_FLIPPLUS1) ? H : W;
+    int th = tw == W ? H : W;
+    for (int y = 0; y < th; y++)
+      for (int x = 0; x < tw; x++) {
+        int sx, sy;
+        switch (v) {
+        case VIGIL_DIH_ROT90: sx = W - 1 - y, sy = x; break;      /* counter-clockwise */
+        case VIGIL_DIH_ROT180: sx = W - 1 - x, sy = H - 1 - y; break;
+        case VIGIL_DIH_ROT270: sx = y, sy = H - 1 - x; break;     /* clockwise */
+        case VIGIL_DIH_FLIPX: sx = x, sy = H - 1 - y; break;
+        case VIGIL_DIH_FLIPY: sx = W - 1 - x, sy = y; break;
+        case VIGIL_DIH_FLIPPLUS1: sx = y, sy = x; break;
+        default: sx = W - 1 - y, sy = H - 1 - x; break;         /* flipminus1 */
+        }
+        dst[y * tw + x] = src[sy * W + sx];
+      }
+    vigil_pdq_result r;
+    assert_int_equal(vigil_pdq_hash_grey(dst, tw, th, (size_t)tw, 0, &r, NULL), VIGIL_OK);
+    int d = vigil_pdq_distance(&r.hash[0], &base.hash[v]);
+    if (d > 16 || getenv("VERBOSE")) print_message("variant %s: distance %d\n", vigil_dihedral_name(v), d);
+    worst = d > worst ? d : worst;
+  }
+  free(src);
+  free(dst);
+  assert_true(worst <= 16);
+}
+
+static void test_rgb_grey_luma_agree(void **state) {
+  (void)state;
+  enum { W = 97, H = 131 };
+  uint8_t grey[W * H], rgb[W * H * 3];
+  float luma[W * H];
+  for (int i = 0; i < W * H; i++) {
+    grey[i] = (uint8_t)((i * 7) ^ (i / W));
+    rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i];
+    luma[i] = 0.299f * grey[i] + 0.587f * grey[i] + 0.114f * grey[i];
+  }
+  vigil_pdq_result a, b;
+  assert_int_equal(vigil_pdq_hash_rgb(rgb, W, H, W * 3, 0, &a, NULL), VIGIL_OK);
+  assert_int_equal(vigil_pdq_hash_luma(luma, W, H, W, 0, &b, NULL), VIGIL_OK);
+  assert_memory_equal(a.hash[0].bytes, b.hash[0].bytes, 32);
+  /* The grey entry point is fullres: R=G=B through the luma formula. */
+  assert_int_equal(vigil_pdq_hash_grey(grey, W, H, W, 0, &b, NULL), VIGIL_OK);
+  assert_memory_equal(a.hash[0].bytes, b.hash[0].bytes, 32);
+  assert_int_equal(a.quality, b.quality);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_hex_roundtrip),
+      cmocka_unit_test(test_hex_rejects),
+      cmocka_unit_test(test_distance),
+      cmocka_unit_test(test_stream_matches_oracle),
+      cmocka_unit_test(test_tiny_pictures),
+      cmocka_unit_test(test_dihedral_against_rotated_pixels),
+      cmocka_unit_test(test_rgb_grey_luma_agree),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
