@@ -1,0 +1,239 @@
+/*
+ * bench_pdq.c - how much PDQ hashing adds to decoding, one core.
+ *
+ * For JPEGs of 1 to 12 megapixels (synthesised here, plus ../shared's
+ * photos when present) it measures in one run, each as the median of
+ * several repetitions:
+ *   decode   - libjpeg-turbo to RGB scanlines, pixels discarded (baseline)
+ *   exact    - vigil_hash_memory, decode + bit-exact PDQ
+ *   fast     - vigil_hash_memory with opts.fast (DCT-domain downscale)
+ * and prints exact/decode and exact/fast ratios; then the time to hash raw
+ * 1024x768 pixels with vigil and with a plain whole-picture implementation
+ * of the reference algorithm (the ratio), and the Hamming distance of fast
+ * to exact mode over every picture.
+ *
+ *   bench_pdq [--smoke] [--reps N]
+ */
+#include <dirent.h>
+#include <stdio.h>
+
+#include <jpeglib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../tests/support/pdq_oracle.h"
+#include "vigil/media.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmpd(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmpd);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A photo-like synthetic scene: value noise at several scales. */
+static unsigned char *scene(int w, int h, unsigned seed) {
+  unsigned char *p = malloc((size_t)w * h * 3);
+  srand(seed);
+  float g[4][33][33];
+  for (int o = 0; o < 4; o++)
+    for (int j = 0; j < 33; j++)
+      for (int i = 0; i < 33; i++) g[o][j][i] = (float)(rand() % 256);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      float v[3] = {0, 0, 0};
+      for (int o = 0; o < 4; o++) {
+        float gx = (float)x / w * (4 << o), gy = (float)y / h * (4 << o);
+        int ix = (int)gx % 32, iy = (int)gy % 32;
+        float fx = gx - (int)gx, fy = gy - (int)gy;
+        float s = g[o][iy][ix] * (1 - fx) * (1 - fy) + g[o][iy][ix + 1] * fx * (1 - fy) +
+                  g[o][iy + 1][ix] * (1 - fx) * fy + g[o][iy + 1][ix + 1] * fx * fy;
+        for (int c = 0; c < 3; c++) v[c] += s / (float)(1 << o) * (c == o % 3 ? 0.6f : 0.3f);
+      }
+      for (int c = 0; c < 3; c++) p[((size_t)y * w + x) * 3 + c] = (unsigned char)(v[c] > 255 ? 255 : v[c]);
+    }
+  return p;
+}
+
+static unsigned char *encode_jpeg(const unsigned char *rgb, int w, int h, unsigned long *len) {
+  struct jpeg_compress_struct c;
+  struct jpeg_error_mgr e;
+  c.err = jpeg_std_error(&e);
+  jpeg_create_compress(&c);
+  unsigned char *out = NULL;
+  jpeg_mem_dest(&c, &out, len);
+  c.image_width = (JDIMENSION)w;
+  c.image_height = (JDIMENSION)h;
+  c.input_components = 3;
+  c.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 88, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = (JSAMPROW)(rgb + (size_t)c.next_scanline * w * 3);
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  return out;
+}
+
+static void decode_only(const unsigned char *d, size_t n) {
+  struct jpeg_decompress_struct ci;
+  struct jpeg_error_mgr e;
+  ci.err = jpeg_std_error(&e);
+  jpeg_create_decompress(&ci);
+  jpeg_mem_src(&ci, d, (unsigned long)n);
+  jpeg_read_header(&ci, TRUE);
+  ci.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&ci);
+  unsigned char *rows = malloc((size_t)ci.output_width * 3 * 16);
+  JSAMPROW ptrs[16];
+  for (int i = 0; i < 16; i++) ptrs[i] = rows + (size_t)i * ci.output_width * 3;
+  while (ci.output_scanline < ci.output_height) jpeg_read_scanlines(&ci, ptrs, 16);
+  jpeg_finish_decompress(&ci);
+  jpeg_destroy_decompress(&ci);
+  free(rows);
+}
+
+typedef struct pic {
+  char name[256];
+  unsigned char *data;
+  size_t len;
+  int owned_by_jpeg;
+} pic;
+
+static int add_shared(pic *pics, int n, int cap) {
+  const char *dirs[] = {VIGIL_SHARED_DIR "/pdq/images/bridge-mods", VIGIL_SHARED_DIR "/pdq/images/reg-test-input/dih",
+                        VIGIL_SHARED_DIR "/pdq/images/reg-test-input/exif-rotn",
+                        VIGIL_SHARED_DIR "/pdq/images/reg-test-input/labelme-subset",
+                        VIGIL_SHARED_DIR "/pdq/images/misc-images"};
+  for (size_t k = 0; k < sizeof dirs / sizeof *dirs; k++) {
+    DIR *dp = opendir(dirs[k]);
+    struct dirent *de;
+    while (dp && (de = readdir(dp)) && n < cap) {
+      size_t l = strlen(de->d_name);
+      if (l < 4 || strcmp(de->d_name + l - 4, ".jpg")) continue;
+      char path[4096];
+      snprintf(path, sizeof path, "%s/%s", dirs[k], de->d_name);
+      if (vigil_read_file(path, 1u << 30, &pics[n].data, &pics[n].len, NULL) == 0) {
+        snprintf(pics[n].name, sizeof pics[n].name, "shared:%s", de->d_name);
+        n++;
+      }
+    }
+    if (dp) closedir(dp);
+  }
+  return n;
+}
+
+int main(int argc, char **argv) {
+  int smoke = 0, reps = 5;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--smoke")) smoke = 1;
+    else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+  }
+  if (smoke) reps = 1;
+  static const int sizes[][2] = {{1024, 768}, {1280, 960}, {2048, 1536}, {3000, 2000}, {4000, 3000}};
+  int nsizes = smoke ? 1 : 5;
+  pic pics[80];
+  int npics = 0;
+  for (int s = 0; s < nsizes; s++) {
+    unsigned char *rgb = scene(sizes[s][0], sizes[s][1], 11u + (unsigned)s);
+    unsigned long len = 0;
+    pics[npics].data = encode_jpeg(rgb, sizes[s][0], sizes[s][1], &len);
+    pics[npics].len = len;
+    pics[npics].owned_by_jpeg = 1;
+    snprintf(pics[npics].name, sizeof pics[npics].name, "synthetic %dx%d (%.1f MP)", sizes[s][0], sizes[s][1],
+             sizes[s][0] * sizes[s][1] / 1e6);
+    npics++;
+    free(rgb);
+  }
+  int nsynth = npics;
+  if (!smoke) npics = add_shared(pics, npics, 80);
+
+  printf("PDQ cost on top of JPEG decoding, one thread, median of %d runs\n", reps);
+  printf("%-34s %9s %9s %9s %12s %11s\n", "picture", "decode ms", "exact ms", "fast ms", "exact/decode",
+         "exact/fast");
+  vigil_hash_opts exact, fast;
+  vigil_hash_opts_default(&exact);
+  vigil_hash_opts_default(&fast);
+  fast.fast = 1;
+  double dist_sum = 0;
+  int dist_max = 0, dists[80], nd = 0;
+  for (int i = 0; i < npics; i++) {
+    double td[32], te[32], tf[32];
+    vigil_pdq_result re, rf;
+    for (int r = 0; r < reps && r < 32; r++) {
+      double t0 = now();
+      decode_only(pics[i].data, pics[i].len);
+      double t1 = now();
+      if (vigil_hash_memory(pics[i].data, pics[i].len, &exact, &re, NULL, NULL)) break;
+      double t2 = now();
+      vigil_hash_memory(pics[i].data, pics[i].len, &fast, &rf, NULL, NULL);
+      double t3 = now();
+      td[r] = t1 - t0, te[r] = t2 - t1, tf[r] = t3 - t2;
+    }
+    int n = reps < 32 ? reps : 32;
+    double d = median(td, n) * 1e3, e = median(te, n) * 1e3, f = median(tf, n) * 1e3;
+    int dist = vigil_pdq_distance(&re.hash[0], &rf.hash[0]);
+    dists[nd++] = dist;
+    dist_sum += dist;
+    if (dist > dist_max) dist_max = dist;
+    if (i < nsynth || !smoke)
+      printf("%-34.34s %9.2f %9.2f %9.2f %12.3f %11.2f\n", pics[i].name, d, e, f, e / d, e / f);
+  }
+  int sorted[80];
+  memcpy(sorted, dists, sizeof(int) * (size_t)nd);
+  for (int a = 0; a < nd; a++)
+    for (int b = a + 1; b < nd; b++)
+      if (sorted[b] < sorted[a]) {
+        int t = sorted[a];
+        sorted[a] = sorted[b];
+        sorted[b] = t;
+      }
+  int p99 = sorted[(int)ceil(0.99 * nd) - 1];
+  printf("fast vs exact Hamming distance over %d pictures: mean %.2f, p99 %d, max %d\n", nd, dist_sum / nd, p99,
+         dist_max);
+
+  /* Raw pixels: vigil's streaming pipeline vs a whole-picture implementation. */
+  int W = 1024, H = 768, iters = smoke ? 3 : 50;
+  unsigned char *rgb = scene(W, H, 5);
+  float *luma = malloc((size_t)W * H * sizeof(float));
+  for (int k = 0; k < W * H; k++) luma[k] = 0.299f * rgb[3 * k] + 0.587f * rgb[3 * k + 1] + 0.114f * rgb[3 * k + 2];
+  double tv[64], to[64];
+  vigil_pdq_result rv;
+  for (int r = 0; r < iters && r < 64; r++) {
+    double t0 = now();
+    vigil_pdq_hash_rgb(rgb, W, H, (size_t)W * 3, 0, &rv, NULL);
+    double t1 = now();
+    vigil_pdq_hash oh;
+    int oq;
+    oracle_pdq_luma(luma, H, W, &oh, &oq);
+    double t2 = now();
+    tv[r] = t1 - t0;
+    to[r] = t2 - t1;
+    if (vigil_pdq_distance(&oh, &rv.hash[0]) != 0) {
+      fprintf(stderr, "bench_pdq: streaming and whole-picture hashes differ\n");
+      return 1;
+    }
+  }
+  int n = iters < 64 ? iters : 64;
+  double mv = median(tv, n) * 1e3, mo = median(to, n) * 1e3;
+  printf("raw 1024x768 RGB to hash: vigil %.3f ms, whole-picture reference-style %.3f ms (luma given), ratio %.2fx\n",
+         mv, mo, mo / mv);
+  free(rgb);
+  free(luma);
+  for (int i = 0; i < npics; i++) free(pics[i].data);
+  return 0;
+}
