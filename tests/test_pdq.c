@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media/pdq_simd.h"
 #include "pdq_oracle.h"
 #include "vigil/pdq.h"
 
@@ -69,14 +70,15 @@ static float *random_luma(int rows, int cols, uint64_t *s) {
   float fx = (float)(tu_rand(s) % 17 + 1) / 7.0f, fy = (float)(tu_rand(s) % 13 + 1) / 5.0f;
   for (int y = 0; y < rows; y++)
     for (int x = 0; x < cols; x++) {
-      uint8_t r = (uint8_t)((x * fx + y * fy) * 3), g = (uint8_t)(tu_rand(s) & 31), b = (uint8_t)(x ^ y);
+      uint8_t r = (uint8_t)((int)((x * fx + y * fy) * 3) & 255), g = (uint8_t)(tu_rand(s) & 31), b = (uint8_t)(x ^ y);
       p[(size_t)y * cols + x] = 0.299f * r + 0.587f * g + 0.114f * b;
     }
   return p;
 }
 
-static void test_stream_matches_oracle(void **state) {
-  (void)state;
+/* Every kernel path the machine can run must agree with the oracle. */
+static void stream_matches_oracle(int best) {
+  print_message("kernels: %s\n", vigil__pdq_kernels_select(best));
   uint64_t s = 7;
   static const int fixed[][2] = {{5, 5}, {5, 300}, {64, 64}, {63, 65}, {128, 129}, {255, 256}, {257, 7},
                                  {300, 8},  {1000, 17}, {17, 1000}};
@@ -101,6 +103,32 @@ static void test_stream_matches_oracle(void **state) {
     assert_int_equal(wq, got.quality);
     free(l);
   }
+  /* RGB entry: the kernels' luma against the scalar formula. */
+  enum { W = 203, H = 77 };
+  uint8_t *rgb = malloc(W * H * 3);
+  float *luma = malloc(W * H * sizeof(float));
+  for (int i = 0; i < W * H; i++) {
+    for (int c = 0; c < 3; c++) rgb[3 * i + c] = (uint8_t)tu_rand(&s);
+    luma[i] = 0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2];
+  }
+  vigil_pdq_hash want;
+  int wq;
+  oracle_pdq_luma(luma, H, W, &want, &wq);
+  vigil_pdq_result got;
+  assert_int_equal(vigil_pdq_hash_rgb(rgb, W, H, W * 3, 0, &got, NULL), VIGIL_OK);
+  assert_memory_equal(want.bytes, got.hash[0].bytes, 32);
+  free(rgb);
+  free(luma);
+}
+
+static void test_stream_matches_oracle_portable(void **state) {
+  (void)state;
+  stream_matches_oracle(0);
+}
+
+static void test_stream_matches_oracle_best(void **state) {
+  (void)state;
+  stream_matches_oracle(1);
 }
 
 static void test_tiny_pictures(void **state) {
@@ -198,7 +226,8 @@ int main(void) {
       cmocka_unit_test(test_hex_roundtrip),
       cmocka_unit_test(test_hex_rejects),
       cmocka_unit_test(test_distance),
-      cmocka_unit_test(test_stream_matches_oracle),
+      cmocka_unit_test(test_stream_matches_oracle_portable),
+      cmocka_unit_test(test_stream_matches_oracle_best),
       cmocka_unit_test(test_tiny_pictures),
       cmocka_unit_test(test_dihedral_against_rotated_pixels),
       cmocka_unit_test(test_rgb_grey_luma_agree),

@@ -21,9 +21,9 @@
  * Memory is O(window * cols), never O(rows * cols).
  */
 #include "media/pdq_internal.h"
+#include "media/pdq_simd.h"
 #include "common/internal.h"
 
-#include <pthread.h>
 #include <string.h>
 
 #define LANES 8
@@ -49,10 +49,6 @@ static box_plan plan_for(int n, int w) {
 /* A macro, not a function: returning a 32-byte vector by value changes the
  * ABI between SSE and AVX builds. */
 #define splat(x) ((vf8){(x), (x), (x), (x), (x), (x), (x), (x)})
-
-/* Rows enter and leave the lane-interleaved batches through plain float
- * pointers: writing one lane of a vector variable makes compilers load and
- * store the whole vector, and the next row's write then stalls on it. */
 
 /* Hot loops get an AVX2 clone picked at load time where the CPU has it;
  * the arithmetic is the same IEEE single precision either way. */
@@ -91,9 +87,9 @@ VIGIL__HOT static void box_lanes(const vf8 *in, vf8 *out, const box_plan *p) {
 /* A column-wise running box filter over rows arriving one by one. */
 typedef struct vbox {
   box_plan plan;
-  int ncols, ri, cnt, emitted;
+  int ncols, ri, cnt, emitted, ringrows;
   float *sum;  /* ncols */
-  float *ring; /* (w + 1) rows of ncols */
+  float *ring; /* w + LANES rows of ncols: a batch of rows is written before any is summed */
   float *out;  /* ncols */
 } vbox;
 
@@ -102,7 +98,8 @@ static int vbox_init(vbox *b, int n, int w, int ncols) {
   b->plan = plan_for(n, w);
   b->ncols = ncols;
   b->sum = vigil__calloc((size_t)ncols, sizeof(float));
-  b->ring = vigil__mallocarray((size_t)(w + 1) * (size_t)ncols, sizeof(float));
+  b->ringrows = w + LANES;
+  b->ring = vigil__mallocarray((size_t)b->ringrows * (size_t)ncols, sizeof(float));
   b->out = vigil__mallocarray((size_t)ncols, sizeof(float));
   return b->sum && b->ring && b->out ? VIGIL_OK : VIGIL_ENOMEM;
 }
@@ -114,15 +111,15 @@ static void vbox_free(vbox *b) {
 }
 
 static inline float *vbox_slot(vbox *b, int row) {
-  return b->ring + (size_t)(row % (b->plan.w + 1)) * (size_t)b->ncols;
+  return b->ring + (size_t)(row % b->ringrows) * (size_t)b->ncols;
 }
 
 /* The row for index b->ri has been written to vbox_slot(b, b->ri).  Returns
- * 1 when b->out holds a new output row (index b->emitted - 1). */
-VIGIL__HOT static int vbox_commit(vbox *b) {
+ * 1 when `out` received a new output row (index b->emitted - 1). */
+VIGIL__HOT static int vbox_commit(vbox *b, float *restrict out) {
   const box_plan *p = &b->plan;
   const int nc = b->ncols;
-  float *restrict sum = b->sum, *restrict out = b->out;
+  float *restrict sum = b->sum;
   const float *restrict row = vbox_slot(b, b->ri);
   int ri = b->ri++;
   if (ri < p->p1 + p->p2) {
@@ -143,10 +140,10 @@ VIGIL__HOT static int vbox_commit(vbox *b) {
 }
 
 /* Phase 4, step k (0 <= k < p4): after the last input row. */
-VIGIL__HOT static void vbox_tail(vbox *b, int k) {
+VIGIL__HOT static void vbox_tail(vbox *b, int k, float *restrict out) {
   const box_plan *p = &b->plan;
   const int nc = b->ncols;
-  float *restrict sum = b->sum, *restrict out = b->out;
+  float *restrict sum = b->sum;
   const float *restrict old = vbox_slot(b, p->p3 + k);
   for (int c = 0; c < nc; c++) sum[c] -= old[c];
   b->cnt--;
@@ -155,24 +152,13 @@ VIGIL__HOT static void vbox_tail(vbox *b, int k) {
   b->emitted++;
 }
 
-/* Luma by table: LR[r] is exactly the float product 0.299f * r the
- * reference computes, so LR[r] + LG[g] + LB[b], added in the same order,
- * is bit-identical and saves three conversions and multiplies a pixel. */
-static float luma_r[256], luma_g[256], luma_b[256];
-static pthread_once_t luma_once = PTHREAD_ONCE_INIT;
-static void luma_init(void) {
-  for (int i = 0; i < 256; i++) {
-    luma_r[i] = VIGIL__LUMA_R * (float)i;
-    luma_g[i] = VIGIL__LUMA_G * (float)i;
-    luma_b[i] = VIGIL__LUMA_B * (float)i;
-  }
-}
-
 struct vigil__pdq_stream {
   int rows, cols, direct; /* direct: a 64x64 picture is taken as it is */
   box_plan hplan;
-  vf8 *batch1, *h1, *batch2, *h2; /* cols vectors each */
+  vf8 *batch1, *h1, *batch2, *h2; /* cols vectors each, lane-interleaved */
+  float *stage1, *stage2;          /* LANES row-major rows each: luma, V1 output */
   int nb1, nb2, pushed;
+  const vigil__pdq_kernels *k;
   vbox v1, v2;
   int colsel[64], rowsel[64], next_out;
   float out[64][64];
@@ -184,6 +170,8 @@ void vigil__pdq_stream_free(vigil__pdq_stream *s) {
   free(s->h1);
   free(s->batch2);
   free(s->h2);
+  free(s->stage1);
+  free(s->stage2);
   vbox_free(&s->v1);
   vbox_free(&s->v2);
   free(s);
@@ -200,9 +188,9 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, vigil_err
   *out = NULL;
   if (rows < VIGIL__PDQ_MIN_DIM || cols < VIGIL__PDQ_MIN_DIM)
     return vigil__seterr(err, VIGIL_EINVAL, "picture %dx%d too small for PDQ", cols, rows);
-  pthread_once(&luma_once, luma_init);
   vigil__pdq_stream *s = calloc(1, sizeof *s);
   if (!s) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  s->k = vigil__pdq_kernels_get();
   s->rows = rows;
   s->cols = cols;
   s->direct = rows == 64 && cols == 64;
@@ -219,7 +207,9 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, vigil_err
     s->h1 = alloc_lanes(cols);
     s->batch2 = alloc_lanes(cols);
     s->h2 = alloc_lanes(cols);
-    if (!s->batch1 || !s->h1 || !s->batch2 || !s->h2) rc = VIGIL_ENOMEM;
+    s->stage1 = (float *)alloc_lanes(cols);
+    s->stage2 = (float *)alloc_lanes(cols);
+    if (!s->batch1 || !s->h1 || !s->batch2 || !s->h2 || !s->stage1 || !s->stage2) rc = VIGIL_ENOMEM;
     if (rc == VIGIL_OK) rc = vbox_init(&s->v1, rows, wv, cols);
     if (rc == VIGIL_OK) rc = vbox_init(&s->v2, rows, wv, 64);
   }
@@ -231,6 +221,41 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, vigil_err
   return VIGIL_OK;
 }
 
+/* Between row-major rows and the lane-interleaved layout, a tile of
+ * columns at a time so that the strided side stays in L1. */
+#define TILE 256
+static void interleave(const vigil__pdq_kernels *k, const float *rows, int nrows, int cols, float *dst) {
+  if (nrows == LANES) {
+    const float *ptrs[LANES];
+    for (int r = 0; r < LANES; r++) ptrs[r] = rows + (size_t)r * (size_t)cols;
+    k->interleave8(ptrs, cols, dst);
+    return;
+  }
+  for (int c0 = 0; c0 < cols; c0 += TILE) {
+    int c1 = c0 + TILE < cols ? c0 + TILE : cols;
+    for (int r = 0; r < nrows; r++) {
+      const float *src = rows + (size_t)r * (size_t)cols;
+      float *d = dst + r;
+      for (int c = c0; c < c1; c++) d[(size_t)c * LANES] = src[c];
+    }
+  }
+}
+
+static void deinterleave(const vigil__pdq_kernels *k, const float *src, int nrows, int cols, float *const *rows) {
+  if (nrows == LANES) {
+    k->deinterleave8(src, cols, rows);
+    return;
+  }
+  for (int c0 = 0; c0 < cols; c0 += TILE) {
+    int c1 = c0 + TILE < cols ? c0 + TILE : cols;
+    for (int r = 0; r < nrows; r++) {
+      const float *s = src + r;
+      float *d = rows[r];
+      for (int c = c0; c < c1; c++) d[c] = s[(size_t)c * LANES];
+    }
+  }
+}
+
 /* A V2 output row: keep it if one of the 64 sampled rows is at its index. */
 static void v2_emitted(vigil__pdq_stream *s) {
   int oi = s->v2.emitted - 1;
@@ -240,36 +265,37 @@ static void v2_emitted(vigil__pdq_stream *s) {
   }
 }
 
-/* H2 over the batched V1 rows, then their 64 sampled columns into V2. */
+/* H2 over the staged V1 rows, then their 64 sampled columns into V2. */
 static void flush2(vigil__pdq_stream *s) {
   if (!s->nb2) return;
+  interleave(s->k, s->stage2, s->nb2, s->cols, (float *)s->batch2);
   box_lanes(s->batch2, s->h2, &s->hplan);
   for (int r = 0; r < s->nb2; r++) {
     float *slot = vbox_slot(&s->v2, s->v2.ri);
     const float *h = (const float *)s->h2 + r;
     for (int k = 0; k < 64; k++) slot[k] = h[(size_t)s->colsel[k] * LANES];
-    if (vbox_commit(&s->v2)) v2_emitted(s);
+    if (vbox_commit(&s->v2, s->v2.out)) v2_emitted(s);
   }
   s->nb2 = 0;
 }
 
+/* Where V1 writes its next output row. */
+static inline float *v1_target(vigil__pdq_stream *s) { return s->stage2 + (size_t)s->nb2 * (size_t)s->cols; }
+
 static void v1_emitted(vigil__pdq_stream *s) {
-  const float *row = s->v1.out;
-  float *b = (float *)s->batch2 + s->nb2;
-  for (int c = 0; c < s->cols; c++) b[(size_t)c * LANES] = row[c];
   if (++s->nb2 == LANES) flush2(s);
 }
 
-/* H1 over the batched luma rows, then each row into V1. */
+/* H1 over the staged luma rows, then each row into V1. */
 static void flush1(vigil__pdq_stream *s) {
   if (!s->nb1) return;
+  interleave(s->k, s->stage1, s->nb1, s->cols, (float *)s->batch1);
   box_lanes(s->batch1, s->h1, &s->hplan);
-  for (int r = 0; r < s->nb1; r++) {
-    float *slot = vbox_slot(&s->v1, s->v1.ri);
-    const float *h = (const float *)s->h1 + r;
-    for (int c = 0; c < s->cols; c++) slot[c] = h[(size_t)c * LANES];
-    if (vbox_commit(&s->v1)) v1_emitted(s);
-  }
+  float *slots[LANES];
+  for (int r = 0; r < s->nb1; r++) slots[r] = vbox_slot(&s->v1, s->v1.ri + r);
+  deinterleave(s->k, (const float *)s->h1, s->nb1, s->cols, slots);
+  for (int r = 0; r < s->nb1; r++)
+    if (vbox_commit(&s->v1, v1_target(s))) v1_emitted(s);
   s->nb1 = 0;
 }
 
@@ -278,14 +304,15 @@ static void row_pushed(vigil__pdq_stream *s) {
   if (++s->nb1 == LANES) flush1(s);
 }
 
+static inline float *stage1_row(vigil__pdq_stream *s) { return s->stage1 + (size_t)s->nb1 * (size_t)s->cols; }
+
 void vigil__pdq_stream_push_rgb(vigil__pdq_stream *s, const uint8_t *rgb) {
   if (s->direct) {
-    for (int c = 0; c < 64; c++, rgb += 3) s->out[s->pushed][c] = luma_r[rgb[0]] + luma_g[rgb[1]] + luma_b[rgb[2]];
+    s->k->luma_rgb(rgb, s->out[s->pushed], 64);
     s->pushed++;
     return;
   }
-  float *b = (float *)s->batch1 + s->nb1;
-  for (int c = 0; c < s->cols; c++, rgb += 3) b[(size_t)c * LANES] = luma_r[rgb[0]] + luma_g[rgb[1]] + luma_b[rgb[2]];
+  s->k->luma_rgb(rgb, stage1_row(s), s->cols);
   row_pushed(s);
 }
 
@@ -295,8 +322,8 @@ void vigil__pdq_stream_push_grey(vigil__pdq_stream *s, const uint8_t *grey) {
     s->pushed++;
     return;
   }
-  float *b = (float *)s->batch1 + s->nb1;
-  for (int c = 0; c < s->cols; c++) b[(size_t)c * LANES] = (float)grey[c];
+  float *b = stage1_row(s);
+  for (int c = 0; c < s->cols; c++) b[c] = (float)grey[c];
   row_pushed(s);
 }
 
@@ -306,8 +333,7 @@ void vigil__pdq_stream_push_luma(vigil__pdq_stream *s, const float *luma) {
     s->pushed++;
     return;
   }
-  float *b = (float *)s->batch1 + s->nb1;
-  for (int c = 0; c < s->cols; c++) b[(size_t)c * LANES] = luma[c];
+  memcpy(stage1_row(s), luma, (size_t)s->cols * sizeof(float));
   row_pushed(s);
 }
 
@@ -315,12 +341,12 @@ void vigil__pdq_stream_finish(vigil__pdq_stream *s, float out[64][64]) {
   if (!s->direct) {
     flush1(s);
     for (int k = 0; k < s->v1.plan.p4; k++) {
-      vbox_tail(&s->v1, k);
+      vbox_tail(&s->v1, k, v1_target(s));
       v1_emitted(s);
     }
     flush2(s);
     for (int k = 0; k < s->v2.plan.p4; k++) {
-      vbox_tail(&s->v2, k);
+      vbox_tail(&s->v2, k, s->v2.out);
       v2_emitted(s);
     }
   }

@@ -1,0 +1,154 @@
+/*
+ * pdq_simd.c - portable and AVX2 data-movement kernels (see pdq_simd.h).
+ *
+ * The AVX2 luma deinterleaves 8 RGB pixels with two byte shuffles, widens
+ * to float and evaluates (0.299f*R + 0.587f*G) + 0.114f*B lane by lane:
+ * the same three roundings as the scalar code.  The (de)interleavers are
+ * 8x8 float transposes in registers.
+ */
+#include "media/pdq_simd.h"
+#include "media/pdq_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static float lut_r[256], lut_g[256], lut_b[256];
+
+/* Table products are exactly the float products 0.299f * r etc. */
+static void luma_rgb_portable(const uint8_t *rgb, float *out, int n) {
+  for (int c = 0; c < n; c++, rgb += 3) out[c] = lut_r[rgb[0]] + lut_g[rgb[1]] + lut_b[rgb[2]];
+}
+
+static void interleave8_portable(const float *const *rows, int cols, float *dst) {
+  for (int c0 = 0; c0 < cols; c0 += 256) {
+    int c1 = c0 + 256 < cols ? c0 + 256 : cols;
+    for (int r = 0; r < VIGIL__LANES; r++)
+      for (int c = c0; c < c1; c++) dst[(size_t)c * VIGIL__LANES + (size_t)r] = rows[r][c];
+  }
+}
+
+static void deinterleave8_portable(const float *src, int cols, float *const *rows) {
+  for (int c0 = 0; c0 < cols; c0 += 256) {
+    int c1 = c0 + 256 < cols ? c0 + 256 : cols;
+    for (int r = 0; r < VIGIL__LANES; r++)
+      for (int c = c0; c < c1; c++) rows[r][c] = src[(size_t)c * VIGIL__LANES + (size_t)r];
+  }
+}
+
+static const vigil__pdq_kernels portable = {luma_rgb_portable, interleave8_portable, deinterleave8_portable,
+                                            "portable"};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2")))
+
+AVX2 static void luma_rgb_avx2(const uint8_t *rgb, float *out, int n) {
+  const __m128i z = _mm_set1_epi8((char)0x80);
+  /* Bytes of 8 pixels: lo = bytes 0..15, hi = bytes 8..23. */
+  const __m128i r_lo = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128);
+  const __m128i r_hi = _mm_setr_epi8(-128, -128, -128, -128, -128, -128, 10, 13, -128, -128, -128, -128, -128, -128,
+                                     -128, -128);
+  const __m128i g_lo = _mm_setr_epi8(1, 4, 7, 10, 13, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
+                                     -128);
+  const __m128i g_hi = _mm_setr_epi8(-128, -128, -128, -128, -128, 8, 11, 14, -128, -128, -128, -128, -128, -128,
+                                     -128, -128);
+  const __m128i b_lo = _mm_setr_epi8(2, 5, 8, 11, 14, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
+                                     -128);
+  const __m128i b_hi = _mm_setr_epi8(-128, -128, -128, -128, -128, 9, 12, 15, -128, -128, -128, -128, -128, -128,
+                                     -128, -128);
+  const __m256 kr = _mm256_set1_ps(VIGIL__LUMA_R), kg = _mm256_set1_ps(VIGIL__LUMA_G),
+               kb = _mm256_set1_ps(VIGIL__LUMA_B);
+  (void)z;
+  int c = 0;
+  for (; c + 8 <= n; c += 8, rgb += 24) {
+    __m128i lo = _mm_loadu_si128((const __m128i *)rgb), hi = _mm_loadu_si128((const __m128i *)(rgb + 8));
+    __m128i r = _mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi));
+    __m128i g = _mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi));
+    __m128i b = _mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi));
+    __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(r));
+    __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(g));
+    __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+    __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(kr, fr), _mm256_mul_ps(kg, fg)), _mm256_mul_ps(kb, fb));
+    _mm256_storeu_ps(out + c, y);
+  }
+  luma_rgb_portable(rgb, out + c, n - c);
+}
+
+AVX2 static inline void transpose8(__m256 *v) {
+  __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+  __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+  __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+  __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  v[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  v[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  v[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  v[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  v[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  v[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  v[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  v[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+AVX2 static void interleave8_avx2(const float *const *rows, int cols, float *dst) {
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    __m256 v[8];
+    for (int r = 0; r < 8; r++) v[r] = _mm256_loadu_ps(rows[r] + c);
+    transpose8(v);
+    for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (size_t)(c + j) * 8, v[j]);
+  }
+  for (; c < cols; c++)
+    for (int r = 0; r < 8; r++) dst[(size_t)c * 8 + (size_t)r] = rows[r][c];
+}
+
+AVX2 static void deinterleave8_avx2(const float *src, int cols, float *const *rows) {
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    __m256 v[8];
+    for (int j = 0; j < 8; j++) v[j] = _mm256_loadu_ps(src + (size_t)(c + j) * 8);
+    transpose8(v);
+    for (int r = 0; r < 8; r++) _mm256_storeu_ps(rows[r] + c, v[r]);
+  }
+  for (; c < cols; c++)
+    for (int r = 0; r < 8; r++) rows[r][c] = src[(size_t)c * 8 + (size_t)r];
+}
+
+static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, deinterleave8_avx2, "avx2"};
+#endif
+
+static const vigil__pdq_kernels *active = &portable;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static const vigil__pdq_kernels *best(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return &avx2;
+#endif
+  return &portable;
+}
+
+static void init(void) {
+  for (int i = 0; i < 256; i++) {
+    lut_r[i] = VIGIL__LUMA_R * (float)i;
+    lut_g[i] = VIGIL__LUMA_G * (float)i;
+    lut_b[i] = VIGIL__LUMA_B * (float)i;
+  }
+  const char *no = getenv("VIGIL_NO_SIMD");
+  active = (no && *no && strcmp(no, "0")) ? &portable : best();
+}
+
+const vigil__pdq_kernels *vigil__pdq_kernels_get(void) {
+  pthread_once(&once, init);
+  return active;
+}
+
+const char *vigil__pdq_kernels_select(int want_best) {
+  pthread_once(&once, init);
+  active = want_best ? best() : &portable;
+  return active->name;
+}

@@ -1,0 +1,31 @@
+/*
+ * pdq_simd.h - the data-movement kernels of the PDQ stream, with an AVX2
+ * version picked at run time where the CPU has it and a portable one
+ * everywhere.  Both compute the same IEEE single-precision values in the
+ * same order (they only move data and apply per-pixel luma), so hashes do
+ * not depend on the path; tests run both.
+ */
+#ifndef VIGIL_PDQ_SIMD_H
+#define VIGIL_PDQ_SIMD_H
+
+#include <stdint.h>
+
+#define VIGIL__LANES 8
+
+typedef struct vigil__pdq_kernels {
+  /* out[i] = 0.299f*R + 0.587f*G + 0.114f*B for n pixels */
+  void (*luma_rgb)(const uint8_t *rgb, float *out, int n);
+  /* 8 row-major rows (rows[r][c]) to interleaved dst[c*8 + r] */
+  void (*interleave8)(const float *const *rows, int cols, float *dst);
+  /* interleaved src[c*8 + r] to 8 row-major rows */
+  void (*deinterleave8)(const float *src, int cols, float *const *rows);
+  const char *name;
+} vigil__pdq_kernels;
+
+/* The kernels in use (chosen once; VIGIL_NO_SIMD=1 in the environment
+ * forces the portable ones). */
+const vigil__pdq_kernels *vigil__pdq_kernels_get(void);
+/* For tests: 0 portable, 1 best available.  Returns the kernels' name. */
+const char *vigil__pdq_kernels_select(int best);
+
+#endif
