@@ -27,5 +27,7 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_hash(int argc, char **argv);
+int cmd_bank(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 
 #endif

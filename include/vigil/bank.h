@@ -1,0 +1,238 @@
+/*
+ * vigil/bank.h - hash banks: named lists of known-media hashes, their
+ * storage, import/export, and matching against them.
+ *
+ * Model.  A store holds banks; a bank is a named list of entries.  An entry
+ * is one signal (a PDQ hash, an MD5 or a SHA-256 of the file bytes) with the
+ * bank's own id for it (external id), tags (e.g. "csam", "ncii", "A1"), the
+ * source it came from, the time it was added and, once withdrawn, the time
+ * and reason of its removal.  Removal never deletes the row: a removed entry
+ * stops matching, is still exported (marked removed) and stays auditable.
+ *
+ * Identity.  An entry is identified by (bank, signal type, value): adding
+ * the same signal to the same bank again changes nothing, so re-importing a
+ * file is idempotent.  Entry ids (row ids) are stable and are the ids used
+ * in the PDQ index (vigil/match.h).
+ *
+ * Durability.  A write the store has acknowledged (a function returned
+ * VIGIL_OK, or an import reported a committed batch) survives a crash or
+ * kill -9.  The storage itself sits behind a backend interface; SQLite is
+ * the one built in ("path" or "sqlite:path").
+ *
+ * Threads: a store or matcher is used by one thread at a time.
+ */
+#ifndef VIGIL_BANK_H
+#define VIGIL_BANK_H
+
+#include <stdio.h>
+
+#include "vigil/common.h"
+#include "vigil/pdq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vigil_signal_type {
+  VIGIL_SIGNAL_NONE = 0,
+  VIGIL_SIGNAL_PDQ = 1,    /* 256-bit PDQ hash, 64 hex digits */
+  VIGIL_SIGNAL_MD5 = 2,    /* MD5 of the file bytes, 32 hex digits */
+  VIGIL_SIGNAL_SHA256 = 3, /* SHA-256 of the file bytes, 64 hex digits */
+  VIGIL_SIGNAL_VPDQ = 4    /* reserved for video PDQ; not accepted yet */
+} vigil_signal_type;
+
+#define VIGIL_BANK_NAME_MAX 64   /* bank names: 1..64 of [A-Za-z0-9_.-] */
+#define VIGIL_BANK_TEXT_MAX 256  /* external id, source, reason, description: bytes of UTF-8 */
+#define VIGIL_BANK_TAGS_MAX 512  /* all tags joined with ',' */
+#define VIGIL_BANK_TAG_MAX 64    /* one tag: 1..64 of [A-Za-z0-9_.:-] */
+#define VIGIL_BANK_VALUE_MAX 32  /* bytes of the largest value (SHA-256, PDQ) */
+
+/* "pdq", "md5", "sha256", "vpdq"; NULL for an unknown type. */
+const char *vigil_signal_name(vigil_signal_type t);
+/* Parses a signal type name (lower case); VIGIL_SIGNAL_NONE if unknown. */
+vigil_signal_type vigil_signal_from_name(const char *name, size_t len);
+/* Bytes of a value of that type (0 if the type is not accepted). */
+size_t vigil_signal_value_len(vigil_signal_type t);
+/* Parses a hex value of type t (either case) into out; the message says what
+ * is wrong (length, bad digit and its position). */
+int vigil_signal_parse(vigil_signal_type t, const char *hex, size_t len, uint8_t out[VIGIL_BANK_VALUE_MAX],
+                       vigil_error *err);
+/* Lower-case hex of a value: out needs 2*len+1 bytes. */
+void vigil_signal_to_hex(const uint8_t *value, size_t len, char *out);
+
+/* Canonical tag list from "a,b c;d" (separators: comma, semicolon, blanks):
+ * validated, duplicates dropped, order kept, joined with ','. */
+int vigil_bank_tags_normalize(const char *in, size_t len, char out[VIGIL_BANK_TAGS_MAX + 1], vigil_error *err);
+/* Whether the canonical list `tags` contains `tag`. */
+int vigil_bank_tags_has(const char *tags, const char *tag);
+
+/* True if name is a valid bank name. */
+int vigil_bank_name_valid(const char *name);
+
+typedef struct vigil_bank_entry {
+  uint64_t id; /* row id, assigned by the store */
+  char bank[VIGIL_BANK_NAME_MAX + 1];
+  vigil_signal_type type;
+  uint8_t value[VIGIL_BANK_VALUE_MAX];
+  size_t value_len;
+  char external_id[VIGIL_BANK_TEXT_MAX + 1];
+  char tags[VIGIL_BANK_TAGS_MAX + 1]; /* canonical, ',' separated */
+  char source[VIGIL_BANK_TEXT_MAX + 1];
+  int64_t added;   /* Unix seconds, UTC */
+  int64_t removed; /* 0 while active; else Unix seconds of the removal */
+  char removed_reason[VIGIL_BANK_TEXT_MAX + 1];
+} vigil_bank_entry;
+
+typedef struct vigil_bank_info {
+  uint64_t id;
+  char name[VIGIL_BANK_NAME_MAX + 1];
+  char description[VIGIL_BANK_TEXT_MAX + 1];
+  int enabled; /* matched against only when enabled */
+  int64_t created;
+  uint64_t active, removed;             /* entry counts */
+  uint64_t by_type[5];                  /* active entries per vigil_signal_type */
+} vigil_bank_info;
+
+typedef struct vigil_bank_store vigil_bank_store;
+
+/* Opens (creating if needed) a store: "sqlite:PATH" or a plain PATH.
+ * "postgresql://..." is recognised and refused (VIGIL_EFORMAT) until that
+ * backend exists. */
+int vigil_bank_store_open(vigil_bank_store **out, const char *location, vigil_error *err);
+void vigil_bank_store_close(vigil_bank_store *st);
+/* The backend's name, e.g. "sqlite". */
+const char *vigil_bank_store_backend(const vigil_bank_store *st);
+
+/* Banks.  create: VIGIL_EEXIST if the name is taken.  drop deletes a bank
+ * with all its entries (the only operation that deletes rows; it is
+ * recorded in the audit log). */
+int vigil_bank_create(vigil_bank_store *st, const char *name, const char *description, vigil_error *err);
+int vigil_bank_drop(vigil_bank_store *st, const char *name, vigil_error *err);
+int vigil_bank_set_enabled(vigil_bank_store *st, const char *name, int enabled, vigil_error *err);
+/* Info with entry counts; VIGIL_ENOTFOUND if absent. */
+int vigil_bank_get(vigil_bank_store *st, const char *name, vigil_bank_info *out, vigil_error *err);
+/* *banks is malloc'd (free() it), sorted by name. */
+int vigil_bank_list(vigil_bank_store *st, vigil_bank_info **banks, size_t *n, vigil_error *err);
+
+/* Adds one entry (e->bank names the bank; e->id, e->added are set on
+ * return).  *added (may be NULL) is 1 when new, 0 when the identity was
+ * already present (nothing changes then). */
+int vigil_bank_add(vigil_bank_store *st, vigil_bank_entry *e, int *added, vigil_error *err);
+/* Marks an entry removed (by bank, type and value).  VIGIL_ENOTFOUND if
+ * there is no such entry; removing a removed entry is a no-op. */
+int vigil_bank_remove(vigil_bank_store *st, const char *bank, vigil_signal_type t, const uint8_t *value,
+                      const char *reason, vigil_error *err);
+/* The same by entry id. */
+int vigil_bank_remove_id(vigil_bank_store *st, uint64_t id, const char *reason, vigil_error *err);
+/* Entry by id; VIGIL_ENOTFOUND if absent. */
+int vigil_bank_entry_get(vigil_bank_store *st, uint64_t id, vigil_bank_entry *out, vigil_error *err);
+
+/* Calls fn for each entry of bank (all banks if NULL), in id order;
+ * removed entries only if include_removed.  A non-zero return from fn stops
+ * the walk and is returned. */
+typedef int (*vigil_bank_entry_fn)(void *ctx, const vigil_bank_entry *e);
+int vigil_bank_foreach(vigil_bank_store *st, const char *bank, int include_removed, vigil_bank_entry_fn fn,
+                       void *ctx, vigil_error *err);
+
+/* ---- import / export ---- */
+
+typedef enum vigil_bank_format {
+  VIGIL_BANK_FMT_CSV = 0, /* header line, then one entry per line (docs/banks.md) */
+  VIGIL_BANK_FMT_TE = 1,  /* python-threatexchange: "<signal_type> <value>" */
+  VIGIL_BANK_FMT_JSONL = 2 /* one JSON object per line */
+} vigil_bank_format;
+
+/* "csv", "te", "jsonl" (also "json", "txt"); -1 if unknown. */
+int vigil_bank_format_from_name(const char *name);
+
+#define VIGIL_BANK_LINE_MAX 65536 /* longer lines are errors */
+
+typedef struct vigil_bank_import_opts {
+  vigil_bank_format format;
+  int skip_bad;        /* commit the good lines and report the bad ones */
+  uint64_t batch;      /* 0: one transaction for the whole input; else commit every `batch` lines */
+  const char *source;  /* default source for entries that name none (may be NULL) */
+  const char *tags;    /* tags added to every entry (may be NULL) */
+  int max_errors;      /* errors kept in the report (default 20 when 0) */
+  /* Called after each committed batch (batch numbers from 1) with the
+   * number of input lines it covers so far; a non-zero return aborts the
+   * import (what was committed stays). */
+  int (*on_commit)(void *ctx, uint64_t batch_no, uint64_t lines_done);
+  void *ctx;
+} vigil_bank_import_opts;
+
+typedef struct vigil_bank_import_error {
+  uint64_t line;
+  char message[160];
+} vigil_bank_import_error;
+
+typedef struct vigil_bank_import_report {
+  uint64_t lines;     /* input lines read (blank and comment lines included) */
+  uint64_t added;     /* new entries */
+  uint64_t existing;  /* identities already present: unchanged */
+  uint64_t removed;   /* entries newly marked removed by the input */
+  uint64_t bad;       /* lines with errors */
+  uint64_t batches;   /* committed transactions */
+  int committed;      /* 1 if anything was committed */
+  size_t nerrors;     /* errors kept in errors[] (the first ones) */
+  vigil_bank_import_error *errors; /* malloc'd; vigil_bank_import_report_free() */
+} vigil_bank_import_report;
+
+void vigil_bank_import_opts_default(vigil_bank_import_opts *o);
+void vigil_bank_import_report_free(vigil_bank_import_report *r);
+
+/* Imports a stream into an existing bank.  Without skip_bad any bad line
+ * fails the import (VIGIL_EINVAL, every error in the report) and nothing
+ * is written: with batches, a seekable input is validated completely before
+ * the first batch is written; an unseekable one stops at the first bad line
+ * with the earlier batches committed (they are reported).  Safe to repeat:
+ * identities already present are counted as existing. */
+int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vigil_bank_import_opts *o,
+                      vigil_bank_import_report *rep, vigil_error *err);
+
+/* Writes a bank (all banks if NULL) in the format; removed entries are
+ * written with their removal time and reason unless active_only. */
+int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_bank_format fmt, int active_only,
+                      vigil_error *err);
+
+/* ---- matching ---- */
+
+/* A matcher holds the PDQ entries of the enabled banks in a vigil_pdq_index
+ * (ids = entry ids) and answers queries with entry metadata. */
+typedef struct vigil_bank_matcher vigil_bank_matcher;
+
+int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigil_error *err);
+void vigil_bank_matcher_free(vigil_bank_matcher *m);
+/* Brings the index up to date with the store in place: new entries are
+ * added, removed ones taken out; a changed set of enabled banks reloads. */
+int vigil_bank_matcher_sync(vigil_bank_matcher *m, vigil_error *err);
+/* Number of PDQ hashes in the index. */
+size_t vigil_bank_matcher_size(const vigil_bank_matcher *m);
+
+typedef struct vigil_bank_filter {
+  const char *const *banks; /* only these banks (NULL/0: all enabled banks) */
+  size_t nbanks;
+  const char *const *tags; /* only entries with at least one of these tags */
+  size_t ntags;
+} vigil_bank_filter;
+
+typedef struct vigil_bank_match {
+  vigil_bank_entry entry;
+  int distance; /* PDQ: Hamming distance; exact signals: 0 */
+  int variant;  /* dihedral variant of the query that matched (0 for exact) */
+} vigil_bank_match;
+
+/* PDQ radius search with nq query hashes (1, or 8 dihedral variants):
+ * every active entry of an enabled bank within threshold (inclusive),
+ * each once, sorted by distance then id.  *out is malloc'd (free()). */
+int vigil_bank_match_pdq(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq, int threshold,
+                         const vigil_bank_filter *f, vigil_bank_match **out, size_t *n, vigil_error *err);
+/* Exact lookup of an MD5 or SHA-256 (or PDQ at distance 0) among active
+ * entries of enabled banks, sorted by id. */
+int vigil_bank_match_exact(vigil_bank_store *st, vigil_signal_type t, const uint8_t *value,
+                           const vigil_bank_filter *f, vigil_bank_match **out, size_t *n, vigil_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

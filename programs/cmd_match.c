@@ -1,0 +1,319 @@
+/*
+ * cmd_match.c - `vigil match`: look images or hashes up in the enabled
+ * banks (see docs/banks.md).
+ *
+ * An argument of 64 hex digits is a PDQ hash (or "pdq:", "md5:",
+ * "sha256:" followed by hex, for exact signals); anything else is a file.
+ * A file's bytes are digested with MD5 and SHA-256 (OpenSSL EVP) and, when
+ * it decodes as an image, hashed with PDQ; all three are looked up.  PDQ
+ * hashes of quality below 50 are too flat to match reliably and are not
+ * looked up unless --force.  The PDQ index is loaded once from the store
+ * for all arguments.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/bank.h"
+#include "vigil/media.h"
+
+static const char match_help[] =
+    "usage: vigil match [options] IMAGE|HASH...\n"
+    "\n"
+    "Look each image or hash up in the enabled hash banks.  A 64-hex-digit\n"
+    "argument is a PDQ hash; md5:HEX, sha256:HEX and pdq:HEX name the type.\n"
+    "Any other argument is a file ('-' = stdin): its MD5 and SHA-256 are looked\n"
+    "up exactly and, if it is an image, its PDQ hash by Hamming distance.\n"
+    "\n"
+    "options:\n"
+    "  --db PATH          the bank store (default $VIGIL_DB, else ./vigil.db)\n"
+    "  --bank NAME        only this bank (repeatable; default all enabled banks)\n"
+    "  --tag TAG          only entries with this tag (repeatable: any of them)\n"
+    "  --threshold N      PDQ distance to match, inclusive (default 31, 0..256)\n"
+    "  --dihedral         also match the 7 rotations/flips of each image or hash\n"
+    "  --force            match PDQ hashes of quality below 50 too\n"
+    "  --format csv|json  csv (default): one line per match:\n"
+    "                       input,signal_type,distance,variant,bank,entry_id,\n"
+    "                       external_id,tags,value\n"
+    "                     json: one object per input with its hashes and matches\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "Exit status: 0 all inputs looked up (matched or not), 1 some inputs could\n"
+    "not be (reported on stderr), 2 usage or no store.\n";
+
+typedef struct strvec {
+  const char **v;
+  size_t n;
+} strvec;
+
+static int strvec_push(strvec *s, const char *x) {
+  const char **nv = realloc(s->v, (s->n + 1) * sizeof *nv);
+  if (!nv) return -1;
+  s->v = nv;
+  s->v[s->n++] = x;
+  return 0;
+}
+
+typedef struct matchctx {
+  vigil_bank_store *st;
+  vigil_bank_matcher *m;
+  vigil_bank_filter filter;
+  int threshold, dihedral, force, json;
+} matchctx;
+
+static void csv_field(const char *s, int last) {
+  if (strpbrk(s, ",\"\n\r")) {
+    putchar('"');
+    for (; *s; s++) {
+      if (*s == '"') putchar('"');
+      putchar(*s);
+    }
+    putchar('"');
+  } else {
+    fputs(s, stdout);
+  }
+  putchar(last ? '\n' : ',');
+}
+
+/* Prints (csv) or appends to arr (json) the matches of one lookup. */
+static void emit(const matchctx *c, const char *input, const vigil_bank_match *v, size_t n, json_t *arr) {
+  for (size_t i = 0; i < n; i++) {
+    const vigil_bank_entry *e = &v[i].entry;
+    char hex[2 * VIGIL_BANK_VALUE_MAX + 1], num[32];
+    vigil_signal_to_hex(e->value, e->value_len, hex);
+    const char *type = vigil_signal_name(e->type);
+    const char *var = vigil_dihedral_name(v[i].variant);
+    if (c->json) {
+      json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "signal_type", type, "distance",
+                            v[i].distance, "variant", var ? var : "orig", "bank", e->bank, "entry_id",
+                            (json_int_t)e->id, "external_id", e->external_id, "tags", e->tags, "source", e->source,
+                            "value", hex);
+      if (o) json_array_append_new(arr, o);
+      continue;
+    }
+    csv_field(input, 0);
+    csv_field(type, 0);
+    snprintf(num, sizeof num, "%d", v[i].distance);
+    csv_field(num, 0);
+    csv_field(var ? var : "orig", 0);
+    csv_field(e->bank, 0);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)e->id);
+    csv_field(num, 0);
+    csv_field(e->external_id, 0);
+    csv_field(e->tags, 0);
+    csv_field(hex, 1);
+  }
+}
+
+static int lookup_exact(const matchctx *c, const char *input, vigil_signal_type t, const uint8_t *value,
+                        json_t *arr) {
+  vigil_bank_match *v;
+  size_t n;
+  vigil_error err;
+  if (vigil_bank_match_exact(c->st, t, value, &c->filter, &v, &n, &err)) {
+    cli_error("%s: %s", input, err.message);
+    return -1;
+  }
+  emit(c, input, v, n, arr);
+  free(v);
+  return 0;
+}
+
+static int lookup_pdq(const matchctx *c, const char *input, const vigil_pdq_hash *qs, int nq, json_t *arr) {
+  vigil_bank_match *v;
+  size_t n;
+  vigil_error err;
+  if (vigil_bank_match_pdq(c->m, qs, nq, c->threshold, &c->filter, &v, &n, &err)) {
+    cli_error("%s: %s", input, err.message);
+    return -1;
+  }
+  emit(c, input, v, n, arr);
+  free(v);
+  return 0;
+}
+
+static int do_input(const matchctx *c, const char *arg) {
+  json_t *obj = c->json ? json_object() : NULL, *arr = c->json ? json_array() : NULL;
+  if (c->json) json_object_set_new(obj, "input", json_string(arg));
+  int failed = 0;
+  size_t alen = strlen(arg);
+  const char *colon = strchr(arg, ':');
+  vigil_signal_type named = VIGIL_SIGNAL_NONE;
+  if (colon) named = vigil_signal_from_name(arg, (size_t)(colon - arg));
+  int is_hex64 = alen == 64 && strspn(arg, "0123456789abcdefABCDEF") == 64;
+  if (named != VIGIL_SIGNAL_NONE || is_hex64) {
+    vigil_signal_type t = is_hex64 ? VIGIL_SIGNAL_PDQ : named;
+    const char *hex = is_hex64 ? arg : colon + 1;
+    uint8_t value[VIGIL_BANK_VALUE_MAX];
+    vigil_error err;
+    if (vigil_signal_parse(t, hex, strlen(hex), value, &err)) {
+      cli_error("%s: %s", arg, err.message);
+      failed = 1;
+    } else if (t == VIGIL_SIGNAL_PDQ) {
+      vigil_pdq_hash q;
+      memcpy(q.bytes, value, VIGIL_PDQ_BYTES);
+      /* the variants come from the DCT before thresholding, so a bare hash
+       * cannot be rotated: only images get them */
+      if (c->dihedral) cli_error("%s: --dihedral needs an image; the hash is matched as given", arg);
+      if (c->json) json_object_set_new(obj, "pdq", json_string(hex));
+      failed = lookup_pdq(c, arg, &q, 1, arr) != 0;
+    } else {
+      if (c->json) json_object_set_new(obj, vigil_signal_name(t), json_string(hex));
+      failed = lookup_exact(c, arg, t, value, arr) != 0;
+    }
+  } else {
+    uint8_t *data = NULL;
+    size_t len = 0;
+    vigil_error err;
+    if (vigil_read_file(arg, VIGIL_DEFAULT_MAX_BYTES, &data, &len, &err)) {
+      cli_error("%s", err.message);
+      failed = 1;
+    } else {
+      unsigned char md5[EVP_MAX_MD_SIZE], sha[EVP_MAX_MD_SIZE];
+      unsigned int l1 = 0, l2 = 0;
+      char hex[2 * EVP_MAX_MD_SIZE + 1];
+      if (EVP_Digest(data, len, md5, &l1, EVP_md5(), NULL) != 1 ||
+          EVP_Digest(data, len, sha, &l2, EVP_sha256(), NULL) != 1 || l1 != 16 || l2 != 32) {
+        cli_error("%s: digest failed", arg);
+        failed = 1;
+      } else {
+        if (c->json) {
+          vigil_signal_to_hex(md5, 16, hex);
+          json_object_set_new(obj, "md5", json_string(hex));
+          vigil_signal_to_hex(sha, 32, hex);
+          json_object_set_new(obj, "sha256", json_string(hex));
+        }
+        failed |= lookup_exact(c, arg, VIGIL_SIGNAL_MD5, md5, arr) != 0;
+        failed |= lookup_exact(c, arg, VIGIL_SIGNAL_SHA256, sha, arr) != 0;
+      }
+      vigil_hash_opts o;
+      vigil_hash_opts_default(&o);
+      o.dihedral = c->dihedral;
+      vigil_pdq_result r;
+      if (vigil_hash_memory(data, len, &o, &r, NULL, &err)) {
+        cli_error("%s: not matched by PDQ: %s", arg, err.message);
+        failed = 1;
+      } else {
+        char phex[VIGIL_PDQ_HEX_LEN + 1];
+        vigil_pdq_to_hex(&r.hash[0], phex);
+        if (c->json) {
+          json_object_set_new(obj, "pdq", json_string(phex));
+          json_object_set_new(obj, "quality", json_integer(r.quality));
+        }
+        if (r.quality < VIGIL_PDQ_MIN_QUALITY && !c->force) {
+          cli_error("%s: PDQ quality %d is below %d: not matched by PDQ (use --force)", arg, r.quality,
+                    VIGIL_PDQ_MIN_QUALITY);
+          if (c->json) json_object_set_new(obj, "pdq_skipped", json_string("low quality"));
+          failed = 1;
+        } else {
+          failed |= lookup_pdq(c, arg, r.hash, r.nhashes, arr) != 0;
+        }
+      }
+      free(data);
+    }
+  }
+  if (c->json) {
+    if (failed) json_object_set_new(obj, "incomplete", json_true());
+    json_object_set_new(obj, "matches", arr);
+    char *txt = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (txt) puts(txt);
+    free(txt);
+    json_decref(obj);
+  }
+  return failed;
+}
+
+int cmd_match(int argc, char **argv) {
+  enum { OPT_DB = 256, OPT_BANK, OPT_TAG, OPT_THRESH, OPT_DIH, OPT_FORCE, OPT_FORMAT };
+  static const struct option longopts[] = {
+      {"db", required_argument, 0, OPT_DB},         {"bank", required_argument, 0, OPT_BANK},
+      {"tag", required_argument, 0, OPT_TAG},       {"threshold", required_argument, 0, OPT_THRESH},
+      {"dihedral", no_argument, 0, OPT_DIH},        {"force", no_argument, 0, OPT_FORCE},
+      {"format", required_argument, 0, OPT_FORMAT}, {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  matchctx c;
+  memset(&c, 0, sizeof c);
+  c.threshold = VIGIL_PDQ_MATCH_THRESHOLD;
+  strvec banks = {0}, tags = {0};
+  const char *db = getenv("VIGIL_DB");
+  if (!db || !*db) db = "./vigil.db";
+  int opt, rc = CLI_USAGE;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (opt) {
+    case OPT_DB: db = optarg; break;
+    case OPT_BANK:
+    case OPT_TAG:
+      if (strvec_push(opt == OPT_BANK ? &banks : &tags, optarg)) {
+        cli_error("out of memory");
+        goto out;
+      }
+      break;
+    case OPT_THRESH: {
+      long v = cli_parse_long("--threshold", optarg, 0, 256);
+      if (v < 0) goto out;
+      c.threshold = (int)v;
+      break;
+    }
+    case OPT_DIH: c.dihedral = 1; break;
+    case OPT_FORCE: c.force = 1; break;
+    case OPT_FORMAT:
+      if (!strcmp(optarg, "csv")) c.json = 0;
+      else if (!strcmp(optarg, "json")) c.json = 1;
+      else {
+        cli_error("--format: expected csv or json, got '%s'", optarg);
+        goto out;
+      }
+      break;
+    case 'h': fputs(match_help, stdout); rc = CLI_OK; goto out;
+    default: fputs(match_help, stderr); goto out;
+    }
+  }
+  if (optind >= argc) {
+    cli_error("match: give images or hashes to look up");
+    fputs(match_help, stderr);
+    goto out;
+  }
+  for (size_t i = 0; i < tags.n; i++) {
+    char canon[VIGIL_BANK_TAGS_MAX + 1];
+    if (vigil_bank_tags_normalize(tags.v[i], strlen(tags.v[i]), canon, NULL) || strcmp(canon, tags.v[i])) {
+      cli_error("--tag: '%s' is not a single valid tag", tags.v[i]);
+      goto out;
+    }
+  }
+  vigil_error err;
+  if (vigil_bank_store_open(&c.st, db, &err)) {
+    cli_error("%s", err.message);
+    goto out;
+  }
+  for (size_t i = 0; i < banks.n; i++) {
+    vigil_bank_info b;
+    if (vigil_bank_get(c.st, banks.v[i], &b, &err)) {
+      cli_error("--bank: %s", err.message);
+      goto out;
+    }
+    if (!b.enabled) cli_error("bank %s is disabled: it is not matched (vigil bank enable %s)", b.name, b.name);
+  }
+  c.filter.banks = banks.v;
+  c.filter.nbanks = banks.n;
+  c.filter.tags = tags.v;
+  c.filter.ntags = tags.n;
+  if (vigil_bank_matcher_open(&c.m, c.st, &err)) {
+    cli_error("%s", err.message);
+    goto out;
+  }
+  int failed = 0;
+  for (int i = optind; i < argc; i++) failed += do_input(&c, argv[i]);
+  if (fflush(stdout) != 0) failed++;
+  rc = failed ? CLI_PARTIAL : CLI_OK;
+out:
+  vigil_bank_matcher_free(c.m);
+  vigil_bank_store_close(c.st);
+  free(banks.v);
+  free(tags.v);
+  return rc;
+}
