@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"hash", "compute PDQ hashes of images", cmd_hash},
+    {"policy", "minor-safety policy decisions (decide, check, show)", cmd_policy},
 };
 
 void cli_error(const char *fmt, ...) {
