@@ -456,6 +456,7 @@ static void show_markdown(const vigil_policy *p) {
   char cells[VIGIL_BAND_COUNT][VIGIL_REL_COUNT][128];
   for (int act = 0; act < VIGIL_ACT_COUNT; act++)
     for (int tb = 0; tb < VIGIL_BAND_COUNT; tb++) {
+      memset(cells, 0, sizeof cells); /* rows are compared whole with memcmp */
       for (int ab = 0; ab < VIGIL_BAND_COUNT; ab++)
         for (int r = 0; r < VIGIL_REL_COUNT; r++) cell_text(p, act, ab, tb, r, cells[ab][r], sizeof cells[ab][r]);
       /* One line per group of actor bands whose decisions are identical. */

@@ -147,8 +147,10 @@ static void finish(const vigil_policy *p, const pcell *c, const vigil_policy_acc
       add_reason(d, p->set[c->setting][sb].parent_limit <= chosen ? vigil__setting_parent[c->setting]
                                                                     : "setting_locked_for_age_band");
     if (pass) conds = c->with;
-    else if (c->else_kind == PK_ALLOW) conds = c->else_with;
-    else deny = 1;
+    else if (c->else_kind == PK_ALLOW) {
+      conds = c->else_with;
+      d->sentence = r->sentence; /* e.g. "needs approval": the rule says why */
+    } else deny = 1;
     break;
   }
   case PK_QUIET:
