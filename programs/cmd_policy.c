@@ -58,299 +58,25 @@ static const char policy_help[] =
 
 #define MAX_LINE_BYTES (1u << 20)
 
-/* ---- request parsing --------------------------------------------------- */
-
-static int parse_date(const char *s, int *y, int *m, int *d) {
-  if (!s || strlen(s) < 10) return -1;
-  for (int i = 0; i < 10; i++)
-    if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) return -1;
-  *y = atoi(s);
-  *m = (s[5] - '0') * 10 + (s[6] - '0');
-  *d = (s[8] - '0') * 10 + (s[9] - '0');
-  return 0;
-}
-
-/* "HH:MM" or an ISO 8601 date-time whose clock part is the local time. */
-static int parse_time(const char *s, int *minute, int *y, int *m, int *d, int *has_date) {
-  const char *c = s;
-  *has_date = 0;
-  if (strlen(s) >= 16 && (s[10] == 'T' || s[10] == 't' || s[10] == ' ')) {
-    if (parse_date(s, y, m, d)) return -1;
-    *has_date = 1;
-    c = s + 11;
-  }
-  if (!(c[0] >= '0' && c[0] <= '2' && c[1] >= '0' && c[1] <= '9' && c[2] == ':' && c[3] >= '0' && c[3] <= '5' &&
-        c[4] >= '0' && c[4] <= '9'))
-    return -1;
-  int h = (c[0] - '0') * 10 + (c[1] - '0');
-  if (h > 23) return -1;
-  if (!*has_date && c[5]) return -1;
-  *minute = h * 60 + (c[3] - '0') * 10 + (c[4] - '0');
-  return 0;
-}
-
-static int keys_ok(json_t *o, const char *const *allowed, char *why, size_t cap, const char *where) {
-  const char *k;
-  json_t *v;
-  json_object_foreach(o, k, v) {
-    int ok = 0;
-    for (int i = 0; allowed[i] && !ok; i++) ok = !strcmp(k, allowed[i]);
-    if (!ok) {
-      snprintf(why, cap, "%s: unknown key '%.60s'", where, k);
-      return -1;
-    }
-  }
-  return 0;
-}
-
-static int parse_account(const vigil_policy *p, json_t *o, const char *where, int ty, int tm, int td,
-                         vigil_policy_account *a, char *why, size_t cap) {
-  static const char *const allowed[] = {"id", "band", "dob", "age", "settings", "parent_linked",
-                                        "parent_approved", "risk", NULL};
-  vigil_policy_account_init(a);
-  if (!o) return 0; /* absent party: unknown band */
-  if (!json_is_object(o)) return snprintf(why, cap, "%s must be an object", where), -1;
-  if (keys_ok(o, allowed, why, cap, where)) return -1;
-  json_t *v;
-  if ((v = json_object_get(o, "id"))) {
-    if (!json_is_string(v)) return snprintf(why, cap, "%s.id must be a string", where), -1;
-    a->id = json_string_value(v);
-  }
-  vigil_age_input in;
-  memset(&in, 0, sizeof in);
-  in.today_year = ty, in.today_month = tm, in.today_day = td;
-  int have_band = 0;
-  if ((v = json_object_get(o, "band"))) {
-    int b = json_is_string(v) ? vigil_band_from_name(json_string_value(v)) : -1;
-    if (b < 0) return snprintf(why, cap, "%s.band must be one of u13, 13-15, 16-17, adult, unknown", where), -1;
-    a->band = (uint8_t)b;
-    have_band = 1;
-  }
-  if ((v = json_object_get(o, "dob"))) {
-    if (!json_is_string(v) || strlen(json_string_value(v)) != 10 ||
-        parse_date(json_string_value(v), &in.dob_year, &in.dob_month, &in.dob_day))
-      return snprintf(why, cap, "%s.dob must be a date YYYY-MM-DD", where), -1;
-  }
-  if ((v = json_object_get(o, "age"))) {
-    static const char *const age_keys[] = {"band", "confidence", "method", NULL};
-    if (!json_is_object(v)) return snprintf(why, cap, "%s.age must be an object", where), -1;
-    if (keys_ok(v, age_keys, why, cap, where)) return -1;
-    json_t *b = json_object_get(v, "band"), *c = json_object_get(v, "confidence"), *m = json_object_get(v, "method");
-    int band = b && json_is_string(b) ? vigil_band_from_name(json_string_value(b)) : -1;
-    const char *ms = m && json_is_string(m) ? json_string_value(m) : "";
-    int method = !strcmp(ms, "self_declared") || !strcmp(ms, "self-declared") ? VIGIL_ASSURE_SELF_DECLARED
-                 : !strcmp(ms, "estimated")                                    ? VIGIL_ASSURE_ESTIMATED
-                 : !strcmp(ms, "verified")                                     ? VIGIL_ASSURE_VERIFIED
-                                                                               : -1;
-    if (band < 0 || method < 0 || (c && !json_is_number(c)))
-      return snprintf(why, cap,
-                      "%s.age needs band (u13, 13-15, 16-17, adult), method (self_declared, estimated, verified) "
-                      "and a numeric confidence",
-                      where),
-             -1;
-    in.assured_band = band;
-    in.method = method;
-    in.confidence = c ? json_number_value(c) : (method == VIGIL_ASSURE_VERIFIED ? 1.0 : 0.0);
-  }
-  if (have_band && (in.dob_year || in.method))
-    return snprintf(why, cap, "%s: give either band or dob/age, not both", where), -1;
-  if (!have_band) {
-    vigil_error e;
-    int band;
-    if (vigil_policy_resolve_band(p, &in, &band, &e)) return snprintf(why, cap, "%s: %.400s", where, e.message), -1;
-    a->band = (uint8_t)band;
-  }
-  if ((v = json_object_get(o, "settings"))) {
-    if (!json_is_object(v)) return snprintf(why, cap, "%s.settings must be an object", where), -1;
-    const char *k;
-    json_t *sv;
-    json_object_foreach(v, k, sv) {
-      int s = vigil_setting_from_name(k);
-      int aud = json_is_string(sv) ? vigil_audience_from_name(json_string_value(sv)) : -1;
-      if (s < 0) return snprintf(why, cap, "%s.settings: unknown setting '%.60s'", where, k), -1;
-      if (aud < 0)
-        return snprintf(why, cap, "%s.settings.%s: expected everyone, followers, following, friends, known or none",
-                        where, k),
-               -1;
-      a->settings[s] = (uint8_t)aud;
-    }
-  }
-  if ((v = json_object_get(o, "parent_linked"))) {
-    if (!json_is_boolean(v)) return snprintf(why, cap, "%s.parent_linked must be true or false", where), -1;
-    a->parent_linked = json_is_true(v);
-  }
-  if ((v = json_object_get(o, "parent_approved"))) {
-    if (!json_is_array(v)) return snprintf(why, cap, "%s.parent_approved must be an array of setting names", where), -1;
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e) {
-      int s = json_is_string(e) ? vigil_setting_from_name(json_string_value(e)) : -1;
-      if (s < 0) return snprintf(why, cap, "%s.parent_approved[%zu] is not a setting name", where, i), -1;
-      a->parent_approved |= (uint16_t)(1u << s);
-    }
-  }
-  if ((v = json_object_get(o, "risk"))) {
-    if (!json_is_array(v)) return snprintf(why, cap, "%s.risk must be an array", where), -1;
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e) {
-      const char *r = json_is_string(e) ? json_string_value(e) : "";
-      if (!strcmp(r, "grooming") || !strcmp(r, "grooming_risk")) a->risk |= VIGIL_RISK_GROOMING;
-      else if (!strcmp(r, "hash_match")) a->risk |= VIGIL_RISK_HASH_MATCH;
-      else return snprintf(why, cap, "%s.risk[%zu]: expected grooming or hash_match", where, i), -1;
-    }
-  }
-  return 0;
-}
-
-static int parse_rel(json_t *o, unsigned *flags, char *why, size_t cap) {
-  static const char *const names[] = {"actor_follows", "target_follows", "friends", "blocked", "known_irl", NULL};
-  static const unsigned bits[] = {VIGIL_RELF_ACTOR_FOLLOWS, VIGIL_RELF_TARGET_FOLLOWS, VIGIL_RELF_FRIENDS,
-                                  VIGIL_RELF_BLOCKED, VIGIL_RELF_KNOWN_IRL};
-  *flags = 0;
-  if (!o) return 0;
-  if (!json_is_object(o)) return snprintf(why, cap, "relationship must be an object"), -1;
-  if (keys_ok(o, names, why, cap, "relationship")) return -1;
-  for (int i = 0; names[i]; i++) {
-    json_t *v = json_object_get(o, names[i]);
-    if (!v) continue;
-    if (!json_is_boolean(v)) return snprintf(why, cap, "relationship.%s must be true or false", names[i]), -1;
-    if (json_is_true(v)) *flags |= bits[i];
-  }
-  return 0;
-}
-
-static json_t *decision_json(const vigil_policy_decision *d, json_t *id, const vigil_policy_request *rq,
-                             const char *trace) {
-  json_t *o = json_object(), *reasons = json_array(), *conds = json_array();
-  if (!o || !reasons || !conds) {
-    json_decref(o);
-    json_decref(reasons);
-    json_decref(conds);
-    return NULL;
-  }
-  if (id) json_object_set(o, "id", id);
-  json_object_set_new(o, "decision", json_string(vigil_outcome_name(d->outcome)));
-  for (int i = 0; i < VIGIL_COND_COUNT; i++)
-    if (d->conditions & (1u << i)) json_array_append_new(conds, json_string(vigil_condition_name(1u << i)));
-  json_object_set_new(o, "conditions", conds);
-  for (int i = 0; i < d->nreasons; i++) json_array_append_new(reasons, json_string(d->reasons[i]));
-  json_object_set_new(o, "reasons", reasons);
-  json_object_set_new(o, "sentence", json_string(d->sentence));
-  json_object_set_new(o, "source", json_string(d->source));
-  if (d->rule_line)
-    json_object_set_new(o, "rule", json_pack("{s:s, s:s, s:i}", "id", d->reasons[0], "origin", d->rule_origin,
-                                             "line", d->rule_line));
-  json_object_set_new(o, "actor_band", json_string(vigil_band_name(rq->actor->band)));
-  json_object_set_new(o, "target_band", json_string(vigil_band_name(rq->target->band)));
-  json_object_set_new(o, "relationship", json_string(vigil_rel_name(vigil_rel_from_flags(rq->rel_flags))));
-  if (trace) {
-    json_t *t = json_array();
-    const char *s = trace;
-    while (t && *s) {
-      const char *e = strchr(s, '\n');
-      size_t n = e ? (size_t)(e - s) : strlen(s);
-      json_array_append_new(t, json_stringn(s, n));
-      s += n + (e ? 1 : 0);
-    }
-    json_object_set_new(o, "trace", t);
-  }
-  return o;
-}
-
-static void print_json(json_t *o) {
-  char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-  if (s) puts(s);
-  else puts("{\"error\":{\"message\":\"out of memory\"}}");
-  free(s);
-}
-
-static void print_error(long line, json_t *id, const char *msg) {
+static void print_error(long line, const char *msg) {
   cli_error("line %ld: %s", line, msg);
-  json_t *o = json_object();
-  if (o && id) json_object_set(o, "id", id);
-  if (o) json_object_set_new(o, "error", json_pack("{s:i, s:s}", "line", (json_int_t)line, "message", msg));
-  print_json(o);
+  json_t *o = json_pack("{s:{s:i, s:s}}", "error", "line", (json_int_t)line, "message", msg);
+  char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  puts(s ? s : "{\"error\":{\"message\":\"out of memory\"}}");
+  free(s);
   json_decref(o);
 }
 
-/* One request line; returns 0 or -1 (an error line was printed). */
-static int decide_line(const vigil_policy *p, const char *line, size_t len, long lineno, int trace_all,
-                       char *tracebuf, size_t tracecap) {
-  json_error_t je;
-  char why[512];
-  json_t *rq = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-  if (!rq) {
-    snprintf(why, sizeof why, "invalid JSON at column %d: %s", je.column, je.text);
-    print_error(lineno, NULL, why);
-    return -1;
-  }
-  json_t *id = json_is_object(rq) ? json_object_get(rq, "id") : NULL;
-  static const char *const allowed[] = {"id", "action", "actor", "target", "relationship", "time", "today", "trace",
-                                        NULL};
-  int rc = -1;
-  vigil_policy_account actor, target;
-  vigil_policy_request r;
-  memset(&r, 0, sizeof r);
-  r.local_minute = -1;
-  if (!json_is_object(rq)) {
-    snprintf(why, sizeof why, "a request must be a JSON object");
-    goto out;
-  }
-  if (keys_ok(rq, allowed, why, sizeof why, "request")) goto out;
-  json_t *v = json_object_get(rq, "action");
-  r.action = v && json_is_string(v) ? vigil_action_from_name(json_string_value(v)) : -1;
-  if (r.action < 0) {
-    snprintf(why, sizeof why,
-             "action must be one of view_profile, follow, dm_text, dm_media, comment, mention, duet, stitch, download, "
-             "suggest, search, live_host, live_comment, gift, location_share, notify");
-    goto out;
-  }
-  /* "today" for dates of birth: the request's, else the date of its time,
-   * else the system's UTC date. */
-  time_t now = time(NULL);
-  struct tm tmv;
-  gmtime_r(&now, &tmv);
-  int ty = tmv.tm_year + 1900, tm = tmv.tm_mon + 1, td = tmv.tm_mday, y, m, d, has_date = 0, minute = -1;
-  if ((v = json_object_get(rq, "time"))) {
-    if (!json_is_string(v) || parse_time(json_string_value(v), &minute, &y, &m, &d, &has_date)) {
-      snprintf(why, sizeof why, "time must be local HH:MM or an ISO 8601 date-time (YYYY-MM-DDTHH:MM...)");
-      goto out;
-    }
-    r.local_minute = minute;
-    if (has_date) ty = y, tm = m, td = d;
-  }
-  if ((v = json_object_get(rq, "today"))) {
-    if (!json_is_string(v) || strlen(json_string_value(v)) != 10 || parse_date(json_string_value(v), &ty, &tm, &td)) {
-      snprintf(why, sizeof why, "today must be a date YYYY-MM-DD");
-      goto out;
-    }
-  }
-  int trace = trace_all;
-  if ((v = json_object_get(rq, "trace"))) {
-    if (!json_is_boolean(v)) {
-      snprintf(why, sizeof why, "trace must be true or false");
-      goto out;
-    }
-    trace |= json_is_true(v);
-  }
-  if (parse_account(p, json_object_get(rq, "actor"), "actor", ty, tm, td, &actor, why, sizeof why) ||
-      parse_account(p, json_object_get(rq, "target"), "target", ty, tm, td, &target, why, sizeof why) ||
-      parse_rel(json_object_get(rq, "relationship"), &r.rel_flags, why, sizeof why))
-    goto out;
-  r.actor = &actor;
-  r.target = &target;
-  vigil_policy_decision dec;
-  if (trace) vigil_policy_decide_traced(p, &r, &dec, tracebuf, tracecap);
-  else vigil_policy_decide(p, &r, &dec);
-  json_t *o = decision_json(&dec, id, &r, trace ? tracebuf : NULL);
-  print_json(o);
-  json_decref(o);
-  rc = 0;
-out:
-  if (rc) print_error(lineno, id, why);
-  json_decref(rq);
-  return rc;
+/* One request line; returns 0 or -1 (an error object was printed). */
+static int decide_line(const vigil_policy *p, const char *line, size_t len, long lineno, int trace) {
+  char *out = NULL;
+  vigil_error e;
+  int rc = vigil_policy_decide_json(p, line, len, trace, lineno, &out, &e);
+  if (out) puts(out);
+  else print_error(lineno, e.message);
+  if (rc && out) cli_error("line %ld: %s", lineno, e.message);
+  free(out);
+  return rc ? -1 : 0;
 }
 
 static int load_policy(const char *path, vigil_policy **p) {
@@ -358,6 +84,21 @@ static int load_policy(const char *path, vigil_policy **p) {
   int rc = path ? vigil_policy_load_file(path, p, &e) : vigil_policy_load_default(p, &e);
   if (rc) cli_error("%s", e.message);
   return rc;
+}
+
+/* Reads one line into buf (at most MAX_LINE_BYTES kept); a longer line is
+ * consumed to its end and reported through *too_long.  Returns the length,
+ * or -1 at end of input. */
+static long read_line(FILE *f, char *buf, int *too_long) {
+  size_t n = 0;
+  int c;
+  *too_long = 0;
+  while ((c = getc(f)) != EOF && c != '\n') {
+    if (n < MAX_LINE_BYTES) buf[n++] = (char)c;
+    else *too_long = 1;
+  }
+  if (c == EOF && n == 0 && !*too_long) return -1;
+  return (long)n;
 }
 
 static int run_decide(const char *policy_path, int trace, const char *input) {
@@ -369,33 +110,30 @@ static int run_decide(const char *policy_path, int trace, const char *input) {
     vigil_policy_free(p);
     return CLI_USAGE;
   }
-  size_t tracecap = 16384;
-  char *tracebuf = malloc(tracecap), *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  long lineno = 0, bad = 0;
-  while (tracebuf && (n = getline(&line, &cap, f)) >= 0) {
+  char *line = malloc(MAX_LINE_BYTES + 1);
+  long lineno = 0, bad = 0, n;
+  int too_long;
+  while (line && (n = read_line(f, line, &too_long)) >= 0) {
     lineno++;
     size_t len = (size_t)n;
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
-    size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
-    if (i == len) continue; /* blank line */
-    if (len > MAX_LINE_BYTES) {
-      print_error(lineno, NULL, "request line longer than 1 MiB");
+    if (too_long) {
+      print_error(lineno, "request line longer than 1 MiB");
       bad++;
       continue;
     }
-    if (decide_line(p, line, len, lineno, trace, tracebuf, tracecap)) bad++;
+    while (len && line[len - 1] == '\r') len--;
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
+    if (i == len) continue; /* blank line */
+    if (decide_line(p, line, len, lineno, trace)) bad++;
   }
-  if (!tracebuf) cli_error("out of memory");
+  if (!line) cli_error("out of memory");
   fflush(stdout);
   free(line);
-  free(tracebuf);
   if (f != stdin) fclose(f);
   vigil_policy_free(p);
   if (bad) cli_error("%ld of the requests were invalid", bad);
-  return !tracebuf ? CLI_USAGE : bad ? CLI_PARTIAL : CLI_OK;
+  return !line ? CLI_USAGE : bad ? CLI_PARTIAL : CLI_OK;
 }
 
 static int run_check(int argc, char **argv, int first) {

@@ -295,6 +295,18 @@ static void test_cli(void **state) {
   snprintf(cmd, sizeof cmd, "%s policy decide --policy policy_bad.policy /dev/null 2>&1", VIGIL_CLI);
   assert_int_equal(run(cmd, out, sizeof out), 2);
   assert_non_null(strstr(out, "policy_bad.policy:5:15"));
+  /* A request line over 1 MiB is refused; the next line is still decided. */
+  FILE *f = fopen("policy_long.jsonl", "w");
+  assert_non_null(f);
+  fputs("{\"id\":\"", f);
+  for (int i = 0; i < (1 << 20); i++) fputc('x', f);
+  fputs("\"}\n{\"id\":\"after\",\"action\":\"search\"}\n", f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "%s policy decide policy_long.jsonl 2>/dev/null", VIGIL_CLI);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_non_null(strstr(out, "{\"error\":{\"line\":1,\"message\":\"request line longer than 1 MiB\"}}"));
+  assert_non_null(strstr(out, "{\"id\":\"after\",\"decision\":\"deny\""));
+  remove("policy_long.jsonl");
   snprintf(cmd, sizeof cmd, "%s policy show --format table 2>&1", VIGIL_CLI);
   assert_int_equal(run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "adult-dm-unsolicited"));
@@ -303,11 +315,66 @@ static void test_cli(void **state) {
   remove("policy_requests.jsonl");
 }
 
+static void test_json_requests(void **state) {
+  (void)state;
+  vigil_policy *p;
+  vigil_error e;
+  assert_int_equal(vigil_policy_load_default(&p, &e), VIGIL_OK);
+  static const struct {
+    const char *req, *want; /* want: substring of the output */
+    int rc;
+  } cases[] = {
+      {"{\"action\":\"view_profile\",\"actor\":{\"band\":\"adult\"},\"target\":{\"band\":\"13-15\"}}",
+       "\"decision\":\"deny\",\"conditions\":[],\"reasons\":[\"view-profile\",\"visibility_audience_not_met\"]", 0},
+      {"{\"id\":7,\"action\":\"follow\",\"actor\":{\"band\":\"adult\"},\"target\":{\"band\":\"13-15\"}}",
+       "{\"id\":7,\"decision\":\"allow_with_conditions\",\"conditions\":[\"parent_notified\",\"approval_required\"]", 0},
+      {"{\"action\":\"dm_text\",\"relationshp\":{}}", "unknown key 'relationshp'", VIGIL_EINVAL},
+      {"{\"action\":\"dm_text\",\"actor\":{\"band\":\"teen\"}}", "actor.band must be one of", VIGIL_EINVAL},
+      {"{\"action\":\"dm_text\",\"actor\":{\"band\":\"adult\",\"dob\":\"2000-01-01\"}}", "not both", VIGIL_EINVAL},
+      {"{\"action\":\"dm_text\",\"actor\":{\"dob\":\"2000-02-30\"}}", "not a valid date", VIGIL_EINVAL},
+      {"{\"action\":\"dm_text\",\"actor\":{\"dob\":\"2000-1-1\"}}", "dob must be a date", VIGIL_EINVAL},
+      {"{\"action\":\"dm_text\",\"target\":{\"settings\":{\"dm\":\"all\"}}}", "target.settings.dm: expected", VIGIL_EINVAL},
+      {"{\"action\":\"dm_text\",\"target\":{\"age\":{\"band\":\"adult\",\"method\":\"guessed\"}}}", "target.age needs", VIGIL_EINVAL},
+      {"{\"action\":\"dm_text\",\"target\":{\"risk\":[\"spam\"]}}", "expected grooming or hash_match", VIGIL_EINVAL},
+      {"{\"action\":\"notify\",\"time\":\"24:00\"}", "time must be", VIGIL_EINVAL},
+      {"{\"action\":\"notify\",\"time\":\"12:00\",\"time\":\"13:00\"}", "invalid JSON", VIGIL_EINVAL},
+      {"{\"action\":\"notify\",\"relationship\":{\"blocked\":1}}", "relationship.blocked must be true or false", VIGIL_EINVAL},
+      {"[]", "a request must be a JSON object", VIGIL_EINVAL},
+      {"{\"action\":\"caf\xc3\"}", "invalid JSON", VIGIL_EINVAL},
+      {"{\"action\":\"dm_text\",\"trace\":true}", "\"trace\":[\"request: action dm_text", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *out = NULL;
+    int rc = vigil_policy_decide_json(p, cases[i].req, strlen(cases[i].req), 0, 3, &out, &e);
+    if (rc != cases[i].rc || !out || !strstr(out, cases[i].want))
+      printf("case %zu: rc %d out %s\n", i, rc, out ? out : "(null)");
+    assert_int_equal(rc, cases[i].rc);
+    assert_non_null(out);
+    assert_non_null(strstr(out, cases[i].want));
+    if (rc) assert_non_null(strstr(out, "\"line\":3"));
+    free(out);
+  }
+  /* Deep nesting and a NUL byte are refused, not crashed on. */
+  size_t n = 100000;
+  char *deep = malloc(2 * n + 1);
+  assert_non_null(deep);
+  memset(deep, '[', n);
+  memset(deep + n, ']', n);
+  char *out = NULL;
+  assert_int_equal(vigil_policy_decide_json(p, deep, 2 * n, 0, 0, &out, &e), VIGIL_EINVAL);
+  free(out);
+  free(deep);
+  static const char nul[] = "{\"action\":\"dm_\0text\"}";
+  assert_int_equal(vigil_policy_decide_json(p, nul, sizeof nul - 1, 0, 0, &out, &e), VIGIL_EINVAL);
+  free(out);
+  vigil_policy_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_errors_name_their_line), cmocka_unit_test(test_hostile_text),
       cmocka_unit_test(test_override_file),          cmocka_unit_test(test_store_swaps_atomically),
-      cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_cli),                    cmocka_unit_test(test_json_requests),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

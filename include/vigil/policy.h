@@ -195,6 +195,15 @@ int vigil_policy_decide(const vigil_policy *p, const vigil_policy_request *rq,
 int vigil_policy_decide_traced(const vigil_policy *p, const vigil_policy_request *rq,
                                vigil_policy_decision *d, char *trace, size_t cap);
 
+/* One JSON request in the format of `vigil policy decide` (docs/policy.md)
+ * to one JSON object: the decision, or {"id":...,"error":{"line":line,
+ * "message":...}} for a bad request (then VIGIL_EINVAL and err says why).
+ * trace: add the evaluation trace to every decision.  line > 0 is copied
+ * into error objects.  *out is malloc'd (free it) except on VIGIL_ENOMEM.
+ * For a service's POST /v1/policy/decide and batch decide. */
+int vigil_policy_decide_json(const vigil_policy *p, const char *json, size_t len, int trace, long line,
+                             char **out, vigil_error *err);
+
 /* Accounts. */
 void vigil_policy_account_init(vigil_policy_account *a);
 
