@@ -338,9 +338,33 @@ static void test_trace(void **state) {
   assert_int_equal(d.outcome, VIGIL_POLICY_DENY);
 }
 
-/* The compiled table and the rule walk must agree on everything. */
+static void same_decision(const vigil_policy_request *r) {
+  vigil_policy_decision d1, d2;
+  vigil_policy_decide(P, r, &d1);
+  vigil_policy_decide_traced(P, r, &d2, NULL, 0);
+  assert_int_equal(d1.outcome, d2.outcome);
+  assert_int_equal(d1.conditions, d2.conditions);
+  assert_int_equal(d1.nreasons, d2.nreasons);
+  for (int k = 0; k < d1.nreasons; k++) assert_ptr_equal(d1.reasons[k], d2.reasons[k]);
+  assert_ptr_equal(d1.sentence, d2.sentence);
+  assert_int_equal(d1.rule_line, d2.rule_line);
+}
+
+/* The compiled table and the rule walk must agree on everything: every
+ * cell exhaustively (default settings), then random accounts. */
 static void test_compiled_matches_rule_walk(void **state) {
   (void)state;
+  for (int act = 0; act < VIGIL_ACT_COUNT; act++)
+    for (int ab = 0; ab < VIGIL_BAND_COUNT; ab++)
+      for (int tb = 0; tb < VIGIL_BAND_COUNT; tb++)
+        for (unsigned rel = 0; rel < 32; rel++)
+          for (int risk = 0; risk < 4; risk++) {
+            vigil_policy_account a = acct(ab), t = acct(tb);
+            a.risk = (uint8_t)(risk & 1 ? VIGIL_RISK_GROOMING : 0);
+            t.risk = (uint8_t)(risk & 2 ? VIGIL_RISK_HASH_MATCH : 0);
+            vigil_policy_request r = {act, &a, &t, rel, (int)(rel * 45)};
+            same_decision(&r);
+          }
   uint64_t rng = 42;
   vigil_policy_account a, t;
   for (int i = 0; i < 200000; i++) {
@@ -360,15 +384,7 @@ static void test_compiled_matches_rule_walk(void **state) {
     uint64_t y = tu_rand(&rng);
     vigil_policy_request r = {(int)(y % VIGIL_ACT_COUNT), &a, &t, (unsigned)((y >> 8) % 32),
                               (int)((y >> 16) % 1500) - 30};
-    vigil_policy_decision d1, d2;
-    vigil_policy_decide(P, &r, &d1);
-    vigil_policy_decide_traced(P, &r, &d2, NULL, 0);
-    assert_int_equal(d1.outcome, d2.outcome);
-    assert_int_equal(d1.conditions, d2.conditions);
-    assert_int_equal(d1.nreasons, d2.nreasons);
-    for (int k = 0; k < d1.nreasons; k++) assert_ptr_equal(d1.reasons[k], d2.reasons[k]);
-    assert_ptr_equal(d1.sentence, d2.sentence);
-    assert_int_equal(d1.rule_line, d2.rule_line);
+    same_decision(&r);
   }
 }
 
