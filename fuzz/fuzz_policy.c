@@ -4,6 +4,9 @@
  * start with `vigil-policy 1` are also tried layered over the default, and a
  * policy that loads answers a few requests built from the input bytes, so
  * the compiled table and the rule walk are exercised on odd policies too.
+ * Finally the bytes are spliced into the shipped default text at an offset
+ * they choose, so that even unrelated seeds (the driver's default seeds are
+ * images) reach deep into the parser with nearly valid policies.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,5 +50,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vigil_policy_free(p);
   }
   free(buf);
+  /* Splice into the default: offset from the first bytes, the rest written
+   * over the text there (at most 64 bytes, so most of the policy survives). */
+  const char *def = vigil_policy_default_text();
+  size_t dlen = strlen(def);
+  if (size < 3) return 0;
+  size_t off = ((size_t)data[0] << 8 | data[1]) * 131 % dlen, n = size - 2 > 64 ? 64 : size - 2;
+  char *sp = malloc(dlen + n);
+  if (!sp) return 0;
+  memcpy(sp, def, dlen);
+  size_t len = dlen;
+  if (data[2] & 1) { /* insert */
+    memmove(sp + off + n, sp + off, dlen - off);
+    len += n;
+  } else if (off + n > dlen) {
+    n = dlen - off;
+  }
+  memcpy(sp + off, data + 2, n);
+  if (vigil_policy_load(sp, len, "fuzz", &p, &e) == VIGIL_OK) {
+    exercise(p, data, size);
+    vigil_policy_free(p);
+  }
+  free(sp);
   return 0;
 }

@@ -58,19 +58,24 @@ static pcell cell_of_rule(const vigil_policy *p, const prule *r) {
 static const pcell no_rule_cell = {PK_NORULE, 0, 0, 0, PK_DENY, 0, P_NO_RULE};
 
 void vigil__policy_compile(vigil_policy *p) {
-  for (unsigned act = 0; act < VIGIL_ACT_COUNT; act++)
+  uint16_t cand[P_MAX_RULES]; /* rules that mention the action, in order */
+  for (unsigned act = 0; act < VIGIL_ACT_COUNT; act++) {
+    size_t nc = 0;
+    for (size_t i = 0; i < p->nrules; i++)
+      if (p->rules[i].action_mask >> act & 1) cand[nc++] = (uint16_t)i;
     for (unsigned ab = 0; ab < VIGIL_BAND_COUNT; ab++)
       for (unsigned tb = 0; tb < VIGIL_BAND_COUNT; tb++)
         for (unsigned rel = 0; rel < VIGIL_REL_COUNT; rel++)
           for (unsigned risk = 0; risk < PRISK_COUNT; risk++) {
             pcell c = no_rule_cell;
-            for (size_t i = 0; i < p->nrules; i++)
-              if (vigil__policy_match(&p->rules[i], act, ab, tb, rel, risk)) {
-                c = cell_of_rule(p, &p->rules[i]);
+            for (size_t k = 0; k < nc; k++)
+              if (vigil__policy_match(&p->rules[cand[k]], act, ab, tb, rel, risk)) {
+                c = cell_of_rule(p, &p->rules[cand[k]]);
                 break;
               }
             p->cells[pcell_index(act, ab, tb, rel, risk)] = c;
           }
+  }
   for (int s = 0; s < VIGIL_SET_COUNT; s++)
     for (int a = 0; a < VIGIL_AUD_COUNT; a++) {
       snprintf(p->check_sentence[s][a][0], P_SENT_MAX, "%s %s, so this is not allowed.", setting_phrase[s],
