@@ -29,7 +29,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vigil/policy.h"
 
@@ -191,7 +190,7 @@ static void show_markdown(const vigil_policy *p) {
   printf("\n|---|---|---|");
   for (int r = 0; r < VIGIL_REL_COUNT; r++) printf("---|");
   printf("\n");
-  char cells[VIGIL_BAND_COUNT][VIGIL_REL_COUNT][128];
+  char cells[VIGIL_BAND_COUNT][VIGIL_REL_COUNT][256];
   for (int act = 0; act < VIGIL_ACT_COUNT; act++)
     for (int tb = 0; tb < VIGIL_BAND_COUNT; tb++) {
       memset(cells, 0, sizeof cells); /* rows are compared whole with memcmp */

@@ -87,7 +87,7 @@ static int parse_account(const vigil_policy *p, json_t *o, const char *where, in
   }
   if ((v = json_object_get(o, "dob"))) {
     if (!json_is_string(v) || strlen(json_string_value(v)) != 10 ||
-        parse_date(json_string_value(v), &in.dob_year, &in.dob_month, &in.dob_day))
+        parse_date(json_string_value(v), &in.dob_year, &in.dob_month, &in.dob_day) || in.dob_year == 0)
       return snprintf(why, cap, "%s.dob must be a date YYYY-MM-DD", where), -1;
   }
   if ((v = json_object_get(o, "age"))) {
