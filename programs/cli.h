@@ -29,5 +29,6 @@ typedef struct cli_command {
 int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const cli_command commands[] = {
     {"hash", "compute PDQ hashes of images", cmd_hash},
     {"bank", "manage hash banks (create, import, export, remove, ...)", cmd_bank},
     {"match", "look images or hashes up in the hash banks", cmd_match},
+    {"policy", "minor-safety policy decisions (decide, check, show)", cmd_policy},
 };
 
 void cli_error(const char *fmt, ...) {
