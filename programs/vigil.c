@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"hash", "compute PDQ hashes of images", cmd_hash},
+    {"convo", "grooming risk of conversations", cmd_convo},
 };
 
 void cli_error(const char *fmt, ...) {
