@@ -197,7 +197,9 @@ static int eval_record(evalctx *e, size_t fi, json_t *rec) {
   e->set[fi].flagged += flagged;
   if (e->errors && flagged != pj) {
     unsigned st = best.stages;
-    fprintf(stderr, "%s %s risk=%.3f minor=%d stages=", pj ? "MISS" : "FP", id, risk, best.minor_involved);
+    const vigil_convo_person *ta = vigil_convo_person_at(c, best.target), *ac = vigil_convo_person_at(c, best.actor);
+    fprintf(stderr, "%s %s risk=%.3f minor=%d actor_age=%d target_age=%d target_cues=%u stages=", pj ? "MISS" : "FP", id,
+            risk, best.minor_involved, ac ? ac->age : -1, ta ? ta->age : -1, ta ? ta->youth_cues : 0);
     for (int k = 0; k < VIGIL_STAGE_COUNT; k++)
       if (st & (1u << k))
         fprintf(stderr, "%s:%u,", vigil_convo_stage_name(k), vigil_convo_person_at(c, best.actor)->stage[k].count);

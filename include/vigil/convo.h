@@ -48,6 +48,8 @@ typedef enum vigil_convo_stage {
   VIGIL_STAGE_GIFTS,        /* gifts, money, credits */
   VIGIL_STAGE_PLATFORM,     /* moving to another platform or to the phone */
   VIGIL_STAGE_MEET,         /* arranging to meet */
+  VIGIL_STAGE_AGE_GAP,      /* talk of the age difference: "age is just a number",
+                               "do u like older guys", "girls ur age" */
   VIGIL_STAGE_COUNT
 } vigil_convo_stage;
 

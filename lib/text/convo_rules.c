@@ -91,6 +91,10 @@ const vigil__crule vigil__convo_rules[] = {
     {VIGIL_STAGE_RISK, "\\b(?:can|could) " YOU " (?:sneak|get) out\\b"},
     {VIGIL_STAGE_RISK, "\\bsneak (?:out|away)\\b"},
     {VIGIL_STAGE_RISK, "\\b(?:are|r) " YOUR " " PARENT " strict\\b"},
+    {VIGIL_STAGE_RISK, "\\b(?:the )?rents\\b"},
+    {VIGIL_STAGE_RISK, "\\b(?:mom|mum|dad|parents|folks) (?:home|around|gone|asleep|awake|at work|coming back|come back|"
+                       "get back|be back|get home|gets home|leave|leaves)\\b"},
+    {VIGIL_STAGE_RISK, "\\bwhy (?:are|r) " YOU " (?:home|alone)\\b"},
 
     /* Exclusivity and secrecy (O'Connell 2003; ChatCoder2 approach: secrecy,
      * parents, police). */
@@ -115,6 +119,10 @@ const vigil__crule vigil__convo_rules[] = {
                           " understand\\b"},
     {VIGIL_STAGE_SECRECY, "\\bif " YOUR " " PARENT " (?:found out|find out|finds out|knew|saw|sees|catches|caught)\\b"},
     {VIGIL_STAGE_SECRECY, "\\b" YOU " (?:cant|can not|cannot|shouldnt|better not|must not|mustnt) tell\\b"},
+    {VIGIL_STAGE_SECRECY, "\\b(?:wont|wouldnt|wudnt|will not|would not|dont|never|not) (?:get|gettin|getting) caught\\b"},
+    {VIGIL_STAGE_SECRECY, "\\b(?:wouldnt|wudnt|wont|will not|would not) (?:tell|say) (?:no one|nobody|noone|anyone|anybody)\\b"},
+    {VIGIL_STAGE_SECRECY, "\\b(?:i|id|i would|i could|i will|ill|we|we could|we would) (?:get|be|go|end up) in "
+                          "(?:big |a lot of |alot of |so much |serious )?trouble\\b"},
 
     /* Desensitisation and sexual content (ChatCoder2 grooming: sexual
      * activities, body, intimacy; Lorenzo-Dus et al. desensitisation). */
@@ -131,6 +139,9 @@ const vigil__crule vigil__convo_rules[] = {
     {VIGIL_STAGE_SEXUAL, "\\b(?:touch|play with|rub) (?:yourself|urself|myself|me|my|your|ur)\\b"},
     {VIGIL_STAGE_SEXUAL, "\\b(?:get|make|makes|made|getting|making) (?:me|you|u) (?:hard|wet|horny)\\b"},
     {VIGIL_STAGE_SEXUAL, "\\b(?:bra|cup) size\\b"},
+    {VIGIL_STAGE_SEXUAL, "\\bhow many (?:guys|boys|girls|people|men) (?:have|did|u|you|ya)\\b"},
+    {VIGIL_STAGE_SEXUAL, "\\b(?:the )?most (?:youve|you have|u have|uve|u|you) (?:ever )?(?:done|did)\\b"},
+    {VIGIL_STAGE_SEXUAL, "\\bdid it hurt\\b"},
     {VIGIL_STAGE_SEXUAL, "\\b(?:shave|shaved|shaving) (?:down there|there|ur|your|it)\\b"},
     {VIGIL_STAGE_SEXUAL, "\\b(?:in (?:my|your|ur) bed|sleep with (?:you|u|me)|spoon|cuddle naked)\\b"},
 
@@ -202,6 +213,23 @@ const vigil__crule vigil__convo_rules[] = {
     {VIGIL_STAGE_MEET, "\\b(?:spend|stay) the night\\b"},
     {VIGIL_STAGE_MEET, "\\bwhen (?:can|could|will|do) (?:i|we) see " YOU "\\b"},
 
+    {VIGIL_STAGE_MEET, "\\b(?:come|get|go) (?:to|over to) my (?:hotel|motel|place|house|apartment|apt|room)\\b"},
+    {VIGIL_STAGE_MEET, "\\b(?:ill|i will|gonna|i can) see " YOU " (?:in an hour|in a bit|soon|tomorrow|tonight|there|at)\\b"},
+
+    /* Talk of the age difference: the adult probing whether the child
+     * accepts it (ChatCoder2 approach; Lorenzo-Dus et al. trust). */
+    {VIGIL_STAGE_AGE_GAP, "\\b(?:older|younger) (?:guys|guy|men|man|women|woman|girls|girl|boys|boy|dudes|people)\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\b(?:older|younger) (?:than|then) (?:you|u|ya|me)\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\b(?:girls|girl|boys|boy|kids|someone|people|guys) " YOUR " age\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\b(?:care|mind|bother|bothers|matter|matters|problem|ok|okay|cool|fine|worried)"
+                          " (?:about |with |that |by |if )?(?:my|the|our) age\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\bage (?:is )?(?:just|only) a (?:number|#)\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\bage (?:doesnt|dont|does not|do not|shouldnt|wont) matter\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\bmy age (?:bother|bothers|scare|scares|matter|matters|problem)\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\b(?:too|to|2) (?:old|young) for (?:you|u|me)\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\b(?:age|ages) (?:difference|gap)\\b"},
+    {VIGIL_STAGE_AGE_GAP, "\\b(?:with|date|dating|sex with) a minor\\b"},
+
     /* Age stated by the speaker. */
     {VIGIL__K_AGE_SELF, "\\b(?:im|i am|iam|i m) (?:only |just |almost |nearly |turning |gonna be |going to be |about |still |like )?" NUMW
                         "(?: ?(?:yrs|years|year|yr|yo|y/o|y o))?\\b"},
@@ -237,7 +265,9 @@ const vigil__crule vigil__convo_rules[] = {
                          "babysitter|big sister|big brother|little sister|little brother)\\b"},
     {VIGIL__K_YOUTH_CUE, "\\b(?:homework|home work|recess|grounded|curfew|school bus|summer camp|babysitter|middle school|"
                          "junior high|study hall|detention|report card|sleepover|slumber party)\\b"},
-    {VIGIL__K_YOUTH_CUE, "\\b(?:at|from|after|to|in|for|skip|skipped) school\\b"},
+    {VIGIL__K_YOUTH_CUE, "\\b(?:at|from|after|to|in|for|skip|skipped|go to|back to) (?:school|skool|skul)\\b"},
+    {VIGIL__K_YOUTH_CUE, "\\b(?:mom|mommy|momma|mum|parents|stepdad|stepmom|grandma|skool|skul|teacher|braces|"
+                         "pjs|sleepover|allowance|chores)\\b"},
 };
 
 const size_t vigil__convo_nrules = sizeof vigil__convo_rules / sizeof vigil__convo_rules[0];

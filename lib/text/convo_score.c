@@ -56,7 +56,7 @@ struct vigil_convo {
 
 static const char *const stage_names[VIGIL_STAGE_COUNT] = {
     "personal_information", "trust", "risk_assessment", "secrecy", "sexual_content",
-    "compliance_testing",   "images", "gifts",          "platform_move", "meeting"};
+    "compliance_testing",   "images", "gifts",          "platform_move", "meeting", "age_difference"};
 
 const char *vigil_convo_stage_name(int st) {
   return st >= 0 && st < VIGIL_STAGE_COUNT ? stage_names[st] : "unknown";
@@ -363,6 +363,7 @@ static const double stage_w[VIGIL_STAGE_COUNT] = {
     0.6, /* gifts */
     0.5, /* platform move */
     0.9, /* meeting */
+    1.6, /* age difference: adults among themselves rarely discuss it */
 };
 #define BIAS (-4.0)
 #define W_APPROACH_GOAL 1.0 /* approach stage AND goal stage */
