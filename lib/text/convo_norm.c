@@ -17,9 +17,10 @@
  *      other ones separate ("5'2" is not 52), white space runs
  *      become one space, a run of 3+ identical letters becomes one
  *      ("sooo" -> "so");
- *   4. leetspeak: a digit 0 1 3 4 5 7 (or @, $) between letters, or before
- *      a second such digit that is followed by a letter, becomes its letter
- *      (s3x -> sex, n00ds -> noods) - "13yo", "age13" and "8th" stay.
+ *   4. leetspeak: a digit 0 1 3 4 5 7 (or @, $) after a letter becomes its
+ *      letter when a letter, the end of the word, or a second such digit
+ *      followed by a letter comes next (s3x -> sex, m3 -> me, n00ds ->
+ *      noods); "13yo", "age13" and "8th" stay.
  *
  * Every output byte remembers the input bytes it came from, so a match in
  * the matching form maps back to exactly what the user wrote.
@@ -100,7 +101,8 @@ static void fold_leet(vigil__cnorm *n) {
     if (!l || !is_alpha((unsigned char)o[i - 1])) continue;
     unsigned char nx = i + 1 < n->len ? (unsigned char)o[i + 1] : 0;
     unsigned char nn = i + 2 < n->len ? (unsigned char)o[i + 2] : 0;
-    if (is_alpha(nx) || (leet_letter(nx) && is_alpha(nn))) o[i] = l;
+    int word_end = !is_alpha(nx) && !(nx >= '0' && nx <= '9') && !leet_letter(nx);
+    if (is_alpha(nx) || (leet_letter(nx) && is_alpha(nn)) || word_end) o[i] = l;
   }
 }
 
