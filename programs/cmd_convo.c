@@ -46,7 +46,7 @@ static const char convo_help[] =
 int cmd_convo_eval(int argc, char **argv); /* convo_eval.c */
 
 static void print_error(long line, const vigil_error *e) {
-  json_t *o = json_pack("{s:I, s:{s:s, s:s}}", (json_int_t)line, "error", "code", vigil_strerror(e->code), "message",
+  json_t *o = json_pack("{s:I, s:{s:s, s:s}}", "line", (json_int_t)line, "error", "code", vigil_strerror(e->code), "message",
                         e->message);
   char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
   if (s) puts(s);
