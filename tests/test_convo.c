@@ -365,6 +365,7 @@ static void test_json(void **state) {
     json_t *ev = json_array_get(json_object_get(st, "evidence"), 0);
     assert_int_equal(json_integer_value(json_object_get(ev, "message")), 0);
     assert_string_equal(json_string_value(json_object_get(ev, "text")), "are you alone");
+    assert_string_equal(json_string_value(json_object_get(ev, "ts")), "2024-01-01T10:00:00Z");
     found = 1;
   }
   assert_true(found);

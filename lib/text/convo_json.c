@@ -7,7 +7,8 @@
  * Only participants[].id/age/age_band and messages[].from|sender/text are
  * read: ground-truth fields some corpora carry (label, role) are never
  * scorer input.  Evidence is reported as the message's position in the
- * input array, byte offsets into its text and the text of the span.
+ * input array, byte offsets into its text, the text of the span and the
+ * message's timestamp ("ts" or "timestamp") when it has one.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -69,6 +70,9 @@ static json_t *evidence_json(json_t *msgs, const vigil_convo_evidence *e) {
   json_object_set_new(o, "message", json_integer((json_int_t)e->message));
   json_object_set_new(o, "start", json_integer((json_int_t)e->start));
   json_object_set_new(o, "end", json_integer((json_int_t)e->end));
+  json_t *ts = json_object_get(m, "ts");
+  if (!ts) ts = json_object_get(m, "timestamp");
+  if (ts && !json_is_null(ts)) json_object_set(o, "ts", ts); /* echoed as given */
   if (s && e->start <= e->end && e->end <= len) {
     /* Spans start and end on code point boundaries (convo_norm.c), so the
      * slice is valid UTF-8. */

@@ -73,6 +73,8 @@ const vigil__crule vigil__convo_rules[] = {
     {VIGIL_STAGE_TRUST, "\\bi (?:really )?like " YOU " (?:a lot|alot|so much)\\b"},
     {VIGIL_STAGE_TRUST, "\\b(?:im|i am) (?:falling|fallin) for " YOU "\\b"},
     {VIGIL_STAGE_TRUST, "\\b" YOU " understand me\\b"},
+    {VIGIL_STAGE_TRUST, "\\b(?:hi|hey|hello|hiya|morning|night) (?:cutie|sexy|beautiful|gorgeous|sweetie|hottie|angel|"
+                        "princess|sweetheart|pretty)\\b"},
 
     /* Risk assessment: is anyone watching, are the parents around
      * (O'Connell 2003; ChatCoder2 approach/isolation). */
@@ -100,7 +102,7 @@ const vigil__crule vigil__convo_rules[] = {
      * parents, police). */
     {VIGIL_STAGE_SECRECY, "\\b(?:dont|do not|dnt|never|not|wont|cant|shouldnt) (?:tell|say|mention|show)"
                           " (?:anyone|anybody|nobody|no one|noone|any1|ne1|" YOUR " " PARENT
-                          "|people|ur friends|your friends|about (?:this|us|me|it))\\b"},
+                          "|people|ur friends|your friends|about (?:this|us|me|it)|(?:him|her|them) about (?:this|us|me|it))\\b"},
     {VIGIL_STAGE_SECRECY, "\\b(?:our|a) (?:little )?secret\\b"},
     {VIGIL_STAGE_SECRECY, "\\bkeep (?:it|this|that|us) (?:a secret|secret|between (?:us|" YOU " and me))\\b"},
     {VIGIL_STAGE_SECRECY, "\\b(?:just )?between (?:us|" YOU " and me|" YOU " and i|me and " YOU ")\\b"},
