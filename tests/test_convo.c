@@ -331,6 +331,25 @@ static void test_norm_property(void **state) {
   vigil__cnorm_free(&n);
 }
 
+/* Limits: past VIGIL_CONVO_MAX_PARTICIPANTS senders, a clear error. */
+static void test_limits(void **state) {
+  (void)state;
+  vigil_convo *c;
+  vigil_error e;
+  assert_int_equal(vigil_convo_new(sc, &c, NULL), VIGIL_OK);
+  char id[32];
+  for (int i = 0; i < VIGIL_CONVO_MAX_PARTICIPANTS; i++) {
+    snprintf(id, sizeof id, "user%d", i);
+    assert_int_equal(vigil_convo_add(c, id, "hello there", 11, NULL), VIGIL_OK);
+  }
+  assert_int_equal(vigil_convo_add(c, "user17", "are you alone", 13, NULL), VIGIL_OK); /* known sender */
+  assert_int_equal(vigil_convo_add(c, "one too many", "hi", 2, &e), VIGIL_ELIMIT);
+  assert_non_null(strstr(e.message, "participants"));
+  assert_int_equal(vigil_convo_persons(c), VIGIL_CONVO_MAX_PARTICIPANTS);
+  assert_int_equal(vigil_convo_person_at(c, 17)->stage[VIGIL_STAGE_RISK].count, 1);
+  vigil_convo_free(c);
+}
+
 static char *score(const char *json, int *rc, vigil_error *e) {
   char *out = NULL;
   *rc = vigil_convo_score_json(sc, json, strlen(json), &out, e);
@@ -409,7 +428,7 @@ int main(void) {
       cmocka_unit_test(test_adult_sexting_not_grooming), cmocka_unit_test(test_declared_ages),
       cmocka_unit_test(test_age_statements), cmocka_unit_test(test_benign_phrases),
       cmocka_unit_test(test_room_addressing), cmocka_unit_test(test_hostile_text),
-      cmocka_unit_test(test_norm_property), cmocka_unit_test(test_json),
+      cmocka_unit_test(test_norm_property), cmocka_unit_test(test_json), cmocka_unit_test(test_limits),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -52,7 +52,31 @@ struct vigil_convo {
   pstate *p;
   size_t np, capp;
   size_t nmsg, ninvalid;
+  /* Open-addressing index of ids: slot holds person index + 1, 0 = empty.
+   * Invariant: nslots is a power of two >= 2 * np, so probes terminate. */
+  uint32_t *slots;
+  size_t nslots;
 };
+
+static uint64_t id_hash(const char *id) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *id; id++) h = (h ^ (unsigned char)*id) * 1099511628211ull;
+  return h;
+}
+
+static int rehash(vigil_convo *c, size_t nslots) {
+  uint32_t *sl = calloc(nslots, sizeof *sl);
+  if (!sl) return -1;
+  for (size_t i = 0; i < c->np; i++) {
+    size_t k = (size_t)id_hash(c->p[i].pub.id) & (nslots - 1);
+    while (sl[k]) k = (k + 1) & (nslots - 1);
+    sl[k] = (uint32_t)(i + 1);
+  }
+  free(c->slots);
+  c->slots = sl;
+  c->nslots = nslots;
+  return 0;
+}
 
 static const char *const stage_names[VIGIL_STAGE_COUNT] = {
     "personal_information", "trust", "risk_assessment", "secrecy", "sexual_content",
@@ -110,6 +134,7 @@ void vigil_convo_free(vigil_convo *c) {
     free(c->p[i].addressed);
   }
   free(c->p);
+  free(c->slots);
   free(c);
 }
 
@@ -161,9 +186,17 @@ static void refresh(vigil_convo *c, size_t i) {
 }
 
 static int find_person(const vigil_convo *c, const char *id) {
-  for (size_t i = 0; i < c->np; i++)
-    if (!strcmp(c->p[i].pub.id, id)) return (int)i;
+  if (!c->nslots) return -1;
+  for (size_t k = (size_t)id_hash(id) & (c->nslots - 1); c->slots[k]; k = (k + 1) & (c->nslots - 1))
+    if (!strcmp(c->p[c->slots[k] - 1].pub.id, id)) return (int)(c->slots[k] - 1);
   return -1;
+}
+
+static int rehash_insert(vigil_convo *c, size_t i) {
+  size_t k = (size_t)id_hash(c->p[i].pub.id) & (c->nslots - 1);
+  while (c->slots[k]) k = (k + 1) & (c->nslots - 1);
+  c->slots[k] = (uint32_t)(i + 1);
+  return 0;
 }
 
 static int add_person(vigil_convo *c, const char *id, vigil_error *err) {
@@ -204,6 +237,12 @@ static int add_person(vigil_convo *c, const char *id, vigil_error *err) {
   p->pub.id = dup;
   p->pub.age = -1;
   c->np++;
+  if (2 * c->np > c->nslots ? rehash(c, c->nslots ? c->nslots * 2 : 16) != 0 : rehash_insert(c, c->np - 1) != 0) {
+    c->np--;
+    free(dup);
+    free(p->norm_id);
+    return vigil__seterr(err, VIGIL_ENOMEM, "convo: out of memory");
+  }
   for (size_t k = 0; k < c->np; k++) refresh(c, k); /* the count of persons changed */
   return (int)(c->np - 1);
 }
@@ -269,7 +308,11 @@ static void add_addressed(pstate *p, size_t j) {
   p->addressed[p->n_addr++] = j;
 }
 
+/* Names are looked for in the first ADDRESS_SCAN bytes of a message only,
+ * which bounds the cost of addressing on hostile input. */
+#define ADDRESS_SCAN 1024
 static int mentions(const char *t, size_t len, const char *w, size_t wl) {
+  if (len > ADDRESS_SCAN) len = ADDRESS_SCAN;
   if (wl < 3 || wl > len) return 0;
   for (size_t i = 0; i + wl <= len; i++)
     if (t[i] == w[0] && !memcmp(t + i, w, wl)) return 1;
