@@ -110,9 +110,10 @@ int vigil__cnorm_run(vigil__cnorm *n, const char *text, size_t len) {
   n->len = 0;
   n->run = 0;
   n->invalid = 0;
-  /* Each input byte yields at most 3 output bytes on the ASCII path; a
-   * code point of k >= 2 bytes decomposes to at most 18 code points of 4
-   * bytes, checked per code point below. */
+  /* Capacity invariant: cap >= len(out) + bytes left + 16.  An ASCII or
+   * invalid byte yields at most one output byte; a multi-byte code point
+   * may decompose to up to 18 code points of 4 bytes, so that path
+   * reserves again before writing. */
   if (reserve(n, len + 16) != 0) return VIGIL_ENOMEM;
   const uint8_t *p = (const uint8_t *)text;
   size_t i = 0;
@@ -130,8 +131,7 @@ int vigil__cnorm_run(vigil__cnorm *n, const char *text, size_t len) {
         }
         d = ' ';
       }
-      if (d >= 0x20) put(n, d, (uint32_t)i, (uint32_t)i + 1);
-      else if (d < 0x20) put(n, ' ', (uint32_t)i, (uint32_t)i + 1);
+      put(n, d < 0x20 ? ' ' : d, (uint32_t)i, (uint32_t)i + 1);
       i++;
       continue;
     }
