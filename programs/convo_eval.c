@@ -17,9 +17,10 @@
  * Age masking (--mask-ages): PJ decoys state their age in almost every
  * chat, real victims often do not, so the same measure is taken with age
  * statements replaced by "[age]" in every message before scoring: "im 13",
- * "13/f", "13 yo", "8th grade", "middle school", "ur only 14", number words
- * of teen ages.  The mask is deliberately broader than the scorer's own age
- * rules.
+ * "13/f", "13 yo", "8th grade", "middle school", "ur only 14", every
+ * standalone number 9-18 and teen number word, "kid", "hs", "old enough",
+ * "when u turn 18", "when ur older".  The mask is deliberately broader than
+ * the scorer's own age rules.
  *
  * Early detection: PJ records keep each speaker's messages in order but
  * lose the turn order between speakers, so the decoy's messages are given
@@ -73,7 +74,9 @@ static const char mask_pattern[] =
     "|\\b(?:you\\s*'?\\s*re|your|ur|u\\s+r|you\\s+are|u\\s+are)\\s+(?:only\\s+|just\\s+|so\\s+|still\\s+)?"
     "(?:\\d{1,2}|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)\\b"
     "|\\b(?:minor|underage|under\\s*age|jail\\s*bait|too\\s+young|pre\\s*teen|tween|not\\s+18|not\\s+legal)\\b"
-    "|\\b(?:eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)\\b"
+    "|\\b(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|9|1[0-7])\\b"
+    "|\\b(?:kid|kiddo|child|hs|jhs|old\\s+enough|legal\\s+age|18|eighteen)\\b"
+    "|\\bwhen\\s+(?:you|u|ur|you'?re|your)\\s+(?:r\\s+|are\\s+)?(?:turn|get|older|grow|bigger|legal)\\w*"
     "|\\bage\\s*:?\\s*\\d{1,2}\\b";
 
 typedef struct masker {
@@ -128,6 +131,7 @@ typedef struct evalctx {
   long *early;
   size_t n_early, cap_early;
   long pj_never;
+  long pj_minor; /* PJ records where the decoy was found to be a minor */
 } evalctx;
 
 static int add_msg(evalctx *e, vigil_convo *c, json_t *m) {
@@ -141,6 +145,12 @@ static int add_msg(evalctx *e, vigil_convo *c, json_t *m) {
 static int cmp_long(const void *a, const void *b) {
   long x = *(const long *)a, y = *(const long *)b;
   return (x > y) - (x < y);
+}
+
+static int idx_of(const vigil_convo *c, const char *id) {
+  for (size_t i = 0; i < vigil_convo_persons(c); i++)
+    if (!strcmp(vigil_convo_person_at(c, i)->id, id)) return (int)i;
+  return -1;
 }
 
 static int eval_record(evalctx *e, size_t fi, json_t *rec) {
@@ -174,6 +184,8 @@ static int eval_record(evalctx *e, size_t fi, json_t *rec) {
         if (vigil_convo_pair_risk(c, si, 1 - si, &p) == VIGIL_OK && p.risk >= VIGIL_CONVO_THRESHOLD) first = nsus;
       }
     }
+    int oi = idx_of(c, "other");
+    if (oi >= 0 && vigil_convo_person_at(c, (size_t)oi)->minor) e->pj_minor++;
     if (first >= 0) {
       if (e->n_early == e->cap_early) {
         size_t cap = e->cap_early ? e->cap_early * 2 : 256;
@@ -317,6 +329,8 @@ int cmd_convo_eval(int argc, char **argv) {
            e.set[fi].n ? 100.0 * (double)e.set[fi].flagged / (double)e.set[fi].n : 0.0);
   printf("PJ vs benign: precision %.4f recall %.4f F1 %.4f (tp %ld fp %ld fn %ld, negatives %ld)\n", prec, rec, f1, tp,
          fp, fn, neg);
+  printf("PJ records where the decoy is found to be a minor (declared or stated): %ld of %ld\n", e.pj_minor,
+         e.set[0].n);
   if (e.n_early) {
     qsort(e.early, e.n_early, sizeof *e.early, cmp_long);
     size_t p90 = (e.n_early * 9 + 9) / 10;

@@ -23,11 +23,11 @@ static const char *const tens[] = {"twenty", "thirty", "forty", "fourty", "fifty
 static const int tens_val[] = {20, 30, 40, 40, 50, 60, 70, 80, 90};
 
 static const char *const units[] = {"min",   "mins",  "minute", "minutes", "hour",  "hours", "hr",      "hrs",
-                                    "sec",   "secs",  "second", "seconds", "mile",  "miles", "mi",      "km",
+                                    "sec",   "secs",  "second", "seconds", "mile",  "miles", "km",
                                     "pm",    "am",    "dollars", "bucks",  "inches", "inch", "ft",      "feet",
                                     "lbs",   "pounds", "kg",    "times",   "days",  "day",   "weeks",   "week",
-                                    "months", "month", "mph",   "oclock",  "percent", "cents", "people", "of",
-                                    "%",     "kids",  "k"};
+                                    "months", "month", "mph",   "oclock",  "percent", "cents", "people", "%",
+                                    "kids"};
 
 static int word_eq(const char *w, size_t n, const char *lit) { return strlen(lit) == n && !memcmp(w, lit, n); }
 

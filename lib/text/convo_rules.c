@@ -233,10 +233,15 @@ const vigil__crule vigil__convo_rules[] = {
     {VIGIL_STAGE_AGE_GAP, "\\b(?:with|date|dating|sex with) a minor\\b"},
 
     /* Age stated by the speaker. */
-    {VIGIL__K_AGE_SELF, "\\b(?:im|i am|iam|i m) (?:only |just |almost |nearly |turning |gonna be |going to be |about |still |like )?" NUMW
+    {VIGIL__K_AGE_SELF, "\\b(?:im|i am|iam|i m) (?:only |just |almost |nearly |turning |gonna be |going to be |about |still |like |rly |really |actually |"
+                        "actually only |really only )?" NUMW
                         "(?: ?(?:yrs|years|year|yr|yo|y/o|y o))?\\b"},
     {VIGIL__K_AGE_SELF, "^ ?" NUMW " (?:almost|nearly|going on|turning|goin on) " NUMW "\\b"},
-    {VIGIL__K_AGE_SELF, "\\b(?:hate|love|like|hate bein|sucks) (?:bein|being) " NUMW "\\b"},
+    {VIGIL__K_AGE_SELF, "\\b(?:hate|love|like|sucks|sux|me|of me|about) (?:bein|being) " NUMW "\\b"},
+    {VIGIL__K_AGE_SELF, "^ ?(?:bein|being) " NUMW " (?:sucks|sux|is|dont|doesnt)\\b"},
+    {VIGIL__K_AGE_SELF, "<-+ ?" NUMW "\\b"},
+    {VIGIL__K_AGE_SELF, "^ ?" NUMW " (?:how old|wbu|hbu|and (?:you|u)|freshman|sophomore)\\b"},
+    {VIGIL__K_AGE_SELF, "\\b(?:im|i am) [a-z]+ ?, ?" NUMW " (?:from|f|m|yo|and|years|yrs)\\b"},
     {VIGIL__K_AGE_SELF, "\\b(?:ill|i will|im gonna|i wil) be " NUMW " (?:on|in|next|this|tomorrow|soon|tmrw|2morrow)\\b"},
     {VIGIL__K_AGE_SELF, "^ ?" NUMW " ?(?:/|,|\\.|-)? ?(?:m|f|male|female)\\b"},
     {VIGIL__K_AGE_SELF, "^ ?" NUMW " ?(?:yo|y/o|yrs|years old|year old|yrs old|yr old)\\b"},
