@@ -30,5 +30,6 @@ int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_convo(int argc, char **argv);
 
 #endif

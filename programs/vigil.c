@@ -16,6 +16,7 @@ static const cli_command commands[] = {
     {"bank", "manage hash banks (create, import, export, remove, ...)", cmd_bank},
     {"match", "look images or hashes up in the hash banks", cmd_match},
     {"policy", "minor-safety policy decisions (decide, check, show)", cmd_policy},
+    {"convo", "grooming risk of conversations", cmd_convo},
 };
 
 void cli_error(const char *fmt, ...) {
