@@ -27,5 +27,7 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_hash(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif

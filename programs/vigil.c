@@ -13,6 +13,8 @@
 
 static const cli_command commands[] = {
     {"hash", "compute PDQ hashes of images", cmd_hash},
+    {"serve", "run the HTTP service", cmd_serve},
+    {"keys", "create, revoke and list API keys of the service", cmd_keys},
 };
 
 void cli_error(const char *fmt, ...) {
