@@ -24,9 +24,23 @@
 
 /* ---- store ---------------------------------------------------------------- */
 
+/* Keys verified recently, so most requests skip SQL.  An entry holds the
+ * stored digest of an active key and lives VIGIL__KEY_CACHE_US; revoking
+ * through this store drops it at once, revoking from another process
+ * (the CLI) takes effect when it expires. */
+#define VIGIL__KEY_CACHE_SLOTS 256
+#define VIGIL__KEY_CACHE_US 1000000
+typedef struct vigil__key_slot {
+  vigil_key_info info; /* info.id[0] == 0: empty */
+  uint8_t digest[32];
+  int64_t expires_us;
+} vigil__key_slot;
+
 struct vigil_server_store {
   sqlite3 *db;
   pthread_mutex_t mu; /* one statement sequence at a time on db */
+  pthread_mutex_t cache_mu;
+  vigil__key_slot cache[VIGIL__KEY_CACHE_SLOTS];
 };
 
 /* Unix time in seconds / microseconds. */

@@ -6,7 +6,8 @@
  * whole key string; verification fetches the row by id and compares
  * digests with CRYPTO_memcmp, so the time taken does not depend on how
  * many leading bytes of a guess were right.  The full key exists only in
- * the creator's output.
+ * the creator's output.  Verified keys are cached for a second (see
+ * vigil__key_slot in internal.h) so most requests skip SQL.
  */
 #include "server/internal.h"
 
@@ -35,6 +36,12 @@ static int digest(const char *key, size_t len, uint8_t out[32], vigil_error *err
   if (!EVP_Digest(key, len, out, &n, EVP_sha256(), NULL) || n != 32)
     return vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 failed");
   return VIGIL_OK;
+}
+
+static size_t slot_of(const char *id) {
+  uint32_t h = 2166136261u; /* FNV-1a: ids are random already, this only spreads them */
+  for (const char *p = id; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+  return h % VIGIL__KEY_CACHE_SLOTS;
 }
 
 static int is_hex(const char *s, size_t n) {
@@ -116,6 +123,16 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
   uint8_t dg[32];
   int rc = digest(key, len, dg, err);
   if (rc) return rc;
+  int64_t now = vigil__now_us();
+  vigil__key_slot *slot = &st->cache[slot_of(id)], hit;
+  pthread_mutex_lock(&st->cache_mu);
+  hit = *slot;
+  pthread_mutex_unlock(&st->cache_mu);
+  if (!strcmp(hit.info.id, id) && hit.expires_us > now) {
+    if (CRYPTO_memcmp(hit.digest, dg, 32) != 0) return vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
+    if (info) *info = hit.info;
+    return VIGIL_OK;
+  }
   pthread_mutex_lock(&st->mu);
   sqlite3_stmt *s = NULL;
   rc = vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
@@ -134,6 +151,11 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
       if (ok && k.revoked_at == 0 && k.role != VIGIL_ROLE_NONE) {
         if (info) *info = k;
         rc = VIGIL_OK;
+        pthread_mutex_lock(&st->cache_mu);
+        slot->info = k;
+        memcpy(slot->digest, dg, 32);
+        slot->expires_us = now + VIGIL__KEY_CACHE_US;
+        pthread_mutex_unlock(&st->cache_mu);
       } else if (ok && k.revoked_at) {
         rc = vigil__seterr(err, VIGIL_ENOTFOUND, "API key %s was revoked", k.id);
       }
@@ -148,6 +170,16 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
 
 int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err) {
   pthread_mutex_lock(&st->mu);
+  /* Dropped from the cache under the store lock, before the update: a
+   * verification racing with us either sees the old row before this lock
+   * (and its request was accepted before the revocation) or misses the
+   * cache and reads the revoked row. */
+  if (strlen(id) == VIGIL_KEY_ID_LEN) {
+    pthread_mutex_lock(&st->cache_mu);
+    vigil__key_slot *slot = &st->cache[slot_of(id)];
+    if (!strcmp(slot->info.id, id)) memset(slot, 0, sizeof *slot);
+    pthread_mutex_unlock(&st->cache_mu);
+  }
   sqlite3_stmt *s = NULL;
   int rc = VIGIL_OK;
   if (sqlite3_prepare_v2(st->db, "UPDATE server_keys SET revoked_at = ? WHERE id = ? AND revoked_at = 0", -1, &s,

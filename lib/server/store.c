@@ -66,6 +66,7 @@ int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_er
     return rc;
   }
   pthread_mutex_init(&st->mu, NULL);
+  pthread_mutex_init(&st->cache_mu, NULL);
   *out = st;
   return VIGIL_OK;
 }
@@ -74,6 +75,7 @@ void vigil_server_store_close(vigil_server_store *st) {
   if (!st) return;
   vigil__db_close(st->db);
   pthread_mutex_destroy(&st->mu);
+  pthread_mutex_destroy(&st->cache_mu);
   free(st);
 }
 
