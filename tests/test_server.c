@@ -555,6 +555,10 @@ static void test_audit(void **state) {
   json_decref(call("POST", "/v1/cases", k_sub, "{\"content_id\":\"audit-me\"}", &st));
   assert_int_equal(st, 201);
   json_decref(call("GET", "/v1/keys", k_sub, NULL, &st)); /* read: not audited */
+  json_decref(call("POST", "/v1/keys", k_sub, "{\"role\":\"admin\"}", &st)); /* refused for role: audited */
+  assert_int_equal(st, 403);
+  json_decref(call("POST", "/v1/cases", k_sub, "{\"md5\":\"not-hex\"}", &st)); /* invalid: changes nothing */
+  assert_int_equal(st, 400);
   tu_http_resp r;
   assert_int_equal(tu_http(port, "GET", "/v1/audit?limit=1000", k_aud, NULL, NULL, 0, &r), 0);
   assert_int_equal(r.status, 200);
@@ -564,6 +568,8 @@ static void test_audit(void **state) {
   json_t *entries = json_object_get(j, "entries");
   assert_true(audit_has(entries, "keys.create", i_admin.id, 201));
   assert_true(audit_has(entries, "cases.create", i_sub.id, 201));
+  assert_true(audit_has(entries, "keys.create", i_sub.id, 403));
+  assert_false(audit_has(entries, "cases.create", i_sub.id, 400));
   json_t *e;
   size_t i;
   json_array_foreach(entries, i, e) assert_string_not_equal(json_string_value(json_object_get(e, "action")), "keys.list");

@@ -114,7 +114,7 @@ typedef struct vigil_server_config {
   unsigned max_json_depth;   /* deepest nesting accepted in a JSON body (default 32) */
   unsigned max_connections;  /* concurrent connections (default 1024) */
   unsigned timeout_s;        /* idle connection timeout (default 30) */
-  size_t header_limit;       /* per-connection memory for headers (default 32 KiB) */
+  size_t header_limit;       /* per-connection memory for headers and buffers (default 128 KiB) */
   unsigned shutdown_grace_s; /* longest wait for in-flight requests on stop (default 30) */
   const char *tls_cert;      /* PEM files; both or neither */
   const char *tls_key;
