@@ -265,6 +265,9 @@ static int begin(vigil__req *r) {
     }
   }
   if (declared && r->route->body != VIGIL__BODY_NONE && !r->multipart) {
+    /* Trust the declared length only so far: a client that announces a
+     * large body and sends none must not pin that much memory. */
+    if (declared > (1u << 20)) declared = 1u << 20;
     if (!(r->body = malloc((size_t)declared))) {
       vigil__reply_error(r, 503, "overloaded", "out of memory for the request body");
       return 0;
@@ -429,6 +432,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r->route_index = -1;
     r->start_us = vigil__now_us();
     snprintf(r->method, sizeof r->method, "%s", method);
+    for (char *p = r->method; *p; p++)
+      if (*p <= 32 || *p >= 127) *p = '?'; /* printable in logs and messages */
     if (!(r->path = strdup(url ? url : ""))) return MHD_NO;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (!ci || !ci->client_addr ||
