@@ -668,6 +668,39 @@ static void test_keepalive_concurrent(void **state) {
   }
 }
 
+/* A storage failure is a 500 whose body says nothing about the internals;
+ * the detail goes to the server's log only. */
+static void test_internal_error_hidden(void **state) {
+  (void)state;
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  assert_int_equal(sqlite3_exec(db, "ALTER TABLE server_case_decisions RENAME TO hidden_table", NULL, NULL, NULL),
+                   SQLITE_OK);
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "GET", "/v1/cases/1", k_rev, NULL, NULL, 0, &r), 0);
+  assert_int_equal(sqlite3_exec(db, "ALTER TABLE hidden_table RENAME TO server_case_decisions", NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(r.status, 500);
+  assert_non_null(strstr(r.body, "\"internal\""));
+  assert_null(strstr(r.body, "server_case"));
+  assert_null(strstr(r.body, "such table"));
+  tu_http_free(&r);
+  fflush(logf);
+  rewind(logf);
+  char line[4096];
+  int logged = 0;
+  while (fgets(line, sizeof line, logf))
+    if (strstr(line, "\"status\":500") && strstr(line, "no such table")) logged = 1;
+  assert_true(logged);
+  /* and the service carries on */
+  int st;
+  json_t *j = call("GET", "/v1/cases/1", k_rev, NULL, &st);
+  assert_int_equal(st, 200);
+  json_decref(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_healthz),      cmocka_unit_test(test_auth),
@@ -675,7 +708,7 @@ int main(void) {
       cmocka_unit_test(test_body_limits),  cmocka_unit_test(test_json_errors),
       cmocka_unit_test(test_cases_flow),   cmocka_unit_test(test_keys_api),
       cmocka_unit_test(test_audit),        cmocka_unit_test(test_metrics_and_log),
-      cmocka_unit_test(test_keepalive_concurrent),
+      cmocka_unit_test(test_keepalive_concurrent), cmocka_unit_test(test_internal_error_hidden),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
