@@ -3,8 +3,9 @@
  * the client in the same program: C connections (keep-alive), each in its
  * own thread, against the real server on a loopback port.
  *
- * Scenarios: GET /healthz (no key: the HTTP core alone), GET /v1/cases?limit=1
- * (key check + a read), POST /v1/hash with samples/rings.jpg (upload +
+ * Scenarios: GET /healthz (no key: the HTTP core alone), a reviewer's POST
+ * /v1/hash (key check and a 403, no body), GET /v1/cases?limit=1 (key check
+ * + an SQLite read), POST /v1/hash with samples/rings.jpg (upload +
  * decode + PDQ + digests).  Baselines measured in the same run: for hash,
  * vigil_hash_memory() called directly on as many threads (the ratio is
  * the share of the library's speed the HTTP path keeps); for the keyed
@@ -41,6 +42,7 @@ typedef struct worker {
   size_t n, cap;
   int errors;
   int (*direct)(struct worker *); /* baseline without HTTP */
+  int want;                       /* expected status */
 } worker;
 
 static int push(worker *w, double v) {
@@ -68,7 +70,7 @@ static void *run_worker(void *arg) {
     if (w->direct) ok = w->direct(w) == 0;
     else {
       tu_http_resp r;
-      ok = tu_http_request(fd, w->method, w->path, w->headers, w->body, w->len, &r) == 0 && r.status == 200;
+      ok = tu_http_request(fd, w->method, w->path, w->headers, w->body, w->len, &r) == 0 && r.status == w->want;
       if (r.closed) {
         close(fd);
         fd = tu_http_connect(w->port);
@@ -81,6 +83,8 @@ static void *run_worker(void *arg) {
   if (fd >= 0) close(fd);
   return NULL;
 }
+
+static const char *forbidden_hdr; /* requests with it expect 403 */
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -111,7 +115,8 @@ static result scenario(const char *label, int port, int conns, double secs, cons
   }
   double start = now_s();
   for (int i = 0; i < conns; i++) {
-    w[i] = (worker){port, method, path, headers, body, len, start + secs, NULL, 0, 0, 0, direct};
+    w[i] = (worker){port, method, path, headers, body, len, start + secs, NULL, 0, 0, 0, direct, 200};
+    if (headers == forbidden_hdr) w[i].want = 403;
     pthread_create(&t[i], NULL, run_worker, &w[i]);
   }
   size_t total = 0;
@@ -171,9 +176,10 @@ int main(int argc, char **argv) {
   }
   vigil_server_store *st;
   vigil_error e;
-  char key[VIGIL_KEY_MAX];
+  char key[VIGIL_KEY_MAX], rkey[VIGIL_KEY_MAX];
   if (!jpg || !jpg_len || vigil_server_store_open(&st, db, &e) ||
-      vigil_key_create(st, VIGIL_ROLE_ADMIN, "bench", key, NULL, &e)) {
+      vigil_key_create(st, VIGIL_ROLE_ADMIN, "bench", key, NULL, &e) ||
+      vigil_key_create(st, VIGIL_ROLE_REVIEWER, "bench-reviewer", rkey, NULL, &e)) {
     fprintf(stderr, "bench_server: setup failed\n");
     return 1;
   }
@@ -192,17 +198,21 @@ int main(int argc, char **argv) {
     return 1;
   }
   int port = vigil_server_port(srv);
-  char hdr[256];
+  char hdr[256], rhdr[256];
   snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\nContent-Type: image/jpeg\r\n", key);
+  snprintf(rhdr, sizeof rhdr, "Authorization: Bearer %s\r\n", rkey);
+  forbidden_hdr = rhdr;
   printf("vigil serve on 127.0.0.1:%d, %d server threads, %d keep-alive connections, %.1f s per scenario%s\n", port,
          threads, conns, secs, smoke ? " (smoke)" : "");
   result h = scenario("GET /healthz", port, conns, secs, "GET", "/healthz", NULL, NULL, 0, NULL);
+  result k = scenario("POST /v1/hash as reviewer (403)", port, conns, secs, "POST", "/v1/hash", rhdr, NULL, 0, NULL);
   result a = scenario("GET /v1/cases?limit=1 (keyed)", port, conns, secs, "GET", "/v1/cases?limit=1", hdr, NULL, 0, NULL);
   char label[96];
   snprintf(label, sizeof label, "POST /v1/hash (%zu B JPEG)", jpg_len);
   result p = scenario(label, port, conns, secs, "POST", "/v1/hash", hdr, jpg, jpg_len, NULL);
   snprintf(label, sizeof label, "baseline: vigil_hash_memory x%d", threads);
   result d = scenario(label, 0, threads, secs, NULL, NULL, NULL, jpg, jpg_len, direct_hash);
+  printf("ratio key check only / healthz:        %.2f\n", h.rps > 0 ? k.rps / h.rps : 0);
   printf("ratio keyed read / healthz:            %.2f\n", h.rps > 0 ? a.rps / h.rps : 0);
   printf("ratio HTTP hash / direct library hash: %.2f\n", d.rps > 0 ? p.rps / d.rps : 0);
   vigil_server_stop(srv);
@@ -210,6 +220,6 @@ int main(int argc, char **argv) {
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) return 1;
-  int bad = h.errors || a.errors || p.errors || d.errors || !h.n || !a.n || !p.n;
+  int bad = h.errors || k.errors || a.errors || p.errors || d.errors || !h.n || !a.n || !p.n;
   return bad ? 1 : 0;
 }
