@@ -208,7 +208,10 @@ int main(int argc, char **argv) {
   result k = scenario("POST /v1/hash as reviewer (403)", port, conns, secs, "POST", "/v1/hash", rhdr, NULL, 0, NULL);
   result a = scenario("GET /v1/cases?limit=1 (keyed)", port, conns, secs, "GET", "/v1/cases?limit=1", hdr, NULL, 0, NULL);
   char label[96];
-  snprintf(label, sizeof label, "POST /v1/hash (%zu B JPEG)", jpg_len);
+  vigil_image_info info = {0};
+  vigil_pdq_result pr;
+  vigil_hash_memory(jpg, jpg_len, NULL, &pr, &info, NULL);
+  snprintf(label, sizeof label, "POST /v1/hash (%dx%d JPEG, %zu B)", info.width, info.height, jpg_len);
   result p = scenario(label, port, conns, secs, "POST", "/v1/hash", hdr, jpg, jpg_len, NULL);
   snprintf(label, sizeof label, "baseline: vigil_hash_memory x%d", threads);
   result d = scenario(label, 0, threads, secs, NULL, NULL, NULL, jpg, jpg_len, direct_hash);

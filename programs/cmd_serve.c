@@ -40,6 +40,7 @@ static const char serve_help[] =
     "  --max-body BYTES       largest request body (default 50000000)\n"
     "  --max-json BYTES       largest JSON request body (default 1048576)\n"
     "  --max-connections N    concurrent connections (default 1024)\n"
+    "  --max-per-ip N         concurrent connections from one address (default: no limit)\n"
     "  --timeout SECONDS      idle connection timeout (default 30)\n"
     "  --tls-cert FILE        PEM certificate: serve HTTPS (needs --tls-key)\n"
     "  --tls-key FILE         PEM private key\n"
@@ -93,16 +94,24 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_TIMEOUT, OPT_CERT, OPT_KEY,
-         OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET };
+  enum { OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+         OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET };
   static const struct option longopts[] = {
-      {"listen", required_argument, 0, OPT_LISTEN},     {"db", required_argument, 0, OPT_DB},
-      {"threads", required_argument, 0, OPT_THREADS},   {"max-body", required_argument, 0, OPT_MAXBODY},
-      {"max-json", required_argument, 0, OPT_MAXJSON},  {"max-connections", required_argument, 0, OPT_MAXCONN},
-      {"timeout", required_argument, 0, OPT_TIMEOUT},   {"tls-cert", required_argument, 0, OPT_CERT},
-      {"tls-key", required_argument, 0, OPT_KEY},       {"admin-key-file", required_argument, 0, OPT_KEYFILE},
-      {"port-file", required_argument, 0, OPT_PORTFILE}, {"quiet", no_argument, 0, OPT_QUIET},
-      {"help", no_argument, 0, 'h'},                    {0, 0, 0, 0}};
+      {"listen", required_argument, 0, OPT_LISTEN},
+      {"db", required_argument, 0, OPT_DB},
+      {"threads", required_argument, 0, OPT_THREADS},
+      {"max-body", required_argument, 0, OPT_MAXBODY},
+      {"max-json", required_argument, 0, OPT_MAXJSON},
+      {"max-connections", required_argument, 0, OPT_MAXCONN},
+      {"max-per-ip", required_argument, 0, OPT_MAXIP},
+      {"timeout", required_argument, 0, OPT_TIMEOUT},
+      {"tls-cert", required_argument, 0, OPT_CERT},
+      {"tls-key", required_argument, 0, OPT_KEY},
+      {"admin-key-file", required_argument, 0, OPT_KEYFILE},
+      {"port-file", required_argument, 0, OPT_PORTFILE},
+      {"quiet", no_argument, 0, OPT_QUIET},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   vigil_server_config cfg;
   vigil_server_config_default(&cfg);
   cfg.db_path = cli_default_db();
@@ -130,6 +139,10 @@ int cmd_serve(int argc, char **argv) {
     case OPT_MAXCONN:
       if ((v = cli_parse_long("--max-connections", optarg, 1, 1000000)) < 0) return CLI_USAGE;
       cfg.max_connections = (unsigned)v;
+      break;
+    case OPT_MAXIP:
+      if ((v = cli_parse_long("--max-per-ip", optarg, 1, 1000000)) < 0) return CLI_USAGE;
+      cfg.max_per_ip = (unsigned)v;
       break;
     case OPT_TIMEOUT:
       if ((v = cli_parse_long("--timeout", optarg, 1, 86400)) < 0) return CLI_USAGE;

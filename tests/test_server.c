@@ -111,8 +111,13 @@ static void test_auth(void **state) {
   tu_http_resp r;
   assert_int_equal(tu_http(port, "GET", "/v1/keys", NULL, NULL, NULL, 0, &r), 0);
   assert_int_equal(r.status, 401);
-  char v[128];
+  char v[128], v2[128];
   assert_non_null(tu_http_header(&r, "WWW-Authenticate", v, sizeof v));
+  assert_non_null(tu_http_header(&r, "X-Request-Id", v, sizeof v));
+  tu_http_free(&r);
+  assert_int_equal(tu_http(port, "GET", "/v1/keys", NULL, NULL, NULL, 0, &r), 0);
+  assert_non_null(tu_http_header(&r, "X-Request-Id", v2, sizeof v2));
+  assert_string_not_equal(v, v2); /* one id per request */
   tu_http_free(&r);
   expect_error(call("GET", "/v1/cases", NULL, NULL, &st), "unauthenticated");
   assert_int_equal(st, 401);
@@ -630,6 +635,7 @@ static void test_metrics_and_log(void **state) {
       assert_true(json_is_number(json_object_get(j, "latency_ms")));
       assert_true(json_is_integer(json_object_get(j, "bytes_in")));
       assert_true(json_is_integer(json_object_get(j, "bytes_out")));
+      assert_true(json_is_string(json_object_get(j, "request_id")));
       if (json_integer_value(json_object_get(j, "status")) == 401) saw401 = 1;
       json_t *k = json_object_get(j, "key_id");
       if (json_is_string(k) && !strcmp(json_string_value(k), i_aud.id)) sawkey = 1;

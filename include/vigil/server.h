@@ -113,6 +113,7 @@ typedef struct vigil_server_config {
   uint64_t max_json;         /* largest JSON request body (default 1 MB) */
   unsigned max_json_depth;   /* deepest nesting accepted in a JSON body (default 32) */
   unsigned max_connections;  /* concurrent connections (default 1024) */
+  unsigned max_per_ip;       /* concurrent connections from one address (0: no limit) */
   unsigned timeout_s;        /* idle connection timeout (default 30) */
   size_t header_limit;       /* per-connection memory for headers and buffers (default 128 KiB) */
   unsigned shutdown_grace_s; /* longest wait for in-flight requests on stop (default 30) */

@@ -124,6 +124,7 @@ struct vigil__req {
   char *path;
   char ip[64];
   int64_t start_us;
+  uint64_t id; /* sequence number of the request in this run */
   /* parameters from the path pattern */
   int nparams;
   const char *pnames[VIGIL__MAX_PARAMS];

@@ -42,6 +42,7 @@ struct vigil_server {
   vigil_server_store *st;
   vigil__metrics *m;
   atomic_int_fast64_t inflight;
+  atomic_uint_fast64_t next_id; /* request ids, unique within a run */
   int64_t started_s;
   char *tls_cert, *tls_key;
 };
@@ -90,6 +91,9 @@ static void log_request(vigil__req *r, int aborted) {
                         "bytes_in", (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->resp_len, "ip", r->ip,
                         "route", r->route ? r->route->name : "unmatched");
   if (!o) return;
+  char rid[40];
+  snprintf(rid, sizeof rid, "%llx-%llu", (unsigned long long)r->srv->started_s, (unsigned long long)r->id);
+  json_object_set_new(o, "request_id", json_string(rid));
   if (r->errcode[0]) json_object_set_new(o, "error", json_string(r->errcode));
   if (r->logmsg[0]) json_object_set_new(o, "detail", json_string(r->logmsg));
   if (aborted) json_object_set_new(o, "aborted", json_true());
@@ -131,6 +135,9 @@ static enum MHD_Result respond(vigil__req *r) {
   r->resp = NULL; /* owned by the response now */
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type ? r->content_type : "application/json");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  char rid[40];
+  snprintf(rid, sizeof rid, "%llx-%llu", (unsigned long long)r->srv->started_s, (unsigned long long)r->id);
+  MHD_add_response_header(resp, "X-Request-Id", rid);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (r->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
   if (r->status == 405) {
@@ -431,6 +438,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r->conn = conn;
     r->route_index = -1;
     r->start_us = vigil__now_us();
+    r->id = atomic_fetch_add(&srv->next_id, 1) + 1;
     snprintf(r->method, sizeof r->method, "%s", method);
     for (char *p = r->method; *p; p++)
       if (*p <= 32 || *p >= 127) *p = '?'; /* printable in logs and messages */
@@ -596,6 +604,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   }
   srv->fd = -1;
   atomic_init(&srv->inflight, 0);
+  atomic_init(&srv->next_id, 0);
   srv->started_s = vigil__now_s();
   int rc = VIGIL_OK;
   if ((!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
@@ -617,6 +626,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, srv->fd, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, c->max_connections, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, NULL};
+    if (c->max_per_ip) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)c->header_limit, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
     if (c->threads > 1) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL};
