@@ -219,7 +219,16 @@ static void test_crash_safety(void **state) {
                     s.key, strlen(body));
   assert_int_equal(send(fd, head, (size_t)hl, MSG_NOSIGNAL), hl);
   assert_int_equal(send(fd, body, 5, MSG_NOSIGNAL), 5);
-  sleep_ms(200);
+  /* wait until the server counts it in flight (the /metrics call is the other one) */
+  int seen = 0;
+  for (int i = 0; i < 400 && !seen; i++) {
+    tu_http_resp m;
+    if (tu_http(s2.port, "GET", "/metrics", s.key, NULL, NULL, 0, &m) == 0 && m.body)
+      seen = strstr(m.body, "\nvigil_http_inflight_requests 2\n") != NULL;
+    tu_http_free(&m);
+    if (!seen) sleep_ms(10);
+  }
+  assert_true(seen);
   kill(s2.pid, SIGTERM);
   sleep_ms(300);
   assert_int_equal(send(fd, body + 5, strlen(body) - 5, MSG_NOSIGNAL), (ssize_t)(strlen(body) - 5));
