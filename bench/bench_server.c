@@ -140,7 +140,7 @@ static result scenario(const char *label, int port, int conns, double secs, cons
   }
   res.n = total;
   res.rps = (double)total / elapsed;
-  printf("%-34s %10.0f req/s   p50 %7.3f ms   p99 %7.3f ms   (%zu requests, %d errors)\n", label, res.rps,
+  printf("%-40s %9.0f req/s   p50 %7.3f ms   p99 %7.3f ms   (%zu requests, %d errors)\n", label, res.rps,
          res.p50_ms, res.p99_ms, total, res.errors);
   free(all);
   free(w);
