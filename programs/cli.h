@@ -31,5 +31,7 @@ int cmd_bank(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_convo(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif

@@ -17,6 +17,8 @@ static const cli_command commands[] = {
     {"match", "look images or hashes up in the hash banks", cmd_match},
     {"policy", "minor-safety policy decisions (decide, check, show)", cmd_policy},
     {"convo", "grooming risk of conversations", cmd_convo},
+    {"serve", "run the HTTP service", cmd_serve},
+    {"keys", "create, revoke and list API keys of the service", cmd_keys},
 };
 
 void cli_error(const char *fmt, ...) {

@@ -1,0 +1,228 @@
+/*
+ * bench_server.c - requests/s and latency percentiles of vigil serve, with
+ * the client in the same program: C connections (keep-alive), each in its
+ * own thread, against the real server on a loopback port.
+ *
+ * Scenarios: GET /healthz (no key: the HTTP core alone), a reviewer's POST
+ * /v1/hash (key check and a 403, no body), GET /v1/cases?limit=1 (key check
+ * + an SQLite read), POST /v1/hash with samples/rings.jpg (upload +
+ * decode + PDQ + digests).  Baselines measured in the same run: for hash,
+ * vigil_hash_memory() called directly on as many threads (the ratio is
+ * the share of the library's speed the HTTP path keeps); for the keyed
+ * read, /healthz (the ratio is the cost of authentication and SQL).
+ *
+ *   bench_server [--smoke] [--seconds S] [--connections C] [--threads T]
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tests/support/httpc.c"
+#include "vigil/media.h"
+#include "vigil/server.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct worker {
+  int port;
+  const char *method, *path, *headers;
+  const uint8_t *body;
+  size_t len;
+  double until;
+  double *lat; /* seconds, one per request */
+  size_t n, cap;
+  int errors;
+  int (*direct)(struct worker *); /* baseline without HTTP */
+  int want;                       /* expected status */
+} worker;
+
+static int push(worker *w, double v) {
+  if (w->n == w->cap) {
+    size_t nc = w->cap ? w->cap * 2 : 4096;
+    double *nl = realloc(w->lat, nc * sizeof *nl);
+    if (!nl) return -1;
+    w->lat = nl;
+    w->cap = nc;
+  }
+  w->lat[w->n++] = v;
+  return 0;
+}
+
+static void *run_worker(void *arg) {
+  worker *w = arg;
+  int fd = w->direct ? -1 : tu_http_connect(w->port);
+  if (!w->direct && fd < 0) {
+    w->errors++;
+    return NULL;
+  }
+  while (now_s() < w->until) {
+    double t0 = now_s();
+    int ok;
+    if (w->direct) ok = w->direct(w) == 0;
+    else {
+      tu_http_resp r;
+      ok = tu_http_request(fd, w->method, w->path, w->headers, w->body, w->len, &r) == 0 && r.status == w->want;
+      if (r.closed) {
+        close(fd);
+        fd = tu_http_connect(w->port);
+      }
+      tu_http_free(&r);
+    }
+    if (!ok) w->errors++;
+    else if (push(w, now_s() - t0) != 0) break;
+  }
+  if (fd >= 0) close(fd);
+  return NULL;
+}
+
+static const char *forbidden_hdr; /* requests with it expect 403 */
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int direct_hash(worker *w) {
+  vigil_pdq_result r;
+  return vigil_hash_memory(w->body, w->len, NULL, &r, NULL, NULL);
+}
+
+typedef struct result {
+  double rps, p50_ms, p99_ms;
+  size_t n;
+  int errors;
+} result;
+
+static result scenario(const char *label, int port, int conns, double secs, const char *method, const char *path,
+                       const char *headers, const uint8_t *body, size_t len, int (*direct)(worker *)) {
+  worker *w = calloc((size_t)conns, sizeof *w);
+  pthread_t *t = calloc((size_t)conns, sizeof *t);
+  result res = {0};
+  if (!w || !t) {
+    free(w);
+    free(t);
+    res.errors = 1;
+    return res;
+  }
+  double start = now_s();
+  for (int i = 0; i < conns; i++) {
+    w[i] = (worker){port, method, path, headers, body, len, start + secs, NULL, 0, 0, 0, direct, 200};
+    if (headers == forbidden_hdr) w[i].want = 403;
+    pthread_create(&t[i], NULL, run_worker, &w[i]);
+  }
+  size_t total = 0;
+  for (int i = 0; i < conns; i++) {
+    pthread_join(t[i], NULL);
+    total += w[i].n;
+    res.errors += w[i].errors;
+  }
+  double elapsed = now_s() - start;
+  double *all = malloc((total ? total : 1) * sizeof *all);
+  size_t k = 0;
+  for (int i = 0; i < conns; i++) {
+    if (all) memcpy(all + k, w[i].lat, w[i].n * sizeof *all);
+    k += w[i].n;
+    free(w[i].lat);
+  }
+  if (all && total) {
+    qsort(all, total, sizeof *all, cmp_double);
+    res.p50_ms = all[total / 2] * 1e3;
+    res.p99_ms = all[(size_t)((double)total * 0.99) < total ? (size_t)((double)total * 0.99) : total - 1] * 1e3;
+  }
+  res.n = total;
+  res.rps = (double)total / elapsed;
+  printf("%-40s %9.0f req/s   p50 %7.3f ms   p99 %7.3f ms   (%zu requests, %d errors)\n", label, res.rps,
+         res.p50_ms, res.p99_ms, total, res.errors);
+  free(all);
+  free(w);
+  free(t);
+  return res;
+}
+
+int main(int argc, char **argv) {
+  double secs = 3;
+  int conns = 4, threads = 2, smoke = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--smoke")) smoke = 1, secs = 0.3;
+    else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--connections") && i + 1 < argc) conns = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+    else {
+      fprintf(stderr, "usage: bench_server [--smoke] [--seconds S] [--connections C] [--threads T]\n");
+      return 2;
+    }
+  }
+  if (conns < 1 || conns > 256 || threads < 1 || threads > 256 || secs <= 0) return 2;
+  signal(SIGPIPE, SIG_IGN);
+  char dir[] = "/tmp/vigil-bench-server-XXXXXX", db[64];
+  if (!mkdtemp(dir)) return 1;
+  snprintf(db, sizeof db, "%s/vigil.db", dir);
+  size_t jpg_len = 0;
+  uint8_t *jpg = NULL;
+  FILE *f = fopen(VIGIL_SOURCE_DIR "/samples/rings.jpg", "rb");
+  if (f) {
+    jpg = malloc(1 << 20);
+    if (jpg) jpg_len = fread(jpg, 1, 1 << 20, f);
+    fclose(f);
+  }
+  vigil_server_store *st;
+  vigil_error e;
+  char key[VIGIL_KEY_MAX], rkey[VIGIL_KEY_MAX];
+  if (!jpg || !jpg_len || vigil_server_store_open(&st, db, &e) ||
+      vigil_key_create(st, VIGIL_ROLE_ADMIN, "bench", key, NULL, &e) ||
+      vigil_key_create(st, VIGIL_ROLE_REVIEWER, "bench-reviewer", rkey, NULL, &e)) {
+    fprintf(stderr, "bench_server: setup failed\n");
+    return 1;
+  }
+  vigil_case_new c = {.content_id = "bench", .source = "bench"};
+  int64_t id;
+  vigil_case_open(st, &c, &id, NULL);
+  vigil_server_store_close(st);
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = db;
+  cfg.threads = (unsigned)threads;
+  vigil_server *srv;
+  if (vigil_server_start(&srv, &cfg, &e)) {
+    fprintf(stderr, "bench_server: %s\n", e.message);
+    return 1;
+  }
+  int port = vigil_server_port(srv);
+  char hdr[256], rhdr[256];
+  snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\nContent-Type: image/jpeg\r\n", key);
+  snprintf(rhdr, sizeof rhdr, "Authorization: Bearer %s\r\n", rkey);
+  forbidden_hdr = rhdr;
+  printf("vigil serve on 127.0.0.1:%d, %d server threads, %d keep-alive connections, %.1f s per scenario%s\n", port,
+         threads, conns, secs, smoke ? " (smoke)" : "");
+  result h = scenario("GET /healthz", port, conns, secs, "GET", "/healthz", NULL, NULL, 0, NULL);
+  result k = scenario("POST /v1/hash as reviewer (403)", port, conns, secs, "POST", "/v1/hash", rhdr, NULL, 0, NULL);
+  result a = scenario("GET /v1/cases?limit=1 (keyed)", port, conns, secs, "GET", "/v1/cases?limit=1", hdr, NULL, 0, NULL);
+  char label[96];
+  vigil_image_info info = {0};
+  vigil_pdq_result pr;
+  vigil_hash_memory(jpg, jpg_len, NULL, &pr, &info, NULL);
+  snprintf(label, sizeof label, "POST /v1/hash (%dx%d JPEG, %zu B)", info.width, info.height, jpg_len);
+  result p = scenario(label, port, conns, secs, "POST", "/v1/hash", hdr, jpg, jpg_len, NULL);
+  snprintf(label, sizeof label, "baseline: vigil_hash_memory x%d", threads);
+  result d = scenario(label, 0, threads, secs, NULL, NULL, NULL, jpg, jpg_len, direct_hash);
+  printf("ratio key check only / healthz:        %.2f\n", h.rps > 0 ? k.rps / h.rps : 0);
+  printf("ratio keyed read / healthz:            %.2f\n", h.rps > 0 ? a.rps / h.rps : 0);
+  printf("ratio HTTP hash / direct library hash: %.2f\n", d.rps > 0 ? p.rps / d.rps : 0);
+  vigil_server_stop(srv);
+  free(jpg);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) return 1;
+  int bad = h.errors || k.errors || a.errors || p.errors || d.errors || !h.n || !a.n || !p.n;
+  return bad ? 1 : 0;
+}

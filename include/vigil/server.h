@@ -1,0 +1,160 @@
+/*
+ * vigil/server.h - the HTTP service (`vigil serve`) and the state it keeps:
+ * API keys with roles, the review-case queue and the append-only audit log.
+ *
+ * The service is libmicrohttpd (its own thread pool, epoll where available)
+ * in front of a route table: each route is a method, a path pattern with
+ * {param} segments, the roles allowed to call it and one handler function.
+ * State lives in a vigil_server_store (SQLite today, through lib/store/db.h
+ * with WAL and synchronous=FULL, so a write acknowledged to a client
+ * survives kill -9).  The store functions below are what other modules and
+ * the CLI call; none of them takes SQL or returns sqlite types, so another
+ * backend can replace the SQLite one behind the same names.
+ *
+ * API keys look like "vk_<12 hex id>_<64 hex secret>".  Only the id and the
+ * SHA-256 of the key are stored; the full key is returned once, at creation.
+ * Verification looks the row up by id and compares the SHA-256 of the
+ * presented key with the stored one in constant time.
+ */
+#ifndef VIGIL_SERVER_H
+#define VIGIL_SERVER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vigil/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- roles --------------------------------------------------------------- */
+
+typedef enum vigil_role {
+  VIGIL_ROLE_NONE = 0,
+  VIGIL_ROLE_ADMIN = 1 << 0,     /* banks, keys; allowed everywhere */
+  VIGIL_ROLE_SUBMITTER = 1 << 1, /* hash, match, report content */
+  VIGIL_ROLE_REVIEWER = 1 << 2,  /* review cases */
+  VIGIL_ROLE_AUDITOR = 1 << 3    /* audit log and read-only views */
+} vigil_role;
+
+/* "admin", "submitter", ... ; NULL for anything else. */
+const char *vigil_role_name(vigil_role r);
+/* VIGIL_ROLE_NONE when name is not a role. */
+vigil_role vigil_role_parse(const char *name);
+
+/* ---- the store ------------------------------------------------------------ */
+
+typedef struct vigil_server_store vigil_server_store;
+
+/* Opens (creating if needed) the service database at path.  Thread-safe:
+ * one store may be shared by every thread of a server. */
+int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_error *err);
+void vigil_server_store_close(vigil_server_store *st);
+
+/* ---- API keys ----------------------------------------------------------- */
+
+#define VIGIL_KEY_ID_LEN 12   /* hex digits of the public id */
+#define VIGIL_KEY_MAX 96      /* room for a whole key string and its NUL */
+#define VIGIL_KEY_NAME_MAX 128
+
+typedef struct vigil_key_info {
+  char id[VIGIL_KEY_ID_LEN + 1];
+  vigil_role role;
+  char name[VIGIL_KEY_NAME_MAX + 1];
+  int64_t created_at; /* Unix seconds */
+  int64_t revoked_at; /* 0 while active */
+} vigil_key_info;
+
+/* Creates a key; key_out receives the whole key (shown once, never stored).
+ * name may be NULL.  info may be NULL. */
+int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, char key_out[VIGIL_KEY_MAX],
+                     vigil_key_info *info, vigil_error *err);
+/* VIGIL_ENOTFOUND for an unknown or already revoked id. */
+int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err);
+/* Every key, active and revoked, oldest first; free(*out). */
+int vigil_key_list(vigil_server_store *st, vigil_key_info **out, size_t *n, vigil_error *err);
+/* Number of keys ever created (revoked ones included). */
+int vigil_key_count(vigil_server_store *st, int64_t *n, vigil_error *err);
+/* Checks a presented key: VIGIL_OK and *info for an active key,
+ * VIGIL_ENOTFOUND for a malformed, unknown or revoked one. */
+int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info, vigil_error *err);
+
+/* ---- review cases --------------------------------------------------------- */
+
+/* What a module knows when it opens a case: the content's hashes and the
+ * caller's metadata, never the media itself.  Every field may be NULL. */
+typedef struct vigil_case_new {
+  const char *source;      /* what opened it: "match", "report", ... (default "report") */
+  const char *pdq;         /* 64 hex digits */
+  const char *md5;         /* 32 hex digits */
+  const char *sha256;      /* 64 hex digits */
+  const char *content_id;  /* the platform's id for the content */
+  const char *uploader_id; /* the platform's id for the uploader */
+  const char *url;
+  const char *reason;      /* free text, e.g. "matched bank ncii-hashes at distance 4" */
+  const char *detail_json; /* a JSON object kept as it is (e.g. the matches); must parse */
+  const char *opened_by;   /* key id of the caller, if any */
+} vigil_case_new;
+
+/* Opens a case in status "open"; *id receives its number.  Hash fields are
+ * checked (hex of the right length), strings capped at 2048 bytes. */
+int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
+
+/* ---- the server ------------------------------------------------------------ */
+
+typedef struct vigil_server vigil_server;
+
+typedef struct vigil_server_config {
+  const char *listen;        /* "HOST:PORT" ("[v6]:PORT"); port 0 picks a free one */
+  const char *db_path;       /* service database */
+  unsigned threads;          /* worker threads (0: number of CPUs) */
+  uint64_t max_body;         /* largest request body in bytes (default 50 MB) */
+  uint64_t max_json;         /* largest JSON request body (default 1 MB) */
+  unsigned max_json_depth;   /* deepest nesting accepted in a JSON body (default 32) */
+  unsigned max_connections;  /* concurrent connections (default 1024) */
+  unsigned max_per_ip;       /* concurrent connections from one address (0: no limit) */
+  unsigned timeout_s;        /* idle connection timeout (default 30) */
+  size_t header_limit;       /* per-connection memory for headers and buffers (default 128 KiB) */
+  unsigned shutdown_grace_s; /* longest wait for in-flight requests on stop (default 30) */
+  const char *tls_cert;      /* PEM files; both or neither */
+  const char *tls_key;
+  FILE *log;                 /* one JSON line per request; NULL: no request log */
+  void *app;                 /* handed to handlers (for modules wired in later) */
+} vigil_server_config;
+
+/* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */
+void vigil_server_config_default(vigil_server_config *cfg);
+
+/* Opens the store, binds and starts serving in background threads. */
+int vigil_server_start(vigil_server **out, const vigil_server_config *cfg, vigil_error *err);
+/* The bound port (useful after asking for port 0). */
+int vigil_server_port(const vigil_server *srv);
+/* The store the server uses, for modules that open cases or keep state. */
+vigil_server_store *vigil_server_get_store(vigil_server *srv);
+/* Graceful stop: stops accepting, waits up to shutdown_grace_s for requests
+ * in flight to finish, closes everything and frees srv. */
+void vigil_server_stop(vigil_server *srv);
+
+/* A gauge shown by GET /metrics ("vigil_<name>"), e.g. the index size set by
+ * the matching module.  name: [a-z0-9_], at most 63 characters; up to 32
+ * gauges.  Thread-safe. */
+int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err);
+
+/* ---- the route table (read-only view, e.g. to check docs/openapi.yaml) --- */
+
+typedef struct vigil_route_info {
+  const char *method;  /* "GET", "POST", ... */
+  const char *pattern; /* "/v1/cases/{id}" */
+  unsigned roles;      /* vigil_role bits; 0 = no authentication */
+  const char *name;    /* label in metrics and the audit log */
+} vigil_route_info;
+
+size_t vigil_server_route_count(void);
+/* NULL past the end. */
+int vigil_server_route_get(size_t i, vigil_route_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

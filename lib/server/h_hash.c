@@ -1,0 +1,77 @@
+/*
+ * h_hash.c - POST /v1/hash: image bytes in, PDQ hash and digests out.
+ *
+ * The body is the image itself (any content type but JSON, form or text)
+ * or the first file part of a multipart/form-data upload; the core has
+ * already enforced the size limit.  The format comes from the bytes.
+ * Optional query: mode=fullres|cli, dihedral=true.
+ */
+#include "server/internal.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "vigil/media.h"
+
+static void hex(const uint8_t *b, unsigned n, char *out) {
+  static const char d[] = "0123456789abcdef";
+  for (unsigned i = 0; i < n; i++) {
+    out[2 * i] = d[b[i] >> 4];
+    out[2 * i + 1] = d[b[i] & 15];
+  }
+  out[2 * n] = 0;
+}
+
+static int digest_hex(const EVP_MD *md, const uint8_t *data, size_t len, char *out) {
+  uint8_t d[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  if (!EVP_Digest(data, len, d, &n, md, NULL)) return 0;
+  hex(d, n, out);
+  return 1;
+}
+
+int vigil__h_hash(vigil__req *r) {
+  vigil_hash_opts opts;
+  vigil_hash_opts_default(&opts);
+  const char *mode = vigil__req_query(r, "mode"), *dih = vigil__req_query(r, "dihedral");
+  if (mode && !strcmp(mode, "cli")) opts.mode = VIGIL_MODE_CLI;
+  else if (mode && strcmp(mode, "fullres") != 0)
+    return vigil__reply_error(r, 400, "invalid", "mode: expected fullres or cli");
+  if (dih && (!strcmp(dih, "true") || !strcmp(dih, "1"))) opts.dihedral = 1;
+  else if (dih && strcmp(dih, "false") != 0 && strcmp(dih, "0") != 0)
+    return vigil__reply_error(r, 400, "invalid", "dihedral: expected true or false");
+  if (r->body_len == 0) return vigil__reply_error(r, 400, "empty_body", "no image bytes in the request body");
+
+  vigil_pdq_result res;
+  vigil_image_info info;
+  vigil_error e;
+  int rc = vigil_hash_memory(r->body, r->body_len, &opts, &res, &info, &e);
+  if (rc == VIGIL_ENOMEM) return vigil__reply_error(r, 503, "overloaded", "out of memory decoding the image");
+  if (rc == VIGIL_ELIMIT) return vigil__reply_error(r, 413, "image_too_large", "%s", e.message);
+  if (rc == VIGIL_EFORMAT) return vigil__reply_error(r, 422, "unsupported_image", "%s", e.message);
+  if (rc == VIGIL_ECORRUPT || rc == VIGIL_EINVAL) return vigil__reply_error(r, 422, "bad_image", "%s", e.message);
+  if (rc) {
+    r->err = e;
+    return rc;
+  }
+  char pdq[VIGIL_PDQ_HEX_LEN + 1], md5[33], sha[65];
+  vigil_pdq_to_hex(&res.hash[0], pdq);
+  if (!digest_hex(EVP_md5(), r->body, r->body_len, md5) || !digest_hex(EVP_sha256(), r->body, r->body_len, sha))
+    return vigil__seterr(&r->err, VIGIL_EINTERNAL, "digest failed");
+  json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:s}", "pdq", pdq, "quality", res.quality, "md5", md5,
+                        "sha256", sha, "width", info.width, "height", info.height, "format",
+                        vigil_image_format_name(info.format));
+  if (o && opts.dihedral) {
+    json_t *d = json_object();
+    for (int v = 1; d && v < VIGIL_DIH_COUNT; v++) {
+      vigil_pdq_to_hex(&res.hash[v], pdq);
+      json_object_set_new(d, vigil_dihedral_name(v), json_string(pdq));
+    }
+    if (!d || json_object_set_new(o, "dihedral", d) != 0) {
+      json_decref(o);
+      o = NULL;
+    }
+  }
+  if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, 200, o);
+}

@@ -1,0 +1,254 @@
+/*
+ * keys.c - API keys: creation, verification, revocation, listing.
+ *
+ * A key is "vk_" + 12 hex digits of public id + "_" + 64 hex digits of
+ * secret, all from RAND_bytes.  The table keeps the id and SHA-256 of the
+ * whole key string; verification fetches the row by id and compares
+ * digests with CRYPTO_memcmp, so the time taken does not depend on how
+ * many leading bytes of a guess were right.  The full key exists only in
+ * the creator's output.  Verified keys are cached for a second (see
+ * vigil__key_slot in internal.h) so most requests skip SQL.
+ */
+#include "server/internal.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "store/db.h"
+
+#define KEY_PREFIX "vk_"
+#define SECRET_BYTES 32
+#define KEY_LEN (3 + VIGIL_KEY_ID_LEN + 1 + 2 * SECRET_BYTES)
+
+static void to_hex(const uint8_t *b, size_t n, char *out) {
+  static const char d[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = d[b[i] >> 4];
+    out[2 * i + 1] = d[b[i] & 15];
+  }
+  out[2 * n] = 0;
+}
+
+static int digest(const char *key, size_t len, uint8_t out[32], vigil_error *err) {
+  unsigned int n = 0;
+  if (!EVP_Digest(key, len, out, &n, EVP_sha256(), NULL) || n != 32)
+    return vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 failed");
+  return VIGIL_OK;
+}
+
+static size_t slot_of(const char *id) {
+  uint32_t h = 2166136261u; /* FNV-1a: ids are random already, this only spreads them */
+  for (const char *p = id; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+  return h % VIGIL__KEY_CACHE_SLOTS;
+}
+
+static int is_hex(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+  return 1;
+}
+
+int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, char key_out[VIGIL_KEY_MAX],
+                     vigil_key_info *info, vigil_error *err) {
+  if (!vigil_role_name(role)) return vigil__seterr(err, VIGIL_EINVAL, "unknown role");
+  if (!name) name = "";
+  if (strlen(name) > VIGIL_KEY_NAME_MAX)
+    return vigil__seterr(err, VIGIL_EINVAL, "key name longer than %d bytes", VIGIL_KEY_NAME_MAX);
+  uint8_t idb[VIGIL_KEY_ID_LEN / 2], secret[SECRET_BYTES], dg[32];
+  if (RAND_bytes(idb, sizeof idb) != 1 || RAND_bytes(secret, sizeof secret) != 1)
+    return vigil__seterr(err, VIGIL_EINTERNAL, "no randomness available");
+  char id[VIGIL_KEY_ID_LEN + 1], sec[2 * SECRET_BYTES + 1];
+  to_hex(idb, sizeof idb, id);
+  to_hex(secret, sizeof secret, sec);
+  char key[VIGIL_KEY_MAX];
+  snprintf(key, sizeof key, KEY_PREFIX "%s_%s", id, sec);
+  OPENSSL_cleanse(secret, sizeof secret);
+  OPENSSL_cleanse(sec, sizeof sec);
+  int rc = digest(key, strlen(key), dg, err);
+  if (rc) return rc;
+  int64_t now = vigil__now_s();
+  pthread_mutex_lock(&st->mu);
+  sqlite3_stmt *s = NULL;
+  rc = VIGIL_OK;
+  if (sqlite3_prepare_v2(st->db,
+                         "INSERT INTO server_keys(id, role, name, digest, created_at) VALUES(?,?,?,?,?)", -1, &s,
+                         NULL) != SQLITE_OK) {
+    rc = vigil__db_error(st->db, "create key", err);
+  } else {
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, vigil_role_name(role), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s, 4, dg, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 5, now);
+    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "create key", err);
+  }
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->mu);
+  if (rc) {
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+  }
+  memcpy(key_out, key, strlen(key) + 1);
+  OPENSSL_cleanse(key, sizeof key);
+  if (info) {
+    memset(info, 0, sizeof *info);
+    memcpy(info->id, id, sizeof info->id);
+    info->role = role;
+    snprintf(info->name, sizeof info->name, "%s", name);
+    info->created_at = now;
+  }
+  return VIGIL_OK;
+}
+
+static void row_info(sqlite3_stmt *s, vigil_key_info *k) {
+  memset(k, 0, sizeof *k);
+  const char *id = (const char *)sqlite3_column_text(s, 0);
+  snprintf(k->id, sizeof k->id, "%s", id ? id : "");
+  k->role = vigil_role_parse((const char *)sqlite3_column_text(s, 1));
+  const char *nm = (const char *)sqlite3_column_text(s, 2);
+  snprintf(k->name, sizeof k->name, "%s", nm ? nm : "");
+  k->created_at = sqlite3_column_int64(s, 3);
+  k->revoked_at = sqlite3_column_int64(s, 4);
+}
+
+int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info, vigil_error *err) {
+  if (len != KEY_LEN || memcmp(key, KEY_PREFIX, 3) != 0 || key[3 + VIGIL_KEY_ID_LEN] != '_' ||
+      !is_hex(key + 3, VIGIL_KEY_ID_LEN) || !is_hex(key + 4 + VIGIL_KEY_ID_LEN, 2 * SECRET_BYTES))
+    return vigil__seterr(err, VIGIL_ENOTFOUND, "malformed API key");
+  char id[VIGIL_KEY_ID_LEN + 1];
+  memcpy(id, key + 3, VIGIL_KEY_ID_LEN);
+  id[VIGIL_KEY_ID_LEN] = 0;
+  uint8_t dg[32];
+  int rc = digest(key, len, dg, err);
+  if (rc) return rc;
+  int64_t now = vigil__now_us();
+  vigil__key_slot *slot = &st->cache[slot_of(id)], hit;
+  pthread_mutex_lock(&st->cache_mu);
+  hit = *slot;
+  pthread_mutex_unlock(&st->cache_mu);
+  if (!strcmp(hit.info.id, id) && hit.expires_us > now) {
+    if (CRYPTO_memcmp(hit.digest, dg, 32) != 0) return vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
+    if (info) *info = hit.info;
+    return VIGIL_OK;
+  }
+  pthread_mutex_lock(&st->mu);
+  sqlite3_stmt *s = NULL;
+  rc = vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT id, role, name, created_at, revoked_at, digest FROM server_keys WHERE id = ?", -1,
+                         &s, NULL) != SQLITE_OK) {
+    rc = vigil__db_error(st->db, "verify key", err);
+  } else {
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+      const void *stored = sqlite3_column_blob(s, 5);
+      int ok = stored && sqlite3_column_bytes(s, 5) == 32 && CRYPTO_memcmp(stored, dg, 32) == 0;
+      vigil_key_info k;
+      row_info(s, &k);
+      if (ok && k.revoked_at == 0 && k.role != VIGIL_ROLE_NONE) {
+        if (info) *info = k;
+        rc = VIGIL_OK;
+        pthread_mutex_lock(&st->cache_mu);
+        slot->info = k;
+        memcpy(slot->digest, dg, 32);
+        slot->expires_us = now + VIGIL__KEY_CACHE_US;
+        pthread_mutex_unlock(&st->cache_mu);
+      } else if (ok && k.revoked_at) {
+        rc = vigil__seterr(err, VIGIL_ENOTFOUND, "API key %s was revoked", k.id);
+      }
+    } else if (step != SQLITE_DONE) {
+      rc = vigil__db_error(st->db, "verify key", err);
+    }
+  }
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->mu);
+  return rc;
+}
+
+int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err) {
+  pthread_mutex_lock(&st->mu);
+  /* Dropped from the cache under the store lock, before the update: a
+   * verification racing with us either sees the old row before this lock
+   * (and its request was accepted before the revocation) or misses the
+   * cache and reads the revoked row. */
+  if (strlen(id) == VIGIL_KEY_ID_LEN) {
+    pthread_mutex_lock(&st->cache_mu);
+    vigil__key_slot *slot = &st->cache[slot_of(id)];
+    if (!strcmp(slot->info.id, id)) memset(slot, 0, sizeof *slot);
+    pthread_mutex_unlock(&st->cache_mu);
+  }
+  sqlite3_stmt *s = NULL;
+  int rc = VIGIL_OK;
+  if (sqlite3_prepare_v2(st->db, "UPDATE server_keys SET revoked_at = ? WHERE id = ? AND revoked_at = 0", -1, &s,
+                         NULL) != SQLITE_OK) {
+    rc = vigil__db_error(st->db, "revoke key", err);
+  } else {
+    sqlite3_bind_int64(s, 1, vigil__now_s());
+    sqlite3_bind_text(s, 2, id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "revoke key", err);
+    else if (sqlite3_changes(st->db) == 0)
+      rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no active key with id '%.*s'", 40, id);
+  }
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->mu);
+  return rc;
+}
+
+int vigil_key_list(vigil_server_store *st, vigil_key_info **out, size_t *n, vigil_error *err) {
+  *out = NULL;
+  *n = 0;
+  size_t cap = 0, cnt = 0;
+  vigil_key_info *v = NULL;
+  pthread_mutex_lock(&st->mu);
+  sqlite3_stmt *s = NULL;
+  int rc = VIGIL_OK, step;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT id, role, name, created_at, revoked_at FROM server_keys ORDER BY created_at, id",
+                         -1, &s, NULL) != SQLITE_OK) {
+    rc = vigil__db_error(st->db, "list keys", err);
+  } else {
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+      if (cnt == cap) {
+        size_t nc = cap ? cap * 2 : 16;
+        vigil_key_info *nv = vigil__mallocarray(nc, sizeof *nv);
+        if (!nv) {
+          rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+          break;
+        }
+        if (cnt) memcpy(nv, v, cnt * sizeof *v);
+        free(v);
+        v = nv;
+        cap = nc;
+      }
+      row_info(s, &v[cnt++]);
+    }
+    if (rc == VIGIL_OK && step != SQLITE_DONE) rc = vigil__db_error(st->db, "list keys", err);
+  }
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->mu);
+  if (rc) {
+    free(v);
+    return rc;
+  }
+  *out = v;
+  *n = cnt;
+  return VIGIL_OK;
+}
+
+int vigil_key_count(vigil_server_store *st, int64_t *n, vigil_error *err) {
+  *n = 0;
+  pthread_mutex_lock(&st->mu);
+  sqlite3_stmt *s = NULL;
+  int rc = VIGIL_OK;
+  if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM server_keys", -1, &s, NULL) != SQLITE_OK ||
+      sqlite3_step(s) != SQLITE_ROW)
+    rc = vigil__db_error(st->db, "count keys", err);
+  else
+    *n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->mu);
+  return rc;
+}

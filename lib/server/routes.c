@@ -1,0 +1,74 @@
+/*
+ * routes.c - the route table of `vigil serve`, and path-pattern matching.
+ *
+ * One line per endpoint: method, pattern ({name} matches one non-empty path
+ * segment of at most 128 bytes), the roles allowed (admin is always added),
+ * the body the route takes, whether calls are state-changing (audited), a
+ * name for metrics and the audit log, and the handler.  docs/openapi.yaml
+ * must list exactly these routes; tests/test_server_openapi.c checks it.
+ */
+#include "server/internal.h"
+
+#include <string.h>
+
+#define ANY (VIGIL_ROLE_ADMIN | VIGIL_ROLE_SUBMITTER | VIGIL_ROLE_REVIEWER | VIGIL_ROLE_AUDITOR)
+#define ADMIN VIGIL_ROLE_ADMIN
+#define SUBMIT (VIGIL_ROLE_ADMIN | VIGIL_ROLE_SUBMITTER)
+#define REVIEW (VIGIL_ROLE_ADMIN | VIGIL_ROLE_REVIEWER)
+#define READCASES (VIGIL_ROLE_ADMIN | VIGIL_ROLE_REVIEWER | VIGIL_ROLE_AUDITOR)
+#define AUDIT (VIGIL_ROLE_ADMIN | VIGIL_ROLE_AUDITOR)
+
+const vigil__route vigil__routes[] = {
+    /* method  pattern                       roles      body               audit name              handler */
+    {"GET", "/healthz", 0, VIGIL__BODY_NONE, 0, "healthz", vigil__h_healthz},
+    {"GET", "/metrics", ANY, VIGIL__BODY_NONE, 0, "metrics", vigil__h_metrics},
+    {"POST", "/v1/hash", SUBMIT, VIGIL__BODY_UPLOAD, 0, "hash", vigil__h_hash},
+    {"GET", "/v1/cases", READCASES, VIGIL__BODY_NONE, 0, "cases.list", vigil__h_cases_list},
+    {"POST", "/v1/cases", SUBMIT, VIGIL__BODY_JSON, 1, "cases.create", vigil__h_case_create},
+    {"GET", "/v1/cases/{id}", READCASES, VIGIL__BODY_NONE, 0, "cases.get", vigil__h_case_get},
+    {"POST", "/v1/cases/{id}/decision", REVIEW, VIGIL__BODY_JSON, 1, "cases.decide", vigil__h_case_decide},
+    {"GET", "/v1/audit", AUDIT, VIGIL__BODY_NONE, 0, "audit.list", vigil__h_audit},
+    {"POST", "/v1/keys", ADMIN, VIGIL__BODY_JSON, 1, "keys.create", vigil__h_keys_create},
+    {"GET", "/v1/keys", ADMIN, VIGIL__BODY_NONE, 0, "keys.list", vigil__h_keys_list},
+    {"DELETE", "/v1/keys/{id}", ADMIN, VIGIL__BODY_NONE, 1, "keys.revoke", vigil__h_keys_revoke},
+};
+const size_t vigil__nroutes = sizeof vigil__routes / sizeof vigil__routes[0];
+
+size_t vigil_server_route_count(void) { return vigil__nroutes; }
+
+int vigil_server_route_get(size_t i, vigil_route_info *out) {
+  if (i >= vigil__nroutes) return VIGIL_ENOTFOUND;
+  out->method = vigil__routes[i].method;
+  out->pattern = vigil__routes[i].pattern;
+  out->roles = vigil__routes[i].roles;
+  out->name = vigil__routes[i].name;
+  return VIGIL_OK;
+}
+
+int vigil__route_match(const char *pattern, const char *path, char vals[VIGIL__MAX_PARAMS][129],
+                       const char *names[VIGIL__MAX_PARAMS], size_t name_lens[VIGIL__MAX_PARAMS], int *nparams) {
+  int np = 0;
+  const char *p = pattern, *s = path;
+  /* Invariant: p and s both point at a '/' or at their ends. */
+  while (*p && *s) {
+    if (*p != '/' || *s != '/') return 0;
+    p++;
+    s++;
+    size_t plen = strcspn(p, "/"), slen = strcspn(s, "/");
+    if (plen >= 2 && p[0] == '{' && p[plen - 1] == '}') {
+      if (slen == 0 || slen > 128 || np == VIGIL__MAX_PARAMS) return 0;
+      memcpy(vals[np], s, slen);
+      vals[np][slen] = 0;
+      names[np] = p + 1;
+      name_lens[np] = plen - 2;
+      np++;
+    } else if (plen != slen || memcmp(p, s, plen) != 0) {
+      return 0;
+    }
+    p += plen;
+    s += slen;
+  }
+  if (*p || *s) return 0;
+  *nparams = np;
+  return 1;
+}

@@ -1,0 +1,671 @@
+/*
+ * server.c - the HTTP core of `vigil serve`: libmicrohttpd glue, routing,
+ * authentication, body limits, dispatch, request log, graceful stop.
+ *
+ * libmicrohttpd owns the sockets and the worker threads (a thread pool on
+ * epoll where the platform has it).  For each request it calls on_request()
+ * several times: once when the headers are in, once per piece of body,
+ * and once more when the body is complete.  The first call decides
+ * everything that does not need the body (route, key, role, declared
+ * size), and answers at once when the request is refused, so an
+ * unauthenticated or oversized upload is never read.  Body pieces are
+ * kept only up to the route's limit; a chunked body that goes over is
+ * dropped as it streams and answered 413 at its end (or the connection
+ * is closed if the client keeps sending far beyond the limit).  The last
+ * call runs the handler; respond() writes the audit row (for
+ * state-changing routes) before the answer leaves, so an acknowledged
+ * change is always audited.  on_completed() records metrics and the log line.
+ *
+ * Invariants: exactly one response is queued per request (r->replied);
+ * every request that reached on_request() is counted in srv->inflight
+ * until on_completed(), which is what a graceful stop waits for.
+ */
+#include "server/internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct vigil_server {
+  struct MHD_Daemon *d;
+  int fd;
+  int port;
+  vigil_server_config cfg;
+  vigil_server_store *st;
+  vigil__metrics *m;
+  atomic_int_fast64_t inflight;
+  atomic_uint_fast64_t next_id; /* request ids, unique within a run */
+  int64_t started_s;
+  char *tls_cert, *tls_key;
+};
+
+void vigil_server_config_default(vigil_server_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->listen = "127.0.0.1:8080";
+  cfg->db_path = "vigil.db";
+  cfg->max_body = 50ull * 1000 * 1000;
+  cfg->max_json = 1u << 20;
+  cfg->max_json_depth = 32;
+  cfg->max_connections = 1024;
+  cfg->timeout_s = 30;
+  /* libmicrohttpd's per-connection pool: headers, read and write buffers.
+   * With 0.9.75 a 32 KiB pool sometimes left a connection stalled after a
+   * large body (found by fuzz/fuzz_server.c); 128 KiB has not. */
+  cfg->header_limit = 128 * 1024;
+  cfg->shutdown_grace_s = 30;
+}
+
+vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
+int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
+int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
+vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; }
+int vigil_server_port(const vigil_server *srv) { return srv->port; }
+
+int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
+  return vigil__metrics_gauge_set(srv->m, name, help, value, err);
+}
+
+/* ---- the answer ------------------------------------------------------------ */
+
+static void log_request(vigil__req *r, int aborted) {
+  FILE *log = r->srv->cfg.log;
+  if (!log) return;
+  char when[40], path[257];
+  vigil__iso_time(vigil__now_us(), when, sizeof when);
+  /* the path as sent, made printable ASCII so the log line stays valid JSON */
+  size_t k = 0;
+  for (const char *p = r->path ? r->path : ""; *p && k + 1 < sizeof path; p++)
+    path[k++] = (*p >= 32 && *p < 127) ? *p : '?';
+  path[k] = 0;
+  json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s?, s:I, s:I, s:s, s:s}", "time", when, "method", r->method,
+                        "path", path, "status", r->status, "latency_ms",
+                        (double)(vigil__now_us() - r->start_us) / 1000.0, "key_id", r->authed ? r->key.id : NULL,
+                        "bytes_in", (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->resp_len, "ip", r->ip,
+                        "route", r->route ? r->route->name : "unmatched");
+  if (!o) return;
+  char rid[40];
+  snprintf(rid, sizeof rid, "%llx-%llu", (unsigned long long)r->srv->started_s, (unsigned long long)r->id);
+  json_object_set_new(o, "request_id", json_string(rid));
+  if (r->errcode[0]) json_object_set_new(o, "error", json_string(r->errcode));
+  if (r->logmsg[0]) json_object_set_new(o, "detail", json_string(r->logmsg));
+  if (aborted) json_object_set_new(o, "aborted", json_true());
+  char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+  json_decref(o);
+  if (!s) return;
+  flockfile(log);
+  fputs(s, log);
+  fputc('\n', log);
+  fflush(log);
+  funlockfile(log);
+  free(s);
+}
+
+/* Audited: authenticated calls to state-changing routes that changed
+ * something (2xx) or were refused for the caller's role (403).  Calls that
+ * failed validation change nothing and are left to the request log, so a
+ * client sending junk cannot make every request cost a durable write. */
+static void audit(vigil__req *r) {
+  if (!r->route || !r->route->audit || !r->authed) return;
+  if (r->status >= 300 && r->status != 403) return;
+  char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
+  vigil__audit_rec a = {r->key.id, r->ip,     r->method, r->path, r->route->name,
+                        r->nparams ? r->pvals[0] : NULL, r->status, detail};
+  vigil_error e;
+  if (vigil__audit_append(r->srv->st, &a, &e) != VIGIL_OK)
+    snprintf(r->logmsg, sizeof r->logmsg, "audit write failed: %s", e.message);
+  free(detail);
+}
+
+/* Queues r's reply; called exactly once per request. */
+static enum MHD_Result respond(vigil__req *r) {
+  if (!r->replied) vigil__reply_error(r, 500, "internal", "the request could not be answered");
+  audit(r);
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"", r->resp ? MHD_RESPMEM_MUST_FREE
+                                                                                          : MHD_RESPMEM_PERSISTENT);
+  if (!resp) return MHD_NO;
+  r->resp = NULL; /* owned by the response now */
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type ? r->content_type : "application/json");
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  char rid[40];
+  snprintf(rid, sizeof rid, "%llx-%llu", (unsigned long long)r->srv->started_s, (unsigned long long)r->id);
+  MHD_add_response_header(resp, "X-Request-Id", rid);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (r->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+  if (r->status == 405) {
+    char allow[64] = "";
+    for (size_t i = 0; i < vigil__nroutes; i++) {
+      char v[VIGIL__MAX_PARAMS][129];
+      const char *n[VIGIL__MAX_PARAMS];
+      size_t nl[VIGIL__MAX_PARAMS];
+      int np;
+      if (vigil__route_match(vigil__routes[i].pattern, r->path, v, n, nl, &np) &&
+          strlen(allow) + strlen(vigil__routes[i].method) + 3 < sizeof allow) {
+        if (allow[0]) strcat(allow, ", ");
+        strcat(allow, vigil__routes[i].method);
+      }
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+  }
+  vigil__metrics_observe(r->srv->m, r->route_index, r->status, vigil__now_us() - r->start_us);
+  enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+  MHD_destroy_response(resp);
+  return ok;
+}
+
+/* ---- the first call: route, key, role, declared size ---------------------- */
+
+static const char *header(struct MHD_Connection *c, const char *name) {
+  return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* The key from "Authorization: Bearer K" or "X-API-Key: K"; NULL if none. */
+static const char *presented_key(struct MHD_Connection *c, size_t *len) {
+  const char *a = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (a) {
+    if (strncasecmp(a, "Bearer ", 7) != 0) return NULL;
+    a += 7;
+    while (*a == ' ') a++;
+  } else {
+    a = header(c, "X-API-Key");
+  }
+  if (!a) return NULL;
+  size_t n = strlen(a);
+  while (n && (a[n - 1] == ' ' || a[n - 1] == '\t')) n--;
+  *len = n;
+  return a;
+}
+
+static uint64_t route_limit(const vigil__req *r) {
+  return r->route->body == VIGIL__BODY_UPLOAD ? r->srv->cfg.max_body : r->srv->cfg.max_json;
+}
+
+static int media_is(const char *ct, const char *type) {
+  size_t n = strlen(type);
+  return ct && strncasecmp(ct, type, n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                      const char *content_type, const char *transfer_encoding, const char *data,
+                                      uint64_t off, size_t size);
+
+/* 1: carry on reading the body; 0: r has been answered (refused). */
+static int begin(vigil__req *r) {
+  vigil_server *srv = r->srv;
+  int path_known = 0;
+  for (size_t i = 0; i < vigil__nroutes && !r->route; i++) {
+    if (!vigil__route_match(vigil__routes[i].pattern, r->path, r->pvals, r->pnames, r->pname_lens, &r->nparams))
+      continue;
+    path_known = 1;
+    if (!strcmp(vigil__routes[i].method, r->method)) {
+      r->route = &vigil__routes[i];
+      r->route_index = (int)i;
+    }
+  }
+  if (!r->route) {
+    r->nparams = 0;
+    if (path_known) vigil__reply_error(r, 405, "method_not_allowed", "%s is not allowed on this path", r->method);
+    else vigil__reply_error(r, 404, "not_found", "no such endpoint");
+    return 0;
+  }
+  if (r->route->roles) {
+    size_t klen = 0;
+    const char *key = presented_key(r->conn, &klen);
+    if (!key || klen == 0) {
+      vigil__reply_error(r, 401, "unauthenticated",
+                         "an API key is required (Authorization: Bearer <key> or X-API-Key: <key>)");
+      return 0;
+    }
+    vigil_error e;
+    int rc = vigil_key_verify(srv->st, key, klen, &r->key, &e);
+    if (rc == VIGIL_ENOTFOUND) {
+      vigil__reply_error(r, 401, "invalid_key", "the API key is unknown or revoked");
+      return 0;
+    }
+    if (rc) {
+      r->err = e;
+      vigil__reply_from_err(r, rc);
+      return 0;
+    }
+    r->authed = 1;
+    if (!(r->key.role & (r->route->roles | VIGIL_ROLE_ADMIN))) {
+      vigil__reply_error(r, 403, "forbidden", "role %s may not call %s %s", vigil_role_name(r->key.role),
+                         r->route->method, r->route->pattern);
+      return 0;
+    }
+  }
+  const char *cl = header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  uint64_t declared = cl ? strtoull(cl, NULL, 10) : 0;
+  uint64_t limit = route_limit(r);
+  if (declared > limit) {
+    vigil__reply_error(r, 413, "body_too_large", "request body of %llu bytes is over the limit of %llu bytes",
+                       (unsigned long long)declared, (unsigned long long)limit);
+    return 0;
+  }
+  const char *ct = header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+  if (r->route->body == VIGIL__BODY_JSON && ct && !media_is(ct, "application/json")) {
+    vigil__reply_error(r, 415, "unsupported_media_type", "this endpoint takes application/json");
+    return 0;
+  }
+  if (r->route->body == VIGIL__BODY_UPLOAD) {
+    if (media_is(ct, "multipart/form-data")) {
+      r->multipart = 1;
+      if (!(r->pp = MHD_create_post_processor(r->conn, 64 * 1024, multipart_part, r))) {
+        vigil__reply_error(r, 400, "bad_multipart", "multipart/form-data without a usable boundary");
+        return 0;
+      }
+    } else if (media_is(ct, "application/json") || (ct && strncasecmp(ct, "text/", 5) == 0)) {
+      /* (x-www-form-urlencoded is taken as raw bytes: it is what curl
+       * --data-binary labels a file with) */
+      vigil__reply_error(r, 415, "unsupported_media_type",
+                         "send the image bytes as the body (application/octet-stream or image/*) or as "
+                         "multipart/form-data");
+      return 0;
+    }
+  }
+  if (declared && r->route->body != VIGIL__BODY_NONE && !r->multipart) {
+    /* Trust the declared length only so far: a client that announces a
+     * large body and sends none must not pin that much memory. */
+    if (declared > (1u << 20)) declared = 1u << 20;
+    if (!(r->body = malloc((size_t)declared))) {
+      vigil__reply_error(r, 503, "overloaded", "out of memory for the request body");
+      return 0;
+    }
+    r->body_cap = (size_t)declared;
+  }
+  return 1;
+}
+
+/* ---- the body ------------------------------------------------------------- */
+
+static void keep(vigil__req *r, const char *data, size_t n) {
+  if (r->too_large || n == 0) return;
+  uint64_t limit = route_limit(r);
+  if ((uint64_t)r->body_len + n > limit) {
+    r->too_large = 1;
+    free(r->body);
+    r->body = NULL;
+    r->body_len = r->body_cap = 0;
+    return;
+  }
+  if (r->body_len + n > r->body_cap) {
+    size_t nc = r->body_cap ? r->body_cap : 16384;
+    while (nc < r->body_len + n) nc *= 2;
+    if ((uint64_t)nc > limit) nc = (size_t)limit;
+    uint8_t *nb = realloc(r->body, nc);
+    if (!nb) {
+      r->too_large = 1; /* answered 503 below: no memory for it */
+      snprintf(r->logmsg, sizeof r->logmsg, "out of memory for the request body");
+      free(r->body);
+      r->body = NULL;
+      r->body_len = r->body_cap = 0;
+      return;
+    }
+    r->body = nb;
+    r->body_cap = nc;
+  }
+  memcpy(r->body + r->body_len, data, n);
+  r->body_len += n;
+}
+
+/* Keeps the first file part (or the part named image/file) of a multipart body. */
+static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                                      const char *content_type, const char *transfer_encoding, const char *data,
+                                      uint64_t off, size_t size) {
+  (void)kind;
+  (void)content_type;
+  (void)transfer_encoding;
+  vigil__req *r = cls;
+  if (r->part_done || !key) return MHD_YES;
+  if (r->part_name[0]) {
+    if (strcmp(key, r->part_name) != 0 || off == 0) { /* the next part began: ours is complete */
+      r->part_done = 1;
+      return MHD_YES;
+    }
+  } else {
+    if (!filename && strcmp(key, "image") != 0 && strcmp(key, "file") != 0) return MHD_YES;
+    snprintf(r->part_name, sizeof r->part_name, "%s", key[0] ? key : "_");
+  }
+  keep(r, data, size);
+  return MHD_YES;
+}
+
+static enum MHD_Result take_body(vigil__req *r, const char *data, size_t n) {
+  r->bytes_in += n;
+  if (r->route->body == VIGIL__BODY_NONE) {
+    /* a body on a route that takes none is read and dropped, within limits */
+    if (r->bytes_in > r->srv->cfg.max_json) r->too_large = 1;
+  } else if (!r->too_large) {
+    if (r->multipart) {
+      if (!r->errcode[0] && MHD_post_process(r->pp, data, n) != MHD_YES)
+        snprintf(r->errcode, sizeof r->errcode, "bad_multipart");
+    } else {
+      keep(r, data, n);
+    }
+  }
+  /* Someone streaming far beyond the limit gets the connection closed. */
+  if (r->too_large && r->bytes_in > 2 * route_limit(r) + (1u << 20)) return MHD_NO;
+  return MHD_YES;
+}
+
+/* ---- the last call: parse, dispatch ---------------------------------------- */
+
+static int json_depth_ok(const json_t *j, unsigned depth, unsigned max) {
+  if (depth > max) return 0;
+  if (json_is_object(j)) {
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)j, k, v) if (!json_depth_ok(v, depth + 1, max)) return 0;
+  } else if (json_is_array(j)) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(j, i, v) if (!json_depth_ok(v, depth + 1, max)) return 0;
+  }
+  return 1;
+}
+
+static void dispatch(vigil__req *r) {
+  if (r->too_large) {
+    if (r->logmsg[0]) vigil__reply_error(r, 503, "overloaded", "out of memory for the request body");
+    else vigil__reply_error(r, 413, "body_too_large", "request body is over the limit of %llu bytes",
+                            (unsigned long long)route_limit(r));
+    return;
+  }
+  if (r->multipart) {
+    int bad = r->errcode[0] != 0;
+    r->errcode[0] = 0;
+    if (MHD_destroy_post_processor(r->pp) != MHD_YES) bad = 1;
+    r->pp = NULL;
+    if (bad) {
+      vigil__reply_error(r, 400, "bad_multipart", "the multipart/form-data body is malformed");
+      return;
+    }
+    if (!r->part_name[0]) {
+      vigil__reply_error(r, 400, "missing_image",
+                         "multipart/form-data body has no file part (send it as a part named 'image')");
+      return;
+    }
+  }
+  if (r->route->body == VIGIL__BODY_JSON) {
+    if (r->body_len == 0) {
+      vigil__reply_error(r, 400, "malformed_json", "the body is empty; this endpoint takes a JSON object");
+      return;
+    }
+    json_error_t je;
+    r->json = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!r->json) {
+      vigil__reply_error(r, 400, "malformed_json", "malformed JSON at line %d column %d: %s", je.line, je.column,
+                         je.text);
+      return;
+    }
+    if (!json_is_object(r->json)) {
+      vigil__reply_error(r, 400, "wrong_type", "the body must be a JSON object");
+      return;
+    }
+    if (!json_depth_ok(r->json, 1, r->srv->cfg.max_json_depth)) {
+      vigil__reply_error(r, 400, "json_too_deep", "JSON nesting is deeper than %u levels",
+                         r->srv->cfg.max_json_depth);
+      return;
+    }
+  }
+  vigil_error_clear(&r->err);
+  int rc = r->route->fn(r);
+  if (!r->replied) {
+    if (rc < 0) vigil__reply_from_err(r, rc);
+    else vigil__reply_error(r, 500, "internal", "the request could not be answered");
+  }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size,
+                                  void **con_cls) {
+  (void)version;
+  vigil_server *srv = cls;
+  vigil__req *r = *con_cls;
+  if (!r) {
+    if (!(r = calloc(1, sizeof *r))) return MHD_NO;
+    *con_cls = r;
+    atomic_fetch_add(&srv->inflight, 1);
+    r->srv = srv;
+    r->conn = conn;
+    r->route_index = -1;
+    r->start_us = vigil__now_us();
+    r->id = atomic_fetch_add(&srv->next_id, 1) + 1;
+    snprintf(r->method, sizeof r->method, "%s", method);
+    for (char *p = r->method; *p; p++)
+      if (*p <= 32 || *p >= 127) *p = '?'; /* printable in logs and messages */
+    if (!(r->path = strdup(url ? url : ""))) return MHD_NO;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr ||
+        getnameinfo(ci->client_addr,
+                    ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+                    r->ip, sizeof r->ip, NULL, 0, NI_NUMERICHOST) != 0)
+      snprintf(r->ip, sizeof r->ip, "unknown");
+    if (begin(r)) return MHD_YES;
+    /* Refused.  With a body coming, answer now: MHD then skips the body
+     * and closes.  Without one, answer at the final call, which keeps
+     * the connection alive for the client's next request. */
+    const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if ((cl && strcmp(cl, "0") != 0) || header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING)) return respond(r);
+    return MHD_YES;
+  }
+  if (r->replied) { /* refused at the first call: drop any body, then answer */
+    if (*upload_size) {
+      *upload_size = 0;
+      return MHD_YES;
+    }
+    return respond(r);
+  }
+  if (*upload_size) {
+    enum MHD_Result ok = take_body(r, upload_data, *upload_size);
+    *upload_size = 0;
+    return ok;
+  }
+  dispatch(r);
+  return respond(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
+  (void)conn;
+  vigil_server *srv = cls;
+  vigil__req *r = *con_cls;
+  if (!r) return;
+  *con_cls = NULL;
+  log_request(r, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
+  if (r->pp) MHD_destroy_post_processor(r->pp);
+  json_decref(r->json);
+  json_decref(r->audit_detail);
+  free(r->body);
+  free(r->resp);
+  free(r->path);
+  free(r);
+  atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  vigil_server *srv = cls;
+  if (!srv->cfg.log) return;
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  msg[strcspn(msg, "\r\n")] = 0;
+  for (char *p = msg; *p; p++)
+    if (*p < 32 || *p == 127) *p = ' ';
+  char when[40];
+  vigil__iso_time(vigil__now_us(), when, sizeof when);
+  json_t *o = json_pack("{s:s, s:s, s:s}", "time", when, "level", "http", "msg", msg);
+  char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+  if (s) {
+    flockfile(srv->cfg.log);
+    fputs(s, srv->cfg.log);
+    fputc('\n', srv->cfg.log);
+    fflush(srv->cfg.log);
+    funlockfile(srv->cfg.log);
+  }
+  free(s);
+  json_decref(o);
+}
+
+/* ---- start and stop -------------------------------------------------------- */
+
+static int listen_on(const char *spec, int *fd_out, int *port_out, vigil_error *err) {
+  char host[256];
+  const char *colon = strrchr(spec, ':');
+  if (!colon || (size_t)(colon - spec) >= sizeof host || !colon[1])
+    return vigil__seterr(err, VIGIL_EINVAL, "listen address '%s': expected HOST:PORT", spec);
+  size_t hl = (size_t)(colon - spec);
+  memcpy(host, spec, hl);
+  host[hl] = 0;
+  if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+    memmove(host, host + 1, hl - 2);
+    host[hl - 2] = 0;
+  }
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end || port < 0 || port > 65535)
+    return vigil__seterr(err, VIGIL_EINVAL, "listen address '%s': bad port", spec);
+  struct addrinfo hints, *ai = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  int g = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai);
+  if (g != 0) return vigil__seterr(err, VIGIL_EINVAL, "listen address '%s': %s", spec, gai_strerror(g));
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+  int one = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 512) != 0 ||
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    freeaddrinfo(ai);
+    return vigil__seterr(err, VIGIL_EIO, "cannot listen on %s: %s", spec, strerror(e));
+  }
+  freeaddrinfo(ai);
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  getsockname(fd, (struct sockaddr *)&ss, &sl);
+  *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+  *fd_out = fd;
+  return VIGIL_OK;
+}
+
+/* A PEM file, NUL-terminated as libmicrohttpd wants it. */
+static int read_pem(const char *path, char **out, vigil_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
+  size_t cap = 1 << 20, n = 0;
+  char *b = malloc(cap + 1);
+  if (!b) {
+    fclose(f);
+    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  }
+  n = fread(b, 1, cap + 1, f);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad || n > cap || n == 0) {
+    free(b);
+    return vigil__seterr(err, VIGIL_EINVAL, "%s: unreadable, empty or larger than 1 MiB", path);
+  }
+  b[n] = 0;
+  *out = b;
+  return VIGIL_OK;
+}
+
+int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vigil_error *err) {
+  *out = NULL;
+  vigil_server_config def;
+  vigil_server_config_default(&def);
+  vigil_server *srv = calloc(1, sizeof *srv);
+  if (!srv) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  srv->cfg = cfg_in ? *cfg_in : def;
+  vigil_server_config *c = &srv->cfg;
+  if (!c->listen) c->listen = def.listen;
+  if (!c->db_path) c->db_path = def.db_path;
+  if (!c->max_body) c->max_body = def.max_body;
+  if (!c->max_json) c->max_json = def.max_json;
+  if (c->max_json > c->max_body) c->max_json = c->max_body;
+  if (!c->max_json_depth) c->max_json_depth = def.max_json_depth;
+  if (!c->max_connections) c->max_connections = def.max_connections;
+  if (!c->timeout_s) c->timeout_s = def.timeout_s;
+  if (!c->header_limit) c->header_limit = def.header_limit;
+  if (!c->shutdown_grace_s) c->shutdown_grace_s = def.shutdown_grace_s;
+  if (!c->threads) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = n > 0 ? (unsigned)n : 1;
+  }
+  srv->fd = -1;
+  atomic_init(&srv->inflight, 0);
+  atomic_init(&srv->next_id, 0);
+  srv->started_s = vigil__now_s();
+  int rc = VIGIL_OK;
+  if ((!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
+  if (!rc && c->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS))
+    rc = vigil__seterr(err, VIGIL_EINVAL, "this libmicrohttpd was built without TLS");
+  if (!rc && c->tls_cert) rc = read_pem(c->tls_cert, &srv->tls_cert, err);
+  if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
+  if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
+  if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
+  if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
+  if (!rc) {
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) ? MHD_USE_EPOLL : MHD_USE_POLL;
+    if (c->tls_cert) flags |= MHD_USE_TLS;
+    struct MHD_OptionItem opts[16];
+    int n = 0;
+    /* the logger first, so that even option errors reach it */
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, srv};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, srv->fd, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, c->max_connections, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, NULL};
+    if (c->max_per_ip) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)c->header_limit, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
+    if (c->threads > 1) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL};
+    if (c->tls_cert) {
+      opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
+      opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+    }
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    srv->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!srv->d) rc = vigil__seterr(err, VIGIL_EIO, "the HTTP daemon did not start on %s (see the log)", c->listen);
+  }
+  if (rc) {
+    if (srv->fd >= 0) close(srv->fd);
+    vigil_server_store_close(srv->st);
+    vigil__metrics_free(srv->m);
+    free(srv->tls_cert);
+    free(srv->tls_key);
+    free(srv);
+    return rc;
+  }
+  *out = srv;
+  return VIGIL_OK;
+}
+
+void vigil_server_stop(vigil_server *srv) {
+  if (!srv) return;
+  MHD_quiesce_daemon(srv->d); /* no new connections from here on */
+  int64_t deadline = vigil__now_us() + (int64_t)srv->cfg.shutdown_grace_s * 1000000;
+  while (atomic_load(&srv->inflight) > 0 && vigil__now_us() < deadline) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  MHD_stop_daemon(srv->d);
+  close(srv->fd);
+  vigil_server_store_close(srv->st);
+  vigil__metrics_free(srv->m);
+  free(srv->tls_cert);
+  free(srv->tls_key);
+  free(srv);
+}
+
+void *vigil__req_app(const vigil__req *r) { return r->srv->cfg.app; }

@@ -1,0 +1,114 @@
+/*
+ * store.c - the service database: opening it, its schema, and clocks.
+ *
+ * Every table of the service is prefixed server_.  The audit table is
+ * append-only by construction: triggers abort any UPDATE or DELETE on it,
+ * so even a bug elsewhere in the service cannot rewrite history.
+ * All access goes through the store's mutex: one SQLite connection, one
+ * statement sequence at a time (reads are short; writes are single-row).
+ */
+#include "server/internal.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "store/db.h"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS server_keys("
+    "  id TEXT PRIMARY KEY,"
+    "  role TEXT NOT NULL,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  digest BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS server_audit("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at TEXT NOT NULL,"
+    "  key_id TEXT,"
+    "  ip TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT,"
+    "  status INTEGER NOT NULL,"
+    "  detail TEXT);"
+    "CREATE TRIGGER IF NOT EXISTS server_audit_no_update BEFORE UPDATE ON server_audit"
+    "  BEGIN SELECT RAISE(ABORT, 'server_audit is append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS server_audit_no_delete BEFORE DELETE ON server_audit"
+    "  BEGIN SELECT RAISE(ABORT, 'server_audit is append-only'); END;"
+    "CREATE TABLE IF NOT EXISTS server_cases("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  status TEXT NOT NULL DEFAULT 'open',"
+    "  source TEXT NOT NULL,"
+    "  pdq TEXT, md5 TEXT, sha256 TEXT,"
+    "  content_id TEXT, uploader_id TEXT, url TEXT, reason TEXT, detail TEXT,"
+    "  opened_by TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  decision TEXT, classification TEXT, note TEXT, decided_by TEXT, decided_at TEXT);"
+    "CREATE INDEX IF NOT EXISTS server_cases_status ON server_cases(status, id);"
+    "CREATE TABLE IF NOT EXISTS server_case_decisions("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  case_id INTEGER NOT NULL REFERENCES server_cases(id),"
+    "  decision TEXT NOT NULL, classification TEXT, note TEXT,"
+    "  key_id TEXT, at TEXT NOT NULL);";
+
+int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_error *err) {
+  *out = NULL;
+  vigil_server_store *st = calloc(1, sizeof *st);
+  if (!st) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  int rc = vigil__db_open(&st->db, path, err);
+  if (rc == VIGIL_OK) rc = vigil__db_exec(st->db, schema, err);
+  if (rc != VIGIL_OK) {
+    vigil__db_close(st->db);
+    free(st);
+    return rc;
+  }
+  pthread_mutex_init(&st->mu, NULL);
+  pthread_mutex_init(&st->cache_mu, NULL);
+  *out = st;
+  return VIGIL_OK;
+}
+
+void vigil_server_store_close(vigil_server_store *st) {
+  if (!st) return;
+  vigil__db_close(st->db);
+  pthread_mutex_destroy(&st->mu);
+  pthread_mutex_destroy(&st->cache_mu);
+  free(st);
+}
+
+int64_t vigil__now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t vigil__now_s(void) { return vigil__now_us() / 1000000; }
+
+void vigil__iso_time(int64_t us, char *buf, size_t cap) {
+  time_t s = (time_t)(us / 1000000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  char base[32];
+  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf, cap, "%s.%03dZ", base, (int)((us / 1000) % 1000));
+}
+
+const char *vigil_role_name(vigil_role r) {
+  switch (r) {
+  case VIGIL_ROLE_ADMIN: return "admin";
+  case VIGIL_ROLE_SUBMITTER: return "submitter";
+  case VIGIL_ROLE_REVIEWER: return "reviewer";
+  case VIGIL_ROLE_AUDITOR: return "auditor";
+  default: return NULL;
+  }
+}
+
+vigil_role vigil_role_parse(const char *name) {
+  static const vigil_role all[] = {VIGIL_ROLE_ADMIN, VIGIL_ROLE_SUBMITTER, VIGIL_ROLE_REVIEWER, VIGIL_ROLE_AUDITOR};
+  for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
+    if (!strcmp(name, vigil_role_name(all[i]))) return all[i];
+  return VIGIL_ROLE_NONE;
+}

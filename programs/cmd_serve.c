@@ -1,0 +1,198 @@
+/*
+ * cmd_serve.c - `vigil serve`: runs the HTTP service until SIGTERM/SIGINT.
+ *
+ * The termination signals are blocked before any server thread exists, so
+ * every thread inherits the mask and only the main thread, in sigwait(),
+ * ever sees them; a stop is then an ordinary function call (finish the
+ * requests in flight, close), not work inside a signal handler.
+ *
+ * Bootstrap: when the key table is empty, an admin key is created and
+ * printed once on stdout (and written to --admin-key-file, mode 0600).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vigil/server.h"
+
+const char *cli_default_db(void);
+
+static const char serve_help[] =
+    "usage: vigil serve [options]\n"
+    "\n"
+    "Run the HTTP service (see docs/server.md).  Logs one JSON line per request\n"
+    "on stderr.  SIGTERM or SIGINT stops it after the requests in flight finish.\n"
+    "When the database has no API key yet, an admin key is created and printed\n"
+    "once on stdout.\n"
+    "\n"
+    "options:\n"
+    "  --listen HOST:PORT     address to listen on (default 127.0.0.1:8080;\n"
+    "                         port 0 picks a free port)\n"
+    "  --db PATH              service database (default $VIGIL_DB, else ./vigil.db)\n"
+    "  --threads N            worker threads (default: number of CPUs)\n"
+    "  --max-body BYTES       largest request body (default 50000000)\n"
+    "  --max-json BYTES       largest JSON request body (default 1048576)\n"
+    "  --max-connections N    concurrent connections (default 1024)\n"
+    "  --max-per-ip N         concurrent connections from one address (default: no limit)\n"
+    "  --timeout SECONDS      idle connection timeout (default 30)\n"
+    "  --tls-cert FILE        PEM certificate: serve HTTPS (needs --tls-key)\n"
+    "  --tls-key FILE         PEM private key\n"
+    "  --admin-key-file FILE  write the bootstrap admin key here too (mode 0600)\n"
+    "  --port-file FILE       write the bound port here once listening\n"
+    "  --quiet                no per-request log lines\n"
+    "  -h, --help             this text\n";
+
+static void log_line(const char *msg, const char *addr) {
+  json_t *o = json_pack("{s:s, s:s, s:s?}", "level", "info", "msg", msg, "addr", addr);
+  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  if (s) fprintf(stderr, "%s\n", s);
+  free(s);
+  json_decref(o);
+}
+
+static int write_file(const char *path, const char *text, mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return -1;
+  size_t n = strlen(text);
+  int ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
+  return close(fd) == 0 && ok ? 0 : -1;
+}
+
+static int bootstrap(const char *db, const char *key_file) {
+  vigil_server_store *st;
+  vigil_error err;
+  if (vigil_server_store_open(&st, db, &err) != VIGIL_OK) {
+    cli_error("%s", err.message);
+    return -1;
+  }
+  int64_t n = 0;
+  int rc = vigil_key_count(st, &n, &err);
+  if (rc == VIGIL_OK && n == 0) {
+    char key[VIGIL_KEY_MAX], line[VIGIL_KEY_MAX + 2];
+    vigil_key_info info;
+    rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "bootstrap", key, &info, &err);
+    if (rc == VIGIL_OK) {
+      printf("vigil: no API keys yet; created admin key %s (shown once, store it now):\n%s\n", info.id, key);
+      fflush(stdout);
+      snprintf(line, sizeof line, "%s\n", key);
+      if (key_file && write_file(key_file, line, 0600) != 0) {
+        cli_error("--admin-key-file %s: %s", key_file, strerror(errno));
+        rc = VIGIL_EIO;
+      }
+    }
+  }
+  if (rc && rc != VIGIL_EIO) cli_error("%s", err.message);
+  vigil_server_store_close(st);
+  return rc ? -1 : 0;
+}
+
+int cmd_serve(int argc, char **argv) {
+  enum { OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+         OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET };
+  static const struct option longopts[] = {
+      {"listen", required_argument, 0, OPT_LISTEN},
+      {"db", required_argument, 0, OPT_DB},
+      {"threads", required_argument, 0, OPT_THREADS},
+      {"max-body", required_argument, 0, OPT_MAXBODY},
+      {"max-json", required_argument, 0, OPT_MAXJSON},
+      {"max-connections", required_argument, 0, OPT_MAXCONN},
+      {"max-per-ip", required_argument, 0, OPT_MAXIP},
+      {"timeout", required_argument, 0, OPT_TIMEOUT},
+      {"tls-cert", required_argument, 0, OPT_CERT},
+      {"tls-key", required_argument, 0, OPT_KEY},
+      {"admin-key-file", required_argument, 0, OPT_KEYFILE},
+      {"port-file", required_argument, 0, OPT_PORTFILE},
+      {"quiet", no_argument, 0, OPT_QUIET},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.db_path = cli_default_db();
+  cfg.log = stderr;
+  const char *key_file = NULL, *port_file = NULL;
+  long v;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (c) {
+    case OPT_LISTEN: cfg.listen = optarg; break;
+    case OPT_DB: cfg.db_path = optarg; break;
+    case OPT_THREADS:
+      if ((v = cli_parse_long("--threads", optarg, 1, 1024)) < 0) return CLI_USAGE;
+      cfg.threads = (unsigned)v;
+      break;
+    case OPT_MAXBODY:
+      if ((v = cli_parse_long("--max-body", optarg, 1024, 1L << 40)) < 0) return CLI_USAGE;
+      cfg.max_body = (uint64_t)v;
+      break;
+    case OPT_MAXJSON:
+      if ((v = cli_parse_long("--max-json", optarg, 1024, 1L << 30)) < 0) return CLI_USAGE;
+      cfg.max_json = (uint64_t)v;
+      break;
+    case OPT_MAXCONN:
+      if ((v = cli_parse_long("--max-connections", optarg, 1, 1000000)) < 0) return CLI_USAGE;
+      cfg.max_connections = (unsigned)v;
+      break;
+    case OPT_MAXIP:
+      if ((v = cli_parse_long("--max-per-ip", optarg, 1, 1000000)) < 0) return CLI_USAGE;
+      cfg.max_per_ip = (unsigned)v;
+      break;
+    case OPT_TIMEOUT:
+      if ((v = cli_parse_long("--timeout", optarg, 1, 86400)) < 0) return CLI_USAGE;
+      cfg.timeout_s = (unsigned)v;
+      break;
+    case OPT_CERT: cfg.tls_cert = optarg; break;
+    case OPT_KEY: cfg.tls_key = optarg; break;
+    case OPT_KEYFILE: key_file = optarg; break;
+    case OPT_PORTFILE: port_file = optarg; break;
+    case OPT_QUIET: cfg.log = NULL; break;
+    case 'h': fputs(serve_help, stdout); return CLI_OK;
+    default: fputs(serve_help, stderr); return CLI_USAGE;
+    }
+  }
+  if (optind < argc) {
+    cli_error("serve: unexpected argument '%s'", argv[optind]);
+    return CLI_USAGE;
+  }
+  if (bootstrap(cfg.db_path, key_file) != 0) return CLI_USAGE;
+
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  vigil_server *srv;
+  vigil_error err;
+  if (vigil_server_start(&srv, &cfg, &err) != VIGIL_OK) {
+    cli_error("%s", err.message);
+    return CLI_USAGE;
+  }
+  char addr[300], port[16];
+  snprintf(port, sizeof port, "%d", vigil_server_port(srv));
+  const char *colon = strrchr(cfg.listen, ':');
+  snprintf(addr, sizeof addr, "%.*s:%s", (int)(colon - cfg.listen), cfg.listen, port);
+  log_line(cfg.tls_cert ? "listening (https)" : "listening (http)", addr);
+  if (port_file) {
+    char tmp[4096], line[20];
+    snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+    snprintf(line, sizeof line, "%s\n", port);
+    if (write_file(tmp, line, 0644) != 0 || rename(tmp, port_file) != 0)
+      cli_error("--port-file %s: %s", port_file, strerror(errno));
+  }
+  int sig = 0;
+  while (sigwait(&stop, &sig) != 0) {
+  }
+  log_line(sig == SIGTERM ? "SIGTERM: finishing requests in flight" : "SIGINT: finishing requests in flight", addr);
+  vigil_server_stop(srv);
+  log_line("stopped", addr);
+  return CLI_OK;
+}
