@@ -495,7 +495,6 @@ int vigil__bank_sqlite_open(const vigil__bank_backend **be, void **impl, const c
    * makes fewer, larger checkpoints.  Neither weakens synchronous=FULL. */
   rc = vigil__db_exec(s->db, "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384; PRAGMA temp_store=MEMORY;",
                       err);
-  if (!rc && getenv("VIGIL_EXP_PRAGMA")) rc = vigil__db_exec(s->db, getenv("VIGIL_EXP_PRAGMA"), err);
   if (!rc) rc = vigil__db_exec(s->db, schema, err);
   if (rc) {
     vigil__prefixerr(err, path);
