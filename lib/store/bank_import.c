@@ -236,7 +236,7 @@ static int flush(importer *im, uint64_t bank_id, int64_t now, vigil_error *err) 
     copy_str(e->removed_reason, sizeof e->removed_reason, &s);
     e->added = now;
     e->removed = r->removed;
-    int outcome = 0, rc = im->st->be->entry_put(im->st->impl, bank_id, e, &outcome, err);
+    int outcome = 0, rc = im->st->be->entry_put(im->st->impl, bank_id, e, 0, &outcome, err);
     if (rc) {
       vigil__prefixerr(err, "import");
       return rc;
