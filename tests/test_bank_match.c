@@ -98,12 +98,12 @@ static void test_pdq_threshold_filters_removal(void **state) {
   free(r);
   const char *t2[] = {"A1", "nothing"};
   vigil_bank_filter ft2 = {NULL, 0, t2, 2};
-  n = query(m, q, 256, &ft2, &r);
+  n = query(m, q, 32, &ft2, &r);
   assert_int_equal(n, 1);
   assert_int_equal(r[0].entry.id, id31);
   free(r);
   vigil_bank_filter fboth = {b1, 1, t1, 1}; /* ncmec entries have no ncii tag */
-  assert_int_equal(query(m, q, 256, &fboth, &r), 0);
+  assert_int_equal(query(m, q, 32, &fboth, &r), 0);
   free(r);
 
   /* removal: the live matcher drops it on sync, a new one never loads it */

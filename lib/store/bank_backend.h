@@ -44,7 +44,9 @@ typedef struct vigil__bank_backend {
   int (*bank_get)(void *impl, const char *name, int counts, vigil_bank_info *out, vigil_error *err);
   int (*bank_list)(void *impl, int counts, vigil_bank_info **out, size_t *n, vigil_error *err);
 
-  int (*entry_put)(void *impl, uint64_t bank_id, vigil_bank_entry *e, int *outcome, vigil_error *err);
+  /* want_id: also set e->id when the identity already existed (an extra
+   * lookup; bulk imports skip it unless the entry carries a removal). */
+  int (*entry_put)(void *impl, uint64_t bank_id, vigil_bank_entry *e, int want_id, int *outcome, vigil_error *err);
   /* Marks removed; *changed = 0 when it already was.  VIGIL_ENOTFOUND if absent. */
   int (*entry_remove)(void *impl, uint64_t bank_id, vigil_signal_type t, const uint8_t *value, const char *reason,
                       int64_t now, int *changed, vigil_error *err);

@@ -305,7 +305,8 @@ static int mark_removed(sq *s, uint64_t id, uint64_t bank_id, int64_t when, cons
   return log_removal(s, id, bank_id, when, reason, err);
 }
 
-static int sq_entry_put(void *impl, uint64_t bank_id, vigil_bank_entry *e, int *outcome, vigil_error *err) {
+static int sq_entry_put(void *impl, uint64_t bank_id, vigil_bank_entry *e, int want_id, int *outcome,
+                        vigil_error *err) {
   sq *s = impl;
   if (!s->ins && prep(s,
                       "INSERT INTO bank_entries(bank_id, signal_type, value, external_id, tags, source, added,"
@@ -331,10 +332,12 @@ static int sq_entry_put(void *impl, uint64_t bank_id, vigil_bank_entry *e, int *
     *outcome = VIGIL__PUT_ADDED;
     return e->removed ? log_removal(s, e->id, bank_id, e->removed, e->removed_reason, err) : VIGIL_OK;
   }
+  *outcome = VIGIL__PUT_EXISTING;
+  e->id = 0;
+  if (!want_id && !e->removed) return VIGIL_OK;
   int64_t was_removed = 0;
   int r = find_identity(s, bank_id, e->type, e->value, &e->id, &was_removed, err);
   if (r) return r == VIGIL_ENOTFOUND ? vigil__seterr(err, VIGIL_EINTERNAL, "entry vanished during insert") : r;
-  *outcome = VIGIL__PUT_EXISTING;
   if (e->removed && !was_removed) {
     if ((r = mark_removed(s, e->id, bank_id, e->removed, e->removed_reason, err))) return r;
     *outcome = VIGIL__PUT_REMOVED;

@@ -150,7 +150,7 @@ int vigil_bank_add(vigil_bank_store *st, vigil_bank_entry *e, int *added, vigil_
   int outcome = 0;
   if (!rc) {
     if (e->added <= 0) e->added = now_s();
-    rc = st->be->entry_put(st->impl, info.id, e, &outcome, err);
+    rc = st->be->entry_put(st->impl, info.id, e, 1, &outcome, err);
   }
   rc = tx_end(st, rc, err);
   if (!rc && added) *added = outcome == VIGIL__PUT_ADDED;
