@@ -115,6 +115,17 @@ static size_t email_at(const vigil_text *t, vigil_contacts *out, size_t p, size_
     }
   }
   if (labels < 2) return 0;
+  /* "zoho.comText": the original's case change ends the top-level domain */
+  for (size_t z = 1; z < last_len; z++) {
+    size_t o = t->src_start[last_label + z], o1 = t->src_start[last_label + z - 1];
+    char cu = t->orig[o], cl = t->orig[o1];
+    if (cu >= 'A' && cu <= 'Z' && cl >= 'a' && cl <= 'z' && in_list(m + last_label, z, tlds, sizeof tlds / sizeof tlds[0])) {
+      dl -= last_len - z;
+      end -= last_len - z;
+      last_len = z;
+      break;
+    }
+  }
   int known = in_list(m + first_label, first_len, webmail, sizeof webmail / sizeof webmail[0]) ||
               in_list(m + last_label, last_len, tlds, sizeof tlds / sizeof tlds[0]);
   int tld_alpha = last_len >= 2 && last_len <= 10;
@@ -150,7 +161,10 @@ static const char *const fillers[] = {"me", "at", "is", "add", "id", "name", "us
                                       "chat", "snap", "app", "pics", "video", "videos", "dm", "us", "it", "now",
                                       "info", "available", "account", "too", "also", "please", "pls", "via",
                                       "just", "you", "u", "ready", "verification", "verify", "i", "and", "im",
-                                      "here", "tag", "link", "in", "bio", "com", "page", "free", "msg", "message"};
+                                      "here", "tag", "link", "in", "bio", "com", "page", "free", "msg", "message",
+                                      "will", "more", "below", "where", "that", "what", "this", "shows",
+                                      "sessions", "feed", "better", "phone", "won", "xxx", "followers", "see",
+                                      "follow", "contact", "private", "show", "live", "find", "search", "both"};
 
 static int is_filler(const char *s, size_t k) {
   if (in_list(s, k, fillers, sizeof fillers / sizeof fillers[0])) return 1;
@@ -165,17 +179,29 @@ static size_t handle_after(const vigil_text *t, vigil_contacts *out, size_t kw_s
                            int *rc) {
   const char *m = t->match;
   size_t n = t->len;
+  int marked = 0; /* an explicit separator or "at"/"is" was seen */
   for (int hops = 0; hops < 4; hops++) {
     while (i < n && (m[i] == ' ' || m[i] == ':' || m[i] == '-' || m[i] == '=' || m[i] == '>' || m[i] == '|' ||
-                     m[i] == '@' || m[i] == '$' || m[i] == '(' || m[i] == '[' || m[i] == '~' || m[i] == '*'))
+                     m[i] == '@' || m[i] == '$' || m[i] == '(' || m[i] == '[' || m[i] == '~' || m[i] == '*')) {
+      if (m[i] != ' ') marked = 1;
       i++;
+    }
     size_t s0 = i;
     while (i < n && is_handle((unsigned char)m[i]) && i - s0 < 40) i++;
     while (i > s0 && (m[i - 1] == '.' || m[i - 1] == '-' || m[i - 1] == '_')) i--;
     size_t k = i - s0;
     if (k == 0) return 0;
-    if (is_filler(m + s0, k)) continue;
+    if (is_filler(m + s0, k)) {
+      if ((k == 2 && !memcmp(m + s0, "at", 2)) || (k == 2 && !memcmp(m + s0, "is", 2))) marked = 1;
+      continue;
+    }
     if (k < 3 || k > 30 || !vigil__isalpha((unsigned char)m[s0])) return 0;
+    /* "Instagram Elite", "Twitter feed": a bare following word is a handle
+     * only when it looks like one (digit, '_' or '.') */
+    int shaped = 0;
+    for (size_t z = s0; z < i; z++)
+      if (vigil__isdigit((unsigned char)m[z]) || m[z] == '_' || m[z] == '.') shaped = 1;
+    if (!marked && !shaped) return 0;
     char v[64];
     memcpy(v, m + s0, k);
     v[k] = 0;
