@@ -137,9 +137,12 @@ int vigil_ages_extract(const vigil_text *t, vigil_ages *out, vigil_error *err) {
          * "im 1 of a kind": the number must end the phrase */
         size_t j = b;
         while (j < n && m[j] == ' ') j++;
-        if (j == n || !vigil__isalpha((unsigned char)m[j]) || at_word(m, n, j, "and") || at_word(m, n, j, "with") ||
-            at_word(m, n, j, "years") || at_word(m, n, j, "yrs") || at_word(m, n, j, "now") || at_word(m, n, j, "y"))
-          is_age = !(before_is(m, i, "im") || before_is(m, i, "i'm") || before_is(m, i, "i am")) || v >= 12;
+        static const char *const not_age[] = {"of", "star", "stars", "x", "miles", "mi", "blocks", "times",
+                                              "inches", "in", "out", "more", "girls", "min", "minutes"};
+        int bad = 0;
+        for (size_t q = 0; q < sizeof not_age / sizeof not_age[0]; q++)
+          if (at_word(m, n, j, not_age[q])) bad = 1;
+        if (!bad) is_age = !(before_is(m, i, "im") || before_is(m, i, "i'm") || before_is(m, i, "i am")) || v >= 12;
         if (j < n && (m[j] == '%' || m[j] == '/')) is_age = 0;
       } else if (b == first_nl || (b + 1 == first_nl && m[b] == ' ')) {
         /* " - 22" closing the title line */
