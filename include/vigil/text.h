@@ -113,6 +113,11 @@ typedef struct vigil_contact {
   vigil_span span;                       /* in the original text */
 } vigil_contact;
 
+/* At most this many contacts (and ages) are kept per text, so a hostile
+ * megabyte of digits costs linear time; real ads have a handful. */
+#define VIGIL_CONTACTS_MAX 512
+#define VIGIL_AGES_MAX 64
+
 typedef struct vigil_contacts {
   vigil_contact *v;
   size_t n, cap;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 int vigil__contacts_push(vigil_contacts *c, const vigil_contact *x) {
+  if (c->n >= VIGIL_CONTACTS_MAX) return VIGIL_OK; /* bounded work on hostile text */
   if (c->n == c->cap) {
     size_t cap = c->cap ? c->cap * 2 : 8;
     vigil_contact *v = vigil__mallocarray(cap, sizeof *v);
@@ -23,6 +24,7 @@ int vigil__contacts_push(vigil_contacts *c, const vigil_contact *x) {
 }
 
 int vigil__ages_push(vigil_ages *a, const vigil_age *x) {
+  if (a->n >= VIGIL_AGES_MAX) return VIGIL_OK;
   if (a->n == a->cap) {
     size_t cap = a->cap ? a->cap * 2 : 4;
     vigil_age *v = vigil__mallocarray(cap, sizeof *v);
