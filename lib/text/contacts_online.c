@@ -280,14 +280,25 @@ int vigil__online_extract(const vigil_text *t, vigil_contacts *out) {
       continue;
     }
     /* at a word start */
-    if (!strncmp(m + i, "http", 4) || !strncmp(m + i, "www.", 4) || url_platform(m + i, n - i < 24 ? n - i : 24, &(size_t){0})) {
+    size_t te = i; /* the URL-ish token here: a bare link needs a '.' then a '/' */
+    int dot = 0, slash = 0;
+    while (te < n && vigil__isalnum((unsigned char)m[te])) te++;
+    if (te < n && m[te] == '.') te = i;
+    else te = n; /* no '.' after the first label: not a bare link */
+    while (te < n && is_url((unsigned char)m[te]) && te - i < 64) {
+      if (m[te] == '.') dot = 1;
+      else if (m[te] == '/' && dot) slash = 1;
+      te++;
+    }
+    if ((c == 'h' && !strncmp(m + i, "http", 4)) || (c == 'w' && !strncmp(m + i, "www.", 4)) ||
+        (slash && url_platform(m + i, te - i, &(size_t){0}))) {
       size_t e = url_at(t, out, i, &rc);
       if (e) {
         i = e;
         continue;
       }
     }
-    size_t k = spelled(m, n, i, "at");
+    size_t k = c == 'a' ? spelled(m, n, i, "at") : 0;
     if (k && i > 0) {
       size_t e = email_at(t, out, i, i + k, 1, &rc);
       if (e) {
@@ -297,7 +308,7 @@ int vigil__online_extract(const vigil_text *t, vigil_contacts *out) {
     }
     int done = 0;
     for (size_t p = 0; p < sizeof platforms / sizeof platforms[0] && !done; p++) {
-      if (!word_is(m, n, i, platforms[p].kw)) continue;
+      if (platforms[p].kw[0] != (char)c || !word_is(m, n, i, platforms[p].kw)) continue;
       size_t e = i + strlen(platforms[p].kw);
       if (platforms[p].need_sep && !(e < n && (m[e] == ':' || m[e] == '-' || m[e] == '@' ||
                                                (m[e] == ' ' && e + 1 < n && (m[e + 1] == ':' || m[e + 1] == '@')))))

@@ -301,6 +301,7 @@ static void block_dates(scan *s) {
 }
 
 static void end_group(scan *s) {
+  if (s->na == 0) return;
   block_dates(s);
   /* split at blocked atoms */
   atom keep[ATOMS_MAX];

@@ -57,9 +57,13 @@ static int first_unit(const char *s, size_t n, char *d, size_t *len) {
 }
 
 size_t vigil__number_word(const char *s, size_t n, char digits[4], int allow_short) {
-  if (n == 0 || !(vigil__isalpha((unsigned char)s[0]))) return 0;
+  if (n == 0) return 0;
+  switch (s[0]) { /* first letters of the table: most words are rejected here */
+  case 't': case 'h': case 's': case 'f': case 'e': case 'n': case 'o': case 'z': break;
+  default: return 0;
+  }
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-    if (words[i].shortw && !allow_short) continue;
+    if (words[i].w[0] != s[0] || (words[i].shortw && !allow_short)) continue;
     size_t k = match_word(s, n, words[i].w);
     if (!k) continue;
     if (words[i].tens) {
