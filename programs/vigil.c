@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"hash", "compute PDQ hashes of images", cmd_hash},
+    {"text", "text signals: contacts, ages, trafficking-ad indicators", cmd_text},
 };
 
 void cli_error(const char *fmt, ...) {
