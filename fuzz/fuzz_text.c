@@ -23,8 +23,8 @@ static const char *const alphabet[] = {
     "\xF0\x9F\x8D\x92", "\xF0\x9F\x91\x91", "\xF0\x9F\x9A\xAB", "\xCC\x81", "\xE2\x80\x8B", "\xD0\xBE", "\xFF",
     "\xC3", "l", "i", "lbs", "$", "hh", "roses", "\xEF\xB7\xBA"};
 
-#define RAW_MAX 1024
-#define TOKENS_MAX 192
+#define RAW_MAX 512
+#define TOKENS_MAX 128
 
 static vigil_ad_scanner *scanner;
 static vigil_ad_scratch *scratch;

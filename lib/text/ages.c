@@ -148,7 +148,7 @@ int vigil_ages_extract(const vigil_text *t, vigil_ages *out, vigil_error *err) {
         /* " - 22" closing the title line */
         size_t k = i;
         while (k > 0 && m[k - 1] == ' ') k--;
-        if (k > 0 && m[k - 1] == '-' && v >= 18) is_age = 1;
+        if (k > 1 && m[k - 1] == '-' && m[k - 2] == ' ' && b - i <= 2 && v >= 18) is_age = 1;
       } else {
         size_t j = skip_sp(m, n, b);
         if (at_word(m, n, j, "age") && !(j + 3 < n && m[j + 3] == ':')) {

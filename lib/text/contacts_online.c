@@ -138,7 +138,7 @@ static size_t email_at(const vigil_text *t, vigil_contacts *out, size_t p, size_
   if (le - ls + dl + 2 > sizeof v) return 0;
   memcpy(v, m + ls, le - ls);
   v[le - ls] = '@';
-  memcpy(v + le - ls + 1, dom, dl + 1);
+  memcpy(v + (le - ls) + 1, dom, dl + 1);
   *rc = push(t, out, VIGIL_CONTACT_EMAIL, v, "", ls, end, spelled_at || spelled_dot);
   return end;
 }
