@@ -225,10 +225,71 @@ static void test_backpage_labels(void **state) {
   assert_true(r >= 0.97);
 }
 
+static int same_results(const vigil_contacts *a, const vigil_ages *ag, const vigil_ad_result *r) {
+  if (a->n != r->contacts.n || ag->n != r->ages.n) return 0;
+  for (size_t i = 0; i < a->n; i++)
+    if (a->v[i].type != r->contacts.v[i].type || strcmp(a->v[i].value, r->contacts.v[i].value) ||
+        a->v[i].span.start != r->contacts.v[i].span.start || a->v[i].span.end != r->contacts.v[i].span.end ||
+        a->v[i].obfuscated != r->contacts.v[i].obfuscated)
+      return 0;
+  for (size_t i = 0; i < ag->n; i++)
+    if (ag->v[i].years != r->ages.v[i].years || ag->v[i].span.start != r->ages.v[i].span.start) return 0;
+  return 1;
+}
+
+/* vigil_ad_scan() extracts contacts and ages only around cue positions
+ * found by Hyperscan; on every ad of the corpus that must give exactly what
+ * the full scans give. */
+static void test_cued_equals_full_scan(void **state) {
+  (void)state;
+  char path[4096];
+  if (!tu_shared("corpora/ads/backpage_ca_2018.jsonl", path, sizeof path)) skip();
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  vigil_ad_scanner *sc;
+  vigil_ad_scratch *x;
+  assert_int_equal(vigil_ad_scanner_new(&sc, NULL), VIGIL_OK);
+  assert_int_equal(vigil_ad_scratch_new(sc, &x, NULL), VIGIL_OK);
+  vigil_ad_result r;
+  vigil_ad_result_init(&r);
+  vigil_text t;
+  vigil_text_init(&t);
+  static char line[1 << 16], buf[1 << 16];
+  int ads = 0, differ = 0;
+  while (fgets(line, sizeof line, f)) {
+    json_t *o = json_loads(line, 0, NULL);
+    if (!o) continue;
+    const char *ti = json_string_value(json_object_get(o, "title")), *bo = json_string_value(json_object_get(o, "body"));
+    snprintf(buf, sizeof buf, "%s\n%s", ti ? ti : "", bo ? bo : "");
+    assert_int_equal(vigil_text_normalize(&t, buf, strlen(buf), 0, NULL), VIGIL_OK);
+    vigil_contacts c = {0};
+    vigil_ages a = {0};
+    assert_int_equal(vigil_contacts_extract(&t, &c, NULL), VIGIL_OK);
+    assert_int_equal(vigil_ages_extract(&t, &a, NULL), VIGIL_OK);
+    assert_int_equal(vigil_ad_scan(sc, x, &t, &r, NULL), VIGIL_OK);
+    if (!same_results(&c, &a, &r)) {
+      differ++;
+      if (differ < 10) printf("cued scan differs on %s\n", json_string_value(json_object_get(o, "id")));
+    }
+    ads++;
+    vigil_contacts_free(&c);
+    vigil_ages_free(&a);
+    json_decref(o);
+  }
+  fclose(f);
+  printf("cued vs full scan: %d ads, %d differ\n", ads, differ);
+  vigil_text_free(&t);
+  vigil_ad_result_free(&r);
+  vigil_ad_scratch_free(x);
+  vigil_ad_scanner_free(sc);
+  assert_int_equal(differ, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_obfuscated_tsv),
       cmocka_unit_test(test_backpage_labels),
+      cmocka_unit_test(test_cued_equals_full_scan),
   };
   char path[4096];
   if (!tu_shared("corpora/ads", path, sizeof path)) return 77;

@@ -26,11 +26,18 @@
 #define HITS_PER_FAMILY 8
 
 struct vigil_ad_scanner {
-  hs_database_t *db;
+  hs_database_t *db;   /* indicator rules, over the lex view */
+  hs_database_t *cues; /* where contacts and ages can start, over the match view */
 };
+
+typedef struct posv {
+  size_t *v;
+  size_t n, cap;
+} posv;
 
 struct vigil_ad_scratch {
   hs_scratch_t *s;
+  posv cue[4]; /* by VIGIL__CUE_* kind, reused across ads */
 };
 
 static const char *const family_names[VIGIL_AD_NFAMILIES] = {
@@ -97,6 +104,24 @@ int vigil_ad_scanner_new(vigil_ad_scanner **out, vigil_error *err) {
     free(s);
     return r;
   }
+  size_t nc = vigil__cue_nrules;
+  const char *cp[32];
+  unsigned cf[32], ci[32];
+  if (nc > 32) nc = 32;
+  for (size_t i = 0; i < nc; i++) {
+    cp[i] = vigil__cue_rules[i].pattern;
+    cf[i] = HS_FLAG_SOM_LEFTMOST;
+    ci[i] = (unsigned)vigil__cue_rules[i].kind;
+  }
+  rc = hs_compile_multi(cp, cf, ci, (unsigned)nc, HS_MODE_BLOCK, NULL, &s->cues, &ce);
+  if (rc != HS_SUCCESS) {
+    int r = vigil__seterr(err, VIGIL_EINTERNAL, "ads: cue %d does not compile: %s", ce ? ce->expression : -1,
+                          ce && ce->message ? ce->message : "?");
+    hs_free_compile_error(ce);
+    hs_free_database(s->db);
+    free(s);
+    return r;
+  }
   *out = s;
   return VIGIL_OK;
 }
@@ -104,6 +129,7 @@ int vigil_ad_scanner_new(vigil_ad_scanner **out, vigil_error *err) {
 void vigil_ad_scanner_free(vigil_ad_scanner *s) {
   if (!s) return;
   hs_free_database(s->db);
+  hs_free_database(s->cues);
   free(s);
 }
 
@@ -111,7 +137,8 @@ int vigil_ad_scratch_new(const vigil_ad_scanner *s, vigil_ad_scratch **out, vigi
   if (!s || !out) return vigil__seterr(err, VIGIL_EINVAL, "ads: null argument");
   vigil_ad_scratch *x = calloc(1, sizeof *x);
   if (!x) return vigil__seterr(err, VIGIL_ENOMEM, "ads: out of memory");
-  if (hs_alloc_scratch(s->db, &x->s) != HS_SUCCESS) {
+  if (hs_alloc_scratch(s->db, &x->s) != HS_SUCCESS || hs_alloc_scratch(s->cues, &x->s) != HS_SUCCESS) {
+    hs_free_scratch(x->s);
     free(x);
     return vigil__seterr(err, VIGIL_ENOMEM, "ads: cannot allocate scratch");
   }
@@ -122,6 +149,7 @@ int vigil_ad_scratch_new(const vigil_ad_scanner *s, vigil_ad_scratch **out, vigi
 void vigil_ad_scratch_free(vigil_ad_scratch *s) {
   if (!s) return;
   hs_free_scratch(s->s);
+  for (int k = 0; k < 4; k++) free(s->cue[k].v);
   free(s);
 }
 
@@ -219,6 +247,48 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
   return 0;
 }
 
+typedef struct cuectx {
+  vigil_ad_scratch *x;
+  int rc;
+} cuectx;
+
+static int on_cue(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *arg) {
+  (void)to;
+  (void)flags;
+  cuectx *c = arg;
+  if (id >= 4) return 0;
+  posv *p = &c->x->cue[id];
+  if (p->n && p->v[p->n - 1] == (size_t)from) return 0; /* same start, longer match */
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 64;
+    size_t *v = realloc(p->v, cap * sizeof *v);
+    if (!v) {
+      c->rc = VIGIL_ENOMEM;
+      return 1;
+    }
+    p->v = v;
+    p->cap = cap;
+  }
+  p->v[p->n++] = (size_t)from;
+  return 0;
+}
+
+/* Hyperscan reports by end offset; starts are nearly sorted: insertion sort, then unique. */
+static void sort_unique(posv *p) {
+  for (size_t i = 1; i < p->n; i++) {
+    size_t x = p->v[i], j = i;
+    while (j > 0 && p->v[j - 1] > x) {
+      p->v[j] = p->v[j - 1];
+      j--;
+    }
+    p->v[j] = x;
+  }
+  size_t w = 0;
+  for (size_t i = 0; i < p->n; i++)
+    if (!w || p->v[w - 1] != p->v[i]) p->v[w++] = p->v[i];
+  p->n = w;
+}
+
 int vigil_ad_scan(const vigil_ad_scanner *s, vigil_ad_scratch *scr, const vigil_text *t, vigil_ad_result *r,
                   vigil_error *err) {
   if (!s || !scr || !t || !r) return vigil__seterr(err, VIGIL_EINVAL, "ads: null argument");
@@ -240,10 +310,21 @@ int vigil_ad_scan(const vigil_ad_scanner *s, vigil_ad_scratch *scr, const vigil_
   hs_error_t hr = hs_scan(s->db, t->lex, (unsigned)t->len, 0, scr->s, on_match, &c);
   if (c.rc) return vigil__seterr(err, c.rc, "ads: out of memory");
   if (hr != HS_SUCCESS) return vigil__seterr(err, VIGIL_EINTERNAL, "ads: hs_scan failed (%d)", (int)hr);
-  int rc = vigil_contacts_extract(t, &r->contacts, err);
-  if (rc) return rc;
-  rc = vigil_ages_extract(t, &r->ages, err);
-  if (rc) return rc;
+  /* contacts and ages: only around their cues (same results as the full
+   * scans, a fraction of the work) */
+  cuectx cc = {scr, VIGIL_OK};
+  for (int k = 0; k < 4; k++) scr->cue[k].n = 0;
+  hr = hs_scan(s->cues, t->match, (unsigned)t->len, 0, scr->s, on_cue, &cc);
+  if (cc.rc) return vigil__seterr(err, cc.rc, "ads: out of memory");
+  if (hr != HS_SUCCESS) return vigil__seterr(err, VIGIL_EINTERNAL, "ads: hs_scan failed (%d)", (int)hr);
+  for (int k = 1; k < 4; k++) sort_unique(&scr->cue[k]);
+  int rc = vigil__phones_extract_at(t, &r->contacts, scr->cue[VIGIL__CUE_PHONE].v, scr->cue[VIGIL__CUE_PHONE].n);
+  if (rc == VIGIL_OK)
+    rc = vigil__online_extract_at(t, &r->contacts, scr->cue[VIGIL__CUE_ONLINE].v, scr->cue[VIGIL__CUE_ONLINE].n);
+  if (rc == VIGIL_OK) vigil__contacts_dedupe(&r->contacts, 0);
+  if (rc == VIGIL_OK)
+    rc = vigil__ages_extract_at(t, &r->ages, scr->cue[VIGIL__CUE_AGE].v, scr->cue[VIGIL__CUE_AGE].n);
+  if (rc) return vigil__seterr(err, rc, "ads: out of memory");
   for (size_t i = 0; i < r->contacts.n; i++)
     if (r->contacts.v[i].obfuscated && r->contacts.v[i].type == VIGIL_CONTACT_PHONE &&
         (rc = add_hit(&c, VIGIL_AD_OBSCURED_CONTACT, -1, r->contacts.v[i].span)))

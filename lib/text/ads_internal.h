@@ -15,4 +15,16 @@ typedef struct vigil__ad_rule {
 extern const vigil__ad_rule vigil__ad_rules[];
 extern const size_t vigil__ad_nrules;
 
+/* Cue patterns over the match view: where a contact or an age can start
+ * (see vigil__*_extract_at).  kind: 1 phone, 2 online contact, 3 age. */
+typedef struct vigil__cue_rule {
+  int kind;
+  const char *pattern;
+} vigil__cue_rule;
+
+enum { VIGIL__CUE_PHONE = 1, VIGIL__CUE_ONLINE, VIGIL__CUE_AGE };
+
+extern const vigil__cue_rule vigil__cue_rules[];
+extern const size_t vigil__cue_nrules;
+
 #endif

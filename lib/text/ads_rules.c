@@ -79,6 +79,32 @@ const vigil__ad_rule vigil__ad_rules[] = {
 
 const size_t vigil__ad_nrules = sizeof vigil__ad_rules / sizeof vigil__ad_rules[0];
 
+/* Where contacts and ages can start (match view, so '@' and digits are as
+ * written).  Every position the full scanners could act on must be a cue:
+ * tests/test_text_contacts_corpus checks both paths agree on every ad. */
+#define NUMBER_WORDS                                                                                             \
+  "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"   \
+  "seventeen|eighteen|nineteen|twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety|hundred|"        \
+  "thousand|oh|to|too|for"
+#define PLATFORM_HOSTS "onlyfans\\.com|instagram\\.com|t\\.me|snapchat\\.com|kik\\.me|cash\\.app|venmo\\.com|twitter\\.com"
+
+const vigil__cue_rule vigil__cue_rules[] = {
+    {VIGIL__CUE_PHONE, "[0-9]"},
+    {VIGIL__CUE_PHONE, "\\b(" NUMBER_WORDS ")"},
+    {VIGIL__CUE_PHONE, "\\bo"},
+    {VIGIL__CUE_ONLINE, "@"},
+    {VIGIL__CUE_ONLINE, "[\\(\\[\\{]at[\\)\\]\\}]"},
+    {VIGIL__CUE_ONLINE, "\\b(http|www\\.|at\\b)"},
+    {VIGIL__CUE_ONLINE, "\\b(snapchat|snap|sc|kik|telegram|tg|whatsapp|instagram|insta|ig|onlyfans|cashapp|"
+                        "cash app|venmo|twitter|skype)\\b"},
+    {VIGIL__CUE_ONLINE, "\\b(" PLATFORM_HOSTS ")/"},
+    {VIGIL__CUE_ONLINE, "\\b[a-z0-9-]+\\.[a-z0-9.-]*(" PLATFORM_HOSTS ")/"},
+    {VIGIL__CUE_AGE, "(yo|y/o|y\\.o|yoa|yrs?|years?|yrsold|yearsold)\\b"},
+    {VIGIL__CUE_AGE, "\\b(age|aged|edad|i'm|im|i am|turned|barely)\\b"},
+};
+
+const size_t vigil__cue_nrules = sizeof vigil__cue_rules / sizeof vigil__cue_rules[0];
+
 const char *vigil_ad_rule_text(int rule) {
   if (rule < 0 || (size_t)rule >= vigil__ad_nrules) return NULL;
   return vigil__ad_rules[rule].pattern;

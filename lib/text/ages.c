@@ -17,6 +17,9 @@
 
 #define AGE_MIN 10
 #define AGE_MAX 99
+/* bytes around a cue word ("yo", "age", "i'm"...) where its number can be:
+ * "twenty two years old" puts 13 bytes between the number's start and the cue */
+#define AGE_WINDOW 28
 
 static int at_word(const char *m, size_t n, size_t i, const char *w) {
   size_t k = strlen(w);
@@ -113,53 +116,95 @@ static int push_age(const vigil_text *t, vigil_ages *out, int v, size_t a, size_
   return vigil__ages_push(out, &x);
 }
 
-int vigil_ages_extract(const vigil_text *t, vigil_ages *out, vigil_error *err) {
-  if (!t || !out) return vigil__seterr(err, VIGIL_EINVAL, "ages: null argument");
+/* Tries an age starting at i; returns where scanning may resume (> i). */
+static size_t age_at(const vigil_text *t, vigil_ages *out, size_t i, size_t first_nl, int *rc) {
   const char *m = t->match;
   size_t n = t->len;
-  if (!m) return VIGIL_OK;
-  size_t first_nl = n;
-  const char *nl = memchr(m, '\n', n);
-  if (nl) first_nl = (size_t)(nl - m);
-  int rc = VIGIL_OK;
-  for (size_t i = 0; i < n && rc == VIGIL_OK; i++) {
-    int v = -1;
-    size_t b = read_number(m, n, i, &v);
-    if (b == i) continue;
-    size_t end = b;
-    int is_age = 0;
-    if (!spoiled_after(m, n, b)) {
-      if (years_old_after(m, n, b, &end)) is_age = 1;
-      else if (before_is(m, i, "age") || before_is(m, i, "aged") || before_is(m, i, "age is") ||
-               before_is(m, i, "i'm") || before_is(m, i, "im") || before_is(m, i, "i am") ||
-               before_is(m, i, "turned") || before_is(m, i, "barely") || before_is(m, i, "edad")) {
-        /* "i'm 22" but not "i'm 5 minutes away" (units rejected above) nor
-         * "im 1 of a kind": the number must end the phrase */
-        size_t j = b;
-        while (j < n && m[j] == ' ') j++;
-        static const char *const not_age[] = {"of", "star", "stars", "x", "miles", "mi", "blocks", "times",
-                                              "inches", "in", "out", "more", "girls", "min", "minutes"};
-        int bad = 0;
-        for (size_t q = 0; q < sizeof not_age / sizeof not_age[0]; q++)
-          if (at_word(m, n, j, not_age[q])) bad = 1;
-        if (!bad) is_age = !(before_is(m, i, "im") || before_is(m, i, "i'm") || before_is(m, i, "i am")) || v >= 12;
-        if (j < n && (m[j] == '%' || m[j] == '/')) is_age = 0;
-      } else if (b == first_nl || (b + 1 == first_nl && m[b] == ' ')) {
-        /* " - 22" closing the title line */
-        size_t k = i;
-        while (k > 0 && m[k - 1] == ' ') k--;
-        if (k > 1 && m[k - 1] == '-' && m[k - 2] == ' ' && b - i <= 2 && v >= 18) is_age = 1;
-      } else {
-        size_t j = skip_sp(m, n, b);
-        if (at_word(m, n, j, "age") && !(j + 3 < n && m[j + 3] == ':')) {
-          is_age = 1;
-          end = j + 3;
-        }
+  int v = -1;
+  size_t b = read_number(m, n, i, &v);
+  if (b == i) return i + 1;
+  size_t end = b;
+  int is_age = 0;
+  if (!spoiled_after(m, n, b)) {
+    if (years_old_after(m, n, b, &end)) is_age = 1;
+    else if (before_is(m, i, "age") || before_is(m, i, "aged") || before_is(m, i, "age is") ||
+             before_is(m, i, "i'm") || before_is(m, i, "im") || before_is(m, i, "i am") ||
+             before_is(m, i, "turned") || before_is(m, i, "barely") || before_is(m, i, "edad")) {
+      /* "i'm 22" but not "i'm 5 minutes away" (units rejected above) nor
+       * "im 1 of a kind" */
+      size_t j = b;
+      while (j < n && m[j] == ' ') j++;
+      static const char *const not_age[] = {"of", "star", "stars", "x", "miles", "mi", "blocks", "times",
+                                            "inches", "in", "out", "more", "girls", "min", "minutes"};
+      int bad = 0;
+      for (size_t q = 0; q < sizeof not_age / sizeof not_age[0]; q++)
+        if (at_word(m, n, j, not_age[q])) bad = 1;
+      if (!bad) is_age = !(before_is(m, i, "im") || before_is(m, i, "i'm") || before_is(m, i, "i am")) || v >= 12;
+      if (j < n && (m[j] == '%' || m[j] == '/')) is_age = 0;
+    } else if (b == first_nl || (b + 1 == first_nl && m[b] == ' ')) {
+      /* " - 22" closing the title line */
+      size_t k = i;
+      while (k > 0 && m[k - 1] == ' ') k--;
+      if (k > 1 && m[k - 1] == '-' && m[k - 2] == ' ' && b - i <= 2 && v >= 18) is_age = 1;
+    } else {
+      size_t j = skip_sp(m, n, b);
+      if (at_word(m, n, j, "age") && !(j + 3 < n && m[j + 3] == ':')) {
+        is_age = 1;
+        end = j + 3;
       }
     }
-    if (is_age && !client_condition(m, i)) rc = push_age(t, out, v, i, end);
-    i = b - 1 > i ? b - 1 : i;
   }
+  if (is_age && !client_condition(m, i)) *rc = push_age(t, out, v, i, end);
+  return b > i ? b : i + 1;
+}
+
+static size_t first_line_end(const vigil_text *t) {
+  const char *nl = memchr(t->match, '\n', t->len);
+  return nl ? (size_t)(nl - t->match) : t->len;
+}
+
+/* Ages in document order (windows may be visited out of order). */
+static void sort_ages(vigil_ages *a, size_t from) {
+  for (size_t i = from + 1; i < a->n; i++) {
+    vigil_age x = a->v[i];
+    size_t j = i;
+    while (j > from && a->v[j - 1].span.start > x.span.start) {
+      a->v[j] = a->v[j - 1];
+      j--;
+    }
+    a->v[j] = x;
+  }
+}
+
+int vigil_ages_extract(const vigil_text *t, vigil_ages *out, vigil_error *err) {
+  if (!t || !out) return vigil__seterr(err, VIGIL_EINVAL, "ages: null argument");
+  if (!t->match) return VIGIL_OK;
+  size_t first_nl = first_line_end(t), from = out->n;
+  int rc = VIGIL_OK;
+  for (size_t i = 0; i < t->len && rc == VIGIL_OK;) i = age_at(t, out, i, first_nl, &rc);
   if (rc != VIGIL_OK) return vigil__seterr(err, rc, "ages: out of memory");
+  sort_ages(out, from);
   return VIGIL_OK;
+}
+
+int vigil__ages_extract_at(const vigil_text *t, vigil_ages *out, const size_t *cues, size_t ncues) {
+  if (!t->match) return VIGIL_OK;
+  size_t first_nl = first_line_end(t), from = out->n;
+  int rc = VIGIL_OK;
+  /* the title suffix " - 22" has no cue word: look at the first line's end */
+  size_t k = first_nl;
+  while (k > 0 && t->match[k - 1] == ' ') k--;
+  size_t d = k;
+  while (d > 0 && k - d < 3 && vigil__isdigit((unsigned char)t->match[d - 1])) d--;
+  if (d < k) age_at(t, out, d, first_nl, &rc);
+  size_t done = 0; /* positions below this were visited */
+  for (size_t c = 0; c < ncues && rc == VIGIL_OK; c++) {
+    size_t a = cues[c] > AGE_WINDOW ? cues[c] - AGE_WINDOW : 0, b = cues[c] + AGE_WINDOW;
+    if (b > t->len) b = t->len;
+    if (a < done) a = done;
+    for (size_t i = a; i < b && rc == VIGIL_OK; i++) age_at(t, out, i, first_nl, &rc);
+    if (b > done) done = b;
+  }
+  sort_ages(out, from);
+  return rc;
 }

@@ -60,13 +60,7 @@ const char *vigil_contact_type_name(int type) {
   }
 }
 
-int vigil_contacts_extract(const vigil_text *t, vigil_contacts *out, vigil_error *err) {
-  if (!t || !out) return vigil__seterr(err, VIGIL_EINVAL, "contacts: null argument");
-  if (!t->match) return VIGIL_OK;
-  size_t first = out->n;
-  int rc = vigil__phones_extract(t, out);
-  if (rc == VIGIL_OK) rc = vigil__online_extract(t, out);
-  if (rc != VIGIL_OK) return vigil__seterr(err, rc, "contacts: out of memory");
+void vigil__contacts_dedupe(vigil_contacts *out, size_t first) {
   size_t w = first;
   for (size_t i = first; i < out->n; i++) {
     size_t k;
@@ -81,5 +75,15 @@ int vigil_contacts_extract(const vigil_text *t, vigil_contacts *out, vigil_error
     out->v[w++] = out->v[i];
   }
   out->n = w;
+}
+
+int vigil_contacts_extract(const vigil_text *t, vigil_contacts *out, vigil_error *err) {
+  if (!t || !out) return vigil__seterr(err, VIGIL_EINVAL, "contacts: null argument");
+  if (!t->match) return VIGIL_OK;
+  size_t first = out->n;
+  int rc = vigil__phones_extract(t, out);
+  if (rc == VIGIL_OK) rc = vigil__online_extract(t, out);
+  if (rc != VIGIL_OK) return vigil__seterr(err, rc, "contacts: out of memory");
+  vigil__contacts_dedupe(out, first);
   return VIGIL_OK;
 }

@@ -258,67 +258,72 @@ static size_t url_at(const vigil_text *t, vigil_contacts *out, size_t i, int *rc
   return j;
 }
 
-int vigil__online_extract(const vigil_text *t, vigil_contacts *out) {
+/* Looks for a contact starting at i; returns where scanning resumes (> i). */
+static size_t online_at(const vigil_text *t, vigil_contacts *out, size_t i, int *rc) {
   const char *m = t->match;
-  size_t n = t->len, i = 0;
+  size_t n = t->len;
+  unsigned char c = (unsigned char)m[i];
+  if (c == '@') {
+    size_t e = email_at(t, out, i, i + 1, 0, rc);
+    return e > i ? e : i + 1;
+  }
+  if ((c == '(' || c == '[' || c == '{') && i > 0) {
+    size_t k = spelled(m, n, i, "at");
+    size_t e = k ? email_at(t, out, i, i + k, 1, rc) : 0;
+    return e > i ? e : i + 1;
+  }
+  if (!vigil__isalpha(c) || (i > 0 && vigil__isalnum((unsigned char)m[i - 1]))) return i + 1;
+  /* at a word start */
+  size_t te = i; /* the URL-ish token here: a bare link needs a '.' then a '/' */
+  int dot = 0, slash = 0;
+  while (te < n && vigil__isalnum((unsigned char)m[te])) te++;
+  if (te < n && m[te] == '.') te = i;
+  else te = n; /* no '.' after the first label: not a bare link */
+  while (te < n && is_url((unsigned char)m[te]) && te - i < 64) {
+    if (m[te] == '.') dot = 1;
+    else if (m[te] == '/' && dot) slash = 1;
+    te++;
+  }
+  if ((c == 'h' && !strncmp(m + i, "http", 4)) || (c == 'w' && !strncmp(m + i, "www.", 4)) ||
+      (slash && url_platform(m + i, te - i, &(size_t){0}))) {
+    size_t e = url_at(t, out, i, rc);
+    if (e > i) return e;
+  }
+  size_t k = c == 'a' ? spelled(m, n, i, "at") : 0;
+  if (k && i > 0) {
+    size_t e = email_at(t, out, i, i + k, 1, rc);
+    if (e > i) return e;
+  }
+  for (size_t p = 0; p < sizeof platforms / sizeof platforms[0]; p++) {
+    if (platforms[p].kw[0] != (char)c || !word_is(m, n, i, platforms[p].kw)) continue;
+    size_t e = i + strlen(platforms[p].kw);
+    if (platforms[p].need_sep && !(e < n && (m[e] == ':' || m[e] == '-' || m[e] == '@' ||
+                                             (m[e] == ' ' && e + 1 < n && (m[e + 1] == ':' || m[e + 1] == '@')))))
+      continue;
+    size_t h = handle_after(t, out, i, e, platforms[p].name, rc);
+    return h > i ? h : e;
+  }
+  while (i < n && vigil__isalnum((unsigned char)m[i])) i++;
+  return i;
+}
+
+int vigil__online_extract(const vigil_text *t, vigil_contacts *out) {
   int rc = VIGIL_OK;
-  while (i < n && rc == VIGIL_OK) {
-    unsigned char c = (unsigned char)m[i];
-    if (c == '@') {
-      size_t e = email_at(t, out, i, i + 1, 0, &rc);
-      i = e ? e : i + 1;
-      continue;
-    }
-    if ((c == '(' || c == '[' || c == '{') && i > 0) {
-      size_t k = spelled(m, n, i, "at");
-      size_t e = k ? email_at(t, out, i, i + k, 1, &rc) : 0;
-      i = e ? e : i + 1;
-      continue;
-    }
-    if (!vigil__isalpha(c) || (i > 0 && vigil__isalnum((unsigned char)m[i - 1]))) {
-      i++;
-      continue;
-    }
-    /* at a word start */
-    size_t te = i; /* the URL-ish token here: a bare link needs a '.' then a '/' */
-    int dot = 0, slash = 0;
-    while (te < n && vigil__isalnum((unsigned char)m[te])) te++;
-    if (te < n && m[te] == '.') te = i;
-    else te = n; /* no '.' after the first label: not a bare link */
-    while (te < n && is_url((unsigned char)m[te]) && te - i < 64) {
-      if (m[te] == '.') dot = 1;
-      else if (m[te] == '/' && dot) slash = 1;
-      te++;
-    }
-    if ((c == 'h' && !strncmp(m + i, "http", 4)) || (c == 'w' && !strncmp(m + i, "www.", 4)) ||
-        (slash && url_platform(m + i, te - i, &(size_t){0}))) {
-      size_t e = url_at(t, out, i, &rc);
-      if (e) {
-        i = e;
-        continue;
-      }
-    }
-    size_t k = c == 'a' ? spelled(m, n, i, "at") : 0;
-    if (k && i > 0) {
-      size_t e = email_at(t, out, i, i + k, 1, &rc);
-      if (e) {
-        i = e;
-        continue;
-      }
-    }
-    int done = 0;
-    for (size_t p = 0; p < sizeof platforms / sizeof platforms[0] && !done; p++) {
-      if (platforms[p].kw[0] != (char)c || !word_is(m, n, i, platforms[p].kw)) continue;
-      size_t e = i + strlen(platforms[p].kw);
-      if (platforms[p].need_sep && !(e < n && (m[e] == ':' || m[e] == '-' || m[e] == '@' ||
-                                               (m[e] == ' ' && e + 1 < n && (m[e + 1] == ':' || m[e + 1] == '@')))))
-        continue;
-      size_t h = handle_after(t, out, i, e, platforms[p].name, &rc);
-      i = h ? h : e;
-      done = 1;
-    }
-    if (done) continue;
-    while (i < n && vigil__isalnum((unsigned char)m[i])) i++;
+  for (size_t i = 0; i < t->len && rc == VIGIL_OK;) i = online_at(t, out, i, &rc);
+  return rc;
+}
+
+/* Cues: every '@', "(at)", and the start of every word that can begin a
+ * link, a spelled "at" or a platform keyword.  A position inside what an
+ * earlier cue consumed is skipped, as the full scan would skip it. */
+int vigil__online_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t n) {
+  int rc = VIGIL_OK;
+  size_t next = 0;
+  for (size_t c = 0; c < n && rc == VIGIL_OK; c++) {
+    if (cues[c] < next || cues[c] >= t->len) continue;
+    size_t i = cues[c];
+    /* the full scan reaches a word start only if the word was not skipped whole */
+    next = online_at(t, out, i, &rc);
   }
   return rc;
 }

@@ -318,15 +318,21 @@ static void end_group(scan *s) {
   flush(s);
 }
 
-int vigil__phones_extract(const vigil_text *t, vigil_contacts *out) {
+static scan *scan_new(const vigil_text *t, vigil_contacts *out) {
   scan *s = malloc(sizeof *s);
-  if (!s) return VIGIL_ENOMEM;
+  if (!s) return NULL;
   s->t = t;
   s->m = t->match;
   s->n = t->len;
   s->na = 0;
   s->out = out;
   s->rc = 0;
+  return s;
+}
+
+int vigil__phones_extract(const vigil_text *t, vigil_contacts *out) {
+  scan *s = scan_new(t, out);
+  if (!s) return VIGIL_ENOMEM;
   size_t i = 0, n = t->len;
   const char *m = t->match;
   while (i < n) {
@@ -338,6 +344,35 @@ int vigil__phones_extract(const vigil_text *t, vigil_contacts *out) {
       continue;
     }
     i++;
+  }
+  end_group(s);
+  int rc = s->rc;
+  free(s);
+  return rc;
+}
+
+/* Cues: every digit, and every word that starts with a number word.  A
+ * token without either yields only junk in token(), which just ends the
+ * group; so tokens between cues end the group and are otherwise skipped. */
+int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t nc) {
+  scan *s = scan_new(t, out);
+  if (!s) return VIGIL_ENOMEM;
+  const char *m = t->match;
+  size_t n = t->len, done = 0;
+  for (size_t c = 0; c < nc; c++) {
+    size_t p = cues[c];
+    if (p < done || p >= n) continue;
+    size_t ts = p;
+    while (ts > done && vigil__isalnum((unsigned char)m[ts - 1])) ts--;
+    for (size_t g = done; g < ts; g++)
+      if (vigil__isalnum((unsigned char)m[g])) { /* a token with no cue: junk */
+        end_group(s);
+        break;
+      }
+    size_t e = p;
+    while (e < n && vigil__isalnum((unsigned char)m[e])) e++;
+    token(s, ts, e);
+    done = e;
   }
   end_group(s);
   int rc = s->rc;

@@ -47,4 +47,13 @@ size_t vigil__number_word(const char *s, size_t n, char digits[4], int allow_sho
 int vigil__phones_extract(const vigil_text *t, vigil_contacts *out);
 int vigil__online_extract(const vigil_text *t, vigil_contacts *out);
 
+/* The same, visiting only the text around cue positions (sorted, from a
+ * multi-pattern pre-scan of the match view); results equal the full scans
+ * when every place that can start a contact or age is a cue. */
+int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t n);
+int vigil__online_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t n);
+int vigil__ages_extract_at(const vigil_text *t, vigil_ages *out, const size_t *cues, size_t n);
+/* Dedupe step of vigil_contacts_extract() for out->v[first..]. */
+void vigil__contacts_dedupe(vigil_contacts *out, size_t first);
+
 #endif
