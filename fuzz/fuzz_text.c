@@ -23,8 +23,8 @@ static const char *const alphabet[] = {
     "\xF0\x9F\x8D\x92", "\xF0\x9F\x91\x91", "\xF0\x9F\x9A\xAB", "\xCC\x81", "\xE2\x80\x8B", "\xD0\xBE", "\xFF",
     "\xC3", "l", "i", "lbs", "$", "hh", "roses", "\xEF\xB7\xBA"};
 
-#define RAW_MAX 512
-#define TOKENS_MAX 128
+#define RAW_MAX 256
+#define TOKENS_MAX 96
 
 static vigil_ad_scanner *scanner;
 static vigil_ad_scratch *scratch;
@@ -32,7 +32,8 @@ static vigil_ad_scratch *scratch;
 static void check(const char *s, size_t n) {
   vigil_text t;
   vigil_text_init(&t);
-  (void)vigil_text_normalize(&t, s, n, VIGIL_TEXT_STRICT, NULL);
+  if (vigil_utf8_check(s, n, NULL) != VIGIL_OK && vigil_text_normalize(&t, s, n, VIGIL_TEXT_STRICT, NULL) == VIGIL_OK)
+    abort(); /* strict mode must refuse what the checker refuses */
   if (vigil_text_normalize(&t, s, n, 0, NULL) != VIGIL_OK) abort();
   for (size_t i = 0; i < t.len; i++) {
     if (t.src_start[i] > t.src_end[i] || t.src_end[i] > n) abort();
@@ -48,6 +49,17 @@ static void check(const char *s, size_t n) {
       if (r.hits[i].span.start > r.hits[i].span.end || r.hits[i].span.end > n) abort();
     for (size_t i = 0; i < r.contacts.n; i++)
       if (r.contacts.v[i].span.end > n || !memchr(r.contacts.v[i].value, 0, sizeof r.contacts.v[i].value)) abort();
+    /* the ad scan's cue-driven extraction must equal the full scans */
+    vigil_contacts c = {0};
+    vigil_ages a = {0};
+    if (vigil_contacts_extract(&t, &c, NULL) != VIGIL_OK || vigil_ages_extract(&t, &a, NULL) != VIGIL_OK) abort();
+    if (c.n != r.contacts.n || a.n != r.ages.n) abort();
+    for (size_t i = 0; i < c.n; i++)
+      if (strcmp(c.v[i].value, r.contacts.v[i].value) || c.v[i].span.start != r.contacts.v[i].span.start) abort();
+    for (size_t i = 0; i < a.n; i++)
+      if (a.v[i].years != r.ages.v[i].years || a.v[i].span.start != r.ages.v[i].span.start) abort();
+    vigil_contacts_free(&c);
+    vigil_ages_free(&a);
   }
   vigil_ad_result_free(&r);
   vigil_text_free(&t);

@@ -110,8 +110,8 @@ int vigil_ad_scanner_new(vigil_ad_scanner **out, vigil_error *err) {
   if (nc > 32) nc = 32;
   for (size_t i = 0; i < nc; i++) {
     cp[i] = vigil__cue_rules[i].pattern;
-    cf[i] = HS_FLAG_SOM_LEFTMOST;
-    ci[i] = (unsigned)vigil__cue_rules[i].kind;
+    cf[i] = 0;
+    ci[i] = (unsigned)i;
   }
   rc = hs_compile_multi(cp, cf, ci, (unsigned)nc, HS_MODE_BLOCK, NULL, &s->cues, &ce);
   if (rc != HS_SUCCESS) {
@@ -249,15 +249,32 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 
 typedef struct cuectx {
   vigil_ad_scratch *x;
+  const vigil_text *t;
   int rc;
 } cuectx;
 
-static int on_cue(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *arg) {
-  (void)to;
+static int on_cue(unsigned id, unsigned long long from_unused, unsigned long long to, unsigned flags, void *arg) {
+  (void)from_unused;
   (void)flags;
   cuectx *c = arg;
-  if (id >= 4) return 0;
-  posv *p = &c->x->cue[id];
+  if (id >= vigil__cue_nrules || to == 0) return 0;
+  const char *m = c->t->match;
+  size_t from = (size_t)to - 1;
+  switch (vigil__cue_rules[id].at) {
+  case VIGIL__AT_WORD:
+    while (from > 0 && vigil__isalnum((unsigned char)m[from - 1])) from--;
+    break;
+  case VIGIL__AT_BRACKET: from = to >= 4 ? (size_t)to - 4 : 0; break;
+  case VIGIL__AT_HOST:
+    while (from > 0 && (vigil__isalnum((unsigned char)m[from - 1]) || m[from - 1] == '.' || m[from - 1] == '-' ||
+                        m[from - 1] == '/'))
+      from--;
+    while (from < to && m[from] == '/') from++;
+    break;
+  case VIGIL__AT_END: from = (size_t)to; break;
+  default: break;
+  }
+  posv *p = &c->x->cue[vigil__cue_rules[id].kind];
   if (p->n && p->v[p->n - 1] == (size_t)from) return 0; /* same start, longer match */
   if (p->n == p->cap) {
     size_t cap = p->cap ? p->cap * 2 : 64;
@@ -312,7 +329,7 @@ int vigil_ad_scan(const vigil_ad_scanner *s, vigil_ad_scratch *scr, const vigil_
   if (hr != HS_SUCCESS) return vigil__seterr(err, VIGIL_EINTERNAL, "ads: hs_scan failed (%d)", (int)hr);
   /* contacts and ages: only around their cues (same results as the full
    * scans, a fraction of the work) */
-  cuectx cc = {scr, VIGIL_OK};
+  cuectx cc = {scr, t, VIGIL_OK};
   for (int k = 0; k < 4; k++) scr->cue[k].n = 0;
   hr = hs_scan(s->cues, t->match, (unsigned)t->len, 0, scr->s, on_cue, &cc);
   if (cc.rc) return vigil__seterr(err, cc.rc, "ads: out of memory");

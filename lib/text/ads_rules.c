@@ -85,22 +85,23 @@ const size_t vigil__ad_nrules = sizeof vigil__ad_rules / sizeof vigil__ad_rules[
 #define NUMBER_WORDS                                                                                             \
   "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"   \
   "seventeen|eighteen|nineteen|twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety|hundred|"        \
-  "thousand|oh|to|too|for"
+  "thousand|oh"
 #define PLATFORM_HOSTS "onlyfans\\.com|instagram\\.com|t\\.me|snapchat\\.com|kik\\.me|cash\\.app|venmo\\.com|twitter\\.com"
 
 const vigil__cue_rule vigil__cue_rules[] = {
-    {VIGIL__CUE_PHONE, "[0-9]"},
-    {VIGIL__CUE_PHONE, "\\b(" NUMBER_WORDS ")"},
-    {VIGIL__CUE_PHONE, "\\bo"},
-    {VIGIL__CUE_ONLINE, "@"},
-    {VIGIL__CUE_ONLINE, "[\\(\\[\\{]at[\\)\\]\\}]"},
-    {VIGIL__CUE_ONLINE, "\\b(http|www\\.|at\\b)"},
-    {VIGIL__CUE_ONLINE, "\\b(snapchat|snap|sc|kik|telegram|tg|whatsapp|instagram|insta|ig|onlyfans|cashapp|"
-                        "cash app|venmo|twitter|skype)\\b"},
-    {VIGIL__CUE_ONLINE, "\\b(" PLATFORM_HOSTS ")/"},
-    {VIGIL__CUE_ONLINE, "\\b[a-z0-9-]+\\.[a-z0-9.-]*(" PLATFORM_HOSTS ")/"},
-    {VIGIL__CUE_AGE, "(yo|y/o|y\\.o|yoa|yrs?|years?|yrsold|yearsold)\\b"},
-    {VIGIL__CUE_AGE, "\\b(age|aged|edad|i'm|im|i am|turned|barely)\\b"},
+    /* one cue per digit run (at the byte after it), not per digit */
+    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "[0-9]([^0-9]|$)"},
+    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "\\b(" NUMBER_WORDS ")"},
+    /* "o", "oh", "to", "too", "for" only count when glued to another number */
+    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "\\b(o|to|too|for)(\\b|[0-9]|" NUMBER_WORDS "|o)"},
+    {VIGIL__CUE_ONLINE, VIGIL__AT_LAST, "@"},
+    {VIGIL__CUE_ONLINE, VIGIL__AT_BRACKET, "[\\(\\[\\{]at[\\)\\]\\}]"},
+    {VIGIL__CUE_ONLINE, VIGIL__AT_WORD, "\\b(http|www|at\\b)"},
+    {VIGIL__CUE_ONLINE, VIGIL__AT_WORD, "\\b(snapchat|snap|sc|kik|telegram|tg|whatsapp|instagram|insta|ig|onlyfans|"
+                                        "cashapp|cash|venmo|twitter|skype)\\b"},
+    {VIGIL__CUE_ONLINE, VIGIL__AT_HOST, "(" PLATFORM_HOSTS ")/"},
+    {VIGIL__CUE_AGE, VIGIL__AT_END, "(yo|y/o|y\\.o|yoa|yrs?|years?|yrsold|yearsold)\\b"},
+    {VIGIL__CUE_AGE, VIGIL__AT_END, "(age|aged|edad|i'm|im|i am|turned|barely)\\b"}, /* no leading word boundary: "13age" */
 };
 
 const size_t vigil__cue_nrules = sizeof vigil__cue_rules / sizeof vigil__cue_rules[0];

@@ -199,7 +199,8 @@ int vigil__ages_extract_at(const vigil_text *t, vigil_ages *out, const size_t *c
   if (d < k) age_at(t, out, d, first_nl, &rc);
   size_t done = 0; /* positions below this were visited */
   for (size_t c = 0; c < ncues && rc == VIGIL_OK; c++) {
-    size_t a = cues[c] > AGE_WINDOW ? cues[c] - AGE_WINDOW : 0, b = cues[c] + AGE_WINDOW;
+    /* cues are match ends: the cue word itself is up to 10 bytes before */
+    size_t a = cues[c] > AGE_WINDOW + 10 ? cues[c] - AGE_WINDOW - 10 : 0, b = cues[c] + AGE_WINDOW;
     if (b > t->len) b = t->len;
     if (a < done) a = done;
     for (size_t i = a; i < b && rc == VIGIL_OK; i++) age_at(t, out, i, first_nl, &rc);

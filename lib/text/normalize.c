@@ -234,17 +234,27 @@ int vigil_text_normalize(vigil_text *t, const char *s, size_t len, unsigned flag
   const uint8_t *u = (const uint8_t *)s;
   size_t i = 0;
   while (i < len) {
-    /* fast path: a run of ASCII bytes none of which carries a mark */
+    /* fast path: a run of ASCII bytes none of which carries a mark (the
+     * last byte of the run is left to the slow path if a non-ASCII byte
+     * follows it, since that may be a mark belonging to it) */
     if (u[i] < 0x80 && (i + 1 >= len || u[i + 1] < 0x80)) {
-      if (t->len + 1 >= t->cap && reserve(t, t->len + 256) != VIGIL_OK) goto oom;
-      uint8_t c = u[i];
-      if (c >= 'A' && c <= 'Z') c += 32;
-      else if ((c < 0x20 && c != '\n') || c == 0x7f) c = ' ';
-      t->match[t->len] = (char)c;
-      t->src_start[t->len] = (uint32_t)i;
-      t->src_end[t->len] = (uint32_t)(i + 1);
-      t->len++;
-      i++;
+      size_t j = i + 1;
+      while (j < len && u[j] < 0x80) j++;
+      if (j < len) j--; /* u[j] is ASCII and u[j + 1] is not */
+      if (j == i) j = i + 1;
+      if (t->len + (j - i) + 1 >= t->cap && reserve(t, t->len + (j - i) + 256) != VIGIL_OK) goto oom;
+      char *mo = t->match + t->len;
+      uint32_t *so = t->src_start + t->len, *eo = t->src_end + t->len;
+      for (size_t k = i; k < j; k++) {
+        uint8_t c = u[k];
+        if (c >= 'A' && c <= 'Z') c += 32;
+        else if ((c < 0x20 && c != '\n') || c == 0x7f) c = ' ';
+        *mo++ = (char)c;
+        *so++ = (uint32_t)k;
+        *eo++ = (uint32_t)(k + 1);
+      }
+      t->len += j - i;
+      i = j;
       continue;
     }
     int32_t cps[UNIT_MAX];
