@@ -21,7 +21,8 @@ static const char *const alphabet[] = {
     "gmail", "com", "snap", "kik", "@", "http://", "www.", "age", "yo", "im ", "years old", " - ", "no ", "bb",
     "young", "her ", "\xE2\x91\xA0", "\xE2\x9D\xB6", "3\xEF\xB8\x8F\xE2\x83\xA3", "\xD9\xA3", "\xEF\xBC\x94",
     "\xF0\x9F\x8D\x92", "\xF0\x9F\x91\x91", "\xF0\x9F\x9A\xAB", "\xCC\x81", "\xE2\x80\x8B", "\xD0\xBE", "\xFF",
-    "\xC3", "l", "i", "lbs", "$", "hh", "roses", "\xEF\xB7\xBA"};
+    "\xC3", "l", "i", "lbs", "$", "hh", "roses", "\xEF\xB7\xBA", "onlyfans.com/", "t.me/", "cash app", "(at)",
+    "tonight", "someone", "for", "ten"};
 
 #define RAW_MAX 256
 #define TOKENS_MAX 96

@@ -253,29 +253,9 @@ typedef struct cuectx {
   int rc;
 } cuectx;
 
-static int on_cue(unsigned id, unsigned long long from_unused, unsigned long long to, unsigned flags, void *arg) {
-  (void)from_unused;
-  (void)flags;
-  cuectx *c = arg;
-  if (id >= vigil__cue_nrules || to == 0) return 0;
-  const char *m = c->t->match;
-  size_t from = (size_t)to - 1;
-  switch (vigil__cue_rules[id].at) {
-  case VIGIL__AT_WORD:
-    while (from > 0 && vigil__isalnum((unsigned char)m[from - 1])) from--;
-    break;
-  case VIGIL__AT_BRACKET: from = to >= 4 ? (size_t)to - 4 : 0; break;
-  case VIGIL__AT_HOST:
-    while (from > 0 && (vigil__isalnum((unsigned char)m[from - 1]) || m[from - 1] == '.' || m[from - 1] == '-' ||
-                        m[from - 1] == '/'))
-      from--;
-    while (from < to && m[from] == '/') from++;
-    break;
-  case VIGIL__AT_END: from = (size_t)to; break;
-  default: break;
-  }
-  posv *p = &c->x->cue[vigil__cue_rules[id].kind];
-  if (p->n && p->v[p->n - 1] == (size_t)from) return 0; /* same start, longer match */
+static int push_cue(cuectx *c, int kind, size_t from) {
+  posv *p = &c->x->cue[kind];
+  if (p->n && p->v[p->n - 1] == from) return 0; /* same start, longer match */
   if (p->n == p->cap) {
     size_t cap = p->cap ? p->cap * 2 : 64;
     size_t *v = realloc(p->v, cap * sizeof *v);
@@ -286,8 +266,41 @@ static int on_cue(unsigned id, unsigned long long from_unused, unsigned long lon
     p->v = v;
     p->cap = cap;
   }
-  p->v[p->n++] = (size_t)from;
+  p->v[p->n++] = from;
   return 0;
+}
+
+/* Extra cues are harmless (the extractors do at a cue exactly what the
+ * full scan does there); a missing one is not, hence AT_HOST's walk. */
+static int on_cue(unsigned id, unsigned long long from_unused, unsigned long long to, unsigned flags, void *arg) {
+  (void)from_unused;
+  (void)flags;
+  cuectx *c = arg;
+  if (id >= vigil__cue_nrules || to == 0) return 0;
+  const char *m = c->t->match;
+  size_t from = (size_t)to - 1;
+  int kind = vigil__cue_rules[id].kind;
+  switch (vigil__cue_rules[id].at) {
+  case VIGIL__AT_WORD:
+    while (from > 0 && vigil__isalnum((unsigned char)m[from - 1])) from--;
+    break;
+  case VIGIL__AT_BRACKET: from = to >= 4 ? (size_t)to - 4 : 0; break;
+  case VIGIL__AT_HOST: {
+    /* a link may be taken from any word start of the dotted run before the
+     * host ("m.onlyfans.com/x"): cue every one of them */
+    size_t k = from, stop = from > 96 ? from - 96 : 0;
+    while (k > stop && (vigil__isalnum((unsigned char)m[k - 1]) || m[k - 1] == '.' || m[k - 1] == '-')) {
+      if (vigil__isalnum((unsigned char)m[k - 1]) && (k - 1 == 0 || !vigil__isalnum((unsigned char)m[k - 2])) &&
+          push_cue(c, kind, k - 1))
+        return 1;
+      k--;
+    }
+    return 0;
+  }
+  case VIGIL__AT_END: from = (size_t)to; break;
+  default: break;
+  }
+  return push_cue(c, kind, from);
 }
 
 /* Hyperscan reports by end offset; starts are nearly sorted: insertion sort, then unique. */
@@ -365,6 +378,15 @@ int vigil_ad_scan(const vigil_ad_scanner *s, vigil_ad_scratch *scr, const vigil_
     for (size_t i = 0; i < r->nhits; i++)
       if (r->hits[i].family != VIGIL_AD_THIRD_PERSON) r->hits[w++] = r->hits[i];
     r->nhits = w;
+  }
+  for (size_t i = 1; i < r->nhits; i++) { /* evidence in reading order */
+    vigil_ad_hit h = r->hits[i];
+    size_t j = i;
+    while (j > 0 && r->hits[j - 1].span.start > h.span.start) {
+      r->hits[j] = r->hits[j - 1];
+      j--;
+    }
+    r->hits[j] = h;
   }
   r->risk = 1.0 / (1.0 + exp(-z));
   if ((r->fired & (1u << VIGIL_AD_MINOR)) && r->risk < MINOR_RISK) r->risk = MINOR_RISK;

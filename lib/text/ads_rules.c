@@ -93,7 +93,7 @@ const vigil__cue_rule vigil__cue_rules[] = {
     {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "[0-9]([^0-9]|$)"},
     {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "\\b(" NUMBER_WORDS ")"},
     /* "o", "oh", "to", "too", "for" only count when glued to another number */
-    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "\\b(o|to|too|for)(\\b|[0-9]|" NUMBER_WORDS "|o)"},
+    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "\\b(o|to|too|for)(\\b|[0-9]|" NUMBER_WORDS "|o|to|for)"},
     {VIGIL__CUE_ONLINE, VIGIL__AT_LAST, "@"},
     {VIGIL__CUE_ONLINE, VIGIL__AT_BRACKET, "[\\(\\[\\{]at[\\)\\]\\}]"},
     {VIGIL__CUE_ONLINE, VIGIL__AT_WORD, "\\b(http|www|at\\b)"},
