@@ -286,10 +286,12 @@ static int on_cue(unsigned id, unsigned long long from_unused, unsigned long lon
     break;
   case VIGIL__AT_BRACKET: from = to >= 4 ? (size_t)to - 4 : 0; break;
   case VIGIL__AT_HOST: {
-    /* a link may be taken from any word start of the dotted run before the
-     * host ("m.onlyfans.com/x"): cue every one of them */
+    /* a link may be taken from any word start of the URL-ish run before
+     * the host ("m.onlyfans.com/x", "a.b/onlyfans.com/x"): cue every one */
     size_t k = from, stop = from > 96 ? from - 96 : 0;
-    while (k > stop && (vigil__isalnum((unsigned char)m[k - 1]) || m[k - 1] == '.' || m[k - 1] == '-')) {
+    while (k > stop && (vigil__isalnum((unsigned char)m[k - 1]) ||
+                        ((unsigned char)m[k - 1] > 0x20 && (unsigned char)m[k - 1] < 0x7f &&
+                         strchr("-._~:/?#[]@!$&'*+,;=%", m[k - 1])))) {
       if (vigil__isalnum((unsigned char)m[k - 1]) && (k - 1 == 0 || !vigil__isalnum((unsigned char)m[k - 2])) &&
           push_cue(c, kind, k - 1))
         return 1;

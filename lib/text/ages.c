@@ -29,7 +29,10 @@ static int at_word(const char *m, size_t n, size_t i, const char *w) {
 
 /* Does text ending at i (exclusive) end with word w (then spaces/':')? */
 static int before_is(const char *m, size_t i, const char *w) {
-  while (i > 0 && (m[i - 1] == ' ' || m[i - 1] == ':' || m[i - 1] == '=' || m[i - 1] == '-')) i--;
+  /* at most 4 separators, so a cue word is always near its number (the ad
+   * scan only looks around cue words) */
+  for (int sep = 0; sep < 4 && i > 0 && (m[i - 1] == ' ' || m[i - 1] == ':' || m[i - 1] == '=' || m[i - 1] == '-'); sep++)
+    i--;
   size_t k = strlen(w);
   if (i < k || memcmp(m + i - k, w, k) != 0) return 0;
   return i == k || !vigil__isalnum((unsigned char)m[i - k - 1]);
@@ -50,7 +53,7 @@ static int client_condition(const char *m, size_t i) {
 }
 
 static size_t skip_sp(const char *m, size_t n, size_t i) {
-  while (i < n && (m[i] == ' ' || m[i] == '-')) i++;
+  for (int sep = 0; sep < 3 && i < n && (m[i] == ' ' || m[i] == '-'); sep++) i++;
   return i;
 }
 
@@ -92,8 +95,7 @@ static int spoiled_after(const char *m, size_t n, size_t b) {
 }
 
 static int years_old_after(const char *m, size_t n, size_t b, size_t *end) {
-  size_t i = b;
-  while (i < n && (m[i] == ' ' || m[i] == '-')) i++;
+  size_t i = skip_sp(m, n, b);
   static const char *const yo[] = {"yo", "y/o", "y.o", "yrs old", "yr old", "years old", "year old", "yrs young",
                                    "years young", "year-old", "years-old", "yrsold", "yearsold", "yoa"};
   for (size_t k = 0; k < sizeof yo / sizeof yo[0]; k++) {
