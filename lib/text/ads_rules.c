@@ -88,20 +88,25 @@ const size_t vigil__ad_nrules = sizeof vigil__ad_rules / sizeof vigil__ad_rules[
   "thousand|oh"
 #define PLATFORM_HOSTS "onlyfans\\.com|instagram\\.com|t\\.me|snapchat\\.com|kik\\.me|cash\\.app|venmo\\.com|twitter\\.com"
 
+/* Word edges are spelled out as [^a-z0-9] rather than \\b, because the
+ * extractors' words are ASCII alphanumerics while \\b also counts '_'. */
+#define B "(^|[^a-z0-9])"
+#define E "([^a-z0-9]|$)"
+
 const vigil__cue_rule vigil__cue_rules[] = {
     /* one cue per digit run (at the byte after it), not per digit */
     {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "[0-9]([^0-9]|$)"},
-    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "\\b(" NUMBER_WORDS ")"},
-    /* "o", "oh", "to", "too", "for" only count when glued to another number */
-    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, "\\b(o|to|too|for)(\\b|[0-9]|" NUMBER_WORDS "|o|to|for)"},
+    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, B "(" NUMBER_WORDS ")"},
+    /* "o", "to", "too", "for" only count when glued to another number */
+    {VIGIL__CUE_PHONE, VIGIL__AT_WORD, B "(o|to|too|for)([^a-z0-9]|$|[0-9]|" NUMBER_WORDS "|o|to|for)"},
     {VIGIL__CUE_ONLINE, VIGIL__AT_LAST, "@"},
     {VIGIL__CUE_ONLINE, VIGIL__AT_BRACKET, "[\\(\\[\\{]at[\\)\\]\\}]"},
-    {VIGIL__CUE_ONLINE, VIGIL__AT_WORD, "\\b(http|www|at\\b)"},
-    {VIGIL__CUE_ONLINE, VIGIL__AT_WORD, "\\b(snapchat|snap|sc|kik|telegram|tg|whatsapp|instagram|insta|ig|onlyfans|"
-                                        "cashapp|cash|venmo|twitter|skype)\\b"},
+    {VIGIL__CUE_ONLINE, VIGIL__AT_WORD, B "(http|www)"},
+    {VIGIL__CUE_ONLINE, VIGIL__AT_WORD,
+     B "(at|snapchat|snap|sc|kik|telegram|tg|whatsapp|instagram|insta|ig|onlyfans|cashapp|cash|venmo|twitter|skype)" E},
     {VIGIL__CUE_ONLINE, VIGIL__AT_HOST, "(" PLATFORM_HOSTS ")/"},
-    {VIGIL__CUE_AGE, VIGIL__AT_END, "(yo|y/o|y\\.o|yoa|yrs?|years?|yrsold|yearsold)\\b"},
-    {VIGIL__CUE_AGE, VIGIL__AT_END, "(age|aged|edad|i'm|im|i am|turned|barely)\\b"}, /* no leading word boundary: "13age" */
+    {VIGIL__CUE_AGE, VIGIL__AT_END, "(yo|y/o|y\\.o|yoa|yrs?|years?|yrsold|yearsold)" E},
+    {VIGIL__CUE_AGE, VIGIL__AT_END, "(age|aged|edad|i'm|im|i am|turned|barely)" E}, /* also "13age" */
 };
 
 const size_t vigil__cue_nrules = sizeof vigil__cue_rules / sizeof vigil__cue_rules[0];
