@@ -88,8 +88,9 @@ const size_t vigil__ad_nrules = sizeof vigil__ad_rules / sizeof vigil__ad_rules[
   "thousand|oh"
 #define PLATFORM_HOSTS "onlyfans\\.com|instagram\\.com|t\\.me|snapchat\\.com|kik\\.me|cash\\.app|venmo\\.com|twitter\\.com"
 
-/* Word edges are spelled out as [^a-z0-9] rather than \\b, because the
- * extractors' words are ASCII alphanumerics while \\b also counts '_'. */
+/* Word edges are spelled out as [^a-z0-9] rather than as a regex word
+ * boundary: the extractors' words are ASCII alphanumerics, while a regex
+ * word boundary also counts '_' as a word character. */
 #define B "(^|[^a-z0-9])"
 #define E "([^a-z0-9]|$)"
 
