@@ -318,21 +318,18 @@ static void end_group(scan *s) {
   flush(s);
 }
 
-static scan *scan_new(const vigil_text *t, vigil_contacts *out) {
-  scan *s = malloc(sizeof *s);
-  if (!s) return NULL;
+static void scan_init(scan *s, const vigil_text *t, vigil_contacts *out) {
   s->t = t;
   s->m = t->match;
   s->n = t->len;
   s->na = 0;
   s->out = out;
   s->rc = 0;
-  return s;
 }
 
 int vigil__phones_extract(const vigil_text *t, vigil_contacts *out) {
-  scan *s = scan_new(t, out);
-  if (!s) return VIGIL_ENOMEM;
+  scan sc, *s = &sc; /* about 3 KiB: on the stack, no allocation per text */
+  scan_init(s, t, out);
   size_t i = 0, n = t->len;
   const char *m = t->match;
   while (i < n) {
@@ -346,17 +343,15 @@ int vigil__phones_extract(const vigil_text *t, vigil_contacts *out) {
     i++;
   }
   end_group(s);
-  int rc = s->rc;
-  free(s);
-  return rc;
+  return s->rc;
 }
 
 /* Cues: every digit, and every word that starts with a number word.  A
  * token without either yields only junk in token(), which just ends the
  * group; so tokens between cues end the group and are otherwise skipped. */
 int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t nc) {
-  scan *s = scan_new(t, out);
-  if (!s) return VIGIL_ENOMEM;
+  scan sc, *s = &sc;
+  scan_init(s, t, out);
   const char *m = t->match;
   size_t n = t->len, done = 0;
   for (size_t c = 0; c < nc; c++) {
@@ -375,7 +370,5 @@ int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const siz
     done = e;
   }
   end_group(s);
-  int rc = s->rc;
-  free(s);
-  return rc;
+  return s->rc;
 }
