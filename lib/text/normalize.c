@@ -27,6 +27,18 @@
 #define UNIT_MAX 32  /* code points in one unit */
 #define UNIT_OUT 160 /* code points a unit may normalise to (U+FDFA gives 18) */
 
+/* ASCII byte -> match-view byte: lower case, controls other than '\n' -> ' '. */
+static const unsigned char ascii_fold[128] = {
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 10, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+    32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+    48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+    64, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 91, 92, 93, 94, 95,
+    96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 32,
+};
+
 void vigil_text_init(vigil_text *t) { memset(t, 0, sizeof *t); }
 
 void vigil_text_free(vigil_text *t) {
@@ -246,12 +258,9 @@ int vigil_text_normalize(vigil_text *t, const char *s, size_t len, unsigned flag
       char *mo = t->match + t->len;
       uint32_t *so = t->src_start + t->len, *eo = t->src_end + t->len;
       for (size_t k = i; k < j; k++) {
-        uint8_t c = u[k];
-        if (c >= 'A' && c <= 'Z') c += 32;
-        else if ((c < 0x20 && c != '\n') || c == 0x7f) c = ' ';
-        *mo++ = (char)c;
-        *so++ = (uint32_t)k;
-        *eo++ = (uint32_t)(k + 1);
+        mo[k - i] = (char)ascii_fold[u[k]];
+        so[k - i] = (uint32_t)k;
+        eo[k - i] = (uint32_t)(k + 1);
       }
       t->len += j - i;
       i = j;
