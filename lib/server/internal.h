@@ -92,7 +92,8 @@ typedef int (*vigil__handler)(vigil__req *r);
 enum vigil__body_kind {
   VIGIL__BODY_NONE = 0, /* no body expected (GET, DELETE); one sent is ignored */
   VIGIL__BODY_JSON,     /* application/json, up to max_json, parsed before the handler */
-  VIGIL__BODY_UPLOAD    /* raw bytes or multipart/form-data (first file part), up to max_body */
+  VIGIL__BODY_UPLOAD,   /* raw bytes or multipart/form-data (first file part), up to max_body */
+  VIGIL__BODY_EITHER    /* application/json as BODY_JSON, anything else as BODY_UPLOAD */
 };
 
 typedef struct vigil__route {
@@ -142,7 +143,8 @@ struct vigil__req {
   void *pp;              /* struct MHD_PostProcessor * */
   int part_done;         /* first file part finished */
   char part_name[64];    /* field name of the part being kept */
-  json_t *json;          /* parsed JSON body (BODY_JSON) */
+  json_t *json;          /* parsed JSON body (BODY_JSON, or BODY_EITHER sent as JSON) */
+  int is_json;           /* the body is to be parsed as JSON */
   /* the answer */
   int status;
   char *resp;            /* serialized body */
@@ -193,11 +195,56 @@ vigil__metrics *vigil__server_metrics(vigil_server *srv);
 int64_t vigil__server_inflight(vigil_server *srv);
 int64_t vigil__server_started_s(vigil_server *srv);
 
+/* ---- hash banks, shared by the handlers (banksvc.c) ----------------------- */
+
+struct vigil_bank_store;
+struct vigil_bank_matcher;
+
+/* The bank store and the in-memory PDQ index of the enabled banks, behind
+ * one lock: a store and a matcher are used by one thread at a time.  The
+ * index is brought up to date with the store (other nodes' changes
+ * included) when it is more than VIGIL__BANK_SYNC_US old, and at once
+ * after a change made through this server. */
+#define VIGIL__BANK_SYNC_US 1000000
+typedef struct vigil__banks {
+  struct vigil_bank_store *st;
+  struct vigil_bank_matcher *m;
+  pthread_mutex_t mu;
+  int64_t synced_us;
+} vigil__banks;
+
+int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err);
+void vigil__banks_close(vigil__banks *b);
+/* Locks b and syncs the index if it is stale (or force); unlock after. */
+int vigil__banks_lock(vigil__banks *b, int force, vigil_error *err);
+void vigil__banks_unlock(vigil__banks *b);
+vigil__banks *vigil__server_banks(vigil_server *srv);
+
+struct vigil_bank_entry;
+/* An entry as the API shows it: id, bank, signal_type, value (hex), tags... */
+json_t *vigil__entry_json(const struct vigil_bank_entry *e);
+
+/* Banks whose matches open review cases (server_bank_review). */
+int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
+int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
+
 /* ---- handlers (h_*.c) --------------------------------------------------- */
 
 int vigil__h_healthz(vigil__req *r);
 int vigil__h_metrics(vigil__req *r);
 int vigil__h_hash(vigil__req *r);
+int vigil__h_match(vigil__req *r);
+int vigil__h_banks_list(vigil__req *r);
+int vigil__h_banks_create(vigil__req *r);
+int vigil__h_bank_get(vigil__req *r);
+int vigil__h_bank_update(vigil__req *r);
+int vigil__h_bank_drop(vigil__req *r);
+int vigil__h_bank_add(vigil__req *r);
+int vigil__h_bank_remove(vigil__req *r);
+int vigil__h_bank_import(vigil__req *r);
+int vigil__h_bank_export(vigil__req *r);
+int vigil__h_policy_decide(vigil__req *r);
+int vigil__h_convo_score(vigil__req *r);
 int vigil__h_cases_list(vigil__req *r);
 int vigil__h_case_create(vigil__req *r);
 int vigil__h_case_get(vigil__req *r);

@@ -40,6 +40,8 @@ struct vigil_server {
   int port;
   vigil_server_config cfg;
   vigil_server_store *st;
+  vigil__banks banks;
+  int banks_open;
   vigil__metrics *m;
   atomic_int_fast64_t inflight;
   atomic_uint_fast64_t next_id; /* request ids, unique within a run */
@@ -67,6 +69,7 @@ vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
 int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
 int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
 vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; }
+vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -185,7 +188,7 @@ static const char *presented_key(struct MHD_Connection *c, size_t *len) {
 }
 
 static uint64_t route_limit(const vigil__req *r) {
-  return r->route->body == VIGIL__BODY_UPLOAD ? r->srv->cfg.max_body : r->srv->cfg.max_json;
+  return r->is_json ? r->srv->cfg.max_json : r->srv->cfg.max_body;
 }
 
 static int media_is(const char *ct, const char *type) {
@@ -244,18 +247,20 @@ static int begin(vigil__req *r) {
   }
   const char *cl = header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
   uint64_t declared = cl ? strtoull(cl, NULL, 10) : 0;
+  const char *ct = header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+  r->is_json = r->route->body == VIGIL__BODY_JSON ||
+               (r->route->body == VIGIL__BODY_EITHER && media_is(ct, "application/json"));
   uint64_t limit = route_limit(r);
   if (declared > limit) {
     vigil__reply_error(r, 413, "body_too_large", "request body of %llu bytes is over the limit of %llu bytes",
                        (unsigned long long)declared, (unsigned long long)limit);
     return 0;
   }
-  const char *ct = header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
   if (r->route->body == VIGIL__BODY_JSON && ct && !media_is(ct, "application/json")) {
     vigil__reply_error(r, 415, "unsupported_media_type", "this endpoint takes application/json");
     return 0;
   }
-  if (r->route->body == VIGIL__BODY_UPLOAD) {
+  if (r->route->body == VIGIL__BODY_UPLOAD || (r->route->body == VIGIL__BODY_EITHER && !r->is_json)) {
     if (media_is(ct, "multipart/form-data")) {
       r->multipart = 1;
       if (!(r->pp = MHD_create_post_processor(r->conn, 64 * 1024, multipart_part, r))) {
@@ -394,7 +399,7 @@ static void dispatch(vigil__req *r) {
       return;
     }
   }
-  if (r->route->body == VIGIL__BODY_JSON) {
+  if (r->is_json) {
     if (r->body_len == 0) {
       vigil__reply_error(r, 400, "malformed_json", "the body is empty; this endpoint takes a JSON object");
       return;
@@ -614,6 +619,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
+  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, err))) srv->banks_open = 1;
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -640,6 +646,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   }
   if (rc) {
     if (srv->fd >= 0) close(srv->fd);
+    if (srv->banks_open) vigil__banks_close(&srv->banks);
     vigil_server_store_close(srv->st);
     vigil__metrics_free(srv->m);
     free(srv->tls_cert);
@@ -661,6 +668,7 @@ void vigil_server_stop(vigil_server *srv) {
   }
   MHD_stop_daemon(srv->d);
   close(srv->fd);
+  if (srv->banks_open) vigil__banks_close(&srv->banks);
   vigil_server_store_close(srv->st);
   vigil__metrics_free(srv->m);
   free(srv->tls_cert);

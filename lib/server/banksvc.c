@@ -1,0 +1,120 @@
+/*
+ * banksvc.c - the hash banks as the service sees them: one bank store and
+ * one in-memory PDQ index per server, shared by every request thread.
+ *
+ * Why one lock: the bank store and its matcher are single-threaded
+ * objects; queries are microseconds long, so a mutex costs little next to
+ * HTTP parsing.  Freshness: before a query the index is synced with the
+ * store when it is over a second old, which is how several `vigil serve`
+ * nodes sharing one database see each other's bank changes within a
+ * second.  The review flag of a bank (its matches open review cases) is
+ * service state, kept in the service's own table.
+ */
+#include "server/internal.h"
+
+#include <string.h>
+
+#include "store/db.h"
+#include "vigil/bank.h"
+
+int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err) {
+  memset(b, 0, sizeof *b);
+  int rc = vigil_bank_store_open(&b->st, db_path, err);
+  if (rc) return rc;
+  if ((rc = vigil_bank_matcher_open(&b->m, b->st, err))) {
+    vigil_bank_store_close(b->st);
+    return rc;
+  }
+  pthread_mutex_init(&b->mu, NULL);
+  b->synced_us = vigil__now_us();
+  return VIGIL_OK;
+}
+
+void vigil__banks_close(vigil__banks *b) {
+  vigil_bank_matcher_free(b->m);
+  vigil_bank_store_close(b->st);
+  pthread_mutex_destroy(&b->mu);
+  memset(b, 0, sizeof *b);
+}
+
+int vigil__banks_lock(vigil__banks *b, int force, vigil_error *err) {
+  pthread_mutex_lock(&b->mu);
+  int64_t now = vigil__now_us();
+  if (force || now - b->synced_us > VIGIL__BANK_SYNC_US) {
+    int rc = vigil_bank_matcher_sync(b->m, err);
+    if (rc) {
+      pthread_mutex_unlock(&b->mu);
+      return rc;
+    }
+    b->synced_us = now;
+  }
+  return VIGIL_OK;
+}
+
+void vigil__banks_unlock(vigil__banks *b) { pthread_mutex_unlock(&b->mu); }
+
+static int ensure_table(vigil_server_store *st, vigil_error *err) {
+  return vigil__db_exec(st->db,
+                        "CREATE TABLE IF NOT EXISTS server_bank_review ("
+                        " bank TEXT PRIMARY KEY, review INTEGER NOT NULL)",
+                        err);
+}
+
+int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err) {
+  *review = 0;
+  pthread_mutex_lock(&st->mu);
+  int rc = ensure_table(st, err);
+  sqlite3_stmt *s = NULL;
+  if (!rc && sqlite3_prepare_v2(st->db, "SELECT review FROM server_bank_review WHERE bank = ?", -1, &s, NULL))
+    rc = vigil__db_error(st->db, "bank review flag", err);
+  if (!rc) {
+    sqlite3_bind_text(s, 1, bank, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) *review = sqlite3_column_int(s, 0);
+    else if (step != SQLITE_DONE) rc = vigil__db_error(st->db, "bank review flag", err);
+  }
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->mu);
+  return rc;
+}
+
+int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err) {
+  pthread_mutex_lock(&st->mu);
+  int rc = ensure_table(st, err);
+  sqlite3_stmt *s = NULL;
+  if (!rc && sqlite3_prepare_v2(st->db,
+                                "INSERT INTO server_bank_review(bank, review) VALUES(?, ?)"
+                                " ON CONFLICT(bank) DO UPDATE SET review = excluded.review",
+                                -1, &s, NULL))
+    rc = vigil__db_error(st->db, "bank review flag", err);
+  if (!rc) {
+    sqlite3_bind_text(s, 1, bank, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, review ? 1 : 0);
+    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "bank review flag", err);
+  }
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->mu);
+  return rc;
+}
+
+json_t *vigil__entry_json(const vigil_bank_entry *e) {
+  char hex[2 * VIGIL_BANK_VALUE_MAX + 1];
+  vigil_signal_to_hex(e->value, e->value_len, hex);
+  json_t *tags = json_array();
+  if (!tags) return NULL;
+  const char *p = e->tags;
+  while (*p) {
+    size_t n = strcspn(p, ",");
+    if (n) json_array_append_new(tags, json_stringn(p, n));
+    p += n + (p[n] == ',');
+  }
+  json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s?, s:I}", "id", (json_int_t)e->id, "bank", e->bank,
+                        "signal_type", vigil_signal_name(e->type), "value", hex, "external_id",
+                        e->external_id[0] ? e->external_id : NULL, "tags", tags, "source",
+                        e->source[0] ? e->source : NULL, "added", (json_int_t)e->added);
+  if (o && e->removed) {
+    json_object_set_new(o, "removed", json_integer((json_int_t)e->removed));
+    json_object_set_new(o, "removed_reason", json_string(e->removed_reason));
+  }
+  return o;
+}

@@ -1,0 +1,323 @@
+/*
+ * h_match.c - POST /v1/match: is this content known?
+ *
+ * Two ways in.  A JSON body names a hash: {"pdq": hex} (optionally with
+ * "quality"), {"md5": hex} or {"sha256": hex}, plus options.  Any other
+ * body is the content itself (raw image bytes or a multipart upload): it is
+ * hashed (PDQ, MD5, SHA-256) and all three are looked up, options then come
+ * from the query string.  Options: threshold (PDQ distance, default 31),
+ * dihedral (also the 7 rotations and flips), banks and tags (filters),
+ * force (match a PDQ hash of quality under 50), review (default true: a
+ * match in a bank flagged for review opens a review case), and the caller's
+ * content_id, uploader_id and url, kept on the case.  The media itself is
+ * never stored.
+ */
+#include "server/internal.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/bank.h"
+#include "vigil/media.h"
+
+#define MAX_FILTER 16
+
+typedef struct match_req {
+  int threshold, dihedral, force, review, have_quality, quality;
+  const char *banks[MAX_FILTER], *tags[MAX_FILTER];
+  size_t nbanks, ntags;
+  char listbuf[2][1024]; /* query-string lists, split in place */
+  const char *content_id, *uploader_id, *url;
+  /* the content's hashes */
+  int have_pdq, have_md5, have_sha;
+  vigil_pdq_hash pdq[VIGIL_DIH_COUNT];
+  int npdq;
+  uint8_t md5[16], sha[32];
+} match_req;
+
+static int parse_bool(const char *v, int *out) {
+  if (!strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
+  else if (!strcmp(v, "false") || !strcmp(v, "0")) *out = 0;
+  else return 0;
+  return 1;
+}
+
+/* "a,b,c" from the query string into list (pointers into buf). */
+static int split_list(const char *v, char *buf, size_t cap, const char **list, size_t *n) {
+  if (strlen(v) >= cap) return 0;
+  strcpy(buf, v);
+  *n = 0;
+  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    if (*n == MAX_FILTER) return 0;
+    list[(*n)++] = tok;
+  }
+  return 1;
+}
+
+static int options_from_query(vigil__req *r, match_req *m) {
+  int64_t t;
+  if (!vigil__query_int(r, "threshold", 0, 256, VIGIL_PDQ_MATCH_THRESHOLD, &t)) return 0;
+  m->threshold = (int)t;
+  static const char *const flags[] = {"dihedral", "force", "review"};
+  int *dst[] = {&m->dihedral, &m->force, &m->review};
+  for (int i = 0; i < 3; i++) {
+    const char *v = vigil__req_query(r, flags[i]);
+    if (v && !parse_bool(v, dst[i])) {
+      vigil__reply_error(r, 400, "invalid", "%s: expected true or false", flags[i]);
+      return 0;
+    }
+  }
+  const char *b = vigil__req_query(r, "banks"), *tg = vigil__req_query(r, "tags");
+  if ((b && !split_list(b, m->listbuf[0], sizeof m->listbuf[0], m->banks, &m->nbanks)) ||
+      (tg && !split_list(tg, m->listbuf[1], sizeof m->listbuf[1], m->tags, &m->ntags))) {
+    vigil__reply_error(r, 400, "invalid", "banks/tags: at most %d comma-separated names", MAX_FILTER);
+    return 0;
+  }
+  m->content_id = vigil__req_query(r, "content_id");
+  m->uploader_id = vigil__req_query(r, "uploader_id");
+  m->url = vigil__req_query(r, "url");
+  return 1;
+}
+
+static int json_list(vigil__req *r, const char *name, const char **list, size_t *n) {
+  json_t *a = json_object_get(r->json, name);
+  *n = 0;
+  if (!a) return 1;
+  if (!json_is_array(a) || json_array_size(a) > MAX_FILTER) {
+    vigil__reply_error(r, 400, "wrong_type", "'%s' must be an array of at most %d strings", name, MAX_FILTER);
+    return 0;
+  }
+  for (size_t i = 0; i < json_array_size(a); i++) {
+    json_t *s = json_array_get(a, i);
+    if (!json_is_string(s)) {
+      vigil__reply_error(r, 400, "wrong_type", "'%s' must be an array of strings", name);
+      return 0;
+    }
+    list[(*n)++] = json_string_value(s);
+  }
+  return 1;
+}
+
+static int json_flag(vigil__req *r, const char *name, int *out) {
+  json_t *v = json_object_get(r->json, name);
+  if (!v) return 1;
+  if (!json_is_boolean(v)) {
+    vigil__reply_error(r, 400, "wrong_type", "'%s' must be true or false", name);
+    return 0;
+  }
+  *out = json_is_true(v);
+  return 1;
+}
+
+static int options_from_json(vigil__req *r, match_req *m) {
+  static const char *const allowed[] = {"pdq", "quality", "md5", "sha256", "threshold", "dihedral", "banks",
+                                        "tags", "force", "review", "content_id", "uploader_id", "url", NULL};
+  if (!vigil__json_only(r, allowed)) return 0;
+  json_t *t = json_object_get(r->json, "threshold"), *q = json_object_get(r->json, "quality");
+  if (t && (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > 256)) {
+    vigil__reply_error(r, 400, "wrong_type", "'threshold' must be an integer from 0 to 256");
+    return 0;
+  }
+  if (t) m->threshold = (int)json_integer_value(t);
+  if (q && (!json_is_integer(q) || json_integer_value(q) < 0 || json_integer_value(q) > 100)) {
+    vigil__reply_error(r, 400, "wrong_type", "'quality' must be an integer from 0 to 100");
+    return 0;
+  }
+  if (q) m->have_quality = 1, m->quality = (int)json_integer_value(q);
+  if (!json_flag(r, "dihedral", &m->dihedral) || !json_flag(r, "force", &m->force) ||
+      !json_flag(r, "review", &m->review) || !json_list(r, "banks", m->banks, &m->nbanks) ||
+      !json_list(r, "tags", m->tags, &m->ntags))
+    return 0;
+  const char *pdq, *md5, *sha;
+  if (!vigil__json_str(r, "pdq", 0, 64, &pdq) || !vigil__json_str(r, "md5", 0, 32, &md5) ||
+      !vigil__json_str(r, "sha256", 0, 64, &sha) || !vigil__json_str(r, "content_id", 0, 512, &m->content_id) ||
+      !vigil__json_str(r, "uploader_id", 0, 512, &m->uploader_id) || !vigil__json_str(r, "url", 0, 2048, &m->url))
+    return 0;
+  if (!pdq && !md5 && !sha) {
+    vigil__reply_error(r, 400, "missing_field", "give 'pdq', 'md5' or 'sha256' (or send the content itself)");
+    return 0;
+  }
+  vigil_error e;
+  if (pdq) {
+    if (vigil_signal_parse(VIGIL_SIGNAL_PDQ, pdq, strlen(pdq), m->pdq[0].bytes, &e)) {
+      vigil__reply_error(r, 400, "invalid", "pdq: %s", e.message);
+      return 0;
+    }
+    m->have_pdq = 1;
+    m->npdq = 1;
+  }
+  if (md5) {
+    if (vigil_signal_parse(VIGIL_SIGNAL_MD5, md5, strlen(md5), m->md5, &e)) {
+      vigil__reply_error(r, 400, "invalid", "md5: %s", e.message);
+      return 0;
+    }
+    m->have_md5 = 1;
+  }
+  if (sha) {
+    if (vigil_signal_parse(VIGIL_SIGNAL_SHA256, sha, strlen(sha), m->sha, &e)) {
+      vigil__reply_error(r, 400, "invalid", "sha256: %s", e.message);
+      return 0;
+    }
+    m->have_sha = 1;
+  }
+  return 1;
+}
+
+/* The dihedral variants of a given hash cannot be derived from the hash
+ * alone (they need the DCT), so "dihedral" only applies to content. */
+static int hash_content(vigil__req *r, match_req *m, json_t *hashes) {
+  if (r->body_len == 0) {
+    vigil__reply_error(r, 400, "empty_body", "no content: send image bytes or a JSON object naming a hash");
+    return 0;
+  }
+  vigil_hash_opts opts;
+  vigil_hash_opts_default(&opts);
+  opts.dihedral = m->dihedral;
+  vigil_pdq_result res;
+  vigil_error e;
+  int rc = vigil_hash_memory(r->body, r->body_len, &opts, &res, NULL, &e);
+  unsigned n = 0;
+  EVP_Digest(r->body, r->body_len, m->md5, &n, EVP_md5(), NULL);
+  EVP_Digest(r->body, r->body_len, m->sha, &n, EVP_sha256(), NULL);
+  m->have_md5 = m->have_sha = 1;
+  char hex[65];
+  vigil_signal_to_hex(m->md5, 16, hex);
+  json_object_set_new(hashes, "md5", json_string(hex));
+  vigil_signal_to_hex(m->sha, 32, hex);
+  json_object_set_new(hashes, "sha256", json_string(hex));
+  if (rc == VIGIL_OK) {
+    memcpy(m->pdq, res.hash, sizeof m->pdq);
+    m->npdq = res.nhashes;
+    m->have_pdq = 1;
+    m->have_quality = 1;
+    m->quality = res.quality;
+    vigil_pdq_to_hex(&res.hash[0], hex);
+    json_object_set_new(hashes, "pdq", json_string(hex));
+    json_object_set_new(hashes, "quality", json_integer(res.quality));
+  } else if (rc == VIGIL_ENOMEM) {
+    vigil__reply_error(r, 503, "overloaded", "out of memory decoding the content");
+    return 0;
+  } else {
+    /* Not a picture we can hash: the exact digests still count. */
+    json_object_set_new(hashes, "pdq_error", json_string(e.message));
+  }
+  return 1;
+}
+
+/* Adds the matches of list to arr unless their entry is already there. */
+static void add_matches(json_t *arr, const vigil_bank_match *list, size_t n, const char *how) {
+  for (size_t i = 0; i < n; i++) {
+    int dup = 0;
+    for (size_t k = 0; k < json_array_size(arr) && !dup; k++)
+      dup = (uint64_t)json_integer_value(json_object_get(json_array_get(arr, k), "id")) == list[i].entry.id;
+    if (dup) continue;
+    json_t *o = vigil__entry_json(&list[i].entry);
+    if (!o) continue;
+    json_object_set_new(o, "distance", json_integer(list[i].distance));
+    json_object_set_new(o, "matched_by", json_string(how));
+    if (list[i].variant) json_object_set_new(o, "variant", json_string(vigil_dihedral_name(list[i].variant)));
+    json_array_append_new(arr, o);
+  }
+}
+
+static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, json_t *matches, json_t *out) {
+  if (!m->review || json_array_size(matches) == 0) return VIGIL_OK;
+  const char *flagged = NULL;
+  int best = 1000;
+  for (size_t i = 0; i < json_array_size(matches); i++) {
+    json_t *o = json_array_get(matches, i);
+    int review = 0;
+    const char *bank = json_string_value(json_object_get(o, "bank"));
+    int rc = vigil__bank_review_get(vigil__req_store(r), bank, &review, &r->err);
+    if (rc) return rc;
+    int d = (int)json_integer_value(json_object_get(o, "distance"));
+    if (review && d < best) flagged = bank, best = d;
+  }
+  if (!flagged) return VIGIL_OK;
+  char reason[200];
+  snprintf(reason, sizeof reason, "matched bank %s at distance %d", flagged, best);
+  char *detail = json_dumps(matches, JSON_COMPACT);
+  vigil_case_new c = {0};
+  c.source = "match";
+  c.pdq = json_string_value(json_object_get(hashes, "pdq"));
+  c.md5 = json_string_value(json_object_get(hashes, "md5"));
+  c.sha256 = json_string_value(json_object_get(hashes, "sha256"));
+  c.content_id = m->content_id;
+  c.uploader_id = m->uploader_id;
+  c.url = m->url;
+  c.reason = reason;
+  c.detail_json = detail;
+  c.opened_by = r->key.id;
+  int64_t id = 0;
+  int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
+  free(detail);
+  if (rc) return rc;
+  json_object_set_new(out, "case_id", json_integer(id));
+  return VIGIL_OK;
+}
+
+int vigil__h_match(vigil__req *r) {
+  match_req *m = calloc(1, sizeof *m);
+  if (!m) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  m->threshold = VIGIL_PDQ_MATCH_THRESHOLD;
+  m->review = 1;
+  json_t *hashes = json_object(), *matches = json_array(), *out = json_object();
+  int rc = VIGIL_OK;
+  if (!hashes || !matches || !out) {
+    rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+    goto done;
+  }
+  if (r->is_json) {
+    if (!options_from_json(r, m)) goto done;
+    char hex[65];
+    if (m->have_pdq) vigil_pdq_to_hex(&m->pdq[0], hex), json_object_set_new(hashes, "pdq", json_string(hex));
+    if (m->have_md5) vigil_signal_to_hex(m->md5, 16, hex), json_object_set_new(hashes, "md5", json_string(hex));
+    if (m->have_sha) vigil_signal_to_hex(m->sha, 32, hex), json_object_set_new(hashes, "sha256", json_string(hex));
+  } else {
+    if (!options_from_query(r, m) || !hash_content(r, m, hashes)) goto done;
+  }
+  vigil_bank_filter f = {m->banks, m->nbanks, m->tags, m->ntags};
+  vigil__banks *b = vigil__server_banks(r->srv);
+  if ((rc = vigil__banks_lock(b, 0, &r->err))) goto done;
+  vigil_bank_match *list = NULL;
+  size_t n = 0;
+  if (m->have_pdq && m->have_quality && m->quality < VIGIL_PDQ_MIN_QUALITY && !m->force) {
+    json_object_set_new(out, "pdq_skipped", json_sprintf("quality %d is under %d (set force to match anyway)",
+                                                          m->quality, VIGIL_PDQ_MIN_QUALITY));
+  } else if (m->have_pdq) {
+    rc = vigil_bank_match_pdq(b->m, m->pdq, m->npdq, m->threshold, &f, &list, &n, &r->err);
+    if (!rc) add_matches(matches, list, n, "pdq");
+    free(list);
+  }
+  struct {
+    int have;
+    vigil_signal_type t;
+    const uint8_t *v;
+    const char *name;
+  } exact[2] = {{m->have_md5, VIGIL_SIGNAL_MD5, m->md5, "md5"}, {m->have_sha, VIGIL_SIGNAL_SHA256, m->sha, "sha256"}};
+  for (int i = 0; !rc && i < 2; i++) {
+    if (!exact[i].have) continue;
+    list = NULL;
+    n = 0;
+    rc = vigil_bank_match_exact(b->st, exact[i].t, exact[i].v, &f, &list, &n, &r->err);
+    if (!rc) add_matches(matches, list, n, exact[i].name);
+    free(list);
+  }
+  vigil__banks_unlock(b);
+  if (rc) goto done;
+  if ((rc = open_case_if_flagged(r, m, hashes, matches, out))) goto done;
+  json_object_set(out, "hashes", hashes);
+  json_object_set(out, "matches", matches);
+  json_object_set_new(out, "threshold", json_integer(m->threshold));
+  if (json_object_get(out, "case_id"))
+    r->audit_detail = json_pack("{s:O}", "case_id", json_object_get(out, "case_id"));
+  rc = vigil__reply_json(r, 200, out);
+  out = NULL;
+done:
+  json_decref(hashes);
+  json_decref(matches);
+  json_decref(out);
+  free(m);
+  return rc;
+}
