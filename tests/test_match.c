@@ -185,7 +185,7 @@ static void check_dataset(dataset *ds) {
   assert_non_null(want);
   total_hits = 0;
   for (size_t t = 0; t < sizeof thresholds / sizeof *thresholds; t++)
-    for (int s = 0; s < 3; s++) { /* chosen, scan forced, tables forced */
+    for (int s = 0; s < 5; s++) { /* chosen, scan, tables, tables + dedup, tables without */
       vigil__force_strategy(s);
       for (int qi = 0; qi < N_QUERIES; qi += (s ? 3 : 1)) compare(ix, ds, &ds->q[qi], 1, thresholds[t], want);
     }
@@ -230,7 +230,7 @@ static void test_multi(void **state) {
   vigil_pdq_index *ix = build(&ds);
   vigil_pdq_hit *want = malloc(ds.n * sizeof *want);
   assert_non_null(want);
-  for (int s = 0; s < 3; s++) {
+  for (int s = 0; s < 5; s++) {
     vigil__force_strategy(s);
     for (int qi = 0; qi < N_QUERIES; qi += 4) {
       vigil_pdq_hash qs[8];
@@ -266,7 +266,7 @@ static void test_paths(void **state) {
     }
     assert_int_equal(vigil__force_path(p), VIGIL_OK);
     printf("path %s\n", vigil__kernels_get()->name);
-    for (int s = 1; s <= 2; s++) {
+    for (int s = 1; s <= 4; s++) {
       vigil__force_strategy(s);
       for (int qi = 0; qi < N_QUERIES; qi += 5) {
         compare(ix, &ds, &ds.q[qi], 1, 31, want);

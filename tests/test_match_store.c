@@ -123,8 +123,8 @@ static void test_churn(void **state) {
     mirror_put(&m, &h, next_id++);
   }
   check_all(ix, &m, 20);
-  size_t mem[6];
-  for (int phase = 0; phase < 6; phase++) {
+  size_t mem[8];
+  for (int phase = 0; phase < 8; phase++) {
     for (int op = 0; op < 15000; op++) {
       uint64_t r = tu_rand(&rng) % 10;
       if (r < 4 && m.n) { /* remove */
@@ -148,8 +148,10 @@ static void test_churn(void **state) {
     mem[phase] = vigil_pdq_index_memory(ix);
     printf("phase %d: %zu entries, %zu bytes\n", phase, m.n, mem[phase]);
   }
-  /* Steady size, so memory must level off: free blocks are reused. */
-  assert_true(mem[5] <= mem[2] + mem[2] / 10);
+  /* Steady size over five turnovers of the whole index: memory levels off
+   * (free blocks are reused; at most one more 1.5x step of a pool). */
+  assert_true(mem[7] <= mem[1] + mem[1] / 2);
+  assert_true(mem[7] <= mem[4] + mem[4] / 4);
   /* Removing an absent id. */
   vigil_error e;
   assert_int_equal(vigil_pdq_index_remove(ix, next_id + 5, &e), VIGIL_ENOTFOUND);

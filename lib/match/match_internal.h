@@ -42,10 +42,11 @@ static inline unsigned vigil__hdr_class(uint64_t h) { return (unsigned)(h >> 58)
 static inline uint64_t vigil__hdr_pack(uint32_t off, uint32_t len, unsigned cls) {
   return (uint64_t)off | ((uint64_t)len << 32) | ((uint64_t)cls << 58);
 }
-/* Capacity of a class: 0, 1, 2, 3, 4, 6, 8, 12, 16, 24, ... (two per doubling). */
+/* Capacity of a class: 0..16 exactly (typical buckets hold a few slots, so
+ * a bulk build wastes nothing), then 24, 32, 48, 64, ... (two per doubling). */
 static inline uint64_t vigil__class_cap(unsigned c) {
-  if (c < 2) return c;
-  return (c & 1) ? (uint64_t)3 << ((c - 3) / 2) : (uint64_t)1 << (c / 2);
+  if (c <= 16) return c;
+  return ((c - 17) & 1 ? (uint64_t)32 : (uint64_t)24) << ((c - 17) / 2);
 }
 unsigned vigil__class_for(uint64_t len);
 
@@ -79,8 +80,11 @@ static inline uint32_t vigil__key(const uint64_t w[4], int off, int b) {
   if (sh + b > 64 && wi < 3) v |= w[wi + 1] << (64 - sh);
   return (uint32_t)(v & ((1u << b) - 1));
 }
-/* n hashes, 64-byte aligned (free() it); NULL on failure. */
-vigil_pdq_hash *vigil__hashes_alloc(size_t n);
+/* Large arrays (bigmem.c): 64-byte aligned, huge pages when big.  free and
+ * realloc take the byte count the array was allocated with. */
+void *vigil__big_alloc(size_t bytes, bool zero);
+void vigil__big_free(void *p, size_t bytes);
+void *vigil__big_realloc(void *p, size_t old, size_t bytes);
 void vigil__words(const vigil_pdq_hash *h, uint64_t w[4]);
 
 /* Target number of key bits for n entries (0: no tables). */
@@ -122,8 +126,17 @@ bool vigil__path_supported(int path);
 int vigil__force_path(int path);
 
 /* Test hook: forces every query to take the linear scan (1), the index (2),
- * or to choose (0).  Not thread-safe. */
+ * the index dropping repeated candidates (3) or not (4), or lets it choose
+ * (0).  Not thread-safe. */
 void vigil__force_strategy(int s);
+
+/* Diagnostics for the benchmark: when vigil__qstats_on is set, queries add
+ * to these counters (not thread-safe; off by default). */
+typedef struct vigil__qstats {
+  uint64_t queries, scans, probes, candidates, hits;
+} vigil__qstats;
+extern int vigil__qstats_on;
+extern vigil__qstats vigil__qstat;
 
 /* Test hook: verifies the invariants above; VIGIL_EINTERNAL with a message
  * when one does not hold.  O(n * m). */

@@ -20,15 +20,14 @@
  * sequential block, no hashing, no pointers.  b grows with the index
  * (b = log2(n/2), 9..21) so that headers cost at most ~20 bytes per entry;
  * growing b rebuilds the tables (amortised like a hash table's doubling).
- * Buckets are blocks with capacities in classes (1, 2, 3, 4, 6, 8, 12, ...);
+ * Buckets are blocks with capacities in classes (0..16, then 24, 32, 48, ...);
  * an add appends in place or moves the bucket to the next class, and freed
  * blocks go to per-class free lists that later moves reuse, so memory stays
  * bounded under add/remove churn.  A bulk build packs every bucket into the
  * smallest class that holds it.
  *
  * Memory at 10M entries: hashes 32 B + id 8 B + id map ~7 B + 12 tables x
- * (4 B slot + ~0.6 B class slack + ~1.7 B header) ~ 122 B per entry, under
- * 4x the 32 raw bytes.
+ * (4 B slot + ~1.7 B header) ~ 115 B per entry, under 4x the 32 raw bytes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +37,10 @@
 #include "match/match_internal.h"
 
 void vigil__words(const vigil_pdq_hash *h, uint64_t w[4]) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(w, h->bytes, 32);
+  return;
+#endif
   for (int i = 0; i < 4; i++) {
     uint64_t v = 0;
     for (int j = 7; j >= 0; j--) v = (v << 8) | h->bytes[8 * i + j];
@@ -45,14 +48,9 @@ void vigil__words(const vigil_pdq_hash *h, uint64_t w[4]) {
   }
 }
 
-vigil_pdq_hash *vigil__hashes_alloc(size_t n) {
-  if (n == 0 || n > SIZE_MAX / 64) return NULL;
-  /* 64-byte aligned so that no hash straddles two cache lines. */
-  return aligned_alloc(64, (n * sizeof(vigil_pdq_hash) + 63) & ~(size_t)63);
-}
-
 unsigned vigil__class_for(uint64_t len) {
-  unsigned c = 0;
+  if (len <= 16) return (unsigned)len;
+  unsigned c = 17;
   while (vigil__class_cap(c) < len) c++;
   return c;
 }
@@ -60,7 +58,7 @@ unsigned vigil__class_for(uint64_t len) {
 int vigil__target_bits(size_t n) {
   if (n < VIGIL__MIH_MIN_N) return 0;
   int b = 0;
-  while (b < 40 && ((size_t)2 << b) <= n) b++; /* b = floor(log2(n / 2)) */
+  while (b < 40 && ((size_t)4 << b) <= n) b++; /* b = floor(log2(n / 2)) */
   if (b < VIGIL__MIH_MINBITS) b = VIGIL__MIH_MINBITS;
   if (b > VIGIL__MIH_MAXBITS) b = VIGIL__MIH_MAXBITS;
   return b;
@@ -84,11 +82,11 @@ static size_t idmap_find(const vigil_pdq_index *ix, uint64_t id) {
 
 static int idmap_rebuild(vigil_pdq_index *ix, size_t want, vigil_error *err) {
   size_t cap = 64;
-  while (cap < 2 * want) cap *= 2;
-  uint32_t *m = vigil__mallocarray(cap, sizeof *m);
+  while (cap / 4 * 3 < want) cap *= 2; /* load factor <= 3/4 */
+  uint32_t *m = vigil__big_alloc(cap * sizeof *m, false);
   if (!m) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory for the id map");
   memset(m, 0xff, cap * sizeof *m);
-  free(ix->idmap);
+  vigil__big_free(ix->idmap, ix->idmap_cap * sizeof *ix->idmap);
   ix->idmap = m;
   ix->idmap_cap = cap;
   ix->idmap_ok = false;
@@ -132,7 +130,7 @@ static int pool_alloc(vigil__table *t, unsigned cls, uint32_t *off, vigil_error 
     uint64_t nc = t->pool_cap ? t->pool_cap : 1024;
     while (nc < need) nc += nc / 2;
     if (nc > UINT32_MAX) nc = UINT32_MAX;
-    uint32_t *p = realloc(t->pool, (size_t)nc * sizeof *p);
+    uint32_t *p = vigil__big_realloc(t->pool, (size_t)t->pool_cap * sizeof *p, (size_t)nc * sizeof *p);
     if (!p) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory for a table");
     t->pool = p;
     t->pool_cap = nc;
@@ -203,8 +201,8 @@ static int bucket_rename(vigil__table *t, uint32_t key, uint32_t from, uint32_t 
 void vigil__tables_free(vigil_pdq_index *ix) {
   for (int i = 0; i < ix->m; i++) {
     if (!ix->map) {
-      free(ix->t[i].hdr);
-      free(ix->t[i].pool);
+      vigil__big_free(ix->t[i].hdr, ((size_t)1 << ix->bits) * sizeof(uint64_t));
+      vigil__big_free(ix->t[i].pool, (size_t)ix->t[i].pool_cap * sizeof(uint32_t));
     }
     memset(&ix->t[i], 0, sizeof ix->t[i]);
   }
@@ -226,7 +224,7 @@ int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err) {
   for (int ti = 0; ti < ix->m && rc == VIGIL_OK; ti++) {
     vigil__table *t = &ix->t[ti];
     for (int c = 0; c < VIGIL__MIH_CLASSES; c++) t->free_head[c] = VIGIL__NONE;
-    t->hdr = calloc(nb, sizeof *t->hdr);
+    t->hdr = vigil__big_alloc(nb * sizeof *t->hdr, true);
     if (!t->hdr) {
       rc = vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory building tables");
       break;
@@ -249,7 +247,7 @@ int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err) {
       rc = vigil__seterr(err, VIGIL_ELIMIT, "pdq index: table pool exceeds 2^32 slots");
       break;
     }
-    t->pool = vigil__mallocarray(off ? off : 1, sizeof *t->pool);
+    t->pool = vigil__big_alloc((size_t)(off ? off : 1) * sizeof *t->pool, false);
     if (!t->pool) {
       rc = vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory building tables");
       break;
@@ -283,10 +281,10 @@ void vigil_pdq_index_free(vigil_pdq_index *ix) {
   if (ix->map) {
     munmap(ix->map, ix->map_len);
   } else {
-    free(ix->hashes);
-    free(ix->ids);
+    vigil__big_free(ix->hashes, ix->cap * sizeof *ix->hashes);
+    vigil__big_free(ix->ids, ix->cap * sizeof *ix->ids);
   }
-  free(ix->idmap);
+  vigil__big_free(ix->idmap, ix->idmap_cap * sizeof *ix->idmap);
   free(ix);
 }
 
@@ -307,17 +305,17 @@ size_t vigil_pdq_index_memory(const vigil_pdq_index *ix) {
 int vigil__make_writable(vigil_pdq_index *ix, vigil_error *err) {
   if (ix->map) {
     size_t cap = ix->n ? ix->n : 1;
-    vigil_pdq_hash *h = vigil__hashes_alloc(cap);
-    uint64_t *id = vigil__mallocarray(cap, sizeof *id);
+    vigil_pdq_hash *h = vigil__big_alloc(cap * sizeof *h, false);
+    uint64_t *id = vigil__big_alloc(cap * sizeof *id, false);
     vigil__table nt[VIGIL__MIH_TABLES];
     memset(nt, 0, sizeof nt);
     bool ok = h && id;
     for (int i = 0; i < ix->m && ok; i++) {
       size_t nb = (size_t)1 << ix->bits;
       nt[i] = ix->t[i];
-      nt[i].hdr = vigil__mallocarray(nb, sizeof(uint64_t));
-      nt[i].pool = vigil__mallocarray(ix->t[i].pool_len ? ix->t[i].pool_len : 1, sizeof(uint32_t));
       nt[i].pool_cap = ix->t[i].pool_len ? ix->t[i].pool_len : 1;
+      nt[i].hdr = vigil__big_alloc(nb * sizeof(uint64_t), false);
+      nt[i].pool = vigil__big_alloc((size_t)nt[i].pool_cap * sizeof(uint32_t), false);
       ok = nt[i].hdr && nt[i].pool;
       if (ok) {
         memcpy(nt[i].hdr, ix->t[i].hdr, nb * sizeof(uint64_t));
@@ -325,11 +323,11 @@ int vigil__make_writable(vigil_pdq_index *ix, vigil_error *err) {
       }
     }
     if (!ok) {
-      free(h);
-      free(id);
+      vigil__big_free(h, cap * sizeof *h);
+      vigil__big_free(id, cap * sizeof *id);
       for (int i = 0; i < ix->m; i++) {
-        free(nt[i].hdr);
-        free(nt[i].pool);
+        vigil__big_free(nt[i].hdr, ((size_t)1 << ix->bits) * sizeof(uint64_t));
+        vigil__big_free(nt[i].pool, (size_t)nt[i].pool_cap * sizeof(uint32_t));
       }
       return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory copying a loaded index");
     }
@@ -343,7 +341,7 @@ int vigil__make_writable(vigil_pdq_index *ix, vigil_error *err) {
     ix->cap = cap;
     for (int i = 0; i < ix->m; i++) ix->t[i] = nt[i];
   }
-  if (!ix->idmap_ok || ix->idmap_cap < 2 * ix->n) return idmap_rebuild(ix, ix->n, err);
+  if (!ix->idmap_ok || ix->idmap_cap / 4 * 3 < ix->n) return idmap_rebuild(ix, ix->n, err);
   return VIGIL_OK;
 }
 
@@ -366,19 +364,27 @@ static int tables_erase(vigil_pdq_index *ix, uint32_t s, vigil_error *err) {
   return VIGIL_OK;
 }
 
-static int grow_slots(vigil_pdq_index *ix, size_t need, vigil_error *err) {
+static int grow_slots(vigil_pdq_index *ix, size_t need, bool exact, vigil_error *err) {
   if (need <= ix->cap) return VIGIL_OK;
   if (need > VIGIL__MAX_ENTRIES)
     return vigil__seterr(err, VIGIL_ELIMIT, "pdq index: more than %zu entries", VIGIL__MAX_ENTRIES);
   size_t nc = ix->cap ? ix->cap : 256;
   while (nc < need) nc += nc / 2;
-  vigil_pdq_hash *h = vigil__hashes_alloc(nc);
-  if (!h) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory");
-  if (ix->n) memcpy(h, ix->hashes, ix->n * sizeof *h);
-  free(ix->hashes);
+  if (exact) nc = need; /* a bulk load knows its size: no slack */
+  vigil_pdq_hash *h = vigil__big_alloc(nc * sizeof *h, false);
+  uint64_t *id = vigil__big_alloc(nc * sizeof *id, false);
+  if (!h || !id) {
+    vigil__big_free(h, nc * sizeof *h);
+    vigil__big_free(id, nc * sizeof *id);
+    return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory");
+  }
+  if (ix->n) {
+    memcpy(h, ix->hashes, ix->n * sizeof *h);
+    memcpy(id, ix->ids, ix->n * sizeof *id);
+  }
+  vigil__big_free(ix->hashes, ix->cap * sizeof *h);
+  vigil__big_free(ix->ids, ix->cap * sizeof *id);
   ix->hashes = h;
-  uint64_t *id = realloc(ix->ids, nc * sizeof *id);
-  if (!id) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory");
   ix->ids = id;
   ix->cap = nc;
   return VIGIL_OK;
@@ -387,7 +393,7 @@ static int grow_slots(vigil_pdq_index *ix, size_t need, vigil_error *err) {
 /* Appends or replaces without touching the tables; *appended tells which. */
 static int put_raw(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t id, bool tables, vigil_error *err) {
   int rc;
-  if (2 * (ix->n + 1) > ix->idmap_cap && (rc = idmap_rebuild(ix, 2 * (ix->n + 1), err))) return rc;
+  if (ix->idmap_cap / 4 * 3 < ix->n + 1 && (rc = idmap_rebuild(ix, 2 * (ix->n + 1), err))) return rc;
   size_t c = idmap_find(ix, id);
   if (ix->idmap[c] != VIGIL__NONE) {
     uint32_t s = ix->idmap[c];
@@ -396,7 +402,7 @@ static int put_raw(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t id, bo
     ix->hashes[s] = *h;
     return tables ? tables_insert(ix, s, err) : VIGIL_OK;
   }
-  if ((rc = grow_slots(ix, ix->n + 1, err))) return rc;
+  if ((rc = grow_slots(ix, ix->n + 1, false, err))) return rc;
   uint32_t s = (uint32_t)ix->n;
   ix->hashes[s] = *h;
   ix->ids[s] = id;
@@ -442,7 +448,7 @@ int vigil_pdq_index_add_batch(vigil_pdq_index *ix, const vigil_pdq_hash *hs, con
       if ((rc = vigil_pdq_index_add(ix, &hs[i], ids[i], err))) return rc;
     return VIGIL_OK;
   }
-  if ((rc = grow_slots(ix, ix->n + n, err))) return rc;
+  if ((rc = grow_slots(ix, ix->n + n, true, err))) return rc;
   if ((rc = idmap_rebuild(ix, ix->n + n, err))) return rc;
   vigil__tables_free(ix);
   for (size_t i = 0; i < n; i++)

@@ -34,6 +34,7 @@
  * (memory is read once).  Identical variants (symmetric pictures) are queried
  * once.  Results keep the smallest distance per id.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,9 +46,12 @@
 #define SCAN_DIVISOR 6
 #define PROBE_AHEAD 12
 
-static int force_strategy; /* test hook: 0 choose, 1 scan, 2 index */
+static int force_strategy; /* test hook: 0 choose, 1 scan, 2 index, 3 index+dedup, 4 index, no dedup */
 
 void vigil__force_strategy(int s) { force_strategy = s; }
+
+int vigil__qstats_on;
+vigil__qstats vigil__qstat;
 
 typedef struct hits {
   vigil_pdq_hit *v;
@@ -74,7 +78,14 @@ typedef struct plan {
   int t[VIGIL__MIH_TABLES];
   double est;
   bool scan;
+  bool dedup; /* many repeats expected: drop them before verifying */
 } plan;
+
+static inline int pop32(uint32_t x) { /* SWAR: no libgcc call on baseline x86-64 */
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  return (int)((((x + (x >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24);
+}
 
 static double binom(int n, int k) {
   double c = 1;
@@ -129,7 +140,12 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
     est += bc;
   }
   p->est = est;
-  p->scan = force_strategy != 2 && est > scan_cost(ix->n);
+  p->scan = force_strategy < 2 && est > scan_cost(ix->n);
+  /* Exact-substring buckets far fuller than chance: near-duplicates of the
+   * query, which every table will return again. */
+  double bg = (double)ix->n / (double)((size_t)1 << b), r0 = 0;
+  for (int i = 0; i < m; i++) r0 += ring0[i];
+  p->dedup = force_strategy == 3 || (force_strategy != 4 && r0 > 2 * m * bg + 32);
 }
 
 /* All keys within radius t of key in b bits, ring by ring. */
@@ -149,79 +165,181 @@ static size_t ball(uint32_t key, int b, int t, uint32_t *out) {
 
 #define BALL_MAX 7547 /* sum of C(21, k), k = 0..4 */
 
+/* Per-thread working memory, kept between queries (so a query allocates
+ * nothing in the common case) and freed when the thread exits. */
 typedef struct scratch {
-  uint32_t probe[BALL_MAX];
-  uint32_t *cand;
-  size_t cand_cap;
+  uint32_t *probe; /* bucket keys to read, all tables */
+  uint8_t *ptab;   /* their table */
+  uint64_t *phdr;  /* their headers, read in pass 1 */
+  size_t probe_cap;
+  uint32_t *cand; /* candidate slots */
+  uint8_t *ctab;  /* the table each came from */
   uint32_t *hk;
   uint16_t *hd;
-  size_t h_cap;
+  size_t cand_cap;
+  uint32_t *set;   /* open addressing of slot + 1; all zero between queries */
+  uint32_t *cells; /* cells set in this query, to clear them */
+  size_t set_cap;
 } scratch;
+
+#define GROW(arr, cap)                                               \
+  do {                                                               \
+    void *np_ = realloc((arr), (cap) * sizeof *(arr));               \
+    if (!np_) return VIGIL_ENOMEM;                                   \
+    (arr) = np_;                                                     \
+  } while (0)
+
+static int reserve_probes(scratch *s, size_t n) {
+  if (n <= s->probe_cap) return VIGIL_OK;
+  size_t nc = s->probe_cap ? s->probe_cap : 4096;
+  while (nc < n) nc *= 2;
+  GROW(s->probe, nc);
+  GROW(s->ptab, nc);
+  GROW(s->phdr, nc);
+  s->probe_cap = nc;
+  return VIGIL_OK;
+}
 
 static int reserve(scratch *s, size_t n) {
   if (n <= s->cand_cap) return VIGIL_OK;
-  size_t nc = s->cand_cap ? s->cand_cap : 1024;
+  size_t nc = s->cand_cap ? s->cand_cap : 4096;
   while (nc < n) nc *= 2;
-  uint32_t *c = realloc(s->cand, nc * sizeof *c);
-  if (!c) return VIGIL_ENOMEM;
-  s->cand = c;
-  uint32_t *k = realloc(s->hk, nc * sizeof *k);
-  if (!k) return VIGIL_ENOMEM;
-  s->hk = k;
-  uint16_t *d = realloc(s->hd, nc * sizeof *d);
-  if (!d) return VIGIL_ENOMEM;
-  s->hd = d;
+  GROW(s->cand, nc);
+  GROW(s->ctab, nc);
+  GROW(s->hk, nc);
+  GROW(s->hd, nc);
   s->cand_cap = nc;
   return VIGIL_OK;
 }
 
-/* Runs a plan through the tables.  Returns 1 (and adds nothing) when the
- * candidates exceed the budget, so that the caller scans instead. */
+static int reserve_set(scratch *s, size_t n) {
+  size_t need = 64;
+  while (need < 2 * n) need *= 2;
+  if (need <= s->set_cap) return VIGIL_OK;
+  uint32_t *set = calloc(need, sizeof *set), *cells = malloc(need / 2 * sizeof *cells);
+  if (!set || !cells) {
+    free(set);
+    free(cells);
+    return VIGIL_ENOMEM;
+  }
+  free(s->set);
+  free(s->cells);
+  s->set = set;
+  s->cells = cells;
+  s->set_cap = need;
+  return VIGIL_OK;
+}
+
+static void scratch_free(void *p) {
+  scratch *s = p;
+  if (!s) return;
+  free(s->probe);
+  free(s->ptab);
+  free(s->phdr);
+  free(s->cand);
+  free(s->ctab);
+  free(s->hk);
+  free(s->hd);
+  free(s->set);
+  free(s->cells);
+  free(s);
+}
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+
+static void scratch_init(void) { scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0; }
+
+/* The calling thread's scratch; *owned tells the caller to free it itself
+ * (only when thread-specific storage is unavailable). */
+static scratch *scratch_get(bool *owned) {
+  pthread_once(&scratch_once, scratch_init);
+  *owned = false;
+  scratch *s = scratch_key_ok ? pthread_getspecific(scratch_key) : NULL;
+  if (s) return s;
+  s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  if (scratch_key_ok && pthread_setspecific(scratch_key, s) == 0) return s;
+  *owned = true;
+  return s;
+}
+
+/* Runs a plan through the tables: every table's probes in one stream, so
+ * that prefetching stays ahead across table boundaries.  Returns 1 (adding
+ * nothing) when the candidates exceed the budget: the caller scans. */
 static int run_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, int var, const plan *p,
                     scratch *s, hits *out, const vigil__kernels *kern) {
   int b = ix->bits;
-  size_t budget = force_strategy == 2 ? SIZE_MAX : (size_t)(2 * scan_cost(ix->n)) + 1024, total = 0;
-  size_t start = out->n;
+  size_t budget = force_strategy >= 2 ? SIZE_MAX : (size_t)(2 * scan_cost(ix->n)) + 1024;
+  if (reserve_probes(s, (size_t)ix->m * BALL_MAX)) return VIGIL_ENOMEM;
+  size_t np = 0;
   for (int i = 0; i < ix->m; i++) {
     if (p->t[i] < 0) continue;
-    const vigil__table *t = &ix->t[i];
-    size_t np = ball(p->key[i], b, p->t[i], s->probe);
-    /* Pass 1: sizes (prefetching headers ahead). */
-    size_t nc = 0;
-    for (size_t j = 0; j < np; j++) {
-      if (j + PROBE_AHEAD < np) __builtin_prefetch(&t->hdr[s->probe[j + PROBE_AHEAD]]);
-      nc += vigil__hdr_len(t->hdr[s->probe[j]]);
-    }
-    total += nc + np;
-    if (total > budget) {
-      out->n = start;
-      return 1;
-    }
-    if (reserve(s, nc)) return VIGIL_ENOMEM;
-    /* Pass 2: gather the slot numbers (prefetching blocks ahead). */
-    size_t c = 0;
-    for (size_t j = 0; j < np; j++) {
-      if (j + PROBE_AHEAD < np) __builtin_prefetch(&t->pool[vigil__hdr_off(t->hdr[s->probe[j + PROBE_AHEAD]])]);
-      uint64_t h = t->hdr[s->probe[j]];
-      uint32_t len = vigil__hdr_len(h);
-      memcpy(s->cand + c, t->pool + vigil__hdr_off(h), (size_t)len * sizeof *s->cand);
-      c += len;
-    }
-    /* Pass 3: verify, then keep the matches this table reports first. */
-    size_t nh = kern->verify(ix->hashes, s->cand, c, q, r, s->hk, s->hd);
-    for (size_t j = 0; j < nh; j++) {
-      uint32_t slot = s->cand[s->hk[j]];
-      bool earlier = false;
-      if (i > 0) {
-        uint64_t x[4], qw[4];
-        vigil__words(&ix->hashes[slot], x);
-        vigil__words(q, qw);
-        for (int e = 0; e < i && !earlier; e++)
-          earlier = p->t[e] >= 0 &&
-                    __builtin_popcount(vigil__key(x, e * b, b) ^ vigil__key(qw, e * b, b)) <= p->t[e];
+    size_t k = ball(p->key[i], b, p->t[i], s->probe + np);
+    memset(s->ptab + np, i, k);
+    np += k;
+  }
+  /* Pass 1: bucket headers. */
+  size_t total = 0;
+  for (size_t j = 0; j < np; j++) {
+    if (j + PROBE_AHEAD < np) __builtin_prefetch(&ix->t[s->ptab[j + PROBE_AHEAD]].hdr[s->probe[j + PROBE_AHEAD]]);
+    s->phdr[j] = ix->t[s->ptab[j]].hdr[s->probe[j]];
+    total += vigil__hdr_len(s->phdr[j]);
+  }
+  if (total + np > budget) return 1;
+  if (reserve(s, total)) return VIGIL_ENOMEM;
+  /* Pass 2: gather slot numbers, dropping repeats when the plan expects
+   * many (a cluster shows up in every table). */
+  bool dedup = p->dedup;
+  if (dedup && reserve_set(s, total)) return VIGIL_ENOMEM;
+  unsigned shift = 32;
+  for (size_t c = s->set_cap; c > 1; c >>= 1) shift--;
+  size_t c = 0, ncells = 0;
+  for (size_t j = 0; j < np; j++) {
+    if (j + PROBE_AHEAD < np)
+      __builtin_prefetch(&ix->t[s->ptab[j + PROBE_AHEAD]].pool[vigil__hdr_off(s->phdr[j + PROBE_AHEAD])]);
+    uint64_t h = s->phdr[j];
+    uint32_t len = vigil__hdr_len(h);
+    if (!len) continue;
+    const uint32_t *blk = ix->t[s->ptab[j]].pool + vigil__hdr_off(h);
+    if (!dedup) {
+      for (uint32_t z = 0; z < len; z++) {
+        s->cand[c] = blk[z];
+        s->ctab[c++] = s->ptab[j];
       }
-      if (!earlier && hits_push(out, slot, s->hd[j], var)) return VIGIL_ENOMEM;
+      continue;
     }
+    size_t mask = s->set_cap - 1;
+    for (uint32_t z = 0; z < len; z++) {
+      uint32_t slot = blk[z];
+      size_t cell = (uint32_t)((slot + 1) * 0x9e3779b1u) >> shift;
+      while (s->set[cell] && s->set[cell] != slot + 1) cell = (cell + 1) & mask;
+      if (s->set[cell]) continue;
+      s->set[cell] = slot + 1;
+      s->cells[ncells++] = (uint32_t)cell;
+      s->cand[c++] = slot;
+    }
+  }
+  for (size_t j = 0; j < ncells; j++) s->set[s->cells[j]] = 0;
+  if (vigil__qstats_on) {
+    vigil__qstat.probes += np;
+    vigil__qstat.candidates += c;
+  }
+  /* Pass 3: verify; without dedup, a match is kept only from the first
+   * table that could have found it. */
+  size_t nh = kern->verify(ix->hashes, s->cand, c, q, r, s->hk, s->hd);
+  for (size_t j = 0; j < nh; j++) {
+    uint32_t slot = s->cand[s->hk[j]];
+    bool earlier = false;
+    if (!dedup) {
+      int i = s->ctab[s->hk[j]];
+      uint64_t x[4];
+      vigil__words(&ix->hashes[slot], x);
+      for (int e = 0; e < i && !earlier; e++)
+        earlier = p->t[e] >= 0 && pop32(vigil__key(x, e * b, b) ^ p->key[e]) <= p->t[e];
+    }
+    if (!earlier && hits_push(out, slot, s->hd[j], var)) return VIGIL_ENOMEM;
   }
   return VIGIL_OK;
 }
@@ -312,7 +430,8 @@ int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash 
     }
   }
 
-  scratch *s = calloc(1, sizeof *s);
+  bool owned;
+  scratch *s = scratch_get(&owned);
   if (!s) return vigil__seterr(err, VIGIL_ENOMEM, "pdq query: out of memory");
   hits h = {0};
   plan pl[64];
@@ -324,8 +443,8 @@ int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash 
     est += pl[u].est;
   }
   /* A multi-query scan reads memory once; allow the index up to that. */
-  if (nu > 1 && force_strategy != 2 && est > 2 * scan_cost(ix->n)) scan = true;
-  if (nu > 1 && force_strategy == 2) scan = false;
+  if (nu > 1 && force_strategy < 2 && est > 2 * scan_cost(ix->n)) scan = true;
+  if (nu > 1 && force_strategy >= 2) scan = false;
   int rc = VIGIL_OK;
   if (!scan) {
     for (int u = 0; u < nu && rc == VIGIL_OK; u++) {
@@ -342,15 +461,16 @@ int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash 
       }
     }
   }
+  if (vigil__qstats_on) {
+    vigil__qstat.queries++;
+    vigil__qstat.scans += scan;
+  }
   if (scan && rc == VIGIL_OK) {
     h.n = 0;
     rc = nu == 1 ? scan_all(ix, &uq[0], threshold, uvar[0], s, &h, kern)
                  : scan_multi_all(ix, uq, uvar, nu, threshold, s, &h, kern);
   }
-  free(s->cand);
-  free(s->hk);
-  free(s->hd);
-  free(s);
+  if (owned) scratch_free(s);
   if (rc) {
     free(h.v);
     return vigil__seterr(err, VIGIL_ENOMEM, "pdq query: out of memory");
