@@ -126,8 +126,8 @@ bool vigil__path_supported(int path);
 int vigil__force_path(int path);
 
 /* Test hook: forces every query to take the linear scan (1), the index (2),
- * the index dropping repeated candidates (3) or not (4), or lets it choose
- * (0).  Not thread-safe. */
+ * the index with no slack units, merging candidates by slot (3) or using
+ * the first-table rule (4), or lets it choose (0).  Not thread-safe. */
 void vigil__force_strategy(int s);
 
 /* Diagnostics for the benchmark: when vigil__qstats_on is set, queries add
