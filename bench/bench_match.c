@@ -74,6 +74,7 @@ static void flip(vigil_pdq_hash *h, int d) {
 }
 
 static uint8_t bias[256];
+static int strategies[8] = {-1}; /* --strategy: compare forced query strategies */
 
 static void biased_hash(vigil_pdq_hash *h) {
   memset(h, 0, sizeof *h);
@@ -183,7 +184,17 @@ static void bench_shape(int clustered, size_t n, int nq, int nscan, int r, const
   result res;
   memset(&res, 0, sizeof res);
   /* Warm up, then time. */
-  run_queries(ix, q, nq < 50 ? nq : 50, r, 0, clustered, NULL);
+  run_queries(ix, q, nq < 500 ? nq : 500, r, 0, clustered, NULL);
+  for (int si = 0; strategies[si] >= 0; si++) {
+    vigil__force_strategy(strategies[si]);
+    memset(&vigil__qstat, 0, sizeof vigil__qstat);
+    vigil__qstats_on = 1;
+    double t = run_queries(ix, q, nq, r, 0, clustered, NULL);
+    vigil__qstats_on = 0;
+    printf("%s: strategy %d: %.0f queries/s, %.0f probes, %.0f slots read, %.0f verified\n", name, strategies[si], t,
+           (double)vigil__qstat.probes / nq, (double)vigil__qstat.refs / nq, (double)vigil__qstat.candidates / nq);
+  }
+  vigil__force_strategy(0);
   memset(&vigil__qstat, 0, sizeof vigil__qstat);
   vigil__qstats_on = 1;
   res.qps = run_queries(ix, q, nq, r, 0, clustered, &res.hits_per_query);
@@ -209,8 +220,9 @@ static void bench_shape(int clustered, size_t n, int nq, int nscan, int r, const
   vigil__force_strategy(0);
   printf("%s: threshold %d, %.1f matches/query; recall vs scan %s (%ld matches on %d queries)\n", name, r,
          res.hits_per_query, res.mismatched ? "FAILED" : "1.0", res.checked, nscan);
-  printf("%s: per query %.0f bucket probes, %.0f candidates verified, %.1f%% of queries scanned\n", name,
-         (double)st.probes / st.queries, (double)st.candidates / st.queries, 100.0 * st.scans / st.queries);
+  printf("%s: per query %.0f bucket probes, %.0f slots read, %.0f candidates verified, %.1f%% of queries scanned\n",
+         name, (double)st.probes / st.queries, (double)st.refs / st.queries, (double)st.candidates / st.queries,
+         100.0 * st.scans / st.queries);
   printf("%s: index %.0f queries/s, linear scan (%s) %.1f queries/s: %.0fx\n", name, res.qps,
          vigil__kernels_get()->name, res.scan_qps, res.qps / res.scan_qps);
   printf("%s: 8-variant query %.0f/s = %.2fx the cost of one variant (scan: %.1f/s, %.2fx)\n", name,
@@ -257,6 +269,11 @@ int main(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
       i++;
       shape = !strcmp(argv[i], "random") ? 1 : !strcmp(argv[i], "clustered") ? 2 : 0;
+    } else if (!strcmp(argv[i], "--strategy") && i + 1 < argc) {
+      int k = 0;
+      while (strategies[k] >= 0 && k < 6) k++;
+      strategies[k] = atoi(argv[++i]);
+      strategies[k + 1] = -1;
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
       rng_state = strtoull(argv[++i], NULL, 10);
     } else {

@@ -125,15 +125,15 @@ bool vigil__path_supported(int path);
  * VIGIL_EINVAL if the CPU cannot run it.  Not thread-safe. */
 int vigil__force_path(int path);
 
-/* Test hook: forces every query to take the linear scan (1), the index (2),
- * the index with no slack units, merging candidates by slot (3) or using
- * the first-table rule (4), or lets it choose (0).  Not thread-safe. */
+/* Test hook: forces every query to take the linear scan (1) or the tables
+ * (2, even past the point where a scan would be cheaper), or lets it choose
+ * (0).  Not thread-safe. */
 void vigil__force_strategy(int s);
 
 /* Diagnostics for the benchmark: when vigil__qstats_on is set, queries add
  * to these counters (not thread-safe; off by default). */
 typedef struct vigil__qstats {
-  uint64_t queries, scans, probes, candidates, hits;
+  uint64_t queries, scans, probes, refs, candidates, hits;
 } vigil__qstats;
 extern int vigil__qstats_on;
 extern vigil__qstats vigil__qstat;

@@ -48,9 +48,6 @@
 
 static int force_strategy; /* test hook: see vigil__force_strategy */
 
-/* Extra units of radius beyond r + 1 (see "Filtering" above). */
-#define SLACK 2
-
 void vigil__force_strategy(int s) { force_strategy = s; }
 
 int vigil__qstats_on;
@@ -81,8 +78,6 @@ typedef struct plan {
   int t[VIGIL__MIH_TABLES];
   double est;
   bool scan;
-  int slack;  /* units handed out: r + 1 + slack */
-  bool merge; /* merge candidates by slot (credit filter); else first-table rule */
 } plan;
 
 static inline int pop32(uint32_t x) { /* SWAR: no libgcc call on baseline x86-64 */
@@ -126,12 +121,9 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
     dens[i] = (ring0[i] + r1) / (b + 1);
     p->t[i] = -1;
   }
-  /* Greedy: r + 1 + slack units, each to the cheapest next ring. */
-  int cap = m * (VIGIL__MIH_TMAX + 1);
-  p->merge = force_strategy != 4;
-  p->slack = force_strategy >= 3 ? 0 : (r + 1 + SLACK <= cap ? SLACK : cap - (r + 1));
+  /* Greedy: r + 1 units, each to the cheapest next ring. */
   double est = 0;
-  for (int u = 0; u < r + 1 + p->slack; u++) {
+  for (int u = 0; u <= r; u++) {
     int best = -1;
     double bc = 0;
     for (int i = 0; i < m; i++) {
@@ -150,16 +142,13 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
   p->scan = force_strategy < 2 && est > scan_cost(ix->n);
 }
 
-/* All keys within radius t of key in b bits, ring by ring; ring[] gets each
- * one's distance from key. */
-static size_t ball(uint32_t key, int b, int t, uint32_t *out, uint8_t *ring) {
+/* All keys within radius t of key in b bits, ring by ring. */
+static size_t ball(uint32_t key, int b, int t, uint32_t *out) {
   size_t n = 0;
-  ring[n] = 0;
   out[n++] = key;
   for (int k = 1; k <= t; k++) {
     uint32_t mask = (1u << k) - 1, lim = 1u << b;
     while (mask < lim) {
-      ring[n] = (uint8_t)k;
       out[n++] = key ^ mask;
       uint32_t c = mask & (0u - mask), rr = mask + c;
       mask = (((rr ^ mask) >> 2) / c) | rr; /* next mask with k bits (Gosper) */
@@ -175,7 +164,6 @@ static size_t ball(uint32_t key, int b, int t, uint32_t *out, uint8_t *ring) {
 typedef struct scratch {
   uint32_t *probe; /* bucket keys to read, all tables */
   uint8_t *ptab;   /* their table */
-  uint8_t *pring;  /* their distance from the query's key */
   uint64_t *phdr;  /* their headers, read in pass 1 */
   size_t probe_cap;
   uint32_t *cand; /* candidate slots */
@@ -183,9 +171,6 @@ typedef struct scratch {
   uint32_t *hk;
   uint16_t *hd;
   size_t cand_cap;
-  uint64_t *set;   /* open addressing: slot + 1 | credit << 32; all zero between queries */
-  uint32_t *cells; /* cells set in this query, to clear them */
-  size_t set_cap;
 } scratch;
 
 #define GROW(arr, cap)                                               \
@@ -201,7 +186,6 @@ static int reserve_probes(scratch *s, size_t n) {
   while (nc < n) nc *= 2;
   GROW(s->probe, nc);
   GROW(s->ptab, nc);
-  GROW(s->pring, nc);
   GROW(s->phdr, nc);
   s->probe_cap = nc;
   return VIGIL_OK;
@@ -219,38 +203,16 @@ static int reserve(scratch *s, size_t n) {
   return VIGIL_OK;
 }
 
-static int reserve_set(scratch *s, size_t n) {
-  size_t need = 64;
-  while (need < 2 * n) need *= 2;
-  if (need <= s->set_cap) return VIGIL_OK;
-  uint64_t *set = calloc(need, sizeof *set);
-  uint32_t *cells = malloc(need / 2 * sizeof *cells);
-  if (!set || !cells) {
-    free(set);
-    free(cells);
-    return VIGIL_ENOMEM;
-  }
-  free(s->set);
-  free(s->cells);
-  s->set = set;
-  s->cells = cells;
-  s->set_cap = need;
-  return VIGIL_OK;
-}
-
 static void scratch_free(void *p) {
   scratch *s = p;
   if (!s) return;
   free(s->probe);
   free(s->ptab);
-  free(s->pring);
   free(s->phdr);
   free(s->cand);
   free(s->ctab);
   free(s->hk);
   free(s->hd);
-  free(s->set);
-  free(s->cells);
   free(s);
 }
 
@@ -285,7 +247,7 @@ static int run_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, i
   size_t np = 0;
   for (int i = 0; i < ix->m; i++) {
     if (p->t[i] < 0) continue;
-    size_t k = ball(p->key[i], b, p->t[i], s->probe + np, s->pring + np);
+    size_t k = ball(p->key[i], b, p->t[i], s->probe + np);
     memset(s->ptab + np, i, k);
     np += k;
   }
@@ -298,67 +260,34 @@ static int run_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, i
   }
   if (total + np > budget) return 1;
   if (reserve(s, total)) return VIGIL_ENOMEM;
-  bool merge = p->merge;
-  if (merge && reserve_set(s, total)) return VIGIL_ENOMEM;
-  unsigned shift = 32;
-  for (size_t c = s->set_cap; c > 1; c >>= 1) shift--;
-  /* Pass 2: gather slot numbers.  Merging, each slot is entered once in the
-   * set with its credit: the sum over the tables that returned it of
-   * t_i + 1 - d_i (d_i read off the probe's ring). */
-  size_t c = 0, ncells = 0;
+  /* Pass 2: gather slot numbers and the table each came from. */
+  size_t c = 0;
   for (size_t j = 0; j < np; j++) {
     if (j + PROBE_AHEAD < np)
       __builtin_prefetch(&ix->t[s->ptab[j + PROBE_AHEAD]].pool[vigil__hdr_off(s->phdr[j + PROBE_AHEAD])]);
     uint64_t h = s->phdr[j];
-    uint32_t len = vigil__hdr_len(h);
-    if (!len) continue;
     const uint32_t *blk = ix->t[s->ptab[j]].pool + vigil__hdr_off(h);
-    if (!merge) {
-      for (uint32_t z = 0; z < len; z++) {
-        s->cand[c] = blk[z];
-        s->ctab[c++] = s->ptab[j];
-      }
-      continue;
-    }
-    uint64_t credit = (uint64_t)(p->t[s->ptab[j]] + 1 - s->pring[j]) << 32;
-    size_t mask = s->set_cap - 1;
-    for (uint32_t z = 0; z < len; z++) {
-      uint32_t key = blk[z] + 1;
-      size_t cell = (uint32_t)(key * 0x9e3779b1u) >> shift;
-      while (s->set[cell] && (uint32_t)s->set[cell] != key) cell = (cell + 1) & mask;
-      if (!s->set[cell]) {
-        s->set[cell] = key;
-        s->cells[ncells++] = (uint32_t)cell;
-      }
-      s->set[cell] += credit;
-    }
-  }
-  if (merge) {
-    /* Only a slot with credit >= 1 + slack can be within r (file comment). */
-    uint64_t need = (uint64_t)(1 + p->slack);
-    for (size_t j = 0; j < ncells; j++) {
-      uint64_t v = s->set[s->cells[j]];
-      s->set[s->cells[j]] = 0;
-      if ((v >> 32) >= need) s->cand[c++] = (uint32_t)v - 1;
+    for (uint32_t z = 0, len = vigil__hdr_len(h); z < len; z++) {
+      s->cand[c] = blk[z];
+      s->ctab[c++] = s->ptab[j];
     }
   }
   if (vigil__qstats_on) {
+    vigil__qstat.refs += total;
     vigil__qstat.probes += np;
     vigil__qstat.candidates += c;
   }
-  /* Pass 3: verify; not merging, a match is kept only from the first table
-   * that could have found it. */
+  /* Pass 3: verify; a match is kept only from the first table that could
+   * have found it, so each is reported once. */
   size_t nh = kern->verify(ix->hashes, s->cand, c, q, r, s->hk, s->hd);
   for (size_t j = 0; j < nh; j++) {
     uint32_t slot = s->cand[s->hk[j]];
+    int i = s->ctab[s->hk[j]];
     bool earlier = false;
-    if (!merge) {
-      int i = s->ctab[s->hk[j]];
-      uint64_t x[4];
-      vigil__words(&ix->hashes[slot], x);
-      for (int e = 0; e < i && !earlier; e++)
-        earlier = p->t[e] >= 0 && pop32(vigil__key(x, e * b, b) ^ p->key[e]) <= p->t[e];
-    }
+    uint64_t x[4];
+    vigil__words(&ix->hashes[slot], x);
+    for (int e = 0; e < i && !earlier; e++)
+      earlier = p->t[e] >= 0 && pop32(vigil__key(x, e * b, b) ^ p->key[e]) <= p->t[e];
     if (!earlier && hits_push(out, slot, s->hd[j], var)) return VIGIL_ENOMEM;
   }
   return VIGIL_OK;
