@@ -20,7 +20,7 @@
 #include "match/match_internal.h"
 #include "vigil/match.h"
 
-#define N_BASE 60000
+#define N_BASE 40000
 #define N_QUERIES 60
 
 static uint64_t rng = 0x1234567887654321ull;

@@ -347,7 +347,7 @@ static void finish(const vigil_pdq_index *ix, hits *h, bool dedup, vigil_pdq_hit
     h->n = w;
   }
   for (size_t i = 0; i < h->n; i++) h->v[i].id = ix->ids[h->v[i].id];
-  qsort(h->v, h->n, sizeof *h->v, by_dist_id);
+  if (h->n > 1) qsort(h->v, h->n, sizeof *h->v, by_dist_id);
   if (h->n == 0) {
     free(h->v);
     h->v = NULL;
