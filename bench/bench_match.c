@@ -74,7 +74,7 @@ static void flip(vigil_pdq_hash *h, int d) {
 }
 
 static uint8_t bias[256];
-static int strategies[8] = {-1}; /* --strategy: compare forced query strategies */
+static int probe_costs[8] = {-1}; /* --probe-cost (x10): compare planner settings */
 
 static void biased_hash(vigil_pdq_hash *h) {
   memset(h, 0, sizeof *h);
@@ -185,16 +185,16 @@ static void bench_shape(int clustered, size_t n, int nq, int nscan, int r, const
   memset(&res, 0, sizeof res);
   /* Warm up, then time. */
   run_queries(ix, q, nq < 500 ? nq : 500, r, 0, clustered, NULL);
-  for (int si = 0; strategies[si] >= 0; si++) {
-    vigil__force_strategy(strategies[si]);
+  for (int si = 0; probe_costs[si] >= 0; si++) {
+    vigil__probe_cost = probe_costs[si] / 10.0;
     memset(&vigil__qstat, 0, sizeof vigil__qstat);
     vigil__qstats_on = 1;
     double t = run_queries(ix, q, nq, r, 0, clustered, NULL);
     vigil__qstats_on = 0;
-    printf("%s: strategy %d: %.0f queries/s, %.0f probes, %.0f slots read, %.0f verified\n", name, strategies[si], t,
+    printf("%s: probe cost x10 = %d: %.0f queries/s, %.0f probes, %.0f slots read, %.0f verified\n", name, probe_costs[si], t,
            (double)vigil__qstat.probes / nq, (double)vigil__qstat.refs / nq, (double)vigil__qstat.candidates / nq);
   }
-  vigil__force_strategy(0);
+  vigil__probe_cost = 1.0;
   memset(&vigil__qstat, 0, sizeof vigil__qstat);
   vigil__qstats_on = 1;
   res.qps = run_queries(ix, q, nq, r, 0, clustered, &res.hits_per_query);
@@ -269,15 +269,16 @@ int main(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--shape") && i + 1 < argc) {
       i++;
       shape = !strcmp(argv[i], "random") ? 1 : !strcmp(argv[i], "clustered") ? 2 : 0;
-    } else if (!strcmp(argv[i], "--strategy") && i + 1 < argc) {
+    } else if (!strcmp(argv[i], "--probe-cost") && i + 1 < argc) {
       int k = 0;
-      while (strategies[k] >= 0 && k < 6) k++;
-      strategies[k] = atoi(argv[++i]);
-      strategies[k + 1] = -1;
+      while (probe_costs[k] >= 0 && k < 6) k++;
+      probe_costs[k] = atoi(argv[++i]);
+      probe_costs[k + 1] = -1;
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
       rng_state = strtoull(argv[++i], NULL, 10);
     } else {
-      fprintf(stderr, "usage: bench_match [--n N] [--queries Q] [--threshold R] [--shape random|clustered] [--seed S] [--smoke]\n");
+      fprintf(stderr, "usage: bench_match [--n N] [--queries Q] [--threshold R] [--shape random|clustered]\n"
+                      "                   [--probe-cost X10]... [--seed S] [--smoke]\n");
       return 2;
     }
   }

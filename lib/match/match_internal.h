@@ -136,6 +136,9 @@ typedef struct vigil__qstats {
   uint64_t queries, scans, probes, refs, candidates, hits;
 } vigil__qstats;
 extern int vigil__qstats_on;
+/* Cost of probing one bucket relative to verifying one candidate, in the
+ * query planner (a tuning knob for the benchmark). */
+extern double vigil__probe_cost;
 extern vigil__qstats vigil__qstat;
 
 /* Test hook: verifies the invariants above; VIGIL_EINTERNAL with a message

@@ -51,6 +51,7 @@ static int force_strategy; /* test hook: see vigil__force_strategy */
 void vigil__force_strategy(int s) { force_strategy = s; }
 
 int vigil__qstats_on;
+double vigil__probe_cost = 1.0;
 vigil__qstats vigil__qstat;
 
 typedef struct hits {
@@ -129,7 +130,9 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
     for (int i = 0; i < m; i++) {
       int k = p->t[i] + 1;
       if (k > VIGIL__MIH_TMAX) continue;
-      double c = k == 0 ? 1 + ring0[i] : k == 1 ? b + ring1[i] : binom(b, k) * (1 + dens[i]);
+      double c = k == 0 ? vigil__probe_cost + ring0[i]
+                 : k == 1 ? b * vigil__probe_cost + ring1[i]
+                          : binom(b, k) * (vigil__probe_cost + dens[i]);
       if (best < 0 || c < bc) {
         best = i;
         bc = c;
