@@ -194,7 +194,7 @@ static void bench_shape(int clustered, size_t n, int nq, int nscan, int r, const
     printf("%s: probe cost x10 = %d: %.0f queries/s, %.0f probes, %.0f slots read, %.0f verified\n", name, probe_costs[si], t,
            (double)vigil__qstat.probes / nq, (double)vigil__qstat.refs / nq, (double)vigil__qstat.candidates / nq);
   }
-  vigil__probe_cost = 1.0;
+  vigil__probe_cost = 4.0;
   memset(&vigil__qstat, 0, sizeof vigil__qstat);
   vigil__qstats_on = 1;
   res.qps = run_queries(ix, q, nq, r, 0, clustered, &res.hits_per_query);

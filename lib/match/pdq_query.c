@@ -51,7 +51,7 @@ static int force_strategy; /* test hook: see vigil__force_strategy */
 void vigil__force_strategy(int s) { force_strategy = s; }
 
 int vigil__qstats_on;
-double vigil__probe_cost = 1.0;
+double vigil__probe_cost = 4.0; /* two dependent misses per probe; measured best in 2..8 */
 vigil__qstats vigil__qstat;
 
 typedef struct hits {
