@@ -7,10 +7,12 @@
  *   - damaged files (truncated, flipped bytes, bad magic or version, fields
  *     that point outside the file even with valid checksums) are refused
  *     with an error, never a crash;
- *   - argument errors.
+ *   - argument errors;
+ *   - concurrent queries from several threads.
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +377,65 @@ static void test_args(void **state) {
   assert_int_equal(vigil_pdq_index_size(NULL), 0);
 }
 
+/* Queries from several threads at once on one index (each thread has its
+ * own scratch, freed when it exits) give the single-threaded answers. */
+typedef struct thread_job {
+  const vigil_pdq_index *ix;
+  const vigil_pdq_hash *q;
+  const size_t *want;
+  int nq, bad;
+} thread_job;
+
+static void *thread_main(void *arg) {
+  thread_job *j = arg;
+  for (int round = 0; round < 3; round++)
+    for (int i = 0; i < j->nq; i++) {
+      vigil_pdq_hit *h;
+      size_t n;
+      if (vigil_pdq_index_query(j->ix, &j->q[i], 31, &h, &n, NULL) || n != j->want[i]) j->bad++;
+      free(h);
+    }
+  return NULL;
+}
+
+static void test_threads(void **state) {
+  (void)state;
+  enum { N = 30000, NQ = 40, NT = 4 };
+  vigil_pdq_hash *h = malloc(N * sizeof *h);
+  uint64_t *id = malloc(N * sizeof *id);
+  assert_non_null(h);
+  assert_non_null(id);
+  for (size_t i = 0; i < N; i++) {
+    if (i % 3 == 2) near(&h[i], &h[i - 1], 20);
+    else rand_hash(&h[i]);
+    id[i] = i;
+  }
+  vigil_pdq_index *ix;
+  assert_int_equal(vigil_pdq_index_new(&ix, NULL), VIGIL_OK);
+  assert_int_equal(vigil_pdq_index_add_batch(ix, h, id, N, NULL), VIGIL_OK);
+  vigil_pdq_hash q[NQ];
+  size_t want[NQ];
+  for (int i = 0; i < NQ; i++) {
+    near(&q[i], &h[(size_t)i * 701 % N], i % 30);
+    vigil_pdq_hit *hits;
+    assert_int_equal(vigil_pdq_index_query(ix, &q[i], 31, &hits, &want[i], NULL), VIGIL_OK);
+    free(hits);
+  }
+  pthread_t th[NT];
+  thread_job jobs[NT];
+  for (int t = 0; t < NT; t++) {
+    jobs[t] = (thread_job){ix, q, want, NQ, 0};
+    assert_int_equal(pthread_create(&th[t], NULL, thread_main, &jobs[t]), 0);
+  }
+  for (int t = 0; t < NT; t++) {
+    assert_int_equal(pthread_join(th[t], NULL), 0);
+    assert_int_equal(jobs[t].bad, 0);
+  }
+  vigil_pdq_index_free(ix);
+  free(h);
+  free(id);
+}
+
 static int setup(void **state) {
   (void)state;
   return mkdtemp(tmpdir) ? 0 : -1;
@@ -391,6 +452,7 @@ int main(void) {
       cmocka_unit_test(test_save_load),
       cmocka_unit_test(test_corrupt),
       cmocka_unit_test(test_args),
+      cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
