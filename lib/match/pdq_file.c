@@ -255,13 +255,15 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
     return bad(err, path, "too short");
   }
   size_t len = (size_t)st.st_size;
-  int flags = MAP_PRIVATE;
-#ifdef MAP_POPULATE
-  flags |= MAP_POPULATE;
-#endif
-  uint8_t *map = mmap(NULL, len, PROT_READ, flags, fd, 0);
+  uint8_t *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED) return vigil__seterr(err, VIGIL_EIO, "%s: mmap: %s", path, strerror(errno));
+  /* Hints only: huge pages where the file system's page cache has them
+   * (queries are random reads), and read-ahead for the checksum pass. */
+#ifdef MADV_HUGEPAGE
+  madvise(map, len, MADV_HUGEPAGE);
+#endif
+  madvise(map, len, MADV_WILLNEED);
   int rc = VIGIL_OK;
   file_header h;
   memcpy(&h, map, sizeof h);
