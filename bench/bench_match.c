@@ -191,8 +191,8 @@ static void bench_shape(int clustered, size_t n, int nq, int nscan, int r, const
     vigil__qstats_on = 1;
     double t = run_queries(ix, q, nq, r, 0, clustered, NULL);
     vigil__qstats_on = 0;
-    printf("%s: probe cost x10 = %d: %.0f queries/s, %.0f probes, %.0f slots read, %.0f verified\n", name, probe_costs[si], t,
-           (double)vigil__qstat.probes / nq, (double)vigil__qstat.refs / nq, (double)vigil__qstat.candidates / nq);
+    printf("%s: probe cost x10 = %d: %.0f queries/s, %.0f probes, %.0f verified\n", name, probe_costs[si], t,
+           (double)vigil__qstat.probes / nq, (double)vigil__qstat.candidates / nq);
   }
   vigil__probe_cost = 4.0;
   memset(&vigil__qstat, 0, sizeof vigil__qstat);
@@ -220,9 +220,8 @@ static void bench_shape(int clustered, size_t n, int nq, int nscan, int r, const
   vigil__force_strategy(0);
   printf("%s: threshold %d, %.1f matches/query; recall vs scan %s (%ld matches on %d queries)\n", name, r,
          res.hits_per_query, res.mismatched ? "FAILED" : "1.0", res.checked, nscan);
-  printf("%s: per query %.0f bucket probes, %.0f slots read, %.0f candidates verified, %.1f%% of queries scanned\n",
-         name, (double)st.probes / st.queries, (double)st.refs / st.queries, (double)st.candidates / st.queries,
-         100.0 * st.scans / st.queries);
+  printf("%s: per query %.0f bucket probes, %.0f candidates verified, %.1f%% of queries scanned\n", name,
+         (double)st.probes / st.queries, (double)st.candidates / st.queries, 100.0 * st.scans / st.queries);
   printf("%s: index %.0f queries/s, linear scan (%s) %.1f queries/s: %.0fx\n", name, res.qps,
          vigil__kernels_get()->name, res.scan_qps, res.qps / res.scan_qps);
   printf("%s: 8-variant query %.0f/s = %.2fx the cost of one variant (scan: %.1f/s, %.2fx)\n", name,

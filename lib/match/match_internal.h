@@ -133,7 +133,7 @@ void vigil__force_strategy(int s);
 /* Diagnostics for the benchmark: when vigil__qstats_on is set, queries add
  * to these counters (not thread-safe; off by default). */
 typedef struct vigil__qstats {
-  uint64_t queries, scans, probes, refs, candidates, hits;
+  uint64_t queries, scans, probes, candidates;
 } vigil__qstats;
 extern int vigil__qstats_on;
 /* Cost of probing one bucket relative to verifying one candidate, in the

@@ -7,9 +7,9 @@
  * means "skip table i").  The cost of a choice is the number of candidates
  * the probed buckets hold plus 4 per bucket probed (a probe is two dependent
  * cache misses, header then block; 4 measured best between 2 and 8, see
- * docs/match.md).  For each table we read
- * the exact sizes of the buckets at substring distance 0 and 1 (1 + b header
- * reads) and extrapolate the density of the larger rings from them; then
+ * docs/match.md).  For each table we read the exact sizes of the buckets
+ * at substring distance 0 and 1 (1 + b header reads) and extrapolate the
+ * density of the larger rings from them; then
  * r + 1 units of radius are handed out greedily, each to the table whose next
  * ring is cheapest.  A query landing in a cluster of near-duplicates thus
  * gets radius 0 or 1 in the tables where its substrings are crowded and
@@ -278,7 +278,6 @@ static int run_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, i
     }
   }
   if (vigil__qstats_on) {
-    vigil__qstat.refs += total;
     vigil__qstat.probes += np;
     vigil__qstat.candidates += c;
   }
