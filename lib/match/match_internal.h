@@ -1,0 +1,155 @@
+/*
+ * match_internal.h - the PDQ index's data structure, shared by the files of
+ * lib/match/ and by the tests (never installed).
+ *
+ * Layout (see pdq_index.c for the reasoning):
+ *   hashes[n], ids[n]   dense slots 0..n-1; removal moves the last slot into
+ *                       the hole, so there are never holes.
+ *   idmap               open addressing, id -> slot (built lazily: a loaded
+ *                       index needs it only when it is first modified).
+ *   tables[m]           multi-index hashing: table i keys every slot by the
+ *                       b bits of its hash starting at bit i*b.  A bucket is a
+ *                       block of slot numbers in the table's pool; its 64-bit
+ *                       header packs offset, length and capacity class.
+ *
+ * Invariants (checked by vigil__pdq_index_check in the tests):
+ *   - every slot s < n appears exactly once in every table, in the bucket of
+ *     its key, and nothing else does;
+ *   - a bucket's len <= cap(class) and its block lies inside the pool;
+ *   - idmap holds exactly the ids of slots 0..n-1 (when idmap_ok).
+ */
+#ifndef VIGIL_MATCH_INTERNAL_H
+#define VIGIL_MATCH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vigil/match.h"
+
+#define VIGIL__MIH_TABLES 12   /* m: number of substring tables */
+#define VIGIL__MIH_MAXBITS 21  /* b never exceeds this (header memory) */
+#define VIGIL__MIH_MINBITS 9
+#define VIGIL__MIH_MIN_N 1024  /* below this a scan is cheaper than tables */
+#define VIGIL__MIH_TMAX 4      /* largest per-table search radius */
+#define VIGIL__MIH_CLASSES 64
+#define VIGIL__MAX_ENTRIES (((size_t)1 << 26) - 1) /* bucket len field is 26 bits */
+#define VIGIL__NONE UINT32_MAX
+
+/* Bucket header: offset in the pool (32 bits), len (26), class (6). */
+static inline uint32_t vigil__hdr_off(uint64_t h) { return (uint32_t)h; }
+static inline uint32_t vigil__hdr_len(uint64_t h) { return (uint32_t)(h >> 32) & ((1u << 26) - 1); }
+static inline unsigned vigil__hdr_class(uint64_t h) { return (unsigned)(h >> 58); }
+static inline uint64_t vigil__hdr_pack(uint32_t off, uint32_t len, unsigned cls) {
+  return (uint64_t)off | ((uint64_t)len << 32) | ((uint64_t)cls << 58);
+}
+/* Capacity of a class: 0..16 exactly (typical buckets hold a few slots, so
+ * a bulk build wastes nothing), then 24, 32, 48, 64, ... (two per doubling). */
+static inline uint64_t vigil__class_cap(unsigned c) {
+  if (c <= 16) return c;
+  return ((c - 17) & 1 ? (uint64_t)32 : (uint64_t)24) << ((c - 17) / 2);
+}
+unsigned vigil__class_for(uint64_t len);
+
+typedef struct vigil__table {
+  uint64_t *hdr;  /* 2^b bucket headers */
+  uint32_t *pool; /* blocks of slot numbers */
+  uint64_t pool_len, pool_cap;
+  uint32_t free_head[VIGIL__MIH_CLASSES]; /* per class, VIGIL__NONE-terminated */
+} vigil__table;
+
+struct vigil_pdq_index {
+  size_t n, cap;
+  vigil_pdq_hash *hashes;
+  uint64_t *ids;
+  int bits; /* b; 0 when there are no tables */
+  int m;
+  vigil__table t[VIGIL__MIH_TABLES];
+  uint32_t *idmap;
+  size_t idmap_cap; /* power of two, or 0 */
+  bool idmap_ok;
+  /* A loaded index points into a read-only mapping until first modified. */
+  void *map;
+  size_t map_len;
+};
+
+/* Hash bits [off, off+b) as an integer; bit p is bit p%64 of 64-bit word p/64
+ * (words read little-endian from the 32 bytes). */
+static inline uint32_t vigil__key(const uint64_t w[4], int off, int b) {
+  int wi = off >> 6, sh = off & 63;
+  uint64_t v = w[wi] >> sh;
+  if (sh + b > 64 && wi < 3) v |= w[wi + 1] << (64 - sh);
+  return (uint32_t)(v & ((1u << b) - 1));
+}
+/* Large arrays (bigmem.c): 64-byte aligned, huge pages when big.  free and
+ * realloc take the byte count the array was allocated with. */
+void *vigil__big_alloc(size_t bytes, bool zero);
+void vigil__big_free(void *p, size_t bytes);
+void *vigil__big_realloc(void *p, size_t old, size_t bytes);
+void vigil__words(const vigil_pdq_hash *h, uint64_t w[4]);
+
+/* Target number of key bits for n entries (0: no tables). */
+int vigil__target_bits(size_t n);
+int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err);
+void vigil__tables_free(vigil_pdq_index *ix);
+
+/* --- kernels (pdq_kernels.c), chosen at run time --- */
+enum { VIGIL__PATH_GENERIC = 0, VIGIL__PATH_AVX2 = 1, VIGIL__PATH_AVX512 = 2, VIGIL__PATH_AUTO = -1 };
+
+/* Distances of hashes h[0..n) to q; writes i and distance of those <= r;
+ * returns how many.  n <= VIGIL__SCAN_CHUNK. */
+#define VIGIL__SCAN_CHUNK 4096
+typedef size_t (*vigil__scan_fn)(const vigil_pdq_hash *h, size_t n, const vigil_pdq_hash *q, int r,
+                                 uint32_t *out_i, uint16_t *out_d);
+/* The same for the slots refs[0..n) of h (prefetching ahead); writes the
+ * position k in refs, not the slot. */
+typedef size_t (*vigil__verify_fn)(const vigil_pdq_hash *h, const uint32_t *refs, size_t n,
+                                   const vigil_pdq_hash *q, int r, uint32_t *out_k, uint16_t *out_d);
+/* Minimum distance over nq <= 8 queries; out_v gets the (first) query that
+ * gave it. */
+typedef size_t (*vigil__scan_multi_fn)(const vigil_pdq_hash *h, size_t n, const vigil_pdq_hash *qs, int nq,
+                                       int r, uint32_t *out_i, uint16_t *out_d, uint8_t *out_v);
+
+typedef struct vigil__kernels {
+  int path;
+  const char *name;
+  vigil__scan_fn scan;
+  vigil__verify_fn verify;
+  vigil__scan_multi_fn scan_multi;
+} vigil__kernels;
+
+/* The kernels in use (the best the CPU runs, unless forced). */
+const vigil__kernels *vigil__kernels_get(void);
+/* Whether this CPU can run a path. */
+bool vigil__path_supported(int path);
+/* Test hook: force a path (VIGIL__PATH_AUTO restores the best).  Returns
+ * VIGIL_EINVAL if the CPU cannot run it.  Not thread-safe. */
+int vigil__force_path(int path);
+
+/* Test hook: forces every query to take the linear scan (1) or the tables
+ * (2, even past the point where a scan would be cheaper), or lets it choose
+ * (0).  Not thread-safe. */
+void vigil__force_strategy(int s);
+
+/* Diagnostics for the benchmark: when vigil__qstats_on is set, queries add
+ * to these counters (not thread-safe; off by default). */
+typedef struct vigil__qstats {
+  uint64_t queries, scans, probes, candidates;
+} vigil__qstats;
+extern int vigil__qstats_on;
+/* Cost of probing one bucket relative to verifying one candidate, in the
+ * query planner (a tuning knob for the benchmark). */
+extern double vigil__probe_cost;
+extern vigil__qstats vigil__qstat;
+
+/* Test hook: verifies the invariants above; VIGIL_EINTERNAL with a message
+ * when one does not hold.  O(n * m). */
+int vigil__pdq_index_check(const vigil_pdq_index *ix, vigil_error *err);
+
+/* Test hook: recomputes both checksums of a saved index file held in
+ * memory, so tests can tamper with fields and check the bounds validation. */
+int vigil__pdq_file_reseal(uint8_t *file, size_t len);
+
+/* Copies a mapped index to the heap and builds the id map, before a change. */
+int vigil__make_writable(vigil_pdq_index *ix, vigil_error *err);
+
+#endif

@@ -1,0 +1,416 @@
+/*
+ * test_match.c - the PDQ index returns exactly what a brute-force scan
+ * returns (recall and precision 1.0, same distances, same order) on three
+ * data shapes, for thresholds from 0 to 256, on every kernel path the CPU
+ * can run and with both strategies (tables, scan) forced as well as chosen.
+ *
+ *   random     uniform 256-bit hashes;
+ *   planted    random, plus near-duplicates of each query at distances
+ *              0..40 (the matches a real deployment looks for);
+ *   clustered  skewed bits (each bit has its own bias) and clusters of
+ *              near-duplicates of varying size and spread: the case that
+ *              defeats fixed-radius multi-index hashing.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match/match_internal.h"
+#include "vigil/match.h"
+
+#define N_BASE 40000
+#define N_QUERIES 60
+
+static uint64_t rng = 0x1234567887654321ull;
+
+static void rand_hash(vigil_pdq_hash *h) {
+  for (int i = 0; i < 32; i += 8) {
+    uint64_t r = tu_rand(&rng);
+    memcpy(h->bytes + i, &r, 8);
+  }
+}
+
+static void flip_bits(vigil_pdq_hash *h, int d) {
+  int pos[256];
+  for (int i = 0; i < 256; i++) pos[i] = i;
+  for (int i = 0; i < d; i++) {
+    int j = i + (int)(tu_rand(&rng) % (uint64_t)(256 - i));
+    int t = pos[i];
+    pos[i] = pos[j];
+    pos[j] = t;
+    h->bytes[pos[i] / 8] ^= (uint8_t)(1u << (pos[i] % 8));
+  }
+}
+
+/* Hash with per-bit probabilities bias[i] / 256. */
+static void biased_hash(vigil_pdq_hash *h, const uint8_t *bias) {
+  memset(h, 0, sizeof *h);
+  for (int i = 0; i < 256; i++)
+    if ((tu_rand(&rng) & 255) < bias[i]) h->bytes[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+typedef struct dataset {
+  vigil_pdq_hash *h;
+  uint64_t *ids;
+  size_t n;
+  vigil_pdq_hash q[N_QUERIES];
+} dataset;
+
+static void make_random(dataset *ds, int planted) {
+  ds->n = N_BASE + (planted ? N_QUERIES * 41 * 2 : 0);
+  ds->h = malloc(ds->n * sizeof *ds->h);
+  ds->ids = malloc(ds->n * sizeof *ds->ids);
+  assert_non_null(ds->h);
+  assert_non_null(ds->ids);
+  size_t k = 0;
+  for (; k < N_BASE; k++) rand_hash(&ds->h[k]);
+  for (int qi = 0; qi < N_QUERIES; qi++) {
+    rand_hash(&ds->q[qi]);
+    for (int d = 0; planted && d <= 40; d++)
+      for (int c = 0; c < 2; c++) {
+        ds->h[k] = ds->q[qi];
+        flip_bits(&ds->h[k], d);
+        k++;
+      }
+  }
+  /* Ids not equal to slots, to catch mix-ups. */
+  for (size_t i = 0; i < ds->n; i++) ds->ids[i] = 1000003ull * i + 7;
+}
+
+static void make_clustered(dataset *ds) {
+  uint8_t bias[256];
+  for (int i = 0; i < 256; i++) bias[i] = (uint8_t)(40 + tu_rand(&rng) % 177); /* 0.16 .. 0.84 */
+  ds->n = N_BASE;
+  ds->h = malloc(ds->n * sizeof *ds->h);
+  ds->ids = malloc(ds->n * sizeof *ds->ids);
+  assert_non_null(ds->h);
+  assert_non_null(ds->ids);
+  size_t k = 0;
+  while (k < ds->n) {
+    vigil_pdq_hash c;
+    biased_hash(&c, bias);
+    size_t size = (size_t)1 << (tu_rand(&rng) % 12); /* 1 .. 2048 members */
+    int spread = (int)(tu_rand(&rng) % 48);
+    for (size_t j = 0; j < size && k < ds->n; j++, k++) {
+      ds->h[k] = c;
+      flip_bits(&ds->h[k], (int)(tu_rand(&rng) % (uint64_t)(spread + 1)));
+    }
+  }
+  for (int qi = 0; qi < N_QUERIES; qi++) {
+    if (qi % 3 == 0) {
+      biased_hash(&ds->q[qi], bias);
+    } else {
+      ds->q[qi] = ds->h[tu_rand(&rng) % ds->n];
+      flip_bits(&ds->q[qi], (int)(tu_rand(&rng) % 41));
+    }
+  }
+  for (size_t i = 0; i < ds->n; i++) ds->ids[i] = ds->n - i; /* reverse order */
+}
+
+static void free_ds(dataset *ds) {
+  free(ds->h);
+  free(ds->ids);
+}
+
+static int cmp_hit(const void *a, const void *b) {
+  const vigil_pdq_hit *x = a, *y = b;
+  if (x->distance != y->distance) return x->distance - y->distance;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Distances of every hash to the closest of qs (and which one), computed
+ * once per query set and reused for every threshold and strategy. */
+static const vigil_pdq_hash *cached_qs;
+static int cached_nq;
+static uint16_t *cached_d;
+static uint8_t *cached_v;
+
+static void brute_dists(const dataset *ds, const vigil_pdq_hash *qs, int nq) {
+  if (cached_qs == qs && cached_nq == nq && cached_d) return;
+  free(cached_d);
+  free(cached_v);
+  cached_d = malloc(ds->n * sizeof *cached_d);
+  cached_v = malloc(ds->n);
+  assert_non_null(cached_d);
+  assert_non_null(cached_v);
+  for (size_t i = 0; i < ds->n; i++) {
+    int best = 1000, bv = 0;
+    for (int v = 0; v < nq; v++) {
+      int d = vigil_pdq_distance(&ds->h[i], &qs[v]);
+      if (d < best) {
+        best = d;
+        bv = v;
+      }
+    }
+    cached_d[i] = (uint16_t)best;
+    cached_v[i] = (uint8_t)bv;
+  }
+  cached_qs = qs;
+  cached_nq = nq;
+}
+
+static void brute_forget(void) {
+  free(cached_d);
+  free(cached_v);
+  cached_d = NULL;
+  cached_v = NULL;
+  cached_qs = NULL;
+}
+
+/* Brute force: every (id, distance) within r of the closest of qs. */
+static size_t brute(const dataset *ds, const vigil_pdq_hash *qs, int nq, int r, vigil_pdq_hit *out) {
+  size_t k = 0;
+  brute_dists(ds, qs, nq);
+  for (size_t i = 0; i < ds->n; i++) {
+    int best = cached_d[i], bv = cached_v[i];
+    if (best <= r) {
+      out[k].id = ds->ids[i];
+      out[k].distance = best;
+      out[k].variant = bv;
+      k++;
+    }
+  }
+  qsort(out, k, sizeof *out, cmp_hit);
+  return k;
+}
+
+static long total_hits;
+
+static void compare(const vigil_pdq_index *ix, const dataset *ds, const vigil_pdq_hash *qs, int nq, int r,
+                    vigil_pdq_hit *want) {
+  size_t nw = brute(ds, qs, nq, r, want);
+  vigil_pdq_hit *got = NULL;
+  size_t ng = 0;
+  vigil_error e;
+  int rc = nq == 1 ? vigil_pdq_index_query(ix, qs, r, &got, &ng, &e)
+                   : vigil_pdq_index_query_multi(ix, qs, nq, r, &got, &ng, &e);
+  assert_int_equal(rc, VIGIL_OK);
+  if (ng != nw) printf("threshold %d: got %zu hits, brute force %zu\n", r, ng, nw);
+  assert_int_equal(ng, nw);
+  for (size_t i = 0; i < nw; i++) {
+    assert_int_equal(got[i].id, want[i].id);
+    assert_int_equal(got[i].distance, want[i].distance);
+    if (nq > 1) assert_int_equal(got[i].variant, want[i].variant);
+  }
+  total_hits += (long)nw;
+  free(got);
+}
+
+static vigil_pdq_index *build(const dataset *ds) {
+  vigil_pdq_index *ix;
+  assert_int_equal(vigil_pdq_index_new(&ix, NULL), VIGIL_OK);
+  assert_int_equal(vigil_pdq_index_add_batch(ix, ds->h, ds->ids, ds->n, NULL), VIGIL_OK);
+  assert_int_equal(vigil_pdq_index_size(ix), ds->n);
+  vigil_error e;
+  int rc = vigil__pdq_index_check(ix, &e);
+  if (rc) printf("%s\n", e.message);
+  assert_int_equal(rc, VIGIL_OK);
+  return ix;
+}
+
+static const int thresholds[] = {0, 8, 31, 32, 63, 100};
+
+static void check_dataset(dataset *ds) {
+  vigil_pdq_index *ix = build(ds);
+  vigil_pdq_hit *want = malloc(ds->n * sizeof *want);
+  assert_non_null(want);
+  total_hits = 0;
+  for (int qi = 0; qi < N_QUERIES; qi++)
+    for (size_t t = 0; t < sizeof thresholds / sizeof *thresholds; t++)
+      for (int s = 0; s < 3; s++) { /* chosen, scan forced, tables forced */
+        if (s && qi % 3) continue;
+        vigil__force_strategy(s);
+        compare(ix, ds, &ds->q[qi], 1, thresholds[t], want);
+      }
+  vigil__force_strategy(0);
+  compare(ix, ds, &ds->q[0], 1, 256, want); /* everything */
+  brute_forget();
+  assert_true(total_hits > 0);
+  printf("%ld hits compared\n", total_hits);
+  free(want);
+  vigil_pdq_index_free(ix);
+}
+
+static void test_random(void **state) {
+  (void)state;
+  dataset ds;
+  make_random(&ds, 0);
+  check_dataset(&ds);
+  free_ds(&ds);
+}
+
+static void test_planted(void **state) {
+  (void)state;
+  dataset ds;
+  make_random(&ds, 1);
+  check_dataset(&ds);
+  free_ds(&ds);
+}
+
+static void test_clustered(void **state) {
+  (void)state;
+  dataset ds;
+  make_clustered(&ds);
+  check_dataset(&ds);
+  free_ds(&ds);
+}
+
+/* Eight variants: the query, exact duplicates of it (symmetric pictures),
+ * and far-away hashes, with near-duplicates planted around some of them. */
+static void test_multi(void **state) {
+  (void)state;
+  dataset ds;
+  make_random(&ds, 1);
+  vigil_pdq_index *ix = build(&ds);
+  vigil_pdq_hit *want = malloc(ds.n * sizeof *want);
+  assert_non_null(want);
+  for (int s = 0; s < 3; s++) {
+    vigil__force_strategy(s);
+    for (int qi = 0; qi < N_QUERIES; qi += 4) {
+      vigil_pdq_hash qs[8];
+      for (int v = 0; v < 8; v++) {
+        qs[v] = ds.q[(qi + v * 7) % N_QUERIES];
+        if (v == 3) qs[v] = qs[0]; /* duplicate variant: reported as variant 0 */
+        if (v == 5) flip_bits(&qs[v], 5);
+      }
+      brute_forget();
+      for (int t = 0; t < 5; t++) compare(ix, &ds, qs, 8, thresholds[t], want);
+      compare(ix, &ds, qs, 3, 31, want);
+      brute_forget();
+    }
+  }
+  vigil__force_strategy(0);
+  free(want);
+  vigil_pdq_index_free(ix);
+  free_ds(&ds);
+}
+
+/* Every kernel path this CPU runs gives the same answers. */
+static void test_paths(void **state) {
+  (void)state;
+  dataset ds;
+  make_clustered(&ds);
+  vigil_pdq_index *ix = build(&ds);
+  vigil_pdq_hit *want = malloc(ds.n * sizeof *want);
+  assert_non_null(want);
+  int ran = 0;
+  for (int p = VIGIL__PATH_GENERIC; p <= VIGIL__PATH_AVX512; p++) {
+    if (!vigil__path_supported(p)) {
+      printf("path %d not supported by this CPU: skipped\n", p);
+      assert_int_equal(vigil__force_path(p), VIGIL_EINVAL);
+      continue;
+    }
+    assert_int_equal(vigil__force_path(p), VIGIL_OK);
+    printf("path %s\n", vigil__kernels_get()->name);
+    for (int qi = 0; qi < N_QUERIES; qi += 5)
+      for (int s = 1; s <= 2; s++) {
+        vigil__force_strategy(s);
+        compare(ix, &ds, &ds.q[qi], 1, 31, want);
+        compare(ix, &ds, &ds.q[qi], 1, 100, want);
+      }
+    brute_forget();
+    for (int qi = 0; qi + 8 <= N_QUERIES; qi += 5)
+      for (int s = 1; s <= 2; s++) {
+        vigil__force_strategy(s);
+        compare(ix, &ds, &ds.q[qi], 8, 40, want);
+      }
+    brute_forget();
+    /* Kernel edge cases: lengths not a multiple of the vector width. */
+    for (size_t len = 0; len < 40; len++) {
+      uint32_t oi[64], oi2[64];
+      uint16_t od[64], od2[64];
+      uint8_t ov[64], ov2[64];
+      const vigil__kernels *k = vigil__kernels_get();
+      size_t a = k->scan(ds.h, len, &ds.h[3], 110, oi, od);
+      size_t b = 0;
+      for (size_t i = 0; i < len; i++) {
+        int d = vigil_pdq_distance(&ds.h[i], &ds.h[3]);
+        if (d <= 110) {
+          oi2[b] = (uint32_t)i;
+          od2[b++] = (uint16_t)d;
+        }
+      }
+      assert_int_equal(a, b);
+      assert_memory_equal(oi, oi2, a * sizeof *oi);
+      assert_memory_equal(od, od2, a * sizeof *od);
+      uint32_t refs[40];
+      for (size_t i = 0; i < len; i++) refs[i] = (uint32_t)((i * 7919) % ds.n);
+      a = k->verify(ds.h, refs, len, &ds.h[3], 120, oi, od);
+      b = 0;
+      for (size_t i = 0; i < len; i++) {
+        int d = vigil_pdq_distance(&ds.h[refs[i]], &ds.h[3]);
+        if (d <= 120) {
+          oi2[b] = (uint32_t)i;
+          od2[b++] = (uint16_t)d;
+        }
+      }
+      assert_int_equal(a, b);
+      assert_memory_equal(oi, oi2, a * sizeof *oi);
+      assert_memory_equal(od, od2, a * sizeof *od);
+      a = k->scan_multi(ds.h, len, ds.h + 100, 5, 115, oi, od, ov);
+      b = 0;
+      for (size_t i = 0; i < len; i++) {
+        int best = 1000, bv = 0;
+        for (int v = 0; v < 5; v++) {
+          int d = vigil_pdq_distance(&ds.h[i], &ds.h[100 + v]);
+          if (d < best) best = d, bv = v;
+        }
+        if (best <= 115) {
+          oi2[b] = (uint32_t)i;
+          od2[b] = (uint16_t)best;
+          ov2[b++] = (uint8_t)bv;
+        }
+      }
+      assert_int_equal(a, b);
+      assert_memory_equal(oi, oi2, a * sizeof *oi);
+      assert_memory_equal(od, od2, a * sizeof *od);
+      assert_memory_equal(ov, ov2, a);
+    }
+    ran++;
+  }
+  assert_true(ran >= 1);
+  vigil__force_path(VIGIL__PATH_AUTO);
+  vigil__force_strategy(0);
+  free(want);
+  vigil_pdq_index_free(ix);
+  free_ds(&ds);
+}
+
+/* Small indexes (no tables yet) and growth across the table-size steps. */
+static void test_growth(void **state) {
+  (void)state;
+  dataset ds;
+  make_random(&ds, 1);
+  vigil_pdq_index *ix;
+  assert_int_equal(vigil_pdq_index_new(&ix, NULL), VIGIL_OK);
+  vigil_pdq_hit *want = malloc(ds.n * sizeof *want);
+  assert_non_null(want);
+  dataset part = ds;
+  size_t steps[] = {0, 1, 700, 1023, 1024, 3000, 9000};
+  for (size_t i = 0; i < ds.n && i <= 9000; i++) {
+    for (size_t s = 0; s < sizeof steps / sizeof *steps; s++)
+      if (i == steps[s]) {
+        part.n = i;
+        for (int qi = 0; qi < N_QUERIES; qi += 7) {
+          brute_forget();
+          compare(ix, &part, &ds.q[qi], 1, 31, want);
+        }
+        brute_forget();
+        assert_int_equal(vigil__pdq_index_check(ix, NULL), VIGIL_OK);
+      }
+    assert_int_equal(vigil_pdq_index_add(ix, &ds.h[i], ds.ids[i], NULL), VIGIL_OK);
+  }
+  free(want);
+  vigil_pdq_index_free(ix);
+  free_ds(&ds);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_random),  cmocka_unit_test(test_planted), cmocka_unit_test(test_clustered),
+      cmocka_unit_test(test_multi),   cmocka_unit_test(test_paths),   cmocka_unit_test(test_growth),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
