@@ -121,6 +121,7 @@ typedef struct vigil_server_config {
   const char *tls_key;
   FILE *log;                 /* one JSON line per request; NULL: no request log */
   void *app;                 /* handed to handlers (for modules wired in later) */
+  const char *policy_path;   /* minor-safety policy file; NULL: the shipped default */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

@@ -33,7 +33,7 @@ typedef struct match_req {
   int have_pdq, have_md5, have_sha;
   vigil_pdq_hash pdq[VIGIL_DIH_COUNT];
   int npdq;
-  uint8_t md5[16], sha[32];
+  uint8_t md5[VIGIL_BANK_VALUE_MAX], sha[VIGIL_BANK_VALUE_MAX];
 } match_req;
 
 static int parse_bool(const char *v, int *out) {
@@ -237,7 +237,10 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
   if (!flagged) return VIGIL_OK;
   char reason[200];
   snprintf(reason, sizeof reason, "matched bank %s at distance %d", flagged, best);
-  char *detail = json_dumps(matches, JSON_COMPACT);
+  json_t *wrap = json_pack("{s:O}", "matches", matches);
+  char *detail = wrap ? json_dumps(wrap, JSON_COMPACT) : NULL;
+  json_decref(wrap);
+  if (!detail) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   vigil_case_new c = {0};
   c.source = "match";
   c.pdq = json_string_value(json_object_get(hashes, "pdq"));
@@ -310,8 +313,10 @@ int vigil__h_match(vigil__req *r) {
   json_object_set(out, "hashes", hashes);
   json_object_set(out, "matches", matches);
   json_object_set_new(out, "threshold", json_integer(m->threshold));
-  if (json_object_get(out, "case_id"))
+  if (json_object_get(out, "case_id")) {
     r->audit_detail = json_pack("{s:O}", "case_id", json_object_get(out, "case_id"));
+    r->force_audit = 1;
+  }
   rc = vigil__reply_json(r, 200, out);
   out = NULL;
 done:

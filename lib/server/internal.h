@@ -93,7 +93,8 @@ enum vigil__body_kind {
   VIGIL__BODY_NONE = 0, /* no body expected (GET, DELETE); one sent is ignored */
   VIGIL__BODY_JSON,     /* application/json, up to max_json, parsed before the handler */
   VIGIL__BODY_UPLOAD,   /* raw bytes or multipart/form-data (first file part), up to max_body */
-  VIGIL__BODY_EITHER    /* application/json as BODY_JSON, anything else as BODY_UPLOAD */
+  VIGIL__BODY_EITHER,   /* application/json as BODY_JSON, anything else as BODY_UPLOAD */
+  VIGIL__BODY_FILE      /* as BODY_UPLOAD, but text and JSON bodies too (a file to import) */
 };
 
 typedef struct vigil__route {
@@ -154,6 +155,7 @@ struct vigil__req {
   char errcode[48];
   char logmsg[600];     /* internal error text, logged, never sent */
   json_t *audit_detail; /* optional, set by handlers of audited routes */
+  int force_audit;       /* a call to an unaudited route that changed state (a match opened a case) */
   vigil_error err;
 };
 
@@ -228,6 +230,14 @@ json_t *vigil__entry_json(const struct vigil_bank_entry *e);
 int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
 int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
 
+/* ---- text signals and policy (h_signals.c) ------------------------------- */
+
+typedef struct vigil__signals vigil__signals;
+/* policy_path NULL: the shipped default policy. */
+int vigil__signals_open(vigil__signals **out, const char *policy_path, vigil_error *err);
+void vigil__signals_close(vigil__signals *s);
+vigil__signals *vigil__server_signals(vigil_server *srv);
+
 /* ---- handlers (h_*.c) --------------------------------------------------- */
 
 int vigil__h_healthz(vigil__req *r);
@@ -244,6 +254,7 @@ int vigil__h_bank_remove(vigil__req *r);
 int vigil__h_bank_import(vigil__req *r);
 int vigil__h_bank_export(vigil__req *r);
 int vigil__h_policy_decide(vigil__req *r);
+int vigil__h_policy_batch(vigil__req *r);
 int vigil__h_convo_score(vigil__req *r);
 int vigil__h_cases_list(vigil__req *r);
 int vigil__h_case_create(vigil__req *r);

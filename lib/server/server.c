@@ -42,6 +42,7 @@ struct vigil_server {
   vigil_server_store *st;
   vigil__banks banks;
   int banks_open;
+  vigil__signals *signals;
   vigil__metrics *m;
   atomic_int_fast64_t inflight;
   atomic_uint_fast64_t next_id; /* request ids, unique within a run */
@@ -70,6 +71,7 @@ int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(
 int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
 vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; }
 vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
+vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -116,7 +118,7 @@ static void log_request(vigil__req *r, int aborted) {
  * failed validation change nothing and are left to the request log, so a
  * client sending junk cannot make every request cost a durable write. */
 static void audit(vigil__req *r) {
-  if (!r->route || !r->route->audit || !r->authed) return;
+  if (!r->route || !(r->route->audit || r->force_audit) || !r->authed) return;
   if (r->status >= 300 && r->status != 403) return;
   char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
   vigil__audit_rec a = {r->key.id, r->ip,     r->method, r->path, r->route->name,
@@ -260,14 +262,16 @@ static int begin(vigil__req *r) {
     vigil__reply_error(r, 415, "unsupported_media_type", "this endpoint takes application/json");
     return 0;
   }
-  if (r->route->body == VIGIL__BODY_UPLOAD || (r->route->body == VIGIL__BODY_EITHER && !r->is_json)) {
+  if (r->route->body == VIGIL__BODY_UPLOAD || r->route->body == VIGIL__BODY_FILE ||
+      (r->route->body == VIGIL__BODY_EITHER && !r->is_json)) {
     if (media_is(ct, "multipart/form-data")) {
       r->multipart = 1;
       if (!(r->pp = MHD_create_post_processor(r->conn, 64 * 1024, multipart_part, r))) {
         vigil__reply_error(r, 400, "bad_multipart", "multipart/form-data without a usable boundary");
         return 0;
       }
-    } else if (media_is(ct, "application/json") || (ct && strncasecmp(ct, "text/", 5) == 0)) {
+    } else if (r->route->body != VIGIL__BODY_FILE &&
+               (media_is(ct, "application/json") || (ct && strncasecmp(ct, "text/", 5) == 0))) {
       /* (x-www-form-urlencoded is taken as raw bytes: it is what curl
        * --data-binary labels a file with) */
       vigil__reply_error(r, 415, "unsupported_media_type",
@@ -620,6 +624,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
   if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, err))) srv->banks_open = 1;
+  if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -647,6 +652,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (rc) {
     if (srv->fd >= 0) close(srv->fd);
     if (srv->banks_open) vigil__banks_close(&srv->banks);
+    vigil__signals_close(srv->signals);
     vigil_server_store_close(srv->st);
     vigil__metrics_free(srv->m);
     free(srv->tls_cert);
@@ -669,6 +675,7 @@ void vigil_server_stop(vigil_server *srv) {
   MHD_stop_daemon(srv->d);
   close(srv->fd);
   if (srv->banks_open) vigil__banks_close(&srv->banks);
+  vigil__signals_close(srv->signals);
   vigil_server_store_close(srv->st);
   vigil__metrics_free(srv->m);
   free(srv->tls_cert);

@@ -1,0 +1,318 @@
+/*
+ * h_banks.c - the bank endpoints: list, create, inspect, update, drop,
+ * add and remove entries, bulk import and export.
+ *
+ * Every call goes through the service's one bank lock (banksvc.c); after a
+ * change the PDQ index is synced at once, so the next /v1/match sees it.
+ * Removal never deletes: it marks the entry removed with a reason, and the
+ * export shows it so that withdrawals propagate to partners.  Import takes
+ * the file as the request body (up to --max-body) in the formats of
+ * `vigil bank import` and reports line-numbered errors.
+ */
+#include "server/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/bank.h"
+
+static json_t *bank_json(vigil__req *r, const vigil_bank_info *b) {
+  int review = 0;
+  vigil_error e;
+  if (vigil__bank_review_get(vigil__req_store(r), b->name, &review, &e)) review = 0;
+  return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "name", b->name, "description",
+                   b->description, "enabled", b->enabled, "review", review, "created", (json_int_t)b->created,
+                   "active", (json_int_t)b->active, "removed", (json_int_t)b->removed, "by_type", "pdq",
+                   (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5", (json_int_t)b->by_type[VIGIL_SIGNAL_MD5],
+                   "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
+}
+
+static int reply_bank(vigil__req *r, int status, const char *name) {
+  vigil__banks *b = vigil__server_banks(r->srv);
+  vigil_bank_info info;
+  int rc = vigil__banks_lock(b, 0, &r->err);
+  if (rc) return rc;
+  rc = vigil_bank_get(b->st, name, &info, &r->err);
+  vigil__banks_unlock(b);
+  if (rc) return rc;
+  json_t *o = bank_json(r, &info);
+  if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, status, o);
+}
+
+int vigil__h_banks_list(vigil__req *r) {
+  vigil__banks *b = vigil__server_banks(r->srv);
+  vigil_bank_info *list = NULL;
+  size_t n = 0;
+  int rc = vigil__banks_lock(b, 0, &r->err);
+  if (rc) return rc;
+  rc = vigil_bank_list(b->st, &list, &n, &r->err);
+  size_t indexed = vigil_bank_matcher_size(b->m);
+  vigil__banks_unlock(b);
+  if (rc) return rc;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < n; i++) json_array_append_new(arr, bank_json(r, &list[i]));
+  free(list);
+  vigil_server_gauge_set(r->srv, "index_size", "PDQ hashes in the matching index", (double)indexed, NULL);
+  json_t *o = arr ? json_pack("{s:o, s:I}", "banks", arr, "indexed_pdq", (json_int_t)indexed) : NULL;
+  if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, 200, o);
+}
+
+static int json_bool_opt(vigil__req *r, const char *name, int *out) {
+  json_t *v = json_object_get(r->json, name);
+  if (!v) return 1;
+  if (!json_is_boolean(v)) {
+    vigil__reply_error(r, 400, "wrong_type", "'%s' must be true or false", name);
+    return 0;
+  }
+  *out = json_is_true(v);
+  return 1;
+}
+
+int vigil__h_banks_create(vigil__req *r) {
+  static const char *const allowed[] = {"name", "description", "review", "enabled", NULL};
+  if (!vigil__json_only(r, allowed)) return VIGIL_OK;
+  const char *name, *desc;
+  int review = 0, enabled = 1;
+  if (!vigil__json_str(r, "name", 1, VIGIL_BANK_NAME_MAX, &name) ||
+      !vigil__json_str(r, "description", 0, VIGIL_BANK_TEXT_MAX, &desc) || !json_bool_opt(r, "review", &review) ||
+      !json_bool_opt(r, "enabled", &enabled))
+    return VIGIL_OK;
+  if (!vigil_bank_name_valid(name))
+    return vigil__reply_error(r, 400, "invalid", "name: 1 to %d of letters, digits, '_', '.', '-'",
+                              VIGIL_BANK_NAME_MAX);
+  vigil__banks *b = vigil__server_banks(r->srv);
+  int rc = vigil__banks_lock(b, 0, &r->err);
+  if (rc) return rc;
+  rc = vigil_bank_create(b->st, name, desc ? desc : "", &r->err);
+  if (!rc && !enabled) rc = vigil_bank_set_enabled(b->st, name, 0, &r->err);
+  vigil__banks_unlock(b);
+  if (rc == VIGIL_EEXIST) return vigil__reply_error(r, 409, "exists", "bank '%s' already exists", name);
+  if (rc) return rc;
+  if ((rc = vigil__bank_review_set(vigil__req_store(r), name, review, &r->err))) return rc;
+  r->audit_detail = json_pack("{s:s, s:b}", "bank", name, "review", review);
+  return reply_bank(r, 201, name);
+}
+
+int vigil__h_bank_get(vigil__req *r) { return reply_bank(r, 200, vigil__req_param(r, "name")); }
+
+int vigil__h_bank_update(vigil__req *r) {
+  static const char *const allowed[] = {"review", "enabled", NULL};
+  if (!vigil__json_only(r, allowed)) return VIGIL_OK;
+  int review = -1, enabled = -1;
+  if (!json_bool_opt(r, "review", &review) || !json_bool_opt(r, "enabled", &enabled)) return VIGIL_OK;
+  const char *name = vigil__req_param(r, "name");
+  vigil__banks *b = vigil__server_banks(r->srv);
+  vigil_bank_info info;
+  int rc = vigil__banks_lock(b, 0, &r->err);
+  if (rc) return rc;
+  rc = vigil_bank_get(b->st, name, &info, &r->err);
+  if (!rc && enabled >= 0) rc = vigil_bank_set_enabled(b->st, name, enabled, &r->err);
+  if (!rc && enabled >= 0) rc = vigil_bank_matcher_sync(b->m, &r->err);
+  vigil__banks_unlock(b);
+  if (rc) return rc;
+  if (review >= 0 && (rc = vigil__bank_review_set(vigil__req_store(r), name, review, &r->err))) return rc;
+  r->audit_detail = json_pack("{s:s, s:i, s:i}", "bank", name, "enabled", enabled, "review", review);
+  return reply_bank(r, 200, name);
+}
+
+int vigil__h_bank_drop(vigil__req *r) {
+  const char *name = vigil__req_param(r, "name");
+  vigil__banks *b = vigil__server_banks(r->srv);
+  int rc = vigil__banks_lock(b, 0, &r->err);
+  if (rc) return rc;
+  rc = vigil_bank_drop(b->st, name, &r->err);
+  if (!rc) rc = vigil_bank_matcher_sync(b->m, &r->err);
+  vigil__banks_unlock(b);
+  if (rc) return rc;
+  r->audit_detail = json_pack("{s:s}", "bank", name);
+  return vigil__reply_json(r, 200, json_pack("{s:s, s:b}", "bank", name, "dropped", 1));
+}
+
+/* signal_type + value from the JSON body. */
+static int body_signal(vigil__req *r, vigil_signal_type *t, uint8_t *value, size_t *len) {
+  const char *type, *val;
+  if (!vigil__json_str(r, "signal_type", 1, 16, &type) || !vigil__json_str(r, "value", 1, 128, &val)) return 0;
+  *t = vigil_signal_from_name(type, strlen(type));
+  if (*t == VIGIL_SIGNAL_NONE || !vigil_signal_value_len(*t)) {
+    vigil__reply_error(r, 400, "invalid", "signal_type: expected pdq, md5 or sha256");
+    return 0;
+  }
+  vigil_error e;
+  if (vigil_signal_parse(*t, val, strlen(val), value, &e)) {
+    vigil__reply_error(r, 400, "invalid", "value: %s", e.message);
+    return 0;
+  }
+  *len = vigil_signal_value_len(*t);
+  return 1;
+}
+
+int vigil__h_bank_add(vigil__req *r) {
+  static const char *const allowed[] = {"signal_type", "value", "external_id", "tags", "source", NULL};
+  if (!vigil__json_only(r, allowed)) return VIGIL_OK;
+  vigil_bank_entry *e = calloc(1, sizeof *e);
+  if (!e) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  const char *ext, *src;
+  int rc = VIGIL_OK;
+  if (!body_signal(r, &e->type, e->value, &e->value_len) ||
+      !vigil__json_str(r, "external_id", 0, VIGIL_BANK_TEXT_MAX, &ext) ||
+      !vigil__json_str(r, "source", 0, VIGIL_BANK_TEXT_MAX, &src))
+    goto done;
+  json_t *tags = json_object_get(r->json, "tags");
+  char joined[VIGIL_BANK_TAGS_MAX + 1] = "";
+  if (tags && json_is_array(tags)) {
+    size_t at = 0;
+    for (size_t i = 0; i < json_array_size(tags); i++) {
+      const char *t = json_string_value(json_array_get(tags, i));
+      size_t n = t ? strlen(t) : 0;
+      if (!t || at + n + 1 >= sizeof joined) {
+        vigil__reply_error(r, 400, "invalid", "tags: an array of short strings");
+        goto done;
+      }
+      if (at) joined[at++] = ',';
+      memcpy(joined + at, t, n + 1);
+      at += n;
+    }
+  } else if (tags && json_is_string(tags)) {
+    snprintf(joined, sizeof joined, "%s", json_string_value(tags));
+  } else if (tags) {
+    vigil__reply_error(r, 400, "wrong_type", "'tags' must be an array of strings");
+    goto done;
+  }
+  vigil_error te;
+  if (vigil_bank_tags_normalize(joined, strlen(joined), e->tags, &te)) {
+    vigil__reply_error(r, 400, "invalid", "tags: %s", te.message);
+    goto done;
+  }
+  snprintf(e->bank, sizeof e->bank, "%s", vigil__req_param(r, "name"));
+  if (ext) snprintf(e->external_id, sizeof e->external_id, "%s", ext);
+  if (src) snprintf(e->source, sizeof e->source, "%s", src);
+  vigil__banks *b = vigil__server_banks(r->srv);
+  int added = 0;
+  if ((rc = vigil__banks_lock(b, 0, &r->err))) goto done;
+  rc = vigil_bank_add(b->st, e, &added, &r->err);
+  if (!rc) rc = vigil_bank_matcher_sync(b->m, &r->err);
+  vigil__banks_unlock(b);
+  if (rc) goto done;
+  json_t *o = vigil__entry_json(e);
+  if (!o) {
+    rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+    goto done;
+  }
+  r->audit_detail = json_pack("{s:s, s:I, s:b}", "bank", e->bank, "entry", (json_int_t)e->id, "added", added);
+  json_object_set_new(o, "added", json_boolean(added));
+  rc = vigil__reply_json(r, added ? 201 : 200, o);
+done:
+  free(e);
+  return rc;
+}
+
+int vigil__h_bank_remove(vigil__req *r) {
+  static const char *const allowed[] = {"signal_type", "value", "id", "reason", NULL};
+  if (!vigil__json_only(r, allowed)) return VIGIL_OK;
+  const char *reason, *bank = vigil__req_param(r, "name");
+  if (!vigil__json_str(r, "reason", 1, VIGIL_BANK_TEXT_MAX, &reason)) return VIGIL_OK;
+  json_t *idv = json_object_get(r->json, "id");
+  vigil_signal_type t = VIGIL_SIGNAL_NONE;
+  uint8_t value[VIGIL_BANK_VALUE_MAX];
+  size_t len = 0;
+  if (idv && !json_is_integer(idv)) return vigil__reply_error(r, 400, "wrong_type", "'id' must be an integer");
+  if (!idv && !body_signal(r, &t, value, &len)) return VIGIL_OK;
+  vigil__banks *b = vigil__server_banks(r->srv);
+  vigil_bank_entry e;
+  int rc = vigil__banks_lock(b, 0, &r->err);
+  if (rc) return rc;
+  if (idv) {
+    uint64_t id = (uint64_t)json_integer_value(idv);
+    rc = vigil_bank_entry_get(b->st, id, &e, &r->err);
+    if (!rc && strcmp(e.bank, bank)) rc = vigil__seterr(&r->err, VIGIL_ENOTFOUND, "no entry %llu in bank %s",
+                                                        (unsigned long long)id, bank);
+    if (!rc) rc = vigil_bank_remove_id(b->st, id, reason, &r->err);
+    if (!rc) rc = vigil_bank_entry_get(b->st, id, &e, &r->err);
+  } else {
+    rc = vigil_bank_remove(b->st, bank, t, value, reason, &r->err);
+  }
+  if (!rc) rc = vigil_bank_matcher_sync(b->m, &r->err);
+  vigil__banks_unlock(b);
+  if (rc) return rc;
+  r->audit_detail = json_pack("{s:s, s:s}", "bank", bank, "reason", reason);
+  if (idv) return vigil__reply_json(r, 200, vigil__entry_json(&e));
+  return vigil__reply_json(r, 200, json_pack("{s:s, s:b}", "bank", bank, "removed", 1));
+}
+
+static int query_format(vigil__req *r, vigil_bank_format *f) {
+  const char *v = vigil__req_query(r, "format");
+  int x = v ? vigil_bank_format_from_name(v) : VIGIL_BANK_FMT_CSV;
+  if (x < 0) {
+    vigil__reply_error(r, 400, "invalid", "format: expected csv, te or jsonl");
+    return 0;
+  }
+  *f = (vigil_bank_format)x;
+  return 1;
+}
+
+int vigil__h_bank_import(vigil__req *r) {
+  vigil_bank_import_opts o;
+  vigil_bank_import_opts_default(&o);
+  if (!query_format(r, &o.format)) return VIGIL_OK;
+  const char *skip = vigil__req_query(r, "skip_bad");
+  o.skip_bad = skip && (!strcmp(skip, "true") || !strcmp(skip, "1"));
+  o.source = vigil__req_query(r, "source");
+  if (r->body_len == 0) return vigil__reply_error(r, 400, "empty_body", "send the file to import as the body");
+  FILE *in = fmemopen(r->body, r->body_len, "r");
+  if (!in) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  vigil__banks *b = vigil__server_banks(r->srv);
+  vigil_bank_import_report rep;
+  memset(&rep, 0, sizeof rep);
+  int rc = vigil__banks_lock(b, 0, &r->err);
+  if (!rc) {
+    rc = vigil_bank_import(b->st, vigil__req_param(r, "name"), in, &o, &rep, &r->err);
+    if (rep.committed) vigil_bank_matcher_sync(b->m, NULL);
+    vigil__banks_unlock(b);
+  }
+  fclose(in);
+  if (rc && rc != VIGIL_EINVAL) {
+    vigil_bank_import_report_free(&rep);
+    return rc;
+  }
+  json_t *errs = json_array();
+  for (size_t i = 0; errs && i < rep.nerrors; i++)
+    json_array_append_new(errs, json_pack("{s:I, s:s}", "line", (json_int_t)rep.errors[i].line, "message",
+                                          rep.errors[i].message));
+  json_t *out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:o}", "lines", (json_int_t)rep.lines, "added",
+                          (json_int_t)rep.added, "existing", (json_int_t)rep.existing, "removed",
+                          (json_int_t)rep.removed, "bad", (json_int_t)rep.bad, "committed", rep.committed,
+                          "errors", errs ? errs : json_array());
+  r->audit_detail = json_pack("{s:s, s:I, s:b}", "bank", vigil__req_param(r, "name"), "added",
+                              (json_int_t)rep.added, "committed", rep.committed);
+  vigil_bank_import_report_free(&rep);
+  if (!out) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, rc ? 422 : 200, out);
+}
+
+int vigil__h_bank_export(vigil__req *r) {
+  vigil_bank_format f;
+  if (!query_format(r, &f)) return VIGIL_OK;
+  const char *active = vigil__req_query(r, "active_only");
+  int active_only = active && (!strcmp(active, "true") || !strcmp(active, "1"));
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&buf, &len);
+  if (!out) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  vigil__banks *b = vigil__server_banks(r->srv);
+  int rc = vigil__banks_lock(b, 0, &r->err);
+  if (!rc) {
+    rc = vigil_bank_export(b->st, vigil__req_param(r, "name"), out, f, active_only, &r->err);
+    vigil__banks_unlock(b);
+  }
+  fclose(out);
+  if (rc) {
+    free(buf);
+    return rc;
+  }
+  const char *ct = f == VIGIL_BANK_FMT_CSV ? "text/csv" : f == VIGIL_BANK_FMT_JSONL ? "application/x-ndjson"
+                                                                                    : "text/plain";
+  return vigil__reply_text(r, 200, ct, buf, len);
+}

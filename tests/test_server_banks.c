@@ -1,0 +1,282 @@
+/*
+ * test_server_banks.c - the service's bank, match, conversation and policy
+ * endpoints end to end over HTTP: bank lifecycle, entries, import errors,
+ * export with removals, matching by hash and by image (dihedral, filters,
+ * quality gate), review cases opened by matches, the confirm-to-bank loop
+ * data, role checks, and a second server on the same database seeing a
+ * change within the sync interval.
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "httpc.h"
+#include "vigil/media.h"
+#include "vigil/server.h"
+
+static char dir[256], dbpath[300];
+static vigil_server *srv;
+static int port;
+static char k_admin[VIGIL_KEY_MAX], k_sub[VIGIL_KEY_MAX], k_rev[VIGIL_KEY_MAX];
+static uint8_t *jpg, *mirrored;
+static size_t jpg_len, mirrored_len;
+static char rings_pdq[65];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/vigil-test-banks-XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  snprintf(dbpath, sizeof dbpath, "%s/vigil.db", dir);
+  vigil_server_store *st;
+  vigil_error e;
+  if (vigil_server_store_open(&st, dbpath, &e)) return -1;
+  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", k_admin, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", k_sub, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_REVIEWER, "alice", k_rev, NULL, &e);
+  vigil_server_store_close(st);
+  if (rc) return -1;
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = dbpath;
+  cfg.threads = 2;
+  if (vigil_server_start(&srv, &cfg, &e)) {
+    printf("start: %s\n", e.message);
+    return -1;
+  }
+  port = vigil_server_port(srv);
+  jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &jpg_len);
+  mirrored = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings-mirrored.jpg", &mirrored_len);
+  vigil_pdq_result r;
+  if (!jpg || !mirrored || vigil_hash_memory(jpg, jpg_len, NULL, &r, NULL, NULL)) return -1;
+  vigil_pdq_to_hex(&r.hash[0], rings_pdq);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  vigil_server_stop(srv);
+  free(jpg);
+  free(mirrored);
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+/* JSON request; returns the status, *out the parsed body (may be NULL). */
+static int call(const char *method, const char *path, const char *key, const char *json, json_t **out) {
+  tu_http_resp r;
+  int rc = tu_http(port, method, path, key, json ? "application/json" : NULL, json, json ? strlen(json) : 0, &r);
+  assert_int_equal(rc, 0);
+  if (out) {
+    json_error_t je;
+    *out = r.body_len ? json_loadb(r.body, r.body_len, 0, &je) : NULL;
+  }
+  int status = r.status;
+  tu_http_free(&r);
+  return status;
+}
+
+static int upload(const char *path, const char *key, const char *ctype, const void *body, size_t len, json_t **out,
+                  char **raw) {
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "POST", path, key, ctype, body, len, &r), 0);
+  if (out) {
+    json_error_t je;
+    *out = json_loadb(r.body, r.body_len, 0, &je);
+  }
+  if (raw) *raw = strdup(r.body ? r.body : "");
+  int status = r.status;
+  tu_http_free(&r);
+  return status;
+}
+
+static void test_bank_lifecycle_and_roles(void **state) {
+  (void)state;
+  json_t *o;
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"known\",\"description\":\"demo\",\"review\":true}", &o), 201);
+  assert_true(json_is_true(json_object_get(o, "review")));
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"known\"}", NULL), 409);
+  assert_int_equal(call("POST", "/v1/banks", k_sub, "{\"name\":\"x\"}", NULL), 403);
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"bad name!\"}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":7}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"y\",\"bogus\":1}", NULL), 400);
+  assert_int_equal(call("GET", "/v1/banks/nosuch", k_sub, NULL, NULL), 404);
+  assert_int_equal(call("GET", "/v1/banks", NULL, NULL, NULL), 401);
+
+  char body[400];
+  snprintf(body, sizeof body, "{\"signal_type\":\"pdq\",\"value\":\"%s\",\"external_id\":\"E1\",\"tags\":[\"csam\",\"A1\"]}",
+           rings_pdq);
+  assert_int_equal(call("POST", "/v1/banks/known/entries", k_admin, body, &o), 201);
+  assert_string_equal(json_string_value(json_object_get(o, "external_id")), "E1");
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/banks/known/entries", k_admin, body, &o), 200); /* idempotent */
+  assert_true(json_is_false(json_object_get(o, "added")));
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/banks/known/entries", k_admin, "{\"signal_type\":\"pdq\",\"value\":\"abc\"}", &o),
+                   400);
+  assert_non_null(strstr(json_string_value(json_object_get(json_object_get(o, "error"), "message")), "64"));
+  json_decref(o);
+  assert_int_equal(call("GET", "/v1/banks/known", k_sub, NULL, &o), 200);
+  assert_int_equal(json_integer_value(json_object_get(o, "active")), 1);
+  json_decref(o);
+}
+
+static void test_match_by_hash_and_image(void **state) {
+  (void)state;
+  json_t *o;
+  char body[300];
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"review\":false}", rings_pdq);
+  assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
+  json_t *m = json_object_get(o, "matches");
+  assert_int_equal(json_array_size(m), 1);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(m, 0), "distance")), 0);
+  assert_null(json_object_get(o, "case_id"));
+  json_decref(o);
+  /* The image itself: hashed, matched, and (review bank) a case opened. */
+  char *raw0 = NULL;
+  int st0 = upload("/v1/match?content_id=c42&uploader_id=u7", k_sub, "image/jpeg", jpg, jpg_len, &o, &raw0);
+  if (st0 != 200) print_message("%s\n", raw0);
+  free(raw0);
+  assert_int_equal(st0, 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "hashes"), "pdq")), rings_pdq);
+  json_int_t case_id = json_integer_value(json_object_get(o, "case_id"));
+  assert_true(case_id > 0);
+  json_decref(o);
+  char path[64];
+  snprintf(path, sizeof path, "/v1/cases/%lld", (long long)case_id);
+  assert_int_equal(call("GET", path, k_rev, NULL, &o), 200);
+  assert_string_equal(json_string_value(json_object_get(o, "content_id")), "c42");
+  assert_string_equal(json_string_value(json_object_get(o, "source")), "match");
+  json_decref(o);
+  /* A mirror: missed plainly, found with dihedral. */
+  assert_int_equal(upload("/v1/match?review=false", k_sub, "image/jpeg", mirrored, mirrored_len, &o, NULL), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 0);
+  json_decref(o);
+  char *raw = NULL;
+  int st = upload("/v1/match?review=false&dihedral=true", k_sub, "image/jpeg", mirrored, mirrored_len, &o, &raw);
+  if (st != 200) print_message("%s\n", raw);
+  free(raw);
+  assert_int_equal(st, 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "matches"), 0), "variant")),
+                      "flipy");
+  json_decref(o);
+  /* Filters, the quality gate, bad input. */
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"review\":false,\"tags\":[\"ncii\"]}", rings_pdq);
+  assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 0);
+  json_decref(o);
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"quality\":10}", rings_pdq);
+  assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
+  assert_non_null(json_object_get(o, "pdq_skipped"));
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 0);
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/match", k_sub, "{\"pdq\":\"zz\"}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/match", k_sub, "{}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/match", k_sub, "{\"pdq\":", NULL), 400);
+  assert_int_equal(call("POST", "/v1/match", k_sub, "{\"md5\":\"00112233445566778899aabbccddeeff\",\"threshold\":\"x\"}", NULL),
+                   400);
+  assert_int_equal(call("POST", "/v1/match", k_rev, "{\"md5\":\"00112233445566778899aabbccddeeff\"}", NULL), 403);
+}
+
+static void test_import_export_remove(void **state) {
+  (void)state;
+  json_t *o;
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"partner\"}", NULL), 201);
+  const char *bad = "signal_type,value\nmd5,00112233445566778899aabbccddeeff\npdq,12\n";
+  assert_int_equal(upload("/v1/banks/partner/import?format=csv", k_admin, "text/csv", bad, strlen(bad), &o, NULL), 422);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(o, "errors"), 0), "line")), 3);
+  assert_true(json_is_false(json_object_get(o, "committed")));
+  json_decref(o);
+  const char *good = "md5 00112233445566778899aabbccddeeff\nmd5 ffeeddccbbaa99887766554433221100\n";
+  assert_int_equal(upload("/v1/banks/partner/import?format=te", k_admin, "text/plain", good, strlen(good), &o, NULL), 200);
+  assert_int_equal(json_integer_value(json_object_get(o, "added")), 2);
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/match", k_sub, "{\"md5\":\"00112233445566778899aabbccddeeff\"}", &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/banks/partner/entries/remove", k_admin,
+                        "{\"signal_type\":\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"reason\":\"withdrawn by source\"}",
+                        NULL),
+                   200);
+  assert_int_equal(call("POST", "/v1/match", k_sub, "{\"md5\":\"00112233445566778899aabbccddeeff\"}", &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 0);
+  json_decref(o);
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "GET", "/v1/banks/partner/export?format=jsonl", k_sub, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "withdrawn by source"));
+  tu_http_free(&r);
+  assert_int_equal(call("DELETE", "/v1/banks/partner", k_admin, NULL, NULL), 200);
+  assert_int_equal(call("GET", "/v1/banks/partner", k_admin, NULL, NULL), 404);
+}
+
+/* Another node on the same database sees a bank change within a second. */
+static void test_second_node_picks_up_changes(void **state) {
+  (void)state;
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = dbpath;
+  cfg.threads = 1;
+  vigil_server *other;
+  vigil_error e;
+  assert_int_equal(vigil_server_start(&other, &cfg, &e), 0);
+  int port2 = vigil_server_port(other);
+  char body[300];
+  snprintf(body, sizeof body, "{\"signal_type\":\"sha256\",\"value\":\"%064d\"}", 7);
+  assert_int_equal(call("POST", "/v1/banks/known/entries", k_admin, body, NULL), 201);
+  snprintf(body, sizeof body, "{\"sha256\":\"%064d\",\"review\":false}", 7);
+  tu_http_resp r;
+  assert_int_equal(tu_http(port2, "POST", "/v1/match", k_sub, "application/json", body, strlen(body), &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "\"bank\": \"known\"") ? r.body : strstr(r.body, "\"bank\":\"known\""));
+  tu_http_free(&r);
+  vigil_server_stop(other);
+}
+
+static void test_signals_endpoints(void **state) {
+  (void)state;
+  json_t *o;
+  const char *convo =
+      "{\"id\":\"c1\",\"participants\":[{\"id\":\"a\",\"age\":34},{\"id\":\"b\",\"age\":13}],"
+      "\"messages\":[{\"from\":\"a\",\"text\":\"are you alone? dont tell your parents\"},"
+      "{\"from\":\"a\",\"text\":\"send me a pic\"},{\"from\":\"a\",\"text\":\"lets meet up saturday\"}]}";
+  assert_int_equal(call("POST", "/v1/conversations/score", k_sub, convo, &o), 200);
+  assert_true(json_real_value(json_object_get(o, "risk")) >= 0.5);
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/conversations/score", k_sub, "{\"messages\":7}", NULL), 400);
+  const char *rq = "{\"actor\":{\"band\":\"adult\"},\"target\":{\"band\":\"13-15\"},\"action\":\"dm_text\"}";
+  int st = call("POST", "/v1/policy/decide", k_sub, rq, &o);
+  if (st != 200) {
+    char *s = json_dumps(o, 0);
+    print_message("policy: %d %s\n", st, s);
+    free(s);
+  }
+  assert_int_equal(st, 200);
+  assert_string_equal(json_string_value(json_object_get(o, "decision")), "deny");
+  json_decref(o);
+  char batch[600];
+  snprintf(batch, sizeof batch, "{\"requests\":[%s,{\"action\":\"nope\"}]}", rq);
+  assert_int_equal(call("POST", "/v1/policy/decide/batch", k_sub, batch, &o), 200);
+  json_t *d = json_object_get(o, "decisions");
+  assert_int_equal(json_array_size(d), 2);
+  assert_non_null(json_object_get(json_array_get(d, 1), "error"));
+  json_decref(o);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bank_lifecycle_and_roles),   cmocka_unit_test(test_match_by_hash_and_image),
+      cmocka_unit_test(test_import_export_remove),       cmocka_unit_test(test_second_node_picks_up_changes),
+      cmocka_unit_test(test_signals_endpoints),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
