@@ -27,5 +27,6 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_hash(int argc, char **argv);
+int cmd_link(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@
 
 static const cli_command commands[] = {
     {"hash", "compute PDQ hashes of images", cmd_hash},
+    {"link", "link ads into groups by shared contacts and templates", cmd_link},
 };
 
 void cli_error(const char *fmt, ...) {
