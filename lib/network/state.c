@@ -191,10 +191,10 @@ static int load_ad(vigil_linker *l, sqlite3_stmt *st, vigil_error *err) {
   /* evidence */
   size_t o = 0, cap = 0;
   while (evb && o < (size_t)evl) {
-    if (o + 10 > (size_t)evl) break;
-    size_t vl = evb[o + 8] | (size_t)evb[o + 9] << 8;
-    if (o + 10 + vl > (size_t)evl || evb[o] >= VIGIL_EV_KINDS) break;
-    char *v = strndup((const char *)evb + o + 10, vl);
+    if (o + 11 > (size_t)evl) break;
+    size_t vl = evb[o + 9] | (size_t)evb[o + 10] << 8;
+    if (o + 11 + vl > (size_t)evl || evb[o] >= VIGIL_EV_KINDS) break;
+    char *v = strndup((const char *)evb + o + 11, vl);
     if (!v || net_grow((void **)&a.ev, &cap, a.n_ev + 1, sizeof *a.ev)) {
       free(v);
       net_ad_free(&a);
@@ -212,7 +212,7 @@ static int load_ad(vigil_linker *l, sqlite3_stmt *st, vigil_error *err) {
       return rc;
     }
     a.n_ev++;
-    o += 10 + vl;
+    o += 11 + vl;
   }
   if (o != (size_t)evl && evb) {
     net_ad_free(&a);
