@@ -56,8 +56,9 @@ static char *build_set(void) {
   ADD("{\"id\":\"p3\",\"text\":\"Tutoring in maths and physics. Text 1-916-555-0177.\"}\n");
   /* groups H1..H3: each its own phone, all printing the same hotel line */
   static const char *own[] = {"5105550111", "5105550122", "5105550133"};
-  static const char *texts[] = {"Golden dragon spa with soothing music and hot stones", "Downtown studio, quiet and "
-                                "clean, parking behind the building", "Beach cottage weekend specials for couples only"};
+  static const char *texts[] = {"Golden dragon spa with soothing music and hot stones",
+                                "Downtown studio, quiet and clean, parking behind the building",
+                                "Beach cottage weekend specials for couples only"};
   for (int g = 0; g < 3; g++)
     for (int k = 0; k < 2; k++)
       ADD("{\"id\":\"h%d%d\",\"text\":\"%s %s. Room at the Grand Hotel 800-555-0199. Call %s\"}\n", g, k, texts[g],

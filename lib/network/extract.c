@@ -44,6 +44,10 @@ static void re_init(void) {
   re_name = pcre2_compile(
       (PCRE2_SPTR) "(?i:\\b(?:my name is|my name's|name's|names|i'm|i am|im|call me|ask for))\\s{1,3}([A-Z][a-z]{1,14})\\b",
       PCRE2_ZERO_TERMINATED, 0, &e, &off, NULL);
+  /* JIT when the platform has it; matching falls back to the interpreter otherwise */
+  if (re_email) pcre2_jit_compile(re_email, PCRE2_JIT_COMPLETE);
+  if (re_handle) pcre2_jit_compile(re_handle, PCRE2_JIT_COMPLETE);
+  if (re_name) pcre2_jit_compile(re_name, PCRE2_JIT_COMPLETE);
 }
 
 static const char *const name_stop[] = {
@@ -193,7 +197,7 @@ static void builtin_extract(void *ctx, const char *text, size_t len, vigil_link_
   (void)ctx;
   pthread_once(&re_once, re_init);
   scan_phones(text, len, emit, ectx);
-  scan_re(re_email, 0, VIGIL_EV_EMAIL, text, len, emit, ectx);
+  if (memchr(text, '@', len)) scan_re(re_email, 0, VIGIL_EV_EMAIL, text, len, emit, ectx);
   scan_re(re_handle, 2, VIGIL_EV_HANDLE, text, len, emit, ectx);
   scan_re(re_name, 1, VIGIL_EV_NAME, text, len, emit, ectx);
 }
