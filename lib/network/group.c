@@ -178,7 +178,7 @@ static int detect_hubs(vigil_linker *l, const uint32_t *tsize) {
       if (rc) break;
     }
     if (rc) break;
-    qsort(v, nv, sizeof *v, cmp_kv);
+    if (nv) qsort(v, nv, sizeof *v, cmp_kv);
     for (size_t i = 1; i < nv; i++)
       if (v[i].key == v[i - 1].key) net_uf_union(lp, v[i].k, v[i - 1].k);
     for (uint32_t k = 0; k < d; k++) {
@@ -282,7 +282,7 @@ static int describe(vigil_linker *l, net_group *g, const uint32_t *tcount) {
       ids[nid++] = links(a->ev[e].kind) ? canon(l, a->ev[e].ident) : a->ev[e].ident;
     }
   }
-  qsort(ids, nid, sizeof *ids, cmp_u32);
+  if (nid) qsort(ids, nid, sizeof *ids, cmp_u32);
   size_t u = 0;
   for (size_t i = 0; i < nid; i++)
     if (!u || ids[u - 1] != ids[i]) ids[u++] = ids[i];

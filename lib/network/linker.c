@@ -469,10 +469,18 @@ static int commit(vigil_linker *l, prep *p, size_t lineno, size_t *bad, vigil_er
 int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t *bad, vigil_error *err) {
   if (bad) *bad = 0;
   l->grouped = 0;
-  const char **lines = vigil__mallocarray(NET_BATCH, sizeof *lines);
-  size_t *lens = vigil__mallocarray(NET_BATCH, sizeof *lens);
-  size_t *nos = vigil__mallocarray(NET_BATCH, sizeof *nos);
-  prep *preps = vigil__mallocarray(NET_BATCH, sizeof *preps);
+  /* batch arrays sized to the input: small calls stay cheap */
+  size_t nlines = 1;
+  for (const char *p = buf, *e = buf + len; p < e && nlines < NET_BATCH; nlines++) {
+    p = memchr(p, '\n', (size_t)(e - p));
+    if (!p) break;
+    p++;
+  }
+  size_t bcap = nlines < NET_BATCH ? nlines : NET_BATCH;
+  const char **lines = vigil__mallocarray(bcap, sizeof *lines);
+  size_t *lens = vigil__mallocarray(bcap, sizeof *lens);
+  size_t *nos = vigil__mallocarray(bcap, sizeof *nos);
+  prep *preps = vigil__mallocarray(bcap, sizeof *preps);
   if (!lines || !lens || !preps || !nos) {
     free(nos);
     free(lines);
@@ -484,7 +492,7 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
   size_t pos = 0, lineno = 0;
   while (pos < len && rc == VIGIL_OK) {
     size_t n = 0;
-    while (pos < len && n < NET_BATCH) {
+    while (pos < len && n < bcap) {
       const char *s = buf + pos;
       const char *e = memchr(s, '\n', len - pos);
       size_t ll = e ? (size_t)(e - s) : len - pos;
