@@ -28,5 +28,6 @@ typedef struct cli_command {
 
 int cmd_hash(int argc, char **argv);
 int cmd_link(int argc, char **argv);
+int cmd_text(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@
 static const cli_command commands[] = {
     {"hash", "compute PDQ hashes of images", cmd_hash},
     {"link", "link ads into groups by shared contacts and templates", cmd_link},
+    {"text", "text signals: contacts, ages, trafficking-ad indicators", cmd_text},
 };
 
 void cli_error(const char *fmt, ...) {

@@ -85,7 +85,7 @@ static void svg_group(FILE *f, const vigil_linker *l, const net_group *g, const 
     if (a >= 0 && b >= 0) e[ne++] = (vedge){a, b, 0};
   }
   /* Fruchterman-Reingold from a circle */
-  double W = NET_SVG_W - 40, H = NET_SVG_H - 40, area = W * H, kk = sqrt(area / (nv ? nv : 1));
+  double W = NET_SVG_W - 40, H = NET_SVG_H - 40, area = W * H, kk = 0.6 * sqrt(area / (nv ? nv : 1));
   for (int i = 0; i < nv; i++) {
     double t = 2 * M_PI * i / (nv ? nv : 1);
     v[i].x = W / 2 + W / 3 * cos(t);
@@ -112,6 +112,9 @@ static void svg_group(FILE *f, const vigil_linker *l, const net_group *g, const 
       b->dy += dy / d * fa;
     }
     for (int i = 0; i < nv; i++) {
+      /* gravity towards the centre keeps loose parts off the frame */
+      v[i].dx -= (v[i].x - W / 2) * 0.6;
+      v[i].dy -= (v[i].y - H / 2) * 0.6;
       double d = sqrt(v[i].dx * v[i].dx + v[i].dy * v[i].dy) + 1e-9, s = fmin(d, temp) / d;
       v[i].x = fmin(W, fmax(0, v[i].x + v[i].dx * s));
       v[i].y = fmin(H, fmax(0, v[i].y + v[i].dy * s));

@@ -1,0 +1,381 @@
+/*
+ * contacts_phone.c - phone numbers, however they are written.
+ *
+ * Works on the match view, where look-alike digits (circled, keycap,
+ * fullwidth, Arabic-Indic, ...) are already ASCII and letters are lower
+ * case.  Three steps:
+ *
+ * 1. Atoms.  Each alphanumeric token is cut into numeric atoms: digit runs,
+ *    number words ("seven", "twentysix", "oh", "th0usand") and single
+ *    letters o/l/i standing for 0/1 next to digits.  A number word must
+ *    start the token or follow another atom, and be followed by the end of
+ *    the token or another atom; otherwise it is part of an English word
+ *    ("tonight", "someone") and the letters break the group.  Digit runs
+ *    that are prices, times, dates or measures ("$200", "10:30", "5'6",
+ *    "140 lbs", "22yo", "90hr") are blocked and break the group too.
+ * 2. Groups.  Consecutive atoms separated by at most SEP_MAX characters of
+ *    punctuation, spaces or symbols (no letters) form a group.
+ * 3. Numbers.  Within a group, atoms are joined from left to right; a
+ *    number is taken where the digits reach exactly 10 (NANP) or 11 with a
+ *    leading 1, or, after a '+', a country code and 8..15 digits in all.
+ *    Numbers never split an atom, so a 16-digit run is never a phone, and
+ *    an atom that does not fit ("24/7 *** 214 784 2976") is skipped.
+ *
+ * A number is "obfuscated" when any atom was a word or letter, a digit was
+ * not ASCII in the original, or a separator is not one of " -.()/+" .
+ */
+#include "text/text_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SEP_MAX 8   /* separator characters allowed between atoms */
+#define ATOMS_MAX 64
+
+typedef struct atom {
+  char d[20];
+  size_t start, end; /* match view */
+  unsigned char word, blocked, plus;
+} atom;
+
+typedef struct scan {
+  const vigil_text *t;
+  const char *m;
+  size_t n;
+  atom a[ATOMS_MAX];
+  size_t na;
+  vigil_contacts *out;
+  int rc;
+} scan;
+
+static int nanp_ok(const char *d) {
+  return d[0] >= '2' && d[0] <= '9' && !(d[1] == '1' && d[2] == '1') && d[1] != '9' && d[3] >= '2' &&
+         d[3] <= '9' && !(d[4] == '1' && d[5] == '1');
+}
+
+/* Length of the country calling code at d (1..3) or 0 if none is valid. */
+static int country_code_len(const char *d) {
+  static const char *const two[] = {"20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43",
+                                    "44", "45", "46", "47", "48", "49", "51", "52", "53", "54", "55", "56",
+                                    "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
+                                    "86", "90", "91", "92", "93", "94", "95", "98"};
+  static const char *const three[] = {"21", "22", "23", "24", "25", "26", "29", "35", "37", "38", "42",
+                                      "50", "59", "67", "68", "69", "85", "87", "88", "96", "97", "99"};
+  if (d[0] == '1' || d[0] == '7') return 1;
+  if (!d[0] || !d[1]) return 0;
+  for (size_t i = 0; i < sizeof two / sizeof two[0]; i++)
+    if (d[0] == two[i][0] && d[1] == two[i][1]) return 2;
+  for (size_t i = 0; i < sizeof three / sizeof three[0]; i++)
+    if (d[0] == three[i][0] && d[1] == three[i][1]) return d[2] ? 3 : 0;
+  return 0;
+}
+
+static int word_at(const char *m, size_t i, size_t n, const char *w) {
+  size_t k = strlen(w);
+  if (i + k > n || memcmp(m + i, w, k) != 0) return 0;
+  return i + k == n || !vigil__isalpha((unsigned char)m[i + k]);
+}
+
+/* Is the digit run [a, b) a price, time, measure or age rather than part of a phone? */
+static int blocked_digits(const char *m, size_t n, size_t a, size_t b) {
+  if (a > 0 && m[a - 1] == '$') return 1;
+  if (a > 1 && m[a - 1] == ' ' && m[a - 2] == '$') return 1;
+  if (b < n && (m[b] == '$' || m[b] == '%')) return 1;
+  if (b < n && (m[b] == '\'' || m[b] == '"' || (m[b] == '\\' && b + 1 < n && m[b + 1] == '"')) && b - a <= 2)
+    return 1; /* 5' 10" */
+  if (b + 1 < n && m[b] == ':' && vigil__isdigit((unsigned char)m[b + 1]) && b - a <= 2) return 1;
+  if (a > 1 && m[a - 1] == ':' && vigil__isdigit((unsigned char)m[a - 2]) && b - a == 2) return 1;
+  if (a > 0 && (m[a - 1] == '\'' || m[a - 1] == '"') && b - a <= 2) return 1; /* 5'6 */
+  size_t i = b;
+  if (i < n && m[i] == ' ') i++;
+  static const char *const units[] = {"lbs", "lb",  "kg",    "yo",   "y/o",   "yrs",  "yr",   "years", "year",
+                                      "hr",  "hrs", "hour",  "hours", "hh",   "min",  "mins", "am",    "pm",
+                                      "roses", "rose", "dollars", "usd", "ft", "cm",  "dd",   "inch",  "mph",
+                                      "half", "hhr", "hrly", "ozs",  "oz",    "bucks", "k"};
+  for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
+    if (word_at(m, i, n, units[u])) return 1;
+  if (i < n && i + 1 < n && m[i] == 'h' && m[i + 1] == 'h') return 1;
+  return 0;
+}
+
+static int push_phone(scan *s, size_t i, size_t j, int intl) {
+  char d[40];
+  size_t dl = 0;
+  int obf = 0;
+  for (size_t q = i; q <= j; q++) {
+    size_t k = strlen(s->a[q].d);
+    if (dl + k >= sizeof d) return 0;
+    memcpy(d + dl, s->a[q].d, k);
+    dl += k;
+    if (s->a[q].word) obf = 1;
+    const vigil_span sp = vigil_text_span(s->t, s->a[q].start, s->a[q].end);
+    for (size_t b = sp.start; b < sp.end; b++)
+      if ((unsigned char)s->t->orig[b] >= 0x80) obf = 1;
+    if (q > i)
+      for (size_t b = s->a[q - 1].end; b < s->a[q].start; b++) {
+        char c = s->m[b];
+        if (!(c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '+' || c == '\n'))
+          obf = 1;
+      }
+  }
+  d[dl] = 0;
+  if (j - i + 1 > 4) obf = 1; /* digit-by-digit or oddly grouped */
+  vigil_contact c;
+  memset(&c, 0, sizeof c);
+  c.type = VIGIL_CONTACT_PHONE;
+  c.obfuscated = obf;
+  c.e164_valid = 1;
+  memcpy(c.digits, d, dl + 1 < sizeof c.digits ? dl + 1 : sizeof c.digits - 1);
+  if (intl) snprintf(c.value, sizeof c.value, "+%s", d);
+  else if (dl == 10) snprintf(c.value, sizeof c.value, "+1%s", d);
+  else snprintf(c.value, sizeof c.value, "+%s", d);
+  size_t a = s->a[i].start;
+  if (intl && a > 0 && s->m[a - 1] == '+') a--;
+  c.span = vigil_text_span(s->t, a, s->a[j].end);
+  int rc = vigil__contacts_push(s->out, &c);
+  if (rc) s->rc = rc;
+  return 1;
+}
+
+/* Finds numbers in the group s->a[0..na). */
+static void flush(scan *s) {
+  size_t i = 0;
+  while (i < s->na) {
+    atom *a = &s->a[i];
+    if (a->plus && !a->word) {
+      char d[40];
+      size_t dl = 0, best = (size_t)-1;
+      for (size_t j = i; j < s->na; j++) {
+        size_t k = strlen(s->a[j].d);
+        if (dl + k > 15) break;
+        memcpy(d + dl, s->a[j].d, k);
+        dl += k;
+        d[dl] = 0;
+        int cc = country_code_len(d);
+        if (dl >= 8 && cc && (d[0] != '1' || (dl == 11 && nanp_ok(d + 1)))) best = j;
+      }
+      if (best != (size_t)-1) {
+        push_phone(s, i, best, 1);
+        i = best + 1;
+        continue;
+      }
+    }
+    char d[40];
+    size_t dl = 0;
+    int found = 0;
+    for (size_t j = i; j < s->na; j++) {
+      size_t k = strlen(s->a[j].d);
+      if (dl + k > 11) break;
+      memcpy(d + dl, s->a[j].d, k);
+      dl += k;
+      d[dl] = 0;
+      if ((dl == 10 && nanp_ok(d)) || (dl == 11 && d[0] == '1' && nanp_ok(d + 1))) {
+        push_phone(s, i, j, 0);
+        i = j + 1;
+        found = 1;
+        break;
+      }
+    }
+    if (!found) i++;
+  }
+  s->na = 0;
+}
+
+static void end_group(scan *s);
+
+static void add_atom(scan *s, const char *d, size_t start, size_t end, int word) {
+  if (s->na > 0) {
+    /* separators since the last atom: no letters, not too many */
+    size_t gap = 0;
+    for (size_t b = s->a[s->na - 1].end; b < start; b++)
+      if (((unsigned char)s->m[b] & 0xC0) != 0x80) gap++;
+    if (gap > SEP_MAX) end_group(s);
+  }
+  if (s->na == ATOMS_MAX) end_group(s);
+  atom *a = &s->a[s->na++];
+  size_t k = strlen(d);
+  if (k >= sizeof a->d) k = sizeof a->d - 1;
+  memcpy(a->d, d, k);
+  a->d[k] = 0;
+  a->start = start;
+  a->end = end;
+  a->word = (unsigned char)word;
+  a->blocked = 0;
+  a->plus = start > 0 && (s->m[start - 1] == '+' || (start > 1 && s->m[start - 1] == ' ' && s->m[start - 2] == '+'));
+}
+
+/* Cuts the alphanumeric token [p, e) into atoms (see the file comment). */
+static void token(scan *s, size_t p, size_t e) {
+  const char *m = s->m;
+  int has_digit = 0;
+  for (size_t q = p; q < e; q++)
+    if (vigil__isdigit((unsigned char)m[q])) has_digit = 1;
+  /* tentative atoms for this token; words are confirmed at the end */
+  typedef struct seg {
+    char d[20];
+    size_t a, b;
+    int word; /* 0 digits, 1 word, 2 junk */
+  } seg;
+  seg sg[64];
+  size_t ns = 0;
+  size_t i = p;
+  while (i < e && ns < 64) {
+    if (vigil__isdigit((unsigned char)m[i])) {
+      size_t j = i;
+      while (j < e && vigil__isdigit((unsigned char)m[j])) j++;
+      /* "3tothree" vs "th0usand": a 0 that starts a number word belongs to it only after letters */
+      seg *g = &sg[ns++];
+      size_t k = j - i < sizeof g->d ? j - i : sizeof g->d - 1;
+      memcpy(g->d, m + i, k);
+      g->d[k] = 0;
+      g->a = i;
+      g->b = j;
+      g->word = blocked_digits(m, s->n, i, j) ? 2 : 0;
+      i = j;
+      continue;
+    }
+    int after_atom = i == p || (ns > 0 && sg[ns - 1].word != 2 && sg[ns - 1].b == i);
+    char wd[4];
+    size_t w = after_atom ? vigil__number_word(m + i, e - i, wd, has_digit || ns > 0 || s->na > 0) : 0;
+    /* a lone letter o counts only next to digits or inside a number group */
+    if (w == 1 && wd[0] == '0' && !has_digit && !(i == p && e == p + 1 && s->na > 0)) w = 0;
+    if (!w && after_atom && (m[i] == 'l' || m[i] == 'i') && has_digit &&
+        ((i > p && vigil__isdigit((unsigned char)m[i - 1])) || (i + 1 < e && vigil__isdigit((unsigned char)m[i + 1])))) {
+      wd[0] = '1';
+      wd[1] = 0;
+      w = 1;
+    }
+    if (w) {
+      seg *g = &sg[ns++];
+      memcpy(g->d, wd, strlen(wd) + 1);
+      g->a = i;
+      g->b = i + w;
+      g->word = 1;
+      i += w;
+      continue;
+    }
+    /* junk letters up to the next digit */
+    size_t j = i;
+    while (j < e && !vigil__isdigit((unsigned char)m[j])) j++;
+    seg *g = &sg[ns++];
+    g->d[0] = 0;
+    g->a = i;
+    g->b = j;
+    g->word = 2;
+    i = j;
+  }
+  /* a word followed by junk is part of an English word: junk it, and so
+   * on backwards */
+  for (size_t q = ns; q-- > 0;) {
+    if (sg[q].word != 1) continue;
+    int next_junk = q + 1 < ns && sg[q + 1].word == 2;
+    if (next_junk) sg[q].word = 2;
+  }
+  /* a standalone short word ("to", "for", "o") is not a number */
+  if (ns == 1 && sg[0].word == 1 && e - p <= 3 && !(e - p == 2 && m[p] == 'o' && m[p + 1] == 'h') &&
+      !(e - p == 1 && m[p] == 'o' && s->na > 0)) {
+    char tmp[4];
+    if (!vigil__number_word(m + p, e - p, tmp, 0) || vigil__number_word(m + p, e - p, tmp, 0) != e - p) sg[0].word = 2;
+  }
+  for (size_t q = 0; q < ns; q++) {
+    if (sg[q].word == 2) {
+      end_group(s);
+      continue;
+    }
+    add_atom(s, sg[q].d, sg[q].a, sg[q].b, sg[q].word);
+  }
+}
+
+/* Dates written d/d/yy(yy) or d-d-yyyy: block those atoms. */
+static void block_dates(scan *s) {
+  for (size_t i = 0; i + 2 < s->na; i++) {
+    atom *x = &s->a[i], *y = &s->a[i + 1], *z = &s->a[i + 2];
+    if (x->word || y->word || z->word) continue;
+    size_t lx = strlen(x->d), ly = strlen(y->d), lz = strlen(z->d);
+    char s1 = x->end < s->n ? s->m[x->end] : 0, s2 = y->end < s->n ? s->m[y->end] : 0;
+    if (y->start != x->end + 1 || z->start != y->end + 1 || s1 != s2 || (s1 != '/' && s1 != '-')) continue;
+    if (lx > 2 || ly > 2 || (lz != 2 && lz != 4)) continue;
+    if (lz == 4 && !(z->d[0] == '1' || z->d[0] == '2')) continue;
+    x->blocked = y->blocked = z->blocked = 1;
+  }
+}
+
+static void end_group(scan *s) {
+  if (s->na == 0) return;
+  block_dates(s);
+  /* split at blocked atoms */
+  atom keep[ATOMS_MAX];
+  size_t n = s->na;
+  memcpy(keep, s->a, n * sizeof *keep);
+  s->na = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (keep[i].blocked) {
+      flush(s);
+      continue;
+    }
+    s->a[s->na++] = keep[i];
+  }
+  flush(s);
+}
+
+static scan *scan_new(const vigil_text *t, vigil_contacts *out) {
+  scan *s = malloc(sizeof *s);
+  if (!s) return NULL;
+  s->t = t;
+  s->m = t->match;
+  s->n = t->len;
+  s->na = 0;
+  s->out = out;
+  s->rc = 0;
+  return s;
+}
+
+int vigil__phones_extract(const vigil_text *t, vigil_contacts *out) {
+  scan *s = scan_new(t, out);
+  if (!s) return VIGIL_ENOMEM;
+  size_t i = 0, n = t->len;
+  const char *m = t->match;
+  while (i < n) {
+    if (vigil__isalnum((unsigned char)m[i])) {
+      size_t e = i;
+      while (e < n && vigil__isalnum((unsigned char)m[e])) e++;
+      token(s, i, e);
+      i = e;
+      continue;
+    }
+    i++;
+  }
+  end_group(s);
+  int rc = s->rc;
+  free(s);
+  return rc;
+}
+
+/* Cues: every digit, and every word that starts with a number word.  A
+ * token without either yields only junk in token(), which just ends the
+ * group; so tokens between cues end the group and are otherwise skipped. */
+int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t nc) {
+  scan *s = scan_new(t, out);
+  if (!s) return VIGIL_ENOMEM;
+  const char *m = t->match;
+  size_t n = t->len, done = 0;
+  for (size_t c = 0; c < nc; c++) {
+    size_t p = cues[c];
+    if (p < done || p >= n) continue;
+    size_t ts = p;
+    while (ts > done && vigil__isalnum((unsigned char)m[ts - 1])) ts--;
+    for (size_t g = done; g < ts; g++)
+      if (vigil__isalnum((unsigned char)m[g])) { /* a token with no cue: junk */
+        end_group(s);
+        break;
+      }
+    size_t e = p;
+    while (e < n && vigil__isalnum((unsigned char)m[e])) e++;
+    token(s, ts, e);
+    done = e;
+  }
+  end_group(s);
+  int rc = s->rc;
+  free(s);
+  return rc;
+}
