@@ -238,7 +238,7 @@ static void test_builtin_extractor(void **state) {
   char out[512];
   const char *t = "Draya 702*605*1961 or (213) 555-0123, age 21 702-605-1962; mail Me.Here@Example.COM snap: cutie.pie";
   out[0] = 0;
-  ex->extract(ex->ctx, t, strlen(t), emit_collect, out);
+  ex->scan(NULL, t, strlen(t), emit_collect, out);
   assert_non_null(strstr(out, "0:7026051961@6+12;"));
   assert_non_null(strstr(out, "0:2135550123@"));
   assert_non_null(strstr(out, "0:7026051962@"));
@@ -247,24 +247,33 @@ static void test_builtin_extractor(void **state) {
   /* prices and short numbers are not phones; a number split across lines is not one */
   const char *u = "$150 30min 200 1hr 12345\n213\n555\n0123";
   out[0] = 0;
-  ex->extract(ex->ctx, u, strlen(u), emit_collect, out);
+  ex->scan(NULL, u, strlen(u), emit_collect, out);
   assert_null(strstr(out, "0:"));
   const char *nm = "Hi, my name is Sasha and I'm New here";
   out[0] = 0;
-  ex->extract(ex->ctx, nm, strlen(nm), emit_collect, out);
+  ex->scan(NULL, nm, strlen(nm), emit_collect, out);
   assert_non_null(strstr(out, "4:Sasha@"));
   assert_null(strstr(out, "4:New"));
   const char *y = "young petite latina 100% real, call 702*605*1961", *m = "new in town for a few days";
-  double s1 = ex->score(ex->ctx, y, strlen(y));
-  double s2 = ex->score(ex->ctx, m, strlen(m));
+  double s1 = ex->scan(NULL, y, strlen(y), NULL, NULL);
+  double s2 = ex->scan(NULL, m, strlen(m), NULL, NULL);
   assert_true(s1 > 0.5 && s1 <= 1.0);
   assert_true(s2 == 0.0);
 }
 
-/* A swapped extractor: every word starting with '#' is a handle. */
-static void tag_extract(void *ctx, const char *text, size_t len, vigil_link_emit_fn emit, void *ectx) {
+/* A swapped extractor: every word starting with '#' is a handle; the
+ * score is 0.9 for long texts.  Per-thread state counts the scans. */
+static int tag_threads;
+static int tag_init(void *ctx, void **tctx) {
   (void)ctx;
-  for (size_t i = 0; i < len; i++)
+  __atomic_add_fetch(&tag_threads, 1, __ATOMIC_SEQ_CST);
+  *tctx = calloc(1, sizeof(int));
+  return *tctx ? VIGIL_OK : VIGIL_ENOMEM;
+}
+static void tag_done(void *tctx) { free(tctx); }
+static double tag_scan(void *tctx, const char *text, size_t len, vigil_link_emit_fn emit, void *ectx) {
+  ++*(int *)tctx;
+  for (size_t i = 0; emit && i < len; i++)
     if (text[i] == '#') {
       size_t j = i + 1;
       while (j < len && text[j] >= 'a' && text[j] <= 'z') j++;
@@ -272,16 +281,12 @@ static void tag_extract(void *ctx, const char *text, size_t len, vigil_link_emit
       snprintf(v, sizeof v, "tag:%.*s", (int)(j - i - 1), text + i + 1);
       emit(ectx, VIGIL_EV_HANDLE, v, i, j - i);
     }
-}
-static double tag_score(void *ctx, const char *text, size_t len) {
-  (void)ctx;
-  (void)text;
   return len > 20 ? 0.9 : 0.1;
 }
 
 static void test_extractor_swap_and_images(void **state) {
   (void)state;
-  vigil_link_extractor ex = {tag_extract, tag_score, NULL};
+  vigil_link_extractor ex = {tag_init, tag_done, tag_scan, NULL};
   vigil_link_opts o;
   vigil_link_opts_init(&o);
   o.extractor = &ex;
@@ -313,7 +318,36 @@ static void test_extractor_swap_and_images(void **state) {
   assert_int_equal(vigil_linker_group_of(l, "f"), -1);
   assert_int_equal(vigil_linker_group_get(l, (size_t)d)->n_images, 1); /* near-equal hashes count once */
   assert_true(vigil_linker_group_get(l, (size_t)a)->score_mean < 0.5);
+  assert_true(tag_threads >= 1);
   vigil_linker_free(l);
+}
+
+static void test_text_extractor(void **state) {
+  (void)state;
+  vigil_link_extractor *ex;
+  vigil_error err;
+  assert_int_equal(vigil_link_text_extractor_new(&ex, &err), VIGIL_OK);
+  vigil_link_opts o;
+  vigil_link_opts_init(&o);
+  o.extractor = ex;
+  vigil_linker *l;
+  assert_int_equal(vigil_linker_new(&l, &o, &err), VIGIL_OK);
+  /* the same number plainly, spelled out and in fullwidth digits */
+  const char in[] = "{\"id\":\"o1\",\"text\":\"call 216-625-9594 tonight\"}\n"
+                    "{\"id\":\"o2\",\"text\":\"text me 2ONE6-SIX2FIVE-9FIVE9FOUR\"}\n"
+                    "{\"id\":\"o3\",\"text\":\"\uff12\uff11\uff16 \uff16\uff12\uff15 \uff19\uff15\uff19\uff14 ask for Maya\"}\n"
+                    "{\"id\":\"o4\",\"text\":\"unrelated text with no number\"}\n";
+  assert_int_equal(vigil_linker_add_jsonl(l, in, sizeof in - 1, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_linker_group(l, &err), VIGIL_OK);
+  long g = vigil_linker_group_of(l, "o1");
+  assert_true(g >= 0);
+  assert_int_equal(vigil_linker_group_of(l, "o2"), g);
+  assert_int_equal(vigil_linker_group_of(l, "o3"), g);
+  assert_int_equal(vigil_linker_group_of(l, "o4"), -1);
+  assert_int_equal(vigil_linker_group_get(l, (size_t)g)->n_phones, 1);
+  assert_int_equal(vigil_linker_group_get(l, (size_t)g)->n_names, 1);
+  vigil_linker_free(l);
+  vigil_link_text_extractor_free(ex);
 }
 
 static void partition(vigil_linker *l, const char *const *ids, size_t n, long *out) {
@@ -454,7 +488,7 @@ int main(void) {
       cmocka_unit_test(test_known_groups),       cmocka_unit_test(test_hub_needs_separate_groups),
       cmocka_unit_test(test_hostile),            cmocka_unit_test(test_builtin_extractor),
       cmocka_unit_test(test_extractor_swap_and_images), cmocka_unit_test(test_incremental),
-      cmocka_unit_test(test_outputs),
+      cmocka_unit_test(test_outputs),            cmocka_unit_test(test_text_extractor),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,9 +18,11 @@
  * score with its reasons; groups are ranked by risk.
  *
  * Extraction is a swap point: vigil_link_extractor says how identifiers and
- * an indicator score come out of an ad's text.  The built-in one is small
- * (NANP phones in digits with any separators, plain e-mails, a few handle
- * prefixes, "my name is" names, a short indicator lexicon).
+ * an indicator score come out of an ad's text.  By default the text
+ * capability's contact extractor and ad scanner (vigil/text.h) are used;
+ * a small built-in one (NANP phones in digits with any separators, plain
+ * e-mails, a few handle prefixes, "my name is" names, a short indicator
+ * lexicon) is there for callers that want no dependency.
  *
  * State (shingle sets, LSH band keys, template links, identifiers) can be
  * saved to and loaded from SQLite so a day's new ads are added without
@@ -50,16 +52,28 @@ enum vigil_evidence_kind {
 /* Receives one piece of evidence found at text[start .. start+span). */
 typedef void (*vigil_link_emit_fn)(void *ectx, int kind, const char *value, size_t start, size_t span);
 
-/* How evidence comes out of an ad's text.  Both functions must be thread-safe
- * (they run on worker threads) and accept any bytes (invalid UTF-8 too). */
+/* How evidence and an indicator score come out of an ad's text.  scan()
+ * runs on worker threads: each worker calls thread_init once (when given)
+ * and passes the per-thread state it made to scan(); thread_done frees it.
+ * scan() reports evidence through emit and returns the ad's indicator score
+ * in [0,1]; it must accept any bytes (invalid UTF-8 too). */
 typedef struct vigil_link_extractor {
-  void (*extract)(void *ctx, const char *text, size_t len, vigil_link_emit_fn emit, void *ectx);
-  double (*score)(void *ctx, const char *text, size_t len); /* indicator score in [0,1] */
+  int (*thread_init)(void *ctx, void **tctx); /* NULL: tctx = ctx */
+  void (*thread_done)(void *tctx);            /* may be NULL */
+  double (*scan)(void *tctx, const char *text, size_t len, vigil_link_emit_fn emit, void *ectx);
   void *ctx;
 } vigil_link_extractor;
 
-/* The built-in extractor (never NULL). */
+/* The small built-in extractor (never NULL; needs no thread state). */
 const vigil_link_extractor *vigil_link_builtin_extractor(void);
+
+/* An extractor over the text capability (vigil/text.h): normalised,
+ * obfuscation-aware contacts (phones as national digits when +1, else
+ * E.164 digits; e-mails; handles as "platform:name") and its ad-indicator
+ * risk as the score, plus the built-in extractor's stated names.  Free it
+ * with vigil_link_text_extractor_free. */
+int vigil_link_text_extractor_new(vigil_link_extractor **out, vigil_error *err);
+void vigil_link_text_extractor_free(vigil_link_extractor *ex);
 
 typedef struct vigil_link_opts {
   int use_identifiers;      /* link by shared phones/e-mails/handles/images (default 1) */
@@ -73,7 +87,7 @@ typedef struct vigil_link_opts {
   int hub_max_degree;       /* ...or when more than this many ads carry it (default 1000; 0 = no cap) */
   int threads;              /* worker threads for text processing (default 2) */
   int max_templates;        /* extract templates for this many top groups (default 200) */
-  const vigil_link_extractor *extractor; /* NULL: the built-in one */
+  const vigil_link_extractor *extractor; /* NULL: the text capability's (built-in if it fails) */
 } vigil_link_opts;
 
 void vigil_link_opts_init(vigil_link_opts *o);

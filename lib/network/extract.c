@@ -193,8 +193,12 @@ static void scan_re(pcre2_code *re, int group, int kind, const char *t, size_t l
   pcre2_match_data_free(md);
 }
 
-static void builtin_extract(void *ctx, const char *text, size_t len, vigil_link_emit_fn emit, void *ectx) {
-  (void)ctx;
+void net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx) {
+  pthread_once(&re_once, re_init);
+  scan_re(re_name, 1, VIGIL_EV_NAME, text, len, emit, ectx);
+}
+
+static void builtin_extract(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx) {
   pthread_once(&re_once, re_init);
   scan_phones(text, len, emit, ectx);
   if (memchr(text, '@', len)) scan_re(re_email, 0, VIGIL_EV_EMAIL, text, len, emit, ectx);
@@ -224,8 +228,7 @@ static int has_any(const char *lc, const char *const *w) {
   return 0;
 }
 
-static double builtin_score(void *ctx, const char *text, size_t len) {
-  (void)ctx;
+static double builtin_score(const char *text, size_t len) {
   if (len > 1 << 20) len = 1 << 20;
   char *lc = malloc(len + 3);
   if (!lc) return 0.0;
@@ -240,7 +243,13 @@ static double builtin_score(void *ctx, const char *text, size_t len) {
   return s < 0 ? 0 : s > 1 ? 1 : s;
 }
 
-static const vigil_link_extractor builtin = {builtin_extract, builtin_score, NULL};
+static double builtin_scan(void *tctx, const char *text, size_t len, vigil_link_emit_fn emit, void *ectx) {
+  (void)tctx;
+  if (emit) builtin_extract(text, len, emit, ectx);
+  return builtin_score(text, len);
+}
+
+static const vigil_link_extractor builtin = {NULL, NULL, builtin_scan, NULL};
 
 const vigil_link_extractor *vigil_link_builtin_extractor(void) { return &builtin; }
 

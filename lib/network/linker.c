@@ -51,7 +51,14 @@ int vigil_linker_new(vigil_linker **out, const vigil_link_opts *opts, vigil_erro
     return vigil__seterr(err, VIGIL_EINVAL, "link options out of range");
   }
   if (l->o.threads == 0) l->o.threads = 1;
-  l->ex = *(l->o.extractor ? l->o.extractor : vigil_link_builtin_extractor());
+  if (l->o.extractor) l->ex = *l->o.extractor;
+  else if (vigil_link_text_extractor_new(&l->owned_ex, NULL) == VIGIL_OK) l->ex = *l->owned_ex;
+  else l->ex = *vigil_link_builtin_extractor(); /* the text scanner could not be built */
+  if (!l->ex.scan) {
+    vigil_link_text_extractor_free(l->owned_ex);
+    free(l);
+    return vigil__seterr(err, VIGIL_EINVAL, "link: extractor without a scan function");
+  }
   if (net_u64map_init(&l->idmap, 1024) || net_u64map_init(&l->identmap, 1024) ||
       net_u64map_init(&l->buckets, 1024)) {
     vigil_linker_free(l);
@@ -84,6 +91,7 @@ void vigil_linker_free(vigil_linker *l) {
   free(l->next);
   free(l->tuf);
   free(l->tedges);
+  vigil_link_text_extractor_free(l->owned_ex);
   free(l);
 }
 
@@ -318,7 +326,7 @@ static void add_listed(prep *p, json_t *o, const char *key, int kind) {
   }
 }
 
-static void prep_line(const vigil_linker *l, const char *line, size_t len, prep *p) {
+static void prep_line(const vigil_linker *l, void *tctx, const char *line, size_t len, prep *p) {
   memset(p, 0, sizeof *p);
   if (len > NET_MAX_LINE) {
     p->bad = VIGIL_ELIMIT;
@@ -378,13 +386,15 @@ static void prep_line(const vigil_linker *l, const char *line, size_t len, prep 
     add_listed(p, o, "phones", VIGIL_EV_PHONE);
     add_listed(p, o, "emails", VIGIL_EV_EMAIL);
     add_listed(p, o, "handles", VIGIL_EV_HANDLE);
-  } else if (l->ex.extract) {
-    l->ex.extract(l->ex.ctx, a->text, a->text_len, emit_cb, p);
+  }
+  json_t *sc = json_object_get(o, "score");
+  /* listed identifiers replace extraction; a given score replaces scoring */
+  if (!listed || !json_is_number(sc)) {
+    double s = l->ex.scan(tctx, a->text, a->text_len, listed ? NULL : emit_cb, p);
+    a->score = (float)s;
   }
   add_listed(p, o, "images", VIGIL_EV_IMAGE);
-  json_t *sc = json_object_get(o, "score");
   if (json_is_number(sc)) a->score = (float)json_number_value(sc);
-  else a->score = l->ex.score ? (float)l->ex.score(l->ex.ctx, a->text, a->text_len) : 0.0f;
   if (!(a->score >= 0)) a->score = 0;
   if (a->score > 1) a->score = 1;
 
@@ -416,7 +426,21 @@ typedef struct work {
 
 static void *worker(void *arg) {
   work *w = arg;
-  for (size_t i = (size_t)w->first; i < w->n; i += (size_t)w->stride) prep_line(w->l, w->lines[i], w->lens[i], &w->preps[i]);
+  void *tctx = w->l->ex.ctx;
+  int own = 0;
+  if (w->l->ex.thread_init) {
+    if (w->l->ex.thread_init(w->l->ex.ctx, &tctx) != VIGIL_OK) {
+      for (size_t i = (size_t)w->first; i < w->n; i += (size_t)w->stride) {
+        memset(&w->preps[i], 0, sizeof w->preps[i]);
+        w->preps[i].oom = 1;
+      }
+      return NULL;
+    }
+    own = 1;
+  }
+  for (size_t i = (size_t)w->first; i < w->n; i += (size_t)w->stride)
+    prep_line(w->l, tctx, w->lines[i], w->lens[i], &w->preps[i]);
+  if (own && w->l->ex.thread_done) w->l->ex.thread_done(tctx);
   return NULL;
 }
 

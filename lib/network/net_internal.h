@@ -137,6 +137,7 @@ typedef struct net_group {
 struct vigil_linker {
   vigil_link_opts o;
   vigil_link_extractor ex;
+  vigil_link_extractor *owned_ex; /* the default text extractor, freed with the linker */
   net_ad *ads;
   size_t n_ads, cap_ads;
   net_u64map idmap; /* ad id hash -> ad number (collisions checked by strcmp chain) */
@@ -180,6 +181,8 @@ int net_template_build(const vigil_linker *l, const uint32_t *members, size_t n,
 void net_template_free(net_template *t);
 
 /* extract.c */
+/* Stated names only, from the built-in patterns (thread-safe). */
+void net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx);
 size_t net_pdq_parse(const char *hex, uint8_t out[32]); /* 32 on success */
 
 /* outputs (out_*.c) */
