@@ -1,7 +1,6 @@
 /*
  * test_network_cli.c - `vigil link` end to end: outputs, exit codes,
- * incremental --add, the --phones/--templates switches, and (when
- * ../shared is present) the 6,201-ad Backpage corpus.
+ * incremental --add and the --phones/--templates switches.
  */
 #include "testutil.h"
 
@@ -127,21 +126,6 @@ static void test_usage(void **state) {
   assert_int_equal(tu_run(cmd, NULL), 0);                                         /* stdin */
 }
 
-static void test_corpus(void **state) {
-  (void)state;
-  char buf[512], cmd[1024], *out;
-  const char *corpus = tu_shared("corpora/ads/backpage_ca_2018.jsonl", buf, sizeof buf);
-  if (!corpus) skip();
-  snprintf(cmd, sizeof cmd, VIGIL_CLI " link --out %s/corpus %s", dir, corpus);
-  assert_int_equal(tu_run(cmd, &out), 0);
-  unsigned ads = 0, groups = 0, held = 0;
-  assert_int_equal(sscanf(out, "%u ads (%*u new, %*u bad lines), %u groups holding %u ads", &ads, &groups, &held), 3);
-  assert_int_equal(ads, 6201);
-  assert_true(groups > 500 && groups < 3000);
-  assert_true(held > 1500 && held < 6201);
-  free(out);
-}
-
 static int setup(void **state) {
   (void)state;
   snprintf(dir, sizeof dir, "/tmp/vigil_link_cliXXXXXX");
@@ -159,7 +143,6 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_and_add),
       cmocka_unit_test(test_usage),
-      cmocka_unit_test(test_corpus),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
