@@ -3,7 +3,9 @@
  * again wrapped (escaped) as the text of three ads that share a phone so
  * that extraction, shingling, template alignment and every output writer
  * (JSON, GraphML, DOT, HTML) see them.  Must never crash, leak or read out
- * of bounds.  Seeds may be images: they are just bytes here.
+ * of bounds.  Seeds may be images: they are just bytes here.  The raw
+ * bytes go through the built-in extractor, the wrapped ads through the
+ * text capability's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,10 +14,15 @@
 
 #include "vigil/network.h"
 
-static void run(const char *buf, size_t n) {
+/* The text extractor is compiled once and kept (reachable) for all runs. */
+static vigil_link_extractor *text_ex;
+
+static void run(const char *buf, size_t n, int text) {
   vigil_link_opts o;
   vigil_link_opts_init(&o);
   o.threads = 1;
+  if (text && !text_ex && vigil_link_text_extractor_new(&text_ex, NULL) != VIGIL_OK) text_ex = NULL;
+  o.extractor = text && text_ex ? text_ex : vigil_link_builtin_extractor();
   vigil_linker *l;
   vigil_error e;
   if (vigil_linker_new(&l, &o, &e)) return;
@@ -32,7 +39,7 @@ static void run(const char *buf, size_t n) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > 512) size = 512; /* keep each run quick: 2 x 14,000 runs in ctest */
-  run((const char *)data, size);
+  run((const char *)data, size, 0);
   /* the bytes as ad text: JSON-escape everything outside printable ASCII */
   char *w = malloc(size * 6 * 3 + 600);
   if (!w) return 0;
@@ -46,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     n += (size_t)sprintf(w + n, " %d\"}\n", ad);
   }
-  run(w, n);
+  run(w, n, 1);
   free(w);
   return 0;
 }

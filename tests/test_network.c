@@ -69,9 +69,18 @@ static char *build_set(void) {
   return s;
 }
 
-static vigil_linker *link_set(const char *jsonl, int idents, int templates) {
-  vigil_link_opts o;
+/* Most tests use the built-in extractor: the linker logic is under test
+ * here, and compiling the text scanner for every linker is slow under
+ * sanitizers.  test_text_extractor covers the default one. */
+static const vigil_link_opts *bopt(void) {
+  static vigil_link_opts o;
   vigil_link_opts_init(&o);
+  o.extractor = vigil_link_builtin_extractor();
+  return &o;
+}
+
+static vigil_linker *link_set(const char *jsonl, int idents, int templates) {
+  vigil_link_opts o = *bopt();
   o.use_identifiers = idents;
   o.use_templates = templates;
   vigil_linker *l;
@@ -165,8 +174,7 @@ static void test_hub_needs_separate_groups(void **state) {
   assert_int_equal(vigil_linker_group_get(l, 0)->n_ads, 8);
   vigil_linker_free(l);
   /* with a degree cap of 5 it becomes a hub and links nothing */
-  vigil_link_opts o;
-  vigil_link_opts_init(&o);
+  vigil_link_opts o = *bopt();
   o.hub_max_degree = 5;
   vigil_error err;
   assert_int_equal(vigil_linker_new(&l, &o, &err), VIGIL_OK);
@@ -195,7 +203,7 @@ static void test_hostile(void **state) {
       "{\"id\":\"x3\",\"text\":\"emoji only \xf0\x9f\x8c\xb9\xf0\x9f\x8c\xb9 \\u0000\"}\n";
   vigil_linker *l;
   vigil_error err;
-  assert_int_equal(vigil_linker_new(&l, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_linker_new(&l, bopt(), &err), VIGIL_OK);
   size_t bad = 0;
   assert_int_equal(vigil_linker_add_jsonl(l, in, sizeof in - 1, &bad, &err), VIGIL_OK);
   assert_int_equal(bad, 5); /* not json, no id, array, duplicate, \u0000 */
@@ -380,10 +388,10 @@ static void test_incremental(void **state) {
   unlink(path);
   vigil_error err;
   vigil_linker *l1, *l2, *all;
-  assert_int_equal(vigil_linker_new(&l1, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_linker_new(&l1, bopt(), &err), VIGIL_OK);
   assert_int_equal(vigil_linker_add_jsonl(l1, s, half, NULL, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_save(l1, path, &err), VIGIL_OK);
-  assert_int_equal(vigil_linker_new(&l2, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_linker_new(&l2, bopt(), &err), VIGIL_OK);
   int lrc = vigil_linker_load(l2, path, &err);
   if (lrc) print_message("load: %s\n", err.message);
   assert_int_equal(lrc, VIGIL_OK);
@@ -391,7 +399,7 @@ static void test_incremental(void **state) {
   assert_int_equal(vigil_linker_add_jsonl(l2, s + half, len - half, NULL, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_group(l2, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_save(l2, path, &err), VIGIL_OK); /* appends */
-  assert_int_equal(vigil_linker_new(&all, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_linker_new(&all, bopt(), &err), VIGIL_OK);
   assert_int_equal(vigil_linker_add_jsonl(all, s, len, NULL, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_group(all, &err), VIGIL_OK);
   static const char *const ids[] = {"t1", "t2", "t3", "t4", "p1", "p2", "p3", "h00", "h01", "h10",
@@ -404,7 +412,7 @@ static void test_incremental(void **state) {
   assert_int_equal(vigil_linker_group_count(l2), vigil_linker_group_count(all));
   /* the appended state loads to the same thing again */
   vigil_linker *l3;
-  assert_int_equal(vigil_linker_new(&l3, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_linker_new(&l3, bopt(), &err), VIGIL_OK);
   assert_int_equal(vigil_linker_load(l3, path, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_ad_count(l3), vigil_linker_ad_count(all));
   assert_int_equal(vigil_linker_group(l3, &err), VIGIL_OK);
@@ -425,7 +433,7 @@ static void test_incremental(void **state) {
   snprintf(shm, sizeof shm, "%s-shm", path);
   unlink(wal);
   unlink(shm);
-  assert_int_equal(vigil_linker_new(&l1, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_linker_new(&l1, bopt(), &err), VIGIL_OK);
   assert_true(vigil_linker_load(l1, path, &err) != VIGIL_OK);
   vigil_linker_free(l1);
   unlink(path);
@@ -474,7 +482,7 @@ static void test_outputs(void **state) {
   rmdir(dir);
   /* an ungrouped linker refuses to write */
   vigil_linker *e;
-  assert_int_equal(vigil_linker_new(&e, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_linker_new(&e, bopt(), &err), VIGIL_OK);
   assert_int_equal(vigil_linker_write_json(e, "/nonexistent/x", &err), VIGIL_EINVAL);
   assert_int_equal(vigil_linker_group(e, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_write_json(e, "/nonexistent/x", &err), VIGIL_EIO);
