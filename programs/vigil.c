@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"convo", "grooming risk of conversations", cmd_convo},
     {"serve", "run the HTTP service", cmd_serve},
     {"keys", "create, revoke and list API keys of the service", cmd_keys},
+    {"link", "link ads into groups by shared contacts and templates", cmd_link},
     {"text", "text signals: contacts, ages, trafficking-ad indicators", cmd_text},
 };
 
