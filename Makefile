@@ -5,10 +5,13 @@
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 
-.PHONY: demo check deps build build-asan test test-asan bench clean
+.PHONY: demo check deps deps-test build build-asan test test-asan bench clean
 
 deps:
 	@bash scripts/install-deps
+
+deps-test:
+	@bash scripts/install-deps --test
 
 build: deps
 	@cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc >/dev/null
@@ -28,10 +31,10 @@ test-asan: build-asan
 	@cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-check: test test-asan
+check: deps-test test test-asan
 
 bench: build
-	@bash scripts/bench $(BUILD)/release
+	@for b in $(BUILD)/release/bench/bench_*; do echo "== $$b"; $$b; done
 
 clean:
 	rm -rf $(BUILD)

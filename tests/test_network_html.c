@@ -8,7 +8,7 @@
  * must still be the report's own (a script from an ad would have changed
  * it), the DOM must hold no <script>, <img> or event-handler element from
  * the ads (they must show as text), and the screenshot must be a PNG.
- * Without chromium (scripts/install-test-deps installs it) the test skips
+ * Without chromium (scripts/install-deps --test installs it) the test skips
  * with 77.
  */
 #include "testutil.h"
@@ -47,7 +47,7 @@ static void test_report_in_browser(void **state) {
   (void)state;
   const char *b = browser();
   if (!b) {
-    printf("chromium not found (run scripts/install-test-deps): skipping the browser check\n");
+    printf("chromium not found (run scripts/install-deps --test): skipping the browser check\n");
     exit(77);
   }
   char dir[] = "/tmp/vigil_link_htmlXXXXXX";
