@@ -19,6 +19,17 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parses a non-negative integer option value; returns -1 and complains if bad. */
 long cli_parse_long(const char *opt, const char *value, long min, long max);
 
+/* The database every command uses unless --db says otherwise: $VIGIL_DB,
+ * else ./vigil.db. */
+const char *cli_default_db(void);
+
+/* A growable list of strings (pointers into argv, not copied). */
+typedef struct cli_strvec {
+  const char **v;
+  size_t n;
+} cli_strvec;
+int cli_strvec_push(cli_strvec *s, const char *x); /* -1 when out of memory */
+
 /* Each command: argc/argv start at the command name. */
 typedef struct cli_command {
   const char *name;

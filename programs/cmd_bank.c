@@ -54,23 +54,7 @@ static const char bank_help[] =
     "Exit status: 0 done, 1 some inputs failed (reported on stderr), 2 usage or\n"
     "nothing could be done.\n";
 
-typedef struct strvec {
-  const char **v;
-  size_t n;
-} strvec;
 
-static int strvec_push(strvec *s, const char *x) {
-  const char **nv = realloc(s->v, (s->n + 1) * sizeof *nv);
-  if (!nv) return -1;
-  s->v = nv;
-  s->v[s->n++] = x;
-  return 0;
-}
-
-static const char *default_db(void) {
-  const char *e = getenv("VIGIL_DB");
-  return e && *e ? e : "./vigil.db";
-}
 
 static vigil_bank_store *open_store(const char *db) {
   vigil_bank_store *st;
@@ -100,7 +84,7 @@ typedef struct args {
   const char *db, *format, *description, *source, *id, *reason, *output;
   int yes, skip_bad, create, all, active;
   long batch;
-  strvec tags;
+  cli_strvec tags;
   char **pos; /* positional arguments after the subcommand */
   int npos;
 } args;
@@ -123,7 +107,7 @@ static int parse_args(int argc, char **argv, args *a) {
       break;
     case OPT_SOURCE: a->source = optarg; break;
     case OPT_TAG:
-      if (strvec_push(&a->tags, optarg)) {
+      if (cli_strvec_push(&a->tags, optarg)) {
         cli_error("out of memory");
         return CLI_USAGE;
       }
@@ -289,7 +273,7 @@ static int format_for(const char *fmt, const char *path) {
 }
 
 /* Joins --tag values with commas into buf; 0 if they do not fit. */
-static int join_tags(const strvec *t, char *buf, size_t cap) {
+static int join_tags(const cli_strvec *t, char *buf, size_t cap) {
   size_t o = 0;
   buf[0] = '\0';
   for (size_t i = 0; i < t->n; i++) {
@@ -507,7 +491,7 @@ int cmd_bank(int argc, char **argv) {
     free(a.tags.v);
     return rc < 0 ? CLI_OK : rc;
   }
-  vigil_bank_store *st = open_store(a.db ? a.db : default_db());
+  vigil_bank_store *st = open_store(a.db ? a.db : cli_default_db());
   if (!st) {
     free(a.tags.v);
     return CLI_USAGE;

@@ -31,10 +31,6 @@ static const char keys_help[] =
     "  --json        JSON output\n"
     "  -h, --help    this text\n";
 
-const char *cli_default_db(void) {
-  const char *e = getenv("VIGIL_DB");
-  return e && *e ? e : "vigil.db";
-}
 
 static void fmt_time(int64_t t, char *buf, size_t cap) {
   time_t s = (time_t)t;

@@ -45,18 +45,6 @@ static const char match_help[] =
     "Exit status: 0 all inputs looked up (matched or not), 1 some inputs could\n"
     "not be (reported on stderr), 2 usage or no store.\n";
 
-typedef struct strvec {
-  const char **v;
-  size_t n;
-} strvec;
-
-static int strvec_push(strvec *s, const char *x) {
-  const char **nv = realloc(s->v, (s->n + 1) * sizeof *nv);
-  if (!nv) return -1;
-  s->v = nv;
-  s->v[s->n++] = x;
-  return 0;
-}
 
 typedef struct matchctx {
   vigil_bank_store *st;
@@ -238,9 +226,8 @@ int cmd_match(int argc, char **argv) {
   matchctx c;
   memset(&c, 0, sizeof c);
   c.threshold = VIGIL_PDQ_MATCH_THRESHOLD;
-  strvec banks = {0}, tags = {0};
-  const char *db = getenv("VIGIL_DB");
-  if (!db || !*db) db = "./vigil.db";
+  cli_strvec banks = {0}, tags = {0};
+  const char *db = cli_default_db();
   int opt, rc = CLI_USAGE;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -248,7 +235,7 @@ int cmd_match(int argc, char **argv) {
     case OPT_DB: db = optarg; break;
     case OPT_BANK:
     case OPT_TAG:
-      if (strvec_push(opt == OPT_BANK ? &banks : &tags, optarg)) {
+      if (cli_strvec_push(opt == OPT_BANK ? &banks : &tags, optarg)) {
         cli_error("out of memory");
         goto out;
       }

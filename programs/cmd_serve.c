@@ -22,7 +22,6 @@
 
 #include "vigil/server.h"
 
-const char *cli_default_db(void);
 
 static const char serve_help[] =
     "usage: vigil serve [options]\n"

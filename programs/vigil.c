@@ -43,6 +43,19 @@ long cli_parse_long(const char *opt, const char *value, long min, long max) {
   return v;
 }
 
+const char *cli_default_db(void) {
+  const char *e = getenv("VIGIL_DB");
+  return e && *e ? e : "./vigil.db";
+}
+
+int cli_strvec_push(cli_strvec *s, const char *x) {
+  const char **nv = realloc(s->v, (s->n + 1) * sizeof *nv);
+  if (!nv) return -1;
+  s->v = nv;
+  s->v[s->n++] = x;
+  return 0;
+}
+
 static void usage(FILE *f) {
   fprintf(f, "usage: vigil <command> [options] [arguments]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

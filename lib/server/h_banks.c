@@ -60,25 +60,14 @@ int vigil__h_banks_list(vigil__req *r) {
   return vigil__reply_json(r, 200, o);
 }
 
-static int json_bool_opt(vigil__req *r, const char *name, int *out) {
-  json_t *v = json_object_get(r->json, name);
-  if (!v) return 1;
-  if (!json_is_boolean(v)) {
-    vigil__reply_error(r, 400, "wrong_type", "'%s' must be true or false", name);
-    return 0;
-  }
-  *out = json_is_true(v);
-  return 1;
-}
-
 int vigil__h_banks_create(vigil__req *r) {
   static const char *const allowed[] = {"name", "description", "review", "enabled", NULL};
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
   const char *name, *desc;
   int review = 0, enabled = 1;
   if (!vigil__json_str(r, "name", 1, VIGIL_BANK_NAME_MAX, &name) ||
-      !vigil__json_str(r, "description", 0, VIGIL_BANK_TEXT_MAX, &desc) || !json_bool_opt(r, "review", &review) ||
-      !json_bool_opt(r, "enabled", &enabled))
+      !vigil__json_str(r, "description", 0, VIGIL_BANK_TEXT_MAX, &desc) || !vigil__json_bool(r, "review", &review) ||
+      !vigil__json_bool(r, "enabled", &enabled))
     return VIGIL_OK;
   if (!vigil_bank_name_valid(name))
     return vigil__reply_error(r, 400, "invalid", "name: 1 to %d of letters, digits, '_', '.', '-'",
@@ -102,7 +91,7 @@ int vigil__h_bank_update(vigil__req *r) {
   static const char *const allowed[] = {"review", "enabled", NULL};
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
   int review = -1, enabled = -1;
-  if (!json_bool_opt(r, "review", &review) || !json_bool_opt(r, "enabled", &enabled)) return VIGIL_OK;
+  if (!vigil__json_bool(r, "review", &review) || !vigil__json_bool(r, "enabled", &enabled)) return VIGIL_OK;
   const char *name = vigil__req_param(r, "name");
   vigil__banks *b = vigil__server_banks(r->srv);
   vigil_bank_info info;

@@ -99,17 +99,6 @@ static int json_list(vigil__req *r, const char *name, const char **list, size_t 
   return 1;
 }
 
-static int json_flag(vigil__req *r, const char *name, int *out) {
-  json_t *v = json_object_get(r->json, name);
-  if (!v) return 1;
-  if (!json_is_boolean(v)) {
-    vigil__reply_error(r, 400, "wrong_type", "'%s' must be true or false", name);
-    return 0;
-  }
-  *out = json_is_true(v);
-  return 1;
-}
-
 static int options_from_json(vigil__req *r, match_req *m) {
   static const char *const allowed[] = {"pdq", "quality", "md5", "sha256", "threshold", "dihedral", "banks",
                                         "tags", "force", "review", "content_id", "uploader_id", "url", NULL};
@@ -125,8 +114,8 @@ static int options_from_json(vigil__req *r, match_req *m) {
     return 0;
   }
   if (q) m->have_quality = 1, m->quality = (int)json_integer_value(q);
-  if (!json_flag(r, "dihedral", &m->dihedral) || !json_flag(r, "force", &m->force) ||
-      !json_flag(r, "review", &m->review) || !json_list(r, "banks", m->banks, &m->nbanks) ||
+  if (!vigil__json_bool(r, "dihedral", &m->dihedral) || !vigil__json_bool(r, "force", &m->force) ||
+      !vigil__json_bool(r, "review", &m->review) || !json_list(r, "banks", m->banks, &m->nbanks) ||
       !json_list(r, "tags", m->tags, &m->ntags))
     return 0;
   const char *pdq, *md5, *sha;

@@ -176,6 +176,8 @@ int vigil__reply_from_err(vigil__req *r, int rc);
 /* JSON body helpers: fetch a member with the right type or reply 400.
  * Return 1 ok (value or absent-and-optional), 0 after replying 400. */
 int vigil__json_str(vigil__req *r, const char *name, int required, size_t maxlen, const char **out);
+/* An optional boolean member into *out (left alone when absent), or 400. */
+int vigil__json_bool(vigil__req *r, const char *name, int *out);
 /* Replies 400 if the body has members outside allowed (NULL-terminated). */
 int vigil__json_only(vigil__req *r, const char *const *allowed);
 /* Parses a positive int64 path parameter or replies 404. */

@@ -89,6 +89,17 @@ int vigil__reply_from_err(vigil__req *r, int rc) {
   }
 }
 
+int vigil__json_bool(vigil__req *r, const char *name, int *out) {
+  json_t *v = json_object_get(r->json, name);
+  if (!v) return 1;
+  if (!json_is_boolean(v)) {
+    vigil__reply_error(r, 400, "wrong_type", "'%s' must be true or false", name);
+    return 0;
+  }
+  *out = json_is_true(v);
+  return 1;
+}
+
 int vigil__json_str(vigil__req *r, const char *name, int required, size_t maxlen, const char **out) {
   *out = NULL;
   json_t *v = r->json ? json_object_get(r->json, name) : NULL;
