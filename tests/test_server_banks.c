@@ -272,11 +272,34 @@ static void test_signals_endpoints(void **state) {
   json_decref(o);
 }
 
+static void test_ads_link(void **state) {
+  (void)state;
+  const char *ads =
+      "{\"id\":\"a1\",\"text\":\"new in town sweet and fun call 916-555-0142 tonight only\"}\n"
+      "{\"id\":\"a2\",\"text\":\"best time ever, outcalls available, text me at (916) 555 0142\"}\n"
+      "{\"id\":\"a3\",\"text\":\"visiting this week only. nine one six five five five zero one four two\"}\n"
+      "{\"id\":\"b1\",\"text\":\"selling a used bicycle, good condition, call 530-555-0199\"}\n"
+      "this line is not json\n";
+  json_t *o;
+  assert_int_equal(upload("/v1/ads/link", k_sub, "application/x-ndjson", ads, strlen(ads), &o, NULL), 200);
+  json_t *groups = json_object_get(o, "groups");
+  assert_true(json_is_array(groups));
+  assert_int_equal(json_array_size(groups), 1);
+  char *dump = json_dumps(json_array_get(groups, 0), 0);
+  assert_non_null(strstr(dump, "a1"));
+  assert_non_null(strstr(dump, "a3"));
+  assert_null(strstr(dump, "\"b1\""));
+  free(dump);
+  json_decref(o);
+  assert_int_equal(upload("/v1/ads/link", k_sub, "application/x-ndjson", "nope\n", 5, NULL, NULL), 400);
+  assert_int_equal(upload("/v1/ads/link?min_size=x", k_sub, "application/x-ndjson", ads, strlen(ads), NULL, NULL), 400);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bank_lifecycle_and_roles),   cmocka_unit_test(test_match_by_hash_and_image),
       cmocka_unit_test(test_import_export_remove),       cmocka_unit_test(test_second_node_picks_up_changes),
-      cmocka_unit_test(test_signals_endpoints),
+      cmocka_unit_test(test_signals_endpoints),          cmocka_unit_test(test_ads_link),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

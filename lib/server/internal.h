@@ -258,6 +258,7 @@ int vigil__h_bank_export(vigil__req *r);
 int vigil__h_policy_decide(vigil__req *r);
 int vigil__h_policy_batch(vigil__req *r);
 int vigil__h_convo_score(vigil__req *r);
+int vigil__h_link(vigil__req *r);
 int vigil__h_cases_list(vigil__req *r);
 int vigil__h_case_create(vigil__req *r);
 int vigil__h_case_get(vigil__req *r);

@@ -1,0 +1,93 @@
+/*
+ * h_link.c - POST /v1/ads/link: a batch of ads (JSON Lines, the input of
+ * `vigil link`) in, the ranked groups with their evidence out, as the
+ * `groups.json` that `vigil link` writes (docs/network.md).
+ *
+ * Query: min_size (default 2), phones=false to skip identifier links,
+ * templates=false to skip text-template links.  Each call links its own
+ * batch from scratch; incremental runs over days of ads are the CLI's
+ * (`vigil link --add`).  The text capability's extractor is built per
+ * call, so calls share nothing.
+ */
+#include "server/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vigil/network.h"
+
+static int query_flag(vigil__req *r, const char *name, int *out) {
+  const char *v = vigil__req_query(r, name);
+  if (!v) return 1;
+  if (!strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
+  else if (!strcmp(v, "false") || !strcmp(v, "0")) *out = 0;
+  else {
+    vigil__reply_error(r, 400, "invalid", "%s: expected true or false", name);
+    return 0;
+  }
+  return 1;
+}
+
+/* The linker writes its JSON to a file: a private temporary one, read back
+ * whole and removed. */
+static int json_of(vigil_linker *l, char **text, size_t *len, vigil_error *err) {
+  char path[] = "/tmp/vigil-link-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "temporary file: %s", strerror(errno));
+  close(fd);
+  int rc = vigil_linker_write_json(l, path, err);
+  FILE *f = rc ? NULL : fopen(path, "rb");
+  if (!rc && !f) rc = vigil__seterr(err, VIGIL_EIO, "temporary file: %s", strerror(errno));
+  if (f) {
+    struct stat st;
+    char *buf = fstat(fileno(f), &st) == 0 ? malloc((size_t)st.st_size + 1) : NULL;
+    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+      free(buf);
+      rc = vigil__seterr(err, VIGIL_EIO, "reading the groups back failed");
+    } else {
+      buf[st.st_size] = 0;
+      *text = buf;
+      *len = (size_t)st.st_size;
+    }
+    fclose(f);
+  }
+  unlink(path);
+  return rc;
+}
+
+int vigil__h_link(vigil__req *r) {
+  vigil_link_opts o;
+  vigil_link_opts_init(&o);
+  int64_t min_size;
+  if (!vigil__query_int(r, "min_size", 2, 1000000, 2, &min_size) || !query_flag(r, "phones", &o.use_identifiers) ||
+      !query_flag(r, "templates", &o.use_templates))
+    return VIGIL_OK;
+  o.min_size = (int)min_size;
+  o.threads = 1; /* the server's own threads are the parallelism */
+  if (r->body_len == 0) return vigil__reply_error(r, 400, "empty_body", "send the ads as JSON Lines in the body");
+  vigil_linker *l = NULL;
+  int rc = vigil_linker_new(&l, &o, &r->err);
+  if (rc) return rc;
+  size_t bad = 0;
+  vigil_error first;
+  vigil_error_clear(&first);
+  rc = vigil_linker_add_jsonl(l, (const char *)r->body, r->body_len, &bad, &first);
+  if (!rc && vigil_linker_ad_count(l) == 0) {
+    vigil_linker_free(l);
+    return vigil__reply_error(r, 400, "no_ads", "no valid ad in the body%s%s", first.message[0] ? ": " : "",
+                              first.message);
+  }
+  char *text = NULL;
+  size_t len = 0;
+  if (!rc) rc = vigil_linker_group(l, &r->err);
+  if (!rc) rc = json_of(l, &text, &len, &r->err);
+  vigil_linker_free(l);
+  if (rc == VIGIL_EINVAL) return vigil__reply_error(r, 400, "invalid", "%s", r->err.message);
+  if (rc) return rc;
+  return vigil__reply_text(r, 200, "application/json", text, len);
+}
