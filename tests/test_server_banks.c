@@ -295,11 +295,53 @@ static void test_ads_link(void **state) {
   assert_int_equal(upload("/v1/ads/link?min_size=x", k_sub, "application/x-ndjson", ads, strlen(ads), NULL, NULL), 400);
 }
 
+/* HMA 2.0 clients: the same lookups in HMA's shapes. */
+static void test_hma_compat(void **state) {
+  (void)state;
+  json_t *o;
+  char path[300];
+  snprintf(path, sizeof path, "/m/raw_lookup?signal_type=pdq&signal=%s&include_distance=true", rings_pdq);
+  assert_int_equal(call("GET", path, k_sub, NULL, &o), 200);
+  json_t *m = json_object_get(o, "matches");
+  assert_true(json_array_size(m) >= 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(m, 0), "distance")), "0");
+  json_decref(o);
+  snprintf(path, sizeof path, "/m/raw_lookup?signal_type=pdq&signal=%s", rings_pdq);
+  assert_int_equal(call("GET", path, k_sub, NULL, &o), 200);
+  assert_true(json_is_integer(json_array_get(json_object_get(o, "matches"), 0)));
+  json_decref(o);
+  snprintf(path, sizeof path, "/m/lookup?signal_type=pdq&signal=%s&banks=known", rings_pdq);
+  assert_int_equal(call("GET", path, k_sub, NULL, &o), 200);
+  assert_true(json_array_size(json_object_get(o, "known")) >= 1);
+  json_decref(o);
+  assert_int_equal(call("GET", "/m/lookup?signal_type=pdq&signal=zz", k_sub, NULL, NULL), 400);
+  assert_int_equal(call("GET", "/m/lookup?signal_type=tmk&signal=00", k_sub, NULL, NULL), 400);
+  assert_int_equal(call("GET", "/m/lookup?url=http://example.invalid/a.jpg", k_sub, NULL, NULL), 400);
+  assert_int_equal(call("GET", "/h/hash?url=http://example.invalid/a.jpg", k_sub, NULL, NULL), 400);
+  /* Uploads as multipart/form-data, the way HMA clients send them. */
+  const char *head = "--XyZ\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n"
+                     "Content-Type: image/jpeg\r\n\r\n";
+  const char *tail = "\r\n--XyZ--\r\n";
+  size_t n = strlen(head) + jpg_len + strlen(tail);
+  char *body = malloc(n);
+  assert_non_null(body);
+  memcpy(body, head, strlen(head));
+  memcpy(body + strlen(head), jpg, jpg_len);
+  memcpy(body + strlen(head) + jpg_len, tail, strlen(tail));
+  assert_int_equal(upload("/h/hash", k_sub, "multipart/form-data; boundary=XyZ", body, n, &o, NULL), 200);
+  assert_string_equal(json_string_value(json_object_get(o, "pdq")), rings_pdq);
+  json_decref(o);
+  assert_int_equal(upload("/m/lookup", k_sub, "multipart/form-data; boundary=XyZ", body, n, &o, NULL), 200);
+  assert_true(json_array_size(json_object_get(json_object_get(o, "pdq"), "known")) >= 1);
+  json_decref(o);
+  free(body);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bank_lifecycle_and_roles),   cmocka_unit_test(test_match_by_hash_and_image),
       cmocka_unit_test(test_import_export_remove),       cmocka_unit_test(test_second_node_picks_up_changes),
-      cmocka_unit_test(test_signals_endpoints),          cmocka_unit_test(test_ads_link),
+      cmocka_unit_test(test_signals_endpoints),          cmocka_unit_test(test_ads_link), cmocka_unit_test(test_hma_compat),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

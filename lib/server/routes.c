@@ -37,6 +37,12 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/conversations/score", SUBMIT, VIGIL__BODY_JSON, 0, "convo.score", vigil__h_convo_score},
     {"POST", "/v1/policy/decide", SUBMIT, VIGIL__BODY_JSON, 0, "policy.decide", vigil__h_policy_decide},
     {"POST", "/v1/policy/decide/batch", SUBMIT, VIGIL__BODY_JSON, 0, "policy.batch", vigil__h_policy_batch},
+    /* HMA 2.0 compatible lookups (h_hma.c) */
+    {"GET", "/m/raw_lookup", SUBMIT, VIGIL__BODY_NONE, 0, "hma.raw_lookup", vigil__h_hma_raw_lookup},
+    {"GET", "/m/lookup", SUBMIT, VIGIL__BODY_NONE, 0, "hma.lookup", vigil__h_hma_lookup},
+    {"POST", "/m/lookup", SUBMIT, VIGIL__BODY_UPLOAD, 0, "hma.lookup_file", vigil__h_hma_lookup_post},
+    {"GET", "/h/hash", SUBMIT, VIGIL__BODY_NONE, 0, "hma.hash_url", vigil__h_hma_hash_get},
+    {"POST", "/h/hash", SUBMIT, VIGIL__BODY_UPLOAD, 0, "hma.hash", vigil__h_hma_hash},
     {"GET", "/v1/cases", READCASES, VIGIL__BODY_NONE, 0, "cases.list", vigil__h_cases_list},
     {"POST", "/v1/cases", SUBMIT, VIGIL__BODY_JSON, 1, "cases.create", vigil__h_case_create},
     {"GET", "/v1/cases/{id}", READCASES, VIGIL__BODY_NONE, 0, "cases.get", vigil__h_case_get},

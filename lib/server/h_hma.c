@@ -1,0 +1,189 @@
+/*
+ * h_hma.c - lookups in the shape of Meta's Hasher-Matcher-Actioner (HMA
+ * 2.0, "Open Media Match"), so an HMA client can point at vigil:
+ *
+ *   GET  /m/raw_lookup?signal_type=pdq&signal=HEX[&banks=A,B][&include_distance=true]
+ *        -> {"matches": [ID, ...]} or [{"bank_content_id": ID, "distance": "4"}]
+ *   GET  /m/lookup?signal_type=pdq&signal=HEX[&banks=A,B]
+ *        -> {"BANK": [{"bank_content_id": ID, "distance": "4"}], ...}
+ *   POST /m/lookup  (multipart upload of a photo)
+ *        -> {"pdq": {"BANK": [...]}}
+ *   POST /h/hash    (multipart upload of a photo)  -> {"pdq": HEX}
+ *
+ * Ids are vigil's bank entry ids, distances strings as HMA prints them.
+ * Differences, documented in docs/server.md: URLs are never fetched (the
+ * service makes no outbound requests; send the bytes), only enabled banks
+ * are searched (HMA's raw_lookup ignores the enable flag), there is no
+ * per-bank roll-out coin flip, and signal types are pdq, md5 (HMA's
+ * video_md5 is accepted as md5) and sha256.
+ */
+#include "server/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vigil/bank.h"
+#include "vigil/media.h"
+
+#define MAX_BANKS 16
+
+typedef struct hma_q {
+  const char *banks[MAX_BANKS];
+  size_t nbanks;
+  char buf[1024];
+} hma_q;
+
+static int parse_banks(vigil__req *r, hma_q *q) {
+  const char *b = vigil__req_query(r, "banks");
+  q->nbanks = 0;
+  if (!b) return 1;
+  if (strlen(b) >= sizeof q->buf) goto bad;
+  strcpy(q->buf, b);
+  for (char *save = NULL, *t = strtok_r(q->buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (q->nbanks == MAX_BANKS) goto bad;
+    q->banks[q->nbanks++] = t;
+  }
+  return 1;
+bad:
+  vigil__reply_error(r, 400, "invalid", "banks: at most %d comma-separated names", MAX_BANKS);
+  return 0;
+}
+
+static vigil_signal_type signal_type_of(const char *name) {
+  if (!name) return VIGIL_SIGNAL_NONE;
+  if (!strcmp(name, "video_md5")) return VIGIL_SIGNAL_MD5;
+  vigil_signal_type t = vigil_signal_from_name(name, strlen(name));
+  return vigil_signal_value_len(t) ? t : VIGIL_SIGNAL_NONE;
+}
+
+/* Matches of one signal, or replies with an error (returns 0 then). */
+static int lookup(vigil__req *r, vigil_signal_type t, const uint8_t *value, const hma_q *q, vigil_bank_match **out,
+                  size_t *n, int *rc) {
+  vigil_bank_filter f = {q->banks, q->nbanks, NULL, 0};
+  vigil__banks *b = vigil__server_banks(r->srv);
+  *out = NULL;
+  *n = 0;
+  if ((*rc = vigil__banks_lock(b, 0, &r->err))) return 0;
+  if (t == VIGIL_SIGNAL_PDQ) {
+    vigil_pdq_hash h;
+    memcpy(h.bytes, value, VIGIL_PDQ_BYTES);
+    *rc = vigil_bank_match_pdq(b->m, &h, 1, VIGIL_PDQ_MATCH_THRESHOLD, &f, out, n, &r->err);
+  } else {
+    *rc = vigil_bank_match_exact(b->st, t, value, &f, out, n, &r->err);
+  }
+  vigil__banks_unlock(b);
+  return *rc == VIGIL_OK;
+}
+
+static json_t *by_bank(const vigil_bank_match *m, size_t n) {
+  json_t *o = json_object();
+  for (size_t i = 0; o && i < n; i++) {
+    json_t *list = json_object_get(o, m[i].entry.bank);
+    if (!list) {
+      list = json_array();
+      json_object_set_new(o, m[i].entry.bank, list);
+    }
+    char d[16];
+    snprintf(d, sizeof d, "%d", m[i].distance);
+    json_array_append_new(list, json_pack("{s:I, s:s}", "bank_content_id", (json_int_t)m[i].entry.id, "distance", d));
+  }
+  return o;
+}
+
+/* signal_type + signal from the query string. */
+static int query_signal(vigil__req *r, vigil_signal_type *t, uint8_t *value) {
+  if (vigil__req_query(r, "url"))
+    return vigil__reply_error(r, 400, "url_not_supported",
+                              "vigil does not fetch URLs; POST the content as multipart/form-data instead"),
+           0;
+  const char *st = vigil__req_query(r, "signal_type"), *sig = vigil__req_query(r, "signal");
+  if (!st || !sig)
+    return vigil__reply_error(r, 400, "missing_field", "both signal and signal_type are required"), 0;
+  if ((*t = signal_type_of(st)) == VIGIL_SIGNAL_NONE)
+    return vigil__reply_error(r, 400, "invalid", "No such SignalType '%.64s'", st), 0;
+  vigil_error e;
+  if (vigil_signal_parse(*t, sig, strlen(sig), value, &e))
+    return vigil__reply_error(r, 400, "invalid", "invalid signal: %s", e.message), 0;
+  return 1;
+}
+
+int vigil__h_hma_raw_lookup(vigil__req *r) {
+  hma_q q;
+  vigil_signal_type t;
+  uint8_t value[VIGIL_BANK_VALUE_MAX];
+  if (!parse_banks(r, &q) || !query_signal(r, &t, value)) return VIGIL_OK;
+  const char *inc = vigil__req_query(r, "include_distance");
+  int with_distance = inc && (!strcmp(inc, "true") || !strcmp(inc, "1"));
+  vigil_bank_match *m;
+  size_t n;
+  int rc;
+  if (!lookup(r, t, value, &q, &m, &n, &rc)) return rc;
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < n; i++) {
+    if (!with_distance) {
+      json_array_append_new(arr, json_integer((json_int_t)m[i].entry.id));
+      continue;
+    }
+    char d[16];
+    snprintf(d, sizeof d, "%d", m[i].distance);
+    json_array_append_new(arr, json_pack("{s:I, s:s}", "bank_content_id", (json_int_t)m[i].entry.id, "distance", d));
+  }
+  free(m);
+  if (!arr) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, 200, json_pack("{s:o}", "matches", arr));
+}
+
+int vigil__h_hma_lookup(vigil__req *r) {
+  hma_q q;
+  vigil_signal_type t;
+  uint8_t value[VIGIL_BANK_VALUE_MAX];
+  if (!parse_banks(r, &q) || !query_signal(r, &t, value)) return VIGIL_OK;
+  vigil_bank_match *m;
+  size_t n;
+  int rc;
+  if (!lookup(r, t, value, &q, &m, &n, &rc)) return rc;
+  json_t *o = by_bank(m, n);
+  free(m);
+  if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, 200, o);
+}
+
+/* The PDQ hash of an uploaded photo, or a reply (400/413/422) and 0. */
+static int hash_upload(vigil__req *r, vigil_pdq_hash *h) {
+  if (r->body_len == 0)
+    return vigil__reply_error(r, 400, "missing_file", "Missing multipart/form-data file upload"), 0;
+  vigil_pdq_result res;
+  vigil_error e;
+  int rc = vigil_hash_memory(r->body, r->body_len, NULL, &res, NULL, &e);
+  if (rc == VIGIL_ELIMIT) return vigil__reply_error(r, 413, "image_too_large", "%s", e.message), 0;
+  if (rc) return vigil__reply_error(r, 422, "bad_image", "%s", e.message), 0;
+  *h = res.hash[0];
+  return 1;
+}
+
+int vigil__h_hma_lookup_post(vigil__req *r) {
+  hma_q q;
+  vigil_pdq_hash h;
+  if (!parse_banks(r, &q) || !hash_upload(r, &h)) return VIGIL_OK;
+  vigil_bank_match *m;
+  size_t n;
+  int rc;
+  if (!lookup(r, VIGIL_SIGNAL_PDQ, h.bytes, &q, &m, &n, &rc)) return rc;
+  json_t *o = by_bank(m, n);
+  free(m);
+  if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, 200, json_pack("{s:o}", "pdq", o));
+}
+
+int vigil__h_hma_hash(vigil__req *r) {
+  vigil_pdq_hash h;
+  if (!hash_upload(r, &h)) return VIGIL_OK;
+  char hex[VIGIL_PDQ_HEX_LEN + 1];
+  vigil_pdq_to_hex(&h, hex);
+  return vigil__reply_json(r, 200, json_pack("{s:s}", "pdq", hex));
+}
+
+int vigil__h_hma_hash_get(vigil__req *r) {
+  return vigil__reply_error(r, 400, "url_not_supported",
+                            "vigil does not fetch URLs; POST the content as multipart/form-data to /h/hash");
+}
