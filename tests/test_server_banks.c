@@ -295,6 +295,37 @@ static void test_ads_link(void **state) {
   assert_int_equal(upload("/v1/ads/link?min_size=x", k_sub, "application/x-ndjson", ads, strlen(ads), NULL, NULL), 400);
 }
 
+/* Confirming a case can put its hashes into a bank of confirmed content. */
+static void test_confirm_feeds_bank(void **state) {
+  (void)state;
+  json_t *o;
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"confirmed\"}", NULL), 201);
+  assert_int_equal(upload("/v1/match?content_id=c99", k_sub, "image/jpeg", jpg, jpg_len, &o, NULL), 200);
+  json_int_t id = json_integer_value(json_object_get(o, "case_id"));
+  char sha[65];
+  snprintf(sha, sizeof sha, "%s", json_string_value(json_object_get(json_object_get(o, "hashes"), "sha256")));
+  json_decref(o);
+  assert_true(id > 0);
+  char path[64], body[300];
+  snprintf(path, sizeof path, "/v1/cases/%lld/decision", (long long)id);
+  assert_int_equal(call("POST", path, k_rev, "{\"decision\":\"dismiss\",\"add_to_bank\":\"confirmed\"}", NULL), 400);
+  assert_int_equal(
+      call("POST", path, k_rev, "{\"decision\":\"confirm\",\"classification\":\"A1\",\"add_to_bank\":\"nosuch\"}", NULL),
+      404);
+  assert_int_equal(
+      call("POST", path, k_rev, "{\"decision\":\"confirm\",\"classification\":\"A1\",\"add_to_bank\":\"confirmed\"}", &o),
+      200);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "added_to_bank"), "entries")), 3);
+  json_decref(o);
+  snprintf(body, sizeof body, "{\"sha256\":\"%s\",\"banks\":[\"confirmed\"],\"review\":false}", sha);
+  assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
+  json_t *m = json_array_get(json_object_get(o, "matches"), 0);
+  assert_non_null(m);
+  assert_string_equal(json_string_value(json_object_get(m, "bank")), "confirmed");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(m, "tags"), 0)), "A1");
+  json_decref(o);
+}
+
 /* HMA 2.0 clients: the same lookups in HMA's shapes. */
 static void test_hma_compat(void **state) {
   (void)state;
@@ -341,7 +372,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bank_lifecycle_and_roles),   cmocka_unit_test(test_match_by_hash_and_image),
       cmocka_unit_test(test_import_export_remove),       cmocka_unit_test(test_second_node_picks_up_changes),
-      cmocka_unit_test(test_signals_endpoints),          cmocka_unit_test(test_ads_link), cmocka_unit_test(test_hma_compat),
+      cmocka_unit_test(test_signals_endpoints),          cmocka_unit_test(test_ads_link), cmocka_unit_test(test_hma_compat), cmocka_unit_test(test_confirm_feeds_bank),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

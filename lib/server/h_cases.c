@@ -5,6 +5,8 @@
  */
 #include "server/internal.h"
 
+#include "vigil/bank.h"
+
 #include <string.h>
 
 #define NOTE_MAX 4096
@@ -72,14 +74,45 @@ int vigil__h_case_get(vigil__req *r) {
   return vigil__reply_json(r, 200, o);
 }
 
+/* The feedback loop: a confirmed case's hashes go into a bank of confirmed
+ * content, tagged with the classification, so the next upload of the same
+ * content matches.  Returns the number of entries added, or a negative code. */
+static int add_case_hashes(vigil__req *r, json_t *c, const char *bank, const char *cls, int64_t id) {
+  static const struct {
+    const char *field;
+    vigil_signal_type t;
+  } sig[] = {{"pdq", VIGIL_SIGNAL_PDQ}, {"md5", VIGIL_SIGNAL_MD5}, {"sha256", VIGIL_SIGNAL_SHA256}};
+  vigil__banks *b = vigil__server_banks(r->srv);
+  int rc = vigil__banks_lock(b, 0, &r->err), added = 0;
+  if (rc) return rc;
+  for (size_t i = 0; !rc && i < sizeof sig / sizeof sig[0]; i++) {
+    const char *hex = json_string_value(json_object_get(c, sig[i].field));
+    if (!hex) continue;
+    vigil_bank_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.bank, sizeof e.bank, "%s", bank);
+    e.type = sig[i].t;
+    e.value_len = vigil_signal_value_len(sig[i].t);
+    snprintf(e.external_id, sizeof e.external_id, "case-%lld", (long long)id);
+    snprintf(e.source, sizeof e.source, "review case %lld", (long long)id);
+    if ((rc = vigil_signal_parse(sig[i].t, hex, strlen(hex), e.value, &r->err))) break;
+    if ((rc = vigil_bank_tags_normalize(cls, strlen(cls), e.tags, &r->err))) break;
+    int was_added = 0;
+    if (!(rc = vigil_bank_add(b->st, &e, &was_added, &r->err))) added += was_added;
+  }
+  if (!rc) rc = vigil_bank_matcher_sync(b->m, &r->err);
+  vigil__banks_unlock(b);
+  return rc ? rc : added;
+}
+
 int vigil__h_case_decide(vigil__req *r) {
-  static const char *const allowed[] = {"decision", "classification", "note", NULL};
+  static const char *const allowed[] = {"decision", "classification", "note", "add_to_bank", NULL};
   int64_t id;
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
-  const char *decision, *cls, *note;
+  const char *decision, *cls, *note, *bank;
   if (!vigil__json_str(r, "decision", 1, 16, &decision) || !vigil__json_str(r, "classification", 0, 32, &cls) ||
-      !vigil__json_str(r, "note", 0, NOTE_MAX, &note))
+      !vigil__json_str(r, "note", 0, NOTE_MAX, &note) || !vigil__json_str(r, "add_to_bank", 0, 64, &bank))
     return VIGIL_OK;
   if (strcmp(decision, "confirm") && strcmp(decision, "dismiss") && strcmp(decision, "escalate"))
     return vigil__reply_error(r, 400, "invalid", "decision: expected confirm, dismiss or escalate");
@@ -89,10 +122,29 @@ int vigil__h_case_decide(vigil__req *r) {
                               "csam or other");
   if (!strcmp(decision, "confirm") && !cls)
     return vigil__reply_error(r, 400, "missing_field", "'classification' is required to confirm a case");
-  int rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, r->key.id, &r->err);
+  if (bank && strcmp(decision, "confirm"))
+    return vigil__reply_error(r, 400, "invalid", "add_to_bank: only a confirmed case's hashes are added to a bank");
+  int rc;
+  if (bank) { /* before deciding, so that a missing bank leaves the case open */
+    vigil_bank_info info;
+    vigil__banks *b = vigil__server_banks(r->srv);
+    if ((rc = vigil__banks_lock(b, 0, &r->err))) return rc;
+    rc = vigil_bank_get(b->st, bank, &info, &r->err);
+    vigil__banks_unlock(b);
+    if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 404, "not_found", "add_to_bank: no bank '%s'", bank);
+    if (rc) return rc;
+  }
+  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, r->key.id, &r->err);
   if (rc) return rc;
-  r->audit_detail = json_pack("{s:s, s:s?}", "decision", decision, "classification", cls);
   json_t *o;
   if ((rc = vigil__case_get(vigil__req_store(r), id, &o, &r->err))) return rc;
+  int added = 0;
+  if (bank && (added = add_case_hashes(r, o, bank, cls, id)) < 0) {
+    json_decref(o);
+    return added;
+  }
+  if (bank) json_object_set_new(o, "added_to_bank", json_pack("{s:s, s:i}", "bank", bank, "entries", added));
+  r->audit_detail = json_pack("{s:s, s:s?, s:s?, s:i}", "decision", decision, "classification", cls,
+                              "add_to_bank", bank, "entries_added", added);
   return vigil__reply_json(r, 200, o);
 }
