@@ -24,6 +24,7 @@
 
 #include "../tests/support/httpc.c"
 #include "vigil/media.h"
+#include "vigil/bank.h"
 #include "vigil/server.h"
 
 static double now_s(void) {
@@ -148,20 +149,68 @@ static result scenario(const char *label, int port, int conns, double secs, cons
   return res;
 }
 
+/* A bank of n PDQ hashes (random, from a fixed seed), imported through the
+ * bank store as an operator would; *probe gets a hash 5 bits from one of
+ * them, so a match query finds exactly that entry. */
+static int fill_bank(const char *db, long n, char probe[65]) {
+  char path[] = "/tmp/vigil-bench-bank-XXXXXX";
+  int fd = mkstemp(path);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (!f) return -1;
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  vigil_pdq_hash h;
+  for (long i = 0; i < n; i++) {
+    for (int k = 0; k < 32; k++) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      h.bytes[k] = (uint8_t)x;
+    }
+    char hex[65];
+    vigil_pdq_to_hex(&h, hex);
+    fprintf(f, "pdq %s\n", hex);
+  }
+  fclose(f);
+  for (int k = 0; k < 5; k++) h.bytes[k * 6] ^= 0x10; /* the last one, 5 bits away */
+  vigil_pdq_to_hex(&h, probe);
+  vigil_bank_store *bs;
+  vigil_error e;
+  int rc = vigil_bank_store_open(&bs, db, &e);
+  if (!rc) rc = vigil_bank_create(bs, "bench", "bench_server", &e);
+  FILE *in = rc ? NULL : fopen(path, "r");
+  if (in) {
+    vigil_bank_import_opts o;
+    vigil_bank_import_opts_default(&o);
+    o.format = VIGIL_BANK_FMT_TE;
+    o.batch = 100000;
+    vigil_bank_import_report rep;
+    rc = vigil_bank_import(bs, "bench", in, &o, &rep, &e);
+    vigil_bank_import_report_free(&rep);
+    fclose(in);
+  }
+  if (!rc) vigil_bank_store_close(bs);
+  unlink(path);
+  if (rc) fprintf(stderr, "bench_server: bank: %s\n", e.message);
+  return rc ? -1 : 0;
+}
+
 int main(int argc, char **argv) {
   double secs = 3;
   int conns = 4, threads = 2, smoke = 0;
+  long bank_n = 1000000;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--smoke")) smoke = 1, secs = 0.3;
     else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
     else if (!strcmp(argv[i], "--connections") && i + 1 < argc) conns = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--bank") && i + 1 < argc) bank_n = atol(argv[++i]);
     else {
-      fprintf(stderr, "usage: bench_server [--smoke] [--seconds S] [--connections C] [--threads T]\n");
+      fprintf(stderr, "usage: bench_server [--smoke] [--seconds S] [--connections C] [--threads T] [--bank N]\n");
       return 2;
     }
   }
-  if (conns < 1 || conns > 256 || threads < 1 || threads > 256 || secs <= 0) return 2;
+  if (conns < 1 || conns > 256 || threads < 1 || threads > 256 || secs <= 0 || bank_n < 1) return 2;
+  if (smoke) bank_n = 10000;
   signal(SIGPIPE, SIG_IGN);
   char dir[] = "/tmp/vigil-bench-server-XXXXXX", db[64];
   if (!mkdtemp(dir)) return 1;
@@ -187,6 +236,9 @@ int main(int argc, char **argv) {
   int64_t id;
   vigil_case_open(st, &c, &id, NULL);
   vigil_server_store_close(st);
+  char probe[65];
+  double t0 = now_s();
+  if (fill_bank(db, bank_n, probe)) return 1;
   vigil_server_config cfg;
   vigil_server_config_default(&cfg);
   cfg.listen = "127.0.0.1:0";
@@ -197,6 +249,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_server: %s\n", e.message);
     return 1;
   }
+  double t_fill = now_s() - t0; /* import, then the server's start loads the index */
   int port = vigil_server_port(srv);
   char hdr[256], rhdr[256];
   snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\nContent-Type: image/jpeg\r\n", key);
@@ -213,6 +266,12 @@ int main(int argc, char **argv) {
   vigil_hash_memory(jpg, jpg_len, NULL, &pr, &info, NULL);
   snprintf(label, sizeof label, "POST /v1/hash (%dx%d JPEG, %zu B)", info.width, info.height, jpg_len);
   result p = scenario(label, port, conns, secs, "POST", "/v1/hash", hdr, jpg, jpg_len, NULL);
+  char mhdr[256], mbody[200];
+  snprintf(mhdr, sizeof mhdr, "Authorization: Bearer %s\r\nContent-Type: application/json\r\n", key);
+  snprintf(mbody, sizeof mbody, "{\"pdq\":\"%s\",\"review\":false}", probe);
+  snprintf(label, sizeof label, "POST /v1/match by hash (%ld-hash bank)", bank_n);
+  printf("(bank of %ld hashes imported, then indexed at server start: %.1f s)\n", bank_n, t_fill);
+  result m = scenario(label, port, conns, secs, "POST", "/v1/match", mhdr, (const uint8_t *)mbody, strlen(mbody), NULL);
   snprintf(label, sizeof label, "baseline: vigil_hash_memory x%d", threads);
   result d = scenario(label, 0, threads, secs, NULL, NULL, NULL, jpg, jpg_len, direct_hash);
   printf("ratio key check only / healthz:        %.2f\n", h.rps > 0 ? k.rps / h.rps : 0);
@@ -223,6 +282,6 @@ int main(int argc, char **argv) {
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0) return 1;
-  int bad = h.errors || k.errors || a.errors || p.errors || d.errors || !h.n || !a.n || !p.n;
+  int bad = h.errors || k.errors || a.errors || p.errors || d.errors || m.errors || !h.n || !a.n || !p.n || !m.n;
   return bad ? 1 : 0;
 }
