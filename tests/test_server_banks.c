@@ -253,6 +253,17 @@ static void test_signals_endpoints(void **state) {
   assert_true(json_real_value(json_object_get(o, "risk")) >= 0.5);
   json_decref(o);
   assert_int_equal(call("POST", "/v1/conversations/score", k_sub, "{\"messages\":7}", NULL), 400);
+  const char *ad = "{\"id\":\"ad1\",\"title\":\"new in town\",\"body\":\"sweet young girl, call nine one six 555 oh one four two\"}";
+  assert_int_equal(call("POST", "/v1/text/scan", k_sub, ad, &o), 200);
+  assert_string_equal(json_string_value(json_object_get(o, "id")), "ad1");
+  json_t *c0 = json_array_get(json_object_get(o, "contacts"), 0);
+  assert_non_null(c0);
+  assert_true(json_is_true(json_object_get(c0, "obfuscated")));
+  assert_string_equal(json_string_value(json_object_get(c0, "field")), "body");
+  assert_true(json_array_size(json_object_get(o, "indicators")) > 0);
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/text/scan?kind=contacts", k_sub, "{\"nope\":1}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/text/scan?kind=bogus", k_sub, ad, NULL), 400);
   const char *rq = "{\"actor\":{\"band\":\"adult\"},\"target\":{\"band\":\"13-15\"},\"action\":\"dm_text\"}";
   int st = call("POST", "/v1/policy/decide", k_sub, rq, &o);
   if (st != 200) {

@@ -204,6 +204,23 @@ const char *vigil_ad_rule_text(int rule);
 /* The logistic weight of a family (documented in docs/text.md). */
 double vigil_ad_family_weight(int family);
 
+/* ---- one JSON record at a time (the CLI's and the service's format) ---- */
+
+typedef enum vigil_text_scan_kind {
+  VIGIL_SCAN_AD = 0,      /* contacts, ages, indicators and risk */
+  VIGIL_SCAN_MESSAGE = 1, /* contacts and ages */
+  VIGIL_SCAN_CONTACTS = 2 /* contacts only */
+} vigil_text_scan_kind;
+
+/* Scans one record: a JSON object with "text", "message" or "body", or
+ * "title" and "body"; its "id" is copied.  *out is malloc'd JSON text
+ * (free it): contacts, ages, min_age, normalisation flags and, for ads,
+ * risk, families and indicators, each with evidence spans (field, start,
+ * end, text).  A bad record gives VIGIL_EINVAL and says why.  sc and scr
+ * are needed for VIGIL_SCAN_AD only. */
+int vigil_text_scan_json(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, const char *json, size_t len,
+                         vigil_text_scan_kind kind, char **out, vigil_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,12 +3,14 @@
  *   POST /v1/conversations/score  grooming risk of one conversation
  *   POST /v1/policy/decide        one minor-safety decision
  *   POST /v1/policy/decide/batch  {"requests": [...]}: decisions in order
+ *   POST /v1/text/scan            contacts, ages and ad indicators of one record
  *
  * The request and response bodies are those of `vigil convo score` and
  * `vigil policy decide` (docs/grooming.md, docs/policy.md): the library's
  * JSON functions do the work, so the CLI and the service cannot disagree.
- * A conversation scorer holds per-thread scratch space, so scorers are
- * pooled; a loaded policy is immutable and shared by every thread.
+ * A conversation scorer and an ad scanner's scratch hold per-thread space,
+ * so they are pooled; a loaded policy and the compiled ad scanner are
+ * immutable and shared by every thread.
  */
 #include "server/internal.h"
 
@@ -17,6 +19,7 @@
 
 #include "vigil/convo.h"
 #include "vigil/policy.h"
+#include "vigil/text.h"
 
 #define POOL_MAX 16
 
@@ -25,6 +28,9 @@ struct vigil__signals {
   pthread_mutex_t mu;
   vigil_convo_scorer *free_scorers[POOL_MAX];
   int nfree;
+  vigil_ad_scanner *ads;
+  vigil_ad_scratch *free_scratch[POOL_MAX];
+  int nscratch;
 };
 
 int vigil__signals_open(vigil__signals **out, const char *policy_path, vigil_error *err) {
@@ -32,6 +38,7 @@ int vigil__signals_open(vigil__signals **out, const char *policy_path, vigil_err
   if (!s) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   int rc = policy_path ? vigil_policy_load_file(policy_path, &s->policy, err)
                        : vigil_policy_load_default(&s->policy, err);
+  if (!rc && (rc = vigil_ad_scanner_new(&s->ads, err))) vigil_policy_free(s->policy);
   if (rc) {
     free(s);
     return rc;
@@ -44,6 +51,8 @@ int vigil__signals_open(vigil__signals **out, const char *policy_path, vigil_err
 void vigil__signals_close(vigil__signals *s) {
   if (!s) return;
   for (int i = 0; i < s->nfree; i++) vigil_convo_scorer_free(s->free_scorers[i]);
+  for (int i = 0; i < s->nscratch; i++) vigil_ad_scratch_free(s->free_scratch[i]);
+  vigil_ad_scanner_free(s->ads);
   vigil_policy_free(s->policy);
   pthread_mutex_destroy(&s->mu);
   free(s);
@@ -144,4 +153,43 @@ int vigil__h_policy_batch(vigil__req *r) {
   }
   if (!arr) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   return vigil__reply_json(r, 200, json_pack("{s:o}", "decisions", arr));
+}
+
+static int scratch_get(vigil__signals *s, vigil_ad_scratch **out, vigil_error *err) {
+  pthread_mutex_lock(&s->mu);
+  *out = s->nscratch ? s->free_scratch[--s->nscratch] : NULL;
+  pthread_mutex_unlock(&s->mu);
+  return *out ? VIGIL_OK : vigil_ad_scratch_new(s->ads, out, err);
+}
+
+static void scratch_put(vigil__signals *s, vigil_ad_scratch *x) {
+  pthread_mutex_lock(&s->mu);
+  if (s->nscratch < POOL_MAX) {
+    s->free_scratch[s->nscratch++] = x;
+    x = NULL;
+  }
+  pthread_mutex_unlock(&s->mu);
+  vigil_ad_scratch_free(x);
+}
+
+int vigil__h_text_scan(vigil__req *r) {
+  const char *k = vigil__req_query(r, "kind");
+  vigil_text_scan_kind kind = VIGIL_SCAN_AD;
+  if (k && !strcmp(k, "message")) kind = VIGIL_SCAN_MESSAGE;
+  else if (k && !strcmp(k, "contacts")) kind = VIGIL_SCAN_CONTACTS;
+  else if (k && strcmp(k, "ad") != 0) return vigil__reply_error(r, 400, "invalid", "kind: expected ad, message or contacts");
+  vigil__signals *s = vigil__server_signals(r->srv);
+  vigil_ad_scratch *scr;
+  int rc = scratch_get(s, &scr, &r->err);
+  if (rc) return rc;
+  char *out = NULL;
+  vigil_error e;
+  rc = vigil_text_scan_json(s->ads, scr, (const char *)r->body, r->body_len, kind, &out, &e);
+  scratch_put(s, scr);
+  if (rc == VIGIL_EINVAL) return vigil__reply_error(r, 400, "invalid", "%s", e.message);
+  if (rc) {
+    r->err = e;
+    return rc;
+  }
+  return reply_raw_json(r, 200, out);
 }

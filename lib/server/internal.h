@@ -259,6 +259,7 @@ int vigil__h_policy_decide(vigil__req *r);
 int vigil__h_policy_batch(vigil__req *r);
 int vigil__h_convo_score(vigil__req *r);
 int vigil__h_link(vigil__req *r);
+int vigil__h_text_scan(vigil__req *r);
 int vigil__h_hma_raw_lookup(vigil__req *r);
 int vigil__h_hma_lookup(vigil__req *r);
 int vigil__h_hma_lookup_post(vigil__req *r);

@@ -34,6 +34,7 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/banks/{name}/import", ADMIN, VIGIL__BODY_FILE, 1, "banks.import", vigil__h_bank_import},
     {"GET", "/v1/banks/{name}/export", ANY, VIGIL__BODY_NONE, 0, "banks.export", vigil__h_bank_export},
     {"POST", "/v1/ads/link", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_FILE, 0, "ads.link", vigil__h_link},
+    {"POST", "/v1/text/scan", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_JSON, 0, "text.scan", vigil__h_text_scan},
     {"POST", "/v1/conversations/score", SUBMIT, VIGIL__BODY_JSON, 0, "convo.score", vigil__h_convo_score},
     {"POST", "/v1/policy/decide", SUBMIT, VIGIL__BODY_JSON, 0, "policy.decide", vigil__h_policy_decide},
     {"POST", "/v1/policy/decide/batch", SUBMIT, VIGIL__BODY_JSON, 0, "policy.batch", vigil__h_policy_batch},
