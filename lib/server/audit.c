@@ -39,6 +39,15 @@ json_t *vigil__row_json(sqlite3_stmt *s) {
   return o;
 }
 
+int vigil__rows_json(sqlite3 *db, sqlite3_stmt *s, json_t *arr, const char *what, vigil_error *err) {
+  int step;
+  while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    json_t *o = vigil__row_json(s);
+    if (!o || json_array_append_new(arr, o) != 0) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  }
+  return step == SQLITE_DONE ? VIGIL_OK : vigil__db_error(db, what, err);
+}
+
 int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil_error *err) {
   char at[40];
   vigil__iso_time(vigil__now_us(), at, sizeof at);
@@ -74,7 +83,7 @@ int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const
   if (!arr) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   pthread_mutex_lock(&st->mu);
   sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK, step;
+  int rc = VIGIL_OK;
   if (sqlite3_prepare_v2(st->db,
                          "SELECT id, at, key_id, ip, method, path, action, target, status, detail FROM server_audit"
                          " WHERE id > ? AND (?2 IS NULL OR key_id = ?2) ORDER BY id LIMIT ?",
@@ -84,14 +93,7 @@ int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const
     sqlite3_bind_int64(s, 1, after_id);
     sqlite3_bind_text(s, 2, key_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 3, limit);
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-      json_t *o = vigil__row_json(s);
-      if (!o || json_array_append_new(arr, o) != 0) {
-        rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-        break;
-      }
-    }
-    if (rc == VIGIL_OK && step != SQLITE_DONE) rc = vigil__db_error(st->db, "audit", err);
+    rc = vigil__rows_json(st->db, s, arr, "audit", err);
   }
   sqlite3_finalize(s);
   pthread_mutex_unlock(&st->mu);

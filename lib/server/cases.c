@@ -92,7 +92,7 @@ int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_i
   if (!arr) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   pthread_mutex_lock(&st->mu);
   sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK, step;
+  int rc = VIGIL_OK;
   if (sqlite3_prepare_v2(st->db,
                          "SELECT " CASE_COLS " FROM server_cases WHERE (?1 IS NULL OR status = ?1) AND id > ?2"
                          " ORDER BY id LIMIT ?3",
@@ -102,14 +102,7 @@ int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_i
     sqlite3_bind_text(s, 1, status, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, after_id);
     sqlite3_bind_int(s, 3, limit);
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-      json_t *o = vigil__row_json(s);
-      if (!o || json_array_append_new(arr, o) != 0) {
-        rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-        break;
-      }
-    }
-    if (rc == VIGIL_OK && step != SQLITE_DONE) rc = vigil__db_error(st->db, "list cases", err);
+    rc = vigil__rows_json(st->db, s, arr, "list cases", err);
   }
   sqlite3_finalize(s);
   pthread_mutex_unlock(&st->mu);
@@ -126,7 +119,7 @@ static int history(vigil_server_store *st, int64_t id, json_t **out, vigil_error
   json_t *arr = json_array();
   if (!arr) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK, step;
+  int rc = VIGIL_OK;
   if (sqlite3_prepare_v2(st->db,
                          "SELECT decision, classification, note, key_id, at FROM server_case_decisions"
                          " WHERE case_id = ? ORDER BY id",
@@ -134,14 +127,7 @@ static int history(vigil_server_store *st, int64_t id, json_t **out, vigil_error
     rc = vigil__db_error(st->db, "case history", err);
   } else {
     sqlite3_bind_int64(s, 1, id);
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-      json_t *o = vigil__row_json(s);
-      if (!o || json_array_append_new(arr, o) != 0) {
-        rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-        break;
-      }
-    }
-    if (rc == VIGIL_OK && step != SQLITE_DONE) rc = vigil__db_error(st->db, "case history", err);
+    rc = vigil__rows_json(st->db, s, arr, "case history", err);
   }
   sqlite3_finalize(s);
   if (rc) json_decref(arr);

@@ -52,6 +52,8 @@ void vigil__iso_time(int64_t us, char *buf, size_t cap);
 /* The current row of s as a JSON object: column name -> value; a column
  * named "detail" holding JSON text is embedded as JSON.  NULL on ENOMEM. */
 json_t *vigil__row_json(sqlite3_stmt *s);
+/* Steps s to the end, appending each row (vigil__row_json) to arr. */
+int vigil__rows_json(sqlite3 *db, sqlite3_stmt *s, json_t *arr, const char *what, vigil_error *err);
 
 /* ---- audit ---------------------------------------------------------------- */
 
