@@ -589,6 +589,17 @@ static int read_pem(const char *path, char **out, vigil_error *err) {
   return VIGIL_OK;
 }
 
+/* Everything a server owns but its daemon and socket; srv itself too. */
+static void free_parts(vigil_server *srv) {
+  if (srv->banks_open) vigil__banks_close(&srv->banks);
+  vigil__signals_close(srv->signals);
+  vigil_server_store_close(srv->st);
+  vigil__metrics_free(srv->m);
+  free(srv->tls_cert);
+  free(srv->tls_key);
+  free(srv);
+}
+
 int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vigil_error *err) {
   *out = NULL;
   vigil_server_config def;
@@ -651,13 +662,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   }
   if (rc) {
     if (srv->fd >= 0) close(srv->fd);
-    if (srv->banks_open) vigil__banks_close(&srv->banks);
-    vigil__signals_close(srv->signals);
-    vigil_server_store_close(srv->st);
-    vigil__metrics_free(srv->m);
-    free(srv->tls_cert);
-    free(srv->tls_key);
-    free(srv);
+    free_parts(srv);
     return rc;
   }
   *out = srv;
@@ -674,13 +679,7 @@ void vigil_server_stop(vigil_server *srv) {
   }
   MHD_stop_daemon(srv->d);
   close(srv->fd);
-  if (srv->banks_open) vigil__banks_close(&srv->banks);
-  vigil__signals_close(srv->signals);
-  vigil_server_store_close(srv->st);
-  vigil__metrics_free(srv->m);
-  free(srv->tls_cert);
-  free(srv->tls_key);
-  free(srv);
+  free_parts(srv);
 }
 
 void *vigil__req_app(const vigil__req *r) { return r->srv->cfg.app; }
