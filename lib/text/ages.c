@@ -22,6 +22,7 @@
 #define AGE_WINDOW 28
 
 static int at_word(const char *m, size_t n, size_t i, const char *w) {
+  if (i >= n || m[i] != w[0]) return 0; /* cheap first-byte test: most calls fail here */
   size_t k = strlen(w);
   if (i + k > n || memcmp(m + i, w, k) != 0) return 0;
   return i + k == n || !vigil__isalnum((unsigned char)m[i + k]);
@@ -34,7 +35,7 @@ static int before_is(const char *m, size_t i, const char *w) {
   for (int sep = 0; sep < 4 && i > 0 && (m[i - 1] == ' ' || m[i - 1] == ':' || m[i - 1] == '=' || m[i - 1] == '-'); sep++)
     i--;
   size_t k = strlen(w);
-  if (i < k || memcmp(m + i - k, w, k) != 0) return 0;
+  if (i < k || m[i - k] != w[0] || memcmp(m + i - k, w, k) != 0) return 0;
   return i == k || !vigil__isalnum((unsigned char)m[i - k - 1]);
 }
 
@@ -98,6 +99,7 @@ static int years_old_after(const char *m, size_t n, size_t b, size_t *end) {
   size_t i = skip_sp(m, n, b);
   static const char *const yo[] = {"yo", "y/o", "y.o", "yrs old", "yr old", "years old", "year old", "yrs young",
                                    "years young", "year-old", "years-old", "yrsold", "yearsold", "yoa"};
+  if (i >= n || m[i] != 'y') return 0; /* every form starts with 'y' */
   for (size_t k = 0; k < sizeof yo / sizeof yo[0]; k++) {
     size_t l = strlen(yo[k]);
     if (i + l <= n && !memcmp(m + i, yo[k], l) && (i + l == n || !vigil__isalnum((unsigned char)m[i + l]))) {

@@ -71,6 +71,7 @@ static int country_code_len(const char *d) {
 }
 
 static int word_at(const char *m, size_t i, size_t n, const char *w) {
+  if (i >= n || m[i] != w[0]) return 0; /* cheap first-byte test: most calls fail here */
   size_t k = strlen(w);
   if (i + k > n || memcmp(m + i, w, k) != 0) return 0;
   return i + k == n || !vigil__isalpha((unsigned char)m[i + k]);
