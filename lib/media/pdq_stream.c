@@ -27,6 +27,10 @@
 #include <string.h>
 
 #define LANES 8
+/* Rows per flush: two lane batches, so the row passes run two independent
+ * running sums at once (one sum's add-subtract chain is latency-bound). */
+#define BATCHES 2
+#define FLUSH_ROWS (LANES * BATCHES)
 typedef float vf8 __attribute__((vector_size(LANES * sizeof(float))));
 
 /* The reference's four phases for a vector of length n and window w. */
@@ -84,12 +88,49 @@ VIGIL__HOT static void box_lanes(const vf8 *in, vf8 *out, const box_plan *p) {
   }
 }
 
+/* box_lanes on two batches at once: the same operations per lane, in the
+ * same order, interleaved so that the two dependency chains overlap. */
+VIGIL__HOT static void box_lanes2(const vf8 *in0, const vf8 *in1, vf8 *out0, vf8 *out1, const box_plan *p) {
+  vf8 s0 = splat(0.0f), s1 = splat(0.0f);
+  int cnt = 0, li = 0, ri = 0, oi = 0;
+  for (int i = 0; i < p->p1; i++, ri++) {
+    s0 += in0[ri];
+    s1 += in1[ri];
+    cnt++;
+  }
+  for (int i = 0; i < p->p2; i++, ri++, oi++) {
+    s0 += in0[ri];
+    s1 += in1[ri];
+    cnt++;
+    vf8 d = splat((float)cnt);
+    out0[oi] = s0 / d;
+    out1[oi] = s1 / d;
+  }
+  vf8 div = splat((float)cnt);
+  for (int i = 0; i < p->p3; i++, ri++, li++, oi++) {
+    s0 += in0[ri];
+    s1 += in1[ri];
+    s0 -= in0[li];
+    s1 -= in1[li];
+    out0[oi] = s0 / div;
+    out1[oi] = s1 / div;
+  }
+  for (int i = 0; i < p->p4; i++, li++, oi++) {
+    s0 -= in0[li];
+    s1 -= in1[li];
+    cnt--;
+    vf8 d = splat((float)cnt);
+    out0[oi] = s0 / d;
+    out1[oi] = s1 / d;
+  }
+}
+
 /* A column-wise running box filter over rows arriving one by one. */
 typedef struct vbox {
   box_plan plan;
   int ncols, ri, cnt, emitted, ringrows;
   float *sum;  /* ncols */
-  float *ring; /* w + LANES rows of ncols: a batch of rows is written before any is summed */
+  float *ring; /* w + FLUSH_ROWS rows of ncols: a flush's rows are written before any is summed */
   float *out;  /* ncols */
 } vbox;
 
@@ -98,7 +139,7 @@ static int vbox_init(vbox *b, int n, int w, int ncols) {
   b->plan = plan_for(n, w);
   b->ncols = ncols;
   b->sum = vigil__calloc((size_t)ncols, sizeof(float));
-  b->ringrows = w + LANES;
+  b->ringrows = w + FLUSH_ROWS;
   b->ring = vigil__mallocarray((size_t)b->ringrows * (size_t)ncols, sizeof(float));
   b->out = vigil__mallocarray((size_t)ncols, sizeof(float));
   return b->sum && b->ring && b->out ? VIGIL_OK : VIGIL_ENOMEM;
@@ -155,8 +196,8 @@ VIGIL__HOT static void vbox_tail(vbox *b, int k, float *restrict out) {
 struct vigil__pdq_stream {
   int rows, cols, direct; /* direct: a 64x64 picture is taken as it is */
   box_plan hplan;
-  vf8 *batch1, *h1, *batch2, *h2; /* cols vectors each, lane-interleaved */
-  float *stage1, *stage2;          /* LANES row-major rows each: luma, V1 output */
+  vf8 *batch1, *h1, *batch2, *h2; /* BATCHES x cols vectors each, lane-interleaved */
+  float *stage1, *stage2;          /* FLUSH_ROWS row-major rows each: luma, V1 output */
   int nb1, nb2, pushed;
   const vigil__pdq_kernels *k;
   vbox v1, v2;
@@ -203,12 +244,12 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, vigil_err
   }
   int rc = VIGIL_OK;
   if (!s->direct) {
-    s->batch1 = alloc_lanes(cols);
-    s->h1 = alloc_lanes(cols);
-    s->batch2 = alloc_lanes(cols);
-    s->h2 = alloc_lanes(cols);
-    s->stage1 = (float *)alloc_lanes(cols);
-    s->stage2 = (float *)alloc_lanes(cols);
+    s->batch1 = alloc_lanes(BATCHES * cols);
+    s->h1 = alloc_lanes(BATCHES * cols);
+    s->batch2 = alloc_lanes(BATCHES * cols);
+    s->h2 = alloc_lanes(BATCHES * cols);
+    s->stage1 = (float *)alloc_lanes(BATCHES * cols);
+    s->stage2 = (float *)alloc_lanes(BATCHES * cols);
     if (!s->batch1 || !s->h1 || !s->batch2 || !s->h2 || !s->stage1 || !s->stage2) rc = VIGIL_ENOMEM;
     if (rc == VIGIL_OK) rc = vbox_init(&s->v1, rows, wv, cols);
     if (rc == VIGIL_OK) rc = vbox_init(&s->v2, rows, wv, 64);
@@ -265,14 +306,31 @@ static void v2_emitted(vigil__pdq_stream *s) {
   }
 }
 
+/* The row pass over nrows staged rows (up to FLUSH_ROWS): into lane
+ * batches, box-filtered, results left in out (batch b at out + b*cols). */
+static void row_pass(vigil__pdq_stream *s, const float *stage, int nrows, vf8 *batch, vf8 *out) {
+  const int cols = s->cols;
+  int nb = (nrows + LANES - 1) / LANES;
+  for (int b = 0; b < nb; b++) {
+    int rows = nrows - b * LANES < LANES ? nrows - b * LANES : LANES;
+    interleave(s->k, stage + (size_t)b * LANES * (size_t)cols, rows, cols, (float *)(batch + (size_t)b * cols));
+  }
+  if (nb == 2) box_lanes2(batch, batch + cols, out, out + cols, &s->hplan);
+  else box_lanes(batch, out, &s->hplan);
+}
+
+/* Row r of a row pass's output, as a lane-interleaved column array. */
+static inline const float *pass_row(const vf8 *out, int cols, int r) {
+  return (const float *)(out + (size_t)(r / LANES) * (size_t)cols) + r % LANES;
+}
+
 /* H2 over the staged V1 rows, then their 64 sampled columns into V2. */
 static void flush2(vigil__pdq_stream *s) {
   if (!s->nb2) return;
-  interleave(s->k, s->stage2, s->nb2, s->cols, (float *)s->batch2);
-  box_lanes(s->batch2, s->h2, &s->hplan);
+  row_pass(s, s->stage2, s->nb2, s->batch2, s->h2);
   for (int r = 0; r < s->nb2; r++) {
     float *slot = vbox_slot(&s->v2, s->v2.ri);
-    const float *h = (const float *)s->h2 + r;
+    const float *h = pass_row(s->h2, s->cols, r);
     for (int k = 0; k < 64; k++) slot[k] = h[(size_t)s->colsel[k] * LANES];
     if (vbox_commit(&s->v2, s->v2.out)) v2_emitted(s);
   }
@@ -283,17 +341,19 @@ static void flush2(vigil__pdq_stream *s) {
 static inline float *v1_target(vigil__pdq_stream *s) { return s->stage2 + (size_t)s->nb2 * (size_t)s->cols; }
 
 static void v1_emitted(vigil__pdq_stream *s) {
-  if (++s->nb2 == LANES) flush2(s);
+  if (++s->nb2 == FLUSH_ROWS) flush2(s);
 }
 
 /* H1 over the staged luma rows, then each row into V1. */
 static void flush1(vigil__pdq_stream *s) {
   if (!s->nb1) return;
-  interleave(s->k, s->stage1, s->nb1, s->cols, (float *)s->batch1);
-  box_lanes(s->batch1, s->h1, &s->hplan);
-  float *slots[LANES];
-  for (int r = 0; r < s->nb1; r++) slots[r] = vbox_slot(&s->v1, s->v1.ri + r);
-  deinterleave(s->k, (const float *)s->h1, s->nb1, s->cols, slots);
+  row_pass(s, s->stage1, s->nb1, s->batch1, s->h1);
+  for (int b = 0; b * LANES < s->nb1; b++) {
+    int rows = s->nb1 - b * LANES < LANES ? s->nb1 - b * LANES : LANES;
+    float *slots[LANES];
+    for (int r = 0; r < rows; r++) slots[r] = vbox_slot(&s->v1, s->v1.ri + b * LANES + r);
+    deinterleave(s->k, (const float *)(s->h1 + (size_t)b * (size_t)s->cols), rows, s->cols, slots);
+  }
   for (int r = 0; r < s->nb1; r++)
     if (vbox_commit(&s->v1, v1_target(s))) v1_emitted(s);
   s->nb1 = 0;
@@ -301,7 +361,7 @@ static void flush1(vigil__pdq_stream *s) {
 
 static void row_pushed(vigil__pdq_stream *s) {
   s->pushed++;
-  if (++s->nb1 == LANES) flush1(s);
+  if (++s->nb1 == FLUSH_ROWS) flush1(s);
 }
 
 static inline float *stage1_row(vigil__pdq_stream *s) { return s->stage1 + (size_t)s->nb1 * (size_t)s->cols; }
