@@ -173,6 +173,10 @@ static void test_match_by_hash_and_image(void **state) {
   assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
   assert_int_equal(json_array_size(json_object_get(o, "matches")), 0);
   json_decref(o);
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"review\":false,\"dihedral\":true}", rings_pdq);
+  assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
+  assert_non_null(json_object_get(o, "dihedral_ignored"));
+  json_decref(o);
   snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"quality\":10}", rings_pdq);
   assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
   assert_non_null(json_object_get(o, "pdq_skipped"));

@@ -266,6 +266,10 @@ int vigil__h_match(vigil__req *r) {
     if (m->have_pdq) vigil_pdq_to_hex(&m->pdq[0], hex), json_object_set_new(hashes, "pdq", json_string(hex));
     if (m->have_md5) vigil_signal_to_hex(m->md5, 16, hex), json_object_set_new(hashes, "md5", json_string(hex));
     if (m->have_sha) vigil_signal_to_hex(m->sha, 32, hex), json_object_set_new(hashes, "sha256", json_string(hex));
+    if (m->dihedral)
+      json_object_set_new(out, "dihedral_ignored",
+                          json_string("the rotations and flips of a hash cannot be derived from the hash; send the "
+                                      "content to match them"));
   } else {
     if (!options_from_query(r, m) || !hash_content(r, m, hashes)) goto done;
   }
