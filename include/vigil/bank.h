@@ -19,7 +19,9 @@
  * kill -9.  The storage itself sits behind a backend interface; SQLite is
  * the one built in ("path" or "sqlite:path").
  *
- * Threads: a store or matcher is used by one thread at a time.
+ * Threads: a store or matcher is used by one thread at a time, with one
+ * exception: the two match functions may run in several threads at once
+ * while no other call uses that matcher or store (readers-writer).
  */
 #ifndef VIGIL_BANK_H
 #define VIGIL_BANK_H

@@ -56,7 +56,15 @@ static box_plan plan_for(int n, int w) {
 
 /* Hot loops get an AVX2 clone picked at load time where the CPU has it;
  * the arithmetic is the same IEEE single precision either way. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define VIGIL__SANITIZED 1 /* ifunc resolvers run before a sanitizer's runtime is up */
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define VIGIL__SANITIZED 1
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(VIGIL__SANITIZED)
 #define VIGIL__HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define VIGIL__HOT

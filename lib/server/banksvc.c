@@ -2,9 +2,9 @@
  * banksvc.c - the hash banks as the service sees them: one bank store and
  * one in-memory PDQ index per server, shared by every request thread.
  *
- * Why one lock: the bank store and its matcher are single-threaded
- * objects; queries are microseconds long, so a mutex costs little next to
- * HTTP parsing.  Freshness: before a query the index is synced with the
+ * One readers-writer lock: match queries share it (the index takes
+ * concurrent readers, vigil/bank.h), while changes, syncs and the other
+ * bank calls take it alone, since the store is otherwise single-threaded.  Freshness: before a query the index is synced with the
  * store when it is over a second old, which is how several `vigil serve`
  * nodes sharing one database see each other's bank changes within a
  * second.  The review flag of a bank (its matches open review cases) is
@@ -25,7 +25,7 @@ int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err) {
     vigil_bank_store_close(b->st);
     return rc;
   }
-  pthread_mutex_init(&b->mu, NULL);
+  pthread_rwlock_init(&b->rw, NULL);
   b->synced_us = vigil__now_us();
   return VIGIL_OK;
 }
@@ -33,17 +33,17 @@ int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err) {
 void vigil__banks_close(vigil__banks *b) {
   vigil_bank_matcher_free(b->m);
   vigil_bank_store_close(b->st);
-  pthread_mutex_destroy(&b->mu);
+  pthread_rwlock_destroy(&b->rw);
   memset(b, 0, sizeof *b);
 }
 
 int vigil__banks_lock(vigil__banks *b, int force, vigil_error *err) {
-  pthread_mutex_lock(&b->mu);
+  pthread_rwlock_wrlock(&b->rw);
   int64_t now = vigil__now_us();
   if (force || now - b->synced_us > VIGIL__BANK_SYNC_US) {
     int rc = vigil_bank_matcher_sync(b->m, err);
     if (rc) {
-      pthread_mutex_unlock(&b->mu);
+      pthread_rwlock_unlock(&b->rw);
       return rc;
     }
     b->synced_us = now;
@@ -51,7 +51,17 @@ int vigil__banks_lock(vigil__banks *b, int force, vigil_error *err) {
   return VIGIL_OK;
 }
 
-void vigil__banks_unlock(vigil__banks *b) { pthread_mutex_unlock(&b->mu); }
+int vigil__banks_lock_query(vigil__banks *b, vigil_error *err) {
+  if (vigil__now_us() - b->synced_us > VIGIL__BANK_SYNC_US) {
+    int rc = vigil__banks_lock(b, 0, err); /* syncs; another thread may have already */
+    if (rc) return rc;
+    pthread_rwlock_unlock(&b->rw);
+  }
+  pthread_rwlock_rdlock(&b->rw);
+  return VIGIL_OK;
+}
+
+void vigil__banks_unlock(vigil__banks *b) { pthread_rwlock_unlock(&b->rw); }
 
 static int ensure_table(vigil_server_store *st, vigil_error *err) {
   return vigil__db_exec(st->db,

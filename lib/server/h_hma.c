@@ -63,7 +63,7 @@ static int lookup(vigil__req *r, vigil_signal_type t, const uint8_t *value, cons
   vigil__banks *b = vigil__server_banks(r->srv);
   *out = NULL;
   *n = 0;
-  if ((*rc = vigil__banks_lock(b, 0, &r->err))) return 0;
+  if ((*rc = vigil__banks_lock_query(b, &r->err))) return 0;
   if (t == VIGIL_SIGNAL_PDQ) {
     vigil_pdq_hash h;
     memcpy(h.bytes, value, VIGIL_PDQ_BYTES);

@@ -275,7 +275,7 @@ int vigil__h_match(vigil__req *r) {
   }
   vigil_bank_filter f = {m->banks, m->nbanks, m->tags, m->ntags};
   vigil__banks *b = vigil__server_banks(r->srv);
-  if ((rc = vigil__banks_lock(b, 0, &r->err))) goto done;
+  if ((rc = vigil__banks_lock_query(b, &r->err))) goto done;
   vigil_bank_match *list = NULL;
   size_t n = 0;
   if (m->have_pdq && m->have_quality && m->quality < VIGIL_PDQ_MIN_QUALITY && !m->force) {

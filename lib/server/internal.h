@@ -215,14 +215,17 @@ struct vigil_bank_matcher;
 typedef struct vigil__banks {
   struct vigil_bank_store *st;
   struct vigil_bank_matcher *m;
-  pthread_mutex_t mu;
-  int64_t synced_us;
+  pthread_rwlock_t rw;         /* queries share it; everything else takes it alone */
+  _Atomic int64_t synced_us;
 } vigil__banks;
 
 int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err);
 void vigil__banks_close(vigil__banks *b);
-/* Locks b and syncs the index if it is stale (or force); unlock after. */
+/* Locks b alone and syncs the index if it is stale (or force); unlock after. */
 int vigil__banks_lock(vigil__banks *b, int force, vigil_error *err);
+/* Locks b for queries only (shared with other queries), after syncing a
+ * stale index under the exclusive lock. */
+int vigil__banks_lock_query(vigil__banks *b, vigil_error *err);
 void vigil__banks_unlock(vigil__banks *b);
 vigil__banks *vigil__server_banks(vigil_server *srv);
 

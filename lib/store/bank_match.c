@@ -12,11 +12,18 @@
  *
  * MD5 and SHA-256 need no index of their own: the store's identity index
  * (signal_type, value, bank) answers an exact lookup directly.
+ *
+ * Concurrency: queries (vigil_bank_match_pdq, vigil_bank_match_exact) may
+ * run in several threads at once while nothing changes the matcher or the
+ * store (a readers-writer discipline kept by the caller).  The index allows
+ * concurrent readers; the store's cached entry statement does not, so the
+ * metadata fetch of the hits takes get_mu.
  */
 #include "store/bank_backend.h"
 #include "common/internal.h"
 #include "vigil/match.h"
 
+#include <pthread.h>
 #include <string.h>
 
 struct vigil_bank_matcher {
@@ -26,6 +33,7 @@ struct vigil_bank_matcher {
   uint64_t removal_seq; /* last removal log row applied */
   vigil_bank_info *banks; /* the bank set the index reflects (ids, enabled) */
   size_t nbanks;
+  pthread_mutex_t get_mu; /* one entry fetch at a time on the store */
 };
 
 typedef struct loader {
@@ -90,6 +98,7 @@ int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigi
   vigil_bank_matcher *m = calloc(1, sizeof *m);
   if (!m) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   m->st = st;
+  pthread_mutex_init(&m->get_mu, NULL);
   vigil_bank_info *banks;
   size_t n;
   int rc = st->be->bank_list(st->impl, 0, &banks, &n, err);
@@ -106,6 +115,7 @@ void vigil_bank_matcher_free(vigil_bank_matcher *m) {
   if (!m) return;
   vigil_pdq_index_free(m->ix);
   free(m->banks);
+  pthread_mutex_destroy(&m->get_mu);
   free(m);
 }
 
@@ -175,6 +185,7 @@ int vigil_bank_match_pdq(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq
   vigil_bank_entry *e = malloc(sizeof *e);
   if (!e) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   /* hits arrive sorted by distance then id; filtering keeps that order */
+  if (nh) pthread_mutex_lock(&m->get_mu);
   for (size_t i = 0; !rc && i < nh; i++) {
     rc = m->st->be->entry_get(m->st->impl, hits[i].id, e, err);
     if (rc == VIGIL_ENOTFOUND) { /* dropped since the last sync */
@@ -185,6 +196,7 @@ int vigil_bank_match_pdq(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq
     if (e->removed || !passes(f, e)) continue;
     if (push(&r, e, hits[i].distance, hits[i].variant)) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
+  if (nh) pthread_mutex_unlock(&m->get_mu);
   free(e);
   free(hits);
   if (rc) {
