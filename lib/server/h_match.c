@@ -48,7 +48,8 @@ static int split_list(const char *v, char *buf, size_t cap, const char **list, s
   if (strlen(v) >= cap) return 0;
   strcpy(buf, v);
   *n = 0;
-  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+  /* strtok_r: request threads run this at the same time */
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     if (*n == MAX_FILTER) return 0;
     list[(*n)++] = tok;
   }
@@ -167,8 +168,11 @@ static int hash_content(vigil__req *r, match_req *m, json_t *hashes) {
   vigil_error e;
   int rc = vigil_hash_memory(r->body, r->body_len, &opts, &res, NULL, &e);
   unsigned n = 0;
-  EVP_Digest(r->body, r->body_len, m->md5, &n, EVP_md5(), NULL);
-  EVP_Digest(r->body, r->body_len, m->sha, &n, EVP_sha256(), NULL);
+  if (!EVP_Digest(r->body, r->body_len, m->md5, &n, EVP_md5(), NULL) ||
+      !EVP_Digest(r->body, r->body_len, m->sha, &n, EVP_sha256(), NULL)) {
+    vigil__reply_error(r, 500, "internal", "could not compute the content's digests");
+    return 0;
+  }
   m->have_md5 = m->have_sha = 1;
   char hex[65];
   vigil_signal_to_hex(m->md5, 16, hex);
