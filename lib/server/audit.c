@@ -10,26 +10,20 @@
 
 #include <string.h>
 
-#include "store/db.h"
-
-json_t *vigil__row_json(sqlite3_stmt *s) {
+json_t *vigil__row_json(const vigil__rows *r, size_t i) {
   json_t *o = json_object();
   if (!o) return NULL;
-  int n = sqlite3_column_count(s);
-  for (int i = 0; i < n; i++) {
-    const char *name = sqlite3_column_name(s, i);
+  for (int c = 0; c < vigil__rows_cols(r); c++) {
+    const char *name = vigil__rows_name(r, c);
+    const vigil__val *cell = vigil__rows_cell(r, i, c);
     json_t *v = NULL;
-    switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(s, i)); break;
-    case SQLITE_FLOAT: v = json_real(sqlite3_column_double(s, i)); break;
-    case SQLITE_NULL: v = json_null(); break;
-    default: {
-      const char *t = (const char *)sqlite3_column_text(s, i);
-      size_t len = (size_t)sqlite3_column_bytes(s, i);
-      if (!strcmp(name, "detail") && t) v = json_loadb(t, len, JSON_DECODE_ANY, NULL);
-      if (!v) v = json_stringn(t ? t : "", t ? len : 0);
+    switch (cell->k) {
+    case VIGIL__V_INT: v = json_integer(cell->i); break;
+    case VIGIL__V_NULL: v = json_null(); break;
+    default:
+      if (!strcmp(name, "detail")) v = json_loadb(cell->p, cell->len, JSON_DECODE_ANY, NULL);
+      if (!v) v = json_stringn(cell->p, cell->len);
       if (!v) v = json_null(); /* text that is not UTF-8: never stored by us */
-    }
     }
     if (!v || json_object_set_new(o, name, v) != 0) {
       json_decref(o);
@@ -39,68 +33,65 @@ json_t *vigil__row_json(sqlite3_stmt *s) {
   return o;
 }
 
-int vigil__rows_json(sqlite3 *db, sqlite3_stmt *s, json_t *arr, const char *what, vigil_error *err) {
-  int step;
-  while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-    json_t *o = vigil__row_json(s);
-    if (!o || json_array_append_new(arr, o) != 0) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  }
-  return step == SQLITE_DONE ? VIGIL_OK : vigil__db_error(db, what, err);
-}
-
-int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil_error *err) {
-  char at[40];
-  vigil__iso_time(vigil__now_us(), at, sizeof at);
-  pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT INTO server_audit(at, key_id, ip, method, path, action, target, status, detail)"
-                         " VALUES(?,?,?,?,?,?,?,?,?)",
-                         -1, &s, NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "audit", err);
-  } else {
-    sqlite3_bind_text(s, 1, at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, a->key_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, a->ip ? a->ip : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, a->method ? a->method : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 5, a->path ? a->path : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 6, a->action ? a->action : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 7, a->target, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 8, a->status);
-    sqlite3_bind_text(s, 9, a->detail_json, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "audit", err);
-  }
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->mu);
-  return rc;
-}
-
-int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const char *key_id, json_t **out,
+int vigil__query_json(vigil_server_store *st, const char *sql, const vigil__val *p, int np, json_t **out,
                       vigil_error *err) {
   *out = NULL;
   json_t *arr = json_array();
   if (!arr) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT id, at, key_id, ip, method, path, action, target, status, detail FROM server_audit"
-                         " WHERE id > ? AND (?2 IS NULL OR key_id = ?2) ORDER BY id LIMIT ?",
-                         -1, &s, NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "audit", err);
-  } else {
-    sqlite3_bind_int64(s, 1, after_id);
-    sqlite3_bind_text(s, 2, key_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 3, limit);
-    rc = vigil__rows_json(st->db, s, arr, "audit", err);
-  }
-  sqlite3_finalize(s);
+  int rc = vigil__sql_run(st->db, sql, p, np, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
+  for (size_t i = 0; rc == VIGIL_OK && i < vigil__rows_count(rows); i++) {
+    json_t *o = vigil__row_json(rows, i);
+    if (!o || json_array_append_new(arr, o) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  }
+  vigil__rows_free(rows);
   if (rc) {
     json_decref(arr);
     return rc;
   }
   *out = arr;
   return VIGIL_OK;
+}
+
+int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil_error *err) {
+  char at[40];
+  vigil__iso_time(vigil__now_us(), at, sizeof at);
+  const vigil__val p[] = {vigil__vtext(at),
+                          vigil__vtext(a->key_id),
+                          vigil__vtext(a->ip ? a->ip : ""),
+                          vigil__vtext(a->method ? a->method : ""),
+                          vigil__vtext(a->path ? a->path : ""),
+                          vigil__vtext(a->action ? a->action : ""),
+                          vigil__vtext(a->target),
+                          vigil__vint(a->status),
+                          vigil__vtext(a->detail_json)};
+  static const char insert[] = "INSERT INTO server_audit(at, key_id, ip, method, path, action, target, status, detail)"
+                               " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+  pthread_mutex_lock(&st->mu);
+  int rc;
+  if (vigil__sql_engine(st->db) == VIGIL__SQL_PG) {
+    /* Nodes append one at a time, so ids become visible in order and a
+     * reader paging with after= never skips a row committed late. */
+    rc = vigil__sql_begin(st->db, err);
+    if (!rc) rc = vigil__sql_run(st->db, "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_AUDIT ")", NULL, 0, NULL, NULL, err);
+    if (!rc) rc = vigil__sql_run(st->db, insert, p, 9, NULL, NULL, err);
+    if (!rc) rc = vigil__sql_commit(st->db, err);
+    else vigil__sql_rollback(st->db);
+  } else {
+    rc = vigil__sql_run(st->db, insert, p, 9, NULL, NULL, err);
+  }
+  pthread_mutex_unlock(&st->mu);
+  if (rc) vigil__prefixerr(err, "audit");
+  return rc;
+}
+
+int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const char *key_id, json_t **out,
+                      vigil_error *err) {
+  const vigil__val p[] = {vigil__vint(after_id), vigil__vtext(key_id), vigil__vint(limit)};
+  return vigil__query_json(st,
+                           "SELECT id, at, key_id, ip, method, path, action, target, status, detail FROM server_audit"
+                           " WHERE id > $1 AND ($2 IS NULL OR key_id = $2) ORDER BY id LIMIT $3",
+                           p, 3, out, err);
 }

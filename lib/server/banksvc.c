@@ -14,7 +14,6 @@
 
 #include <string.h>
 
-#include "store/db.h"
 #include "vigil/bank.h"
 
 int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err) {
@@ -63,48 +62,28 @@ int vigil__banks_lock_query(vigil__banks *b, vigil_error *err) {
 
 void vigil__banks_unlock(vigil__banks *b) { pthread_rwlock_unlock(&b->rw); }
 
-static int ensure_table(vigil_server_store *st, vigil_error *err) {
-  return vigil__db_exec(st->db,
-                        "CREATE TABLE IF NOT EXISTS server_bank_review ("
-                        " bank TEXT PRIMARY KEY, review INTEGER NOT NULL)",
-                        err);
-}
-
 int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err) {
   *review = 0;
+  const vigil__val p[] = {vigil__vtext(bank)};
+  vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  int rc = ensure_table(st, err);
-  sqlite3_stmt *s = NULL;
-  if (!rc && sqlite3_prepare_v2(st->db, "SELECT review FROM server_bank_review WHERE bank = ?", -1, &s, NULL))
-    rc = vigil__db_error(st->db, "bank review flag", err);
-  if (!rc) {
-    sqlite3_bind_text(s, 1, bank, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) *review = sqlite3_column_int(s, 0);
-    else if (step != SQLITE_DONE) rc = vigil__db_error(st->db, "bank review flag", err);
-  }
-  sqlite3_finalize(s);
+  int rc = vigil__sql_run(st->db, "SELECT review FROM server_bank_review WHERE bank = $1", p, 1, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
-  return rc;
+  if (rc) return vigil__prefixerr(err, "bank review flag");
+  if (vigil__rows_count(rows) == 1) *review = vigil__rows_int(rows, 0, 0) != 0;
+  vigil__rows_free(rows);
+  return VIGIL_OK;
 }
 
 int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err) {
+  const vigil__val p[] = {vigil__vtext(bank), vigil__vint(review ? 1 : 0)};
   pthread_mutex_lock(&st->mu);
-  int rc = ensure_table(st, err);
-  sqlite3_stmt *s = NULL;
-  if (!rc && sqlite3_prepare_v2(st->db,
-                                "INSERT INTO server_bank_review(bank, review) VALUES(?, ?)"
-                                " ON CONFLICT(bank) DO UPDATE SET review = excluded.review",
-                                -1, &s, NULL))
-    rc = vigil__db_error(st->db, "bank review flag", err);
-  if (!rc) {
-    sqlite3_bind_text(s, 1, bank, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 2, review ? 1 : 0);
-    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "bank review flag", err);
-  }
-  sqlite3_finalize(s);
+  int rc = vigil__sql_run(st->db,
+                          "INSERT INTO server_bank_review(bank, review) VALUES($1, $2)"
+                          " ON CONFLICT(bank) DO UPDATE SET review = excluded.review",
+                          p, 2, NULL, NULL, err);
   pthread_mutex_unlock(&st->mu);
-  return rc;
+  return rc ? vigil__prefixerr(err, "bank review flag") : VIGIL_OK;
 }
 
 json_t *vigil__entry_json(const vigil_bank_entry *e) {

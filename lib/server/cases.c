@@ -12,7 +12,6 @@
 
 #include <string.h>
 
-#include "store/db.h"
 
 #define FIELD_MAX 2048
 
@@ -60,23 +59,22 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
   }
   char at[40];
   vigil__iso_time(vigil__now_us(), at, sizeof at);
+  const vigil__val p[] = {vigil__vtext(c->source ? c->source : "report"), vigil__vtext(c->pdq), vigil__vtext(c->md5),
+                          vigil__vtext(c->sha256), vigil__vtext(c->content_id), vigil__vtext(c->uploader_id),
+                          vigil__vtext(c->url), vigil__vtext(c->reason), vigil__vtext(detail),
+                          vigil__vtext(c->opened_by), vigil__vtext(at)};
+  vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT INTO server_cases(source, pdq, md5, sha256, content_id, uploader_id, url, reason,"
-                         " detail, opened_by, created_at, updated_at) VALUES(?,lower(?),lower(?),lower(?),?,?,?,?,?,?,?,?)",
-                         -1, &s, NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "open case", err);
-  } else {
-    const char *vals[] = {c->source ? c->source : "report", c->pdq, c->md5, c->sha256, c->content_id,
-                          c->uploader_id, c->url, c->reason, detail, c->opened_by, at, at};
-    for (int i = 0; i < 12; i++) sqlite3_bind_text(s, i + 1, vals[i], -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "open case", err);
-    else *id = sqlite3_last_insert_rowid(st->db);
-  }
-  sqlite3_finalize(s);
+  int rc = vigil__sql_run(st->db,
+                          "INSERT INTO server_cases(source, pdq, md5, sha256, content_id, uploader_id, url, reason,"
+                          " detail, opened_by, created_at, updated_at)"
+                          " VALUES($1, lower($2), lower($3), lower($4), $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                          p, 11, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
+  if (rc) vigil__prefixerr(err, "open case");
+  else if (vigil__rows_count(rows) == 1) *id = vigil__rows_int(rows, 0, 0);
+  else rc = vigil__seterr(err, VIGIL_EINTERNAL, "open case: no id returned");
+  vigil__rows_free(rows);
   free(detail);
   return rc;
 }
@@ -87,84 +85,68 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
 
 int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_id, int limit, json_t **out,
                      vigil_error *err) {
-  *out = NULL;
-  json_t *arr = json_array();
-  if (!arr) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT " CASE_COLS " FROM server_cases WHERE (?1 IS NULL OR status = ?1) AND id > ?2"
-                         " ORDER BY id LIMIT ?3",
-                         -1, &s, NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "list cases", err);
-  } else {
-    sqlite3_bind_text(s, 1, status, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, after_id);
-    sqlite3_bind_int(s, 3, limit);
-    rc = vigil__rows_json(st->db, s, arr, "list cases", err);
-  }
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->mu);
-  if (rc) {
-    json_decref(arr);
-    return rc;
-  }
-  *out = arr;
-  return VIGIL_OK;
-}
-
-/* Called with st->mu held. */
-static int history(vigil_server_store *st, int64_t id, json_t **out, vigil_error *err) {
-  json_t *arr = json_array();
-  if (!arr) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT decision, classification, note, key_id, at FROM server_case_decisions"
-                         " WHERE case_id = ? ORDER BY id",
-                         -1, &s, NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "case history", err);
-  } else {
-    sqlite3_bind_int64(s, 1, id);
-    rc = vigil__rows_json(st->db, s, arr, "case history", err);
-  }
-  sqlite3_finalize(s);
-  if (rc) json_decref(arr);
-  else *out = arr;
-  return rc;
+  const vigil__val p[] = {vigil__vtext(status), vigil__vint(after_id), vigil__vint(limit)};
+  int rc = vigil__query_json(st,
+                             "SELECT " CASE_COLS " FROM server_cases WHERE ($1 IS NULL OR status = $1) AND id > $2"
+                             " ORDER BY id LIMIT $3",
+                             p, 3, out, err);
+  return rc ? vigil__prefixerr(err, "list cases") : VIGIL_OK;
 }
 
 int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_error *err) {
   *out = NULL;
-  pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
-  json_t *o = NULL, *h = NULL;
-  int rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db, "SELECT " CASE_COLS " FROM server_cases WHERE id = ?", -1, &s, NULL) !=
-      SQLITE_OK) {
-    rc = vigil__db_error(st->db, "get case", err);
-  } else {
-    sqlite3_bind_int64(s, 1, id);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
-      if (!(o = vigil__row_json(s))) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-    } else if (step == SQLITE_DONE) {
-      rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no case %lld", (long long)id);
-    } else {
-      rc = vigil__db_error(st->db, "get case", err);
-    }
-  }
-  sqlite3_finalize(s);
-  if (rc == VIGIL_OK) rc = history(st, id, &h, err);
-  pthread_mutex_unlock(&st->mu);
+  const vigil__val p[] = {vigil__vint(id)};
+  json_t *found = NULL, *h = NULL;
+  int rc = vigil__query_json(st, "SELECT " CASE_COLS " FROM server_cases WHERE id = $1", p, 1, &found, err);
+  if (rc == VIGIL_OK && json_array_size(found) == 0)
+    rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no case %lld", (long long)id);
+  if (rc == VIGIL_OK)
+    rc = vigil__query_json(st,
+                           "SELECT decision, classification, note, key_id, at FROM server_case_decisions"
+                           " WHERE case_id = $1 ORDER BY id",
+                           p, 1, &h, err);
+  json_t *o = rc == VIGIL_OK ? json_incref(json_array_get(found, 0)) : NULL;
+  json_decref(found);
   if (rc == VIGIL_OK && json_object_set_new(o, "history", h) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (rc) {
     json_decref(o);
-    return rc;
+    return rc == VIGIL_ENOTFOUND ? rc : vigil__prefixerr(err, "get case");
   }
   *out = o;
   return VIGIL_OK;
+}
+
+/* Called with st->mu held, inside a transaction. */
+static int decide_locked(vigil_server_store *st, int64_t id, const char *status, const char *decision,
+                         const char *classification, const char *note, const char *key_id, const char *at,
+                         vigil_error *err) {
+  /* The WHERE clause carries the state machine: only open or escalated
+   * cases change, so a lost race or a repeated call changes nothing. */
+  const vigil__val p[] = {vigil__vtext(status), vigil__vtext(decision), vigil__vtext(classification),
+                          vigil__vtext(note),   vigil__vtext(key_id),   vigil__vtext(at),
+                          vigil__vint(id)};
+  int64_t changed = 0;
+  int rc = vigil__sql_run(st->db,
+                          "UPDATE server_cases SET status = $1, decision = $2, classification = $3, note = $4,"
+                          " decided_by = $5, decided_at = $6, updated_at = $6 WHERE id = $7"
+                          " AND status IN ('open','escalated')",
+                          p, 7, NULL, &changed, err);
+  if (rc) return rc;
+  if (changed == 0) {
+    vigil__rows *rows = NULL;
+    rc = vigil__sql_run(st->db, "SELECT status FROM server_cases WHERE id = $1", &p[6], 1, &rows, NULL, err);
+    int exists = rc == VIGIL_OK && vigil__rows_count(rows) > 0;
+    vigil__rows_free(rows);
+    if (rc) return rc;
+    return exists ? vigil__seterr(err, VIGIL_EEXIST, "case %lld is already closed", (long long)id)
+                  : vigil__seterr(err, VIGIL_ENOTFOUND, "no case %lld", (long long)id);
+  }
+  const vigil__val h[] = {vigil__vint(id), vigil__vtext(decision), vigil__vtext(classification), vigil__vtext(note),
+                          vigil__vtext(key_id), vigil__vtext(at)};
+  return vigil__sql_run(st->db,
+                        "INSERT INTO server_case_decisions(case_id, decision, classification, note, key_id, at)"
+                        " VALUES($1, $2, $3, $4, $5, $6)",
+                        h, 6, NULL, NULL, err);
 }
 
 int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision, const char *classification,
@@ -177,54 +159,10 @@ int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision,
   char at[40];
   vigil__iso_time(vigil__now_us(), at, sizeof at);
   pthread_mutex_lock(&st->mu);
-  int rc = vigil__db_exec(st->db, "BEGIN IMMEDIATE", err);
-  if (rc) {
-    pthread_mutex_unlock(&st->mu);
-    return rc;
-  }
-  sqlite3_stmt *s = NULL;
-  /* The WHERE clause carries the state machine: only open or escalated
-   * cases change, so a lost race or a repeated call changes nothing. */
-  if (sqlite3_prepare_v2(st->db,
-                         "UPDATE server_cases SET status = ?, decision = ?, classification = ?, note = ?,"
-                         " decided_by = ?, decided_at = ?, updated_at = ? WHERE id = ? AND status IN ('open','escalated')",
-                         -1, &s, NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "decide case", err);
-  } else {
-    const char *vals[] = {status, decision, classification, note, key_id, at, at};
-    for (int i = 0; i < 7; i++) sqlite3_bind_text(s, i + 1, vals[i], -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 8, id);
-    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "decide case", err);
-    else if (sqlite3_changes(st->db) == 0) {
-      sqlite3_stmt *q = NULL;
-      int exists = 0;
-      if (sqlite3_prepare_v2(st->db, "SELECT status FROM server_cases WHERE id = ?", -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        exists = sqlite3_step(q) == SQLITE_ROW;
-      }
-      sqlite3_finalize(q);
-      rc = exists ? vigil__seterr(err, VIGIL_EEXIST, "case %lld is already closed", (long long)id)
-                  : vigil__seterr(err, VIGIL_ENOTFOUND, "no case %lld", (long long)id);
-    }
-  }
-  sqlite3_finalize(s);
-  s = NULL;
-  if (rc == VIGIL_OK) {
-    if (sqlite3_prepare_v2(st->db,
-                           "INSERT INTO server_case_decisions(case_id, decision, classification, note, key_id, at)"
-                           " VALUES(?,?,?,?,?,?)",
-                           -1, &s, NULL) != SQLITE_OK) {
-      rc = vigil__db_error(st->db, "decide case", err);
-    } else {
-      sqlite3_bind_int64(s, 1, id);
-      const char *vals[] = {decision, classification, note, key_id, at};
-      for (int i = 0; i < 5; i++) sqlite3_bind_text(s, i + 2, vals[i], -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "decide case", err);
-    }
-    sqlite3_finalize(s);
-  }
-  if (rc == VIGIL_OK) rc = vigil__db_exec(st->db, "COMMIT", err);
-  if (rc) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  int rc = vigil__sql_begin(st->db, err);
+  if (rc == VIGIL_OK) rc = decide_locked(st, id, status, decision, classification, note, key_id, at, err);
+  if (rc == VIGIL_OK) rc = vigil__sql_commit(st->db, err);
+  else vigil__sql_rollback(st->db);
   pthread_mutex_unlock(&st->mu);
   return rc;
 }

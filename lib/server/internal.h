@@ -15,11 +15,11 @@
 
 #include <jansson.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 #include "common/internal.h"
+#include "store/sql.h"
 #include "vigil/server.h"
 
 /* ---- store ---------------------------------------------------------------- */
@@ -37,7 +37,7 @@ typedef struct vigil__key_slot {
 } vigil__key_slot;
 
 struct vigil_server_store {
-  sqlite3 *db;
+  vigil__sql *db;     /* SQLite or PostgreSQL */
   pthread_mutex_t mu; /* one statement sequence at a time on db */
   pthread_mutex_t cache_mu;
   vigil__key_slot cache[VIGIL__KEY_CACHE_SLOTS];
@@ -49,11 +49,12 @@ int64_t vigil__now_us(void);
 /* "2026-11-24T22:10:00.123Z" into buf (>= 32 bytes). */
 void vigil__iso_time(int64_t us, char *buf, size_t cap);
 
-/* The current row of s as a JSON object: column name -> value; a column
- * named "detail" holding JSON text is embedded as JSON.  NULL on ENOMEM. */
-json_t *vigil__row_json(sqlite3_stmt *s);
-/* Steps s to the end, appending each row (vigil__row_json) to arr. */
-int vigil__rows_json(sqlite3 *db, sqlite3_stmt *s, json_t *arr, const char *what, vigil_error *err);
+/* Row i of r as a JSON object: column name -> value; a column named
+ * "detail" holding JSON text is embedded as JSON.  NULL on ENOMEM. */
+json_t *vigil__row_json(const vigil__rows *r, size_t i);
+/* Runs sql and returns its rows as a JSON array of vigil__row_json. */
+int vigil__query_json(vigil_server_store *st, const char *sql, const vigil__val *p, int np, json_t **out,
+                      vigil_error *err);
 
 /* ---- audit ---------------------------------------------------------------- */
 

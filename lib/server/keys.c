@@ -16,7 +16,6 @@
 #include <openssl/rand.h>
 #include <string.h>
 
-#include "store/db.h"
 
 #define KEY_PREFIX "vk_"
 #define SECRET_BYTES 32
@@ -69,23 +68,13 @@ int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, 
   int rc = digest(key, strlen(key), dg, err);
   if (rc) return rc;
   int64_t now = vigil__now_s();
+  const vigil__val p[] = {vigil__vtext(id), vigil__vtext(vigil_role_name(role)), vigil__vtext(name),
+                          vigil__vblob(dg, 32), vigil__vint(now)};
   pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
-  rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT INTO server_keys(id, role, name, digest, created_at) VALUES(?,?,?,?,?)", -1, &s,
-                         NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "create key", err);
-  } else {
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, vigil_role_name(role), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(s, 4, dg, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, now);
-    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "create key", err);
-  }
-  sqlite3_finalize(s);
+  rc = vigil__sql_run(st->db, "INSERT INTO server_keys(id, role, name, digest, created_at) VALUES($1, $2, $3, $4, $5)",
+                      p, 5, NULL, NULL, err);
   pthread_mutex_unlock(&st->mu);
+  if (rc) vigil__prefixerr(err, "create key");
   if (rc) {
     OPENSSL_cleanse(key, sizeof key);
     return rc;
@@ -102,15 +91,14 @@ int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, 
   return VIGIL_OK;
 }
 
-static void row_info(sqlite3_stmt *s, vigil_key_info *k) {
+/* Row i of (id, role, name, created_at, revoked_at, ...) into k. */
+static void row_info(const vigil__rows *r, size_t i, vigil_key_info *k) {
   memset(k, 0, sizeof *k);
-  const char *id = (const char *)sqlite3_column_text(s, 0);
-  snprintf(k->id, sizeof k->id, "%s", id ? id : "");
-  k->role = vigil_role_parse((const char *)sqlite3_column_text(s, 1));
-  const char *nm = (const char *)sqlite3_column_text(s, 2);
-  snprintf(k->name, sizeof k->name, "%s", nm ? nm : "");
-  k->created_at = sqlite3_column_int64(s, 3);
-  k->revoked_at = sqlite3_column_int64(s, 4);
+  snprintf(k->id, sizeof k->id, "%s", vigil__rows_text(r, i, 0));
+  k->role = vigil_role_parse(vigil__rows_text(r, i, 1));
+  snprintf(k->name, sizeof k->name, "%s", vigil__rows_text(r, i, 2));
+  k->created_at = vigil__rows_int(r, i, 3);
+  k->revoked_at = vigil__rows_int(r, i, 4);
 }
 
 int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info, vigil_error *err) {
@@ -133,38 +121,35 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
     if (info) *info = hit.info;
     return VIGIL_OK;
   }
+  const vigil__val p[] = {vigil__vtext(id)};
+  vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
+  rc = vigil__sql_run(st->db, "SELECT id, role, name, created_at, revoked_at, digest FROM server_keys WHERE id = $1",
+                      p, 1, &rows, NULL, err);
+  pthread_mutex_unlock(&st->mu);
+  if (rc) {
+    vigil__prefixerr(err, "verify key");
+    return rc;
+  }
   rc = vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT id, role, name, created_at, revoked_at, digest FROM server_keys WHERE id = ?", -1,
-                         &s, NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "verify key", err);
-  } else {
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
-      const void *stored = sqlite3_column_blob(s, 5);
-      int ok = stored && sqlite3_column_bytes(s, 5) == 32 && CRYPTO_memcmp(stored, dg, 32) == 0;
-      vigil_key_info k;
-      row_info(s, &k);
-      if (ok && k.revoked_at == 0 && k.role != VIGIL_ROLE_NONE) {
-        if (info) *info = k;
-        rc = VIGIL_OK;
-        pthread_mutex_lock(&st->cache_mu);
-        slot->info = k;
-        memcpy(slot->digest, dg, 32);
-        slot->expires_us = now + VIGIL__KEY_CACHE_US;
-        pthread_mutex_unlock(&st->cache_mu);
-      } else if (ok && k.revoked_at) {
-        rc = vigil__seterr(err, VIGIL_ENOTFOUND, "API key %s was revoked", k.id);
-      }
-    } else if (step != SQLITE_DONE) {
-      rc = vigil__db_error(st->db, "verify key", err);
+  if (vigil__rows_count(rows) == 1) {
+    const vigil__val *stored = vigil__rows_cell(rows, 0, 5);
+    int ok = stored->k == VIGIL__V_BLOB && stored->len == 32 && CRYPTO_memcmp(stored->p, dg, 32) == 0;
+    vigil_key_info k;
+    row_info(rows, 0, &k);
+    if (ok && k.revoked_at == 0 && k.role != VIGIL_ROLE_NONE) {
+      if (info) *info = k;
+      rc = VIGIL_OK;
+      pthread_mutex_lock(&st->cache_mu);
+      slot->info = k;
+      memcpy(slot->digest, dg, 32);
+      slot->expires_us = now + VIGIL__KEY_CACHE_US;
+      pthread_mutex_unlock(&st->cache_mu);
+    } else if (ok && k.revoked_at) {
+      rc = vigil__seterr(err, VIGIL_ENOTFOUND, "API key %s was revoked", k.id);
     }
   }
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->mu);
+  vigil__rows_free(rows);
   return rc;
 }
 
@@ -180,19 +165,12 @@ int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err) {
     if (!strcmp(slot->info.id, id)) memset(slot, 0, sizeof *slot);
     pthread_mutex_unlock(&st->cache_mu);
   }
-  sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db, "UPDATE server_keys SET revoked_at = ? WHERE id = ? AND revoked_at = 0", -1, &s,
-                         NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "revoke key", err);
-  } else {
-    sqlite3_bind_int64(s, 1, vigil__now_s());
-    sqlite3_bind_text(s, 2, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) rc = vigil__db_error(st->db, "revoke key", err);
-    else if (sqlite3_changes(st->db) == 0)
-      rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no active key with id '%.*s'", 40, id);
-  }
-  sqlite3_finalize(s);
+  const vigil__val p[] = {vigil__vint(vigil__now_s()), vigil__vtext(id)};
+  int64_t changed = 0;
+  int rc = vigil__sql_run(st->db, "UPDATE server_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0", p, 2,
+                          NULL, &changed, err);
+  if (rc) vigil__prefixerr(err, "revoke key");
+  else if (changed == 0) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no active key with id '%.*s'", 40, id);
   pthread_mutex_unlock(&st->mu);
   return rc;
 }
@@ -200,39 +178,20 @@ int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err) {
 int vigil_key_list(vigil_server_store *st, vigil_key_info **out, size_t *n, vigil_error *err) {
   *out = NULL;
   *n = 0;
-  size_t cap = 0, cnt = 0;
-  vigil_key_info *v = NULL;
+  vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK, step;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT id, role, name, created_at, revoked_at FROM server_keys ORDER BY created_at, id",
-                         -1, &s, NULL) != SQLITE_OK) {
-    rc = vigil__db_error(st->db, "list keys", err);
-  } else {
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-      if (cnt == cap) {
-        size_t nc = cap ? cap * 2 : 16;
-        vigil_key_info *nv = vigil__mallocarray(nc, sizeof *nv);
-        if (!nv) {
-          rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-          break;
-        }
-        if (cnt) memcpy(nv, v, cnt * sizeof *v);
-        free(v);
-        v = nv;
-        cap = nc;
-      }
-      row_info(s, &v[cnt++]);
-    }
-    if (rc == VIGIL_OK && step != SQLITE_DONE) rc = vigil__db_error(st->db, "list keys", err);
-  }
-  sqlite3_finalize(s);
+  int rc = vigil__sql_run(st->db, "SELECT id, role, name, created_at, revoked_at FROM server_keys ORDER BY created_at, id",
+                          NULL, 0, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
-  if (rc) {
-    free(v);
-    return rc;
+  if (rc) return vigil__prefixerr(err, "list keys");
+  size_t cnt = vigil__rows_count(rows);
+  vigil_key_info *v = vigil__mallocarray(cnt, sizeof *v);
+  if (!v) {
+    vigil__rows_free(rows);
+    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
+  for (size_t i = 0; i < cnt; i++) row_info(rows, i, &v[i]);
+  vigil__rows_free(rows);
   *out = v;
   *n = cnt;
   return VIGIL_OK;
@@ -240,15 +199,12 @@ int vigil_key_list(vigil_server_store *st, vigil_key_info **out, size_t *n, vigi
 
 int vigil_key_count(vigil_server_store *st, int64_t *n, vigil_error *err) {
   *n = 0;
+  vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  sqlite3_stmt *s = NULL;
-  int rc = VIGIL_OK;
-  if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM server_keys", -1, &s, NULL) != SQLITE_OK ||
-      sqlite3_step(s) != SQLITE_ROW)
-    rc = vigil__db_error(st->db, "count keys", err);
-  else
-    *n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
+  int rc = vigil__sql_run(st->db, "SELECT count(*) FROM server_keys", NULL, 0, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
-  return rc;
+  if (rc) return vigil__prefixerr(err, "count keys");
+  if (vigil__rows_count(rows) == 1) *n = vigil__rows_int(rows, 0, 0);
+  vigil__rows_free(rows);
+  return VIGIL_OK;
 }

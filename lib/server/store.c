@@ -4,17 +4,19 @@
  * Every table of the service is prefixed server_.  The audit table is
  * append-only by construction: triggers abort any UPDATE or DELETE on it,
  * so even a bug elsewhere in the service cannot rewrite history.
- * All access goes through the store's mutex: one SQLite connection, one
- * statement sequence at a time (reads are short; writes are single-row).
+ * All access goes through the store's mutex: one connection (SQLite or
+ * PostgreSQL, store/sql.h), one statement sequence at a time (reads are
+ * short; writes are single-row).  Each engine has its schema below; the
+ * statements in keys.c, audit.c and cases.c are written once for both.
  */
 #include "server/internal.h"
 
 #include <string.h>
 #include <time.h>
 
-#include "store/db.h"
+#include "store/sql.h"
 
-static const char schema[] =
+static const char sqlite_schema[] =
     "CREATE TABLE IF NOT EXISTS server_keys("
     "  id TEXT PRIMARY KEY,"
     "  role TEXT NOT NULL,"
@@ -52,16 +54,70 @@ static const char schema[] =
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  case_id INTEGER NOT NULL REFERENCES server_cases(id),"
     "  decision TEXT NOT NULL, classification TEXT, note TEXT,"
-    "  key_id TEXT, at TEXT NOT NULL);";
+    "  key_id TEXT, at TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS server_bank_review("
+    "  bank TEXT PRIMARY KEY, review INTEGER NOT NULL);";
 
-int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_error *err) {
+/* The same tables in PostgreSQL's words.  Several nodes may start at once:
+ * the advisory lock makes the CREATE ... IF NOT EXISTS run one node at a
+ * time (they race on the catalogue otherwise).  A TRUNCATE trigger closes
+ * the one way around row triggers. */
+static const char pg_schema[] =
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_SCHEMA ");"
+    "CREATE TABLE IF NOT EXISTS server_keys("
+    "  id TEXT PRIMARY KEY,"
+    "  role TEXT NOT NULL,"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  digest BYTEA NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  revoked_at BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS server_audit("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  at TEXT NOT NULL,"
+    "  key_id TEXT,"
+    "  ip TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT,"
+    "  status INTEGER NOT NULL,"
+    "  detail TEXT);"
+    "CREATE OR REPLACE FUNCTION server_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+    "  $f$ BEGIN RAISE EXCEPTION 'server_audit is append-only'; END $f$;"
+    "CREATE OR REPLACE TRIGGER server_audit_no_change BEFORE UPDATE OR DELETE ON server_audit"
+    "  FOR EACH ROW EXECUTE FUNCTION server_audit_append_only();"
+    "CREATE OR REPLACE TRIGGER server_audit_no_truncate BEFORE TRUNCATE ON server_audit"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION server_audit_append_only();"
+    "CREATE TABLE IF NOT EXISTS server_cases("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  status TEXT NOT NULL DEFAULT 'open',"
+    "  source TEXT NOT NULL,"
+    "  pdq TEXT, md5 TEXT, sha256 TEXT,"
+    "  content_id TEXT, uploader_id TEXT, url TEXT, reason TEXT, detail TEXT,"
+    "  opened_by TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  decision TEXT, classification TEXT, note TEXT, decided_by TEXT, decided_at TEXT);"
+    "CREATE INDEX IF NOT EXISTS server_cases_status ON server_cases(status, id);"
+    "CREATE TABLE IF NOT EXISTS server_case_decisions("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  case_id BIGINT NOT NULL REFERENCES server_cases(id),"
+    "  decision TEXT NOT NULL, classification TEXT, note TEXT,"
+    "  key_id TEXT, at TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS server_bank_review("
+    "  bank TEXT PRIMARY KEY, review INTEGER NOT NULL);"
+    "COMMIT;";
+
+int vigil_server_store_open(vigil_server_store **out, const char *location, vigil_error *err) {
   *out = NULL;
   vigil_server_store *st = calloc(1, sizeof *st);
   if (!st) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  int rc = vigil__db_open(&st->db, path, err);
-  if (rc == VIGIL_OK) rc = vigil__db_exec(st->db, schema, err);
+  int rc = vigil__sql_open(&st->db, location, err);
+  if (rc == VIGIL_OK)
+    rc = vigil__sql_script(st->db, vigil__sql_engine(st->db) == VIGIL__SQL_PG ? pg_schema : sqlite_schema, err);
   if (rc != VIGIL_OK) {
-    vigil__db_close(st->db);
+    vigil__sql_close(st->db);
     free(st);
     return rc;
   }
@@ -73,7 +129,7 @@ int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_er
 
 void vigil_server_store_close(vigil_server_store *st) {
   if (!st) return;
-  vigil__db_close(st->db);
+  vigil__sql_close(st->db);
   pthread_mutex_destroy(&st->mu);
   pthread_mutex_destroy(&st->cache_mu);
   free(st);

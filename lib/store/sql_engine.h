@@ -1,0 +1,47 @@
+/*
+ * sql_engine.h - what sql.c shares with its two engines (sql_sqlite.c,
+ * sql_pg.c): the connection's function table and the builder of result
+ * rows.  Callers of sql.h never see it.
+ *
+ * Rows are built by the engine as it reads a result: vigil__rows_new()
+ * with the column count, vigil__rows_add() for each row, vigil__rows_put()
+ * for each cell, which copies text and blobs into the rows' arena (text
+ * gets a NUL after it).  Freeing the rows frees the arena.
+ */
+#ifndef VIGIL_SQL_ENGINE_H
+#define VIGIL_SQL_ENGINE_H
+
+#include "store/sql.h"
+
+typedef struct vigil__sql_ops {
+  void (*close)(void *impl);
+  int (*script)(void *impl, const char *sql, vigil_error *err);
+  int (*run)(void *impl, const char *sql, const vigil__val *p, int np, vigil__rows **rows, int64_t *changes,
+             vigil_error *err);
+  /* begin/commit/rollback as statements: "BEGIN ..." text per engine */
+  const char *begin_sql;
+} vigil__sql_ops;
+
+struct vigil__sql {
+  const vigil__sql_ops *ops;
+  vigil__sql_kind engine;
+  void *impl;
+  int tx; /* inside vigil__sql_begin .. commit/rollback */
+};
+
+int vigil__sql_sqlite_open(vigil__sql *db, const char *path, vigil_error *err);
+int vigil__sql_pg_open(vigil__sql *db, const char *conninfo, vigil_error *err);
+
+int vigil__rows_new(vigil__rows **out, int ncols);
+/* Names column col (copied). */
+int vigil__rows_set_name(vigil__rows *r, int col, const char *name);
+/* Appends a row of NULL cells; returns them, or NULL when out of memory. */
+vigil__val *vigil__rows_add(vigil__rows *r);
+/* Sets cell to kind k with integer i or a copy of p[0..len). */
+int vigil__rows_put(vigil__rows *r, vigil__val *cell, vigil__vkind k, int64_t i, const void *p, size_t len);
+
+/* Statement caches key on the SQL text and the kinds of the parameters
+ * (a PostgreSQL statement is prepared with declared parameter types). */
+uint64_t vigil__sql_key(const char *sql, const vigil__val *p, int np);
+
+#endif
