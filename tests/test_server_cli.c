@@ -18,13 +18,9 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "serveproc.h"
 
 static char dir[256], db[300];
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 /* Runs a shell command, returns its exit status; stdout into out. */
 static int run(const char *cmd, char *out, size_t cap) {
@@ -41,54 +37,9 @@ static int run(const char *cmd, char *out, size_t cap) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-typedef struct server {
-  pid_t pid;
-  int port;
-  char key[128]; /* bootstrap admin key, if one was printed */
-} server;
+typedef tu_serve server;
 
-static int start_server(server *s, const char *tag) {
-  memset(s, 0, sizeof *s);
-  char portf[400], keyf[400], outf[400];
-  snprintf(portf, sizeof portf, "%s/port-%s", dir, tag);
-  snprintf(keyf, sizeof keyf, "%s/key-%s", dir, tag);
-  snprintf(outf, sizeof outf, "%s/out-%s", dir, tag);
-  unlink(portf);
-  unlink(keyf);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    int fd = open(outf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execl(VIGIL_CLI, "vigil", "serve", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file", portf,
-          "--admin-key-file", keyf, (char *)NULL);
-    _exit(127);
-  }
-  s->pid = pid;
-  for (int i = 0; i < 400; i++) {
-    FILE *f = fopen(portf, "r");
-    if (f) {
-      int ok = fscanf(f, "%d", &s->port) == 1;
-      fclose(f);
-      if (ok && s->port > 0) {
-        f = fopen(keyf, "r");
-        if (f) {
-          if (!fgets(s->key, sizeof s->key, f)) s->key[0] = 0;
-          s->key[strcspn(s->key, "\r\n")] = 0;
-          fclose(f);
-        }
-        return 0;
-      }
-    }
-    sleep_ms(25);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, NULL, 0);
-  return -1;
-}
+static int start_server(server *s, const char *tag) { return tu_serve_start(s, db, dir, tag); }
 
 static int setup(void **state) {
   (void)state;
@@ -142,18 +93,6 @@ static void test_keys_cli(void **state) {
   assert_non_null(strstr(out, id));
 }
 
-static json_t *call(int port, const char *method, const char *path, const char *key, const char *body, int *status) {
-  tu_http_resp r;
-  if (tu_http(port, method, path, key, body ? "application/json" : NULL, body, body ? strlen(body) : 0, &r) != 0) {
-    *status = 0;
-    return NULL;
-  }
-  *status = r.status;
-  json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
-  tu_http_free(&r);
-  return j;
-}
-
 static void test_crash_safety(void **state) {
   (void)state;
   server s;
@@ -162,7 +101,7 @@ static void test_crash_safety(void **state) {
   int st;
   /* acknowledged writes: keys, cases, decisions */
   char rev_key[128] = "";
-  json_t *j = call(s.port, "POST", "/v1/keys", s.key, "{\"role\":\"reviewer\",\"name\":\"r1\"}", &st);
+  json_t *j = tu_call(s.port, "POST", "/v1/keys", s.key, "{\"role\":\"reviewer\",\"name\":\"r1\"}", &st);
   assert_int_equal(st, 201);
   snprintf(rev_key, sizeof rev_key, "%s", json_string_value(json_object_get(j, "key")));
   json_decref(j);
@@ -170,7 +109,7 @@ static void test_crash_safety(void **state) {
   for (int i = 0; i < 30; i++) {
     char body[128];
     snprintf(body, sizeof body, "{\"content_id\":\"crash-%d\"}", i);
-    j = call(s.port, "POST", "/v1/cases", s.key, body, &st);
+    j = tu_call(s.port, "POST", "/v1/cases", s.key, body, &st);
     assert_int_equal(st, 201);
     ids[i] = json_integer_value(json_object_get(j, "id"));
     json_decref(j);
@@ -178,11 +117,11 @@ static void test_crash_safety(void **state) {
   for (int i = 0; i < 10; i++) {
     char path[64];
     snprintf(path, sizeof path, "/v1/cases/%lld/decision", (long long)ids[i]);
-    json_decref(call(s.port, "POST", path, rev_key, "{\"decision\":\"dismiss\"}", &st));
+    json_decref(tu_call(s.port, "POST", path, rev_key, "{\"decision\":\"dismiss\"}", &st));
     assert_int_equal(st, 200);
   }
   /* the last acknowledged write, then kill -9 at once */
-  j = call(s.port, "POST", "/v1/keys", s.key, "{\"role\":\"auditor\",\"name\":\"last-write\"}", &st);
+  j = tu_call(s.port, "POST", "/v1/keys", s.key, "{\"role\":\"auditor\",\"name\":\"last-write\"}", &st);
   assert_int_equal(st, 201);
   char aud_key[128];
   snprintf(aud_key, sizeof aud_key, "%s", json_string_value(json_object_get(j, "key")));
@@ -196,7 +135,7 @@ static void test_crash_safety(void **state) {
   for (int i = 0; i < 30; i++) {
     char path[64];
     snprintf(path, sizeof path, "/v1/cases/%lld", (long long)ids[i]);
-    j = call(s2.port, "GET", path, rev_key, NULL, &st);
+    j = tu_call(s2.port, "GET", path, rev_key, NULL, &st);
     assert_int_equal(st, 200);
     char want[32];
     snprintf(want, sizeof want, "crash-%d", i);
@@ -204,7 +143,7 @@ static void test_crash_safety(void **state) {
     assert_string_equal(json_string_value(json_object_get(j, "status")), i < 10 ? "dismissed" : "open");
     json_decref(j);
   }
-  j = call(s2.port, "GET", "/v1/audit?limit=1000", aud_key, NULL, &st);
+  j = tu_call(s2.port, "GET", "/v1/audit?limit=1000", aud_key, NULL, &st);
   assert_int_equal(st, 200); /* the last key written before the kill works */
   assert_true(json_array_size(json_object_get(j, "entries")) >= 42);
   json_decref(j);
@@ -226,11 +165,11 @@ static void test_crash_safety(void **state) {
     if (tu_http(s2.port, "GET", "/metrics", s.key, NULL, NULL, 0, &m) == 0 && m.body)
       seen = strstr(m.body, "\nvigil_http_inflight_requests 2\n") != NULL;
     tu_http_free(&m);
-    if (!seen) sleep_ms(10);
+    if (!seen) tu_sleep_ms(10);
   }
   assert_true(seen);
   kill(s2.pid, SIGTERM);
-  sleep_ms(300);
+  tu_sleep_ms(300);
   assert_int_equal(send(fd, body + 5, strlen(body) - 5, MSG_NOSIGNAL), (ssize_t)(strlen(body) - 5));
   char resp[2048];
   size_t n = 0;

@@ -97,12 +97,12 @@ typedef struct vigil_bank_info {
 
 typedef struct vigil_bank_store vigil_bank_store;
 
-/* Opens (creating if needed) a store: "sqlite:PATH" or a plain PATH.
- * "postgresql://..." is recognised and refused (VIGIL_EFORMAT) until that
- * backend exists. */
+/* Opens (creating tables if needed) a store: "sqlite:PATH" or a plain
+ * PATH for SQLite; "postgresql://..." or "postgres://..." (a libpq URI)
+ * for PostgreSQL, which several processes and hosts may share. */
 int vigil_bank_store_open(vigil_bank_store **out, const char *location, vigil_error *err);
 void vigil_bank_store_close(vigil_bank_store *st);
-/* The backend's name, e.g. "sqlite". */
+/* The backend's name: "sqlite" or "postgresql". */
 const char *vigil_bank_store_backend(const vigil_bank_store *st);
 
 /* Banks.  create: VIGIL_EEXIST if the name is taken.  drop deletes a bank

@@ -74,6 +74,9 @@ struct vigil_bank_store {
 /* The SQLite backend (bank_sqlite.c): opens path through store/db.h. */
 int vigil__bank_sqlite_open(const vigil__bank_backend **be, void **impl, const char *path, vigil_error *err);
 
+/* The PostgreSQL backend (bank_pg.c): location is a libpq URI. */
+int vigil__bank_pg_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err);
+
 /* Validation shared by the store layer and the parsers (bank_signal.c):
  * text fields are UTF-8 without control characters, at most max bytes. */
 int vigil__bank_text_valid(const char *s, size_t len, size_t max, const char *what, vigil_error *err);

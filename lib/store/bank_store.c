@@ -7,6 +7,7 @@
  * and removals are also written to the audit log in the same transaction.
  */
 #include "store/bank_backend.h"
+#include "store/sql.h"
 #include "common/internal.h"
 
 #include <stdio.h>
@@ -16,14 +17,13 @@
 int vigil_bank_store_open(vigil_bank_store **out, const char *location, vigil_error *err) {
   *out = NULL;
   if (!location || !*location) return vigil__seterr(err, VIGIL_EINVAL, "no store location given");
-  if (!strncmp(location, "postgresql:", 11) || !strncmp(location, "postgres:", 9))
-    return vigil__seterr(err, VIGIL_EFORMAT, "%s: the PostgreSQL bank backend is not built yet (use a SQLite path)",
-                         location);
+  int pg = vigil__sql_is_pg(location);
   const char *path = !strncmp(location, "sqlite:", 7) ? location + 7 : location;
   if (!*path) return vigil__seterr(err, VIGIL_EINVAL, "empty SQLite path");
   vigil_bank_store *st = calloc(1, sizeof *st);
   if (!st) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  int rc = vigil__bank_sqlite_open(&st->be, &st->impl, path, err);
+  int rc = pg ? vigil__bank_pg_open(&st->be, &st->impl, location, err)
+              : vigil__bank_sqlite_open(&st->be, &st->impl, path, err);
   if (rc) {
     free(st);
     return rc;

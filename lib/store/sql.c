@@ -162,7 +162,8 @@ int vigil__rows_put(vigil__rows *r, vigil__val *cell, vigil__vkind k, int64_t i,
   if (k == VIGIL__V_TEXT || k == VIGIL__V_BLOB) {
     char *c = arena_alloc(r, len + 1);
     if (!c) return VIGIL_ENOMEM;
-    if (len) memcpy(c, p, len);
+    if (len && p) memcpy(c, p, len);
+    else if (len) memset(c, 0, len); /* room for the engine to fill (decoded bytea) */
     c[len] = 0;
     cell->p = c;
     cell->len = len;

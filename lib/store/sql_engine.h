@@ -37,7 +37,8 @@ int vigil__rows_new(vigil__rows **out, int ncols);
 int vigil__rows_set_name(vigil__rows *r, int col, const char *name);
 /* Appends a row of NULL cells; returns them, or NULL when out of memory. */
 vigil__val *vigil__rows_add(vigil__rows *r);
-/* Sets cell to kind k with integer i or a copy of p[0..len). */
+/* Sets cell to kind k with integer i or a copy of p[0..len) (p NULL:
+ * len zero bytes, for the engine to fill in place). */
 int vigil__rows_put(vigil__rows *r, vigil__val *cell, vigil__vkind k, int64_t i, const void *p, size_t len);
 
 /* Statement caches key on the SQL text and the kinds of the parameters

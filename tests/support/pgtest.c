@@ -1,0 +1,48 @@
+/*
+ * pgtest.c - see pgtest.h.  The server's directory is remembered and the
+ * server stopped by an atexit handler, so a test that fails an assertion
+ * (cmocka returns from the test, the program exits) leaves nothing running.
+ */
+#include "pgtest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char started_uri[512], started_dir[512];
+static pid_t starter; /* forked children exit too: only the starter stops it */
+
+static void stop_server(void) {
+  if (!started_dir[0] || getpid() != starter) return;
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "'%s/scripts/pg-test-server' stop '%s'", VIGIL_SOURCE_DIR, started_dir);
+  if (system(cmd) != 0) fprintf(stderr, "pgtest: could not stop the server in %s\n", started_dir);
+  started_dir[0] = 0;
+}
+
+int tu_pg_start(char *uri, size_t cap) {
+  if (!started_uri[0]) {
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "'%s/scripts/pg-test-server' start", VIGIL_SOURCE_DIR);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    char line1[512] = "", line2[512] = "";
+    int ok = fgets(line1, sizeof line1, p) && fgets(line2, sizeof line2, p);
+    int st = pclose(p);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+      printf("PostgreSQL is not installed (scripts/install-deps --test installs it): skipping\n");
+      return 77;
+    }
+    if (!ok || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return -1;
+    line1[strcspn(line1, "\n")] = 0;
+    line2[strcspn(line2, "\n")] = 0;
+    snprintf(started_uri, sizeof started_uri, "%s", line1);
+    snprintf(started_dir, sizeof started_dir, "%s", line2);
+    starter = getpid();
+    atexit(stop_server);
+  }
+  snprintf(uri, cap, "%s", started_uri);
+  return 0;
+}

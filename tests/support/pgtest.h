@@ -1,0 +1,15 @@
+/*
+ * pgtest.h - a throwaway PostgreSQL server for a test program
+ * (scripts/pg-test-server): started on demand, stopped at exit.
+ */
+#ifndef VIGIL_TEST_PGTEST_H
+#define VIGIL_TEST_PGTEST_H
+
+#include <stddef.h>
+
+/* Starts the server once per process and copies its libpq URI into uri.
+ * Returns 0; 77 when PostgreSQL is not installed (the caller skips, after
+ * this has said why on stdout); -1 when it could not start. */
+int tu_pg_start(char *uri, size_t cap);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * serveproc.h - `vigil serve` (the built VIGIL_CLI) as a child process for
+ * tests: started on an ephemeral loopback port, its bootstrap admin key
+ * read back, and JSON calls to it.
+ */
+#ifndef VIGIL_TEST_SERVEPROC_H
+#define VIGIL_TEST_SERVEPROC_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+typedef struct tu_serve {
+  pid_t pid;
+  int port;
+  char key[128]; /* bootstrap admin key, if this start printed one */
+} tu_serve;
+
+/* Starts `vigil serve --db db` with its port, key and output files in dir
+ * (named after tag).  0 when it listens; -1 otherwise (nothing left running). */
+int tu_serve_start(tu_serve *s, const char *db, const char *dir, const char *tag);
+
+/* One JSON call (body NULL: none); *status 0 when no response came.
+ * Returns the parsed body (NULL if none or not JSON). */
+json_t *tu_call(int port, const char *method, const char *path, const char *key, const char *body, int *status);
+
+void tu_sleep_ms(int ms);
+
+#endif
