@@ -28,19 +28,6 @@
 #include "vigil/bank.h"
 
 static char uri[512];
-static int db_serial;
-
-/* A fresh database on the test server for each test, so tests do not see
- * each other's banks. */
-static void fresh_db(char *out, size_t cap) {
-  char name[64], cmd[1024];
-  snprintf(name, sizeof name, "t%d_%d", (int)getpid(), ++db_serial);
-  snprintf(cmd, sizeof cmd, "psql -q -X '%s' -c 'CREATE DATABASE %s' >/dev/null", uri, name);
-  assert_int_equal(system(cmd), 0);
-  const char *slash = strrchr(uri, '/');
-  snprintf(out, cap, "%.*s/%s", (int)(slash - uri), uri, name);
-}
-
 static vigil_bank_store *open_store(const char *loc) {
   vigil_bank_store *st = NULL;
   vigil_error err;
@@ -155,7 +142,7 @@ static char *dump_store(vigil_bank_store *st) {
 static void test_same_as_sqlite(void **state) {
   (void)state;
   char pg[600], lite[600];
-  fresh_db(pg, sizeof pg);
+  tu_pg_fresh_db(pg, sizeof pg);
   bt_path(lite, sizeof lite, "same.db");
   vigil_bank_store *a = open_store(lite), *b = open_store(pg);
   assert_string_equal(vigil_bank_store_backend(a), "sqlite");
@@ -200,7 +187,7 @@ static size_t matches(vigil_bank_matcher *m, const uint8_t h[32], int threshold)
 static void test_two_nodes(void **state) {
   (void)state;
   char loc[600];
-  fresh_db(loc, sizeof loc);
+  tu_pg_fresh_db(loc, sizeof loc);
   vigil_bank_store *a = open_store(loc), *b = open_store(loc);
   vigil_error err;
   vigil_bank_matcher *mb;
@@ -277,7 +264,7 @@ static void *write_entries(void *arg) {
 static void test_concurrent_writers_none_skipped(void **state) {
   (void)state;
   char loc[600];
-  fresh_db(loc, sizeof loc);
+  tu_pg_fresh_db(loc, sizeof loc);
   vigil_bank_store *r = open_store(loc);
   vigil_error err;
   assert_int_equal(vigil_bank_create(r, "busy", NULL, &err), VIGIL_OK);
@@ -321,7 +308,7 @@ static int on_commit(void *ctx, uint64_t batch_no, uint64_t lines) {
 static void test_kill9_import(void **state) {
   (void)state;
   char loc[600], csv[600];
-  fresh_db(loc, sizeof loc);
+  tu_pg_fresh_db(loc, sizeof loc);
   bt_path(csv, sizeof csv, "pg-big.csv");
   FILE *f = fopen(csv, "wb");
   assert_non_null(f);

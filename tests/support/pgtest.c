@@ -5,11 +5,18 @@
  */
 #include "pgtest.h"
 
+#include <libpq-fe.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 static char started_uri[512], started_dir[512];
 static pid_t starter; /* forked children exit too: only the starter stops it */
@@ -45,4 +52,20 @@ int tu_pg_start(char *uri, size_t cap) {
   }
   snprintf(uri, cap, "%s", started_uri);
   return 0;
+}
+
+void tu_pg_fresh_db(char *out, size_t cap) {
+  static int serial;
+  assert_true(started_uri[0] != 0);
+  char name[64], sql[128];
+  snprintf(name, sizeof name, "t%d_%d", (int)getpid(), ++serial);
+  snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+  PGconn *c = PQconnectdb(started_uri);
+  assert_int_equal(PQstatus(c), CONNECTION_OK);
+  PGresult *r = PQexec(c, sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
+  PQclear(r);
+  PQfinish(c);
+  const char *slash = strrchr(started_uri, '/');
+  snprintf(out, cap, "%.*s/%s", (int)(slash - started_uri), started_uri, name);
 }

@@ -12,4 +12,9 @@
  * this has said why on stdout); -1 when it could not start. */
 int tu_pg_start(char *uri, size_t cap);
 
+/* Creates a new, empty database on the started server and copies its URI
+ * into out (fails the test if it cannot): tests that must not see each
+ * other's tables each take one. */
+void tu_pg_fresh_db(char *out, size_t cap);
+
 #endif
