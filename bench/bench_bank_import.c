@@ -11,8 +11,10 @@
  *   naive      one INSERT statement per autocommit transaction (an fsync per
  *              row), as a script would do, on a small sample.
  * and prints lines/s for each and vigil's ratio to both baselines.
+ * With --pg URI, also vigil_bank_import() of the same file into a bank of
+ * that PostgreSQL database (created, then dropped), as a ratio to SQLite.
  *
- *   bench_bank_import [--n N] [--batch B] [--dir DIR] [--smoke]
+ *   bench_bank_import [--n N] [--batch B] [--dir DIR] [--pg URI] [--smoke]
  * Defaults: N = 1,000,000, B = 100,000, DIR = /tmp.  --smoke: N = 2,000.
  */
 #include <sqlite3.h>
@@ -85,15 +87,16 @@ static int open_raw(const char *path, sqlite3 **db) {
 
 int main(int argc, char **argv) {
   uint64_t n = 1000000, batch = 100000;
-  const char *dir = "/tmp";
+  const char *dir = "/tmp", *pg = NULL;
   int smoke = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--smoke")) smoke = 1, n = 2000, batch = 500;
     else if (!strcmp(argv[i], "--n") && i + 1 < argc) n = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
+    else if (!strcmp(argv[i], "--pg") && i + 1 < argc) pg = argv[++i];
     else {
-      fprintf(stderr, "usage: bench_bank_import [--n N] [--batch B] [--dir DIR] [--smoke]\n");
+      fprintf(stderr, "usage: bench_bank_import [--n N] [--batch B] [--dir DIR] [--pg URI] [--smoke]\n");
       return 2;
     }
   }
@@ -211,6 +214,29 @@ int main(int argc, char **argv) {
   double t_naive = now() - t0;
   sqlite3_close(db);
 
+  /* vigil on PostgreSQL: the same import into a throwaway bank */
+  double t_pg = 0;
+  if (pg) {
+    char bank[64];
+    snprintf(bank, sizeof bank, "bench-%d", (int)getpid());
+    if (vigil_bank_store_open(&st, pg, &err) || vigil_bank_create(st, bank, NULL, &err)) {
+      fprintf(stderr, "postgresql store: %s\n", err.message);
+      return 1;
+    }
+    in = fopen(csv, "rb");
+    t0 = now();
+    rc = in ? vigil_bank_import(st, bank, in, &o, &rep, &err) : -1;
+    t_pg = now() - t0;
+    if (in) fclose(in);
+    if (rc || rep.added != n) {
+      fprintf(stderr, "postgresql import failed: %s\n", rc ? err.message : "count");
+      return 1;
+    }
+    vigil_bank_import_report_free(&rep);
+    vigil_bank_drop(st, bank, &err);
+    vigil_bank_store_close(st);
+  }
+
   double r_vigil = (double)n / t_vigil, r_raw = (double)n / t_raw, r_naive = (double)ns / t_naive;
   printf("bench_bank_import: %llu CSV lines (%.1f MB), batches of %llu, WAL + synchronous=FULL\n",
          (unsigned long long)n, (double)csv_bytes / 1e6, (unsigned long long)batch);
@@ -218,6 +244,9 @@ int main(int argc, char **argv) {
          t_vigil, c_vigil, (double)n / c_vigil);
   if (t_again > 0)
     printf("  vigil re-import   %10.0f lines/s  (%.2f s, all existing)\n", (double)n / t_again, t_again);
+  if (t_pg > 0)
+    printf("  vigil on postgres %10.0f lines/s  (%.2f s; %.2fx the SQLite import's time)\n", (double)n / t_pg, t_pg,
+           t_pg / t_vigil);
   printf("  raw prepared      %10.0f rows/s   (%.2f s; CPU %.2f s; no parsing or validation)\n", r_raw, t_raw,
          c_raw);
   printf("  naive autocommit  %10.0f rows/s   (%.2f s for a %llu-row sample)\n", r_naive, t_naive,

@@ -18,7 +18,7 @@
 #include "vigil/bank.h"
 
 static const char bank_help[] =
-    "usage: vigil bank [--db PATH] COMMAND [options] [arguments]\n"
+    "usage: vigil bank [--db LOC] COMMAND [options] [arguments]\n"
     "\n"
     "Hash banks: named lists of PDQ, MD5 and SHA-256 hashes of known media.\n"
     "\n"
@@ -48,7 +48,8 @@ static const char bank_help[] =
     "  enable NAME | disable NAME           include or exclude a bank from matching\n"
     "\n"
     "options:\n"
-    "  --db PATH    the bank store (default $VIGIL_DB, else ./vigil.db)\n"
+    "  --db LOC     the bank store: a SQLite file or a postgresql:// URI\n"
+    "               (default $VIGIL_DB, else ./vigil.db)\n"
     "  -h, --help   this text\n"
     "\n"
     "Exit status: 0 done, 1 some inputs failed (reported on stderr), 2 usage or\n"

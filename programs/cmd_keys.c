@@ -15,9 +15,9 @@
 #include "vigil/server.h"
 
 static const char keys_help[] =
-    "usage: vigil keys create --role ROLE [--name NAME] [--db PATH] [--json]\n"
-    "       vigil keys revoke ID [--db PATH]\n"
-    "       vigil keys list [--db PATH] [--json]\n"
+    "usage: vigil keys create --role ROLE [--name NAME] [--db LOC] [--json]\n"
+    "       vigil keys revoke ID [--db LOC]\n"
+    "       vigil keys list [--db LOC] [--json]\n"
     "\n"
     "Manage the API keys of `vigil serve`.  Roles: admin (banks, keys; allowed\n"
     "everywhere), submitter (hash, match, report), reviewer (cases), auditor\n"
@@ -25,7 +25,8 @@ static const char keys_help[] =
     "its SHA-256 is stored, so it cannot be shown again.\n"
     "\n"
     "options:\n"
-    "  --db PATH     service database (default $VIGIL_DB, else ./vigil.db)\n"
+    "  --db LOC      service database: a SQLite file or a postgresql:// URI\n"
+    "                (default $VIGIL_DB, else ./vigil.db)\n"
     "  --role ROLE   role of the new key\n"
     "  --name NAME   a label for the key (who or what uses it)\n"
     "  --json        JSON output\n"

@@ -66,6 +66,23 @@ static void script(vigil_bank_store *st) {
     assert_int_equal(rep.existing, round ? 6 : 1);
     vigil_bank_import_report_free(&rep);
   }
+  /* a removal carried by an import, for an entry that is active */
+  const char *withdraw =
+      "signal_type,value,external_id,removed,removed_reason\n"
+      "pdq,f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b23,n-2,2026-02-03T04:05:06Z,withdrawn\n"
+      "md5,00000000000000000000000000000001,n-6,,\n";
+  bt_write(csv, sizeof csv, "withdraw.csv", withdraw, (size_t)-1);
+  FILE *in = fopen(csv, "rb");
+  assert_non_null(in);
+  vigil_bank_import_opts o;
+  vigil_bank_import_opts_default(&o);
+  vigil_bank_import_report rep;
+  assert_int_equal(vigil_bank_import(st, "ncmec", in, &o, &rep, &err), VIGIL_OK);
+  fclose(in);
+  assert_int_equal(rep.removed, 1);
+  assert_int_equal(rep.added, 1);
+  vigil_bank_import_report_free(&rep);
+
   vigil_bank_entry e;
   memset(&e, 0, sizeof e);
   snprintf(e.bank, sizeof e.bank, "own");
@@ -152,6 +169,7 @@ static void test_same_as_sqlite(void **state) {
   char *da = dump_store(a), *db = dump_store(b);
   assert_string_equal(da, db);
   assert_non_null(strstr(db, "removed=1 false positive"));
+  assert_non_null(strstr(db, "n-2 [csam] ncmec removed=1 withdrawn"));
   assert_non_null(strstr(db, "bank own '' enabled=0 active=18 removed=2 pdq=18"));
   assert_null(strstr(db, "bank gone"));
   /* exact lookups: only active entries of enabled banks */

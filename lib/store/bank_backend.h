@@ -64,7 +64,17 @@ typedef struct vigil__bank_backend {
   int (*removals_since)(void *impl, uint64_t after_seq, vigil__removal_fn fn, void *ctx, vigil_error *err);
   /* Appends to the audit log (bank-level operations, imports). */
   int (*audit)(void *impl, int64_t now, const char *action, const char *bank, const char *detail, vigil_error *err);
+
+  /* Optional (NULL: imports call entry_put once per entry).  entry_put with
+   * want_id 0 for es[0..n), n <= VIGIL__PUT_MANY_MAX, in the open
+   * transaction, with the outcomes entry_put would have given one by one,
+   * in order; ids set for added entries.  For backends where every
+   * statement is a network round trip. */
+  int (*entry_put_many)(void *impl, uint64_t bank_id, vigil_bank_entry *es, size_t n, int *outcomes,
+                        vigil_error *err);
 } vigil__bank_backend;
+
+#define VIGIL__PUT_MANY_MAX 128
 
 struct vigil_bank_store {
   const vigil__bank_backend *be;

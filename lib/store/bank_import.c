@@ -144,6 +144,7 @@ typedef struct importer {
   int max_errors;
   char tags[VIGIL_BANK_TAGS_MAX + 1];
   vigil_bank_entry e;
+  vigil_bank_entry *many; /* VIGIL__PUT_MANY_MAX entries, for backends with entry_put_many */
 } importer;
 
 static int arena_put(pending *p, const char *s) {
@@ -217,33 +218,54 @@ static void record_error(importer *im, uint64_t line, const char *msg) {
   e->message[n] = '\0';
 }
 
+/* Pending row r as an entry. */
+static void fill_entry(const pending *p, const prow *r, int64_t now, vigil_bank_entry *e) {
+  const char *s = p->arena + r->off;
+  e->id = 0;
+  e->type = (vigil_signal_type)r->type;
+  e->value_len = vigil_signal_value_len(e->type);
+  memcpy(e->value, r->value, VIGIL_BANK_VALUE_MAX);
+  copy_str(e->external_id, sizeof e->external_id, &s);
+  copy_str(e->tags, sizeof e->tags, &s);
+  copy_str(e->source, sizeof e->source, &s);
+  copy_str(e->removed_reason, sizeof e->removed_reason, &s);
+  e->added = now;
+  e->removed = r->removed;
+}
+
+static void count_outcome(importer *im, int outcome) {
+  if (outcome == VIGIL__PUT_ADDED) im->rep->added++;
+  else if (outcome == VIGIL__PUT_REMOVED) im->rep->removed++;
+  else im->rep->existing++;
+}
+
 /* Writes the buffered entries, sorted by identity, into the open
- * transaction; counts the outcomes. */
+ * transaction; counts the outcomes.  Backends with entry_put_many get them
+ * VIGIL__PUT_MANY_MAX at a time. */
 static int flush(importer *im, uint64_t bank_id, int64_t now, vigil_error *err) {
   pending *p = &im->pend;
   if (p->n > 1) qsort(p->rows, p->n, sizeof *p->rows, prow_cmp);
-  vigil_bank_entry *e = &im->e;
-  for (size_t i = 0; i < p->n; i++) {
-    const prow *r = &p->rows[i];
-    const char *s = p->arena + r->off;
-    e->id = 0;
-    e->type = (vigil_signal_type)r->type;
-    e->value_len = vigil_signal_value_len(e->type);
-    memcpy(e->value, r->value, VIGIL_BANK_VALUE_MAX);
-    copy_str(e->external_id, sizeof e->external_id, &s);
-    copy_str(e->tags, sizeof e->tags, &s);
-    copy_str(e->source, sizeof e->source, &s);
-    copy_str(e->removed_reason, sizeof e->removed_reason, &s);
-    e->added = now;
-    e->removed = r->removed;
-    int outcome = 0, rc = im->st->be->entry_put(im->st->impl, bank_id, e, 0, &outcome, err);
+  const vigil__bank_backend *be = im->st->be;
+  if (be->entry_put_many && !im->many && !(im->many = vigil__mallocarray(VIGIL__PUT_MANY_MAX, sizeof *im->many)))
+    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  int outcomes[VIGIL__PUT_MANY_MAX];
+  for (size_t i = 0; i < p->n;) {
+    int rc;
+    size_t k = 1;
+    if (be->entry_put_many) {
+      k = p->n - i < VIGIL__PUT_MANY_MAX ? p->n - i : VIGIL__PUT_MANY_MAX;
+      for (size_t j = 0; j < k; j++) fill_entry(p, &p->rows[i + j], now, &im->many[j]);
+      rc = be->entry_put_many(im->st->impl, bank_id, im->many, k, outcomes, err);
+    } else {
+      fill_entry(p, &p->rows[i], now, &im->e);
+      rc = be->entry_put(im->st->impl, bank_id, &im->e, 0, &outcomes[0], err);
+    }
     if (rc) {
       vigil__prefixerr(err, "import");
       return rc;
     }
-    if (outcome == VIGIL__PUT_ADDED) im->rep->added++;
-    else if (outcome == VIGIL__PUT_REMOVED) im->rep->removed++;
-    else im->rep->existing++;
+    for (size_t j = 0; j < k; j++) count_outcome(im, outcomes[j]);
+    i += k;
   }
   p->n = 0;
   p->alen = 0;
@@ -411,6 +433,7 @@ out:
   if (im) {
     free(im->pend.rows);
     free(im->pend.arena);
+    free(im->many);
   }
   free(im);
   return rc;

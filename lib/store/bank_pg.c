@@ -341,6 +341,106 @@ static int pg_entry_put(void *impl, uint64_t bank_id, vigil_bank_entry *e, int w
   return rc;
 }
 
+/* An identity returned by the multi-row insert. */
+typedef struct inserted {
+  int type;
+  uint8_t value[VIGIL_BANK_VALUE_MAX];
+  uint64_t id;
+  int taken;
+} inserted;
+
+static int ident_cmp(int ta, const uint8_t *va, int tb, const uint8_t *vb) {
+  if (ta != tb) return ta < tb ? -1 : 1;
+  return memcmp(va, vb, VIGIL_BANK_VALUE_MAX);
+}
+
+static int inserted_cmp(const void *a, const void *b) {
+  const inserted *x = a, *y = b;
+  return ident_cmp(x->type, x->value, y->type, y->value);
+}
+
+/* One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING for the chunk,
+ * then the rare follow-ups one by one (removals carried by the input).
+ * Rows come back for the identities this statement inserted; the first
+ * input row of each such identity is the one PostgreSQL inserted (rows are
+ * inserted in VALUES order), later duplicates in the chunk are existing. */
+static int pg_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es, size_t n, int *outcomes,
+                             vigil_error *err) {
+  pgb *g = impl;
+  if (n == 0) return VIGIL_OK;
+  if (n > VIGIL__PUT_MANY_MAX || !vigil__sql_in_tx(g->db))
+    return vigil__seterr(err, VIGIL_EINTERNAL, "entry_put_many: bad call");
+  enum { COLS = 8 };
+  size_t cap = 256 + n * 64;
+  char *sql = malloc(cap);
+  vigil__val *p = vigil__mallocarray(1 + COLS * n, sizeof *p);
+  inserted *ins = vigil__mallocarray(n, sizeof *ins);
+  vigil__rows *r = NULL;
+  int rc = sql && p && ins ? lock_writes(g, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  if (!rc) {
+    size_t len = (size_t)snprintf(sql, cap,
+                                  "INSERT INTO bank_entries(bank_id, signal_type, value, external_id, tags, source,"
+                                  " added, removed, removed_reason) VALUES");
+    p[0] = vigil__vint((int64_t)bank_id);
+    for (size_t i = 0; i < n; i++) {
+      const vigil_bank_entry *e = &es[i];
+      int b = 2 + COLS * (int)i;
+      len += (size_t)snprintf(sql + len, cap - len, "%s($1,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", i ? "," : "", b, b + 1,
+                              b + 2, b + 3, b + 4, b + 5, b + 6, b + 7);
+      vigil__val *q = &p[1 + COLS * i];
+      q[0] = vigil__vint((int64_t)e->type);
+      q[1] = vigil__vblob(e->value, e->value_len);
+      q[2] = vigil__vtext(e->external_id);
+      q[3] = vigil__vtext(e->tags);
+      q[4] = vigil__vtext(e->source);
+      q[5] = vigil__vint(e->added);
+      q[6] = vigil__vint(e->removed);
+      q[7] = vigil__vtext(e->removed_reason);
+    }
+    snprintf(sql + len, cap - len, " ON CONFLICT(signal_type, value, bank_id) DO NOTHING RETURNING id, signal_type, value");
+    rc = vigil__sql_run(g->db, sql, p, 1 + COLS * (int)n, &r, NULL, err);
+  }
+  size_t nins = rc ? 0 : vigil__rows_count(r);
+  for (size_t k = 0; k < nins; k++) {
+    const vigil__val *v = vigil__rows_cell(r, k, 2);
+    memset(&ins[k], 0, sizeof ins[k]);
+    ins[k].id = (uint64_t)vigil__rows_int(r, k, 0);
+    ins[k].type = (int)vigil__rows_int(r, k, 1);
+    memcpy(ins[k].value, v->p, v->len < VIGIL_BANK_VALUE_MAX ? v->len : VIGIL_BANK_VALUE_MAX);
+  }
+  if (nins > 1) qsort(ins, nins, sizeof *ins, inserted_cmp);
+  for (size_t i = 0; !rc && i < n; i++) {
+    vigil_bank_entry *e = &es[i];
+    inserted key;
+    memset(&key, 0, sizeof key);
+    key.type = (int)e->type;
+    memcpy(key.value, e->value, e->value_len);
+    inserted *hit = nins ? bsearch(&key, ins, nins, sizeof *ins, inserted_cmp) : NULL;
+    if (hit && !hit->taken) {
+      hit->taken = 1;
+      e->id = hit->id;
+      outcomes[i] = VIGIL__PUT_ADDED;
+      if (e->removed) rc = log_removal(g, e->id, bank_id, e->removed, e->removed_reason, err);
+      continue;
+    }
+    outcomes[i] = VIGIL__PUT_EXISTING;
+    e->id = 0;
+    if (!e->removed) continue;
+    int64_t was_removed = 0;
+    rc = find_identity(g, bank_id, e->type, e->value, &e->id, &was_removed, err);
+    if (rc == VIGIL_ENOTFOUND) rc = vigil__seterr(err, VIGIL_EINTERNAL, "entry vanished during insert");
+    if (!rc && !was_removed) {
+      rc = mark_removed(g, e->id, bank_id, e->removed, e->removed_reason, err);
+      if (!rc) outcomes[i] = VIGIL__PUT_REMOVED;
+    }
+  }
+  vigil__rows_free(r);
+  free(ins);
+  free(p);
+  free(sql);
+  return rc;
+}
+
 static int pg_entry_remove(void *impl, uint64_t bank_id, vigil_signal_type t, const uint8_t *value, const char *reason,
                            int64_t now, int *changed, vigil_error *err) {
   pgb *g = impl;
@@ -455,6 +555,7 @@ static const vigil__bank_backend pg_backend = {
     "postgresql",       pg_close,        pg_begin,           pg_commit,       pg_rollback,       pg_bank_create,
     pg_bank_drop,       pg_bank_set_enabled, pg_bank_get,    pg_bank_list,    pg_entry_put,      pg_entry_remove,
     pg_entry_remove_id, pg_entry_get,    pg_entry_scan,      pg_entry_lookup, pg_removals_since, pg_audit,
+    pg_entry_put_many,
 };
 
 int vigil__bank_pg_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err) {

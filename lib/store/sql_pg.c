@@ -27,7 +27,7 @@
 #include <string.h>
 
 #define CACHE_SLOTS 64
-#define MAX_PARAMS 32
+#define MAX_PARAMS 4096 /* a multi-row INSERT of a bank import chunk needs about 1,000 */
 
 /* Type OIDs from PostgreSQL's catalog (pg_type.dat); stable across versions. */
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25, OID_OID = 26 };
@@ -118,11 +118,13 @@ static int statement(pge *g, const char *sql, const vigil__val *p, int np, const
     free(sl->sql);
     memset(sl, 0, sizeof *sl);
   }
-  Oid types[MAX_PARAMS];
+  Oid *types = vigil__mallocarray((size_t)(np ? np : 1), sizeof *types);
+  if (!types) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   for (int i = 0; i < np; i++) types[i] = type_of(&p[i]);
   char nm[24];
   snprintf(nm, sizeof nm, "vigil_%u", ++g->serial);
   PGresult *res = PQprepare(g->conn, nm, sql, np, types);
+  free(types);
   int rc = res && PQresultStatus(res) == PGRES_COMMAND_OK ? VIGIL_OK : pg_error(g, res, err);
   PQclear(res);
   if (rc) return rc;
@@ -188,9 +190,23 @@ static int pge_run(void *impl, const char *sql, const vigil__val *p, int np, vig
   const char *name = NULL;
   if (!rc) rc = statement(g, sql, p, np, &name, err);
   if (rc) return rc;
-  const char *vals[MAX_PARAMS];
-  int lens[MAX_PARAMS], fmts[MAX_PARAMS];
-  char ints[MAX_PARAMS][24];
+  /* parameter arrays: on the stack for the usual handful, else the heap */
+  enum { FEW = 16 };
+  const char *vals_s[FEW];
+  int lens_s[FEW], fmts_s[FEW];
+  char ints_s[FEW][24];
+  const char **vals = vals_s;
+  int *lens = lens_s, *fmts = fmts_s;
+  char(*ints)[24] = ints_s;
+  void *heap = NULL;
+  if (np > FEW) {
+    size_t each = sizeof *vals + 2 * sizeof *lens + sizeof *ints;
+    if (!(heap = vigil__mallocarray((size_t)np, each))) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    ints = heap; /* 24-byte strings first: 24 * np keeps what follows 8-byte aligned */
+    vals = (const char **)(void *)(ints + np);
+    lens = (int *)(void *)(vals + np);
+    fmts = lens + np;
+  }
   for (int i = 0; i < np; i++) {
     lens[i] = 0;
     fmts[i] = 0;
@@ -209,6 +225,7 @@ static int pge_run(void *impl, const char *sql, const vigil__val *p, int np, vig
     }
   }
   PGresult *res = PQexecPrepared(g->conn, name, np, vals, lens, fmts, 0);
+  free(heap);
   ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) rc = pg_error(g, res, err);
   if (!rc && changes) {
