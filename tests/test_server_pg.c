@@ -12,6 +12,8 @@
  *   - kill -9 of node A right after acknowledged writes: a new node sees
  *     them all.
  *   - The audit table refuses UPDATE, DELETE and TRUNCATE, whoever asks.
+ *   - A database restart under a running node: clean 5xx for the calls
+ *     that hit it, then the node reconnects on its own.
  * Skipped, saying so, when PostgreSQL is not installed.
  */
 #include "testutil.h"
@@ -210,6 +212,60 @@ static void test_two_nodes(void **state) {
   PQfinish(pc);
 }
 
+/* The database restarts under a running node: the calls that hit the cut
+ * connection fail cleanly (a JSON 5xx), the node reconnects by itself and
+ * everything acknowledged before is still there. */
+static void test_database_restart(void **state) {
+  (void)state;
+  char db[600], cmd[1400], out[4096];
+  tu_pg_fresh_db(db, sizeof db);
+  snprintf(cmd, sizeof cmd, "'%s' keys create --role admin --db '%s' 2>/dev/null", VIGIL_CLI, db);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  char admin[128];
+  snprintf(admin, sizeof admin, "%.80s", out);
+  tu_serve a;
+  assert_int_equal(tu_serve_start(&a, db, dir, "r"), 0);
+  int st;
+  json_t *o = tu_call(a.port, "POST", "/v1/cases", admin, "{\"content_id\":\"before-restart\"}", &st);
+  assert_int_equal(st, 201);
+  json_int_t id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  json_decref(tu_call(a.port, "POST", "/v1/banks", admin, "{\"name\":\"b\"}", &st));
+  assert_int_equal(st, 201);
+
+  assert_int_equal(tu_pg_restart(), 0);
+  int failures = 0, ok = 0;
+  for (int i = 0; i < 20 && ok < 3; i++) {
+    char body[80];
+    snprintf(body, sizeof body, "{\"content_id\":\"after-%d\"}", i);
+    o = tu_call(a.port, "POST", "/v1/cases", admin, body, &st);
+    if (st == 201) {
+      ok++;
+    } else {
+      failures++;
+      assert_true(st >= 500); /* the database's fault, said as such */
+      assert_non_null(json_object_get(o, "error"));
+    }
+    json_decref(o);
+    /* the bank store has a connection of its own */
+    json_decref(tu_call(a.port, "GET", "/v1/banks/b", admin, NULL, &st));
+    if (st != 200) failures++;
+  }
+  printf("after the restart: %d failed calls, then %d successful writes\n", failures, ok);
+  assert_int_equal(ok, 3);
+  assert_true(failures <= 4);
+  char path[64];
+  snprintf(path, sizeof path, "/v1/cases/%lld", (long long)id);
+  o = tu_call(a.port, "GET", path, admin, NULL, &st);
+  assert_int_equal(st, 200);
+  assert_string_equal(json_string_value(json_object_get(o, "content_id")), "before-restart");
+  json_decref(o);
+  kill(a.pid, SIGTERM);
+  int wst;
+  assert_int_equal(waitpid(a.pid, &wst, 0), a.pid);
+  assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+}
+
 /* A location nobody answers at: a clear error and a non-zero exit. */
 static void test_unreachable(void **state) {
   (void)state;
@@ -244,6 +300,7 @@ int main(void) {
   }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_two_nodes),
+      cmocka_unit_test(test_database_restart),
       cmocka_unit_test(test_unreachable),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

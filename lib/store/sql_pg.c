@@ -40,6 +40,7 @@ typedef struct slot {
 
 typedef struct pge {
   PGconn *conn;
+  int tx; /* inside a transaction, as last seen while the connection was up */
   slot cache[CACHE_SLOTS];
   unsigned serial, next_evict;
 } pge;
@@ -68,25 +69,37 @@ static int pg_error(pge *g, PGresult *res, vigil_error *err) {
   return vigil__seterr(err, code, "postgresql: %.*s", (int)n, msg);
 }
 
-/* Outside a transaction, a broken connection is re-established. */
-static int ensure_connected(pge *g, int in_tx, vigil_error *err) {
+/* Notes whether the connection is inside a transaction.  A broken
+ * connection reports PQTRANS_UNKNOWN, so the last state seen while it was
+ * up is what counts. */
+static void note_tx(pge *g) {
+  if (PQstatus(g->conn) != CONNECTION_OK) return;
+  PGTransactionStatusType t = PQtransactionStatus(g->conn);
+  g->tx = t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/* A broken connection is re-established, unless a transaction was open on
+ * it: its statements are lost, and saying so is the caller's business
+ * until it rolls back (rollback may reconnect). */
+static int ensure_connected(pge *g, int rollback, vigil_error *err) {
   if (PQstatus(g->conn) == CONNECTION_OK) return VIGIL_OK;
-  if (in_tx) return vigil__seterr(err, VIGIL_ESTORE, "postgresql: connection lost inside a transaction");
+  if (g->tx && !rollback) return vigil__seterr(err, VIGIL_ESTORE, "postgresql: connection lost inside a transaction");
   forget_statements(g);
   PQreset(g->conn);
+  g->tx = 0;
   if (PQstatus(g->conn) != CONNECTION_OK) return pg_error(g, NULL, err);
   return VIGIL_OK;
 }
 
 static int pge_script(void *impl, const char *sql, vigil_error *err) {
   pge *g = impl;
-  int in_tx = PQtransactionStatus(g->conn) != PQTRANS_IDLE;
-  int rc = ensure_connected(g, in_tx && strcmp(sql, "ROLLBACK"), err);
+  int rc = ensure_connected(g, !strcmp(sql, "ROLLBACK"), err);
   if (rc) return rc;
   PGresult *res = PQexec(g->conn, sql);
   ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? VIGIL_OK : pg_error(g, res, err);
   PQclear(res);
+  note_tx(g);
   return rc;
 }
 
@@ -186,7 +199,7 @@ static int pge_run(void *impl, const char *sql, const vigil__val *p, int np, vig
                    vigil_error *err) {
   pge *g = impl;
   if (np > MAX_PARAMS) return vigil__seterr(err, VIGIL_EINTERNAL, "too many SQL parameters");
-  int rc = ensure_connected(g, PQtransactionStatus(g->conn) != PQTRANS_IDLE, err);
+  int rc = ensure_connected(g, 0, err);
   const char *name = NULL;
   if (!rc) rc = statement(g, sql, p, np, &name, err);
   if (rc) return rc;
@@ -234,6 +247,7 @@ static int pge_run(void *impl, const char *sql, const vigil__val *p, int np, vig
   }
   if (!rc && rows) rc = read_rows(g, res, rows, err);
   PQclear(res);
+  note_tx(g);
   return rc;
 }
 

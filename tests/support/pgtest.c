@@ -69,3 +69,10 @@ void tu_pg_fresh_db(char *out, size_t cap) {
   const char *slash = strrchr(started_uri, '/');
   snprintf(out, cap, "%.*s/%s", (int)(slash - started_uri), started_uri, name);
 }
+
+int tu_pg_restart(void) {
+  if (!started_dir[0]) return -1;
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "'%s/scripts/pg-test-server' restart '%s'", VIGIL_SOURCE_DIR, started_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}

@@ -17,4 +17,7 @@ int tu_pg_start(char *uri, size_t cap);
  * other's tables each take one. */
 void tu_pg_fresh_db(char *out, size_t cap);
 
+/* Restarts the started server (connections are cut); 0 when it is back. */
+int tu_pg_restart(void);
+
 #endif
