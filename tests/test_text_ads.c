@@ -2,8 +2,9 @@
  * test_text_ads.c - stated ages and the trafficking-ad indicators: each
  * family fires on its evidence (through obfuscation), negated phrases do
  * not fire, spans point at the original bytes, a minor is always the top
- * signal, and the weights move the risk in the documented direction
- * (movement language lowers it, per the NIJ 2024 finding).
+ * signal, the weights move the risk in the documented direction
+ * (movement language lowers it, per the NIJ 2024 finding), and evidence
+ * spans start where a whole-text leftmost start of match would.
  */
 #include "testutil.h"
 
@@ -120,6 +121,30 @@ static void test_families_and_spans(void **state) {
   assert_false(fired(VIGIL_AD_OBSCURED_CONTACT));
 }
 
+static int has_span(int f, size_t start, size_t end) {
+  for (size_t i = 0; i < R.nhits; i++)
+    if (R.hits[i].family == f && R.hits[i].span.start == start && R.hits[i].span.end == end) return 1;
+  return 0;
+}
+
+/* Starts of match are found after the scan, in a window around each end:
+ * the leftmost start, word boundaries judged on the whole text. */
+static void test_match_starts(void **state) {
+  (void)state;
+  scan("so little teens"); /* "little teens" is the longest match of its rule */
+  assert_true(has_span(VIGIL_AD_YOUTH, 3, 15));
+  scan("axlittle teens"); /* the byte before the window is a letter: no boundary */
+  assert_true(has_span(VIGIL_AD_YOUTH, 9, 14));
+  assert_false(has_span(VIGIL_AD_YOUTH, 2, 14));
+  scan("xyoung teen and young");
+  assert_true(has_span(VIGIL_AD_YOUTH, 7, 11));
+  assert_true(has_span(VIGIL_AD_YOUTH, 16, 21));
+  /* a rule with no longest match ([0-9]+) and a fixed-width one (an emoji) */
+  scan("only 123456789012345678901234567890 roses \xF0\x9F\x8C\xB9");
+  assert_true(has_span(VIGIL_AD_PRICE_CODE, 5, 41));
+  assert_true(has_span(VIGIL_AD_PRICE_CODE, 42, 46));
+}
+
 static void test_negation(void **state) {
   (void)state;
   scan("NO PIMPS, no AA/BB/GFE, \xF0\x9F\x9A\xAB bareback, dont ask for bbbj");
@@ -172,7 +197,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ages),         cmocka_unit_test(test_minor_is_top),
       cmocka_unit_test(test_families_and_spans), cmocka_unit_test(test_negation),
-      cmocka_unit_test(test_weights_direction),
+      cmocka_unit_test(test_weights_direction), cmocka_unit_test(test_match_starts),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,9 +2,10 @@
  * test_text_normalize.c - the normalisation views and their offset map.
  *
  * Unit cases for each folding (NFKC, case, confusables, digits of every
- * script, keycaps, leetspeak, ignorables, marks), then two property tests:
+ * script, keycaps, leetspeak, ignorables, marks), then property tests:
  * random bytes and random code points must never crash and must keep the
- * map invariants (spans in range, non-decreasing, lex as long as match).
+ * map invariants (spans in range, non-decreasing, lex as long as match),
+ * and a unit repeated many times in one text normalises as it does alone.
  */
 #include "testutil.h"
 
@@ -211,6 +212,58 @@ static void test_property_random_codepoints(void **state) {
   check_invariants(buf, n);
 }
 
+/* A unit normalises the same wherever it appears and however often: the
+ * normaliser remembers short units within a text, so a text of repeated
+ * pieces must give each piece's own normalisation, flags and spans. */
+static void test_units_repeat(void **state) {
+  (void)state;
+  static const uint32_t starters[] = {0x1F48B, 0x2764, 0x25AC, 0x0430, 0x03BF, 0x2460, 0x2776, 0xFF21, 0x0663,
+                                      0xFDFA,  0x00C9, 0x1D41A, 0x2002, 0x4E2D, 'A',   '7',    0x00DF, 0x1F51F};
+  /* U+0345 case-folds to a letter: a unit with it differs from its base alone */
+  static const uint32_t marks[] = {0, 0, 0x0301, 0xFE0F, 0x20E3, 0x0345};
+  uint64_t rng = 4242;
+  char buf[4000];
+  size_t pstart[200], pend[200];
+  vigil_text one;
+  vigil_text_init(&one);
+  const size_t nstarters = sizeof starters / sizeof starters[0];
+  for (int it = 0; it < 300; it++) {
+    /* a few starters per text, so that a flag one of them raises is not
+     * always raised by another piece too */
+    size_t n = 0, np = 1 + tu_rand(&rng) % 150, first = tu_rand(&rng) % nstarters, few = 1 + tu_rand(&rng) % 3;
+    for (size_t p = 0; p < np; p++) {
+      if (p) buf[n++] = ' ';
+      pstart[p] = n;
+      uint64_t r = tu_rand(&rng);
+      n += put_utf8(buf + n, starters[(first + r % few) % nstarters]);
+      uint32_t mk = marks[(r >> 16) % (sizeof marks / sizeof marks[0])];
+      if (mk) n += put_utf8(buf + n, mk);
+      pend[p] = n;
+    }
+    assert_int_equal(vigil_text_normalize(&T, buf, n, 0, NULL), VIGIL_OK);
+    size_t at = 0;
+    unsigned flags = 0;
+    for (size_t p = 0; p < np; p++) {
+      if (p) {
+        assert_true(at < T.len && T.match[at] == ' ');
+        at++;
+      }
+      assert_int_equal(vigil_text_normalize(&one, buf + pstart[p], pend[p] - pstart[p], 0, NULL), VIGIL_OK);
+      flags |= one.flags;
+      assert_true(at + one.len <= T.len);
+      assert_memory_equal(T.match + at, one.match, one.len);
+      for (size_t b = 0; b < one.len; b++) {
+        assert_int_equal(T.src_start[at + b], pstart[p] + one.src_start[b]);
+        assert_int_equal(T.src_end[at + b], pstart[p] + one.src_end[b]);
+      }
+      at += one.len;
+    }
+    assert_int_equal(at, T.len);
+    assert_int_equal(T.flags, flags);
+  }
+  vigil_text_free(&one);
+}
+
 static int setup(void **state) {
   (void)state;
   vigil_text_init(&T);
@@ -228,6 +281,7 @@ int main(void) {
       cmocka_unit_test(test_nfkc_case_confusables),   cmocka_unit_test(test_digits_every_script),
       cmocka_unit_test(test_leet_view),               cmocka_unit_test(test_emoji_tokens),
       cmocka_unit_test(test_property_random_bytes),   cmocka_unit_test(test_property_random_codepoints),
+      cmocka_unit_test(test_units_repeat),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

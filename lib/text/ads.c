@@ -2,11 +2,17 @@
  * ads.c - trafficking-ad indicators and the ad risk score.
  *
  * All lexicon rules (ads_rules.c) are compiled into ONE Hyperscan database
- * (block mode, leftmost start of match), so an ad is scanned once whatever
- * the number of rules.  Hits become evidence spans in the original text via
- * the normalisation map.  Contacts (obscured phone = an indicator) and ages
- * (under 18 = the top signal; an adult age = "stated age") come from
- * contacts*.c and ages.c over the same normalised text.
+ * (block mode), so an ad is scanned once whatever the number of rules.
+ * That scan reports only match ends: asking Hyperscan for the leftmost
+ * start of match over the whole ad more than doubles its cost, while
+ * matches are few (about 3 per ad).  The start is found afterwards, per
+ * match: a rule of fixed width starts width bytes before its end; any
+ * other rule is re-run alone, with start-of-match tracking, over a window
+ * just wide enough to hold its longest match (see find_start).  Hits are
+ * taken in (end, rule) order and become evidence spans in the original
+ * text via the normalisation map.  Contacts (obscured phone = an
+ * indicator) and ages (under 18 = the top signal; an adult age = "stated
+ * age") come from contacts*.c and ages.c over the same normalised text.
  *
  * Score: a logistic model over the families that fired,
  *     risk = 1 / (1 + exp(-(B0 + sum of w[f] for fired f)))
@@ -18,6 +24,7 @@
 #include "text/ads_internal.h"
 
 #include <hs/hs.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -26,8 +33,10 @@
 #define HITS_PER_FAMILY 8
 
 struct vigil_ad_scanner {
-  hs_database_t *db;   /* indicator rules, over the lex view */
-  hs_database_t *cues; /* where contacts and ages can start, over the match view */
+  hs_database_t *db;     /* indicator rules, over the lex view; match ends only */
+  hs_database_t **one;   /* rule i alone, leftmost start of match (NULL: fixed width) */
+  unsigned *minw, *maxw; /* rule i's match widths in bytes (maxw UINT_MAX: unbounded) */
+  hs_database_t *cues;   /* where contacts and ages can start, over the match view */
 };
 
 typedef struct posv {
@@ -35,9 +44,17 @@ typedef struct posv {
   size_t n, cap;
 } posv;
 
+typedef struct end_hit {
+  unsigned id;
+  size_t to;
+} end_hit;
+
 struct vigil_ad_scratch {
   hs_scratch_t *s;
-  posv cue[4]; /* by VIGIL__CUE_* kind, reused across ads */
+  posv cue[4];   /* by VIGIL__CUE_* kind, reused across ads */
+  end_hit *ends; /* rule matches of the current ad, reused across ads */
+  size_t nends, ends_cap;
+  int ends_rc; /* VIGIL_ENOMEM when the first pass stopped for memory */
 };
 
 static const char *const family_names[VIGIL_AD_NFAMILIES] = {
@@ -72,37 +89,80 @@ double vigil_ad_family_weight(int family) {
   return family_weight[family];
 }
 
+void vigil_ad_scanner_free(vigil_ad_scanner *s) {
+  if (!s) return; /* also frees a partly built scanner: NULL databases are skipped */
+  if (s->db) hs_free_database(s->db);
+  if (s->one)
+    for (size_t i = 0; i < vigil__ad_nrules; i++)
+      if (s->one[i]) hs_free_database(s->one[i]);
+  free(s->one);
+  free(s->minw);
+  free(s->maxw);
+  if (s->cues) hs_free_database(s->cues);
+  free(s);
+}
+
+/* Rule i's match widths and, unless its width is fixed (then the start
+ * is known from the end), rule i alone with start-of-match tracking. */
+static int compile_one(vigil_ad_scanner *s, size_t i, vigil_error *err) {
+  const char *pat = vigil__ad_rules[i].pattern;
+  hs_compile_error_t *ce = NULL;
+  hs_expr_info_t *info = NULL;
+  hs_error_t rc = hs_expression_info(pat, HS_FLAG_SOM_LEFTMOST, &info, &ce);
+  if (rc == HS_SUCCESS && info->min_width != info->max_width)
+    rc = hs_compile(pat, HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK, NULL, &s->one[i], &ce);
+  if (rc != HS_SUCCESS) {
+    free(info);
+    int r = vigil__seterr(err, VIGIL_EINTERNAL, "ads: rule %zu does not compile: %s", i,
+                          ce && ce->message ? ce->message : "?");
+    hs_free_compile_error(ce);
+    return r;
+  }
+  s->minw[i] = info->min_width;
+  s->maxw[i] = info->max_width;
+  free(info); /* hs_expression_info allocates with the default allocator (malloc) */
+  return VIGIL_OK;
+}
+
 int vigil_ad_scanner_new(vigil_ad_scanner **out, vigil_error *err) {
   if (!out) return vigil__seterr(err, VIGIL_EINVAL, "ads: null argument");
   *out = NULL;
   size_t n = vigil__ad_nrules;
   const char **pats = vigil__mallocarray(n, sizeof *pats);
-  unsigned *flags = vigil__mallocarray(n, sizeof *flags);
-  unsigned *ids = vigil__mallocarray(n, sizeof *ids);
+  unsigned *ids = calloc(n, sizeof *ids); /* calloc: gcc cannot see the loop below fill it */
   vigil_ad_scanner *s = calloc(1, sizeof *s);
-  if (!pats || !flags || !ids || !s) {
+  if (s) {
+    s->one = calloc(n, sizeof *s->one);
+    s->minw = vigil__mallocarray(n, sizeof *s->minw);
+    s->maxw = vigil__mallocarray(n, sizeof *s->maxw);
+  }
+  if (!pats || !ids || !s || !s->one || !s->minw || !s->maxw) {
     free(pats);
-    free(flags);
     free(ids);
-    free(s);
+    vigil_ad_scanner_free(s);
     return vigil__seterr(err, VIGIL_ENOMEM, "ads: out of memory");
   }
   for (size_t i = 0; i < n; i++) {
     pats[i] = vigil__ad_rules[i].pattern;
-    flags[i] = HS_FLAG_SOM_LEFTMOST;
     ids[i] = (unsigned)i;
   }
-  hs_compile_error_t *ce = NULL;
-  hs_error_t rc = hs_compile_multi(pats, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &s->db, &ce);
+  hs_compile_error_t *ce = NULL; /* no flags: ends only (see the file comment) */
+  hs_error_t rc = hs_compile_multi(pats, NULL, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &s->db, &ce);
   free(pats);
-  free(flags);
   free(ids);
   if (rc != HS_SUCCESS) {
     int r = vigil__seterr(err, VIGIL_EINTERNAL, "ads: rule %d does not compile: %s", ce ? ce->expression : -1,
                           ce && ce->message ? ce->message : "?");
     hs_free_compile_error(ce);
-    free(s);
+    vigil_ad_scanner_free(s);
     return r;
+  }
+  for (size_t i = 0; i < n; i++) {
+    int r = compile_one(s, i, err);
+    if (r) {
+      vigil_ad_scanner_free(s);
+      return r;
+    }
   }
   size_t nc = vigil__cue_nrules;
   const char *cp[32];
@@ -118,26 +178,22 @@ int vigil_ad_scanner_new(vigil_ad_scanner **out, vigil_error *err) {
     int r = vigil__seterr(err, VIGIL_EINTERNAL, "ads: cue %d does not compile: %s", ce ? ce->expression : -1,
                           ce && ce->message ? ce->message : "?");
     hs_free_compile_error(ce);
-    hs_free_database(s->db);
-    free(s);
+    vigil_ad_scanner_free(s);
     return r;
   }
   *out = s;
   return VIGIL_OK;
 }
 
-void vigil_ad_scanner_free(vigil_ad_scanner *s) {
-  if (!s) return;
-  hs_free_database(s->db);
-  hs_free_database(s->cues);
-  free(s);
-}
-
 int vigil_ad_scratch_new(const vigil_ad_scanner *s, vigil_ad_scratch **out, vigil_error *err) {
   if (!s || !out) return vigil__seterr(err, VIGIL_EINVAL, "ads: null argument");
   vigil_ad_scratch *x = calloc(1, sizeof *x);
   if (!x) return vigil__seterr(err, VIGIL_ENOMEM, "ads: out of memory");
-  if (hs_alloc_scratch(s->db, &x->s) != HS_SUCCESS || hs_alloc_scratch(s->cues, &x->s) != HS_SUCCESS) {
+  /* one scratch serves every database (Hyperscan grows it to fit each) */
+  int ok = hs_alloc_scratch(s->db, &x->s) == HS_SUCCESS && hs_alloc_scratch(s->cues, &x->s) == HS_SUCCESS;
+  for (size_t i = 0; ok && i < vigil__ad_nrules; i++)
+    if (s->one[i]) ok = hs_alloc_scratch(s->one[i], &x->s) == HS_SUCCESS;
+  if (!ok) {
     hs_free_scratch(x->s);
     free(x);
     return vigil__seterr(err, VIGIL_ENOMEM, "ads: cannot allocate scratch");
@@ -150,6 +206,7 @@ void vigil_ad_scratch_free(vigil_ad_scratch *s) {
   if (!s) return;
   hs_free_scratch(s->s);
   for (int k = 0; k < 4; k++) free(s->cue[k].v);
+  free(s->ends);
   free(s);
 }
 
@@ -170,7 +227,6 @@ typedef struct ctx {
   const vigil_text *t;
   vigil_ad_result *r;
   unsigned counts[VIGIL_AD_NFAMILIES];
-  int rc;
 } ctx;
 
 static int add_hit(ctx *c, int family, int rule, vigil_span sp) {
@@ -233,18 +289,74 @@ static int negated(const char *m, size_t n, size_t from, size_t to) {
   return 0;
 }
 
-static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *arg) {
-  (void)flags;
-  ctx *c = arg;
-  if (id >= vigil__ad_nrules) return 0;
+static int on_match(ctx *c, unsigned id, size_t from, size_t to) {
   const vigil__ad_rule *rule = &vigil__ad_rules[id];
-  if (rule->negatable && negated(c->t->lex, c->t->len, (size_t)from, (size_t)to)) return 0;
-  int rc = add_hit(c, rule->family, (int)id, vigil_text_span(c->t, (size_t)from, (size_t)to));
-  if (rc) {
-    c->rc = rc;
-    return 1; /* stop */
+  if (rule->negatable && negated(c->t->lex, c->t->len, from, to)) return VIGIL_OK;
+  return add_hit(c, rule->family, (int)id, vigil_text_span(c->t, from, to));
+}
+
+/* First pass: collects (rule, end) of every match. */
+static int on_end(unsigned id, unsigned long long from_unused, unsigned long long to, unsigned flags, void *arg) {
+  (void)from_unused;
+  (void)flags;
+  vigil_ad_scratch *x = arg;
+  if (id >= vigil__ad_nrules) return 0;
+  if (x->nends == x->ends_cap) {
+    size_t cap = x->ends_cap ? x->ends_cap * 2 : 32;
+    end_hit *v = vigil__mallocarray(cap, sizeof *v);
+    if (!v) {
+      x->ends_rc = VIGIL_ENOMEM;
+      return 1; /* stop */
+    }
+    if (x->nends) memcpy(v, x->ends, x->nends * sizeof *v);
+    free(x->ends);
+    x->ends = v;
+    x->ends_cap = cap;
   }
+  x->ends[x->nends].id = id;
+  x->ends[x->nends].to = (size_t)to;
+  x->nends++;
   return 0;
+}
+
+typedef struct startctx {
+  unsigned long long to; /* the end whose leftmost start is wanted, window-relative */
+  unsigned long long from;
+  int found;
+} startctx;
+
+static int on_start(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *arg) {
+  (void)id;
+  (void)flags;
+  startctx *c = arg;
+  if (to != c->to) return 0;
+  c->from = from;
+  c->found = 1;
+  return 1; /* nothing later is wanted */
+}
+
+/* The leftmost start of a match of rule id ending at `to` in the lex view,
+ * which the first pass found.  The window [w0, to + 1) holds every match of
+ * the rule that ends at `to` (none is longer than maxw) plus one byte on
+ * either side, so the rule's \b assertions see the same neighbours as in
+ * the whole text; and no match can begin at w0 itself, where the window's
+ * edge would pass for a word boundary.  A rule without an upper width is
+ * run from the text's start.  Same start as Hyperscan's leftmost
+ * start-of-match over the whole text. */
+static int find_start(const vigil_ad_scanner *s, vigil_ad_scratch *x, const vigil_text *t, unsigned id, size_t to,
+                      size_t *from) {
+  if (s->minw[id] == s->maxw[id]) {
+    *from = to >= s->minw[id] ? to - s->minw[id] : 0;
+    return VIGIL_OK;
+  }
+  size_t w0 = s->maxw[id] != UINT_MAX && to > (size_t)s->maxw[id] + 1 ? to - s->maxw[id] - 1 : 0;
+  size_t w1 = to < t->len ? to + 1 : t->len;
+  startctx c = {to - w0, 0, 0};
+  hs_error_t hr = hs_scan(s->one[id], t->lex + w0, (unsigned)(w1 - w0), 0, x->s, on_start, &c);
+  if (hr != HS_SUCCESS && hr != HS_SCAN_TERMINATED) return VIGIL_EINTERNAL;
+  if (!c.found) return VIGIL_EINTERNAL; /* cannot happen: the first pass saw this match */
+  *from = w0 + (size_t)c.from;
+  return VIGIL_OK;
 }
 
 typedef struct cuectx {
@@ -339,9 +451,32 @@ int vigil_ad_scan(const vigil_ad_scanner *s, vigil_ad_scratch *scr, const vigil_
   memset(&c, 0, sizeof c);
   c.t = t;
   c.r = r;
-  hs_error_t hr = hs_scan(s->db, t->lex, (unsigned)t->len, 0, scr->s, on_match, &c);
-  if (c.rc) return vigil__seterr(err, c.rc, "ads: out of memory");
+  scr->nends = 0;
+  scr->ends_rc = VIGIL_OK;
+  hs_error_t hr = hs_scan(s->db, t->lex, (unsigned)t->len, 0, scr->s, on_end, scr);
+  if (scr->ends_rc) return vigil__seterr(err, scr->ends_rc, "ads: out of memory");
   if (hr != HS_SUCCESS) return vigil__seterr(err, VIGIL_EINTERNAL, "ads: hs_scan failed (%d)", (int)hr);
+  /* Hits are taken in (end, rule) order: the order in which a scan with
+   * start-of-match tracking reports them (the scan without it may report
+   * the rules of one end offset in another order), which fixes what the
+   * per-family cap keeps and the order of evidence with equal starts.
+   * Reports come by end offset: an insertion sort only reorders ties. */
+  for (size_t i = 1; i < scr->nends; i++) {
+    end_hit h = scr->ends[i];
+    size_t j = i;
+    while (j > 0 && (scr->ends[j - 1].to > h.to || (scr->ends[j - 1].to == h.to && scr->ends[j - 1].id > h.id))) {
+      scr->ends[j] = scr->ends[j - 1];
+      j--;
+    }
+    scr->ends[j] = h;
+  }
+  for (size_t i = 0; i < scr->nends; i++) {
+    size_t from;
+    int rc = find_start(s, scr, t, scr->ends[i].id, scr->ends[i].to, &from);
+    if (rc) return vigil__seterr(err, rc, "ads: start of match not found");
+    if ((rc = on_match(&c, scr->ends[i].id, from, scr->ends[i].to)))
+      return vigil__seterr(err, rc, "ads: out of memory");
+  }
   /* contacts and ages: only around their cues (same results as the full
    * scans, a fraction of the work) */
   cuectx cc = {scr, t, VIGIL_OK};

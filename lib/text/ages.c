@@ -81,6 +81,14 @@ static size_t read_number(const char *m, size_t n, size_t i, int *value) {
   return i;
 }
 
+/* Can read_number() find a number at i?  (A digit, or a letter starting a
+ * word.)  Elsewhere age_at() does nothing but return i + 1, so the cue
+ * windows skip those positions without the call. */
+static inline int may_start_number(const char *m, size_t i) {
+  unsigned char c = (unsigned char)m[i];
+  return vigil__isdigit(c) || (vigil__isalpha(c) && (i == 0 || !vigil__isalnum((unsigned char)m[i - 1])));
+}
+
 /* The number [a, b) is something other than an age when followed by these. */
 static int spoiled_after(const char *m, size_t n, size_t b) {
   if (b < n && strchr("'\"%$.,:/", m[b]) && b + 1 < n && vigil__isdigit((unsigned char)m[b + 1])) return 1;
@@ -185,7 +193,8 @@ int vigil_ages_extract(const vigil_text *t, vigil_ages *out, vigil_error *err) {
   if (!t->match) return VIGIL_OK;
   size_t first_nl = first_line_end(t), from = out->n;
   int rc = VIGIL_OK;
-  for (size_t i = 0; i < t->len && rc == VIGIL_OK;) i = age_at(t, out, i, first_nl, &rc);
+  for (size_t i = 0; i < t->len && rc == VIGIL_OK;)
+    i = may_start_number(t->match, i) ? age_at(t, out, i, first_nl, &rc) : i + 1;
   if (rc != VIGIL_OK) return vigil__seterr(err, rc, "ages: out of memory");
   sort_ages(out, from);
   return VIGIL_OK;
@@ -207,7 +216,9 @@ int vigil__ages_extract_at(const vigil_text *t, vigil_ages *out, const size_t *c
     size_t a = cues[c] > AGE_WINDOW + 10 ? cues[c] - AGE_WINDOW - 10 : 0, b = cues[c] + AGE_WINDOW;
     if (b > t->len) b = t->len;
     if (a < done) a = done;
-    for (size_t i = a; i < b && rc == VIGIL_OK; i++) age_at(t, out, i, first_nl, &rc);
+    const char *m = t->match;
+    for (size_t i = a; i < b && rc == VIGIL_OK; i++)
+      if (may_start_number(m, i)) age_at(t, out, i, first_nl, &rc);
     if (b > done) done = b;
   }
   sort_ages(out, from);

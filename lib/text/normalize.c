@@ -14,7 +14,13 @@
  * letters as normalising the whole string, while keeping the map exact.
  *
  * ASCII bytes not followed by a non-ASCII byte take a fast path (lower
- * case, copy), which is what keeps ad scanning fast: ads are mostly ASCII.
+ * case, copy, in a loop the compiler vectorises), which is what keeps ad
+ * scanning fast: ads are mostly ASCII.  Among the rest, an ASCII byte
+ * with no mark after it is folded like the fast path does, and a unit of
+ * one or two code points is normalised once per text: its bytes are
+ * remembered (emoji and box-drawing runs repeat within an ad; its flags
+ * were raised the first time).  Each code point is decoded once: the one
+ * that ends a unit starts the next.
  *
  * Invariants kept for every output byte i: src_start[i] <= src_end[i],
  * both non-decreasing in i, src_end[i] <= orig_len.
@@ -26,18 +32,16 @@
 
 #define UNIT_MAX 32  /* code points in one unit */
 #define UNIT_OUT 160 /* code points a unit may normalise to (U+FDFA gives 18) */
+#define MEMO_SIZE 64 /* remembered units per text (direct-mapped) */
+#define MEMO_OUT 14  /* longest output remembered, in bytes */
 
-/* ASCII byte -> match-view byte: lower case, controls other than '\n' -> ' '. */
-static const unsigned char ascii_fold[128] = {
-    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 10, 32, 32, 32, 32, 32,
-    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
-    32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
-    48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
-    64, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
-    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 91, 92, 93, 94, 95,
-    96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
-    112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 32,
-};
+/* ASCII byte -> match-view byte: lower case, controls other than '\n' and
+ * DEL -> ' '.  Arithmetic rather than a table so that loops over it
+ * vectorise. */
+static inline unsigned char ascii_fold(unsigned char c) {
+  unsigned char l = (unsigned char)(c + (((unsigned)c - 'A' < 26u) << 5));
+  return ((c < 0x20 && c != '\n') || c == 0x7f) ? ' ' : l;
+}
 
 void vigil_text_init(vigil_text *t) { memset(t, 0, sizeof *t); }
 
@@ -101,30 +105,26 @@ static int is_lookalike_block(int32_t cp) {
          (cp >= 0x24B6 && cp <= 0x24E9) || (cp >= 0x1F130 && cp <= 0x1F189) || (cp >= 0x1D00 && cp <= 0x1D2B);
 }
 
-/* Normalises the unit cps[0..k) whose original bytes are [us, ue). */
-static void do_unit(vigil_text *t, const int32_t *cps, size_t k, uint32_t us, uint32_t ue) {
+/* Normalises the unit cps[0..k) whose original bytes are [us, ue); the
+ * flags it raises go to *fl.  Its output depends on cps alone, which is
+ * what lets the caller remember it.  (A lone ASCII code point never comes
+ * here: the caller folds it.) */
+static void do_unit(vigil_text *t, const int32_t *cps, size_t k, uint32_t us, uint32_t ue, unsigned *fl) {
   int32_t base = cps[0];
   for (size_t j = 1; j < k; j++)
     if (cps[j] == 0x20E3 && (vigil__isdigit(base) || base == '#' || base == '*')) {
       char c = (char)base;
       put(t, &c, 1, us, ue);
-      t->flags |= VIGIL_TEXT_ODD_DIGITS;
+      *fl |= VIGIL_TEXT_ODD_DIGITS;
       return;
     }
   const char *sd = vigil__special_digits(base);
   if (sd) {
     put(t, sd, strlen(sd), us, ue);
-    t->flags |= VIGIL_TEXT_ODD_DIGITS;
+    *fl |= VIGIL_TEXT_ODD_DIGITS;
     return;
   }
-  if (base < 0x80 && k == 1) { /* an ASCII byte that was not on the fast path */
-    char c = (char)(base >= 'A' && base <= 'Z' ? base + 32 : base);
-    if ((unsigned char)c < 0x20 && c != '\n') c = ' ';
-    if (c == 0x7f) c = ' ';
-    put(t, &c, 1, us, ue);
-    return;
-  }
-  if (is_lookalike_block(base)) t->flags |= VIGIL_TEXT_LOOKALIKE;
+  if (is_lookalike_block(base)) *fl |= VIGIL_TEXT_LOOKALIKE;
   utf8proc_int32_t out[UNIT_OUT];
   utf8proc_option_t opt = UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |
                           UTF8PROC_IGNORE | UTF8PROC_LUMP;
@@ -148,9 +148,7 @@ static void do_unit(vigil_text *t, const int32_t *cps, size_t k, uint32_t us, ui
     int32_t cp = out[j];
     char buf[4];
     if (cp < 0x80) {
-      char c = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-      if ((unsigned char)c < 0x20 && c != '\n') c = ' ';
-      if (c == 0x7f) c = ' ';
+      char c = (char)ascii_fold((unsigned char)cp);
       put(t, &c, 1, us, ue);
       continue;
     }
@@ -158,14 +156,14 @@ static void do_unit(vigil_text *t, const int32_t *cps, size_t k, uint32_t us, ui
     if (p->category == UTF8PROC_CATEGORY_ND) {
       buf[0] = (char)('0' + vigil__nd_value(cp));
       put(t, buf, 1, us, ue);
-      t->flags |= VIGIL_TEXT_ODD_DIGITS;
+      *fl |= VIGIL_TEXT_ODD_DIGITS;
       continue;
     }
     int a = vigil__confusable(cp);
     if (a) {
       buf[0] = (char)a;
       put(t, buf, 1, us, ue);
-      t->flags |= VIGIL_TEXT_LOOKALIKE;
+      *fl |= VIGIL_TEXT_LOOKALIKE;
       continue;
     }
     if (p->category == UTF8PROC_CATEGORY_ZS) { /* exotic spaces */
@@ -199,39 +197,28 @@ int vigil_utf8_check(const char *s, size_t len, size_t *bad_at) {
 
 /* Leetspeak is undone only for digits/symbols with letters on both sides
  * inside one word ("y0ung", "t33n", "b@by"), so "18yo", "420" and "$200"
- * keep their digits. */
-static char leet_of(char c) {
-  switch (c) {
-  case '0': return 'o';
-  case '1': return 'i';
-  case '3': return 'e';
-  case '4': return 'a';
-  case '5': return 's';
-  case '7': return 't';
-  case '@': return 'a';
-  case '$': return 's';
-  case '!': return 'i';
-  case '|': return 'l';
-  default: return 0;
-  }
-}
+ * keep their digits.  Byte -> its letter, 0 for no leet character. */
+static const char leet_of[256] = {
+    ['0'] = 'o', ['1'] = 'i', ['3'] = 'e', ['4'] = 'a', ['5'] = 's',
+    ['7'] = 't', ['@'] = 'a', ['$'] = 's', ['!'] = 'i', ['|'] = 'l',
+};
 
 static void build_lex(vigil_text *t) {
   memcpy(t->lex, t->match, t->len + 1);
-  size_t i = 0, n = t->len;
-  const char *m = t->match;
-  while (i < n) {
-    if (!(vigil__isalpha((unsigned char)m[i]) && i + 1 < n && leet_of(m[i + 1]))) {
-      i++;
-      continue;
-    }
+  size_t n = t->len;
+  const unsigned char *m = (const unsigned char *)t->match;
+  /* A run of leet characters starts after a letter; leet characters are
+   * not letters, so runs never overlap and each is found from the byte
+   * that opens it, testing the rare leet byte first. */
+  for (size_t i = 0; i + 1 < n; i++) {
+    if (!leet_of[m[i + 1]] || !vigil__isalpha(m[i])) continue;
     size_t j = i + 1;
-    while (j < n && leet_of(m[j])) j++;
-    if (j < n && vigil__isalpha((unsigned char)m[j]) && j - i - 1 <= 3) {
-      for (size_t q = i + 1; q < j; q++) t->lex[q] = leet_of(m[q]);
+    while (j < n && leet_of[m[j]]) j++;
+    if (j < n && vigil__isalpha(m[j]) && j - i - 1 <= 3) {
+      for (size_t q = i + 1; q < j; q++) t->lex[q] = leet_of[m[q]];
       t->flags |= VIGIL_TEXT_LEET;
     }
-    i = j;
+    i = j - 1; /* m[j] is no leet byte: the next candidate is i = j */
   }
 }
 
@@ -244,6 +231,16 @@ int vigil_text_normalize(vigil_text *t, const char *s, size_t len, unsigned flag
   t->flags = 0;
   if (reserve(t, len + 16) != VIGIL_OK) return vigil__seterr(err, VIGIL_ENOMEM, "text: out of memory");
   const uint8_t *u = (const uint8_t *)s;
+  /* remembered units: key = first code point | second << 21 (0: empty) */
+  uint64_t memo_key[MEMO_SIZE];
+  struct {
+    unsigned char n;
+    char out[MEMO_OUT];
+  } memo[MEMO_SIZE];
+  int memo_ready = 0;
+  /* the code point that ended the last unit, decoded at next_at */
+  size_t next_at = (size_t)-1, next_r = 0;
+  int32_t next_cp = 0;
   size_t i = 0;
   while (i < len) {
     /* fast path: a run of ASCII bytes none of which carries a mark (the
@@ -255,14 +252,17 @@ int vigil_text_normalize(vigil_text *t, const char *s, size_t len, unsigned flag
       if (j < len) j--; /* u[j] is ASCII and u[j + 1] is not */
       if (j == i) j = i + 1;
       if (t->len + (j - i) + 1 >= t->cap && reserve(t, t->len + (j - i) + 256) != VIGIL_OK) goto oom;
-      char *mo = t->match + t->len;
+      unsigned char *mo = (unsigned char *)t->match + t->len;
       uint32_t *so = t->src_start + t->len, *eo = t->src_end + t->len;
-      for (size_t k = i; k < j; k++) {
-        mo[k - i] = (char)ascii_fold[u[k]];
-        so[k - i] = (uint32_t)k;
-        eo[k - i] = (uint32_t)(k + 1);
+      const uint8_t *ui = u + i;
+      uint32_t at = (uint32_t)i; /* len <= VIGIL_TEXT_MAX: offsets fit */
+      size_t k = j - i;
+      for (size_t q = 0; q < k; q++) {
+        mo[q] = ascii_fold(ui[q]);
+        so[q] = at + (uint32_t)q;
+        eo[q] = at + (uint32_t)q + 1;
       }
-      t->len += j - i;
+      t->len += k;
       i = j;
       continue;
     }
@@ -270,10 +270,21 @@ int vigil_text_normalize(vigil_text *t, const char *s, size_t len, unsigned flag
     size_t k = 0, at = i;
     while (at < len && k < UNIT_MAX) {
       utf8proc_int32_t cp;
-      size_t rest = len - at;
-      utf8proc_ssize_t r = utf8proc_iterate(u + at, rest > 4 ? 4 : (utf8proc_ssize_t)rest, &cp);
-      if (r <= 0) break;
-      if (k > 0 && !is_extender(cp)) break;
+      utf8proc_ssize_t r;
+      if (at == next_at) {
+        cp = next_cp;
+        r = (utf8proc_ssize_t)next_r;
+      } else {
+        size_t rest = len - at;
+        r = utf8proc_iterate(u + at, rest > 4 ? 4 : (utf8proc_ssize_t)rest, &cp);
+        if (r <= 0) break;
+      }
+      if (k > 0 && !is_extender(cp)) {
+        next_at = at;
+        next_cp = cp;
+        next_r = (size_t)r;
+        break;
+      }
       cps[k++] = cp;
       at += (size_t)r;
     }
@@ -286,7 +297,38 @@ int vigil_text_normalize(vigil_text *t, const char *s, size_t len, unsigned flag
       i++;
       continue;
     }
-    do_unit(t, cps, k, (uint32_t)i, (uint32_t)at);
+    if (k == 1 && cps[0] < 0x80) { /* an ASCII byte with no mark after it */
+      char c = (char)ascii_fold((unsigned char)cps[0]);
+      put(t, &c, 1, (uint32_t)i, (uint32_t)at);
+      i = at;
+      continue;
+    }
+    unsigned fl = 0;
+    if (k > 2) {
+      do_unit(t, cps, k, (uint32_t)i, (uint32_t)at, &fl);
+      t->flags |= fl;
+      i = at;
+      continue;
+    }
+    uint64_t key = (uint64_t)(uint32_t)cps[0] | (k == 2 ? (uint64_t)(uint32_t)cps[1] << 21 : 0);
+    size_t slot = ((uint32_t)cps[0] ^ ((uint32_t)cps[0] >> 6) ^ (k == 2 ? (uint32_t)cps[1] : 0u)) % MEMO_SIZE;
+    if (!memo_ready) {
+      memset(memo_key, 0, sizeof memo_key);
+      memo_ready = 1;
+    }
+    if (memo_key[slot] == key) { /* key != 0: a unit here has a non-ASCII code point or a mark */
+      put(t, memo[slot].out, memo[slot].n, (uint32_t)i, (uint32_t)at);
+      i = at;
+      continue;
+    }
+    size_t from = t->len;
+    do_unit(t, cps, k, (uint32_t)i, (uint32_t)at, &fl);
+    t->flags |= fl;
+    if (t->len - from <= MEMO_OUT) {
+      memo_key[slot] = key;
+      memo[slot].n = (unsigned char)(t->len - from);
+      memcpy(memo[slot].out, t->match + from, t->len - from);
+    }
     i = at;
   }
   t->match[t->len] = '\0';
