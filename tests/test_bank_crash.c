@@ -26,16 +26,6 @@
 
 enum { N = 200000, BATCH = 2000, KILL_AFTER = 4 };
 
-static int ack_fd = -1;
-
-static int on_commit(void *ctx, uint64_t batch_no, uint64_t lines) {
-  (void)ctx;
-  (void)lines;
-  uint64_t b = batch_no;
-  if (write(ack_fd, &b, sizeof b) != (ssize_t)sizeof b) _exit(3);
-  return 0;
-}
-
 static void hash_of_line(uint64_t i, uint8_t out[32]) {
   uint64_t rng = 0x5EED0000ull + i * 0x9E3779B97F4A7C15ull;
   if (!rng) rng = 1;
@@ -90,45 +80,7 @@ static void test_kill9_mid_import(void **state) {
   assert_int_equal(vigil_bank_create(st, "b", NULL, &err), VIGIL_OK);
   vigil_bank_store_close(st);
 
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    ack_fd = fds[1];
-    vigil_bank_store *cs;
-    if (vigil_bank_store_open(&cs, db, &err)) _exit(4);
-    FILE *in = fopen(csv, "rb");
-    if (!in) _exit(5);
-    vigil_bank_import_opts o;
-    vigil_bank_import_opts_default(&o);
-    o.batch = BATCH;
-    o.on_commit = on_commit;
-    vigil_bank_import_report rep;
-    int rc = vigil_bank_import(cs, "b", in, &o, &rep, &err);
-    _exit(rc == VIGIL_OK ? 0 : 6); /* reaching here means the kill came too late */
-  }
-  close(fds[1]);
-  uint64_t acked = 0, b;
-  int killed = 0;
-  while (read(fds[0], &b, sizeof b) == (ssize_t)sizeof b) {
-    assert_int_equal(b, acked + 1); /* in order, none skipped */
-    acked = b;
-    if (!killed && acked >= KILL_AFTER) {
-      kill(pid, SIGKILL);
-      killed = 1;
-    }
-  }
-  close(fds[0]);
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  printf("child: %s after %llu acknowledged batches\n", WIFSIGNALED(status) ? "killed" : "exited",
-         (unsigned long long)acked);
-  assert_true(WIFSIGNALED(status));
-  assert_int_equal(WTERMSIG(status), SIGKILL);
-  assert_true(acked >= KILL_AFTER);
+  uint64_t acked = bt_import_killed(db, "b", csv, BATCH, KILL_AFTER);
 
   /* integrity, straight from SQLite */
   sqlite3 *raw;

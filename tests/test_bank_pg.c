@@ -314,15 +314,6 @@ static void test_concurrent_writers_none_skipped(void **state) {
 
 enum { N = 20000, BATCH = 500, KILL_AFTER = 4 };
 
-static int ack_fd = -1;
-
-static int on_commit(void *ctx, uint64_t batch_no, uint64_t lines) {
-  (void)ctx;
-  (void)lines;
-  if (write(ack_fd, &batch_no, sizeof batch_no) != (ssize_t)sizeof batch_no) _exit(3);
-  return 0;
-}
-
 static void test_kill9_import(void **state) {
   (void)state;
   char loc[600], csv[600];
@@ -345,35 +336,7 @@ static void test_kill9_import(void **state) {
   assert_int_equal(vigil_bank_create(st, "b", NULL, &err), VIGIL_OK);
   vigil_bank_store_close(st);
 
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    ack_fd = fds[1];
-    vigil_bank_store *cs;
-    if (vigil_bank_store_open(&cs, loc, &err)) _exit(4);
-    FILE *in = fopen(csv, "rb");
-    if (!in) _exit(5);
-    vigil_bank_import_opts o;
-    vigil_bank_import_opts_default(&o);
-    o.batch = BATCH;
-    o.on_commit = on_commit;
-    vigil_bank_import_report rep;
-    _exit(vigil_bank_import(cs, "b", in, &o, &rep, &err) == VIGIL_OK ? 0 : 6);
-  }
-  close(fds[1]);
-  uint64_t acked = 0, b;
-  while (read(fds[0], &b, sizeof b) == (ssize_t)sizeof b) {
-    acked = b;
-    if (acked == KILL_AFTER) kill(pid, SIGKILL);
-  }
-  close(fds[0]);
-  int status;
-  waitpid(pid, &status, 0);
-  assert_true(WIFSIGNALED(status));
+  uint64_t acked = bt_import_killed(loc, "b", csv, BATCH, KILL_AFTER);
   st = open_store(loc);
   uint64_t count = bt_count(st, "b", 1);
   printf("after kill -9: %llu entries, %llu batches acknowledged\n", (unsigned long long)count,

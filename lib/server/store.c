@@ -16,97 +16,66 @@
 
 #include "store/sql.h"
 
+/* The tables, in either engine's words for an auto-incrementing id, bytes
+ * and a 64-bit integer.  Created idempotently at every open. */
+#define SERVER_TABLES(SERIAL_ID, BYTES, INT64)                                                                   \
+  "CREATE TABLE IF NOT EXISTS server_keys("                                                                       \
+  "  id TEXT PRIMARY KEY,"                                                                                        \
+  "  role TEXT NOT NULL,"                                                                                         \
+  "  name TEXT NOT NULL DEFAULT '',"                                                                              \
+  "  digest " BYTES " NOT NULL,"                                                                                  \
+  "  created_at " INT64 " NOT NULL,"                                                                              \
+  "  revoked_at " INT64 " NOT NULL DEFAULT 0);"                                                                   \
+  "CREATE TABLE IF NOT EXISTS server_audit("                                                                      \
+  "  id " SERIAL_ID ","                                                                                           \
+  "  at TEXT NOT NULL,"                                                                                           \
+  "  key_id TEXT,"                                                                                                \
+  "  ip TEXT NOT NULL,"                                                                                           \
+  "  method TEXT NOT NULL,"                                                                                       \
+  "  path TEXT NOT NULL,"                                                                                         \
+  "  action TEXT NOT NULL,"                                                                                       \
+  "  target TEXT,"                                                                                                \
+  "  status INTEGER NOT NULL,"                                                                                    \
+  "  detail TEXT);"                                                                                               \
+  "CREATE TABLE IF NOT EXISTS server_cases("                                                                      \
+  "  id " SERIAL_ID ","                                                                                           \
+  "  status TEXT NOT NULL DEFAULT 'open',"                                                                        \
+  "  source TEXT NOT NULL,"                                                                                       \
+  "  pdq TEXT, md5 TEXT, sha256 TEXT,"                                                                            \
+  "  content_id TEXT, uploader_id TEXT, url TEXT, reason TEXT, detail TEXT,"                                      \
+  "  opened_by TEXT,"                                                                                             \
+  "  created_at TEXT NOT NULL,"                                                                                   \
+  "  updated_at TEXT NOT NULL,"                                                                                   \
+  "  decision TEXT, classification TEXT, note TEXT, decided_by TEXT, decided_at TEXT);"                           \
+  "CREATE INDEX IF NOT EXISTS server_cases_status ON server_cases(status, id);"                                   \
+  "CREATE TABLE IF NOT EXISTS server_case_decisions("                                                             \
+  "  id " SERIAL_ID ","                                                                                           \
+  "  case_id " INT64 " NOT NULL REFERENCES server_cases(id),"                                                     \
+  "  decision TEXT NOT NULL, classification TEXT, note TEXT,"                                                     \
+  "  key_id TEXT, at TEXT NOT NULL);"                                                                             \
+  "CREATE TABLE IF NOT EXISTS server_bank_review("                                                                \
+  "  bank TEXT PRIMARY KEY, review INTEGER NOT NULL);"
+
 static const char sqlite_schema[] =
-    "CREATE TABLE IF NOT EXISTS server_keys("
-    "  id TEXT PRIMARY KEY,"
-    "  role TEXT NOT NULL,"
-    "  name TEXT NOT NULL DEFAULT '',"
-    "  digest BLOB NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  revoked_at INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS server_audit("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  at TEXT NOT NULL,"
-    "  key_id TEXT,"
-    "  ip TEXT NOT NULL,"
-    "  method TEXT NOT NULL,"
-    "  path TEXT NOT NULL,"
-    "  action TEXT NOT NULL,"
-    "  target TEXT,"
-    "  status INTEGER NOT NULL,"
-    "  detail TEXT);"
+    SERVER_TABLES("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "INTEGER")
     "CREATE TRIGGER IF NOT EXISTS server_audit_no_update BEFORE UPDATE ON server_audit"
     "  BEGIN SELECT RAISE(ABORT, 'server_audit is append-only'); END;"
     "CREATE TRIGGER IF NOT EXISTS server_audit_no_delete BEFORE DELETE ON server_audit"
-    "  BEGIN SELECT RAISE(ABORT, 'server_audit is append-only'); END;"
-    "CREATE TABLE IF NOT EXISTS server_cases("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  status TEXT NOT NULL DEFAULT 'open',"
-    "  source TEXT NOT NULL,"
-    "  pdq TEXT, md5 TEXT, sha256 TEXT,"
-    "  content_id TEXT, uploader_id TEXT, url TEXT, reason TEXT, detail TEXT,"
-    "  opened_by TEXT,"
-    "  created_at TEXT NOT NULL,"
-    "  updated_at TEXT NOT NULL,"
-    "  decision TEXT, classification TEXT, note TEXT, decided_by TEXT, decided_at TEXT);"
-    "CREATE INDEX IF NOT EXISTS server_cases_status ON server_cases(status, id);"
-    "CREATE TABLE IF NOT EXISTS server_case_decisions("
-    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    "  case_id INTEGER NOT NULL REFERENCES server_cases(id),"
-    "  decision TEXT NOT NULL, classification TEXT, note TEXT,"
-    "  key_id TEXT, at TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS server_bank_review("
-    "  bank TEXT PRIMARY KEY, review INTEGER NOT NULL);";
+    "  BEGIN SELECT RAISE(ABORT, 'server_audit is append-only'); END;";
 
-/* The same tables in PostgreSQL's words.  Several nodes may start at once:
- * the advisory lock makes the CREATE ... IF NOT EXISTS run one node at a
- * time (they race on the catalogue otherwise).  A TRUNCATE trigger closes
- * the one way around row triggers. */
+/* Several nodes may start at once: the advisory lock makes the CREATE ...
+ * IF NOT EXISTS run one node at a time (they race on the catalogue
+ * otherwise).  A TRUNCATE trigger closes the one way around row triggers. */
 static const char pg_schema[] =
     "BEGIN;"
     "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_SCHEMA ");"
-    "CREATE TABLE IF NOT EXISTS server_keys("
-    "  id TEXT PRIMARY KEY,"
-    "  role TEXT NOT NULL,"
-    "  name TEXT NOT NULL DEFAULT '',"
-    "  digest BYTEA NOT NULL,"
-    "  created_at BIGINT NOT NULL,"
-    "  revoked_at BIGINT NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS server_audit("
-    "  id BIGSERIAL PRIMARY KEY,"
-    "  at TEXT NOT NULL,"
-    "  key_id TEXT,"
-    "  ip TEXT NOT NULL,"
-    "  method TEXT NOT NULL,"
-    "  path TEXT NOT NULL,"
-    "  action TEXT NOT NULL,"
-    "  target TEXT,"
-    "  status INTEGER NOT NULL,"
-    "  detail TEXT);"
+    SERVER_TABLES("BIGSERIAL PRIMARY KEY", "BYTEA", "BIGINT")
     "CREATE OR REPLACE FUNCTION server_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS"
     "  $f$ BEGIN RAISE EXCEPTION 'server_audit is append-only'; END $f$;"
     "CREATE OR REPLACE TRIGGER server_audit_no_change BEFORE UPDATE OR DELETE ON server_audit"
     "  FOR EACH ROW EXECUTE FUNCTION server_audit_append_only();"
     "CREATE OR REPLACE TRIGGER server_audit_no_truncate BEFORE TRUNCATE ON server_audit"
     "  FOR EACH STATEMENT EXECUTE FUNCTION server_audit_append_only();"
-    "CREATE TABLE IF NOT EXISTS server_cases("
-    "  id BIGSERIAL PRIMARY KEY,"
-    "  status TEXT NOT NULL DEFAULT 'open',"
-    "  source TEXT NOT NULL,"
-    "  pdq TEXT, md5 TEXT, sha256 TEXT,"
-    "  content_id TEXT, uploader_id TEXT, url TEXT, reason TEXT, detail TEXT,"
-    "  opened_by TEXT,"
-    "  created_at TEXT NOT NULL,"
-    "  updated_at TEXT NOT NULL,"
-    "  decision TEXT, classification TEXT, note TEXT, decided_by TEXT, decided_at TEXT);"
-    "CREATE INDEX IF NOT EXISTS server_cases_status ON server_cases(status, id);"
-    "CREATE TABLE IF NOT EXISTS server_case_decisions("
-    "  id BIGSERIAL PRIMARY KEY,"
-    "  case_id BIGINT NOT NULL REFERENCES server_cases(id),"
-    "  decision TEXT NOT NULL, classification TEXT, note TEXT,"
-    "  key_id TEXT, at TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS server_bank_review("
-    "  bank TEXT PRIMARY KEY, review INTEGER NOT NULL);"
     "COMMIT;";
 
 int vigil_server_store_open(vigil_server_store **out, const char *location, vigil_error *err) {

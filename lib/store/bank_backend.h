@@ -95,6 +95,11 @@ int vigil__bank_text_valid(const char *s, size_t len, size_t max, const char *wh
  * text fields, canonical tags). */
 int vigil__bank_entry_check(const vigil_bank_entry *e, vigil_error *err);
 
+/* Adds count entries of (bank_id, type, removed or not) to the matching
+ * bank of banks[0..n): the per-type counts of a bank listing. */
+void vigil__bank_count_into(vigil_bank_info *banks, size_t n, uint64_t bank_id, int64_t type, int removed,
+                            uint64_t count);
+
 /* Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (out: 21 bytes) and back. */
 void vigil__bank_time_format(int64_t t, char out[32]);
 int vigil__bank_time_parse(const char *s, size_t len, int64_t *out);

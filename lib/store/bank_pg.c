@@ -196,19 +196,9 @@ static int add_counts(pgb *g, vigil_bank_info *banks, size_t n, uint64_t only_ba
                                       " GROUP BY 1, 2, 3",
                           p, only_bank ? 1 : 0, &r, NULL, err);
   if (rc) return vigil__prefixerr(err, "count entries");
-  for (size_t k = 0; k < vigil__rows_count(r); k++) {
-    uint64_t bid = (uint64_t)vigil__rows_int(r, k, 0);
-    int64_t t = vigil__rows_int(r, k, 1), rem = vigil__rows_int(r, k, 2);
-    uint64_t c = (uint64_t)vigil__rows_int(r, k, 3);
-    for (size_t i = 0; i < n; i++)
-      if (banks[i].id == bid) {
-        if (rem) banks[i].removed += c;
-        else {
-          banks[i].active += c;
-          if (t >= 0 && t < 5) banks[i].by_type[t] += c;
-        }
-      }
-  }
+  for (size_t k = 0; k < vigil__rows_count(r); k++)
+    vigil__bank_count_into(banks, n, (uint64_t)vigil__rows_int(r, k, 0), vigil__rows_int(r, k, 1),
+                           vigil__rows_int(r, k, 2) != 0, (uint64_t)vigil__rows_int(r, k, 3));
   vigil__rows_free(r);
   return VIGIL_OK;
 }

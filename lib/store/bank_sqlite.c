@@ -189,17 +189,8 @@ static int add_counts(sq *s, vigil_bank_info *banks, size_t n, uint64_t only_ban
   if (only_bank) sqlite3_bind_int64(st, 1, (sqlite3_int64)only_bank);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    uint64_t bid = (uint64_t)sqlite3_column_int64(st, 0);
-    int t = sqlite3_column_int(st, 1), rem = sqlite3_column_int(st, 2);
-    uint64_t c = (uint64_t)sqlite3_column_int64(st, 3);
-    for (size_t i = 0; i < n; i++)
-      if (banks[i].id == bid) {
-        if (rem) banks[i].removed += c;
-        else {
-          banks[i].active += c;
-          if (t >= 0 && t < 5) banks[i].by_type[t] += c;
-        }
-      }
+    vigil__bank_count_into(banks, n, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                           sqlite3_column_int(st, 2), (uint64_t)sqlite3_column_int64(st, 3));
   }
   int out = rc == SQLITE_DONE ? VIGIL_OK : vigil__db_error(s->db, "count entries", err);
   sqlite3_finalize(st);

@@ -5,9 +5,11 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char scratch[256];
@@ -95,4 +97,57 @@ uint64_t bt_count(vigil_bank_store *st, const char *bank, int include_removed) {
   int rc = vigil_bank_foreach(st, bank, include_removed, count_fn, &n, &err);
   if (rc) fail_msg("count: %s", err.message);
   return n;
+}
+
+static int ack_fd = -1;
+
+static int on_commit(void *ctx, uint64_t batch_no, uint64_t lines) {
+  (void)ctx;
+  (void)lines;
+  if (write(ack_fd, &batch_no, sizeof batch_no) != (ssize_t)sizeof batch_no) _exit(3);
+  return 0;
+}
+
+uint64_t bt_import_killed(const char *loc, const char *bank, const char *csv, uint64_t batch, uint64_t kill_after) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    ack_fd = fds[1];
+    vigil_bank_store *cs;
+    vigil_error err;
+    if (vigil_bank_store_open(&cs, loc, &err)) _exit(4);
+    FILE *in = fopen(csv, "rb");
+    if (!in) _exit(5);
+    vigil_bank_import_opts o;
+    vigil_bank_import_opts_default(&o);
+    o.batch = batch;
+    o.on_commit = on_commit;
+    vigil_bank_import_report rep;
+    int rc = vigil_bank_import(cs, bank, in, &o, &rep, &err);
+    _exit(rc == VIGIL_OK ? 0 : 6); /* reaching here means the kill came too late */
+  }
+  close(fds[1]);
+  uint64_t acked = 0, b;
+  int killed = 0;
+  while (read(fds[0], &b, sizeof b) == (ssize_t)sizeof b) {
+    assert_int_equal(b, acked + 1); /* in order, none skipped */
+    acked = b;
+    if (!killed && acked >= kill_after) {
+      kill(pid, SIGKILL);
+      killed = 1;
+    }
+  }
+  close(fds[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  printf("child: %s after %llu acknowledged batches\n", WIFSIGNALED(status) ? "killed" : "exited",
+         (unsigned long long)acked);
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), SIGKILL);
+  assert_true(acked >= kill_after);
+  return acked;
 }

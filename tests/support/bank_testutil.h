@@ -26,4 +26,11 @@ void bt_flip(uint64_t *rng, const uint8_t in[32], int bits, uint8_t out[32]);
 /* Number of entries of bank (active + removed). */
 uint64_t bt_count(vigil_bank_store *st, const char *bank, int include_removed);
 
+/* kill -9 in the middle of an import: a child process imports csv into
+ * bank of the store at loc in batches of `batch` lines and reports each
+ * committed batch over a pipe (the acknowledgement); once kill_after are
+ * acknowledged it is sent SIGKILL.  Asserts the acknowledgements came in
+ * order and that the kill landed; returns how many were acknowledged. */
+uint64_t bt_import_killed(const char *loc, const char *bank, const char *csv, uint64_t batch, uint64_t kill_after);
+
 #endif
