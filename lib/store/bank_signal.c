@@ -6,7 +6,9 @@
  * live in one place: hex of exactly the type's length, bank names of a safe
  * ASCII alphabet (they appear in file names and URLs), tags likewise, and
  * free text that is valid UTF-8 without control characters (it is printed
- * in CSV and terminals), bounded in length.
+ * in CSV and terminals), bounded in length.  Also the one piece of
+ * bookkeeping both storage backends share: adding up a bank listing's
+ * per-type counts.
  */
 #include "store/bank_backend.h"
 #include "common/internal.h"
@@ -206,4 +208,17 @@ int vigil__bank_time_parse(const char *s, size_t len, int64_t *out) {
   int64_t days = (int64_t)era * 146097 + doe - 719468;
   *out = days * 86400 + hh * 3600 + mm * 60 + ss;
   return 0;
+}
+
+void vigil__bank_count_into(vigil_bank_info *banks, size_t n, uint64_t bank_id, int64_t type, int removed,
+                            uint64_t count) {
+  for (size_t i = 0; i < n; i++) {
+    if (banks[i].id != bank_id) continue;
+    if (removed) {
+      banks[i].removed += count;
+    } else {
+      banks[i].active += count;
+      if (type >= 0 && type < 5) banks[i].by_type[type] += count;
+    }
+  }
 }

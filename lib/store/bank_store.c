@@ -40,19 +40,6 @@ void vigil_bank_store_close(vigil_bank_store *st) {
 
 const char *vigil_bank_store_backend(const vigil_bank_store *st) { return st->be->name; }
 
-void vigil__bank_count_into(vigil_bank_info *banks, size_t n, uint64_t bank_id, int64_t type, int removed,
-                            uint64_t count) {
-  for (size_t i = 0; i < n; i++) {
-    if (banks[i].id != bank_id) continue;
-    if (removed) {
-      banks[i].removed += count;
-    } else {
-      banks[i].active += count;
-      if (type >= 0 && type < 5) banks[i].by_type[type] += count;
-    }
-  }
-}
-
 static int check_name(const char *name, vigil_error *err) {
   if (!vigil_bank_name_valid(name))
     return vigil__seterr(err, VIGIL_EINVAL, "invalid bank name '%.80s' (1 to %d of A-Z a-z 0-9 _ . -)",

@@ -42,7 +42,13 @@ vigil__val *vigil__rows_add(vigil__rows *r);
 int vigil__rows_put(vigil__rows *r, vigil__val *cell, vigil__vkind k, int64_t i, const void *p, size_t len);
 
 /* Statement caches key on the SQL text and the kinds of the parameters
- * (a PostgreSQL statement is prepared with declared parameter types). */
-uint64_t vigil__sql_key(const char *sql, const vigil__val *p, int np);
+ * (a PostgreSQL statement is prepared with declared parameter types):
+ * FNV-1a over both. */
+static inline uint64_t vigil__sql_key(const char *sql, const vigil__val *p, int np) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char *s = sql; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  for (int i = 0; i < np; i++) h = (h ^ (uint8_t)(p[i].k + 1)) * 1099511628211ull;
+  return h;
+}
 
 #endif
