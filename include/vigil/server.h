@@ -122,6 +122,8 @@ typedef struct vigil_server_config {
   FILE *log;                 /* one JSON line per request; NULL: no request log */
   void *app;                 /* handed to handlers (for modules wired in later) */
   const char *policy_path;   /* minor-safety policy file; NULL: the shipped default */
+  const char *evidence_dir;  /* keep the media of uploads that open cases here (mode 0700); NULL: never
+                                keep media (the default) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

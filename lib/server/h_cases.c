@@ -1,6 +1,6 @@
 /*
  * h_cases.c - the review queue over HTTP: list, open (a report), read,
- * decide.  The store (cases.c) owns the state machine; these handlers only
+ * decide, and the evidence kept for a case when retention is on.  The store (cases.c) owns the state machine; these handlers only
  * check types and shapes of what clients send.
  */
 #include "server/internal.h"
@@ -147,4 +147,37 @@ int vigil__h_case_decide(vigil__req *r) {
   r->audit_detail = json_pack("{s:s, s:s?, s:s?, s:i}", "decision", decision, "classification", cls,
                               "add_to_bank", bank, "entries_added", added);
   return vigil__reply_json(r, 200, o);
+}
+
+/* The evidence of a case, for the reviewer deciding it.  The route is
+ * audited although it changes nothing: who looked at abuse media, or was
+ * refused, must be on record. */
+int vigil__h_case_evidence(vigil__req *r) {
+  int64_t id;
+  if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
+  json_t *c;
+  int rc = vigil__case_get(vigil__req_store(r), id, &c, &r->err);
+  if (rc) return rc;
+  json_decref(c);
+  const char *dir = vigil__server_evidence_dir(r->srv);
+  if (!dir) return vigil__reply_error(r, 404, "not_found", "this server keeps no evidence (see --evidence-dir)");
+  uint8_t *data;
+  size_t len;
+  if ((rc = vigil__evidence_read(dir, id, &data, &len, &r->err))) return rc;
+  r->audit_detail = json_pack("{s:I, s:I}", "case_id", (json_int_t)id, "bytes", (json_int_t)len);
+  return vigil__reply_text(r, 200, vigil__media_type(data, len), (char *)data, len);
+}
+
+int vigil__h_case_evidence_delete(vigil__req *r) {
+  int64_t id;
+  if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
+  json_t *c;
+  int rc = vigil__case_get(vigil__req_store(r), id, &c, &r->err);
+  if (rc) return rc;
+  json_decref(c);
+  const char *dir = vigil__server_evidence_dir(r->srv);
+  if (!dir) return vigil__reply_error(r, 404, "not_found", "this server keeps no evidence (see --evidence-dir)");
+  if ((rc = vigil__evidence_delete(dir, id, &r->err))) return rc;
+  r->audit_detail = json_pack("{s:I}", "case_id", (json_int_t)id);
+  return vigil__reply_json(r, 200, json_pack("{s:I, s:b}", "case_id", (json_int_t)id, "deleted", 1));
 }

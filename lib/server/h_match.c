@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vigil/bank.h"
 #include "vigil/media.h"
@@ -231,9 +232,25 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
   char reason[200];
   snprintf(reason, sizeof reason, "matched bank %s at distance %d", flagged, best);
   json_t *wrap = json_pack("{s:O}", "matches", matches);
+  /* Evidence retention (evidence.c): the upload is staged before the case
+   * exists, named after it once it does. */
+  const char *evdir = r->is_json ? NULL : vigil__server_evidence_dir(r->srv);
+  char staged[4096] = "";
+  if (wrap && evdir) {
+    int rc = vigil__evidence_stage(evdir, r->body, r->body_len, staged, sizeof staged, &r->err);
+    if (rc) {
+      json_decref(wrap);
+      return rc;
+    }
+    json_object_set_new(wrap, "evidence", json_pack("{s:s, s:I}", "sha256", json_string_value(json_object_get(hashes, "sha256")),
+                                                    "bytes", (json_int_t)r->body_len));
+  }
   char *detail = wrap ? json_dumps(wrap, JSON_COMPACT) : NULL;
   json_decref(wrap);
-  if (!detail) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  if (!detail) {
+    if (staged[0]) unlink(staged);
+    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  }
   vigil_case_new c = {0};
   c.source = "match";
   c.pdq = json_string_value(json_object_get(hashes, "pdq"));
@@ -248,8 +265,16 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
   int64_t id = 0;
   int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
   free(detail);
-  if (rc) return rc;
+  if (rc) {
+    if (staged[0]) unlink(staged);
+    return rc;
+  }
   json_object_set_new(out, "case_id", json_integer(id));
+  if (staged[0]) {
+    vigil_error e;
+    if (vigil__evidence_commit(evdir, staged, id, &e) == VIGIL_OK) json_object_set_new(out, "evidence_kept", json_true());
+    else snprintf(r->logmsg, sizeof r->logmsg, "%s", e.message); /* the case stands; its evidence reads as missing */
+  }
   return VIGIL_OK;
 }
 

@@ -85,6 +85,23 @@ int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision,
                        const char *note, const char *key_id, vigil_error *err);
 int vigil__case_valid_classification(const char *c);
 
+/* ---- evidence retention (evidence.c) -------------------------------------- */
+
+/* Creates dir (0700) if needed, refuses one open to group or others, and
+ * removes staging files a crash left behind. */
+int vigil__evidence_open(const char *dir, vigil_error *err);
+/* Writes data to a new staging file in dir (0600, fsynced); its path into path. */
+int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *path, size_t cap, vigil_error *err);
+/* Renames a staged file to the case's evidence (removes it on failure). */
+int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id, vigil_error *err);
+/* The case's evidence (malloc'd) or VIGIL_ENOTFOUND. */
+int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_t *len, vigil_error *err);
+int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err);
+/* The media type of the bytes by their signature, else application/octet-stream. */
+const char *vigil__media_type(const uint8_t *p, size_t n);
+/* The server's evidence directory; NULL when retention is off. */
+const char *vigil__server_evidence_dir(vigil_server *srv);
+
 /* ---- requests and routes ----------------------------------------------- */
 
 #define VIGIL__MAX_PARAMS 4
@@ -275,6 +292,8 @@ int vigil__h_cases_list(vigil__req *r);
 int vigil__h_case_create(vigil__req *r);
 int vigil__h_case_get(vigil__req *r);
 int vigil__h_case_decide(vigil__req *r);
+int vigil__h_case_evidence(vigil__req *r);
+int vigil__h_case_evidence_delete(vigil__req *r);
 int vigil__h_audit(vigil__req *r);
 int vigil__h_keys_create(vigil__req *r);
 int vigil__h_keys_list(vigil__req *r);

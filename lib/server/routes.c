@@ -48,6 +48,10 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/cases", SUBMIT, VIGIL__BODY_JSON, 1, "cases.create", vigil__h_case_create},
     {"GET", "/v1/cases/{id}", READCASES, VIGIL__BODY_NONE, 0, "cases.get", vigil__h_case_get},
     {"POST", "/v1/cases/{id}/decision", REVIEW, VIGIL__BODY_JSON, 1, "cases.decide", vigil__h_case_decide},
+    /* reading evidence changes nothing, but who looked at abuse media, or tried to, is on record */
+    {"GET", "/v1/cases/{id}/evidence", REVIEW, VIGIL__BODY_NONE, 1, "cases.evidence", vigil__h_case_evidence},
+    {"DELETE", "/v1/cases/{id}/evidence", REVIEW, VIGIL__BODY_NONE, 1, "cases.evidence_delete",
+     vigil__h_case_evidence_delete},
     {"GET", "/v1/audit", AUDIT, VIGIL__BODY_NONE, 0, "audit.list", vigil__h_audit},
     {"POST", "/v1/keys", ADMIN, VIGIL__BODY_JSON, 1, "keys.create", vigil__h_keys_create},
     {"GET", "/v1/keys", ADMIN, VIGIL__BODY_NONE, 0, "keys.list", vigil__h_keys_list},

@@ -72,6 +72,7 @@ int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
 vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; }
 vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
+const char *vigil__server_evidence_dir(vigil_server *srv) { return srv->cfg.evidence_dir; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -140,6 +141,8 @@ static enum MHD_Result respond(vigil__req *r) {
   r->resp = NULL; /* owned by the response now */
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type ? r->content_type : "application/json");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  /* answers name hashes, cases and sometimes media: nothing on the way keeps a copy */
+  MHD_add_response_header(resp, "Cache-Control", "no-store");
   char rid[40];
   snprintf(rid, sizeof rid, "%llx-%llu", (unsigned long long)r->srv->started_s, (unsigned long long)r->id);
   MHD_add_response_header(resp, "X-Request-Id", rid);
@@ -632,6 +635,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     rc = vigil__seterr(err, VIGIL_EINVAL, "this libmicrohttpd was built without TLS");
   if (!rc && c->tls_cert) rc = read_pem(c->tls_cert, &srv->tls_cert, err);
   if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
+  if (!rc && c->evidence_dir) rc = vigil__evidence_open(c->evidence_dir, err);
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
   if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, err))) srv->banks_open = 1;

@@ -1,0 +1,168 @@
+/*
+ * evidence.c - evidence retention: the media of a review case, kept only
+ * when the operator asks for it (`vigil serve --evidence-dir DIR`).
+ *
+ * Off by default: a case keeps hashes and the caller's metadata, never the
+ * media.  Some operators must keep what a reviewer decides on (a report to
+ * NCMEC, a court order); for them the bytes of an upload that opened a
+ * case go to DIR/case-<id>.bin, readable by the service's user only.
+ *
+ * Why the file is written before the case and renamed after: the case row
+ * carries the upload's SHA-256 and size, so a reviewer knows evidence was
+ * meant to be kept.  Staging the bytes first (a ".staging-" file, written
+ * and fsynced) means a case never exists whose evidence was never written;
+ * the rename to the case's name follows its commit.  A crash between the
+ * two leaves a staging file, removed at the next start (vigil__evidence_open
+ * sweeps them), and a case whose evidence reads as missing: the window is
+ * one rename.
+ *
+ * The directory must not be readable by group or others: vigil refuses to
+ * start otherwise, as ssh does with a private key.  With several nodes, the
+ * directory is each node's own unless it is shared storage: a node answers
+ * 404 for evidence another node kept.
+ */
+#include "server/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dirent.h>
+
+#define STAGING ".staging-"
+
+static int fsync_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+int vigil__evidence_open(const char *dir, vigil_error *err) {
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
+  struct stat sb;
+  if (stat(dir, &sb) != 0) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
+  if (!S_ISDIR(sb.st_mode)) return vigil__seterr(err, VIGIL_EINVAL, "evidence directory %s is not a directory", dir);
+  if (sb.st_mode & 077)
+    return vigil__seterr(err, VIGIL_EINVAL,
+                         "evidence directory %s is open to other users (mode %03o): it holds abuse media; "
+                         "chmod 700 it",
+                         dir, (unsigned)(sb.st_mode & 0777));
+  if (access(dir, W_OK | X_OK) != 0)
+    return vigil__seterr(err, VIGIL_EIO, "evidence directory %s is not writable: %s", dir, strerror(errno));
+  DIR *d = opendir(dir);
+  if (!d) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (strncmp(de->d_name, STAGING, strlen(STAGING)) != 0) continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    unlink(path); /* bytes staged by a request that never committed its case */
+  }
+  closedir(d);
+  return VIGIL_OK;
+}
+
+int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *path, size_t cap, vigil_error *err) {
+  if (snprintf(path, cap, "%s/" STAGING "XXXXXX", dir) >= (int)cap)
+    return vigil__seterr(err, VIGIL_EINVAL, "evidence directory path too long");
+  int fd = mkstemp(path);
+  if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "evidence: %s", strerror(errno));
+  const char *p = data;
+  size_t left = len;
+  int rc = fchmod(fd, 0600);
+  while (rc == 0 && left) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) rc = -1;
+    else p += w, left -= (size_t)w;
+  }
+  if (rc == 0) rc = fsync(fd);
+  int saved = errno;
+  if (close(fd) != 0 && rc == 0) rc = -1, saved = errno;
+  if (rc) {
+    unlink(path);
+    return vigil__seterr(err, VIGIL_EIO, "evidence: %s", strerror(saved));
+  }
+  return VIGIL_OK;
+}
+
+static void case_path(const char *dir, int64_t id, char *out, size_t cap) {
+  snprintf(out, cap, "%s/case-%lld.bin", dir, (long long)id);
+}
+
+int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id, vigil_error *err) {
+  char final[4096];
+  case_path(dir, case_id, final, sizeof final);
+  if (rename(staged, final) != 0) {
+    int e = errno;
+    unlink(staged);
+    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(e));
+  }
+  if (fsync_dir(dir) != 0)
+    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(errno));
+  return VIGIL_OK;
+}
+
+int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_t *len, vigil_error *err) {
+  *data = NULL;
+  *len = 0;
+  char path[4096];
+  case_path(dir, case_id, path, sizeof path);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return vigil__seterr(err, VIGIL_ENOTFOUND, "no evidence kept for case %lld", (long long)case_id);
+    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(errno));
+  }
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 0 || (uint64_t)sb.st_size > SIZE_MAX / 2) {
+    close(fd);
+    return vigil__seterr(err, VIGIL_ECORRUPT, "evidence of case %lld is not a regular file", (long long)case_id);
+  }
+  size_t n = (size_t)sb.st_size;
+  uint8_t *buf = malloc(n ? n : 1);
+  if (!buf) {
+    close(fd);
+    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  }
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  close(fd);
+  if (got != n) {
+    free(buf);
+    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: short read", (long long)case_id);
+  }
+  *data = buf;
+  *len = n;
+  return VIGIL_OK;
+}
+
+int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err) {
+  char path[4096];
+  case_path(dir, case_id, path, sizeof path);
+  if (unlink(path) != 0) {
+    if (errno == ENOENT) return vigil__seterr(err, VIGIL_ENOTFOUND, "no evidence kept for case %lld", (long long)case_id);
+    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(errno));
+  }
+  fsync_dir(dir);
+  return VIGIL_OK;
+}
+
+const char *vigil__media_type(const uint8_t *p, size_t n) {
+  if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return "image/jpeg";
+  if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return "image/png";
+  if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4)) return "image/webp";
+  if (n >= 6 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6))) return "image/gif";
+  if (n >= 2 && p[0] == 'B' && p[1] == 'M') return "image/bmp";
+  return "application/octet-stream";
+}

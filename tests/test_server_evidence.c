@@ -1,0 +1,240 @@
+/*
+ * test_server_evidence.c - evidence retention (lib/server/evidence.c).
+ *
+ *   - Off by default: a case opened by an upload keeps hashes, no media,
+ *     and its evidence answers 404.
+ *   - With an evidence directory: the upload that opened a case is kept
+ *     byte for byte (mode 0600), readable by reviewers only, every read and
+ *     every refused attempt in the audit log; deleting it is audited too.  A match sent as a hash
+ *     keeps nothing (there is no media).
+ *   - A directory open to other users is refused at start; staging files a
+ *     crash left are swept at start.
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "httpc.h"
+#include "vigil/media.h"
+#include "vigil/server.h"
+
+static char dir[256], dbpath[300], evdir[300];
+static char k_admin[VIGIL_KEY_MAX], k_sub[VIGIL_KEY_MAX], k_rev[VIGIL_KEY_MAX], k_aud[VIGIL_KEY_MAX];
+static uint8_t *jpg;
+static size_t jpg_len;
+
+static vigil_server *start(const char *evidence, vigil_error *e) {
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = dbpath;
+  cfg.threads = 2;
+  cfg.evidence_dir = evidence;
+  vigil_server *srv = NULL;
+  return vigil_server_start(&srv, &cfg, e) == VIGIL_OK ? srv : NULL;
+}
+
+static int request(int port, const char *method, const char *path, const char *key, const char *ctype,
+                   const void *body, size_t len, tu_http_resp *out) {
+  assert_int_equal(tu_http(port, method, path, key, ctype, body, len, out), 0);
+  return out->status;
+}
+
+static int json_call(int port, const char *method, const char *path, const char *key, const char *json, json_t **out) {
+  tu_http_resp r;
+  int st = request(port, method, path, key, json ? "application/json" : NULL, json, json ? strlen(json) : 0, &r);
+  if (out) *out = json_loadb(r.body, r.body_len, 0, NULL);
+  tu_http_free(&r);
+  return st;
+}
+
+/* Uploads the picture to /v1/match; returns the case id it opened. */
+static int64_t upload_case(int port, const char *content_id, int *kept) {
+  char path[128];
+  snprintf(path, sizeof path, "/v1/match?content_id=%s", content_id);
+  tu_http_resp r;
+  assert_int_equal(request(port, "POST", path, k_sub, "image/jpeg", jpg, jpg_len, &r), 200);
+  json_t *o = json_loadb(r.body, r.body_len, 0, NULL);
+  tu_http_free(&r);
+  assert_non_null(o);
+  int64_t id = json_integer_value(json_object_get(o, "case_id"));
+  *kept = json_is_true(json_object_get(o, "evidence_kept"));
+  json_decref(o);
+  assert_true(id > 0);
+  return id;
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/vigil-test-evidence-XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  snprintf(dbpath, sizeof dbpath, "%s/vigil.db", dir);
+  snprintf(evdir, sizeof evdir, "%s/evidence", dir);
+  vigil_server_store *st;
+  vigil_error e;
+  if (vigil_server_store_open(&st, dbpath, &e)) return -1;
+  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", k_admin, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", k_sub, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_REVIEWER, "alice", k_rev, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_AUDITOR, "audit", k_aud, NULL, &e);
+  vigil_server_store_close(st);
+  jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &jpg_len);
+  return rc || !jpg ? -1 : 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  free(jpg);
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A bank flagged for review holding the picture's PDQ hash (made once:
+ * the tests share the database). */
+static void make_bank(int port) {
+  vigil_pdq_result res;
+  assert_int_equal(vigil_hash_memory(jpg, jpg_len, NULL, &res, NULL, NULL), VIGIL_OK);
+  char hex[65], body[300];
+  vigil_pdq_to_hex(&res.hash[0], hex);
+  int st = json_call(port, "POST", "/v1/banks", k_admin, "{\"name\":\"known\",\"review\":true}", NULL);
+  assert_true(st == 201 || st == 409);
+  snprintf(body, sizeof body, "{\"signal_type\":\"pdq\",\"value\":\"%s\"}", hex);
+  st = json_call(port, "POST", "/v1/banks/known/entries", k_admin, body, NULL);
+  assert_true(st == 201 || st == 200);
+}
+
+static void test_off_by_default(void **state) {
+  (void)state;
+  vigil_error e;
+  vigil_server *srv = start(NULL, &e);
+  assert_non_null(srv);
+  int port = vigil_server_port(srv);
+  make_bank(port);
+  int kept = 1;
+  int64_t id = upload_case(port, "c-off", &kept);
+  assert_false(kept);
+  char path[64];
+  snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)id);
+  json_t *o;
+  assert_int_equal(json_call(port, "GET", path, k_rev, NULL, &o), 404);
+  assert_non_null(strstr(json_string_value(json_object_get(json_object_get(o, "error"), "message")), "evidence-dir"));
+  json_decref(o);
+  vigil_server_stop(srv);
+}
+
+static void test_kept_read_deleted(void **state) {
+  (void)state;
+  vigil_error e;
+  vigil_server *srv = start(evdir, &e);
+  assert_non_null(srv);
+  int port = vigil_server_port(srv);
+  struct stat sb;
+  assert_int_equal(stat(evdir, &sb), 0);
+  assert_int_equal(sb.st_mode & 077, 0); /* created private */
+  make_bank(port);
+  int kept = 0;
+  int64_t id = upload_case(port, "c-on", &kept);
+  assert_true(kept);
+  char file[400], path[64];
+  snprintf(file, sizeof file, "%s/case-%lld.bin", evdir, (long long)id);
+  assert_int_equal(stat(file, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  assert_int_equal((size_t)sb.st_size, jpg_len);
+  /* the case says evidence was meant to be kept */
+  snprintf(path, sizeof path, "/v1/cases/%lld", (long long)id);
+  json_t *c;
+  assert_int_equal(json_call(port, "GET", path, k_rev, NULL, &c), 200);
+  json_t *ev = json_object_get(json_object_get(c, "detail"), "evidence");
+  assert_int_equal(json_integer_value(json_object_get(ev, "bytes")), (json_int_t)jpg_len);
+  assert_string_equal(json_string_value(json_object_get(ev, "sha256")), json_string_value(json_object_get(c, "sha256")));
+  json_decref(c);
+
+  snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)id);
+  tu_http_resp r;
+  assert_int_equal(request(port, "GET", path, k_rev, NULL, NULL, 0, &r), 200);
+  assert_int_equal(r.body_len, jpg_len);
+  assert_memory_equal(r.body, jpg, jpg_len);
+  char ct[64];
+  assert_string_equal(tu_http_header(&r, "Content-Type", ct, sizeof ct), "image/jpeg");
+  assert_string_equal(tu_http_header(&r, "Cache-Control", ct, sizeof ct), "no-store");
+  tu_http_free(&r);
+  assert_int_equal(json_call(port, "GET", path, k_sub, NULL, NULL), 403);
+  assert_int_equal(json_call(port, "GET", path, k_aud, NULL, NULL), 403);
+  assert_int_equal(json_call(port, "GET", "/v1/cases/99999/evidence", k_rev, NULL, NULL), 404);
+
+  /* a match by hash has no media to keep */
+  vigil_pdq_result res;
+  assert_int_equal(vigil_hash_memory(jpg, jpg_len, NULL, &res, NULL, NULL), VIGIL_OK);
+  char hex[65], body[200];
+  vigil_pdq_to_hex(&res.hash[0], hex);
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\"}", hex);
+  json_t *o;
+  assert_int_equal(json_call(port, "POST", "/v1/match", k_sub, body, &o), 200);
+  int64_t hid = json_integer_value(json_object_get(o, "case_id"));
+  assert_true(hid > 0);
+  assert_null(json_object_get(o, "evidence_kept"));
+  json_decref(o);
+  snprintf(file, sizeof file, "%s/case-%lld.bin", evdir, (long long)hid);
+  assert_int_not_equal(stat(file, &sb), 0);
+
+  /* delete; then it is gone */
+  assert_int_equal(json_call(port, "DELETE", path, k_sub, NULL, NULL), 403);
+  assert_int_equal(json_call(port, "DELETE", path, k_rev, NULL, NULL), 200);
+  assert_int_equal(json_call(port, "GET", path, k_rev, NULL, NULL), 404);
+  assert_int_equal(json_call(port, "DELETE", path, k_rev, NULL, NULL), 404);
+
+  /* the reviewer's read and the deletion are on record */
+  assert_int_equal(json_call(port, "GET", "/v1/audit?limit=1000", k_aud, NULL, &o), 200);
+  int reads = 0, refused_reads = 0, deletes = 0, refused_deletes = 0;
+  json_t *entries = json_object_get(o, "entries");
+  for (size_t i = 0; i < json_array_size(entries); i++) {
+    json_t *en = json_array_get(entries, i);
+    const char *a = json_string_value(json_object_get(en, "action"));
+    json_int_t status = json_integer_value(json_object_get(en, "status"));
+    if (a && !strcmp(a, "cases.evidence")) status == 200 ? reads++ : refused_reads++;
+    if (a && !strcmp(a, "cases.evidence_delete")) status == 200 ? deletes++ : refused_deletes++;
+  }
+  json_decref(o);
+  assert_int_equal(reads, 1);
+  assert_int_equal(refused_reads, 2); /* the submitter and the auditor, 403 */
+  assert_int_equal(deletes, 1);
+  assert_int_equal(refused_deletes, 1);
+  vigil_server_stop(srv);
+}
+
+static void test_unsafe_dir_and_sweep(void **state) {
+  (void)state;
+  char open_dir[400], staged[500];
+  snprintf(open_dir, sizeof open_dir, "%s/open", dir);
+  assert_int_equal(mkdir(open_dir, 0755), 0);
+  assert_int_equal(chmod(open_dir, 0755), 0);
+  vigil_error e;
+  assert_null(start(open_dir, &e));
+  assert_non_null(strstr(e.message, "chmod 700"));
+  /* a staging file left by a crash is removed at the next start */
+  snprintf(staged, sizeof staged, "%s/.staging-abc123", evdir);
+  FILE *f = fopen(staged, "wb");
+  assert_non_null(f);
+  fputs("partial", f);
+  fclose(f);
+  vigil_server *srv = start(evdir, &e);
+  assert_non_null(srv);
+  struct stat sb;
+  assert_int_not_equal(stat(staged, &sb), 0);
+  vigil_server_stop(srv);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_off_by_default),
+      cmocka_unit_test(test_kept_read_deleted),
+      cmocka_unit_test(test_unsafe_dir_and_sweep),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
