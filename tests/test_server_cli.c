@@ -190,11 +190,20 @@ static void test_crash_safety(void **state) {
   assert_non_null(strstr(out, "bootstrap"));
 }
 
+/* Many request threads on one SQLite store (the PostgreSQL run is in test_server_pg.c). */
+static void test_concurrent_requests(void **state) {
+  (void)state;
+  char cdb[400];
+  snprintf(cdb, sizeof cdb, "%s/concurrent.db", dir);
+  tu_check_concurrent_matches(cdb, dir);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_keys_cli),
       cmocka_unit_test(test_crash_safety),
+      cmocka_unit_test(test_concurrent_requests),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -212,6 +212,14 @@ static void test_two_nodes(void **state) {
   PQfinish(pc);
 }
 
+/* Request threads share each store's connection (serveproc.c). */
+static void test_concurrent_requests(void **state) {
+  (void)state;
+  char db[600];
+  tu_pg_fresh_db(db, sizeof db);
+  tu_check_concurrent_matches(db, dir);
+}
+
 /* The database restarts under a running node: the calls that hit the cut
  * connection fail cleanly (a JSON 5xx), the node reconnects by itself and
  * everything acknowledged before is still there. */
@@ -300,6 +308,7 @@ int main(void) {
   }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_two_nodes),
+      cmocka_unit_test(test_concurrent_requests),
       cmocka_unit_test(test_database_restart),
       cmocka_unit_test(test_unreachable),
   };

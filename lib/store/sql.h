@@ -23,8 +23,13 @@
  * Where the two dialects differ (column types, triggers, sequences) the
  * caller keeps one schema string per engine and asks vigil__sql_engine().
  *
- * A vigil__sql is one connection: one thread at a time (callers hold their
- * own mutex).  PostgreSQL connections that broke (server restart) are
+ * A vigil__sql is one connection that threads may share: each statement
+ * runs alone, and a transaction belongs to the thread that began it until
+ * it commits or rolls back (other threads' statements wait).  Result rows
+ * are copies, read after the connection is released.  A libpq connection
+ * must never see two threads at once (its protocol state is one stream),
+ * which is why this lives here and not in each caller.  PostgreSQL
+ * connections that broke (server restart) are
  * re-established before the next statement outside a transaction; a
  * statement that fails mid-flight is reported, never silently retried,
  * since it may have committed.
@@ -101,6 +106,7 @@ int vigil__sql_run(vigil__sql *db, const char *sql, const vigil__val *params, in
 int vigil__sql_begin(vigil__sql *db, vigil_error *err);
 int vigil__sql_commit(vigil__sql *db, vigil_error *err);
 void vigil__sql_rollback(vigil__sql *db);
+/* True when the calling thread has a transaction open on db. */
 int vigil__sql_in_tx(const vigil__sql *db);
 
 /* Results. */

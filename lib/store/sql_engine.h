@@ -11,6 +11,8 @@
 #ifndef VIGIL_SQL_ENGINE_H
 #define VIGIL_SQL_ENGINE_H
 
+#include <pthread.h>
+
 #include "store/sql.h"
 
 typedef struct vigil__sql_ops {
@@ -22,11 +24,16 @@ typedef struct vigil__sql_ops {
   const char *begin_sql;
 } vigil__sql_ops;
 
+/* One connection, shared by threads: mu (recursive) is held for each
+ * statement, and from BEGIN to COMMIT/ROLLBACK by the thread that began
+ * the transaction, so no other thread's statement lands inside it. */
 struct vigil__sql {
   const vigil__sql_ops *ops;
   vigil__sql_kind engine;
   void *impl;
-  int tx; /* inside vigil__sql_begin .. commit/rollback */
+  pthread_mutex_t mu;
+  int tx;          /* inside vigil__sql_begin .. commit/rollback */
+  pthread_t owner; /* the thread that began it */
 };
 
 int vigil__sql_sqlite_open(vigil__sql *db, const char *path, vigil_error *err);

@@ -1,7 +1,9 @@
 /*
  * pgtest.c - see pgtest.h.  The server's directory is remembered and the
  * server stopped by an atexit handler, so a test that fails an assertion
- * (cmocka returns from the test, the program exits) leaves nothing running.
+ * (cmocka returns from the test, the program exits) leaves nothing running;
+ * a test that crashes or is killed is covered by the script's watchdog,
+ * which stops the server once this process is gone.
  */
 #include "pgtest.h"
 
@@ -32,7 +34,7 @@ static void stop_server(void) {
 int tu_pg_start(char *uri, size_t cap) {
   if (!started_uri[0]) {
     char cmd[800];
-    snprintf(cmd, sizeof cmd, "'%s/scripts/pg-test-server' start", VIGIL_SOURCE_DIR);
+    snprintf(cmd, sizeof cmd, "'%s/scripts/pg-test-server' start %d", VIGIL_SOURCE_DIR, (int)getpid());
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     char line1[512] = "", line2[512] = "";

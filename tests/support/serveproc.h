@@ -25,4 +25,10 @@ json_t *tu_call(int port, const char *method, const char *path, const char *key,
 
 void tu_sleep_ms(int ms);
 
+/* Request threads share each store's connection: six client threads send
+ * 150 match calls each to one `vigil serve` on db, every call an exact
+ * lookup, a PDQ hit's entry fetch and a new review case; each must get
+ * the right answer and every case must exist.  Fails the test otherwise. */
+void tu_check_concurrent_matches(const char *db, const char *dir);
+
 #endif
