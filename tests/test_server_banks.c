@@ -9,9 +9,12 @@
 #include "testutil.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "httpc.h"
@@ -388,11 +391,84 @@ static void test_hma_compat(void **state) {
   free(body);
 }
 
+/* Bank maintenance never blocks matching: while a large import request is
+ * in flight, match calls are answered (and an import's entries match once
+ * it is acknowledged). */
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct import_job {
+  char *csv;
+  size_t len;
+  int status;
+  _Atomic int done;
+} import_job;
+
+static void *run_import(void *arg) {
+  import_job *j = arg;
+  tu_http_resp r;
+  j->status = tu_http(port, "POST", "/v1/banks/bulk/import", k_admin, "text/csv", j->csv, j->len, &r) == 0 ? r.status : 0;
+  tu_http_free(&r);
+  j->done = 1;
+  return NULL;
+}
+
+static void test_match_during_import(void **state) {
+  (void)state;
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"bulk\"}", NULL), 201);
+  enum { LINES = 300000 };
+  size_t cap = 64 + (size_t)LINES * 96, len = 0; /* a line is at most 81 bytes */
+  char *csv = malloc(cap);
+  assert_non_null(csv);
+  len += (size_t)snprintf(csv + len, cap - len, "signal_type,value,external_id\n");
+  uint64_t rng = 42;
+  char last[65] = "";
+  for (int i = 0; i < LINES; i++) {
+    char hex[65];
+    for (int k = 0; k < 4; k++) snprintf(hex + 16 * k, 17, "%016llx", (unsigned long long)tu_rand(&rng));
+    len += (size_t)snprintf(csv + len, cap - len, "pdq,%s,bulk-%d\n", hex, i);
+    memcpy(last, hex, 65);
+  }
+  import_job j = {csv, len, 0, 0};
+  pthread_t t;
+  double t0 = now_s();
+  assert_int_equal(pthread_create(&t, NULL, run_import, &j), 0);
+  char body[200];
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"review\":false}", rings_pdq);
+  int answered_during = 0, calls = 0;
+  double longest = 0;
+  while (!j.done && calls < 100000) {
+    double c0 = now_s();
+    if (call("POST", "/v1/match", k_sub, body, NULL) == 200 && !j.done) answered_during++;
+    if (now_s() - c0 > longest) longest = now_s() - c0;
+    calls++;
+  }
+  pthread_join(t, NULL);
+  double import_s = now_s() - t0;
+  printf("%d match calls answered while a %d-line import was in flight (%.2f s); the longest took %.1f ms\n",
+         answered_during, LINES, import_s, longest * 1e3);
+  assert_int_equal(j.status, 200);
+  /* Matching does not wait for the import: no call took a quarter of the
+   * import's time (behind a lock held for the import, one waits for most
+   * of it).  Both times are measured here, so a slow machine slows both. */
+  assert_true(longest < import_s / 4);
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"review\":false,\"banks\":[\"bulk\"],\"threshold\":0}", last);
+  json_t *o;
+  assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  json_decref(o);
+  free(csv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bank_lifecycle_and_roles),   cmocka_unit_test(test_match_by_hash_and_image),
       cmocka_unit_test(test_import_export_remove),       cmocka_unit_test(test_second_node_picks_up_changes),
       cmocka_unit_test(test_signals_endpoints),          cmocka_unit_test(test_ads_link), cmocka_unit_test(test_hma_compat), cmocka_unit_test(test_confirm_feeds_bank),
+      cmocka_unit_test(test_match_during_import),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,66 +1,104 @@
 /*
- * banksvc.c - the hash banks as the service sees them: one bank store and
- * one in-memory PDQ index per server, shared by every request thread.
+ * banksvc.c - the hash banks as the service sees them: one in-memory PDQ
+ * index per server, shared by every request thread, over two connections
+ * to the bank store.
  *
- * One readers-writer lock: match queries share it (the index takes
- * concurrent readers, vigil/bank.h), while changes, syncs and the other
- * bank calls take it alone, since the store is otherwise single-threaded.  Freshness: before a query the index is synced with the
- * store when it is over a second old, which is how several `vigil serve`
- * nodes sharing one database see each other's bank changes within a
- * second.  The review flag of a bank (its matches open review cases) is
- * service state, kept in the service's own table.
+ * Matching must never wait for bank maintenance: a platform's upload path
+ * goes through /v1/match while an operator imports a list of millions.
+ * So queries and everything else use different connections and locks:
+ *   - queries (PDQ against the index, exact lookups, the hits' entries)
+ *     use `st` and share the readers-writer lock `rw`;
+ *   - changes, imports, exports, listings and syncs use `wst`, one at a
+ *     time under `wmu`, without `rw`.  After a change the index is synced
+ *     in two steps (store/bank_sync.h): the changes are read on `wst`
+ *     while queries go on, and only applying them takes `rw` alone.
+ * Freshness: a query finding the index over a second old syncs it first
+ * (unless a writer is busy, which syncs when it ends), which is how several
+ * `vigil serve` nodes sharing one database see each other's bank changes
+ * within a second.  The review flag of a bank (its matches open review
+ * cases) is service state, kept in the service's own table.
  */
 #include "server/internal.h"
 
 #include <string.h>
 
+#include "store/bank_sync.h"
 #include "vigil/bank.h"
 
 int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err) {
   memset(b, 0, sizeof *b);
   int rc = vigil_bank_store_open(&b->st, db_path, err);
-  if (rc) return rc;
-  if ((rc = vigil_bank_matcher_open(&b->m, b->st, err))) {
+  if (!rc) rc = vigil_bank_store_open(&b->wst, db_path, err);
+  if (!rc) rc = vigil_bank_matcher_open(&b->m, b->st, err);
+  if (rc) {
+    vigil_bank_store_close(b->wst);
     vigil_bank_store_close(b->st);
+    memset(b, 0, sizeof *b);
     return rc;
   }
   pthread_rwlock_init(&b->rw, NULL);
+  pthread_mutex_init(&b->wmu, NULL);
   b->synced_us = vigil__now_us();
   return VIGIL_OK;
 }
 
 void vigil__banks_close(vigil__banks *b) {
   vigil_bank_matcher_free(b->m);
+  vigil_bank_store_close(b->wst);
   vigil_bank_store_close(b->st);
   pthread_rwlock_destroy(&b->rw);
+  pthread_mutex_destroy(&b->wmu);
   memset(b, 0, sizeof *b);
 }
 
-int vigil__banks_lock(vigil__banks *b, int force, vigil_error *err) {
+/* With wmu held: reads what changed on wst, then applies it under the
+ * exclusive lock, which queries wait for only that long. */
+static int refresh(vigil__banks *b, vigil_error *err) {
+  vigil__bank_delta *d;
+  int64_t started = vigil__now_us();
+  int rc = vigil__bank_matcher_fetch(b->m, b->wst, &d, err);
+  if (rc) return rc;
   pthread_rwlock_wrlock(&b->rw);
-  int64_t now = vigil__now_us();
-  if (force || now - b->synced_us > VIGIL__BANK_SYNC_US) {
-    int rc = vigil_bank_matcher_sync(b->m, err);
-    if (rc) {
-      pthread_rwlock_unlock(&b->rw);
-      return rc;
-    }
-    b->synced_us = now;
-  }
+  rc = vigil__bank_matcher_apply(b->m, d, err);
+  pthread_rwlock_unlock(&b->rw);
+  if (!rc) b->synced_us = started;
+  return rc;
+}
+
+int vigil__banks_begin(vigil__banks *b, struct vigil_bank_store **st) {
+  pthread_mutex_lock(&b->wmu);
+  *st = b->wst;
   return VIGIL_OK;
 }
 
+int vigil__banks_end(vigil__banks *b, int changed, vigil_error *err) {
+  int rc = changed ? refresh(b, err) : VIGIL_OK;
+  pthread_mutex_unlock(&b->wmu);
+  return rc;
+}
+
 int vigil__banks_lock_query(vigil__banks *b, vigil_error *err) {
-  if (vigil__now_us() - b->synced_us > VIGIL__BANK_SYNC_US) {
-    int rc = vigil__banks_lock(b, 0, err); /* syncs; another thread may have already */
-    if (rc) return rc;
-    pthread_rwlock_unlock(&b->rw);
+  (void)err;
+  /* Stale: sync first, unless a writer holds wmu (it syncs when it ends;
+   * a query never waits for an import).  A failed sync leaves the index as
+   * it was and is tried again by the next query: matching goes on from
+   * memory while the database is away. */
+  if (vigil__now_us() - b->synced_us > VIGIL__BANK_SYNC_US && pthread_mutex_trylock(&b->wmu) == 0) {
+    if (vigil__now_us() - b->synced_us > VIGIL__BANK_SYNC_US) refresh(b, NULL);
+    pthread_mutex_unlock(&b->wmu);
   }
   pthread_rwlock_rdlock(&b->rw);
   return VIGIL_OK;
 }
 
-void vigil__banks_unlock(vigil__banks *b) { pthread_rwlock_unlock(&b->rw); }
+void vigil__banks_unlock_query(vigil__banks *b) { pthread_rwlock_unlock(&b->rw); }
+
+size_t vigil__banks_indexed(vigil__banks *b) {
+  pthread_rwlock_rdlock(&b->rw);
+  size_t n = vigil_bank_matcher_size(b->m);
+  pthread_rwlock_unlock(&b->rw);
+  return n;
+}
 
 int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err) {
   *review = 0;

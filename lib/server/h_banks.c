@@ -2,8 +2,9 @@
  * h_banks.c - the bank endpoints: list, create, inspect, update, drop,
  * add and remove entries, bulk import and export.
  *
- * Every call goes through the service's one bank lock (banksvc.c); after a
- * change the PDQ index is synced at once, so the next /v1/match sees it.
+ * Every call uses the service's maintenance connection, one at a time, and
+ * never blocks matching (banksvc.c); after a change the PDQ index is synced
+ * at once, so the next /v1/match sees it.
  * Removal never deletes: it marks the entry removed with a reason, and the
  * export shows it so that withdrawals propagate to partners.  Import takes
  * the file as the request body (up to --max-body) in the formats of
@@ -31,10 +32,10 @@ static json_t *bank_json(vigil__req *r, const vigil_bank_info *b) {
 static int reply_bank(vigil__req *r, int status, const char *name) {
   vigil__banks *b = vigil__server_banks(r->srv);
   vigil_bank_info info;
-  int rc = vigil__banks_lock(b, 0, &r->err);
-  if (rc) return rc;
-  rc = vigil_bank_get(b->st, name, &info, &r->err);
-  vigil__banks_unlock(b);
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc = vigil_bank_get(st, name, &info, &r->err);
+  vigil__banks_end(b, 0, NULL);
   if (rc) return rc;
   json_t *o = bank_json(r, &info);
   if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
@@ -45,12 +46,12 @@ int vigil__h_banks_list(vigil__req *r) {
   vigil__banks *b = vigil__server_banks(r->srv);
   vigil_bank_info *list = NULL;
   size_t n = 0;
-  int rc = vigil__banks_lock(b, 0, &r->err);
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc = vigil_bank_list(st, &list, &n, &r->err);
+  vigil__banks_end(b, 0, NULL);
   if (rc) return rc;
-  rc = vigil_bank_list(b->st, &list, &n, &r->err);
-  size_t indexed = vigil_bank_matcher_size(b->m);
-  vigil__banks_unlock(b);
-  if (rc) return rc;
+  size_t indexed = vigil__banks_indexed(b);
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < n; i++) json_array_append_new(arr, bank_json(r, &list[i]));
   free(list);
@@ -73,11 +74,12 @@ int vigil__h_banks_create(vigil__req *r) {
     return vigil__reply_error(r, 400, "invalid", "name: 1 to %d of letters, digits, '_', '.', '-'",
                               VIGIL_BANK_NAME_MAX);
   vigil__banks *b = vigil__server_banks(r->srv);
-  int rc = vigil__banks_lock(b, 0, &r->err);
-  if (rc) return rc;
-  rc = vigil_bank_create(b->st, name, desc ? desc : "", &r->err);
-  if (!rc && !enabled) rc = vigil_bank_set_enabled(b->st, name, 0, &r->err);
-  vigil__banks_unlock(b);
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc = vigil_bank_create(st, name, desc ? desc : "", &r->err);
+  if (!rc && !enabled) rc = vigil_bank_set_enabled(st, name, 0, &r->err);
+  int rc2 = vigil__banks_end(b, rc == VIGIL_OK, rc ? NULL : &r->err);
+  if (!rc) rc = rc2;
   if (rc == VIGIL_EEXIST) return vigil__reply_error(r, 409, "exists", "bank '%s' already exists", name);
   if (rc) return rc;
   if ((rc = vigil__bank_review_set(vigil__req_store(r), name, review, &r->err))) return rc;
@@ -95,12 +97,12 @@ int vigil__h_bank_update(vigil__req *r) {
   const char *name = vigil__req_param(r, "name");
   vigil__banks *b = vigil__server_banks(r->srv);
   vigil_bank_info info;
-  int rc = vigil__banks_lock(b, 0, &r->err);
-  if (rc) return rc;
-  rc = vigil_bank_get(b->st, name, &info, &r->err);
-  if (!rc && enabled >= 0) rc = vigil_bank_set_enabled(b->st, name, enabled, &r->err);
-  if (!rc && enabled >= 0) rc = vigil_bank_matcher_sync(b->m, &r->err);
-  vigil__banks_unlock(b);
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc = vigil_bank_get(st, name, &info, &r->err);
+  if (!rc && enabled >= 0) rc = vigil_bank_set_enabled(st, name, enabled, &r->err);
+  int rc2 = vigil__banks_end(b, !rc && enabled >= 0, rc ? NULL : &r->err);
+  if (!rc) rc = rc2;
   if (rc) return rc;
   if (review >= 0 && (rc = vigil__bank_review_set(vigil__req_store(r), name, review, &r->err))) return rc;
   r->audit_detail = json_pack("{s:s, s:i, s:i}", "bank", name, "enabled", enabled, "review", review);
@@ -110,11 +112,11 @@ int vigil__h_bank_update(vigil__req *r) {
 int vigil__h_bank_drop(vigil__req *r) {
   const char *name = vigil__req_param(r, "name");
   vigil__banks *b = vigil__server_banks(r->srv);
-  int rc = vigil__banks_lock(b, 0, &r->err);
-  if (rc) return rc;
-  rc = vigil_bank_drop(b->st, name, &r->err);
-  if (!rc) rc = vigil_bank_matcher_sync(b->m, &r->err);
-  vigil__banks_unlock(b);
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc = vigil_bank_drop(st, name, &r->err);
+  int rc2 = vigil__banks_end(b, rc == VIGIL_OK, rc ? NULL : &r->err);
+  if (!rc) rc = rc2;
   if (rc) return rc;
   r->audit_detail = json_pack("{s:s}", "bank", name);
   return vigil__reply_json(r, 200, json_pack("{s:s, s:b}", "bank", name, "dropped", 1));
@@ -180,10 +182,11 @@ int vigil__h_bank_add(vigil__req *r) {
   if (src) snprintf(e->source, sizeof e->source, "%s", src);
   vigil__banks *b = vigil__server_banks(r->srv);
   int added = 0;
-  if ((rc = vigil__banks_lock(b, 0, &r->err))) goto done;
-  rc = vigil_bank_add(b->st, e, &added, &r->err);
-  if (!rc) rc = vigil_bank_matcher_sync(b->m, &r->err);
-  vigil__banks_unlock(b);
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  rc = vigil_bank_add(st, e, &added, &r->err);
+  int rc2 = vigil__banks_end(b, rc == VIGIL_OK && added, rc ? NULL : &r->err);
+  if (!rc) rc = rc2;
   if (rc) goto done;
   json_t *o = vigil__entry_json(e);
   if (!o) {
@@ -211,20 +214,21 @@ int vigil__h_bank_remove(vigil__req *r) {
   if (!idv && !body_signal(r, &t, value, &len)) return VIGIL_OK;
   vigil__banks *b = vigil__server_banks(r->srv);
   vigil_bank_entry e;
-  int rc = vigil__banks_lock(b, 0, &r->err);
-  if (rc) return rc;
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc;
   if (idv) {
     uint64_t id = (uint64_t)json_integer_value(idv);
-    rc = vigil_bank_entry_get(b->st, id, &e, &r->err);
+    rc = vigil_bank_entry_get(st, id, &e, &r->err);
     if (!rc && strcmp(e.bank, bank)) rc = vigil__seterr(&r->err, VIGIL_ENOTFOUND, "no entry %llu in bank %s",
                                                         (unsigned long long)id, bank);
-    if (!rc) rc = vigil_bank_remove_id(b->st, id, reason, &r->err);
-    if (!rc) rc = vigil_bank_entry_get(b->st, id, &e, &r->err);
+    if (!rc) rc = vigil_bank_remove_id(st, id, reason, &r->err);
+    if (!rc) rc = vigil_bank_entry_get(st, id, &e, &r->err);
   } else {
-    rc = vigil_bank_remove(b->st, bank, t, value, reason, &r->err);
+    rc = vigil_bank_remove(st, bank, t, value, reason, &r->err);
   }
-  if (!rc) rc = vigil_bank_matcher_sync(b->m, &r->err);
-  vigil__banks_unlock(b);
+  int rc2 = vigil__banks_end(b, rc == VIGIL_OK, rc ? NULL : &r->err);
+  if (!rc) rc = rc2;
   if (rc) return rc;
   r->audit_detail = json_pack("{s:s, s:s}", "bank", bank, "reason", reason);
   if (idv) return vigil__reply_json(r, 200, vigil__entry_json(&e));
@@ -255,12 +259,10 @@ int vigil__h_bank_import(vigil__req *r) {
   vigil__banks *b = vigil__server_banks(r->srv);
   vigil_bank_import_report rep;
   memset(&rep, 0, sizeof rep);
-  int rc = vigil__banks_lock(b, 0, &r->err);
-  if (!rc) {
-    rc = vigil_bank_import(b->st, vigil__req_param(r, "name"), in, &o, &rep, &r->err);
-    if (rep.committed) vigil_bank_matcher_sync(b->m, NULL);
-    vigil__banks_unlock(b);
-  }
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc = vigil_bank_import(st, vigil__req_param(r, "name"), in, &o, &rep, &r->err);
+  vigil__banks_end(b, rep.committed, NULL); /* the import stands; a failed sync is retried by the next query */
   fclose(in);
   if (rc && rc != VIGIL_EINVAL) {
     vigil_bank_import_report_free(&rep);
@@ -291,11 +293,10 @@ int vigil__h_bank_export(vigil__req *r) {
   FILE *out = open_memstream(&buf, &len);
   if (!out) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   vigil__banks *b = vigil__server_banks(r->srv);
-  int rc = vigil__banks_lock(b, 0, &r->err);
-  if (!rc) {
-    rc = vigil_bank_export(b->st, vigil__req_param(r, "name"), out, f, active_only, &r->err);
-    vigil__banks_unlock(b);
-  }
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc = vigil_bank_export(st, vigil__req_param(r, "name"), out, f, active_only, &r->err);
+  vigil__banks_end(b, 0, NULL);
   fclose(out);
   if (rc) {
     free(buf);

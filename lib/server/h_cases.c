@@ -83,8 +83,9 @@ static int add_case_hashes(vigil__req *r, json_t *c, const char *bank, const cha
     vigil_signal_type t;
   } sig[] = {{"pdq", VIGIL_SIGNAL_PDQ}, {"md5", VIGIL_SIGNAL_MD5}, {"sha256", VIGIL_SIGNAL_SHA256}};
   vigil__banks *b = vigil__server_banks(r->srv);
-  int rc = vigil__banks_lock(b, 0, &r->err), added = 0;
-  if (rc) return rc;
+  vigil_bank_store *st;
+  vigil__banks_begin(b, &st);
+  int rc = VIGIL_OK, added = 0;
   for (size_t i = 0; !rc && i < sizeof sig / sizeof sig[0]; i++) {
     const char *hex = json_string_value(json_object_get(c, sig[i].field));
     if (!hex) continue;
@@ -98,10 +99,10 @@ static int add_case_hashes(vigil__req *r, json_t *c, const char *bank, const cha
     if ((rc = vigil_signal_parse(sig[i].t, hex, strlen(hex), e.value, &r->err))) break;
     if ((rc = vigil_bank_tags_normalize(cls, strlen(cls), e.tags, &r->err))) break;
     int was_added = 0;
-    if (!(rc = vigil_bank_add(b->st, &e, &was_added, &r->err))) added += was_added;
+    if (!(rc = vigil_bank_add(st, &e, &was_added, &r->err))) added += was_added;
   }
-  if (!rc) rc = vigil_bank_matcher_sync(b->m, &r->err);
-  vigil__banks_unlock(b);
+  int rc2 = vigil__banks_end(b, added > 0, rc ? NULL : &r->err);
+  if (!rc) rc = rc2;
   return rc ? rc : added;
 }
 
@@ -128,9 +129,10 @@ int vigil__h_case_decide(vigil__req *r) {
   if (bank) { /* before deciding, so that a missing bank leaves the case open */
     vigil_bank_info info;
     vigil__banks *b = vigil__server_banks(r->srv);
-    if ((rc = vigil__banks_lock(b, 0, &r->err))) return rc;
-    rc = vigil_bank_get(b->st, bank, &info, &r->err);
-    vigil__banks_unlock(b);
+    vigil_bank_store *st;
+    vigil__banks_begin(b, &st);
+    rc = vigil_bank_get(st, bank, &info, &r->err);
+    vigil__banks_end(b, 0, NULL);
     if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 404, "not_found", "add_to_bank: no bank '%s'", bank);
     if (rc) return rc;
   }

@@ -71,7 +71,7 @@ static int lookup(vigil__req *r, vigil_signal_type t, const uint8_t *value, cons
   } else {
     *rc = vigil_bank_match_exact(b->st, t, value, &f, out, n, &r->err);
   }
-  vigil__banks_unlock(b);
+  vigil__banks_unlock_query(b);
   return *rc == VIGIL_OK;
 }
 

@@ -329,7 +329,7 @@ int vigil__h_match(vigil__req *r) {
     if (!rc) add_matches(matches, list, n, exact[i].name);
     free(list);
   }
-  vigil__banks_unlock(b);
+  vigil__banks_unlock_query(b);
   if (rc) goto done;
   if ((rc = open_case_if_flagged(r, m, hashes, matches, out))) goto done;
   json_object_set(out, "hashes", hashes);

@@ -224,27 +224,32 @@ int64_t vigil__server_started_s(vigil_server *srv);
 struct vigil_bank_store;
 struct vigil_bank_matcher;
 
-/* The bank store and the in-memory PDQ index of the enabled banks, behind
- * one lock: a store and a matcher are used by one thread at a time.  The
- * index is brought up to date with the store (other nodes' changes
- * included) when it is more than VIGIL__BANK_SYNC_US old, and at once
- * after a change made through this server. */
+/* The bank store and the in-memory PDQ index of the enabled banks (see
+ * banksvc.c for why there are two connections and two locks).  The index
+ * is brought up to date with the store (other nodes' changes included)
+ * when it is more than VIGIL__BANK_SYNC_US old, and at once after a change
+ * made through this server. */
 #define VIGIL__BANK_SYNC_US 1000000
 typedef struct vigil__banks {
-  struct vigil_bank_store *st;
-  struct vigil_bank_matcher *m;
-  pthread_rwlock_t rw;         /* queries share it; everything else takes it alone */
+  struct vigil_bank_store *st;  /* queries: exact lookups, the hits' entries */
+  struct vigil_bank_store *wst; /* changes, imports, exports, listings, syncs */
+  struct vigil_bank_matcher *m; /* reads its entries through st */
+  pthread_rwlock_t rw;          /* queries share it; applying a sync takes it alone */
+  pthread_mutex_t wmu;          /* one user of wst at a time */
   _Atomic int64_t synced_us;
 } vigil__banks;
 
 int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err);
 void vigil__banks_close(vigil__banks *b);
-/* Locks b alone and syncs the index if it is stale (or force); unlock after. */
-int vigil__banks_lock(vigil__banks *b, int force, vigil_error *err);
-/* Locks b for queries only (shared with other queries), after syncing a
- * stale index under the exclusive lock. */
+/* Everything but queries: begin gives the store to use (waiting for other
+ * writers only); end syncs the index when changed, then releases it. */
+int vigil__banks_begin(vigil__banks *b, struct vigil_bank_store **st);
+int vigil__banks_end(vigil__banks *b, int changed, vigil_error *err);
+/* Queries: shared with other queries; syncs a stale index first. */
 int vigil__banks_lock_query(vigil__banks *b, vigil_error *err);
-void vigil__banks_unlock(vigil__banks *b);
+void vigil__banks_unlock_query(vigil__banks *b);
+/* PDQ hashes in the index. */
+size_t vigil__banks_indexed(vigil__banks *b);
 vigil__banks *vigil__server_banks(vigil_server *srv);
 
 struct vigil_bank_entry;

@@ -7,8 +7,14 @@
  * rebuild: entries are never deleted and ids only grow, so new entries are
  * "id > the highest id seen", and removals are read from the store's
  * append-only removal log after the last sequence number applied.  Only a
- * change in the set of enabled banks (enable, disable, create, drop)
- * reloads the index.
+ * bank that is dropped, enabled or disabled reloads the index; a new bank
+ * does not (needs_reload says why).
+ *
+ * A sync is two steps (store/bank_sync.h): fetch reads the changes from a
+ * store, and builds a new index when one is needed, without touching the
+ * index queries use; apply puts them in, which is the only part that must
+ * exclude queries.  The service fetches on a connection of its own while
+ * matching goes on, and holds its exclusive lock only to apply.
  *
  * MD5 and SHA-256 need no index of their own: the store's identity index
  * (signal_type, value, bank) answers an exact lookup directly.
@@ -20,6 +26,7 @@
  * metadata fetch of the hits takes get_mu.
  */
 #include "store/bank_backend.h"
+#include "store/bank_sync.h"
 #include "common/internal.h"
 #include "vigil/match.h"
 
@@ -36,61 +43,161 @@ struct vigil_bank_matcher {
   pthread_mutex_t get_mu; /* one entry fetch at a time on the store */
 };
 
-typedef struct loader {
-  vigil_bank_matcher *m;
+/* What a sync read from a store and has yet to apply to the index: either
+ * a whole new index (the set of enabled banks changed) or the removals and
+ * additions since the matcher's last position. */
+struct vigil__bank_delta {
+  vigil_pdq_index *fresh; /* replaces the index when set */
+  vigil_bank_info *banks; /* the bank set that goes with fresh */
+  size_t nbanks;
+  uint64_t *removed; /* entry ids whose removal the index must apply */
+  size_t nremoved, cap_removed;
+  vigil_pdq_hash *hashes; /* entries to add */
+  uint64_t *ids;
+  size_t nadds, cap_adds;
+  uint64_t max_id, removal_seq; /* the matcher's position once applied */
   vigil_error *err;
-} loader;
+};
 
-static int load_entry(void *ctx, const vigil_bank_entry *e) {
-  loader *l = ctx;
-  if (e->id > l->m->max_id) l->m->max_id = e->id;
-  if (e->value_len != VIGIL_PDQ_BYTES) return VIGIL_OK;
-  vigil_pdq_hash h;
-  memcpy(h.bytes, e->value, VIGIL_PDQ_BYTES);
-  return vigil_pdq_index_add(l->m->ix, &h, e->id, l->err);
+void vigil__bank_delta_free(vigil__bank_delta *d) {
+  if (!d) return;
+  vigil_pdq_index_free(d->fresh);
+  free(d->banks);
+  free(d->removed);
+  free(d->hashes);
+  free(d->ids);
+  free(d);
 }
 
-static int apply_removal(void *ctx, uint64_t seq, uint64_t entry_id) {
-  loader *l = ctx;
-  l->m->removal_seq = seq;
-  int rc = vigil_pdq_index_remove(l->m->ix, entry_id, NULL);
-  return rc == VIGIL_ENOTFOUND ? VIGIL_OK : rc; /* not a PDQ entry, or never loaded */
+static int grow(void **p, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap) return 0;
+  size_t nc = *cap ? *cap * 2 : 1024;
+  while (nc < need) nc *= 2;
+  void *np = vigil__mallocarray(nc, size);
+  if (!np) return -1;
+  if (*cap) memcpy(np, *p, *cap * size);
+  free(*p);
+  *p = np;
+  *cap = nc;
+  return 0;
+}
+
+/* A new index takes its entries a million at a time, so that loading a
+ * large bank does not hold all of them twice. */
+#define FRESH_CHUNK ((size_t)1 << 20)
+
+static int collect_entry(void *ctx, const vigil_bank_entry *e) {
+  vigil__bank_delta *d = ctx;
+  if (e->id > d->max_id) d->max_id = e->id;
+  if (e->value_len != VIGIL_PDQ_BYTES) return VIGIL_OK;
+  if (d->fresh && d->nadds == FRESH_CHUNK) {
+    int rc = vigil_pdq_index_add_batch(d->fresh, d->hashes, d->ids, d->nadds, d->err);
+    if (rc) return rc;
+    d->nadds = 0;
+  }
+  size_t cap = d->cap_adds;
+  if (grow((void **)&d->hashes, &cap, d->nadds + 1, sizeof *d->hashes) ||
+      grow((void **)&d->ids, &d->cap_adds, d->nadds + 1, sizeof *d->ids))
+    return vigil__seterr(d->err, VIGIL_ENOMEM, "out of memory reading bank entries");
+  memcpy(d->hashes[d->nadds].bytes, e->value, VIGIL_PDQ_BYTES);
+  d->ids[d->nadds++] = e->id;
+  return VIGIL_OK;
+}
+
+static int collect_removal(void *ctx, uint64_t seq, uint64_t entry_id) {
+  vigil__bank_delta *d = ctx;
+  d->removal_seq = seq;
+  if (grow((void **)&d->removed, &d->cap_removed, d->nremoved + 1, sizeof *d->removed))
+    return vigil__seterr(d->err, VIGIL_ENOMEM, "out of memory reading removals");
+  d->removed[d->nremoved++] = entry_id;
+  return VIGIL_OK;
 }
 
 static int note_removal(void *ctx, uint64_t seq, uint64_t entry_id) {
   (void)entry_id;
-  ((loader *)ctx)->m->removal_seq = seq;
+  ((vigil__bank_delta *)ctx)->removal_seq = seq;
   return VIGIL_OK;
 }
 
-static int same_banks(const vigil_bank_info *a, size_t na, const vigil_bank_info *b, size_t nb) {
-  if (na != nb) return 0;
-  for (size_t i = 0; i < na; i++)
-    if (a[i].id != b[i].id || a[i].enabled != b[i].enabled) return 0;
-  return 1;
+/* Whether going from bank set old to now needs a new index: a bank gone
+ * (its entries must leave) or enabled or disabled.  A bank that is only new
+ * does not: its entries were all added after it existed, so they have ids
+ * above anything a scan that missed the bank had seen, or that scan already
+ * loaded them (scans read every enabled bank at the time). */
+static int needs_reload(const vigil_bank_info *now, size_t nnow, const vigil_bank_info *old, size_t nold) {
+  for (size_t i = 0; i < nold; i++) {
+    size_t j = 0;
+    while (j < nnow && now[j].id != old[i].id) j++;
+    if (j == nnow || now[j].enabled != old[i].enabled) return 1;
+  }
+  return 0;
 }
 
-/* Rebuilds the index from scratch with the given bank set (taken over). */
-static int reload(vigil_bank_matcher *m, vigil_bank_info *banks, size_t nbanks, vigil_error *err) {
-  vigil_pdq_index *ix;
-  int rc = vigil_pdq_index_new(&ix, err);
+int vigil__bank_matcher_fetch(vigil_bank_matcher *m, vigil_bank_store *from, vigil__bank_delta **out,
+                              vigil_error *err) {
+  *out = NULL;
+  vigil__bank_delta *d = calloc(1, sizeof *d);
+  if (!d) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  d->err = err;
+  const vigil__bank_backend *be = from->be;
+  int rc = be->bank_list(from->impl, 0, &d->banks, &d->nbanks, err);
+  int reload = !rc && needs_reload(d->banks, d->nbanks, m->banks, m->nbanks);
+  if (reload) {
+    /* A new index from scratch.  The removal log position first: a removal
+     * racing with the scan is then applied by the next sync (removing an
+     * absent id is harmless). */
+    rc = vigil_pdq_index_new(&d->fresh, err);
+    if (!rc) rc = be->removals_since(from->impl, 0, note_removal, d, err);
+    if (!rc) rc = be->entry_scan(from->impl, 0, VIGIL_SIGNAL_PDQ, 0, 0, 1, collect_entry, d, err);
+    if (!rc && d->nadds) rc = vigil_pdq_index_add_batch(d->fresh, d->hashes, d->ids, d->nadds, err);
+    d->nadds = 0;
+  } else if (!rc) {
+    d->max_id = m->max_id;
+    d->removal_seq = m->removal_seq;
+    rc = be->removals_since(from->impl, m->removal_seq, collect_removal, d, err);
+    if (!rc) rc = be->entry_scan(from->impl, 0, VIGIL_SIGNAL_PDQ, m->max_id, 0, 1, collect_entry, d, err);
+  }
+  d->err = NULL;
   if (rc) {
-    free(banks);
+    vigil__bank_delta_free(d);
     return rc;
   }
-  vigil_pdq_index_free(m->ix);
-  m->ix = ix;
-  free(m->banks);
-  m->banks = banks;
-  m->nbanks = nbanks;
-  m->max_id = 0;
-  m->removal_seq = 0;
-  loader l = {m, err};
-  const vigil__bank_backend *be = m->st->be;
-  /* the removal log position first: a removal racing with the scan below is
-   * then applied by the next sync (removing an absent id is harmless) */
-  if ((rc = be->removals_since(m->st->impl, 0, note_removal, &l, err))) return rc;
-  return be->entry_scan(m->st->impl, 0, VIGIL_SIGNAL_PDQ, 0, 0, 1, load_entry, &l, err);
+  *out = d;
+  return VIGIL_OK;
+}
+
+int vigil__bank_matcher_apply(vigil_bank_matcher *m, vigil__bank_delta *d, vigil_error *err) {
+  int rc = VIGIL_OK;
+  if (d->fresh) {
+    vigil_pdq_index_free(m->ix);
+    m->ix = d->fresh;
+    d->fresh = NULL;
+    free(m->banks);
+    m->banks = d->banks;
+    m->nbanks = d->nbanks;
+    d->banks = NULL;
+  } else {
+    free(m->banks); /* the same banks, perhaps with new ones */
+    m->banks = d->banks;
+    m->nbanks = d->nbanks;
+    d->banks = NULL;
+    for (size_t i = 0; i < d->nremoved; i++) {
+      int r = vigil_pdq_index_remove(m->ix, d->removed[i], NULL);
+      if (r != VIGIL_OK && r != VIGIL_ENOTFOUND) { /* ENOTFOUND: not a PDQ entry, or never loaded */
+        rc = vigil__seterr(err, r, "pdq index: cannot remove entry %llu", (unsigned long long)d->removed[i]);
+        break;
+      }
+    }
+    if (!rc && d->nadds) rc = vigil_pdq_index_add_batch(m->ix, d->hashes, d->ids, d->nadds, err);
+  }
+  /* On failure the position stays: the next sync reads the same changes
+   * again (adding an id again replaces it, removing an absent one is a no-op). */
+  if (!rc) {
+    m->max_id = d->max_id;
+    m->removal_seq = d->removal_seq;
+  }
+  vigil__bank_delta_free(d);
+  return rc;
 }
 
 int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigil_error *err) {
@@ -99,10 +206,8 @@ int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigi
   if (!m) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   m->st = st;
   pthread_mutex_init(&m->get_mu, NULL);
-  vigil_bank_info *banks;
-  size_t n;
-  int rc = st->be->bank_list(st->impl, 0, &banks, &n, err);
-  if (!rc) rc = reload(m, banks, n, err);
+  int rc = vigil_pdq_index_new(&m->ix, err);
+  if (!rc) rc = vigil_bank_matcher_sync(m, err);
   if (rc) {
     vigil_bank_matcher_free(m);
     return rc;
@@ -122,16 +227,9 @@ void vigil_bank_matcher_free(vigil_bank_matcher *m) {
 size_t vigil_bank_matcher_size(const vigil_bank_matcher *m) { return m->ix ? vigil_pdq_index_size(m->ix) : 0; }
 
 int vigil_bank_matcher_sync(vigil_bank_matcher *m, vigil_error *err) {
-  const vigil__bank_backend *be = m->st->be;
-  vigil_bank_info *banks;
-  size_t n;
-  int rc = be->bank_list(m->st->impl, 0, &banks, &n, err);
-  if (rc) return rc;
-  if (!same_banks(banks, n, m->banks, m->nbanks)) return reload(m, banks, n, err);
-  free(banks);
-  loader l = {m, err};
-  if ((rc = be->removals_since(m->st->impl, m->removal_seq, apply_removal, &l, err))) return rc;
-  return be->entry_scan(m->st->impl, 0, VIGIL_SIGNAL_PDQ, m->max_id, 0, 1, load_entry, &l, err);
+  vigil__bank_delta *d;
+  int rc = vigil__bank_matcher_fetch(m, m->st, &d, err);
+  return rc ? rc : vigil__bank_matcher_apply(m, d, err);
 }
 
 static int passes(const vigil_bank_filter *f, const vigil_bank_entry *e) {
