@@ -151,18 +151,27 @@ int vigil__h_case_decide(vigil__req *r) {
   return vigil__reply_json(r, 200, o);
 }
 
+/* The evidence directory for the case named in the path, or NULL after
+ * replying (no such case, retention off). */
+static const char *evidence_case(vigil__req *r, int64_t *id, int *rc) {
+  *rc = VIGIL_OK;
+  if (!vigil__param_id(r, "id", id)) return NULL;
+  json_t *c;
+  if ((*rc = vigil__case_get(vigil__req_store(r), *id, &c, &r->err))) return NULL;
+  json_decref(c);
+  const char *dir = vigil__server_evidence_dir(r->srv);
+  if (!dir) vigil__reply_error(r, 404, "not_found", "this server keeps no evidence (see --evidence-dir)");
+  return dir;
+}
+
 /* The evidence of a case, for the reviewer deciding it.  The route is
  * audited although it changes nothing: who looked at abuse media, or was
  * refused, must be on record. */
 int vigil__h_case_evidence(vigil__req *r) {
   int64_t id;
-  if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
-  json_t *c;
-  int rc = vigil__case_get(vigil__req_store(r), id, &c, &r->err);
-  if (rc) return rc;
-  json_decref(c);
-  const char *dir = vigil__server_evidence_dir(r->srv);
-  if (!dir) return vigil__reply_error(r, 404, "not_found", "this server keeps no evidence (see --evidence-dir)");
+  int rc;
+  const char *dir = evidence_case(r, &id, &rc);
+  if (!dir) return rc;
   uint8_t *data;
   size_t len;
   if ((rc = vigil__evidence_read(dir, id, &data, &len, &r->err))) return rc;
@@ -172,13 +181,9 @@ int vigil__h_case_evidence(vigil__req *r) {
 
 int vigil__h_case_evidence_delete(vigil__req *r) {
   int64_t id;
-  if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
-  json_t *c;
-  int rc = vigil__case_get(vigil__req_store(r), id, &c, &r->err);
-  if (rc) return rc;
-  json_decref(c);
-  const char *dir = vigil__server_evidence_dir(r->srv);
-  if (!dir) return vigil__reply_error(r, 404, "not_found", "this server keeps no evidence (see --evidence-dir)");
+  int rc;
+  const char *dir = evidence_case(r, &id, &rc);
+  if (!dir) return rc;
   if ((rc = vigil__evidence_delete(dir, id, &r->err))) return rc;
   r->audit_detail = json_pack("{s:I}", "case_id", (json_int_t)id);
   return vigil__reply_json(r, 200, json_pack("{s:I, s:b}", "case_id", (json_int_t)id, "deleted", 1));
