@@ -18,7 +18,7 @@
  * table.
  *
  * When the estimated cost exceeds a fraction of n (the price of a streaming
- * scan in the same units), or r is too large for the tables (r + 1 > 12 * 5),
+ * scan in the same units), or r is too large for the tables (r + 1 > m * 5),
  * the query scans all hashes with the vectorised kernel instead: still exact,
  * and the right answer for large thresholds or hopeless clusters.  The
  * estimate can be wrong; execution counts real candidates and switches to the
@@ -77,8 +77,8 @@ static int hits_push(hits *h, uint64_t slot, int d, int var) {
 }
 
 typedef struct plan {
-  uint32_t key[VIGIL__MIH_TABLES];
-  int t[VIGIL__MIH_TABLES];
+  uint32_t key[VIGIL__MIH_MAXTABLES];
+  int t[VIGIL__MIH_MAXTABLES];
   double est;
   bool scan;
 } plan;
@@ -89,11 +89,13 @@ static inline int pop32(uint32_t x) { /* SWAR: no libgcc call on baseline x86-64
   return (int)((((x + (x >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24);
 }
 
-static double binom(int n, int k) {
-  double c = 1;
-  for (int i = 1; i <= k; i++) c = c * (n - k + i) / i;
-  return c;
-}
+/* C(b, k) for b <= 21, k <= 4: the number of keys in ring k. */
+static const double ring_size[VIGIL__MIH_MAXBITS + 1][VIGIL__MIH_TMAX + 1] = {
+#define R(b) {1, b, b * (b - 1) / 2.0, b * (b - 1) * (b - 2) / 6.0, b * (b - 1) * (b - 2) * (b - 3) / 24.0}
+    R(0),  R(1),  R(2),  R(3),  R(4),  R(5),  R(6),  R(7),  R(8),  R(9),  R(10),
+    R(11), R(12), R(13), R(14), R(15), R(16), R(17), R(18), R(19), R(20), R(21),
+#undef R
+};
 
 static double scan_cost(size_t n) { return (double)n / SCAN_DIVISOR; }
 
@@ -106,7 +108,7 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
   }
   uint64_t w[4];
   vigil__words(q, w);
-  double dens[VIGIL__MIH_TABLES], ring0[VIGIL__MIH_TABLES], ring1[VIGIL__MIH_TABLES];
+  double dens[VIGIL__MIH_MAXTABLES], ring0[VIGIL__MIH_MAXTABLES], ring1[VIGIL__MIH_MAXTABLES];
   for (int i = 0; i < m; i++) {
     uint32_t k = vigil__key(w, i * b, b);
     p->key[i] = k;
@@ -124,24 +126,20 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
     dens[i] = (ring0[i] + r1) / (b + 1);
     p->t[i] = -1;
   }
-  /* Greedy: r + 1 units, each to the cheapest next ring. */
+  /* Greedy: r + 1 units, each to the cheapest next ring (each table's next
+   * ring cost kept, recomputed only for the table that took the unit). */
+  double next[VIGIL__MIH_MAXTABLES];
+  for (int i = 0; i < m; i++) next[i] = vigil__probe_cost + ring0[i];
   double est = 0;
   for (int u = 0; u <= r; u++) {
     int best = -1;
-    double bc = 0;
-    for (int i = 0; i < m; i++) {
-      int k = p->t[i] + 1;
-      if (k > VIGIL__MIH_TMAX) continue;
-      double c = k == 0 ? vigil__probe_cost + ring0[i]
-                 : k == 1 ? b * vigil__probe_cost + ring1[i]
-                          : binom(b, k) * (vigil__probe_cost + dens[i]);
-      if (best < 0 || c < bc) {
-        best = i;
-        bc = c;
-      }
-    }
-    p->t[best]++; /* some table is below TMAX: r + 1 <= m * (TMAX + 1) */
-    est += bc;
+    for (int i = 0; i < m; i++)
+      if (p->t[i] < VIGIL__MIH_TMAX && (best < 0 || next[i] < next[best])) best = i;
+    /* some table is below TMAX: r + 1 <= m * (TMAX + 1) */
+    est += next[best];
+    int k = ++p->t[best] + 1; /* its next ring */
+    if (k == 1) next[best] = b * vigil__probe_cost + ring1[best];
+    else if (k <= VIGIL__MIH_TMAX) next[best] = ring_size[b][k] * (vigil__probe_cost + dens[best]);
   }
   p->est = est;
   p->scan = force_strategy < 2 && est > scan_cost(ix->n);
@@ -162,7 +160,6 @@ static size_t ball(uint32_t key, int b, int t, uint32_t *out) {
   return n;
 }
 
-#define BALL_MAX 7547 /* sum of C(21, k), k = 0..4 */
 
 /* Per-thread working memory, kept between queries (so a query allocates
  * nothing in the common case) and freed when the thread exits. */
@@ -248,7 +245,10 @@ static int run_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, i
                     scratch *s, hits *out, const vigil__kernels *kern) {
   int b = ix->bits;
   size_t budget = force_strategy >= 2 ? SIZE_MAX : (size_t)(2 * scan_cost(ix->n)) + 1024;
-  if (reserve_probes(s, (size_t)ix->m * BALL_MAX)) return VIGIL_ENOMEM;
+  size_t need = 0;
+  for (int i = 0; i < ix->m; i++)
+    for (int k = 0; k <= p->t[i]; k++) need += (size_t)ring_size[b][k];
+  if (reserve_probes(s, need)) return VIGIL_ENOMEM;
   size_t np = 0;
   for (int i = 0; i < ix->m; i++) {
     if (p->t[i] < 0) continue;
