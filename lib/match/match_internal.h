@@ -103,7 +103,7 @@ enum { VIGIL__PATH_GENERIC = 0, VIGIL__PATH_AVX2 = 1, VIGIL__PATH_AVX512 = 2, VI
 typedef size_t (*vigil__scan_fn)(const vigil_pdq_hash *h, size_t n, const vigil_pdq_hash *q, int r,
                                  uint32_t *out_i, uint16_t *out_d);
 /* The same for the slots refs[0..n) of h (prefetching ahead); writes the
- * position k in refs, not the slot. */
+ * position k in refs, not the slot, in increasing order. */
 typedef size_t (*vigil__verify_fn)(const vigil_pdq_hash *h, const uint32_t *refs, size_t n,
                                    const vigil_pdq_hash *q, int r, uint32_t *out_k, uint16_t *out_d);
 /* Minimum distance over nq <= 8 queries; out_v gets the (first) query that

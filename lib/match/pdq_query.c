@@ -169,7 +169,6 @@ typedef struct scratch {
   uint64_t *phdr;  /* their headers, read in pass 1 */
   size_t probe_cap;
   uint32_t *cand; /* candidate slots */
-  uint8_t *ctab;  /* the table each came from */
   uint32_t *hk;
   uint16_t *hd;
   size_t cand_cap;
@@ -198,7 +197,6 @@ static int reserve(scratch *s, size_t n) {
   size_t nc = s->cand_cap ? s->cand_cap : 4096;
   while (nc < n) nc *= 2;
   GROW(s->cand, nc);
-  GROW(s->ctab, nc);
   GROW(s->hk, nc);
   GROW(s->hd, nc);
   s->cand_cap = nc;
@@ -212,7 +210,6 @@ static void scratch_free(void *p) {
   free(s->ptab);
   free(s->phdr);
   free(s->cand);
-  free(s->ctab);
   free(s->hk);
   free(s->hd);
   free(s);
@@ -249,44 +246,56 @@ static int run_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, i
   for (int i = 0; i < ix->m; i++)
     for (int k = 0; k <= p->t[i]; k++) need += (size_t)ring_size[b][k];
   if (reserve_probes(s, need)) return VIGIL_ENOMEM;
+  /* The probes of table i are probe[pbeg[i] .. pbeg[i + 1]), and their
+   * candidates cand[cbeg[i] .. cbeg[i + 1]). */
+  size_t pbeg[VIGIL__MIH_MAXTABLES + 1], cbeg[VIGIL__MIH_MAXTABLES + 1];
+  uint32_t *probe = s->probe;
+  uint8_t *ptab = s->ptab;
+  uint64_t *phdr = s->phdr;
   size_t np = 0;
   for (int i = 0; i < ix->m; i++) {
+    pbeg[i] = np;
     if (p->t[i] < 0) continue;
-    size_t k = ball(p->key[i], b, p->t[i], s->probe + np);
-    memset(s->ptab + np, i, k);
+    size_t k = ball(p->key[i], b, p->t[i], probe + np);
+    memset(ptab + np, i, k);
     np += k;
   }
-  /* Pass 1: bucket headers. */
+  pbeg[ix->m] = np;
+  /* Pass 1: bucket headers, one stream over all tables so that prefetching
+   * stays ahead across table boundaries. */
   size_t total = 0;
   for (size_t j = 0; j < np; j++) {
-    if (j + PROBE_AHEAD < np) __builtin_prefetch(&ix->t[s->ptab[j + PROBE_AHEAD]].hdr[s->probe[j + PROBE_AHEAD]]);
-    s->phdr[j] = ix->t[s->ptab[j]].hdr[s->probe[j]];
-    total += vigil__hdr_len(s->phdr[j]);
+    if (j + PROBE_AHEAD < np) __builtin_prefetch(&ix->t[ptab[j + PROBE_AHEAD]].hdr[probe[j + PROBE_AHEAD]]);
+    phdr[j] = ix->t[ptab[j]].hdr[probe[j]];
+    total += vigil__hdr_len(phdr[j]);
   }
   if (total + np > budget) return 1;
   if (reserve(s, total)) return VIGIL_ENOMEM;
-  /* Pass 2: gather slot numbers and the table each came from. */
+  /* Pass 2: gather slot numbers. */
+  uint32_t *cand = s->cand;
   size_t c = 0;
-  for (size_t j = 0; j < np; j++) {
-    if (j + PROBE_AHEAD < np)
-      __builtin_prefetch(&ix->t[s->ptab[j + PROBE_AHEAD]].pool[vigil__hdr_off(s->phdr[j + PROBE_AHEAD])]);
-    uint64_t h = s->phdr[j];
-    const uint32_t *blk = ix->t[s->ptab[j]].pool + vigil__hdr_off(h);
-    for (uint32_t z = 0, len = vigil__hdr_len(h); z < len; z++) {
-      s->cand[c] = blk[z];
-      s->ctab[c++] = s->ptab[j];
+  for (int i = 0; i < ix->m; i++) {
+    cbeg[i] = c;
+    const uint32_t *pool = ix->t[i].pool;
+    for (size_t j = pbeg[i]; j < pbeg[i + 1]; j++) {
+      if (j + PROBE_AHEAD < np)
+        __builtin_prefetch(&ix->t[ptab[j + PROBE_AHEAD]].pool[vigil__hdr_off(phdr[j + PROBE_AHEAD])]);
+      const uint32_t *blk = pool + vigil__hdr_off(phdr[j]);
+      for (uint32_t z = 0, len = vigil__hdr_len(phdr[j]); z < len; z++) cand[c++] = blk[z];
     }
   }
+  cbeg[ix->m] = c;
   if (vigil__qstats_on) {
     vigil__qstat.probes += np;
     vigil__qstat.candidates += c;
   }
   /* Pass 3: verify; a match is kept only from the first table that could
    * have found it, so each is reported once. */
-  size_t nh = kern->verify(ix->hashes, s->cand, c, q, r, s->hk, s->hd);
+  size_t nh = kern->verify(ix->hashes, cand, c, q, r, s->hk, s->hd);
+  int i = 0;
   for (size_t j = 0; j < nh; j++) {
-    uint32_t slot = s->cand[s->hk[j]];
-    int i = s->ctab[s->hk[j]];
+    uint32_t slot = cand[s->hk[j]];
+    while (s->hk[j] >= cbeg[i + 1]) i++; /* hits come in candidate order */
     bool earlier = false;
     uint64_t x[4];
     vigil__words(&ix->hashes[slot], x);
