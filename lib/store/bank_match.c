@@ -39,6 +39,14 @@ struct vigil_bank_matcher {
 typedef struct loader {
   vigil_bank_matcher *m;
   vigil_error *err;
+  /* A reload collects the entries here and indexes them in one batch: a
+   * bulk build packs every bucket tightly, where adding a million entries
+   * one by one grows buckets through their capacity classes and left the
+   * index at about twice the memory. */
+  vigil_pdq_hash *h;
+  uint64_t *ids;
+  size_t n, cap;
+  int batch;
 } loader;
 
 static int load_entry(void *ctx, const vigil_bank_entry *e) {
@@ -47,7 +55,29 @@ static int load_entry(void *ctx, const vigil_bank_entry *e) {
   if (e->value_len != VIGIL_PDQ_BYTES) return VIGIL_OK;
   vigil_pdq_hash h;
   memcpy(h.bytes, e->value, VIGIL_PDQ_BYTES);
-  return vigil_pdq_index_add(l->m->ix, &h, e->id, l->err);
+  if (!l->batch) return vigil_pdq_index_add(l->m->ix, &h, e->id, l->err);
+  if (l->n == l->cap) {
+    size_t nc = l->cap ? l->cap * 2 : 4096;
+    vigil_pdq_hash *nh = vigil__mallocarray(nc, sizeof *nh);
+    uint64_t *ni = vigil__mallocarray(nc, sizeof *ni);
+    if (!nh || !ni) {
+      free(nh);
+      free(ni);
+      return vigil__seterr(l->err, VIGIL_ENOMEM, "out of memory");
+    }
+    if (l->n) {
+      memcpy(nh, l->h, l->n * sizeof *nh);
+      memcpy(ni, l->ids, l->n * sizeof *ni);
+    }
+    free(l->h);
+    free(l->ids);
+    l->h = nh;
+    l->ids = ni;
+    l->cap = nc;
+  }
+  l->h[l->n] = h;
+  l->ids[l->n++] = e->id;
+  return VIGIL_OK;
 }
 
 static int apply_removal(void *ctx, uint64_t seq, uint64_t entry_id) {
@@ -85,12 +115,16 @@ static int reload(vigil_bank_matcher *m, vigil_bank_info *banks, size_t nbanks, 
   m->nbanks = nbanks;
   m->max_id = 0;
   m->removal_seq = 0;
-  loader l = {m, err};
+  loader l = {m, err, NULL, NULL, 0, 0, 1};
   const vigil__bank_backend *be = m->st->be;
   /* the removal log position first: a removal racing with the scan below is
    * then applied by the next sync (removing an absent id is harmless) */
   if ((rc = be->removals_since(m->st->impl, 0, note_removal, &l, err))) return rc;
-  return be->entry_scan(m->st->impl, 0, VIGIL_SIGNAL_PDQ, 0, 0, 1, load_entry, &l, err);
+  rc = be->entry_scan(m->st->impl, 0, VIGIL_SIGNAL_PDQ, 0, 0, 1, load_entry, &l, err);
+  if (!rc) rc = vigil_pdq_index_add_batch(m->ix, l.h, l.ids, l.n, err);
+  free(l.h);
+  free(l.ids);
+  return rc;
 }
 
 int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigil_error *err) {
@@ -129,7 +163,7 @@ int vigil_bank_matcher_sync(vigil_bank_matcher *m, vigil_error *err) {
   if (rc) return rc;
   if (!same_banks(banks, n, m->banks, m->nbanks)) return reload(m, banks, n, err);
   free(banks);
-  loader l = {m, err};
+  loader l = {m, err, NULL, NULL, 0, 0, 0};
   if ((rc = be->removals_since(m->st->impl, m->removal_seq, apply_removal, &l, err))) return rc;
   return be->entry_scan(m->st->impl, 0, VIGIL_SIGNAL_PDQ, m->max_id, 0, 1, load_entry, &l, err);
 }
