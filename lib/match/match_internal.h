@@ -63,6 +63,7 @@ struct vigil_pdq_index {
   uint64_t *ids;
   int bits; /* b; 0 when there are no tables */
   int m;
+  size_t built_n; /* n when the tables were last built (or loaded) */
   vigil__table t[VIGIL__MIH_MAXTABLES];
   uint32_t *idmap;
   size_t idmap_cap; /* power of two, or 0 */

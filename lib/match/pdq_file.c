@@ -309,6 +309,7 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
     ix->ids = (uint64_t *)p;
     p += pad64(h.n * 8);
     ix->bits = (int)h.bits;
+    ix->built_n = ix->n;
     ix->m = (int)h.m;
     ix->map = map;
     ix->map_len = len;

@@ -242,6 +242,7 @@ int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err) {
   if (!keys) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory building tables");
   ix->bits = bits;
   ix->m = vigil__tables_for(bits);
+  ix->built_n = ix->n;
   int rc = VIGIL_OK;
   for (int ti = 0; ti < ix->m && rc == VIGIL_OK; ti++) {
     vigil__table *t = &ix->t[ti];
@@ -448,8 +449,11 @@ int vigil_pdq_index_add(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t i
   int rc = vigil__make_writable(ix, err);
   if (rc) return rc;
   int want = vigil__target_bits(ix->n + 1);
-  if (want > ix->bits) {
-    /* Grow b: add without tables, then rebuild them all (amortised). */
+  /* Also rebuild when n has doubled since the last build: b stays 16 from
+   * 2^18 to 2^21 entries, and buckets grown one add at a time through their
+   * capacity classes hold about twice the memory of packed ones. */
+  if (want > ix->bits || (ix->m && ix->n + 1 >= 2 * ix->built_n)) {
+    /* Add without tables, then rebuild them all (amortised). */
     if ((rc = put_raw(ix, h, id, false, err))) return rc;
     return vigil__tables_build(ix, vigil__target_bits(ix->n), err);
   }
