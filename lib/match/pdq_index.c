@@ -19,8 +19,8 @@
  * plus a pool of u32 slot numbers: a probe is one header read and one short
  * sequential block, no hashing, no pointers.  b grows with the index
  * (9..21, m = 256 / b tables, at most 24) so that headers cost at most ~48
- * bytes per entry, fewer on average; growing b rebuilds the tables
- * (amortised like a hash table's doubling).
+ * bytes per entry, fewer on average; growing b, or n doubling since the
+ * last build, rebuilds the tables (amortised like a hash table's doubling).
  * Buckets are blocks with capacities in classes (0..16, then 24, 32, 48, ...);
  * an add appends in place or moves the bucket to the next class, and freed
  * blocks go to per-class free lists that later moves reuse, so memory stays
