@@ -58,14 +58,14 @@ typedef struct dataset {
   vigil_pdq_hash q[N_QUERIES];
 } dataset;
 
-static void make_random(dataset *ds, int planted) {
-  ds->n = N_BASE + (planted ? N_QUERIES * 41 * 2 : 0);
+static void make_random_n(dataset *ds, int planted, size_t nbase) {
+  ds->n = nbase + (planted ? N_QUERIES * 41 * 2 : 0);
   ds->h = malloc(ds->n * sizeof *ds->h);
   ds->ids = malloc(ds->n * sizeof *ds->ids);
   assert_non_null(ds->h);
   assert_non_null(ds->ids);
   size_t k = 0;
-  for (; k < N_BASE; k++) rand_hash(&ds->h[k]);
+  for (; k < nbase; k++) rand_hash(&ds->h[k]);
   for (int qi = 0; qi < N_QUERIES; qi++) {
     rand_hash(&ds->q[qi]);
     for (int d = 0; planted && d <= 40; d++)
@@ -78,6 +78,8 @@ static void make_random(dataset *ds, int planted) {
   /* Ids not equal to slots, to catch mix-ups. */
   for (size_t i = 0; i < ds->n; i++) ds->ids[i] = 1000003ull * i + 7;
 }
+
+static void make_random(dataset *ds, int planted) { make_random_n(ds, planted, N_BASE); }
 
 static void make_clustered(dataset *ds) {
   uint8_t bias[256];
@@ -407,10 +409,58 @@ static void test_growth(void **state) {
   free_ds(&ds);
 }
 
+/* The table shapes: b never shrinks as n grows (growth only rebuilds
+ * upwards), m * b fits in 256 bits, and m fits the arrays and the file. */
+static void test_shapes(void **state) {
+  (void)state;
+  int prev = 0;
+  for (size_t n = 1; n <= VIGIL__MAX_ENTRIES; n += n / 64 + 1) {
+    int b = vigil__target_bits(n);
+    assert_true(b >= prev);
+    prev = b;
+    if (n < VIGIL__MIH_MIN_N) {
+      assert_int_equal(b, 0);
+      continue;
+    }
+    assert_true(b >= VIGIL__MIH_MINBITS && b <= VIGIL__MIH_MAXBITS);
+    int m = vigil__tables_for(b);
+    assert_true(m >= 12 && m <= VIGIL__MIH_MAXTABLES && m * b <= 256);
+    /* header bytes per entry (the smallest tables excepted) */
+    assert_true(b == VIGIL__MIH_MINBITS || ((size_t)m * 8 << b) <= 48 * n);
+  }
+}
+
+/* A quarter of a million entries: the 16 tables of 16 bits that a 1M
+ * index uses, against brute force. */
+static void test_wide_tables(void **state) {
+  (void)state;
+  dataset ds;
+  make_random_n(&ds, 1, (size_t)1 << 18);
+  vigil_pdq_index *ix = build(&ds);
+  assert_int_equal(ix->bits, 16);
+  assert_int_equal(ix->m, 16);
+  vigil_pdq_hit *want = malloc(ds.n * sizeof *want);
+  assert_non_null(want);
+  static const int rs[] = {0, 31, 32, 63};
+  for (int qi = 0; qi < N_QUERIES; qi += 4) {
+    for (size_t t = 0; t < sizeof rs / sizeof *rs; t++)
+      for (int s = 0; s < 3; s += 2) { /* chosen, tables forced */
+        vigil__force_strategy(s);
+        compare(ix, &ds, &ds.q[qi], 1, rs[t], want);
+      }
+    brute_forget();
+  }
+  vigil__force_strategy(0);
+  free(want);
+  vigil_pdq_index_free(ix);
+  free_ds(&ds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random),  cmocka_unit_test(test_planted), cmocka_unit_test(test_clustered),
       cmocka_unit_test(test_multi),   cmocka_unit_test(test_paths),   cmocka_unit_test(test_growth),
+      cmocka_unit_test(test_shapes),  cmocka_unit_test(test_wide_tables),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

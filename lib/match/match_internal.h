@@ -26,7 +26,7 @@
 
 #include "vigil/match.h"
 
-#define VIGIL__MIH_TABLES 12   /* m: number of substring tables */
+#define VIGIL__MIH_MAXTABLES 24 /* m <= this (the file header has room for 24) */
 #define VIGIL__MIH_MAXBITS 21  /* b never exceeds this (header memory) */
 #define VIGIL__MIH_MINBITS 9
 #define VIGIL__MIH_MIN_N 1024  /* below this a scan is cheaper than tables */
@@ -63,7 +63,8 @@ struct vigil_pdq_index {
   uint64_t *ids;
   int bits; /* b; 0 when there are no tables */
   int m;
-  vigil__table t[VIGIL__MIH_TABLES];
+  size_t built_n; /* n when the tables were last built (or loaded) */
+  vigil__table t[VIGIL__MIH_MAXTABLES];
   uint32_t *idmap;
   size_t idmap_cap; /* power of two, or 0 */
   bool idmap_ok;
@@ -87,8 +88,10 @@ void vigil__big_free(void *p, size_t bytes);
 void *vigil__big_realloc(void *p, size_t old, size_t bytes);
 void vigil__words(const vigil_pdq_hash *h, uint64_t w[4]);
 
-/* Target number of key bits for n entries (0: no tables). */
+/* Target number of key bits for n entries (0: no tables), and the number
+ * of tables that goes with b bits. */
 int vigil__target_bits(size_t n);
+int vigil__tables_for(int bits);
 int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err);
 void vigil__tables_free(vigil_pdq_index *ix);
 
@@ -101,7 +104,7 @@ enum { VIGIL__PATH_GENERIC = 0, VIGIL__PATH_AVX2 = 1, VIGIL__PATH_AVX512 = 2, VI
 typedef size_t (*vigil__scan_fn)(const vigil_pdq_hash *h, size_t n, const vigil_pdq_hash *q, int r,
                                  uint32_t *out_i, uint16_t *out_d);
 /* The same for the slots refs[0..n) of h (prefetching ahead); writes the
- * position k in refs, not the slot. */
+ * position k in refs, not the slot, in increasing order. */
 typedef size_t (*vigil__verify_fn)(const vigil_pdq_hash *h, const uint32_t *refs, size_t n,
                                    const vigil_pdq_hash *q, int r, uint32_t *out_k, uint16_t *out_d);
 /* Minimum distance over nq <= 8 queries; out_v gets the (first) query that

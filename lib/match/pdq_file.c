@@ -6,8 +6,9 @@
  *
  *   header (256 bytes, little-endian)
  *     magic "VGLPDQIX", version, header size, byte-order mark,
- *     n, bits (b), m, pool length of each table, payload size,
- *     payload checksum, header checksum (of the bytes before it)
+ *     n, bits (b), m, pool lengths of tables 0..11, payload size,
+ *     payload checksum, pool lengths of tables 12..23 (zero past m),
+ *     header checksum (of the bytes before it)
  *   payload, each section padded to 64 bytes:
  *     hashes   n x 32 bytes
  *     ids      n x u64
@@ -45,11 +46,15 @@ typedef struct file_header {
   char magic[8];
   uint32_t version, header_size, bom, bits;
   uint64_t n, m;
-  uint64_t pool_len[VIGIL__MIH_TABLES];
+  uint64_t pool_len_lo[12]; /* tables 0..11 */
   uint64_t payload_size, payload_sum;
-  uint8_t reserved[HEADER_SIZE - 8 - 16 - 16 - 8 * VIGIL__MIH_TABLES - 16 - 8];
+  /* Tables 12..23 where the first files had reserved zero bytes, so files
+   * of 12 tables keep their layout; zero past m. */
+  uint64_t pool_len_hi[VIGIL__MIH_MAXTABLES - 12];
   uint64_t header_sum;
 } file_header;
+
+static uint64_t *pool_len(file_header *h, uint64_t i) { return i < 12 ? &h->pool_len_lo[i] : &h->pool_len_hi[i - 12]; }
 
 _Static_assert(sizeof(file_header) == HEADER_SIZE, "file header is 256 bytes");
 
@@ -155,10 +160,10 @@ int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_erro
   for (int i = 0; i < ix->m; i++) {
     uint64_t tot = 0;
     for (size_t k = 0; k < nb; k++) tot += vigil__class_cap(vigil__class_for(vigil__hdr_len(ix->t[i].hdr[k])));
-    h.pool_len[i] = tot;
+    *pool_len(&h, i) = tot;
   }
   uint64_t payload = pad64(ix->n * 32) + pad64(ix->n * 8);
-  for (int i = 0; i < ix->m; i++) payload += pad64(nb * 8) + pad64(h.pool_len[i] * 4);
+  for (int i = 0; i < ix->m; i++) payload += pad64(nb * 8) + pad64(*pool_len(&h, i) * 4);
   h.payload_size = payload;
 
   size_t plen = strlen(path);
@@ -193,7 +198,7 @@ int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_erro
   int rc = VIGIL_OK;
   for (int i = 0; i < ix->m && !w.fail && !rc; i++) {
     const vigil__table *t = &ix->t[i];
-    np = vigil__mallocarray(h.pool_len[i] ? h.pool_len[i] : 1, sizeof *np);
+    np = vigil__mallocarray(*pool_len(&h, i) ? *pool_len(&h, i) : 1, sizeof *np);
     if (!np) {
       rc = vigil__seterr(err, VIGIL_ENOMEM, "pdq index save: out of memory");
       break;
@@ -209,7 +214,7 @@ int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_erro
     }
     w_put(&w, nh, nb * 8);
     w_pad(&w);
-    w_put(&w, np, h.pool_len[i] * 4);
+    w_put(&w, np, *pool_len(&h, i) * 4);
     w_pad(&w);
     free(np);
     np = NULL;
@@ -274,14 +279,17 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
   else if (header_sum(&h) != h.header_sum) rc = bad(err, path, "header checksum");
   else if (h.n > VIGIL__MAX_ENTRIES) rc = bad(err, path, "too many entries");
   else if (!((h.m == 0 && h.bits == 0) ||
-             (h.m == VIGIL__MIH_TABLES && h.bits >= VIGIL__MIH_MINBITS && h.bits <= VIGIL__MIH_MAXBITS)))
+             (h.m >= 1 && h.m <= VIGIL__MIH_MAXTABLES && h.bits >= VIGIL__MIH_MINBITS &&
+              h.bits <= VIGIL__MIH_MAXBITS && h.m * h.bits <= 256)))
     rc = bad(err, path, "table shape");
+  for (uint64_t i = h.m; i < VIGIL__MIH_MAXTABLES && !rc; i++)
+    if (*pool_len(&h, i)) rc = bad(err, path, "table shape");
   if (!rc) {
     nb = h.m ? (size_t)1 << h.bits : 0;
     uint64_t payload = pad64(h.n * 32) + pad64(h.n * 8);
     for (uint64_t i = 0; i < h.m && !rc; i++) {
-      if (h.pool_len[i] > UINT32_MAX) rc = bad(err, path, "pool size");
-      payload += pad64(nb * 8) + pad64(h.pool_len[i] * 4);
+      if (*pool_len(&h, i) > UINT32_MAX) rc = bad(err, path, "pool size");
+      payload += pad64(nb * 8) + pad64(*pool_len(&h, i) * 4);
     }
     if (!rc && (payload != h.payload_size || payload != len - HEADER_SIZE)) rc = bad(err, path, "file size");
   }
@@ -301,6 +309,7 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
     ix->ids = (uint64_t *)p;
     p += pad64(h.n * 8);
     ix->bits = (int)h.bits;
+    ix->built_n = ix->n;
     ix->m = (int)h.m;
     ix->map = map;
     ix->map_len = len;
@@ -310,8 +319,8 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
       t->hdr = (uint64_t *)p;
       p += pad64(nb * 8);
       t->pool = (uint32_t *)p;
-      p += pad64(h.pool_len[i] * 4);
-      t->pool_len = t->pool_cap = h.pool_len[i];
+      p += pad64(*pool_len(&h, i) * 4);
+      t->pool_len = t->pool_cap = *pool_len(&h, i);
       for (int c = 0; c < VIGIL__MIH_CLASSES; c++) t->free_head[c] = VIGIL__NONE;
       /* Bounds: the only facts queries rely on for memory safety. */
       uint64_t total = 0;

@@ -18,7 +18,7 @@
  * table.
  *
  * When the estimated cost exceeds a fraction of n (the price of a streaming
- * scan in the same units), or r is too large for the tables (r + 1 > 12 * 5),
+ * scan in the same units), or r is too large for the tables (r + 1 > m * 5),
  * the query scans all hashes with the vectorised kernel instead: still exact,
  * and the right answer for large thresholds or hopeless clusters.  The
  * estimate can be wrong; execution counts real candidates and switches to the
@@ -77,8 +77,8 @@ static int hits_push(hits *h, uint64_t slot, int d, int var) {
 }
 
 typedef struct plan {
-  uint32_t key[VIGIL__MIH_TABLES];
-  int t[VIGIL__MIH_TABLES];
+  uint32_t key[VIGIL__MIH_MAXTABLES];
+  int t[VIGIL__MIH_MAXTABLES];
   double est;
   bool scan;
 } plan;
@@ -89,11 +89,13 @@ static inline int pop32(uint32_t x) { /* SWAR: no libgcc call on baseline x86-64
   return (int)((((x + (x >> 4)) & 0x0f0f0f0fu) * 0x01010101u) >> 24);
 }
 
-static double binom(int n, int k) {
-  double c = 1;
-  for (int i = 1; i <= k; i++) c = c * (n - k + i) / i;
-  return c;
-}
+/* C(b, k) for b <= 21, k <= 4: the number of keys in ring k. */
+static const double ring_size[VIGIL__MIH_MAXBITS + 1][VIGIL__MIH_TMAX + 1] = {
+#define R(b) {1, b, b * (b - 1) / 2.0, b * (b - 1) * (b - 2) / 6.0, b * (b - 1) * (b - 2) * (b - 3) / 24.0}
+    R(0),  R(1),  R(2),  R(3),  R(4),  R(5),  R(6),  R(7),  R(8),  R(9),  R(10),
+    R(11), R(12), R(13), R(14), R(15), R(16), R(17), R(18), R(19), R(20), R(21),
+#undef R
+};
 
 static double scan_cost(size_t n) { return (double)n / SCAN_DIVISOR; }
 
@@ -106,7 +108,7 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
   }
   uint64_t w[4];
   vigil__words(q, w);
-  double dens[VIGIL__MIH_TABLES], ring0[VIGIL__MIH_TABLES], ring1[VIGIL__MIH_TABLES];
+  double dens[VIGIL__MIH_MAXTABLES], ring0[VIGIL__MIH_MAXTABLES], ring1[VIGIL__MIH_MAXTABLES];
   for (int i = 0; i < m; i++) {
     uint32_t k = vigil__key(w, i * b, b);
     p->key[i] = k;
@@ -124,24 +126,20 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
     dens[i] = (ring0[i] + r1) / (b + 1);
     p->t[i] = -1;
   }
-  /* Greedy: r + 1 units, each to the cheapest next ring. */
+  /* Greedy: r + 1 units, each to the cheapest next ring (each table's next
+   * ring cost kept, recomputed only for the table that took the unit). */
+  double next[VIGIL__MIH_MAXTABLES];
+  for (int i = 0; i < m; i++) next[i] = vigil__probe_cost + ring0[i];
   double est = 0;
   for (int u = 0; u <= r; u++) {
     int best = -1;
-    double bc = 0;
-    for (int i = 0; i < m; i++) {
-      int k = p->t[i] + 1;
-      if (k > VIGIL__MIH_TMAX) continue;
-      double c = k == 0 ? vigil__probe_cost + ring0[i]
-                 : k == 1 ? b * vigil__probe_cost + ring1[i]
-                          : binom(b, k) * (vigil__probe_cost + dens[i]);
-      if (best < 0 || c < bc) {
-        best = i;
-        bc = c;
-      }
-    }
-    p->t[best]++; /* some table is below TMAX: r + 1 <= m * (TMAX + 1) */
-    est += bc;
+    for (int i = 0; i < m; i++)
+      if (p->t[i] < VIGIL__MIH_TMAX && (best < 0 || next[i] < next[best])) best = i;
+    /* some table is below TMAX: r + 1 <= m * (TMAX + 1) */
+    est += next[best];
+    int k = ++p->t[best] + 1; /* its next ring */
+    if (k == 1) next[best] = b * vigil__probe_cost + ring1[best];
+    else if (k <= VIGIL__MIH_TMAX) next[best] = ring_size[b][k] * (vigil__probe_cost + dens[best]);
   }
   p->est = est;
   p->scan = force_strategy < 2 && est > scan_cost(ix->n);
@@ -162,7 +160,6 @@ static size_t ball(uint32_t key, int b, int t, uint32_t *out) {
   return n;
 }
 
-#define BALL_MAX 7547 /* sum of C(21, k), k = 0..4 */
 
 /* Per-thread working memory, kept between queries (so a query allocates
  * nothing in the common case) and freed when the thread exits. */
@@ -172,7 +169,6 @@ typedef struct scratch {
   uint64_t *phdr;  /* their headers, read in pass 1 */
   size_t probe_cap;
   uint32_t *cand; /* candidate slots */
-  uint8_t *ctab;  /* the table each came from */
   uint32_t *hk;
   uint16_t *hd;
   size_t cand_cap;
@@ -201,7 +197,6 @@ static int reserve(scratch *s, size_t n) {
   size_t nc = s->cand_cap ? s->cand_cap : 4096;
   while (nc < n) nc *= 2;
   GROW(s->cand, nc);
-  GROW(s->ctab, nc);
   GROW(s->hk, nc);
   GROW(s->hd, nc);
   s->cand_cap = nc;
@@ -215,7 +210,6 @@ static void scratch_free(void *p) {
   free(s->ptab);
   free(s->phdr);
   free(s->cand);
-  free(s->ctab);
   free(s->hk);
   free(s->hd);
   free(s);
@@ -248,45 +242,60 @@ static int run_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, i
                     scratch *s, hits *out, const vigil__kernels *kern) {
   int b = ix->bits;
   size_t budget = force_strategy >= 2 ? SIZE_MAX : (size_t)(2 * scan_cost(ix->n)) + 1024;
-  if (reserve_probes(s, (size_t)ix->m * BALL_MAX)) return VIGIL_ENOMEM;
+  size_t need = 0;
+  for (int i = 0; i < ix->m; i++)
+    for (int k = 0; k <= p->t[i]; k++) need += (size_t)ring_size[b][k];
+  if (reserve_probes(s, need)) return VIGIL_ENOMEM;
+  /* The probes of table i are probe[pbeg[i] .. pbeg[i + 1]), and their
+   * candidates cand[cbeg[i] .. cbeg[i + 1]). */
+  size_t pbeg[VIGIL__MIH_MAXTABLES + 1], cbeg[VIGIL__MIH_MAXTABLES + 1];
+  uint32_t *probe = s->probe;
+  uint8_t *ptab = s->ptab;
+  uint64_t *phdr = s->phdr;
   size_t np = 0;
   for (int i = 0; i < ix->m; i++) {
+    pbeg[i] = np;
     if (p->t[i] < 0) continue;
-    size_t k = ball(p->key[i], b, p->t[i], s->probe + np);
-    memset(s->ptab + np, i, k);
+    size_t k = ball(p->key[i], b, p->t[i], probe + np);
+    memset(ptab + np, i, k);
     np += k;
   }
-  /* Pass 1: bucket headers. */
+  pbeg[ix->m] = np;
+  /* Pass 1: bucket headers, one stream over all tables so that prefetching
+   * stays ahead across table boundaries. */
   size_t total = 0;
   for (size_t j = 0; j < np; j++) {
-    if (j + PROBE_AHEAD < np) __builtin_prefetch(&ix->t[s->ptab[j + PROBE_AHEAD]].hdr[s->probe[j + PROBE_AHEAD]]);
-    s->phdr[j] = ix->t[s->ptab[j]].hdr[s->probe[j]];
-    total += vigil__hdr_len(s->phdr[j]);
+    if (j + PROBE_AHEAD < np) __builtin_prefetch(&ix->t[ptab[j + PROBE_AHEAD]].hdr[probe[j + PROBE_AHEAD]]);
+    phdr[j] = ix->t[ptab[j]].hdr[probe[j]];
+    total += vigil__hdr_len(phdr[j]);
   }
   if (total + np > budget) return 1;
   if (reserve(s, total)) return VIGIL_ENOMEM;
-  /* Pass 2: gather slot numbers and the table each came from. */
+  /* Pass 2: gather slot numbers. */
+  uint32_t *cand = s->cand;
   size_t c = 0;
-  for (size_t j = 0; j < np; j++) {
-    if (j + PROBE_AHEAD < np)
-      __builtin_prefetch(&ix->t[s->ptab[j + PROBE_AHEAD]].pool[vigil__hdr_off(s->phdr[j + PROBE_AHEAD])]);
-    uint64_t h = s->phdr[j];
-    const uint32_t *blk = ix->t[s->ptab[j]].pool + vigil__hdr_off(h);
-    for (uint32_t z = 0, len = vigil__hdr_len(h); z < len; z++) {
-      s->cand[c] = blk[z];
-      s->ctab[c++] = s->ptab[j];
+  for (int i = 0; i < ix->m; i++) {
+    cbeg[i] = c;
+    const uint32_t *pool = ix->t[i].pool;
+    for (size_t j = pbeg[i]; j < pbeg[i + 1]; j++) {
+      if (j + PROBE_AHEAD < np)
+        __builtin_prefetch(&ix->t[ptab[j + PROBE_AHEAD]].pool[vigil__hdr_off(phdr[j + PROBE_AHEAD])]);
+      const uint32_t *blk = pool + vigil__hdr_off(phdr[j]);
+      for (uint32_t z = 0, len = vigil__hdr_len(phdr[j]); z < len; z++) cand[c++] = blk[z];
     }
   }
+  cbeg[ix->m] = c;
   if (vigil__qstats_on) {
     vigil__qstat.probes += np;
     vigil__qstat.candidates += c;
   }
   /* Pass 3: verify; a match is kept only from the first table that could
    * have found it, so each is reported once. */
-  size_t nh = kern->verify(ix->hashes, s->cand, c, q, r, s->hk, s->hd);
+  size_t nh = kern->verify(ix->hashes, cand, c, q, r, s->hk, s->hd);
+  int i = 0;
   for (size_t j = 0; j < nh; j++) {
-    uint32_t slot = s->cand[s->hk[j]];
-    int i = s->ctab[s->hk[j]];
+    uint32_t slot = cand[s->hk[j]];
+    while (s->hk[j] >= cbeg[i + 1]) i++; /* hits come in candidate order */
     bool earlier = false;
     uint64_t x[4];
     vigil__words(&ix->hashes[slot], x);

@@ -82,19 +82,10 @@ static int grow(void **p, size_t *cap, size_t need, size_t size) {
   return 0;
 }
 
-/* A new index takes its entries a million at a time, so that loading a
- * large bank does not hold all of them twice. */
-#define FRESH_CHUNK ((size_t)1 << 20)
-
 static int collect_entry(void *ctx, const vigil_bank_entry *e) {
   vigil__bank_delta *d = ctx;
   if (e->id > d->max_id) d->max_id = e->id;
   if (e->value_len != VIGIL_PDQ_BYTES) return VIGIL_OK;
-  if (d->fresh && d->nadds == FRESH_CHUNK) {
-    int rc = vigil_pdq_index_add_batch(d->fresh, d->hashes, d->ids, d->nadds, d->err);
-    if (rc) return rc;
-    d->nadds = 0;
-  }
   size_t cap = d->cap_adds;
   if (grow((void **)&d->hashes, &cap, d->nadds + 1, sizeof *d->hashes) ||
       grow((void **)&d->ids, &d->cap_adds, d->nadds + 1, sizeof *d->ids))
@@ -145,7 +136,9 @@ int vigil__bank_matcher_fetch(vigil_bank_matcher *m, vigil_bank_store *from, vig
   if (reload) {
     /* A new index from scratch.  The removal log position first: a removal
      * racing with the scan is then applied by the next sync (removing an
-     * absent id is harmless). */
+     * absent id is harmless).  The entries go in as one batch: a bulk build
+     * packs every bucket tightly, where adding them one by one grows
+     * buckets through their capacity classes (about twice the memory). */
     rc = vigil_pdq_index_new(&d->fresh, err);
     if (!rc) rc = be->removals_since(from->impl, 0, note_removal, d, err);
     if (!rc) rc = be->entry_scan(from->impl, 0, VIGIL_SIGNAL_PDQ, 0, 0, 1, collect_entry, d, err);
