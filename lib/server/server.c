@@ -3,7 +3,12 @@
  * authentication, body limits, dispatch, request log, graceful stop.
  *
  * libmicrohttpd owns the sockets and the worker threads (a thread pool on
- * epoll where the platform has it).  For each request it calls on_request()
+ * epoll where the platform has it); each pool thread serves many
+ * connections, so a handler that runs long would hold up every other
+ * connection on its thread.  Those that can (uploads to hash, bank imports
+ * and exports: is_slow()) run on a thread of their own instead, with the
+ * connection suspended meanwhile, and the pool thread goes on serving the
+ * others.  For each request it calls on_request()
  * several times: once when the headers are in, once per piece of body,
  * and once more when the body is complete.  The first call decides
  * everything that does not need the body (route, key, role, declared
@@ -436,6 +441,41 @@ static void dispatch(vigil__req *r) {
   }
 }
 
+/* Handlers that may run for milliseconds to minutes: hashing an upload,
+ * importing or exporting a bank.  JSON-only calls are quick. */
+static int is_slow(const vigil__req *r) {
+  if (!r->route || r->too_large || r->replied) return 0;
+  if (r->route->body == VIGIL__BODY_FILE) return 1;
+  if ((r->route->body == VIGIL__BODY_UPLOAD || r->route->body == VIGIL__BODY_EITHER) && !r->is_json) return 1;
+  return !strcmp(r->route->name, "banks.export");
+}
+
+static void *run_offloaded(void *arg) {
+  vigil__req *r = arg;
+  dispatch(r);
+  atomic_store(&r->offload, 2);
+  MHD_resume_connection(r->conn); /* on_request is called again and answers */
+  return NULL;
+}
+
+/* Runs r's handler on a thread of its own, the connection suspended until
+ * it is done.  0 when no thread could be had (the caller runs it inline). */
+static int offload(vigil__req *r) {
+  pthread_attr_t a;
+  if (pthread_attr_init(&a) != 0) return 0;
+  pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+  atomic_store(&r->offload, 1);
+  MHD_suspend_connection(r->conn); /* before the thread exists, so its resume always follows */
+  pthread_t t;
+  int ok = pthread_create(&t, &a, run_offloaded, r) == 0;
+  pthread_attr_destroy(&a);
+  if (!ok) {
+    atomic_store(&r->offload, 0);
+    MHD_resume_connection(r->conn);
+  }
+  return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls) {
@@ -481,6 +521,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     *upload_size = 0;
     return ok;
   }
+  if (atomic_load(&r->offload) == 2) return respond(r); /* resumed: the handler has finished */
+  if (is_slow(r) && offload(r)) return MHD_YES;
   dispatch(r);
   return respond(r);
 }
@@ -642,7 +684,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (c->tls_cert) flags |= MHD_USE_TLS;
     struct MHD_OptionItem opts[16];
