@@ -21,6 +21,12 @@ typedef struct vigil__pdq_stream vigil__pdq_stream;
 int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, vigil_error *err);
 void vigil__pdq_stream_free(vigil__pdq_stream *s);
 
+/* Working buffers kept per thread between pictures (scratch.c): get is
+ * aligned_alloc(64, ...) with stale contents; put takes back the size
+ * given to get. */
+void *vigil__scratch_get(size_t bytes);
+void vigil__scratch_put(void *p, size_t bytes);
+
 /* Push the next row, as RGB triplets (luma computed as the reference does),
  * as grey bytes taken as the luma value, or as luma floats. */
 void vigil__pdq_stream_push_rgb(vigil__pdq_stream *s, const uint8_t *rgb);

@@ -18,7 +18,8 @@
  * Invariants: every float value is computed by the same operations, in the
  * same order, as the reference's box1DFloat on that row or column; lanes and
  * columns are independent, so vectorising across them changes nothing.
- * Memory is O(window * cols), never O(rows * cols).
+ * Memory is O(window * cols), never O(rows * cols); the buffers are kept
+ * per thread between pictures (scratch.c).
  */
 #include "media/pdq_internal.h"
 #include "media/pdq_simd.h"
@@ -142,21 +143,24 @@ typedef struct vbox {
   float *out;  /* ncols */
 } vbox;
 
+static size_t ring_bytes(const vbox *b) { return (size_t)b->ringrows * (size_t)b->ncols * sizeof(float); }
+
 static int vbox_init(vbox *b, int n, int w, int ncols) {
   memset(b, 0, sizeof *b);
   b->plan = plan_for(n, w);
   b->ncols = ncols;
-  b->sum = vigil__calloc((size_t)ncols, sizeof(float));
   b->ringrows = w + FLUSH_ROWS;
-  b->ring = vigil__mallocarray((size_t)b->ringrows * (size_t)ncols, sizeof(float));
-  b->out = vigil__mallocarray((size_t)ncols, sizeof(float));
+  b->sum = vigil__scratch_get((size_t)ncols * sizeof(float));
+  b->ring = vigil__scratch_get(ring_bytes(b)); /* every row is written before it is read */
+  b->out = vigil__scratch_get((size_t)ncols * sizeof(float));
+  if (b->sum) memset(b->sum, 0, (size_t)ncols * sizeof(float)); /* the running sums start at 0 */
   return b->sum && b->ring && b->out ? VIGIL_OK : VIGIL_ENOMEM;
 }
 
 static void vbox_free(vbox *b) {
-  free(b->sum);
-  free(b->ring);
-  free(b->out);
+  vigil__scratch_put(b->sum, (size_t)b->ncols * sizeof(float));
+  vigil__scratch_put(b->ring, ring_bytes(b));
+  vigil__scratch_put(b->out, (size_t)b->ncols * sizeof(float));
 }
 
 static inline float *vbox_slot(vbox *b, int row) {
@@ -215,12 +219,13 @@ struct vigil__pdq_stream {
 
 void vigil__pdq_stream_free(vigil__pdq_stream *s) {
   if (!s) return;
-  free(s->batch1);
-  free(s->h1);
-  free(s->batch2);
-  free(s->h2);
-  free(s->stage1);
-  free(s->stage2);
+  size_t lanes = (size_t)BATCHES * (size_t)s->cols * sizeof(vf8);
+  vigil__scratch_put(s->batch1, lanes);
+  vigil__scratch_put(s->h1, lanes);
+  vigil__scratch_put(s->batch2, lanes);
+  vigil__scratch_put(s->h2, lanes);
+  vigil__scratch_put(s->stage1, lanes);
+  vigil__scratch_put(s->stage2, lanes);
   vbox_free(&s->v1);
   vbox_free(&s->v2);
   free(s);
@@ -228,7 +233,7 @@ void vigil__pdq_stream_free(vigil__pdq_stream *s) {
 
 static vf8 *alloc_lanes(int cols) {
   size_t bytes = (size_t)cols * sizeof(vf8);
-  vf8 *v = aligned_alloc(sizeof(vf8), bytes);
+  vf8 *v = vigil__scratch_get(bytes); /* 64-byte aligned, reused between pictures */
   if (v) memset(v, 0, bytes); /* unused lanes of a last, partial batch stay finite */
   return v;
 }
