@@ -141,8 +141,8 @@ void vigil_convo_free(vigil_convo *c);
 int vigil_convo_declare(vigil_convo *c, const char *id, int age, const char *age_band, vigil_error *err);
 
 /* Adds the next message.  text need not be NUL-terminated; invalid UTF-8 is
- * not an error: each bad byte is treated as U+FFFD and counted in
- * vigil_convo_invalid_utf8().  Returns VIGIL_OK or a negative status
+ * not an error: each bad byte reads as a word break, and the message is
+ * counted in vigil_convo_invalid_utf8().  Returns VIGIL_OK or a negative status
  * (VIGIL_ELIMIT past the limits above). */
 int vigil_convo_add(vigil_convo *c, const char *sender, const char *text, size_t len, vigil_error *err);
 

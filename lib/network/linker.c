@@ -317,6 +317,9 @@ static void add_listed(prep *p, json_t *o, const char *key, int kind) {
         if (*c >= '0' && *c <= '9') buf[n++] = *c;
       } else buf[n++] = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
     }
+    /* a long value is cut before a character, never inside one */
+    if (n == sizeof buf - 1)
+      while (n && ((unsigned char)buf[n] & 0xC0) == 0x80) n--;
     buf[n] = 0;
     if (kind == VIGIL_EV_PHONE && n == 11 && buf[0] == '1') memmove(buf, buf + 1, n--);
     if (kind == VIGIL_EV_PHONE && n < 7) continue;
@@ -335,7 +338,7 @@ static void prep_line(const vigil_linker *l, void *tctx, const char *line, size_
   }
   json_error_t je;
   json_t *o = json_loadb(line, len, 0, &je);
-  if (!o) {
+  if (!o && json_error_code(&je) == json_error_invalid_utf8) { /* only then can repairing the bytes help */
     size_t fl;
     char *fixed = fix_utf8(line, len, &fl);
     if (fixed) o = json_loadb(fixed, fl, 0, &je);

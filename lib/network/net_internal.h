@@ -186,6 +186,12 @@ void net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, vo
 size_t net_pdq_parse(const char *hex, uint8_t out[32]); /* 32 on success */
 
 /* outputs (out_*.c) */
+/* Opens path for a writer once the ads are grouped (out_graph.c); NULL with
+ * err set otherwise. */
+FILE *net_open_out(const vigil_linker *l, const char *path, vigil_error *err);
+/* Closes f and turns a failed write anywhere in it (the stream's error
+ * flag, or fclose) into VIGIL_EIO; rc, the writer's own status, wins. */
+int net_close_out(FILE *f, const char *path, int rc, vigil_error *err);
 /* Template links bucketed by group rank: (*off)[g]..(*off)[g+1] index into *idx. */
 int net_edges_by_group(const vigil_linker *l, uint32_t **off, uint32_t **idx);
 void net_xml_escape(FILE *f, const char *s, size_t n);

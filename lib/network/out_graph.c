@@ -169,7 +169,7 @@ static void dot_edge(FILE *f, const vigil_linker *l, uint32_t a, uint32_t b, int
   else fprintf(f, "  a%u -- a%u [color=blue, label=\"%.2f\"];\n", a, b, sim);
 }
 
-static FILE *open_out(const vigil_linker *l, const char *path, vigil_error *err) {
+FILE *net_open_out(const vigil_linker *l, const char *path, vigil_error *err) {
   if (!l->grouped) {
     vigil__seterr(err, VIGIL_EINVAL, "link: group the ads before writing");
     return NULL;
@@ -179,8 +179,15 @@ static FILE *open_out(const vigil_linker *l, const char *path, vigil_error *err)
   return f;
 }
 
+int net_close_out(FILE *f, const char *path, int rc, vigil_error *err) {
+  int bad = ferror(f); /* a failed fprintf need not make fclose fail */
+  if (fclose(f) != 0) bad = 1;
+  if (rc) return vigil__seterr(err, rc, "%s: %s", path, rc == VIGIL_ENOMEM ? "out of memory" : "cannot write");
+  return bad ? vigil__seterr(err, VIGIL_EIO, "%s: write failed", path) : VIGIL_OK;
+}
+
 int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = open_out(l, path, err);
+  FILE *f = net_open_out(l, path, err);
   if (!f) return err ? err->code : VIGIL_EIO;
   fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n"
@@ -196,16 +203,14 @@ int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_er
         f);
   int rc = walk(l, f, gml_node, gml_edge);
   fputs("  </graph>\n</graphml>\n", f);
-  if (fclose(f) != 0 && !rc) rc = VIGIL_EIO;
-  return rc ? vigil__seterr(err, rc, "%s: cannot write", path) : VIGIL_OK;
+  return net_close_out(f, path, rc, err);
 }
 
 int vigil_linker_write_dot(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = open_out(l, path, err);
+  FILE *f = net_open_out(l, path, err);
   if (!f) return err ? err->code : VIGIL_EIO;
   fputs("graph ads {\n  graph [overlap=false];\n", f);
   int rc = walk(l, f, dot_node, dot_edge);
   fputs("}\n", f);
-  if (fclose(f) != 0 && !rc) rc = VIGIL_EIO;
-  return rc ? vigil__seterr(err, rc, "%s: cannot write", path) : VIGIL_OK;
+  return net_close_out(f, path, rc, err);
 }

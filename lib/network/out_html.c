@@ -237,15 +237,10 @@ static const char css[] =
     "max-width:60em}.legend span{margin-right:1em}";
 
 int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error *err) {
-  if (!l->grouped) return vigil__seterr(err, VIGIL_EINVAL, "link: group the ads before writing");
+  FILE *f = net_open_out(l, path, err);
+  if (!f) return err ? err->code : VIGIL_EIO;
   uint32_t *eoff, *eidx;
-  if (net_edges_by_group(l, &eoff, &eidx)) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    free(eoff);
-    free(eidx);
-    return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
-  }
+  if (net_edges_by_group(l, &eoff, &eidx)) return net_close_out(f, path, VIGIL_ENOMEM, err);
   size_t hubs = 0, grouped = 0;
   for (size_t i = 0; i < l->n_idents; i++) hubs += l->idents[i].hub;
   for (size_t i = 0; i < l->n_groups; i++) grouped += l->groups[i].n;
@@ -315,6 +310,5 @@ int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error
   fputs("</body></html>\n", f);
   free(eoff);
   free(eidx);
-  if (fclose(f) != 0) return vigil__seterr(err, VIGIL_EIO, "%s: write failed", path);
-  return VIGIL_OK;
+  return net_close_out(f, path, VIGIL_OK, err);
 }

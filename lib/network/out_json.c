@@ -128,15 +128,10 @@ static json_t *group_json(const vigil_linker *l, const net_group *g, const uint3
 }
 
 int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error *err) {
-  if (!l->grouped) return vigil__seterr(err, VIGIL_EINVAL, "link: group the ads before writing");
+  FILE *f = net_open_out(l, path, err);
+  if (!f) return err ? err->code : VIGIL_EIO;
   uint32_t *eoff, *eidx;
-  if (net_edges_by_group(l, &eoff, &eidx)) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    free(eoff);
-    free(eidx);
-    return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
-  }
+  if (net_edges_by_group(l, &eoff, &eidx)) return net_close_out(f, path, VIGIL_ENOMEM, err);
   /* written group by group so that a million ads never sit in one json_t */
   fprintf(f, "{\"ads\": %zu, \"options\": {\"identifiers\": %s, \"templates\": %s, \"min_size\": %d, "
              "\"jaccard\": %g},\n \"groups\": [\n",
@@ -159,6 +154,7 @@ int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error
                           jstr(l->idents[i].value), "ads", (json_int_t)ident_deg(l, (uint32_t)i));
     char *s = h ? json_dumps(h, JSON_COMPACT) : NULL;
     if (s) fprintf(f, "%s\n  %s", first ? "" : ",", s);
+    else rc = VIGIL_ENOMEM; /* a hub left out would make the file lie */
     first = 0;
     free(s);
     json_decref(h);
@@ -166,6 +162,5 @@ int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error
   fprintf(f, "]}\n");
   free(eoff);
   free(eidx);
-  if (fclose(f) != 0 && !rc) return vigil__seterr(err, VIGIL_EIO, "%s: write failed", path);
-  return rc ? vigil__seterr(err, rc, "%s: out of memory", path) : VIGIL_OK;
+  return net_close_out(f, path, rc, err);
 }

@@ -221,7 +221,8 @@ static int load_ad(vigil_linker *l, sqlite3_stmt *st, vigil_error *err) {
   uint32_t n = (uint32_t)l->n_ads;
   l->ads[n] = a;
   l->n_ads++;
-  if ((rc = net_ad_index_id(l, n, err))) return vigil__seterr(err, VIGIL_ECORRUPT, "state: duplicate ad id");
+  if ((rc = net_ad_index_id(l, n, err)))
+    return rc == VIGIL_EEXIST ? vigil__seterr(err, VIGIL_ECORRUPT, "state: duplicate ad id") : rc;
   /* bucket chains without verification: the links are loaded below */
   l->tuf[n] = n;
   for (int b = 0; b < NET_BANDS; b++) {

@@ -285,7 +285,7 @@ static int negated(const char *m, size_t n, size_t from, size_t to) {
   }
   size_t j = to;
   while (j < n && m[j] == ' ') j++;
-  if (j + 4 <= n && (!memcmp(m + j, "isnt", 4) || !memcmp(m + j, "is not", n - j >= 6 ? 6 : n - j))) return 1;
+  if ((j + 4 <= n && !memcmp(m + j, "isnt", 4)) || (j + 6 <= n && !memcmp(m + j, "is not", 6))) return 1;
   return 0;
 }
 

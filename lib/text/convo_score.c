@@ -328,7 +328,10 @@ int vigil_convo_add(vigil_convo *c, const char *sender, const char *text, size_t
   if (si < 0) return si;
   size_t msg = c->nmsg++;
   vigil__cnorm *n = &c->s->norm;
-  if (len > VIGIL_CONVO_MAX_TEXT) len = VIGIL_CONVO_MAX_TEXT;
+  if (len > VIGIL_CONVO_MAX_TEXT) { /* cut before a character, not inside one (it would count as invalid) */
+    len = VIGIL_CONVO_MAX_TEXT;
+    while (len && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
+  }
   if (vigil__cnorm_run(n, text ? text : "", len) != VIGIL_OK) return vigil__seterr(err, VIGIL_ENOMEM, "convo: out of memory");
   if (n->invalid) c->ninvalid++;
   vigil__chits h;
