@@ -1,8 +1,8 @@
 /*
  * cmd_keys.c - `vigil keys create|revoke|list`: API keys of the service,
  * managed directly in its database (the server need not be running; a
- * running server sees changes at the next request, since every request
- * verifies its key against the table).
+ * running server sees changes within a second: it caches a verified key
+ * for that long).
  */
 #include "cli.h"
 
@@ -102,6 +102,12 @@ int cmd_keys(int argc, char **argv) {
     } else {
       puts(key);
       fprintf(stderr, "vigil: created %s key %s; it is shown only this once\n", vigil_role_name(ro), info.id);
+    }
+    /* The only copy of the key is what was just written: if it did not get
+     * out (closed pipe, full disk), say which key to revoke. */
+    if (rc == CLI_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+      cli_error("could not write the new key; revoke key %s (vigil keys revoke %s)", info.id, info.id);
+      rc = CLI_PARTIAL;
     }
   } else if (is_revoke) {
     if (vigil_key_revoke(st, args[0], &err) != VIGIL_OK) {

@@ -84,7 +84,8 @@ static int bootstrap(const char *db, const char *key_file) {
     rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "bootstrap", key, &info, &err);
     if (rc == VIGIL_OK) {
       printf("vigil: no API keys yet; created admin key %s (shown once, store it now):\n%s\n", info.id, key);
-      fflush(stdout);
+      if (fflush(stdout) != 0 || ferror(stdout)) /* the only copy did not get out */
+        cli_error("could not print the bootstrap key %s; revoke it and create another with vigil keys", info.id);
       snprintf(line, sizeof line, "%s\n", key);
       if (key_file && write_file(key_file, line, 0600) != 0) {
         cli_error("--admin-key-file %s: %s", key_file, strerror(errno));

@@ -2,7 +2,8 @@
  * cases.c - the review queue: cases opened by modules (a match on a bank
  * flagged for review) or by callers (a user report), decided by reviewers.
  *
- * A case keeps hashes and the caller's metadata, never media.  Status
+ * A case keeps hashes and the caller's metadata, never media (evidence.c
+ * keeps an upload beside its case only when the operator turns that on).  Status
  * moves open -> confirmed | dismissed | escalated, and escalated ->
  * confirmed | dismissed; confirmed and dismissed are final (deciding again
  * is VIGIL_EEXIST).  Every decision is also kept in server_case_decisions,

@@ -99,13 +99,14 @@ static void case_path(const char *dir, int64_t id, char *out, size_t cap) {
 int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id, vigil_error *err) {
   char final[4096];
   case_path(dir, case_id, final, sizeof final);
-  if (rename(staged, final) != 0) {
-    int e = errno;
-    unlink(staged);
-    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(e));
-  }
-  if (fsync_dir(dir) != 0)
-    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(errno));
+  /* The case is committed: its bytes are never thrown away here.  A failed
+   * rename leaves them in the staging file, named in the error (the sweep
+   * at the next start removes staging files, so the operator has until
+   * then); a failed directory fsync only weakens the rename's durability. */
+  if (rename(staged, final) != 0)
+    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld left in %s: %s", (long long)case_id, staged,
+                         strerror(errno));
+  (void)fsync_dir(dir);
   return VIGIL_OK;
 }
 

@@ -51,22 +51,12 @@ int vigil__h_keys_list(vigil__req *r) {
 
 int vigil__h_keys_revoke(vigil__req *r) {
   const char *id = vigil__req_param(r, "id");
-  vigil_key_info *v;
-  size_t n;
-  int rc = vigil_key_list(vigil__req_store(r), &v, &n, &r->err);
+  /* Never lock everyone out: the last active admin key stays (checked in
+   * the revoking statement itself, so two concurrent revocations cannot
+   * each pass the check). */
+  int rc = vigil__key_revoke_keep_admin(vigil__req_store(r), id, &r->err);
+  if (rc == VIGIL_EEXIST) return vigil__reply_error(r, 409, "conflict", "refusing to revoke the last active admin key");
   if (rc) return rc;
-  /* Never lock everyone out: the last active admin key stays. */
-  int admins = 0, target_admin = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (v[i].role == VIGIL_ROLE_ADMIN && !v[i].revoked_at) {
-      admins++;
-      if (!strcmp(v[i].id, id)) target_admin = 1;
-    }
-  }
-  free(v);
-  if (target_admin && admins == 1)
-    return vigil__reply_error(r, 409, "conflict", "refusing to revoke the last active admin key");
-  if ((rc = vigil_key_revoke(vigil__req_store(r), id, &r->err))) return rc;
   return vigil__reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "revoked", 1));
 }
 

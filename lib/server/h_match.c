@@ -10,7 +10,7 @@
  * force (match a PDQ hash of quality under 50), review (default true: a
  * match in a bank flagged for review opens a review case), and the caller's
  * content_id, uploader_id and url, kept on the case.  The media itself is
- * never stored.
+ * not stored unless the operator enables evidence retention (evidence.c).
  */
 #include "server/internal.h"
 

@@ -56,6 +56,12 @@ json_t *vigil__row_json(const vigil__rows *r, size_t i);
 int vigil__query_json(vigil_server_store *st, const char *sql, const vigil__val *p, int np, json_t **out,
                       vigil_error *err);
 
+/* ---- keys ----------------------------------------------------------------- */
+
+/* vigil_key_revoke, but VIGIL_EEXIST instead of revoking the last active
+ * admin key (the API never locks everyone out; the CLI may). */
+int vigil__key_revoke_keep_admin(vigil_server_store *st, const char *id, vigil_error *err);
+
 /* ---- audit ---------------------------------------------------------------- */
 
 typedef struct vigil__audit_rec {

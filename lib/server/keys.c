@@ -123,11 +123,14 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
   }
   const vigil__val p[] = {vigil__vtext(id)};
   vigil__rows *rows = NULL;
+  /* st->mu is held until the cache is filled: a revoke (which takes it too)
+   * then either comes first, and this reads the revoked row, or after, and
+   * drops what this cached. */
   pthread_mutex_lock(&st->mu);
   rc = vigil__sql_run(st->db, "SELECT id, role, name, created_at, revoked_at, digest FROM server_keys WHERE id = $1",
                       p, 1, &rows, NULL, err);
-  pthread_mutex_unlock(&st->mu);
   if (rc) {
+    pthread_mutex_unlock(&st->mu);
     vigil__prefixerr(err, "verify key");
     return rc;
   }
@@ -149,11 +152,15 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
       rc = vigil__seterr(err, VIGIL_ENOTFOUND, "API key %s was revoked", k.id);
     }
   }
+  pthread_mutex_unlock(&st->mu);
   vigil__rows_free(rows);
   return rc;
 }
 
-int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err) {
+/* keep_admin: refuse (VIGIL_EEXIST) to revoke the last active admin key,
+ * checked in the same statement as the update so that two revocations
+ * through this store cannot each leave the other one last. */
+static int revoke(vigil_server_store *st, const char *id, int keep_admin, vigil_error *err) {
   pthread_mutex_lock(&st->mu);
   /* Dropped from the cache under the store lock, before the update: a
    * verification racing with us either sees the old row before this lock
@@ -167,12 +174,32 @@ int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err) {
   }
   const vigil__val p[] = {vigil__vint(vigil__now_s()), vigil__vtext(id)};
   int64_t changed = 0;
-  int rc = vigil__sql_run(st->db, "UPDATE server_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0", p, 2,
-                          NULL, &changed, err);
+  int rc = vigil__sql_run(st->db,
+                          keep_admin ? "UPDATE server_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0"
+                                       " AND (role <> 'admin' OR (SELECT count(*) FROM server_keys"
+                                       " WHERE role = 'admin' AND revoked_at = 0) > 1)"
+                                     : "UPDATE server_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0",
+                          p, 2, NULL, &changed, err);
   if (rc) vigil__prefixerr(err, "revoke key");
-  else if (changed == 0) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no active key with id '%.*s'", 40, id);
+  else if (changed == 0) {
+    vigil__rows *rows = NULL;
+    int active_admin = 0;
+    if (keep_admin &&
+        !vigil__sql_run(st->db, "SELECT 1 FROM server_keys WHERE id = $1 AND role = 'admin' AND revoked_at = 0",
+                        &p[1], 1, &rows, NULL, NULL))
+      active_admin = vigil__rows_count(rows) > 0;
+    vigil__rows_free(rows);
+    rc = active_admin ? vigil__seterr(err, VIGIL_EEXIST, "refusing to revoke the last active admin key")
+                      : vigil__seterr(err, VIGIL_ENOTFOUND, "no active key with id '%.*s'", 40, id);
+  }
   pthread_mutex_unlock(&st->mu);
   return rc;
+}
+
+int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err) { return revoke(st, id, 0, err); }
+
+int vigil__key_revoke_keep_admin(vigil_server_store *st, const char *id, vigil_error *err) {
+  return revoke(st, id, 1, err);
 }
 
 int vigil_key_list(vigil_server_store *st, vigil_key_info **out, size_t *n, vigil_error *err) {

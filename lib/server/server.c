@@ -5,8 +5,8 @@
  * libmicrohttpd owns the sockets and the worker threads (a thread pool on
  * epoll where the platform has it); each pool thread serves many
  * connections, so a handler that runs long would hold up every other
- * connection on its thread.  Those that can (uploads to hash, bank imports
- * and exports: is_slow()) run on a thread of their own instead, with the
+ * connection on its thread.  Those that can (uploads to hash, bank calls,
+ * which may wait for an import: is_slow()) run on a thread of their own, with the
  * connection suspended meanwhile, and the pool thread goes on serving the
  * others.  For each request it calls on_request()
  * several times: once when the headers are in, once per piece of body,
@@ -51,6 +51,7 @@ struct vigil_server {
   vigil__metrics *m;
   atomic_int_fast64_t inflight;
   atomic_uint_fast64_t next_id; /* request ids, unique within a run */
+  atomic_int offloaded;         /* handlers running on threads of their own (offload()) */
   int64_t started_s;
   char *tls_cert, *tls_key;
 };
@@ -146,11 +147,10 @@ static enum MHD_Result respond(vigil__req *r) {
   r->resp = NULL; /* owned by the response now */
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type ? r->content_type : "application/json");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-  /* answers name hashes, cases and sometimes media: nothing on the way keeps a copy */
-  MHD_add_response_header(resp, "Cache-Control", "no-store");
   char rid[40];
   snprintf(rid, sizeof rid, "%llx-%llu", (unsigned long long)r->srv->started_s, (unsigned long long)r->id);
   MHD_add_response_header(resp, "X-Request-Id", rid);
+  /* answers name hashes, cases and sometimes media: nothing on the way keeps a copy */
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (r->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
   if (r->status == 405) {
@@ -442,19 +442,23 @@ static void dispatch(vigil__req *r) {
 }
 
 /* Handlers that may run for milliseconds to minutes: hashing an upload,
- * importing or exporting a bank.  JSON-only calls are quick. */
+ * and every bank call, since bank maintenance is one at a time (banksvc.c)
+ * and a quick call may wait for an import; likewise a decision that adds a
+ * case's hashes to a bank.  Other JSON calls are quick. */
 static int is_slow(const vigil__req *r) {
   if (!r->route || r->too_large || r->replied) return 0;
   if (r->route->body == VIGIL__BODY_FILE) return 1;
   if ((r->route->body == VIGIL__BODY_UPLOAD || r->route->body == VIGIL__BODY_EITHER) && !r->is_json) return 1;
-  return !strcmp(r->route->name, "banks.export");
+  return !strncmp(r->route->name, "banks.", 6) || !strcmp(r->route->name, "cases.decide");
 }
 
 static void *run_offloaded(void *arg) {
   vigil__req *r = arg;
+  vigil_server *srv = r->srv;
   dispatch(r);
   atomic_store(&r->offload, 2);
   MHD_resume_connection(r->conn); /* on_request is called again and answers */
+  atomic_fetch_sub(&srv->offloaded, 1);
   return NULL;
 }
 
@@ -465,6 +469,7 @@ static int offload(vigil__req *r) {
   if (pthread_attr_init(&a) != 0) return 0;
   pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
   atomic_store(&r->offload, 1);
+  atomic_fetch_add(&r->srv->offloaded, 1);
   MHD_suspend_connection(r->conn); /* before the thread exists, so its resume always follows */
   pthread_t t;
   int ok = pthread_create(&t, &a, run_offloaded, r) == 0;
@@ -472,6 +477,7 @@ static int offload(vigil__req *r) {
   if (!ok) {
     atomic_store(&r->offload, 0);
     MHD_resume_connection(r->conn);
+    atomic_fetch_sub(&r->srv->offloaded, 1);
   }
   return ok;
 }
@@ -670,6 +676,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   srv->fd = -1;
   atomic_init(&srv->inflight, 0);
   atomic_init(&srv->next_id, 0);
+  atomic_init(&srv->offloaded, 0);
   srv->started_s = vigil__now_s();
   int rc = VIGIL_OK;
   if ((!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
@@ -720,6 +727,13 @@ void vigil_server_stop(vigil_server *srv) {
   MHD_quiesce_daemon(srv->d); /* no new connections from here on */
   int64_t deadline = vigil__now_us() + (int64_t)srv->cfg.shutdown_grace_s * 1000000;
   while (atomic_load(&srv->inflight) > 0 && vigil__now_us() < deadline) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  /* Past the grace period requests may be cut, but a handler on a thread
+   * of its own is never left running: it uses the stores and resumes its
+   * connection, both of which stopping frees.  Wait for it however long. */
+  while (atomic_load(&srv->offloaded) > 0) {
     struct timespec ts = {0, 5 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }

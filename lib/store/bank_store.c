@@ -4,7 +4,8 @@
  *
  * Single writes (add, remove) run in their own transaction, so a returned
  * VIGIL_OK means the change is committed and durable.  Bank-level changes
- * and removals are also written to the audit log in the same transaction.
+ * are also written to the audit log in the same transaction; removals are
+ * recorded in the backend's append-only removal log, with time and reason.
  */
 #include "store/bank_backend.h"
 #include "store/sql.h"
@@ -168,6 +169,7 @@ int vigil_bank_remove(vigil_bank_store *st, const char *bank, vigil_signal_type 
   if (rc || (rc = check_reason(reason, err))) return rc;
   if (!vigil_signal_value_len(t)) return vigil__seterr(err, VIGIL_EINVAL, "unsupported signal type");
   vigil_bank_info info;
+  memset(&info, 0, sizeof info); /* read below when the bank is missing */
   int changed = 0;
   TX_BEGIN(st, err);
   rc = st->be->bank_get(st->impl, bank, 0, &info, err);
