@@ -5,9 +5,13 @@
  */
 #include "testutil.h"
 
+#include <png.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jpeglib.h> /* after stdio.h, which it needs */
 
 #include "vigil/media.h"
 
@@ -247,6 +251,114 @@ static void test_fast_mode_close(void **state) {
   free(d);
 }
 
+/* A palette PNG whose palette has transparency (tRNS) hashes like the same
+ * picture stored as plain RGB: transparency is dropped, as PIL does. */
+typedef struct membuf {
+  uint8_t *p;
+  size_t n, cap;
+} membuf;
+
+static void mem_write(png_structp png, png_bytep data, png_size_t len) {
+  membuf *m = png_get_io_ptr(png);
+  if (m->n + len > m->cap) {
+    m->cap = (m->n + len) * 2;
+    m->p = realloc(m->p, m->cap);
+    if (!m->p) png_error(png, "out of memory");
+  }
+  memcpy(m->p + m->n, data, len);
+  m->n += len;
+}
+
+static void mem_flush(png_structp png) { (void)png; }
+
+static membuf write_png(int palette) {
+  enum { W = 48, H = 40 };
+  static const png_color pal[4] = {{200, 30, 30}, {20, 160, 40}, {30, 40, 220}, {240, 240, 240}};
+  membuf m = {NULL, 0, 0};
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png_create_info_struct(png);
+  assert_non_null(info);
+  if (setjmp(png_jmpbuf(png))) fail_msg("libpng could not write the test picture");
+  png_set_write_fn(png, &m, mem_write, mem_flush);
+  png_set_IHDR(png, info, W, H, 8, palette ? PNG_COLOR_TYPE_PALETTE : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  if (palette) {
+    png_byte alpha[4] = {255, 128, 0, 255};
+    png_set_PLTE(png, info, pal, 4);
+    png_set_tRNS(png, info, alpha, 4, NULL);
+  }
+  png_write_info(png, info);
+  png_byte row[W * 3];
+  for (int y = 0; y < H; y++) {
+    for (int x = 0; x < W; x++) {
+      int k = ((x / 6) + (y / 5) * 3) % 4;
+      if (palette) row[x] = (png_byte)k;
+      else memcpy(row + 3 * x, &pal[k], 3);
+    }
+    png_write_row(png, row);
+  }
+  png_write_end(png, NULL);
+  png_destroy_write_struct(&png, &info);
+  return m;
+}
+
+static void test_palette_with_transparency(void **state) {
+  (void)state;
+  membuf pal = write_png(1), rgb = write_png(0);
+  vigil_pdq_result a, b;
+  vigil_error err;
+  assert_int_equal(vigil_hash_memory(pal.p, pal.n, NULL, &a, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_hash_memory(rgb.p, rgb.n, NULL, &b, NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_pdq_distance(&a.hash[0], &b.hash[0]), 0);
+  assert_int_equal(a.quality, b.quality);
+  free(pal.p);
+  free(rgb.p);
+}
+
+/* A small progressive JPEG with thousands of valid scans (each coefficient
+ * band sent alone, then refined bit by bit) costs a full decoding pass per
+ * scan: refused by its scan count, with ELIMIT, before it burns the CPU. */
+static void test_jpeg_scan_bomb(void **state) {
+  (void)state;
+  enum { W = 64, H = 64, BANDS = 63, BITS = 10 };
+  static jpeg_scan_info scans[1 + BANDS * (BITS + 1)];
+  int n = 0;
+  scans[n++] = (jpeg_scan_info){1, {0}, 0, 0, 0, 0}; /* DC of the one component */
+  for (int k = 1; k <= BANDS; k++) {
+    scans[n++] = (jpeg_scan_info){1, {0}, k, k, 0, BITS}; /* first pass, low bits dropped */
+    for (int ah = BITS; ah > 0; ah--) scans[n++] = (jpeg_scan_info){1, {0}, k, k, ah, ah - 1}; /* refinements */
+  }
+  struct jpeg_compress_struct c;
+  struct jpeg_error_mgr jerr;
+  c.err = jpeg_std_error(&jerr);
+  jpeg_create_compress(&c);
+  unsigned char *out = NULL;
+  unsigned long len = 0;
+  jpeg_mem_dest(&c, &out, &len);
+  c.image_width = W;
+  c.image_height = H;
+  c.input_components = 1;
+  c.in_color_space = JCS_GRAYSCALE;
+  jpeg_set_defaults(&c);
+  c.scan_info = scans;
+  c.num_scans = n;
+  jpeg_start_compress(&c, TRUE);
+  unsigned char row[W];
+  for (int y = 0; y < H; y++) {
+    for (int x = 0; x < W; x++) row[x] = (unsigned char)((x * 5) ^ (y * 3));
+    JSAMPROW r = row;
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  assert_true(n > 500);
+  vigil_pdq_result res;
+  vigil_error err;
+  assert_int_equal(vigil_hash_memory(out, len, NULL, &res, NULL, &err), VIGIL_ELIMIT);
+  assert_non_null(strstr(err.message, "scans"));
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_format),         cmocka_unit_test(test_grey_and_colour_close),
@@ -254,6 +366,8 @@ int main(void) {
       cmocka_unit_test(test_decompression_bombs),  cmocka_unit_test(test_pixel_limit_option),
       cmocka_unit_test(test_not_images),           cmocka_unit_test(test_zero_sized),
       cmocka_unit_test(test_file_errors),          cmocka_unit_test(test_fast_mode_close),
+      cmocka_unit_test(test_palette_with_transparency),
+      cmocka_unit_test(test_jpeg_scan_bomb),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,6 +221,31 @@ static void test_rgb_grey_luma_agree(void **state) {
   assert_int_equal(a.quality, b.quality);
 }
 
+/* A 64x64 picture: the reference takes it as it is for one hash, but its
+ * dihedral path blurs it like any other size; vigil follows both. */
+static void test_64x64_single_and_dihedral(void **state) {
+  (void)state;
+  float luma[64 * 64];
+  uint64_t rng = 99;
+  for (int i = 0; i < 64 * 64; i++) { /* luma as from RGB: fractions, so the width-1 blur's add-subtract rounds */
+    uint64_t x = tu_rand(&rng);
+    luma[i] = 0.299f * (float)(x & 255) + 0.587f * (float)((x >> 8) & 255) + 0.114f * (float)((x >> 16) & 255);
+  }
+  vigil_pdq_hash plain, blurred;
+  int q1, q2;
+  oracle_pdq_luma_blur(luma, 64, 64, 0, &plain, &q1);
+  oracle_pdq_luma_blur(luma, 64, 64, 1, &blurred, &q2);
+  /* (The window is 1 pixel at this size, so the blur changes values only by
+   * the rounding of its add-subtract running sum: rarely a hash bit.) */
+  vigil_pdq_result r;
+  assert_int_equal(vigil_pdq_hash_luma(luma, 64, 64, 64, 0, &r, NULL), VIGIL_OK);
+  assert_memory_equal(r.hash[0].bytes, plain.bytes, 32);
+  assert_int_equal(r.quality, q1);
+  assert_int_equal(vigil_pdq_hash_luma(luma, 64, 64, 64, 1, &r, NULL), VIGIL_OK);
+  assert_memory_equal(r.hash[0].bytes, blurred.bytes, 32);
+  assert_int_equal(r.quality, q2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hex_roundtrip),
@@ -231,6 +256,7 @@ int main(void) {
       cmocka_unit_test(test_tiny_pictures),
       cmocka_unit_test(test_dihedral_against_rotated_pixels),
       cmocka_unit_test(test_rgb_grey_luma_agree),
+      cmocka_unit_test(test_64x64_single_and_dihedral),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -415,7 +415,7 @@ static int grow_slots(vigil_pdq_index *ix, size_t need, bool exact, vigil_error 
 
 /* Appends or replaces without touching the tables; *appended tells which. */
 static int put_raw(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t id, bool tables, vigil_error *err) {
-  int rc;
+  int rc = VIGIL_OK;
   if (ix->idmap_cap / 4 * 3 < ix->n + 1 && (rc = idmap_rebuild(ix, 2 * (ix->n + 1), err))) return rc;
   size_t c = idmap_find(ix, id);
   if (ix->idmap[c] != VIGIL__NONE) {
@@ -423,7 +423,12 @@ static int put_raw(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t id, bo
     if (!memcmp(&ix->hashes[s], h, sizeof *h)) return VIGIL_OK;
     if (tables && (rc = tables_erase(ix, s, err))) return rc;
     ix->hashes[s] = *h;
-    return tables ? tables_insert(ix, s, err) : VIGIL_OK;
+    if (tables && (rc = tables_insert(ix, s, err))) {
+      /* The slot may now be missing from some tables: drop them all, so
+       * queries scan (still exact) until the next add rebuilds them. */
+      vigil__tables_free(ix);
+    }
+    return rc;
   }
   if ((rc = grow_slots(ix, ix->n + 1, false, err))) return rc;
   uint32_t s = (uint32_t)ix->n;

@@ -24,10 +24,17 @@
 /* Fast mode keeps the shorter decoded side at least this long. */
 #define FAST_MIN_SIDE 256
 
+/* A progressive JPEG can hold thousands of scans over the same pixels, each
+ * a full pass of entropy decoding: a small file built to burn minutes of
+ * CPU.  Real encoders write about 10; libjpeg-turbo's tools suggest
+ * refusing over 100-500.  The progress monitor counts them. */
+#define MAX_SCANS 500
+
 typedef struct jerr_ctx {
   struct jpeg_error_mgr pub;
   jmp_buf jmp;
   int truncated;
+  int too_many_scans;
   char msg[JMSG_LENGTH_MAX];
 } jerr_ctx;
 
@@ -68,8 +75,17 @@ static void cmyk_to_rgb(const uint8_t *in, uint8_t *out, int n, int inverted) {
   }
 }
 
+static void on_progress(j_common_ptr cinfo) {
+  if (!cinfo->is_decompressor || ((j_decompress_ptr)cinfo)->input_scan_number <= MAX_SCANS) return;
+  jerr_ctx *e = (jerr_ctx *)cinfo->err;
+  e->too_many_scans = 1;
+  snprintf(e->msg, sizeof e->msg, "more than %d scans", MAX_SCANS);
+  longjmp(e->jmp, 1);
+}
+
 typedef struct jpeg_job {
   struct jpeg_decompress_struct cinfo;
+  struct jpeg_progress_mgr progress;
   jerr_ctx jerr;
   uint8_t *rows, *conv;
 } jpeg_job;
@@ -85,12 +101,15 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
   job->jerr.pub.error_exit = on_error_exit;
   job->jerr.pub.emit_message = on_message;
   if (setjmp(job->jerr.jmp)) {
-    rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt JPEG: %s", job->jerr.msg);
+    if (job->jerr.too_many_scans) rc = vigil__seterr(err, VIGIL_ELIMIT, "JPEG with %s", job->jerr.msg);
+    else rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt JPEG: %s", job->jerr.msg);
     goto done;
   }
   jpeg_create_decompress(ci);
+  job->progress.progress_monitor = on_progress;
+  ci->progress = &job->progress;
   jpeg_mem_src(ci, data, (unsigned long)len);
-  jpeg_save_markers(ci, JPEG_APP0 + 14, 0xFFFF); /* Adobe marker, for CMYK inversion */
+  jpeg_save_markers(ci, JPEG_APP0 + 14, 12); /* Adobe marker, for CMYK inversion: its first 12 bytes say it */
   jpeg_read_header(ci, TRUE);
   info->width = (int)ci->image_width;
   info->height = (int)ci->image_height;

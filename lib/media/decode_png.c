@@ -69,7 +69,9 @@ int vigil__decode_png(const uint8_t *data, size_t len, const vigil_hash_opts *o,
   if (depth == 16) png_set_strip_16(png);
   if (ct == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (ct == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-  if (ct & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+  /* Alpha is dropped, as PIL's convert("RGB") does; unconditionally, since a
+   * palette with a tRNS chunk only gains its alpha channel in the expansion. */
+  png_set_strip_alpha(png);
   int passes = png_set_interlace_handling(png);
   png_read_update_info(png, pinfo);
   int grey = !(png_get_color_type(png, pinfo) & PNG_COLOR_MASK_COLOR);

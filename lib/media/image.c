@@ -100,7 +100,7 @@ int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts,
   }
   info->format = f;
   vigil__pixsink sink;
-  vigil__pixsink_init(&sink, opts->mode);
+  vigil__pixsink_init(&sink, opts->mode, opts->dihedral);
   int rc = dec(data, len, opts, &sink, info, err);
   if (rc == VIGIL_OK) rc = vigil__pixsink_finish(&sink, opts->dihedral, out, err);
   vigil__pixsink_free(&sink);
@@ -135,7 +135,10 @@ int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *
         break;
       }
       uint8_t *nb = realloc(buf, cap * 2);
-      if (!nb) break;
+      if (!nb) {
+        rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input of over %zu bytes", n);
+        break;
+      }
       buf = nb;
       cap *= 2;
     }

@@ -18,7 +18,10 @@
 typedef struct vigil__pdq_stream vigil__pdq_stream;
 
 /* rows, cols >= VIGIL__PDQ_MIN_DIM. */
-int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, vigil_error *err);
+/* dihedral: the 8 variants will be asked for.  The reference hashes a 64x64
+ * picture as it is (no blur) for one hash, but blurs it like any other
+ * size in its dihedral path; so does this. */
+int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, int dihedral, vigil_error *err);
 void vigil__pdq_stream_free(vigil__pdq_stream *s);
 
 /* Working buffers kept per thread between pictures (scratch.c): get is

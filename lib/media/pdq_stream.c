@@ -238,7 +238,7 @@ static vf8 *alloc_lanes(int cols) {
   return v;
 }
 
-int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, vigil_error *err) {
+int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, int dihedral, vigil_error *err) {
   *out = NULL;
   if (rows < VIGIL__PDQ_MIN_DIM || cols < VIGIL__PDQ_MIN_DIM)
     return vigil__seterr(err, VIGIL_EINVAL, "picture %dx%d too small for PDQ", cols, rows);
@@ -247,7 +247,7 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, vigil_err
   s->k = vigil__pdq_kernels_get();
   s->rows = rows;
   s->cols = cols;
-  s->direct = rows == 64 && cols == 64;
+  s->direct = rows == 64 && cols == 64 && !dihedral;
   /* Window sizes: (dim + 2*64 - 1) / (2*64), as the reference rounds. */
   int wh = (cols + 127) / 128, wv = (rows + 127) / 128;
   s->hplan = plan_for(cols, wh);

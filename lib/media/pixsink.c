@@ -8,9 +8,10 @@
 
 #define CLI_SIDE 512
 
-void vigil__pixsink_init(vigil__pixsink *k, int mode) {
+void vigil__pixsink_init(vigil__pixsink *k, int mode, int dihedral) {
   memset(k, 0, sizeof *k);
   k->mode = mode;
+  k->dihedral = dihedral;
 }
 
 void vigil__pixsink_free(vigil__pixsink *k) {
@@ -42,7 +43,7 @@ int vigil__pixsink_begin(vigil__pixsink *k, int width, int height, int grey, vig
     if (!k->colmap) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     for (int x = 0; x < CLI_SIDE; x++) k->colmap[x] = (int)((int64_t)x * width / CLI_SIDE);
   }
-  return vigil__pdq_stream_new(&k->stream, k->out_h, k->out_w, err);
+  return vigil__pdq_stream_new(&k->stream, k->out_h, k->out_w, k->dihedral, err);
 }
 
 /* One row at the hashed size: into the stream by the mode's luma rule. */

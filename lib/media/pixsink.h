@@ -17,7 +17,7 @@
 #include "vigil/media.h"
 
 typedef struct vigil__pixsink {
-  int mode, grey;
+  int mode, grey, dihedral;
   int width, height;       /* as decoded */
   int out_w, out_h;        /* as hashed */
   int resize, tiny, begun;
@@ -27,7 +27,8 @@ typedef struct vigil__pixsink {
   vigil__pdq_stream *stream;
 } vigil__pixsink;
 
-void vigil__pixsink_init(vigil__pixsink *k, int mode);
+/* dihedral: the 8 variants will be asked for at finish (see vigil__pdq_stream_new). */
+void vigil__pixsink_init(vigil__pixsink *k, int mode, int dihedral);
 int vigil__pixsink_begin(vigil__pixsink *k, int width, int height, int grey, vigil_error *err);
 void vigil__pixsink_row(vigil__pixsink *k, const uint8_t *row);
 /* Requires every row delivered; VIGIL_ECORRUPT otherwise. */

@@ -36,11 +36,16 @@ static int cmpf(const void *a, const void *b) {
 }
 
 void oracle_pdq_luma(const float *luma, int rows, int cols, vigil_pdq_hash *hash, int *quality) {
+  oracle_pdq_luma_blur(luma, rows, cols, 0, hash, quality);
+}
+
+void oracle_pdq_luma_blur(const float *luma, int rows, int cols, int always_blur, vigil_pdq_hash *hash,
+                          int *quality) {
   memset(hash, 0, sizeof *hash);
   *quality = 0;
   if (rows < 5 || cols < 5) return;
   float a[64][64];
-  if (rows == 64 && cols == 64) {
+  if (rows == 64 && cols == 64 && !always_blur) {
     memcpy(a, luma, sizeof a);
   } else {
     size_t n = (size_t)rows * cols;

@@ -10,5 +10,9 @@
 
 /* Hash of a luma picture (rows x cols floats, row-major). */
 void oracle_pdq_luma(const float *luma, int rows, int cols, vigil_pdq_hash *hash, int *quality);
+/* The same, blurring a 64x64 picture too when always_blur (the reference's
+ * dihedral path does; its single-hash path takes 64x64 as it is). */
+void oracle_pdq_luma_blur(const float *luma, int rows, int cols, int always_blur, vigil_pdq_hash *hash,
+                          int *quality);
 
 #endif
