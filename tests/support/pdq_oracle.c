@@ -35,6 +35,23 @@ static int cmpf(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+void oracle_pdq_blur64(const float *luma, int rows, int cols, float a[64][64]) {
+  size_t n = (size_t)rows * cols;
+  float *b1 = malloc(n * sizeof(float)), *b2 = malloc(n * sizeof(float));
+  memcpy(b1, luma, n * sizeof(float));
+  int wr = (cols + 127) / 128, wc = (rows + 127) / 128;
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < rows; i++) box1d(b1 + (size_t)i * cols, b2 + (size_t)i * cols, cols, 1, wr);
+    for (int j = 0; j < cols; j++) box1d(b2 + j, b1 + j, rows, cols, wc);
+  }
+  for (int i = 0; i < 64; i++) {
+    int ii = (int)(((i + 0.5) * rows) / 64);
+    for (int j = 0; j < 64; j++) a[i][j] = b1[(size_t)ii * cols + (int)(((j + 0.5) * cols) / 64)];
+  }
+  free(b1);
+  free(b2);
+}
+
 void oracle_pdq_luma(const float *luma, int rows, int cols, vigil_pdq_hash *hash, int *quality) {
   oracle_pdq_luma_blur(luma, rows, cols, 0, hash, quality);
 }
@@ -45,24 +62,8 @@ void oracle_pdq_luma_blur(const float *luma, int rows, int cols, int always_blur
   *quality = 0;
   if (rows < 5 || cols < 5) return;
   float a[64][64];
-  if (rows == 64 && cols == 64 && !always_blur) {
-    memcpy(a, luma, sizeof a);
-  } else {
-    size_t n = (size_t)rows * cols;
-    float *b1 = malloc(n * sizeof(float)), *b2 = malloc(n * sizeof(float));
-    memcpy(b1, luma, n * sizeof(float));
-    int wr = (cols + 127) / 128, wc = (rows + 127) / 128;
-    for (int pass = 0; pass < 2; pass++) {
-      for (int i = 0; i < rows; i++) box1d(b1 + (size_t)i * cols, b2 + (size_t)i * cols, cols, 1, wr);
-      for (int j = 0; j < cols; j++) box1d(b2 + j, b1 + j, rows, cols, wc);
-    }
-    for (int i = 0; i < 64; i++) {
-      int ii = (int)(((i + 0.5) * rows) / 64);
-      for (int j = 0; j < 64; j++) a[i][j] = b1[(size_t)ii * cols + (int)(((j + 0.5) * cols) / 64)];
-    }
-    free(b1);
-    free(b2);
-  }
+  if (rows == 64 && cols == 64 && !always_blur) memcpy(a, luma, sizeof a);
+  else oracle_pdq_blur64(luma, rows, cols, a);
   int g = 0;
   for (int i = 0; i < 63; i++)
     for (int j = 0; j < 64; j++) g += abs((int)(((a[i][j] - a[i + 1][j]) * 100) / 255));

@@ -15,4 +15,7 @@ void oracle_pdq_luma(const float *luma, int rows, int cols, vigil_pdq_hash *hash
 void oracle_pdq_luma_blur(const float *luma, int rows, int cols, int always_blur, vigil_pdq_hash *hash,
                           int *quality);
 
+/* The four box passes and the 64x64 decimation alone (rows, cols >= 5). */
+void oracle_pdq_blur64(const float *luma, int rows, int cols, float a[64][64]);
+
 #endif
