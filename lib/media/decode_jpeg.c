@@ -145,6 +145,13 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
   if (batch > 16) batch = 16;
   for (int i = 0; i < batch; i++) ptrs[i] = job->rows + (size_t)i * (size_t)w * (size_t)nc;
   while (ci->output_scanline < ci->output_height && !job->jerr.truncated) {
+    /* RGB rows go straight into the hasher's staging when it has room for
+     * them (one at a time: its slots are not consecutive rows). */
+    JSAMPROW direct = cmyk ? NULL : vigil__pixsink_row_buf(sink);
+    if (direct) {
+      if (jpeg_read_scanlines(ci, &direct, 1) == 1) vigil__pixsink_row(sink, direct);
+      continue;
+    }
     JDIMENSION got = jpeg_read_scanlines(ci, ptrs, (JDIMENSION)batch);
     for (JDIMENSION i = 0; i < got; i++) {
       if (cmyk) {

@@ -33,6 +33,12 @@ void vigil__scratch_put(void *p, size_t bytes);
 /* Push the next row, as RGB triplets (luma computed as the reference does),
  * as grey bytes taken as the luma value, or as luma floats. */
 void vigil__pdq_stream_push_rgb(vigil__pdq_stream *s, const uint8_t *rgb);
+/* Where the next RGB row may be written (3 * cols bytes) so that push_rgb
+ * of that same pointer copies nothing; NULL when there is no such place. */
+uint8_t *vigil__pdq_stream_rgb_slot(vigil__pdq_stream *s);
+/* push_rgb without the copy: rgb must stay valid and unchanged until
+ * vigil__pdq_stream_finish (a picture already whole in memory). */
+void vigil__pdq_stream_push_rgb_stable(vigil__pdq_stream *s, const uint8_t *rgb);
 void vigil__pdq_stream_push_grey(vigil__pdq_stream *s, const uint8_t *grey);
 void vigil__pdq_stream_push_luma(vigil__pdq_stream *s, const float *luma);
 

@@ -21,6 +21,7 @@ static int hash_rows(const uint8_t *px, int w, int h, size_t stride, int grey, i
                      vigil_pdq_result *out, vigil_error *err) {
   vigil__pixsink k;
   vigil__pixsink_init(&k, VIGIL_MODE_FULLRES, dihedral);
+  k.stable = 1; /* the caller's rows are whole in memory until we return */
   int rc = vigil__pixsink_begin(&k, w, h, grey, err);
   for (int y = 0; rc == VIGIL_OK && y < h; y++) vigil__pixsink_row(&k, px + (size_t)y * stride);
   if (rc == VIGIL_OK) rc = vigil__pixsink_finish(&k, dihedral, out, err);

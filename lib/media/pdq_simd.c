@@ -36,16 +36,27 @@ static void deinterleave8_portable(const float *src, int cols, float *const *row
   }
 }
 
-static const vigil__pdq_kernels portable = {luma_rgb_portable, interleave8_portable, deinterleave8_portable,
-                                            "portable"};
+static void luma_interleave8_portable(const uint8_t *const *rgb, int cols, float *dst) {
+  for (int c0 = 0; c0 < cols; c0 += 256) {
+    int c1 = c0 + 256 < cols ? c0 + 256 : cols;
+    for (int r = 0; r < VIGIL__LANES; r++)
+      for (int c = c0; c < c1; c++) {
+        const uint8_t *p = rgb[r] + 3 * (size_t)c;
+        dst[(size_t)c * VIGIL__LANES + (size_t)r] = lut_r[p[0]] + lut_g[p[1]] + lut_b[p[2]];
+      }
+  }
+}
+
+static const vigil__pdq_kernels portable = {luma_rgb_portable, interleave8_portable, luma_interleave8_portable,
+                                            deinterleave8_portable, "portable"};
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define AVX2 __attribute__((target("avx2")))
 
-AVX2 static void luma_rgb_avx2(const uint8_t *rgb, float *out, int n) {
-  const __m128i z = _mm_set1_epi8((char)0x80);
-  /* Bytes of 8 pixels: lo = bytes 0..15, hi = bytes 8..23. */
+/* Luma of the 8 pixels at rgb[0..24): bytes 0..15 and 8..23 are loaded and
+ * each channel gathered with two byte shuffles. */
+AVX2 static inline __m256 luma8(const uint8_t *rgb) {
   const __m128i r_lo = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128);
   const __m128i r_hi = _mm_setr_epi8(-128, -128, -128, -128, -128, -128, 10, 13, -128, -128, -128, -128, -128, -128,
                                      -128, -128);
@@ -59,19 +70,19 @@ AVX2 static void luma_rgb_avx2(const uint8_t *rgb, float *out, int n) {
                                      -128, -128);
   const __m256 kr = _mm256_set1_ps(VIGIL__LUMA_R), kg = _mm256_set1_ps(VIGIL__LUMA_G),
                kb = _mm256_set1_ps(VIGIL__LUMA_B);
-  (void)z;
+  __m128i lo = _mm_loadu_si128((const __m128i *)rgb), hi = _mm_loadu_si128((const __m128i *)(rgb + 8));
+  __m128i r = _mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi));
+  __m128i g = _mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi));
+  __m128i b = _mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi));
+  __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(r));
+  __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(g));
+  __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+  return _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(kr, fr), _mm256_mul_ps(kg, fg)), _mm256_mul_ps(kb, fb));
+}
+
+AVX2 static void luma_rgb_avx2(const uint8_t *rgb, float *out, int n) {
   int c = 0;
-  for (; c + 8 <= n; c += 8, rgb += 24) {
-    __m128i lo = _mm_loadu_si128((const __m128i *)rgb), hi = _mm_loadu_si128((const __m128i *)(rgb + 8));
-    __m128i r = _mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi));
-    __m128i g = _mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi));
-    __m128i b = _mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi));
-    __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(r));
-    __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(g));
-    __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
-    __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(kr, fr), _mm256_mul_ps(kg, fg)), _mm256_mul_ps(kb, fb));
-    _mm256_storeu_ps(out + c, y);
-  }
+  for (; c + 8 <= n; c += 8, rgb += 24) _mm256_storeu_ps(out + c, luma8(rgb));
   luma_rgb_portable(rgb, out + c, n - c);
 }
 
@@ -106,6 +117,21 @@ AVX2 static void interleave8_avx2(const float *const *rows, int cols, float *dst
     for (int r = 0; r < 8; r++) dst[(size_t)c * 8 + (size_t)r] = rows[r][c];
 }
 
+AVX2 static void luma_interleave8_avx2(const uint8_t *const *rgb, int cols, float *dst) {
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    __m256 v[8];
+    for (int r = 0; r < 8; r++) v[r] = luma8(rgb[r] + 3 * (size_t)c);
+    transpose8(v);
+    for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (size_t)(c + j) * 8, v[j]);
+  }
+  for (; c < cols; c++)
+    for (int r = 0; r < 8; r++) {
+      const uint8_t *p = rgb[r] + 3 * (size_t)c;
+      dst[(size_t)c * 8 + (size_t)r] = lut_r[p[0]] + lut_g[p[1]] + lut_b[p[2]];
+    }
+}
+
 AVX2 static void deinterleave8_avx2(const float *src, int cols, float *const *rows) {
   int c = 0;
   for (; c + 8 <= cols; c += 8) {
@@ -118,7 +144,8 @@ AVX2 static void deinterleave8_avx2(const float *src, int cols, float *const *ro
     for (int r = 0; r < 8; r++) rows[r][c] = src[(size_t)c * 8 + (size_t)r];
 }
 
-static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, deinterleave8_avx2, "avx2"};
+static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, deinterleave8_avx2,
+                                        "avx2"};
 #endif
 
 static const vigil__pdq_kernels *active = &portable;

@@ -17,6 +17,9 @@ typedef struct vigil__pdq_kernels {
   void (*luma_rgb)(const uint8_t *rgb, float *out, int n);
   /* 8 row-major rows (rows[r][c]) to interleaved dst[c*8 + r] */
   void (*interleave8)(const float *const *rows, int cols, float *dst);
+  /* 8 rows of RGB triplets to interleaved luma dst[c*8 + r] (luma_rgb's
+   * values, without the row-major round trip) */
+  void (*luma_interleave8)(const uint8_t *const *rgb, int cols, float *dst);
   /* interleaved src[c*8 + r] to 8 row-major rows */
   void (*deinterleave8)(const float *src, int cols, float *const *rows);
   const char *name;

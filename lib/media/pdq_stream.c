@@ -6,14 +6,26 @@
  * (rows, columns, rows, columns), each a running float sum whose rounding
  * history we must replay exactly, then samples 64x64 pixel centres.  Here:
  *
- *   H1: rows are gathered 8 at a time into a lane-interleaved batch
- *       (element [col*8 + lane]) and box-filtered along the row with one
- *       8-wide vector per column, so 8 independent sums advance together.
+ *   H1: input rows are staged 16 at a time (RGB rows as bytes, written
+ *       there by the decoder or borrowed from a picture already in memory;
+ *       grey and luma as floats), then gathered into two lane-interleaved
+ *       batches (element [col*8 + lane]), RGB turned to luma on the way, and
+ *       box-filtered along the row with one 8-wide vector per column, so 8
+ *       independent sums advance together, two batches' chains interleaved.
+ *       Every 8 output columns are transposed in registers and written as
+ *       rows straight into V1's ring: no interleaved result is stored.
  *   V1: each H1 row enters a column-wise running sum (vectorised across
  *       columns) that keeps a ring of the last window+1 rows.
- *   H2: V1 output rows are batched 8 at a time again and filtered as H1.
- *   V2: only the 64 sampled columns are carried further, and only the 64
- *       sampled output rows are kept.
+ *   H2: V1 output rows are batched 8 at a time again and filtered as H1,
+ *       but divided and kept only at the 64 sampled columns.
+ *   V2: only those 64 columns are carried further, and only the 64 sampled
+ *       output rows are kept.
+ *
+ * Why this shape: at 1-2 megapixels the stream runs beside the JPEG decoder
+ * in the same caches, and every buffer it does not touch is a miss the
+ * decoder does not take (a baseline 1600x1004 JPEG went from 1.78x to 1.38x
+ * its decode time when the luma rows, the H1 and H2 output batches and the
+ * decoder's row copy were dropped).
  *
  * Invariants: every float value is computed by the same operations, in the
  * same order, as the reference's box1DFloat on that row or column; lanes and
@@ -71,35 +83,68 @@ static box_plan plan_for(int n, int w) {
 #define VIGIL__HOT
 #endif
 
-/* Box filter of LANES interleaved vectors of length p->n. */
-VIGIL__HOT static void box_lanes(const vf8 *in, vf8 *out, const box_plan *p) {
-  vf8 sum = splat(0.0f);
-  int cnt = 0, li = 0, ri = 0, oi = 0;
-  for (int i = 0; i < p->p1; i++) {
-    sum += in[ri++];
-    cnt++;
-  }
-  for (int i = 0; i < p->p2; i++) {
-    sum += in[ri++];
-    cnt++;
-    out[oi++] = sum / splat((float)cnt);
-  }
-  vf8 div = splat((float)cnt);
-  for (int i = 0; i < p->p3; i++) {
-    sum += in[ri++];
-    sum -= in[li++];
-    out[oi++] = sum / div;
-  }
-  for (int i = 0; i < p->p4; i++) {
-    sum -= in[li++];
-    cnt--;
-    out[oi++] = sum / splat((float)cnt);
+/* 8x8 transpose: v[r] holds row r of a tile on entry, column r on exit
+ * (unpack, shuffle and 128-bit permute steps; pure data movement). */
+static inline __attribute__((always_inline)) void transpose8(vf8 *v) {
+  vf8 t0 = __builtin_shufflevector(v[0], v[1], 0, 8, 1, 9, 4, 12, 5, 13);
+  vf8 t1 = __builtin_shufflevector(v[0], v[1], 2, 10, 3, 11, 6, 14, 7, 15);
+  vf8 t2 = __builtin_shufflevector(v[2], v[3], 0, 8, 1, 9, 4, 12, 5, 13);
+  vf8 t3 = __builtin_shufflevector(v[2], v[3], 2, 10, 3, 11, 6, 14, 7, 15);
+  vf8 t4 = __builtin_shufflevector(v[4], v[5], 0, 8, 1, 9, 4, 12, 5, 13);
+  vf8 t5 = __builtin_shufflevector(v[4], v[5], 2, 10, 3, 11, 6, 14, 7, 15);
+  vf8 t6 = __builtin_shufflevector(v[6], v[7], 0, 8, 1, 9, 4, 12, 5, 13);
+  vf8 t7 = __builtin_shufflevector(v[6], v[7], 2, 10, 3, 11, 6, 14, 7, 15);
+  vf8 u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);
+  vf8 u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);
+  vf8 u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);
+  vf8 u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);
+  vf8 u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+  vf8 u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+  vf8 u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+  vf8 u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+  v[0] = __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11);
+  v[1] = __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11);
+  v[2] = __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11);
+  v[3] = __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11);
+  v[4] = __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15);
+  v[5] = __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15);
+  v[6] = __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15);
+  v[7] = __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
+/* Where a row pass's outputs go: rows[0..16) are the row-major destinations
+ * of the 16 lanes (lanes of a partial flush point at a junk row).  The
+ * outputs of 8 consecutive columns are kept in tile[] and written as rows
+ * after a transpose, so the lane-interleaved result is never stored. */
+typedef struct row_sink {
+  float *const *rows;
+  vf8 tile[2][LANES];
+} row_sink;
+
+static inline __attribute__((always_inline)) void sink_put(row_sink *k, int oi, vf8 a, vf8 b) {
+  k->tile[0][oi & 7] = a;
+  k->tile[1][oi & 7] = b;
+  if ((oi & 7) == 7) {
+    int c0 = oi - 7;
+    for (int h = 0; h < 2; h++) {
+      transpose8(k->tile[h]);
+      for (int r = 0; r < LANES; r++) memcpy(k->rows[h * LANES + r] + c0, &k->tile[h][r], sizeof(vf8));
+    }
   }
 }
 
-/* box_lanes on two batches at once: the same operations per lane, in the
- * same order, interleaved so that the two dependency chains overlap. */
-VIGIL__HOT static void box_lanes2(const vf8 *in0, const vf8 *in1, vf8 *out0, vf8 *out1, const box_plan *p) {
+/* The last n < 8 columns, from c0 on. */
+static void sink_tail(row_sink *k, int c0, int n) {
+  for (int h = 0; h < 2; h++)
+    for (int j = 0; j < n; j++)
+      for (int r = 0; r < LANES; r++) k->rows[h * LANES + r][c0 + j] = k->tile[h][j][r];
+}
+
+/* The box filter along the rows of two lane batches (16 rows) at once: for
+ * each lane, the reference's four phases in its order of operations; the
+ * two batches' sums are independent chains interleaved so that their
+ * add-subtract latencies overlap. */
+VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan *p, row_sink *k) {
   vf8 s0 = splat(0.0f), s1 = splat(0.0f);
   int cnt = 0, li = 0, ri = 0, oi = 0;
   for (int i = 0; i < p->p1; i++, ri++) {
@@ -112,8 +157,75 @@ VIGIL__HOT static void box_lanes2(const vf8 *in0, const vf8 *in1, vf8 *out0, vf8
     s1 += in1[ri];
     cnt++;
     vf8 d = splat((float)cnt);
-    out0[oi] = s0 / d;
-    out1[oi] = s1 / d;
+    sink_put(k, oi, s0 / d, s1 / d);
+  }
+  vf8 div = splat((float)cnt);
+  int i = 0;
+  for (; i < p->p3 && (oi & 7); i++, ri++, li++, oi++) {
+    s0 += in0[ri];
+    s1 += in1[ri];
+    s0 -= in0[li];
+    s1 -= in1[li];
+    sink_put(k, oi, s0 / div, s1 / div);
+  }
+  /* The bulk: 8 columns at a time, the tile kept in registers. */
+  for (; i + 8 <= p->p3; i += 8, oi += 8) {
+    vf8 a[LANES], b[LANES];
+    for (int j = 0; j < LANES; j++, ri++, li++) {
+      s0 += in0[ri];
+      s1 += in1[ri];
+      s0 -= in0[li];
+      s1 -= in1[li];
+      a[j] = s0 / div;
+      b[j] = s1 / div;
+    }
+    transpose8(a);
+    transpose8(b);
+    for (int r = 0; r < LANES; r++) {
+      memcpy(k->rows[r] + oi, &a[r], sizeof(vf8));
+      memcpy(k->rows[LANES + r] + oi, &b[r], sizeof(vf8));
+    }
+  }
+  for (; i < p->p3; i++, ri++, li++, oi++) {
+    s0 += in0[ri];
+    s1 += in1[ri];
+    s0 -= in0[li];
+    s1 -= in1[li];
+    sink_put(k, oi, s0 / div, s1 / div);
+  }
+  for (int j = 0; j < p->p4; j++, li++, oi++) {
+    s0 -= in0[li];
+    s1 -= in1[li];
+    cnt--;
+    vf8 d = splat((float)cnt);
+    sink_put(k, oi, s0 / d, s1 / d);
+  }
+  if (oi & 7) sink_tail(k, oi & ~7, oi & 7);
+}
+
+/* box_rows2 for H2, whose output is read only at the 64 sampled columns:
+ * the running sums advance over every column exactly as in box_rows2 (so
+ * each value is the same), but only sel[k]'s outputs are divided and
+ * written, to out0[k] and out1[k].  sel is non-decreasing (it repeats when
+ * there are fewer than 64 columns). */
+VIGIL__HOT static void box_sel2(const vf8 *in0, const vf8 *in1, vf8 *out0, vf8 *out1, const box_plan *p,
+                                const int *sel) {
+  vf8 s0 = splat(0.0f), s1 = splat(0.0f);
+  int cnt = 0, li = 0, ri = 0, oi = 0, k = 0;
+  for (int i = 0; i < p->p1; i++, ri++) {
+    s0 += in0[ri];
+    s1 += in1[ri];
+    cnt++;
+  }
+  for (int i = 0; i < p->p2; i++, ri++, oi++) {
+    s0 += in0[ri];
+    s1 += in1[ri];
+    cnt++;
+    for (; k < 64 && sel[k] == oi; k++) {
+      vf8 d = splat((float)cnt);
+      out0[k] = s0 / d;
+      out1[k] = s1 / d;
+    }
   }
   vf8 div = splat((float)cnt);
   for (int i = 0; i < p->p3; i++, ri++, li++, oi++) {
@@ -121,16 +233,20 @@ VIGIL__HOT static void box_lanes2(const vf8 *in0, const vf8 *in1, vf8 *out0, vf8
     s1 += in1[ri];
     s0 -= in0[li];
     s1 -= in1[li];
-    out0[oi] = s0 / div;
-    out1[oi] = s1 / div;
+    for (; k < 64 && sel[k] == oi; k++) {
+      out0[k] = s0 / div;
+      out1[k] = s1 / div;
+    }
   }
   for (int i = 0; i < p->p4; i++, li++, oi++) {
     s0 -= in0[li];
     s1 -= in1[li];
     cnt--;
-    vf8 d = splat((float)cnt);
-    out0[oi] = s0 / d;
-    out1[oi] = s1 / d;
+    for (; k < 64 && sel[k] == oi; k++) {
+      vf8 d = splat((float)cnt);
+      out0[k] = s0 / d;
+      out1[k] = s1 / d;
+    }
   }
 }
 
@@ -205,11 +321,20 @@ VIGIL__HOT static void vbox_tail(vbox *b, int k, float *restrict out) {
   b->emitted++;
 }
 
+/* What the staged input rows hold: one kind per picture (a decoder pushes
+ * every row the same way). */
+enum { STAGED_NONE, STAGED_RGB, STAGED_FLOAT };
+
 struct vigil__pdq_stream {
   int rows, cols, direct; /* direct: a 64x64 picture is taken as it is */
+  int kind;               /* STAGED_*: RGB rows are turned to luma as they are interleaved */
   box_plan hplan;
-  vf8 *batch1, *h1, *batch2, *h2; /* BATCHES x cols vectors each, lane-interleaved */
-  float *stage1, *stage2;          /* FLUSH_ROWS row-major rows each: luma, V1 output */
+  vf8 *batch1, *batch2;      /* BATCHES x cols vectors each, lane-interleaved */
+  float *junk;               /* cols floats: where the lanes of a partial flush write */
+  uint8_t *stage1;           /* FLUSH_ROWS input rows of 4 * cols bytes: RGB triplets or floats */
+  const uint8_t *rowp[FLUSH_ROWS]; /* the staged rows: in stage1, or the caller's (push_rgb_stable) */
+  float *stage2;             /* FLUSH_ROWS row-major V1 output rows */
+  vf8 *sel;                  /* BATCHES x 64: H2 at the 64 sampled columns */
   int nb1, nb2, pushed;
   const vigil__pdq_kernels *k;
   vbox v1, v2;
@@ -221,9 +346,9 @@ void vigil__pdq_stream_free(vigil__pdq_stream *s) {
   if (!s) return;
   size_t lanes = (size_t)BATCHES * (size_t)s->cols * sizeof(vf8);
   vigil__scratch_put(s->batch1, lanes);
-  vigil__scratch_put(s->h1, lanes);
+  vigil__scratch_put(s->junk, (size_t)s->cols * sizeof(float));
   vigil__scratch_put(s->batch2, lanes);
-  vigil__scratch_put(s->h2, lanes);
+  vigil__scratch_put(s->sel, (size_t)BATCHES * 64 * sizeof(vf8));
   vigil__scratch_put(s->stage1, lanes);
   vigil__scratch_put(s->stage2, lanes);
   vbox_free(&s->v1);
@@ -258,12 +383,12 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, int dihed
   int rc = VIGIL_OK;
   if (!s->direct) {
     s->batch1 = alloc_lanes(BATCHES * cols);
-    s->h1 = alloc_lanes(BATCHES * cols);
+    s->junk = vigil__scratch_get((size_t)cols * sizeof(float));
     s->batch2 = alloc_lanes(BATCHES * cols);
-    s->h2 = alloc_lanes(BATCHES * cols);
-    s->stage1 = (float *)alloc_lanes(BATCHES * cols);
+    s->stage1 = (uint8_t *)alloc_lanes(BATCHES * cols);
     s->stage2 = (float *)alloc_lanes(BATCHES * cols);
-    if (!s->batch1 || !s->h1 || !s->batch2 || !s->h2 || !s->stage1 || !s->stage2) rc = VIGIL_ENOMEM;
+    s->sel = alloc_lanes(BATCHES * 64);
+    if (!s->batch1 || !s->junk || !s->batch2 || !s->stage1 || !s->stage2 || !s->sel) rc = VIGIL_ENOMEM;
     if (rc == VIGIL_OK) rc = vbox_init(&s->v1, rows, wv, cols);
     if (rc == VIGIL_OK) rc = vbox_init(&s->v2, rows, wv, 64);
   }
@@ -275,38 +400,17 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, int dihed
   return VIGIL_OK;
 }
 
-/* Between row-major rows and the lane-interleaved layout, a tile of
- * columns at a time so that the strided side stays in L1. */
-#define TILE 256
-static void interleave(const vigil__pdq_kernels *k, const float *rows, int nrows, int cols, float *dst) {
-  if (nrows == LANES) {
-    const float *ptrs[LANES];
-    for (int r = 0; r < LANES; r++) ptrs[r] = rows + (size_t)r * (size_t)cols;
-    k->interleave8(ptrs, cols, dst);
-    return;
-  }
-  for (int c0 = 0; c0 < cols; c0 += TILE) {
-    int c1 = c0 + TILE < cols ? c0 + TILE : cols;
-    for (int r = 0; r < nrows; r++) {
-      const float *src = rows + (size_t)r * (size_t)cols;
-      float *d = dst + r;
-      for (int c = c0; c < c1; c++) d[(size_t)c * LANES] = src[c];
-    }
-  }
-}
-
-static void deinterleave(const vigil__pdq_kernels *k, const float *src, int nrows, int cols, float *const *rows) {
-  if (nrows == LANES) {
-    k->deinterleave8(src, cols, rows);
-    return;
-  }
-  for (int c0 = 0; c0 < cols; c0 += TILE) {
-    int c1 = c0 + TILE < cols ? c0 + TILE : cols;
-    for (int r = 0; r < nrows; r++) {
-      const float *s = src + r;
-      float *d = rows[r];
-      for (int c = c0; c < c1; c++) d[c] = s[(size_t)c * LANES];
-    }
+/* Staged rows (up to FLUSH_ROWS, rp[i] the i-th) into lane batches: batch
+ * b gets rows b*8 .. b*8+7.  A last, partial batch repeats its last row in
+ * the unused lanes, which keeps them finite; their results are never read. */
+static void to_lanes(vigil__pdq_stream *s, const uint8_t *const *rp, int rgb, int nrows, vf8 *batch) {
+  const int cols = s->cols;
+  for (int b = 0; b * LANES < nrows; b++) {
+    const uint8_t *p[LANES];
+    for (int r = 0; r < LANES; r++) p[r] = rp[b * LANES + r < nrows ? b * LANES + r : nrows - 1];
+    float *dst = (float *)(batch + (size_t)b * cols);
+    if (rgb) s->k->luma_interleave8(p, cols, dst);
+    else s->k->interleave8((const float *const *)(const void *)p, cols, dst);
   }
 }
 
@@ -319,32 +423,18 @@ static void v2_emitted(vigil__pdq_stream *s) {
   }
 }
 
-/* The row pass over nrows staged rows (up to FLUSH_ROWS): into lane
- * batches, box-filtered, results left in out (batch b at out + b*cols). */
-static void row_pass(vigil__pdq_stream *s, const float *stage, int nrows, vf8 *batch, vf8 *out) {
-  const int cols = s->cols;
-  int nb = (nrows + LANES - 1) / LANES;
-  for (int b = 0; b < nb; b++) {
-    int rows = nrows - b * LANES < LANES ? nrows - b * LANES : LANES;
-    interleave(s->k, stage + (size_t)b * LANES * (size_t)cols, rows, cols, (float *)(batch + (size_t)b * cols));
-  }
-  if (nb == 2) box_lanes2(batch, batch + cols, out, out + cols, &s->hplan);
-  else box_lanes(batch, out, &s->hplan);
-}
-
-/* Row r of a row pass's output, as a lane-interleaved column array. */
-static inline const float *pass_row(const vf8 *out, int cols, int r) {
-  return (const float *)(out + (size_t)(r / LANES) * (size_t)cols) + r % LANES;
-}
-
 /* H2 over the staged V1 rows, then their 64 sampled columns into V2. */
 static void flush2(vigil__pdq_stream *s) {
   if (!s->nb2) return;
-  row_pass(s, s->stage2, s->nb2, s->batch2, s->h2);
+  const uint8_t *rp[FLUSH_ROWS];
+  for (int r = 0; r < s->nb2; r++) rp[r] = (const uint8_t *)(s->stage2 + (size_t)r * (size_t)s->cols);
+  to_lanes(s, rp, 0, s->nb2, s->batch2);
+  const vf8 *in1 = s->nb2 > LANES ? s->batch2 + s->cols : s->batch2;
+  box_sel2(s->batch2, in1, s->sel, s->sel + 64, &s->hplan, s->colsel);
   for (int r = 0; r < s->nb2; r++) {
     float *slot = vbox_slot(&s->v2, s->v2.ri);
-    const float *h = pass_row(s->h2, s->cols, r);
-    for (int k = 0; k < 64; k++) slot[k] = h[(size_t)s->colsel[k] * LANES];
+    const float *h = (const float *)(s->sel + (size_t)(r / LANES) * 64) + r % LANES;
+    for (int k = 0; k < 64; k++) slot[k] = h[(size_t)k * LANES];
     if (vbox_commit(&s->v2, s->v2.out)) v2_emitted(s);
   }
   s->nb2 = 0;
@@ -360,13 +450,11 @@ static void v1_emitted(vigil__pdq_stream *s) {
 /* H1 over the staged luma rows, then each row into V1. */
 static void flush1(vigil__pdq_stream *s) {
   if (!s->nb1) return;
-  row_pass(s, s->stage1, s->nb1, s->batch1, s->h1);
-  for (int b = 0; b * LANES < s->nb1; b++) {
-    int rows = s->nb1 - b * LANES < LANES ? s->nb1 - b * LANES : LANES;
-    float *slots[LANES];
-    for (int r = 0; r < rows; r++) slots[r] = vbox_slot(&s->v1, s->v1.ri + b * LANES + r);
-    deinterleave(s->k, (const float *)(s->h1 + (size_t)b * (size_t)s->cols), rows, s->cols, slots);
-  }
+  to_lanes(s, s->rowp, s->kind == STAGED_RGB, s->nb1, s->batch1);
+  float *dst[FLUSH_ROWS];
+  for (int r = 0; r < FLUSH_ROWS; r++) dst[r] = r < s->nb1 ? vbox_slot(&s->v1, s->v1.ri + r) : s->junk;
+  row_sink k = {.rows = dst};
+  box_rows2(s->batch1, s->nb1 > LANES ? s->batch1 + s->cols : s->batch1, &s->hplan, &k);
   for (int r = 0; r < s->nb1; r++)
     if (vbox_commit(&s->v1, v1_target(s))) v1_emitted(s);
   s->nb1 = 0;
@@ -377,7 +465,13 @@ static void row_pushed(vigil__pdq_stream *s) {
   if (++s->nb1 == FLUSH_ROWS) flush1(s);
 }
 
-static inline float *stage1_row(vigil__pdq_stream *s) { return s->stage1 + (size_t)s->nb1 * (size_t)s->cols; }
+/* The next staging row, whose kind must be the picture's (see STAGED_*). */
+static inline uint8_t *stage1_row(vigil__pdq_stream *s, int kind) {
+  s->kind = kind;
+  uint8_t *row = s->stage1 + (size_t)s->nb1 * (size_t)s->cols * sizeof(float);
+  s->rowp[s->nb1] = row;
+  return row;
+}
 
 void vigil__pdq_stream_push_rgb(vigil__pdq_stream *s, const uint8_t *rgb) {
   if (s->direct) {
@@ -385,7 +479,22 @@ void vigil__pdq_stream_push_rgb(vigil__pdq_stream *s, const uint8_t *rgb) {
     s->pushed++;
     return;
   }
-  s->k->luma_rgb(rgb, stage1_row(s), s->cols);
+  uint8_t *row = stage1_row(s, STAGED_RGB);
+  if (rgb != row) memcpy(row, rgb, (size_t)s->cols * 3);
+  row_pushed(s);
+}
+
+uint8_t *vigil__pdq_stream_rgb_slot(vigil__pdq_stream *s) {
+  return s->direct ? NULL : s->stage1 + (size_t)s->nb1 * (size_t)s->cols * sizeof(float);
+}
+
+void vigil__pdq_stream_push_rgb_stable(vigil__pdq_stream *s, const uint8_t *rgb) {
+  if (s->direct) {
+    vigil__pdq_stream_push_rgb(s, rgb);
+    return;
+  }
+  s->kind = STAGED_RGB;
+  s->rowp[s->nb1] = rgb;
   row_pushed(s);
 }
 
@@ -395,7 +504,7 @@ void vigil__pdq_stream_push_grey(vigil__pdq_stream *s, const uint8_t *grey) {
     s->pushed++;
     return;
   }
-  float *b = stage1_row(s);
+  float *b = (float *)stage1_row(s, STAGED_FLOAT);
   for (int c = 0; c < s->cols; c++) b[c] = (float)grey[c];
   row_pushed(s);
 }
@@ -406,7 +515,7 @@ void vigil__pdq_stream_push_luma(vigil__pdq_stream *s, const float *luma) {
     s->pushed++;
     return;
   }
-  memcpy(stage1_row(s), luma, (size_t)s->cols * sizeof(float));
+  memcpy(stage1_row(s, STAGED_FLOAT), luma, (size_t)s->cols * sizeof(float));
   row_pushed(s);
 }
 

@@ -49,13 +49,19 @@ int vigil__pixsink_begin(vigil__pixsink *k, int width, int height, int grey, vig
 /* One row at the hashed size: into the stream by the mode's luma rule. */
 static void push(vigil__pixsink *k, const uint8_t *row) {
   if (!k->grey) {
-    vigil__pdq_stream_push_rgb(k->stream, row);
+    if (k->stable && !k->resize) vigil__pdq_stream_push_rgb_stable(k->stream, row);
+    else vigil__pdq_stream_push_rgb(k->stream, row);
   } else if (k->mode == VIGIL_MODE_CLI) {
     vigil__pdq_stream_push_grey(k->stream, row);
   } else {
     for (int x = 0; x < k->out_w; x++) k->tmp[3 * x] = k->tmp[3 * x + 1] = k->tmp[3 * x + 2] = row[x];
     vigil__pdq_stream_push_rgb(k->stream, k->tmp);
   }
+}
+
+uint8_t *vigil__pixsink_row_buf(vigil__pixsink *k) {
+  if (!k->begun || k->tiny || k->grey || k->resize || k->src_y >= k->height) return NULL;
+  return vigil__pdq_stream_rgb_slot(k->stream);
 }
 
 void vigil__pixsink_row(vigil__pixsink *k, const uint8_t *row) {

@@ -21,6 +21,7 @@ typedef struct vigil__pixsink {
   int width, height;       /* as decoded */
   int out_w, out_h;        /* as hashed */
   int resize, tiny, begun;
+  int stable;              /* rows stay valid until finish: the stream need not copy them */
   int src_y, out_y;
   int *colmap;             /* cli resize: source column of each output column */
   uint8_t *tmp;            /* one output row of RGB */
@@ -31,6 +32,9 @@ typedef struct vigil__pixsink {
 void vigil__pixsink_init(vigil__pixsink *k, int mode, int dihedral);
 int vigil__pixsink_begin(vigil__pixsink *k, int width, int height, int grey, vigil_error *err);
 void vigil__pixsink_row(vigil__pixsink *k, const uint8_t *row);
+/* Where a decoder may write the next RGB row so that row() of it copies
+ * nothing; NULL when the row must come in a buffer of the decoder's own. */
+uint8_t *vigil__pixsink_row_buf(vigil__pixsink *k);
 /* Requires every row delivered; VIGIL_ECORRUPT otherwise. */
 int vigil__pixsink_finish(vigil__pixsink *k, int dihedral, vigil_pdq_result *out, vigil_error *err);
 void vigil__pixsink_free(vigil__pixsink *k);
