@@ -162,40 +162,36 @@ VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan 
     sink_put(k, oi, &a, &b);
   }
   vf8 div = splat((float)cnt);
-  int i = 0;
-  for (; i < p->p3 && (oi & 7); i++, ri++, li++, oi++) {
+  for (int i = 0; i < p->p3;) {
+    if (!(oi & 7) && i + LANES <= p->p3) {
+      /* The bulk: 8 columns at a time, the tile kept in registers. */
+      vf8 a[LANES], b[LANES];
+      for (int j = 0; j < LANES; j++, ri++, li++) {
+        s0 += in0[ri];
+        s1 += in1[ri];
+        s0 -= in0[li];
+        s1 -= in1[li];
+        a[j] = s0 / div;
+        b[j] = s1 / div;
+      }
+      transpose8(a);
+      transpose8(b);
+      for (int r = 0; r < LANES; r++) {
+        memcpy(k->rows[r] + oi, &a[r], sizeof(vf8));
+        memcpy(k->rows[LANES + r] + oi, &b[r], sizeof(vf8));
+      }
+      i += LANES;
+      oi += LANES;
+      continue;
+    }
+    /* Up to the first tile boundary, and the last few columns. */
     s0 += in0[ri];
     s1 += in1[ri];
     s0 -= in0[li];
     s1 -= in1[li];
     vf8 a = s0 / div, b = s1 / div;
     sink_put(k, oi, &a, &b);
-  }
-  /* The bulk: 8 columns at a time, the tile kept in registers. */
-  for (; i + 8 <= p->p3; i += 8, oi += 8) {
-    vf8 a[LANES], b[LANES];
-    for (int j = 0; j < LANES; j++, ri++, li++) {
-      s0 += in0[ri];
-      s1 += in1[ri];
-      s0 -= in0[li];
-      s1 -= in1[li];
-      a[j] = s0 / div;
-      b[j] = s1 / div;
-    }
-    transpose8(a);
-    transpose8(b);
-    for (int r = 0; r < LANES; r++) {
-      memcpy(k->rows[r] + oi, &a[r], sizeof(vf8));
-      memcpy(k->rows[LANES + r] + oi, &b[r], sizeof(vf8));
-    }
-  }
-  for (; i < p->p3; i++, ri++, li++, oi++) {
-    s0 += in0[ri];
-    s1 += in1[ri];
-    s0 -= in0[li];
-    s1 -= in1[li];
-    vf8 a = s0 / div, b = s1 / div;
-    sink_put(k, oi, &a, &b);
+    i++, ri++, li++, oi++;
   }
   for (int j = 0; j < p->p4; j++, li++, oi++) {
     s0 -= in0[li];
