@@ -1,7 +1,8 @@
 /*
  * pdq_simd.c - portable and AVX2 data-movement kernels (see pdq_simd.h).
  *
- * The AVX2 luma deinterleaves 8 RGB pixels with two byte shuffles, widens
+ * The AVX2 luma spreads 8 RGB pixels over two 128-bit lanes, picks each
+ * channel with one in-lane byte shuffle (zero-extending to 32 bits), widens
  * to float and evaluates (0.299f*R + 0.587f*G) + 0.114f*B lane by lane:
  * the same three roundings as the scalar code.  The (de)interleavers are
  * 8x8 float transposes in registers.
@@ -54,35 +55,32 @@ static const vigil__pdq_kernels portable = {luma_rgb_portable, interleave8_porta
 #include <immintrin.h>
 #define AVX2 __attribute__((target("avx2")))
 
-/* Luma of the 8 pixels at rgb[0..24): bytes 0..15 and 8..23 are loaded and
- * each channel gathered with two byte shuffles. */
+/* Luma of the 8 pixels at rgb[0..24).  Pixels 0-3 are loaded into the low
+ * 128-bit lane and pixels 4-7 into the high one (bytes 12..27: the caller
+ * leaves 4 readable bytes past the 24), so one in-lane byte shuffle per
+ * channel zero-extends each sample straight into its 32-bit lane. */
 AVX2 static inline __m256 luma8(const uint8_t *rgb) {
-  const __m128i r_lo = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128);
-  const __m128i r_hi = _mm_setr_epi8(-128, -128, -128, -128, -128, -128, 10, 13, -128, -128, -128, -128, -128, -128,
-                                     -128, -128);
-  const __m128i g_lo = _mm_setr_epi8(1, 4, 7, 10, 13, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
-                                     -128);
-  const __m128i g_hi = _mm_setr_epi8(-128, -128, -128, -128, -128, 8, 11, 14, -128, -128, -128, -128, -128, -128,
-                                     -128, -128);
-  const __m128i b_lo = _mm_setr_epi8(2, 5, 8, 11, 14, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
-                                     -128);
-  const __m128i b_hi = _mm_setr_epi8(-128, -128, -128, -128, -128, 9, 12, 15, -128, -128, -128, -128, -128, -128,
-                                     -128, -128);
+#define Z -128
+  const __m256i rs = _mm256_setr_epi8(0, Z, Z, Z, 3, Z, Z, Z, 6, Z, Z, Z, 9, Z, Z, Z, 0, Z, Z, Z, 3, Z, Z, Z, 6, Z, Z,
+                                      Z, 9, Z, Z, Z);
+  const __m256i gs = _mm256_setr_epi8(1, Z, Z, Z, 4, Z, Z, Z, 7, Z, Z, Z, 10, Z, Z, Z, 1, Z, Z, Z, 4, Z, Z, Z, 7, Z,
+                                      Z, Z, 10, Z, Z, Z);
+  const __m256i bs = _mm256_setr_epi8(2, Z, Z, Z, 5, Z, Z, Z, 8, Z, Z, Z, 11, Z, Z, Z, 2, Z, Z, Z, 5, Z, Z, Z, 8, Z,
+                                      Z, Z, 11, Z, Z, Z);
+#undef Z
   const __m256 kr = _mm256_set1_ps(VIGIL__LUMA_R), kg = _mm256_set1_ps(VIGIL__LUMA_G),
                kb = _mm256_set1_ps(VIGIL__LUMA_B);
-  __m128i lo = _mm_loadu_si128((const __m128i *)rgb), hi = _mm_loadu_si128((const __m128i *)(rgb + 8));
-  __m128i r = _mm_or_si128(_mm_shuffle_epi8(lo, r_lo), _mm_shuffle_epi8(hi, r_hi));
-  __m128i g = _mm_or_si128(_mm_shuffle_epi8(lo, g_lo), _mm_shuffle_epi8(hi, g_hi));
-  __m128i b = _mm_or_si128(_mm_shuffle_epi8(lo, b_lo), _mm_shuffle_epi8(hi, b_hi));
-  __m256 fr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(r));
-  __m256 fg = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(g));
-  __m256 fb = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+  __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)rgb)),
+                                      _mm_loadu_si128((const __m128i *)(rgb + 12)), 1);
+  __m256 fr = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, rs));
+  __m256 fg = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, gs));
+  __m256 fb = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, bs));
   return _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(kr, fr), _mm256_mul_ps(kg, fg)), _mm256_mul_ps(kb, fb));
 }
 
 AVX2 static void luma_rgb_avx2(const uint8_t *rgb, float *out, int n) {
   int c = 0;
-  for (; c + 8 <= n; c += 8, rgb += 24) _mm256_storeu_ps(out + c, luma8(rgb));
+  for (; c + 10 <= n; c += 8, rgb += 24) _mm256_storeu_ps(out + c, luma8(rgb)); /* reads 28 bytes */
   luma_rgb_portable(rgb, out + c, n - c);
 }
 
@@ -119,7 +117,7 @@ AVX2 static void interleave8_avx2(const float *const *rows, int cols, float *dst
 
 AVX2 static void luma_interleave8_avx2(const uint8_t *const *rgb, int cols, float *dst) {
   int c = 0;
-  for (; c + 8 <= cols; c += 8) {
+  for (; c + 10 <= cols; c += 8) { /* luma8 reads 28 bytes */
     __m256 v[8];
     for (int r = 0; r < 8; r++) v[r] = luma8(rgb[r] + 3 * (size_t)c);
     transpose8(v);
