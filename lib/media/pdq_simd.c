@@ -4,8 +4,8 @@
  * The AVX2 luma spreads 8 RGB pixels over two 128-bit lanes, picks each
  * channel with one in-lane byte shuffle (zero-extending to 32 bits), widens
  * to float and evaluates (0.299f*R + 0.587f*G) + 0.114f*B lane by lane:
- * the same three roundings as the scalar code.  The (de)interleavers are
- * 8x8 float transposes in registers.
+ * the same three roundings as the scalar code.  The interleavers are 8x8
+ * float transposes in registers.
  */
 #include "media/pdq_simd.h"
 #include "media/pdq_internal.h"
@@ -29,14 +29,6 @@ static void interleave8_portable(const float *const *rows, int cols, float *dst)
   }
 }
 
-static void deinterleave8_portable(const float *src, int cols, float *const *rows) {
-  for (int c0 = 0; c0 < cols; c0 += 256) {
-    int c1 = c0 + 256 < cols ? c0 + 256 : cols;
-    for (int r = 0; r < VIGIL__LANES; r++)
-      for (int c = c0; c < c1; c++) rows[r][c] = src[(size_t)c * VIGIL__LANES + (size_t)r];
-  }
-}
-
 static void luma_interleave8_portable(const uint8_t *const *rgb, int cols, float *dst) {
   for (int c0 = 0; c0 < cols; c0 += 256) {
     int c1 = c0 + 256 < cols ? c0 + 256 : cols;
@@ -49,7 +41,7 @@ static void luma_interleave8_portable(const uint8_t *const *rgb, int cols, float
 }
 
 static const vigil__pdq_kernels portable = {luma_rgb_portable, interleave8_portable, luma_interleave8_portable,
-                                            deinterleave8_portable, "portable"};
+                                            "portable"};
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -130,20 +122,7 @@ AVX2 static void luma_interleave8_avx2(const uint8_t *const *rgb, int cols, floa
     }
 }
 
-AVX2 static void deinterleave8_avx2(const float *src, int cols, float *const *rows) {
-  int c = 0;
-  for (; c + 8 <= cols; c += 8) {
-    __m256 v[8];
-    for (int j = 0; j < 8; j++) v[j] = _mm256_loadu_ps(src + (size_t)(c + j) * 8);
-    transpose8(v);
-    for (int r = 0; r < 8; r++) _mm256_storeu_ps(rows[r] + c, v[r]);
-  }
-  for (; c < cols; c++)
-    for (int r = 0; r < 8; r++) rows[r][c] = src[(size_t)c * 8 + (size_t)r];
-}
-
-static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, deinterleave8_avx2,
-                                        "avx2"};
+static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, "avx2"};
 #endif
 
 static const vigil__pdq_kernels *active = &portable;

@@ -20,8 +20,6 @@ typedef struct vigil__pdq_kernels {
   /* 8 rows of RGB triplets to interleaved luma dst[c*8 + r] (luma_rgb's
    * values, without the row-major round trip) */
   void (*luma_interleave8)(const uint8_t *const *rgb, int cols, float *dst);
-  /* interleaved src[c*8 + r] to 8 row-major rows */
-  void (*deinterleave8)(const float *src, int cols, float *const *rows);
   const char *name;
 } vigil__pdq_kernels;
 
