@@ -11,6 +11,10 @@
 
 #include "vigil/common.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 static const cli_command commands[] = {
     {"hash", "compute PDQ hashes of images", cmd_hash},
     {"bank", "manage hash banks (create, import, export, remove, ...)", cmd_bank},
@@ -63,7 +67,22 @@ static void usage(FILE *f) {
   fprintf(f, "\n'vigil <command> --help' describes a command.  'vigil --version' prints the version.\n");
 }
 
+/* Decoders allocate whole-picture buffers afresh for every picture
+ * (libjpeg's coefficient arrays for a progressive JPEG: about 5 MB at
+ * 1.6 MP).  glibc serves such sizes with mmap and gives them back on free,
+ * so every picture paid page faults and page clearing: about a third of
+ * the time to hash a progressive 1.6 MP JPEG (docs/performance.md).  Below
+ * 32 MiB, blocks now stay in the allocator's arenas and are reused; larger
+ * ones are still mapped and unmapped.  A program's choice, not the
+ * library's: an application embedding libvigil decides for itself. */
+static void tune_allocator(void) {
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+#endif
+}
+
 int main(int argc, char **argv) {
+  tune_allocator();
   if (argc < 2) {
     usage(stderr);
     return CLI_USAGE;
