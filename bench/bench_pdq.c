@@ -152,7 +152,10 @@ int main(int argc, char **argv) {
    * decode and exact are timed as they run there: without it every
    * progressive JPEG's coefficient arrays are mapped afresh, and the page
    * faults inflate both columns alike.  --default-malloc leaves glibc's. */
-  if (!default_malloc) mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  if (!default_malloc) {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  }
 #endif
   if (smoke) reps = 1;
   static const int sizes[][2] = {{1024, 768}, {1280, 960}, {2048, 1536}, {3000, 2000}, {4000, 3000}};

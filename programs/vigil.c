@@ -72,12 +72,14 @@ static void usage(FILE *f) {
  * 1.6 MP).  glibc serves such sizes with mmap and gives them back on free,
  * so every picture paid page faults and page clearing: about a third of
  * the time to hash a progressive 1.6 MP JPEG (docs/performance.md).  Below
- * 32 MiB, blocks now stay in the allocator's arenas and are reused; larger
- * ones are still mapped and unmapped.  A program's choice, not the
+ * 32 MiB, blocks now stay in the allocator's arenas and are reused (up to
+ * 64 MiB free at a heap's top is kept); larger ones are still mapped and
+ * unmapped.  A program's choice, not the
  * library's: an application embedding libvigil decides for itself. */
 static void tune_allocator(void) {
 #if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20); /* or the freed top of the heap goes back at once */
 #endif
 }
 
