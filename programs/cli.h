@@ -15,6 +15,9 @@
 
 /* "vigil: " + message + newline, on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For batch commands that decode many pictures: keep their buffers in
+ * malloc's arenas between pictures (vigil.c says why). */
+void cli_tune_allocator(void);
 
 /* Parses a non-negative integer option value; returns -1 and complains if bad. */
 long cli_parse_long(const char *opt, const char *value, long min, long max);

@@ -160,6 +160,7 @@ static void print_item(const item *it, int json, int dihedral) {
 }
 
 int cmd_hash(int argc, char **argv) {
+  cli_tune_allocator();
   enum { OPT_MODE = 256, OPT_DIH, OPT_FAST, OPT_FORMAT, OPT_MAXPX };
   static const struct option longopts[] = {
       {"mode", required_argument, 0, OPT_MODE},     {"dihedral", no_argument, 0, OPT_DIH},

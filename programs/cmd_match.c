@@ -217,6 +217,7 @@ static int do_input(const matchctx *c, const char *arg) {
 }
 
 int cmd_match(int argc, char **argv) {
+  cli_tune_allocator();
   enum { OPT_DB = 256, OPT_BANK, OPT_TAG, OPT_THRESH, OPT_DIH, OPT_FORCE, OPT_FORMAT };
   static const struct option longopts[] = {
       {"db", required_argument, 0, OPT_DB},         {"bank", required_argument, 0, OPT_BANK},

@@ -69,22 +69,23 @@ static void usage(FILE *f) {
 
 /* Decoders allocate whole-picture buffers afresh for every picture
  * (libjpeg's coefficient arrays for a progressive JPEG: about 5 MB at
- * 1.6 MP).  glibc serves such sizes with mmap and gives them back on free,
- * so every picture paid page faults and page clearing: about a third of
- * the time to hash a progressive 1.6 MP JPEG (docs/performance.md).  Below
- * 32 MiB, blocks now stay in the allocator's arenas and are reused (up to
- * 64 MiB free at a heap's top is kept); larger ones are still mapped and
- * unmapped.  A program's choice, not the
- * library's: an application embedding libvigil decides for itself. */
-static void tune_allocator(void) {
-#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+ * 1.6 MP).  In a worker thread glibc served such sizes with mmap and gave
+ * them back on free, so every picture paid page faults and page clearing:
+ * about a third of the time to hash a batch of progressive 1.6 MP JPEGs
+ * (docs/performance.md).  Below 32 MiB, blocks now stay in the allocator's
+ * arenas and are reused, up to 64 MiB free at a heap's top; larger ones
+ * are still mapped and unmapped.  Only the batch commands that decode
+ * pictures ask for this: a long-running service would keep that memory
+ * per arena, and a user's own MALLOC_* or GLIBC_TUNABLES settings win. */
+void cli_tune_allocator(void) {
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+  if (getenv("GLIBC_TUNABLES") || getenv("MALLOC_MMAP_THRESHOLD_") || getenv("MALLOC_TRIM_THRESHOLD_")) return;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20); /* or the freed top of the heap goes back at once */
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
 #endif
 }
 
 int main(int argc, char **argv) {
-  tune_allocator();
   if (argc < 2) {
     usage(stderr);
     return CLI_USAGE;

@@ -248,10 +248,12 @@ static void test_64x64_single_and_dihedral(void **state) {
 }
 
 /* The stream's 64x64 picture, before the DCT, must equal the oracle's bit
- * for bit (a hash can hide a last-bit difference; this cannot), through the
- * RGB (copied or borrowed), grey and luma entries, on every kernel path, for sizes that exercise
- * each phase of the box filters: windows of 1 to 24, widths under 64,
- * partial lane batches, and rows that end mid-flush. */
+ * for bit (a hash can hide a last-bit difference; this cannot), on every
+ * kernel path, through every way rows enter: RGB copied, borrowed
+ * (push_rgb_stable) or written into the stream's own slot (as the JPEG
+ * decoder does), grey, luma, and RGB and luma rows mixed in one picture;
+ * for sizes that exercise each phase of the box filters: windows of 1 to
+ * 33, widths under 64, partial lane batches, rows that end mid-flush. */
 static void stream_blur_bitwise(int best) {
   print_message("kernels: %s\n", vigil__pdq_kernels_select(best));
   uint64_t s = 11;
@@ -277,14 +279,24 @@ static void stream_blur_bitwise(int best) {
     float want[64][64], wantg[64][64], got[64][64];
     oracle_pdq_blur64(luma, rows, cols, want);
     oracle_pdq_blur64(gl, rows, cols, wantg);
-    for (int entry = 0; entry < 4; entry++) {
+    for (int entry = 0; entry < 6; entry++) {
       vigil__pdq_stream *st;
       assert_int_equal(vigil__pdq_stream_new(&st, rows, cols, 1, NULL), VIGIL_OK);
       for (int y = 0; y < rows; y++) {
         if (entry == 0) vigil__pdq_stream_push_rgb(st, rgb + (size_t)y * cols * 3);
         else if (entry == 1) vigil__pdq_stream_push_grey(st, grey + (size_t)y * cols);
         else if (entry == 2) vigil__pdq_stream_push_luma(st, luma + (size_t)y * cols);
-        else vigil__pdq_stream_push_rgb_stable(st, rgb + (size_t)y * cols * 3);
+        else if (entry == 3) vigil__pdq_stream_push_rgb_stable(st, rgb + (size_t)y * cols * 3);
+        else if (entry == 4) {
+          uint8_t *slot = vigil__pdq_stream_rgb_slot(st);
+          assert_non_null(slot);
+          memcpy(slot, rgb + (size_t)y * cols * 3, (size_t)cols * 3);
+          vigil__pdq_stream_push_rgb(st, slot);
+        } else if (y % 3 == 1) {
+          vigil__pdq_stream_push_luma(st, luma + (size_t)y * cols);
+        } else {
+          vigil__pdq_stream_push_rgb_stable(st, rgb + (size_t)y * cols * 3);
+        }
       }
       vigil__pdq_stream_finish(st, got);
       vigil__pdq_stream_free(st);

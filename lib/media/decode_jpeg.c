@@ -149,10 +149,12 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
      * them (one at a time: its slots are not consecutive rows). */
     JSAMPROW direct = cmyk ? NULL : vigil__pixsink_row_buf(sink);
     if (direct) {
-      if (jpeg_read_scanlines(ci, &direct, 1) == 1) vigil__pixsink_row(sink, direct);
+      if (jpeg_read_scanlines(ci, &direct, 1) != 1) break; /* no progress: never spin */
+      vigil__pixsink_row(sink, direct);
       continue;
     }
     JDIMENSION got = jpeg_read_scanlines(ci, ptrs, (JDIMENSION)batch);
+    if (got == 0) break;
     for (JDIMENSION i = 0; i < got; i++) {
       if (cmyk) {
         cmyk_to_rgb(ptrs[i], job->conv, w, inverted);
@@ -165,6 +167,11 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
   if (job->jerr.truncated) {
     rc = vigil__seterr(err, VIGIL_ECORRUPT, "truncated JPEG: data ends after row %u of %u",
                        ci->output_scanline, ci->output_height);
+    goto done;
+  }
+  if (ci->output_scanline < ci->output_height) {
+    rc = vigil__seterr(err, VIGIL_ECORRUPT, "JPEG decoding stopped at row %u of %u", ci->output_scanline,
+                       ci->output_height);
     goto done;
   }
   jpeg_finish_decompress(ci);

@@ -1,7 +1,7 @@
 /*
  * pdq_internal.h - the PDQ pipeline's internal stages.
  *
- *   pixels --luma--> stream (blur + decimate, pdq_stream.c) --> 64x64 floats
+ *   pixels --rows--> stream (luma, blur, decimate: pdq_stream.c) --> 64x64 floats
  *   64x64 --> quality metric, 16x16 DCT, median threshold (pdq_core.c)
  *
  * The stream accepts one row at a time so that decoders can hash while they
@@ -31,7 +31,8 @@ void *vigil__scratch_get(size_t bytes);
 void vigil__scratch_put(void *p, size_t bytes);
 
 /* Push the next row, as RGB triplets (luma computed as the reference does),
- * as grey bytes taken as the luma value, or as luma floats. */
+ * as grey bytes taken as the luma value, or as luma floats.  Rows are staged
+ * 16 at a time; a picture may mix kinds, at the cost of an early flush. */
 void vigil__pdq_stream_push_rgb(vigil__pdq_stream *s, const uint8_t *rgb);
 /* Where the next RGB row may be written (3 * cols bytes) so that push_rgb
  * of that same pointer copies nothing; NULL when there is no such place. */

@@ -15,7 +15,8 @@
  *       Every 8 output columns are transposed in registers and written as
  *       rows straight into V1's ring: no interleaved result is stored.
  *   V1: each H1 row enters a column-wise running sum (vectorised across
- *       columns) that keeps a ring of the last window+1 rows.
+ *       columns) that keeps a ring of the last window + 16 rows (a flush's
+ *       rows are written before any of them is summed).
  *   H2: V1 output rows are batched 8 at a time again and filtered as H1,
  *       but divided and kept only at the 64 sampled columns.
  *   V2: only those 64 columns are carried further, and only the 64 sampled
@@ -357,12 +358,10 @@ void vigil__pdq_stream_free(vigil__pdq_stream *s) {
   free(s);
 }
 
-static vf8 *alloc_lanes(int cols) {
-  size_t bytes = (size_t)cols * sizeof(vf8);
-  vf8 *v = vigil__scratch_get(bytes); /* 64-byte aligned, reused between pictures */
-  if (v) memset(v, 0, bytes); /* unused lanes of a last, partial batch stay finite */
-  return v;
-}
+/* 64-byte aligned, reused between pictures, with stale contents: every
+ * lane is written before it is read (to_lanes fills the unused lanes of a
+ * partial batch with its last row). */
+static vf8 *alloc_lanes(int cols) { return vigil__scratch_get((size_t)cols * sizeof(vf8)); }
 
 int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, int dihedral, vigil_error *err) {
   *out = NULL;
@@ -448,7 +447,7 @@ static void v1_emitted(vigil__pdq_stream *s) {
   if (++s->nb2 == FLUSH_ROWS) flush2(s);
 }
 
-/* H1 over the staged luma rows, then each row into V1. */
+/* H1 over the staged rows (RGB or floats), then each row into V1. */
 static void flush1(vigil__pdq_stream *s) {
   if (!s->nb1) return;
   to_lanes(s, s->rowp, s->kind == STAGED_RGB, s->nb1, s->batch1);
@@ -466,9 +465,17 @@ static void row_pushed(vigil__pdq_stream *s) {
   if (++s->nb1 == FLUSH_ROWS) flush1(s);
 }
 
-/* The next staging row, whose kind must be the picture's (see STAGED_*). */
-static inline uint8_t *stage1_row(vigil__pdq_stream *s, int kind) {
+/* A flush reads all its staged rows as one kind; a row of another kind
+ * first flushes the rows before it (no caller mixes kinds today: each
+ * decoder pushes every row of a picture the same way). */
+static void stage_kind(vigil__pdq_stream *s, int kind) {
+  if (s->nb1 && s->kind != kind) flush1(s);
   s->kind = kind;
+}
+
+/* The next staging row, of the given kind (STAGED_*). */
+static inline uint8_t *stage1_row(vigil__pdq_stream *s, int kind) {
+  stage_kind(s, kind);
   uint8_t *row = s->stage1 + (size_t)s->nb1 * (size_t)s->cols * sizeof(float);
   s->rowp[s->nb1] = row;
   return row;
@@ -494,7 +501,7 @@ void vigil__pdq_stream_push_rgb_stable(vigil__pdq_stream *s, const uint8_t *rgb)
     vigil__pdq_stream_push_rgb(s, rgb);
     return;
   }
-  s->kind = STAGED_RGB;
+  stage_kind(s, STAGED_RGB);
   s->rowp[s->nb1] = rgb;
   row_pushed(s);
 }
