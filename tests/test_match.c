@@ -276,6 +276,20 @@ static void test_multi(void **state) {
         qs[v] = ds.q[(qi + v * 7) % N_QUERIES];
         if (v == 3) qs[v] = qs[0]; /* duplicate variant: reported as variant 0 */
         if (v == 5) flip_bits(&qs[v], 5);
+        /* Variants related as a picture's are, sharing most table keys with
+         * another: a few bits changed, or one DCT parity class complemented
+         * (a flip); the tables then probe their buckets once for both. */
+        if (v == 6) {
+          qs[v] = qs[0];
+          flip_bits(&qs[v], 3);
+        }
+        if (v == 7) {
+          qs[v] = qs[1];
+          for (int p = 0; p < 256; p++) {
+            int k = (31 - p / 8) * 8 + p % 8;
+            if (!((k / 16) & 1) && !((k % 16) & 1)) qs[v].bytes[p / 8] ^= (uint8_t)(1u << (p % 8));
+          }
+        }
       }
       brute_forget();
       for (int t = 0; t < 5; t++) compare(ix, &ds, qs, 8, thresholds[t], want);
@@ -456,11 +470,35 @@ static void test_wide_tables(void **state) {
   free_ds(&ds);
 }
 
+/* The key words regroup the 256 bits by the parity of their DCT row and
+ * column (classes oo, ee, eo, oe), each class in ascending bit order: the
+ * fast unzip against the definition, bit by bit. */
+static void test_key_words(void **state) {
+  (void)state;
+  for (int rep = 0; rep < 200; rep++) {
+    vigil_pdq_hash h;
+    rand_hash(&h);
+    if (rep == 0) memset(&h, 0, sizeof h);
+    if (rep == 1) memset(&h, 0xff, sizeof h);
+    uint64_t want[4] = {0, 0, 0, 0}, got[4];
+    int fill[4] = {0, 0, 0, 0};
+    for (int p = 0; p < 256; p++) {
+      int byte = p / 8, k = (31 - byte) * 8 + p % 8, i = k / 16, j = k % 16;
+      int c = (i & 1) ? ((j & 1) ? 0 : 3) : ((j & 1) ? 2 : 1);
+      uint64_t bit = (h.bytes[byte] >> (p % 8)) & 1;
+      want[c] |= bit << fill[c]++;
+    }
+    for (int c = 0; c < 4; c++) assert_int_equal(fill[c], 64);
+    vigil__key_words(&h, got);
+    assert_memory_equal(got, want, sizeof want);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random),  cmocka_unit_test(test_planted), cmocka_unit_test(test_clustered),
       cmocka_unit_test(test_multi),   cmocka_unit_test(test_paths),   cmocka_unit_test(test_growth),
-      cmocka_unit_test(test_shapes),  cmocka_unit_test(test_wide_tables),
+      cmocka_unit_test(test_shapes),  cmocka_unit_test(test_wide_tables), cmocka_unit_test(test_key_words),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

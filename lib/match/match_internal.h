@@ -63,6 +63,7 @@ struct vigil_pdq_index {
   uint64_t *ids;
   int bits; /* b; 0 when there are no tables */
   int m;
+  int koff[VIGIL__MIH_MAXTABLES]; /* table i's key: bits koff[i] .. + b of the key words (vigil__set_layout) */
   size_t built_n; /* n when the tables were last built (or loaded) */
   vigil__table t[VIGIL__MIH_MAXTABLES];
   uint32_t *idmap;
@@ -87,6 +88,11 @@ void *vigil__big_alloc(size_t bytes, bool zero);
 void vigil__big_free(void *p, size_t bytes);
 void *vigil__big_realloc(void *p, size_t old, size_t bytes);
 void vigil__words(const vigil_pdq_hash *h, uint64_t w[4]);
+/* The hash's bits regrouped by the parity of their DCT row and column, one
+ * 64-bit word per class (pdq_index.c says why); tables key on these. */
+void vigil__key_words(const vigil_pdq_hash *h, uint64_t w[4]);
+/* Sets koff[] for ix->bits and ix->m. */
+void vigil__set_layout(vigil_pdq_index *ix);
 
 /* Target number of key bits for n entries (0: no tables), and the number
  * of tables that goes with b bits. */
@@ -112,12 +118,20 @@ typedef size_t (*vigil__verify_fn)(const vigil_pdq_hash *h, const uint32_t *refs
 typedef size_t (*vigil__scan_multi_fn)(const vigil_pdq_hash *h, size_t n, const vigil_pdq_hash *qs, int nq,
                                        int r, uint32_t *out_i, uint16_t *out_d, uint8_t *out_v);
 
+/* For the slots refs[0..n) of h (prefetching ahead), the minimum distance
+ * over the queries qs[v] whose bit v is set in masks[i] (nq <= 8); out_k
+ * gets positions in refs, in increasing order, out_v the (first) query. */
+typedef size_t (*vigil__verify_masked_fn)(const vigil_pdq_hash *h, const uint32_t *refs, const uint8_t *masks,
+                                          size_t n, const vigil_pdq_hash *qs, int nq, int r, uint32_t *out_k,
+                                          uint16_t *out_d, uint8_t *out_v);
+
 typedef struct vigil__kernels {
   int path;
   const char *name;
   vigil__scan_fn scan;
   vigil__verify_fn verify;
   vigil__scan_multi_fn scan_multi;
+  vigil__verify_masked_fn verify_masked;
 } vigil__kernels;
 
 /* The kernels in use (the best the CPU runs, unless forced). */

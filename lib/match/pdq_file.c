@@ -38,7 +38,7 @@
 #include "match/match_internal.h"
 
 #define MAGIC "VGLPDQIX"
-#define VERSION 1
+#define VERSION 2 /* 2: tables keyed by DCT parity class (vigil__key_words) */
 #define HEADER_SIZE 256
 #define BOM 0x01020304u
 
@@ -311,6 +311,7 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
     ix->bits = (int)h.bits;
     ix->built_n = ix->n;
     ix->m = (int)h.m;
+    vigil__set_layout(ix);
     ix->map = map;
     ix->map_len = len;
     ix->idmap_ok = false;

@@ -50,6 +50,76 @@ void vigil__words(const vigil_pdq_hash *h, uint64_t w[4]) {
   }
 }
 
+/* Keys by DCT parity class.  A dihedral variant of a picture's hash is,
+ * bit for bit, the hash of a DCT whose coefficients of some parity classes
+ * are negated (flips) or whose rows and columns are swapped (transposes):
+ * flipping negates the odd-frequency columns, say, so the bits of that
+ * class come out complemented and the others unchanged, but for the few
+ * coefficients between the old and the new median.  Keys that each take
+ * their bits from a single class are therefore often equal, or exactly
+ * complemented, between variants, and a query for all 8 variants probes
+ * the same buckets several times over (pdq_query.c probes them once).  In
+ * keys that mix classes nearly every variant has a key of its own.
+ *
+ * Bit p of the hash (byte p/8, bit p%8) is DCT coefficient k = 16*i + j
+ * with byte 31 - k/8, so each 16-bit group of a little-endian word is one
+ * row i (odd rows in groups 0 and 2, even rows in 1 and 3) and the bit's
+ * parity is j's.  Unzipping each group (even bits to its low byte, odd bits
+ * to its high byte) leaves bytes oe, oo, ee, eo, oe, oo, ee, eo (row parity,
+ * column parity); the key words collect them per class: 0 oo, 1 ee, 2 eo,
+ * 3 oe.  For random hashes every bit is as good as any other, so the
+ * regrouping costs a single query nothing. */
+static inline uint64_t unzip16(uint64_t x) {
+  uint64_t t = (x ^ (x >> 1)) & 0x2222222222222222ull;
+  x ^= t ^ (t << 1);
+  t = (x ^ (x >> 2)) & 0x0C0C0C0C0C0C0C0Cull;
+  x ^= t ^ (t << 2);
+  t = (x ^ (x >> 4)) & 0x00F000F000F000F0ull;
+  x ^= t ^ (t << 4);
+  return x;
+}
+
+/* Byte of the unzipped word holding class c's first 8 bits (the second 8
+ * are 4 bytes up): oo 1, ee 2, eo 3, oe 0. */
+static const int class_byte[4] = {1, 2, 3, 0};
+
+void vigil__key_words(const vigil_pdq_hash *h, uint64_t w[4]) {
+  uint64_t in[4];
+  vigil__words(h, in);
+  w[0] = w[1] = w[2] = w[3] = 0;
+  for (int k = 0; k < 4; k++) {
+    uint64_t u = unzip16(in[k]);
+    for (int c = 0; c < 4; c++) {
+      int sh = 8 * class_byte[c];
+      w[c] |= (((u >> sh) & 0xFF) | ((u >> (sh + 24)) & 0xFF00)) << (16 * k);
+    }
+  }
+}
+
+/* Class word c alone (what a table inside one class needs). */
+static uint64_t key_class_word(const vigil_pdq_hash *h, int c) {
+  uint64_t in[4], w = 0;
+  vigil__words(h, in);
+  int sh = 8 * class_byte[c];
+  for (int k = 0; k < 4; k++) {
+    uint64_t u = unzip16(in[k]);
+    w |= (((u >> sh) & 0xFF) | ((u >> (sh + 24)) & 0xFF00)) << (16 * k);
+  }
+  return w;
+}
+
+/* Table i starts at class i / tpc, offset (i % tpc) * b, when the tables
+ * fit whole inside the classes (b = 9, 10, 16, 20, 21: every size from 2^21
+ * entries up and 256k-2M); otherwise the key words are cut end to end as
+ * they come (the classes are still contiguous, so most keys stay within
+ * one). */
+void vigil__set_layout(vigil_pdq_index *ix) {
+  int b = ix->bits, m = ix->m;
+  int tpc = b ? 64 / b : 0;
+  bool aligned = tpc > 0 && 4 * tpc >= m;
+  for (int i = 0; i < m; i++) ix->koff[i] = aligned ? (i / tpc) * 64 + (i % tpc) * b : i * b;
+}
+
 unsigned vigil__class_for(uint64_t len) {
   if (len <= 16) return (unsigned)len;
   unsigned c = 17;
@@ -242,7 +312,13 @@ int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err) {
   if (!keys) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory building tables");
   ix->bits = bits;
   ix->m = vigil__tables_for(bits);
+  vigil__set_layout(ix);
   ix->built_n = ix->n;
+  /* A table inside one class needs only that class's word of each hash;
+   * tables come class by class, so each word is computed once per class
+   * into cw (8 bytes a slot, for the build only; without it, per table). */
+  uint64_t *cw = vigil__mallocarray(ix->n ? ix->n : 1, sizeof *cw);
+  int cw_class = -1;
   int rc = VIGIL_OK;
   for (int ti = 0; ti < ix->m && rc == VIGIL_OK; ti++) {
     vigil__table *t = &ix->t[ti];
@@ -253,10 +329,18 @@ int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err) {
       break;
     }
     /* Count: the header's len field is the counter for now. */
+    int koff = ix->koff[ti], cls = koff / 64;
+    bool one_class = koff % 64 + bits <= 64;
+    if (one_class && cw && cw_class != cls) {
+      for (size_t s = 0; s < ix->n; s++) cw[s] = key_class_word(&ix->hashes[s], cls);
+      cw_class = cls;
+    }
     for (size_t s = 0; s < ix->n; s++) {
-      uint64_t w[4];
-      vigil__words(&ix->hashes[s], w);
-      keys[s] = vigil__key(w, ti * bits, bits);
+      uint64_t w[4] = {0, 0, 0, 0};
+      if (one_class && cw) w[cls] = cw[s];
+      else if (one_class) w[cls] = key_class_word(&ix->hashes[s], cls);
+      else vigil__key_words(&ix->hashes[s], w);
+      keys[s] = vigil__key(w, koff, bits);
       t->hdr[keys[s]] += (uint64_t)1 << 32;
     }
     uint64_t off = 0;
@@ -284,6 +368,7 @@ int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err) {
     }
   }
   free(keys);
+  free(cw);
   if (rc) vigil__tables_free(ix);
   return rc;
 }
@@ -370,9 +455,9 @@ int vigil__make_writable(vigil_pdq_index *ix, vigil_error *err) {
 
 static int tables_insert(vigil_pdq_index *ix, uint32_t s, vigil_error *err) {
   uint64_t w[4];
-  vigil__words(&ix->hashes[s], w);
+  vigil__key_words(&ix->hashes[s], w);
   for (int i = 0; i < ix->m; i++) {
-    int rc = bucket_insert(&ix->t[i], vigil__key(w, i * ix->bits, ix->bits), s, err);
+    int rc = bucket_insert(&ix->t[i], vigil__key(w, ix->koff[i], ix->bits), s, err);
     if (rc) return rc;
   }
   return VIGIL_OK;
@@ -380,9 +465,9 @@ static int tables_insert(vigil_pdq_index *ix, uint32_t s, vigil_error *err) {
 
 static int tables_erase(vigil_pdq_index *ix, uint32_t s, vigil_error *err) {
   uint64_t w[4];
-  vigil__words(&ix->hashes[s], w);
+  vigil__key_words(&ix->hashes[s], w);
   for (int i = 0; i < ix->m; i++)
-    if (bucket_erase(&ix->t[i], vigil__key(w, i * ix->bits, ix->bits), s))
+    if (bucket_erase(&ix->t[i], vigil__key(w, ix->koff[i], ix->bits), s))
       return vigil__seterr(err, VIGIL_ECORRUPT, "pdq index: slot %u missing from table %d", s, i);
   return VIGIL_OK;
 }
@@ -440,8 +525,8 @@ static int put_raw(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t id, bo
     /* Undo: the slot is the last one, so removing it leaves no hole. */
     for (int i = 0; i < ix->m; i++) {
       uint64_t w[4];
-      vigil__words(&ix->hashes[s], w);
-      bucket_erase(&ix->t[i], vigil__key(w, i * ix->bits, ix->bits), s);
+      vigil__key_words(&ix->hashes[s], w);
+      bucket_erase(&ix->t[i], vigil__key(w, ix->koff[i], ix->bits), s);
     }
     idmap_erase(ix, idmap_find(ix, id));
     ix->n--;
@@ -503,9 +588,9 @@ int vigil_pdq_index_remove(vigil_pdq_index *ix, uint64_t id, vigil_error *err) {
     /* Fill the hole with the last slot so slots stay dense. */
     if (ix->m) {
       uint64_t w[4];
-      vigil__words(&ix->hashes[last], w);
+      vigil__key_words(&ix->hashes[last], w);
       for (int i = 0; i < ix->m; i++)
-        if (bucket_rename(&ix->t[i], vigil__key(w, i * ix->bits, ix->bits), last, s))
+        if (bucket_rename(&ix->t[i], vigil__key(w, ix->koff[i], ix->bits), last, s))
           return vigil__seterr(err, VIGIL_ECORRUPT, "pdq index: slot %u missing from table %d", last, i);
     }
     ix->hashes[s] = ix->hashes[last];
@@ -540,8 +625,8 @@ int vigil__pdq_index_check(const vigil_pdq_index *ix, vigil_error *err) {
           rc = vigil__seterr(err, VIGIL_EINTERNAL, "check: table %d has bad or repeated slot %u", ti, s);
           break;
         }
-        vigil__words(&ix->hashes[s], w);
-        if (vigil__key(w, ti * ix->bits, ix->bits) != k) {
+        vigil__key_words(&ix->hashes[s], w);
+        if (vigil__key(w, ix->koff[ti], ix->bits) != k) {
           rc = vigil__seterr(err, VIGIL_EINTERNAL, "check: table %d slot %u in the wrong bucket", ti, s);
           break;
         }

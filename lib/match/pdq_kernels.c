@@ -95,6 +95,38 @@ static size_t scan_multi_generic(const vigil_pdq_hash *h, size_t n, const vigil_
   return k;
 }
 
+/* The body of verify_masked, compiled twice (plain, and with the popcnt
+ * instruction): for each candidate, the distances to the queries of its
+ * mask only, the smallest kept (the first query on ties). */
+#define VERIFY_MASKED_BODY                                                                  \
+  uint64_t qw[8][4], x[4];                                                                  \
+  for (int v = 0; v < nq; v++) load4(&qs[v], qw[v]);                                        \
+  size_t k = 0;                                                                             \
+  for (size_t i = 0; i < n; i++) {                                                          \
+    if (i + PREFETCH_AHEAD < n) __builtin_prefetch(&h[refs[i + PREFETCH_AHEAD]]);           \
+    load4(&h[refs[i]], x);                                                                  \
+    int best = 257, bv = 0;                                                                 \
+    for (unsigned m = masks[i]; m; m &= m - 1) {                                            \
+      int v = __builtin_ctz(m), d = dist_generic(x, qw[v]);                                 \
+      if (d < best) {                                                                       \
+        best = d;                                                                           \
+        bv = v;                                                                             \
+      }                                                                                     \
+    }                                                                                       \
+    if (best <= r) {                                                                        \
+      ok[k] = (uint32_t)i;                                                                  \
+      od[k] = (uint16_t)best;                                                               \
+      ov[k++] = (uint8_t)bv;                                                                \
+    }                                                                                       \
+  }                                                                                         \
+  return k;
+
+static size_t verify_masked_generic(const vigil_pdq_hash *h, const uint32_t *refs, const uint8_t *masks, size_t n,
+                                    const vigil_pdq_hash *qs, int nq, int r, uint32_t *ok, uint16_t *od,
+                                    uint8_t *ov) {
+  VERIFY_MASKED_BODY
+}
+
 #ifdef VIGIL__X86
 
 /* ---------------- AVX2 ---------------- */
@@ -209,6 +241,13 @@ AVX2_TARGET static size_t scan_multi_avx2(const vigil_pdq_hash *h, size_t n, con
     k += t;
   }
   return k;
+}
+
+__attribute__((target("popcnt"))) static size_t verify_masked_popcnt(const vigil_pdq_hash *h, const uint32_t *refs,
+                                                                    const uint8_t *masks, size_t n,
+                                                                    const vigil_pdq_hash *qs, int nq, int r,
+                                                                    uint32_t *ok, uint16_t *od, uint8_t *ov) {
+  VERIFY_MASKED_BODY
 }
 
 /* ---------------- AVX-512 VPOPCNTDQ ---------------- */
@@ -336,16 +375,69 @@ AVX512_TARGET static size_t scan_multi_avx512(const vigil_pdq_hash *h, size_t n,
   return k;
 }
 
+AVX512_TARGET static size_t verify_masked_avx512(const vigil_pdq_hash *h, const uint32_t *refs, const uint8_t *masks,
+                                                 size_t n, const vigil_pdq_hash *qs, int nq, int r, uint32_t *ok,
+                                                 uint16_t *od, uint8_t *ov) {
+  __m512i q2[8];
+  for (int v = 0; v < nq; v++) q2[v] = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)&qs[v]));
+  const __m512i rv = _mm512_set1_epi64(r), lanes = _mm512_setr_epi64(0, 2, 1, 3, 4, 6, 5, 7);
+  size_t k = 0, i = 0;
+  for (; i < PREFETCH_AHEAD && i < n; i++) _mm_prefetch((const char *)&h[refs[i]], _MM_HINT_T0);
+  for (i = 0; i + 8 <= n; i += 8) {
+    for (size_t j = i + PREFETCH_AHEAD; j < i + 8 + PREFETCH_AHEAD && j < n; j++)
+      _mm_prefetch((const char *)&h[refs[j]], _MM_HINT_T0);
+    const uint32_t *f = refs + i;
+    __m512i a = pair512(&h[f[0]], &h[f[1]]), b = pair512(&h[f[2]], &h[f[3]]), c = pair512(&h[f[4]], &h[f[5]]),
+            d = pair512(&h[f[6]], &h[f[7]]);
+    /* the 8 candidates' query masks, in the lane order of dist8 */
+    __m512i mv = _mm512_permutexvar_epi64(lanes, _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(masks + i))));
+    uint64_t mk;
+    memcpy(&mk, masks + i, 8);
+    mk |= mk >> 32;
+    mk |= mk >> 16;
+    mk |= mk >> 8;
+    __m512i best = _mm512_set1_epi64(1000), bvar = _mm512_setzero_si512();
+    for (unsigned um = (unsigned)mk & 0xff; um; um &= um - 1) { /* only the queries some candidate needs */
+      int v = __builtin_ctz(um);
+      __m512i dv = dist8_avx512(a, b, c, d, q2[v]);
+      __mmask8 lt = _mm512_cmplt_epu64_mask(dv, best) & _mm512_test_epi64_mask(mv, _mm512_set1_epi64(1ll << v));
+      best = _mm512_mask_mov_epi64(best, lt, dv);
+      bvar = _mm512_mask_mov_epi64(bvar, lt, _mm512_set1_epi64(v));
+    }
+    __mmask8 m = _mm512_cmple_epu64_mask(best, rv);
+    if (m) {
+      uint64_t ds[8], vs[8];
+      _mm512_storeu_si512(ds, best);
+      _mm512_storeu_si512(vs, bvar);
+      for (int j = 0; j < 8; j++) {
+        int l = order8[j];
+        if (m >> l & 1) {
+          ok[k] = (uint32_t)(i + j);
+          od[k] = (uint16_t)ds[l];
+          ov[k++] = (uint8_t)vs[l];
+        }
+      }
+    }
+  }
+  if (i < n) {
+    size_t t = verify_masked_popcnt(h, refs + i, masks + i, n - i, qs, nq, r, ok + k, od + k, ov + k);
+    for (size_t j = 0; j < t; j++) ok[k + j] += (uint32_t)i;
+    k += t;
+  }
+  return k;
+}
+
 #endif /* VIGIL__X86 */
 
 /* ---------------- dispatch ---------------- */
 
 static const vigil__kernels k_generic = {VIGIL__PATH_GENERIC, "generic", scan_generic, verify_generic,
-                                         scan_multi_generic};
+                                         scan_multi_generic, verify_masked_generic};
 #ifdef VIGIL__X86
-static const vigil__kernels k_avx2 = {VIGIL__PATH_AVX2, "avx2", scan_avx2, verify_avx2, scan_multi_avx2};
+static const vigil__kernels k_avx2 = {VIGIL__PATH_AVX2, "avx2", scan_avx2, verify_avx2, scan_multi_avx2,
+                                      verify_masked_popcnt};
 static const vigil__kernels k_avx512 = {VIGIL__PATH_AVX512, "avx512-vpopcntdq", scan_avx512, verify_avx512,
-                                        scan_multi_avx512};
+                                        scan_multi_avx512, verify_masked_avx512};
 #endif
 
 bool vigil__path_supported(int path) {
