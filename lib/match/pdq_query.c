@@ -105,7 +105,12 @@ static const double ring_size[VIGIL__MIH_MAXBITS + 1][VIGIL__MIH_TMAX + 1] = {
 
 static double scan_cost(size_t n) { return (double)n / SCAN_DIVISOR; }
 
-static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, plan *p) {
+/* prior[0..nprior): plans already made for other queries of the same call.
+ * Where one of them has q's key in a table, the rings it probes there are
+ * free for q (run_shared probes each bucket once), so the greedy takes
+ * them first and spends fewer units elsewhere. */
+static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, const plan *prior, int nprior,
+                      plan *p) {
   memset(p, 0, sizeof *p);
   int m = ix->m, b = ix->bits;
   if (force_strategy == 1 || m == 0 || r + 1 > m * (VIGIL__MIH_TMAX + 1)) {
@@ -132,10 +137,16 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
     dens[i] = (ring0[i] + r1) / (b + 1);
     p->t[i] = -1;
   }
+  int free_t[VIGIL__MIH_MAXTABLES];
+  for (int i = 0; i < m; i++) {
+    free_t[i] = -1;
+    for (int v = 0; v < nprior; v++)
+      if (!prior[v].scan && prior[v].key[i] == p->key[i] && prior[v].t[i] > free_t[i]) free_t[i] = prior[v].t[i];
+  }
   /* Greedy: r + 1 units, each to the cheapest next ring (each table's next
    * ring cost kept, recomputed only for the table that took the unit). */
   double next[VIGIL__MIH_MAXTABLES];
-  for (int i = 0; i < m; i++) next[i] = vigil__probe_cost + ring0[i];
+  for (int i = 0; i < m; i++) next[i] = free_t[i] >= 0 ? 0 : vigil__probe_cost + ring0[i];
   double est = 0;
   for (int u = 0; u <= r; u++) {
     int best = -1;
@@ -144,7 +155,8 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
     /* some table is below TMAX: r + 1 <= m * (TMAX + 1) */
     est += next[best];
     int k = ++p->t[best] + 1; /* its next ring */
-    if (k == 1) next[best] = b * vigil__probe_cost + ring1[best];
+    if (k <= free_t[best]) next[best] = 0;
+    else if (k == 1) next[best] = b * vigil__probe_cost + ring1[best];
     else if (k <= VIGIL__MIH_TMAX) next[best] = ring_size[b][k] * (vigil__probe_cost + dens[best]);
   }
   p->est = est;
@@ -537,7 +549,7 @@ int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash 
   double est = 0;
   bool scan = false;
   for (int u = 0; u < nu; u++) {
-    make_plan(ix, &uq[u], threshold, &pl[u]);
+    make_plan(ix, &uq[u], threshold, pl + (u & ~7), u & 7, &pl[u]); /* priors: its group of 8 (run_shared) */
     scan = scan || pl[u].scan;
     est += pl[u].est;
   }
