@@ -295,6 +295,16 @@ static void test_multi(void **state) {
       for (int t = 0; t < 5; t++) compare(ix, &ds, qs, 8, thresholds[t], want);
       compare(ix, &ds, qs, 3, 31, want);
       brute_forget();
+      /* More than 8 distinct queries (a probe's mask holds 8: groups of 8),
+       * with keys shared inside and across the groups. */
+      vigil_pdq_hash many[12];
+      for (int v = 0; v < 12; v++) {
+        many[v] = v < 8 ? qs[v] : qs[v - 8];
+        if (v >= 8) flip_bits(&many[v], 2 + v % 3);
+      }
+      compare(ix, &ds, many, 12, 31, want);
+      compare(ix, &ds, many, 12, 45, want);
+      brute_forget();
     }
   }
   vigil__force_strategy(0);
@@ -374,6 +384,28 @@ static void test_paths(void **state) {
           if (d < best) best = d, bv = v;
         }
         if (best <= 115) {
+          oi2[b] = (uint32_t)i;
+          od2[b] = (uint16_t)best;
+          ov2[b++] = (uint8_t)bv;
+        }
+      }
+      assert_int_equal(a, b);
+      assert_memory_equal(oi, oi2, a * sizeof *oi);
+      assert_memory_equal(od, od2, a * sizeof *od);
+      assert_memory_equal(ov, ov2, a);
+      /* masked: each candidate against the queries of its own mask */
+      uint8_t masks[40];
+      for (size_t i = 0; i < len; i++) masks[i] = (uint8_t)(((i * 37) % 255 + 1) & 0x7f); /* never empty */
+      a = k->verify_masked(ds.h, refs, masks, len, ds.h + 200, 7, 118, oi, od, ov);
+      b = 0;
+      for (size_t i = 0; i < len; i++) {
+        int best = 1000, bv = 0;
+        for (int v = 0; v < 7; v++) {
+          if (!(masks[i] >> v & 1)) continue;
+          int d = vigil_pdq_distance(&ds.h[refs[i]], &ds.h[200 + v]);
+          if (d < best) best = d, bv = v;
+        }
+        if (best <= 118) {
           oi2[b] = (uint32_t)i;
           od2[b] = (uint16_t)best;
           ov2[b++] = (uint8_t)bv;

@@ -7,8 +7,9 @@
  *                       the hole, so there are never holes.
  *   idmap               open addressing, id -> slot (built lazily: a loaded
  *                       index needs it only when it is first modified).
- *   tables[m]           multi-index hashing: table i keys every slot by the
- *                       b bits of its hash starting at bit i*b.  A bucket is a
+ *   tables[m]           multi-index hashing: table i keys every slot by b
+ *                       bits of its key words (the hash's bits regrouped by
+ *                       DCT parity class) from bit koff[i].  A bucket is a
  *                       block of slot numbers in the table's pool; its 64-bit
  *                       header packs offset, length and capacity class.
  *
@@ -74,8 +75,8 @@ struct vigil_pdq_index {
   size_t map_len;
 };
 
-/* Hash bits [off, off+b) as an integer; bit p is bit p%64 of 64-bit word p/64
- * (words read little-endian from the 32 bytes). */
+/* Bits [off, off+b) of the key words w (vigil__key_words) as an integer;
+ * bit p is bit p%64 of word p/64. */
 static inline uint32_t vigil__key(const uint64_t w[4], int off, int b) {
   int wi = off >> 6, sh = off & 63;
   uint64_t v = w[wi] >> sh;

@@ -53,8 +53,9 @@ void vigil__words(const vigil_pdq_hash *h, uint64_t w[4]) {
 /* Keys by DCT parity class.  A dihedral variant of a picture's hash is,
  * bit for bit, the hash of a DCT whose coefficients of some parity classes
  * are negated (flips) or whose rows and columns are swapped (transposes):
- * flipping negates the odd-frequency columns, say, so the bits of that
- * class come out complemented and the others unchanged, but for the few
+ * flipping negates the odd-frequency columns, say, so the bits of the two
+ * classes with an odd column come out complemented and the two others
+ * unchanged, but for the few
  * coefficients between the old and the new median.  Keys that each take
  * their bits from a single class are therefore often equal, or exactly
  * complemented, between variants, and a query for all 8 variants probes
@@ -109,10 +110,10 @@ static uint64_t key_class_word(const vigil_pdq_hash *h, int c) {
 }
 
 /* Table i starts at class i / tpc, offset (i % tpc) * b, when the tables
- * fit whole inside the classes (b = 9, 10, 16, 20, 21: every size from 2^21
- * entries up and 256k-2M); otherwise the key words are cut end to end as
- * they come (the classes are still contiguous, so most keys stay within
- * one). */
+ * fit whole inside the classes (b = 9, 10, 16, 20, 21: 1k-8k entries,
+ * 256k-2M, and every size from 2M up); otherwise (8k-256k) the key words
+ * are cut end to end as they come (the classes are still contiguous, so
+ * most keys stay within one). */
 void vigil__set_layout(vigil_pdq_index *ix) {
   int b = ix->bits, m = ix->m;
   int tpc = b ? 64 / b : 0;

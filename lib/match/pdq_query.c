@@ -192,6 +192,7 @@ typedef struct scratch {
   size_t cand_cap;
   uint32_t *seen; /* open-addressing set of the slots already reported */
   size_t seen_cap, seen_mask;
+  int seen_shift; /* 64 - log2 of the cells in use */
   uint8_t *hv;    /* verify_masked's queries */
   uint8_t *pmask; /* per probe and per candidate: the queries that asked (run_shared) */
   uint8_t *cmask;
@@ -243,12 +244,13 @@ static int seen_reset(scratch *s, size_t n) {
   }
   memset(s->seen, 0xff, cap * sizeof *s->seen);
   s->seen_mask = cap - 1;
+  s->seen_shift = 64 - __builtin_ctzll((unsigned long long)cap);
   return VIGIL_OK;
 }
 
 /* The cell of slot, or the empty cell where it would go. */
 static inline size_t seen_find(const scratch *s, uint32_t slot) {
-  size_t i = (size_t)((slot * 0x9E3779B1u) >> 7) & s->seen_mask;
+  size_t i = (size_t)((slot * 0x9E3779B97F4A7C15ull) >> s->seen_shift); /* the product's top bits */
   while (s->seen[i] != VIGIL__NONE && s->seen[i] != slot) i = (i + 1) & s->seen_mask;
   return i;
 }
@@ -340,7 +342,7 @@ static int gather(const vigil_pdq_index *ix, size_t np, size_t budget, bool mask
       __builtin_prefetch(&ix->t[ptab[j + PROBE_AHEAD]].pool[vigil__hdr_off(phdr[j + PROBE_AHEAD])]);
     const uint32_t *blk = ix->t[ptab[j]].pool + vigil__hdr_off(phdr[j]);
     uint32_t len = vigil__hdr_len(phdr[j]);
-    if (masks) memset(s->cmask + c, s->pmask[j], len);
+    if (masks && len) memset(s->cmask + c, s->pmask[j], len);
     for (uint32_t z = 0; z < len; z++) cand[c++] = blk[z];
   }
   if (vigil__qstats_on) {
@@ -563,12 +565,16 @@ int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash 
     } else if (nu > 1 && force_strategy >= 2 && pl[0].scan) {
       scan = true; /* likewise (every plan is alike in that) */
     } else {
-      if (nu > 1 && shares_keys(ix, pl, nu)) {
-        for (int g = 0; g < nu && rc == VIGIL_OK; g += 8) /* a probe's mask holds 8 queries */
-          rc = run_shared(ix, uq + g, uvar + g, nu - g < 8 ? nu - g : 8, threshold, pl + g, s, &h, kern);
-      } else { /* one query, or nothing to share: each alone, without the masks' upkeep */
-        for (int u = 0; u < nu && rc == VIGIL_OK; u++)
-          rc = run_plan(ix, &uq[u], threshold, uvar[u], &pl[u], s, &h, kern);
+      /* Groups of 8 (a probe's mask holds 8 queries); a group that shares
+       * no key runs its queries one by one, without the masks' upkeep. */
+      for (int g = 0; g < nu && rc == VIGIL_OK; g += 8) {
+        int gn = nu - g < 8 ? nu - g : 8;
+        if (gn > 1 && shares_keys(ix, pl + g, gn)) {
+          rc = run_shared(ix, uq + g, uvar + g, gn, threshold, pl + g, s, &h, kern);
+        } else {
+          for (int u = g; u < g + gn && rc == VIGIL_OK; u++)
+            rc = run_plan(ix, &uq[u], threshold, uvar[u], &pl[u], s, &h, kern);
+        }
       }
       if (rc == 1) {
         h.n = 0;
