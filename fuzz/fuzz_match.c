@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     f[off % good_len] = data[i + 3];
   }
   size_t len = good_len;
-  if (size > 1 && data[1] == 0xff) len = (size_t)data[2] * 97 % good_len; /* truncation */
+  if (size > 2 && data[1] == 0xff) len = (size_t)data[2] * 97 % good_len; /* truncation */
   if (size && (data[0] & 1)) vigil__pdq_file_reseal(f, len);
   FILE *out = fopen(path, "wb");
   if (out) {
