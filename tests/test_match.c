@@ -313,6 +313,29 @@ static void test_multi(void **state) {
   free_ds(&ds);
 }
 
+/* What the multi-query kernels must return, by definition: for hash i of
+ * h (or h[refs[i]]), the smallest distance to qs[v] over v in masks[i] (all
+ * nq when masks is NULL), the first v among equals, kept when <= r. */
+static size_t ref_best(const vigil_pdq_hash *h, const uint32_t *refs, const uint8_t *masks, size_t len,
+                       const vigil_pdq_hash *qs, int nq, int r, uint32_t *oi, uint16_t *od, uint8_t *ov) {
+  size_t b = 0;
+  for (size_t i = 0; i < len; i++) {
+    const vigil_pdq_hash *x = &h[refs ? refs[i] : i];
+    int best = 1000, bv = 0;
+    for (int v = 0; v < nq; v++) {
+      if (masks && !(masks[i] >> v & 1)) continue;
+      int d = vigil_pdq_distance(x, &qs[v]);
+      if (d < best) best = d, bv = v;
+    }
+    if (best <= r) {
+      oi[b] = (uint32_t)i;
+      od[b] = (uint16_t)best;
+      ov[b++] = (uint8_t)bv;
+    }
+  }
+  return b;
+}
+
 /* Every kernel path this CPU runs gives the same answers. */
 static void test_paths(void **state) {
   (void)state;
@@ -376,41 +399,16 @@ static void test_paths(void **state) {
       assert_memory_equal(oi, oi2, a * sizeof *oi);
       assert_memory_equal(od, od2, a * sizeof *od);
       a = k->scan_multi(ds.h, len, ds.h + 100, 5, 115, oi, od, ov);
-      b = 0;
-      for (size_t i = 0; i < len; i++) {
-        int best = 1000, bv = 0;
-        for (int v = 0; v < 5; v++) {
-          int d = vigil_pdq_distance(&ds.h[i], &ds.h[100 + v]);
-          if (d < best) best = d, bv = v;
-        }
-        if (best <= 115) {
-          oi2[b] = (uint32_t)i;
-          od2[b] = (uint16_t)best;
-          ov2[b++] = (uint8_t)bv;
-        }
-      }
+      b = ref_best(ds.h, NULL, NULL, len, ds.h + 100, 5, 115, oi2, od2, ov2);
       assert_int_equal(a, b);
       assert_memory_equal(oi, oi2, a * sizeof *oi);
       assert_memory_equal(od, od2, a * sizeof *od);
       assert_memory_equal(ov, ov2, a);
       /* masked: each candidate against the queries of its own mask */
       uint8_t masks[40];
-      for (size_t i = 0; i < len; i++) masks[i] = (uint8_t)(((i * 37) % 255 + 1) & 0x7f); /* never empty */
+      for (size_t i = 0; i < len; i++) masks[i] = (uint8_t)(1 + (i * 37) % 127); /* 1..127: never empty */
       a = k->verify_masked(ds.h, refs, masks, len, ds.h + 200, 7, 118, oi, od, ov);
-      b = 0;
-      for (size_t i = 0; i < len; i++) {
-        int best = 1000, bv = 0;
-        for (int v = 0; v < 7; v++) {
-          if (!(masks[i] >> v & 1)) continue;
-          int d = vigil_pdq_distance(&ds.h[refs[i]], &ds.h[200 + v]);
-          if (d < best) best = d, bv = v;
-        }
-        if (best <= 118) {
-          oi2[b] = (uint32_t)i;
-          od2[b] = (uint16_t)best;
-          ov2[b++] = (uint8_t)bv;
-        }
-      }
+      b = ref_best(ds.h, refs, masks, len, ds.h + 200, 7, 118, oi2, od2, ov2);
       assert_int_equal(a, b);
       assert_memory_equal(oi, oi2, a * sizeof *oi);
       assert_memory_equal(od, od2, a * sizeof *od);

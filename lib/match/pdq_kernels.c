@@ -335,6 +335,26 @@ AVX512_TARGET static size_t verify_avx512(const vigil_pdq_hash *h, const uint32_
   return k;
 }
 
+/* The hashes i..i+7 whose best distance (lanes in dist8's order) is <= r,
+ * with it and its query, appended at out[k]; returns the new k. */
+AVX512_TARGET static inline size_t emit_best8(__m512i best, __m512i bvar, __m512i rv, size_t i, uint32_t *oi,
+                                              uint16_t *od, uint8_t *ov, size_t k) {
+  __mmask8 m = _mm512_cmple_epu64_mask(best, rv);
+  if (!m) return k;
+  uint64_t ds[8], vs[8];
+  _mm512_storeu_si512(ds, best);
+  _mm512_storeu_si512(vs, bvar);
+  for (int j = 0; j < 8; j++) {
+    int l = order8[j];
+    if (m >> l & 1) {
+      oi[k] = (uint32_t)(i + j);
+      od[k] = (uint16_t)ds[l];
+      ov[k++] = (uint8_t)vs[l];
+    }
+  }
+  return k;
+}
+
 AVX512_TARGET static size_t scan_multi_avx512(const vigil_pdq_hash *h, size_t n, const vigil_pdq_hash *qs,
                                               int nq, int r, uint32_t *oi, uint16_t *od, uint8_t *ov) {
   __m512i q2[8];
@@ -352,20 +372,7 @@ AVX512_TARGET static size_t scan_multi_avx512(const vigil_pdq_hash *h, size_t n,
       best = _mm512_mask_mov_epi64(best, lt, dv);
       bvar = _mm512_mask_mov_epi64(bvar, lt, _mm512_set1_epi64(v));
     }
-    __mmask8 m = _mm512_cmple_epu64_mask(best, rv);
-    if (m) {
-      uint64_t ds[8], vs[8];
-      _mm512_storeu_si512(ds, best);
-      _mm512_storeu_si512(vs, bvar);
-      for (int j = 0; j < 8; j++) {
-        int l = order8[j];
-        if (m >> l & 1) {
-          oi[k] = (uint32_t)(i + j);
-          od[k] = (uint16_t)ds[l];
-          ov[k++] = (uint8_t)vs[l];
-        }
-      }
-    }
+    k = emit_best8(best, bvar, rv, i, oi, od, ov, k);
   }
   if (i < n) {
     size_t t = scan_multi_generic(h + i, n - i, qs, nq, r, oi + k, od + k, ov + k);
@@ -404,20 +411,7 @@ AVX512_TARGET static size_t verify_masked_avx512(const vigil_pdq_hash *h, const 
       best = _mm512_mask_mov_epi64(best, lt, dv);
       bvar = _mm512_mask_mov_epi64(bvar, lt, _mm512_set1_epi64(v));
     }
-    __mmask8 m = _mm512_cmple_epu64_mask(best, rv);
-    if (m) {
-      uint64_t ds[8], vs[8];
-      _mm512_storeu_si512(ds, best);
-      _mm512_storeu_si512(vs, bvar);
-      for (int j = 0; j < 8; j++) {
-        int l = order8[j];
-        if (m >> l & 1) {
-          ok[k] = (uint32_t)(i + j);
-          od[k] = (uint16_t)ds[l];
-          ov[k++] = (uint8_t)vs[l];
-        }
-      }
-    }
+    k = emit_best8(best, bvar, rv, i, ok, od, ov, k);
   }
   if (i < n) {
     size_t t = verify_masked_popcnt(h, refs + i, masks + i, n - i, qs, nq, r, ok + k, od + k, ov + k);
