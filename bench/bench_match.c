@@ -8,8 +8,10 @@
  * (skewed per-bit probabilities and clusters of 1..2048 near-duplicates) -
  * and for each prints queries/s of the index, of the exhaustive scan over
  * the same hashes (the library's best vectorised kernel, forced), and their
- * ratio; the cost of an 8-variant (dihedral) query relative to one variant;
- * build time; bytes per hash; save and load time.  Every index answer on the
+ * ratio; the cost of an 8-hash query relative to one, for 8 unrelated
+ * hashes and (random shape, when ../shared is there) for the dihedral
+ * variants of real photos, with the probes, candidates and distinct table
+ * keys behind it; build time; bytes per hash; save and load time.  Every index answer on the
  * scanned queries is checked against the scan (recall must print 1.0).
  * Query rates are per second of this thread's CPU time (one core); build,
  * save and load times are wall-clock.
@@ -208,6 +210,26 @@ static void bench_photo_variants(const vigil_pdq_index *ix, int nq, int r, const
     for (int v = 0; v < 8; v++)
       for (int b = 0; b < 32; b++) g[i * 8 + v].bytes[b] = photo_var[i % np][v].bytes[b] ^ m.bytes[b];
   }
+  /* How many of the 8 x m (table, key) centres are distinct, per photo:
+   * what the tables can share at best (a key equal between variants). */
+  size_t distinct = 0, total = 0;
+  for (int p = 0; p < np && ix->m; p++) {
+    uint32_t key[8][VIGIL__MIH_MAXTABLES];
+    for (int v = 0; v < 8; v++) {
+      uint64_t w[4];
+      vigil__key_words(&photo_var[p][v], w);
+      for (int t = 0; t < ix->m; t++) key[v][t] = vigil__key(w, ix->koff[t], ix->bits);
+    }
+    for (int t = 0; t < ix->m; t++)
+      for (int v = 0; v < 8; v++) {
+        int seen = 0;
+        for (int u = 0; u < v && !seen; u++) seen = key[u][t] == key[v][t];
+        distinct += !seen;
+        total++;
+      }
+  }
+  memset(&vigil__qstat, 0, sizeof vigil__qstat);
+  vigil__qstats_on = 1;
   double t0 = now();
   for (int i = 0; i < nq; i++) {
     vigil_pdq_hit *out;
@@ -216,6 +238,8 @@ static void bench_photo_variants(const vigil_pdq_index *ix, int nq, int r, const
     free(out);
   }
   double t1 = now();
+  vigil__qstats one = vigil__qstat;
+  memset(&vigil__qstat, 0, sizeof vigil__qstat);
   for (int i = 0; i < nq; i++) {
     vigil_pdq_hit *out;
     size_t k;
@@ -223,9 +247,16 @@ static void bench_photo_variants(const vigil_pdq_index *ix, int nq, int r, const
     free(out);
   }
   double t2 = now();
+  vigil__qstats_on = 0;
   printf("%s: dihedral variants of %d real photos (fresh random mask per group): 8-variant query %.0f/s = %.2fx "
          "the cost of one variant (%.0f/s)\n",
          name, np, nq / (t2 - t1), (t2 - t1) / (t1 - t0), nq / (t1 - t0));
+  printf("%s:   per query, one variant: %.0f probes, %.0f candidates; 8 variants: %.0f, %.0f (%.2fx, %.2fx); "
+         "distinct table keys among a photo's 8 variants: %.0f%%\n",
+         name, (double)one.probes / nq, (double)one.candidates / nq, (double)vigil__qstat.probes / nq,
+         (double)vigil__qstat.candidates / nq, (double)vigil__qstat.probes / (double)(one.probes ? one.probes : 1),
+         (double)vigil__qstat.candidates / (double)(one.candidates ? one.candidates : 1),
+         total ? 100.0 * (double)distinct / (double)total : 0.0);
   free(g);
 }
 

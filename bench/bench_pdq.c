@@ -10,11 +10,14 @@
  * and prints exact/decode and exact/fast ratios; then the time to hash raw
  * 1024x768 pixels with vigil and with a plain whole-picture implementation
  * of the reference algorithm (the ratio), vigil's time back to back, and
- * the Hamming distance of fast to exact mode over every picture.
+ * the Hamming distance of fast to exact mode over every picture; then the
+ * shared photos hashed in a worker thread under glibc's allocator defaults
+ * and under `vigil hash`'s setting (each in a child process of its own).
  *
  *   bench_pdq [--smoke] [--reps N] [--default-malloc]
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <jpeglib.h>
@@ -24,7 +27,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../tests/support/pdq_oracle.h"
 #include "vigil/media.h"
@@ -112,12 +117,15 @@ static void decode_only(const unsigned char *d, size_t n) {
 
 typedef struct pic {
   char name[256];
+  char path[4096];
   unsigned char *data;
   size_t len;
   int owned_by_jpeg;
 } pic;
 
-static int add_shared(pic *pics, int n, int cap) {
+/* The JPEGs of ../shared/pdq/images: their paths, and their bytes when
+ * load is set. */
+static int add_shared(pic *pics, int n, int cap, int load) {
   const char *dirs[] = {VIGIL_SHARED_DIR "/pdq/images/bridge-mods", VIGIL_SHARED_DIR "/pdq/images/reg-test-input/dih",
                         VIGIL_SHARED_DIR "/pdq/images/reg-test-input/exif-rotn",
                         VIGIL_SHARED_DIR "/pdq/images/reg-test-input/labelme-subset",
@@ -130,14 +138,94 @@ static int add_shared(pic *pics, int n, int cap) {
       if (l < 4 || strcmp(de->d_name + l - 4, ".jpg")) continue;
       char path[4096];
       snprintf(path, sizeof path, "%s/%s", dirs[k], de->d_name);
-      if (vigil_read_file(path, 1u << 30, &pics[n].data, &pics[n].len, NULL) == 0) {
+      pics[n].data = NULL;
+      pics[n].len = 0;
+      if (!load || vigil_read_file(path, 1u << 30, &pics[n].data, &pics[n].len, NULL) == 0) {
         snprintf(pics[n].name, sizeof pics[n].name, "shared:%s", de->d_name);
+        snprintf(pics[n].path, sizeof pics[n].path, "%s", path);
         n++;
       }
     }
     if (dp) closedir(dp);
   }
   return n;
+}
+
+/* The allocator setting, measured: the shared photos read and hashed in a
+ * worker thread (as `vigil hash` does), each pass in a fresh child process so that
+ * glibc's allocator starts from its defaults; one child keeps them, the
+ * other sets what cli_tune_allocator sets.  Returns wall seconds, or -1. */
+typedef struct alloc_job {
+  pic *pics;
+  int n, reps;
+  double secs;
+} alloc_job;
+
+/* A progressive JPEG: its frame header, found by walking the segments
+ * from SOI in the file's first 256 KiB, is SOF2.  (Read into a static
+ * buffer: the pass that follows must find the allocator untouched.) */
+static int is_progressive(const char *path) {
+  static uint8_t head[256 << 10];
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  size_t len = fread(head, 1, sizeof head, f), i = 2;
+  fclose(f);
+  while (i + 4 <= len && head[i] == 0xff) {
+    unsigned m = head[i + 1];
+    if (m == 0xc2) return 1;
+    if ((m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) || m == 0xda) return 0;
+    i += 2 + ((size_t)head[i + 2] << 8 | head[i + 3]);
+  }
+  return 0;
+}
+
+static void *alloc_worker(void *arg) {
+  alloc_job *j = arg;
+  vigil_hash_opts o;
+  vigil_hash_opts_default(&o);
+  double t0 = now();
+  for (int r = 0; r < j->reps; r++)
+    for (int i = 0; i < j->n; i++) {
+      vigil_pdq_result res; /* from the file, as vigil hash does */
+      vigil_hash_file(j->pics[i].path, &o, &res, NULL, NULL);
+    }
+  j->secs = now() - t0;
+  return NULL;
+}
+
+/* which: 0 every shared JPEG, 1 the progressive ones, 2 the first
+ * progressive one only (pictures of one size in a row: glibc's sliding
+ * threshold then maps every buffer afresh, as it maps sizes >= the last one
+ * freed). */
+static double alloc_pass(int tuned, int reps, int which) {
+  int fd[2];
+  if (pipe(fd)) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    close(fd[0]);
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+    if (tuned) {
+      mallopt(M_MMAP_THRESHOLD, 32 << 20);
+      mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    }
+#endif
+    static pic pics[80];
+    int n = add_shared(pics, 0, 80, 0), kept = 0;
+    for (int i = 0; i < n && !(which == 2 && kept == 1); i++)
+      if (which == 0 || is_progressive(pics[i].path)) pics[kept++] = pics[i];
+    alloc_job j = {pics, kept, reps, -1};
+    pthread_t t;
+    if (j.n > 0 && pthread_create(&t, NULL, alloc_worker, &j) == 0) pthread_join(t, NULL);
+    ssize_t w = write(fd[1], &j.secs, sizeof j.secs);
+    _exit(w == (ssize_t)sizeof j.secs ? 0 : 1);
+  }
+  close(fd[1]);
+  double secs = -1;
+  if (read(fd[0], &secs, sizeof secs) != (ssize_t)sizeof secs) secs = -1;
+  close(fd[0]);
+  waitpid(pid, NULL, 0);
+  return secs;
 }
 
 int main(int argc, char **argv) {
@@ -147,12 +235,17 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--default-malloc")) default_malloc = 1;
   }
+  /* Before anything touches this process's allocator. */
+  double alloc_t[3][2]; /* [which][tuned] */
+  static const int alloc_reps[3] = {1, 4, 40};
+  for (int w = 0; w < 3; w++)
+    for (int t = 0; t < 2; t++) alloc_t[w][t] = smoke ? -1 : alloc_pass(t, alloc_reps[w] * reps, w);
 #if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
   /* The allocator setting of `vigil hash` (cli_tune_allocator in
    * programs/vigil.c), so that decode and exact are timed as they run
-   * there.  In this single-threaded program glibc's sliding mmap threshold
-   * already avoids most page faults (about 33 per progressive 1.6 MP
-   * picture, against 11 with the setting); --default-malloc keeps glibc's. */
+   * there; in this single-threaded loop glibc's sliding mmap threshold
+   * already avoids most of the page faults.  --default-malloc keeps
+   * glibc's. */
   if (!default_malloc) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
@@ -169,13 +262,14 @@ int main(int argc, char **argv) {
     pics[npics].data = encode_jpeg(rgb, sizes[s][0], sizes[s][1], &len);
     pics[npics].len = len;
     pics[npics].owned_by_jpeg = 1;
+    pics[npics].path[0] = 0;
     snprintf(pics[npics].name, sizeof pics[npics].name, "synthetic %dx%d (%.1f MP)", sizes[s][0], sizes[s][1],
              sizes[s][0] * sizes[s][1] / 1e6);
     npics++;
     free(rgb);
   }
   int nsynth = npics;
-  if (!smoke) npics = add_shared(pics, npics, 80);
+  if (!smoke) npics = add_shared(pics, npics, 80, 1);
 
   printf("PDQ cost on top of JPEG decoding, one thread, median of %d runs\n", reps);
   printf("%-34s %9s %9s %9s %12s %11s\n", "picture", "decode ms", "exact ms", "fast ms", "exact/decode",
@@ -257,8 +351,19 @@ int main(int argc, char **argv) {
     tb[r] = now() - t0;
   }
   printf("raw 1024x768 RGB to hash, back to back: vigil %.3f ms\n", median(tb, n) * 1e3);
-  free(rgb);
-  free(luma);
+  char one[300] = "one progressive picture";
+  for (int i = 0; i < npics; i++)
+    if (pics[i].path[0] && is_progressive(pics[i].path)) {
+      snprintf(one, sizeof one, "%s alone", pics[i].name);
+      break;
+    }
+  const char *const alloc_what[3] = {"every shared JPEG", "the progressive ones", one};
+  for (int w = 0; w < 3; w++)
+    if (alloc_t[w][0] > 0 && alloc_t[w][1] > 0)
+      printf("read and hashed in a worker thread, %s x %d: glibc's allocator %.2f s, vigil hash's setting %.2f s, "
+             "%.2fx\n",
+             alloc_what[w], alloc_reps[w] * reps, alloc_t[w][0], alloc_t[w][1], alloc_t[w][0] / alloc_t[w][1]);
+  if (!smoke && alloc_t[0][0] <= 0) printf("allocator comparison: skipped (no %s/pdq/images)\n", VIGIL_SHARED_DIR);
   for (int i = 0; i < npics; i++) free(pics[i].data);
   return 0;
 }

@@ -69,10 +69,10 @@ static void usage(FILE *f) {
 
 /* Decoders allocate whole-picture buffers afresh for every picture
  * (libjpeg's coefficient arrays for a progressive JPEG: about 5 MB at
- * 1.6 MP).  In a worker thread glibc served such sizes with mmap and gave
- * them back on free, so every picture paid page faults and page clearing:
- * about a third of the time to hash a batch of progressive 1.6 MP JPEGs
- * (docs/performance.md).  Below 32 MiB, blocks now stay in the allocator's
+ * 1.6 MP).  glibc's sliding threshold maps any block at least as large as
+ * the last mapped one freed, so pictures of one size in a row each paid a
+ * fresh mapping, page faults and page clearing: 1.4-1.5x the time for a
+ * run of same-size progressive JPEGs (bench_pdq).  Below 32 MiB, blocks now stay in the allocator's
  * arenas and are reused, up to 64 MiB free at a heap's top; larger ones
  * are still mapped and unmapped.  Only the batch commands that decode
  * pictures ask for this: a long-running service would keep that memory
