@@ -351,6 +351,8 @@ int main(int argc, char **argv) {
     tb[r] = now() - t0;
   }
   printf("raw 1024x768 RGB to hash, back to back: vigil %.3f ms\n", median(tb, n) * 1e3);
+  free(rgb);
+  free(luma);
   char one[300] = "one progressive picture";
   for (int i = 0; i < npics; i++)
     if (pics[i].path[0] && is_progressive(pics[i].path)) {
