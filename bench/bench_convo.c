@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "text/convo_internal.h"
+#include "convo/convo_internal.h"
 #include "vigil/convo.h"
 
 static const char *const builtin[] = {

@@ -1,6 +1,6 @@
 /*
  * cmd_bank.c - `vigil bank`: create, list, fill, empty and inspect hash
- * banks (see docs/banks.md).
+ * banks (see docs/bank.md).
  *
  * One subcommand per function below; each parses its own options with
  * getopt_long so that --db and --help work before or after the subcommand

@@ -1,6 +1,6 @@
 /*
  * cmd_match.c - `vigil match`: look images or hashes up in the enabled
- * banks (see docs/banks.md).
+ * banks (see docs/bank.md).
  *
  * An argument of 64 hex digits is a PDQ hash (or "pdq:", "md5:",
  * "sha256:" followed by hex, for exact signals); anything else is a file.

@@ -11,7 +11,7 @@
  *
  * Split: a record belongs to the "dev" half when the FNV-1a hash of its id
  * is even, to "test" otherwise.  Rules and weights were tuned looking at
- * dev only; docs/grooming.md reports test (and all).  The split is
+ * dev only; docs/convo.md reports test (and all).  The split is
  * deterministic and needs no file.
  *
  * Age masking (--mask-ages): PJ decoys state their age in almost every

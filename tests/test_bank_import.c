@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/bank_backend.h"
+#include "bank/bank_backend.h"
 #include "vigil/bank.h"
 
 static const char H1[] = "224f638e224f8e72084e73b1217fa2510db68bd1f4b6ed51edb652a950036ffc";

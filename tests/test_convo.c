@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text/convo_internal.h"
+#include "convo/convo_internal.h"
 #include "vigil/convo.h"
 
 static vigil_convo_scorer *sc;

@@ -2,7 +2,7 @@
  * test_convo_eval.c - smoke test of `vigil convo eval` on the first records
  * of each shared chat corpus, with and without age masking: the program
  * runs, reads every record, and the scorer separates these PJ records from
- * the benign ones (a loose bound: the full figures are in docs/grooming.md).
+ * the benign ones (a loose bound: the full figures are in docs/convo.md).
  * Skips (exit 77) without ../shared.
  */
 #include "testutil.h"

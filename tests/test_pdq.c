@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "media/pdq_internal.h"
-#include "media/pdq_simd.h"
+#include "pdq/pdq_internal.h"
+#include "pdq/pdq_simd.h"
 #include "pdq_oracle.h"
 #include "vigil/pdq.h"
 

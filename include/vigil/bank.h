@@ -139,7 +139,7 @@ int vigil_bank_foreach(vigil_bank_store *st, const char *bank, int include_remov
 /* ---- import / export ---- */
 
 typedef enum vigil_bank_format {
-  VIGIL_BANK_FMT_CSV = 0, /* header line, then one entry per line (docs/banks.md) */
+  VIGIL_BANK_FMT_CSV = 0, /* header line, then one entry per line (docs/bank.md) */
   VIGIL_BANK_FMT_TE = 1,  /* python-threatexchange: "<signal_type> <value>" */
   VIGIL_BANK_FMT_JSONL = 2 /* one JSON object per line */
 } vigil_bank_format;

@@ -17,12 +17,6 @@
 extern "C" {
 #endif
 
-/* How the picture reaches the PDQ core. */
-typedef enum vigil_hash_mode {
-  VIGIL_MODE_FULLRES = 0, /* full-resolution RGB, as python-threatexchange and HMA */
-  VIGIL_MODE_CLI = 1      /* as the reference pdq-photo-hasher: 512x512 pre-resize */
-} vigil_hash_mode;
-
 typedef enum vigil_image_format {
   VIGIL_FMT_UNKNOWN = 0,
   VIGIL_FMT_JPEG,

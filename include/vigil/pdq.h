@@ -46,6 +46,12 @@ typedef struct vigil_pdq_result {
   int nhashes;                          /* 1, or 8 when dihedral variants were asked for */
 } vigil_pdq_result;
 
+/* How a decoded picture reaches the PDQ core (vigil_hash_opts in media.h). */
+typedef enum vigil_hash_mode {
+  VIGIL_MODE_FULLRES = 0, /* full-resolution RGB, as python-threatexchange and HMA */
+  VIGIL_MODE_CLI = 1      /* as the reference pdq-photo-hasher: 512x512 pre-resize */
+} vigil_hash_mode;
+
 /* Short name of a dihedral variant ("orig", "rot90", ...); NULL if out of range. */
 const char *vigil_dihedral_name(int variant);
 

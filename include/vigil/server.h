@@ -5,7 +5,7 @@
  * The service is libmicrohttpd (its own thread pool, epoll where available)
  * in front of a route table: each route is a method, a path pattern with
  * {param} segments, the roles allowed to call it and one handler function.
- * State lives in a vigil_server_store (SQLite today, through lib/store/db.h
+ * State lives in a vigil_server_store (SQLite today, through lib/db/db.h
  * with WAL and synchronous=FULL, so a write acknowledged to a client
  * survives kill -9).  The store functions below are what other modules and
  * the CLI call; none of them takes SQL or returns sqlite types, so another

@@ -9,7 +9,7 @@
 #ifndef VIGIL_DECODE_H
 #define VIGIL_DECODE_H
 
-#include "media/pixsink.h"
+#include "pdq/pixsink.h"
 #include "vigil/media.h"
 
 typedef int (*vigil__decoder)(const uint8_t *data, size_t len, const vigil_hash_opts *o,

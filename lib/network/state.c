@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-#include "store/db.h"
+#include "db/db.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS network_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"

@@ -10,7 +10,7 @@
  *     use `st` and share the readers-writer lock `rw`;
  *   - changes, imports, exports, listings and syncs use `wst`, one at a
  *     time under `wmu`, without `rw`.  After a change the index is synced
- *     in two steps (store/bank_sync.h): the changes are read on `wst`
+ *     in two steps (bank/bank_sync.h): the changes are read on `wst`
  *     while queries go on, and only applying them takes `rw` alone.
  * Freshness: a query finding the index over a second old syncs it first
  * (unless a writer is busy, which syncs when it ends), which is how several
@@ -22,7 +22,7 @@
 
 #include <string.h>
 
-#include "store/bank_sync.h"
+#include "bank/bank_sync.h"
 #include "vigil/bank.h"
 
 int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err) {

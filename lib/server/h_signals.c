@@ -6,7 +6,7 @@
  *   POST /v1/text/scan            contacts, ages and ad indicators of one record
  *
  * The request and response bodies are those of `vigil convo score` and
- * `vigil policy decide` (docs/grooming.md, docs/policy.md): the library's
+ * `vigil policy decide` (docs/convo.md, docs/policy.md): the library's
  * JSON functions do the work, so the CLI and the service cannot disagree.
  * A conversation scorer and an ad scanner's scratch hold per-thread space,
  * so they are pooled; a loaded policy and the compiled ad scanner are

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "common/internal.h"
-#include "store/sql.h"
+#include "db/sql.h"
 #include "vigil/server.h"
 
 /* ---- store ---------------------------------------------------------------- */

@@ -5,7 +5,7 @@
  * append-only by construction: triggers abort any UPDATE or DELETE on it,
  * so even a bug elsewhere in the service cannot rewrite history.
  * All access goes through the store's mutex: one connection (SQLite or
- * PostgreSQL, store/sql.h), one statement sequence at a time (reads are
+ * PostgreSQL, db/sql.h), one statement sequence at a time (reads are
  * short; writes are single-row).  Each engine has its schema below; the
  * statements in keys.c, audit.c and cases.c are written once for both.
  */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/sql.h"
+#include "db/sql.h"
 
 /* The tables, in either engine's words for an auto-incrementing id, bytes
  * and a 64-bit integer.  Created idempotently at every open. */

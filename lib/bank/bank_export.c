@@ -1,0 +1,105 @@
+/*
+ * bank_export.c - writing banks out in the import formats.
+ *
+ * CSV and JSON Lines carry every field, removed entries included with
+ * their removal time and reason, so an export re-imported elsewhere carries
+ * the removals with it.  The threatexchange line format has no room for a
+ * removal, so it always lists active entries only.
+ */
+#include "bank/bank_backend.h"
+#include "bank/bank_parse.h"
+#include "common/internal.h"
+
+#include <jansson.h>
+#include <string.h>
+
+typedef struct exporter {
+  FILE *out;
+  vigil_bank_format fmt;
+  int active_only;
+  int io_error;
+} exporter;
+
+/* A CSV field, quoted when it holds a comma, a quote or edge blanks.  Text
+ * fields hold no control characters (validated on the way in). */
+static void csv_field(FILE *f, const char *s, int last) {
+  size_t n = strlen(s);
+  int quote = strpbrk(s, ",\"") != NULL || (n && (s[0] == ' ' || s[n - 1] == ' '));
+  if (quote) {
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+      if (*p == '"') fputc('"', f);
+      fputc(*p, f);
+    }
+    fputc('"', f);
+  } else {
+    fputs(s, f);
+  }
+  fputc(last ? '\n' : ',', f);
+}
+
+static int write_entry(void *ctx, const vigil_bank_entry *e) {
+  exporter *x = ctx;
+  if (x->active_only && e->removed) return 0;
+  char hex[2 * VIGIL_BANK_VALUE_MAX + 1], added[32], removed[32] = "";
+  vigil_signal_to_hex(e->value, e->value_len, hex);
+  vigil__bank_time_format(e->added, added);
+  if (e->removed) vigil__bank_time_format(e->removed, removed);
+  const char *type = vigil_signal_name(e->type) ? vigil_signal_name(e->type) : "unknown";
+  switch (x->fmt) {
+  case VIGIL_BANK_FMT_TE:
+    if (!e->removed) fprintf(x->out, "%s %s\n", type, hex);
+    break;
+  case VIGIL_BANK_FMT_CSV:
+    csv_field(x->out, e->bank, 0);
+    csv_field(x->out, type, 0);
+    csv_field(x->out, hex, 0);
+    csv_field(x->out, e->external_id, 0);
+    csv_field(x->out, e->tags, 0);
+    csv_field(x->out, e->source, 0);
+    csv_field(x->out, added, 0);
+    csv_field(x->out, removed, 0);
+    csv_field(x->out, e->removed_reason, 1);
+    break;
+  case VIGIL_BANK_FMT_JSONL: {
+    json_t *tags = json_array();
+    const char *p = e->tags;
+    while (tags && *p) {
+      const char *c = strchr(p, ',');
+      size_t n = c ? (size_t)(c - p) : strlen(p);
+      json_array_append_new(tags, json_stringn(p, n));
+      p += n + (c ? 1 : 0);
+    }
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:s}", "id", (json_int_t)e->id, "bank",
+                          e->bank, "signal_type", type, "value", hex, "external_id", e->external_id, "tags",
+                          tags ? tags : json_array(), "source", e->source, "added", added, "removed",
+                          e->removed ? json_string(removed) : json_null(), "removed_reason", e->removed_reason);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!s) return VIGIL_ENOMEM;
+    fputs(s, x->out);
+    fputc('\n', x->out);
+    free(s);
+    break;
+  }
+  }
+  if (ferror(x->out)) {
+    x->io_error = 1;
+    return VIGIL_EIO;
+  }
+  return 0;
+}
+
+int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_bank_format fmt, int active_only,
+                      vigil_error *err) {
+  if (fmt != VIGIL_BANK_FMT_CSV && fmt != VIGIL_BANK_FMT_TE && fmt != VIGIL_BANK_FMT_JSONL)
+    return vigil__seterr(err, VIGIL_EINVAL, "unknown export format");
+  exporter x = {out, fmt, active_only || fmt == VIGIL_BANK_FMT_TE, 0};
+  if (fmt == VIGIL_BANK_FMT_CSV)
+    fputs("bank,signal_type,value,external_id,tags,source,added,removed,removed_reason\n", out);
+  int rc = vigil_bank_foreach(st, bank, !x.active_only, write_entry, &x, err);
+  if (rc == VIGIL_EIO || x.io_error || fflush(out) != 0)
+    return vigil__seterr(err, VIGIL_EIO, "write error during export");
+  if (rc == VIGIL_ENOMEM) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory during export");
+  return rc;
+}

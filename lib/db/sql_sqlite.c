@@ -1,0 +1,163 @@
+/*
+ * sql_sqlite.c - the SQLite engine of sql.h.
+ *
+ * The connection comes from db/db.h (WAL, synchronous=FULL).  Prepared
+ * statements are kept in a small cache keyed by their text (a hash, then a
+ * full compare), so the few statements a module runs are each compiled
+ * once per connection.  Parameters are bound by name: "$1".."$n".
+ */
+#include "db/sql_engine.h"
+#include "db/db.h"
+#include "common/internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CACHE_SLOTS 48
+
+typedef struct slot {
+  uint64_t key;
+  char *sql;
+  sqlite3_stmt *st;
+} slot;
+
+typedef struct sqe {
+  sqlite3 *db;
+  slot cache[CACHE_SLOTS];
+  unsigned next_evict;
+} sqe;
+
+static void sqe_close(void *impl) {
+  sqe *s = impl;
+  for (int i = 0; i < CACHE_SLOTS; i++) {
+    sqlite3_finalize(s->cache[i].st);
+    free(s->cache[i].sql);
+  }
+  vigil__db_close(s->db);
+  free(s);
+}
+
+static int sqe_script(void *impl, const char *sql, vigil_error *err) { return vigil__db_exec(((sqe *)impl)->db, sql, err); }
+
+static int error_of(sqe *s, int rc, vigil_error *err) {
+  int ext = sqlite3_extended_errcode(s->db);
+  if (rc == SQLITE_CONSTRAINT && (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY))
+    return vigil__seterr(err, VIGIL_EEXIST, "database: %s", sqlite3_errmsg(s->db));
+  return vigil__db_error(s->db, "database", err);
+}
+
+/* The cached statement for sql, prepared on first use. */
+static int statement(sqe *s, const char *sql, uint64_t key, sqlite3_stmt **out, vigil_error *err) {
+  for (int i = 0; i < CACHE_SLOTS; i++)
+    if (s->cache[i].st && s->cache[i].key == key && !strcmp(s->cache[i].sql, sql)) {
+      *out = s->cache[i].st;
+      return VIGIL_OK;
+    }
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+    return vigil__db_error(s->db, "database", err);
+  char *copy = strdup(sql);
+  if (!copy) {
+    sqlite3_finalize(st);
+    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  }
+  slot *sl = NULL;
+  for (int i = 0; i < CACHE_SLOTS && !sl; i++)
+    if (!s->cache[i].st) sl = &s->cache[i];
+  if (!sl) { /* full: evict round-robin; modules use far fewer statements than slots */
+    sl = &s->cache[s->next_evict++ % CACHE_SLOTS];
+    sqlite3_finalize(sl->st);
+    free(sl->sql);
+  }
+  sl->key = key;
+  sl->sql = copy;
+  sl->st = st;
+  *out = st;
+  return VIGIL_OK;
+}
+
+static int bind(sqe *s, sqlite3_stmt *st, const vigil__val *p, int np, vigil_error *err) {
+  for (int i = 0; i < np; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "$%d", i + 1);
+    int idx = sqlite3_bind_parameter_index(st, name);
+    if (!idx) continue; /* a parameter the statement does not use */
+    int rc;
+    switch (p[i].k) {
+    case VIGIL__V_INT: rc = sqlite3_bind_int64(st, idx, p[i].i); break;
+    case VIGIL__V_TEXT: rc = sqlite3_bind_text(st, idx, p[i].p, (int)p[i].len, SQLITE_STATIC); break;
+    case VIGIL__V_BLOB: rc = sqlite3_bind_blob(st, idx, p[i].p, (int)p[i].len, SQLITE_STATIC); break;
+    default: rc = sqlite3_bind_null(st, idx);
+    }
+    if (rc != SQLITE_OK) return vigil__db_error(s->db, "bind", err);
+  }
+  return VIGIL_OK;
+}
+
+static int read_row(vigil__rows *r, sqlite3_stmt *st) {
+  vigil__val *row = vigil__rows_add(r);
+  if (!row) return VIGIL_ENOMEM;
+  for (int c = 0; c < vigil__rows_cols(r); c++) {
+    int rc = VIGIL_OK;
+    switch (sqlite3_column_type(st, c)) {
+    case SQLITE_INTEGER: rc = vigil__rows_put(r, &row[c], VIGIL__V_INT, sqlite3_column_int64(st, c), NULL, 0); break;
+    case SQLITE_NULL: break;
+    case SQLITE_BLOB: {
+      const void *b = sqlite3_column_blob(st, c);
+      rc = vigil__rows_put(r, &row[c], VIGIL__V_BLOB, 0, b, (size_t)sqlite3_column_bytes(st, c));
+      break;
+    }
+    default: { /* text, and floats as their text (no table of ours has them) */
+      const unsigned char *t = sqlite3_column_text(st, c);
+      rc = vigil__rows_put(r, &row[c], VIGIL__V_TEXT, 0, t, (size_t)sqlite3_column_bytes(st, c));
+    }
+    }
+    if (rc) return rc;
+  }
+  return VIGIL_OK;
+}
+
+static int sqe_run(void *impl, const char *sql, const vigil__val *p, int np, vigil__rows **rows, int64_t *changes,
+                   vigil_error *err) {
+  sqe *s = impl;
+  sqlite3_stmt *st = NULL;
+  int rc = statement(s, sql, vigil__sql_key(sql, p, np), &st, err);
+  if (rc) return rc;
+  vigil__rows *r = NULL;
+  if (rc == VIGIL_OK) rc = bind(s, st, p, np, err);
+  if (rc == VIGIL_OK && rows) {
+    int ncols = sqlite3_column_count(st);
+    if (vigil__rows_new(&r, ncols)) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    for (int c = 0; rc == VIGIL_OK && c < ncols; c++)
+      if (vigil__rows_set_name(r, c, sqlite3_column_name(st, c))) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  }
+  int step = SQLITE_DONE;
+  while (rc == VIGIL_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+    if (r && read_row(r, st)) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading rows");
+  if (rc == VIGIL_OK && step != SQLITE_DONE) rc = error_of(s, step, err);
+  if (rc == VIGIL_OK && changes) *changes = sqlite3_changes(s->db);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc) {
+    vigil__rows_free(r);
+    return rc;
+  }
+  if (rows) *rows = r;
+  return VIGIL_OK;
+}
+
+static const vigil__sql_ops sqlite_ops = {sqe_close, sqe_script, sqe_run, "BEGIN IMMEDIATE"};
+
+int vigil__sql_sqlite_open(vigil__sql *db, const char *path, vigil_error *err) {
+  sqe *s = calloc(1, sizeof *s);
+  if (!s) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  int rc = vigil__db_open(&s->db, path, err);
+  if (rc) {
+    free(s);
+    return rc;
+  }
+  db->ops = &sqlite_ops;
+  db->engine = VIGIL__SQL_SQLITE;
+  db->impl = s;
+  return VIGIL_OK;
+}

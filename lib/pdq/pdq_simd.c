@@ -1,0 +1,158 @@
+/*
+ * pdq_simd.c - portable and AVX2 data-movement kernels (see pdq_simd.h).
+ *
+ * The AVX2 luma spreads 8 RGB pixels over two 128-bit lanes, picks each
+ * channel with one in-lane byte shuffle (zero-extending to 32 bits), widens
+ * to float and evaluates (0.299f*R + 0.587f*G) + 0.114f*B lane by lane:
+ * the same three roundings as the scalar code.  The interleavers are 8x8
+ * float transposes in registers.
+ */
+#include "pdq/pdq_simd.h"
+#include "pdq/pdq_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static float lut_r[256], lut_g[256], lut_b[256];
+
+/* Table products are exactly the float products 0.299f * r etc. */
+static void luma_rgb_portable(const uint8_t *rgb, float *out, int n) {
+  for (int c = 0; c < n; c++, rgb += 3) out[c] = lut_r[rgb[0]] + lut_g[rgb[1]] + lut_b[rgb[2]];
+}
+
+static void interleave8_portable(const float *const *rows, int cols, float *dst) {
+  for (int c0 = 0; c0 < cols; c0 += 256) {
+    int c1 = c0 + 256 < cols ? c0 + 256 : cols;
+    for (int r = 0; r < VIGIL__LANES; r++)
+      for (int c = c0; c < c1; c++) dst[(size_t)c * VIGIL__LANES + (size_t)r] = rows[r][c];
+  }
+}
+
+static void luma_interleave8_portable(const uint8_t *const *rgb, int cols, float *dst) {
+  for (int c0 = 0; c0 < cols; c0 += 256) {
+    int c1 = c0 + 256 < cols ? c0 + 256 : cols;
+    for (int r = 0; r < VIGIL__LANES; r++)
+      for (int c = c0; c < c1; c++) {
+        const uint8_t *p = rgb[r] + 3 * (size_t)c;
+        dst[(size_t)c * VIGIL__LANES + (size_t)r] = lut_r[p[0]] + lut_g[p[1]] + lut_b[p[2]];
+      }
+  }
+}
+
+static const vigil__pdq_kernels portable = {luma_rgb_portable, interleave8_portable, luma_interleave8_portable,
+                                            "portable"};
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2")))
+
+/* Luma of the 8 pixels at rgb[0..24).  Pixels 0-3 are loaded into the low
+ * 128-bit lane and pixels 4-7 into the high one (bytes 12..27: the caller
+ * leaves 4 readable bytes past the 24), so one in-lane byte shuffle per
+ * channel zero-extends each sample straight into its 32-bit lane. */
+AVX2 static inline __m256 luma8(const uint8_t *rgb) {
+#define Z -128
+  const __m256i rs = _mm256_setr_epi8(0, Z, Z, Z, 3, Z, Z, Z, 6, Z, Z, Z, 9, Z, Z, Z, 0, Z, Z, Z, 3, Z, Z, Z, 6, Z, Z,
+                                      Z, 9, Z, Z, Z);
+  const __m256i gs = _mm256_setr_epi8(1, Z, Z, Z, 4, Z, Z, Z, 7, Z, Z, Z, 10, Z, Z, Z, 1, Z, Z, Z, 4, Z, Z, Z, 7, Z,
+                                      Z, Z, 10, Z, Z, Z);
+  const __m256i bs = _mm256_setr_epi8(2, Z, Z, Z, 5, Z, Z, Z, 8, Z, Z, Z, 11, Z, Z, Z, 2, Z, Z, Z, 5, Z, Z, Z, 8, Z,
+                                      Z, Z, 11, Z, Z, Z);
+#undef Z
+  const __m256 kr = _mm256_set1_ps(VIGIL__LUMA_R), kg = _mm256_set1_ps(VIGIL__LUMA_G),
+               kb = _mm256_set1_ps(VIGIL__LUMA_B);
+  __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)rgb)),
+                                      _mm_loadu_si128((const __m128i *)(rgb + 12)), 1);
+  __m256 fr = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, rs));
+  __m256 fg = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, gs));
+  __m256 fb = _mm256_cvtepi32_ps(_mm256_shuffle_epi8(v, bs));
+  return _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(kr, fr), _mm256_mul_ps(kg, fg)), _mm256_mul_ps(kb, fb));
+}
+
+AVX2 static void luma_rgb_avx2(const uint8_t *rgb, float *out, int n) {
+  int c = 0;
+  for (; c + 10 <= n; c += 8, rgb += 24) _mm256_storeu_ps(out + c, luma8(rgb)); /* reads 28 bytes */
+  luma_rgb_portable(rgb, out + c, n - c);
+}
+
+AVX2 static inline void transpose8(__m256 *v) {
+  __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+  __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+  __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+  __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  v[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  v[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  v[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  v[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  v[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  v[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  v[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  v[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+AVX2 static void interleave8_avx2(const float *const *rows, int cols, float *dst) {
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    __m256 v[8];
+    for (int r = 0; r < 8; r++) v[r] = _mm256_loadu_ps(rows[r] + c);
+    transpose8(v);
+    for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (size_t)(c + j) * 8, v[j]);
+  }
+  for (; c < cols; c++)
+    for (int r = 0; r < 8; r++) dst[(size_t)c * 8 + (size_t)r] = rows[r][c];
+}
+
+AVX2 static void luma_interleave8_avx2(const uint8_t *const *rgb, int cols, float *dst) {
+  int c = 0;
+  for (; c + 10 <= cols; c += 8) { /* luma8 reads 28 bytes */
+    __m256 v[8];
+    for (int r = 0; r < 8; r++) v[r] = luma8(rgb[r] + 3 * (size_t)c);
+    transpose8(v);
+    for (int j = 0; j < 8; j++) _mm256_storeu_ps(dst + (size_t)(c + j) * 8, v[j]);
+  }
+  for (; c < cols; c++)
+    for (int r = 0; r < 8; r++) {
+      const uint8_t *p = rgb[r] + 3 * (size_t)c;
+      dst[(size_t)c * 8 + (size_t)r] = lut_r[p[0]] + lut_g[p[1]] + lut_b[p[2]];
+    }
+}
+
+static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, "avx2"};
+#endif
+
+static const vigil__pdq_kernels *active = &portable;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static const vigil__pdq_kernels *best(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return &avx2;
+#endif
+  return &portable;
+}
+
+static void init(void) {
+  for (int i = 0; i < 256; i++) {
+    lut_r[i] = VIGIL__LUMA_R * (float)i;
+    lut_g[i] = VIGIL__LUMA_G * (float)i;
+    lut_b[i] = VIGIL__LUMA_B * (float)i;
+  }
+  const char *no = getenv("VIGIL_NO_SIMD");
+  active = (no && *no && strcmp(no, "0")) ? &portable : best();
+}
+
+const vigil__pdq_kernels *vigil__pdq_kernels_get(void) {
+  pthread_once(&once, init);
+  return active;
+}
+
+const char *vigil__pdq_kernels_select(int want_best) {
+  pthread_once(&once, init);
+  active = want_best ? best() : &portable;
+  return active->name;
+}
