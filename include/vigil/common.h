@@ -18,6 +18,18 @@
 extern "C" {
 #endif
 
+/*
+ * VIGIL_API marks the library's public functions: libvigil is built with
+ * hidden visibility, so only what a public header declares with VIGIL_API
+ * is exported from the shared library.  Internal functions are named
+ * vigil__* and never carry it.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define VIGIL_API __attribute__((visibility("default")))
+#else
+#define VIGIL_API
+#endif
+
 #define VIGIL_VERSION "0.1.0"
 
 enum vigil_status {
