@@ -50,26 +50,26 @@ typedef enum vigil_signal_type {
 #define VIGIL_BANK_VALUE_MAX 32  /* bytes of the largest value (SHA-256, PDQ) */
 
 /* "pdq", "md5", "sha256", "vpdq"; NULL for an unknown type. */
-const char *vigil_signal_name(vigil_signal_type t);
+VIGIL_API const char *vigil_signal_name(vigil_signal_type t);
 /* Parses a signal type name (lower case); VIGIL_SIGNAL_NONE if unknown. */
-vigil_signal_type vigil_signal_from_name(const char *name, size_t len);
+VIGIL_API vigil_signal_type vigil_signal_from_name(const char *name, size_t len);
 /* Bytes of a value of that type (0 if the type is not accepted). */
-size_t vigil_signal_value_len(vigil_signal_type t);
+VIGIL_API size_t vigil_signal_value_len(vigil_signal_type t);
 /* Parses a hex value of type t (either case) into out; the message says what
  * is wrong (length, bad digit and its position). */
-int vigil_signal_parse(vigil_signal_type t, const char *hex, size_t len, uint8_t out[VIGIL_BANK_VALUE_MAX],
+VIGIL_API int vigil_signal_parse(vigil_signal_type t, const char *hex, size_t len, uint8_t out[VIGIL_BANK_VALUE_MAX],
                        vigil_error *err);
 /* Lower-case hex of a value: out needs 2*len+1 bytes. */
-void vigil_signal_to_hex(const uint8_t *value, size_t len, char *out);
+VIGIL_API void vigil_signal_to_hex(const uint8_t *value, size_t len, char *out);
 
 /* Canonical tag list from "a,b c;d" (separators: comma, semicolon, blanks):
  * validated, duplicates dropped, order kept, joined with ','. */
-int vigil_bank_tags_normalize(const char *in, size_t len, char out[VIGIL_BANK_TAGS_MAX + 1], vigil_error *err);
+VIGIL_API int vigil_bank_tags_normalize(const char *in, size_t len, char out[VIGIL_BANK_TAGS_MAX + 1], vigil_error *err);
 /* Whether the canonical list `tags` contains `tag`. */
-int vigil_bank_tags_has(const char *tags, const char *tag);
+VIGIL_API int vigil_bank_tags_has(const char *tags, const char *tag);
 
 /* True if name is a valid bank name. */
-int vigil_bank_name_valid(const char *name);
+VIGIL_API int vigil_bank_name_valid(const char *name);
 
 typedef struct vigil_bank_entry {
   uint64_t id; /* row id, assigned by the store */
@@ -100,40 +100,40 @@ typedef struct vigil_bank_store vigil_bank_store;
 /* Opens (creating tables if needed) a store: "sqlite:PATH" or a plain
  * PATH for SQLite; "postgresql://..." or "postgres://..." (a libpq URI)
  * for PostgreSQL, which several processes and hosts may share. */
-int vigil_bank_store_open(vigil_bank_store **out, const char *location, vigil_error *err);
-void vigil_bank_store_close(vigil_bank_store *st);
+VIGIL_API int vigil_bank_store_open(vigil_bank_store **out, const char *location, vigil_error *err);
+VIGIL_API void vigil_bank_store_close(vigil_bank_store *st);
 /* The backend's name: "sqlite" or "postgresql". */
-const char *vigil_bank_store_backend(const vigil_bank_store *st);
+VIGIL_API const char *vigil_bank_store_backend(const vigil_bank_store *st);
 
 /* Banks.  create: VIGIL_EEXIST if the name is taken.  drop deletes a bank
  * with all its entries (the only operation that deletes rows; it is
  * recorded in the audit log). */
-int vigil_bank_create(vigil_bank_store *st, const char *name, const char *description, vigil_error *err);
-int vigil_bank_drop(vigil_bank_store *st, const char *name, vigil_error *err);
-int vigil_bank_set_enabled(vigil_bank_store *st, const char *name, int enabled, vigil_error *err);
+VIGIL_API int vigil_bank_create(vigil_bank_store *st, const char *name, const char *description, vigil_error *err);
+VIGIL_API int vigil_bank_drop(vigil_bank_store *st, const char *name, vigil_error *err);
+VIGIL_API int vigil_bank_set_enabled(vigil_bank_store *st, const char *name, int enabled, vigil_error *err);
 /* Info with entry counts; VIGIL_ENOTFOUND if absent. */
-int vigil_bank_get(vigil_bank_store *st, const char *name, vigil_bank_info *out, vigil_error *err);
+VIGIL_API int vigil_bank_get(vigil_bank_store *st, const char *name, vigil_bank_info *out, vigil_error *err);
 /* *banks is malloc'd (free() it), sorted by name. */
-int vigil_bank_list(vigil_bank_store *st, vigil_bank_info **banks, size_t *n, vigil_error *err);
+VIGIL_API int vigil_bank_list(vigil_bank_store *st, vigil_bank_info **banks, size_t *n, vigil_error *err);
 
 /* Adds one entry (e->bank names the bank; e->id, e->added are set on
  * return).  *added (may be NULL) is 1 when new, 0 when the identity was
  * already present (nothing changes then). */
-int vigil_bank_add(vigil_bank_store *st, vigil_bank_entry *e, int *added, vigil_error *err);
+VIGIL_API int vigil_bank_add(vigil_bank_store *st, vigil_bank_entry *e, int *added, vigil_error *err);
 /* Marks an entry removed (by bank, type and value).  VIGIL_ENOTFOUND if
  * there is no such entry; removing a removed entry is a no-op. */
-int vigil_bank_remove(vigil_bank_store *st, const char *bank, vigil_signal_type t, const uint8_t *value,
+VIGIL_API int vigil_bank_remove(vigil_bank_store *st, const char *bank, vigil_signal_type t, const uint8_t *value,
                       const char *reason, vigil_error *err);
 /* The same by entry id. */
-int vigil_bank_remove_id(vigil_bank_store *st, uint64_t id, const char *reason, vigil_error *err);
+VIGIL_API int vigil_bank_remove_id(vigil_bank_store *st, uint64_t id, const char *reason, vigil_error *err);
 /* Entry by id; VIGIL_ENOTFOUND if absent. */
-int vigil_bank_entry_get(vigil_bank_store *st, uint64_t id, vigil_bank_entry *out, vigil_error *err);
+VIGIL_API int vigil_bank_entry_get(vigil_bank_store *st, uint64_t id, vigil_bank_entry *out, vigil_error *err);
 
 /* Calls fn for each entry of bank (all banks if NULL), in id order;
  * removed entries only if include_removed.  A non-zero return from fn stops
  * the walk and is returned. */
 typedef int (*vigil_bank_entry_fn)(void *ctx, const vigil_bank_entry *e);
-int vigil_bank_foreach(vigil_bank_store *st, const char *bank, int include_removed, vigil_bank_entry_fn fn,
+VIGIL_API int vigil_bank_foreach(vigil_bank_store *st, const char *bank, int include_removed, vigil_bank_entry_fn fn,
                        void *ctx, vigil_error *err);
 
 /* ---- import / export ---- */
@@ -145,7 +145,7 @@ typedef enum vigil_bank_format {
 } vigil_bank_format;
 
 /* "csv", "te", "jsonl" (also "json", "txt"); -1 if unknown. */
-int vigil_bank_format_from_name(const char *name);
+VIGIL_API int vigil_bank_format_from_name(const char *name);
 
 #define VIGIL_BANK_LINE_MAX 65536 /* longer lines are errors */
 
@@ -180,8 +180,8 @@ typedef struct vigil_bank_import_report {
   vigil_bank_import_error *errors; /* malloc'd; vigil_bank_import_report_free() */
 } vigil_bank_import_report;
 
-void vigil_bank_import_opts_default(vigil_bank_import_opts *o);
-void vigil_bank_import_report_free(vigil_bank_import_report *r);
+VIGIL_API void vigil_bank_import_opts_default(vigil_bank_import_opts *o);
+VIGIL_API void vigil_bank_import_report_free(vigil_bank_import_report *r);
 
 /* Imports a stream into an existing bank.  Without skip_bad any bad line
  * fails the import (VIGIL_EINVAL, every error in the report) and nothing
@@ -189,12 +189,12 @@ void vigil_bank_import_report_free(vigil_bank_import_report *r);
  * the first batch is written; an unseekable one stops at the first bad line
  * with the earlier batches committed (they are reported).  Safe to repeat:
  * identities already present are counted as existing. */
-int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vigil_bank_import_opts *o,
+VIGIL_API int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vigil_bank_import_opts *o,
                       vigil_bank_import_report *rep, vigil_error *err);
 
 /* Writes a bank (all banks if NULL) in the format; removed entries are
  * written with their removal time and reason unless active_only. */
-int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_bank_format fmt, int active_only,
+VIGIL_API int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_bank_format fmt, int active_only,
                       vigil_error *err);
 
 /* ---- matching ---- */
@@ -203,13 +203,13 @@ int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_b
  * (ids = entry ids) and answers queries with entry metadata. */
 typedef struct vigil_bank_matcher vigil_bank_matcher;
 
-int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigil_error *err);
-void vigil_bank_matcher_free(vigil_bank_matcher *m);
+VIGIL_API int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigil_error *err);
+VIGIL_API void vigil_bank_matcher_free(vigil_bank_matcher *m);
 /* Brings the index up to date with the store in place: new entries are
  * added, removed ones taken out; a changed set of enabled banks reloads. */
-int vigil_bank_matcher_sync(vigil_bank_matcher *m, vigil_error *err);
+VIGIL_API int vigil_bank_matcher_sync(vigil_bank_matcher *m, vigil_error *err);
 /* Number of PDQ hashes in the index. */
-size_t vigil_bank_matcher_size(const vigil_bank_matcher *m);
+VIGIL_API size_t vigil_bank_matcher_size(const vigil_bank_matcher *m);
 
 typedef struct vigil_bank_filter {
   const char *const *banks; /* only these banks (NULL/0: all enabled banks) */
@@ -227,11 +227,11 @@ typedef struct vigil_bank_match {
 /* PDQ radius search with nq query hashes (1, or 8 dihedral variants):
  * every active entry of an enabled bank within threshold (inclusive),
  * each once, sorted by distance then id.  *out is malloc'd (free()). */
-int vigil_bank_match_pdq(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq, int threshold,
+VIGIL_API int vigil_bank_match_pdq(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq, int threshold,
                          const vigil_bank_filter *f, vigil_bank_match **out, size_t *n, vigil_error *err);
 /* Exact lookup of an MD5 or SHA-256 (or PDQ at distance 0) among active
  * entries of enabled banks, sorted by id. */
-int vigil_bank_match_exact(vigil_bank_store *st, vigil_signal_type t, const uint8_t *value,
+VIGIL_API int vigil_bank_match_exact(vigil_bank_store *st, vigil_signal_type t, const uint8_t *value,
                            const vigil_bank_filter *f, vigil_bank_match **out, size_t *n, vigil_error *err);
 
 #ifdef __cplusplus

@@ -54,10 +54,10 @@ typedef struct vigil_error {
 } vigil_error;
 
 /* Generic description of a status code; never NULL. */
-const char *vigil_strerror(int code);
+VIGIL_API const char *vigil_strerror(int code);
 
 /* Resets err to VIGIL_OK with an empty message (err may be NULL). */
-void vigil_error_clear(vigil_error *err);
+VIGIL_API void vigil_error_clear(vigil_error *err);
 
 #ifdef __cplusplus
 }

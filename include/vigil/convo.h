@@ -54,7 +54,7 @@ typedef enum vigil_convo_stage {
 } vigil_convo_stage;
 
 /* Stable snake_case name of a stage ("risk_assessment", ...); never NULL. */
-const char *vigil_convo_stage_name(int stage);
+VIGIL_API const char *vigil_convo_stage_name(int stage);
 
 /* Risk levels of a pair. */
 typedef enum vigil_convo_level {
@@ -64,7 +64,7 @@ typedef enum vigil_convo_level {
   VIGIL_RISK_HIGH
 } vigil_convo_level;
 
-const char *vigil_convo_level_name(int level);
+VIGIL_API const char *vigil_convo_level_name(int level);
 
 /* Risk at or above which a conversation is reported as grooming. */
 #define VIGIL_CONVO_THRESHOLD 0.5
@@ -84,7 +84,7 @@ typedef enum vigil_convo_age_source {
   VIGIL_AGE_CUES          /* only youth cues (school, parents, homework) */
 } vigil_convo_age_source;
 
-const char *vigil_convo_age_source_name(int source);
+VIGIL_API const char *vigil_convo_age_source_name(int source);
 
 /* One piece of evidence: a span [start, end) in bytes of the ORIGINAL text
  * of message `message` (0-based position in the conversation). */
@@ -127,39 +127,39 @@ typedef struct vigil_convo_scorer vigil_convo_scorer;
 typedef struct vigil_convo vigil_convo;
 
 /* Compiles the patterns (once per scorer; a few milliseconds). */
-int vigil_convo_scorer_new(vigil_convo_scorer **out, vigil_error *err);
-void vigil_convo_scorer_free(vigil_convo_scorer *s);
+VIGIL_API int vigil_convo_scorer_new(vigil_convo_scorer **out, vigil_error *err);
+VIGIL_API void vigil_convo_scorer_free(vigil_convo_scorer *s);
 
 /* A new, empty conversation scored by s (which must outlive it). */
-int vigil_convo_new(vigil_convo_scorer *s, vigil_convo **out, vigil_error *err);
-void vigil_convo_free(vigil_convo *c);
+VIGIL_API int vigil_convo_new(vigil_convo_scorer *s, vigil_convo **out, vigil_error *err);
+VIGIL_API void vigil_convo_free(vigil_convo *c);
 
 /* Declares a participant before its messages.  age: years, or -1;
  * age_band: "13-15", "under13", "adult", "18+", ... or NULL.  Declaring the
  * same id twice updates it.  Returns the participant's index (>= 0) or a
  * negative status. */
-int vigil_convo_declare(vigil_convo *c, const char *id, int age, const char *age_band, vigil_error *err);
+VIGIL_API int vigil_convo_declare(vigil_convo *c, const char *id, int age, const char *age_band, vigil_error *err);
 
 /* Adds the next message.  text need not be NUL-terminated; invalid UTF-8 is
  * not an error: each bad byte reads as a word break, and the message is
  * counted in vigil_convo_invalid_utf8().  Returns VIGIL_OK or a negative status
  * (VIGIL_ELIMIT past the limits above). */
-int vigil_convo_add(vigil_convo *c, const char *sender, const char *text, size_t len, vigil_error *err);
+VIGIL_API int vigil_convo_add(vigil_convo *c, const char *sender, const char *text, size_t len, vigil_error *err);
 
 /* Number of messages that contained invalid UTF-8. */
-size_t vigil_convo_invalid_utf8(const vigil_convo *c);
-size_t vigil_convo_messages(const vigil_convo *c);
+VIGIL_API size_t vigil_convo_invalid_utf8(const vigil_convo *c);
+VIGIL_API size_t vigil_convo_messages(const vigil_convo *c);
 
 /* Participants seen so far (declared or senders). */
-size_t vigil_convo_persons(const vigil_convo *c);
-const vigil_convo_person *vigil_convo_person_at(const vigil_convo *c, size_t i);
+VIGIL_API size_t vigil_convo_persons(const vigil_convo *c);
+VIGIL_API const vigil_convo_person *vigil_convo_person_at(const vigil_convo *c, size_t i);
 
 /* Risk of one ordered pair, as of the messages added so far. */
-int vigil_convo_pair_risk(const vigil_convo *c, size_t actor, size_t target, vigil_convo_pair *out);
+VIGIL_API int vigil_convo_pair_risk(const vigil_convo *c, size_t actor, size_t target, vigil_convo_pair *out);
 
 /* Highest pair risk of the conversation so far (0 with fewer than two
  * participants); *best receives that pair when not NULL. */
-double vigil_convo_risk(const vigil_convo *c, vigil_convo_pair *best);
+VIGIL_API double vigil_convo_risk(const vigil_convo *c, vigil_convo_pair *best);
 
 /* Scores a whole conversation given as JSON and returns the result as a
  * compact JSON object in *out_json (free() it).  Input:
@@ -172,7 +172,7 @@ double vigil_convo_risk(const vigil_convo *c, vigil_convo_pair *best);
  * (with evidence), pairs (highest risk first, at most 10) with the stages
  * and their evidence spans (message index, byte offsets, the text).
  * Malformed JSON or a wrong shape gives VIGIL_EINVAL with a message. */
-int vigil_convo_score_json(vigil_convo_scorer *s, const char *json, size_t len, char **out_json,
+VIGIL_API int vigil_convo_score_json(vigil_convo_scorer *s, const char *json, size_t len, char **out_json,
                            vigil_error *err);
 
 #ifdef __cplusplus

@@ -23,34 +23,34 @@ typedef struct vigil_pdq_hit {
   int variant; /* which query of a multi-query matched (dihedral variant) */
 } vigil_pdq_hit;
 
-int vigil_pdq_index_new(vigil_pdq_index **out, vigil_error *err);
-void vigil_pdq_index_free(vigil_pdq_index *ix);
+VIGIL_API int vigil_pdq_index_new(vigil_pdq_index **out, vigil_error *err);
+VIGIL_API void vigil_pdq_index_free(vigil_pdq_index *ix);
 
 /* Adding an id that is present replaces its hash. */
-int vigil_pdq_index_add(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t id, vigil_error *err);
+VIGIL_API int vigil_pdq_index_add(vigil_pdq_index *ix, const vigil_pdq_hash *h, uint64_t id, vigil_error *err);
 /* VIGIL_ENOTFOUND when id is absent. */
-int vigil_pdq_index_remove(vigil_pdq_index *ix, uint64_t id, vigil_error *err);
-size_t vigil_pdq_index_size(const vigil_pdq_index *ix);
+VIGIL_API int vigil_pdq_index_remove(vigil_pdq_index *ix, uint64_t id, vigil_error *err);
+VIGIL_API size_t vigil_pdq_index_size(const vigil_pdq_index *ix);
 /* Adds many entries at once (as add() each, later ones winning on a repeated
  * id), rebuilding the tables in one pass when the batch is large: the way to
  * load a bank at start. */
-int vigil_pdq_index_add_batch(vigil_pdq_index *ix, const vigil_pdq_hash *hs, const uint64_t *ids, size_t n,
+VIGIL_API int vigil_pdq_index_add_batch(vigil_pdq_index *ix, const vigil_pdq_hash *hs, const uint64_t *ids, size_t n,
                               vigil_error *err);
 /* Bytes of memory the index holds (heap and mapping). */
-size_t vigil_pdq_index_memory(const vigil_pdq_index *ix);
+VIGIL_API size_t vigil_pdq_index_memory(const vigil_pdq_index *ix);
 
 /* *hits is malloc'd (free() it), *nhits its length; may be 0 with *hits NULL. */
-int vigil_pdq_index_query(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int threshold,
+VIGIL_API int vigil_pdq_index_query(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int threshold,
                           vigil_pdq_hit **hits, size_t *nhits, vigil_error *err);
 /* threshold: 0..256 (VIGIL_PDQ_MATCH_THRESHOLD is the usual one). */
 /* Several queries at once (e.g. the 8 dihedral variants): each id appears
  * once, with its smallest distance and the variant that gave it. */
-int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash *qs, int nq, int threshold,
+VIGIL_API int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash *qs, int nq, int threshold,
                                 vigil_pdq_hit **hits, size_t *nhits, vigil_error *err);
 
 /* A compact file, memory-mapped on load. */
-int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_error *err);
-int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *err);
+VIGIL_API int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_error *err);
+VIGIL_API int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *err);
 
 #ifdef __cplusplus
 }

@@ -43,22 +43,22 @@ typedef struct vigil_image_info {
   int grey;          /* decoded as a single grey channel */
 } vigil_image_info;
 
-void vigil_hash_opts_default(vigil_hash_opts *opts);
+VIGIL_API void vigil_hash_opts_default(vigil_hash_opts *opts);
 
 /* "jpeg", "png", ... ; "unknown" for VIGIL_FMT_UNKNOWN. */
-const char *vigil_image_format_name(vigil_image_format f);
+VIGIL_API const char *vigil_image_format_name(vigil_image_format f);
 
 /* Format from the first bytes of a file (at least 12 bytes are needed). */
-vigil_image_format vigil_image_sniff(const void *data, size_t len);
+VIGIL_API vigil_image_format vigil_image_sniff(const void *data, size_t len);
 
 /* Decode and hash.  opts may be NULL (defaults); info may be NULL. */
-int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts, vigil_pdq_result *out,
+VIGIL_API int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts, vigil_pdq_result *out,
                       vigil_image_info *info, vigil_error *err);
-int vigil_hash_file(const char *path, const vigil_hash_opts *opts, vigil_pdq_result *out,
+VIGIL_API int vigil_hash_file(const char *path, const vigil_hash_opts *opts, vigil_pdq_result *out,
                     vigil_image_info *info, vigil_error *err);
 
 /* Read a whole file (or stdin for "-") into memory, at most max_bytes. */
-int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err);
+VIGIL_API int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err);
 
 #ifdef __cplusplus
 }

@@ -65,15 +65,15 @@ typedef struct vigil_link_extractor {
 } vigil_link_extractor;
 
 /* The small built-in extractor (never NULL; needs no thread state). */
-const vigil_link_extractor *vigil_link_builtin_extractor(void);
+VIGIL_API const vigil_link_extractor *vigil_link_builtin_extractor(void);
 
 /* An extractor over the text capability (vigil/text.h): normalised,
  * obfuscation-aware contacts (phones as national digits when +1, else
  * E.164 digits; e-mails; handles as "platform:name") and its ad-indicator
  * risk as the score, plus the built-in extractor's stated names.  Free it
  * with vigil_link_text_extractor_free. */
-int vigil_link_text_extractor_new(vigil_link_extractor **out, vigil_error *err);
-void vigil_link_text_extractor_free(vigil_link_extractor *ex);
+VIGIL_API int vigil_link_text_extractor_new(vigil_link_extractor **out, vigil_error *err);
+VIGIL_API void vigil_link_text_extractor_free(vigil_link_extractor *ex);
 
 typedef struct vigil_link_opts {
   int use_identifiers;      /* link by shared phones/e-mails/handles/images (default 1) */
@@ -90,12 +90,12 @@ typedef struct vigil_link_opts {
   const vigil_link_extractor *extractor; /* NULL: the text capability's (built-in if it fails) */
 } vigil_link_opts;
 
-void vigil_link_opts_init(vigil_link_opts *o);
+VIGIL_API void vigil_link_opts_init(vigil_link_opts *o);
 
 typedef struct vigil_linker vigil_linker;
 
-int vigil_linker_new(vigil_linker **out, const vigil_link_opts *opts, vigil_error *err);
-void vigil_linker_free(vigil_linker *l);
+VIGIL_API int vigil_linker_new(vigil_linker **out, const vigil_link_opts *opts, vigil_error *err);
+VIGIL_API void vigil_linker_free(vigil_linker *l);
 
 /* Adds ads from a buffer of JSON Lines: one object per line with "id" and
  * "text" or "title"/"body"; optional "posted_at", "location", "url",
@@ -104,14 +104,14 @@ void vigil_linker_free(vigil_linker *l);
  * Lines that are not valid ads are skipped and counted in *bad (may be NULL);
  * the first problem is described in err even when VIGIL_OK is returned with
  * *bad > 0.  Duplicate ids are skipped as bad lines. */
-int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t *bad, vigil_error *err);
+VIGIL_API int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t *bad, vigil_error *err);
 /* The same, reading a file ("-" is stdin). */
-int vigil_linker_add_file(vigil_linker *l, const char *path, size_t *bad, vigil_error *err);
+VIGIL_API int vigil_linker_add_file(vigil_linker *l, const char *path, size_t *bad, vigil_error *err);
 
-size_t vigil_linker_ad_count(const vigil_linker *l);
+VIGIL_API size_t vigil_linker_ad_count(const vigil_linker *l);
 
 /* Groups the ads (cheap: union-find over the stored links) and ranks them. */
-int vigil_linker_group(vigil_linker *l, vigil_error *err);
+VIGIL_API int vigil_linker_group(vigil_linker *l, vigil_error *err);
 
 /* One ranked group, valid until the next add/group/free. */
 typedef struct vigil_link_group {
@@ -126,27 +126,27 @@ typedef struct vigil_link_group {
   const char *template_text; /* the main template with [SLOT] markers, or "" */
 } vigil_link_group;
 
-size_t vigil_linker_group_count(const vigil_linker *l);
-const vigil_link_group *vigil_linker_group_get(const vigil_linker *l, size_t rank);
+VIGIL_API size_t vigil_linker_group_count(const vigil_linker *l);
+VIGIL_API const vigil_link_group *vigil_linker_group_get(const vigil_linker *l, size_t rank);
 /* Rank of the group holding the ad with this id, or -1 (unknown id or a group
  * smaller than min_size). */
-long vigil_linker_group_of(const vigil_linker *l, const char *ad_id);
+VIGIL_API long vigil_linker_group_of(const vigil_linker *l, const char *ad_id);
 /* Ids of a group's members, in input order; *n receives the count. */
-int vigil_linker_group_members(const vigil_linker *l, size_t rank, const char ***ids, size_t *n,
+VIGIL_API int vigil_linker_group_members(const vigil_linker *l, size_t rank, const char ***ids, size_t *n,
                                vigil_error *err);
 /* Whether the identifier (kind, value) was judged a hub. */
-int vigil_linker_is_hub(const vigil_linker *l, int kind, const char *value);
+VIGIL_API int vigil_linker_is_hub(const vigil_linker *l, int kind, const char *value);
 
 /* Outputs of a grouped linker. */
-int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error *err);
-int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_error *err);
-int vigil_linker_write_dot(const vigil_linker *l, const char *path, vigil_error *err);
-int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error *err);
+VIGIL_API int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error *err);
+VIGIL_API int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_error *err);
+VIGIL_API int vigil_linker_write_dot(const vigil_linker *l, const char *path, vigil_error *err);
+VIGIL_API int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error *err);
 
 /* State for incremental runs: save everything needed to add more ads later
  * (overwrites path); load replaces an empty linker's content with it. */
-int vigil_linker_save(const vigil_linker *l, const char *path, vigil_error *err);
-int vigil_linker_load(vigil_linker *l, const char *path, vigil_error *err);
+VIGIL_API int vigil_linker_save(const vigil_linker *l, const char *path, vigil_error *err);
+VIGIL_API int vigil_linker_load(vigil_linker *l, const char *path, vigil_error *err);
 
 #ifdef __cplusplus
 }

@@ -53,16 +53,16 @@ typedef enum vigil_hash_mode {
 } vigil_hash_mode;
 
 /* Short name of a dihedral variant ("orig", "rot90", ...); NULL if out of range. */
-const char *vigil_dihedral_name(int variant);
+VIGIL_API const char *vigil_dihedral_name(int variant);
 
 /* Number of differing bits, 0..256. */
-int vigil_pdq_distance(const vigil_pdq_hash *a, const vigil_pdq_hash *b);
+VIGIL_API int vigil_pdq_distance(const vigil_pdq_hash *a, const vigil_pdq_hash *b);
 
 /* Writes 64 lower-case hex digits and a NUL into out. */
-void vigil_pdq_to_hex(const vigil_pdq_hash *h, char out[VIGIL_PDQ_HEX_LEN + 1]);
+VIGIL_API void vigil_pdq_to_hex(const vigil_pdq_hash *h, char out[VIGIL_PDQ_HEX_LEN + 1]);
 
 /* Parses exactly 64 hex digits (either case) of hex[0..len); VIGIL_EINVAL otherwise. */
-int vigil_pdq_from_hex(const char *hex, size_t len, vigil_pdq_hash *out, vigil_error *err);
+VIGIL_API int vigil_pdq_from_hex(const char *hex, size_t len, vigil_pdq_hash *out, vigil_error *err);
 
 /*
  * Hash raw pixels.  rgb: rows of 3 bytes per pixel (R, G, B), `stride` bytes
@@ -70,11 +70,11 @@ int vigil_pdq_from_hex(const char *hex, size_t len, vigil_pdq_hash *out, vigil_e
  * Pictures with a side under 5 pixels hash to all zeros with quality 0, as in
  * the reference.  dihedral != 0 also fills the 7 other variants.
  */
-int vigil_pdq_hash_rgb(const uint8_t *rgb, int width, int height, size_t stride, int dihedral,
+VIGIL_API int vigil_pdq_hash_rgb(const uint8_t *rgb, int width, int height, size_t stride, int dihedral,
                        vigil_pdq_result *out, vigil_error *err);
-int vigil_pdq_hash_grey(const uint8_t *grey, int width, int height, size_t stride, int dihedral,
+VIGIL_API int vigil_pdq_hash_grey(const uint8_t *grey, int width, int height, size_t stride, int dihedral,
                         vigil_pdq_result *out, vigil_error *err);
-int vigil_pdq_hash_luma(const float *luma, int width, int height, size_t stride, int dihedral,
+VIGIL_API int vigil_pdq_hash_luma(const float *luma, int width, int height, size_t stride, int dihedral,
                         vigil_pdq_result *out, vigil_error *err);
 
 #ifdef __cplusplus

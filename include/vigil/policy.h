@@ -170,29 +170,29 @@ typedef struct vigil_policy_decision {
 typedef struct vigil_policy vigil_policy;
 
 /* The shipped default policy text (docs/policy.md explains every line). */
-const char *vigil_policy_default_text(void);
+VIGIL_API const char *vigil_policy_default_text(void);
 
 /* Loads the shipped default. */
-int vigil_policy_load_default(vigil_policy **out, vigil_error *err);
+VIGIL_API int vigil_policy_load_default(vigil_policy **out, vigil_error *err);
 
 /* Parses, validates and compiles a policy text.  `name` is used in
  * messages ("name:LINE:COL: ...").  The text starts with the line
  * `vigil-policy 1`; with `base default` it is layered over the shipped
  * default (its settings replace, its rules go first).  On error *out is
  * untouched and err says where. */
-int vigil_policy_load(const char *text, size_t len, const char *name, vigil_policy **out,
+VIGIL_API int vigil_policy_load(const char *text, size_t len, const char *name, vigil_policy **out,
                       vigil_error *err);
-int vigil_policy_load_file(const char *path, vigil_policy **out, vigil_error *err);
-void vigil_policy_free(vigil_policy *p);
+VIGIL_API int vigil_policy_load_file(const char *path, vigil_policy **out, vigil_error *err);
+VIGIL_API void vigil_policy_free(vigil_policy *p);
 
 /* The decision.  Allocation-free; p may be shared across threads. */
-int vigil_policy_decide(const vigil_policy *p, const vigil_policy_request *rq,
+VIGIL_API int vigil_policy_decide(const vigil_policy *p, const vigil_policy_request *rq,
                         vigil_policy_decision *d);
 
 /* The same decision, evaluated by walking the rule list in order (the
  * uncompiled form) and, when trace is non-NULL, describing each step, one
  * per line, into trace (always NUL-terminated, truncated to cap). */
-int vigil_policy_decide_traced(const vigil_policy *p, const vigil_policy_request *rq,
+VIGIL_API int vigil_policy_decide_traced(const vigil_policy *p, const vigil_policy_request *rq,
                                vigil_policy_decision *d, char *trace, size_t cap);
 
 /* One JSON request in the format of `vigil policy decide` (docs/policy.md)
@@ -201,11 +201,11 @@ int vigil_policy_decide_traced(const vigil_policy *p, const vigil_policy_request
  * trace: add the evaluation trace to every decision.  line > 0 is copied
  * into error objects.  *out is malloc'd (free it) except on VIGIL_ENOMEM.
  * For a service's POST /v1/policy/decide and batch decide. */
-int vigil_policy_decide_json(const vigil_policy *p, const char *json, size_t len, int trace, long line,
+VIGIL_API int vigil_policy_decide_json(const vigil_policy *p, const char *json, size_t len, int trace, long line,
                              char **out, vigil_error *err);
 
 /* Accounts. */
-void vigil_policy_account_init(vigil_policy_account *a);
+VIGIL_API void vigil_policy_account_init(vigil_policy_account *a);
 
 /* Age assurance. */
 typedef enum vigil_assurance_method {
@@ -227,42 +227,42 @@ typedef struct vigil_age_input {
  * wins; otherwise the youngest of the declared band and the estimated band
  * (an estimate that says "adult" counts only at or above the policy's
  * min-confidence); nothing usable gives UNKNOWN.  p may be NULL (0.9). */
-int vigil_policy_resolve_band(const vigil_policy *p, const vigil_age_input *in, int *band,
+VIGIL_API int vigil_policy_resolve_band(const vigil_policy *p, const vigil_age_input *in, int *band,
                               vigil_error *err);
 
 /* Names <-> values ("13-15", "dm_text", "friend", "followers", "dm", ...).
  * Lookups return -1 for an unknown name. */
-const char *vigil_band_name(int band);
-const char *vigil_action_name(int action);
-const char *vigil_rel_name(int rel);
-const char *vigil_audience_name(int aud);
-const char *vigil_setting_name(int setting);
-const char *vigil_outcome_name(int outcome);
-const char *vigil_condition_name(unsigned bit);
-int vigil_band_from_name(const char *s);
-int vigil_action_from_name(const char *s);
-int vigil_rel_from_name(const char *s);
-int vigil_audience_from_name(const char *s);
-int vigil_setting_from_name(const char *s);
-int vigil_condition_from_name(const char *s); /* the bit, or -1 */
-int vigil_rel_from_flags(unsigned rel_flags);
+VIGIL_API const char *vigil_band_name(int band);
+VIGIL_API const char *vigil_action_name(int action);
+VIGIL_API const char *vigil_rel_name(int rel);
+VIGIL_API const char *vigil_audience_name(int aud);
+VIGIL_API const char *vigil_setting_name(int setting);
+VIGIL_API const char *vigil_outcome_name(int outcome);
+VIGIL_API const char *vigil_condition_name(unsigned bit);
+VIGIL_API int vigil_band_from_name(const char *s);
+VIGIL_API int vigil_action_from_name(const char *s);
+VIGIL_API int vigil_rel_from_name(const char *s);
+VIGIL_API int vigil_audience_from_name(const char *s);
+VIGIL_API int vigil_setting_from_name(const char *s);
+VIGIL_API int vigil_condition_from_name(const char *s); /* the bit, or -1 */
+VIGIL_API int vigil_rel_from_flags(unsigned rel_flags);
 
 /* Policy contents, for `vigil policy show` and the docs. */
 typedef struct vigil_policy_setting_row {
   uint8_t def, self_limit, parent_limit; /* vigil_audience */
   const char *source;
 } vigil_policy_setting_row;
-int vigil_policy_setting(const vigil_policy *p, int setting, int band, vigil_policy_setting_row *row);
+VIGIL_API int vigil_policy_setting(const vigil_policy *p, int setting, int band, vigil_policy_setting_row *row);
 /* Quiet hours of a band in minutes since midnight; start == end: none. */
-int vigil_policy_quiet(const vigil_policy *p, int band, int *start, int *end);
-size_t vigil_policy_rule_count(const vigil_policy *p);
+VIGIL_API int vigil_policy_quiet(const vigil_policy *p, int band, int *start, int *end);
+VIGIL_API size_t vigil_policy_rule_count(const vigil_policy *p);
 /* Rule i: its id, citations, sentence and line. */
-int vigil_policy_rule_info(const vigil_policy *p, size_t i, const char **id, const char **source,
+VIGIL_API int vigil_policy_rule_info(const vigil_policy *p, size_t i, const char **id, const char **source,
                            const char **sentence, int *line);
 /* Full text of a citation id ("TT-2021-01"), or NULL. */
-const char *vigil_policy_source_text(const vigil_policy *p, const char *id);
-size_t vigil_policy_source_count(const vigil_policy *p);
-int vigil_policy_source_info(const vigil_policy *p, size_t i, const char **id, const char **text);
+VIGIL_API const char *vigil_policy_source_text(const vigil_policy *p, const char *id);
+VIGIL_API size_t vigil_policy_source_count(const vigil_policy *p);
+VIGIL_API int vigil_policy_source_info(const vigil_policy *p, size_t i, const char **id, const char **text);
 
 /* The running policy of a service.  Readers take a reference with
  * acquire() (one mutex-protected increment, once per request or batch, not
@@ -270,13 +270,13 @@ int vigil_policy_source_info(const vigil_policy *p, size_t i, const char **id, c
  * compiles the new text completely before the swap, so on any error the
  * running policy stays as it was and err says why. */
 typedef struct vigil_policy_store vigil_policy_store;
-int vigil_policy_store_new(vigil_policy_store **out, vigil_error *err); /* runs the default */
-int vigil_policy_store_reload_file(vigil_policy_store *s, const char *path, vigil_error *err);
-int vigil_policy_store_reload_text(vigil_policy_store *s, const char *text, size_t len,
+VIGIL_API int vigil_policy_store_new(vigil_policy_store **out, vigil_error *err); /* runs the default */
+VIGIL_API int vigil_policy_store_reload_file(vigil_policy_store *s, const char *path, vigil_error *err);
+VIGIL_API int vigil_policy_store_reload_text(vigil_policy_store *s, const char *text, size_t len,
                                    const char *name, vigil_error *err);
-const vigil_policy *vigil_policy_store_acquire(vigil_policy_store *s);
-void vigil_policy_store_release(vigil_policy_store *s, const vigil_policy *p);
-void vigil_policy_store_free(vigil_policy_store *s);
+VIGIL_API const vigil_policy *vigil_policy_store_acquire(vigil_policy_store *s);
+VIGIL_API void vigil_policy_store_release(vigil_policy_store *s, const vigil_policy *p);
+VIGIL_API void vigil_policy_store_free(vigil_policy_store *s);
 
 #ifdef __cplusplus
 }

@@ -39,9 +39,9 @@ typedef enum vigil_role {
 } vigil_role;
 
 /* "admin", "submitter", ... ; NULL for anything else. */
-const char *vigil_role_name(vigil_role r);
+VIGIL_API const char *vigil_role_name(vigil_role r);
 /* VIGIL_ROLE_NONE when name is not a role. */
-vigil_role vigil_role_parse(const char *name);
+VIGIL_API vigil_role vigil_role_parse(const char *name);
 
 /* ---- the store ------------------------------------------------------------ */
 
@@ -49,8 +49,8 @@ typedef struct vigil_server_store vigil_server_store;
 
 /* Opens (creating if needed) the service database at path.  Thread-safe:
  * one store may be shared by every thread of a server. */
-int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_error *err);
-void vigil_server_store_close(vigil_server_store *st);
+VIGIL_API int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_error *err);
+VIGIL_API void vigil_server_store_close(vigil_server_store *st);
 
 /* ---- API keys ----------------------------------------------------------- */
 
@@ -68,17 +68,17 @@ typedef struct vigil_key_info {
 
 /* Creates a key; key_out receives the whole key (shown once, never stored).
  * name may be NULL.  info may be NULL. */
-int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, char key_out[VIGIL_KEY_MAX],
+VIGIL_API int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, char key_out[VIGIL_KEY_MAX],
                      vigil_key_info *info, vigil_error *err);
 /* VIGIL_ENOTFOUND for an unknown or already revoked id. */
-int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err);
+VIGIL_API int vigil_key_revoke(vigil_server_store *st, const char *id, vigil_error *err);
 /* Every key, active and revoked, oldest first; free(*out). */
-int vigil_key_list(vigil_server_store *st, vigil_key_info **out, size_t *n, vigil_error *err);
+VIGIL_API int vigil_key_list(vigil_server_store *st, vigil_key_info **out, size_t *n, vigil_error *err);
 /* Number of keys ever created (revoked ones included). */
-int vigil_key_count(vigil_server_store *st, int64_t *n, vigil_error *err);
+VIGIL_API int vigil_key_count(vigil_server_store *st, int64_t *n, vigil_error *err);
 /* Checks a presented key: VIGIL_OK and *info for an active key,
  * VIGIL_ENOTFOUND for a malformed, unknown or revoked one. */
-int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info, vigil_error *err);
+VIGIL_API int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info, vigil_error *err);
 
 /* ---- review cases --------------------------------------------------------- */
 
@@ -99,7 +99,7 @@ typedef struct vigil_case_new {
 
 /* Opens a case in status "open"; *id receives its number.  Hash fields are
  * checked (hex of the right length), strings capped at 2048 bytes. */
-int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
+VIGIL_API int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
 
 /* ---- the server ------------------------------------------------------------ */
 
@@ -127,22 +127,22 @@ typedef struct vigil_server_config {
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */
-void vigil_server_config_default(vigil_server_config *cfg);
+VIGIL_API void vigil_server_config_default(vigil_server_config *cfg);
 
 /* Opens the store, binds and starts serving in background threads. */
-int vigil_server_start(vigil_server **out, const vigil_server_config *cfg, vigil_error *err);
+VIGIL_API int vigil_server_start(vigil_server **out, const vigil_server_config *cfg, vigil_error *err);
 /* The bound port (useful after asking for port 0). */
-int vigil_server_port(const vigil_server *srv);
+VIGIL_API int vigil_server_port(const vigil_server *srv);
 /* The store the server uses, for modules that open cases or keep state. */
-vigil_server_store *vigil_server_get_store(vigil_server *srv);
+VIGIL_API vigil_server_store *vigil_server_get_store(vigil_server *srv);
 /* Graceful stop: stops accepting, waits up to shutdown_grace_s for requests
  * in flight to finish, closes everything and frees srv. */
-void vigil_server_stop(vigil_server *srv);
+VIGIL_API void vigil_server_stop(vigil_server *srv);
 
 /* A gauge shown by GET /metrics ("vigil_<name>"), e.g. the index size set by
  * the matching module.  name: [a-z0-9_], at most 63 characters; up to 32
  * gauges.  Thread-safe. */
-int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err);
+VIGIL_API int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err);
 
 /* ---- the route table (read-only view, e.g. to check docs/openapi.yaml) --- */
 
@@ -153,9 +153,9 @@ typedef struct vigil_route_info {
   const char *name;    /* label in metrics and the audit log */
 } vigil_route_info;
 
-size_t vigil_server_route_count(void);
+VIGIL_API size_t vigil_server_route_count(void);
 /* NULL past the end. */
-int vigil_server_route_get(size_t i, vigil_route_info *out);
+VIGIL_API int vigil_server_route_get(size_t i, vigil_route_info *out);
 
 #ifdef __cplusplus
 }

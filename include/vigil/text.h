@@ -69,15 +69,15 @@ typedef struct vigil_text {
 /* Returns VIGIL_OK if s[0..len) is valid UTF-8 (no overlongs, no
  * surrogates, <= U+10FFFF), else VIGIL_EINVAL with *bad_at (may be NULL)
  * set to the offset of the first bad byte. */
-int vigil_utf8_check(const char *s, size_t len, size_t *bad_at);
+VIGIL_API int vigil_utf8_check(const char *s, size_t len, size_t *bad_at);
 
 /* Initialises t (zeroes it); vigil_text_normalize() then reuses its buffers. */
-void vigil_text_init(vigil_text *t);
-int vigil_text_normalize(vigil_text *t, const char *s, size_t len, unsigned flags, vigil_error *err);
-void vigil_text_free(vigil_text *t);
+VIGIL_API void vigil_text_init(vigil_text *t);
+VIGIL_API int vigil_text_normalize(vigil_text *t, const char *s, size_t len, unsigned flags, vigil_error *err);
+VIGIL_API void vigil_text_free(vigil_text *t);
 
 /* Original span of normalised bytes [a, b) (clamped; empty at a if a >= b). */
-vigil_span vigil_text_span(const vigil_text *t, size_t a, size_t b);
+VIGIL_API vigil_span vigil_text_span(const vigil_text *t, size_t a, size_t b);
 
 /* Tokens of the match view: words, numbers, emoji and other symbols. */
 enum vigil_token_type { VIGIL_TOK_WORD = 1, VIGIL_TOK_NUMBER, VIGIL_TOK_EMOJI, VIGIL_TOK_SYMBOL };
@@ -86,7 +86,7 @@ typedef struct vigil_token {
   size_t start, end; /* in the normalised view */
 } vigil_token;
 /* Next token at or after *pos; returns 1 and advances *pos, or 0 at the end. */
-int vigil_text_next_token(const vigil_text *t, size_t *pos, vigil_token *tok);
+VIGIL_API int vigil_text_next_token(const vigil_text *t, size_t *pos, vigil_token *tok);
 
 /* ---- contacts ------------------------------------------------------------ */
 
@@ -125,9 +125,9 @@ typedef struct vigil_contacts {
 
 /* Appends the contacts found in t to out (deduplicated by type+value;
  * the first occurrence's span is kept). */
-int vigil_contacts_extract(const vigil_text *t, vigil_contacts *out, vigil_error *err);
-void vigil_contacts_free(vigil_contacts *c);
-const char *vigil_contact_type_name(int type);
+VIGIL_API int vigil_contacts_extract(const vigil_text *t, vigil_contacts *out, vigil_error *err);
+VIGIL_API void vigil_contacts_free(vigil_contacts *c);
+VIGIL_API const char *vigil_contact_type_name(int type);
 
 /* ---- ages ------------------------------------------------------------------ */
 
@@ -144,8 +144,8 @@ typedef struct vigil_ages {
 /* Stated ages of the writer/advertised person: "22", "22yo", "22 years old",
  * "age: 22", "twenty two", "i'm 16", "- 22" ending a title line.  Bare
  * numbers are not ages (precision first). */
-int vigil_ages_extract(const vigil_text *t, vigil_ages *out, vigil_error *err);
-void vigil_ages_free(vigil_ages *a);
+VIGIL_API int vigil_ages_extract(const vigil_text *t, vigil_ages *out, vigil_error *err);
+VIGIL_API void vigil_ages_free(vigil_ages *a);
 
 /* ---- trafficking-ad indicators --------------------------------------------- */
 
@@ -186,23 +186,23 @@ typedef struct vigil_ad_result {
 typedef struct vigil_ad_scanner vigil_ad_scanner; /* compiled, shareable */
 typedef struct vigil_ad_scratch vigil_ad_scratch; /* per thread */
 
-int vigil_ad_scanner_new(vigil_ad_scanner **out, vigil_error *err);
-void vigil_ad_scanner_free(vigil_ad_scanner *s);
-int vigil_ad_scratch_new(const vigil_ad_scanner *s, vigil_ad_scratch **out, vigil_error *err);
-void vigil_ad_scratch_free(vigil_ad_scratch *s);
+VIGIL_API int vigil_ad_scanner_new(vigil_ad_scanner **out, vigil_error *err);
+VIGIL_API void vigil_ad_scanner_free(vigil_ad_scanner *s);
+VIGIL_API int vigil_ad_scratch_new(const vigil_ad_scanner *s, vigil_ad_scratch **out, vigil_error *err);
+VIGIL_API void vigil_ad_scratch_free(vigil_ad_scratch *s);
 
-void vigil_ad_result_init(vigil_ad_result *r);
-void vigil_ad_result_free(vigil_ad_result *r);
+VIGIL_API void vigil_ad_result_init(vigil_ad_result *r);
+VIGIL_API void vigil_ad_result_free(vigil_ad_result *r);
 
 /* Scans one ad (text already normalised into t); r is reset first. */
-int vigil_ad_scan(const vigil_ad_scanner *s, vigil_ad_scratch *scr, const vigil_text *t, vigil_ad_result *r,
+VIGIL_API int vigil_ad_scan(const vigil_ad_scanner *s, vigil_ad_scratch *scr, const vigil_text *t, vigil_ad_result *r,
                   vigil_error *err);
 
-const char *vigil_ad_family_name(int family);
+VIGIL_API const char *vigil_ad_family_name(int family);
 /* The pattern behind rule i (for explanations); NULL if out of range. */
-const char *vigil_ad_rule_text(int rule);
+VIGIL_API const char *vigil_ad_rule_text(int rule);
 /* The logistic weight of a family (documented in docs/text.md). */
-double vigil_ad_family_weight(int family);
+VIGIL_API double vigil_ad_family_weight(int family);
 
 /* ---- one JSON record at a time (the CLI's and the service's format) ---- */
 
@@ -218,7 +218,7 @@ typedef enum vigil_text_scan_kind {
  * risk, families and indicators, each with evidence spans (field, start,
  * end, text).  A bad record gives VIGIL_EINVAL and says why.  sc and scr
  * are needed for VIGIL_SCAN_AD only. */
-int vigil_text_scan_json(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, const char *json, size_t len,
+VIGIL_API int vigil_text_scan_json(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, const char *json, size_t len,
                          vigil_text_scan_kind kind, char **out, vigil_error *err);
 
 #ifdef __cplusplus

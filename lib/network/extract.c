@@ -193,7 +193,7 @@ static void scan_re(pcre2_code *re, int group, int kind, const char *t, size_t l
   pcre2_match_data_free(md);
 }
 
-void net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx) {
+void vigil__net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx) {
   pthread_once(&re_once, re_init);
   scan_re(re_name, 1, VIGIL_EV_NAME, text, len, emit, ectx);
 }
@@ -253,7 +253,7 @@ static const vigil_link_extractor builtin = {NULL, NULL, builtin_scan, NULL};
 
 const vigil_link_extractor *vigil_link_builtin_extractor(void) { return &builtin; }
 
-size_t net_pdq_parse(const char *hex, uint8_t out[32]) {
+size_t vigil__net_pdq_parse(const char *hex, uint8_t out[32]) {
   if (!hex || strlen(hex) != 64) return 0;
   for (int i = 0; i < 32; i++) {
     int v = 0;

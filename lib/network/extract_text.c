@@ -85,7 +85,7 @@ static double t_scan(void *tctx, const char *text, size_t len, vigil_link_emit_f
       emit(ectx, VIGIL_EV_HANDLE, v, st, sp);
     }
   }
-  if (emit) net_builtin_names(text, len, emit, ectx);
+  if (emit) vigil__net_builtin_names(text, len, emit, ectx);
   double r = s->r.risk;
   return r >= 0 && r <= 1 ? r : r > 1 ? 1 : 0;
 }

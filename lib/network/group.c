@@ -32,14 +32,14 @@
 #include <math.h>
 #include <string.h>
 
-void net_groups_free(vigil_linker *l) {
+void vigil__net_groups_free(vigil_linker *l) {
   for (size_t i = 0; i < l->n_groups; i++) {
-    net_group *g = &l->groups[i];
+    vigil__net_group *g = &l->groups[i];
     free(g->members);
     free(g->idents);
     free(g->locations);
     free(g->reasons);
-    net_template_free(g->tpl);
+    vigil__net_template_free(g->tpl);
   }
   free(l->groups);
   l->groups = NULL;
@@ -155,21 +155,21 @@ static int detect_hubs(vigil_linker *l, const uint32_t *tsize) {
       lp[k] = k;
       csize[k] = 0;
       est[k] = 0;
-      const net_ad *a = &l->ads[ads[k]];
-      if (l->o.use_templates && tsize[net_uf_find(l->tuf, ads[k])] > 1) {
+      const vigil__net_ad *a = &l->ads[ads[k]];
+      if (l->o.use_templates && tsize[vigil__net_uf_find(l->tuf, ads[k])] > 1) {
         est[k] = 1;
-        if (net_grow((void **)&v, &cap, nv + 1, sizeof *v)) {
+        if (vigil__net_grow((void **)&v, &cap, nv + 1, sizeof *v)) {
           rc = VIGIL_ENOMEM;
           break;
         }
-        v[nv++] = (kv){((uint64_t)1 << 63) | net_uf_find(l->tuf, ads[k]), k};
+        v[nv++] = (kv){((uint64_t)1 << 63) | vigil__net_uf_find(l->tuf, ads[k]), k};
       }
       for (uint32_t e = 0; e < a->n_ev; e++) {
         if (!links(a->ev[e].kind)) continue;
         uint32_t y = canon(l, a->ev[e].ident);
         if (y == x || deg(l, y) < 2) continue;
         est[k] = 1;
-        if (net_grow((void **)&v, &cap, nv + 1, sizeof *v)) {
+        if (vigil__net_grow((void **)&v, &cap, nv + 1, sizeof *v)) {
           rc = VIGIL_ENOMEM;
           break;
         }
@@ -180,15 +180,15 @@ static int detect_hubs(vigil_linker *l, const uint32_t *tsize) {
     if (rc) break;
     if (nv) qsort(v, nv, sizeof *v, cmp_kv);
     for (size_t i = 1; i < nv; i++)
-      if (v[i].key == v[i - 1].key) net_uf_union(lp, v[i].k, v[i - 1].k);
+      if (v[i].key == v[i - 1].key) vigil__net_uf_union(lp, v[i].k, v[i - 1].k);
     for (uint32_t k = 0; k < d; k++) {
-      uint32_t r = net_uf_find(lp, k);
+      uint32_t r = vigil__net_uf_find(lp, k);
       csize[r]++;
       if (est[k]) est[r] |= 2;
     }
     uint32_t n_est = 0, covered = 0;
     for (uint32_t k = 0; k < d; k++)
-      if (net_uf_find(lp, k) == k && (est[k] & 2)) {
+      if (vigil__net_uf_find(lp, k) == k && (est[k] & 2)) {
         n_est++;
         covered += csize[k];
       }
@@ -204,7 +204,7 @@ static int detect_hubs(vigil_linker *l, const uint32_t *tsize) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* A place key: the city label of a backpage-style URL host, else the location. */
-static const char *place_of(const net_ad *a, char *buf, size_t cap) {
+static const char *place_of(const vigil__net_ad *a, char *buf, size_t cap) {
   if (a->url) {
     const char *p = strstr(a->url, "://");
     if (p) {
@@ -236,7 +236,7 @@ static int add_reason(char **r, size_t *len, const char *fmt, double v1, double 
   return VIGIL_OK;
 }
 
-static int describe(vigil_linker *l, net_group *g, const uint32_t *tcount) {
+static int describe(vigil_linker *l, vigil__net_group *g, const uint32_t *tcount) {
   vigil_link_group *p = &g->pub;
   p->n_ads = g->n;
   /* distinct identifiers */
@@ -258,7 +258,7 @@ static int describe(vigil_linker *l, net_group *g, const uint32_t *tcount) {
     return VIGIL_ENOMEM;
   }
   for (size_t i = 0; i < g->n; i++) {
-    const net_ad *a = &l->ads[g->members[i]];
+    const vigil__net_ad *a = &l->ads[g->members[i]];
     ssum += a->score;
     if (a->score > smax) smax = a->score;
     const char *pk = place_of(a, keybuf + i * 64, 64);
@@ -272,7 +272,7 @@ static int describe(vigil_linker *l, net_group *g, const uint32_t *tcount) {
       if (!g->last_seen || strcmp(a->posted_at, g->last_seen) > 0) g->last_seen = a->posted_at;
     }
     for (uint32_t e = 0; e < a->n_ev; e++) {
-      if (net_grow((void **)&ids, &cid, nid + 1, sizeof *ids)) {
+      if (vigil__net_grow((void **)&ids, &cid, nid + 1, sizeof *ids)) {
         free(ids);
         free(places);
         free(placekeys);
@@ -290,7 +290,7 @@ static int describe(vigil_linker *l, net_group *g, const uint32_t *tcount) {
   g->n_idents = u;
   size_t kinds[VIGIL_EV_KINDS] = {0};
   for (size_t i = 0; i < u; i++) {
-    const net_ident *x = &l->idents[ids[i]];
+    const vigil__net_ident *x = &l->idents[ids[i]];
     if (x->hub) p->n_hubs++;
     else kinds[x->kind]++;
     if (links(x->kind) && !x->hub && deg(l, ids[i]) >= 2) p->n_identifier_links += deg(l, ids[i]) - 1;
@@ -361,14 +361,14 @@ static int describe(vigil_linker *l, net_group *g, const uint32_t *tcount) {
 }
 
 static int cmp_group(const void *a, const void *b) {
-  const net_group *x = a, *y = b;
+  const vigil__net_group *x = a, *y = b;
   if (x->risk != y->risk) return x->risk > y->risk ? -1 : 1;
   if (x->n != y->n) return x->n > y->n ? -1 : 1;
   return x->members[0] < y->members[0] ? -1 : 1;
 }
 
 int vigil_linker_group(vigil_linker *l, vigil_error *err) {
-  net_groups_free(l);
+  vigil__net_groups_free(l);
   size_t n = l->n_ads;
   int rc = build_csr(l);
   uint32_t *tsize = calloc(n ? n : 1, sizeof *tsize);
@@ -376,33 +376,33 @@ int vigil_linker_group(vigil_linker *l, vigil_error *err) {
   l->group_of = vigil__mallocarray(n ? n : 1, sizeof *l->group_of);
   if (rc || !tsize || !l->uf || !l->group_of) {
     free(tsize);
-    net_groups_free(l);
+    vigil__net_groups_free(l);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
-  for (size_t a = 0; a < n; a++) tsize[net_uf_find(l->tuf, (uint32_t)a)]++;
+  for (size_t a = 0; a < n; a++) tsize[vigil__net_uf_find(l->tuf, (uint32_t)a)]++;
   if (l->o.use_identifiers && (rc = detect_hubs(l, tsize))) {
     free(tsize);
-    net_groups_free(l);
+    vigil__net_groups_free(l);
     return vigil__seterr(err, rc, "out of memory");
   }
   for (size_t a = 0; a < n; a++) l->uf[a] = (uint32_t)a;
   if (l->o.use_templates)
-    for (size_t i = 0; i < l->n_tedges; i++) net_uf_union(l->uf, l->tedges[i].a, l->tedges[i].b);
+    for (size_t i = 0; i < l->n_tedges; i++) vigil__net_uf_union(l->uf, l->tedges[i].a, l->tedges[i].b);
   if (l->o.use_identifiers)
     for (uint32_t x = 0; x < l->n_idents; x++) {
       if (l->idents[x].hub || !links(l->idents[x].kind) || canon(l, x) != x) continue;
       for (uint32_t j = l->ident_off[x] + 1; j < l->ident_off[x + 1]; j++)
-        net_uf_union(l->uf, l->ident_ads[l->ident_off[x]], l->ident_ads[j]);
+        vigil__net_uf_union(l->uf, l->ident_ads[l->ident_off[x]], l->ident_ads[j]);
     }
   /* components: count, then fill members in ascending order */
   uint32_t *csize = calloc(n ? n : 1, sizeof *csize);
   if (!csize) {
     free(tsize);
-    net_groups_free(l);
+    vigil__net_groups_free(l);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
   size_t ng = 0;
-  for (size_t a = 0; a < n; a++) csize[net_uf_find(l->uf, (uint32_t)a)]++;
+  for (size_t a = 0; a < n; a++) csize[vigil__net_uf_find(l->uf, (uint32_t)a)]++;
   for (size_t a = 0; a < n; a++)
     if (l->uf[a] == a && csize[a] >= (uint32_t)l->o.min_size) ng++;
   l->groups = calloc(ng ? ng : 1, sizeof *l->groups);
@@ -411,7 +411,7 @@ int vigil_linker_group(vigil_linker *l, vigil_error *err) {
   for (size_t a = 0; a < n && !rc; a++) {
     l->group_of[a] = -1;
     if (l->uf[a] == a && csize[a] >= (uint32_t)l->o.min_size) {
-      net_group *g = &l->groups[gi];
+      vigil__net_group *g = &l->groups[gi];
       g->root = (uint32_t)a;
       g->members = vigil__mallocarray(csize[a], sizeof *g->members);
       if (!g->members) rc = VIGIL_ENOMEM;
@@ -421,9 +421,9 @@ int vigil_linker_group(vigil_linker *l, vigil_error *err) {
   }
   l->n_groups = gi;
   for (size_t a = 0; a < n && !rc; a++) {
-    uint32_t r = net_uf_find(l->uf, (uint32_t)a);
+    uint32_t r = vigil__net_uf_find(l->uf, (uint32_t)a);
     if (csize[r] & 0x80000000u) {
-      net_group *g = &l->groups[csize[r] & 0x7fffffffu];
+      vigil__net_group *g = &l->groups[csize[r] & 0x7fffffffu];
       g->members[g->n++] = (uint32_t)a;
       l->group_of[a] = (long)(csize[r] & 0x7fffffffu);
     }
@@ -443,10 +443,10 @@ int vigil_linker_group(vigil_linker *l, vigil_error *err) {
   }
   /* templates of the top groups: the largest template component in each */
   for (size_t i = 0; i < l->n_groups && (int)i < l->o.max_templates && !rc && l->o.use_templates; i++) {
-    net_group *g = &l->groups[i];
+    vigil__net_group *g = &l->groups[i];
     uint32_t best = NET_NONE, bsz = 1;
     for (size_t k = 0; k < g->n; k++) {
-      uint32_t r = net_uf_find(l->tuf, g->members[k]);
+      uint32_t r = vigil__net_uf_find(l->tuf, g->members[k]);
       if (tsize[r] > bsz) {
         bsz = tsize[r];
         best = r;
@@ -460,16 +460,16 @@ int vigil_linker_group(vigil_linker *l, vigil_error *err) {
     }
     size_t nm = 0;
     for (size_t k = 0; k < g->n; k++)
-      if (net_uf_find(l->tuf, g->members[k]) == best) m[nm++] = g->members[k];
+      if (vigil__net_uf_find(l->tuf, g->members[k]) == best) m[nm++] = g->members[k];
     vigil_error e2;
-    rc = net_template_build(l, m, nm, &g->tpl, &e2);
+    rc = vigil__net_template_build(l, m, nm, &g->tpl, &e2);
     free(m);
     if (g->tpl) g->pub.template_text = g->tpl->rendered;
   }
   free(tsize);
   free(csize);
   if (rc) {
-    net_groups_free(l);
+    vigil__net_groups_free(l);
     return vigil__seterr(err, rc, "grouping: %s", vigil_strerror(rc));
   }
   l->grouped = 1;
@@ -485,14 +485,14 @@ const vigil_link_group *vigil_linker_group_get(const vigil_linker *l, size_t ran
 
 long vigil_linker_group_of(const vigil_linker *l, const char *ad_id) {
   if (!l->grouped || !ad_id) return -1;
-  uint32_t a = net_ad_lookup(l, ad_id);
+  uint32_t a = vigil__net_ad_lookup(l, ad_id);
   return a == NET_NONE ? -1 : l->group_of[a];
 }
 
 int vigil_linker_group_members(const vigil_linker *l, size_t rank, const char ***ids, size_t *n, vigil_error *err) {
   if (!l->grouped || rank >= l->n_groups) return vigil__seterr(err, VIGIL_ENOTFOUND, "no group %zu", rank);
   vigil_linker *m = (vigil_linker *)l; /* a cache, not a visible change */
-  const net_group *g = &l->groups[rank];
+  const vigil__net_group *g = &l->groups[rank];
   const char **v = realloc(m->member_ids, (g->n ? g->n : 1) * sizeof *v);
   if (!v) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   m->member_ids = v;

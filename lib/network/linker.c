@@ -59,8 +59,8 @@ int vigil_linker_new(vigil_linker **out, const vigil_link_opts *opts, vigil_erro
     free(l);
     return vigil__seterr(err, VIGIL_EINVAL, "link: extractor without a scan function");
   }
-  if (net_u64map_init(&l->idmap, 1024) || net_u64map_init(&l->identmap, 1024) ||
-      net_u64map_init(&l->buckets, 1024)) {
+  if (vigil__net_u64map_init(&l->idmap, 1024) || vigil__net_u64map_init(&l->identmap, 1024) ||
+      vigil__net_u64map_init(&l->buckets, 1024)) {
     vigil_linker_free(l);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
@@ -68,7 +68,7 @@ int vigil_linker_new(vigil_linker **out, const vigil_link_opts *opts, vigil_erro
   return VIGIL_OK;
 }
 
-void net_ad_free(net_ad *a) {
+void vigil__net_ad_free(vigil__net_ad *a) {
   free(a->id);
   free(a->text);
   free(a->location);
@@ -80,14 +80,14 @@ void net_ad_free(net_ad *a) {
 
 void vigil_linker_free(vigil_linker *l) {
   if (!l) return;
-  net_groups_free(l);
-  for (size_t i = 0; i < l->n_ads; i++) net_ad_free(&l->ads[i]);
+  vigil__net_groups_free(l);
+  for (size_t i = 0; i < l->n_ads; i++) vigil__net_ad_free(&l->ads[i]);
   free(l->ads);
   for (size_t i = 0; i < l->n_idents; i++) free(l->idents[i].value);
   free(l->idents);
-  net_u64map_free(&l->idmap);
-  net_u64map_free(&l->identmap);
-  net_u64map_free(&l->buckets);
+  vigil__net_u64map_free(&l->idmap);
+  vigil__net_u64map_free(&l->identmap);
+  vigil__net_u64map_free(&l->buckets);
   free(l->next);
   free(l->tuf);
   free(l->tedges);
@@ -99,29 +99,29 @@ size_t vigil_linker_ad_count(const vigil_linker *l) { return l->n_ads; }
 
 /* ---- interning ---- */
 
-uint32_t net_ad_lookup(const vigil_linker *l, const char *id) {
-  uint64_t key = net_hash64(id, strlen(id), 17);
+uint32_t vigil__net_ad_lookup(const vigil_linker *l, const char *id) {
+  uint64_t key = vigil__net_hash64(id, strlen(id), 17);
   for (;;) {
-    uint32_t v = net_u64map_get(&l->idmap, key);
+    uint32_t v = vigil__net_u64map_get(&l->idmap, key);
     if (v == NET_NONE) return NET_NONE;
     if (!strcmp(l->ads[v].id, id)) return v;
-    key = net_mix64(key + 1);
+    key = vigil__net_mix64(key + 1);
   }
 }
 
-int net_ad_index_id(vigil_linker *l, uint32_t ad, vigil_error *err) {
+int vigil__net_ad_index_id(vigil_linker *l, uint32_t ad, vigil_error *err) {
   const char *id = l->ads[ad].id;
-  uint64_t key = net_hash64(id, strlen(id), 17);
+  uint64_t key = vigil__net_hash64(id, strlen(id), 17);
   for (;;) {
     int created;
-    uint32_t *slot = net_u64map_slot(&l->idmap, key, &created);
+    uint32_t *slot = vigil__net_u64map_slot(&l->idmap, key, &created);
     if (!slot) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     if (created) {
       *slot = ad;
       return VIGIL_OK;
     }
     if (!strcmp(l->ads[*slot].id, id)) return vigil__seterr(err, VIGIL_EEXIST, "duplicate ad id");
-    key = net_mix64(key + 1);
+    key = vigil__net_mix64(key + 1);
   }
 }
 
@@ -133,13 +133,13 @@ static int popcount256(const uint8_t *a, const uint8_t *b) {
 
 /* Images: a new hash joins the class of every earlier hash within the
  * distance (brute force over image identifiers; see docs/network.md). */
-int net_image_link(vigil_linker *l, uint32_t id, vigil_error *err) {
+int vigil__net_image_link(vigil_linker *l, uint32_t id, vigil_error *err) {
   (void)err;
   uint8_t h[32], g[32];
-  if (net_pdq_parse(l->idents[id].value, h) != 32) return VIGIL_OK;
+  if (vigil__net_pdq_parse(l->idents[id].value, h) != 32) return VIGIL_OK;
   for (uint32_t j = 0; j < id; j++) {
     if (l->idents[j].kind != VIGIL_EV_IMAGE) continue;
-    if (net_pdq_parse(l->idents[j].value, g) != 32) continue;
+    if (vigil__net_pdq_parse(l->idents[j].value, g) != 32) continue;
     if (popcount256(h, g) <= l->o.pdq_distance) {
       uint32_t a = id, b = j;
       while (l->idents[a].canon != a) a = l->idents[a].canon;
@@ -153,43 +153,43 @@ int net_image_link(vigil_linker *l, uint32_t id, vigil_error *err) {
   return VIGIL_OK;
 }
 
-int net_ident_intern(vigil_linker *l, int kind, const char *value, uint32_t *out, vigil_error *err) {
+int vigil__net_ident_intern(vigil_linker *l, int kind, const char *value, uint32_t *out, vigil_error *err) {
   size_t vl = strlen(value);
-  uint64_t key = net_hash64(value, vl, (uint64_t)kind + 101);
+  uint64_t key = vigil__net_hash64(value, vl, (uint64_t)kind + 101);
   for (;;) {
     int created;
-    uint32_t *slot = net_u64map_slot(&l->identmap, key, &created);
+    uint32_t *slot = vigil__net_u64map_slot(&l->identmap, key, &created);
     if (!slot) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     if (!created) {
-      net_ident *x = &l->idents[*slot];
+      vigil__net_ident *x = &l->idents[*slot];
       if (x->kind == kind && !strcmp(x->value, value)) {
         *out = *slot;
         return VIGIL_OK;
       }
-      key = net_mix64(key + 1);
+      key = vigil__net_mix64(key + 1);
       continue;
     }
     if (l->n_idents >= NET_NONE - 1 ||
-        net_grow((void **)&l->idents, &l->cap_idents, l->n_idents + 1, sizeof *l->idents)) {
+        vigil__net_grow((void **)&l->idents, &l->cap_idents, l->n_idents + 1, sizeof *l->idents)) {
       return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     }
-    net_ident *x = &l->idents[l->n_idents];
+    vigil__net_ident *x = &l->idents[l->n_idents];
     if (!(x->value = strdup(value))) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     x->kind = (uint8_t)kind;
     x->hub = 0;
     x->canon = (uint32_t)l->n_idents;
     *slot = (uint32_t)l->n_idents;
     *out = (uint32_t)l->n_idents++;
-    if (kind == VIGIL_EV_IMAGE) return net_image_link(l, *out, err);
+    if (kind == VIGIL_EV_IMAGE) return vigil__net_image_link(l, *out, err);
     return VIGIL_OK;
   }
 }
 
-int net_reserve_ads(vigil_linker *l, size_t n, vigil_error *err) {
+int vigil__net_reserve_ads(vigil_linker *l, size_t n, vigil_error *err) {
   size_t need = l->n_ads + n;
   if (need >= NET_NONE - 1) return vigil__seterr(err, VIGIL_ELIMIT, "too many ads");
   size_t cap = l->cap_ads;
-  if (net_grow((void **)&l->ads, &l->cap_ads, need, sizeof *l->ads))
+  if (vigil__net_grow((void **)&l->ads, &l->cap_ads, need, sizeof *l->ads))
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (l->cap_ads != cap || !l->tuf) {
     uint32_t *nx = realloc(l->next, l->cap_ads * NET_BANDS * sizeof *nx);
@@ -204,25 +204,25 @@ int net_reserve_ads(vigil_linker *l, size_t n, vigil_error *err) {
 
 /* ---- LSH ---- */
 
-int net_lsh_insert(vigil_linker *l, uint32_t ad, vigil_error *err) {
-  net_ad *a = &l->ads[ad];
+int vigil__net_lsh_insert(vigil_linker *l, uint32_t ad, vigil_error *err) {
+  vigil__net_ad *a = &l->ads[ad];
   l->tuf[ad] = ad;
   for (int b = 0; b < NET_BANDS; b++) l->next[(size_t)ad * NET_BANDS + b] = NET_NONE;
   if (a->n_sh < (uint32_t)l->o.min_shingles) return VIGIL_OK;
   for (int b = 0; b < NET_BANDS; b++) {
     int created;
-    uint32_t *slot = net_u64map_slot(&l->buckets, a->bands[b], &created);
+    uint32_t *slot = vigil__net_u64map_slot(&l->buckets, a->bands[b], &created);
     if (!slot) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     uint32_t c = *slot;
     for (int k = 0; k < NET_VERIFY && c != NET_NONE; k++, c = l->next[(size_t)c * NET_BANDS + b]) {
-      if (net_uf_find(l->tuf, c) == net_uf_find(l->tuf, ad)) continue;
-      const net_ad *o = &l->ads[c];
-      double j = net_jaccard(a->sh, a->n_sh, o->sh, o->n_sh);
+      if (vigil__net_uf_find(l->tuf, c) == vigil__net_uf_find(l->tuf, ad)) continue;
+      const vigil__net_ad *o = &l->ads[c];
+      double j = vigil__net_jaccard(a->sh, a->n_sh, o->sh, o->n_sh);
       if (j < l->o.jaccard) continue;
-      if (net_grow((void **)&l->tedges, &l->cap_tedges, l->n_tedges + 1, sizeof *l->tedges))
+      if (vigil__net_grow((void **)&l->tedges, &l->cap_tedges, l->n_tedges + 1, sizeof *l->tedges))
         return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-      l->tedges[l->n_tedges++] = (net_edge){c, ad, (float)j};
-      net_uf_union(l->tuf, c, ad);
+      l->tedges[l->n_tedges++] = (vigil__net_edge){c, ad, (float)j};
+      vigil__net_uf_union(l->tuf, c, ad);
     }
     /* re-read: the map may have grown while we verified (it did not: no inserts above) */
     l->next[(size_t)ad * NET_BANDS + b] = *slot;
@@ -240,7 +240,7 @@ typedef struct raw_ev {
 } raw_ev;
 
 typedef struct prep {
-  net_ad ad;
+  vigil__net_ad ad;
   raw_ev *ev;
   size_t n_ev, cap_ev;
   int bad;    /* 0 ok, else a VIGIL_E* code */
@@ -252,7 +252,7 @@ static void emit_cb(void *ectx, int kind, const char *value, size_t start, size_
   prep *p = ectx;
   if (p->oom || kind < 0 || kind >= VIGIL_EV_KINDS || !value || !*value) return;
   if (p->n_ev >= 4096) return; /* a hostile ad cannot flood the identifier table */
-  if (net_grow((void **)&p->ev, &p->cap_ev, p->n_ev + 1, sizeof *p->ev)) {
+  if (vigil__net_grow((void **)&p->ev, &p->cap_ev, p->n_ev + 1, sizeof *p->ev)) {
     p->oom = 1;
     return;
   }
@@ -324,7 +324,7 @@ static void add_listed(prep *p, json_t *o, const char *key, int kind) {
     if (kind == VIGIL_EV_PHONE && n == 11 && buf[0] == '1') memmove(buf, buf + 1, n--);
     if (kind == VIGIL_EV_PHONE && n < 7) continue;
     uint8_t h[32];
-    if (kind == VIGIL_EV_IMAGE && net_pdq_parse(buf, h) != 32) continue;
+    if (kind == VIGIL_EV_IMAGE && vigil__net_pdq_parse(buf, h) != 32) continue;
     emit_cb(p, kind, buf, 0, 0);
   }
 }
@@ -350,7 +350,7 @@ static void prep_line(const vigil_linker *l, void *tctx, const char *line, size_
     json_decref(o);
     return;
   }
-  net_ad *a = &p->ad;
+  vigil__net_ad *a = &p->ad;
   a->id = dup_str(o, "id");
   if (!a->id || !*a->id) {
     p->bad = VIGIL_EINVAL;
@@ -401,19 +401,19 @@ static void prep_line(const vigil_linker *l, void *tctx, const char *line, size_
   if (!(a->score >= 0)) a->score = 0;
   if (a->score > 1) a->score = 1;
 
-  net_tok *t;
+  vigil__net_tok *t;
   size_t nt;
-  if (net_tokenize(a->text, a->text_len, &t, &nt) != VIGIL_OK) {
+  if (vigil__net_tokenize(a->text, a->text_len, &t, &nt) != VIGIL_OK) {
     p->oom = 1;
     goto done;
   }
-  int rc = net_shingles(t, nt, &a->sh, &a->n_sh);
+  int rc = vigil__net_shingles(t, nt, &a->sh, &a->n_sh);
   free(t);
   if (rc != VIGIL_OK) {
     p->oom = 1;
     goto done;
   }
-  net_band_keys(a->sh, a->n_sh, a->bands);
+  vigil__net_band_keys(a->sh, a->n_sh, a->bands);
 done:
   json_decref(o);
 }
@@ -448,7 +448,7 @@ static void *worker(void *arg) {
 }
 
 static void prep_free(prep *p) {
-  net_ad_free(&p->ad);
+  vigil__net_ad_free(&p->ad);
   for (size_t i = 0; i < p->n_ev; i++) free(p->ev[i].value);
   free(p->ev);
 }
@@ -456,7 +456,7 @@ static void prep_free(prep *p) {
 static int commit(vigil_linker *l, prep *p, size_t lineno, size_t *bad, vigil_error *err, int *first_bad) {
   if (p->oom) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (!p->bad) {
-    if (net_ad_lookup(l, p->ad.id) != NET_NONE) {
+    if (vigil__net_ad_lookup(l, p->ad.id) != NET_NONE) {
       p->bad = VIGIL_EEXIST;
       snprintf(p->msg, sizeof p->msg, "duplicate ad id");
     }
@@ -469,12 +469,12 @@ static int commit(vigil_linker *l, prep *p, size_t lineno, size_t *bad, vigil_er
     }
     return VIGIL_OK;
   }
-  int rc = net_reserve_ads(l, 1, err);
+  int rc = vigil__net_reserve_ads(l, 1, err);
   if (rc) return rc;
-  net_ev *ev = p->n_ev ? vigil__mallocarray(p->n_ev, sizeof *ev) : NULL;
+  vigil__net_ev *ev = p->n_ev ? vigil__mallocarray(p->n_ev, sizeof *ev) : NULL;
   if (p->n_ev && !ev) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   for (size_t i = 0; i < p->n_ev; i++) {
-    rc = net_ident_intern(l, p->ev[i].kind, p->ev[i].value, &ev[i].ident, err);
+    rc = vigil__net_ident_intern(l, p->ev[i].kind, p->ev[i].value, &ev[i].ident, err);
     if (rc) {
       free(ev);
       return rc;
@@ -489,8 +489,8 @@ static int commit(vigil_linker *l, prep *p, size_t lineno, size_t *bad, vigil_er
   l->ads[ad].n_ev = (uint32_t)p->n_ev;
   memset(&p->ad, 0, sizeof p->ad);
   l->n_ads++;
-  if ((rc = net_ad_index_id(l, ad, err))) return rc;
-  return net_lsh_insert(l, ad, err);
+  if ((rc = vigil__net_ad_index_id(l, ad, err))) return rc;
+  return vigil__net_lsh_insert(l, ad, err);
 }
 
 int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t *bad, vigil_error *err) {
@@ -570,7 +570,7 @@ int vigil_linker_add_file(vigil_linker *l, const char *path, size_t *bad, vigil_
   size_t n = 0, cap = 0;
   int rc = VIGIL_OK;
   for (;;) {
-    if (net_grow((void **)&buf, &cap, n + 65536, 1)) {
+    if (vigil__net_grow((void **)&buf, &cap, n + 65536, 1)) {
       rc = vigil__seterr(err, VIGIL_ENOMEM, "%s: out of memory", path);
       break;
     }

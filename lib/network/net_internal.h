@@ -33,22 +33,22 @@
 #define NET_NONE UINT32_MAX
 
 /* ---- small containers (util.c) ---- */
-typedef struct net_u64map { /* open addressing, key 0 reserved as empty */
+typedef struct vigil__net_u64map { /* open addressing, key 0 reserved as empty */
   uint64_t *keys;
   uint32_t *vals;
   size_t cap, n;
-} net_u64map;
-int net_u64map_init(net_u64map *m, size_t hint);
-void net_u64map_free(net_u64map *m);
-uint32_t *net_u64map_slot(net_u64map *m, uint64_t key, int *created); /* NULL on ENOMEM */
-uint32_t net_u64map_get(const net_u64map *m, uint64_t key);          /* NET_NONE if absent */
+} vigil__net_u64map;
+int vigil__net_u64map_init(vigil__net_u64map *m, size_t hint);
+void vigil__net_u64map_free(vigil__net_u64map *m);
+uint32_t *vigil__net_u64map_slot(vigil__net_u64map *m, uint64_t key, int *created); /* NULL on ENOMEM */
+uint32_t vigil__net_u64map_get(const vigil__net_u64map *m, uint64_t key);          /* NET_NONE if absent */
 
-uint32_t net_uf_find(uint32_t *parent, uint32_t x);
+uint32_t vigil__net_uf_find(uint32_t *parent, uint32_t x);
 /* Union by index (smaller root wins, keeps results deterministic); returns 1 if merged. */
-int net_uf_union(uint32_t *parent, uint32_t a, uint32_t b);
+int vigil__net_uf_union(uint32_t *parent, uint32_t a, uint32_t b);
 
-uint64_t net_hash64(const void *p, size_t n, uint64_t seed);
-static inline uint64_t net_mix64(uint64_t x) {
+uint64_t vigil__net_hash64(const void *p, size_t n, uint64_t seed);
+static inline uint64_t vigil__net_mix64(uint64_t x) {
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdULL;
   x ^= x >> 33;
@@ -56,70 +56,70 @@ static inline uint64_t net_mix64(uint64_t x) {
   x ^= x >> 33;
   return x;
 }
-int net_grow(void **p, size_t *cap, size_t need, size_t elem); /* VIGIL_OK or VIGIL_ENOMEM */
+int vigil__net_grow(void **p, size_t *cap, size_t need, size_t elem); /* VIGIL_OK or VIGIL_ENOMEM */
 
 /* ---- text (shingle.c) ---- */
-typedef struct net_tok {
+typedef struct vigil__net_tok {
   uint32_t start, len; /* bytes in the text */
   uint64_t exact;      /* hash of the lowercased token */
   uint64_t norm;       /* same, but every all-digit token hashes as "#" */
   uint8_t digits;      /* the token is all digits */
-} net_tok;
+} vigil__net_tok;
 /* Word tokens (runs of letters/numbers, Unicode-aware; invalid bytes separate). */
-int net_tokenize(const char *text, size_t len, net_tok **out, size_t *n);
+int vigil__net_tokenize(const char *text, size_t len, vigil__net_tok **out, size_t *n);
 /* Sorted unique 32-bit hashes of NET_SHINGLE-word shingles of normalised tokens. */
-int net_shingles(const net_tok *t, size_t nt, uint32_t **out, uint32_t *n);
-void net_band_keys(const uint32_t *sh, uint32_t n, uint64_t keys[NET_BANDS]);
-double net_jaccard(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb);
+int vigil__net_shingles(const vigil__net_tok *t, size_t nt, uint32_t **out, uint32_t *n);
+void vigil__net_band_keys(const uint32_t *sh, uint32_t n, uint64_t keys[NET_BANDS]);
+double vigil__net_jaccard(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb);
 
 /* ---- the linker ---- */
-typedef struct net_ev {
+typedef struct vigil__net_ev {
   uint32_t ident;
   uint32_t start, span;
   uint8_t kind;
-} net_ev;
+} vigil__net_ev;
 
-typedef struct net_ad {
+typedef struct vigil__net_ad {
   char *id, *text, *location, *posted_at, *url;
   uint32_t text_len, title_len; /* text = title "\n" body; title_len bytes of title */
-  net_ev *ev;
+  vigil__net_ev *ev;
   uint32_t n_ev;
   uint32_t *sh; /* sorted unique shingle hashes */
   uint32_t n_sh;
   uint64_t bands[NET_BANDS];
   float score;
-} net_ad;
+} vigil__net_ad;
 
-typedef struct net_ident {
+typedef struct vigil__net_ident {
   char *value;
   uint8_t kind;
   uint8_t hub; /* set by grouping */
   uint32_t canon; /* images: the representative of near-equal hashes; else itself */
-} net_ident;
+} vigil__net_ident;
 
-typedef struct net_edge {
+typedef struct vigil__net_edge {
   uint32_t a, b;
   float sim;
-} net_edge;
+} vigil__net_edge;
 
-typedef struct net_slot_ex { /* a template item */
+typedef struct vigil__net_slot_ex { /* a template item */
   char *text;    /* constant: the words; slot: the type name (NAME, PHONE, ...) */
   int slot;      /* 0 constant, 1 slot */
   char **ex;     /* slot: up to 4 distinct example fillers */
   int n_ex;
-} net_titem;
+} vigil__net_titem;
 
-typedef struct net_template {
+typedef struct vigil__net_template {
   uint32_t medoid;  /* ad number the constants come from */
   uint32_t n_used;  /* members aligned */
-  net_titem *items;
+  vigil__net_titem *items;
   size_t n_items;
   double mdl_bits, raw_bits; /* description length with the template, and without */
   double keep;                /* the consensus share chosen by MDL */
   char *rendered;             /* constants and [SLOT] markers */
-} net_template;
+} vigil__net_template;
 
-typedef struct net_group {
+typedef struct vigil__net_group {
   vigil_link_group pub;
   uint32_t *members; /* ascending ad numbers */
   size_t n;
@@ -128,73 +128,73 @@ typedef struct net_group {
   char **locations;
   size_t n_loc;
   const char *first_seen, *last_seen; /* posted_at range, or NULL */
-  net_template *tpl; /* template of the largest template component, or NULL */
+  vigil__net_template *tpl; /* template of the largest template component, or NULL */
   char *reasons;
   double risk;
   uint32_t root;
-} net_group;
+} vigil__net_group;
 
 struct vigil_linker {
   vigil_link_opts o;
   vigil_link_extractor ex;
   vigil_link_extractor *owned_ex; /* the default text extractor, freed with the linker */
-  net_ad *ads;
+  vigil__net_ad *ads;
   size_t n_ads, cap_ads;
-  net_u64map idmap; /* ad id hash -> ad number (collisions checked by strcmp chain) */
-  net_ident *idents;
+  vigil__net_u64map idmap; /* ad id hash -> ad number (collisions checked by strcmp chain) */
+  vigil__net_ident *idents;
   size_t n_idents, cap_idents;
-  net_u64map identmap; /* hash(kind,value) -> ident number, probing on collision */
+  vigil__net_u64map identmap; /* hash(kind,value) -> ident number, probing on collision */
   /* LSH */
-  net_u64map buckets; /* band key -> newest ad */
+  vigil__net_u64map buckets; /* band key -> newest ad */
   uint32_t *next;     /* [ad * NET_BANDS + band] -> older ad in the bucket */
   uint32_t *tuf;      /* template union-find over ads */
-  net_edge *tedges;
+  vigil__net_edge *tedges;
   size_t n_tedges, cap_tedges;
   /* grouping results */
   int grouped;
-  net_group *groups;
+  vigil__net_group *groups;
   size_t n_groups;
   long *group_of;   /* per ad: rank or -1 */
   uint32_t *uf;     /* final union-find */
   uint32_t *ident_off, *ident_ads; /* CSR: ads of each identifier */
-  net_edge *iedges; /* identifier links kept for explanation (spanning) */
+  vigil__net_edge *iedges; /* identifier links kept for explanation (spanning) */
   uint32_t *iedge_ident;
   size_t n_iedges;
   const char **member_ids;
 };
 
 /* linker.c */
-int net_ident_intern(vigil_linker *l, int kind, const char *value, uint32_t *out, vigil_error *err);
-uint32_t net_ad_lookup(const vigil_linker *l, const char *id);
-int net_ad_index_id(vigil_linker *l, uint32_t ad, vigil_error *err);
+int vigil__net_ident_intern(vigil_linker *l, int kind, const char *value, uint32_t *out, vigil_error *err);
+uint32_t vigil__net_ad_lookup(const vigil_linker *l, const char *id);
+int vigil__net_ad_index_id(vigil_linker *l, uint32_t ad, vigil_error *err);
 /* Inserts an ad (already holding shingles and band keys) into the LSH
  * buckets, verifying and recording template links. */
-int net_lsh_insert(vigil_linker *l, uint32_t ad, vigil_error *err);
-int net_reserve_ads(vigil_linker *l, size_t n, vigil_error *err);
-void net_ad_free(net_ad *a);
-void net_groups_free(vigil_linker *l);
-int net_image_link(vigil_linker *l, uint32_t ident, vigil_error *err);
+int vigil__net_lsh_insert(vigil_linker *l, uint32_t ad, vigil_error *err);
+int vigil__net_reserve_ads(vigil_linker *l, size_t n, vigil_error *err);
+void vigil__net_ad_free(vigil__net_ad *a);
+void vigil__net_groups_free(vigil_linker *l);
+int vigil__net_image_link(vigil_linker *l, uint32_t ident, vigil_error *err);
 
 /* template.c */
-int net_template_build(const vigil_linker *l, const uint32_t *members, size_t n, net_template **out,
+int vigil__net_template_build(const vigil_linker *l, const uint32_t *members, size_t n, vigil__net_template **out,
                        vigil_error *err);
-void net_template_free(net_template *t);
+void vigil__net_template_free(vigil__net_template *t);
 
 /* extract.c */
 /* Stated names only, from the built-in patterns (thread-safe). */
-void net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx);
-size_t net_pdq_parse(const char *hex, uint8_t out[32]); /* 32 on success */
+void vigil__net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx);
+size_t vigil__net_pdq_parse(const char *hex, uint8_t out[32]); /* 32 on success */
 
 /* outputs (out_*.c) */
 /* Opens path for a writer once the ads are grouped (out_graph.c); NULL with
  * err set otherwise. */
-FILE *net_open_out(const vigil_linker *l, const char *path, vigil_error *err);
+FILE *vigil__net_open_out(const vigil_linker *l, const char *path, vigil_error *err);
 /* Closes f and turns a failed write anywhere in it (the stream's error
  * flag, or fclose) into VIGIL_EIO; rc, the writer's own status, wins. */
-int net_close_out(FILE *f, const char *path, int rc, vigil_error *err);
+int vigil__net_close_out(FILE *f, const char *path, int rc, vigil_error *err);
 /* Template links bucketed by group rank: (*off)[g]..(*off)[g+1] index into *idx. */
-int net_edges_by_group(const vigil_linker *l, uint32_t **off, uint32_t **idx);
-void net_xml_escape(FILE *f, const char *s, size_t n);
-const char *net_kind_name(int kind);
+int vigil__net_edges_by_group(const vigil_linker *l, uint32_t **off, uint32_t **idx);
+void vigil__net_xml_escape(FILE *f, const char *s, size_t n);
+const char *vigil__net_kind_name(int kind);
 
 #endif

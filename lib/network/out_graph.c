@@ -14,7 +14,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-void net_xml_escape(FILE *f, const char *s, size_t n) {
+void vigil__net_xml_escape(FILE *f, const char *s, size_t n) {
   if (!s) return;
   for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
@@ -45,7 +45,7 @@ void net_xml_escape(FILE *f, const char *s, size_t n) {
   }
 }
 
-static void xml(FILE *f, const char *s) { net_xml_escape(f, s, s ? strlen(s) : 0); }
+static void xml(FILE *f, const char *s) { vigil__net_xml_escape(f, s, s ? strlen(s) : 0); }
 
 static void dot_str(FILE *f, const char *s) {
   fputc('"', f);
@@ -90,11 +90,11 @@ static int walk(const vigil_linker *l, FILE *f, node_fn node, edge_fn edge) {
   uint8_t *seen = calloc(l->n_idents ? l->n_idents : 1, 1);
   if (!seen) return VIGIL_ENOMEM;
   for (size_t gi = 0; gi < l->n_groups; gi++) {
-    const net_group *g = &l->groups[gi];
+    const vigil__net_group *g = &l->groups[gi];
     for (size_t k = 0; k < g->n; k++) node(f, l, 1, g->members[k], (long)gi);
   }
   for (size_t gi = 0; gi < l->n_groups; gi++) {
-    const net_group *g = &l->groups[gi];
+    const vigil__net_group *g = &l->groups[gi];
     for (size_t k = 0; k < g->n_idents; k++) {
       uint32_t x = g->idents[k];
       if (l->idents[x].kind == VIGIL_EV_NAME || seen[x]) continue;
@@ -103,9 +103,9 @@ static int walk(const vigil_linker *l, FILE *f, node_fn node, edge_fn edge) {
     }
   }
   for (size_t gi = 0; gi < l->n_groups; gi++) {
-    const net_group *g = &l->groups[gi];
+    const vigil__net_group *g = &l->groups[gi];
     for (size_t k = 0; k < g->n; k++) {
-      const net_ad *a = &l->ads[g->members[k]];
+      const vigil__net_ad *a = &l->ads[g->members[k]];
       for (uint32_t e = 0; e < a->n_ev; e++) {
         if (a->ev[e].kind == VIGIL_EV_NAME) continue;
         int dup = 0; /* one edge per (ad, identifier) */
@@ -124,7 +124,7 @@ static int walk(const vigil_linker *l, FILE *f, node_fn node, edge_fn edge) {
 
 static void gml_node(FILE *f, const vigil_linker *l, int is_ad, uint32_t n, long group) {
   if (is_ad) {
-    const net_ad *a = &l->ads[n];
+    const vigil__net_ad *a = &l->ads[n];
     fprintf(f, "    <node id=\"a%u\"><data key=\"type\">ad</data><data key=\"label\">", n);
     xml(f, a->id);
     fprintf(f, "</data><data key=\"group\">%ld</data><data key=\"score\">%.3f</data><data key=\"place\">", group,
@@ -132,8 +132,8 @@ static void gml_node(FILE *f, const vigil_linker *l, int is_ad, uint32_t n, long
     xml(f, a->location);
     fputs("</data></node>\n", f);
   } else {
-    const net_ident *x = &l->idents[n];
-    fprintf(f, "    <node id=\"i%u\"><data key=\"type\">%s</data><data key=\"label\">", n, net_kind_name(x->kind));
+    const vigil__net_ident *x = &l->idents[n];
+    fprintf(f, "    <node id=\"i%u\"><data key=\"type\">%s</data><data key=\"label\">", n, vigil__net_kind_name(x->kind));
     xml(f, x->value);
     fprintf(f, "</data><data key=\"group\">%ld</data><data key=\"hub\">%s</data></node>\n", group,
             x->hub ? "true" : "false");
@@ -155,8 +155,8 @@ static void dot_node(FILE *f, const vigil_linker *l, int is_ad, uint32_t n, long
     dot_str(f, l->ads[n].id);
     fputs("];\n", f);
   } else {
-    const net_ident *x = &l->idents[n];
-    fprintf(f, "  i%u [shape=box, style=%s, kind=%s, label=", n, x->hub ? "dashed" : "filled", net_kind_name(x->kind));
+    const vigil__net_ident *x = &l->idents[n];
+    fprintf(f, "  i%u [shape=box, style=%s, kind=%s, label=", n, x->hub ? "dashed" : "filled", vigil__net_kind_name(x->kind));
     char lab[96];
     snprintf(lab, sizeof lab, "%s%s", x->kind == VIGIL_EV_IMAGE ? "pdq " : "", x->value);
     dot_str(f, lab);
@@ -169,7 +169,7 @@ static void dot_edge(FILE *f, const vigil_linker *l, uint32_t a, uint32_t b, int
   else fprintf(f, "  a%u -- a%u [color=blue, label=\"%.2f\"];\n", a, b, sim);
 }
 
-FILE *net_open_out(const vigil_linker *l, const char *path, vigil_error *err) {
+FILE *vigil__net_open_out(const vigil_linker *l, const char *path, vigil_error *err) {
   if (!l->grouped) {
     vigil__seterr(err, VIGIL_EINVAL, "link: group the ads before writing");
     return NULL;
@@ -179,7 +179,7 @@ FILE *net_open_out(const vigil_linker *l, const char *path, vigil_error *err) {
   return f;
 }
 
-int net_close_out(FILE *f, const char *path, int rc, vigil_error *err) {
+int vigil__net_close_out(FILE *f, const char *path, int rc, vigil_error *err) {
   int bad = ferror(f); /* a failed fprintf need not make fclose fail */
   if (fclose(f) != 0) bad = 1;
   if (rc) return vigil__seterr(err, rc, "%s: %s", path, rc == VIGIL_ENOMEM ? "out of memory" : "cannot write");
@@ -187,7 +187,7 @@ int net_close_out(FILE *f, const char *path, int rc, vigil_error *err) {
 }
 
 int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = net_open_out(l, path, err);
+  FILE *f = vigil__net_open_out(l, path, err);
   if (!f) return err ? err->code : VIGIL_EIO;
   fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n"
@@ -203,14 +203,14 @@ int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_er
         f);
   int rc = walk(l, f, gml_node, gml_edge);
   fputs("  </graph>\n</graphml>\n", f);
-  return net_close_out(f, path, rc, err);
+  return vigil__net_close_out(f, path, rc, err);
 }
 
 int vigil_linker_write_dot(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = net_open_out(l, path, err);
+  FILE *f = vigil__net_open_out(l, path, err);
   if (!f) return err ? err->code : VIGIL_EIO;
   fputs("graph ads {\n  graph [overlap=false];\n", f);
   int rc = walk(l, f, dot_node, dot_edge);
   fputs("}\n", f);
-  return net_close_out(f, path, rc, err);
+  return vigil__net_close_out(f, path, rc, err);
 }

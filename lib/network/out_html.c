@@ -4,7 +4,7 @@
  * One file, no external resources and no script at all: a Content
  * Security Policy forbids scripts, plugins, frames and remote loads
  * (default-src 'none'), and every string that comes from an ad passes
- * through net_xml_escape (which also replaces invalid UTF-8 and control
+ * through vigil__net_xml_escape (which also replaces invalid UTF-8 and control
  * characters).  So text such as <script> or <img onerror> in an ad is shown
  * as text and never runs, even if an escaping bug slipped through.
  *
@@ -28,7 +28,7 @@
 #define NET_SVG_W 640
 #define NET_SVG_H 420
 
-static void esc(FILE *f, const char *s) { net_xml_escape(f, s, s ? strlen(s) : 0); }
+static void esc(FILE *f, const char *s) { vigil__net_xml_escape(f, s, s ? strlen(s) : 0); }
 
 static uint32_t canon(const vigil_linker *l, uint32_t id) {
   while (l->idents[id].canon != id) id = l->idents[id].canon;
@@ -51,7 +51,7 @@ static int find_node(const vnode *v, int n, int is_ad, uint32_t ref) {
   return -1;
 }
 
-static void svg_group(FILE *f, const vigil_linker *l, const net_group *g, const uint32_t *eoff, const uint32_t *eidx) {
+static void svg_group(FILE *f, const vigil_linker *l, const vigil__net_group *g, const uint32_t *eoff, const uint32_t *eidx) {
   int cap = NET_SVG_ADS * 4 + 8;
   vnode *v = calloc((size_t)cap, sizeof *v);
   vedge *e = calloc((size_t)cap * 4, sizeof *e);
@@ -64,7 +64,7 @@ static void svg_group(FILE *f, const vigil_linker *l, const net_group *g, const 
   size_t shown = g->n < NET_SVG_ADS ? g->n : NET_SVG_ADS;
   for (size_t k = 0; k < shown; k++) v[nv++] = (vnode){0, 0, 0, 0, 1, g->members[k]};
   for (size_t k = 0; k < shown; k++) {
-    const net_ad *a = &l->ads[g->members[k]];
+    const vigil__net_ad *a = &l->ads[g->members[k]];
     for (uint32_t q = 0; q < a->n_ev; q++) {
       if (a->ev[q].kind == VIGIL_EV_NAME) continue;
       uint32_t x = canon(l, a->ev[q].ident);
@@ -134,9 +134,9 @@ static void svg_group(FILE *f, const vigil_linker *l, const net_group *g, const 
       esc(f, l->ads[v[i].ref].id);
       fputs("</title></circle>\n", f);
     } else {
-      const net_ident *x = &l->idents[v[i].ref];
+      const vigil__net_ident *x = &l->idents[v[i].ref];
       fprintf(f, "<rect class=\"id %s%s\" x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\"><title>%s ",
-              net_kind_name(x->kind), x->hub ? " hub" : "", v[i].x + 14, v[i].y + 14, net_kind_name(x->kind));
+              vigil__net_kind_name(x->kind), x->hub ? " hub" : "", v[i].x + 14, v[i].y + 14, vigil__net_kind_name(x->kind));
       esc(f, x->value);
       fputs(x->hub ? " (hub: not used to link)</title></rect>\n" : "</title></rect>\n", f);
       char lab[24];
@@ -162,7 +162,7 @@ static int cmp_span(const void *a, const void *b) {
 }
 
 /* The ad's text with its evidence marked; everything escaped. */
-static void ad_text(FILE *f, const net_ad *a) {
+static void ad_text(FILE *f, const vigil__net_ad *a) {
   span sp[64];
   int n = 0;
   for (uint32_t q = 0; q < a->n_ev && n < 64; q++)
@@ -173,24 +173,24 @@ static void ad_text(FILE *f, const net_ad *a) {
   while (limit < a->text_len && limit > 0 && ((unsigned char)a->text[limit] & 0xC0) == 0x80) limit--;
   for (int i = 0; i < n; i++) {
     if (sp[i].s < pos || sp[i].e > limit) continue; /* overlapping or cut off */
-    net_xml_escape(f, a->text + pos, sp[i].s - pos);
-    fprintf(f, "<mark class=\"%s\">", net_kind_name(sp[i].kind));
-    net_xml_escape(f, a->text + sp[i].s, sp[i].e - sp[i].s);
+    vigil__net_xml_escape(f, a->text + pos, sp[i].s - pos);
+    fprintf(f, "<mark class=\"%s\">", vigil__net_kind_name(sp[i].kind));
+    vigil__net_xml_escape(f, a->text + sp[i].s, sp[i].e - sp[i].s);
     fputs("</mark>", f);
     pos = sp[i].e;
   }
-  net_xml_escape(f, a->text + pos, limit - pos);
+  vigil__net_xml_escape(f, a->text + pos, limit - pos);
   if (limit < a->text_len) fputs(" …", f);
 }
 
-static void template_html(FILE *f, const vigil_linker *l, const net_template *t) {
+static void template_html(FILE *f, const vigil_linker *l, const vigil__net_template *t) {
   fprintf(f, "<p class=\"tplmeta\">Template from %u aligned ads (backbone ad ", t->n_used);
   esc(f, l->ads[t->medoid].id);
   fprintf(f, "); words kept when %.0f%% of ads share them, chosen by description length: %.0f bits with the "
              "template vs %.0f bits without.</p>\n<div class=\"tpl\">",
           t->keep * 100, t->mdl_bits, t->raw_bits);
   for (size_t i = 0; i < t->n_items; i++) {
-    const net_titem *it = &t->items[i];
+    const vigil__net_titem *it = &t->items[i];
     if (!it->slot) {
       esc(f, it->text);
       fputc(' ', f);
@@ -207,7 +207,7 @@ static void template_html(FILE *f, const vigil_linker *l, const net_template *t)
   }
   fputs("</div>\n", f);
   for (size_t i = 0; i < t->n_items; i++) {
-    const net_titem *it = &t->items[i];
+    const vigil__net_titem *it = &t->items[i];
     if (!it->slot || !it->n_ex) continue;
     fputs("<div class=\"slotex\"><span class=\"slot\">[", f);
     esc(f, it->text);
@@ -237,10 +237,10 @@ static const char css[] =
     "max-width:60em}.legend span{margin-right:1em}";
 
 int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = net_open_out(l, path, err);
+  FILE *f = vigil__net_open_out(l, path, err);
   if (!f) return err ? err->code : VIGIL_EIO;
   uint32_t *eoff, *eidx;
-  if (net_edges_by_group(l, &eoff, &eidx)) return net_close_out(f, path, VIGIL_ENOMEM, err);
+  if (vigil__net_edges_by_group(l, &eoff, &eidx)) return vigil__net_close_out(f, path, VIGIL_ENOMEM, err);
   size_t hubs = 0, grouped = 0;
   for (size_t i = 0; i < l->n_idents; i++) hubs += l->idents[i].hub;
   for (size_t i = 0; i < l->n_groups; i++) grouped += l->groups[i].n;
@@ -261,7 +261,7 @@ int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error
         "<th>places</th><th>first seen</th><th>last seen</th><th>reasons</th></tr>\n",
         f);
   for (size_t i = 0; i < l->n_groups && i < NET_HTML_ROWS; i++) {
-    const net_group *g = &l->groups[i];
+    const vigil__net_group *g = &l->groups[i];
     if (i < NET_HTML_DETAIL) fprintf(f, "<tr><td><a href=\"#g%zu\">%zu</a></td>", i, i);
     else fprintf(f, "<tr><td>%zu</td>", i);
     fprintf(f, "<td class=\"risk\">%.2f</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>", g->risk, g->n,
@@ -275,7 +275,7 @@ int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error
   }
   fputs("</table>\n", f);
   for (size_t i = 0; i < l->n_groups && i < NET_HTML_DETAIL; i++) {
-    const net_group *g = &l->groups[i];
+    const vigil__net_group *g = &l->groups[i];
     fprintf(f, "<section class=\"g\" id=\"g%zu\"><h2>Group %zu: risk %.2f, %zu ads</h2>\n<p>", i, i, g->risk, g->n);
     esc(f, g->reasons);
     fputs("</p>\n<p>Places: ", f);
@@ -285,8 +285,8 @@ int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error
     }
     fputs("</p>\n<p>Identifiers: ", f);
     for (size_t k = 0; k < g->n_idents && k < 60; k++) {
-      const net_ident *x = &l->idents[g->idents[k]];
-      fprintf(f, "%s<span class=\"%s\">%s ", k ? ", " : "", x->hub ? "hub" : "", net_kind_name(x->kind));
+      const vigil__net_ident *x = &l->idents[g->idents[k]];
+      fprintf(f, "%s<span class=\"%s\">%s ", k ? ", " : "", x->hub ? "hub" : "", vigil__net_kind_name(x->kind));
       esc(f, x->value);
       fputs(x->hub ? " (hub)</span>" : "</span>", f);
     }
@@ -295,7 +295,7 @@ int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error
     if (g->tpl) template_html(f, l, g->tpl);
     fputs("<table><tr><th>ad</th><th>place</th><th>score</th><th>text (evidence highlighted)</th></tr>\n", f);
     for (size_t k = 0; k < g->n && k < NET_HTML_ADS; k++) {
-      const net_ad *a = &l->ads[g->members[k]];
+      const vigil__net_ad *a = &l->ads[g->members[k]];
       fputs("<tr><td>", f);
       esc(f, a->id);
       fputs("</td><td>", f);
@@ -310,5 +310,5 @@ int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error
   fputs("</body></html>\n", f);
   free(eoff);
   free(eidx);
-  return net_close_out(f, path, VIGIL_OK, err);
+  return vigil__net_close_out(f, path, VIGIL_OK, err);
 }

@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <string.h>
 
-const char *net_kind_name(int kind) {
+const char *vigil__net_kind_name(int kind) {
   static const char *const n[] = {"phone", "email", "handle", "image", "name"};
   return kind >= 0 && kind < VIGIL_EV_KINDS ? n[kind] : "?";
 }
@@ -27,7 +27,7 @@ static json_t *jstr(const char *s) {
 static uint32_t ident_deg(const vigil_linker *l, uint32_t id) { return l->ident_off[id + 1] - l->ident_off[id]; }
 
 /* Template links bucketed by group: offsets per group into an index array. */
-int net_edges_by_group(const vigil_linker *l, uint32_t **off, uint32_t **idx) {
+int vigil__net_edges_by_group(const vigil_linker *l, uint32_t **off, uint32_t **idx) {
   *off = calloc(l->n_groups + 1, sizeof **off);
   *idx = vigil__mallocarray(l->n_tedges ? l->n_tedges : 1, sizeof **idx);
   uint32_t *fill = calloc(l->n_groups + 1, sizeof *fill);
@@ -54,7 +54,7 @@ int net_edges_by_group(const vigil_linker *l, uint32_t **off, uint32_t **idx) {
   return VIGIL_OK;
 }
 
-static json_t *template_json(const vigil_linker *l, const net_template *t) {
+static json_t *template_json(const vigil_linker *l, const vigil__net_template *t) {
   json_t *o = json_object(), *items = json_array();
   if (!o || !items) {
     json_decref(o);
@@ -82,7 +82,7 @@ static json_t *template_json(const vigil_linker *l, const net_template *t) {
   return o;
 }
 
-static json_t *group_json(const vigil_linker *l, const net_group *g, const uint32_t *eoff, const uint32_t *eidx) {
+static json_t *group_json(const vigil_linker *l, const vigil__net_group *g, const uint32_t *eoff, const uint32_t *eidx) {
   const vigil_link_group *p = &g->pub;
   json_t *o = json_object();
   if (!o) return NULL;
@@ -108,8 +108,8 @@ static json_t *group_json(const vigil_linker *l, const net_group *g, const uint3
   json_object_set_new(o, "scores", json_pack("{s:f, s:f}", "mean", p->score_mean, "max", p->score_max));
   json_t *ids = json_array();
   for (size_t i = 0; i < g->n_idents; i++) {
-    const net_ident *x = &l->idents[g->idents[i]];
-    json_t *io = json_pack("{s:s, s:o, s:I, s:b}", "kind", net_kind_name(x->kind), "value", jstr(x->value), "ads",
+    const vigil__net_ident *x = &l->idents[g->idents[i]];
+    json_t *io = json_pack("{s:s, s:o, s:I, s:b}", "kind", vigil__net_kind_name(x->kind), "value", jstr(x->value), "ads",
                            (json_int_t)(x->kind == VIGIL_EV_NAME ? 0 : ident_deg(l, g->idents[i])), "hub", x->hub);
     if (io) json_array_append_new(ids, io);
   }
@@ -118,7 +118,7 @@ static json_t *group_json(const vigil_linker *l, const net_group *g, const uint3
   json_t *te = json_array();
   size_t gi = (size_t)(g - l->groups);
   for (uint32_t k = eoff[gi]; k < eoff[gi + 1]; k++) {
-    const net_edge *e = &l->tedges[eidx[k]];
+    const vigil__net_edge *e = &l->tedges[eidx[k]];
     json_t *eo = json_pack("{s:o, s:o, s:f}", "a", jstr(l->ads[e->a].id), "b", jstr(l->ads[e->b].id), "jaccard",
                            (double)e->sim);
     if (eo) json_array_append_new(te, eo);
@@ -128,10 +128,10 @@ static json_t *group_json(const vigil_linker *l, const net_group *g, const uint3
 }
 
 int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = net_open_out(l, path, err);
+  FILE *f = vigil__net_open_out(l, path, err);
   if (!f) return err ? err->code : VIGIL_EIO;
   uint32_t *eoff, *eidx;
-  if (net_edges_by_group(l, &eoff, &eidx)) return net_close_out(f, path, VIGIL_ENOMEM, err);
+  if (vigil__net_edges_by_group(l, &eoff, &eidx)) return vigil__net_close_out(f, path, VIGIL_ENOMEM, err);
   /* written group by group so that a million ads never sit in one json_t */
   fprintf(f, "{\"ads\": %zu, \"options\": {\"identifiers\": %s, \"templates\": %s, \"min_size\": %d, "
              "\"jaccard\": %g},\n \"groups\": [\n",
@@ -150,7 +150,7 @@ int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error
   int first = 1;
   for (size_t i = 0; i < l->n_idents && !rc; i++) {
     if (!l->idents[i].hub) continue;
-    json_t *h = json_pack("{s:s, s:o, s:I}", "kind", net_kind_name(l->idents[i].kind), "value",
+    json_t *h = json_pack("{s:s, s:o, s:I}", "kind", vigil__net_kind_name(l->idents[i].kind), "value",
                           jstr(l->idents[i].value), "ads", (json_int_t)ident_deg(l, (uint32_t)i));
     char *s = h ? json_dumps(h, JSON_COMPACT) : NULL;
     if (s) fprintf(f, "%s\n  %s", first ? "" : ",", s);
@@ -162,5 +162,5 @@ int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error
   fprintf(f, "]}\n");
   free(eoff);
   free(eidx);
-  return net_close_out(f, path, rc, err);
+  return vigil__net_close_out(f, path, rc, err);
 }

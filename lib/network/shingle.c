@@ -34,8 +34,8 @@ static int is_word_cp(utf8proc_int32_t c) {
   }
 }
 
-int net_tokenize(const char *text, size_t len, net_tok **out, size_t *n) {
-  net_tok *v = NULL;
+int vigil__net_tokenize(const char *text, size_t len, vigil__net_tok **out, size_t *n) {
+  vigil__net_tok *v = NULL;
   size_t nv = 0, cap = 0;
   size_t i = 0;
   while (i < len) {
@@ -58,10 +58,10 @@ int net_tokenize(const char *text, size_t len, net_tok **out, size_t *n) {
       if (k <= 0 || !is_word_cp(c)) break;
       if (!(c >= '0' && c <= '9')) digits = 0;
       utf8proc_int32_t lc = c < 128 ? ((c >= 'A' && c <= 'Z') ? c + 32 : c) : utf8proc_tolower(c);
-      h = net_mix64(h ^ (uint64_t)(uint32_t)lc) + 0x9e3779b97f4a7c15ULL;
+      h = vigil__net_mix64(h ^ (uint64_t)(uint32_t)lc) + 0x9e3779b97f4a7c15ULL;
       i += (size_t)k;
     }
-    if (net_grow((void **)&v, &cap, nv + 1, sizeof *v) != VIGIL_OK) {
+    if (vigil__net_grow((void **)&v, &cap, nv + 1, sizeof *v) != VIGIL_OK) {
       free(v);
       return VIGIL_ENOMEM;
     }
@@ -82,7 +82,7 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-int net_shingles(const net_tok *t, size_t nt, uint32_t **out, uint32_t *n) {
+int vigil__net_shingles(const vigil__net_tok *t, size_t nt, uint32_t **out, uint32_t *n) {
   *out = NULL;
   *n = 0;
   if (nt < NET_SHINGLE) return VIGIL_OK;
@@ -91,7 +91,7 @@ int net_shingles(const net_tok *t, size_t nt, uint32_t **out, uint32_t *n) {
   if (!s) return VIGIL_ENOMEM;
   for (size_t i = 0; i < m; i++) {
     uint64_t h = 0x51afd7ed558ccdffULL;
-    for (size_t j = 0; j < NET_SHINGLE; j++) h = net_mix64(h ^ t[i + j].norm) + j;
+    for (size_t j = 0; j < NET_SHINGLE; j++) h = vigil__net_mix64(h ^ t[i + j].norm) + j;
     s[i] = (uint32_t)(h >> 32);
   }
   qsort(s, m, sizeof *s, cmp_u32);
@@ -103,13 +103,13 @@ int net_shingles(const net_tok *t, size_t nt, uint32_t **out, uint32_t *n) {
   return VIGIL_OK;
 }
 
-void net_band_keys(const uint32_t *sh, uint32_t n, uint64_t keys[NET_BANDS]) {
+void vigil__net_band_keys(const uint32_t *sh, uint32_t n, uint64_t keys[NET_BANDS]) {
   uint32_t bin[NET_K];
   uint8_t full[NET_K];
   memset(full, 0, sizeof full);
   for (int i = 0; i < NET_K; i++) bin[i] = UINT32_MAX;
   for (uint32_t i = 0; i < n; i++) {
-    uint64_t h = net_mix64(sh[i] ^ 0x2545f4914f6cdd1dULL);
+    uint64_t h = vigil__net_mix64(sh[i] ^ 0x2545f4914f6cdd1dULL);
     unsigned b = (unsigned)(h >> 58); /* top 6 bits: NET_K == 64 bins */
     uint32_t v = (uint32_t)h;
     if (!full[b] || v < bin[b]) bin[b] = v;
@@ -121,7 +121,7 @@ void net_band_keys(const uint32_t *sh, uint32_t n, uint64_t keys[NET_BANDS]) {
       for (int d = 1; d < NET_K; d++) {
         int j = (i + d) % NET_K;
         if (full[j]) {
-          bin[i] = (uint32_t)net_mix64((uint64_t)bin[j] * 0x9e3779b97f4a7c15ULL + (uint64_t)d);
+          bin[i] = (uint32_t)vigil__net_mix64((uint64_t)bin[j] * 0x9e3779b97f4a7c15ULL + (uint64_t)d);
           break;
         }
       }
@@ -129,12 +129,12 @@ void net_band_keys(const uint32_t *sh, uint32_t n, uint64_t keys[NET_BANDS]) {
   }
   for (int b = 0; b < NET_BANDS; b++) {
     uint64_t h = (uint64_t)b * 0xd6e8feb86659fd93ULL;
-    for (int r = 0; r < NET_ROWS; r++) h = net_mix64(h ^ bin[b * NET_ROWS + r]) + (uint64_t)r;
+    for (int r = 0; r < NET_ROWS; r++) h = vigil__net_mix64(h ^ bin[b * NET_ROWS + r]) + (uint64_t)r;
     keys[b] = h ? h : 1;
   }
 }
 
-double net_jaccard(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb) {
+double vigil__net_jaccard(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb) {
   if (!na || !nb) return 0.0;
   uint32_t i = 0, j = 0, inter = 0;
   while (i < na && j < nb) {

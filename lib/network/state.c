@@ -50,7 +50,7 @@ static int64_t count_rows(sqlite3 *db, const char *sql) {
 }
 
 static int save_ad(sqlite3_stmt *st, const vigil_linker *l, size_t n) {
-  const net_ad *a = &l->ads[n];
+  const vigil__net_ad *a = &l->ads[n];
   size_t evlen = 0;
   for (uint32_t e = 0; e < a->n_ev; e++) evlen += 11 + strlen(l->idents[a->ev[e].ident].value);
   uint8_t *ev = malloc(evlen ? evlen : 1), *sh = vigil__mallocarray(a->n_sh ? a->n_sh : 1, 4);
@@ -159,9 +159,9 @@ static char *col_dup(sqlite3_stmt *st, int i) {
 static int load_ad(vigil_linker *l, sqlite3_stmt *st, vigil_error *err) {
   if (sqlite3_column_int64(st, 0) != (sqlite3_int64)l->n_ads)
     return vigil__seterr(err, VIGIL_ECORRUPT, "state: ads are not numbered 0..n-1");
-  int rc = net_reserve_ads(l, 1, err);
+  int rc = vigil__net_reserve_ads(l, 1, err);
   if (rc) return rc;
-  net_ad a;
+  vigil__net_ad a;
   memset(&a, 0, sizeof a);
   int tl = sqlite3_column_bytes(st, 2);
   const void *tb = sqlite3_column_blob(st, 2);
@@ -178,7 +178,7 @@ static int load_ad(vigil_linker *l, sqlite3_stmt *st, vigil_error *err) {
   a.n_sh = (uint32_t)(shl / 4);
   a.sh = vigil__mallocarray(a.n_sh ? a.n_sh : 1, 4);
   if (!a.id || !a.text || !a.sh) {
-    net_ad_free(&a);
+    vigil__net_ad_free(&a);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
   if (tl) memcpy(a.text, tb, (size_t)tl);
@@ -195,33 +195,33 @@ static int load_ad(vigil_linker *l, sqlite3_stmt *st, vigil_error *err) {
     size_t vl = evb[o + 9] | (size_t)evb[o + 10] << 8;
     if (o + 11 + vl > (size_t)evl || evb[o] >= VIGIL_EV_KINDS) break;
     char *v = strndup((const char *)evb + o + 11, vl);
-    if (!v || net_grow((void **)&a.ev, &cap, a.n_ev + 1, sizeof *a.ev)) {
+    if (!v || vigil__net_grow((void **)&a.ev, &cap, a.n_ev + 1, sizeof *a.ev)) {
       free(v);
-      net_ad_free(&a);
+      vigil__net_ad_free(&a);
       return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     }
-    net_ev *e = &a.ev[a.n_ev];
+    vigil__net_ev *e = &a.ev[a.n_ev];
     e->kind = evb[o];
     e->start = get32(evb + o + 1);
     e->span = get32(evb + o + 5);
     if ((uint64_t)e->start + e->span > a.text_len) e->start = e->span = 0;
-    rc = net_ident_intern(l, e->kind, v, &e->ident, err);
+    rc = vigil__net_ident_intern(l, e->kind, v, &e->ident, err);
     free(v);
     if (rc) {
-      net_ad_free(&a);
+      vigil__net_ad_free(&a);
       return rc;
     }
     a.n_ev++;
     o += 11 + vl;
   }
   if (o != (size_t)evl && evb) {
-    net_ad_free(&a);
+    vigil__net_ad_free(&a);
     return vigil__seterr(err, VIGIL_ECORRUPT, "state: ad %zu has malformed evidence", l->n_ads);
   }
   uint32_t n = (uint32_t)l->n_ads;
   l->ads[n] = a;
   l->n_ads++;
-  if ((rc = net_ad_index_id(l, n, err)))
+  if ((rc = vigil__net_ad_index_id(l, n, err)))
     return rc == VIGIL_EEXIST ? vigil__seterr(err, VIGIL_ECORRUPT, "state: duplicate ad id") : rc;
   /* bucket chains without verification: the links are loaded below */
   l->tuf[n] = n;
@@ -229,7 +229,7 @@ static int load_ad(vigil_linker *l, sqlite3_stmt *st, vigil_error *err) {
     l->next[(size_t)n * NET_BANDS + b] = NET_NONE;
     if (a.n_sh < (uint32_t)l->o.min_shingles) continue;
     int created;
-    uint32_t *slot = net_u64map_slot(&l->buckets, a.bands[b], &created);
+    uint32_t *slot = vigil__net_u64map_slot(&l->buckets, a.bands[b], &created);
     if (!slot) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     l->next[(size_t)n * NET_BANDS + b] = *slot;
     *slot = n;
@@ -292,12 +292,12 @@ int vigil_linker_load(vigil_linker *l, const char *path, vigil_error *err) {
       rc = vigil__seterr(err, VIGIL_ECORRUPT, "state: link to an unknown ad");
       break;
     }
-    if (net_grow((void **)&l->tedges, &l->cap_tedges, l->n_tedges + 1, sizeof *l->tedges)) {
+    if (vigil__net_grow((void **)&l->tedges, &l->cap_tedges, l->n_tedges + 1, sizeof *l->tedges)) {
       rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
       break;
     }
-    l->tedges[l->n_tedges++] = (net_edge){(uint32_t)a, (uint32_t)b, (float)sqlite3_column_double(st, 2)};
-    net_uf_union(l->tuf, (uint32_t)a, (uint32_t)b);
+    l->tedges[l->n_tedges++] = (vigil__net_edge){(uint32_t)a, (uint32_t)b, (float)sqlite3_column_double(st, 2)};
+    vigil__net_uf_union(l->tuf, (uint32_t)a, (uint32_t)b);
   }
   sqlite3_finalize(st);
   vigil__db_close(db);

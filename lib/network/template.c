@@ -31,13 +31,13 @@
 #define NET_TPL_TOKENS 400
 
 typedef struct member {
-  const net_ad *ad;
-  net_tok *tok;
+  const vigil__net_ad *ad;
+  vigil__net_tok *tok;
   size_t nt;
   int32_t *match; /* per backbone word: this member's token, or -1 */
 } member;
 
-void net_template_free(net_template *t) {
+void vigil__net_template_free(vigil__net_template *t) {
   if (!t) return;
   for (size_t i = 0; i < t->n_items; i++) {
     free(t->items[i].text);
@@ -50,7 +50,7 @@ void net_template_free(net_template *t) {
 }
 
 /* LCS alignment of b against backbone a; match[i] = index in b or -1. */
-static int align(const net_tok *a, size_t na, const net_tok *b, size_t nb, int32_t *match) {
+static int align(const vigil__net_tok *a, size_t na, const vigil__net_tok *b, size_t nb, int32_t *match) {
   uint16_t *dp = calloc((na + 1) * (nb + 1), sizeof *dp);
   if (!dp) return VIGIL_ENOMEM;
 #define DP(i, j) dp[(size_t)(i) * (nb + 1) + (j)]
@@ -114,7 +114,7 @@ static double cost_of(const member *m, size_t nm, size_t nb, const uint32_t *cnt
 }
 
 static const char *slot_type(const member *m, int32_t lo, int32_t hi, const char *prev_const, const char *next_const) {
-  const net_tok *t = m->tok;
+  const vigil__net_tok *t = m->tok;
   const char *txt = m->ad->text;
   int ndig = 0, alltoks_digit = 1, caps = 1, ntok = hi - lo - 1;
   for (int32_t j = lo + 1; j < hi; j++) {
@@ -124,7 +124,7 @@ static const char *slot_type(const member *m, int32_t lo, int32_t hi, const char
   }
   if (ndig >= 7) return "PHONE";
   if (alltoks_digit && ntok == 1) {
-    const net_tok *x = &t[lo + 1];
+    const vigil__net_tok *x = &t[lo + 1];
     long v = x->len <= 6 ? strtol(txt + x->start, NULL, 10) : 0;
     const char *nc = next_const ? next_const : "";
     const char *pc = prev_const ? prev_const : "";
@@ -142,7 +142,7 @@ static const char *slot_type(const member *m, int32_t lo, int32_t hi, const char
   return "TEXT";
 }
 
-static char *surface(const char *text, const net_tok *t, int32_t from, int32_t to) { /* tokens from..to incl. */
+static char *surface(const char *text, const vigil__net_tok *t, int32_t from, int32_t to) { /* tokens from..to incl. */
   size_t s = t[from].start, e = t[to].start + t[to].len;
   if (e - s > 200) e = s + 200;
   /* do not cut inside a UTF-8 sequence */
@@ -150,17 +150,17 @@ static char *surface(const char *text, const net_tok *t, int32_t from, int32_t t
   return strndup(text + s, e - s);
 }
 
-static int push_item(net_template *t, size_t *cap, char *text, int slot) {
+static int push_item(vigil__net_template *t, size_t *cap, char *text, int slot) {
   if (!text) return VIGIL_ENOMEM;
-  if (net_grow((void **)&t->items, cap, t->n_items + 1, sizeof *t->items)) {
+  if (vigil__net_grow((void **)&t->items, cap, t->n_items + 1, sizeof *t->items)) {
     free(text);
     return VIGIL_ENOMEM;
   }
-  t->items[t->n_items++] = (net_titem){text, slot, NULL, 0};
+  t->items[t->n_items++] = (vigil__net_titem){text, slot, NULL, 0};
   return VIGIL_OK;
 }
 
-static int add_example(net_titem *it, char *ex) {
+static int add_example(vigil__net_titem *it, char *ex) {
   if (!ex) return VIGIL_ENOMEM;
   for (int k = 0; k < it->n_ex; k++)
     if (!strcmp(it->ex[k], ex) || it->n_ex >= 4) {
@@ -175,7 +175,7 @@ static int add_example(net_titem *it, char *ex) {
   return VIGIL_OK;
 }
 
-static int render(net_template *t) {
+static int render(vigil__net_template *t) {
   size_t len = 1;
   for (size_t i = 0; i < t->n_items; i++) len += strlen(t->items[i].text) + 4;
   char *r = malloc(len);
@@ -190,7 +190,7 @@ static int render(net_template *t) {
   return VIGIL_OK;
 }
 
-static int build(const member *m, size_t nm, size_t med, net_template *t, double wbits, const uint32_t *cnt) {
+static int build(const member *m, size_t nm, size_t med, vigil__net_template *t, double wbits, const uint32_t *cnt) {
   const member *b = &m[med];
   size_t nb = b->nt;
   uint8_t *isc = malloc(nb ? nb : 1), *best = malloc(nb ? nb : 1);
@@ -283,18 +283,18 @@ static int build(const member *m, size_t nm, size_t med, net_template *t, double
   return rc;
 }
 
-int net_template_build(const vigil_linker *l, const uint32_t *members, size_t n, net_template **out,
+int vigil__net_template_build(const vigil_linker *l, const uint32_t *members, size_t n, vigil__net_template **out,
                        vigil_error *err) {
   *out = NULL;
   if (n < 2) return VIGIL_OK;
   size_t nm = n < NET_TPL_SAMPLE ? n : NET_TPL_SAMPLE;
   member *m = calloc(nm, sizeof *m);
-  net_template *t = calloc(1, sizeof *t);
+  vigil__net_template *t = calloc(1, sizeof *t);
   uint32_t *cnt = NULL;
   int rc = (!m || !t) ? VIGIL_ENOMEM : VIGIL_OK;
   for (size_t k = 0; k < nm && !rc; k++) {
     m[k].ad = &l->ads[members[k * n / nm]];
-    rc = net_tokenize(m[k].ad->text, m[k].ad->text_len, &m[k].tok, &m[k].nt);
+    rc = vigil__net_tokenize(m[k].ad->text, m[k].ad->text_len, &m[k].tok, &m[k].nt);
     if (m[k].nt > NET_TPL_TOKENS) m[k].nt = NET_TPL_TOKENS;
   }
   size_t med = 0;
@@ -303,7 +303,7 @@ int net_template_build(const vigil_linker *l, const uint32_t *members, size_t n,
     for (size_t a = 0; a < nm; a++) {
       double s = 0;
       for (size_t b = 0; b < nm; b++)
-        if (a != b) s += net_jaccard(m[a].ad->sh, m[a].ad->n_sh, m[b].ad->sh, m[b].ad->n_sh);
+        if (a != b) s += vigil__net_jaccard(m[a].ad->sh, m[a].ad->n_sh, m[b].ad->sh, m[b].ad->n_sh);
       if (s > bestj) {
         bestj = s;
         med = a;
@@ -334,7 +334,7 @@ int net_template_build(const vigil_linker *l, const uint32_t *members, size_t n,
   free(m);
   free(cnt);
   if (rc) {
-    net_template_free(t);
+    vigil__net_template_free(t);
     return vigil__seterr(err, rc, "template: out of memory");
   }
   *out = t;

@@ -11,7 +11,7 @@
 
 static uint64_t fix_key(uint64_t k) { return k ? k : 1; }
 
-int net_u64map_init(net_u64map *m, size_t hint) {
+int vigil__net_u64map_init(vigil__net_u64map *m, size_t hint) {
   size_t cap = 64;
   while (cap < hint * 2) cap <<= 1;
   m->keys = calloc(cap, sizeof *m->keys);
@@ -19,38 +19,38 @@ int net_u64map_init(net_u64map *m, size_t hint) {
   m->cap = cap;
   m->n = 0;
   if (!m->keys || !m->vals) {
-    net_u64map_free(m);
+    vigil__net_u64map_free(m);
     return VIGIL_ENOMEM;
   }
   return VIGIL_OK;
 }
 
-void net_u64map_free(net_u64map *m) {
+void vigil__net_u64map_free(vigil__net_u64map *m) {
   free(m->keys);
   free(m->vals);
   memset(m, 0, sizeof *m);
 }
 
-static int rehash(net_u64map *m) {
-  net_u64map nm;
-  if (net_u64map_init(&nm, m->cap) != VIGIL_OK) return VIGIL_ENOMEM;
+static int rehash(vigil__net_u64map *m) {
+  vigil__net_u64map nm;
+  if (vigil__net_u64map_init(&nm, m->cap) != VIGIL_OK) return VIGIL_ENOMEM;
   for (size_t i = 0; i < m->cap; i++) {
     if (!m->keys[i]) continue;
-    size_t j = (size_t)net_mix64(m->keys[i]) & (nm.cap - 1);
+    size_t j = (size_t)vigil__net_mix64(m->keys[i]) & (nm.cap - 1);
     while (nm.keys[j]) j = (j + 1) & (nm.cap - 1);
     nm.keys[j] = m->keys[i];
     nm.vals[j] = m->vals[i];
   }
   nm.n = m->n;
-  net_u64map_free(m);
+  vigil__net_u64map_free(m);
   *m = nm;
   return VIGIL_OK;
 }
 
-uint32_t *net_u64map_slot(net_u64map *m, uint64_t key, int *created) {
+uint32_t *vigil__net_u64map_slot(vigil__net_u64map *m, uint64_t key, int *created) {
   key = fix_key(key);
   if ((m->n + 1) * 2 > m->cap && rehash(m) != VIGIL_OK) return NULL;
-  size_t j = (size_t)net_mix64(key) & (m->cap - 1);
+  size_t j = (size_t)vigil__net_mix64(key) & (m->cap - 1);
   while (m->keys[j] && m->keys[j] != key) j = (j + 1) & (m->cap - 1);
   *created = !m->keys[j];
   if (*created) {
@@ -61,10 +61,10 @@ uint32_t *net_u64map_slot(net_u64map *m, uint64_t key, int *created) {
   return &m->vals[j];
 }
 
-uint32_t net_u64map_get(const net_u64map *m, uint64_t key) {
+uint32_t vigil__net_u64map_get(const vigil__net_u64map *m, uint64_t key) {
   key = fix_key(key);
   if (!m->cap) return NET_NONE;
-  size_t j = (size_t)net_mix64(key) & (m->cap - 1);
+  size_t j = (size_t)vigil__net_mix64(key) & (m->cap - 1);
   while (m->keys[j]) {
     if (m->keys[j] == key) return m->vals[j];
     j = (j + 1) & (m->cap - 1);
@@ -72,7 +72,7 @@ uint32_t net_u64map_get(const net_u64map *m, uint64_t key) {
   return NET_NONE;
 }
 
-uint32_t net_uf_find(uint32_t *p, uint32_t x) {
+uint32_t vigil__net_uf_find(uint32_t *p, uint32_t x) {
   while (p[x] != x) {
     p[x] = p[p[x]];
     x = p[x];
@@ -80,32 +80,32 @@ uint32_t net_uf_find(uint32_t *p, uint32_t x) {
   return x;
 }
 
-int net_uf_union(uint32_t *p, uint32_t a, uint32_t b) {
-  a = net_uf_find(p, a);
-  b = net_uf_find(p, b);
+int vigil__net_uf_union(uint32_t *p, uint32_t a, uint32_t b) {
+  a = vigil__net_uf_find(p, a);
+  b = vigil__net_uf_find(p, b);
   if (a == b) return 0;
   if (a < b) p[b] = a;
   else p[a] = b;
   return 1;
 }
 
-uint64_t net_hash64(const void *p, size_t n, uint64_t seed) {
+uint64_t vigil__net_hash64(const void *p, size_t n, uint64_t seed) {
   const unsigned char *s = p;
-  uint64_t h = 0xcbf29ce484222325ULL ^ net_mix64(seed + 0x9e3779b97f4a7c15ULL);
+  uint64_t h = 0xcbf29ce484222325ULL ^ vigil__net_mix64(seed + 0x9e3779b97f4a7c15ULL);
   while (n >= 8) {
     uint64_t w;
     memcpy(&w, s, 8);
-    h = net_mix64(h ^ w) * 0x100000001b3ULL;
+    h = vigil__net_mix64(h ^ w) * 0x100000001b3ULL;
     s += 8;
     n -= 8;
   }
   uint64_t w = 0;
   memcpy(&w, s, n);
-  h = net_mix64(h ^ w ^ ((uint64_t)n << 56));
+  h = vigil__net_mix64(h ^ w ^ ((uint64_t)n << 56));
   return h;
 }
 
-int net_grow(void **p, size_t *cap, size_t need, size_t elem) {
+int vigil__net_grow(void **p, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return VIGIL_OK;
   size_t nc = *cap ? *cap : 16;
   while (nc < need) {
