@@ -16,12 +16,24 @@
  *
  * Durability.  A write the store has acknowledged (a function returned
  * VIGIL_OK, or an import reported a committed batch) survives a crash or
- * kill -9.  The storage itself sits behind a backend interface; SQLite is
- * the one built in ("path" or "sqlite:path").
+ * kill -9.  The store runs on SQLite (a path, or "sqlite:PATH") or on
+ * PostgreSQL (a postgresql:// URI), which several processes and hosts may
+ * share; both behave the same through these functions.  Bank-level
+ * changes (create, drop, enable, disable) are written to the store's
+ * audit table in the same transaction, and each import adds a row too.
  *
  * Threads: a store or matcher is used by one thread at a time, with one
  * exception: the two match functions may run in several threads at once
- * while no other call uses that matcher or store (readers-writer).
+ * while no other call uses that matcher or store (readers-writer, kept by
+ * the caller).
+ *
+ * Ownership: strings, values and filters are only read during a call;
+ * entries and infos are copied into the caller's structures.  Arrays
+ * returned through a pointer (*banks, *out) are malloc'd: free() them; an
+ * import report's errors are freed by vigil_bank_import_report_free, on
+ * failure too.  A matcher keeps its store: close the store after freeing
+ * the matcher.  Import and export read and write the caller's FILE and
+ * never close it.
  */
 #ifndef VIGIL_BANK_H
 #define VIGIL_BANK_H
@@ -152,7 +164,7 @@ VIGIL_API int vigil_bank_format_from_name(const char *name);
 typedef struct vigil_bank_import_opts {
   vigil_bank_format format;
   int skip_bad;        /* commit the good lines and report the bad ones */
-  uint64_t batch;      /* 0: one transaction for the whole input; else commit every `batch` lines */
+  uint64_t batch;      /* 0: one transaction for the whole input; else commit every `batch` entries */
   const char *source;  /* default source for entries that name none (may be NULL) */
   const char *tags;    /* tags added to every entry (may be NULL) */
   int max_errors;      /* errors kept in the report (default 20 when 0) */
@@ -184,11 +196,12 @@ VIGIL_API void vigil_bank_import_opts_default(vigil_bank_import_opts *o);
 VIGIL_API void vigil_bank_import_report_free(vigil_bank_import_report *r);
 
 /* Imports a stream into an existing bank.  Without skip_bad any bad line
- * fails the import (VIGIL_EINVAL, every error in the report) and nothing
- * is written: with batches, a seekable input is validated completely before
- * the first batch is written; an unseekable one stops at the first bad line
- * with the earlier batches committed (they are reported).  Safe to repeat:
- * identities already present are counted as existing. */
+ * fails the import (VIGIL_EINVAL; the report counts every bad line and
+ * describes the first max_errors) and nothing is written: with batches, a
+ * seekable input is validated completely before the first batch is
+ * written; an unseekable one stops at the first bad line with the earlier
+ * batches committed (they are reported).  Safe to repeat: identities
+ * already present are counted as existing. */
 VIGIL_API int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vigil_bank_import_opts *o,
                       vigil_bank_import_report *rep, vigil_error *err);
 

@@ -5,8 +5,16 @@
  * on success or one of the negative VIGIL_E* codes below.  Functions also
  * take an optional `vigil_error *err` (may be NULL); on failure it receives
  * the code and a one-line message the caller can print as it is, e.g.
- *   "truncated.jpg: JPEG data ends early (premature end of data segment)".
- * vigil_strerror() gives a generic text for a bare code.
+ *   "truncated JPEG: data ends after row 301 of 768"
+ * (the caller adds what it already knows, such as the file's name).  A
+ * successful call leaves err untouched.  vigil_strerror() gives a generic
+ * text for a bare code.
+ *
+ * Every public header states at its top which of its functions may run in
+ * several threads at once and who owns what its functions take and
+ * return; docs/common.md gives the rules they share, the version scheme
+ * and what a release may change (the ABI policy).  Both functions here
+ * may be called from any thread; vigil_strerror's strings are static.
  */
 #ifndef VIGIL_COMMON_H
 #define VIGIL_COMMON_H

@@ -22,7 +22,14 @@
  *
  * Thread safety: a vigil_convo_scorer holds compiled patterns and scratch
  * space; use one per thread.  A vigil_convo (one conversation's state)
- * belongs to one scorer.
+ * belongs to one scorer and is used on that scorer's thread.
+ *
+ * Ownership: ids and texts are only read during a call; a conversation
+ * copies the participant ids it keeps and no message text.  The scorer
+ * must outlive its conversations.  A vigil_convo_person from
+ * vigil_convo_person_at (and its id) belongs to the conversation and is
+ * valid until the next declare, add or free of it.  vigil_convo_score_json's
+ * *out_json is malloc'd: free() it.
  */
 #ifndef VIGIL_CONVO_H
 #define VIGIL_CONVO_H

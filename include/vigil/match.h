@@ -4,6 +4,21 @@
  * An index holds (hash, id) pairs; id is the caller's handle (a bank entry's
  * row id).  A query returns every entry within `threshold` bits, inclusive,
  * with no misses (recall 1.0), sorted by distance then id.
+ *
+ * Threads: the functions that take a const index (query, query_multi,
+ * size, memory, save) may run in any number of threads at once on one
+ * index; each thread keeps its own query scratch, freed when it exits.
+ * add, add_batch, remove and free change the index and need it alone: no
+ * other call on that index may run meanwhile (a readers-writer discipline
+ * the caller keeps, as vigil/bank.h's matcher and the service do).
+ * Separate indexes are independent.
+ *
+ * Ownership: hashes and ids are copied in; *hits is the caller's.  A
+ * loaded index reads its file through a read-only mapping until it is
+ * freed or first changed (a change copies it to memory), so meanwhile the
+ * file must not be truncated or rewritten in place; save writes PATH.tmp
+ * and renames it over PATH, which is safe even onto the file an index was
+ * loaded from.
  */
 #ifndef VIGIL_MATCH_H
 #define VIGIL_MATCH_H

@@ -5,7 +5,19 @@
  * (libjpeg-turbo), PNG (libpng), WebP (libwebp), GIF first frame (giflib)
  * and BMP.  Every input is treated as hostile: sizes are checked against a
  * pixel limit before any pixel buffer is allocated, and truncated or corrupt
- * data is an error, never a partial hash.
+ * data is an error, never a partial hash.  docs/media.md gives the formats,
+ * the limits and how decoded rows reach PDQ (vigil/pdq.h).
+ *
+ * Threads: every function may be called from any number of threads at
+ * once; a call's decoder state is its own, and the PDQ code below shares
+ * only read-only tables and per-thread buffers (vigil/pdq.h).  Standard
+ * input (path "-") is the one shared resource: read it from one thread.
+ *
+ * Ownership: data, opts and paths are only read during a call; results go
+ * into the caller's vigil_pdq_result and vigil_image_info, which are
+ * zeroed first, so a failed call leaves no hash.  vigil_read_file's *data
+ * is malloc'd: free() it.  Messages in err do not name the file (the
+ * caller knows it).
  */
 #ifndef VIGIL_MEDIA_H
 #define VIGIL_MEDIA_H

@@ -27,6 +27,22 @@
  * State (shingle sets, LSH band keys, template links, identifiers) can be
  * saved to and loaded from SQLite so a day's new ads are added without
  * reprocessing the old ones.
+ *
+ * Threads: a linker is used by one thread at a time, its const functions
+ * included; separate linkers are independent.  vigil_linker_add_jsonl and
+ * _add_file run up to vigil_link_opts.threads workers, the calling thread
+ * among them, and join the others before returning; the extractor's scan
+ * runs on each worker with the thread state its thread_init made there.
+ * The built-in extractor may be shared by any number of linkers.
+ *
+ * Ownership: vigil_linker_new copies the options and the extractor
+ * structure, but keeps the extractor's ctx: a caller's extractor (such as
+ * one from vigil_link_text_extractor_new) must outlive every linker using
+ * it.  Input buffers and paths are only read during a call.  A group
+ * returned by vigil_linker_group_get, its strings, and the id array of
+ * vigil_linker_group_members belong to the linker: they stay valid until
+ * the next add, group, load or free (the id array also until the next
+ * vigil_linker_group_members call).
  */
 #ifndef VIGIL_NETWORK_H
 #define VIGIL_NETWORK_H

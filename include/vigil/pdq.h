@@ -7,6 +7,15 @@
  * DCT block) is bit (k % 8) of byte 31 - k/8.  Two hashes match when their
  * Hamming distance is at most VIGIL_PDQ_MATCH_THRESHOLD; hashes whose
  * quality is below VIGIL_PDQ_MIN_QUALITY should not be matched.
+ *
+ * Threads: every function may be called from any number of threads at
+ * once.  What the hashing code shares is built once (the DCT matrix and
+ * luma tables, under pthread_once) and then only read; its row buffers are
+ * kept per thread between pictures and freed when the thread exits.
+ *
+ * Ownership: pixels and hashes are only read during a call; results go
+ * into the caller's structures.  Nothing is allocated for the caller and
+ * nothing is kept.  Returned names are static strings.
  */
 #ifndef VIGIL_PDQ_H
 #define VIGIL_PDQ_H

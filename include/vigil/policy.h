@@ -25,7 +25,15 @@
  * A loaded policy is immutable and may be shared by any number of threads.
  * vigil_policy_store holds "the running policy" for a service: a reload
  * parses and compiles the new file first and swaps it in only if it is
- * valid, so an invalid file never replaces a valid running policy.
+ * valid, so an invalid file never replaces a valid running policy.  A
+ * store's acquire, release and reloads may be called from any thread at
+ * once; vigil_policy_store_free only once no thread uses it.
+ *
+ * Ownership: policy text, names and requests are only read during a call
+ * (a policy copies what it keeps).  A decision's strings, and those of the
+ * rule and source lookups, belong to the policy; a policy from
+ * vigil_policy_store_acquire stays valid, across reloads, until it is
+ * released.  vigil_policy_decide_json's *out is malloc'd: free() it.
  */
 #ifndef VIGIL_POLICY_H
 #define VIGIL_POLICY_H

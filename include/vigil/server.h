@@ -5,16 +5,37 @@
  * The service is libmicrohttpd (its own thread pool, epoll where available)
  * in front of a route table: each route is a method, a path pattern with
  * {param} segments, the roles allowed to call it and one handler function.
- * State lives in a vigil_server_store (SQLite today, through lib/db/db.h
- * with WAL and synchronous=FULL, so a write acknowledged to a client
- * survives kill -9).  The store functions below are what other modules and
- * the CLI call; none of them takes SQL or returns sqlite types, so another
- * backend can replace the SQLite one behind the same names.
+ * Slow handlers (hashing an upload, bank calls that may wait for an import)
+ * run on a thread of their own with the connection suspended, so a pool
+ * thread keeps serving its other connections.
+ *
+ * State lives in a vigil_server_store: SQLite (a path, or "sqlite:PATH";
+ * WAL and synchronous=FULL, so a write acknowledged to a client survives
+ * kill -9) or PostgreSQL (a postgresql:// URI, shared by several nodes),
+ * through the SQL layer of lib/db.  The hash banks live in the same
+ * database (vigil/bank.h).  The store functions below are what other
+ * modules and the CLI call; none of them takes SQL or returns a database
+ * type.
  *
  * API keys look like "vk_<12 hex id>_<64 hex secret>".  Only the id and the
  * SHA-256 of the key are stored; the full key is returned once, at creation.
  * Verification looks the row up by id and compares the SHA-256 of the
- * presented key with the stored one in constant time.
+ * presented key with the stored one in constant time.  A verified key is
+ * remembered for up to a second, so most requests skip the database; a key
+ * revoked through this store is forgotten at once, but one revoked by
+ * another node sharing a PostgreSQL database may still pass for that
+ * second.
+ *
+ * Threads: a store may be shared by every thread (its calls take its
+ * lock).  vigil_server_start and vigil_server_stop of one server are
+ * called from one thread; vigil_server_gauge_set may be called from any.
+ *
+ * Ownership: vigil_server_start copies the config structure but keeps the
+ * pointers in it: listen, db_path, policy_path, evidence_dir, log and app
+ * must stay valid (and log open) until vigil_server_stop returns.  The TLS
+ * files are read at start.  The store of vigil_server_get_store belongs
+ * to the server and is closed by vigil_server_stop.  Strings of
+ * vigil_route_info are static.
  */
 #ifndef VIGIL_SERVER_H
 #define VIGIL_SERVER_H
@@ -47,7 +68,8 @@ VIGIL_API vigil_role vigil_role_parse(const char *name);
 
 typedef struct vigil_server_store vigil_server_store;
 
-/* Opens (creating if needed) the service database at path.  Thread-safe:
+/* Opens (creating its tables if needed) the service database at path: a
+ * SQLite file ("sqlite:PATH" or PATH) or a postgresql:// URI.  Thread-safe:
  * one store may be shared by every thread of a server. */
 VIGIL_API int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_error *err);
 VIGIL_API void vigil_server_store_close(vigil_server_store *st);
@@ -107,7 +129,7 @@ typedef struct vigil_server vigil_server;
 
 typedef struct vigil_server_config {
   const char *listen;        /* "HOST:PORT" ("[v6]:PORT"); port 0 picks a free one */
-  const char *db_path;       /* service database */
+  const char *db_path;       /* service database: SQLite path or postgresql:// URI */
   unsigned threads;          /* worker threads (0: number of CPUs) */
   uint64_t max_body;         /* largest request body in bytes (default 50 MB) */
   uint64_t max_json;         /* largest JSON request body (default 1 MB) */
@@ -136,7 +158,9 @@ VIGIL_API int vigil_server_port(const vigil_server *srv);
 /* The store the server uses, for modules that open cases or keep state. */
 VIGIL_API vigil_server_store *vigil_server_get_store(vigil_server *srv);
 /* Graceful stop: stops accepting, waits up to shutdown_grace_s for requests
- * in flight to finish, closes everything and frees srv. */
+ * in flight to finish, closes everything and frees srv.  A handler running
+ * on a thread of its own (an import, say) is waited for even past the
+ * grace period, since it uses the stores that stopping closes. */
 VIGIL_API void vigil_server_stop(vigil_server *srv);
 
 /* A gauge shown by GET /metrics ("vigil_<name>"), e.g. the index size set by

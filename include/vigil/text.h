@@ -22,6 +22,16 @@
  * hostile input.  Objects are not shared between threads; a compiled
  * scanner (vigil_ad_scanner) is read-only and may be shared, with one
  * vigil_ad_scratch per thread.
+ *
+ * Ownership: a vigil_text points at the original text (orig) without
+ * copying it, so the text must outlive it; every other input is only read
+ * during a call.  vigil_text, vigil_contacts, vigil_ages and
+ * vigil_ad_result are the caller's structures whose arrays the library
+ * grows: reuse them across calls and release them with their _free
+ * functions.  Spans and hits point into nothing: they are offsets.  A
+ * scratch is used only with the scanner it was made for, and the scanner
+ * must outlive its use.  vigil_text_scan_json's *out is malloc'd: free()
+ * it.
  */
 #ifndef VIGIL_TEXT_H
 #define VIGIL_TEXT_H
