@@ -133,11 +133,14 @@ typedef struct sqb {
   vigil__sql *db;
   int pg;     /* PostgreSQL: writes take the bank write lock */
   int locked; /* the open transaction holds it */
+  char *many_sql; /* entry_put_many's INSERT for many_n rows, built once */
+  size_t many_n;
 } sqb;
 
 static void sb_close(void *impl) {
   sqb *g = impl;
   if (!g) return;
+  free(g->many_sql);
   vigil__sql_close(g->db);
   free(g);
 }
@@ -407,6 +410,32 @@ static int inserted_cmp(const void *a, const void *b) {
   return ident_cmp(x->type, x->value, y->type, y->value);
 }
 
+#define MANY_COLS 8 /* parameters per row of entry_put_many, after $1 (the bank) */
+
+/* The multi-row INSERT for n rows, kept for the next chunk of the same
+ * size (every chunk of an import but its last): building 128 rows of
+ * placeholders cost as much as a tenth of an SQLite import.  NULL when out
+ * of memory. */
+static const char *many_sql(sqb *g, size_t n) {
+  if (g->many_sql && g->many_n == n) return g->many_sql;
+  size_t cap = 256 + n * 64;
+  char *sql = malloc(cap);
+  if (!sql) return NULL;
+  size_t len = (size_t)snprintf(sql, cap,
+                                "INSERT INTO bank_entries(bank_id, signal_type, value, external_id, tags, source,"
+                                " added, removed, removed_reason) VALUES");
+  for (size_t i = 0; i < n; i++) {
+    int b = 2 + MANY_COLS * (int)i;
+    len += (size_t)snprintf(sql + len, cap - len, "%s($1,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", i ? "," : "", b, b + 1,
+                            b + 2, b + 3, b + 4, b + 5, b + 6, b + 7);
+  }
+  snprintf(sql + len, cap - len, " ON CONFLICT(signal_type, value, bank_id) DO NOTHING RETURNING id, signal_type, value");
+  free(g->many_sql);
+  g->many_sql = sql;
+  g->many_n = n;
+  return sql;
+}
+
 /* One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING for the chunk,
  * then the rare follow-ups one by one (removals carried by the input).
  * Rows come back for the identities this statement inserted; the first
@@ -418,24 +447,16 @@ static int sb_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es,
   if (n == 0) return VIGIL_OK;
   if (n > VIGIL__PUT_MANY_MAX || !vigil__sql_in_tx(g->db))
     return vigil__seterr(err, VIGIL_EINTERNAL, "entry_put_many: bad call");
-  enum { COLS = 8 };
-  size_t cap = 256 + n * 64;
-  char *sql = malloc(cap);
-  vigil__val *p = vigil__mallocarray(1 + COLS * n, sizeof *p);
+  vigil__val *p = vigil__mallocarray(1 + MANY_COLS * n, sizeof *p);
   inserted *ins = vigil__mallocarray(n, sizeof *ins);
+  const char *sql = p && ins ? many_sql(g, n) : NULL;
   vigil__rows *r = NULL;
-  int rc = sql && p && ins ? lock_writes(g, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  int rc = sql ? lock_writes(g, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (!rc) {
-    size_t len = (size_t)snprintf(sql, cap,
-                                  "INSERT INTO bank_entries(bank_id, signal_type, value, external_id, tags, source,"
-                                  " added, removed, removed_reason) VALUES");
     p[0] = vigil__vint((int64_t)bank_id);
     for (size_t i = 0; i < n; i++) {
       const vigil_bank_entry *e = &es[i];
-      int b = 2 + COLS * (int)i;
-      len += (size_t)snprintf(sql + len, cap - len, "%s($1,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", i ? "," : "", b, b + 1,
-                              b + 2, b + 3, b + 4, b + 5, b + 6, b + 7);
-      vigil__val *q = &p[1 + COLS * i];
+      vigil__val *q = &p[1 + MANY_COLS * i];
       q[0] = vigil__vint((int64_t)e->type);
       q[1] = vigil__vblob(e->value, e->value_len);
       q[2] = vigil__vtext(e->external_id);
@@ -445,8 +466,7 @@ static int sb_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es,
       q[6] = vigil__vint(e->removed);
       q[7] = vigil__vtext(e->removed_reason);
     }
-    snprintf(sql + len, cap - len, " ON CONFLICT(signal_type, value, bank_id) DO NOTHING RETURNING id, signal_type, value");
-    rc = vigil__sql_run(g->db, sql, p, 1 + COLS * (int)n, &r, NULL, err);
+    rc = vigil__sql_run(g->db, sql, p, 1 + MANY_COLS * (int)n, &r, NULL, err);
   }
   size_t nins = rc ? 0 : vigil__rows_count(r);
   for (size_t k = 0; k < nins; k++) {
@@ -485,7 +505,6 @@ static int sb_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es,
   vigil__rows_free(r);
   free(ins);
   free(p);
-  free(sql);
   return rc;
 }
 
