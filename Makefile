@@ -2,10 +2,14 @@
 #   make demo   - install dependencies, build Release, run the main job
 #   make check  - install dependencies, build, run every test, then again
 #                 under AddressSanitizer + UndefinedBehaviorSanitizer (clang)
+#   make install - build Release and install it under PREFIX (default
+#                 /usr/local), staged under DESTDIR when given
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: demo check deps deps-test build build-asan test test-asan bench clean
+.PHONY: demo check deps deps-test build build-asan test test-asan bench install clean
 
 deps:
 	@bash scripts/install-deps
@@ -35,6 +39,9 @@ check: deps-test test test-asan
 
 bench: build
 	@for b in $(BUILD)/release/bench/bench_*; do echo "== $$b"; $$b; done
+
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD)/release --prefix "$(PREFIX)"
 
 clean:
 	rm -rf $(BUILD)
