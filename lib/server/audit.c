@@ -6,7 +6,7 @@
  * when (UTC, milliseconds) and from where (client IP).  Rows are only ever
  * inserted; triggers in store.c refuse updates and deletes.
  */
-#include "server/internal.h"
+#include "server/store.h"
 
 #include <string.h>
 

@@ -18,7 +18,8 @@
  * within a second.  The review flag of a bank (its matches open review
  * cases) is service state, kept in the service's own table.
  */
-#include "server/internal.h"
+#include "server/store.h"
+#include "server/banks.h"
 
 #include <string.h>
 

@@ -9,7 +9,8 @@
  * is VIGIL_EEXIST).  Every decision is also kept in server_case_decisions,
  * so an escalation's history survives the final decision.
  */
-#include "server/internal.h"
+#include "server/store.h"
+#include "server/cases.h"
 
 #include <string.h>
 

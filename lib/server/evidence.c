@@ -21,7 +21,7 @@
  * directory is each node's own unless it is shared storage: a node answers
  * 404 for evidence another node kept.
  */
-#include "server/internal.h"
+#include "server/cases.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,10 @@
  * decide, and the evidence kept for a case when retention is on.  The store (cases.c) owns the state machine; these handlers only
  * check types and shapes of what clients send.
  */
-#include "server/internal.h"
+#include "server/cases.h"
+#include "server/req.h"
+#include "server/banks.h"
+#include "server/handlers.h"
 
 #include "vigil/bank.h"
 

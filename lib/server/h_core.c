@@ -1,7 +1,10 @@
 /*
  * h_core.c - GET /healthz (no key: load balancers call it) and GET /metrics.
  */
-#include "server/internal.h"
+#include "server/store.h"
+#include "server/req.h"
+#include "server/metrics.h"
+#include "server/handlers.h"
 
 int vigil__h_healthz(vigil__req *r) {
   return vigil__reply_json(r, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "version", VIGIL_VERSION,

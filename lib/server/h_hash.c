@@ -6,7 +6,8 @@
  * already enforced the size limit.  The format comes from the bytes.
  * Optional query: mode=fullres|cli, dihedral=true.
  */
-#include "server/internal.h"
+#include "server/req.h"
+#include "server/handlers.h"
 
 #include <openssl/evp.h>
 #include <string.h>

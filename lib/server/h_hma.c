@@ -17,7 +17,9 @@
  * per-bank roll-out coin flip, and signal types are pdq, md5 (HMA's
  * video_md5 is accepted as md5) and sha256.
  */
-#include "server/internal.h"
+#include "server/req.h"
+#include "server/banks.h"
+#include "server/handlers.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,8 @@
  * (`vigil link --add`).  The text capability's extractor is built per
  * call, so calls share nothing.
  */
-#include "server/internal.h"
+#include "server/req.h"
+#include "server/handlers.h"
 
 #include <errno.h>
 #include <fcntl.h>

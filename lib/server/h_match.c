@@ -12,7 +12,10 @@
  * content_id, uploader_id and url, kept on the case.  The media itself is
  * not stored unless the operator enables evidence retention (evidence.c).
  */
-#include "server/internal.h"
+#include "server/cases.h"
+#include "server/req.h"
+#include "server/banks.h"
+#include "server/handlers.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
  * the creator's output.  Verified keys are cached for a second (see
  * vigil__key_slot in internal.h) so most requests skip SQL.
  */
-#include "server/internal.h"
+#include "server/store.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -7,8 +7,10 @@
  * rarely, sit behind a mutex.  Status codes are folded into a fixed list
  * (anything else counts as "other") so memory is bounded whatever clients send.
  */
-#include "server/internal.h"
+#include "server/req.h"
+#include "server/metrics.h"
 
+#include <pthread.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <string.h>

@@ -7,7 +7,8 @@
  * name for metrics and the audit log, and the handler.  docs/openapi.yaml
  * must list exactly these routes; tests/test_server_openapi.c checks it.
  */
-#include "server/internal.h"
+#include "server/req.h"
+#include "server/handlers.h"
 
 #include <string.h>
 

@@ -25,7 +25,12 @@
  * every request that reached on_request() is counted in srv->inflight
  * until on_completed(), which is what a graceful stop waits for.
  */
-#include "server/internal.h"
+#include "server/store.h"
+#include "server/cases.h"
+#include "server/req.h"
+#include "server/metrics.h"
+#include "server/banks.h"
+#include "server/signals.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

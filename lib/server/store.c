@@ -9,7 +9,7 @@
  * short; writes are single-row).  Each engine has its schema below; the
  * statements in keys.c, audit.c and cases.c are written once for both.
  */
-#include "server/internal.h"
+#include "server/store.h"
 
 #include <string.h>
 #include <time.h>
