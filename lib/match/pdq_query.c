@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "common/internal.h"
+#include "common/grow.h"
 #include "match/match_internal.h"
 
 /* A scan costs about this share of a random probe or candidate per hash:
@@ -73,13 +74,7 @@ typedef struct hits {
 } hits;
 
 static int hits_push(hits *h, uint64_t slot, int d, int var) {
-  if (h->n == h->cap) {
-    size_t nc = h->cap ? h->cap * 2 : 64;
-    vigil_pdq_hit *p = realloc(h->v, nc * sizeof *p);
-    if (!p) return VIGIL_ENOMEM;
-    h->v = p;
-    h->cap = nc;
-  }
+  if (h->n == h->cap && vigil__grow_from((void **)&h->v, &h->cap, h->n + 1, sizeof *h->v, 64)) return VIGIL_ENOMEM;
   h->v[h->n].id = slot;
   h->v[h->n].distance = d;
   h->v[h->n].variant = var;
@@ -202,7 +197,7 @@ typedef struct scratch {
 
 #define GROW(arr, cap)                                               \
   do {                                                               \
-    void *np_ = realloc((arr), (cap) * sizeof *(arr));               \
+    void *np_ = vigil__reallocarray((arr), (cap), sizeof *(arr));    \
     if (!np_) return VIGIL_ENOMEM;                                   \
     (arr) = np_;                                                     \
   } while (0)
@@ -234,10 +229,10 @@ static int seen_reset(scratch *s, size_t n) {
   size_t cap = 64;
   while (cap < 2 * n) cap *= 2;
   if (cap > s->seen_cap) {
-    uint32_t *p = realloc(s->seen, cap * sizeof *p);
+    uint32_t *p = vigil__reallocarray(s->seen, cap, sizeof *p);
     if (!p) return VIGIL_ENOMEM;
     s->seen = p;
-    p = realloc(s->seen_idx, cap * sizeof *p);
+    p = vigil__reallocarray(s->seen_idx, cap, sizeof *p);
     if (!p) return VIGIL_ENOMEM;
     s->seen_idx = p;
     s->seen_cap = cap;
