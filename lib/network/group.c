@@ -158,7 +158,7 @@ static int detect_hubs(vigil_linker *l, const uint32_t *tsize) {
       const vigil__net_ad *a = &l->ads[ads[k]];
       if (l->o.use_templates && tsize[vigil__net_uf_find(l->tuf, ads[k])] > 1) {
         est[k] = 1;
-        if (vigil__net_grow((void **)&v, &cap, nv + 1, sizeof *v)) {
+        if (vigil__grow((void **)&v, &cap, nv + 1, sizeof *v)) {
           rc = VIGIL_ENOMEM;
           break;
         }
@@ -169,7 +169,7 @@ static int detect_hubs(vigil_linker *l, const uint32_t *tsize) {
         uint32_t y = canon(l, a->ev[e].ident);
         if (y == x || deg(l, y) < 2) continue;
         est[k] = 1;
-        if (vigil__net_grow((void **)&v, &cap, nv + 1, sizeof *v)) {
+        if (vigil__grow((void **)&v, &cap, nv + 1, sizeof *v)) {
           rc = VIGIL_ENOMEM;
           break;
         }
@@ -272,7 +272,7 @@ static int describe(vigil_linker *l, vigil__net_group *g, const uint32_t *tcount
       if (!g->last_seen || strcmp(a->posted_at, g->last_seen) > 0) g->last_seen = a->posted_at;
     }
     for (uint32_t e = 0; e < a->n_ev; e++) {
-      if (vigil__net_grow((void **)&ids, &cid, nid + 1, sizeof *ids)) {
+      if (vigil__grow((void **)&ids, &cid, nid + 1, sizeof *ids)) {
         free(ids);
         free(places);
         free(placekeys);

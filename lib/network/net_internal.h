@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "common/internal.h"
+#include "common/grow.h"
 #include "vigil/network.h"
 
 #define NET_BANDS 16
@@ -56,7 +57,6 @@ static inline uint64_t vigil__net_mix64(uint64_t x) {
   x ^= x >> 33;
   return x;
 }
-int vigil__net_grow(void **p, size_t *cap, size_t need, size_t elem); /* VIGIL_OK or VIGIL_ENOMEM */
 
 /* ---- text (shingle.c) ---- */
 typedef struct vigil__net_tok {
@@ -183,7 +183,6 @@ void vigil__net_template_free(vigil__net_template *t);
 /* extract.c */
 /* Stated names only, from the built-in patterns (thread-safe). */
 void vigil__net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx);
-size_t vigil__net_pdq_parse(const char *hex, uint8_t out[32]); /* 32 on success */
 
 /* outputs (out_*.c) */
 /* Opens path for a writer once the ads are grouped (out_graph.c); NULL with
