@@ -1,8 +1,10 @@
 /*
  * test_common_helpers.c - the helpers every folder of lib/ shares:
  * growable arrays (growth, overflow refused without touching the array)
- * and hex (every byte value both ways against snprintf, either case in,
- * the position of the first bad digit).
+ * hex (every byte value both ways against snprintf, either case in, the
+ * position of the first bad digit) and the kernel level: VIGIL_SIMD, set
+ * before anything asks, reaches both the PDQ stream's and the index's
+ * kernels, and a forced level is refused past what the CPU runs.
  */
 #include "testutil.h"
 
@@ -13,7 +15,10 @@
 
 #include "common/grow.h"
 #include "common/hex.h"
+#include "common/simd.h"
 #include "common/internal.h"
+#include "match/match_internal.h"
+#include "pdq/pdq_simd.h"
 
 static void test_grow_appends(void **state) {
   (void)state;
@@ -114,8 +119,56 @@ static void test_hex_rejects(void **state) {
   assert_int_equal(vigil__hex_decode("0g", 1, out, NULL), VIGIL_EINVAL);
 }
 
+/* Runs first: main sets VIGIL_SIMD=scalar before the level is read. */
+static void test_simd_env_caps_every_kernel(void **state) {
+  (void)state;
+  assert_int_equal(vigil__simd_level(), VIGIL__SIMD_SCALAR);
+  assert_string_equal(vigil__pdq_kernels_get()->name, "portable");
+  assert_int_equal(vigil__kernels_get()->path, VIGIL__PATH_GENERIC);
+  printf("cpu runs %s; VIGIL_SIMD=scalar gives %s and %s\n", vigil__simd_name(vigil__simd_cpu()),
+         vigil__pdq_kernels_get()->name, vigil__kernels_get()->name);
+}
+
+static void test_simd_force(void **state) {
+  (void)state;
+  int cpu = vigil__simd_cpu();
+  for (int l = VIGIL__SIMD_SCALAR; l <= VIGIL__SIMD_AVX512; l++) {
+    if (l > cpu) {
+      assert_int_equal(vigil__simd_force(l), VIGIL_EINVAL);
+      continue;
+    }
+    assert_int_equal(vigil__simd_force(l), VIGIL_OK);
+    assert_int_equal(vigil__simd_level(), l);
+    assert_int_equal(vigil__kernels_get()->path, l);
+    assert_string_equal(vigil__pdq_kernels_get()->name, l >= VIGIL__SIMD_AVX2 ? "avx2" : "portable");
+  }
+  assert_int_equal(vigil__simd_force(7), VIGIL_EINVAL);
+  assert_int_equal(vigil__simd_force(-5), VIGIL_EINVAL);
+  assert_int_equal(vigil__simd_force(VIGIL__SIMD_AUTO), VIGIL_OK);
+  assert_int_equal(vigil__simd_level(), VIGIL__SIMD_SCALAR); /* the environment's cap again */
+}
+
+static void test_simd_parse(void **state) {
+  (void)state;
+  int l = -9;
+  assert_int_equal(vigil__simd_parse("avx512", &l), VIGIL_OK);
+  assert_int_equal(l, VIGIL__SIMD_AVX512);
+  assert_int_equal(vigil__simd_parse("AVX2", &l), VIGIL_OK);
+  assert_int_equal(l, VIGIL__SIMD_AVX2);
+  assert_int_equal(vigil__simd_parse("scalar", &l), VIGIL_OK);
+  assert_int_equal(l, VIGIL__SIMD_SCALAR);
+  assert_int_equal(vigil__simd_parse("sse", &l), VIGIL_EINVAL);
+  assert_int_equal(vigil__simd_parse("", &l), VIGIL_EINVAL);
+  assert_int_equal(vigil__simd_parse("avx2 ", &l), VIGIL_EINVAL);
+  assert_int_equal(vigil__simd_parse(NULL, &l), VIGIL_EINVAL);
+  assert_null(vigil__simd_name(3));
+}
+
 int main(void) {
+  setenv("VIGIL_SIMD", "scalar", 1);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_simd_env_caps_every_kernel), cmocka_unit_test(test_simd_force),
+      cmocka_unit_test(test_simd_parse),
       cmocka_unit_test(test_grow_appends),  cmocka_unit_test(test_grow_first_and_cap),
       cmocka_unit_test(test_grow_overflow), cmocka_unit_test(test_hex_every_byte),
       cmocka_unit_test(test_hex_rejects),

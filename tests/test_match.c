@@ -348,10 +348,10 @@ static void test_paths(void **state) {
   for (int p = VIGIL__PATH_GENERIC; p <= VIGIL__PATH_AVX512; p++) {
     if (!vigil__path_supported(p)) {
       printf("path %d not supported by this CPU: skipped\n", p);
-      assert_int_equal(vigil__force_path(p), VIGIL_EINVAL);
+      assert_int_equal(vigil__simd_force(p), VIGIL_EINVAL);
       continue;
     }
-    assert_int_equal(vigil__force_path(p), VIGIL_OK);
+    assert_int_equal(vigil__simd_force(p), VIGIL_OK);
     printf("path %s\n", vigil__kernels_get()->name);
     for (int qi = 0; qi < N_QUERIES; qi += 5)
       for (int s = 1; s <= 2; s++) {
@@ -417,7 +417,7 @@ static void test_paths(void **state) {
     ran++;
   }
   assert_true(ran >= 1);
-  vigil__force_path(VIGIL__PATH_AUTO);
+  vigil__simd_force(VIGIL__SIMD_AUTO);
   vigil__force_strategy(0);
   free(want);
   vigil_pdq_index_free(ix);

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/simd.h"
 #include "vigil/match.h"
 
 #define VIGIL__MIH_MAXTABLES 24 /* m <= this (the file header has room for 24) */
@@ -103,7 +104,13 @@ int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err);
 void vigil__tables_free(vigil_pdq_index *ix);
 
 /* --- kernels (pdq_kernels.c), chosen at run time --- */
-enum { VIGIL__PATH_GENERIC = 0, VIGIL__PATH_AVX2 = 1, VIGIL__PATH_AVX512 = 2, VIGIL__PATH_AUTO = -1 };
+/* A path is a level of common/simd.h; the index runs at vigil__simd_level(). */
+enum {
+  VIGIL__PATH_GENERIC = VIGIL__SIMD_SCALAR,
+  VIGIL__PATH_AVX2 = VIGIL__SIMD_AVX2,
+  VIGIL__PATH_AVX512 = VIGIL__SIMD_AVX512,
+  VIGIL__PATH_AUTO = VIGIL__SIMD_AUTO
+};
 
 /* Distances of hashes h[0..n) to q; writes i and distance of those <= r;
  * returns how many.  n <= VIGIL__SCAN_CHUNK. */
@@ -135,13 +142,11 @@ typedef struct vigil__kernels {
   vigil__verify_masked_fn verify_masked;
 } vigil__kernels;
 
-/* The kernels in use (the best the CPU runs, unless forced). */
+/* The kernels for vigil__simd_level(): the best the CPU runs, capped by
+ * VIGIL_SIMD, unless a test forced a level (vigil__simd_force). */
 const vigil__kernels *vigil__kernels_get(void);
 /* Whether this CPU can run a path. */
 bool vigil__path_supported(int path);
-/* Test hook: force a path (VIGIL__PATH_AUTO restores the best).  Returns
- * VIGIL_EINVAL if the CPU cannot run it.  Not thread-safe. */
-int vigil__force_path(int path);
 
 /* Test hook: forces every query to take the linear scan (1) or the tables
  * (2, even past the point where a scan would be cheaper), or lets it choose
