@@ -111,11 +111,11 @@ void vigil_bank_import_report_free(vigil_bank_import_report *r) {
 }
 
 int vigil_bank_format_from_name(const char *name) {
-  if (!name) return -1;
+  if (!name) return VIGIL_EINVAL;
   if (!strcmp(name, "csv")) return VIGIL_BANK_FMT_CSV;
   if (!strcmp(name, "te") || !strcmp(name, "txt")) return VIGIL_BANK_FMT_TE;
   if (!strcmp(name, "jsonl") || !strcmp(name, "json")) return VIGIL_BANK_FMT_JSONL;
-  return -1;
+  return VIGIL_EINVAL;
 }
 
 /* Largest sort window (entries buffered before they are written). */
