@@ -6,6 +6,7 @@
  */
 #include "media/decode.h"
 #include "common/internal.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -134,13 +135,12 @@ int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *
         rc = vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
         break;
       }
-      uint8_t *nb = realloc(buf, cap * 2);
-      if (!nb) {
+      void *nb = buf;
+      if (vigil__grow(&nb, &cap, cap + 1, 1)) {
         rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input of over %zu bytes", n);
         break;
       }
       buf = nb;
-      cap *= 2;
     }
     size_t got = fread(buf + n, 1, cap - n, f);
     n += got;

@@ -31,6 +31,7 @@
 #include "server/metrics.h"
 #include "server/banks.h"
 #include "server/signals.h"
+#include "common/grow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -319,10 +320,9 @@ static void keep(vigil__req *r, const char *data, size_t n) {
     return;
   }
   if (r->body_len + n > r->body_cap) {
-    size_t nc = r->body_cap ? r->body_cap : 16384;
-    while (nc < r->body_len + n) nc *= 2;
+    size_t nc = vigil__grow_cap(r->body_cap, r->body_len + n, 1, 16384);
     if ((uint64_t)nc > limit) nc = (size_t)limit;
-    uint8_t *nb = realloc(r->body, nc);
+    uint8_t *nb = nc ? realloc(r->body, nc) : NULL;
     if (!nb) {
       r->too_large = 1; /* answered 503 below: no memory for it */
       snprintf(r->logmsg, sizeof r->logmsg, "out of memory for the request body");
