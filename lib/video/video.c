@@ -69,6 +69,10 @@ int vigil_video_hash_file(const char *path, const vigil_video_opts *opts, vigil_
                           vigil_video_info *info, vigil_error *err) {
   if (info) memset(info, 0, sizeof *info);
   if (!path) return vigil__seterr(err, VIGIL_EINVAL, "missing path");
+  if (opts) {
+    int rc = vigil__video_check_opts(opts, err);
+    if (rc) return rc;
+  }
   int fd;
   do fd = open(path, O_RDONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);

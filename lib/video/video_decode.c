@@ -31,6 +31,7 @@
 #include "common/internal.h"
 #include "pdq/pdq_internal.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -66,6 +67,7 @@ typedef struct state {
 static int averr(vigil_error *err, int code, const char *what, int e) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(e, buf, sizeof buf);
+  if (e == AVERROR(ENOMEM)) code = VIGIL_ENOMEM;
   return vigil__seterr(err, code, "%s: %s", what, buf);
 }
 
@@ -148,7 +150,7 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
     st->fc = NULL; /* freed by avformat_open_input */
     if (e == AVERROR_INVALIDDATA || e == AVERROR(EINVAL) || e == AVERROR_EOF)
       return vigil__seterr(err, VIGIL_EFORMAT, "not a video vigil opens (no known container recognised)");
-    return averr(err, VIGIL_EFORMAT, "cannot open the video", e);
+    return averr(err, VIGIL_EFORMAT, "the demuxer refused the file", e);
   }
   e = avformat_find_stream_info(st->fc, NULL);
   if (e < 0) return averr(err, VIGIL_ECORRUPT, "cannot read the stream information", e);

@@ -58,13 +58,30 @@ long vigil__video_test_forbidden_syscall;
 
 enum { REC_FRAME = 1, REC_INFO = 2, REC_ERROR = 3 };
 
-typedef struct rec {
+/* A record is a header and the payload its type names (a frame is 56
+ * bytes, so a video hashed at every frame does not push kilobytes a frame). */
+typedef struct rec_head {
   uint32_t type;
   int32_t code;
-  vigil_video_frame frame;
-  vigil_video_info info;
-  char message[VIGIL_ERROR_MAX];
+} rec_head;
+
+typedef struct rec {
+  rec_head h;
+  union {
+    vigil_video_frame frame;
+    vigil_video_info info;
+    char message[VIGIL_ERROR_MAX];
+  } u;
 } rec;
+
+static size_t payload_size(uint32_t type) {
+  switch (type) {
+  case REC_FRAME: return sizeof(vigil_video_frame);
+  case REC_INFO: return sizeof(vigil_video_info);
+  case REC_ERROR: return VIGIL_ERROR_MAX;
+  default: return 0;
+  }
+}
 
 #define IN_FD 3
 #define OUT_FD 4
@@ -85,9 +102,9 @@ static int send_frame(void *ctx, const vigil_video_frame *f) {
   (void)ctx;
   rec r;
   memset(&r, 0, sizeof r);
-  r.type = REC_FRAME;
-  r.frame = *f;
-  return write_all(OUT_FD, &r, sizeof r) ? VIGIL_EIO : VIGIL_OK;
+  r.h.type = REC_FRAME;
+  r.u.frame = *f;
+  return write_all(OUT_FD, &r, sizeof r.h + payload_size(REC_FRAME)) ? VIGIL_EIO : VIGIL_OK;
 }
 
 static int install_filter(void *ctx, vigil_error *err) {
@@ -150,11 +167,13 @@ static void child(int in, int out, const char *url, const vigil_video_opts *o) {
 #endif
   av_log_set_level(AV_LOG_QUIET);
   vigil__video_hooks hooks = {install_filter, NULL};
-  rc = vigil__video_decode(IN_FD, url, o, &hooks, send_frame, NULL, &r.info, &e);
-  r.type = rc ? REC_ERROR : REC_INFO;
-  r.code = rc;
-  if (rc) memcpy(r.message, e.message, sizeof r.message);
-  int wrc = write_all(OUT_FD, &r, sizeof r);
+  vigil_video_info info;
+  rc = vigil__video_decode(IN_FD, url, o, &hooks, send_frame, NULL, &info, &e);
+  r.h.type = rc ? REC_ERROR : REC_INFO;
+  r.h.code = rc;
+  if (rc) memcpy(r.u.message, e.message, sizeof r.u.message);
+  else r.u.info = info;
+  int wrc = write_all(OUT_FD, &r, sizeof r.h + payload_size(r.h.type));
   _exit(wrc ? 121 : 0);
 }
 
@@ -164,27 +183,36 @@ static double now_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Reads one record; 1 read, 0 end of file, -1 error or timeout (*timed_out). */
-static int read_rec(int fd, rec *r, double deadline, int *timed_out) {
+/* Reads n bytes; 1 read, 0 end of file before any, -1 error, short read or
+ * timeout (*timed_out). */
+static int read_exact(int fd, void *p, size_t want, double deadline, int *timed_out) {
   size_t got = 0;
-  while (got < sizeof *r) {
+  while (got < want) {
     double left = deadline - now_s();
     if (left <= 0) {
       *timed_out = 1;
       return -1;
     }
-    struct pollfd p = {fd, POLLIN, 0};
-    int pr = poll(&p, 1, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
+    struct pollfd pfd = {fd, POLLIN, 0};
+    int pr = poll(&pfd, 1, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
     if (pr < 0 && errno == EINTR) continue;
     if (pr < 0) return -1;
     if (pr == 0) continue;
-    ssize_t n = read(fd, (char *)r + got, sizeof *r - got);
+    ssize_t n = read(fd, (char *)p + got, want - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return -1;
     if (n == 0) return got ? -1 : 0;
     got += (size_t)n;
   }
   return 1;
+}
+
+static int read_rec(int fd, rec *r, double deadline, int *timed_out) {
+  int got = read_exact(fd, &r->h, sizeof r->h, deadline, timed_out);
+  if (got <= 0) return got;
+  size_t n = payload_size(r->h.type);
+  if (!n) return -1;
+  return read_exact(fd, &r->u, n, deadline, timed_out) == 1 ? 1 : -1;
 }
 
 static int reap(pid_t pid, int kill_it) {
@@ -236,19 +264,19 @@ int vigil__video_decode_sandboxed(int fd, const char *url, const vigil_video_opt
   while (rc == VIGIL_OK && !done) {
     int got = read_rec(p[0], r, deadline, &timed_out);
     if (got <= 0) break;
-    if (r->type == REC_FRAME) {
-      if (fn) rc = fn(ctx, &r->frame);
-    } else if (r->type == REC_INFO) {
-      if (info) *info = r->info;
+    if (r->h.type == REC_FRAME) {
+      if (fn) rc = fn(ctx, &r->u.frame);
+    } else if (r->h.type == REC_INFO) {
+      if (info) *info = r->u.info;
       done = 1;
-    } else if (r->type == REC_ERROR) {
-      r->message[VIGIL_ERROR_MAX - 1] = 0;
-      int code = r->code < 0 && r->code >= VIGIL_EINTERNAL ? r->code : VIGIL_EINTERNAL;
+    } else if (r->h.type == REC_ERROR) {
+      r->u.message[VIGIL_ERROR_MAX - 1] = 0;
+      int code = r->h.code < 0 && r->h.code >= VIGIL_EINTERNAL ? r->h.code : VIGIL_EINTERNAL;
       if (code == VIGIL_ENOMEM)
-        rc = vigil__seterr(err, VIGIL_ELIMIT, "%s (the decoder's memory limit is %llu MiB)", r->message,
+        rc = vigil__seterr(err, VIGIL_ELIMIT, "%s (the decoder's memory limit is %llu MiB)", r->u.message,
                            (unsigned long long)(o->max_memory >> 20));
       else
-        rc = vigil__seterr(err, code, "%s", r->message);
+        rc = vigil__seterr(err, code, "%s", r->u.message);
       done = 1;
     } else {
       rc = vigil__seterr(err, VIGIL_EINTERNAL, "the decoder worker sent a bad record");
