@@ -1,6 +1,6 @@
 /*
  * test_video_sandbox.c - the decoder's worker process: a forbidden system
- * call kills it and the caller reports it; a worker that stalls is killed at
+ * call kills it and the caller reports it, opening a file fails; a worker that stalls is killed at
  * its wall-time limit, one that spins at its CPU limit, one that allocates
  * past its memory limit fails; the caller hashes the next video normally
  * after each, and the sandboxed result equals the in-process one.
@@ -61,7 +61,7 @@ static void still_works(const char *path) {
 static void test_forbidden_syscall(void **state) {
   (void)state;
   const char *p = tv_y4m("ok.y4m", 32, 32, 25, 1, 12);
-  static const long calls[] = {SYS_socket, SYS_openat, SYS_execve, SYS_clone, SYS_ptrace};
+  static const long calls[] = {SYS_socket, SYS_execve, SYS_clone, SYS_ptrace, SYS_kill};
   for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
     vigil__video_test_forbidden_syscall = calls[i];
     vigil_error e;
@@ -72,6 +72,15 @@ static void test_forbidden_syscall(void **state) {
     assert_int_equal(rc, VIGIL_ECORRUPT);
     assert_non_null(strstr(e.message, "forbidden system call"));
   }
+  /* opening a file is refused (EACCES) without killing: the worker would
+   * exit with status 99 had the open worked */
+  vigil__video_test_forbidden_syscall = SYS_openat;
+  vigil_error e;
+  vigil_error_clear(&e);
+  int rc = vigil_video_hash_file(p, NULL, NULL, NULL, NULL, &e);
+  vigil__video_test_forbidden_syscall = 0;
+  printf("  openat: rc %d %s\n", rc, e.message);
+  assert_int_equal(rc, 0);
   still_works(p);
 }
 

@@ -14,8 +14,8 @@
  *   - seccomp-bpf (libseccomp) allows only what decoding needs: read, write,
  *     seeking, memory management, futex, clocks and exit.  No open, socket,
  *     exec, fork or clone: a decoder that is taken over can compute and
- *     write to the pipe and stderr, nothing else.  Any other system call
- *     kills the worker (SIGSYS).
+ *     write to the pipe and stderr, nothing else.  Opening a file fails with
+ *     EACCES; any other system call kills the worker (SIGSYS).
  * The worker sends fixed-size records over the pipe (frames, then one info
  * or error record); the parent calls the user's callback for each frame in
  * its own thread.  A worker that dies without its final record (a crash, a
@@ -125,10 +125,23 @@ static int install_filter(void *ctx, vigil_error *err) {
   /* Memory may be made read-only or writable, never executable. */
   if (rc == 0)
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+  /* Opening a file fails (EACCES) rather than killing: the MPEG-TS demuxer
+   * asks iconv for a charset converter, which would load a module; without
+   * it only a programme's name stays unconverted, and the frames are the same. */
+  if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
+  if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
+  if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat2), 0);
   if (rc == 0) rc = seccomp_load(f);
   seccomp_release(f);
   if (rc) return vigil__seterr(err, VIGIL_EINTERNAL, "cannot install the seccomp filter (%d)", rc);
-  if (vigil__video_test_forbidden_syscall) syscall(vigil__video_test_forbidden_syscall, 0, 0, 0);
+  /* The test hook: a call that should be refused; one that succeeds (an open
+   * that opened) ends the worker with status 99 so the test sees it. */
+  if (vigil__video_test_forbidden_syscall) {
+    long r = vigil__video_test_forbidden_syscall == SYS_openat
+                 ? syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY)
+                 : syscall(vigil__video_test_forbidden_syscall, 0, 0, 0);
+    if (r >= 0) _exit(99);
+  }
   return VIGIL_OK;
 }
 
