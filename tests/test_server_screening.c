@@ -7,8 +7,13 @@
  */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +49,7 @@ static int setup(void **state) {
   cfg.threads = 2;
   cfg.max_decodes = 1;
   cfg.decode_queue = 0; /* a second decode at once is refused: testable without timing */
+  cfg.max_connections = 80; /* the slow-client test fills it from one address */
   if (vigil_server_start(&srv, &cfg, &e)) {
     printf("start: %s\n", e.message);
     return -1;
@@ -244,11 +250,62 @@ static void test_multipart_empty_name(void **state) {
   free(body);
 }
 
+/* A TCP connection to the server from a given loopback address. */
+static int connect_from(const char *src) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  inet_pton(AF_INET, src, &a.sin_addr);
+  assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+  struct sockaddr_in d = {0};
+  d.sin_family = AF_INET;
+  d.sin_port = htons((uint16_t)port);
+  inet_pton(AF_INET, "127.0.0.1", &d.sin_addr);
+  if (connect(fd, (struct sockaddr *)&d, sizeof d) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Slowloris: 100 connections from one address that never finish their
+ * headers filled every connection slot, and /healthz from anyone else went
+ * unanswered.  The per-address limit, on by default, leaves room. */
+static void test_slow_connections(void **state) {
+  (void)state;
+  int fds[100], n = 0;
+  for (int i = 0; i < 100; i++) {
+    int fd = connect_from("127.0.0.1");
+    if (fd < 0) continue;
+    static const char part[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    if (write(fd, part, sizeof part - 1) < 0) {
+      close(fd);
+      continue;
+    }
+    fds[n++] = fd;
+  }
+  int fd = connect_from("127.0.0.2");
+  assert_true(fd >= 0);
+  /* Answered at once when a slot is free; without the limit the slots
+   * free up only when the slow ones time out (30 s), long after this. */
+  struct timeval tv = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  tu_http_resp r;
+  int rc = tu_http_request(fd, "GET", "/healthz", NULL, NULL, 0, &r);
+  assert_int_equal(rc, 0);
+  assert_int_equal(r.status, 200);
+  tu_http_free(&r);
+  close(fd);
+  for (int i = 0; i < n; i++) close(fds[i]);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_truncated_jpeg_matches), cmocka_unit_test(test_unhashable_is_not_clean),
       cmocka_unit_test(test_decode_queue_full),      cmocka_unit_test(test_threshold_capped),
       cmocka_unit_test(test_hit_caps),               cmocka_unit_test(test_multipart_empty_name),
+      cmocka_unit_test(test_slow_connections),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
