@@ -16,9 +16,11 @@
 int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_id, int limit, json_t **out,
                      vigil_error *err);
 int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_error *err);
-/* VIGIL_ENOTFOUND, VIGIL_EEXIST when the case is already closed. */
+/* VIGIL_ENOTFOUND, VIGIL_EEXIST when the case is already closed.  audit
+ * (may be NULL) is written in the decision's transaction: a decision whose
+ * audit row cannot be written is not taken. */
 int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision, const char *classification,
-                       const char *note, const char *key_id, vigil_error *err);
+                       const char *note, const char *key_id, vigil__audit_rec *audit, vigil_error *err);
 int vigil__case_valid_classification(const char *c);
 
 /* Evidence retention (evidence.c). */
@@ -33,6 +35,8 @@ int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id,
 /* The case's evidence (malloc'd) or VIGIL_ENOTFOUND. */
 int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_t *len, vigil_error *err);
 int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err);
+/* VIGIL_OK when the case has evidence, else VIGIL_ENOTFOUND. */
+int vigil__evidence_exists(const char *dir, int64_t case_id, vigil_error *err);
 /* The media type of the bytes by their signature, else application/octet-stream. */
 const char *vigil__media_type(const uint8_t *p, size_t n);
 /* The server's evidence directory; NULL when retention is off. */

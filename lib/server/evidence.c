@@ -148,6 +148,15 @@ int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_
   return VIGIL_OK;
 }
 
+int vigil__evidence_exists(const char *dir, int64_t case_id, vigil_error *err) {
+  char path[4096];
+  case_path(dir, case_id, path, sizeof path);
+  struct stat sb;
+  if (lstat(path, &sb) == 0) return VIGIL_OK;
+  if (errno == ENOENT) return vigil__seterr(err, VIGIL_ENOTFOUND, "no evidence kept for case %lld", (long long)case_id);
+  return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(errno));
+}
+
 int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err) {
   char path[4096];
   case_path(dir, case_id, path, sizeof path);

@@ -102,6 +102,12 @@ static void row_info(const vigil__rows *r, size_t i, vigil_key_info *k) {
 }
 
 int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info, vigil_error *err) {
+  return vigil__key_verify_seen(st, key, len, info, NULL, err);
+}
+
+int vigil__key_verify_seen(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info,
+                           vigil_key_info *seen, vigil_error *err) {
+  if (seen) memset(seen, 0, sizeof *seen);
   if (len != KEY_LEN || memcmp(key, KEY_PREFIX, 3) != 0 || key[3 + VIGIL_KEY_ID_LEN] != '_' ||
       !is_hex(key + 3, VIGIL_KEY_ID_LEN) || !is_hex(key + 4 + VIGIL_KEY_ID_LEN, 2 * SECRET_BYTES))
     return vigil__seterr(err, VIGIL_ENOTFOUND, "malformed API key");
@@ -117,7 +123,10 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
   hit = *slot;
   pthread_mutex_unlock(&st->cache_mu);
   if (!strcmp(hit.info.id, id) && hit.expires_us > now) {
-    if (CRYPTO_memcmp(hit.digest, dg, 32) != 0) return vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
+    if (CRYPTO_memcmp(hit.digest, dg, 32) != 0) {
+      if (seen) *seen = hit.info;
+      return vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
+    }
     if (info) *info = hit.info;
     return VIGIL_OK;
   }
@@ -140,6 +149,7 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
     int ok = stored->k == VIGIL__V_BLOB && stored->len == 32 && CRYPTO_memcmp(stored->p, dg, 32) == 0;
     vigil_key_info k;
     row_info(rows, 0, &k);
+    if (seen) *seen = k;
     if (ok && k.revoked_at == 0 && k.role != VIGIL_ROLE_NONE) {
       if (info) *info = k;
       rc = VIGIL_OK;

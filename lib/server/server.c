@@ -125,19 +125,63 @@ static void log_request(vigil__req *r, int aborted) {
   free(s);
 }
 
-/* Audited: authenticated calls to state-changing routes that changed
- * something (2xx) or were refused for the caller's role (403).  Calls that
- * failed validation change nothing and are left to the request log, so a
- * client sending junk cannot make every request cost a durable write. */
-static void audit(vigil__req *r) {
-  if (!r->route || !(r->route->audit || r->force_audit) || !r->authed) return;
-  if (r->status >= 300 && r->status != 403) return;
-  char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
-  vigil__audit_rec a = {r->key.id, r->ip,     r->method, r->path, r->route->name,
-                        r->nparams ? r->pvals[0] : NULL, r->status, detail};
+/* Audited: calls to state-changing routes that changed something (2xx),
+ * and every call refused for the caller's role (403) or made with a key
+ * that exists but was revoked or presented with the wrong secret (401,
+ * naming that key).  Calls that failed validation change nothing and are
+ * left to the request log, and so are keys naming no stored id, so a client
+ * sending junk cannot make every request cost a durable write. */
+static int wants_audit(const vigil__req *r) {
+  if (!r->route || r->audited) return 0;
+  if (r->status == 403 && r->authed) return 1;
+  if (r->status == 401 && r->key.id[0]) return 1;
+  return r->authed && (r->route->audit || r->force_audit) && r->status < 300;
+}
+
+void vigil__req_audit_rec(vigil__req *r, int status, vigil__audit_rec *a, char **detail) {
+  *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
+  vigil__audit_rec x = {r->key.id[0] ? r->key.id : NULL, r->ip, r->method, r->path, r->route ? r->route->name : "",
+                        r->nparams ? r->pvals[0] : NULL, status, *detail, 0};
+  *a = x;
+}
+
+int vigil__req_audit_first(vigil__req *r, int status) {
+  vigil__audit_rec a;
+  char *detail;
+  vigil__req_audit_rec(r, status, &a, &detail);
   vigil_error e;
-  if (vigil__audit_append(r->srv->st, &a, &e) != VIGIL_OK)
+  int rc = vigil__audit_append(r->srv->st, &a, &e);
+  free(detail);
+  if (rc) {
     snprintf(r->logmsg, sizeof r->logmsg, "audit write failed: %s", e.message);
+    vigil__reply_error(r, 503, "audit_unavailable", "the audit log cannot be written; nothing was done");
+    return 0;
+  }
+  r->audited = 1;
+  return 1;
+}
+
+/* Writes r's audit row.  When that fails for a call that succeeded, the
+ * answer becomes 503 audit_unavailable: what a client reads as done must be
+ * on record.  (Changes whose row can share their transaction write it there
+ * and never reach this point undone; see vigil__req_audit_rec.) */
+static void audit(vigil__req *r) {
+  if (!wants_audit(r)) return;
+  vigil__audit_rec a;
+  char *detail;
+  vigil__req_audit_rec(r, r->status, &a, &detail);
+  vigil_error e;
+  if (vigil__audit_append(r->srv->st, &a, &e) != VIGIL_OK) {
+    snprintf(r->logmsg, sizeof r->logmsg, "audit write failed: %s", e.message);
+    if (r->status < 300) {
+      free(r->resp);
+      r->resp = NULL;
+      r->resp_len = 0;
+      r->replied = 0;
+      r->content_type = NULL;
+      vigil__reply_error(r, 503, "audit_unavailable", "the audit log cannot be written");
+    }
+  }
   free(detail);
 }
 
@@ -185,18 +229,22 @@ static const char *header(struct MHD_Connection *c, const char *name) {
   return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* The key from "Authorization: Bearer K" or "X-API-Key: K"; NULL if none. */
+/* The key from "Authorization: Bearer K" or "X-API-Key: K"; NULL if none.
+ * The header's length is the one received: a key followed by a NUL and
+ * more bytes is not the key (*len then covers the NUL and fails to verify). */
 static const char *presented_key(struct MHD_Connection *c, size_t *len) {
-  const char *a = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
-  if (a) {
-    if (strncasecmp(a, "Bearer ", 7) != 0) return NULL;
+  const char *a = NULL;
+  size_t n = 0;
+  if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
+                                    strlen(MHD_HTTP_HEADER_AUTHORIZATION), &a, &n) == MHD_YES && a) {
+    if (n < 7 || strncasecmp(a, "Bearer ", 7) != 0) return NULL;
     a += 7;
-    while (*a == ' ') a++;
-  } else {
-    a = header(c, "X-API-Key");
+    n -= 7;
+    while (n && *a == ' ') a++, n--;
+  } else if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "X-API-Key", 9, &a, &n) != MHD_YES) {
+    a = NULL;
   }
   if (!a) return NULL;
-  size_t n = strlen(a);
   while (n && (a[n - 1] == ' ' || a[n - 1] == '\t')) n--;
   *len = n;
   return a;
@@ -215,10 +263,28 @@ static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const 
                                       const char *content_type, const char *transfer_encoding, const char *data,
                                       uint64_t off, size_t size);
 
+/* Counts the Content-Length headers (MHD_get_connection_values returns
+ * how many the iterator accepted). */
+static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  (void)value;
+  if (key && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) ++*(int *)cls;
+  return MHD_YES;
+}
+
 /* 1: carry on reading the body; 0: r has been answered (refused). */
 static int begin(vigil__req *r) {
   vigil_server *srv = r->srv;
   int path_known = 0;
+  /* A decoded NUL ends the path early ("/v1/cases/1%00/../x" would be
+   * routed as its first part) and a control byte has no business in a
+   * route: refuse the request rather than guess which part was meant. */
+  int bad_path = r->nul_in_target;
+  for (const char *p = r->path; *p; p++) bad_path |= (unsigned char)*p < 32 || *p == 127;
+  if (bad_path) {
+    vigil__reply_error(r, 400, "bad_request", "the request target holds a NUL or control character");
+    return 0;
+  }
   for (size_t i = 0; i < vigil__nroutes && !r->route; i++) {
     if (!vigil__route_match(vigil__routes[i].pattern, r->path, r->pvals, r->pnames, r->pname_lens, &r->nparams))
       continue;
@@ -243,8 +309,15 @@ static int begin(vigil__req *r) {
       return 0;
     }
     vigil_error e;
-    int rc = vigil_key_verify(srv->st, key, klen, &r->key, &e);
+    vigil_key_info seen;
+    int rc = vigil__key_verify_seen(srv->st, key, klen, &r->key, &seen, &e);
     if (rc == VIGIL_ENOTFOUND) {
+      /* a stored key refused (revoked, or a wrong secret for its id) is
+       * audited under its id: someone holds, or guesses at, that key */
+      if (seen.id[0]) {
+        r->key = seen;
+        r->audit_detail = json_pack("{s:s}", "refused", seen.revoked_at ? "revoked key" : "wrong secret");
+      }
       vigil__reply_error(r, 401, "invalid_key", "the API key is unknown or revoked");
       return 0;
     }
@@ -261,6 +334,13 @@ static int begin(vigil__req *r) {
     }
   }
   const char *cl = header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  int ncl = 0;
+  MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_content_length, &ncl);
+  if (ncl > 1) {
+    /* which one frames the body is what request smuggling plays on */
+    vigil__reply_error(r, 400, "bad_request", "more than one Content-Length header");
+    return 0;
+  }
   uint64_t declared = cl ? strtoull(cl, NULL, 10) : 0;
   const char *ct = header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
   r->is_json = r->route->body == VIGIL__BODY_JSON ||
@@ -487,14 +567,30 @@ static int offload(vigil__req *r) {
   return ok;
 }
 
+/* libmicrohttpd hands on_request the target already percent-decoded, cut
+ * at the first %00.  It shows the raw target to this callback first, whose
+ * answer becomes the request's first *con_cls: a marker when the target
+ * holds an encoded NUL, so that begin() refuses it. */
+static const char nul_target = 0;
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  (void)cls;
+  (void)conn;
+  for (const char *p = uri ? strchr(uri, '%') : NULL; p; p = strchr(p + 1, '%'))
+    if (p[1] == '0' && p[2] == '0') return (void *)&nul_target;
+  return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls) {
   (void)version;
   vigil_server *srv = cls;
   vigil__req *r = *con_cls;
+  int nul_in_target = r == (vigil__req *)&nul_target;
+  if (nul_in_target) r = NULL;
   if (!r) {
     if (!(r = calloc(1, sizeof *r))) return MHD_NO;
+    r->nul_in_target = nul_in_target;
     *con_cls = r;
     atomic_fetch_add(&srv->inflight, 1);
     r->srv = srv;
@@ -542,8 +638,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   (void)conn;
   vigil_server *srv = cls;
   vigil__req *r = *con_cls;
-  if (!r) return;
   *con_cls = NULL;
+  if (!r || r == (vigil__req *)&nul_target) return;
   log_request(r, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
   if (r->pp) MHD_destroy_post_processor(r->pp);
   json_decref(r->json);
@@ -699,7 +795,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (c->tls_cert) flags |= MHD_USE_TLS;
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[20];
     int n = 0;
     /* the logger first, so that even option errors reach it */
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, srv};
@@ -709,6 +805,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     if (c->max_per_ip) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)c->header_limit, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv};
     if (c->threads > 1) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL};
     if (c->tls_cert) {
       opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
