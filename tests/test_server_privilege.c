@@ -10,6 +10,11 @@
  *   - Refused keys are on record under their id: a revoked key, a stored
  *     id with the wrong secret; an id nobody holds is not (junk costs no
  *     durable write).
+ *   - Files: the database and its WAL are 0600; evidence whose bytes are
+ *     not the upload its case recorded is not served; an evidence
+ *     directory owned by someone else or in a directory others may write is
+ *     refused; --admin-key-file never follows a symbolic link and leaves
+ *     the file 0600 whatever mode it had.
  *   - Hostile framing: %00 in the target and two Content-Length headers
  *     are refused.
  */
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "httpc.h"
@@ -234,6 +240,92 @@ static void test_audit_fails_closed(void **state) {
   free(jpg);
 }
 
+
+static void test_file_modes(void **state) {
+  (void)state;
+  struct stat sb;
+  assert_int_equal(stat(dbpath, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+  char wal[400];
+  snprintf(wal, sizeof wal, "%s-wal", dbpath);
+  assert_int_equal(stat(wal, &sb), 0); /* the server holds it open */
+  assert_int_equal(sb.st_mode & 0777, 0600);
+
+  /* an evidence directory in a parent that others may write */
+  char open_parent[400], inside[450];
+  snprintf(open_parent, sizeof open_parent, "%s/shared", dir);
+  assert_int_equal(mkdir(open_parent, 0700), 0);
+  assert_int_equal(chmod(open_parent, 0777), 0);
+  snprintf(inside, sizeof inside, "%s/evidence", open_parent);
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = dbpath;
+  cfg.evidence_dir = inside;
+  vigil_server *other = NULL;
+  vigil_error e;
+  assert_int_not_equal(vigil_server_start(&other, &cfg, &e), VIGIL_OK);
+  assert_non_null(strstr(e.message, "other users may write"));
+  /* a symbolic link in place of the directory */
+  char link[450];
+  snprintf(link, sizeof link, "%s/evlink", dir);
+  assert_int_equal(symlink(evdir, link), 0);
+  cfg.evidence_dir = link;
+  assert_int_not_equal(vigil_server_start(&other, &cfg, &e), VIGIL_OK);
+
+  /* --admin-key-file: through a link, refused; an existing 0644 file ends 0600 */
+  char kdb[400], target[400], klink[400], kfile[400], cmd[2048];
+  snprintf(kdb, sizeof kdb, "%s/boot.db", dir);
+  snprintf(target, sizeof target, "%s/elsewhere", dir);
+  snprintf(klink, sizeof klink, "%s/key.link", dir);
+  assert_int_equal(symlink(target, klink), 0);
+  snprintf(cmd, sizeof cmd, "'%s' serve --db '%s' --listen 127.0.0.1:0 --admin-key-file '%s' >/dev/null 2>&1",
+           VIGIL_CLI, kdb, klink);
+  assert_int_not_equal(system(cmd), 0);
+  assert_int_not_equal(access(target, F_OK), 0); /* nothing written where the link points */
+  snprintf(kdb, sizeof kdb, "%s/boot2.db", dir);
+  snprintf(kfile, sizeof kfile, "%s/key.txt", dir);
+  FILE *f = fopen(kfile, "w");
+  assert_non_null(f);
+  fclose(f);
+  assert_int_equal(chmod(kfile, 0644), 0);
+  snprintf(cmd, sizeof cmd,
+           "timeout 5 '%s' serve --db '%s' --listen 127.0.0.1:0 --admin-key-file '%s' >/dev/null 2>&1 & "
+           "for i in $(seq 50); do [ -s '%s' ] && break; sleep 0.1; done; kill %%1; wait",
+           VIGIL_CLI, kdb, kfile, kfile);
+  assert_int_equal(system(cmd) == -1, 0);
+  assert_int_equal(stat(kfile, &sb), 0);
+  assert_true(sb.st_size > 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+static void test_evidence_digest_checked(void **state) {
+  (void)state;
+  /* a case from test_audit_fails_closed: the first with evidence */
+  json_t *o;
+  assert_int_equal(call("GET", "/v1/cases?status=all", k_rev, NULL, &o), 200);
+  json_int_t id = 0;
+  json_t *c;
+  size_t i;
+  json_array_foreach(json_object_get(o, "cases"), i, c) if (!id && !strcmp(json_string_value(json_object_get(c, "source")), "match"))
+      id = json_integer_value(json_object_get(c, "id"));
+  json_decref(o);
+  assert_true(id > 0);
+  /* another upload's bytes put in its place (a restore from elsewhere) */
+  char file[400], path[64];
+  snprintf(file, sizeof file, "%s/case-%lld.bin", evdir, (long long)id);
+  FILE *f = fopen(file, "wb");
+  assert_non_null(f);
+  fputs("\xff\xd8\xff other picture", f);
+  fclose(f);
+  snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)id);
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "GET", path, k_rev, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 409);
+  assert_null(strstr(r.body, "other picture"));
+  tu_http_free(&r);
+}
+
 static void test_hostile_framing(void **state) {
   (void)state;
   static const char nul_path[] = "GET /healthz%00/../v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -263,6 +355,8 @@ int main(void) {
       cmocka_unit_test(test_export_admin_only),
       cmocka_unit_test(test_refused_keys_audited),
       cmocka_unit_test(test_audit_fails_closed),
+      cmocka_unit_test(test_file_modes),
+      cmocka_unit_test(test_evidence_digest_checked),
       cmocka_unit_test(test_hostile_framing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

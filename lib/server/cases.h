@@ -35,6 +35,8 @@ int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id,
 /* The case's evidence (malloc'd) or VIGIL_ENOTFOUND. */
 int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_t *len, vigil_error *err);
 int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err);
+/* SHA-256 of data as 64 lowercase hex digits into hex. */
+int vigil__evidence_sha256(const void *data, size_t len, char hex[65], vigil_error *err);
 /* VIGIL_OK when the case has evidence, else VIGIL_ENOTFOUND. */
 int vigil__evidence_exists(const char *dir, int64_t case_id, vigil_error *err);
 /* The media type of the bytes by their signature, else application/octet-stream. */

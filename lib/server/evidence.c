@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <libgen.h>
+#include <openssl/evp.h>
 
 #define STAGING ".staging-"
 
@@ -46,13 +48,34 @@ int vigil__evidence_open(const char *dir, vigil_error *err) {
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
   struct stat sb;
-  if (stat(dir, &sb) != 0) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
-  if (!S_ISDIR(sb.st_mode)) return vigil__seterr(err, VIGIL_EINVAL, "evidence directory %s is not a directory", dir);
+  if (lstat(dir, &sb) != 0) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
+  if (!S_ISDIR(sb.st_mode))
+    return vigil__seterr(err, VIGIL_EINVAL, "evidence directory %s is not a directory (a symbolic link is refused)", dir);
   if (sb.st_mode & 077)
     return vigil__seterr(err, VIGIL_EINVAL,
                          "evidence directory %s is open to other users (mode %03o): it holds abuse media; "
                          "chmod 700 it",
                          dir, (unsigned)(sb.st_mode & 0777));
+  if (sb.st_uid != geteuid())
+    return vigil__seterr(err, VIGIL_EINVAL,
+                         "evidence directory %s belongs to uid %u, not to the service's user (uid %u): chown it", dir,
+                         (unsigned)sb.st_uid, (unsigned)geteuid());
+  /* Whoever may write the parent may rename the directory away and put one
+   * of theirs in its place; a sticky parent (/tmp) forbids that. */
+  char copy[4096];
+  snprintf(copy, sizeof copy, "%s", dir);
+  const char *parent = dirname(copy);
+  struct stat pb;
+  if (stat(parent, &pb) != 0)
+    return vigil__seterr(err, VIGIL_EIO, "evidence directory's parent %s: %s", parent, strerror(errno));
+  if ((pb.st_mode & 022) && !(pb.st_mode & S_ISVTX))
+    return vigil__seterr(err, VIGIL_EINVAL,
+                         "evidence directory %s is in %s, which other users may write (mode %03o): they could "
+                         "replace it; use a directory whose parent only its owner writes",
+                         dir, parent, (unsigned)(pb.st_mode & 0777));
+  if (pb.st_uid != geteuid() && pb.st_uid != 0 && (pb.st_mode & 0200) && !(pb.st_mode & S_ISVTX))
+    return vigil__seterr(err, VIGIL_EINVAL, "evidence directory %s is in %s, owned by another user (uid %u)", dir,
+                         parent, (unsigned)pb.st_uid);
   if (access(dir, W_OK | X_OK) != 0)
     return vigil__seterr(err, VIGIL_EIO, "evidence directory %s is not writable: %s", dir, strerror(errno));
   DIR *d = opendir(dir);
@@ -145,6 +168,20 @@ int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_
   }
   *data = buf;
   *len = n;
+  return VIGIL_OK;
+}
+
+int vigil__evidence_sha256(const void *data, size_t len, char hex[65], vigil_error *err) {
+  unsigned char md[32];
+  unsigned int n = 0;
+  if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+    return vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 failed");
+  static const char d[] = "0123456789abcdef";
+  for (int i = 0; i < 32; i++) {
+    hex[2 * i] = d[md[i] >> 4];
+    hex[2 * i + 1] = d[md[i] & 15];
+  }
+  hex[64] = 0;
   return VIGIL_OK;
 }
 

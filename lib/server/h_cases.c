@@ -11,6 +11,7 @@
 #include "vigil/bank.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define NOTE_MAX 4096
 
@@ -176,11 +177,13 @@ int vigil__h_case_decide(vigil__req *r) {
 
 /* The evidence directory for the case named in the path, or NULL after
  * replying (no such case, retention off). */
-static const char *evidence_case(vigil__req *r, int64_t *id, int *rc) {
+static const char *evidence_case(vigil__req *r, int64_t *id, char sha256[65], int *rc) {
   *rc = VIGIL_OK;
   if (!vigil__param_id(r, "id", id)) return NULL;
   json_t *c;
   if ((*rc = vigil__case_get(vigil__req_store(r), *id, &c, &r->err))) return NULL;
+  const char *want = json_string_value(json_object_get(json_object_get(json_object_get(c, "detail"), "evidence"), "sha256"));
+  snprintf(sha256, 65, "%s", want ? want : "");
   json_decref(c);
   const char *dir = vigil__server_evidence_dir(r->srv);
   if (!dir) vigil__reply_error(r, 404, "not_found", "this server keeps no evidence (see --evidence-dir)");
@@ -193,11 +196,28 @@ static const char *evidence_case(vigil__req *r, int64_t *id, int *rc) {
 int vigil__h_case_evidence(vigil__req *r) {
   int64_t id;
   int rc;
-  const char *dir = evidence_case(r, &id, &rc);
+  char want[65];
+  const char *dir = evidence_case(r, &id, want, &rc);
   if (!dir) return rc;
   uint8_t *data;
   size_t len;
   if ((rc = vigil__evidence_read(dir, id, &data, &len, &r->err))) return rc;
+  /* The file is found by the case id alone; its digest, kept in the case
+   * when it was stored, says it is this case's upload and not another's
+   * (a directory restored beside another store, a file moved by hand). */
+  char got[65];
+  if ((rc = vigil__evidence_sha256(data, len, got, &r->err))) {
+    free(data);
+    return rc;
+  }
+  if (!want[0] || strcasecmp(want, got) != 0) {
+    free(data);
+    snprintf(r->logmsg, sizeof r->logmsg, "evidence of case %lld has SHA-256 %s, the case recorded %s", (long long)id,
+             got, want[0] ? want : "none");
+    return vigil__reply_error(r, 409, "evidence_mismatch",
+                              "the evidence file of case %lld is not the upload the case recorded; it is not served",
+                              (long long)id);
+  }
   r->audit_detail = json_pack("{s:I, s:I}", "case_id", (json_int_t)id, "bytes", (json_int_t)len);
   /* no record, no media */
   if (!vigil__req_audit_first(r, 200)) {
@@ -210,7 +230,8 @@ int vigil__h_case_evidence(vigil__req *r) {
 int vigil__h_case_evidence_delete(vigil__req *r) {
   int64_t id;
   int rc;
-  const char *dir = evidence_case(r, &id, &rc);
+  char want[65];
+  const char *dir = evidence_case(r, &id, want, &rc);
   if (!dir) return rc;
   /* recorded before it happens: a deletion nobody can trace is worse than a
    * record of one that then failed (which the 5xx answer and the log show) */
