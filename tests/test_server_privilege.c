@@ -10,6 +10,8 @@
  *   - Refused keys are on record under their id: a revoked key, a stored
  *     id with the wrong secret; an id nobody holds is not (junk costs no
  *     durable write).
+ *   - The command line reaches the same audit log, as "cli:<os user>":
+ *     keys created and revoked, banks created, dropped and exported.
  *   - Files: the database and its WAL are 0600; evidence whose bytes are
  *     not the upload its case recorded is not served; an evidence
  *     directory owned by someone else or in a directory others may write is
@@ -21,6 +23,7 @@
 #include "testutil.h"
 
 #include <jansson.h>
+#include <pwd.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +244,39 @@ static void test_audit_fails_closed(void **state) {
 }
 
 
+static void test_cli_audited(void **state) {
+  (void)state;
+  char actor[80], cmd[2048], out[4096];
+  struct passwd *pw = getpwuid(geteuid());
+  assert_non_null(pw);
+  snprintf(actor, sizeof actor, "cli:%s", pw->pw_name);
+  snprintf(cmd, sizeof cmd, "'%s' keys create --role auditor --name cli-made --db '%s' 2>/dev/null", VIGIL_CLI, dbpath);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  assert_int_equal(pclose(p), 0);
+  char id[13];
+  memcpy(id, out + 3, 12);
+  id[12] = 0;
+  snprintf(cmd, sizeof cmd, "'%s' keys revoke %s --db '%s' >/dev/null 2>&1", VIGIL_CLI, id, dbpath);
+  assert_int_equal(system(cmd), 0);
+  snprintf(cmd, sizeof cmd,
+           "'%s' bank create clibank --db '%s' >/dev/null 2>&1 && '%s' bank export clibank --db '%s' >/dev/null 2>&1 && "
+           "'%s' bank drop clibank --yes --db '%s' >/dev/null 2>&1",
+           VIGIL_CLI, dbpath, VIGIL_CLI, dbpath, VIGIL_CLI, dbpath);
+  assert_int_equal(system(cmd), 0);
+  assert_int_equal(audit_count("keys.create", actor, 201), 1);
+  assert_int_equal(audit_count("keys.revoke", actor, 200), 1);
+  assert_int_equal(audit_count("banks.create", actor, 200), 1);
+  assert_int_equal(audit_count("banks.export", actor, 200), 1);
+  assert_int_equal(audit_count("banks.drop", actor, 200), 1);
+  /* a failed action is recorded as such */
+  snprintf(cmd, sizeof cmd, "'%s' bank drop no-such-bank --yes --db '%s' >/dev/null 2>&1", VIGIL_CLI, dbpath);
+  assert_int_not_equal(system(cmd), 0);
+  assert_int_equal(audit_count("banks.drop", actor, 500), 1);
+}
+
 static void test_file_modes(void **state) {
   (void)state;
   struct stat sb;
@@ -355,6 +391,7 @@ int main(void) {
       cmocka_unit_test(test_export_admin_only),
       cmocka_unit_test(test_refused_keys_audited),
       cmocka_unit_test(test_audit_fails_closed),
+      cmocka_unit_test(test_cli_audited),
       cmocka_unit_test(test_file_modes),
       cmocka_unit_test(test_evidence_digest_checked),
       cmocka_unit_test(test_hostile_framing),

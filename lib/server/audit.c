@@ -112,3 +112,31 @@ int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const
                            " WHERE id > $1 AND ($2 IS NULL OR key_id = $2) ORDER BY id LIMIT $3",
                            p, 3, out, err);
 }
+
+int vigil_server_store_set_actor(vigil_server_store *st, const char *actor, vigil_error *err) {
+  if (!actor) {
+    st->actor[0] = 0;
+    return VIGIL_OK;
+  }
+  size_t n = strlen(actor);
+  if (n == 0 || n > 64) return vigil__seterr(err, VIGIL_EINVAL, "audit actor: 1 to 64 bytes");
+  for (size_t i = 0; i < n; i++)
+    if (actor[i] <= 32 || actor[i] >= 127)
+      return vigil__seterr(err, VIGIL_EINVAL, "audit actor: printable ASCII without spaces only");
+  memcpy(st->actor, actor, n + 1);
+  return VIGIL_OK;
+}
+
+int vigil_server_audit_record(vigil_server_store *st, const char *action, const char *target, int status,
+                              const char *detail_json, vigil_error *err) {
+  if (!st->actor[0]) return vigil__seterr(err, VIGIL_EINVAL, "audit: no actor set (vigil_server_store_set_actor)");
+  if (!action || !*action) return vigil__seterr(err, VIGIL_EINVAL, "audit: no action");
+  if (detail_json) {
+    json_t *d = json_loads(detail_json, 0, NULL);
+    int ok = json_is_object(d);
+    json_decref(d);
+    if (!ok) return vigil__seterr(err, VIGIL_EINVAL, "audit: detail is not a JSON object");
+  }
+  vigil__audit_rec a = {st->actor, "local", "CLI", "", action, target, status, detail_json, 0};
+  return vigil__audit_append(st, &a, err);
+}

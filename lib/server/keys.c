@@ -71,8 +71,21 @@ int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, 
   const vigil__val p[] = {vigil__vtext(id), vigil__vtext(vigil_role_name(role)), vigil__vtext(name),
                           vigil__vblob(dg, 32), vigil__vint(now)};
   pthread_mutex_lock(&st->mu);
-  rc = vigil__sql_run(st->db, "INSERT INTO server_keys(id, role, name, digest, created_at) VALUES($1, $2, $3, $4, $5)",
-                      p, 5, NULL, NULL, err);
+  /* with an actor (a command-line tool), the key and its audit row commit together */
+  if (st->actor[0]) rc = vigil__sql_begin(st->db, err);
+  if (!rc)
+    rc = vigil__sql_run(st->db, "INSERT INTO server_keys(id, role, name, digest, created_at) VALUES($1, $2, $3, $4, $5)",
+                        p, 5, NULL, NULL, err);
+  if (st->actor[0] && !rc) {
+    json_t *d = json_pack("{s:s, s:s}", "role", vigil_role_name(role), "name", name);
+    char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    vigil__audit_rec a = {st->actor, "local", "CLI", "", "keys.create", id, 201, dj, 0};
+    rc = dj ? vigil__audit_append_locked(st, &a, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    free(dj);
+    if (!rc) rc = vigil__sql_commit(st->db, err);
+  }
+  if (st->actor[0] && rc) vigil__sql_rollback(st->db);
   pthread_mutex_unlock(&st->mu);
   if (rc) vigil__prefixerr(err, "create key");
   if (rc) {
@@ -184,7 +197,8 @@ static int revoke(vigil_server_store *st, const char *id, int keep_admin, vigil_
   }
   const vigil__val p[] = {vigil__vint(vigil__now_s()), vigil__vtext(id)};
   int64_t changed = 0;
-  int rc = vigil__sql_run(st->db,
+  int rc = st->actor[0] ? vigil__sql_begin(st->db, err) : VIGIL_OK;
+  if (!rc) rc = vigil__sql_run(st->db,
                           keep_admin ? "UPDATE server_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0"
                                        " AND (role <> 'admin' OR (SELECT count(*) FROM server_keys"
                                        " WHERE role = 'admin' AND revoked_at = 0) > 1)"
@@ -201,6 +215,12 @@ static int revoke(vigil_server_store *st, const char *id, int keep_admin, vigil_
     vigil__rows_free(rows);
     rc = active_admin ? vigil__seterr(err, VIGIL_EEXIST, "refusing to revoke the last active admin key")
                       : vigil__seterr(err, VIGIL_ENOTFOUND, "no active key with id '%.*s'", 40, id);
+  }
+  if (st->actor[0]) {
+    vigil__audit_rec a = {st->actor, "local", "CLI", "", "keys.revoke", id, 200, NULL, 0};
+    if (!rc) rc = vigil__audit_append_locked(st, &a, err);
+    if (!rc) rc = vigil__sql_commit(st->db, err);
+    else vigil__sql_rollback(st->db);
   }
   pthread_mutex_unlock(&st->mu);
   return rc;

@@ -33,6 +33,7 @@ struct vigil_server_store {
   pthread_mutex_t mu; /* one statement sequence at a time on db */
   pthread_mutex_t cache_mu;
   vigil__key_slot cache[VIGIL__KEY_CACHE_SLOTS];
+  char actor[72]; /* vigil_server_store_set_actor; "" when none */
 };
 
 /* Unix time in seconds / microseconds. */
