@@ -13,7 +13,8 @@
  *   - The command line reaches the same audit log, as "cli:<os user>":
  *     keys created and revoked, banks created, dropped and exported.
  *   - Files: the database and its WAL are 0600; evidence whose bytes are
- *     not the upload its case recorded is not served; an evidence
+ *     not the upload its case recorded is not served, nor is a directory
+ *     bound to another store used; an evidence
  *     directory owned by someone else or in a directory others may write is
  *     refused; --admin-key-file never follows a symbolic link and leaves
  *     the file 0600 whatever mode it had.
@@ -308,6 +309,18 @@ static void test_file_modes(void **state) {
   assert_int_equal(symlink(evdir, link), 0);
   cfg.evidence_dir = link;
   assert_int_not_equal(vigil_server_start(&other, &cfg, &e), VIGIL_OK);
+
+  /* the evidence directory is bound to its store: another database's
+   * server (a restored backup, a second deployment) may not use it */
+  char otherdb[400];
+  snprintf(otherdb, sizeof otherdb, "%s/other.db", dir);
+  cfg.db_path = otherdb;
+  cfg.evidence_dir = evdir;
+  assert_int_not_equal(vigil_server_start(&other, &cfg, &e), VIGIL_OK);
+  assert_non_null(strstr(e.message, "belongs to another store"));
+  cfg.db_path = dbpath; /* its own store may */
+  assert_int_equal(vigil_server_start(&other, &cfg, &e), VIGIL_OK);
+  vigil_server_stop(other);
 
   /* --admin-key-file: through a link, refused; an existing 0644 file ends 0600 */
   char kdb[400], target[400], klink[400], kfile[400], cmd[2048];

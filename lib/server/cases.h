@@ -26,8 +26,11 @@ int vigil__case_valid_classification(const char *c);
 /* Evidence retention (evidence.c). */
 
 /* Creates dir (0700) if needed, refuses one open to group or others, and
- * removes staging files a crash left behind. */
-int vigil__evidence_open(const char *dir, vigil_error *err);
+ * removes staging files a crash left behind.  The directory is bound to
+ * the store named store_id (vigil__store_id): a directory bound to another
+ * store is refused, so a restored or misplaced one never serves one case's
+ * media for another's. */
+int vigil__evidence_open(const char *dir, const char *store_id, vigil_error *err);
 /* Writes data to a new staging file in dir (0600, fsynced); its path into path. */
 int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *path, size_t cap, vigil_error *err);
 /* Renames a staged file to the case's evidence (removes it on failure). */

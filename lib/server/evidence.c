@@ -16,8 +16,12 @@
  * sweeps them), and a case whose evidence reads as missing: the window is
  * one rename.
  *
- * The directory must not be readable by group or others: vigil refuses to
- * start otherwise, as ssh does with a private key.  With several nodes, the
+ * The directory must not be readable by group or others, must belong to
+ * the service's user and sit in a parent others cannot write: vigil refuses
+ * to start otherwise, as ssh does with a private key.  Files are found by
+ * case number, which means nothing outside one database, so the directory
+ * is bound to its store (DIR/.store holds the store's id) and every read
+ * compares the file's SHA-256 with the one the case recorded.  With several nodes, the
  * directory is each node's own unless it is shared storage: a node answers
  * 404 for evidence another node kept.
  */
@@ -44,7 +48,37 @@ static int fsync_dir(const char *dir) {
   return rc;
 }
 
-int vigil__evidence_open(const char *dir, vigil_error *err) {
+/* DIR/.store holds the id of the store the directory's files belong to. */
+static int bind_store(const char *dir, const char *store_id, vigil_error *err) {
+  char path[4096], have[64] = "";
+  snprintf(path, sizeof path, "%s/.store", dir);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = read(fd, have, sizeof have - 1);
+    close(fd);
+    have[n > 0 ? n : 0] = 0;
+    have[strcspn(have, "\r\n")] = 0;
+    if (strcmp(have, store_id) != 0)
+      return vigil__seterr(err, VIGIL_EINVAL,
+                           "evidence directory %s belongs to another store (%s; this database is %s): its files "
+                           "name other cases; give this store its own directory",
+                           dir, have[0] ? have : "unreadable", store_id);
+    return VIGIL_OK;
+  }
+  if (errno != ENOENT) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s: %s", dir, path, strerror(errno));
+  /* first use (or a directory from before binding): it is this store's */
+  char line[80];
+  snprintf(line, sizeof line, "%s\n", store_id);
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int ok = fd >= 0 && write(fd, line, strlen(line)) == (ssize_t)strlen(line) && fsync(fd) == 0;
+  int e = errno;
+  if (fd >= 0 && close(fd) != 0) ok = 0;
+  if (!ok) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: cannot write %s: %s", dir, path, strerror(e));
+  (void)fsync_dir(dir);
+  return VIGIL_OK;
+}
+
+int vigil__evidence_open(const char *dir, const char *store_id, vigil_error *err) {
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
   struct stat sb;
@@ -88,7 +122,7 @@ int vigil__evidence_open(const char *dir, vigil_error *err) {
     unlink(path); /* bytes staged by a request that never committed its case */
   }
   closedir(d);
-  return VIGIL_OK;
+  return bind_store(dir, store_id, err);
 }
 
 int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *path, size_t cap, vigil_error *err) {

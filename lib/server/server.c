@@ -785,9 +785,13 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     rc = vigil__seterr(err, VIGIL_EINVAL, "this libmicrohttpd was built without TLS");
   if (!rc && c->tls_cert) rc = read_pem(c->tls_cert, &srv->tls_cert, err);
   if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
-  if (!rc && c->evidence_dir) rc = vigil__evidence_open(c->evidence_dir, err);
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
+  if (!rc && c->evidence_dir) {
+    char sid[33];
+    rc = vigil__store_id(srv->st, sid, err);
+    if (!rc) rc = vigil__evidence_open(c->evidence_dir, sid, err);
+  }
   if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);

@@ -49,6 +49,10 @@ json_t *vigil__row_json(const vigil__rows *r, size_t i);
 int vigil__query_json(vigil_server_store *st, const char *sql, const vigil__val *p, int np, json_t **out,
                       vigil_error *err);
 
+/* The database's own random name (32 hex digits), made by the first
+ * store that asks: files kept beside a store (evidence) are bound to it. */
+int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err);
+
 /* Keys (keys.c). */
 
 /* vigil_key_verify that also names the key a refused one was: *seen gets
