@@ -18,6 +18,8 @@
  *     directory owned by someone else or in a directory others may write is
  *     refused; --admin-key-file never follows a symbolic link and leaves
  *     the file 0600 whatever mode it had.
+ *   - Query strings: a parameter the route does not read is refused
+ *     ("?treshold="), and so is a value that is not UTF-8 text.
  *   - Hostile framing: %00 in the target and two Content-Length headers
  *     are refused.
  */
@@ -375,6 +377,27 @@ static void test_evidence_digest_checked(void **state) {
   tu_http_free(&r);
 }
 
+/* Query strings are held to what each route reads, as JSON bodies are. */
+static void test_query_strict(void **state) {
+  (void)state;
+  json_t *o;
+  const char *md5 = "{\"md5\":\"00112233445566778899aabbccddeeff\"}";
+  assert_int_equal(call("POST", "/v1/match?treshold=10", k_sub, md5, &o), 400);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "unknown_field");
+  assert_non_null(strstr(json_string_value(json_object_get(json_object_get(o, "error"), "message")), "treshold"));
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/match?threshold=10", k_sub, md5, NULL), 200);
+  assert_int_equal(call("GET", "/v1/keys?limit=5", k_admin, NULL, NULL), 400); /* takes none */
+  assert_int_equal(call("GET", "/v1/cases?status=all&limit=5", k_rev, NULL, NULL), 200);
+  /* metadata that ends in a case must be text: invalid UTF-8, ESC, C1 refused */
+  assert_int_equal(call("POST", "/v1/match?content_id=%ff%fe", k_sub, md5, NULL), 400);
+  assert_int_equal(call("POST", "/v1/match?uploader_id=a%1b%5b31m", k_sub, md5, NULL), 400);
+  assert_int_equal(call("POST", "/v1/match?url=%c2%9b", k_sub, md5, NULL), 400);
+  assert_int_equal(call("POST", "/v1/match?content_id=caf%c3%a9", k_sub, md5, NULL), 200);
+  /* unauthenticated callers learn nothing about parameters */
+  assert_int_equal(call("POST", "/v1/match?treshold=10", NULL, md5, NULL), 401);
+}
+
 static void test_hostile_framing(void **state) {
   (void)state;
   static const char nul_path[] = "GET /healthz%00/../v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -407,6 +430,7 @@ int main(void) {
       cmocka_unit_test(test_cli_audited),
       cmocka_unit_test(test_file_modes),
       cmocka_unit_test(test_evidence_digest_checked),
+      cmocka_unit_test(test_query_strict),
       cmocka_unit_test(test_hostile_framing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -196,6 +196,9 @@ typedef struct vigil_route_info {
 VIGIL_API size_t vigil_server_route_count(void);
 /* NULL past the end. */
 VIGIL_API int vigil_server_route_get(size_t i, vigil_route_info *out);
+/* The k-th query parameter route i accepts (others are refused with 400),
+ * or VIGIL_ENOTFOUND past the last. */
+VIGIL_API int vigil_server_route_query(size_t i, size_t k, const char **name);
 
 #ifdef __cplusplus
 }

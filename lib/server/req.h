@@ -47,6 +47,11 @@ typedef struct vigil__route {
 extern const vigil__route vigil__routes[];
 extern const size_t vigil__nroutes;
 
+/* 1 when route rt reads query parameter name (routes.c's table). */
+int vigil__route_query_allowed(const vigil__route *rt, const char *name);
+/* The k-th query parameter of rt, NULL past the last. */
+const char *vigil__route_query_name(const vigil__route *rt, size_t k);
+
 /* Matches path against pattern; fills names/values (pointers into the
  * pattern, copies of path segments in vals).  1 on match. */
 int vigil__route_match(const char *pattern, const char *path, char vals[VIGIL__MAX_PARAMS][129],
