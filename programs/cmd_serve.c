@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -66,9 +67,24 @@ static void log_line(const char *msg, const char *addr) {
   json_decref(o);
 }
 
+/* Never through a symbolic link (a key written where someone else points
+ * it), only into a regular file, and with mode applied even to a file that
+ * existed with a wider one. */
 static int write_file(const char *path, const char *text, mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
   if (fd < 0) return -1;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  if (fchmod(fd, mode) != 0 || ftruncate(fd, 0) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
   size_t n = strlen(text);
   int ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
   return close(fd) == 0 && ok ? 0 : -1;

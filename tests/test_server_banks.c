@@ -220,6 +220,9 @@ static void test_import_export_remove(void **state) {
   json_decref(o);
   tu_http_resp r;
   assert_int_equal(tu_http(port, "GET", "/v1/banks/partner/export?format=jsonl", k_sub, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 403); /* exporting a whole bank is an admin action */
+  tu_http_free(&r);
+  assert_int_equal(tu_http(port, "GET", "/v1/banks/partner/export?format=jsonl", k_admin, NULL, NULL, 0, &r), 0);
   assert_int_equal(r.status, 200);
   assert_non_null(strstr(r.body, "withdrawn by source"));
   tu_http_free(&r);
