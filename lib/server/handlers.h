@@ -40,5 +40,10 @@ int vigil__h_audit(vigil__req *r);
 int vigil__h_keys_create(vigil__req *r);
 int vigil__h_keys_list(vigil__req *r);
 int vigil__h_keys_revoke(vigil__req *r);
+int vigil__h_hooks_create(vigil__req *r);
+int vigil__h_hooks_list(vigil__req *r);
+int vigil__h_hooks_delete(vigil__req *r);
+int vigil__h_deliveries_list(vigil__req *r);
+int vigil__h_delivery_retry(vigil__req *r);
 
 #endif

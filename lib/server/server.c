@@ -26,6 +26,7 @@
  * until on_completed(), which is what a graceful stop waits for.
  */
 #include "server/store.h"
+#include "report/outbox.h"
 #include "server/cases.h"
 #include "server/req.h"
 #include "server/metrics.h"
@@ -59,6 +60,7 @@ struct vigil_server {
   atomic_int offloaded;         /* handlers running on threads of their own (offload()) */
   int64_t started_s;
   char *tls_cert, *tls_key;
+  vigil__outbox_worker *outbox; /* the delivery worker (lib/report) */
 };
 
 void vigil_server_config_default(vigil_server_config *cfg) {
@@ -647,6 +649,7 @@ static int read_pem(const char *path, char **out, vigil_error *err) {
 
 /* Everything a server owns but its daemon and socket; srv itself too. */
 static void free_parts(vigil_server *srv) {
+  vigil__outbox_worker_stop(srv->outbox);
   if (srv->banks_open) vigil__banks_close(&srv->banks);
   vigil__signals_close(srv->signals);
   vigil_server_store_close(srv->st);
@@ -694,6 +697,11 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
   if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
+  if (!rc) {
+    vigil__outbox_opts oo;
+    rc = vigil__report_config_load(c->report_config, &oo, err);
+    if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
+  }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
