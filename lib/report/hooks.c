@@ -181,6 +181,17 @@ int vigil__hook_delete(vigil__sql *db, const char *id, vigil_error *err) {
   return rc ? vigil__prefixerr(err, "delete webhook") : VIGIL_OK;
 }
 
+int vigil__hooks_wanted(vigil__sql *db, unsigned event, int *wanted, vigil_error *err) {
+  *wanted = 0;
+  vigil__rows *rows = NULL;
+  int rc = vigil__sql_run(db, "SELECT events FROM report_hooks WHERE deleted_at = 0", NULL, 0, &rows, NULL, err);
+  if (rc) return vigil__prefixerr(err, "webhooks");
+  for (size_t i = 0; i < vigil__rows_count(rows); i++)
+    if (vigil__events_parse_list(vigil__rows_text(rows, i, 0), NULL) & event) *wanted = 1;
+  vigil__rows_free(rows);
+  return VIGIL_OK;
+}
+
 int vigil__hooks_emit(vigil__sql *db, unsigned event, json_t *data, vigil_error *err) {
   const char *name = vigil_event_name(event);
   if (!name) return vigil__seterr(err, VIGIL_EINTERNAL, "emit: unknown event %u", event);

@@ -51,6 +51,11 @@ int vigil__outbox_add(vigil__sql *db, const char *kind, const char *target, cons
  * Call it inside the transaction that records the event. */
 int vigil__hooks_emit(vigil__sql *db, unsigned event, json_t *data, vigil_error *err);
 
+/* *wanted = 1 when an active subscription takes event: a read, so a
+ * caller with no transaction of its own can skip taking the write lock
+ * (SQLite has one writer; a bank import may hold it for seconds). */
+int vigil__hooks_wanted(vigil__sql *db, unsigned event, int *wanted, vigil_error *err);
+
 /* A claimed delivery. */
 typedef struct vigil__delivery {
   int64_t id;

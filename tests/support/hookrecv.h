@@ -18,7 +18,7 @@ typedef struct tu_recv_call {
   char event[32];
   int sig_ok;    /* signature verified */
   int duplicate; /* a key already accepted before */
-  char body[1024];
+  char body[4096];
 } tu_recv_call;
 
 typedef struct tu_recv tu_recv;
