@@ -54,6 +54,7 @@ static const char serve_help[] =
     "  --admin-key-file FILE  write the bootstrap admin key here too (mode 0600)\n"
     "  --port-file FILE       write the bound port here once listening\n"
     "  --policy FILE          minor-safety policy file (default: the shipped policy)\n"
+    "  --report-config FILE   outbox and webhook settings, JSON (docs/report.md)\n"
     "  --evidence-dir DIR     keep the media of uploads that open review cases in DIR\n"
     "                         (mode 0700; default: media is never kept)\n"
     "  --quiet                no per-request log lines\n"
@@ -120,7 +121,7 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
@@ -137,6 +138,7 @@ int cmd_serve(int argc, char **argv) {
       {"port-file", required_argument, 0, OPT_PORTFILE},
       {"policy", required_argument, 0, OPT_POLICY},
       {"evidence-dir", required_argument, 0, OPT_EVIDENCE},
+      {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
       {"max-decodes", required_argument, 0, OPT_DECODES},
       {"decode-queue", required_argument, 0, OPT_DQUEUE},
@@ -185,6 +187,7 @@ int cmd_serve(int argc, char **argv) {
     case OPT_PORTFILE: port_file = optarg; break;
     case OPT_POLICY: cfg.policy_path = optarg; break;
     case OPT_EVIDENCE: cfg.evidence_dir = optarg; break;
+    case OPT_REPORTCFG: cfg.report_config = optarg; break;
     case OPT_QUIET: cfg.log = NULL; break;
     case OPT_DECODES:
       if ((v = cli_parse_long("--max-decodes", optarg, 1, 1024)) < 0) return CLI_USAGE;

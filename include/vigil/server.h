@@ -31,7 +31,7 @@
  * called from one thread; vigil_server_gauge_set may be called from any.
  *
  * Ownership: vigil_server_start copies the config structure but keeps the
- * pointers in it: listen, db_path, policy_path, evidence_dir, log and app
+ * pointers in it: listen, db_path, policy_path, evidence_dir, report_config, log and app
  * must stay valid (and log open) until vigil_server_stop returns.  The TLS
  * files are read at start.  The store of vigil_server_get_store belongs
  * to the server and is closed by vigil_server_stop.  Strings of
@@ -166,6 +166,7 @@ typedef struct vigil_server_config {
   unsigned decode_queue;     /* uploads waiting for a decode slot before 503 (default 64) */
   uint64_t decode_memory;    /* bytes all decodes together may use (default 2 GiB); each gets an equal share */
   unsigned max_long;         /* long handlers (ad linking) at once (default 2); more wait, then 503 */
+  const char *report_config; /* the outbox and webhook settings (docs/report.md); NULL: defaults */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

@@ -26,6 +26,7 @@
  * until on_completed(), which is what a graceful stop waits for.
  */
 #include "server/store.h"
+#include "report/outbox.h"
 #include "server/cases.h"
 #include "server/req.h"
 #include "server/metrics.h"
@@ -33,6 +34,7 @@
 #include "server/signals.h"
 #include "server/gate.h"
 #include "common/grow.h"
+#include "server/handlers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,6 +65,7 @@ struct vigil_server {
   char *tls_cert, *tls_key;
   vigil__gate decode_gate, long_gate;
   size_t decode_budget; /* decode_memory / max_decodes */
+  vigil__outbox_worker *outbox; /* the delivery worker (lib/report) */
 };
 
 void vigil_server_config_default(vigil_server_config *cfg) {
@@ -201,6 +204,7 @@ static void audit(vigil__req *r) {
 static enum MHD_Result respond(vigil__req *r) {
   if (!r->replied) vigil__reply_error(r, 500, "internal", "the request could not be answered");
   audit(r);
+  vigil__hooks_after(r); /* bank.changed deliveries (h_hooks.c) */
   struct MHD_Response *resp =
       MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"", r->resp ? MHD_RESPMEM_MUST_FREE
                                                                                           : MHD_RESPMEM_PERSISTENT);
@@ -829,6 +833,7 @@ static int read_pem(const char *path, char **out, vigil_error *err) {
 
 /* Everything a server owns but its daemon and socket; srv itself too. */
 static void free_parts(vigil_server *srv) {
+  vigil__outbox_worker_stop(srv->outbox);
   if (srv->banks_open) vigil__banks_close(&srv->banks);
   vigil__signals_close(srv->signals);
   vigil_server_store_close(srv->st);
@@ -893,6 +898,11 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   }
   if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->log, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
+  if (!rc) {
+    vigil__outbox_opts oo;
+    rc = vigil__report_config_load(c->report_config, &oo, err);
+    if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
+  }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
