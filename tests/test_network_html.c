@@ -98,8 +98,7 @@ static void test_report_in_browser(void **state) {
   assert_true(n > 10000);
   assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
   free(png);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  assert_int_equal(tu_run(cmd, NULL), 0);
+  assert_int_equal(tu_rmtree(dir), 0);
 }
 
 int main(void) {
