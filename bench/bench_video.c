@@ -12,7 +12,9 @@
  *   every   - vigil_video_hash_file, every frame (seconds_per_hash 0)
  *   1/s     - one hash per second (the default)
  *   sandbox - every frame again, in the sandboxed worker (the default path)
- * and prints each as a ratio to decode, and the worker's peak RSS.
+ * and prints each as a ratio to decode, and the worker's peak RSS; then the
+ * wall-clock speed-up of two decoder threads over one (sandboxed, every
+ * frame), which needs two idle cores to mean anything.
  *
  *   bench_video [--smoke] [--reps N] [clip...]
  */
@@ -160,8 +162,25 @@ static double time_vigil(const char *path, double sph, int sandbox) {
   return cpu() - t0;
 }
 
+static double wall(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Wall seconds, sandboxed, every frame, with `threads` decoder threads. */
+static double time_threads(const char *path, int threads) {
+  vigil_video_opts o;
+  vigil_video_opts_default(&o);
+  o.seconds_per_hash = 0;
+  o.threads = threads;
+  double t0 = wall();
+  if (vigil_video_hash_file(path, &o, NULL, NULL, NULL, NULL) != 0) return -1;
+  return wall() - t0;
+}
+
 static int bench(const char *path, int reps) {
-  double t[4][32];
+  double t[6][32];
   long frames = 0;
   for (int r = 0; r < reps; r++) {
     double t0 = cpu();
@@ -174,14 +193,17 @@ static int bench(const char *path, int reps) {
     t[1][r] = time_vigil(path, 0, 0);
     t[2][r] = time_vigil(path, 1, 0);
     t[3][r] = time_vigil(path, 0, 1);
-    if (t[1][r] < 0 || t[2][r] < 0 || t[3][r] < 0) return -1;
+    t[4][r] = time_threads(path, 1);
+    t[5][r] = time_threads(path, 2);
+    if (t[1][r] < 0 || t[2][r] < 0 || t[3][r] < 0 || t[4][r] < 0 || t[5][r] < 0) return -1;
   }
+  double w1 = median(t[4], reps), w2 = median(t[5], reps);
   double dec = median(t[0], reps), all = median(t[1], reps), one = median(t[2], reps), sb = median(t[3], reps);
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
   const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  printf("%-40s %6ld %8.3f %8.3f %6.2fx %8.3f %6.2fx %8.3f %6.2fx %7.1f\n", name, frames, dec, all, all / dec, one,
-         one / dec, sb, sb / dec, ru.ru_maxrss / 1024.0);
+  printf("%-40s %6ld %8.3f %8.3f %6.2fx %8.3f %6.2fx %8.3f %6.2fx %7.1f %6.2fx\n", name, frames, dec, all, all / dec,
+         one, one / dec, sb, sb / dec, ru.ru_maxrss / 1024.0, w1 / w2);
   return 0;
 }
 
@@ -209,8 +231,8 @@ int main(int argc, char **argv) {
     else gen[0] = 0;
   }
   printf("one thread; CPU seconds, medians of %d; ratios are to decoding alone; RSS: the workers' peak, MiB\n", reps);
-  printf("%-40s %6s %8s %8s %7s %8s %7s %8s %7s %7s\n", "clip", "frames", "decode", "every", "", "1/s", "",
-         "sandbox", "", "RSS");
+  printf("%-40s %6s %8s %8s %7s %8s %7s %8s %7s %7s %7s\n", "clip", "frames", "decode", "every", "", "1/s", "",
+         "sandbox", "", "RSS", "2 thr");
   int rc = 0;
   for (int i = 0; i < nclips; i++) rc |= bench(clips[i], reps);
   if (gen[0]) remove(gen);
