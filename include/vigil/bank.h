@@ -156,7 +156,9 @@ typedef enum vigil_bank_format {
   VIGIL_BANK_FMT_JSONL = 2 /* one JSON object per line */
 } vigil_bank_format;
 
-/* "csv", "te", "jsonl" (also "json", "txt"); -1 if unknown. */
+/* The format named "csv", "te" or "jsonl" (also "json", "txt"): a
+ * vigil_bank_format, which is never negative, or VIGIL_EINVAL (negative, as
+ * every error) for an unknown name or NULL. */
 VIGIL_API int vigil_bank_format_from_name(const char *name);
 
 #define VIGIL_BANK_LINE_MAX 65536 /* longer lines are errors */

@@ -6,6 +6,7 @@
  */
 #include "media/decode.h"
 #include "common/internal.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -9,26 +9,18 @@
 #include "server/req.h"
 #include "server/handlers.h"
 #include "server/gate.h"
+#include "common/hex.h"
 
 #include <openssl/evp.h>
 #include <string.h>
 
 #include "vigil/media.h"
 
-static void hex(const uint8_t *b, unsigned n, char *out) {
-  static const char d[] = "0123456789abcdef";
-  for (unsigned i = 0; i < n; i++) {
-    out[2 * i] = d[b[i] >> 4];
-    out[2 * i + 1] = d[b[i] & 15];
-  }
-  out[2 * n] = 0;
-}
-
 static int digest_hex(const EVP_MD *md, const uint8_t *data, size_t len, char *out) {
   uint8_t d[EVP_MAX_MD_SIZE];
   unsigned n = 0;
   if (!EVP_Digest(data, len, d, &n, md, NULL)) return 0;
-  hex(d, n, out);
+  vigil__hex_encode(d, n, out);
   return 1;
 }
 

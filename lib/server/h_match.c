@@ -18,6 +18,8 @@
 #include "server/handlers.h"
 #include "server/gate.h"
 
+#include "vigil/report.h"
+
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,6 +384,8 @@ int vigil__h_match(vigil__req *r) {
     r->audit_detail = json_pack("{s:O}", "case_id", json_object_get(out, "case_id"));
     r->force_audit = 1;
   }
+  /* recorded before the answer, so an answered match has its deliveries */
+  if (json_array_size(matches) && (rc = vigil__server_emit(r, VIGIL_EVENT_MATCH, out))) goto done;
   rc = vigil__reply_json(r, 200, out);
   out = NULL;
 done:
