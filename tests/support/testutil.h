@@ -18,6 +18,6 @@ const char *tu_shared(const char *rel, char *buf, size_t cap);
 uint64_t tu_rand(uint64_t *state);
 
 /* Reads a whole file; NULL if it cannot. */
-uint8_t *tu_slurp(const char *path, size_t *len);
+uint8_t *tu_slurp(const char *path, size_t *len); /* NUL-terminated (not counted in *len); free() it */
 
 #endif
