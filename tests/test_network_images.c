@@ -87,7 +87,38 @@ static void test_groups_equal_pairwise_scan(void **state) {
   vigil_linker_free(l);
 }
 
+static int polls;
+static int cancel_after_one(void *arg) {
+  (void)arg;
+  return ++polls > 1;
+}
+
+/* A server stops linking when its client leaves or it is stopping: the
+ * linker polls the caller's cancel function and stops with "cancelled". */
+static void test_cancelled(void **state) {
+  (void)state;
+  vigil_link_opts o;
+  vigil_link_opts_init(&o);
+  o.threads = 1;
+  o.cancelled = cancel_after_one;
+  vigil_linker *l;
+  vigil_error err;
+  assert_int_equal(vigil_linker_new(&l, &o, &err), VIGIL_OK);
+  size_t cap = 5000 * 64, len = 0;
+  char *buf = malloc(cap);
+  assert_non_null(buf);
+  for (int i = 0; i < 5000; i++) len += (size_t)snprintf(buf + len, cap - len, "{\"id\":\"x%d\",\"text\":\"t%d\"}\n", i, i);
+  polls = 0;
+  assert_int_equal(vigil_linker_add_jsonl(l, buf, len, NULL, &err), VIGIL_EIO);
+  assert_string_equal(err.message, "cancelled");
+  assert_true(vigil_linker_ad_count(l) < 5000);
+  assert_int_equal(vigil_linker_group(l, &err), VIGIL_EIO);
+  free(buf);
+  vigil_linker_free(l);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_groups_equal_pairwise_scan)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_groups_equal_pairwise_scan),
+                                     cmocka_unit_test(test_cancelled)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

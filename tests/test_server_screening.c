@@ -366,13 +366,29 @@ static void test_store_deleted_under_server(void **state) {
   vigil_server_stop(s2);
 }
 
+/* Long handlers are bounded: with every slot taken a link request is
+ * told to retry instead of starting another quadratic-sized job. */
+static void test_long_handlers_bounded(void **state) {
+  (void)state;
+  static const char ads[] = "{\"id\":\"a\",\"text\":\"call 2135550100\"}\n{\"id\":\"b\",\"text\":\"2135550100\"}\n";
+  vigil__gate *g = vigil__server_long_gate(srv);
+  int held = 0;
+  while (vigil__gate_enter(g)) held++;
+  assert_true(held >= 1);
+  char retry[16] = "";
+  assert_int_equal(req("POST", "/v1/ads/link", k_sub, "application/x-ndjson", ads, sizeof ads - 1, NULL, retry), 503);
+  assert_true(atoi(retry) > 0);
+  while (held--) vigil__gate_leave(g);
+  assert_int_equal(req("POST", "/v1/ads/link", k_sub, "application/x-ndjson", ads, sizeof ads - 1, NULL, NULL), 200);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_truncated_jpeg_matches), cmocka_unit_test(test_unhashable_is_not_clean),
       cmocka_unit_test(test_decode_queue_full),      cmocka_unit_test(test_threshold_capped),
       cmocka_unit_test(test_hit_caps),               cmocka_unit_test(test_multipart_empty_name),
       cmocka_unit_test(test_slow_connections),       cmocka_unit_test(test_missing_store_refused),
-      cmocka_unit_test(test_store_deleted_under_server),
+      cmocka_unit_test(test_store_deleted_under_server), cmocka_unit_test(test_long_handlers_bounded),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

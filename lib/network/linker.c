@@ -527,6 +527,10 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
   int rc = VIGIL_OK, first_bad = 1;
   size_t pos = 0, lineno = 0;
   while (pos < len && rc == VIGIL_OK) {
+    if (l->o.cancelled && l->o.cancelled(l->o.cancel_arg)) {
+      rc = vigil__seterr(err, VIGIL_EIO, "cancelled");
+      break;
+    }
     size_t n = 0;
     while (pos < len && n < bcap) {
       const char *s = buf + pos;
@@ -561,6 +565,8 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
     worker(&w[0]);
     for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
     for (size_t i = 0; i < n; i++) {
+      if (rc == VIGIL_OK && (i & 1023) == 1023 && l->o.cancelled && l->o.cancelled(l->o.cancel_arg))
+        rc = vigil__seterr(err, VIGIL_EIO, "cancelled");
       if (rc == VIGIL_OK) rc = commit(l, &preps[i], nos[i], bad, err, &first_bad);
       prep_free(&preps[i]);
     }

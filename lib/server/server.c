@@ -67,6 +67,7 @@ struct vigil_server {
   vigil__gate decode_gate, long_gate;
   size_t decode_budget; /* decode_memory / max_decodes */
   vigil__outbox_worker *outbox; /* the delivery worker (lib/report) */
+  atomic_int stopping;  /* vigil_server_stop has begun */
   int db_file;          /* SQLite: the file's identity at start, checked by vigil__server_store_ok */
   dev_t db_dev;
   ino_t db_ino;
@@ -93,6 +94,17 @@ void vigil_server_config_default(vigil_server_config *cfg) {
 }
 
 vigil__gate *vigil__server_decode_gate(vigil_server *srv) { return &srv->decode_gate; }
+int vigil__server_stopping(vigil_server *srv) { return atomic_load(&srv->stopping); }
+
+/* The body has been read whole, so a readable socket with nothing to read
+ * (recv 0) is a client that closed; data is a pipelined request. */
+int vigil__req_client_gone(vigil__req *r) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (!ci) return 0;
+  char c;
+  ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
 vigil__gate *vigil__server_long_gate(vigil_server *srv) { return &srv->long_gate; }
 size_t vigil__server_decode_budget(vigil_server *srv) { return srv->decode_budget; }
 
@@ -918,11 +930,12 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   atomic_init(&srv->inflight, 0);
   atomic_init(&srv->next_id, 0);
   atomic_init(&srv->offloaded, 0);
+  atomic_init(&srv->stopping, 0);
   srv->started_s = vigil__now_s();
   int rc = VIGIL_OK;
   /* A queued upload waits at most the connection timeout for its slot. */
   if (vigil__gate_init(&srv->decode_gate, c->max_decodes, c->decode_queue, c->timeout_s) ||
-      vigil__gate_init(&srv->long_gate, c->max_long, c->max_long * 4, c->timeout_s))
+      vigil__gate_init(&srv->long_gate, c->max_long, 0, c->timeout_s))
     rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (!rc && (!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
   if (!rc && c->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS))
@@ -987,6 +1000,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
 
 void vigil_server_stop(vigil_server *srv) {
   if (!srv) return;
+  atomic_store(&srv->stopping, 1); /* long handlers poll it and stop */
   MHD_quiesce_daemon(srv->d); /* no new connections from here on */
   int64_t deadline = vigil__now_us() + (int64_t)srv->cfg.shutdown_grace_s * 1000000;
   while (atomic_load(&srv->inflight) > 0 && vigil__now_us() < deadline) {
