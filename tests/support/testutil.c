@@ -28,13 +28,17 @@ uint8_t *tu_slurp(const char *path, size_t *len) {
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
-  /* one byte more, a NUL: tests read text files with strstr and strlen */
-  uint8_t *b = malloc(n > 0 ? (size_t)n + 1 : 1);
-  if (b && n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) {
+  if (n < 0) {
+    fclose(f);
+    return NULL;
+  }
+  /* one byte more, always 0, so that text files can be searched as strings */
+  uint8_t *b = malloc((size_t)n + 1);
+  if (b) b[n] = 0;
+  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
     free(b);
     b = NULL;
   }
-  if (b) b[n > 0 ? n : 0] = 0;
   fclose(f);
   *len = (size_t)n;
   return b;
