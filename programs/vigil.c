@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -67,6 +68,20 @@ const char *cli_actor(void) {
 const char *cli_default_db(void) {
   const char *e = getenv("VIGIL_DB");
   return e && *e ? e : "./vigil.db";
+}
+
+/* Only a few commands create a store; any other given a path where none is
+ * would create an empty one and report "no match" against it, so a typo in
+ * --db would pass for a clean result. */
+int cli_store_missing(const char *db) {
+  if (!strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13)) return 0;
+  const char *path = !strncmp(db, "sqlite:", 7) ? db + 7 : db;
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
+  cli_error("no vigil database at %s (%s): give the right --db or $VIGIL_DB, or create one with "
+            "'vigil serve --init', 'vigil bank create' or 'vigil keys create'",
+            path, strerror(errno));
+  return 1;
 }
 
 int cli_strvec_push(cli_strvec *s, const char *x) {

@@ -165,7 +165,7 @@ typedef struct vigil_server_config {
   unsigned max_decodes;      /* pictures decoded at once (0: the number of CPUs, at most 16) */
   unsigned decode_queue;     /* uploads waiting for a decode slot before 503 (default 64) */
   uint64_t decode_memory;    /* bytes all decodes together may use (default 2 GiB); each gets an equal share */
-  unsigned max_long;         /* long handlers (ad linking) at once (default 2); more wait, then 503 */
+  unsigned max_long;         /* long handlers (ad linking) at once (default 2); more get 503 */
   const char *report_config; /* the outbox and webhook settings (docs/report.md); NULL: defaults */
 } vigil_server_config;
 
