@@ -20,6 +20,8 @@
  *     the file 0600 whatever mode it had.
  *   - Query strings: a parameter the route does not read is refused
  *     ("?treshold="), and so is a value that is not UTF-8 text.
+ *   - Key names with ESC or bidirectional overrides are refused, and
+ *     printed escaped by `vigil keys list` when an old store holds one.
  *   - Hostile framing: %00 in the target and two Content-Length headers
  *     are refused.
  */
@@ -398,6 +400,29 @@ static void test_query_strict(void **state) {
   assert_int_equal(call("POST", "/v1/match?treshold=10", NULL, md5, NULL), 401);
 }
 
+/* Key names are shown to admins in terminals and pages: no ESC, no bidi
+ * override, neither stored through the API nor printed raw by the CLI
+ * (an old database may hold one). */
+static void test_key_names_safe(void **state) {
+  (void)state;
+  assert_int_equal(call("POST", "/v1/keys", k_admin, "{\"role\":\"reviewer\",\"name\":\"a\\u001b[2Jb\"}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/keys", k_admin, "{\"role\":\"reviewer\",\"name\":\"gpj.\\u202eexe\"}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/keys", k_admin, "{\"role\":\"reviewer\",\"name\":\"\\u00e9quipe\"}", NULL), 201);
+  sql("INSERT INTO server_keys(id, role, name, digest, created_at) VALUES('0000000000aa', 'auditor', "
+      "'x' || char(27) || '[31mred' || char(8238) || 'z', zeroblob(32), 0)");
+  char cmd[1024], out[8192];
+  snprintf(cmd, sizeof cmd, "'%s' keys list --db '%s'", VIGIL_CLI, dbpath);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  assert_int_equal(pclose(p), 0);
+  assert_null(strchr(out, 27));
+  assert_null(strstr(out, "\xe2\x80\xae"));
+  assert_non_null(strstr(out, "x\\x1b[31mred\\u{202e}z"));
+  assert_non_null(strstr(out, "\xc3\xa9quipe")); /* ordinary text stays as it is */
+}
+
 static void test_hostile_framing(void **state) {
   (void)state;
   static const char nul_path[] = "GET /healthz%00/../v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -431,6 +456,7 @@ int main(void) {
       cmocka_unit_test(test_file_modes),
       cmocka_unit_test(test_evidence_digest_checked),
       cmocka_unit_test(test_query_strict),
+      cmocka_unit_test(test_key_names_safe),
       cmocka_unit_test(test_hostile_framing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

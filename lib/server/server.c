@@ -263,33 +263,6 @@ static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const 
                                       const char *content_type, const char *transfer_encoding, const char *data,
                                       uint64_t off, size_t size);
 
-/* Valid UTF-8 without control characters: what a query value may hold.
- * (It may end in a case, a log line or a report; a NUL or ESC there, or
- * bytes no JSON can carry, are refused rather than stored.) */
-static int text_ok(const char *s) {
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    unsigned c = *p;
-    if (c < 0x20 || c == 0x7f) return 0;
-    if (c < 0x80) {
-      p++;
-      continue;
-    }
-    int n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
-    if (n < 0 || c > 0xf4) return 0;
-    unsigned cp = c & (0x3f >> n);
-    for (int i = 1; i <= n; i++) {
-      if ((p[i] & 0xc0) != 0x80) return 0;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-      return 0;
-    if (cp >= 0x80 && cp < 0xa0) return 0; /* C1 controls */
-    p += n + 1;
-  }
-  return 1;
-}
-
 typedef struct query_check {
   const vigil__route *rt;
   char bad[64];
@@ -299,8 +272,8 @@ typedef struct query_check {
 static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
   (void)kind;
   query_check *q = cls;
-  if (!key || !text_ok(key) || !vigil__route_query_allowed(q->rt, key)) q->why = 1;
-  else if (value && !text_ok(value)) q->why = 2;
+  if (!key || !vigil__text_ok(key, 0) || !vigil__route_query_allowed(q->rt, key)) q->why = 1;
+  else if (value && !vigil__text_ok(value, 0)) q->why = 2;
   else return MHD_YES;
   size_t k = 0;
   for (const char *p = key ? key : ""; *p && k + 1 < sizeof q->bad; p++) q->bad[k++] = (*p >= 32 && *p < 127) ? *p : '?';

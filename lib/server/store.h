@@ -53,6 +53,13 @@ int vigil__query_json(vigil_server_store *st, const char *sql, const vigil__val 
  * store that asks: files kept beside a store (evidence) are bound to it. */
 int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err);
 
+/* 1 when s is UTF-8 text without control characters (C0, DEL, C1), and
+ * with no_bidi without bidirectional controls either: what the store keeps
+ * from outside and later prints (query metadata, key names).  An ESC or
+ * a right-to-left override in a name would rewrite the terminal or the
+ * page that shows it. */
+int vigil__text_ok(const char *s, int no_bidi);
+
 /* Keys (keys.c). */
 
 /* vigil_key_verify that also names the key a refused one was: *seen gets
