@@ -25,6 +25,8 @@ static const cli_command commands[] = {
     {"convo", "grooming risk of conversations", cmd_convo},
     {"serve", "run the HTTP service", cmd_serve},
     {"keys", "create, revoke and list API keys of the service", cmd_keys},
+    {"hooks", "webhook subscriptions of the service (create, list, delete)", cmd_hooks},
+    {"outbox", "deliveries of the service: list, retry dead ones", cmd_hooks},
     {"link", "link ads into groups by shared contacts and templates", cmd_link},
     {"text", "text signals: contacts, ages, trafficking-ad indicators", cmd_text},
 };
@@ -151,7 +153,7 @@ int main(int argc, char **argv) {
     return CLI_OK;
   }
   if (!strcmp(argv[1], "--version")) {
-    printf("vigil %s\n", VIGIL_VERSION);
+    printf("vigil %s\n", vigil_version());
     return CLI_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -40,5 +40,16 @@ int vigil__h_audit(vigil__req *r);
 int vigil__h_keys_create(vigil__req *r);
 int vigil__h_keys_list(vigil__req *r);
 int vigil__h_keys_revoke(vigil__req *r);
+int vigil__h_hooks_create(vigil__req *r);
+int vigil__h_hooks_list(vigil__req *r);
+int vigil__h_hooks_delete(vigil__req *r);
+int vigil__h_deliveries_list(vigil__req *r);
+int vigil__h_delivery_retry(vigil__req *r);
+/* Records event with data for the webhooks subscribed to it, in a
+ * transaction of its own (h_hooks.c); for events that have no transaction
+ * of their own to share (a match). */
+int vigil__server_emit(vigil__req *r, unsigned event, json_t *data);
+/* Called once per answered request: a bank change's webhook deliveries. */
+void vigil__hooks_after(vigil__req *r);
 
 #endif

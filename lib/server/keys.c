@@ -10,6 +10,7 @@
  * vigil__key_slot in internal.h) so most requests skip SQL.
  */
 #include "server/store.h"
+#include "common/hex.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -20,15 +21,6 @@
 #define KEY_PREFIX "vk_"
 #define SECRET_BYTES 32
 #define KEY_LEN (3 + VIGIL_KEY_ID_LEN + 1 + 2 * SECRET_BYTES)
-
-static void to_hex(const uint8_t *b, size_t n, char *out) {
-  static const char d[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = d[b[i] >> 4];
-    out[2 * i + 1] = d[b[i] & 15];
-  }
-  out[2 * n] = 0;
-}
 
 static int digest(const char *key, size_t len, uint8_t out[32], vigil_error *err) {
   unsigned int n = 0;
@@ -62,8 +54,8 @@ int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, 
   if (RAND_bytes(idb, sizeof idb) != 1 || RAND_bytes(secret, sizeof secret) != 1)
     return vigil__seterr(err, VIGIL_EINTERNAL, "no randomness available");
   char id[VIGIL_KEY_ID_LEN + 1], sec[2 * SECRET_BYTES + 1];
-  to_hex(idb, sizeof idb, id);
-  to_hex(secret, sizeof secret, sec);
+  vigil__hex_encode(idb, sizeof idb, id);
+  vigil__hex_encode(secret, sizeof secret, sec);
   char key[VIGIL_KEY_MAX];
   snprintf(key, sizeof key, KEY_PREFIX "%s_%s", id, sec);
   OPENSSL_cleanse(secret, sizeof secret);

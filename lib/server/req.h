@@ -99,6 +99,7 @@ struct vigil__req {
   char logmsg[600];     /* internal error text, logged, never sent */
   json_t *audit_detail; /* optional, set by handlers of audited routes */
   int force_audit;       /* a call to an unaudited route that changed state (a match opened a case) */
+  int retry_after;       /* seconds for a Retry-After header (503 when overloaded); 0: none */
   int audited;           /* the handler wrote the audit row itself (vigil__req_audit_*) */
   _Atomic int offload;   /* 0; 1 while the handler runs on a thread of its own; 2 when it is done */
   vigil_error err;

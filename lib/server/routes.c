@@ -58,6 +58,12 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/keys", ADMIN, VIGIL__BODY_JSON, 1, "keys.create", vigil__h_keys_create},
     {"GET", "/v1/keys", ADMIN, VIGIL__BODY_NONE, 0, "keys.list", vigil__h_keys_list},
     {"DELETE", "/v1/keys/{id}", ADMIN, VIGIL__BODY_NONE, 1, "keys.revoke", vigil__h_keys_revoke},
+    /* webhooks and the outbox (h_hooks.c, lib/report) */
+    {"POST", "/v1/hooks", ADMIN, VIGIL__BODY_JSON, 1, "hooks.create", vigil__h_hooks_create},
+    {"GET", "/v1/hooks", ADMIN, VIGIL__BODY_NONE, 0, "hooks.list", vigil__h_hooks_list},
+    {"DELETE", "/v1/hooks/{id}", ADMIN, VIGIL__BODY_NONE, 1, "hooks.delete", vigil__h_hooks_delete},
+    {"GET", "/v1/deliveries", AUDIT, VIGIL__BODY_NONE, 0, "deliveries.list", vigil__h_deliveries_list},
+    {"POST", "/v1/deliveries/{id}/retry", ADMIN, VIGIL__BODY_NONE, 1, "deliveries.retry", vigil__h_delivery_retry},
 };
 const size_t vigil__nroutes = sizeof vigil__routes / sizeof vigil__routes[0];
 

@@ -26,11 +26,15 @@
  * until on_completed(), which is what a graceful stop waits for.
  */
 #include "server/store.h"
+#include "report/outbox.h"
 #include "server/cases.h"
 #include "server/req.h"
 #include "server/metrics.h"
 #include "server/banks.h"
 #include "server/signals.h"
+#include "server/gate.h"
+#include "common/grow.h"
+#include "server/handlers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -59,6 +63,9 @@ struct vigil_server {
   atomic_int offloaded;         /* handlers running on threads of their own (offload()) */
   int64_t started_s;
   char *tls_cert, *tls_key;
+  vigil__gate decode_gate, long_gate;
+  size_t decode_budget; /* decode_memory / max_decodes */
+  vigil__outbox_worker *outbox; /* the delivery worker (lib/report) */
 };
 
 void vigil_server_config_default(vigil_server_config *cfg) {
@@ -75,7 +82,15 @@ void vigil_server_config_default(vigil_server_config *cfg) {
    * large body (found by fuzz/fuzz_server.c); 128 KiB has not. */
   cfg->header_limit = 128 * 1024;
   cfg->shutdown_grace_s = 30;
+  cfg->decode_queue = 64;
+  cfg->decode_memory = 2ull << 30;
+  cfg->max_long = 2;
+  cfg->max_per_ip = 64;
 }
+
+vigil__gate *vigil__server_decode_gate(vigil_server *srv) { return &srv->decode_gate; }
+vigil__gate *vigil__server_long_gate(vigil_server *srv) { return &srv->long_gate; }
+size_t vigil__server_decode_budget(vigil_server *srv) { return srv->decode_budget; }
 
 vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
 int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
@@ -189,6 +204,7 @@ static void audit(vigil__req *r) {
 static enum MHD_Result respond(vigil__req *r) {
   if (!r->replied) vigil__reply_error(r, 500, "internal", "the request could not be answered");
   audit(r);
+  vigil__hooks_after(r); /* bank.changed deliveries (h_hooks.c) */
   struct MHD_Response *resp =
       MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"", r->resp ? MHD_RESPMEM_MUST_FREE
                                                                                           : MHD_RESPMEM_PERSISTENT);
@@ -202,6 +218,11 @@ static enum MHD_Result respond(vigil__req *r) {
   /* answers name hashes, cases and sometimes media: nothing on the way keeps a copy */
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (r->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+  if (r->retry_after > 0) {
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", r->retry_after);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+  }
   if (r->status == 405) {
     char allow[64] = "";
     for (size_t i = 0; i < vigil__nroutes; i++) {
@@ -429,10 +450,9 @@ static void keep(vigil__req *r, const char *data, size_t n) {
     return;
   }
   if (r->body_len + n > r->body_cap) {
-    size_t nc = r->body_cap ? r->body_cap : 16384;
-    while (nc < r->body_len + n) nc *= 2;
+    size_t nc = vigil__grow_cap(r->body_cap, r->body_len + n, 1, 16384);
     if ((uint64_t)nc > limit) nc = (size_t)limit;
-    uint8_t *nb = realloc(r->body, nc);
+    uint8_t *nb = nc ? realloc(r->body, nc) : NULL;
     if (!nb) {
       r->too_large = 1; /* answered 503 below: no memory for it */
       snprintf(r->logmsg, sizeof r->logmsg, "out of memory for the request body");
@@ -457,14 +477,24 @@ static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const 
   (void)transfer_encoding;
   vigil__req *r = cls;
   if (r->part_done || !key) return MHD_YES;
+  /* part_name is "=" and the field name, so that an empty name is still a
+   * part being kept: comparing the next chunk's name with a stand-in once
+   * ended the part after its first chunk, hashing a truncated picture. */
   if (r->part_name[0]) {
-    if (strcmp(key, r->part_name) != 0 || off == 0) { /* the next part began: ours is complete */
+    if (strcmp(key, r->part_name + 1) != 0 || off == 0) { /* the next part began: ours is complete */
       r->part_done = 1;
       return MHD_YES;
     }
   } else {
     if (!filename && strcmp(key, "image") != 0 && strcmp(key, "file") != 0) return MHD_YES;
-    snprintf(r->part_name, sizeof r->part_name, "%s", key[0] ? key : "_");
+    size_t kl = strlen(key);
+    if (kl + 2 > sizeof r->part_name) { /* a name we could not compare whole: refused, never cut */
+      snprintf(r->errcode, sizeof r->errcode, "bad_multipart");
+      r->part_done = 1;
+      return MHD_YES;
+    }
+    r->part_name[0] = '=';
+    memcpy(r->part_name + 1, key, kl + 1);
   }
   keep(r, data, size);
   return MHD_YES;
@@ -506,7 +536,10 @@ static int json_depth_ok(const json_t *j, unsigned depth, unsigned max) {
 
 static void dispatch(vigil__req *r) {
   if (r->too_large) {
-    if (r->logmsg[0]) vigil__reply_error(r, 503, "overloaded", "out of memory for the request body");
+    if (r->logmsg[0]) {
+      r->retry_after = VIGIL__RETRY_AFTER_S;
+      vigil__reply_error(r, 503, "overloaded", "out of memory for the request body");
+    }
     else vigil__reply_error(r, 413, "body_too_large", "request body is over the limit of %llu bytes",
                             (unsigned long long)route_limit(r));
     return;
@@ -773,10 +806,13 @@ static int read_pem(const char *path, char **out, vigil_error *err) {
 
 /* Everything a server owns but its daemon and socket; srv itself too. */
 static void free_parts(vigil_server *srv) {
+  vigil__outbox_worker_stop(srv->outbox);
   if (srv->banks_open) vigil__banks_close(&srv->banks);
   vigil__signals_close(srv->signals);
   vigil_server_store_close(srv->st);
   vigil__metrics_free(srv->m);
+  vigil__gate_destroy(&srv->decode_gate);
+  vigil__gate_destroy(&srv->long_gate);
   free(srv->tls_cert);
   free(srv->tls_key);
   free(srv);
@@ -804,13 +840,24 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (unsigned)n : 1;
   }
+  if (!c->max_decodes) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->max_decodes = n <= 0 ? 1 : n > 16 ? 16 : (unsigned)n;
+  }
+  if (!c->decode_memory) c->decode_memory = def.decode_memory;
+  if (!c->max_long) c->max_long = def.max_long;
+  srv->decode_budget = (size_t)(c->decode_memory / c->max_decodes);
   srv->fd = -1;
   atomic_init(&srv->inflight, 0);
   atomic_init(&srv->next_id, 0);
   atomic_init(&srv->offloaded, 0);
   srv->started_s = vigil__now_s();
   int rc = VIGIL_OK;
-  if ((!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
+  /* A queued upload waits at most the connection timeout for its slot. */
+  if (vigil__gate_init(&srv->decode_gate, c->max_decodes, c->decode_queue, c->timeout_s) ||
+      vigil__gate_init(&srv->long_gate, c->max_long, c->max_long * 4, c->timeout_s))
+    rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  if (!rc && (!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
   if (!rc && c->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS))
     rc = vigil__seterr(err, VIGIL_EINVAL, "this libmicrohttpd was built without TLS");
   if (!rc && c->tls_cert) rc = read_pem(c->tls_cert, &srv->tls_cert, err);
@@ -822,8 +869,13 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     rc = vigil__store_id(srv->st, sid, err);
     if (!rc) rc = vigil__evidence_open(c->evidence_dir, sid, err);
   }
-  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, err))) srv->banks_open = 1;
+  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->log, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
+  if (!rc) {
+    vigil__outbox_opts oo;
+    rc = vigil__report_config_load(c->report_config, &oo, err);
+    if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
+  }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "db/sql.h"
+#include "report/outbox.h"
 
 /* The tables, in either engine's words for an auto-incrementing id, bytes
  * and a 64-bit integer.  Created idempotently at every open. */
@@ -86,6 +87,7 @@ int vigil_server_store_open(vigil_server_store **out, const char *location, vigi
   int rc = vigil__sql_open(&st->db, location, err);
   if (rc == VIGIL_OK)
     rc = vigil__sql_script(st->db, vigil__sql_engine(st->db) == VIGIL__SQL_PG ? pg_schema : sqlite_schema, err);
+  if (rc == VIGIL_OK) rc = vigil__report_schema(st->db, err); /* the outbox (lib/report) */
   if (rc != VIGIL_OK) {
     vigil__sql_close(st->db);
     free(st);
