@@ -82,13 +82,15 @@ static const struct {
     {"banks.export", {"format", "active_only"}},
     {"ads.link", {"min_size", "phones", "templates"}},
     {"text.scan", {"kind"}},
-    {"convo.score", {"trace"}},
-    {"hma.raw_lookup", {"banks", "signal_type", "signal", "include_distance", "url"}},
+    {"policy.decide", {"trace"}},
+    {"policy.batch", {"trace"}},
+    {"hma.raw_lookup", {"banks", "signal_type", "signal", "include_distance"}},
     {"hma.lookup", {"banks", "signal_type", "signal", "url"}},
     {"hma.lookup_file", {"banks"}},
     {"hma.hash_url", {"url"}},
     {"cases.list", {"status", "after_id", "limit"}},
     {"audit.list", {"after_id", "limit", "key_id"}},
+    {"deliveries.list", {"state", "after_id", "limit"}},
 };
 
 int vigil__route_query_allowed(const vigil__route *rt, const char *name) {
