@@ -24,8 +24,8 @@ static json_t *bank_json(vigil__req *r, const vigil_bank_info *b) {
   int review = 0;
   vigil_error e;
   if (vigil__bank_review_get(vigil__req_store(r), b->name, &review, &e)) review = 0;
-  return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "name", b->name, "description",
-                   b->description, "enabled", b->enabled, "review", review, "created", (json_int_t)b->created,
+  return json_pack("{s:s, s:s, s:b, s:b, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "name", b->name, "description",
+                   b->description, "enabled", b->enabled, "review", review, "created_at", vigil__json_time_s(b->created),
                    "active", (json_int_t)b->active, "removed", (json_int_t)b->removed, "by_type", "pdq",
                    (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5", (json_int_t)b->by_type[VIGIL_SIGNAL_MD5],
                    "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
@@ -282,6 +282,13 @@ int vigil__h_bank_import(vigil__req *r) {
                               (json_int_t)rep.added, "committed", rep.committed);
   vigil_bank_import_report_free(&rep);
   if (!out) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  /* a refused import carries the one error shape too, beside its report */
+  if (rc && json_object_set_new(out, "error", json_pack("{s:s, s:s}", "code", "bad_lines", "message",
+                                                        "some lines are not valid entries; nothing was imported "
+                                                        "(see errors, or import with skip_bad=true)")) != 0) {
+    json_decref(out);
+    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  }
   return vigil__reply_json(r, rc ? 422 : 200, out);
 }
 

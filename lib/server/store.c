@@ -124,6 +124,13 @@ void vigil__iso_time(int64_t us, char *buf, size_t cap) {
   snprintf(buf, cap, "%s.%03dZ", base, (int)((us / 1000) % 1000));
 }
 
+json_t *vigil__json_time_s(int64_t unix_s) {
+  if (unix_s <= 0) return json_null();
+  char buf[40];
+  vigil__iso_time(unix_s * 1000000, buf, sizeof buf);
+  return json_string(buf);
+}
+
 const char *vigil_role_name(vigil_role r) {
   switch (r) {
   case VIGIL_ROLE_ADMIN: return "admin";

@@ -42,6 +42,11 @@ int64_t vigil__now_us(void);
 /* "2026-11-24T22:10:00.123Z" into buf (>= 32 bytes). */
 void vigil__iso_time(int64_t us, char *buf, size_t cap);
 
+/* Every time the API shows is RFC 3339 in UTC with milliseconds, as
+ * vigil__iso_time writes it; a time kept in Unix seconds becomes that
+ * (JSON null for 0, "never").  NULL on ENOMEM. */
+json_t *vigil__json_time_s(int64_t unix_s);
+
 /* Row i of r as a JSON object: column name -> value; a column named
  * "detail" holding JSON text is embedded as JSON.  NULL on ENOMEM. */
 json_t *vigil__row_json(const vigil__rows *r, size_t i);
