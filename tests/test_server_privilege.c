@@ -22,6 +22,7 @@
  *     ("?treshold="), and so is a value that is not UTF-8 text.
  *   - Key names with ESC or bidirectional overrides are refused, and
  *     printed escaped by `vigil keys list` when an old store holds one.
+ *   - vigil_index_size is current at every scrape.
  *   - Hostile framing: %00 in the target and two Content-Length headers
  *     are refused.
  */
@@ -423,6 +424,31 @@ static void test_key_names_safe(void **state) {
   assert_non_null(strstr(out, "\xc3\xa9quipe")); /* ordinary text stays as it is */
 }
 
+/* vigil_index_size says how many PDQ hashes are indexed at every scrape,
+ * not only after someone listed the banks. */
+static void test_index_size_metric(void **state) {
+  (void)state;
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"metric\"}", NULL), 201);
+  assert_int_equal(call("POST", "/v1/banks/metric/entries", k_admin,
+                        "{\"signal_type\":\"pdq\",\"value\":\"f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22\"}",
+                        NULL),
+                   201);
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "GET", "/metrics", k_aud, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  const char *line = strstr(r.body, "\nvigil_index_size ");
+  assert_non_null(line);
+  double before = atof(line + strlen("\nvigil_index_size "));
+  tu_http_free(&r);
+  assert_true(before >= 1);
+  assert_int_equal(call("DELETE", "/v1/banks/metric", k_admin, NULL, NULL), 200);
+  assert_int_equal(tu_http(port, "GET", "/metrics", k_aud, NULL, NULL, 0, &r), 0);
+  line = strstr(r.body, "\nvigil_index_size ");
+  assert_non_null(line);
+  assert_true(atof(line + strlen("\nvigil_index_size ")) == before - 1);
+  tu_http_free(&r);
+}
+
 static void test_hostile_framing(void **state) {
   (void)state;
   static const char nul_path[] = "GET /healthz%00/../v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -457,6 +483,7 @@ int main(void) {
       cmocka_unit_test(test_evidence_digest_checked),
       cmocka_unit_test(test_query_strict),
       cmocka_unit_test(test_key_names_safe),
+      cmocka_unit_test(test_index_size_metric),
       cmocka_unit_test(test_hostile_framing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -57,7 +57,6 @@ int vigil__h_banks_list(vigil__req *r) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < n; i++) json_array_append_new(arr, bank_json(r, &list[i]));
   free(list);
-  vigil_server_gauge_set(r->srv, "index_size", "PDQ hashes in the matching index", (double)indexed, NULL);
   json_t *o = arr ? json_pack("{s:o, s:I}", "banks", arr, "indexed_pdq", (json_int_t)indexed) : NULL;
   if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   return vigil__reply_json(r, 200, o);
