@@ -281,6 +281,26 @@ static void test_cli_audited(void **state) {
   snprintf(cmd, sizeof cmd, "'%s' bank drop no-such-bank --yes --db '%s' >/dev/null 2>&1", VIGIL_CLI, dbpath);
   assert_int_not_equal(system(cmd), 0);
   assert_int_equal(audit_count("banks.drop", actor, 500), 1);
+
+  /* the review flag, set and shown by the CLI, is the one the service uses */
+  snprintf(cmd, sizeof cmd, "'%s' bank create flagged --review --db '%s' >/dev/null 2>&1", VIGIL_CLI, dbpath);
+  assert_int_equal(system(cmd), 0);
+  json_t *o;
+  assert_int_equal(call("GET", "/v1/banks/flagged", k_sub, NULL, &o), 200);
+  assert_true(json_is_true(json_object_get(o, "review")));
+  json_decref(o);
+  snprintf(cmd, sizeof cmd, "'%s' bank list --format json --db '%s'", VIGIL_CLI, dbpath);
+  p = popen(cmd, "r");
+  assert_non_null(p);
+  n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  assert_int_equal(pclose(p), 0);
+  char *line = strstr(out, "\"name\":\"flagged\"");
+  assert_non_null(line);
+  assert_non_null(strstr(line, "\"review\":true"));
+  line = strstr(out, "\"name\":\"shared\"");
+  assert_non_null(line);
+  assert_non_null(strstr(line, "\"review\":false"));
 }
 
 static void test_file_modes(void **state) {

@@ -90,6 +90,13 @@ VIGIL_API int vigil_server_store_set_actor(vigil_server_store *st, const char *a
 VIGIL_API int vigil_server_audit_record(vigil_server_store *st, const char *action, const char *target, int status,
                                         const char *detail_json, vigil_error *err);
 
+/* ---- banks as the service sees them ----------------------------------------- */
+
+/* Whether matches in bank open review cases (the service's own flag, kept
+ * in its store beside the bank): *review 0 for a bank never flagged. */
+VIGIL_API int vigil_server_bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
+VIGIL_API int vigil_server_bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
+
 /* ---- API keys ----------------------------------------------------------- */
 
 #define VIGIL_KEY_ID_LEN 12   /* hex digits of the public id */
