@@ -23,6 +23,8 @@
  *   - Key names with ESC or bidirectional overrides are refused, and
  *     printed escaped by `vigil keys list` when an old store holds one.
  *   - vigil_index_size is current at every scrape.
+ *   - HMA: anonymous lookups only from listed addresses; a lookup hitting
+ *     a review bank opens a case.
  *   - Hostile framing: %00 in the target and two Content-Length headers
  *     are refused.
  */
@@ -469,6 +471,58 @@ static void test_index_size_metric(void **state) {
   tu_http_free(&r);
 }
 
+/* HMA compatibility: anonymous lookups only when the operator lists the
+ * client's address, only on the lookup routes; and a lookup that hits a
+ * bank flagged for review opens a case, as /v1/match does. */
+static void test_hma_anonymous_and_review(void **state) {
+  (void)state;
+  const char *md5 = "77777777777777777777777777777777";
+  char body[200], path[200];
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"hmarev\",\"review\":true}", NULL), 201);
+  snprintf(body, sizeof body, "{\"signal_type\":\"md5\",\"value\":\"%s\"}", md5);
+  assert_int_equal(call("POST", "/v1/banks/hmarev/entries", k_admin, body, NULL), 201);
+  snprintf(path, sizeof path, "/m/raw_lookup?signal_type=md5&signal=%s", md5);
+  assert_int_equal(call("GET", path, NULL, NULL, NULL), 401); /* off by default */
+
+  json_t *o;
+  assert_int_equal(call("GET", "/v1/cases?status=all&limit=1000", k_rev, NULL, &o), 200);
+  size_t before = json_array_size(json_object_get(o, "cases"));
+  json_decref(o);
+  assert_int_equal(call("GET", path, k_sub, NULL, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  json_decref(o);
+  assert_int_equal(call("GET", "/v1/cases?status=all&limit=1000", k_rev, NULL, &o), 200);
+  json_t *cases = json_object_get(o, "cases");
+  assert_int_equal(json_array_size(cases), before + 1);
+  json_t *c = json_array_get(cases, json_array_size(cases) - 1);
+  assert_string_equal(json_string_value(json_object_get(c, "source")), "hma");
+  assert_string_equal(json_string_value(json_object_get(c, "md5")), md5);
+  json_decref(o);
+
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = dbpath;
+  cfg.hma_anonymous = "10.9.9.9, 127.0.0.1";
+  vigil_server *anon;
+  vigil_error e;
+  assert_int_equal(vigil_server_start(&anon, &cfg, &e), VIGIL_OK);
+  int saved = port;
+  port = vigil_server_port(anon);
+  assert_int_equal(call("GET", path, NULL, NULL, NULL), 200);
+  assert_int_equal(call("POST", "/v1/match", NULL, "{\"md5\":\"77777777777777777777777777777777\"}", NULL), 401);
+  assert_int_equal(call("GET", "/h/hash?url=x", NULL, NULL, NULL), 401);
+  assert_int_equal(audit_count("hma.raw_lookup", "anonymous", 200), 1); /* it opened a case */
+  port = saved;
+  vigil_server_stop(anon);
+  cfg.hma_anonymous = "10.9.9.9";
+  assert_int_equal(vigil_server_start(&anon, &cfg, &e), VIGIL_OK);
+  port = vigil_server_port(anon);
+  assert_int_equal(call("GET", path, NULL, NULL, NULL), 401); /* not a listed address */
+  port = saved;
+  vigil_server_stop(anon);
+}
+
 static void test_hostile_framing(void **state) {
   (void)state;
   static const char nul_path[] = "GET /healthz%00/../v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -504,6 +558,7 @@ int main(void) {
       cmocka_unit_test(test_query_strict),
       cmocka_unit_test(test_key_names_safe),
       cmocka_unit_test(test_index_size_metric),
+      cmocka_unit_test(test_hma_anonymous_and_review),
       cmocka_unit_test(test_hostile_framing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -174,6 +174,8 @@ typedef struct vigil_server_config {
   uint64_t decode_memory;    /* bytes all decodes together may use (default 2 GiB); each gets an equal share */
   unsigned max_long;         /* long handlers (ad linking) at once (default 2); more wait, then 503 */
   const char *report_config; /* the outbox and webhook settings (docs/report.md); NULL: defaults */
+  const char *hma_anonymous; /* client addresses (comma-separated, exact) that may call the HMA lookup
+                                routes without a key, as HMA clients do; NULL: none (the default) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

@@ -302,6 +302,22 @@ static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const
   return MHD_NO;
 }
 
+/* 1 when r is an HMA lookup from an address the operator listed in
+ * hma_anonymous.  Only the lookups: hashing, and every other route, still
+ * need a key. */
+static int hma_anonymous_ok(const vigil__req *r) {
+  const char *list = r->srv->cfg.hma_anonymous;
+  if (!list || strncmp(r->route->name, "hma.", 4) != 0 || !strstr(r->route->name, "lookup")) return 0;
+  size_t ipl = strlen(r->ip);
+  for (const char *p = list; *p;) {
+    while (*p == ',' || *p == ' ') p++;
+    size_t n = strcspn(p, ", ");
+    if (n && n == ipl && !memcmp(p, r->ip, n)) return 1;
+    p += n;
+  }
+  return 0;
+}
+
 /* Counts the Content-Length headers (MHD_get_connection_values returns
  * how many the iterator accepted). */
 static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
@@ -342,11 +358,24 @@ static int begin(vigil__req *r) {
   if (r->route->roles) {
     size_t klen = 0;
     const char *key = presented_key(r->conn, &klen);
-    if (!key || klen == 0) {
+    if ((!key || klen == 0) && hma_anonymous_ok(r)) {
+      /* HMA compatibility, off by default: a listed address may look up
+       * without a key, as the submitter it stands in for; its calls are
+       * audited under "anonymous" with the address beside it */
+      r->authed = 1;
+      memset(&r->key, 0, sizeof r->key);
+      snprintf(r->key.id, sizeof r->key.id, "anonymous");
+      snprintf(r->key.name, sizeof r->key.name, "HMA client %s", r->ip);
+      r->key.role = VIGIL_ROLE_SUBMITTER;
+    } else if (!key || klen == 0) {
       vigil__reply_error(r, 401, "unauthenticated",
                          "an API key is required (Authorization: Bearer <key> or X-API-Key: <key>)");
       return 0;
     }
+  }
+  if (r->route->roles && !r->authed) {
+    size_t klen = 0;
+    const char *key = presented_key(r->conn, &klen);
     vigil_error e;
     vigil_key_info seen;
     int rc = vigil__key_verify_seen(srv->st, key, klen, &r->key, &seen, &e);
@@ -366,6 +395,8 @@ static int begin(vigil__req *r) {
       return 0;
     }
     r->authed = 1;
+  }
+  if (r->route->roles) {
     if (!(r->key.role & (r->route->roles | VIGIL_ROLE_ADMIN))) {
       vigil__reply_error(r, 403, "forbidden", "role %s may not call %s %s", vigil_role_name(r->key.role),
                          r->route->method, r->route->pattern);
