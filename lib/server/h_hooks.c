@@ -18,8 +18,8 @@ static json_t *hook_json(const vigil_hook_info *h) {
   json_t *ev = json_array();
   for (unsigned b = 1; ev && b <= VIGIL_EVENT_ALL; b <<= 1)
     if (h->events & b) json_array_append_new(ev, json_string(vigil_event_name(b)));
-  return json_pack("{s:s, s:s, s:o, s:I}", "id", h->id, "url", h->url, "events", ev, "created_at",
-                   (json_int_t)h->created_at);
+  return json_pack("{s:s, s:s, s:o, s:o}", "id", h->id, "url", h->url, "events", ev, "created_at",
+                   vigil__json_time_s(h->created_at));
 }
 
 int vigil__h_hooks_create(vigil__req *r) {
