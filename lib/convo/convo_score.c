@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "common/internal.h"
+#include "common/grow.h"
 
 #define ADDRESS_MAX_PERSONS 64 /* name look-ups per message stay cheap */
 
@@ -210,13 +211,8 @@ static int add_person(vigil_convo *c, const char *id, vigil_error *err) {
   if (i >= 0) return i;
   if (c->np >= VIGIL_CONVO_MAX_PARTICIPANTS)
     return vigil__seterr(err, VIGIL_ELIMIT, "convo: more than %d participants", VIGIL_CONVO_MAX_PARTICIPANTS);
-  if (c->np == c->capp) {
-    size_t cap = c->capp ? c->capp * 2 : 4;
-    pstate *np = realloc(c->p, cap * sizeof *np);
-    if (!np) return vigil__seterr(err, VIGIL_ENOMEM, "convo: out of memory");
-    c->p = np;
-    c->capp = cap;
-  }
+  if (vigil__grow_from((void **)&c->p, &c->capp, c->np + 1, sizeof *c->p, 4))
+    return vigil__seterr(err, VIGIL_ENOMEM, "convo: out of memory");
   pstate *p = &c->p[c->np];
   memset(p, 0, sizeof *p);
   p->decl_age = p->self_age = p->said_other_age = -1;
@@ -304,13 +300,8 @@ int vigil_convo_declare(vigil_convo *c, const char *id, int age, const char *age
 static void add_addressed(pstate *p, size_t j) {
   for (size_t k = 0; k < p->n_addr; k++)
     if (p->addressed[k] == j) return;
-  if (p->n_addr == p->cap_addr) {
-    size_t cap = p->cap_addr ? p->cap_addr * 2 : 4;
-    size_t *v = realloc(p->addressed, cap * sizeof *v);
-    if (!v) return; /* addressing is a refinement: without memory, skip it */
-    p->addressed = v;
-    p->cap_addr = cap;
-  }
+  /* addressing is a refinement: without memory, skip it */
+  if (vigil__grow_from((void **)&p->addressed, &p->cap_addr, p->n_addr + 1, sizeof *p->addressed, 4)) return;
   p->addressed[p->n_addr++] = j;
 }
 

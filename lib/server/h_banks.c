@@ -10,7 +10,9 @@
  * the file as the request body (up to --max-body) in the formats of
  * `vigil bank import` and reports line-numbered errors.
  */
-#include "server/internal.h"
+#include "server/req.h"
+#include "server/banks.h"
+#include "server/handlers.h"
 
 #include <stdio.h>
 #include <stdlib.h>

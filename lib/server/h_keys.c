@@ -3,7 +3,9 @@
  * audit log for auditors (GET /v1/audit).  A new key's secret appears in
  * the 201 answer and nowhere else: not in the audit detail, not in the log.
  */
-#include "server/internal.h"
+#include "server/store.h"
+#include "server/req.h"
+#include "server/handlers.h"
 
 #include <openssl/crypto.h>
 #include <string.h>

@@ -12,8 +12,11 @@
  * so they are pooled; a loaded policy and the compiled ad scanner are
  * immutable and shared by every thread.
  */
-#include "server/internal.h"
+#include "server/req.h"
+#include "server/signals.h"
+#include "server/handlers.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 

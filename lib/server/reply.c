@@ -6,7 +6,7 @@
  * A 500 never carries the internal message: that goes to the server log
  * (r->logmsg) only, so storage paths or SQL never reach a client.
  */
-#include "server/internal.h"
+#include "server/req.h"
 
 #include <microhttpd.h>
 #include <stdarg.h>

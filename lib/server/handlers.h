@@ -1,0 +1,55 @@
+/*
+ * server/handlers.h - every endpoint's handler (h_*.c), named by routes.c.
+ * Each takes the request and answers it (req.h).
+ */
+#ifndef VIGIL_SERVER_HANDLERS_H
+#define VIGIL_SERVER_HANDLERS_H
+
+#include "server/req.h"
+
+int vigil__h_healthz(vigil__req *r);
+int vigil__h_metrics(vigil__req *r);
+int vigil__h_hash(vigil__req *r);
+int vigil__h_match(vigil__req *r);
+int vigil__h_banks_list(vigil__req *r);
+int vigil__h_banks_create(vigil__req *r);
+int vigil__h_bank_get(vigil__req *r);
+int vigil__h_bank_update(vigil__req *r);
+int vigil__h_bank_drop(vigil__req *r);
+int vigil__h_bank_add(vigil__req *r);
+int vigil__h_bank_remove(vigil__req *r);
+int vigil__h_bank_import(vigil__req *r);
+int vigil__h_bank_export(vigil__req *r);
+int vigil__h_policy_decide(vigil__req *r);
+int vigil__h_policy_batch(vigil__req *r);
+int vigil__h_convo_score(vigil__req *r);
+int vigil__h_link(vigil__req *r);
+int vigil__h_text_scan(vigil__req *r);
+int vigil__h_hma_raw_lookup(vigil__req *r);
+int vigil__h_hma_lookup(vigil__req *r);
+int vigil__h_hma_lookup_post(vigil__req *r);
+int vigil__h_hma_hash(vigil__req *r);
+int vigil__h_hma_hash_get(vigil__req *r);
+int vigil__h_cases_list(vigil__req *r);
+int vigil__h_case_create(vigil__req *r);
+int vigil__h_case_get(vigil__req *r);
+int vigil__h_case_decide(vigil__req *r);
+int vigil__h_case_evidence(vigil__req *r);
+int vigil__h_case_evidence_delete(vigil__req *r);
+int vigil__h_audit(vigil__req *r);
+int vigil__h_keys_create(vigil__req *r);
+int vigil__h_keys_list(vigil__req *r);
+int vigil__h_keys_revoke(vigil__req *r);
+int vigil__h_hooks_create(vigil__req *r);
+int vigil__h_hooks_list(vigil__req *r);
+int vigil__h_hooks_delete(vigil__req *r);
+int vigil__h_deliveries_list(vigil__req *r);
+int vigil__h_delivery_retry(vigil__req *r);
+/* Records event with data for the webhooks subscribed to it, in a
+ * transaction of its own (h_hooks.c); for events that have no transaction
+ * of their own to share (a match). */
+int vigil__server_emit(vigil__req *r, unsigned event, json_t *data);
+/* Called once per answered request: a bank change's webhook deliveries. */
+void vigil__hooks_after(vigil__req *r);
+
+#endif
