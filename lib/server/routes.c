@@ -89,6 +89,7 @@ static const struct {
     {"hma.hash_url", {"url"}},
     {"cases.list", {"status", "after_id", "limit"}},
     {"audit.list", {"after_id", "limit", "key_id"}},
+    {"deliveries.list", {"state", "after_id", "limit"}},
 };
 
 int vigil__route_query_allowed(const vigil__route *rt, const char *name) {

@@ -28,7 +28,13 @@ uint8_t *tu_slurp(const char *path, size_t *len) {
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
-  uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
+  if (n < 0) {
+    fclose(f);
+    return NULL;
+  }
+  /* one byte more, always 0, so that text files can be searched as strings */
+  uint8_t *b = malloc((size_t)n + 1);
+  if (b) b[n] = 0;
   if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
     free(b);
     b = NULL;

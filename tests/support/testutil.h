@@ -17,7 +17,8 @@ const char *tu_shared(const char *rel, char *buf, size_t cap);
 /* Deterministic pseudo-random numbers. */
 uint64_t tu_rand(uint64_t *state);
 
-/* Reads a whole file; NULL if it cannot. */
+/* Reads a whole file, with a 0 byte after its *len bytes (not counted) so
+ * that text can be searched with the str* functions; NULL if it cannot. */
 uint8_t *tu_slurp(const char *path, size_t *len);
 
 #endif
