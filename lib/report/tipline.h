@@ -35,4 +35,10 @@ int vigil__tipline_file_xml(json_t *kase, int64_t report_id, const char *file_id
  * VIGIL_EINVAL with the schema's first message otherwise. */
 int vigil__tipline_validate(const char *schema_path, const char *xml, size_t len, vigil_error *err);
 
+/* Validates the report and writes it for manual filing into out_dir (new,
+ * 0700): report.xml, case-<id>.<ext> for each case's kept evidence, and
+ * manifest.json.  *xml_out (NULL: not wanted) receives the XML. */
+int vigil__tipline_export(const vigil__tipline_cfg *c, json_t *cases, const char *evidence_dir, int viewed,
+                          const char *out_dir, char **xml_out, vigil_error *err);
+
 #endif

@@ -187,6 +187,10 @@ int vigil__h_case_evidence_delete(vigil__req *r) {
   int rc;
   const char *dir = evidence_case(r, &id, &rc);
   if (!dir) return rc;
+  int64_t held; /* reported evidence is preserved (h_report.c) */
+  if ((rc = vigil__case_held(r, id, &held))) return rc;
+  if (held) return vigil__reply_error(r, 409, "held", "case %lld is under a preservation hold until %lld (Unix time)",
+                                      (long long)id, (long long)held);
   if ((rc = vigil__evidence_delete(dir, id, &r->err))) return rc;
   r->audit_detail = json_pack("{s:I}", "case_id", (json_int_t)id);
   return vigil__reply_json(r, 200, json_pack("{s:I, s:b}", "case_id", (json_int_t)id, "deleted", 1));

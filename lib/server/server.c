@@ -87,6 +87,7 @@ vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; 
 vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
 const char *vigil__server_evidence_dir(vigil_server *srv) { return srv->cfg.evidence_dir; }
+const char *vigil__server_report_config(vigil_server *srv) { return srv->cfg.report_config; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
