@@ -26,6 +26,10 @@ long cli_parse_long(const char *opt, const char *value, long min, long max);
  * else ./vigil.db. */
 const char *cli_default_db(void);
 
+/* Who acts, as the service's audit log names a command-line user:
+ * "cli:<login name>" (or "cli:uid<N>" when the user has no name). */
+const char *cli_actor(void);
+
 /* A growable list of strings (pointers into argv, not copied). */
 typedef struct cli_strvec {
   const char **v;

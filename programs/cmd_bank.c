@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "vigil/bank.h"
+#include "vigil/server.h"
 
 static const char bank_help[] =
     "usage: vigil bank [--db LOC] COMMAND [options] [arguments]\n"
@@ -497,6 +498,30 @@ int cmd_bank(int argc, char **argv) {
     free(a.tags.v);
     return CLI_USAGE;
   }
+  /* Changes, and exports (a whole bank leaving), go to the service's audit
+   * log as "cli:<user>", recorded before they run so that none happens
+   * unrecorded; one that then fails gets a second row with status 500. */
+  static const char *const actions[] = {"banks.create", NULL,          "banks.drop",   "banks.import", "banks.export",
+                                        "banks.add",    "banks.remove", NULL,          "banks.update", "banks.update"};
+  vigil_server_store *audit = NULL;
+  const char *target = a.npos > 0 ? a.pos[0] : a.id;
+  if (actions[k]) {
+    vigil_error err;
+    json_t *d = json_pack("{s:s}", "command", sub);
+    char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    int arc = vigil_server_store_open(&audit, a.db ? a.db : cli_default_db(), &err);
+    if (!arc) arc = vigil_server_store_set_actor(audit, cli_actor(), &err);
+    if (!arc) arc = vigil_server_audit_record(audit, actions[k], target, 200, dj, &err);
+    free(dj);
+    if (arc) {
+      cli_error("bank %s: the audit log cannot be written, nothing done: %s", sub, err.message);
+      vigil_server_store_close(audit);
+      vigil_bank_store_close(st);
+      free(a.tags.v);
+      return CLI_USAGE;
+    }
+  }
   switch (k) {
   case 0: rc = bank_create(&a, st); break;
   case 1: rc = bank_list(&a, st); break;
@@ -510,6 +535,12 @@ int cmd_bank(int argc, char **argv) {
   default: rc = bank_enable(&a, st, 0); break;
   }
   if (fflush(stdout) != 0 && rc == CLI_OK) rc = CLI_PARTIAL;
+  if (audit && rc != CLI_OK) {
+    vigil_error err;
+    if (vigil_server_audit_record(audit, actions[k], target, 500, "{\"failed\":true}", &err))
+      cli_error("bank %s: could not record its failure in the audit log: %s", sub, err.message);
+  }
+  vigil_server_store_close(audit);
   vigil_bank_store_close(st);
   free(a.tags.v);
   return rc;

@@ -85,6 +85,12 @@ int cmd_keys(int argc, char **argv) {
     cli_error("%s", err.message);
     return CLI_USAGE;
   }
+  /* keys created or revoked here are audited as the service's own are */
+  if (vigil_server_store_set_actor(st, cli_actor(), &err) != VIGIL_OK) {
+    cli_error("%s", err.message);
+    vigil_server_store_close(st);
+    return CLI_USAGE;
+  }
   int rc = CLI_OK;
   if (is_create) {
     char key[VIGIL_KEY_MAX];

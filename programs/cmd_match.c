@@ -34,7 +34,7 @@ static const char match_help[] =
     "                     (default $VIGIL_DB, else ./vigil.db)\n"
     "  --bank NAME        only this bank (repeatable; default all enabled banks)\n"
     "  --tag TAG          only entries with this tag (repeatable: any of them)\n"
-    "  --threshold N      PDQ distance to match, inclusive (default 31, 0..256)\n"
+    "  --threshold N      PDQ distance to match, inclusive (default 31, 0..64)\n"
     "  --dihedral         also match the 7 rotations/flips of each image or hash\n"
     "  --force            match PDQ hashes of quality below 50 too\n"
     "  --format csv|json  csv (default): one line per match:\n"
@@ -243,7 +243,7 @@ int cmd_match(int argc, char **argv) {
       }
       break;
     case OPT_THRESH: {
-      long v = cli_parse_long("--threshold", optarg, 0, 256);
+      long v = cli_parse_long("--threshold", optarg, 0, VIGIL_BANK_MAX_THRESHOLD);
       if (v < 0) goto out;
       c.threshold = (int)v;
       break;

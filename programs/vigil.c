@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include "vigil/common.h"
 
@@ -48,6 +50,19 @@ long cli_parse_long(const char *opt, const char *value, long min, long max) {
     return -1;
   }
   return v;
+}
+
+const char *cli_actor(void) {
+  static char actor[72];
+  if (!actor[0]) {
+    struct passwd *pw = getpwuid(geteuid());
+    size_t k = (size_t)snprintf(actor, sizeof actor, "cli:");
+    if (pw && pw->pw_name)
+      for (const char *p = pw->pw_name; *p && k + 1 < 64; p++) actor[k++] = (*p > 32 && *p < 127) ? *p : '?';
+    actor[k] = 0;
+    if (k == 4) snprintf(actor, sizeof actor, "cli:uid%u", (unsigned)geteuid());
+  }
+  return actor;
 }
 
 const char *cli_default_db(void) {
@@ -98,7 +113,7 @@ int main(int argc, char **argv) {
     return CLI_OK;
   }
   if (!strcmp(argv[1], "--version")) {
-    printf("vigil %s\n", VIGIL_VERSION);
+    printf("vigil %s\n", vigil_version());
     return CLI_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -6,6 +6,7 @@
  */
 #include "media/decode.h"
 #include "common/internal.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@ void vigil_hash_opts_default(vigil_hash_opts *o) {
   o->mode = VIGIL_MODE_FULLRES;
   o->max_pixels = VIGIL_DEFAULT_MAX_PIXELS;
   o->max_bytes = VIGIL_DEFAULT_MAX_BYTES;
+  o->min_rows_percent = VIGIL_DEFAULT_MIN_ROWS_PERCENT;
 }
 
 const char *vigil_image_format_name(vigil_image_format f) {
@@ -69,6 +71,47 @@ int vigil__check_dims(int64_t w, int64_t h, const vigil_hash_opts *o, const char
   return VIGIL_OK;
 }
 
+/* The hashing state (pdq_stream.c): a few float vectors per column and a
+ * vertical window of about height/128 rows of floats, rounded up. */
+static uint64_t sink_bytes(int64_t w, int64_t h) { return (uint64_t)w * (uint64_t)(320 + 8 * (h / 128 + 2)); }
+
+int vigil__check_mem(uint64_t decoder, int64_t w, int64_t h, const vigil_hash_opts *o, const char *what,
+                     vigil_error *err) {
+  if (!o->max_decode_bytes) return VIGIL_OK;
+  uint64_t need = decoder + sink_bytes(w, h);
+  if (need > o->max_decode_bytes)
+    return vigil__seterr(err, VIGIL_ELIMIT,
+                         "%s picture of %lldx%lld needs about %llu bytes to decode, over the decode memory budget "
+                         "of %zu",
+                         what, (long long)w, (long long)h, (unsigned long long)need, o->max_decode_bytes);
+  return VIGIL_OK;
+}
+
+int vigil__damaged(vigil__pixsink *sink, int good, const vigil_hash_opts *o, vigil_image_info *info,
+                   const char *what, const char *why, vigil_error *err) {
+  int h = sink->height, pct = o->min_rows_percent;
+  if (pct <= 0) pct = VIGIL_DEFAULT_MIN_ROWS_PERCENT;
+  if (pct > 100) pct = 100;
+  if (good < 0) good = 0;
+  if (good > h) good = h;
+  info->damaged = 1;
+  info->rows_decoded = good;
+  if (!sink->begun || h <= 0 || pct == 100 || (int64_t)good * 100 < (int64_t)pct * h)
+    return vigil__seterr(err, VIGIL_ECORRUPT,
+                         "damaged %s (%s): only %d of %d rows decode (%d%%), under the %d%% needed to hash a "
+                         "damaged picture",
+                         what, why, good, h, h > 0 ? (int)((int64_t)good * 100 / h) : 0, pct);
+  if (sink->src_y < h) {
+    size_t n = (size_t)sink->width * (sink->grey ? 1 : 3);
+    uint8_t *row = malloc(n);
+    if (!row) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    memset(row, 128, n);
+    while (sink->src_y < h) vigil__pixsink_row(sink, row);
+    free(row);
+  }
+  return VIGIL_OK;
+}
+
 int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts, vigil_pdq_result *out,
                       vigil_image_info *info, vigil_error *err) {
   vigil_hash_opts defaults;
@@ -99,11 +142,13 @@ int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts,
   }
   }
   info->format = f;
+  info->rows_decoded = -1;
   vigil__pixsink sink;
   vigil__pixsink_init(&sink, opts->mode, opts->dihedral);
   int rc = dec(data, len, opts, &sink, info, err);
   if (rc == VIGIL_OK) rc = vigil__pixsink_finish(&sink, opts->dihedral, out, err);
   vigil__pixsink_free(&sink);
+  if (info->rows_decoded < 0) info->rows_decoded = rc == VIGIL_OK ? sink.height : 0;
   return rc;
 }
 
@@ -134,13 +179,12 @@ int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *
         rc = vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
         break;
       }
-      uint8_t *nb = realloc(buf, cap * 2);
-      if (!nb) {
+      void *nb = buf;
+      if (vigil__grow(&nb, &cap, cap + 1, 1)) {
         rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input of over %zu bytes", n);
         break;
       }
       buf = nb;
-      cap *= 2;
     }
     size_t got = fread(buf + n, 1, cap - n, f);
     n += got;

@@ -237,10 +237,14 @@ static const char css[] =
     "max-width:60em}.legend span{margin-right:1em}";
 
 int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = vigil__net_open_out(l, path, err);
-  if (!f) return err ? err->code : VIGIL_EIO;
+  return vigil__net_write_path(l, path, vigil_linker_fwrite_html, err);
+}
+
+int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
+  int rc0 = vigil__net_begin_out(l, f, err);
+  if (rc0) return rc0;
   uint32_t *eoff, *eidx;
-  if (vigil__net_edges_by_group(l, &eoff, &eidx)) return vigil__net_close_out(f, path, VIGIL_ENOMEM, err);
+  if (vigil__net_edges_by_group(l, &eoff, &eidx)) return vigil__net_end_out(f, VIGIL_ENOMEM, err);
   size_t hubs = 0, grouped = 0;
   for (size_t i = 0; i < l->n_idents; i++) hubs += l->idents[i].hub;
   for (size_t i = 0; i < l->n_groups; i++) grouped += l->groups[i].n;
@@ -310,5 +314,5 @@ int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error
   fputs("</body></html>\n", f);
   free(eoff);
   free(eidx);
-  return vigil__net_close_out(f, path, VIGIL_OK, err);
+  return vigil__net_end_out(f, VIGIL_OK, err);
 }

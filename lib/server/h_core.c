@@ -4,11 +4,21 @@
 #include "server/store.h"
 #include "server/req.h"
 #include "server/metrics.h"
+#include "server/banks.h"
 #include "server/handlers.h"
 
+/* Degraded (503, so a load balancer stops sending matches here) when the
+ * bank index has not been synced for VIGIL__BANK_STALE_US: this node would
+ * answer from a bank state that may be long out of date. */
 int vigil__h_healthz(vigil__req *r) {
-  return vigil__reply_json(r, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "version", VIGIL_VERSION,
-                                             "uptime_s", (json_int_t)(vigil__now_s() - vigil__server_started_s(r->srv))));
+  double age = vigil__banks_age_s(vigil__server_banks(r->srv));
+  int stale = age * 1e6 > (double)VIGIL__BANK_STALE_US;
+  json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:I}", "status", stale ? "degraded" : "ok", "version", VIGIL_VERSION,
+                        "uptime_s", (json_int_t)(vigil__now_s() - vigil__server_started_s(r->srv)),
+                        "bank_index_age_s", age, "bank_sync_failures",
+                        (json_int_t)vigil__banks_sync_failures(vigil__server_banks(r->srv)));
+  if (o && stale) json_object_set_new(o, "reason", json_string("the bank index is not being brought up to date"));
+  return vigil__reply_json(r, stale ? 503 : 200, o);
 }
 
 int vigil__h_metrics(vigil__req *r) {
@@ -18,6 +28,11 @@ int vigil__h_metrics(vigil__req *r) {
                            (double)vigil__server_inflight(r->srv), NULL);
   vigil__metrics_gauge_set(m, "uptime_seconds", "Seconds since the server started.",
                            (double)(vigil__now_s() - vigil__server_started_s(r->srv)), NULL);
+  vigil__banks *b = vigil__server_banks(r->srv);
+  vigil__metrics_gauge_set(m, "bank_index_age_seconds", "Seconds since the bank index was last brought up to date.",
+                           vigil__banks_age_s(b), NULL);
+  vigil__metrics_counter_set(m, "bank_sync_failures_total", "Bank index syncs that failed.",
+                             (double)vigil__banks_sync_failures(b), NULL);
   size_t len = 0;
   char *text = vigil__metrics_render(m, &len);
   if (!text) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory rendering metrics");

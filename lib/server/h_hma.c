@@ -20,6 +20,7 @@
 #include "server/req.h"
 #include "server/banks.h"
 #include "server/handlers.h"
+#include "server/gate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -150,15 +151,18 @@ int vigil__h_hma_lookup(vigil__req *r) {
   return vigil__reply_json(r, 200, o);
 }
 
-/* The PDQ hash of an uploaded photo, or a reply (400/413/422) and 0. */
+/* The PDQ hash of an uploaded photo, or a reply (400/413/422/503) and 0:
+ * a lookup never answers "no match" for a picture it could not hash. */
 static int hash_upload(vigil__req *r, vigil_pdq_hash *h) {
   if (r->body_len == 0)
     return vigil__reply_error(r, 400, "missing_file", "Missing multipart/form-data file upload"), 0;
   vigil_pdq_result res;
+  vigil_hash_opts opts;
+  vigil_hash_opts_default(&opts);
   vigil_error e;
-  int rc = vigil_hash_memory(r->body, r->body_len, NULL, &res, NULL, &e);
-  if (rc == VIGIL_ELIMIT) return vigil__reply_error(r, 413, "image_too_large", "%s", e.message), 0;
-  if (rc) return vigil__reply_error(r, 422, "bad_image", "%s", e.message), 0;
+  vigil_error_clear(&e);
+  int rc = vigil__hash_upload(r, &opts, &res, NULL, &e);
+  if (rc) return vigil__reply_hash_error(r, rc, &e), 0;
   *h = res.hash[0];
   return 1;
 }

@@ -12,13 +12,9 @@
 #include "server/req.h"
 #include "server/handlers.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "vigil/network.h"
 
@@ -34,31 +30,22 @@ static int query_flag(vigil__req *r, const char *name, int *out) {
   return 1;
 }
 
-/* The linker writes its JSON to a file: a private temporary one, read back
- * whole and removed. */
+/* The groups' JSON, written by the linker into memory: ad text never
+ * touches the disk. */
 static int json_of(vigil_linker *l, char **text, size_t *len, vigil_error *err) {
-  char path[] = "/tmp/vigil-link-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "temporary file: %s", strerror(errno));
-  close(fd);
-  int rc = vigil_linker_write_json(l, path, err);
-  FILE *f = rc ? NULL : fopen(path, "rb");
-  if (!rc && !f) rc = vigil__seterr(err, VIGIL_EIO, "temporary file: %s", strerror(errno));
-  if (f) {
-    struct stat st;
-    char *buf = fstat(fileno(f), &st) == 0 ? malloc((size_t)st.st_size + 1) : NULL;
-    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-      free(buf);
-      rc = vigil__seterr(err, VIGIL_EIO, "reading the groups back failed");
-    } else {
-      buf[st.st_size] = 0;
-      *text = buf;
-      *len = (size_t)st.st_size;
-    }
-    fclose(f);
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&buf, &n);
+  if (!f) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for the groups");
+  int rc = vigil_linker_fwrite_json(l, f, err);
+  if (fclose(f) != 0 && !rc) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory for the groups");
+  if (rc) {
+    free(buf);
+    return rc;
   }
-  unlink(path);
-  return rc;
+  *text = buf;
+  *len = n;
+  return VIGIL_OK;
 }
 
 int vigil__h_link(vigil__req *r) {

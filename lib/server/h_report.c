@@ -92,6 +92,13 @@ int vigil__h_case_report(vigil__req *r) {
    * the error says */
   char *idlist = json_dumps(ids, JSON_COMPACT);
   int64_t report = 0, until = vigil__now_s() + VIGIL__HOLD_REPORT_S, eff = until;
+  /* the audit row joins the record's transaction: a report that is not on
+   * record is not recorded either */
+  r->audit_detail = json_pack("{s:s, s:O, s:s, s:I}", "mode", "export", "cases", ids, "directory", dir, "held_until",
+                              (json_int_t)until);
+  vigil__audit_rec a;
+  char *detail = NULL;
+  vigil__req_audit_rec(r, 201, &a, &detail);
   pthread_mutex_lock(&st->mu);
   rc = idlist ? vigil__sql_begin(st->db, &r->err) : vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   if (!rc) rc = vigil__report_record(st->db, id, idlist, "export", dir, r->key.id, xml, &report, &r->err);
@@ -101,18 +108,19 @@ int vigil__h_case_report(vigil__req *r) {
                                   &r->err);
     if (!rc && json_integer_value(v) == id) eff = e;
   }
+  if (!rc) rc = vigil__audit_append_locked(st, &a, &r->err);
   if (!rc) rc = vigil__sql_commit(st->db, &r->err);
   else vigil__sql_rollback(st->db);
   pthread_mutex_unlock(&st->mu);
+  free(detail);
   free(xml);
+  if (!rc) r->audited = 1;
   if (rc) {
     free(idlist);
     json_decref(ids);
     vigil__prefixerr(&r->err, dir);
     return rc;
   }
-  r->audit_detail = json_pack("{s:I, s:s, s:o, s:s, s:I}", "report", (json_int_t)report, "mode", "export", "cases",
-                              json_incref(ids), "directory", dir, "held_until", (json_int_t)eff);
   free(idlist);
   return vigil__reply_json(r, 201, json_pack("{s:I, s:I, s:s, s:o, s:s, s:I}", "report", (json_int_t)report,
                                              "case_id", (json_int_t)id, "mode", "export", "cases", ids, "directory",
@@ -135,12 +143,22 @@ int vigil__h_case_hold(vigil__req *r) {
   json_decref(c);
   vigil_server_store *st = vigil__req_store(r);
   int64_t until = vigil__now_s() + json_integer_value(d) * 86400, eff;
+  /* the extension and its audit row commit together */
+  r->audit_detail = json_pack("{s:I, s:s, s:I}", "case_id", (json_int_t)id, "reason", reason, "days",
+                              (json_int_t)json_integer_value(d));
+  vigil__audit_rec a;
+  char *detail = NULL;
+  vigil__req_audit_rec(r, 200, &a, &detail);
   pthread_mutex_lock(&st->mu);
-  rc = vigil__hold_set(st->db, id, until, reason, r->key.id, &eff, &r->err);
+  rc = vigil__sql_begin(st->db, &r->err);
+  if (!rc) rc = vigil__hold_set(st->db, id, until, reason, r->key.id, &eff, &r->err);
+  if (!rc) rc = vigil__audit_append_locked(st, &a, &r->err);
+  if (!rc) rc = vigil__sql_commit(st->db, &r->err);
+  else vigil__sql_rollback(st->db);
   pthread_mutex_unlock(&st->mu);
+  free(detail);
   if (rc) return rc;
-  r->audit_detail = json_pack("{s:I, s:s, s:I}", "case_id", (json_int_t)id, "reason", reason, "held_until",
-                              (json_int_t)eff);
+  r->audited = 1;
   return vigil__reply_json(r, 200, json_pack("{s:I, s:I}", "case_id", (json_int_t)id, "held_until", (json_int_t)eff));
 }
 

@@ -33,7 +33,8 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/banks/{name}/entries", ADMIN, VIGIL__BODY_JSON, 1, "banks.add", vigil__h_bank_add},
     {"POST", "/v1/banks/{name}/entries/remove", ADMIN, VIGIL__BODY_JSON, 1, "banks.remove", vigil__h_bank_remove},
     {"POST", "/v1/banks/{name}/import", ADMIN, VIGIL__BODY_FILE, 1, "banks.import", vigil__h_bank_import},
-    {"GET", "/v1/banks/{name}/export", ANY, VIGIL__BODY_NONE, 0, "banks.export", vigil__h_bank_export},
+    /* a whole bank is shared under agreements and is an evasion kit if it leaks: admin only, on record */
+    {"GET", "/v1/banks/{name}/export", ADMIN, VIGIL__BODY_NONE, 1, "banks.export", vigil__h_bank_export},
     {"POST", "/v1/ads/link", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_FILE, 0, "ads.link", vigil__h_link},
     {"POST", "/v1/text/scan", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_JSON, 0, "text.scan", vigil__h_text_scan},
     {"POST", "/v1/conversations/score", SUBMIT, VIGIL__BODY_JSON, 0, "convo.score", vigil__h_convo_score},
@@ -68,6 +69,53 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/deliveries/{id}/retry", ADMIN, VIGIL__BODY_NONE, 1, "deliveries.retry", vigil__h_delivery_retry},
 };
 const size_t vigil__nroutes = sizeof vigil__routes / sizeof vigil__routes[0];
+
+/* The query parameters each route reads; any other is refused (400
+ * unknown_field) as an unknown JSON member is, so that "?treshold=10"
+ * fails loudly instead of matching at the default.  A handler that reads
+ * a new parameter adds it here; docs/openapi.yaml lists the same names
+ * (tests/test_server_openapi.c compares them). */
+static const struct {
+  const char *route;
+  const char *names[10];
+} query_names[] = {
+    {"hash", {"mode", "dihedral"}},
+    {"match", {"threshold", "dihedral", "force", "review", "banks", "tags", "content_id", "uploader_id", "url"}},
+    {"banks.import", {"format", "skip_bad", "source"}},
+    {"banks.export", {"format", "active_only"}},
+    {"ads.link", {"min_size", "phones", "templates"}},
+    {"text.scan", {"kind"}},
+    {"convo.score", {"trace"}},
+    {"hma.raw_lookup", {"banks", "signal_type", "signal", "include_distance", "url"}},
+    {"hma.lookup", {"banks", "signal_type", "signal", "url"}},
+    {"hma.lookup_file", {"banks"}},
+    {"hma.hash_url", {"url"}},
+    {"cases.list", {"status", "after_id", "limit"}},
+    {"audit.list", {"after_id", "limit", "key_id"}},
+    {"deliveries.list", {"state", "after_id", "limit"}},
+};
+
+int vigil__route_query_allowed(const vigil__route *rt, const char *name) {
+  for (size_t i = 0; i < sizeof query_names / sizeof query_names[0]; i++) {
+    if (strcmp(query_names[i].route, rt->name) != 0) continue;
+    for (size_t k = 0; k < 10 && query_names[i].names[k]; k++)
+      if (!strcmp(query_names[i].names[k], name)) return 1;
+    return 0;
+  }
+  return 0;
+}
+
+const char *vigil__route_query_name(const vigil__route *rt, size_t k) {
+  for (size_t i = 0; i < sizeof query_names / sizeof query_names[0]; i++)
+    if (!strcmp(query_names[i].route, rt->name)) return k < 10 ? query_names[i].names[k] : NULL;
+  return NULL;
+}
+
+int vigil_server_route_query(size_t i, size_t k, const char **name) {
+  if (i >= vigil__nroutes) return VIGIL_ENOTFOUND;
+  *name = vigil__route_query_name(&vigil__routes[i], k);
+  return *name ? VIGIL_OK : VIGIL_ENOTFOUND;
+}
 
 size_t vigil_server_route_count(void) { return vigil__nroutes; }
 

@@ -11,6 +11,7 @@
  */
 #include "server/store.h"
 
+#include <openssl/rand.h>
 #include <string.h>
 #include <time.h>
 
@@ -138,4 +139,27 @@ vigil_role vigil_role_parse(const char *name) {
   for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
     if (!strcmp(name, vigil_role_name(all[i]))) return all[i];
   return VIGIL_ROLE_NONE;
+}
+
+int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err) {
+  uint8_t b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return vigil__seterr(err, VIGIL_EINTERNAL, "no randomness available");
+  char mine[33];
+  for (int i = 0; i < 16; i++) snprintf(mine + 2 * i, 3, "%02x", b[i]);
+  const vigil__val p[] = {vigil__vtext(mine)};
+  vigil__rows *rows = NULL;
+  pthread_mutex_lock(&st->mu);
+  /* The first store to ask names the database; every later one reads that
+   * name (the insert does nothing once a row is there). */
+  int rc = vigil__sql_run(st->db, "CREATE TABLE IF NOT EXISTS server_meta(k TEXT PRIMARY KEY, v TEXT NOT NULL)", NULL, 0,
+                          NULL, NULL, err);
+  if (!rc)
+    rc = vigil__sql_run(st->db, "INSERT INTO server_meta(k, v) VALUES('store_id', $1) ON CONFLICT DO NOTHING", p, 1,
+                        NULL, NULL, err);
+  if (!rc) rc = vigil__sql_run(st->db, "SELECT v FROM server_meta WHERE k = 'store_id'", NULL, 0, &rows, NULL, err);
+  pthread_mutex_unlock(&st->mu);
+  if (!rc && vigil__rows_count(rows) == 1) snprintf(id, 33, "%s", vigil__rows_text(rows, 0, 0));
+  else if (!rc) rc = vigil__seterr(err, VIGIL_EINTERNAL, "store id: no row");
+  vigil__rows_free(rows);
+  return rc ? vigil__prefixerr(err, "store id") : VIGIL_OK;
 }

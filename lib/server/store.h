@@ -33,6 +33,7 @@ struct vigil_server_store {
   pthread_mutex_t mu; /* one statement sequence at a time on db */
   pthread_mutex_t cache_mu;
   vigil__key_slot cache[VIGIL__KEY_CACHE_SLOTS];
+  char actor[72]; /* vigil_server_store_set_actor; "" when none */
 };
 
 /* Unix time in seconds / microseconds. */
@@ -48,7 +49,17 @@ json_t *vigil__row_json(const vigil__rows *r, size_t i);
 int vigil__query_json(vigil_server_store *st, const char *sql, const vigil__val *p, int np, json_t **out,
                       vigil_error *err);
 
+/* The database's own random name (32 hex digits), made by the first
+ * store that asks: files kept beside a store (evidence) are bound to it. */
+int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err);
+
 /* Keys (keys.c). */
+
+/* vigil_key_verify that also names the key a refused one was: *seen gets
+ * the stored row of the presented key's id (revoked, or presented with the
+ * wrong secret) and stays zeroed (seen->id[0] == 0) when no such id exists. */
+int vigil__key_verify_seen(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info,
+                           vigil_key_info *seen, vigil_error *err);
 
 /* vigil_key_revoke, but VIGIL_EEXIST instead of revoking the last active
  * admin key (the API never locks everyone out; the CLI may). */
@@ -65,9 +76,14 @@ typedef struct vigil__audit_rec {
   const char *target; /* {id} of the route, if any */
   int status;
   const char *detail_json; /* may be NULL */
+  int failed;              /* set by vigil__audit_append_locked when the row could not be written */
 } vigil__audit_rec;
 
 int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil_error *err);
+/* The same row written by a caller that holds st->mu inside a transaction
+ * of its own, so that the change and its audit row commit together or not
+ * at all (a change that cannot be audited does not happen). */
+int vigil__audit_append_locked(vigil_server_store *st, vigil__audit_rec *a, vigil_error *err);
 /* Rows with id > after_id, ascending, at most limit; returns a JSON array. */
 int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const char *key_id, json_t **out,
                       vigil_error *err);

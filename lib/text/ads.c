@@ -22,6 +22,7 @@
  * voice fires only with at least two hits ("her" alone is common prose).
  */
 #include "text/ads_internal.h"
+#include "common/grow.h"
 
 #include <hs/hs.h>
 #include <limits.h>
@@ -368,15 +369,9 @@ typedef struct cuectx {
 static int push_cue(cuectx *c, int kind, size_t from) {
   posv *p = &c->x->cue[kind];
   if (p->n && p->v[p->n - 1] == from) return 0; /* same start, longer match */
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 64;
-    size_t *v = realloc(p->v, cap * sizeof *v);
-    if (!v) {
-      c->rc = VIGIL_ENOMEM;
-      return 1;
-    }
-    p->v = v;
-    p->cap = cap;
+  if (vigil__grow_from((void **)&p->v, &p->cap, p->n + 1, sizeof *p->v, 64)) {
+    c->rc = VIGIL_ENOMEM;
+    return 1;
   }
   p->v[p->n++] = from;
   return 0;
