@@ -204,7 +204,7 @@ static void test_report_and_hold(void **state) {
   snprintf(body, sizeof body, "{\"case_ids\":[%lld]}", (long long)a);
   json_decref(report(c, body, &st));
   assert_int_equal(st, 400);
-  json_decref(report(c, "{\"mode\":\"submit\"}", &st));
+  json_decref(report(c, "{\"mode\":\"fax\"}", &st));
   assert_int_equal(st, 400);
   /* a second case of user-1 with the first, by the CLI */
   int64_t e = open_case("user-1", NULL);

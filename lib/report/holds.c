@@ -45,15 +45,17 @@ int vigil__hold_get(vigil__sql *db, int64_t case_id, int64_t *until_s, vigil_err
 }
 
 int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, const char *mode,
-                         const char *location, const char *by, const char *xml, int64_t *id, vigil_error *err) {
+                         const char *location, const char *by, const char *xml, const char *state, const char *files,
+                         int64_t *id, vigil_error *err) {
   *id = 0;
   const vigil__val p[] = {vigil__vint(case_id), vigil__vtext(case_ids), vigil__vtext(mode), vigil__vtext(location),
-                          vigil__vint(vigil__report_now_ms() / 1000), vigil__vtext(by), vigil__vtext(xml)};
+                          vigil__vint(vigil__report_now_ms() / 1000), vigil__vtext(by), vigil__vtext(xml),
+                          vigil__vtext(state), vigil__vtext(files ? files : "[]")};
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db,
-                          "INSERT INTO report_reports(case_id, case_ids, mode, location, created_at, created_by, xml)"
-                          " VALUES($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                          p, 7, &rows, NULL, err);
+                          "INSERT INTO report_reports(case_id, case_ids, mode, location, created_at, created_by, xml,"
+                          " state, files) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                          p, 9, &rows, NULL, err);
   if (!rc && vigil__rows_count(rows)) *id = vigil__rows_int(rows, 0, 0);
   vigil__rows_free(rows);
   return rc ? vigil__prefixerr(err, "record report") : VIGIL_OK;

@@ -19,8 +19,12 @@ int vigil__hold_set(vigil__sql *db, int64_t case_id, int64_t until_s, const char
                     int64_t *effective, vigil_error *err);
 /* *until_s: the end of the case's hold, 0 when it has none. */
 int vigil__hold_get(vigil__sql *db, int64_t case_id, int64_t *until_s, vigil_error *err);
-/* Keeps what was reported: the XML, the cases, how (mode) and where. */
+/* Keeps what was reported: the XML, the cases, how (mode: export or
+ * submit) and where, the state ("exported", or "pending" for a submission
+ * the outbox will send) and the per-file facts of a submission (files: a
+ * JSON array, NULL for none). */
 int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, const char *mode,
-                         const char *location, const char *by, const char *xml, int64_t *id, vigil_error *err);
+                         const char *location, const char *by, const char *xml, const char *state, const char *files,
+                         int64_t *id, vigil_error *err);
 
 #endif

@@ -53,7 +53,11 @@
   "  location TEXT,"                                                                                              \
   "  created_at " INT64 " NOT NULL,"                                                                              \
   "  created_by TEXT,"                                                                                            \
-  "  xml TEXT NOT NULL);"                                                                                         \
+  "  xml TEXT NOT NULL,"                                                                                          \
+  "  state TEXT NOT NULL DEFAULT 'exported',"                                                                     \
+  "  ncmec_report_id TEXT,"                                                                                       \
+  "  files TEXT NOT NULL DEFAULT '[]',"                                                                           \
+  "  responses TEXT NOT NULL DEFAULT '[]');"                                                                      \
   "CREATE INDEX IF NOT EXISTS report_reports_case ON report_reports(case_id, id);"                               \
   "CREATE TABLE IF NOT EXISTS report_holds("                                                                      \
   "  case_id " INT64 " PRIMARY KEY,"                                                                              \

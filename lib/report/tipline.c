@@ -50,13 +50,13 @@ int vigil__tipline_cfg_load(const char *path, vigil__tipline_cfg *c, vigil_error
     return vigil__seterr(err, VIGIL_EINVAL, "%s: no \"ncmec\" object (reporter, schema)", path);
   }
   static const char *const allowed[] = {"schema", "reporter", "company", "terms_of_service", "legal_url", "platform",
-                                        "incident_type", "export_dir", NULL};
+                                        "incident_type", "export_dir", "api", NULL};
   const char *k;
   json_t *v;
   json_object_foreach(n, k, v) {
     int ok = 0;
     for (int i = 0; allowed[i]; i++) ok |= !strcmp(k, allowed[i]);
-    if (!ok || (strcmp(k, "reporter") && !json_is_string(v))) {
+    if (!ok || (strcmp(k, "reporter") && strcmp(k, "api") && !json_is_string(v))) {
       json_decref(root);
       return vigil__seterr(err, VIGIL_EINVAL, "%s: ncmec.%.64s: %s", path, k, ok ? "expected a string" : "unknown member");
     }

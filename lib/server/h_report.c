@@ -31,9 +31,9 @@ int vigil__h_case_report(vigil__req *r) {
   const char *mode = NULL;
   int viewed = 0;
   if (!vigil__json_str(r, "mode", 0, 16, &mode) || !vigil__json_bool(r, "viewed_by_esp", &viewed)) return VIGIL_OK;
-  if (mode && strcmp(mode, "export"))
-    return vigil__reply_error(r, 400, "invalid",
-                              "mode: only \"export\" (manual filing) is available; direct submission is not");
+  if (mode && strcmp(mode, "export") && strcmp(mode, "submit"))
+    return vigil__reply_error(r, 400, "invalid", "mode: expected export (manual filing) or submit (the API)");
+  int submit = mode && !strcmp(mode, "submit");
   json_t *more = json_object_get(r->json, "case_ids");
   if (more && (!json_is_array(more) || json_array_size(more) > MAX_REPORT_CASES - 1))
     return vigil__reply_error(r, 400, "invalid", "case_ids: expected an array of at most %d case ids",
@@ -41,7 +41,7 @@ int vigil__h_case_report(vigil__req *r) {
   vigil__tipline_cfg cfg;
   int rc = vigil__tipline_cfg_load(vigil__server_report_config(r->srv), &cfg, &r->err);
   if (rc) return vigil__reply_error(r, 409, "not_configured", "%s", r->err.message);
-  if (!cfg.export_dir) {
+  if (!submit && !cfg.export_dir) {
     vigil__tipline_cfg_free(&cfg);
     return vigil__reply_error(r, 409, "not_configured", "ncmec.export_dir is not set in the report configuration");
   }
@@ -70,21 +70,35 @@ int vigil__h_case_report(vigil__req *r) {
   }
   char dir[4096], *xml = NULL;
   int64_t now_ms = vigil__now_us() / 1000;
-  snprintf(dir, sizeof dir, "%s/report-%lld-%lld", cfg.export_dir, (long long)id, (long long)now_ms);
-  if (!rc)
+  snprintf(dir, sizeof dir, "%s/report-%lld-%lld", cfg.export_dir ? cfg.export_dir : ".", (long long)id,
+           (long long)now_ms);
+  json_t *files = NULL;
+  if (!rc && !submit)
     rc = vigil__tipline_export(&cfg, cases, vigil__server_evidence_dir(r->srv), viewed, dir, &xml, &r->err);
+  if (!rc && submit) { /* validated now; the outbox sends it */
+    size_t xlen;
+    rc = vigil__tipline_build(&cfg, cases, &xml, &xlen, &r->err);
+    if (!rc) rc = vigil__tipline_validate(cfg.schema, xml, xlen, &r->err);
+    if (!rc && !(files = json_array())) rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+    json_array_foreach(cases, i, v) {
+      if (rc) break;
+      if (json_array_append_new(files, json_pack("{s:O, s:O, s:O, s:O, s:b}", "case_id", json_object_get(v, "id"),
+                                                 "md5", json_object_get(v, "md5"), "sha256",
+                                                 json_object_get(v, "sha256"), "classification",
+                                                 json_object_get(v, "classification"), "viewed", viewed)))
+        rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+    }
+    dir[0] = 0;
+  }
   vigil__tipline_cfg_free(&cfg);
   json_decref(cases);
-  if (rc == 1) { /* replied */
-    json_decref(ids);
-    return VIGIL_OK;
-  }
-  if (rc == VIGIL_EINVAL && strstr(r->err.message, "schema")) {
-    json_decref(ids);
-    return vigil__reply_error(r, 422, "invalid_report", "%s", r->err.message);
-  }
   if (rc) {
     json_decref(ids);
+    json_decref(files);
+    free(xml);
+    if (rc == 1) return VIGIL_OK; /* replied */
+    if (rc == VIGIL_EINVAL && strstr(r->err.message, "schema"))
+      return vigil__reply_error(r, 422, "invalid_report", "%s", r->err.message);
     return rc;
   }
   /* the record and the holds commit together; the files are already
@@ -94,14 +108,25 @@ int vigil__h_case_report(vigil__req *r) {
   int64_t report = 0, until = vigil__now_s() + VIGIL__HOLD_REPORT_S, eff = until;
   /* the audit row joins the record's transaction: a report that is not on
    * record is not recorded either */
-  r->audit_detail = json_pack("{s:s, s:O, s:s, s:I}", "mode", "export", "cases", ids, "directory", dir, "held_until",
-                              (json_int_t)until);
+  r->audit_detail = json_pack("{s:s, s:O, s:s?, s:I}", "mode", submit ? "submit" : "export", "cases", ids,
+                              "directory", submit ? NULL : dir, "held_until", (json_int_t)until);
+  char *fj = files ? json_dumps(files, JSON_COMPACT) : NULL;
+  json_decref(files);
   vigil__audit_rec a;
   char *detail = NULL;
   vigil__req_audit_rec(r, 201, &a, &detail);
   pthread_mutex_lock(&st->mu);
   rc = idlist ? vigil__sql_begin(st->db, &r->err) : vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
-  if (!rc) rc = vigil__report_record(st->db, id, idlist, "export", dir, r->key.id, xml, &report, &r->err);
+  if (!rc)
+    rc = vigil__report_record(st->db, id, idlist, submit ? "submit" : "export", submit ? NULL : dir, r->key.id, xml,
+                              submit ? "pending" : "exported", fj, &report, &r->err);
+  if (!rc && submit) { /* the submission is an outbox delivery, written with its record */
+    char target[32], key[64];
+    int64_t did;
+    snprintf(target, sizeof target, "%lld", (long long)report);
+    snprintf(key, sizeof key, "ncmec-report-%lld", (long long)report);
+    rc = vigil__outbox_add(st->db, "ncmec", target, "report", key, "{}", &did, &r->err);
+  }
   json_array_foreach(ids, i, v) {
     int64_t e;
     if (!rc) rc = vigil__hold_set(st->db, json_integer_value(v), until, "reported to the CyberTipline", r->key.id, &e,
@@ -114,6 +139,7 @@ int vigil__h_case_report(vigil__req *r) {
   pthread_mutex_unlock(&st->mu);
   free(detail);
   free(xml);
+  free(fj);
   if (!rc) r->audited = 1;
   if (rc) {
     free(idlist);
@@ -122,6 +148,10 @@ int vigil__h_case_report(vigil__req *r) {
     return rc;
   }
   free(idlist);
+  if (submit)
+    return vigil__reply_json(r, 202, json_pack("{s:I, s:I, s:s, s:o, s:s, s:I}", "report", (json_int_t)report,
+                                               "case_id", (json_int_t)id, "mode", "submit", "cases", ids, "state",
+                                               "pending", "held_until", (json_int_t)eff));
   return vigil__reply_json(r, 201, json_pack("{s:I, s:I, s:s, s:o, s:s, s:I}", "report", (json_int_t)report,
                                              "case_id", (json_int_t)id, "mode", "export", "cases", ids, "directory",
                                              dir, "held_until", (json_int_t)eff));

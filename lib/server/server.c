@@ -902,6 +902,8 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc) {
     vigil__outbox_opts oo;
     rc = vigil__report_config_load(c->report_config, &oo, err);
+    oo.report_config = c->report_config;
+    oo.evidence_dir = c->evidence_dir;
     if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
   }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
