@@ -109,10 +109,15 @@ static void text_of(xmlNodePtr root, const char *name, char *out, size_t cap) {
     }
 }
 
-static void parse_resp(const buf *b, vigil__ct_resp *r) {
+static void parse_resp(const buf *b, vigil__ct_resp *r) { vigil__ct_parse(b->p, b->n, r); }
+
+void vigil__ct_parse(const char *p, size_t n, vigil__ct_resp *r) {
+  memset(r->desc, 0, sizeof r->desc);
   r->code = -1;
-  if (!b->p) return;
-  xmlDocPtr d = xmlReadMemory(b->p, (int)b->n, "response.xml", NULL,
+  r->report_id[0] = r->file_id[0] = r->hash[0] = 0;
+  if (!p || n > 65536) return;
+  pthread_once(&once, init);
+  xmlDocPtr d = xmlReadMemory(p, (int)n, "response.xml", NULL,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   xmlNodePtr root = d ? xmlDocGetRootElement(d) : NULL;
   char code[16] = "";

@@ -48,6 +48,10 @@ typedef struct vigil__ct_resp {
   char hash[80];
 } vigil__ct_resp;
 
+/* Parses an answer's body into r (code -1 when it has none); bodies over
+ * 64 KiB are not read. */
+void vigil__ct_parse(const char *p, size_t n, vigil__ct_resp *r);
+
 /* What a response code means: VIGIL_OK for 0; VIGIL_EIO for the server's
  * own failures (1000-1111) and transport errors (retry); VIGIL_EINVAL for
  * authentication, authorisation and validation (2000-4200: a person must
