@@ -28,6 +28,7 @@ static const cli_command commands[] = {
     {"keys", "create, revoke and list API keys of the service", cmd_keys},
     {"hooks", "webhook subscriptions of the service (create, list, delete)", cmd_hooks},
     {"outbox", "deliveries of the service: list, retry dead ones", cmd_hooks},
+    {"report", "CyberTipline reports of confirmed cases, for manual filing", cmd_report},
     {"link", "link ads into groups by shared contacts and templates", cmd_link},
     {"text", "text signals: contacts, ages, trafficking-ad indicators", cmd_text},
 };

@@ -145,6 +145,9 @@ typedef struct vigil_case_new {
 /* Opens a case in status "open"; *id receives its number.  Hash fields are
  * checked (hex of the right length), strings capped at 2048 bytes. */
 VIGIL_API int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
+/* The case as GET /v1/cases/{id} shows it, as JSON text (*json is the
+ * caller's to free); VIGIL_ENOTFOUND for an unknown id. */
+VIGIL_API int vigil_case_get_json(vigil_server_store *st, int64_t id, char **json, vigil_error *err);
 
 /* ---- the server ------------------------------------------------------------ */
 

@@ -145,6 +145,7 @@ vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; 
 vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
 const char *vigil__server_evidence_dir(vigil_server *srv) { return srv->cfg.evidence_dir; }
+const char *vigil__server_report_config(vigil_server *srv) { return srv->cfg.report_config; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -966,6 +967,8 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc) {
     vigil__outbox_opts oo;
     rc = vigil__report_config_load(c->report_config, &oo, err);
+    oo.report_config = c->report_config;
+    oo.evidence_dir = c->evidence_dir;
     if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
   }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
