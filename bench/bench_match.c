@@ -137,6 +137,13 @@ typedef struct result {
   long checked, mismatched;
 } result;
 
+/* The planner's settings for ix: strategy (0 choose, 1 scan, 2 tables),
+ * probe cost, and the counters queries add to (NULL: none). */
+static void tune(vigil_pdq_index *ix, int strategy, double probe_cost, vigil__qstats *st) {
+  vigil__qtune t = {strategy, probe_cost, st};
+  vigil__pdq_index_tune(ix, &t);
+}
+
 static double run_queries(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int nq, int r, int multi,
                           int clustered, double *hits) {
   double t0 = now(), nh = 0;
@@ -195,7 +202,7 @@ static int load_photo_variants(void) {
  * photo i % np's variants XORed with a random 256-bit mask of its own (keys
  * that agree, or are complements, between variants still do; nothing is
  * cached from one query to the next). */
-static void bench_photo_variants(const vigil_pdq_index *ix, int nq, int r, const char *name) {
+static void bench_photo_variants(vigil_pdq_index *ix, int nq, int r, const char *name) {
   static int np = -1;
   if (np < 0) np = load_photo_variants();
   if (np == 0) {
@@ -228,8 +235,8 @@ static void bench_photo_variants(const vigil_pdq_index *ix, int nq, int r, const
         total++;
       }
   }
-  memset(&vigil__qstat, 0, sizeof vigil__qstat);
-  vigil__qstats_on = 1;
+  vigil__qstats one = {0}, multi = {0};
+  tune(ix, 0, VIGIL__PROBE_COST, &one);
   double t0 = now();
   for (int i = 0; i < nq; i++) {
     vigil_pdq_hit *out;
@@ -238,8 +245,7 @@ static void bench_photo_variants(const vigil_pdq_index *ix, int nq, int r, const
     free(out);
   }
   double t1 = now();
-  vigil__qstats one = vigil__qstat;
-  memset(&vigil__qstat, 0, sizeof vigil__qstat);
+  tune(ix, 0, VIGIL__PROBE_COST, &multi);
   for (int i = 0; i < nq; i++) {
     vigil_pdq_hit *out;
     size_t k;
@@ -247,15 +253,15 @@ static void bench_photo_variants(const vigil_pdq_index *ix, int nq, int r, const
     free(out);
   }
   double t2 = now();
-  vigil__qstats_on = 0;
+  tune(ix, 0, VIGIL__PROBE_COST, NULL);
   printf("%s: dihedral variants of %d real photos (fresh random mask per group): 8-variant query %.0f/s = %.2fx "
          "the cost of one variant (%.0f/s)\n",
          name, np, nq / (t2 - t1), (t2 - t1) / (t1 - t0), nq / (t1 - t0));
   printf("%s:   per query, one variant: %.0f probes, %.0f candidates; 8 variants: %.0f, %.0f (%.2fx, %.2fx); "
          "distinct table keys among a photo's 8 variants: %.0f%%\n",
-         name, (double)one.probes / nq, (double)one.candidates / nq, (double)vigil__qstat.probes / nq,
-         (double)vigil__qstat.candidates / nq, (double)vigil__qstat.probes / (double)(one.probes ? one.probes : 1),
-         (double)vigil__qstat.candidates / (double)(one.candidates ? one.candidates : 1),
+         name, (double)one.probes / nq, (double)one.candidates / nq, (double)multi.probes / nq,
+         (double)multi.candidates / nq, (double)multi.probes / (double)(one.probes ? one.probes : 1),
+         (double)multi.candidates / (double)(one.candidates ? one.candidates : 1),
          total ? 100.0 * (double)distinct / (double)total : 0.0);
   free(g);
 }
@@ -292,38 +298,34 @@ static void bench_shape(int clustered, size_t n, int nq, int nscan, int r, const
   /* Warm up, then time. */
   run_queries(ix, q, nq < 500 ? nq : 500, r, 0, clustered, NULL);
   for (int si = 0; probe_costs[si] >= 0; si++) {
-    vigil__probe_cost = probe_costs[si] / 10.0;
-    memset(&vigil__qstat, 0, sizeof vigil__qstat);
-    vigil__qstats_on = 1;
+    vigil__qstats pst = {0};
+    tune(ix, 0, probe_costs[si] / 10.0, &pst);
     double t = run_queries(ix, q, nq, r, 0, clustered, NULL);
-    vigil__qstats_on = 0;
     printf("%s: probe cost x10 = %d: %.0f queries/s, %.0f probes, %.0f verified\n", name, probe_costs[si], t,
-           (double)vigil__qstat.probes / nq, (double)vigil__qstat.candidates / nq);
+           (double)pst.probes / nq, (double)pst.candidates / nq);
   }
-  vigil__probe_cost = 4.0;
-  memset(&vigil__qstat, 0, sizeof vigil__qstat);
-  vigil__qstats_on = 1;
+  vigil__qstats st = {0};
+  tune(ix, 0, VIGIL__PROBE_COST, &st);
   res.qps = run_queries(ix, q, nq, r, 0, clustered, &res.hits_per_query);
-  vigil__qstats_on = 0;
-  vigil__qstats st = vigil__qstat;
+  tune(ix, 0, VIGIL__PROBE_COST, NULL);
   res.multi_qps = run_queries(ix, q, nq / 4 > 0 ? nq / 4 : 1, r, 1, clustered, NULL);
-  vigil__force_strategy(1);
+  tune(ix, 1, VIGIL__PROBE_COST, NULL);
   res.scan_qps = run_queries(ix, q, nscan, r, 0, clustered, NULL);
   res.scan_multi_qps = run_queries(ix, q, nscan > 2 ? nscan / 2 : 1, r, 1, clustered, NULL);
   /* Recall: index answers equal the scan's on the scanned queries. */
   for (int i = 0; i < nscan; i++) {
     vigil_pdq_hit *a, *b;
     size_t na, nb;
-    vigil__force_strategy(1);
+    tune(ix, 1, VIGIL__PROBE_COST, NULL);
     vigil_pdq_index_query(ix, &q[i], r, &a, &na, NULL);
-    vigil__force_strategy(0);
+    tune(ix, 0, VIGIL__PROBE_COST, NULL);
     vigil_pdq_index_query(ix, &q[i], r, &b, &nb, NULL);
     res.checked += (long)na;
     if (na != nb || (na && memcmp(a, b, na * sizeof *a))) res.mismatched++;
     free(a);
     free(b);
   }
-  vigil__force_strategy(0);
+  tune(ix, 0, VIGIL__PROBE_COST, NULL);
   printf("%s: threshold %d, %.1f matches/query; recall vs scan %s (%ld matches on %d queries)\n", name, r,
          res.hits_per_query, res.mismatched ? "FAILED" : "1.0", res.checked, nscan);
   printf("%s: per query %.0f bucket probes, %.0f candidates verified, %.1f%% of queries scanned\n", name,

@@ -292,8 +292,8 @@ static double pairs_both(const uint32_t *a, const uint32_t *b, size_t n) {
 static uint32_t *labels(vigil_linker *l, const cad *c, size_t n) {
   uint32_t *v = malloc(n * sizeof *v);
   for (size_t i = 0; i < n; i++) {
-    long g = vigil_linker_group_of(l, c[i].id);
-    v[i] = g < 0 ? (uint32_t)(0x80000000u | i) : (uint32_t)g;
+    size_t g = 0;
+    v[i] = vigil_linker_group_of(l, c[i].id, &g, NULL) ? (uint32_t)(0x80000000u | i) : (uint32_t)g;
   }
   return v;
 }

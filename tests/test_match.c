@@ -13,6 +13,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,13 @@ static vigil_pdq_index *build(const dataset *ds) {
   return ix;
 }
 
+/* Makes queries on ix scan (1), take the tables (2) or choose (0). */
+static void force_strategy(vigil_pdq_index *ix, int s) {
+  vigil__qtune t = vigil__pdq_index_tuning(ix);
+  t.strategy = s;
+  vigil__pdq_index_tune(ix, &t);
+}
+
 static const int thresholds[] = {0, 8, 31, 32, 63, 100};
 
 static void check_dataset(dataset *ds) {
@@ -223,10 +231,10 @@ static void check_dataset(dataset *ds) {
     for (size_t t = 0; t < sizeof thresholds / sizeof *thresholds; t++)
       for (int s = 0; s < 3; s++) { /* chosen, scan forced, tables forced */
         if (s && qi % 3) continue;
-        vigil__force_strategy(s);
+        force_strategy(ix, s);
         compare(ix, ds, &ds->q[qi], 1, thresholds[t], want);
       }
-  vigil__force_strategy(0);
+  force_strategy(ix, 0);
   compare(ix, ds, &ds->q[0], 1, 256, want); /* everything */
   brute_forget();
   assert_true(total_hits > 0);
@@ -269,7 +277,7 @@ static void test_multi(void **state) {
   vigil_pdq_hit *want = malloc(ds.n * sizeof *want);
   assert_non_null(want);
   for (int s = 0; s < 3; s++) {
-    vigil__force_strategy(s);
+    force_strategy(ix, s);
     for (int qi = 0; qi < N_QUERIES; qi += 4) {
       vigil_pdq_hash qs[8];
       for (int v = 0; v < 8; v++) {
@@ -307,7 +315,7 @@ static void test_multi(void **state) {
       brute_forget();
     }
   }
-  vigil__force_strategy(0);
+  force_strategy(ix, 0);
   free(want);
   vigil_pdq_index_free(ix);
   free_ds(&ds);
@@ -348,21 +356,21 @@ static void test_paths(void **state) {
   for (int p = VIGIL__PATH_GENERIC; p <= VIGIL__PATH_AVX512; p++) {
     if (!vigil__path_supported(p)) {
       printf("path %d not supported by this CPU: skipped\n", p);
-      assert_int_equal(vigil__force_path(p), VIGIL_EINVAL);
+      assert_int_equal(vigil__simd_force(p), VIGIL_EINVAL);
       continue;
     }
-    assert_int_equal(vigil__force_path(p), VIGIL_OK);
+    assert_int_equal(vigil__simd_force(p), VIGIL_OK);
     printf("path %s\n", vigil__kernels_get()->name);
     for (int qi = 0; qi < N_QUERIES; qi += 5)
       for (int s = 1; s <= 2; s++) {
-        vigil__force_strategy(s);
+        force_strategy(ix, s);
         compare(ix, &ds, &ds.q[qi], 1, 31, want);
         compare(ix, &ds, &ds.q[qi], 1, 100, want);
       }
     brute_forget();
     for (int qi = 0; qi + 8 <= N_QUERIES; qi += 5)
       for (int s = 1; s <= 2; s++) {
-        vigil__force_strategy(s);
+        force_strategy(ix, s);
         compare(ix, &ds, &ds.q[qi], 8, 40, want);
       }
     brute_forget();
@@ -417,8 +425,8 @@ static void test_paths(void **state) {
     ran++;
   }
   assert_true(ran >= 1);
-  vigil__force_path(VIGIL__PATH_AUTO);
-  vigil__force_strategy(0);
+  vigil__simd_force(VIGIL__SIMD_AUTO);
+  force_strategy(ix, 0);
   free(want);
   vigil_pdq_index_free(ix);
   free_ds(&ds);
@@ -489,12 +497,12 @@ static void test_wide_tables(void **state) {
   for (int qi = 0; qi < N_QUERIES; qi += 4) {
     for (size_t t = 0; t < sizeof rs / sizeof *rs; t++)
       for (int s = 0; s < 3; s += 2) { /* chosen, tables forced */
-        vigil__force_strategy(s);
+        force_strategy(ix, s);
         compare(ix, &ds, &ds.q[qi], 1, rs[t], want);
       }
     brute_forget();
   }
-  vigil__force_strategy(0);
+  force_strategy(ix, 0);
   free(want);
   vigil_pdq_index_free(ix);
   free_ds(&ds);
@@ -524,9 +532,69 @@ static void test_key_words(void **state) {
   }
 }
 
+/* Tuning lives in the index: two indexes queried by two threads at once,
+ * one forced to scan and one to the tables, each counting into its own
+ * statistics, give the right answers and counts that are each their own
+ * (a ThreadSanitizer build also checks that nothing is shared). */
+typedef struct tuned_run {
+  vigil_pdq_index *ix;
+  const dataset *ds;
+  vigil__qstats st;
+  size_t hits[N_QUERIES];
+  int rc;
+} tuned_run;
+
+static void *run_tuned(void *arg) {
+  tuned_run *t = arg;
+  for (int qi = 0; qi < N_QUERIES && !t->rc; qi++) {
+    vigil_pdq_hit *got = NULL;
+    t->rc = vigil_pdq_index_query(t->ix, &t->ds->q[qi], 31, &got, &t->hits[qi], NULL);
+    free(got);
+  }
+  return NULL;
+}
+
+static void test_tuning_per_index(void **state) {
+  (void)state;
+  dataset ds;
+  make_clustered(&ds);
+  tuned_run a = {build(&ds), &ds, {0}, {0}, 0}, b = {build(&ds), &ds, {0}, {0}, 0};
+  vigil__qtune ta = vigil__qtune_default(), tb = vigil__qtune_default();
+  assert_true(vigil__pdq_index_tuning(a.ix).probe_cost == VIGIL__PROBE_COST);
+  ta.strategy = 1;
+  ta.stats = &a.st;
+  tb.strategy = 2;
+  tb.stats = &b.st;
+  vigil__pdq_index_tune(a.ix, &ta);
+  vigil__pdq_index_tune(b.ix, &tb);
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, run_tuned, &a), 0);
+  run_tuned(&b);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  assert_int_equal(a.rc, VIGIL_OK);
+  assert_int_equal(b.rc, VIGIL_OK);
+  vigil_pdq_hit *want = malloc(ds.n * sizeof *want);
+  assert_non_null(want);
+  for (int qi = 0; qi < N_QUERIES; qi++) {
+    size_t nw = brute(&ds, &ds.q[qi], 1, 31, want);
+    assert_int_equal(a.hits[qi], nw);
+    assert_int_equal(b.hits[qi], nw);
+  }
+  assert_int_equal(a.st.queries, N_QUERIES);
+  assert_int_equal(a.st.scans, N_QUERIES);
+  assert_int_equal(a.st.probes, 0);
+  assert_int_equal(b.st.queries, N_QUERIES);
+  assert_int_equal(b.st.scans, 0);
+  assert_true(b.st.probes > 0);
+  free(want);
+  vigil_pdq_index_free(a.ix);
+  vigil_pdq_index_free(b.ix);
+  free_ds(&ds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_random),  cmocka_unit_test(test_planted), cmocka_unit_test(test_clustered),
+      cmocka_unit_test(test_tuning_per_index), cmocka_unit_test(test_random),  cmocka_unit_test(test_planted), cmocka_unit_test(test_clustered),
       cmocka_unit_test(test_multi),   cmocka_unit_test(test_paths),   cmocka_unit_test(test_growth),
       cmocka_unit_test(test_shapes),  cmocka_unit_test(test_wide_tables), cmocka_unit_test(test_key_words),
   };

@@ -79,6 +79,17 @@ static const vigil_link_opts *bopt(void) {
   return &o;
 }
 
+/* The group rank of an ad, or -1 when vigil_linker_group_of says
+ * VIGIL_ENOTFOUND (any other answer fails the test). */
+static long group_of(const vigil_linker *l, const char *id) {
+  size_t rank = 0;
+  vigil_error e;
+  int rc = vigil_linker_group_of(l, id, &rank, &e);
+  if (rc == VIGIL_ENOTFOUND) return -1;
+  assert_int_equal(rc, VIGIL_OK);
+  return (long)rank;
+}
+
 static vigil_linker *link_set(const char *jsonl, int idents, int templates) {
   vigil_link_opts o = *bopt();
   o.use_identifiers = idents;
@@ -98,9 +109,9 @@ static void test_known_groups(void **state) {
   char *s = build_set();
   vigil_linker *l = link_set(s, 1, 1);
   /* template group */
-  long t = vigil_linker_group_of(l, "t1");
+  long t = group_of(l, "t1");
   assert_true(t >= 0);
-  for (int i = 2; i <= 4; i++) assert_int_equal(vigil_linker_group_of(l, (char[]){'t', (char)('0' + i), 0}), t);
+  for (int i = 2; i <= 4; i++) assert_int_equal(group_of(l, (char[]){'t', (char)('0' + i), 0}), t);
   const vigil_link_group *g = vigil_linker_group_get(l, (size_t)t);
   assert_int_equal(g->n_ads, 4);
   assert_int_equal(g->n_phones, 4);
@@ -109,10 +120,10 @@ static void test_known_groups(void **state) {
   assert_non_null(strstr(g->template_text, "[NAME]"));
   assert_non_null(strstr(g->reasons, "4 phones"));
   /* same phone, different text */
-  long p = vigil_linker_group_of(l, "p1");
+  long p = group_of(l, "p1");
   assert_true(p >= 0 && p != t);
-  assert_int_equal(vigil_linker_group_of(l, "p2"), p);
-  assert_int_equal(vigil_linker_group_of(l, "p3"), p);
+  assert_int_equal(group_of(l, "p2"), p);
+  assert_int_equal(group_of(l, "p3"), p);
   assert_int_equal(vigil_linker_group_get(l, (size_t)p)->n_phones, 1);
   assert_int_equal(vigil_linker_group_get(l, (size_t)p)->n_template_links, 0);
   /* the hotel line is a hub: three separate groups */
@@ -123,9 +134,9 @@ static void test_known_groups(void **state) {
     char a[8], b[8];
     snprintf(a, sizeof a, "h%d0", k);
     snprintf(b, sizeof b, "h%d1", k);
-    h[k] = vigil_linker_group_of(l, a);
+    h[k] = group_of(l, a);
     assert_true(h[k] >= 0);
-    assert_int_equal(vigil_linker_group_of(l, b), h[k]);
+    assert_int_equal(group_of(l, b), h[k]);
     assert_int_equal(vigil_linker_group_get(l, (size_t)h[k])->n_ads, 2);
     assert_int_equal(vigil_linker_group_get(l, (size_t)h[k])->n_hubs, 1);
   }
@@ -133,7 +144,7 @@ static void test_known_groups(void **state) {
   for (int i = 0; i < 6; i++) {
     char u[8];
     snprintf(u, sizeof u, "u%d", i);
-    assert_int_equal(vigil_linker_group_of(l, u), -1);
+    assert_int_equal(group_of(l, u), -1);
   }
   assert_int_equal(vigil_linker_group_count(l), 5);
   const char **ids;
@@ -141,6 +152,17 @@ static void test_known_groups(void **state) {
   assert_int_equal(vigil_linker_group_members(l, (size_t)p, &ids, &n, NULL), VIGIL_OK);
   assert_int_equal(n, 3);
   assert_string_equal(ids[0], "p1");
+  for (size_t i = 0; i < n; i++) assert_int_equal(group_of(l, ids[i]), p);
+  free(ids);
+  /* past the last group: not found, with the outputs emptied */
+  assert_int_equal(vigil_linker_group_members(l, vigil_linker_group_count(l), &ids, &n, NULL), VIGIL_ENOTFOUND);
+  assert_null(ids);
+  assert_int_equal(n, 0);
+  size_t rank = 99;
+  vigil_error ge;
+  assert_int_equal(vigil_linker_group_of(l, "no-such-ad", &rank, &ge), VIGIL_ENOTFOUND);
+  assert_int_equal(rank, 99);
+  assert_int_equal(vigil_linker_group_of(l, "u0", &rank, &ge), VIGIL_ENOTFOUND); /* in no group of 2 */
   /* ranks are by risk */
   for (size_t r = 1; r < vigil_linker_group_count(l); r++)
     assert_true(vigil_linker_group_get(l, r - 1)->risk >= vigil_linker_group_get(l, r)->risk);
@@ -148,13 +170,13 @@ static void test_known_groups(void **state) {
 
   /* identifiers only: the template group falls apart, the phone group stays */
   l = link_set(s, 1, 0);
-  assert_int_equal(vigil_linker_group_of(l, "t1"), -1);
-  assert_true(vigil_linker_group_of(l, "p1") >= 0);
+  assert_int_equal(group_of(l, "t1"), -1);
+  assert_true(group_of(l, "p1") >= 0);
   vigil_linker_free(l);
   /* templates only: the phone group falls apart, the template group stays */
   l = link_set(s, 0, 1);
-  assert_true(vigil_linker_group_of(l, "t1") >= 0);
-  assert_int_equal(vigil_linker_group_of(l, "p1"), -1);
+  assert_true(group_of(l, "t1") >= 0);
+  assert_int_equal(group_of(l, "p1"), -1);
   vigil_linker_free(l);
   free(s);
 }
@@ -184,8 +206,8 @@ static void test_hub_needs_separate_groups(void **state) {
   /* only the repeated texts (m0 = m6, m1 = m7) still link, by template */
   assert_int_equal(vigil_linker_group_count(l), 2);
   assert_int_equal(vigil_linker_group_get(l, 0)->n_ads, 2);
-  assert_int_equal(vigil_linker_group_of(l, "m6"), vigil_linker_group_of(l, "m0"));
-  assert_int_equal(vigil_linker_group_of(l, "m2"), -1);
+  assert_int_equal(group_of(l, "m6"), group_of(l, "m0"));
+  assert_int_equal(group_of(l, "m2"), -1);
   vigil_linker_free(l);
 }
 
@@ -211,9 +233,9 @@ static void test_hostile(void **state) {
   assert_non_null(strstr(err.message, "line 3"));
   assert_int_equal(vigil_linker_ad_count(l), 3); /* x1, x2, 42 */
   assert_int_equal(vigil_linker_group(l, &err), VIGIL_OK);
-  assert_true(vigil_linker_group_of(l, "x1") >= 0);
-  assert_int_equal(vigil_linker_group_of(l, "x1"), vigil_linker_group_of(l, "x2"));
-  assert_int_equal(vigil_linker_group_of(l, "42"), -1);
+  assert_true(group_of(l, "x1") >= 0);
+  assert_int_equal(group_of(l, "x1"), group_of(l, "x2"));
+  assert_int_equal(group_of(l, "42"), -1);
   /* a line over the limit is refused, not read */
   size_t big = (1u << 20) + 100;
   char *huge = malloc(big + 32);
@@ -313,17 +335,17 @@ static void test_extractor_swap_and_images(void **state) {
       "{\"id\":\"h\",\"text\":\"v\",\"phones\":[\"916.555.0100\"]}\n";
   assert_int_equal(vigil_linker_add_jsonl(l, in, sizeof in - 1, NULL, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_group(l, &err), VIGIL_OK);
-  long a = vigil_linker_group_of(l, "a");
+  long a = group_of(l, "a");
   assert_true(a >= 0);
-  assert_int_equal(vigil_linker_group_of(l, "b"), a);
-  assert_int_equal(vigil_linker_group_of(l, "c"), -1); /* the swapped extractor finds no phones */
+  assert_int_equal(group_of(l, "b"), a);
+  assert_int_equal(group_of(l, "c"), -1); /* the swapped extractor finds no phones */
   /* g lists a phone: no extraction for it, so its #blue does not link it to a */
-  assert_int_equal(vigil_linker_group_of(l, "g"), vigil_linker_group_of(l, "h"));
-  assert_true(vigil_linker_group_of(l, "g") >= 0 && vigil_linker_group_of(l, "g") != a);
-  long d = vigil_linker_group_of(l, "d");
+  assert_int_equal(group_of(l, "g"), group_of(l, "h"));
+  assert_true(group_of(l, "g") >= 0 && group_of(l, "g") != a);
+  long d = group_of(l, "d");
   assert_true(d >= 0);
-  assert_int_equal(vigil_linker_group_of(l, "e"), d);
-  assert_int_equal(vigil_linker_group_of(l, "f"), -1);
+  assert_int_equal(group_of(l, "e"), d);
+  assert_int_equal(group_of(l, "f"), -1);
   assert_int_equal(vigil_linker_group_get(l, (size_t)d)->n_images, 1); /* near-equal hashes count once */
   assert_true(vigil_linker_group_get(l, (size_t)a)->score_mean < 0.5);
   assert_true(tag_threads >= 1);
@@ -347,11 +369,11 @@ static void test_text_extractor(void **state) {
                     "{\"id\":\"o4\",\"text\":\"unrelated text with no number\"}\n";
   assert_int_equal(vigil_linker_add_jsonl(l, in, sizeof in - 1, NULL, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_group(l, &err), VIGIL_OK);
-  long g = vigil_linker_group_of(l, "o1");
+  long g = group_of(l, "o1");
   assert_true(g >= 0);
-  assert_int_equal(vigil_linker_group_of(l, "o2"), g);
-  assert_int_equal(vigil_linker_group_of(l, "o3"), g);
-  assert_int_equal(vigil_linker_group_of(l, "o4"), -1);
+  assert_int_equal(group_of(l, "o2"), g);
+  assert_int_equal(group_of(l, "o3"), g);
+  assert_int_equal(group_of(l, "o4"), -1);
   assert_int_equal(vigil_linker_group_get(l, (size_t)g)->n_phones, 1);
   assert_int_equal(vigil_linker_group_get(l, (size_t)g)->n_names, 1);
   vigil_linker_free(l);
@@ -363,7 +385,7 @@ static void partition(vigil_linker *l, const char *const *ids, size_t n, long *o
   long map[64];
   int nm = 0;
   for (size_t i = 0; i < n; i++) {
-    long g = vigil_linker_group_of(l, ids[i]);
+    long g = group_of(l, ids[i]);
     if (g < 0) {
       out[i] = -1;
       continue;
@@ -458,32 +480,54 @@ static void test_outputs(void **state) {
   assert_int_equal(vigil_linker_write_graphml(l, p[1], &err), VIGIL_OK);
   assert_int_equal(vigil_linker_write_dot(l, p[2], &err), VIGIL_OK);
   assert_int_equal(vigil_linker_write_html(l, p[3], &err), VIGIL_OK);
-  size_t n;
-  char *j = (char *)tu_slurp(p[0], &n);
+  size_t lens[4];
+  char *j = (char *)tu_slurp(p[0], &lens[0]);
   assert_non_null(j);
   assert_non_null(strstr(j, "\"hub\":true"));
   assert_non_null(strstr(j, "\"slot\":\"NAME\""));
-  char *g = (char *)tu_slurp(p[1], &n);
+  char *g = (char *)tu_slurp(p[1], &lens[1]);
+  assert_non_null(g);
   assert_non_null(strstr(g, "<graphml"));
   assert_non_null(strstr(g, ">template</data>"));
-  char *d = (char *)tu_slurp(p[2], &n);
+  char *d = (char *)tu_slurp(p[2], &lens[2]);
+  assert_non_null(d);
   assert_non_null(strstr(d, "graph ads {"));
   assert_non_null(strstr(d, "label=\"hub\""));
-  char *h = (char *)tu_slurp(p[3], &n);
+  char *h = (char *)tu_slurp(p[3], &lens[3]);
+  assert_non_null(h);
   assert_non_null(strstr(h, "Content-Security-Policy"));
   assert_non_null(strstr(h, "<svg"));
   assert_non_null(strstr(h, "class=\"slot sNAME\""));
   assert_non_null(strstr(h, "<mark class=\"phone\">"));
+  /* the FILE* writers give the same bytes into a memory stream, which is
+   * complete when they return (flushed, not closed) */
+  int (*fw[4])(const vigil_linker *, FILE *, vigil_error *) = {vigil_linker_fwrite_json, vigil_linker_fwrite_graphml,
+                                                               vigil_linker_fwrite_dot, vigil_linker_fwrite_html};
+  const char *whole[4] = {j, g, d, h};
+  for (int i = 0; i < 4; i++) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_non_null(m);
+    assert_int_equal(fw[i](l, m, &err), VIGIL_OK);
+    assert_int_equal(len, lens[i]);
+    assert_memory_equal(buf, whole[i], len);
+    fclose(m);
+    free(buf);
+  }
   free(j);
   free(g);
   free(d);
   free(h);
   for (int i = 0; i < 4; i++) unlink(p[i]);
   rmdir(dir);
-  /* an ungrouped linker refuses to write */
+  /* an ungrouped linker refuses to write or answer */
   vigil_linker *e;
   assert_int_equal(vigil_linker_new(&e, bopt(), &err), VIGIL_OK);
   assert_int_equal(vigil_linker_write_json(e, "/nonexistent/x", &err), VIGIL_EINVAL);
+  assert_int_equal(vigil_linker_fwrite_json(e, stdout, &err), VIGIL_EINVAL);
+  size_t rank;
+  assert_int_equal(vigil_linker_group_of(e, "a", &rank, &err), VIGIL_EINVAL);
   assert_int_equal(vigil_linker_group(e, &err), VIGIL_OK);
   assert_int_equal(vigil_linker_write_json(e, "/nonexistent/x", &err), VIGIL_EIO);
   vigil_linker_free(e);

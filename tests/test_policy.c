@@ -126,7 +126,9 @@ static void test_relationship_classes(void **state) {
   for (unsigned f = 0; f < 32; f++)
     if (f & VIGIL_RELF_BLOCKED) assert_int_equal(vigil_rel_from_flags(f), VIGIL_REL_BLOCKED);
   assert_int_equal(vigil_band_from_name("13-15"), VIGIL_BAND_13_15);
-  assert_int_equal(vigil_band_from_name("teen"), -1);
+  assert_int_equal(vigil_band_from_name("teen"), VIGIL_EINVAL);
+  assert_int_equal(vigil_condition_from_name("no_such_condition"), VIGIL_EINVAL);
+  assert_int_equal(vigil_setting_from_name(NULL), VIGIL_EINVAL);
   assert_int_equal(vigil_action_from_name("location_share"), VIGIL_ACT_LOCATION);
   assert_int_equal(vigil_condition_from_name("media_stripped"), (int)VIGIL_COND_MEDIA_STRIPPED);
 }

@@ -39,15 +39,17 @@
  * structure, but keeps the extractor's ctx: a caller's extractor (such as
  * one from vigil_link_text_extractor_new) must outlive every linker using
  * it.  Input buffers and paths are only read during a call.  A group
- * returned by vigil_linker_group_get, its strings, and the id array of
- * vigil_linker_group_members belong to the linker: they stay valid until
- * the next add, group, load or free (the id array also until the next
- * vigil_linker_group_members call).
+ * returned by vigil_linker_group_get, its strings, and the ids that
+ * vigil_linker_group_members lists belong to the linker: they stay valid
+ * until the next add, group, load or free.  The array holding those ids is
+ * the caller's, as is every stream passed to a vigil_linker_fwrite_
+ * function (written and flushed, never closed).
  */
 #ifndef VIGIL_NETWORK_H
 #define VIGIL_NETWORK_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "vigil/common.h"
@@ -104,6 +106,11 @@ typedef struct vigil_link_opts {
   int threads;              /* worker threads for text processing (default 2) */
   int max_templates;        /* extract templates for this many top groups (default 200) */
   const vigil_link_extractor *extractor; /* NULL: the text capability's (built-in if it fails) */
+  /* Polled between batches of ads and between grouping steps; when it
+   * returns non-zero the call stops with VIGIL_EIO "cancelled" (a server
+   * whose client has gone, or that is stopping).  NULL: never. */
+  int (*cancelled)(void *arg);
+  void *cancel_arg;
 } vigil_link_opts;
 
 VIGIL_API void vigil_link_opts_init(vigil_link_opts *o);
@@ -144,20 +151,31 @@ typedef struct vigil_link_group {
 
 VIGIL_API size_t vigil_linker_group_count(const vigil_linker *l);
 VIGIL_API const vigil_link_group *vigil_linker_group_get(const vigil_linker *l, size_t rank);
-/* Rank of the group holding the ad with this id, or -1 (unknown id or a group
- * smaller than min_size). */
-VIGIL_API long vigil_linker_group_of(const vigil_linker *l, const char *ad_id);
-/* Ids of a group's members, in input order; *n receives the count. */
+/* The rank of the group holding the ad with this id in *rank; VIGIL_ENOTFOUND
+ * for an unknown id or an ad in no group of at least min_size ads, VIGIL_EINVAL
+ * before vigil_linker_group. */
+VIGIL_API int vigil_linker_group_of(const vigil_linker *l, const char *ad_id, size_t *rank, vigil_error *err);
+/* Ids of a group's members, in input order, in a new array (*ids, free it
+ * with free(); the strings in it belong to the linker); *n receives the
+ * count.  VIGIL_ENOTFOUND for a rank past the last group. */
 VIGIL_API int vigil_linker_group_members(const vigil_linker *l, size_t rank, const char ***ids, size_t *n,
-                               vigil_error *err);
+                                         vigil_error *err);
 /* Whether the identifier (kind, value) was judged a hub. */
 VIGIL_API int vigil_linker_is_hub(const vigil_linker *l, int kind, const char *value);
 
-/* Outputs of a grouped linker. */
+/* Outputs of a grouped linker (VIGIL_EINVAL before vigil_linker_group).
+ * The write_ functions create or truncate path (the file is left partly
+ * written on failure, and the message names path); the fwrite_ functions
+ * write to an open stream, flush it and leave it open (a memory stream from
+ * open_memstream holds the whole output when they return). */
 VIGIL_API int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error *err);
 VIGIL_API int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_error *err);
 VIGIL_API int vigil_linker_write_dot(const vigil_linker *l, const char *path, vigil_error *err);
 VIGIL_API int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error *err);
+VIGIL_API int vigil_linker_fwrite_json(const vigil_linker *l, FILE *f, vigil_error *err);
+VIGIL_API int vigil_linker_fwrite_graphml(const vigil_linker *l, FILE *f, vigil_error *err);
+VIGIL_API int vigil_linker_fwrite_dot(const vigil_linker *l, FILE *f, vigil_error *err);
+VIGIL_API int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err);
 
 /* State for incremental runs: save everything needed to add more ads later
  * (overwrites path); load replaces an empty linker's content with it. */

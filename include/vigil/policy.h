@@ -239,7 +239,8 @@ VIGIL_API int vigil_policy_resolve_band(const vigil_policy *p, const vigil_age_i
                               vigil_error *err);
 
 /* Names <-> values ("13-15", "dm_text", "friend", "followers", "dm", ...).
- * Lookups return -1 for an unknown name. */
+ * Names of unknown values are "?".  Lookups return the value (never
+ * negative), or VIGIL_EINVAL for an unknown name or NULL. */
 VIGIL_API const char *vigil_band_name(int band);
 VIGIL_API const char *vigil_action_name(int action);
 VIGIL_API const char *vigil_rel_name(int rel);
@@ -252,7 +253,7 @@ VIGIL_API int vigil_action_from_name(const char *s);
 VIGIL_API int vigil_rel_from_name(const char *s);
 VIGIL_API int vigil_audience_from_name(const char *s);
 VIGIL_API int vigil_setting_from_name(const char *s);
-VIGIL_API int vigil_condition_from_name(const char *s); /* the bit, or -1 */
+VIGIL_API int vigil_condition_from_name(const char *s); /* the bit, or VIGIL_EINVAL */
 VIGIL_API int vigil_rel_from_flags(unsigned rel_flags);
 
 /* Policy contents, for `vigil policy show` and the docs. */

@@ -27,6 +27,7 @@
 #include "bank/bank_backend.h"
 #include "bank/bank_parse.h"
 #include "common/internal.h"
+#include "common/grow.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -110,11 +111,11 @@ void vigil_bank_import_report_free(vigil_bank_import_report *r) {
 }
 
 int vigil_bank_format_from_name(const char *name) {
-  if (!name) return -1;
+  if (!name) return VIGIL_EINVAL;
   if (!strcmp(name, "csv")) return VIGIL_BANK_FMT_CSV;
   if (!strcmp(name, "te") || !strcmp(name, "txt")) return VIGIL_BANK_FMT_TE;
   if (!strcmp(name, "jsonl") || !strcmp(name, "json")) return VIGIL_BANK_FMT_JSONL;
-  return -1;
+  return VIGIL_EINVAL;
 }
 
 /* Largest sort window (entries buffered before they are written). */
@@ -149,14 +150,7 @@ typedef struct importer {
 
 static int arena_put(pending *p, const char *s) {
   size_t n = strlen(s) + 1;
-  if (p->alen + n > p->acap) {
-    size_t nc = p->acap ? p->acap * 2 : (1u << 20);
-    while (nc < p->alen + n) nc *= 2;
-    char *na = realloc(p->arena, nc);
-    if (!na) return -1;
-    p->arena = na;
-    p->acap = nc;
-  }
+  if (vigil__grow_from((void **)&p->arena, &p->acap, p->alen + n, 1, 1u << 20)) return -1;
   memcpy(p->arena + p->alen, s, n);
   p->alen += n;
   return 0;

@@ -12,6 +12,7 @@
  */
 #include "bank/bank_backend.h"
 #include "common/internal.h"
+#include "common/hex.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -38,13 +39,6 @@ size_t vigil_signal_value_len(vigil_signal_type t) {
   }
 }
 
-static int hexval(unsigned char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 int vigil_signal_parse(vigil_signal_type t, const char *hex, size_t len, uint8_t out[VIGIL_BANK_VALUE_MAX],
                        vigil_error *err) {
   size_t n = vigil_signal_value_len(t);
@@ -54,31 +48,20 @@ int vigil_signal_parse(vigil_signal_type t, const char *hex, size_t len, uint8_t
   if (len != 2 * n)
     return vigil__seterr(err, VIGIL_EINVAL, "%s value must be %zu hex digits, got %zu characters",
                          vigil_signal_name(t), 2 * n, len);
-  for (size_t i = 0; i < n; i++) {
-    int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      size_t pos = hi < 0 ? 2 * i : 2 * i + 1;
-      unsigned char c = (unsigned char)hex[pos];
-      if (c >= 0x21 && c < 0x7f)
-        return vigil__seterr(err, VIGIL_EINVAL, "bad hex digit '%c' at position %zu of the %s value", c, pos + 1,
-                             vigil_signal_name(t));
-      return vigil__seterr(err, VIGIL_EINVAL, "bad hex digit (byte 0x%02x) at position %zu of the %s value", c,
-                           pos + 1, vigil_signal_name(t));
-    }
-    out[i] = (uint8_t)(hi << 4 | lo);
+  size_t pos = 0;
+  if (vigil__hex_decode(hex, n, out, &pos)) {
+    unsigned char c = (unsigned char)hex[pos];
+    if (c >= 0x21 && c < 0x7f)
+      return vigil__seterr(err, VIGIL_EINVAL, "bad hex digit '%c' at position %zu of the %s value", c, pos + 1,
+                           vigil_signal_name(t));
+    return vigil__seterr(err, VIGIL_EINVAL, "bad hex digit (byte 0x%02x) at position %zu of the %s value", c,
+                         pos + 1, vigil_signal_name(t));
   }
   for (size_t i = n; i < VIGIL_BANK_VALUE_MAX; i++) out[i] = 0;
   return VIGIL_OK;
 }
 
-void vigil_signal_to_hex(const uint8_t *value, size_t len, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < len; i++) {
-    out[2 * i] = digits[value[i] >> 4];
-    out[2 * i + 1] = digits[value[i] & 15];
-  }
-  out[2 * len] = '\0';
-}
+void vigil_signal_to_hex(const uint8_t *value, size_t len, char *out) { vigil__hex_encode(value, len, out); }
 
 int vigil_bank_name_valid(const char *name) {
   if (!name) return 0;

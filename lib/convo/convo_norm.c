@@ -32,18 +32,19 @@
 #include <utf8proc.h>
 
 #include "common/internal.h"
+#include "common/grow.h"
 
 static int reserve(vigil__cnorm *n, size_t need) {
   if (need <= n->cap) return 0;
-  size_t cap = n->cap ? n->cap : 256;
-  while (cap < need) cap *= 2;
+  size_t cap = vigil__grow_cap(n->cap, need + 1, sizeof *n->src_start, 256);
+  if (!cap) return -1;
   char *o = realloc(n->out, cap + 1);
   if (!o) return -1;
   n->out = o;
-  uint32_t *a = realloc(n->src_start, cap * sizeof *a);
+  uint32_t *a = vigil__reallocarray(n->src_start, cap, sizeof *a);
   if (!a) return -1;
   n->src_start = a;
-  uint32_t *b = realloc(n->src_end, cap * sizeof *b);
+  uint32_t *b = vigil__reallocarray(n->src_end, cap, sizeof *b);
   if (!b) return -1;
   n->src_end = b;
   n->cap = cap;

@@ -20,6 +20,7 @@
  */
 #include "db/sql_engine.h"
 #include "common/internal.h"
+#include "common/hex.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -148,8 +149,6 @@ static int statement(pge *g, const char *sql, const vigil__val *p, int np, const
   return VIGIL_OK;
 }
 
-static int hexval(int c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
-
 /* Converts one text-format result value by its column type. */
 static int put_cell(vigil__rows *r, vigil__val *cell, Oid type, const char *v, size_t len) {
   switch (type) {
@@ -164,9 +163,8 @@ static int put_cell(vigil__rows *r, vigil__val *cell, Oid type, const char *v, s
     size_t n = (len - 2) / 2;
     int rc = vigil__rows_put(r, cell, VIGIL__V_BLOB, 0, NULL, n);
     if (rc) return rc;
-    char *out = (char *)cell->p;
-    for (size_t i = 0; i < n; i++) out[i] = (char)(hexval(v[2 + 2 * i]) << 4 | hexval(v[3 + 2 * i]));
-    return VIGIL_OK;
+    /* a server that sends something else is answered as corrupt, not decoded into wrong bytes */
+    return vigil__hex_decode(v + 2, n, (uint8_t *)cell->p, NULL) ? VIGIL_ECORRUPT : VIGIL_OK;
   }
   default: return vigil__rows_put(r, cell, VIGIL__V_TEXT, 0, v, len);
   }

@@ -7,6 +7,7 @@
  * of allocations, and freeing it is a walk over the blocks.
  */
 #include "db/sql_engine.h"
+#include "common/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +68,10 @@ int vigil__rows_set_name(vigil__rows *r, int col, const char *name) {
 
 vigil__val *vigil__rows_add(vigil__rows *r) {
   if (r->n == r->cap) {
-    size_t nc = r->cap ? r->cap * 2 : 16;
-    if (r->ncols && nc > (size_t)-1 / sizeof(vigil__val) / (size_t)r->ncols) return NULL;
-    vigil__val *cells = realloc(r->cells, nc * (size_t)(r->ncols ? r->ncols : 1) * sizeof *cells);
+    size_t row = (size_t)(r->ncols ? r->ncols : 1) * sizeof(vigil__val);
+    size_t nc = vigil__grow_cap(r->cap, r->n + 1, row, 16);
+    if (!nc) return NULL;
+    vigil__val *cells = vigil__reallocarray(r->cells, nc, row);
     if (!cells) return NULL;
     r->cells = cells;
     r->cap = nc;

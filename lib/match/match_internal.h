@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/simd.h"
 #include "vigil/match.h"
 
 #define VIGIL__MIH_MAXTABLES 24 /* m <= this (the file header has room for 24) */
@@ -58,6 +59,26 @@ typedef struct vigil__table {
   uint32_t free_head[VIGIL__MIH_CLASSES]; /* per class, VIGIL__NONE-terminated */
 } vigil__table;
 
+/* Diagnostics for the benchmark: where a vigil__qtune points stats at one,
+ * queries add to these counters. */
+typedef struct vigil__qstats {
+  uint64_t queries, scans, probes, candidates;
+} vigil__qstats;
+
+/* How one index plans its queries: tuning for benchmarks and strategy
+ * forcing for tests, kept in the index (not in globals) so that two
+ * indexes used by two threads never share them.  vigil__pdq_index_tune sets
+ * it between queries; while a query runs it is only read, except for the
+ * counters stats points at, so stats must be used by one thread at a time. */
+typedef struct vigil__qtune {
+  int strategy;         /* 0: the planner chooses; 1: every query scans; 2: the tables, even past a scan's cost */
+  double probe_cost;    /* cost of probing a bucket relative to verifying a candidate */
+  vigil__qstats *stats; /* NULL, or counters queries add to */
+} vigil__qtune;
+
+/* Two dependent cache misses per probe; measured best in 2..8 (bench_match --probe-cost). */
+#define VIGIL__PROBE_COST 4.0
+
 struct vigil_pdq_index {
   size_t n, cap;
   vigil_pdq_hash *hashes;
@@ -73,6 +94,7 @@ struct vigil_pdq_index {
   /* A loaded index points into a read-only mapping until first modified. */
   void *map;
   size_t map_len;
+  vigil__qtune tune; /* vigil__qtune_default() unless a test or bench changed it */
 };
 
 /* Bits [off, off+b) of the key words w (vigil__key_words) as an integer;
@@ -103,7 +125,13 @@ int vigil__tables_build(vigil_pdq_index *ix, int bits, vigil_error *err);
 void vigil__tables_free(vigil_pdq_index *ix);
 
 /* --- kernels (pdq_kernels.c), chosen at run time --- */
-enum { VIGIL__PATH_GENERIC = 0, VIGIL__PATH_AVX2 = 1, VIGIL__PATH_AVX512 = 2, VIGIL__PATH_AUTO = -1 };
+/* A path is a level of common/simd.h; the index runs at vigil__simd_level(). */
+enum {
+  VIGIL__PATH_GENERIC = VIGIL__SIMD_SCALAR,
+  VIGIL__PATH_AVX2 = VIGIL__SIMD_AVX2,
+  VIGIL__PATH_AVX512 = VIGIL__SIMD_AVX512,
+  VIGIL__PATH_AUTO = VIGIL__SIMD_AUTO
+};
 
 /* Distances of hashes h[0..n) to q; writes i and distance of those <= r;
  * returns how many.  n <= VIGIL__SCAN_CHUNK. */
@@ -135,29 +163,19 @@ typedef struct vigil__kernels {
   vigil__verify_masked_fn verify_masked;
 } vigil__kernels;
 
-/* The kernels in use (the best the CPU runs, unless forced). */
+/* The kernels for vigil__simd_level(): the best the CPU runs, capped by
+ * VIGIL_SIMD, unless a test forced a level (vigil__simd_force). */
 const vigil__kernels *vigil__kernels_get(void);
 /* Whether this CPU can run a path. */
 bool vigil__path_supported(int path);
-/* Test hook: force a path (VIGIL__PATH_AUTO restores the best).  Returns
- * VIGIL_EINVAL if the CPU cannot run it.  Not thread-safe. */
-int vigil__force_path(int path);
 
-/* Test hook: forces every query to take the linear scan (1) or the tables
- * (2, even past the point where a scan would be cheaper), or lets it choose
- * (0).  Not thread-safe. */
-void vigil__force_strategy(int s);
-
-/* Diagnostics for the benchmark: when vigil__qstats_on is set, queries add
- * to these counters (not thread-safe; off by default). */
-typedef struct vigil__qstats {
-  uint64_t queries, scans, probes, candidates;
-} vigil__qstats;
-extern int vigil__qstats_on;
-/* Cost of probing one bucket relative to verifying one candidate, in the
- * query planner (a tuning knob for the benchmark). */
-extern double vigil__probe_cost;
-extern vigil__qstats vigil__qstat;
+/* The tuning a new or loaded index starts with. */
+static inline vigil__qtune vigil__qtune_default(void) { return (vigil__qtune){0, VIGIL__PROBE_COST, NULL}; }
+/* Test and bench hook: the index's tuning (strategy forcing, probe cost,
+ * statistics).  Not while a query on ix runs. */
+void vigil__pdq_index_tune(vigil_pdq_index *ix, const vigil__qtune *t);
+/* The index's tuning now. */
+vigil__qtune vigil__pdq_index_tuning(const vigil_pdq_index *ix);
 
 /* Test hook: verifies the invariants above; VIGIL_EINTERNAL with a message
  * when one does not hold.  O(n * m). */

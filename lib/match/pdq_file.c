@@ -302,6 +302,7 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
   vigil_pdq_index *ix = NULL;
   if (!rc && !(ix = calloc(1, sizeof *ix))) rc = vigil__seterr(err, VIGIL_ENOMEM, "pdq index load: out of memory");
   if (!rc) {
+    ix->tune = vigil__qtune_default();
     uint8_t *p = map + HEADER_SIZE;
     ix->n = ix->cap = (size_t)h.n;
     ix->hashes = (vigil_pdq_hash *)p;

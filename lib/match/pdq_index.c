@@ -381,6 +381,7 @@ int vigil_pdq_index_new(vigil_pdq_index **out, vigil_error *err) {
   *out = calloc(1, sizeof **out);
   if (!*out) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index: out of memory");
   (*out)->idmap_ok = true;
+  (*out)->tune = vigil__qtune_default();
   return VIGIL_OK;
 }
 

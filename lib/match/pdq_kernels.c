@@ -10,9 +10,9 @@
  *   generic plain C (compiler popcount), for any CPU.
  *
  * Each version is compiled with a target attribute, so the library itself is
- * built for the baseline ISA and runs anywhere; the choice is made once, with
- * __builtin_cpu_supports.  All versions give identical results (the tests
- * force each path the machine can run and compare).
+ * built for the baseline ISA and runs anywhere; the level is common/simd.h's
+ * (the CPU's, capped by VIGIL_SIMD).  All versions give identical results
+ * (the tests force each level the machine can run and compare).
  *
  * Hash words are read with memcpy in native byte order: a Hamming distance
  * does not depend on how the 256 bits are grouped into words.
@@ -434,26 +434,7 @@ static const vigil__kernels k_avx512 = {VIGIL__PATH_AVX512, "avx512-vpopcntdq", 
                                         scan_multi_avx512, verify_masked_avx512};
 #endif
 
-bool vigil__path_supported(int path) {
-  switch (path) {
-  case VIGIL__PATH_GENERIC:
-    return true;
-#ifdef VIGIL__X86
-  case VIGIL__PATH_AVX2:
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
-  case VIGIL__PATH_AVX512:
-    __builtin_cpu_init();
-    return vigil__path_supported(VIGIL__PATH_AVX2) && __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vpopcntdq");
-#endif
-  default:
-    return false;
-  }
-}
-
-static const vigil__kernels *forced;
+bool vigil__path_supported(int path) { return path >= VIGIL__PATH_GENERIC && path <= vigil__simd_cpu(); }
 
 static const vigil__kernels *for_path(int path) {
 #ifdef VIGIL__X86
@@ -464,27 +445,4 @@ static const vigil__kernels *for_path(int path) {
   return &k_generic;
 }
 
-const vigil__kernels *vigil__kernels_get(void) {
-  if (forced) return forced;
-  /* Racy but benign: every thread computes the same pointer. */
-  static const vigil__kernels *best;
-  const vigil__kernels *b = __atomic_load_n(&best, __ATOMIC_ACQUIRE);
-  if (!b) {
-    int p = vigil__path_supported(VIGIL__PATH_AVX512) ? VIGIL__PATH_AVX512
-            : vigil__path_supported(VIGIL__PATH_AVX2) ? VIGIL__PATH_AVX2
-                                                      : VIGIL__PATH_GENERIC;
-    b = for_path(p);
-    __atomic_store_n(&best, b, __ATOMIC_RELEASE);
-  }
-  return b;
-}
-
-int vigil__force_path(int path) {
-  if (path == VIGIL__PATH_AUTO) {
-    forced = NULL;
-    return VIGIL_OK;
-  }
-  if (!vigil__path_supported(path)) return VIGIL_EINVAL;
-  forced = for_path(path);
-  return VIGIL_OK;
-}
+const vigil__kernels *vigil__kernels_get(void) { return for_path(vigil__simd_level()); }

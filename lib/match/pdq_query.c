@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "common/internal.h"
+#include "common/grow.h"
 #include "match/match_internal.h"
 
 /* A scan costs about this share of a random probe or candidate per hash:
@@ -59,13 +60,11 @@
 #define SCAN_DIVISOR 6
 #define PROBE_AHEAD 16
 
-static int force_strategy; /* test hook: see vigil__force_strategy */
+void vigil__pdq_index_tune(vigil_pdq_index *ix, const vigil__qtune *t) {
+  if (ix && t) ix->tune = *t;
+}
 
-void vigil__force_strategy(int s) { force_strategy = s; }
-
-int vigil__qstats_on;
-double vigil__probe_cost = 4.0; /* two dependent misses per probe; measured best in 2..8 */
-vigil__qstats vigil__qstat;
+vigil__qtune vigil__pdq_index_tuning(const vigil_pdq_index *ix) { return ix ? ix->tune : vigil__qtune_default(); }
 
 typedef struct hits {
   vigil_pdq_hit *v;
@@ -73,13 +72,7 @@ typedef struct hits {
 } hits;
 
 static int hits_push(hits *h, uint64_t slot, int d, int var) {
-  if (h->n == h->cap) {
-    size_t nc = h->cap ? h->cap * 2 : 64;
-    vigil_pdq_hit *p = realloc(h->v, nc * sizeof *p);
-    if (!p) return VIGIL_ENOMEM;
-    h->v = p;
-    h->cap = nc;
-  }
+  if (h->n == h->cap && vigil__grow_from((void **)&h->v, &h->cap, h->n + 1, sizeof *h->v, 64)) return VIGIL_ENOMEM;
   h->v[h->n].id = slot;
   h->v[h->n].distance = d;
   h->v[h->n].variant = var;
@@ -113,7 +106,7 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
                       plan *p) {
   memset(p, 0, sizeof *p);
   int m = ix->m, b = ix->bits;
-  if (force_strategy == 1 || m == 0 || r + 1 > m * (VIGIL__MIH_TMAX + 1)) {
+  if (ix->tune.strategy == 1 || m == 0 || r + 1 > m * (VIGIL__MIH_TMAX + 1)) {
     p->scan = true;
     return;
   }
@@ -146,7 +139,7 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
   /* Greedy: r + 1 units, each to the cheapest next ring (each table's next
    * ring cost kept, recomputed only for the table that took the unit). */
   double next[VIGIL__MIH_MAXTABLES];
-  for (int i = 0; i < m; i++) next[i] = free_t[i] >= 0 ? 0 : vigil__probe_cost + ring0[i];
+  for (int i = 0; i < m; i++) next[i] = free_t[i] >= 0 ? 0 : ix->tune.probe_cost + ring0[i];
   double est = 0;
   for (int u = 0; u <= r; u++) {
     int best = -1;
@@ -156,11 +149,11 @@ static void make_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r,
     est += next[best];
     int k = ++p->t[best] + 1; /* its next ring */
     if (k <= free_t[best]) next[best] = 0;
-    else if (k == 1) next[best] = b * vigil__probe_cost + ring1[best];
-    else if (k <= VIGIL__MIH_TMAX) next[best] = ring_size[b][k] * (vigil__probe_cost + dens[best]);
+    else if (k == 1) next[best] = b * ix->tune.probe_cost + ring1[best];
+    else if (k <= VIGIL__MIH_TMAX) next[best] = ring_size[b][k] * (ix->tune.probe_cost + dens[best]);
   }
   p->est = est;
-  p->scan = force_strategy < 2 && est > scan_cost(ix->n);
+  p->scan = ix->tune.strategy < 2 && est > scan_cost(ix->n);
 }
 
 /* All keys within radius t of key in b bits, ring by ring. */
@@ -202,7 +195,7 @@ typedef struct scratch {
 
 #define GROW(arr, cap)                                               \
   do {                                                               \
-    void *np_ = realloc((arr), (cap) * sizeof *(arr));               \
+    void *np_ = vigil__reallocarray((arr), (cap), sizeof *(arr));    \
     if (!np_) return VIGIL_ENOMEM;                                   \
     (arr) = np_;                                                     \
   } while (0)
@@ -234,10 +227,10 @@ static int seen_reset(scratch *s, size_t n) {
   size_t cap = 64;
   while (cap < 2 * n) cap *= 2;
   if (cap > s->seen_cap) {
-    uint32_t *p = realloc(s->seen, cap * sizeof *p);
+    uint32_t *p = vigil__reallocarray(s->seen, cap, sizeof *p);
     if (!p) return VIGIL_ENOMEM;
     s->seen = p;
-    p = realloc(s->seen_idx, cap * sizeof *p);
+    p = vigil__reallocarray(s->seen_idx, cap, sizeof *p);
     if (!p) return VIGIL_ENOMEM;
     s->seen_idx = p;
     s->seen_cap = cap;
@@ -345,9 +338,9 @@ static int gather(const vigil_pdq_index *ix, size_t np, size_t budget, bool mask
     if (masks && len) memset(s->cmask + c, s->pmask[j], len);
     for (uint32_t z = 0; z < len; z++) cand[c++] = blk[z];
   }
-  if (vigil__qstats_on) {
-    vigil__qstat.probes += np;
-    vigil__qstat.candidates += c;
+  if (ix->tune.stats) {
+    ix->tune.stats->probes += np;
+    ix->tune.stats->candidates += c;
   }
   *ncand = c;
   return VIGIL_OK;
@@ -373,7 +366,7 @@ static int reserve_plans(scratch *s, const vigil_pdq_index *ix, const plan *pl, 
  * candidates exceed the budget: the caller scans. */
 static int run_plan(const vigil_pdq_index *ix, const vigil_pdq_hash *q, int r, int var, const plan *p,
                     scratch *s, hits *out, const vigil__kernels *kern) {
-  size_t budget = force_strategy >= 2 ? SIZE_MAX : (size_t)(2 * scan_cost(ix->n)) + 1024;
+  size_t budget = ix->tune.strategy >= 2 ? SIZE_MAX : (size_t)(2 * scan_cost(ix->n)) + 1024;
   if (reserve_plans(s, ix, p, 1)) return VIGIL_ENOMEM;
   size_t np = 0, c;
   for (int i = 0; i < ix->m; i++)
@@ -410,7 +403,7 @@ static bool shares_keys(const vigil_pdq_index *ix, const plan *pl, int nq) {
  * the budget. */
 static int run_shared(const vigil_pdq_index *ix, const vigil_pdq_hash *qs, const int *vars, int nq, int r,
                       const plan *pl, scratch *s, hits *out, const vigil__kernels *kern) {
-  size_t budget = force_strategy >= 2 ? SIZE_MAX : (size_t)(2 * nq * scan_cost(ix->n)) + 1024;
+  size_t budget = ix->tune.strategy >= 2 ? SIZE_MAX : (size_t)(2 * nq * scan_cost(ix->n)) + 1024;
   if (reserve_plans(s, ix, pl, nq) || reserve_masks(s, 0, s->probe_cap)) return VIGIL_ENOMEM;
   size_t np = 0, c;
   for (int i = 0; i < ix->m; i++)
@@ -556,13 +549,13 @@ int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash 
     est += pl[u].est;
   }
   /* A multi-query scan reads memory once; allow the index up to that. */
-  if (nu > 1 && force_strategy < 2 && est > 2 * scan_cost(ix->n)) scan = true;
-  if (nu > 1 && force_strategy >= 2) scan = false;
+  if (nu > 1 && ix->tune.strategy < 2 && est > 2 * scan_cost(ix->n)) scan = true;
+  if (nu > 1 && ix->tune.strategy >= 2) scan = false;
   int rc = VIGIL_OK;
   if (!scan) {
     if (nu == 1 && pl[0].scan) { /* forced index with a plan that cannot use it */
       rc = scan_all(ix, &uq[0], threshold, uvar[0], s, &h, kern);
-    } else if (nu > 1 && force_strategy >= 2 && pl[0].scan) {
+    } else if (nu > 1 && ix->tune.strategy >= 2 && pl[0].scan) {
       scan = true; /* likewise (every plan is alike in that) */
     } else {
       /* Groups of 8 (a probe's mask holds 8 queries); a group that shares
@@ -583,9 +576,9 @@ int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash 
       }
     }
   }
-  if (vigil__qstats_on) {
-    vigil__qstat.queries++;
-    vigil__qstat.scans += scan;
+  if (ix->tune.stats) {
+    ix->tune.stats->queries++;
+    ix->tune.stats->scans += scan;
   }
   if (scan && rc == VIGIL_OK) {
     h.n = 0;

@@ -252,18 +252,3 @@ static double builtin_scan(void *tctx, const char *text, size_t len, vigil_link_
 static const vigil_link_extractor builtin = {NULL, NULL, builtin_scan, NULL};
 
 const vigil_link_extractor *vigil_link_builtin_extractor(void) { return &builtin; }
-
-size_t vigil__net_pdq_parse(const char *hex, uint8_t out[32]) {
-  if (!hex || strlen(hex) != 64) return 0;
-  for (int i = 0; i < 32; i++) {
-    int v = 0;
-    for (int k = 0; k < 2; k++) {
-      char c = hex[2 * i + k];
-      int d = c >= '0' && c <= '9' ? c - '0' : (c | 32) >= 'a' && (c | 32) <= 'f' ? (c | 32) - 'a' + 10 : -1;
-      if (d < 0) return 0;
-      v = v * 16 + d;
-    }
-    out[i] = (uint8_t)v;
-  }
-  return 32;
-}

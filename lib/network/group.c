@@ -51,8 +51,6 @@ void vigil__net_groups_free(vigil_linker *l) {
   free(l->ident_off);
   free(l->ident_ads);
   l->ident_off = l->ident_ads = NULL;
-  free(l->member_ids);
-  l->member_ids = NULL;
   l->grouped = 0;
 }
 
@@ -158,7 +156,7 @@ static int detect_hubs(vigil_linker *l, const uint32_t *tsize) {
       const vigil__net_ad *a = &l->ads[ads[k]];
       if (l->o.use_templates && tsize[vigil__net_uf_find(l->tuf, ads[k])] > 1) {
         est[k] = 1;
-        if (vigil__net_grow((void **)&v, &cap, nv + 1, sizeof *v)) {
+        if (vigil__grow((void **)&v, &cap, nv + 1, sizeof *v)) {
           rc = VIGIL_ENOMEM;
           break;
         }
@@ -169,7 +167,7 @@ static int detect_hubs(vigil_linker *l, const uint32_t *tsize) {
         uint32_t y = canon(l, a->ev[e].ident);
         if (y == x || deg(l, y) < 2) continue;
         est[k] = 1;
-        if (vigil__net_grow((void **)&v, &cap, nv + 1, sizeof *v)) {
+        if (vigil__grow((void **)&v, &cap, nv + 1, sizeof *v)) {
           rc = VIGIL_ENOMEM;
           break;
         }
@@ -272,7 +270,7 @@ static int describe(vigil_linker *l, vigil__net_group *g, const uint32_t *tcount
       if (!g->last_seen || strcmp(a->posted_at, g->last_seen) > 0) g->last_seen = a->posted_at;
     }
     for (uint32_t e = 0; e < a->n_ev; e++) {
-      if (vigil__net_grow((void **)&ids, &cid, nid + 1, sizeof *ids)) {
+      if (vigil__grow((void **)&ids, &cid, nid + 1, sizeof *ids)) {
         free(ids);
         free(places);
         free(placekeys);
@@ -368,6 +366,7 @@ static int cmp_group(const void *a, const void *b) {
 }
 
 int vigil_linker_group(vigil_linker *l, vigil_error *err) {
+  if (l->o.cancelled && l->o.cancelled(l->o.cancel_arg)) return vigil__seterr(err, VIGIL_EIO, "cancelled");
   vigil__net_groups_free(l);
   size_t n = l->n_ads;
   int rc = build_csr(l);
@@ -483,19 +482,25 @@ const vigil_link_group *vigil_linker_group_get(const vigil_linker *l, size_t ran
   return &l->groups[rank].pub;
 }
 
-long vigil_linker_group_of(const vigil_linker *l, const char *ad_id) {
-  if (!l->grouped || !ad_id) return -1;
+int vigil_linker_group_of(const vigil_linker *l, const char *ad_id, size_t *rank, vigil_error *err) {
+  if (!l || !ad_id || !rank) return vigil__seterr(err, VIGIL_EINVAL, "link: NULL argument");
+  if (!l->grouped) return vigil__seterr(err, VIGIL_EINVAL, "link: group the ads first");
   uint32_t a = vigil__net_ad_lookup(l, ad_id);
-  return a == NET_NONE ? -1 : l->group_of[a];
+  if (a == NET_NONE) return vigil__seterr(err, VIGIL_ENOTFOUND, "no ad with this id");
+  if (l->group_of[a] < 0) return vigil__seterr(err, VIGIL_ENOTFOUND, "the ad is in no group of the minimum size");
+  *rank = (size_t)l->group_of[a];
+  return VIGIL_OK;
 }
 
 int vigil_linker_group_members(const vigil_linker *l, size_t rank, const char ***ids, size_t *n, vigil_error *err) {
+  if (!l || !ids || !n) return vigil__seterr(err, VIGIL_EINVAL, "link: NULL argument");
+  *ids = NULL;
+  *n = 0;
   if (!l->grouped || rank >= l->n_groups) return vigil__seterr(err, VIGIL_ENOTFOUND, "no group %zu", rank);
-  vigil_linker *m = (vigil_linker *)l; /* a cache, not a visible change */
+  /* a fresh array for the caller: the linker is not changed behind its const */
   const vigil__net_group *g = &l->groups[rank];
-  const char **v = realloc(m->member_ids, (g->n ? g->n : 1) * sizeof *v);
+  const char **v = vigil__mallocarray(g->n, sizeof *v);
   if (!v) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  m->member_ids = v;
   for (size_t i = 0; i < g->n; i++) v[i] = l->ads[g->members[i]].id;
   *ids = v;
   *n = g->n;

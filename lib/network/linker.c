@@ -14,6 +14,8 @@
  * replaced by U+FFFD and the line parsed again rather than lost.
  */
 #include "network/net_internal.h"
+#include "vigil/match.h"
+#include "vigil/pdq.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -87,6 +89,7 @@ void vigil_linker_free(vigil_linker *l) {
   free(l->idents);
   vigil__net_u64map_free(&l->idmap);
   vigil__net_u64map_free(&l->identmap);
+  vigil_pdq_index_free(l->img_ix);
   vigil__net_u64map_free(&l->buckets);
   free(l->next);
   free(l->tuf);
@@ -125,32 +128,38 @@ int vigil__net_ad_index_id(vigil_linker *l, uint32_t ad, vigil_error *err) {
   }
 }
 
-static int popcount256(const uint8_t *a, const uint8_t *b) {
-  int d = 0;
-  for (int i = 0; i < 32; i++) d += __builtin_popcount((unsigned)(a[i] ^ b[i]));
-  return d;
+/* An image identifier is a PDQ hash in hex, read and compared by pdq.h's own functions. */
+static int pdq_parse(const char *hex, vigil_pdq_hash *out) {
+  return hex && vigil_pdq_from_hex(hex, strlen(hex), out, NULL) == VIGIL_OK;
+}
+
+static uint32_t ident_root(const vigil_linker *l, uint32_t a) {
+  while (l->idents[a].canon != a) a = l->idents[a].canon;
+  return a;
 }
 
 /* Images: a new hash joins the class of every earlier hash within the
- * distance (brute force over image identifiers; see docs/network.md). */
+ * distance.  Earlier hashes are found in a PDQ radius index (lib/match),
+ * not by comparing with each: the scan made 10,000 ads with one image each
+ * cost 48 s, and 60,000 ran for minutes (docs/network.md). */
 int vigil__net_image_link(vigil_linker *l, uint32_t id, vigil_error *err) {
-  (void)err;
-  uint8_t h[32], g[32];
-  if (vigil__net_pdq_parse(l->idents[id].value, h) != 32) return VIGIL_OK;
-  for (uint32_t j = 0; j < id; j++) {
-    if (l->idents[j].kind != VIGIL_EV_IMAGE) continue;
-    if (vigil__net_pdq_parse(l->idents[j].value, g) != 32) continue;
-    if (popcount256(h, g) <= l->o.pdq_distance) {
-      uint32_t a = id, b = j;
-      while (l->idents[a].canon != a) a = l->idents[a].canon;
-      while (l->idents[b].canon != b) b = l->idents[b].canon;
-      if (a != b) {
-        if (a < b) l->idents[b].canon = a;
-        else l->idents[a].canon = b;
-      }
+  vigil_pdq_hash h;
+  if (!pdq_parse(l->idents[id].value, &h)) return VIGIL_OK;
+  int rc = VIGIL_OK;
+  if (!l->img_ix) rc = vigil_pdq_index_new(&l->img_ix, err);
+  vigil_pdq_hit *hits = NULL;
+  size_t n = 0;
+  if (rc == VIGIL_OK) rc = vigil_pdq_index_query(l->img_ix, &h, l->o.pdq_distance, &hits, &n, err);
+  for (size_t i = 0; rc == VIGIL_OK && i < n; i++) {
+    uint32_t a = ident_root(l, id), b = ident_root(l, (uint32_t)hits[i].id);
+    if (a != b) {
+      if (a < b) l->idents[b].canon = a;
+      else l->idents[a].canon = b;
     }
   }
-  return VIGIL_OK;
+  free(hits);
+  if (rc == VIGIL_OK) rc = vigil_pdq_index_add(l->img_ix, &h, id, err);
+  return rc;
 }
 
 int vigil__net_ident_intern(vigil_linker *l, int kind, const char *value, uint32_t *out, vigil_error *err) {
@@ -170,7 +179,7 @@ int vigil__net_ident_intern(vigil_linker *l, int kind, const char *value, uint32
       continue;
     }
     if (l->n_idents >= NET_NONE - 1 ||
-        vigil__net_grow((void **)&l->idents, &l->cap_idents, l->n_idents + 1, sizeof *l->idents)) {
+        vigil__grow((void **)&l->idents, &l->cap_idents, l->n_idents + 1, sizeof *l->idents)) {
       return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     }
     vigil__net_ident *x = &l->idents[l->n_idents];
@@ -189,13 +198,13 @@ int vigil__net_reserve_ads(vigil_linker *l, size_t n, vigil_error *err) {
   size_t need = l->n_ads + n;
   if (need >= NET_NONE - 1) return vigil__seterr(err, VIGIL_ELIMIT, "too many ads");
   size_t cap = l->cap_ads;
-  if (vigil__net_grow((void **)&l->ads, &l->cap_ads, need, sizeof *l->ads))
+  if (vigil__grow((void **)&l->ads, &l->cap_ads, need, sizeof *l->ads))
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (l->cap_ads != cap || !l->tuf) {
-    uint32_t *nx = realloc(l->next, l->cap_ads * NET_BANDS * sizeof *nx);
+    uint32_t *nx = vigil__reallocarray(l->next, l->cap_ads, NET_BANDS * sizeof *nx);
     if (!nx) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     l->next = nx;
-    uint32_t *tu = realloc(l->tuf, l->cap_ads * sizeof *tu);
+    uint32_t *tu = vigil__reallocarray(l->tuf, l->cap_ads, sizeof *tu);
     if (!tu) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     l->tuf = tu;
   }
@@ -219,7 +228,7 @@ int vigil__net_lsh_insert(vigil_linker *l, uint32_t ad, vigil_error *err) {
       const vigil__net_ad *o = &l->ads[c];
       double j = vigil__net_jaccard(a->sh, a->n_sh, o->sh, o->n_sh);
       if (j < l->o.jaccard) continue;
-      if (vigil__net_grow((void **)&l->tedges, &l->cap_tedges, l->n_tedges + 1, sizeof *l->tedges))
+      if (vigil__grow((void **)&l->tedges, &l->cap_tedges, l->n_tedges + 1, sizeof *l->tedges))
         return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
       l->tedges[l->n_tedges++] = (vigil__net_edge){c, ad, (float)j};
       vigil__net_uf_union(l->tuf, c, ad);
@@ -252,7 +261,7 @@ static void emit_cb(void *ectx, int kind, const char *value, size_t start, size_
   prep *p = ectx;
   if (p->oom || kind < 0 || kind >= VIGIL_EV_KINDS || !value || !*value) return;
   if (p->n_ev >= 4096) return; /* a hostile ad cannot flood the identifier table */
-  if (vigil__net_grow((void **)&p->ev, &p->cap_ev, p->n_ev + 1, sizeof *p->ev)) {
+  if (vigil__grow((void **)&p->ev, &p->cap_ev, p->n_ev + 1, sizeof *p->ev)) {
     p->oom = 1;
     return;
   }
@@ -323,8 +332,8 @@ static void add_listed(prep *p, json_t *o, const char *key, int kind) {
     buf[n] = 0;
     if (kind == VIGIL_EV_PHONE && n == 11 && buf[0] == '1') memmove(buf, buf + 1, n--);
     if (kind == VIGIL_EV_PHONE && n < 7) continue;
-    uint8_t h[32];
-    if (kind == VIGIL_EV_IMAGE && vigil__net_pdq_parse(buf, h) != 32) continue;
+    vigil_pdq_hash h;
+    if (kind == VIGIL_EV_IMAGE && !pdq_parse(buf, &h)) continue;
     emit_cb(p, kind, buf, 0, 0);
   }
 }
@@ -518,6 +527,10 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
   int rc = VIGIL_OK, first_bad = 1;
   size_t pos = 0, lineno = 0;
   while (pos < len && rc == VIGIL_OK) {
+    if (l->o.cancelled && l->o.cancelled(l->o.cancel_arg)) {
+      rc = vigil__seterr(err, VIGIL_EIO, "cancelled");
+      break;
+    }
     size_t n = 0;
     while (pos < len && n < bcap) {
       const char *s = buf + pos;
@@ -552,6 +565,8 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
     worker(&w[0]);
     for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
     for (size_t i = 0; i < n; i++) {
+      if (rc == VIGIL_OK && (i & 1023) == 1023 && l->o.cancelled && l->o.cancelled(l->o.cancel_arg))
+        rc = vigil__seterr(err, VIGIL_EIO, "cancelled");
       if (rc == VIGIL_OK) rc = commit(l, &preps[i], nos[i], bad, err, &first_bad);
       prep_free(&preps[i]);
     }
@@ -570,7 +585,7 @@ int vigil_linker_add_file(vigil_linker *l, const char *path, size_t *bad, vigil_
   size_t n = 0, cap = 0;
   int rc = VIGIL_OK;
   for (;;) {
-    if (vigil__net_grow((void **)&buf, &cap, n + 65536, 1)) {
+    if (vigil__grow((void **)&buf, &cap, n + 65536, 1)) {
       rc = vigil__seterr(err, VIGIL_ENOMEM, "%s: out of memory", path);
       break;
     }

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "common/internal.h"
+#include "common/grow.h"
 #include "vigil/network.h"
 
 #define NET_BANDS 16
@@ -56,7 +57,6 @@ static inline uint64_t vigil__net_mix64(uint64_t x) {
   x ^= x >> 33;
   return x;
 }
-int vigil__net_grow(void **p, size_t *cap, size_t need, size_t elem); /* VIGIL_OK or VIGIL_ENOMEM */
 
 /* ---- text (shingle.c) ---- */
 typedef struct vigil__net_tok {
@@ -144,6 +144,7 @@ struct vigil_linker {
   vigil__net_ident *idents;
   size_t n_idents, cap_idents;
   vigil__net_u64map identmap; /* hash(kind,value) -> ident number, probing on collision */
+  struct vigil_pdq_index *img_ix; /* image identifiers by PDQ hash (id = ident number), for image links */
   /* LSH */
   vigil__net_u64map buckets; /* band key -> newest ad */
   uint32_t *next;     /* [ad * NET_BANDS + band] -> older ad in the bucket */
@@ -160,7 +161,6 @@ struct vigil_linker {
   vigil__net_edge *iedges; /* identifier links kept for explanation (spanning) */
   uint32_t *iedge_ident;
   size_t n_iedges;
-  const char **member_ids;
 };
 
 /* linker.c */
@@ -183,15 +183,18 @@ void vigil__net_template_free(vigil__net_template *t);
 /* extract.c */
 /* Stated names only, from the built-in patterns (thread-safe). */
 void vigil__net_builtin_names(const char *text, size_t len, vigil_link_emit_fn emit, void *ectx);
-size_t vigil__net_pdq_parse(const char *hex, uint8_t out[32]); /* 32 on success */
 
 /* outputs (out_*.c) */
-/* Opens path for a writer once the ads are grouped (out_graph.c); NULL with
- * err set otherwise. */
-FILE *vigil__net_open_out(const vigil_linker *l, const char *path, vigil_error *err);
-/* Closes f and turns a failed write anywhere in it (the stream's error
- * flag, or fclose) into VIGIL_EIO; rc, the writer's own status, wins. */
-int vigil__net_close_out(FILE *f, const char *path, int rc, vigil_error *err);
+/* A writer's first step (out_graph.c): VIGIL_EINVAL unless l and f are
+ * given and the ads are grouped. */
+int vigil__net_begin_out(const vigil_linker *l, FILE *f, vigil_error *err);
+/* A writer's last step: flushes f (never closes it) and turns a failed
+ * write anywhere in it into VIGIL_EIO; rc, the writer's own status, wins. */
+int vigil__net_end_out(FILE *f, int rc, vigil_error *err);
+/* The vigil_linker_write_* functions: opens path (once the ads are
+ * grouped), runs the FILE* writer, closes, and prefixes an error with path. */
+typedef int (*vigil__net_fwriter)(const vigil_linker *l, FILE *f, vigil_error *err);
+int vigil__net_write_path(const vigil_linker *l, const char *path, vigil__net_fwriter w, vigil_error *err);
 /* Template links bucketed by group rank: (*off)[g]..(*off)[g+1] index into *idx. */
 int vigil__net_edges_by_group(const vigil_linker *l, uint32_t **off, uint32_t **idx);
 void vigil__net_xml_escape(FILE *f, const char *s, size_t n);

@@ -169,26 +169,43 @@ static void dot_edge(FILE *f, const vigil_linker *l, uint32_t a, uint32_t b, int
   else fprintf(f, "  a%u -- a%u [color=blue, label=\"%.2f\"];\n", a, b, sim);
 }
 
-FILE *vigil__net_open_out(const vigil_linker *l, const char *path, vigil_error *err) {
-  if (!l->grouped) {
-    vigil__seterr(err, VIGIL_EINVAL, "link: group the ads before writing");
-    return NULL;
-  }
-  FILE *f = fopen(path, "w");
-  if (!f) vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
-  return f;
+int vigil__net_begin_out(const vigil_linker *l, FILE *f, vigil_error *err) {
+  if (!l || !f) return vigil__seterr(err, VIGIL_EINVAL, "link: NULL linker or stream");
+  if (!l->grouped) return vigil__seterr(err, VIGIL_EINVAL, "link: group the ads before writing");
+  return VIGIL_OK;
 }
 
-int vigil__net_close_out(FILE *f, const char *path, int rc, vigil_error *err) {
-  int bad = ferror(f); /* a failed fprintf need not make fclose fail */
-  if (fclose(f) != 0) bad = 1;
-  if (rc) return vigil__seterr(err, rc, "%s: %s", path, rc == VIGIL_ENOMEM ? "out of memory" : "cannot write");
-  return bad ? vigil__seterr(err, VIGIL_EIO, "%s: write failed", path) : VIGIL_OK;
+int vigil__net_end_out(FILE *f, int rc, vigil_error *err) {
+  /* flushed here so that a full disk is reported by the writer, and a
+   * memory stream's buffer is complete when the writer returns */
+  int bad = fflush(f) != 0 || ferror(f);
+  if (rc) return vigil__seterr(err, rc, "%s", rc == VIGIL_ENOMEM ? "out of memory" : "cannot write");
+  return bad ? vigil__seterr(err, VIGIL_EIO, "write failed") : VIGIL_OK;
+}
+
+int vigil__net_write_path(const vigil_linker *l, const char *path, vigil__net_fwriter w, vigil_error *err) {
+  if (!l || !path) return vigil__seterr(err, VIGIL_EINVAL, "link: NULL linker or path");
+  /* not grouped: said before a file is created or truncated */
+  if (!l->grouped) return vigil__seterr(err, VIGIL_EINVAL, "link: group the ads before writing");
+  FILE *f = fopen(path, "w");
+  if (!f) return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
+  int rc = w(l, f, err);
+  if (fclose(f) != 0 && !rc) rc = vigil__seterr(err, VIGIL_EIO, "write failed");
+  if (rc && err) vigil__prefixerr(err, path);
+  return rc;
 }
 
 int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = vigil__net_open_out(l, path, err);
-  if (!f) return err ? err->code : VIGIL_EIO;
+  return vigil__net_write_path(l, path, vigil_linker_fwrite_graphml, err);
+}
+
+int vigil_linker_write_dot(const vigil_linker *l, const char *path, vigil_error *err) {
+  return vigil__net_write_path(l, path, vigil_linker_fwrite_dot, err);
+}
+
+int vigil_linker_fwrite_graphml(const vigil_linker *l, FILE *f, vigil_error *err) {
+  int rc0 = vigil__net_begin_out(l, f, err);
+  if (rc0) return rc0;
   fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n"
         "  <key id=\"type\" for=\"node\" attr.name=\"type\" attr.type=\"string\"/>\n"
@@ -203,14 +220,14 @@ int vigil_linker_write_graphml(const vigil_linker *l, const char *path, vigil_er
         f);
   int rc = walk(l, f, gml_node, gml_edge);
   fputs("  </graph>\n</graphml>\n", f);
-  return vigil__net_close_out(f, path, rc, err);
+  return vigil__net_end_out(f, rc, err);
 }
 
-int vigil_linker_write_dot(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = vigil__net_open_out(l, path, err);
-  if (!f) return err ? err->code : VIGIL_EIO;
+int vigil_linker_fwrite_dot(const vigil_linker *l, FILE *f, vigil_error *err) {
+  int rc = vigil__net_begin_out(l, f, err);
+  if (rc) return rc;
   fputs("graph ads {\n  graph [overlap=false];\n", f);
-  int rc = walk(l, f, dot_node, dot_edge);
+  rc = walk(l, f, dot_node, dot_edge);
   fputs("}\n", f);
-  return vigil__net_close_out(f, path, rc, err);
+  return vigil__net_end_out(f, rc, err);
 }

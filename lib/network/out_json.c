@@ -128,10 +128,14 @@ static json_t *group_json(const vigil_linker *l, const vigil__net_group *g, cons
 }
 
 int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error *err) {
-  FILE *f = vigil__net_open_out(l, path, err);
-  if (!f) return err ? err->code : VIGIL_EIO;
+  return vigil__net_write_path(l, path, vigil_linker_fwrite_json, err);
+}
+
+int vigil_linker_fwrite_json(const vigil_linker *l, FILE *f, vigil_error *err) {
+  int rc0 = vigil__net_begin_out(l, f, err);
+  if (rc0) return rc0;
   uint32_t *eoff, *eidx;
-  if (vigil__net_edges_by_group(l, &eoff, &eidx)) return vigil__net_close_out(f, path, VIGIL_ENOMEM, err);
+  if (vigil__net_edges_by_group(l, &eoff, &eidx)) return vigil__net_end_out(f, VIGIL_ENOMEM, err);
   /* written group by group so that a million ads never sit in one json_t */
   fprintf(f, "{\"ads\": %zu, \"options\": {\"identifiers\": %s, \"templates\": %s, \"min_size\": %d, "
              "\"jaccard\": %g},\n \"groups\": [\n",
@@ -162,5 +166,5 @@ int vigil_linker_write_json(const vigil_linker *l, const char *path, vigil_error
   fprintf(f, "]}\n");
   free(eoff);
   free(eidx);
-  return vigil__net_close_out(f, path, rc, err);
+  return vigil__net_end_out(f, rc, err);
 }

@@ -61,7 +61,7 @@ int vigil__net_tokenize(const char *text, size_t len, vigil__net_tok **out, size
       h = vigil__net_mix64(h ^ (uint64_t)(uint32_t)lc) + 0x9e3779b97f4a7c15ULL;
       i += (size_t)k;
     }
-    if (vigil__net_grow((void **)&v, &cap, nv + 1, sizeof *v) != VIGIL_OK) {
+    if (vigil__grow((void **)&v, &cap, nv + 1, sizeof *v) != VIGIL_OK) {
       free(v);
       return VIGIL_ENOMEM;
     }

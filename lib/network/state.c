@@ -195,7 +195,7 @@ static int load_ad(vigil_linker *l, sqlite3_stmt *st, vigil_error *err) {
     size_t vl = evb[o + 9] | (size_t)evb[o + 10] << 8;
     if (o + 11 + vl > (size_t)evl || evb[o] >= VIGIL_EV_KINDS) break;
     char *v = strndup((const char *)evb + o + 11, vl);
-    if (!v || vigil__net_grow((void **)&a.ev, &cap, a.n_ev + 1, sizeof *a.ev)) {
+    if (!v || vigil__grow((void **)&a.ev, &cap, a.n_ev + 1, sizeof *a.ev)) {
       free(v);
       vigil__net_ad_free(&a);
       return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
@@ -292,7 +292,7 @@ int vigil_linker_load(vigil_linker *l, const char *path, vigil_error *err) {
       rc = vigil__seterr(err, VIGIL_ECORRUPT, "state: link to an unknown ad");
       break;
     }
-    if (vigil__net_grow((void **)&l->tedges, &l->cap_tedges, l->n_tedges + 1, sizeof *l->tedges)) {
+    if (vigil__grow((void **)&l->tedges, &l->cap_tedges, l->n_tedges + 1, sizeof *l->tedges)) {
       rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
       break;
     }

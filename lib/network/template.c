@@ -152,7 +152,7 @@ static char *surface(const char *text, const vigil__net_tok *t, int32_t from, in
 
 static int push_item(vigil__net_template *t, size_t *cap, char *text, int slot) {
   if (!text) return VIGIL_ENOMEM;
-  if (vigil__net_grow((void **)&t->items, cap, t->n_items + 1, sizeof *t->items)) {
+  if (vigil__grow((void **)&t->items, cap, t->n_items + 1, sizeof *t->items)) {
     free(text);
     return VIGIL_ENOMEM;
   }

@@ -105,16 +105,3 @@ uint64_t vigil__net_hash64(const void *p, size_t n, uint64_t seed) {
   return h;
 }
 
-int vigil__net_grow(void **p, size_t *cap, size_t need, size_t elem) {
-  if (need <= *cap) return VIGIL_OK;
-  size_t nc = *cap ? *cap : 16;
-  while (nc < need) {
-    if (nc > ((size_t)-1 / 2) / elem) return VIGIL_ENOMEM;
-    nc *= 2;
-  }
-  void *np = realloc(*p, nc * elem);
-  if (!np) return VIGIL_ENOMEM;
-  *p = np;
-  *cap = nc;
-  return VIGIL_OK;
-}

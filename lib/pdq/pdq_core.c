@@ -11,6 +11,7 @@
  */
 #include "pdq/pdq_internal.h"
 #include "common/internal.h"
+#include "common/hex.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -134,31 +135,15 @@ int vigil_pdq_distance(const vigil_pdq_hash *a, const vigil_pdq_hash *b) {
 }
 
 void vigil_pdq_to_hex(const vigil_pdq_hash *h, char out[VIGIL_PDQ_HEX_LEN + 1]) {
-  static const char digits[] = "0123456789abcdef";
-  for (int i = 0; i < VIGIL_PDQ_BYTES; i++) {
-    out[2 * i] = digits[h->bytes[i] >> 4];
-    out[2 * i + 1] = digits[h->bytes[i] & 15];
-  }
-  out[VIGIL_PDQ_HEX_LEN] = '\0';
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  vigil__hex_encode(h->bytes, VIGIL_PDQ_BYTES, out);
 }
 
 int vigil_pdq_from_hex(const char *hex, size_t len, vigil_pdq_hash *out, vigil_error *err) {
   if (!hex || !out) return vigil__seterr(err, VIGIL_EINVAL, "PDQ hash: missing argument");
   if (len != VIGIL_PDQ_HEX_LEN)
     return vigil__seterr(err, VIGIL_EINVAL, "PDQ hash must be 64 hex digits, got %zu characters", len);
-  for (size_t i = 0; i < VIGIL_PDQ_BYTES; i++) {
-    int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0)
-      return vigil__seterr(err, VIGIL_EINVAL, "PDQ hash: invalid hex digit at position %zu",
-                           (hi < 0 ? 2 * i : 2 * i + 1) + 1);
-    out->bytes[i] = (uint8_t)(hi << 4 | lo);
-  }
+  size_t bad = 0;
+  if (vigil__hex_decode(hex, VIGIL_PDQ_BYTES, out->bytes, &bad))
+    return vigil__seterr(err, VIGIL_EINVAL, "PDQ hash: invalid hex digit at position %zu", bad + 1);
   return VIGIL_OK;
 }

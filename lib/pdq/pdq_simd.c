@@ -9,6 +9,7 @@
  */
 #include "pdq/pdq_simd.h"
 #include "pdq/pdq_internal.h"
+#include "common/simd.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -125,16 +126,7 @@ AVX2 static void luma_interleave8_avx2(const uint8_t *const *rgb, int cols, floa
 static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, "avx2"};
 #endif
 
-static const vigil__pdq_kernels *active = &portable;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static const vigil__pdq_kernels *best(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) return &avx2;
-#endif
-  return &portable;
-}
 
 static void init(void) {
   for (int i = 0; i < 256; i++) {
@@ -142,17 +134,12 @@ static void init(void) {
     lut_g[i] = VIGIL__LUMA_G * (float)i;
     lut_b[i] = VIGIL__LUMA_B * (float)i;
   }
-  const char *no = getenv("VIGIL_NO_SIMD");
-  active = (no && *no && strcmp(no, "0")) ? &portable : best();
 }
 
 const vigil__pdq_kernels *vigil__pdq_kernels_get(void) {
   pthread_once(&once, init);
-  return active;
-}
-
-const char *vigil__pdq_kernels_select(int want_best) {
-  pthread_once(&once, init);
-  active = want_best ? best() : &portable;
-  return active->name;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (vigil__simd_level() >= VIGIL__SIMD_AVX2) return &avx2;
+#endif
+  return &portable;
 }

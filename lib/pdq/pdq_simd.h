@@ -1,7 +1,7 @@
 /*
  * pdq_simd.h - the data-movement kernels of the PDQ stream, with an AVX2
- * version picked at run time where the CPU has it and a portable one
- * everywhere.  Both compute the same IEEE single-precision values in the
+ * version picked at run time (common/simd.h: the CPU, capped by VIGIL_SIMD)
+ * and a portable one everywhere.  Both compute the same IEEE single-precision values in the
  * same order (they only move data and apply per-pixel luma), so hashes do
  * not depend on the path; tests run both.
  */
@@ -23,10 +23,9 @@ typedef struct vigil__pdq_kernels {
   const char *name;
 } vigil__pdq_kernels;
 
-/* The kernels in use (chosen once; VIGIL_NO_SIMD=1 in the environment
- * forces the portable ones). */
+/* The kernels for the level vigil__simd_level() names (common/simd.h):
+ * AVX2 at VIGIL__SIMD_AVX2 and above, portable below.  A stream takes them
+ * when it starts. */
 const vigil__pdq_kernels *vigil__pdq_kernels_get(void);
-/* For tests: 0 portable, 1 best available.  Returns the kernels' name. */
-const char *vigil__pdq_kernels_select(int best);
 
 #endif

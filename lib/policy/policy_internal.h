@@ -85,9 +85,9 @@ struct vigil_policy {
   psetting set[VIGIL_SET_COUNT][VIGIL_BAND_COUNT];
   pquiet quiet[VIGIL_BAND_COUNT];
   prule *rules;
-  size_t nrules;
+  size_t nrules, caprules;
   psource *sources;
-  size_t nsources;
+  size_t nsources, capsources;
   char *origin_default, *origin_file;
   /* Pre-rendered sentences so decisions never format text. */
   char check_sentence[VIGIL_SET_COUNT][VIGIL_AUD_COUNT][2][P_SENT_MAX];

@@ -66,11 +66,13 @@ const char *const vigil__setting_label[VIGIL_SET_COUNT] = {
 const uint8_t vigil__rel_of_flags[32] = {R4_(0),  R4_(4),  R4_(8),  R4_(12),
                                          R4_(16), R4_(20), R4_(24), R4_(28)};
 
+/* The index of s in names, or VIGIL_EINVAL: values are never negative, so
+ * an unknown name reads as the error it is. */
 static int lookup(const char *const *names, int n, const char *s) {
-  if (!s) return -1;
+  if (!s) return VIGIL_EINVAL;
   for (int i = 0; i < n; i++)
     if (!strcmp(names[i], s)) return i;
-  return -1;
+  return VIGIL_EINVAL;
 }
 
 const char *vigil_band_name(int b) { return b >= 0 && b < VIGIL_BAND_COUNT ? band_names[b] : "?"; }
@@ -98,7 +100,7 @@ int vigil_audience_from_name(const char *s) { return lookup(aud_names, VIGIL_AUD
 int vigil_setting_from_name(const char *s) { return lookup(setting_names, VIGIL_SET_COUNT, s); }
 int vigil_condition_from_name(const char *s) {
   int i = lookup(cond_names, VIGIL_COND_COUNT, s);
-  return i < 0 ? -1 : (int)(1u << i);
+  return i < 0 ? i : (int)(1u << i);
 }
 int vigil_rel_from_flags(unsigned f) { return vigil__rel_of_flags[f & 31u]; }
 

@@ -15,6 +15,7 @@
  * half-parsed policy is never visible to anyone.
  */
 #include "common/internal.h"
+#include "common/grow.h"
 #include "policy/policy_internal.h"
 
 #include <errno.h>
@@ -214,10 +215,9 @@ static int parse_source_line(pctx *c, tok *t, int n) {
     if (!strcmp(p->sources[i].id, t[1].s)) return perr(c, t[1].col, "citation '%s' is already declared", t[1].s);
   if (p->nsources == P_MAX_SOURCES) return perr(c, t[0].col, "too many citations (at most %d)", P_MAX_SOURCES);
   if (!*t[2].s) return perr(c, t[2].col, "empty citation text");
-  psource *ns = realloc(p->sources, (p->nsources + 1) * sizeof *ns);
-  if (!ns) return vigil__seterr(c->err, VIGIL_ENOMEM, "out of memory");
-  p->sources = ns;
-  psource *s = &ns[p->nsources];
+  if (vigil__grow((void **)&p->sources, &p->capsources, p->nsources + 1, sizeof *p->sources))
+    return vigil__seterr(c->err, VIGIL_ENOMEM, "out of memory");
+  psource *s = &p->sources[p->nsources];
   snprintf(s->id, sizeof s->id, "%s", t[1].s);
   if (!(s->text = strdup(t[2].s))) return vigil__seterr(c->err, VIGIL_ENOMEM, "out of memory");
   p->nsources++;
@@ -452,13 +452,11 @@ static int parse_rule_line(pctx *c, tok *t, int n) {
     free(r.source);
     return vigil__seterr(c->err, VIGIL_ENOMEM, "out of memory");
   }
-  prule *nr = realloc(p->rules, (p->nrules + 1) * sizeof *nr);
-  if (!nr) {
+  if (vigil__grow((void **)&p->rules, &p->caprules, p->nrules + 1, sizeof *p->rules)) {
     free(r.source);
     free(r.sentence);
     return vigil__seterr(c->err, VIGIL_ENOMEM, "out of memory");
   }
-  p->rules = nr;
   p->rules[p->nrules++] = r;
   return VIGIL_OK;
 }

@@ -9,6 +9,7 @@
  */
 #include "server/req.h"
 #include "server/metrics.h"
+#include "common/grow.h"
 
 #include <pthread.h>
 #include <ctype.h>
@@ -146,14 +147,10 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
       b->len += (size_t)n;
       return;
     }
-    size_t nc = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
-    char *np = realloc(b->p, nc);
-    if (!np) {
+    if (vigil__grow_from((void **)&b->p, &b->cap, b->len + (size_t)n + 1, 1, 4096)) {
       b->oom = 1;
       return;
     }
-    b->p = np;
-    b->cap = nc;
   }
 }
 

@@ -26,6 +26,7 @@
  * both non-decreasing in i, src_end[i] <= orig_len.
  */
 #include "text/text_internal.h"
+#include "common/grow.h"
 
 #include <string.h>
 #include <utf8proc.h>
@@ -57,11 +58,8 @@ void vigil_text_free(vigil_text *t) {
 static int reserve(vigil_text *t, size_t need) {
   need += 1; /* the NUL */
   if (need <= t->cap) return VIGIL_OK;
-  size_t cap = t->cap ? t->cap : 256;
-  while (cap < need) {
-    if (cap > ((size_t)-1) / 8) return VIGIL_ENOMEM;
-    cap *= 2;
-  }
+  size_t cap = vigil__grow_cap(t->cap, need, sizeof *t->src_start, 256);
+  if (!cap) return VIGIL_ENOMEM;
   char *m = realloc(t->match, cap);
   if (!m) return VIGIL_ENOMEM;
   t->match = m;
