@@ -45,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,10 @@ struct vigil_server {
   vigil__gate decode_gate, long_gate;
   size_t decode_budget; /* decode_memory / max_decodes */
   vigil__outbox_worker *outbox; /* the delivery worker (lib/report) */
+  atomic_int stopping;  /* vigil_server_stop has begun */
+  int db_file;          /* SQLite: the file's identity at start, checked by vigil__server_store_ok */
+  dev_t db_dev;
+  ino_t db_ino;
 };
 
 void vigil_server_config_default(vigil_server_config *cfg) {
@@ -89,16 +94,58 @@ void vigil_server_config_default(vigil_server_config *cfg) {
 }
 
 vigil__gate *vigil__server_decode_gate(vigil_server *srv) { return &srv->decode_gate; }
+int vigil__server_stopping(vigil_server *srv) { return atomic_load(&srv->stopping); }
+
+/* The body has been read whole, so a readable socket with nothing to read
+ * (recv 0) is a client that closed; data is a pipelined request. */
+int vigil__req_client_gone(vigil__req *r) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (!ci) return 0;
+  char c;
+  ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
 vigil__gate *vigil__server_long_gate(vigil_server *srv) { return &srv->long_gate; }
 size_t vigil__server_decode_budget(vigil_server *srv) { return srv->decode_budget; }
 
 vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
 int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
 int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
+
+/* The SQLite file of a location ("sqlite:PATH" or PATH); NULL for PostgreSQL. */
+static const char *sqlite_file(const char *loc) {
+  if (!strncmp(loc, "postgres://", 11) || !strncmp(loc, "postgresql://", 13)) return NULL;
+  return !strncmp(loc, "sqlite:", 7) ? loc + 7 : loc;
+}
+
+/* A SQLite file deleted or replaced under a running server still takes
+ * writes (into the unlinked inode, WAL and all) and answers 201, and all of
+ * it is gone at the next start; one made read-only fails only some writes.
+ * So the file's identity is recorded at start and checked before every
+ * state change and by /healthz. */
+int vigil__server_store_ok(vigil_server *srv, char *why, size_t cap) {
+  if (!srv->db_file) return 1;
+  const char *path = sqlite_file(srv->cfg.db_path);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    snprintf(why, cap, "the database file %s is gone (%s); writes would be lost", path, strerror(errno));
+    return 0;
+  }
+  if (st.st_dev != srv->db_dev || st.st_ino != srv->db_ino) {
+    snprintf(why, cap, "the database file %s was replaced since the server started; restart it", path);
+    return 0;
+  }
+  if (access(path, W_OK) != 0) {
+    snprintf(why, cap, "the database file %s is not writable (%s)", path, strerror(errno));
+    return 0;
+  }
+  return 1;
+}
 vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; }
 vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
 const char *vigil__server_evidence_dir(vigil_server *srv) { return srv->cfg.evidence_dir; }
+const char *vigil__server_report_config(vigil_server *srv) { return srv->cfg.report_config; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -284,33 +331,6 @@ static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const 
                                       const char *content_type, const char *transfer_encoding, const char *data,
                                       uint64_t off, size_t size);
 
-/* Valid UTF-8 without control characters: what a query value may hold.
- * (It may end in a case, a log line or a report; a NUL or ESC there, or
- * bytes no JSON can carry, are refused rather than stored.) */
-static int text_ok(const char *s) {
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    unsigned c = *p;
-    if (c < 0x20 || c == 0x7f) return 0;
-    if (c < 0x80) {
-      p++;
-      continue;
-    }
-    int n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
-    if (n < 0 || c > 0xf4) return 0;
-    unsigned cp = c & (0x3f >> n);
-    for (int i = 1; i <= n; i++) {
-      if ((p[i] & 0xc0) != 0x80) return 0;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-      return 0;
-    if (cp >= 0x80 && cp < 0xa0) return 0; /* C1 controls */
-    p += n + 1;
-  }
-  return 1;
-}
-
 typedef struct query_check {
   const vigil__route *rt;
   char bad[64];
@@ -320,13 +340,29 @@ typedef struct query_check {
 static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
   (void)kind;
   query_check *q = cls;
-  if (!key || !text_ok(key) || !vigil__route_query_allowed(q->rt, key)) q->why = 1;
-  else if (value && !text_ok(value)) q->why = 2;
+  if (!key || !vigil__text_ok(key, 0) || !vigil__route_query_allowed(q->rt, key)) q->why = 1;
+  else if (value && !vigil__text_ok(value, 0)) q->why = 2;
   else return MHD_YES;
   size_t k = 0;
   for (const char *p = key ? key : ""; *p && k + 1 < sizeof q->bad; p++) q->bad[k++] = (*p >= 32 && *p < 127) ? *p : '?';
   q->bad[k] = 0;
   return MHD_NO;
+}
+
+/* 1 when r is an HMA lookup from an address the operator listed in
+ * hma_anonymous.  Only the lookups: hashing, and every other route, still
+ * need a key. */
+static int hma_anonymous_ok(const vigil__req *r) {
+  const char *list = r->srv->cfg.hma_anonymous;
+  if (!list || strncmp(r->route->name, "hma.", 4) != 0 || !strstr(r->route->name, "lookup")) return 0;
+  size_t ipl = strlen(r->ip);
+  for (const char *p = list; *p;) {
+    while (*p == ',' || *p == ' ') p++;
+    size_t n = strcspn(p, ", ");
+    if (n && n == ipl && !memcmp(p, r->ip, n)) return 1;
+    p += n;
+  }
+  return 0;
 }
 
 /* Counts the Content-Length headers (MHD_get_connection_values returns
@@ -369,11 +405,24 @@ static int begin(vigil__req *r) {
   if (r->route->roles) {
     size_t klen = 0;
     const char *key = presented_key(r->conn, &klen);
-    if (!key || klen == 0) {
+    if ((!key || klen == 0) && hma_anonymous_ok(r)) {
+      /* HMA compatibility, off by default: a listed address may look up
+       * without a key, as the submitter it stands in for; its calls are
+       * audited under "anonymous" with the address beside it */
+      r->authed = 1;
+      memset(&r->key, 0, sizeof r->key);
+      snprintf(r->key.id, sizeof r->key.id, "anonymous");
+      snprintf(r->key.name, sizeof r->key.name, "HMA client %s", r->ip);
+      r->key.role = VIGIL_ROLE_SUBMITTER;
+    } else if (!key || klen == 0) {
       vigil__reply_error(r, 401, "unauthenticated",
                          "an API key is required (Authorization: Bearer <key> or X-API-Key: <key>)");
       return 0;
     }
+  }
+  if (r->route->roles && !r->authed) {
+    size_t klen = 0;
+    const char *key = presented_key(r->conn, &klen);
     vigil_error e;
     vigil_key_info seen;
     int rc = vigil__key_verify_seen(srv->st, key, klen, &r->key, &seen, &e);
@@ -393,6 +442,8 @@ static int begin(vigil__req *r) {
       return 0;
     }
     r->authed = 1;
+  }
+  if (r->route->roles) {
     if (!(r->key.role & (r->route->roles | VIGIL_ROLE_ADMIN))) {
       vigil__reply_error(r, 403, "forbidden", "role %s may not call %s %s", vigil_role_name(r->key.role),
                          r->route->method, r->route->pattern);
@@ -562,6 +613,12 @@ static int json_depth_ok(const json_t *j, unsigned depth, unsigned max) {
 }
 
 static void dispatch(vigil__req *r) {
+  char why[512];
+  if (r->route && r->route->audit && !vigil__server_store_ok(r->srv, why, sizeof why)) {
+    snprintf(r->logmsg, sizeof r->logmsg, "%s", why);
+    vigil__reply_error(r, 503, "store_unavailable", "the service database cannot take writes; see /healthz");
+    return;
+  }
   if (r->too_large) {
     if (r->logmsg[0]) {
       r->retry_after = VIGIL__RETRY_AFTER_S;
@@ -878,11 +935,12 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   atomic_init(&srv->inflight, 0);
   atomic_init(&srv->next_id, 0);
   atomic_init(&srv->offloaded, 0);
+  atomic_init(&srv->stopping, 0);
   srv->started_s = vigil__now_s();
   int rc = VIGIL_OK;
   /* A queued upload waits at most the connection timeout for its slot. */
   if (vigil__gate_init(&srv->decode_gate, c->max_decodes, c->decode_queue, c->timeout_s) ||
-      vigil__gate_init(&srv->long_gate, c->max_long, c->max_long * 4, c->timeout_s))
+      vigil__gate_init(&srv->long_gate, c->max_long, 0, c->timeout_s))
     rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (!rc && (!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
   if (!rc && c->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS))
@@ -896,11 +954,21 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     rc = vigil__store_id(srv->st, sid, err);
     if (!rc) rc = vigil__evidence_open(c->evidence_dir, sid, err);
   }
+  if (!rc && sqlite_file(c->db_path)) {
+    struct stat st;
+    if (stat(sqlite_file(c->db_path), &st) == 0 && S_ISREG(st.st_mode)) {
+      srv->db_file = 1;
+      srv->db_dev = st.st_dev;
+      srv->db_ino = st.st_ino;
+    }
+  }
   if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->log, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
   if (!rc) {
     vigil__outbox_opts oo;
     rc = vigil__report_config_load(c->report_config, &oo, err);
+    oo.report_config = c->report_config;
+    oo.evidence_dir = c->evidence_dir;
     if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
   }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
@@ -939,6 +1007,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
 
 void vigil_server_stop(vigil_server *srv) {
   if (!srv) return;
+  atomic_store(&srv->stopping, 1); /* long handlers poll it and stop */
   MHD_quiesce_daemon(srv->d); /* no new connections from here on */
   int64_t deadline = vigil__now_us() + (int64_t)srv->cfg.shutdown_grace_s * 1000000;
   while (atomic_load(&srv->inflight) > 0 && vigil__now_us() < deadline) {
