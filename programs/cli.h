@@ -36,6 +36,12 @@ int cli_store_missing(const char *db);
  * "cli:<login name>" (or "cli:uid<N>" when the user has no name). */
 const char *cli_actor(void);
 
+/* s made safe to print on a terminal: control bytes, invalid UTF-8, C1
+ * controls and bidirectional overrides become \xNN or \u{XXXX}, so that a
+ * name chosen by someone else cannot rewrite the screen or reorder a line.
+ * Returns buf (truncated to cap). */
+const char *cli_printable(const char *s, char *buf, size_t cap);
+
 /* A growable list of strings (pointers into argv, not copied). */
 typedef struct cli_strvec {
   const char **v;
@@ -58,6 +64,7 @@ int cmd_convo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_hooks(int argc, char **argv); /* also `vigil outbox` */
+int cmd_report(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_text(int argc, char **argv);
 

@@ -49,6 +49,8 @@ static const char hash_help[] =
     "  --downsample WxH    videos: hash frames scaled to WxH (default: native size)\n"
     "  --flush-all         videos: output the decoder's last frames even where the\n"
     "                      reference loses them (audio-first files; see docs/video.md)\n"
+    "  --threads N         videos: decoder threads for each video (default 1); the\n"
+    "                      output is the same\n"
     "  -j, --jobs N        hash N files at a time (default: number of CPUs)\n"
     "  -r, --recursive     descend into directories\n"
     "  --max-pixels N      refuse pictures larger than N pixels (default 100000000)\n"
@@ -298,14 +300,14 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
 
 int cmd_hash(int argc, char **argv) {
   cli_tune_allocator();
-  enum { OPT_MODE = 256, OPT_DIH, OPT_FAST, OPT_FORMAT, OPT_MAXPX, OPT_SPH, OPT_DOWN, OPT_FLUSH };
+  enum { OPT_MODE = 256, OPT_DIH, OPT_FAST, OPT_FORMAT, OPT_MAXPX, OPT_SPH, OPT_DOWN, OPT_FLUSH, OPT_THREADS };
   static const struct option longopts[] = {
       {"mode", required_argument, 0, OPT_MODE},     {"dihedral", no_argument, 0, OPT_DIH},
       {"fast", no_argument, 0, OPT_FAST},           {"format", required_argument, 0, OPT_FORMAT},
       {"jobs", required_argument, 0, 'j'},          {"recursive", no_argument, 0, 'r'},
       {"max-pixels", required_argument, 0, OPT_MAXPX}, {"help", no_argument, 0, 'h'},
       {"seconds-per-hash", required_argument, 0, OPT_SPH}, {"downsample", required_argument, 0, OPT_DOWN},
-      {"flush-all", no_argument, 0, OPT_FLUSH},
+      {"flush-all", no_argument, 0, OPT_FLUSH}, {"threads", required_argument, 0, OPT_THREADS},
       {0, 0, 0, 0}};
   job j;
   memset(&j, 0, sizeof j);
@@ -368,6 +370,12 @@ int cmd_hash(int argc, char **argv) {
       break;
     }
     case OPT_FLUSH: j.vopts.flush_all = 1; break;
+    case OPT_THREADS: {
+      long v = cli_parse_long("--threads", optarg, 1, 64);
+      if (v < 0) return CLI_USAGE;
+      j.vopts.threads = (int)v;
+      break;
+    }
     case 'h': fputs(hash_help, stdout); return CLI_OK;
     default: fputs(hash_help, stderr); return CLI_USAGE;
     }

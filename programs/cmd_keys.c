@@ -136,8 +136,9 @@ int cmd_keys(int argc, char **argv) {
         fmt_time(v[i].created_at, created, sizeof created);
         const char *state = v[i].revoked_at ? "revoked" : "active";
         if (!json) {
+          char name[4 * VIGIL_KEY_NAME_MAX + 16];
           printf("%-12s  %-9s  %-7s  %-20s  %s\n", v[i].id, vigil_role_name(v[i].role) ? vigil_role_name(v[i].role) : "?",
-                 state, created, v[i].name);
+                 state, created, cli_printable(v[i].name, name, sizeof name));
           continue;
         }
         json_t *o = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "id", v[i].id, "role", vigil_role_name(v[i].role), "state",

@@ -59,6 +59,8 @@ static const char serve_help[] =
     "                         (mode 0700; default: media is never kept)\n"
     "  --init                 create the database when there is none (without it a\n"
     "                         missing database is an error, never an empty one)\n"
+    "  --hma-anonymous ADDRS  let these client addresses (comma-separated) call the HMA\n"
+    "                         lookups (/m/...) without a key, as HMA clients do (off)\n"
     "  --quiet                no per-request log lines\n"
     "  -h, --help             this text\n";
 
@@ -123,7 +125,7 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
@@ -140,6 +142,7 @@ int cmd_serve(int argc, char **argv) {
       {"port-file", required_argument, 0, OPT_PORTFILE},
       {"policy", required_argument, 0, OPT_POLICY},
       {"evidence-dir", required_argument, 0, OPT_EVIDENCE},
+      {"hma-anonymous", required_argument, 0, OPT_HMAANON},
       {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
       {"init", no_argument, 0, OPT_INIT},
@@ -190,6 +193,7 @@ int cmd_serve(int argc, char **argv) {
     case OPT_PORTFILE: port_file = optarg; break;
     case OPT_POLICY: cfg.policy_path = optarg; break;
     case OPT_EVIDENCE: cfg.evidence_dir = optarg; break;
+    case OPT_HMAANON: cfg.hma_anonymous = optarg; break;
     case OPT_REPORTCFG: cfg.report_config = optarg; break;
     case OPT_QUIET: cfg.log = NULL; break;
     case OPT_INIT: init = 1; break;

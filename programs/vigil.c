@@ -28,6 +28,7 @@ static const cli_command commands[] = {
     {"keys", "create, revoke and list API keys of the service", cmd_keys},
     {"hooks", "webhook subscriptions of the service (create, list, delete)", cmd_hooks},
     {"outbox", "deliveries of the service: list, retry dead ones", cmd_hooks},
+    {"report", "CyberTipline reports of confirmed cases, for manual filing", cmd_report},
     {"link", "link ads into groups by shared contacts and templates", cmd_link},
     {"text", "text signals: contacts, ages, trafficking-ad indicators", cmd_text},
 };
@@ -63,6 +64,47 @@ const char *cli_actor(void) {
     if (k == 4) snprintf(actor, sizeof actor, "cli:uid%u", (unsigned)geteuid());
   }
   return actor;
+}
+
+/* Length of the UTF-8 sequence at p and its code point; 0 if invalid. */
+static int utf8_at(const unsigned char *p, unsigned *cp) {
+  unsigned c = p[0];
+  int n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
+  if (n < 0) return 0;
+  unsigned v = c & (0x3fu >> n);
+  for (int i = 1; i <= n; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+    v = (v << 6) | (p[i] & 0x3f);
+  }
+  if ((n == 2 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) || (n == 3 && (v < 0x10000 || v > 0x10ffff))) return 0;
+  *cp = v;
+  return n + 1;
+}
+
+const char *cli_printable(const char *s, char *buf, size_t cap) {
+  size_t k = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  if (!cap) return buf;
+  while (*p && k + 12 < cap) {
+    unsigned cp = 0;
+    int n = *p < 0x80 ? 1 : utf8_at(p, &cp);
+    if (*p < 0x80) cp = *p;
+    int unsafe = n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x61c || cp == 0x200e ||
+                 cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+    if (n == 0) {
+      k += (size_t)snprintf(buf + k, cap - k, "\\x%02x", *p);
+      p++;
+    } else if (unsafe) {
+      k += (size_t)snprintf(buf + k, cap - k, cp < 0x80 ? "\\x%02x" : "\\u{%04x}", cp);
+      p += n;
+    } else {
+      memcpy(buf + k, p, (size_t)n);
+      k += (size_t)n;
+      p += n;
+    }
+  }
+  buf[k] = 0;
+  return buf;
 }
 
 const char *cli_default_db(void) {

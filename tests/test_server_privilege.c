@@ -20,6 +20,11 @@
  *     the file 0600 whatever mode it had.
  *   - Query strings: a parameter the route does not read is refused
  *     ("?treshold="), and so is a value that is not UTF-8 text.
+ *   - Key names with ESC or bidirectional overrides are refused, and
+ *     printed escaped by `vigil keys list` when an old store holds one.
+ *   - vigil_index_size is current at every scrape.
+ *   - HMA: anonymous lookups only from listed addresses; a lookup hitting
+ *     a review bank opens a case.
  *   - Hostile framing: %00 in the target and two Content-Length headers
  *     are refused.
  */
@@ -278,6 +283,26 @@ static void test_cli_audited(void **state) {
   snprintf(cmd, sizeof cmd, "'%s' bank drop no-such-bank --yes --db '%s' >/dev/null 2>&1", VIGIL_CLI, dbpath);
   assert_int_not_equal(system(cmd), 0);
   assert_int_equal(audit_count("banks.drop", actor, 500), 1);
+
+  /* the review flag, set and shown by the CLI, is the one the service uses */
+  snprintf(cmd, sizeof cmd, "'%s' bank create flagged --review --db '%s' >/dev/null 2>&1", VIGIL_CLI, dbpath);
+  assert_int_equal(system(cmd), 0);
+  json_t *o;
+  assert_int_equal(call("GET", "/v1/banks/flagged", k_sub, NULL, &o), 200);
+  assert_true(json_is_true(json_object_get(o, "review")));
+  json_decref(o);
+  snprintf(cmd, sizeof cmd, "'%s' bank list --format json --db '%s'", VIGIL_CLI, dbpath);
+  p = popen(cmd, "r");
+  assert_non_null(p);
+  n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  assert_int_equal(pclose(p), 0);
+  char *line = strstr(out, "\"name\":\"flagged\"");
+  assert_non_null(line);
+  assert_non_null(strstr(line, "\"review\":true"));
+  line = strstr(out, "\"name\":\"shared\"");
+  assert_non_null(line);
+  assert_non_null(strstr(line, "\"review\":false"));
 }
 
 static void test_file_modes(void **state) {
@@ -398,6 +423,106 @@ static void test_query_strict(void **state) {
   assert_int_equal(call("POST", "/v1/match?treshold=10", NULL, md5, NULL), 401);
 }
 
+/* Key names are shown to admins in terminals and pages: no ESC, no bidi
+ * override, neither stored through the API nor printed raw by the CLI
+ * (an old database may hold one). */
+static void test_key_names_safe(void **state) {
+  (void)state;
+  assert_int_equal(call("POST", "/v1/keys", k_admin, "{\"role\":\"reviewer\",\"name\":\"a\\u001b[2Jb\"}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/keys", k_admin, "{\"role\":\"reviewer\",\"name\":\"gpj.\\u202eexe\"}", NULL), 400);
+  assert_int_equal(call("POST", "/v1/keys", k_admin, "{\"role\":\"reviewer\",\"name\":\"\\u00e9quipe\"}", NULL), 201);
+  sql("INSERT INTO server_keys(id, role, name, digest, created_at) VALUES('0000000000aa', 'auditor', "
+      "'x' || char(27) || '[31mred' || char(8238) || 'z', zeroblob(32), 0)");
+  char cmd[1024], out[8192];
+  snprintf(cmd, sizeof cmd, "'%s' keys list --db '%s'", VIGIL_CLI, dbpath);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  assert_int_equal(pclose(p), 0);
+  assert_null(strchr(out, 27));
+  assert_null(strstr(out, "\xe2\x80\xae"));
+  assert_non_null(strstr(out, "x\\x1b[31mred\\u{202e}z"));
+  assert_non_null(strstr(out, "\xc3\xa9quipe")); /* ordinary text stays as it is */
+}
+
+/* vigil_index_size says how many PDQ hashes are indexed at every scrape,
+ * not only after someone listed the banks. */
+static void test_index_size_metric(void **state) {
+  (void)state;
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"metric\"}", NULL), 201);
+  assert_int_equal(call("POST", "/v1/banks/metric/entries", k_admin,
+                        "{\"signal_type\":\"pdq\",\"value\":\"f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22\"}",
+                        NULL),
+                   201);
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "GET", "/metrics", k_aud, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  const char *line = strstr(r.body, "\nvigil_index_size ");
+  assert_non_null(line);
+  double before = atof(line + strlen("\nvigil_index_size "));
+  tu_http_free(&r);
+  assert_true(before >= 1);
+  assert_int_equal(call("DELETE", "/v1/banks/metric", k_admin, NULL, NULL), 200);
+  assert_int_equal(tu_http(port, "GET", "/metrics", k_aud, NULL, NULL, 0, &r), 0);
+  line = strstr(r.body, "\nvigil_index_size ");
+  assert_non_null(line);
+  assert_true(atof(line + strlen("\nvigil_index_size ")) == before - 1);
+  tu_http_free(&r);
+}
+
+/* HMA compatibility: anonymous lookups only when the operator lists the
+ * client's address, only on the lookup routes; and a lookup that hits a
+ * bank flagged for review opens a case, as /v1/match does. */
+static void test_hma_anonymous_and_review(void **state) {
+  (void)state;
+  const char *md5 = "77777777777777777777777777777777";
+  char body[200], path[200];
+  assert_int_equal(call("POST", "/v1/banks", k_admin, "{\"name\":\"hmarev\",\"review\":true}", NULL), 201);
+  snprintf(body, sizeof body, "{\"signal_type\":\"md5\",\"value\":\"%s\"}", md5);
+  assert_int_equal(call("POST", "/v1/banks/hmarev/entries", k_admin, body, NULL), 201);
+  snprintf(path, sizeof path, "/m/raw_lookup?signal_type=md5&signal=%s", md5);
+  assert_int_equal(call("GET", path, NULL, NULL, NULL), 401); /* off by default */
+
+  json_t *o;
+  assert_int_equal(call("GET", "/v1/cases?status=all&limit=1000", k_rev, NULL, &o), 200);
+  size_t before = json_array_size(json_object_get(o, "cases"));
+  json_decref(o);
+  assert_int_equal(call("GET", path, k_sub, NULL, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  json_decref(o);
+  assert_int_equal(call("GET", "/v1/cases?status=all&limit=1000", k_rev, NULL, &o), 200);
+  json_t *cases = json_object_get(o, "cases");
+  assert_int_equal(json_array_size(cases), before + 1);
+  json_t *c = json_array_get(cases, json_array_size(cases) - 1);
+  assert_string_equal(json_string_value(json_object_get(c, "source")), "hma");
+  assert_string_equal(json_string_value(json_object_get(c, "md5")), md5);
+  json_decref(o);
+
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = dbpath;
+  cfg.hma_anonymous = "10.9.9.9, 127.0.0.1";
+  vigil_server *anon;
+  vigil_error e;
+  assert_int_equal(vigil_server_start(&anon, &cfg, &e), VIGIL_OK);
+  int saved = port;
+  port = vigil_server_port(anon);
+  assert_int_equal(call("GET", path, NULL, NULL, NULL), 200);
+  assert_int_equal(call("POST", "/v1/match", NULL, "{\"md5\":\"77777777777777777777777777777777\"}", NULL), 401);
+  assert_int_equal(call("GET", "/h/hash?url=x", NULL, NULL, NULL), 401);
+  assert_int_equal(audit_count("hma.raw_lookup", "anonymous", 200), 1); /* it opened a case */
+  port = saved;
+  vigil_server_stop(anon);
+  cfg.hma_anonymous = "10.9.9.9";
+  assert_int_equal(vigil_server_start(&anon, &cfg, &e), VIGIL_OK);
+  port = vigil_server_port(anon);
+  assert_int_equal(call("GET", path, NULL, NULL, NULL), 401); /* not a listed address */
+  port = saved;
+  vigil_server_stop(anon);
+}
+
 static void test_hostile_framing(void **state) {
   (void)state;
   static const char nul_path[] = "GET /healthz%00/../v1/keys HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -431,6 +556,9 @@ int main(void) {
       cmocka_unit_test(test_file_modes),
       cmocka_unit_test(test_evidence_digest_checked),
       cmocka_unit_test(test_query_strict),
+      cmocka_unit_test(test_key_names_safe),
+      cmocka_unit_test(test_index_size_metric),
+      cmocka_unit_test(test_hma_anonymous_and_review),
       cmocka_unit_test(test_hostile_framing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

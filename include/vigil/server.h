@@ -90,6 +90,13 @@ VIGIL_API int vigil_server_store_set_actor(vigil_server_store *st, const char *a
 VIGIL_API int vigil_server_audit_record(vigil_server_store *st, const char *action, const char *target, int status,
                                         const char *detail_json, vigil_error *err);
 
+/* ---- banks as the service sees them ----------------------------------------- */
+
+/* Whether matches in bank open review cases (the service's own flag, kept
+ * in its store beside the bank): *review 0 for a bank never flagged. */
+VIGIL_API int vigil_server_bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
+VIGIL_API int vigil_server_bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
+
 /* ---- API keys ----------------------------------------------------------- */
 
 #define VIGIL_KEY_ID_LEN 12   /* hex digits of the public id */
@@ -138,6 +145,9 @@ typedef struct vigil_case_new {
 /* Opens a case in status "open"; *id receives its number.  Hash fields are
  * checked (hex of the right length), strings capped at 2048 bytes. */
 VIGIL_API int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
+/* The case as GET /v1/cases/{id} shows it, as JSON text (*json is the
+ * caller's to free); VIGIL_ENOTFOUND for an unknown id. */
+VIGIL_API int vigil_case_get_json(vigil_server_store *st, int64_t id, char **json, vigil_error *err);
 
 /* ---- the server ------------------------------------------------------------ */
 
@@ -167,6 +177,8 @@ typedef struct vigil_server_config {
   uint64_t decode_memory;    /* bytes all decodes together may use (default 2 GiB); each gets an equal share */
   unsigned max_long;         /* long handlers (ad linking) at once (default 2); more get 503 */
   const char *report_config; /* the outbox and webhook settings (docs/report.md); NULL: defaults */
+  const char *hma_anonymous; /* client addresses (comma-separated, exact) that may call the HMA lookup
+                                routes without a key, as HMA clients do; NULL: none (the default) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

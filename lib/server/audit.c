@@ -7,6 +7,7 @@
  * inserted; triggers in store.c refuse updates and deletes.
  */
 #include "server/store.h"
+#include "server/banks.h"
 
 #include <string.h>
 
@@ -139,4 +140,12 @@ int vigil_server_audit_record(vigil_server_store *st, const char *action, const 
   }
   vigil__audit_rec a = {st->actor, "local", "CLI", "", action, target, status, detail_json, 0};
   return vigil__audit_append(st, &a, err);
+}
+
+int vigil_server_bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err) {
+  return vigil__bank_review_get(st, bank, review, err);
+}
+
+int vigil_server_bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err) {
+  return vigil__bank_review_set(st, bank, review, err);
 }

@@ -124,7 +124,17 @@ int vigil__banks_open(vigil__banks *b, const char *db_path, FILE *log, vigil_err
     memset(b, 0, sizeof *b);
     return rc;
   }
-  pthread_rwlock_init(&b->rw, NULL);
+  /* Writer first: glibc's default lets a steady stream of overlapping
+   * queries hold the read side for ever, and the sync waiting behind them
+   * would leave the index stale under load.  No thread takes the read side
+   * twice, which is what this kind forbids. */
+  pthread_rwlockattr_t ra;
+  pthread_rwlockattr_init(&ra);
+#ifdef __GLIBC__
+  pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+  pthread_rwlock_init(&b->rw, &ra);
+  pthread_rwlockattr_destroy(&ra);
   pthread_mutex_init(&b->wmu, NULL);
   pthread_mutex_init(&b->smu, NULL);
   pthread_condattr_t ca;
@@ -251,12 +261,12 @@ json_t *vigil__entry_json(const vigil_bank_entry *e) {
     if (n) json_array_append_new(tags, json_stringn(p, n));
     p += n + (p[n] == ',');
   }
-  json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s?, s:I}", "id", (json_int_t)e->id, "bank", e->bank,
+  json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s?, s:o}", "id", (json_int_t)e->id, "bank", e->bank,
                         "signal_type", vigil_signal_name(e->type), "value", hex, "external_id",
                         e->external_id[0] ? e->external_id : NULL, "tags", tags, "source",
-                        e->source[0] ? e->source : NULL, "added", (json_int_t)e->added);
+                        e->source[0] ? e->source : NULL, "added_at", vigil__json_time_s(e->added));
   if (o && e->removed) {
-    json_object_set_new(o, "removed", json_integer((json_int_t)e->removed));
+    json_object_set_new(o, "removed_at", vigil__json_time_s(e->removed));
     json_object_set_new(o, "removed_reason", json_string(e->removed_reason));
   }
   return o;

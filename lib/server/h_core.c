@@ -46,6 +46,8 @@ int vigil__h_metrics(vigil__req *r) {
                            vigil__banks_age_s(b), NULL);
   vigil__metrics_counter_set(m, "bank_sync_failures_total", "Bank index syncs that failed.",
                              (double)vigil__banks_sync_failures(b), NULL);
+  /* read here, at each scrape, so it is true whoever changed the banks */
+  vigil__metrics_gauge_set(m, "index_size", "PDQ hashes in the matching index", (double)vigil__banks_indexed(b), NULL);
   size_t len = 0;
   char *text = vigil__metrics_render(m, &len);
   if (!text) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory rendering metrics");

@@ -47,6 +47,9 @@ int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, 
   if (!name) name = "";
   if (strlen(name) > VIGIL_KEY_NAME_MAX)
     return vigil__seterr(err, VIGIL_EINVAL, "key name longer than %d bytes", VIGIL_KEY_NAME_MAX);
+  if (!vigil__text_ok(name, 1))
+    return vigil__seterr(err, VIGIL_EINVAL,
+                         "key name: UTF-8 text without control or bidirectional-override characters only");
   uint8_t idb[VIGIL_KEY_ID_LEN / 2], secret[SECRET_BYTES], dg[32];
   if (RAND_bytes(idb, sizeof idb) != 1 || RAND_bytes(secret, sizeof secret) != 1)
     return vigil__seterr(err, VIGIL_EINTERNAL, "no randomness available");

@@ -145,6 +145,7 @@ vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; 
 vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
 const char *vigil__server_evidence_dir(vigil_server *srv) { return srv->cfg.evidence_dir; }
+const char *vigil__server_report_config(vigil_server *srv) { return srv->cfg.report_config; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -330,33 +331,6 @@ static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const 
                                       const char *content_type, const char *transfer_encoding, const char *data,
                                       uint64_t off, size_t size);
 
-/* Valid UTF-8 without control characters: what a query value may hold.
- * (It may end in a case, a log line or a report; a NUL or ESC there, or
- * bytes no JSON can carry, are refused rather than stored.) */
-static int text_ok(const char *s) {
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p) {
-    unsigned c = *p;
-    if (c < 0x20 || c == 0x7f) return 0;
-    if (c < 0x80) {
-      p++;
-      continue;
-    }
-    int n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
-    if (n < 0 || c > 0xf4) return 0;
-    unsigned cp = c & (0x3f >> n);
-    for (int i = 1; i <= n; i++) {
-      if ((p[i] & 0xc0) != 0x80) return 0;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-      return 0;
-    if (cp >= 0x80 && cp < 0xa0) return 0; /* C1 controls */
-    p += n + 1;
-  }
-  return 1;
-}
-
 typedef struct query_check {
   const vigil__route *rt;
   char bad[64];
@@ -366,13 +340,29 @@ typedef struct query_check {
 static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
   (void)kind;
   query_check *q = cls;
-  if (!key || !text_ok(key) || !vigil__route_query_allowed(q->rt, key)) q->why = 1;
-  else if (value && !text_ok(value)) q->why = 2;
+  if (!key || !vigil__text_ok(key, 0) || !vigil__route_query_allowed(q->rt, key)) q->why = 1;
+  else if (value && !vigil__text_ok(value, 0)) q->why = 2;
   else return MHD_YES;
   size_t k = 0;
   for (const char *p = key ? key : ""; *p && k + 1 < sizeof q->bad; p++) q->bad[k++] = (*p >= 32 && *p < 127) ? *p : '?';
   q->bad[k] = 0;
   return MHD_NO;
+}
+
+/* 1 when r is an HMA lookup from an address the operator listed in
+ * hma_anonymous.  Only the lookups: hashing, and every other route, still
+ * need a key. */
+static int hma_anonymous_ok(const vigil__req *r) {
+  const char *list = r->srv->cfg.hma_anonymous;
+  if (!list || strncmp(r->route->name, "hma.", 4) != 0 || !strstr(r->route->name, "lookup")) return 0;
+  size_t ipl = strlen(r->ip);
+  for (const char *p = list; *p;) {
+    while (*p == ',' || *p == ' ') p++;
+    size_t n = strcspn(p, ", ");
+    if (n && n == ipl && !memcmp(p, r->ip, n)) return 1;
+    p += n;
+  }
+  return 0;
 }
 
 /* Counts the Content-Length headers (MHD_get_connection_values returns
@@ -415,11 +405,24 @@ static int begin(vigil__req *r) {
   if (r->route->roles) {
     size_t klen = 0;
     const char *key = presented_key(r->conn, &klen);
-    if (!key || klen == 0) {
+    if ((!key || klen == 0) && hma_anonymous_ok(r)) {
+      /* HMA compatibility, off by default: a listed address may look up
+       * without a key, as the submitter it stands in for; its calls are
+       * audited under "anonymous" with the address beside it */
+      r->authed = 1;
+      memset(&r->key, 0, sizeof r->key);
+      snprintf(r->key.id, sizeof r->key.id, "anonymous");
+      snprintf(r->key.name, sizeof r->key.name, "HMA client %s", r->ip);
+      r->key.role = VIGIL_ROLE_SUBMITTER;
+    } else if (!key || klen == 0) {
       vigil__reply_error(r, 401, "unauthenticated",
                          "an API key is required (Authorization: Bearer <key> or X-API-Key: <key>)");
       return 0;
     }
+  }
+  if (r->route->roles && !r->authed) {
+    size_t klen = 0;
+    const char *key = presented_key(r->conn, &klen);
     vigil_error e;
     vigil_key_info seen;
     int rc = vigil__key_verify_seen(srv->st, key, klen, &r->key, &seen, &e);
@@ -439,6 +442,8 @@ static int begin(vigil__req *r) {
       return 0;
     }
     r->authed = 1;
+  }
+  if (r->route->roles) {
     if (!(r->key.role & (r->route->roles | VIGIL_ROLE_ADMIN))) {
       vigil__reply_error(r, 403, "forbidden", "role %s may not call %s %s", vigil_role_name(r->key.role),
                          r->route->method, r->route->pattern);
@@ -962,6 +967,8 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc) {
     vigil__outbox_opts oo;
     rc = vigil__report_config_load(c->report_config, &oo, err);
+    oo.report_config = c->report_config;
+    oo.evidence_dir = c->evidence_dir;
     if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
   }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);

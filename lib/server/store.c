@@ -124,6 +124,13 @@ void vigil__iso_time(int64_t us, char *buf, size_t cap) {
   snprintf(buf, cap, "%s.%03dZ", base, (int)((us / 1000) % 1000));
 }
 
+json_t *vigil__json_time_s(int64_t unix_s) {
+  if (unix_s <= 0) return json_null();
+  char buf[40];
+  vigil__iso_time(unix_s * 1000000, buf, sizeof buf);
+  return json_string(buf);
+}
+
 const char *vigil_role_name(vigil_role r) {
   switch (r) {
   case VIGIL_ROLE_ADMIN: return "admin";
@@ -162,4 +169,31 @@ int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err) {
   else if (!rc) rc = vigil__seterr(err, VIGIL_EINTERNAL, "store id: no row");
   vigil__rows_free(rows);
   return rc ? vigil__prefixerr(err, "store id") : VIGIL_OK;
+}
+
+int vigil__text_ok(const char *s, int no_bidi) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    unsigned c = *p;
+    if (c < 0x20 || c == 0x7f) return 0;
+    if (c < 0x80) {
+      p++;
+      continue;
+    }
+    int n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
+    if (n < 0) return 0;
+    unsigned cp = c & (0x3fu >> n);
+    for (int i = 1; i <= n; i++) {
+      if ((p[i] & 0xc0) != 0x80) return 0;
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+      return 0;
+    if (cp < 0xa0) return 0; /* C1 controls (CSI among them) */
+    if (no_bidi && (cp == 0x61c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+                    (cp >= 0x2066 && cp <= 0x2069)))
+      return 0;
+    p += n + 1;
+  }
+  return 1;
 }

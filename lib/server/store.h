@@ -42,6 +42,11 @@ int64_t vigil__now_us(void);
 /* "2026-11-24T22:10:00.123Z" into buf (>= 32 bytes). */
 void vigil__iso_time(int64_t us, char *buf, size_t cap);
 
+/* Every time the API shows is RFC 3339 in UTC with milliseconds, as
+ * vigil__iso_time writes it; a time kept in Unix seconds becomes that
+ * (JSON null for 0, "never").  NULL on ENOMEM. */
+json_t *vigil__json_time_s(int64_t unix_s);
+
 /* Row i of r as a JSON object: column name -> value; a column named
  * "detail" holding JSON text is embedded as JSON.  NULL on ENOMEM. */
 json_t *vigil__row_json(const vigil__rows *r, size_t i);
@@ -52,6 +57,13 @@ int vigil__query_json(vigil_server_store *st, const char *sql, const vigil__val 
 /* The database's own random name (32 hex digits), made by the first
  * store that asks: files kept beside a store (evidence) are bound to it. */
 int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err);
+
+/* 1 when s is UTF-8 text without control characters (C0, DEL, C1), and
+ * with no_bidi without bidirectional controls either: what the store keeps
+ * from outside and later prints (query metadata, key names).  An ESC or
+ * a right-to-left override in a name would rewrite the terminal or the
+ * page that shows it. */
+int vigil__text_ok(const char *s, int no_bidi);
 
 /* Keys (keys.c). */
 
