@@ -44,6 +44,7 @@ static void test_groups_equal_pairwise_scan(void **state) {
   }
   vigil_link_opts o;
   vigil_link_opts_init(&o);
+  o.extractor = vigil_link_builtin_extractor(); /* images are the point; no pattern database to build */
   vigil_linker *l;
   vigil_error err;
   assert_int_equal(vigil_linker_new(&l, &o, &err), VIGIL_OK);
@@ -100,6 +101,7 @@ static void test_cancelled(void **state) {
   vigil_link_opts o;
   vigil_link_opts_init(&o);
   o.threads = 1;
+  o.extractor = vigil_link_builtin_extractor();
   o.cancelled = cancel_after_one;
   vigil_linker *l;
   vigil_error err;
