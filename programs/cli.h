@@ -26,6 +26,22 @@ long cli_parse_long(const char *opt, const char *value, long min, long max);
  * else ./vigil.db. */
 const char *cli_default_db(void);
 
+/* 1, after saying so on stderr, when db names a SQLite file that does not
+ * exist; 0 otherwise (PostgreSQL is never checked here).  Every command but
+ * those that create a store (serve --init, bank create, keys create) calls
+ * it before opening one. */
+int cli_store_missing(const char *db);
+
+/* Who acts, as the service's audit log names a command-line user:
+ * "cli:<login name>" (or "cli:uid<N>" when the user has no name). */
+const char *cli_actor(void);
+
+/* s made safe to print on a terminal: control bytes, invalid UTF-8, C1
+ * controls and bidirectional overrides become \xNN or \u{XXXX}, so that a
+ * name chosen by someone else cannot rewrite the screen or reorder a line.
+ * Returns buf (truncated to cap). */
+const char *cli_printable(const char *s, char *buf, size_t cap);
+
 /* A growable list of strings (pointers into argv, not copied). */
 typedef struct cli_strvec {
   const char **v;
@@ -47,6 +63,8 @@ int cmd_policy(int argc, char **argv);
 int cmd_convo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_hooks(int argc, char **argv); /* also `vigil outbox` */
+int cmd_report(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_text(int argc, char **argv);
 

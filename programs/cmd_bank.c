@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "vigil/bank.h"
+#include "vigil/server.h"
 
 static const char bank_help[] =
     "usage: vigil bank [--db LOC] COMMAND [options] [arguments]\n"
@@ -23,7 +24,9 @@ static const char bank_help[] =
     "Hash banks: named lists of PDQ, MD5 and SHA-256 hashes of known media.\n"
     "\n"
     "commands:\n"
-    "  create NAME [--description TEXT]     create an empty bank (enabled)\n"
+    "  create NAME [--description TEXT] [--review]\n"
+    "                                       create an empty bank (enabled); with\n"
+    "                                       --review its matches open review cases\n"
     "  list [--format text|json]            banks with their entry counts\n"
     "  drop NAME [--yes]                    delete a bank and all its entries\n"
     "                                       (--yes needed when it has entries)\n"
@@ -69,7 +72,7 @@ static vigil_bank_store *open_store(const char *db) {
 
 /* Options every subcommand accepts. */
 enum { OPT_DB = 300, OPT_FORMAT, OPT_DESC, OPT_YES, OPT_SKIP, OPT_BATCH, OPT_SOURCE, OPT_TAG, OPT_CREATE, OPT_ALL,
-       OPT_ACTIVE, OPT_ID, OPT_REASON };
+       OPT_ACTIVE, OPT_ID, OPT_REASON, OPT_REVIEW };
 
 static const struct option sub_opts[] = {
     {"db", required_argument, 0, OPT_DB},          {"format", required_argument, 0, OPT_FORMAT},
@@ -79,11 +82,12 @@ static const struct option sub_opts[] = {
     {"create", no_argument, 0, OPT_CREATE},        {"all", no_argument, 0, OPT_ALL},
     {"active", no_argument, 0, OPT_ACTIVE},        {"id", required_argument, 0, OPT_ID},
     {"reason", required_argument, 0, OPT_REASON},  {"output", required_argument, 0, 'o'},
+    {"review", no_argument, 0, OPT_REVIEW},
     {"help", no_argument, 0, 'h'},                 {0, 0, 0, 0}};
 
 typedef struct args {
   const char *db, *format, *description, *source, *id, *reason, *output;
-  int yes, skip_bad, create, all, active;
+  int yes, skip_bad, create, all, active, review;
   long batch;
   cli_strvec tags;
   char **pos; /* positional arguments after the subcommand */
@@ -118,6 +122,7 @@ static int parse_args(int argc, char **argv, args *a) {
     case OPT_ACTIVE: a->active = 1; break;
     case OPT_ID: a->id = optarg; break;
     case OPT_REASON: a->reason = optarg; break;
+    case OPT_REVIEW: a->review = 1; break;
     case 'o': a->output = optarg; break;
     case 'h': fputs(bank_help, stdout); return -1;
     default: fputs(bank_help, stderr); return CLI_USAGE;
@@ -136,6 +141,17 @@ static int need_pos(const args *a, int lo, int hi, const char *what) {
   return 1;
 }
 
+/* The service's store on the same database: its audit log and the review
+ * flag of banks live there (opened by cmd_bank for every subcommand). */
+static vigil_server_store *service;
+
+static int review_of(const char *bank) {
+  int review = 0;
+  vigil_error err;
+  if (service && vigil_server_bank_review_get(service, bank, &review, &err)) review = 0;
+  return review;
+}
+
 static int bank_create(args *a, vigil_bank_store *st) {
   if (!need_pos(a, 1, 1, "create")) return CLI_USAGE;
   vigil_error err;
@@ -143,15 +159,19 @@ static int bank_create(args *a, vigil_bank_store *st) {
     cli_error("%s", err.message);
     return err.code == VIGIL_EEXIST ? CLI_PARTIAL : CLI_USAGE;
   }
-  printf("created bank %s\n", a->pos[0]);
+  if (a->review && vigil_server_bank_review_set(service, a->pos[0], 1, &err)) {
+    cli_error("bank %s was created, but not flagged for review: %s", a->pos[0], err.message);
+    return CLI_PARTIAL;
+  }
+  printf("created bank %s%s\n", a->pos[0], a->review ? " (its matches open review cases)" : "");
   return CLI_OK;
 }
 
 static json_t *bank_json(const vigil_bank_info *b) {
-  return json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I}", "name", b->name, "description", b->description,
-                   "enabled", b->enabled, "active", (json_int_t)b->active, "removed", (json_int_t)b->removed, "pdq",
-                   (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5", (json_int_t)b->by_type[VIGIL_SIGNAL_MD5],
-                   "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
+  return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I}", "name", b->name, "description", b->description,
+                   "enabled", b->enabled, "review", review_of(b->name), "active", (json_int_t)b->active, "removed",
+                   (json_int_t)b->removed, "pdq", (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5",
+                   (json_int_t)b->by_type[VIGIL_SIGNAL_MD5], "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
 }
 
 static void print_json(json_t *o) {
@@ -170,14 +190,14 @@ static int json_format(const args *a, int *json) {
 }
 
 static void print_banks(const vigil_bank_info *v, size_t n, int json, int header) {
-  if (!json && header) printf("%-24s %-8s %10s %10s %10s %10s %10s  %s\n", "bank", "state", "active", "removed", "pdq", "md5",
+  if (!json && header) printf("%-24s %-8s %-6s %10s %10s %10s %10s %10s  %s\n", "bank", "state", "review", "active", "removed", "pdq", "md5",
                     "sha256", "description");
   for (size_t i = 0; i < n; i++) {
     const vigil_bank_info *b = &v[i];
     if (json) print_json(bank_json(b));
     else
-      printf("%-24s %-8s %10llu %10llu %10llu %10llu %10llu  %s\n", b->name, b->enabled ? "enabled" : "disabled",
-             (unsigned long long)b->active, (unsigned long long)b->removed,
+      printf("%-24s %-8s %-6s %10llu %10llu %10llu %10llu %10llu  %s\n", b->name, b->enabled ? "enabled" : "disabled",
+             review_of(b->name) ? "yes" : "no", (unsigned long long)b->active, (unsigned long long)b->removed,
              (unsigned long long)b->by_type[VIGIL_SIGNAL_PDQ], (unsigned long long)b->by_type[VIGIL_SIGNAL_MD5],
              (unsigned long long)b->by_type[VIGIL_SIGNAL_SHA256], b->description);
   }
@@ -492,10 +512,48 @@ int cmd_bank(int argc, char **argv) {
     free(a.tags.v);
     return rc < 0 ? CLI_OK : rc;
   }
+  if (strcmp(sub, "create") != 0 && cli_store_missing(a.db ? a.db : cli_default_db())) {
+    free(a.tags.v);
+    return CLI_USAGE;
+  }
   vigil_bank_store *st = open_store(a.db ? a.db : cli_default_db());
   if (!st) {
     free(a.tags.v);
     return CLI_USAGE;
+  }
+  /* Changes, and exports (a whole bank leaving), go to the service's audit
+   * log as "cli:<user>", recorded before they run so that none happens
+   * unrecorded; one that then fails gets a second row with status 500. */
+  static const char *const actions[] = {"banks.create", NULL,          "banks.drop",   "banks.import", "banks.export",
+                                        "banks.add",    "banks.remove", NULL,          "banks.update", "banks.update"};
+  vigil_server_store *audit = NULL;
+  const char *target = a.npos > 0 ? a.pos[0] : a.id;
+  {
+    vigil_error err;
+    int arc = vigil_server_store_open(&audit, a.db ? a.db : cli_default_db(), &err);
+    if (arc) {
+      cli_error("bank %s: %s", sub, err.message);
+      vigil_bank_store_close(st);
+      free(a.tags.v);
+      return CLI_USAGE;
+    }
+    service = audit;
+  }
+  if (actions[k]) {
+    vigil_error err;
+    json_t *d = json_pack("{s:s}", "command", sub);
+    char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    int arc = vigil_server_store_set_actor(audit, cli_actor(), &err);
+    if (!arc) arc = vigil_server_audit_record(audit, actions[k], target, 200, dj, &err);
+    free(dj);
+    if (arc) {
+      cli_error("bank %s: the audit log cannot be written, nothing done: %s", sub, err.message);
+      vigil_server_store_close(audit);
+      vigil_bank_store_close(st);
+      free(a.tags.v);
+      return CLI_USAGE;
+    }
   }
   switch (k) {
   case 0: rc = bank_create(&a, st); break;
@@ -510,6 +568,13 @@ int cmd_bank(int argc, char **argv) {
   default: rc = bank_enable(&a, st, 0); break;
   }
   if (fflush(stdout) != 0 && rc == CLI_OK) rc = CLI_PARTIAL;
+  if (audit && actions[k] && rc != CLI_OK) {
+    vigil_error err;
+    if (vigil_server_audit_record(audit, actions[k], target, 500, "{\"failed\":true}", &err))
+      cli_error("bank %s: could not record its failure in the audit log: %s", sub, err.message);
+  }
+  vigil_server_store_close(audit);
+  service = NULL;
   vigil_bank_store_close(st);
   free(a.tags.v);
   return rc;

@@ -1,5 +1,10 @@
 /*
- * cmd_hash.c - `vigil hash`: PDQ hashes of image files, in parallel.
+ * cmd_hash.c - `vigil hash`: PDQ hashes of image files and vPDQ hashes of
+ * videos, in parallel.
+ *
+ * Each input's kind is decided by its content (vigil_video_sniff on its first
+ * bytes), never by its name.  A video is decoded in vigil's sandboxed worker
+ * (docs/video.md); its frame hashes are kept until its turn to be printed.
  *
  * Inputs are expanded first (directories with -r, sorted by name), then
  * worker threads take them one at a time while the main thread prints the
@@ -14,15 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "vigil/media.h"
+#include "vigil/video.h"
 
 static const char hash_help[] =
     "usage: vigil hash [options] PATH... | -\n"
     "\n"
-    "Compute the PDQ hash and quality of each image (JPEG, PNG, WebP, GIF, BMP;\n"
-    "the format is detected from the content).  '-' reads one image from stdin.\n"
+    "Compute the PDQ hash and quality of each image (JPEG, PNG, WebP, GIF, BMP)\n"
+    "and the vPDQ frame hashes, MD5 and SHA-256 of each video (MP4/MOV, MKV/WebM,\n"
+    "AVI, MPEG-TS, FLV, 3GP, ...); the kind is detected from the content.  '-'\n"
+    "reads one image from stdin.\n"
     "\n"
     "options:\n"
     "  --mode fullres|cli  fullres (default): hash the full-resolution picture, as\n"
@@ -30,7 +39,18 @@ static const char hash_help[] =
     "                      pdq-photo-hasher (pictures over 512 px resized to 512x512)\n"
     "  --dihedral          also print the 7 rotated/flipped variants\n"
     "  --fast              decode JPEG at reduced scale: faster, approximate hashes\n"
-    "  --format csv|json   csv (default): hash,quality,path  json: one object per line\n"
+    "  --format csv|json|vpdq\n"
+    "                      csv (default): hash,quality,path (videos: one line per\n"
+    "                      hashed frame, hash,quality,path,frame,timestamp)\n"
+    "                      json: one object per input; vpdq: a video's lines as the\n"
+    "                      reference vpdq-hash-video writes them\n"
+    "  --seconds-per-hash S  videos: hash one frame every S seconds (default 1;\n"
+    "                      0: every frame)\n"
+    "  --downsample WxH    videos: hash frames scaled to WxH (default: native size)\n"
+    "  --flush-all         videos: output the decoder's last frames even where the\n"
+    "                      reference loses them (audio-first files; see docs/video.md)\n"
+    "  --threads N         videos: decoder threads for each video (default 1); the\n"
+    "                      output is the same\n"
     "  -j, --jobs N        hash N files at a time (default: number of CPUs)\n"
     "  -r, --recursive     descend into directories\n"
     "  --max-pixels N      refuse pictures larger than N pixels (default 100000000)\n"
@@ -44,12 +64,17 @@ typedef struct item {
   vigil_pdq_result res;
   vigil_image_info info;
   vigil_error err;
+  int is_video;
+  vigil_video_frame *frames;
+  size_t nframes;
+  vigil_video_info vinfo;
 } item;
 
 typedef struct job {
   item *items;
   size_t n, next, done_count;
   vigil_hash_opts opts;
+  vigil_video_opts vopts;
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } job;
@@ -72,10 +97,45 @@ static int push_path(pathlist *l, const char *p) {
   return 0;
 }
 
-static int expand(pathlist *l, const char *path, int recursive, int depth) {
+/* Directories already walked under -r, by device and inode: a symlink
+ * loop (ln -s . x) or two links to one tree would otherwise be walked
+ * again and again, each level multiplying the paths. */
+typedef struct seen_dirs {
+  struct {
+    dev_t dev;
+    ino_t ino;
+  } *v;
+  size_t n, cap;
+} seen_dirs;
+
+/* 1 if (dev, ino) was seen before; otherwise records it.  -1: no memory. */
+static int seen_before(seen_dirs *s, const struct stat *st) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino) return 1;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    void *nv = realloc(s->v, cap * sizeof *s->v);
+    if (!nv) return -1;
+    s->v = nv;
+    s->cap = cap;
+  }
+  s->v[s->n].dev = st->st_dev;
+  s->v[s->n].ino = st->st_ino;
+  s->n++;
+  return 0;
+}
+
+static int expand(pathlist *l, seen_dirs *seen, const char *path, int recursive, int depth) {
   struct stat st;
-  if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+  int known = strcmp(path, "-") != 0 && stat(path, &st) == 0;
+  if (known && S_ISDIR(st.st_mode)) {
     if (!recursive) return push_path(l, path); /* reported as an error later */
+    int again = seen_before(seen, &st);
+    if (again < 0) return -1;
+    if (again) {
+      cli_error("%s: skipped: a directory already walked (a symlink loop?)", path);
+      return 0;
+    }
     if (depth > 64) return 0;
     struct dirent **names;
     int n = scandir(path, &names, NULL, alphasort);
@@ -89,7 +149,7 @@ static int expand(pathlist *l, const char *path, int recursive, int depth) {
         if (!child) rc = -1;
         else {
           snprintf(child, len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", nm);
-          rc = expand(l, child, recursive, depth + 1);
+          rc = expand(l, seen, child, recursive, depth + 1);
           free(child);
         }
       }
@@ -98,7 +158,70 @@ static int expand(pathlist *l, const char *path, int recursive, int depth) {
     free(names);
     return rc;
   }
+  /* Inside a directory walk only regular files are pictures: a FIFO would
+   * block, a device never ends.  Named on the command line, any file is
+   * read (a pipe from a shell's <(...) is one), within the 256 MiB read limit. */
+  if (depth > 0 && known && !S_ISREG(st.st_mode)) {
+    cli_error("%s: skipped: not a regular file", path);
+    return 0;
+  }
   return push_path(l, path);
+}
+
+/* By content: the first bytes of the file (stdin is always a picture).
+ * Only a regular file is sniffed: opening a FIFO would wait for a writer,
+ * and reading a pipe here would take bytes the picture path then misses. */
+static int looks_like_video(const char *path) {
+  if (!strcmp(path, "-")) return 0;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return 0; /* the picture path reports why it cannot be opened */
+  struct stat st;
+  unsigned char head[512];
+  ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof head) : -1;
+  close(fd);
+  return n > 0 && vigil_video_sniff(head, (size_t)n);
+}
+
+static void print_json(json_t *o) {
+  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  if (s) puts(s);
+  else cli_error("out of memory");
+  free(s);
+  json_decref(o);
+}
+
+enum { FMT_CSV, FMT_JSON, FMT_VPDQ };
+
+static void print_video(const item *it, int fmt, int many) {
+  char hex[VIGIL_PDQ_HEX_LEN + 1], line[VIGIL_VIDEO_LINE_MAX];
+  if (fmt == FMT_VPDQ) {
+    if (many) printf("# %s\n", it->path);
+    for (size_t i = 0; i < it->nframes; i++) {
+      vigil_video_format_line(&it->frames[i], line);
+      puts(line);
+    }
+    return;
+  }
+  if (fmt == FMT_CSV) {
+    for (size_t i = 0; i < it->nframes; i++) {
+      vigil_pdq_to_hex(&it->frames[i].hash, hex);
+      printf("%s,%d,%s,%lld,%.3f\n", hex, it->frames[i].quality, it->path, (long long)it->frames[i].frame_number,
+             it->frames[i].timestamp);
+    }
+    return;
+  }
+  const vigil_video_info *v = &it->vinfo;
+  json_t *hashes = json_array();
+  for (size_t i = 0; hashes && i < it->nframes; i++) {
+    vigil_pdq_to_hex(&it->frames[i].hash, hex);
+    json_array_append_new(hashes, json_pack("{s:I, s:i, s:s, s:f}", "frame", (json_int_t)it->frames[i].frame_number,
+                                            "quality", it->frames[i].quality, "pdq", hex, "timestamp",
+                                            it->frames[i].timestamp));
+  }
+  print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:I, s:f, s:I, s:o}", "path", it->path, "kind",
+                       "video", "md5", v->md5, "sha256", v->sha256, "container", v->container, "codec", v->codec,
+                       "width", v->width, "height", v->height, "fps", v->fps, "frames", (json_int_t)v->frames,
+                       "duration", v->duration, "bytes", (json_int_t)v->bytes, "hashes", hashes));
 }
 
 static void *worker(void *arg) {
@@ -110,7 +233,11 @@ static void *worker(void *arg) {
     if (i >= j->n) return NULL;
     item *it = &j->items[i];
     vigil_error_clear(&it->err);
-    it->rc = vigil_hash_file(it->path, &j->opts, &it->res, &it->info, &it->err);
+    it->is_video = looks_like_video(it->path);
+    if (it->is_video)
+      it->rc = vigil_video_hash_all(it->path, &j->vopts, &it->frames, &it->nframes, &it->vinfo, &it->err);
+    else
+      it->rc = vigil_hash_file(it->path, &j->opts, &it->res, &it->info, &it->err);
     pthread_mutex_lock(&j->mu);
     it->done = 1;
     j->done_count++;
@@ -119,8 +246,13 @@ static void *worker(void *arg) {
   }
 }
 
-static void print_item(const item *it, int json, int dihedral) {
+static void print_item(const item *it, int fmt, int dihedral, int many) {
   char hex[VIGIL_PDQ_HEX_LEN + 1];
+  int json = fmt == FMT_JSON;
+  if (it->rc == 0 && it->is_video) {
+    print_video(it, fmt, many);
+    return;
+  }
   if (it->rc != 0) {
     cli_error("%s: %s", it->path, it->err.message);
     if (json) {
@@ -133,6 +265,9 @@ static void print_item(const item *it, int json, int dihedral) {
     }
     return;
   }
+  if (it->info.damaged) /* hashed as a viewer shows it; say so, it may not be what was sent */
+    cli_error("%s: damaged file, hashed from the %d of %d rows that decode", it->path, it->info.rows_decoded,
+              it->info.height);
   if (!json) {
     for (int v = 0; v < (dihedral ? VIGIL_DIH_COUNT : 1); v++) {
       vigil_pdq_to_hex(&it->res.hash[v], hex);
@@ -145,6 +280,10 @@ static void print_item(const item *it, int json, int dihedral) {
   json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:i}", "path", it->path, "pdq", hex, "quality",
                         it->res.quality, "format", vigil_image_format_name(it->info.format), "width",
                         it->info.width, "height", it->info.height);
+  if (o && it->info.damaged) {
+    json_object_set_new(o, "damaged", json_true());
+    json_object_set_new(o, "rows_decoded", json_integer(it->info.rows_decoded));
+  }
   if (o && dihedral) {
     json_t *d = json_object();
     for (int v = 1; v < VIGIL_DIH_COUNT; v++) {
@@ -161,17 +300,20 @@ static void print_item(const item *it, int json, int dihedral) {
 
 int cmd_hash(int argc, char **argv) {
   cli_tune_allocator();
-  enum { OPT_MODE = 256, OPT_DIH, OPT_FAST, OPT_FORMAT, OPT_MAXPX };
+  enum { OPT_MODE = 256, OPT_DIH, OPT_FAST, OPT_FORMAT, OPT_MAXPX, OPT_SPH, OPT_DOWN, OPT_FLUSH, OPT_THREADS };
   static const struct option longopts[] = {
       {"mode", required_argument, 0, OPT_MODE},     {"dihedral", no_argument, 0, OPT_DIH},
       {"fast", no_argument, 0, OPT_FAST},           {"format", required_argument, 0, OPT_FORMAT},
       {"jobs", required_argument, 0, 'j'},          {"recursive", no_argument, 0, 'r'},
       {"max-pixels", required_argument, 0, OPT_MAXPX}, {"help", no_argument, 0, 'h'},
+      {"seconds-per-hash", required_argument, 0, OPT_SPH}, {"downsample", required_argument, 0, OPT_DOWN},
+      {"flush-all", no_argument, 0, OPT_FLUSH}, {"threads", required_argument, 0, OPT_THREADS},
       {0, 0, 0, 0}};
   job j;
   memset(&j, 0, sizeof j);
   vigil_hash_opts_default(&j.opts);
-  int json = 0, recursive = 0, c;
+  vigil_video_opts_default(&j.vopts);
+  int fmt = FMT_CSV, recursive = 0, c;
   long jobs = sysconf(_SC_NPROCESSORS_ONLN);
   if (jobs < 1) jobs = 1;
   optind = 1;
@@ -188,10 +330,11 @@ int cmd_hash(int argc, char **argv) {
     case OPT_DIH: j.opts.dihedral = 1; break;
     case OPT_FAST: j.opts.fast = 1; break;
     case OPT_FORMAT:
-      if (!strcmp(optarg, "csv")) json = 0;
-      else if (!strcmp(optarg, "json")) json = 1;
+      if (!strcmp(optarg, "csv")) fmt = FMT_CSV;
+      else if (!strcmp(optarg, "json")) fmt = FMT_JSON;
+      else if (!strcmp(optarg, "vpdq")) fmt = FMT_VPDQ;
       else {
-        cli_error("--format: expected csv or json, got '%s'", optarg);
+        cli_error("--format: expected csv, json or vpdq, got '%s'", optarg);
         return CLI_USAGE;
       }
       break;
@@ -205,6 +348,34 @@ int cmd_hash(int argc, char **argv) {
       j.opts.max_pixels = (uint64_t)v;
       break;
     }
+    case OPT_SPH: {
+      char *end;
+      double v = strtod(optarg, &end);
+      if (end == optarg || *end || !(v >= 0) || v > 1e6) {
+        cli_error("--seconds-per-hash: expected a number of seconds >= 0, got '%s'", optarg);
+        return CLI_USAGE;
+      }
+      j.vopts.seconds_per_hash = v;
+      break;
+    }
+    case OPT_DOWN: {
+      int w, h;
+      char tail;
+      if (sscanf(optarg, "%dx%d%c", &w, &h, &tail) != 2 || w < 5 || h < 5 || w > 16384 || h > 16384) {
+        cli_error("--downsample: expected WxH with sides 5..16384, got '%s'", optarg);
+        return CLI_USAGE;
+      }
+      j.vopts.downsample_width = w;
+      j.vopts.downsample_height = h;
+      break;
+    }
+    case OPT_FLUSH: j.vopts.flush_all = 1; break;
+    case OPT_THREADS: {
+      long v = cli_parse_long("--threads", optarg, 1, 64);
+      if (v < 0) return CLI_USAGE;
+      j.vopts.threads = (int)v;
+      break;
+    }
     case 'h': fputs(hash_help, stdout); return CLI_OK;
     default: fputs(hash_help, stderr); return CLI_USAGE;
     }
@@ -215,11 +386,14 @@ int cmd_hash(int argc, char **argv) {
     return CLI_USAGE;
   }
   pathlist paths = {0};
+  seen_dirs seen = {0};
   for (int i = optind; i < argc; i++)
-    if (expand(&paths, argv[i], recursive, 0) != 0) {
+    if (expand(&paths, &seen, argv[i], recursive, 0) != 0) {
       cli_error("out of memory");
+      free(seen.v);
       return CLI_USAGE;
     }
+  free(seen.v);
   j.n = paths.n;
   j.items = calloc(j.n ? j.n : 1, sizeof(item));
   if (!j.items) {
@@ -241,7 +415,9 @@ int cmd_hash(int argc, char **argv) {
     while (!j.items[i].done) pthread_cond_wait(&j.cv, &j.mu);
     size_t done = j.done_count;
     pthread_mutex_unlock(&j.mu);
-    print_item(&j.items[i], json, j.opts.dihedral);
+    print_item(&j.items[i], fmt, j.opts.dihedral, j.n > 1);
+    vigil_video_frames_free(j.items[i].frames);
+    j.items[i].frames = NULL;
     if (j.items[i].rc) failed++;
     if (progress && (i % 50 == 0 || i + 1 == j.n)) fprintf(stderr, "\r%zu/%zu hashed", done, j.n);
   }

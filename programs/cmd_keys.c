@@ -79,10 +79,17 @@ int cmd_keys(int argc, char **argv) {
     cli_error("keys create: --role must be admin, submitter, reviewer or auditor");
     return CLI_USAGE;
   }
+  if (!is_create && cli_store_missing(db)) return CLI_USAGE;
   vigil_server_store *st;
   vigil_error err;
   if (vigil_server_store_open(&st, db, &err) != VIGIL_OK) {
     cli_error("%s", err.message);
+    return CLI_USAGE;
+  }
+  /* keys created or revoked here are audited as the service's own are */
+  if (vigil_server_store_set_actor(st, cli_actor(), &err) != VIGIL_OK) {
+    cli_error("%s", err.message);
+    vigil_server_store_close(st);
     return CLI_USAGE;
   }
   int rc = CLI_OK;
@@ -129,8 +136,9 @@ int cmd_keys(int argc, char **argv) {
         fmt_time(v[i].created_at, created, sizeof created);
         const char *state = v[i].revoked_at ? "revoked" : "active";
         if (!json) {
+          char name[4 * VIGIL_KEY_NAME_MAX + 16];
           printf("%-12s  %-9s  %-7s  %-20s  %s\n", v[i].id, vigil_role_name(v[i].role) ? vigil_role_name(v[i].role) : "?",
-                 state, created, v[i].name);
+                 state, created, cli_printable(v[i].name, name, sizeof name));
           continue;
         }
         json_t *o = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "id", v[i].id, "role", vigil_role_name(v[i].role), "state",

@@ -34,7 +34,7 @@ static const char match_help[] =
     "                     (default $VIGIL_DB, else ./vigil.db)\n"
     "  --bank NAME        only this bank (repeatable; default all enabled banks)\n"
     "  --tag TAG          only entries with this tag (repeatable: any of them)\n"
-    "  --threshold N      PDQ distance to match, inclusive (default 31, 0..256)\n"
+    "  --threshold N      PDQ distance to match, inclusive (default 31, 0..64)\n"
     "  --dihedral         also match the 7 rotations/flips of each image or hash\n"
     "  --force            match PDQ hashes of quality below 50 too\n"
     "  --format csv|json  csv (default): one line per match:\n"
@@ -243,7 +243,7 @@ int cmd_match(int argc, char **argv) {
       }
       break;
     case OPT_THRESH: {
-      long v = cli_parse_long("--threshold", optarg, 0, 256);
+      long v = cli_parse_long("--threshold", optarg, 0, VIGIL_BANK_MAX_THRESHOLD);
       if (v < 0) goto out;
       c.threshold = (int)v;
       break;
@@ -275,6 +275,7 @@ int cmd_match(int argc, char **argv) {
     }
   }
   vigil_error err;
+  if (cli_store_missing(db)) goto out;
   if (vigil_bank_store_open(&c.st, db, &err)) {
     cli_error("%s", err.message);
     goto out;
@@ -294,6 +295,16 @@ int cmd_match(int argc, char **argv) {
   if (vigil_bank_matcher_open(&c.m, c.st, &err)) {
     cli_error("%s", err.message);
     goto out;
+  }
+  { /* "no match" against nothing is no answer: say so */
+    vigil_bank_info *all = NULL;
+    size_t nb = 0, enabled = 0;
+    if (vigil_bank_list(c.st, &all, &nb, &err) == VIGIL_OK)
+      for (size_t i = 0; i < nb; i++) enabled += all[i].enabled != 0;
+    free(all);
+    if (!enabled) cli_error("warning: no bank is enabled in %s: nothing can match", db);
+    else if (vigil_bank_matcher_size(c.m) == 0)
+      cli_error("warning: the enabled banks of %s hold no PDQ hash: pictures match by MD5/SHA-256 only", db);
   }
   int failed = 0;
   for (int i = optind; i < argc; i++) failed += do_input(&c, argv[i]);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -41,15 +42,25 @@ static const char serve_help[] =
     "  --max-body BYTES       largest request body (default 50000000)\n"
     "  --max-json BYTES       largest JSON request body (default 1048576)\n"
     "  --max-connections N    concurrent connections (default 1024)\n"
-    "  --max-per-ip N         concurrent connections from one address (default: no limit)\n"
-    "  --timeout SECONDS      idle connection timeout (default 30)\n"
+    "  --max-per-ip N         concurrent connections from one address (default 64;\n"
+    "                         0: no limit, for a proxy in front)\n"
+    "  --timeout SECONDS      idle connection timeout, also the longest a client may\n"
+    "                         take to send its headers (default 30)\n"
+    "  --max-decodes N        pictures decoded at once (default: CPUs, at most 16)\n"
+    "  --decode-queue N       uploads waiting for a decode before 503 (default 64)\n"
+    "  --decode-memory BYTES  memory all decodes together may use (default 2 GiB)\n"
     "  --tls-cert FILE        PEM certificate: serve HTTPS (needs --tls-key)\n"
     "  --tls-key FILE         PEM private key\n"
     "  --admin-key-file FILE  write the bootstrap admin key here too (mode 0600)\n"
     "  --port-file FILE       write the bound port here once listening\n"
     "  --policy FILE          minor-safety policy file (default: the shipped policy)\n"
+    "  --report-config FILE   outbox and webhook settings, JSON (docs/report.md)\n"
     "  --evidence-dir DIR     keep the media of uploads that open review cases in DIR\n"
     "                         (mode 0700; default: media is never kept)\n"
+    "  --init                 create the database when there is none (without it a\n"
+    "                         missing database is an error, never an empty one)\n"
+    "  --hma-anonymous ADDRS  let these client addresses (comma-separated) call the HMA\n"
+    "                         lookups (/m/...) without a key, as HMA clients do (off)\n"
     "  --quiet                no per-request log lines\n"
     "  -h, --help             this text\n";
 
@@ -61,9 +72,24 @@ static void log_line(const char *msg, const char *addr) {
   json_decref(o);
 }
 
+/* Never through a symbolic link (a key written where someone else points
+ * it), only into a regular file, and with mode applied even to a file that
+ * existed with a wider one. */
 static int write_file(const char *path, const char *text, mode_t mode) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
   if (fd < 0) return -1;
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  if (fchmod(fd, mode) != 0 || ftruncate(fd, 0) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
   size_t n = strlen(text);
   int ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
   return close(fd) == 0 && ok ? 0 : -1;
@@ -99,8 +125,8 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
-         OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET };
+  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+         OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
       {"db", required_argument, 0, OPT_DB},
@@ -116,7 +142,13 @@ int cmd_serve(int argc, char **argv) {
       {"port-file", required_argument, 0, OPT_PORTFILE},
       {"policy", required_argument, 0, OPT_POLICY},
       {"evidence-dir", required_argument, 0, OPT_EVIDENCE},
+      {"hma-anonymous", required_argument, 0, OPT_HMAANON},
+      {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
+      {"init", no_argument, 0, OPT_INIT},
+      {"max-decodes", required_argument, 0, OPT_DECODES},
+      {"decode-queue", required_argument, 0, OPT_DQUEUE},
+      {"decode-memory", required_argument, 0, OPT_DMEM},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   vigil_server_config cfg;
@@ -125,7 +157,7 @@ int cmd_serve(int argc, char **argv) {
   cfg.log = stderr;
   const char *key_file = NULL, *port_file = NULL;
   long v;
-  int c;
+  int c, init = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -148,7 +180,7 @@ int cmd_serve(int argc, char **argv) {
       cfg.max_connections = (unsigned)v;
       break;
     case OPT_MAXIP:
-      if ((v = cli_parse_long("--max-per-ip", optarg, 1, 1000000)) < 0) return CLI_USAGE;
+      if ((v = cli_parse_long("--max-per-ip", optarg, 0, 1000000)) < 0) return CLI_USAGE;
       cfg.max_per_ip = (unsigned)v;
       break;
     case OPT_TIMEOUT:
@@ -161,7 +193,22 @@ int cmd_serve(int argc, char **argv) {
     case OPT_PORTFILE: port_file = optarg; break;
     case OPT_POLICY: cfg.policy_path = optarg; break;
     case OPT_EVIDENCE: cfg.evidence_dir = optarg; break;
+    case OPT_HMAANON: cfg.hma_anonymous = optarg; break;
+    case OPT_REPORTCFG: cfg.report_config = optarg; break;
     case OPT_QUIET: cfg.log = NULL; break;
+    case OPT_INIT: init = 1; break;
+    case OPT_DECODES:
+      if ((v = cli_parse_long("--max-decodes", optarg, 1, 1024)) < 0) return CLI_USAGE;
+      cfg.max_decodes = (unsigned)v;
+      break;
+    case OPT_DQUEUE:
+      if ((v = cli_parse_long("--decode-queue", optarg, 0, 100000)) < 0) return CLI_USAGE;
+      cfg.decode_queue = (unsigned)v;
+      break;
+    case OPT_DMEM:
+      if ((v = cli_parse_long("--decode-memory", optarg, 16L << 20, 1L << 40)) < 0) return CLI_USAGE;
+      cfg.decode_memory = (uint64_t)v;
+      break;
     case 'h': fputs(serve_help, stdout); return CLI_OK;
     default: fputs(serve_help, stderr); return CLI_USAGE;
     }
@@ -170,6 +217,7 @@ int cmd_serve(int argc, char **argv) {
     cli_error("serve: unexpected argument '%s'", argv[optind]);
     return CLI_USAGE;
   }
+  if (!init && cli_store_missing(cfg.db_path)) return CLI_USAGE;
   if (bootstrap(cfg.db_path, key_file) != 0) return CLI_USAGE;
 
   sigset_t stop;

@@ -132,6 +132,10 @@ typedef struct evalctx {
   size_t n_early, cap_early;
   long pj_never;
   long pj_minor; /* PJ records where the decoy was found to be a minor */
+  /* Per role (PJ ground truth: "suspect" is the offender, "other" the decoy). */
+  long pj_flagged, offender_top; /* flagged records; of them, offender -> decoy strictly riskiest */
+  long decoy_below;              /* records where decoy -> offender stays under the threshold */
+  long role_tp, role_fn, role_fp, role_neg; /* participants flagged as actor of a risky pair */
 } evalctx;
 
 static int add_msg(evalctx *e, vigil_convo *c, json_t *m) {
@@ -151,6 +155,48 @@ static int idx_of(const vigil_convo *c, const char *id) {
   for (size_t i = 0; i < vigil_convo_persons(c); i++)
     if (!strcmp(vigil_convo_person_at(c, i)->id, id)) return (int)i;
   return -1;
+}
+
+/* A participant is flagged as a groomer when a pair it is the actor of
+ * reaches the threshold; on PJ the suspect is the one positive, the decoy a
+ * negative, and every participant of a benign record a negative. */
+static void count_roles(evalctx *e, const vigil_convo *c, int pj, const char *id) {
+  size_t np = vigil_convo_persons(c);
+  int si = pj ? idx_of(c, "suspect") : -1, oi = pj ? idx_of(c, "other") : -1;
+  for (size_t a = 0; a < np; a++) {
+    int flagged = 0;
+    for (size_t b = 0; b < np && !flagged; b++) {
+      vigil_convo_pair p;
+      if (a != b && vigil_convo_pair_risk(c, a, b, &p) == VIGIL_OK && p.risk >= VIGIL_CONVO_THRESHOLD) flagged = 1;
+    }
+    if (pj && (int)a == si) {
+      if (flagged) e->role_tp++;
+      else e->role_fn++;
+    } else {
+      e->role_neg++;
+      e->role_fp += flagged;
+    }
+  }
+  if (!pj || si < 0) return;
+  vigil_convo_pair ps, po;
+  memset(&po, 0, sizeof po);
+  if (vigil_convo_pair_risk(c, (size_t)si, oi >= 0 ? (size_t)oi : (size_t)si, &ps) != VIGIL_OK) return;
+  if (oi >= 0 && vigil_convo_pair_risk(c, (size_t)oi, (size_t)si, &po) != VIGIL_OK) return;
+  if (po.risk < VIGIL_CONVO_THRESHOLD) e->decoy_below++;
+  if (e->errors && (po.risk >= VIGIL_CONVO_THRESHOLD || ps.risk < VIGIL_CONVO_THRESHOLD || (ps.risk <= po.risk && po.risk > 0))) {
+    fprintf(stderr, "ROLE %s offender=%.3f decoy=%.3f", id, ps.risk, po.risk);
+    for (int who = 0; who < 2; who++) {
+      const vigil_convo_person *p = vigil_convo_person_at(c, (size_t)(who ? oi : si));
+      fprintf(stderr, " %s[minor=%d adult=%d cues=%u]:", who ? "decoy" : "offender", p->minor, p->adult, p->youth_cues);
+      for (int k = 0; k < VIGIL_STAGE_COUNT; k++)
+        if (p->stage[k].count) fprintf(stderr, "%.4s=%u,", vigil_convo_stage_name(k), p->stage[k].count);
+    }
+    fputc('\n', stderr);
+  }
+  if (ps.risk >= VIGIL_CONVO_THRESHOLD || po.risk >= VIGIL_CONVO_THRESHOLD) {
+    e->pj_flagged++;
+    if (ps.risk > po.risk) e->offender_top++;
+  }
 }
 
 static int eval_record(evalctx *e, size_t fi, json_t *rec) {
@@ -204,6 +250,7 @@ static int eval_record(evalctx *e, size_t fi, json_t *rec) {
   }
   vigil_convo_pair best;
   risk = vigil_convo_risk(c, &best);
+  count_roles(e, c, pj, id);
   int flagged = risk >= VIGIL_CONVO_THRESHOLD;
   e->set[fi].n++;
   e->set[fi].flagged += flagged;
@@ -331,6 +378,17 @@ int cmd_convo_eval(int argc, char **argv) {
          fp, fn, neg);
   printf("PJ records where the decoy is found to be a minor (declared or stated): %ld of %ld\n", e.pj_minor,
          e.set[0].n);
+  {
+    long rtp = e.role_tp, rfp = e.role_fp, rfn = e.role_fn;
+    double rp = rtp + rfp ? (double)rtp / (double)(rtp + rfp) : 0, rr = rtp + rfn ? (double)rtp / (double)(rtp + rfn) : 0;
+    double rf = rp + rr > 0 ? 2 * rp * rr / (rp + rr) : 0;
+    printf("per role: offender riskiest in %.4f of flagged PJ records (%ld of %ld)\n",
+           e.pj_flagged ? (double)e.offender_top / (double)e.pj_flagged : 0.0, e.offender_top, e.pj_flagged);
+    printf("per role: decoy -> offender below threshold in %.4f of PJ records (%ld of %ld)\n",
+           e.set[0].n ? (double)e.decoy_below / (double)e.set[0].n : 0.0, e.decoy_below, e.set[0].n);
+    printf("per role: groomer precision %.4f recall %.4f F1 %.4f (tp %ld fp %ld fn %ld, negative participants %ld)\n",
+           rp, rr, rf, rtp, rfp, rfn, e.role_neg);
+  }
   if (e.n_early) {
     qsort(e.early, e.n_early, sizeof *e.early, cmp_long);
     size_t p90 = (e.n_early * 9 + 9) / 10;

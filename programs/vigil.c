@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include "vigil/common.h"
 
@@ -23,6 +26,9 @@ static const cli_command commands[] = {
     {"convo", "grooming risk of conversations", cmd_convo},
     {"serve", "run the HTTP service", cmd_serve},
     {"keys", "create, revoke and list API keys of the service", cmd_keys},
+    {"hooks", "webhook subscriptions of the service (create, list, delete)", cmd_hooks},
+    {"outbox", "deliveries of the service: list, retry dead ones", cmd_hooks},
+    {"report", "CyberTipline reports of confirmed cases, for manual filing", cmd_report},
     {"link", "link ads into groups by shared contacts and templates", cmd_link},
     {"text", "text signals: contacts, ages, trafficking-ad indicators", cmd_text},
 };
@@ -47,9 +53,77 @@ long cli_parse_long(const char *opt, const char *value, long min, long max) {
   return v;
 }
 
+const char *cli_actor(void) {
+  static char actor[72];
+  if (!actor[0]) {
+    struct passwd *pw = getpwuid(geteuid());
+    size_t k = (size_t)snprintf(actor, sizeof actor, "cli:");
+    if (pw && pw->pw_name)
+      for (const char *p = pw->pw_name; *p && k + 1 < 64; p++) actor[k++] = (*p > 32 && *p < 127) ? *p : '?';
+    actor[k] = 0;
+    if (k == 4) snprintf(actor, sizeof actor, "cli:uid%u", (unsigned)geteuid());
+  }
+  return actor;
+}
+
+/* Length of the UTF-8 sequence at p and its code point; 0 if invalid. */
+static int utf8_at(const unsigned char *p, unsigned *cp) {
+  unsigned c = p[0];
+  int n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
+  if (n < 0) return 0;
+  unsigned v = c & (0x3fu >> n);
+  for (int i = 1; i <= n; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+    v = (v << 6) | (p[i] & 0x3f);
+  }
+  if ((n == 2 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) || (n == 3 && (v < 0x10000 || v > 0x10ffff))) return 0;
+  *cp = v;
+  return n + 1;
+}
+
+const char *cli_printable(const char *s, char *buf, size_t cap) {
+  size_t k = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  if (!cap) return buf;
+  while (*p && k + 12 < cap) {
+    unsigned cp = 0;
+    int n = *p < 0x80 ? 1 : utf8_at(p, &cp);
+    if (*p < 0x80) cp = *p;
+    int unsafe = n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x61c || cp == 0x200e ||
+                 cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+    if (n == 0) {
+      k += (size_t)snprintf(buf + k, cap - k, "\\x%02x", *p);
+      p++;
+    } else if (unsafe) {
+      k += (size_t)snprintf(buf + k, cap - k, cp < 0x80 ? "\\x%02x" : "\\u{%04x}", cp);
+      p += n;
+    } else {
+      memcpy(buf + k, p, (size_t)n);
+      k += (size_t)n;
+      p += n;
+    }
+  }
+  buf[k] = 0;
+  return buf;
+}
+
 const char *cli_default_db(void) {
   const char *e = getenv("VIGIL_DB");
   return e && *e ? e : "./vigil.db";
+}
+
+/* Only a few commands create a store; any other given a path where none is
+ * would create an empty one and report "no match" against it, so a typo in
+ * --db would pass for a clean result. */
+int cli_store_missing(const char *db) {
+  if (!strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13)) return 0;
+  const char *path = !strncmp(db, "sqlite:", 7) ? db + 7 : db;
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
+  cli_error("no vigil database at %s (%s): give the right --db or $VIGIL_DB, or create one with "
+            "'vigil serve --init', 'vigil bank create' or 'vigil keys create'",
+            path, strerror(errno));
+  return 1;
 }
 
 int cli_strvec_push(cli_strvec *s, const char *x) {
@@ -95,7 +169,7 @@ int main(int argc, char **argv) {
     return CLI_OK;
   }
   if (!strcmp(argv[1], "--version")) {
-    printf("vigil %s\n", VIGIL_VERSION);
+    printf("vigil %s\n", vigil_version());
     return CLI_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -102,6 +102,7 @@ static void test_cli(void **state) {
   assert_int_equal(vigil(0, "bank frobnicate"), 2);
   assert_int_equal(vigil(0, "match"), 2);
   assert_int_equal(vigil(0, "match --threshold 300 %s", rings), 2);
+  assert_int_equal(vigil(0, "match --threshold 65 %s", rings), 2); /* over VIGIL_BANK_MAX_THRESHOLD */
 
   assert_int_equal(vigil(0, "bank create ncmec --description NCMEC"), 0);
   assert_int_equal(vigil(0, "bank create ncmec"), 1);

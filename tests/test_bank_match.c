@@ -44,6 +44,27 @@ static size_t query(vigil_bank_matcher *m, const uint8_t q[32], int threshold, c
   return n;
 }
 
+/* The red-team case: threshold 256 made a lookup a scan of the bank.
+ * Past VIGIL_BANK_MAX_THRESHOLD it is refused, before any work. */
+static void test_threshold_capped(void **state) {
+  (void)state;
+  st = bt_store("match-cap.db");
+  vigil_error err;
+  vigil_bank_matcher *m;
+  assert_int_equal(vigil_bank_matcher_open(&m, st, &err), VIGIL_OK);
+  vigil_pdq_hash h = {{0}};
+  vigil_bank_match *out = NULL;
+  size_t n = 0;
+  assert_int_equal(vigil_bank_match_pdq(m, &h, 1, 256, NULL, &out, &n, &err), VIGIL_EINVAL);
+  assert_non_null(strstr(err.message, "64"));
+  assert_int_equal(vigil_bank_match_pdq(m, &h, 1, VIGIL_BANK_MAX_THRESHOLD + 1, NULL, &out, &n, &err), VIGIL_EINVAL);
+  assert_int_equal(vigil_bank_match_pdq(m, &h, 1, VIGIL_BANK_MAX_THRESHOLD, NULL, &out, &n, &err), VIGIL_OK);
+  free(out);
+  vigil_bank_matcher_free(m);
+  vigil_bank_store_close(st);
+  st = NULL;
+}
+
 static void test_pdq_threshold_filters_removal(void **state) {
   (void)state;
   st = bt_store("match.db");
@@ -326,7 +347,7 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pdq_threshold_filters_removal),
+      cmocka_unit_test(test_pdq_threshold_filters_removal), cmocka_unit_test(test_threshold_capped),
       cmocka_unit_test(test_dihedral_multi),
       cmocka_unit_test(test_exact),
       cmocka_unit_test(test_recall_vs_brute_force),

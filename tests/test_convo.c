@@ -427,9 +427,123 @@ static void test_json(void **state) {
   free(out);
 }
 
+/* The child echoes the adult's words and fears getting in trouble; the
+ * adult says "ur 18" of her.  She must stay the one at risk: her pair under
+ * the threshold, his the riskiest, her stated age kept, the claim reported
+ * as a conflict (issue: pj_Billy Joe). */
+static const line roles[] = {
+    {"dave", "hey cutie asl?"},
+    {"kim", "im 14 f"},
+    {"dave", "ur 18 right lol"},
+    {"dave", "are you home alone? where are your parents"},
+    {"kim", "my mom is at work, im home alone after school"},
+    {"dave", "dont tell anyone about us, our secret ok"},
+    {"kim", "i would get in sooo much trouble"},
+    {"dave", "send me a pic, i wanna see you"},
+    {"kim", "i dont have a pic, my mom took my phone"},
+    {"dave", "have you ever had sex? you make me horny"},
+    {"dave", "i wanna meet you, i can pick you up after school"},
+    {"kim", "u wanna meet? when"},
+    {"dave", "delete this chat after, i would go to jail lol"},
+    {"dave", "come over to my place, we can hang out, have sex"},
+    {"kim", "ok maybe. text me"},
+};
+
+static void test_roles(void **state) {
+  (void)state;
+  vigil_convo *c = run(roles, sizeof roles / sizeof roles[0]);
+  int d = idx(c, "dave"), k = idx(c, "kim");
+  const vigil_convo_person *K = vigil_convo_person_at(c, (size_t)k);
+  assert_true(K->minor);
+  assert_false(K->adult);
+  assert_int_equal(K->age, 14);
+  assert_int_equal(K->age_source, VIGIL_AGE_STATED_SELF);
+  assert_true(K->age_conflict);
+  assert_false(vigil_convo_person_at(c, (size_t)d)->age_conflict);
+  vigil_convo_pair dk, kd, best;
+  assert_int_equal(vigil_convo_pair_risk(c, (size_t)d, (size_t)k, &dk), VIGIL_OK);
+  assert_int_equal(vigil_convo_pair_risk(c, (size_t)k, (size_t)d, &kd), VIGIL_OK);
+  assert_true(dk.risk >= 0.9);
+  assert_true(kd.risk < VIGIL_CONVO_THRESHOLD);
+  vigil_convo_risk(c, &best);
+  assert_int_equal(best.actor, (size_t)d);
+  vigil_convo_free(c);
+}
+
+/* The same chat with no age said anywhere: who leads the behaviour and who
+ * talks like the child decide; the child's pair stays under the threshold. */
+static const line roles_noage[] = {
+    {"dave", "are you home alone? where are your parents"},
+    {"kim", "my mom is at work, im home alone after school"},
+    {"dave", "dont tell anyone about us, our secret ok"},
+    {"kim", "i would get in sooo much trouble, my dad would kill me"},
+    {"dave", "send me a pic, i wanna see you"},
+    {"kim", "i dont have a pic, my mom took my phone. i have homework"},
+    {"dave", "have you ever had sex? you make me horny"},
+    {"dave", "i wanna meet you, i can pick you up"},
+    {"kim", "u wanna meet? i have sex ed at school lol"},
+    {"dave", "delete this chat after, i would go to jail lol"},
+    {"dave", "come over to my place, we can hang out"},
+    {"kim", "ok maybe. text me"},
+};
+
+static void test_roles_without_age(void **state) {
+  (void)state;
+  vigil_convo *c = run(roles_noage, sizeof roles_noage / sizeof roles_noage[0]);
+  int d = idx(c, "dave"), k = idx(c, "kim");
+  vigil_convo_pair dk, kd;
+  assert_int_equal(vigil_convo_pair_risk(c, (size_t)d, (size_t)k, &dk), VIGIL_OK);
+  assert_int_equal(vigil_convo_pair_risk(c, (size_t)k, (size_t)d, &kd), VIGIL_OK);
+  assert_true(dk.risk >= VIGIL_CONVO_THRESHOLD);
+  assert_true(kd.risk < VIGIL_CONVO_THRESHOLD);
+  assert_true(dk.risk > kd.risk);
+  /* the adult asking about her parents does not make him look young */
+  assert_true(vigil_convo_person_at(c, (size_t)d)->youth_cues < vigil_convo_person_at(c, (size_t)k)->youth_cues);
+  vigil_convo_free(c);
+}
+
+/* A claim by the other party never makes an adult: "ur 18" alone leaves
+ * the person's status unknown. */
+static void test_claim_not_adult(void **state) {
+  (void)state;
+  static const line l[] = {{"a", "ur 18 right"}, {"b", "lol"}, {"a", "ur only 15 haha"}};
+  vigil_convo *c = run(l, 2);
+  const vigil_convo_person *B = vigil_convo_person_at(c, (size_t)idx(c, "b"));
+  assert_false(B->adult);
+  assert_false(B->minor);
+  vigil_convo_free(c);
+}
+
+static void test_json_roles(void **state) {
+  (void)state;
+  const char *in = "{\"id\":\"r\",\"messages\":[{\"from\":\"dave\",\"text\":\"are you home alone? where are your parents\"},"
+                   "{\"from\":\"kim\",\"text\":\"im 13. my mom is at work\"},"
+                   "{\"from\":\"dave\",\"text\":\"dont tell anyone, our secret. i wanna meet you, have sex\"},"
+                   "{\"from\":\"kim\",\"text\":\"i would get in so much trouble\"}]}";
+  char *out = NULL;
+  assert_int_equal(vigil_convo_score_json(sc, in, strlen(in), &out, NULL), VIGIL_OK);
+  json_t *o = json_loads(out, 0, NULL);
+  assert_non_null(o);
+  assert_string_equal(json_string_value(json_object_get(o, "suspected_groomer")), "dave");
+  assert_string_equal(json_string_value(json_object_get(o, "at_risk")), "kim");
+  json_t *p0 = json_array_get(json_object_get(o, "pairs"), 0);
+  assert_string_equal(json_string_value(json_object_get(p0, "actor")), "dave");
+  json_decref(o);
+  free(out);
+  const char *benign = "{\"messages\":[{\"from\":\"a\",\"text\":\"hi\"},{\"from\":\"b\",\"text\":\"hello\"}]}";
+  assert_int_equal(vigil_convo_score_json(sc, benign, strlen(benign), &out, NULL), VIGIL_OK);
+  o = json_loads(out, 0, NULL);
+  assert_non_null(o);
+  assert_true(json_is_null(json_object_get(o, "suspected_groomer")));
+  assert_true(json_is_null(json_object_get(o, "at_risk")));
+  json_decref(o);
+  free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stages_and_minor), cmocka_unit_test(test_behaviour_without_age),
+      cmocka_unit_test(test_stages_and_minor), cmocka_unit_test(test_roles),
+      cmocka_unit_test(test_roles_without_age), cmocka_unit_test(test_claim_not_adult), cmocka_unit_test(test_json_roles), cmocka_unit_test(test_behaviour_without_age),
       cmocka_unit_test(test_adult_sexting_not_grooming), cmocka_unit_test(test_declared_ages),
       cmocka_unit_test(test_age_statements), cmocka_unit_test(test_benign_phrases),
       cmocka_unit_test(test_room_addressing), cmocka_unit_test(test_hostile_text),

@@ -3,6 +3,7 @@
  * of each shared chat corpus, with and without age masking: the program
  * runs, reads every record, and the scorer separates these PJ records from
  * the benign ones (a loose bound: the full figures are in docs/convo.md).
+ * Then the per-role figures on the test half.
  * Skips (exit 77) without ../shared.
  */
 #include "testutil.h"
@@ -16,7 +17,7 @@ static char dir[4096];
 
 static void check(const char *opts) {
   char cmd[8192], out[8192];
-  snprintf(cmd, sizeof cmd, "%s convo eval --limit 25 %s %s", VIGIL_CLI, opts, dir);
+  snprintf(cmd, sizeof cmd, "%s convo eval --limit 25 %s %s 2>/dev/null", VIGIL_CLI, opts, dir);
   FILE *p = popen(cmd, "r");
   assert_non_null(p);
   size_t n = fread(out, 1, sizeof out - 1, p);
@@ -38,6 +39,52 @@ static void check(const char *opts) {
   assert_non_null(strstr(out, "early detection:"));
 }
 
+/* The test half of the corpus, per role (docs/convo.md "Who is the groomer"): the
+ * offender's pair is the riskiest, the decoy's stays under the threshold,
+ * no benign participant is flagged.  Bounds sit a little under the
+ * measured figures on test (0.991 / 0.991 / F1 0.982 as written; 0.990 / 0.991 /
+ * F1 0.956 masked). */
+static void roles(const char *opts, double min_top, double min_below, double min_f1) {
+  char cmd[8192], out[8192];
+  snprintf(cmd, sizeof cmd, "%s convo eval --split test %s %s 2>/dev/null", VIGIL_CLI, opts, dir);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = 0;
+  int st = pclose(p);
+  printf("%s", out);
+  assert_int_equal(WEXITSTATUS(st), 0);
+  double top, below, rp, rr, rf, cp, cr, cf;
+  long fp;
+  const char *f = strstr(out, "per role: offender riskiest in ");
+  assert_non_null(f);
+  assert_int_equal(sscanf(f, "per role: offender riskiest in %lf", &top), 1);
+  f = strstr(out, "per role: decoy -> offender below threshold in ");
+  assert_non_null(f);
+  assert_int_equal(sscanf(f, "per role: decoy -> offender below threshold in %lf", &below), 1);
+  f = strstr(out, "per role: groomer precision ");
+  assert_non_null(f);
+  assert_int_equal(sscanf(f, "per role: groomer precision %lf recall %lf F1 %lf", &rp, &rr, &rf), 3);
+  f = strstr(out, "PJ vs benign: precision ");
+  assert_non_null(f);
+  assert_int_equal(sscanf(f, "PJ vs benign: precision %lf recall %lf F1 %lf (tp %*d fp %ld", &cp, &cr, &cf, &fp), 4);
+  assert_true(top >= min_top);
+  assert_true(below >= min_below);
+  assert_true(rf >= min_f1);
+  assert_int_equal(fp, 0);
+  assert_true(cf >= min_f1);
+}
+
+static void test_roles_plain(void **state) {
+  (void)state;
+  roles("", 0.985, 0.98, 0.97);
+}
+
+static void test_roles_masked(void **state) {
+  (void)state;
+  roles("--mask-ages", 0.985, 0.98, 0.94);
+}
+
 static void test_plain(void **state) {
   (void)state;
   check("");
@@ -52,6 +99,7 @@ int main(void) {
   if (!tu_shared("corpora/chat/grooming_pj.jsonl", dir, sizeof dir)) return 77;
   char *slash = strrchr(dir, '/');
   *slash = 0;
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_plain), cmocka_unit_test(test_masked)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_plain), cmocka_unit_test(test_masked),
+                                     cmocka_unit_test(test_roles_plain), cmocka_unit_test(test_roles_masked)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,9 @@
 
 #include <png.h>
 
+#include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +85,8 @@ static void test_mirror_found_by_dihedral(void **state) {
   free(b);
 }
 
+/* Cut short, every format fails or, when enough rows decode to be what a
+ * viewer shows, hashes and says the file is damaged: never a silent hash. */
 static void test_truncated_inputs_fail(void **state) {
   (void)state;
   for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
@@ -92,13 +96,139 @@ static void test_truncated_inputs_fail(void **state) {
     for (int c = 0; c < 4; c++) {
       size_t m = (size_t)(n * cuts[c]);
       vigil_pdq_result r;
+      vigil_image_info info;
       vigil_error e;
       vigil_error_clear(&e);
-      int rc = hash_buf(d, m, &r, &e);
-      if (rc == VIGIL_OK) print_message("%s cut to %zu of %zu bytes hashed without error\n", samples[i], m, n);
-      assert_int_not_equal(rc, VIGIL_OK);
-      assert_true(strlen(e.message) > 0);
+      vigil_hash_opts o;
+      vigil_hash_opts_default(&o);
+      int rc = vigil_hash_memory(d, m, &o, &r, &info, &e);
+      if (rc == VIGIL_OK) {
+        if (!info.damaged) print_message("%s cut to %zu of %zu bytes hashed as undamaged\n", samples[i], m, n);
+        assert_true(info.damaged);
+        assert_true((int64_t)info.rows_decoded * 100 >= 90LL * info.height);
+        assert_true(cuts[c] > 0.5);
+        /* refused when no damage is accepted */
+        o.min_rows_percent = 100;
+        assert_int_equal(vigil_hash_memory(d, m, &o, &r, &info, &e), VIGIL_ECORRUPT);
+      } else {
+        assert_true(strlen(e.message) > 0);
+      }
     }
+    free(d);
+  }
+}
+
+/* Hashes the sample whole and cut at `keep` bytes, with fixed options. */
+static int hash_cut(const char *name, double keep, int pct, vigil_pdq_result *whole, vigil_pdq_result *cut,
+                    vigil_image_info *info, vigil_error *e) {
+  size_t n;
+  uint8_t *d = load(name, &n);
+  vigil_hash_opts o;
+  vigil_hash_opts_default(&o);
+  o.min_rows_percent = pct;
+  assert_int_equal(vigil_hash_memory(d, n, &o, whole, NULL, e), VIGIL_OK);
+  size_t m = keep > 1 ? n - (size_t)keep : (size_t)(n * keep);
+  int rc = vigil_hash_memory(d, m, &o, cut, info, e);
+  free(d);
+  return rc;
+}
+
+/* The red-team case: a JPEG without its 2-byte end marker decodes every
+ * pixel in libjpeg and in browsers; it must hash as the whole file does. */
+static void test_truncated_jpeg_hashes(void **state) {
+  (void)state;
+  vigil_pdq_result whole, cut;
+  vigil_image_info info;
+  vigil_error e;
+  vigil_error_clear(&e);
+  int rc = hash_cut("rings.jpg", 2, 0, &whole, &cut, &info, &e);
+  if (rc) print_message("%s\n", e.message);
+  assert_int_equal(rc, VIGIL_OK);
+  assert_true(info.damaged);
+  assert_true(info.rows_decoded >= info.height * 9 / 10 && info.rows_decoded <= info.height);
+  assert_true(vigil_pdq_distance(&whole.hash[0], &cut.hash[0]) <= 2);
+  /* half a picture is not what was uploaded: refused, saying why */
+  vigil_error_clear(&e);
+  assert_int_equal(hash_cut("rings.jpg", 0.5, 0, &whole, &cut, &info, &e), VIGIL_ECORRUPT);
+  assert_non_null(strstr(e.message, "rows decode"));
+  assert_true(info.damaged);
+  assert_true(info.rows_decoded > 0 && info.rows_decoded < info.height);
+  /* ...unless the caller accepts that little */
+  assert_int_equal(hash_cut("rings.jpg", 0.5, 1, &whole, &cut, &info, &e), VIGIL_OK);
+  assert_true(info.damaged);
+  /* an intact file is not damaged */
+  size_t n;
+  uint8_t *d = load("rings.jpg", &n);
+  assert_int_equal(vigil_hash_memory(d, n, NULL, &whole, &info, &e), VIGIL_OK);
+  assert_false(info.damaged);
+  assert_int_equal(info.rows_decoded, info.height);
+  free(d);
+}
+
+/* PNG, GIF and WebP cut near their end keep the rows that decode. */
+static void test_truncated_other_formats(void **state) {
+  (void)state;
+  static const char *names[] = {"waves.png", "tiles.gif", "swirl.webp"};
+  for (int i = 0; i < 3; i++) {
+    vigil_pdq_result whole, cut;
+    vigil_image_info info;
+    vigil_error e;
+    vigil_error_clear(&e);
+    /* keep all but the last 2% of the bytes, accept down to 50% of the rows */
+    int rc = hash_cut(names[i], 0.98, 50, &whole, &cut, &info, &e);
+    if (rc) print_message("%s: %s\n", names[i], e.message);
+    assert_int_equal(rc, VIGIL_OK);
+    assert_true(info.damaged);
+    assert_true(info.rows_decoded < info.height);
+    assert_true(vigil_pdq_distance(&whole.hash[0], &cut.hash[0]) <= 40);
+    /* cut at 10%: refused */
+    assert_int_equal(hash_cut(names[i], 0.1, 0, &whole, &cut, &info, &e), VIGIL_ECORRUPT);
+  }
+}
+
+/* The red-team GIF declared a 10000x10000 screen around a 1x1 frame (35
+ * bytes, 113 MB per decode).  Here 10000x1000, to keep the test fast under
+ * sanitizers: allocated by the frame, an 8 MiB decode budget is enough,
+ * where a screen-sized canvas alone would take 10 MB. */
+static void test_gif_bomb_by_frame(void **state) {
+  (void)state;
+  static const uint8_t bomb[] = {'G', 'I', 'F', '8', '9', 'a', 0x10, 0x27, 0xE8, 0x03, 0x80, 0, 0,
+                                 0,   0,   0,   255, 255, 255, /* global colour table of 2 */
+                                 0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, /* 1x1 frame at 0,0 */
+                                 2, 2, 0x44, 0x01, 0, 0x3B};
+  vigil_hash_opts o;
+  vigil_hash_opts_default(&o);
+  o.max_decode_bytes = 8u << 20;
+  vigil_pdq_result r;
+  vigil_image_info info;
+  vigil_error e;
+  vigil_error_clear(&e);
+  int rc = vigil_hash_memory(bomb, sizeof bomb, &o, &r, &info, &e);
+  if (rc) print_message("%s\n", e.message);
+  assert_int_equal(rc, VIGIL_OK);
+  assert_int_equal(info.width, 10000);
+  assert_false(info.damaged);
+  /* a budget under what the hashing state needs: refused, naming the budget */
+  o.max_decode_bytes = 1u << 20;
+  assert_int_equal(vigil_hash_memory(bomb, sizeof bomb, &o, &r, &info, &e), VIGIL_ELIMIT);
+  assert_non_null(strstr(e.message, "budget"));
+}
+
+/* The budget refuses a picture before its pixel buffer exists. */
+static void test_decode_memory_budget(void **state) {
+  (void)state;
+  static const char *names[] = {"rings.jpg", "waves.png", "swirl.webp", "tiles.gif"};
+  for (int i = 0; i < 4; i++) {
+    size_t n;
+    uint8_t *d = load(names[i], &n);
+    vigil_hash_opts o;
+    vigil_hash_opts_default(&o);
+    o.max_decode_bytes = 64u << 10;
+    vigil_pdq_result r;
+    vigil_error e;
+    assert_int_equal(vigil_hash_memory(d, n, &o, &r, NULL, &e), VIGIL_ELIMIT);
+    o.max_decode_bytes = 64u << 20;
+    assert_int_equal(vigil_hash_memory(d, n, &o, &r, NULL, &e), VIGIL_OK);
     free(d);
   }
 }
@@ -359,6 +489,53 @@ static void test_jpeg_scan_bomb(void **state) {
   free(out);
 }
 
+typedef struct pipe_writer {
+  int fd;
+  size_t n;
+} pipe_writer;
+
+static void *write_zeros(void *arg) {
+  pipe_writer *w = arg;
+  static const uint8_t z[4096];
+  size_t left = w->n;
+  while (left) {
+    ssize_t k = write(w->fd, z, left < sizeof z ? left : sizeof z);
+    if (k <= 0) break;
+    left -= (size_t)k;
+  }
+  close(w->fd);
+  return NULL;
+}
+
+/* A stream over the read limit (a device, a pipe) is refused after reading
+ * at most one byte more than the limit: /dev/zero was read to 512 MiB
+ * against a 256 MiB limit. */
+static void test_read_limit_on_streams(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pipe_writer w = {p[1], 300000};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, write_zeros, &w), 0);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+  uint8_t *data = NULL;
+  size_t len = 0;
+  vigil_error e;
+  assert_int_equal(vigil_read_file(path, 100000, &data, &len, &e), VIGIL_ELIMIT);
+  assert_null(data);
+  /* what is left in the pipe is what was not read */
+  size_t rest = 0;
+  uint8_t buf[8192];
+  ssize_t k;
+  while ((k = read(p[0], buf, sizeof buf)) > 0) rest += (size_t)k;
+  pthread_join(t, NULL);
+  close(p[0]);
+  assert_true(300000 - rest <= 100001);
+  /* /dev/zero: refused, not read forever */
+  assert_int_equal(vigil_read_file("/dev/zero", 1 << 20, &data, &len, &e), VIGIL_ELIMIT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_format),         cmocka_unit_test(test_grey_and_colour_close),
@@ -367,7 +544,9 @@ int main(void) {
       cmocka_unit_test(test_not_images),           cmocka_unit_test(test_zero_sized),
       cmocka_unit_test(test_file_errors),          cmocka_unit_test(test_fast_mode_close),
       cmocka_unit_test(test_palette_with_transparency),
-      cmocka_unit_test(test_jpeg_scan_bomb),
+      cmocka_unit_test(test_jpeg_scan_bomb),       cmocka_unit_test(test_truncated_jpeg_hashes),
+      cmocka_unit_test(test_truncated_other_formats), cmocka_unit_test(test_gif_bomb_by_frame),
+      cmocka_unit_test(test_decode_memory_budget), cmocka_unit_test(test_read_limit_on_streams),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

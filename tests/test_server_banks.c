@@ -3,8 +3,9 @@
  * endpoints end to end over HTTP: bank lifecycle, entries, import errors,
  * export with removals, matching by hash and by image (dihedral, filters,
  * quality gate), review cases opened by matches, the confirm-to-bank loop
- * data, role checks, and a second server on the same database seeing a
- * change within the sync interval.
+ * data, role checks, a second server on the same database seeing a change
+ * within the sync interval, and a change written straight into the
+ * database reaching the index with no request to trigger it.
  */
 #include "testutil.h"
 
@@ -19,6 +20,7 @@
 
 #include "httpc.h"
 #include "servefix.h"
+#include "vigil/bank.h"
 #include "vigil/media.h"
 #include "vigil/server.h"
 
@@ -192,6 +194,9 @@ static void test_import_export_remove(void **state) {
   json_decref(o);
   tu_http_resp r;
   assert_int_equal(tu_http(port, "GET", "/v1/banks/partner/export?format=jsonl", k_sub, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 403); /* exporting a whole bank is an admin action */
+  tu_http_free(&r);
+  assert_int_equal(tu_http(port, "GET", "/v1/banks/partner/export?format=jsonl", k_admin, NULL, NULL, 0, &r), 0);
   assert_int_equal(r.status, 200);
   assert_non_null(strstr(r.body, "withdrawn by source"));
   tu_http_free(&r);
@@ -224,6 +229,71 @@ static void test_second_node_picks_up_changes(void **state) {
   assert_string_equal(json_string_value(json_object_get(m0, "bank")), "known");
   json_decref(o);
   vigil_server_stop(other);
+}
+
+static double now_s(void);
+
+/* indexed_pdq of GET /v1/banks, which reads the index and syncs nothing. */
+static long long indexed_pdq(void) {
+  json_t *o;
+  assert_int_equal(call("GET", "/v1/banks", k_admin, NULL, &o), 200);
+  long long n = (long long)json_integer_value(json_object_get(o, "indexed_pdq"));
+  json_decref(o);
+  return n;
+}
+
+/* A change written straight into the database (as another node would)
+ * reaches the index by the server's own sync, with no match request to
+ * trigger it, within a bound; the index's age and the sync failures are
+ * exposed. */
+static void test_background_sync(void **state) {
+  (void)state;
+  long long before = indexed_pdq();
+  vigil_bank_store *bs;
+  vigil_error e;
+  assert_int_equal(vigil_bank_store_open(&bs, dbpath, &e), 0);
+  vigil_bank_entry ent;
+  memset(&ent, 0, sizeof ent);
+  snprintf(ent.bank, sizeof ent.bank, "known");
+  ent.type = VIGIL_SIGNAL_PDQ;
+  ent.value_len = 32;
+  for (int k = 0; k < 32; k++) ent.value[k] = (uint8_t)(0x5a ^ (k * 37));
+  int added = 0;
+  assert_int_equal(vigil_bank_add(bs, &ent, &added, &e), 0);
+  assert_int_equal(added, 1);
+  vigil_bank_store_close(bs);
+  /* Bound: the sync interval is 250 ms; 10 s leaves room for a loaded
+   * machine, and before the sync thread no listing ever saw it at all. */
+  double t0 = now_s(), waited = 0;
+  while (indexed_pdq() == before && (waited = now_s() - t0) < 10) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  printf("a direct database write was indexed after %.0f ms\n", (now_s() - t0) * 1e3);
+  assert_int_equal(indexed_pdq(), before + 1);
+  char hex[65], body[300];
+  vigil_signal_to_hex(ent.value, 32, hex);
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"review\":false,\"banks\":[\"known\"],\"threshold\":0}", hex);
+  json_t *o;
+  assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  json_decref(o);
+
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "GET", "/healthz", NULL, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  o = json_loadb(r.body, r.body_len, 0, NULL);
+  tu_http_free(&r);
+  assert_non_null(o);
+  assert_string_equal(json_string_value(json_object_get(o, "status")), "ok");
+  assert_true(json_real_value(json_object_get(o, "bank_index_age_s")) < 10.0);
+  assert_int_equal(json_integer_value(json_object_get(o, "bank_sync_failures")), 0);
+  json_decref(o);
+  assert_int_equal(tu_http(port, "GET", "/metrics", k_admin, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_non_null(strstr(r.body, "# TYPE vigil_bank_index_age_seconds gauge\nvigil_bank_index_age_seconds "));
+  assert_non_null(strstr(r.body, "# TYPE vigil_bank_sync_failures_total counter\nvigil_bank_sync_failures_total 0\n"));
+  tu_http_free(&r);
 }
 
 static void test_signals_endpoints(void **state) {
@@ -439,6 +509,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bank_lifecycle_and_roles),   cmocka_unit_test(test_match_by_hash_and_image),
       cmocka_unit_test(test_import_export_remove),       cmocka_unit_test(test_second_node_picks_up_changes),
+      cmocka_unit_test(test_background_sync),
       cmocka_unit_test(test_signals_endpoints),          cmocka_unit_test(test_ads_link), cmocka_unit_test(test_hma_compat), cmocka_unit_test(test_confirm_feeds_bank),
       cmocka_unit_test(test_match_during_import),
   };

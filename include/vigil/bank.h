@@ -239,9 +239,16 @@ typedef struct vigil_bank_match {
   int variant;  /* dihedral variant of the query that matched (0 for exact) */
 } vigil_bank_match;
 
+/* The largest PDQ threshold a bank lookup takes.  The usual one is 31;
+ * past 64 a lookup is a scan of the whole bank and nearly every entry
+ * "matches" (two unrelated pictures are about 128 bits apart), so a
+ * request could cost minutes and fill a case with noise. */
+#define VIGIL_BANK_MAX_THRESHOLD 64
+
 /* PDQ radius search with nq query hashes (1, or 8 dihedral variants):
- * every active entry of an enabled bank within threshold (inclusive),
- * each once, sorted by distance then id.  *out is malloc'd (free()). */
+ * every active entry of an enabled bank within threshold (inclusive, 0 to
+ * VIGIL_BANK_MAX_THRESHOLD; more is VIGIL_EINVAL), each once, sorted by
+ * distance then id.  *out is malloc'd (free()). */
 VIGIL_API int vigil_bank_match_pdq(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq, int threshold,
                          const vigil_bank_filter *f, vigil_bank_match **out, size_t *n, vigil_error *err);
 /* Exact lookup of an MD5 or SHA-256 (or PDQ at distance 0) among active

@@ -87,7 +87,8 @@ typedef enum vigil_convo_age_source {
   VIGIL_AGE_UNKNOWN = 0,
   VIGIL_AGE_DECLARED,     /* given with the input (participants[].age/age_band) */
   VIGIL_AGE_STATED_SELF,  /* the participant said it ("im 13", "8th grade") */
-  VIGIL_AGE_STATED_OTHER, /* another participant said it ("ur only 14") */
+  VIGIL_AGE_STATED_OTHER, /* the other participant said it ("ur only 14"); such a
+                             claim can mark a minor, never an adult */
   VIGIL_AGE_CUES          /* only youth cues (school, parents, homework) */
 } vigil_convo_age_source;
 
@@ -119,6 +120,8 @@ typedef struct vigil_convo_person {
   unsigned youth_cues;          /* messages with youth cues (school, parents...) */
   size_t messages;              /* messages sent */
   vigil_convo_stage_hits stage[VIGIL_STAGE_COUNT];
+  int age_conflict; /* the other participant claimed a minor/adult status
+                       that contradicts this one's own statement */
 } vigil_convo_person;
 
 /* Risk of one ordered pair: what `actor` did towards `target`. */

@@ -4,9 +4,12 @@
  * Formats are recognised by their content, never by file name: JPEG
  * (libjpeg-turbo), PNG (libpng), WebP (libwebp), GIF first frame (giflib)
  * and BMP.  Every input is treated as hostile: sizes are checked against a
- * pixel limit before any pixel buffer is allocated, and truncated or corrupt
- * data is an error, never a partial hash.  docs/media.md gives the formats,
- * the limits and how decoded rows reach PDQ (vigil/pdq.h).
+ * pixel limit and the decode memory budget before any pixel buffer is
+ * allocated.  A damaged file (truncated, or corrupt part-way) is hashed as a
+ * viewer shows it when enough of its rows decode (min_rows_percent, 90 by
+ * default), and the result says so (vigil_image_info.damaged); otherwise it
+ * is an error, never a silent partial hash.  docs/media.md gives the
+ * formats, the limits and how decoded rows reach PDQ (vigil/pdq.h).
  *
  * Threads: every function may be called from any number of threads at
  * once; a call's decoder state is its own, and the PDQ code below shares
@@ -40,6 +43,7 @@ typedef enum vigil_image_format {
 
 #define VIGIL_DEFAULT_MAX_PIXELS 100000000ULL /* 100 megapixels */
 #define VIGIL_DEFAULT_MAX_BYTES (256u << 20)   /* 256 MiB of encoded input */
+#define VIGIL_DEFAULT_MIN_ROWS_PERCENT 90      /* of a damaged picture's rows that must decode */
 
 typedef struct vigil_hash_opts {
   vigil_hash_mode mode;
@@ -47,12 +51,23 @@ typedef struct vigil_hash_opts {
   int fast;            /* decode JPEG at a reduced DCT scale (approximate hashes) */
   uint64_t max_pixels; /* refuse larger pictures before allocating */
   size_t max_bytes;    /* refuse larger encoded inputs */
+  /* A damaged picture is hashed when at least this percentage of its rows
+   * decode (the rest shown as a viewer shows missing rows); under it the
+   * call fails with VIGIL_ECORRUPT.  0 means the default (90); 100 refuses
+   * every damaged picture. */
+  int min_rows_percent;
+  /* Refuse (VIGIL_ELIMIT) before allocating when decoding the picture would
+   * take more than this many bytes of memory (decoder buffers and hashing
+   * state, estimated from the header).  0: no budget beyond max_pixels. */
+  size_t max_decode_bytes;
 } vigil_hash_opts;
 
 typedef struct vigil_image_info {
   vigil_image_format format;
   int width, height; /* as stored in the file */
   int grey;          /* decoded as a single grey channel */
+  int damaged;       /* the file is truncated or corrupt part-way; hashed from the rows that decode */
+  int rows_decoded;  /* rows that decoded (of the decoded height); all of them when not damaged */
 } vigil_image_info;
 
 VIGIL_API void vigil_hash_opts_default(vigil_hash_opts *opts);

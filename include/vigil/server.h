@@ -31,7 +31,7 @@
  * called from one thread; vigil_server_gauge_set may be called from any.
  *
  * Ownership: vigil_server_start copies the config structure but keeps the
- * pointers in it: listen, db_path, policy_path, evidence_dir, log and app
+ * pointers in it: listen, db_path, policy_path, evidence_dir, report_config, log and app
  * must stay valid (and log open) until vigil_server_stop returns.  The TLS
  * files are read at start.  The store of vigil_server_get_store belongs
  * to the server and is closed by vigil_server_stop.  Strings of
@@ -73,6 +73,29 @@ typedef struct vigil_server_store vigil_server_store;
  * one store may be shared by every thread of a server. */
 VIGIL_API int vigil_server_store_open(vigil_server_store **out, const char *path, vigil_error *err);
 VIGIL_API void vigil_server_store_close(vigil_server_store *st);
+
+/* ---- the audit log from outside the service --------------------------------- */
+
+/* Names who acts through this store when no API key does: a command-line
+ * tool sets "cli:<os user>".  From then on keys created or revoked through
+ * st are audited under that name, in the same transaction as the change.
+ * actor: 1 to 64 printable ASCII bytes; NULL clears it.  Not thread-safe
+ * against other calls on st: set it once, right after opening. */
+VIGIL_API int vigil_server_store_set_actor(vigil_server_store *st, const char *actor, vigil_error *err);
+/* Appends one row to the audit log as the store's actor (VIGIL_EINVAL when
+ * none is set): action names what was done ("banks.drop"), target what to
+ * (may be NULL), status an HTTP-like outcome (200 done, 500 failed), detail_json a
+ * JSON object or NULL.  The caller does the recorded action only after this
+ * returned VIGIL_OK, so nothing it does goes unrecorded. */
+VIGIL_API int vigil_server_audit_record(vigil_server_store *st, const char *action, const char *target, int status,
+                                        const char *detail_json, vigil_error *err);
+
+/* ---- banks as the service sees them ----------------------------------------- */
+
+/* Whether matches in bank open review cases (the service's own flag, kept
+ * in its store beside the bank): *review 0 for a bank never flagged. */
+VIGIL_API int vigil_server_bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
+VIGIL_API int vigil_server_bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
 
 /* ---- API keys ----------------------------------------------------------- */
 
@@ -122,6 +145,9 @@ typedef struct vigil_case_new {
 /* Opens a case in status "open"; *id receives its number.  Hash fields are
  * checked (hex of the right length), strings capped at 2048 bytes. */
 VIGIL_API int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
+/* The case as GET /v1/cases/{id} shows it, as JSON text (*json is the
+ * caller's to free); VIGIL_ENOTFOUND for an unknown id. */
+VIGIL_API int vigil_case_get_json(vigil_server_store *st, int64_t id, char **json, vigil_error *err);
 
 /* ---- the server ------------------------------------------------------------ */
 
@@ -135,7 +161,7 @@ typedef struct vigil_server_config {
   uint64_t max_json;         /* largest JSON request body (default 1 MB) */
   unsigned max_json_depth;   /* deepest nesting accepted in a JSON body (default 32) */
   unsigned max_connections;  /* concurrent connections (default 1024) */
-  unsigned max_per_ip;       /* concurrent connections from one address (0: no limit) */
+  unsigned max_per_ip;       /* concurrent connections from one address (default 64; 0: no limit) */
   unsigned timeout_s;        /* idle connection timeout (default 30) */
   size_t header_limit;       /* per-connection memory for headers and buffers (default 128 KiB) */
   unsigned shutdown_grace_s; /* longest wait for in-flight requests on stop (default 30) */
@@ -146,6 +172,13 @@ typedef struct vigil_server_config {
   const char *policy_path;   /* minor-safety policy file; NULL: the shipped default */
   const char *evidence_dir;  /* keep the media of uploads that open cases here (mode 0700); NULL: never
                                 keep media (the default) */
+  unsigned max_decodes;      /* pictures decoded at once (0: the number of CPUs, at most 16) */
+  unsigned decode_queue;     /* uploads waiting for a decode slot before 503 (default 64) */
+  uint64_t decode_memory;    /* bytes all decodes together may use (default 2 GiB); each gets an equal share */
+  unsigned max_long;         /* long handlers (ad linking) at once (default 2); more get 503 */
+  const char *report_config; /* the outbox and webhook settings (docs/report.md); NULL: defaults */
+  const char *hma_anonymous; /* client addresses (comma-separated, exact) that may call the HMA lookup
+                                routes without a key, as HMA clients do; NULL: none (the default) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */
@@ -180,6 +213,9 @@ typedef struct vigil_route_info {
 VIGIL_API size_t vigil_server_route_count(void);
 /* NULL past the end. */
 VIGIL_API int vigil_server_route_get(size_t i, vigil_route_info *out);
+/* The k-th query parameter route i accepts (others are refused with 400),
+ * or VIGIL_ENOTFOUND past the last. */
+VIGIL_API int vigil_server_route_query(size_t i, size_t k, const char **name);
 
 #ifdef __cplusplus
 }

@@ -3,9 +3,9 @@
  *
  * The public bank functions (bank_store.c, bank_import.c, bank_match.c)
  * validate their arguments and then talk to storage only through this
- * table of function pointers, so a second backend (PostgreSQL, for the
- * service) is one more file that fills a vigil__bank_backend and one more
- * line in vigil_bank_store_open().  Backends receive validated input: names
+ * table of function pointers.  Today one backend (bank_sql.c) fills it for
+ * both engines of db/sql.h, SQLite and PostgreSQL; a store of another kind
+ * would be one more file and one more line in vigil_bank_store_open().  Backends receive validated input: names
  * are valid bank names, values have the length of their type, strings fit
  * their VIGIL_BANK_*_MAX.
  *
@@ -81,11 +81,10 @@ struct vigil_bank_store {
   void *impl;
 };
 
-/* The SQLite backend (bank_sqlite.c): opens path through db/db.h. */
-int vigil__bank_sqlite_open(const vigil__bank_backend **be, void **impl, const char *path, vigil_error *err);
-
-/* The PostgreSQL backend (bank_pg.c): location is a libpq URI. */
-int vigil__bank_pg_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err);
+/* The backend (bank_sql.c) over db/sql.h: location as vigil__sql_open()
+ * takes it (a libpq URI, "sqlite:PATH" or a plain path); its name is the
+ * engine's ("sqlite" or "postgresql"). */
+int vigil__bank_sql_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err);
 
 /* Validation shared by the store layer and the parsers (bank_signal.c):
  * text fields are UTF-8 without control characters, at most max bytes. */

@@ -267,7 +267,8 @@ int vigil_bank_match_pdq(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq
   *out = NULL;
   *n = 0;
   if (nq < 1 || nq > VIGIL_DIH_COUNT) return vigil__seterr(err, VIGIL_EINVAL, "1 to 8 query hashes");
-  if (threshold < 0 || threshold > 256) return vigil__seterr(err, VIGIL_EINVAL, "threshold must be 0..256");
+  if (threshold < 0 || threshold > VIGIL_BANK_MAX_THRESHOLD)
+    return vigil__seterr(err, VIGIL_EINVAL, "threshold %d is outside 0..%d", threshold, VIGIL_BANK_MAX_THRESHOLD);
   vigil_pdq_hit *hits;
   size_t nh;
   int rc = vigil_pdq_index_query_multi(m->ix, qs, nq, threshold, &hits, &nh, err);

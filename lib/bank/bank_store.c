@@ -18,13 +18,11 @@
 int vigil_bank_store_open(vigil_bank_store **out, const char *location, vigil_error *err) {
   *out = NULL;
   if (!location || !*location) return vigil__seterr(err, VIGIL_EINVAL, "no store location given");
-  int pg = vigil__sql_is_pg(location);
-  const char *path = !strncmp(location, "sqlite:", 7) ? location + 7 : location;
-  if (!*path) return vigil__seterr(err, VIGIL_EINVAL, "empty SQLite path");
+  if (!vigil__sql_is_pg(location) && !strcmp(location, "sqlite:"))
+    return vigil__seterr(err, VIGIL_EINVAL, "empty SQLite path");
   vigil_bank_store *st = calloc(1, sizeof *st);
   if (!st) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  int rc = pg ? vigil__bank_pg_open(&st->be, &st->impl, location, err)
-              : vigil__bank_sqlite_open(&st->be, &st->impl, path, err);
+  int rc = vigil__bank_sql_open(&st->be, &st->impl, location, err);
   if (rc) {
     free(st);
     return rc;

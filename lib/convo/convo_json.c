@@ -93,6 +93,7 @@ static json_t *person_json(const vigil_convo_person *p, json_t *msgs) {
   json_object_set_new(o, "age_source", json_string(vigil_convo_age_source_name(p->age_source)));
   if (p->has_age_evidence) json_object_set_new(o, "age_evidence", evidence_json(msgs, &p->age_evidence));
   json_object_set_new(o, "youth_cues", json_integer(p->youth_cues));
+  json_object_set_new(o, "age_conflict", json_boolean(p->age_conflict));
   return o;
 }
 
@@ -173,6 +174,12 @@ static json_t *result_json(const vigil_convo *c, json_t *id, json_t *msgs) {
   json_object_set_new(o, "risk", json_real(risk));
   json_object_set_new(o, "level", json_string(vigil_convo_level_name(ntop ? top[0].level : 0)));
   json_object_set_new(o, "grooming", json_boolean(risk >= VIGIL_CONVO_THRESHOLD));
+  /* Said plainly, so that nobody acts on pairs[0] without reading it: who
+   * is at risk and from whom (null when nothing reaches the threshold). */
+  int flagged = ntop && top[0].risk >= VIGIL_CONVO_THRESHOLD;
+  json_object_set_new(o, "suspected_groomer",
+                      flagged ? json_string(vigil_convo_person_at(c, top[0].actor)->id) : json_null());
+  json_object_set_new(o, "at_risk", flagged ? json_string(vigil_convo_person_at(c, top[0].target)->id) : json_null());
   json_object_set_new(o, "minor_involved", json_boolean(minor_involved || json_array_size(minors) > 0));
   json_object_set_new(o, "messages", json_integer((json_int_t)vigil_convo_messages(c)));
   json_object_set_new(o, "invalid_utf8_messages", json_integer((json_int_t)vigil_convo_invalid_utf8(c)));

@@ -354,6 +354,18 @@ static int future_ok(const char *t, size_t s) {
   return 1;
 }
 
+/* A youth cue is about the speaker's own life: "where is ur mom", "his
+ * school" are about somebody else (often the adult probing the child's
+ * parents, which must not make the adult look young). */
+static int own_life(const char *t, size_t s) {
+  static const char *const other[] = {"your ", "ur ", "yur ", "yr ", "ya ", "his ", "her ", "their ", "the ", "ure "};
+  for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+    size_t n = strlen(other[i]);
+    if (s >= n && !memcmp(t + s - n, other[i], n) && (s == n || t[s - n - 1] == ' ')) return 0;
+  }
+  return 1;
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *vctx) {
   (void)flags;
   scan_ctx *c = vctx;
@@ -365,6 +377,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     if (age < 9 || age > 90 || !future_ok(c->text, s)) return 0;
     if (kind == VIGIL__K_AGE_SELF) c->hits->age_self = age;
     else c->hits->age_other = age;
+  } else if (kind == VIGIL__K_YOUTH_CUE && !own_life(c->text, s)) {
+    return 0;
   } else if (kind == VIGIL__K_GRADE_SELF) {
     int g = vigil__convo_span_age(c->text, c->len, s, e);
     if (g < 1 || g > 12 || !grade_ok(c->text, s)) return 0;

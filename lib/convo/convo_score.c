@@ -13,12 +13,23 @@
  * assessment, secrecy) and the goal stages (sexual content, meeting,
  * images), plus what is known of B's age.  The weights are set by hand
  * from the literature (docs/convo.md explains each) and checked on the
- * development half of the corpora only.  Two rules override the score:
+ * development half of the corpora only.
+ *
+ * A pair's risk is about the actor's behaviour: what the target says is
+ * evidence about the target and may raise the actor's risk, never the
+ * target's.  So when B carries more of the behaviour than A (lead(), the
+ * weighted count of stage messages), A is answering and its behaviour
+ * score is scaled down by (lead A / lead B)^2; youth cues count for the one
+ * of the two who shows more of them, and a cue about someone else ("ur
+ * mom") is none.  Rules override the score:
  *   - B known to be a minor (declared, stated by B, or stated by A), A not
  *     known to be a minor, and A showed sexual content or a meeting
  *     request: risk >= 0.9 (the highest level);
  *   - A and B both known to be adults: risk < the threshold (adult sexual
- *     chat is not grooming).
+ *     chat is not grooming);
+ *   - A known to be a minor (or, without ages, clearly the one who talks
+ *     like the child while not clearly leading) and B not: risk < the
+ *     threshold (A is the one at risk).
  * In a conversation of more than two participants (a chat room) a message
  * has no single target, so B's age counts only if A and B addressed each
  * other by name at least once.
@@ -152,6 +163,7 @@ static void refresh(vigil_convo *c, size_t i) {
   v->minor = v->adult = 0;
   v->age_source = VIGIL_AGE_UNKNOWN;
   v->has_age_evidence = 0;
+  v->age_conflict = 0;
   if (p->decl_age >= 0 || p->decl_minor || p->decl_adult) {
     v->age = p->decl_age;
     v->minor = p->decl_minor;
@@ -159,6 +171,13 @@ static void refresh(vigil_convo *c, size_t i) {
     v->age_source = VIGIL_AGE_DECLARED;
     return;
   }
+  /* What the other participant of a two-person chat said of this one is
+   * a claim, not this one's age: it can mark a minor (the speaker believed
+   * it, which weighs on the speaker), never an adult ("ur 18" said by the
+   * adult does not make the child one), and a claim that contradicts the
+   * person's own statement is reported as a conflict. */
+  const pstate *o = c->np == 2 ? &c->p[1 - i] : NULL;
+  v->age_conflict = o && o->has_said_other && p->has_self && o->said_other_minor != p->self_minor;
   if (p->has_self) {
     v->age = p->self_age;
     v->minor = p->self_minor;
@@ -168,12 +187,10 @@ static void refresh(vigil_convo *c, size_t i) {
     v->age_evidence = p->self_ev;
     return;
   }
-  if (c->np == 2) {
-    pstate *o = &c->p[1 - i];
-    if (o->has_said_other) {
+  if (o) {
+    if (o->has_said_other && o->said_other_minor) {
       v->age = o->said_other_age;
-      v->minor = o->said_other_minor;
-      v->adult = !o->said_other_minor;
+      v->minor = 1;
       v->age_source = VIGIL_AGE_STATED_OTHER;
       v->has_age_evidence = 1;
       v->age_evidence = o->said_ev;
@@ -407,6 +424,32 @@ static const double stage_w[VIGIL_STAGE_COUNT] = {
 #define W_MINOR 1.0         /* target a minor */
 #define W_MINOR_GOAL 3.0    /* target a minor AND goal stage */
 #define CUES_WEIGHT 0.5     /* youth cues count as half a minor */
+#define YOUNGER_CUES 3      /* youth-cue messages that mark the younger-sounding one */
+#define LEAD_CLEAR 1.5       /* lead(A) >= 1.5 lead(B): A clearly leads */
+#define RESPONDER_POWER 2.0 /* how hard the follower's score is scaled down */
+
+/* Behaviour score of one person, without the bias or anything known of
+ * the other: the weighted, saturated stages plus the approach x goal
+ * interaction.  hs receives the saturated stages, *goal the goal term. */
+static double behaviour(const vigil_convo_person *P, double hs[VIGIL_STAGE_COUNT], double *goal) {
+  double z = 0;
+  for (int k = 0; k < VIGIL_STAGE_COUNT; k++) {
+    hs[k] = sat(P->stage[k].count);
+    z += stage_w[k] * hs[k];
+  }
+  double approach = fmax(hs[VIGIL_STAGE_RISK], hs[VIGIL_STAGE_SECRECY]);
+  *goal = fmax(fmax(hs[VIGIL_STAGE_SEXUAL], hs[VIGIL_STAGE_MEET]), 0.8 * hs[VIGIL_STAGE_IMAGES]);
+  return z + W_APPROACH_GOAL * approach * *goal;
+}
+
+/* How much of the grooming behaviour one person carries: the weighted
+ * count of its stage messages, not saturated (saturation hides who said
+ * "meet" forty times and who said it twice). */
+static double lead(const vigil_convo_person *P) {
+  double l = 0;
+  for (int k = 0; k < VIGIL_STAGE_COUNT; k++) l += stage_w[k] * P->stage[k].count;
+  return l;
+}
 
 int vigil_convo_pair_risk(const vigil_convo *c, size_t actor, size_t target, vigil_convo_pair *out) {
   memset(out, 0, sizeof *out);
@@ -415,22 +458,28 @@ int vigil_convo_pair_risk(const vigil_convo *c, size_t actor, size_t target, vig
   const vigil_convo_person *A = &a->pub, *B = &b->pub;
   out->actor = actor;
   out->target = target;
-  double hs[VIGIL_STAGE_COUNT], z = BIAS;
-  for (int k = 0; k < VIGIL_STAGE_COUNT; k++) {
-    hs[k] = sat(A->stage[k].count);
-    if (A->stage[k].count) out->stages |= 1u << k;
-    z += stage_w[k] * hs[k];
-  }
-  double approach = fmax(hs[VIGIL_STAGE_RISK], hs[VIGIL_STAGE_SECRECY]);
-  double goal = fmax(fmax(hs[VIGIL_STAGE_SEXUAL], hs[VIGIL_STAGE_MEET]), 0.8 * hs[VIGIL_STAGE_IMAGES]);
-  z += W_APPROACH_GOAL * approach * goal;
   /* What is known of the target's age counts in a room only between
    * participants who addressed each other. */
   int engaged = c->np <= 2 || addressed(a, target) || addressed(b, actor);
+  double hs[VIGIL_STAGE_COUNT], goal;
+  double z = behaviour(A, hs, &goal);
+  for (int k = 0; k < VIGIL_STAGE_COUNT; k++)
+    if (A->stage[k].count) out->stages |= 1u << k;
+  if (engaged) {
+    /* Who leads: of two people talking to each other, the one whose
+     * behaviour scores lower is mostly answering the other (a child
+     * echoing "meet" or "pic" back), so its score is scaled down by the
+     * ratio.  The leader's score is never lowered by what the target says. */
+    double la = lead(A), lb = lead(B);
+    if (lb > la && z > 0) z *= pow(la / lb, RESPONDER_POWER);
+  }
+  z += BIAS;
   double minor = 0;
   if (engaged && !B->adult) {
     if (B->minor) minor = 1.0;
-    else if (B->youth_cues >= 2) minor = CUES_WEIGHT;
+    /* Cues count for the one of the two who talks more like a child: an
+     * adult mentions school or parents too, less often than the child. */
+    else if (B->youth_cues >= 2 && B->youth_cues > A->youth_cues) minor = CUES_WEIGHT;
   }
   int peer = A->minor && B->minor;
   if (peer) minor = 0; /* two minors: not adult-child grooming */
@@ -439,6 +488,17 @@ int vigil_convo_pair_risk(const vigil_convo *c, size_t actor, size_t target, vig
   int goal_shown = A->stage[VIGIL_STAGE_SEXUAL].count || A->stage[VIGIL_STAGE_MEET].count;
   if (minor >= 1.0 && !A->minor && goal_shown && risk < 0.9) risk = 0.9;
   if (A->adult && B->adult && risk >= VIGIL_CONVO_THRESHOLD) risk = VIGIL_CONVO_THRESHOLD * 0.9;
+  /* A participant known to be a minor towards one not known to be a minor
+   * is the one at risk, never the groomer; two minors fall under peer. */
+  if (A->minor && !B->minor && risk >= VIGIL_CONVO_THRESHOLD) risk = VIGIL_CONVO_THRESHOLD * 0.9;
+  /* Without stated ages, the one of two who clearly talks like the child
+   * (school, parents, curfew: at least YOUNGER_CUES messages and twice the
+   * other's) is taken as the one at risk in the same way, unless it
+   * clearly leads the grooming behaviour (adults talk of their children's
+   * school and their own mother too). */
+  if (engaged && !A->adult && !B->minor && A->youth_cues >= YOUNGER_CUES && A->youth_cues >= 2 * B->youth_cues &&
+      lead(A) < LEAD_CLEAR * lead(B) && risk >= VIGIL_CONVO_THRESHOLD)
+    risk = VIGIL_CONVO_THRESHOLD * 0.9;
   out->risk = risk;
   out->minor_involved = minor >= 1.0 && !A->minor;
   out->level = risk >= 0.8 ? VIGIL_RISK_HIGH : risk >= VIGIL_CONVO_THRESHOLD ? VIGIL_RISK_MEDIUM

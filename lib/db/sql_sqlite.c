@@ -4,13 +4,16 @@
  * The connection comes from db/db.h (WAL, synchronous=FULL).  Prepared
  * statements are kept in a small cache keyed by their text (a hash, then a
  * full compare), so the few statements a module runs are each compiled
- * once per connection.  Parameters are bound by name: "$1".."$n".
+ * once per connection.  SQL text names its parameters "$1".."$n" (a
+ * number may appear more than once); when a statement is prepared, each of
+ * SQLite's parameter slots is mapped to its number once, so binding is an
+ * array walk, not a name lookup per parameter per run.
  */
 #include "db/sql_engine.h"
 #include "db/db.h"
 #include "common/internal.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CACHE_SLOTS 48
@@ -19,6 +22,8 @@ typedef struct slot {
   uint64_t key;
   char *sql;
   sqlite3_stmt *st;
+  int *argno; /* argno[i]: the 0-based "$n" of SQLite's parameter i + 1, or -1 */
+  int nargs;  /* sqlite3_bind_parameter_count */
 } slot;
 
 typedef struct sqe {
@@ -32,6 +37,7 @@ static void sqe_close(void *impl) {
   for (int i = 0; i < CACHE_SLOTS; i++) {
     sqlite3_finalize(s->cache[i].st);
     free(s->cache[i].sql);
+    free(s->cache[i].argno);
   }
   vigil__db_close(s->db);
   free(s);
@@ -46,18 +52,39 @@ static int error_of(sqe *s, int rc, vigil_error *err) {
   return vigil__db_error(s->db, "database", err);
 }
 
+/* argno for each of st's parameters: "$n" gives n - 1; any other name
+ * (the SQL text of this project uses none) gives -1, left NULL. */
+static int map_args(sqlite3_stmt *st, int **argno, int *nargs) {
+  int n = sqlite3_bind_parameter_count(st);
+  *argno = NULL;
+  *nargs = n;
+  if (n == 0) return VIGIL_OK;
+  int *a = vigil__mallocarray((size_t)n, sizeof *a);
+  if (!a) return VIGIL_ENOMEM;
+  for (int i = 0; i < n; i++) {
+    const char *name = sqlite3_bind_parameter_name(st, i + 1);
+    char *end = NULL;
+    long k = name && name[0] == '$' ? strtol(name + 1, &end, 10) : 0;
+    a[i] = k >= 1 && k <= 100000 && end && !*end ? (int)k - 1 : -1;
+  }
+  *argno = a;
+  return VIGIL_OK;
+}
+
 /* The cached statement for sql, prepared on first use. */
-static int statement(sqe *s, const char *sql, uint64_t key, sqlite3_stmt **out, vigil_error *err) {
+static int statement(sqe *s, const char *sql, uint64_t key, slot **out, vigil_error *err) {
   for (int i = 0; i < CACHE_SLOTS; i++)
     if (s->cache[i].st && s->cache[i].key == key && !strcmp(s->cache[i].sql, sql)) {
-      *out = s->cache[i].st;
+      *out = &s->cache[i];
       return VIGIL_OK;
     }
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
     return vigil__db_error(s->db, "database", err);
   char *copy = strdup(sql);
-  if (!copy) {
+  int *argno = NULL, nargs = 0;
+  if (!copy || map_args(st, &argno, &nargs)) {
+    free(copy);
     sqlite3_finalize(st);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
@@ -68,26 +95,28 @@ static int statement(sqe *s, const char *sql, uint64_t key, sqlite3_stmt **out, 
     sl = &s->cache[s->next_evict++ % CACHE_SLOTS];
     sqlite3_finalize(sl->st);
     free(sl->sql);
+    free(sl->argno);
   }
   sl->key = key;
   sl->sql = copy;
   sl->st = st;
-  *out = st;
+  sl->argno = argno;
+  sl->nargs = nargs;
+  *out = sl;
   return VIGIL_OK;
 }
 
-static int bind(sqe *s, sqlite3_stmt *st, const vigil__val *p, int np, vigil_error *err) {
-  for (int i = 0; i < np; i++) {
-    char name[16];
-    snprintf(name, sizeof name, "$%d", i + 1);
-    int idx = sqlite3_bind_parameter_index(st, name);
-    if (!idx) continue; /* a parameter the statement does not use */
-    int rc;
-    switch (p[i].k) {
-    case VIGIL__V_INT: rc = sqlite3_bind_int64(st, idx, p[i].i); break;
-    case VIGIL__V_TEXT: rc = sqlite3_bind_text(st, idx, p[i].p, (int)p[i].len, SQLITE_STATIC); break;
-    case VIGIL__V_BLOB: rc = sqlite3_bind_blob(st, idx, p[i].p, (int)p[i].len, SQLITE_STATIC); break;
-    default: rc = sqlite3_bind_null(st, idx);
+/* Binds p[argno] to each parameter slot; a "$n" beyond np stays NULL. */
+static int bind(sqe *s, const slot *sl, const vigil__val *p, int np, vigil_error *err) {
+  for (int i = 0; i < sl->nargs; i++) {
+    int a = sl->argno[i];
+    if (a < 0 || a >= np) continue;
+    int idx = i + 1, rc;
+    switch (p[a].k) {
+    case VIGIL__V_INT: rc = sqlite3_bind_int64(sl->st, idx, p[a].i); break;
+    case VIGIL__V_TEXT: rc = sqlite3_bind_text(sl->st, idx, p[a].p, (int)p[a].len, SQLITE_STATIC); break;
+    case VIGIL__V_BLOB: rc = sqlite3_bind_blob(sl->st, idx, p[a].p, (int)p[a].len, SQLITE_STATIC); break;
+    default: rc = sqlite3_bind_null(sl->st, idx);
     }
     if (rc != SQLITE_OK) return vigil__db_error(s->db, "bind", err);
   }
@@ -120,11 +149,12 @@ static int read_row(vigil__rows *r, sqlite3_stmt *st) {
 static int sqe_run(void *impl, const char *sql, const vigil__val *p, int np, vigil__rows **rows, int64_t *changes,
                    vigil_error *err) {
   sqe *s = impl;
-  sqlite3_stmt *st = NULL;
-  int rc = statement(s, sql, vigil__sql_key(sql, p, np), &st, err);
+  slot *sl = NULL;
+  int rc = statement(s, sql, vigil__sql_key(sql, p, np), &sl, err);
   if (rc) return rc;
+  sqlite3_stmt *st = sl->st;
   vigil__rows *r = NULL;
-  if (rc == VIGIL_OK) rc = bind(s, st, p, np, err);
+  rc = bind(s, sl, p, np, err);
   if (rc == VIGIL_OK && rows) {
     int ncols = sqlite3_column_count(st);
     if (vigil__rows_new(&r, ncols)) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");

@@ -7,9 +7,14 @@
  * does, treating Adobe-marked files as inverted CMYK.  EXIF orientation is
  * not applied (neither the reference nor PIL's Image.open apply it).
  *
- * A file that ends early is an error: libjpeg would otherwise pad the
- * missing rows with grey and hash a picture nobody uploaded.  In fast mode
- * the DCT-domain scaler decodes at 1/2, 1/4 or 1/8 size.
+ * A file that ends early (or whose entropy data breaks off at a marker)
+ * is what browsers show: the rows before the break, then grey.  libjpeg
+ * does the same, so its rows are kept; the warning tells at which iMCU row
+ * the data stopped, and vigil__damaged() decides whether enough rows
+ * decoded to hash it (decode.h).  A file missing only its end marker, the
+ * common case, decodes every row and hashes as the whole file did.  A
+ * fatal error part-way keeps the rows delivered so far the same way.  In
+ * fast mode the DCT-domain scaler decodes at 1/2, 1/4 or 1/8 size.
  */
 #include "media/decode.h"
 #include "common/internal.h"
@@ -33,7 +38,9 @@
 typedef struct jerr_ctx {
   struct jpeg_error_mgr pub;
   jmp_buf jmp;
-  int truncated;
+  int truncated;      /* the data ran out, or broke off at a marker */
+  int good_rows;      /* image rows complete before that (-1: not known yet) */
+  const char *why;
   int too_many_scans;
   char msg[JMSG_LENGTH_MAX];
 } jerr_ctx;
@@ -46,9 +53,15 @@ static void on_error_exit(j_common_ptr cinfo) {
 
 static void on_message(j_common_ptr cinfo, int level) {
   jerr_ctx *e = (jerr_ctx *)cinfo->err;
-  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
+  int code = cinfo->err->msg_code;
+  if (level < 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER) && !e->truncated) {
     e->truncated = 1;
+    e->why = code == JWRN_JPEG_EOF ? "file ends early" : "data breaks off";
     (*cinfo->err->format_message)(cinfo, e->msg);
+    /* Rows of the iMCU rows finished before the one being decoded. */
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (cinfo->is_decompressor)
+      e->good_rows = (int)((int64_t)d->input_iMCU_row * d->max_v_samp_factor * DCTSIZE);
   }
 }
 
@@ -100,8 +113,14 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
   ci->err = jpeg_std_error(&job->jerr.pub);
   job->jerr.pub.error_exit = on_error_exit;
   job->jerr.pub.emit_message = on_message;
+  job->jerr.good_rows = -1;
   if (setjmp(job->jerr.jmp)) {
     if (job->jerr.too_many_scans) rc = vigil__seterr(err, VIGIL_ELIMIT, "JPEG with %s", job->jerr.msg);
+    /* Out of memory is the node's state, not the file's: never "bad image"
+     * (which a client takes as final), never a damaged hash. */
+    else if (job->jerr.pub.msg_code == JERR_OUT_OF_MEMORY)
+      rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory decoding a JPEG: %s", job->jerr.msg);
+    else if (sink->begun) rc = vigil__damaged(sink, sink->src_y, o, info, "JPEG", job->jerr.msg, err);
     else rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt JPEG: %s", job->jerr.msg);
     goto done;
   }
@@ -114,6 +133,15 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
   info->width = (int)ci->image_width;
   info->height = (int)ci->image_height;
   rc = vigil__check_dims(ci->image_width, ci->image_height, o, "JPEG", err);
+  if (rc) goto done;
+  /* Progressive and multi-scan files keep every coefficient of the picture
+   * (2 bytes each) until the last scan; others need a few rows. */
+  uint64_t need = (uint64_t)ci->image_width * 256;
+  if (ci->progressive_mode || jpeg_has_multiple_scans(ci))
+    for (int c = 0; c < ci->num_components; c++)
+      need += ((uint64_t)ci->comp_info[c].width_in_blocks + 4) * ((uint64_t)ci->comp_info[c].height_in_blocks + 4) *
+              DCTSIZE2 * sizeof(JCOEF);
+  rc = vigil__check_mem(need, ci->image_width, ci->image_height, o, "JPEG", err);
   if (rc) goto done;
 
   int cmyk = ci->jpeg_color_space == JCS_CMYK || ci->jpeg_color_space == JCS_YCCK;
@@ -144,7 +172,7 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
   JSAMPROW ptrs[16];
   if (batch > 16) batch = 16;
   for (int i = 0; i < batch; i++) ptrs[i] = job->rows + (size_t)i * (size_t)w * (size_t)nc;
-  while (ci->output_scanline < ci->output_height && !job->jerr.truncated) {
+  while (ci->output_scanline < ci->output_height) {
     /* RGB rows go straight into the hasher's staging when it has room for
      * them (one at a time: its slots are not consecutive rows). */
     JSAMPROW direct = cmyk ? NULL : vigil__pixsink_row_buf(sink);
@@ -165,13 +193,16 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
     }
   }
   if (job->jerr.truncated) {
-    rc = vigil__seterr(err, VIGIL_ECORRUPT, "truncated JPEG: data ends after row %u of %u",
-                       ci->output_scanline, ci->output_height);
+    /* good_rows counts image rows; fast mode decodes fewer. */
+    int64_t good = job->jerr.good_rows < 0 ? 0 : job->jerr.good_rows;
+    good = good * (int64_t)ci->output_height / (int64_t)ci->image_height;
+    if (good > (int64_t)ci->output_scanline) good = ci->output_scanline;
+    rc = vigil__damaged(sink, (int)good, o, info, "JPEG",
+                        job->jerr.why, err);
     goto done;
   }
   if (ci->output_scanline < ci->output_height) {
-    rc = vigil__seterr(err, VIGIL_ECORRUPT, "JPEG decoding stopped at row %u of %u", ci->output_scanline,
-                       ci->output_height);
+    rc = vigil__damaged(sink, (int)ci->output_scanline, o, info, "JPEG", "decoding stopped", err);
     goto done;
   }
   jpeg_finish_decompress(ci);

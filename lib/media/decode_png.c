@@ -7,6 +7,10 @@
  * transparent pixel is hashed, as every PDQ implementation does).  No gamma
  * correction is applied.  Interlaced files need all passes before the first
  * row is final, so they are decoded into one buffer, within the pixel limit.
+ *
+ * A file that ends early or turns corrupt part-way keeps the rows read
+ * before the error, as browsers show them (decode.h); for an interlaced
+ * file only rows above the break in the last pass are final.
  */
 #include "media/decode.h"
 #include "common/internal.h"
@@ -47,12 +51,28 @@ int vigil__decode_png(const uint8_t *data, size_t len, const vigil_hash_opts *o,
   png_infop pinfo = png_create_info_struct(png);
   uint8_t *volatile buf = NULL;
   volatile int rc = VIGIL_OK;
+  volatile int last_pass = 0; /* rows read now are final */
+  volatile png_uint_32 at_row = 0;
+  volatile int interlaced = 0;
+  volatile size_t row_bytes = 0;
   if (!pinfo) {
     png_destroy_read_struct(&png, NULL, NULL);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
   if (setjmp(png_jmpbuf(png))) {
-    if (rc == VIGIL_OK) rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt PNG: %s", src.msg);
+    if (rc != VIGIL_OK) goto done;
+    if (strstr(src.msg, "ut of memory")) { /* the node's state, not the file's (decode_jpeg.c) */
+      rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory decoding a PNG");
+      goto done;
+    }
+    if (!sink->begun) {
+      rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt PNG: %s", src.msg);
+      goto done;
+    }
+    int good = last_pass ? (int)at_row : 0;
+    if (buf && interlaced) /* the final rows are in buf */
+      for (png_uint_32 y = 0; y < (png_uint_32)good; y++) vigil__pixsink_row(sink, buf + row_bytes * y);
+    rc = vigil__damaged(sink, good, o, info, "PNG", src.msg, err);
     goto done;
   }
   png_set_read_fn(png, &src, read_fn);
@@ -82,6 +102,8 @@ int vigil__decode_png(const uint8_t *data, size_t len, const vigil_hash_opts *o,
   }
   info->grey = grey;
   size_t rowbytes = png_get_rowbytes(png, pinfo);
+  rc = vigil__check_mem((uint64_t)rowbytes * (passes > 1 ? h : 2) + (64u << 10), w, h, o, "PNG", err);
+  if (rc) goto done;
   buf = vigil__mallocarray(rowbytes, passes > 1 ? (size_t)h : 1);
   if (!buf) {
     rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory for a %ux%u PNG", (unsigned)w, (unsigned)h);
@@ -91,11 +113,20 @@ int vigil__decode_png(const uint8_t *data, size_t len, const vigil_hash_opts *o,
   if (rc) goto done;
   if (passes > 1) {
     memset(buf, 0, rowbytes * h);
-    for (int p = 0; p < passes; p++)
-      for (png_uint_32 y = 0; y < h; y++) png_read_row(png, buf + rowbytes * y, NULL);
+    row_bytes = rowbytes;
+    interlaced = 1;
+    for (int p = 0; p < passes; p++) {
+      last_pass = p == passes - 1;
+      for (png_uint_32 y = 0; y < h; y++) {
+        at_row = y;
+        png_read_row(png, buf + rowbytes * y, NULL);
+      }
+    }
     for (png_uint_32 y = 0; y < h; y++) vigil__pixsink_row(sink, buf + rowbytes * y);
   } else {
+    last_pass = 1;
     for (png_uint_32 y = 0; y < h; y++) {
+      at_row = y;
       png_read_row(png, buf, NULL);
       vigil__pixsink_row(sink, buf);
     }

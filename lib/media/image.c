@@ -11,13 +11,16 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void vigil_hash_opts_default(vigil_hash_opts *o) {
   memset(o, 0, sizeof *o);
   o->mode = VIGIL_MODE_FULLRES;
   o->max_pixels = VIGIL_DEFAULT_MAX_PIXELS;
   o->max_bytes = VIGIL_DEFAULT_MAX_BYTES;
+  o->min_rows_percent = VIGIL_DEFAULT_MIN_ROWS_PERCENT;
 }
 
 const char *vigil_image_format_name(vigil_image_format f) {
@@ -70,6 +73,47 @@ int vigil__check_dims(int64_t w, int64_t h, const vigil_hash_opts *o, const char
   return VIGIL_OK;
 }
 
+/* The hashing state (pdq_stream.c): a few float vectors per column and a
+ * vertical window of about height/128 rows of floats, rounded up. */
+static uint64_t sink_bytes(int64_t w, int64_t h) { return (uint64_t)w * (uint64_t)(320 + 8 * (h / 128 + 2)); }
+
+int vigil__check_mem(uint64_t decoder, int64_t w, int64_t h, const vigil_hash_opts *o, const char *what,
+                     vigil_error *err) {
+  if (!o->max_decode_bytes) return VIGIL_OK;
+  uint64_t need = decoder + sink_bytes(w, h);
+  if (need > o->max_decode_bytes)
+    return vigil__seterr(err, VIGIL_ELIMIT,
+                         "%s picture of %lldx%lld needs about %llu bytes to decode, over the decode memory budget "
+                         "of %zu",
+                         what, (long long)w, (long long)h, (unsigned long long)need, o->max_decode_bytes);
+  return VIGIL_OK;
+}
+
+int vigil__damaged(vigil__pixsink *sink, int good, const vigil_hash_opts *o, vigil_image_info *info,
+                   const char *what, const char *why, vigil_error *err) {
+  int h = sink->height, pct = o->min_rows_percent;
+  if (pct <= 0) pct = VIGIL_DEFAULT_MIN_ROWS_PERCENT;
+  if (pct > 100) pct = 100;
+  if (good < 0) good = 0;
+  if (good > h) good = h;
+  info->damaged = 1;
+  info->rows_decoded = good;
+  if (!sink->begun || h <= 0 || pct == 100 || (int64_t)good * 100 < (int64_t)pct * h)
+    return vigil__seterr(err, VIGIL_ECORRUPT,
+                         "damaged %s (%s): only %d of %d rows decode (%d%%), under the %d%% needed to hash a "
+                         "damaged picture",
+                         what, why, good, h, h > 0 ? (int)((int64_t)good * 100 / h) : 0, pct);
+  if (sink->src_y < h) {
+    size_t n = (size_t)sink->width * (sink->grey ? 1 : 3);
+    uint8_t *row = malloc(n);
+    if (!row) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    memset(row, 128, n);
+    while (sink->src_y < h) vigil__pixsink_row(sink, row);
+    free(row);
+  }
+  return VIGIL_OK;
+}
+
 int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts, vigil_pdq_result *out,
                       vigil_image_info *info, vigil_error *err) {
   vigil_hash_opts defaults;
@@ -100,66 +144,82 @@ int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts,
   }
   }
   info->format = f;
+  info->rows_decoded = -1;
   vigil__pixsink sink;
   vigil__pixsink_init(&sink, opts->mode, opts->dihedral);
   int rc = dec(data, len, opts, &sink, info, err);
   if (rc == VIGIL_OK) rc = vigil__pixsink_finish(&sink, opts->dihedral, out, err);
   vigil__pixsink_free(&sink);
+  if (info->rows_decoded < 0) info->rows_decoded = rc == VIGIL_OK ? sink.height : 0;
   return rc;
+}
+
+/* Reads at most max_bytes + 1 bytes from fd: one more than allowed tells an
+ * input over the limit from one exactly at it, without ever holding more
+ * (a device such as /dev/zero never ends). */
+static int read_bounded(int fd, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err) {
+  size_t cap = 1 << 16, n = 0;
+  if (cap > max_bytes + 1) cap = max_bytes + 1;
+  uint8_t *buf = malloc(cap);
+  if (!buf) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input");
+  for (;;) {
+    if (n == cap) {
+      if (n > max_bytes) {
+        free(buf);
+        return vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
+      }
+      size_t nc = cap > (max_bytes + 1) / 2 ? max_bytes + 1 : cap * 2;
+      uint8_t *nb = realloc(buf, nc);
+      if (!nb) {
+        free(buf);
+        return vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input of over %zu bytes", n);
+      }
+      buf = nb;
+      cap = nc;
+    }
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int e = errno;
+      free(buf);
+      return vigil__seterr(err, VIGIL_EIO, "read error: %s", strerror(e));
+    }
+    if (got == 0) break;
+    n += (size_t)got;
+  }
+  if (n > max_bytes) {
+    free(buf);
+    return vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
+  }
+  *data = buf;
+  *len = n;
+  return VIGIL_OK;
 }
 
 int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err) {
   *data = NULL;
   *len = 0;
-  int is_stdin = !strcmp(path, "-");
-  FILE *f = is_stdin ? stdin : fopen(path, "rb");
-  if (!f) return vigil__seterr(err, VIGIL_EIO, "%s", strerror(errno));
+  if (!strcmp(path, "-")) return read_bounded(STDIN_FILENO, max_bytes, data, len, err);
+  /* O_NONBLOCK: opening a FIFO nobody writes to would wait forever.  It is
+   * cleared once open, so a pipe with a writer is read to its end. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "%s", strerror(errno));
   struct stat st;
-  if (!is_stdin && fstat(fileno(f), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) {
-      fclose(f);
-      return vigil__seterr(err, VIGIL_EIO, "is a directory");
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
-      fclose(f);
-      return vigil__seterr(err, VIGIL_ELIMIT, "file is %lld bytes, over the limit of %zu",
-                           (long long)st.st_size, max_bytes);
-    }
-  }
-  size_t cap = 1 << 16, n = 0;
-  uint8_t *buf = malloc(cap);
   int rc = VIGIL_OK;
-  while (buf) {
-    if (n == cap) {
-      if (cap > max_bytes) {
-        rc = vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
-        break;
-      }
-      void *nb = buf;
-      if (vigil__grow(&nb, &cap, cap + 1, 1)) {
-        rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input of over %zu bytes", n);
-        break;
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) {
-      if (ferror(f)) rc = vigil__seterr(err, VIGIL_EIO, "read error: %s", strerror(errno));
-      break;
-    }
+  if (fstat(fd, &st) != 0) rc = vigil__seterr(err, VIGIL_EIO, "%s", strerror(errno));
+  else if (S_ISDIR(st.st_mode)) rc = vigil__seterr(err, VIGIL_EIO, "is a directory");
+  else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes)
+    rc = vigil__seterr(err, VIGIL_ELIMIT, "file is %lld bytes, over the limit of %zu", (long long)st.st_size,
+                       max_bytes);
+  else if (!S_ISREG(st.st_mode)) {
+    /* Blocking reads from here; a FIFO with no writer reads as empty (an
+     * error later, never a hang), a device is read up to the limit. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   }
-  if (!buf) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input");
-  if (rc == VIGIL_OK && n > max_bytes)
-    rc = vigil__seterr(err, VIGIL_ELIMIT, "input is %zu bytes, over the limit of %zu", n, max_bytes);
-  if (!is_stdin) fclose(f);
-  if (rc != VIGIL_OK) {
-    free(buf);
-    return rc;
-  }
-  *data = buf;
-  *len = n;
-  return VIGIL_OK;
+  if (rc == VIGIL_OK) rc = read_bounded(fd, max_bytes, data, len, err);
+  close(fd);
+  return rc;
 }
 
 int vigil_hash_file(const char *path, const vigil_hash_opts *opts, vigil_pdq_result *out,

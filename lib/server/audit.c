@@ -7,6 +7,7 @@
  * inserted; triggers in store.c refuse updates and deletes.
  */
 #include "server/store.h"
+#include "server/banks.h"
 
 #include <string.h>
 
@@ -55,7 +56,11 @@ int vigil__query_json(vigil_server_store *st, const char *sql, const vigil__val 
   return VIGIL_OK;
 }
 
-int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil_error *err) {
+static const char audit_insert[] = "INSERT INTO server_audit(at, key_id, ip, method, path, action, target, status,"
+                                   " detail) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/* With st->mu held. */
+static int insert_row(vigil_server_store *st, const vigil__audit_rec *a, vigil_error *err) {
   char at[40];
   vigil__iso_time(vigil__now_us(), at, sizeof at);
   const vigil__val p[] = {vigil__vtext(at),
@@ -67,8 +72,21 @@ int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil
                           vigil__vtext(a->target),
                           vigil__vint(a->status),
                           vigil__vtext(a->detail_json)};
-  static const char insert[] = "INSERT INTO server_audit(at, key_id, ip, method, path, action, target, status, detail)"
-                               " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+  return vigil__sql_run(st->db, audit_insert, p, 9, NULL, NULL, err);
+}
+
+int vigil__audit_append_locked(vigil_server_store *st, vigil__audit_rec *a, vigil_error *err) {
+  int rc = VIGIL_OK;
+  /* PostgreSQL: ids visible in order, as in vigil__audit_append; the lock
+   * is held to the end of the caller's transaction. */
+  if (vigil__sql_engine(st->db) == VIGIL__SQL_PG)
+    rc = vigil__sql_run(st->db, "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_AUDIT ")", NULL, 0, NULL, NULL, err);
+  if (!rc) rc = insert_row(st, a, err);
+  a->failed = rc != VIGIL_OK;
+  return rc ? vigil__prefixerr(err, "audit") : VIGIL_OK;
+}
+
+int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil_error *err) {
   pthread_mutex_lock(&st->mu);
   int rc;
   if (vigil__sql_engine(st->db) == VIGIL__SQL_PG) {
@@ -76,11 +94,11 @@ int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil
      * reader paging with after= never skips a row committed late. */
     rc = vigil__sql_begin(st->db, err);
     if (!rc) rc = vigil__sql_run(st->db, "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_AUDIT ")", NULL, 0, NULL, NULL, err);
-    if (!rc) rc = vigil__sql_run(st->db, insert, p, 9, NULL, NULL, err);
+    if (!rc) rc = insert_row(st, a, err);
     if (!rc) rc = vigil__sql_commit(st->db, err);
     else vigil__sql_rollback(st->db);
   } else {
-    rc = vigil__sql_run(st->db, insert, p, 9, NULL, NULL, err);
+    rc = insert_row(st, a, err);
   }
   pthread_mutex_unlock(&st->mu);
   if (rc) vigil__prefixerr(err, "audit");
@@ -94,4 +112,40 @@ int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const
                            "SELECT id, at, key_id, ip, method, path, action, target, status, detail FROM server_audit"
                            " WHERE id > $1 AND ($2 IS NULL OR key_id = $2) ORDER BY id LIMIT $3",
                            p, 3, out, err);
+}
+
+int vigil_server_store_set_actor(vigil_server_store *st, const char *actor, vigil_error *err) {
+  if (!actor) {
+    st->actor[0] = 0;
+    return VIGIL_OK;
+  }
+  size_t n = strlen(actor);
+  if (n == 0 || n > 64) return vigil__seterr(err, VIGIL_EINVAL, "audit actor: 1 to 64 bytes");
+  for (size_t i = 0; i < n; i++)
+    if (actor[i] <= 32 || actor[i] >= 127)
+      return vigil__seterr(err, VIGIL_EINVAL, "audit actor: printable ASCII without spaces only");
+  memcpy(st->actor, actor, n + 1);
+  return VIGIL_OK;
+}
+
+int vigil_server_audit_record(vigil_server_store *st, const char *action, const char *target, int status,
+                              const char *detail_json, vigil_error *err) {
+  if (!st->actor[0]) return vigil__seterr(err, VIGIL_EINVAL, "audit: no actor set (vigil_server_store_set_actor)");
+  if (!action || !*action) return vigil__seterr(err, VIGIL_EINVAL, "audit: no action");
+  if (detail_json) {
+    json_t *d = json_loads(detail_json, 0, NULL);
+    int ok = json_is_object(d);
+    json_decref(d);
+    if (!ok) return vigil__seterr(err, VIGIL_EINVAL, "audit: detail is not a JSON object");
+  }
+  vigil__audit_rec a = {st->actor, "local", "CLI", "", action, target, status, detail_json, 0};
+  return vigil__audit_append(st, &a, err);
+}
+
+int vigil_server_bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err) {
+  return vigil__bank_review_get(st, bank, review, err);
+}
+
+int vigil_server_bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err) {
+  return vigil__bank_review_set(st, bank, review, err);
 }

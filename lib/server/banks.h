@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/internal.h"
 #include "server/store.h"
@@ -19,31 +20,52 @@ struct vigil_bank_store;
 struct vigil_bank_matcher;
 
 /* The bank store and the in-memory PDQ index of the enabled banks (see
- * banksvc.c for why there are two connections and two locks).  The index
- * is brought up to date with the store (other nodes' changes included)
- * when it is more than VIGIL__BANK_SYNC_US old, and at once after a change
- * made through this server. */
-#define VIGIL__BANK_SYNC_US 1000000
+ * banksvc.c for the connections, the locks and the sync thread).  The
+ * index is brought up to date with the store (other nodes' changes
+ * included) by a thread of its own every VIGIL__BANK_SYNC_US, and at once
+ * after a change made through this server; queries only read it.  An index
+ * not synced for VIGIL__BANK_STALE_US makes /healthz answer 503. */
+#define VIGIL__BANK_SYNC_US 250000
+#define VIGIL__BANK_STALE_US 30000000
 typedef struct vigil__banks {
   struct vigil_bank_store *st;  /* queries: exact lookups, the hits' entries */
-  struct vigil_bank_store *wst; /* changes, imports, exports, listings, syncs */
+  struct vigil_bank_store *wst; /* changes, imports, exports, listings */
+  struct vigil_bank_store *sst; /* the sync thread's reads */
   struct vigil_bank_matcher *m; /* reads its entries through st */
   pthread_rwlock_t rw;          /* queries share it; applying a sync takes it alone */
   pthread_mutex_t wmu;          /* one user of wst at a time */
-  _Atomic int64_t synced_us;
+  pthread_mutex_t smu;          /* guards the sync thread's requests below */
+  pthread_cond_t wake;          /* to the thread: sync now, or stop */
+  pthread_cond_t done;          /* from the thread: a sync finished */
+  uint64_t asked, served;       /* sync requests made, and the last one a finished sync covers */
+  int served_rc;                /* that sync's result */
+  vigil_error served_err;
+  int stop;
+  pthread_t thread;
+  int started;                  /* the thread was created (close joins it) */
+  int running;                  /* it has not ended (under smu) */
+  FILE *log;                    /* the server's log: sync failures; NULL: none */
+  _Atomic int64_t synced_us;          /* when the last successful sync began */
+  _Atomic uint64_t sync_failures;     /* syncs that failed, since start */
 } vigil__banks;
 
-int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err);
+/* log: where sync failures are reported (the server's log), or NULL. */
+int vigil__banks_open(vigil__banks *b, const char *db_path, FILE *log, vigil_error *err);
 void vigil__banks_close(vigil__banks *b);
 /* Everything but queries: begin gives the store to use (waiting for other
- * writers only); end syncs the index when changed, then releases it. */
+ * writers only); end, when changed, has the sync thread bring the index up
+ * to date and waits for it (so a change is matchable when its request
+ * returns), then releases the store. */
 int vigil__banks_begin(vigil__banks *b, struct vigil_bank_store **st);
 int vigil__banks_end(vigil__banks *b, int changed, vigil_error *err);
-/* Queries: shared with other queries; syncs a stale index first. */
+/* Queries: shared with other queries, the index as the last sync left it. */
 int vigil__banks_lock_query(vigil__banks *b, vigil_error *err);
 void vigil__banks_unlock_query(vigil__banks *b);
 /* PDQ hashes in the index. */
 size_t vigil__banks_indexed(vigil__banks *b);
+/* Seconds since the last successful sync began, and failed syncs so far. */
+double vigil__banks_age_s(vigil__banks *b);
+uint64_t vigil__banks_sync_failures(vigil__banks *b);
 vigil__banks *vigil__server_banks(vigil_server *srv);
 
 struct vigil_bank_entry;

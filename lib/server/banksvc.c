@@ -1,69 +1,178 @@
 /*
  * banksvc.c - the hash banks as the service sees them: one in-memory PDQ
- * index per server, shared by every request thread, over two connections
- * to the bank store.
+ * index per server, shared by every request thread, kept up to date by a
+ * thread of its own over three connections to the bank store.
  *
- * Matching must never wait for bank maintenance: a platform's upload path
- * goes through /v1/match while an operator imports a list of millions.
- * So queries and everything else use different connections and locks:
+ * A request's path is "parse, hash, query, answer": it reads the index as
+ * the last sync left it and never waits for the database.  Bringing the
+ * index up to date is the sync thread's job alone:
  *   - queries (PDQ against the index, exact lookups, the hits' entries)
  *     use `st` and share the readers-writer lock `rw`;
- *   - changes, imports, exports, listings and syncs use `wst`, one at a
- *     time under `wmu`, without `rw`.  After a change the index is synced
- *     in two steps (bank/bank_sync.h): the changes are read on `wst`
- *     while queries go on, and only applying them takes `rw` alone.
- * Freshness: a query finding the index over a second old syncs it first
- * (unless a writer is busy, which syncs when it ends), which is how several
- * `vigil serve` nodes sharing one database see each other's bank changes
- * within a second.  The review flag of a bank (its matches open review
- * cases) is service state, kept in the service's own table.
+ *   - changes, imports, exports and listings use `wst`, one at a time
+ *     under `wmu`, without `rw`;
+ *   - the sync thread reads what changed on `sst` while queries go on
+ *     (bank/bank_sync.h), and only applying it takes `rw` alone.  Its own
+ *     connection means it never waits for an import: batches an import
+ *     has committed become matchable while the import goes on.
+ * The thread syncs every VIGIL__BANK_SYNC_US, which is how several
+ * `vigil serve` nodes sharing one database see each other's bank changes,
+ * and at once when a change made here asks it to (vigil__banks_end waits
+ * for that sync, so a change is matchable when its request returns).
+ *
+ * A failed sync leaves the index as it was (matching goes on from memory
+ * while the database is away) and is never silent: it is counted
+ * (vigil_bank_sync_failures_total), logged when a run of failures begins
+ * and ends, and the index's age (vigil_bank_index_age_seconds) grows until
+ * /healthz reports the server degraded.  The review flag of a bank (its
+ * matches open review cases) is service state, kept in the service's own
+ * table.
  */
-#include "server/store.h"
 #include "server/banks.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bank/bank_sync.h"
 #include "vigil/bank.h"
 
-int vigil__banks_open(vigil__banks *b, const char *db_path, vigil_error *err) {
+/* One JSON line on the server's log (NULL: none). */
+static void log_line(FILE *log, const char *msg, const char *detail) {
+  if (!log) return;
+  char when[40];
+  vigil__iso_time(vigil__now_us(), when, sizeof when);
+  json_t *o = json_pack("{s:s, s:s, s:s, s:s?}", "time", when, "level", "banks", "msg", msg, "detail", detail);
+  char *text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+  json_decref(o);
+  if (!text) return;
+  flockfile(log);
+  fputs(text, log);
+  fputc('\n', log);
+  fflush(log);
+  funlockfile(log);
+  free(text);
+}
+
+/* Reads what changed on sst, then applies it under the exclusive lock,
+ * which queries wait for only that long.  The sync thread's alone. */
+static int refresh(vigil__banks *b, vigil_error *err) {
+  vigil__bank_delta *d;
+  int64_t started = vigil__now_us();
+  int rc = vigil__bank_matcher_fetch(b->m, b->sst, &d, err);
+  if (rc) return rc;
+  pthread_rwlock_wrlock(&b->rw);
+  rc = vigil__bank_matcher_apply(b->m, d, err);
+  pthread_rwlock_unlock(&b->rw);
+  if (!rc) atomic_store(&b->synced_us, started);
+  return rc;
+}
+
+static void deadline_in(struct timespec *ts, int64_t us) {
+  clock_gettime(CLOCK_MONOTONIC, ts);
+  int64_t ns = (int64_t)ts->tv_nsec + (us % 1000000) * 1000;
+  ts->tv_sec += (time_t)(us / 1000000 + ns / 1000000000);
+  ts->tv_nsec = (long)(ns % 1000000000);
+}
+
+/* The sync thread: a sync, then sleep until the interval is up, a change
+ * asks for one, or the server stops. */
+static void *sync_main(void *arg) {
+  vigil__banks *b = arg;
+  int failing = 0;
+  pthread_mutex_lock(&b->smu);
+  while (!b->stop) {
+    uint64_t covers = b->asked; /* requests made before this sync began */
+    pthread_mutex_unlock(&b->smu);
+    vigil_error e;
+    memset(&e, 0, sizeof e);
+    int rc = refresh(b, &e);
+    if (rc) {
+      atomic_fetch_add(&b->sync_failures, 1);
+      if (!failing) log_line(b->log, "bank sync failed; matching goes on with the index as it was", e.message);
+    } else if (failing) {
+      log_line(b->log, "bank sync recovered", NULL);
+    }
+    failing = rc != 0;
+    pthread_mutex_lock(&b->smu);
+    b->served = covers;
+    b->served_rc = rc;
+    b->served_err = e;
+    pthread_cond_broadcast(&b->done);
+    struct timespec until;
+    deadline_in(&until, VIGIL__BANK_SYNC_US);
+    while (!b->stop && b->asked == covers)
+      if (pthread_cond_timedwait(&b->wake, &b->smu, &until) == ETIMEDOUT) break;
+  }
+  b->running = 0;
+  pthread_cond_broadcast(&b->done);
+  pthread_mutex_unlock(&b->smu);
+  return NULL;
+}
+
+int vigil__banks_open(vigil__banks *b, const char *db_path, FILE *log, vigil_error *err) {
   memset(b, 0, sizeof *b);
+  b->log = log;
   int rc = vigil_bank_store_open(&b->st, db_path, err);
   if (!rc) rc = vigil_bank_store_open(&b->wst, db_path, err);
-  if (!rc) rc = vigil_bank_matcher_open(&b->m, b->st, err);
+  if (!rc) rc = vigil_bank_store_open(&b->sst, db_path, err);
+  if (!rc) rc = vigil_bank_matcher_open(&b->m, b->st, err); /* the first sync, before any query */
   if (rc) {
+    vigil_bank_store_close(b->sst);
     vigil_bank_store_close(b->wst);
     vigil_bank_store_close(b->st);
     memset(b, 0, sizeof *b);
     return rc;
   }
-  pthread_rwlock_init(&b->rw, NULL);
+  /* Writer first: glibc's default lets a steady stream of overlapping
+   * queries hold the read side for ever, and the sync waiting behind them
+   * would leave the index stale under load.  No thread takes the read side
+   * twice, which is what this kind forbids. */
+  pthread_rwlockattr_t ra;
+  pthread_rwlockattr_init(&ra);
+#ifdef __GLIBC__
+  pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+  pthread_rwlock_init(&b->rw, &ra);
+  pthread_rwlockattr_destroy(&ra);
   pthread_mutex_init(&b->wmu, NULL);
-  b->synced_us = vigil__now_us();
+  pthread_mutex_init(&b->smu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&b->wake, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_cond_init(&b->done, NULL);
+  atomic_init(&b->synced_us, vigil__now_us());
+  atomic_init(&b->sync_failures, 0);
+  b->running = 1;
+  if ((rc = pthread_create(&b->thread, NULL, sync_main, b)) != 0) {
+    b->running = 0;
+    vigil__banks_close(b);
+    return vigil__seterr(err, VIGIL_EINTERNAL, "cannot start the bank sync thread: %s", strerror(rc));
+  }
+  b->started = 1;
   return VIGIL_OK;
 }
 
 void vigil__banks_close(vigil__banks *b) {
+  if (b->started) {
+    pthread_mutex_lock(&b->smu);
+    b->stop = 1;
+    pthread_cond_broadcast(&b->wake);
+    pthread_mutex_unlock(&b->smu);
+    pthread_join(b->thread, NULL);
+  }
   vigil_bank_matcher_free(b->m);
+  vigil_bank_store_close(b->sst);
   vigil_bank_store_close(b->wst);
   vigil_bank_store_close(b->st);
   pthread_rwlock_destroy(&b->rw);
   pthread_mutex_destroy(&b->wmu);
+  pthread_mutex_destroy(&b->smu);
+  pthread_cond_destroy(&b->wake);
+  pthread_cond_destroy(&b->done);
   memset(b, 0, sizeof *b);
-}
-
-/* With wmu held: reads what changed on wst, then applies it under the
- * exclusive lock, which queries wait for only that long. */
-static int refresh(vigil__banks *b, vigil_error *err) {
-  vigil__bank_delta *d;
-  int64_t started = vigil__now_us();
-  int rc = vigil__bank_matcher_fetch(b->m, b->wst, &d, err);
-  if (rc) return rc;
-  pthread_rwlock_wrlock(&b->rw);
-  rc = vigil__bank_matcher_apply(b->m, d, err);
-  pthread_rwlock_unlock(&b->rw);
-  if (!rc) b->synced_us = started;
-  return rc;
 }
 
 int vigil__banks_begin(vigil__banks *b, struct vigil_bank_store **st) {
@@ -72,27 +181,43 @@ int vigil__banks_begin(vigil__banks *b, struct vigil_bank_store **st) {
   return VIGIL_OK;
 }
 
+/* Asks the sync thread for a sync that begins after this call and waits
+ * for its result. */
+static int sync_now(vigil__banks *b, vigil_error *err) {
+  pthread_mutex_lock(&b->smu);
+  uint64_t mine = ++b->asked;
+  pthread_cond_signal(&b->wake);
+  while (b->running && b->served < mine) pthread_cond_wait(&b->done, &b->smu);
+  int rc;
+  if (b->served >= mine) {
+    rc = b->served_rc;
+    if (rc && err) *err = b->served_err;
+  } else {
+    rc = vigil__seterr(err, VIGIL_EINTERNAL, "the bank sync thread has stopped");
+  }
+  pthread_mutex_unlock(&b->smu);
+  return rc;
+}
+
 int vigil__banks_end(vigil__banks *b, int changed, vigil_error *err) {
-  int rc = changed ? refresh(b, err) : VIGIL_OK;
+  int rc = changed ? sync_now(b, err) : VIGIL_OK;
   pthread_mutex_unlock(&b->wmu);
   return rc;
 }
 
 int vigil__banks_lock_query(vigil__banks *b, vigil_error *err) {
   (void)err;
-  /* Stale: sync first, unless a writer holds wmu (it syncs when it ends;
-   * a query never waits for an import).  A failed sync leaves the index as
-   * it was and is tried again by the next query: matching goes on from
-   * memory while the database is away. */
-  if (vigil__now_us() - b->synced_us > VIGIL__BANK_SYNC_US && pthread_mutex_trylock(&b->wmu) == 0) {
-    if (vigil__now_us() - b->synced_us > VIGIL__BANK_SYNC_US) refresh(b, NULL);
-    pthread_mutex_unlock(&b->wmu);
-  }
   pthread_rwlock_rdlock(&b->rw);
   return VIGIL_OK;
 }
 
 void vigil__banks_unlock_query(vigil__banks *b) { pthread_rwlock_unlock(&b->rw); }
+
+double vigil__banks_age_s(vigil__banks *b) {
+  return (double)(vigil__now_us() - atomic_load(&b->synced_us)) / 1e6;
+}
+
+uint64_t vigil__banks_sync_failures(vigil__banks *b) { return atomic_load(&b->sync_failures); }
 
 size_t vigil__banks_indexed(vigil__banks *b) {
   pthread_rwlock_rdlock(&b->rw);
@@ -136,12 +261,12 @@ json_t *vigil__entry_json(const vigil_bank_entry *e) {
     if (n) json_array_append_new(tags, json_stringn(p, n));
     p += n + (p[n] == ',');
   }
-  json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s?, s:I}", "id", (json_int_t)e->id, "bank", e->bank,
+  json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s?, s:o, s:s?, s:o}", "id", (json_int_t)e->id, "bank", e->bank,
                         "signal_type", vigil_signal_name(e->type), "value", hex, "external_id",
                         e->external_id[0] ? e->external_id : NULL, "tags", tags, "source",
-                        e->source[0] ? e->source : NULL, "added", (json_int_t)e->added);
+                        e->source[0] ? e->source : NULL, "added_at", vigil__json_time_s(e->added));
   if (o && e->removed) {
-    json_object_set_new(o, "removed", json_integer((json_int_t)e->removed));
+    json_object_set_new(o, "removed_at", vigil__json_time_s(e->removed));
     json_object_set_new(o, "removed_reason", json_string(e->removed_reason));
   }
   return o;

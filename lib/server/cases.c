@@ -12,6 +12,8 @@
 #include "server/store.h"
 #include "server/cases.h"
 
+#include "report/outbox.h"
+
 #include <string.h>
 
 
@@ -67,15 +69,31 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
                           vigil__vtext(c->opened_by), vigil__vtext(at)};
   vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  int rc = vigil__sql_run(st->db,
-                          "INSERT INTO server_cases(source, pdq, md5, sha256, content_id, uploader_id, url, reason,"
-                          " detail, opened_by, created_at, updated_at)"
-                          " VALUES($1, lower($2), lower($3), lower($4), $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
-                          p, 11, &rows, NULL, err);
+  /* the case and its webhook deliveries commit together (report/outbox.h) */
+  int rc = vigil__sql_begin(st->db, err);
+  if (!rc)
+    rc = vigil__sql_run(st->db,
+                        "INSERT INTO server_cases(source, pdq, md5, sha256, content_id, uploader_id, url, reason,"
+                        " detail, opened_by, created_at, updated_at)"
+                        " VALUES($1, lower($2), lower($3), lower($4), $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                        p, 11, &rows, NULL, err);
+  if (!rc && vigil__rows_count(rows) != 1) rc = vigil__seterr(err, VIGIL_EINTERNAL, "no id returned");
+  if (!rc) {
+    *id = vigil__rows_int(rows, 0, 0);
+    json_t *ev = json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "case_id", (json_int_t)*id,
+                           "source", c->source ? c->source : "report", "pdq", c->pdq, "md5", c->md5, "sha256",
+                           c->sha256, "content_id", c->content_id, "uploader_id", c->uploader_id, "url", c->url,
+                           "reason", c->reason, "created_at", at);
+    rc = ev ? vigil__hooks_emit(st->db, VIGIL_EVENT_CASE_OPENED, ev, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    json_decref(ev);
+  }
+  if (!rc) rc = vigil__sql_commit(st->db, err);
+  else vigil__sql_rollback(st->db);
   pthread_mutex_unlock(&st->mu);
-  if (rc) vigil__prefixerr(err, "open case");
-  else if (vigil__rows_count(rows) == 1) *id = vigil__rows_int(rows, 0, 0);
-  else rc = vigil__seterr(err, VIGIL_EINTERNAL, "open case: no id returned");
+  if (rc) {
+    *id = 0;
+    vigil__prefixerr(err, "open case");
+  }
   vigil__rows_free(rows);
   free(detail);
   return rc;
@@ -145,14 +163,22 @@ static int decide_locked(vigil_server_store *st, int64_t id, const char *status,
   }
   const vigil__val h[] = {vigil__vint(id), vigil__vtext(decision), vigil__vtext(classification), vigil__vtext(note),
                           vigil__vtext(key_id), vigil__vtext(at)};
-  return vigil__sql_run(st->db,
-                        "INSERT INTO server_case_decisions(case_id, decision, classification, note, key_id, at)"
-                        " VALUES($1, $2, $3, $4, $5, $6)",
-                        h, 6, NULL, NULL, err);
+  rc = vigil__sql_run(st->db,
+                      "INSERT INTO server_case_decisions(case_id, decision, classification, note, key_id, at)"
+                      " VALUES($1, $2, $3, $4, $5, $6)",
+                      h, 6, NULL, NULL, err);
+  if (rc) return rc;
+  /* the decision's webhook deliveries commit with it (report/outbox.h) */
+  json_t *ev = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s}", "case_id", (json_int_t)id, "status", status,
+                         "decision", decision, "classification", classification, "note", note, "decided_by", key_id,
+                         "decided_at", at);
+  rc = ev ? vigil__hooks_emit(st->db, VIGIL_EVENT_CASE_DECIDED, ev, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  json_decref(ev);
+  return rc;
 }
 
 int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision, const char *classification,
-                       const char *note, const char *key_id, vigil_error *err) {
+                       const char *note, const char *key_id, vigil__audit_rec *audit, vigil_error *err) {
   const char *status = !strcmp(decision, "confirm")    ? "confirmed"
                        : !strcmp(decision, "dismiss")  ? "dismissed"
                        : !strcmp(decision, "escalate") ? "escalated"
@@ -163,8 +189,19 @@ int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision,
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_begin(st->db, err);
   if (rc == VIGIL_OK) rc = decide_locked(st, id, status, decision, classification, note, key_id, at, err);
+  if (rc == VIGIL_OK && audit) rc = vigil__audit_append_locked(st, audit, err);
   if (rc == VIGIL_OK) rc = vigil__sql_commit(st->db, err);
   else vigil__sql_rollback(st->db);
   pthread_mutex_unlock(&st->mu);
   return rc;
+}
+
+int vigil_case_get_json(vigil_server_store *st, int64_t id, char **json, vigil_error *err) {
+  *json = NULL;
+  json_t *o;
+  int rc = vigil__case_get(st, id, &o, err);
+  if (rc) return rc;
+  *json = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(o);
+  return *json ? VIGIL_OK : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
 }

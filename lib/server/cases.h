@@ -16,16 +16,21 @@
 int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_id, int limit, json_t **out,
                      vigil_error *err);
 int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_error *err);
-/* VIGIL_ENOTFOUND, VIGIL_EEXIST when the case is already closed. */
+/* VIGIL_ENOTFOUND, VIGIL_EEXIST when the case is already closed.  audit
+ * (may be NULL) is written in the decision's transaction: a decision whose
+ * audit row cannot be written is not taken. */
 int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision, const char *classification,
-                       const char *note, const char *key_id, vigil_error *err);
+                       const char *note, const char *key_id, vigil__audit_rec *audit, vigil_error *err);
 int vigil__case_valid_classification(const char *c);
 
 /* Evidence retention (evidence.c). */
 
 /* Creates dir (0700) if needed, refuses one open to group or others, and
- * removes staging files a crash left behind. */
-int vigil__evidence_open(const char *dir, vigil_error *err);
+ * removes staging files a crash left behind.  The directory is bound to
+ * the store named store_id (vigil__store_id): a directory bound to another
+ * store is refused, so a restored or misplaced one never serves one case's
+ * media for another's. */
+int vigil__evidence_open(const char *dir, const char *store_id, vigil_error *err);
 /* Writes data to a new staging file in dir (0600, fsynced); its path into path. */
 int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *path, size_t cap, vigil_error *err);
 /* Renames a staged file to the case's evidence (removes it on failure). */
@@ -33,6 +38,10 @@ int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id,
 /* The case's evidence (malloc'd) or VIGIL_ENOTFOUND. */
 int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_t *len, vigil_error *err);
 int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err);
+/* SHA-256 of data as 64 lowercase hex digits into hex. */
+int vigil__evidence_sha256(const void *data, size_t len, char hex[65], vigil_error *err);
+/* VIGIL_OK when the case has evidence, else VIGIL_ENOTFOUND. */
+int vigil__evidence_exists(const char *dir, int64_t case_id, vigil_error *err);
 /* The media type of the bytes by their signature, else application/octet-stream. */
 const char *vigil__media_type(const uint8_t *p, size_t n);
 /* The server's evidence directory; NULL when retention is off. */

@@ -16,8 +16,12 @@
  * sweeps them), and a case whose evidence reads as missing: the window is
  * one rename.
  *
- * The directory must not be readable by group or others: vigil refuses to
- * start otherwise, as ssh does with a private key.  With several nodes, the
+ * The directory must not be readable by group or others, must belong to
+ * the service's user and sit in a parent others cannot write: vigil refuses
+ * to start otherwise, as ssh does with a private key.  Files are found by
+ * case number, which means nothing outside one database, so the directory
+ * is bound to its store (DIR/.store holds the store's id) and every read
+ * compares the file's SHA-256 with the one the case recorded.  With several nodes, the
  * directory is each node's own unless it is shared storage: a node answers
  * 404 for evidence another node kept.
  */
@@ -31,6 +35,8 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <libgen.h>
+#include <openssl/evp.h>
 
 #define STAGING ".staging-"
 
@@ -42,17 +48,68 @@ static int fsync_dir(const char *dir) {
   return rc;
 }
 
-int vigil__evidence_open(const char *dir, vigil_error *err) {
+/* DIR/.store holds the id of the store the directory's files belong to. */
+static int bind_store(const char *dir, const char *store_id, vigil_error *err) {
+  char path[4096], have[64] = "";
+  snprintf(path, sizeof path, "%s/.store", dir);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = read(fd, have, sizeof have - 1);
+    close(fd);
+    have[n > 0 ? n : 0] = 0;
+    have[strcspn(have, "\r\n")] = 0;
+    if (strcmp(have, store_id) != 0)
+      return vigil__seterr(err, VIGIL_EINVAL,
+                           "evidence directory %s belongs to another store (%s; this database is %s): its files "
+                           "name other cases; give this store its own directory",
+                           dir, have[0] ? have : "unreadable", store_id);
+    return VIGIL_OK;
+  }
+  if (errno != ENOENT) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s: %s", dir, path, strerror(errno));
+  /* first use (or a directory from before binding): it is this store's */
+  char line[80];
+  snprintf(line, sizeof line, "%s\n", store_id);
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int ok = fd >= 0 && write(fd, line, strlen(line)) == (ssize_t)strlen(line) && fsync(fd) == 0;
+  int e = errno;
+  if (fd >= 0 && close(fd) != 0) ok = 0;
+  if (!ok) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: cannot write %s: %s", dir, path, strerror(e));
+  (void)fsync_dir(dir);
+  return VIGIL_OK;
+}
+
+int vigil__evidence_open(const char *dir, const char *store_id, vigil_error *err) {
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
   struct stat sb;
-  if (stat(dir, &sb) != 0) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
-  if (!S_ISDIR(sb.st_mode)) return vigil__seterr(err, VIGIL_EINVAL, "evidence directory %s is not a directory", dir);
+  if (lstat(dir, &sb) != 0) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: %s", dir, strerror(errno));
+  if (!S_ISDIR(sb.st_mode))
+    return vigil__seterr(err, VIGIL_EINVAL, "evidence directory %s is not a directory (a symbolic link is refused)", dir);
   if (sb.st_mode & 077)
     return vigil__seterr(err, VIGIL_EINVAL,
                          "evidence directory %s is open to other users (mode %03o): it holds abuse media; "
                          "chmod 700 it",
                          dir, (unsigned)(sb.st_mode & 0777));
+  if (sb.st_uid != geteuid())
+    return vigil__seterr(err, VIGIL_EINVAL,
+                         "evidence directory %s belongs to uid %u, not to the service's user (uid %u): chown it", dir,
+                         (unsigned)sb.st_uid, (unsigned)geteuid());
+  /* Whoever may write the parent may rename the directory away and put one
+   * of theirs in its place; a sticky parent (/tmp) forbids that. */
+  char copy[4096];
+  snprintf(copy, sizeof copy, "%s", dir);
+  const char *parent = dirname(copy);
+  struct stat pb;
+  if (stat(parent, &pb) != 0)
+    return vigil__seterr(err, VIGIL_EIO, "evidence directory's parent %s: %s", parent, strerror(errno));
+  if ((pb.st_mode & 022) && !(pb.st_mode & S_ISVTX))
+    return vigil__seterr(err, VIGIL_EINVAL,
+                         "evidence directory %s is in %s, which other users may write (mode %03o): they could "
+                         "replace it; use a directory whose parent only its owner writes",
+                         dir, parent, (unsigned)(pb.st_mode & 0777));
+  if (pb.st_uid != geteuid() && pb.st_uid != 0 && (pb.st_mode & 0200) && !(pb.st_mode & S_ISVTX))
+    return vigil__seterr(err, VIGIL_EINVAL, "evidence directory %s is in %s, owned by another user (uid %u)", dir,
+                         parent, (unsigned)pb.st_uid);
   if (access(dir, W_OK | X_OK) != 0)
     return vigil__seterr(err, VIGIL_EIO, "evidence directory %s is not writable: %s", dir, strerror(errno));
   DIR *d = opendir(dir);
@@ -65,7 +122,7 @@ int vigil__evidence_open(const char *dir, vigil_error *err) {
     unlink(path); /* bytes staged by a request that never committed its case */
   }
   closedir(d);
-  return VIGIL_OK;
+  return bind_store(dir, store_id, err);
 }
 
 int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *path, size_t cap, vigil_error *err) {
@@ -146,6 +203,29 @@ int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_
   *data = buf;
   *len = n;
   return VIGIL_OK;
+}
+
+int vigil__evidence_sha256(const void *data, size_t len, char hex[65], vigil_error *err) {
+  unsigned char md[32];
+  unsigned int n = 0;
+  if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+    return vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 failed");
+  static const char d[] = "0123456789abcdef";
+  for (int i = 0; i < 32; i++) {
+    hex[2 * i] = d[md[i] >> 4];
+    hex[2 * i + 1] = d[md[i] & 15];
+  }
+  hex[64] = 0;
+  return VIGIL_OK;
+}
+
+int vigil__evidence_exists(const char *dir, int64_t case_id, vigil_error *err) {
+  char path[4096];
+  case_path(dir, case_id, path, sizeof path);
+  struct stat sb;
+  if (lstat(path, &sb) == 0) return VIGIL_OK;
+  if (errno == ENOENT) return vigil__seterr(err, VIGIL_ENOTFOUND, "no evidence kept for case %lld", (long long)case_id);
+  return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(errno));
 }
 
 int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err) {

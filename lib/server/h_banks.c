@@ -24,8 +24,8 @@ static json_t *bank_json(vigil__req *r, const vigil_bank_info *b) {
   int review = 0;
   vigil_error e;
   if (vigil__bank_review_get(vigil__req_store(r), b->name, &review, &e)) review = 0;
-  return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:{s:I, s:I, s:I}}", "name", b->name, "description",
-                   b->description, "enabled", b->enabled, "review", review, "created", (json_int_t)b->created,
+  return json_pack("{s:s, s:s, s:b, s:b, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "name", b->name, "description",
+                   b->description, "enabled", b->enabled, "review", review, "created_at", vigil__json_time_s(b->created),
                    "active", (json_int_t)b->active, "removed", (json_int_t)b->removed, "by_type", "pdq",
                    (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5", (json_int_t)b->by_type[VIGIL_SIGNAL_MD5],
                    "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
@@ -57,7 +57,6 @@ int vigil__h_banks_list(vigil__req *r) {
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < n; i++) json_array_append_new(arr, bank_json(r, &list[i]));
   free(list);
-  vigil_server_gauge_set(r->srv, "index_size", "PDQ hashes in the matching index", (double)indexed, NULL);
   json_t *o = arr ? json_pack("{s:o, s:I}", "banks", arr, "indexed_pdq", (json_int_t)indexed) : NULL;
   if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   return vigil__reply_json(r, 200, o);
@@ -264,7 +263,7 @@ int vigil__h_bank_import(vigil__req *r) {
   vigil_bank_store *st;
   vigil__banks_begin(b, &st);
   int rc = vigil_bank_import(st, vigil__req_param(r, "name"), in, &o, &rep, &r->err);
-  vigil__banks_end(b, rep.committed, NULL); /* the import stands; a failed sync is retried by the next query */
+  vigil__banks_end(b, rep.committed, NULL); /* the import stands; a failed sync is retried by the sync thread */
   fclose(in);
   if (rc && rc != VIGIL_EINVAL) {
     vigil_bank_import_report_free(&rep);
@@ -282,6 +281,13 @@ int vigil__h_bank_import(vigil__req *r) {
                               (json_int_t)rep.added, "committed", rep.committed);
   vigil_bank_import_report_free(&rep);
   if (!out) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  /* a refused import carries the one error shape too, beside its report */
+  if (rc && json_object_set_new(out, "error", json_pack("{s:s, s:s}", "code", "bad_lines", "message",
+                                                        "some lines are not valid entries; nothing was imported "
+                                                        "(see errors, or import with skip_bad=true)")) != 0) {
+    json_decref(out);
+    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  }
   return vigil__reply_json(r, rc ? 422 : 200, out);
 }
 

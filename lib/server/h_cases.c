@@ -11,6 +11,7 @@
 #include "vigil/bank.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define NOTE_MAX 4096
 
@@ -80,14 +81,12 @@ int vigil__h_case_get(vigil__req *r) {
 /* The feedback loop: a confirmed case's hashes go into a bank of confirmed
  * content, tagged with the classification, so the next upload of the same
  * content matches.  Returns the number of entries added, or a negative code. */
-static int add_case_hashes(vigil__req *r, json_t *c, const char *bank, const char *cls, int64_t id) {
+static int add_case_hashes(vigil__req *r, vigil_bank_store *st, json_t *c, const char *bank, const char *cls,
+                           int64_t id) {
   static const struct {
     const char *field;
     vigil_signal_type t;
   } sig[] = {{"pdq", VIGIL_SIGNAL_PDQ}, {"md5", VIGIL_SIGNAL_MD5}, {"sha256", VIGIL_SIGNAL_SHA256}};
-  vigil__banks *b = vigil__server_banks(r->srv);
-  vigil_bank_store *st;
-  vigil__banks_begin(b, &st);
   int rc = VIGIL_OK, added = 0;
   for (size_t i = 0; !rc && i < sizeof sig / sizeof sig[0]; i++) {
     const char *hex = json_string_value(json_object_get(c, sig[i].field));
@@ -104,8 +103,6 @@ static int add_case_hashes(vigil__req *r, json_t *c, const char *bank, const cha
     int was_added = 0;
     if (!(rc = vigil_bank_add(st, &e, &was_added, &r->err))) added += was_added;
   }
-  int rc2 = vigil__banks_end(b, added > 0, rc ? NULL : &r->err);
-  if (!rc) rc = rc2;
   return rc ? rc : added;
 }
 
@@ -128,39 +125,65 @@ int vigil__h_case_decide(vigil__req *r) {
     return vigil__reply_error(r, 400, "missing_field", "'classification' is required to confirm a case");
   if (bank && strcmp(decision, "confirm"))
     return vigil__reply_error(r, 400, "invalid", "add_to_bank: only a confirmed case's hashes are added to a bank");
-  int rc;
-  if (bank) { /* before deciding, so that a missing bank leaves the case open */
+  /* With a bank to feed, the bank service is held from the check that the
+   * bank exists to the last hash added, so a drop of that bank on this node
+   * comes wholly before (404, the case stays open) or after. */
+  vigil__banks *b = vigil__server_banks(r->srv);
+  vigil_bank_store *bst = NULL;
+  int rc = VIGIL_OK;
+  if (bank) {
     vigil_bank_info info;
-    vigil__banks *b = vigil__server_banks(r->srv);
-    vigil_bank_store *st;
-    vigil__banks_begin(b, &st);
-    rc = vigil_bank_get(st, bank, &info, &r->err);
-    vigil__banks_end(b, 0, NULL);
-    if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 404, "not_found", "add_to_bank: no bank '%s'", bank);
-    if (rc) return rc;
+    vigil__banks_begin(b, &bst);
+    rc = vigil_bank_get(bst, bank, &info, &r->err);
+    if (rc) {
+      vigil__banks_end(b, 0, NULL);
+      if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 404, "not_found", "add_to_bank: no bank '%s'", bank);
+      return rc;
+    }
   }
-  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, r->key.id, &r->err);
-  if (rc) return rc;
-  json_t *o;
-  if ((rc = vigil__case_get(vigil__req_store(r), id, &o, &r->err))) return rc;
+  /* the audit row commits with the decision, or neither does */
+  r->audit_detail = json_pack("{s:s, s:s?, s:s?}", "decision", decision, "classification", cls, "add_to_bank", bank);
+  vigil__audit_rec a;
+  char *detail = NULL;
+  vigil__req_audit_rec(r, 200, &a, &detail);
+  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, r->key.id, &a, &r->err);
+  free(detail);
+  if (rc && a.failed) {
+    if (bank) vigil__banks_end(b, 0, NULL);
+    snprintf(r->logmsg, sizeof r->logmsg, "%s", r->err.message);
+    return vigil__reply_error(r, 503, "audit_unavailable", "the audit log cannot be written; the case is unchanged");
+  }
+  json_t *o = NULL;
+  if (!rc) {
+    r->audited = 1;
+    rc = vigil__case_get(vigil__req_store(r), id, &o, &r->err);
+  }
   int added = 0;
-  if (bank && (added = add_case_hashes(r, o, bank, cls, id)) < 0) {
+  if (!rc && bank) {
+    added = add_case_hashes(r, bst, o, bank, cls, id);
+    if (added < 0) rc = added;
+  }
+  if (bank) {
+    int rc2 = vigil__banks_end(b, added > 0, rc ? NULL : &r->err);
+    if (!rc) rc = rc2;
+  }
+  if (rc) {
     json_decref(o);
-    return added;
+    return rc;
   }
   if (bank) json_object_set_new(o, "added_to_bank", json_pack("{s:s, s:i}", "bank", bank, "entries", added));
-  r->audit_detail = json_pack("{s:s, s:s?, s:s?, s:i}", "decision", decision, "classification", cls,
-                              "add_to_bank", bank, "entries_added", added);
   return vigil__reply_json(r, 200, o);
 }
 
 /* The evidence directory for the case named in the path, or NULL after
  * replying (no such case, retention off). */
-static const char *evidence_case(vigil__req *r, int64_t *id, int *rc) {
+static const char *evidence_case(vigil__req *r, int64_t *id, char sha256[65], int *rc) {
   *rc = VIGIL_OK;
   if (!vigil__param_id(r, "id", id)) return NULL;
   json_t *c;
   if ((*rc = vigil__case_get(vigil__req_store(r), *id, &c, &r->err))) return NULL;
+  const char *want = json_string_value(json_object_get(json_object_get(json_object_get(c, "detail"), "evidence"), "sha256"));
+  snprintf(sha256, 65, "%s", want ? want : "");
   json_decref(c);
   const char *dir = vigil__server_evidence_dir(r->srv);
   if (!dir) vigil__reply_error(r, 404, "not_found", "this server keeps no evidence (see --evidence-dir)");
@@ -173,21 +196,52 @@ static const char *evidence_case(vigil__req *r, int64_t *id, int *rc) {
 int vigil__h_case_evidence(vigil__req *r) {
   int64_t id;
   int rc;
-  const char *dir = evidence_case(r, &id, &rc);
+  char want[65];
+  const char *dir = evidence_case(r, &id, want, &rc);
   if (!dir) return rc;
   uint8_t *data;
   size_t len;
   if ((rc = vigil__evidence_read(dir, id, &data, &len, &r->err))) return rc;
+  /* The file is found by the case id alone; its digest, kept in the case
+   * when it was stored, says it is this case's upload and not another's
+   * (a directory restored beside another store, a file moved by hand). */
+  char got[65];
+  if ((rc = vigil__evidence_sha256(data, len, got, &r->err))) {
+    free(data);
+    return rc;
+  }
+  if (!want[0] || strcasecmp(want, got) != 0) {
+    free(data);
+    snprintf(r->logmsg, sizeof r->logmsg, "evidence of case %lld has SHA-256 %s, the case recorded %s", (long long)id,
+             got, want[0] ? want : "none");
+    return vigil__reply_error(r, 409, "evidence_mismatch",
+                              "the evidence file of case %lld is not the upload the case recorded; it is not served",
+                              (long long)id);
+  }
   r->audit_detail = json_pack("{s:I, s:I}", "case_id", (json_int_t)id, "bytes", (json_int_t)len);
+  /* no record, no media */
+  if (!vigil__req_audit_first(r, 200)) {
+    free(data);
+    return VIGIL_OK;
+  }
   return vigil__reply_text(r, 200, vigil__media_type(data, len), (char *)data, len);
 }
 
 int vigil__h_case_evidence_delete(vigil__req *r) {
   int64_t id;
   int rc;
-  const char *dir = evidence_case(r, &id, &rc);
+  char want[65];
+  const char *dir = evidence_case(r, &id, want, &rc);
   if (!dir) return rc;
-  if ((rc = vigil__evidence_delete(dir, id, &r->err))) return rc;
+  int64_t held; /* reported evidence is preserved (h_report.c) */
+  if ((rc = vigil__case_held(r, id, &held))) return rc;
+  if (held) return vigil__reply_error(r, 409, "held", "case %lld is under a preservation hold until %lld (Unix time)",
+                                      (long long)id, (long long)held);
+  /* recorded before it happens: a deletion nobody can trace is worse than a
+   * record of one that then failed (which the 5xx answer and the log show) */
+  if ((rc = vigil__evidence_exists(dir, id, &r->err))) return rc;
   r->audit_detail = json_pack("{s:I}", "case_id", (json_int_t)id);
+  if (!vigil__req_audit_first(r, 200)) return VIGIL_OK;
+  if ((rc = vigil__evidence_delete(dir, id, &r->err))) return rc;
   return vigil__reply_json(r, 200, json_pack("{s:I, s:b}", "case_id", (json_int_t)id, "deleted", 1));
 }

@@ -8,6 +8,7 @@
  */
 #include "server/req.h"
 #include "server/handlers.h"
+#include "server/gate.h"
 #include "common/hex.h"
 
 #include <openssl/evp.h>
@@ -38,14 +39,11 @@ int vigil__h_hash(vigil__req *r) {
   vigil_pdq_result res;
   vigil_image_info info;
   vigil_error e;
-  int rc = vigil_hash_memory(r->body, r->body_len, &opts, &res, &info, &e);
-  if (rc == VIGIL_ENOMEM) return vigil__reply_error(r, 503, "overloaded", "out of memory decoding the image");
-  if (rc == VIGIL_ELIMIT) return vigil__reply_error(r, 413, "image_too_large", "%s", e.message);
-  if (rc == VIGIL_EFORMAT) return vigil__reply_error(r, 422, "unsupported_image", "%s", e.message);
-  if (rc == VIGIL_ECORRUPT || rc == VIGIL_EINVAL) return vigil__reply_error(r, 422, "bad_image", "%s", e.message);
+  vigil_error_clear(&e);
+  int rc = vigil__hash_upload(r, &opts, &res, &info, &e);
   if (rc) {
-    r->err = e;
-    return rc;
+    vigil__reply_hash_error(r, rc, &e);
+    return VIGIL_OK;
   }
   char pdq[VIGIL_PDQ_HEX_LEN + 1], md5[33], sha[65];
   vigil_pdq_to_hex(&res.hash[0], pdq);
@@ -64,6 +62,10 @@ int vigil__h_hash(vigil__req *r) {
       json_decref(o);
       o = NULL;
     }
+  }
+  if (o && info.damaged) {
+    json_object_set_new(o, "damaged", json_true());
+    json_object_set_new(o, "rows_decoded", json_integer(info.rows_decoded));
   }
   if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   return vigil__reply_json(r, 200, o);

@@ -19,7 +19,9 @@
  */
 #include "server/req.h"
 #include "server/banks.h"
+#include "server/cases.h"
 #include "server/handlers.h"
+#include "server/gate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,54 @@ static int lookup(vigil__req *r, vigil_signal_type t, const uint8_t *value, cons
   return *rc == VIGIL_OK;
 }
 
+/* As /v1/match does: a hit in a bank flagged for review opens a case
+ * (source "hma"), so an HMA client's uploads reach the review queue too.
+ * The HMA answer itself is unchanged (its clients read it by bank name);
+ * the case is on record in the audit log. */
+static int open_case_if_flagged(vigil__req *r, vigil_signal_type t, const uint8_t *value, const vigil_bank_match *m,
+                                size_t n) {
+  const char *flagged = NULL;
+  int best = 1 << 20;
+  for (size_t i = 0; i < n; i++) {
+    int review = 0;
+    int rc = vigil__bank_review_get(vigil__req_store(r), m[i].entry.bank, &review, &r->err);
+    if (rc) return rc;
+    if (review && m[i].distance < best) flagged = m[i].entry.bank, best = m[i].distance;
+  }
+  if (!flagged) return VIGIL_OK;
+  char hex[2 * VIGIL_BANK_VALUE_MAX + 1], reason[200];
+  vigil_signal_to_hex(value, vigil_signal_value_len(t), hex);
+  snprintf(reason, sizeof reason, "matched bank %s at distance %d (HMA lookup)", flagged, best);
+  json_t *hits = json_array();
+  for (size_t i = 0; hits && i < n && i < 100; i++) {
+    json_t *o = vigil__entry_json(&m[i].entry);
+    if (o) json_object_set_new(o, "distance", json_integer(m[i].distance));
+    if (!o || json_array_append_new(hits, o) != 0) {
+      json_decref(hits);
+      hits = NULL;
+    }
+  }
+  json_t *d = hits ? json_pack("{s:o}", "matches", hits) : NULL;
+  char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+  json_decref(d);
+  if (!detail) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  vigil_case_new c = {0};
+  c.source = "hma";
+  if (t == VIGIL_SIGNAL_PDQ) c.pdq = hex;
+  else if (t == VIGIL_SIGNAL_MD5) c.md5 = hex;
+  else if (t == VIGIL_SIGNAL_SHA256) c.sha256 = hex;
+  c.reason = reason;
+  c.detail_json = detail;
+  c.opened_by = r->key.id;
+  int64_t id = 0;
+  int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
+  free(detail);
+  if (rc) return rc;
+  r->audit_detail = json_pack("{s:I}", "case_id", (json_int_t)id);
+  r->force_audit = 1;
+  return VIGIL_OK;
+}
+
 static json_t *by_bank(const vigil_bank_match *m, size_t n) {
   json_t *o = json_object();
   for (size_t i = 0; o && i < n; i++) {
@@ -120,6 +170,10 @@ int vigil__h_hma_raw_lookup(vigil__req *r) {
   size_t n;
   int rc;
   if (!lookup(r, t, value, &q, &m, &n, &rc)) return rc;
+  if ((rc = open_case_if_flagged(r, t, value, m, n))) {
+    free(m);
+    return rc;
+  }
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < n; i++) {
     if (!with_distance) {
@@ -144,21 +198,28 @@ int vigil__h_hma_lookup(vigil__req *r) {
   size_t n;
   int rc;
   if (!lookup(r, t, value, &q, &m, &n, &rc)) return rc;
+  if ((rc = open_case_if_flagged(r, t, value, m, n))) {
+    free(m);
+    return rc;
+  }
   json_t *o = by_bank(m, n);
   free(m);
   if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   return vigil__reply_json(r, 200, o);
 }
 
-/* The PDQ hash of an uploaded photo, or a reply (400/413/422) and 0. */
+/* The PDQ hash of an uploaded photo, or a reply (400/413/422/503) and 0:
+ * a lookup never answers "no match" for a picture it could not hash. */
 static int hash_upload(vigil__req *r, vigil_pdq_hash *h) {
   if (r->body_len == 0)
     return vigil__reply_error(r, 400, "missing_file", "Missing multipart/form-data file upload"), 0;
   vigil_pdq_result res;
+  vigil_hash_opts opts;
+  vigil_hash_opts_default(&opts);
   vigil_error e;
-  int rc = vigil_hash_memory(r->body, r->body_len, NULL, &res, NULL, &e);
-  if (rc == VIGIL_ELIMIT) return vigil__reply_error(r, 413, "image_too_large", "%s", e.message), 0;
-  if (rc) return vigil__reply_error(r, 422, "bad_image", "%s", e.message), 0;
+  vigil_error_clear(&e);
+  int rc = vigil__hash_upload(r, &opts, &res, NULL, &e);
+  if (rc) return vigil__reply_hash_error(r, rc, &e), 0;
   *h = res.hash[0];
   return 1;
 }
@@ -171,6 +232,10 @@ int vigil__h_hma_lookup_post(vigil__req *r) {
   size_t n;
   int rc;
   if (!lookup(r, VIGIL_SIGNAL_PDQ, h.bytes, &q, &m, &n, &rc)) return rc;
+  if ((rc = open_case_if_flagged(r, VIGIL_SIGNAL_PDQ, h.bytes, m, n))) {
+    free(m);
+    return rc;
+  }
   json_t *o = by_bank(m, n);
   free(m);
   if (!o) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");

@@ -11,9 +11,9 @@
 #include <string.h>
 
 static json_t *key_json(const vigil_key_info *k) {
-  return json_pack("{s:s, s:s, s:s, s:I, s:o, s:b}", "id", k->id, "role", vigil_role_name(k->role), "name", k->name,
-                   "created_at", (json_int_t)k->created_at, "revoked_at",
-                   k->revoked_at ? json_integer(k->revoked_at) : json_null(), "active", k->revoked_at == 0);
+  return json_pack("{s:s, s:s, s:s, s:o, s:o, s:b}", "id", k->id, "role", vigil_role_name(k->role), "name", k->name,
+                   "created_at", vigil__json_time_s(k->created_at), "revoked_at", vigil__json_time_s(k->revoked_at),
+                   "active", k->revoked_at == 0);
 }
 
 int vigil__h_keys_create(vigil__req *r) {

@@ -13,9 +13,13 @@
  * not stored unless the operator enables evidence retention (evidence.c).
  */
 #include "server/cases.h"
+#include "server/store.h"
 #include "server/req.h"
 #include "server/banks.h"
 #include "server/handlers.h"
+#include "server/gate.h"
+
+#include "vigil/report.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -26,6 +30,12 @@
 #include "vigil/media.h"
 
 #define MAX_FILTER 16
+/* Hits in one response, and in the detail of the case a match opens: the
+ * closest come first (PDQ hits arrive sorted by distance), so a reviewer
+ * sees what matters, and a near-duplicate-heavy bank cannot make one
+ * request write megabytes into a case. */
+#define MAX_HITS 100
+#define MAX_CASE_HITS 20
 
 typedef struct match_req {
   int threshold, dihedral, force, review, have_quality, quality;
@@ -38,6 +48,8 @@ typedef struct match_req {
   vigil_pdq_hash pdq[VIGIL_DIH_COUNT];
   int npdq;
   uint8_t md5[VIGIL_BANK_VALUE_MAX], sha[VIGIL_BANK_VALUE_MAX];
+  int pdq_rc; /* the content could not be hashed: why */
+  vigil_error pdq_err;
 } match_req;
 
 static int parse_bool(const char *v, int *out) {
@@ -62,7 +74,7 @@ static int split_list(const char *v, char *buf, size_t cap, const char **list, s
 
 static int options_from_query(vigil__req *r, match_req *m) {
   int64_t t;
-  if (!vigil__query_int(r, "threshold", 0, 256, VIGIL_PDQ_MATCH_THRESHOLD, &t)) return 0;
+  if (!vigil__query_int(r, "threshold", 0, VIGIL_BANK_MAX_THRESHOLD, VIGIL_PDQ_MATCH_THRESHOLD, &t)) return 0;
   m->threshold = (int)t;
   static const char *const flags[] = {"dihedral", "force", "review"};
   int *dst[] = {&m->dihedral, &m->force, &m->review};
@@ -109,8 +121,8 @@ static int options_from_json(vigil__req *r, match_req *m) {
                                         "tags", "force", "review", "content_id", "uploader_id", "url", NULL};
   if (!vigil__json_only(r, allowed)) return 0;
   json_t *t = json_object_get(r->json, "threshold"), *q = json_object_get(r->json, "quality");
-  if (t && (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > 256)) {
-    vigil__reply_error(r, 400, "wrong_type", "'threshold' must be an integer from 0 to 256");
+  if (t && (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > VIGIL_BANK_MAX_THRESHOLD)) {
+    vigil__reply_error(r, 400, "wrong_type", "'threshold' must be an integer from 0 to %d", VIGIL_BANK_MAX_THRESHOLD);
     return 0;
   }
   if (t) m->threshold = (int)json_integer_value(t);
@@ -169,8 +181,14 @@ static int hash_content(vigil__req *r, match_req *m, json_t *hashes) {
   vigil_hash_opts_default(&opts);
   opts.dihedral = m->dihedral;
   vigil_pdq_result res;
+  vigil_image_info info;
   vigil_error e;
-  int rc = vigil_hash_memory(r->body, r->body_len, &opts, &res, NULL, &e);
+  vigil_error_clear(&e);
+  int rc = vigil__hash_upload(r, &opts, &res, &info, &e);
+  if (rc == VIGIL_ENOMEM || rc == VIGIL__HASH_BUSY) { /* looked at nothing: the client must retry */
+    vigil__reply_hash_error(r, rc, &e);
+    return 0;
+  }
   unsigned n = 0;
   if (!EVP_Digest(r->body, r->body_len, m->md5, &n, EVP_md5(), NULL) ||
       !EVP_Digest(r->body, r->body_len, m->sha, &n, EVP_sha256(), NULL)) {
@@ -192,23 +210,34 @@ static int hash_content(vigil__req *r, match_req *m, json_t *hashes) {
     vigil_pdq_to_hex(&res.hash[0], hex);
     json_object_set_new(hashes, "pdq", json_string(hex));
     json_object_set_new(hashes, "quality", json_integer(res.quality));
-  } else if (rc == VIGIL_ENOMEM) {
-    vigil__reply_error(r, 503, "overloaded", "out of memory decoding the content");
-    return 0;
+    if (info.damaged) {
+      json_object_set_new(hashes, "damaged", json_true());
+      json_object_set_new(hashes, "rows_decoded", json_integer(info.rows_decoded));
+      json_object_set_new(hashes, "rows", json_integer(info.height));
+    }
   } else {
-    /* Not a picture we can hash: the exact digests still count. */
+    /* Not a picture we can hash: the exact digests are still looked up,
+     * but without a match the answer is the hashing error, never 200. */
+    m->pdq_rc = rc;
+    m->pdq_err = e;
     json_object_set_new(hashes, "pdq_error", json_string(e.message));
   }
   return 1;
 }
 
-/* Adds the matches of list to arr unless their entry is already there. */
-static void add_matches(json_t *arr, const vigil_bank_match *list, size_t n, const char *how) {
+/* Adds the matches of list to arr unless their entry is already there, up
+ * to MAX_HITS; *over counts those left out.  The duplicate check scans at
+ * most MAX_HITS kept entries, so the cost is linear in the hits. */
+static void add_matches(json_t *arr, const vigil_bank_match *list, size_t n, const char *how, size_t *over) {
   for (size_t i = 0; i < n; i++) {
     int dup = 0;
     for (size_t k = 0; k < json_array_size(arr) && !dup; k++)
       dup = (uint64_t)json_integer_value(json_object_get(json_array_get(arr, k), "id")) == list[i].entry.id;
     if (dup) continue;
+    if (json_array_size(arr) >= MAX_HITS) {
+      (*over)++;
+      continue;
+    }
     json_t *o = vigil__entry_json(&list[i].entry);
     if (!o) continue;
     json_object_set_new(o, "distance", json_integer(list[i].distance));
@@ -232,9 +261,17 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
     if (review && d < best) flagged = bank, best = d;
   }
   if (!flagged) return VIGIL_OK;
+  char why[512];
+  if (!vigil__server_store_ok(r->srv, why, sizeof why)) /* a case written now would be lost */
+    return vigil__seterr(&r->err, VIGIL_ESTORE, "%s", why);
   char reason[200];
   snprintf(reason, sizeof reason, "matched bank %s at distance %d", flagged, best);
-  json_t *wrap = json_pack("{s:O}", "matches", matches);
+  json_t *kept = json_array();
+  for (size_t i = 0; kept && i < json_array_size(matches) && i < MAX_CASE_HITS; i++)
+    json_array_append(kept, json_array_get(matches, i));
+  json_t *wrap = kept ? json_pack("{s:o}", "matches", kept) : NULL;
+  if (wrap && json_array_size(matches) > MAX_CASE_HITS)
+    json_object_set_new(wrap, "matches_total", json_integer((json_int_t)json_array_size(matches)));
   /* Evidence retention (evidence.c): the upload is staged before the case
    * exists, named after it once it does. */
   const char *evdir = r->is_json ? NULL : vigil__server_evidence_dir(r->srv);
@@ -309,13 +346,13 @@ int vigil__h_match(vigil__req *r) {
   vigil__banks *b = vigil__server_banks(r->srv);
   if ((rc = vigil__banks_lock_query(b, &r->err))) goto done;
   vigil_bank_match *list = NULL;
-  size_t n = 0;
+  size_t n = 0, over = 0;
   if (m->have_pdq && m->have_quality && m->quality < VIGIL_PDQ_MIN_QUALITY && !m->force) {
     json_object_set_new(out, "pdq_skipped", json_sprintf("quality %d is under %d (set force to match anyway)",
                                                           m->quality, VIGIL_PDQ_MIN_QUALITY));
   } else if (m->have_pdq) {
     rc = vigil_bank_match_pdq(b->m, m->pdq, m->npdq, m->threshold, &f, &list, &n, &r->err);
-    if (!rc) add_matches(matches, list, n, "pdq");
+    if (!rc) add_matches(matches, list, n, "pdq", &over);
     free(list);
   }
   struct {
@@ -329,19 +366,30 @@ int vigil__h_match(vigil__req *r) {
     list = NULL;
     n = 0;
     rc = vigil_bank_match_exact(b->st, exact[i].t, exact[i].v, &f, &list, &n, &r->err);
-    if (!rc) add_matches(matches, list, n, exact[i].name);
+    if (!rc) add_matches(matches, list, n, exact[i].name, &over);
     free(list);
   }
   vigil__banks_unlock_query(b);
   if (rc) goto done;
+  if (m->pdq_rc && json_array_size(matches) == 0) {
+    /* "No match" would claim a look that did not happen. */
+    vigil__reply_hash_error(r, m->pdq_rc, &m->pdq_err);
+    goto done;
+  }
   if ((rc = open_case_if_flagged(r, m, hashes, matches, out))) goto done;
   json_object_set(out, "hashes", hashes);
   json_object_set(out, "matches", matches);
   json_object_set_new(out, "threshold", json_integer(m->threshold));
+  if (over) {
+    json_object_set_new(out, "truncated", json_true());
+    json_object_set_new(out, "matches_left_out", json_integer((json_int_t)over));
+  }
   if (json_object_get(out, "case_id")) {
     r->audit_detail = json_pack("{s:O}", "case_id", json_object_get(out, "case_id"));
     r->force_audit = 1;
   }
+  /* recorded before the answer, so an answered match has its deliveries */
+  if (json_array_size(matches) && (rc = vigil__server_emit(r, VIGIL_EVENT_MATCH, out))) goto done;
   rc = vigil__reply_json(r, 200, out);
   out = NULL;
 done:

@@ -128,7 +128,16 @@ static int want_trace(vigil__req *r) {
 int vigil__h_policy_decide(vigil__req *r) {
   json_t *o = NULL;
   int rc = decide_one(r, (const char *)r->body, r->body_len, want_trace(r), 0, &o);
-  if (rc == VIGIL_EINVAL) return vigil__reply_json(r, 400, o);
+  if (rc == VIGIL_EINVAL) {
+    /* the one error shape: a code beside the policy engine's message (and line) */
+    json_t *e = json_object_get(o, "error");
+    if (!json_is_object(e) || json_object_set_new(e, "code", json_string("invalid")) != 0 ||
+        !json_is_string(json_object_get(e, "message"))) {
+      json_decref(o);
+      return vigil__reply_error(r, 400, "invalid", "the decision request is not valid");
+    }
+    return vigil__reply_json(r, 400, o);
+  }
   if (rc) return rc;
   return vigil__reply_json(r, 200, o);
 }

@@ -40,5 +40,22 @@ int vigil__h_audit(vigil__req *r);
 int vigil__h_keys_create(vigil__req *r);
 int vigil__h_keys_list(vigil__req *r);
 int vigil__h_keys_revoke(vigil__req *r);
+int vigil__h_hooks_create(vigil__req *r);
+int vigil__h_hooks_list(vigil__req *r);
+int vigil__h_hooks_delete(vigil__req *r);
+int vigil__h_deliveries_list(vigil__req *r);
+int vigil__h_delivery_retry(vigil__req *r);
+/* Records event with data for the webhooks subscribed to it, in a
+ * transaction of its own (h_hooks.c); for events that have no transaction
+ * of their own to share (a match). */
+int vigil__server_emit(vigil__req *r, unsigned event, json_t *data);
+/* Called once per answered request: a bank change's webhook deliveries. */
+void vigil__hooks_after(vigil__req *r);
+int vigil__h_case_report(vigil__req *r);
+int vigil__h_case_hold(vigil__req *r);
+/* *until: the end of case id's preservation hold, 0 when not held now (h_report.c). */
+int vigil__case_held(vigil__req *r, int64_t id, int64_t *until);
+/* The server's report configuration file, NULL when none. */
+const char *vigil__server_report_config(vigil_server *srv);
 
 #endif

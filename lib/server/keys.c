@@ -47,6 +47,9 @@ int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, 
   if (!name) name = "";
   if (strlen(name) > VIGIL_KEY_NAME_MAX)
     return vigil__seterr(err, VIGIL_EINVAL, "key name longer than %d bytes", VIGIL_KEY_NAME_MAX);
+  if (!vigil__text_ok(name, 1))
+    return vigil__seterr(err, VIGIL_EINVAL,
+                         "key name: UTF-8 text without control or bidirectional-override characters only");
   uint8_t idb[VIGIL_KEY_ID_LEN / 2], secret[SECRET_BYTES], dg[32];
   if (RAND_bytes(idb, sizeof idb) != 1 || RAND_bytes(secret, sizeof secret) != 1)
     return vigil__seterr(err, VIGIL_EINTERNAL, "no randomness available");
@@ -63,8 +66,21 @@ int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, 
   const vigil__val p[] = {vigil__vtext(id), vigil__vtext(vigil_role_name(role)), vigil__vtext(name),
                           vigil__vblob(dg, 32), vigil__vint(now)};
   pthread_mutex_lock(&st->mu);
-  rc = vigil__sql_run(st->db, "INSERT INTO server_keys(id, role, name, digest, created_at) VALUES($1, $2, $3, $4, $5)",
-                      p, 5, NULL, NULL, err);
+  /* with an actor (a command-line tool), the key and its audit row commit together */
+  if (st->actor[0]) rc = vigil__sql_begin(st->db, err);
+  if (!rc)
+    rc = vigil__sql_run(st->db, "INSERT INTO server_keys(id, role, name, digest, created_at) VALUES($1, $2, $3, $4, $5)",
+                        p, 5, NULL, NULL, err);
+  if (st->actor[0] && !rc) {
+    json_t *d = json_pack("{s:s, s:s}", "role", vigil_role_name(role), "name", name);
+    char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    vigil__audit_rec a = {st->actor, "local", "CLI", "", "keys.create", id, 201, dj, 0};
+    rc = dj ? vigil__audit_append_locked(st, &a, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    free(dj);
+    if (!rc) rc = vigil__sql_commit(st->db, err);
+  }
+  if (st->actor[0] && rc) vigil__sql_rollback(st->db);
   pthread_mutex_unlock(&st->mu);
   if (rc) vigil__prefixerr(err, "create key");
   if (rc) {
@@ -94,6 +110,12 @@ static void row_info(const vigil__rows *r, size_t i, vigil_key_info *k) {
 }
 
 int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info, vigil_error *err) {
+  return vigil__key_verify_seen(st, key, len, info, NULL, err);
+}
+
+int vigil__key_verify_seen(vigil_server_store *st, const char *key, size_t len, vigil_key_info *info,
+                           vigil_key_info *seen, vigil_error *err) {
+  if (seen) memset(seen, 0, sizeof *seen);
   if (len != KEY_LEN || memcmp(key, KEY_PREFIX, 3) != 0 || key[3 + VIGIL_KEY_ID_LEN] != '_' ||
       !is_hex(key + 3, VIGIL_KEY_ID_LEN) || !is_hex(key + 4 + VIGIL_KEY_ID_LEN, 2 * SECRET_BYTES))
     return vigil__seterr(err, VIGIL_ENOTFOUND, "malformed API key");
@@ -109,7 +131,10 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
   hit = *slot;
   pthread_mutex_unlock(&st->cache_mu);
   if (!strcmp(hit.info.id, id) && hit.expires_us > now) {
-    if (CRYPTO_memcmp(hit.digest, dg, 32) != 0) return vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
+    if (CRYPTO_memcmp(hit.digest, dg, 32) != 0) {
+      if (seen) *seen = hit.info;
+      return vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
+    }
     if (info) *info = hit.info;
     return VIGIL_OK;
   }
@@ -132,6 +157,7 @@ int vigil_key_verify(vigil_server_store *st, const char *key, size_t len, vigil_
     int ok = stored->k == VIGIL__V_BLOB && stored->len == 32 && CRYPTO_memcmp(stored->p, dg, 32) == 0;
     vigil_key_info k;
     row_info(rows, 0, &k);
+    if (seen) *seen = k;
     if (ok && k.revoked_at == 0 && k.role != VIGIL_ROLE_NONE) {
       if (info) *info = k;
       rc = VIGIL_OK;
@@ -166,7 +192,8 @@ static int revoke(vigil_server_store *st, const char *id, int keep_admin, vigil_
   }
   const vigil__val p[] = {vigil__vint(vigil__now_s()), vigil__vtext(id)};
   int64_t changed = 0;
-  int rc = vigil__sql_run(st->db,
+  int rc = st->actor[0] ? vigil__sql_begin(st->db, err) : VIGIL_OK;
+  if (!rc) rc = vigil__sql_run(st->db,
                           keep_admin ? "UPDATE server_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0"
                                        " AND (role <> 'admin' OR (SELECT count(*) FROM server_keys"
                                        " WHERE role = 'admin' AND revoked_at = 0) > 1)"
@@ -183,6 +210,12 @@ static int revoke(vigil_server_store *st, const char *id, int keep_admin, vigil_
     vigil__rows_free(rows);
     rc = active_admin ? vigil__seterr(err, VIGIL_EEXIST, "refusing to revoke the last active admin key")
                       : vigil__seterr(err, VIGIL_ENOTFOUND, "no active key with id '%.*s'", 40, id);
+  }
+  if (st->actor[0]) {
+    vigil__audit_rec a = {st->actor, "local", "CLI", "", "keys.revoke", id, 200, NULL, 0};
+    if (!rc) rc = vigil__audit_append_locked(st, &a, err);
+    if (!rc) rc = vigil__sql_commit(st->db, err);
+    else vigil__sql_rollback(st->db);
   }
   pthread_mutex_unlock(&st->mu);
   return rc;

@@ -32,6 +32,7 @@ typedef struct gauge {
   char name[64];
   char help[128];
   double value;
+  int counter; /* rendered as a counter (a total another module keeps) */
 } gauge;
 
 struct vigil__metrics {
@@ -85,7 +86,7 @@ void vigil__metrics_observe(vigil__metrics *m, int route, int status, int64_t la
   atomic_fetch_add_explicit(&r->sum_us, (uint_fast64_t)latency_us, memory_order_relaxed);
 }
 
-int vigil__metrics_gauge_set(vigil__metrics *m, const char *name, const char *help, double v, vigil_error *err) {
+static int value_set(vigil__metrics *m, const char *name, const char *help, double v, int counter, vigil_error *err) {
   size_t n = name ? strlen(name) : 0;
   if (n == 0 || n > 63) return vigil__seterr(err, VIGIL_EINVAL, "gauge name: 1 to 63 characters");
   for (size_t i = 0; i < n; i++)
@@ -110,9 +111,18 @@ int vigil__metrics_gauge_set(vigil__metrics *m, const char *name, const char *he
       m->g[i].help[k++] = (*h >= 32 && *h < 127 && *h != '\\') ? *h : ' ';
     m->g[i].help[k] = 0;
     m->g[i].value = v;
+    m->g[i].counter = counter;
   }
   pthread_mutex_unlock(&m->mu);
   return rc;
+}
+
+int vigil__metrics_gauge_set(vigil__metrics *m, const char *name, const char *help, double v, vigil_error *err) {
+  return value_set(m, name, help, v, 0, err);
+}
+
+int vigil__metrics_counter_set(vigil__metrics *m, const char *name, const char *help, double v, vigil_error *err) {
+  return value_set(m, name, help, v, 1, err);
 }
 
 typedef struct sbuf {
@@ -176,8 +186,9 @@ char *vigil__metrics_render(vigil__metrics *m, size_t *len) {
   }
   pthread_mutex_lock(&m->mu);
   for (int i = 0; i < m->ngauges; i++) {
-    sb_printf(&b, "# HELP vigil_%s %s\n# TYPE vigil_%s gauge\nvigil_%s %.17g\n", m->g[i].name,
-              m->g[i].help[0] ? m->g[i].help : m->g[i].name, m->g[i].name, m->g[i].name, m->g[i].value);
+    sb_printf(&b, "# HELP vigil_%s %s\n# TYPE vigil_%s %s\nvigil_%s %.17g\n", m->g[i].name,
+              m->g[i].help[0] ? m->g[i].help : m->g[i].name, m->g[i].name, m->g[i].counter ? "counter" : "gauge",
+              m->g[i].name, m->g[i].value);
   }
   pthread_mutex_unlock(&m->mu);
   if (b.oom) {

@@ -17,6 +17,9 @@ void vigil__metrics_free(vigil__metrics *m);
 /* route -1: unmatched. */
 void vigil__metrics_observe(vigil__metrics *m, int route, int status, int64_t latency_us);
 int vigil__metrics_gauge_set(vigil__metrics *m, const char *name, const char *help, double v, vigil_error *err);
+/* The same for a total kept elsewhere, exposed with TYPE counter (the name
+ * ends in _total). */
+int vigil__metrics_counter_set(vigil__metrics *m, const char *name, const char *help, double v, vigil_error *err);
 /* Prometheus text exposition; malloc'd. */
 char *vigil__metrics_render(vigil__metrics *m, size_t *len);
 vigil__metrics *vigil__server_metrics(vigil_server *srv);

@@ -47,6 +47,11 @@ typedef struct vigil__route {
 extern const vigil__route vigil__routes[];
 extern const size_t vigil__nroutes;
 
+/* 1 when route rt reads query parameter name (routes.c's table). */
+int vigil__route_query_allowed(const vigil__route *rt, const char *name);
+/* The k-th query parameter of rt, NULL past the last. */
+const char *vigil__route_query_name(const vigil__route *rt, size_t k);
+
 /* Matches path against pattern; fills names/values (pointers into the
  * pattern, copies of path segments in vals).  1 on match. */
 int vigil__route_match(const char *pattern, const char *path, char vals[VIGIL__MAX_PARAMS][129],
@@ -62,6 +67,7 @@ struct vigil__req {
   char method[16];
   char *path;
   char ip[64];
+  int nul_in_target; /* the raw target held %00 (see on_uri) */
   int64_t start_us;
   uint64_t id; /* sequence number of the request in this run */
   /* parameters from the path pattern */
@@ -93,6 +99,8 @@ struct vigil__req {
   char logmsg[600];     /* internal error text, logged, never sent */
   json_t *audit_detail; /* optional, set by handlers of audited routes */
   int force_audit;       /* a call to an unaudited route that changed state (a match opened a case) */
+  int retry_after;       /* seconds for a Retry-After header (503 when overloaded); 0: none */
+  int audited;           /* the handler wrote the audit row itself (vigil__req_audit_*) */
   _Atomic int offload;   /* 0; 1 while the handler runs on a thread of its own; 2 when it is done */
   vigil_error err;
 };
@@ -110,6 +118,17 @@ int vigil__reply_text(vigil__req *r, int status, const char *content_type, char 
 int vigil__reply_error(vigil__req *r, int status, const char *code, const char *fmt, ...) VIGIL__PRINTF(4, 5);
 /* Maps r->err (set by a failed call) to a reply as described above. */
 int vigil__reply_from_err(vigil__req *r, int rc);
+
+/* Audit rows written by a handler, for changes that must not happen
+ * unaudited.  vigil__req_audit_rec fills *a for r's call answered with
+ * status (detail: r->audit_detail as text in *detail, to be freed); the
+ * handler writes it in its change's transaction and sets r->audited.
+ * vigil__req_audit_first writes it now, before an action that has no
+ * transaction (reading or deleting evidence): 1 written, 0 after replying
+ * 503 audit_unavailable. */
+struct vigil__audit_rec;
+void vigil__req_audit_rec(vigil__req *r, int status, struct vigil__audit_rec *a, char **detail);
+int vigil__req_audit_first(vigil__req *r, int status);
 
 /* JSON body helpers: fetch a member with the right type or reply 400.
  * Return 1 ok (value or absent-and-optional), 0 after replying 400. */

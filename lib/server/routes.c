@@ -33,7 +33,8 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/banks/{name}/entries", ADMIN, VIGIL__BODY_JSON, 1, "banks.add", vigil__h_bank_add},
     {"POST", "/v1/banks/{name}/entries/remove", ADMIN, VIGIL__BODY_JSON, 1, "banks.remove", vigil__h_bank_remove},
     {"POST", "/v1/banks/{name}/import", ADMIN, VIGIL__BODY_FILE, 1, "banks.import", vigil__h_bank_import},
-    {"GET", "/v1/banks/{name}/export", ANY, VIGIL__BODY_NONE, 0, "banks.export", vigil__h_bank_export},
+    /* a whole bank is shared under agreements and is an evasion kit if it leaks: admin only, on record */
+    {"GET", "/v1/banks/{name}/export", ADMIN, VIGIL__BODY_NONE, 1, "banks.export", vigil__h_bank_export},
     {"POST", "/v1/ads/link", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_FILE, 0, "ads.link", vigil__h_link},
     {"POST", "/v1/text/scan", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_JSON, 0, "text.scan", vigil__h_text_scan},
     {"POST", "/v1/conversations/score", SUBMIT, VIGIL__BODY_JSON, 0, "convo.score", vigil__h_convo_score},
@@ -53,12 +54,69 @@ const vigil__route vigil__routes[] = {
     {"GET", "/v1/cases/{id}/evidence", REVIEW, VIGIL__BODY_NONE, 1, "cases.evidence", vigil__h_case_evidence},
     {"DELETE", "/v1/cases/{id}/evidence", REVIEW, VIGIL__BODY_NONE, 1, "cases.evidence_delete",
      vigil__h_case_evidence_delete},
+    /* CyberTipline reports and preservation holds (h_report.c, lib/report) */
+    {"POST", "/v1/cases/{id}/report", REVIEW, VIGIL__BODY_JSON, 1, "cases.report", vigil__h_case_report},
+    {"POST", "/v1/cases/{id}/hold", ADMIN, VIGIL__BODY_JSON, 1, "cases.hold", vigil__h_case_hold},
     {"GET", "/v1/audit", AUDIT, VIGIL__BODY_NONE, 0, "audit.list", vigil__h_audit},
     {"POST", "/v1/keys", ADMIN, VIGIL__BODY_JSON, 1, "keys.create", vigil__h_keys_create},
     {"GET", "/v1/keys", ADMIN, VIGIL__BODY_NONE, 0, "keys.list", vigil__h_keys_list},
     {"DELETE", "/v1/keys/{id}", ADMIN, VIGIL__BODY_NONE, 1, "keys.revoke", vigil__h_keys_revoke},
+    /* webhooks and the outbox (h_hooks.c, lib/report) */
+    {"POST", "/v1/hooks", ADMIN, VIGIL__BODY_JSON, 1, "hooks.create", vigil__h_hooks_create},
+    {"GET", "/v1/hooks", ADMIN, VIGIL__BODY_NONE, 0, "hooks.list", vigil__h_hooks_list},
+    {"DELETE", "/v1/hooks/{id}", ADMIN, VIGIL__BODY_NONE, 1, "hooks.delete", vigil__h_hooks_delete},
+    {"GET", "/v1/deliveries", AUDIT, VIGIL__BODY_NONE, 0, "deliveries.list", vigil__h_deliveries_list},
+    {"POST", "/v1/deliveries/{id}/retry", ADMIN, VIGIL__BODY_NONE, 1, "deliveries.retry", vigil__h_delivery_retry},
 };
 const size_t vigil__nroutes = sizeof vigil__routes / sizeof vigil__routes[0];
+
+/* The query parameters each route reads; any other is refused (400
+ * unknown_field) as an unknown JSON member is, so that "?treshold=10"
+ * fails loudly instead of matching at the default.  A handler that reads
+ * a new parameter adds it here; docs/openapi.yaml lists the same names
+ * (tests/test_server_openapi.c compares them). */
+static const struct {
+  const char *route;
+  const char *names[10];
+} query_names[] = {
+    {"hash", {"mode", "dihedral"}},
+    {"match", {"threshold", "dihedral", "force", "review", "banks", "tags", "content_id", "uploader_id", "url"}},
+    {"banks.import", {"format", "skip_bad", "source"}},
+    {"banks.export", {"format", "active_only"}},
+    {"ads.link", {"min_size", "phones", "templates"}},
+    {"text.scan", {"kind"}},
+    {"policy.decide", {"trace"}},
+    {"policy.batch", {"trace"}},
+    {"hma.raw_lookup", {"banks", "signal_type", "signal", "include_distance"}},
+    {"hma.lookup", {"banks", "signal_type", "signal", "url"}},
+    {"hma.lookup_file", {"banks"}},
+    {"hma.hash_url", {"url"}},
+    {"cases.list", {"status", "after_id", "limit"}},
+    {"audit.list", {"after_id", "limit", "key_id"}},
+    {"deliveries.list", {"state", "after_id", "limit"}},
+};
+
+int vigil__route_query_allowed(const vigil__route *rt, const char *name) {
+  for (size_t i = 0; i < sizeof query_names / sizeof query_names[0]; i++) {
+    if (strcmp(query_names[i].route, rt->name) != 0) continue;
+    for (size_t k = 0; k < 10 && query_names[i].names[k]; k++)
+      if (!strcmp(query_names[i].names[k], name)) return 1;
+    return 0;
+  }
+  return 0;
+}
+
+const char *vigil__route_query_name(const vigil__route *rt, size_t k) {
+  for (size_t i = 0; i < sizeof query_names / sizeof query_names[0]; i++)
+    if (!strcmp(query_names[i].route, rt->name)) return k < 10 ? query_names[i].names[k] : NULL;
+  return NULL;
+}
+
+int vigil_server_route_query(size_t i, size_t k, const char **name) {
+  if (i >= vigil__nroutes) return VIGIL_ENOTFOUND;
+  *name = vigil__route_query_name(&vigil__routes[i], k);
+  return *name ? VIGIL_OK : VIGIL_ENOTFOUND;
+}
 
 size_t vigil_server_route_count(void) { return vigil__nroutes; }
 

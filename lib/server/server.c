@@ -26,12 +26,15 @@
  * until on_completed(), which is what a graceful stop waits for.
  */
 #include "server/store.h"
+#include "report/outbox.h"
 #include "server/cases.h"
 #include "server/req.h"
 #include "server/metrics.h"
 #include "server/banks.h"
 #include "server/signals.h"
+#include "server/gate.h"
 #include "common/grow.h"
+#include "server/handlers.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +64,13 @@ struct vigil_server {
   atomic_int offloaded;         /* handlers running on threads of their own (offload()) */
   int64_t started_s;
   char *tls_cert, *tls_key;
+  vigil__gate decode_gate, long_gate;
+  size_t decode_budget; /* decode_memory / max_decodes */
+  vigil__outbox_worker *outbox; /* the delivery worker (lib/report) */
+  atomic_int stopping;  /* vigil_server_stop has begun */
+  int db_file;          /* SQLite: the file's identity at start, checked by vigil__server_store_ok */
+  dev_t db_dev;
+  ino_t db_ino;
 };
 
 void vigil_server_config_default(vigil_server_config *cfg) {
@@ -76,15 +87,65 @@ void vigil_server_config_default(vigil_server_config *cfg) {
    * large body (found by fuzz/fuzz_server.c); 128 KiB has not. */
   cfg->header_limit = 128 * 1024;
   cfg->shutdown_grace_s = 30;
+  cfg->decode_queue = 64;
+  cfg->decode_memory = 2ull << 30;
+  cfg->max_long = 2;
+  cfg->max_per_ip = 64;
 }
+
+vigil__gate *vigil__server_decode_gate(vigil_server *srv) { return &srv->decode_gate; }
+int vigil__server_stopping(vigil_server *srv) { return atomic_load(&srv->stopping); }
+
+/* The body has been read whole, so a readable socket with nothing to read
+ * (recv 0) is a client that closed; data is a pipelined request. */
+int vigil__req_client_gone(vigil__req *r) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (!ci) return 0;
+  char c;
+  ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+vigil__gate *vigil__server_long_gate(vigil_server *srv) { return &srv->long_gate; }
+size_t vigil__server_decode_budget(vigil_server *srv) { return srv->decode_budget; }
 
 vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
 int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
 int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
+
+/* The SQLite file of a location ("sqlite:PATH" or PATH); NULL for PostgreSQL. */
+static const char *sqlite_file(const char *loc) {
+  if (!strncmp(loc, "postgres://", 11) || !strncmp(loc, "postgresql://", 13)) return NULL;
+  return !strncmp(loc, "sqlite:", 7) ? loc + 7 : loc;
+}
+
+/* A SQLite file deleted or replaced under a running server still takes
+ * writes (into the unlinked inode, WAL and all) and answers 201, and all of
+ * it is gone at the next start; one made read-only fails only some writes.
+ * So the file's identity is recorded at start and checked before every
+ * state change and by /healthz. */
+int vigil__server_store_ok(vigil_server *srv, char *why, size_t cap) {
+  if (!srv->db_file) return 1;
+  const char *path = sqlite_file(srv->cfg.db_path);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    snprintf(why, cap, "the database file %s is gone (%s); writes would be lost", path, strerror(errno));
+    return 0;
+  }
+  if (st.st_dev != srv->db_dev || st.st_ino != srv->db_ino) {
+    snprintf(why, cap, "the database file %s was replaced since the server started; restart it", path);
+    return 0;
+  }
+  if (access(path, W_OK) != 0) {
+    snprintf(why, cap, "the database file %s is not writable (%s)", path, strerror(errno));
+    return 0;
+  }
+  return 1;
+}
 vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; }
 vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
 const char *vigil__server_evidence_dir(vigil_server *srv) { return srv->cfg.evidence_dir; }
+const char *vigil__server_report_config(vigil_server *srv) { return srv->cfg.report_config; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -126,19 +187,63 @@ static void log_request(vigil__req *r, int aborted) {
   free(s);
 }
 
-/* Audited: authenticated calls to state-changing routes that changed
- * something (2xx) or were refused for the caller's role (403).  Calls that
- * failed validation change nothing and are left to the request log, so a
- * client sending junk cannot make every request cost a durable write. */
-static void audit(vigil__req *r) {
-  if (!r->route || !(r->route->audit || r->force_audit) || !r->authed) return;
-  if (r->status >= 300 && r->status != 403) return;
-  char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
-  vigil__audit_rec a = {r->key.id, r->ip,     r->method, r->path, r->route->name,
-                        r->nparams ? r->pvals[0] : NULL, r->status, detail};
+/* Audited: calls to state-changing routes that changed something (2xx),
+ * and every call refused for the caller's role (403) or made with a key
+ * that exists but was revoked or presented with the wrong secret (401,
+ * naming that key).  Calls that failed validation change nothing and are
+ * left to the request log, and so are keys naming no stored id, so a client
+ * sending junk cannot make every request cost a durable write. */
+static int wants_audit(const vigil__req *r) {
+  if (!r->route || r->audited) return 0;
+  if (r->status == 403 && r->authed) return 1;
+  if (r->status == 401 && r->key.id[0]) return 1;
+  return r->authed && (r->route->audit || r->force_audit) && r->status < 300;
+}
+
+void vigil__req_audit_rec(vigil__req *r, int status, vigil__audit_rec *a, char **detail) {
+  *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
+  vigil__audit_rec x = {r->key.id[0] ? r->key.id : NULL, r->ip, r->method, r->path, r->route ? r->route->name : "",
+                        r->nparams ? r->pvals[0] : NULL, status, *detail, 0};
+  *a = x;
+}
+
+int vigil__req_audit_first(vigil__req *r, int status) {
+  vigil__audit_rec a;
+  char *detail;
+  vigil__req_audit_rec(r, status, &a, &detail);
   vigil_error e;
-  if (vigil__audit_append(r->srv->st, &a, &e) != VIGIL_OK)
+  int rc = vigil__audit_append(r->srv->st, &a, &e);
+  free(detail);
+  if (rc) {
     snprintf(r->logmsg, sizeof r->logmsg, "audit write failed: %s", e.message);
+    vigil__reply_error(r, 503, "audit_unavailable", "the audit log cannot be written; nothing was done");
+    return 0;
+  }
+  r->audited = 1;
+  return 1;
+}
+
+/* Writes r's audit row.  When that fails for a call that succeeded, the
+ * answer becomes 503 audit_unavailable: what a client reads as done must be
+ * on record.  (Changes whose row can share their transaction write it there
+ * and never reach this point undone; see vigil__req_audit_rec.) */
+static void audit(vigil__req *r) {
+  if (!wants_audit(r)) return;
+  vigil__audit_rec a;
+  char *detail;
+  vigil__req_audit_rec(r, r->status, &a, &detail);
+  vigil_error e;
+  if (vigil__audit_append(r->srv->st, &a, &e) != VIGIL_OK) {
+    snprintf(r->logmsg, sizeof r->logmsg, "audit write failed: %s", e.message);
+    if (r->status < 300) {
+      free(r->resp);
+      r->resp = NULL;
+      r->resp_len = 0;
+      r->replied = 0;
+      r->content_type = NULL;
+      vigil__reply_error(r, 503, "audit_unavailable", "the audit log cannot be written");
+    }
+  }
   free(detail);
 }
 
@@ -146,6 +251,7 @@ static void audit(vigil__req *r) {
 static enum MHD_Result respond(vigil__req *r) {
   if (!r->replied) vigil__reply_error(r, 500, "internal", "the request could not be answered");
   audit(r);
+  vigil__hooks_after(r); /* bank.changed deliveries (h_hooks.c) */
   struct MHD_Response *resp =
       MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"", r->resp ? MHD_RESPMEM_MUST_FREE
                                                                                           : MHD_RESPMEM_PERSISTENT);
@@ -159,6 +265,11 @@ static enum MHD_Result respond(vigil__req *r) {
   /* answers name hashes, cases and sometimes media: nothing on the way keeps a copy */
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (r->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+  if (r->retry_after > 0) {
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", r->retry_after);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+  }
   if (r->status == 405) {
     char allow[64] = "";
     for (size_t i = 0; i < vigil__nroutes; i++) {
@@ -186,18 +297,22 @@ static const char *header(struct MHD_Connection *c, const char *name) {
   return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* The key from "Authorization: Bearer K" or "X-API-Key: K"; NULL if none. */
+/* The key from "Authorization: Bearer K" or "X-API-Key: K"; NULL if none.
+ * The header's length is the one received: a key followed by a NUL and
+ * more bytes is not the key (*len then covers the NUL and fails to verify). */
 static const char *presented_key(struct MHD_Connection *c, size_t *len) {
-  const char *a = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
-  if (a) {
-    if (strncasecmp(a, "Bearer ", 7) != 0) return NULL;
+  const char *a = NULL;
+  size_t n = 0;
+  if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
+                                    strlen(MHD_HTTP_HEADER_AUTHORIZATION), &a, &n) == MHD_YES && a) {
+    if (n < 7 || strncasecmp(a, "Bearer ", 7) != 0) return NULL;
     a += 7;
-    while (*a == ' ') a++;
-  } else {
-    a = header(c, "X-API-Key");
+    n -= 7;
+    while (n && *a == ' ') a++, n--;
+  } else if (MHD_lookup_connection_value_n(c, MHD_HEADER_KIND, "X-API-Key", 9, &a, &n) != MHD_YES) {
+    a = NULL;
   }
   if (!a) return NULL;
-  size_t n = strlen(a);
   while (n && (a[n - 1] == ' ' || a[n - 1] == '\t')) n--;
   *len = n;
   return a;
@@ -216,10 +331,62 @@ static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const 
                                       const char *content_type, const char *transfer_encoding, const char *data,
                                       uint64_t off, size_t size);
 
+typedef struct query_check {
+  const vigil__route *rt;
+  char bad[64];
+  int why; /* 1 unknown name, 2 bad value */
+} query_check;
+
+static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  query_check *q = cls;
+  if (!key || !vigil__text_ok(key, 0) || !vigil__route_query_allowed(q->rt, key)) q->why = 1;
+  else if (value && !vigil__text_ok(value, 0)) q->why = 2;
+  else return MHD_YES;
+  size_t k = 0;
+  for (const char *p = key ? key : ""; *p && k + 1 < sizeof q->bad; p++) q->bad[k++] = (*p >= 32 && *p < 127) ? *p : '?';
+  q->bad[k] = 0;
+  return MHD_NO;
+}
+
+/* 1 when r is an HMA lookup from an address the operator listed in
+ * hma_anonymous.  Only the lookups: hashing, and every other route, still
+ * need a key. */
+static int hma_anonymous_ok(const vigil__req *r) {
+  const char *list = r->srv->cfg.hma_anonymous;
+  if (!list || strncmp(r->route->name, "hma.", 4) != 0 || !strstr(r->route->name, "lookup")) return 0;
+  size_t ipl = strlen(r->ip);
+  for (const char *p = list; *p;) {
+    while (*p == ',' || *p == ' ') p++;
+    size_t n = strcspn(p, ", ");
+    if (n && n == ipl && !memcmp(p, r->ip, n)) return 1;
+    p += n;
+  }
+  return 0;
+}
+
+/* Counts the Content-Length headers (MHD_get_connection_values returns
+ * how many the iterator accepted). */
+static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+  (void)kind;
+  (void)value;
+  if (key && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) ++*(int *)cls;
+  return MHD_YES;
+}
+
 /* 1: carry on reading the body; 0: r has been answered (refused). */
 static int begin(vigil__req *r) {
   vigil_server *srv = r->srv;
   int path_known = 0;
+  /* A decoded NUL ends the path early ("/v1/cases/1%00/../x" would be
+   * routed as its first part) and a control byte has no business in a
+   * route: refuse the request rather than guess which part was meant. */
+  int bad_path = r->nul_in_target;
+  for (const char *p = r->path; *p; p++) bad_path |= (unsigned char)*p < 32 || *p == 127;
+  if (bad_path) {
+    vigil__reply_error(r, 400, "bad_request", "the request target holds a NUL or control character");
+    return 0;
+  }
   for (size_t i = 0; i < vigil__nroutes && !r->route; i++) {
     if (!vigil__route_match(vigil__routes[i].pattern, r->path, r->pvals, r->pnames, r->pname_lens, &r->nparams))
       continue;
@@ -238,14 +405,34 @@ static int begin(vigil__req *r) {
   if (r->route->roles) {
     size_t klen = 0;
     const char *key = presented_key(r->conn, &klen);
-    if (!key || klen == 0) {
+    if ((!key || klen == 0) && hma_anonymous_ok(r)) {
+      /* HMA compatibility, off by default: a listed address may look up
+       * without a key, as the submitter it stands in for; its calls are
+       * audited under "anonymous" with the address beside it */
+      r->authed = 1;
+      memset(&r->key, 0, sizeof r->key);
+      snprintf(r->key.id, sizeof r->key.id, "anonymous");
+      snprintf(r->key.name, sizeof r->key.name, "HMA client %s", r->ip);
+      r->key.role = VIGIL_ROLE_SUBMITTER;
+    } else if (!key || klen == 0) {
       vigil__reply_error(r, 401, "unauthenticated",
                          "an API key is required (Authorization: Bearer <key> or X-API-Key: <key>)");
       return 0;
     }
+  }
+  if (r->route->roles && !r->authed) {
+    size_t klen = 0;
+    const char *key = presented_key(r->conn, &klen);
     vigil_error e;
-    int rc = vigil_key_verify(srv->st, key, klen, &r->key, &e);
+    vigil_key_info seen;
+    int rc = vigil__key_verify_seen(srv->st, key, klen, &r->key, &seen, &e);
     if (rc == VIGIL_ENOTFOUND) {
+      /* a stored key refused (revoked, or a wrong secret for its id) is
+       * audited under its id: someone holds, or guesses at, that key */
+      if (seen.id[0]) {
+        r->key = seen;
+        r->audit_detail = json_pack("{s:s}", "refused", seen.revoked_at ? "revoked key" : "wrong secret");
+      }
       vigil__reply_error(r, 401, "invalid_key", "the API key is unknown or revoked");
       return 0;
     }
@@ -255,13 +442,34 @@ static int begin(vigil__req *r) {
       return 0;
     }
     r->authed = 1;
+  }
+  if (r->route->roles) {
     if (!(r->key.role & (r->route->roles | VIGIL_ROLE_ADMIN))) {
       vigil__reply_error(r, 403, "forbidden", "role %s may not call %s %s", vigil_role_name(r->key.role),
                          r->route->method, r->route->pattern);
       return 0;
     }
   }
+  query_check q = {r->route, "", 0};
+  MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_query_arg, &q);
+  if (q.why == 1) {
+    vigil__reply_error(r, 400, "unknown_field", "unknown query parameter '%s' for %s %s", q.bad, r->route->method,
+                       r->route->pattern);
+    return 0;
+  }
+  if (q.why == 2) {
+    vigil__reply_error(r, 400, "invalid", "query parameter '%s': not valid UTF-8 text (or holds control characters)",
+                       q.bad);
+    return 0;
+  }
   const char *cl = header(r->conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  int ncl = 0;
+  MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_content_length, &ncl);
+  if (ncl > 1) {
+    /* which one frames the body is what request smuggling plays on */
+    vigil__reply_error(r, 400, "bad_request", "more than one Content-Length header");
+    return 0;
+  }
   uint64_t declared = cl ? strtoull(cl, NULL, 10) : 0;
   const char *ct = header(r->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
   r->is_json = r->route->body == VIGIL__BODY_JSON ||
@@ -347,14 +555,24 @@ static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const 
   (void)transfer_encoding;
   vigil__req *r = cls;
   if (r->part_done || !key) return MHD_YES;
+  /* part_name is "=" and the field name, so that an empty name is still a
+   * part being kept: comparing the next chunk's name with a stand-in once
+   * ended the part after its first chunk, hashing a truncated picture. */
   if (r->part_name[0]) {
-    if (strcmp(key, r->part_name) != 0 || off == 0) { /* the next part began: ours is complete */
+    if (strcmp(key, r->part_name + 1) != 0 || off == 0) { /* the next part began: ours is complete */
       r->part_done = 1;
       return MHD_YES;
     }
   } else {
     if (!filename && strcmp(key, "image") != 0 && strcmp(key, "file") != 0) return MHD_YES;
-    snprintf(r->part_name, sizeof r->part_name, "%s", key[0] ? key : "_");
+    size_t kl = strlen(key);
+    if (kl + 2 > sizeof r->part_name) { /* a name we could not compare whole: refused, never cut */
+      snprintf(r->errcode, sizeof r->errcode, "bad_multipart");
+      r->part_done = 1;
+      return MHD_YES;
+    }
+    r->part_name[0] = '=';
+    memcpy(r->part_name + 1, key, kl + 1);
   }
   keep(r, data, size);
   return MHD_YES;
@@ -395,8 +613,17 @@ static int json_depth_ok(const json_t *j, unsigned depth, unsigned max) {
 }
 
 static void dispatch(vigil__req *r) {
+  char why[512];
+  if (r->route && r->route->audit && !vigil__server_store_ok(r->srv, why, sizeof why)) {
+    snprintf(r->logmsg, sizeof r->logmsg, "%s", why);
+    vigil__reply_error(r, 503, "store_unavailable", "the service database cannot take writes; see /healthz");
+    return;
+  }
   if (r->too_large) {
-    if (r->logmsg[0]) vigil__reply_error(r, 503, "overloaded", "out of memory for the request body");
+    if (r->logmsg[0]) {
+      r->retry_after = VIGIL__RETRY_AFTER_S;
+      vigil__reply_error(r, 503, "overloaded", "out of memory for the request body");
+    }
     else vigil__reply_error(r, 413, "body_too_large", "request body is over the limit of %llu bytes",
                             (unsigned long long)route_limit(r));
     return;
@@ -487,14 +714,30 @@ static int offload(vigil__req *r) {
   return ok;
 }
 
+/* libmicrohttpd hands on_request the target already percent-decoded, cut
+ * at the first %00.  It shows the raw target to this callback first, whose
+ * answer becomes the request's first *con_cls: a marker when the target
+ * holds an encoded NUL, so that begin() refuses it. */
+static const char nul_target = 0;
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  (void)cls;
+  (void)conn;
+  for (const char *p = uri ? strchr(uri, '%') : NULL; p; p = strchr(p + 1, '%'))
+    if (p[1] == '0' && p[2] == '0') return (void *)&nul_target;
+  return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls) {
   (void)version;
   vigil_server *srv = cls;
   vigil__req *r = *con_cls;
+  int nul_in_target = r == (vigil__req *)&nul_target;
+  if (nul_in_target) r = NULL;
   if (!r) {
     if (!(r = calloc(1, sizeof *r))) return MHD_NO;
+    r->nul_in_target = nul_in_target;
     *con_cls = r;
     atomic_fetch_add(&srv->inflight, 1);
     r->srv = srv;
@@ -542,8 +785,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   (void)conn;
   vigil_server *srv = cls;
   vigil__req *r = *con_cls;
-  if (!r) return;
   *con_cls = NULL;
+  if (!r || r == (vigil__req *)&nul_target) return;
   log_request(r, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
   if (r->pp) MHD_destroy_post_processor(r->pp);
   json_decref(r->json);
@@ -647,10 +890,13 @@ static int read_pem(const char *path, char **out, vigil_error *err) {
 
 /* Everything a server owns but its daemon and socket; srv itself too. */
 static void free_parts(vigil_server *srv) {
+  vigil__outbox_worker_stop(srv->outbox);
   if (srv->banks_open) vigil__banks_close(&srv->banks);
   vigil__signals_close(srv->signals);
   vigil_server_store_close(srv->st);
   vigil__metrics_free(srv->m);
+  vigil__gate_destroy(&srv->decode_gate);
+  vigil__gate_destroy(&srv->long_gate);
   free(srv->tls_cert);
   free(srv->tls_key);
   free(srv);
@@ -678,28 +924,59 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (unsigned)n : 1;
   }
+  if (!c->max_decodes) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->max_decodes = n <= 0 ? 1 : n > 16 ? 16 : (unsigned)n;
+  }
+  if (!c->decode_memory) c->decode_memory = def.decode_memory;
+  if (!c->max_long) c->max_long = def.max_long;
+  srv->decode_budget = (size_t)(c->decode_memory / c->max_decodes);
   srv->fd = -1;
   atomic_init(&srv->inflight, 0);
   atomic_init(&srv->next_id, 0);
   atomic_init(&srv->offloaded, 0);
+  atomic_init(&srv->stopping, 0);
   srv->started_s = vigil__now_s();
   int rc = VIGIL_OK;
-  if ((!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
+  /* A queued upload waits at most the connection timeout for its slot. */
+  if (vigil__gate_init(&srv->decode_gate, c->max_decodes, c->decode_queue, c->timeout_s) ||
+      vigil__gate_init(&srv->long_gate, c->max_long, 0, c->timeout_s))
+    rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  if (!rc && (!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
   if (!rc && c->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS))
     rc = vigil__seterr(err, VIGIL_EINVAL, "this libmicrohttpd was built without TLS");
   if (!rc && c->tls_cert) rc = read_pem(c->tls_cert, &srv->tls_cert, err);
   if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
-  if (!rc && c->evidence_dir) rc = vigil__evidence_open(c->evidence_dir, err);
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
-  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, err))) srv->banks_open = 1;
+  if (!rc && c->evidence_dir) {
+    char sid[33];
+    rc = vigil__store_id(srv->st, sid, err);
+    if (!rc) rc = vigil__evidence_open(c->evidence_dir, sid, err);
+  }
+  if (!rc && sqlite_file(c->db_path)) {
+    struct stat st;
+    if (stat(sqlite_file(c->db_path), &st) == 0 && S_ISREG(st.st_mode)) {
+      srv->db_file = 1;
+      srv->db_dev = st.st_dev;
+      srv->db_ino = st.st_ino;
+    }
+  }
+  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->log, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
+  if (!rc) {
+    vigil__outbox_opts oo;
+    rc = vigil__report_config_load(c->report_config, &oo, err);
+    oo.report_config = c->report_config;
+    oo.evidence_dir = c->evidence_dir;
+    if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
+  }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (c->tls_cert) flags |= MHD_USE_TLS;
-    struct MHD_OptionItem opts[16];
+    struct MHD_OptionItem opts[20];
     int n = 0;
     /* the logger first, so that even option errors reach it */
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, srv};
@@ -709,6 +986,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     if (c->max_per_ip) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)c->header_limit, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv};
     if (c->threads > 1) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL};
     if (c->tls_cert) {
       opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
@@ -729,6 +1007,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
 
 void vigil_server_stop(vigil_server *srv) {
   if (!srv) return;
+  atomic_store(&srv->stopping, 1); /* long handlers poll it and stop */
   MHD_quiesce_daemon(srv->d); /* no new connections from here on */
   int64_t deadline = vigil__now_us() + (int64_t)srv->cfg.shutdown_grace_s * 1000000;
   while (atomic_load(&srv->inflight) > 0 && vigil__now_us() < deadline) {

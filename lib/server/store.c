@@ -11,10 +11,12 @@
  */
 #include "server/store.h"
 
+#include <openssl/rand.h>
 #include <string.h>
 #include <time.h>
 
 #include "db/sql.h"
+#include "report/outbox.h"
 
 /* The tables, in either engine's words for an auto-incrementing id, bytes
  * and a 64-bit integer.  Created idempotently at every open. */
@@ -85,6 +87,7 @@ int vigil_server_store_open(vigil_server_store **out, const char *location, vigi
   int rc = vigil__sql_open(&st->db, location, err);
   if (rc == VIGIL_OK)
     rc = vigil__sql_script(st->db, vigil__sql_engine(st->db) == VIGIL__SQL_PG ? pg_schema : sqlite_schema, err);
+  if (rc == VIGIL_OK) rc = vigil__report_schema(st->db, err); /* the outbox (lib/report) */
   if (rc != VIGIL_OK) {
     vigil__sql_close(st->db);
     free(st);
@@ -121,6 +124,13 @@ void vigil__iso_time(int64_t us, char *buf, size_t cap) {
   snprintf(buf, cap, "%s.%03dZ", base, (int)((us / 1000) % 1000));
 }
 
+json_t *vigil__json_time_s(int64_t unix_s) {
+  if (unix_s <= 0) return json_null();
+  char buf[40];
+  vigil__iso_time(unix_s * 1000000, buf, sizeof buf);
+  return json_string(buf);
+}
+
 const char *vigil_role_name(vigil_role r) {
   switch (r) {
   case VIGIL_ROLE_ADMIN: return "admin";
@@ -136,4 +146,54 @@ vigil_role vigil_role_parse(const char *name) {
   for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++)
     if (!strcmp(name, vigil_role_name(all[i]))) return all[i];
   return VIGIL_ROLE_NONE;
+}
+
+int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err) {
+  uint8_t b[16];
+  if (RAND_bytes(b, sizeof b) != 1) return vigil__seterr(err, VIGIL_EINTERNAL, "no randomness available");
+  char mine[33];
+  for (int i = 0; i < 16; i++) snprintf(mine + 2 * i, 3, "%02x", b[i]);
+  const vigil__val p[] = {vigil__vtext(mine)};
+  vigil__rows *rows = NULL;
+  pthread_mutex_lock(&st->mu);
+  /* The first store to ask names the database; every later one reads that
+   * name (the insert does nothing once a row is there). */
+  int rc = vigil__sql_run(st->db, "CREATE TABLE IF NOT EXISTS server_meta(k TEXT PRIMARY KEY, v TEXT NOT NULL)", NULL, 0,
+                          NULL, NULL, err);
+  if (!rc)
+    rc = vigil__sql_run(st->db, "INSERT INTO server_meta(k, v) VALUES('store_id', $1) ON CONFLICT DO NOTHING", p, 1,
+                        NULL, NULL, err);
+  if (!rc) rc = vigil__sql_run(st->db, "SELECT v FROM server_meta WHERE k = 'store_id'", NULL, 0, &rows, NULL, err);
+  pthread_mutex_unlock(&st->mu);
+  if (!rc && vigil__rows_count(rows) == 1) snprintf(id, 33, "%s", vigil__rows_text(rows, 0, 0));
+  else if (!rc) rc = vigil__seterr(err, VIGIL_EINTERNAL, "store id: no row");
+  vigil__rows_free(rows);
+  return rc ? vigil__prefixerr(err, "store id") : VIGIL_OK;
+}
+
+int vigil__text_ok(const char *s, int no_bidi) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    unsigned c = *p;
+    if (c < 0x20 || c == 0x7f) return 0;
+    if (c < 0x80) {
+      p++;
+      continue;
+    }
+    int n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
+    if (n < 0) return 0;
+    unsigned cp = c & (0x3fu >> n);
+    for (int i = 1; i <= n; i++) {
+      if ((p[i] & 0xc0) != 0x80) return 0;
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+      return 0;
+    if (cp < 0xa0) return 0; /* C1 controls (CSI among them) */
+    if (no_bidi && (cp == 0x61c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+                    (cp >= 0x2066 && cp <= 0x2069)))
+      return 0;
+    p += n + 1;
+  }
+  return 1;
 }

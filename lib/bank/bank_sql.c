@@ -1,23 +1,41 @@
 /*
- * bank_pg.c - the PostgreSQL backend of the bank store (bank_backend.h),
- * for several `vigil serve` nodes sharing one set of banks.
+ * bank_sql.c - the bank store's one backend (bank_backend.h), over db/sql.h,
+ * so the same statements serve an embedded SQLite file (one node) and a
+ * PostgreSQL database that several `vigil serve` nodes share.
  *
- * The tables are those of bank_sqlite.c in PostgreSQL's types (BIGSERIAL
- * ids, BYTEA values, BIGINT times) and the statements go through
- * db/sql.h.  What PostgreSQL adds is concurrency between nodes, and
- * with it one invariant the matchers depend on:
+ * Tables (all prefixed bank_), in each engine's types:
+ *   bank_banks     one row per bank; ids never reused (SQLite AUTOINCREMENT,
+ *                  a PostgreSQL sequence), since matchers compare bank ids.
+ *   bank_entries   one row per (bank, signal type, value), the identity,
+ *                  enforced by a unique index that also serves exact
+ *                  lookups by (signal_type, value).  Rows are never deleted
+ *                  except by dropping their bank, so row ids only grow and a
+ *                  matcher finds new entries with "id > last seen".
+ *   bank_removals  append-only log of removals (entry, time, reason); its
+ *                  seq tells a matcher which removals it has not applied.
+ *   bank_audit     append-only log of bank-level operations and imports.
+ * Values are BLOB/BYTEA of their raw bytes (16 or 32), signal types the
+ * small integers of vigil_signal_type, times Unix seconds.
+ *
+ * The matchers depend on one invariant:
  *
  *   Entry ids and removal sequence numbers become visible in the order
  *   they were assigned.
  *
  * A matcher reads "entries with id > the highest id I have seen"; if id
  * 101 could commit before id 100, a matcher polling in between would skip
- * 100 for ever.  Sequences alone do not promise this (nextval happens at
- * insert time, the commit later), so every writing transaction first takes
- * one advisory lock (VIGIL__PG_LOCK_BANKS): writers to the banks commit one
- * at a time, and ids are drawn under the lock.  Readers take no lock.
- * Writes outside begin/commit run in a transaction of their own that takes
- * the lock too.
+ * 100 for ever.  SQLite has one writer at a time (BEGIN IMMEDIATE), so the
+ * invariant holds there by construction.  PostgreSQL sequences alone do not
+ * promise it (nextval happens at insert time, the commit later), so there
+ * every writing transaction first takes one advisory lock
+ * (VIGIL__PG_LOCK_BANKS): writers commit one at a time, and ids are drawn
+ * under the lock.  Readers take no lock.
+ *
+ * Writes outside begin/commit that are more than one statement run in a
+ * transaction of their own; on PostgreSQL every write does (for the lock).
+ * Bulk imports use entry_put_many: one multi-row INSERT ... RETURNING per
+ * VIGIL__PUT_MANY_MAX entries, which saves PostgreSQL its round trips and
+ * SQLite its per-statement overhead.
  *
  * Large reads page through the table by id (LIMIT PAGE rows at a time), so
  * a scan of ten million entries holds one page in memory, never the whole
@@ -33,7 +51,44 @@
 #define PAGE 8192
 #define PAGE_LIMIT " LIMIT 8192" /* PAGE, spelled for SQL */
 
-static const char schema[] =
+/* Speed only: a 64 MiB page cache keeps the identity index of a large
+ * import in memory longer; checkpointing every 16k pages rather than 1k
+ * makes fewer, larger checkpoints.  Neither weakens synchronous=FULL
+ * (db/db.h). */
+static const char sqlite_schema[] =
+    "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384; PRAGMA temp_store=MEMORY;"
+    "CREATE TABLE IF NOT EXISTS bank_banks("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL UNIQUE,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " enabled INTEGER NOT NULL DEFAULT 1,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS bank_entries("
+    " id INTEGER PRIMARY KEY,"
+    " bank_id INTEGER NOT NULL REFERENCES bank_banks(id) ON DELETE CASCADE,"
+    " signal_type INTEGER NOT NULL,"
+    " value BLOB NOT NULL,"
+    " external_id TEXT NOT NULL DEFAULT '',"
+    " tags TEXT NOT NULL DEFAULT '',"
+    " source TEXT NOT NULL DEFAULT '',"
+    " added INTEGER NOT NULL,"
+    " removed INTEGER NOT NULL DEFAULT 0,"
+    " removed_reason TEXT NOT NULL DEFAULT '');"
+    "CREATE UNIQUE INDEX IF NOT EXISTS bank_entries_identity ON bank_entries(signal_type, value, bank_id);"
+    "CREATE TABLE IF NOT EXISTS bank_removals("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " entry_id INTEGER NOT NULL,"
+    " bank_id INTEGER NOT NULL,"
+    " time INTEGER NOT NULL,"
+    " reason TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS bank_audit("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " time INTEGER NOT NULL,"
+    " action TEXT NOT NULL,"
+    " bank TEXT NOT NULL,"
+    " detail TEXT NOT NULL DEFAULT '');";
+
+static const char pg_schema[] =
     "BEGIN;"
     "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_SCHEMA ");"
     "CREATE TABLE IF NOT EXISTS bank_banks("
@@ -74,55 +129,61 @@ static const char schema[] =
 #define ENTRY_FROM " FROM bank_entries e JOIN bank_banks b ON b.id = e.bank_id"
 #define BANK_COLS "id, name, description, enabled, created"
 
-typedef struct pgb {
+typedef struct sqb {
   vigil__sql *db;
-  int locked; /* the open transaction holds the bank write lock */
-} pgb;
+  int pg;     /* PostgreSQL: writes take the bank write lock */
+  int locked; /* the open transaction holds it */
+  char *many_sql; /* entry_put_many's INSERT for many_n rows, built once */
+  size_t many_n;
+} sqb;
 
-static void pg_close(void *impl) {
-  pgb *g = impl;
+static void sb_close(void *impl) {
+  sqb *g = impl;
   if (!g) return;
+  free(g->many_sql);
   vigil__sql_close(g->db);
   free(g);
 }
 
-static int lock_writes(pgb *g, vigil_error *err) {
-  if (g->locked) return VIGIL_OK;
+/* PostgreSQL only: SQLite's BEGIN IMMEDIATE already is the one writer. */
+static int lock_writes(sqb *g, vigil_error *err) {
+  if (g->locked || !g->pg) return VIGIL_OK;
   int rc = vigil__sql_run(g->db, "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_BANKS ")", NULL, 0, NULL, NULL, err);
   if (!rc) g->locked = 1;
   return rc;
 }
 
-static int pg_begin(void *impl, vigil_error *err) {
-  pgb *g = impl;
+static int sb_begin(void *impl, vigil_error *err) {
+  sqb *g = impl;
   int rc = vigil__sql_begin(g->db, err);
   if (!rc && (rc = lock_writes(g, err))) vigil__sql_rollback(g->db);
   return rc;
 }
 
-static int pg_commit(void *impl, vigil_error *err) {
-  pgb *g = impl;
+static int sb_commit(void *impl, vigil_error *err) {
+  sqb *g = impl;
   g->locked = 0;
   return vigil__sql_commit(g->db, err);
 }
 
-static int pg_rollback(void *impl) {
-  pgb *g = impl;
+static int sb_rollback(void *impl) {
+  sqb *g = impl;
   g->locked = 0;
   vigil__sql_rollback(g->db);
   return VIGIL_OK;
 }
 
-/* A write: inside the caller's transaction, or in one of its own (with
- * the lock) that commits when the statement succeeded. */
-static int write1(pgb *g, const char *sql, const vigil__val *p, int np, vigil__rows **rows, int64_t *changes,
+/* A write: inside the caller's transaction, or, on PostgreSQL, in one of
+ * its own (with the lock) that commits when the statement succeeded.  A
+ * single SQLite statement outside a transaction is atomic by itself. */
+static int write1(sqb *g, const char *sql, const vigil__val *p, int np, vigil__rows **rows, int64_t *changes,
                   vigil_error *err) {
-  int own = !vigil__sql_in_tx(g->db);
-  int rc = own ? pg_begin(g, err) : lock_writes(g, err);
+  int own = g->pg && !vigil__sql_in_tx(g->db);
+  int rc = own ? sb_begin(g, err) : lock_writes(g, err);
   if (!rc) rc = vigil__sql_run(g->db, sql, p, np, rows, changes, err);
   if (own) {
-    if (!rc) rc = pg_commit(g, err);
-    else pg_rollback(g);
+    if (!rc) rc = sb_commit(g, err);
+    else sb_rollback(g);
     if (rc && rows) {
       vigil__rows_free(*rows);
       *rows = NULL;
@@ -162,14 +223,14 @@ static void read_bank(const vigil__rows *r, size_t i, vigil_bank_info *b) {
   b->created = vigil__rows_int(r, i, 4);
 }
 
-static int pg_bank_create(void *impl, const char *name, const char *desc, int64_t now, vigil_error *err) {
+static int sb_bank_create(void *impl, const char *name, const char *desc, int64_t now, vigil_error *err) {
   const vigil__val p[] = {vigil__vtext(name), vigil__vtext(desc ? desc : ""), vigil__vint(now)};
   int rc = write1(impl, "INSERT INTO bank_banks(name, description, created) VALUES($1, $2, $3)", p, 3, NULL, NULL, err);
   if (rc == VIGIL_EEXIST) return vigil__seterr(err, VIGIL_EEXIST, "bank '%s' already exists", name);
   return rc ? vigil__prefixerr(err, "create bank") : VIGIL_OK;
 }
 
-static int pg_bank_drop(void *impl, const char *name, vigil_error *err) {
+static int sb_bank_drop(void *impl, const char *name, vigil_error *err) {
   const vigil__val p[] = {vigil__vtext(name)};
   int64_t n = 0;
   int rc = write1(impl, "DELETE FROM bank_banks WHERE name = $1", p, 1, NULL, &n, err);
@@ -177,7 +238,7 @@ static int pg_bank_drop(void *impl, const char *name, vigil_error *err) {
   return n ? VIGIL_OK : vigil__seterr(err, VIGIL_ENOTFOUND, "no bank named '%s'", name);
 }
 
-static int pg_bank_set_enabled(void *impl, const char *name, int enabled, vigil_error *err) {
+static int sb_bank_set_enabled(void *impl, const char *name, int enabled, vigil_error *err) {
   const vigil__val p[] = {vigil__vtext(name), vigil__vint(enabled ? 1 : 0)};
   int64_t n = 0;
   int rc = write1(impl, "UPDATE bank_banks SET enabled = $2 WHERE name = $1", p, 2, NULL, &n, err);
@@ -186,7 +247,7 @@ static int pg_bank_set_enabled(void *impl, const char *name, int enabled, vigil_
 }
 
 /* Adds per-type counts to banks[0..n) (only_bank: just that bank's rows). */
-static int add_counts(pgb *g, vigil_bank_info *banks, size_t n, uint64_t only_bank, vigil_error *err) {
+static int add_counts(sqb *g, vigil_bank_info *banks, size_t n, uint64_t only_bank, vigil_error *err) {
   const vigil__val p[] = {vigil__vint((int64_t)only_bank)};
   vigil__rows *r = NULL;
   int rc = vigil__sql_run(g->db,
@@ -203,8 +264,8 @@ static int add_counts(pgb *g, vigil_bank_info *banks, size_t n, uint64_t only_ba
   return VIGIL_OK;
 }
 
-static int pg_bank_get(void *impl, const char *name, int counts, vigil_bank_info *out, vigil_error *err) {
-  pgb *g = impl;
+static int sb_bank_get(void *impl, const char *name, int counts, vigil_bank_info *out, vigil_error *err) {
+  sqb *g = impl;
   const vigil__val p[] = {vigil__vtext(name)};
   vigil__rows *r = NULL;
   int rc = vigil__sql_run(g->db, "SELECT " BANK_COLS " FROM bank_banks WHERE name = $1", p, 1, &r, NULL, err);
@@ -216,8 +277,8 @@ static int pg_bank_get(void *impl, const char *name, int counts, vigil_bank_info
   return rc;
 }
 
-static int pg_bank_list(void *impl, int counts, vigil_bank_info **out, size_t *nout, vigil_error *err) {
-  pgb *g = impl;
+static int sb_bank_list(void *impl, int counts, vigil_bank_info **out, size_t *nout, vigil_error *err) {
+  sqb *g = impl;
   *out = NULL;
   *nout = 0;
   vigil__rows *r = NULL;
@@ -240,7 +301,7 @@ static int pg_bank_list(void *impl, int counts, vigil_bank_info **out, size_t *n
   return VIGIL_OK;
 }
 
-static int log_removal(pgb *g, uint64_t entry_id, uint64_t bank_id, int64_t when, const char *reason,
+static int log_removal(sqb *g, uint64_t entry_id, uint64_t bank_id, int64_t when, const char *reason,
                        vigil_error *err) {
   const vigil__val p[] = {vigil__vint((int64_t)entry_id), vigil__vint((int64_t)bank_id), vigil__vint(when),
                           vigil__vtext(reason ? reason : "")};
@@ -250,23 +311,23 @@ static int log_removal(pgb *g, uint64_t entry_id, uint64_t bank_id, int64_t when
 
 /* Marks row id removed (it must be active) and logs the removal, in one
  * transaction. */
-static int mark_removed(pgb *g, uint64_t id, uint64_t bank_id, int64_t when, const char *reason, vigil_error *err) {
+static int mark_removed(sqb *g, uint64_t id, uint64_t bank_id, int64_t when, const char *reason, vigil_error *err) {
   int own = !vigil__sql_in_tx(g->db);
-  int rc = own ? pg_begin(g, err) : VIGIL_OK;
+  int rc = own ? sb_begin(g, err) : VIGIL_OK;
   const vigil__val p[] = {vigil__vint((int64_t)id), vigil__vint(when > 0 ? when : 1), vigil__vtext(reason ? reason : "")};
   if (!rc) rc = write1(g, "UPDATE bank_entries SET removed = $2, removed_reason = $3 WHERE id = $1 AND removed = 0", p,
                        3, NULL, NULL, err);
   if (!rc) rc = log_removal(g, id, bank_id, when, reason, err);
   if (own) {
-    if (!rc) rc = pg_commit(g, err);
-    else pg_rollback(g);
+    if (!rc) rc = sb_commit(g, err);
+    else sb_rollback(g);
   }
   return rc ? vigil__prefixerr(err, "remove entry") : VIGIL_OK;
 }
 
 /* (id, bank_id, removed) of the entry an identity or an id names;
  * VIGIL_ENOTFOUND if absent. */
-static int find_row(pgb *g, const char *sql, const vigil__val *p, int np, uint64_t *id, uint64_t *bank_id,
+static int find_row(sqb *g, const char *sql, const vigil__val *p, int np, uint64_t *id, uint64_t *bank_id,
                     int64_t *removed, vigil_error *err) {
   vigil__rows *r = NULL;
   int rc = vigil__sql_run(g->db, sql, p, np, &r, NULL, err);
@@ -282,7 +343,7 @@ static int find_row(pgb *g, const char *sql, const vigil__val *p, int np, uint64
   return rc;
 }
 
-static int find_identity(pgb *g, uint64_t bank_id, vigil_signal_type t, const uint8_t *value, uint64_t *id,
+static int find_identity(sqb *g, uint64_t bank_id, vigil_signal_type t, const uint8_t *value, uint64_t *id,
                          int64_t *removed, vigil_error *err) {
   const vigil__val p[] = {vigil__vint((int64_t)t), vigil__vblob(value, vigil_signal_value_len(t)),
                           vigil__vint((int64_t)bank_id)};
@@ -291,14 +352,14 @@ static int find_identity(pgb *g, uint64_t bank_id, vigil_signal_type t, const ui
                   p, 3, id, &bid, removed, err);
 }
 
-static int pg_entry_put(void *impl, uint64_t bank_id, vigil_bank_entry *e, int want_id, int *outcome,
+static int sb_entry_put(void *impl, uint64_t bank_id, vigil_bank_entry *e, int want_id, int *outcome,
                         vigil_error *err) {
-  pgb *g = impl;
+  sqb *g = impl;
   const vigil__val p[] = {vigil__vint((int64_t)bank_id), vigil__vint((int64_t)e->type), vigil__vblob(e->value, e->value_len),
                           vigil__vtext(e->external_id), vigil__vtext(e->tags), vigil__vtext(e->source),
                           vigil__vint(e->added), vigil__vint(e->removed), vigil__vtext(e->removed_reason)};
   int own = !vigil__sql_in_tx(g->db);
-  int rc = own ? pg_begin(g, err) : VIGIL_OK;
+  int rc = own ? sb_begin(g, err) : VIGIL_OK;
   vigil__rows *r = NULL;
   if (!rc)
     rc = write1(g,
@@ -325,8 +386,8 @@ static int pg_entry_put(void *impl, uint64_t bank_id, vigil_bank_entry *e, int w
   }
   vigil__rows_free(r);
   if (own) {
-    if (!rc) rc = pg_commit(g, err);
-    else pg_rollback(g);
+    if (!rc) rc = sb_commit(g, err);
+    else sb_rollback(g);
   }
   return rc;
 }
@@ -349,35 +410,53 @@ static int inserted_cmp(const void *a, const void *b) {
   return ident_cmp(x->type, x->value, y->type, y->value);
 }
 
+#define MANY_COLS 8 /* parameters per row of entry_put_many, after $1 (the bank) */
+
+/* The multi-row INSERT for n rows, kept for the next chunk of the same
+ * size (every chunk of an import but its last): building 128 rows of
+ * placeholders cost as much as a tenth of an SQLite import.  NULL when out
+ * of memory. */
+static const char *many_sql(sqb *g, size_t n) {
+  if (g->many_sql && g->many_n == n) return g->many_sql;
+  size_t cap = 256 + n * 64;
+  char *sql = malloc(cap);
+  if (!sql) return NULL;
+  size_t len = (size_t)snprintf(sql, cap,
+                                "INSERT INTO bank_entries(bank_id, signal_type, value, external_id, tags, source,"
+                                " added, removed, removed_reason) VALUES");
+  for (size_t i = 0; i < n; i++) {
+    int b = 2 + MANY_COLS * (int)i;
+    len += (size_t)snprintf(sql + len, cap - len, "%s($1,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", i ? "," : "", b, b + 1,
+                            b + 2, b + 3, b + 4, b + 5, b + 6, b + 7);
+  }
+  snprintf(sql + len, cap - len, " ON CONFLICT(signal_type, value, bank_id) DO NOTHING RETURNING id, signal_type, value");
+  free(g->many_sql);
+  g->many_sql = sql;
+  g->many_n = n;
+  return sql;
+}
+
 /* One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING for the chunk,
  * then the rare follow-ups one by one (removals carried by the input).
  * Rows come back for the identities this statement inserted; the first
  * input row of each such identity is the one PostgreSQL inserted (rows are
  * inserted in VALUES order), later duplicates in the chunk are existing. */
-static int pg_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es, size_t n, int *outcomes,
+static int sb_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es, size_t n, int *outcomes,
                              vigil_error *err) {
-  pgb *g = impl;
+  sqb *g = impl;
   if (n == 0) return VIGIL_OK;
   if (n > VIGIL__PUT_MANY_MAX || !vigil__sql_in_tx(g->db))
     return vigil__seterr(err, VIGIL_EINTERNAL, "entry_put_many: bad call");
-  enum { COLS = 8 };
-  size_t cap = 256 + n * 64;
-  char *sql = malloc(cap);
-  vigil__val *p = vigil__mallocarray(1 + COLS * n, sizeof *p);
+  vigil__val *p = vigil__mallocarray(1 + MANY_COLS * n, sizeof *p);
   inserted *ins = vigil__mallocarray(n, sizeof *ins);
+  const char *sql = p && ins ? many_sql(g, n) : NULL;
   vigil__rows *r = NULL;
-  int rc = sql && p && ins ? lock_writes(g, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  int rc = sql ? lock_writes(g, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (!rc) {
-    size_t len = (size_t)snprintf(sql, cap,
-                                  "INSERT INTO bank_entries(bank_id, signal_type, value, external_id, tags, source,"
-                                  " added, removed, removed_reason) VALUES");
     p[0] = vigil__vint((int64_t)bank_id);
     for (size_t i = 0; i < n; i++) {
       const vigil_bank_entry *e = &es[i];
-      int b = 2 + COLS * (int)i;
-      len += (size_t)snprintf(sql + len, cap - len, "%s($1,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", i ? "," : "", b, b + 1,
-                              b + 2, b + 3, b + 4, b + 5, b + 6, b + 7);
-      vigil__val *q = &p[1 + COLS * i];
+      vigil__val *q = &p[1 + MANY_COLS * i];
       q[0] = vigil__vint((int64_t)e->type);
       q[1] = vigil__vblob(e->value, e->value_len);
       q[2] = vigil__vtext(e->external_id);
@@ -387,8 +466,7 @@ static int pg_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es,
       q[6] = vigil__vint(e->removed);
       q[7] = vigil__vtext(e->removed_reason);
     }
-    snprintf(sql + len, cap - len, " ON CONFLICT(signal_type, value, bank_id) DO NOTHING RETURNING id, signal_type, value");
-    rc = vigil__sql_run(g->db, sql, p, 1 + COLS * (int)n, &r, NULL, err);
+    rc = vigil__sql_run(g->db, sql, p, 1 + MANY_COLS * (int)n, &r, NULL, err);
   }
   size_t nins = rc ? 0 : vigil__rows_count(r);
   for (size_t k = 0; k < nins; k++) {
@@ -427,13 +505,12 @@ static int pg_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es,
   vigil__rows_free(r);
   free(ins);
   free(p);
-  free(sql);
   return rc;
 }
 
-static int pg_entry_remove(void *impl, uint64_t bank_id, vigil_signal_type t, const uint8_t *value, const char *reason,
+static int sb_entry_remove(void *impl, uint64_t bank_id, vigil_signal_type t, const uint8_t *value, const char *reason,
                            int64_t now, int *changed, vigil_error *err) {
-  pgb *g = impl;
+  sqb *g = impl;
   uint64_t id = 0;
   int64_t was = 0;
   *changed = 0;
@@ -443,9 +520,9 @@ static int pg_entry_remove(void *impl, uint64_t bank_id, vigil_signal_type t, co
   return mark_removed(g, id, bank_id, now, reason, err);
 }
 
-static int pg_entry_remove_id(void *impl, uint64_t id, const char *reason, int64_t now, int *changed,
+static int sb_entry_remove_id(void *impl, uint64_t id, const char *reason, int64_t now, int *changed,
                               vigil_error *err) {
-  pgb *g = impl;
+  sqb *g = impl;
   const vigil__val p[] = {vigil__vint((int64_t)id)};
   uint64_t got = 0, bank_id = 0;
   int64_t was = 0;
@@ -457,8 +534,8 @@ static int pg_entry_remove_id(void *impl, uint64_t id, const char *reason, int64
   return mark_removed(g, id, bank_id, now, reason, err);
 }
 
-static int pg_entry_get(void *impl, uint64_t id, vigil_bank_entry *out, vigil_error *err) {
-  pgb *g = impl;
+static int sb_entry_get(void *impl, uint64_t id, vigil_bank_entry *out, vigil_error *err) {
+  sqb *g = impl;
   const vigil__val p[] = {vigil__vint((int64_t)id)};
   vigil__rows *r = NULL;
   int rc = vigil__sql_run(g->db, "SELECT " ENTRY_COLS ENTRY_FROM " WHERE e.id = $1", p, 1, &r, NULL, err);
@@ -471,7 +548,7 @@ static int pg_entry_get(void *impl, uint64_t id, vigil_bank_entry *out, vigil_er
 
 /* Runs an entry query page by page: sql takes the last id seen as $1 and
  * returns at most PAGE rows in id order. */
-static int run_pages(pgb *g, const char *sql, vigil__val *p, int np, vigil_bank_entry_fn fn, void *ctx,
+static int run_pages(sqb *g, const char *sql, vigil__val *p, int np, vigil_bank_entry_fn fn, void *ctx,
                      vigil_error *err) {
   vigil_bank_entry *e = malloc(sizeof *e);
   if (!e) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
@@ -497,25 +574,31 @@ static int run_pages(pgb *g, const char *sql, vigil__val *p, int np, vigil_bank_
 
 #define PAGE_SQL(where) "SELECT " ENTRY_COLS ENTRY_FROM " WHERE e.id > $1" where " ORDER BY e.id" PAGE_LIMIT
 
-static int pg_entry_scan(void *impl, uint64_t bank_id, vigil_signal_type t, uint64_t after_id, int include_removed,
+/* "+e.signal_type": the identity index (signal_type, value, bank_id) must
+ * not drive this scan.  With it SQLite visits every entry of the type and
+ * sorts them, so the matcher's sync, which asks for the few entries after
+ * its highest id, read the whole bank each time (a tenth of a second at 1M
+ * entries); the id range in id order is what the scan wants.  PostgreSQL
+ * reads the unary plus the same way. */
+static int sb_entry_scan(void *impl, uint64_t bank_id, vigil_signal_type t, uint64_t after_id, int include_removed,
                          int only_enabled, vigil_bank_entry_fn fn, void *ctx, vigil_error *err) {
   char sql[640];
   snprintf(sql, sizeof sql, PAGE_SQL("%s%s%s%s"), bank_id ? " AND e.bank_id = $2" : "",
-           t ? " AND e.signal_type = $3" : "", include_removed ? "" : " AND e.removed = 0",
+           t ? " AND +e.signal_type = $3" : "", include_removed ? "" : " AND e.removed = 0",
            only_enabled ? " AND b.enabled = 1" : "");
   vigil__val p[] = {vigil__vint((int64_t)after_id), vigil__vint((int64_t)bank_id), vigil__vint((int64_t)t)};
   return run_pages(impl, sql, p, 3, fn, ctx, err);
 }
 
-static int pg_entry_lookup(void *impl, vigil_signal_type t, const uint8_t *value, vigil_bank_entry_fn fn, void *ctx,
+static int sb_entry_lookup(void *impl, vigil_signal_type t, const uint8_t *value, vigil_bank_entry_fn fn, void *ctx,
                            vigil_error *err) {
   vigil__val p[] = {vigil__vint(0), vigil__vint((int64_t)t), vigil__vblob(value, vigil_signal_value_len(t))};
   return run_pages(impl, PAGE_SQL(" AND e.signal_type = $2 AND e.value = $3 AND e.removed = 0 AND b.enabled = 1"), p, 3,
                    fn, ctx, err);
 }
 
-static int pg_removals_since(void *impl, uint64_t after_seq, vigil__removal_fn fn, void *ctx, vigil_error *err) {
-  pgb *g = impl;
+static int sb_removals_since(void *impl, uint64_t after_seq, vigil__removal_fn fn, void *ctx, vigil_error *err) {
+  sqb *g = impl;
   vigil__val p[] = {vigil__vint((int64_t)after_seq)};
   for (;;) {
     vigil__rows *r = NULL;
@@ -532,7 +615,7 @@ static int pg_removals_since(void *impl, uint64_t after_seq, vigil__removal_fn f
   }
 }
 
-static int pg_audit(void *impl, int64_t now, const char *action, const char *bank, const char *detail,
+static int sb_audit(void *impl, int64_t now, const char *action, const char *bank, const char *detail,
                     vigil_error *err) {
   const vigil__val p[] = {vigil__vint(now), vigil__vtext(action), vigil__vtext(bank ? bank : ""),
                           vigil__vtext(detail ? detail : "")};
@@ -541,23 +624,34 @@ static int pg_audit(void *impl, int64_t now, const char *action, const char *ban
   return rc ? vigil__prefixerr(err, "audit") : VIGIL_OK;
 }
 
-static const vigil__bank_backend pg_backend = {
-    "postgresql",       pg_close,        pg_begin,           pg_commit,       pg_rollback,       pg_bank_create,
-    pg_bank_drop,       pg_bank_set_enabled, pg_bank_get,    pg_bank_list,    pg_entry_put,      pg_entry_remove,
-    pg_entry_remove_id, pg_entry_get,    pg_entry_scan,      pg_entry_lookup, pg_removals_since, pg_audit,
-    pg_entry_put_many,
+static const vigil__bank_backend sqlite_backend = {
+    "sqlite",           sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
+    sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
+    sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
+    sb_entry_put_many,
 };
 
-int vigil__bank_pg_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err) {
-  pgb *g = calloc(1, sizeof *g);
+static const vigil__bank_backend pg_backend = {
+    "postgresql",       sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
+    sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
+    sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
+    sb_entry_put_many,
+};
+
+int vigil__bank_sql_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err) {
+  sqb *g = calloc(1, sizeof *g);
   if (!g) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   int rc = vigil__sql_open(&g->db, location, err);
-  if (!rc) rc = vigil__sql_script(g->db, schema, err);
+  if (!rc) {
+    g->pg = vigil__sql_engine(g->db) == VIGIL__SQL_PG;
+    rc = vigil__sql_script(g->db, g->pg ? pg_schema : sqlite_schema, err);
+    if (rc && !g->pg) vigil__prefixerr(err, location); /* a PostgreSQL URI may hold a password */
+  }
   if (rc) {
-    pg_close(g);
+    sb_close(g);
     return rc;
   }
-  *be = &pg_backend;
+  *be = g->pg ? &pg_backend : &sqlite_backend;
   *impl = g;
   return VIGIL_OK;
 }

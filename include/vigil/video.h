@@ -1,0 +1,111 @@
+/*
+ * vigil/video.h - vPDQ video hashes, byte-identical with the reference
+ * (facebook/ThreatExchange vpdq, `vpdq-hash-video`) on the same FFmpeg, and
+ * the MD5 and SHA-256 of the file's bytes, computed as the file streams by.
+ *
+ * A video is decoded with Debian's libavformat/libavcodec, frames are chosen
+ * as the reference chooses them (every frameMod-th frame in decoder output
+ * order), converted to RGB24 by libswscale's SWS_AREA at the native or a
+ * downsample size, and hashed by PDQ at frame size.  docs/video.md lists the
+ * reference's rules and quirks, which vigil keeps by default.
+ *
+ * Untrusted input: by default decoding runs in a forked worker process under
+ * seccomp-bpf with limits on address space, CPU and wall time; a decoder
+ * crash, hang or limit is an error of that one call (VIGIL_ECORRUPT or
+ * VIGIL_ELIMIT with a message saying which), never a crash of the caller.
+ *
+ * Threads: every function may be called from any number of threads at once
+ * (each call forks its own worker).  Frame callbacks run in the calling
+ * thread.
+ *
+ * Ownership: options and paths are only read during a call.  Frames given to
+ * a callback are valid during that callback only; the array returned by
+ * vigil_video_hash_all belongs to the caller (vigil_video_frames_free).
+ */
+#ifndef VIGIL_VIDEO_H
+#define VIGIL_VIDEO_H
+
+#include "vigil/common.h"
+#include "vigil/pdq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Length of one reference line, without its newline, is at most this. */
+#define VIGIL_VIDEO_LINE_MAX 128
+
+typedef struct vigil_video_opts {
+  double seconds_per_hash; /* 1 (default): one frame per second as exchanged lists; 0: every frame */
+  int downsample_width;    /* 0 (default): native size; else frames are scaled to this size */
+  int downsample_height;   /* both or neither */
+  int flush_all;           /* 0 (default): the reference's end-of-file quirk; 1: flush the decoder always */
+  int sandbox;             /* 1 (default): decode in a seccomp-confined worker process */
+  int threads;             /* decoder threads for one video, 1 (default) to 64; the output does not change */
+  uint64_t max_pixels;     /* frame size limit (width * height), default 40000000 */
+  uint64_t max_frames;     /* decoded frames limit, default 2000000 */
+  double max_duration;     /* seconds of video (frame number / fps), default 6 hours */
+  double max_fps;          /* frame-rate limit, default 1000 */
+  uint64_t max_memory;     /* worker address space in bytes, default 4 GiB (not enforced under ASan) */
+  unsigned max_cpu_seconds;  /* worker CPU time, default 3600 */
+  unsigned max_wall_seconds; /* worker wall time, default 3600 */
+} vigil_video_opts;
+
+/* One hashed frame. */
+typedef struct vigil_video_frame {
+  int64_t frame_number; /* decoder output order, from 0 */
+  int quality;          /* 0..100 */
+  vigil_pdq_hash hash;
+  double timestamp; /* (float)frame_number / (float)fps, as the reference computes it */
+} vigil_video_frame;
+
+/* What was learned about the video; filled on success. */
+typedef struct vigil_video_info {
+  int width, height;      /* coded frame size of the stream */
+  int hash_width, hash_height; /* size frames were hashed at */
+  double fps;             /* avg_frame_rate, or r_frame_rate when that is 0/0 */
+  int fps_num, fps_den;
+  uint64_t frames;        /* frames the decoder output */
+  uint64_t hashed;        /* frames hashed */
+  double duration;        /* frames / fps, in seconds */
+  uint64_t bytes;         /* file size */
+  char codec[32];         /* decoder name, "h264" */
+  char container[64];     /* demuxer name, "mov,mp4,m4a,3gp,3g2,mj2" */
+  char md5[33];           /* lower-case hex of the file's bytes */
+  char sha256[65];
+} vigil_video_info;
+
+/* Called for each hashed frame, in increasing frame number.  Return VIGIL_OK
+ * to go on; a negative VIGIL_E* code stops hashing and is returned. */
+typedef int (*vigil_video_frame_fn)(void *ctx, const vigil_video_frame *frame);
+
+/* Defaults above. */
+VIGIL_API void vigil_video_opts_default(vigil_video_opts *opts);
+
+/* Hash the video read from fd (from its current offset; a pipe works, a
+ * seekable file lets MP4 files with the index at the end be read).  fd is not
+ * closed.  opts may be NULL (defaults); info may be NULL. */
+VIGIL_API int vigil_video_hash_fd(int fd, const vigil_video_opts *opts, vigil_video_frame_fn fn, void *ctx,
+                                  vigil_video_info *info, vigil_error *err);
+VIGIL_API int vigil_video_hash_file(const char *path, const vigil_video_opts *opts, vigil_video_frame_fn fn,
+                                    void *ctx, vigil_video_info *info, vigil_error *err);
+
+/* All at once: *frames is a malloc'd array of *nframes frames (NULL, 0 when
+ * none or on failure); free it with vigil_video_frames_free. */
+VIGIL_API int vigil_video_hash_all(const char *path, const vigil_video_opts *opts, vigil_video_frame **frames,
+                                   size_t *nframes, vigil_video_info *info, vigil_error *err);
+VIGIL_API void vigil_video_frames_free(vigil_video_frame *frames);
+
+/* The reference's line "frame,quality,hash,timestamp" (no newline) into out;
+ * returns its length. */
+VIGIL_API int vigil_video_format_line(const vigil_video_frame *f, char out[VIGIL_VIDEO_LINE_MAX]);
+
+/* Whether the first bytes of a file look like a video container this
+ * library opens (MP4/MOV/3GP, Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF);
+ * 16 bytes are enough, 376 let MPEG-TS be recognised. */
+VIGIL_API int vigil_video_sniff(const void *data, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,139 @@
+/*
+ * video_testutil.c - see video_testutil.h.
+ */
+#include "video_testutil.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[256];
+
+const char *tv_path(const char *name) {
+  static char path[512];
+  if (!dir[0]) {
+    snprintf(dir, sizeof dir, "/tmp/vigil-video-XXXXXX");
+    if (!mkdtemp(dir)) return NULL;
+  }
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return path;
+}
+
+void tv_cleanup(void) {
+  if (!dir[0]) return;
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
+  dir[0] = 0;
+}
+
+const char *tv_write(const char *name, const void *data, size_t len) {
+  const char *p = tv_path(name);
+  FILE *f = p ? fopen(p, "wb") : NULL;
+  if (!f) return NULL;
+  int ok = fwrite(data, 1, len, f) == len;
+  ok &= fclose(f) == 0;
+  return ok ? p : NULL;
+}
+
+/* One 4:2:0 frame: a diagonal pattern that moves with t. */
+static void frame(unsigned char *buf, int w, int h, int t) {
+  unsigned char *y = buf, *u = buf + (size_t)w * h, *v = u + (size_t)((w + 1) / 2) * ((h + 1) / 2);
+  for (int r = 0; r < h; r++)
+    for (int c = 0; c < w; c++) y[(size_t)r * w + c] = (unsigned char)((c * 7 + r * 3 + t * 5) & 255);
+  size_t cn = (size_t)((w + 1) / 2) * ((h + 1) / 2);
+  memset(u, 128, cn);
+  memset(v, 100 + t % 50, cn);
+}
+
+static size_t frame_bytes(int w, int h) { return (size_t)w * h + 2 * (size_t)((w + 1) / 2) * ((h + 1) / 2); }
+
+const char *tv_y4m(const char *name, long w, long h, long num, long den, int nframes) {
+  const char *p = tv_path(name);
+  FILE *f = p ? fopen(p, "wb") : NULL;
+  if (!f) return NULL;
+  fprintf(f, "YUV4MPEG2 W%ld H%ld F%ld:%ld Ip A1:1 C420jpeg\n", w, h, num, den);
+  if (nframes > 0 && w > 0 && h > 0 && w * h <= 4096 * 4096) {
+    unsigned char *buf = malloc(frame_bytes((int)w, (int)h));
+    for (int t = 0; buf && t < nframes; t++) {
+      frame(buf, (int)w, (int)h, t);
+      fputs("FRAME\n", f);
+      fwrite(buf, 1, frame_bytes((int)w, (int)h), f);
+    }
+    free(buf);
+  }
+  return fclose(f) == 0 ? p : NULL;
+}
+
+typedef struct writer {
+  int fd, w, h, stall;
+  long n;
+} writer;
+
+static pthread_t wthread;
+static writer wr;
+static int wstarted;
+
+static int write_all(int fd, const void *p, size_t n) {
+  const char *c = p;
+  while (n) {
+    ssize_t k = write(fd, c, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return -1;
+    c += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+static void *write_frames(void *arg) {
+  writer *x = arg;
+  char head[128];
+  int hl = snprintf(head, sizeof head, "YUV4MPEG2 W%d H%d F1000:1 Ip A1:1 C420jpeg\n", x->w, x->h);
+  if (write_all(x->fd, head, (size_t)hl) == 0 && !x->stall) {
+    /* a batch of frames per write: a million tiny frames go by quickly */
+    size_t fb = 6 + frame_bytes(x->w, x->h), per = 64;
+    unsigned char *buf = malloc(fb * per);
+    for (long t = 0; buf && (x->n < 0 || t < x->n); t += (long)per) {
+      size_t k = 0;
+      for (; k < per && (x->n < 0 || t + (long)k < x->n); k++) {
+        memcpy(buf + k * fb, "FRAME\n", 6);
+        frame(buf + k * fb + 6, x->w, x->h, (int)(t + (long)k));
+      }
+      if (write_all(x->fd, buf, k * fb) != 0) break; /* the reader went away */
+    }
+    free(buf);
+    close(x->fd);
+    x->fd = -1;
+  } else if (x->stall) {
+    pause(); /* cancelled by tv_pipe_join */
+  }
+  return NULL;
+}
+
+int tv_y4m_pipe(int w, int h, long nframes, int stall) {
+  int p[2];
+  if (pipe(p) != 0) return -1;
+  signal(SIGPIPE, SIG_IGN);
+  wr.fd = p[1];
+  wr.w = w;
+  wr.h = h;
+  wr.n = nframes;
+  wr.stall = stall;
+  if (pthread_create(&wthread, NULL, write_frames, &wr) != 0) return -1;
+  wstarted = 1;
+  return p[0];
+}
+
+void tv_pipe_join(void) {
+  if (!wstarted) return;
+  if (wr.stall) pthread_cancel(wthread);
+  pthread_join(wthread, NULL);
+  if (wr.fd >= 0) close(wr.fd);
+  wr.fd = -1;
+  wstarted = 0;
+}

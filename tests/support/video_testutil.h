@@ -1,0 +1,31 @@
+/*
+ * video_testutil.h - videos made by the tests themselves: YUV4MPEG2 files
+ * (a text header and raw 4:2:0 frames, which libavformat demuxes), so that
+ * sizes, frame rates and frame counts no real encoder would write can be
+ * fed to the video hasher.
+ */
+#ifndef VIGIL_VIDEO_TESTUTIL_H
+#define VIGIL_VIDEO_TESTUTIL_H
+
+#include <stddef.h>
+
+/* A fresh temporary directory (removed by tv_cleanup); path under it. */
+const char *tv_path(const char *name);
+void tv_cleanup(void);
+
+/* Writes a Y4M header for w x h at rate num:den (the numbers are written as
+ * given, absurd or not) and nframes frames of a moving pattern; returns
+ * path or NULL. */
+const char *tv_y4m(const char *name, long w, long h, long num, long den, int nframes);
+
+/* Writes len bytes. */
+const char *tv_write(const char *name, const void *data, size_t len);
+
+/* Starts a thread writing a Y4M stream of w x h frames at 1000 fps into a pipe: nframes
+ * frames then end of file, or endless (nframes < 0) until the reader goes
+ * away, or a header and then nothing, holding the pipe open (stall != 0).
+ * Returns the read end; tv_pipe_join ends the writer. */
+int tv_y4m_pipe(int w, int h, long nframes, int stall);
+void tv_pipe_join(void);
+
+#endif
