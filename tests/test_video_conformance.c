@@ -4,7 +4,7 @@
  * Debian FFmpeg), byte for byte, in the four modes: every frame (r0), one hash
  * per second (r1), each at native size and downsampled to 128x128 (s128).
  * Each clip is decoded once per mode through the sandboxed worker, as `vigil
- * hash` does, and once more with two decoder threads (one hash per second).  Also checks the MD5 against an independent digest of the
+ * hash` does, and once more with two decoder threads (one hash per second, three clips).  Also checks the MD5 against an independent digest of the
  * file.  Skips (exit 77) without ../shared.
  */
 #include "testutil.h"
@@ -125,9 +125,10 @@ static void test_debian_ffmpeg(void **state) {
       }
       files++;
       exact += same;
-      if (m == 1) {
+      if (m == 1 && (!strncmp(nm, "c02_", 4) || !strncmp(nm, "c07_", 4) || !strncmp(nm, "c09_", 4))) {
         /* frame threads in the decoder (the sandbox lets the worker make
-         * threads for them): the same bytes */
+         * threads for them): the same bytes, on H.264 with B-frames, VP9 and
+         * MPEG-4 Part 2 (three clips keep the test short) */
         buf got2 = {0};
         o.threads = 2;
         assert_int_equal(vigil_video_hash_file(video, &o, append_line, &got2, NULL, &e), 0);
@@ -149,7 +150,7 @@ static void test_debian_ffmpeg(void **state) {
   }
   free(names);
   printf("debian-ffmpeg: %d/%d outputs byte-identical (%d left to the release build)\n", exact, files, skipped);
-  assert_true(files + skipped >= 35);
+  assert_true(files + skipped >= 31);
   assert_int_equal(exact, files);
 }
 
