@@ -141,7 +141,7 @@ static int install_filter(void *ctx, vigil_error *err) {
                           SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
     if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     static const int thread_calls[] = {SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_setaffinity),
-                                       SCMP_SYS(rt_sigaction)};
+                                       SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack)};
     for (size_t i = 0; rc == 0 && i < sizeof thread_calls / sizeof *thread_calls; i++)
       rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, thread_calls[i], 0);
   }
