@@ -7,12 +7,16 @@
  *     --format te` takes as they are; --format json carries md5 and sha256.
  *   - `vigil match` tells a mistyped hash from a file name (63 hex digits,
  *     a bare MD5) instead of answering "no such file".
+ *   - One output flag: every command that prints records takes
+ *     `--format json` and prints JSON objects, and --db is taken before
+ *     the subcommand as after it.
  *   - `vigil match -r DIR` looks up the regular files under DIR, skips
  *     symbolic links (a loop) and FIFOs (which would block), and
  *     reports progress with rate, ETA and failures on a terminal.
  */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,11 +137,66 @@ static void test_match_recursive(void **state) {
   assert_non_null(strstr(out, "use -r"));
 }
 
+static void test_format_flag_names(void **state) {
+  (void)state;
+  char in[400], convo[400];
+  snprintf(in, sizeof in, "%s/ad.jsonl", dir);
+  snprintf(convo, sizeof convo, "%s/c.jsonl", dir);
+  FILE *f = fopen(in, "w");
+  assert_non_null(f);
+  fputs("{\"id\":\"a1\",\"text\":\"call 916-555-0142\"}\n", f);
+  fclose(f);
+  f = fopen(convo, "w");
+  assert_non_null(f);
+  fputs("{\"id\":\"c1\",\"participants\":[{\"id\":\"a\",\"age\":30},{\"id\":\"b\",\"age\":13}],"
+        "\"messages\":[{\"from\":\"a\",\"text\":\"hi\"}]}\n",
+        f);
+  fclose(f);
+  const char *cmds[] = {"hash --format json '" VIGIL_SOURCE_DIR "/samples/rings.jpg'",
+                        "match --db '%s' --format json '" VIGIL_SOURCE_DIR "/samples/rings.jpg'",
+                        "bank --db '%s' list --format json",
+                        "bank list --db '%s' --format json",
+                        "bank --db '%s' stats --format json",
+                        "keys --db '%s' create --role auditor --format json",
+                        "keys list --db '%s' --format json",
+                        "keys --db '%s' list --json"};
+  char cmd[2048], fmt[600], out[65536];
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    snprintf(fmt, sizeof fmt, "'%%s' %s 2>/dev/null", cmds[i]);
+    snprintf(cmd, sizeof cmd, fmt, VIGIL_CLI, db);
+    int st = run(cmd, out, sizeof out);
+    if (st != 0) print_message("%s -> %d\n", cmd, st);
+    assert_int_equal(st, 0);
+    json_t *o = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    if (!json_is_object(o)) print_message("%s: not JSON: %.200s\n", cmd, out);
+    assert_true(json_is_object(o));
+    json_decref(o);
+  }
+  snprintf(cmd, sizeof cmd, "'%s' text scan --format json '%s' 2>/dev/null", VIGIL_CLI, in);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  json_t *o = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+  assert_true(json_is_object(o));
+  json_decref(o);
+  snprintf(cmd, sizeof cmd, "'%s' convo score --format json '%s' 2>/dev/null", VIGIL_CLI, convo);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  o = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+  assert_true(json_is_object(o));
+  json_decref(o);
+  /* an unknown name is refused the same way everywhere, naming itself */
+  snprintf(cmd, sizeof cmd, "'%s' keys list --db '%s' --format yaml 2>&1", VIGIL_CLI, db);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, "'yaml'"));
+  snprintf(cmd, sizeof cmd, "'%s' convo score --format yaml '%s' 2>&1", VIGIL_CLI, convo);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, "'yaml'"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hash_te_imports),
       cmocka_unit_test(test_match_hash_typos),
       cmocka_unit_test(test_match_recursive),
+      cmocka_unit_test(test_format_flag_names),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
