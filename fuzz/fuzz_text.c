@@ -7,7 +7,9 @@
  * alphabet of the things the scanners look for (digits, number words, "at",
  * "dot", look-alike digits, keycaps, emoji, separators) so that mutations
  * reach deep into phone, e-mail and age parsing.  Any invariant broken
- * aborts, which the replay driver and libFuzzer report.
+ * aborts, which the replay driver and libFuzzer report.  The first byte
+ * picks a default region for national phone numbers (or none), and the
+ * cue-driven ad scan must agree with the full extraction under it too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +24,11 @@ static const char *const alphabet[] = {
     "young", "her ", "\xE2\x91\xA0", "\xE2\x9D\xB6", "3\xEF\xB8\x8F\xE2\x83\xA3", "\xD9\xA3", "\xEF\xBC\x94",
     "\xF0\x9F\x8D\x92", "\xF0\x9F\x91\x91", "\xF0\x9F\x9A\xAB", "\xCC\x81", "\xE2\x80\x8B", "\xD0\xBE", "\xFF",
     "\xC3", "l", "i", "lbs", "$", "hh", "roses", "\xEF\xB7\xBA", "onlyfans.com/", "t.me/", "cash app", "(at)",
-    "tonight", "someone", "for", "ten"};
+    "tonight", "someone", "for", "ten", "\xE2\x82\xAC", "\xC2\xA3", "00", "0", "h", "m", "kg", "90 60 90",
+    "2016 06 17"};
+
+/* Default regions of national phone numbers tried (NULL: North America). */
+static const char *const regions[] = {NULL, "GB", "FR", "DE", "IN", "BR", "RU", "US"};
 
 #define RAW_MAX 256
 #define TOKENS_MAX 96
@@ -30,7 +36,7 @@ static const char *const alphabet[] = {
 static vigil_ad_scanner *scanner;
 static vigil_ad_scratch *scratch;
 
-static void check(const char *s, size_t n) {
+static void check(const char *s, size_t n, const char *region) {
   vigil_text t;
   vigil_text_init(&t);
   if (vigil_utf8_check(s, n, NULL) != VIGIL_OK && vigil_text_normalize(&t, s, n, VIGIL_TEXT_STRICT, NULL) == VIGIL_OK)
@@ -44,6 +50,7 @@ static void check(const char *s, size_t n) {
   vigil_ad_result r;
   vigil_ad_result_init(&r);
   if (scanner && scratch) {
+    if (vigil_ad_scratch_set_region(scratch, region, NULL) != VIGIL_OK) abort();
     if (vigil_ad_scan(scanner, scratch, &t, &r, NULL) != VIGIL_OK) abort();
     if (!(r.risk >= 0.0 && r.risk <= 1.0)) abort();
     for (size_t i = 0; i < r.nhits; i++)
@@ -53,7 +60,8 @@ static void check(const char *s, size_t n) {
     /* the ad scan's cue-driven extraction must equal the full scans */
     vigil_contacts c = {0};
     vigil_ages a = {0};
-    if (vigil_contacts_extract(&t, &c, NULL) != VIGIL_OK || vigil_ages_extract(&t, &a, NULL) != VIGIL_OK) abort();
+    if (vigil_contacts_extract_region(&t, region, &c, NULL) != VIGIL_OK || vigil_ages_extract(&t, &a, NULL) != VIGIL_OK)
+      abort();
     if (c.n != r.contacts.n || a.n != r.ages.n) abort();
     for (size_t i = 0; i < c.n; i++)
       if (strcmp(c.v[i].value, r.contacts.v[i].value) || c.v[i].span.start != r.contacts.v[i].span.start) abort();
@@ -74,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* records are small; the replay driver's image seeds are not: look at
    * the first RAW_MAX bytes so each run stays fast under sanitizers */
   if (size > RAW_MAX) size = RAW_MAX;
-  check((const char *)data, size);
+  const char *region = size ? regions[data[0] % (sizeof regions / sizeof regions[0])] : NULL;
+  check((const char *)data, size, region);
   if (size > TOKENS_MAX) size = TOKENS_MAX;
   size_t na = sizeof alphabet / sizeof alphabet[0], cap = size * 8 + 1, n = 0;
   char *buf = malloc(cap);
@@ -86,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(buf + n, a, k);
     n += k;
   }
-  check(buf, n);
+  check(buf, n, region);
   free(buf);
   return 0;
 }

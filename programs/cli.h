@@ -26,6 +26,12 @@ long cli_parse_long(const char *opt, const char *value, long min, long max);
  * else ./vigil.db. */
 const char *cli_default_db(void);
 
+/* 1, after saying so on stderr, when db names a SQLite file that does not
+ * exist; 0 otherwise (PostgreSQL is never checked here).  Every command but
+ * those that create a store (serve --init, bank create, keys create) calls
+ * it before opening one. */
+int cli_store_missing(const char *db);
+
 /* Who acts, as the service's audit log names a command-line user:
  * "cli:<login name>" (or "cli:uid<N>" when the user has no name). */
 const char *cli_actor(void);
@@ -72,6 +78,7 @@ int cmd_convo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_hooks(int argc, char **argv); /* also `vigil outbox` */
+int cmd_report(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 int cmd_text(int argc, char **argv);
 

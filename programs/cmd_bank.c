@@ -512,6 +512,10 @@ int cmd_bank(int argc, char **argv) {
     free(a.tags.v);
     return rc < 0 ? CLI_OK : rc;
   }
+  if (strcmp(sub, "create") != 0 && cli_store_missing(a.db ? a.db : cli_default_db())) {
+    free(a.tags.v);
+    return CLI_USAGE;
+  }
   vigil_bank_store *st = open_store(a.db ? a.db : cli_default_db());
   if (!st) {
     free(a.tags.v);

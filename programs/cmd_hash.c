@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -52,6 +53,8 @@ static const char hash_help[] =
     "  --downsample WxH    videos: hash frames scaled to WxH (default: native size)\n"
     "  --flush-all         videos: output the decoder's last frames even where the\n"
     "                      reference loses them (audio-first files; see docs/video.md)\n"
+    "  --threads N         videos: decoder threads for each video (default 1); the\n"
+    "                      output is the same\n"
     "  -j, --jobs N        hash N files at a time (default: number of CPUs)\n"
     "  -r, --recursive     descend into directories\n"
     "  --max-pixels N      refuse pictures larger than N pixels (default 100000000)\n"
@@ -99,10 +102,45 @@ static int push_path(pathlist *l, const char *p) {
   return 0;
 }
 
-static int expand(pathlist *l, const char *path, int recursive, int depth) {
+/* Directories already walked under -r, by device and inode: a symlink
+ * loop (ln -s . x) or two links to one tree would otherwise be walked
+ * again and again, each level multiplying the paths. */
+typedef struct seen_dirs {
+  struct {
+    dev_t dev;
+    ino_t ino;
+  } *v;
+  size_t n, cap;
+} seen_dirs;
+
+/* 1 if (dev, ino) was seen before; otherwise records it.  -1: no memory. */
+static int seen_before(seen_dirs *s, const struct stat *st) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino) return 1;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    void *nv = realloc(s->v, cap * sizeof *s->v);
+    if (!nv) return -1;
+    s->v = nv;
+    s->cap = cap;
+  }
+  s->v[s->n].dev = st->st_dev;
+  s->v[s->n].ino = st->st_ino;
+  s->n++;
+  return 0;
+}
+
+static int expand(pathlist *l, seen_dirs *seen, const char *path, int recursive, int depth) {
   struct stat st;
-  if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+  int known = strcmp(path, "-") != 0 && stat(path, &st) == 0;
+  if (known && S_ISDIR(st.st_mode)) {
     if (!recursive) return push_path(l, path); /* reported as an error later */
+    int again = seen_before(seen, &st);
+    if (again < 0) return -1;
+    if (again) {
+      cli_error("%s: skipped: a directory already walked (a symlink loop?)", path);
+      return 0;
+    }
     if (depth > 64) return 0;
     struct dirent **names;
     int n = scandir(path, &names, NULL, alphasort);
@@ -116,7 +154,7 @@ static int expand(pathlist *l, const char *path, int recursive, int depth) {
         if (!child) rc = -1;
         else {
           snprintf(child, len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", nm);
-          rc = expand(l, child, recursive, depth + 1);
+          rc = expand(l, seen, child, recursive, depth + 1);
           free(child);
         }
       }
@@ -125,18 +163,28 @@ static int expand(pathlist *l, const char *path, int recursive, int depth) {
     free(names);
     return rc;
   }
+  /* Inside a directory walk only regular files are pictures: a FIFO would
+   * block, a device never ends.  Named on the command line, any file is
+   * read (a pipe from a shell's <(...) is one), within the 256 MiB read limit. */
+  if (depth > 0 && known && !S_ISREG(st.st_mode)) {
+    cli_error("%s: skipped: not a regular file", path);
+    return 0;
+  }
   return push_path(l, path);
 }
 
-/* By content: the first bytes of the file (stdin is always a picture). */
+/* By content: the first bytes of the file (stdin is always a picture).
+ * Only a regular file is sniffed: opening a FIFO would wait for a writer,
+ * and reading a pipe here would take bytes the picture path then misses. */
 static int looks_like_video(const char *path) {
   if (!strcmp(path, "-")) return 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) return 0; /* the picture path reports why it cannot be opened */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return 0; /* the picture path reports why it cannot be opened */
+  struct stat st;
   unsigned char head[512];
-  size_t n = fread(head, 1, sizeof head, f);
-  fclose(f);
-  return vigil_video_sniff(head, n);
+  ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof head) : -1;
+  close(fd);
+  return n > 0 && vigil_video_sniff(head, (size_t)n);
 }
 
 static void print_json(json_t *o) {
@@ -258,6 +306,9 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
     }
     return;
   }
+  if (it->info.damaged) /* hashed as a viewer shows it; say so, it may not be what was sent */
+    cli_error("%s: damaged file, hashed from the %d of %d rows that decode", it->path, it->info.rows_decoded,
+              it->info.height);
   if (fmt == FMT_TE) { /* threatexchange lines, as `vigil bank import --format te` reads them */
     printf("# %s\n", it->path);
     for (int v = 0; v < (dihedral ? VIGIL_DIH_COUNT : 1); v++) {
@@ -282,6 +333,10 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
                         it->info.width, "height", it->info.height);
   if (o && it->md5[0]) json_object_set_new(o, "md5", json_string(it->md5));
   if (o && it->sha256[0]) json_object_set_new(o, "sha256", json_string(it->sha256));
+  if (o && it->info.damaged) {
+    json_object_set_new(o, "damaged", json_true());
+    json_object_set_new(o, "rows_decoded", json_integer(it->info.rows_decoded));
+  }
   if (o && dihedral) {
     json_t *d = json_object();
     for (int v = 1; v < VIGIL_DIH_COUNT; v++) {
@@ -298,14 +353,14 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
 
 int cmd_hash(int argc, char **argv) {
   cli_tune_allocator();
-  enum { OPT_MODE = 256, OPT_DIH, OPT_FAST, OPT_FORMAT, OPT_MAXPX, OPT_SPH, OPT_DOWN, OPT_FLUSH };
+  enum { OPT_MODE = 256, OPT_DIH, OPT_FAST, OPT_FORMAT, OPT_MAXPX, OPT_SPH, OPT_DOWN, OPT_FLUSH, OPT_THREADS };
   static const struct option longopts[] = {
       {"mode", required_argument, 0, OPT_MODE},     {"dihedral", no_argument, 0, OPT_DIH},
       {"fast", no_argument, 0, OPT_FAST},           {"format", required_argument, 0, OPT_FORMAT},
       {"jobs", required_argument, 0, 'j'},          {"recursive", no_argument, 0, 'r'},
       {"max-pixels", required_argument, 0, OPT_MAXPX}, {"help", no_argument, 0, 'h'},
       {"seconds-per-hash", required_argument, 0, OPT_SPH}, {"downsample", required_argument, 0, OPT_DOWN},
-      {"flush-all", no_argument, 0, OPT_FLUSH},
+      {"flush-all", no_argument, 0, OPT_FLUSH}, {"threads", required_argument, 0, OPT_THREADS},
       {0, 0, 0, 0}};
   job j;
   memset(&j, 0, sizeof j);
@@ -369,6 +424,12 @@ int cmd_hash(int argc, char **argv) {
       break;
     }
     case OPT_FLUSH: j.vopts.flush_all = 1; break;
+    case OPT_THREADS: {
+      long v = cli_parse_long("--threads", optarg, 1, 64);
+      if (v < 0) return CLI_USAGE;
+      j.vopts.threads = (int)v;
+      break;
+    }
     case 'h': fputs(hash_help, stdout); return CLI_OK;
     default: fputs(hash_help, stderr); return CLI_USAGE;
     }
@@ -379,11 +440,14 @@ int cmd_hash(int argc, char **argv) {
     return CLI_USAGE;
   }
   pathlist paths = {0};
+  seen_dirs seen = {0};
   for (int i = optind; i < argc; i++)
-    if (expand(&paths, argv[i], recursive, 0) != 0) {
+    if (expand(&paths, &seen, argv[i], recursive, 0) != 0) {
       cli_error("out of memory");
+      free(seen.v);
       return CLI_USAGE;
     }
+  free(seen.v);
   j.n = paths.n;
   j.items = calloc(j.n ? j.n : 1, sizeof(item));
   if (!j.items) {

@@ -97,6 +97,7 @@ int cmd_keys(int argc, char **argv) {
     cli_error("keys create: --role must be admin, submitter, reviewer or auditor");
     return CLI_USAGE;
   }
+  if (!is_create && cli_store_missing(db)) return CLI_USAGE;
   vigil_server_store *st;
   vigil_error err;
   if (vigil_server_store_open(&st, db, &err) != VIGIL_OK) {

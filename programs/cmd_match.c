@@ -346,6 +346,7 @@ int cmd_match(int argc, char **argv) {
     }
   }
   vigil_error err;
+  if (cli_store_missing(db)) goto out;
   if (vigil_bank_store_open(&c.st, db, &err)) {
     cli_error("%s", err.message);
     goto out;
@@ -365,6 +366,16 @@ int cmd_match(int argc, char **argv) {
   if (vigil_bank_matcher_open(&c.m, c.st, &err)) {
     cli_error("%s", err.message);
     goto out;
+  }
+  { /* "no match" against nothing is no answer: say so */
+    vigil_bank_info *all = NULL;
+    size_t nb = 0, enabled = 0;
+    if (vigil_bank_list(c.st, &all, &nb, &err) == VIGIL_OK)
+      for (size_t i = 0; i < nb; i++) enabled += all[i].enabled != 0;
+    free(all);
+    if (!enabled) cli_error("warning: no bank is enabled in %s: nothing can match", db);
+    else if (vigil_bank_matcher_size(c.m) == 0)
+      cli_error("warning: the enabled banks of %s hold no PDQ hash: pictures match by MD5/SHA-256 only", db);
   }
   int failed = 0;
   for (int i = optind; i < argc; i++) {

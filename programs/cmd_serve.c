@@ -57,6 +57,8 @@ static const char serve_help[] =
     "  --report-config FILE   outbox and webhook settings, JSON (docs/report.md)\n"
     "  --evidence-dir DIR     keep the media of uploads that open review cases in DIR\n"
     "                         (mode 0700; default: media is never kept)\n"
+    "  --init                 create the database when there is none (without it a\n"
+    "                         missing database is an error, never an empty one)\n"
     "  --hma-anonymous ADDRS  let these client addresses (comma-separated) call the HMA\n"
     "                         lookups (/m/...) without a key, as HMA clients do (off)\n"
     "  --quiet                no per-request log lines\n"
@@ -124,7 +126,7 @@ static int bootstrap(const char *db, const char *key_file) {
 
 int cmd_serve(int argc, char **argv) {
   enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
-         OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM };
+         OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
       {"db", required_argument, 0, OPT_DB},
@@ -143,6 +145,7 @@ int cmd_serve(int argc, char **argv) {
       {"hma-anonymous", required_argument, 0, OPT_HMAANON},
       {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
+      {"init", no_argument, 0, OPT_INIT},
       {"max-decodes", required_argument, 0, OPT_DECODES},
       {"decode-queue", required_argument, 0, OPT_DQUEUE},
       {"decode-memory", required_argument, 0, OPT_DMEM},
@@ -154,7 +157,7 @@ int cmd_serve(int argc, char **argv) {
   cfg.log = stderr;
   const char *key_file = NULL, *port_file = NULL;
   long v;
-  int c;
+  int c, init = 0;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -193,6 +196,7 @@ int cmd_serve(int argc, char **argv) {
     case OPT_HMAANON: cfg.hma_anonymous = optarg; break;
     case OPT_REPORTCFG: cfg.report_config = optarg; break;
     case OPT_QUIET: cfg.log = NULL; break;
+    case OPT_INIT: init = 1; break;
     case OPT_DECODES:
       if ((v = cli_parse_long("--max-decodes", optarg, 1, 1024)) < 0) return CLI_USAGE;
       cfg.max_decodes = (unsigned)v;
@@ -213,6 +217,7 @@ int cmd_serve(int argc, char **argv) {
     cli_error("serve: unexpected argument '%s'", argv[optind]);
     return CLI_USAGE;
   }
+  if (!init && cli_store_missing(cfg.db_path)) return CLI_USAGE;
   if (bootstrap(cfg.db_path, key_file) != 0) return CLI_USAGE;
 
   sigset_t stop;

@@ -21,8 +21,8 @@
 #include "vigil/text.h"
 
 static const char text_help[] =
-    "usage: vigil text scan [--kind ad|message] [--format json|tsv] FILE.jsonl|-\n"
-    "       vigil text contacts [--format json|tsv] FILE.jsonl|-\n"
+    "usage: vigil text scan [--kind ad|message] [--format json|tsv] [--region CC] FILE.jsonl|-\n"
+    "       vigil text contacts [--format json|tsv] [--region CC] FILE.jsonl|-\n"
     "\n"
     "Text signals for each JSON record of the input (one object per line).  The\n"
     "text is the record's \"text\" or \"message\" field, or \"title\" + newline +\n"
@@ -37,6 +37,10 @@ static const char text_help[] =
     "  --kind ad|message   what the records are (scan only; default ad)\n"
     "  --format json|tsv   json (default): one object per line;\n"
     "                      tsv: line, id, risk, families, contacts\n"
+    "  --region CC         default country of national phone numbers (GB, DE,\n"
+    "                      IN, ...; a record's own \"country\" or \"region\"\n"
+    "                      field wins); without it, North American numbers\n"
+    "                      and numbers written with + only\n"
     "  -h, --help          this text\n"
     "\n"
     "Exit status: 0 all records processed, 1 some were bad (reported on stderr\n"
@@ -44,6 +48,7 @@ static const char text_help[] =
 
 typedef struct opts {
   int contacts_only, ad, json;
+  const char *region;
 } opts;
 
 /* One TSV line from a result: line, id, risk, families, contacts. */
@@ -94,7 +99,7 @@ static int run_file(const opts *op, const char *path, vigil_ad_scanner *sc, vigi
     char *out = NULL;
     vigil_error err;
     vigil_error_clear(&err);
-    if (vigil_text_scan_json(sc, scr, line, n, kind, &out, &err) != VIGIL_OK) {
+    if (vigil_text_scan_json_region(sc, scr, line, n, kind, op->region, &out, &err) != VIGIL_OK) {
       bad_record(op, path, lineno, err.message);
       (*bad)++;
       continue;
@@ -122,16 +127,17 @@ static int run_file(const opts *op, const char *path, vigil_ad_scanner *sc, vigi
 }
 
 int cmd_text(int argc, char **argv) {
-  enum { OPT_KIND = 256, OPT_FORMAT };
+  enum { OPT_KIND = 256, OPT_FORMAT, OPT_REGION };
   static const struct option longopts[] = {{"kind", required_argument, 0, OPT_KIND},
                                            {"format", required_argument, 0, OPT_FORMAT},
+                                           {"region", required_argument, 0, OPT_REGION},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(text_help, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;
   }
-  opts op = {0, 1, 1};
+  opts op = {0, 1, 1, NULL};
   if (!strcmp(argv[1], "contacts")) op.contacts_only = 1;
   else if (strcmp(argv[1], "scan")) {
     cli_error("text: unknown subcommand '%s' (scan or contacts)", argv[1]);
@@ -159,6 +165,7 @@ int cmd_text(int argc, char **argv) {
         return CLI_USAGE;
       }
       break;
+    case OPT_REGION: op.region = optarg; break;
     case 'h': fputs(text_help, stdout); return CLI_OK;
     default: fputs(text_help, stderr); return CLI_USAGE;
     }
@@ -172,6 +179,12 @@ int cmd_text(int argc, char **argv) {
   vigil_error err;
   if (vigil_ad_scanner_new(&sc, &err) != VIGIL_OK || vigil_ad_scratch_new(sc, &scr, &err) != VIGIL_OK) {
     cli_error("%s", err.message);
+    vigil_ad_scanner_free(sc);
+    return CLI_USAGE;
+  }
+  if (op.region && vigil_ad_scratch_set_region(scr, op.region, &err) != VIGIL_OK) { /* checks the code */
+    cli_error("--region: %s", err.message);
+    vigil_ad_scratch_free(scr);
     vigil_ad_scanner_free(sc);
     return CLI_USAGE;
   }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ static const cli_command commands[] = {
     {"keys", "create, revoke and list API keys of the service", cmd_keys},
     {"hooks", "webhook subscriptions of the service (create, list, delete)", cmd_hooks},
     {"outbox", "deliveries of the service: list, retry dead ones", cmd_hooks},
+    {"report", "CyberTipline reports of confirmed cases, for manual filing", cmd_report},
     {"link", "link ads into groups by shared contacts and templates", cmd_link},
     {"text", "text signals: contacts, ages, trafficking-ad indicators", cmd_text},
 };
@@ -153,6 +155,20 @@ void cli_progress_end(cli_progress *p) {
 const char *cli_default_db(void) {
   const char *e = getenv("VIGIL_DB");
   return e && *e ? e : "./vigil.db";
+}
+
+/* Only a few commands create a store; any other given a path where none is
+ * would create an empty one and report "no match" against it, so a typo in
+ * --db would pass for a clean result. */
+int cli_store_missing(const char *db) {
+  if (!strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13)) return 0;
+  const char *path = !strncmp(db, "sqlite:", 7) ? db + 7 : db;
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
+  cli_error("no vigil database at %s (%s): give the right --db or $VIGIL_DB, or create one with "
+            "'vigil serve --init', 'vigil bank create' or 'vigil keys create'",
+            path, strerror(errno));
+  return 1;
 }
 
 int cli_strvec_push(cli_strvec *s, const char *x) {

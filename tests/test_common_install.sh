@@ -9,7 +9,7 @@
 # libvigil.so with its soname, the program, the man page with its version,
 # vigil.pc, the CMake package), then builds tests/install/consumer.c
 #   - with pkg-config against the shared library,
-#   - with pkg-config --static against libvigil.a (no libvigil.so needed),
+#   - with pkg-config --static against all of libvigil.a (whole archive),
 #   - with find_package(vigil) against vigil::vigil and vigil::vigil_static,
 # and runs each program.  Run by ctest as test_common_install (not in the
 # sanitizer builds, whose library needs the sanitizer's runtime).
@@ -80,9 +80,11 @@ else
 fi
 
 # Static, through pkg-config --static: libvigil.a named by path so the
-# linker cannot take the shared library instead.
+# linker cannot take the shared library instead, and linked whole, so
+# every object's dependencies must be in vigil.pc, not only those of the
+# objects this program happens to use.
 libs=" $(pkg-config --static --libs vigil) "
-libs=${libs/ -lvigil / $libdir/libvigil.a }
+libs=${libs/ -lvigil / -Wl,--whole-archive $libdir/libvigil.a -Wl,--no-whole-archive }
 # shellcheck disable=SC2086
 if $cc -o "$tmp/pc_static" "$src/tests/install/consumer.c" $(pkg-config --cflags vigil) $libs 2>"$tmp/cc.log"; then
   needed "$tmp/pc_static" | grep -q '^libvigil' && problem "pkg-config --static: the program still loads libvigil.so"

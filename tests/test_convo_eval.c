@@ -3,7 +3,7 @@
  * of each shared chat corpus, with and without age masking: the program
  * runs, reads every record, and the scorer separates these PJ records from
  * the benign ones (a loose bound: the full figures are in docs/convo.md).
- * Then the per-role figures on the whole corpus.
+ * Then the per-role figures on the test half.
  * Skips (exit 77) without ../shared.
  */
 #include "testutil.h"
@@ -39,14 +39,14 @@ static void check(const char *opts) {
   assert_non_null(strstr(out, "early detection:"));
 }
 
-/* The whole corpus, per role (docs/convo.md "Who is the groomer"): the
+/* The test half of the corpus, per role (docs/convo.md "Who is the groomer"): the
  * offender's pair is the riskiest, the decoy's stays under the threshold,
  * no benign participant is flagged.  Bounds sit a little under the
- * measured figures (0.991 / 0.991 / F1 0.983 as written; 0.990 / 0.991 /
- * F1 0.958 masked). */
+ * measured figures on test (0.991 / 0.991 / F1 0.982 as written; 0.990 / 0.991 /
+ * F1 0.956 masked). */
 static void roles(const char *opts, double min_top, double min_below, double min_f1) {
   char cmd[8192], out[8192];
-  snprintf(cmd, sizeof cmd, "%s convo eval %s %s 2>/dev/null", VIGIL_CLI, opts, dir);
+  snprintf(cmd, sizeof cmd, "%s convo eval --split test %s %s 2>/dev/null", VIGIL_CLI, opts, dir);
   FILE *p = popen(cmd, "r");
   assert_non_null(p);
   size_t n = fread(out, 1, sizeof out - 1, p);

@@ -7,7 +7,9 @@
 
 #include <png.h>
 
+#include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -487,6 +489,53 @@ static void test_jpeg_scan_bomb(void **state) {
   free(out);
 }
 
+typedef struct pipe_writer {
+  int fd;
+  size_t n;
+} pipe_writer;
+
+static void *write_zeros(void *arg) {
+  pipe_writer *w = arg;
+  static const uint8_t z[4096];
+  size_t left = w->n;
+  while (left) {
+    ssize_t k = write(w->fd, z, left < sizeof z ? left : sizeof z);
+    if (k <= 0) break;
+    left -= (size_t)k;
+  }
+  close(w->fd);
+  return NULL;
+}
+
+/* A stream over the read limit (a device, a pipe) is refused after reading
+ * at most one byte more than the limit: /dev/zero was read to 512 MiB
+ * against a 256 MiB limit. */
+static void test_read_limit_on_streams(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pipe_writer w = {p[1], 300000};
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, write_zeros, &w), 0);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+  uint8_t *data = NULL;
+  size_t len = 0;
+  vigil_error e;
+  assert_int_equal(vigil_read_file(path, 100000, &data, &len, &e), VIGIL_ELIMIT);
+  assert_null(data);
+  /* what is left in the pipe is what was not read */
+  size_t rest = 0;
+  uint8_t buf[8192];
+  ssize_t k;
+  while ((k = read(p[0], buf, sizeof buf)) > 0) rest += (size_t)k;
+  pthread_join(t, NULL);
+  close(p[0]);
+  assert_true(300000 - rest <= 100001);
+  /* /dev/zero: refused, not read forever */
+  assert_int_equal(vigil_read_file("/dev/zero", 1 << 20, &data, &len, &e), VIGIL_ELIMIT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_format),         cmocka_unit_test(test_grey_and_colour_close),
@@ -497,7 +546,7 @@ int main(void) {
       cmocka_unit_test(test_palette_with_transparency),
       cmocka_unit_test(test_jpeg_scan_bomb),       cmocka_unit_test(test_truncated_jpeg_hashes),
       cmocka_unit_test(test_truncated_other_formats), cmocka_unit_test(test_gif_bomb_by_frame),
-      cmocka_unit_test(test_decode_memory_budget),
+      cmocka_unit_test(test_decode_memory_budget), cmocka_unit_test(test_read_limit_on_streams),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

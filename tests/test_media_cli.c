@@ -97,10 +97,45 @@ static void test_usage(void **state) {
   free(out);
 }
 
+/* The red-team cases of the CLI: a FIFO hung `vigil hash` forever, two
+ * `ln -s . x` links made -r walk without end.  Every command runs under
+ * `timeout`, so the old behaviour fails instead of hanging the suite. */
+static void test_fifo_and_symlink_loop(void **state) {
+  (void)state;
+  char dir[] = "/tmp/vigil-test-walk-XXXXXX", cmd[1024];
+  assert_non_null(mkdtemp(dir));
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p %s/t/sub && cp " S "/rings.jpg %s/t/ && ln -s . %s/t/x && ln -s . %s/t/y && "
+           "ln -s .. %s/t/sub/up && mkfifo %s/t/fifo",
+           dir, dir, dir, dir, dir, dir);
+  assert_int_equal(tu_run(cmd, NULL), 0);
+  char *out;
+  /* -r: the picture once, the FIFO and the loops skipped with a message */
+  snprintf(cmd, sizeof cmd, "timeout 20 " VIGIL_CLI " hash -r %s/t 2>%s/err", dir, dir);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_int_equal(count_lines(out), 1);
+  free(out);
+  snprintf(cmd, sizeof cmd, "grep -c 'skipped' %s/err", dir);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_int_equal(atoi(out), 4); /* fifo, x, y, up */
+  free(out);
+  /* a FIFO named on the command line with no writer: an error, at once */
+  snprintf(cmd, sizeof cmd, "timeout 20 " VIGIL_CLI " hash %s/t/fifo", dir);
+  assert_int_equal(tu_run(cmd, NULL), 1);
+  /* ...and a pipe with a writer (a shell's <(...)) is read to its end */
+  snprintf(cmd, sizeof cmd, "bash -c 'timeout 20 " VIGIL_CLI " hash <(cat " S "/rings.jpg)'");
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_int_equal(strcspn(out, ","), 64);
+  free(out);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(tu_run(cmd, NULL), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_and_order),  cmocka_unit_test(test_json),  cmocka_unit_test(test_stdin_and_modes),
       cmocka_unit_test(test_partial_failure), cmocka_unit_test(test_usage),
+      cmocka_unit_test(test_fifo_and_symlink_loop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

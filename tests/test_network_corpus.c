@@ -93,8 +93,6 @@ int main(void) {
   if (!mkdtemp(dir)) return 1;
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_corpus)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  tu_run(cmd, NULL);
+  if (tu_rmtree(dir) != 0) rc = 1;
   return rc;
 }

@@ -20,14 +20,16 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "servefix.h"
 #include "vigil/media.h"
 #include "vigil/server.h"
 
-static char dir[256], dbpath[300];
+static tu_fix fx; /* the server, its database and a key per role */
+static const char *dbpath;
 static vigil_server *srv;
 static int port;
 static FILE *logf;
-static char k_admin[VIGIL_KEY_MAX], k_sub[VIGIL_KEY_MAX], k_rev[VIGIL_KEY_MAX], k_aud[VIGIL_KEY_MAX];
+static const char *k_admin, *k_sub, *k_rev, *k_aud;
 static vigil_key_info i_admin, i_sub, i_rev, i_aud;
 static uint8_t *jpg;
 static size_t jpg_len;
@@ -36,55 +38,36 @@ static size_t jpg_len;
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/vigil-test-server-XXXXXX");
-  if (!mkdtemp(dir)) return -1;
-  snprintf(dbpath, sizeof dbpath, "%s/vigil.db", dir);
-  vigil_server_store *st;
-  vigil_error e;
-  if (vigil_server_store_open(&st, dbpath, &e)) return -1;
-  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", k_admin, &i_admin, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", k_sub, &i_sub, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_REVIEWER, "alice", k_rev, &i_rev, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_AUDITOR, "audit", k_aud, &i_aud, &e);
-  vigil_server_store_close(st);
-  if (rc) return -1;
+  if (tu_fix_init(&fx, "server")) return -1;
+  dbpath = fx.db;
+  k_admin = fx.admin, k_sub = fx.submitter, k_rev = fx.reviewer, k_aud = fx.auditor;
+  i_admin = fx.admin_info, i_sub = fx.submitter_info, i_rev = fx.reviewer_info, i_aud = fx.auditor_info;
   logf = tmpfile();
   vigil_server_config cfg;
-  vigil_server_config_default(&cfg);
-  cfg.listen = "127.0.0.1:0";
-  cfg.db_path = dbpath;
-  cfg.threads = 2;
+  tu_fix_config(&fx, &cfg);
   cfg.max_body = MAX_BODY;
   cfg.max_json = 4096;
   cfg.max_json_depth = 8;
   cfg.log = logf;
-  if (vigil_server_start(&srv, &cfg, &e)) {
-    printf("start: %s\n", e.message);
-    return -1;
-  }
-  port = vigil_server_port(srv);
+  if (tu_fix_start(&fx, &cfg)) return -1;
+  srv = fx.srv;
+  port = fx.port;
   jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &jpg_len);
   return jpg && jpg_len < MAX_BODY ? 0 : -1;
 }
 
 static int teardown(void **state) {
   (void)state;
-  vigil_server_stop(srv);
+  int rc = tu_fix_end(&fx);
   if (logf) fclose(logf);
   free(jpg);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return rc;
 }
 
 /* Request with a JSON body; returns the parsed response body (or NULL). */
 static json_t *call(const char *method, const char *path, const char *key, const char *body, int *status) {
-  tu_http_resp r;
-  int rc = tu_http(port, method, path, key, body ? "application/json" : NULL, body, body ? strlen(body) : 0, &r);
-  assert_int_equal(rc, 0);
-  *status = r.status;
-  json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
-  tu_http_free(&r);
+  json_t *j = NULL;
+  *status = tu_json_call(port, method, path, key, body, &j);
   return j;
 }
 

@@ -19,41 +19,27 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "servefix.h"
 #include "vigil/bank.h"
 #include "vigil/media.h"
 #include "vigil/server.h"
 
-static char dir[256], dbpath[300];
+static tu_fix fx; /* the server, its database and a key per role */
+static const char *dbpath;
 static vigil_server *srv;
 static int port;
-static char k_admin[VIGIL_KEY_MAX], k_sub[VIGIL_KEY_MAX], k_rev[VIGIL_KEY_MAX];
+static const char *k_admin, *k_sub, *k_rev;
 static uint8_t *jpg, *mirrored;
 static size_t jpg_len, mirrored_len;
 static char rings_pdq[65];
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/vigil-test-banks-XXXXXX");
-  if (!mkdtemp(dir)) return -1;
-  snprintf(dbpath, sizeof dbpath, "%s/vigil.db", dir);
-  vigil_server_store *st;
-  vigil_error e;
-  if (vigil_server_store_open(&st, dbpath, &e)) return -1;
-  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", k_admin, NULL, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", k_sub, NULL, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_REVIEWER, "alice", k_rev, NULL, &e);
-  vigil_server_store_close(st);
-  if (rc) return -1;
-  vigil_server_config cfg;
-  vigil_server_config_default(&cfg);
-  cfg.listen = "127.0.0.1:0";
-  cfg.db_path = dbpath;
-  cfg.threads = 2;
-  if (vigil_server_start(&srv, &cfg, &e)) {
-    printf("start: %s\n", e.message);
-    return -1;
-  }
-  port = vigil_server_port(srv);
+  if (tu_fix_init(&fx, "banks") || tu_fix_start(&fx, NULL)) return -1;
+  dbpath = fx.db;
+  k_admin = fx.admin, k_sub = fx.submitter, k_rev = fx.reviewer;
+  srv = fx.srv;
+  port = fx.port;
   jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &jpg_len);
   mirrored = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings-mirrored.jpg", &mirrored_len);
   vigil_pdq_result r;
@@ -64,26 +50,14 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  vigil_server_stop(srv);
   free(jpg);
   free(mirrored);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_fix_end(&fx);
 }
 
 /* JSON request; returns the status, *out the parsed body (may be NULL). */
 static int call(const char *method, const char *path, const char *key, const char *json, json_t **out) {
-  tu_http_resp r;
-  int rc = tu_http(port, method, path, key, json ? "application/json" : NULL, json, json ? strlen(json) : 0, &r);
-  assert_int_equal(rc, 0);
-  if (out) {
-    json_error_t je;
-    *out = r.body_len ? json_loadb(r.body, r.body_len, 0, &je) : NULL;
-  }
-  int status = r.status;
-  tu_http_free(&r);
-  return status;
+  return tu_json_call(port, method, path, key, json, out);
 }
 
 static int upload(const char *path, const char *key, const char *ctype, const void *body, size_t len, json_t **out,
@@ -234,9 +208,7 @@ static void test_import_export_remove(void **state) {
 static void test_second_node_picks_up_changes(void **state) {
   (void)state;
   vigil_server_config cfg;
-  vigil_server_config_default(&cfg);
-  cfg.listen = "127.0.0.1:0";
-  cfg.db_path = dbpath;
+  tu_fix_config(&fx, &cfg);
   cfg.threads = 1;
   vigil_server *other;
   vigil_error e;

@@ -43,17 +43,14 @@ static int start_server(server *s, const char *tag) { return tu_serve_start(s, d
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/vigil-test-cli-XXXXXX");
-  if (!mkdtemp(dir)) return -1;
+  if (!tu_mkdtemp(dir, sizeof dir, "cli")) return -1;
   snprintf(db, sizeof db, "%s/vigil.db", dir);
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_rmtree(dir);
 }
 
 static void test_keys_cli(void **state) {

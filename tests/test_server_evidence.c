@@ -20,20 +20,20 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "servefix.h"
 #include "vigil/media.h"
 #include "vigil/server.h"
 
-static char dir[256], dbpath[300], evdir[300];
-static char k_admin[VIGIL_KEY_MAX], k_sub[VIGIL_KEY_MAX], k_rev[VIGIL_KEY_MAX], k_aud[VIGIL_KEY_MAX];
+static tu_fix fx; /* the database and a key per role; servers start per test */
+static const char *dir;
+static char evdir[300];
+static const char *k_admin, *k_sub, *k_rev, *k_aud;
 static uint8_t *jpg;
 static size_t jpg_len;
 
 static vigil_server *start(const char *evidence, vigil_error *e) {
   vigil_server_config cfg;
-  vigil_server_config_default(&cfg);
-  cfg.listen = "127.0.0.1:0";
-  cfg.db_path = dbpath;
-  cfg.threads = 2;
+  tu_fix_config(&fx, &cfg);
   cfg.evidence_dir = evidence;
   vigil_server *srv = NULL;
   return vigil_server_start(&srv, &cfg, e) == VIGIL_OK ? srv : NULL;
@@ -46,11 +46,7 @@ static int request(int port, const char *method, const char *path, const char *k
 }
 
 static int json_call(int port, const char *method, const char *path, const char *key, const char *json, json_t **out) {
-  tu_http_resp r;
-  int st = request(port, method, path, key, json ? "application/json" : NULL, json, json ? strlen(json) : 0, &r);
-  if (out) *out = json_loadb(r.body, r.body_len, 0, NULL);
-  tu_http_free(&r);
-  return st;
+  return tu_json_call(port, method, path, key, json, out);
 }
 
 /* Uploads the picture to /v1/match; returns the case id it opened. */
@@ -71,28 +67,18 @@ static int64_t upload_case(int port, const char *content_id, int *kept) {
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/vigil-test-evidence-XXXXXX");
-  if (!mkdtemp(dir)) return -1;
-  snprintf(dbpath, sizeof dbpath, "%s/vigil.db", dir);
+  if (tu_fix_init(&fx, "evidence")) return -1;
+  dir = fx.dir;
   snprintf(evdir, sizeof evdir, "%s/evidence", dir);
-  vigil_server_store *st;
-  vigil_error e;
-  if (vigil_server_store_open(&st, dbpath, &e)) return -1;
-  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", k_admin, NULL, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", k_sub, NULL, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_REVIEWER, "alice", k_rev, NULL, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_AUDITOR, "audit", k_aud, NULL, &e);
-  vigil_server_store_close(st);
+  k_admin = fx.admin, k_sub = fx.submitter, k_rev = fx.reviewer, k_aud = fx.auditor;
   jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &jpg_len);
-  return rc || !jpg ? -1 : 0;
+  return !jpg ? -1 : 0;
 }
 
 static int teardown(void **state) {
   (void)state;
   free(jpg);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_fix_end(&fx);
 }
 
 /* A bank flagged for review holding the picture's PDQ hash (made once:

@@ -287,15 +287,12 @@ static void test_unreachable(void **state) {
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/vigil-test-pg-XXXXXX");
-  return mkdtemp(dir) ? 0 : -1;
+  return tu_mkdtemp(dir, sizeof dir, "pg") ? 0 : -1;
 }
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_rmtree(dir);
 }
 
 int main(void) {

@@ -355,7 +355,7 @@ static void test_file_modes(void **state) {
   snprintf(target, sizeof target, "%s/elsewhere", dir);
   snprintf(klink, sizeof klink, "%s/key.link", dir);
   assert_int_equal(symlink(target, klink), 0);
-  snprintf(cmd, sizeof cmd, "'%s' serve --db '%s' --listen 127.0.0.1:0 --admin-key-file '%s' >/dev/null 2>&1",
+  snprintf(cmd, sizeof cmd, "'%s' serve --init --db '%s' --listen 127.0.0.1:0 --admin-key-file '%s' >/dev/null 2>&1",
            VIGIL_CLI, kdb, klink);
   assert_int_not_equal(system(cmd), 0);
   assert_int_not_equal(access(target, F_OK), 0); /* nothing written where the link points */
@@ -366,7 +366,7 @@ static void test_file_modes(void **state) {
   fclose(f);
   assert_int_equal(chmod(kfile, 0644), 0);
   snprintf(cmd, sizeof cmd,
-           "timeout 5 '%s' serve --db '%s' --listen 127.0.0.1:0 --admin-key-file '%s' >/dev/null 2>&1 & "
+           "timeout 5 '%s' serve --init --db '%s' --listen 127.0.0.1:0 --admin-key-file '%s' >/dev/null 2>&1 & "
            "for i in $(seq 50); do [ -s '%s' ] && break; sleep 0.1; done; kill %%1; wait",
            VIGIL_CLI, kdb, kfile, kfile);
   assert_int_equal(system(cmd) == -1, 0);

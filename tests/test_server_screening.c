@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "httpc.h"
+#include "run.h"
 #include "server/gate.h"
 #include "vigil/media.h"
 #include "vigil/server.h"
@@ -300,12 +301,94 @@ static void test_slow_connections(void **state) {
   for (int i = 0; i < n; i++) close(fds[i]);
 }
 
+/* A mistyped --db was an empty store: `vigil match --db typo.db` created
+ * one, printed nothing and exited 0.  Only the commands that create a
+ * store create one; the others refuse a missing one and say so. */
+static void test_missing_store_refused(void **state) {
+  (void)state;
+  char typo[400], cmd[1200], *out = NULL;
+  snprintf(typo, sizeof typo, "%s/typo.db", dir);
+  static const char *const refused[] = {"match --db '%s' " VIGIL_SOURCE_DIR "/samples/rings.jpg", "keys list --db '%s'",
+                                        "bank list --db '%s'", "serve --db '%s' --listen 127.0.0.1:0"};
+  for (int i = 0; i < 4; i++) {
+    char sub[600];
+    snprintf(sub, sizeof sub, refused[i], typo);
+    snprintf(cmd, sizeof cmd, "timeout 20 '%s' %s 2>&1", VIGIL_CLI, sub);
+    assert_int_equal(tu_run(cmd, &out), 2);
+    assert_non_null(strstr(out, "no vigil database"));
+    free(out);
+    assert_int_not_equal(access(typo, F_OK), 0); /* nothing created */
+  }
+  /* created explicitly, then matching says there is nothing to match */
+  snprintf(cmd, sizeof cmd, "'%s' bank create empty --db '%s' >/dev/null 2>&1 && '%s' bank disable empty --db '%s'",
+           VIGIL_CLI, typo, VIGIL_CLI, typo);
+  assert_int_equal(tu_run(cmd, NULL), 0);
+  snprintf(cmd, sizeof cmd, "'%s' match --db '%s' " VIGIL_SOURCE_DIR "/samples/rings.jpg 2>&1 >/dev/null", VIGIL_CLI,
+           typo);
+  tu_run(cmd, &out);
+  assert_non_null(strstr(out, "no bank is enabled"));
+  free(out);
+}
+
+/* The database deleted under a running server: writes still answered 201
+ * and were lost at the next start.  Now state changes are refused and
+ * /healthz is unhealthy. */
+static void test_store_deleted_under_server(void **state) {
+  (void)state;
+  char db2[400];
+  snprintf(db2, sizeof db2, "%s/second.db", dir);
+  vigil_server_store *st;
+  vigil_error e;
+  char key[VIGIL_KEY_MAX];
+  assert_int_equal(vigil_server_store_open(&st, db2, &e), VIGIL_OK);
+  assert_int_equal(vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", key, NULL, &e), VIGIL_OK);
+  vigil_server_store_close(st);
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = db2;
+  cfg.threads = 2;
+  vigil_server *s2;
+  assert_int_equal(vigil_server_start(&s2, &cfg, &e), VIGIL_OK);
+  int keep = port;
+  port = vigil_server_port(s2);
+  json_t *o;
+  assert_int_equal(call("GET", "/healthz", NULL, NULL, &o), 200);
+  assert_non_null(json_object_get(o, "warnings")); /* no bank: the index is empty */
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/banks", key, "{\"name\":\"before\"}", NULL), 201);
+  assert_int_equal(unlink(db2), 0);
+  assert_int_equal(call("POST", "/v1/banks", key, "{\"name\":\"after\"}", NULL), 503);
+  assert_int_equal(call("GET", "/healthz", NULL, NULL, &o), 503);
+  assert_string_equal(json_string_value(json_object_get(o, "status")), "unhealthy");
+  json_decref(o);
+  port = keep;
+  vigil_server_stop(s2);
+}
+
+/* Long handlers are bounded: with every slot taken a link request is
+ * told to retry instead of starting another quadratic-sized job. */
+static void test_long_handlers_bounded(void **state) {
+  (void)state;
+  static const char ads[] = "{\"id\":\"a\",\"text\":\"call 2135550100\"}\n{\"id\":\"b\",\"text\":\"2135550100\"}\n";
+  vigil__gate *g = vigil__server_long_gate(srv);
+  int held = 0;
+  while (vigil__gate_enter(g)) held++;
+  assert_true(held >= 1);
+  char retry[16] = "";
+  assert_int_equal(req("POST", "/v1/ads/link", k_sub, "application/x-ndjson", ads, sizeof ads - 1, NULL, retry), 503);
+  assert_true(atoi(retry) > 0);
+  while (held--) vigil__gate_leave(g);
+  assert_int_equal(req("POST", "/v1/ads/link", k_sub, "application/x-ndjson", ads, sizeof ads - 1, NULL, NULL), 200);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_truncated_jpeg_matches), cmocka_unit_test(test_unhashable_is_not_clean),
       cmocka_unit_test(test_decode_queue_full),      cmocka_unit_test(test_threshold_capped),
       cmocka_unit_test(test_hit_caps),               cmocka_unit_test(test_multipart_empty_name),
-      cmocka_unit_test(test_slow_connections),
+      cmocka_unit_test(test_slow_connections),       cmocka_unit_test(test_missing_store_refused),
+      cmocka_unit_test(test_store_deleted_under_server), cmocka_unit_test(test_long_handlers_bounded),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

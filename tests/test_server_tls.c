@@ -68,12 +68,9 @@ int main(void) {
     printf("SKIP: openssl or curl is not installed\n");
     return 77;
   }
-  snprintf(dir, sizeof dir, "/tmp/vigil-test-tls-XXXXXX");
-  if (!mkdtemp(dir)) return 1;
+  if (!tu_mkdtemp(dir, sizeof dir, "tls")) return 1;
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_https)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0) rc = 1;
+  if (tu_rmtree(dir) != 0) rc = 1;
   return rc;
 }

@@ -4,7 +4,7 @@
  * Debian FFmpeg), byte for byte, in the four modes: every frame (r0), one hash
  * per second (r1), each at native size and downsampled to 128x128 (s128).
  * Each clip is decoded once per mode through the sandboxed worker, as `vigil
- * hash` does.  Also checks the MD5 against an independent digest of the
+ * hash` does, and once more with two decoder threads (one hash per second).  Also checks the MD5 against an independent digest of the
  * file.  Skips (exit 77) without ../shared.
  */
 #include "testutil.h"
@@ -17,6 +17,17 @@
 #include <openssl/evp.h>
 
 #include "vigil/video.h"
+
+/* Sanitizer builds are -O0: hashing every frame at full size of every clip
+ * takes minutes there, so they check that mode on one clip only (the
+ * release build checks all). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLOW_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLOW_BUILD 1
+#endif
+#endif
 
 static char shared_dir[4096];
 
@@ -66,7 +77,7 @@ static void test_debian_ffmpeg(void **state) {
     double sph;
     int ds;
   } modes[] = {{"r0", 0, 0}, {"r1", 1, 0}, {"r0s128", 0, 128}, {"r1s128", 1, 128}};
-  int files = 0, exact = 0;
+  int files = 0, exact = 0, skipped = 0;
   for (int i = 0; i < n; i++) {
     const char *nm = names[i]->d_name;
     if (nm[0] == '.') {
@@ -79,6 +90,12 @@ static void test_debian_ffmpeg(void **state) {
     char *dot = strrchr(stem, '.');
     if (dot) *dot = 0;
     for (size_t m = 0; m < 4; m++) {
+#ifdef SLOW_BUILD
+      if (m == 0 && strncmp(nm, "c07_", 4) != 0) {
+        skipped++;
+        continue;
+      }
+#endif
       char exp_path[4600];
       snprintf(exp_path, sizeof exp_path, "%s/vpdq/debian-ffmpeg/expected/%s.%s.txt", shared_dir, stem,
                modes[m].suffix);
@@ -108,7 +125,18 @@ static void test_debian_ffmpeg(void **state) {
       }
       files++;
       exact += same;
-      if (m == 0) {
+      if (m == 1) {
+        /* frame threads in the decoder (the sandbox lets the worker make
+         * threads for them): the same bytes */
+        buf got2 = {0};
+        o.threads = 2;
+        assert_int_equal(vigil_video_hash_file(video, &o, append_line, &got2, NULL, &e), 0);
+        if (got2.n != elen || memcmp(got2.s, want, elen)) printf("MISMATCH %s.%s with 2 threads\n", stem, modes[m].suffix);
+        files++;
+        exact += got2.n == elen && !memcmp(got2.s, want, elen);
+        free(got2.s);
+      }
+      if (m == 1) {
         char md5[33];
         md5_hex(video, md5);
         assert_string_equal(info.md5, md5);
@@ -120,8 +148,8 @@ static void test_debian_ffmpeg(void **state) {
     free(names[i]);
   }
   free(names);
-  printf("debian-ffmpeg: %d/%d outputs byte-identical\n", exact, files);
-  assert_true(files >= 28);
+  printf("debian-ffmpeg: %d/%d outputs byte-identical (%d left to the release build)\n", exact, files, skipped);
+  assert_true(files + skipped >= 35);
   assert_int_equal(exact, files);
 }
 

@@ -72,6 +72,19 @@ static void test_forbidden_syscall(void **state) {
     assert_int_equal(rc, VIGIL_ECORRUPT);
     assert_non_null(strstr(e.message, "forbidden system call"));
   }
+  /* with decoder threads the filter lets threads be made, not processes:
+   * clone without CLONE_THREAD still kills */
+  {
+    vigil_video_opts o;
+    vigil_video_opts_default(&o);
+    o.threads = 2;
+    vigil__video_test_forbidden_syscall = SYS_clone;
+    vigil_error e2;
+    int rc2 = vigil_video_hash_file(p, &o, NULL, NULL, NULL, &e2);
+    vigil__video_test_forbidden_syscall = 0;
+    assert_int_equal(rc2, VIGIL_ECORRUPT);
+    assert_int_equal(vigil_video_hash_file(p, &o, NULL, NULL, NULL, &e2), 0);
+  }
   /* opening a file is refused (EACCES) without killing: the worker would
    * exit with status 99 had the open worked */
   vigil__video_test_forbidden_syscall = SYS_openat;

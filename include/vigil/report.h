@@ -116,6 +116,21 @@ VIGIL_API int vigil_delivery_list(vigil_report_db *db, const char *state, int64_
  * when it is not dead. */
 VIGIL_API int vigil_delivery_retry(vigil_report_db *db, int64_t id, vigil_error *err);
 
+/* ---- NCMEC CyberTipline ------------------------------------------------- */
+
+/* Writes a CyberTipline report for manual filing into out_dir (created,
+ * mode 0700; VIGIL_EEXIST when it exists): report.xml, validated against
+ * the schema named in the configuration first (VIGIL_EINVAL with the
+ * schema's message when it does not validate, and then nothing is
+ * written), each case's evidence from evidence_dir (DIR/case-<id>.bin, as
+ * `vigil serve --evidence-dir` keeps it; NULL: none) and manifest.json.
+ * cases_json: a JSON array of cases as GET /v1/cases/{id} shows them, all
+ * confirmed (VIGIL_EEXIST otherwise) and of one uploader.  config_path:
+ * the report configuration with its "ncmec" section (docs/report.md).
+ * *xml (NULL: not wanted) receives the report XML, the caller's to free. */
+VIGIL_API int vigil_tipline_export(const char *config_path, const char *cases_json, const char *evidence_dir,
+                                   int viewed_by_esp, const char *out_dir, char **xml, vigil_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -145,6 +145,9 @@ typedef struct vigil_case_new {
 /* Opens a case in status "open"; *id receives its number.  Hash fields are
  * checked (hex of the right length), strings capped at 2048 bytes. */
 VIGIL_API int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
+/* The case as GET /v1/cases/{id} shows it, as JSON text (*json is the
+ * caller's to free); VIGIL_ENOTFOUND for an unknown id. */
+VIGIL_API int vigil_case_get_json(vigil_server_store *st, int64_t id, char **json, vigil_error *err);
 
 /* ---- the server ------------------------------------------------------------ */
 
@@ -172,7 +175,7 @@ typedef struct vigil_server_config {
   unsigned max_decodes;      /* pictures decoded at once (0: the number of CPUs, at most 16) */
   unsigned decode_queue;     /* uploads waiting for a decode slot before 503 (default 64) */
   uint64_t decode_memory;    /* bytes all decodes together may use (default 2 GiB); each gets an equal share */
-  unsigned max_long;         /* long handlers (ad linking) at once (default 2); more wait, then 503 */
+  unsigned max_long;         /* long handlers (ad linking) at once (default 2); more get 503 */
   const char *report_config; /* the outbox and webhook settings (docs/report.md); NULL: defaults */
   const char *hma_anonymous; /* client addresses (comma-separated, exact) that may call the HMA lookup
                                 routes without a key, as HMA clients do; NULL: none (the default) */

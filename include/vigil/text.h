@@ -119,7 +119,8 @@ typedef struct vigil_contact {
   char digits[24];                       /* phone: the digits as written */
   char platform[16];                     /* handle: "snapchat", "kik", ...; URL: "" */
   int obfuscated;                        /* written to evade matching */
-  int e164_valid;                        /* phone: value is E.164 */
+  int e164_valid;                        /* phone: value is E.164 and valid for its
+                                            plan (0: a possible length only) */
   vigil_span span;                       /* in the original text */
 } vigil_contact;
 
@@ -136,6 +137,17 @@ typedef struct vigil_contacts {
 /* Appends the contacts found in t to out (deduplicated by type+value;
  * the first occurrence's span is kept). */
 VIGIL_API int vigil_contacts_extract(const vigil_text *t, vigil_contacts *out, vigil_error *err);
+/* The same with a default region for national numbers: a two-letter
+ * country code ("GB", "in", any case), or NULL.  Without one, phones are
+ * North American numbers (as written, +1 implied) and numbers written with
+ * '+' and a country code; with one outside North America, national numbers
+ * of that country too ("07440 566047" with GB gives +447440566047).  Every
+ * number other than a North American one is checked against the numbering
+ * plans of libphonenumber: e164_valid is 1 when it is valid for its plan,
+ * 0 when it is only a possible length ('+' numbers only; value is still
+ * the E.164 form).  An unknown region is VIGIL_EINVAL. */
+VIGIL_API int vigil_contacts_extract_region(const vigil_text *t, const char *region, vigil_contacts *out,
+                                            vigil_error *err);
 VIGIL_API void vigil_contacts_free(vigil_contacts *c);
 VIGIL_API const char *vigil_contact_type_name(int type);
 
@@ -200,6 +212,10 @@ VIGIL_API int vigil_ad_scanner_new(vigil_ad_scanner **out, vigil_error *err);
 VIGIL_API void vigil_ad_scanner_free(vigil_ad_scanner *s);
 VIGIL_API int vigil_ad_scratch_new(const vigil_ad_scanner *s, vigil_ad_scratch **out, vigil_error *err);
 VIGIL_API void vigil_ad_scratch_free(vigil_ad_scratch *s);
+/* Default region of national phone numbers for the ads scanned with this
+ * scratch (see vigil_contacts_extract_region); NULL for none, the default.
+ * The code is copied.  An unknown region is VIGIL_EINVAL. */
+VIGIL_API int vigil_ad_scratch_set_region(vigil_ad_scratch *s, const char *region, vigil_error *err);
 
 VIGIL_API void vigil_ad_result_init(vigil_ad_result *r);
 VIGIL_API void vigil_ad_result_free(vigil_ad_result *r);
@@ -230,6 +246,13 @@ typedef enum vigil_text_scan_kind {
  * are needed for VIGIL_SCAN_AD only. */
 VIGIL_API int vigil_text_scan_json(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, const char *json, size_t len,
                          vigil_text_scan_kind kind, char **out, vigil_error *err);
+/* The same with a default region for national phone numbers (or NULL); a
+ * record's own "country" or "region" field, when it is a two-letter code
+ * libphonenumber knows, takes precedence.  The region used is echoed as
+ * "region" in the result. */
+VIGIL_API int vigil_text_scan_json_region(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, const char *json,
+                                          size_t len, vigil_text_scan_kind kind, const char *default_region,
+                                          char **out, vigil_error *err);
 
 #ifdef __cplusplus
 }

@@ -13,12 +13,23 @@
  * assessment, secrecy) and the goal stages (sexual content, meeting,
  * images), plus what is known of B's age.  The weights are set by hand
  * from the literature (docs/convo.md explains each) and checked on the
- * development half of the corpora only.  Two rules override the score:
+ * development half of the corpora only.
+ *
+ * A pair's risk is about the actor's behaviour: what the target says is
+ * evidence about the target and may raise the actor's risk, never the
+ * target's.  So when B carries more of the behaviour than A (lead(), the
+ * weighted count of stage messages), A is answering and its behaviour
+ * score is scaled down by (lead A / lead B)^2; youth cues count for the one
+ * of the two who shows more of them, and a cue about someone else ("ur
+ * mom") is none.  Rules override the score:
  *   - B known to be a minor (declared, stated by B, or stated by A), A not
  *     known to be a minor, and A showed sexual content or a meeting
  *     request: risk >= 0.9 (the highest level);
  *   - A and B both known to be adults: risk < the threshold (adult sexual
- *     chat is not grooming).
+ *     chat is not grooming);
+ *   - A known to be a minor (or, without ages, clearly the one who talks
+ *     like the child while not clearly leading) and B not: risk < the
+ *     threshold (A is the one at risk).
  * In a conversation of more than two participants (a chat room) a message
  * has no single target, so B's age counts only if A and B addressed each
  * other by name at least once.

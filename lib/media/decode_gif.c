@@ -39,6 +39,7 @@ int vigil__decode_gif(const uint8_t *data, size_t len, const vigil_hash_opts *o,
   gif_src src = {data, len, 0};
   int gerr = 0, rc = VIGIL_OK;
   GifFileType *g = DGifOpen(&src, read_fn, &gerr);
+  if (!g && gerr == D_GIF_ERR_NOT_ENOUGH_MEM) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory decoding a GIF");
   if (!g) return vigil__seterr(err, VIGIL_ECORRUPT, "corrupt GIF: %s", GifErrorString(gerr));
   uint8_t *frame = NULL, *line = NULL, *row = NULL;
   int W = g->SWidth, H = g->SHeight;
@@ -104,6 +105,7 @@ int vigil__decode_gif(const uint8_t *data, size_t len, const vigil_hash_opts *o,
     for (int p = 0; p < npasses && !broke; p++) {
       for (int y = d->Interlace ? start[p] : 0; y < d->Height; y += d->Interlace ? step[p] : 1) {
         if (DGifGetLine(g, line, d->Width) == GIF_ERROR) {
+          if (g->Error == D_GIF_ERR_NOT_ENOUGH_MEM) goto gif_error;
           /* Rows above y are final only in the last pass. */
           frame_good = p == npasses - 1 ? y : 0;
           broke = GifErrorString(g->Error);
@@ -141,7 +143,8 @@ int vigil__decode_gif(const uint8_t *data, size_t len, const vigil_hash_opts *o,
   }
   goto done;
 gif_error:
-  rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt or truncated GIF: %s", GifErrorString(g->Error));
+  if (g->Error == D_GIF_ERR_NOT_ENOUGH_MEM) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory decoding a GIF");
+  else rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt or truncated GIF: %s", GifErrorString(g->Error));
 done:
   DGifCloseFile(g, &gerr);
   free(frame);

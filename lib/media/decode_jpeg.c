@@ -116,6 +116,10 @@ int vigil__decode_jpeg(const uint8_t *data, size_t len, const vigil_hash_opts *o
   job->jerr.good_rows = -1;
   if (setjmp(job->jerr.jmp)) {
     if (job->jerr.too_many_scans) rc = vigil__seterr(err, VIGIL_ELIMIT, "JPEG with %s", job->jerr.msg);
+    /* Out of memory is the node's state, not the file's: never "bad image"
+     * (which a client takes as final), never a damaged hash. */
+    else if (job->jerr.pub.msg_code == JERR_OUT_OF_MEMORY)
+      rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory decoding a JPEG: %s", job->jerr.msg);
     else if (sink->begun) rc = vigil__damaged(sink, sink->src_y, o, info, "JPEG", job->jerr.msg, err);
     else rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt JPEG: %s", job->jerr.msg);
     goto done;

@@ -61,6 +61,10 @@ int vigil__decode_png(const uint8_t *data, size_t len, const vigil_hash_opts *o,
   }
   if (setjmp(png_jmpbuf(png))) {
     if (rc != VIGIL_OK) goto done;
+    if (strstr(src.msg, "ut of memory")) { /* the node's state, not the file's (decode_jpeg.c) */
+      rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory decoding a PNG");
+      goto done;
+    }
     if (!sink->begun) {
       rc = vigil__seterr(err, VIGIL_ECORRUPT, "corrupt PNG: %s", src.msg);
       goto done;

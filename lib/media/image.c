@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void vigil_hash_opts_default(vigil_hash_opts *o) {
   memset(o, 0, sizeof *o);
@@ -152,58 +154,72 @@ int vigil_hash_memory(const void *data, size_t len, const vigil_hash_opts *opts,
   return rc;
 }
 
-int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err) {
-  *data = NULL;
-  *len = 0;
-  int is_stdin = !strcmp(path, "-");
-  FILE *f = is_stdin ? stdin : fopen(path, "rb");
-  if (!f) return vigil__seterr(err, VIGIL_EIO, "%s", strerror(errno));
-  struct stat st;
-  if (!is_stdin && fstat(fileno(f), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) {
-      fclose(f);
-      return vigil__seterr(err, VIGIL_EIO, "is a directory");
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes) {
-      fclose(f);
-      return vigil__seterr(err, VIGIL_ELIMIT, "file is %lld bytes, over the limit of %zu",
-                           (long long)st.st_size, max_bytes);
-    }
-  }
+/* Reads at most max_bytes + 1 bytes from fd: one more than allowed tells an
+ * input over the limit from one exactly at it, without ever holding more
+ * (a device such as /dev/zero never ends). */
+static int read_bounded(int fd, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err) {
   size_t cap = 1 << 16, n = 0;
+  if (cap > max_bytes + 1) cap = max_bytes + 1;
   uint8_t *buf = malloc(cap);
-  int rc = VIGIL_OK;
-  while (buf) {
+  if (!buf) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input");
+  for (;;) {
     if (n == cap) {
-      if (cap > max_bytes) {
-        rc = vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
-        break;
+      if (n > max_bytes) {
+        free(buf);
+        return vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
       }
-      void *nb = buf;
-      if (vigil__grow(&nb, &cap, cap + 1, 1)) {
-        rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input of over %zu bytes", n);
-        break;
+      size_t nc = cap > (max_bytes + 1) / 2 ? max_bytes + 1 : cap * 2;
+      uint8_t *nb = realloc(buf, nc);
+      if (!nb) {
+        free(buf);
+        return vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input of over %zu bytes", n);
       }
       buf = nb;
+      cap = nc;
     }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) {
-      if (ferror(f)) rc = vigil__seterr(err, VIGIL_EIO, "read error: %s", strerror(errno));
-      break;
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int e = errno;
+      free(buf);
+      return vigil__seterr(err, VIGIL_EIO, "read error: %s", strerror(e));
     }
+    if (got == 0) break;
+    n += (size_t)got;
   }
-  if (!buf) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory reading input");
-  if (rc == VIGIL_OK && n > max_bytes)
-    rc = vigil__seterr(err, VIGIL_ELIMIT, "input is %zu bytes, over the limit of %zu", n, max_bytes);
-  if (!is_stdin) fclose(f);
-  if (rc != VIGIL_OK) {
+  if (n > max_bytes) {
     free(buf);
-    return rc;
+    return vigil__seterr(err, VIGIL_ELIMIT, "input is over the limit of %zu bytes", max_bytes);
   }
   *data = buf;
   *len = n;
   return VIGIL_OK;
+}
+
+int vigil_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len, vigil_error *err) {
+  *data = NULL;
+  *len = 0;
+  if (!strcmp(path, "-")) return read_bounded(STDIN_FILENO, max_bytes, data, len, err);
+  /* O_NONBLOCK: opening a FIFO nobody writes to would wait forever.  It is
+   * cleared once open, so a pipe with a writer is read to its end. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "%s", strerror(errno));
+  struct stat st;
+  int rc = VIGIL_OK;
+  if (fstat(fd, &st) != 0) rc = vigil__seterr(err, VIGIL_EIO, "%s", strerror(errno));
+  else if (S_ISDIR(st.st_mode)) rc = vigil__seterr(err, VIGIL_EIO, "is a directory");
+  else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_bytes)
+    rc = vigil__seterr(err, VIGIL_ELIMIT, "file is %lld bytes, over the limit of %zu", (long long)st.st_size,
+                       max_bytes);
+  else if (!S_ISREG(st.st_mode)) {
+    /* Blocking reads from here; a FIFO with no writer reads as empty (an
+     * error later, never a hang), a device is read up to the limit. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  }
+  if (rc == VIGIL_OK) rc = read_bounded(fd, max_bytes, data, len, err);
+  close(fd);
+  return rc;
 }
 
 int vigil_hash_file(const char *path, const vigil_hash_opts *opts, vigil_pdq_result *out,

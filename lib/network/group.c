@@ -366,6 +366,7 @@ static int cmp_group(const void *a, const void *b) {
 }
 
 int vigil_linker_group(vigil_linker *l, vigil_error *err) {
+  if (l->o.cancelled && l->o.cancelled(l->o.cancel_arg)) return vigil__seterr(err, VIGIL_EIO, "cancelled");
   vigil__net_groups_free(l);
   size_t n = l->n_ads;
   int rc = build_csr(l);

@@ -144,6 +144,7 @@ struct vigil_linker {
   vigil__net_ident *idents;
   size_t n_idents, cap_idents;
   vigil__net_u64map identmap; /* hash(kind,value) -> ident number, probing on collision */
+  struct vigil_pdq_index *img_ix; /* image identifiers by PDQ hash (id = ident number), for image links */
   /* LSH */
   vigil__net_u64map buckets; /* band key -> newest ad */
   uint32_t *next;     /* [ad * NET_BANDS + band] -> older ad in the bucket */

@@ -1,29 +1,39 @@
 /*
  * out_html.c - the self-contained HTML report an analyst opens.
  *
- * One file, no external resources and no script at all: a Content
- * Security Policy forbids scripts, plugins, frames and remote loads
- * (default-src 'none'), and every string that comes from an ad passes
- * through vigil__net_xml_escape (which also replaces invalid UTF-8 and control
- * characters).  So text such as <script> or <img onerror> in an ad is shown
- * as text and never runs, even if an escaping bug slipped through.
+ * One file, nothing fetched: a Content Security Policy forbids plugins,
+ * frames and remote loads (default-src 'none') and allows exactly one
+ * script, the report's own, by its SHA-256 (computed here from the
+ * constant below), so no script that came from an ad could ever run, even
+ * if an escaping bug slipped through.  Every string from an ad passes
+ * through vigil__net_xml_escape (which also replaces invalid UTF-8 and
+ * control characters), and a source URL becomes a link only when it is
+ * http or https.
  *
- * Contents: a table of all groups (up to NET_HTML_ROWS) ranked by risk; for
- * the top NET_HTML_DETAIL groups a picture of the link graph (inline SVG laid
- * out here with a few hundred Fruchterman-Reingold steps from a fixed start,
- * so the same run draws the same picture), the template with its slots
- * highlighted and example fillers in tooltips, and the member ads with the
- * evidence that links them highlighted.
+ * Contents: a table of every group ranked by risk, with search and filters
+ * (phone, name, place, e-mail/handle, minimum risk) run in the page by that
+ * script over data attributes of the rows; a section for every group (the
+ * browser renders only those on screen: content-visibility), holding a
+ * picture of the link graph (inline SVG laid out here with Fruchterman-
+ * Reingold steps from a fixed start, so the same run draws the same
+ * picture; labels placed where they overlap nothing, or left to the
+ * tooltip), the group's time line when its ads carry dates, the template
+ * with its slots highlighted, and the member ads with identical reposts
+ * folded into one row with a count, each linked to its source.
  */
 #include "network/net_internal.h"
 
 #include <errno.h>
 #include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define NET_HTML_ROWS 1000
-#define NET_HTML_DETAIL 25
-#define NET_HTML_ADS 40    /* member ads listed per group */
+#define NET_HTML_ADS 40    /* distinct ad texts listed per group */
+#define NET_HTML_IDS 6     /* ids shown per folded row */
+#define NET_LABEL_MAX 12   /* characters of an identifier label in the graph */
 #define NET_SVG_ADS 40     /* ads drawn per group */
 #define NET_SVG_W 640
 #define NET_SVG_H 420
@@ -128,6 +138,48 @@ static void svg_group(FILE *f, const vigil_linker *l, const vigil__net_group *g,
     fprintf(f, "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", cls, v[e[q].a].x + 20,
             v[e[q].a].y + 20, v[e[q].b].x + 20, v[e[q].b].y + 20);
   }
+  /* Labels: each identifier's label goes right, left, above or below its
+   * node, at the first place that overlaps no node, no label already placed
+   * and stays in the picture; where none is free it is left out (the
+   * node's tooltip still names it). */
+  double (*box)[4] = calloc((size_t)nv * 2 + 1, sizeof *box);
+  int nb = 0;
+  if (box)
+    for (int i = 0; i < nv; i++) {
+      box[nb][0] = v[i].x + 12, box[nb][1] = v[i].y + 12, box[nb][2] = v[i].x + 28, box[nb][3] = v[i].y + 28;
+      nb++;
+    }
+  for (int i = 0; i < nv; i++) {
+    if (v[i].is_ad) continue;
+    const vigil__net_ident *x = &l->idents[v[i].ref];
+    char lab[NET_LABEL_MAX * 4 + 1];
+    size_t ll = 0, chars = 0;
+    for (const char *c = x->value; *c && chars < NET_LABEL_MAX && ll + 4 < sizeof lab; c++) {
+      lab[ll++] = *c;
+      if (((unsigned char)c[1] & 0xC0) != 0x80) chars++;
+    }
+    while (ll > 0 && ((unsigned char)lab[ll - 1] & 0xC0) == 0xC0) ll--; /* never end inside a character */
+    lab[ll] = 0;
+    double w = 6.0 * (double)chars + 2, h = 11, cx = v[i].x + 20, cy = v[i].y + 20;
+    const double cand[4][2] = {{cx + 9, cy - h / 2}, {cx - 9 - w, cy - h / 2}, {cx - w / 2, cy - 9 - h}, {cx - w / 2, cy + 9}};
+    int placed = -1;
+    for (int c = 0; c < 4 && placed < 0 && box; c++) {
+      double x0 = cand[c][0], y0 = cand[c][1], x1 = x0 + w, y1 = y0 + h;
+      if (x0 < 0 || y0 < 0 || x1 > NET_SVG_W || y1 > NET_SVG_H) continue;
+      int free_ = 1;
+      for (int k = 0; k < nb && free_; k++)
+        if (k != i && x0 < box[k][2] && box[k][0] < x1 && y0 < box[k][3] && box[k][1] < y1) free_ = 0;
+      if (free_) placed = c;
+    }
+    if (placed < 0) continue;
+    double x0 = cand[placed][0], y0 = cand[placed][1];
+    box[nb][0] = x0, box[nb][1] = y0, box[nb][2] = x0 + w, box[nb][3] = y0 + h;
+    nb++;
+    fprintf(f, "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">", x0 + 1, y0 + h - 2);
+    esc(f, lab);
+    fputs("</text>\n", f);
+  }
+  free(box);
   for (int i = 0; i < nv; i++) {
     if (v[i].is_ad) {
       fprintf(f, "<circle class=\"ad\" cx=\"%.1f\" cy=\"%.1f\" r=\"7\"><title>ad ", v[i].x + 20, v[i].y + 20);
@@ -139,11 +191,6 @@ static void svg_group(FILE *f, const vigil_linker *l, const vigil__net_group *g,
               vigil__net_kind_name(x->kind), x->hub ? " hub" : "", v[i].x + 14, v[i].y + 14, vigil__net_kind_name(x->kind));
       esc(f, x->value);
       fputs(x->hub ? " (hub: not used to link)</title></rect>\n" : "</title></rect>\n", f);
-      char lab[24];
-      snprintf(lab, sizeof lab, "%.12s", x->value);
-      fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", v[i].x + 28, v[i].y + 24);
-      esc(f, lab);
-      fputs("</text>\n", f);
     }
   }
   fputs("</svg>\n", f);
@@ -225,16 +272,253 @@ static void template_html(FILE *f, const vigil_linker *l, const vigil__net_templ
 static const char css[] =
     "body{font:14px/1.4 sans-serif;margin:1.5em;color:#222;background:#fff}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
-    "th{background:#eee}.risk{font-weight:bold}.g{border-top:3px solid #446;margin-top:2em}"
+    "th{background:#eee}.risk{font-weight:bold}.g{border-top:3px solid #446;margin-top:2em;"
+    "content-visibility:auto;contain-intrinsic-size:auto 300px}"
+    "#controls{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ccc;z-index:1}"
+    "#controls input{width:22em}#controls>*{margin-right:.6em}#count{color:#555}"
+    "#groups td{max-width:28em;overflow-wrap:anywhere}"
     ".graph{border:1px solid #ccc;background:#fafafa}.ad{fill:#4a7fd0}.id{fill:#d08a2a}.id.email{fill:#2aa05a}"
     ".id.handle{fill:#a03aa0}.id.image{fill:#777}.id.hub{fill:#fff;stroke:#c00;stroke-dasharray:2}"
     "line.et{stroke:#4a7fd0;stroke-width:2}line.ei{stroke:#d08a2a}line.eh{stroke:#c00;stroke-dasharray:4}"
-    "svg text{font:10px sans-serif;fill:#333}.tpl{background:#f4f4ec;padding:.6em;border-left:4px solid #998;"
+    "svg text{font:10px monospace;fill:#333}.tpl{background:#f4f4ec;padding:.6em;border-left:4px solid #998;"
     "white-space:pre-wrap;word-break:break-word}.slot{background:#ffd86b;border-radius:3px;padding:0 2px;"
     "font-weight:bold}.sPHONE{background:#f9a}.sNAME{background:#9df}.sAGE{background:#bfb}.sPRICE{background:#fc8}"
     ".tplmeta,.slotex{color:#555;font-size:12px}mark.phone{background:#f9a}mark.email{background:#9e9}"
     "mark.handle{background:#dbf}mark.name{background:#9df}.adtext{white-space:pre-wrap;word-break:break-word;"
-    "max-width:60em}.legend span{margin-right:1em}";
+    "max-width:60em}.legend span{margin-right:1em}.times{font-weight:bold;color:#a33}.ids{max-width:14em;"
+    "overflow-wrap:anywhere}.tl{border:1px solid #ccc;background:#fafafa}.tl rect{fill:#4a7fd0}"
+    ".tl text{font:10px sans-serif;fill:#333}.src{display:block;font-size:12px;overflow-wrap:anywhere}";
+
+/* The report's one script: filters the group table (and the sections) by a
+ * search over the rows' data attributes and a minimum risk; the initial
+ * state may come from the address ("report.html#q=2135550199&f=phone&r=0.5").
+ * It also turns each group's details (inert text written by this file)
+ * into elements: the first 25 at once, the others when their section
+ * comes near the screen or is linked to.
+ * Ad text reaches it only escaped, and the policy lets no other script
+ * run.  body[data-ready-ms] records when the page was ready, for the tests. */
+static const char script[] =
+    "(function(){'use strict';"
+    "var rows=Array.prototype.slice.call(document.querySelectorAll('#groups tbody tr'));"
+    "var q=document.getElementById('q'),fld=document.getElementById('f'),rk=document.getElementById('r'),"
+    "cnt=document.getElementById('count');"
+    "function dg(x){return x.replace(/[^0-9]/g,'');}"
+    "function hay(e,f){var d=e.dataset;return f==='all'?[d.phone,d.name,d.place,d.contact].join(' '):(d[f]||'');}"
+    "function apply(){var s=q.value.trim().toLowerCase(),f=fld.value,r=parseFloat(rk.value)||0,n=0,sd=dg(s);"
+    "for(var i=0;i<rows.length;i++){var e=rows[i],ok=parseFloat(e.dataset.risk)>=r;"
+    "if(ok&&s){var h=hay(e,f);ok=h.indexOf(s)>=0||((f==='all'||f==='phone')&&sd.length>=4&&"
+    "dg(f==='all'?e.dataset.phone:h).indexOf(sd)>=0);}"
+    "if(e.hidden===ok){e.hidden=!ok;var sec=document.getElementById(e.dataset.g);if(sec)sec.hidden=!ok;}if(ok)n++;}"
+    "cnt.textContent=n+' of '+rows.length+' groups shown';}"
+    "var h=location.hash.slice(1).split('&');"
+    "for(var i=0;i<h.length;i++){var kv=h[i].split('='),v=decodeURIComponent(kv[1]||'');"
+    "if(kv[0]==='q')q.value=v;else if(kv[0]==='f')fld.value=v;else if(kv[0]==='r')rk.value=v;}"
+    "q.addEventListener('input',apply);fld.addEventListener('change',apply);rk.addEventListener('change',apply);"
+    "function expand(sec){var t=sec.querySelector('script.detail');if(!t)return;"
+    "sec.querySelector('.body').innerHTML=t.textContent;t.remove();}"
+    "var io='IntersectionObserver' in window?new IntersectionObserver(function(es){es.forEach(function(e){"
+    "if(e.isIntersecting){expand(e.target);io.unobserve(e.target);}});},{rootMargin:'800px'}):null;"
+    "var secs=document.querySelectorAll('section.g');"
+    "for(var i=0;i<secs.length;i++){if(io&&i>=25)io.observe(secs[i]);else expand(secs[i]);}"
+    "function go(){var id=location.hash.slice(1);if(/^g[0-9]+$/.test(id)){var s=document.getElementById(id);"
+    "if(s){expand(s);s.scrollIntoView();}}}"
+    "window.addEventListener('hashchange',go);"
+    "if(q.value||parseFloat(rk.value)>0)apply();else cnt.textContent=rows.length+' groups';"
+    "go();document.body.setAttribute('data-ready-ms',String(Math.round(performance.now())));})();";
+
+/* 'sha256-<base64>' of the script, for the Content Security Policy. */
+static int script_hash(char out[64]) {
+  unsigned char md[32];
+  unsigned int mdl = 0;
+  if (!EVP_Digest(script, sizeof script - 1, md, &mdl, EVP_sha256(), NULL) || mdl != 32) return -1;
+  return EVP_EncodeBlock((unsigned char *)out, md, 32) == 44 ? 0 : -1;
+}
+
+/* value lower-cased (ASCII) and escaped, for a data attribute searched by
+ * the script. */
+static void esc_lower(FILE *f, const char *s) {
+  char buf[256];
+  size_t n = s ? strlen(s) : 0;
+  for (size_t i = 0; i < n; i += sizeof buf) {
+    size_t k = n - i < sizeof buf ? n - i : sizeof buf;
+    while (k < n - i && k > 0 && ((unsigned char)s[i + k] & 0xC0) == 0x80) k--; /* whole characters */
+    if (k == 0) k = n - i < sizeof buf ? n - i : sizeof buf;
+    for (size_t j = 0; j < k; j++) buf[j] = (char)(s[i + j] >= 'A' && s[i + j] <= 'Z' ? s[i + j] + 32 : s[i + j]);
+    vigil__net_xml_escape(f, buf, k);
+    i -= sizeof buf - k;
+  }
+}
+
+/* The identifiers of one kind of a group, space-separated, for a data attribute. */
+static void attr_idents(FILE *f, const vigil_linker *l, const vigil__net_group *g, int kind, int kind2) {
+  int first = 1;
+  for (size_t k = 0; k < g->n_idents; k++) {
+    const vigil__net_ident *x = &l->idents[g->idents[k]];
+    if (x->kind != kind && x->kind != kind2) continue;
+    if (!first) fputc(' ', f);
+    esc_lower(f, x->value);
+    first = 0;
+  }
+}
+
+static int is_http(const char *u) {
+  return u && (!strncasecmp(u, "http://", 7) || !strncasecmp(u, "https://", 8));
+}
+
+/* Days since 1970-01-01 of "YYYY-MM-DD..." or -1 (civil-from-days inverse). */
+static long day_number(const char *s) {
+  if (!s || strlen(s) < 10) return -1;
+  for (int i = 0; i < 10; i++)
+    if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) return -1;
+  long y = atol(s), m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+  if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
+  y -= m <= 2;
+  long era = y / 400, yoe = y - era * 400, doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* The group's time line: ads per day (per 30 days over long ranges), as
+ * bars; nothing when fewer than two members carry a date. */
+static void timeline(FILE *f, const vigil_linker *l, const vigil__net_group *g) {
+  long lo = -1, hi = -1;
+  size_t dated = 0;
+  for (size_t k = 0; k < g->n; k++) {
+    long d = day_number(l->ads[g->members[k]].posted_at);
+    if (d < 0) continue;
+    dated++;
+    if (lo < 0 || d < lo) lo = d;
+    if (hi < 0 || d > hi) hi = d;
+  }
+  if (dated < 2) return;
+  long width = hi - lo + 1, step = width > 120 ? 30 : 1, nbin = (width + step - 1) / step;
+  if (nbin > 400) {
+    step = (width + 399) / 400;
+    nbin = (width + step - 1) / step;
+  }
+  size_t *bin = calloc((size_t)nbin, sizeof *bin), top = 1;
+  if (!bin) return;
+  for (size_t k = 0; k < g->n; k++) {
+    long d = day_number(l->ads[g->members[k]].posted_at);
+    if (d >= 0 && ++bin[(d - lo) / step] > top) top = bin[(d - lo) / step];
+  }
+  const int W = 600, H = 70;
+  double bw = (double)(W - 20) / (double)nbin;
+  fprintf(f, "<p>Time line: %zu dated ads, %s per bar.</p>\n<svg class=\"tl\" width=\"%d\" height=\"%d\" "
+             "viewBox=\"0 0 %d %d\" role=\"img\">\n", dated, step == 1 ? "one day" : "several days", W, H + 16, W, H + 16);
+  for (long b = 0; b < nbin; b++) {
+    if (!bin[b]) continue;
+    double h = (double)(H - 10) * (double)bin[b] / (double)top;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>%zu ads</title></rect>\n",
+            10 + bw * (double)b, (double)H - h, bw > 2 ? bw - 1 : bw, h, bin[b]);
+  }
+  fputs("<text x=\"10\" y=\"84\">", f);
+  vigil__net_xml_escape(f, g->first_seen ? g->first_seen : "", g->first_seen ? strnlen(g->first_seen, 10) : 0);
+  fprintf(f, "</text><text x=\"%d\" y=\"84\" text-anchor=\"end\">", W - 10);
+  vigil__net_xml_escape(f, g->last_seen ? g->last_seen : "", g->last_seen ? strnlen(g->last_seen, 10) : 0);
+  fputs("</text></svg>\n", f);
+  free(bin);
+}
+
+typedef struct fold {
+  uint64_t h;
+  uint32_t ad, order;
+} fold;
+
+/* By text hash, then by first appearance: equal texts form runs whose
+ * first element is the earliest. */
+static int cmp_fold(const void *a, const void *b) {
+  const fold *x = a, *y = b;
+  if (x->h != y->h) return x->h < y->h ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int cmp_first(const void *a, const void *b) {
+  const fold *x = a, *y = b;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* One row per distinct text among the members (identical reposts folded,
+ * with their count), in the order of first appearance; each row lists the
+ * ads' ids, places, dates and links to their sources. */
+static int ads_table(FILE *f, const vigil_linker *l, const vigil__net_group *g) {
+  fold *v = calloc(g->n ? g->n : 1, sizeof *v);
+  if (!v) return VIGIL_ENOMEM;
+  for (size_t k = 0; k < g->n; k++) {
+    const vigil__net_ad *a = &l->ads[g->members[k]];
+    v[k] = (fold){vigil__net_hash64(a->text, a->text_len, 0x9e3779b97f4a7c15ull), g->members[k], (uint32_t)k};
+  }
+  qsort(v, g->n, sizeof *v, cmp_fold);
+  /* runs of equal text: the run's first element stands for it (order = first appearance) */
+  size_t nrun = 0;
+  uint32_t *start = malloc((g->n + 1) * sizeof *start);
+  if (!start) {
+    free(v);
+    return VIGIL_ENOMEM;
+  }
+  for (size_t k = 0; k < g->n;) {
+    size_t e = k + 1;
+    const vigil__net_ad *a = &l->ads[v[k].ad];
+    while (e < g->n && v[e].h == v[k].h && l->ads[v[e].ad].text_len == a->text_len &&
+           !memcmp(l->ads[v[e].ad].text, a->text, a->text_len))
+      e++;
+    start[nrun++] = (uint32_t)k;
+    k = e;
+  }
+  start[nrun] = (uint32_t)g->n;
+  fold *heads = malloc((nrun ? nrun : 1) * sizeof *heads);
+  if (!heads) {
+    free(v);
+    free(start);
+    return VIGIL_ENOMEM;
+  }
+  /* a run's head: h = the run's number (runs are start[h] .. start[h + 1] of v) */
+  for (size_t r = 0; r < nrun; r++) heads[r] = (fold){r, v[start[r]].ad, v[start[r]].order};
+  qsort(heads, nrun, sizeof *heads, cmp_first);
+  fprintf(f, "<p>%zu ads, %zu distinct texts.</p>\n<table><tr><th>ads</th><th>place, date, source</th><th>score</th>"
+             "<th>text (evidence highlighted)</th></tr>\n",
+          g->n, nrun);
+  for (size_t r = 0; r < nrun && r < NET_HTML_ADS; r++) {
+    size_t k0 = start[heads[r].h], k1 = start[heads[r].h + 1], cnt = k1 - k0;
+    const vigil__net_ad *a = &l->ads[v[k0].ad];
+    fputs("<tr><td class=\"ids\">", f);
+    if (cnt > 1) fprintf(f, "<span class=\"times\">&times;%zu</span> ", cnt);
+    for (size_t q = k0; q < k1 && q < k0 + NET_HTML_IDS; q++) {
+      if (q > k0) fputs(", ", f);
+      esc(f, l->ads[v[q].ad].id);
+    }
+    if (cnt > NET_HTML_IDS) fprintf(f, " and %zu more", cnt - NET_HTML_IDS);
+    fputs("</td><td>", f);
+    esc(f, a->location);
+    for (size_t q = k0; q < k1 && q < k0 + NET_HTML_IDS; q++) {
+      const vigil__net_ad *b = &l->ads[v[q].ad];
+      if (b->posted_at) {
+        fputs("<br>", f);
+        esc(f, b->posted_at);
+      }
+      if (is_http(b->url)) {
+        fputs("<a class=\"src\" rel=\"noopener noreferrer nofollow\" target=\"_blank\" href=\"", f);
+        esc(f, b->url);
+        fputs("\">", f);
+        esc(f, b->url);
+        fputs("</a>", f);
+      } else if (b->url && *b->url) {
+        fputs("<span class=\"src\">", f);
+        esc(f, b->url);
+        fputs(" (not a web address: not linked)</span>", f);
+      }
+    }
+    fprintf(f, "</td><td>%.2f</td><td class=\"adtext\">", (double)a->score);
+    ad_text(f, a);
+    fputs("</td></tr>\n", f);
+  }
+  if (nrun > NET_HTML_ADS)
+    fprintf(f, "<tr><td colspan=\"4\">… and %zu more distinct texts (see groups.json)</td></tr>\n", nrun - NET_HTML_ADS);
+  fputs("</table>\n", f);
+  free(heads);
+  free(start);
+  free(v);
+  return VIGIL_OK;
+}
 
 int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error *err) {
   return vigil__net_write_path(l, path, vigil_linker_fwrite_html, err);
@@ -243,6 +527,8 @@ int vigil_linker_write_html(const vigil_linker *l, const char *path, vigil_error
 int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
   int rc0 = vigil__net_begin_out(l, f, err);
   if (rc0) return rc0;
+  char sha[64];
+  if (script_hash(sha)) return vigil__net_end_out(f, VIGIL_EINTERNAL, err);
   uint32_t *eoff, *eidx;
   if (vigil__net_edges_by_group(l, &eoff, &eidx)) return vigil__net_end_out(f, VIGIL_ENOMEM, err);
   size_t hubs = 0, grouped = 0;
@@ -251,7 +537,7 @@ int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
   fprintf(f,
           "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-          "img-src data:; form-action 'none'; base-uri 'none'\">\n"
+          "script-src 'sha256-%s'; img-src data:; form-action 'none'; base-uri 'none'\">\n"
           "<meta name=\"referrer\" content=\"no-referrer\">\n"
           "<title>vigil link report</title>\n<style>%s</style></head><body>\n"
           "<h1>Ad networks</h1>\n<p>%zu ads; %zu groups of at least %d ads holding %zu ads; %zu hub identifiers "
@@ -259,17 +545,33 @@ int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
           "<p class=\"legend\"><span style=\"color:#4a7fd0\">&#9679; ad</span><span style=\"color:#d08a2a\">&#9632; "
           "phone</span><span style=\"color:#2aa05a\">&#9632; e-mail</span><span style=\"color:#a03aa0\">&#9632; "
           "handle</span><span style=\"color:#c00\">&#9633; hub</span><span>blue line: template link</span></p>\n",
-          css, l->n_ads, l->n_groups, l->o.min_size, grouped, hubs, l->o.use_identifiers ? "shared identifiers" : "",
+          sha, css, l->n_ads, l->n_groups, l->o.min_size, grouped, hubs, l->o.use_identifiers ? "shared identifiers" : "",
           l->o.use_identifiers && l->o.use_templates ? " and " : "", l->o.use_templates ? "templates" : "");
-  fputs("<h2>Groups by risk</h2>\n<table><tr><th>#</th><th>risk</th><th>ads</th><th>phones</th><th>names</th>"
-        "<th>places</th><th>first seen</th><th>last seen</th><th>reasons</th></tr>\n",
+  fputs("<h2>Groups by risk</h2>\n<div id=\"controls\"><input id=\"q\" type=\"search\" placeholder=\"search: phone, "
+        "name, place, e-mail, handle\" aria-label=\"search\"><select id=\"f\" aria-label=\"field\"><option value=\"all\">"
+        "any field</option><option value=\"phone\">phone</option><option value=\"name\">name</option><option "
+        "value=\"place\">place</option><option value=\"contact\">e-mail or handle</option></select><label>risk &ge; "
+        "<select id=\"r\"><option value=\"0\">any</option><option value=\"0.5\">0.50</option><option value=\"0.7\">"
+        "0.70</option><option value=\"0.9\">0.90</option></select></label><span id=\"count\"></span></div>\n"
+        "<table id=\"groups\"><thead><tr><th>#</th><th>risk</th><th>ads</th><th>phones</th><th>names</th>"
+        "<th>places</th><th>first seen</th><th>last seen</th><th>reasons</th></tr></thead><tbody>\n",
         f);
-  for (size_t i = 0; i < l->n_groups && i < NET_HTML_ROWS; i++) {
+  for (size_t i = 0; i < l->n_groups; i++) {
     const vigil__net_group *g = &l->groups[i];
-    if (i < NET_HTML_DETAIL) fprintf(f, "<tr><td><a href=\"#g%zu\">%zu</a></td>", i, i);
-    else fprintf(f, "<tr><td>%zu</td>", i);
-    fprintf(f, "<td class=\"risk\">%.2f</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>", g->risk, g->n,
-            g->pub.n_phones, g->pub.n_names, g->pub.n_locations);
+    fprintf(f, "<tr data-g=\"g%zu\" data-risk=\"%.3f\" data-phone=\"", i, g->risk);
+    attr_idents(f, l, g, VIGIL_EV_PHONE, VIGIL_EV_PHONE);
+    fputs("\" data-name=\"", f);
+    attr_idents(f, l, g, VIGIL_EV_NAME, VIGIL_EV_NAME);
+    fputs("\" data-contact=\"", f);
+    attr_idents(f, l, g, VIGIL_EV_EMAIL, VIGIL_EV_HANDLE);
+    fputs("\" data-place=\"", f);
+    for (size_t k = 0; k < g->n_loc; k++) {
+      if (k) fputs(" | ", f);
+      esc_lower(f, g->locations[k]);
+    }
+    fprintf(f, "\"><td><a href=\"#g%zu\">%zu</a></td><td class=\"risk\">%.2f</td><td>%zu</td><td>%zu</td><td>%zu</td>"
+               "<td>%zu</td><td>",
+            i, i, g->risk, g->n, g->pub.n_phones, g->pub.n_names, g->pub.n_locations);
     esc(f, g->first_seen);
     fputs("</td><td>", f);
     esc(f, g->last_seen);
@@ -277,12 +579,17 @@ int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
     esc(f, g->reasons);
     fputs("</td></tr>\n", f);
   }
-  fputs("</table>\n", f);
-  for (size_t i = 0; i < l->n_groups && i < NET_HTML_DETAIL; i++) {
+  fputs("</tbody></table>\n", f);
+  int rc = VIGIL_OK;
+  for (size_t i = 0; i < l->n_groups && rc == VIGIL_OK; i++) {
     const vigil__net_group *g = &l->groups[i];
     fprintf(f, "<section class=\"g\" id=\"g%zu\"><h2>Group %zu: risk %.2f, %zu ads</h2>\n<p>", i, i, g->risk, g->n);
     esc(f, g->reasons);
-    fputs("</p>\n<p>Places: ", f);
+    /* The details are inert text until the section comes near the screen
+     * (the script turns them into elements then), so a report of ten
+     * thousand groups parses as fast as its table.  No '<' of an ad's text
+     * is ever written unescaped, so nothing in them can end this element. */
+    fputs("</p>\n<div class=\"body\"></div><script type=\"text/html\" class=\"detail\">\n<p>Places: ", f);
     for (size_t k = 0; k < g->n_loc && k < 20; k++) {
       if (k) fputs("; ", f);
       esc(f, g->locations[k]);
@@ -296,23 +603,13 @@ int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
     }
     fputs("</p>\n", f);
     svg_group(f, l, g, eoff, eidx);
+    timeline(f, l, g);
     if (g->tpl) template_html(f, l, g->tpl);
-    fputs("<table><tr><th>ad</th><th>place</th><th>score</th><th>text (evidence highlighted)</th></tr>\n", f);
-    for (size_t k = 0; k < g->n && k < NET_HTML_ADS; k++) {
-      const vigil__net_ad *a = &l->ads[g->members[k]];
-      fputs("<tr><td>", f);
-      esc(f, a->id);
-      fputs("</td><td>", f);
-      esc(f, a->location);
-      fprintf(f, "</td><td>%.2f</td><td class=\"adtext\">", (double)a->score);
-      ad_text(f, a);
-      fputs("</td></tr>\n", f);
-    }
-    if (g->n > NET_HTML_ADS) fprintf(f, "<tr><td colspan=\"4\">… and %zu more (see groups.json)</td></tr>\n", g->n - NET_HTML_ADS);
-    fputs("</table></section>\n", f);
+    rc = ads_table(f, l, g);
+    fputs("</script><p><a href=\"#groups\">back to the table</a></p></section>\n", f);
   }
-  fputs("</body></html>\n", f);
+  fprintf(f, "<script>%s</script>\n</body></html>\n", script);
   free(eoff);
   free(eidx);
-  return vigil__net_end_out(f, VIGIL_OK, err);
+  return vigil__net_end_out(f, rc, err);
 }

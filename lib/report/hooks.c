@@ -163,7 +163,8 @@ int vigil__hook_list(vigil__sql *db, vigil_hook_info **out, size_t *n, vigil_err
 int vigil__hook_delete(vigil__sql *db, const char *id, vigil_error *err) {
   int64_t now = vigil__report_now_ms(), changed = 0;
   const vigil__val p[] = {vigil__vtext(id), vigil__vint(now / 1000), vigil__vint(now)};
-  int rc = vigil__sql_begin(db, err);
+  int own = !vigil__sql_in_tx(db); /* joins the caller's transaction, if any */
+  int rc = own ? vigil__sql_begin(db, err) : VIGIL_OK;
   if (!rc)
     rc = vigil__sql_run(db, "UPDATE report_hooks SET deleted_at = $2 WHERE id = $1 AND deleted_at = 0", p, 2, NULL,
                         &changed, err);
@@ -175,8 +176,8 @@ int vigil__hook_delete(vigil__sql *db, const char *id, vigil_error *err) {
                         "UPDATE report_deliveries SET state = 'dead', updated_at = $3,"
                         " last_error = 'subscription deleted' WHERE kind = 'webhook' AND target = $1 AND state = 'pending'",
                         p, 3, NULL, NULL, err);
-  if (!rc) rc = vigil__sql_commit(db, err);
-  else vigil__sql_rollback(db);
+  if (own && !rc) rc = vigil__sql_commit(db, err);
+  else if (own) vigil__sql_rollback(db);
   if (rc == VIGIL_ENOTFOUND) return rc;
   return rc ? vigil__prefixerr(err, "delete webhook") : VIGIL_OK;
 }

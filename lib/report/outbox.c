@@ -44,7 +44,27 @@
   "  outcome TEXT NOT NULL,"                                                                                      \
   "  status INTEGER NOT NULL,"                                                                                    \
   "  error TEXT);"                                                                                                \
-  "CREATE INDEX IF NOT EXISTS report_delivery_log_d ON report_delivery_log(delivery_id, id);"
+  "CREATE INDEX IF NOT EXISTS report_delivery_log_d ON report_delivery_log(delivery_id, id);"                                                                                                                  \
+  "CREATE TABLE IF NOT EXISTS report_reports("                                                                    \
+  "  id " SERIAL_ID ","                                                                                           \
+  "  case_id " INT64 " NOT NULL,"                                                                                 \
+  "  case_ids TEXT NOT NULL,"                                                                                     \
+  "  mode TEXT NOT NULL,"                                                                                         \
+  "  location TEXT,"                                                                                              \
+  "  created_at " INT64 " NOT NULL,"                                                                              \
+  "  created_by TEXT,"                                                                                            \
+  "  xml TEXT NOT NULL,"                                                                                          \
+  "  state TEXT NOT NULL DEFAULT 'exported',"                                                                     \
+  "  ncmec_report_id TEXT,"                                                                                       \
+  "  files TEXT NOT NULL DEFAULT '[]',"                                                                           \
+  "  responses TEXT NOT NULL DEFAULT '[]');"                                                                      \
+  "CREATE INDEX IF NOT EXISTS report_reports_case ON report_reports(case_id, id);"                               \
+  "CREATE TABLE IF NOT EXISTS report_holds("                                                                      \
+  "  case_id " INT64 " PRIMARY KEY,"                                                                              \
+  "  until_s " INT64 " NOT NULL,"                                                                                 \
+  "  reason TEXT NOT NULL,"                                                                                       \
+  "  updated_at " INT64 " NOT NULL,"                                                                              \
+  "  updated_by TEXT);"
 
 static const char sqlite_schema[] = REPORT_TABLES("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER");
 static const char pg_schema[] = "BEGIN;"

@@ -90,6 +90,8 @@ typedef struct vigil__outbox_opts {
   int backoff_max_ms; /* longest wait between attempts (default 1 hour) */
   int timeout_s;      /* one webhook call, connect to last byte (default 10) */
   char node[64];      /* this node's name in the history (default host:pid) */
+  const char *report_config; /* for CyberTipline submissions: the configuration file, */
+  const char *evidence_dir;  /* and where evidence is kept (both outlive the worker) */
 } vigil__outbox_opts;
 
 void vigil__outbox_opts_default(vigil__outbox_opts *o);

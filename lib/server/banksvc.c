@@ -124,7 +124,17 @@ int vigil__banks_open(vigil__banks *b, const char *db_path, FILE *log, vigil_err
     memset(b, 0, sizeof *b);
     return rc;
   }
-  pthread_rwlock_init(&b->rw, NULL);
+  /* Writer first: glibc's default lets a steady stream of overlapping
+   * queries hold the read side for ever, and the sync waiting behind them
+   * would leave the index stale under load.  No thread takes the read side
+   * twice, which is what this kind forbids. */
+  pthread_rwlockattr_t ra;
+  pthread_rwlockattr_init(&ra);
+#ifdef __GLIBC__
+  pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+  pthread_rwlock_init(&b->rw, &ra);
+  pthread_rwlockattr_destroy(&ra);
   pthread_mutex_init(&b->wmu, NULL);
   pthread_mutex_init(&b->smu, NULL);
   pthread_condattr_t ca;

@@ -195,3 +195,13 @@ int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision,
   pthread_mutex_unlock(&st->mu);
   return rc;
 }
+
+int vigil_case_get_json(vigil_server_store *st, int64_t id, char **json, vigil_error *err) {
+  *json = NULL;
+  json_t *o;
+  int rc = vigil__case_get(st, id, &o, err);
+  if (rc) return rc;
+  *json = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(o);
+  return *json ? VIGIL_OK : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+}

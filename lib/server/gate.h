@@ -52,6 +52,12 @@ int vigil__hash_upload(vigil__req *r, vigil_hash_opts *opts, vigil_pdq_result *r
  * memory or the gate is full. */
 void vigil__reply_hash_error(vigil__req *r, int rc, const vigil_error *err);
 
+/* 1 once vigil_server_stop has begun: long handlers stop their work. */
+int vigil__server_stopping(vigil_server *srv);
+/* 1 when the client of r has closed its connection (a handler running on a
+ * thread of its own may poll it and stop work nobody will read). */
+int vigil__req_client_gone(vigil__req *r);
+
 vigil__gate *vigil__server_decode_gate(vigil_server *srv);
 vigil__gate *vigil__server_long_gate(vigil_server *srv);
 size_t vigil__server_decode_budget(vigil_server *srv);

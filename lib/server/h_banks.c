@@ -263,7 +263,7 @@ int vigil__h_bank_import(vigil__req *r) {
   vigil_bank_store *st;
   vigil__banks_begin(b, &st);
   int rc = vigil_bank_import(st, vigil__req_param(r, "name"), in, &o, &rep, &r->err);
-  vigil__banks_end(b, rep.committed, NULL); /* the import stands; a failed sync is retried by the next query */
+  vigil__banks_end(b, rep.committed, NULL); /* the import stands; a failed sync is retried by the sync thread */
   fclose(in);
   if (rc && rc != VIGIL_EINVAL) {
     vigil_bank_import_report_free(&rep);

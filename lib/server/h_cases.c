@@ -233,6 +233,10 @@ int vigil__h_case_evidence_delete(vigil__req *r) {
   char want[65];
   const char *dir = evidence_case(r, &id, want, &rc);
   if (!dir) return rc;
+  int64_t held; /* reported evidence is preserved (h_report.c) */
+  if ((rc = vigil__case_held(r, id, &held))) return rc;
+  if (held) return vigil__reply_error(r, 409, "held", "case %lld is under a preservation hold until %lld (Unix time)",
+                                      (long long)id, (long long)held);
   /* recorded before it happens: a deletion nobody can trace is worse than a
    * record of one that then failed (which the 5xx answer and the log show) */
   if ((rc = vigil__evidence_exists(dir, id, &r->err))) return rc;

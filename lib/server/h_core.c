@@ -9,16 +9,29 @@
 
 /* Degraded (503, so a load balancer stops sending matches here) when the
  * bank index has not been synced for VIGIL__BANK_STALE_US: this node would
- * answer from a bank state that may be long out of date. */
+ * answer from a bank state that may be long out of date.  Unhealthy (503)
+ * when the database file is gone or read-only: writes would be lost.  An
+ * empty PDQ index is said in "warnings" (200: the node works, but a match
+ * by picture finds nothing). */
 int vigil__h_healthz(vigil__req *r) {
-  double age = vigil__banks_age_s(vigil__server_banks(r->srv));
+  vigil__banks *b = vigil__server_banks(r->srv);
+  double age = vigil__banks_age_s(b);
   int stale = age * 1e6 > (double)VIGIL__BANK_STALE_US;
-  json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:I}", "status", stale ? "degraded" : "ok", "version", VIGIL_VERSION,
-                        "uptime_s", (json_int_t)(vigil__now_s() - vigil__server_started_s(r->srv)),
-                        "bank_index_age_s", age, "bank_sync_failures",
-                        (json_int_t)vigil__banks_sync_failures(vigil__server_banks(r->srv)));
-  if (o && stale) json_object_set_new(o, "reason", json_string("the bank index is not being brought up to date"));
-  return vigil__reply_json(r, stale ? 503 : 200, o);
+  char why[512];
+  int store_ok = vigil__server_store_ok(r->srv, why, sizeof why);
+  size_t indexed = vigil__banks_indexed(b);
+  json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:I, s:I}", "status", !store_ok ? "unhealthy" : stale ? "degraded" : "ok",
+                        "version", VIGIL_VERSION, "uptime_s",
+                        (json_int_t)(vigil__now_s() - vigil__server_started_s(r->srv)), "bank_index_age_s", age,
+                        "bank_sync_failures", (json_int_t)vigil__banks_sync_failures(b), "index_size",
+                        (json_int_t)indexed);
+  if (o && !store_ok) json_object_set_new(o, "reason", json_string(why));
+  else if (o && stale) json_object_set_new(o, "reason", json_string("the bank index is not being brought up to date"));
+  if (o && indexed == 0)
+    json_object_set_new(o, "warnings",
+                        json_pack("[s]", "the PDQ index is empty: no enabled bank holds a PDQ hash, so matching a "
+                                         "picture finds nothing"));
+  return vigil__reply_json(r, stale || !store_ok ? 503 : 200, o);
 }
 
 int vigil__h_metrics(vigil__req *r) {

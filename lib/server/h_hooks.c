@@ -14,6 +14,23 @@
 
 #include <string.h>
 
+/* Ends the transaction of an audited change begun with st->mu held: the
+ * audit row (r->audit_detail as it is now) is written in it, so the
+ * change and its record commit together or not at all. */
+static int commit_audited(vigil__req *r, vigil_server_store *st, int rc, int status) {
+  vigil__audit_rec a;
+  char *detail = NULL;
+  if (!rc) {
+    vigil__req_audit_rec(r, status, &a, &detail);
+    rc = vigil__audit_append_locked(st, &a, &r->err);
+  }
+  if (!rc) rc = vigil__sql_commit(st->db, &r->err);
+  else vigil__sql_rollback(st->db);
+  free(detail);
+  if (!rc) r->audited = 1;
+  return rc;
+}
+
 static json_t *hook_json(const vigil_hook_info *h) {
   json_t *ev = json_array();
   for (unsigned b = 1; ev && b <= VIGIL_EVENT_ALL; b <<= 1)
@@ -45,14 +62,17 @@ int vigil__h_hooks_create(vigil__req *r) {
   char secret[VIGIL_HOOK_SECRET_MAX];
   vigil_hook_info h;
   pthread_mutex_lock(&st->mu);
-  int rc = vigil__hook_create(st->db, url, bits, secret, &h, &r->err);
+  int rc = vigil__sql_begin(st->db, &r->err);
+  if (!rc) rc = vigil__hook_create(st->db, url, bits, secret, &h, &r->err);
+  if (!rc) r->audit_detail = json_pack("{s:s, s:s}", "hook", h.id, "url", h.url); /* never the secret */
+  rc = commit_audited(r, st, rc, 201);
   pthread_mutex_unlock(&st->mu);
+  if (rc) memset(secret, 0, sizeof secret);
   if (rc == VIGIL_EINVAL) return vigil__reply_error(r, 400, "invalid", "%s", r->err.message);
   if (rc) return rc;
   json_t *o = hook_json(&h);
   if (o) json_object_set_new(o, "secret", json_string(secret));
   memset(secret, 0, sizeof secret);
-  r->audit_detail = json_pack("{s:s, s:s}", "hook", h.id, "url", h.url);
   return vigil__reply_json(r, 201, o);
 }
 
@@ -73,11 +93,13 @@ int vigil__h_hooks_list(vigil__req *r) {
 int vigil__h_hooks_delete(vigil__req *r) {
   const char *id = vigil__req_param(r, "id");
   vigil_server_store *st = vigil__req_store(r);
+  r->audit_detail = json_pack("{s:s}", "hook", id);
   pthread_mutex_lock(&st->mu);
-  int rc = vigil__hook_delete(st->db, id, &r->err);
+  int rc = vigil__sql_begin(st->db, &r->err);
+  if (!rc) rc = vigil__hook_delete(st->db, id, &r->err);
+  rc = commit_audited(r, st, rc, 200);
   pthread_mutex_unlock(&st->mu);
   if (rc) return rc;
-  r->audit_detail = json_pack("{s:s}", "hook", id);
   return vigil__reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
 }
 
@@ -114,11 +136,13 @@ int vigil__h_delivery_retry(vigil__req *r) {
   int64_t id;
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
   vigil_server_store *st = vigil__req_store(r);
+  r->audit_detail = json_pack("{s:I}", "delivery", (json_int_t)id);
   pthread_mutex_lock(&st->mu);
-  int rc = vigil__delivery_retry(st->db, id, &r->err);
+  int rc = vigil__sql_begin(st->db, &r->err);
+  if (!rc) rc = vigil__delivery_retry(st->db, id, &r->err);
+  rc = commit_audited(r, st, rc, 200);
   pthread_mutex_unlock(&st->mu);
   if (rc) return rc;
-  r->audit_detail = json_pack("{s:I}", "delivery", (json_int_t)id);
   return vigil__reply_json(r, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "pending"));
 }
 

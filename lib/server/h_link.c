@@ -11,6 +11,7 @@
  */
 #include "server/req.h"
 #include "server/handlers.h"
+#include "server/gate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,30 @@ static int json_of(vigil_linker *l, char **text, size_t *len, vigil_error *err) 
   return VIGIL_OK;
 }
 
+/* Work nobody will read stops: the client left, or the server is stopping
+ * (SIGTERM must end the process within its grace time). */
+static int link_cancelled(void *arg) {
+  vigil__req *r = arg;
+  return vigil__server_stopping(r->srv) || vigil__req_client_gone(r);
+}
+
+static int link_batch(vigil__req *r);
+
+/* Linking is the longest handler: at most max_long run at once and the
+ * rest are told to retry (503 + Retry-After) rather than queue, since
+ * each may take seconds. */
 int vigil__h_link(vigil__req *r) {
+  vigil__gate *g = vigil__server_long_gate(r->srv);
+  if (!vigil__gate_enter(g)) {
+    r->retry_after = VIGIL__RETRY_AFTER_S;
+    return vigil__reply_error(r, 503, "overloaded", "too many link requests at once; retry later");
+  }
+  int rc = link_batch(r);
+  vigil__gate_leave(g);
+  return rc;
+}
+
+static int link_batch(vigil__req *r) {
   vigil_link_opts o;
   vigil_link_opts_init(&o);
   int64_t min_size;
@@ -57,6 +81,8 @@ int vigil__h_link(vigil__req *r) {
     return VIGIL_OK;
   o.min_size = (int)min_size;
   o.threads = 1; /* the server's own threads are the parallelism */
+  o.cancelled = link_cancelled;
+  o.cancel_arg = r;
   if (r->body_len == 0) return vigil__reply_error(r, 400, "empty_body", "send the ads as JSON Lines in the body");
   vigil_linker *l = NULL;
   int rc = vigil_linker_new(&l, &o, &r->err);
@@ -76,6 +102,10 @@ int vigil__h_link(vigil__req *r) {
   if (!rc) rc = json_of(l, &text, &len, &r->err);
   vigil_linker_free(l);
   if (rc == VIGIL_EINVAL) return vigil__reply_error(r, 400, "invalid", "%s", r->err.message);
+  if (rc == VIGIL_EIO && (!strcmp(r->err.message, "cancelled") || !strcmp(first.message, "cancelled"))) {
+    r->retry_after = VIGIL__RETRY_AFTER_S; /* the server is stopping (a client that left reads nothing) */
+    return vigil__reply_error(r, 503, "unavailable", "the link request was stopped: the server is stopping");
+  }
   if (rc) return rc;
   return vigil__reply_text(r, 200, "application/json", text, len);
 }

@@ -13,6 +13,7 @@
  * not stored unless the operator enables evidence retention (evidence.c).
  */
 #include "server/cases.h"
+#include "server/store.h"
 #include "server/req.h"
 #include "server/banks.h"
 #include "server/handlers.h"
@@ -260,6 +261,9 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
     if (review && d < best) flagged = bank, best = d;
   }
   if (!flagged) return VIGIL_OK;
+  char why[512];
+  if (!vigil__server_store_ok(r->srv, why, sizeof why)) /* a case written now would be lost */
+    return vigil__seterr(&r->err, VIGIL_ESTORE, "%s", why);
   char reason[200];
   snprintf(reason, sizeof reason, "matched bank %s at distance %d", flagged, best);
   json_t *kept = json_array();

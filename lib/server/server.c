@@ -45,6 +45,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,10 @@ struct vigil_server {
   vigil__gate decode_gate, long_gate;
   size_t decode_budget; /* decode_memory / max_decodes */
   vigil__outbox_worker *outbox; /* the delivery worker (lib/report) */
+  atomic_int stopping;  /* vigil_server_stop has begun */
+  int db_file;          /* SQLite: the file's identity at start, checked by vigil__server_store_ok */
+  dev_t db_dev;
+  ino_t db_ino;
 };
 
 void vigil_server_config_default(vigil_server_config *cfg) {
@@ -89,16 +94,58 @@ void vigil_server_config_default(vigil_server_config *cfg) {
 }
 
 vigil__gate *vigil__server_decode_gate(vigil_server *srv) { return &srv->decode_gate; }
+int vigil__server_stopping(vigil_server *srv) { return atomic_load(&srv->stopping); }
+
+/* The body has been read whole, so a readable socket with nothing to read
+ * (recv 0) is a client that closed; data is a pipelined request. */
+int vigil__req_client_gone(vigil__req *r) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (!ci) return 0;
+  char c;
+  ssize_t n = recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
 vigil__gate *vigil__server_long_gate(vigil_server *srv) { return &srv->long_gate; }
 size_t vigil__server_decode_budget(vigil_server *srv) { return srv->decode_budget; }
 
 vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
 int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
 int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
+
+/* The SQLite file of a location ("sqlite:PATH" or PATH); NULL for PostgreSQL. */
+static const char *sqlite_file(const char *loc) {
+  if (!strncmp(loc, "postgres://", 11) || !strncmp(loc, "postgresql://", 13)) return NULL;
+  return !strncmp(loc, "sqlite:", 7) ? loc + 7 : loc;
+}
+
+/* A SQLite file deleted or replaced under a running server still takes
+ * writes (into the unlinked inode, WAL and all) and answers 201, and all of
+ * it is gone at the next start; one made read-only fails only some writes.
+ * So the file's identity is recorded at start and checked before every
+ * state change and by /healthz. */
+int vigil__server_store_ok(vigil_server *srv, char *why, size_t cap) {
+  if (!srv->db_file) return 1;
+  const char *path = sqlite_file(srv->cfg.db_path);
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    snprintf(why, cap, "the database file %s is gone (%s); writes would be lost", path, strerror(errno));
+    return 0;
+  }
+  if (st.st_dev != srv->db_dev || st.st_ino != srv->db_ino) {
+    snprintf(why, cap, "the database file %s was replaced since the server started; restart it", path);
+    return 0;
+  }
+  if (access(path, W_OK) != 0) {
+    snprintf(why, cap, "the database file %s is not writable (%s)", path, strerror(errno));
+    return 0;
+  }
+  return 1;
+}
 vigil_server_store *vigil_server_get_store(vigil_server *srv) { return srv->st; }
 vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
 const char *vigil__server_evidence_dir(vigil_server *srv) { return srv->cfg.evidence_dir; }
+const char *vigil__server_report_config(vigil_server *srv) { return srv->cfg.report_config; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -566,6 +613,12 @@ static int json_depth_ok(const json_t *j, unsigned depth, unsigned max) {
 }
 
 static void dispatch(vigil__req *r) {
+  char why[512];
+  if (r->route && r->route->audit && !vigil__server_store_ok(r->srv, why, sizeof why)) {
+    snprintf(r->logmsg, sizeof r->logmsg, "%s", why);
+    vigil__reply_error(r, 503, "store_unavailable", "the service database cannot take writes; see /healthz");
+    return;
+  }
   if (r->too_large) {
     if (r->logmsg[0]) {
       r->retry_after = VIGIL__RETRY_AFTER_S;
@@ -882,11 +935,12 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   atomic_init(&srv->inflight, 0);
   atomic_init(&srv->next_id, 0);
   atomic_init(&srv->offloaded, 0);
+  atomic_init(&srv->stopping, 0);
   srv->started_s = vigil__now_s();
   int rc = VIGIL_OK;
   /* A queued upload waits at most the connection timeout for its slot. */
   if (vigil__gate_init(&srv->decode_gate, c->max_decodes, c->decode_queue, c->timeout_s) ||
-      vigil__gate_init(&srv->long_gate, c->max_long, c->max_long * 4, c->timeout_s))
+      vigil__gate_init(&srv->long_gate, c->max_long, 0, c->timeout_s))
     rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (!rc && (!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
   if (!rc && c->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS))
@@ -900,11 +954,21 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     rc = vigil__store_id(srv->st, sid, err);
     if (!rc) rc = vigil__evidence_open(c->evidence_dir, sid, err);
   }
+  if (!rc && sqlite_file(c->db_path)) {
+    struct stat st;
+    if (stat(sqlite_file(c->db_path), &st) == 0 && S_ISREG(st.st_mode)) {
+      srv->db_file = 1;
+      srv->db_dev = st.st_dev;
+      srv->db_ino = st.st_ino;
+    }
+  }
   if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->log, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
   if (!rc) {
     vigil__outbox_opts oo;
     rc = vigil__report_config_load(c->report_config, &oo, err);
+    oo.report_config = c->report_config;
+    oo.evidence_dir = c->evidence_dir;
     if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
   }
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
@@ -943,6 +1007,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
 
 void vigil_server_stop(vigil_server *srv) {
   if (!srv) return;
+  atomic_store(&srv->stopping, 1); /* long handlers poll it and stop */
   MHD_quiesce_daemon(srv->d); /* no new connections from here on */
   int64_t deadline = vigil__now_us() + (int64_t)srv->cfg.shutdown_grace_s * 1000000;
   while (atomic_load(&srv->inflight) > 0 && vigil__now_us() < deadline) {

@@ -100,4 +100,9 @@ int vigil__audit_append_locked(vigil_server_store *st, vigil__audit_rec *a, vigi
 int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const char *key_id, json_t **out,
                       vigil_error *err);
 
+/* 0 (and why) when the server's SQLite file is gone, replaced or not
+ * writable since it started: state changes are refused (503) and /healthz
+ * is unhealthy.  Always 1 for PostgreSQL. */
+int vigil__server_store_ok(vigil_server *srv, char *why, size_t cap);
+
 #endif

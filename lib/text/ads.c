@@ -56,7 +56,18 @@ struct vigil_ad_scratch {
   end_hit *ends; /* rule matches of the current ad, reused across ads */
   size_t nends, ends_cap;
   int ends_rc; /* VIGIL_ENOMEM when the first pass stopped for memory */
+  char region[4]; /* default region of national phone numbers; "" for none */
 };
+
+int vigil_ad_scratch_set_region(vigil_ad_scratch *s, const char *region, vigil_error *err) {
+  if (!s) return vigil__seterr(err, VIGIL_EINVAL, "ads: no scratch");
+  if (region && !vigil__phone_region_ok(region))
+    return vigil__seterr(err, VIGIL_EINVAL, "ads: unknown region '%.8s' (expected a two-letter country code such as GB)",
+                         region);
+  s->region[0] = 0;
+  if (region) memcpy(s->region, region, 3); /* two letters and the NUL, checked above */
+  return VIGIL_OK;
+}
 
 static const char *const family_names[VIGIL_AD_NFAMILIES] = {
     "minor",        "youth",    "emoji_code", "third_person", "control",   "movement",  "restricted",
@@ -480,7 +491,8 @@ int vigil_ad_scan(const vigil_ad_scanner *s, vigil_ad_scratch *scr, const vigil_
   if (cc.rc) return vigil__seterr(err, cc.rc, "ads: out of memory");
   if (hr != HS_SUCCESS) return vigil__seterr(err, VIGIL_EINTERNAL, "ads: hs_scan failed (%d)", (int)hr);
   for (int k = 1; k < 4; k++) sort_unique(&scr->cue[k]);
-  int rc = vigil__phones_extract_at(t, &r->contacts, scr->cue[VIGIL__CUE_PHONE].v, scr->cue[VIGIL__CUE_PHONE].n);
+  int rc = vigil__phones_extract_at(t, &r->contacts, scr->cue[VIGIL__CUE_PHONE].v, scr->cue[VIGIL__CUE_PHONE].n,
+                                    scr->region[0] ? scr->region : NULL);
   if (rc == VIGIL_OK)
     rc = vigil__online_extract_at(t, &r->contacts, scr->cue[VIGIL__CUE_ONLINE].v, scr->cue[VIGIL__CUE_ONLINE].n);
   if (rc == VIGIL_OK) vigil__contacts_dedupe(&r->contacts, 0);

@@ -78,10 +78,17 @@ void vigil__contacts_dedupe(vigil_contacts *out, size_t first) {
 }
 
 int vigil_contacts_extract(const vigil_text *t, vigil_contacts *out, vigil_error *err) {
+  return vigil_contacts_extract_region(t, NULL, out, err);
+}
+
+int vigil_contacts_extract_region(const vigil_text *t, const char *region, vigil_contacts *out, vigil_error *err) {
   if (!t || !out) return vigil__seterr(err, VIGIL_EINVAL, "contacts: null argument");
+  if (region && !vigil__phone_region_ok(region))
+    return vigil__seterr(err, VIGIL_EINVAL, "contacts: unknown region '%.8s' (expected a two-letter country code such as GB)",
+                         region);
   if (!t->match) return VIGIL_OK;
   size_t first = out->n;
-  int rc = vigil__phones_extract(t, out);
+  int rc = vigil__phones_extract(t, out, region);
   if (rc == VIGIL_OK) rc = vigil__online_extract(t, out);
   if (rc != VIGIL_OK) return vigil__seterr(err, rc, "contacts: out of memory");
   vigil__contacts_dedupe(out, first);

@@ -27,6 +27,7 @@
 #include "text/text_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SEP_MAX 8   /* separator characters allowed between atoms */
@@ -45,6 +46,7 @@ typedef struct scan {
   atom a[ATOMS_MAX];
   size_t na;
   vigil_contacts *out;
+  const char *region; /* default region of national numbers; NULL: North America */
   int rc;
 } scan;
 
@@ -53,28 +55,41 @@ static int nanp_ok(const char *d) {
          d[3] <= '9' && !(d[4] == '1' && d[5] == '1');
 }
 
-/* Length of the country calling code at d (1..3) or 0 if none is valid. */
-static int country_code_len(const char *d) {
-  static const char *const two[] = {"20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43",
-                                    "44", "45", "46", "47", "48", "49", "51", "52", "53", "54", "55", "56",
-                                    "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
-                                    "86", "90", "91", "92", "93", "94", "95", "98"};
-  static const char *const three[] = {"21", "22", "23", "24", "25", "26", "29", "35", "37", "38", "42",
-                                      "50", "59", "67", "68", "69", "85", "87", "88", "96", "97", "99"};
-  if (d[0] == '1' || d[0] == '7') return 1;
-  if (!d[0] || !d[1]) return 0;
-  for (size_t i = 0; i < sizeof two / sizeof two[0]; i++)
-    if (d[0] == two[i][0] && d[1] == two[i][1]) return 2;
-  for (size_t i = 0; i < sizeof three / sizeof three[0]; i++)
-    if (d[0] == three[i][0] && d[1] == three[i][1]) return d[2] ? 3 : 0;
-  return 0;
-}
-
 static int word_at(const char *m, size_t i, size_t n, const char *w) {
   if (i >= n || m[i] != w[0]) return 0; /* cheap first-byte test: most calls fail here */
   size_t k = strlen(w);
   if (i + k > n || memcmp(m + i, w, k) != 0) return 0;
   return i + k == n || !vigil__isalpha((unsigned char)m[i + k]);
+}
+
+/* Currency signs other than '$' (UTF-8 in the match view: £ ¥ € ₹ ₽ ₺ ฿
+ * ₱ ₦) right before or after a digit run, with at most one space. */
+static int currency_at(const char *m, size_t n, size_t i) {
+  static const char *const signs[] = {"\xc2\xa3", "\xc2\xa5", "\xe2\x82\xac", "\xe2\x82\xb9", "\xe2\x82\xbd",
+                                      "\xe2\x82\xba", "\xe0\xb8\xbf", "\xe2\x82\xb1", "\xe2\x82\xa6"};
+  for (size_t k = 0; k < sizeof signs / sizeof signs[0]; k++) {
+    size_t l = strlen(signs[k]);
+    if (i + l <= n && !memcmp(m + i, signs[k], l)) return (int)l;
+  }
+  return 0;
+}
+
+static int currency_before(const char *m, size_t a) {
+  size_t e = a > 0 && m[a - 1] == ' ' ? a - 1 : a;
+  for (size_t l = 2; l <= 3; l++)
+    if (e >= l && currency_at(m, e, e - l) == (int)l) return 1;
+  /* currency codes and abbreviations written before the amount */
+  static const char *const codes[] = {"eur", "gbp", "rs", "inr", "aud", "php", "cop", "mxn", "ksh", "aed", "chf", "rub", "thb", "brl", "zar", "pln"};
+  for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+    size_t l = strlen(codes[k]);
+    if (e >= l && !memcmp(m + e - l, codes[k], l) && (e == l || !vigil__isalpha((unsigned char)m[e - l - 1]))) return 1;
+  }
+  return 0;
+}
+
+static int currency_after(const char *m, size_t n, size_t b) {
+  if (b < n && m[b] == ' ') b++;
+  return currency_at(m, n, b) > 0;
 }
 
 /* Is the digit run [a, b) a price, time, measure or age rather than part of a phone? */
@@ -96,10 +111,47 @@ static int blocked_digits(const char *m, size_t n, size_t a, size_t b) {
   for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
     if (word_at(m, i, n, units[u])) return 1;
   if (i < n && i + 1 < n && m[i] == 'h' && m[i + 1] == 'h') return 1;
+  /* Prices, times and measures of the rest of the world, only on short
+   * runs (a phone number is never 4 digits or less, and "07592 376834
+   * £200" must keep its phone). */
+  if (b - a <= 4) {
+    static const char *const short_units[] = {"h", "eur", "euro", "euros", "gbp", "rs", "zl", "kr", "m"};
+    for (size_t u = 0; u < sizeof short_units / sizeof short_units[0]; u++)
+      if (word_at(m, i, n, short_units[u])) return 1;
+    if (currency_before(m, a) || currency_after(m, n, b)) return 1;
+  }
   return 0;
 }
 
-static int push_phone(scan *s, size_t i, size_t j, int intl) {
+/* Digits that read as a number but are not one, on every plan: the same
+ * group repeated ("23 23 23 23 23", ages or prices listed), or a date
+ * ("2016 06 17", "17 06 2016").  Only plain digit atoms are judged; a
+ * number spelt in words was written to be a number. */
+static int implausible(const scan *s, size_t i, size_t j) {
+  for (size_t q = i; q <= j; q++)
+    if (s->a[q].word) return 0;
+  size_t n = j - i + 1;
+  if (n >= 3) {
+    size_t q = i + 1;
+    while (q <= j && !strcmp(s->a[q].d, s->a[i].d)) q++;
+    if (q > j) return 1;
+  }
+  for (size_t q = i; q + 2 <= j; q++) {
+    const char *x = s->a[q].d, *y = s->a[q + 1].d, *z = s->a[q + 2].d;
+    int lx = (int)strlen(x), ly = (int)strlen(y), lz = (int)strlen(z);
+    int vx = atoi(x), vy = atoi(y), vz = atoi(z);
+    int year_x = lx == 4 && vx >= 1950 && vx <= 2039, year_z = lz == 4 && vz >= 1950 && vz <= 2039;
+    if (year_x && ly <= 2 && lz <= 2 && ((vy >= 1 && vy <= 12 && vz >= 1 && vz <= 31) || (vz >= 1 && vz <= 12 && vy >= 1 && vy <= 31)))
+      return 1;
+    if (year_z && lx <= 2 && ly <= 2 && ((vy >= 1 && vy <= 12 && vx >= 1 && vx <= 31) || (vx >= 1 && vx <= 12 && vy >= 1 && vy <= 31)))
+      return 1;
+  }
+  return 0;
+}
+
+/* e164: the number's E.164 form from a plan, or NULL for a North American
+ * number built here; valid: 0 when the plan says only "possible". */
+static int push_phone(scan *s, size_t i, size_t j, int intl, const char *e164, int valid) {
   char d[40];
   size_t dl = 0;
   int obf = 0;
@@ -120,30 +172,99 @@ static int push_phone(scan *s, size_t i, size_t j, int intl) {
       }
   }
   d[dl] = 0;
-  if (j - i + 1 > 4) obf = 1; /* digit-by-digit or oddly grouped */
+  /* digit-by-digit or oddly grouped (a plan number may come in the pairs
+   * of many European formats: "06 12 34 56 78") */
+  if (j - i + 1 > (e164 ? 6u : 4u)) obf = 1;
   vigil_contact c;
   memset(&c, 0, sizeof c);
   c.type = VIGIL_CONTACT_PHONE;
   c.obfuscated = obf;
-  c.e164_valid = 1;
+  c.e164_valid = valid;
   memcpy(c.digits, d, dl + 1 < sizeof c.digits ? dl + 1 : sizeof c.digits - 1);
-  if (intl) snprintf(c.value, sizeof c.value, "+%s", d);
+  if (e164) snprintf(c.value, sizeof c.value, "%s", e164);
+  else if (intl) snprintf(c.value, sizeof c.value, "+%s", d);
   else if (dl == 10) snprintf(c.value, sizeof c.value, "+1%s", d);
   else snprintf(c.value, sizeof c.value, "+%s", d);
   size_t a = s->a[i].start;
   if (intl && a > 0 && s->m[a - 1] == '+') a--;
+  else if (intl && a > 1 && s->m[a - 1] == ' ' && s->m[a - 2] == '+') a -= 2;
   c.span = vigil_text_span(s->t, a, s->a[j].end);
   int rc = vigil__contacts_push(s->out, &c);
   if (rc) s->rc = rc;
   return 1;
 }
 
-/* Finds numbers in the group s->a[0..na). */
+/* Joins the digits of atoms [i, j] into d (at most cap - 1); 0 when too long. */
+static size_t join(const scan *s, size_t i, size_t j, char *d, size_t cap) {
+  size_t dl = 0;
+  for (size_t q = i; q <= j; q++) {
+    size_t k = strlen(s->a[q].d);
+    if (dl + k >= cap) return 0;
+    memcpy(d + dl, s->a[q].d, k);
+    dl += k;
+  }
+  d[dl] = 0;
+  return dl;
+}
+
+/* Does a sentence or list end between atom q and the next (". ", ", ",
+ * "; ")?  A plan number does not run on across it; North American
+ * numbers keep their own rules. */
+static int sentence_gap(const scan *s, size_t q) {
+  for (size_t b = s->a[q].end; b + 1 < s->a[q + 1].start; b++)
+    if ((s->m[b] == '.' || s->m[b] == ',' || s->m[b] == ';') && s->m[b + 1] == ' ') return 1;
+  return 0;
+}
+
+/* The longest run of atoms from i that a numbering plan accepts, as an
+ * international number (after '+') or a national one of s->region:
+ * valid numbers first, then (international only) possible ones.  Returns
+ * the last atom or (size_t)-1; *e164 and *valid describe the number. */
+static size_t plan_run(scan *s, size_t i, int intl, char *e164, size_t cap, int *valid) {
+  size_t best = (size_t)-1, best_possible = (size_t)-1;
+  char d[40], e[32], ep[32];
+  for (size_t j = i; j < s->na; j++) {
+    if (j > i && sentence_gap(s, j - 1)) break;
+    size_t dl = join(s, i, j, d, sizeof d);
+    if (!dl || dl > 17) break;
+    if (dl < 7) continue;
+    /* "00" then a country code: the international prefix of most plans
+     * (and the first digits of Brazil's carrier prefix) */
+    int idd = !intl && d[0] == '0' && d[1] == '0';
+    int st = vigil__phone_plan(idd ? d + 2 : d, intl || idd, s->region, e, sizeof e);
+    if (st < 0) {
+      s->rc = st;
+      return (size_t)-1;
+    }
+    if (st == VIGIL__PLAN_VALID) {
+      best = j;
+      memcpy(ep, e, sizeof e);
+    } else if (st == VIGIL__PLAN_POSSIBLE && intl && best == (size_t)-1) {
+      best_possible = j;
+      memcpy(e164, e, sizeof e < cap ? sizeof e : cap);
+    }
+  }
+  if (best != (size_t)-1) {
+    snprintf(e164, cap, "%s", ep);
+    *valid = 1;
+    return best;
+  }
+  *valid = 0;
+  return best_possible;
+}
+
+/* Finds numbers in the group s->a[0..na).  North American numbers (and
+ * '+1') keep their own rules; a '+' followed by another country code, and
+ * with a default region outside North America a national number, are
+ * checked against the plans of libphonenumber (phone_plan.cc). */
 static void flush(scan *s) {
   size_t i = 0;
-  while (i < s->na) {
+  int national = s->region && !vigil__phone_region_nanp(s->region);
+  while (i < s->na && s->rc == 0) {
     atom *a = &s->a[i];
-    if (a->plus && !a->word) {
+    char e164[32];
+    int valid = 0;
+    if (a->plus && !a->word && a->d[0] == '1') {
       char d[40];
       size_t dl = 0, best = (size_t)-1;
       for (size_t j = i; j < s->na; j++) {
@@ -152,12 +273,38 @@ static void flush(scan *s) {
         memcpy(d + dl, s->a[j].d, k);
         dl += k;
         d[dl] = 0;
-        int cc = country_code_len(d);
-        if (dl >= 8 && cc && (d[0] != '1' || (dl == 11 && nanp_ok(d + 1)))) best = j;
+        if (dl == 11 && nanp_ok(d + 1)) best = j;
       }
       if (best != (size_t)-1) {
-        push_phone(s, i, best, 1);
+        push_phone(s, i, best, 1, NULL, 1);
         i = best + 1;
+        continue;
+      }
+    } else if (a->plus && !a->word) {
+      size_t j = plan_run(s, i, 1, e164, sizeof e164, &valid);
+      if (j != (size_t)-1 && !implausible(s, i, j)) {
+        push_phone(s, i, j, 1, e164, valid);
+        i = j + 1;
+        continue;
+      }
+    }
+    if (national && !a->plus) {
+      size_t j = plan_run(s, i, 0, e164, sizeof e164, &valid);
+      /* Read without its trunk prefix, a number may begin inside a post
+       * code or a price ("75008 06 12 34 56 78"): when a reading that
+       * starts with the trunk prefix begins within it, that one wins. */
+      if (j != (size_t)-1 && !vigil__phone_trunk(a->d, s->region))
+        for (size_t k = i + 1; k <= j; k++) {
+          char e2[32];
+          int v2;
+          if (vigil__phone_trunk(s->a[k].d, s->region) && plan_run(s, k, 0, e2, sizeof e2, &v2) != (size_t)-1) {
+            j = (size_t)-1;
+            break;
+          }
+        }
+      if (j != (size_t)-1 && !implausible(s, i, j)) {
+        push_phone(s, i, j, 0, e164, valid);
+        i = j + 1;
         continue;
       }
     }
@@ -171,7 +318,8 @@ static void flush(scan *s) {
       dl += k;
       d[dl] = 0;
       if ((dl == 10 && nanp_ok(d)) || (dl == 11 && d[0] == '1' && nanp_ok(d + 1))) {
-        push_phone(s, i, j, 0);
+        if (national && implausible(s, i, j)) break;
+        push_phone(s, i, j, 0, NULL, 1);
         i = j + 1;
         found = 1;
         break;
@@ -301,9 +449,31 @@ static void block_dates(scan *s) {
   }
 }
 
+static int month_day(int m, int d) { return m >= 1 && m <= 12 && d >= 1 && d <= 31; }
+
+/* Dates written with spaces or dots ("2016 06 17", "17.06.2016"), the
+ * same two-digit group three times or more ("23 23 23": ages, sizes) and
+ * body measurements ("90 60 90"): numbers on no plan, so their atoms are
+ * blocked. */
+static void block_spaced(scan *s) {
+  for (size_t i = 0; i + 2 < s->na; i++) {
+    atom *x = &s->a[i], *y = &s->a[i + 1], *z = &s->a[i + 2];
+    if (x->word || y->word || z->word) continue;
+    size_t lx = strlen(x->d), ly = strlen(y->d), lz = strlen(z->d);
+    int vx = atoi(x->d), vy = atoi(y->d), vz = atoi(z->d);
+    int date = (lx == 4 && vx >= 1950 && vx <= 2039 && ly <= 2 && lz <= 2 && (month_day(vy, vz) || month_day(vz, vy))) ||
+               (lz == 4 && vz >= 1950 && vz <= 2039 && lx <= 2 && ly <= 2 && (month_day(vy, vx) || month_day(vx, vy)));
+    int rep = lx == 2 && !strcmp(x->d, y->d) && !strcmp(x->d, z->d);
+    /* bust, waist, hips: "90 60 90" */
+    int body = lx == 2 && ly == 2 && lz == 2 && vx >= 70 && vz >= 70 && vy < vx && vy < vz && abs(vx - vz) <= 15;
+    if (date || rep || body) x->blocked = y->blocked = z->blocked = 1;
+  }
+}
+
 static void end_group(scan *s) {
   if (s->na == 0) return;
   block_dates(s);
+  block_spaced(s);
   /* split at blocked atoms */
   atom keep[ATOMS_MAX];
   size_t n = s->na;
@@ -319,8 +489,9 @@ static void end_group(scan *s) {
   flush(s);
 }
 
-static void scan_init(scan *s, const vigil_text *t, vigil_contacts *out) {
+static void scan_init(scan *s, const vigil_text *t, vigil_contacts *out, const char *region) {
   s->t = t;
+  s->region = region;
   s->m = t->match;
   s->n = t->len;
   s->na = 0;
@@ -328,9 +499,9 @@ static void scan_init(scan *s, const vigil_text *t, vigil_contacts *out) {
   s->rc = 0;
 }
 
-int vigil__phones_extract(const vigil_text *t, vigil_contacts *out) {
+int vigil__phones_extract(const vigil_text *t, vigil_contacts *out, const char *region) {
   scan sc, *s = &sc; /* about 3 KiB: on the stack, no allocation per text */
-  scan_init(s, t, out);
+  scan_init(s, t, out, region);
   size_t i = 0, n = t->len;
   const char *m = t->match;
   while (i < n) {
@@ -350,9 +521,10 @@ int vigil__phones_extract(const vigil_text *t, vigil_contacts *out) {
 /* Cues: every digit, and every word that starts with a number word.  A
  * token without either yields only junk in token(), which just ends the
  * group; so tokens between cues end the group and are otherwise skipped. */
-int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t nc) {
+int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t nc,
+                             const char *region) {
   scan sc, *s = &sc;
-  scan_init(s, t, out);
+  scan_init(s, t, out, region);
   const char *m = t->match;
   size_t n = t->len, done = 0;
   for (size_t c = 0; c < nc; c++) {

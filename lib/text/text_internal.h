@@ -10,8 +10,10 @@
 #define VIGIL_TEXT_INTERNAL_H
 
 #include "common/internal.h"
+#include "text/phone_plan.h"
 #include "vigil/text.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline int vigil__isdigit(int c) { return c >= '0' && c <= '9'; }
@@ -43,14 +45,16 @@ int vigil__ages_push(vigil_ages *a, const vigil_age *x);
  * are numbers only inside a group of other numbers. */
 size_t vigil__number_word(const char *s, size_t n, char digits[4], int allow_short);
 
-/* The extractors behind vigil_contacts_extract(): append to out. */
-int vigil__phones_extract(const vigil_text *t, vigil_contacts *out);
+/* The extractors behind vigil_contacts_extract(): append to out.  region
+ * is the default region for national numbers, or NULL (North American
+ * numbers and numbers written with '+' only). */
+int vigil__phones_extract(const vigil_text *t, vigil_contacts *out, const char *region);
 int vigil__online_extract(const vigil_text *t, vigil_contacts *out);
 
 /* The same, visiting only the text around cue positions (sorted, from a
  * multi-pattern pre-scan of the match view); results equal the full scans
  * when every place that can start a contact or age is a cue. */
-int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t n);
+int vigil__phones_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t n, const char *region);
 int vigil__online_extract_at(const vigil_text *t, vigil_contacts *out, const size_t *cues, size_t n);
 int vigil__ages_extract_at(const vigil_text *t, vigil_ages *out, const size_t *cues, size_t n);
 /* Dedupe step of vigil_contacts_extract() for out->v[first..]. */

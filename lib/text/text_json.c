@@ -9,6 +9,7 @@
  * what the user wrote, not into the normalised text.
  */
 #include "common/internal.h"
+#include "text/phone_plan.h"
 #include "vigil/text.h"
 
 #include <jansson.h>
@@ -142,7 +143,26 @@ static const char *get_text(json_t *o, record *r) {
 
 int vigil_text_scan_json(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, const char *json, size_t len,
                          vigil_text_scan_kind kind, char **out, vigil_error *err) {
+  return vigil_text_scan_json_region(sc, scr, json, len, kind, NULL, out, err);
+}
+
+/* The record's own "country" or "region" when it is a known two-letter
+ * code (a free-text location is not guessed at), else the default. */
+static const char *record_region(json_t *o, const char *def) {
+  static const char *const keys[] = {"country", "region"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    const char *v = json_string_value(json_object_get(o, keys[i]));
+    if (v && vigil__phone_region_ok(v)) return v;
+  }
+  return def;
+}
+
+int vigil_text_scan_json_region(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, const char *json, size_t len,
+                                vigil_text_scan_kind kind, const char *default_region, char **out, vigil_error *err) {
   *out = NULL;
+  if (default_region && !vigil__phone_region_ok(default_region))
+    return vigil__seterr(err, VIGIL_EINVAL, "unknown region '%.8s' (expected a two-letter country code such as GB)",
+                         default_region);
   json_error_t je;
   json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
   if (!o) return vigil__seterr(err, VIGIL_EINVAL, "malformed JSON: %s", je.text);
@@ -153,6 +173,7 @@ int vigil_text_scan_json(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, cons
     json_decref(o);
     return vigil__seterr(err, code, "%s", msg);
   }
+  const char *region = record_region(o, default_region);
   vigil_text t;
   vigil_text_init(&t);
   vigil_ad_result res;
@@ -160,9 +181,12 @@ int vigil_text_scan_json(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, cons
   int rc = vigil_text_normalize(&t, r.buf, r.len, 0, err);
   if (rc == VIGIL_OK && kind == VIGIL_SCAN_AD) {
     if (!sc || !scr) rc = vigil__seterr(err, VIGIL_EINVAL, "an ad scan needs a scanner");
-    else rc = vigil_ad_scan(sc, scr, &t, &res, err);
+    else if ((rc = vigil_ad_scratch_set_region(scr, region, err)) == VIGIL_OK) {
+      rc = vigil_ad_scan(sc, scr, &t, &res, err);
+      vigil_ad_scratch_set_region(scr, NULL, NULL);
+    }
   } else if (rc == VIGIL_OK) {
-    rc = vigil_contacts_extract(&t, &res.contacts, err);
+    rc = vigil_contacts_extract_region(&t, region, &res.contacts, err);
     if (rc == VIGIL_OK && kind != VIGIL_SCAN_CONTACTS) {
       rc = vigil_ages_extract(&t, &res.ages, err);
       for (size_t i = 0; i < res.ages.n; i++)
@@ -174,6 +198,10 @@ int vigil_text_scan_json(const vigil_ad_scanner *sc, vigil_ad_scratch *scr, cons
   if (result) {
     json_t *idv = json_object_get(o, "id");
     if (idv) json_object_set(result, "id", idv);
+    if (region) {
+      char up[3] = {(char)(region[0] & ~0x20), (char)(region[1] & ~0x20), 0};
+      json_object_set_new(result, "region", json_string(up));
+    }
     *out = json_dumps(result, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     if (!*out) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     json_decref(result);

@@ -18,6 +18,7 @@ void vigil_video_opts_default(vigil_video_opts *o) {
   memset(o, 0, sizeof *o);
   o->seconds_per_hash = 1;
   o->sandbox = 1;
+  o->threads = 1;
   o->max_pixels = 40000000;
   o->max_frames = 2000000;
   o->max_duration = 6 * 3600;
@@ -38,6 +39,8 @@ int vigil__video_check_opts(const vigil_video_opts *o, vigil_error *err) {
        o->downsample_height > 16384))
     return vigil__seterr(err, VIGIL_EINVAL, "downsample size %dx%d: sides must be 5..16384", o->downsample_width,
                          o->downsample_height);
+  if (o->threads < 1 || o->threads > 64)
+    return vigil__seterr(err, VIGIL_EINVAL, "decoder threads must be 1..64, not %d", o->threads);
   if (!o->max_pixels || !o->max_frames || !(o->max_duration > 0) || !(o->max_fps > 0))
     return vigil__seterr(err, VIGIL_EINVAL, "video limits must be positive");
   if (o->sandbox && (!o->max_cpu_seconds || !o->max_wall_seconds || o->max_memory < ((uint64_t)64 << 20)))

@@ -200,9 +200,15 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
   if (!(st->cc = avcodec_alloc_context3(codec))) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   e = avcodec_parameters_to_context(st->cc, par);
   if (e < 0) return averr(err, VIGIL_ECORRUPT, "bad codec parameters", e);
-  /* One thread: the output does not depend on it (the reference uses slice
-   * threads where a codec has them), and the worker's filter allows no clone. */
-  st->cc->thread_count = 1;
+  /* Decoded pictures do not depend on threads (the reference uses slice
+   * threads where a codec has them).  Frame threads hold more frames in the
+   * decoder, though, and those are the frames the end-of-file quirk loses
+   * when the video is not stream 0: there, one thread keeps the count the
+   * reference's. */
+  int threads = o->threads;
+  if (st->vi != 0 && !o->flush_all) threads = 1;
+  st->cc->thread_count = threads;
+  if (threads > 1) st->cc->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   st->cc->max_pixels = (int64_t)(o->max_pixels > INT64_MAX ? INT64_MAX : o->max_pixels);
   e = avcodec_open2(st->cc, codec, NULL);
   if (e < 0) return averr(err, VIGIL_EFORMAT, "cannot open the video decoder", e);

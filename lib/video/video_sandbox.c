@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -108,7 +109,7 @@ static int send_frame(void *ctx, const vigil_video_frame *f) {
 }
 
 static int install_filter(void *ctx, vigil_error *err) {
-  (void)ctx;
+  const vigil_video_opts *o = ctx;
   scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (!f) return vigil__seterr(err, VIGIL_EINTERNAL, "seccomp_init failed");
   static const int allowed[] = {
@@ -131,6 +132,19 @@ static int install_filter(void *ctx, vigil_error *err) {
   if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
   if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
   if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat2), 0);
+  /* Decoder threads: clone only as pthread_create makes it (a thread of this
+   * process, CLONE_THREAD), never a new process; clone3 passes its flags in
+   * memory the filter cannot read, so it fails (ENOSYS) and glibc falls back
+   * to clone. */
+  if (rc == 0 && o->threads > 1) {
+    rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                          SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+    if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+    static const int thread_calls[] = {SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_setaffinity),
+                                       SCMP_SYS(rt_sigaction)};
+    for (size_t i = 0; rc == 0 && i < sizeof thread_calls / sizeof *thread_calls; i++)
+      rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, thread_calls[i], 0);
+  }
   if (rc == 0) rc = seccomp_load(f);
   seccomp_release(f);
   if (rc) return vigil__seterr(err, VIGIL_EINTERNAL, "cannot install the seccomp filter (%d)", rc);
@@ -179,7 +193,7 @@ static void child(int in, int out, const char *url, const vigil_video_opts *o) {
   set_limit(RLIMIT_AS, (rlim_t)o->max_memory, (rlim_t)o->max_memory);
 #endif
   av_log_set_level(AV_LOG_QUIET);
-  vigil__video_hooks hooks = {install_filter, NULL};
+  vigil__video_hooks hooks = {install_filter, (void *)o};
   vigil_video_info info;
   rc = vigil__video_decode(IN_FD, url, o, &hooks, send_frame, NULL, &info, &e);
   r.h.type = rc ? REC_ERROR : REC_INFO;

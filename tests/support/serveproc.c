@@ -44,7 +44,7 @@ int tu_serve_start(tu_serve *s, const char *db, const char *dir, const char *tag
       dup2(fd, 1);
       dup2(fd, 2);
     }
-    execl(VIGIL_CLI, "vigil", "serve", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file", portf,
+    execl(VIGIL_CLI, "vigil", "serve", "--init", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file", portf,
           "--admin-key-file", keyf, (char *)NULL);
     _exit(127);
   }

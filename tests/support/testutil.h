@@ -17,8 +17,15 @@ const char *tu_shared(const char *rel, char *buf, size_t cap);
 /* Deterministic pseudo-random numbers. */
 uint64_t tu_rand(uint64_t *state);
 
-/* Reads a whole file, with a 0 byte after its *len bytes (not counted) so
- * that text can be searched with the str* functions; NULL if it cannot. */
+/* Reads a whole file, with a NUL after its *len bytes; NULL if it cannot. */
 uint8_t *tu_slurp(const char *path, size_t *len);
+
+/* Makes a fresh private directory $TMPDIR/vigil-test-<tag>-XXXXXX (TMPDIR
+ * defaults to /tmp) into buf; returns buf, or NULL. */
+const char *tu_mkdtemp(char *buf, size_t cap, const char *tag);
+
+/* Removes dir and everything under it (without following links, without
+ * a shell); 0, or -1 if something could not be removed. */
+int tu_rmtree(const char *dir);
 
 #endif

@@ -1,0 +1,240 @@
+/*
+ * bench_video.c - what vPDQ hashing costs on top of decoding, one thread.
+ *
+ * For each clip (../shared/vpdq/debian-ffmpeg's 360p and 720p H.264 clips,
+ * plus a 1920x1080 H.264 clip with B-frames encoded here with libx264 when
+ * Debian's libavcodec has it) it measures in one run, each the median of
+ * --reps repetitions taken in turns (so a busy machine slows all alike), as
+ * CPU time (user + system, this process or the worker), one thread:
+ *   decode  - demux + decode every frame with the same libavcodec, thread
+ *             count 1, frames discarded (what `ffmpeg -threads 1 -f null`
+ *             does): the baseline
+ *   every   - vigil_video_hash_file, every frame (seconds_per_hash 0)
+ *   1/s     - one hash per second (the default)
+ *   sandbox - every frame again, in the sandboxed worker (the default path)
+ * and prints each as a ratio to decode, and the worker's peak RSS; then the
+ * wall-clock speed-up of two decoder threads over one (sandboxed, every
+ * frame), which needs two idle cores to mean anything.
+ *
+ *   bench_video [--smoke] [--reps N] [clip...]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/opt.h>
+
+#include "vigil/video.h"
+
+/* CPU seconds of this process and of its waited-for children. */
+static double cpu(void) {
+  struct rusage a, b;
+  getrusage(RUSAGE_SELF, &a);
+  getrusage(RUSAGE_CHILDREN, &b);
+  return a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec + b.ru_stime.tv_sec +
+         (a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec + b.ru_stime.tv_usec) * 1e-6;
+}
+
+/* The baseline: every frame decoded, nothing else.  Returns frames or -1. */
+static long decode_only(const char *path) {
+  AVFormatContext *fc = NULL;
+  if (avformat_open_input(&fc, path, NULL, NULL) < 0) return -1;
+  long frames = -1;
+  AVCodecContext *cc = NULL;
+  AVPacket *pkt = av_packet_alloc();
+  AVFrame *f = av_frame_alloc();
+  if (avformat_find_stream_info(fc, NULL) < 0) goto out;
+  int vi = av_find_best_stream(fc, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+  if (vi < 0) goto out;
+  const AVCodec *c = avcodec_find_decoder(fc->streams[vi]->codecpar->codec_id);
+  cc = avcodec_alloc_context3(c);
+  avcodec_parameters_to_context(cc, fc->streams[vi]->codecpar);
+  cc->thread_count = 1;
+  if (avcodec_open2(cc, c, NULL) < 0) goto out;
+  frames = 0;
+  for (int eof = 0; !eof;) {
+    int e = av_read_frame(fc, pkt);
+    if (e < 0) eof = 1;
+    else if (pkt->stream_index != vi) {
+      av_packet_unref(pkt);
+      continue;
+    }
+    avcodec_send_packet(cc, eof ? NULL : pkt);
+    av_packet_unref(pkt);
+    while (avcodec_receive_frame(cc, f) == 0) frames++;
+  }
+out:
+  av_frame_free(&f);
+  av_packet_free(&pkt);
+  avcodec_free_context(&cc);
+  avformat_close_input(&fc);
+  return frames;
+}
+
+/* A 1920x1080 H.264 clip with B-frames, 90 frames at 30 fps, of moving
+ * texture; returns 0 when written. */
+static int make_1080p(const char *path, int nframes) {
+  const AVCodec *c = avcodec_find_encoder_by_name("libx264");
+  if (!c) return -1;
+  AVFormatContext *oc = NULL;
+  if (avformat_alloc_output_context2(&oc, NULL, NULL, path) < 0) return -1;
+  AVStream *st = avformat_new_stream(oc, NULL);
+  AVCodecContext *cc = avcodec_alloc_context3(c);
+  cc->width = 1920;
+  cc->height = 1080;
+  cc->time_base = (AVRational){1, 30};
+  cc->framerate = (AVRational){30, 1};
+  cc->pix_fmt = AV_PIX_FMT_YUV420P;
+  cc->gop_size = 60;
+  cc->max_b_frames = 3;
+  cc->bit_rate = 6000000;
+  cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  av_opt_set(cc->priv_data, "preset", "veryfast", 0);
+  int rc = -1;
+  if (avcodec_open2(cc, c, NULL) < 0) goto out;
+  avcodec_parameters_from_context(st->codecpar, cc);
+  st->time_base = cc->time_base;
+  if (avio_open(&oc->pb, path, AVIO_FLAG_WRITE) < 0) goto out;
+  if (avformat_write_header(oc, NULL) < 0) goto out;
+  AVFrame *f = av_frame_alloc();
+  AVPacket *pkt = av_packet_alloc();
+  f->format = cc->pix_fmt;
+  f->width = cc->width;
+  f->height = cc->height;
+  av_frame_get_buffer(f, 0);
+  for (int t = 0; t <= nframes; t++) {
+    if (t < nframes) {
+      av_frame_make_writable(f);
+      for (int y = 0; y < 1080; y++)
+        for (int x = 0; x < 1920; x++)
+          f->data[0][y * f->linesize[0] + x] = (uint8_t)((x * x / 97 + y * 3 + t * 6) ^ (y * y / 211 + x / 7));
+      for (int p = 1; p < 3; p++)
+        for (int y = 0; y < 540; y++)
+          for (int x = 0; x < 960; x++) f->data[p][y * f->linesize[p] + x] = (uint8_t)(128 + ((x + y * p + t) & 31));
+      f->pts = t;
+    }
+    avcodec_send_frame(cc, t < nframes ? f : NULL);
+    while (avcodec_receive_packet(cc, pkt) == 0) {
+      av_packet_rescale_ts(pkt, cc->time_base, st->time_base);
+      pkt->stream_index = 0;
+      av_interleaved_write_frame(oc, pkt);
+    }
+  }
+  av_write_trailer(oc);
+  avio_closep(&oc->pb);
+  av_packet_free(&pkt);
+  av_frame_free(&f);
+  rc = 0;
+out:
+  avcodec_free_context(&cc);
+  avformat_free_context(oc);
+  return rc;
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_d);
+  return v[n / 2];
+}
+
+/* CPU seconds of vigil on path with the given rate; -1 on error. */
+static double time_vigil(const char *path, double sph, int sandbox) {
+  vigil_video_opts o;
+  vigil_video_opts_default(&o);
+  o.seconds_per_hash = sph;
+  o.sandbox = sandbox;
+  vigil_video_info info;
+  vigil_error e;
+  double t0 = cpu();
+  if (vigil_video_hash_file(path, &o, NULL, NULL, &info, &e) != 0) {
+    fprintf(stderr, "%s: %s\n", path, e.message);
+    return -1;
+  }
+  return cpu() - t0;
+}
+
+static double wall(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Wall seconds, sandboxed, every frame, with `threads` decoder threads. */
+static double time_threads(const char *path, int threads) {
+  vigil_video_opts o;
+  vigil_video_opts_default(&o);
+  o.seconds_per_hash = 0;
+  o.threads = threads;
+  double t0 = wall();
+  if (vigil_video_hash_file(path, &o, NULL, NULL, NULL, NULL) != 0) return -1;
+  return wall() - t0;
+}
+
+static int bench(const char *path, int reps) {
+  double t[6][32];
+  long frames = 0;
+  for (int r = 0; r < reps; r++) {
+    double t0 = cpu();
+    frames = decode_only(path);
+    t[0][r] = cpu() - t0;
+    if (frames < 0) {
+      fprintf(stderr, "%s: cannot decode\n", path);
+      return -1;
+    }
+    t[1][r] = time_vigil(path, 0, 0);
+    t[2][r] = time_vigil(path, 1, 0);
+    t[3][r] = time_vigil(path, 0, 1);
+    t[4][r] = time_threads(path, 1);
+    t[5][r] = time_threads(path, 2);
+    if (t[1][r] < 0 || t[2][r] < 0 || t[3][r] < 0 || t[4][r] < 0 || t[5][r] < 0) return -1;
+  }
+  double w1 = median(t[4], reps), w2 = median(t[5], reps);
+  double dec = median(t[0], reps), all = median(t[1], reps), one = median(t[2], reps), sb = median(t[3], reps);
+  struct rusage ru;
+  getrusage(RUSAGE_CHILDREN, &ru);
+  const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  printf("%-40s %6ld %8.3f %8.3f %6.2fx %8.3f %6.2fx %8.3f %6.2fx %7.1f %6.2fx\n", name, frames, dec, all, all / dec,
+         one, one / dec, sb, sb / dec, ru.ru_maxrss / 1024.0, w1 / w2);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  int smoke = 0, reps = 3, nclips = 0;
+  const char *clips[64];
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--smoke")) smoke = 1;
+    else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+    else if (nclips < 60) clips[nclips++] = argv[i];
+  }
+  if (reps < 1 || reps > 31) reps = 3;
+  av_log_set_level(AV_LOG_ERROR); /* in-process runs: no per-frame scaler notices */
+  char gen[64] = "";
+  if (smoke) {
+    reps = 1;
+    clips[nclips++] = VIGIL_SOURCE_DIR "/fuzz/seeds/fuzz_video/h264-bframes.mp4";
+    clips[nclips++] = VIGIL_SOURCE_DIR "/fuzz/seeds/fuzz_video/mpeg4-bframes.avi";
+  } else if (nclips == 0) {
+    clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/debian-ffmpeg/videos/c01_h264_640x360_25_pan.mp4";
+    clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/debian-ffmpeg/videos/c02_h264_1280x720_30_zoom.mp4";
+    clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/debian-ffmpeg/videos/c13_h264_1280x720_25_yuvj420p.mp4";
+    snprintf(gen, sizeof gen, "/tmp/bench_video_1080p_%d.mp4", (int)getpid());
+    if (make_1080p(gen, 120) == 0) clips[nclips++] = gen;
+    else gen[0] = 0;
+  }
+  printf("one thread; CPU seconds, medians of %d; ratios are to decoding alone; RSS: the workers' peak, MiB\n", reps);
+  printf("%-40s %6s %8s %8s %7s %8s %7s %8s %7s %7s %7s\n", "clip", "frames", "decode", "every", "", "1/s", "",
+         "sandbox", "", "RSS", "2 thr");
+  int rc = 0;
+  for (int i = 0; i < nclips; i++) rc |= bench(clips[i], reps);
+  if (gen[0]) remove(gen);
+  return rc ? 1 : 0;
+}

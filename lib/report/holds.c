@@ -1,0 +1,62 @@
+/*
+ * holds.c - preservation holds and the record of reports made.
+ *
+ * A provider that reports to the CyberTipline must preserve what it
+ * reported for one year (18 U.S.C. 2258A(h), as amended in 2024), longer
+ * when law enforcement asks.  A hold is one row per case: the time it
+ * ends and why.  Reporting a case holds it for VIGIL__HOLD_REPORT_S; an
+ * extension only ever moves the end later (a hold is never shortened by
+ * a call that meant to extend it); the service refuses to delete held
+ * evidence.  Holds and their extensions are audited by the routes that
+ * make them.
+ */
+#include "report/holds.h"
+
+#include <string.h>
+
+int vigil__hold_set(vigil__sql *db, int64_t case_id, int64_t until_s, const char *reason, const char *by,
+                    int64_t *effective, vigil_error *err) {
+  int64_t now = vigil__report_now_ms() / 1000;
+  const vigil__val p[] = {vigil__vint(case_id), vigil__vint(until_s), vigil__vtext(reason), vigil__vint(now),
+                          vigil__vtext(by)};
+  vigil__rows *rows = NULL;
+  /* the later end wins: CASE rather than max() (SQLite's max() of two
+   * arguments and PostgreSQL's GREATEST differ) */
+  int rc = vigil__sql_run(db,
+                          "INSERT INTO report_holds(case_id, until_s, reason, updated_at, updated_by)"
+                          " VALUES($1, $2, $3, $4, $5) ON CONFLICT(case_id) DO UPDATE SET"
+                          " until_s = CASE WHEN excluded.until_s > report_holds.until_s THEN excluded.until_s"
+                          " ELSE report_holds.until_s END, reason = excluded.reason, updated_at = excluded.updated_at,"
+                          " updated_by = excluded.updated_by RETURNING until_s",
+                          p, 5, &rows, NULL, err);
+  if (!rc && effective) *effective = vigil__rows_count(rows) ? vigil__rows_int(rows, 0, 0) : until_s;
+  vigil__rows_free(rows);
+  return rc ? vigil__prefixerr(err, "preservation hold") : VIGIL_OK;
+}
+
+int vigil__hold_get(vigil__sql *db, int64_t case_id, int64_t *until_s, vigil_error *err) {
+  *until_s = 0;
+  const vigil__val p[] = {vigil__vint(case_id)};
+  vigil__rows *rows = NULL;
+  int rc = vigil__sql_run(db, "SELECT until_s FROM report_holds WHERE case_id = $1", p, 1, &rows, NULL, err);
+  if (!rc && vigil__rows_count(rows)) *until_s = vigil__rows_int(rows, 0, 0);
+  vigil__rows_free(rows);
+  return rc ? vigil__prefixerr(err, "preservation hold") : VIGIL_OK;
+}
+
+int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, const char *mode,
+                         const char *location, const char *by, const char *xml, const char *state, const char *files,
+                         int64_t *id, vigil_error *err) {
+  *id = 0;
+  const vigil__val p[] = {vigil__vint(case_id), vigil__vtext(case_ids), vigil__vtext(mode), vigil__vtext(location),
+                          vigil__vint(vigil__report_now_ms() / 1000), vigil__vtext(by), vigil__vtext(xml),
+                          vigil__vtext(state), vigil__vtext(files ? files : "[]")};
+  vigil__rows *rows = NULL;
+  int rc = vigil__sql_run(db,
+                          "INSERT INTO report_reports(case_id, case_ids, mode, location, created_at, created_by, xml,"
+                          " state, files) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                          p, 9, &rows, NULL, err);
+  if (!rc && vigil__rows_count(rows)) *id = vigil__rows_int(rows, 0, 0);
+  vigil__rows_free(rows);
+  return rc ? vigil__prefixerr(err, "record report") : VIGIL_OK;
+}

@@ -1,0 +1,477 @@
+/*
+ * test_report_cybertip.c - submitting reports to a CyberTipline test
+ * double: a libmicrohttpd server in this file implementing submit,
+ * upload, fileinfo, finish and retract with the documented response
+ * codes, checking HTTP Basic credentials and validating every XML it
+ * receives against the CyberTipline schema (../shared; skipped when
+ * absent), with failure injection per step.
+ *
+ * Proves: the full flow; a 5xx or a server failure code is retried and
+ * the retry resumes (one report, never a second submit); "already
+ * finished" on a repeated finish is success; a refused file's details
+ * retract the report and end the delivery; bad credentials are a clear,
+ * permanent error that never shows the password.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "db/sql.h"
+#include "report/cybertip.h"
+#include "report/holds.h"
+#include "report/tipline.h"
+#include "serveproc.h"
+#include "testutil.h"
+
+static char xsd[600], dir[256], cfgpath[400], credpath[400], evdir[400];
+
+/* ---- the double ------------------------------------------------------------ */
+
+enum { SUBMIT, UPLOAD, FILEINFO, FINISH, RETRACT, NSTEPS };
+static const char *const step_names[] = {"submit", "upload", "fileinfo", "finish", "retract"};
+
+typedef struct dbl {
+  struct MHD_Daemon *d;
+  pthread_mutex_t mu;
+  int calls[NSTEPS];
+  int inject_n[NSTEPS], inject_http[NSTEPS], inject_code[NSTEPS];
+  int next_report;
+  int finished[64], retracted[64];
+  int invalid_xml; /* XML that did not validate */
+} dbl;
+static dbl D;
+
+typedef struct body {
+  char *p;
+  size_t n;
+} body;
+
+static enum MHD_Result send_xml(struct MHD_Connection *c, int http, const char *xml) {
+  struct MHD_Response *r = MHD_create_response_from_buffer(strlen(xml), (void *)xml, MHD_RESPMEM_MUST_COPY);
+  MHD_add_response_header(r, "Content-Type", "text/xml");
+  enum MHD_Result ok = MHD_queue_response(c, (unsigned)http, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, int code, const char *desc, const char *extra) {
+  char xml[600];
+  snprintf(xml, sizeof xml,
+           "<?xml version=\"1.0\" encoding=\"UTF-8\"?><reportResponse><responseCode>%d</responseCode>"
+           "<responseDescription>%s</responseDescription>%s</reportResponse>",
+           code, desc, extra ? extra : "");
+  return send_xml(c, 200, xml);
+}
+
+/* the report id of "id=N" or of the multipart body's id field */
+static int id_of(const body *b) {
+  const char *p = b->p ? strstr(b->p, "id=") : NULL;
+  if (p) return atoi(p + 3);
+  p = b->p ? strstr(b->p, "name=\"id\"") : NULL;
+  if (p && (p = strstr(p, "\r\n\r\n"))) return atoi(p + 4);
+  return -1;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *data, size_t *size, void **state) {
+  (void)cls, (void)version, (void)method;
+  body *b = *state;
+  if (!b) {
+    *state = calloc(1, sizeof(body));
+    return *state ? MHD_YES : MHD_NO;
+  }
+  if (*size) {
+    char *q = realloc(b->p, b->n + *size + 1);
+    if (!q) return MHD_NO;
+    memcpy(q + b->n, data, *size);
+    b->p = q;
+    b->n += *size;
+    b->p[b->n] = 0;
+    *size = 0;
+    return MHD_YES;
+  }
+  int step = -1;
+  for (int i = 0; i < NSTEPS; i++)
+    if (!strcmp(url + 1, step_names[i])) step = i;
+  if (step < 0) return reply(c, 4000, "Invalid request", NULL);
+  char *user = NULL, *pass = NULL;
+  user = MHD_basic_auth_get_username_password(c, &pass);
+  int authed = user && pass && !strcmp(user, "esp") && !strcmp(pass, "s3cret");
+  MHD_free(user);
+  MHD_free(pass);
+  if (!authed) return reply(c, 2000, "Authentication Required", NULL);
+  pthread_mutex_lock(&D.mu);
+  D.calls[step]++;
+  int inj = D.inject_n[step] > 0;
+  int ihttp = D.inject_http[step], icode = D.inject_code[step];
+  if (inj) D.inject_n[step]--;
+  pthread_mutex_unlock(&D.mu);
+  if (inj && ihttp) return send_xml(c, ihttp, "<html>unavailable</html>");
+  if (inj) return reply(c, icode, "Injected failure", NULL);
+  char extra[200];
+  if (step == SUBMIT || step == FILEINFO) {
+    if (vigil__tipline_validate(xsd, b->p ? b->p : "", b->n, NULL) != VIGIL_OK) {
+      pthread_mutex_lock(&D.mu);
+      D.invalid_xml++;
+      pthread_mutex_unlock(&D.mu);
+      return reply(c, 4100, "Validation failed", NULL);
+    }
+  }
+  if (step == SUBMIT) {
+    pthread_mutex_lock(&D.mu);
+    int id = ++D.next_report;
+    pthread_mutex_unlock(&D.mu);
+    snprintf(extra, sizeof extra, "<reportId>%d</reportId>", id);
+    return reply(c, 0, "Success", extra);
+  }
+  if (step == UPLOAD) {
+    int id = id_of(b);
+    if (id <= 0 || id > D.next_report) return reply(c, 5001, "Report does not exist", NULL);
+    snprintf(extra, sizeof extra, "<reportId>%d</reportId><fileId>f%d-%d</fileId><hash>00</hash>", id, id,
+             D.calls[UPLOAD]);
+    return reply(c, 0, "Success", extra);
+  }
+  if (step == FILEINFO) return reply(c, 0, "Success", NULL);
+  int id = id_of(b);
+  if (id <= 0 || id >= 64 || id > D.next_report) return reply(c, 5001, "Report does not exist", NULL);
+  pthread_mutex_lock(&D.mu);
+  int code = 0;
+  if (step == FINISH) code = D.retracted[id] ? 5101 : D.finished[id]++ ? 5102 : 0;
+  else code = D.finished[id] ? 5102 : D.retracted[id]++ ? 5101 : 0;
+  pthread_mutex_unlock(&D.mu);
+  return reply(c, code, code ? "Already done" : "Success", NULL);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode t) {
+  (void)cls, (void)c, (void)t;
+  body *b = *state;
+  if (b) free(b->p);
+  free(b);
+  *state = NULL;
+}
+
+static int dbl_start(void) {
+  memset(&D, 0, sizeof D);
+  pthread_mutex_init(&D.mu, NULL);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  D.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, answer, NULL,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
+                         MHD_OPTION_END);
+  assert_non_null(D.d);
+  return MHD_get_daemon_info(D.d, MHD_DAEMON_INFO_BIND_PORT)->port;
+}
+
+static void dbl_stop(void) {
+  MHD_stop_daemon(D.d);
+  pthread_mutex_destroy(&D.mu);
+}
+
+static void inject(int step, int n, int http, int code) {
+  pthread_mutex_lock(&D.mu);
+  D.inject_n[step] = n;
+  D.inject_http[step] = http;
+  D.inject_code[step] = code;
+  pthread_mutex_unlock(&D.mu);
+}
+
+/* ---- the sender ----------------------------------------------------------- */
+
+static void write_cfg(int port, const char *password) {
+  FILE *f = fopen(credpath, "w");
+  assert_non_null(f);
+  fprintf(f, "{\"username\":\"esp\",\"password\":\"%s\"}", password);
+  fclose(f);
+  chmod(credpath, 0600);
+  f = fopen(cfgpath, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "{\"ncmec\":{\"schema\":\"%s\",\"reporter\":{\"email\":\"trust@example.org\"},"
+          "\"api\":{\"environment\":\"test\",\"url\":\"http://127.0.0.1:%d/\",\"credentials\":\"%s\"}}}",
+          xsd, port, credpath);
+  fclose(f);
+}
+
+/* A report row for two confirmed cases of one uploader; case 1 has evidence. */
+static int64_t new_report(vigil__sql *db) {
+  static int n;
+  json_t *cases = json_pack("[{s:i, s:s, s:s, s:s, s:s, s:s}, {s:i, s:s, s:s, s:s, s:s, s:s}]", "id", 1, "status",
+                            "confirmed", "classification", "A1", "md5", "0123456789abcdef0123456789abcdef",
+                            "uploader_id", "u", "created_at", "2026-11-24T22:10:00Z", "id", 2, "status", "confirmed",
+                            "classification", "B2", "md5", "fedcba9876543210fedcba9876543210", "uploader_id", "u",
+                            "created_at", "2026-11-24T22:11:00Z");
+  vigil__tipline_cfg c;
+  assert_int_equal(vigil__tipline_cfg_load(cfgpath, &c, NULL), 0);
+  char *xml;
+  size_t len;
+  assert_int_equal(vigil__tipline_build(&c, cases, &xml, &len, NULL), 0);
+  vigil__tipline_cfg_free(&c);
+  json_t *files = json_pack("[{s:i, s:s, s:s, s:b}, {s:i, s:s, s:s, s:b}]", "case_id", 1, "md5",
+                            "0123456789abcdef0123456789abcdef", "classification", "A1", "viewed", 1, "case_id", 2,
+                            "md5", "fedcba9876543210fedcba9876543210", "classification", "B2", "viewed", 0);
+  char *fj = json_dumps(files, JSON_COMPACT);
+  int64_t id;
+  assert_int_equal(vigil__report_record(db, 1, "[1,2]", "submit", NULL, "k", xml, "pending", fj, &id, NULL), 0);
+  free(fj);
+  free(xml);
+  json_decref(files);
+  json_decref(cases);
+  n++;
+  return id;
+}
+
+static void row(vigil__sql *db, int64_t id, char *state, size_t cap, json_t **responses) {
+  const vigil__val p[] = {vigil__vint(id)};
+  vigil__rows *r = NULL;
+  assert_int_equal(vigil__sql_run(db, "SELECT state, responses FROM report_reports WHERE id = $1", p, 1, &r, NULL, NULL), 0);
+  snprintf(state, cap, "%s", vigil__rows_text(r, 0, 0));
+  if (responses) *responses = json_loads(vigil__rows_text(r, 0, 1), 0, NULL);
+  vigil__rows_free(r);
+}
+
+static vigil__sql *open_db(void) {
+  char loc[400];
+  snprintf(loc, sizeof loc, "%s/ct.db", dir);
+  vigil__sql *db;
+  assert_int_equal(vigil__sql_open(&db, loc, NULL), 0);
+  assert_int_equal(vigil__report_schema(db, NULL), 0);
+  return db;
+}
+
+static void test_flow(void **state) {
+  (void)state;
+  int port = dbl_start();
+  write_cfg(port, "s3cret");
+  vigil__sql *db = open_db();
+  char st[32];
+  int permanent;
+  vigil_error e;
+
+  /* the whole flow: submit, upload and fileinfo of case 1 (case 2 kept no media: its
+   * hashes are in the report, it has no file to describe), finish */
+  int64_t a = new_report(db);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, &permanent, &e), 0);
+  row(db, a, st, sizeof st, NULL);
+  assert_string_equal(st, "finished");
+  assert_int_equal(D.calls[SUBMIT], 1);
+  assert_int_equal(D.calls[UPLOAD], 1);
+  assert_int_equal(D.calls[FILEINFO], 1);
+  assert_int_equal(D.calls[FINISH], 1);
+  assert_int_equal(D.invalid_xml, 0); /* everything sent validated at the other end */
+  /* sending a finished report again does nothing */
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, &permanent, &e), 0);
+  assert_int_equal(D.calls[SUBMIT], 1);
+
+  /* a 503 on upload, then a server failure code on finish: retried, resumed */
+  int64_t b = new_report(db);
+  inject(UPLOAD, 1, 503, 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(permanent, 0);
+  row(db, b, st, sizeof st, NULL);
+  assert_string_equal(st, "submitted");
+  inject(FINISH, 1, 0, 1000);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), VIGIL_EIO);
+  assert_non_null(strstr(e.message, "server failure 1000"));
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), 0);
+  row(db, b, st, sizeof st, NULL);
+  assert_string_equal(st, "finished");
+  assert_int_equal(D.calls[SUBMIT], 2); /* one per report, never a second */
+  assert_int_equal(D.calls[UPLOAD], 3); /* the failed one and its retry */
+
+  /* finish went through but its answer was lost: 5102 on the retry is success */
+  int64_t c = new_report(db);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, &permanent, &e), 0);
+  const vigil__val p[] = {vigil__vint(c)};
+  assert_int_equal(vigil__sql_run(db, "UPDATE report_reports SET state = 'submitted' WHERE id = $1", p, 1, NULL, NULL,
+                                  NULL), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, &permanent, &e), 0);
+  row(db, c, st, sizeof st, NULL);
+  assert_string_equal(st, "finished");
+
+  /* file details refused: the report cannot be completed, so it is retracted */
+  int64_t d = new_report(db);
+  inject(FILEINFO, 1, 0, 4100);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(permanent, 1);
+  assert_non_null(strstr(e.message, "retracted"));
+  row(db, d, st, sizeof st, NULL);
+  assert_string_equal(st, "retracted");
+  assert_int_equal(D.calls[RETRACT], 1);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, &permanent, &e), VIGIL_EEXIST);
+  assert_int_equal(permanent, 1);
+
+  /* bad credentials: permanent, clear, and the password is nowhere */
+  write_cfg(port, "wrong-pw");
+  int64_t f = new_report(db);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, f, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(permanent, 1);
+  assert_non_null(strstr(e.message, "credentials"));
+  assert_null(strstr(e.message, "wrong-pw"));
+  json_t *resp;
+  row(db, f, st, sizeof st, &resp);
+  assert_string_equal(st, "failed");
+  char *rs = json_dumps(resp, 0);
+  assert_null(strstr(rs, "wrong-pw"));
+  assert_non_null(strstr(rs, "\"code\": 2000"));
+  free(rs);
+  json_decref(resp);
+  /* credentials readable by others are refused before anything is sent */
+  write_cfg(port, "s3cret");
+  chmod(credpath, 0644);
+  int64_t g = new_report(db);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, g, &permanent, &e), VIGIL_EINVAL);
+  assert_non_null(strstr(e.message, "chmod 600"));
+  vigil__sql_close(db);
+  dbl_stop();
+}
+
+/* ---- through vigil serve, killed mid-submission ------------------------------ */
+
+static pid_t serve(const char *db, int *port, char *key, size_t cap) {
+  char portf[400], keyf[400], outf[400];
+  snprintf(portf, sizeof portf, "%s/port", dir);
+  snprintf(keyf, sizeof keyf, "%s/key", dir);
+  snprintf(outf, sizeof outf, "%s/out", dir);
+  unlink(portf);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = open(outf, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
+    execl(VIGIL_CLI, "vigil", "serve", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file", portf,
+          "--admin-key-file", keyf, "--report-config", cfgpath, "--evidence-dir", evdir, (char *)NULL);
+    _exit(127);
+  }
+  *port = 0;
+  for (int i = 0; i < 400 && !*port; i++) {
+    FILE *f = fopen(portf, "r");
+    if (f) {
+      if (fscanf(f, "%d", port) != 1) *port = 0;
+      fclose(f);
+    }
+    if (!*port) tu_sleep_ms(25);
+  }
+  assert_true(*port > 0);
+  if (!key[0]) {
+    FILE *f = fopen(keyf, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(key, (int)cap, f));
+    key[strcspn(key, "\r\n")] = 0;
+    fclose(f);
+  }
+  return pid;
+}
+
+static void test_through_serve(void **state) {
+  (void)state;
+  int dport = dbl_start();
+  write_cfg(dport, "s3cret");
+  /* short retries, so the test waits little */
+  FILE *f = fopen(cfgpath, "r+");
+  assert_non_null(f);
+  fseek(f, -1, SEEK_END);
+  fputs(",\"outbox\":{\"poll_ms\":50,\"lease_s\":2,\"backoff_ms\":100,\"backoff_max_ms\":300},"
+        "\"webhooks\":{\"timeout_s\":1}}",
+        f);
+  fclose(f);
+  char db[400], key[128] = "";
+  snprintf(db, sizeof db, "%s/serve.db", dir);
+  int port;
+  pid_t pid = serve(db, &port, key, sizeof key);
+  int st;
+  json_t *o = tu_call(port, "POST", "/v1/cases", key,
+                      "{\"md5\":\"0123456789abcdef0123456789abcdef\",\"uploader_id\":\"u9\"}", &st);
+  assert_int_equal(st, 201);
+  int64_t id = (int64_t)json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  char path[80], ev[500];
+  snprintf(ev, sizeof ev, "%s/case-%lld.bin", evdir, (long long)id);
+  f = fopen(ev, "wb");
+  assert_non_null(f);
+  fwrite("\x89PNG\r\n\x1a\n png", 1, 12, f);
+  fclose(f);
+  snprintf(path, sizeof path, "/v1/cases/%lld/decision", (long long)id);
+  json_decref(tu_call(port, "POST", path, key, "{\"decision\":\"confirm\",\"classification\":\"A2\"}", &st));
+  assert_int_equal(st, 200);
+  /* uploads fail for a while: the server is killed during the retries */
+  inject(UPLOAD, 1000, 503, 0);
+  snprintf(path, sizeof path, "/v1/cases/%lld/report", (long long)id);
+  o = tu_call(port, "POST", path, key, "{\"mode\":\"submit\",\"viewed_by_esp\":true}", &st);
+  assert_int_equal(st, 202);
+  json_decref(o);
+  for (int i = 0; i < 200 && D.calls[UPLOAD] < 2; i++) tu_sleep_ms(20);
+  assert_true(D.calls[UPLOAD] >= 2);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  inject(UPLOAD, 0, 0, 0);
+  pid = serve(db, &port, key, sizeof key);
+  for (int i = 0; i < 300 && D.calls[FINISH] < 1; i++) tu_sleep_ms(20);
+  assert_int_equal(D.calls[FINISH], 1);
+  assert_int_equal(D.calls[SUBMIT], 1); /* the restart resumed; no second report */
+  assert_int_equal(D.calls[FILEINFO], 1);
+  assert_int_equal(D.invalid_xml, 0);
+  json_t *d = NULL;
+  for (int i = 0; i < 100; i++) {
+    json_decref(d);
+    d = tu_call(port, "GET", "/v1/deliveries?state=done", key, NULL, &st);
+    if (json_array_size(json_object_get(d, "deliveries")) == 1) break;
+    tu_sleep_ms(20);
+  }
+  assert_int_equal(json_array_size(json_object_get(d, "deliveries")), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(d, "deliveries"), 0), "kind")),
+                      "ncmec");
+  json_decref(d);
+  /* held for a year */
+  snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)id);
+  json_decref(tu_call(port, "DELETE", path, key, NULL, &st));
+  assert_int_equal(st, 409);
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
+  dbl_stop();
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  if (!tu_shared("docs/ncmec/cyber_tipline.xsd", xsd, sizeof xsd) || access(xsd, R_OK) != 0) {
+    printf("skipped: ../shared/docs/ncmec/cyber_tipline.xsd is absent\n");
+    return 77;
+  }
+  snprintf(dir, sizeof dir, "/tmp/vigil-test-cybertip-XXXXXX");
+  if (!mkdtemp(dir)) return 1;
+  snprintf(cfgpath, sizeof cfgpath, "%s/report.json", dir);
+  snprintf(credpath, sizeof credpath, "%s/cred.json", dir);
+  snprintf(evdir, sizeof evdir, "%s/evidence", dir);
+  mkdir(evdir, 0700);
+  char ev[500];
+  snprintf(ev, sizeof ev, "%s/case-1.bin", evdir);
+  FILE *f = fopen(ev, "wb");
+  if (!f) return 1;
+  fwrite("\xFF\xD8\xFF\xE0 jpeg", 1, 9, f);
+  fclose(f);
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_through_serve)};
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) return 1;
+  return rc;
+}
