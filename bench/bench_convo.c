@@ -101,7 +101,13 @@ static unsigned baseline_scan(baseline *b, const char *t, size_t len) {
   return mask;
 }
 
-static int is_age_kind(int k) { return k == VIGIL__K_AGE_SELF || k == VIGIL__K_AGE_OTHER || k == VIGIL__K_GRADE_SELF; }
+/* Kinds vigil checks further after the pattern matched (an age in range,
+ * a youth cue about the speaker's own life, not "your mom"): the baseline
+ * only runs the patterns, so for these it must find at least what vigil
+ * finds, not exactly the same. */
+static int is_filtered_kind(int k) {
+  return k == VIGIL__K_AGE_SELF || k == VIGIL__K_AGE_OTHER || k == VIGIL__K_GRADE_SELF || k == VIGIL__K_YOUTH_CUE;
+}
 
 int main(int argc, char **argv) {
   int smoke = argc > 1 && !strcmp(argv[1], "--smoke");
@@ -145,8 +151,7 @@ int main(int argc, char **argv) {
   }
   b.md = pcre2_match_data_create(64, NULL);
 
-  /* Agreement: both engines find the same kinds (age kinds are validated
-   * further by vigil, so only their presence in baseline is required). */
+  /* Agreement: both engines find the same kinds (see is_filtered_kind). */
   vigil__cnorm norm = {0};
   size_t disagree = 0;
   for (size_t i = 0; i < n; i++) {
@@ -157,7 +162,7 @@ int main(int argc, char **argv) {
     unsigned bm = baseline_scan(&b, norm.out, norm.len);
     for (int k = 0; k < VIGIL__K_COUNT; k++) {
       int hv = !!(h.mask & (1u << k)), bv = !!(bm & (1u << k));
-      if (is_age_kind(k) ? (hv && !bv) : (hv != bv)) {
+      if (is_filtered_kind(k) ? (hv && !bv) : (hv != bv)) {
         if (disagree++ < 5) fprintf(stderr, "disagree on kind %d: \"%.80s\"\n", k, msgs[i].text);
       }
     }
