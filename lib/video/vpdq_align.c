@@ -9,12 +9,17 @@
  * inserted intro or a cut only changes the offset from one part to the next.
  * So the pairs vote, Hough-like, for (speed, offset): speeds on a geometric
  * grid from 0.5 to 2 (2.3% apart), offsets in bins one sampling interval
- * wide, each query frame voting once per bin.  The strongest line is refined
+ * wide, each query frame voting once per bin with the weight of its closest
+ * pair there (threshold + 1 - distance).  The weight matters: a query frame
+ * matches several neighbouring bank frames (footage drifts slowly), a band
+ * seconds wide in which many lines would fit equally by count; the closest
+ * frames lie on the true line.  The strongest line is refined
  * by least squares on the pairs near it, its pairs (one per query frame,
  * the closest) are cut into runs where the query skips more than a few
  * intervals, and each run long enough becomes a segment.  Its query frames
  * are then taken out and the next line is searched, until no line has
- * enough votes or max_segments is reached.  Repeated content (a static shot
+ * enough votes or max_segments is reached.  Of a query frame's pairs on a
+ * line the closest (smallest distance) is kept.  Repeated content (a static shot
  * matching everywhere) spreads its votes over many offsets and so does not
  * make lines.
  *
@@ -85,7 +90,8 @@ static size_t count_between(const double *qts, size_t nq, double a, double b) {
 }
 
 /* Collects alive pairs within tol of bt = r*qt + b, one per query frame
- * (the closest); pairs are sorted by qi, so the list comes out by qi. */
+ * (the smallest distance, then the first in time); pairs are sorted by qi,
+ * so the list comes out by qi. */
 static size_t collect(const vigil__vpdq_pair *p, size_t n, const uint8_t *alive, double r, double b, double tol,
                       inlier *out) {
   size_t m = 0;
@@ -93,10 +99,7 @@ static size_t collect(const vigil__vpdq_pair *p, size_t n, const uint8_t *alive,
     if (!alive[i]) continue;
     double res = fabs(p[i].bt - (r * p[i].qt + b));
     if (res > tol) continue;
-    if (m && out[m - 1].qi == p[i].qi) {
-      if (res < out[m - 1].res) out[m - 1] = (inlier){p[i].qi, p[i].qt, p[i].bt, res};
-      continue;
-    }
+    if (m && out[m - 1].qi == p[i].qi) continue; /* pairs of one frame come closest first */
     out[m++] = (inlier){p[i].qi, p[i].qt, p[i].bt, res};
   }
   return m;
@@ -121,17 +124,20 @@ static void fit(const inlier *in, size_t m, double *r, double *b) {
   *b = mb - nr * mq;
 }
 
-static int cmp_pair_qi(const void *a, const void *b) {
+static int cmp_pair(const void *a, const void *b) {
   const vigil__vpdq_pair *x = a, *y = b;
-  return (x->qi > y->qi) - (x->qi < y->qi);
+  if (x->qi != y->qi) return (x->qi > y->qi) - (x->qi < y->qi);
+  if (x->dist != y->dist) return x->dist - y->dist;
+  return (x->bt > y->bt) - (x->bt < y->bt);
 }
 
 int vigil__vpdq_align(vigil__vpdq_pair *p, size_t n, const double *qts, size_t nq, double qdt, double bdt,
-                      int max_segments, vigil_vpdq_segment **segs, size_t *nsegs, vigil_error *err) {
+                      int threshold, int max_segments, vigil_vpdq_segment **segs, size_t *nsegs,
+                      vigil_error *err) {
   *segs = NULL;
   *nsegs = 0;
   if (n == 0 || nq == 0 || max_segments <= 0) return VIGIL_OK;
-  qsort(p, n, sizeof *p, cmp_pair_qi);
+  qsort(p, n, sizeof *p, cmp_pair);
   size_t min_run = nq < MIN_RUN ? nq : MIN_RUN;
   double dt = qdt > bdt ? qdt : bdt;
   if (!(dt > 0)) dt = 1.0;
@@ -177,10 +183,10 @@ int vigil__vpdq_align(vigil__vpdq_pair *p, size_t n, const double *qts, size_t n
         if (!alive[i]) continue;
         size_t bin = (size_t)((p[i].bt - r * p[i].qt - olo) / w);
         if (bin >= nbins - 1) bin = nbins - 2;
-        if (stamp[bin] == p[i].qi + 1) continue; /* one vote per query frame and bin */
+        if (stamp[bin] == p[i].qi + 1) continue; /* one vote per query frame and bin: its closest */
         if (stamp[bin] == 0) touched[nt++] = (uint32_t)bin;
         stamp[bin] = p[i].qi + 1;
-        cnt[bin]++;
+        cnt[bin] += (uint32_t)(threshold + 1 - (p[i].dist < threshold ? p[i].dist : threshold));
       }
       for (size_t t = 0; t < nt; t++) {
         size_t bin = touched[t];

@@ -231,6 +231,7 @@ typedef struct qframe {
 
 typedef struct rec {
   uint32_t video, qu, bf;
+  int dist;
 } rec;
 
 typedef struct qstate {
@@ -411,7 +412,7 @@ static int evaluate(qstate *s, uint32_t vi, const rec *r, size_t n, vigil_vpdq_r
       if (vigil__grow((void **)&s->pairs, &s->pcap, np + 1, sizeof *s->pairs))
         return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory aligning with video %llu",
                              (unsigned long long)v->id);
-      s->pairs[np++] = (vigil__vpdq_pair){s->qts[qi], ix->f[r[i].bf].ts, qi};
+      s->pairs[np++] = (vigil__vpdq_pair){s->qts[qi], ix->f[r[i].bf].ts, qi, r[i].dist};
     }
   }
   double *bts = s->bts;
@@ -419,7 +420,7 @@ static int evaluate(qstate *s, uint32_t vi, const rec *r, size_t n, vigil_vpdq_r
   for (size_t i = 1; i < nb && sorted; i++) sorted = bts[i] >= bts[i - 1];
   if (!sorted) qsort(bts, nb, sizeof *bts, cmp_double);
   double bdt = vigil__vpdq_interval(bts, nb);
-  return vigil__vpdq_align(s->pairs, np, s->qts, s->nqf, s->qdt, bdt, s->o->max_segments, &out->segments,
+  return vigil__vpdq_align(s->pairs, np, s->qts, s->nqf, s->qdt, bdt, s->o->threshold, s->o->max_segments, &out->segments,
                            &out->nsegments, err);
 }
 
@@ -473,12 +474,12 @@ int vigil_vpdq_index_query(const vigil_vpdq_index *ix, const vigil_video_frame *
           rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory collecting %zu frame matches", nrec);
           goto done;
         }
-        recs[nrec++] = (rec){ix->f[fi].video, (uint32_t)u, fi};
+        recs[nrec++] = (rec){ix->f[fi].video, (uint32_t)u, fi, hits[h].distance};
       }
     }
     free(hits);
   }
-  qsort(recs, nrec, sizeof *recs, cmp_rec);
+  if (nrec) qsort(recs, nrec, sizeof *recs, cmp_rec);
   for (size_t i = 0; i < nrec;) {
     size_t e = i + 1;
     while (e < nrec && recs[e].video == recs[i].video) e++;
