@@ -42,6 +42,20 @@ const char *cli_actor(void);
  * Returns buf (truncated to cap). */
 const char *cli_printable(const char *s, char *buf, size_t cap);
 
+/* Progress of a long batch on a terminal: "N/M verb, R/s, ETA T, F failed"
+ * redrawn on stderr at most a few times a second, only when stderr is a
+ * terminal and the batch has at least 50 inputs (a log or a pipe gets
+ * nothing).  step adds done inputs, failed of them failures. */
+typedef struct cli_progress {
+  const char *verb;
+  size_t total, done, failed;
+  double start, last;
+  int on;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *verb, size_t total);
+void cli_progress_step(cli_progress *p, size_t done, size_t failed);
+void cli_progress_end(cli_progress *p);
+
 /* A growable list of strings (pointers into argv, not copied). */
 typedef struct cli_strvec {
   const char **v;

@@ -13,6 +13,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ static const char convo_help[] =
     "../shared/corpora/chat); see 'vigil convo eval --help'.\n"
     "\n"
     "options (score):\n"
+    "  --format json  one JSON object per conversation (the default and only format)\n"
     "  --pretty    indent the output\n"
     "  -h, --help  this text\n"
     "\n"
@@ -69,12 +71,19 @@ static void print_result(const char *res, long line, int pretty) {
 }
 
 static int convo_score(int argc, char **argv) {
-  static const struct option longopts[] = {{"pretty", no_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  static const struct option longopts[] = {{"pretty", no_argument, 0, 'p'}, {"format", required_argument, 0, 'f'},
+                                           {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int pretty = 0, c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
     case 'p': pretty = 1; break;
+    case 'f': /* the one output flag every command takes; scores are JSON only */
+      if (strcmp(optarg, "json") != 0) {
+        cli_error("--format: expected json (the only output of convo score), got '%s'", optarg);
+        return CLI_USAGE;
+      }
+      break;
     case 'h': fputs(convo_help, stdout); return CLI_OK;
     default: fputs(convo_help, stderr); return CLI_USAGE;
     }
@@ -87,7 +96,7 @@ static int convo_score(int argc, char **argv) {
   const char *path = argv[optind];
   FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
   if (!f) {
-    cli_error("%s: cannot open", path);
+    cli_error("%s: cannot open: %s", path, strerror(errno));
     return CLI_USAGE;
   }
   vigil_convo_scorer *sc;

@@ -20,7 +20,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "vigil/media.h"
 #include "vigil/video.h"
@@ -39,11 +42,13 @@ static const char hash_help[] =
     "                      pdq-photo-hasher (pictures over 512 px resized to 512x512)\n"
     "  --dihedral          also print the 7 rotated/flipped variants\n"
     "  --fast              decode JPEG at reduced scale: faster, approximate hashes\n"
-    "  --format csv|json|vpdq\n"
+    "  --format csv|json|te|vpdq\n"
     "                      csv (default): hash,quality,path (videos: one line per\n"
     "                      hashed frame, hash,quality,path,frame,timestamp)\n"
-    "                      json: one object per input; vpdq: a video's lines as the\n"
-    "                      reference vpdq-hash-video writes them\n"
+    "                      json: one object per input, with md5 and sha256;\n"
+    "                      te: threatexchange lines (pdq, md5, sha256) that\n"
+    "                      `vigil bank import --format te` reads; vpdq: a video's\n"
+    "                      lines as the reference vpdq-hash-video writes them\n"
     "  --seconds-per-hash S  videos: hash one frame every S seconds (default 1;\n"
     "                      0: every frame)\n"
     "  --downsample WxH    videos: hash frames scaled to WxH (default: native size)\n"
@@ -61,6 +66,7 @@ static const char hash_help[] =
 typedef struct item {
   char *path;
   int done, rc;
+  char md5[33], sha256[65]; /* of the file's bytes; "" when not computed (stdin, a read error) */
   vigil_pdq_result res;
   vigil_image_info info;
   vigil_error err;
@@ -75,6 +81,7 @@ typedef struct job {
   size_t n, next, done_count;
   vigil_hash_opts opts;
   vigil_video_opts vopts;
+  int video_progress; /* a progress line on stderr (a terminal, one file at a time) */
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } job;
@@ -190,7 +197,7 @@ static void print_json(json_t *o) {
   json_decref(o);
 }
 
-enum { FMT_CSV, FMT_JSON, FMT_VPDQ };
+enum { FMT_CSV, FMT_JSON, FMT_VPDQ, FMT_TE };
 
 static void print_video(const item *it, int fmt, int many) {
   char hex[VIGIL_PDQ_HEX_LEN + 1], line[VIGIL_VIDEO_LINE_MAX];
@@ -200,6 +207,10 @@ static void print_video(const item *it, int fmt, int many) {
       vigil_video_format_line(&it->frames[i], line);
       puts(line);
     }
+    return;
+  }
+  if (fmt == FMT_TE) { /* a video's exact digests; its frame hashes are vPDQ, not bank entries */
+    printf("# %s\nmd5 %s\nsha256 %s\n", it->path, it->vinfo.md5, it->vinfo.sha256);
     return;
   }
   if (fmt == FMT_CSV) {
@@ -224,6 +235,61 @@ static void print_video(const item *it, int fmt, int many) {
                        "duration", v->duration, "bytes", (json_int_t)v->bytes, "hashes", hashes));
 }
 
+typedef struct progress {
+  const char *path;
+  struct timespec start;
+  int shown;
+} progress;
+
+/* "path: 1234 frames, 250 fps, 41.1 of 3600.0 s, ETA 14:10" on stderr. */
+static void show_progress(void *ctx, uint64_t frames, double seconds, double total) {
+  progress *p = ctx;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double el = (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+  if (el < 1 || frames % 250 != 0) return; /* short videos show nothing; a few updates a second */
+  double fps = (double)frames / el;
+  if (total > seconds && seconds > 0) {
+    double eta = el * (total - seconds) / seconds;
+    fprintf(stderr, "\r%s: %llu frames, %.0f fps, %.1f of %.1f s, ETA %d:%02d   ", p->path, (unsigned long long)frames,
+            fps, seconds, total, (int)(eta / 60), (int)eta % 60);
+  } else {
+    fprintf(stderr, "\r%s: %llu frames, %.0f fps, %.1f s   ", p->path, (unsigned long long)frames, fps, seconds);
+  }
+  p->shown = 1;
+}
+
+/* MD5 and SHA-256 of a file's bytes, for the formats that show them
+ * (json, te): what the service and `vigil match` look up beside PDQ. */
+static void file_digests(item *it) {
+  it->md5[0] = it->sha256[0] = 0;
+  if (!strcmp(it->path, "-")) return;
+  FILE *f = fopen(it->path, "rb");
+  if (!f) return;
+  EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
+  int ok = a && b && EVP_DigestInit_ex(a, EVP_md5(), NULL) && EVP_DigestInit_ex(b, EVP_sha256(), NULL);
+  unsigned char buf[65536];
+  size_t n;
+  while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0) ok = EVP_DigestUpdate(a, buf, n) && EVP_DigestUpdate(b, buf, n);
+  ok = ok && !ferror(f);
+  fclose(f);
+  unsigned char md[32];
+  unsigned int len = 0;
+  static const char hx[] = "0123456789abcdef";
+  if (ok && EVP_DigestFinal_ex(a, md, &len) && len == 16) {
+    for (int i = 0; i < 16; i++) it->md5[2 * i] = hx[md[i] >> 4], it->md5[2 * i + 1] = hx[md[i] & 15];
+    it->md5[32] = 0;
+  }
+  if (ok && EVP_DigestFinal_ex(b, md, &len) && len == 32) {
+    for (int i = 0; i < 32; i++) it->sha256[2 * i] = hx[md[i] >> 4], it->sha256[2 * i + 1] = hx[md[i] & 15];
+    it->sha256[64] = 0;
+  }
+  EVP_MD_CTX_free(a);
+  EVP_MD_CTX_free(b);
+}
+
+static int want_digests;
+
 static void *worker(void *arg) {
   job *j = arg;
   for (;;) {
@@ -234,10 +300,20 @@ static void *worker(void *arg) {
     item *it = &j->items[i];
     vigil_error_clear(&it->err);
     it->is_video = looks_like_video(it->path);
-    if (it->is_video)
-      it->rc = vigil_video_hash_all(it->path, &j->vopts, &it->frames, &it->nframes, &it->vinfo, &it->err);
+    if (it->is_video) {
+      vigil_video_opts vo = j->vopts;
+      progress pr = {it->path, {0, 0}, 0};
+      if (j->video_progress) {
+        clock_gettime(CLOCK_MONOTONIC, &pr.start);
+        vo.progress = show_progress;
+        vo.progress_ctx = &pr;
+      }
+      it->rc = vigil_video_hash_all(it->path, &vo, &it->frames, &it->nframes, &it->vinfo, &it->err);
+      if (pr.shown) fputc('\n', stderr);
+    }
     else
       it->rc = vigil_hash_file(it->path, &j->opts, &it->res, &it->info, &it->err);
+    if (it->rc == 0 && !it->is_video && want_digests) file_digests(it);
     pthread_mutex_lock(&j->mu);
     it->done = 1;
     j->done_count++;
@@ -268,6 +344,16 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
   if (it->info.damaged) /* hashed as a viewer shows it; say so, it may not be what was sent */
     cli_error("%s: damaged file, hashed from the %d of %d rows that decode", it->path, it->info.rows_decoded,
               it->info.height);
+  if (fmt == FMT_TE) { /* threatexchange lines, as `vigil bank import --format te` reads them */
+    printf("# %s\n", it->path);
+    for (int v = 0; v < (dihedral ? VIGIL_DIH_COUNT : 1); v++) {
+      vigil_pdq_to_hex(&it->res.hash[v], hex);
+      printf("pdq %s\n", hex);
+    }
+    if (it->md5[0]) printf("md5 %s\n", it->md5);
+    if (it->sha256[0]) printf("sha256 %s\n", it->sha256);
+    return;
+  }
   if (!json) {
     for (int v = 0; v < (dihedral ? VIGIL_DIH_COUNT : 1); v++) {
       vigil_pdq_to_hex(&it->res.hash[v], hex);
@@ -280,6 +366,8 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
   json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:i}", "path", it->path, "pdq", hex, "quality",
                         it->res.quality, "format", vigil_image_format_name(it->info.format), "width",
                         it->info.width, "height", it->info.height);
+  if (o && it->md5[0]) json_object_set_new(o, "md5", json_string(it->md5));
+  if (o && it->sha256[0]) json_object_set_new(o, "sha256", json_string(it->sha256));
   if (o && it->info.damaged) {
     json_object_set_new(o, "damaged", json_true());
     json_object_set_new(o, "rows_decoded", json_integer(it->info.rows_decoded));
@@ -333,8 +421,9 @@ int cmd_hash(int argc, char **argv) {
       if (!strcmp(optarg, "csv")) fmt = FMT_CSV;
       else if (!strcmp(optarg, "json")) fmt = FMT_JSON;
       else if (!strcmp(optarg, "vpdq")) fmt = FMT_VPDQ;
+      else if (!strcmp(optarg, "te")) fmt = FMT_TE;
       else {
-        cli_error("--format: expected csv, json or vpdq, got '%s'", optarg);
+        cli_error("--format: expected csv, json, te or vpdq, got '%s'", optarg);
         return CLI_USAGE;
       }
       break;
@@ -403,25 +492,28 @@ int cmd_hash(int argc, char **argv) {
   for (size_t i = 0; i < j.n; i++) j.items[i].path = paths.v[i];
   pthread_mutex_init(&j.mu, NULL);
   pthread_cond_init(&j.cv, NULL);
+  want_digests = fmt == FMT_TE || fmt == FMT_JSON;
   if ((size_t)jobs > j.n) jobs = (long)j.n;
+  j.video_progress = isatty(fileno(stderr)) && jobs == 1;
   pthread_t *threads = calloc((size_t)jobs, sizeof(pthread_t));
   long started = 0;
   for (long t = 0; threads && t < jobs; t++)
     if (pthread_create(&threads[t], NULL, worker, &j) == 0) started++;
   if (started == 0) worker(&j); /* no threads: hash inline */
-  int progress = isatty(fileno(stderr)) && j.n >= 100, failed = 0;
+  int failed = 0;
+  cli_progress prog;
+  cli_progress_start(&prog, "hashed", j.n);
   for (size_t i = 0; i < j.n; i++) {
     pthread_mutex_lock(&j.mu);
     while (!j.items[i].done) pthread_cond_wait(&j.cv, &j.mu);
-    size_t done = j.done_count;
     pthread_mutex_unlock(&j.mu);
     print_item(&j.items[i], fmt, j.opts.dihedral, j.n > 1);
     vigil_video_frames_free(j.items[i].frames);
     j.items[i].frames = NULL;
     if (j.items[i].rc) failed++;
-    if (progress && (i % 50 == 0 || i + 1 == j.n)) fprintf(stderr, "\r%zu/%zu hashed", done, j.n);
+    cli_progress_step(&prog, 1, j.items[i].rc != 0);
   }
-  if (progress) fputc('\n', stderr);
+  cli_progress_end(&prog);
   fflush(stdout);
   for (long t = 0; t < started; t++) pthread_join(threads[t], NULL);
   free(threads);

@@ -15,9 +15,9 @@
 #include "vigil/server.h"
 
 static const char keys_help[] =
-    "usage: vigil keys create --role ROLE [--name NAME] [--db LOC] [--json]\n"
-    "       vigil keys revoke ID [--db LOC]\n"
-    "       vigil keys list [--db LOC] [--json]\n"
+    "usage: vigil keys [--db LOC] create --role ROLE [--name NAME] [--format text|json]\n"
+    "       vigil keys [--db LOC] revoke ID\n"
+    "       vigil keys [--db LOC] list [--format text|json]\n"
     "\n"
     "Manage the API keys of `vigil serve`.  Roles: admin (banks, keys; allowed\n"
     "everywhere), submitter (hash, match, report), reviewer (cases), auditor\n"
@@ -29,7 +29,8 @@ static const char keys_help[] =
     "                (default $VIGIL_DB, else ./vigil.db)\n"
     "  --role ROLE   role of the new key\n"
     "  --name NAME   a label for the key (who or what uses it)\n"
-    "  --json        JSON output\n"
+    "  --format F    text (default) or json (one object per line; --json is\n"
+    "                the same)\n"
     "  -h, --help    this text\n";
 
 
@@ -41,15 +42,24 @@ static void fmt_time(int64_t t, char *buf, size_t cap) {
 }
 
 int cmd_keys(int argc, char **argv) {
-  enum { OPT_DB = 256, OPT_ROLE, OPT_NAME, OPT_JSON };
+  enum { OPT_DB = 256, OPT_ROLE, OPT_NAME, OPT_JSON, OPT_FORMAT };
   static const struct option longopts[] = {{"db", required_argument, 0, OPT_DB},     {"role", required_argument, 0, OPT_ROLE},
                                            {"name", required_argument, 0, OPT_NAME}, {"json", no_argument, 0, OPT_JSON},
+                                           {"format", required_argument, 0, OPT_FORMAT},
                                            {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+  const char *db = cli_default_db(), *role = NULL, *name = NULL;
+  /* --db may come before the subcommand too, as with vigil bank */
+  while (argc >= 3 && (!strcmp(argv[1], "--db") || !strncmp(argv[1], "--db=", 5))) {
+    int eq = argv[1][4] == '=';
+    db = eq ? argv[1] + 5 : argv[2];
+    argv += eq ? 1 : 2;
+    argc -= eq ? 1 : 2;
+  }
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(keys_help, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;
   }
-  const char *sub = argv[1], *db = cli_default_db(), *role = NULL, *name = NULL;
+  const char *sub = argv[1];
   int json = 0, c;
   optind = 1;
   while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
@@ -57,7 +67,15 @@ int cmd_keys(int argc, char **argv) {
     case OPT_DB: db = optarg; break;
     case OPT_ROLE: role = optarg; break;
     case OPT_NAME: name = optarg; break;
-    case OPT_JSON: json = 1; break;
+    case OPT_JSON: json = 1; break; /* the older spelling of --format json */
+    case OPT_FORMAT:
+      if (!strcmp(optarg, "json")) json = 1;
+      else if (!strcmp(optarg, "text")) json = 0;
+      else {
+        cli_error("--format: expected text or json, got '%s'", optarg);
+        return CLI_USAGE;
+      }
+      break;
     case 'h': fputs(keys_help, stdout); return CLI_OK;
     default: fputs(keys_help, stderr); return CLI_USAGE;
     }

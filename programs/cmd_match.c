@@ -12,6 +12,9 @@
  */
 #include "cli.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -37,6 +40,8 @@ static const char match_help[] =
     "  --threshold N      PDQ distance to match, inclusive (default 31, 0..64)\n"
     "  --dihedral         also match the 7 rotations/flips of each image or hash\n"
     "  --force            match PDQ hashes of quality below 50 too\n"
+    "  -r, --recursive    look up the regular files under directories (symbolic\n"
+    "                     links and other files skipped, said on stderr)\n"
     "  --format csv|json  csv (default): one line per match:\n"
     "                       input,signal_type,distance,variant,bank,entry_id,\n"
     "                       external_id,tags,value\n"
@@ -125,6 +130,22 @@ static int lookup_pdq(const matchctx *c, const char *input, const vigil_pdq_hash
   return 0;
 }
 
+/* An argument of hex digits that is no file was meant as a hash: say what
+ * is wrong with it rather than "no such file". */
+static int hash_typo(const char *arg) {
+  size_t n = strlen(arg);
+  if (n < 16 || strspn(arg, "0123456789abcdefABCDEF") != n) return 0;
+  struct stat sb;
+  if (stat(arg, &sb) == 0) return 0;
+  if (n == 32)
+    cli_error("%s: 32 hex digits is an MD5 digest; write md5:%s (a bare hash is PDQ, 64 hex digits)", arg, arg);
+  else
+    cli_error("%s: looks like a hash but has %zu hex digits: a PDQ hash has 64 (md5:HEX has 32, sha256:HEX 64); "
+              "no file has this name either",
+              arg, n);
+  return 1;
+}
+
 static int do_input(const matchctx *c, const char *arg) {
   json_t *obj = c->json ? json_object() : NULL, *arr = c->json ? json_array() : NULL;
   if (c->json) json_object_set_new(obj, "input", json_string(arg));
@@ -154,6 +175,8 @@ static int do_input(const matchctx *c, const char *arg) {
       if (c->json) json_object_set_new(obj, vigil_signal_name(t), json_string(hex));
       failed = lookup_exact(c, arg, t, value, arr) != 0;
     }
+  } else if (hash_typo(arg)) {
+    failed = 1;
   } else {
     uint8_t *data = NULL;
     size_t len = 0;
@@ -216,6 +239,49 @@ static int do_input(const matchctx *c, const char *arg) {
   return failed;
 }
 
+/* -r: the regular files under dir, by name, into out; symbolic links and
+ * other non-regular files are skipped (said once each), and depth is
+ * bounded, so a link loop or a FIFO cannot stall or explode the walk. */
+static int walk(const char *dir, int depth, cli_strvec *out, char ***owned, size_t *nowned) {
+  if (depth > 64) {
+    cli_error("%s: deeper than 64 directories, not descended", dir);
+    return 0;
+  }
+  struct dirent **names;
+  int n = scandir(dir, &names, NULL, alphasort);
+  if (n < 0) {
+    cli_error("%s: %s", dir, strerror(errno));
+    return 1;
+  }
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    const char *nm = names[i]->d_name;
+    if (nm[0] != '.') {
+      size_t len = strlen(dir) + strlen(nm) + 2;
+      char *child = malloc(len);
+      char **grown = child ? realloc(*owned, (*nowned + 1) * sizeof *grown) : NULL;
+      if (!grown) {
+        free(child);
+        cli_error("out of memory");
+        failed++;
+      } else {
+        *owned = grown;
+        (*owned)[(*nowned)++] = child;
+        snprintf(child, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", nm);
+        struct stat sb;
+        if (lstat(child, &sb) != 0) cli_error("%s: %s", child, strerror(errno)), failed++;
+        else if (S_ISDIR(sb.st_mode)) failed += walk(child, depth + 1, out, owned, nowned);
+        else if (S_ISREG(sb.st_mode)) {
+          if (cli_strvec_push(out, child)) cli_error("out of memory"), failed++;
+        } else cli_error("%s: skipped: not a regular file", child);
+      }
+    }
+    free(names[i]);
+  }
+  free(names);
+  return failed;
+}
+
 int cmd_match(int argc, char **argv) {
   cli_tune_allocator();
   enum { OPT_DB = 256, OPT_BANK, OPT_TAG, OPT_THRESH, OPT_DIH, OPT_FORCE, OPT_FORMAT };
@@ -224,16 +290,21 @@ int cmd_match(int argc, char **argv) {
       {"tag", required_argument, 0, OPT_TAG},       {"threshold", required_argument, 0, OPT_THRESH},
       {"dihedral", no_argument, 0, OPT_DIH},        {"force", no_argument, 0, OPT_FORCE},
       {"format", required_argument, 0, OPT_FORMAT}, {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+      {"recursive", no_argument, 0, 'r'},           {0, 0, 0, 0}};
   matchctx c;
+  int recursive = 0;
+  cli_strvec inputs = {0};
+  char **owned = NULL;
+  size_t nowned = 0;
   memset(&c, 0, sizeof c);
   c.threshold = VIGIL_PDQ_MATCH_THRESHOLD;
   cli_strvec banks = {0}, tags = {0};
   const char *db = cli_default_db();
   int opt, rc = CLI_USAGE;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "hr", longopts, NULL)) != -1) {
     switch (opt) {
+    case 'r': recursive = 1; break;
     case OPT_DB: db = optarg; break;
     case OPT_BANK:
     case OPT_TAG:
@@ -307,10 +378,27 @@ int cmd_match(int argc, char **argv) {
       cli_error("warning: the enabled banks of %s hold no PDQ hash: pictures match by MD5/SHA-256 only", db);
   }
   int failed = 0;
-  for (int i = optind; i < argc; i++) failed += do_input(&c, argv[i]);
+  for (int i = optind; i < argc; i++) {
+    struct stat sb;
+    if (recursive && stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode)) failed += walk(argv[i], 0, &inputs, &owned, &nowned);
+    else if (!recursive && strcmp(argv[i], "-") && stat(argv[i], &sb) == 0 && S_ISDIR(sb.st_mode))
+      cli_error("%s: is a directory (use -r to look up the files under it)", argv[i]), failed++;
+    else if (cli_strvec_push(&inputs, argv[i])) cli_error("out of memory"), failed++;
+  }
+  cli_progress prog;
+  cli_progress_start(&prog, "looked up", inputs.n);
+  for (size_t i = 0; i < inputs.n; i++) {
+    int f = do_input(&c, inputs.v[i]);
+    failed += f;
+    cli_progress_step(&prog, 1, f);
+  }
+  cli_progress_end(&prog);
   if (fflush(stdout) != 0) failed++;
   rc = failed ? CLI_PARTIAL : CLI_OK;
 out:
+  for (size_t i = 0; i < nowned; i++) free(owned[i]);
+  free(owned);
+  free(inputs.v);
   vigil_bank_matcher_free(c.m);
   vigil_bank_store_close(c.st);
   free(banks.v);

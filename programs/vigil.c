@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -105,6 +106,50 @@ const char *cli_printable(const char *s, char *buf, size_t cap) {
   }
   buf[k] = 0;
   return buf;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void progress_draw(cli_progress *p) {
+  double el = now_s() - p->start;
+  double rate = el > 0 ? (double)p->done / el : 0;
+  char eta[32] = "?";
+  if (rate > 0 && p->total >= p->done) {
+    double left = (double)(p->total - p->done) / rate;
+    if (left < 120) snprintf(eta, sizeof eta, "%.0fs", left);
+    else if (left < 7200) snprintf(eta, sizeof eta, "%.0fm%02.0fs", left / 60, (double)((long)left % 60));
+    else snprintf(eta, sizeof eta, "%.1fh", left / 3600);
+  }
+  fprintf(stderr, "\r%zu/%zu %s, %.1f/s, ETA %s, %zu failed  ", p->done, p->total, p->verb, rate, eta, p->failed);
+}
+
+void cli_progress_start(cli_progress *p, const char *verb, size_t total) {
+  memset(p, 0, sizeof *p);
+  p->verb = verb;
+  p->total = total;
+  const char *force = getenv("VIGIL_PROGRESS"); /* "1": draw even off a terminal (tests) */
+  p->on = total >= 50 && ((force && !strcmp(force, "1")) || isatty(fileno(stderr)));
+  p->start = p->last = now_s();
+}
+
+void cli_progress_step(cli_progress *p, size_t done, size_t failed) {
+  p->done += done;
+  p->failed += failed;
+  if (!p->on) return;
+  double t = now_s();
+  if (t - p->last < 0.2 && p->done < p->total) return;
+  p->last = t;
+  progress_draw(p);
+}
+
+void cli_progress_end(cli_progress *p) {
+  if (!p->on) return;
+  progress_draw(p);
+  fputc('\n', stderr);
 }
 
 const char *cli_default_db(void) {

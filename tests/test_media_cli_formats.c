@@ -1,0 +1,202 @@
+/*
+ * test_media_cli_formats.c - `vigil hash` and `vigil match` as one
+ * interface with `vigil bank`:
+ *
+ *   - `vigil hash --format te` prints threatexchange lines (pdq, md5,
+ *     sha256, checked against OpenSSL here) that `vigil bank import
+ *     --format te` takes as they are; --format json carries md5 and sha256.
+ *   - `vigil match` tells a mistyped hash from a file name (63 hex digits,
+ *     a bare MD5) instead of answering "no such file".
+ *   - One output flag: every command that prints records takes
+ *     `--format json` and prints JSON objects, and --db is taken before
+ *     the subcommand as after it.
+ *   - `vigil match -r DIR` looks up the regular files under DIR, skips
+ *     symbolic links (a loop) and FIFOs (which would block), and
+ *     reports progress with rate, ETA and failures on a terminal.
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256], db[300];
+
+/* Runs cmd; its output (all of it read, so it never dies of SIGPIPE) into
+ * out, truncated to cap. */
+static int run(const char *cmd, char *out, size_t cap) {
+  FILE *p = popen(cmd, "r");
+  if (!p) return -1;
+  size_t n = fread(out, 1, cap - 1, p);
+  out[n] = 0;
+  char sink[4096];
+  while (fread(sink, 1, sizeof sink, p) > 0) {
+  }
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void hex_digest(const EVP_MD *md, const uint8_t *p, size_t n, char *hex) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  assert_int_equal(EVP_Digest(p, n, d, &len, md, NULL), 1);
+  for (unsigned i = 0; i < len; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(dir, sizeof dir, "/tmp/vigil-test-cliformats-XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  snprintf(db, sizeof db, "%s/banks.db", dir);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_hash_te_imports(void **state) {
+  (void)state;
+  size_t len;
+  uint8_t *jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &len);
+  assert_non_null(jpg);
+  char md5[65] = "", sha[65] = "", want[200];
+  hex_digest(EVP_md5(), jpg, len, md5);
+  hex_digest(EVP_sha256(), jpg, len, sha);
+  free(jpg);
+  char cmd[2048], out[8192];
+  snprintf(cmd, sizeof cmd, "'%s' hash --format te '%s/samples/rings.jpg'", VIGIL_CLI, VIGIL_SOURCE_DIR);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  snprintf(want, sizeof want, "\nmd5 %s\n", md5);
+  assert_non_null(strstr(out, want));
+  snprintf(want, sizeof want, "\nsha256 %s\n", sha);
+  assert_non_null(strstr(out, want));
+  assert_non_null(strstr(out, "\npdq 224f638e224f8e72084e73b1217fa2510db68bd1f4b6ed51edb652a950036ffc\n"));
+  /* straight into a bank, then matched by all three */
+  snprintf(cmd, sizeof cmd,
+           "'%s' bank --db '%s' create te >/dev/null && '%s' hash --format te '%s/samples/rings.jpg' | "
+           "'%s' bank --db '%s' import te --format te - 2>&1",
+           VIGIL_CLI, db, VIGIL_CLI, VIGIL_SOURCE_DIR, VIGIL_CLI, db);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "3 added"));
+  snprintf(cmd, sizeof cmd, "'%s' match --db '%s' '%s/samples/rings.jpg'", VIGIL_CLI, db, VIGIL_SOURCE_DIR);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, ",md5,0,"));
+  assert_non_null(strstr(out, ",sha256,0,"));
+  assert_non_null(strstr(out, ",pdq,0,"));
+  snprintf(cmd, sizeof cmd, "'%s' hash --format json '%s/samples/rings.jpg'", VIGIL_CLI, VIGIL_SOURCE_DIR);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  snprintf(want, sizeof want, "\"md5\":\"%s\"", md5);
+  assert_non_null(strstr(out, want));
+}
+
+static void test_match_hash_typos(void **state) {
+  (void)state;
+  char cmd[2048], out[8192];
+  /* one digit short of a PDQ hash; and a bare MD5 */
+  snprintf(cmd, sizeof cmd,
+           "'%s' match --db '%s' 224f638e224f8e72084e73b1217fa2510db68bd1f4b6ed51edb652a950036ff 2>&1 >/dev/null",
+           VIGIL_CLI, db);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_non_null(strstr(out, "63 hex digits"));
+  assert_null(strstr(out, "No such file"));
+  snprintf(cmd, sizeof cmd, "'%s' match --db '%s' f79d04d2d1fdbaf13d5ed66fe5a16bc3 2>&1 >/dev/null", VIGIL_CLI, db);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_non_null(strstr(out, "md5:f79d04d2d1fdbaf13d5ed66fe5a16bc3"));
+}
+
+static void test_match_recursive(void **state) {
+  (void)state;
+  char tree[400], cmd[4096];
+  static char out[1 << 20];
+  snprintf(tree, sizeof tree, "%s/tree", dir);
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s/a/b' && for i in $(seq 55); do cp '%s/samples/rings.jpg' '%s/a/b/r'$i.jpg; done && "
+           "ln -s . '%s/a/loop' && ln -s . '%s/a/loop2' && mkfifo '%s/a/fifo'",
+           tree, VIGIL_SOURCE_DIR, tree, tree, tree, tree);
+  assert_int_equal(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "VIGIL_PROGRESS=1 timeout 60 '%s' match --db '%s' -r '%s' 2>&1", VIGIL_CLI, db, tree);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  size_t hits = 0;
+  for (const char *p = out; (p = strstr(p, ",md5,0,")); p++) hits++;
+  assert_int_equal(hits, 55); /* each picture once: no link followed */
+  assert_non_null(strstr(out, "fifo: skipped: not a regular file"));
+  assert_non_null(strstr(out, "55/55 looked up"));
+  assert_non_null(strstr(out, "/s, ETA "));
+  assert_non_null(strstr(out, "0 failed"));
+  /* without -r a directory is said to be one */
+  snprintf(cmd, sizeof cmd, "'%s' match --db '%s' '%s' 2>&1", VIGIL_CLI, db, tree);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_non_null(strstr(out, "use -r"));
+}
+
+static void test_format_flag_names(void **state) {
+  (void)state;
+  char in[400], convo[400];
+  snprintf(in, sizeof in, "%s/ad.jsonl", dir);
+  snprintf(convo, sizeof convo, "%s/c.jsonl", dir);
+  FILE *f = fopen(in, "w");
+  assert_non_null(f);
+  fputs("{\"id\":\"a1\",\"text\":\"call 916-555-0142\"}\n", f);
+  fclose(f);
+  f = fopen(convo, "w");
+  assert_non_null(f);
+  fputs("{\"id\":\"c1\",\"participants\":[{\"id\":\"a\",\"age\":30},{\"id\":\"b\",\"age\":13}],"
+        "\"messages\":[{\"from\":\"a\",\"text\":\"hi\"}]}\n",
+        f);
+  fclose(f);
+  const char *cmds[] = {"hash --format json '" VIGIL_SOURCE_DIR "/samples/rings.jpg'",
+                        "match --db '%s' --format json '" VIGIL_SOURCE_DIR "/samples/rings.jpg'",
+                        "bank --db '%s' list --format json",
+                        "bank list --db '%s' --format json",
+                        "bank --db '%s' stats --format json",
+                        "keys --db '%s' create --role auditor --format json",
+                        "keys list --db '%s' --format json",
+                        "keys --db '%s' list --json"};
+  char cmd[2048], fmt[600], out[65536];
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    snprintf(fmt, sizeof fmt, "'%%s' %s 2>/dev/null", cmds[i]);
+    snprintf(cmd, sizeof cmd, fmt, VIGIL_CLI, db);
+    int st = run(cmd, out, sizeof out);
+    if (st != 0) print_message("%s -> %d\n", cmd, st);
+    assert_int_equal(st, 0);
+    json_t *o = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    if (!json_is_object(o)) print_message("%s: not JSON: %.200s\n", cmd, out);
+    assert_true(json_is_object(o));
+    json_decref(o);
+  }
+  snprintf(cmd, sizeof cmd, "'%s' text scan --format json '%s' 2>/dev/null", VIGIL_CLI, in);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  json_t *o = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+  assert_true(json_is_object(o));
+  json_decref(o);
+  snprintf(cmd, sizeof cmd, "'%s' convo score --format json '%s' 2>/dev/null", VIGIL_CLI, convo);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  o = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+  assert_true(json_is_object(o));
+  json_decref(o);
+  /* an unknown name is refused the same way everywhere, naming itself */
+  snprintf(cmd, sizeof cmd, "'%s' keys list --db '%s' --format yaml 2>&1", VIGIL_CLI, db);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, "'yaml'"));
+  snprintf(cmd, sizeof cmd, "'%s' convo score --format yaml '%s' 2>&1", VIGIL_CLI, convo);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, "'yaml'"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_hash_te_imports),
+      cmocka_unit_test(test_match_hash_typos),
+      cmocka_unit_test(test_match_recursive),
+      cmocka_unit_test(test_format_flag_names),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
