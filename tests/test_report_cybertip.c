@@ -482,8 +482,6 @@ int main(void) {
   fclose(f);
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_through_serve)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0) return 1;
+  if (tu_rmtree(dir) != 0) return 1;
   return rc;
 }
