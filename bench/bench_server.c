@@ -266,6 +266,7 @@ static int match_scenarios(int port, const char *db, const char *key, int conns,
   cfg.listen = "127.0.0.1:0";
   cfg.db_path = db;
   cfg.threads = 1;
+  cfg.max_per_ip = 0; /* every client connection comes from 127.0.0.1 */
   vigil_server *other;
   vigil_error e;
   if (vigil_server_start(&other, &cfg, &e)) {
@@ -336,6 +337,7 @@ int main(int argc, char **argv) {
   cfg.listen = "127.0.0.1:0";
   cfg.db_path = db;
   cfg.threads = (unsigned)threads;
+  cfg.max_per_ip = 0; /* every client connection comes from 127.0.0.1 */
   vigil_server *srv;
   if (vigil_server_start(&srv, &cfg, &e)) {
     fprintf(stderr, "bench_server: %s\n", e.message);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -80,6 +81,7 @@ typedef struct job {
   size_t n, next, done_count;
   vigil_hash_opts opts;
   vigil_video_opts vopts;
+  int video_progress; /* a progress line on stderr (a terminal, one file at a time) */
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } job;
@@ -233,6 +235,30 @@ static void print_video(const item *it, int fmt, int many) {
                        "duration", v->duration, "bytes", (json_int_t)v->bytes, "hashes", hashes));
 }
 
+typedef struct progress {
+  const char *path;
+  struct timespec start;
+  int shown;
+} progress;
+
+/* "path: 1234 frames, 250 fps, 41.1 of 3600.0 s, ETA 14:10" on stderr. */
+static void show_progress(void *ctx, uint64_t frames, double seconds, double total) {
+  progress *p = ctx;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double el = (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+  if (el < 1 || frames % 250 != 0) return; /* short videos show nothing; a few updates a second */
+  double fps = (double)frames / el;
+  if (total > seconds && seconds > 0) {
+    double eta = el * (total - seconds) / seconds;
+    fprintf(stderr, "\r%s: %llu frames, %.0f fps, %.1f of %.1f s, ETA %d:%02d   ", p->path, (unsigned long long)frames,
+            fps, seconds, total, (int)(eta / 60), (int)eta % 60);
+  } else {
+    fprintf(stderr, "\r%s: %llu frames, %.0f fps, %.1f s   ", p->path, (unsigned long long)frames, fps, seconds);
+  }
+  p->shown = 1;
+}
+
 /* MD5 and SHA-256 of a file's bytes, for the formats that show them
  * (json, te): what the service and `vigil match` look up beside PDQ. */
 static void file_digests(item *it) {
@@ -274,8 +300,17 @@ static void *worker(void *arg) {
     item *it = &j->items[i];
     vigil_error_clear(&it->err);
     it->is_video = looks_like_video(it->path);
-    if (it->is_video)
-      it->rc = vigil_video_hash_all(it->path, &j->vopts, &it->frames, &it->nframes, &it->vinfo, &it->err);
+    if (it->is_video) {
+      vigil_video_opts vo = j->vopts;
+      progress pr = {it->path, {0, 0}, 0};
+      if (j->video_progress) {
+        clock_gettime(CLOCK_MONOTONIC, &pr.start);
+        vo.progress = show_progress;
+        vo.progress_ctx = &pr;
+      }
+      it->rc = vigil_video_hash_all(it->path, &vo, &it->frames, &it->nframes, &it->vinfo, &it->err);
+      if (pr.shown) fputc('\n', stderr);
+    }
     else
       it->rc = vigil_hash_file(it->path, &j->opts, &it->res, &it->info, &it->err);
     if (it->rc == 0 && !it->is_video && want_digests) file_digests(it);
@@ -459,6 +494,7 @@ int cmd_hash(int argc, char **argv) {
   pthread_cond_init(&j.cv, NULL);
   want_digests = fmt == FMT_TE || fmt == FMT_JSON;
   if ((size_t)jobs > j.n) jobs = (long)j.n;
+  j.video_progress = isatty(fileno(stderr)) && jobs == 1;
   pthread_t *threads = calloc((size_t)jobs, sizeof(pthread_t));
   long started = 0;
   for (long t = 0; threads && t < jobs; t++)

@@ -358,7 +358,7 @@ static pid_t serve(const char *db, int *port, char *key, size_t cap) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open(outf, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
-    execl(VIGIL_CLI, "vigil", "serve", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file", portf,
+    execl(VIGIL_CLI, "vigil", "serve", "--init", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file", portf,
           "--admin-key-file", keyf, "--report-config", cfgpath, "--evidence-dir", evdir, (char *)NULL);
     _exit(127);
   }

@@ -586,7 +586,8 @@ static void test_audit(void **state) {
 static void test_metrics_and_log(void **state) {
   (void)state;
   vigil_error e;
-  assert_int_equal(vigil_server_gauge_set(srv, "review_backlog", "Cases waiting for review.", 1234, &e), 0);
+  /* a gauge of the caller's own: vigil_index_size is the server's, read at each scrape */
+  assert_int_equal(vigil_server_gauge_set(srv, "queue_depth", "Items waiting in the caller's queue.", 1234, &e), 0);
   assert_int_not_equal(vigil_server_gauge_set(srv, "Bad-Name", "x", 1, &e), 0);
   tu_http_resp r;
   assert_int_equal(tu_http(port, "GET", "/healthz", NULL, NULL, NULL, 0, &r), 0);
@@ -603,8 +604,8 @@ static void test_metrics_and_log(void **state) {
   assert_non_null(strstr(r.body, "vigil_http_requests_total{route=\"metrics\",status=\"401\"}"));
   assert_non_null(strstr(r.body, "# TYPE vigil_http_request_duration_seconds histogram"));
   assert_non_null(strstr(r.body, "vigil_http_request_duration_seconds_bucket{route=\"hash\",le=\"+Inf\"}"));
-  assert_non_null(strstr(r.body, "\nvigil_review_backlog 1234\n"));
-  assert_non_null(strstr(r.body, "\nvigil_index_size ")); /* the server's own, set at each scrape */
+  assert_non_null(strstr(r.body, "\nvigil_queue_depth 1234\n"));
+  assert_non_null(strstr(r.body, "\nvigil_index_size "));
   tu_http_free(&r);
   /* the request log: one JSON object per line with the agreed fields */
   /* Read the log without moving the server's file position (it appends

@@ -206,6 +206,32 @@ static void test_north_america_unchanged(void **state) {
   vigil_text_free(&t);
 }
 
+/* A page of digits costs a bounded number of plan look-ups, and the
+ * number written first is still read. */
+static void test_hostile_digits(void **state) {
+  (void)state;
+  size_t n = 200000;
+  char *buf = malloc(n + 64);
+  assert_non_null(buf);
+  size_t k = (size_t)snprintf(buf, 64, "call 07440 566047 ");
+  uint64_t rs = 7;
+  while (k + 2 < n) {
+    buf[k++] = (char)('0' + tu_rand(&rs) % 10);
+    buf[k++] = ' ';
+  }
+  buf[k] = 0;
+  vigil_text t;
+  vigil_text_init(&t);
+  assert_int_equal(vigil_text_normalize(&t, buf, k, 0, NULL), VIGIL_OK);
+  vigil_contacts c = {0};
+  assert_int_equal(vigil_contacts_extract_region(&t, "GB", &c, NULL), VIGIL_OK);
+  assert_true(c.n >= 1);
+  assert_string_equal(c.v[0].value, "+447440566047");
+  vigil_contacts_free(&c);
+  vigil_text_free(&t);
+  free(buf);
+}
+
 static void test_json_region(void **state) {
   (void)state;
   char *out = NULL;
@@ -230,6 +256,7 @@ static void test_json_region(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_labelled_set), cmocka_unit_test(test_false_phone_families),
-                                     cmocka_unit_test(test_north_america_unchanged), cmocka_unit_test(test_json_region)};
+                                     cmocka_unit_test(test_north_america_unchanged), cmocka_unit_test(test_hostile_digits),
+                                     cmocka_unit_test(test_json_region)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

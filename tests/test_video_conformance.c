@@ -4,7 +4,7 @@
  * Debian FFmpeg), byte for byte, in the four modes: every frame (r0), one hash
  * per second (r1), each at native size and downsampled to 128x128 (s128).
  * Each clip is decoded once per mode through the sandboxed worker, as `vigil
- * hash` does, and once more with two decoder threads (one hash per second).  Also checks the MD5 against an independent digest of the
+ * hash` does, and once more with two decoder threads (one hash per second, three clips).  Also checks the MD5 against an independent digest of the
  * file.  Skips (exit 77) without ../shared.
  */
 #include "testutil.h"
@@ -125,9 +125,10 @@ static void test_debian_ffmpeg(void **state) {
       }
       files++;
       exact += same;
-      if (m == 1) {
+      if (m == 1 && (!strncmp(nm, "c02_", 4) || !strncmp(nm, "c07_", 4) || !strncmp(nm, "c09_", 4))) {
         /* frame threads in the decoder (the sandbox lets the worker make
-         * threads for them): the same bytes */
+         * threads for them): the same bytes, on H.264 with B-frames, VP9 and
+         * MPEG-4 Part 2 (three clips keep the test short) */
         buf got2 = {0};
         o.threads = 2;
         assert_int_equal(vigil_video_hash_file(video, &o, append_line, &got2, NULL, &e), 0);
@@ -149,8 +150,40 @@ static void test_debian_ffmpeg(void **state) {
   }
   free(names);
   printf("debian-ffmpeg: %d/%d outputs byte-identical (%d left to the release build)\n", exact, files, skipped);
-  assert_true(files + skipped >= 35);
+  assert_true(files + skipped >= 31);
   assert_int_equal(exact, files);
+}
+
+/* The end-of-file quirk: in an audio-first MP4 with B-frames the reference
+ * loses the frames still in the decoder; flush_all keeps them, and the lines
+ * before them are the reference's. */
+static void test_flush_all(void **state) {
+  (void)state;
+  char video[4200], exp_path[4200];
+  snprintf(video, sizeof video, "%s/vpdq/debian-ffmpeg/videos/c10_h264_640x360_25_audiofirst.mp4", shared_dir);
+  snprintf(exp_path, sizeof exp_path, "%s/vpdq/debian-ffmpeg/expected/c10_h264_640x360_25_audiofirst.r0s128.txt",
+           shared_dir);
+  size_t elen;
+  char *want = (char *)tu_slurp(exp_path, &elen);
+  assert_non_null(want);
+  vigil_video_opts o;
+  vigil_video_opts_default(&o);
+  o.seconds_per_hash = 0;
+  o.downsample_width = o.downsample_height = 128;
+  o.flush_all = 1;
+  buf got = {0};
+  vigil_video_info info;
+  assert_int_equal(vigil_video_hash_file(video, &o, append_line, &got, &info, NULL), 0);
+  size_t want_lines = 0, got_lines = 0;
+  for (size_t i = 0; i < elen; i++) want_lines += want[i] == '\n';
+  for (size_t i = 0; i < got.n; i++) got_lines += got.s[i] == '\n';
+  printf("audio-first: the reference hashes %zu frames, flush_all %zu\n", want_lines, got_lines);
+  assert_true(got_lines > want_lines);
+  assert_int_equal(info.frames, got_lines);
+  assert_true(got.n > elen);
+  assert_memory_equal(got.s, want, elen);
+  free(got.s);
+  free(want);
 }
 
 int main(void) {
@@ -158,6 +191,7 @@ int main(void) {
   snprintf(shared_dir, sizeof shared_dir, "%s", VIGIL_SHARED_DIR);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_debian_ffmpeg),
+      cmocka_unit_test(test_flush_all),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

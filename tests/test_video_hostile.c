@@ -74,6 +74,38 @@ static void test_good_y4m(void **state) {
   assert_int_equal(n, 2); /* frames 0 and 25 */
 }
 
+typedef struct prog {
+  int calls;
+  uint64_t last;
+  double seconds, total;
+} prog;
+
+static void on_progress(void *ctx, uint64_t frames, double seconds, double total) {
+  prog *p = ctx;
+  p->calls++;
+  p->last = frames;
+  p->seconds = seconds;
+  p->total = total;
+}
+
+/* Progress reaches the caller every 25 frames, from the worker and in-process alike. */
+static void test_progress(void **state) {
+  (void)state;
+  const char *path = tv_y4m("prog.y4m", 16, 16, 25, 1, 60);
+  for (int sandbox = 0; sandbox <= 1; sandbox++) {
+    vigil_video_opts o;
+    vigil_video_opts_default(&o);
+    o.sandbox = sandbox;
+    prog p = {0, 0, 0, 0};
+    o.progress = on_progress;
+    o.progress_ctx = &p;
+    assert_int_equal(vigil_video_hash_file(path, &o, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(p.calls, 2);
+    assert_int_equal(p.last, 50);
+    assert_true(p.seconds > 1.99 && p.seconds < 2.01);
+  }
+}
+
 static void test_truncated(void **state) {
   (void)state;
   vigil_error e;
@@ -174,7 +206,7 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_not_videos),  cmocka_unit_test(test_good_y4m),       cmocka_unit_test(test_truncated),
+      cmocka_unit_test(test_not_videos),  cmocka_unit_test(test_good_y4m), cmocka_unit_test(test_progress),       cmocka_unit_test(test_truncated),
       cmocka_unit_test(test_absurd),      cmocka_unit_test(test_million_frames), cmocka_unit_test(test_bad_opts),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);

@@ -28,8 +28,10 @@
  * saved to and loaded from SQLite so a day's new ads are added without
  * reprocessing the old ones.
  *
- * Threads: a linker is used by one thread at a time, its const functions
- * included; separate linkers are independent.  vigil_linker_add_jsonl and
+ * Threads: a linker is changed by one thread at a time (add, group, load,
+ * free); its const functions (counts, groups, members, hubs, the writers,
+ * save) only read it, so they may run in several threads at once while no
+ * thread changes it.  Separate linkers are independent.  vigil_linker_add_jsonl and
  * _add_file run up to vigil_link_opts.threads workers, the calling thread
  * among them, and join the others before returning; the extractor's scan
  * runs on each worker with the thread state its thread_init made there.

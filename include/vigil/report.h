@@ -22,9 +22,15 @@
  * The database is the service's own (a SQLite path or a postgresql://
  * URI), the one `vigil serve --db` uses.
  *
+ * NCMEC CyberTipline reports of confirmed cases are built with libxml2
+ * and validated against the CyberTipline schema before anything leaves
+ * (vigil_tipline_export writes one for manual filing; `vigil serve`
+ * submits them over the API through the outbox; docs/report.md).
+ *
  * Threads: a vigil_report_db may be shared by every thread (each call
- * takes its lock).  vigil_hook_sign, vigil_hook_verify and the event-name
- * functions may be called from any thread.
+ * takes its lock).  vigil_hook_sign, vigil_hook_verify, the event-name
+ * functions and vigil_tipline_export (with different out_dir) may be
+ * called from any thread.
  *
  * Ownership: lists (*out) are malloc'd arrays, the caller's to free().
  */

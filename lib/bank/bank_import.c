@@ -157,13 +157,7 @@ static int arena_put(pending *p, const char *s) {
 }
 
 static int pend_push(pending *p, const vigil_bank_entry *e, uint64_t line) {
-  if (p->n == p->cap) {
-    size_t nc = p->cap ? p->cap * 2 : 4096;
-    prow *nr = realloc(p->rows, nc * sizeof *nr);
-    if (!nr) return -1;
-    p->rows = nr;
-    p->cap = nc;
-  }
+  if (p->n == p->cap && vigil__grow_from((void **)&p->rows, &p->cap, p->n + 1, sizeof *p->rows, 4096)) return -1;
   prow *r = &p->rows[p->n];
   r->line = line;
   r->removed = e->removed;

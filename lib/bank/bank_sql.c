@@ -133,14 +133,13 @@ typedef struct sqb {
   vigil__sql *db;
   int pg;     /* PostgreSQL: writes take the bank write lock */
   int locked; /* the open transaction holds it */
-  char *many_sql; /* entry_put_many's INSERT for many_n rows, built once */
-  size_t many_n;
+  char *many_sql[8]; /* entry_put_many's INSERT for 2^k rows, built once */
 } sqb;
 
 static void sb_close(void *impl) {
   sqb *g = impl;
   if (!g) return;
-  free(g->many_sql);
+  for (int k = 0; k < 8; k++) free(g->many_sql[k]);
   vigil__sql_close(g->db);
   free(g);
 }
@@ -412,13 +411,14 @@ static int inserted_cmp(const void *a, const void *b) {
 
 #define MANY_COLS 8 /* parameters per row of entry_put_many, after $1 (the bank) */
 
-/* The multi-row INSERT for n rows, kept for the next chunk of the same
- * size (every chunk of an import but its last): building 128 rows of
- * placeholders cost as much as a tenth of an SQLite import.  NULL when out
- * of memory. */
-static const char *many_sql(sqb *g, size_t n) {
-  if (g->many_sql && g->many_n == n) return g->many_sql;
-  size_t cap = 256 + n * 64;
+/* The multi-row INSERT for n = 2^k rows (k < 8), built once per
+ * connection: formatting 128 rows of placeholders for every chunk cost
+ * about a tenth of an SQLite import, and a statement per distinct size
+ * would be prepared again for every batch's last chunk.  NULL when out of
+ * memory. */
+static const char *many_sql(sqb *g, int k) {
+  if (g->many_sql[k]) return g->many_sql[k];
+  size_t n = (size_t)1 << k, cap = 256 + n * 64;
   char *sql = malloc(cap);
   if (!sql) return NULL;
   size_t len = (size_t)snprintf(sql, cap,
@@ -430,10 +430,7 @@ static const char *many_sql(sqb *g, size_t n) {
                             b + 2, b + 3, b + 4, b + 5, b + 6, b + 7);
   }
   snprintf(sql + len, cap - len, " ON CONFLICT(signal_type, value, bank_id) DO NOTHING RETURNING id, signal_type, value");
-  free(g->many_sql);
-  g->many_sql = sql;
-  g->many_n = n;
-  return sql;
+  return g->many_sql[k] = sql;
 }
 
 /* One multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING for the chunk,
@@ -441,15 +438,11 @@ static const char *many_sql(sqb *g, size_t n) {
  * Rows come back for the identities this statement inserted; the first
  * input row of each such identity is the one PostgreSQL inserted (rows are
  * inserted in VALUES order), later duplicates in the chunk are existing. */
-static int sb_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es, size_t n, int *outcomes,
-                             vigil_error *err) {
-  sqb *g = impl;
-  if (n == 0) return VIGIL_OK;
-  if (n > VIGIL__PUT_MANY_MAX || !vigil__sql_in_tx(g->db))
-    return vigil__seterr(err, VIGIL_EINTERNAL, "entry_put_many: bad call");
+static int put_chunk(sqb *g, uint64_t bank_id, vigil_bank_entry *es, int k, int *outcomes, vigil_error *err) {
+  size_t n = (size_t)1 << k;
   vigil__val *p = vigil__mallocarray(1 + MANY_COLS * n, sizeof *p);
   inserted *ins = vigil__mallocarray(n, sizeof *ins);
-  const char *sql = p && ins ? many_sql(g, n) : NULL;
+  const char *sql = p && ins ? many_sql(g, k) : NULL;
   vigil__rows *r = NULL;
   int rc = sql ? lock_writes(g, err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (!rc) {
@@ -505,6 +498,26 @@ static int sb_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es,
   vigil__rows_free(r);
   free(ins);
   free(p);
+  return rc;
+}
+
+_Static_assert(VIGIL__PUT_MANY_MAX == 128, "many_sql keeps 2^0 .. 2^7 rows");
+
+/* Chunks of 128, 64, ... 1 rows: at most eight statements per connection.
+ * Chunks run in input order, so the first input row of an identity is
+ * still the one inserted and later ones are existing. */
+static int sb_entry_put_many(void *impl, uint64_t bank_id, vigil_bank_entry *es, size_t n, int *outcomes,
+                             vigil_error *err) {
+  sqb *g = impl;
+  if (n > VIGIL__PUT_MANY_MAX || !vigil__sql_in_tx(g->db))
+    return vigil__seterr(err, VIGIL_EINTERNAL, "entry_put_many: bad call");
+  int rc = VIGIL_OK;
+  for (size_t off = 0; !rc && off < n;) {
+    int k = 7;
+    while (((size_t)1 << k) > n - off) k--;
+    rc = put_chunk(g, bank_id, es + off, k, outcomes + off, err);
+    off += (size_t)1 << k;
+  }
   return rc;
 }
 

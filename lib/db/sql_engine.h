@@ -50,10 +50,16 @@ int vigil__rows_put(vigil__rows *r, vigil__val *cell, vigil__vkind k, int64_t i,
 
 /* Statement caches key on the SQL text and the kinds of the parameters
  * (a PostgreSQL statement is prepared with declared parameter types):
- * FNV-1a over both. */
+ * FNV-1a over the text's length, its first and last 96 bytes and the
+ * kinds.  Not the whole text: a bulk insert's statement is several KiB and
+ * runs once per 128 rows, and the cache confirms a hit with strcmp anyway,
+ * so two texts alike at both ends cost a compare, never a wrong statement. */
 static inline uint64_t vigil__sql_key(const char *sql, const vigil__val *p, int np) {
   uint64_t h = 1469598103934665603ull;
-  for (const char *s = sql; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  size_t n = strlen(sql), head = n < 96 ? n : 96, tail = n - head < 96 ? n - head : 96;
+  h = (h ^ (uint64_t)n) * 1099511628211ull;
+  for (size_t i = 0; i < head; i++) h = (h ^ (uint8_t)sql[i]) * 1099511628211ull;
+  for (size_t i = n - tail; i < n; i++) h = (h ^ (uint8_t)sql[i]) * 1099511628211ull;
   for (int i = 0; i < np; i++) h = (h ^ (uint8_t)(p[i].k + 1)) * 1099511628211ull;
   return h;
 }

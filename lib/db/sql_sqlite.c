@@ -106,12 +106,18 @@ static int statement(sqe *s, const char *sql, uint64_t key, slot **out, vigil_er
   return VIGIL_OK;
 }
 
-/* Binds p[argno] to each parameter slot; a "$n" beyond np stays NULL. */
+/* Binds p[argno] to every parameter slot, NULL where "$n" is beyond np:
+ * every slot is bound on every run, so no run sees an earlier run's
+ * values and the statement needs no sqlite3_clear_bindings (which walks
+ * all of a bulk insert's thousand slots). */
 static int bind(sqe *s, const slot *sl, const vigil__val *p, int np, vigil_error *err) {
   for (int i = 0; i < sl->nargs; i++) {
     int a = sl->argno[i];
-    if (a < 0 || a >= np) continue;
     int idx = i + 1, rc;
+    if (a < 0 || a >= np) {
+      if (sqlite3_bind_null(sl->st, idx) != SQLITE_OK) return vigil__db_error(s->db, "bind", err);
+      continue;
+    }
     switch (p[a].k) {
     case VIGIL__V_INT: rc = sqlite3_bind_int64(sl->st, idx, p[a].i); break;
     case VIGIL__V_TEXT: rc = sqlite3_bind_text(sl->st, idx, p[a].p, (int)p[a].len, SQLITE_STATIC); break;
@@ -167,7 +173,6 @@ static int sqe_run(void *impl, const char *sql, const vigil__val *p, int np, vig
   if (rc == VIGIL_OK && step != SQLITE_DONE) rc = error_of(s, step, err);
   if (rc == VIGIL_OK && changes) *changes = sqlite3_changes(s->db);
   sqlite3_reset(st);
-  sqlite3_clear_bindings(st);
   if (rc) {
     vigil__rows_free(r);
     return rc;

@@ -38,6 +38,7 @@ void vigil__net_groups_free(vigil_linker *l) {
     free(g->members);
     free(g->idents);
     free(g->locations);
+    free(g->placebuf);
     free(g->reasons);
     vigil__net_template_free(g->tpl);
   }
@@ -322,7 +323,9 @@ static int describe(vigil_linker *l, vigil__net_group *g, const uint32_t *tcount
   free(order);
   free(places);
   free(placekeys);
-  free(keybuf);
+  /* a place read from an ad's URL lives in keybuf: the group keeps it */
+  free(g->placebuf);
+  g->placebuf = keybuf;
   (void)cmp_str;
 
   size_t te = tcount[g - l->groups];

@@ -125,8 +125,9 @@ typedef struct vigil__net_group {
   size_t n;
   uint32_t *idents; /* distinct identifiers seen in the group (hubs included) */
   size_t n_idents;
-  char **locations;
+  char **locations; /* point into the ads, or into placebuf */
   size_t n_loc;
+  char *placebuf;   /* places read from URLs (place_of), owned */
   const char *first_seen, *last_seen; /* posted_at range, or NULL */
   vigil__net_template *tpl; /* template of the largest template component, or NULL */
   char *reasons;

@@ -103,8 +103,9 @@ static int link_batch(vigil__req *r) {
   vigil_linker_free(l);
   if (rc == VIGIL_EINVAL) return vigil__reply_error(r, 400, "invalid", "%s", r->err.message);
   if (rc == VIGIL_EIO && (!strcmp(r->err.message, "cancelled") || !strcmp(first.message, "cancelled"))) {
-    r->retry_after = VIGIL__RETRY_AFTER_S; /* the server is stopping (a client that left reads nothing) */
-    return vigil__reply_error(r, 503, "unavailable", "the link request was stopped: the server is stopping");
+    r->retry_after = VIGIL__RETRY_AFTER_S; /* a client that left reads nothing; one told of a stop retries */
+    return vigil__reply_error(r, 503, "unavailable",
+                              "the link request was stopped: the client left or the server is stopping");
   }
   if (rc) return rc;
   return vigil__reply_text(r, 200, "application/json", text, len);

@@ -32,6 +32,11 @@
 
 #define SEP_MAX 8   /* separator characters allowed between atoms */
 #define ATOMS_MAX 64
+/* Numbering-plan look-ups (libphonenumber, a few microseconds each) per
+ * text: a real ad needs tens; a hostile page of digits would need one per
+ * digit and candidate length, so the cost is bounded here, like the
+ * number of contacts kept. */
+#define PLAN_BUDGET 4096
 
 typedef struct atom {
   char d[20];
@@ -47,6 +52,7 @@ typedef struct scan {
   size_t na;
   vigil_contacts *out;
   const char *region; /* default region of national numbers; NULL: North America */
+  unsigned plan_calls; /* numbering-plan look-ups made for this text (see PLAN_BUDGET) */
   int rc;
 } scan;
 
@@ -231,6 +237,8 @@ static size_t plan_run(scan *s, size_t i, int intl, char *e164, size_t cap, int 
     /* "00" then a country code: the international prefix of most plans
      * (and the first digits of Brazil's carrier prefix) */
     int idd = !intl && d[0] == '0' && d[1] == '0';
+    if (s->plan_calls >= PLAN_BUDGET) break;
+    s->plan_calls++;
     int st = vigil__phone_plan(idd ? d + 2 : d, intl || idd, s->region, e, sizeof e);
     if (st < 0) {
       s->rc = st;
@@ -492,6 +500,7 @@ static void end_group(scan *s) {
 static void scan_init(scan *s, const vigil_text *t, vigil_contacts *out, const char *region) {
   s->t = t;
   s->region = region;
+  s->plan_calls = 0;
   s->m = t->match;
   s->n = t->len;
   s->na = 0;

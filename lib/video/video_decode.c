@@ -62,6 +62,7 @@ typedef struct state {
   int64_t frame_mod;
   int dst_w, dst_h;
   uint64_t decoded, hashed;
+  double total_seconds;
 } state;
 
 static int averr(vigil_error *err, int code, const char *what, int e) {
@@ -127,6 +128,8 @@ static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
                          st->frame->height, (unsigned long long)st->o->max_pixels);
     else if (number % st->frame_mod == 0)
       rc = hash_frame(st, number, err);
+    if (rc == VIGIL_OK && st->o->progress && st->decoded % 25 == 0)
+      st->o->progress(st->o->progress_ctx, st->decoded, (double)st->decoded / st->fps, st->total_seconds);
     av_frame_unref(st->frame);
     if (rc) return rc;
   }
@@ -164,6 +167,7 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
   AVStream *vs = st->fc->streams[st->vi];
   const AVCodecParameters *par = vs->codecpar;
   snprintf(info->container, sizeof info->container, "%s", st->fc->iformat->name);
+  if (st->fc->duration > 0) st->total_seconds = (double)st->fc->duration / AV_TIME_BASE;
   if (par->width <= 0 || par->height <= 0)
     return vigil__seterr(err, VIGIL_ECORRUPT, "the video stream has no frame size");
   if ((uint64_t)par->width * (uint64_t)par->height > o->max_pixels)

@@ -57,7 +57,12 @@
 
 long vigil__video_test_forbidden_syscall;
 
-enum { REC_FRAME = 1, REC_INFO = 2, REC_ERROR = 3 };
+enum { REC_FRAME = 1, REC_INFO = 2, REC_ERROR = 3, REC_PROGRESS = 4 };
+
+typedef struct rec_progress {
+  uint64_t frames;
+  double seconds, total;
+} rec_progress;
 
 /* A record is a header and the payload its type names (a frame is 56
  * bytes, so a video hashed at every frame does not push kilobytes a frame). */
@@ -72,6 +77,7 @@ typedef struct rec {
     vigil_video_frame frame;
     vigil_video_info info;
     char message[VIGIL_ERROR_MAX];
+    rec_progress progress;
   } u;
 } rec;
 
@@ -80,6 +86,7 @@ static size_t payload_size(uint32_t type) {
   case REC_FRAME: return sizeof(vigil_video_frame);
   case REC_INFO: return sizeof(vigil_video_info);
   case REC_ERROR: return VIGIL_ERROR_MAX;
+  case REC_PROGRESS: return sizeof(rec_progress);
   default: return 0;
   }
 }
@@ -106,6 +113,19 @@ static int send_frame(void *ctx, const vigil_video_frame *f) {
   r.h.type = REC_FRAME;
   r.u.frame = *f;
   return write_all(OUT_FD, &r, sizeof r.h + payload_size(REC_FRAME)) ? VIGIL_EIO : VIGIL_OK;
+}
+
+/* The caller's progress function lives in the parent: the worker sends the
+ * numbers and the parent calls it. */
+static void send_progress(void *ctx, uint64_t frames, double seconds, double total) {
+  (void)ctx;
+  rec r;
+  memset(&r, 0, sizeof r);
+  r.h.type = REC_PROGRESS;
+  r.u.progress.frames = frames;
+  r.u.progress.seconds = seconds;
+  r.u.progress.total = total;
+  (void)write_all(OUT_FD, &r, sizeof r.h + payload_size(REC_PROGRESS));
 }
 
 static int install_filter(void *ctx, vigil_error *err) {
@@ -141,7 +161,7 @@ static int install_filter(void *ctx, vigil_error *err) {
                           SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
     if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     static const int thread_calls[] = {SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_setaffinity),
-                                       SCMP_SYS(rt_sigaction)};
+                                       SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack)};
     for (size_t i = 0; rc == 0 && i < sizeof thread_calls / sizeof *thread_calls; i++)
       rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, thread_calls[i], 0);
   }
@@ -195,7 +215,10 @@ static void child(int in, int out, const char *url, const vigil_video_opts *o) {
   av_log_set_level(AV_LOG_QUIET);
   vigil__video_hooks hooks = {install_filter, (void *)o};
   vigil_video_info info;
-  rc = vigil__video_decode(IN_FD, url, o, &hooks, send_frame, NULL, &info, &e);
+  vigil_video_opts co = *o;
+  co.progress = o->progress ? send_progress : NULL;
+  co.progress_ctx = NULL;
+  rc = vigil__video_decode(IN_FD, url, &co, &hooks, send_frame, NULL, &info, &e);
   r.h.type = rc ? REC_ERROR : REC_INFO;
   r.h.code = rc;
   if (rc) memcpy(r.u.message, e.message, sizeof r.u.message);
@@ -293,6 +316,8 @@ int vigil__video_decode_sandboxed(int fd, const char *url, const vigil_video_opt
     if (got <= 0) break;
     if (r->h.type == REC_FRAME) {
       if (fn) rc = fn(ctx, &r->u.frame);
+    } else if (r->h.type == REC_PROGRESS) {
+      if (o->progress) o->progress(o->progress_ctx, r->u.progress.frames, r->u.progress.seconds, r->u.progress.total);
     } else if (r->h.type == REC_INFO) {
       if (info) *info = r->u.info;
       done = 1;
