@@ -192,6 +192,25 @@ VIGIL_API void vigil_vpdq_results_free(vigil_vpdq_result *results, size_t n);
 VIGIL_API int vigil_vpdq_compare(const vigil_video_frame *query, size_t nq, const vigil_video_frame *bank,
                                  size_t nb, const vigil_vpdq_opts *opts, vigil_vpdq_result *out, vigil_error *err);
 
+/* ---- Serialisations of frame lists ---------------------------------------
+ *
+ * python-threatexchange's vPDQ signal (HMA's too): a JSON array of strings
+ * "<hex>,<quality>,<timestamp>", the timestamp in Python's "{:.3}" format.
+ * Read: *frames is malloc'd (vigil_video_frames_free), numbered from 0 in
+ * list order (the format does not carry frame numbers); "" reads as [].
+ * Written: byte for byte what python-threatexchange's vpdq_to_json writes;
+ * *text is malloc'd and NUL-terminated (free()). */
+VIGIL_API int vigil_vpdq_from_te(const char *text, size_t len, vigil_video_frame **frames, size_t *n,
+                                 vigil_error *err);
+VIGIL_API int vigil_vpdq_to_te(const vigil_video_frame *frames, size_t n, char **text, size_t *len,
+                               vigil_error *err);
+/* A timestamp as Python's "{:.3}" writes it ("18.8", "5.0", "1.23e+02"); returns its length. */
+VIGIL_API int vigil_vpdq_format_ts(double ts, char out[32]);
+/* The reference's per-frame file: lines "frame,quality,hash,timestamp"
+ * (vigil_video_format_line's); blank lines skipped; errors name the line. */
+VIGIL_API int vigil_vpdq_from_reference(const char *text, size_t len, vigil_video_frame **frames, size_t *n,
+                                        vigil_error *err);
+
 #ifdef __cplusplus
 }
 #endif
