@@ -43,7 +43,7 @@ static const char bank_help[] =
     "                                       write entries (removed ones too, marked,\n"
     "                                       unless --active; te: active only)\n"
     "  add NAME TYPE VALUE [--id EXTID] [--tag TAG]... [--source TEXT]\n"
-    "                                       add one entry (TYPE: pdq, md5, sha256)\n"
+    "                                       add one entry (TYPE: pdq, md5, sha256, video_md5)\n"
     "  remove NAME TYPE VALUE [--reason TEXT]\n"
     "  remove --id ID [--reason TEXT]       mark an entry removed (kept for audit;\n"
     "                                       it no longer matches)\n"
@@ -168,10 +168,11 @@ static int bank_create(args *a, vigil_bank_store *st) {
 }
 
 static json_t *bank_json(const vigil_bank_info *b) {
-  return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I}", "name", b->name, "description", b->description,
+  return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "name", b->name, "description", b->description,
                    "enabled", b->enabled, "review", review_of(b->name), "active", (json_int_t)b->active, "removed",
                    (json_int_t)b->removed, "pdq", (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5",
-                   (json_int_t)b->by_type[VIGIL_SIGNAL_MD5], "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
+                   (json_int_t)b->by_type[VIGIL_SIGNAL_MD5], "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256], "video_md5",
+                   (json_int_t)b->by_type[VIGIL_SIGNAL_VIDEO_MD5]);
 }
 
 static void print_json(json_t *o) {
@@ -244,7 +245,7 @@ static int bank_stats(args *a, vigil_bank_store *st) {
     total.enabled |= v[i].enabled;
     total.active += v[i].active;
     total.removed += v[i].removed;
-    for (int t = 0; t < 5; t++) total.by_type[t] += v[i].by_type[t];
+    for (int t = 0; t < VIGIL_SIGNAL_COUNT; t++) total.by_type[t] += v[i].by_type[t];
   }
   print_banks(v, n, json, 1);
   if (json) print_json(bank_json(&total));
@@ -393,7 +394,7 @@ static int bank_export(args *a, vigil_bank_store *st) {
 static int parse_signal(const char *type, const char *hex, vigil_signal_type *t, uint8_t *value) {
   *t = vigil_signal_from_name(type, strlen(type));
   if (!vigil_signal_value_len(*t)) {
-    cli_error("unknown signal type '%s' (expected pdq, md5 or sha256)", type);
+    cli_error("unknown signal type '%s' (expected pdq, md5, sha256 or video_md5)", type);
     return 0;
   }
   vigil_error err;

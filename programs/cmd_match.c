@@ -5,7 +5,9 @@
  * An argument of 64 hex digits is a PDQ hash (or "pdq:", "md5:",
  * "sha256:" followed by hex, for exact signals); anything else is a file.
  * A file's bytes are digested with MD5 and SHA-256 (OpenSSL EVP) and, when
- * it decodes as an image, hashed with PDQ; all three are looked up.  PDQ
+ * it decodes as an image, hashed with PDQ; all three are looked up.  A
+ * video (by content) is looked up by MD5, SHA-256 and video_md5 (the same
+ * MD5, under python-threatexchange's video type).  PDQ
  * hashes of quality below 50 are too flat to match reliably and are not
  * looked up unless --force.  The PDQ index is loaded once from the store
  * for all arguments.
@@ -23,6 +25,7 @@
 
 #include "vigil/bank.h"
 #include "vigil/media.h"
+#include "vigil/video.h"
 
 static const char match_help[] =
     "usage: vigil match [options] IMAGE|HASH...\n"
@@ -30,7 +33,8 @@ static const char match_help[] =
     "Look each image or hash up in the enabled hash banks.  A 64-hex-digit\n"
     "argument is a PDQ hash; md5:HEX, sha256:HEX and pdq:HEX name the type.\n"
     "Any other argument is a file ('-' = stdin): its MD5 and SHA-256 are looked\n"
-    "up exactly and, if it is an image, its PDQ hash by Hamming distance.\n"
+    "up exactly and, if it is an image, its PDQ hash by Hamming distance; a\n"
+    "video's MD5 is also looked up as video_md5.\n"
     "\n"
     "options:\n"
     "  --db LOC           the bank store: a SQLite file or a postgresql:// URI\n"
@@ -185,6 +189,7 @@ static int do_input(const matchctx *c, const char *arg) {
       cli_error("%s", err.message);
       failed = 1;
     } else {
+      int is_video = vigil_video_sniff(data, len);
       unsigned char md5[EVP_MAX_MD_SIZE], sha[EVP_MAX_MD_SIZE];
       unsigned int l1 = 0, l2 = 0;
       char hex[2 * EVP_MAX_MD_SIZE + 1];
@@ -201,12 +206,15 @@ static int do_input(const matchctx *c, const char *arg) {
         }
         failed |= lookup_exact(c, arg, VIGIL_SIGNAL_MD5, md5, arr) != 0;
         failed |= lookup_exact(c, arg, VIGIL_SIGNAL_SHA256, sha, arr) != 0;
+        if (is_video) failed |= lookup_exact(c, arg, VIGIL_SIGNAL_VIDEO_MD5, md5, arr) != 0;
       }
       vigil_hash_opts o;
       vigil_hash_opts_default(&o);
       o.dihedral = c->dihedral;
       vigil_pdq_result r;
-      if (vigil_hash_memory(data, len, &o, &r, NULL, &err)) {
+      if (is_video) {
+        /* a video: its bytes' digests only (video_md5 too); vPDQ banks are not matched yet */
+      } else if (vigil_hash_memory(data, len, &o, &r, NULL, &err)) {
         cli_error("%s: not matched by PDQ: %s", arg, err.message);
         failed = 1;
       } else {

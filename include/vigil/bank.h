@@ -52,8 +52,11 @@ typedef enum vigil_signal_type {
   VIGIL_SIGNAL_PDQ = 1,    /* 256-bit PDQ hash, 64 hex digits */
   VIGIL_SIGNAL_MD5 = 2,    /* MD5 of the file bytes, 32 hex digits */
   VIGIL_SIGNAL_SHA256 = 3, /* SHA-256 of the file bytes, 64 hex digits */
-  VIGIL_SIGNAL_VPDQ = 4    /* reserved for video PDQ; not accepted yet */
+  VIGIL_SIGNAL_VPDQ = 4,   /* reserved for video PDQ; not accepted yet */
+  VIGIL_SIGNAL_VIDEO_MD5 = 5 /* MD5 of a video file's bytes (python-threatexchange's video_md5), 32 hex digits */
 } vigil_signal_type;
+
+#define VIGIL_SIGNAL_COUNT 6 /* one more than the largest vigil_signal_type */
 
 #define VIGIL_BANK_NAME_MAX 64   /* bank names: 1..64 of [A-Za-z0-9_.-] */
 #define VIGIL_BANK_TEXT_MAX 256  /* external id, source, reason, description: bytes of UTF-8 */
@@ -61,7 +64,7 @@ typedef enum vigil_signal_type {
 #define VIGIL_BANK_TAG_MAX 64    /* one tag: 1..64 of [A-Za-z0-9_.:-] */
 #define VIGIL_BANK_VALUE_MAX 32  /* bytes of the largest value (SHA-256, PDQ) */
 
-/* "pdq", "md5", "sha256", "vpdq"; NULL for an unknown type. */
+/* "pdq", "md5", "sha256", "vpdq", "video_md5"; NULL for an unknown type. */
 VIGIL_API const char *vigil_signal_name(vigil_signal_type t);
 /* Parses a signal type name (lower case); VIGIL_SIGNAL_NONE if unknown. */
 VIGIL_API vigil_signal_type vigil_signal_from_name(const char *name, size_t len);
@@ -104,7 +107,7 @@ typedef struct vigil_bank_info {
   int enabled; /* matched against only when enabled */
   int64_t created;
   uint64_t active, removed;             /* entry counts */
-  uint64_t by_type[5];                  /* active entries per vigil_signal_type */
+  uint64_t by_type[VIGIL_SIGNAL_COUNT]; /* active entries per vigil_signal_type */
 } vigil_bank_info;
 
 typedef struct vigil_bank_store vigil_bank_store;

@@ -18,14 +18,14 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const signal_names[] = {NULL, "pdq", "md5", "sha256", "vpdq"};
+static const char *const signal_names[] = {NULL, "pdq", "md5", "sha256", "vpdq", "video_md5"};
 
 const char *vigil_signal_name(vigil_signal_type t) {
-  return (t > VIGIL_SIGNAL_NONE && t <= VIGIL_SIGNAL_VPDQ) ? signal_names[t] : NULL;
+  return (t > VIGIL_SIGNAL_NONE && t < VIGIL_SIGNAL_COUNT) ? signal_names[t] : NULL;
 }
 
 vigil_signal_type vigil_signal_from_name(const char *name, size_t len) {
-  for (int t = VIGIL_SIGNAL_PDQ; t <= VIGIL_SIGNAL_VPDQ; t++)
+  for (int t = VIGIL_SIGNAL_PDQ; t < VIGIL_SIGNAL_COUNT; t++)
     if (strlen(signal_names[t]) == len && !memcmp(signal_names[t], name, len)) return (vigil_signal_type)t;
   return VIGIL_SIGNAL_NONE;
 }
@@ -35,6 +35,7 @@ size_t vigil_signal_value_len(vigil_signal_type t) {
   case VIGIL_SIGNAL_PDQ: return 32;
   case VIGIL_SIGNAL_MD5: return 16;
   case VIGIL_SIGNAL_SHA256: return 32;
+  case VIGIL_SIGNAL_VIDEO_MD5: return 16; /* a separate type, as python-threatexchange keeps it */
   default: return 0; /* vpdq: not accepted yet */
   }
 }
@@ -201,7 +202,7 @@ void vigil__bank_count_into(vigil_bank_info *banks, size_t n, uint64_t bank_id, 
       banks[i].removed += count;
     } else {
       banks[i].active += count;
-      if (type >= 0 && type < 5) banks[i].by_type[type] += count;
+      if (type >= 0 && type < VIGIL_SIGNAL_COUNT) banks[i].by_type[type] += count;
     }
   }
 }

@@ -1,0 +1,126 @@
+/*
+ * test_bank_video.c - the video_md5 signal type in banks: a type of its own
+ * (as python-threatexchange keeps it), with the entry model of md5 (import,
+ * counts, exact match, export) and looked up by `vigil match` for a file
+ * whose content is a video.  vpdq entries are still refused, with a message.
+ */
+#include "testutil.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bank_testutil.h"
+#include "run.h"
+#include "vigil/bank.h"
+
+static const char M1[] = "1b8fb4e1b8b5d67ab26630faad1f3e10";
+
+static void test_type(void **state) {
+  (void)state;
+  assert_int_equal(vigil_signal_from_name("video_md5", 9), VIGIL_SIGNAL_VIDEO_MD5);
+  assert_string_equal(vigil_signal_name(VIGIL_SIGNAL_VIDEO_MD5), "video_md5");
+  assert_int_equal(vigil_signal_value_len(VIGIL_SIGNAL_VIDEO_MD5), 16);
+  uint8_t v[VIGIL_BANK_VALUE_MAX];
+  vigil_error err = {0};
+  assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VIDEO_MD5, M1, 32, v, &err), VIGIL_OK);
+  assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VIDEO_MD5, M1, 31, v, &err), VIGIL_EINVAL);
+  assert_non_null(strstr(err.message, "video_md5 value must be 32 hex digits"));
+  assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VPDQ, M1, 32, v, &err), VIGIL_EINVAL);
+  assert_non_null(strstr(err.message, "not supported yet"));
+}
+
+static void test_import_match_export(void **state) {
+  (void)state;
+  vigil_bank_store *st = bt_store("v.db");
+  vigil_error err = {0};
+  assert_int_equal(vigil_bank_create(st, "videos", "known videos", &err), VIGIL_OK);
+  char text[256], path[600];
+  int len = snprintf(text, sizeof text, "video_md5 %s\nmd5 %s\nvpdq []\n", M1, M1);
+  bt_write(path, sizeof path, "in.te", text, (size_t)len);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  vigil_bank_import_opts o;
+  vigil_bank_import_opts_default(&o);
+  o.format = VIGIL_BANK_FMT_TE;
+  o.skip_bad = 1;
+  vigil_bank_import_report rep;
+  memset(&rep, 0, sizeof rep);
+  assert_int_equal(vigil_bank_import(st, "videos", f, &o, &rep, &err), VIGIL_OK);
+  fclose(f);
+  assert_int_equal(rep.added, 2); /* the vpdq line is reported, not imported */
+  assert_true(rep.nerrors >= 1);
+  assert_int_equal(rep.errors[0].line, 3);
+  vigil_bank_import_report_free(&rep);
+  vigil_bank_info info;
+  assert_int_equal(vigil_bank_get(st, "videos", &info, &err), VIGIL_OK);
+  assert_int_equal(info.by_type[VIGIL_SIGNAL_VIDEO_MD5], 1);
+  assert_int_equal(info.by_type[VIGIL_SIGNAL_MD5], 1);
+  /* exact match keeps the types apart */
+  uint8_t v[VIGIL_BANK_VALUE_MAX];
+  assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VIDEO_MD5, M1, 32, v, &err), VIGIL_OK);
+  for (int t = 0; t < 2; t++) {
+    vigil_bank_match *m = NULL;
+    size_t n = 0;
+    vigil_signal_type ty = t ? VIGIL_SIGNAL_MD5 : VIGIL_SIGNAL_VIDEO_MD5;
+    assert_int_equal(vigil_bank_match_exact(st, ty, v, NULL, &m, &n, &err), VIGIL_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(m[0].entry.type, ty);
+    free(m);
+  }
+  /* export writes it back under its name */
+  bt_path(path, sizeof path, "out.te");
+  f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(vigil_bank_export(st, "videos", f, VIGIL_BANK_FMT_TE, 1, &err), VIGIL_OK);
+  fclose(f);
+  char *out = NULL;
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "cat %s", path);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  snprintf(text, sizeof text, "video_md5 %s", M1);
+  assert_non_null(strstr(out, text));
+  free(out);
+  vigil_bank_store_close(st);
+}
+
+static void test_cli_match_video(void **state) {
+  (void)state;
+  const char *video = VIGIL_SOURCE_DIR "/fuzz/seeds/fuzz_video/vp8.webm";
+  FILE *f = fopen(video, "rb");
+  assert_non_null(f);
+  static unsigned char buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  unsigned char md5[EVP_MAX_MD_SIZE];
+  unsigned int l = 0;
+  assert_int_equal(EVP_Digest(buf, n, md5, &l, EVP_md5(), NULL), 1);
+  char hex[33], db[600], cmd[2048];
+  vigil_signal_to_hex(md5, 16, hex);
+  bt_path(db, sizeof db, "cli.db");
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s create vids && " VIGIL_CLI " bank --db %s add vids video_md5 %s --id V1",
+           db, db, hex);
+  assert_int_equal(tu_run(cmd, NULL), 0);
+  char *out = NULL;
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s %s", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0); /* a video is not an error for the image path */
+  assert_non_null(strstr(out, ",video_md5,"));
+  assert_non_null(strstr(out, "V1"));
+  free(out);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  bt_cleanup();
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_type),
+      cmocka_unit_test(test_import_match_export),
+      cmocka_unit_test(test_cli_match_video),
+  };
+  return cmocka_run_group_tests(tests, NULL, teardown);
+}
