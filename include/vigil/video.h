@@ -176,6 +176,8 @@ VIGIL_API size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix);
 /* Frames held, and unique frame hashes among them. */
 VIGIL_API size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix);
 VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);
+/* Bytes of memory the index holds (its PDQ index, frames, tables). */
+VIGIL_API size_t vigil_vpdq_index_memory(const vigil_vpdq_index *ix);
 
 /* Compares the query's n frames with every bank video.  *results (malloc'd,
  * *nresults long, NULL when 0) lists each bank video with at least one frame

@@ -125,6 +125,13 @@ size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix) { return ix ? ix->nv 
 size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix) { return ix ? ix->nf : 0; }
 size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix) { return ix ? ix->nu : 0; }
 
+size_t vigil_vpdq_index_memory(const vigil_vpdq_index *ix) {
+  if (!ix) return 0;
+  return sizeof *ix + vigil_pdq_index_memory(ix->pdq) + ix->ucap * sizeof *ix->uh + ix->ucap2 * sizeof *ix->uhead +
+         ix->utcap * sizeof *ix->utab + ix->fcap * sizeof *ix->f + ix->vcap * sizeof *ix->v +
+         ix->vtcap * sizeof *ix->vtab;
+}
+
 /* The slot of h in the unique-hash table: its uid + 1, or 0 (free slot). */
 static size_t ufind(const vigil_vpdq_index *ix, const vigil_pdq_hash *h) {
   size_t mask = ix->utcap - 1, s = (size_t)hash_key(h) & mask;
@@ -170,15 +177,14 @@ int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_fr
   /* Room first, so that nothing below can fail half-way but the PDQ index. */
   if (vigil__grow((void **)&ix->f, &ix->fcap, ix->nf + n, sizeof *ix->f) ||
       vigil__grow((void **)&ix->v, &ix->vcap, ix->nv + 1, sizeof *ix->v) ||
-      vigil__grow((void **)&ix->uh, &ix->ucap, ix->nu + n, sizeof *ix->uh) ||
-      vigil__grow((void **)&ix->uhead, &ix->ucap2, ix->nu + n, sizeof *ix->uhead) ||
       retable(&ix->utab, &ix->utcap, ix->nu + n, 1, ix) || retable(&ix->vtab, &ix->vtcap, ix->nv + 1, 0, ix))
     return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding a video of %zu frames", n);
   if (ix->vtab[vfind(ix, id)]) return vigil__seterr(err, VIGIL_EEXIST, "vpdq: video %llu is already in the index",
                                                      (unsigned long long)id);
 
-  /* New unique hashes go to uh[nu..] (tentatively, not yet in the table) and
-   * the PDQ index first: if that fails, nothing else has changed. */
+  /* New unique hashes go to uh[nu..] and the table tentatively, then to the
+   * PDQ index; if either fails the table is rebuilt from uh[0..nu) and
+   * nothing else has changed. */
   uint32_t *uids = vigil__mallocarray(n, sizeof *uids);
   uint64_t *newids = vigil__mallocarray(n, sizeof *newids);
   if (!uids || !newids) {
@@ -187,9 +193,16 @@ int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_fr
     return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding a video of %zu frames", n);
   }
   size_t nnew = 0;
+  int rc = VIGIL_OK;
   for (size_t i = 0; i < n; i++) {
     size_t s = ufind(ix, &fr[i].hash);
     if (!ix->utab[s]) { /* new: in the table at once, so a repeat within this video finds it */
+      /* the unique-hash arrays grow with unique hashes, not frames (most frames repeat one) */
+      if (vigil__grow((void **)&ix->uh, &ix->ucap, ix->nu + nnew + 1, sizeof *ix->uh) ||
+          vigil__grow((void **)&ix->uhead, &ix->ucap2, ix->nu + nnew + 1, sizeof *ix->uhead)) {
+        rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding a video of %zu frames", n);
+        break;
+      }
       ix->uh[ix->nu + nnew] = fr[i].hash;
       newids[nnew] = ix->nu + nnew;
       ix->utab[s] = (uint32_t)(ix->nu + nnew + 1);
@@ -197,7 +210,7 @@ int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_fr
     }
     uids[i] = ix->utab[s] - 1;
   }
-  int rc = nnew ? vigil_pdq_index_add_batch(ix->pdq, ix->uh + ix->nu, newids, nnew, err) : VIGIL_OK;
+  if (rc == VIGIL_OK && nnew) rc = vigil_pdq_index_add_batch(ix->pdq, ix->uh + ix->nu, newids, nnew, err);
   free(newids);
   if (rc) { /* take the tentative hashes out: rebuild the table from the kept ones */
     memset(ix->utab, 0, ix->utcap * sizeof *ix->utab);
