@@ -209,8 +209,8 @@ static void print_video(const item *it, int fmt, int many) {
     }
     return;
   }
-  if (fmt == FMT_TE) { /* a video's exact digests; its frame hashes are vPDQ, not bank entries */
-    printf("# %s\nmd5 %s\nsha256 %s\n", it->path, it->vinfo.md5, it->vinfo.sha256);
+  if (fmt == FMT_TE) { /* a video's exact digests; its frame hashes are vPDQ, not bank entries yet */
+    printf("# %s\nmd5 %s\nsha256 %s\nvideo_md5 %s\n", it->path, it->vinfo.md5, it->vinfo.sha256, it->vinfo.md5);
     return;
   }
   if (fmt == FMT_CSV) {

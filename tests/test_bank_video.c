@@ -1,8 +1,8 @@
 /*
  * test_bank_video.c - the video_md5 signal type in banks: a type of its own
  * (as python-threatexchange keeps it), with the entry model of md5 (import,
- * counts, exact match, export) and looked up by `vigil match` for a file
- * whose content is a video.  vpdq entries are still refused, with a message.
+ * counts, exact match, export), written by `vigil hash --format te` for a
+ * video and looked up by `vigil match` for a file whose content is a video.  vpdq entries are still refused, with a message.
  */
 #include "testutil.h"
 
@@ -107,6 +107,16 @@ static void test_cli_match_video(void **state) {
   assert_int_equal(tu_run(cmd, &out), 0); /* a video is not an error for the image path */
   assert_non_null(strstr(out, ",video_md5,"));
   assert_non_null(strstr(out, "V1"));
+  free(out);
+  /* vigil hash --format te writes the video_md5 line that bank import reads */
+  snprintf(cmd, sizeof cmd,
+           VIGIL_CLI " hash --format te %s | " VIGIL_CLI " bank --db %s import fromhash - --format te --create && "
+           VIGIL_CLI " match --db %s --bank fromhash %s",
+           video, db, db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, ",video_md5,"));
+  assert_non_null(strstr(out, ",md5,"));
+  assert_non_null(strstr(out, hex));
   free(out);
 }
 
