@@ -16,6 +16,8 @@
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
  *     case twice.
+ *
+ * test_server_console_pg.c runs the same tests on PostgreSQL (CONSOLE_PG).
  */
 #include "testutil.h"
 
@@ -28,6 +30,7 @@
 
 #include "db/sql.h"
 #include "httpc.h"
+#include "pgtest.h"
 #include "servefix.h"
 #include "server/store.h"
 #include "vigil/server.h"
@@ -120,6 +123,18 @@ static void sql(const char *stmt) {
 static int setup(void **state) {
   (void)state;
   if (tu_fix_init(&fx, "console") != 0) return -1;
+#ifdef CONSOLE_PG
+  /* the same people and keys, in a fresh PostgreSQL database */
+  tu_pg_fresh_db(fx.db, sizeof fx.db);
+  vigil_server_store *st;
+  vigil_error e;
+  if (vigil_server_store_open(&st, fx.db, &e)) return -1;
+  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", fx.admin, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", fx.submitter, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_REVIEWER, "alice", fx.reviewer, NULL, &e);
+  vigil_server_store_close(st);
+  if (rc) return -1;
+#endif
   make_user("alice", "reviewer", 1);
   make_user("bob", "reviewer", 0);
   make_user("carol", "reviewer", 1);
@@ -404,6 +419,12 @@ static void test_next_concurrent(void **state) {
 }
 
 int main(void) {
+#ifdef CONSOLE_PG
+  char uri[512];
+  int pg = tu_pg_start(uri, sizeof uri);
+  if (pg == 77) return 77;
+  if (pg) return 1;
+#endif
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
