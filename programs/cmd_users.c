@@ -114,7 +114,8 @@ int cmd_users(int argc, char **argv) {
     cli_error("users create: --role must be admin, submitter, reviewer or auditor");
     return CLI_USAGE;
   }
-  if (!is_create && cli_store_missing(db)) return CLI_USAGE;
+  /* people are added to a service that exists: a mistyped --db is an error, not a new store */
+  if (cli_store_missing(db)) return CLI_USAGE;
   char pw[VIGIL_USER_PASSWORD_MAX + 2] = "", again[VIGIL_USER_PASSWORD_MAX + 2] = "";
   if (is_create) {
     if (read_secret("password: ", pw, sizeof pw) != 0) {
