@@ -31,7 +31,7 @@ static void start(void) {
   signal(SIGPIPE, SIG_IGN);
   snprintf(dir, sizeof dir, "/tmp/vigil-fuzz-server-XXXXXX");
   if (!mkdtemp(dir)) abort();
-  char db[128];
+  static char db[128]; /* the server keeps cfg.db_path by pointer for its life */
   snprintf(db, sizeof db, "%s/vigil.db", dir);
   vigil_server_store *st;
   vigil_error e;

@@ -17,6 +17,7 @@
 #include "db/sql.h"
 #include "report/outbox.h"
 #include "run.h"
+#include "testutil.h"
 
 static char dir[256], db[400];
 
@@ -78,8 +79,6 @@ int main(void) {
   snprintf(db, sizeof db, "%s/v.db", dir);
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_hooks)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0) return 1;
+  if (tu_rmtree(dir) != 0) return 1;
   return rc;
 }

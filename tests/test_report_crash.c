@@ -33,6 +33,7 @@
 #include "hookrecv.h"
 #include "pgtest.h"
 #include "serveproc.h"
+#include "testutil.h"
 
 static char dir[256];
 static int have_pg;
@@ -244,9 +245,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_rmtree(dir);
 }
 
 int main(void) {

@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -441,6 +442,17 @@ static void test_through_serve(void **state) {
   assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(d, "deliveries"), 0), "kind")),
                       "ncmec");
   json_decref(d);
+  /* the report as the case shows it: finished, the CyberTipline's id, the file id, every answer */
+  snprintf(path, sizeof path, "/v1/cases/%lld/reports", (long long)id);
+  o = tu_call(port, "GET", path, key, NULL, &st);
+  assert_int_equal(st, 200);
+  json_t *rep = json_array_get(json_object_get(o, "reports"), 0);
+  assert_string_equal(json_string_value(json_object_get(rep, "state")), "finished");
+  assert_string_equal(json_string_value(json_object_get(rep, "ncmec_report_id")), "1");
+  assert_non_null(json_string_value(json_object_get(json_array_get(json_object_get(rep, "files"), 0), "file_id")));
+  assert_true(json_array_size(json_object_get(rep, "responses")) >= 5); /* submit, uploads, fileinfo, finish */
+  assert_true(json_integer_value(json_object_get(o, "held_until")) > (json_int_t)time(NULL));
+  json_decref(o);
   /* held for a year */
   snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)id);
   json_decref(tu_call(port, "DELETE", path, key, NULL, &st));
@@ -470,8 +482,6 @@ int main(void) {
   fclose(f);
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_through_serve)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0) return 1;
+  if (tu_rmtree(dir) != 0) return 1;
   return rc;
 }

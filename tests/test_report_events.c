@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "hookrecv.h"
+#include "testutil.h"
 #include "serveproc.h"
 
 static char dir[256];
@@ -116,9 +117,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_rmtree(dir);
 }
 
 int main(void) {

@@ -26,6 +26,7 @@
 #include "pgtest.h"
 #include "report/outbox.h"
 #include "serveproc.h"
+#include "testutil.h"
 
 static char dir[256];
 static char pg_uri[512];
@@ -378,9 +379,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_rmtree(dir);
 }
 
 int main(void) {

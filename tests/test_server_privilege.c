@@ -40,23 +40,20 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "servefix.h"
 #include "vigil/media.h"
 #include "vigil/server.h"
 
-static char dir[256], dbpath[300], evdir[300];
-static char k_admin[VIGIL_KEY_MAX], k_sub[VIGIL_KEY_MAX], k_rev[VIGIL_KEY_MAX], k_aud[VIGIL_KEY_MAX];
+static tu_fix fx; /* the server, its database and a key per role */
+static const char *dir, *dbpath;
+static char evdir[300];
+static const char *k_admin, *k_sub, *k_rev, *k_aud;
 static vigil_key_info i_admin;
 static vigil_server *srv;
 static int port;
 
 static int call(const char *method, const char *path, const char *key, const char *json, json_t **out) {
-  tu_http_resp r;
-  assert_int_equal(tu_http(port, method, path, key, json ? "application/json" : NULL, json, json ? strlen(json) : 0, &r),
-                   0);
-  if (out) *out = json_loadb(r.body, r.body_len, 0, NULL);
-  int st = r.status;
-  tu_http_free(&r);
-  return st;
+  return tu_json_call(port, method, path, key, json, out);
 }
 
 /* Sends raw bytes (NULs allowed) on a fresh connection; the status answered. */
@@ -108,36 +105,24 @@ static void sql(const char *stmt) {
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/vigil-test-privilege-XXXXXX");
-  if (!mkdtemp(dir)) return -1;
-  snprintf(dbpath, sizeof dbpath, "%s/vigil.db", dir);
+  if (tu_fix_init(&fx, "privilege")) return -1;
+  dir = fx.dir;
+  dbpath = fx.db;
   snprintf(evdir, sizeof evdir, "%s/evidence", dir);
-  vigil_server_store *st;
-  vigil_error e;
-  if (vigil_server_store_open(&st, dbpath, &e)) return -1;
-  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", k_admin, &i_admin, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", k_sub, NULL, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_REVIEWER, "alice", k_rev, NULL, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_AUDITOR, "audit", k_aud, NULL, &e);
-  vigil_server_store_close(st);
-  if (rc) return -1;
+  k_admin = fx.admin, k_sub = fx.submitter, k_rev = fx.reviewer, k_aud = fx.auditor;
+  i_admin = fx.admin_info;
   vigil_server_config cfg;
-  vigil_server_config_default(&cfg);
-  cfg.listen = "127.0.0.1:0";
-  cfg.db_path = dbpath;
-  cfg.threads = 2;
+  tu_fix_config(&fx, &cfg);
   cfg.evidence_dir = evdir;
-  if (vigil_server_start(&srv, &cfg, &e)) return -1;
-  port = vigil_server_port(srv);
+  if (tu_fix_start(&fx, &cfg)) return -1;
+  srv = fx.srv;
+  port = fx.port;
   return 0;
 }
 
 static int teardown(void **state) {
   (void)state;
-  vigil_server_stop(srv);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_fix_end(&fx);
 }
 
 static void test_export_admin_only(void **state) {

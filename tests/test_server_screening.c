@@ -18,44 +18,35 @@
 #include <string.h>
 
 #include "httpc.h"
+#include "servefix.h"
 #include "run.h"
 #include "server/gate.h"
 #include "vigil/media.h"
 #include "vigil/server.h"
 
-static char dir[256], dbpath[300];
+static tu_fix fx; /* the server, its database and a key per role */
+static const char *dir, *dbpath;
 static vigil_server *srv;
 static int port;
-static char k_admin[VIGIL_KEY_MAX], k_sub[VIGIL_KEY_MAX];
+static const char *k_admin, *k_sub;
 static uint8_t *jpg;
 static size_t jpg_len;
 static char rings_pdq[65];
 
 static int setup(void **state) {
   (void)state;
-  snprintf(dir, sizeof dir, "/tmp/vigil-test-screen-XXXXXX");
-  if (!mkdtemp(dir)) return -1;
-  snprintf(dbpath, sizeof dbpath, "%s/vigil.db", dir);
-  vigil_server_store *st;
-  vigil_error e;
-  if (vigil_server_store_open(&st, dbpath, &e)) return -1;
-  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", k_admin, NULL, &e) ||
-           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", k_sub, NULL, &e);
-  vigil_server_store_close(st);
-  if (rc) return -1;
+  if (tu_fix_init(&fx, "screen")) return -1;
+  dir = fx.dir;
+  dbpath = fx.db;
+  k_admin = fx.admin, k_sub = fx.submitter;
   vigil_server_config cfg;
-  vigil_server_config_default(&cfg);
-  cfg.listen = "127.0.0.1:0";
-  cfg.db_path = dbpath;
-  cfg.threads = 2;
+  tu_fix_config(&fx, &cfg);
   cfg.max_decodes = 1;
   cfg.decode_queue = 0; /* a second decode at once is refused: testable without timing */
   cfg.max_connections = 80; /* the slow-client test fills it from one address */
-  if (vigil_server_start(&srv, &cfg, &e)) {
-    printf("start: %s\n", e.message);
-    return -1;
-  }
-  port = vigil_server_port(srv);
+  if (tu_fix_start(&fx, &cfg)) return -1;
+  srv = fx.srv;
+  port = fx.port;
   jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &jpg_len);
   vigil_pdq_result r;
   if (!jpg || vigil_hash_memory(jpg, jpg_len, NULL, &r, NULL, NULL)) return -1;
@@ -65,11 +56,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   (void)state;
-  vigil_server_stop(srv);
   free(jpg);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tu_fix_end(&fx);
 }
 
 /* A request; the status, *out the parsed body (may be NULL), retry the

@@ -31,7 +31,7 @@ int vigil__hold_set(vigil__sql *db, int64_t case_id, int64_t until_s, const char
                           p, 5, &rows, NULL, err);
   if (!rc && effective) *effective = vigil__rows_count(rows) ? vigil__rows_int(rows, 0, 0) : until_s;
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "preservation hold") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "preservation hold") : VIGIL_OK;
 }
 
 int vigil__hold_get(vigil__sql *db, int64_t case_id, int64_t *until_s, vigil_error *err) {
@@ -41,7 +41,7 @@ int vigil__hold_get(vigil__sql *db, int64_t case_id, int64_t *until_s, vigil_err
   int rc = vigil__sql_run(db, "SELECT until_s FROM report_holds WHERE case_id = $1", p, 1, &rows, NULL, err);
   if (!rc && vigil__rows_count(rows)) *until_s = vigil__rows_int(rows, 0, 0);
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "preservation hold") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "preservation hold") : VIGIL_OK;
 }
 
 int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, const char *mode,
@@ -58,5 +58,46 @@ int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, 
                           p, 9, &rows, NULL, err);
   if (!rc && vigil__rows_count(rows)) *id = vigil__rows_int(rows, 0, 0);
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "record report") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "record report") : VIGIL_OK;
+}
+
+int vigil__report_list(vigil__sql *db, int64_t case_id, json_t **out, vigil_error *err) {
+  *out = NULL;
+  vigil__rows *rows = NULL;
+  /* the case is named first or among the gathered ones ("[3,7]"), which
+   * the JSON text answers without a dialect-specific JSON operator */
+  int rc = vigil__sql_run(db,
+                          "SELECT id, case_id, case_ids, mode, state, ncmec_report_id, location, created_at, created_by,"
+                          " files, responses FROM report_reports ORDER BY id",
+                          NULL, 0, &rows, NULL, err);
+  if (rc) return vigil__prefixerr(err, rc, "list reports");
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < vigil__rows_count(rows); i++) {
+    json_t *ids = json_loads(vigil__rows_text(rows, i, 2), 0, NULL);
+    int mine = 0;
+    size_t k;
+    json_t *v;
+    json_array_foreach(ids, k, v) mine |= json_integer_value(v) == case_id;
+    json_decref(ids);
+    if (!mine) continue;
+    json_t *o = json_pack("{s:I, s:I, s:o?, s:s, s:s, s:s?, s:s?, s:I, s:s?, s:o?, s:o?}", "id",
+                          (json_int_t)vigil__rows_int(rows, i, 0), "case_id", (json_int_t)vigil__rows_int(rows, i, 1),
+                          "cases", json_loads(vigil__rows_text(rows, i, 2), 0, NULL), "mode",
+                          vigil__rows_text(rows, i, 3), "state", vigil__rows_text(rows, i, 4), "ncmec_report_id",
+                          vigil__rows_cell(rows, i, 5)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 5),
+                          "directory",
+                          vigil__rows_cell(rows, i, 6)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 6),
+                          "created_at", (json_int_t)vigil__rows_int(rows, i, 7), "created_by",
+                          vigil__rows_cell(rows, i, 8)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 8),
+                          "files", json_loads(vigil__rows_text(rows, i, 9), 0, NULL), "responses",
+                          json_loads(vigil__rows_text(rows, i, 10), 0, NULL));
+    if (!o || json_array_append_new(arr, o)) {
+      json_decref(arr);
+      arr = NULL;
+    }
+  }
+  vigil__rows_free(rows);
+  if (!arr) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  *out = arr;
+  return VIGIL_OK;
 }

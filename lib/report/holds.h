@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "report/outbox.h"
 
 /* One year: 18 U.S.C. 2258A(h) as amended in 2024. */
@@ -26,5 +28,11 @@ int vigil__hold_get(vigil__sql *db, int64_t case_id, int64_t *until_s, vigil_err
 int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, const char *mode,
                          const char *location, const char *by, const char *xml, const char *state, const char *files,
                          int64_t *id, vigil_error *err);
+
+/* The reports that name case_id (first or gathered), oldest first, as a
+ * JSON array: mode, state, the CyberTipline's report id, the directory of
+ * an export, per-file ids and every answer.  Scans report_reports: there
+ * are few reports next to cases. */
+int vigil__report_list(vigil__sql *db, int64_t case_id, json_t **out, vigil_error *err);
 
 #endif

@@ -15,6 +15,7 @@
  * re-sent with a fresh timestamp without the secret.
  */
 #include "report/outbox.h"
+#include "common/hex.h"
 
 #include <ctype.h>
 #include <openssl/crypto.h>
@@ -80,15 +81,6 @@ unsigned vigil__events_parse_list(const char *list, vigil_error *err) {
   return bits;
 }
 
-static void hex(const uint8_t *b, size_t n, char *out) {
-  static const char d[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = d[b[i] >> 4];
-    out[2 * i + 1] = d[b[i] & 15];
-  }
-  out[2 * n] = 0;
-}
-
 static int url_ok(const char *url) {
   size_t n = strlen(url);
   if (n > VIGIL_HOOK_URL_MAX) return 0;
@@ -111,10 +103,10 @@ int vigil__hook_create(vigil__sql *db, const char *url, unsigned events, char se
   vigil_hook_info h;
   memset(&h, 0, sizeof h);
   memcpy(h.id, "wh_", 3);
-  hex(idb, sizeof idb, h.id + 3);
+  vigil__hex_encode(idb, sizeof idb, h.id + 3);
   char secret[VIGIL_HOOK_SECRET_MAX];
   memcpy(secret, "whsec_", 6);
-  hex(sb, sizeof sb, secret + 6);
+  vigil__hex_encode(sb, sizeof sb, secret + 6);
   snprintf(h.url, sizeof h.url, "%s", url);
   h.events = events;
   h.created_at = vigil__report_now_ms() / 1000;
@@ -127,7 +119,7 @@ int vigil__hook_create(vigil__sql *db, const char *url, unsigned events, char se
   OPENSSL_cleanse(sb, sizeof sb);
   if (rc) {
     OPENSSL_cleanse(secret, sizeof secret);
-    return vigil__prefixerr(err, "create webhook");
+    return vigil__prefixerr(err, rc, "create webhook");
   }
   memcpy(secret_out, secret, sizeof secret);
   OPENSSL_cleanse(secret, sizeof secret);
@@ -141,7 +133,7 @@ int vigil__hook_list(vigil__sql *db, vigil_hook_info **out, size_t *n, vigil_err
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, "SELECT id, url, events, created_at FROM report_hooks WHERE deleted_at = 0 ORDER BY created_at, id",
                           NULL, 0, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "list webhooks");
+  if (rc) return vigil__prefixerr(err, rc, "list webhooks");
   size_t k = vigil__rows_count(rows);
   vigil_hook_info *h = k ? calloc(k, sizeof *h) : NULL;
   if (k && !h) {
@@ -179,14 +171,14 @@ int vigil__hook_delete(vigil__sql *db, const char *id, vigil_error *err) {
   if (own && !rc) rc = vigil__sql_commit(db, err);
   else if (own) vigil__sql_rollback(db);
   if (rc == VIGIL_ENOTFOUND) return rc;
-  return rc ? vigil__prefixerr(err, "delete webhook") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "delete webhook") : VIGIL_OK;
 }
 
 int vigil__hooks_wanted(vigil__sql *db, unsigned event, int *wanted, vigil_error *err) {
   *wanted = 0;
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, "SELECT events FROM report_hooks WHERE deleted_at = 0", NULL, 0, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "webhooks");
+  if (rc) return vigil__prefixerr(err, rc, "webhooks");
   for (size_t i = 0; i < vigil__rows_count(rows); i++)
     if (vigil__events_parse_list(vigil__rows_text(rows, i, 0), NULL) & event) *wanted = 1;
   vigil__rows_free(rows);
@@ -199,7 +191,7 @@ int vigil__hooks_emit(vigil__sql *db, unsigned event, json_t *data, vigil_error 
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, "SELECT id, events FROM report_hooks WHERE deleted_at = 0 ORDER BY id", NULL, 0, &rows,
                           NULL, err);
-  if (rc) return vigil__prefixerr(err, "emit event");
+  if (rc) return vigil__prefixerr(err, rc, "emit event");
   size_t k = vigil__rows_count(rows);
   char *body = NULL;
   char evt[40];
@@ -212,7 +204,7 @@ int vigil__hooks_emit(vigil__sql *db, unsigned event, json_t *data, vigil_error 
         break;
       }
       memcpy(evt, "evt_", 4);
-      hex(b, sizeof b, evt + 4);
+      vigil__hex_encode(b, sizeof b, evt + 4);
       json_t *o = json_pack("{s:s, s:s, s:I, s:O}", "id", evt, "event", name, "created_at",
                             (json_int_t)(vigil__report_now_ms() / 1000), "data", data);
       body = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -258,7 +250,7 @@ int vigil_hook_sign(const char *secret, int64_t ts, const void *body, size_t len
   out[0] = 0;
   if (!secret || !*secret) return vigil__seterr(err, VIGIL_EINVAL, "sign: empty secret");
   if (!mac(secret, ts, body, len, m)) return vigil__seterr(err, VIGIL_EINTERNAL, "sign: HMAC-SHA256 failed");
-  hex(m, 32, h);
+  vigil__hex_encode(m, 32, h);
   snprintf(out, VIGIL_HOOK_SIG_MAX, "t=%lld,v1=%s", (long long)ts, h);
   return VIGIL_OK;
 }
@@ -277,7 +269,7 @@ int vigil_hook_verify(const char *secret, const char *header, const void *body, 
   uint8_t m[32];
   char want[65];
   if (!mac(secret, (int64_t)ts, body, len, m)) return vigil__seterr(err, VIGIL_EINTERNAL, "HMAC-SHA256 failed");
-  hex(m, 32, want);
+  vigil__hex_encode(m, 32, want);
   if (CRYPTO_memcmp(want, h, 64) != 0) return vigil__seterr(err, VIGIL_EINVAL, "signature does not match the body");
   return VIGIL_OK;
 }

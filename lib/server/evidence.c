@@ -26,6 +26,7 @@
  * 404 for evidence another node kept.
  */
 #include "server/cases.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -210,12 +211,7 @@ int vigil__evidence_sha256(const void *data, size_t len, char hex[65], vigil_err
   unsigned int n = 0;
   if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
     return vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 failed");
-  static const char d[] = "0123456789abcdef";
-  for (int i = 0; i < 32; i++) {
-    hex[2 * i] = d[md[i] >> 4];
-    hex[2 * i + 1] = d[md[i] & 15];
-  }
-  hex[64] = 0;
+  vigil__hex_encode(md, 32, hex);
   return VIGIL_OK;
 }
 

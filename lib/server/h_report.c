@@ -144,7 +144,7 @@ int vigil__h_case_report(vigil__req *r) {
   if (rc) {
     free(idlist);
     json_decref(ids);
-    vigil__prefixerr(&r->err, dir);
+    vigil__prefixerr(&r->err, rc, dir);
     return rc;
   }
   free(idlist);
@@ -200,4 +200,27 @@ int vigil__case_held(vigil__req *r, int64_t id, int64_t *until) {
   if (rc) return rc;
   if (*until <= vigil__now_s()) *until = 0;
   return VIGIL_OK;
+}
+
+int vigil__h_case_reports(vigil__req *r) {
+  int64_t id;
+  if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
+  json_t *c;
+  int rc = vigil__case_get(vigil__req_store(r), id, &c, &r->err);
+  if (rc) return rc;
+  json_decref(c);
+  vigil_server_store *st = vigil__req_store(r);
+  json_t *list = NULL;
+  int64_t until = 0;
+  pthread_mutex_lock(&st->mu);
+  rc = vigil__report_list(st->db, id, &list, &r->err);
+  if (!rc) rc = vigil__hold_get(st->db, id, &until, &r->err);
+  pthread_mutex_unlock(&st->mu);
+  if (rc) {
+    json_decref(list);
+    return rc;
+  }
+  json_t *o = json_pack("{s:I, s:o, s:o}", "case_id", (json_int_t)id, "held_until",
+                        until ? json_integer(until) : json_null(), "reports", list);
+  return vigil__reply_json(r, 200, o);
 }

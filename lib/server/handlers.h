@@ -53,6 +53,7 @@ int vigil__server_emit(vigil__req *r, unsigned event, json_t *data);
 void vigil__hooks_after(vigil__req *r);
 int vigil__h_case_report(vigil__req *r);
 int vigil__h_case_hold(vigil__req *r);
+int vigil__h_case_reports(vigil__req *r);
 /* *until: the end of case id's preservation hold, 0 when not held now (h_report.c). */
 int vigil__case_held(vigil__req *r, int64_t id, int64_t *until);
 /* The server's report configuration file, NULL when none. */

@@ -62,6 +62,7 @@ const vigil__route vigil__routes[] = {
     /* CyberTipline reports and preservation holds (h_report.c, lib/report) */
     {"POST", "/v1/cases/{id}/report", REVIEW, VIGIL__BODY_JSON, 1, "cases.report", vigil__h_case_report},
     {"POST", "/v1/cases/{id}/hold", ADMIN, VIGIL__BODY_JSON, 1, "cases.hold", vigil__h_case_hold},
+    {"GET", "/v1/cases/{id}/reports", READCASES, VIGIL__BODY_NONE, 0, "cases.reports", vigil__h_case_reports},
     {"GET", "/v1/audit", AUDIT, VIGIL__BODY_NONE, 0, "audit.list", vigil__h_audit},
     {"POST", "/v1/keys", ADMIN, VIGIL__BODY_JSON, 1, "keys.create", vigil__h_keys_create},
     {"GET", "/v1/keys", ADMIN, VIGIL__BODY_NONE, 0, "keys.list", vigil__h_keys_list},

@@ -170,7 +170,7 @@ int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err) {
   if (!rc && vigil__rows_count(rows) == 1) snprintf(id, 33, "%s", vigil__rows_text(rows, 0, 0));
   else if (!rc) rc = vigil__seterr(err, VIGIL_EINTERNAL, "store id: no row");
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "store id") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "store id") : VIGIL_OK;
 }
 
 int vigil__text_ok(const char *s, int no_bidi) {

@@ -16,6 +16,7 @@
  */
 #include "video/video_internal.h"
 #include "common/internal.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <string.h>
@@ -122,15 +123,6 @@ int vigil__video_io_new(vigil__video_io **out, int fd, vigil_error *err) {
 
 void *vigil__video_io_avio(vigil__video_io *io) { return io->avio; }
 
-static void to_hex(const unsigned char *d, unsigned n, char *out) {
-  static const char hx[] = "0123456789abcdef";
-  for (unsigned i = 0; i < n; i++) {
-    out[2 * i] = hx[d[i] >> 4];
-    out[2 * i + 1] = hx[d[i] & 15];
-  }
-  out[2 * n] = 0;
-}
-
 int vigil__video_io_finish(vigil__video_io *io, vigil_video_info *info, vigil_error *err) {
   if (io->failed) return vigil__seterr(err, VIGIL_EIO, "reading the input failed");
   uint8_t *buf = malloc(IO_BUF);
@@ -155,10 +147,10 @@ int vigil__video_io_finish(vigil__video_io *io, vigil_video_info *info, vigil_er
   unsigned len = 0;
   if (EVP_DigestFinal_ex(io->md5, d, &len) != 1 || len != 16)
     return vigil__seterr(err, VIGIL_EINTERNAL, "MD5 digest failed");
-  to_hex(d, 16, info->md5);
+  vigil__hex_encode(d, 16, info->md5);
   if (EVP_DigestFinal_ex(io->sha, d, &len) != 1 || len != 32)
     return vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 digest failed");
-  to_hex(d, 32, info->sha256);
+  vigil__hex_encode(d, 32, info->sha256);
   info->bytes = (uint64_t)io->hashed;
   return VIGIL_OK;
 }
