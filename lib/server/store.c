@@ -17,6 +17,7 @@
 
 #include "db/sql.h"
 #include "report/outbox.h"
+#include "server/accounts.h"
 
 /* The tables, in either engine's words for an auto-incrementing id, bytes
  * and a 64-bit integer.  Created idempotently at every open. */
@@ -88,6 +89,7 @@ int vigil_server_store_open(vigil_server_store **out, const char *location, vigi
   if (rc == VIGIL_OK)
     rc = vigil__sql_script(st->db, vigil__sql_engine(st->db) == VIGIL__SQL_PG ? pg_schema : sqlite_schema, err);
   if (rc == VIGIL_OK) rc = vigil__report_schema(st->db, err); /* the outbox (lib/report) */
+  if (rc == VIGIL_OK) rc = vigil__accounts_schema(st, err);    /* the console's people (accounts.c) */
   if (rc != VIGIL_OK) {
     vigil__sql_close(st->db);
     free(st);
