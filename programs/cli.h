@@ -77,6 +77,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_convo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_users(int argc, char **argv);
 int cmd_hooks(int argc, char **argv); /* also `vigil outbox` */
 int cmd_report(int argc, char **argv);
 int cmd_link(int argc, char **argv);

@@ -61,6 +61,9 @@ static const char serve_help[] =
     "                         missing database is an error, never an empty one)\n"
     "  --hma-anonymous ADDRS  let these client addresses (comma-separated) call the HMA\n"
     "                         lookups (/m/...) without a key, as HMA clients do (off)\n"
+    "  --session-idle S       a review console session ends after S seconds unused\n"
+    "                         (default 1800)\n"
+    "  --session-max S        ...and S seconds after sign-in in any case (default 43200)\n"
     "  --quiet                no per-request log lines\n"
     "  -h, --help             this text\n";
 
@@ -125,7 +128,7 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
@@ -143,6 +146,8 @@ int cmd_serve(int argc, char **argv) {
       {"policy", required_argument, 0, OPT_POLICY},
       {"evidence-dir", required_argument, 0, OPT_EVIDENCE},
       {"hma-anonymous", required_argument, 0, OPT_HMAANON},
+      {"session-idle", required_argument, 0, OPT_SESSIDLE},
+      {"session-max", required_argument, 0, OPT_SESSMAX},
       {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
       {"init", no_argument, 0, OPT_INIT},
@@ -194,6 +199,14 @@ int cmd_serve(int argc, char **argv) {
     case OPT_POLICY: cfg.policy_path = optarg; break;
     case OPT_EVIDENCE: cfg.evidence_dir = optarg; break;
     case OPT_HMAANON: cfg.hma_anonymous = optarg; break;
+    case OPT_SESSIDLE:
+      if ((v = cli_parse_long("--session-idle", optarg, 1, 86400L * 7)) < 0) return CLI_USAGE;
+      cfg.session_idle_s = (unsigned)v;
+      break;
+    case OPT_SESSMAX:
+      if ((v = cli_parse_long("--session-max", optarg, 1, 86400L * 30)) < 0) return CLI_USAGE;
+      cfg.session_max_s = (unsigned)v;
+      break;
     case OPT_REPORTCFG: cfg.report_config = optarg; break;
     case OPT_QUIET: cfg.log = NULL; break;
     case OPT_INIT: init = 1; break;

@@ -27,6 +27,7 @@ static const cli_command commands[] = {
     {"convo", "grooming risk of conversations", cmd_convo},
     {"serve", "run the HTTP service", cmd_serve},
     {"keys", "create, revoke and list API keys of the service", cmd_keys},
+    {"users", "people who sign in to the review console (create, list, unlock)", cmd_users},
     {"hooks", "webhook subscriptions of the service (create, list, delete)", cmd_hooks},
     {"outbox", "deliveries of the service: list, retry dead ones", cmd_hooks},
     {"report", "CyberTipline reports of confirmed cases, for manual filing", cmd_report},

@@ -148,6 +148,21 @@ static void test_simd_force(void **state) {
   assert_int_equal(vigil__simd_level(), VIGIL__SIMD_SCALAR); /* the environment's cap again */
 }
 
+/* A prefixed error keeps the failing call's code, with or without a
+ * vigil_error to carry the message (the NULL case used to turn every code
+ * into VIGIL_EINTERNAL). */
+static void test_prefixerr_keeps_code(void **state) {
+  (void)state;
+  vigil_error e;
+  vigil_error_clear(&e);
+  int rc = vigil__seterr(&e, VIGIL_ENOTFOUND, "no such bank");
+  assert_int_equal(vigil__prefixerr(&e, rc, "read bank"), VIGIL_ENOTFOUND);
+  assert_string_equal(e.message, "read bank: no such bank");
+  assert_int_equal(e.code, VIGIL_ENOTFOUND);
+  assert_int_equal(vigil__prefixerr(NULL, VIGIL_ELIMIT, "import"), VIGIL_ELIMIT);
+  assert_int_equal(vigil__prefixerr(NULL, VIGIL_ENOMEM, NULL), VIGIL_ENOMEM);
+}
+
 static void test_simd_parse(void **state) {
   (void)state;
   int l = -9;
@@ -171,7 +186,7 @@ int main(void) {
       cmocka_unit_test(test_simd_parse),
       cmocka_unit_test(test_grow_appends),  cmocka_unit_test(test_grow_first_and_cap),
       cmocka_unit_test(test_grow_overflow), cmocka_unit_test(test_hex_every_byte),
-      cmocka_unit_test(test_hex_rejects),
+      cmocka_unit_test(test_hex_rejects),   cmocka_unit_test(test_prefixerr_keeps_code),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

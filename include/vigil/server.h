@@ -111,6 +111,33 @@ typedef struct vigil_key_info {
   int64_t revoked_at; /* 0 while active */
 } vigil_key_info;
 
+/* People of the review console (docs/console.md): a name (a-z 0-9 . _ -),
+ * a role as keys have, the child-safety permission (the only one that may
+ * see retained media), an Argon2id password hash.  Sign-in, sessions and
+ * lock-out are the server's; these manage the table. */
+#define VIGIL_USER_NAME_MAX 48
+#define VIGIL_USER_PASSWORD_MIN 10
+#define VIGIL_USER_PASSWORD_MAX 1024
+typedef struct vigil_user_info {
+  char name[VIGIL_USER_NAME_MAX + 1];
+  vigil_role role;
+  int child_safety;
+  int64_t created_at;  /* Unix seconds */
+  int64_t disabled_at; /* 0 while enabled */
+  int failures;        /* failed sign-ins in a row */
+  int locked;          /* locked out by failures until vigil_user_unlock */
+} vigil_user_info;
+/* VIGIL_EEXIST for a name taken, VIGIL_EINVAL for a bad name or a password
+ * shorter than VIGIL_USER_PASSWORD_MIN. */
+VIGIL_API int vigil_user_create(vigil_server_store *st, const char *name, vigil_role role, int child_safety,
+                                const char *password, vigil_error *err);
+/* Clears the failed sign-ins of name (VIGIL_ENOTFOUND: no such user). */
+VIGIL_API int vigil_user_unlock(vigil_server_store *st, const char *name, vigil_error *err);
+/* Disables name and ends its sessions. */
+VIGIL_API int vigil_user_disable(vigil_server_store *st, const char *name, vigil_error *err);
+/* Every user, by name; *out is malloc'd (free it). */
+VIGIL_API int vigil_user_list(vigil_server_store *st, vigil_user_info **out, size_t *n, vigil_error *err);
+
 /* Creates a key; key_out receives the whole key (shown once, never stored).
  * name may be NULL.  info may be NULL. */
 VIGIL_API int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, char key_out[VIGIL_KEY_MAX],
@@ -179,6 +206,8 @@ typedef struct vigil_server_config {
   const char *report_config; /* the outbox and webhook settings (docs/report.md); NULL: defaults */
   const char *hma_anonymous; /* client addresses (comma-separated, exact) that may call the HMA lookup
                                 routes without a key, as HMA clients do; NULL: none (the default) */
+  unsigned session_idle_s;   /* a console session ends after this long unused (0: 30 minutes) */
+  unsigned session_max_s;    /* ...and this long after sign-in in any case (0: 12 hours) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

@@ -249,7 +249,7 @@ static int flush(importer *im, uint64_t bank_id, int64_t now, vigil_error *err) 
       rc = be->entry_put(im->st->impl, bank_id, &im->e, 0, &outcomes[0], err);
     }
     if (rc) {
-      vigil__prefixerr(err, "import");
+      vigil__prefixerr(err, rc, "import");
       return rc;
     }
     for (size_t j = 0; j < k; j++) count_outcome(im, outcomes[j]);

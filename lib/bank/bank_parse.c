@@ -171,7 +171,7 @@ static int csv_header(vigil__bank_parser *p, const char *line, size_t len, vigil
   const char *fs[VIGIL__CSV_MAX_COLS];
   size_t fl[VIGIL__CSV_MAX_COLS];
   int nf, rc = csv_split(line, len, buf, fs, fl, &nf, err), seen[VIGIL__NCOLS] = {0};
-  if (rc) return vigil__prefixerr(err, "bad CSV header");
+  if (rc) return vigil__prefixerr(err, rc, "bad CSV header");
   for (int c = 0; c < nf; c++) {
     const char *s = fs[c];
     size_t n = fl[c];

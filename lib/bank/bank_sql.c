@@ -226,14 +226,14 @@ static int sb_bank_create(void *impl, const char *name, const char *desc, int64_
   const vigil__val p[] = {vigil__vtext(name), vigil__vtext(desc ? desc : ""), vigil__vint(now)};
   int rc = write1(impl, "INSERT INTO bank_banks(name, description, created) VALUES($1, $2, $3)", p, 3, NULL, NULL, err);
   if (rc == VIGIL_EEXIST) return vigil__seterr(err, VIGIL_EEXIST, "bank '%s' already exists", name);
-  return rc ? vigil__prefixerr(err, "create bank") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "create bank") : VIGIL_OK;
 }
 
 static int sb_bank_drop(void *impl, const char *name, vigil_error *err) {
   const vigil__val p[] = {vigil__vtext(name)};
   int64_t n = 0;
   int rc = write1(impl, "DELETE FROM bank_banks WHERE name = $1", p, 1, NULL, &n, err);
-  if (rc) return vigil__prefixerr(err, "drop bank");
+  if (rc) return vigil__prefixerr(err, rc, "drop bank");
   return n ? VIGIL_OK : vigil__seterr(err, VIGIL_ENOTFOUND, "no bank named '%s'", name);
 }
 
@@ -241,7 +241,7 @@ static int sb_bank_set_enabled(void *impl, const char *name, int enabled, vigil_
   const vigil__val p[] = {vigil__vtext(name), vigil__vint(enabled ? 1 : 0)};
   int64_t n = 0;
   int rc = write1(impl, "UPDATE bank_banks SET enabled = $2 WHERE name = $1", p, 2, NULL, &n, err);
-  if (rc) return vigil__prefixerr(err, "enable bank");
+  if (rc) return vigil__prefixerr(err, rc, "enable bank");
   return n ? VIGIL_OK : vigil__seterr(err, VIGIL_ENOTFOUND, "no bank named '%s'", name);
 }
 
@@ -255,7 +255,7 @@ static int add_counts(sqb *g, vigil_bank_info *banks, size_t n, uint64_t only_ba
                                     : "SELECT bank_id, signal_type, removed <> 0, count(*) FROM bank_entries"
                                       " GROUP BY 1, 2, 3",
                           p, only_bank ? 1 : 0, &r, NULL, err);
-  if (rc) return vigil__prefixerr(err, "count entries");
+  if (rc) return vigil__prefixerr(err, rc, "count entries");
   for (size_t k = 0; k < vigil__rows_count(r); k++)
     vigil__bank_count_into(banks, n, (uint64_t)vigil__rows_int(r, k, 0), vigil__rows_int(r, k, 1),
                            vigil__rows_int(r, k, 2) != 0, (uint64_t)vigil__rows_int(r, k, 3));
@@ -268,7 +268,7 @@ static int sb_bank_get(void *impl, const char *name, int counts, vigil_bank_info
   const vigil__val p[] = {vigil__vtext(name)};
   vigil__rows *r = NULL;
   int rc = vigil__sql_run(g->db, "SELECT " BANK_COLS " FROM bank_banks WHERE name = $1", p, 1, &r, NULL, err);
-  if (rc) return vigil__prefixerr(err, "read bank");
+  if (rc) return vigil__prefixerr(err, rc, "read bank");
   if (vigil__rows_count(r) == 1) read_bank(r, 0, out);
   else rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no bank named '%s'", name);
   vigil__rows_free(r);
@@ -282,7 +282,7 @@ static int sb_bank_list(void *impl, int counts, vigil_bank_info **out, size_t *n
   *nout = 0;
   vigil__rows *r = NULL;
   int rc = vigil__sql_run(g->db, "SELECT " BANK_COLS " FROM bank_banks ORDER BY name", NULL, 0, &r, NULL, err);
-  if (rc) return vigil__prefixerr(err, "list banks");
+  if (rc) return vigil__prefixerr(err, rc, "list banks");
   size_t n = vigil__rows_count(r);
   vigil_bank_info *v = vigil__mallocarray(n, sizeof *v);
   if (!v) {
@@ -321,7 +321,7 @@ static int mark_removed(sqb *g, uint64_t id, uint64_t bank_id, int64_t when, con
     if (!rc) rc = sb_commit(g, err);
     else sb_rollback(g);
   }
-  return rc ? vigil__prefixerr(err, "remove entry") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "remove entry") : VIGIL_OK;
 }
 
 /* (id, bank_id, removed) of the entry an identity or an id names;
@@ -330,7 +330,7 @@ static int find_row(sqb *g, const char *sql, const vigil__val *p, int np, uint64
                     int64_t *removed, vigil_error *err) {
   vigil__rows *r = NULL;
   int rc = vigil__sql_run(g->db, sql, p, np, &r, NULL, err);
-  if (rc) return vigil__prefixerr(err, "find entry");
+  if (rc) return vigil__prefixerr(err, rc, "find entry");
   if (vigil__rows_count(r) == 1) {
     *id = (uint64_t)vigil__rows_int(r, 0, 0);
     *bank_id = (uint64_t)vigil__rows_int(r, 0, 1);
@@ -552,7 +552,7 @@ static int sb_entry_get(void *impl, uint64_t id, vigil_bank_entry *out, vigil_er
   const vigil__val p[] = {vigil__vint((int64_t)id)};
   vigil__rows *r = NULL;
   int rc = vigil__sql_run(g->db, "SELECT " ENTRY_COLS ENTRY_FROM " WHERE e.id = $1", p, 1, &r, NULL, err);
-  if (rc) return vigil__prefixerr(err, "read entry");
+  if (rc) return vigil__prefixerr(err, rc, "read entry");
   if (vigil__rows_count(r) == 1) read_entry(r, 0, out);
   else rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no entry with id %llu", (unsigned long long)id);
   vigil__rows_free(r);
@@ -569,7 +569,7 @@ static int run_pages(sqb *g, const char *sql, vigil__val *p, int np, vigil_bank_
   for (;;) {
     vigil__rows *r = NULL;
     if ((rc = vigil__sql_run(g->db, sql, p, np, &r, NULL, err))) {
-      vigil__prefixerr(err, "read entries");
+      vigil__prefixerr(err, rc, "read entries");
       break;
     }
     size_t n = vigil__rows_count(r);
@@ -617,7 +617,7 @@ static int sb_removals_since(void *impl, uint64_t after_seq, vigil__removal_fn f
     vigil__rows *r = NULL;
     int rc = vigil__sql_run(g->db, "SELECT seq, entry_id FROM bank_removals WHERE seq > $1 ORDER BY seq" PAGE_LIMIT, p, 1,
                             &r, NULL, err);
-    if (rc) return vigil__prefixerr(err, "read removals");
+    if (rc) return vigil__prefixerr(err, rc, "read removals");
     size_t n = vigil__rows_count(r);
     for (size_t i = 0; rc == VIGIL_OK && i < n; i++) {
       p[0] = vigil__vint(vigil__rows_int(r, i, 0));
@@ -634,7 +634,7 @@ static int sb_audit(void *impl, int64_t now, const char *action, const char *ban
                           vigil__vtext(detail ? detail : "")};
   int rc = write1(impl, "INSERT INTO bank_audit(time, action, bank, detail) VALUES($1, $2, $3, $4)", p, 4, NULL, NULL,
                   err);
-  return rc ? vigil__prefixerr(err, "audit") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "audit") : VIGIL_OK;
 }
 
 static const vigil__bank_backend sqlite_backend = {
@@ -658,7 +658,7 @@ int vigil__bank_sql_open(const vigil__bank_backend **be, void **impl, const char
   if (!rc) {
     g->pg = vigil__sql_engine(g->db) == VIGIL__SQL_PG;
     rc = vigil__sql_script(g->db, g->pg ? pg_schema : sqlite_schema, err);
-    if (rc && !g->pg) vigil__prefixerr(err, location); /* a PostgreSQL URI may hold a password */
+    if (rc && !g->pg) vigil__prefixerr(err, rc, location); /* a PostgreSQL URI may hold a password */
   }
   if (rc) {
     sb_close(g);

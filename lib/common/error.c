@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <assert.h>
 #include <string.h>
 
 const char *vigil_strerror(int code) {
@@ -46,8 +47,9 @@ int vigil__seterr(vigil_error *err, int code, const char *fmt, ...) {
   return code;
 }
 
-int vigil__prefixerr(vigil_error *err, const char *prefix) {
-  if (!err) return VIGIL_EINTERNAL;
+int vigil__prefixerr(vigil_error *err, int rc, const char *prefix) {
+  assert(rc < 0);
+  if (!err) return rc;
   if (prefix && *prefix) {
     char tmp[VIGIL_ERROR_MAX];
     size_t n = strlen(prefix);
@@ -61,5 +63,5 @@ int vigil__prefixerr(vigil_error *err, const char *prefix) {
     tmp[n + 2 + m] = '\0';
     memcpy(err->message, tmp, sizeof tmp);
   }
-  return err->code;
+  return rc;
 }

@@ -20,8 +20,10 @@
 /* Records code and a formatted message in err (if non-NULL); returns code. */
 int vigil__seterr(vigil_error *err, int code, const char *fmt, ...) VIGIL__PRINTF(3, 4);
 
-/* Prepends "prefix: " to err's message; returns err->code. */
-int vigil__prefixerr(vigil_error *err, const char *prefix);
+/* Prepends "prefix: " to err's message (err may be NULL) and returns rc,
+ * the negative code of the call that failed, so the code survives when the
+ * caller passed no vigil_error. */
+int vigil__prefixerr(vigil_error *err, int rc, const char *prefix);
 
 /* Overflow-checked n*size allocation; NULL on overflow or failure. */
 static inline void *vigil__calloc(size_t n, size_t size) { return calloc(n, size); }

@@ -49,7 +49,7 @@ static int load_participants(vigil_convo *c, json_t *parts, vigil_error *err) {
       }
     }
     int rc = vigil_convo_declare(c, id, age, band, err);
-    if (rc < 0) return vigil__prefixerr(err, "participants");
+    if (rc < 0) return vigil__prefixerr(err, rc, "participants");
   }
   return VIGIL_OK;
 }
@@ -226,7 +226,7 @@ int vigil_convo_score_json(vigil_convo_scorer *s, const char *json, size_t len, 
       goto done;
     }
     if ((rc = vigil_convo_add(c, from, json_string_value(t), json_string_length(t), err)) != VIGIL_OK) {
-      vigil__prefixerr(err, "messages");
+      vigil__prefixerr(err, rc, "messages");
       goto done;
     }
   }

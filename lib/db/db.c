@@ -51,7 +51,7 @@ int vigil__db_open(sqlite3 **out, const char *path, vigil_error *err) {
                           "PRAGMA foreign_keys=ON;",
                           err);
   if (rc) {
-    vigil__prefixerr(err, path);
+    vigil__prefixerr(err, rc, path);
     sqlite3_close(db);
     return rc;
   }

@@ -599,7 +599,7 @@ int vigil_linker_add_file(vigil_linker *l, const char *path, size_t *bad, vigil_
   if (f != stdin) fclose(f);
   if (rc == VIGIL_OK) {
     rc = vigil_linker_add_jsonl(l, buf, n, bad, err);
-    if (err && err->code) vigil__prefixerr(err, path);
+    if (err && err->code) vigil__prefixerr(err, err->code, path);
   }
   free(buf);
   return rc;

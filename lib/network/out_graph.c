@@ -191,7 +191,7 @@ int vigil__net_write_path(const vigil_linker *l, const char *path, vigil__net_fw
   if (!f) return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
   int rc = w(l, f, err);
   if (fclose(f) != 0 && !rc) rc = vigil__seterr(err, VIGIL_EIO, "write failed");
-  if (rc && err) vigil__prefixerr(err, path);
+  if (rc && err) vigil__prefixerr(err, rc, path);
   return rc;
 }
 

@@ -62,5 +62,5 @@ int vigil__report_config_load(const char *path, vigil__outbox_opts *o, vigil_err
                        "outbox.lease_s (%d) must be longer than webhooks.timeout_s (%d): a claim must outlast a call",
                        o->lease_s, o->timeout_s);
   json_decref(root);
-  return rc ? vigil__prefixerr(err, path) : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, path) : VIGIL_OK;
 }

@@ -31,7 +31,7 @@ int vigil__hold_set(vigil__sql *db, int64_t case_id, int64_t until_s, const char
                           p, 5, &rows, NULL, err);
   if (!rc && effective) *effective = vigil__rows_count(rows) ? vigil__rows_int(rows, 0, 0) : until_s;
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "preservation hold") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "preservation hold") : VIGIL_OK;
 }
 
 int vigil__hold_get(vigil__sql *db, int64_t case_id, int64_t *until_s, vigil_error *err) {
@@ -41,7 +41,7 @@ int vigil__hold_get(vigil__sql *db, int64_t case_id, int64_t *until_s, vigil_err
   int rc = vigil__sql_run(db, "SELECT until_s FROM report_holds WHERE case_id = $1", p, 1, &rows, NULL, err);
   if (!rc && vigil__rows_count(rows)) *until_s = vigil__rows_int(rows, 0, 0);
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "preservation hold") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "preservation hold") : VIGIL_OK;
 }
 
 int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, const char *mode,
@@ -58,7 +58,7 @@ int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, 
                           p, 9, &rows, NULL, err);
   if (!rc && vigil__rows_count(rows)) *id = vigil__rows_int(rows, 0, 0);
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "record report") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "record report") : VIGIL_OK;
 }
 
 int vigil__report_list(vigil__sql *db, int64_t case_id, json_t **out, vigil_error *err) {
@@ -70,7 +70,7 @@ int vigil__report_list(vigil__sql *db, int64_t case_id, json_t **out, vigil_erro
                           "SELECT id, case_id, case_ids, mode, state, ncmec_report_id, location, created_at, created_by,"
                           " files, responses FROM report_reports ORDER BY id",
                           NULL, 0, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "list reports");
+  if (rc) return vigil__prefixerr(err, rc, "list reports");
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < vigil__rows_count(rows); i++) {
     json_t *ids = json_loads(vigil__rows_text(rows, i, 2), 0, NULL);

@@ -119,7 +119,7 @@ int vigil__hook_create(vigil__sql *db, const char *url, unsigned events, char se
   OPENSSL_cleanse(sb, sizeof sb);
   if (rc) {
     OPENSSL_cleanse(secret, sizeof secret);
-    return vigil__prefixerr(err, "create webhook");
+    return vigil__prefixerr(err, rc, "create webhook");
   }
   memcpy(secret_out, secret, sizeof secret);
   OPENSSL_cleanse(secret, sizeof secret);
@@ -133,7 +133,7 @@ int vigil__hook_list(vigil__sql *db, vigil_hook_info **out, size_t *n, vigil_err
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, "SELECT id, url, events, created_at FROM report_hooks WHERE deleted_at = 0 ORDER BY created_at, id",
                           NULL, 0, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "list webhooks");
+  if (rc) return vigil__prefixerr(err, rc, "list webhooks");
   size_t k = vigil__rows_count(rows);
   vigil_hook_info *h = k ? calloc(k, sizeof *h) : NULL;
   if (k && !h) {
@@ -171,14 +171,14 @@ int vigil__hook_delete(vigil__sql *db, const char *id, vigil_error *err) {
   if (own && !rc) rc = vigil__sql_commit(db, err);
   else if (own) vigil__sql_rollback(db);
   if (rc == VIGIL_ENOTFOUND) return rc;
-  return rc ? vigil__prefixerr(err, "delete webhook") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "delete webhook") : VIGIL_OK;
 }
 
 int vigil__hooks_wanted(vigil__sql *db, unsigned event, int *wanted, vigil_error *err) {
   *wanted = 0;
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, "SELECT events FROM report_hooks WHERE deleted_at = 0", NULL, 0, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "webhooks");
+  if (rc) return vigil__prefixerr(err, rc, "webhooks");
   for (size_t i = 0; i < vigil__rows_count(rows); i++)
     if (vigil__events_parse_list(vigil__rows_text(rows, i, 0), NULL) & event) *wanted = 1;
   vigil__rows_free(rows);
@@ -191,7 +191,7 @@ int vigil__hooks_emit(vigil__sql *db, unsigned event, json_t *data, vigil_error 
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, "SELECT id, events FROM report_hooks WHERE deleted_at = 0 ORDER BY id", NULL, 0, &rows,
                           NULL, err);
-  if (rc) return vigil__prefixerr(err, "emit event");
+  if (rc) return vigil__prefixerr(err, rc, "emit event");
   size_t k = vigil__rows_count(rows);
   char *body = NULL;
   char evt[40];

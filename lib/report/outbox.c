@@ -73,7 +73,7 @@ static const char pg_schema[] = "BEGIN;"
 
 int vigil__report_schema(vigil__sql *db, vigil_error *err) {
   int rc = vigil__sql_script(db, vigil__sql_engine(db) == VIGIL__SQL_PG ? pg_schema : sqlite_schema, err);
-  return rc ? vigil__prefixerr(err, "outbox tables") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "outbox tables") : VIGIL_OK;
 }
 
 int64_t vigil__report_now_ms(void) {
@@ -96,7 +96,7 @@ int vigil__outbox_add(vigil__sql *db, const char *kind, const char *target, cons
                           p, 6, &rows, NULL, err);
   if (rc == VIGIL_OK && vigil__rows_count(rows) == 1) *id = vigil__rows_int(rows, 0, 0);
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "add delivery") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "add delivery") : VIGIL_OK;
 }
 
 void vigil__delivery_free(vigil__delivery *d, size_t n) {
@@ -128,7 +128,7 @@ int vigil__outbox_claim(vigil__sql *db, int max, int64_t lease_ms, const char *n
   const vigil__val p[] = {vigil__vint(now), vigil__vint(now + lease_ms), vigil__vint(max)};
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, sql, p, 3, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "claim deliveries");
+  if (rc) return vigil__prefixerr(err, rc, "claim deliveries");
   size_t k = vigil__rows_count(rows);
   vigil__delivery *d = k ? calloc(k, sizeof *d) : NULL;
   if (k && !d) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
@@ -181,7 +181,7 @@ int vigil__outbox_finish(vigil__sql *db, const vigil__delivery *d, int ok, int s
   if (!rc) rc = vigil__sql_commit(db, err);
   else vigil__sql_rollback(db);
   (void)changed;
-  return rc ? vigil__prefixerr(err, "finish delivery") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "finish delivery") : VIGIL_OK;
 }
 
 void vigil__outbox_opts_default(vigil__outbox_opts *o) {
@@ -213,7 +213,7 @@ int vigil__delivery_list(vigil__sql *db, const char *state, int64_t after_id, in
                           "SELECT id, kind, target, event, idem_key, state, attempts, next_at, created_at, last_error"
                           " FROM report_deliveries WHERE ($1 IS NULL OR state = $1) AND id > $2 ORDER BY id LIMIT $3",
                           p, 3, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "list deliveries");
+  if (rc) return vigil__prefixerr(err, rc, "list deliveries");
   size_t k = vigil__rows_count(rows);
   vigil_delivery_info *d = k ? calloc(k, sizeof *d) : NULL;
   if (k && !d) {
@@ -245,12 +245,12 @@ int vigil__delivery_retry(vigil__sql *db, int64_t id, vigil_error *err) {
                           "UPDATE report_deliveries SET state = 'pending', attempts = 0, next_at = $1, updated_at = $1"
                           " WHERE id = $2 AND state = 'dead'",
                           p, 2, NULL, &changed, err);
-  if (rc) return vigil__prefixerr(err, "retry delivery");
+  if (rc) return vigil__prefixerr(err, rc, "retry delivery");
   if (changed) return VIGIL_OK;
   vigil__rows *rows = NULL;
   const vigil__val q[] = {vigil__vint(id)};
   rc = vigil__sql_run(db, "SELECT state FROM report_deliveries WHERE id = $1", q, 1, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "retry delivery");
+  if (rc) return vigil__prefixerr(err, rc, "retry delivery");
   int found = vigil__rows_count(rows) > 0;
   char st[16];
   copy(st, sizeof st, found ? vigil__rows_text(rows, 0, 0) : NULL);

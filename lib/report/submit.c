@@ -42,7 +42,7 @@ static int load(vigil__sql *db, int64_t rid, sub *s, vigil_error *err) {
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, "SELECT state, ncmec_report_id, files, responses, xml FROM report_reports WHERE id = $1",
                           p, 1, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "load report");
+  if (rc) return vigil__prefixerr(err, rc, "load report");
   if (vigil__rows_count(rows) != 1) {
     vigil__rows_free(rows);
     return vigil__seterr(err, VIGIL_ENOTFOUND, "no report %lld", (long long)rid);
@@ -77,7 +77,7 @@ static int save(vigil__sql *db, int64_t rid, sub *s, vigil_error *err) {
                         p, 5, NULL, NULL, err);
   free(f);
   free(r);
-  return rc ? vigil__prefixerr(err, "save report state") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "save report state") : VIGIL_OK;
 }
 
 static void note(sub *s, const char *step, const vigil__ct_resp *r, const char *error) {

@@ -35,7 +35,7 @@ int vigil__webhook_send(vigil__sql *db, const vigil__outbox_opts *o, const vigil
   const vigil__val p[] = {vigil__vtext(d->target)};
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(db, "SELECT url, secret, deleted_at FROM report_hooks WHERE id = $1", p, 1, &rows, NULL, err);
-  if (rc) return vigil__prefixerr(err, "load webhook");
+  if (rc) return vigil__prefixerr(err, rc, "load webhook");
   if (vigil__rows_count(rows) != 1 || vigil__rows_int(rows, 0, 2) != 0) {
     vigil__rows_free(rows);
     *gone = 1;

@@ -128,7 +128,7 @@ int vigil__outbox_worker_start(vigil__outbox_worker **out, const char *location,
   int rc = vigil__sql_open(&w->db, location, err);
   if (rc) {
     free(w);
-    return vigil__prefixerr(err, "outbox worker");
+    return vigil__prefixerr(err, rc, "outbox worker");
   }
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cv, NULL);

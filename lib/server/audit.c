@@ -83,7 +83,7 @@ int vigil__audit_append_locked(vigil_server_store *st, vigil__audit_rec *a, vigi
     rc = vigil__sql_run(st->db, "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_AUDIT ")", NULL, 0, NULL, NULL, err);
   if (!rc) rc = insert_row(st, a, err);
   a->failed = rc != VIGIL_OK;
-  return rc ? vigil__prefixerr(err, "audit") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "audit") : VIGIL_OK;
 }
 
 int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil_error *err) {
@@ -101,7 +101,7 @@ int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil
     rc = insert_row(st, a, err);
   }
   pthread_mutex_unlock(&st->mu);
-  if (rc) vigil__prefixerr(err, "audit");
+  if (rc) vigil__prefixerr(err, rc, "audit");
   return rc;
 }
 

@@ -233,7 +233,7 @@ int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_run(st->db, "SELECT review FROM server_bank_review WHERE bank = $1", p, 1, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
-  if (rc) return vigil__prefixerr(err, "bank review flag");
+  if (rc) return vigil__prefixerr(err, rc, "bank review flag");
   if (vigil__rows_count(rows) == 1) *review = vigil__rows_int(rows, 0, 0) != 0;
   vigil__rows_free(rows);
   return VIGIL_OK;
@@ -247,7 +247,7 @@ int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review,
                           " ON CONFLICT(bank) DO UPDATE SET review = excluded.review",
                           p, 2, NULL, NULL, err);
   pthread_mutex_unlock(&st->mu);
-  return rc ? vigil__prefixerr(err, "bank review flag") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "bank review flag") : VIGIL_OK;
 }
 
 json_t *vigil__entry_json(const vigil_bank_entry *e) {

@@ -92,7 +92,7 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
   pthread_mutex_unlock(&st->mu);
   if (rc) {
     *id = 0;
-    vigil__prefixerr(err, "open case");
+    vigil__prefixerr(err, rc, "open case");
   }
   vigil__rows_free(rows);
   free(detail);
@@ -110,7 +110,7 @@ int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_i
                              "SELECT " CASE_COLS " FROM server_cases WHERE ($1 IS NULL OR status = $1) AND id > $2"
                              " ORDER BY id LIMIT $3",
                              p, 3, out, err);
-  return rc ? vigil__prefixerr(err, "list cases") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "list cases") : VIGIL_OK;
 }
 
 int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_error *err) {
@@ -130,7 +130,7 @@ int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_erro
   if (rc == VIGIL_OK && json_object_set_new(o, "history", h) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (rc) {
     json_decref(o);
-    return rc == VIGIL_ENOTFOUND ? rc : vigil__prefixerr(err, "get case");
+    return rc == VIGIL_ENOTFOUND ? rc : vigil__prefixerr(err, rc, "get case");
   }
   *out = o;
   return VIGIL_OK;

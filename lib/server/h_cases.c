@@ -44,7 +44,7 @@ int vigil__h_case_create(vigil__req *r) {
   vigil_case_new c;
   memset(&c, 0, sizeof c);
   c.source = "report";
-  c.opened_by = r->key.id;
+  c.opened_by = vigil__req_who(r);
   if (!vigil__json_str(r, "pdq", 0, 64, &c.pdq) || !vigil__json_str(r, "md5", 0, 32, &c.md5) ||
       !vigil__json_str(r, "sha256", 0, 64, &c.sha256) || !vigil__json_str(r, "content_id", 0, 2048, &c.content_id) ||
       !vigil__json_str(r, "uploader_id", 0, 2048, &c.uploader_id) || !vigil__json_str(r, "url", 0, 2048, &c.url) ||
@@ -146,7 +146,7 @@ int vigil__h_case_decide(vigil__req *r) {
   vigil__audit_rec a;
   char *detail = NULL;
   vigil__req_audit_rec(r, 200, &a, &detail);
-  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, r->key.id, &a, &r->err);
+  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, vigil__req_who(r), &a, &r->err);
   free(detail);
   if (rc && a.failed) {
     if (bank) vigil__banks_end(b, 0, NULL);

@@ -144,7 +144,7 @@ int vigil__h_case_report(vigil__req *r) {
   if (rc) {
     free(idlist);
     json_decref(ids);
-    vigil__prefixerr(&r->err, dir);
+    vigil__prefixerr(&r->err, rc, dir);
     return rc;
   }
   free(idlist);

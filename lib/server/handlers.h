@@ -58,5 +58,14 @@ int vigil__h_case_reports(vigil__req *r);
 int vigil__case_held(vigil__req *r, int64_t id, int64_t *until);
 /* The server's report configuration file, NULL when none. */
 const char *vigil__server_report_config(vigil_server *srv);
+/* The review console (h_session.c, h_ui.c). */
+int vigil__h_session_create(vigil__req *r);
+int vigil__h_session_get(vigil__req *r);
+int vigil__h_session_delete(vigil__req *r);
+int vigil__h_case_next(vigil__req *r);
+int vigil__h_case_lease(vigil__req *r);
+int vigil__h_case_skip(vigil__req *r);
+int vigil__h_case_unblur(vigil__req *r);
+int vigil__h_ui(vigil__req *r);
 
 #endif

@@ -82,7 +82,7 @@ int vigil_key_create(vigil_server_store *st, vigil_role role, const char *name, 
   }
   if (st->actor[0] && rc) vigil__sql_rollback(st->db);
   pthread_mutex_unlock(&st->mu);
-  if (rc) vigil__prefixerr(err, "create key");
+  if (rc) vigil__prefixerr(err, rc, "create key");
   if (rc) {
     OPENSSL_cleanse(key, sizeof key);
     return rc;
@@ -148,7 +148,7 @@ int vigil__key_verify_seen(vigil_server_store *st, const char *key, size_t len, 
                       p, 1, &rows, NULL, err);
   if (rc) {
     pthread_mutex_unlock(&st->mu);
-    vigil__prefixerr(err, "verify key");
+    vigil__prefixerr(err, rc, "verify key");
     return rc;
   }
   rc = vigil__seterr(err, VIGIL_ENOTFOUND, "unknown API key");
@@ -199,7 +199,7 @@ static int revoke(vigil_server_store *st, const char *id, int keep_admin, vigil_
                                        " WHERE role = 'admin' AND revoked_at = 0) > 1)"
                                      : "UPDATE server_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0",
                           p, 2, NULL, &changed, err);
-  if (rc) vigil__prefixerr(err, "revoke key");
+  if (rc) vigil__prefixerr(err, rc, "revoke key");
   else if (changed == 0) {
     vigil__rows *rows = NULL;
     int active_admin = 0;
@@ -235,7 +235,7 @@ int vigil_key_list(vigil_server_store *st, vigil_key_info **out, size_t *n, vigi
   int rc = vigil__sql_run(st->db, "SELECT id, role, name, created_at, revoked_at FROM server_keys ORDER BY created_at, id",
                           NULL, 0, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
-  if (rc) return vigil__prefixerr(err, "list keys");
+  if (rc) return vigil__prefixerr(err, rc, "list keys");
   size_t cnt = vigil__rows_count(rows);
   vigil_key_info *v = vigil__mallocarray(cnt, sizeof *v);
   if (!v) {
@@ -255,7 +255,7 @@ int vigil_key_count(vigil_server_store *st, int64_t *n, vigil_error *err) {
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_run(st->db, "SELECT count(*) FROM server_keys", NULL, 0, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
-  if (rc) return vigil__prefixerr(err, "count keys");
+  if (rc) return vigil__prefixerr(err, rc, "count keys");
   if (vigil__rows_count(rows) == 1) *n = vigil__rows_int(rows, 0, 0);
   vigil__rows_free(rows);
   return VIGIL_OK;

@@ -78,6 +78,11 @@ struct vigil__req {
   /* the caller */
   int authed;
   vigil_key_info key;
+  /* a person signed in to the console (accounts.h): "user:<name>", "" for
+   * a key; the audit log and case decisions name it instead of key.id */
+  char user[8 + VIGIL_USER_NAME_MAX];
+  int child_safety;     /* the person may see retained media */
+  char set_cookie[256]; /* a Set-Cookie header for the answer; "" none */
   /* the body */
   uint8_t *body;
   size_t body_len, body_cap;
@@ -104,6 +109,12 @@ struct vigil__req {
   _Atomic int offload;   /* 0; 1 while the handler runs on a thread of its own; 2 when it is done */
   vigil_error err;
 };
+
+/* Who made the request, for the audit log and case rows: "user:<name>"
+ * for a person, the key id for a program, NULL when unauthenticated. */
+static inline const char *vigil__req_who(const vigil__req *r) {
+  return r->user[0] ? r->user : r->key.id[0] ? r->key.id : NULL;
+}
 
 /* Accessors for handlers. */
 const char *vigil__req_param(const vigil__req *r, const char *name); /* NULL if absent */

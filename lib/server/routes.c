@@ -48,6 +48,11 @@ const vigil__route vigil__routes[] = {
     {"POST", "/h/hash", SUBMIT, VIGIL__BODY_UPLOAD, 0, "hma.hash", vigil__h_hma_hash},
     {"GET", "/v1/cases", READCASES, VIGIL__BODY_NONE, 0, "cases.list", vigil__h_cases_list},
     {"POST", "/v1/cases", SUBMIT, VIGIL__BODY_JSON, 1, "cases.create", vigil__h_case_create},
+    /* the review console's queue: leases on cases (h_session.c); "next" before {id} */
+    {"POST", "/v1/cases/next", REVIEW, VIGIL__BODY_NONE, 1, "cases.next", vigil__h_case_next},
+    {"POST", "/v1/cases/{id}/lease", REVIEW, VIGIL__BODY_NONE, 0, "cases.lease", vigil__h_case_lease},
+    {"POST", "/v1/cases/{id}/skip", REVIEW, VIGIL__BODY_NONE, 1, "cases.skip", vigil__h_case_skip},
+    {"POST", "/v1/cases/{id}/unblur", REVIEW, VIGIL__BODY_NONE, 1, "cases.unblur", vigil__h_case_unblur},
     {"GET", "/v1/cases/{id}", READCASES, VIGIL__BODY_NONE, 0, "cases.get", vigil__h_case_get},
     {"POST", "/v1/cases/{id}/decision", REVIEW, VIGIL__BODY_JSON, 1, "cases.decide", vigil__h_case_decide},
     /* reading evidence changes nothing, but who looked at abuse media, or tried to, is on record */
@@ -62,6 +67,13 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/keys", ADMIN, VIGIL__BODY_JSON, 1, "keys.create", vigil__h_keys_create},
     {"GET", "/v1/keys", ADMIN, VIGIL__BODY_NONE, 0, "keys.list", vigil__h_keys_list},
     {"DELETE", "/v1/keys/{id}", ADMIN, VIGIL__BODY_NONE, 1, "keys.revoke", vigil__h_keys_revoke},
+    /* people signed in to the review console (h_session.c, sessions.c) */
+    {"POST", "/v1/session", 0, VIGIL__BODY_JSON, 1, "session.create", vigil__h_session_create},
+    {"GET", "/v1/session", ANY, VIGIL__BODY_NONE, 0, "session.get", vigil__h_session_get},
+    {"DELETE", "/v1/session", ANY, VIGIL__BODY_NONE, 1, "session.delete", vigil__h_session_delete},
+    /* the console's own files (h_ui.c) */
+    {"GET", "/ui/", 0, VIGIL__BODY_NONE, 0, "ui.index", vigil__h_ui},
+    {"GET", "/ui/{file}", 0, VIGIL__BODY_NONE, 0, "ui.file", vigil__h_ui},
     /* webhooks and the outbox (h_hooks.c, lib/report) */
     {"POST", "/v1/hooks", ADMIN, VIGIL__BODY_JSON, 1, "hooks.create", vigil__h_hooks_create},
     {"GET", "/v1/hooks", ADMIN, VIGIL__BODY_NONE, 0, "hooks.list", vigil__h_hooks_list},

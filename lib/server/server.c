@@ -35,6 +35,7 @@
 #include "server/gate.h"
 #include "common/grow.h"
 #include "server/handlers.h"
+#include "server/accounts.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -146,6 +147,11 @@ vigil__banks *vigil__server_banks(vigil_server *srv) { return &srv->banks; }
 vigil__signals *vigil__server_signals(vigil_server *srv) { return srv->signals; }
 const char *vigil__server_evidence_dir(vigil_server *srv) { return srv->cfg.evidence_dir; }
 const char *vigil__server_report_config(vigil_server *srv) { return srv->cfg.report_config; }
+void vigil__server_session_limits(vigil_server *srv, int64_t *idle_s, int64_t *max_s) {
+  *idle_s = srv->cfg.session_idle_s ? srv->cfg.session_idle_s : VIGIL__SESSION_IDLE_S;
+  *max_s = srv->cfg.session_max_s ? srv->cfg.session_max_s : VIGIL__SESSION_MAX_S;
+}
+int vigil__server_tls(vigil_server *srv) { return srv->cfg.tls_cert != NULL; }
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -197,12 +203,13 @@ static int wants_audit(const vigil__req *r) {
   if (!r->route || r->audited) return 0;
   if (r->status == 403 && r->authed) return 1;
   if (r->status == 401 && r->key.id[0]) return 1;
+  if (r->user[0] && !r->authed && r->status >= 400) return 1; /* a refused sign-in (h_session.c) */
   return r->authed && (r->route->audit || r->force_audit) && r->status < 300;
 }
 
 void vigil__req_audit_rec(vigil__req *r, int status, vigil__audit_rec *a, char **detail) {
   *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
-  vigil__audit_rec x = {r->key.id[0] ? r->key.id : NULL, r->ip, r->method, r->path, r->route ? r->route->name : "",
+  vigil__audit_rec x = {vigil__req_who(r), r->ip, r->method, r->path, r->route ? r->route->name : "",
                         r->nparams ? r->pvals[0] : NULL, status, *detail, 0};
   *a = x;
 }
@@ -264,6 +271,14 @@ static enum MHD_Result respond(vigil__req *r) {
   MHD_add_response_header(resp, "X-Request-Id", rid);
   /* answers name hashes, cases and sometimes media: nothing on the way keeps a copy */
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  /* the review console (/ui/) is served from here too: no inline script,
+   * nothing from elsewhere, never framed, no Referer leaving with a case URL */
+  MHD_add_response_header(resp, "Content-Security-Policy",
+                          "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none';"
+                          " form-action 'self'; frame-ancestors 'none'");
+  MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  if (r->set_cookie[0]) MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
   if (r->status == 401) MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
   if (r->retry_after > 0) {
     char ra[16];
@@ -415,9 +430,14 @@ static int begin(vigil__req *r) {
       snprintf(r->key.name, sizeof r->key.name, "HMA client %s", r->ip);
       r->key.role = VIGIL_ROLE_SUBMITTER;
     } else if (!key || klen == 0) {
-      vigil__reply_error(r, 401, "unauthenticated",
-                         "an API key is required (Authorization: Bearer <key> or X-API-Key: <key>)");
-      return 0;
+      /* no key: a person's console session, if any (sessions.c) */
+      int s = vigil__session_begin(r);
+      if (s < 0) return 0;
+      if (s == 0) {
+        vigil__reply_error(r, 401, "unauthenticated",
+                           "an API key is required (Authorization: Bearer <key> or X-API-Key: <key>)");
+        return 0;
+      }
     }
   }
   if (r->route->roles && !r->authed) {

@@ -17,6 +17,7 @@
 
 #include "db/sql.h"
 #include "report/outbox.h"
+#include "server/accounts.h"
 
 /* The tables, in either engine's words for an auto-incrementing id, bytes
  * and a 64-bit integer.  Created idempotently at every open. */
@@ -88,6 +89,7 @@ int vigil_server_store_open(vigil_server_store **out, const char *location, vigi
   if (rc == VIGIL_OK)
     rc = vigil__sql_script(st->db, vigil__sql_engine(st->db) == VIGIL__SQL_PG ? pg_schema : sqlite_schema, err);
   if (rc == VIGIL_OK) rc = vigil__report_schema(st->db, err); /* the outbox (lib/report) */
+  if (rc == VIGIL_OK) rc = vigil__accounts_schema(st, err);    /* the console's people (accounts.c) */
   if (rc != VIGIL_OK) {
     vigil__sql_close(st->db);
     free(st);
@@ -168,7 +170,7 @@ int vigil__store_id(vigil_server_store *st, char id[33], vigil_error *err) {
   if (!rc && vigil__rows_count(rows) == 1) snprintf(id, 33, "%s", vigil__rows_text(rows, 0, 0));
   else if (!rc) rc = vigil__seterr(err, VIGIL_EINTERNAL, "store id: no row");
   vigil__rows_free(rows);
-  return rc ? vigil__prefixerr(err, "store id") : VIGIL_OK;
+  return rc ? vigil__prefixerr(err, rc, "store id") : VIGIL_OK;
 }
 
 int vigil__text_ok(const char *s, int no_bidi) {

@@ -1,0 +1,90 @@
+/*
+ * server/accounts.h - people who sign in to the review console (accounts.c),
+ * their browser sessions (sessions.c) and the case leases of the queue
+ * (claims.c).
+ *
+ * API keys serve programs; accounts serve people.  An account has a name,
+ * one of the key roles, a child-safety permission (the only one that may
+ * see retained media), and an Argon2id password hash (libsodium's
+ * crypto_pwhash_str).  A session is a random token in an HttpOnly,
+ * SameSite=Strict cookie; the store keeps only its SHA-256, with a CSRF
+ * token that every state-changing call made with the session must echo in
+ * X-CSRF-Token.  Everything a person does is audited as "user:<name>".
+ */
+#ifndef VIGIL_SERVER_ACCOUNTS_H
+#define VIGIL_SERVER_ACCOUNTS_H
+
+#include <stdint.h>
+
+#include "server/req.h"
+#include "server/store.h"
+
+#define VIGIL__SESSION_COOKIE "vigil_session"
+#define VIGIL__SESSION_TOKEN_HEX 64 /* 32 random bytes */
+#define VIGIL__CSRF_HEX 64
+/* Sign-in failures: from the FREE+1st failure in a row each attempt waits
+ * twice as long as the one before (1 s, 2 s, 4 s ...); after LOCK failures
+ * the account is locked until an admin unlocks it. */
+#define VIGIL__SIGNIN_FREE 3
+#define VIGIL__SIGNIN_LOCK 10
+/* Defaults of vigil_server_config's session_idle_s and session_max_s. */
+#define VIGIL__SESSION_IDLE_S (30 * 60)
+#define VIGIL__SESSION_MAX_S (12 * 60 * 60)
+/* How long "next case" holds a case for its reviewer unless renewed. */
+#define VIGIL__LEASE_S 300
+
+/* The tables (server_users, server_sessions, server_case_claims), created
+ * idempotently when the store opens. */
+int vigil__accounts_schema(vigil_server_store *st, vigil_error *err);
+
+typedef struct vigil__account {
+  char name[VIGIL_USER_NAME_MAX + 1];
+  vigil_role role;
+  int child_safety;
+} vigil__account;
+
+/* Outcome of a sign-in attempt. */
+enum {
+  VIGIL__SIGNIN_OK = 0,
+  VIGIL__SIGNIN_BAD = 1,    /* unknown name or wrong password (never said which) */
+  VIGIL__SIGNIN_WAIT = 2,   /* too soon after failures: *wait_s seconds to go */
+  VIGIL__SIGNIN_LOCKED = 3, /* locked or disabled until an admin acts */
+};
+/* Checks name and password (a wrong one counts a failure, a right one
+ * clears them).  Returns one of the above (>= 0) or a negative VIGIL_E*. */
+int vigil__signin(vigil_server_store *st, const char *name, const char *password, vigil__account *acct,
+                  int64_t *wait_s, vigil_error *err);
+
+/* Starts a session for acct: token (hex, for the cookie) and csrf. */
+int vigil__session_create(vigil_server_store *st, const char *name, char token[VIGIL__SESSION_TOKEN_HEX + 1],
+                          char csrf[VIGIL__CSRF_HEX + 1], vigil_error *err);
+/* Ends the session with this token (no error if there is none). */
+int vigil__session_end(vigil_server_store *st, const char *token, vigil_error *err);
+
+/* Called by the core for a route that needs a caller and got no API key:
+ * authenticates r by its session cookie.  1: r->authed with the person's
+ * role (r->user "user:<name>"); 0: no session cookie; -1: r was answered
+ * (expired or unknown session 401, missing CSRF token 403). */
+int vigil__session_begin(vigil__req *r);
+
+/* The session cookie's token of r, copied into token; 0 if none. */
+int vigil__session_token(vigil__req *r, char token[VIGIL__SESSION_TOKEN_HEX + 1]);
+
+/* Case leases (claims.c).  Hands holder the oldest open case nobody holds
+ * (or one whose lease ran out), leased for lease_s; *id 0 when none.
+ * Atomic across threads and, on PostgreSQL, across nodes. */
+int vigil__claim_next(vigil_server_store *st, const char *holder, int64_t lease_s, int64_t *id, int64_t *until,
+                      vigil_error *err);
+/* Renews holder's lease on case id: VIGIL_ENOTFOUND when holder does not
+ * hold it (never held, expired and taken, or released). */
+int vigil__claim_renew(vigil_server_store *st, int64_t id, const char *holder, int64_t lease_s, int64_t *until,
+                       vigil_error *err);
+/* Returns case id to the queue (skip); VIGIL_ENOTFOUND as above. */
+int vigil__claim_release(vigil_server_store *st, int64_t id, const char *holder, vigil_error *err);
+
+/* The server's session timeouts, defaults applied. */
+void vigil__server_session_limits(vigil_server *srv, int64_t *idle_s, int64_t *max_s);
+/* 1 when the server speaks TLS (the cookie is then Secure). */
+int vigil__server_tls(vigil_server *srv);
+
+#endif

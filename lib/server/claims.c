@@ -1,0 +1,109 @@
+/*
+ * claims.c - leases on review cases: "next case" hands a reviewer an open
+ * case nobody else holds, for a lease that the console renews while the
+ * reviewer works and that runs out if they leave.
+ *
+ * A lease is a row of server_case_claims (case, holder, end).  Taking one
+ * is a single conditional upsert inside a transaction, under the store's
+ * lock: on one node the lock alone makes it atomic; on PostgreSQL with
+ * several nodes the candidate case row is locked FOR UPDATE SKIP LOCKED
+ * and the upsert only replaces a lease that has run out, so two nodes
+ * never hand out the same case either.  A skipped case gets the holder
+ * "skipped:<who>" with a lease that has already ended: anyone may take it,
+ * and the one who skipped it gets every other case first.
+ */
+#include "server/accounts.h"
+
+#include <string.h>
+
+#include "db/sql.h"
+
+static int held_by(vigil_server_store *st, const char *holder, int64_t now, int64_t *id, vigil_error *err) {
+  const vigil__val p[] = {vigil__vtext(holder), vigil__vint(now)};
+  vigil__rows *rows = NULL;
+  int rc = vigil__sql_run(st->db,
+                          "SELECT k.case_id FROM server_case_claims k JOIN server_cases c ON c.id = k.case_id"
+                          " WHERE k.holder = $1 AND k.until_at > $2 AND c.status = 'open' ORDER BY k.case_id LIMIT 1",
+                          p, 2, &rows, NULL, err);
+  *id = !rc && vigil__rows_count(rows) ? vigil__rows_int(rows, 0, 0) : 0;
+  vigil__rows_free(rows);
+  return rc;
+}
+
+int vigil__claim_next(vigil_server_store *st, const char *holder, int64_t lease_s, int64_t *id, int64_t *until,
+                      vigil_error *err) {
+  *id = 0;
+  int64_t now = vigil__now_s();
+  *until = now + lease_s;
+  char skipped[8 + 80];
+  snprintf(skipped, sizeof skipped, "skipped:%s", holder);
+  int pg = vigil__sql_engine(st->db) == VIGIL__SQL_PG;
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_begin(st->db, err);
+  /* a reviewer who reloads the page gets back the case they hold */
+  if (!rc) rc = held_by(st, holder, now, id, err);
+  for (int tries = 0; !rc && *id == 0 && tries < 8; tries++) {
+    const vigil__val p[] = {vigil__vint(now), vigil__vtext(skipped)};
+    vigil__rows *rows = NULL;
+    rc = vigil__sql_run(st->db,
+                        pg ? "SELECT c.id FROM server_cases c LEFT JOIN server_case_claims k ON k.case_id = c.id"
+                             " WHERE c.status = 'open' AND (k.case_id IS NULL OR k.until_at <= $1)"
+                             " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
+                           : "SELECT c.id FROM server_cases c LEFT JOIN server_case_claims k ON k.case_id = c.id"
+                             " WHERE c.status = 'open' AND (k.case_id IS NULL OR k.until_at <= $1)"
+                             " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), c.id LIMIT 1",
+                        p, 2, &rows, NULL, err);
+    if (rc || vigil__rows_count(rows) == 0) {
+      vigil__rows_free(rows);
+      break;
+    }
+    int64_t cand = vigil__rows_int(rows, 0, 0), changed = 0;
+    vigil__rows_free(rows);
+    const vigil__val q[] = {vigil__vint(cand), vigil__vtext(holder), vigil__vint(*until), vigil__vint(now)};
+    rc = vigil__sql_run(st->db,
+                        "INSERT INTO server_case_claims(case_id, holder, until_at) VALUES($1, $2, $3)"
+                        " ON CONFLICT(case_id) DO UPDATE SET holder = excluded.holder, until_at = excluded.until_at"
+                        " WHERE server_case_claims.until_at <= $4",
+                        q, 4, NULL, &changed, err);
+    if (!rc && changed == 1) *id = cand;
+  }
+  if (!rc && *id) {
+    /* the held case's lease is renewed as well */
+    const vigil__val p[] = {vigil__vint(*id), vigil__vint(*until)};
+    rc = vigil__sql_run(st->db, "UPDATE server_case_claims SET until_at = $2 WHERE case_id = $1", p, 2, NULL, NULL, err);
+  }
+  if (!rc) rc = vigil__sql_commit(st->db, err);
+  if (rc) vigil__sql_rollback(st->db);
+  pthread_mutex_unlock(&st->mu);
+  if (rc) *id = 0;
+  return rc;
+}
+
+int vigil__claim_renew(vigil_server_store *st, int64_t id, const char *holder, int64_t lease_s, int64_t *until,
+                       vigil_error *err) {
+  int64_t now = vigil__now_s(), changed = 0;
+  *until = now + lease_s;
+  const vigil__val p[] = {vigil__vint(id), vigil__vtext(holder), vigil__vint(*until), vigil__vint(now)};
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_run(st->db,
+                          "UPDATE server_case_claims SET until_at = $3 WHERE case_id = $1 AND holder = $2 AND until_at > $4",
+                          p, 4, NULL, &changed, err);
+  pthread_mutex_unlock(&st->mu);
+  if (!rc && changed != 1) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "case %lld is not held by %s", (long long)id, holder);
+  return rc;
+}
+
+int vigil__claim_release(vigil_server_store *st, int64_t id, const char *holder, vigil_error *err) {
+  int64_t now = vigil__now_s(), changed = 0;
+  char skipped[8 + 80];
+  snprintf(skipped, sizeof skipped, "skipped:%s", holder);
+  const vigil__val p[] = {vigil__vint(id), vigil__vtext(holder), vigil__vint(now), vigil__vtext(skipped)};
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_run(st->db,
+                          "UPDATE server_case_claims SET holder = $4, until_at = $3 WHERE case_id = $1 AND holder = $2"
+                          " AND until_at > $3",
+                          p, 4, NULL, &changed, err);
+  pthread_mutex_unlock(&st->mu);
+  if (!rc && changed != 1) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "case %lld is not held by %s", (long long)id, holder);
+  return rc;
+}

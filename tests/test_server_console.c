@@ -1,0 +1,434 @@
+/*
+ * test_server_console.c - people, sessions and the queue's leases of the
+ * review console (lib/server/accounts.c, sessions.c, claims.c, h_session.c).
+ *
+ *   - Sign-in: the cookie is HttpOnly, SameSite=Strict, not readable in the
+ *     body; a wrong password and an unknown name answer alike (401) and are
+ *     audited under the name tried; from the third failure in a row each
+ *     attempt must wait (429 + Retry-After); at ten the account is locked
+ *     (403), even for the right password, until `unlock`.
+ *   - Sessions: a state-changing call without, or with a wrong, X-CSRF-Token
+ *     is refused (403) and changes nothing; reads need none; sign-out ends
+ *     the session on the server (the same cookie then answers 401); the
+ *     idle and absolute timeouts end it; a disabled account's session ends.
+ *   - The audit log names the person ("user:<name>") for what they did.
+ *   - Leases: next hands out the oldest free case; another reviewer gets
+ *     another; the holder renews, others cannot; skip returns it; an
+ *     expired lease frees it; 16 reviewers asking at once never get the same
+ *     case twice.
+ *
+ * test_server_console_pg.c runs the same tests on PostgreSQL (CONSOLE_PG).
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/sql.h"
+#include "httpc.h"
+#include "pgtest.h"
+#include "servefix.h"
+#include "server/store.h"
+#include "vigil/server.h"
+
+static tu_fix fx;
+static const char *PW = "correct horse battery";
+
+/* A signed-in browser: its cookie and CSRF token. */
+typedef struct who {
+  char cookie[600];
+  char csrf[80];
+} who;
+
+/* One request; cookie and csrf may be NULL. */
+static int call(const char *method, const char *path, const who *w, const char *csrf, const char *json, json_t **out,
+                tu_http_resp *keep) {
+  char hdr[1024] = "";
+  size_t n = 0;
+  if (json) n += (size_t)snprintf(hdr + n, sizeof hdr - n, "Content-Type: application/json\r\n");
+  if (w && w->cookie[0]) n += (size_t)snprintf(hdr + n, sizeof hdr - n, "Cookie: %s\r\n", w->cookie);
+  if (csrf) n += (size_t)snprintf(hdr + n, sizeof hdr - n, "X-CSRF-Token: %s\r\n", csrf);
+  int fd = tu_http_connect(fx.port);
+  assert_true(fd >= 0);
+  tu_http_resp r;
+  assert_int_equal(tu_http_request(fd, method, path, hdr, json, json ? strlen(json) : 0, &r), 0);
+  close(fd);
+  if (out) *out = r.body_len ? json_loadb(r.body, r.body_len, 0, NULL) : NULL;
+  int st = r.status;
+  if (keep) *keep = r;
+  else tu_http_free(&r);
+  return st;
+}
+
+static void make_user(const char *name, const char *role, int child) {
+  vigil_server_store *st;
+  vigil_error e;
+  assert_int_equal(vigil_server_store_open(&st, fx.db, &e), 0);
+  assert_int_equal(vigil_user_create(st, name, vigil_role_parse(role), child, PW, &e), 0);
+  vigil_server_store_close(st);
+}
+
+/* Signs name in with pw; returns the status, fills w on success. */
+static int sign_in(const char *name, const char *pw, who *w) {
+  char body[256];
+  snprintf(body, sizeof body, "{\"name\":\"%s\",\"password\":\"%s\"}", name, pw);
+  tu_http_resp r;
+  json_t *o = NULL;
+  int st = call("POST", "/v1/session", NULL, NULL, body, &o, &r);
+  if (st == 201) {
+    char c[512];
+    assert_non_null(tu_http_header(&r, "Set-Cookie", c, sizeof c));
+    assert_non_null(strstr(c, "HttpOnly"));
+    assert_non_null(strstr(c, "SameSite=Strict"));
+    assert_null(strstr(c, "Secure")); /* plain HTTP here */
+    size_t k = strcspn(c, ";");
+    c[k] = 0;
+    snprintf(w->cookie, sizeof w->cookie, "%s", c);
+    snprintf(w->csrf, sizeof w->csrf, "%s", json_string_value(json_object_get(o, "csrf_token")));
+    assert_int_equal(strlen(w->csrf), 64);
+    /* the session token is in the cookie only, never in the body */
+    assert_null(strstr(r.body, c + strlen("vigil_session=")));
+  }
+  tu_http_free(&r);
+  json_decref(o);
+  return st;
+}
+
+/* The last audit row's key_id and action. */
+static void last_audit(char *key_id, size_t kcap, char *action, size_t acap, int *status) {
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/audit?limit=1000", fx.admin, NULL, &o), 200);
+  json_t *rows = json_object_get(o, "entries");
+  json_t *last = json_array_get(rows, json_array_size(rows) - 1);
+  assert_non_null(last);
+  snprintf(key_id, kcap, "%s", json_string_value(json_object_get(last, "key_id")));
+  snprintf(action, acap, "%s", json_string_value(json_object_get(last, "action")));
+  *status = (int)json_integer_value(json_object_get(last, "status"));
+  json_decref(o);
+}
+
+static void sql(const char *stmt) {
+  vigil_server_store *st = vigil_server_get_store(fx.srv);
+  vigil_error e;
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_run(st->db, stmt, NULL, 0, NULL, NULL, &e);
+  pthread_mutex_unlock(&st->mu);
+  assert_int_equal(rc, 0);
+}
+
+static int setup(void **state) {
+  (void)state;
+  if (tu_fix_init(&fx, "console") != 0) return -1;
+#ifdef CONSOLE_PG
+  /* the same people and keys, in a fresh PostgreSQL database */
+  tu_pg_fresh_db(fx.db, sizeof fx.db);
+  vigil_server_store *st;
+  vigil_error e;
+  if (vigil_server_store_open(&st, fx.db, &e)) return -1;
+  int rc = vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", fx.admin, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_SUBMITTER, "pipeline", fx.submitter, NULL, &e) ||
+           vigil_key_create(st, VIGIL_ROLE_REVIEWER, "alice", fx.reviewer, NULL, &e);
+  vigil_server_store_close(st);
+  if (rc) return -1;
+#endif
+  make_user("alice", "reviewer", 1);
+  make_user("bob", "reviewer", 0);
+  make_user("carol", "reviewer", 1);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.threads = 4;
+  return tu_fix_start(&fx, &cfg);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  return tu_fix_end(&fx);
+}
+
+static void test_signin_and_audit(void **state) {
+  (void)state;
+  who a = {0};
+  assert_int_equal(sign_in("alice", PW, &a), 201);
+  char k[80], act[64];
+  int st;
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:alice");
+  assert_string_equal(act, "session.create");
+  json_t *o = NULL;
+  assert_int_equal(call("GET", "/v1/session", &a, NULL, NULL, &o, NULL), 200);
+  assert_string_equal(json_string_value(json_object_get(o, "user")), "alice");
+  assert_string_equal(json_string_value(json_object_get(o, "csrf_token")), a.csrf);
+  assert_true(json_is_true(json_object_get(o, "child_safety")));
+  json_decref(o);
+  /* reading cases with the session: no CSRF token needed */
+  assert_int_equal(call("GET", "/v1/cases", &a, NULL, NULL, NULL, NULL), 200);
+  /* an unknown name and a wrong password read the same */
+  tu_http_resp r1, r2;
+  assert_int_equal(call("POST", "/v1/session", NULL, NULL, "{\"name\":\"nobody\",\"password\":\"xxxxxxxxxxxx\"}", NULL,
+                        &r1), 401);
+  assert_int_equal(call("POST", "/v1/session", NULL, NULL, "{\"name\":\"carol\",\"password\":\"xxxxxxxxxxxx\"}", NULL,
+                        &r2), 401);
+  assert_string_equal(r1.body, r2.body);
+  tu_http_free(&r1);
+  tu_http_free(&r2);
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:carol");
+  assert_int_equal(st, 401);
+  /* an admin account may not be used to bypass roles: bob (reviewer) is refused admin routes */
+  who b = {0};
+  assert_int_equal(sign_in("bob", PW, &b), 201);
+  assert_int_equal(call("GET", "/v1/keys", &b, NULL, NULL, NULL, NULL), 403);
+  /* bob lacks the child-safety permission: no evidence, no unblur */
+  assert_int_equal(call("GET", "/v1/cases/1/evidence", &b, NULL, NULL, NULL, NULL), 403);
+  /* a forged cookie is no session */
+  who f = {0};
+  snprintf(f.cookie, sizeof f.cookie, "vigil_session=%064d", 7);
+  assert_int_equal(call("GET", "/v1/cases", &f, NULL, NULL, NULL, NULL), 401);
+  snprintf(f.cookie, sizeof f.cookie, "vigil_session=<script>");
+  assert_int_equal(call("GET", "/v1/cases", &f, NULL, NULL, NULL, NULL), 401);
+}
+
+static void test_failures_delay_then_lock(void **state) {
+  (void)state;
+  who c = {0};
+  sql("UPDATE server_users SET failures = 0, next_try_at = 0 WHERE name = 'carol'");
+  assert_int_equal(sign_in("carol", "wrong password 1", &c), 401);
+  assert_int_equal(sign_in("carol", "wrong password 2", &c), 401);
+  assert_int_equal(sign_in("carol", "wrong password 3", &c), 401); /* the third starts the delays */
+  tu_http_resp r;
+  assert_int_equal(call("POST", "/v1/session", NULL, NULL, "{\"name\":\"carol\",\"password\":\"correct horse battery\"}",
+                        NULL, &r), 429);
+  char ra[16];
+  assert_non_null(tu_http_header(&r, "Retry-After", ra, sizeof ra));
+  assert_true(atoi(ra) >= 1);
+  tu_http_free(&r);
+  sleep(2);
+  assert_int_equal(sign_in("carol", PW, &c), 201); /* the right password clears the count */
+  /* the tenth failure in a row locks, even for the right password */
+  sql("UPDATE server_users SET failures = 9, next_try_at = 0 WHERE name = 'carol'");
+  assert_int_equal(sign_in("carol", "wrong password 4", &c), 403);
+  assert_int_equal(sign_in("carol", PW, &c), 403);
+  vigil_error e;
+  assert_int_equal(vigil_user_unlock(vigil_server_get_store(fx.srv), "carol", &e), 0);
+  assert_int_equal(sign_in("carol", PW, &c), 201);
+  assert_int_equal(vigil_user_unlock(vigil_server_get_store(fx.srv), "nobody", &e), VIGIL_ENOTFOUND);
+}
+
+static void test_csrf_and_signout(void **state) {
+  (void)state;
+  who a = {0};
+  assert_int_equal(sign_in("alice", PW, &a), 201);
+  json_t *o = NULL;
+  /* a case to act on */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/cases", fx.submitter, "{\"content_id\":\"csrf-1\"}", &o), 201);
+  char path[64];
+  snprintf(path, sizeof path, "/v1/cases/%lld/decision", (long long)json_integer_value(json_object_get(o, "id")));
+  json_decref(o);
+  const char *dec = "{\"decision\":\"dismiss\"}";
+  assert_int_equal(call("POST", path, &a, NULL, dec, NULL, NULL), 403);
+  char bad[80];
+  memset(bad, '0', 64);
+  bad[64] = 0;
+  assert_int_equal(call("POST", path, &a, bad, dec, NULL, NULL), 403);
+  assert_int_equal(call("POST", path, &a, "short", dec, NULL, NULL), 403);
+  char k[80], act[64];
+  int st;
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:alice");
+  assert_int_equal(st, 403);
+  /* refused: still open */
+  assert_int_equal(call("POST", path, &a, a.csrf, dec, NULL, NULL), 200);
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:alice");
+  assert_string_equal(act, "cases.decide");
+  /* the case names the person who decided it */
+  path[strlen(path) - strlen("/decision")] = 0;
+  assert_int_equal(call("GET", path, &a, NULL, NULL, &o, NULL), 200);
+  assert_string_equal(json_string_value(json_object_get(o, "decided_by")), "user:alice");
+  json_decref(o);
+  /* sign-out needs the token too, then ends the session on the server */
+  assert_int_equal(call("DELETE", "/v1/session", &a, NULL, NULL, NULL, NULL), 403);
+  assert_int_equal(call("DELETE", "/v1/session", &a, a.csrf, NULL, NULL, NULL), 200);
+  assert_int_equal(call("GET", "/v1/cases", &a, NULL, NULL, NULL, NULL), 401);
+  /* an API key has no session to end */
+  assert_int_equal(tu_json_call(fx.port, "DELETE", "/v1/session", fx.reviewer, NULL, NULL), 404);
+}
+
+static void test_timeouts(void **state) {
+  (void)state;
+  tu_fix_stop(&fx);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.session_idle_s = 2;
+  cfg.session_max_s = 3;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  who a = {0}, b = {0};
+  assert_int_equal(sign_in("alice", PW, &a), 201);
+  assert_int_equal(sign_in("bob", PW, &b), 201);
+  /* a is kept busy, b idles */
+  for (int i = 0; i < 2; i++) {
+    usleep(1100 * 1000);
+    assert_int_equal(call("GET", "/v1/cases", &a, NULL, NULL, NULL, NULL), 200);
+  }
+  usleep(300 * 1000);
+  tu_http_resp r;
+  assert_int_equal(call("GET", "/v1/cases", &b, NULL, NULL, NULL, &r), 401); /* idle > 2 s */
+  char c[256];
+  assert_non_null(tu_http_header(&r, "Set-Cookie", c, sizeof c));
+  assert_non_null(strstr(c, "Max-Age=0"));
+  tu_http_free(&r);
+  usleep(900 * 1000);
+  assert_int_equal(call("GET", "/v1/cases", &a, NULL, NULL, NULL, NULL), 401); /* older than 3 s */
+  /* disabling an account ends its sessions at once */
+  assert_int_equal(sign_in("bob", PW, &b), 201);
+  vigil_error e;
+  assert_int_equal(vigil_user_disable(vigil_server_get_store(fx.srv), "bob", &e), 0);
+  assert_int_equal(call("GET", "/v1/cases", &b, NULL, NULL, NULL, NULL), 401);
+  assert_int_equal(sign_in("bob", PW, &b), 403);
+  tu_fix_stop(&fx);
+  assert_int_equal(tu_fix_start(&fx, NULL), 0);
+}
+
+static int64_t open_case(const char *content_id) {
+  char body[128];
+  snprintf(body, sizeof body, "{\"content_id\":\"%s\"}", content_id);
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/cases", fx.submitter, body, &o), 201);
+  int64_t id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  return id;
+}
+
+/* POST /v1/cases/next as w; the case id handed out, 0 for none. */
+static int64_t next_case(const who *w) {
+  json_t *o = NULL;
+  assert_int_equal(call("POST", "/v1/cases/next", w, w->csrf, NULL, &o, NULL), 200);
+  json_t *c = json_object_get(o, "case");
+  int64_t id = json_is_object(c) ? json_integer_value(json_object_get(c, "id")) : 0;
+  if (id) assert_non_null(json_string_value(json_object_get(o, "lease_expires_at")));
+  json_decref(o);
+  return id;
+}
+
+static void close_open_cases(void) { sql("UPDATE server_cases SET status = 'dismissed' WHERE status = 'open'"); }
+
+static void test_leases(void **state) {
+  (void)state;
+  close_open_cases();
+  who a = {0}, c = {0};
+  assert_int_equal(sign_in("alice", PW, &a), 201);
+  sql("UPDATE server_users SET failures = 0, next_try_at = 0, disabled_at = 0");
+  assert_int_equal(sign_in("carol", PW, &c), 201);
+  int64_t c1 = open_case("lease-1"), c2 = open_case("lease-2"), c3 = open_case("lease-3");
+  assert_int_equal(next_case(&a), c1);
+  assert_int_equal(next_case(&a), c1); /* the same while held: a reload */
+  assert_int_equal(next_case(&c), c2);
+  char p[64];
+  /* only the holder renews or skips */
+  snprintf(p, sizeof p, "/v1/cases/%lld/lease", (long long)c1);
+  assert_int_equal(call("POST", p, &a, a.csrf, NULL, NULL, NULL), 200);
+  assert_int_equal(call("POST", p, &c, c.csrf, NULL, NULL, NULL), 409);
+  snprintf(p, sizeof p, "/v1/cases/%lld/skip", (long long)c1);
+  assert_int_equal(call("POST", p, &c, c.csrf, NULL, NULL, NULL), 409);
+  assert_int_equal(call("POST", p, &a, a.csrf, NULL, NULL, NULL), 200);
+  /* the one who skipped gets the others first; the skipped case is free */
+  assert_int_equal(next_case(&a), c3);
+  snprintf(p, sizeof p, "/v1/cases/%lld/skip", (long long)c2);
+  assert_int_equal(call("POST", p, &c, c.csrf, NULL, NULL, NULL), 200);
+  assert_int_equal(next_case(&c), c1);
+  /* a lease that ran out frees the case for someone else */
+  char s[128];
+  snprintf(s, sizeof s, "UPDATE server_case_claims SET until_at = 1 WHERE case_id = %lld", (long long)c3);
+  sql(s);
+  snprintf(p, sizeof p, "/v1/cases/%lld/lease", (long long)c3);
+  assert_int_equal(call("POST", p, &a, a.csrf, NULL, NULL, NULL), 409);
+  char act[64], k[80];
+  int st;
+  /* API keys take leases as themselves */
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/cases/next", fx.reviewer, NULL, &o), 200);
+  assert_true(json_integer_value(json_object_get(json_object_get(o, "case"), "id")) == c2 ||
+              json_integer_value(json_object_get(json_object_get(o, "case"), "id")) == c3);
+  json_decref(o);
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(act, "cases.next");
+  /* unblur is on record under the person */
+  snprintf(p, sizeof p, "/v1/cases/%lld/unblur", (long long)c1);
+  assert_int_equal(call("POST", p, &c, c.csrf, NULL, NULL, NULL), 200);
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:carol");
+  assert_string_equal(act, "cases.unblur");
+}
+
+/* Many reviewers asking at once: every case goes to exactly one. */
+#define NREV 16
+#define NCASES 48
+static char rev_keys[NREV][VIGIL_KEY_MAX];
+static int64_t got[NREV][NCASES];
+static int ngot[NREV];
+
+static void *reviewer(void *arg) {
+  int i = (int)(intptr_t)arg;
+  for (;;) {
+    json_t *o = NULL;
+    if (tu_json_call(fx.port, "POST", "/v1/cases/next", rev_keys[i], NULL, &o) != 200) break;
+    json_t *c = json_object_get(o, "case");
+    int64_t id = json_is_object(c) ? json_integer_value(json_object_get(c, "id")) : 0;
+    json_decref(o);
+    if (!id || ngot[i] == NCASES) break;
+    got[i][ngot[i]++] = id;
+    char p[64];
+    snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)id);
+    if (tu_json_call(fx.port, "POST", p, rev_keys[i], "{\"decision\":\"dismiss\"}", NULL) != 200) break;
+  }
+  return NULL;
+}
+
+static void test_next_concurrent(void **state) {
+  (void)state;
+  close_open_cases();
+  vigil_error e;
+  for (int i = 0; i < NREV; i++)
+    assert_int_equal(vigil_key_create(vigil_server_get_store(fx.srv), VIGIL_ROLE_REVIEWER, "r", rev_keys[i], NULL, &e), 0);
+  int64_t ids[NCASES];
+  for (int i = 0; i < NCASES; i++) {
+    char cid[32];
+    snprintf(cid, sizeof cid, "conc-%d", i);
+    ids[i] = open_case(cid);
+  }
+  pthread_t t[NREV];
+  for (int i = 0; i < NREV; i++) assert_int_equal(pthread_create(&t[i], NULL, reviewer, (void *)(intptr_t)i), 0);
+  for (int i = 0; i < NREV; i++) pthread_join(t[i], NULL);
+  int seen[NCASES] = {0}, total = 0, busy = 0;
+  for (int i = 0; i < NREV; i++) {
+    busy += ngot[i] > 0;
+    for (int j = 0; j < ngot[i]; j++) {
+      int64_t id = got[i][j];
+      assert_true(id >= ids[0] && id <= ids[NCASES - 1]);
+      seen[id - ids[0]]++;
+      total++;
+    }
+  }
+  for (int i = 0; i < NCASES; i++) assert_int_equal(seen[i], 1); /* each exactly once */
+  assert_int_equal(total, NCASES);
+  printf("%d cases handed to %d of %d reviewers asking at once, none twice\n", total, busy, NREV);
+}
+
+int main(void) {
+#ifdef CONSOLE_PG
+  char uri[512];
+  int pg = tu_pg_start(uri, sizeof uri);
+  if (pg == 77) return 77;
+  if (pg) return 1;
+#endif
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_failures_delay_then_lock),
+      cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
+      cmocka_unit_test(test_leases),           cmocka_unit_test(test_next_concurrent),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
