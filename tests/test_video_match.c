@@ -11,13 +11,10 @@
  * that the index's answer, which goes through the unique-hash PDQ index and
  * the frame chains, must equal the scan's for every video (recall 1.0 and no
  * extra pair).  Hand-made cases pin the edges: empty after the quality
- * filter, all duplicates, distances 30/31/32.  Queries from several threads
- * at once on one index give the single-threaded answers (labelled `threads`,
- * so ThreadSanitizer runs it too).
+ * filter, all duplicates, distances 30/31/32.
  */
 #include "testutil.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,72 +191,6 @@ static void test_recall_against_brute_force(void **state) {
   vigil_vpdq_index_free(ix);
 }
 
-typedef struct worker {
-  const vigil_vpdq_index *ix;
-  const vigil_video_frame *q;
-  size_t nq;
-  vigil_vpdq_result *res;
-  size_t nres;
-  int rc;
-} worker;
-
-static void *work(void *arg) {
-  worker *w = arg;
-  for (int rep = 0; rep < 3; rep++) {
-    vigil_vpdq_results_free(w->res, w->nres);
-    w->res = NULL;
-    w->rc = vigil_vpdq_index_query(w->ix, w->q, w->nq, NULL, &w->res, &w->nres, NULL);
-    if (w->rc) break;
-  }
-  return NULL;
-}
-
-static void same_results(const vigil_vpdq_result *a, size_t na, const vigil_vpdq_result *b, size_t nb) {
-  assert_int_equal(na, nb);
-  for (size_t i = 0; i < na; i++) {
-    assert_true(a[i].id == b[i].id && a[i].query_matched == b[i].query_matched &&
-                a[i].compared_matched == b[i].compared_matched && a[i].nsegments == b[i].nsegments);
-    for (size_t s = 0; s < a[i].nsegments; s++)
-      assert_memory_equal(&a[i].segments[s], &b[i].segments[s], sizeof a[i].segments[s]);
-  }
-}
-
-static void test_concurrent_queries(void **state) {
-  (void)state;
-  static bank bk;
-  vigil_pdq_hash pool[12];
-  for (int i = 0; i < 12; i++) pool[i] = random_hash();
-  make_bank(&bk, pool, 12);
-  vigil_vpdq_index *ix = NULL;
-  assert_int_equal(vigil_vpdq_index_new(&ix, NULL), VIGIL_OK);
-  for (int v = 0; v < NV; v++) assert_int_equal(vigil_vpdq_index_add(ix, 100 + (uint64_t)v, bk.f[v], bk.n[v], NULL), VIGIL_OK);
-  enum { NT = 4 };
-  static vigil_video_frame qs[NT][MAXF];
-  worker w[NT];
-  pthread_t th[NT];
-  for (int t = 0; t < NT; t++) {
-    int v = t * 7 % NV;
-    for (size_t i = 0; i < bk.n[v]; i++) {
-      qs[t][i] = bk.f[v][i];
-      qs[t][i].quality = 90;
-    }
-    w[t] = (worker){ix, qs[t], bk.n[v], NULL, 0, 0};
-  }
-  for (int t = 0; t < NT; t++) assert_int_equal(pthread_create(&th[t], NULL, work, &w[t]), 0);
-  for (int t = 0; t < NT; t++) assert_int_equal(pthread_join(th[t], NULL), 0);
-  for (int t = 0; t < NT; t++) {
-    assert_int_equal(w[t].rc, VIGIL_OK);
-    assert_true(w[t].nres >= 1 && w[t].res[0].match); /* finds its own video */
-    vigil_vpdq_result *one = NULL;
-    size_t n1 = 0;
-    assert_int_equal(vigil_vpdq_index_query(ix, w[t].q, w[t].nq, NULL, &one, &n1, NULL), VIGIL_OK);
-    same_results(one, n1, w[t].res, w[t].nres);
-    vigil_vpdq_results_free(one, n1);
-    vigil_vpdq_results_free(w[t].res, w[t].nres);
-  }
-  vigil_vpdq_index_free(ix);
-}
-
 static vigil_video_frame frame(vigil_pdq_hash h, int quality, double ts) {
   return (vigil_video_frame){(int64_t)ts, quality, h, ts};
 }
@@ -397,7 +328,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recall_against_brute_force), cmocka_unit_test(test_empty_after_quality_filter),
       cmocka_unit_test(test_all_duplicates),             cmocka_unit_test(test_threshold_edges),
-      cmocka_unit_test(test_bad_input),                  cmocka_unit_test(test_concurrent_queries),
+      cmocka_unit_test(test_bad_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
