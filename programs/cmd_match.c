@@ -44,6 +44,9 @@ static const char match_help[] =
     "  --threshold N      PDQ distance to match, inclusive (default 31, 0..64)\n"
     "  --dihedral         also match the 7 rotations/flips of each image or hash\n"
     "  --force            match PDQ hashes of quality below 50 too\n"
+    "  --video-frames     also match a video's frames (one per second) against\n"
+    "                     the PDQ banks: a known picture shown in a video; the\n"
+    "                     input is then PATH#t=SECONDS of the frame\n"
     "  -r, --recursive    look up the regular files under directories (symbolic\n"
     "                     links and other files skipped, said on stderr)\n"
     "  --format csv|json  csv (default): one line per match:\n"
@@ -60,7 +63,7 @@ typedef struct matchctx {
   vigil_bank_store *st;
   vigil_bank_matcher *m;
   vigil_bank_filter filter;
-  int threshold, dihedral, force, json;
+  int threshold, dihedral, force, json, video_frames;
 } matchctx;
 
 static void csv_field(const char *s, int last) {
@@ -77,8 +80,10 @@ static void csv_field(const char *s, int last) {
   putchar(last ? '\n' : ',');
 }
 
-/* Prints (csv) or appends to arr (json) the matches of one lookup. */
-static void emit(const matchctx *c, const char *input, const vigil_bank_match *v, size_t n, json_t *arr) {
+/* Prints (csv) or appends to arr (json) the matches of one lookup; ts >= 0
+ * is the time of the video frame that was looked up. */
+static void emit(const matchctx *c, const char *input, const vigil_bank_match *v, size_t n, json_t *arr,
+                 double ts) {
   for (size_t i = 0; i < n; i++) {
     const vigil_bank_entry *e = &v[i].entry;
     char hex[2 * VIGIL_BANK_VALUE_MAX + 1], num[32];
@@ -90,6 +95,7 @@ static void emit(const matchctx *c, const char *input, const vigil_bank_match *v
                             v[i].distance, "variant", var ? var : "orig", "bank", e->bank, "entry_id",
                             (json_int_t)e->id, "external_id", e->external_id, "tags", e->tags, "source", e->source,
                             "value", hex);
+      if (o && ts >= 0) json_object_set_new(o, "timestamp", json_real(ts));
       if (o) json_array_append_new(arr, o);
       continue;
     }
@@ -116,12 +122,13 @@ static int lookup_exact(const matchctx *c, const char *input, vigil_signal_type 
     cli_error("%s: %s", input, err.message);
     return -1;
   }
-  emit(c, input, v, n, arr);
+  emit(c, input, v, n, arr, -1);
   free(v);
   return 0;
 }
 
-static int lookup_pdq(const matchctx *c, const char *input, const vigil_pdq_hash *qs, int nq, json_t *arr) {
+static int lookup_pdq(const matchctx *c, const char *input, const vigil_pdq_hash *qs, int nq, json_t *arr,
+                      double ts) {
   vigil_bank_match *v;
   size_t n;
   vigil_error err;
@@ -129,9 +136,60 @@ static int lookup_pdq(const matchctx *c, const char *input, const vigil_pdq_hash
     cli_error("%s: %s", input, err.message);
     return -1;
   }
-  emit(c, input, v, n, arr);
+  emit(c, input, v, n, arr, ts);
   free(v);
   return 0;
+}
+
+typedef struct frame_ref {
+  const vigil_video_frame *f;
+} frame_ref;
+
+static int cmp_frame_hash(const void *a, const void *b) {
+  const vigil_video_frame *x = ((const frame_ref *)a)->f, *y = ((const frame_ref *)b)->f;
+  int d = memcmp(x->hash.bytes, y->hash.bytes, VIGIL_PDQ_BYTES);
+  return d ? d : (x > y) - (x < y);
+}
+
+/* A video's frames (one per second) against the PDQ banks: each distinct
+ * frame hash of quality >= 50 once, at its first time; a match's input is
+ * PATH#t=SECONDS (a media fragment), and JSON adds "timestamp". */
+static int lookup_frames(const matchctx *c, const char *path, json_t *arr) {
+  if (!strcmp(path, "-")) {
+    cli_error("-: --video-frames needs a file, not standard input");
+    return -1;
+  }
+  vigil_video_frame *fr = NULL;
+  size_t n = 0;
+  vigil_error err;
+  if (vigil_video_hash_all(path, NULL, &fr, &n, NULL, &err)) {
+    cli_error("%s: frames not matched: %s", path, err.message);
+    return -1;
+  }
+  frame_ref *refs = calloc(n ? n : 1, sizeof *refs);
+  uint8_t *first = calloc(n ? n : 1, 1);
+  int rc = 0;
+  if (!refs || !first) {
+    cli_error("%s: out of memory for %zu frames", path, n);
+    rc = -1;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) refs[i].f = &fr[i];
+  qsort(refs, n, sizeof *refs, cmp_frame_hash);
+  for (size_t i = 0; i < n; i++)
+    if (i == 0 || memcmp(refs[i].f->hash.bytes, refs[i - 1].f->hash.bytes, VIGIL_PDQ_BYTES))
+      first[refs[i].f - fr] = 1;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    if (!first[i] || (fr[i].quality < VIGIL_PDQ_MIN_QUALITY && !c->force)) continue;
+    char in[4200];
+    snprintf(in, sizeof in, "%s#t=%.3f", path, fr[i].timestamp);
+    rc = lookup_pdq(c, in, &fr[i].hash, 1, arr, fr[i].timestamp);
+  }
+done:
+  free(first);
+  free(refs);
+  vigil_video_frames_free(fr);
+  return rc;
 }
 
 /* An argument of hex digits that is no file was meant as a hash: say what
@@ -174,7 +232,7 @@ static int do_input(const matchctx *c, const char *arg) {
        * cannot be rotated: only images get them */
       if (c->dihedral) cli_error("%s: --dihedral needs an image; the hash is matched as given", arg);
       if (c->json) json_object_set_new(obj, "pdq", json_string(hex));
-      failed = lookup_pdq(c, arg, &q, 1, arr) != 0;
+      failed = lookup_pdq(c, arg, &q, 1, arr, -1) != 0;
     } else {
       if (c->json) json_object_set_new(obj, vigil_signal_name(t), json_string(hex));
       failed = lookup_exact(c, arg, t, value, arr) != 0;
@@ -213,7 +271,8 @@ static int do_input(const matchctx *c, const char *arg) {
       o.dihedral = c->dihedral;
       vigil_pdq_result r;
       if (is_video) {
-        /* a video: its bytes' digests only (video_md5 too); vPDQ banks are not matched yet */
+        /* a video: its bytes' digests (video_md5 too), and its frames when asked */
+        if (c->video_frames) failed |= lookup_frames(c, arg, arr) != 0;
       } else if (vigil_hash_memory(data, len, &o, &r, NULL, &err)) {
         cli_error("%s: not matched by PDQ: %s", arg, err.message);
         failed = 1;
@@ -230,7 +289,7 @@ static int do_input(const matchctx *c, const char *arg) {
           if (c->json) json_object_set_new(obj, "pdq_skipped", json_string("low quality"));
           failed = 1;
         } else {
-          failed |= lookup_pdq(c, arg, r.hash, r.nhashes, arr) != 0;
+          failed |= lookup_pdq(c, arg, r.hash, r.nhashes, arr, -1) != 0;
         }
       }
       free(data);
@@ -292,12 +351,13 @@ static int walk(const char *dir, int depth, cli_strvec *out, char ***owned, size
 
 int cmd_match(int argc, char **argv) {
   cli_tune_allocator();
-  enum { OPT_DB = 256, OPT_BANK, OPT_TAG, OPT_THRESH, OPT_DIH, OPT_FORCE, OPT_FORMAT };
+  enum { OPT_DB = 256, OPT_BANK, OPT_TAG, OPT_THRESH, OPT_DIH, OPT_FORCE, OPT_FORMAT, OPT_FRAMES };
   static const struct option longopts[] = {
       {"db", required_argument, 0, OPT_DB},         {"bank", required_argument, 0, OPT_BANK},
       {"tag", required_argument, 0, OPT_TAG},       {"threshold", required_argument, 0, OPT_THRESH},
       {"dihedral", no_argument, 0, OPT_DIH},        {"force", no_argument, 0, OPT_FORCE},
       {"format", required_argument, 0, OPT_FORMAT}, {"help", no_argument, 0, 'h'},
+      {"video-frames", no_argument, 0, OPT_FRAMES},
       {"recursive", no_argument, 0, 'r'},           {0, 0, 0, 0}};
   matchctx c;
   int recursive = 0;
@@ -329,6 +389,7 @@ int cmd_match(int argc, char **argv) {
     }
     case OPT_DIH: c.dihedral = 1; break;
     case OPT_FORCE: c.force = 1; break;
+    case OPT_FRAMES: c.video_frames = 1; break;
     case OPT_FORMAT:
       if (!strcmp(optarg, "csv")) c.json = 0;
       else if (!strcmp(optarg, "json")) c.json = 1;

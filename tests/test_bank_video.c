@@ -120,6 +120,44 @@ static void test_cli_match_video(void **state) {
   free(out);
 }
 
+/* A known picture shown in a video: its frames against a PDQ bank, opt-in. */
+static void test_cli_video_frames_against_pictures(void **state) {
+  (void)state;
+  const char *video = VIGIL_SOURCE_DIR "/fuzz/seeds/fuzz_video/vp8.webm";
+  char db[600], cmd[2048], *out = NULL;
+  bt_path(db, sizeof db, "frames.db");
+  /* the clip's one hashed frame, read from vigil hash, 3 bits changed */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " hash --format vpdq %s", video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  char hex[65];
+  assert_int_equal(sscanf(out, "%*d,%*d,%64[0-9a-f],", hex), 1);
+  free(out);
+  const char *digits = "0123456789abcdef";
+  hex[0] = digits[(strchr(digits, hex[0]) - digits) ^ 7]; /* 3 bits of the first nibble flipped */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s create pics && " VIGIL_CLI " bank --db %s add pics pdq %s --id P1",
+           db, db, hex);
+  assert_int_equal(tu_run(cmd, NULL), 0);
+  /* not without the option */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s %s 2>/dev/null", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_null(strstr(out, ",pdq,"));
+  free(out);
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s --video-frames %s", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "vp8.webm#t=0.000,pdq,3,orig,pics,"));
+  assert_non_null(strstr(out, "P1"));
+  free(out);
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s --video-frames --format json %s", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "\"timestamp\":0.0"));
+  free(out);
+  /* a picture is unaffected by the option, standard input is refused for frames */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s --video-frames - < %s 2>&1", db, video);
+  assert_int_equal(tu_run(cmd, &out), 1);
+  assert_non_null(strstr(out, "needs a file"));
+  free(out);
+}
+
 static int teardown(void **state) {
   (void)state;
   bt_cleanup();
@@ -131,6 +169,7 @@ int main(void) {
       cmocka_unit_test(test_type),
       cmocka_unit_test(test_import_match_export),
       cmocka_unit_test(test_cli_match_video),
+      cmocka_unit_test(test_cli_video_frames_against_pictures),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
