@@ -312,6 +312,9 @@ static void test_bad_input(void **state) {
   f.quality = 50;
   f.timestamp = -1;
   assert_int_equal(vigil_vpdq_index_add(ix, 1, &f, 1, &err), VIGIL_EINVAL);
+  f.timestamp = 2e9;
+  assert_int_equal(vigil_vpdq_index_add(ix, 1, &f, 1, &err), VIGIL_EINVAL);
+  assert_non_null(strstr(err.message, "timestamp"));
   f.timestamp = 0;
   assert_int_equal(vigil_vpdq_index_add(ix, 1, &f, 1, &err), VIGIL_OK);
   vigil_vpdq_opts o;

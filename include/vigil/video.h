@@ -127,6 +127,10 @@ VIGIL_API int vigil_video_sniff(const void *data, size_t len);
  * add and free need the index alone.  Frames are copied in; results belong
  * to the caller (vigil_vpdq_results_free). */
 
+/* Timestamps beyond this many seconds (about 31 years) are refused by the
+ * index and queries. */
+#define VIGIL_VPDQ_MAX_TIMESTAMP 1e9
+
 typedef struct vigil_vpdq_opts {
   int quality_min;         /* frames of lower quality are ignored on both sides; 50 */
   int threshold;           /* Hamming distance, 0..256; 31 */
@@ -168,7 +172,7 @@ VIGIL_API void vigil_vpdq_opts_reference(vigil_vpdq_opts *opts);
 
 VIGIL_API int vigil_vpdq_index_new(vigil_vpdq_index **out, vigil_error *err);
 VIGIL_API void vigil_vpdq_index_free(vigil_vpdq_index *ix);
-/* Adds bank video id with its n frames (any order; timestamps >= 0).
+/* Adds bank video id with its n frames (any order; timestamps 0..VIGIL_VPDQ_MAX_TIMESTAMP).
  * VIGIL_EEXIST when id is present; VIGIL_ELIMIT past 2^31 frames in all. */
 VIGIL_API int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *frames, size_t n,
                                    vigil_error *err);

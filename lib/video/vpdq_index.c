@@ -33,6 +33,9 @@
 /* Pairs fed to the alignment per (query hash, bank video): a hash that recurs
  * more often is a static shot that matches everywhere and aligns nothing. */
 #define ALIGN_CAP 64
+/* Pairs aligned per bank video: past this the caps above shrink, so that a
+ * hostile query (many hashes, each matching many frames) costs bounded time. */
+#define ALIGN_MAX_PAIRS ((size_t)1 << 20)
 
 typedef struct bframe {
   double ts;
@@ -169,9 +172,10 @@ int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_fr
                          vigil_error *err) {
   if (!ix || (n && !fr)) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: index and frames are required");
   for (size_t i = 0; i < n; i++)
-    if (fr[i].quality < 0 || fr[i].quality > 100 || !(fr[i].timestamp >= 0))
+    if (fr[i].quality < 0 || fr[i].quality > 100 || !(fr[i].timestamp >= 0) ||
+        fr[i].timestamp > VIGIL_VPDQ_MAX_TIMESTAMP)
       return vigil__seterr(err, VIGIL_EINVAL, "vpdq: video %llu frame %zu: quality must be 0..100 and "
-                           "timestamp >= 0", (unsigned long long)id, i);
+                           "the timestamp 0..%g s", (unsigned long long)id, i, VIGIL_VPDQ_MAX_TIMESTAMP);
   if (n > MAX_FRAMES - ix->nf || ix->nv >= MAX_FRAMES)
     return vigil__seterr(err, VIGIL_ELIMIT, "vpdq: index full (%zu frames, limit %zu)", ix->nf, MAX_FRAMES);
   /* Room first, so that nothing below can fail half-way but the PDQ index. */
@@ -329,9 +333,10 @@ static int check(const vigil_video_frame *fr, size_t n, const vigil_vpdq_opts *o
   if (n >= MAX_FRAMES) return vigil__seterr(err, VIGIL_ELIMIT, "vpdq: query of %zu frames (limit %zu)", n,
                                             MAX_FRAMES);
   for (size_t i = 0; i < n; i++)
-    if (fr[i].quality < 0 || fr[i].quality > 100 || !(fr[i].timestamp >= 0))
-      return vigil__seterr(err, VIGIL_EINVAL, "vpdq: query frame %zu: quality must be 0..100 and timestamp >= 0",
-                           i);
+    if (fr[i].quality < 0 || fr[i].quality > 100 || !(fr[i].timestamp >= 0) ||
+        fr[i].timestamp > VIGIL_VPDQ_MAX_TIMESTAMP)
+      return vigil__seterr(err, VIGIL_EINVAL, "vpdq: query frame %zu: quality must be 0..100 and the timestamp "
+                           "0..%g s", i, VIGIL_VPDQ_MAX_TIMESTAMP);
   return VIGIL_OK;
 }
 
@@ -416,12 +421,13 @@ static int evaluate(qstate *s, uint32_t vi, const rec *r, size_t n, vigil_vpdq_r
 
   /* Pairs for the alignment: each record with each query frame carrying its
    * hash, at most ALIGN_CAP bank frames per hash and query frames per hash. */
-  size_t np = 0, per = 0;
-  for (size_t i = 0; i < n; i++) {
+  size_t np = 0, per = 0, cap = ALIGN_CAP;
+  while (cap > 1 && n * cap > ALIGN_MAX_PAIRS) cap /= 2;
+  for (size_t i = 0; i < n && np < ALIGN_MAX_PAIRS + ALIGN_CAP; i++) {
     per = (i && r[i].qu == r[i - 1].qu) ? per + 1 : 0;
-    if (per >= ALIGN_CAP) continue;
+    if (per >= cap) continue;
     size_t c = 0;
-    for (uint32_t qi = s->qhead[r[i].qu]; qi != NONE && c < ALIGN_CAP; qi = s->qnext[qi], c++) {
+    for (uint32_t qi = s->qhead[r[i].qu]; qi != NONE && c < cap; qi = s->qnext[qi], c++) {
       if (vigil__grow((void **)&s->pairs, &s->pcap, np + 1, sizeof *s->pairs))
         return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory aligning with video %llu",
                              (unsigned long long)v->id);
