@@ -134,8 +134,11 @@ int main(int argc, char **argv) {
   vigil_error err = {0};
   double t0 = wall();
   if (vigil_vpdq_index_new(&ix, &err)) return fprintf(stderr, "%s\n", err.message), 1;
-  for (size_t v = 0; v < nv; v++)
-    if (vigil_vpdq_index_add(ix, v, bank + v * nf, nf, &err)) return fprintf(stderr, "%s\n", err.message), 1;
+  vigil_vpdq_video *vids = malloc(nv * sizeof *vids);
+  if (!vids) return fprintf(stderr, "out of memory\n"), 1;
+  for (size_t v = 0; v < nv; v++) vids[v] = (vigil_vpdq_video){v, bank + v * nf, nf};
+  if (vigil_vpdq_index_add_many(ix, vids, nv, &err)) return fprintf(stderr, "%s\n", err.message), 1;
+  free(vids);
   double build = wall() - t0;
 
   /* the peer's index: unique hashes of quality >= 50 (prepare_vpdq_feature), and hash -> videos */

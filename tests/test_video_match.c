@@ -162,7 +162,16 @@ static void test_recall_against_brute_force(void **state) {
   vigil_vpdq_index *ix = NULL;
   vigil_error err = {0};
   assert_int_equal(vigil_vpdq_index_new(&ix, &err), VIGIL_OK);
-  for (int v = 0; v < NV; v++) assert_int_equal(vigil_vpdq_index_add(ix, 100 + (uint64_t)v, bk.f[v], bk.n[v], &err), VIGIL_OK);
+  /* half in one batch, half one by one: both paths must give the same index */
+  vigil_vpdq_video batch[NV / 2 + 1];
+  for (int v = 0; v < NV / 2; v++) batch[v] = (vigil_vpdq_video){100 + (uint64_t)v, bk.f[v], bk.n[v]};
+  batch[NV / 2] = batch[0]; /* an id twice: all or nothing */
+  assert_int_equal(vigil_vpdq_index_add_many(ix, batch, NV / 2 + 1, &err), VIGIL_EEXIST);
+  assert_int_equal(vigil_vpdq_index_videos(ix), 0);
+  assert_int_equal(vigil_vpdq_index_unique(ix), 0);
+  assert_int_equal(vigil_vpdq_index_add_many(ix, batch, NV / 2, &err), VIGIL_OK);
+  for (int v = NV / 2; v < NV; v++)
+    assert_int_equal(vigil_vpdq_index_add(ix, 100 + (uint64_t)v, bk.f[v], bk.n[v], &err), VIGIL_OK);
   assert_int_equal(vigil_vpdq_index_videos(ix), NV);
   assert_true(vigil_vpdq_index_unique(ix) < vigil_vpdq_index_frames(ix)); /* repeats were shared */
   size_t pairs = 0;

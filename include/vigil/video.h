@@ -176,6 +176,16 @@ VIGIL_API void vigil_vpdq_index_free(vigil_vpdq_index *ix);
  * VIGIL_EEXIST when id is present; VIGIL_ELIMIT past 2^31 frames in all. */
 VIGIL_API int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *frames, size_t n,
                                    vigil_error *err);
+/* Many videos at once, all or none: the way to load a bank (the PDQ index
+ * is rebuilt once for the batch rather than grown video by video, which
+ * takes less memory and time).  VIGIL_EEXIST also for an id twice in it. */
+typedef struct vigil_vpdq_video {
+  uint64_t id;
+  const vigil_video_frame *frames;
+  size_t n;
+} vigil_vpdq_video;
+VIGIL_API int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *videos, size_t n,
+                                        vigil_error *err);
 VIGIL_API size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix);
 /* Frames held, and unique frame hashes among them. */
 VIGIL_API size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix);

@@ -168,51 +168,91 @@ static int retable(uint32_t **tab, size_t *cap, size_t need, int is_u, vigil_vpd
   return VIGIL_OK;
 }
 
-int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *fr, size_t n,
-                         vigil_error *err) {
-  if (!ix || (n && !fr)) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: index and frames are required");
-  for (size_t i = 0; i < n; i++)
-    if (fr[i].quality < 0 || fr[i].quality > 100 || !(fr[i].timestamp >= 0) ||
-        fr[i].timestamp > VIGIL_VPDQ_MAX_TIMESTAMP)
-      return vigil__seterr(err, VIGIL_EINVAL, "vpdq: video %llu frame %zu: quality must be 0..100 and "
-                           "the timestamp 0..%g s", (unsigned long long)id, i, VIGIL_VPDQ_MAX_TIMESTAMP);
-  if (n > MAX_FRAMES - ix->nf || ix->nv >= MAX_FRAMES)
-    return vigil__seterr(err, VIGIL_ELIMIT, "vpdq: index full (%zu frames, limit %zu)", ix->nf, MAX_FRAMES);
-  /* Room first, so that nothing below can fail half-way but the PDQ index. */
-  if (vigil__grow((void **)&ix->f, &ix->fcap, ix->nf + n, sizeof *ix->f) ||
-      vigil__grow((void **)&ix->v, &ix->vcap, ix->nv + 1, sizeof *ix->v) ||
-      retable(&ix->utab, &ix->utcap, ix->nu + n, 1, ix) || retable(&ix->vtab, &ix->vtcap, ix->nv + 1, 0, ix))
-    return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding a video of %zu frames", n);
-  if (ix->vtab[vfind(ix, id)]) return vigil__seterr(err, VIGIL_EEXIST, "vpdq: video %llu is already in the index",
-                                                     (unsigned long long)id);
+static int cmp_id(const void *x, const void *y) {
+  uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+  return (a > b) - (a < b);
+}
+
+/* Checks a batch: frames, limits, ids new and distinct; *total gets its frames. */
+static int check_batch(const vigil_vpdq_index *ix, const vigil_vpdq_video *vs, size_t nv, size_t *total,
+                       vigil_error *err) {
+  size_t t = 0;
+  for (size_t k = 0; k < nv; k++) {
+    const vigil_vpdq_video *v = &vs[k];
+    if (v->n && !v->frames) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: video %llu has no frames array",
+                                                 (unsigned long long)v->id);
+    for (size_t i = 0; i < v->n; i++) {
+      const vigil_video_frame *f = &v->frames[i];
+      if (f->quality < 0 || f->quality > 100 || !(f->timestamp >= 0) || f->timestamp > VIGIL_VPDQ_MAX_TIMESTAMP)
+        return vigil__seterr(err, VIGIL_EINVAL, "vpdq: video %llu frame %zu: quality must be 0..100 and "
+                             "the timestamp 0..%g s", (unsigned long long)v->id, i, VIGIL_VPDQ_MAX_TIMESTAMP);
+    }
+    if (v->n > MAX_FRAMES - ix->nf - t)
+      return vigil__seterr(err, VIGIL_ELIMIT, "vpdq: index full (%zu frames, limit %zu)", ix->nf + t, MAX_FRAMES);
+    t += v->n;
+  }
+  if (nv > MAX_FRAMES - ix->nv)
+    return vigil__seterr(err, VIGIL_ELIMIT, "vpdq: index full (%zu videos, limit %zu)", ix->nv, MAX_FRAMES);
+  *total = t;
+  return VIGIL_OK;
+}
+
+int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *vs, size_t nvid, vigil_error *err) {
+  if (!ix || (nvid && !vs)) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: index and videos are required");
+  size_t total = 0;
+  int rc = check_batch(ix, vs, nvid, &total, err);
+  if (rc) return rc;
+  if (nvid == 0) return VIGIL_OK;
+  /* Room first, so that nothing below can fail half-way but the unique
+   * hashes and the PDQ index, which are undone. */
+  /* frames: the first batch (a bank's load) gets exactly its size, later ones double */
+  if (vigil__grow_from((void **)&ix->f, &ix->fcap, ix->nf + total, sizeof *ix->f, ix->nf + total) ||
+      vigil__grow((void **)&ix->v, &ix->vcap, ix->nv + nvid, sizeof *ix->v) ||
+      retable(&ix->utab, &ix->utcap, ix->nu + total, 1, ix) || retable(&ix->vtab, &ix->vtcap, ix->nv + nvid, 0, ix))
+    return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding %zu videos of %zu frames", nvid, total);
+  uint64_t *ids = vigil__mallocarray(nvid, sizeof *ids);
+  if (!ids) return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding %zu videos", nvid);
+  for (size_t k = 0; k < nvid; k++) ids[k] = vs[k].id;
+  qsort(ids, nvid, sizeof *ids, cmp_id);
+  for (size_t k = 0; k < nvid; k++) {
+    if ((k && ids[k] == ids[k - 1]) || ix->vtab[vfind(ix, ids[k])]) {
+      rc = vigil__seterr(err, VIGIL_EEXIST, "vpdq: video %llu is already in the index%s",
+                         (unsigned long long)ids[k], k && ids[k] == ids[k - 1] ? " (twice in this batch)" : "");
+      free(ids);
+      return rc;
+    }
+  }
+  free(ids);
 
   /* New unique hashes go to uh[nu..] and the table tentatively, then to the
-   * PDQ index; if either fails the table is rebuilt from uh[0..nu) and
-   * nothing else has changed. */
-  uint32_t *uids = vigil__mallocarray(n, sizeof *uids);
-  uint64_t *newids = vigil__mallocarray(n, sizeof *newids);
+   * PDQ index in one batch (one table rebuild, not one per video); if either
+   * fails the table is rebuilt from uh[0..nu) and nothing else has changed. */
+  uint32_t *uids = vigil__mallocarray(total, sizeof *uids);
+  uint64_t *newids = vigil__mallocarray(total, sizeof *newids);
   if (!uids || !newids) {
     free(uids);
     free(newids);
-    return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding a video of %zu frames", n);
+    return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding %zu frames", total);
   }
-  size_t nnew = 0;
-  int rc = VIGIL_OK;
-  for (size_t i = 0; i < n; i++) {
-    size_t s = ufind(ix, &fr[i].hash);
-    if (!ix->utab[s]) { /* new: in the table at once, so a repeat within this video finds it */
-      /* the unique-hash arrays grow with unique hashes, not frames (most frames repeat one) */
-      if (vigil__grow((void **)&ix->uh, &ix->ucap, ix->nu + nnew + 1, sizeof *ix->uh) ||
-          vigil__grow((void **)&ix->uhead, &ix->ucap2, ix->nu + nnew + 1, sizeof *ix->uhead)) {
-        rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding a video of %zu frames", n);
-        break;
+  size_t nnew = 0, j = 0;
+  for (size_t k = 0; k < nvid && rc == VIGIL_OK; k++) {
+    for (size_t i = 0; i < vs[k].n; i++, j++) {
+      const vigil_pdq_hash *h = &vs[k].frames[i].hash;
+      size_t s = ufind(ix, h);
+      if (!ix->utab[s]) { /* new: in the table at once, so a repeat finds it */
+        /* the unique-hash arrays grow with unique hashes, not frames (most frames repeat one) */
+        if (vigil__grow((void **)&ix->uh, &ix->ucap, ix->nu + nnew + 1, sizeof *ix->uh) ||
+            vigil__grow((void **)&ix->uhead, &ix->ucap2, ix->nu + nnew + 1, sizeof *ix->uhead)) {
+          rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory adding %zu frames", total);
+          break;
+        }
+        ix->uh[ix->nu + nnew] = *h;
+        newids[nnew] = ix->nu + nnew;
+        ix->utab[s] = (uint32_t)(ix->nu + nnew + 1);
+        nnew++;
       }
-      ix->uh[ix->nu + nnew] = fr[i].hash;
-      newids[nnew] = ix->nu + nnew;
-      ix->utab[s] = (uint32_t)(ix->nu + nnew + 1);
-      nnew++;
+      uids[j] = ix->utab[s] - 1;
     }
-    uids[i] = ix->utab[s] - 1;
   }
   if (rc == VIGIL_OK && nnew) rc = vigil_pdq_index_add_batch(ix->pdq, ix->uh + ix->nu, newids, nnew, err);
   free(newids);
@@ -222,20 +262,30 @@ int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_fr
     free(uids);
     return rc;
   }
-  for (size_t j = 0; j < nnew; j++) ix->uhead[ix->nu + j] = NONE;
+  for (size_t u = 0; u < nnew; u++) ix->uhead[ix->nu + u] = NONE;
   ix->nu += nnew;
-  uint32_t vi = (uint32_t)ix->nv;
-  ix->v[vi] = (bvideo){id, (uint32_t)ix->nf, (uint32_t)n};
-  ix->vtab[vfind(ix, id)] = vi + 1;
-  ix->nv++;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t fi = (uint32_t)(ix->nf + i);
-    ix->f[fi] = (bframe){fr[i].timestamp, uids[i], vi, ix->uhead[uids[i]], (uint8_t)fr[i].quality};
-    ix->uhead[uids[i]] = fi;
+  j = 0;
+  for (size_t k = 0; k < nvid; k++) {
+    uint32_t vi = (uint32_t)ix->nv;
+    ix->v[vi] = (bvideo){vs[k].id, (uint32_t)ix->nf, (uint32_t)vs[k].n};
+    ix->vtab[vfind(ix, vs[k].id)] = vi + 1;
+    ix->nv++;
+    for (size_t i = 0; i < vs[k].n; i++, j++) {
+      uint32_t fi = (uint32_t)(ix->nf + i);
+      const vigil_video_frame *f = &vs[k].frames[i];
+      ix->f[fi] = (bframe){f->timestamp, uids[j], vi, ix->uhead[uids[j]], (uint8_t)f->quality};
+      ix->uhead[uids[j]] = fi;
+    }
+    ix->nf += vs[k].n;
   }
-  ix->nf += n;
   free(uids);
   return VIGIL_OK;
+}
+
+int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *fr, size_t n,
+                         vigil_error *err) {
+  vigil_vpdq_video v = {id, fr, n};
+  return vigil_vpdq_index_add_many(ix, &v, 1, err);
 }
 
 /* ---- queries ------------------------------------------------------------ */
