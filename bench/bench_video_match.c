@@ -111,8 +111,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--queries") && i + 1 < argc) nq = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc) rng_state = strtoull(argv[++i], NULL, 10);
     else {
-      fprintf(stderr, "usage: bench_video_match [--videos N] [--frames F] [--query-seconds S] [--queries Q]\n"
-                      "                         [--seed S] [--smoke]\n");
+      fprintf(stderr,
+              "usage: bench_video_match [--videos N] [--frames F] [--query-seconds S] [--queries Q]\n"
+              "                         [--seed S] [--smoke]\n");
       return 2;
     }
   }
@@ -153,10 +154,11 @@ int main(int argc, char **argv) {
     if (i == 0 || memcmp(all[i].h.bytes, all[i - 1].h.bytes, 32)) ufirst[nu] = i, uniq[nu++] = all[i].h;
   ufirst[nu] = na;
 
-  printf("bank: %zu videos x %zu frames = %zu frame hashes, %zu unique (%zu of quality >= 50), "
-         "index %.1f MB (%.1f bytes per frame hash), built in %.2f s\n",
-         nv, nf, vigil_vpdq_index_frames(ix), vigil_vpdq_index_unique(ix), nu,
-         (double)vigil_vpdq_index_memory(ix) / 1e6, (double)vigil_vpdq_index_memory(ix) / (double)(nv * nf), build);
+  printf(
+      "bank: %zu videos x %zu frames = %zu frame hashes, %zu unique (%zu of quality >= 50), "
+      "index %.1f MB (%.1f bytes per frame hash), built in %.2f s\n",
+      nv, nf, vigil_vpdq_index_frames(ix), vigil_vpdq_index_unique(ix), nu, (double)vigil_vpdq_index_memory(ix) / 1e6,
+      (double)vigil_vpdq_index_memory(ix) / (double)(nv * nf), build);
 
   vigil_video_frame *q = malloc(qs * sizeof *q);
   uint64_t *pairs = malloc(qs * 64 * sizeof *pairs);

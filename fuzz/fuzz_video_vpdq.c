@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len = size - 1;
   vigil_video_frame *f = NULL;
   size_t n = 0;
-  int rc = (data[0] & 1) ? vigil_vpdq_from_reference(text, len, &f, &n, NULL) : vigil_vpdq_from_te(text, len, &f, &n, NULL);
+  int rc =
+      (data[0] & 1) ? vigil_vpdq_from_reference(text, len, &f, &n, NULL) : vigil_vpdq_from_te(text, len, &f, &n, NULL);
   if (rc != VIGIL_OK) {
     if (f || n) abort();
     return 0;

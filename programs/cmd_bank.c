@@ -171,8 +171,8 @@ static json_t *bank_json(const vigil_bank_info *b) {
   return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "name", b->name, "description", b->description,
                    "enabled", b->enabled, "review", review_of(b->name), "active", (json_int_t)b->active, "removed",
                    (json_int_t)b->removed, "pdq", (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5",
-                   (json_int_t)b->by_type[VIGIL_SIGNAL_MD5], "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256], "video_md5",
-                   (json_int_t)b->by_type[VIGIL_SIGNAL_VIDEO_MD5]);
+                   (json_int_t)b->by_type[VIGIL_SIGNAL_MD5], "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256],
+                   "video_md5", (json_int_t)b->by_type[VIGIL_SIGNAL_VIDEO_MD5]);
 }
 
 static void print_json(json_t *o) {

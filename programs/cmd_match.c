@@ -82,8 +82,7 @@ static void csv_field(const char *s, int last) {
 
 /* Prints (csv) or appends to arr (json) the matches of one lookup; ts >= 0
  * is the time of the video frame that was looked up. */
-static void emit(const matchctx *c, const char *input, const vigil_bank_match *v, size_t n, json_t *arr,
-                 double ts) {
+static void emit(const matchctx *c, const char *input, const vigil_bank_match *v, size_t n, json_t *arr, double ts) {
   for (size_t i = 0; i < n; i++) {
     const vigil_bank_entry *e = &v[i].entry;
     char hex[2 * VIGIL_BANK_VALUE_MAX + 1], num[32];
@@ -127,8 +126,7 @@ static int lookup_exact(const matchctx *c, const char *input, vigil_signal_type 
   return 0;
 }
 
-static int lookup_pdq(const matchctx *c, const char *input, const vigil_pdq_hash *qs, int nq, json_t *arr,
-                      double ts) {
+static int lookup_pdq(const matchctx *c, const char *input, const vigil_pdq_hash *qs, int nq, json_t *arr, double ts) {
   vigil_bank_match *v;
   size_t n;
   vigil_error err;
@@ -357,8 +355,8 @@ int cmd_match(int argc, char **argv) {
       {"tag", required_argument, 0, OPT_TAG},       {"threshold", required_argument, 0, OPT_THRESH},
       {"dihedral", no_argument, 0, OPT_DIH},        {"force", no_argument, 0, OPT_FORCE},
       {"format", required_argument, 0, OPT_FORMAT}, {"help", no_argument, 0, 'h'},
-      {"video-frames", no_argument, 0, OPT_FRAMES},
-      {"recursive", no_argument, 0, 'r'},           {0, 0, 0, 0}};
+      {"recursive", no_argument, 0, 'r'},           {"video-frames", no_argument, 0, OPT_FRAMES},
+      {0, 0, 0, 0}};
   matchctx c;
   int recursive = 0;
   cli_strvec inputs = {0};

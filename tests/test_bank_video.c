@@ -2,7 +2,8 @@
  * test_bank_video.c - the video_md5 signal type in banks: a type of its own
  * (as python-threatexchange keeps it), with the entry model of md5 (import,
  * counts, exact match, export), written by `vigil hash --format te` for a
- * video and looked up by `vigil match` for a file whose content is a video.  vpdq entries are still refused, with a message.
+ * video and looked up by `vigil match` for a file whose content is a video.  vpdq entries are still refused, with a
+ * message.
  */
 #include "testutil.h"
 
@@ -99,8 +100,9 @@ static void test_cli_match_video(void **state) {
   char hex[33], db[600], cmd[2048];
   vigil_signal_to_hex(md5, 16, hex);
   bt_path(db, sizeof db, "cli.db");
-  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s create vids && " VIGIL_CLI " bank --db %s add vids video_md5 %s --id V1",
-           db, db, hex);
+  snprintf(cmd, sizeof cmd,
+           VIGIL_CLI " bank --db %s create vids && " VIGIL_CLI " bank --db %s add vids video_md5 %s --id V1", db, db,
+           hex);
   assert_int_equal(tu_run(cmd, NULL), 0);
   char *out = NULL;
   snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s %s", db, video);
@@ -110,8 +112,9 @@ static void test_cli_match_video(void **state) {
   free(out);
   /* vigil hash --format te writes the video_md5 line that bank import reads */
   snprintf(cmd, sizeof cmd,
-           VIGIL_CLI " hash --format te %s | " VIGIL_CLI " bank --db %s import fromhash - --format te --create && "
-           VIGIL_CLI " match --db %s --bank fromhash %s",
+           VIGIL_CLI " hash --format te %s | " VIGIL_CLI
+                     " bank --db %s import fromhash - --format te --create && " VIGIL_CLI
+                     " match --db %s --bank fromhash %s",
            video, db, db, video);
   assert_int_equal(tu_run(cmd, &out), 0);
   assert_non_null(strstr(out, ",video_md5,"));

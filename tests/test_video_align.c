@@ -28,8 +28,8 @@ static uint64_t next(void) {
   return rng;
 }
 
-#define FINE 10     /* samples per second of the synthetic timeline */
-#define BANK_S 200  /* bank video length, seconds */
+#define FINE 10    /* samples per second of the synthetic timeline */
+#define BANK_S 200 /* bank video length, seconds */
 
 static vigil_pdq_hash timeline[BANK_S * FINE + 1], other[BANK_S * FINE + 1];
 
@@ -74,8 +74,8 @@ static void run(const char *name, const part *parts, size_t np, const expect *ex
   for (size_t p = 0; p < np; p++) {
     for (double t = 0; t < parts[p].len - 1e-9 && nq < 600; t += 1.0) {
       double qt = t0 + t;
-      vigil_pdq_hash h = parts[p].speed > 0 ? at(timeline, parts[p].bank_start + parts[p].speed * t, 4)
-                                            : at(other, qt, 0);
+      vigil_pdq_hash h =
+          parts[p].speed > 0 ? at(timeline, parts[p].bank_start + parts[p].speed * t, 4) : at(other, qt, 0);
       q[nq] = (vigil_video_frame){(int64_t)nq, 90, h, qt};
       nq++;
     }
@@ -89,8 +89,8 @@ static void run(const char *name, const part *parts, size_t np, const expect *ex
   print_message("%-14s q%%=%5.1f c%%=%5.1f:", name, r.query_pct, r.compared_pct);
   for (size_t i = 0; i < r.nsegments; i++) {
     const vigil_vpdq_segment *g = &r.segments[i];
-    print_message(" [%.0f-%.0f <-> %.1f-%.1f x%.3f %.2f]", g->query_start, g->query_end, g->bank_start,
-                  g->bank_end, g->speed, g->share);
+    print_message(" [%.0f-%.0f <-> %.1f-%.1f x%.3f %.2f]", g->query_start, g->query_end, g->bank_start, g->bank_end,
+                  g->speed, g->share);
   }
   print_message("\n");
   assert_int_equal(r.nsegments, nex);
@@ -170,10 +170,10 @@ static int setup(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_plain_copy),   cmocka_unit_test(test_trimmed_start),
-      cmocka_unit_test(test_middle_cut),   cmocka_unit_test(test_inserted_intro_and_advert),
-      cmocka_unit_test(test_sped_up),      cmocka_unit_test(test_slowed_down),
-      cmocka_unit_test(test_reordered),    cmocka_unit_test(test_unrelated),
+      cmocka_unit_test(test_plain_copy), cmocka_unit_test(test_trimmed_start),
+      cmocka_unit_test(test_middle_cut), cmocka_unit_test(test_inserted_intro_and_advert),
+      cmocka_unit_test(test_sped_up),    cmocka_unit_test(test_slowed_down),
+      cmocka_unit_test(test_reordered),  cmocka_unit_test(test_unrelated),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

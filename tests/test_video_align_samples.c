@@ -183,8 +183,8 @@ static void test_localisation(void **state) {
       }
       double prec = found ? (double)correct / (double)found : 0, rec = (double)truth_found / (double)truth;
       double mean = nerr ? sum_err / (double)nerr : 0;
-      print_message("%-16s %-11s %9.2f %6.2f %10.2f %10.2f %13.2f\n", ed->name, b ? "every frame" : "1 per s",
-                    prec, rec, mean, max_err, (double)hard_found / (double)hard_truth);
+      print_message("%-16s %-11s %9.2f %6.2f %10.2f %10.2f %13.2f\n", ed->name, b ? "every frame" : "1 per s", prec,
+                    rec, mean, max_err, (double)hard_found / (double)hard_truth);
       assert_true(rec >= 0.9);
       assert_true(prec >= 0.9);
       assert_true(mean <= 1.5);
@@ -195,9 +195,9 @@ static void test_localisation(void **state) {
 /* The Debian-FFmpeg clips (5-10 s, every frame): the bank is the clip hashed
  * at its size, queries are cut from the same clip hashed downsampled to
  * 128x128 (a rescaled copy), one hash per frame of the query's timeline. */
-static const char *const clips[] = {"c01_h264_640x360_25_pan",         "c02_h264_1280x720_30_zoom",
+static const char *const clips[] = {"c01_h264_640x360_25_pan",           "c02_h264_1280x720_30_zoom",
                                     "c04_h264_640x360_2997_xfade_audio", "c07_vp9_853x479_25_odd",
-                                    "c09_mpeg4_640x360_25_bframes",     "c10_h264_640x360_25_audiofirst",
+                                    "c09_mpeg4_640x360_25_bframes",      "c10_h264_640x360_25_audiofirst",
                                     "c13_h264_1280x720_25_yuvj420p"};
 
 static const vigil_video_frame *at_fps(const list *l, double fps, double s) {

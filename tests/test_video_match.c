@@ -105,8 +105,7 @@ static void make_bank(bank *bk, vigil_pdq_hash *pool, size_t npool) {
       if (next() % 6 == 0) cur = pool[next() % npool];
       vigil_pdq_hash h = cur;
       if (next() % 3) flip(&h, (int)(next() % 20));
-      bk->f[v][i] = (vigil_video_frame){(int64_t)i, (int)(next() % 5 ? 50 + next() % 51 : next() % 50), h,
-                                        (double)i};
+      bk->f[v][i] = (vigil_video_frame){(int64_t)i, (int)(next() % 5 ? 50 + next() % 51 : next() % 50), h, (double)i};
     }
   }
 }
@@ -211,7 +210,8 @@ static void test_empty_after_quality_filter(void **state) {
   vigil_video_frame b[2] = {frame(h, 100, 0), frame(h, 90, 1)};
   for (int sem = 0; sem < 2; sem++) {
     vigil_vpdq_opts o;
-    if (sem) vigil_vpdq_opts_reference(&o); else vigil_vpdq_opts_default(&o);
+    if (sem) vigil_vpdq_opts_reference(&o);
+    else vigil_vpdq_opts_default(&o);
     vigil_vpdq_result r;
     vigil_error err = {0};
     assert_int_equal(vigil_vpdq_compare(q, 3, b, 2, &o, &r, &err), VIGIL_OK);
@@ -294,7 +294,8 @@ static void test_threshold_edges(void **state) {
   };
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     vigil_vpdq_opts o;
-    if (cases[c].ref) vigil_vpdq_opts_reference(&o); else vigil_vpdq_opts_default(&o);
+    if (cases[c].ref) vigil_vpdq_opts_reference(&o);
+    else vigil_vpdq_opts_default(&o);
     o.threshold = cases[c].threshold;
     vigil_vpdq_result *res = NULL;
     size_t n = 0;
@@ -338,8 +339,10 @@ static void test_bad_input(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_recall_against_brute_force), cmocka_unit_test(test_empty_after_quality_filter),
-      cmocka_unit_test(test_all_duplicates),             cmocka_unit_test(test_threshold_edges),
+      cmocka_unit_test(test_recall_against_brute_force),
+      cmocka_unit_test(test_empty_after_quality_filter),
+      cmocka_unit_test(test_all_duplicates),
+      cmocka_unit_test(test_threshold_edges),
       cmocka_unit_test(test_bad_input),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,8 +52,7 @@ static void make_bank(bank *bk, vigil_pdq_hash *pool, size_t npool) {
       if (next() % 6 == 0) cur = pool[next() % npool];
       vigil_pdq_hash h = cur;
       if (next() % 3) flip(&h, (int)(next() % 20));
-      bk->f[v][i] = (vigil_video_frame){(int64_t)i, (int)(next() % 5 ? 50 + next() % 51 : next() % 50), h,
-                                        (double)i};
+      bk->f[v][i] = (vigil_video_frame){(int64_t)i, (int)(next() % 5 ? 50 + next() % 51 : next() % 50), h, (double)i};
     }
   }
 }
@@ -96,7 +95,8 @@ static void test_concurrent_queries(void **state) {
   make_bank(&bk, pool, 12);
   vigil_vpdq_index *ix = NULL;
   assert_int_equal(vigil_vpdq_index_new(&ix, NULL), VIGIL_OK);
-  for (int v = 0; v < NV; v++) assert_int_equal(vigil_vpdq_index_add(ix, 100 + (uint64_t)v, bk.f[v], bk.n[v], NULL), VIGIL_OK);
+  for (int v = 0; v < NV; v++)
+    assert_int_equal(vigil_vpdq_index_add(ix, 100 + (uint64_t)v, bk.f[v], bk.n[v], NULL), VIGIL_OK);
   enum { NT = 4 };
   static vigil_video_frame qs[NT][MAXF];
   worker w[NT];

@@ -23,11 +23,25 @@ static void test_python_timestamp_format(void **state) {
     double x;
     const char *py;
   } c[] = {
-      {0.0, "0.0"},          {5.0, "5.0"},          {18.767, "18.8"},     {123.456, "1.23e+02"},
-      {100.0, "1e+02"},      {99.96, "1e+02"},      {0.033, "0.033"},     {0.0001234, "0.000123"},
-      {0.00001, "1e-05"},    {1.0 / 30, "0.0333"},  {0.9995, "1.0"},      {9.995, "9.99"},
-      {10.05, "10.1"},       {1234.5, "1.23e+03"},  {21.4333, "21.4"},    {0.5, "0.5"},
-      {0.9676343202590942, "0.968"}, {33.36669921875, "33.4"}, {0.10010010004043579, "0.1"},
+      {0.0, "0.0"},
+      {5.0, "5.0"},
+      {18.767, "18.8"},
+      {123.456, "1.23e+02"},
+      {100.0, "1e+02"},
+      {99.96, "1e+02"},
+      {0.033, "0.033"},
+      {0.0001234, "0.000123"},
+      {0.00001, "1e-05"},
+      {1.0 / 30, "0.0333"},
+      {0.9995, "1.0"},
+      {9.995, "9.99"},
+      {10.05, "10.1"},
+      {1234.5, "1.23e+03"},
+      {21.4333, "21.4"},
+      {0.5, "0.5"},
+      {0.9676343202590942, "0.968"},
+      {33.36669921875, "33.4"},
+      {0.10010010004043579, "0.1"},
   };
   for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
     char out[32];
@@ -53,9 +67,10 @@ static void test_te_json_as_python_writes_it(void **state) {
   size_t len = 0;
   vigil_error err = {0};
   assert_int_equal(vigil_vpdq_to_te(f, 3, &text, &len, &err), VIGIL_OK);
-  const char *py = "[\"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff,100,0.0\", "
-                   "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef,49,18.8\", "
-                   "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef,7,1.23e+02\"]";
+  const char *py =
+      "[\"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff,100,0.0\", "
+      "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef,49,18.8\", "
+      "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef,7,1.23e+02\"]";
   assert_string_equal(text, py);
   assert_int_equal(len, strlen(py));
   /* and back: timestamps are what the three digits say */

@@ -49,10 +49,10 @@ extern "C" {
 
 typedef enum vigil_signal_type {
   VIGIL_SIGNAL_NONE = 0,
-  VIGIL_SIGNAL_PDQ = 1,    /* 256-bit PDQ hash, 64 hex digits */
-  VIGIL_SIGNAL_MD5 = 2,    /* MD5 of the file bytes, 32 hex digits */
-  VIGIL_SIGNAL_SHA256 = 3, /* SHA-256 of the file bytes, 64 hex digits */
-  VIGIL_SIGNAL_VPDQ = 4,   /* reserved for video PDQ; not accepted yet */
+  VIGIL_SIGNAL_PDQ = 1,      /* 256-bit PDQ hash, 64 hex digits */
+  VIGIL_SIGNAL_MD5 = 2,      /* MD5 of the file bytes, 32 hex digits */
+  VIGIL_SIGNAL_SHA256 = 3,   /* SHA-256 of the file bytes, 64 hex digits */
+  VIGIL_SIGNAL_VPDQ = 4,     /* reserved for video PDQ; not accepted yet */
   VIGIL_SIGNAL_VIDEO_MD5 = 5 /* MD5 of a video file's bytes (python-threatexchange's video_md5), 32 hex digits */
 } vigil_signal_type;
 

@@ -69,7 +69,8 @@ static int set_field(vigil_bank_entry *e, int k, const char *s, size_t n, vigil_
     e->type = vigil_signal_from_name(s, n);
     if (e->type == VIGIL_SIGNAL_NONE || !vigil_signal_value_len(e->type)) {
       if (vigil__bank_text_valid(s, n, 32, "signal type", NULL) == VIGIL_OK)
-        return vigil__seterr(err, VIGIL_EINVAL, "unknown signal type '%.*s' (expected pdq, md5, sha256 or video_md5)", (int)n, s);
+        return vigil__seterr(err, VIGIL_EINVAL, "unknown signal type '%.*s' (expected pdq, md5, sha256 or video_md5)",
+                             (int)n, s);
       return vigil__seterr(err, VIGIL_EINVAL, "unknown signal type (expected pdq, md5, sha256 or video_md5)");
     }
     return VIGIL_OK;

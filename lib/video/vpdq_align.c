@@ -36,7 +36,7 @@
 #include "common/grow.h"
 #include "common/internal.h"
 
-#define NSPEEDS 61        /* odd: the middle one is exactly 1 */
+#define NSPEEDS 61 /* odd: the middle one is exactly 1 */
 #define SPEED_LO 0.5
 #define SPEED_HI 2.0
 #define MAX_BINS (1u << 22) /* offset bins; wider bins past this */
@@ -78,13 +78,15 @@ static size_t count_between(const double *qts, size_t nq, double a, double b) {
   size_t lo = 0, hi = nq;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (qts[mid] < a) lo = mid + 1; else hi = mid;
+    if (qts[mid] < a) lo = mid + 1;
+    else hi = mid;
   }
   size_t first = lo;
   hi = nq;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (qts[mid] <= b) lo = mid + 1; else hi = mid;
+    if (qts[mid] <= b) lo = mid + 1;
+    else hi = mid;
   }
   return lo - first;
 }
@@ -132,8 +134,7 @@ static int cmp_pair(const void *a, const void *b) {
 }
 
 int vigil__vpdq_align(vigil__vpdq_pair *p, size_t n, const double *qts, size_t nq, double qdt, double bdt,
-                      int threshold, int max_segments, vigil_vpdq_segment **segs, size_t *nsegs,
-                      vigil_error *err) {
+                      int threshold, int max_segments, vigil_vpdq_segment **segs, size_t *nsegs, vigil_error *err) {
   *segs = NULL;
   *nsegs = 0;
   if (n == 0 || nq == 0 || max_segments <= 0) return VIGIL_OK;
@@ -141,11 +142,10 @@ int vigil__vpdq_align(vigil__vpdq_pair *p, size_t n, const double *qts, size_t n
   size_t min_run = nq < MIN_RUN ? nq : MIN_RUN;
   double dt = qdt > bdt ? qdt : bdt;
   if (!(dt > 0)) dt = 1.0;
-  double tol = dt;                                      /* a line's pairs lie this close to it */
-  double gap = 8 * qdt > 4.0 ? 8 * qdt : 4.0;           /* a run ends where the query skips more */
+  double tol = dt;                            /* a line's pairs lie this close to it */
+  double gap = 8 * qdt > 4.0 ? 8 * qdt : 4.0; /* a run ends where the query skips more */
   double speeds[NSPEEDS];
-  for (int k = 0; k < NSPEEDS; k++)
-    speeds[k] = SPEED_LO * exp(log(SPEED_HI / SPEED_LO) * k / (NSPEEDS - 1));
+  for (int k = 0; k < NSPEEDS; k++) speeds[k] = SPEED_LO * exp(log(SPEED_HI / SPEED_LO) * k / (NSPEEDS - 1));
   speeds[NSPEEDS / 2] = 1.0;
 
   double qmin = p[0].qt, qmax = p[0].qt, bmin = p[0].bt, bmax = p[0].bt;

@@ -49,17 +49,17 @@ typedef struct bvideo {
 } bvideo;
 
 struct vigil_vpdq_index {
-  vigil_pdq_index *pdq;      /* unique hash -> uid */
-  vigil_pdq_hash *uh;        /* uid -> hash */
-  uint32_t *uhead;           /* uid -> first frame carrying it */
+  vigil_pdq_index *pdq; /* unique hash -> uid */
+  vigil_pdq_hash *uh;   /* uid -> hash */
+  uint32_t *uhead;      /* uid -> first frame carrying it */
   size_t nu, ucap, ucap2;
-  uint32_t *utab;            /* open addressing: uid + 1, 0 empty */
+  uint32_t *utab; /* open addressing: uid + 1, 0 empty */
   size_t utcap;
   bframe *f;
   size_t nf, fcap;
   bvideo *v;
   size_t nv, vcap;
-  uint32_t *vtab;            /* open addressing on id: video + 1 */
+  uint32_t *vtab; /* open addressing on id: video + 1 */
   size_t vtcap;
 };
 
@@ -179,13 +179,15 @@ static int check_batch(const vigil_vpdq_index *ix, const vigil_vpdq_video *vs, s
   size_t t = 0;
   for (size_t k = 0; k < nv; k++) {
     const vigil_vpdq_video *v = &vs[k];
-    if (v->n && !v->frames) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: video %llu has no frames array",
-                                                 (unsigned long long)v->id);
+    if (v->n && !v->frames)
+      return vigil__seterr(err, VIGIL_EINVAL, "vpdq: video %llu has no frames array", (unsigned long long)v->id);
     for (size_t i = 0; i < v->n; i++) {
       const vigil_video_frame *f = &v->frames[i];
       if (f->quality < 0 || f->quality > 100 || !(f->timestamp >= 0) || f->timestamp > VIGIL_VPDQ_MAX_TIMESTAMP)
-        return vigil__seterr(err, VIGIL_EINVAL, "vpdq: video %llu frame %zu: quality must be 0..100 and "
-                             "the timestamp 0..%g s", (unsigned long long)v->id, i, VIGIL_VPDQ_MAX_TIMESTAMP);
+        return vigil__seterr(err, VIGIL_EINVAL,
+                             "vpdq: video %llu frame %zu: quality must be 0..100 and "
+                             "the timestamp 0..%g s",
+                             (unsigned long long)v->id, i, VIGIL_VPDQ_MAX_TIMESTAMP);
     }
     if (v->n > MAX_FRAMES - ix->nf - t)
       return vigil__seterr(err, VIGIL_ELIMIT, "vpdq: index full (%zu frames, limit %zu)", ix->nf + t, MAX_FRAMES);
@@ -216,8 +218,8 @@ int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *vs, 
   qsort(ids, nvid, sizeof *ids, cmp_id);
   for (size_t k = 0; k < nvid; k++) {
     if ((k && ids[k] == ids[k - 1]) || ix->vtab[vfind(ix, ids[k])]) {
-      rc = vigil__seterr(err, VIGIL_EEXIST, "vpdq: video %llu is already in the index%s",
-                         (unsigned long long)ids[k], k && ids[k] == ids[k - 1] ? " (twice in this batch)" : "");
+      rc = vigil__seterr(err, VIGIL_EEXIST, "vpdq: video %llu is already in the index%s", (unsigned long long)ids[k],
+                         k && ids[k] == ids[k - 1] ? " (twice in this batch)" : "");
       free(ids);
       return rc;
     }
@@ -282,8 +284,7 @@ int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *vs, 
   return VIGIL_OK;
 }
 
-int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *fr, size_t n,
-                         vigil_error *err) {
+int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *fr, size_t n, vigil_error *err) {
   vigil_vpdq_video v = {id, fr, n};
   return vigil_vpdq_index_add_many(ix, &v, 1, err);
 }
@@ -305,10 +306,10 @@ typedef struct qstate {
   const vigil_vpdq_index *ix;
   const vigil_video_frame *q;
   const vigil_vpdq_opts *o;
-  qframe *qf;     /* quality-filtered query frames, by time */
+  qframe *qf; /* quality-filtered query frames, by time */
   size_t nqf, nqu;
-  double *qts;    /* their timestamps */
-  uint32_t *mult; /* qu -> query frames carrying it */
+  double *qts;             /* their timestamps */
+  uint32_t *mult;          /* qu -> query frames carrying it */
   uint32_t *qhead, *qnext; /* qu -> its query frames (chained by qi) */
   double qdt;
   /* scratch, reused from one bank video to the next */
@@ -377,16 +378,16 @@ static int check(const vigil_video_frame *fr, size_t n, const vigil_vpdq_opts *o
     return vigil__seterr(err, VIGIL_EINVAL, "vpdq: minimum quality %d is outside 0..101", o->quality_min);
   if (o->segments && (o->max_segments < 1 || o->max_segments > 1024))
     return vigil__seterr(err, VIGIL_EINVAL, "vpdq: max_segments %d is outside 1..1024", o->max_segments);
-  if (!(o->query_pct_min >= 0 && o->query_pct_min <= 100 && o->compared_pct_min >= 0 &&
-        o->compared_pct_min <= 100))
+  if (!(o->query_pct_min >= 0 && o->query_pct_min <= 100 && o->compared_pct_min >= 0 && o->compared_pct_min <= 100))
     return vigil__seterr(err, VIGIL_EINVAL, "vpdq: minimum percentages must be within 0..100");
-  if (n >= MAX_FRAMES) return vigil__seterr(err, VIGIL_ELIMIT, "vpdq: query of %zu frames (limit %zu)", n,
-                                            MAX_FRAMES);
+  if (n >= MAX_FRAMES) return vigil__seterr(err, VIGIL_ELIMIT, "vpdq: query of %zu frames (limit %zu)", n, MAX_FRAMES);
   for (size_t i = 0; i < n; i++)
     if (fr[i].quality < 0 || fr[i].quality > 100 || !(fr[i].timestamp >= 0) ||
         fr[i].timestamp > VIGIL_VPDQ_MAX_TIMESTAMP)
-      return vigil__seterr(err, VIGIL_EINVAL, "vpdq: query frame %zu: quality must be 0..100 and the timestamp "
-                           "0..%g s", i, VIGIL_VPDQ_MAX_TIMESTAMP);
+      return vigil__seterr(err, VIGIL_EINVAL,
+                           "vpdq: query frame %zu: quality must be 0..100 and the timestamp "
+                           "0..%g s",
+                           i, VIGIL_VPDQ_MAX_TIMESTAMP);
   return VIGIL_OK;
 }
 
@@ -444,8 +445,7 @@ static int evaluate(qstate *s, uint32_t vi, const rec *r, size_t n, vigil_vpdq_r
   if (vigil__grow((void **)&s->a, &s->acap, need, sizeof *s->a) ||
       vigil__grow((void **)&s->b, &s->bcap, need, sizeof *s->b) ||
       vigil__grow((void **)&s->bts, &s->btscap, v->n, sizeof *s->bts))
-    return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory comparing with video %llu",
-                         (unsigned long long)v->id);
+    return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory comparing with video %llu", (unsigned long long)v->id);
   /* The query side: distinct hashes (records come sorted by qu). */
   for (size_t i = 0; i < n; i++) {
     if (i && r[i].qu == r[i - 1].qu) continue;
@@ -489,8 +489,8 @@ static int evaluate(qstate *s, uint32_t vi, const rec *r, size_t n, vigil_vpdq_r
   for (size_t i = 1; i < nb && sorted; i++) sorted = bts[i] >= bts[i - 1];
   if (!sorted) qsort(bts, nb, sizeof *bts, cmp_double);
   double bdt = vigil__vpdq_interval(bts, nb);
-  return vigil__vpdq_align(s->pairs, np, s->qts, s->nqf, s->qdt, bdt, s->o->threshold, s->o->max_segments, &out->segments,
-                           &out->nsegments, err);
+  return vigil__vpdq_align(s->pairs, np, s->qts, s->nqf, s->qdt, bdt, s->o->threshold, s->o->max_segments,
+                           &out->segments, &out->nsegments, err);
 }
 
 void vigil_vpdq_results_free(vigil_vpdq_result *res, size_t n) {
@@ -574,8 +574,7 @@ done:
 }
 
 /* Frames (or distinct hashes, with dedup) of enough quality in a list. */
-static int count_total(const vigil_video_frame *f, size_t n, const vigil_vpdq_opts *o, size_t *out,
-                       vigil_error *err) {
+static int count_total(const vigil_video_frame *f, size_t n, const vigil_vpdq_opts *o, size_t *out, vigil_error *err) {
   hq *h = vigil__mallocarray(n, sizeof *h);
   if (!h) return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory counting %zu frames", n);
   size_t m = 0;

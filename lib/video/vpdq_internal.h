@@ -21,10 +21,9 @@ typedef struct vigil__vpdq_pair {
 } vigil__vpdq_pair;
 
 /* Finds the aligned segments among n pairs (any order; reordered on
- * return); threshold is the largest distance a pair may have.  qts: the query's nq timestamps, ascending (what share counts);
- * qdt, bdt: the sampling intervals of the query and the bank video in
- * seconds (0: unknown, 1 s is assumed).  *segs is malloc'd (NULL when none),
- * sorted by query_start. */
+ * return); threshold is the largest distance a pair may have.  qts: the query's nq timestamps, ascending (what share
+ * counts); qdt, bdt: the sampling intervals of the query and the bank video in seconds (0: unknown, 1 s is assumed).
+ * *segs is malloc'd (NULL when none), sorted by query_start. */
 int vigil__vpdq_align(vigil__vpdq_pair *pairs, size_t n, const double *qts, size_t nq, double qdt, double bdt,
                       int threshold, int max_segments, vigil_vpdq_segment **segs, size_t *nsegs, vigil_error *err);
 

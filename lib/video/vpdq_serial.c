@@ -53,7 +53,7 @@ int vigil_vpdq_format_ts(double ts, char out[32]) {
   }
   int n = snprintf(out, 32, "%.*f", 2 - exp10, ts);
   char *dot = strchr(out, '.');
-  if (!dot) return n; /* cannot happen: 2 - exp10 >= 1 */
+  if (!dot) return n;                                                 /* cannot happen: 2 - exp10 >= 1 */
   while (n > (int)(dot - out) + 2 && out[n - 1] == '0') out[--n] = 0; /* keep one decimal */
   return n;
 }
@@ -82,7 +82,8 @@ static int parse_te_item(const char *s, size_t len, vigil_video_frame *f, const 
   char *end;
   errno = 0;
   double ts = strtod(num, &end);
-  if (*end || end == num || num[0] == ' ' || num[0] == '\t') return *why = "the timestamp is not a number", VIGIL_EINVAL;
+  if (*end || end == num || num[0] == ' ' || num[0] == '\t')
+    return *why = "the timestamp is not a number", VIGIL_EINVAL;
   if (!isfinite(ts) || ts < 0) return *why = "the timestamp is not a finite number >= 0", VIGIL_EINVAL;
   f->quality = quality;
   f->timestamp = ts;
@@ -112,8 +113,7 @@ int vigil_vpdq_from_te(const char *text, size_t len, vigil_video_frame **frames,
   for (size_t i = 0; i < m; i++) {
     json_t *it = json_array_get(root, i);
     const char *why = "not a string";
-    if (!json_is_string(it) ||
-        parse_te_item(json_string_value(it), json_string_length(it), &f[i], &why) != VIGIL_OK) {
+    if (!json_is_string(it) || parse_te_item(json_string_value(it), json_string_length(it), &f[i], &why) != VIGIL_OK) {
       free(f);
       rc = vigil__seterr(err, VIGIL_EINVAL, "vpdq JSON: element %zu: %s", i + 1, why);
       goto done;
@@ -142,8 +142,10 @@ int vigil_vpdq_to_te(const vigil_video_frame *frames, size_t n, char **text, siz
     const vigil_video_frame *f = &frames[i];
     if (f->quality < 0 || f->quality > 100 || !(f->timestamp >= 0) || !isfinite(f->timestamp)) {
       free(out);
-      return vigil__seterr(err, VIGIL_EINVAL, "vpdq JSON: frame %zu: quality must be 0..100 and the timestamp a "
-                           "finite number >= 0", i);
+      return vigil__seterr(err, VIGIL_EINVAL,
+                           "vpdq JSON: frame %zu: quality must be 0..100 and the timestamp a "
+                           "finite number >= 0",
+                           i);
     }
     char hex[VIGIL_PDQ_HEX_LEN + 1], ts[32];
     vigil_pdq_to_hex(&f->hash, hex);
@@ -158,8 +160,7 @@ int vigil_vpdq_to_te(const vigil_video_frame *frames, size_t n, char **text, siz
   return VIGIL_OK;
 }
 
-int vigil_vpdq_from_reference(const char *text, size_t len, vigil_video_frame **frames, size_t *n,
-                              vigil_error *err) {
+int vigil_vpdq_from_reference(const char *text, size_t len, vigil_video_frame **frames, size_t *n, vigil_error *err) {
   if (!frames || !n) return vigil__seterr(err, VIGIL_EINVAL, "vpdq file: no output given");
   *frames = NULL;
   *n = 0;
