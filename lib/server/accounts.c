@@ -33,13 +33,13 @@
   "  created_at " INT64 " NOT NULL,"                                                                        \
   "  disabled_at " INT64 " NOT NULL DEFAULT 0,"                                                             \
   "  failures INTEGER NOT NULL DEFAULT 0,"                                                                  \
-  "  next_try_at " INT64 " NOT NULL DEFAULT 0);"                                                            \
+  "  next_try_ms " INT64 " NOT NULL DEFAULT 0);"                                                            \
   "CREATE TABLE IF NOT EXISTS server_sessions("                                                             \
   "  digest TEXT PRIMARY KEY,"                                                                              \
   "  user_name TEXT NOT NULL REFERENCES server_users(name),"                                                \
   "  csrf TEXT NOT NULL,"                                                                                   \
-  "  created_at " INT64 " NOT NULL,"                                                                        \
-  "  seen_at " INT64 " NOT NULL);"                                                                          \
+  "  created_ms " INT64 " NOT NULL,"                                                                        \
+  "  seen_ms " INT64 " NOT NULL);"                                                                          \
   "CREATE TABLE IF NOT EXISTS server_case_claims("                                                          \
   "  case_id " INT64 " PRIMARY KEY,"                                                                        \
   "  holder TEXT NOT NULL,"                                                                                 \
@@ -126,7 +126,7 @@ static int update_user(vigil_server_store *st, const char *sql, const char *name
 }
 
 int vigil_user_unlock(vigil_server_store *st, const char *name, vigil_error *err) {
-  int rc = update_user(st, "UPDATE server_users SET failures = 0, next_try_at = 0 WHERE name = $1 AND $2 > 0", name,
+  int rc = update_user(st, "UPDATE server_users SET failures = 0, next_try_ms = 0 WHERE name = $1 AND $2 > 0", name,
                        err);
   return rc ? rc : audit_cli(st, "users.unlock", name, err);
 }
@@ -149,7 +149,7 @@ int vigil_user_list(vigil_server_store *st, vigil_user_info **out, size_t *n, vi
   vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_run(st->db,
-                          "SELECT name, role, child_safety, created_at, disabled_at, failures, next_try_at"
+                          "SELECT name, role, child_safety, created_at, disabled_at, failures, next_try_ms"
                           " FROM server_users ORDER BY name",
                           NULL, 0, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
@@ -192,13 +192,14 @@ int vigil__signin(vigil_server_store *st, const char *name, const char *password
   pthread_once(&dummy_once, make_dummy);
   int known = name_ok(name);
   char h[crypto_pwhash_STRBYTES] = "";
-  int64_t failures = 0, next_try = 0, disabled = 0, now = vigil__now_s();
+  /* milliseconds: a delay of 1 s must not round down to none */
+  int64_t failures = 0, next_try = 0, disabled = 0, now = vigil__now_us() / 1000;
   if (known) {
     const vigil__val p[] = {vigil__vtext(name)};
     vigil__rows *rows = NULL;
     pthread_mutex_lock(&st->mu);
     int rc = vigil__sql_run(st->db,
-                            "SELECT role, child_safety, pwhash, failures, next_try_at, disabled_at FROM server_users"
+                            "SELECT role, child_safety, pwhash, failures, next_try_ms, disabled_at FROM server_users"
                             " WHERE name = $1",
                             p, 1, &rows, NULL, err);
     pthread_mutex_unlock(&st->mu);
@@ -217,20 +218,21 @@ int vigil__signin(vigil_server_store *st, const char *name, const char *password
   }
   if (known && (disabled || failures >= VIGIL__SIGNIN_LOCK)) return VIGIL__SIGNIN_LOCKED;
   if (known && next_try > now) {
-    *wait_s = next_try - now;
+    *wait_s = (next_try - now + 999) / 1000;
     return VIGIL__SIGNIN_WAIT;
   }
   int ok = crypto_pwhash_str_verify(known ? h : dummy_hash, password, strlen(password)) == 0;
   if (!known) return VIGIL__SIGNIN_BAD;
   if (ok && acct->role == VIGIL_ROLE_NONE) ok = 0;
   /* The count moves in one statement, so two wrong guesses at once both count. */
-  const vigil__val p[] = {vigil__vtext(name), vigil__vint(now)};
+  /* the delay counts from the answer, not from the start of a slow hash */
+  const vigil__val p[] = {vigil__vtext(name), vigil__vint(vigil__now_us() / 1000)};
   pthread_mutex_lock(&st->mu);
-  int rc = ok ? vigil__sql_run(st->db, "UPDATE server_users SET failures = 0, next_try_at = 0 WHERE name = $1", p, 1,
+  int rc = ok ? vigil__sql_run(st->db, "UPDATE server_users SET failures = 0, next_try_ms = 0 WHERE name = $1", p, 1,
                                NULL, NULL, err)
               : vigil__sql_run(st->db,
-                               "UPDATE server_users SET failures = failures + 1, next_try_at = CASE WHEN failures + 1 >= "
-                               STR(VIGIL__SIGNIN_FREE) " THEN $2 + (1 << (CASE WHEN failures + 1 - "
+                               "UPDATE server_users SET failures = failures + 1, next_try_ms = CASE WHEN failures + 1 >= "
+                               STR(VIGIL__SIGNIN_FREE) " THEN $2 + 1000 * (1 << (CASE WHEN failures + 1 - "
                                STR(VIGIL__SIGNIN_FREE) " > 10 THEN 10 ELSE failures + 1 - "
                                STR(VIGIL__SIGNIN_FREE) " END)) ELSE 0 END WHERE name = $1",
                                p, 2, NULL, NULL, err);
