@@ -7,6 +7,7 @@
  *     audited under the name tried; from the third failure in a row each
  *     attempt must wait (429 + Retry-After); at ten the account is locked
  *     (403), even for the right password, until `unlock`.
+ *     Twelve sign-ins at once are each answered, 201 or 503 busy.
  *   - Sessions: a state-changing call without, or with a wrong, X-CSRF-Token
  *     is refused (403) and changes nothing; reads need none; sign-out ends
  *     the session on the server (the same cookie then answers 401); the
@@ -140,7 +141,7 @@ static int setup(void **state) {
   make_user("carol", "reviewer", 1);
   vigil_server_config cfg;
   tu_fix_config(&fx, &cfg);
-  cfg.threads = 4;
+  cfg.threads = 8; /* more than VIGIL__SIGNIN_MAX_ACTIVE, for test_signin_burst */
   return tu_fix_start(&fx, &cfg);
 }
 
@@ -190,6 +191,31 @@ static void test_signin_and_audit(void **state) {
   assert_int_equal(call("GET", "/v1/cases", &f, NULL, NULL, NULL, NULL), 401);
   snprintf(f.cookie, sizeof f.cookie, "vigil_session=<script>");
   assert_int_equal(call("GET", "/v1/cases", &f, NULL, NULL, NULL, NULL), 401);
+}
+
+/* Sign-ins at once: each is answered, 201 or 503 busy (a password check
+ * takes 64 MiB, so only a few run at a time), never anything else. */
+static int burst_status[12];
+static void *burst(void *arg) {
+  int i = (int)(intptr_t)arg;
+  who w = {0};
+  burst_status[i] = sign_in("alice", PW, &w);
+  return NULL;
+}
+
+static void test_signin_burst(void **state) {
+  (void)state;
+  pthread_t t[12];
+  for (int i = 0; i < 12; i++) assert_int_equal(pthread_create(&t[i], NULL, burst, (void *)(intptr_t)i), 0);
+  for (int i = 0; i < 12; i++) pthread_join(t[i], NULL);
+  int ok = 0, busy = 0;
+  for (int i = 0; i < 12; i++) {
+    ok += burst_status[i] == 201;
+    busy += burst_status[i] == 503;
+  }
+  printf("12 sign-ins at once: %d signed in, %d told to retry\n", ok, busy);
+  assert_int_equal(ok + busy, 12);
+  assert_true(ok >= 1);
 }
 
 static void test_failures_delay_then_lock(void **state) {
@@ -426,7 +452,8 @@ int main(void) {
   if (pg) return 1;
 #endif
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_failures_delay_then_lock),
+      cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_signin_burst),
+      cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_leases),           cmocka_unit_test(test_next_concurrent),
   };

@@ -17,6 +17,7 @@
 #include "server/accounts.h"
 
 #include <sodium.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "db/sql.h"
@@ -221,7 +222,14 @@ int vigil__signin(vigil_server_store *st, const char *name, const char *password
     *wait_s = (next_try - now + 999) / 1000;
     return VIGIL__SIGNIN_WAIT;
   }
+  static _Atomic int active;
+  if (atomic_fetch_add(&active, 1) >= VIGIL__SIGNIN_MAX_ACTIVE) {
+    atomic_fetch_sub(&active, 1);
+    sodium_memzero(h, sizeof h);
+    return VIGIL__SIGNIN_BUSY;
+  }
   int ok = crypto_pwhash_str_verify(known ? h : dummy_hash, password, strlen(password)) == 0;
+  atomic_fetch_sub(&active, 1);
   if (!known) return VIGIL__SIGNIN_BAD;
   if (ok && acct->role == VIGIL_ROLE_NONE) ok = 0;
   /* The count moves in one statement, so two wrong guesses at once both count. */

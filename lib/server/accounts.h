@@ -49,7 +49,11 @@ enum {
   VIGIL__SIGNIN_BAD = 1,    /* unknown name or wrong password (never said which) */
   VIGIL__SIGNIN_WAIT = 2,   /* too soon after failures: *wait_s seconds to go */
   VIGIL__SIGNIN_LOCKED = 3, /* locked or disabled until an admin acts */
+  VIGIL__SIGNIN_BUSY = 4,   /* VIGIL__SIGNIN_MAX_ACTIVE checks run already: try again shortly */
 };
+/* Password checks at once: each takes 64 MiB, so a burst of sign-ins
+ * (or guesses) cannot take the machine's memory. */
+#define VIGIL__SIGNIN_MAX_ACTIVE 4
 /* Checks name and password (a wrong one counts a failure, a right one
  * clears them).  Returns one of the above (>= 0) or a negative VIGIL_E*. */
 int vigil__signin(vigil_server_store *st, const char *name, const char *password, vigil__account *acct,
@@ -58,6 +62,9 @@ int vigil__signin(vigil_server_store *st, const char *name, const char *password
 /* Starts a session for acct: token (hex, for the cookie) and csrf. */
 int vigil__session_create(vigil_server_store *st, const char *name, char token[VIGIL__SESSION_TOKEN_HEX + 1],
                           char csrf[VIGIL__CSRF_HEX + 1], vigil_error *err);
+/* The CSRF token of the session with this token into csrf;
+ * VIGIL_ENOTFOUND when it has ended. */
+int vigil__session_csrf(vigil_server_store *st, const char *token, char csrf[VIGIL__CSRF_HEX + 1], vigil_error *err);
 /* Ends the session with this token (no error if there is none). */
 int vigil__session_end(vigil_server_store *st, const char *token, vigil_error *err);
 

@@ -18,8 +18,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "db/sql.h"
-
 static void set_cookie(vigil__req *r, const char *token) {
   int64_t idle, max;
   vigil__server_session_limits(r->srv, &idle, &max);
@@ -54,6 +52,10 @@ int vigil__h_session_create(vigil__req *r) {
     return vigil__reply_error(r, 429, "too_many_attempts", "too many failed sign-ins; try again in %lld s",
                               (long long)wait);
   }
+  if (rc == VIGIL__SIGNIN_BUSY) {
+    r->retry_after = 1;
+    return vigil__reply_error(r, 503, "busy", "too many sign-ins at once; try again in a second");
+  }
   if (rc == VIGIL__SIGNIN_LOCKED)
     return vigil__reply_error(r, 403, "account_locked", "this account is locked; an administrator can unlock it");
   if (rc != VIGIL__SIGNIN_OK) return vigil__reply_error(r, 401, "bad_credentials", "wrong name or password");
@@ -74,26 +76,11 @@ int vigil__h_session_get(vigil__req *r) {
     return vigil__reply_error(r, 404, "not_found", "this request was not made with a console session");
   /* the CSRF token is looked up again here: a page opened in a new tab
    * needs it, and only this call (same origin, with the cookie) hands it out */
-  vigil_server_store *st = vigil__req_store(r);
-  uint8_t d[32];
-  char dg[65];
-  crypto_hash_sha256(d, (const unsigned char *)token, strlen(token));
-  static const char hx[] = "0123456789abcdef";
-  for (int i = 0; i < 32; i++) dg[2 * i] = hx[d[i] >> 4], dg[2 * i + 1] = hx[d[i] & 15];
-  dg[64] = 0;
-  const vigil__val p[] = {vigil__vtext(dg)};
-  vigil__rows *rows = NULL;
-  pthread_mutex_lock(&st->mu);
-  int rc = vigil__sql_run(st->db, "SELECT csrf FROM server_sessions WHERE digest = $1", p, 1, &rows, NULL, &r->err);
-  pthread_mutex_unlock(&st->mu);
+  char csrf[VIGIL__CSRF_HEX + 1];
+  int rc = vigil__session_csrf(vigil__req_store(r), token, csrf, &r->err);
+  if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 401, "session_expired", "the session has ended; sign in again");
   if (rc) return rc;
-  if (vigil__rows_count(rows) != 1) {
-    vigil__rows_free(rows);
-    return vigil__reply_error(r, 401, "session_expired", "the session has ended; sign in again");
-  }
-  json_t *o = session_json(r->user + 5, r->key.role, r->child_safety, vigil__rows_text(rows, 0, 0));
-  vigil__rows_free(rows);
-  return vigil__reply_json(r, 200, o);
+  return vigil__reply_json(r, 200, session_json(r->user + 5, r->key.role, r->child_safety, csrf));
 }
 
 int vigil__h_session_delete(vigil__req *r) {

@@ -58,6 +58,21 @@ int vigil__session_create(vigil_server_store *st, const char *name, char token[V
   return rc;
 }
 
+int vigil__session_csrf(vigil_server_store *st, const char *token, char csrf[VIGIL__CSRF_HEX + 1], vigil_error *err) {
+  char dg[65];
+  int rc = token_digest(token, dg, err);
+  if (rc) return rc;
+  const vigil__val p[] = {vigil__vtext(dg)};
+  vigil__rows *rows = NULL;
+  pthread_mutex_lock(&st->mu);
+  rc = vigil__sql_run(st->db, "SELECT csrf FROM server_sessions WHERE digest = $1", p, 1, &rows, NULL, err);
+  pthread_mutex_unlock(&st->mu);
+  if (!rc && vigil__rows_count(rows) != 1) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "the session has ended");
+  if (!rc) snprintf(csrf, VIGIL__CSRF_HEX + 1, "%s", vigil__rows_text(rows, 0, 0));
+  vigil__rows_free(rows);
+  return rc;
+}
+
 int vigil__session_end(vigil_server_store *st, const char *token, vigil_error *err) {
   char dg[65];
   int rc = token_digest(token, dg, err);
