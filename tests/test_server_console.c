@@ -13,6 +13,8 @@
  *     the session on the server (the same cookie then answers 401); the
  *     idle and absolute timeouts end it; a disabled account's session ends.
  *   - The audit log names the person ("user:<name>") for what they did.
+ *   - Single sign-on: a header from a listed proxy signs in the account it
+ *     names (an unknown one 401); from any other address it means nothing.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
@@ -319,6 +321,57 @@ static void test_timeouts(void **state) {
   assert_int_equal(tu_fix_start(&fx, NULL), 0);
 }
 
+/* Single sign-on: the header is taken from a listed proxy only, names an
+ * account that must exist and be enabled, and is audited as such. */
+static void test_sso_header(void **state) {
+  (void)state;
+  tu_fix_stop(&fx);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.sso_header = "X-Forwarded-User";
+  cfg.sso_proxies = "10.9.9.9, 127.0.0.1";
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  tu_http_resp r;
+  int fd = tu_http_connect(fx.port);
+  assert_int_equal(tu_http_request(fd, "POST", "/v1/session", "Content-Type: application/json\r\nX-Forwarded-User: carol\r\n",
+                                   "{}", 2, &r), 0);
+  close(fd);
+  assert_int_equal(r.status, 201);
+  char c[512];
+  assert_non_null(tu_http_header(&r, "Set-Cookie", c, sizeof c));
+  assert_non_null(strstr(r.body, "\"user\":\"carol\""));
+  tu_http_free(&r);
+  char k[80], act[64];
+  int st;
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:carol");
+  assert_string_equal(act, "session.create");
+  /* an unknown account, and a name with a password still checks the password */
+  fd = tu_http_connect(fx.port);
+  assert_int_equal(tu_http_request(fd, "POST", "/v1/session", "Content-Type: application/json\r\nX-Forwarded-User: mallory\r\n",
+                                   "{}", 2, &r), 0);
+  close(fd);
+  assert_int_equal(r.status, 401);
+  tu_http_free(&r);
+  who w = {0};
+  assert_int_equal(sign_in("carol", "not her password", &w), 401);
+  tu_fix_stop(&fx);
+  /* from an address that is not a listed proxy the header means nothing */
+  cfg.sso_proxies = "10.9.9.9";
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  fd = tu_http_connect(fx.port);
+  assert_int_equal(tu_http_request(fd, "POST", "/v1/session", "Content-Type: application/json\r\nX-Forwarded-User: carol\r\n",
+                                   "{}", 2, &r), 0);
+  close(fd);
+  assert_int_equal(r.status, 400);
+  tu_http_free(&r);
+  tu_fix_stop(&fx);
+  tu_fix_config(&fx, &cfg);
+  cfg.threads = 8;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+}
+
 static int64_t open_case(const char *content_id) {
   char body[128];
   snprintf(body, sizeof body, "{\"content_id\":\"%s\"}", content_id);
@@ -455,7 +508,7 @@ int main(void) {
       cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_signin_burst),
       cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
-      cmocka_unit_test(test_leases),           cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),           cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

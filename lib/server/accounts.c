@@ -176,6 +176,29 @@ int vigil_user_list(vigil_server_store *st, vigil_user_info **out, size_t *n, vi
   return VIGIL_OK;
 }
 
+int vigil__account_get(vigil_server_store *st, const char *name, vigil__account *acct, vigil_error *err) {
+  memset(acct, 0, sizeof *acct);
+  if (!name_ok(name)) return VIGIL__SIGNIN_BAD;
+  const vigil__val p[] = {vigil__vtext(name)};
+  vigil__rows *rows = NULL;
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_run(st->db, "SELECT role, child_safety, failures, disabled_at FROM server_users WHERE name = $1",
+                          p, 1, &rows, NULL, err);
+  pthread_mutex_unlock(&st->mu);
+  if (rc) return rc;
+  rc = VIGIL__SIGNIN_BAD;
+  if (vigil__rows_count(rows) == 1) {
+    snprintf(acct->name, sizeof acct->name, "%s", name);
+    acct->role = vigil_role_parse(vigil__rows_text(rows, 0, 0));
+    acct->child_safety = vigil__rows_int(rows, 0, 1) != 0;
+    rc = vigil__rows_int(rows, 0, 2) >= VIGIL__SIGNIN_LOCK || vigil__rows_int(rows, 0, 3) ? VIGIL__SIGNIN_LOCKED
+         : acct->role == VIGIL_ROLE_NONE                                                  ? VIGIL__SIGNIN_BAD
+                                                                                          : VIGIL__SIGNIN_OK;
+  }
+  vigil__rows_free(rows);
+  return rc;
+}
+
 /* A hash to check unknown names against, made once (the same cost as a
  * real one, so both answers take as long). */
 static char dummy_hash[crypto_pwhash_STRBYTES];

@@ -91,6 +91,12 @@ int vigil__claim_release(vigil_server_store *st, int64_t id, const char *holder,
 
 /* The server's session timeouts, defaults applied. */
 void vigil__server_session_limits(vigil_server *srv, int64_t *idle_s, int64_t *max_s);
+/* The single sign-on header and the proxies it is taken from (NULL: off). */
+void vigil__server_sso(vigil_server *srv, const char **header, const char **proxies);
+/* The account name (enabled and not locked) into acct, for a sign-in that
+ * an authenticating proxy vouched for: VIGIL__SIGNIN_OK, _BAD (no such
+ * account), _LOCKED, or a negative VIGIL_E*. */
+int vigil__account_get(vigil_server_store *st, const char *name, vigil__account *acct, vigil_error *err);
 /* 1 when the server speaks TLS (the cookie is then Secure). */
 int vigil__server_tls(vigil_server *srv);
 

@@ -5,6 +5,12 @@
  * POST /v1/cases/{id}/unblur (the console's record that a person looked at
  * a case's media unblurred).
  *
+ * With single sign-on configured (--sso-header, --sso-proxies), a sign-in
+ * without a name and password from one of the listed proxy addresses signs
+ * in the account the header names: the proxy has authenticated the person
+ * (and must strip the header from what clients send).  The header is never
+ * read from any other address.
+ *
  * A sign-in answers the CSRF token in its body and the session token only
  * in the HttpOnly cookie, so no script on the page can read the latter.
  * Refusals never say whether the name exists: an unknown name and a wrong
@@ -32,9 +38,58 @@ static json_t *session_json(const char *user, vigil_role role, int child_safety,
                    "csrf_token", csrf);
 }
 
+/* The account name an authenticating proxy vouches for, NULL when single
+ * sign-on is off, r did not come from a listed proxy, or no name is set. */
+static const char *sso_user(vigil__req *r) {
+  const char *header, *proxies;
+  vigil__server_sso(r->srv, &header, &proxies);
+  if (!header || !proxies) return NULL;
+  size_t ipl = strlen(r->ip);
+  int listed = 0;
+  for (const char *p = proxies; *p && !listed;) {
+    while (*p == ',' || *p == ' ') p++;
+    size_t n = strcspn(p, ", ");
+    listed = n && n == ipl && !memcmp(p, r->ip, n);
+    p += n;
+  }
+  const char *v = listed ? vigil__req_header(r, header) : NULL;
+  return v && *v ? v : NULL;
+}
+
+/* Starts a session for a, answered 201 with its cookie. */
+static int start_session(vigil__req *r, const vigil__account *a) {
+  char token[VIGIL__SESSION_TOKEN_HEX + 1], csrf[VIGIL__CSRF_HEX + 1];
+  int rc = vigil__session_create(vigil__req_store(r), a->name, token, csrf, &r->err);
+  if (rc) return rc;
+  set_cookie(r, token);
+  sodium_memzero(token, sizeof token);
+  r->authed = 1;
+  r->key.role = a->role;
+  snprintf(r->key.name, sizeof r->key.name, "%s", a->name);
+  return vigil__reply_json(r, 201, session_json(a->name, a->role, a->child_safety, csrf));
+}
+
+static int sso_signin(vigil__req *r, const char *name) {
+  snprintf(r->user, sizeof r->user, "user:%.48s", name);
+  for (char *p = r->user; *p; p++)
+    if ((unsigned char)*p < 32 || (unsigned char)*p >= 127) *p = '?';
+  r->audit_detail = json_pack("{s:s}", "via", "sso");
+  vigil__account a;
+  int rc = vigil__account_get(vigil__req_store(r), name, &a, &r->err);
+  if (rc < 0) return rc;
+  if (rc == VIGIL__SIGNIN_LOCKED)
+    return vigil__reply_error(r, 403, "account_locked", "this account is locked; an administrator can unlock it");
+  if (rc != VIGIL__SIGNIN_OK)
+    return vigil__reply_error(r, 401, "bad_credentials", "the signed-on user has no account here");
+  return start_session(r, &a);
+}
+
 int vigil__h_session_create(vigil__req *r) {
   static const char *const allowed[] = {"name", "password", NULL};
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
+  const char *sso = sso_user(r);
+  if (sso && !json_object_get(r->json, "name") && !json_object_get(r->json, "password"))
+    return sso_signin(r, sso);
   const char *name, *pw;
   if (!vigil__json_str(r, "name", 1, VIGIL_USER_NAME_MAX, &name) ||
       !vigil__json_str(r, "password", 1, VIGIL_USER_PASSWORD_MAX, &pw))
@@ -59,15 +114,7 @@ int vigil__h_session_create(vigil__req *r) {
   if (rc == VIGIL__SIGNIN_LOCKED)
     return vigil__reply_error(r, 403, "account_locked", "this account is locked; an administrator can unlock it");
   if (rc != VIGIL__SIGNIN_OK) return vigil__reply_error(r, 401, "bad_credentials", "wrong name or password");
-  char token[VIGIL__SESSION_TOKEN_HEX + 1], csrf[VIGIL__CSRF_HEX + 1];
-  rc = vigil__session_create(vigil__req_store(r), a.name, token, csrf, &r->err);
-  if (rc) return rc;
-  set_cookie(r, token);
-  sodium_memzero(token, sizeof token);
-  r->authed = 1;
-  r->key.role = a.role;
-  snprintf(r->key.name, sizeof r->key.name, "%s", a.name);
-  return vigil__reply_json(r, 201, session_json(a.name, a.role, a.child_safety, csrf));
+  return start_session(r, &a);
 }
 
 int vigil__h_session_get(vigil__req *r) {

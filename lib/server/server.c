@@ -152,6 +152,10 @@ void vigil__server_session_limits(vigil_server *srv, int64_t *idle_s, int64_t *m
   *max_s = srv->cfg.session_max_s ? srv->cfg.session_max_s : VIGIL__SESSION_MAX_S;
 }
 int vigil__server_tls(vigil_server *srv) { return srv->cfg.tls_cert != NULL; }
+void vigil__server_sso(vigil_server *srv, const char **header, const char **proxies) {
+  *header = srv->cfg.sso_header;
+  *proxies = srv->cfg.sso_proxies;
+}
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
