@@ -67,6 +67,8 @@ static const char serve_help[] =
     "  --sso-header NAME      single sign-on: sign in the account this header names\n"
     "                         (e.g. X-Forwarded-User), set by an authenticating proxy\n"
     "  --sso-proxies ADDRS    ...taken only from these proxy addresses (comma-separated)\n"
+    "  --group-sightings      one case per piece of content: a repeat adds a sighting\n"
+    "                         to its undecided case instead of opening another\n"
     "  --quiet                no per-request log lines\n"
     "  -h, --help             this text\n";
 
@@ -131,7 +133,7 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
@@ -153,6 +155,7 @@ int cmd_serve(int argc, char **argv) {
       {"session-max", required_argument, 0, OPT_SESSMAX},
       {"sso-header", required_argument, 0, OPT_SSOHDR},
       {"sso-proxies", required_argument, 0, OPT_SSOPROXY},
+      {"group-sightings", no_argument, 0, OPT_GROUP},
       {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
       {"init", no_argument, 0, OPT_INIT},
@@ -210,6 +213,7 @@ int cmd_serve(int argc, char **argv) {
       break;
     case OPT_SSOHDR: cfg.sso_header = optarg; break;
     case OPT_SSOPROXY: cfg.sso_proxies = optarg; break;
+    case OPT_GROUP: cfg.group_sightings = 1; break;
     case OPT_SESSMAX:
       if ((v = cli_parse_long("--session-max", optarg, 1, 86400L * 30)) < 0) return CLI_USAGE;
       cfg.session_max_s = (unsigned)v;

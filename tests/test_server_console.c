@@ -15,6 +15,9 @@
  *   - The audit log names the person ("user:<name>") for what they did.
  *   - Single sign-on: a header from a listed proxy signs in the account it
  *     names (an unknown one 401); from any other address it means nothing.
+ *   - Sightings (--group-sightings): repeats of content with an undecided
+ *     case add sightings (count, first/last seen, uploaders) instead of new
+ *     cases, also eight at once; decided cases are not joined; off by default.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
@@ -443,6 +446,91 @@ static void test_leases(void **state) {
   assert_string_equal(act, "cases.unblur");
 }
 
+static json_t *get_case(int64_t id) {
+  char p[64];
+  snprintf(p, sizeof p, "/v1/cases/%lld", (long long)id);
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "GET", p, fx.admin, NULL, &o), 200);
+  return o;
+}
+
+static int64_t post_case(const char *json) {
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/cases", fx.submitter, json, &o), 201);
+  int64_t id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  return id;
+}
+
+#define SHA_A "\"sha256\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
+static int64_t same_ids[8];
+static void *same_upload(void *arg) {
+  int i = (int)(intptr_t)arg;
+  json_t *o = NULL;
+  if (tu_json_call(fx.port, "POST", "/v1/cases", fx.submitter, "{" SHA_A ",\"uploader_id\":\"burst\"}", &o) == 201)
+    same_ids[i] = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  return NULL;
+}
+
+/* One case per piece of content (--group-sightings): repeats add sightings
+ * with their uploaders; a decided case is not joined; the strongest key
+ * decides; off by default. */
+static void test_sightings(void **state) {
+  (void)state;
+  close_open_cases();
+  /* off: two cases, one sighting each */
+  int64_t x = post_case("{" SHA_A ",\"uploader_id\":\"u1\"}"), y = post_case("{" SHA_A ",\"uploader_id\":\"u2\"}");
+  assert_true(x != y);
+  json_t *c = get_case(x);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "sightings"), "count")), 1);
+  json_decref(c);
+  close_open_cases();
+  tu_fix_stop(&fx);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.threads = 8;
+  cfg.group_sightings = 1;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  int64_t a = post_case("{" SHA_A ",\"uploader_id\":\"u1\",\"content_id\":\"p1\"}");
+  assert_int_equal(post_case("{" SHA_A ",\"uploader_id\":\"u2\",\"content_id\":\"p2\"}"), a);
+  assert_int_equal(post_case("{" SHA_A ",\"uploader_id\":\"u1\",\"content_id\":\"p3\"}"), a);
+  c = get_case(a);
+  json_t *s = json_object_get(c, "sightings");
+  assert_int_equal(json_integer_value(json_object_get(s, "count")), 3);
+  assert_non_null(json_string_value(json_object_get(s, "first_seen")));
+  assert_non_null(json_string_value(json_object_get(s, "last_seen")));
+  json_t *ups = json_object_get(s, "uploaders");
+  assert_int_equal(json_array_size(ups), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(ups, 0), "uploader_id")), "u1");
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(ups, 0), "count")), 2);
+  json_decref(c);
+  /* content ids group reports without hashes; a hash is a stronger key */
+  int64_t r1 = post_case("{\"content_id\":\"r-1\",\"uploader_id\":\"u3\"}");
+  assert_int_equal(post_case("{\"content_id\":\"r-1\",\"uploader_id\":\"u4\"}"), r1);
+  int64_t r2 = post_case("{\"content_id\":\"r-1\",\"md5\":\"00112233445566778899aabbccddeeff\"}");
+  assert_true(r2 != r1 && r2 != a);
+  /* a decided case is not joined: the same content again is a new case */
+  char p[64];
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)a);
+  assert_int_equal(tu_json_call(fx.port, "POST", p, fx.reviewer, "{\"decision\":\"dismiss\"}", NULL), 200);
+  int64_t b = post_case("{" SHA_A ",\"uploader_id\":\"u9\"}");
+  assert_true(b != a);
+  /* the same upload eight times at once: one case */
+  pthread_t t[8];
+  for (int i = 0; i < 8; i++) assert_int_equal(pthread_create(&t[i], NULL, same_upload, (void *)(intptr_t)i), 0);
+  for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i < 8; i++) assert_int_equal(same_ids[i], b);
+  c = get_case(b);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "sightings"), "count")), 9);
+  json_decref(c);
+  close_open_cases();
+  tu_fix_stop(&fx);
+  tu_fix_config(&fx, &cfg);
+  cfg.threads = 8;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+}
+
 /* Many reviewers asking at once: every case goes to exactly one. */
 #define NREV 16
 #define NCASES 48
@@ -508,7 +596,8 @@ int main(void) {
       cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_signin_burst),
       cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
-      cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),           cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),
+      cmocka_unit_test(test_sightings),           cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

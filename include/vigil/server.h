@@ -211,6 +211,8 @@ typedef struct vigil_server_config {
   const char *sso_header;    /* single sign-on: a header naming the account (e.g. "X-Forwarded-User")
                                 that an authenticating proxy sets; NULL: off */
   const char *sso_proxies;   /* the proxies' addresses (comma-separated, exact) it is taken from */
+  int group_sightings;       /* one case per piece of content: a repeat of content with an undecided
+                                case adds a sighting to it instead of opening another (default off) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

@@ -41,6 +41,14 @@
   "  csrf TEXT NOT NULL,"                                                                                   \
   "  created_ms " INT64 " NOT NULL,"                                                                        \
   "  seen_ms " INT64 " NOT NULL);"                                                                          \
+  "CREATE TABLE IF NOT EXISTS server_case_sightings("                                                       \
+  "  id " SERIAL_ID ","                                                                                     \
+  "  case_id " INT64 " NOT NULL,"                                                                           \
+  "  content_id TEXT, uploader_id TEXT, url TEXT,"                                                          \
+  "  at TEXT NOT NULL);"                                                                                    \
+  "CREATE INDEX IF NOT EXISTS server_case_sightings_case ON server_case_sightings(case_id, at);"            \
+  "CREATE INDEX IF NOT EXISTS server_cases_sha256 ON server_cases(sha256);"                                 \
+  "CREATE INDEX IF NOT EXISTS server_cases_content ON server_cases(content_id);"                            \
   "CREATE TABLE IF NOT EXISTS server_case_claims("                                                          \
   "  case_id " INT64 " PRIMARY KEY,"                                                                        \
   "  holder TEXT NOT NULL,"                                                                                 \
