@@ -146,6 +146,11 @@ function showCase(c, leaseEnd) {
   fact(dl, "SHA-256", c.sha256);
   fact(dl, "opened", c.created_at);
   fact(dl, "opened by", c.opened_by);
+  const s = c.sightings;
+  if (s && s.count > 1) {
+    fact(dl, "sightings", s.count + " (first " + s.first_seen + ", last " + s.last_seen + ")");
+    fact(dl, "uploaders", (s.uploaders || []).map(u => u.uploader_id + " \u00d7" + u.count).join(", "));
+  }
   $("case-detail").textContent = c.detail ? JSON.stringify(c.detail, null, 2) : "(none)";
   $("note").value = "";
   choose("");
