@@ -18,6 +18,7 @@
  *   - Sightings (--group-sightings): repeats of content with an undecided
  *     case add sightings (count, first/last seen, uploaders) instead of new
  *     cases, also eight at once; decided cases are not joined; off by default.
+ *   - Order: the most severe matched label first (A1 .. B2), then the oldest.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
@@ -531,6 +532,28 @@ static void test_sightings(void **state) {
   assert_int_equal(tu_fix_start(&fx, &cfg), 0);
 }
 
+/* The queue hands out the most severe label first (A1 .. B2), then the oldest. */
+static void test_severity_order(void **state) {
+  (void)state;
+  close_open_cases();
+  who a = {0};
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  assert_int_equal(sign_in("alice", PW, &a), 201);
+  int64_t plain = post_case("{\"content_id\":\"sev-0\"}");
+  int64_t b2 = post_case("{\"content_id\":\"sev-1\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"b2\"]}]}}");
+  int64_t a1 = post_case("{\"content_id\":\"sev-2\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"t\"]},"
+                         "{\"bank\":\"y\",\"tags\":[\"B1\",\"A1\"]}]}}");
+  int64_t want[] = {a1, b2, plain};
+  for (int i = 0; i < 3; i++) {
+    int64_t id = next_case(&a);
+    assert_int_equal(id, want[i]);
+    char p[64];
+    snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)id);
+    assert_int_equal(call("POST", p, &a, a.csrf, "{\"decision\":\"dismiss\"}", NULL, NULL), 200);
+  }
+  assert_int_equal(next_case(&a), 0);
+}
+
 /* Many reviewers asking at once: every case goes to exactly one. */
 #define NREV 16
 #define NCASES 48
@@ -597,7 +620,7 @@ int main(void) {
       cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),
-      cmocka_unit_test(test_sightings),           cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),           cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

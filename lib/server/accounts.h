@@ -77,7 +77,12 @@ int vigil__session_begin(vigil__req *r);
 /* The session cookie's token of r, copied into token; 0 if none. */
 int vigil__session_token(vigil__req *r, char token[VIGIL__SESSION_TOKEN_HEX + 1]);
 
-/* Case leases (claims.c).  Hands holder the oldest open case nobody holds
+/* With st->mu held in vigil_case_open's transaction: records the most
+ * severe label (A1 .. B2) among the matched entries in detail_json, which
+ * orders the queue (claims.c). */
+int vigil__case_rank_locked(vigil_server_store *st, int64_t id, const char *detail_json, vigil_error *err);
+
+/* Case leases (claims.c).  Hands holder the most severe, then oldest, open case nobody holds
  * (or one whose lease ran out), leased for lease_s; *id 0 when none.
  * Atomic across threads and, on PostgreSQL, across nodes. */
 int vigil__claim_next(vigil_server_store *st, const char *holder, int64_t lease_s, int64_t *id, int64_t *until,

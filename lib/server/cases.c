@@ -11,6 +11,7 @@
  */
 #include "server/store.h"
 #include "server/cases.h"
+#include "server/accounts.h"
 
 #include "report/outbox.h"
 
@@ -94,6 +95,7 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
   if (!rc) {
     *id = vigil__rows_int(rows, 0, 0);
     rc = vigil__sighting_add_locked(st, *id, c, at, err);
+    if (!rc) rc = vigil__case_rank_locked(st, *id, detail, err); /* the queue's order (claims.c) */
   }
   if (!rc) {
     json_t *ev = json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "case_id", (json_int_t)*id,
