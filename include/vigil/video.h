@@ -109,6 +109,108 @@ VIGIL_API int vigil_video_format_line(const vigil_video_frame *f, char out[VIGIL
  * 16 bytes are enough, 376 let MPEG-TS be recognised. */
 VIGIL_API int vigil_video_sniff(const void *data, size_t len);
 
+
+/* ---- Matching: which bank video, and which seconds of it -----------------
+ *
+ * A vPDQ index holds bank videos (an id and its frame list); a query compares
+ * a query video's frames with every bank video at once and reports, per bank
+ * video with at least one frame pair within the threshold, the two
+ * percentages and the aligned segments.  Exact: candidate frames come from
+ * the exact PDQ index of vigil/match.h over the unique frame hashes, so every
+ * pair within the threshold is found, as a brute-force scan finds it.
+ *
+ * Two semantics (docs/video.md): python-threatexchange/HMA's, the default
+ * (quality >= 50, unique frame hashes, distance <= 31, match at query >= 80%),
+ * and the C++ reference's (quality >= 50, every frame, distance < 31).
+ *
+ * Threads: queries (const index) may run in any number of threads at once;
+ * add and free need the index alone.  Frames are copied in; results belong
+ * to the caller (vigil_vpdq_results_free). */
+
+typedef struct vigil_vpdq_opts {
+  int quality_min;         /* frames of lower quality are ignored on both sides; 50 */
+  int threshold;           /* Hamming distance, 0..256; 31 */
+  int strict;              /* 0 (HMA): distance <= threshold; 1 (reference): distance < threshold */
+  int dedup;               /* 1 (HMA): unique frame hashes are counted; 0 (reference): every frame */
+  double query_pct_min;    /* a result is a match when query_pct >= this... 80 */
+  double compared_pct_min; /* ...and compared_pct >= this; 0 */
+  int segments;            /* 1 (default): localise the matching parts; 0: percentages only */
+  int max_segments;        /* per bank video, 1..1024; 16 */
+} vigil_vpdq_opts;
+
+/* One aligned part: query seconds [query_start, query_end] show bank seconds
+ * [bank_start, bank_end] (timestamps of the first and last matched frames). */
+typedef struct vigil_vpdq_segment {
+  double query_start, query_end;
+  double bank_start, bank_end;
+  double speed;    /* bank seconds per query second (1: same speed) */
+  double share;    /* matched query frames / query frames in [query_start, query_end] */
+  size_t frames;   /* matched query frames in the segment */
+} vigil_vpdq_segment;
+
+typedef struct vigil_vpdq_result {
+  uint64_t id;                 /* the bank video */
+  double query_pct;            /* matched / total query frames (unique hashes when dedup), 0..100 */
+  double compared_pct;         /* the same for the bank video */
+  int match;                   /* both percentages reach their minimum */
+  size_t query_matched, query_total;
+  size_t compared_matched, compared_total;
+  vigil_vpdq_segment *segments; /* sorted by query_start; NULL when none */
+  size_t nsegments;
+} vigil_vpdq_result;
+
+typedef struct vigil_vpdq_index vigil_vpdq_index;
+
+/* HMA semantics (the default). */
+VIGIL_API void vigil_vpdq_opts_default(vigil_vpdq_opts *opts);
+/* The C++ reference's semantics (strict < 31, no de-duplication). */
+VIGIL_API void vigil_vpdq_opts_reference(vigil_vpdq_opts *opts);
+
+VIGIL_API int vigil_vpdq_index_new(vigil_vpdq_index **out, vigil_error *err);
+VIGIL_API void vigil_vpdq_index_free(vigil_vpdq_index *ix);
+/* Adds bank video id with its n frames (any order; timestamps >= 0).
+ * VIGIL_EEXIST when id is present; VIGIL_ELIMIT past 2^31 frames in all. */
+VIGIL_API int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *frames, size_t n,
+                                   vigil_error *err);
+VIGIL_API size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix);
+/* Frames held, and unique frame hashes among them. */
+VIGIL_API size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix);
+VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);
+
+/* Compares the query's n frames with every bank video.  *results (malloc'd,
+ * *nresults long, NULL when 0) lists each bank video with at least one frame
+ * pair within the threshold, matches first, then by query_pct descending,
+ * then id.  opts NULL: HMA semantics. */
+VIGIL_API int vigil_vpdq_index_query(const vigil_vpdq_index *ix, const vigil_video_frame *query, size_t n,
+                                     const vigil_vpdq_opts *opts, vigil_vpdq_result **results, size_t *nresults,
+                                     vigil_error *err);
+VIGIL_API void vigil_vpdq_results_free(vigil_vpdq_result *results, size_t n);
+
+/* Two frame lists by brute force (every pair compared), as the reference and
+ * python-threatexchange's brute matcher do; out->id is 0.  Segments too when
+ * opts->segments.  Free out->segments with free(). */
+VIGIL_API int vigil_vpdq_compare(const vigil_video_frame *query, size_t nq, const vigil_video_frame *bank,
+                                 size_t nb, const vigil_vpdq_opts *opts, vigil_vpdq_result *out, vigil_error *err);
+
+/* ---- Serialisations of frame lists ---------------------------------------
+ *
+ * python-threatexchange's vPDQ signal (HMA's too): a JSON array of strings
+ * "<hex>,<quality>,<timestamp>", the timestamp in Python's "{:.3}" format.
+ * Read: *frames is malloc'd (vigil_video_frames_free), numbered from 0 in
+ * list order (the format does not carry frame numbers); "" reads as [].
+ * Written: byte for byte what python-threatexchange's vpdq_to_json writes;
+ * *text is malloc'd and NUL-terminated (free()). */
+VIGIL_API int vigil_vpdq_from_te(const char *text, size_t len, vigil_video_frame **frames, size_t *n,
+                                 vigil_error *err);
+VIGIL_API int vigil_vpdq_to_te(const vigil_video_frame *frames, size_t n, char **text, size_t *len,
+                               vigil_error *err);
+/* A timestamp as Python's "{:.3}" writes it ("18.8", "5.0", "1.23e+02"); returns its length. */
+VIGIL_API int vigil_vpdq_format_ts(double ts, char out[32]);
+/* The reference's per-frame file: lines "frame,quality,hash,timestamp"
+ * (vigil_video_format_line's); blank lines skipped; errors name the line. */
+VIGIL_API int vigil_vpdq_from_reference(const char *text, size_t len, vigil_video_frame **frames, size_t *n,
+                                        vigil_error *err);
+
 #ifdef __cplusplus
 }
 #endif
