@@ -18,6 +18,7 @@
  *   - Sightings (--group-sightings): repeats of content with an undecided
  *     case add sightings (count, first/last seen, uploaders) instead of new
  *     cases, also eight at once; decided cases are not joined; off by default.
+ *     A case names earlier decisions on the same content or uploader.
  *   - Order: the most severe matched label first (A1 .. B2), then the oldest.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
@@ -517,6 +518,21 @@ static void test_sightings(void **state) {
   assert_int_equal(tu_json_call(fx.port, "POST", p, fx.reviewer, "{\"decision\":\"dismiss\"}", NULL), 200);
   int64_t b = post_case("{" SHA_A ",\"uploader_id\":\"u9\"}");
   assert_true(b != a);
+  /* the new case shows the earlier decision on the same content */
+  c = get_case(b);
+  json_t *rel = json_object_get(c, "related");
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(rel, 0), "id")), a);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(rel, 0), "same")), "content");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(rel, 0), "status")), "dismissed");
+  json_decref(c);
+  /* and a case of another content by an uploader seen before names it too */
+  int64_t u = post_case("{\"content_id\":\"other\",\"uploader_id\":\"u1\"}");
+  c = get_case(u);
+  rel = json_object_get(c, "related");
+  assert_true(json_array_size(rel) >= 2); /* a (decided) and x (closed earlier) were both u1's */
+  for (size_t i = 0; i < json_array_size(rel); i++)
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rel, i), "same")), "uploader");
+  json_decref(c);
   /* the same upload eight times at once: one case */
   pthread_t t[8];
   for (int i = 0; i < 8; i++) assert_int_equal(pthread_create(&t[i], NULL, same_upload, (void *)(intptr_t)i), 0);

@@ -151,6 +151,20 @@ function showCase(c, leaseEnd) {
     fact(dl, "sightings", s.count + " (first " + s.first_seen + ", last " + s.last_seen + ")");
     fact(dl, "uploaders", (s.uploaders || []).map(u => u.uploader_id + " \u00d7" + u.count).join(", "));
   }
+  const rel = $("case-related");
+  rel.replaceChildren();
+  for (const d of c.related || []) {
+    const li = document.createElement("li");
+    li.textContent = "same " + d.same + ": case #" + d.id + " " + d.status + (d.classification ? " " + d.classification : "") +
+                     (d.decided_by ? " by " + d.decided_by : "") + (d.decided_at ? " at " + d.decided_at : "");
+    rel.append(li);
+  }
+  if (!rel.children.length) {
+    const li = document.createElement("li");
+    li.className = "muted";
+    li.textContent = "none";
+    rel.append(li);
+  }
   $("case-detail").textContent = c.detail ? JSON.stringify(c.detail, null, 2) : "(none)";
   $("note").value = "";
   choose("");

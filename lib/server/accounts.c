@@ -49,6 +49,7 @@
   "CREATE INDEX IF NOT EXISTS server_case_sightings_case ON server_case_sightings(case_id, at);"            \
   "CREATE INDEX IF NOT EXISTS server_cases_sha256 ON server_cases(sha256);"                                 \
   "CREATE INDEX IF NOT EXISTS server_cases_content ON server_cases(content_id);"                            \
+  "CREATE INDEX IF NOT EXISTS server_cases_uploader ON server_cases(uploader_id);"                          \
   "CREATE TABLE IF NOT EXISTS server_case_rank("                                                            \
   "  case_id " INT64 " PRIMARY KEY,"                                                                        \
   "  severity INTEGER NOT NULL);"                                                                           \

@@ -147,6 +147,7 @@ int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_erro
   json_decref(found);
   if (rc == VIGIL_OK && json_object_set_new(o, "history", h) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (rc == VIGIL_OK) rc = vigil__sightings_attach(st, id, o, err);
+  if (rc == VIGIL_OK) rc = vigil__related_attach(st, id, o, err); /* earlier decisions, for the reviewer */
   if (rc) {
     json_decref(o);
     return rc == VIGIL_ENOTFOUND ? rc : vigil__prefixerr(err, rc, "get case");

@@ -29,6 +29,9 @@ int vigil__case_valid_classification(const char *c);
 int vigil__sighting_find_locked(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
 int vigil__sighting_add_locked(vigil_server_store *st, int64_t id, const vigil_case_new *c, const char *at,
                                vigil_error *err);
+/* Adds "related" to case o: up to 10 decided cases of the same content
+ * (SHA-256 or content id) or the same uploader, newest first. */
+int vigil__related_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err);
 /* Adds "sightings": {count, first_seen, last_seen, uploaders} to case o. */
 int vigil__sightings_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err);
 

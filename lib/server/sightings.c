@@ -65,6 +65,21 @@ int vigil__sighting_add_locked(vigil_server_store *st, int64_t id, const vigil_c
   return rc;
 }
 
+int vigil__related_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err) {
+  const vigil__val p[] = {vigil__vint(id), vigil__vtext(json_string_value(json_object_get(o, "sha256"))),
+                          vigil__vtext(json_string_value(json_object_get(o, "content_id"))),
+                          vigil__vtext(json_string_value(json_object_get(o, "uploader_id")))};
+  json_t *rel = NULL;
+  int rc = vigil__query_json(st,
+                             "SELECT id, status, classification, decided_by, decided_at,"
+                             " CASE WHEN sha256 = $2 OR content_id = $3 THEN 'content' ELSE 'uploader' END AS same"
+                             " FROM server_cases WHERE id <> $1 AND status <> 'open'"
+                             " AND (sha256 = $2 OR content_id = $3 OR uploader_id = $4) ORDER BY id DESC LIMIT 10",
+                             p, 4, &rel, err);
+  if (!rc && json_object_set_new(o, "related", rel) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  return rc;
+}
+
 int vigil__sightings_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err) {
   const vigil__val p[] = {vigil__vint(id)};
   json_t *sum = NULL, *up = NULL;
