@@ -12,6 +12,8 @@
  *     is refused (403) and changes nothing; reads need none; sign-out ends
  *     the session on the server (the same cookie then answers 401); the
  *     idle and absolute timeouts end it; a disabled account's session ends.
+ *   - Admins create and disable people through /v1/users; the password is
+ *     in no answer and no audit row; a reviewer's session may not.
  *   - The audit log names the person ("user:<name>") for what they did.
  *   - Single sign-on: a header from a listed proxy signs in the account it
  *     names (an unknown one 401); from any other address it means nothing.
@@ -223,6 +225,32 @@ static void test_signin_burst(void **state) {
   printf("12 sign-ins at once: %d signed in, %d told to retry\n", ok, busy);
   assert_int_equal(ok + busy, 12);
   assert_true(ok >= 1);
+}
+
+/* Admins manage people through the API too; the password goes nowhere. */
+static void test_users_api(void **state) {
+  (void)state;
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users", fx.admin,
+                                "{\"name\":\"frank\",\"role\":\"reviewer\",\"password\":\"frank's long secret\"}", &o),
+                   201);
+  char *dump = json_dumps(o, 0);
+  assert_null(strstr(dump, "secret"));
+  free(dump);
+  json_decref(o);
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/audit?limit=1000", fx.admin, NULL, &o), 200);
+  dump = json_dumps(o, 0);
+  assert_non_null(strstr(dump, "users.create"));
+  assert_null(strstr(dump, "frank's long secret"));
+  free(dump);
+  json_decref(o);
+  who f = {0};
+  assert_int_equal(sign_in("frank", "frank's long secret", &f), 201);
+  /* a reviewer's session may not manage people */
+  assert_int_equal(call("POST", "/v1/users", &f, f.csrf, "{\"name\":\"g\",\"role\":\"admin\",\"password\":\"xxxxxxxxxxxx\"}",
+                        NULL, NULL), 403);
+  assert_int_equal(tu_json_call(fx.port, "DELETE", "/v1/users/frank", fx.admin, NULL, NULL), 200);
+  assert_int_equal(call("GET", "/v1/cases", &f, NULL, NULL, NULL, NULL), 401);
 }
 
 static void test_failures_delay_then_lock(void **state) {
@@ -633,7 +661,7 @@ int main(void) {
 #endif
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_signin_burst),
-      cmocka_unit_test(test_failures_delay_then_lock),
+      cmocka_unit_test(test_users_api),        cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),
       cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),           cmocka_unit_test(test_next_concurrent),
