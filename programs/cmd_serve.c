@@ -64,6 +64,11 @@ static const char serve_help[] =
     "  --session-idle S       a review console session ends after S seconds unused\n"
     "                         (default 1800)\n"
     "  --session-max S        ...and S seconds after sign-in in any case (default 43200)\n"
+    "  --sso-header NAME      single sign-on: sign in the account this header names\n"
+    "                         (e.g. X-Forwarded-User), set by an authenticating proxy\n"
+    "  --sso-proxies ADDRS    ...taken only from these proxy addresses (comma-separated)\n"
+    "  --group-sightings      one case per piece of content: a repeat adds a sighting\n"
+    "                         to its undecided case instead of opening another\n"
     "  --quiet                no per-request log lines\n"
     "  -h, --help             this text\n";
 
@@ -128,7 +133,7 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
@@ -148,6 +153,9 @@ int cmd_serve(int argc, char **argv) {
       {"hma-anonymous", required_argument, 0, OPT_HMAANON},
       {"session-idle", required_argument, 0, OPT_SESSIDLE},
       {"session-max", required_argument, 0, OPT_SESSMAX},
+      {"sso-header", required_argument, 0, OPT_SSOHDR},
+      {"sso-proxies", required_argument, 0, OPT_SSOPROXY},
+      {"group-sightings", no_argument, 0, OPT_GROUP},
       {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
       {"init", no_argument, 0, OPT_INIT},
@@ -203,6 +211,9 @@ int cmd_serve(int argc, char **argv) {
       if ((v = cli_parse_long("--session-idle", optarg, 1, 86400L * 7)) < 0) return CLI_USAGE;
       cfg.session_idle_s = (unsigned)v;
       break;
+    case OPT_SSOHDR: cfg.sso_header = optarg; break;
+    case OPT_SSOPROXY: cfg.sso_proxies = optarg; break;
+    case OPT_GROUP: cfg.group_sightings = 1; break;
     case OPT_SESSMAX:
       if ((v = cli_parse_long("--session-max", optarg, 1, 86400L * 30)) < 0) return CLI_USAGE;
       cfg.session_max_s = (unsigned)v;
@@ -228,6 +239,10 @@ int cmd_serve(int argc, char **argv) {
   }
   if (optind < argc) {
     cli_error("serve: unexpected argument '%s'", argv[optind]);
+    return CLI_USAGE;
+  }
+  if (!cfg.sso_header != !cfg.sso_proxies) {
+    cli_error("serve: --sso-header and --sso-proxies go together (the header is trusted only from the proxies)");
     return CLI_USAGE;
   }
   if (!init && cli_store_missing(cfg.db_path)) return CLI_USAGE;

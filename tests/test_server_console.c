@@ -7,11 +7,21 @@
  *     audited under the name tried; from the third failure in a row each
  *     attempt must wait (429 + Retry-After); at ten the account is locked
  *     (403), even for the right password, until `unlock`.
+ *     Twelve sign-ins at once are each answered, 201 or 503 busy.
  *   - Sessions: a state-changing call without, or with a wrong, X-CSRF-Token
  *     is refused (403) and changes nothing; reads need none; sign-out ends
  *     the session on the server (the same cookie then answers 401); the
  *     idle and absolute timeouts end it; a disabled account's session ends.
+ *   - Admins create and disable people through /v1/users; the password is
+ *     in no answer and no audit row; a reviewer's session may not.
  *   - The audit log names the person ("user:<name>") for what they did.
+ *   - Single sign-on: a header from a listed proxy signs in the account it
+ *     names (an unknown one 401); from any other address it means nothing.
+ *   - Sightings (--group-sightings): repeats of content with an undecided
+ *     case add sightings (count, first/last seen, uploaders) instead of new
+ *     cases, also eight at once; decided cases are not joined; off by default.
+ *     A case names earlier decisions on the same content or uploader.
+ *   - Order: the most severe matched label first (A1 .. B2), then the oldest.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
@@ -140,7 +150,7 @@ static int setup(void **state) {
   make_user("carol", "reviewer", 1);
   vigil_server_config cfg;
   tu_fix_config(&fx, &cfg);
-  cfg.threads = 4;
+  cfg.threads = 8; /* more than VIGIL__SIGNIN_MAX_ACTIVE, for test_signin_burst */
   return tu_fix_start(&fx, &cfg);
 }
 
@@ -192,10 +202,61 @@ static void test_signin_and_audit(void **state) {
   assert_int_equal(call("GET", "/v1/cases", &f, NULL, NULL, NULL, NULL), 401);
 }
 
+/* Sign-ins at once: each is answered, 201 or 503 busy (a password check
+ * takes 64 MiB, so only a few run at a time), never anything else. */
+static int burst_status[12];
+static void *burst(void *arg) {
+  int i = (int)(intptr_t)arg;
+  who w = {0};
+  burst_status[i] = sign_in("alice", PW, &w);
+  return NULL;
+}
+
+static void test_signin_burst(void **state) {
+  (void)state;
+  pthread_t t[12];
+  for (int i = 0; i < 12; i++) assert_int_equal(pthread_create(&t[i], NULL, burst, (void *)(intptr_t)i), 0);
+  for (int i = 0; i < 12; i++) pthread_join(t[i], NULL);
+  int ok = 0, busy = 0;
+  for (int i = 0; i < 12; i++) {
+    ok += burst_status[i] == 201;
+    busy += burst_status[i] == 503;
+  }
+  printf("12 sign-ins at once: %d signed in, %d told to retry\n", ok, busy);
+  assert_int_equal(ok + busy, 12);
+  assert_true(ok >= 1);
+}
+
+/* Admins manage people through the API too; the password goes nowhere. */
+static void test_users_api(void **state) {
+  (void)state;
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users", fx.admin,
+                                "{\"name\":\"frank\",\"role\":\"reviewer\",\"password\":\"frank's long secret\"}", &o),
+                   201);
+  char *dump = json_dumps(o, 0);
+  assert_null(strstr(dump, "secret"));
+  free(dump);
+  json_decref(o);
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/audit?limit=1000", fx.admin, NULL, &o), 200);
+  dump = json_dumps(o, 0);
+  assert_non_null(strstr(dump, "users.create"));
+  assert_null(strstr(dump, "frank's long secret"));
+  free(dump);
+  json_decref(o);
+  who f = {0};
+  assert_int_equal(sign_in("frank", "frank's long secret", &f), 201);
+  /* a reviewer's session may not manage people */
+  assert_int_equal(call("POST", "/v1/users", &f, f.csrf, "{\"name\":\"g\",\"role\":\"admin\",\"password\":\"xxxxxxxxxxxx\"}",
+                        NULL, NULL), 403);
+  assert_int_equal(tu_json_call(fx.port, "DELETE", "/v1/users/frank", fx.admin, NULL, NULL), 200);
+  assert_int_equal(call("GET", "/v1/cases", &f, NULL, NULL, NULL, NULL), 401);
+}
+
 static void test_failures_delay_then_lock(void **state) {
   (void)state;
   who c = {0};
-  sql("UPDATE server_users SET failures = 0, next_try_at = 0 WHERE name = 'carol'");
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0 WHERE name = 'carol'");
   assert_int_equal(sign_in("carol", "wrong password 1", &c), 401);
   assert_int_equal(sign_in("carol", "wrong password 2", &c), 401);
   assert_int_equal(sign_in("carol", "wrong password 3", &c), 401); /* the third starts the delays */
@@ -209,7 +270,7 @@ static void test_failures_delay_then_lock(void **state) {
   sleep(2);
   assert_int_equal(sign_in("carol", PW, &c), 201); /* the right password clears the count */
   /* the tenth failure in a row locks, even for the right password */
-  sql("UPDATE server_users SET failures = 9, next_try_at = 0 WHERE name = 'carol'");
+  sql("UPDATE server_users SET failures = 9, next_try_ms = 0 WHERE name = 'carol'");
   assert_int_equal(sign_in("carol", "wrong password 4", &c), 403);
   assert_int_equal(sign_in("carol", PW, &c), 403);
   vigil_error e;
@@ -264,25 +325,25 @@ static void test_timeouts(void **state) {
   vigil_server_config cfg;
   tu_fix_config(&fx, &cfg);
   cfg.session_idle_s = 2;
-  cfg.session_max_s = 3;
+  cfg.session_max_s = 4;
   assert_int_equal(tu_fix_start(&fx, &cfg), 0);
   who a = {0}, b = {0};
   assert_int_equal(sign_in("alice", PW, &a), 201);
   assert_int_equal(sign_in("bob", PW, &b), 201);
   /* a is kept busy, b idles */
   for (int i = 0; i < 2; i++) {
-    usleep(1100 * 1000);
+    usleep(1200 * 1000);
     assert_int_equal(call("GET", "/v1/cases", &a, NULL, NULL, NULL, NULL), 200);
   }
-  usleep(300 * 1000);
+  usleep(400 * 1000);
   tu_http_resp r;
   assert_int_equal(call("GET", "/v1/cases", &b, NULL, NULL, NULL, &r), 401); /* idle > 2 s */
   char c[256];
   assert_non_null(tu_http_header(&r, "Set-Cookie", c, sizeof c));
   assert_non_null(strstr(c, "Max-Age=0"));
   tu_http_free(&r);
-  usleep(900 * 1000);
-  assert_int_equal(call("GET", "/v1/cases", &a, NULL, NULL, NULL, NULL), 401); /* older than 3 s */
+  usleep(1600 * 1000);
+  assert_int_equal(call("GET", "/v1/cases", &a, NULL, NULL, NULL, NULL), 401); /* older than 4 s */
   /* disabling an account ends its sessions at once */
   assert_int_equal(sign_in("bob", PW, &b), 201);
   vigil_error e;
@@ -291,6 +352,57 @@ static void test_timeouts(void **state) {
   assert_int_equal(sign_in("bob", PW, &b), 403);
   tu_fix_stop(&fx);
   assert_int_equal(tu_fix_start(&fx, NULL), 0);
+}
+
+/* Single sign-on: the header is taken from a listed proxy only, names an
+ * account that must exist and be enabled, and is audited as such. */
+static void test_sso_header(void **state) {
+  (void)state;
+  tu_fix_stop(&fx);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.sso_header = "X-Forwarded-User";
+  cfg.sso_proxies = "10.9.9.9, 127.0.0.1";
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  tu_http_resp r;
+  int fd = tu_http_connect(fx.port);
+  assert_int_equal(tu_http_request(fd, "POST", "/v1/session", "Content-Type: application/json\r\nX-Forwarded-User: carol\r\n",
+                                   "{}", 2, &r), 0);
+  close(fd);
+  assert_int_equal(r.status, 201);
+  char c[512];
+  assert_non_null(tu_http_header(&r, "Set-Cookie", c, sizeof c));
+  assert_non_null(strstr(r.body, "\"user\":\"carol\""));
+  tu_http_free(&r);
+  char k[80], act[64];
+  int st;
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:carol");
+  assert_string_equal(act, "session.create");
+  /* an unknown account, and a name with a password still checks the password */
+  fd = tu_http_connect(fx.port);
+  assert_int_equal(tu_http_request(fd, "POST", "/v1/session", "Content-Type: application/json\r\nX-Forwarded-User: mallory\r\n",
+                                   "{}", 2, &r), 0);
+  close(fd);
+  assert_int_equal(r.status, 401);
+  tu_http_free(&r);
+  who w = {0};
+  assert_int_equal(sign_in("carol", "not her password", &w), 401);
+  tu_fix_stop(&fx);
+  /* from an address that is not a listed proxy the header means nothing */
+  cfg.sso_proxies = "10.9.9.9";
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  fd = tu_http_connect(fx.port);
+  assert_int_equal(tu_http_request(fd, "POST", "/v1/session", "Content-Type: application/json\r\nX-Forwarded-User: carol\r\n",
+                                   "{}", 2, &r), 0);
+  close(fd);
+  assert_int_equal(r.status, 400);
+  tu_http_free(&r);
+  tu_fix_stop(&fx);
+  tu_fix_config(&fx, &cfg);
+  cfg.threads = 8;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
 }
 
 static int64_t open_case(const char *content_id) {
@@ -321,7 +433,7 @@ static void test_leases(void **state) {
   close_open_cases();
   who a = {0}, c = {0};
   assert_int_equal(sign_in("alice", PW, &a), 201);
-  sql("UPDATE server_users SET failures = 0, next_try_at = 0, disabled_at = 0");
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
   assert_int_equal(sign_in("carol", PW, &c), 201);
   int64_t c1 = open_case("lease-1"), c2 = open_case("lease-2"), c3 = open_case("lease-3");
   assert_int_equal(next_case(&a), c1);
@@ -362,6 +474,128 @@ static void test_leases(void **state) {
   last_audit(k, sizeof k, act, sizeof act, &st);
   assert_string_equal(k, "user:carol");
   assert_string_equal(act, "cases.unblur");
+}
+
+static json_t *get_case(int64_t id) {
+  char p[64];
+  snprintf(p, sizeof p, "/v1/cases/%lld", (long long)id);
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "GET", p, fx.admin, NULL, &o), 200);
+  return o;
+}
+
+static int64_t post_case(const char *json) {
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/cases", fx.submitter, json, &o), 201);
+  int64_t id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  return id;
+}
+
+#define SHA_A "\"sha256\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
+static int64_t same_ids[8];
+static void *same_upload(void *arg) {
+  int i = (int)(intptr_t)arg;
+  json_t *o = NULL;
+  if (tu_json_call(fx.port, "POST", "/v1/cases", fx.submitter, "{" SHA_A ",\"uploader_id\":\"burst\"}", &o) == 201)
+    same_ids[i] = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  return NULL;
+}
+
+/* One case per piece of content (--group-sightings): repeats add sightings
+ * with their uploaders; a decided case is not joined; the strongest key
+ * decides; off by default. */
+static void test_sightings(void **state) {
+  (void)state;
+  close_open_cases();
+  /* off: two cases, one sighting each */
+  int64_t x = post_case("{" SHA_A ",\"uploader_id\":\"u1\"}"), y = post_case("{" SHA_A ",\"uploader_id\":\"u2\"}");
+  assert_true(x != y);
+  json_t *c = get_case(x);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "sightings"), "count")), 1);
+  json_decref(c);
+  close_open_cases();
+  tu_fix_stop(&fx);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.threads = 8;
+  cfg.group_sightings = 1;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  int64_t a = post_case("{" SHA_A ",\"uploader_id\":\"u1\",\"content_id\":\"p1\"}");
+  assert_int_equal(post_case("{" SHA_A ",\"uploader_id\":\"u2\",\"content_id\":\"p2\"}"), a);
+  assert_int_equal(post_case("{" SHA_A ",\"uploader_id\":\"u1\",\"content_id\":\"p3\"}"), a);
+  c = get_case(a);
+  json_t *s = json_object_get(c, "sightings");
+  assert_int_equal(json_integer_value(json_object_get(s, "count")), 3);
+  assert_non_null(json_string_value(json_object_get(s, "first_seen")));
+  assert_non_null(json_string_value(json_object_get(s, "last_seen")));
+  json_t *ups = json_object_get(s, "uploaders");
+  assert_int_equal(json_array_size(ups), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(ups, 0), "uploader_id")), "u1");
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(ups, 0), "count")), 2);
+  json_decref(c);
+  /* content ids group reports without hashes; a hash is a stronger key */
+  int64_t r1 = post_case("{\"content_id\":\"r-1\",\"uploader_id\":\"u3\"}");
+  assert_int_equal(post_case("{\"content_id\":\"r-1\",\"uploader_id\":\"u4\"}"), r1);
+  int64_t r2 = post_case("{\"content_id\":\"r-1\",\"md5\":\"00112233445566778899aabbccddeeff\"}");
+  assert_true(r2 != r1 && r2 != a);
+  /* a decided case is not joined: the same content again is a new case */
+  char p[64];
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)a);
+  assert_int_equal(tu_json_call(fx.port, "POST", p, fx.reviewer, "{\"decision\":\"dismiss\"}", NULL), 200);
+  int64_t b = post_case("{" SHA_A ",\"uploader_id\":\"u9\"}");
+  assert_true(b != a);
+  /* the new case shows the earlier decision on the same content */
+  c = get_case(b);
+  json_t *rel = json_object_get(c, "related");
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(rel, 0), "id")), a);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(rel, 0), "same")), "content");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(rel, 0), "status")), "dismissed");
+  json_decref(c);
+  /* and a case of another content by an uploader seen before names it too */
+  int64_t u = post_case("{\"content_id\":\"other\",\"uploader_id\":\"u1\"}");
+  c = get_case(u);
+  rel = json_object_get(c, "related");
+  assert_true(json_array_size(rel) >= 2); /* a (decided) and x (closed earlier) were both u1's */
+  for (size_t i = 0; i < json_array_size(rel); i++)
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rel, i), "same")), "uploader");
+  json_decref(c);
+  /* the same upload eight times at once: one case */
+  pthread_t t[8];
+  for (int i = 0; i < 8; i++) assert_int_equal(pthread_create(&t[i], NULL, same_upload, (void *)(intptr_t)i), 0);
+  for (int i = 0; i < 8; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i < 8; i++) assert_int_equal(same_ids[i], b);
+  c = get_case(b);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "sightings"), "count")), 9);
+  json_decref(c);
+  close_open_cases();
+  tu_fix_stop(&fx);
+  tu_fix_config(&fx, &cfg);
+  cfg.threads = 8;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+}
+
+/* The queue hands out the most severe label first (A1 .. B2), then the oldest. */
+static void test_severity_order(void **state) {
+  (void)state;
+  close_open_cases();
+  who a = {0};
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  assert_int_equal(sign_in("alice", PW, &a), 201);
+  int64_t plain = post_case("{\"content_id\":\"sev-0\"}");
+  int64_t b2 = post_case("{\"content_id\":\"sev-1\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"b2\"]}]}}");
+  int64_t a1 = post_case("{\"content_id\":\"sev-2\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"t\"]},"
+                         "{\"bank\":\"y\",\"tags\":[\"B1\",\"A1\"]}]}}");
+  int64_t want[] = {a1, b2, plain};
+  for (int i = 0; i < 3; i++) {
+    int64_t id = next_case(&a);
+    assert_int_equal(id, want[i]);
+    char p[64];
+    snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)id);
+    assert_int_equal(call("POST", p, &a, a.csrf, "{\"decision\":\"dismiss\"}", NULL, NULL), 200);
+  }
+  assert_int_equal(next_case(&a), 0);
 }
 
 /* Many reviewers asking at once: every case goes to exactly one. */
@@ -426,9 +660,11 @@ int main(void) {
   if (pg) return 1;
 #endif
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_failures_delay_then_lock),
+      cmocka_unit_test(test_signin_and_audit), cmocka_unit_test(test_signin_burst),
+      cmocka_unit_test(test_users_api),        cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
-      cmocka_unit_test(test_leases),           cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),
+      cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),           cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

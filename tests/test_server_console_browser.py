@@ -8,8 +8,8 @@
 # hostile (<script>, onerror=, javascript:).  Then, as a person at the
 # keyboard: sign in, take the next case, see it blurred and grey, hold `u`
 # to unblur (the audit log records it), classify with `j` (A1), confirm
-# with Enter; the case is decided by user:alice and the audit rows name
-# her.  A second session (carol) cannot take the case alice holds.  The
+# with Enter into the bank chosen on the page; the case is decided by
+# user:alice, its hashes are in the bank, and the audit rows name her.  A second session (carol) cannot take the case alice holds.  The
 # hostile metadata shows as text and nothing of it runs.  Screenshots of
 # each page go to SHOTS_DIR (default: a new temporary folder, printed).
 # Exit 77 (skipped) without chromium, chromedriver or python3-selenium.
@@ -113,6 +113,7 @@ def main():
         st, h, _ = api.call("POST", "/v1/hash", sub, jpg, "image/jpeg")
         pdq = (h or {}).get("pdq", "")
         api.call("POST", "/v1/banks", admin, {"name": "known", "review": True})
+        api.call("POST", "/v1/banks", admin, {"name": "confirmed"})
         st, _, _ = api.call("POST", "/v1/banks/known/entries", admin, {"signal_type": "pdq", "value": pdq})
         check(st in (200, 201), f"the sample's hash is in a review bank ({st})")
         q = urllib.parse.urlencode({"content_id": HOSTILE_ID, "uploader_id": HOSTILE_UP, "url": HOSTILE_URL})
@@ -186,17 +187,24 @@ def main():
         filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", img)
         check("blur" in filt, "letting go of u blurs again")
 
+        # the bank to confirm into, chosen with the keyboard: the select takes focus, keys go to it
+        from selenium.webdriver.support.ui import Select
+        Select(driver.find_element(By.ID, "bank")).select_by_value("confirmed")
+        driver.find_element(By.TAG_NAME, "body").click()
         ActionChains(driver).send_keys("j").perform()
         check("A1" in driver.find_element(By.ID, "chosen").text, "j chooses A1")
         driver.save_screenshot(os.path.join(shots, "5-case-chosen.png"))
         ActionChains(driver).send_keys("\ue007").perform()  # Enter: confirm
         wait.until(lambda d: d.find_element(By.ID, "view-queue").is_displayed())
-        check("confirm A1" in driver.find_element(By.ID, "queue-status").text, "Enter confirms")
+        check("confirm A1 into bank confirmed" in driver.find_element(By.ID, "queue-status").text, "Enter confirms")
         driver.save_screenshot(os.path.join(shots, "6-queue-after.png"))
 
         st, c, _ = api.call("GET", f"/v1/cases/{case_id}", admin)
         check(c and c.get("status") == "confirmed" and c.get("classification") == "A1" and
               c.get("decided_by") == "user:alice", f"the case is confirmed A1 by user:alice ({c and c.get('decided_by')})")
+        st, bk, _ = api.call("GET", "/v1/banks/confirmed", admin)
+        check(st == 200 and (bk or {}).get("active") == 3 and (bk or {}).get("by_type", {}).get("pdq") == 1,
+              f"the case's PDQ, MD5 and SHA-256 are in bank confirmed ({(bk or {}).get('by_type')})")
         st, a, _ = api.call("GET", "/v1/audit?limit=1000", admin)
         rows = [(e["key_id"], e["action"], e["status"]) for e in (a or {}).get("entries", [])]
         for act in ("session.create", "cases.next", "cases.evidence", "cases.unblur", "cases.decide"):

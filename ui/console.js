@@ -54,7 +54,26 @@ function signedOut(why) {
   show("signin");
 }
 
+/* The banks a confirmed case's hashes may go into (the feedback loop:
+ * the next upload of the same content then matches). */
+async function loadBanks() {
+  const sel = $("bank");
+  const keep = sel.value;
+  while (sel.options.length > 1) sel.remove(1);
+  try {
+    const r = await api("GET", "/v1/banks");
+    for (const b of (r && r.banks) || []) {
+      const o = document.createElement("option");
+      o.value = b.name;
+      o.textContent = b.name;
+      sel.append(o);
+    }
+    sel.value = keep;
+  } catch (e) { /* no banks to offer */ }
+}
+
 function signedIn(s) {
+  loadBanks();
   state.csrf = s.csrf_token;
   state.user = s.user;
   $("who").textContent = s.user + " (" + s.role + ")";
@@ -65,6 +84,11 @@ function signedIn(s) {
 async function start() {
   try {
     signedIn(await api("GET", "/v1/session"));
+    return;
+  } catch (e) { /* no session yet */ }
+  try {
+    /* behind a single sign-on proxy an empty sign-in is vouched for by it */
+    signedIn(await api("POST", "/v1/session", {}));
   } catch (e) {
     signedOut("");
   }
@@ -141,6 +165,25 @@ function showCase(c, leaseEnd) {
   fact(dl, "SHA-256", c.sha256);
   fact(dl, "opened", c.created_at);
   fact(dl, "opened by", c.opened_by);
+  const s = c.sightings;
+  if (s && s.count > 1) {
+    fact(dl, "sightings", s.count + " (first " + s.first_seen + ", last " + s.last_seen + ")");
+    fact(dl, "uploaders", (s.uploaders || []).map(u => u.uploader_id + " \u00d7" + u.count).join(", "));
+  }
+  const rel = $("case-related");
+  rel.replaceChildren();
+  for (const d of c.related || []) {
+    const li = document.createElement("li");
+    li.textContent = "same " + d.same + ": case #" + d.id + " " + d.status + (d.classification ? " " + d.classification : "") +
+                     (d.decided_by ? " by " + d.decided_by : "") + (d.decided_at ? " at " + d.decided_at : "");
+    rel.append(li);
+  }
+  if (!rel.children.length) {
+    const li = document.createElement("li");
+    li.className = "muted";
+    li.textContent = "none";
+    rel.append(li);
+  }
   $("case-detail").textContent = c.detail ? JSON.stringify(c.detail, null, 2) : "(none)";
   $("note").value = "";
   choose("");
@@ -204,7 +247,10 @@ async function decide(decision) {
   if (decision === "escalate") body = { decision: "escalate" };
   else if (!state.chosen) { $("case-error").textContent = "Choose a classification first (j k l ; or n)."; return; }
   else if (state.chosen === "none") body = { decision: "dismiss" };
-  else body = { decision: "confirm", classification: state.chosen };
+  else {
+    body = { decision: "confirm", classification: state.chosen };
+    if ($("bank").value) body.add_to_bank = $("bank").value;
+  }
   const note = $("note").value.trim();
   if (note) body.note = note;
   state.busy = true;
@@ -212,7 +258,8 @@ async function decide(decision) {
     await api("POST", "/v1/cases/" + state.caseId + "/decision", body);
     const id = state.caseId;
     clearCase();
-    $("queue-status").textContent = "Case #" + id + ": " + body.decision + (body.classification ? " " + body.classification : "") + ". Take the next case when you are ready.";
+    $("queue-status").textContent = "Case #" + id + ": " + body.decision + (body.classification ? " " + body.classification : "") +
+      (body.add_to_bank ? " into bank " + body.add_to_bank : "") + ". Take the next case when you are ready.";
     show("queue");
   } catch (e) {
     $("case-error").textContent = e.message;
@@ -231,7 +278,7 @@ async function skip() {
 
 function typing(ev) {
   const t = ev.target;
-  return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable);
+  return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
 }
 
 function onKeyDown(ev) {

@@ -208,6 +208,11 @@ typedef struct vigil_server_config {
                                 routes without a key, as HMA clients do; NULL: none (the default) */
   unsigned session_idle_s;   /* a console session ends after this long unused (0: 30 minutes) */
   unsigned session_max_s;    /* ...and this long after sign-in in any case (0: 12 hours) */
+  const char *sso_header;    /* single sign-on: a header naming the account (e.g. "X-Forwarded-User")
+                                that an authenticating proxy sets; NULL: off */
+  const char *sso_proxies;   /* the proxies' addresses (comma-separated, exact) it is taken from */
+  int group_sightings;       /* one case per piece of content: a repeat of content with an undecided
+                                case adds a sighting to it instead of opening another (default off) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

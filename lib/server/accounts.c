@@ -17,6 +17,7 @@
 #include "server/accounts.h"
 
 #include <sodium.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "db/sql.h"
@@ -33,13 +34,25 @@
   "  created_at " INT64 " NOT NULL,"                                                                        \
   "  disabled_at " INT64 " NOT NULL DEFAULT 0,"                                                             \
   "  failures INTEGER NOT NULL DEFAULT 0,"                                                                  \
-  "  next_try_at " INT64 " NOT NULL DEFAULT 0);"                                                            \
+  "  next_try_ms " INT64 " NOT NULL DEFAULT 0);"                                                            \
   "CREATE TABLE IF NOT EXISTS server_sessions("                                                             \
   "  digest TEXT PRIMARY KEY,"                                                                              \
   "  user_name TEXT NOT NULL REFERENCES server_users(name),"                                                \
   "  csrf TEXT NOT NULL,"                                                                                   \
-  "  created_at " INT64 " NOT NULL,"                                                                        \
-  "  seen_at " INT64 " NOT NULL);"                                                                          \
+  "  created_ms " INT64 " NOT NULL,"                                                                        \
+  "  seen_ms " INT64 " NOT NULL);"                                                                          \
+  "CREATE TABLE IF NOT EXISTS server_case_sightings("                                                       \
+  "  id " SERIAL_ID ","                                                                                     \
+  "  case_id " INT64 " NOT NULL,"                                                                           \
+  "  content_id TEXT, uploader_id TEXT, url TEXT,"                                                          \
+  "  at TEXT NOT NULL);"                                                                                    \
+  "CREATE INDEX IF NOT EXISTS server_case_sightings_case ON server_case_sightings(case_id, at);"            \
+  "CREATE INDEX IF NOT EXISTS server_cases_sha256 ON server_cases(sha256);"                                 \
+  "CREATE INDEX IF NOT EXISTS server_cases_content ON server_cases(content_id);"                            \
+  "CREATE INDEX IF NOT EXISTS server_cases_uploader ON server_cases(uploader_id);"                          \
+  "CREATE TABLE IF NOT EXISTS server_case_rank("                                                            \
+  "  case_id " INT64 " PRIMARY KEY,"                                                                        \
+  "  severity INTEGER NOT NULL);"                                                                           \
   "CREATE TABLE IF NOT EXISTS server_case_claims("                                                          \
   "  case_id " INT64 " PRIMARY KEY,"                                                                        \
   "  holder TEXT NOT NULL,"                                                                                 \
@@ -126,7 +139,7 @@ static int update_user(vigil_server_store *st, const char *sql, const char *name
 }
 
 int vigil_user_unlock(vigil_server_store *st, const char *name, vigil_error *err) {
-  int rc = update_user(st, "UPDATE server_users SET failures = 0, next_try_at = 0 WHERE name = $1 AND $2 > 0", name,
+  int rc = update_user(st, "UPDATE server_users SET failures = 0, next_try_ms = 0 WHERE name = $1 AND $2 > 0", name,
                        err);
   return rc ? rc : audit_cli(st, "users.unlock", name, err);
 }
@@ -149,7 +162,7 @@ int vigil_user_list(vigil_server_store *st, vigil_user_info **out, size_t *n, vi
   vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_run(st->db,
-                          "SELECT name, role, child_safety, created_at, disabled_at, failures, next_try_at"
+                          "SELECT name, role, child_safety, created_at, disabled_at, failures, next_try_ms"
                           " FROM server_users ORDER BY name",
                           NULL, 0, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
@@ -175,6 +188,29 @@ int vigil_user_list(vigil_server_store *st, vigil_user_info **out, size_t *n, vi
   return VIGIL_OK;
 }
 
+int vigil__account_get(vigil_server_store *st, const char *name, vigil__account *acct, vigil_error *err) {
+  memset(acct, 0, sizeof *acct);
+  if (!name_ok(name)) return VIGIL__SIGNIN_BAD;
+  const vigil__val p[] = {vigil__vtext(name)};
+  vigil__rows *rows = NULL;
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_run(st->db, "SELECT role, child_safety, failures, disabled_at FROM server_users WHERE name = $1",
+                          p, 1, &rows, NULL, err);
+  pthread_mutex_unlock(&st->mu);
+  if (rc) return rc;
+  rc = VIGIL__SIGNIN_BAD;
+  if (vigil__rows_count(rows) == 1) {
+    snprintf(acct->name, sizeof acct->name, "%s", name);
+    acct->role = vigil_role_parse(vigil__rows_text(rows, 0, 0));
+    acct->child_safety = vigil__rows_int(rows, 0, 1) != 0;
+    rc = vigil__rows_int(rows, 0, 2) >= VIGIL__SIGNIN_LOCK || vigil__rows_int(rows, 0, 3) ? VIGIL__SIGNIN_LOCKED
+         : acct->role == VIGIL_ROLE_NONE                                                  ? VIGIL__SIGNIN_BAD
+                                                                                          : VIGIL__SIGNIN_OK;
+  }
+  vigil__rows_free(rows);
+  return rc;
+}
+
 /* A hash to check unknown names against, made once (the same cost as a
  * real one, so both answers take as long). */
 static char dummy_hash[crypto_pwhash_STRBYTES];
@@ -192,13 +228,14 @@ int vigil__signin(vigil_server_store *st, const char *name, const char *password
   pthread_once(&dummy_once, make_dummy);
   int known = name_ok(name);
   char h[crypto_pwhash_STRBYTES] = "";
-  int64_t failures = 0, next_try = 0, disabled = 0, now = vigil__now_s();
+  /* milliseconds: a delay of 1 s must not round down to none */
+  int64_t failures = 0, next_try = 0, disabled = 0, now = vigil__now_us() / 1000;
   if (known) {
     const vigil__val p[] = {vigil__vtext(name)};
     vigil__rows *rows = NULL;
     pthread_mutex_lock(&st->mu);
     int rc = vigil__sql_run(st->db,
-                            "SELECT role, child_safety, pwhash, failures, next_try_at, disabled_at FROM server_users"
+                            "SELECT role, child_safety, pwhash, failures, next_try_ms, disabled_at FROM server_users"
                             " WHERE name = $1",
                             p, 1, &rows, NULL, err);
     pthread_mutex_unlock(&st->mu);
@@ -217,20 +254,28 @@ int vigil__signin(vigil_server_store *st, const char *name, const char *password
   }
   if (known && (disabled || failures >= VIGIL__SIGNIN_LOCK)) return VIGIL__SIGNIN_LOCKED;
   if (known && next_try > now) {
-    *wait_s = next_try - now;
+    *wait_s = (next_try - now + 999) / 1000;
     return VIGIL__SIGNIN_WAIT;
   }
+  static _Atomic int active;
+  if (atomic_fetch_add(&active, 1) >= VIGIL__SIGNIN_MAX_ACTIVE) {
+    atomic_fetch_sub(&active, 1);
+    sodium_memzero(h, sizeof h);
+    return VIGIL__SIGNIN_BUSY;
+  }
   int ok = crypto_pwhash_str_verify(known ? h : dummy_hash, password, strlen(password)) == 0;
+  atomic_fetch_sub(&active, 1);
   if (!known) return VIGIL__SIGNIN_BAD;
   if (ok && acct->role == VIGIL_ROLE_NONE) ok = 0;
   /* The count moves in one statement, so two wrong guesses at once both count. */
-  const vigil__val p[] = {vigil__vtext(name), vigil__vint(now)};
+  /* the delay counts from the answer, not from the start of a slow hash */
+  const vigil__val p[] = {vigil__vtext(name), vigil__vint(vigil__now_us() / 1000)};
   pthread_mutex_lock(&st->mu);
-  int rc = ok ? vigil__sql_run(st->db, "UPDATE server_users SET failures = 0, next_try_at = 0 WHERE name = $1", p, 1,
+  int rc = ok ? vigil__sql_run(st->db, "UPDATE server_users SET failures = 0, next_try_ms = 0 WHERE name = $1", p, 1,
                                NULL, NULL, err)
               : vigil__sql_run(st->db,
-                               "UPDATE server_users SET failures = failures + 1, next_try_at = CASE WHEN failures + 1 >= "
-                               STR(VIGIL__SIGNIN_FREE) " THEN $2 + (1 << (CASE WHEN failures + 1 - "
+                               "UPDATE server_users SET failures = failures + 1, next_try_ms = CASE WHEN failures + 1 >= "
+                               STR(VIGIL__SIGNIN_FREE) " THEN $2 + 1000 * (1 << (CASE WHEN failures + 1 - "
                                STR(VIGIL__SIGNIN_FREE) " > 10 THEN 10 ELSE failures + 1 - "
                                STR(VIGIL__SIGNIN_FREE) " END)) ELSE 0 END WHERE name = $1",
                                p, 2, NULL, NULL, err);

@@ -49,7 +49,11 @@ enum {
   VIGIL__SIGNIN_BAD = 1,    /* unknown name or wrong password (never said which) */
   VIGIL__SIGNIN_WAIT = 2,   /* too soon after failures: *wait_s seconds to go */
   VIGIL__SIGNIN_LOCKED = 3, /* locked or disabled until an admin acts */
+  VIGIL__SIGNIN_BUSY = 4,   /* VIGIL__SIGNIN_MAX_ACTIVE checks run already: try again shortly */
 };
+/* Password checks at once: each takes 64 MiB, so a burst of sign-ins
+ * (or guesses) cannot take the machine's memory. */
+#define VIGIL__SIGNIN_MAX_ACTIVE 4
 /* Checks name and password (a wrong one counts a failure, a right one
  * clears them).  Returns one of the above (>= 0) or a negative VIGIL_E*. */
 int vigil__signin(vigil_server_store *st, const char *name, const char *password, vigil__account *acct,
@@ -58,6 +62,9 @@ int vigil__signin(vigil_server_store *st, const char *name, const char *password
 /* Starts a session for acct: token (hex, for the cookie) and csrf. */
 int vigil__session_create(vigil_server_store *st, const char *name, char token[VIGIL__SESSION_TOKEN_HEX + 1],
                           char csrf[VIGIL__CSRF_HEX + 1], vigil_error *err);
+/* The CSRF token of the session with this token into csrf;
+ * VIGIL_ENOTFOUND when it has ended. */
+int vigil__session_csrf(vigil_server_store *st, const char *token, char csrf[VIGIL__CSRF_HEX + 1], vigil_error *err);
 /* Ends the session with this token (no error if there is none). */
 int vigil__session_end(vigil_server_store *st, const char *token, vigil_error *err);
 
@@ -70,7 +77,12 @@ int vigil__session_begin(vigil__req *r);
 /* The session cookie's token of r, copied into token; 0 if none. */
 int vigil__session_token(vigil__req *r, char token[VIGIL__SESSION_TOKEN_HEX + 1]);
 
-/* Case leases (claims.c).  Hands holder the oldest open case nobody holds
+/* With st->mu held in vigil_case_open's transaction: records the most
+ * severe label (A1 .. B2) among the matched entries in detail_json, which
+ * orders the queue (claims.c). */
+int vigil__case_rank_locked(vigil_server_store *st, int64_t id, const char *detail_json, vigil_error *err);
+
+/* Case leases (claims.c).  Hands holder the most severe, then oldest, open case nobody holds
  * (or one whose lease ran out), leased for lease_s; *id 0 when none.
  * Atomic across threads and, on PostgreSQL, across nodes. */
 int vigil__claim_next(vigil_server_store *st, const char *holder, int64_t lease_s, int64_t *id, int64_t *until,
@@ -84,6 +96,12 @@ int vigil__claim_release(vigil_server_store *st, int64_t id, const char *holder,
 
 /* The server's session timeouts, defaults applied. */
 void vigil__server_session_limits(vigil_server *srv, int64_t *idle_s, int64_t *max_s);
+/* The single sign-on header and the proxies it is taken from (NULL: off). */
+void vigil__server_sso(vigil_server *srv, const char **header, const char **proxies);
+/* The account name (enabled and not locked) into acct, for a sign-in that
+ * an authenticating proxy vouched for: VIGIL__SIGNIN_OK, _BAD (no such
+ * account), _LOCKED, or a negative VIGIL_E*. */
+int vigil__account_get(vigil_server_store *st, const char *name, vigil__account *acct, vigil_error *err);
 /* 1 when the server speaks TLS (the cookie is then Secure). */
 int vigil__server_tls(vigil_server *srv);
 

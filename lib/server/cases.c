@@ -11,6 +11,7 @@
  */
 #include "server/store.h"
 #include "server/cases.h"
+#include "server/accounts.h"
 
 #include "report/outbox.h"
 
@@ -71,6 +72,19 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
   pthread_mutex_lock(&st->mu);
   /* the case and its webhook deliveries commit together (report/outbox.h) */
   int rc = vigil__sql_begin(st->db, err);
+  /* content that has an undecided case already: a sighting of it (sightings.c) */
+  int64_t seen = 0;
+  if (!rc && st->group_sightings) rc = vigil__sighting_find_locked(st, c, &seen, err);
+  if (!rc && seen) {
+    *id = seen;
+    rc = vigil__sighting_add_locked(st, seen, c, at, err);
+    if (!rc) rc = vigil__sql_commit(st->db, err);
+    else vigil__sql_rollback(st->db);
+    pthread_mutex_unlock(&st->mu);
+    free(detail);
+    if (rc) *id = 0;
+    return rc ? vigil__prefixerr(err, rc, "open case") : VIGIL_OK;
+  }
   if (!rc)
     rc = vigil__sql_run(st->db,
                         "INSERT INTO server_cases(source, pdq, md5, sha256, content_id, uploader_id, url, reason,"
@@ -80,6 +94,10 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
   if (!rc && vigil__rows_count(rows) != 1) rc = vigil__seterr(err, VIGIL_EINTERNAL, "no id returned");
   if (!rc) {
     *id = vigil__rows_int(rows, 0, 0);
+    rc = vigil__sighting_add_locked(st, *id, c, at, err);
+    if (!rc) rc = vigil__case_rank_locked(st, *id, detail, err); /* the queue's order (claims.c) */
+  }
+  if (!rc) {
     json_t *ev = json_pack("{s:I, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "case_id", (json_int_t)*id,
                            "source", c->source ? c->source : "report", "pdq", c->pdq, "md5", c->md5, "sha256",
                            c->sha256, "content_id", c->content_id, "uploader_id", c->uploader_id, "url", c->url,
@@ -128,6 +146,8 @@ int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_erro
   json_t *o = rc == VIGIL_OK ? json_incref(json_array_get(found, 0)) : NULL;
   json_decref(found);
   if (rc == VIGIL_OK && json_object_set_new(o, "history", h) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  if (rc == VIGIL_OK) rc = vigil__sightings_attach(st, id, o, err);
+  if (rc == VIGIL_OK) rc = vigil__related_attach(st, id, o, err); /* earlier decisions, for the reviewer */
   if (rc) {
     json_decref(o);
     return rc == VIGIL_ENOTFOUND ? rc : vigil__prefixerr(err, rc, "get case");

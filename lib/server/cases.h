@@ -23,6 +23,18 @@ int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision,
                        const char *note, const char *key_id, vigil__audit_rec *audit, vigil_error *err);
 int vigil__case_valid_classification(const char *c);
 
+/* Sightings (sightings.c): one case per piece of content.  With st->mu
+ * held in vigil_case_open's transaction: the undecided case c's content
+ * already has (*id 0: none), and a sighting of c added to case id. */
+int vigil__sighting_find_locked(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
+int vigil__sighting_add_locked(vigil_server_store *st, int64_t id, const vigil_case_new *c, const char *at,
+                               vigil_error *err);
+/* Adds "related" to case o: up to 10 decided cases of the same content
+ * (SHA-256 or content id) or the same uploader, newest first. */
+int vigil__related_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err);
+/* Adds "sightings": {count, first_seen, last_seen, uploaders} to case o. */
+int vigil__sightings_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err);
+
 /* Evidence retention (evidence.c). */
 
 /* Creates dir (0700) if needed, refuses one open to group or others, and

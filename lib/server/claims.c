@@ -11,12 +11,43 @@
  * never hand out the same case either.  A skipped case gets the holder
  * "skipped:<who>" with a lease that has already ended: anyone may take it,
  * and the one who skipped it gets every other case first.
+ *
+ * Order: the most severe label among the case's matched bank entries
+ * first (A1, A2, B1, B2, then anything else; kept in server_case_rank when
+ * the case opens), then the oldest.
  */
 #include "server/accounts.h"
 
+#include <strings.h>
 #include <string.h>
 
 #include "db/sql.h"
+
+/* The severity of a label: A1 1 .. B2 4, anything else 9 (as unlabelled). */
+static int label_rank(const char *t) {
+  static const char *const order[] = {"A1", "A2", "B1", "B2"};
+  for (int i = 0; t && i < 4; i++)
+    if (!strcasecmp(t, order[i])) return i + 1;
+  return 9;
+}
+
+int vigil__case_rank_locked(vigil_server_store *st, int64_t id, const char *detail_json, vigil_error *err) {
+  int best = 9;
+  json_t *d = detail_json ? json_loads(detail_json, 0, NULL) : NULL;
+  json_t *m = json_object_get(d, "matches");
+  for (size_t i = 0; i < json_array_size(m); i++) {
+    json_t *tags = json_object_get(json_array_get(m, i), "tags");
+    for (size_t k = 0; k < json_array_size(tags); k++) {
+      int r = label_rank(json_string_value(json_array_get(tags, k)));
+      if (r < best) best = r;
+    }
+  }
+  json_decref(d);
+  if (best == 9) return VIGIL_OK; /* no row: ranked as unlabelled */
+  const vigil__val p[] = {vigil__vint(id), vigil__vint(best)};
+  return vigil__sql_run(st->db, "INSERT INTO server_case_rank(case_id, severity) VALUES($1, $2)", p, 2, NULL, NULL,
+                        err);
+}
 
 static int held_by(vigil_server_store *st, const char *holder, int64_t now, int64_t *id, vigil_error *err) {
   const vigil__val p[] = {vigil__vtext(holder), vigil__vint(now)};
@@ -47,11 +78,14 @@ int vigil__claim_next(vigil_server_store *st, const char *holder, int64_t lease_
     vigil__rows *rows = NULL;
     rc = vigil__sql_run(st->db,
                         pg ? "SELECT c.id FROM server_cases c LEFT JOIN server_case_claims k ON k.case_id = c.id"
+                             " LEFT JOIN server_case_rank s ON s.case_id = c.id"
                              " WHERE c.status = 'open' AND (k.case_id IS NULL OR k.until_at <= $1)"
-                             " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
+                             " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), COALESCE(s.severity, 9), c.id"
+                             " LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
                            : "SELECT c.id FROM server_cases c LEFT JOIN server_case_claims k ON k.case_id = c.id"
+                             " LEFT JOIN server_case_rank s ON s.case_id = c.id"
                              " WHERE c.status = 'open' AND (k.case_id IS NULL OR k.until_at <= $1)"
-                             " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), c.id LIMIT 1",
+                             " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), COALESCE(s.severity, 9), c.id LIMIT 1",
                         p, 2, &rows, NULL, err);
     if (rc || vigil__rows_count(rows) == 0) {
       vigil__rows_free(rows);

@@ -301,7 +301,7 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
   c.url = m->url;
   c.reason = reason;
   c.detail_json = detail;
-  c.opened_by = r->key.id;
+  c.opened_by = vigil__req_who(r);
   int64_t id = 0;
   int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
   free(detail);

@@ -5,6 +5,12 @@
  * POST /v1/cases/{id}/unblur (the console's record that a person looked at
  * a case's media unblurred).
  *
+ * With single sign-on configured (--sso-header, --sso-proxies), a sign-in
+ * without a name and password from one of the listed proxy addresses signs
+ * in the account the header names: the proxy has authenticated the person
+ * (and must strip the header from what clients send).  The header is never
+ * read from any other address.
+ *
  * A sign-in answers the CSRF token in its body and the session token only
  * in the HttpOnly cookie, so no script on the page can read the latter.
  * Refusals never say whether the name exists: an unknown name and a wrong
@@ -17,8 +23,6 @@
 
 #include <sodium.h>
 #include <string.h>
-
-#include "db/sql.h"
 
 static void set_cookie(vigil__req *r, const char *token) {
   int64_t idle, max;
@@ -34,9 +38,58 @@ static json_t *session_json(const char *user, vigil_role role, int child_safety,
                    "csrf_token", csrf);
 }
 
+/* The account name an authenticating proxy vouches for, NULL when single
+ * sign-on is off, r did not come from a listed proxy, or no name is set. */
+static const char *sso_user(vigil__req *r) {
+  const char *header, *proxies;
+  vigil__server_sso(r->srv, &header, &proxies);
+  if (!header || !proxies) return NULL;
+  size_t ipl = strlen(r->ip);
+  int listed = 0;
+  for (const char *p = proxies; *p && !listed;) {
+    while (*p == ',' || *p == ' ') p++;
+    size_t n = strcspn(p, ", ");
+    listed = n && n == ipl && !memcmp(p, r->ip, n);
+    p += n;
+  }
+  const char *v = listed ? vigil__req_header(r, header) : NULL;
+  return v && *v ? v : NULL;
+}
+
+/* Starts a session for a, answered 201 with its cookie. */
+static int start_session(vigil__req *r, const vigil__account *a) {
+  char token[VIGIL__SESSION_TOKEN_HEX + 1], csrf[VIGIL__CSRF_HEX + 1];
+  int rc = vigil__session_create(vigil__req_store(r), a->name, token, csrf, &r->err);
+  if (rc) return rc;
+  set_cookie(r, token);
+  sodium_memzero(token, sizeof token);
+  r->authed = 1;
+  r->key.role = a->role;
+  snprintf(r->key.name, sizeof r->key.name, "%s", a->name);
+  return vigil__reply_json(r, 201, session_json(a->name, a->role, a->child_safety, csrf));
+}
+
+static int sso_signin(vigil__req *r, const char *name) {
+  snprintf(r->user, sizeof r->user, "user:%.48s", name);
+  for (char *p = r->user; *p; p++)
+    if ((unsigned char)*p < 32 || (unsigned char)*p >= 127) *p = '?';
+  r->audit_detail = json_pack("{s:s}", "via", "sso");
+  vigil__account a;
+  int rc = vigil__account_get(vigil__req_store(r), name, &a, &r->err);
+  if (rc < 0) return rc;
+  if (rc == VIGIL__SIGNIN_LOCKED)
+    return vigil__reply_error(r, 403, "account_locked", "this account is locked; an administrator can unlock it");
+  if (rc != VIGIL__SIGNIN_OK)
+    return vigil__reply_error(r, 401, "bad_credentials", "the signed-on user has no account here");
+  return start_session(r, &a);
+}
+
 int vigil__h_session_create(vigil__req *r) {
   static const char *const allowed[] = {"name", "password", NULL};
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
+  const char *sso = sso_user(r);
+  if (sso && !json_object_get(r->json, "name") && !json_object_get(r->json, "password"))
+    return sso_signin(r, sso);
   const char *name, *pw;
   if (!vigil__json_str(r, "name", 1, VIGIL_USER_NAME_MAX, &name) ||
       !vigil__json_str(r, "password", 1, VIGIL_USER_PASSWORD_MAX, &pw))
@@ -54,18 +107,14 @@ int vigil__h_session_create(vigil__req *r) {
     return vigil__reply_error(r, 429, "too_many_attempts", "too many failed sign-ins; try again in %lld s",
                               (long long)wait);
   }
+  if (rc == VIGIL__SIGNIN_BUSY) {
+    r->retry_after = 1;
+    return vigil__reply_error(r, 503, "busy", "too many sign-ins at once; try again in a second");
+  }
   if (rc == VIGIL__SIGNIN_LOCKED)
     return vigil__reply_error(r, 403, "account_locked", "this account is locked; an administrator can unlock it");
   if (rc != VIGIL__SIGNIN_OK) return vigil__reply_error(r, 401, "bad_credentials", "wrong name or password");
-  char token[VIGIL__SESSION_TOKEN_HEX + 1], csrf[VIGIL__CSRF_HEX + 1];
-  rc = vigil__session_create(vigil__req_store(r), a.name, token, csrf, &r->err);
-  if (rc) return rc;
-  set_cookie(r, token);
-  sodium_memzero(token, sizeof token);
-  r->authed = 1;
-  r->key.role = a.role;
-  snprintf(r->key.name, sizeof r->key.name, "%s", a.name);
-  return vigil__reply_json(r, 201, session_json(a.name, a.role, a.child_safety, csrf));
+  return start_session(r, &a);
 }
 
 int vigil__h_session_get(vigil__req *r) {
@@ -74,26 +123,11 @@ int vigil__h_session_get(vigil__req *r) {
     return vigil__reply_error(r, 404, "not_found", "this request was not made with a console session");
   /* the CSRF token is looked up again here: a page opened in a new tab
    * needs it, and only this call (same origin, with the cookie) hands it out */
-  vigil_server_store *st = vigil__req_store(r);
-  uint8_t d[32];
-  char dg[65];
-  crypto_hash_sha256(d, (const unsigned char *)token, strlen(token));
-  static const char hx[] = "0123456789abcdef";
-  for (int i = 0; i < 32; i++) dg[2 * i] = hx[d[i] >> 4], dg[2 * i + 1] = hx[d[i] & 15];
-  dg[64] = 0;
-  const vigil__val p[] = {vigil__vtext(dg)};
-  vigil__rows *rows = NULL;
-  pthread_mutex_lock(&st->mu);
-  int rc = vigil__sql_run(st->db, "SELECT csrf FROM server_sessions WHERE digest = $1", p, 1, &rows, NULL, &r->err);
-  pthread_mutex_unlock(&st->mu);
+  char csrf[VIGIL__CSRF_HEX + 1];
+  int rc = vigil__session_csrf(vigil__req_store(r), token, csrf, &r->err);
+  if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 401, "session_expired", "the session has ended; sign in again");
   if (rc) return rc;
-  if (vigil__rows_count(rows) != 1) {
-    vigil__rows_free(rows);
-    return vigil__reply_error(r, 401, "session_expired", "the session has ended; sign in again");
-  }
-  json_t *o = session_json(r->user + 5, r->key.role, r->child_safety, vigil__rows_text(rows, 0, 0));
-  vigil__rows_free(rows);
-  return vigil__reply_json(r, 200, o);
+  return vigil__reply_json(r, 200, session_json(r->user + 5, r->key.role, r->child_safety, csrf));
 }
 
 int vigil__h_session_delete(vigil__req *r) {

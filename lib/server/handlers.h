@@ -67,5 +67,9 @@ int vigil__h_case_lease(vigil__req *r);
 int vigil__h_case_skip(vigil__req *r);
 int vigil__h_case_unblur(vigil__req *r);
 int vigil__h_ui(vigil__req *r);
+int vigil__h_users_list(vigil__req *r);
+int vigil__h_users_create(vigil__req *r);
+int vigil__h_users_unlock(vigil__req *r);
+int vigil__h_users_disable(vigil__req *r);
 
 #endif

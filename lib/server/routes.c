@@ -71,6 +71,10 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/session", 0, VIGIL__BODY_JSON, 1, "session.create", vigil__h_session_create},
     {"GET", "/v1/session", ANY, VIGIL__BODY_NONE, 0, "session.get", vigil__h_session_get},
     {"DELETE", "/v1/session", ANY, VIGIL__BODY_NONE, 1, "session.delete", vigil__h_session_delete},
+    {"GET", "/v1/users", ADMIN, VIGIL__BODY_NONE, 0, "users.list", vigil__h_users_list},
+    {"POST", "/v1/users", ADMIN, VIGIL__BODY_JSON, 1, "users.create", vigil__h_users_create},
+    {"POST", "/v1/users/{name}/unlock", ADMIN, VIGIL__BODY_NONE, 1, "users.unlock", vigil__h_users_unlock},
+    {"DELETE", "/v1/users/{name}", ADMIN, VIGIL__BODY_NONE, 1, "users.disable", vigil__h_users_disable},
     /* the console's own files (h_ui.c) */
     {"GET", "/ui/", 0, VIGIL__BODY_NONE, 0, "ui.index", vigil__h_ui},
     {"GET", "/ui/{file}", 0, VIGIL__BODY_NONE, 0, "ui.file", vigil__h_ui},

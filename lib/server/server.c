@@ -152,6 +152,10 @@ void vigil__server_session_limits(vigil_server *srv, int64_t *idle_s, int64_t *m
   *max_s = srv->cfg.session_max_s ? srv->cfg.session_max_s : VIGIL__SESSION_MAX_S;
 }
 int vigil__server_tls(vigil_server *srv) { return srv->cfg.tls_cert != NULL; }
+void vigil__server_sso(vigil_server *srv, const char **header, const char **proxies) {
+  *header = srv->cfg.sso_header;
+  *proxies = srv->cfg.sso_proxies;
+}
 int vigil_server_port(const vigil_server *srv) { return srv->port; }
 
 int vigil_server_gauge_set(vigil_server *srv, const char *name, const char *help, double value, vigil_error *err) {
@@ -969,6 +973,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
+  if (!rc) srv->st->group_sightings = c->group_sightings != 0;
   if (!rc && c->evidence_dir) {
     char sid[33];
     rc = vigil__store_id(srv->st, sid, err);

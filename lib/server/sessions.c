@@ -48,13 +48,28 @@ int vigil__session_create(vigil_server_store *st, const char *name, char token[V
   if (!rc) rc = random_hex(csrf, VIGIL__CSRF_HEX / 2, err);
   if (!rc) rc = token_digest(token, dg, err);
   if (rc) return rc;
-  int64_t now = vigil__now_s();
+  int64_t now = vigil__now_us() / 1000;
   const vigil__val p[] = {vigil__vtext(dg), vigil__vtext(name), vigil__vtext(csrf), vigil__vint(now)};
   pthread_mutex_lock(&st->mu);
   rc = vigil__sql_run(st->db,
-                      "INSERT INTO server_sessions(digest, user_name, csrf, created_at, seen_at) VALUES($1, $2, $3, $4, $4)",
+                      "INSERT INTO server_sessions(digest, user_name, csrf, created_ms, seen_ms) VALUES($1, $2, $3, $4, $4)",
                       p, 4, NULL, NULL, err);
   pthread_mutex_unlock(&st->mu);
+  return rc;
+}
+
+int vigil__session_csrf(vigil_server_store *st, const char *token, char csrf[VIGIL__CSRF_HEX + 1], vigil_error *err) {
+  char dg[65];
+  int rc = token_digest(token, dg, err);
+  if (rc) return rc;
+  const vigil__val p[] = {vigil__vtext(dg)};
+  vigil__rows *rows = NULL;
+  pthread_mutex_lock(&st->mu);
+  rc = vigil__sql_run(st->db, "SELECT csrf FROM server_sessions WHERE digest = $1", p, 1, &rows, NULL, err);
+  pthread_mutex_unlock(&st->mu);
+  if (!rc && vigil__rows_count(rows) != 1) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "the session has ended");
+  if (!rc) snprintf(csrf, VIGIL__CSRF_HEX + 1, "%s", vigil__rows_text(rows, 0, 0));
+  vigil__rows_free(rows);
   return rc;
 }
 
@@ -100,13 +115,16 @@ int vigil__session_begin(vigil__req *r) {
     vigil__reply_from_err(r, e.code);
     return -1;
   }
-  int64_t idle, max, now = vigil__now_s();
+  /* milliseconds: whole seconds would cut a 2 s idle limit to just over 1 s */
+  int64_t idle, max, now = vigil__now_us() / 1000;
   vigil__server_session_limits(r->srv, &idle, &max);
+  idle *= 1000;
+  max *= 1000;
   const vigil__val p[] = {vigil__vtext(dg), vigil__vint(now)};
   vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_run(st->db,
-                          "SELECT s.user_name, s.csrf, s.created_at, s.seen_at, u.role, u.child_safety, u.disabled_at"
+                          "SELECT s.user_name, s.csrf, s.created_ms, s.seen_ms, u.role, u.child_safety, u.disabled_at"
                           " FROM server_sessions s JOIN server_users u ON u.name = s.user_name WHERE s.digest = $1",
                           p, 1, &rows, NULL, &e);
   int live = 0;
@@ -114,8 +132,8 @@ int vigil__session_begin(vigil__req *r) {
     int64_t created = vigil__rows_int(rows, 0, 2), seen = vigil__rows_int(rows, 0, 3);
     live = now - seen < idle && now - created < max && vigil__rows_int(rows, 0, 6) == 0;
     /* touched at most once a second: a page's burst of calls is one write */
-    if (live && seen != now)
-      rc = vigil__sql_run(st->db, "UPDATE server_sessions SET seen_at = $2 WHERE digest = $1", p, 2, NULL, NULL, &e);
+    if (live && now - seen >= 1000)
+      rc = vigil__sql_run(st->db, "UPDATE server_sessions SET seen_ms = $2 WHERE digest = $1", p, 2, NULL, NULL, &e);
     else if (!live)
       rc = vigil__sql_run(st->db, "DELETE FROM server_sessions WHERE digest = $1", p, 1, NULL, NULL, &e);
   }

@@ -34,6 +34,7 @@ struct vigil_server_store {
   pthread_mutex_t cache_mu;
   vigil__key_slot cache[VIGIL__KEY_CACHE_SLOTS];
   char actor[72]; /* vigil_server_store_set_actor; "" when none */
+  int group_sightings; /* vigil_case_open adds sightings to undecided cases (sightings.c) */
 };
 
 /* Unix time in seconds / microseconds. */

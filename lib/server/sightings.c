@@ -1,0 +1,106 @@
+/*
+ * sightings.c - one case per piece of content: a repeat of content that
+ * already has an undecided case adds a sighting to that case instead of
+ * opening another, so a reviewer sees an upload seen three times once,
+ * with the count, first and last seen, and who uploaded it.
+ *
+ * "The same content" is the strongest identity a case has: the SHA-256 of
+ * its bytes when known (an upload), else its MD5, else its exact PDQ hash,
+ * else the caller's content id, else its URL; a case only counts if it has
+ * nothing stronger than that key (a case with a SHA-256 is never joined by
+ * MD5 alone, so two different files with colliding MD5s stay two cases,
+ * and retained evidence is only ever replaced by the same bytes).  Decided
+ * cases are not joined: content seen again after a decision is a new case.
+ *
+ * Off unless the operator asks (--group-sightings): pipelines written for
+ * one case per upload keep working until they are ready for it.  Every
+ * case records its sightings either way, so the count is right from the
+ * first.  These run inside vigil_case_open's transaction, under the store lock:
+ * on one node two identical uploads at once give one case.  (Two nodes
+ * may each open one in the same instant; the queue still shows both.)
+ */
+#include "server/cases.h"
+
+#include <string.h>
+
+#include "db/sql.h"
+
+static const struct {
+  const char *sql;
+} keys[] = {
+    {"SELECT id FROM server_cases WHERE sha256 = lower($1)"},
+    {"SELECT id FROM server_cases WHERE md5 = lower($1) AND sha256 IS NULL"},
+    {"SELECT id FROM server_cases WHERE pdq = lower($1) AND md5 IS NULL AND sha256 IS NULL"},
+    {"SELECT id FROM server_cases WHERE content_id = $1 AND pdq IS NULL AND md5 IS NULL AND sha256 IS NULL"},
+    {"SELECT id FROM server_cases WHERE url = $1 AND content_id IS NULL AND pdq IS NULL AND md5 IS NULL"
+     " AND sha256 IS NULL"},
+};
+
+int vigil__sighting_find_locked(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err) {
+  *id = 0;
+  const char *v[] = {c->sha256, c->md5, c->pdq, c->content_id, c->url};
+  int k = 0;
+  while (k < 5 && !v[k]) k++;
+  if (k == 5) return VIGIL_OK;
+  char sql[400];
+  snprintf(sql, sizeof sql, "%s AND status IN ('open', 'escalated') ORDER BY id LIMIT 1", keys[k].sql);
+  const vigil__val p[] = {vigil__vtext(v[k])};
+  vigil__rows *rows = NULL;
+  int rc = vigil__sql_run(st->db, sql, p, 1, &rows, NULL, err);
+  if (!rc && vigil__rows_count(rows)) *id = vigil__rows_int(rows, 0, 0);
+  vigil__rows_free(rows);
+  return rc;
+}
+
+int vigil__sighting_add_locked(vigil_server_store *st, int64_t id, const vigil_case_new *c, const char *at,
+                               vigil_error *err) {
+  const vigil__val p[] = {vigil__vint(id), vigil__vtext(c->content_id), vigil__vtext(c->uploader_id),
+                          vigil__vtext(c->url), vigil__vtext(at)};
+  int rc = vigil__sql_run(st->db,
+                          "INSERT INTO server_case_sightings(case_id, content_id, uploader_id, url, at)"
+                          " VALUES($1, $2, $3, $4, $5)",
+                          p, 5, NULL, NULL, err);
+  if (!rc)
+    rc = vigil__sql_run(st->db, "UPDATE server_cases SET updated_at = $5 WHERE id = $1", p, 5, NULL, NULL, err);
+  return rc;
+}
+
+int vigil__related_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err) {
+  const vigil__val p[] = {vigil__vint(id), vigil__vtext(json_string_value(json_object_get(o, "sha256"))),
+                          vigil__vtext(json_string_value(json_object_get(o, "content_id"))),
+                          vigil__vtext(json_string_value(json_object_get(o, "uploader_id")))};
+  json_t *rel = NULL;
+  int rc = vigil__query_json(st,
+                             "SELECT id, status, classification, decided_by, decided_at,"
+                             " CASE WHEN sha256 = $2 OR content_id = $3 THEN 'content' ELSE 'uploader' END AS same"
+                             " FROM server_cases WHERE id <> $1 AND status <> 'open'"
+                             " AND (sha256 = $2 OR content_id = $3 OR uploader_id = $4) ORDER BY id DESC LIMIT 10",
+                             p, 4, &rel, err);
+  if (!rc && json_object_set_new(o, "related", rel) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  return rc;
+}
+
+int vigil__sightings_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err) {
+  const vigil__val p[] = {vigil__vint(id)};
+  json_t *sum = NULL, *up = NULL;
+  int rc = vigil__query_json(st,
+                             "SELECT count(*) AS count, min(at) AS first_seen, max(at) AS last_seen"
+                             " FROM server_case_sightings WHERE case_id = $1",
+                             p, 1, &sum, err);
+  /* the uploaders, most recent first, at most 20 (a case page shows them, not a census) */
+  if (!rc)
+    rc = vigil__query_json(st,
+                           "SELECT uploader_id, count(*) AS count, max(at) AS last_seen FROM server_case_sightings"
+                           " WHERE case_id = $1 AND uploader_id IS NOT NULL GROUP BY uploader_id"
+                           " ORDER BY max(at) DESC LIMIT 20",
+                           p, 1, &up, err);
+  json_t *s = rc ? NULL : json_incref(json_array_get(sum, 0));
+  json_decref(sum);
+  if (!rc && (!s || json_object_set_new(s, "uploaders", up) != 0 || json_object_set_new(o, "sightings", s) != 0)) {
+    if (!s) json_decref(up);
+    rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  } else if (rc) {
+    json_decref(up);
+  }
+  return rc;
+}
