@@ -69,6 +69,18 @@ static const char serve_help[] =
     "  --sso-proxies ADDRS    ...taken only from these proxy addresses (comma-separated)\n"
     "  --group-sightings      one case per piece of content: a repeat adds a sighting\n"
     "                         to its undecided case instead of opening another\n"
+    "  --max-video BYTES      largest video upload, spooled to a private temporary\n"
+    "                         file, never held in memory (default 2000000000)\n"
+    "  --spool-dir DIR        where video uploads are spooled (default $TMPDIR or /tmp)\n"
+    "  --video-workers N      videos hashed at once, requests and jobs together\n"
+    "                         (default 1); image matching never waits for them\n"
+    "  --video-queue N        video requests waiting for a slot before 503 (default 4)\n"
+    "  --job-queue N          asynchronous jobs waiting on this node before 503\n"
+    "                         (default 32)\n"
+    "  --job-keep SECONDS     finished jobs and their results are kept this long\n"
+    "                         (default 86400)\n"
+    "  --jobs-dir DIR         the inputs of waiting jobs (default DB.jobs beside a\n"
+    "                         SQLite file, $TMPDIR/vigil-jobs for PostgreSQL)\n"
     "  --quiet                no per-request log lines\n"
     "  -h, --help             this text\n";
 
@@ -134,7 +146,8 @@ static int bootstrap(const char *db, const char *key_file) {
 
 int cmd_serve(int argc, char **argv) {
   enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
-         OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT };
+         OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT,
+         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
       {"db", required_argument, 0, OPT_DB},
@@ -162,6 +175,13 @@ int cmd_serve(int argc, char **argv) {
       {"max-decodes", required_argument, 0, OPT_DECODES},
       {"decode-queue", required_argument, 0, OPT_DQUEUE},
       {"decode-memory", required_argument, 0, OPT_DMEM},
+      {"max-video", required_argument, 0, OPT_MAXVIDEO},
+      {"spool-dir", required_argument, 0, OPT_SPOOL},
+      {"video-workers", required_argument, 0, OPT_VWORKERS},
+      {"video-queue", required_argument, 0, OPT_VQUEUE},
+      {"job-queue", required_argument, 0, OPT_JQUEUE},
+      {"job-keep", required_argument, 0, OPT_JKEEP},
+      {"jobs-dir", required_argument, 0, OPT_JDIR},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   vigil_server_config cfg;
@@ -233,6 +253,28 @@ int cmd_serve(int argc, char **argv) {
       if ((v = cli_parse_long("--decode-memory", optarg, 16L << 20, 1L << 40)) < 0) return CLI_USAGE;
       cfg.decode_memory = (uint64_t)v;
       break;
+    case OPT_MAXVIDEO:
+      if ((v = cli_parse_long("--max-video", optarg, 1024, 1L << 42)) < 0) return CLI_USAGE;
+      cfg.max_video = (uint64_t)v;
+      break;
+    case OPT_SPOOL: cfg.spool_dir = optarg; break;
+    case OPT_VWORKERS:
+      if ((v = cli_parse_long("--video-workers", optarg, 1, 256)) < 0) return CLI_USAGE;
+      cfg.video_workers = (unsigned)v;
+      break;
+    case OPT_VQUEUE:
+      if ((v = cli_parse_long("--video-queue", optarg, 0, 100000)) < 0) return CLI_USAGE;
+      cfg.video_queue = (unsigned)v;
+      break;
+    case OPT_JQUEUE:
+      if ((v = cli_parse_long("--job-queue", optarg, 1, 1000000)) < 0) return CLI_USAGE;
+      cfg.job_queue = (unsigned)v;
+      break;
+    case OPT_JKEEP:
+      if ((v = cli_parse_long("--job-keep", optarg, 1, 86400L * 365)) < 0) return CLI_USAGE;
+      cfg.job_keep_s = (unsigned)v;
+      break;
+    case OPT_JDIR: cfg.jobs_dir = optarg; break;
     case 'h': fputs(serve_help, stdout); return CLI_OK;
     default: fputs(serve_help, stderr); return CLI_USAGE;
     }

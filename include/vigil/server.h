@@ -213,6 +213,16 @@ typedef struct vigil_server_config {
   const char *sso_proxies;   /* the proxies' addresses (comma-separated, exact) it is taken from */
   int group_sightings;       /* one case per piece of content: a repeat of content with an undecided
                                 case adds a sighting to it instead of opening another (default off) */
+  /* Video uploads (docs/server.md): streamed to a private temporary file, never held in memory. */
+  uint64_t max_video;        /* largest video upload in bytes (default 2 GB) */
+  const char *spool_dir;     /* where video uploads are spooled (NULL: $TMPDIR, else /tmp) */
+  unsigned video_workers;    /* videos hashed at once on this node, requests and jobs together (default 1) */
+  unsigned video_queue;      /* requests waiting for a video slot before 503 (default 4) */
+  /* Asynchronous jobs (POST /v1/jobs): durable in the service database. */
+  unsigned job_queue;        /* jobs waiting on this node before 503 (default 32) */
+  unsigned job_keep_s;       /* finished jobs and their results are kept this long (default 86400) */
+  const char *jobs_dir;      /* the inputs of waiting jobs (NULL: DB-FILE.jobs beside a SQLite file,
+                                $TMPDIR/vigil-jobs for PostgreSQL) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

@@ -9,6 +9,7 @@
 #include "server/req.h"
 #include "server/handlers.h"
 #include "server/gate.h"
+#include "server/vhash.h"
 #include "common/hex.h"
 
 #include <openssl/evp.h>
@@ -24,7 +25,30 @@ static int digest_hex(const EVP_MD *md, const uint8_t *data, size_t len, char *o
   return 1;
 }
 
+/* A video (spooled, server.c): its frame hashes, one a second as exchanged
+ * lists are, and the file's video_md5 and SHA-256. */
+static int hash_video(vigil__req *r) {
+  vigil_video_frame *f = NULL;
+  size_t n = 0;
+  vigil_video_info info;
+  vigil_error e;
+  vigil_error_clear(&e);
+  int rc = vigil__video_hash(r, r->conn == NULL, &f, &n, &info, &e);
+  if (rc) {
+    vigil__reply_video_error(r, rc, &e);
+    return VIGIL_OK;
+  }
+  json_t *o = json_pack("{s:s, s:s, s:s, s:o*, s:I, s:o*}", "type", "video", "video_md5", r->spool.md5_hex, "sha256",
+                        r->spool.sha_hex, "video", vigil__video_info_json(&info), "nframes", (json_int_t)n, "frames",
+                        vigil__video_frames_json(f, n));
+  vigil_video_frames_free(f);
+  if (!o || !json_object_get(o, "frames") || !json_object_get(o, "video"))
+    return json_decref(o), vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, 200, o);
+}
+
 int vigil__h_hash(vigil__req *r) {
+  if (r->spool.fd >= 0) return hash_video(r);
   vigil_hash_opts opts;
   vigil_hash_opts_default(&opts);
   const char *mode = vigil__req_query(r, "mode"), *dih = vigil__req_query(r, "dihedral");

@@ -319,6 +319,7 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
 }
 
 int vigil__h_match(vigil__req *r) {
+  if (r->spool.fd >= 0) return vigil__h_match_video(r); /* h_match_video.c */
   match_req *m = calloc(1, sizeof *m);
   if (!m) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   m->threshold = VIGIL_PDQ_MATCH_THRESHOLD;

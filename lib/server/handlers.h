@@ -11,6 +11,7 @@ int vigil__h_healthz(vigil__req *r);
 int vigil__h_metrics(vigil__req *r);
 int vigil__h_hash(vigil__req *r);
 int vigil__h_match(vigil__req *r);
+int vigil__h_match_video(vigil__req *r); /* POST /v1/match with a spooled video */
 int vigil__h_banks_list(vigil__req *r);
 int vigil__h_banks_create(vigil__req *r);
 int vigil__h_bank_get(vigil__req *r);

@@ -20,11 +20,12 @@ const char *vigil__req_param(const vigil__req *r, const char *name) {
 }
 
 const char *vigil__req_query(const vigil__req *r, const char *name) {
+  if (!r->conn) return r->job_query ? json_string_value(json_object_get(r->job_query, name)) : NULL;
   return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 const char *vigil__req_header(const vigil__req *r, const char *name) {
-  return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+  return r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name) : NULL;
 }
 
 vigil_server_store *vigil__req_store(const vigil__req *r) { return vigil_server_get_store(r->srv); }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/internal.h"
+#include "server/spool.h"
 #include "vigil/server.h"
 
 #define VIGIL__MAX_PARAMS 4
@@ -93,6 +94,18 @@ struct vigil__req {
   int part_done;         /* first file part finished */
   char part_name[64];    /* field name of the part being kept */
   json_t *json;          /* parsed JSON body (BODY_JSON, or BODY_EITHER sent as JSON) */
+  /* A video upload goes to a private file instead of memory (spool.h): the
+   * route takes video (video_ok), the body was labelled video/... or its
+   * first bytes look like a container; spool.fd >= 0 from then on, body
+   * stays empty and the digests are in spool.md5_hex / sha_hex. */
+  int video_ok;
+  int ct_video;
+  int sniffed;           /* the body's kind is decided */
+  int spool_err;         /* the spool file could not be made or written (logmsg says why): 503 */
+  vigil__spool spool;
+  /* set when a job runs the handler (jobs.c): query parameters come from
+   * here, not from a connection (conn is NULL) */
+  json_t *job_query;
   int is_json;           /* the body is to be parsed as JSON */
   /* the answer */
   int status;

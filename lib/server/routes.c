@@ -94,10 +94,12 @@ const size_t vigil__nroutes = sizeof vigil__routes / sizeof vigil__routes[0];
  * (tests/test_server_openapi.c compares them). */
 static const struct {
   const char *route;
-  const char *names[10];
+  const char *names[16];
 } query_names[] = {
     {"hash", {"mode", "dihedral"}},
-    {"match", {"threshold", "dihedral", "force", "review", "banks", "tags", "content_id", "uploader_id", "url"}},
+    {"match", {"threshold", "dihedral", "force", "review", "banks", "tags", "content_id", "uploader_id", "url",
+               /* a video upload (h_match_video.c) */
+               "semantics", "query_pct", "compared_pct"}},
     {"banks.import", {"format", "skip_bad", "source"}},
     {"banks.export", {"format", "active_only"}},
     {"ads.link", {"min_size", "phones", "templates"}},
@@ -116,7 +118,7 @@ static const struct {
 int vigil__route_query_allowed(const vigil__route *rt, const char *name) {
   for (size_t i = 0; i < sizeof query_names / sizeof query_names[0]; i++) {
     if (strcmp(query_names[i].route, rt->name) != 0) continue;
-    for (size_t k = 0; k < 10 && query_names[i].names[k]; k++)
+    for (size_t k = 0; k < 16 && query_names[i].names[k]; k++)
       if (!strcmp(query_names[i].names[k], name)) return 1;
     return 0;
   }
@@ -125,7 +127,7 @@ int vigil__route_query_allowed(const vigil__route *rt, const char *name) {
 
 const char *vigil__route_query_name(const vigil__route *rt, size_t k) {
   for (size_t i = 0; i < sizeof query_names / sizeof query_names[0]; i++)
-    if (!strcmp(query_names[i].route, rt->name)) return k < 10 ? query_names[i].names[k] : NULL;
+    if (!strcmp(query_names[i].route, rt->name)) return k < 16 ? query_names[i].names[k] : NULL;
   return NULL;
 }
 

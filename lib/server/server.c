@@ -36,6 +36,8 @@
 #include "common/grow.h"
 #include "server/handlers.h"
 #include "server/accounts.h"
+#include "server/jobs.h"
+#include "vigil/video.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,7 +67,8 @@ struct vigil_server {
   atomic_int offloaded;         /* handlers running on threads of their own (offload()) */
   int64_t started_s;
   char *tls_cert, *tls_key;
-  vigil__gate decode_gate, long_gate;
+  vigil__gate decode_gate, long_gate, video_gate;
+  vigil__jobs *jobs;    /* the asynchronous job runner (jobs.c) */
   size_t decode_budget; /* decode_memory / max_decodes */
   vigil__outbox_worker *outbox; /* the delivery worker (lib/report) */
   atomic_int stopping;  /* vigil_server_stop has begun */
@@ -92,6 +95,11 @@ void vigil_server_config_default(vigil_server_config *cfg) {
   cfg->decode_memory = 2ull << 30;
   cfg->max_long = 2;
   cfg->max_per_ip = 64;
+  cfg->max_video = 2000ull * 1000 * 1000;
+  cfg->video_workers = 1;
+  cfg->video_queue = 4;
+  cfg->job_queue = 32;
+  cfg->job_keep_s = 86400;
 }
 
 vigil__gate *vigil__server_decode_gate(vigil_server *srv) { return &srv->decode_gate; }
@@ -107,6 +115,9 @@ int vigil__req_client_gone(vigil__req *r) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 vigil__gate *vigil__server_long_gate(vigil_server *srv) { return &srv->long_gate; }
+vigil__gate *vigil__server_video_gate(vigil_server *srv) { return &srv->video_gate; }
+vigil__jobs *vigil__server_jobs(vigil_server *srv) { return srv->jobs; }
+const vigil_server_config *vigil__server_config(vigil_server *srv) { return &srv->cfg; }
 size_t vigil__server_decode_budget(vigil_server *srv) { return srv->decode_budget; }
 
 vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
@@ -338,7 +349,16 @@ static const char *presented_key(struct MHD_Connection *c, size_t *len) {
 }
 
 static uint64_t route_limit(const vigil__req *r) {
+  if (r->spool.fd >= 0) return r->srv->cfg.max_video;
   return r->is_json ? r->srv->cfg.max_json : r->srv->cfg.max_body;
+}
+
+/* Routes whose upload may be a video, spooled to a file (spool.h). */
+static int takes_video(const vigil__route *rt) {
+  static const char *const names[] = {"hash", "match", "hma.lookup_file", "jobs.create"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (!strcmp(rt->name, names[i])) return 1;
+  return 0;
 }
 
 static int media_is(const char *ct, const char *type) {
@@ -499,6 +519,12 @@ static int begin(vigil__req *r) {
   r->is_json = r->route->body == VIGIL__BODY_JSON ||
                (r->route->body == VIGIL__BODY_EITHER && media_is(ct, "application/json"));
   uint64_t limit = route_limit(r);
+  if (!r->is_json && takes_video(r->route)) {
+    /* which limit applies is known once the first bytes are in (keep()) */
+    r->video_ok = 1;
+    r->ct_video = ct && !strncasecmp(ct, "video/", 6);
+    if (r->srv->cfg.max_video > limit) limit = r->srv->cfg.max_video;
+  }
   if (declared > limit) {
     vigil__reply_error(r, 413, "body_too_large", "request body of %llu bytes is over the limit of %llu bytes",
                        (unsigned long long)declared, (unsigned long long)limit);
@@ -541,8 +567,50 @@ static int begin(vigil__req *r) {
 
 /* ---- the body ------------------------------------------------------------- */
 
+static void spool_failed(vigil__req *r, const char *why) {
+  r->spool_err = 1;
+  r->too_large = 1; /* nothing more is kept */
+  snprintf(r->logmsg, sizeof r->logmsg, "%s", why);
+  free(r->body);
+  r->body = NULL;
+  r->body_len = r->body_cap = 0;
+}
+
+/* The body is a video: what came so far and everything after goes to a
+ * private file, so a 2 GB upload never sits in memory. */
+static void start_spool(vigil__req *r) {
+  vigil_error e;
+  if (vigil__spool_open(&r->spool, r->srv->cfg.spool_dir, &e) ||
+      (r->body_len && vigil__spool_write(&r->spool, r->body, r->body_len, &e))) {
+    vigil__spool_close(&r->spool);
+    spool_failed(r, e.message);
+    return;
+  }
+  free(r->body);
+  r->body = NULL;
+  r->body_len = r->body_cap = 0;
+}
+
+/* Bytes of a body enough to tell a video container (vigil_video_sniff
+ * recognises MPEG-TS from 377). */
+#define SNIFF_BYTES 512
+
 static void keep(vigil__req *r, const char *data, size_t n) {
   if (r->too_large || n == 0) return;
+  if (r->video_ok && !r->sniffed && r->ct_video) {
+    r->sniffed = 1;
+    start_spool(r);
+    if (r->too_large) return;
+  }
+  if (r->spool.fd >= 0) {
+    if (r->spool.len + n > r->srv->cfg.max_video) {
+      r->too_large = 1; /* the file stays open until the end, so the limit named is the video one */
+      return;
+    }
+    vigil_error e;
+    if (vigil__spool_write(&r->spool, data, n, &e)) spool_failed(r, e.message);
+    return;
+  }
   uint64_t limit = route_limit(r);
   if ((uint64_t)r->body_len + n > limit) {
     r->too_large = 1;
@@ -568,6 +636,10 @@ static void keep(vigil__req *r, const char *data, size_t n) {
   }
   memcpy(r->body + r->body_len, data, n);
   r->body_len += n;
+  if (r->video_ok && !r->sniffed && r->body_len >= SNIFF_BYTES) {
+    r->sniffed = 1;
+    if (vigil_video_sniff(r->body, r->body_len)) start_spool(r);
+  }
 }
 
 /* Keeps the first file part (or the part named image/file) of a multipart body. */
@@ -643,6 +715,11 @@ static void dispatch(vigil__req *r) {
     vigil__reply_error(r, 503, "store_unavailable", "the service database cannot take writes; see /healthz");
     return;
   }
+  if (r->spool_err) {
+    r->retry_after = VIGIL__RETRY_AFTER_S;
+    vigil__reply_error(r, 503, "overloaded", "the upload could not be stored for hashing; retry later");
+    return;
+  }
   if (r->too_large) {
     if (r->logmsg[0]) {
       r->retry_after = VIGIL__RETRY_AFTER_S;
@@ -664,6 +741,24 @@ static void dispatch(vigil__req *r) {
     if (!r->part_name[0]) {
       vigil__reply_error(r, 400, "missing_image",
                          "multipart/form-data body has no file part (send it as a part named 'image')");
+      return;
+    }
+  }
+  if (r->video_ok && !r->sniffed && r->body_len && (r->ct_video || vigil_video_sniff(r->body, r->body_len))) {
+    r->sniffed = 1; /* a short body, decided at its end */
+    start_spool(r);
+    if (r->spool_err) {
+      r->retry_after = VIGIL__RETRY_AFTER_S;
+      vigil__reply_error(r, 503, "overloaded", "the upload could not be stored for hashing; retry later");
+      return;
+    }
+  }
+  if (r->spool.fd >= 0) {
+    vigil_error e;
+    if (vigil__spool_finish(&r->spool, &e)) {
+      snprintf(r->logmsg, sizeof r->logmsg, "%s", e.message);
+      r->retry_after = VIGIL__RETRY_AFTER_S;
+      vigil__reply_error(r, 503, "overloaded", "the upload could not be stored for hashing; retry later");
       return;
     }
   }
@@ -762,6 +857,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (!r) {
     if (!(r = calloc(1, sizeof *r))) return MHD_NO;
     r->nul_in_target = nul_in_target;
+    vigil__spool_init(&r->spool);
     *con_cls = r;
     atomic_fetch_add(&srv->inflight, 1);
     r->srv = srv;
@@ -815,6 +911,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (r->pp) MHD_destroy_post_processor(r->pp);
   json_decref(r->json);
   json_decref(r->audit_detail);
+  json_decref(r->job_query);
+  vigil__spool_close(&r->spool);
   free(r->body);
   free(r->resp);
   free(r->path);
@@ -921,6 +1019,7 @@ static void free_parts(vigil_server *srv) {
   vigil__metrics_free(srv->m);
   vigil__gate_destroy(&srv->decode_gate);
   vigil__gate_destroy(&srv->long_gate);
+  vigil__gate_destroy(&srv->video_gate);
   free(srv->tls_cert);
   free(srv->tls_key);
   free(srv);
@@ -954,6 +1053,9 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   }
   if (!c->decode_memory) c->decode_memory = def.decode_memory;
   if (!c->max_long) c->max_long = def.max_long;
+  if (!c->max_video) c->max_video = def.max_video;
+  if (!c->video_workers) c->video_workers = def.video_workers;
+  if (!c->job_keep_s) c->job_keep_s = def.job_keep_s;
   srv->decode_budget = (size_t)(c->decode_memory / c->max_decodes);
   srv->fd = -1;
   atomic_init(&srv->inflight, 0);
@@ -964,7 +1066,9 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   int rc = VIGIL_OK;
   /* A queued upload waits at most the connection timeout for its slot. */
   if (vigil__gate_init(&srv->decode_gate, c->max_decodes, c->decode_queue, c->timeout_s) ||
-      vigil__gate_init(&srv->long_gate, c->max_long, 0, c->timeout_s))
+      vigil__gate_init(&srv->long_gate, c->max_long, 0, c->timeout_s) ||
+      /* job workers wait in the same queue as requests: room for them too */
+      vigil__gate_init(&srv->video_gate, c->video_workers, c->video_queue + c->video_workers, c->timeout_s))
     rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   if (!rc && (!c->tls_cert) != (!c->tls_key)) rc = vigil__seterr(err, VIGIL_EINVAL, "TLS needs both a certificate and a key");
   if (!rc && c->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS))

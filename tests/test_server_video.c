@@ -1,0 +1,213 @@
+/*
+ * test_server_video.c - video uploads to POST /v1/hash and /v1/match
+ * (lib/server/spool.c, vhash.c, h_match_video.c).
+ *
+ *   - A video is hashed (frames one a second) with its video_md5 and
+ *     SHA-256, whether labelled video/... or recognised by its first bytes,
+ *     raw or as a multipart part.
+ *   - Something that is not a decodable video answers 422 on both routes,
+ *     never 200 "no match"; a video over --max-video answers 413 as it
+ *     streams, one declared over it before it is read.
+ *   - The exact lookup by video_md5 finds a banked video and, in a bank
+ *     flagged for review, opens a case; another video matches nothing.
+ *
+ * The clips are YUV4MPEG2 files the test writes (tests/support), so
+ * nothing here needs ../shared.
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpc.h"
+#include "servefix.h"
+#include "video_testutil.h"
+#include "vigil/server.h"
+
+static tu_fix fx;
+static uint8_t *clip, *clip2, *big;
+static size_t clip_len, clip2_len, big_len;
+static char clip_md5[33];
+
+static uint8_t *slurp(const char *path, size_t *len) {
+  FILE *f = path ? fopen(path, "rb") : NULL;
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
+  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+    free(b);
+    b = NULL;
+  }
+  fclose(f);
+  *len = (size_t)n;
+  return b;
+}
+
+static int setup(void **state) {
+  (void)state;
+  if (tu_fix_init(&fx, "video") != 0) return -1;
+  clip = slurp(tv_y4m("a.y4m", 64, 64, 10, 1, 30), &clip_len);   /* 3 s at 10 fps */
+  clip2 = slurp(tv_y4m("b.y4m", 64, 48, 25, 1, 50), &clip2_len); /* 2 s at 25 fps */
+  big = slurp(tv_y4m("c.y4m", 64, 64, 10, 1, 60), &big_len);     /* 368 KB */
+  if (!clip || !clip2 || !big) return -1;
+  uint8_t d[16];
+  unsigned n = 0;
+  EVP_Digest(clip, clip_len, d, &n, EVP_md5(), NULL);
+  for (unsigned i = 0; i < n; i++) snprintf(clip_md5 + 2 * i, 3, "%02x", d[i]);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.max_body = 100000; /* pictures: 100 KB; videos: 300 KB, spooled */
+  cfg.max_video = 300000;
+  return tu_fix_start(&fx, &cfg);
+}
+
+static int teardown(void **state) {
+  (void)state;
+  free(clip);
+  free(clip2);
+  free(big);
+  tv_cleanup();
+  return tu_fix_end(&fx);
+}
+
+static json_t *upload(const char *path, const char *ctype, const void *body, size_t len, int *status) {
+  tu_http_resp r;
+  assert_int_equal(tu_http(fx.port, "POST", path, fx.submitter, ctype, body, len, &r), 0);
+  *status = r.status;
+  json_t *o = json_loadb(r.body, r.body_len, 0, NULL);
+  tu_http_free(&r);
+  assert_non_null(o);
+  return o;
+}
+
+static const char *errcode(json_t *o) {
+  return json_string_value(json_object_get(json_object_get(o, "error"), "code"));
+}
+
+static void test_hash_video(void **state) {
+  (void)state;
+  int st;
+  /* bigger than max_body: only a spooled upload gets through */
+  assert_true(clip_len > 100000);
+  json_t *o = upload("/v1/hash", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  assert_string_equal(json_string_value(json_object_get(o, "type")), "video");
+  assert_string_equal(json_string_value(json_object_get(o, "video_md5")), clip_md5);
+  assert_int_equal(strlen(json_string_value(json_object_get(o, "sha256"))), 64);
+  json_t *frames = json_object_get(o, "frames");
+  assert_int_equal(json_array_size(frames), 3); /* one a second */
+  assert_int_equal(json_integer_value(json_object_get(o, "nframes")), 3);
+  json_t *f1 = json_array_get(frames, 1);
+  assert_int_equal(json_integer_value(json_object_get(f1, "frame")), 10);
+  assert_int_equal(strlen(json_string_value(json_object_get(f1, "pdq"))), 64);
+  assert_true(json_real_value(json_object_get(f1, "timestamp")) == 1.0);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "video"), "width")), 64);
+  json_decref(o);
+}
+
+static void test_bad_video(void **state) {
+  (void)state;
+  int st;
+  /* labelled a video, is not one: 422 on both routes, never "no match" */
+  static const char junk[] = "this is not a video at all, only some text bytes";
+  json_t *o = upload("/v1/hash", "video/mp4", junk, sizeof junk - 1, &st);
+  assert_int_equal(st, 422);
+  assert_string_equal(errcode(o), "bad_video");
+  json_decref(o);
+  o = upload("/v1/match", "video/mp4", junk, sizeof junk - 1, &st);
+  assert_int_equal(st, 422);
+  assert_string_equal(errcode(o), "bad_video");
+  json_decref(o);
+  /* unlabelled, recognised by its first bytes (an MP4 box), truncated */
+  uint8_t mp4[4096];
+  memset(mp4, 0, sizeof mp4);
+  memcpy(mp4, "\0\0\0\x18" "ftypmp42\0\0\0\0mp42isom", 24);
+  memcpy(mp4 + 24, "\0\0\x10\0moov", 8);
+  o = upload("/v1/match", "application/octet-stream", mp4, sizeof mp4, &st);
+  assert_int_equal(st, 422);
+  assert_string_equal(errcode(o), "bad_video");
+  json_decref(o);
+  o = upload("/v1/hash", NULL, mp4, 40, &st); /* short: decided at the end of the body */
+  assert_int_equal(st, 422);
+  assert_string_equal(errcode(o), "bad_video");
+  json_decref(o);
+}
+
+static void test_too_large(void **state) {
+  (void)state;
+  int st;
+  /* declared over both limits: refused before a byte is read */
+  tu_http_resp r;
+  uint8_t *huge = calloc(1, 400001);
+  assert_non_null(huge);
+  assert_int_equal(tu_http(fx.port, "POST", "/v1/hash", fx.submitter, "video/mp4", huge, 400001, &r), 0);
+  assert_int_equal(r.status, 413);
+  tu_http_free(&r);
+  free(huge);
+  /* under the declared limit, over max_video once spooled */
+  json_t *o = upload("/v1/hash", "video/x-yuv4mpeg", big, big_len > 350000 ? 350000 : big_len, &st);
+  assert_int_equal(st, 413);
+  assert_string_equal(errcode(o), "body_too_large");
+  json_decref(o);
+  /* a picture-sized limit still holds for what is not a video */
+  uint8_t *img = calloc(1, 150000);
+  assert_non_null(img);
+  o = upload("/v1/hash", "image/jpeg", img, 150000, &st);
+  assert_int_equal(st, 413);
+  json_decref(o);
+  free(img);
+}
+
+static void test_match_video_md5(void **state) {
+  (void)state;
+  int st;
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"known-videos\",\"review\":true}", NULL),
+                   201);
+  char body[256];
+  snprintf(body, sizeof body, "{\"signal_type\":\"video_md5\",\"value\":\"%s\",\"external_id\":\"v-1\"}", clip_md5);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/known-videos/entries", fx.admin, body, NULL), 201);
+  o = upload("/v1/match?content_id=upload-7", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  json_t *m = json_array_get(json_object_get(o, "matches"), 0);
+  assert_non_null(m);
+  assert_string_equal(json_string_value(json_object_get(m, "matched_by")), "video_md5");
+  assert_string_equal(json_string_value(json_object_get(m, "external_id")), "v-1");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "hashes"), "video_md5")), clip_md5);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "hashes"), "frames")), 3);
+  json_int_t case_id = json_integer_value(json_object_get(o, "case_id"));
+  assert_true(case_id > 0);
+  json_decref(o);
+  char path[64];
+  snprintf(path, sizeof path, "/v1/cases/%lld", (long long)case_id);
+  assert_int_equal(tu_json_call(fx.port, "GET", path, fx.reviewer, NULL, &o), 200);
+  assert_string_equal(json_string_value(json_object_get(o, "content_id")), "upload-7");
+  assert_string_equal(json_string_value(json_object_get(o, "md5")), clip_md5);
+  assert_non_null(strstr(json_string_value(json_object_get(o, "reason")), "video_md5"));
+  json_decref(o);
+  /* another video: hashed, looked up, nothing */
+  o = upload("/v1/match", "video/x-yuv4mpeg", clip2, clip2_len, &st);
+  assert_int_equal(st, 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 0);
+  assert_null(json_object_get(o, "case_id"));
+  json_decref(o);
+  /* options are checked */
+  o = upload("/v1/match?semantics=fuzzy", "video/x-yuv4mpeg", clip2, clip2_len, &st);
+  assert_int_equal(st, 400);
+  json_decref(o);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_hash_video),
+      cmocka_unit_test(test_bad_video),
+      cmocka_unit_test(test_too_large),
+      cmocka_unit_test(test_match_video_md5),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
