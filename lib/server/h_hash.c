@@ -8,6 +8,7 @@
  */
 #include "server/req.h"
 #include "server/handlers.h"
+#include "server/jobs.h"
 #include "server/gate.h"
 #include "server/vhash.h"
 #include "common/hex.h"
@@ -48,6 +49,8 @@ static int hash_video(vigil__req *r) {
 }
 
 int vigil__h_hash(vigil__req *r) {
+  int async = vigil__jobs_async(r); /* ?async=true: answered 202, done by a job (jobs.c) */
+  if (async) return async > 0 ? vigil__jobs_submit(r, "hash") : VIGIL_OK;
   if (r->spool.fd >= 0) return hash_video(r);
   vigil_hash_opts opts;
   vigil_hash_opts_default(&opts);

@@ -17,6 +17,7 @@
 #include "server/req.h"
 #include "server/banks.h"
 #include "server/handlers.h"
+#include "server/jobs.h"
 #include "server/gate.h"
 
 #include "vigil/report.h"
@@ -319,6 +320,8 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
 }
 
 int vigil__h_match(vigil__req *r) {
+  int async = vigil__jobs_async(r); /* ?async=true: answered 202, done by a job (jobs.c) */
+  if (async) return async > 0 ? vigil__jobs_submit(r, "match") : VIGIL_OK;
   if (r->spool.fd >= 0) return vigil__h_match_video(r); /* h_match_video.c */
   match_req *m = calloc(1, sizeof *m);
   if (!m) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");

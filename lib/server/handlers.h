@@ -12,6 +12,8 @@ int vigil__h_metrics(vigil__req *r);
 int vigil__h_hash(vigil__req *r);
 int vigil__h_match(vigil__req *r);
 int vigil__h_match_video(vigil__req *r); /* POST /v1/match with a spooled video */
+int vigil__h_jobs_create(vigil__req *r);
+int vigil__h_job_get(vigil__req *r);
 int vigil__h_banks_list(vigil__req *r);
 int vigil__h_banks_create(vigil__req *r);
 int vigil__h_bank_get(vigil__req *r);

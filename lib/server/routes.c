@@ -25,6 +25,9 @@ const vigil__route vigil__routes[] = {
     {"GET", "/metrics", ANY, VIGIL__BODY_NONE, 0, "metrics", vigil__h_metrics},
     {"POST", "/v1/hash", SUBMIT, VIGIL__BODY_UPLOAD, 0, "hash", vigil__h_hash},
     {"POST", "/v1/match", SUBMIT, VIGIL__BODY_EITHER, 0, "match", vigil__h_match},
+    /* asynchronous hashing and matching of long videos (jobs.c) */
+    {"POST", "/v1/jobs", SUBMIT, VIGIL__BODY_UPLOAD, 0, "jobs.create", vigil__h_jobs_create},
+    {"GET", "/v1/jobs/{id}", SUBMIT, VIGIL__BODY_NONE, 0, "jobs.get", vigil__h_job_get},
     {"GET", "/v1/banks", ANY, VIGIL__BODY_NONE, 0, "banks.list", vigil__h_banks_list},
     {"POST", "/v1/banks", ADMIN, VIGIL__BODY_JSON, 1, "banks.create", vigil__h_banks_create},
     {"GET", "/v1/banks/{name}", ANY, VIGIL__BODY_NONE, 0, "banks.get", vigil__h_bank_get},
@@ -96,10 +99,12 @@ static const struct {
   const char *route;
   const char *names[16];
 } query_names[] = {
-    {"hash", {"mode", "dihedral"}},
+    {"hash", {"mode", "dihedral", "async"}},
     {"match", {"threshold", "dihedral", "force", "review", "banks", "tags", "content_id", "uploader_id", "url",
-               /* a video upload (h_match_video.c) */
-               "semantics", "query_pct", "compared_pct"}},
+               /* a video upload (h_match_video.c), a job (jobs.c) */
+               "semantics", "query_pct", "compared_pct", "async"}},
+    {"jobs.create", {"kind", "mode", "threshold", "dihedral", "force", "review", "banks", "tags", "content_id",
+                     "uploader_id", "url", "semantics", "query_pct", "compared_pct"}},
     {"banks.import", {"format", "skip_bad", "source"}},
     {"banks.export", {"format", "active_only"}},
     {"ads.link", {"min_size", "phones", "templates"}},

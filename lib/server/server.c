@@ -269,6 +269,11 @@ static void audit(vigil__req *r) {
   free(detail);
 }
 
+void vigil__server_after_detached(vigil__req *r) {
+  audit(r);
+  vigil__hooks_after(r);
+}
+
 /* Queues r's reply; called exactly once per request. */
 static enum MHD_Result respond(vigil__req *r) {
   if (!r->replied) vigil__reply_error(r, 500, "internal", "the request could not be answered");
@@ -1012,6 +1017,7 @@ static int read_pem(const char *path, char **out, vigil_error *err) {
 
 /* Everything a server owns but its daemon and socket; srv itself too. */
 static void free_parts(vigil_server *srv) {
+  vigil__jobs_stop(srv->jobs); /* its threads use the stores below */
   vigil__outbox_worker_stop(srv->outbox);
   if (srv->banks_open) vigil__banks_close(&srv->banks);
   vigil__signals_close(srv->signals);
@@ -1100,6 +1106,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     oo.evidence_dir = c->evidence_dir;
     if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
   }
+  if (!rc) rc = vigil__jobs_start(&srv->jobs, srv, err);
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;

@@ -1,0 +1,156 @@
+/*
+ * test_server_jobs.c - asynchronous jobs (lib/server/jobs.c).
+ *
+ *   - POST /v1/jobs and ?async=true answer 202; GET /v1/jobs/{id} then
+ *     gives the answer the synchronous call gives (frames, matches), or a
+ *     failed job with the synchronous error (a junk "video": 422
+ *     bad_video), never a silent success.
+ *   - A job is its sender's: another submitter gets 404; a reviewer may
+ *     not send one.
+ *
+ * Clips are YUV4MPEG2 files the test writes; nothing needs ../shared.  The
+ * bounded queue and kill -9 are in test_server_jobs_crash.c.
+ */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "httpc.h"
+#include "servefix.h"
+#include "serveproc.h" /* tu_sleep_ms */
+#include "video_testutil.h"
+#include "vigil/server.h"
+
+static tu_fix fx;
+static uint8_t *clip;
+static size_t clip_len;
+
+static uint8_t *slurp(const char *path, size_t *len) {
+  FILE *f = path ? fopen(path, "rb") : NULL;
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  uint8_t *b = n > 0 ? malloc((size_t)n) : NULL;
+  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+    free(b);
+    b = NULL;
+  }
+  fclose(f);
+  *len = (size_t)n;
+  return b;
+}
+
+static int setup(void **state) {
+  (void)state;
+  if (tu_fix_init(&fx, "jobs") != 0) return -1;
+  clip = slurp(tv_y4m("a.y4m", 64, 64, 10, 1, 30), &clip_len); /* 3 s */
+  return clip ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  free(clip);
+  tv_cleanup();
+  return tu_fix_end(&fx);
+}
+
+static int post(int port, const char *path, const char *key, const char *ctype, const void *body, size_t len,
+                json_t **out, char *retry, size_t rcap) {
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "POST", path, key, ctype, body, len, &r), 0);
+  *out = json_loadb(r.body, r.body_len, 0, NULL);
+  if (retry && !tu_http_header(&r, "Retry-After", retry, rcap)) retry[0] = 0;
+  int st = r.status;
+  tu_http_free(&r);
+  return st;
+}
+
+/* Polls job id until it is done or failed (at most ~15 s); its JSON. */
+static json_t *wait_job(int port, const char *key, json_int_t id) {
+  char path[64];
+  snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
+  for (int i = 0; i < 600; i++) {
+    json_t *o = NULL;
+    int st = tu_json_call(port, "GET", path, key, NULL, &o);
+    assert_int_equal(st, 200);
+    const char *s = json_string_value(json_object_get(o, "state"));
+    assert_non_null(s);
+    if (!strcmp(s, "done") || !strcmp(s, "failed")) return o;
+    json_decref(o);
+    tu_sleep_ms(25);
+  }
+  fail_msg("job %lld did not finish", (long long)id);
+  return NULL;
+}
+
+static void test_jobs(void **state) {
+  (void)state;
+  assert_int_equal(tu_fix_start(&fx, NULL), 0);
+  json_t *o;
+  /* a video hashed by a job: the answer /v1/hash gives */
+  assert_int_equal(post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 202);
+  assert_string_equal(json_string_value(json_object_get(o, "state")), "queued");
+  json_int_t id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  o = wait_job(fx.port, fx.submitter, id);
+  assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
+  assert_int_equal(json_integer_value(json_object_get(o, "status")), 200);
+  json_t *res = json_object_get(o, "result");
+  assert_string_equal(json_string_value(json_object_get(res, "type")), "video");
+  assert_int_equal(json_array_size(json_object_get(res, "frames")), 3);
+  assert_int_equal(json_integer_value(json_object_get(o, "attempts")), 1);
+  json_decref(o);
+  /* the same through ?async=true on /v1/match */
+  assert_int_equal(post(fx.port, "/v1/match?async=true&content_id=j1", fx.submitter, "video/x-yuv4mpeg", clip, clip_len,
+                        &o, NULL, 0),
+                   202);
+  json_int_t mid = json_integer_value(json_object_get(o, "id"));
+  assert_string_equal(json_string_value(json_object_get(o, "kind")), "match");
+  json_decref(o);
+  o = wait_job(fx.port, fx.submitter, mid);
+  assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
+  assert_int_equal(json_array_size(json_object_get(json_object_get(o, "result"), "matches")), 0);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(o, "result"), "hashes"), "frames")),
+                   3);
+  json_decref(o);
+  /* junk: the job fails with the synchronous error, never "done, no match" */
+  static const char junk[] = "no video here, only these bytes";
+  assert_int_equal(post(fx.port, "/v1/jobs", fx.submitter, "video/mp4", junk, sizeof junk - 1, &o, NULL, 0), 202);
+  json_int_t bad = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  o = wait_job(fx.port, fx.submitter, bad);
+  assert_string_equal(json_string_value(json_object_get(o, "state")), "failed");
+  assert_int_equal(json_integer_value(json_object_get(o, "status")), 422);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "bad_video");
+  assert_null(json_object_get(o, "result"));
+  json_decref(o);
+  /* whose job: the admin may read it, another submitter may not; reviewers send none */
+  char other[VIGIL_KEY_MAX], path[64];
+  vigil_error e;
+  assert_int_equal(vigil_key_create(vigil_server_get_store(fx.srv), VIGIL_ROLE_SUBMITTER, "other", other, NULL, &e), 0);
+  snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
+  assert_int_equal(tu_json_call(fx.port, "GET", path, other, NULL, NULL), 404);
+  assert_int_equal(tu_json_call(fx.port, "GET", path, fx.admin, NULL, NULL), 200);
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/jobs/987654", fx.submitter, NULL, NULL), 404);
+  assert_int_equal(post(fx.port, "/v1/jobs", fx.reviewer, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 403);
+  json_decref(o);
+  assert_int_equal(post(fx.port, "/v1/jobs?kind=everything", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0),
+                   400);
+  json_decref(o);
+  assert_int_equal(post(fx.port, "/v1/match?async=maybe", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0),
+                   400);
+  json_decref(o);
+  tu_fix_stop(&fx);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_jobs),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
