@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "httpc.h"
 #include "servefix.h"
@@ -202,12 +203,42 @@ static void test_match_video_md5(void **state) {
   json_decref(o);
 }
 
+/* With evidence retention on, the case a video opens keeps the video itself. */
+static void test_video_evidence(void **state) {
+  (void)state;
+  tu_fix_stop(&fx);
+  char evdir[400];
+  snprintf(evdir, sizeof evdir, "%s/evidence", fx.dir);
+  assert_int_equal(mkdir(evdir, 0700), 0);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.max_body = 100000;
+  cfg.max_video = 300000;
+  cfg.evidence_dir = evdir;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  int st;
+  json_t *o = upload("/v1/match?content_id=upload-8", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  assert_true(json_is_true(json_object_get(o, "evidence_kept")));
+  json_int_t case_id = json_integer_value(json_object_get(o, "case_id"));
+  json_decref(o);
+  char path[80];
+  snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)case_id);
+  tu_http_resp r;
+  assert_int_equal(tu_http(fx.port, "GET", path, fx.reviewer, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_int_equal(r.body_len, clip_len);
+  assert_memory_equal(r.body, clip, clip_len);
+  tu_http_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hash_video),
       cmocka_unit_test(test_bad_video),
       cmocka_unit_test(test_too_large),
       cmocka_unit_test(test_match_video_md5),
+      cmocka_unit_test(test_video_evidence),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/spool.h"
 #include "server/store.h"
 
 /* status NULL: all. */
@@ -45,6 +46,8 @@ int vigil__sightings_attach(vigil_server_store *st, int64_t id, json_t *o, vigil
 int vigil__evidence_open(const char *dir, const char *store_id, vigil_error *err);
 /* Writes data to a new staging file in dir (0600, fsynced); its path into path. */
 int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *path, size_t cap, vigil_error *err);
+/* The same for a spooled video upload, copied from its file (spool.h). */
+int vigil__evidence_stage_spool(const char *dir, const vigil__spool *sp, char *path, size_t cap, vigil_error *err);
 /* Renames a staged file to the case's evidence (removes it on failure). */
 int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id, vigil_error *err);
 /* The case's evidence (malloc'd) or VIGIL_ENOTFOUND. */

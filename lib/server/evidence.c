@@ -150,6 +150,17 @@ int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *p
   return VIGIL_OK;
 }
 
+int vigil__evidence_stage_spool(const char *dir, const vigil__spool *sp, char *path, size_t cap, vigil_error *err) {
+  if (snprintf(path, cap, "%s/" STAGING "XXXXXX", dir) >= (int)cap)
+    return vigil__seterr(err, VIGIL_EINVAL, "evidence directory path too long");
+  int fd = mkstemp(path); /* mode 0600 */
+  if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "evidence: %s", strerror(errno));
+  int rc = vigil__spool_copy_fd(sp, fd, err);
+  if (close(fd) != 0 && !rc) rc = vigil__seterr(err, VIGIL_EIO, "evidence: %s", strerror(errno));
+  if (rc) unlink(path);
+  return rc;
+}
+
 static void case_path(const char *dir, int64_t id, char *out, size_t cap) {
   snprintf(out, cap, "%s/case-%lld.bin", dir, (long long)id);
 }

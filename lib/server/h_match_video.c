@@ -29,6 +29,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vigil/bank.h"
 #include "vigil/report.h"
@@ -181,9 +182,25 @@ static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches,
   json_t *wrap = kept ? json_pack("{s:o, s:s}", "matches", kept, "media", "video") : NULL;
   if (wrap && json_array_size(matches) > MAX_CASE_HITS)
     json_object_set_new(wrap, "matches_total", json_integer((json_int_t)json_array_size(matches)));
+  /* evidence retention (evidence.c): the video itself, copied from its
+   * spool file before the case exists, named after it once it does */
+  const char *evdir = vigil__server_evidence_dir(r->srv);
+  char staged[4096] = "";
+  if (wrap && evdir) {
+    int rc = vigil__evidence_stage_spool(evdir, &r->spool, staged, sizeof staged, &r->err);
+    if (rc) {
+      json_decref(wrap);
+      return rc;
+    }
+    json_object_set_new(wrap, "evidence", json_pack("{s:s, s:I}", "sha256", r->spool.sha_hex, "bytes",
+                                                    (json_int_t)r->spool.len));
+  }
   char *detail = wrap ? json_dumps(wrap, JSON_COMPACT) : NULL;
   json_decref(wrap);
-  if (!detail) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  if (!detail) {
+    if (staged[0]) unlink(staged);
+    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  }
   vigil_case_new c = {0};
   c.source = "match";
   c.md5 = r->spool.md5_hex;
@@ -197,8 +214,16 @@ static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches,
   int64_t id = 0;
   int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
   free(detail);
-  if (rc) return rc;
+  if (rc) {
+    if (staged[0]) unlink(staged);
+    return rc;
+  }
   json_object_set_new(out, "case_id", json_integer(id));
+  if (staged[0]) {
+    vigil_error e;
+    if (vigil__evidence_commit(evdir, staged, id, &e) == VIGIL_OK) json_object_set_new(out, "evidence_kept", json_true());
+    else snprintf(r->logmsg, sizeof r->logmsg, "%s", e.message); /* the case stands; its evidence reads as missing */
+  }
   return VIGIL_OK;
 }
 

@@ -208,7 +208,10 @@ static void run_job(vigil__jobs *j, vigil__rows *rows) {
   if (!rc && video) {
     r->video_ok = r->sniffed = 1;
     r->spool.fd = open(input, O_RDONLY | O_CLOEXEC);
-    if (r->spool.fd < 0) rc = vigil__seterr(&e, VIGIL_EIO, "the job's input: %s", strerror(errno));
+    struct stat sb;
+    if (r->spool.fd < 0 || fstat(r->spool.fd, &sb) != 0)
+      rc = vigil__seterr(&e, VIGIL_EIO, "the job's input: %s", strerror(errno));
+    else r->spool.len = (uint64_t)sb.st_size;
     snprintf(r->spool.md5_hex, sizeof r->spool.md5_hex, "%s", vigil__rows_text(rows, 0, 10));
     snprintf(r->spool.sha_hex, sizeof r->spool.sha_hex, "%s", vigil__rows_text(rows, 0, 11));
   } else if (!rc) {

@@ -86,9 +86,7 @@ int vigil__spool_finish(vigil__spool *s, vigil_error *err) {
   return VIGIL_OK;
 }
 
-int vigil__spool_copy_to(const vigil__spool *s, const char *path, vigil_error *err) {
-  int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (out < 0) return vigil__seterr(err, VIGIL_EIO, "cannot create %s: %s", path, strerror(errno));
+int vigil__spool_copy_fd(const vigil__spool *s, int out, vigil_error *err) {
   char *buf = malloc(1 << 20);
   int rc = buf ? VIGIL_OK : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   off_t off = 0;
@@ -100,13 +98,20 @@ int vigil__spool_copy_to(const vigil__spool *s, const char *path, vigil_error *e
     for (ssize_t k = 0; !rc && k < r;) {
       ssize_t w = write(out, buf + k, (size_t)(r - k));
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) rc = vigil__seterr(err, VIGIL_EIO, "cannot write %s: %s", path, strerror(errno));
+      if (w <= 0) rc = vigil__seterr(err, VIGIL_EIO, "cannot copy the upload: %s", strerror(errno));
       else k += w;
     }
     off += r;
   }
   free(buf);
-  if (!rc && fsync(out) != 0) rc = vigil__seterr(err, VIGIL_EIO, "cannot flush %s: %s", path, strerror(errno));
+  if (!rc && fsync(out) != 0) rc = vigil__seterr(err, VIGIL_EIO, "cannot flush the copy: %s", strerror(errno));
+  return rc;
+}
+
+int vigil__spool_copy_to(const vigil__spool *s, const char *path, vigil_error *err) {
+  int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) return vigil__seterr(err, VIGIL_EIO, "cannot create %s: %s", path, strerror(errno));
+  int rc = vigil__spool_copy_fd(s, out, err);
   if (close(out) != 0 && !rc) rc = vigil__seterr(err, VIGIL_EIO, "cannot close %s: %s", path, strerror(errno));
   if (rc) unlink(path);
   return rc;

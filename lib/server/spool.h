@@ -38,6 +38,8 @@ int vigil__spool_finish(vigil__spool *s, vigil_error *err);
 /* Copies the spooled bytes into a new file at path (O_EXCL, mode 0600),
  * flushed to disk before it returns: a job's input outlives the request. */
 int vigil__spool_copy_to(const vigil__spool *s, const char *path, vigil_error *err);
+/* The same into an open file, flushed (fsync) at the end. */
+int vigil__spool_copy_fd(const vigil__spool *s, int out, vigil_error *err);
 /* Closes the file (its bytes are gone) and frees the digests. */
 void vigil__spool_close(vigil__spool *s);
 
