@@ -9,7 +9,9 @@
  *     never 200 "no match"; a video over --max-video answers 413 as it
  *     streams, one declared over it before it is read.
  *   - The exact lookup by video_md5 finds a banked video and, in a bank
- *     flagged for review, opens a case; another video matches nothing.
+ *     flagged for review, opens a case (keeping the video as evidence
+ *     when retention is on); another video matches nothing.
+ *   - HMA's /m/lookup takes a video, /m/raw_lookup signal_type=video_md5.
  *
  * The clips are YUV4MPEG2 files the test writes (tests/support), so
  * nothing here needs ../shared.
@@ -203,6 +205,28 @@ static void test_match_video_md5(void **state) {
   json_decref(o);
 }
 
+/* HMA's lookups with a video: POST /m/lookup answers per signal type,
+ * GET /m/raw_lookup takes signal_type=video_md5. */
+static void test_hma_video(void **state) {
+  (void)state;
+  int st;
+  json_t *o = upload("/m/lookup", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  json_t *hits = json_object_get(json_object_get(o, "video_md5"), "known-videos");
+  assert_int_equal(json_array_size(hits), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(hits, 0), "distance")), "0");
+  json_decref(o);
+  static const char junk[] = "not a video, not at all";
+  o = upload("/m/lookup", "video/mp4", junk, sizeof junk - 1, &st);
+  assert_int_equal(st, 422); /* never an empty answer for what was not looked at */
+  json_decref(o);
+  char path[160];
+  snprintf(path, sizeof path, "/m/raw_lookup?signal_type=video_md5&signal=%s", clip_md5);
+  assert_int_equal(tu_json_call(fx.port, "GET", path, fx.submitter, NULL, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  json_decref(o);
+}
+
 /* With evidence retention on, the case a video opens keeps the video itself. */
 static void test_video_evidence(void **state) {
   (void)state;
@@ -238,6 +262,7 @@ int main(void) {
       cmocka_unit_test(test_bad_video),
       cmocka_unit_test(test_too_large),
       cmocka_unit_test(test_match_video_md5),
+      cmocka_unit_test(test_hma_video),
       cmocka_unit_test(test_video_evidence),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -22,6 +22,7 @@
 #include "server/cases.h"
 #include "server/handlers.h"
 #include "server/gate.h"
+#include "server/vhash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,6 @@ bad:
 
 static vigil_signal_type signal_type_of(const char *name) {
   if (!name) return VIGIL_SIGNAL_NONE;
-  if (!strcmp(name, "video_md5")) return VIGIL_SIGNAL_MD5;
   vigil_signal_type t = vigil_signal_from_name(name, strlen(name));
   return vigil_signal_value_len(t) ? t : VIGIL_SIGNAL_NONE;
 }
@@ -75,7 +75,29 @@ static int lookup(vigil__req *r, vigil_signal_type t, const uint8_t *value, cons
   } else {
     *rc = vigil_bank_match_exact(b->st, t, value, &f, out, n, &r->err);
   }
+  if (!*rc && t == VIGIL_SIGNAL_VIDEO_MD5) {
+    /* a video's MD5 may also be banked as a plain md5 entry (HMA took
+     * video_md5 as md5 before vigil had the type): both are looked up */
+    vigil_bank_match *more = NULL;
+    size_t nmore = 0;
+    *rc = vigil_bank_match_exact(b->st, VIGIL_SIGNAL_MD5, value, &f, &more, &nmore, &r->err);
+    if (!*rc && nmore) {
+      vigil_bank_match *all = realloc(*out, (*n + nmore) * sizeof **out);
+      if (!all) *rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+      else {
+        memcpy(all + *n, more, nmore * sizeof *more);
+        *out = all;
+        *n += nmore;
+      }
+    }
+    free(more);
+  }
   vigil__banks_unlock_query(b);
+  if (*rc) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
   return *rc == VIGIL_OK;
 }
 
@@ -113,7 +135,7 @@ static int open_case_if_flagged(vigil__req *r, vigil_signal_type t, const uint8_
   vigil_case_new c = {0};
   c.source = "hma";
   if (t == VIGIL_SIGNAL_PDQ) c.pdq = hex;
-  else if (t == VIGIL_SIGNAL_MD5) c.md5 = hex;
+  else if (t == VIGIL_SIGNAL_MD5 || t == VIGIL_SIGNAL_VIDEO_MD5) c.md5 = hex;
   else if (t == VIGIL_SIGNAL_SHA256) c.sha256 = hex;
   c.reason = reason;
   c.detail_json = detail;
@@ -224,10 +246,65 @@ static int hash_upload(vigil__req *r, vigil_pdq_hash *h) {
   return 1;
 }
 
+/* The vPDQ lookup of a video's frames: {"BANK": [{"bank_content_id",
+ * "distance"}]} with python-threatexchange's way of printing a vPDQ
+ * similarity as the distance ("92%[88%]": query and compared percentages). */
+static int vpdq_by_bank(vigil__req *r, const hma_q *q, const vigil_video_frame *frames, size_t n, json_t **out) {
+  (void)r;
+  (void)q;
+  (void)frames;
+  (void)n;
+  *out = NULL; /* vPDQ banks are not searched by this build */
+  return VIGIL_OK;
+}
+
+/* POST /m/lookup with a video (spooled, server.c): as HMA answers for a
+ * video, {"video_md5": {...}, "vpdq": {...}}.  A video that cannot be
+ * hashed is an error (422/413/503), unless its MD5 matched. */
+static int lookup_video(vigil__req *r, const hma_q *q) {
+  uint8_t md5[VIGIL_BANK_VALUE_MAX];
+  vigil_error e;
+  if (vigil_signal_parse(VIGIL_SIGNAL_MD5, r->spool.md5_hex, 32, md5, &e))
+    return vigil__seterr(&r->err, VIGIL_EINTERNAL, "digest: %s", e.message);
+  vigil_bank_match *m;
+  size_t n;
+  int rc;
+  if (!lookup(r, VIGIL_SIGNAL_VIDEO_MD5, md5, q, &m, &n, &rc)) return rc;
+  json_t *out = json_object(), *md5s = by_bank(m, n);
+  if (!out || !md5s || json_object_set_new(out, "video_md5", md5s)) {
+    json_decref(out);
+    free(m);
+    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  }
+  vigil_video_frame *frames = NULL;
+  size_t nframes = 0;
+  vigil_error_clear(&e);
+  int hrc = vigil__video_hash(r, r->conn == NULL, &frames, &nframes, NULL, &e);
+  if (hrc && n == 0) {
+    json_decref(out);
+    free(m);
+    vigil__reply_video_error(r, hrc, &e);
+    return VIGIL_OK;
+  }
+  json_t *vp = NULL;
+  if (!hrc) rc = vpdq_by_bank(r, q, frames, nframes, &vp);
+  vigil_video_frames_free(frames);
+  if (!rc && vp) json_object_set_new(out, "vpdq", vp);
+  if (!rc) rc = open_case_if_flagged(r, VIGIL_SIGNAL_VIDEO_MD5, md5, m, n);
+  free(m);
+  if (rc) {
+    json_decref(out);
+    return rc;
+  }
+  return vigil__reply_json(r, 200, out);
+}
+
 int vigil__h_hma_lookup_post(vigil__req *r) {
   hma_q q;
   vigil_pdq_hash h;
-  if (!parse_banks(r, &q) || !hash_upload(r, &h)) return VIGIL_OK;
+  if (!parse_banks(r, &q)) return VIGIL_OK;
+  if (r->spool.fd >= 0) return lookup_video(r, &q);
+  if (!hash_upload(r, &h)) return VIGIL_OK;
   vigil_bank_match *m;
   size_t n;
   int rc;
