@@ -7,14 +7,38 @@
  * free for image matching.  Decoding runs in lib/video's sandboxed worker
  * process, so a hostile file costs one failed call, never the server.  A
  * frame callback checks for a stopping server and ends the work early.
+ *
+ * The slots bound how many cores videos take, not how they share them
+ * with pictures: a decoding worker competes with the request threads for
+ * the CPU.  So the thread that hashes a video (a request's own thread, or
+ * a job thread, both used for nothing else afterwards) lowers its priority
+ * to nice VIGIL__VIDEO_NICE first, and the worker process it forks inherits
+ * it: with every core busy decoding videos, image matching still gets the
+ * CPU when it needs it (docs/performance.md has the numbers).
  */
 #include "server/vhash.h"
 #include "server/gate.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Nice value of video decoding (0..19; higher yields more). */
+#define VIGIL__VIDEO_NICE 10
+
+/* Lowers the calling thread's priority (Linux: nice is per thread, and a
+ * fork inherits the forking thread's).  Never raises it; a failure leaves
+ * the priority as it was, which costs latency, not correctness. */
+static void lower_priority(void) {
+  id_t tid = (id_t)syscall(SYS_gettid);
+  errno = 0;
+  int cur = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && cur < VIGIL__VIDEO_NICE) (void)setpriority(PRIO_PROCESS, tid, VIGIL__VIDEO_NICE);
+}
 
 typedef struct collect {
   vigil_video_frame *v;
@@ -58,6 +82,9 @@ int vigil__video_hash(vigil__req *r, int wait_forever, vigil_video_frame **frame
     struct timespec ts = {0, 100 * 1000 * 1000}; /* the queue was full: try again shortly */
     nanosleep(&ts, NULL);
   }
+  /* only on a thread of the video's own: a pool thread (a handler run
+   * inline when no thread could be had) serves other connections after */
+  if (!r->conn || atomic_load(&r->offload) == 1) lower_priority();
   vigil_video_opts o;
   vigil_video_opts_default(&o); /* sandboxed, one frame per second, the reference's limits */
   collect c = {NULL, 0, 0, r->srv, 0};
