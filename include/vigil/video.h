@@ -124,7 +124,7 @@ VIGIL_API int vigil_video_sniff(const void *data, size_t len);
  * and the C++ reference's (quality >= 50, every frame, distance < 31).
  *
  * Threads: queries (const index) may run in any number of threads at once;
- * add and free need the index alone.  Frames are copied in; results belong
+ * add, remove and free need the index alone.  Frames are copied in; results belong
  * to the caller (vigil_vpdq_results_free). */
 
 /* Timestamps beyond this many seconds (about 31 years) are refused by the
@@ -186,10 +186,17 @@ typedef struct vigil_vpdq_video {
 } vigil_vpdq_video;
 VIGIL_API int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *videos, size_t n,
                                         vigil_error *err);
+/* Takes bank video id out: it is never reported again.  VIGIL_ENOTFOUND
+ * when absent or already removed.  Its id stays taken (adding it again is
+ * VIGIL_EEXIST) and its memory is held until the index is rebuilt. */
+VIGIL_API int vigil_vpdq_index_remove(vigil_vpdq_index *ix, uint64_t id, vigil_error *err);
+/* Videos held (removed ones not counted). */
 VIGIL_API size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix);
-/* Frames held, and unique frame hashes among them. */
+/* Frames held (of videos not removed), and unique frame hashes. */
 VIGIL_API size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix);
 VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);
+/* Frames of removed videos still held: a rebuild gives their memory back. */
+VIGIL_API size_t vigil_vpdq_index_removed_frames(const vigil_vpdq_index *ix);
 /* Bytes of memory the index holds (its PDQ index, frames, tables). */
 VIGIL_API size_t vigil_vpdq_index_memory(const vigil_vpdq_index *ix);
 
