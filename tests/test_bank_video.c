@@ -2,8 +2,8 @@
  * test_bank_video.c - the video_md5 signal type in banks: a type of its own
  * (as python-threatexchange keeps it), with the entry model of md5 (import,
  * counts, exact match, export), written by `vigil hash --format te` for a
- * video and looked up by `vigil match` for a file whose content is a video.  vpdq entries are still refused, with a
- * message.
+ * video and looked up by `vigil match` for a file whose content is a video.  An empty vpdq
+ * list is refused, with a line number (tests/test_bank_vpdq.c covers vpdq entries).
  */
 #include "testutil.h"
 
@@ -28,8 +28,10 @@ static void test_type(void **state) {
   assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VIDEO_MD5, M1, 32, v, &err), VIGIL_OK);
   assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VIDEO_MD5, M1, 31, v, &err), VIGIL_EINVAL);
   assert_non_null(strstr(err.message, "video_md5 value must be 32 hex digits"));
+  /* a vpdq value is the 64-hex-digit identity of its frame list */
+  assert_int_equal(vigil_signal_value_len(VIGIL_SIGNAL_VPDQ), 32);
   assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VPDQ, M1, 32, v, &err), VIGIL_EINVAL);
-  assert_non_null(strstr(err.message, "not supported yet"));
+  assert_non_null(strstr(err.message, "vpdq value must be 64 hex digits"));
 }
 
 static void test_import_match_export(void **state) {
@@ -50,7 +52,7 @@ static void test_import_match_export(void **state) {
   memset(&rep, 0, sizeof rep);
   assert_int_equal(vigil_bank_import(st, "videos", f, &o, &rep, &err), VIGIL_OK);
   fclose(f);
-  assert_int_equal(rep.added, 2); /* the vpdq line is reported, not imported */
+  assert_int_equal(rep.added, 2); /* the empty vpdq list is reported, not imported */
   assert_true(rep.nerrors >= 1);
   assert_int_equal(rep.errors[0].line, 3);
   vigil_bank_import_report_free(&rep);

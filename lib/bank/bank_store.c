@@ -131,6 +131,13 @@ int vigil__bank_entry_check(const vigil_bank_entry *e, vigil_error *err) {
   if ((rc = vigil_bank_tags_normalize(e->tags, tl, canon, err))) return rc;
   if (strcmp(canon, e->tags)) return vigil__seterr(err, VIGIL_EINVAL, "tags are not in canonical form");
   if (e->removed < 0) return vigil__seterr(err, VIGIL_EINVAL, "negative removal time");
+  if (e->type == VIGIL_SIGNAL_VPDQ) {
+    uint8_t id[32];
+    if ((rc = vigil_bank_vpdq_identity(e->frames, e->nframes, id, err))) return rc;
+    if (memcmp(id, e->value, 32)) return vigil__seterr(err, VIGIL_EINVAL, "vpdq value is not the identity of its frames");
+  } else if (e->frames || e->nframes) {
+    return vigil__seterr(err, VIGIL_EINVAL, "only vpdq entries carry frames");
+  }
   return VIGIL_OK;
 }
 
@@ -142,6 +149,10 @@ int vigil_bank_add(vigil_bank_store *st, vigil_bank_entry *e, int *added, vigil_
   char canon[VIGIL_BANK_TAGS_MAX + 1];
   if ((rc = vigil_bank_tags_normalize(e->tags, strnlen(e->tags, sizeof e->tags), canon, err))) return rc;
   memcpy(e->tags, canon, sizeof canon);
+  if (e->type == VIGIL_SIGNAL_VPDQ) { /* the value is derived from the frames */
+    if ((rc = vigil_bank_vpdq_identity(e->frames, e->nframes, e->value, err))) return rc;
+    e->value_len = 32;
+  }
   if ((rc = vigil__bank_entry_check(e, err))) return rc;
   vigil_bank_info info;
   TX_BEGIN(st, err);
@@ -193,8 +204,43 @@ int vigil_bank_entry_get(vigil_bank_store *st, uint64_t id, vigil_bank_entry *ou
   return st->be->entry_get(st->impl, id, out, err);
 }
 
+int vigil_bank_entry_frames(vigil_bank_store *st, uint64_t id, vigil_video_frame **frames, size_t *n,
+                            vigil_error *err) {
+  *frames = NULL;
+  *n = 0;
+  return st->be->entry_frames(st->impl, id, frames, n, err);
+}
+
+/* foreach hands vpdq entries to the caller with their frames. */
+typedef struct with_frames {
+  vigil_bank_store *st;
+  vigil_bank_entry_fn fn;
+  void *ctx;
+  vigil_error *err;
+} with_frames;
+
+static int add_frames(void *ctx, const vigil_bank_entry *e) {
+  with_frames *w = ctx;
+  if (e->type != VIGIL_SIGNAL_VPDQ) return w->fn(w->ctx, e);
+  vigil_bank_entry *c = malloc(sizeof *c);
+  if (!c) return vigil__seterr(w->err, VIGIL_ENOMEM, "out of memory");
+  *c = *e;
+  vigil_video_frame *f = NULL;
+  size_t n = 0;
+  int rc = w->st->be->entry_frames(w->st->impl, e->id, &f, &n, w->err);
+  if (!rc) {
+    c->frames = f;
+    c->nframes = n;
+    rc = w->fn(w->ctx, c);
+  }
+  free(f);
+  free(c);
+  return rc;
+}
+
 int vigil_bank_foreach(vigil_bank_store *st, const char *bank, int include_removed, vigil_bank_entry_fn fn,
                        void *ctx, vigil_error *err) {
+  with_frames w = {st, fn, ctx, err};
   uint64_t bank_id = 0;
   if (bank) {
     vigil_bank_info info;
@@ -202,5 +248,5 @@ int vigil_bank_foreach(vigil_bank_store *st, const char *bank, int include_remov
     if (rc || (rc = st->be->bank_get(st->impl, bank, 0, &info, err))) return rc;
     bank_id = info.id;
   }
-  return st->be->entry_scan(st->impl, bank_id, VIGIL_SIGNAL_NONE, 0, include_removed, 0, fn, ctx, err);
+  return st->be->entry_scan(st->impl, bank_id, VIGIL_SIGNAL_NONE, 0, include_removed, 0, add_frames, &w, err);
 }
