@@ -163,6 +163,71 @@ static void test_cli_video_frames_against_pictures(void **state) {
   free(out);
 }
 
+/* vigil bank add --video, its vpdq entry matched by vigil match, exported
+ * as python-threatexchange writes it, the reference file imported, and a
+ * removal that stops the match. */
+static void test_cli_vpdq(void **state) {
+  (void)state;
+  const char *video = VIGIL_SOURCE_DIR "/fuzz/seeds/fuzz_video/vp8.webm";
+  char db[600], ref[600], cmd[3000], *out = NULL;
+  bt_path(db, sizeof db, "vpdq.db");
+  bt_path(ref, sizeof ref, "clip.vpdq");
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s create vids && " VIGIL_CLI " bank --db %s add vids --video %s --tag csam",
+           db, db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "added entry 1 (vpdq "));
+  assert_non_null(strstr(out, ", 1 frames)"));
+  assert_non_null(strstr(out, "added entry 2"));
+  free(out);
+  /* again: nothing new */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s add vids --video %s", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "already present: entry 1"));
+  free(out);
+  /* the match: video_md5 exactly, vpdq with both percentages and a segment */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s %s", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "vp8.webm,video_md5,0,orig,vids,2,vp8.webm,csam,"));
+  assert_non_null(strstr(out, "vp8.webm,vpdq,vids,1,vp8.webm,csam,100.0,100.0,yes,"));
+  free(out);
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s --format json %s", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "\"videos\":[{\"bank\":\"vids\",\"entry_id\":1,"));
+  assert_non_null(strstr(out, "\"query_pct\":100.0,\"compared_pct\":100.0,\"matched\":true"));
+  assert_non_null(strstr(out, "\"vpdq_frames\":1"));
+  free(out);
+  /* te export: the list as python-threatexchange writes it */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s export vids --format te", db);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "vpdq [\"574d4595b652496c54ba512e2e5a8b34268b8badae9a6b2ed2aa55ae594a7556,100,0.0\"]\n"));
+  free(out);
+  /* the reference's file of the same video into another bank: same identity, external id the file name */
+  snprintf(cmd, sizeof cmd,
+           VIGIL_CLI " hash --format vpdq %s > %s && " VIGIL_CLI " bank --db %s import refs %s --create && " VIGIL_CLI
+                     " bank --db %s export refs --format jsonl",
+           video, ref, db, ref, db);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "1 lines, 1 added"));
+  assert_non_null(strstr(out, "\"external_id\":\"clip.vpdq\""));
+  assert_non_null(strstr(out, "\"frames\":[[0,100,\"574d4595"));
+  free(out);
+  /* a bad reference line is named */
+  bt_write(ref, sizeof ref, "bad.vpdq", "0,100,zz,0.000\n", (size_t)-1);
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s import refs %s 2>&1", db, ref);
+  assert_int_equal(tu_run(cmd, &out), 1);
+  assert_non_null(strstr(out, "bad.vpdq:1: "));
+  free(out);
+  /* removed: the vpdq line is gone, video_md5 still matches */
+  snprintf(cmd, sizeof cmd,
+           VIGIL_CLI " bank --db %s remove --id 1 --reason test && " VIGIL_CLI " bank --db %s disable refs && " VIGIL_CLI
+                     " match --db %s %s",
+           db, db, db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_null(strstr(out, ",vpdq,"));
+  assert_non_null(strstr(out, ",video_md5,"));
+  free(out);
+}
+
 static int teardown(void **state) {
   (void)state;
   bt_cleanup();
@@ -175,6 +240,7 @@ int main(void) {
       cmocka_unit_test(test_import_match_export),
       cmocka_unit_test(test_cli_match_video),
       cmocka_unit_test(test_cli_video_frames_against_pictures),
+      cmocka_unit_test(test_cli_vpdq),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
