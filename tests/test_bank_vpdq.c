@@ -165,6 +165,10 @@ static void identity_and_frames(vigil_bank_store *st) {
   assert_int_equal(vigil_bank_get(st, "vids", &info, &err), VIGIL_OK);
   assert_int_equal(info.by_type[VIGIL_SIGNAL_VPDQ], 1);
   assert_int_equal(info.removed, 1);
+  /* dropping the bank deletes the frames with the entries */
+  assert_int_equal(vigil_bank_drop(st, "vids", &err), VIGIL_OK);
+  assert_int_equal(vigil_bank_entry_frames(st, id1, &back, &n, &err), VIGIL_ENOTFOUND);
+  assert_null(back);
   free(f);
   free(g);
 }
