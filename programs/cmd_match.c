@@ -56,6 +56,9 @@ static const char match_help[] =
     "                     and HMA: within it, unique frame hashes)\n"
     "  --dihedral         also match the 7 rotations/flips of each image or hash\n"
     "  --force            match PDQ hashes of quality below 50 too\n"
+    "  --video-banks      also match each picture or PDQ hash against the frames of\n"
+    "                     the banks' vpdq videos: a still of a known video (line\n"
+    "                     type vpdq_frame, the value HEX#t=SECONDS of the frame)\n"
     "  --video-frames     also match a video's frames (one per second) against\n"
     "                     the PDQ banks: a known picture shown in a video; the\n"
     "                     input is then PATH#t=SECONDS of the frame\n"
@@ -79,7 +82,7 @@ typedef struct matchctx {
   vigil_bank_store *st;
   vigil_bank_matcher *m;
   vigil_bank_filter filter;
-  int threshold, dihedral, force, json, video_frames;
+  int threshold, dihedral, force, json, video_frames, video_banks;
   vigil_vpdq_opts vopts;
 } matchctx;
 
@@ -152,6 +155,47 @@ static int lookup_pdq(const matchctx *c, const char *input, const vigil_pdq_hash
     return -1;
   }
   emit(c, input, v, n, arr, ts);
+  free(v);
+  return 0;
+}
+
+/* A picture against the banks' videos (--video-banks): a still of a known
+ * video.  One line per bank video, its closest frame's time after the
+ * value as a media fragment; JSON adds bank_timestamp. */
+static int lookup_stills(const matchctx *c, const char *input, const vigil_pdq_hash *qs, int nq, json_t *arr) {
+  vigil_bank_frame_match *v = NULL;
+  size_t n = 0;
+  vigil_error err;
+  if (vigil_bank_match_pdq_in_videos(c->m, qs, nq, c->threshold, &c->filter, &v, &n, &err)) {
+    cli_error("%s: not matched against videos: %s", input, err.message);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const vigil_bank_entry *e = &v[i].entry;
+    char hex[2 * VIGIL_BANK_VALUE_MAX + 1], val[128], num[32];
+    vigil_signal_to_hex(e->value, e->value_len, hex);
+    const char *var = vigil_dihedral_name(v[i].variant);
+    if (c->json) {
+      json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:f}", "signal_type", "vpdq", "distance",
+                            v[i].distance, "variant", var ? var : "orig", "bank", e->bank, "entry_id",
+                            (json_int_t)e->id, "external_id", e->external_id, "tags", e->tags, "source", e->source,
+                            "value", hex, "bank_timestamp", v[i].timestamp);
+      if (o) json_array_append_new(arr, o);
+      continue;
+    }
+    csv_field(input, 0);
+    csv_field("vpdq_frame", 0);
+    snprintf(num, sizeof num, "%d", v[i].distance);
+    csv_field(num, 0);
+    csv_field(var ? var : "orig", 0);
+    csv_field(e->bank, 0);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)e->id);
+    csv_field(num, 0);
+    csv_field(e->external_id, 0);
+    csv_field(e->tags, 0);
+    snprintf(val, sizeof val, "%s#t=%.3f", hex, v[i].timestamp);
+    csv_field(val, 1);
+  }
   free(v);
   return 0;
 }
@@ -360,6 +404,7 @@ static int do_input(const matchctx *c, const char *arg) {
       if (c->dihedral) cli_error("%s: --dihedral needs an image; the hash is matched as given", arg);
       if (c->json) json_object_set_new(obj, "pdq", json_string(hex));
       failed = lookup_pdq(c, arg, &q, 1, arr, -1) != 0;
+      if (c->video_banks) failed |= lookup_stills(c, arg, &q, 1, arr) != 0;
     } else {
       if (c->json) json_object_set_new(obj, vigil_signal_name(t), json_string(hex));
       failed = lookup_exact(c, arg, t, value, arr) != 0;
@@ -423,6 +468,7 @@ static int do_input(const matchctx *c, const char *arg) {
           failed = 1;
         } else {
           failed |= lookup_pdq(c, arg, r.hash, r.nhashes, arr, -1) != 0;
+          if (c->video_banks) failed |= lookup_stills(c, arg, r.hash, r.nhashes, arr) != 0;
         }
       }
       free(data);
@@ -485,7 +531,7 @@ static int walk(const char *dir, int depth, cli_strvec *out, char ***owned, size
 int cmd_match(int argc, char **argv) {
   cli_tune_allocator();
   enum { OPT_DB = 256, OPT_BANK, OPT_TAG, OPT_THRESH, OPT_DIH, OPT_FORCE, OPT_FORMAT, OPT_FRAMES, OPT_QPCT, OPT_CPCT,
-         OPT_REFSEM };
+         OPT_REFSEM, OPT_VBANKS };
   static const struct option longopts[] = {
       {"db", required_argument, 0, OPT_DB},         {"bank", required_argument, 0, OPT_BANK},
       {"tag", required_argument, 0, OPT_TAG},       {"threshold", required_argument, 0, OPT_THRESH},
@@ -493,7 +539,8 @@ int cmd_match(int argc, char **argv) {
       {"format", required_argument, 0, OPT_FORMAT}, {"help", no_argument, 0, 'h'},
       {"recursive", no_argument, 0, 'r'},           {"video-frames", no_argument, 0, OPT_FRAMES},
       {"query-pct", required_argument, 0, OPT_QPCT}, {"compared-pct", required_argument, 0, OPT_CPCT},
-      {"reference-semantics", no_argument, 0, OPT_REFSEM}, {0, 0, 0, 0}};
+      {"reference-semantics", no_argument, 0, OPT_REFSEM}, {"video-banks", no_argument, 0, OPT_VBANKS},
+      {0, 0, 0, 0}};
   matchctx c;
   int recursive = 0;
   cli_strvec inputs = {0};
@@ -535,6 +582,7 @@ int cmd_match(int argc, char **argv) {
       break;
     }
     case OPT_REFSEM: refsem = 1; break;
+    case OPT_VBANKS: c.video_banks = 1; break;
     case OPT_FORMAT:
       if (!strcmp(optarg, "csv")) c.json = 0;
       else if (!strcmp(optarg, "json")) c.json = 1;

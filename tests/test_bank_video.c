@@ -217,6 +217,17 @@ static void test_cli_vpdq(void **state) {
   assert_int_equal(tu_run(cmd, &out), 1);
   assert_non_null(strstr(out, "bad.vpdq:1: "));
   free(out);
+  /* a still of the video (its one frame's hash, as a picture would give it) against the video banks, opt-in */
+  snprintf(cmd, sizeof cmd,
+           VIGIL_CLI " match --db %s --bank vids 574d4595b652496c54ba512e2e5a8b34268b8badae9a6b2ed2aa55ae594a7556"
+                     " && " VIGIL_CLI " match --db %s --bank vids --video-banks "
+                     "574d4595b652496c54ba512e2e5a8b34268b8badae9a6b2ed2aa55ae594a7556",
+           db, db);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, ",vpdq_frame,0,orig,vids,1,vp8.webm,csam,"));
+  assert_non_null(strstr(out, "#t=0.000\n"));
+  assert_int_equal(strstr(out, ",vpdq_frame,") - out, 64); /* only once, from the second command */
+  free(out);
   /* removed: the vpdq line is gone, video_md5 still matches */
   snprintf(cmd, sizeof cmd,
            VIGIL_CLI " bank --db %s remove --id 1 --reason test && " VIGIL_CLI " bank --db %s disable refs && " VIGIL_CLI

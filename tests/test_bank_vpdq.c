@@ -9,7 +9,9 @@
  *     trips byte for byte where the format allows, and malformed input
  *     reported by line number;
  *   - matching through the bank matcher: percentages, segments, filters,
- *     and a removal (or a disabled bank) stopping matches after a sync.
+ *     and a removal (or a disabled bank) stopping matches after a sync;
+ *     a picture's hash against the videos' frames (a still of a known
+ *     video), with the frame's time.
  */
 #include "testutil.h"
 
@@ -438,6 +440,29 @@ static void matching(vigil_bank_store *st) {
   assert_true(h[0].query_pct == 100 && h[0].compared_pct == 100);
   vigil_bank_video_hits_free(h, n);
 
+  /* a still of a known video: A's frame at 7 s, 4 bits off, as a picture's hash */
+  vigil_pdq_hash still[2];
+  bt_flip(&rng, a[7].hash.bytes, 4, still[0].bytes);
+  bt_random_hash(&rng, still[1].bytes); /* a second "variant" that matches nothing */
+  vigil_bank_frame_match *fm = NULL;
+  size_t nf = 0;
+  assert_int_equal(vigil_bank_match_pdq_in_videos(m, &still[1], 2 - 1, 31, NULL, &fm, &nf, &err), VIGIL_OK);
+  assert_int_equal(nf, 0);
+  assert_int_equal(vigil_bank_match_pdq_in_videos(m, still, 2, 31, NULL, &fm, &nf, &err), VIGIL_OK);
+  assert_int_equal(nf, 1);
+  assert_int_equal(fm[0].entry.id, ida);
+  assert_int_equal(fm[0].distance, 4);
+  assert_int_equal(fm[0].variant, 0);
+  assert_true(fm[0].timestamp == 7.0);
+  free(fm);
+  assert_int_equal(vigil_bank_match_pdq_in_videos(m, still, 2, 3, NULL, &fm, &nf, &err), VIGIL_OK);
+  assert_int_equal(nf, 0); /* inclusive threshold: 4 > 3 */
+  assert_int_equal(vigil_bank_match_pdq_in_videos(m, still, 2, 65, NULL, &fm, &nf, &err), VIGIL_EINVAL);
+  assert_int_equal(vigil_bank_match_pdq_in_videos(m, &b[39].hash, 1, 0, &flt, &fm, &nf, &err), VIGIL_OK);
+  assert_int_equal(nf, 1);
+  assert_true(fm[0].entry.id == idb && fm[0].timestamp == 39.0);
+  free(fm);
+
   /* a removal stops matching: at once (the store says so) and after a sync */
   assert_int_equal(vigil_bank_remove_id(st, idb, "withdrawn", &err), VIGIL_OK);
   assert_int_equal(vigil_bank_match_video(m, b, 40, NULL, &h, &n, &err), VIGIL_OK);
@@ -446,6 +471,8 @@ static void matching(vigil_bank_store *st) {
   assert_int_equal(vigil_bank_matcher_videos(m), 1);
   assert_int_equal(vigil_bank_match_video(m, b, 40, NULL, &h, &n, &err), VIGIL_OK);
   assert_int_equal(n, 0);
+  assert_int_equal(vigil_bank_match_pdq_in_videos(m, &b[39].hash, 1, 0, NULL, &fm, &nf, &err), VIGIL_OK);
+  assert_int_equal(nf, 0);
   /* a disabled bank does not match; enabled again, it does */
   assert_int_equal(vigil_bank_set_enabled(st, "known", 0, &err), VIGIL_OK);
   assert_int_equal(vigil_bank_matcher_sync(m, &err), VIGIL_OK);

@@ -329,6 +329,23 @@ VIGIL_API int vigil_bank_match_video_filtered(vigil_bank_matcher *m, const vigil
                                               vigil_bank_video_hit **out, size_t *nout, vigil_error *err);
 VIGIL_API void vigil_bank_video_hits_free(vigil_bank_video_hit *h, size_t n);
 
+/* A picture against the vpdq entries: a still of a known video.  nq query
+ * hashes (1, or the 8 dihedral variants) against every frame of quality
+ * >= 50 of the active vpdq entries of enabled banks: each bank video with a
+ * frame within threshold (inclusive, 0..VIGIL_BANK_MAX_THRESHOLD) once,
+ * with its closest frame's distance, the variant that gave it and the
+ * frame's time; sorted by distance then id.  *out is malloc'd (free()).
+ * Threads as vigil_bank_match_pdq. */
+typedef struct vigil_bank_frame_match {
+  vigil_bank_entry entry; /* a vpdq entry (frames NULL) */
+  int distance;
+  int variant;
+  double timestamp; /* seconds into the bank video */
+} vigil_bank_frame_match;
+VIGIL_API int vigil_bank_match_pdq_in_videos(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq, int threshold,
+                                             const vigil_bank_filter *f, vigil_bank_frame_match **out, size_t *n,
+                                             vigil_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -209,6 +209,19 @@ VIGIL_API int vigil_vpdq_index_query(const vigil_vpdq_index *ix, const vigil_vid
                                      vigil_error *err);
 VIGIL_API void vigil_vpdq_results_free(vigil_vpdq_result *results, size_t n);
 
+/* A still against the bank videos: a known video's frame shown as a
+ * picture.  Per bank video with a frame of quality >= quality_min within
+ * threshold (inclusive, 0..256) of h, its closest such frame (the earliest
+ * on a tie); sorted by distance, then id.  *hits is malloc'd (free()),
+ * NULL when none.  Exact, through the same PDQ index as queries. */
+typedef struct vigil_vpdq_frame_hit {
+  uint64_t id;      /* the bank video */
+  double timestamp; /* seconds into it of the closest frame */
+  int distance;
+} vigil_vpdq_frame_hit;
+VIGIL_API int vigil_vpdq_index_lookup(const vigil_vpdq_index *ix, const vigil_pdq_hash *h, int threshold,
+                                      int quality_min, vigil_vpdq_frame_hit **hits, size_t *n, vigil_error *err);
+
 /* Two frame lists by brute force (every pair compared), as the reference and
  * python-threatexchange's brute matcher do; out->id is 0.  Segments too when
  * opts->segments.  Free out->segments with free(). */

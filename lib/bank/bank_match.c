@@ -452,3 +452,82 @@ int vigil_bank_match_video_filtered(vigil_bank_matcher *m, const vigil_video_fra
   *nout = nh;
   return VIGIL_OK;
 }
+
+typedef struct best_frame {
+  vigil_vpdq_frame_hit h;
+  int variant;
+} best_frame;
+
+static int cmp_best_id(const void *x, const void *y) {
+  const best_frame *a = x, *b = y;
+  if (a->h.id != b->h.id) return (a->h.id > b->h.id) - (a->h.id < b->h.id);
+  if (a->h.distance != b->h.distance) return a->h.distance - b->h.distance;
+  if (a->variant != b->variant) return a->variant - b->variant;
+  return (a->h.timestamp > b->h.timestamp) - (a->h.timestamp < b->h.timestamp);
+}
+
+static int cmp_best(const void *x, const void *y) {
+  const best_frame *a = x, *b = y;
+  if (a->h.distance != b->h.distance) return a->h.distance - b->h.distance;
+  return (a->h.id > b->h.id) - (a->h.id < b->h.id);
+}
+
+/* Each variant looked up on its own; per video the closest frame over all
+ * of them (the lowest variant on a tie, as vigil_bank_match_pdq). */
+int vigil_bank_match_pdq_in_videos(vigil_bank_matcher *m, const vigil_pdq_hash *qs, int nq, int threshold,
+                                   const vigil_bank_filter *f, vigil_bank_frame_match **out, size_t *n,
+                                   vigil_error *err) {
+  if (!out || !n) return vigil__seterr(err, VIGIL_EINVAL, "results are required");
+  *out = NULL;
+  *n = 0;
+  if (nq < 1 || nq > VIGIL_DIH_COUNT) return vigil__seterr(err, VIGIL_EINVAL, "1 to 8 query hashes");
+  if (threshold < 0 || threshold > VIGIL_BANK_MAX_THRESHOLD)
+    return vigil__seterr(err, VIGIL_EINVAL, "threshold %d is outside 0..%d", threshold, VIGIL_BANK_MAX_THRESHOLD);
+  best_frame *all = NULL;
+  size_t na = 0, cap = 0;
+  int rc = VIGIL_OK;
+  for (int q = 0; q < nq && !rc; q++) {
+    vigil_vpdq_frame_hit *h = NULL;
+    size_t nh = 0;
+    if ((rc = vigil_vpdq_index_lookup(m->vx, &qs[q], threshold, VIGIL_PDQ_MIN_QUALITY, &h, &nh, err))) break;
+    if (nh && grow((void **)&all, &cap, na + nh, sizeof *all)) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < nh; i++) all[na++] = (best_frame){h[i], q};
+    free(h);
+  }
+  if (!rc && na > 1) qsort(all, na, sizeof *all, cmp_best_id);
+  size_t k = 0;
+  for (size_t i = 0; !rc && i < na; i++)
+    if (i == 0 || all[i].h.id != all[i - 1].h.id) all[k++] = all[i];
+  if (!rc && k > 1) qsort(all, k, sizeof *all, cmp_best);
+  vigil_bank_frame_match *res = !rc && k ? vigil__mallocarray(k, sizeof *res) : NULL;
+  if (!rc && k && !res) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  size_t nr = 0;
+  int locked = !rc && k;
+  if (locked) pthread_mutex_lock(&m->get_mu);
+  for (size_t i = 0; !rc && i < k; i++) {
+    vigil_bank_frame_match *r = &res[nr];
+    rc = m->st->be->entry_get(m->st->impl, all[i].h.id, &r->entry, err);
+    if (rc == VIGIL_ENOTFOUND) { /* dropped since the last sync */
+      rc = VIGIL_OK;
+      continue;
+    }
+    if (rc || r->entry.removed || !passes(f, &r->entry)) continue;
+    r->distance = all[i].h.distance;
+    r->variant = all[i].variant;
+    r->timestamp = all[i].h.timestamp;
+    nr++;
+  }
+  if (locked) pthread_mutex_unlock(&m->get_mu);
+  free(all);
+  if (rc) {
+    free(res);
+    return rc;
+  }
+  if (nr == 0) {
+    free(res);
+    res = NULL;
+  }
+  *out = res;
+  *n = nr;
+  return VIGIL_OK;
+}

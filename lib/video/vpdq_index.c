@@ -593,6 +593,65 @@ done:
   return rc;
 }
 
+static int cmp_fhit_video(const void *x, const void *y) {
+  const vigil_vpdq_frame_hit *a = x, *b = y;
+  if (a->id != b->id) return (a->id > b->id) - (a->id < b->id);
+  if (a->distance != b->distance) return a->distance - b->distance;
+  return (a->timestamp > b->timestamp) - (a->timestamp < b->timestamp);
+}
+
+static int cmp_fhit(const void *x, const void *y) {
+  const vigil_vpdq_frame_hit *a = x, *b = y;
+  if (a->distance != b->distance) return a->distance - b->distance;
+  return (a->id > b->id) - (a->id < b->id);
+}
+
+int vigil_vpdq_index_lookup(const vigil_vpdq_index *ix, const vigil_pdq_hash *h, int threshold, int quality_min,
+                            vigil_vpdq_frame_hit **out, size_t *nout, vigil_error *err) {
+  if (!out || !nout) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: results are required");
+  *out = NULL;
+  *nout = 0;
+  if (!ix || !h) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: index and hash are required");
+  if (threshold < 0 || threshold > 256)
+    return vigil__seterr(err, VIGIL_EINVAL, "vpdq: threshold %d is outside 0..256", threshold);
+  vigil_pdq_hit *hits = NULL;
+  size_t nh = 0;
+  int rc = vigil_pdq_index_query(ix->pdq, h, threshold, &hits, &nh, err);
+  if (rc) return rc;
+  vigil_vpdq_frame_hit *v = NULL;
+  size_t n = 0, cap = 0;
+  for (size_t i = 0; i < nh && rc == VIGIL_OK; i++) {
+    if (hits[i].id >= ix->nu) continue; /* cannot happen: ids are uids */
+    for (uint32_t fi = ix->uhead[hits[i].id]; fi != NONE; fi = ix->f[fi].next) {
+      const bframe *f = &ix->f[fi];
+      if (f->quality < quality_min || ix->v[f->video].dead) continue;
+      if (vigil__grow((void **)&v, &cap, n + 1, sizeof *v)) {
+        rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory collecting %zu frames", n);
+        break;
+      }
+      v[n++] = (vigil_vpdq_frame_hit){ix->v[f->video].id, f->ts, hits[i].distance};
+    }
+  }
+  free(hits);
+  if (rc) {
+    free(v);
+    return rc;
+  }
+  /* the closest frame per video, then the videos by distance */
+  if (n > 1) qsort(v, n, sizeof *v, cmp_fhit_video);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (i == 0 || v[i].id != v[i - 1].id) v[k++] = v[i];
+  if (k > 1) qsort(v, k, sizeof *v, cmp_fhit);
+  if (k == 0) {
+    free(v);
+    v = NULL;
+  }
+  *out = v;
+  *nout = k;
+  return VIGIL_OK;
+}
+
 /* Frames (or distinct hashes, with dedup) of enough quality in a list. */
 static int count_total(const vigil_video_frame *f, size_t n, const vigil_vpdq_opts *o, size_t *out, vigil_error *err) {
   hq *h = vigil__mallocarray(n, sizeof *h);
