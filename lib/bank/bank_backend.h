@@ -82,6 +82,10 @@ typedef struct vigil__bank_backend {
    * during the callback). */
   int (*entry_frames)(void *impl, uint64_t id, vigil_video_frame **frames, size_t *n, vigil_error *err);
   int (*vpdq_scan)(void *impl, uint64_t after_id, vigil__frames_fn fn, void *ctx, vigil_error *err);
+  /* The highest entry id committed (0 when none): a matcher's bound for
+   * scans of several kinds, so that what one scan skipped (an id above it)
+   * no other scan can have moved the position past. */
+  int (*entry_max_id)(void *impl, uint64_t *out, vigil_error *err);
 } vigil__bank_backend;
 
 #define VIGIL__PUT_MANY_MAX 128

@@ -10,6 +10,11 @@
  * bank that is dropped, enabled or disabled reloads the index; a new bank
  * does not (needs_reload says why).
  *
+ * Two scans (PDQ entries, then vpdq entries with their frames) run one
+ * after the other, so both stop at the highest id committed before the
+ * first: an entry of one kind committed between them must not carry the
+ * position past an entry of the other kind that the first scan missed.
+ *
  * A sync is two steps (bank/bank_sync.h): fetch reads the changes from a
  * store, and builds a new index when one is needed, without touching the
  * index queries use; apply puts them in, which is the only part that must
@@ -67,6 +72,7 @@ struct vigil__bank_delta {
   uint64_t *ids;
   size_t nadds, cap_adds;
   uint64_t max_id, removal_seq; /* the matcher's position once applied */
+  uint64_t hi; /* entries above this id are left to the next sync */
   vigil_error *err;
 };
 
@@ -98,8 +104,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size) {
 
 static int collect_entry(void *ctx, const vigil_bank_entry *e) {
   vigil__bank_delta *d = ctx;
-  if (e->id > d->max_id) d->max_id = e->id;
-  if (e->value_len != VIGIL_PDQ_BYTES) return VIGIL_OK;
+  if (e->id > d->hi || e->value_len != VIGIL_PDQ_BYTES) return VIGIL_OK;
   size_t cap = d->cap_adds;
   if (grow((void **)&d->hashes, &cap, d->nadds + 1, sizeof *d->hashes) ||
       grow((void **)&d->ids, &d->cap_adds, d->nadds + 1, sizeof *d->ids))
@@ -111,7 +116,7 @@ static int collect_entry(void *ctx, const vigil_bank_entry *e) {
 
 static int collect_video(void *ctx, uint64_t id, const vigil_video_frame *f, size_t n) {
   vigil__bank_delta *d = ctx;
-  if (id > d->max_id) d->max_id = id;
+  if (id > d->hi) return VIGIL_OK;
   vigil_video_frame *copy = vigil__mallocarray(n, sizeof *copy);
   if (!copy || grow((void **)&d->videos, &d->cap_videos, d->nvideos + 1, sizeof *d->videos)) {
     free(copy);
@@ -177,6 +182,8 @@ int vigil__bank_matcher_fetch(vigil_bank_matcher *m, vigil_bank_store *from, vig
      * buckets through their capacity classes (about twice the memory). */
     rc = vigil_pdq_index_new(&d->fresh, err);
     if (!rc) rc = be->removals_since(from->impl, 0, note_removal, d, err);
+    if (!rc) rc = be->entry_max_id(from->impl, &d->hi, err);
+    d->max_id = d->hi;
     if (!rc) rc = be->entry_scan(from->impl, 0, VIGIL_SIGNAL_PDQ, 0, 0, 1, collect_entry, d, err);
     if (!rc && d->nadds) rc = vigil_pdq_index_add_batch(d->fresh, d->hashes, d->ids, d->nadds, err);
     d->nadds = 0;
@@ -187,6 +194,8 @@ int vigil__bank_matcher_fetch(vigil_bank_matcher *m, vigil_bank_store *from, vig
     d->max_id = m->max_id;
     d->removal_seq = m->removal_seq;
     rc = be->removals_since(from->impl, m->removal_seq, collect_removal, d, err);
+    if (!rc) rc = be->entry_max_id(from->impl, &d->hi, err);
+    if (d->hi > d->max_id) d->max_id = d->hi;
     if (!rc) rc = be->entry_scan(from->impl, 0, VIGIL_SIGNAL_PDQ, m->max_id, 0, 1, collect_entry, d, err);
     if (!rc) rc = be->vpdq_scan(from->impl, m->max_id, collect_video, d, err);
   }

@@ -717,18 +717,29 @@ static int sb_vpdq_scan(void *impl, uint64_t after_id, vigil__frames_fn fn, void
   }
 }
 
+static int sb_entry_max_id(void *impl, uint64_t *out, vigil_error *err) {
+  sqb *g = impl;
+  vigil__rows *r = NULL;
+  *out = 0;
+  int rc = vigil__sql_run(g->db, "SELECT coalesce(max(id), 0) FROM bank_entries", NULL, 0, &r, NULL, err);
+  if (rc) return vigil__prefixerr(err, rc, "read the highest entry id");
+  if (vigil__rows_count(r) == 1) *out = (uint64_t)vigil__rows_int(r, 0, 0);
+  vigil__rows_free(r);
+  return VIGIL_OK;
+}
+
 static const vigil__bank_backend sqlite_backend = {
     "sqlite",           sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
     sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
     sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
-    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,
+    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,       sb_entry_max_id,
 };
 
 static const vigil__bank_backend pg_backend = {
     "postgresql",       sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
     sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
     sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
-    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,
+    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,       sb_entry_max_id,
 };
 
 int vigil__bank_sql_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err) {
