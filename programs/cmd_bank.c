@@ -201,16 +201,18 @@ static int json_format(const args *a, int *json) {
 }
 
 static void print_banks(const vigil_bank_info *v, size_t n, int json, int header) {
-  if (!json && header) printf("%-24s %-8s %-6s %10s %10s %10s %10s %10s  %s\n", "bank", "state", "review", "active", "removed", "pdq", "md5",
-                    "sha256", "description");
+  if (!json && header)
+    printf("%-24s %-8s %-6s %10s %10s %10s %10s %10s %10s  %s\n", "bank", "state", "review", "active", "removed", "pdq",
+           "md5", "sha256", "vpdq", "description");
   for (size_t i = 0; i < n; i++) {
     const vigil_bank_info *b = &v[i];
     if (json) print_json(bank_json(b));
     else
-      printf("%-24s %-8s %-6s %10llu %10llu %10llu %10llu %10llu  %s\n", b->name, b->enabled ? "enabled" : "disabled",
-             review_of(b->name) ? "yes" : "no", (unsigned long long)b->active, (unsigned long long)b->removed,
-             (unsigned long long)b->by_type[VIGIL_SIGNAL_PDQ], (unsigned long long)b->by_type[VIGIL_SIGNAL_MD5],
-             (unsigned long long)b->by_type[VIGIL_SIGNAL_SHA256], b->description);
+      printf("%-24s %-8s %-6s %10llu %10llu %10llu %10llu %10llu %10llu  %s\n", b->name,
+             b->enabled ? "enabled" : "disabled", review_of(b->name) ? "yes" : "no", (unsigned long long)b->active,
+             (unsigned long long)b->removed, (unsigned long long)b->by_type[VIGIL_SIGNAL_PDQ],
+             (unsigned long long)b->by_type[VIGIL_SIGNAL_MD5], (unsigned long long)b->by_type[VIGIL_SIGNAL_SHA256],
+             (unsigned long long)b->by_type[VIGIL_SIGNAL_VPDQ], b->description);
   }
 }
 

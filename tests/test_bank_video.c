@@ -180,9 +180,12 @@ static void test_cli_vpdq(void **state) {
   assert_non_null(strstr(out, "added entry 2"));
   free(out);
   /* again: nothing new */
-  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s add vids --video %s", db, video);
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s add vids --video %s && " VIGIL_CLI " bank --db %s stats vids --format json",
+           db, video, db);
   assert_int_equal(tu_run(cmd, &out), 0);
   assert_non_null(strstr(out, "already present: entry 1"));
+  assert_non_null(strstr(out, "\"active\":2,"));
+  assert_non_null(strstr(out, "\"video_md5\":1,\"vpdq\":1}"));
   free(out);
   /* the match: video_md5 exactly, vpdq with both percentages and a segment */
   snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s %s", db, video);
