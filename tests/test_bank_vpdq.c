@@ -375,6 +375,7 @@ static void test_reference_file(void **state) {
   /* export in that format is refused: it holds one video, a bank many */
   FILE *out = fopen("/dev/null", "wb");
   assert_int_equal(vigil_bank_export(st, "ref", out, VIGIL_BANK_FMT_VPDQ, 0, &err), VIGIL_EINVAL);
+  assert_non_null(strstr(err.message, "holds one video"));
   fclose(out);
   free(f);
   vigil_bank_store_close(st);

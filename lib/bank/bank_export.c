@@ -126,6 +126,8 @@ static int write_entry(void *ctx, const vigil_bank_entry *e) {
 
 int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_bank_format fmt, int active_only,
                       vigil_error *err) {
+  if (fmt == VIGIL_BANK_FMT_VPDQ)
+    return vigil__seterr(err, VIGIL_EINVAL, "the vpdq per-frame format holds one video: export as csv, te or jsonl");
   if (fmt != VIGIL_BANK_FMT_CSV && fmt != VIGIL_BANK_FMT_TE && fmt != VIGIL_BANK_FMT_JSONL)
     return vigil__seterr(err, VIGIL_EINVAL, "unknown export format");
   exporter x = {out, fmt, active_only || fmt == VIGIL_BANK_FMT_TE, 0};
