@@ -16,6 +16,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -498,6 +499,54 @@ static void matching(vigil_bank_store *st) {
   free(q);
 }
 
+/* The match functions in several threads at once (readers of one matcher). */
+typedef struct reader_arg {
+  vigil_bank_matcher *m;
+  const vigil_video_frame *q;
+  size_t n;
+  int ok;
+} reader_arg;
+
+static void *reader(void *p) {
+  reader_arg *a = p;
+  a->ok = 1;
+  for (int i = 0; i < 20 && a->ok; i++) {
+    vigil_bank_video_hit *h = NULL;
+    size_t n = 0;
+    vigil_error err;
+    if (vigil_bank_match_video(a->m, a->q, a->n, NULL, &h, &n, &err) || n != 1 || !h[0].matched) a->ok = 0;
+    vigil_bank_video_hits_free(h, n);
+    vigil_bank_frame_match *fm = NULL;
+    if (vigil_bank_match_pdq_in_videos(a->m, &a->q[3].hash, 1, 31, NULL, &fm, &n, &err) || n != 1) a->ok = 0;
+    free(fm);
+  }
+  return NULL;
+}
+
+static void test_concurrent_readers(void **state) {
+  (void)state;
+  vigil_bank_store *st = bt_store("threads.db");
+  vigil_error err;
+  assert_int_equal(vigil_bank_create(st, "t", NULL, &err), VIGIL_OK);
+  vigil_video_frame *v = make_frames(21, 30, 0);
+  add_video(st, "t", "T", v, 30, 1, NULL);
+  vigil_bank_matcher *m = NULL;
+  assert_int_equal(vigil_bank_matcher_open(&m, st, &err), VIGIL_OK);
+  pthread_t th[4];
+  reader_arg args[4];
+  for (int i = 0; i < 4; i++) {
+    args[i] = (reader_arg){m, v, 30, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, reader, &args[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    assert_true(args[i].ok);
+  }
+  vigil_bank_matcher_free(m);
+  vigil_bank_store_close(st);
+  free(v);
+}
+
 static void test_matching_sqlite(void **state) {
   (void)state;
   vigil_bank_store *st = bt_store("match.db");
@@ -554,7 +603,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_identity_sqlite), cmocka_unit_test(test_formats_sqlite),
       cmocka_unit_test(test_reference_file),  cmocka_unit_test(test_matching_sqlite),
-      cmocka_unit_test(test_old_store),       cmocka_unit_test(test_postgresql),
+      cmocka_unit_test(test_old_store),       cmocka_unit_test(test_concurrent_readers),
+      cmocka_unit_test(test_postgresql),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -294,8 +294,8 @@ static int validate_all(importer *im, reader *rd, vigil_error *err) {
       if (fatal) break;
     }
   }
-  if (rc < 0) return vigil__seterr(err, VIGIL_EIO, "read error after line %llu", (unsigned long long)ln);
   vigil__bank_parser_done(&p);
+  if (rc < 0) return vigil__seterr(err, VIGIL_EIO, "read error after line %llu", (unsigned long long)ln);
   if (im->o->format == VIGIL_BANK_FMT_CSV && !p.have_header && im->rep->bad == 0)
     record_error(im, 1, "empty input: a CSV header line is required");
   return VIGIL_OK;

@@ -37,6 +37,24 @@ const char *const vigil__bank_col_names[VIGIL__NCOLS] = {
 void vigil__bank_parser_done(vigil__bank_parser *p) {
   free(p->frames);
   p->frames = NULL;
+  free(p->buf);
+  p->buf = NULL;
+  p->bufcap = 0;
+}
+
+/* Room for the unquoted fields of a CSV line of len bytes (they are never
+ * longer than the line): the parser's buffer, grown as lines need. */
+static char *csv_buf(vigil__bank_parser *p, size_t len) {
+  if (len + 1 > p->bufcap) {
+    size_t cap = p->bufcap ? p->bufcap : 4096;
+    while (cap < len + 1) cap *= 2;
+    char *b = malloc(cap);
+    if (!b) return NULL;
+    free(p->buf);
+    p->buf = b;
+    p->bufcap = cap;
+  }
+  return p->buf;
 }
 
 void vigil__bank_parser_init(vigil__bank_parser *p, vigil_bank_format fmt, const char *default_source,
@@ -211,22 +229,18 @@ static int csv_split(const char *line, size_t len, char *buf, const char **fs, s
 }
 
 static int csv_header(vigil__bank_parser *p, const char *line, size_t len, vigil_error *err) {
-  char *buf = malloc(len + 1); /* a field is never longer than its line */
+  char *buf = csv_buf(p, len);
   if (!buf) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  int rc = csv_header_in(p, line, len, buf, err);
-  free(buf);
-  return rc;
+  return csv_header_in(p, line, len, buf, err);
 }
 
 static int parse_csv_in(vigil__bank_parser *p, const char *line, size_t len, char *buf, vigil_bank_entry *e,
                         vigil_error *err);
 
 static int parse_csv(vigil__bank_parser *p, const char *line, size_t len, vigil_bank_entry *e, vigil_error *err) {
-  char *buf = malloc(len + 1);
+  char *buf = csv_buf(p, len);
   if (!buf) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  int rc = parse_csv_in(p, line, len, buf, e, err);
-  free(buf);
-  return rc;
+  return parse_csv_in(p, line, len, buf, e, err);
 }
 
 static int csv_header_in(vigil__bank_parser *p, const char *line, size_t len, char *buf, vigil_error *err) {
