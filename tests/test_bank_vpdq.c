@@ -382,6 +382,76 @@ static void test_reference_file(void **state) {
   vigil_bank_store_close(st);
 }
 
+/* Hostile input: valid vpdq lines of every format with bytes changed,
+ * cut or repeated; the import answers OK or an error, never anything
+ * else, and the store stays usable. */
+static void test_mutated_input(void **state) {
+  (void)state;
+  vigil_bank_store *st = bt_store("mut.db");
+  vigil_error err;
+  assert_int_equal(vigil_bank_create(st, "m", NULL, &err), VIGIL_OK);
+  char *seeds[4];
+  seeds[0] = malloc(4096);
+  snprintf(seeds[0], 4096, "vpdq %s\n", TE_LIST);
+  seeds[1] = malloc(4096);
+  snprintf(seeds[1], 4096, "signal_type,value\nvpdq,\"%s\"\n", "[\"\"f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,100,0.0\"\"]");
+  seeds[2] = strdup("{\"signal_type\":\"vpdq\",\"frames\":[[0,100,\"f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22\","
+                    "0.5],[30,60,\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",1e3]]}\n");
+  seeds[3] = strdup("0,100,f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,0.000\n"
+                    "30,61,0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef,1.000\n");
+  const vigil_bank_format fmts[] = {VIGIL_BANK_FMT_TE, VIGIL_BANK_FMT_CSV, VIGIL_BANK_FMT_JSONL, VIGIL_BANK_FMT_VPDQ};
+  static const char junk[] = "[]\",0123456789abcdefe+-.nN \t\n\\{}:x\x80\xff";
+  uint64_t rng = 77;
+  char *buf = malloc(16384);
+  assert_non_null(buf);
+  size_t ok = 0, bad = 0;
+  for (int round = 0; round < 400; round++) {
+    int k = round % 4;
+    size_t len = strlen(seeds[k]);
+    memcpy(buf, seeds[k], len);
+    int edits = 1 + (int)((rng = rng * 6364136223846793005ULL + 1442695040888963407ULL) >> 60) % 4;
+    for (int e = 0; e < edits; e++) {
+      rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+      size_t at = (size_t)(rng >> 33) % len;
+      switch ((rng >> 20) % 3) {
+      case 0: buf[at] = junk[(rng >> 8) % (sizeof junk - 1)]; break;
+      case 1: len = at + 1; break; /* cut */
+      default:                     /* repeat a piece */
+        if (len + (len - at) < 16000) {
+          memmove(buf + len, buf + at, len - at);
+          len += len - at;
+        }
+      }
+    }
+    buf[len] = 0;
+    char path[600];
+    bt_write(path, sizeof path, "mut.in", buf, len);
+    FILE *f = fopen(path, "rb");
+    vigil_bank_import_opts o;
+    vigil_bank_import_opts_default(&o);
+    o.format = fmts[k];
+    o.skip_bad = round % 2;
+    vigil_bank_import_report rep;
+    int rc = vigil_bank_import(st, "m", f, &o, &rep, &err);
+    fclose(f);
+    if (rc != VIGIL_OK && rc != VIGIL_EINVAL && rc != VIGIL_ELIMIT) fail_msg("round %d: rc %d: %s", round, rc, err.message);
+    if (rc == VIGIL_OK) ok++;
+    else bad++;
+    vigil_bank_import_report_free(&rep);
+  }
+  assert_true(ok > 0 && bad > 0);
+  /* what went in exports and matches */
+  FILE *out = fopen("/dev/null", "wb");
+  for (int k = 0; k < 3; k++) assert_int_equal(vigil_bank_export(st, "m", out, fmts[k], 0, &err), VIGIL_OK);
+  fclose(out);
+  vigil_bank_matcher *m = NULL;
+  assert_int_equal(vigil_bank_matcher_open(&m, st, &err), VIGIL_OK);
+  vigil_bank_matcher_free(m);
+  for (int k = 0; k < 4; k++) free(seeds[k]);
+  free(buf);
+  vigil_bank_store_close(st);
+}
+
 /* ---- matching ----------------------------------------------------------- */
 
 static void matching(vigil_bank_store *st) {
@@ -602,7 +672,8 @@ int main(void) {
   have_pg = tu_pg_start(pg_uri, sizeof pg_uri) == 0;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_identity_sqlite), cmocka_unit_test(test_formats_sqlite),
-      cmocka_unit_test(test_reference_file),  cmocka_unit_test(test_matching_sqlite),
+      cmocka_unit_test(test_reference_file),  cmocka_unit_test(test_mutated_input),
+      cmocka_unit_test(test_matching_sqlite),
       cmocka_unit_test(test_old_store),       cmocka_unit_test(test_concurrent_readers),
       cmocka_unit_test(test_postgresql),
   };
