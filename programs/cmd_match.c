@@ -353,8 +353,12 @@ static int do_video(const matchctx *c, const char *path, json_t *obj, json_t *ar
   return failed;
 }
 
-/* Whether the file at path starts like a video (its first bytes only). */
+/* Whether the file at path starts like a video (its first bytes only).
+ * Regular files only: sniffing a FIFO would eat the bytes the hasher
+ * needs, so other files take the path that reads them once. */
 static int file_is_video(const char *path) {
+  struct stat sb;
+  if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
   FILE *f = fopen(path, "rb");
   if (!f) return 0;
   unsigned char head[376];
@@ -382,7 +386,7 @@ static int hash_typo(const char *arg) {
 static int do_input(const matchctx *c, const char *arg) {
   json_t *obj = c->json ? json_object() : NULL, *arr = c->json ? json_array() : NULL;
   if (c->json) json_object_set_new(obj, "input", json_string(arg));
-  int failed = 0, hashed = 0;
+  int failed = 0, hashed = 0, tried = 0;
   size_t alen = strlen(arg);
   const char *colon = strchr(arg, ':');
   vigil_signal_type named = VIGIL_SIGNAL_NONE;
@@ -411,7 +415,8 @@ static int do_input(const matchctx *c, const char *arg) {
     }
   } else if (hash_typo(arg)) {
     failed = 1;
-  } else if (strcmp(arg, "-") && file_is_video(arg) && (failed = do_video(c, arg, obj, arr, &hashed), hashed)) {
+  } else if (strcmp(arg, "-") && (tried = file_is_video(arg)) &&
+             (failed = do_video(c, arg, obj, arr, &hashed), hashed)) {
     /* done: a video, hashed as it streamed */
   } else {
     uint8_t *data = NULL;
@@ -445,9 +450,10 @@ static int do_input(const matchctx *c, const char *arg) {
       o.dihedral = c->dihedral;
       vigil_pdq_result r;
       if (is_video) {
-        /* a video that could not be hashed (said above), or standard input */
-        if (!strcmp(arg, "-")) {
-          cli_error("-: a video on standard input is matched by its digests only: give a file for vPDQ%s",
+        /* a video that could not be hashed (said above), or one on standard input or a pipe */
+        if (!tried) {
+          cli_error("%s: a video %s is matched by its digests only: give a regular file for vPDQ%s", arg,
+                    strcmp(arg, "-") ? "that is not a regular file" : "on standard input",
                     c->video_frames ? " (--video-frames needs a file too)" : "");
           failed = 1;
         }

@@ -231,6 +231,13 @@ static void test_cli_vpdq(void **state) {
   assert_non_null(strstr(out, "#t=0.000\n"));
   assert_int_equal(strstr(out, ",vpdq_frame,") - out, 64); /* only once, from the second command */
   free(out);
+  /* a video on standard input is matched by its digests only, and says so */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s - < %s 2>&1", db, video);
+  assert_int_equal(tu_run(cmd, &out), 1);
+  assert_non_null(strstr(out, "-,video_md5,0,orig,vids,2,"));
+  assert_non_null(strstr(out, "matched by its digests only"));
+  assert_null(strstr(out, ",vpdq,"));
+  free(out);
   /* removed: the vpdq line is gone, video_md5 still matches */
   snprintf(cmd, sizeof cmd,
            VIGIL_CLI " bank --db %s remove --id 1 --reason test && " VIGIL_CLI " bank --db %s disable refs && " VIGIL_CLI
