@@ -637,18 +637,22 @@ static int sb_audit(void *impl, int64_t now, const char *action, const char *ban
   return rc ? vigil__prefixerr(err, rc, "audit") : VIGIL_OK;
 }
 
+static vigil__sql *sb_sql(void *impl) { return ((sqb *)impl)->db; }
+
 static const vigil__bank_backend sqlite_backend = {
-    "sqlite",           sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
-    sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
-    sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
-    sb_entry_put_many,
+    "sqlite",           sb_close,       sb_begin,          sb_commit,
+    sb_rollback,        sb_bank_create, sb_bank_drop,      sb_bank_set_enabled,
+    sb_bank_get,        sb_bank_list,   sb_entry_put,      sb_entry_remove,
+    sb_entry_remove_id, sb_entry_get,   sb_entry_scan,     sb_entry_lookup,
+    sb_removals_since,  sb_audit,       sb_entry_put_many, sb_sql,
 };
 
 static const vigil__bank_backend pg_backend = {
-    "postgresql",       sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
-    sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
-    sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
-    sb_entry_put_many,
+    "postgresql",       sb_close,       sb_begin,          sb_commit,
+    sb_rollback,        sb_bank_create, sb_bank_drop,      sb_bank_set_enabled,
+    sb_bank_get,        sb_bank_list,   sb_entry_put,      sb_entry_remove,
+    sb_entry_remove_id, sb_entry_get,   sb_entry_scan,     sb_entry_lookup,
+    sb_removals_since,  sb_audit,       sb_entry_put_many, sb_sql,
 };
 
 int vigil__bank_sql_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err) {
