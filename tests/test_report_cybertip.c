@@ -10,7 +10,11 @@
  * the retry resumes (one report, never a second submit); "already
  * finished" on a repeated finish is success; a refused file's details
  * retract the report and end the delivery; bad credentials are a clear,
- * permanent error that never shows the password.
+ * permanent error that never shows the password.  Timeouts: the double
+ * stalls past ncmec.api.timeout_s, before doing a step (the step never
+ * happened) or after it (the answer is lost); either is retried and the
+ * retry resumes, and on the outbox's last attempt a timeout after submit
+ * retracts the report.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -53,6 +57,7 @@ typedef struct dbl {
   pthread_mutex_t mu;
   int calls[NSTEPS];
   int inject_n[NSTEPS], inject_http[NSTEPS], inject_code[NSTEPS];
+  int stall_n[NSTEPS], stall_after[NSTEPS]; /* stall past the client's timeout, before or after the step */
   int next_report;
   int finished[64], retracted[64];
   int invalid_xml; /* XML that did not validate */
@@ -70,6 +75,16 @@ static enum MHD_Result send_xml(struct MHD_Connection *c, int http, const char *
   enum MHD_Result ok = MHD_queue_response(c, (unsigned)http, r);
   MHD_destroy_response(r);
   return ok;
+}
+
+#define STALL_MS 1600 /* past the 1 s of ncmec.api.timeout_s in write_cfg */
+
+static enum MHD_Result reply(struct MHD_Connection *c, int code, const char *desc, const char *extra);
+
+/* A step done but its answer lost: the client has given up by now. */
+static enum MHD_Result stalled(struct MHD_Connection *c, int code, const char *desc, const char *extra) {
+  tu_sleep_ms(STALL_MS);
+  return reply(c, code, desc, extra);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, int code, const char *desc, const char *extra) {
@@ -123,16 +138,24 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
   int inj = D.inject_n[step] > 0;
   int ihttp = D.inject_http[step], icode = D.inject_code[step];
   if (inj) D.inject_n[step]--;
+  int stl = D.stall_n[step] > 0, after = D.stall_after[step];
+  if (stl) D.stall_n[step]--;
+  if (stl && !after) D.calls[step]--; /* never done */
   pthread_mutex_unlock(&D.mu);
+  if (stl && !after) {
+    tu_sleep_ms(STALL_MS);
+    return send_xml(c, 504, "<html>too late</html>");
+  }
+  enum MHD_Result (*answer_with)(struct MHD_Connection *, int, const char *, const char *) = stl ? stalled : reply;
   if (inj && ihttp) return send_xml(c, ihttp, "<html>unavailable</html>");
-  if (inj) return reply(c, icode, "Injected failure", NULL);
+  if (inj) return answer_with(c, icode, "Injected failure", NULL);
   char extra[200];
   if (step == SUBMIT || step == FILEINFO) {
     if (vigil__tipline_validate(xsd, b->p ? b->p : "", b->n, NULL) != VIGIL_OK) {
       pthread_mutex_lock(&D.mu);
       D.invalid_xml++;
       pthread_mutex_unlock(&D.mu);
-      return reply(c, 4100, "Validation failed", NULL);
+      return answer_with(c, 4100, "Validation failed", NULL);
     }
   }
   if (step == SUBMIT) {
@@ -140,16 +163,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     int id = ++D.next_report;
     pthread_mutex_unlock(&D.mu);
     snprintf(extra, sizeof extra, "<reportId>%d</reportId>", id);
-    return reply(c, 0, "Success", extra);
+    return answer_with(c, 0, "Success", extra);
   }
   if (step == UPLOAD) {
     int id = id_of(b);
     if (id <= 0 || id > D.next_report) return reply(c, 5001, "Report does not exist", NULL);
     snprintf(extra, sizeof extra, "<reportId>%d</reportId><fileId>f%d-%d</fileId><hash>00</hash>", id, id,
              D.calls[UPLOAD]);
-    return reply(c, 0, "Success", extra);
+    return answer_with(c, 0, "Success", extra);
   }
-  if (step == FILEINFO) return reply(c, 0, "Success", NULL);
+  if (step == FILEINFO) return answer_with(c, 0, "Success", NULL);
   int id = id_of(b);
   if (id <= 0 || id >= 64 || id > D.next_report) return reply(c, 5001, "Report does not exist", NULL);
   pthread_mutex_lock(&D.mu);
@@ -157,7 +180,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
   if (step == FINISH) code = D.retracted[id] ? 5101 : D.finished[id]++ ? 5102 : 0;
   else code = D.finished[id] ? 5102 : D.retracted[id]++ ? 5101 : 0;
   pthread_mutex_unlock(&D.mu);
-  return reply(c, code, code ? "Already done" : "Success", NULL);
+  return answer_with(c, code, code ? "Already done" : "Success", NULL);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode t) {
@@ -195,6 +218,15 @@ static void inject(int step, int n, int http, int code) {
   pthread_mutex_unlock(&D.mu);
 }
 
+/* The next n calls of step stall past the client's timeout: before the
+ * step is done (after 0) or after it (after 1: the answer is lost). */
+static void stall(int step, int n, int after) {
+  pthread_mutex_lock(&D.mu);
+  D.stall_n[step] = n;
+  D.stall_after[step] = after;
+  pthread_mutex_unlock(&D.mu);
+}
+
 /* ---- the sender ----------------------------------------------------------- */
 
 static void write_cfg(int port, const char *password) {
@@ -207,7 +239,8 @@ static void write_cfg(int port, const char *password) {
   assert_non_null(f);
   fprintf(f,
           "{\"ncmec\":{\"schema\":\"%s\",\"reporter\":{\"email\":\"trust@example.org\"},"
-          "\"api\":{\"environment\":\"test\",\"url\":\"http://127.0.0.1:%d/\",\"credentials\":\"%s\"}}}",
+          "\"api\":{\"environment\":\"test\",\"url\":\"http://127.0.0.1:%d/\",\"credentials\":\"%s\","
+          "\"timeout_s\":1}}}",
           xsd, port, credpath);
   fclose(f);
 }
@@ -270,7 +303,7 @@ static void test_flow(void **state) {
   /* the whole flow: submit, upload and fileinfo of case 1 (case 2 kept no media: its
    * hashes are in the report, it has no file to describe), finish */
   int64_t a = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, 0, &permanent, &e), 0);
   row(db, a, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
   assert_int_equal(D.calls[SUBMIT], 1);
@@ -279,20 +312,20 @@ static void test_flow(void **state) {
   assert_int_equal(D.calls[FINISH], 1);
   assert_int_equal(D.invalid_xml, 0); /* everything sent validated at the other end */
   /* sending a finished report again does nothing */
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, 0, &permanent, &e), 0);
   assert_int_equal(D.calls[SUBMIT], 1);
 
   /* a 503 on upload, then a server failure code on finish: retried, resumed */
   int64_t b = new_report(db);
   inject(UPLOAD, 1, 503, 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, 0, &permanent, &e), VIGIL_EIO);
   assert_int_equal(permanent, 0);
   row(db, b, st, sizeof st, NULL);
   assert_string_equal(st, "submitted");
   inject(FINISH, 1, 0, 1000);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, 0, &permanent, &e), VIGIL_EIO);
   assert_non_null(strstr(e.message, "server failure 1000"));
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, 0, &permanent, &e), 0);
   row(db, b, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
   assert_int_equal(D.calls[SUBMIT], 2); /* one per report, never a second */
@@ -300,30 +333,72 @@ static void test_flow(void **state) {
 
   /* finish went through but its answer was lost: 5102 on the retry is success */
   int64_t c = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, 0, &permanent, &e), 0);
   const vigil__val p[] = {vigil__vint(c)};
   assert_int_equal(vigil__sql_run(db, "UPDATE report_reports SET state = 'submitted' WHERE id = $1", p, 1, NULL, NULL,
                                   NULL), 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, 0, &permanent, &e), 0);
   row(db, c, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
 
   /* file details refused: the report cannot be completed, so it is retracted */
   int64_t d = new_report(db);
   inject(FILEINFO, 1, 0, 4100);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, 0, &permanent, &e), VIGIL_EINVAL);
   assert_int_equal(permanent, 1);
   assert_non_null(strstr(e.message, "retracted"));
   row(db, d, st, sizeof st, NULL);
   assert_string_equal(st, "retracted");
   assert_int_equal(D.calls[RETRACT], 1);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, &permanent, &e), VIGIL_EEXIST);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, 0, &permanent, &e), VIGIL_EEXIST);
   assert_int_equal(permanent, 1);
+
+  /* timeouts: an upload that never happened is retried, and the retry resumes */
+  int64_t t1 = new_report(db);
+  int subs = D.calls[SUBMIT], ups = D.calls[UPLOAD], retracts = D.calls[RETRACT];
+  stall(UPLOAD, 1, 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, 0, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(permanent, 0);
+  assert_non_null(strstr(e.message, "upload: no answer within 1 s (timed out"));
+  row(db, t1, st, sizeof st, NULL);
+  assert_string_equal(st, "submitted");
+  assert_int_equal(D.calls[UPLOAD], ups); /* it never happened */
+  /* a finish that went through but whose answer was lost: the retry's 5102 is success */
+  stall(FINISH, 1, 1);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, 0, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(permanent, 0);
+  assert_non_null(strstr(e.message, "finish: no answer within 1 s"));
+  row(db, t1, st, sizeof st, NULL);
+  assert_string_equal(st, "submitted");
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, 0, &permanent, &e), 0);
+  row(db, t1, st, sizeof st, NULL);
+  assert_string_equal(st, "finished");
+  assert_int_equal(D.calls[SUBMIT], subs + 1); /* one report */
+  assert_int_equal(D.calls[UPLOAD], ups + 1);  /* one file */
+  assert_int_equal(D.calls[RETRACT], retracts);
+  /* a timeout on the outbox's last attempt, after submit: the report can never be
+   * completed, so it is retracted and the delivery ends */
+  int64_t t2 = new_report(db);
+  stall(FILEINFO, 1, 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t2, 1, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(permanent, 1);
+  assert_non_null(strstr(e.message, "timed out"));
+  assert_non_null(strstr(e.message, "report retracted"));
+  row(db, t2, st, sizeof st, NULL);
+  assert_string_equal(st, "retracted");
+  assert_int_equal(D.calls[RETRACT], retracts + 1);
+  /* a timeout of submit itself on the last attempt: no report id, nothing to retract */
+  int64_t t3 = new_report(db);
+  stall(SUBMIT, 1, 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t3, 1, &permanent, &e), VIGIL_EIO);
+  row(db, t3, st, sizeof st, NULL);
+  assert_string_equal(st, "pending");
+  assert_int_equal(D.calls[RETRACT], retracts + 1);
 
   /* bad credentials: permanent, clear, and the password is nowhere */
   write_cfg(port, "wrong-pw");
   int64_t f = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, f, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, f, 0, &permanent, &e), VIGIL_EINVAL);
   assert_int_equal(permanent, 1);
   assert_non_null(strstr(e.message, "credentials"));
   assert_null(strstr(e.message, "wrong-pw"));
@@ -339,7 +414,7 @@ static void test_flow(void **state) {
   write_cfg(port, "s3cret");
   chmod(credpath, 0644);
   int64_t g = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, g, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, g, 0, &permanent, &e), VIGIL_EINVAL);
   assert_non_null(strstr(e.message, "chmod 600"));
   vigil__sql_close(db);
   dbl_stop();

@@ -33,9 +33,10 @@ typedef struct vigil__cybertip {
 } vigil__cybertip;
 
 /* Reads the "ncmec" section's api settings: "environment" (test or
- * production; default test), "url" (overrides the environment's), and
+ * production; default test), "url" (overrides the environment's),
  * "credentials", a JSON file {"username", "password"} (one per
- * environment, mode 0600 or stricter). */
+ * environment, mode 0600 or stricter), and "timeout_s", the longest one
+ * call may take (1 to 600; default 60). */
 int vigil__cybertip_load(const char *config_path, vigil__cybertip *c, vigil_error *err);
 
 /* One answer. */
@@ -66,8 +67,11 @@ int vigil__ct_call(const vigil__cybertip *c, const char *step, const char *xml, 
 
 /* Sends (or resumes) report row rid: the outbox's sender for deliveries
  * of kind "ncmec".  *permanent is set when retrying cannot help (the
- * report was retracted or refused). */
-int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *evidence_dir, int64_t rid,
+ * report was retracted or refused).  last: the outbox will not try this
+ * delivery again, so a step after submit that fails for a reason worth
+ * retrying (a timeout, a 5xx, a server failure code) fails for good too:
+ * the report, which can then never be completed, is retracted. */
+int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *evidence_dir, int64_t rid, int last,
                          int *permanent, vigil_error *err);
 
 #endif

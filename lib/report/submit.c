@@ -14,8 +14,10 @@
  * the attempt.
  *
  * When a step after submit fails in a way retrying cannot fix (the
- * CyberTipline refuses a file or its details), the report cannot be
- * completed: it is retracted and the delivery goes dead with the reason.
+ * CyberTipline refuses a file or its details), or fails on the outbox's
+ * last attempt in a way that was worth retrying (a timeout, a 5xx), the
+ * report cannot be completed: it is retracted and the delivery goes dead
+ * with the reason.
  * "Already finished" (5102) means an earlier attempt's finish went through
  * and is success; "already retracted" (5101) is the end.
  */
@@ -136,7 +138,7 @@ static int give_up(vigil__sql *db, const vigil__cybertip *c, int64_t rid, sub *s
   return rc;
 }
 
-int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *evidence_dir, int64_t rid,
+int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *evidence_dir, int64_t rid, int last,
                          int *permanent, vigil_error *err) {
   *permanent = 0;
   sub s;
@@ -217,6 +219,11 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
 out:
   if (rc && rc != VIGIL_EIO && rc != VIGIL_ENOMEM && rc != VIGIL_ESTORE) {
     *permanent = 1;
+    rc = give_up(db, &c, rid, &s, rc, err);
+  } else if (rc == VIGIL_EIO && last && s.report_id[0]) {
+    /* the outbox's last attempt: nothing will complete this report */
+    *permanent = 1;
+    vigil__prefixerr(err, rc, "last attempt");
     rc = give_up(db, &c, rid, &s, rc, err);
   }
   memset(&c, 0, sizeof c);
