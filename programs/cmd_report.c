@@ -43,6 +43,14 @@ int cmd_report(int argc, char **argv) {
       {"config", required_argument, 0, OPT_CONFIG},   {"evidence-dir", required_argument, 0, OPT_EVIDENCE},
       {"viewed", no_argument, 0, OPT_VIEWED},         {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
+  const char *db = cli_default_db(), *out = NULL, *config = NULL, *evidence = NULL;
+  /* --db may come before the subcommand too, as with vigil bank and vigil keys */
+  while (argc >= 3 && (!strcmp(argv[1], "--db") || !strncmp(argv[1], "--db=", 5))) {
+    int eq = argv[1][4] == '=';
+    db = eq ? argv[1] + 5 : argv[2];
+    argv += eq ? 1 : 2;
+    argc -= eq ? 1 : 2;
+  }
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(report_help, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;
@@ -51,7 +59,6 @@ int cmd_report(int argc, char **argv) {
     cli_error("report: unknown subcommand '%s' (export)", argv[1]);
     return CLI_USAGE;
   }
-  const char *db = cli_default_db(), *out = NULL, *config = NULL, *evidence = NULL;
   int viewed = 0, c;
   optind = 1;
   while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
@@ -71,6 +78,7 @@ int cmd_report(int argc, char **argv) {
     cli_error("report export: needs case ids, --out and --config");
     return CLI_USAGE;
   }
+  if (cli_store_missing(db)) return CLI_USAGE; /* a typo in --db is not an empty store */
   json_t *cases = json_array();
   if (!cases) return CLI_USAGE;
   vigil_server_store *st;
