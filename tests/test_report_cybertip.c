@@ -14,8 +14,10 @@
  * stalls past ncmec.api.timeout_s, before doing a step (the step never
  * happened) or after it (the answer is lost); either is retried and the
  * retry resumes, and on the outbox's last attempt a timeout after submit
- * retracts the report.  vigil serve killed with -9 while each step is in
- * flight resumes the submission after a restart: one report, one finish.
+ * retracts the report.  An attempt keeps its outbox claim while a step
+ * hangs, and stops when another node has taken the claim over.  vigil
+ * serve killed with -9 while each step is in flight resumes the
+ * submission after a restart: one report, one finish.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -60,6 +62,7 @@ typedef struct dbl {
   int inject_n[NSTEPS], inject_http[NSTEPS], inject_code[NSTEPS];
   int stall_n[NSTEPS], stall_after[NSTEPS]; /* stall past the client's timeout, before or after the step */
   int stalled[NSTEPS];                      /* stalls begun */
+  int slow_ms;                              /* every answer this late (within the client's timeout) */
   int next_report;
   int finished[64], retracted[64];
   int invalid_xml; /* XML that did not validate */
@@ -143,7 +146,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
   int stl = D.stall_n[step] > 0, after = D.stall_after[step];
   if (stl) D.stall_n[step]--, D.stalled[step]++;
   if (stl && !after) D.calls[step]--; /* never done */
+  int slow = D.slow_ms;
   pthread_mutex_unlock(&D.mu);
+  if (slow) tu_sleep_ms(slow);
   if (stl && !after) {
     tu_sleep_ms(STALL_MS);
     return send_xml(c, 504, "<html>too late</html>");
@@ -305,7 +310,7 @@ static void test_flow(void **state) {
   /* the whole flow: submit, upload and fileinfo of case 1 (case 2 kept no media: its
    * hashes are in the report, it has no file to describe), finish */
   int64_t a = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, 0, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, NULL, &permanent, &e), 0);
   row(db, a, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
   assert_int_equal(D.calls[SUBMIT], 1);
@@ -314,20 +319,20 @@ static void test_flow(void **state) {
   assert_int_equal(D.calls[FINISH], 1);
   assert_int_equal(D.invalid_xml, 0); /* everything sent validated at the other end */
   /* sending a finished report again does nothing */
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, 0, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, NULL, &permanent, &e), 0);
   assert_int_equal(D.calls[SUBMIT], 1);
 
   /* a 503 on upload, then a server failure code on finish: retried, resumed */
   int64_t b = new_report(db);
   inject(UPLOAD, 1, 503, 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, 0, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, NULL, &permanent, &e), VIGIL_EIO);
   assert_int_equal(permanent, 0);
   row(db, b, st, sizeof st, NULL);
   assert_string_equal(st, "submitted");
   inject(FINISH, 1, 0, 1000);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, 0, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, NULL, &permanent, &e), VIGIL_EIO);
   assert_non_null(strstr(e.message, "server failure 1000"));
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, 0, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, NULL, &permanent, &e), 0);
   row(db, b, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
   assert_int_equal(D.calls[SUBMIT], 2); /* one per report, never a second */
@@ -335,31 +340,32 @@ static void test_flow(void **state) {
 
   /* finish went through but its answer was lost: 5102 on the retry is success */
   int64_t c = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, 0, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, NULL, &permanent, &e), 0);
   const vigil__val p[] = {vigil__vint(c)};
   assert_int_equal(vigil__sql_run(db, "UPDATE report_reports SET state = 'submitted' WHERE id = $1", p, 1, NULL, NULL,
                                   NULL), 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, 0, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, NULL, &permanent, &e), 0);
   row(db, c, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
 
   /* file details refused: the report cannot be completed, so it is retracted */
   int64_t d = new_report(db);
   inject(FILEINFO, 1, 0, 4100);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, 0, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, NULL, &permanent, &e), VIGIL_EINVAL);
   assert_int_equal(permanent, 1);
   assert_non_null(strstr(e.message, "retracted"));
   row(db, d, st, sizeof st, NULL);
   assert_string_equal(st, "retracted");
   assert_int_equal(D.calls[RETRACT], 1);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, 0, &permanent, &e), VIGIL_EEXIST);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, NULL, &permanent, &e), VIGIL_EEXIST);
   assert_int_equal(permanent, 1);
 
+  const vigil__ct_claim last = {NULL, 0, 1}; /* the outbox's last attempt */
   /* timeouts: an upload that never happened is retried, and the retry resumes */
   int64_t t1 = new_report(db);
   int subs = D.calls[SUBMIT], ups = D.calls[UPLOAD], retracts = D.calls[RETRACT];
   stall(UPLOAD, 1, 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, 0, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, NULL, &permanent, &e), VIGIL_EIO);
   assert_int_equal(permanent, 0);
   assert_non_null(strstr(e.message, "upload: no answer within 1 s (timed out"));
   row(db, t1, st, sizeof st, NULL);
@@ -367,12 +373,12 @@ static void test_flow(void **state) {
   assert_int_equal(D.calls[UPLOAD], ups); /* it never happened */
   /* a finish that went through but whose answer was lost: the retry's 5102 is success */
   stall(FINISH, 1, 1);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, 0, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, NULL, &permanent, &e), VIGIL_EIO);
   assert_int_equal(permanent, 0);
   assert_non_null(strstr(e.message, "finish: no answer within 1 s"));
   row(db, t1, st, sizeof st, NULL);
   assert_string_equal(st, "submitted");
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, 0, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, NULL, &permanent, &e), 0);
   row(db, t1, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
   assert_int_equal(D.calls[SUBMIT], subs + 1); /* one report */
@@ -382,7 +388,7 @@ static void test_flow(void **state) {
    * completed, so it is retracted and the delivery ends */
   int64_t t2 = new_report(db);
   stall(FILEINFO, 1, 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t2, 1, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t2, &last, &permanent, &e), VIGIL_EIO);
   assert_int_equal(permanent, 1);
   assert_non_null(strstr(e.message, "timed out"));
   assert_non_null(strstr(e.message, "report retracted"));
@@ -392,7 +398,7 @@ static void test_flow(void **state) {
   /* a timeout of submit itself on the last attempt: no report id, nothing to retract */
   int64_t t3 = new_report(db);
   stall(SUBMIT, 1, 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t3, 1, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t3, &last, &permanent, &e), VIGIL_EIO);
   row(db, t3, st, sizeof st, NULL);
   assert_string_equal(st, "pending");
   assert_int_equal(D.calls[RETRACT], retracts + 1);
@@ -400,7 +406,7 @@ static void test_flow(void **state) {
   /* bad credentials: permanent, clear, and the password is nowhere */
   write_cfg(port, "wrong-pw");
   int64_t f = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, f, 0, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, f, NULL, &permanent, &e), VIGIL_EINVAL);
   assert_int_equal(permanent, 1);
   assert_non_null(strstr(e.message, "credentials"));
   assert_null(strstr(e.message, "wrong-pw"));
@@ -416,8 +422,71 @@ static void test_flow(void **state) {
   write_cfg(port, "s3cret");
   chmod(credpath, 0644);
   int64_t g = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, g, 0, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, g, NULL, &permanent, &e), VIGIL_EINVAL);
   assert_non_null(strstr(e.message, "chmod 600"));
+  vigil__sql_close(db);
+  dbl_stop();
+}
+
+/* An outbox attempt keeps its claim while it runs: renewed before each
+ * call past the call's timeout, so a step that hangs does not let another
+ * node claim the delivery mid-submission; and a claim another node has
+ * taken over stops the attempt before it calls the CyberTipline again. */
+static void test_claim_kept(void **state) {
+  (void)state;
+  int port = dbl_start();
+  write_cfg(port, "s3cret");
+  vigil__sql *db = open_db();
+  int permanent;
+  vigil_error e;
+  char target[32];
+  /* four calls of 600 ms each outlast a 1 s lease: still this attempt's afterwards */
+  int64_t a = new_report(db), did;
+  snprintf(target, sizeof target, "%lld", (long long)a);
+  assert_int_equal(vigil__outbox_add(db, "ncmec", target, "report", "ct-claim-a", "{}", &did, NULL), 0);
+  vigil__delivery *d;
+  size_t n;
+  assert_int_equal(vigil__outbox_claim(db, 10, 1000, "n1", &d, &n, NULL), 0);
+  assert_int_equal(n, 1);
+  vigil__ct_claim cl = {&d[0], 1000, 0};
+  D.slow_ms = 600;
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, &cl, &permanent, &e), 0);
+  D.slow_ms = 0;
+  vigil__delivery *d2;
+  size_t n2;
+  assert_int_equal(vigil__outbox_claim(db, 10, 300, "n2", &d2, &n2, NULL), 0);
+  assert_int_equal(n2, 0); /* no other node took it while it ran */
+  vigil__delivery_free(d, n);
+  /* the lease ran out and another node claimed it: no further call from here */
+  int64_t b = new_report(db);
+  snprintf(target, sizeof target, "%lld", (long long)b);
+  assert_int_equal(vigil__outbox_add(db, "ncmec", target, "report", "ct-claim-b", "{}", &did, NULL), 0);
+  const vigil__val p[] = {vigil__vint(did)};
+  assert_int_equal(
+      vigil__sql_run(db, "UPDATE report_deliveries SET next_at = 0 WHERE id != $1", p, 1, NULL, NULL, NULL),
+      0); /* only b is due */
+  assert_int_equal(
+      vigil__sql_run(db, "UPDATE report_deliveries SET state = 'done' WHERE id != $1", p, 1, NULL, NULL, NULL), 0);
+  assert_int_equal(vigil__outbox_claim(db, 10, 1, "n1", &d, &n, NULL), 0);
+  assert_int_equal(n, 1);
+  tu_sleep_ms(20);
+  assert_int_equal(vigil__outbox_claim(db, 10, 60000, "n2", &d2, &n2, NULL), 0);
+  assert_int_equal(n2, 1); /* n2 holds it now */
+  int calls = D.calls[SUBMIT] + D.calls[UPLOAD];
+  cl = (vigil__ct_claim){&d[0], 1, 1}; /* even on n1's last attempt */
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &cl, &permanent, &e), VIGIL_EIO);
+  assert_non_null(strstr(e.message, "taken over"));
+  assert_int_equal(permanent, 0);
+  assert_int_equal(D.calls[SUBMIT] + D.calls[UPLOAD], calls); /* nothing sent */
+  char st[32];
+  row(db, b, st, sizeof st, NULL);
+  assert_string_equal(st, "pending"); /* nothing retracted: n2 sends it */
+  vigil__ct_claim cl2 = {&d2[0], 60000, 0};
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &cl2, &permanent, &e), 0);
+  row(db, b, st, sizeof st, NULL);
+  assert_string_equal(st, "finished");
+  vigil__delivery_free(d, n);
+  vigil__delivery_free(d2, n2);
   vigil__sql_close(db);
   dbl_stop();
 }
@@ -583,7 +652,7 @@ static void test_kill_at_every_step(void **state) {
   (void)state;
   static const struct {
     int step, after, submits;
-  } at[] = {{SUBMIT, 0, 1}, {SUBMIT, 1, 2}, {UPLOAD, 1, 1}, {FILEINFO, 1, 1}, {FINISH, 1, 1}};
+  } at[] = {{SUBMIT, 0, 1}, {SUBMIT, 1, 2}, {FILEINFO, 1, 1}, {FINISH, 1, 1}}; /* upload: test_through_serve */
   int dport = dbl_start();
   write_serve_cfg(dport);
   char db[400], key[128] = "";
@@ -643,8 +712,8 @@ int main(void) {
   if (!f) return 1;
   fwrite("\xFF\xD8\xFF\xE0 jpeg", 1, 9, f);
   fclose(f);
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_through_serve),
-                                     cmocka_unit_test(test_kill_at_every_step)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_claim_kept),
+                                     cmocka_unit_test(test_through_serve), cmocka_unit_test(test_kill_at_every_step)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   if (tu_rmtree(dir) != 0) return 1;
   return rc;
