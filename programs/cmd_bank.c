@@ -370,7 +370,14 @@ static int bank_import(args *a, vigil_bank_store *st) {
     o.tags = tags[0] ? tags : NULL;
     o.external_id = a->id ? a->id : stdin_in ? NULL : base_name(path);
     vigil_bank_import_report rep;
-    int rc = vigil_bank_import(st, bank, f, &o, &rep, &err);
+    /* a long import draws its progress on a terminal (progress.c) */
+    cli_progress prog;
+    cli_progress_start(&prog, "lines imported", cli_progress_wanted() ? cli_count_lines(path) : 0);
+    FILE *in = cli_progress_wrap(f, &prog);
+    int rc = vigil_bank_import(st, bank, in, &o, &rep, &err);
+    cli_progress_step(&prog, 0, (size_t)rep.bad);
+    cli_progress_end(&prog);
+    if (in != f) fclose(in);
     if (!stdin_in) fclose(f);
     for (size_t k = 0; k < rep.nerrors; k++)
       cli_error("%s:%llu: %s", path, (unsigned long long)rep.errors[k].line, rep.errors[k].message);

@@ -86,14 +86,42 @@ typedef struct vigil__bank_backend {
    * scans of several kinds, so that what one scan skipped (an id above it)
    * no other scan can have moved the position past. */
   int (*entry_max_id)(void *impl, uint64_t *out, vigil_error *err);
+  /* The connection the store's transactions run on (for its hook). */
+  struct vigil__sql *(*sql)(void *impl);
 } vigil__bank_backend;
 
 #define VIGIL__PUT_MANY_MAX 128
 
+/* A change made through a store, as its transaction hook sees it. */
+typedef struct vigil__bank_change {
+  const char *action;            /* create, drop, enable, disable, add, remove, import */
+  const char *bank;              /* the bank's name */
+  const vigil_bank_entry *entry; /* add, remove: the entry (id 0 when unknown); else NULL */
+  const char *detail;            /* create: the description; drop, import: a summary; else "" */
+} vigil__bank_change;
+
+/* Called inside the transaction of every change made through the store,
+ * after the change and before its commit, on the store's own connection:
+ * what it writes commits with the change or not at all, and a failure
+ * rolls the change back (the caller gets that failure).  Changes that
+ * change nothing (an entry already present, a removal already made) do
+ * not call it.  The service writes its bank.changed webhook deliveries
+ * this way (server/banksvc.c), so an acknowledged change always has them. */
+typedef int (*vigil__bank_txhook)(void *ctx, struct vigil__sql *db, const vigil__bank_change *c, vigil_error *err);
+
 struct vigil_bank_store {
   const vigil__bank_backend *be;
   void *impl;
+  vigil__bank_txhook hook; /* NULL: none */
+  void *hook_ctx;
 };
+
+/* Sets (fn NULL: clears) the store's transaction hook. */
+void vigil__bank_store_set_txhook(vigil_bank_store *st, vigil__bank_txhook fn, void *ctx);
+
+/* Runs the store's hook, if any, for a change in the open transaction. */
+int vigil__bank_store_hook(vigil_bank_store *st, const char *action, const char *bank, const vigil_bank_entry *e,
+                           const char *detail, vigil_error *err);
 
 /* The backend (bank_sql.c) over db/sql.h: location as vigil__sql_open()
  * takes it (a libpq URI, "sqlite:PATH" or a plain path); its name is the

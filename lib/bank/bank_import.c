@@ -496,6 +496,12 @@ int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vi
         (rc = flush(im, info.id, now, err)))
       goto fail;
     if (batch_full) {
+      char what[80];
+      snprintf(what, sizeof what, "batch %llu, through line %llu", (unsigned long long)rep->batches + 1,
+               (unsigned long long)ln);
+      if (rep->added + rep->removed > ok_added + ok_removed &&
+          (rc = vigil__bank_store_hook(st, "import", bank, NULL, what, err)))
+        goto fail;
       if ((rc = st->be->commit(st->impl, err))) goto fail;
       in_tx = 0;
       in_batch = 0;
@@ -534,6 +540,9 @@ int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vi
            (unsigned long long)rep->lines, (unsigned long long)rep->added, (unsigned long long)rep->existing,
            (unsigned long long)rep->removed, (unsigned long long)rep->bad);
   if ((rc = st->be->audit(st->impl, now, "import", bank, detail, err))) goto fail;
+  if (rep->added + rep->removed > ok_added + ok_removed &&
+      (rc = vigil__bank_store_hook(st, "import", bank, NULL, detail, err)))
+    goto fail;
   if ((rc = st->be->commit(st->impl, err))) goto fail;
   in_tx = 0;
   rep->batches++;

@@ -667,6 +667,8 @@ static int sb_audit(void *impl, int64_t now, const char *action, const char *ban
   return rc ? vigil__prefixerr(err, rc, "audit") : VIGIL_OK;
 }
 
+static vigil__sql *sb_sql(void *impl) { return ((sqb *)impl)->db; }
+
 static int sb_entry_frames(void *impl, uint64_t id, vigil_video_frame **frames, size_t *n, vigil_error *err) {
   sqb *g = impl;
   *frames = NULL;
@@ -732,14 +734,14 @@ static const vigil__bank_backend sqlite_backend = {
     "sqlite",           sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
     sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
     sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
-    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,       sb_entry_max_id,
+    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,       sb_entry_max_id, sb_sql,
 };
 
 static const vigil__bank_backend pg_backend = {
     "postgresql",       sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
     sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
     sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
-    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,       sb_entry_max_id,
+    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,       sb_entry_max_id, sb_sql,
 };
 
 int vigil__bank_sql_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err) {
