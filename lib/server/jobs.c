@@ -226,7 +226,7 @@ static void run_job(vigil__jobs *j, vigil__rows *rows) {
       if (hrc < 0) vigil__reply_from_err(r, hrc);
       else vigil__reply_error(r, 500, "internal", "the job could not be finished");
     }
-    vigil__server_after_detached(r); /* audit row of a case opened, webhooks */
+    vigil__server_after_detached(r); /* the audit row of a case it opened */
     if (r->status == 503 && vigil__server_stopping(j->srv)) {
       /* cut short by a stop: run again at the next start, not counted */
       const vigil__val q[] = {vigil__vint(id)};

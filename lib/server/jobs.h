@@ -36,7 +36,7 @@ int vigil__jobs_async(vigil__req *r);
 vigil__jobs *vigil__server_jobs(vigil_server *srv);
 const vigil_server_config *vigil__server_config(vigil_server *srv);
 /* What the core does after a handler answered: the audit row (a match that
- * opened a case) and the webhook deliveries; for a request run as a job. */
+ * opened a case); for a request run as a job. */
 void vigil__server_after_detached(vigil__req *r);
 
 #endif

@@ -269,10 +269,7 @@ static void audit(vigil__req *r) {
   free(detail);
 }
 
-void vigil__server_after_detached(vigil__req *r) {
-  audit(r);
-  vigil__hooks_after(r);
-}
+void vigil__server_after_detached(vigil__req *r) { audit(r); }
 
 /* Queues r's reply; called exactly once per request. */
 static enum MHD_Result respond(vigil__req *r) {
