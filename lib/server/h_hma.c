@@ -249,12 +249,15 @@ static int hash_upload(vigil__req *r, vigil_pdq_hash *h) {
 /* The vPDQ lookup of a video's frames: {"BANK": [{"bank_content_id",
  * "distance"}]} with python-threatexchange's way of printing a vPDQ
  * similarity as the distance ("92%[88%]": query and compared percentages). */
-static int vpdq_by_bank(vigil__req *r, const hma_q *q, const vigil_video_frame *frames, size_t n, json_t **out) {
+static int vpdq_by_bank(vigil__req *r, const hma_q *q, const vigil_video_frame *frames, size_t n, json_t **out,
+                        vigil_bank_match **vm, size_t *nvm) {
   (void)r;
   (void)q;
   (void)frames;
   (void)n;
   *out = NULL; /* vPDQ banks are not searched by this build */
+  *vm = NULL;
+  *nvm = 0;
   return VIGIL_OK;
 }
 
@@ -287,9 +290,21 @@ static int lookup_video(vigil__req *r, const hma_q *q) {
     return VIGIL_OK;
   }
   json_t *vp = NULL;
-  if (!hrc) rc = vpdq_by_bank(r, q, frames, nframes, &vp);
+  vigil_bank_match *vm = NULL;
+  size_t nvm = 0;
+  if (!hrc) rc = vpdq_by_bank(r, q, frames, nframes, &vp, &vm, &nvm);
   vigil_video_frames_free(frames);
   if (!rc && vp) json_object_set_new(out, "vpdq", vp);
+  if (!rc && nvm) { /* one case for the digest and the frame matches together */
+    vigil_bank_match *all = realloc(m, (n + nvm) * sizeof *m);
+    if (!all) rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+    else {
+      memcpy(all + n, vm, nvm * sizeof *vm);
+      m = all;
+      n += nvm;
+    }
+  }
+  free(vm);
   if (!rc) rc = open_case_if_flagged(r, VIGIL_SIGNAL_VIDEO_MD5, md5, m, n);
   free(m);
   if (rc) {
