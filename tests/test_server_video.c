@@ -227,6 +227,72 @@ static void test_hma_video(void **state) {
   json_decref(o);
 }
 
+/* A vpdq entry made from the clip's own frames: /v1/match finds it by its
+ * frames, with both percentages and the aligned segment, and HMA's lookup
+ * prints the match as python-threatexchange does. */
+static void test_match_vpdq(void **state) {
+  (void)state;
+  int st;
+  json_t *h = upload("/v1/hash", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  json_t *frames = json_array(), *f;
+  size_t i;
+  json_array_foreach(json_object_get(h, "frames"), i, f) {
+    json_array_append_new(frames, json_pack("[O, O, O, O]", json_object_get(f, "frame"), json_object_get(f, "quality"),
+                                            json_object_get(f, "pdq"), json_object_get(f, "timestamp")));
+  }
+  json_decref(h);
+  json_t *line = json_pack("{s:s, s:s, s:o}", "signal_type", "vpdq", "external_id", "known-clip", "frames", frames);
+  char *text = json_dumps(line, JSON_COMPACT);
+  json_decref(line);
+  assert_non_null(text);
+  tu_http_resp r;
+  assert_int_equal(tu_http(fx.port, "POST", "/v1/banks/vpdq-bank/import?format=jsonl", fx.admin, "application/x-ndjson",
+                           text, strlen(text), &r),
+                   0);
+  assert_int_equal(r.status, 404); /* no such bank yet */
+  tu_http_free(&r);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"vpdq-bank\",\"review\":true}", NULL),
+                   201);
+  assert_int_equal(tu_http(fx.port, "POST", "/v1/banks/vpdq-bank/import?format=jsonl", fx.admin, "application/x-ndjson",
+                           text, strlen(text), &r),
+                   0);
+  assert_int_equal(r.status, 200);
+  tu_http_free(&r);
+  free(text);
+  json_t *o = upload("/v1/match?banks=vpdq-bank&content_id=upload-9", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  json_t *m = json_array_get(json_object_get(o, "matches"), 0);
+  assert_non_null(m);
+  assert_string_equal(json_string_value(json_object_get(m, "matched_by")), "vpdq");
+  assert_string_equal(json_string_value(json_object_get(m, "external_id")), "known-clip");
+  assert_true(json_is_true(json_object_get(m, "match")));
+  assert_true(json_number_value(json_object_get(m, "query_pct")) == 100.0);
+  assert_true(json_number_value(json_object_get(m, "compared_pct")) == 100.0);
+  json_t *seg = json_array_get(json_object_get(m, "segments"), 0);
+  assert_non_null(seg);
+  assert_true(json_number_value(json_object_get(seg, "query_start")) == 0.0);
+  assert_true(json_number_value(json_object_get(seg, "bank_end")) == 2.0);
+  json_int_t case_id = json_integer_value(json_object_get(o, "case_id"));
+  assert_true(case_id > 0);
+  json_decref(o);
+  /* the case carries the segments */
+  char path[64];
+  snprintf(path, sizeof path, "/v1/cases/%lld", (long long)case_id);
+  assert_int_equal(tu_json_call(fx.port, "GET", path, fx.reviewer, NULL, &o), 200);
+  json_t *dm = json_array_get(json_object_get(json_object_get(o, "detail"), "matches"), 0);
+  assert_non_null(json_array_get(json_object_get(dm, "segments"), 0));
+  assert_non_null(strstr(json_string_value(json_object_get(o, "reason")), "vpdq"));
+  json_decref(o);
+  /* HMA: {"vpdq": {"BANK": [{"bank_content_id", "distance": "100%[100%]"}]}} */
+  o = upload("/m/lookup?banks=vpdq-bank", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  json_t *hits = json_object_get(json_object_get(o, "vpdq"), "vpdq-bank");
+  assert_int_equal(json_array_size(hits), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(hits, 0), "distance")), "100%[100%]");
+  json_decref(o);
+}
+
 /* With evidence retention on, the case a video opens keeps the video itself. */
 static void test_video_evidence(void **state) {
   (void)state;
@@ -263,6 +329,7 @@ int main(void) {
       cmocka_unit_test(test_too_large),
       cmocka_unit_test(test_match_video_md5),
       cmocka_unit_test(test_hma_video),
+      cmocka_unit_test(test_match_vpdq),
       cmocka_unit_test(test_video_evidence),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -249,15 +249,63 @@ static int hash_upload(vigil__req *r, vigil_pdq_hash *h) {
 /* The vPDQ lookup of a video's frames: {"BANK": [{"bank_content_id",
  * "distance"}]} with python-threatexchange's way of printing a vPDQ
  * similarity as the distance ("92%[88%]": query and compared percentages). */
+static int vpdq_hits(vigil__req *r, const hma_q *q, const vigil_video_frame *frames, size_t n,
+                     vigil_bank_video_hit **hits, size_t *nh) {
+  vigil_bank_filter f = {q->banks, q->nbanks, NULL, 0};
+  vigil__banks *b = vigil__server_banks(r->srv);
+  int rc = vigil__banks_lock_query(b, &r->err);
+  if (rc) return rc;
+  rc = vigil_bank_match_video_filtered(b->m, frames, n, NULL, &f, hits, nh, &r->err); /* HMA's semantics */
+  vigil__banks_unlock_query(b);
+  return rc;
+}
+
+/* python-threatexchange's VPDQSimilarityInfo.pretty_str: "92%[88%]". */
+static void vpdq_distance(const vigil_bank_video_hit *h, char out[48]) {
+  snprintf(out, 48, "%.0f%%[%.0f%%]", h->query_pct, h->compared_pct);
+}
+
+/* The matching hits as bank matches (distance 0), for open_case_if_flagged. */
+static vigil_bank_match *hits_as_matches(const vigil_bank_video_hit *h, size_t nh, size_t *n) {
+  vigil_bank_match *m = calloc(nh ? nh : 1, sizeof *m);
+  *n = 0;
+  for (size_t i = 0; m && i < nh; i++)
+    if (h[i].matched) m[(*n)++].entry = h[i].entry;
+  return m;
+}
+
 static int vpdq_by_bank(vigil__req *r, const hma_q *q, const vigil_video_frame *frames, size_t n, json_t **out,
                         vigil_bank_match **vm, size_t *nvm) {
-  (void)r;
-  (void)q;
-  (void)frames;
-  (void)n;
-  *out = NULL; /* vPDQ banks are not searched by this build */
+  vigil_bank_video_hit *hits = NULL;
+  size_t nh = 0;
+  *out = NULL;
   *vm = NULL;
   *nvm = 0;
+  int rc = vpdq_hits(r, q, frames, n, &hits, &nh);
+  if (rc) return rc;
+  json_t *o = json_object();
+  for (size_t i = 0; o && i < nh; i++) {
+    if (!hits[i].matched) continue;
+    json_t *list = json_object_get(o, hits[i].entry.bank);
+    if (!list) {
+      list = json_array();
+      json_object_set_new(o, hits[i].entry.bank, list);
+    }
+    char d[48];
+    vpdq_distance(&hits[i], d);
+    json_array_append_new(list, json_pack("{s:I, s:s}", "bank_content_id", (json_int_t)hits[i].entry.id, "distance", d));
+  }
+  size_t nm = 0;
+  vigil_bank_match *m = o ? hits_as_matches(hits, nh, &nm) : NULL;
+  vigil_bank_video_hits_free(hits, nh);
+  if (!o || !m) {
+    json_decref(o);
+    free(m);
+    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  }
+  *out = o;
+  *vm = m; /* the caller opens the case, one for digest and frames together */
+  *nvm = nm;
   return VIGIL_OK;
 }
 

@@ -140,17 +140,75 @@ static int exact_matches(vigil__req *r, const vigil_bank_filter *f, json_t *matc
   return rc;
 }
 
-/* The vPDQ comparison of the frames with the vPDQ banks. */
+/* One bank video as the answer shows it: the entry, the percentages and
+ * the aligned segments (at most MAX_SEGMENTS_SHOWN, longest first as the
+ * library sorts them by query_start; segments_total says when cut). */
+static json_t *hit_json(const vigil_bank_video_hit *h) {
+  json_t *o = vigil__entry_json(&h->entry);
+  json_t *segs = json_array();
+  if (!o || !segs) {
+    json_decref(o);
+    json_decref(segs);
+    return NULL;
+  }
+  for (size_t k = 0; k < h->nsegments && k < MAX_SEGMENTS_SHOWN; k++) {
+    const vigil_vpdq_segment *g = &h->segments[k];
+    json_array_append_new(segs, json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "query_start", g->query_start,
+                                          "query_end", g->query_end, "bank_start", g->bank_start, "bank_end",
+                                          g->bank_end, "speed", g->speed, "share", g->share, "frames",
+                                          (json_int_t)g->frames));
+  }
+  json_object_set_new(o, "matched_by", json_string("vpdq"));
+  json_object_set_new(o, "match", json_boolean(h->matched));
+  json_object_set_new(o, "query_pct", json_real(h->query_pct));
+  json_object_set_new(o, "compared_pct", json_real(h->compared_pct));
+  json_object_set_new(o, "query_matched", json_integer((json_int_t)h->query_matched));
+  json_object_set_new(o, "query_total", json_integer((json_int_t)h->query_total));
+  json_object_set_new(o, "compared_matched", json_integer((json_int_t)h->compared_matched));
+  json_object_set_new(o, "compared_total", json_integer((json_int_t)h->compared_total));
+  json_object_set_new(o, "segments", segs);
+  if (h->nsegments > MAX_SEGMENTS_SHOWN)
+    json_object_set_new(o, "segments_total", json_integer((json_int_t)h->nsegments));
+  return o;
+}
+
+/* The vPDQ comparison of the frames with the vPDQ banks: bank videos that
+ * reach the percentages go to matches; those sharing frames without
+ * reaching them (a short known clip inside a long upload has a low query
+ * share) to vpdq_partial, so a reviewer sees them, without a case. */
 static int vpdq_matches(vigil__req *r, const vmatch *m, const vigil_bank_filter *f, const vigil_video_frame *frames,
                         size_t n, json_t *matches, json_t *out) {
-  (void)r;
-  (void)m;
-  (void)f;
-  (void)frames;
-  (void)n;
-  (void)matches;
-  json_object_set_new(out, "vpdq_skipped", json_string("vPDQ banks are not searched by this build"));
-  return VIGIL_OK;
+  vigil__banks *b = vigil__server_banks(r->srv);
+  vigil_bank_video_hit *hits = NULL;
+  size_t nh = 0;
+  int rc = vigil__banks_lock_query(b, &r->err);
+  if (rc) return rc;
+  rc = vigil_bank_match_video_filtered(b->m, frames, n, &m->opts, f, &hits, &nh, &r->err);
+  vigil__banks_unlock_query(b);
+  if (rc) return rc;
+  json_t *partial = json_array();
+  size_t over = 0;
+  for (size_t i = 0; partial && i < nh; i++) {
+    json_t *dst = hits[i].matched ? matches : partial;
+    if (json_array_size(dst) >= MAX_HITS) {
+      over++;
+      continue;
+    }
+    json_t *o = hit_json(&hits[i]);
+    if (!o || json_array_append_new(dst, o)) {
+      rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+      break;
+    }
+  }
+  vigil_bank_video_hits_free(hits, nh);
+  if (!partial) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  if (json_array_size(partial)) json_object_set_new(out, "vpdq_partial", partial);
+  else json_decref(partial);
+  if (over) {
+    json_object_set_new(out, "truncated", json_true());
+    json_object_set_new(out, "matches_left_out", json_integer((json_int_t)over));
+  }
+  return rc;
 }
 
 /* A flagged bank among the matches (an exact or a matching vPDQ hit) opens
