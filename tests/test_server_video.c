@@ -29,6 +29,7 @@
 #include "servefix.h"
 #include "video_testutil.h"
 #include "vigil/server.h"
+#include "vigil/video.h"
 
 static tu_fix fx;
 static uint8_t *clip, *clip2, *big;
@@ -237,10 +238,18 @@ static void test_match_vpdq(void **state) {
   assert_int_equal(st, 200);
   json_t *frames = json_array(), *f;
   size_t i;
+  /* also as HMA's vpdq signal, percent-encoded for a query string */
+  char te[4096] = "[", *q = te + 1, sig[12288], *o8 = sig;
   json_array_foreach(json_object_get(h, "frames"), i, f) {
     json_array_append_new(frames, json_pack("[O, O, O, O]", json_object_get(f, "frame"), json_object_get(f, "quality"),
                                             json_object_get(f, "pdq"), json_object_get(f, "timestamp")));
+    char ts[32];
+    vigil_vpdq_format_ts(json_real_value(json_object_get(f, "timestamp")), ts);
+    q += snprintf(q, sizeof te - (size_t)(q - te) - 2, "%s\"%s,%d,%s\"", i ? ", " : "",
+                  json_string_value(json_object_get(f, "pdq")), (int)json_integer_value(json_object_get(f, "quality")), ts);
   }
+  strcat(te, "]");
+  for (const char *c = te; *c; c++) o8 += sprintf(o8, "%%%02X", (unsigned char)*c);
   json_decref(h);
   json_t *line = json_pack("{s:s, s:s, s:o}", "signal_type", "vpdq", "external_id", "known-clip", "frames", frames);
   char *text = json_dumps(line, JSON_COMPACT);
@@ -291,6 +300,21 @@ static void test_match_vpdq(void **state) {
   assert_int_equal(json_array_size(hits), 1);
   assert_string_equal(json_string_value(json_object_get(json_array_get(hits, 0), "distance")), "100%[100%]");
   json_decref(o);
+  char *path2 = malloc(strlen(sig) + 200);
+  assert_non_null(path2);
+  sprintf(path2, "/m/raw_lookup?signal_type=vpdq&include_distance=true&signal=%s", sig);
+  assert_int_equal(tu_json_call(fx.port, "GET", path2, fx.submitter, NULL, &o), 200);
+  json_t *hit = json_array_get(json_object_get(o, "matches"), 0);
+  assert_string_equal(json_string_value(json_object_get(hit, "distance")), "100%[100%]");
+  json_decref(o);
+  sprintf(path2, "/m/lookup?signal_type=vpdq&banks=vpdq-bank&signal=%s", sig);
+  assert_int_equal(tu_json_call(fx.port, "GET", path2, fx.submitter, NULL, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "vpdq-bank")), 1);
+  json_decref(o);
+  assert_int_equal(tu_json_call(fx.port, "GET", "/m/raw_lookup?signal_type=vpdq&signal=%5B%22zz%22%5D", fx.submitter,
+                                NULL, NULL),
+                   400);
+  free(path2);
 }
 
 /* With evidence retention on, the case a video opens keeps the video itself. */

@@ -14,8 +14,10 @@
  * Differences, documented in docs/server.md: URLs are never fetched (the
  * service makes no outbound requests; send the bytes), only enabled banks
  * are searched (HMA's raw_lookup ignores the enable flag), there is no
- * per-bank roll-out coin flip, and signal types are pdq, md5 (HMA's
- * video_md5 is accepted as md5) and sha256.
+ * per-bank roll-out coin flip, and signal types are pdq, md5, sha256,
+ * video_md5 (which also finds md5 entries) and vpdq (a frame list as
+ * python-threatexchange serialises it).  POST /m/lookup takes a video too:
+ *        -> {"video_md5": {"BANK": [...]}, "vpdq": {"BANK": [...]}}
  */
 #include "server/req.h"
 #include "server/banks.h"
@@ -181,13 +183,23 @@ static int query_signal(vigil__req *r, vigil_signal_type *t, uint8_t *value) {
   return 1;
 }
 
+static int vpdq_signal_lookup(vigil__req *r, const hma_q *q, int raw, int with_distance);
+
+/* signal_type=vpdq: the signal is a frame list, not a fixed-size value. */
+static int is_vpdq(vigil__req *r) {
+  const char *st = vigil__req_query(r, "signal_type");
+  return st && !strcmp(st, "vpdq") && !vigil__req_query(r, "url");
+}
+
 int vigil__h_hma_raw_lookup(vigil__req *r) {
   hma_q q;
   vigil_signal_type t;
   uint8_t value[VIGIL_BANK_VALUE_MAX];
-  if (!parse_banks(r, &q) || !query_signal(r, &t, value)) return VIGIL_OK;
   const char *inc = vigil__req_query(r, "include_distance");
   int with_distance = inc && (!strcmp(inc, "true") || !strcmp(inc, "1"));
+  if (!parse_banks(r, &q)) return VIGIL_OK;
+  if (is_vpdq(r)) return vpdq_signal_lookup(r, &q, 1, with_distance);
+  if (!query_signal(r, &t, value)) return VIGIL_OK;
   vigil_bank_match *m;
   size_t n;
   int rc;
@@ -215,7 +227,9 @@ int vigil__h_hma_lookup(vigil__req *r) {
   hma_q q;
   vigil_signal_type t;
   uint8_t value[VIGIL_BANK_VALUE_MAX];
-  if (!parse_banks(r, &q) || !query_signal(r, &t, value)) return VIGIL_OK;
+  if (!parse_banks(r, &q)) return VIGIL_OK;
+  if (is_vpdq(r)) return vpdq_signal_lookup(r, &q, 0, 0);
+  if (!query_signal(r, &t, value)) return VIGIL_OK;
   vigil_bank_match *m;
   size_t n;
   int rc;
@@ -393,4 +407,46 @@ int vigil__h_hma_hash(vigil__req *r) {
 int vigil__h_hma_hash_get(vigil__req *r) {
   return vigil__reply_error(r, 400, "url_not_supported",
                             "vigil does not fetch URLs; POST the content as multipart/form-data to /h/hash");
+}
+
+/* GET /m/raw_lookup or /m/lookup with signal_type=vpdq: the signal is
+ * python-threatexchange's serialisation of a frame list (HMA's), matched
+ * with HMA's semantics; the answer has the route's HMA shape, a vPDQ
+ * match's distance printed as python-threatexchange prints it. */
+static int vpdq_signal_lookup(vigil__req *r, const hma_q *q, int raw, int with_distance) {
+  const char *sig = vigil__req_query(r, "signal");
+  if (!sig) return vigil__reply_error(r, 400, "missing_field", "both signal and signal_type are required");
+  vigil_video_frame *frames = NULL;
+  size_t n = 0;
+  vigil_error e;
+  if (vigil_vpdq_from_te(sig, strlen(sig), &frames, &n, &e))
+    return vigil__reply_error(r, 400, "invalid", "invalid signal: %s", e.message);
+  vigil_bank_video_hit *hits = NULL;
+  size_t nh = 0;
+  int rc = vpdq_hits(r, q, frames, n, &hits, &nh);
+  vigil_video_frames_free(frames);
+  if (rc) return rc;
+  json_t *out = raw ? json_array() : json_object();
+  for (size_t i = 0; out && i < nh; i++) {
+    if (!hits[i].matched) continue;
+    char d[48];
+    vpdq_distance(&hits[i], d);
+    json_t *item = json_pack("{s:I, s:s}", "bank_content_id", (json_int_t)hits[i].entry.id, "distance", d);
+    if (raw && !with_distance) {
+      json_decref(item);
+      item = json_integer((json_int_t)hits[i].entry.id);
+    }
+    json_t *list = raw ? out : json_object_get(out, hits[i].entry.bank);
+    if (!list) {
+      list = json_array();
+      json_object_set_new(out, hits[i].entry.bank, list);
+    }
+    json_array_append_new(list, item);
+  }
+  vigil_bank_video_hits_free(hits, nh);
+  /* no case: a frame list names no content a reviewer could look at (a
+   * case needs the file's digest, which a video upload to POST /m/lookup
+   * has); the lookup is in the request log */
+  if (!out) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  return vigil__reply_json(r, 200, raw ? json_pack("{s:o}", "matches", out) : out);
 }
