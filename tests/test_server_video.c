@@ -250,6 +250,9 @@ static void test_match_vpdq(void **state) {
   }
   strcat(te, "]");
   for (const char *c = te; *c; c++) o8 += sprintf(o8, "%%%02X", (unsigned char)*c);
+  char pdq1[65], pdq2[65];
+  snprintf(pdq1, sizeof pdq1, "%s", json_string_value(json_object_get(json_array_get(json_object_get(h, "frames"), 1), "pdq")));
+  snprintf(pdq2, sizeof pdq2, "%s", json_string_value(json_object_get(json_array_get(json_object_get(h, "frames"), 2), "pdq")));
   json_decref(h);
   json_t *line = json_pack("{s:s, s:s, s:o}", "signal_type", "vpdq", "external_id", "known-clip", "frames", frames);
   char *text = json_dumps(line, JSON_COMPACT);
@@ -315,6 +318,35 @@ static void test_match_vpdq(void **state) {
                                 NULL, NULL),
                    400);
   free(path2);
+
+  /* across media, on request: a still of the known video... */
+  char body[300];
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"banks\":[\"vpdq-bank\"],\"cross_media\":true,\"review\":false}", pdq1);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/match", fx.submitter, body, &o), 200);
+  m = json_array_get(json_object_get(o, "matches"), 0);
+  assert_string_equal(json_string_value(json_object_get(m, "matched_by")), "pdq_in_video");
+  assert_int_equal(json_integer_value(json_object_get(m, "distance")), 0);
+  assert_true(json_number_value(json_object_get(m, "bank_timestamp")) == 1.0);
+  json_decref(o);
+  snprintf(body, sizeof body, "{\"pdq\":\"%s\",\"banks\":[\"vpdq-bank\"],\"review\":false}", pdq1);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/match", fx.submitter, body, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 0); /* not without asking */
+  json_decref(o);
+  /* ...and a known picture shown in the upload, with the frame's time */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"pictures\"}", NULL), 201);
+  snprintf(body, sizeof body, "{\"signal_type\":\"pdq\",\"value\":\"%s\"}", pdq2);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/pictures/entries", fx.admin, body, NULL), 201);
+  o = upload("/v1/match?banks=pictures&cross_media=true", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  m = json_array_get(json_object_get(o, "matches"), 0);
+  assert_non_null(m);
+  assert_string_equal(json_string_value(json_object_get(m, "matched_by")), "pdq_frame");
+  assert_true(json_number_value(json_object_get(m, "query_timestamp")) == 2.0);
+  json_decref(o);
+  o = upload("/v1/match?banks=pictures", "video/x-yuv4mpeg", clip, clip_len, &st);
+  assert_int_equal(st, 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 0);
+  json_decref(o);
 }
 
 /* With evidence retention on, the case a video opens keeps the video itself. */

@@ -40,6 +40,7 @@
 
 typedef struct match_req {
   int threshold, dihedral, force, review, have_quality, quality;
+  int cross_media; /* also the frames of vpdq bank videos (a still of a known video) */
   const char *banks[MAX_FILTER], *tags[MAX_FILTER];
   size_t nbanks, ntags;
   char listbuf[2][1024]; /* query-string lists, split in place */
@@ -77,9 +78,9 @@ static int options_from_query(vigil__req *r, match_req *m) {
   int64_t t;
   if (!vigil__query_int(r, "threshold", 0, VIGIL_BANK_MAX_THRESHOLD, VIGIL_PDQ_MATCH_THRESHOLD, &t)) return 0;
   m->threshold = (int)t;
-  static const char *const flags[] = {"dihedral", "force", "review"};
-  int *dst[] = {&m->dihedral, &m->force, &m->review};
-  for (int i = 0; i < 3; i++) {
+  static const char *const flags[] = {"dihedral", "force", "review", "cross_media"};
+  int *dst[] = {&m->dihedral, &m->force, &m->review, &m->cross_media};
+  for (int i = 0; i < 4; i++) {
     const char *v = vigil__req_query(r, flags[i]);
     if (v && !parse_bool(v, dst[i])) {
       vigil__reply_error(r, 400, "invalid", "%s: expected true or false", flags[i]);
@@ -119,7 +120,8 @@ static int json_list(vigil__req *r, const char *name, const char **list, size_t 
 
 static int options_from_json(vigil__req *r, match_req *m) {
   static const char *const allowed[] = {"pdq", "quality", "md5", "sha256", "threshold", "dihedral", "banks",
-                                        "tags", "force", "review", "content_id", "uploader_id", "url", NULL};
+                                        "tags", "force", "review", "content_id", "uploader_id", "url",
+                                        "cross_media", NULL};
   if (!vigil__json_only(r, allowed)) return 0;
   json_t *t = json_object_get(r->json, "threshold"), *q = json_object_get(r->json, "quality");
   if (t && (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > VIGIL_BANK_MAX_THRESHOLD)) {
@@ -133,6 +135,7 @@ static int options_from_json(vigil__req *r, match_req *m) {
   }
   if (q) m->have_quality = 1, m->quality = (int)json_integer_value(q);
   if (!vigil__json_bool(r, "dihedral", &m->dihedral) || !vigil__json_bool(r, "force", &m->force) ||
+      !vigil__json_bool(r, "cross_media", &m->cross_media) ||
       !vigil__json_bool(r, "review", &m->review) || !json_list(r, "banks", m->banks, &m->nbanks) ||
       !json_list(r, "tags", m->tags, &m->ntags))
     return 0;
@@ -248,6 +251,31 @@ static void add_matches(json_t *arr, const vigil_bank_match *list, size_t n, con
   }
 }
 
+/* Cross-media, on request: the picture against every frame of the vpdq
+ * bank videos (a still of a known video), each bank video once, with its
+ * closest frame's time. */
+static int frames_of_videos(vigil__req *r, match_req *m, const vigil_bank_filter *f, json_t *matches, size_t *over) {
+  vigil_bank_frame_match *fm = NULL;
+  size_t n = 0;
+  vigil__banks *b = vigil__server_banks(r->srv);
+  int rc = vigil_bank_match_pdq_in_videos(b->m, m->pdq, m->npdq, m->threshold, f, &fm, &n, &r->err);
+  for (size_t i = 0; !rc && i < n; i++) {
+    if (json_array_size(matches) >= MAX_HITS) {
+      (*over)++;
+      continue;
+    }
+    json_t *o = vigil__entry_json(&fm[i].entry);
+    if (!o) continue;
+    json_object_set_new(o, "distance", json_integer(fm[i].distance));
+    json_object_set_new(o, "matched_by", json_string("pdq_in_video"));
+    json_object_set_new(o, "bank_timestamp", json_real(fm[i].timestamp));
+    if (fm[i].variant) json_object_set_new(o, "variant", json_string(vigil_dihedral_name(fm[i].variant)));
+    json_array_append_new(matches, o);
+  }
+  free(fm);
+  return rc;
+}
+
 static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, json_t *matches, json_t *out) {
   if (!m->review || json_array_size(matches) == 0) return VIGIL_OK;
   const char *flagged = NULL;
@@ -358,6 +386,7 @@ int vigil__h_match(vigil__req *r) {
     rc = vigil_bank_match_pdq(b->m, m->pdq, m->npdq, m->threshold, &f, &list, &n, &r->err);
     if (!rc) add_matches(matches, list, n, "pdq", &over);
     free(list);
+    if (!rc && m->cross_media) rc = frames_of_videos(r, m, &f, matches, &over);
   }
   struct {
     int have;

@@ -43,6 +43,7 @@
 typedef struct vmatch {
   vigil_vpdq_opts opts;
   int review;
+  int cross_media; /* also each frame against the PDQ (picture) banks */
   const char *banks[MAX_FILTER], *tags[MAX_FILTER];
   size_t nbanks, ntags;
   char listbuf[2][1024];
@@ -87,12 +88,15 @@ static int options(vigil__req *r, vmatch *m) {
   if (!query_pct(r, "query_pct", &m->opts.query_pct_min) || !query_pct(r, "compared_pct", &m->opts.compared_pct_min))
     return 0;
   m->review = 1;
-  const char *v = vigil__req_query(r, "review");
-  if (v) {
-    if (!strcmp(v, "true") || !strcmp(v, "1")) m->review = 1;
-    else if (!strcmp(v, "false") || !strcmp(v, "0")) m->review = 0;
+  static const char *const flags[] = {"review", "cross_media"};
+  int *dst[] = {&m->review, &m->cross_media};
+  for (int i = 0; i < 2; i++) {
+    const char *v = vigil__req_query(r, flags[i]);
+    if (!v) continue;
+    if (!strcmp(v, "true") || !strcmp(v, "1")) *dst[i] = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "0")) *dst[i] = 0;
     else {
-      vigil__reply_error(r, 400, "invalid", "review: expected true or false");
+      vigil__reply_error(r, 400, "invalid", "%s: expected true or false", flags[i]);
       return 0;
     }
   }
@@ -211,6 +215,44 @@ static int vpdq_matches(vigil__req *r, const vmatch *m, const vigil_bank_filter 
   return rc;
 }
 
+/* Cross-media, on request: each frame of quality >= 50 against the PDQ
+ * (picture) banks, a known picture shown in the video.  Each bank entry
+ * once, at its closest frame, with that frame's time in the upload. */
+static int frames_in_pictures(vigil__req *r, const vmatch *m, const vigil_bank_filter *f,
+                              const vigil_video_frame *frames, size_t n, json_t *matches) {
+  vigil__banks *b = vigil__server_banks(r->srv);
+  json_t *seen = json_object(); /* entry id -> its match object */
+  if (!seen) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  int rc = vigil__banks_lock_query(b, &r->err);
+  for (size_t i = 0; !rc && i < n; i++) {
+    if (frames[i].quality < VIGIL_PDQ_MIN_QUALITY) continue;
+    vigil_bank_match *list = NULL;
+    size_t k = 0;
+    rc = vigil_bank_match_pdq(b->m, &frames[i].hash, 1, m->opts.threshold, f, &list, &k, &r->err);
+    for (size_t j = 0; !rc && j < k; j++) {
+      char key[24];
+      snprintf(key, sizeof key, "%llu", (unsigned long long)list[j].entry.id);
+      json_t *o = json_object_get(seen, key);
+      if (o && json_integer_value(json_object_get(o, "distance")) <= list[j].distance) continue;
+      if (!o && json_object_size(seen) >= MAX_HITS) continue;
+      if (!o) {
+        if (!(o = vigil__entry_json(&list[j].entry))) continue;
+        json_object_set_new(o, "matched_by", json_string("pdq_frame"));
+        json_object_set_new(seen, key, o);
+      }
+      json_object_set_new(o, "distance", json_integer(list[j].distance));
+      json_object_set_new(o, "query_timestamp", json_real(frames[i].timestamp));
+    }
+    free(list);
+  }
+  vigil__banks_unlock_query(b);
+  const char *key;
+  json_t *o;
+  json_object_foreach(seen, key, o) if (!rc && json_array_size(matches) < MAX_HITS) json_array_append(matches, o);
+  json_decref(seen);
+  return rc;
+}
+
 /* A flagged bank among the matches (an exact or a matching vPDQ hit) opens
  * a case with the matches, segments included. */
 static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches, json_t *out) {
@@ -317,6 +359,7 @@ int vigil__h_match_video(vigil__req *r) {
     json_object_set_new(hashes, "frames", json_integer((json_int_t)nframes));
     json_object_set_new(out, "video", vigil__video_info_json(&info));
     if ((rc = vpdq_matches(r, m, &f, frames, nframes, matches, out))) goto done;
+    if (m->cross_media && (rc = frames_in_pictures(r, m, &f, frames, nframes, matches))) goto done;
   }
   if ((rc = open_case_if_flagged(r, m, matches, out))) goto done;
   json_object_set(out, "matches", matches);

@@ -102,9 +102,9 @@ static const struct {
     {"hash", {"mode", "dihedral", "async"}},
     {"match", {"threshold", "dihedral", "force", "review", "banks", "tags", "content_id", "uploader_id", "url",
                /* a video upload (h_match_video.c), a job (jobs.c) */
-               "semantics", "query_pct", "compared_pct", "async"}},
+               "semantics", "query_pct", "compared_pct", "async", "cross_media"}},
     {"jobs.create", {"kind", "mode", "threshold", "dihedral", "force", "review", "banks", "tags", "content_id",
-                     "uploader_id", "url", "semantics", "query_pct", "compared_pct"}},
+                     "uploader_id", "url", "semantics", "query_pct", "compared_pct", "cross_media"}},
     {"banks.import", {"format", "skip_bad", "source"}},
     {"banks.export", {"format", "active_only"}},
     {"ads.link", {"min_size", "phones", "templates"}},
