@@ -27,6 +27,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define VIGIL__VHASH_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define VIGIL__VHASH_SANITIZED 1
+#endif
+#endif
+#ifndef VIGIL__VHASH_SANITIZED
+#define VIGIL__VHASH_SANITIZED 0
+#endif
+
 /* Nice value of video decoding (0..19; higher yields more). */
 #define VIGIL__VIDEO_NICE 10
 
@@ -87,6 +98,14 @@ int vigil__video_hash(vigil__req *r, int wait_forever, vigil_video_frame **frame
   if (!r->conn || atomic_load(&r->offload) == 1) lower_priority();
   vigil_video_opts o;
   vigil_video_opts_default(&o); /* sandboxed, one frame per second, the reference's limits */
+#if VIGIL__VHASH_SANITIZED
+  /* The sandbox forks without exec.  Under a sanitizer the child of a
+   * process with many threads (a server) can block for ever on the
+   * sanitizer allocator's lock, held by another thread at the fork (seen
+   * in av_malloc in the child); glibc's malloc is made fork-safe, those
+   * allocators are not.  Sanitizer builds decode in-process here. */
+  o.sandbox = 0;
+#endif
   collect c = {NULL, 0, 0, r->srv, 0};
   int rc = lseek(r->spool.fd, 0, SEEK_SET) == 0
                ? vigil_video_hash_fd(r->spool.fd, &o, on_frame, &c, info, err)
