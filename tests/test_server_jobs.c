@@ -7,6 +7,7 @@
  *     bad_video), never a silent success.
  *   - A job is its sender's: another submitter gets 404; a reviewer may
  *     not send one.
+ *   - A finished job is deleted --job-keep seconds after it ended.
  *
  * Clips are YUV4MPEG2 files the test writes; nothing needs ../shared.  The
  * bounded queue and kill -9 are in test_server_jobs_crash.c.
@@ -148,9 +149,36 @@ static void test_jobs(void **state) {
   tu_fix_stop(&fx);
 }
 
+/* Finished jobs are deleted --job-keep seconds after they end. */
+static void test_job_keep(void **state) {
+  (void)state;
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.job_keep_s = 1;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  json_t *o;
+  assert_int_equal(post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 202);
+  json_int_t id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  o = wait_job(fx.port, fx.submitter, id);
+  assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
+  assert_non_null(json_string_value(json_object_get(o, "expires_at")));
+  json_decref(o);
+  char path[64];
+  snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
+  int st = 200;
+  for (int i = 0; i < 200 && st == 200; i++) { /* kept 1 s, swept within the next second or two */
+    tu_sleep_ms(25);
+    st = tu_json_call(fx.port, "GET", path, fx.submitter, NULL, NULL);
+  }
+  assert_int_equal(st, 404);
+  tu_fix_stop(&fx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_jobs),
+      cmocka_unit_test(test_job_keep),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

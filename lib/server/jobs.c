@@ -142,8 +142,8 @@ static int recover(vigil__jobs *j, vigil_error *err) {
 }
 
 static void sweep(vigil__jobs *j) {
-  int64_t now = vigil__now_s();
-  if (now - j->swept_s < 60) return;
+  int64_t now = vigil__now_s(), keep = (int64_t)vigil__server_config(j->srv)->job_keep_s;
+  if (now - j->swept_s < (keep < 60 ? keep : 60)) return; /* at most a minute late, or keep */
   j->swept_s = now;
   const vigil__val p[] = {vigil__vint(now)};
   vigil_error e;
