@@ -22,6 +22,10 @@
  *     cases, also eight at once; decided cases are not joined; off by default.
  *     A case names earlier decisions on the same content or uploader.
  *   - Order: the most severe matched label first (A1 .. B2), then the oldest.
+ *   - Filters by bank, tag, status and assignee; the child-safety queue
+ *     (labels A1..B2 or csam, a bank flagged child_abuse, such a
+ *     classification) is listed, handed out and opened only for people
+ *     with the permission, and follows the bank's flag when it changes.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
@@ -598,6 +602,102 @@ static void test_severity_order(void **state) {
   assert_int_equal(next_case(&a), 0);
 }
 
+
+/* GET path as w; the ids of the cases listed into ids (at most 16), their count. */
+static int list_ids(const who *w, const char *path, int64_t *ids) {
+  json_t *o = NULL;
+  assert_int_equal(call("GET", path, w, NULL, NULL, &o, NULL), 200);
+  json_t *arr = json_object_get(o, "cases");
+  int n = (int)json_array_size(arr);
+  assert_true(n <= 16);
+  for (int i = 0; i < n; i++) {
+    json_t *c = json_array_get(arr, i);
+    ids[i] = json_integer_value(json_object_get(c, "id"));
+    assert_true(json_is_boolean(json_object_get(c, "child_abuse")));
+    assert_true(json_is_integer(json_object_get(c, "severity")));
+  }
+  json_decref(o);
+  return n;
+}
+
+/* Filters by bank, tag, status and assignee; the child-safety queue is
+ * seen, taken and opened only with the permission: labels A1..B2 and
+ * csam, a bank flagged child_abuse, or a classification in those. */
+static void test_queue_filters(void **state) {
+  (void)state;
+  close_open_cases();
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  who a = {0}, b = {0};
+  assert_int_equal(sign_in("alice", PW, &a), 201); /* child-safety */
+  assert_int_equal(sign_in("bob", PW, &b), 201);   /* not */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"cbank\",\"child_abuse\":true}", NULL),
+                   201);
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/cbank", fx.admin, NULL, &o), 200);
+  assert_true(json_is_true(json_object_get(o, "child_abuse")));
+  json_decref(o);
+  int64_t g = post_case("{\"content_id\":\"q-g\",\"detail\":{\"matches\":[{\"bank\":\"spam\",\"tags\":[\"ncii\"]}]}}");
+  int64_t c1 = post_case("{\"content_id\":\"q-c1\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"A2\"]}]}}");
+  int64_t c2 = post_case("{\"content_id\":\"q-c2\",\"detail\":{\"matches\":[{\"bank\":\"cbank\",\"tags\":[\"other\"]}]}}");
+  int64_t ids[16];
+  /* bob sees and gets only the general case */
+  assert_int_equal(list_ids(&b, "/v1/cases", ids), 1);
+  assert_int_equal(ids[0], g);
+  assert_int_equal(call("GET", "/v1/cases?queue=child", &b, NULL, NULL, NULL, NULL), 403);
+  char p[96];
+  snprintf(p, sizeof p, "/v1/cases/%lld", (long long)c1);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  assert_int_equal(call("GET", p, &a, NULL, NULL, NULL, NULL), 200);
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)c2);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\"}", NULL, NULL), 403);
+  snprintf(p, sizeof p, "/v1/cases/%lld/evidence", (long long)c2);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  assert_int_equal(next_case(&b), g);
+  /* alice: every filter */
+  assert_int_equal(list_ids(&a, "/v1/cases", ids), 3);
+  assert_int_equal(list_ids(&a, "/v1/cases?bank=cbank", ids), 1);
+  assert_int_equal(ids[0], c2);
+  assert_int_equal(list_ids(&a, "/v1/cases?tag=a2", ids), 1);
+  assert_int_equal(ids[0], c1);
+  assert_int_equal(list_ids(&a, "/v1/cases?tag=%27%20OR%201=1%20--", ids), 0);
+  assert_int_equal(list_ids(&a, "/v1/cases?queue=child", ids), 2);
+  assert_int_equal(list_ids(&a, "/v1/cases?queue=general", ids), 1);
+  assert_int_equal(ids[0], g);
+  assert_int_equal(list_ids(&a, "/v1/cases?assignee=user:bob", ids), 1);
+  assert_int_equal(ids[0], g);
+  assert_int_equal(list_ids(&a, "/v1/cases?assignee=none", ids), 2);
+  assert_int_equal(call("GET", "/v1/cases?queue=mine", &a, NULL, NULL, NULL, NULL), 400);
+  assert_int_equal(call("GET", "/v1/cases?bank=", &a, NULL, NULL, NULL, NULL), 400);
+  /* the next case within one bank */
+  assert_int_equal(call("POST", "/v1/cases/next?bank=cbank", &a, a.csrf, NULL, &o, NULL), 200);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "case"), "id")), c2);
+  json_decref(o);
+  assert_int_equal(list_ids(&a, "/v1/cases?assignee=me", ids), 1);
+  assert_int_equal(ids[0], c2);
+  assert_int_equal(call("GET", "/v1/cases?status=open&assignee=user:alice", &a, NULL, NULL, &o, NULL), 200);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "cases"), 0), "assignee")),
+                      "user:alice");
+  json_decref(o);
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)c2);
+  assert_int_equal(call("POST", p, &a, a.csrf, "{\"decision\":\"dismiss\"}", NULL, NULL), 200);
+  assert_int_equal(list_ids(&a, "/v1/cases?status=dismissed&bank=cbank&assignee=user:alice", ids), 1);
+  assert_int_equal(ids[0], c2);
+  /* unflagging the bank takes its cases out of the child-safety queue */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/cbank", fx.admin, "{\"child_abuse\":false}", NULL), 200);
+  snprintf(p, sizeof p, "/v1/cases/%lld", (long long)c2);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 200);
+  /* a case escalated as A1 moves into it, out of bob's sight */
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)g);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"escalate\",\"classification\":\"A1\"}", NULL, NULL), 200);
+  snprintf(p, sizeof p, "/v1/cases/%lld", (long long)g);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  assert_int_equal(list_ids(&b, "/v1/cases?status=all&assignee=user:bob", ids), 0);
+  assert_int_equal(next_case(&b), 0);
+  /* keys are programs an admin set up: they see every queue */
+  assert_int_equal(tu_json_call(fx.port, "GET", p, fx.reviewer, NULL, NULL), 200);
+  close_open_cases();
+}
+
 /* Many reviewers asking at once: every case goes to exactly one. */
 #define NREV 16
 #define NCASES 48
@@ -664,7 +764,8 @@ int main(void) {
       cmocka_unit_test(test_users_api),        cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),
-      cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),           cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),
+      cmocka_unit_test(test_queue_filters),    cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

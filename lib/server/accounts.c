@@ -56,7 +56,17 @@
   "CREATE TABLE IF NOT EXISTS server_case_claims("                                                          \
   "  case_id " INT64 " PRIMARY KEY,"                                                                        \
   "  holder TEXT NOT NULL,"                                                                                 \
-  "  until_at " INT64 " NOT NULL);"
+  "  until_at " INT64 " NOT NULL);"                                                                         \
+  "CREATE TABLE IF NOT EXISTS server_case_labels("                                                          \
+  "  case_id " INT64 " NOT NULL, bank TEXT NOT NULL, tag TEXT NOT NULL);"                                   \
+  "CREATE INDEX IF NOT EXISTS server_case_labels_case ON server_case_labels(case_id);"                      \
+  "CREATE INDEX IF NOT EXISTS server_case_labels_bank ON server_case_labels(bank, case_id);"                \
+  "CREATE INDEX IF NOT EXISTS server_case_labels_tag ON server_case_labels(tag, case_id);"                  \
+  "CREATE TABLE IF NOT EXISTS server_bank_child(bank TEXT PRIMARY KEY);"                                    \
+  "CREATE TABLE IF NOT EXISTS server_display("                                                              \
+  "  scope TEXT PRIMARY KEY,"                                                                               \
+  "  blur INTEGER NOT NULL, greyscale INTEGER NOT NULL,"                                                    \
+  "  video_muted INTEGER NOT NULL, video_paused INTEGER NOT NULL);"
 
 int vigil__accounts_schema(vigil_server_store *st, vigil_error *err) {
   if (sodium_init() < 0) return vigil__seterr(err, VIGIL_EINTERNAL, "libsodium could not start");

@@ -75,5 +75,9 @@ json_t *vigil__entry_json(const struct vigil_bank_entry *e);
 /* Banks whose matches open review cases (server_bank_review). */
 int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
 int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
+/* Banks of child-abuse material: their cases go to the child-safety queue
+ * (server_bank_child, queue.c). */
+int vigil__bank_child_get(vigil_server_store *st, const char *bank, int *child, vigil_error *err);
+int vigil__bank_child_set(vigil_server_store *st, const char *bank, int child, vigil_error *err);
 
 #endif

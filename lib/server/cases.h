@@ -12,9 +12,11 @@
 
 #include "server/store.h"
 
-/* status NULL: all. */
-int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_id, int limit, json_t **out,
-                     vigil_error *err);
+/* The cases f lets through (accounts.h), oldest first, with who holds each
+ * ("assignee"), its severity and whether it is a child-abuse case. */
+struct vigil__case_filter;
+int vigil__case_list(vigil_server_store *st, const struct vigil__case_filter *f, int64_t after_id, int limit,
+                     json_t **out, vigil_error *err);
 int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_error *err);
 /* VIGIL_ENOTFOUND, VIGIL_EEXIST when the case is already closed.  audit
  * (may be NULL) is written in the decision's transaction: a decision whose

@@ -108,7 +108,8 @@ static const struct {
     {"hma.lookup", {"banks", "signal_type", "signal", "url"}},
     {"hma.lookup_file", {"banks"}},
     {"hma.hash_url", {"url"}},
-    {"cases.list", {"status", "after_id", "limit"}},
+    {"cases.list", {"status", "after_id", "limit", "bank", "tag", "assignee", "queue"}},
+    {"cases.next", {"bank", "tag", "queue"}},
     {"audit.list", {"after_id", "limit", "key_id"}},
     {"deliveries.list", {"state", "after_id", "limit"}},
 };
