@@ -26,6 +26,11 @@
  *     (labels A1..B2 or csam, a bank flagged child_abuse, such a
  *     classification) is listed, handed out and opened only for people
  *     with the permission, and follows the bank's flag when it changes.
+ *   - Display settings: built-in, organisation (admin) and personal, reset;
+ *     the blur never below 4 px.  Admin calls: role, permission and enabled
+ *     state apply to open sessions; the audit CSV is admin only, audited,
+ *     filtered, and a formula-like field is defused; the dashboard's
+ *     figures leave out the child-safety queue for those without it.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
@@ -698,6 +703,139 @@ static void test_queue_filters(void **state) {
   close_open_cases();
 }
 
+
+/* Display settings: built-in default, organisation default (admin only),
+ * a person's own over it, reset; out-of-range values refused. */
+static void test_display_settings(void **state) {
+  (void)state;
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  who a = {0}, b = {0};
+  assert_int_equal(sign_in("alice", PW, &a), 201);
+  assert_int_equal(sign_in("bob", PW, &b), 201);
+  json_t *o = NULL;
+  assert_int_equal(call("GET", "/v1/settings/display", &a, NULL, NULL, &o, NULL), 200);
+  json_t *eff = json_object_get(o, "effective");
+  assert_int_equal(json_integer_value(json_object_get(eff, "blur")), 28);
+  assert_true(json_is_true(json_object_get(eff, "greyscale")));
+  assert_true(json_is_true(json_object_get(eff, "video_muted")));
+  assert_true(json_is_true(json_object_get(eff, "video_paused")));
+  assert_true(json_is_null(json_object_get(o, "mine")));
+  json_decref(o);
+  /* the organisation's default: admins only */
+  assert_int_equal(call("POST", "/v1/settings/display/organisation", &a, a.csrf, "{\"blur\":40}", NULL, NULL), 403);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/settings/display/organisation", fx.admin,
+                                "{\"blur\":40,\"video_muted\":false}", NULL),
+                   200);
+  /* alice's own: greyscale off, the rest from the organisation */
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"greyscale\":false}", &o, NULL), 200);
+  eff = json_object_get(o, "effective");
+  assert_int_equal(json_integer_value(json_object_get(eff, "blur")), 40);
+  assert_true(json_is_false(json_object_get(eff, "greyscale")));
+  assert_true(json_is_false(json_object_get(eff, "video_muted")));
+  json_decref(o);
+  /* bob follows the organisation */
+  assert_int_equal(call("GET", "/v1/settings/display", &b, NULL, NULL, &o, NULL), 200);
+  eff = json_object_get(o, "effective");
+  assert_int_equal(json_integer_value(json_object_get(eff, "blur")), 40);
+  assert_true(json_is_true(json_object_get(eff, "greyscale")));
+  json_decref(o);
+  /* never clear without the audited unblur; never a typo */
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"blur\":0}", NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"blur\":65}", NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"blur\":\"9\"}", NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"blurr\":9}", NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/settings/display", &a, NULL, "{\"blur\":9}", NULL, NULL), 403); /* CSRF */
+  char k[80], act[64];
+  int st;
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"reset\":true}", &o, NULL), 200);
+  assert_true(json_is_null(json_object_get(o, "mine")));
+  assert_true(json_is_true(json_object_get(json_object_get(o, "effective"), "greyscale")));
+  json_decref(o);
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:alice");
+  assert_string_equal(act, "display.set");
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/settings/display/organisation", fx.admin,
+                                "{\"blur\":28,\"video_muted\":true}", NULL),
+                   200);
+}
+
+/* The admin pages' calls: a person's role, permission, enabled state; the
+ * audit log as CSV (admin only, audited, formulas defused); the dashboard. */
+static void test_admin_calls(void **state) {
+  (void)state;
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  make_user("dave", "reviewer", 0);
+  who d = {0};
+  assert_int_equal(sign_in("dave", PW, &d), 201);
+  json_t *o = NULL;
+  assert_int_equal(call("GET", "/v1/session", &d, NULL, NULL, &o, NULL), 200);
+  assert_true(json_is_false(json_object_get(o, "child_safety")));
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/users/dave", &d, d.csrf, "{\"child_safety\":true}", NULL, NULL), 403);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"child_safety\":true,\"role\":\"auditor\"}", &o),
+                   200);
+  assert_string_equal(json_string_value(json_object_get(o, "role")), "auditor");
+  json_decref(o);
+  /* the open session has the new role and permission at once */
+  assert_int_equal(call("GET", "/v1/session", &d, NULL, NULL, &o, NULL), 200);
+  assert_true(json_is_true(json_object_get(o, "child_safety")));
+  assert_string_equal(json_string_value(json_object_get(o, "role")), "auditor");
+  json_decref(o);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"role\":\"king\"}", NULL), 400);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/nobody", fx.admin, "{\"enabled\":true}", NULL), 404);
+  /* disabling ends the session; enabling lets dave sign in again */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"enabled\":false}", &o), 200);
+  assert_true(json_is_true(json_object_get(o, "disabled")));
+  json_decref(o);
+  assert_int_equal(call("GET", "/v1/session", &d, NULL, NULL, NULL, NULL), 401);
+  assert_int_equal(sign_in("dave", PW, &d), 403);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"enabled\":true}", NULL), 200);
+  assert_int_equal(sign_in("dave", PW, &d), 201);
+  /* a hostile target lands in the log; the CSV defuses it */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"-cmd\"}", NULL), 201);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/-cmd", fx.admin, "{\"enabled\":true}", NULL), 200);
+  assert_int_equal(call("GET", "/v1/audit/export", &d, NULL, NULL, NULL, NULL), 403); /* auditor: not a copy */
+  tu_http_resp r;
+  int fd = tu_http_connect(fx.port);
+  char hdr[256];
+  snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\n", fx.admin);
+  assert_int_equal(tu_http_request(fd, "GET", "/v1/audit/export?action=banks.update", hdr, NULL, 0, &r), 0);
+  close(fd);
+  assert_int_equal(r.status, 200);
+  char ct[128];
+  assert_non_null(tu_http_header(&r, "Content-Type", ct, sizeof ct));
+  assert_non_null(strstr(ct, "text/csv"));
+  assert_true(r.body_len > 0 && !strncmp(r.body, "\"id\",\"at\",\"key_id\"", 18));
+  assert_non_null(strstr(r.body, ",\"'-cmd\",")); /* a formula defused */
+  assert_non_null(strstr(r.body, "\"\"bank\"\":\"\"-cmd\"\"")); /* quotes doubled */
+  assert_null(strstr(r.body, ",\"=")); /* no field starts a formula */
+  assert_null(strstr(r.body, "session.create")); /* the filter held */
+  tu_http_free(&r);
+  char k[80], act[64];
+  int st;
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(act, "audit.export");
+  /* the dashboard: bob sees his own queue's figures, alice both */
+  close_open_cases();
+  post_case("{\"content_id\":\"st-1\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"A1\"]}]}}");
+  post_case("{\"content_id\":\"st-2\"}");
+  who a = {0}, b = {0};
+  assert_int_equal(sign_in("alice", PW, &a), 201);
+  assert_int_equal(sign_in("bob", PW, &b), 201);
+  assert_int_equal(call("GET", "/v1/cases/stats", &a, NULL, NULL, &o, NULL), 200);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "open_by_severity"), "A1")), 1);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "open_by_severity"), "none")), 1);
+  assert_int_equal(json_integer_value(json_object_get(o, "open_child_safety")), 1);
+  assert_true(json_integer_value(json_object_get(o, "decisions_today")) > 0);
+  assert_non_null(json_string_value(json_object_get(o, "oldest_open_at")));
+  json_decref(o);
+  assert_int_equal(call("GET", "/v1/cases/stats", &b, NULL, NULL, &o, NULL), 200);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "open_by_severity"), "A1")), 0);
+  assert_null(json_object_get(o, "open_child_safety"));
+  json_decref(o);
+  close_open_cases();
+}
+
 /* Many reviewers asking at once: every case goes to exactly one. */
 #define NREV 16
 #define NCASES 48
@@ -765,7 +903,8 @@ int main(void) {
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),
       cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),
-      cmocka_unit_test(test_queue_filters),    cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_queue_filters),    cmocka_unit_test(test_display_settings),
+      cmocka_unit_test(test_admin_calls),      cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -122,6 +122,13 @@ int vigil__claim_renew(vigil_server_store *st, int64_t id, const char *holder, i
 /* Returns case id to the queue (skip); VIGIL_ENOTFOUND as above. */
 int vigil__claim_release(vigil_server_store *st, int64_t id, const char *holder, vigil_error *err);
 
+/* Changes an account (the console's people page): role (0 keeps it),
+ * child_safety (-1 keeps it), enabled 1 enables a disabled account and
+ * clears its failures (-1 or 0 keep it; disabling is vigil_user_disable,
+ * which also ends sessions).  VIGIL_ENOTFOUND. */
+int vigil__user_update(vigil_server_store *st, const char *name, vigil_role role, int child_safety, int enabled,
+                       vigil_error *err);
+
 /* The server's session timeouts, defaults applied. */
 void vigil__server_session_limits(vigil_server *srv, int64_t *idle_s, int64_t *max_s);
 /* The single sign-on header and the proxies it is taken from (NULL: off). */

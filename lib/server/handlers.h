@@ -77,5 +77,12 @@ int vigil__h_users_list(vigil__req *r);
 int vigil__h_users_create(vigil__req *r);
 int vigil__h_users_unlock(vigil__req *r);
 int vigil__h_users_disable(vigil__req *r);
+/* The console's admin pages and dashboard (h_admin.c) and display settings (h_display.c). */
+int vigil__h_users_update(vigil__req *r);
+int vigil__h_audit_export(vigil__req *r);
+int vigil__h_cases_stats(vigil__req *r);
+int vigil__h_display_get(vigil__req *r);
+int vigil__h_display_set(vigil__req *r);
+int vigil__h_display_org(vigil__req *r);
 
 #endif
