@@ -31,6 +31,9 @@
  *     state apply to open sessions; the audit CSV is admin only, audited,
  *     filtered, and a formula-like field is defused; the dashboard's
  *     figures leave out the child-safety queue for those without it.
+ *   - Disputes: a dismissal may dispute the matched entries (not a
+ *     confirmation; not a case that matched nothing, which stays open);
+ *     the bank lists them and counts them.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
@@ -836,6 +839,48 @@ static void test_admin_calls(void **state) {
   close_open_cases();
 }
 
+
+/* Dismissing as a false positive disputes the matched entries, in the
+ * dismissal's transaction; the bank shows the count and the list. */
+static void test_disputes(void **state) {
+  (void)state;
+  close_open_cases();
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  who b = {0};
+  assert_int_equal(sign_in("bob", PW, &b), 201);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"dbank\"}", NULL), 201);
+  int64_t d = post_case("{\"content_id\":\"dis-1\",\"detail\":{\"matches\":[{\"id\":7,\"bank\":\"dbank\",\"signal_type\":"
+                        "\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"tags\":[\"spam\"]}]}}");
+  int64_t none = post_case("{\"content_id\":\"dis-2\"}");
+  char p[96];
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)d);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"confirm\",\"classification\":\"C\",\"dispute\":true}", NULL, NULL),
+                   400);
+  /* a case that matched nothing cannot dispute anything: nothing changes */
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)none);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\",\"dispute\":true}", NULL, NULL), 400);
+  json_t *c = get_case(none);
+  assert_string_equal(json_string_value(json_object_get(c, "status")), "open");
+  json_decref(c);
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)d);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\",\"dispute\":true,\"note\":\"a logo\"}", NULL, NULL),
+                   200);
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank/disputes", fx.reviewer, NULL, &o), 200);
+  json_t *x = json_array_get(json_object_get(o, "disputes"), 0);
+  assert_int_equal(json_array_size(json_object_get(o, "disputes")), 1);
+  assert_int_equal(json_integer_value(json_object_get(x, "entry_id")), 7);
+  assert_int_equal(json_integer_value(json_object_get(x, "case_id")), d);
+  assert_string_equal(json_string_value(json_object_get(x, "disputed_by")), "user:bob");
+  assert_string_equal(json_string_value(json_object_get(x, "note")), "a logo");
+  assert_string_equal(json_string_value(json_object_get(x, "value")), "00112233445566778899aabbccddeeff");
+  json_decref(o);
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank", fx.admin, NULL, &o), 200);
+  assert_int_equal(json_integer_value(json_object_get(o, "disputed")), 1);
+  json_decref(o);
+  close_open_cases();
+}
+
 /* Many reviewers asking at once: every case goes to exactly one. */
 #define NREV 16
 #define NCASES 48
@@ -904,7 +949,8 @@ int main(void) {
       cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),
       cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),
       cmocka_unit_test(test_queue_filters),    cmocka_unit_test(test_display_settings),
-      cmocka_unit_test(test_admin_calls),      cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_admin_calls),      cmocka_unit_test(test_disputes),
+      cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -53,6 +53,7 @@ PW = "correct horse battery"
 HOSTILE_ID = '<script>window.__pwned=1</script>'
 HOSTILE_UP = '<img src=x onerror="window.__pwned=2">'
 HOSTILE_URL = 'javascript:window.__pwned=3'
+HOSTILE_NOTE = '<svg onload="window.__pwned=6">'
 failures = []
 
 
@@ -248,8 +249,13 @@ def main():
         check(driver.find_element(By.ID, "case-id").text == f"#{case2}", f"the next case is the new upload ({case2})")
         filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", driver.find_element(By.ID, "media"))
         check("blur(12px)" in filt and "grayscale(0)" in filt, f"the reviewer's settings veil the media ({filt})")
-        ActionChains(driver).send_keys("s").perform()  # skip: back to the queue
+        # a false positive: none, dispute the match, with a hostile note
+        driver.find_element(By.ID, "note").send_keys(HOSTILE_NOTE + "\ue00c")  # Esc leaves the field
+        ActionChains(driver).send_keys("n").send_keys("d").perform()
+        check(driver.find_element(By.ID, "dispute").is_selected(), "d marks the match as disputed")
+        ActionChains(driver).send_keys("\ue007").perform()
         wait.until(lambda d: d.find_element(By.ID, "view-queue").is_displayed())
+        check("match disputed" in driver.find_element(By.ID, "queue-status").text, "n d Enter dismisses and disputes")
         st, ds, _ = api.call("GET", "/v1/settings/display", None,
                              headers={"Cookie": "vigil_session=" + sc.get("value", "")})
         check(st == 200 and (ds or {}).get("mine", {}).get("blur") == 12, "the settings are kept by the service")
@@ -296,6 +302,13 @@ def main():
         wait.until(lambda d: "now a child-abuse bank" in d.find_element(By.ID, "banks-status").text)
         st, bk, _ = api.call("GET", "/v1/banks/known", admin)
         check((bk or {}).get("child_abuse") is True, "the Banks page marked bank known as child abuse")
+        check((bk or {}).get("disputed") == 1, "bank known has one disputed entry")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#banks-table tbody tr")
+        known = [r for r in rows if r.find_element(By.TAG_NAME, "td").text == "known"][0]
+        known.find_element(By.XPATH, ".//button[text()='Show']").click()
+        wait.until(lambda d: d.find_element(By.ID, "disputes").is_displayed())
+        dt = driver.find_element(By.ID, "disputes-table").text
+        check(f"#{case2}" in dt and "user:alice" in dt and HOSTILE_NOTE in dt, "the disputed entry shows, its note as text")
         driver.save_screenshot(os.path.join(shots, "9-banks.png"))
 
         driver.find_element(By.CSS_SELECTOR, "nav button[data-view=queue]").click()

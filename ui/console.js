@@ -299,6 +299,7 @@ function showCase(c, leaseEnd) {
   }
   $("case-detail").textContent = c.detail ? JSON.stringify(c.detail, null, 2) : "(none)";
   $("note").value = "";
+  $("dispute").checked = false;
   choose("");
   $("case-error").textContent = "";
   show("case");
@@ -374,7 +375,10 @@ async function decide(decision) {
   let body;
   if (decision === "escalate") body = { decision: "escalate" };
   else if (!state.chosen) { $("case-error").textContent = "Choose a classification first (j k l ; or n)."; return; }
-  else if (state.chosen === "none") body = { decision: "dismiss" };
+  else if (state.chosen === "none") {
+    body = { decision: "dismiss" };
+    if ($("dispute").checked) body.dispute = true; /* a false positive, reported to the bank's owner */
+  }
   else {
     body = { decision: "confirm", classification: state.chosen };
     if ($("bank").value) body.add_to_bank = $("bank").value;
@@ -387,7 +391,8 @@ async function decide(decision) {
     const id = state.caseId;
     clearCase();
     $("queue-status").textContent = "Case #" + id + ": " + body.decision + (body.classification ? " " + body.classification : "") +
-      (body.add_to_bank ? " into bank " + body.add_to_bank : "") + ". Take the next case when you are ready.";
+      (body.add_to_bank ? " into bank " + body.add_to_bank : "") + (body.dispute ? ", match disputed" : "") +
+      ". Take the next case when you are ready.";
     show("queue");
   } catch (e) {
     $("case-error").textContent = e.message;
@@ -425,6 +430,7 @@ function onKeyDown(ev) {
   if (KEYS[ev.key]) { ev.preventDefault(); choose(KEYS[ev.key]); return; }
   if (ev.key === "Enter") { ev.preventDefault(); decide("confirm"); return; }
   if (ev.key === "e") { ev.preventDefault(); decide("escalate"); return; }
+  if (ev.key === "d") { ev.preventDefault(); $("dispute").checked = !$("dispute").checked; return; }
   if (ev.key === "s") { ev.preventDefault(); skip(); }
 }
 
@@ -571,6 +577,7 @@ async function changeBank(name, body, done) {
 
 LOADERS.banks = async () => {
   const body = $("banks-table").tBodies[0];
+  $("disputes").hidden = true;
   const admin = state.role === "admin";
   try {
     const r = await api("GET", "/v1/banks");
@@ -585,12 +592,29 @@ LOADERS.banks = async () => {
             " a child-abuse bank.")));
       }
       const child = b.child_abuse ? el("span", "child abuse", "tag child") : el("span", "no", "muted");
-      body.append(row([b.name, b.description, b.active, b.enabled ? "enabled" : "disabled", b.review ? "yes" : "no", child, actions]));
+      const disputed = el("span", String(b.disputed || 0));
+      if (b.disputed) disputed.append(" ", button("Show", () => showDisputes(b.name)));
+      body.append(row([b.name, b.description, b.active, b.enabled ? "enabled" : "disabled", b.review ? "yes" : "no", child,
+                       disputed, actions]));
     }
   } catch (e) {
     $("banks-status").textContent = e.message;
   }
 };
+
+async function showDisputes(bank) {
+  const body = $("disputes-table").tBodies[0];
+  try {
+    const r = await api("GET", "/v1/banks/" + encodeURIComponent(bank) + "/disputes");
+    body.replaceChildren();
+    for (const d of r.disputes || [])
+      body.append(row([d.entry_id, (d.signal_type || "") + " " + (d.value || ""), "#" + d.case_id, d.disputed_by, d.at, d.note]));
+    $("disputes-bank").textContent = bank;
+    $("disputes").hidden = false;
+  } catch (e) {
+    $("banks-status").textContent = e.message;
+  }
+}
 
 /* ---- the audit log ---- */
 

@@ -63,6 +63,10 @@
   "CREATE INDEX IF NOT EXISTS server_case_labels_bank ON server_case_labels(bank, case_id);"                \
   "CREATE INDEX IF NOT EXISTS server_case_labels_tag ON server_case_labels(tag, case_id);"                  \
   "CREATE TABLE IF NOT EXISTS server_bank_child(bank TEXT PRIMARY KEY);"                                    \
+  "CREATE TABLE IF NOT EXISTS server_entry_disputes("                                                       \
+  "  id " SERIAL_ID ", bank TEXT NOT NULL, entry_id " INT64 " NOT NULL, signal_type TEXT, value TEXT,"      \
+  "  case_id " INT64 " NOT NULL, by_who TEXT, at TEXT NOT NULL, note TEXT);"                                \
+  "CREATE INDEX IF NOT EXISTS server_entry_disputes_bank ON server_entry_disputes(bank, id);"               \
   "CREATE TABLE IF NOT EXISTS server_display("                                                              \
   "  scope TEXT PRIMARY KEY,"                                                                               \
   "  blur INTEGER NOT NULL, greyscale INTEGER NOT NULL,"                                                    \

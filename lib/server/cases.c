@@ -223,7 +223,7 @@ static int decide_locked(vigil_server_store *st, int64_t id, const char *status,
 }
 
 int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision, const char *classification,
-                       const char *note, const char *key_id, vigil__audit_rec *audit, vigil_error *err) {
+                       const char *note, const char *key_id, int dispute, vigil__audit_rec *audit, vigil_error *err) {
   const char *status = !strcmp(decision, "confirm")    ? "confirmed"
                        : !strcmp(decision, "dismiss")  ? "dismissed"
                        : !strcmp(decision, "escalate") ? "escalated"
@@ -234,6 +234,8 @@ int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision,
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_begin(st->db, err);
   if (rc == VIGIL_OK) rc = decide_locked(st, id, status, decision, classification, note, key_id, at, err);
+  /* a false positive reported back to the bank's owner (h_disputes.c) */
+  if (rc == VIGIL_OK && dispute) rc = vigil__disputes_add_locked(st, id, key_id, note, at, err);
   if (rc == VIGIL_OK && audit) rc = vigil__audit_append_locked(st, audit, err);
   if (rc == VIGIL_OK) rc = vigil__sql_commit(st->db, err);
   else vigil__sql_rollback(st->db);

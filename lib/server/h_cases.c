@@ -156,7 +156,7 @@ static int add_case_hashes(vigil__req *r, vigil_bank_store *st, json_t *c, const
 }
 
 int vigil__h_case_decide(vigil__req *r) {
-  static const char *const allowed[] = {"decision", "classification", "note", "add_to_bank", NULL};
+  static const char *const allowed[] = {"decision", "classification", "note", "add_to_bank", "dispute", NULL};
   int64_t id;
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
   if (!vigil__case_visible(r, id)) return VIGIL_OK;
@@ -165,6 +165,10 @@ int vigil__h_case_decide(vigil__req *r) {
   if (!vigil__json_str(r, "decision", 1, 16, &decision) || !vigil__json_str(r, "classification", 0, 32, &cls) ||
       !vigil__json_str(r, "note", 0, NOTE_MAX, &note) || !vigil__json_str(r, "add_to_bank", 0, 64, &bank))
     return VIGIL_OK;
+  int dispute = 0;
+  if (!vigil__json_bool(r, "dispute", &dispute)) return VIGIL_OK;
+  if (dispute && strcmp(decision, "dismiss"))
+    return vigil__reply_error(r, 400, "invalid", "dispute: only a dismissal marks the matched entries as disputed");
   if (strcmp(decision, "confirm") && strcmp(decision, "dismiss") && strcmp(decision, "escalate"))
     return vigil__reply_error(r, 400, "invalid", "decision: expected confirm, dismiss or escalate");
   if (cls && !vigil__case_valid_classification(cls))
@@ -192,11 +196,12 @@ int vigil__h_case_decide(vigil__req *r) {
     }
   }
   /* the audit row commits with the decision, or neither does */
-  r->audit_detail = json_pack("{s:s, s:s?, s:s?}", "decision", decision, "classification", cls, "add_to_bank", bank);
+  r->audit_detail = json_pack("{s:s, s:s?, s:s?, s:b}", "decision", decision, "classification", cls, "add_to_bank", bank,
+                              "dispute", dispute);
   vigil__audit_rec a;
   char *detail = NULL;
   vigil__req_audit_rec(r, 200, &a, &detail);
-  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, vigil__req_who(r), &a, &r->err);
+  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, vigil__req_who(r), dispute, &a, &r->err);
   free(detail);
   if (rc && a.failed) {
     if (bank) vigil__banks_end(b, 0, NULL);

@@ -84,5 +84,6 @@ int vigil__h_cases_stats(vigil__req *r);
 int vigil__h_display_get(vigil__req *r);
 int vigil__h_display_set(vigil__req *r);
 int vigil__h_display_org(vigil__req *r);
+int vigil__h_bank_disputes(vigil__req *r);
 
 #endif

@@ -35,6 +35,8 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/banks/{name}/import", ADMIN, VIGIL__BODY_FILE, 1, "banks.import", vigil__h_bank_import},
     /* a whole bank is shared under agreements and is an evasion kit if it leaks: admin only, on record */
     {"GET", "/v1/banks/{name}/export", ADMIN, VIGIL__BODY_NONE, 1, "banks.export", vigil__h_bank_export},
+    /* entries reviewers disputed as false positives (h_disputes.c) */
+    {"GET", "/v1/banks/{name}/disputes", READCASES, VIGIL__BODY_NONE, 0, "banks.disputes", vigil__h_bank_disputes},
     {"POST", "/v1/ads/link", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_FILE, 0, "ads.link", vigil__h_link},
     {"POST", "/v1/text/scan", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_JSON, 0, "text.scan", vigil__h_text_scan},
     {"POST", "/v1/conversations/score", SUBMIT, VIGIL__BODY_JSON, 0, "convo.score", vigil__h_convo_score},
