@@ -38,7 +38,8 @@ int vigil__h_users_update(vigil__req *r) {
   if (!rc) rc = vigil__user_update(vigil__req_store(r), name, ro, child, enabled, &r->err);
   if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 404, "not_found", "no user %s", name);
   if (rc) return rc;
-  r->audit_detail = json_pack("{s:s, s:s?, s:i, s:i}", "name", name, "role", role, "child_safety", child, "enabled", enabled);
+  r->audit_detail =
+      json_pack("{s:s, s:s?, s:i, s:i}", "name", name, "role", role, "child_safety", child, "enabled", enabled);
   vigil_user_info *v = NULL;
   size_t n = 0;
   if ((rc = vigil_user_list(vigil__req_store(r), &v, &n, &r->err))) return rc;
@@ -89,7 +90,8 @@ int vigil__h_audit_export(vigil__req *r) {
   json_t *arr = NULL;
   int rc = vigil__audit_list(vigil__req_store(r), after, (int)limit, key_id, action, &arr, &r->err);
   if (rc) return rc;
-  static const char *const cols[] = {"id", "at", "key_id", "ip", "method", "path", "action", "target", "status", "detail"};
+  static const char *const cols[] = {"id",   "at",     "key_id", "ip",     "method",
+                                     "path", "action", "target", "status", "detail"};
   const size_t ncols = sizeof cols / sizeof cols[0];
   char *buf = NULL;
   size_t len = 0, cap = 0;
@@ -171,13 +173,15 @@ int vigil__h_cases_stats(vigil__req *r) {
   }
   if (!rc && child) {
     rc = count_into(st, o, "open_child_safety",
-                    "SELECT count(*) FROM server_cases c WHERE c.status = 'open' AND " VIGIL__CHILD_SQL, NULL, 0, &r->err);
+                    "SELECT count(*) FROM server_cases c WHERE c.status = 'open' AND " VIGIL__CHILD_SQL, NULL, 0,
+                    &r->err);
   }
   char day[40];
   vigil__iso_time(vigil__now_us() - (vigil__now_us() % (86400LL * 1000000)), day, sizeof day);
   if (!rc) {
     const vigil__val p[] = {vigil__vtext(day)};
-    rc = count_into(st, o, "decisions_today", "SELECT count(*) FROM server_case_decisions WHERE at >= $1", p, 1, &r->err);
+    rc = count_into(st, o, "decisions_today", "SELECT count(*) FROM server_case_decisions WHERE at >= $1", p, 1,
+                    &r->err);
   }
   if (!rc) {
     snprintf(sql, sizeof sql, "SELECT min(c.created_at) FROM server_cases c WHERE c.status = 'open'%s", only);

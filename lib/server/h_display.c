@@ -35,8 +35,9 @@ static int load(vigil_server_store *st, const char *scope, display *d, vigil_err
   const vigil__val p[] = {vigil__vtext(scope)};
   vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  int rc = vigil__sql_run(st->db, "SELECT blur, greyscale, video_muted, video_paused FROM server_display WHERE scope = $1",
-                          p, 1, &rows, NULL, err);
+  int rc =
+      vigil__sql_run(st->db, "SELECT blur, greyscale, video_muted, video_paused FROM server_display WHERE scope = $1",
+                     p, 1, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
   if (rc) return vigil__prefixerr(err, rc, "display settings");
   int found = vigil__rows_count(rows) == 1;
@@ -86,8 +87,8 @@ static int reply_settings(vigil__req *r, int status) {
   mine = org;
   int own = load(st, vigil__req_who(r), &mine, &r->err);
   if (own < 0) return own;
-  json_t *o = json_pack("{s:o, s:o, s:o}", "organisation", display_json(&org), "mine", own ? display_json(&mine) : json_null(),
-                        "effective", display_json(&mine));
+  json_t *o = json_pack("{s:o, s:o, s:o}", "organisation", display_json(&org), "mine",
+                        own ? display_json(&mine) : json_null(), "effective", display_json(&mine));
   return o ? vigil__reply_json(r, status, o) : vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
 }
 
@@ -116,8 +117,7 @@ int vigil__h_display_set(vigil__req *r) {
   const char *who = vigil__req_who(r);
   int rc;
   if (reset) {
-    if (json_object_size(r->json) != 1)
-      return vigil__reply_error(r, 400, "invalid", "reset: send it alone");
+    if (json_object_size(r->json) != 1) return vigil__reply_error(r, 400, "invalid", "reset: send it alone");
     if ((rc = forget(st, who, &r->err))) return rc;
     r->audit_detail = json_pack("{s:b}", "reset", 1);
     return reply_settings(r, 200);

@@ -36,18 +36,24 @@ int vigil__disputes_add_locked(vigil_server_store *st, int64_t case_id, const ch
     const char *bank = json_string_value(json_object_get(hit, "bank"));
     json_t *eid = json_object_get(hit, "id");
     if (!bank || !json_is_integer(eid)) continue;
-    const vigil__val q[] = {vigil__vtext(bank), vigil__vint(json_integer_value(eid)),
+    const vigil__val q[] = {vigil__vtext(bank),
+                            vigil__vint(json_integer_value(eid)),
                             vigil__vtext(json_string_value(json_object_get(hit, "signal_type"))),
-                            vigil__vtext(json_string_value(json_object_get(hit, "value"))), vigil__vint(case_id),
-                            vigil__vtext(by), vigil__vtext(at), vigil__vtext(note)};
-    rc = vigil__sql_run(st->db,
-                        "INSERT INTO server_entry_disputes(bank, entry_id, signal_type, value, case_id, by_who, at, note)"
-                        " VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-                        q, 8, NULL, NULL, err);
+                            vigil__vtext(json_string_value(json_object_get(hit, "value"))),
+                            vigil__vint(case_id),
+                            vigil__vtext(by),
+                            vigil__vtext(at),
+                            vigil__vtext(note)};
+    rc = vigil__sql_run(
+        st->db,
+        "INSERT INTO server_entry_disputes(bank, entry_id, signal_type, value, case_id, by_who, at, note)"
+        " VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+        q, 8, NULL, NULL, err);
     n++;
   }
   json_decref(d);
-  if (!rc && n == 0) rc = vigil__seterr(err, VIGIL_EINVAL, "dispute: case %lld matched no bank entry", (long long)case_id);
+  if (!rc && n == 0)
+    rc = vigil__seterr(err, VIGIL_EINVAL, "dispute: case %lld matched no bank entry", (long long)case_id);
   return rc;
 }
 

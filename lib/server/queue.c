@@ -103,7 +103,8 @@ int vigil__case_is_child(vigil_server_store *st, int64_t id, int *child, vigil_e
   const vigil__val p[] = {vigil__vint(id)};
   vigil__rows *rows = NULL;
   pthread_mutex_lock(&st->mu);
-  int rc = vigil__sql_run(st->db, "SELECT CASE WHEN " VIGIL__CHILD_SQL " THEN 1 ELSE 0 END FROM server_cases c WHERE c.id = $1",
+  int rc = vigil__sql_run(st->db,
+                          "SELECT CASE WHEN " VIGIL__CHILD_SQL " THEN 1 ELSE 0 END FROM server_cases c WHERE c.id = $1",
                           p, 1, &rows, NULL, err);
   pthread_mutex_unlock(&st->mu);
   if (!rc && vigil__rows_count(rows) == 0) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no case %lld", (long long)id);
