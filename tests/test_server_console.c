@@ -660,6 +660,12 @@ static void test_queue_filters(void **state) {
   assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\"}", NULL, NULL), 403);
   snprintf(p, sizeof p, "/v1/cases/%lld/evidence", (long long)c2);
   assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  snprintf(p, sizeof p, "/v1/cases/%lld/reports", (long long)c2);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  snprintf(p, sizeof p, "/v1/cases/%lld/report", (long long)c2);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{}", NULL, NULL), 403);
+  snprintf(p, sizeof p, "/v1/cases/%lld/lease", (long long)c2);
+  assert_int_equal(call("POST", p, &b, b.csrf, NULL, NULL, NULL), 403);
   assert_int_equal(next_case(&b), g);
   /* alice: every filter */
   assert_int_equal(list_ids(&a, "/v1/cases", ids), 3);

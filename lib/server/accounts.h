@@ -103,7 +103,7 @@ typedef struct vigil__case_filter {
  * bank and tag of detail's "matches" into server_case_labels. */
 int vigil__case_labels_locked(vigil_server_store *st, int64_t id, json_t *detail, vigil_error *err);
 /* Appends f's conditions (" AND ...", over a case row aliased c) to sql
- * and their parameters to p from p[*np] on (at most 4 more); 0 when sql's
+ * and their parameters to p from p[*np] on (at most 5 more); 0 when sql's
  * cap is too small. */
 int vigil__case_filter_sql(const vigil__case_filter *f, int64_t now, char *sql, size_t cap, vigil__val *p, int *np);
 /* *child 1 when case id is in the child-safety queue; VIGIL_ENOTFOUND. */
