@@ -836,6 +836,11 @@ static void test_admin_calls(void **state) {
   assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "open_by_severity"), "none")), 1);
   assert_int_equal(json_integer_value(json_object_get(o, "open_child_safety")), 1);
   assert_true(json_integer_value(json_object_get(o, "decisions_today")) > 0);
+  json_t *days = json_object_get(o, "decisions_by_day");
+  assert_true(json_array_size(days) >= 1);
+  json_t *last = json_array_get(days, json_array_size(days) - 1);
+  assert_int_equal(strlen(json_string_value(json_object_get(last, "day"))), 10);
+  assert_int_equal(json_integer_value(json_object_get(last, "count")), json_integer_value(json_object_get(o, "decisions_today")));
   assert_non_null(json_string_value(json_object_get(o, "oldest_open_at")));
   json_decref(o);
   assert_int_equal(call("GET", "/v1/cases/stats", &b, NULL, NULL, &o, NULL), 200);

@@ -453,6 +453,8 @@ LOADERS.dashboard = async () => {
                    ["oldest open case", s.oldest_open_at || "none open"]];
     if (s.open_child_safety !== undefined) today.push(["open in child-safety queue", s.open_child_safety]);
     facts($("dash-today"), today);
+    const days = (s.decisions_by_day || []).map(d => [d.day, d.count]);
+    facts($("dash-days"), days.length ? days : [["last 7 days", "none"]]);
   } catch (e) {
     $("dash-error").textContent = e.message;
   }

@@ -193,6 +193,19 @@ int vigil__h_cases_stats(vigil__req *r) {
     json_object_set_new(o, "oldest_open_at", t ? json_string(t) : json_null());
     vigil__rows_free(rows);
   }
+  if (!rc) {
+    /* decisions per day (UTC) over the last week, the day today started included */
+    char week[40];
+    int64_t now = vigil__now_us();
+    vigil__iso_time(now - (now % (86400LL * 1000000)) - 6 * 86400LL * 1000000, week, sizeof week);
+    const vigil__val p[] = {vigil__vtext(week)};
+    json_t *days = NULL;
+    rc = vigil__query_json(st,
+                           "SELECT substr(at, 1, 10) AS day, count(*) AS count FROM server_case_decisions"
+                           " WHERE at >= $1 GROUP BY substr(at, 1, 10) ORDER BY day",
+                           p, 1, &days, &r->err);
+    if (!rc) json_object_set_new(o, "decisions_by_day", days);
+  }
   if (rc) {
     json_decref(o);
     return rc;
