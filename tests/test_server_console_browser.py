@@ -333,15 +333,29 @@ def main():
         st, a, _ = api.call("GET", "/v1/audit?limit=1000&action=audit.export", admin)
         check(any(e["key_id"] == "user:root" for e in (a or {}).get("entries", [])), "the export is on record under root")
 
+        HOSTILE_KEYNAME = '<b onmouseover="window.__pwned=7">ci</b>'
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=keys]").click()
+        wait.until(lambda d: "submitter" in d.find_element(By.ID, "keys-table").text)
+        driver.find_element(By.ID, "k-name").send_keys(HOSTILE_KEYNAME)
+        driver.find_element(By.CSS_SELECTOR, "#key-form button[type=submit]").click()
+        wait.until(lambda d: d.find_element(By.ID, "key-new").is_displayed())
+        newkey = driver.find_element(By.ID, "key-secret").text
+        st, _, _ = api.call("GET", "/v1/banks", newkey)
+        check(st == 200, "the API keys page made a working key, shown once")
+        wait.until(lambda d: HOSTILE_KEYNAME in d.find_element(By.ID, "keys-table").text)
+        check(True, "a hostile key name shows as text")
+        driver.save_screenshot(os.path.join(shots, "11-keys.png"))
+
         driver.find_element(By.CSS_SELECTOR, "nav button[data-view=hooks]").click()
         wait.until(lambda d: HOSTILE_HOOK in d.find_element(By.ID, "hooks-table").text)
         check(True, "a hostile webhook URL shows as text")
-        driver.save_screenshot(os.path.join(shots, "11-hooks.png"))
+        check(driver.find_element(By.ID, "key-secret").text == "", "the new key is gone from the page")
+        driver.save_screenshot(os.path.join(shots, "12-hooks.png"))
 
         driver.find_element(By.CSS_SELECTOR, "nav button[data-view=dashboard]").click()
         wait.until(lambda d: "decisions" in d.find_element(By.ID, "dash-today").text)
         check("A1" in driver.find_element(By.ID, "dash-severity").text, "the dashboard counts the queue by severity")
-        driver.save_screenshot(os.path.join(shots, "12-dashboard.png"))
+        driver.save_screenshot(os.path.join(shots, "13-dashboard.png"))
         check(driver.execute_script("return window.__pwned === undefined"), "nothing hostile ran on any page")
         check(driver.execute_script("return document.querySelectorAll('main script, main a:not(#audit-export), "
                                     "main img:not(#media)').length") == 0, "no element was made from data")

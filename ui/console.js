@@ -17,7 +17,7 @@ const LEASE_RENEW_MS = 60 * 1000;
 const KEYS = { j: "A1", k: "A2", l: "B1", ";": "B2", n: "none" };
 
 const SEVERITY = { 1: "A1", 2: "A2", 3: "B1", 4: "B2" };
-const VIEWS = ["signin", "queue", "case", "dashboard", "settings", "people", "banks", "audit", "hooks"];
+const VIEWS = ["signin", "queue", "case", "dashboard", "settings", "people", "banks", "audit", "keys", "hooks"];
 const LOADERS = {};
 
 const state = { csrf: "", user: "", role: "", child: false, caseId: 0, chosen: "", mediaUrl: "", unblurred: false,
@@ -54,6 +54,9 @@ function row(cells) {
 }
 
 function show(view) {
+  /* a new key is shown once, and not again after leaving its page */
+  $("key-new").hidden = true;
+  $("key-secret").textContent = "";
   for (const v of VIEWS) $("view-" + v).hidden = v !== view;
   $("signout").hidden = view === "signin";
   $("nav").hidden = view === "signin";
@@ -650,6 +653,44 @@ async function loadAudit(fresh) {
 }
 LOADERS.audit = () => loadAudit(true);
 
+/* ---- API keys (admin) ---- */
+
+LOADERS.keys = async () => {
+  const body = $("keys-table").tBodies[0];
+  try {
+    const r = await api("GET", "/v1/keys");
+    body.replaceChildren();
+    for (const k of r.keys || []) {
+      const act = k.active ? button("Revoke", async () => {
+        try {
+          await api("DELETE", "/v1/keys/" + encodeURIComponent(k.id));
+          $("keys-status").textContent = "Key " + k.id + " is revoked.";
+        } catch (e) { $("keys-status").textContent = e.message; }
+        LOADERS.keys();
+      }) : "";
+      body.append(row([k.id, k.name, k.role, k.created_at, k.active ? "active" : "revoked " + k.revoked_at, act]));
+    }
+  } catch (e) {
+    $("keys-status").textContent = e.message;
+  }
+};
+
+async function createKey(ev) {
+  ev.preventDefault();
+  try {
+    const body = { role: $("k-role").value };
+    if ($("k-name").value.trim()) body.name = $("k-name").value.trim();
+    const k = await api("POST", "/v1/keys", body);
+    $("key-secret").textContent = k.key;
+    $("key-new").hidden = false;
+    $("keys-status").textContent = "";
+    $("k-name").value = "";
+  } catch (e) {
+    $("keys-status").textContent = e.message;
+  }
+  LOADERS.keys();
+}
+
 /* ---- webhooks (admin) ---- */
 
 LOADERS.hooks = async () => {
@@ -677,6 +718,7 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const id of ["mine-blur", "mine-grey"]) $(id).addEventListener("input", preview);
   $("org-blur").addEventListener("input", () => { $("org-blur-out").textContent = $("org-blur").value; });
   $("person-form").addEventListener("submit", createPerson);
+  $("key-form").addEventListener("submit", createKey);
   $("audit-filters").addEventListener("submit", ev => { ev.preventDefault(); loadAudit(true); });
   $("audit-more").addEventListener("click", () => loadAudit(false));
   $("confirm").addEventListener("click", () => decide("confirm"));
