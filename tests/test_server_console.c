@@ -791,6 +791,13 @@ static void test_admin_calls(void **state) {
   assert_string_equal(json_string_value(json_object_get(o, "role")), "auditor");
   json_decref(o);
   assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"role\":\"king\"}", NULL), 400);
+  /* an admin person cannot demote themselves (and lock everyone out) */
+  make_user("root", "admin", 0);
+  who rt = {0};
+  assert_int_equal(sign_in("root", PW, &rt), 201);
+  assert_int_equal(call("POST", "/v1/users/root", &rt, rt.csrf, "{\"role\":\"reviewer\"}", NULL, NULL), 409);
+  assert_int_equal(call("POST", "/v1/users/root", &rt, rt.csrf, "{\"enabled\":false}", NULL, NULL), 409);
+  assert_int_equal(call("POST", "/v1/users/dave", &rt, rt.csrf, "{\"role\":\"auditor\"}", NULL, NULL), 200);
   assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/nobody", fx.admin, "{\"enabled\":true}", NULL), 404);
   /* disabling ends the session; enabling lets dave sign in again */
   assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"enabled\":false}", &o), 200);

@@ -30,8 +30,9 @@ int vigil__h_users_update(vigil__req *r) {
     return VIGIL_OK;
   vigil_role ro = role ? vigil_role_parse(role) : 0;
   if (role && !ro) return vigil__reply_error(r, 400, "invalid", "role: expected admin, submitter, reviewer or auditor");
-  if (r->user[0] && !strcmp(r->user + 5, name) && ro && ro != VIGIL_ROLE_ADMIN)
-    return vigil__reply_error(r, 409, "conflict", "an admin cannot take away their own admin role");
+  if (r->user[0] && !strcmp(r->user + 5, name) && ((ro && ro != VIGIL_ROLE_ADMIN) || enabled == 0))
+    return vigil__reply_error(r, 409, "conflict",
+                              "an admin cannot take away their own admin role or disable themselves");
   int rc;
   if (enabled == 0) rc = vigil_user_disable(vigil__req_store(r), name, &r->err);
   else rc = VIGIL_OK;
