@@ -592,6 +592,9 @@ LOADERS.banks = async () => {
       if (admin) {
         actions.append(button(b.enabled ? "Disable" : "Enable", () =>
           changeBank(b.name, { enabled: !b.enabled }, b.name + (b.enabled ? " is no longer matched." : " is matched again."))));
+        actions.append(" ", button(b.review ? "No review" : "Review", () =>
+          changeBank(b.name, { review: !b.review }, b.name + (b.review ? "'s matches no longer open cases." :
+            "'s matches now open cases for review."))));
         actions.append(" ", button(b.child_abuse ? "Not child abuse" : "Mark child abuse", () =>
           changeBank(b.name, { child_abuse: !b.child_abuse }, b.name + (b.child_abuse ? " is no longer" : " is now") +
             " a child-abuse bank.")));
