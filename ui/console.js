@@ -113,6 +113,10 @@ function signedOut(why) {
   state.user = "";
   state.role = "";
   state.child = false;
+  /* the next person at this browser starts with nothing of the last one's */
+  for (const f of ["filters", "audit-filters", "person-form", "key-form"]) $(f).reset();
+  for (const t of ["queue-table", "people-table", "banks-table", "audit-table", "keys-table", "hooks-table"])
+    $(t).tBodies[0].replaceChildren();
   $("who").textContent = "";
   $("signin-error").textContent = why || "";
   show("signin");
