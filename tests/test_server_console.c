@@ -54,6 +54,7 @@
 #include "httpc.h"
 #include "pgtest.h"
 #include "servefix.h"
+#include "server/cases.h"
 #include "server/store.h"
 #include "vigil/server.h"
 
@@ -899,6 +900,21 @@ static void test_disputes(void **state) {
   close_open_cases();
 }
 
+
+/* Video evidence is served with a video type, so the console plays it
+ * veiled, muted and paused per the display settings; anything unknown
+ * stays application/octet-stream, which the console does not show. */
+static void test_media_types(void **state) {
+  (void)state;
+  static const uint8_t mp4[] = {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm'};
+  static const uint8_t webm[] = {0x1a, 0x45, 0xdf, 0xa3, 0x9f};
+  static const uint8_t junk[] = {'f', 't', 'y', 'p'};
+  assert_string_equal(vigil__media_type(mp4, sizeof mp4), "video/mp4");
+  assert_string_equal(vigil__media_type(webm, sizeof webm), "video/webm");
+  assert_string_equal(vigil__media_type(junk, sizeof junk), "application/octet-stream");
+  assert_string_equal(vigil__media_type(mp4, 3), "application/octet-stream");
+}
+
 /* Many reviewers asking at once: every case goes to exactly one. */
 #define NREV 16
 #define NCASES 48
@@ -968,7 +984,7 @@ int main(void) {
       cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),
       cmocka_unit_test(test_queue_filters),    cmocka_unit_test(test_display_settings),
       cmocka_unit_test(test_admin_calls),      cmocka_unit_test(test_disputes),
-      cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_media_types),      cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

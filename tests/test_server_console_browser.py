@@ -145,6 +145,14 @@ def main():
         wait = WebDriverWait(driver, 15)
         base = f"http://127.0.0.1:{port}"
 
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", "/ui/")
+        r = c.getresponse()
+        r.read()
+        csp = r.getheader("Content-Security-Policy", "")
+        c.close()
+        check("default-src 'self'" in csp and "script-src" not in csp and "unsafe" not in csp and
+              "media-src 'self' blob:" in csp, f"the console's CSP is strict ({csp})")
         driver.get(base + "/ui/")
         wait.until(lambda d: d.find_element(By.ID, "view-signin").is_displayed())
         driver.find_element(By.ID, "signin-name").send_keys("alice")
