@@ -639,15 +639,16 @@ static void test_queue_filters(void **state) {
   who a = {0}, b = {0};
   assert_int_equal(sign_in("alice", PW, &a), 201); /* child-safety */
   assert_int_equal(sign_in("bob", PW, &b), 201);   /* not */
-  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"cbank\",\"child_abuse\":true}", NULL),
-                   201);
+  assert_int_equal(
+      tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"cbank\",\"child_abuse\":true}", NULL), 201);
   json_t *o = NULL;
   assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/cbank", fx.admin, NULL, &o), 200);
   assert_true(json_is_true(json_object_get(o, "child_abuse")));
   json_decref(o);
   int64_t g = post_case("{\"content_id\":\"q-g\",\"detail\":{\"matches\":[{\"bank\":\"spam\",\"tags\":[\"ncii\"]}]}}");
   int64_t c1 = post_case("{\"content_id\":\"q-c1\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"A2\"]}]}}");
-  int64_t c2 = post_case("{\"content_id\":\"q-c2\",\"detail\":{\"matches\":[{\"bank\":\"cbank\",\"tags\":[\"other\"]}]}}");
+  int64_t c2 =
+      post_case("{\"content_id\":\"q-c2\",\"detail\":{\"matches\":[{\"bank\":\"cbank\",\"tags\":[\"other\"]}]}}");
   int64_t ids[16];
   /* bob sees and gets only the general case */
   assert_int_equal(list_ids(&b, "/v1/cases", ids), 1);
@@ -703,7 +704,8 @@ static void test_queue_filters(void **state) {
   assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 200);
   /* a case escalated as A1 moves into it, out of bob's sight */
   snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)g);
-  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"escalate\",\"classification\":\"A1\"}", NULL, NULL), 200);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"escalate\",\"classification\":\"A1\"}", NULL, NULL),
+                   200);
   snprintf(p, sizeof p, "/v1/cases/%lld", (long long)g);
   assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
   assert_int_equal(list_ids(&b, "/v1/cases?status=all&assignee=user:bob", ids), 0);
@@ -782,8 +784,9 @@ static void test_admin_calls(void **state) {
   assert_true(json_is_false(json_object_get(o, "child_safety")));
   json_decref(o);
   assert_int_equal(call("POST", "/v1/users/dave", &d, d.csrf, "{\"child_safety\":true}", NULL, NULL), 403);
-  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"child_safety\":true,\"role\":\"auditor\"}", &o),
-                   200);
+  assert_int_equal(
+      tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"child_safety\":true,\"role\":\"auditor\"}", &o),
+      200);
   assert_string_equal(json_string_value(json_object_get(o, "role")), "auditor");
   json_decref(o);
   /* the open session has the new role and permission at once */
@@ -823,10 +826,10 @@ static void test_admin_calls(void **state) {
   assert_non_null(tu_http_header(&r, "Content-Type", ct, sizeof ct));
   assert_non_null(strstr(ct, "text/csv"));
   assert_true(r.body_len > 0 && !strncmp(r.body, "\"id\",\"at\",\"key_id\"", 18));
-  assert_non_null(strstr(r.body, ",\"'-cmd\",")); /* a formula defused */
+  assert_non_null(strstr(r.body, ",\"'-cmd\","));               /* a formula defused */
   assert_non_null(strstr(r.body, "\"\"bank\"\":\"\"-cmd\"\"")); /* quotes doubled */
-  assert_null(strstr(r.body, ",\"=")); /* no field starts a formula */
-  assert_null(strstr(r.body, "session.create")); /* the filter held */
+  assert_null(strstr(r.body, ",\"="));                          /* no field starts a formula */
+  assert_null(strstr(r.body, "session.create"));                /* the filter held */
   tu_http_free(&r);
   char k[80], act[64];
   int st;
@@ -848,7 +851,8 @@ static void test_admin_calls(void **state) {
   assert_true(json_array_size(days) >= 1);
   json_t *last = json_array_get(days, json_array_size(days) - 1);
   assert_int_equal(strlen(json_string_value(json_object_get(last, "day"))), 10);
-  assert_int_equal(json_integer_value(json_object_get(last, "count")), json_integer_value(json_object_get(o, "decisions_today")));
+  assert_int_equal(json_integer_value(json_object_get(last, "count")),
+                   json_integer_value(json_object_get(o, "decisions_today")));
   assert_non_null(json_string_value(json_object_get(o, "oldest_open_at")));
   json_decref(o);
   assert_int_equal(call("GET", "/v1/cases/stats", &b, NULL, NULL, &o, NULL), 200);
@@ -868,13 +872,15 @@ static void test_disputes(void **state) {
   who b = {0};
   assert_int_equal(sign_in("bob", PW, &b), 201);
   assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"dbank\"}", NULL), 201);
-  int64_t d = post_case("{\"content_id\":\"dis-1\",\"detail\":{\"matches\":[{\"id\":7,\"bank\":\"dbank\",\"signal_type\":"
-                        "\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"tags\":[\"spam\"]}]}}");
+  int64_t d = post_case(
+      "{\"content_id\":\"dis-1\",\"detail\":{\"matches\":[{\"id\":7,\"bank\":\"dbank\",\"signal_type\":"
+      "\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"tags\":[\"spam\"]}]}}");
   int64_t none = post_case("{\"content_id\":\"dis-2\"}");
   char p[96];
   snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)d);
-  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"confirm\",\"classification\":\"C\",\"dispute\":true}", NULL, NULL),
-                   400);
+  assert_int_equal(
+      call("POST", p, &b, b.csrf, "{\"decision\":\"confirm\",\"classification\":\"C\",\"dispute\":true}", NULL, NULL),
+      400);
   /* a case that matched nothing cannot dispute anything: nothing changes */
   snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)none);
   assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\",\"dispute\":true}", NULL, NULL), 400);
@@ -882,8 +888,8 @@ static void test_disputes(void **state) {
   assert_string_equal(json_string_value(json_object_get(c, "status")), "open");
   json_decref(c);
   snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)d);
-  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\",\"dispute\":true,\"note\":\"a logo\"}", NULL, NULL),
-                   200);
+  assert_int_equal(
+      call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\",\"dispute\":true,\"note\":\"a logo\"}", NULL, NULL), 200);
   json_t *o = NULL;
   assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank/disputes", fx.reviewer, NULL, &o), 200);
   json_t *x = json_array_get(json_object_get(o, "disputes"), 0);

@@ -86,9 +86,9 @@ int vigil__case_rank_locked(vigil_server_store *st, int64_t id, const char *deta
  * matched a label A1, A2, B1, B2 or csam, or a bank flagged child_abuse,
  * or was classified in one of those categories; the SQL condition over a
  * case row aliased c. */
-#define VIGIL__CHILD_SQL                                                                                          \
-  "(COALESCE(c.classification, '') IN ('A1','A2','B1','B2','csam') OR EXISTS(SELECT 1 FROM server_case_labels l"                \
-  " WHERE l.case_id = c.id AND (l.tag IN ('a1','a2','b1','b2','csam')"                                            \
+#define VIGIL__CHILD_SQL                                                                                               \
+  "(COALESCE(c.classification, '') IN ('A1','A2','B1','B2','csam') OR EXISTS(SELECT 1 FROM server_case_labels l"       \
+  " WHERE l.case_id = c.id AND (l.tag IN ('a1','a2','b1','b2','csam')"                                                 \
   " OR l.bank IN (SELECT bank FROM server_bank_child))))"
 enum { VIGIL__QUEUE_ALL = 0, VIGIL__QUEUE_CHILD = 1, VIGIL__QUEUE_GENERAL = 2 };
 typedef struct vigil__case_filter {

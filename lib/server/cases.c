@@ -123,14 +123,14 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
 
 /* The list's columns: the case's own, who holds it now, its severity (1
  * A1 .. 4 B2, 9 none) and whether it is in the child-safety queue. */
-#define LIST_COLS                                                                                                  \
-  "c.id AS id, c.status AS status, c.source AS source, c.pdq AS pdq, c.md5 AS md5, c.sha256 AS sha256,"           \
-  " c.content_id AS content_id, c.uploader_id AS uploader_id, c.url AS url, c.reason AS reason,"                  \
-  " c.detail AS detail, c.opened_by AS opened_by, c.created_at AS created_at, c.updated_at AS updated_at,"        \
-  " c.decision AS decision, c.classification AS classification, c.note AS note, c.decided_by AS decided_by,"      \
-  " c.decided_at AS decided_at,"                                                                                  \
-  " (SELECT k.holder FROM server_case_claims k WHERE k.case_id = c.id AND k.until_at > $1) AS assignee,"          \
-  " COALESCE((SELECT s.severity FROM server_case_rank s WHERE s.case_id = c.id), 9) AS severity,"                 \
+#define LIST_COLS                                                                                                      \
+  "c.id AS id, c.status AS status, c.source AS source, c.pdq AS pdq, c.md5 AS md5, c.sha256 AS sha256,"                \
+  " c.content_id AS content_id, c.uploader_id AS uploader_id, c.url AS url, c.reason AS reason,"                       \
+  " c.detail AS detail, c.opened_by AS opened_by, c.created_at AS created_at, c.updated_at AS updated_at,"             \
+  " c.decision AS decision, c.classification AS classification, c.note AS note, c.decided_by AS decided_by,"           \
+  " c.decided_at AS decided_at,"                                                                                       \
+  " (SELECT k.holder FROM server_case_claims k WHERE k.case_id = c.id AND k.until_at > $1) AS assignee,"               \
+  " COALESCE((SELECT s.severity FROM server_case_rank s WHERE s.case_id = c.id), 9) AS severity,"                      \
   " CASE WHEN " VIGIL__CHILD_SQL " THEN 1 ELSE 0 END AS child_abuse"
 
 int vigil__case_list(vigil_server_store *st, const vigil__case_filter *f, int64_t after_id, int limit, json_t **out,

@@ -119,7 +119,8 @@ int vigil__claim_next(vigil_server_store *st, const char *holder, const vigil__c
   if (!rc && *id) {
     /* the held case's lease is renewed as well */
     const vigil__val r[] = {vigil__vint(*id), vigil__vint(*until)};
-    rc = vigil__sql_run(st->db, "UPDATE server_case_claims SET until_at = $2 WHERE case_id = $1", r, 2, NULL, NULL, err);
+    rc =
+        vigil__sql_run(st->db, "UPDATE server_case_claims SET until_at = $2 WHERE case_id = $1", r, 2, NULL, NULL, err);
   }
   if (!rc) rc = vigil__sql_commit(st->db, err);
   if (rc) vigil__sql_rollback(st->db);

@@ -31,10 +31,9 @@ static json_t *bank_json(vigil__req *r, const vigil_bank_info *b) {
   if (vigil__disputes_count(vigil__req_store(r), b->name, &disputed, &e)) disputed = 0;
   return json_pack("{s:s, s:s, s:b, s:b, s:b, s:I, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "name", b->name, "description",
                    b->description, "enabled", b->enabled, "review", review, "child_abuse", child, "disputed",
-                   (json_int_t)disputed, "created_at", vigil__json_time_s(b->created),
-                   "active", (json_int_t)b->active, "removed", (json_int_t)b->removed, "by_type", "pdq",
-                   (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5", (json_int_t)b->by_type[VIGIL_SIGNAL_MD5],
-                   "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
+                   (json_int_t)disputed, "created_at", vigil__json_time_s(b->created), "active", (json_int_t)b->active,
+                   "removed", (json_int_t)b->removed, "by_type", "pdq", (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5",
+                   (json_int_t)b->by_type[VIGIL_SIGNAL_MD5], "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
 }
 
 static int reply_bank(vigil__req *r, int status, const char *name) {

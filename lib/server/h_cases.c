@@ -57,8 +57,8 @@ int vigil__case_visible(vigil__req *r, int64_t id) {
     return 0;
   }
   if (!child) return 1;
-  vigil__reply_error(r, 403, "forbidden", "case %lld is in the child-safety queue, which needs the child-safety permission",
-                     (long long)id);
+  vigil__reply_error(r, 403, "forbidden",
+                     "case %lld is in the child-safety queue, which needs the child-safety permission", (long long)id);
   return 0;
 }
 
@@ -196,8 +196,8 @@ int vigil__h_case_decide(vigil__req *r) {
     }
   }
   /* the audit row commits with the decision, or neither does */
-  r->audit_detail = json_pack("{s:s, s:s?, s:s?, s:b}", "decision", decision, "classification", cls, "add_to_bank", bank,
-                              "dispute", dispute);
+  r->audit_detail = json_pack("{s:s, s:s?, s:s?, s:b}", "decision", decision, "classification", cls, "add_to_bank",
+                              bank, "dispute", dispute);
   vigil__audit_rec a;
   char *detail = NULL;
   vigil__req_audit_rec(r, 200, &a, &detail);
