@@ -341,6 +341,19 @@ def main():
         st, a, _ = api.call("GET", "/v1/audit?limit=1000&action=audit.export", admin)
         check(any(e["key_id"] == "user:root" for e in (a or {}).get("entries", [])), "the export is on record under root")
 
+        st, cl, _ = api.call("GET", "/v1/cases?status=all&limit=1000", admin)
+        ncases = len((cl or {}).get("cases", []))
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=tester]").click()
+        driver.find_element(By.ID, "t-file").send_keys(os.path.join(src, "samples", "rings.jpg"))
+        driver.find_element(By.CSS_SELECTOR, "#tester-form button[type=submit]").click()
+        wait.until(lambda d: "match(es)" in d.find_element(By.ID, "tester-status").text)
+        tt = driver.find_element(By.ID, "tester-table").text
+        check("known" in tt and "pdq" in tt and pdq in driver.find_element(By.ID, "tester-hashes").text,
+              "the match tester shows the picture's hashes and its match in bank known")
+        st, cl, _ = api.call("GET", "/v1/cases?status=all&limit=1000", admin)
+        check(len((cl or {}).get("cases", [])) == ncases, "the match tester opened no case")
+        driver.save_screenshot(os.path.join(shots, "10-tester.png"))
+
         HOSTILE_KEYNAME = '<b onmouseover="window.__pwned=7">ci</b>'
         driver.find_element(By.CSS_SELECTOR, "nav button[data-view=keys]").click()
         wait.until(lambda d: "submitter" in d.find_element(By.ID, "keys-table").text)

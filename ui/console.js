@@ -17,7 +17,7 @@ const LEASE_RENEW_MS = 60 * 1000;
 const KEYS = { j: "A1", k: "A2", l: "B1", ";": "B2", n: "none" };
 
 const SEVERITY = { 1: "A1", 2: "A2", 3: "B1", 4: "B2" };
-const VIEWS = ["signin", "queue", "case", "dashboard", "settings", "people", "banks", "audit", "keys", "hooks"];
+const VIEWS = ["signin", "queue", "case", "dashboard", "settings", "people", "banks", "audit", "tester", "keys", "hooks"];
 const LOADERS = {};
 
 const state = { csrf: "", user: "", role: "", child: false, caseId: 0, chosen: "", mediaUrl: "", unblurred: false,
@@ -114,9 +114,11 @@ function signedOut(why) {
   state.role = "";
   state.child = false;
   /* the next person at this browser starts with nothing of the last one's */
-  for (const f of ["filters", "audit-filters", "person-form", "key-form"]) $(f).reset();
-  for (const t of ["queue-table", "people-table", "banks-table", "audit-table", "keys-table", "hooks-table"])
+  for (const f of ["filters", "audit-filters", "person-form", "key-form", "tester-form"]) $(f).reset();
+  for (const t of ["queue-table", "people-table", "banks-table", "audit-table", "keys-table", "hooks-table", "tester-table"])
     $(t).tBodies[0].replaceChildren();
+  $("tester-hashes").replaceChildren();
+  $("tester-status").textContent = "";
   $("who").textContent = "";
   $("signin-error").textContent = why || "";
   show("signin");
@@ -660,6 +662,35 @@ async function loadAudit(fresh) {
 }
 LOADERS.audit = () => loadAudit(true);
 
+/* ---- the match tester (admin) ---- */
+
+async function testMatch(ev) {
+  ev.preventDefault();
+  const file = $("t-file").files[0], body = $("tester-table").tBodies[0];
+  if (!file) return;
+  body.replaceChildren();
+  $("tester-hashes").replaceChildren();
+  $("tester-status").textContent = "Matching\u2026";
+  try {
+    /* review=false: a test opens no case */
+    const q = new URLSearchParams({ review: "false", threshold: String(Number($("t-threshold").value) || 0) });
+    const r = await fetch("/v1/match?" + q.toString(), {
+      method: "POST", credentials: "same-origin", cache: "no-store", body: file,
+      headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": state.csrf } });
+    const data = (r.headers.get("Content-Type") || "").startsWith("application/json") ? await r.json() : null;
+    if (!r.ok) throw new Error((data && data.error && data.error.message) || "HTTP " + r.status);
+    const h = data.hashes || {};
+    facts($("tester-hashes"), [["PDQ", h.pdq], ["MD5", h.md5], ["SHA-256", h.sha256]]);
+    for (const m of data.matches || [])
+      body.append(row([m.bank, m.id, m.signal_type, m.distance, m.matched_by + (m.variant ? " (" + m.variant + ")" : ""),
+                       (m.tags || []).join(", ")]));
+    $("tester-status").textContent = (data.matches || []).length + " match(es) at threshold " + data.threshold +
+      (data.truncated ? "; more were left out" : "") + ".";
+  } catch (e) {
+    $("tester-status").textContent = e.message;
+  }
+}
+
 /* ---- API keys (admin) ---- */
 
 LOADERS.keys = async () => {
@@ -726,6 +757,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("org-blur").addEventListener("input", () => { $("org-blur-out").textContent = $("org-blur").value; });
   $("person-form").addEventListener("submit", createPerson);
   $("key-form").addEventListener("submit", createKey);
+  $("tester-form").addEventListener("submit", testMatch);
   $("audit-filters").addEventListener("submit", ev => { ev.preventDefault(); loadAudit(true); });
   $("audit-more").addEventListener("click", () => loadAudit(false));
   $("confirm").addEventListener("click", () => decide("confirm"));
