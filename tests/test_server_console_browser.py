@@ -13,10 +13,12 @@
 # hostile metadata shows as text and nothing of it runs.  The queue page
 # lists the case and filters it; the reviewer's display settings (blur
 # strength, no greyscale) are kept by the service and veil the next case.
+# The reviewer dismisses that case with n d Enter, disputing the match.
 # An admin (root, without the child-safety permission) creates a person,
-# sees hostile bank descriptions, sign-in names and webhook URLs as text,
-# marks a bank as child abuse (its cases leave root's queue), and exports
-# the audit log (on record).  Screenshots of each page go to SHOTS_DIR
+# sees hostile bank descriptions, notes, sign-in names, key names and
+# webhook URLs as text, marks a bank as child abuse (its cases leave
+# root's queue), exports the audit log (on record), tests a picture in the
+# match tester (no case opens) and makes an API key that works.  Screenshots of each page go to SHOTS_DIR
 # (default: a new temporary folder, printed).
 # Exit 77 (skipped) without chromium, chromedriver or python3-selenium.
 import http.client
