@@ -372,6 +372,13 @@ def main():
         driver.find_element(By.CSS_SELECTOR, "nav button[data-view=hooks]").click()
         wait.until(lambda d: HOSTILE_HOOK in d.find_element(By.ID, "hooks-table").text)
         check(True, "a hostile webhook URL shows as text")
+        driver.find_element(By.ID, "h-url").send_keys("https://receiver.invalid/vigil")
+        driver.find_element(By.CSS_SELECTOR, "#hook-form button[type=submit]").click()
+        wait.until(lambda d: d.find_element(By.ID, "hook-new").is_displayed())
+        check(len(driver.find_element(By.ID, "hook-secret").text) >= 32, "a subscription made on the page shows its secret once")
+        st, hk, _ = api.call("GET", "/v1/hooks", admin)
+        mine = [h for h in (hk or {}).get("hooks", []) if h["url"] == "https://receiver.invalid/vigil"]
+        check(mine and sorted(mine[0]["events"]) == ["case.decided", "case.opened"], "the page subscribed to the events ticked")
         check(driver.find_element(By.ID, "key-secret").text == "", "the new key is gone from the page")
         driver.save_screenshot(os.path.join(shots, "12-hooks.png"))
 

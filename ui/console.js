@@ -57,6 +57,8 @@ function show(view) {
   /* a new key is shown once, and not again after leaving its page */
   $("key-new").hidden = true;
   $("key-secret").textContent = "";
+  $("hook-new").hidden = true;
+  $("hook-secret").textContent = "";
   for (const v of VIEWS) $("view-" + v).hidden = v !== view;
   $("signout").hidden = view === "signin";
   $("nav").hidden = view === "signin";
@@ -114,7 +116,7 @@ function signedOut(why) {
   state.role = "";
   state.child = false;
   /* the next person at this browser starts with nothing of the last one's */
-  for (const f of ["filters", "audit-filters", "person-form", "key-form", "tester-form"]) $(f).reset();
+  for (const f of ["filters", "audit-filters", "person-form", "key-form", "tester-form", "hook-form"]) $(f).reset();
   for (const t of ["queue-table", "people-table", "banks-table", "audit-table", "keys-table", "hooks-table", "tester-table"])
     $(t).tBodies[0].replaceChildren();
   $("tester-hashes").replaceChildren();
@@ -731,12 +733,34 @@ async function createKey(ev) {
 
 /* ---- webhooks (admin) ---- */
 
+async function createHook(ev) {
+  ev.preventDefault();
+  const events = [...$("hook-form").querySelectorAll("input[name=event]:checked")].map(i => i.value);
+  try {
+    const h = await api("POST", "/v1/hooks", { url: $("h-url").value.trim(), events });
+    $("hook-secret").textContent = h.secret || "";
+    $("hook-new").hidden = !h.secret;
+    $("hooks-status").textContent = "Subscribed " + h.id + ".";
+    $("h-url").value = "";
+  } catch (e) {
+    $("hooks-status").textContent = e.message;
+  }
+  LOADERS.hooks();
+}
+
 LOADERS.hooks = async () => {
   const body = $("hooks-table").tBodies[0];
   try {
     const r = await api("GET", "/v1/hooks");
     body.replaceChildren();
-    for (const h of r.hooks || []) body.append(row([h.id, h.url, (h.events || []).join(", "), h.created_at]));
+    for (const h of r.hooks || [])
+      body.append(row([h.id, h.url, (h.events || []).join(", "), h.created_at, button("Delete", async () => {
+        try {
+          await api("DELETE", "/v1/hooks/" + encodeURIComponent(h.id));
+          $("hooks-status").textContent = "Subscription " + h.id + " is deleted.";
+        } catch (e) { $("hooks-status").textContent = e.message; }
+        LOADERS.hooks();
+      })]));
     $("hooks-status").textContent = body.children.length ? "" : "No subscriptions.";
   } catch (e) {
     $("hooks-status").textContent = e.message;
@@ -758,6 +782,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("person-form").addEventListener("submit", createPerson);
   $("key-form").addEventListener("submit", createKey);
   $("tester-form").addEventListener("submit", testMatch);
+  $("hook-form").addEventListener("submit", createHook);
   $("audit-filters").addEventListener("submit", ev => { ev.preventDefault(); loadAudit(true); });
   $("audit-more").addEventListener("click", () => loadAudit(false));
   $("confirm").addEventListener("click", () => decide("confirm"));
