@@ -13,12 +13,14 @@
  *
  *   GET /v1/banks/{name}/disputes   the disputes of a bank, newest first
  */
+#include "server/banks.h"
 #include "server/cases.h"
 #include "server/handlers.h"
 
 #include <string.h>
 
 #include "db/sql.h"
+#include "vigil/bank.h"
 
 int vigil__disputes_add_locked(vigil_server_store *st, int64_t case_id, const char *by, const char *note,
                                const char *at, vigil_error *err) {
@@ -78,5 +80,19 @@ int vigil__h_bank_disputes(vigil__req *r) {
                              " FROM server_entry_disputes WHERE bank = $1 ORDER BY id DESC LIMIT 1000",
                              p, 1, &arr, &r->err);
   if (rc) return rc;
+  if (json_array_size(arr) == 0) {
+    /* no disputes: say so only for a bank that exists (a dropped bank's
+     * disputes stay listed; a mistyped name is a 404, not an empty list) */
+    vigil__banks *b = vigil__server_banks(r->srv);
+    vigil_bank_info info;
+    vigil_bank_store *bst;
+    vigil__banks_begin(b, &bst);
+    rc = vigil_bank_get(bst, vigil__req_param(r, "name"), &info, &r->err);
+    vigil__banks_end(b, 0, NULL);
+    if (rc) {
+      json_decref(arr);
+      return rc;
+    }
+  }
   return vigil__reply_json(r, 200, json_pack("{s:s, s:o}", "bank", vigil__req_param(r, "name"), "disputes", arr));
 }
