@@ -303,8 +303,8 @@ int main(int argc, char **argv) {
   qsort(tvq, nq, sizeof *tvq, cmp_double);
   printf("vigil (full answer, segments included): %8.2f ms per query (median %.2f, %.2f-%.2f)\n",
          1e3 * tv / (double)nq, 1e3 * tvq[nq / 2], 1e3 * tvq[0], 1e3 * tvq[nq - 1]);
-  printf("exhaustive range search (faiss IndexBinaryFlat's method, search only): %8.2f ms per query\n",
-         1e3 * tp / (double)nq);
+  printf("exhaustive range search (faiss IndexBinaryFlat's method, %s kernel, search only): %8.2f ms per query\n",
+         kern->name, 1e3 * tp / (double)nq);
   printf("ratio: vigil is %.1fx the exhaustive search; answers %s\n", tp / tv, bad ? "DIFFER" : "identical (exact)");
   if (dv && (dump_close(dq, "queries.hashes") | dump_close(dv, "vigil.txt"))) bad = 1;
   vigil_vpdq_index_free(ix);
