@@ -55,6 +55,13 @@ typedef struct cli_progress {
 void cli_progress_start(cli_progress *p, const char *verb, size_t total);
 void cli_progress_step(cli_progress *p, size_t done, size_t failed);
 void cli_progress_end(cli_progress *p);
+/* For a batch read through a library call (progress.c): whether a progress
+ * line will be drawn; the lines of a regular file (0: not one, or
+ * unreadable); and a stream over in that steps p by the lines read through
+ * it (in itself when p is off).  fclose the stream, then in. */
+int cli_progress_wanted(void);
+size_t cli_count_lines(const char *path);
+FILE *cli_progress_wrap(FILE *in, cli_progress *p);
 
 /* A growable list of strings (pointers into argv, not copied). */
 typedef struct cli_strvec {

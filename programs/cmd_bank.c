@@ -21,7 +21,8 @@
 static const char bank_help[] =
     "usage: vigil bank [--db LOC] COMMAND [options] [arguments]\n"
     "\n"
-    "Hash banks: named lists of PDQ, MD5 and SHA-256 hashes of known media.\n"
+    "Hash banks: named lists of PDQ, MD5 and SHA-256 hashes of known media,\n"
+    "and of known videos (vPDQ frame lists, video_md5).\n"
     "\n"
     "commands:\n"
     "  create NAME [--description TEXT] [--review]\n"
@@ -31,8 +32,10 @@ static const char bank_help[] =
     "  drop NAME [--yes]                    delete a bank and all its entries\n"
     "                                       (--yes needed when it has entries)\n"
     "  import NAME FILE...                  import files ('-' = stdin); options:\n"
-    "      --format csv|te|jsonl            default from the extension (.csv, .txt/.te,\n"
-    "                                       .jsonl/.json), else csv\n"
+    "      --format csv|te|jsonl|vpdq       default from the extension (.csv, .txt/.te,\n"
+    "                                       .jsonl/.json, .vpdq), else csv; vpdq: the\n"
+    "                                       reference's per-frame file, one video, its\n"
+    "                                       external id --id or the file name\n"
     "      --skip-bad                       import the good lines, report the bad ones\n"
     "      --batch N                        commit every N entries (default: one\n"
     "                                       transaction per file)\n"
@@ -43,7 +46,12 @@ static const char bank_help[] =
     "                                       write entries (removed ones too, marked,\n"
     "                                       unless --active; te: active only)\n"
     "  add NAME TYPE VALUE [--id EXTID] [--tag TAG]... [--source TEXT]\n"
-    "                                       add one entry (TYPE: pdq, md5, sha256, video_md5)\n"
+    "                                       add one entry (TYPE: pdq, md5, sha256, video_md5;\n"
+    "                                       vpdq with python-threatexchange's JSON list)\n"
+    "  add NAME --video FILE... [--id EXTID] [--tag TAG]... [--source TEXT]\n"
+    "                                       hash videos and add each as a vpdq entry and a\n"
+    "                                       video_md5 entry (external id: --id, or the\n"
+    "                                       file name)\n"
     "  remove NAME TYPE VALUE [--reason TEXT]\n"
     "  remove --id ID [--reason TEXT]       mark an entry removed (kept for audit;\n"
     "                                       it no longer matches)\n"
@@ -72,7 +80,7 @@ static vigil_bank_store *open_store(const char *db) {
 
 /* Options every subcommand accepts. */
 enum { OPT_DB = 300, OPT_FORMAT, OPT_DESC, OPT_YES, OPT_SKIP, OPT_BATCH, OPT_SOURCE, OPT_TAG, OPT_CREATE, OPT_ALL,
-       OPT_ACTIVE, OPT_ID, OPT_REASON, OPT_REVIEW };
+       OPT_ACTIVE, OPT_ID, OPT_REASON, OPT_REVIEW, OPT_VIDEO };
 
 static const struct option sub_opts[] = {
     {"db", required_argument, 0, OPT_DB},          {"format", required_argument, 0, OPT_FORMAT},
@@ -82,12 +90,12 @@ static const struct option sub_opts[] = {
     {"create", no_argument, 0, OPT_CREATE},        {"all", no_argument, 0, OPT_ALL},
     {"active", no_argument, 0, OPT_ACTIVE},        {"id", required_argument, 0, OPT_ID},
     {"reason", required_argument, 0, OPT_REASON},  {"output", required_argument, 0, 'o'},
-    {"review", no_argument, 0, OPT_REVIEW},
+    {"review", no_argument, 0, OPT_REVIEW},        {"video", no_argument, 0, OPT_VIDEO},
     {"help", no_argument, 0, 'h'},                 {0, 0, 0, 0}};
 
 typedef struct args {
   const char *db, *format, *description, *source, *id, *reason, *output;
-  int yes, skip_bad, create, all, active, review;
+  int yes, skip_bad, create, all, active, review, video;
   long batch;
   cli_strvec tags;
   char **pos; /* positional arguments after the subcommand */
@@ -123,6 +131,7 @@ static int parse_args(int argc, char **argv, args *a) {
     case OPT_ID: a->id = optarg; break;
     case OPT_REASON: a->reason = optarg; break;
     case OPT_REVIEW: a->review = 1; break;
+    case OPT_VIDEO: a->video = 1; break;
     case 'o': a->output = optarg; break;
     case 'h': fputs(bank_help, stdout); return -1;
     default: fputs(bank_help, stderr); return CLI_USAGE;
@@ -168,11 +177,12 @@ static int bank_create(args *a, vigil_bank_store *st) {
 }
 
 static json_t *bank_json(const vigil_bank_info *b) {
-  return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "name", b->name, "description", b->description,
+  return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "name", b->name, "description", b->description,
                    "enabled", b->enabled, "review", review_of(b->name), "active", (json_int_t)b->active, "removed",
                    (json_int_t)b->removed, "pdq", (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5",
                    (json_int_t)b->by_type[VIGIL_SIGNAL_MD5], "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256],
-                   "video_md5", (json_int_t)b->by_type[VIGIL_SIGNAL_VIDEO_MD5]);
+                   "video_md5", (json_int_t)b->by_type[VIGIL_SIGNAL_VIDEO_MD5], "vpdq",
+                   (json_int_t)b->by_type[VIGIL_SIGNAL_VPDQ]);
 }
 
 static void print_json(json_t *o) {
@@ -191,16 +201,18 @@ static int json_format(const args *a, int *json) {
 }
 
 static void print_banks(const vigil_bank_info *v, size_t n, int json, int header) {
-  if (!json && header) printf("%-24s %-8s %-6s %10s %10s %10s %10s %10s  %s\n", "bank", "state", "review", "active", "removed", "pdq", "md5",
-                    "sha256", "description");
+  if (!json && header)
+    printf("%-24s %-8s %-6s %10s %10s %10s %10s %10s %10s  %s\n", "bank", "state", "review", "active", "removed", "pdq",
+           "md5", "sha256", "vpdq", "description");
   for (size_t i = 0; i < n; i++) {
     const vigil_bank_info *b = &v[i];
     if (json) print_json(bank_json(b));
     else
-      printf("%-24s %-8s %-6s %10llu %10llu %10llu %10llu %10llu  %s\n", b->name, b->enabled ? "enabled" : "disabled",
-             review_of(b->name) ? "yes" : "no", (unsigned long long)b->active, (unsigned long long)b->removed,
-             (unsigned long long)b->by_type[VIGIL_SIGNAL_PDQ], (unsigned long long)b->by_type[VIGIL_SIGNAL_MD5],
-             (unsigned long long)b->by_type[VIGIL_SIGNAL_SHA256], b->description);
+      printf("%-24s %-8s %-6s %10llu %10llu %10llu %10llu %10llu %10llu  %s\n", b->name,
+             b->enabled ? "enabled" : "disabled", review_of(b->name) ? "yes" : "no", (unsigned long long)b->active,
+             (unsigned long long)b->removed, (unsigned long long)b->by_type[VIGIL_SIGNAL_PDQ],
+             (unsigned long long)b->by_type[VIGIL_SIGNAL_MD5], (unsigned long long)b->by_type[VIGIL_SIGNAL_SHA256],
+             (unsigned long long)b->by_type[VIGIL_SIGNAL_VPDQ], b->description);
   }
 }
 
@@ -291,6 +303,7 @@ static int format_for(const char *fmt, const char *path) {
   const char *dot = strrchr(path, '.');
   if (dot && (!strcmp(dot, ".jsonl") || !strcmp(dot, ".json"))) return VIGIL_BANK_FMT_JSONL;
   if (dot && (!strcmp(dot, ".txt") || !strcmp(dot, ".te"))) return VIGIL_BANK_FMT_TE;
+  if (dot && !strcmp(dot, ".vpdq")) return VIGIL_BANK_FMT_VPDQ;
   return VIGIL_BANK_FMT_CSV;
 }
 
@@ -306,13 +319,18 @@ static int join_tags(const cli_strvec *t, char *buf, size_t cap) {
   return 1;
 }
 
+static const char *base_name(const char *path) {
+  const char *s = strrchr(path, '/');
+  return s ? s + 1 : path;
+}
+
 static int bank_import(args *a, vigil_bank_store *st) {
   if (a->npos < 2) {
     cli_error("bank import: give a bank name and at least one file (or -)");
     return CLI_USAGE;
   }
   if (a->format && vigil_bank_format_from_name(a->format) < 0) {
-    cli_error("--format: expected csv, te or jsonl, got '%s'", a->format);
+    cli_error("--format: expected csv, te, jsonl or vpdq, got '%s'", a->format);
     return CLI_USAGE;
   }
   char tags[2048];
@@ -350,8 +368,16 @@ static int bank_import(args *a, vigil_bank_store *st) {
     o.batch = a->batch > 0 ? (uint64_t)a->batch : 0;
     o.source = a->source;
     o.tags = tags[0] ? tags : NULL;
+    o.external_id = a->id ? a->id : stdin_in ? NULL : base_name(path);
     vigil_bank_import_report rep;
-    int rc = vigil_bank_import(st, bank, f, &o, &rep, &err);
+    /* a long import draws its progress on a terminal (progress.c) */
+    cli_progress prog;
+    cli_progress_start(&prog, "lines imported", cli_progress_wanted() ? cli_count_lines(path) : 0);
+    FILE *in = cli_progress_wrap(f, &prog);
+    int rc = vigil_bank_import(st, bank, in, &o, &rep, &err);
+    cli_progress_step(&prog, 0, (size_t)rep.bad);
+    cli_progress_end(&prog);
+    if (in != f) fclose(in);
     if (!stdin_in) fclose(f);
     for (size_t k = 0; k < rep.nerrors; k++)
       cli_error("%s:%llu: %s", path, (unsigned long long)rep.errors[k].line, rep.errors[k].message);
@@ -371,6 +397,10 @@ static int bank_import(args *a, vigil_bank_store *st) {
 static int bank_export(args *a, vigil_bank_store *st) {
   if (a->all ? !need_pos(a, 0, 0, "export") : !need_pos(a, 1, 1, "export")) return CLI_USAGE;
   int fmt = vigil_bank_format_from_name(a->format ? a->format : "csv");
+  if (fmt == VIGIL_BANK_FMT_VPDQ) {
+    cli_error("--format vpdq holds one video; export a bank as csv, te or jsonl");
+    return CLI_USAGE;
+  }
   if (fmt < 0) {
     cli_error("--format: expected csv, te or jsonl, got '%s'", a->format);
     return CLI_USAGE;
@@ -394,10 +424,14 @@ static int bank_export(args *a, vigil_bank_store *st) {
 static int parse_signal(const char *type, const char *hex, vigil_signal_type *t, uint8_t *value) {
   *t = vigil_signal_from_name(type, strlen(type));
   if (!vigil_signal_value_len(*t)) {
-    cli_error("unknown signal type '%s' (expected pdq, md5, sha256 or video_md5)", type);
+    cli_error("unknown signal type '%s' (expected pdq, md5, sha256, vpdq or video_md5)", type);
     return 0;
   }
   vigil_error err;
+  if (*t == VIGIL_SIGNAL_VPDQ && hex[0] == '[') {
+    cli_error("a vpdq list identifies an entry by its value, 64 hex digits (vigil bank export shows it)");
+    return 0;
+  }
   if (vigil_signal_parse(*t, hex, strlen(hex), value, &err)) {
     cli_error("%s", err.message);
     return 0;
@@ -415,8 +449,115 @@ static int copy_field(char *dst, size_t cap, const char *src, const char *what) 
   return 1;
 }
 
+/* Puts e (its bank, type, value and frames set) with the common fields of
+ * the options; prints the outcome. */
+static int add_common(args *a, vigil_bank_store *st, vigil_bank_entry *e, const char *extid, const char *what) {
+  char tags[2048];
+  if (!copy_field(e->external_id, sizeof e->external_id, extid, "--id") ||
+      !copy_field(e->source, sizeof e->source, a->source, "--source") || !join_tags(&a->tags, tags, sizeof tags) ||
+      !copy_field(e->tags, sizeof e->tags, tags, "--tag"))
+    return CLI_USAGE;
+  vigil_error err;
+  int added;
+  if (vigil_bank_add(st, e, &added, &err)) {
+    cli_error("%s%s", what, err.message);
+    return CLI_PARTIAL;
+  }
+  char hex[2 * VIGIL_BANK_VALUE_MAX + 1];
+  vigil_signal_to_hex(e->value, e->value_len, hex);
+  if (e->type == VIGIL_SIGNAL_VPDQ)
+    printf("%s%s entry %llu (vpdq %s, %zu frames)\n", what, added ? "added" : "already present:",
+           (unsigned long long)e->id, hex, e->nframes);
+  else printf("%s%s entry %llu\n", what, added ? "added" : "already present:", (unsigned long long)e->id);
+  return CLI_OK;
+}
+
+/* add NAME --video FILE...: each video hashed (vPDQ, one frame a second,
+ * and the MD5 of its bytes) and added as a vpdq and a video_md5 entry. */
+static int bank_add_videos(args *a, vigil_bank_store *st) {
+  if (a->npos < 2) {
+    cli_error("bank add --video: give a bank name and at least one video file");
+    return CLI_USAGE;
+  }
+  if (a->id && a->npos > 2) {
+    cli_error("bank add --video: --id names one video; with several the file names are their ids");
+    return CLI_USAGE;
+  }
+  vigil_bank_entry *e = calloc(1, sizeof *e);
+  if (!e) {
+    cli_error("out of memory");
+    return CLI_USAGE;
+  }
+  int failed = 0, usage = 0;
+  for (int i = 1; i < a->npos && !usage; i++) {
+    const char *path = a->pos[i];
+    char what[4200];
+    snprintf(what, sizeof what, "%s: ", path);
+    vigil_video_frame *fr = NULL;
+    size_t n = 0;
+    vigil_video_info info;
+    vigil_error err;
+    if (vigil_video_hash_all(path, NULL, &fr, &n, &info, &err)) {
+      cli_error("%s: not added: %s", path, err.message);
+      failed++;
+      continue;
+    }
+    const char *extid = a->id ? a->id : base_name(path);
+    memset(e, 0, sizeof *e);
+    int rc = copy_field(e->bank, sizeof e->bank, a->pos[0], "bank name") ? CLI_OK : CLI_USAGE;
+    if (rc == CLI_OK && n == 0) {
+      cli_error("%s: no frames were hashed: only its video_md5 is added", path);
+      failed++;
+    } else if (rc == CLI_OK) {
+      e->type = VIGIL_SIGNAL_VPDQ;
+      e->frames = fr;
+      e->nframes = n;
+      rc = add_common(a, st, e, extid, what);
+    }
+    if (rc != CLI_USAGE) {
+      int rc2;
+      memset(e, 0, sizeof *e);
+      copy_field(e->bank, sizeof e->bank, a->pos[0], "bank name");
+      e->type = VIGIL_SIGNAL_VIDEO_MD5;
+      e->value_len = 16;
+      if (vigil_signal_parse(VIGIL_SIGNAL_VIDEO_MD5, info.md5, 32, e->value, &err)) {
+        cli_error("%s: %s", path, err.message);
+        rc2 = CLI_PARTIAL;
+      } else {
+        rc2 = add_common(a, st, e, extid, what);
+      }
+      if (rc == CLI_OK) rc = rc2;
+    }
+    vigil_video_frames_free(fr);
+    if (rc == CLI_USAGE) usage = 1;
+    else if (rc) failed++;
+  }
+  free(e);
+  return usage ? CLI_USAGE : failed ? CLI_PARTIAL : CLI_OK;
+}
+
 static int bank_add(args *a, vigil_bank_store *st) {
+  if (a->video) return bank_add_videos(a, st);
   if (!need_pos(a, 3, 3, "add")) return CLI_USAGE;
+  if (!strcmp(a->pos[1], "vpdq") && a->pos[2][0] == '[') { /* python-threatexchange's list */
+    vigil_bank_entry *e = calloc(1, sizeof *e);
+    vigil_video_frame *fr = NULL;
+    size_t n = 0;
+    vigil_error err;
+    int rc = CLI_USAGE;
+    if (!e) cli_error("out of memory");
+    else if (vigil_vpdq_from_te(a->pos[2], strlen(a->pos[2]), &fr, &n, &err)) cli_error("%s", err.message);
+    else if (copy_field(e->bank, sizeof e->bank, a->pos[0], "bank name")) {
+      e->type = VIGIL_SIGNAL_VPDQ;
+      e->frames = fr;
+      e->nframes = n;
+      rc = add_common(a, st, e, a->id, "");
+      if (rc == CLI_PARTIAL) rc = CLI_USAGE;
+    }
+    vigil_video_frames_free(fr);
+    free(e);
+    return rc;
+  }
   vigil_bank_entry *e = calloc(1, sizeof *e);
   if (!e) {
     cli_error("out of memory");

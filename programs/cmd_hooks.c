@@ -15,10 +15,10 @@
 #include "vigil/report.h"
 
 static const char hooks_help[] =
-    "usage: vigil hooks create --url URL --events LIST [--db LOC] [--json]\n"
-    "       vigil hooks list [--db LOC] [--json]\n"
+    "usage: vigil hooks create --url URL --events LIST [--db LOC] [--format text|json]\n"
+    "       vigil hooks list [--db LOC] [--format text|json]\n"
     "       vigil hooks delete ID [--db LOC]\n"
-    "       vigil outbox list [--state STATE] [--after ID] [--limit N] [--db LOC] [--json]\n"
+    "       vigil outbox list [--state STATE] [--after ID] [--limit N] [--db LOC] [--format text|json]\n"
     "       vigil outbox retry ID [--db LOC]\n"
     "\n"
     "Webhook subscriptions of `vigil serve` and its outbox of deliveries.\n"
@@ -34,7 +34,8 @@ static const char hooks_help[] =
     "  --state S      pending, sending, done or dead\n"
     "  --after ID     list deliveries after this id\n"
     "  --limit N      at most N deliveries (default 100, at most 1000)\n"
-    "  --json         JSON output\n"
+    "  --format F     text (default) or json (one object per line; --json\n"
+    "                 is the same)\n"
     "  -h, --help     this text\n";
 
 static void print_json(json_t *o) {
@@ -164,19 +165,31 @@ static int outbox_run(vigil_report_db *db, const char *sub, int nargs, char **ar
 
 /* Both commands: argv[0] is "hooks" or "outbox". */
 int cmd_hooks(int argc, char **argv) {
-  enum { OPT_DB = 256, OPT_URL, OPT_EVENTS, OPT_STATE, OPT_AFTER, OPT_LIMIT, OPT_JSON };
-  static const struct option longopts[] = {
-      {"db", required_argument, 0, OPT_DB},       {"url", required_argument, 0, OPT_URL},
-      {"events", required_argument, 0, OPT_EVENTS}, {"state", required_argument, 0, OPT_STATE},
-      {"after", required_argument, 0, OPT_AFTER}, {"limit", required_argument, 0, OPT_LIMIT},
-      {"json", no_argument, 0, OPT_JSON},         {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+  enum { OPT_DB = 256, OPT_URL, OPT_EVENTS, OPT_STATE, OPT_AFTER, OPT_LIMIT, OPT_JSON, OPT_FORMAT };
+  static const struct option longopts[] = {{"db", required_argument, 0, OPT_DB},
+                                           {"url", required_argument, 0, OPT_URL},
+                                           {"events", required_argument, 0, OPT_EVENTS},
+                                           {"state", required_argument, 0, OPT_STATE},
+                                           {"after", required_argument, 0, OPT_AFTER},
+                                           {"limit", required_argument, 0, OPT_LIMIT},
+                                           {"json", no_argument, 0, OPT_JSON},
+                                           {"format", required_argument, 0, OPT_FORMAT},
+                                           {"help", no_argument, 0, 'h'},
+                                           {0, 0, 0, 0}};
+  int outbox = !strcmp(argv[0], "outbox"); /* before argv moves past a --db */
+  const char *dbloc = cli_default_db();
+  /* --db may come before the subcommand too, as with vigil bank and vigil keys */
+  while (argc >= 3 && (!strcmp(argv[1], "--db") || !strncmp(argv[1], "--db=", 5))) {
+    int eq = argv[1][4] == '=';
+    dbloc = eq ? argv[1] + 5 : argv[2];
+    argv += eq ? 1 : 2;
+    argc -= eq ? 1 : 2;
+  }
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(hooks_help, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;
   }
-  int outbox = !strcmp(argv[0], "outbox");
-  const char *sub = argv[1], *dbloc = cli_default_db(), *url = NULL, *events = NULL, *state = NULL;
+  const char *sub = argv[1], *url = NULL, *events = NULL, *state = NULL;
   long after = 0, limit = 100;
   int json = 0, c;
   optind = 1;
@@ -193,6 +206,13 @@ int cmd_hooks(int argc, char **argv) {
       if ((limit = cli_parse_long("--limit", optarg, 1, 1000)) < 0) return CLI_USAGE;
       break;
     case OPT_JSON: json = 1; break;
+    case OPT_FORMAT:
+      if (!strcmp(optarg, "json") || !strcmp(optarg, "text")) json = optarg[0] == 'j';
+      else {
+        cli_error("--format: expected text or json, got '%s'", optarg);
+        return CLI_USAGE;
+      }
+      break;
     case 'h': fputs(hooks_help, stdout); return CLI_OK;
     default: fputs(hooks_help, stderr); return CLI_USAGE;
     }
@@ -201,6 +221,7 @@ int cmd_hooks(int argc, char **argv) {
     cli_error("--state: expected pending, sending, done or dead");
     return CLI_USAGE;
   }
+  if (cli_store_missing(dbloc)) return CLI_USAGE; /* a typo in --db is not an empty store */
   vigil_report_db *db;
   vigil_error err;
   if (vigil_report_db_open(&db, dbloc, &err)) {

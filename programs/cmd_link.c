@@ -4,7 +4,10 @@
  * Reads JSON Lines ads, links them by shared identifiers and templates,
  * and writes to --out DIR: groups.json, graph.graphml, graph.dot,
  * report.html and state.db (what `--add` needs to add more ads later
- * without reprocessing these).  A summary line goes to stdout.
+ * without reprocessing these).  A summary line goes to stdout; on a
+ * terminal a progress line (ads read of the inputs' lines, rate, ETA,
+ * bad lines so far) is drawn on stderr, stepped from the linker's
+ * cancellation poll, which it calls every batch and every 1024 ads.
  */
 #include "cli.h"
 
@@ -50,6 +53,23 @@ static char *join(const char *dir, const char *name) {
   char *p = malloc(n);
   if (p) snprintf(p, n, "%s/%s", dir, name);
   return p;
+}
+
+/* The progress of adding ads: lines of inputs already read (base), plus
+ * the ads the linker has taken from the one being read. */
+typedef struct link_progress {
+  cli_progress p;
+  vigil_linker *l; /* NULL until made */
+  size_t ads_before, base;
+} link_progress;
+
+static int link_poll(void *arg) {
+  link_progress *lp = arg;
+  if (lp->l && lp->p.on) {
+    size_t now = lp->base + (vigil_linker_ad_count(lp->l) - lp->ads_before);
+    if (now > lp->p.done) cli_progress_step(&lp->p, now - lp->p.done, 0);
+  }
+  return 0; /* never cancels */
 }
 
 static int write_all(vigil_linker *l, const char *dir, vigil_error *err) {
@@ -147,9 +167,19 @@ int cmd_link(int argc, char **argv) {
   vigil_error_clear(&err);
   vigil_linker *l = NULL;
   int status = CLI_OK;
+  link_progress lp;
+  memset(&lp, 0, sizeof lp);
+  size_t lines = 0, *counts = cli_progress_wanted() ? calloc((size_t)argc, sizeof *counts) : NULL;
+  for (int i = optind; i < argc && counts; i++) lines += counts[i] = cli_count_lines(argv[i]);
+  cli_progress_start(&lp.p, "ads read", lines);
+  if (lp.p.on) {
+    o.cancelled = link_poll;
+    o.cancel_arg = &lp;
+  }
   if (vigil_linker_new(&l, &o, &err)) {
     cli_error("%s", err.message);
     free(state);
+    free(counts);
     return CLI_USAGE;
   }
   if (add) {
@@ -176,7 +206,14 @@ int cmd_link(int argc, char **argv) {
   for (int i = optind; i < argc && status != CLI_USAGE; i++) {
     size_t bad = 0;
     vigil_error_clear(&err);
+    lp.ads_before = vigil_linker_ad_count(l);
+    lp.l = l;
     int rc = vigil_linker_add_file(l, argv[i], &bad, &err);
+    lp.l = NULL;
+    lp.base += counts ? counts[i] : 0; /* read whole, good or bad */
+    if (lp.p.on && lp.base > lp.p.done) cli_progress_step(&lp.p, lp.base - lp.p.done, bad);
+    else if (lp.p.on) cli_progress_step(&lp.p, 0, bad);
+    if (lp.p.on && (rc || bad)) fputc('\n', stderr); /* the message below its own line */
     if (rc) {
       cli_error("%s", err.message);
       if (rc == VIGIL_ENOMEM) status = CLI_USAGE;
@@ -187,6 +224,7 @@ int cmd_link(int argc, char **argv) {
       status = CLI_PARTIAL;
     }
   }
+  cli_progress_end(&lp.p);
   if (status != CLI_USAGE) {
     vigil_error_clear(&err);
     if (vigil_linker_group(l, &err) || write_all(l, out, &err) || vigil_linker_save(l, state, &err)) {
@@ -202,5 +240,6 @@ int cmd_link(int argc, char **argv) {
   }
   vigil_linker_free(l);
   free(state);
+  free(counts);
   return status;
 }

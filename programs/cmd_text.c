@@ -9,7 +9,9 @@
  * evidence excerpt itself.  A bad record (not JSON, not an object, no text
  * field) is reported on stderr as FILE:LINE and, with --format json, as an
  * {"line":N,"error":...} result; the batch goes on and the exit status
- * is 1.  The ad rule database is compiled once per run.
+ * is 1.  The ad rule database is compiled once per run.  --format takes
+ * the names every command uses: json, or text (a tab-separated line per
+ * record; "tsv", its former name, is still read).
  */
 #include "cli.h"
 
@@ -21,8 +23,8 @@
 #include "vigil/text.h"
 
 static const char text_help[] =
-    "usage: vigil text scan [--kind ad|message] [--format json|tsv] [--region CC] FILE.jsonl|-\n"
-    "       vigil text contacts [--format json|tsv] [--region CC] FILE.jsonl|-\n"
+    "usage: vigil text scan [--kind ad|message] [--format json|text] [--region CC] FILE.jsonl|-\n"
+    "       vigil text contacts [--format json|text] [--region CC] FILE.jsonl|-\n"
     "\n"
     "Text signals for each JSON record of the input (one object per line).  The\n"
     "text is the record's \"text\" or \"message\" field, or \"title\" + newline +\n"
@@ -35,8 +37,8 @@ static const char text_help[] =
     "\n"
     "options:\n"
     "  --kind ad|message   what the records are (scan only; default ad)\n"
-    "  --format json|tsv   json (default): one object per line;\n"
-    "                      tsv: line, id, risk, families, contacts\n"
+    "  --format json|text  json (default): one object per line;\n"
+    "                      text: line, id, risk, families, contacts, tab-separated\n"
     "  --region CC         default country of national phone numbers (GB, DE,\n"
     "                      IN, ...; a record's own \"country\" or \"region\"\n"
     "                      field wins); without it, North American numbers\n"
@@ -159,9 +161,9 @@ int cmd_text(int argc, char **argv) {
       break;
     case OPT_FORMAT:
       if (!strcmp(optarg, "json")) op.json = 1;
-      else if (!strcmp(optarg, "tsv")) op.json = 0;
+      else if (!strcmp(optarg, "text") || !strcmp(optarg, "tsv")) op.json = 0;
       else {
-        cli_error("--format: expected json or tsv, got '%s'", optarg);
+        cli_error("--format: expected json or text, got '%s'", optarg);
         return CLI_USAGE;
       }
       break;

@@ -2,8 +2,8 @@
  * test_bank_video.c - the video_md5 signal type in banks: a type of its own
  * (as python-threatexchange keeps it), with the entry model of md5 (import,
  * counts, exact match, export), written by `vigil hash --format te` for a
- * video and looked up by `vigil match` for a file whose content is a video.  vpdq entries are still refused, with a
- * message.
+ * video and looked up by `vigil match` for a file whose content is a video.  An empty vpdq
+ * list is refused, with a line number (tests/test_bank_vpdq.c covers vpdq entries).
  */
 #include "testutil.h"
 
@@ -28,8 +28,10 @@ static void test_type(void **state) {
   assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VIDEO_MD5, M1, 32, v, &err), VIGIL_OK);
   assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VIDEO_MD5, M1, 31, v, &err), VIGIL_EINVAL);
   assert_non_null(strstr(err.message, "video_md5 value must be 32 hex digits"));
+  /* a vpdq value is the 64-hex-digit identity of its frame list */
+  assert_int_equal(vigil_signal_value_len(VIGIL_SIGNAL_VPDQ), 32);
   assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_VPDQ, M1, 32, v, &err), VIGIL_EINVAL);
-  assert_non_null(strstr(err.message, "not supported yet"));
+  assert_non_null(strstr(err.message, "vpdq value must be 64 hex digits"));
 }
 
 static void test_import_match_export(void **state) {
@@ -50,7 +52,7 @@ static void test_import_match_export(void **state) {
   memset(&rep, 0, sizeof rep);
   assert_int_equal(vigil_bank_import(st, "videos", f, &o, &rep, &err), VIGIL_OK);
   fclose(f);
-  assert_int_equal(rep.added, 2); /* the vpdq line is reported, not imported */
+  assert_int_equal(rep.added, 2); /* the empty vpdq list is reported, not imported */
   assert_true(rep.nerrors >= 1);
   assert_int_equal(rep.errors[0].line, 3);
   vigil_bank_import_report_free(&rep);
@@ -161,6 +163,92 @@ static void test_cli_video_frames_against_pictures(void **state) {
   free(out);
 }
 
+/* vigil bank add --video, its vpdq entry matched by vigil match, exported
+ * as python-threatexchange writes it, the reference file imported, and a
+ * removal that stops the match. */
+static void test_cli_vpdq(void **state) {
+  (void)state;
+  const char *video = VIGIL_SOURCE_DIR "/fuzz/seeds/fuzz_video/vp8.webm";
+  char db[600], ref[600], cmd[3000], *out = NULL;
+  bt_path(db, sizeof db, "vpdq.db");
+  bt_path(ref, sizeof ref, "clip.vpdq");
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s create vids && " VIGIL_CLI " bank --db %s add vids --video %s --tag csam",
+           db, db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "added entry 1 (vpdq "));
+  assert_non_null(strstr(out, ", 1 frames)"));
+  assert_non_null(strstr(out, "added entry 2"));
+  free(out);
+  /* again: nothing new */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s add vids --video %s && " VIGIL_CLI " bank --db %s stats vids --format json",
+           db, video, db);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "already present: entry 1"));
+  assert_non_null(strstr(out, "\"active\":2,"));
+  assert_non_null(strstr(out, "\"video_md5\":1,\"vpdq\":1}"));
+  free(out);
+  /* the match: video_md5 exactly, vpdq with both percentages and a segment */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s %s", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "vp8.webm,video_md5,0,orig,vids,2,vp8.webm,csam,"));
+  assert_non_null(strstr(out, "vp8.webm,vpdq,vids,1,vp8.webm,csam,100.0,100.0,yes,"));
+  free(out);
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s --format json %s", db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "\"videos\":[{\"bank\":\"vids\",\"entry_id\":1,"));
+  assert_non_null(strstr(out, "\"query_pct\":100.0,\"compared_pct\":100.0,\"matched\":true"));
+  assert_non_null(strstr(out, "\"vpdq_frames\":1"));
+  free(out);
+  /* te export: the list as python-threatexchange writes it */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s export vids --format te", db);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "vpdq [\"574d4595b652496c54ba512e2e5a8b34268b8badae9a6b2ed2aa55ae594a7556,100,0.0\"]\n"));
+  free(out);
+  /* the reference's file of the same video into another bank: same identity, external id the file name */
+  snprintf(cmd, sizeof cmd,
+           VIGIL_CLI " hash --format vpdq %s > %s && " VIGIL_CLI " bank --db %s import refs %s --create && " VIGIL_CLI
+                     " bank --db %s export refs --format jsonl",
+           video, ref, db, ref, db);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "1 lines, 1 added"));
+  assert_non_null(strstr(out, "\"external_id\":\"clip.vpdq\""));
+  assert_non_null(strstr(out, "\"frames\":[[0,100,\"574d4595"));
+  free(out);
+  /* a bad reference line is named */
+  bt_write(ref, sizeof ref, "bad.vpdq", "0,100,zz,0.000\n", (size_t)-1);
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " bank --db %s import refs %s 2>&1", db, ref);
+  assert_int_equal(tu_run(cmd, &out), 1);
+  assert_non_null(strstr(out, "bad.vpdq:1: "));
+  free(out);
+  /* a still of the video (its one frame's hash, as a picture would give it) against the video banks, opt-in */
+  snprintf(cmd, sizeof cmd,
+           VIGIL_CLI " match --db %s --bank vids 574d4595b652496c54ba512e2e5a8b34268b8badae9a6b2ed2aa55ae594a7556"
+                     " && " VIGIL_CLI " match --db %s --bank vids --video-banks "
+                     "574d4595b652496c54ba512e2e5a8b34268b8badae9a6b2ed2aa55ae594a7556",
+           db, db);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_non_null(strstr(out, ",vpdq_frame,0,orig,vids,1,vp8.webm,csam,"));
+  assert_non_null(strstr(out, "#t=0.000\n"));
+  assert_int_equal(strstr(out, ",vpdq_frame,") - out, 64); /* only once, from the second command */
+  free(out);
+  /* a video on standard input is matched by its digests only, and says so */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " match --db %s - < %s 2>&1", db, video);
+  assert_int_equal(tu_run(cmd, &out), 1);
+  assert_non_null(strstr(out, "-,video_md5,0,orig,vids,2,"));
+  assert_non_null(strstr(out, "matched by its digests only"));
+  assert_null(strstr(out, ",vpdq,"));
+  free(out);
+  /* removed: the vpdq line is gone, video_md5 still matches */
+  snprintf(cmd, sizeof cmd,
+           VIGIL_CLI " bank --db %s remove --id 1 --reason test && " VIGIL_CLI " bank --db %s disable refs && " VIGIL_CLI
+                     " match --db %s %s",
+           db, db, db, video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  assert_null(strstr(out, ",vpdq,"));
+  assert_non_null(strstr(out, ",video_md5,"));
+  free(out);
+}
+
 static int teardown(void **state) {
   (void)state;
   bt_cleanup();
@@ -173,6 +261,7 @@ int main(void) {
       cmocka_unit_test(test_import_match_export),
       cmocka_unit_test(test_cli_match_video),
       cmocka_unit_test(test_cli_video_frames_against_pictures),
+      cmocka_unit_test(test_cli_vpdq),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }

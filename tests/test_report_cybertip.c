@@ -10,7 +10,14 @@
  * the retry resumes (one report, never a second submit); "already
  * finished" on a repeated finish is success; a refused file's details
  * retract the report and end the delivery; bad credentials are a clear,
- * permanent error that never shows the password.
+ * permanent error that never shows the password.  Timeouts: the double
+ * stalls past ncmec.api.timeout_s, before doing a step (the step never
+ * happened) or after it (the answer is lost); either is retried and the
+ * retry resumes, and on the outbox's last attempt a timeout after submit
+ * retracts the report.  An attempt keeps its outbox claim while a step
+ * hangs, and stops when another node has taken the claim over.  vigil
+ * serve killed with -9 while each step is in flight resumes the
+ * submission after a restart: one report, one finish.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -53,6 +60,9 @@ typedef struct dbl {
   pthread_mutex_t mu;
   int calls[NSTEPS];
   int inject_n[NSTEPS], inject_http[NSTEPS], inject_code[NSTEPS];
+  int stall_n[NSTEPS], stall_after[NSTEPS]; /* stall past the client's timeout, before or after the step */
+  int stalled[NSTEPS];                      /* stalls begun */
+  int slow_ms;                              /* every answer this late (within the client's timeout) */
   int next_report;
   int finished[64], retracted[64];
   int invalid_xml; /* XML that did not validate */
@@ -70,6 +80,16 @@ static enum MHD_Result send_xml(struct MHD_Connection *c, int http, const char *
   enum MHD_Result ok = MHD_queue_response(c, (unsigned)http, r);
   MHD_destroy_response(r);
   return ok;
+}
+
+#define STALL_MS 1600 /* past the 1 s of ncmec.api.timeout_s in write_cfg */
+
+static enum MHD_Result reply(struct MHD_Connection *c, int code, const char *desc, const char *extra);
+
+/* A step done but its answer lost: the client has given up by now. */
+static enum MHD_Result stalled(struct MHD_Connection *c, int code, const char *desc, const char *extra) {
+  tu_sleep_ms(STALL_MS);
+  return reply(c, code, desc, extra);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, int code, const char *desc, const char *extra) {
@@ -123,16 +143,26 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
   int inj = D.inject_n[step] > 0;
   int ihttp = D.inject_http[step], icode = D.inject_code[step];
   if (inj) D.inject_n[step]--;
+  int stl = D.stall_n[step] > 0, after = D.stall_after[step];
+  if (stl) D.stall_n[step]--, D.stalled[step]++;
+  if (stl && !after) D.calls[step]--; /* never done */
+  int slow = D.slow_ms;
   pthread_mutex_unlock(&D.mu);
+  if (slow) tu_sleep_ms(slow);
+  if (stl && !after) {
+    tu_sleep_ms(STALL_MS);
+    return send_xml(c, 504, "<html>too late</html>");
+  }
+  enum MHD_Result (*answer_with)(struct MHD_Connection *, int, const char *, const char *) = stl ? stalled : reply;
   if (inj && ihttp) return send_xml(c, ihttp, "<html>unavailable</html>");
-  if (inj) return reply(c, icode, "Injected failure", NULL);
+  if (inj) return answer_with(c, icode, "Injected failure", NULL);
   char extra[200];
   if (step == SUBMIT || step == FILEINFO) {
     if (vigil__tipline_validate(xsd, b->p ? b->p : "", b->n, NULL) != VIGIL_OK) {
       pthread_mutex_lock(&D.mu);
       D.invalid_xml++;
       pthread_mutex_unlock(&D.mu);
-      return reply(c, 4100, "Validation failed", NULL);
+      return answer_with(c, 4100, "Validation failed", NULL);
     }
   }
   if (step == SUBMIT) {
@@ -140,16 +170,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
     int id = ++D.next_report;
     pthread_mutex_unlock(&D.mu);
     snprintf(extra, sizeof extra, "<reportId>%d</reportId>", id);
-    return reply(c, 0, "Success", extra);
+    return answer_with(c, 0, "Success", extra);
   }
   if (step == UPLOAD) {
     int id = id_of(b);
     if (id <= 0 || id > D.next_report) return reply(c, 5001, "Report does not exist", NULL);
     snprintf(extra, sizeof extra, "<reportId>%d</reportId><fileId>f%d-%d</fileId><hash>00</hash>", id, id,
              D.calls[UPLOAD]);
-    return reply(c, 0, "Success", extra);
+    return answer_with(c, 0, "Success", extra);
   }
-  if (step == FILEINFO) return reply(c, 0, "Success", NULL);
+  if (step == FILEINFO) return answer_with(c, 0, "Success", NULL);
   int id = id_of(b);
   if (id <= 0 || id >= 64 || id > D.next_report) return reply(c, 5001, "Report does not exist", NULL);
   pthread_mutex_lock(&D.mu);
@@ -157,7 +187,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
   if (step == FINISH) code = D.retracted[id] ? 5101 : D.finished[id]++ ? 5102 : 0;
   else code = D.finished[id] ? 5102 : D.retracted[id]++ ? 5101 : 0;
   pthread_mutex_unlock(&D.mu);
-  return reply(c, code, code ? "Already done" : "Success", NULL);
+  return answer_with(c, code, code ? "Already done" : "Success", NULL);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode t) {
@@ -195,6 +225,15 @@ static void inject(int step, int n, int http, int code) {
   pthread_mutex_unlock(&D.mu);
 }
 
+/* The next n calls of step stall past the client's timeout: before the
+ * step is done (after 0) or after it (after 1: the answer is lost). */
+static void stall(int step, int n, int after) {
+  pthread_mutex_lock(&D.mu);
+  D.stall_n[step] = n;
+  D.stall_after[step] = after;
+  pthread_mutex_unlock(&D.mu);
+}
+
 /* ---- the sender ----------------------------------------------------------- */
 
 static void write_cfg(int port, const char *password) {
@@ -207,7 +246,8 @@ static void write_cfg(int port, const char *password) {
   assert_non_null(f);
   fprintf(f,
           "{\"ncmec\":{\"schema\":\"%s\",\"reporter\":{\"email\":\"trust@example.org\"},"
-          "\"api\":{\"environment\":\"test\",\"url\":\"http://127.0.0.1:%d/\",\"credentials\":\"%s\"}}}",
+          "\"api\":{\"environment\":\"test\",\"url\":\"http://127.0.0.1:%d/\",\"credentials\":\"%s\","
+          "\"timeout_s\":1}}}",
           xsd, port, credpath);
   fclose(f);
 }
@@ -270,7 +310,7 @@ static void test_flow(void **state) {
   /* the whole flow: submit, upload and fileinfo of case 1 (case 2 kept no media: its
    * hashes are in the report, it has no file to describe), finish */
   int64_t a = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, NULL, &permanent, &e), 0);
   row(db, a, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
   assert_int_equal(D.calls[SUBMIT], 1);
@@ -279,20 +319,20 @@ static void test_flow(void **state) {
   assert_int_equal(D.calls[FINISH], 1);
   assert_int_equal(D.invalid_xml, 0); /* everything sent validated at the other end */
   /* sending a finished report again does nothing */
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, NULL, &permanent, &e), 0);
   assert_int_equal(D.calls[SUBMIT], 1);
 
   /* a 503 on upload, then a server failure code on finish: retried, resumed */
   int64_t b = new_report(db);
   inject(UPLOAD, 1, 503, 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, NULL, &permanent, &e), VIGIL_EIO);
   assert_int_equal(permanent, 0);
   row(db, b, st, sizeof st, NULL);
   assert_string_equal(st, "submitted");
   inject(FINISH, 1, 0, 1000);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, NULL, &permanent, &e), VIGIL_EIO);
   assert_non_null(strstr(e.message, "server failure 1000"));
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, NULL, &permanent, &e), 0);
   row(db, b, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
   assert_int_equal(D.calls[SUBMIT], 2); /* one per report, never a second */
@@ -300,30 +340,73 @@ static void test_flow(void **state) {
 
   /* finish went through but its answer was lost: 5102 on the retry is success */
   int64_t c = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, NULL, &permanent, &e), 0);
   const vigil__val p[] = {vigil__vint(c)};
   assert_int_equal(vigil__sql_run(db, "UPDATE report_reports SET state = 'submitted' WHERE id = $1", p, 1, NULL, NULL,
                                   NULL), 0);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, &permanent, &e), 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, c, NULL, &permanent, &e), 0);
   row(db, c, st, sizeof st, NULL);
   assert_string_equal(st, "finished");
 
   /* file details refused: the report cannot be completed, so it is retracted */
   int64_t d = new_report(db);
   inject(FILEINFO, 1, 0, 4100);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, NULL, &permanent, &e), VIGIL_EINVAL);
   assert_int_equal(permanent, 1);
   assert_non_null(strstr(e.message, "retracted"));
   row(db, d, st, sizeof st, NULL);
   assert_string_equal(st, "retracted");
   assert_int_equal(D.calls[RETRACT], 1);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, &permanent, &e), VIGIL_EEXIST);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, d, NULL, &permanent, &e), VIGIL_EEXIST);
   assert_int_equal(permanent, 1);
+
+  const vigil__ct_claim last = {NULL, 0, 1}; /* the outbox's last attempt */
+  /* timeouts: an upload that never happened is retried, and the retry resumes */
+  int64_t t1 = new_report(db);
+  int subs = D.calls[SUBMIT], ups = D.calls[UPLOAD], retracts = D.calls[RETRACT];
+  stall(UPLOAD, 1, 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, NULL, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(permanent, 0);
+  assert_non_null(strstr(e.message, "upload: no answer within 1 s (timed out"));
+  row(db, t1, st, sizeof st, NULL);
+  assert_string_equal(st, "submitted");
+  assert_int_equal(D.calls[UPLOAD], ups); /* it never happened */
+  /* a finish that went through but whose answer was lost: the retry's 5102 is success */
+  stall(FINISH, 1, 1);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, NULL, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(permanent, 0);
+  assert_non_null(strstr(e.message, "finish: no answer within 1 s"));
+  row(db, t1, st, sizeof st, NULL);
+  assert_string_equal(st, "submitted");
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t1, NULL, &permanent, &e), 0);
+  row(db, t1, st, sizeof st, NULL);
+  assert_string_equal(st, "finished");
+  assert_int_equal(D.calls[SUBMIT], subs + 1); /* one report */
+  assert_int_equal(D.calls[UPLOAD], ups + 1);  /* one file */
+  assert_int_equal(D.calls[RETRACT], retracts);
+  /* a timeout on the outbox's last attempt, after submit: the report can never be
+   * completed, so it is retracted and the delivery ends */
+  int64_t t2 = new_report(db);
+  stall(FILEINFO, 1, 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t2, &last, &permanent, &e), VIGIL_EIO);
+  assert_int_equal(permanent, 1);
+  assert_non_null(strstr(e.message, "timed out"));
+  assert_non_null(strstr(e.message, "report retracted"));
+  row(db, t2, st, sizeof st, NULL);
+  assert_string_equal(st, "retracted");
+  assert_int_equal(D.calls[RETRACT], retracts + 1);
+  /* a timeout of submit itself on the last attempt: no report id, nothing to retract */
+  int64_t t3 = new_report(db);
+  stall(SUBMIT, 1, 0);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, t3, &last, &permanent, &e), VIGIL_EIO);
+  row(db, t3, st, sizeof st, NULL);
+  assert_string_equal(st, "pending");
+  assert_int_equal(D.calls[RETRACT], retracts + 1);
 
   /* bad credentials: permanent, clear, and the password is nowhere */
   write_cfg(port, "wrong-pw");
   int64_t f = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, f, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, f, NULL, &permanent, &e), VIGIL_EINVAL);
   assert_int_equal(permanent, 1);
   assert_non_null(strstr(e.message, "credentials"));
   assert_null(strstr(e.message, "wrong-pw"));
@@ -339,8 +422,71 @@ static void test_flow(void **state) {
   write_cfg(port, "s3cret");
   chmod(credpath, 0644);
   int64_t g = new_report(db);
-  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, g, &permanent, &e), VIGIL_EINVAL);
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, g, NULL, &permanent, &e), VIGIL_EINVAL);
   assert_non_null(strstr(e.message, "chmod 600"));
+  vigil__sql_close(db);
+  dbl_stop();
+}
+
+/* An outbox attempt keeps its claim while it runs: renewed before each
+ * call past the call's timeout, so a step that hangs does not let another
+ * node claim the delivery mid-submission; and a claim another node has
+ * taken over stops the attempt before it calls the CyberTipline again. */
+static void test_claim_kept(void **state) {
+  (void)state;
+  int port = dbl_start();
+  write_cfg(port, "s3cret");
+  vigil__sql *db = open_db();
+  int permanent;
+  vigil_error e;
+  char target[32];
+  /* four calls of 600 ms each outlast a 1 s lease: still this attempt's afterwards */
+  int64_t a = new_report(db), did;
+  snprintf(target, sizeof target, "%lld", (long long)a);
+  assert_int_equal(vigil__outbox_add(db, "ncmec", target, "report", "ct-claim-a", "{}", &did, NULL), 0);
+  vigil__delivery *d;
+  size_t n;
+  assert_int_equal(vigil__outbox_claim(db, 10, 1000, "n1", &d, &n, NULL), 0);
+  assert_int_equal(n, 1);
+  vigil__ct_claim cl = {&d[0], 1000, 0};
+  D.slow_ms = 600;
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, a, &cl, &permanent, &e), 0);
+  D.slow_ms = 0;
+  vigil__delivery *d2;
+  size_t n2;
+  assert_int_equal(vigil__outbox_claim(db, 10, 300, "n2", &d2, &n2, NULL), 0);
+  assert_int_equal(n2, 0); /* no other node took it while it ran */
+  vigil__delivery_free(d, n);
+  /* the lease ran out and another node claimed it: no further call from here */
+  int64_t b = new_report(db);
+  snprintf(target, sizeof target, "%lld", (long long)b);
+  assert_int_equal(vigil__outbox_add(db, "ncmec", target, "report", "ct-claim-b", "{}", &did, NULL), 0);
+  const vigil__val p[] = {vigil__vint(did)};
+  assert_int_equal(
+      vigil__sql_run(db, "UPDATE report_deliveries SET next_at = 0 WHERE id != $1", p, 1, NULL, NULL, NULL),
+      0); /* only b is due */
+  assert_int_equal(
+      vigil__sql_run(db, "UPDATE report_deliveries SET state = 'done' WHERE id != $1", p, 1, NULL, NULL, NULL), 0);
+  assert_int_equal(vigil__outbox_claim(db, 10, 1, "n1", &d, &n, NULL), 0);
+  assert_int_equal(n, 1);
+  tu_sleep_ms(20);
+  assert_int_equal(vigil__outbox_claim(db, 10, 60000, "n2", &d2, &n2, NULL), 0);
+  assert_int_equal(n2, 1); /* n2 holds it now */
+  int calls = D.calls[SUBMIT] + D.calls[UPLOAD];
+  cl = (vigil__ct_claim){&d[0], 1, 1}; /* even on n1's last attempt */
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &cl, &permanent, &e), VIGIL_EIO);
+  assert_non_null(strstr(e.message, "taken over"));
+  assert_int_equal(permanent, 0);
+  assert_int_equal(D.calls[SUBMIT] + D.calls[UPLOAD], calls); /* nothing sent */
+  char st[32];
+  row(db, b, st, sizeof st, NULL);
+  assert_string_equal(st, "pending"); /* nothing retracted: n2 sends it */
+  vigil__ct_claim cl2 = {&d2[0], 60000, 0};
+  assert_int_equal(vigil__cybertip_send(db, cfgpath, evdir, b, &cl2, &permanent, &e), 0);
+  row(db, b, st, sizeof st, NULL);
+  assert_string_equal(st, "finished");
+  vigil__delivery_free(d, n);
+  vigil__delivery_free(d2, n2);
   vigil__sql_close(db);
   dbl_stop();
 }
@@ -364,13 +510,12 @@ static pid_t serve(const char *db, int *port, char *key, size_t cap) {
     _exit(127);
   }
   *port = 0;
-  for (int i = 0; i < 400 && !*port; i++) {
-    FILE *f = fopen(portf, "r");
-    if (f) {
-      if (fscanf(f, "%d", port) != 1) *port = 0;
-      fclose(f);
-    }
-    if (!*port) tu_sleep_ms(25);
+  *port = tu_wait_port_file(pid, portf);
+  if (*port <= 0) { /* say why */
+    size_t n;
+    char *log = (char *)tu_slurp(outf, &n);
+    print_message("vigil serve did not start:\n%s\n", log ? (n > 700 ? log + n - 700 : log) : "(no output)");
+    free(log);
   }
   assert_true(*port > 0);
   if (!key[0]) {
@@ -383,11 +528,9 @@ static pid_t serve(const char *db, int *port, char *key, size_t cap) {
   return pid;
 }
 
-static void test_through_serve(void **state) {
-  (void)state;
-  int dport = dbl_start();
+/* The double's configuration, with short retries so the tests wait little. */
+static void write_serve_cfg(int dport) {
   write_cfg(dport, "s3cret");
-  /* short retries, so the test waits little */
   FILE *f = fopen(cfgpath, "r+");
   assert_non_null(f);
   fseek(f, -1, SEEK_END);
@@ -395,6 +538,13 @@ static void test_through_serve(void **state) {
         "\"webhooks\":{\"timeout_s\":1}}",
         f);
   fclose(f);
+}
+
+static void test_through_serve(void **state) {
+  (void)state;
+  int dport = dbl_start();
+  write_serve_cfg(dport);
+  FILE *f;
   char db[400], key[128] = "";
   snprintf(db, sizeof db, "%s/serve.db", dir);
   int port;
@@ -462,6 +612,81 @@ static void test_through_serve(void **state) {
   dbl_stop();
 }
 
+/* A confirmed case of its own uploader with kept evidence, reported with
+ * mode submit through the server on port. */
+static void report_case(int port, const char *key, int n) {
+  char body[200], path[80], ev[500];
+  int st;
+  snprintf(body, sizeof body, "{\"md5\":\"0123456789abcdef0123456789abcdef\",\"uploader_id\":\"k%d\"}", n);
+  json_t *o = tu_call(port, "POST", "/v1/cases", key, body, &st);
+  assert_int_equal(st, 201);
+  int64_t id = (int64_t)json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  snprintf(ev, sizeof ev, "%s/case-%lld.bin", evdir, (long long)id);
+  FILE *f = fopen(ev, "wb");
+  assert_non_null(f);
+  fwrite("\x89PNG\r\n\x1a\n png", 1, 12, f);
+  fclose(f);
+  snprintf(path, sizeof path, "/v1/cases/%lld/decision", (long long)id);
+  json_decref(tu_call(port, "POST", path, key, "{\"decision\":\"confirm\",\"classification\":\"A1\"}", &st));
+  assert_int_equal(st, 200);
+  snprintf(path, sizeof path, "/v1/cases/%lld/report", (long long)id);
+  json_decref(tu_call(port, "POST", path, key, "{\"mode\":\"submit\"}", &st));
+  assert_int_equal(st, 202);
+}
+
+/* vigil serve killed with -9 while each step of a submission is in
+ * flight at the CyberTipline, before the step is done there or after
+ * (its answer then never arrives).  After a restart each submission
+ * finishes, with one report at the other end, except where the API gives
+ * no way to know: killed after submit went through and before its answer
+ * was kept, the restart submits again (the documented window). */
+static void test_kill_at_every_step(void **state) {
+  (void)state;
+  static const struct {
+    int step, after, submits;
+  } at[] = {{SUBMIT, 0, 1}, {SUBMIT, 1, 2}, {FILEINFO, 1, 1}, {FINISH, 1, 1}}; /* upload: test_through_serve */
+  int dport = dbl_start();
+  write_serve_cfg(dport);
+  char db[400], key[128] = "";
+  snprintf(db, sizeof db, "%s/kill.db", dir);
+  snprintf(evdir, sizeof evdir, "%s/evidence-kill", dir); /* an evidence directory is bound to one store */
+  assert_int_equal(mkdir(evdir, 0700), 0);
+  for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+    int port, step = at[k].step;
+    pid_t pid = serve(db, &port, key, sizeof key);
+    int submits = D.calls[SUBMIT], finishes = D.calls[FINISH], stalled = D.stalled[step];
+    stall(step, 1, at[k].after);
+    report_case(port, key, (int)k);
+    for (int i = 0; i < 250 && D.stalled[step] == stalled; i++) tu_sleep_ms(20);
+    assert_int_equal(D.stalled[step], stalled + 1); /* the step is in flight: now */
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    pid = serve(db, &port, key, sizeof key);
+    int want_finish = finishes + 1 + (step == FINISH && at[k].after); /* a lost finish is repeated */
+    for (int i = 0; i < 400 && D.calls[FINISH] < want_finish; i++) tu_sleep_ms(20);
+    if (D.calls[FINISH] != want_finish || D.calls[SUBMIT] != submits + at[k].submits)
+      print_message("killed in %s (%s): %d finish, %d submit\n", step_names[step], at[k].after ? "after" : "before",
+                    D.calls[FINISH] - finishes, D.calls[SUBMIT] - submits);
+    assert_int_equal(D.calls[FINISH], want_finish);
+    assert_int_equal(D.calls[SUBMIT], submits + at[k].submits);
+    int st;
+    json_t *d = NULL;
+    for (int i = 0; i < 100; i++) { /* the delivery is done */
+      json_decref(d);
+      d = tu_call(port, "GET", "/v1/deliveries?state=done", key, NULL, &st);
+      if (json_array_size(json_object_get(d, "deliveries")) == k + 1) break;
+      tu_sleep_ms(20);
+    }
+    assert_int_equal(json_array_size(json_object_get(d, "deliveries")), k + 1);
+    json_decref(d);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+  }
+  assert_int_equal(D.invalid_xml, 0);
+  dbl_stop();
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   if (!tu_shared("docs/ncmec/cyber_tipline.xsd", xsd, sizeof xsd) || access(xsd, R_OK) != 0) {
@@ -480,7 +705,8 @@ int main(void) {
   if (!f) return 1;
   fwrite("\xFF\xD8\xFF\xE0 jpeg", 1, 9, f);
   fclose(f);
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_through_serve)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_claim_kept),
+                                     cmocka_unit_test(test_through_serve), cmocka_unit_test(test_kill_at_every_step)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   if (tu_rmtree(dir) != 0) return 1;
   return rc;

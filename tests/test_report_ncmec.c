@@ -9,7 +9,8 @@
  * and its evidence cannot be deleted; a hold can be extended, never
  * shortened.  Unconfirmed cases, mixed uploaders and a report the schema
  * refuses are refused, the last with the schema's message, and leave no
- * directory behind.
+ * directory behind.  `vigil report export` records, holds and audits its
+ * report as the API does.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "db/sql.h"
 #include "report/tipline.h"
 #include "run.h"
 #include "serveproc.h"
@@ -55,14 +57,7 @@ static void start(void) {
           "--admin-key-file", keyf, "--report-config", cfg, "--evidence-dir", evdir, (char *)NULL);
     _exit(127);
   }
-  for (int i = 0; i < 400 && !port; i++) {
-    FILE *f = fopen(portf, "r");
-    if (f) {
-      if (fscanf(f, "%d", &port) != 1) port = 0;
-      fclose(f);
-    }
-    if (!port) tu_sleep_ms(25);
-  }
+  port = tu_wait_port_file(pid, portf);
   assert_true(port > 0);
   FILE *f = fopen(keyf, "r");
   assert_non_null(f);
@@ -107,6 +102,20 @@ static int entries(const char *d) {
   while ((e = readdir(x))) n += e->d_name[0] != '.';
   closedir(x);
   return n;
+}
+
+/* The first column of the first row of a query on the service database. */
+static int64_t db_int(const char *sql, int64_t arg) {
+  vigil__sql *h;
+  vigil_error e;
+  assert_int_equal(vigil__sql_open(&h, db, &e), 0);
+  vigil__rows *rows = NULL;
+  const vigil__val p[] = {vigil__vint(arg)};
+  if (vigil__sql_run(h, sql, p, 1, &rows, NULL, &e)) fail_msg("%s: %s", sql, e.message);
+  int64_t v = vigil__rows_count(rows) ? vigil__rows_int(rows, 0, 0) : -1;
+  vigil__rows_free(rows);
+  vigil__sql_close(h);
+  return v;
 }
 
 static void test_report_and_hold(void **state) {
@@ -215,9 +224,24 @@ static void test_report_and_hold(void **state) {
   snprintf(out2, sizeof out2, "%s/cli-export", dir);
   snprintf(cmd, sizeof cmd, "'%s' report export %lld %lld --out '%s' --config '%s' --evidence-dir '%s' --db '%s' 2>/dev/null",
            VIGIL_CLI, (long long)a, (long long)e, out2, cfg, evdir, db);
+  assert_int_equal(db_int("SELECT COUNT(*) FROM report_holds WHERE case_id = $1", e), 0);
+  int64_t audits = db_int("SELECT COUNT(*) FROM server_audit WHERE action = 'cases.report' AND id > $1", 0);
   assert_int_equal(tu_run(cmd, NULL), 0);
   assert_int_equal(entries(out2), 3); /* report.xml, case-a.jpg, manifest.json */
+  /* held for a year, recorded and audited as the API's export is */
+  now = (int64_t)time(NULL);
+  held = db_int("SELECT until_s FROM report_holds WHERE case_id = $1", e);
+  assert_true(held >= now + 364 * 86400 && held <= now + 366 * 86400);
+  assert_true(db_int("SELECT until_s FROM report_holds WHERE case_id = $1", a) >= ext); /* never shortened */
+  assert_int_equal(db_int("SELECT COUNT(*) FROM report_reports WHERE mode = 'export' AND case_id = $1", a), 2);
+  assert_int_equal(db_int("SELECT COUNT(*) FROM server_audit WHERE action = 'cases.report' AND key_id LIKE 'cli:%'"
+                          " AND id > $1",
+                          0),
+                   1);
+  assert_int_equal(db_int("SELECT COUNT(*) FROM server_audit WHERE action = 'cases.report' AND id > $1", 0),
+                   audits + 1);
   assert_int_equal(tu_run(cmd, NULL), 1); /* the directory exists now */
+  assert_int_equal(db_int("SELECT COUNT(*) FROM report_reports WHERE mode = 'export' AND case_id = $1", a), 2);
   snprintf(cmd, sizeof cmd, "'%s' report export %lld --out '%s/x' --config '%s' --db '%s' 2>/dev/null", VIGIL_CLI,
            (long long)c + 100, dir, cfg, db);
   assert_int_equal(tu_run(cmd, NULL), 2); /* no such case */

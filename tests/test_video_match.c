@@ -337,6 +337,66 @@ static void test_bad_input(void **state) {
   vigil_vpdq_index_free(ix);
 }
 
+/* vigil_vpdq_index_lookup (a still against the bank videos) and
+ * vigil_vpdq_index_remove, against a scan of every frame: per video the
+ * closest frame of enough quality, the earliest on a tie; removed videos
+ * never come back. */
+static void test_lookup_and_remove(void **state) {
+  (void)state;
+  static bank bk;
+  vigil_pdq_hash pool[12];
+  for (int i = 0; i < 12; i++) pool[i] = random_hash();
+  make_bank(&bk, pool, 12);
+  vigil_vpdq_index *ix = NULL;
+  vigil_error err;
+  assert_int_equal(vigil_vpdq_index_new(&ix, &err), VIGIL_OK);
+  for (int v = 0; v < NV; v++) assert_int_equal(vigil_vpdq_index_add(ix, (uint64_t)v + 1, bk.f[v], bk.n[v], &err), 0);
+  for (int round = 0; round < 2; round++) {
+    if (round == 1)
+      for (int v = 0; v < NV; v += 3) assert_int_equal(vigil_vpdq_index_remove(ix, (uint64_t)v + 1, &err), VIGIL_OK);
+    for (int k = 0; k < 40; k++) {
+      vigil_pdq_hash q = pool[next() % 12];
+      flip(&q, (int)(next() % 12));
+      int thr = 31;
+      vigil_vpdq_frame_hit *h = NULL;
+      size_t n = 0;
+      assert_int_equal(vigil_vpdq_index_lookup(ix, &q, thr, 50, &h, &n, &err), VIGIL_OK);
+      size_t want = 0;
+      for (int v = 0; v < NV; v++) {
+        if (round == 1 && v % 3 == 0) continue;
+        int best = 999;
+        double bts = 0;
+        for (size_t i = 0; i < bk.n[v]; i++) {
+          const vigil_video_frame *f = &bk.f[v][i];
+          int d = dist(&q, &f->hash);
+          if (f->quality < 50 || d > thr) continue;
+          if (d < best || (d == best && f->timestamp < bts)) best = d, bts = f->timestamp;
+        }
+        if (best == 999) continue;
+        want++;
+        size_t j = 0;
+        while (j < n && h[j].id != (uint64_t)v + 1) j++;
+        assert_true(j < n);
+        assert_int_equal(h[j].distance, best);
+        assert_true(h[j].timestamp == bts);
+      }
+      assert_int_equal(n, want);
+      for (size_t j = 1; j < n; j++) assert_true(h[j - 1].distance <= h[j].distance);
+      free(h);
+    }
+  }
+  assert_int_equal(vigil_vpdq_index_remove(ix, 1, &err), VIGIL_ENOTFOUND); /* already removed */
+  assert_int_equal(vigil_vpdq_index_remove(ix, 99999, &err), VIGIL_ENOTFOUND);
+  assert_int_equal(vigil_vpdq_index_add(ix, 1, bk.f[0], bk.n[0], &err), VIGIL_EEXIST); /* ids stay taken */
+  assert_int_equal(vigil_vpdq_index_videos(ix), NV - (NV + 2) / 3);
+  assert_true(vigil_vpdq_index_removed_frames(ix) > 0);
+  vigil_pdq_hash q = pool[0];
+  vigil_vpdq_frame_hit *h = NULL;
+  size_t n = 0;
+  assert_int_equal(vigil_vpdq_index_lookup(ix, &q, 257, 50, &h, &n, &err), VIGIL_EINVAL);
+  vigil_vpdq_index_free(ix);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recall_against_brute_force),
@@ -344,6 +404,7 @@ int main(void) {
       cmocka_unit_test(test_all_duplicates),
       cmocka_unit_test(test_threshold_edges),
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_lookup_and_remove),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,6 +175,14 @@ VIGIL_API int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, i
 /* The case as GET /v1/cases/{id} shows it, as JSON text (*json is the
  * caller's to free); VIGIL_ENOTFOUND for an unknown id. */
 VIGIL_API int vigil_case_get_json(vigil_server_store *st, int64_t id, char **json, vigil_error *err);
+/* Records a report of case_ids[0..n) (one uploader's confirmed cases)
+ * that was exported for manual filing into directory, with xml its
+ * report.xml; holds every case for a year (18 U.S.C. 2258A(h)) and
+ * audits it as the store's actor (vigil_server_store_set_actor, required),
+ * all in one transaction, as POST /v1/cases/{id}/report does.
+ * *held_until (may be NULL): the end of the first case's hold, Unix s. */
+VIGIL_API int vigil_case_report_exported(vigil_server_store *st, const int64_t *case_ids, size_t n,
+                                         const char *directory, const char *xml, int64_t *held_until, vigil_error *err);
 
 /* ---- the server ------------------------------------------------------------ */
 

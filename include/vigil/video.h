@@ -124,7 +124,7 @@ VIGIL_API int vigil_video_sniff(const void *data, size_t len);
  * and the C++ reference's (quality >= 50, every frame, distance < 31).
  *
  * Threads: queries (const index) may run in any number of threads at once;
- * add and free need the index alone.  Frames are copied in; results belong
+ * add, remove and free need the index alone.  Frames are copied in; results belong
  * to the caller (vigil_vpdq_results_free). */
 
 /* Timestamps beyond this many seconds (about 31 years) are refused by the
@@ -186,10 +186,17 @@ typedef struct vigil_vpdq_video {
 } vigil_vpdq_video;
 VIGIL_API int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *videos, size_t n,
                                         vigil_error *err);
+/* Takes bank video id out: it is never reported again.  VIGIL_ENOTFOUND
+ * when absent or already removed.  Its id stays taken (adding it again is
+ * VIGIL_EEXIST) and its memory is held until the index is rebuilt. */
+VIGIL_API int vigil_vpdq_index_remove(vigil_vpdq_index *ix, uint64_t id, vigil_error *err);
+/* Videos held (removed ones not counted). */
 VIGIL_API size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix);
-/* Frames held, and unique frame hashes among them. */
+/* Frames held (of videos not removed), and unique frame hashes. */
 VIGIL_API size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix);
 VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);
+/* Frames of removed videos still held: a rebuild gives their memory back. */
+VIGIL_API size_t vigil_vpdq_index_removed_frames(const vigil_vpdq_index *ix);
 /* Bytes of memory the index holds (its PDQ index, frames, tables). */
 VIGIL_API size_t vigil_vpdq_index_memory(const vigil_vpdq_index *ix);
 
@@ -201,6 +208,19 @@ VIGIL_API int vigil_vpdq_index_query(const vigil_vpdq_index *ix, const vigil_vid
                                      const vigil_vpdq_opts *opts, vigil_vpdq_result **results, size_t *nresults,
                                      vigil_error *err);
 VIGIL_API void vigil_vpdq_results_free(vigil_vpdq_result *results, size_t n);
+
+/* A still against the bank videos: a known video's frame shown as a
+ * picture.  Per bank video with a frame of quality >= quality_min within
+ * threshold (inclusive, 0..256) of h, its closest such frame (the earliest
+ * on a tie); sorted by distance, then id.  *hits is malloc'd (free()),
+ * NULL when none.  Exact, through the same PDQ index as queries. */
+typedef struct vigil_vpdq_frame_hit {
+  uint64_t id;      /* the bank video */
+  double timestamp; /* seconds into it of the closest frame */
+  int distance;
+} vigil_vpdq_frame_hit;
+VIGIL_API int vigil_vpdq_index_lookup(const vigil_vpdq_index *ix, const vigil_pdq_hash *h, int threshold,
+                                      int quality_min, vigil_vpdq_frame_hit **hits, size_t *n, vigil_error *err);
 
 /* Two frame lists by brute force (every pair compared), as the reference and
  * python-threatexchange's brute matcher do; out->id is 0.  Segments too when

@@ -28,6 +28,8 @@ enum { VIGIL__PUT_ADDED = 1, VIGIL__PUT_EXISTING = 2, VIGIL__PUT_REMOVED = 3 };
 
 /* One row of the removal log: entries whose removal a matcher must apply. */
 typedef int (*vigil__removal_fn)(void *ctx, uint64_t seq, uint64_t entry_id);
+/* One vpdq entry with its frames (vpdq_scan). */
+typedef int (*vigil__frames_fn)(void *ctx, uint64_t entry_id, const vigil_video_frame *frames, size_t n);
 
 typedef struct vigil__bank_backend {
   const char *name;
@@ -72,14 +74,54 @@ typedef struct vigil__bank_backend {
    * statement is a network round trip. */
   int (*entry_put_many)(void *impl, uint64_t bank_id, vigil_bank_entry *es, size_t n, int *outcomes,
                         vigil_error *err);
+
+  /* vpdq entries.  entry_put and entry_put_many store e->frames with every
+   * vpdq entry they add.  entry_frames: the frames of entry id (malloc'd);
+   * VIGIL_ENOTFOUND when it has none.  vpdq_scan: active vpdq entries of
+   * enabled banks with id > after_id, in id order, with their frames (valid
+   * during the callback). */
+  int (*entry_frames)(void *impl, uint64_t id, vigil_video_frame **frames, size_t *n, vigil_error *err);
+  int (*vpdq_scan)(void *impl, uint64_t after_id, vigil__frames_fn fn, void *ctx, vigil_error *err);
+  /* The highest entry id committed (0 when none): a matcher's bound for
+   * scans of several kinds, so that what one scan skipped (an id above it)
+   * no other scan can have moved the position past. */
+  int (*entry_max_id)(void *impl, uint64_t *out, vigil_error *err);
+  /* The connection the store's transactions run on (for its hook). */
+  struct vigil__sql *(*sql)(void *impl);
 } vigil__bank_backend;
 
 #define VIGIL__PUT_MANY_MAX 128
 
+/* A change made through a store, as its transaction hook sees it. */
+typedef struct vigil__bank_change {
+  const char *action;            /* create, drop, enable, disable, add, remove, import */
+  const char *bank;              /* the bank's name */
+  const vigil_bank_entry *entry; /* add, remove: the entry (id 0 when unknown); else NULL */
+  const char *detail;            /* create: the description; drop, import: a summary; else "" */
+} vigil__bank_change;
+
+/* Called inside the transaction of every change made through the store,
+ * after the change and before its commit, on the store's own connection:
+ * what it writes commits with the change or not at all, and a failure
+ * rolls the change back (the caller gets that failure).  Changes that
+ * change nothing (an entry already present, a removal already made) do
+ * not call it.  The service writes its bank.changed webhook deliveries
+ * this way (server/banksvc.c), so an acknowledged change always has them. */
+typedef int (*vigil__bank_txhook)(void *ctx, struct vigil__sql *db, const vigil__bank_change *c, vigil_error *err);
+
 struct vigil_bank_store {
   const vigil__bank_backend *be;
   void *impl;
+  vigil__bank_txhook hook; /* NULL: none */
+  void *hook_ctx;
 };
+
+/* Sets (fn NULL: clears) the store's transaction hook. */
+void vigil__bank_store_set_txhook(vigil_bank_store *st, vigil__bank_txhook fn, void *ctx);
+
+/* Runs the store's hook, if any, for a change in the open transaction. */
+int vigil__bank_store_hook(vigil_bank_store *st, const char *action, const char *bank, const vigil_bank_entry *e,
+                           const char *detail, vigil_error *err);
 
 /* The backend (bank_sql.c) over db/sql.h: location as vigil__sql_open()
  * takes it (a libpq URI, "sqlite:PATH" or a plain path); its name is the
@@ -98,6 +140,13 @@ int vigil__bank_entry_check(const vigil_bank_entry *e, vigil_error *err);
  * bank of banks[0..n): the per-type counts of a bank listing. */
 void vigil__bank_count_into(vigil_bank_info *banks, size_t n, uint64_t bank_id, int64_t type, int removed,
                             uint64_t count);
+
+/* vpdq frame lists (bank_vpdq.c): the checks every stored list passes
+ * (1..VIGIL_BANK_FRAMES_MAX frames, fields in range), and the stored byte
+ * form (encode: *out malloc'd; decode: VIGIL_ECORRUPT for a damaged row). */
+int vigil__bank_frames_check(const vigil_video_frame *f, size_t n, vigil_error *err);
+int vigil__bank_frames_encode(const vigil_video_frame *f, size_t n, uint8_t **out, size_t *len, vigil_error *err);
+int vigil__bank_frames_decode(const uint8_t *b, size_t len, vigil_video_frame **out, size_t *n, vigil_error *err);
 
 /* Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (out: 21 bytes) and back. */
 void vigil__bank_time_format(int64_t t, char out[32]);

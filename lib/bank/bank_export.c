@@ -5,6 +5,11 @@
  * their removal time and reason, so an export re-imported elsewhere carries
  * the removals with it.  The threatexchange line format has no room for a
  * removal, so it always lists active entries only.
+ *
+ * A vpdq entry's value is written as python-threatexchange writes the
+ * signal (a JSON array of "hex,quality,ts" strings) in te and CSV; JSON
+ * Lines writes the identity as the value and the whole frame list, frame
+ * numbers and full-precision timestamps included, as "frames".
  */
 #include "bank/bank_backend.h"
 #include "bank/bank_parse.h"
@@ -38,22 +43,42 @@ static void csv_field(FILE *f, const char *s, int last) {
   fputc(last ? '\n' : ',', f);
 }
 
+/* "frames": [[frame_number, quality, "hex", timestamp], ...] */
+static json_t *frames_json(const vigil_bank_entry *e) {
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < e->nframes; i++) {
+    const vigil_video_frame *f = &e->frames[i];
+    char h[VIGIL_PDQ_HEX_LEN + 1];
+    vigil_pdq_to_hex(&f->hash, h);
+    json_t *t = json_pack("[I, i, s, f]", (json_int_t)f->frame_number, f->quality, h, f->timestamp);
+    if (!t || json_array_append_new(a, t)) {
+      json_decref(a);
+      return NULL;
+    }
+  }
+  return a;
+}
+
 static int write_entry(void *ctx, const vigil_bank_entry *e) {
   exporter *x = ctx;
   if (x->active_only && e->removed) return 0;
   char hex[2 * VIGIL_BANK_VALUE_MAX + 1], added[32], removed[32] = "";
   vigil_signal_to_hex(e->value, e->value_len, hex);
+  char *te = NULL; /* a vpdq entry's value in te and CSV */
+  if (e->type == VIGIL_SIGNAL_VPDQ && x->fmt != VIGIL_BANK_FMT_JSONL &&
+      vigil_vpdq_to_te(e->frames, e->nframes, &te, NULL, NULL))
+    return VIGIL_ENOMEM;
   vigil__bank_time_format(e->added, added);
   if (e->removed) vigil__bank_time_format(e->removed, removed);
   const char *type = vigil_signal_name(e->type) ? vigil_signal_name(e->type) : "unknown";
   switch (x->fmt) {
   case VIGIL_BANK_FMT_TE:
-    if (!e->removed) fprintf(x->out, "%s %s\n", type, hex);
+    if (!e->removed) fprintf(x->out, "%s %s\n", type, te ? te : hex);
     break;
   case VIGIL_BANK_FMT_CSV:
     csv_field(x->out, e->bank, 0);
     csv_field(x->out, type, 0);
-    csv_field(x->out, hex, 0);
+    csv_field(x->out, te ? te : hex, 0);
     csv_field(x->out, e->external_id, 0);
     csv_field(x->out, e->tags, 0);
     csv_field(x->out, e->source, 0);
@@ -74,7 +99,14 @@ static int write_entry(void *ctx, const vigil_bank_entry *e) {
                           e->bank, "signal_type", type, "value", hex, "external_id", e->external_id, "tags",
                           tags ? tags : json_array(), "source", e->source, "added", added, "removed",
                           e->removed ? json_string(removed) : json_null(), "removed_reason", e->removed_reason);
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (o && e->type == VIGIL_SIGNAL_VPDQ) {
+      json_t *fj = frames_json(e);
+      if (!fj || json_object_set_new(o, "frames", fj)) {
+        json_decref(o);
+        o = NULL;
+      }
+    }
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(o);
     if (!s) return VIGIL_ENOMEM;
     fputs(s, x->out);
@@ -82,7 +114,9 @@ static int write_entry(void *ctx, const vigil_bank_entry *e) {
     free(s);
     break;
   }
+  default: break;
   }
+  free(te);
   if (ferror(x->out)) {
     x->io_error = 1;
     return VIGIL_EIO;
@@ -92,6 +126,8 @@ static int write_entry(void *ctx, const vigil_bank_entry *e) {
 
 int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_bank_format fmt, int active_only,
                       vigil_error *err) {
+  if (fmt == VIGIL_BANK_FMT_VPDQ)
+    return vigil__seterr(err, VIGIL_EINVAL, "the vpdq per-frame format holds one video: export as csv, te or jsonl");
   if (fmt != VIGIL_BANK_FMT_CSV && fmt != VIGIL_BANK_FMT_TE && fmt != VIGIL_BANK_FMT_JSONL)
     return vigil__seterr(err, VIGIL_EINVAL, "unknown export format");
   exporter x = {out, fmt, active_only || fmt == VIGIL_BANK_FMT_TE, 0};

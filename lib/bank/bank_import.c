@@ -115,6 +115,7 @@ int vigil_bank_format_from_name(const char *name) {
   if (!strcmp(name, "csv")) return VIGIL_BANK_FMT_CSV;
   if (!strcmp(name, "te") || !strcmp(name, "txt")) return VIGIL_BANK_FMT_TE;
   if (!strcmp(name, "jsonl") || !strcmp(name, "json")) return VIGIL_BANK_FMT_JSONL;
+  if (!strcmp(name, "vpdq")) return VIGIL_BANK_FMT_VPDQ;
   return VIGIL_EINVAL;
 }
 
@@ -126,6 +127,7 @@ typedef struct prow {
   uint64_t line;
   int64_t removed;
   size_t off; /* external_id, tags, source, removed_reason: 4 NUL-terminated strings */
+  size_t foff, nfr; /* vpdq: its frames in pending.fr */
   uint8_t type;
   uint8_t value[VIGIL_BANK_VALUE_MAX];
 } prow;
@@ -135,7 +137,12 @@ typedef struct pending {
   size_t n, cap;
   char *arena;
   size_t alen, acap;
+  vigil_video_frame *fr; /* the frames of buffered vpdq entries */
+  size_t nfr, frcap;
 } pending;
+
+/* Buffered frames past which the window is written early (about 200 MB). */
+#define FRAMES_WINDOW ((size_t)1 << 22)
 
 typedef struct importer {
   vigil_bank_store *st;
@@ -164,9 +171,16 @@ static int pend_push(pending *p, const vigil_bank_entry *e, uint64_t line) {
   r->off = p->alen;
   r->type = (uint8_t)e->type;
   memcpy(r->value, e->value, VIGIL_BANK_VALUE_MAX);
+  r->foff = p->nfr;
+  r->nfr = e->frames ? e->nframes : 0;
+  if (r->nfr) {
+    if (vigil__grow_from((void **)&p->fr, &p->frcap, p->nfr + r->nfr, sizeof *p->fr, 4096)) return -1;
+    memcpy(p->fr + p->nfr, e->frames, r->nfr * sizeof *p->fr);
+  }
   if (arena_put(p, e->external_id) || arena_put(p, e->tags) || arena_put(p, e->source) ||
       arena_put(p, e->removed_reason))
     return -1;
+  p->nfr += r->nfr;
   p->n++;
   return 0;
 }
@@ -219,6 +233,8 @@ static void fill_entry(const pending *p, const prow *r, int64_t now, vigil_bank_
   copy_str(e->removed_reason, sizeof e->removed_reason, &s);
   e->added = now;
   e->removed = r->removed;
+  e->frames = r->nfr ? p->fr + r->foff : NULL;
+  e->nframes = r->nfr;
 }
 
 static void count_outcome(importer *im, int outcome) {
@@ -257,6 +273,7 @@ static int flush(importer *im, uint64_t bank_id, int64_t now, vigil_error *err) 
   }
   p->n = 0;
   p->alen = 0;
+  p->nfr = 0;
   return VIGIL_OK;
 }
 
@@ -277,10 +294,118 @@ static int validate_all(importer *im, reader *rd, vigil_error *err) {
       if (fatal) break;
     }
   }
+  vigil__bank_parser_done(&p);
   if (rc < 0) return vigil__seterr(err, VIGIL_EIO, "read error after line %llu", (unsigned long long)ln);
   if (im->o->format == VIGIL_BANK_FMT_CSV && !p.have_header && im->rep->bad == 0)
     record_error(im, 1, "empty input: a CSV header line is required");
   return VIGIL_OK;
+}
+
+/* The reference's per-frame file ("frame,quality,hash,timestamp" lines, as
+ * vpdq-hash-video writes them): the whole input is one vpdq entry, so it
+ * is read whole (bounded by VIGIL_BANK_FRAMES_MAX lines) and added as
+ * vigil_bank_add adds, with the import's audit record in the same
+ * transaction.  Bad lines are reported by number; with skip_bad the entry
+ * is the good ones. */
+static int import_reference(vigil_bank_store *st, const char *bank, FILE *in, const vigil_bank_import_opts *o,
+                            vigil_bank_import_report *rep, vigil_error *err) {
+  importer im;
+  memset(&im, 0, sizeof im);
+  im.rep = rep;
+  im.max_errors = o->max_errors > 0 ? o->max_errors : 20;
+  vigil_bank_entry *e = calloc(1, sizeof *e);
+  reader rd = {in, malloc(READ_BUF), 0, 0, 0};
+  vigil_video_frame *fr = NULL;
+  size_t nfr = 0, cap = 0;
+  int rc = VIGIL_OK, r;
+  if (!e || !rd.buf) {
+    rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (o->external_id &&
+      (rc = vigil__bank_text_valid(o->external_id, strlen(o->external_id), VIGIL_BANK_TEXT_MAX, "external id", err)))
+    goto out;
+  const char *line;
+  size_t len;
+  while ((r = rd_line(&rd, &line, &len)) == 1) {
+    rep->lines++;
+    vigil_video_frame *one = NULL;
+    size_t n1 = 0;
+    vigil_error le;
+    if (len > VIGIL_VIDEO_LINE_MAX) {
+      record_error(&im, rep->lines, "line longer than a frame line (frame,quality,hash,timestamp)");
+      continue;
+    }
+    if (vigil_vpdq_from_reference(line, len, &one, &n1, &le)) {
+      const char *msg = strstr(le.message, "line 1: "); /* the number is ours, not the one-line parse's */
+      record_error(&im, rep->lines, msg ? msg + 8 : le.message);
+      continue;
+    }
+    if (n1 && nfr >= VIGIL_BANK_FRAMES_MAX) {
+      vigil_video_frames_free(one);
+      record_error(&im, rep->lines, "more frames than a vpdq entry holds");
+      break;
+    }
+    if (n1 && vigil__grow((void **)&fr, &cap, nfr + 1, sizeof *fr)) {
+      vigil_video_frames_free(one);
+      rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory at line %llu", (unsigned long long)rep->lines);
+      goto out;
+    }
+    if (n1) fr[nfr++] = one[0];
+    vigil_video_frames_free(one);
+  }
+  if (r < 0) {
+    rc = vigil__seterr(err, VIGIL_EIO, "read error after line %llu", (unsigned long long)rep->lines);
+    goto out;
+  }
+  if (rep->bad && !o->skip_bad) {
+    rc = vigil__seterr(err, VIGIL_EINVAL, "%llu bad line%s: nothing imported", (unsigned long long)rep->bad,
+                       rep->bad == 1 ? "" : "s");
+    goto out;
+  }
+  if (nfr == 0) {
+    record_error(&im, rep->lines ? rep->lines : 1, "no frames: a vpdq file has one line per frame");
+    rc = vigil__seterr(err, VIGIL_EINVAL, "no frames in the input: nothing imported");
+    goto out;
+  }
+  snprintf(e->bank, sizeof e->bank, "%s", bank);
+  e->type = VIGIL_SIGNAL_VPDQ;
+  e->frames = fr;
+  e->nframes = nfr;
+  if (o->external_id) snprintf(e->external_id, sizeof e->external_id, "%s", o->external_id);
+  if (o->source) snprintf(e->source, sizeof e->source, "%s", o->source);
+  if (o->tags && (rc = vigil_bank_tags_normalize(o->tags, strlen(o->tags), e->tags, err))) goto out;
+  if ((rc = vigil_bank_vpdq_identity(fr, nfr, e->value, err))) goto out;
+  e->value_len = 32;
+  if ((rc = vigil__bank_entry_check(e, err))) goto out;
+  vigil_bank_info info;
+  int64_t now = (int64_t)time(NULL);
+  if ((rc = st->be->begin(st->impl, err))) goto out;
+  int outcome = 0;
+  e->added = now;
+  rc = st->be->bank_get(st->impl, bank, 0, &info, err);
+  if (!rc) rc = st->be->entry_put(st->impl, info.id, e, 0, &outcome, err);
+  if (!rc) {
+    char detail[200];
+    snprintf(detail, sizeof detail, "vpdq file, %llu lines: %s, %llu bad", (unsigned long long)rep->lines,
+             outcome == VIGIL__PUT_ADDED ? "added" : "existing", (unsigned long long)rep->bad);
+    rc = st->be->audit(st->impl, now, "import", bank, detail, err);
+  }
+  if (!rc) rc = st->be->commit(st->impl, err);
+  if (rc) {
+    st->be->rollback(st->impl);
+    goto out;
+  }
+  rep->batches = 1;
+  rep->committed = 1;
+  if (outcome == VIGIL__PUT_ADDED) rep->added = 1;
+  else rep->existing = 1;
+  if (o->on_commit) o->on_commit(o->ctx, 1, rep->lines);
+out:
+  free(fr);
+  free(rd.buf);
+  free(e);
+  return rc;
 }
 
 int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vigil_bank_import_opts *opts,
@@ -291,15 +416,19 @@ int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vi
     vigil_bank_import_opts_default(&dflt);
     opts = &dflt;
   }
-  if (opts->format != VIGIL_BANK_FMT_CSV && opts->format != VIGIL_BANK_FMT_TE && opts->format != VIGIL_BANK_FMT_JSONL)
+  if (opts->format != VIGIL_BANK_FMT_CSV && opts->format != VIGIL_BANK_FMT_TE &&
+      opts->format != VIGIL_BANK_FMT_JSONL && opts->format != VIGIL_BANK_FMT_VPDQ)
     return vigil__seterr(err, VIGIL_EINVAL, "unknown import format");
   if (!vigil_bank_name_valid(bank)) return vigil__seterr(err, VIGIL_EINVAL, "invalid bank name");
   int rc;
   if (opts->source &&
       (rc = vigil__bank_text_valid(opts->source, strlen(opts->source), VIGIL_BANK_TEXT_MAX, "source", err)))
     return rc;
+  if (opts->format == VIGIL_BANK_FMT_VPDQ) return import_reference(st, bank, in, opts, rep, err);
   importer *im = calloc(1, sizeof *im);
   reader rd = {in, NULL, 0, 0, 0};
+  vigil__bank_parser p;
+  memset(&p, 0, sizeof p);
   if (!im || !(rd.buf = malloc(READ_BUF))) {
     free(im);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
@@ -333,7 +462,6 @@ int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vi
     }
   }
 
-  vigil__bank_parser p;
   vigil__bank_parser_init(&p, opts->format, opts->source, im->tags);
   int64_t now = (int64_t)time(NULL);
   int in_tx = 0, writing = 1;
@@ -364,8 +492,16 @@ int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vi
       goto fail;
     }
     int batch_full = opts->batch && ++in_batch >= opts->batch;
-    if ((batch_full || im->pend.n >= SORT_WINDOW) && (rc = flush(im, info.id, now, err))) goto fail;
+    if ((batch_full || im->pend.n >= SORT_WINDOW || im->pend.nfr >= FRAMES_WINDOW) &&
+        (rc = flush(im, info.id, now, err)))
+      goto fail;
     if (batch_full) {
+      char what[80];
+      snprintf(what, sizeof what, "batch %llu, through line %llu", (unsigned long long)rep->batches + 1,
+               (unsigned long long)ln);
+      if (rep->added + rep->removed > ok_added + ok_removed &&
+          (rc = vigil__bank_store_hook(st, "import", bank, NULL, what, err)))
+        goto fail;
       if ((rc = st->be->commit(st->impl, err))) goto fail;
       in_tx = 0;
       in_batch = 0;
@@ -404,6 +540,9 @@ int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in, const vi
            (unsigned long long)rep->lines, (unsigned long long)rep->added, (unsigned long long)rep->existing,
            (unsigned long long)rep->removed, (unsigned long long)rep->bad);
   if ((rc = st->be->audit(st->impl, now, "import", bank, detail, err))) goto fail;
+  if (rep->added + rep->removed > ok_added + ok_removed &&
+      (rc = vigil__bank_store_hook(st, "import", bank, NULL, detail, err)))
+    goto fail;
   if ((rc = st->be->commit(st->impl, err))) goto fail;
   in_tx = 0;
   rep->batches++;
@@ -417,10 +556,12 @@ fail:
   rep->existing = ok_existing;
   rep->removed = ok_removed;
 out:
+  vigil__bank_parser_done(&p);
   free(rd.buf);
   if (im) {
     free(im->pend.rows);
     free(im->pend.arena);
+    free(im->pend.fr);
     free(im->many);
   }
   free(im);

@@ -9,6 +9,14 @@
  *   jsonl  one JSON object per line with the same keys as the CSV columns;
  *          tags may be a string or an array of strings.
  *
+ * A vpdq value is a frame list in python-threatexchange's serialisation, a
+ * JSON array of "hex,quality,timestamp" strings: the rest of a te line
+ * after "vpdq" (json.dumps writes blanks between items), a CSV field, a
+ * JSON Lines string.  JSON Lines also takes "frames", an array of
+ * [frame_number, quality, "hex", timestamp] with full-precision timestamps
+ * (what vigil exports), and then "value", if given, must be the list's
+ * identity.  The entry's value becomes the identity (bank_vpdq.c).
+ *
  * Each field goes through the validators of bank_signal.c, so whatever the
  * format, an entry that leaves here is valid for the store.  Columns id,
  * bank and added (written by export) are accepted and ignored: an entry's
@@ -25,6 +33,29 @@
 
 const char *const vigil__bank_col_names[VIGIL__NCOLS] = {
     "signal_type", "value", "external_id", "tags", "source", "added", "removed", "removed_reason", "id", "bank"};
+
+void vigil__bank_parser_done(vigil__bank_parser *p) {
+  free(p->frames);
+  p->frames = NULL;
+  free(p->buf);
+  p->buf = NULL;
+  p->bufcap = 0;
+}
+
+/* Room for the unquoted fields of a CSV line of len bytes (they are never
+ * longer than the line): the parser's buffer, grown as lines need. */
+static char *csv_buf(vigil__bank_parser *p, size_t len) {
+  if (len + 1 > p->bufcap) {
+    size_t cap = p->bufcap ? p->bufcap : 4096;
+    while (cap < len + 1) cap *= 2;
+    char *b = malloc(cap);
+    if (!b) return NULL;
+    free(p->buf);
+    p->buf = b;
+    p->bufcap = cap;
+  }
+  return p->buf;
+}
 
 void vigil__bank_parser_init(vigil__bank_parser *p, vigil_bank_format fmt, const char *default_source,
                              const char *extra_tags) {
@@ -58,6 +89,10 @@ static void entry_init(vigil__bank_parser *p, vigil_bank_entry *e) {
   e->added = 0;
   e->removed = 0;
   e->removed_reason[0] = '\0';
+  e->frames = NULL;
+  e->nframes = 0;
+  free(p->frames);
+  p->frames = NULL;
 }
 
 /* Stores field value s[0..n) of kind k into e. */
@@ -69,9 +104,9 @@ static int set_field(vigil_bank_entry *e, int k, const char *s, size_t n, vigil_
     e->type = vigil_signal_from_name(s, n);
     if (e->type == VIGIL_SIGNAL_NONE || !vigil_signal_value_len(e->type)) {
       if (vigil__bank_text_valid(s, n, 32, "signal type", NULL) == VIGIL_OK)
-        return vigil__seterr(err, VIGIL_EINVAL, "unknown signal type '%.*s' (expected pdq, md5, sha256 or video_md5)",
+        return vigil__seterr(err, VIGIL_EINVAL, "unknown signal type '%.*s' (expected pdq, md5, sha256, vpdq or video_md5)",
                              (int)n, s);
-      return vigil__seterr(err, VIGIL_EINVAL, "unknown signal type (expected pdq, md5, sha256 or video_md5)");
+      return vigil__seterr(err, VIGIL_EINVAL, "unknown signal type (expected pdq, md5, sha256, vpdq or video_md5)");
     }
     return VIGIL_OK;
   case VIGIL__COL_VALUE:
@@ -109,11 +144,35 @@ static int set_field(vigil_bank_entry *e, int k, const char *s, size_t n, vigil_
 static int finish_entry(vigil__bank_parser *p, vigil_bank_entry *e, const char *val, size_t vlen, int have_value,
                         vigil_error *err) {
   if (e->type == VIGIL_SIGNAL_NONE) return vigil__seterr(err, VIGIL_EINVAL, "missing signal_type");
-  if (!have_value) return vigil__seterr(err, VIGIL_EINVAL, "missing value");
-  trim(&val, &vlen);
-  int rc = vigil_signal_parse(e->type, val, vlen, e->value, err);
-  if (rc) return rc;
-  e->value_len = vigil_signal_value_len(e->type);
+  int rc;
+  if (e->type == VIGIL_SIGNAL_VPDQ && p->frames) { /* jsonl "frames": value, if any, is the identity */
+    if ((rc = vigil_bank_vpdq_identity(p->frames, e->nframes, e->value, err))) return rc;
+    e->frames = p->frames;
+    e->value_len = 32;
+    uint8_t given[VIGIL_BANK_VALUE_MAX];
+    if (have_value) {
+      trim(&val, &vlen);
+      if (vigil_signal_parse(VIGIL_SIGNAL_VPDQ, val, vlen, given, NULL) || memcmp(given, e->value, 32))
+        return vigil__seterr(err, VIGIL_EINVAL, "value is not the identity of the frames (64 hex digits)");
+    }
+  } else if (e->type == VIGIL_SIGNAL_VPDQ) {
+    if (!have_value) return vigil__seterr(err, VIGIL_EINVAL, "missing value");
+    trim(&val, &vlen);
+    if (vlen == 0 || val[0] != '[')
+      return vigil__seterr(err, VIGIL_EINVAL,
+                           "a vpdq value is a JSON array of \"hex,quality,timestamp\" strings (python-threatexchange)");
+    size_t n = 0;
+    if ((rc = vigil_vpdq_from_te(val, vlen, &p->frames, &n, err))) return rc;
+    if ((rc = vigil_bank_vpdq_identity(p->frames, n, e->value, err))) return rc;
+    e->frames = p->frames;
+    e->nframes = n;
+    e->value_len = 32;
+  } else {
+    if (!have_value) return vigil__seterr(err, VIGIL_EINVAL, "missing value");
+    trim(&val, &vlen);
+    if ((rc = vigil_signal_parse(e->type, val, vlen, e->value, err))) return rc;
+    e->value_len = vigil_signal_value_len(e->type);
+  }
   if (p->extra_tags[0]) {
     char joined[2 * VIGIL_BANK_TAGS_MAX + 2];
     snprintf(joined, sizeof joined, "%s,%s", e->tags, p->extra_tags);
@@ -125,6 +184,8 @@ static int finish_entry(vigil__bank_parser *p, vigil_bank_entry *e, const char *
 }
 
 /* ---- CSV ---- */
+
+static int csv_header_in(vigil__bank_parser *p, const char *line, size_t len, char *buf, vigil_error *err);
 
 /* Splits one CSV record into fields; fields are copied (unquoted) into buf,
  * which has room for len bytes. */
@@ -168,7 +229,21 @@ static int csv_split(const char *line, size_t len, char *buf, const char **fs, s
 }
 
 static int csv_header(vigil__bank_parser *p, const char *line, size_t len, vigil_error *err) {
-  char buf[VIGIL_BANK_LINE_MAX + 1];
+  char *buf = csv_buf(p, len);
+  if (!buf) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  return csv_header_in(p, line, len, buf, err);
+}
+
+static int parse_csv_in(vigil__bank_parser *p, const char *line, size_t len, char *buf, vigil_bank_entry *e,
+                        vigil_error *err);
+
+static int parse_csv(vigil__bank_parser *p, const char *line, size_t len, vigil_bank_entry *e, vigil_error *err) {
+  char *buf = csv_buf(p, len);
+  if (!buf) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  return parse_csv_in(p, line, len, buf, e, err);
+}
+
+static int csv_header_in(vigil__bank_parser *p, const char *line, size_t len, char *buf, vigil_error *err) {
   const char *fs[VIGIL__CSV_MAX_COLS];
   size_t fl[VIGIL__CSV_MAX_COLS];
   int nf, rc = csv_split(line, len, buf, fs, fl, &nf, err), seen[VIGIL__NCOLS] = {0};
@@ -195,8 +270,8 @@ static int csv_header(vigil__bank_parser *p, const char *line, size_t len, vigil
   return VIGIL_OK;
 }
 
-static int parse_csv(vigil__bank_parser *p, const char *line, size_t len, vigil_bank_entry *e, vigil_error *err) {
-  char buf[VIGIL_BANK_LINE_MAX + 1];
+static int parse_csv_in(vigil__bank_parser *p, const char *line, size_t len, char *buf, vigil_bank_entry *e,
+                        vigil_error *err) {
   const char *fs[VIGIL__CSV_MAX_COLS];
   size_t fl[VIGIL__CSV_MAX_COLS];
   int nf, rc = csv_split(line, len, buf, fs, fl, &nf, err);
@@ -226,6 +301,11 @@ static int parse_te(vigil__bank_parser *p, const char *line, size_t len, vigil_b
   int nt = 0;
   size_t i = 0;
   while (i < len) {
+    if (nt == 1 && tl[0] == 4 && !memcmp(tok[0], "vpdq", 4)) { /* the value is the rest: a JSON array with blanks */
+      entry_init(p, e);
+      e->type = VIGIL_SIGNAL_VPDQ;
+      return finish_entry(p, e, line + i, len - i, 1, err);
+    }
     while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
     if (i >= len) break;
     size_t s = i;
@@ -242,6 +322,45 @@ static int parse_te(vigil__bank_parser *p, const char *line, size_t len, vigil_b
 }
 
 /* ---- JSON Lines ---- */
+
+/* "frames": [[frame_number, quality, "hex", timestamp], ...], into p->frames. */
+static int read_frames(vigil__bank_parser *p, vigil_bank_entry *e, json_t *jf, vigil_error *err) {
+  if (e->type != VIGIL_SIGNAL_VPDQ) return vigil__seterr(err, VIGIL_EINVAL, "frames given for a signal_type other than vpdq");
+  if (!json_is_array(jf)) return vigil__seterr(err, VIGIL_EINVAL, "frames must be an array");
+  size_t n = json_array_size(jf);
+  if (n == 0) return vigil__seterr(err, VIGIL_EINVAL, "a vpdq entry needs at least one frame");
+  if (n > VIGIL_BANK_FRAMES_MAX)
+    return vigil__seterr(err, VIGIL_ELIMIT, "vpdq entry of %zu frames (limit %d)", n, VIGIL_BANK_FRAMES_MAX);
+  vigil_video_frame *f = vigil__mallocarray(n, sizeof *f);
+  if (!f) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for %zu frames", n);
+  for (size_t i = 0; i < n; i++) {
+    json_t *a = json_array_get(jf, i), *jn = json_array_get(a, 0), *jq = json_array_get(a, 1),
+           *jh = json_array_get(a, 2), *jt = json_array_get(a, 3);
+    if (!json_is_array(a) || json_array_size(a) != 4 || !json_is_integer(jn) || !json_is_integer(jq) ||
+        !json_is_string(jh) || !json_is_number(jt)) {
+      free(f);
+      return vigil__seterr(err, VIGIL_EINVAL, "frames[%zu] is not [frame_number, quality, \"hex\", timestamp]", i);
+    }
+    json_int_t fn = json_integer_value(jn), q = json_integer_value(jq);
+    double ts = json_number_value(jt);
+    if (fn < 0 || q < 0 || q > 100 || !(ts >= 0) || ts > VIGIL_VPDQ_MAX_TIMESTAMP ||
+        json_string_length(jh) != VIGIL_PDQ_HEX_LEN ||
+        vigil_pdq_from_hex(json_string_value(jh), VIGIL_PDQ_HEX_LEN, &f[i].hash, NULL)) {
+      free(f);
+      return vigil__seterr(err, VIGIL_EINVAL,
+                           "frames[%zu]: frame number >= 0, quality 0..100, 64 hex digits and a timestamp 0..%g s "
+                           "expected",
+                           i, VIGIL_VPDQ_MAX_TIMESTAMP);
+    }
+    f[i].frame_number = (int64_t)fn;
+    f[i].quality = (int)q;
+    f[i].timestamp = ts;
+  }
+  free(p->frames);
+  p->frames = f;
+  e->nframes = n;
+  return VIGIL_OK;
+}
 
 static int parse_jsonl(vigil__bank_parser *p, const char *line, size_t len, vigil_bank_entry *e, vigil_error *err) {
   json_error_t je;
@@ -266,7 +385,10 @@ static int parse_jsonl(vigil__bank_parser *p, const char *line, size_t len, vigi
     }
     if ((rc = set_field(e, VIGIL__COL_SIGNAL_TYPE, json_string_value(jt), json_string_length(jt), err))) goto done;
   }
+  json_t *jf = json_object_get(o, "frames");
+  if (jf && (rc = read_frames(p, e, jf, err))) goto done;
   json_object_foreach(o, key, v) {
+    if (!strcmp(key, "frames")) continue;
     int k = -1;
     for (int j = 0; j < VIGIL__NCOLS; j++)
       if (!strcmp(vigil__bank_col_names[j], key)) k = j;
@@ -353,6 +475,7 @@ int vigil__bank_parse_line(vigil__bank_parser *p, const char *line, size_t len, 
     return parse_te(p, line, len, e, err);
   }
   case VIGIL_BANK_FMT_JSONL: return parse_jsonl(p, line, len, e, err);
+  case VIGIL_BANK_FMT_VPDQ: break; /* a whole file, not lines: bank_import.c */
   }
   return vigil__seterr(err, VIGIL_EINVAL, "unknown import format");
 }

@@ -33,6 +33,9 @@ typedef struct vigil__bank_parser {
   int col_kind[VIGIL__CSV_MAX_COLS];   /* CSV: VIGIL__COL_* of each column */
   const char *default_source;          /* validated by the caller */
   const char *extra_tags;              /* canonical, added to every entry */
+  vigil_video_frame *frames;           /* the last vpdq entry's frames (e->frames points here) */
+  char *buf;                           /* CSV: unquoted fields, grown to the longest line */
+  size_t bufcap;
 } vigil__bank_parser;
 
 /* Names of the CSV columns, in export order. */
@@ -40,8 +43,11 @@ extern const char *const vigil__bank_col_names[VIGIL__NCOLS];
 
 void vigil__bank_parser_init(vigil__bank_parser *p, vigil_bank_format fmt, const char *default_source,
                              const char *extra_tags);
+/* Frees what the parser holds (the last entry's frames, its buffer). */
+void vigil__bank_parser_done(vigil__bank_parser *p);
 /* Returns VIGIL_OK with *skip = 1 for lines that hold no entry (blank,
- * comment, the CSV header), VIGIL_OK with e filled, or an error.  A bad CSV
+ * comment, the CSV header), VIGIL_OK with e filled, or an error.  A vpdq
+ * entry's frames belong to the parser and last until the next line.  A bad CSV
  * header is reported with *fatal = 1: nothing after it can be read. */
 int vigil__bank_parse_line(vigil__bank_parser *p, const char *line, size_t len, vigil_bank_entry *e, int *skip,
                            int *fatal, vigil_error *err);

@@ -36,7 +36,8 @@ size_t vigil_signal_value_len(vigil_signal_type t) {
   case VIGIL_SIGNAL_MD5: return 16;
   case VIGIL_SIGNAL_SHA256: return 32;
   case VIGIL_SIGNAL_VIDEO_MD5: return 16; /* a separate type, as python-threatexchange keeps it */
-  default: return 0; /* vpdq: not accepted yet */
+  case VIGIL_SIGNAL_VPDQ: return 32;      /* the identity of the frame list (bank_vpdq.c) */
+  default: return 0;
   }
 }
 

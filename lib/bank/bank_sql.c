@@ -14,6 +14,12 @@
  *   bank_removals  append-only log of removals (entry, time, reason); its
  *                  seq tells a matcher which removals it has not applied.
  *   bank_audit     append-only log of bank-level operations and imports.
+ *   bank_frames    the frame list of each vpdq entry (bank_vpdq.c's byte
+ *                  form), one row per entry, deleted with it.  A table of
+ *                  its own so that the entry scans every matcher and export
+ *                  runs stay narrow; created by CREATE TABLE IF NOT EXISTS
+ *                  like the rest, which is the whole migration of a store
+ *                  made before vpdq entries existed.
  * Values are BLOB/BYTEA of their raw bytes (16 or 32), signal types the
  * small integers of vigil_signal_type, times Unix seconds.
  *
@@ -86,7 +92,10 @@ static const char sqlite_schema[] =
     " time INTEGER NOT NULL,"
     " action TEXT NOT NULL,"
     " bank TEXT NOT NULL,"
-    " detail TEXT NOT NULL DEFAULT '');";
+    " detail TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS bank_frames("
+    " entry_id INTEGER PRIMARY KEY REFERENCES bank_entries(id) ON DELETE CASCADE,"
+    " frames BLOB NOT NULL);";
 
 static const char pg_schema[] =
     "BEGIN;"
@@ -122,6 +131,9 @@ static const char pg_schema[] =
     " action TEXT NOT NULL,"
     " bank TEXT NOT NULL,"
     " detail TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS bank_frames("
+    " entry_id BIGINT PRIMARY KEY REFERENCES bank_entries(id) ON DELETE CASCADE,"
+    " frames BYTEA NOT NULL);"
     "COMMIT;";
 
 #define ENTRY_COLS \
@@ -211,6 +223,22 @@ static void read_entry(const vigil__rows *r, size_t i, vigil_bank_entry *e) {
   e->added = vigil__rows_int(r, i, 7);
   e->removed = vigil__rows_int(r, i, 8);
   copy_text(e->removed_reason, sizeof e->removed_reason, r, i, 9);
+  e->frames = NULL;
+  e->nframes = 0;
+}
+
+/* The frames of a vpdq entry just added, in the same transaction. */
+static int put_frames(sqb *g, const vigil_bank_entry *e, vigil_error *err) {
+  if (e->type != VIGIL_SIGNAL_VPDQ) return VIGIL_OK;
+  if (!e->frames || !e->nframes) return vigil__seterr(err, VIGIL_EINVAL, "a vpdq entry needs its frames");
+  uint8_t *b = NULL;
+  size_t len = 0;
+  int rc = vigil__bank_frames_encode(e->frames, e->nframes, &b, &len, err);
+  if (rc) return rc;
+  const vigil__val p[] = {vigil__vint((int64_t)e->id), vigil__vblob(b, len)};
+  rc = write1(g, "INSERT INTO bank_frames(entry_id, frames) VALUES($1, $2)", p, 2, NULL, NULL, err);
+  free(b);
+  return rc ? vigil__prefixerr(err, rc, "store vpdq frames") : VIGIL_OK;
 }
 
 static void read_bank(const vigil__rows *r, size_t i, vigil_bank_info *b) {
@@ -369,7 +397,8 @@ static int sb_entry_put(void *impl, uint64_t bank_id, vigil_bank_entry *e, int w
   if (!rc && vigil__rows_count(r) == 1) {
     e->id = (uint64_t)vigil__rows_int(r, 0, 0);
     *outcome = VIGIL__PUT_ADDED;
-    if (e->removed) rc = log_removal(g, e->id, bank_id, e->removed, e->removed_reason, err);
+    rc = put_frames(g, e, err);
+    if (!rc && e->removed) rc = log_removal(g, e->id, bank_id, e->removed, e->removed_reason, err);
   } else if (!rc) {
     *outcome = VIGIL__PUT_EXISTING;
     e->id = 0;
@@ -481,7 +510,8 @@ static int put_chunk(sqb *g, uint64_t bank_id, vigil_bank_entry *es, int k, int 
       hit->taken = 1;
       e->id = hit->id;
       outcomes[i] = VIGIL__PUT_ADDED;
-      if (e->removed) rc = log_removal(g, e->id, bank_id, e->removed, e->removed_reason, err);
+      rc = put_frames(g, e, err);
+      if (!rc && e->removed) rc = log_removal(g, e->id, bank_id, e->removed, e->removed_reason, err);
       continue;
     }
     outcomes[i] = VIGIL__PUT_EXISTING;
@@ -637,18 +667,81 @@ static int sb_audit(void *impl, int64_t now, const char *action, const char *ban
   return rc ? vigil__prefixerr(err, rc, "audit") : VIGIL_OK;
 }
 
+static vigil__sql *sb_sql(void *impl) { return ((sqb *)impl)->db; }
+
+static int sb_entry_frames(void *impl, uint64_t id, vigil_video_frame **frames, size_t *n, vigil_error *err) {
+  sqb *g = impl;
+  *frames = NULL;
+  *n = 0;
+  const vigil__val p[] = {vigil__vint((int64_t)id)};
+  vigil__rows *r = NULL;
+  int rc = vigil__sql_run(g->db, "SELECT frames FROM bank_frames WHERE entry_id = $1", p, 1, &r, NULL, err);
+  if (rc) return vigil__prefixerr(err, rc, "read vpdq frames");
+  const vigil__val *v = vigil__rows_count(r) == 1 ? vigil__rows_cell(r, 0, 0) : NULL;
+  if (!v) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "entry %llu has no vpdq frames", (unsigned long long)id);
+  else if (v->k != VIGIL__V_BLOB) rc = vigil__seterr(err, VIGIL_ECORRUPT, "entry %llu: stored frames are not bytes",
+                                                     (unsigned long long)id);
+  else rc = vigil__bank_frames_decode((const uint8_t *)v->p, v->len, frames, n, err);
+  vigil__rows_free(r);
+  return rc;
+}
+
+/* Pages of FRAME_PAGE entries: a frame list is tens of kilobytes, so the
+ * page that bounds an entry scan's memory is smaller here. */
+#define FRAME_PAGE 256
+static int sb_vpdq_scan(void *impl, uint64_t after_id, vigil__frames_fn fn, void *ctx, vigil_error *err) {
+  sqb *g = impl;
+  vigil__val p[] = {vigil__vint((int64_t)after_id), vigil__vint(VIGIL_SIGNAL_VPDQ)};
+  for (;;) {
+    vigil__rows *r = NULL;
+    int rc = vigil__sql_run(g->db,
+                            "SELECT e.id, f.frames FROM bank_entries e JOIN bank_banks b ON b.id = e.bank_id"
+                            " JOIN bank_frames f ON f.entry_id = e.id WHERE e.id > $1 AND +e.signal_type = $2"
+                            " AND e.removed = 0 AND b.enabled = 1 ORDER BY e.id LIMIT 256",
+                            p, 2, &r, NULL, err);
+    if (rc) return vigil__prefixerr(err, rc, "read vpdq entries");
+    size_t n = vigil__rows_count(r);
+    for (size_t i = 0; rc == VIGIL_OK && i < n; i++) {
+      uint64_t id = (uint64_t)vigil__rows_int(r, i, 0);
+      p[0] = vigil__vint((int64_t)id);
+      const vigil__val *v = vigil__rows_cell(r, i, 1);
+      vigil_video_frame *f = NULL;
+      size_t nf = 0;
+      if (v->k != VIGIL__V_BLOB) rc = vigil__seterr(err, VIGIL_ECORRUPT, "entry %llu: stored frames are not bytes",
+                                                    (unsigned long long)id);
+      else rc = vigil__bank_frames_decode((const uint8_t *)v->p, v->len, &f, &nf, err);
+      if (rc) vigil__prefixerr(err, rc, "vpdq entry");
+      if (!rc) rc = fn(ctx, id, f, nf);
+      free(f);
+    }
+    vigil__rows_free(r);
+    if (rc || n < FRAME_PAGE) return rc;
+  }
+}
+
+static int sb_entry_max_id(void *impl, uint64_t *out, vigil_error *err) {
+  sqb *g = impl;
+  vigil__rows *r = NULL;
+  *out = 0;
+  int rc = vigil__sql_run(g->db, "SELECT coalesce(max(id), 0) FROM bank_entries", NULL, 0, &r, NULL, err);
+  if (rc) return vigil__prefixerr(err, rc, "read the highest entry id");
+  if (vigil__rows_count(r) == 1) *out = (uint64_t)vigil__rows_int(r, 0, 0);
+  vigil__rows_free(r);
+  return VIGIL_OK;
+}
+
 static const vigil__bank_backend sqlite_backend = {
     "sqlite",           sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
     sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
     sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
-    sb_entry_put_many,
+    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,       sb_entry_max_id, sb_sql,
 };
 
 static const vigil__bank_backend pg_backend = {
     "postgresql",       sb_close,        sb_begin,           sb_commit,       sb_rollback,       sb_bank_create,
     sb_bank_drop,       sb_bank_set_enabled, sb_bank_get,    sb_bank_list,    sb_entry_put,      sb_entry_remove,
     sb_entry_remove_id, sb_entry_get,    sb_entry_scan,      sb_entry_lookup, sb_removals_since, sb_audit,
-    sb_entry_put_many,
+    sb_entry_put_many,  sb_entry_frames, sb_vpdq_scan,       sb_entry_max_id, sb_sql,
 };
 
 int vigil__bank_sql_open(const vigil__bank_backend **be, void **impl, const char *location, vigil_error *err) {

@@ -44,6 +44,10 @@ int vigil__check_dims(int64_t width, int64_t height, const vigil_hash_opts *o, c
 int vigil__check_mem(uint64_t decoder, int64_t width, int64_t height, const vigil_hash_opts *o, const char *what,
                      vigil_error *err);
 
+/* Whether `good` of h rows is enough to hash a damaged picture
+ * (o->min_rows_percent). */
+int vigil__damaged_enough(int good, int h, const vigil_hash_opts *o);
+
 /* A picture whose rows from `good` on did not decode (why: a short reason).
  * Under o->min_rows_percent of the sink's height: VIGIL_ECORRUPT.
  * Otherwise the rows the sink has not yet received are delivered as mid

@@ -6,6 +6,13 @@
  * palettes, 16-bit (5-5-5, or masks), 24-bit, 32-bit (BGRX, or masks),
  * bottom-up and top-down.  RLE and embedded JPEG/PNG are refused clearly.
  * Every offset is checked against the file length before it is read.
+ *
+ * A file whose pixel data ends early is damaged like any other format's
+ * (decode.h): the complete rows it holds are the ones a viewer shows, and
+ * the rest are mid grey.  The rows are stored bottom-up unless the height
+ * is negative, so a cut bottom-up file has lost its top rows: those grey
+ * rows come first, then the rows the file has.  Too few rows
+ * (min_rows_percent) are refused, saying how many there were.
  */
 #include "media/decode.h"
 #include "common/internal.h"
@@ -85,12 +92,22 @@ int vigil__decode_bmp(const uint8_t *data, size_t len, const vigil_hash_opts *o,
     }
   }
   size_t stride = (((size_t)w * bpp + 31) / 32) * 4;
-  if (off > len || (len - off) / stride < (size_t)h)
-    return vigil__seterr(err, VIGIL_ECORRUPT, "truncated BMP: pixel data ends early");
+  size_t have = off > len ? 0 : (len - off) / stride; /* complete rows in the file */
+  int64_t good = have < (size_t)h ? (int64_t)have : h, lost = h - good;
+  static const char why[] = "pixel data ends early";
+  if (lost && !vigil__damaged_enough((int)good, (int)h, o)) { /* refused, naming the rows */
+    if ((rc = vigil__pixsink_begin(sink, (int)w, (int)h, 0, err))) return rc;
+    return vigil__damaged(sink, (int)good, o, info, "BMP", why, err);
+  }
   uint8_t *row = malloc((size_t)w * 3);
   if (!row) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   rc = vigil__pixsink_begin(sink, (int)w, (int)h, 0, err);
-  for (int64_t y = 0; rc == VIGIL_OK && y < h; y++) {
+  int64_t first = 0;       /* the first row of the picture the file holds */
+  if (lost && !top_down) { /* the top rows are the ones lost */
+    memset(row, 128, (size_t)w * 3);
+    for (; rc == VIGIL_OK && first < lost; first++) vigil__pixsink_row(sink, row);
+  }
+  for (int64_t y = first; rc == VIGIL_OK && y < first + good; y++) {
     const uint8_t *s = data + off + stride * (size_t)(top_down ? y : h - 1 - y);
     for (int64_t x = 0; x < w; x++) {
       uint8_t *d = row + 3 * x;
@@ -112,5 +129,10 @@ int vigil__decode_bmp(const uint8_t *data, size_t len, const vigil_hash_opts *o,
     vigil__pixsink_row(sink, row);
   }
   free(row);
+  if (rc == VIGIL_OK && lost) {
+    if (top_down) return vigil__damaged(sink, (int)good, o, info, "BMP", why, err); /* grey below */
+    info->damaged = 1;
+    info->rows_decoded = (int)good;
+  }
   return rc;
 }

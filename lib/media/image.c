@@ -89,16 +89,25 @@ int vigil__check_mem(uint64_t decoder, int64_t w, int64_t h, const vigil_hash_op
   return VIGIL_OK;
 }
 
+static int min_pct(const vigil_hash_opts *o) {
+  int pct = o->min_rows_percent;
+  if (pct <= 0) pct = VIGIL_DEFAULT_MIN_ROWS_PERCENT;
+  return pct > 100 ? 100 : pct;
+}
+
+int vigil__damaged_enough(int good, int h, const vigil_hash_opts *o) {
+  int pct = min_pct(o);
+  return h > 0 && pct < 100 && (int64_t)good * 100 >= (int64_t)pct * h;
+}
+
 int vigil__damaged(vigil__pixsink *sink, int good, const vigil_hash_opts *o, vigil_image_info *info,
                    const char *what, const char *why, vigil_error *err) {
-  int h = sink->height, pct = o->min_rows_percent;
-  if (pct <= 0) pct = VIGIL_DEFAULT_MIN_ROWS_PERCENT;
-  if (pct > 100) pct = 100;
+  int h = sink->height, pct = min_pct(o);
   if (good < 0) good = 0;
   if (good > h) good = h;
   info->damaged = 1;
   info->rows_decoded = good;
-  if (!sink->begun || h <= 0 || pct == 100 || (int64_t)good * 100 < (int64_t)pct * h)
+  if (!sink->begun || !vigil__damaged_enough(good, h, o))
     return vigil__seterr(err, VIGIL_ECORRUPT,
                          "damaged %s (%s): only %d of %d rows decode (%d%%), under the %d%% needed to hash a "
                          "damaged picture",

@@ -41,6 +41,12 @@ int vigil__cybertip_load(const char *config_path, vigil__cybertip *c, vigil_erro
   else if (env && strcmp(env, "test") && strcmp(env, "production"))
     rc = vigil__seterr(err, VIGIL_EINVAL, "ncmec.api.environment: expected test or production");
   else if (!cred) rc = vigil__seterr(err, VIGIL_EINVAL, "ncmec.api.credentials: expected the credentials file");
+  json_t *to = json_object_get(api, "timeout_s");
+  if (!rc && to) {
+    if (!json_is_integer(to) || json_integer_value(to) < 1 || json_integer_value(to) > 600)
+      rc = vigil__seterr(err, VIGIL_EINVAL, "ncmec.api.timeout_s: expected whole seconds from 1 to 600");
+    else c->timeout_s = (int)json_integer_value(to);
+  }
   if (!rc) {
     snprintf(c->url, sizeof c->url, "%s",
              url ? url : env && !strcmp(env, "production") ? VIGIL__CYBERTIP_PROD : VIGIL__CYBERTIP_TEST);
@@ -188,7 +194,11 @@ int vigil__ct_call(const vigil__cybertip *c, const char *step, const char *xml, 
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     out->http = (int)code;
-    if (cr != CURLE_OK) rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", step, ebuf[0] ? ebuf : curl_easy_strerror(cr));
+    if (cr == CURLE_OPERATION_TIMEDOUT)
+      rc = vigil__seterr(err, VIGIL_EIO, "%s: no answer within %d s (timed out; ncmec.api.timeout_s)", step,
+                         c->timeout_s);
+    else if (cr != CURLE_OK)
+      rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", step, ebuf[0] ? ebuf : curl_easy_strerror(cr));
     else {
       parse_resp(&b, out);
       rc = vigil__ct_check(step, out, err);

@@ -33,9 +33,10 @@ typedef struct vigil__cybertip {
 } vigil__cybertip;
 
 /* Reads the "ncmec" section's api settings: "environment" (test or
- * production; default test), "url" (overrides the environment's), and
+ * production; default test), "url" (overrides the environment's),
  * "credentials", a JSON file {"username", "password"} (one per
- * environment, mode 0600 or stricter). */
+ * environment, mode 0600 or stricter), and "timeout_s", the longest one
+ * call may take (1 to 600; default 60). */
 int vigil__cybertip_load(const char *config_path, vigil__cybertip *c, vigil_error *err);
 
 /* One answer. */
@@ -64,10 +65,22 @@ int vigil__ct_check(const char *step, const vigil__ct_resp *r, vigil_error *err)
 int vigil__ct_call(const vigil__cybertip *c, const char *step, const char *xml, const char *id, const char *fname,
                    const void *data, size_t len, vigil__ct_resp *out, vigil_error *err);
 
+/* The outbox attempt a submission runs in. */
+typedef struct vigil__ct_claim {
+  const vigil__delivery *d; /* the claimed delivery; NULL: not run by the outbox (no claim to keep) */
+  int64_t lease_ms;         /* the outbox's lease: renewed before every call for the call's timeout and this */
+  int last;                 /* the outbox will not try this delivery again */
+} vigil__ct_claim;
+
 /* Sends (or resumes) report row rid: the outbox's sender for deliveries
  * of kind "ncmec".  *permanent is set when retrying cannot help (the
- * report was retracted or refused). */
+ * report was retracted or refused).  claim (may be NULL): before each
+ * call the delivery's claim is renewed, and a claim another node has
+ * taken over stops the attempt before its next call (VIGIL_EIO); on the
+ * last attempt a step after submit that fails for a reason worth
+ * retrying (a timeout, a 5xx, a server failure code) fails for good too:
+ * the report, which can then never be completed, is retracted. */
 int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *evidence_dir, int64_t rid,
-                         int *permanent, vigil_error *err);
+                         const vigil__ct_claim *claim, int *permanent, vigil_error *err);
 
 #endif

@@ -152,6 +152,20 @@ int vigil__outbox_claim(vigil__sql *db, int max, int64_t lease_ms, const char *n
   return VIGIL_OK;
 }
 
+int vigil__outbox_renew(vigil__sql *db, const vigil__delivery *d, int64_t lease_ms, int *held, vigil_error *err) {
+  *held = 0;
+  int64_t now = vigil__report_now_ms();
+  /* attempts = $3: the claim this worker took, and no later one */
+  const vigil__val p[] = {vigil__vint(now + lease_ms), vigil__vint(d->id), vigil__vint(d->attempt)};
+  int64_t changed = 0;
+  int rc = vigil__sql_run(
+      db, "UPDATE report_deliveries SET next_at = $1 WHERE id = $2 AND state = 'sending' AND attempts = $3", p, 3, NULL,
+      &changed, err);
+  if (rc) return vigil__prefixerr(err, rc, "renew delivery claim");
+  *held = changed == 1;
+  return VIGIL_OK;
+}
+
 int vigil__outbox_finish(vigil__sql *db, const vigil__delivery *d, int ok, int status, const char *error,
                          int64_t retry_in_ms, int max_attempts, const char *node, vigil_error *err) {
   int64_t now = vigil__report_now_ms();

@@ -73,6 +73,13 @@ int vigil__outbox_claim(vigil__sql *db, int max, int64_t lease_ms, const char *n
                         size_t *n, vigil_error *err);
 void vigil__delivery_free(vigil__delivery *d, size_t n);
 
+/* Keeps d's claim for lease_ms more, from now: a sender whose attempt
+ * makes several calls (a CyberTipline submission) renews before each, so
+ * no other node claims the delivery while it is still being sent.  *held
+ * is 0 when the claim is no longer this worker's (its lease ran out and
+ * another claimed it, or it was finished): the sender must stop. */
+int vigil__outbox_renew(vigil__sql *db, const vigil__delivery *d, int64_t lease_ms, int *held, vigil_error *err);
+
 /* The outcome of one attempt: ok, or the error; status is the HTTP status
  * (0 when no response).  retry_in_ms < 0 makes the delivery dead at once
  * (nothing to send it to); otherwise a failure is retried after it, or

@@ -14,8 +14,10 @@
  * the attempt.
  *
  * When a step after submit fails in a way retrying cannot fix (the
- * CyberTipline refuses a file or its details), the report cannot be
- * completed: it is retracted and the delivery goes dead with the reason.
+ * CyberTipline refuses a file or its details), or fails on the outbox's
+ * last attempt in a way that was worth retrying (a timeout, a 5xx), the
+ * report cannot be completed: it is retracted and the delivery goes dead
+ * with the reason.
  * "Already finished" (5102) means an earlier attempt's finish went through
  * and is success; "already retracted" (5101) is the end.
  */
@@ -136,8 +138,26 @@ static int give_up(vigil__sql *db, const vigil__cybertip *c, int64_t rid, sub *s
   return rc;
 }
 
+/* Before each call of an outbox attempt: the claim is renewed for the
+ * call's timeout plus the outbox's lease (time for the row's update after
+ * it), or the attempt stops when another node has claimed the delivery
+ * since. */
+static int keep_claim(vigil__sql *db, const vigil__ct_claim *claim, const vigil__cybertip *c, const char *step,
+                      int *lost, vigil_error *err) {
+  if (!claim || !claim->d) return VIGIL_OK;
+  int64_t lease = (int64_t)c->timeout_s * 1000 + claim->lease_ms;
+  int held = 0;
+  int rc = vigil__outbox_renew(db, claim->d, lease, &held, err);
+  if (!rc && !held) {
+    *lost = 1;
+    rc = vigil__seterr(err, VIGIL_EIO, "%s: not sent: the delivery's claim was taken over (lease ran out)", step);
+  }
+  return rc;
+}
+
 int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *evidence_dir, int64_t rid,
-                         int *permanent, vigil_error *err) {
+                         const vigil__ct_claim *claim, int *permanent, vigil_error *err) {
+  int last = claim && claim->last, lost = 0;
   *permanent = 0;
   sub s;
   int rc = load(db, rid, &s, err);
@@ -162,6 +182,7 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
   }
   vigil__ct_resp r;
   if (!s.report_id[0]) {
+    if ((rc = keep_claim(db, claim, &c, "submit", &lost, err))) goto out;
     rc = vigil__ct_call(&c, "submit", s.xml, NULL, NULL, NULL, 0, &r, err);
     note(&s, "submit", &r, rc ? err->message : NULL);
     if (!rc && !r.report_id[0]) rc = vigil__seterr(err, VIGIL_EIO, "submit: no reportId in the answer");
@@ -186,6 +207,10 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
       if (!data) continue; /* no media kept: the report carries the hashes only */
       char fname[64];
       snprintf(fname, sizeof fname, "case-%lld", (long long)cid);
+      if ((rc = keep_claim(db, claim, &c, "upload", &lost, err))) {
+        free(data);
+        goto out;
+      }
       rc = vigil__ct_call(&c, "upload", NULL, s.report_id, fname, data, len, &r, err);
       free(data);
       note(&s, "upload", &r, rc ? err->message : NULL);
@@ -201,6 +226,10 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
       rc = vigil__tipline_file_xml(f, strtoll(rid_s, NULL, 10), json_string_value(json_object_get(f, "file_id")),
                                    json_is_true(json_object_get(f, "viewed")), &fx, &fl, err);
       if (rc) goto out;
+      if ((rc = keep_claim(db, claim, &c, "fileinfo", &lost, err))) {
+        free(fx);
+        goto out;
+      }
       rc = vigil__ct_call(&c, "fileinfo", fx, NULL, NULL, NULL, 0, &r, err);
       free(fx);
       note(&s, "fileinfo", &r, rc ? err->message : NULL);
@@ -209,14 +238,22 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
       if (rc) goto out;
     }
   }
+  if ((rc = keep_claim(db, claim, &c, "finish", &lost, err))) goto out;
   rc = vigil__ct_call(&c, "finish", NULL, s.report_id, NULL, NULL, 0, &r, err);
   note(&s, "finish", &r, rc ? err->message : NULL);
   if (rc == VIGIL_EEXIST && r.code == 5102) rc = VIGIL_OK; /* an earlier finish went through */
   if (!rc) snprintf(s.state, sizeof s.state, "finished");
   save(db, rid, &s, NULL);
 out:
-  if (rc && rc != VIGIL_EIO && rc != VIGIL_ENOMEM && rc != VIGIL_ESTORE) {
+  if (lost) {
+    /* another node sends it now: leave the row and the report to it */
+  } else if (rc && rc != VIGIL_EIO && rc != VIGIL_ENOMEM && rc != VIGIL_ESTORE) {
     *permanent = 1;
+    rc = give_up(db, &c, rid, &s, rc, err);
+  } else if (rc == VIGIL_EIO && last && s.report_id[0]) {
+    /* the outbox's last attempt: nothing will complete this report */
+    *permanent = 1;
+    vigil__prefixerr(err, rc, "last attempt");
     rc = give_up(db, &c, rid, &s, rc, err);
   }
   memset(&c, 0, sizeof c);

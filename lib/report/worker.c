@@ -53,10 +53,11 @@ static int run_once(vigil__sql *db, const vigil__outbox_opts *o, int max, int *d
     vigil_error se;
     vigil_error_clear(&se);
     if (!strcmp(d[i].kind, "webhook")) vigil__webhook_send(db, o, &d[i], &ok, &status, &gone, &se);
-    else if (!strcmp(d[i].kind, "ncmec"))
-      ok = vigil__cybertip_send(db, o->report_config, o->evidence_dir, strtoll(d[i].target, NULL, 10), &gone, &se) ==
-           VIGIL_OK;
-    else {
+    else if (!strcmp(d[i].kind, "ncmec")) {
+      vigil__ct_claim cl = {&d[i], (int64_t)o->lease_s * 1000, d[i].attempt >= o->max_attempts};
+      ok = vigil__cybertip_send(db, o->report_config, o->evidence_dir, strtoll(d[i].target, NULL, 10), &cl, &gone,
+                                &se) == VIGIL_OK;
+    } else {
       gone = 1;
       vigil__seterr(&se, VIGIL_EFORMAT, "no sender for deliveries of kind '%s'", d[i].kind);
     }

@@ -34,8 +34,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bank/bank_backend.h"
 #include "bank/bank_sync.h"
+#include "report/outbox.h"
 #include "vigil/bank.h"
+#include "vigil/report.h"
 
 /* One JSON line on the server's log (NULL: none). */
 static void log_line(FILE *log, const char *msg, const char *detail) {
@@ -110,11 +113,37 @@ static void *sync_main(void *arg) {
   return NULL;
 }
 
+/* The bank.changed webhook deliveries of a change made on wst, written by
+ * the bank store inside the change's own transaction (bank_backend.h): an
+ * acknowledged change has its deliveries, and a change whose deliveries
+ * cannot be written does not happen.  With no subscription to the event
+ * nothing is written. */
+static int bank_changed(void *ctx, vigil__sql *db, const vigil__bank_change *c, vigil_error *err) {
+  (void)ctx;
+  json_t *entry = NULL;
+  if (c->entry) {
+    char hex[2 * VIGIL_BANK_VALUE_MAX + 1];
+    vigil_signal_to_hex(c->entry->value, c->entry->value_len, hex);
+    entry = json_pack("{s:s, s:s}", "signal_type", vigil_signal_name(c->entry->type), "value", hex);
+    if (entry && c->entry->id) json_object_set_new(entry, "id", json_integer((json_int_t)c->entry->id));
+    if (entry && c->entry->removed_reason[0])
+      json_object_set_new(entry, "reason", json_string(c->entry->removed_reason));
+    if (!entry) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  }
+  json_t *data = json_pack("{s:s, s:s, s:s*, s:o*}", "action", c->action, "bank", c->bank, "detail",
+                           c->detail[0] ? c->detail : NULL, "entry", entry);
+  if (!data) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  int rc = vigil__hooks_emit(db, VIGIL_EVENT_BANK_CHANGED, data, err);
+  json_decref(data);
+  return rc ? vigil__prefixerr(err, rc, "bank.changed deliveries") : VIGIL_OK;
+}
+
 int vigil__banks_open(vigil__banks *b, const char *db_path, FILE *log, vigil_error *err) {
   memset(b, 0, sizeof *b);
   b->log = log;
   int rc = vigil_bank_store_open(&b->st, db_path, err);
-  if (!rc) rc = vigil_bank_store_open(&b->wst, db_path, err);
+  if (!rc && !(rc = vigil_bank_store_open(&b->wst, db_path, err)))
+    vigil__bank_store_set_txhook(b->wst, bank_changed, NULL);
   if (!rc) rc = vigil_bank_store_open(&b->sst, db_path, err);
   if (!rc) rc = vigil_bank_matcher_open(&b->m, b->st, err); /* the first sync, before any query */
   if (rc) {
@@ -239,15 +268,33 @@ int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review
   return VIGIL_OK;
 }
 
-int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err) {
+static int review_write(vigil_server_store *st, const char *bank, int review, int emit, vigil_error *err) {
   const vigil__val p[] = {vigil__vtext(bank), vigil__vint(review ? 1 : 0)};
   pthread_mutex_lock(&st->mu);
-  int rc = vigil__sql_run(st->db,
-                          "INSERT INTO server_bank_review(bank, review) VALUES($1, $2)"
-                          " ON CONFLICT(bank) DO UPDATE SET review = excluded.review",
-                          p, 2, NULL, NULL, err);
+  int rc = emit ? vigil__sql_begin(st->db, err) : VIGIL_OK;
+  if (!rc)
+    rc = vigil__sql_run(st->db,
+                        "INSERT INTO server_bank_review(bank, review) VALUES($1, $2)"
+                        " ON CONFLICT(bank) DO UPDATE SET review = excluded.review",
+                        p, 2, NULL, NULL, err);
+  if (!rc && emit) {
+    json_t *data = json_pack("{s:s, s:s, s:b}", "action", "review", "bank", bank, "review", review);
+    rc = data ? vigil__hooks_emit(st->db, VIGIL_EVENT_BANK_CHANGED, data, err)
+              : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    json_decref(data);
+    if (!rc) rc = vigil__sql_commit(st->db, err);
+    if (rc) vigil__sql_rollback(st->db);
+  }
   pthread_mutex_unlock(&st->mu);
   return rc ? vigil__prefixerr(err, rc, "bank review flag") : VIGIL_OK;
+}
+
+int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err) {
+  return review_write(st, bank, review, 0, err);
+}
+
+int vigil__bank_review_change(vigil_server_store *st, const char *bank, int review, vigil_error *err) {
+  return review_write(st, bank, review, 1, err);
 }
 
 json_t *vigil__entry_json(const vigil_bank_entry *e) {

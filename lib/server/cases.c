@@ -13,6 +13,7 @@
 #include "server/cases.h"
 #include "server/accounts.h"
 
+#include "report/holds.h"
 #include "report/outbox.h"
 
 #include <string.h>
@@ -224,4 +225,56 @@ int vigil_case_get_json(vigil_server_store *st, int64_t id, char **json, vigil_e
   *json = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref(o);
   return *json ? VIGIL_OK : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+}
+
+/* What POST /v1/cases/{id}/report does after an export (h_report.c), for
+ * `vigil report export`: a report made by hand is held and audited just
+ * the same, in one transaction, so a case never leaves for the
+ * CyberTipline without its hold. */
+int vigil_case_report_exported(vigil_server_store *st, const int64_t *case_ids, size_t n, const char *directory,
+                               const char *xml, int64_t *held_until, vigil_error *err) {
+  if (held_until) *held_until = 0;
+  if (!st->actor[0]) return vigil__seterr(err, VIGIL_EINVAL, "audit: no actor set (vigil_server_store_set_actor)");
+  if (!n || !directory || !xml) return vigil__seterr(err, VIGIL_EINVAL, "report: no cases, directory or XML");
+  json_t *ids = json_array();
+  for (size_t i = 0; ids && i < n; i++)
+    if (json_array_append_new(ids, json_integer(case_ids[i]))) {
+      json_decref(ids);
+      ids = NULL;
+    }
+  int64_t until = vigil__now_s() + VIGIL__HOLD_REPORT_S, eff = until;
+  char *idlist = ids ? json_dumps(ids, JSON_COMPACT) : NULL;
+  json_t *d = ids ? json_pack("{s:s, s:O, s:s, s:I}", "mode", "export", "cases", ids, "directory", directory,
+                              "held_until", (json_int_t)until)
+                  : NULL;
+  char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+  json_decref(d);
+  json_decref(ids);
+  if (!idlist || !detail) {
+    free(idlist);
+    free(detail);
+    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  }
+  char target[24];
+  snprintf(target, sizeof target, "%lld", (long long)case_ids[0]);
+  vigil__audit_rec a = {st->actor, "local", "CLI", "", "cases.report", target, 201, detail, 0};
+  int64_t report;
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_begin(st->db, err);
+  if (!rc)
+    rc = vigil__report_record(st->db, case_ids[0], idlist, "export", directory, st->actor, xml, "exported", NULL,
+                              &report, err);
+  for (size_t i = 0; !rc && i < n; i++) {
+    int64_t e;
+    rc = vigil__hold_set(st->db, case_ids[i], until, "reported to the CyberTipline", st->actor, &e, err);
+    if (!rc && i == 0) eff = e;
+  }
+  if (!rc) rc = vigil__audit_append_locked(st, &a, err);
+  if (!rc) rc = vigil__sql_commit(st->db, err);
+  else vigil__sql_rollback(st->db);
+  pthread_mutex_unlock(&st->mu);
+  free(idlist);
+  free(detail);
+  if (!rc && held_until) *held_until = eff;
+  return rc;
 }

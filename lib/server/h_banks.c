@@ -105,7 +105,7 @@ int vigil__h_bank_update(vigil__req *r) {
   int rc2 = vigil__banks_end(b, !rc && enabled >= 0, rc ? NULL : &r->err);
   if (!rc) rc = rc2;
   if (rc) return rc;
-  if (review >= 0 && (rc = vigil__bank_review_set(vigil__req_store(r), name, review, &r->err))) return rc;
+  if (review >= 0 && (rc = vigil__bank_review_change(vigil__req_store(r), name, review, &r->err))) return rc;
   r->audit_detail = json_pack("{s:s, s:i, s:i}", "bank", name, "enabled", enabled, "review", review);
   return reply_bank(r, 200, name);
 }

@@ -164,20 +164,3 @@ int vigil__server_emit(vigil__req *r, unsigned event, json_t *data) {
   pthread_mutex_unlock(&st->mu);
   return rc;
 }
-
-/* Bank changes are committed by the bank store on a connection of its
- * own, so their deliveries cannot share its transaction: they are written
- * here, after the change and before the answer leaves.  A failure is in
- * the request log (the change itself stands). */
-void vigil__hooks_after(vigil__req *r) {
-  if (!r->route || !r->route->audit || r->status < 200 || r->status > 299) return;
-  if (strncmp(r->route->name, "banks.", 6) != 0) return;
-  /* the bank is in the path, or for a new one in the body */
-  const char *bank = r->nparams ? r->pvals[0] : json_string_value(json_object_get(r->json, "name"));
-  json_t *data = json_pack("{s:s, s:s?, s:O?}", "action", r->route->name + 6, "bank", bank, "detail", r->audit_detail);
-  int rc = data ? vigil__server_emit(r, VIGIL_EVENT_BANK_CHANGED, data) : VIGIL_ENOMEM;
-  json_decref(data);
-  if (rc && !r->logmsg[0])
-    snprintf(r->logmsg, sizeof r->logmsg, "bank.changed webhook deliveries not recorded: %s",
-             rc == VIGIL_ENOMEM ? "out of memory" : r->err.message);
-}

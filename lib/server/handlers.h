@@ -49,8 +49,6 @@ int vigil__h_delivery_retry(vigil__req *r);
  * transaction of its own (h_hooks.c); for events that have no transaction
  * of their own to share (a match). */
 int vigil__server_emit(vigil__req *r, unsigned event, json_t *data);
-/* Called once per answered request: a bank change's webhook deliveries. */
-void vigil__hooks_after(vigil__req *r);
 int vigil__h_case_report(vigil__req *r);
 int vigil__h_case_hold(vigil__req *r);
 int vigil__h_case_reports(vigil__req *r);

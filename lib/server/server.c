@@ -262,7 +262,6 @@ static void audit(vigil__req *r) {
 static enum MHD_Result respond(vigil__req *r) {
   if (!r->replied) vigil__reply_error(r, 500, "internal", "the request could not be answered");
   audit(r);
-  vigil__hooks_after(r); /* bank.changed deliveries (h_hooks.c) */
   struct MHD_Response *resp =
       MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"", r->resp ? MHD_RESPMEM_MUST_FREE
                                                                                           : MHD_RESPMEM_PERSISTENT);

@@ -46,6 +46,7 @@ typedef struct bframe {
 typedef struct bvideo {
   uint64_t id;
   uint32_t first, n;
+  uint32_t dead; /* removed: its frames stay chained but are never reported */
 } bvideo;
 
 struct vigil_vpdq_index {
@@ -61,6 +62,7 @@ struct vigil_vpdq_index {
   size_t nv, vcap;
   uint32_t *vtab; /* open addressing on id: video + 1 */
   size_t vtcap;
+  size_t dead_videos, dead_frames; /* removed, still held until a rebuild */
 };
 
 void vigil_vpdq_opts_default(vigil_vpdq_opts *o) {
@@ -124,8 +126,9 @@ void vigil_vpdq_index_free(vigil_vpdq_index *ix) {
   free(ix);
 }
 
-size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix) { return ix ? ix->nv : 0; }
-size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix) { return ix ? ix->nf : 0; }
+size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix) { return ix ? ix->nv - ix->dead_videos : 0; }
+size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix) { return ix ? ix->nf - ix->dead_frames : 0; }
+size_t vigil_vpdq_index_removed_frames(const vigil_vpdq_index *ix) { return ix ? ix->dead_frames : 0; }
 size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix) { return ix ? ix->nu : 0; }
 
 size_t vigil_vpdq_index_memory(const vigil_vpdq_index *ix) {
@@ -269,7 +272,7 @@ int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *vs, 
   j = 0;
   for (size_t k = 0; k < nvid; k++) {
     uint32_t vi = (uint32_t)ix->nv;
-    ix->v[vi] = (bvideo){vs[k].id, (uint32_t)ix->nf, (uint32_t)vs[k].n};
+    ix->v[vi] = (bvideo){vs[k].id, (uint32_t)ix->nf, (uint32_t)vs[k].n, 0};
     ix->vtab[vfind(ix, vs[k].id)] = vi + 1;
     ix->nv++;
     for (size_t i = 0; i < vs[k].n; i++, j++) {
@@ -287,6 +290,23 @@ int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *vs, 
 int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *fr, size_t n, vigil_error *err) {
   vigil_vpdq_video v = {id, fr, n};
   return vigil_vpdq_index_add_many(ix, &v, 1, err);
+}
+
+/* A removal marks the video dead rather than unchaining its frames: the
+ * chains are singly linked and shared between videos, so taking frames out
+ * would cost a walk of every chain they sit on, and a bank withdraws videos
+ * rarely.  The id stays taken (entry ids are never reused); the memory comes
+ * back when the owner rebuilds the index (vigil_vpdq_index_removed_frames
+ * tells it when that is worth it). */
+int vigil_vpdq_index_remove(vigil_vpdq_index *ix, uint64_t id, vigil_error *err) {
+  if (!ix) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: index is required");
+  uint32_t slot = ix->vtcap ? ix->vtab[vfind(ix, id)] : 0;
+  if (!slot || ix->v[slot - 1].dead)
+    return vigil__seterr(err, VIGIL_ENOTFOUND, "vpdq: video %llu is not in the index", (unsigned long long)id);
+  ix->v[slot - 1].dead = 1;
+  ix->dead_videos++;
+  ix->dead_frames += ix->v[slot - 1].n;
+  return VIGIL_OK;
 }
 
 /* ---- queries ------------------------------------------------------------ */
@@ -537,7 +557,7 @@ int vigil_vpdq_index_query(const vigil_vpdq_index *ix, const vigil_video_frame *
     for (size_t h = 0; h < nh; h++) {
       if (hits[h].id >= ix->nu) continue; /* cannot happen: ids are uids */
       for (uint32_t fi = ix->uhead[hits[h].id]; fi != NONE; fi = ix->f[fi].next) {
-        if (ix->f[fi].quality < opts->quality_min) continue;
+        if (ix->f[fi].quality < opts->quality_min || ix->v[ix->f[fi].video].dead) continue;
         if (vigil__grow((void **)&recs, &rcap, nrec + 1, sizeof *recs)) {
           free(hits);
           rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory collecting %zu frame matches", nrec);
@@ -571,6 +591,65 @@ done:
   free(recs);
   qstate_free(&s);
   return rc;
+}
+
+static int cmp_fhit_video(const void *x, const void *y) {
+  const vigil_vpdq_frame_hit *a = x, *b = y;
+  if (a->id != b->id) return (a->id > b->id) - (a->id < b->id);
+  if (a->distance != b->distance) return a->distance - b->distance;
+  return (a->timestamp > b->timestamp) - (a->timestamp < b->timestamp);
+}
+
+static int cmp_fhit(const void *x, const void *y) {
+  const vigil_vpdq_frame_hit *a = x, *b = y;
+  if (a->distance != b->distance) return a->distance - b->distance;
+  return (a->id > b->id) - (a->id < b->id);
+}
+
+int vigil_vpdq_index_lookup(const vigil_vpdq_index *ix, const vigil_pdq_hash *h, int threshold, int quality_min,
+                            vigil_vpdq_frame_hit **out, size_t *nout, vigil_error *err) {
+  if (!out || !nout) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: results are required");
+  *out = NULL;
+  *nout = 0;
+  if (!ix || !h) return vigil__seterr(err, VIGIL_EINVAL, "vpdq: index and hash are required");
+  if (threshold < 0 || threshold > 256)
+    return vigil__seterr(err, VIGIL_EINVAL, "vpdq: threshold %d is outside 0..256", threshold);
+  vigil_pdq_hit *hits = NULL;
+  size_t nh = 0;
+  int rc = vigil_pdq_index_query(ix->pdq, h, threshold, &hits, &nh, err);
+  if (rc) return rc;
+  vigil_vpdq_frame_hit *v = NULL;
+  size_t n = 0, cap = 0;
+  for (size_t i = 0; i < nh && rc == VIGIL_OK; i++) {
+    if (hits[i].id >= ix->nu) continue; /* cannot happen: ids are uids */
+    for (uint32_t fi = ix->uhead[hits[i].id]; fi != NONE; fi = ix->f[fi].next) {
+      const bframe *f = &ix->f[fi];
+      if (f->quality < quality_min || ix->v[f->video].dead) continue;
+      if (vigil__grow((void **)&v, &cap, n + 1, sizeof *v)) {
+        rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory collecting %zu frames", n);
+        break;
+      }
+      v[n++] = (vigil_vpdq_frame_hit){ix->v[f->video].id, f->ts, hits[i].distance};
+    }
+  }
+  free(hits);
+  if (rc) {
+    free(v);
+    return rc;
+  }
+  /* the closest frame per video, then the videos by distance */
+  if (n > 1) qsort(v, n, sizeof *v, cmp_fhit_video);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (i == 0 || v[i].id != v[i - 1].id) v[k++] = v[i];
+  if (k > 1) qsort(v, k, sizeof *v, cmp_fhit);
+  if (k == 0) {
+    free(v);
+    v = NULL;
+  }
+  *out = v;
+  *nout = k;
+  return VIGIL_OK;
 }
 
 /* Frames (or distinct hashes, with dedup) of enough quality in a list. */
