@@ -3,7 +3,7 @@
  * index against python-threatexchange's approach, in one run.
  *
  *   bench_video_match [--videos N] [--frames F] [--query-seconds S]
- *                     [--queries Q] [--seed S] [--smoke]
+ *                     [--queries Q] [--seed S] [--dump DIR] [--smoke]
  *
  * The bank is N videos of F frame hashes (one per second) with the structure
  * of real video: each drifts a few bits a second (runs of similar frames),
@@ -25,6 +25,14 @@
  * matched query hashes per bank video from the exhaustive search must equal
  * vigil's (exact), and both copied clips must come back as segments.
  * Times are CPU time of this thread (one core); build time is wall-clock.
+ *
+ * faiss itself runs in scripts/bench-faiss-video.py, which starts this
+ * program with --dump DIR: the bank (DIR/bank.hashes, 32 bytes a frame, video
+ * by video; DIR/bank.quality, one byte a frame), the queries
+ * (DIR/queries.hashes, query by query) and vigil's answers and times
+ * (DIR/vigil.txt) go to files, so that the peer searches the very same
+ * corpus, checks its answer against vigil's video by video and prints the
+ * ratio, without re-implementing the generator in Python.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,8 +109,34 @@ static int cmp_u64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* --dump: a file of DIR; NULL (and a message) when it cannot be created. */
+static FILE *dump_open(const char *dir, const char *name) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
+    fprintf(stderr, "bench_video_match: --dump path too long\n");
+    return NULL;
+  }
+  FILE *f = fopen(path, "wb");
+  if (!f) perror(path);
+  return f;
+}
+
+static int dump_close(FILE *f, const char *name) {
+  if (ferror(f) | fclose(f)) { /* both run: the stream is closed either way */
+    fprintf(stderr, "bench_video_match: writing %s failed\n", name);
+    return -1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   size_t nv = 10000, nf = 200, qs = 600, nq = 5;
+  const char *dump = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--smoke")) nv = 300, nf = 60, qs = 200, nq = 2;
     else if (!strcmp(argv[i], "--videos") && i + 1 < argc) nv = strtoull(argv[++i], NULL, 10);
@@ -110,10 +144,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--query-seconds") && i + 1 < argc) qs = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--queries") && i + 1 < argc) nq = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc) rng_state = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--dump") && i + 1 < argc) dump = argv[++i];
     else {
       fprintf(stderr,
               "usage: bench_video_match [--videos N] [--frames F] [--query-seconds S] [--queries Q]\n"
-              "                         [--seed S] [--smoke]\n");
+              "                         [--seed S] [--dump DIR] [--smoke]\n");
       return 2;
     }
   }
@@ -130,6 +165,22 @@ int main(int argc, char **argv) {
   hv *all = malloc(nv * nf * sizeof *all);
   if (!bank || !all) return fprintf(stderr, "out of memory\n"), 1;
   for (size_t v = 0; v < nv; v++) make_video(bank + v * nf, nf, intros);
+  FILE *dq = NULL, *dv = NULL; /* --dump: the queries and vigil's answers, written as they come */
+  if (dump) {
+    FILE *dh = dump_open(dump, "bank.hashes"), *dl = dump_open(dump, "bank.quality");
+    if (dh) {
+      for (size_t i = 0; i < nv * nf; i++) fwrite(bank[i].hash.bytes, 1, 32, dh);
+      if (dump_close(dh, "bank.hashes")) dh = NULL;
+    }
+    if (dl) {
+      for (size_t i = 0; i < nv * nf; i++) fputc(bank[i].quality, dl);
+      if (dump_close(dl, "bank.quality")) dl = NULL;
+    }
+    dq = dump_open(dump, "queries.hashes");
+    dv = dump_open(dump, "vigil.txt");
+    if (!dh || !dl || !dq || !dv) return 1;
+    fprintf(dv, "videos %zu frames %zu query_seconds %zu queries %zu\n", nv, nf, qs, nq);
+  }
 
   vigil_vpdq_index *ix = NULL;
   vigil_error err = {0};
@@ -164,6 +215,8 @@ int main(int argc, char **argv) {
   uint64_t *pairs = malloc(qs * 64 * sizeof *pairs);
   if (!q || !pairs || !uniq || !ufirst) return fprintf(stderr, "out of memory\n"), 1;
   double tv = 0, tp = 0;
+  double *tvq = malloc(nq * sizeof *tvq); /* per query, for the median */
+  if (!tvq) return fprintf(stderr, "out of memory\n"), 1;
   const vigil__kernels *kern = vigil__kernels_get();
   static uint32_t hit_i[VIGIL__SCAN_CHUNK];
   static uint16_t hit_d[VIGIL__SCAN_CHUNK];
@@ -186,7 +239,15 @@ int main(int argc, char **argv) {
     size_t nres = 0;
     double s = now();
     if (vigil_vpdq_index_query(ix, q, qs, NULL, &res, &nres, &err)) return fprintf(stderr, "%s\n", err.message), 1;
-    tv += now() - s;
+    tvq[k] = now() - s;
+    tv += tvq[k];
+    if (dv) {
+      for (size_t i = 0; i < qs; i++) fwrite(q[i].hash.bytes, 1, 32, dq);
+      fprintf(dv, "query %zu ms %.3f clips %zu %zu\n", k, 1e3 * tvq[k], a, b);
+      for (size_t r = 0; r < nres; r++)
+        fprintf(dv, "result %zu %llu %zu %zu %zu %zu %zu\n", k, (unsigned long long)res[r].id, res[r].query_matched,
+                res[r].query_total, res[r].compared_matched, res[r].compared_total, res[r].nsegments);
+    }
 
     /* the peer: exhaustive range search of each unique query hash */
     size_t np = 0;
@@ -239,11 +300,15 @@ int main(int argc, char **argv) {
     vigil_vpdq_results_free(res, nres);
   }
   printf("query: %zu s at one hash per second, two copied clips (one 1.25x)\n", qs);
-  printf("vigil (full answer, segments included): %8.2f ms per query\n", 1e3 * tv / (double)nq);
-  printf("exhaustive range search (faiss IndexBinaryFlat's method, search only): %8.2f ms per query\n",
-         1e3 * tp / (double)nq);
+  qsort(tvq, nq, sizeof *tvq, cmp_double);
+  printf("vigil (full answer, segments included): %8.2f ms per query (median %.2f, %.2f-%.2f)\n",
+         1e3 * tv / (double)nq, 1e3 * tvq[nq / 2], 1e3 * tvq[0], 1e3 * tvq[nq - 1]);
+  printf("exhaustive range search (faiss IndexBinaryFlat's method, %s kernel, search only): %8.2f ms per query\n",
+         kern->name, 1e3 * tp / (double)nq);
   printf("ratio: vigil is %.1fx the exhaustive search; answers %s\n", tp / tv, bad ? "DIFFER" : "identical (exact)");
+  if (dv && (dump_close(dq, "queries.hashes") | dump_close(dv, "vigil.txt"))) bad = 1;
   vigil_vpdq_index_free(ix);
+  free(tvq);
   free(bank);
   free(all);
   free(uniq);

@@ -71,14 +71,7 @@ static void start(srv *s, const char *db, int round) {
   }
   s->pid = pid;
   s->port = 0;
-  for (int i = 0; i < 400 && !s->port; i++) {
-    f = fopen(portf, "r");
-    if (f) {
-      if (fscanf(f, "%d", &s->port) != 1) s->port = 0;
-      fclose(f);
-    }
-    if (!s->port) tu_sleep_ms(25);
-  }
+  s->port = tu_wait_port_file(pid, portf);
   assert_true(s->port > 0);
   if (!admin_key[0]) {
     f = fopen(keyf, "r");

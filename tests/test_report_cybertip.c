@@ -510,14 +510,7 @@ static pid_t serve(const char *db, int *port, char *key, size_t cap) {
     _exit(127);
   }
   *port = 0;
-  for (int i = 0; i < 400 && !*port; i++) {
-    FILE *f = fopen(portf, "r");
-    if (f) {
-      if (fscanf(f, "%d", port) != 1) *port = 0;
-      fclose(f);
-    }
-    if (!*port) tu_sleep_ms(25);
-  }
+  *port = tu_wait_port_file(pid, portf);
   if (*port <= 0) { /* say why */
     size_t n;
     char *log = (char *)tu_slurp(outf, &n);

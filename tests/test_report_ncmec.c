@@ -57,14 +57,7 @@ static void start(void) {
           "--admin-key-file", keyf, "--report-config", cfg, "--evidence-dir", evdir, (char *)NULL);
     _exit(127);
   }
-  for (int i = 0; i < 400 && !port; i++) {
-    FILE *f = fopen(portf, "r");
-    if (f) {
-      if (fscanf(f, "%d", &port) != 1) port = 0;
-      fclose(f);
-    }
-    if (!port) tu_sleep_ms(25);
-  }
+  port = tu_wait_port_file(pid, portf);
   assert_true(port > 0);
   FILE *f = fopen(keyf, "r");
   assert_non_null(f);

@@ -22,6 +22,18 @@
  *     cases, also eight at once; decided cases are not joined; off by default.
  *     A case names earlier decisions on the same content or uploader.
  *   - Order: the most severe matched label first (A1 .. B2), then the oldest.
+ *   - Filters by bank, tag, status and assignee; the child-safety queue
+ *     (labels A1..B2 or csam, a bank flagged child_abuse, such a
+ *     classification) is listed, handed out and opened only for people
+ *     with the permission, and follows the bank's flag when it changes.
+ *   - Display settings: built-in, organisation (admin) and personal, reset;
+ *     the blur never below 4 px.  Admin calls: role, permission and enabled
+ *     state apply to open sessions; the audit CSV is admin only, audited,
+ *     filtered, and a formula-like field is defused; the dashboard's
+ *     figures leave out the child-safety queue for those without it.
+ *   - Disputes: a dismissal may dispute the matched entries (not a
+ *     confirmation; not a case that matched nothing, which stays open);
+ *     the bank lists them and counts them.
  *   - Leases: next hands out the oldest free case; another reviewer gets
  *     another; the holder renews, others cannot; skip returns it; an
  *     expired lease frees it; 16 reviewers asking at once never get the same
@@ -42,6 +54,7 @@
 #include "httpc.h"
 #include "pgtest.h"
 #include "servefix.h"
+#include "server/cases.h"
 #include "server/store.h"
 #include "vigil/server.h"
 
@@ -598,6 +611,342 @@ static void test_severity_order(void **state) {
   assert_int_equal(next_case(&a), 0);
 }
 
+
+/* A signed-in session of name, reused while the service still knows it:
+ * each sign-in is a deliberately slow Argon2id check, many times slower
+ * under the sanitizers. */
+static void session_of(const char *name, who *w) {
+  static struct {
+    char name[32];
+    who w;
+  } cache[8];
+  for (int i = 0; i < 8; i++) {
+    if (strcmp(cache[i].name, name) != 0) continue;
+    if (call("GET", "/v1/session", &cache[i].w, NULL, NULL, NULL, NULL) == 200) {
+      *w = cache[i].w;
+      return;
+    }
+    cache[i].name[0] = 0;
+  }
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  assert_int_equal(sign_in(name, PW, w), 201);
+  for (int i = 0; i < 8; i++)
+    if (!cache[i].name[0]) {
+      snprintf(cache[i].name, sizeof cache[i].name, "%s", name);
+      cache[i].w = *w;
+      return;
+    }
+}
+
+/* GET path as w; the ids of the cases listed into ids (at most 16), their count. */
+static int list_ids(const who *w, const char *path, int64_t *ids) {
+  json_t *o = NULL;
+  assert_int_equal(call("GET", path, w, NULL, NULL, &o, NULL), 200);
+  json_t *arr = json_object_get(o, "cases");
+  int n = (int)json_array_size(arr);
+  assert_true(n <= 16);
+  for (int i = 0; i < n; i++) {
+    json_t *c = json_array_get(arr, i);
+    ids[i] = json_integer_value(json_object_get(c, "id"));
+    assert_true(json_is_boolean(json_object_get(c, "child_abuse")));
+    assert_true(json_is_integer(json_object_get(c, "severity")));
+  }
+  json_decref(o);
+  return n;
+}
+
+/* Filters by bank, tag, status and assignee; the child-safety queue is
+ * seen, taken and opened only with the permission: labels A1..B2 and
+ * csam, a bank flagged child_abuse, or a classification in those. */
+static void test_queue_filters(void **state) {
+  (void)state;
+  close_open_cases();
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  who a = {0}, b = {0};
+  session_of("alice", &a); /* child-safety */
+  session_of("bob", &b);   /* not */
+  assert_int_equal(
+      tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"cbank\",\"child_abuse\":true}", NULL), 201);
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/cbank", fx.admin, NULL, &o), 200);
+  assert_true(json_is_true(json_object_get(o, "child_abuse")));
+  json_decref(o);
+  int64_t g = post_case("{\"content_id\":\"q-g\",\"detail\":{\"matches\":[{\"bank\":\"spam\",\"tags\":[\"ncii\"]}]}}");
+  int64_t c1 = post_case("{\"content_id\":\"q-c1\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"A2\"]}]}}");
+  int64_t c2 =
+      post_case("{\"content_id\":\"q-c2\",\"detail\":{\"matches\":[{\"bank\":\"cbank\",\"tags\":[\"other\"]}]}}");
+  int64_t ids[16];
+  /* bob sees and gets only the general case */
+  assert_int_equal(list_ids(&b, "/v1/cases", ids), 1);
+  assert_int_equal(ids[0], g);
+  assert_int_equal(call("GET", "/v1/cases?queue=child", &b, NULL, NULL, NULL, NULL), 403);
+  char p[96];
+  snprintf(p, sizeof p, "/v1/cases/%lld", (long long)c1);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  assert_int_equal(call("GET", p, &a, NULL, NULL, NULL, NULL), 200);
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)c2);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\"}", NULL, NULL), 403);
+  snprintf(p, sizeof p, "/v1/cases/%lld/evidence", (long long)c2);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  snprintf(p, sizeof p, "/v1/cases/%lld/reports", (long long)c2);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  snprintf(p, sizeof p, "/v1/cases/%lld/report", (long long)c2);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{}", NULL, NULL), 403);
+  snprintf(p, sizeof p, "/v1/cases/%lld/lease", (long long)c2);
+  assert_int_equal(call("POST", p, &b, b.csrf, NULL, NULL, NULL), 403);
+  assert_int_equal(next_case(&b), g);
+  /* alice: every filter */
+  assert_int_equal(list_ids(&a, "/v1/cases", ids), 3);
+  assert_int_equal(list_ids(&a, "/v1/cases?bank=cbank", ids), 1);
+  assert_int_equal(ids[0], c2);
+  assert_int_equal(list_ids(&a, "/v1/cases?tag=a2", ids), 1);
+  assert_int_equal(ids[0], c1);
+  assert_int_equal(list_ids(&a, "/v1/cases?tag=%27%20OR%201=1%20--", ids), 0);
+  assert_int_equal(list_ids(&a, "/v1/cases?queue=child", ids), 2);
+  assert_int_equal(list_ids(&a, "/v1/cases?queue=general", ids), 1);
+  assert_int_equal(ids[0], g);
+  assert_int_equal(list_ids(&a, "/v1/cases?assignee=user:bob", ids), 1);
+  assert_int_equal(ids[0], g);
+  assert_int_equal(list_ids(&a, "/v1/cases?assignee=none", ids), 2);
+  assert_int_equal(call("GET", "/v1/cases?queue=mine", &a, NULL, NULL, NULL, NULL), 400);
+  assert_int_equal(call("GET", "/v1/cases?bank=", &a, NULL, NULL, NULL, NULL), 400);
+  /* the next case within one bank */
+  assert_int_equal(call("POST", "/v1/cases/next?bank=cbank", &a, a.csrf, NULL, &o, NULL), 200);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "case"), "id")), c2);
+  json_decref(o);
+  assert_int_equal(list_ids(&a, "/v1/cases?assignee=me", ids), 1);
+  assert_int_equal(ids[0], c2);
+  assert_int_equal(call("GET", "/v1/cases?status=open&assignee=user:alice", &a, NULL, NULL, &o, NULL), 200);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "cases"), 0), "assignee")),
+                      "user:alice");
+  json_decref(o);
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)c2);
+  assert_int_equal(call("POST", p, &a, a.csrf, "{\"decision\":\"dismiss\"}", NULL, NULL), 200);
+  assert_int_equal(list_ids(&a, "/v1/cases?status=dismissed&bank=cbank&assignee=user:alice", ids), 1);
+  assert_int_equal(ids[0], c2);
+  /* unflagging the bank takes its cases out of the child-safety queue */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/cbank", fx.admin, "{\"child_abuse\":false}", NULL), 200);
+  snprintf(p, sizeof p, "/v1/cases/%lld", (long long)c2);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 200);
+  /* a case escalated as A1 moves into it, out of bob's sight */
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)g);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"escalate\",\"classification\":\"A1\"}", NULL, NULL),
+                   200);
+  snprintf(p, sizeof p, "/v1/cases/%lld", (long long)g);
+  assert_int_equal(call("GET", p, &b, NULL, NULL, NULL, NULL), 403);
+  assert_int_equal(list_ids(&b, "/v1/cases?status=all&assignee=user:bob", ids), 0);
+  assert_int_equal(next_case(&b), 0);
+  /* keys are programs an admin set up: they see every queue */
+  assert_int_equal(tu_json_call(fx.port, "GET", p, fx.reviewer, NULL, NULL), 200);
+  close_open_cases();
+}
+
+
+/* Display settings: built-in default, organisation default (admin only),
+ * a person's own over it, reset; out-of-range values refused. */
+static void test_display_settings(void **state) {
+  (void)state;
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  who a = {0}, b = {0};
+  session_of("alice", &a);
+  session_of("bob", &b);
+  json_t *o = NULL;
+  assert_int_equal(call("GET", "/v1/settings/display", &a, NULL, NULL, &o, NULL), 200);
+  json_t *eff = json_object_get(o, "effective");
+  assert_int_equal(json_integer_value(json_object_get(eff, "blur")), 28);
+  assert_true(json_is_true(json_object_get(eff, "greyscale")));
+  assert_true(json_is_true(json_object_get(eff, "video_muted")));
+  assert_true(json_is_true(json_object_get(eff, "video_paused")));
+  assert_true(json_is_null(json_object_get(o, "mine")));
+  json_decref(o);
+  /* the organisation's default: admins only */
+  assert_int_equal(call("POST", "/v1/settings/display/organisation", &a, a.csrf, "{\"blur\":40}", NULL, NULL), 403);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/settings/display/organisation", fx.admin,
+                                "{\"blur\":40,\"video_muted\":false}", NULL),
+                   200);
+  /* alice's own: greyscale off, the rest from the organisation */
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"greyscale\":false}", &o, NULL), 200);
+  eff = json_object_get(o, "effective");
+  assert_int_equal(json_integer_value(json_object_get(eff, "blur")), 40);
+  assert_true(json_is_false(json_object_get(eff, "greyscale")));
+  assert_true(json_is_false(json_object_get(eff, "video_muted")));
+  json_decref(o);
+  /* bob follows the organisation */
+  assert_int_equal(call("GET", "/v1/settings/display", &b, NULL, NULL, &o, NULL), 200);
+  eff = json_object_get(o, "effective");
+  assert_int_equal(json_integer_value(json_object_get(eff, "blur")), 40);
+  assert_true(json_is_true(json_object_get(eff, "greyscale")));
+  json_decref(o);
+  /* never clear without the audited unblur; never a typo */
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"blur\":0}", NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"blur\":65}", NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"blur\":\"9\"}", NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"blurr\":9}", NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/settings/display", &a, NULL, "{\"blur\":9}", NULL, NULL), 403); /* CSRF */
+  char k[80], act[64];
+  int st;
+  assert_int_equal(call("POST", "/v1/settings/display", &a, a.csrf, "{\"reset\":true}", &o, NULL), 200);
+  assert_true(json_is_null(json_object_get(o, "mine")));
+  assert_true(json_is_true(json_object_get(json_object_get(o, "effective"), "greyscale")));
+  json_decref(o);
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(k, "user:alice");
+  assert_string_equal(act, "display.set");
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/settings/display/organisation", fx.admin,
+                                "{\"blur\":28,\"video_muted\":true}", NULL),
+                   200);
+}
+
+/* The admin pages' calls: a person's role, permission, enabled state; the
+ * audit log as CSV (admin only, audited, formulas defused); the dashboard. */
+static void test_admin_calls(void **state) {
+  (void)state;
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  make_user("dave", "reviewer", 0);
+  who d = {0};
+  assert_int_equal(sign_in("dave", PW, &d), 201);
+  json_t *o = NULL;
+  assert_int_equal(call("GET", "/v1/session", &d, NULL, NULL, &o, NULL), 200);
+  assert_true(json_is_false(json_object_get(o, "child_safety")));
+  json_decref(o);
+  assert_int_equal(call("POST", "/v1/users/dave", &d, d.csrf, "{\"child_safety\":true}", NULL, NULL), 403);
+  assert_int_equal(
+      tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"child_safety\":true,\"role\":\"auditor\"}", &o),
+      200);
+  assert_string_equal(json_string_value(json_object_get(o, "role")), "auditor");
+  json_decref(o);
+  /* the open session has the new role and permission at once */
+  assert_int_equal(call("GET", "/v1/session", &d, NULL, NULL, &o, NULL), 200);
+  assert_true(json_is_true(json_object_get(o, "child_safety")));
+  assert_string_equal(json_string_value(json_object_get(o, "role")), "auditor");
+  json_decref(o);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"role\":\"king\"}", NULL), 400);
+  /* an admin person cannot demote themselves (and lock everyone out) */
+  make_user("root", "admin", 0);
+  who rt = {0};
+  assert_int_equal(sign_in("root", PW, &rt), 201);
+  assert_int_equal(call("POST", "/v1/users/root", &rt, rt.csrf, "{\"role\":\"reviewer\"}", NULL, NULL), 409);
+  assert_int_equal(call("POST", "/v1/users/root", &rt, rt.csrf, "{\"enabled\":false}", NULL, NULL), 409);
+  assert_int_equal(call("POST", "/v1/users/dave", &rt, rt.csrf, "{\"role\":\"auditor\"}", NULL, NULL), 200);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/nobody", fx.admin, "{\"enabled\":true}", NULL), 404);
+  /* disabling ends the session; enabling lets dave sign in again */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"enabled\":false}", &o), 200);
+  assert_true(json_is_true(json_object_get(o, "disabled")));
+  json_decref(o);
+  assert_int_equal(call("GET", "/v1/session", &d, NULL, NULL, NULL, NULL), 401);
+  assert_int_equal(sign_in("dave", PW, &d), 403);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/users/dave", fx.admin, "{\"enabled\":true}", NULL), 200);
+  assert_int_equal(sign_in("dave", PW, &d), 201);
+  /* a hostile target lands in the log; the CSV defuses it */
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"-cmd\"}", NULL), 201);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/-cmd", fx.admin, "{\"enabled\":true}", NULL), 200);
+  assert_int_equal(call("GET", "/v1/audit/export", &d, NULL, NULL, NULL, NULL), 403); /* auditor: not a copy */
+  tu_http_resp r;
+  int fd = tu_http_connect(fx.port);
+  char hdr[256];
+  snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\n", fx.admin);
+  assert_int_equal(tu_http_request(fd, "GET", "/v1/audit/export?action=banks.update", hdr, NULL, 0, &r), 0);
+  close(fd);
+  assert_int_equal(r.status, 200);
+  char ct[128];
+  assert_non_null(tu_http_header(&r, "Content-Type", ct, sizeof ct));
+  assert_non_null(strstr(ct, "text/csv"));
+  assert_true(r.body_len > 0 && !strncmp(r.body, "\"id\",\"at\",\"key_id\"", 18));
+  assert_non_null(strstr(r.body, ",\"'-cmd\","));               /* a formula defused */
+  assert_non_null(strstr(r.body, "\"\"bank\"\":\"\"-cmd\"\"")); /* quotes doubled */
+  assert_null(strstr(r.body, ",\"="));                          /* no field starts a formula */
+  assert_null(strstr(r.body, "session.create"));                /* the filter held */
+  tu_http_free(&r);
+  char k[80], act[64];
+  int st;
+  last_audit(k, sizeof k, act, sizeof act, &st);
+  assert_string_equal(act, "audit.export");
+  /* the dashboard: bob sees his own queue's figures, alice both */
+  close_open_cases();
+  post_case("{\"content_id\":\"st-1\",\"detail\":{\"matches\":[{\"bank\":\"x\",\"tags\":[\"A1\"]}]}}");
+  post_case("{\"content_id\":\"st-2\"}");
+  who a = {0}, b = {0};
+  session_of("alice", &a);
+  session_of("bob", &b);
+  assert_int_equal(call("GET", "/v1/cases/stats", &a, NULL, NULL, &o, NULL), 200);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "open_by_severity"), "A1")), 1);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "open_by_severity"), "none")), 1);
+  assert_int_equal(json_integer_value(json_object_get(o, "open_child_safety")), 1);
+  assert_true(json_integer_value(json_object_get(o, "decisions_today")) > 0);
+  json_t *days = json_object_get(o, "decisions_by_day");
+  assert_true(json_array_size(days) >= 1);
+  json_t *last = json_array_get(days, json_array_size(days) - 1);
+  assert_int_equal(strlen(json_string_value(json_object_get(last, "day"))), 10);
+  assert_int_equal(json_integer_value(json_object_get(last, "count")),
+                   json_integer_value(json_object_get(o, "decisions_today")));
+  assert_non_null(json_string_value(json_object_get(o, "oldest_open_at")));
+  json_decref(o);
+  assert_int_equal(call("GET", "/v1/cases/stats", &b, NULL, NULL, &o, NULL), 200);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "open_by_severity"), "A1")), 0);
+  assert_null(json_object_get(o, "open_child_safety"));
+  json_decref(o);
+  close_open_cases();
+}
+
+
+/* Dismissing as a false positive disputes the matched entries, in the
+ * dismissal's transaction; the bank shows the count and the list. */
+static void test_disputes(void **state) {
+  (void)state;
+  close_open_cases();
+  sql("UPDATE server_users SET failures = 0, next_try_ms = 0, disabled_at = 0");
+  who b = {0};
+  session_of("bob", &b);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"dbank\"}", NULL), 201);
+  int64_t d = post_case(
+      "{\"content_id\":\"dis-1\",\"detail\":{\"matches\":[{\"id\":7,\"bank\":\"dbank\",\"signal_type\":"
+      "\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"tags\":[\"spam\"]}]}}");
+  int64_t none = post_case("{\"content_id\":\"dis-2\"}");
+  char p[96];
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)d);
+  assert_int_equal(
+      call("POST", p, &b, b.csrf, "{\"decision\":\"confirm\",\"classification\":\"C\",\"dispute\":true}", NULL, NULL),
+      400);
+  /* a case that matched nothing cannot dispute anything: nothing changes */
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)none);
+  assert_int_equal(call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\",\"dispute\":true}", NULL, NULL), 400);
+  json_t *c = get_case(none);
+  assert_string_equal(json_string_value(json_object_get(c, "status")), "open");
+  json_decref(c);
+  snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)d);
+  assert_int_equal(
+      call("POST", p, &b, b.csrf, "{\"decision\":\"dismiss\",\"dispute\":true,\"note\":\"a logo\"}", NULL, NULL), 200);
+  json_t *o = NULL;
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank/disputes", fx.reviewer, NULL, &o), 200);
+  json_t *x = json_array_get(json_object_get(o, "disputes"), 0);
+  assert_int_equal(json_array_size(json_object_get(o, "disputes")), 1);
+  assert_int_equal(json_integer_value(json_object_get(x, "entry_id")), 7);
+  assert_int_equal(json_integer_value(json_object_get(x, "case_id")), d);
+  assert_string_equal(json_string_value(json_object_get(x, "disputed_by")), "user:bob");
+  assert_string_equal(json_string_value(json_object_get(x, "note")), "a logo");
+  assert_string_equal(json_string_value(json_object_get(x, "value")), "00112233445566778899aabbccddeeff");
+  json_decref(o);
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank", fx.admin, NULL, &o), 200);
+  assert_int_equal(json_integer_value(json_object_get(o, "disputed")), 1);
+  json_decref(o);
+  close_open_cases();
+}
+
+
+/* Video evidence is served with a video type, so the console plays it
+ * veiled, muted and paused per the display settings; anything unknown
+ * stays application/octet-stream, which the console does not show. */
+static void test_media_types(void **state) {
+  (void)state;
+  static const uint8_t mp4[] = {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm'};
+  static const uint8_t webm[] = {0x1a, 0x45, 0xdf, 0xa3, 0x9f};
+  static const uint8_t junk[] = {'f', 't', 'y', 'p'};
+  assert_string_equal(vigil__media_type(mp4, sizeof mp4), "video/mp4");
+  assert_string_equal(vigil__media_type(webm, sizeof webm), "video/webm");
+  assert_string_equal(vigil__media_type(junk, sizeof junk), "application/octet-stream");
+  assert_string_equal(vigil__media_type(mp4, 3), "application/octet-stream");
+}
+
 /* Many reviewers asking at once: every case goes to exactly one. */
 #define NREV 16
 #define NCASES 48
@@ -664,7 +1013,10 @@ int main(void) {
       cmocka_unit_test(test_users_api),        cmocka_unit_test(test_failures_delay_then_lock),
       cmocka_unit_test(test_csrf_and_signout), cmocka_unit_test(test_timeouts),
       cmocka_unit_test(test_sso_header),       cmocka_unit_test(test_leases),
-      cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),           cmocka_unit_test(test_next_concurrent),
+      cmocka_unit_test(test_sightings),        cmocka_unit_test(test_severity_order),
+      cmocka_unit_test(test_queue_filters),    cmocka_unit_test(test_display_settings),
+      cmocka_unit_test(test_admin_calls),      cmocka_unit_test(test_disputes),
+      cmocka_unit_test(test_media_types),      cmocka_unit_test(test_next_concurrent),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

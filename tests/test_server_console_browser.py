@@ -10,8 +10,16 @@
 # to unblur (the audit log records it), classify with `j` (A1), confirm
 # with Enter into the bank chosen on the page; the case is decided by
 # user:alice, its hashes are in the bank, and the audit rows name her.  A second session (carol) cannot take the case alice holds.  The
-# hostile metadata shows as text and nothing of it runs.  Screenshots of
-# each page go to SHOTS_DIR (default: a new temporary folder, printed).
+# hostile metadata shows as text and nothing of it runs.  The queue page
+# lists the case and filters it; the reviewer's display settings (blur
+# strength, no greyscale) are kept by the service and veil the next case.
+# The reviewer dismisses that case with n d Enter, disputing the match.
+# An admin (root, without the child-safety permission) creates a person,
+# sees hostile bank descriptions, notes, sign-in names, key names and
+# webhook URLs as text, marks a bank as child abuse (its cases leave
+# root's queue), exports the audit log (on record), tests a picture in the
+# match tester (no case opens) and makes an API key that works.  Screenshots of each page go to SHOTS_DIR
+# (default: a new temporary folder, printed).
 # Exit 77 (skipped) without chromium, chromedriver or python3-selenium.
 import http.client
 import json
@@ -28,7 +36,7 @@ try:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:
     # Debian's python3-selenium lives with Debian's python3, which may not
     # be the first python3 on PATH
@@ -47,6 +55,7 @@ PW = "correct horse battery"
 HOSTILE_ID = '<script>window.__pwned=1</script>'
 HOSTILE_UP = '<img src=x onerror="window.__pwned=2">'
 HOSTILE_URL = 'javascript:window.__pwned=3'
+HOSTILE_NOTE = '<svg onload="window.__pwned=6">'
 failures = []
 
 
@@ -93,6 +102,8 @@ def main():
     for name in ("alice", "carol"):
         subprocess.run([vigil, "users", "create", name, "--role", "reviewer", "--child-safety", "--db", db],
                        check=True, capture_output=True, text=True, input=PW + "\n")
+    subprocess.run([vigil, "users", "create", "root", "--role", "admin", "--db", db],
+                   check=True, capture_output=True, text=True, input=PW + "\n")
     srv = subprocess.Popen([vigil, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2", "--port-file",
                             portf, "--evidence-dir", ev, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     driver = None
@@ -113,7 +124,7 @@ def main():
         st, h, _ = api.call("POST", "/v1/hash", sub, jpg, "image/jpeg")
         pdq = (h or {}).get("pdq", "")
         api.call("POST", "/v1/banks", admin, {"name": "known", "review": True})
-        api.call("POST", "/v1/banks", admin, {"name": "confirmed"})
+        api.call("POST", "/v1/banks", admin, {"name": "confirmed", "description": HOSTILE_UP})
         st, _, _ = api.call("POST", "/v1/banks/known/entries", admin, {"signal_type": "pdq", "value": pdq})
         check(st in (200, 201), f"the sample's hash is in a review bank ({st})")
         q = urllib.parse.urlencode({"content_id": HOSTILE_ID, "uploader_id": HOSTILE_UP, "url": HOSTILE_URL})
@@ -136,6 +147,14 @@ def main():
         wait = WebDriverWait(driver, 15)
         base = f"http://127.0.0.1:{port}"
 
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", "/ui/")
+        r = c.getresponse()
+        r.read()
+        csp = r.getheader("Content-Security-Policy", "")
+        c.close()
+        check("default-src 'self'" in csp and "script-src" not in csp and "unsafe" not in csp and
+              "media-src 'self' blob:" in csp, f"the console's CSP is strict ({csp})")
         driver.get(base + "/ui/")
         wait.until(lambda d: d.find_element(By.ID, "view-signin").is_displayed())
         driver.find_element(By.ID, "signin-name").send_keys("alice")
@@ -154,7 +173,18 @@ def main():
         sc = cookies.get("vigil_session", {})
         check(sc.get("httpOnly") is True and sc.get("sameSite") == "Strict", "the session cookie is HttpOnly, Strict")
         check(driver.execute_script("return document.cookie") == "", "no script can read the session cookie")
+        wait.until(lambda d: HOSTILE_ID in d.find_element(By.ID, "queue-table").text)
+        check("#%d" % case_id in driver.find_element(By.ID, "queue-table").text, "the queue page lists the case")
+        check(driver.execute_script("return window.__pwned === undefined"), "the queue list ran nothing")
         driver.save_screenshot(os.path.join(shots, "2-queue.png"))
+        driver.find_element(By.ID, "f-tag").send_keys("A1\ue007")  # Enter in the field applies the filter
+        wait.until(lambda d: "No cases match" in d.find_element(By.ID, "queue-table").text)
+        check(True, "a tag filter that matches nothing empties the list")
+        driver.find_element(By.ID, "f-tag").clear()
+        Select(driver.find_element(By.ID, "f-bank")).select_by_value("known")
+        wait.until(lambda d: HOSTILE_ID in d.find_element(By.ID, "queue-table").text)
+        check(True, "the bank filter finds the case")
+        driver.find_element(By.TAG_NAME, "body").click()
 
         ActionChains(driver).send_keys("\ue007").perform()  # Enter: next case
         wait.until(lambda d: d.find_element(By.ID, "view-case").is_displayed())
@@ -174,8 +204,8 @@ def main():
         facts = driver.find_element(By.ID, "case-facts").text
         check(HOSTILE_ID in facts and HOSTILE_UP in facts and HOSTILE_URL in facts, "hostile metadata shows as text")
         check(driver.execute_script("return window.__pwned === undefined"), "nothing of the metadata ran")
-        check(driver.execute_script("return document.querySelectorAll('main script, main a, main img:not(#media)').length") == 0,
-              "no element was made from the metadata")
+        check(driver.execute_script("return document.querySelectorAll('main script, main a:not(#audit-export), "
+                                    "main img:not(#media)').length") == 0, "no element was made from the metadata")
 
         ActionChains(driver).key_down("u").perform()
         time.sleep(0.4)
@@ -188,7 +218,6 @@ def main():
         check("blur" in filt, "letting go of u blurs again")
 
         # the bank to confirm into, chosen with the keyboard: the select takes focus, keys go to it
-        from selenium.webdriver.support.ui import Select
         Select(driver.find_element(By.ID, "bank")).select_by_value("confirmed")
         driver.find_element(By.TAG_NAME, "body").click()
         ActionChains(driver).send_keys("j").perform()
@@ -210,10 +239,156 @@ def main():
         for act in ("session.create", "cases.next", "cases.evidence", "cases.unblur", "cases.decide"):
             check(("user:alice", act, 200 if act != "session.create" else 201) in rows, f"audit: user:alice {act}")
 
+        # display settings: a lighter blur without grey, kept by the service, veil the next case
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=settings]").click()
+        wait.until(lambda d: d.find_element(By.ID, "view-settings").is_displayed())
+        wait.until(lambda d: d.find_element(By.ID, "mine-blur").get_attribute("value") == "28")
+        driver.execute_script("const b = document.getElementById('mine-blur'); b.value = 12;"
+                              "b.dispatchEvent(new Event('input'));")
+        driver.find_element(By.ID, "mine-grey").click()
+        driver.find_element(By.CSS_SELECTOR, "#mine-form button[type=submit]").click()
+        wait.until(lambda d: "Saved" in d.find_element(By.ID, "settings-status").text)
+        check(driver.find_element(By.ID, "org-form").is_displayed() is False, "a reviewer has no organisation form")
+        driver.save_screenshot(os.path.join(shots, "7-display.png"))
+        st, m, _ = api.call("POST", "/v1/match?" + q, sub, jpg, "image/jpeg")
+        case2 = (m or {}).get("case_id") or 0
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=queue]").click()
+        wait.until(lambda d: d.find_element(By.ID, "view-queue").is_displayed())
+        driver.find_element(By.ID, "next").click()
+        wait.until(lambda d: d.find_element(By.ID, "media").is_displayed())
+        check(driver.find_element(By.ID, "case-id").text == f"#{case2}", f"the next case is the new upload ({case2})")
+        filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", driver.find_element(By.ID, "media"))
+        check("blur(12px)" in filt and "grayscale(0)" in filt, f"the reviewer's settings veil the media ({filt})")
+        # a false positive: none, dispute the match, with a hostile note
+        driver.find_element(By.ID, "note").send_keys(HOSTILE_NOTE + "\ue00c")  # Esc leaves the field
+        ActionChains(driver).send_keys("n").send_keys("d").perform()
+        check(driver.find_element(By.ID, "dispute").is_selected(), "d marks the match as disputed")
+        ActionChains(driver).send_keys("\ue007").perform()
+        wait.until(lambda d: d.find_element(By.ID, "view-queue").is_displayed())
+        check("match disputed" in driver.find_element(By.ID, "queue-status").text, "n d Enter dismisses and disputes")
+        st, ds, _ = api.call("GET", "/v1/settings/display", None,
+                             headers={"Cookie": "vigil_session=" + sc.get("value", "")})
+        check(st == 200 and (ds or {}).get("mine", {}).get("blur") == 12, "the settings are kept by the service")
+
         driver.find_element(By.ID, "signout").click()
         wait.until(lambda d: d.find_element(By.ID, "view-signin").is_displayed())
         st, _, _ = api.call("GET", "/v1/cases", None, headers={"Cookie": "vigil_session=" + sc.get("value", "")})
         check(st == 401, "sign-out ended the session on the server")
+
+        # hostile text in the audit log (a sign-in name) and a webhook URL
+        HOSTILE_NAME = '<img src=x onerror=window.__pwned=4>'
+        api.call("POST", "/v1/session", None, {"name": HOSTILE_NAME, "password": "wrong password"})
+        HOSTILE_HOOK = 'https://hooks.invalid/"><script>window.__pwned=5</script>'
+        st, _, _ = api.call("POST", "/v1/hooks", admin, {"url": HOSTILE_HOOK, "events": ["case.opened"]})
+        check(st == 201, f"a webhook with a hostile URL is subscribed ({st})")
+
+        # an admin without the child-safety permission
+        driver.find_element(By.ID, "signin-name").clear()
+        driver.find_element(By.ID, "signin-name").send_keys("root")
+        driver.find_element(By.ID, "signin-password").send_keys(PW)
+        driver.find_element(By.ID, "signin-password").submit()
+        wait.until(lambda d: d.find_element(By.ID, "view-queue").is_displayed())
+        check(driver.find_element(By.CSS_SELECTOR, "nav button[data-view=people]").is_displayed(), "an admin has the People page")
+
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=people]").click()
+        wait.until(lambda d: "alice" in d.find_element(By.ID, "people-table").text)
+        driver.find_element(By.ID, "p-name").send_keys("erin")
+        driver.find_element(By.ID, "p-child").click()
+        driver.find_element(By.ID, "p-password").send_keys(PW)
+        driver.find_element(By.CSS_SELECTOR, "#person-form button[type=submit]").click()
+        wait.until(lambda d: "erin can now sign in" in d.find_element(By.ID, "people-status").text)
+        wait.until(lambda d: "erin" in d.find_element(By.ID, "people-table").text)
+        st, us, _ = api.call("GET", "/v1/users", admin)
+        erin = [u for u in (us or {}).get("users", []) if u["name"] == "erin"]
+        check(erin and erin[0]["child_safety"] is True and erin[0]["role"] == "reviewer", "the People page created erin")
+        driver.save_screenshot(os.path.join(shots, "8-people.png"))
+
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=banks]").click()
+        wait.until(lambda d: HOSTILE_UP in d.find_element(By.ID, "banks-table").text)
+        check(True, "a hostile bank description shows as text")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#banks-table tbody tr")
+        known = [r for r in rows if r.find_element(By.TAG_NAME, "td").text == "known"][0]
+        known.find_element(By.XPATH, ".//button[text()='Mark child abuse']").click()
+        wait.until(lambda d: "now a child-abuse bank" in d.find_element(By.ID, "banks-status").text)
+        st, bk, _ = api.call("GET", "/v1/banks/known", admin)
+        check((bk or {}).get("child_abuse") is True, "the Banks page marked bank known as child abuse")
+        check((bk or {}).get("disputed") == 1, "bank known has one disputed entry")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#banks-table tbody tr")
+        known = [r for r in rows if r.find_element(By.TAG_NAME, "td").text == "known"][0]
+        known.find_element(By.XPATH, ".//button[text()='Show']").click()
+        wait.until(lambda d: d.find_element(By.ID, "disputes").is_displayed())
+        dt = driver.find_element(By.ID, "disputes-table").text
+        check(f"#{case2}" in dt and "user:alice" in dt and HOSTILE_NOTE in dt, "the disputed entry shows, its note as text")
+        driver.save_screenshot(os.path.join(shots, "9-banks.png"))
+
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=queue]").click()
+        Select(driver.find_element(By.ID, "f-status")).select_by_value("all")
+        time.sleep(0.5)
+        wait.until(lambda d: "No cases match" in d.find_element(By.ID, "queue-table").text)
+        check(True, "without the child-safety permission the bank's cases leave the queue")
+
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=audit]").click()
+        wait.until(lambda d: HOSTILE_NAME in d.find_element(By.ID, "audit-table").text)
+        check(True, "a hostile sign-in name shows as text in the audit log")
+        driver.find_element(By.ID, "a-who").send_keys("user:alice")
+        driver.find_element(By.ID, "a-action").send_keys("cases.unblur\ue007")
+        wait.until(lambda d: "user:alice" in d.find_element(By.ID, "audit-table").text and
+                   HOSTILE_NAME not in d.find_element(By.ID, "audit-table").text)
+        check(True, "the audit log filters by person and action")
+        driver.save_screenshot(os.path.join(shots, "10-audit.png"))
+        csv = driver.execute_async_script("const done = arguments[0];"
+                                          "fetch(document.getElementById('audit-export').href).then(r => r.text()).then(done)")
+        check(csv.startswith('"id","at","key_id"') and "cases.unblur" in csv and "cases.decide" not in csv,
+              "Export CSV hands the filtered log")
+        st, a, _ = api.call("GET", "/v1/audit?limit=1000&action=audit.export", admin)
+        check(any(e["key_id"] == "user:root" for e in (a or {}).get("entries", [])), "the export is on record under root")
+
+        st, cl, _ = api.call("GET", "/v1/cases?status=all&limit=1000", admin)
+        ncases = len((cl or {}).get("cases", []))
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=tester]").click()
+        driver.find_element(By.ID, "t-file").send_keys(os.path.join(src, "samples", "rings.jpg"))
+        driver.find_element(By.CSS_SELECTOR, "#tester-form button[type=submit]").click()
+        wait.until(lambda d: "match(es)" in d.find_element(By.ID, "tester-status").text)
+        tt = driver.find_element(By.ID, "tester-table").text
+        check("known" in tt and "pdq" in tt and pdq in driver.find_element(By.ID, "tester-hashes").text,
+              "the match tester shows the picture's hashes and its match in bank known")
+        st, cl, _ = api.call("GET", "/v1/cases?status=all&limit=1000", admin)
+        check(len((cl or {}).get("cases", [])) == ncases, "the match tester opened no case")
+        driver.save_screenshot(os.path.join(shots, "10-tester.png"))
+
+        HOSTILE_KEYNAME = '<b onmouseover="window.__pwned=7">ci</b>'
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=keys]").click()
+        wait.until(lambda d: "submitter" in d.find_element(By.ID, "keys-table").text)
+        driver.find_element(By.ID, "k-name").send_keys(HOSTILE_KEYNAME)
+        driver.find_element(By.CSS_SELECTOR, "#key-form button[type=submit]").click()
+        wait.until(lambda d: d.find_element(By.ID, "key-new").is_displayed())
+        newkey = driver.find_element(By.ID, "key-secret").text
+        st, _, _ = api.call("GET", "/v1/banks", newkey)
+        check(st == 200, "the API keys page made a working key, shown once")
+        wait.until(lambda d: HOSTILE_KEYNAME in d.find_element(By.ID, "keys-table").text)
+        check(True, "a hostile key name shows as text")
+        driver.save_screenshot(os.path.join(shots, "11-keys.png"))
+
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=hooks]").click()
+        wait.until(lambda d: HOSTILE_HOOK in d.find_element(By.ID, "hooks-table").text)
+        check(True, "a hostile webhook URL shows as text")
+        driver.find_element(By.ID, "h-url").send_keys("https://receiver.invalid/vigil")
+        driver.find_element(By.CSS_SELECTOR, "#hook-form button[type=submit]").click()
+        wait.until(lambda d: d.find_element(By.ID, "hook-new").is_displayed())
+        check(len(driver.find_element(By.ID, "hook-secret").text) >= 32, "a subscription made on the page shows its secret once")
+        st, hk, _ = api.call("GET", "/v1/hooks", admin)
+        mine = [h for h in (hk or {}).get("hooks", []) if h["url"] == "https://receiver.invalid/vigil"]
+        check(mine and sorted(mine[0]["events"]) == ["case.decided", "case.opened"], "the page subscribed to the events ticked")
+        check(driver.find_element(By.ID, "key-secret").text == "", "the new key is gone from the page")
+        driver.save_screenshot(os.path.join(shots, "12-hooks.png"))
+
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=dashboard]").click()
+        wait.until(lambda d: "decisions" in d.find_element(By.ID, "dash-today").text)
+        check("A1" in driver.find_element(By.ID, "dash-severity").text, "the dashboard counts the queue by severity")
+        driver.save_screenshot(os.path.join(shots, "13-dashboard.png"))
+        check(driver.execute_script("return window.__pwned === undefined"), "nothing hostile ran on any page")
+        check(driver.execute_script("return document.querySelectorAll('main script, main a:not(#audit-export), "
+                                    "main img:not(#media)').length") == 0, "no element was made from data")
     finally:
         if driver:
             driver.quit()

@@ -56,7 +56,21 @@
   "CREATE TABLE IF NOT EXISTS server_case_claims("                                                          \
   "  case_id " INT64 " PRIMARY KEY,"                                                                        \
   "  holder TEXT NOT NULL,"                                                                                 \
-  "  until_at " INT64 " NOT NULL);"
+  "  until_at " INT64 " NOT NULL);"                                                                         \
+  "CREATE TABLE IF NOT EXISTS server_case_labels("                                                          \
+  "  case_id " INT64 " NOT NULL, bank TEXT NOT NULL, tag TEXT NOT NULL);"                                   \
+  "CREATE INDEX IF NOT EXISTS server_case_labels_case ON server_case_labels(case_id);"                      \
+  "CREATE INDEX IF NOT EXISTS server_case_labels_bank ON server_case_labels(bank, case_id);"                \
+  "CREATE INDEX IF NOT EXISTS server_case_labels_tag ON server_case_labels(tag, case_id);"                  \
+  "CREATE TABLE IF NOT EXISTS server_bank_child(bank TEXT PRIMARY KEY);"                                    \
+  "CREATE TABLE IF NOT EXISTS server_entry_disputes("                                                       \
+  "  id " SERIAL_ID ", bank TEXT NOT NULL, entry_id " INT64 " NOT NULL, signal_type TEXT, value TEXT,"      \
+  "  case_id " INT64 " NOT NULL, by_who TEXT, at TEXT NOT NULL, note TEXT);"                                \
+  "CREATE INDEX IF NOT EXISTS server_entry_disputes_bank ON server_entry_disputes(bank, id);"               \
+  "CREATE TABLE IF NOT EXISTS server_display("                                                              \
+  "  scope TEXT PRIMARY KEY,"                                                                               \
+  "  blur INTEGER NOT NULL, greyscale INTEGER NOT NULL,"                                                    \
+  "  video_muted INTEGER NOT NULL, video_paused INTEGER NOT NULL);"
 
 int vigil__accounts_schema(vigil_server_store *st, vigil_error *err) {
   if (sodium_init() < 0) return vigil__seterr(err, VIGIL_EINTERNAL, "libsodium could not start");
@@ -154,6 +168,30 @@ int vigil_user_disable(vigil_server_store *st, const char *name, vigil_error *er
     pthread_mutex_unlock(&st->mu);
   }
   return rc ? rc : audit_cli(st, "users.disable", name, err);
+}
+
+int vigil__user_update(vigil_server_store *st, const char *name, vigil_role role, int child_safety, int enabled,
+                       vigil_error *err) {
+  const vigil__val p[] = {vigil__vtext(name), vigil__vtext(role ? vigil_role_name(role) : NULL),
+                          vigil__vint(child_safety), vigil__vint(enabled)};
+  int64_t changed = 0;
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_begin(st->db, err);
+  /* -1 keeps a value; the session check reads role and permission on every
+   * request, so a change applies to open sessions at once */
+  if (!rc)
+    rc = vigil__sql_run(st->db,
+                        "UPDATE server_users SET role = COALESCE($2, role),"
+                        " child_safety = CASE WHEN $3 < 0 THEN child_safety ELSE $3 END,"
+                        " disabled_at = CASE WHEN $4 = 1 THEN 0 ELSE disabled_at END,"
+                        " failures = CASE WHEN $4 = 1 THEN 0 ELSE failures END,"
+                        " next_try_ms = CASE WHEN $4 = 1 THEN 0 ELSE next_try_ms END WHERE name = $1",
+                        p, 4, NULL, &changed, err);
+  if (!rc && changed == 0) rc = vigil__seterr(err, VIGIL_ENOTFOUND, "no user %s", name);
+  if (!rc) rc = vigil__sql_commit(st->db, err);
+  else vigil__sql_rollback(st->db);
+  pthread_mutex_unlock(&st->mu);
+  return rc;
 }
 
 int vigil_user_list(vigil_server_store *st, vigil_user_info **out, size_t *n, vigil_error *err) {

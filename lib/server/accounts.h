@@ -82,17 +82,52 @@ int vigil__session_token(vigil__req *r, char token[VIGIL__SESSION_TOKEN_HEX + 1]
  * orders the queue (claims.c). */
 int vigil__case_rank_locked(vigil_server_store *st, int64_t id, const char *detail_json, vigil_error *err);
 
-/* Case leases (claims.c).  Hands holder the most severe, then oldest, open case nobody holds
- * (or one whose lease ran out), leased for lease_s; *id 0 when none.
+/* The queue (queue.c).  A case is in the child-safety queue when it
+ * matched a label A1, A2, B1, B2 or csam, or a bank flagged child_abuse,
+ * or was classified in one of those categories; the SQL condition over a
+ * case row aliased c. */
+#define VIGIL__CHILD_SQL                                                                                               \
+  "(COALESCE(c.classification, '') IN ('A1','A2','B1','B2','csam') OR EXISTS(SELECT 1 FROM server_case_labels l"       \
+  " WHERE l.case_id = c.id AND (l.tag IN ('a1','a2','b1','b2','csam')"                                                 \
+  " OR l.bank IN (SELECT bank FROM server_bank_child))))"
+enum { VIGIL__QUEUE_ALL = 0, VIGIL__QUEUE_CHILD = 1, VIGIL__QUEUE_GENERAL = 2 };
+typedef struct vigil__case_filter {
+  const char *status;   /* NULL: any */
+  const char *bank;     /* a matched bank, NULL: any */
+  const char *tag;      /* a matched tag (any case), NULL: any */
+  const char *assignee; /* who holds or decided it; "none": nobody; NULL: anyone */
+  int child;            /* the caller may see child-abuse cases */
+  int queue;            /* VIGIL__QUEUE_*: both, only child-abuse cases, only the others */
+} vigil__case_filter;
+/* With st->mu held in vigil_case_open's transaction: one row per matched
+ * bank and tag of detail's "matches" into server_case_labels. */
+int vigil__case_labels_locked(vigil_server_store *st, int64_t id, json_t *detail, vigil_error *err);
+/* Appends f's conditions (" AND ...", over a case row aliased c) to sql
+ * and their parameters to p from p[*np] on (at most 5 more); 0 when sql's
+ * cap is too small. */
+int vigil__case_filter_sql(const vigil__case_filter *f, int64_t now, char *sql, size_t cap, vigil__val *p, int *np);
+/* *child 1 when case id is in the child-safety queue; VIGIL_ENOTFOUND. */
+int vigil__case_is_child(vigil_server_store *st, int64_t id, int *child, vigil_error *err);
+
+/* Case leases (claims.c).  Hands holder the most severe, then oldest, open
+ * case nobody holds (or one whose lease ran out) among those f lets
+ * through (f's status is ignored), leased for lease_s; *id 0 when none.
  * Atomic across threads and, on PostgreSQL, across nodes. */
-int vigil__claim_next(vigil_server_store *st, const char *holder, int64_t lease_s, int64_t *id, int64_t *until,
-                      vigil_error *err);
+int vigil__claim_next(vigil_server_store *st, const char *holder, const vigil__case_filter *f, int64_t lease_s,
+                      int64_t *id, int64_t *until, vigil_error *err);
 /* Renews holder's lease on case id: VIGIL_ENOTFOUND when holder does not
  * hold it (never held, expired and taken, or released). */
 int vigil__claim_renew(vigil_server_store *st, int64_t id, const char *holder, int64_t lease_s, int64_t *until,
                        vigil_error *err);
 /* Returns case id to the queue (skip); VIGIL_ENOTFOUND as above. */
 int vigil__claim_release(vigil_server_store *st, int64_t id, const char *holder, vigil_error *err);
+
+/* Changes an account (the console's people page): role (0 keeps it),
+ * child_safety (-1 keeps it), enabled 1 enables a disabled account and
+ * clears its failures (-1 or 0 keep it; disabling is vigil_user_disable,
+ * which also ends sessions).  VIGIL_ENOTFOUND. */
+int vigil__user_update(vigil_server_store *st, const char *name, vigil_role role, int child_safety, int enabled,
+                       vigil_error *err);
 
 /* The server's session timeouts, defaults applied. */
 void vigil__server_session_limits(vigil_server *srv, int64_t *idle_s, int64_t *max_s);

@@ -105,13 +105,14 @@ int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil
   return rc;
 }
 
-int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const char *key_id, json_t **out,
-                      vigil_error *err) {
-  const vigil__val p[] = {vigil__vint(after_id), vigil__vtext(key_id), vigil__vint(limit)};
+int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const char *key_id, const char *action,
+                      json_t **out, vigil_error *err) {
+  const vigil__val p[] = {vigil__vint(after_id), vigil__vtext(key_id), vigil__vint(limit), vigil__vtext(action)};
   return vigil__query_json(st,
                            "SELECT id, at, key_id, ip, method, path, action, target, status, detail FROM server_audit"
-                           " WHERE id > $1 AND ($2 IS NULL OR key_id = $2) ORDER BY id LIMIT $3",
-                           p, 3, out, err);
+                           " WHERE id > $1 AND ($2 IS NULL OR key_id = $2) AND ($4 IS NULL OR action = $4)"
+                           " ORDER BY id LIMIT $3",
+                           p, 4, out, err);
 }
 
 int vigil_server_store_set_actor(vigil_server_store *st, const char *actor, vigil_error *err) {

@@ -75,6 +75,10 @@ json_t *vigil__entry_json(const struct vigil_bank_entry *e);
 /* Banks whose matches open review cases (server_bank_review). */
 int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
 int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
+/* Banks of child-abuse material: their cases go to the child-safety queue
+ * (server_bank_child, queue.c). */
+int vigil__bank_child_get(vigil_server_store *st, const char *bank, int *child, vigil_error *err);
+int vigil__bank_child_set(vigil_server_store *st, const char *bank, int child, vigil_error *err);
 /* The same for a bank that exists, with its bank.changed deliveries in the
  * same transaction (review_set alone: a new bank, whose "create" has them). */
 int vigil__bank_review_change(vigil_server_store *st, const char *bank, int review, vigil_error *err);

@@ -122,14 +122,39 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
   "id, status, source, pdq, md5, sha256, content_id, uploader_id, url, reason, detail, opened_by, created_at,"  \
   " updated_at, decision, classification, note, decided_by, decided_at"
 
-int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_id, int limit, json_t **out,
+/* The list's columns: the case's own, who holds it now, its severity (1
+ * A1 .. 4 B2, 9 none) and whether it is in the child-safety queue. */
+#define LIST_COLS                                                                                                      \
+  "c.id AS id, c.status AS status, c.source AS source, c.pdq AS pdq, c.md5 AS md5, c.sha256 AS sha256,"                \
+  " c.content_id AS content_id, c.uploader_id AS uploader_id, c.url AS url, c.reason AS reason,"                       \
+  " c.detail AS detail, c.opened_by AS opened_by, c.created_at AS created_at, c.updated_at AS updated_at,"             \
+  " c.decision AS decision, c.classification AS classification, c.note AS note, c.decided_by AS decided_by,"           \
+  " c.decided_at AS decided_at,"                                                                                       \
+  " (SELECT k.holder FROM server_case_claims k WHERE k.case_id = c.id AND k.until_at > $1) AS assignee,"               \
+  " COALESCE((SELECT s.severity FROM server_case_rank s WHERE s.case_id = c.id), 9) AS severity,"                      \
+  " CASE WHEN " VIGIL__CHILD_SQL " THEN 1 ELSE 0 END AS child_abuse"
+
+int vigil__case_list(vigil_server_store *st, const vigil__case_filter *f, int64_t after_id, int limit, json_t **out,
                      vigil_error *err) {
-  const vigil__val p[] = {vigil__vtext(status), vigil__vint(after_id), vigil__vint(limit)};
-  int rc = vigil__query_json(st,
-                             "SELECT " CASE_COLS " FROM server_cases WHERE ($1 IS NULL OR status = $1) AND id > $2"
-                             " ORDER BY id LIMIT $3",
-                             p, 3, out, err);
-  return rc ? vigil__prefixerr(err, rc, "list cases") : VIGIL_OK;
+  *out = NULL;
+  int64_t now = vigil__now_s();
+  vigil__val p[12] = {vigil__vint(now), vigil__vint(after_id), vigil__vint(limit)};
+  int np = 3;
+  char sql[6144] = "SELECT " LIST_COLS " FROM server_cases c WHERE c.id > $2";
+  if (!vigil__case_filter_sql(f, now, sql, sizeof sql - 64, p, &np))
+    return vigil__seterr(err, VIGIL_EINTERNAL, "list cases: the query does not fit");
+  strcat(sql, " ORDER BY c.id LIMIT $3");
+  int rc = vigil__query_json(st, sql, p, np, out, err);
+  if (rc) return vigil__prefixerr(err, rc, "list cases");
+  json_t *c;
+  size_t i;
+  json_array_foreach(*out, i, c) {
+    json_object_set_new(c, "child_abuse", json_boolean(json_integer_value(json_object_get(c, "child_abuse")) != 0));
+    /* a skipped case's marker is nobody's hold */
+    const char *a = json_string_value(json_object_get(c, "assignee"));
+    if (a && !strncmp(a, "skipped:", 8)) json_object_set_new(c, "assignee", json_null());
+  }
+  return VIGIL_OK;
 }
 
 int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_error *err) {
@@ -199,7 +224,7 @@ static int decide_locked(vigil_server_store *st, int64_t id, const char *status,
 }
 
 int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision, const char *classification,
-                       const char *note, const char *key_id, vigil__audit_rec *audit, vigil_error *err) {
+                       const char *note, const char *key_id, int dispute, vigil__audit_rec *audit, vigil_error *err) {
   const char *status = !strcmp(decision, "confirm")    ? "confirmed"
                        : !strcmp(decision, "dismiss")  ? "dismissed"
                        : !strcmp(decision, "escalate") ? "escalated"
@@ -210,6 +235,8 @@ int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision,
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_begin(st->db, err);
   if (rc == VIGIL_OK) rc = decide_locked(st, id, status, decision, classification, note, key_id, at, err);
+  /* a false positive reported back to the bank's owner (h_disputes.c) */
+  if (rc == VIGIL_OK && dispute) rc = vigil__disputes_add_locked(st, id, key_id, note, at, err);
   if (rc == VIGIL_OK && audit) rc = vigil__audit_append_locked(st, audit, err);
   if (rc == VIGIL_OK) rc = vigil__sql_commit(st->db, err);
   else vigil__sql_rollback(st->db);

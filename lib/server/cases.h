@@ -13,15 +13,24 @@
 #include "server/spool.h"
 #include "server/store.h"
 
-/* status NULL: all. */
-int vigil__case_list(vigil_server_store *st, const char *status, int64_t after_id, int limit, json_t **out,
-                     vigil_error *err);
+/* The cases f lets through (accounts.h), oldest first, with who holds each
+ * ("assignee"), its severity and whether it is a child-abuse case. */
+struct vigil__case_filter;
+int vigil__case_list(vigil_server_store *st, const struct vigil__case_filter *f, int64_t after_id, int limit,
+                     json_t **out, vigil_error *err);
 int vigil__case_get(vigil_server_store *st, int64_t id, json_t **out, vigil_error *err);
 /* VIGIL_ENOTFOUND, VIGIL_EEXIST when the case is already closed.  audit
  * (may be NULL) is written in the decision's transaction: a decision whose
  * audit row cannot be written is not taken. */
 int vigil__case_decide(vigil_server_store *st, int64_t id, const char *decision, const char *classification,
-                       const char *note, const char *key_id, vigil__audit_rec *audit, vigil_error *err);
+                       const char *note, const char *key_id, int dispute, vigil__audit_rec *audit, vigil_error *err);
+/* Disputes (h_disputes.c).  With st->mu held in a dismissal's transaction:
+ * every bank entry case_id matched is disputed by `by`; VIGIL_EINVAL when
+ * it matched none. */
+int vigil__disputes_add_locked(vigil_server_store *st, int64_t case_id, const char *by, const char *note,
+                               const char *at, vigil_error *err);
+/* The number of distinct disputed entries of bank. */
+int vigil__disputes_count(vigil_server_store *st, const char *bank, int64_t *n, vigil_error *err);
 int vigil__case_valid_classification(const char *c);
 
 /* Sightings (sightings.c): one case per piece of content.  With st->mu

@@ -14,10 +14,13 @@
  *
  * Order: the most severe label among the case's matched bank entries
  * first (A1, A2, B1, B2, then anything else; kept in server_case_rank when
- * the case opens), then the oldest.
+ * the case opens), then the oldest.  A reviewer may narrow the queue by
+ * bank or tag; a person without the child-safety permission is never
+ * handed a child-abuse case (queue.c).
  */
 #include "server/accounts.h"
 
+#include <stdio.h>
 #include <strings.h>
 #include <string.h>
 
@@ -42,51 +45,63 @@ int vigil__case_rank_locked(vigil_server_store *st, int64_t id, const char *deta
       if (r < best) best = r;
     }
   }
+  /* the labels the queue's filters and the child-safety queue read (queue.c) */
+  int rc = vigil__case_labels_locked(st, id, d, err);
   json_decref(d);
-  if (best == 9) return VIGIL_OK; /* no row: ranked as unlabelled */
+  if (rc || best == 9) return rc; /* no row: ranked as unlabelled */
   const vigil__val p[] = {vigil__vint(id), vigil__vint(best)};
   return vigil__sql_run(st->db, "INSERT INTO server_case_rank(case_id, severity) VALUES($1, $2)", p, 2, NULL, NULL,
                         err);
 }
 
-static int held_by(vigil_server_store *st, const char *holder, int64_t now, int64_t *id, vigil_error *err) {
+static int held_by(vigil_server_store *st, const char *holder, const char *guard, int64_t now, int64_t *id,
+                   vigil_error *err) {
   const vigil__val p[] = {vigil__vtext(holder), vigil__vint(now)};
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "SELECT k.case_id FROM server_case_claims k JOIN server_cases c ON c.id = k.case_id"
+           " WHERE k.holder = $1 AND k.until_at > $2 AND c.status = 'open'%s ORDER BY k.case_id LIMIT 1",
+           guard);
   vigil__rows *rows = NULL;
-  int rc = vigil__sql_run(st->db,
-                          "SELECT k.case_id FROM server_case_claims k JOIN server_cases c ON c.id = k.case_id"
-                          " WHERE k.holder = $1 AND k.until_at > $2 AND c.status = 'open' ORDER BY k.case_id LIMIT 1",
-                          p, 2, &rows, NULL, err);
+  int rc = vigil__sql_run(st->db, sql, p, 2, &rows, NULL, err);
   *id = !rc && vigil__rows_count(rows) ? vigil__rows_int(rows, 0, 0) : 0;
   vigil__rows_free(rows);
   return rc;
 }
 
-int vigil__claim_next(vigil_server_store *st, const char *holder, int64_t lease_s, int64_t *id, int64_t *until,
-                      vigil_error *err) {
+int vigil__claim_next(vigil_server_store *st, const char *holder, const vigil__case_filter *f, int64_t lease_s,
+                      int64_t *id, int64_t *until, vigil_error *err) {
   *id = 0;
   int64_t now = vigil__now_s();
   *until = now + lease_s;
   char skipped[8 + 80];
   snprintf(skipped, sizeof skipped, "skipped:%s", holder);
   int pg = vigil__sql_engine(st->db) == VIGIL__SQL_PG;
+  /* the filters, and the child-safety queue for those without the
+   * permission, bound the candidates; status is always open here */
+  vigil__case_filter g = *f;
+  g.status = NULL;
+  vigil__val p[8] = {vigil__vint(now), vigil__vtext(skipped)};
+  int np = 2;
+  char where[2048] = "";
+  if (!vigil__case_filter_sql(&g, now, where, sizeof where, p, &np))
+    return vigil__seterr(err, VIGIL_EINTERNAL, "next case: the query does not fit");
+  /* a case whose permission the holder lost is not given back on reload */
+  const char *guard = f->child ? "" : " AND NOT " VIGIL__CHILD_SQL;
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "SELECT c.id FROM server_cases c LEFT JOIN server_case_claims k ON k.case_id = c.id"
+           " LEFT JOIN server_case_rank s ON s.case_id = c.id"
+           " WHERE c.status = 'open' AND (k.case_id IS NULL OR k.until_at <= $1)%s"
+           " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), COALESCE(s.severity, 9), c.id LIMIT 1%s",
+           where, pg ? " FOR UPDATE OF c SKIP LOCKED" : "");
   pthread_mutex_lock(&st->mu);
   int rc = vigil__sql_begin(st->db, err);
   /* a reviewer who reloads the page gets back the case they hold */
-  if (!rc) rc = held_by(st, holder, now, id, err);
+  if (!rc) rc = held_by(st, holder, guard, now, id, err);
   for (int tries = 0; !rc && *id == 0 && tries < 8; tries++) {
-    const vigil__val p[] = {vigil__vint(now), vigil__vtext(skipped)};
     vigil__rows *rows = NULL;
-    rc = vigil__sql_run(st->db,
-                        pg ? "SELECT c.id FROM server_cases c LEFT JOIN server_case_claims k ON k.case_id = c.id"
-                             " LEFT JOIN server_case_rank s ON s.case_id = c.id"
-                             " WHERE c.status = 'open' AND (k.case_id IS NULL OR k.until_at <= $1)"
-                             " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), COALESCE(s.severity, 9), c.id"
-                             " LIMIT 1 FOR UPDATE OF c SKIP LOCKED"
-                           : "SELECT c.id FROM server_cases c LEFT JOIN server_case_claims k ON k.case_id = c.id"
-                             " LEFT JOIN server_case_rank s ON s.case_id = c.id"
-                             " WHERE c.status = 'open' AND (k.case_id IS NULL OR k.until_at <= $1)"
-                             " ORDER BY (k.holder IS NOT NULL AND k.holder = $2), COALESCE(s.severity, 9), c.id LIMIT 1",
-                        p, 2, &rows, NULL, err);
+    rc = vigil__sql_run(st->db, sql, p, np, &rows, NULL, err);
     if (rc || vigil__rows_count(rows) == 0) {
       vigil__rows_free(rows);
       break;
@@ -103,8 +118,9 @@ int vigil__claim_next(vigil_server_store *st, const char *holder, int64_t lease_
   }
   if (!rc && *id) {
     /* the held case's lease is renewed as well */
-    const vigil__val p[] = {vigil__vint(*id), vigil__vint(*until)};
-    rc = vigil__sql_run(st->db, "UPDATE server_case_claims SET until_at = $2 WHERE case_id = $1", p, 2, NULL, NULL, err);
+    const vigil__val r[] = {vigil__vint(*id), vigil__vint(*until)};
+    rc =
+        vigil__sql_run(st->db, "UPDATE server_case_claims SET until_at = $2 WHERE case_id = $1", r, 2, NULL, NULL, err);
   }
   if (!rc) rc = vigil__sql_commit(st->db, err);
   if (rc) vigil__sql_rollback(st->db);

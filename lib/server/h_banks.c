@@ -12,6 +12,7 @@
  */
 #include "server/req.h"
 #include "server/banks.h"
+#include "server/cases.h"
 #include "server/handlers.h"
 
 #include <stdio.h>
@@ -24,11 +25,15 @@ static json_t *bank_json(vigil__req *r, const vigil_bank_info *b) {
   int review = 0;
   vigil_error e;
   if (vigil__bank_review_get(vigil__req_store(r), b->name, &review, &e)) review = 0;
-  return json_pack("{s:s, s:s, s:b, s:b, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "name", b->name, "description",
-                   b->description, "enabled", b->enabled, "review", review, "created_at", vigil__json_time_s(b->created),
-                   "active", (json_int_t)b->active, "removed", (json_int_t)b->removed, "by_type", "pdq",
-                   (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5", (json_int_t)b->by_type[VIGIL_SIGNAL_MD5],
-                   "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
+  int child = 0; /* its cases go to the child-safety queue (queue.c) */
+  if (vigil__bank_child_get(vigil__req_store(r), b->name, &child, &e)) child = 0;
+  int64_t disputed = 0; /* entries reviewers reported as false positives (h_disputes.c) */
+  if (vigil__disputes_count(vigil__req_store(r), b->name, &disputed, &e)) disputed = 0;
+  return json_pack("{s:s, s:s, s:b, s:b, s:b, s:I, s:o, s:I, s:I, s:{s:I, s:I, s:I}}", "name", b->name, "description",
+                   b->description, "enabled", b->enabled, "review", review, "child_abuse", child, "disputed",
+                   (json_int_t)disputed, "created_at", vigil__json_time_s(b->created), "active", (json_int_t)b->active,
+                   "removed", (json_int_t)b->removed, "by_type", "pdq", (json_int_t)b->by_type[VIGIL_SIGNAL_PDQ], "md5",
+                   (json_int_t)b->by_type[VIGIL_SIGNAL_MD5], "sha256", (json_int_t)b->by_type[VIGIL_SIGNAL_SHA256]);
 }
 
 static int reply_bank(vigil__req *r, int status, const char *name) {
@@ -63,13 +68,13 @@ int vigil__h_banks_list(vigil__req *r) {
 }
 
 int vigil__h_banks_create(vigil__req *r) {
-  static const char *const allowed[] = {"name", "description", "review", "enabled", NULL};
+  static const char *const allowed[] = {"name", "description", "review", "enabled", "child_abuse", NULL};
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
   const char *name, *desc;
-  int review = 0, enabled = 1;
+  int review = 0, enabled = 1, child = 0;
   if (!vigil__json_str(r, "name", 1, VIGIL_BANK_NAME_MAX, &name) ||
       !vigil__json_str(r, "description", 0, VIGIL_BANK_TEXT_MAX, &desc) || !vigil__json_bool(r, "review", &review) ||
-      !vigil__json_bool(r, "enabled", &enabled))
+      !vigil__json_bool(r, "enabled", &enabled) || !vigil__json_bool(r, "child_abuse", &child))
     return VIGIL_OK;
   if (!vigil_bank_name_valid(name))
     return vigil__reply_error(r, 400, "invalid", "name: 1 to %d of letters, digits, '_', '.', '-'",
@@ -84,17 +89,20 @@ int vigil__h_banks_create(vigil__req *r) {
   if (rc == VIGIL_EEXIST) return vigil__reply_error(r, 409, "exists", "bank '%s' already exists", name);
   if (rc) return rc;
   if ((rc = vigil__bank_review_set(vigil__req_store(r), name, review, &r->err))) return rc;
-  r->audit_detail = json_pack("{s:s, s:b}", "bank", name, "review", review);
+  if (child && (rc = vigil__bank_child_set(vigil__req_store(r), name, 1, &r->err))) return rc;
+  r->audit_detail = json_pack("{s:s, s:b, s:b}", "bank", name, "review", review, "child_abuse", child);
   return reply_bank(r, 201, name);
 }
 
 int vigil__h_bank_get(vigil__req *r) { return reply_bank(r, 200, vigil__req_param(r, "name")); }
 
 int vigil__h_bank_update(vigil__req *r) {
-  static const char *const allowed[] = {"review", "enabled", NULL};
+  static const char *const allowed[] = {"review", "enabled", "child_abuse", NULL};
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
-  int review = -1, enabled = -1;
-  if (!vigil__json_bool(r, "review", &review) || !vigil__json_bool(r, "enabled", &enabled)) return VIGIL_OK;
+  int review = -1, enabled = -1, child = -1;
+  if (!vigil__json_bool(r, "review", &review) || !vigil__json_bool(r, "enabled", &enabled) ||
+      !vigil__json_bool(r, "child_abuse", &child))
+    return VIGIL_OK;
   const char *name = vigil__req_param(r, "name");
   vigil__banks *b = vigil__server_banks(r->srv);
   vigil_bank_info info;
@@ -106,7 +114,9 @@ int vigil__h_bank_update(vigil__req *r) {
   if (!rc) rc = rc2;
   if (rc) return rc;
   if (review >= 0 && (rc = vigil__bank_review_change(vigil__req_store(r), name, review, &r->err))) return rc;
-  r->audit_detail = json_pack("{s:s, s:i, s:i}", "bank", name, "enabled", enabled, "review", review);
+  if (child >= 0 && (rc = vigil__bank_child_set(vigil__req_store(r), name, child, &r->err))) return rc;
+  r->audit_detail =
+      json_pack("{s:s, s:i, s:i, s:i}", "bank", name, "enabled", enabled, "review", review, "child_abuse", child);
   return reply_bank(r, 200, name);
 }
 

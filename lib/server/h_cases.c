@@ -3,6 +3,7 @@
  * decide, and the evidence kept for a case when retention is on.  The store (cases.c) owns the state machine; these handlers only
  * check types and shapes of what clients send.
  */
+#include "server/accounts.h"
 #include "server/cases.h"
 #include "server/req.h"
 #include "server/banks.h"
@@ -17,7 +18,53 @@
 
 static const char *const statuses[] = {"open", "confirmed", "dismissed", "escalated", NULL};
 
+/* The queue's filters from r's query (bank, tag, assignee, queue) into f,
+ * with the caller's permission; 0 after replying 400. */
+int vigil__case_filter_from(vigil__req *r, vigil__case_filter *f) {
+  memset(f, 0, sizeof *f);
+  /* keys serve programs an admin set up; people need the permission */
+  f->child = !r->user[0] || r->child_safety;
+  f->bank = vigil__req_query(r, "bank");
+  f->tag = vigil__req_query(r, "tag");
+  f->assignee = vigil__req_query(r, "assignee");
+  const char *q = vigil__req_query(r, "queue");
+  if ((f->bank && (!*f->bank || strlen(f->bank) > 256)) || (f->tag && (!*f->tag || strlen(f->tag) > 256)) ||
+      (f->assignee && (!*f->assignee || strlen(f->assignee) > 256))) {
+    vigil__reply_error(r, 400, "invalid", "bank, tag, assignee: 1 to 256 bytes");
+    return 0;
+  }
+  if (f->assignee && !strcmp(f->assignee, "me")) f->assignee = vigil__req_who(r);
+  if (!q || !strcmp(q, "all")) f->queue = VIGIL__QUEUE_ALL;
+  else if (!strcmp(q, "child")) f->queue = VIGIL__QUEUE_CHILD;
+  else if (!strcmp(q, "general")) f->queue = VIGIL__QUEUE_GENERAL;
+  else {
+    vigil__reply_error(r, 400, "invalid", "queue: expected all, child or general");
+    return 0;
+  }
+  if (f->queue == VIGIL__QUEUE_CHILD && !f->child) {
+    vigil__reply_error(r, 403, "forbidden", "the child-safety queue needs the child-safety permission");
+    return 0;
+  }
+  return 1;
+}
+
+int vigil__case_visible(vigil__req *r, int64_t id) {
+  if (!r->user[0] || r->child_safety) return 1;
+  int child = 0;
+  int rc = vigil__case_is_child(vigil__req_store(r), id, &child, &r->err);
+  if (rc) {
+    vigil__reply_from_err(r, rc);
+    return 0;
+  }
+  if (!child) return 1;
+  vigil__reply_error(r, 403, "forbidden",
+                     "case %lld is in the child-safety queue, which needs the child-safety permission", (long long)id);
+  return 0;
+}
+
 int vigil__h_cases_list(vigil__req *r) {
+  vigil__case_filter f;
+  if (!vigil__case_filter_from(r, &f)) return VIGIL_OK;
   const char *status = vigil__req_query(r, "status");
   if (!status) status = "open";
   if (!strcmp(status, "all")) status = NULL;
@@ -26,11 +73,12 @@ int vigil__h_cases_list(vigil__req *r) {
     for (int i = 0; statuses[i]; i++) ok |= !strcmp(status, statuses[i]);
     if (!ok) return vigil__reply_error(r, 400, "invalid", "status: expected open, confirmed, dismissed, escalated or all");
   }
+  f.status = status;
   int64_t after, limit;
   if (!vigil__query_int(r, "after_id", 0, INT64_MAX, 0, &after)) return VIGIL_OK;
   if (!vigil__query_int(r, "limit", 1, 1000, 100, &limit)) return VIGIL_OK;
   json_t *arr;
-  int rc = vigil__case_list(vigil__req_store(r), status, after, (int)limit, &arr, &r->err);
+  int rc = vigil__case_list(vigil__req_store(r), &f, after, (int)limit, &arr, &r->err);
   if (rc) return rc;
   size_t n = json_array_size(arr);
   json_t *last = n ? json_object_get(json_array_get(arr, n - 1), "id") : NULL;
@@ -72,6 +120,7 @@ int vigil__h_case_create(vigil__req *r) {
 int vigil__h_case_get(vigil__req *r) {
   int64_t id;
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
+  if (!vigil__case_visible(r, id)) return VIGIL_OK;
   json_t *o;
   int rc = vigil__case_get(vigil__req_store(r), id, &o, &r->err);
   if (rc) return rc;
@@ -107,14 +156,19 @@ static int add_case_hashes(vigil__req *r, vigil_bank_store *st, json_t *c, const
 }
 
 int vigil__h_case_decide(vigil__req *r) {
-  static const char *const allowed[] = {"decision", "classification", "note", "add_to_bank", NULL};
+  static const char *const allowed[] = {"decision", "classification", "note", "add_to_bank", "dispute", NULL};
   int64_t id;
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
+  if (!vigil__case_visible(r, id)) return VIGIL_OK;
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
   const char *decision, *cls, *note, *bank;
   if (!vigil__json_str(r, "decision", 1, 16, &decision) || !vigil__json_str(r, "classification", 0, 32, &cls) ||
       !vigil__json_str(r, "note", 0, NOTE_MAX, &note) || !vigil__json_str(r, "add_to_bank", 0, 64, &bank))
     return VIGIL_OK;
+  int dispute = 0;
+  if (!vigil__json_bool(r, "dispute", &dispute)) return VIGIL_OK;
+  if (dispute && strcmp(decision, "dismiss"))
+    return vigil__reply_error(r, 400, "invalid", "dispute: only a dismissal marks the matched entries as disputed");
   if (strcmp(decision, "confirm") && strcmp(decision, "dismiss") && strcmp(decision, "escalate"))
     return vigil__reply_error(r, 400, "invalid", "decision: expected confirm, dismiss or escalate");
   if (cls && !vigil__case_valid_classification(cls))
@@ -142,11 +196,12 @@ int vigil__h_case_decide(vigil__req *r) {
     }
   }
   /* the audit row commits with the decision, or neither does */
-  r->audit_detail = json_pack("{s:s, s:s?, s:s?}", "decision", decision, "classification", cls, "add_to_bank", bank);
+  r->audit_detail = json_pack("{s:s, s:s?, s:s?, s:b}", "decision", decision, "classification", cls, "add_to_bank",
+                              bank, "dispute", dispute);
   vigil__audit_rec a;
   char *detail = NULL;
   vigil__req_audit_rec(r, 200, &a, &detail);
-  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, vigil__req_who(r), &a, &r->err);
+  rc = vigil__case_decide(vigil__req_store(r), id, decision, cls, note, vigil__req_who(r), dispute, &a, &r->err);
   free(detail);
   if (rc && a.failed) {
     if (bank) vigil__banks_end(b, 0, NULL);
@@ -180,6 +235,7 @@ int vigil__h_case_decide(vigil__req *r) {
 static const char *evidence_case(vigil__req *r, int64_t *id, char sha256[65], int *rc) {
   *rc = VIGIL_OK;
   if (!vigil__param_id(r, "id", id)) return NULL;
+  if (!vigil__case_visible(r, *id)) return NULL;
   json_t *c;
   if ((*rc = vigil__case_get(vigil__req_store(r), *id, &c, &r->err))) return NULL;
   const char *want = json_string_value(json_object_get(json_object_get(json_object_get(c, "detail"), "evidence"), "sha256"));

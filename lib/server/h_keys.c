@@ -66,9 +66,9 @@ int vigil__h_audit(vigil__req *r) {
   int64_t after, limit;
   if (!vigil__query_int(r, "after_id", 0, INT64_MAX, 0, &after)) return VIGIL_OK;
   if (!vigil__query_int(r, "limit", 1, 1000, 100, &limit)) return VIGIL_OK;
-  const char *key_id = vigil__req_query(r, "key_id");
+  const char *key_id = vigil__req_query(r, "key_id"), *action = vigil__req_query(r, "action");
   json_t *arr;
-  int rc = vigil__audit_list(vigil__req_store(r), after, (int)limit, key_id, &arr, &r->err);
+  int rc = vigil__audit_list(vigil__req_store(r), after, (int)limit, key_id, action, &arr, &r->err);
   if (rc) return rc;
   size_t n = json_array_size(arr);
   json_t *last = n ? json_object_get(json_array_get(arr, n - 1), "id") : NULL;

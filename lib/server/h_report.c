@@ -27,6 +27,7 @@ int vigil__h_case_report(vigil__req *r) {
   static const char *const allowed[] = {"mode", "case_ids", "viewed_by_esp", NULL};
   int64_t id;
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
+  if (!vigil__case_visible(r, id)) return VIGIL_OK; /* the child-safety queue (queue.c) */
   if (!vigil__json_only(r, allowed)) return VIGIL_OK;
   const char *mode = NULL;
   int viewed = 0;
@@ -205,6 +206,7 @@ int vigil__case_held(vigil__req *r, int64_t id, int64_t *until) {
 int vigil__h_case_reports(vigil__req *r) {
   int64_t id;
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
+  if (!vigil__case_visible(r, id)) return VIGIL_OK;
   json_t *c;
   int rc = vigil__case_get(vigil__req_store(r), id, &c, &r->err);
   if (rc) return rc;

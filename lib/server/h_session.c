@@ -151,7 +151,10 @@ static int reply_lease(vigil__req *r, int64_t id, int64_t until) {
 
 int vigil__h_case_next(vigil__req *r) {
   int64_t id = 0, until = 0;
-  int rc = vigil__claim_next(vigil__req_store(r), vigil__req_who(r), VIGIL__LEASE_S, &id, &until, &r->err);
+  vigil__case_filter f;
+  if (!vigil__case_filter_from(r, &f)) return VIGIL_OK;
+  f.assignee = NULL; /* the next case is nobody's yet */
+  int rc = vigil__claim_next(vigil__req_store(r), vigil__req_who(r), &f, VIGIL__LEASE_S, &id, &until, &r->err);
   if (rc) return rc;
   if (!id) return vigil__reply_json(r, 200, json_pack("{s:n, s:n}", "case", "lease_expires_at"));
   r->audit_detail = json_pack("{s:I}", "case_id", (json_int_t)id);
@@ -161,6 +164,7 @@ int vigil__h_case_next(vigil__req *r) {
 int vigil__h_case_lease(vigil__req *r) {
   int64_t id, until;
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
+  if (!vigil__case_visible(r, id)) return VIGIL_OK;
   int rc = vigil__claim_renew(vigil__req_store(r), id, vigil__req_who(r), VIGIL__LEASE_S, &until, &r->err);
   if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 409, "not_held", "%s", r->err.message);
   if (rc) return rc;
@@ -182,6 +186,7 @@ int vigil__h_case_unblur(vigil__req *r) {
   if (!vigil__param_id(r, "id", &id)) return VIGIL_OK;
   if (r->user[0] && !r->child_safety)
     return vigil__reply_error(r, 403, "forbidden", "seeing evidence needs the child-safety permission");
+  if (!vigil__case_visible(r, id)) return VIGIL_OK;
   json_t *c = NULL;
   int rc = vigil__case_get(vigil__req_store(r), id, &c, &r->err);
   if (rc) return rc;

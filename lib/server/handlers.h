@@ -68,9 +68,23 @@ int vigil__h_case_lease(vigil__req *r);
 int vigil__h_case_skip(vigil__req *r);
 int vigil__h_case_unblur(vigil__req *r);
 int vigil__h_ui(vigil__req *r);
+/* The queue's filters from r's query (h_cases.c); 0 after replying 4xx. */
+struct vigil__case_filter;
+int vigil__case_filter_from(vigil__req *r, struct vigil__case_filter *f);
+/* 1 when r's caller may see case id; 0 after replying (403 for a person
+ * without the child-safety permission and a child-abuse case, 404). */
+int vigil__case_visible(vigil__req *r, int64_t id);
 int vigil__h_users_list(vigil__req *r);
 int vigil__h_users_create(vigil__req *r);
 int vigil__h_users_unlock(vigil__req *r);
 int vigil__h_users_disable(vigil__req *r);
+/* The console's admin pages and dashboard (h_admin.c) and display settings (h_display.c). */
+int vigil__h_users_update(vigil__req *r);
+int vigil__h_audit_export(vigil__req *r);
+int vigil__h_cases_stats(vigil__req *r);
+int vigil__h_display_get(vigil__req *r);
+int vigil__h_display_set(vigil__req *r);
+int vigil__h_display_org(vigil__req *r);
+int vigil__h_bank_disputes(vigil__req *r);
 
 #endif

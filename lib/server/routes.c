@@ -38,6 +38,8 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/banks/{name}/import", ADMIN, VIGIL__BODY_FILE, 1, "banks.import", vigil__h_bank_import},
     /* a whole bank is shared under agreements and is an evasion kit if it leaks: admin only, on record */
     {"GET", "/v1/banks/{name}/export", ADMIN, VIGIL__BODY_NONE, 1, "banks.export", vigil__h_bank_export},
+    /* entries reviewers disputed as false positives (h_disputes.c) */
+    {"GET", "/v1/banks/{name}/disputes", READCASES, VIGIL__BODY_NONE, 0, "banks.disputes", vigil__h_bank_disputes},
     {"POST", "/v1/ads/link", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_FILE, 0, "ads.link", vigil__h_link},
     {"POST", "/v1/text/scan", SUBMIT | VIGIL_ROLE_REVIEWER, VIGIL__BODY_JSON, 0, "text.scan", vigil__h_text_scan},
     {"POST", "/v1/conversations/score", SUBMIT, VIGIL__BODY_JSON, 0, "convo.score", vigil__h_convo_score},
@@ -56,6 +58,8 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/cases/{id}/lease", REVIEW, VIGIL__BODY_NONE, 0, "cases.lease", vigil__h_case_lease},
     {"POST", "/v1/cases/{id}/skip", REVIEW, VIGIL__BODY_NONE, 1, "cases.skip", vigil__h_case_skip},
     {"POST", "/v1/cases/{id}/unblur", REVIEW, VIGIL__BODY_NONE, 1, "cases.unblur", vigil__h_case_unblur},
+    /* the console's dashboard (h_admin.c); before {id} */
+    {"GET", "/v1/cases/stats", READCASES, VIGIL__BODY_NONE, 0, "cases.stats", vigil__h_cases_stats},
     {"GET", "/v1/cases/{id}", READCASES, VIGIL__BODY_NONE, 0, "cases.get", vigil__h_case_get},
     {"POST", "/v1/cases/{id}/decision", REVIEW, VIGIL__BODY_JSON, 1, "cases.decide", vigil__h_case_decide},
     /* reading evidence changes nothing, but who looked at abuse media, or tried to, is on record */
@@ -67,6 +71,8 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/cases/{id}/hold", ADMIN, VIGIL__BODY_JSON, 1, "cases.hold", vigil__h_case_hold},
     {"GET", "/v1/cases/{id}/reports", READCASES, VIGIL__BODY_NONE, 0, "cases.reports", vigil__h_case_reports},
     {"GET", "/v1/audit", AUDIT, VIGIL__BODY_NONE, 0, "audit.list", vigil__h_audit},
+    /* the log names people and what they looked at: a copy of it is admin only, on record (h_admin.c) */
+    {"GET", "/v1/audit/export", ADMIN, VIGIL__BODY_NONE, 1, "audit.export", vigil__h_audit_export},
     {"POST", "/v1/keys", ADMIN, VIGIL__BODY_JSON, 1, "keys.create", vigil__h_keys_create},
     {"GET", "/v1/keys", ADMIN, VIGIL__BODY_NONE, 0, "keys.list", vigil__h_keys_list},
     {"DELETE", "/v1/keys/{id}", ADMIN, VIGIL__BODY_NONE, 1, "keys.revoke", vigil__h_keys_revoke},
@@ -78,6 +84,12 @@ const vigil__route vigil__routes[] = {
     {"POST", "/v1/users", ADMIN, VIGIL__BODY_JSON, 1, "users.create", vigil__h_users_create},
     {"POST", "/v1/users/{name}/unlock", ADMIN, VIGIL__BODY_NONE, 1, "users.unlock", vigil__h_users_unlock},
     {"DELETE", "/v1/users/{name}", ADMIN, VIGIL__BODY_NONE, 1, "users.disable", vigil__h_users_disable},
+    {"POST", "/v1/users/{name}", ADMIN, VIGIL__BODY_JSON, 1, "users.update", vigil__h_users_update},
+    /* how the console shows media: the organisation's default and each person's own (h_display.c) */
+    {"GET", "/v1/settings/display", ANY, VIGIL__BODY_NONE, 0, "display.get", vigil__h_display_get},
+    {"POST", "/v1/settings/display", ANY, VIGIL__BODY_JSON, 1, "display.set", vigil__h_display_set},
+    {"POST", "/v1/settings/display/organisation", ADMIN, VIGIL__BODY_JSON, 1, "display.organisation",
+     vigil__h_display_org},
     /* the console's own files (h_ui.c) */
     {"GET", "/ui/", 0, VIGIL__BODY_NONE, 0, "ui.index", vigil__h_ui},
     {"GET", "/ui/{file}", 0, VIGIL__BODY_NONE, 0, "ui.file", vigil__h_ui},
@@ -115,8 +127,10 @@ static const struct {
     {"hma.lookup", {"banks", "signal_type", "signal", "url"}},
     {"hma.lookup_file", {"banks"}},
     {"hma.hash_url", {"url"}},
-    {"cases.list", {"status", "after_id", "limit"}},
-    {"audit.list", {"after_id", "limit", "key_id"}},
+    {"cases.list", {"status", "after_id", "limit", "bank", "tag", "assignee", "queue"}},
+    {"cases.next", {"bank", "tag", "queue"}},
+    {"audit.list", {"after_id", "limit", "key_id", "action"}},
+    {"audit.export", {"after_id", "limit", "key_id", "action"}},
     {"deliveries.list", {"state", "after_id", "limit"}},
 };
 

@@ -290,7 +290,8 @@ static enum MHD_Result respond(vigil__req *r) {
   /* the review console (/ui/) is served from here too: no inline script,
    * nothing from elsewhere, never framed, no Referer leaving with a case URL */
   MHD_add_response_header(resp, "Content-Security-Policy",
-                          "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none';"
+                          "default-src 'self'; img-src 'self' blob:; media-src 'self' blob:; object-src 'none';"
+                          " base-uri 'none';"
                           " form-action 'self'; frame-ancestors 'none'");
   MHD_add_response_header(resp, "X-Frame-Options", "DENY");
   MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");

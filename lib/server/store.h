@@ -97,9 +97,10 @@ int vigil__audit_append(vigil_server_store *st, const vigil__audit_rec *a, vigil
  * of its own, so that the change and its audit row commit together or not
  * at all (a change that cannot be audited does not happen). */
 int vigil__audit_append_locked(vigil_server_store *st, vigil__audit_rec *a, vigil_error *err);
-/* Rows with id > after_id, ascending, at most limit; returns a JSON array. */
-int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const char *key_id, json_t **out,
-                      vigil_error *err);
+/* Rows with id > after_id, ascending, at most limit, of key_id and action
+ * (NULL: any); returns a JSON array. */
+int vigil__audit_list(vigil_server_store *st, int64_t after_id, int limit, const char *key_id, const char *action,
+                      json_t **out, vigil_error *err);
 
 /* 0 (and why) when the server's SQLite file is gone, replaced or not
  * writable since it started: state changes are refused (503) and /healthz

@@ -26,6 +26,21 @@ void tu_sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
+int tu_wait_port_file(pid_t pid, const char *portf) {
+  for (int waited = 0; waited < TU_SERVE_START_MS; waited += 25) {
+    FILE *f = fopen(portf, "r");
+    int port = 0;
+    if (f) {
+      if (fscanf(f, "%d", &port) != 1) port = 0;
+      fclose(f);
+    }
+    if (port > 0) return port;
+    if (waitpid(pid, NULL, WNOHANG) == pid) return 0; /* it exited: see its output file */
+    tu_sleep_ms(25);
+  }
+  return 0;
+}
+
 int tu_serve_start(tu_serve *s, const char *db, const char *dir, const char *tag) {
   memset(s, 0, sizeof *s);
   char portf[600], keyf[600], outf[600];
@@ -49,22 +64,15 @@ int tu_serve_start(tu_serve *s, const char *db, const char *dir, const char *tag
     _exit(127);
   }
   s->pid = pid;
-  for (int i = 0; i < 400; i++) {
-    FILE *f = fopen(portf, "r");
+  s->port = tu_wait_port_file(pid, portf);
+  if (s->port > 0) {
+    FILE *f = fopen(keyf, "r");
     if (f) {
-      int ok = fscanf(f, "%d", &s->port) == 1;
+      if (!fgets(s->key, sizeof s->key, f)) s->key[0] = 0;
+      s->key[strcspn(s->key, "\r\n")] = 0;
       fclose(f);
-      if (ok && s->port > 0) {
-        f = fopen(keyf, "r");
-        if (f) {
-          if (!fgets(s->key, sizeof s->key, f)) s->key[0] = 0;
-          s->key[strcspn(s->key, "\r\n")] = 0;
-          fclose(f);
-        }
-        return 0;
-      }
     }
-    tu_sleep_ms(25);
+    return 0;
   }
   kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);

@@ -19,6 +19,13 @@ typedef struct tu_serve {
  * (named after tag).  0 when it listens; -1 otherwise (nothing left running). */
 int tu_serve_start(tu_serve *s, const char *db, const char *dir, const char *tag);
 
+/* Waits until the server child pid writes its port to portf; the port, or
+ * 0 when the child exited first or TU_SERVE_START_MS passed.  Generous:
+ * a server under a sanitizer on a loaded 2-core machine (PostgreSQL
+ * schema, key hashing) can take tens of seconds to listen. */
+#define TU_SERVE_START_MS 60000
+int tu_wait_port_file(pid_t pid, const char *portf);
+
 /* One JSON call (body NULL: none); *status 0 when no response came.
  * Returns the parsed body (NULL if none or not JSON). */
 json_t *tu_call(int port, const char *method, const char *path, const char *key, const char *body, int *status);
