@@ -7,7 +7,8 @@
  *     bad_video), never a silent success.
  *   - A job is its sender's: another submitter gets 404; a reviewer may
  *     not send one.
- *   - A finished job is deleted --job-keep seconds after it ended.
+ *   - A finished job is deleted --job-keep seconds after it ended; an
+ *     old input file no job names is removed at start.
  *
  * Clips are YUV4MPEG2 files the test writes; nothing needs ../shared.  The
  * bounded queue and kill -9 are in test_server_jobs_crash.c.
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "httpc.h"
@@ -149,13 +151,31 @@ static void test_jobs(void **state) {
   tu_fix_stop(&fx);
 }
 
-/* Finished jobs are deleted --job-keep seconds after they end. */
+/* Finished jobs are deleted --job-keep seconds after they end; an input
+ * no job names (a crash before its row) is removed at start once old. */
 static void test_job_keep(void **state) {
   (void)state;
+  char old[400], fresh[400];
+  snprintf(old, sizeof old, "%s.jobs/job-00000000000000000000000000000001.in", fx.db);
+  snprintf(fresh, sizeof fresh, "%s.jobs/job-00000000000000000000000000000002.in", fx.db);
+  for (int i = 0; i < 2; i++) {
+    FILE *f = fopen(i ? fresh : old, "w");
+    assert_non_null(f);
+    fputs("orphan", f);
+    fclose(f);
+  }
+  struct timeval hour_ago[2];
+  gettimeofday(&hour_ago[0], NULL);
+  hour_ago[0].tv_sec -= 3600;
+  hour_ago[1] = hour_ago[0];
+  assert_int_equal(utimes(old, hour_ago), 0);
   vigil_server_config cfg;
   tu_fix_config(&fx, &cfg);
   cfg.job_keep_s = 1;
   assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  assert_int_equal(access(old, F_OK), -1);
+  assert_int_equal(access(fresh, F_OK), 0);
+  unlink(fresh);
   json_t *o;
   assert_int_equal(post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 202);
   json_int_t id = json_integer_value(json_object_get(o, "id"));

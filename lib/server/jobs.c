@@ -28,6 +28,7 @@
 #include "server/handlers.h"
 #include "server/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -139,6 +140,32 @@ static int recover(vigil__jobs *j, vigil_error *err) {
   }
   vigil__rows_free(rows);
   return VIGIL_OK;
+}
+
+/* At start: input files no row names, left by a crash between writing the
+ * file and committing its row (that job was never acknowledged).  Only
+ * files older than ten minutes, so a node sharing the directory by mistake
+ * never loses an upload in flight. */
+static void remove_orphans(vigil__jobs *j) {
+  DIR *d = opendir(j->dir);
+  if (!d) return;
+  int64_t now = vigil__now_s();
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t len = strlen(e->d_name);
+    if (strncmp(e->d_name, "job-", 4) != 0 || len < 8 || strcmp(e->d_name + len - 3, ".in") != 0) continue;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", j->dir, e->d_name);
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || now - (int64_t)sb.st_mtime < 600) continue;
+    const vigil__val p[] = {vigil__vtext(path)};
+    vigil__rows *rows = NULL;
+    vigil_error err;
+    if (run_sql(j, "SELECT id FROM server_jobs WHERE input = $1", p, 1, &rows, &err) == VIGIL_OK &&
+        vigil__rows_count(rows) == 0)
+      unlink(path);
+    vigil__rows_free(rows);
+  }
+  closedir(d);
 }
 
 static void sweep(vigil__jobs *j) {
@@ -366,6 +393,7 @@ int vigil__jobs_start(vigil__jobs **out, vigil_server *srv, vigil_error *err) {
   if (!rc) rc = jobs_dir(j, err);
   if (!rc) rc = node_id(j, err);
   if (!rc) rc = recover(j, err);
+  if (!rc) remove_orphans(j);
   if (!rc) sweep(j);
   unsigned n = vigil__server_config(srv)->video_workers;
   if (!rc && !(j->threads = calloc(n ? n : 1, sizeof *j->threads))) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
