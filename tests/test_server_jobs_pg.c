@@ -58,7 +58,7 @@ static int teardown(void **state) {
 static json_t *wait_job(int port, const char *key, json_int_t id) {
   char path[64];
   snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
-  for (int i = 0; i < 600; i++) {
+  for (int i = 0; i < 2400; i++) { /* up to a minute on a loaded machine */
     int st;
     json_t *o = tu_call(port, "GET", path, key, NULL, &st);
     assert_int_equal(st, 200);

@@ -79,6 +79,22 @@ struct vigil__jobs {
 
 /* ---- the table ------------------------------------------------------------- */
 
+/* One JSON line on the server's log (none when it has no log). */
+static void log_error(vigil__jobs *j, const char *what, const char *why) {
+  FILE *log = vigil__server_config(j->srv)->log;
+  json_t *o = log ? json_pack("{s:s, s:s, s:s}", "level", "error", "msg", what, "detail", why) : NULL;
+  char *line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+  if (line) {
+    flockfile(log);
+    fputs(line, log);
+    fputc('\n', log);
+    fflush(log);
+    funlockfile(log);
+  }
+  free(line);
+  json_decref(o);
+}
+
 static int run_sql(vigil__jobs *j, const char *sql, const vigil__val *p, int np, vigil__rows **rows, vigil_error *err) {
   pthread_mutex_lock(&j->st->mu);
   int rc = vigil__sql_run(j->st->db, sql, p, np, rows, NULL, err);
@@ -260,10 +276,8 @@ static void run_job(vigil__jobs *j, vigil__rows *rows) {
       run_sql(j, "UPDATE server_jobs SET state = 'queued', attempts = attempts - 1 WHERE id = $1", q, 1, NULL, &e);
     } else if (finish(j, id, r->status < 300 ? "done" : "failed", r->status, r->resp ? r->resp : "{}", &e) == VIGIL_OK) {
       unlink(input);
-    } else if (vigil__server_config(j->srv)->log) {
-      /* the row stays running: the next start runs it again */
-      fprintf(vigil__server_config(j->srv)->log, "{\"level\":\"error\",\"msg\":\"job %lld: result not stored\"}\n",
-              (long long)id);
+    } else {
+      log_error(j, "jobs: a result was not stored; the job runs again at the next start", e.message);
     }
   }
   json_decref(r->job_query);
@@ -300,6 +314,7 @@ static int claim(vigil__jobs *j, vigil__rows **rows) {
                           q, 1, rows, NULL, &e);
   }
   pthread_mutex_unlock(&j->st->mu);
+  if (rc) log_error(j, "jobs: cannot claim a job", e.message); /* it stays queued; a stuck queue says why */
   if (!rc && id && vigil__rows_count(*rows) == 1) return 1;
   vigil__rows_free(*rows);
   *rows = NULL;
