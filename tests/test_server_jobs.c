@@ -96,7 +96,8 @@ static void test_jobs(void **state) {
   assert_int_equal(tu_fix_start(&fx, NULL), 0);
   json_t *o;
   /* a video hashed by a job: the answer /v1/hash gives */
-  assert_int_equal(post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 202);
+  assert_int_equal(post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0),
+                   202);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "queued");
   json_int_t id = json_integer_value(json_object_get(o, "id"));
   json_decref(o);
@@ -118,8 +119,8 @@ static void test_jobs(void **state) {
   o = wait_job(fx.port, fx.submitter, mid);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   assert_int_equal(json_array_size(json_object_get(json_object_get(o, "result"), "matches")), 0);
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(o, "result"), "hashes"), "frames")),
-                   3);
+  assert_int_equal(
+      json_integer_value(json_object_get(json_object_get(json_object_get(o, "result"), "hashes"), "frames")), 3);
   json_decref(o);
   /* junk: the job fails with the synchronous error, never "done, no match" */
   static const char junk[] = "no video here, only these bytes";
@@ -142,11 +143,11 @@ static void test_jobs(void **state) {
   assert_int_equal(tu_json_call(fx.port, "GET", "/v1/jobs/987654", fx.submitter, NULL, NULL), 404);
   assert_int_equal(post(fx.port, "/v1/jobs", fx.reviewer, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 403);
   json_decref(o);
-  assert_int_equal(post(fx.port, "/v1/jobs?kind=everything", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0),
-                   400);
+  assert_int_equal(
+      post(fx.port, "/v1/jobs?kind=everything", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 400);
   json_decref(o);
-  assert_int_equal(post(fx.port, "/v1/match?async=maybe", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0),
-                   400);
+  assert_int_equal(
+      post(fx.port, "/v1/match?async=maybe", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 400);
   json_decref(o);
   tu_fix_stop(&fx);
 }
@@ -177,7 +178,8 @@ static void test_job_keep(void **state) {
   assert_int_equal(access(fresh, F_OK), 0);
   unlink(fresh);
   json_t *o;
-  assert_int_equal(post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 202);
+  assert_int_equal(post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0),
+                   202);
   json_int_t id = json_integer_value(json_object_get(o, "id"));
   json_decref(o);
   o = wait_job(fx.port, fx.submitter, id);

@@ -141,8 +141,7 @@ static void test_kill9(void **state) {
   json_int_t ids[N];
   for (int i = 0; i < N; i++) {
     json_t *o;
-    assert_int_equal(post(s.port, "/v1/jobs?kind=hash", s.key, "video/x-yuv4mpeg", video, video_len, &o, NULL, 0),
-                     202);
+    assert_int_equal(post(s.port, "/v1/jobs?kind=hash", s.key, "video/x-yuv4mpeg", video, video_len, &o, NULL, 0), 202);
     ids[i] = json_integer_value(json_object_get(o, "id"));
     json_decref(o);
   }

@@ -130,7 +130,10 @@ static void test_bad_video(void **state) {
   /* unlabelled, recognised by its first bytes (an MP4 box), truncated */
   uint8_t mp4[4096];
   memset(mp4, 0, sizeof mp4);
-  memcpy(mp4, "\0\0\0\x18" "ftypmp42\0\0\0\0mp42isom", 24);
+  memcpy(mp4,
+         "\0\0\0\x18"
+         "ftypmp42\0\0\0\0mp42isom",
+         24);
   memcpy(mp4 + 24, "\0\0\x10\0moov", 8);
   o = upload("/v1/match", "application/octet-stream", mp4, sizeof mp4, &st);
   assert_int_equal(st, 422);
@@ -171,8 +174,8 @@ static void test_match_video_md5(void **state) {
   (void)state;
   int st;
   json_t *o = NULL;
-  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"known-videos\",\"review\":true}", NULL),
-                   201);
+  assert_int_equal(
+      tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"known-videos\",\"review\":true}", NULL), 201);
   char body[256];
   snprintf(body, sizeof body, "{\"signal_type\":\"video_md5\",\"value\":\"%s\",\"external_id\":\"v-1\"}", clip_md5);
   assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/known-videos/entries", fx.admin, body, NULL), 201);
@@ -246,13 +249,16 @@ static void test_match_vpdq(void **state) {
     char ts[32];
     vigil_vpdq_format_ts(json_real_value(json_object_get(f, "timestamp")), ts);
     q += snprintf(q, sizeof te - (size_t)(q - te) - 2, "%s\"%s,%d,%s\"", i ? ", " : "",
-                  json_string_value(json_object_get(f, "pdq")), (int)json_integer_value(json_object_get(f, "quality")), ts);
+                  json_string_value(json_object_get(f, "pdq")), (int)json_integer_value(json_object_get(f, "quality")),
+                  ts);
   }
   strcat(te, "]");
   for (const char *c = te; *c; c++) o8 += sprintf(o8, "%%%02X", (unsigned char)*c);
   char pdq1[65], pdq2[65];
-  snprintf(pdq1, sizeof pdq1, "%s", json_string_value(json_object_get(json_array_get(json_object_get(h, "frames"), 1), "pdq")));
-  snprintf(pdq2, sizeof pdq2, "%s", json_string_value(json_object_get(json_array_get(json_object_get(h, "frames"), 2), "pdq")));
+  snprintf(pdq1, sizeof pdq1, "%s",
+           json_string_value(json_object_get(json_array_get(json_object_get(h, "frames"), 1), "pdq")));
+  snprintf(pdq2, sizeof pdq2, "%s",
+           json_string_value(json_object_get(json_array_get(json_object_get(h, "frames"), 2), "pdq")));
   json_decref(h);
   json_t *line = json_pack("{s:s, s:s, s:o}", "signal_type", "vpdq", "external_id", "known-clip", "frames", frames);
   char *text = json_dumps(line, JSON_COMPACT);
@@ -264,8 +270,8 @@ static void test_match_vpdq(void **state) {
                    0);
   assert_int_equal(r.status, 404); /* no such bank yet */
   tu_http_free(&r);
-  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"vpdq-bank\",\"review\":true}", NULL),
-                   201);
+  assert_int_equal(
+      tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"vpdq-bank\",\"review\":true}", NULL), 201);
   assert_int_equal(tu_http(fx.port, "POST", "/v1/banks/vpdq-bank/import?format=jsonl", fx.admin, "application/x-ndjson",
                            text, strlen(text), &r),
                    0);
@@ -314,9 +320,9 @@ static void test_match_vpdq(void **state) {
   assert_int_equal(tu_json_call(fx.port, "GET", path2, fx.submitter, NULL, &o), 200);
   assert_int_equal(json_array_size(json_object_get(o, "vpdq-bank")), 1);
   json_decref(o);
-  assert_int_equal(tu_json_call(fx.port, "GET", "/m/raw_lookup?signal_type=vpdq&signal=%5B%22zz%22%5D", fx.submitter,
-                                NULL, NULL),
-                   400);
+  assert_int_equal(
+      tu_json_call(fx.port, "GET", "/m/raw_lookup?signal_type=vpdq&signal=%5B%22zz%22%5D", fx.submitter, NULL, NULL),
+      400);
   free(path2);
 
   /* across media, on request: a still of the known video... */
@@ -380,12 +386,8 @@ static void test_video_evidence(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hash_video),
-      cmocka_unit_test(test_bad_video),
-      cmocka_unit_test(test_too_large),
-      cmocka_unit_test(test_match_video_md5),
-      cmocka_unit_test(test_hma_video),
-      cmocka_unit_test(test_match_vpdq),
+      cmocka_unit_test(test_hash_video),      cmocka_unit_test(test_bad_video), cmocka_unit_test(test_too_large),
+      cmocka_unit_test(test_match_video_md5), cmocka_unit_test(test_hma_video), cmocka_unit_test(test_match_vpdq),
       cmocka_unit_test(test_video_evidence),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

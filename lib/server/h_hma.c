@@ -307,7 +307,8 @@ static int vpdq_by_bank(vigil__req *r, const hma_q *q, const vigil_video_frame *
     }
     char d[48];
     vpdq_distance(&hits[i], d);
-    json_array_append_new(list, json_pack("{s:I, s:s}", "bank_content_id", (json_int_t)hits[i].entry.id, "distance", d));
+    json_array_append_new(list,
+                          json_pack("{s:I, s:s}", "bank_content_id", (json_int_t)hits[i].entry.id, "distance", d));
   }
   size_t nm = 0;
   vigil_bank_match *m = o ? hits_as_matches(hits, nh, &nm) : NULL;

@@ -124,7 +124,8 @@ static int exact_matches(vigil__req *r, const vigil_bank_filter *f, json_t *matc
     vigil_signal_type t;
     const uint8_t *v;
     const char *name;
-  } q[3] = {{VIGIL_SIGNAL_VIDEO_MD5, md5, "video_md5"}, {VIGIL_SIGNAL_MD5, md5, "md5"}, {VIGIL_SIGNAL_SHA256, sha, "sha256"}};
+  } q[3] = {
+      {VIGIL_SIGNAL_VIDEO_MD5, md5, "video_md5"}, {VIGIL_SIGNAL_MD5, md5, "md5"}, {VIGIL_SIGNAL_SHA256, sha, "sha256"}};
   int rc = vigil__banks_lock_query(b, &r->err);
   if (rc) return rc;
   for (int i = 0; !rc && i < 3; i++) {
@@ -157,10 +158,10 @@ static json_t *hit_json(const vigil_bank_video_hit *h) {
   }
   for (size_t k = 0; k < h->nsegments && k < MAX_SEGMENTS_SHOWN; k++) {
     const vigil_vpdq_segment *g = &h->segments[k];
-    json_array_append_new(segs, json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "query_start", g->query_start,
-                                          "query_end", g->query_end, "bank_start", g->bank_start, "bank_end",
-                                          g->bank_end, "speed", g->speed, "share", g->share, "frames",
-                                          (json_int_t)g->frames));
+    json_array_append_new(segs,
+                          json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:I}", "query_start", g->query_start, "query_end",
+                                    g->query_end, "bank_start", g->bank_start, "bank_end", g->bank_end, "speed",
+                                    g->speed, "share", g->share, "frames", (json_int_t)g->frames));
   }
   json_object_set_new(o, "matched_by", json_string("vpdq"));
   json_object_set_new(o, "match", json_boolean(h->matched));
@@ -292,8 +293,8 @@ static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches,
       json_decref(wrap);
       return rc;
     }
-    json_object_set_new(wrap, "evidence", json_pack("{s:s, s:I}", "sha256", r->spool.sha_hex, "bytes",
-                                                    (json_int_t)r->spool.len));
+    json_object_set_new(wrap, "evidence",
+                        json_pack("{s:s, s:I}", "sha256", r->spool.sha_hex, "bytes", (json_int_t)r->spool.len));
   }
   char *detail = wrap ? json_dumps(wrap, JSON_COMPACT) : NULL;
   json_decref(wrap);
@@ -321,7 +322,8 @@ static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches,
   json_object_set_new(out, "case_id", json_integer(id));
   if (staged[0]) {
     vigil_error e;
-    if (vigil__evidence_commit(evdir, staged, id, &e) == VIGIL_OK) json_object_set_new(out, "evidence_kept", json_true());
+    if (vigil__evidence_commit(evdir, staged, id, &e) == VIGIL_OK)
+      json_object_set_new(out, "evidence_kept", json_true());
     else snprintf(r->logmsg, sizeof r->logmsg, "%s", e.message); /* the case stands; its evidence reads as missing */
   }
   return VIGIL_OK;

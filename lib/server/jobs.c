@@ -45,7 +45,8 @@
 
 #define JOBS_TABLE(SERIAL_ID, INT64)                                                                                   \
   "CREATE TABLE IF NOT EXISTS server_jobs("                                                                            \
-  "  id " SERIAL_ID ","                                                                                                \
+  "  id " SERIAL_ID                                                                                                    \
+  ","                                                                                                                  \
   "  node TEXT NOT NULL,"                                                                                              \
   "  kind TEXT NOT NULL,"                                                                                              \
   "  state TEXT NOT NULL,"                                                                                             \
@@ -56,13 +57,14 @@
   "  key_id TEXT, who TEXT, role INTEGER NOT NULL, ip TEXT NOT NULL,"                                                  \
   "  attempts INTEGER NOT NULL DEFAULT 0,"                                                                             \
   "  status INTEGER, result TEXT,"                                                                                     \
-  "  created_at " INT64 " NOT NULL, started_at " INT64 ", finished_at " INT64 ", expires_at " INT64 ");"             \
+  "  created_at " INT64 " NOT NULL, started_at " INT64 ", finished_at " INT64 ", expires_at " INT64                    \
+  ");"                                                                                                                 \
   "CREATE INDEX IF NOT EXISTS server_jobs_queue ON server_jobs(node, state, id);"
 
 static const char sqlite_schema[] = JOBS_TABLE("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER");
-static const char pg_schema[] = "BEGIN;"
-                                "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_SCHEMA ");" JOBS_TABLE(
-                                    "BIGSERIAL PRIMARY KEY", "BIGINT") "COMMIT;";
+static const char pg_schema[] =
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock(" VIGIL__PG_LOCK_SCHEMA ");" JOBS_TABLE("BIGSERIAL PRIMARY KEY", "BIGINT") "COMMIT;";
 
 struct vigil__jobs {
   vigil_server *srv;
@@ -105,10 +107,15 @@ static int run_sql(vigil__jobs *j, const char *sql, const vigil__val *p, int np,
 /* Ends job id: state, the answer's status and body, kept for job_keep_s. */
 static int finish(vigil__jobs *j, int64_t id, const char *state, int status, const char *result, vigil_error *err) {
   int64_t now = vigil__now_s();
-  const vigil__val p[] = {vigil__vtext(state), vigil__vint(status), vigil__vtext(result), vigil__vint(now),
-                          vigil__vint(now + (int64_t)vigil__server_config(j->srv)->job_keep_s), vigil__vint(id)};
-  return run_sql(j, "UPDATE server_jobs SET state = $1, status = $2, result = $3, finished_at = $4, expires_at = $5"
-                    " WHERE id = $6",
+  const vigil__val p[] = {vigil__vtext(state),
+                          vigil__vint(status),
+                          vigil__vtext(result),
+                          vigil__vint(now),
+                          vigil__vint(now + (int64_t)vigil__server_config(j->srv)->job_keep_s),
+                          vigil__vint(id)};
+  return run_sql(j,
+                 "UPDATE server_jobs SET state = $1, status = $2, result = $3, finished_at = $4, expires_at = $5"
+                 " WHERE id = $6",
                  p, 6, NULL, err);
 }
 
@@ -210,7 +217,8 @@ static int read_input(vigil__req *r, const char *path, uint64_t max, vigil_error
   struct stat sb;
   int rc = fstat(fd, &sb) != 0 ? vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno)) : VIGIL_OK;
   if (!rc && (uint64_t)sb.st_size > max) rc = vigil__seterr(err, VIGIL_ELIMIT, "%s: larger than the body limit", path);
-  if (!rc && !(r->body = malloc(sb.st_size ? (size_t)sb.st_size : 1))) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  if (!rc && !(r->body = malloc(sb.st_size ? (size_t)sb.st_size : 1)))
+    rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   while (!rc && r->body_len < (size_t)sb.st_size) {
     ssize_t n = read(fd, r->body + r->body_len, (size_t)sb.st_size - r->body_len);
     if (n < 0 && errno == EINTR) continue;
@@ -274,7 +282,8 @@ static void run_job(vigil__jobs *j, vigil__rows *rows) {
       /* cut short by a stop: run again at the next start, not counted */
       const vigil__val q[] = {vigil__vint(id)};
       run_sql(j, "UPDATE server_jobs SET state = 'queued', attempts = attempts - 1 WHERE id = $1", q, 1, NULL, &e);
-    } else if (finish(j, id, r->status < 300 ? "done" : "failed", r->status, r->resp ? r->resp : "{}", &e) == VIGIL_OK) {
+    } else if (finish(j, id, r->status < 300 ? "done" : "failed", r->status, r->resp ? r->resp : "{}", &e) ==
+               VIGIL_OK) {
       unlink(input);
     } else {
       log_error(j, "jobs: a result was not stored; the job runs again at the next start", e.message);
@@ -296,9 +305,9 @@ static int claim(vigil__jobs *j, vigil__rows **rows) {
   const vigil__val p[] = {vigil__vtext(j->node)};
   vigil__rows *one = NULL;
   pthread_mutex_lock(&j->st->mu); /* select and update as one step on this store */
-  int rc = vigil__sql_run(j->st->db,
-                          "SELECT id FROM server_jobs WHERE node = $1 AND state = 'queued' ORDER BY id LIMIT 1", p, 1,
-                          &one, NULL, &e);
+  int rc =
+      vigil__sql_run(j->st->db, "SELECT id FROM server_jobs WHERE node = $1 AND state = 'queued' ORDER BY id LIMIT 1",
+                     p, 1, &one, NULL, &e);
   int64_t id = !rc && vigil__rows_count(one) == 1 ? vigil__rows_int(one, 0, 0) : 0;
   vigil__rows_free(one);
   if (id) {
@@ -411,9 +420,11 @@ int vigil__jobs_start(vigil__jobs **out, vigil_server *srv, vigil_error *err) {
   if (!rc) remove_orphans(j);
   if (!rc) sweep(j);
   unsigned n = vigil__server_config(srv)->video_workers;
-  if (!rc && !(j->threads = calloc(n ? n : 1, sizeof *j->threads))) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  if (!rc && !(j->threads = calloc(n ? n : 1, sizeof *j->threads)))
+    rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   for (unsigned i = 0; !rc && i < (n ? n : 1); i++) {
-    if (pthread_create(&j->threads[i], NULL, worker, j) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "no thread for jobs");
+    if (pthread_create(&j->threads[i], NULL, worker, j) != 0)
+      rc = vigil__seterr(err, VIGIL_ENOMEM, "no thread for jobs");
     else j->nthreads++;
   }
   if (rc) {
@@ -524,10 +535,17 @@ int vigil__jobs_submit(vigil__req *r, const char *kind) {
   }
   int64_t now = vigil__now_s();
   const char *who = vigil__req_who(r);
-  const vigil__val p[] = {vigil__vtext(j->node), vigil__vtext(kind), vigil__vtext(qtext), vigil__vtext(path),
-                          vigil__vint(r->spool.fd >= 0), vigil__vtext(r->spool.fd >= 0 ? r->spool.md5_hex : NULL),
-                          vigil__vtext(r->spool.fd >= 0 ? r->spool.sha_hex : NULL), vigil__vtext(r->key.id),
-                          vigil__vtext(who ? who : ""), vigil__vint((int64_t)r->key.role), vigil__vtext(r->ip),
+  const vigil__val p[] = {vigil__vtext(j->node),
+                          vigil__vtext(kind),
+                          vigil__vtext(qtext),
+                          vigil__vtext(path),
+                          vigil__vint(r->spool.fd >= 0),
+                          vigil__vtext(r->spool.fd >= 0 ? r->spool.md5_hex : NULL),
+                          vigil__vtext(r->spool.fd >= 0 ? r->spool.sha_hex : NULL),
+                          vigil__vtext(r->key.id),
+                          vigil__vtext(who ? who : ""),
+                          vigil__vint((int64_t)r->key.role),
+                          vigil__vtext(r->ip),
                           vigil__vint(now)};
   rc = run_sql(j,
                "INSERT INTO server_jobs(node, kind, state, query, input, video, md5, sha256, key_id, who, role, ip,"
@@ -581,19 +599,17 @@ int vigil__h_job_get(vigil__req *r) {
     return vigil__reply_error(r, 404, "not_found", "no job %lld", (long long)id);
   }
   const char *state = vigil__rows_text(rows, 0, 1);
-  json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)id, "kind",
-                        vigil__rows_text(rows, 0, 0), "state", state, "attempts",
-                        (json_int_t)vigil__rows_int(rows, 0, 2), "created_at",
-                        vigil__json_time_s(vigil__rows_int(rows, 0, 5)), "started_at",
-                        vigil__json_time_s(vigil__rows_int(rows, 0, 6)), "finished_at",
-                        vigil__json_time_s(vigil__rows_int(rows, 0, 7)), "expires_at",
-                        vigil__json_time_s(vigil__rows_int(rows, 0, 8)));
+  json_t *o = json_pack(
+      "{s:I, s:s, s:s, s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)id, "kind", vigil__rows_text(rows, 0, 0), "state",
+      state, "attempts", (json_int_t)vigil__rows_int(rows, 0, 2), "created_at",
+      vigil__json_time_s(vigil__rows_int(rows, 0, 5)), "started_at", vigil__json_time_s(vigil__rows_int(rows, 0, 6)),
+      "finished_at", vigil__json_time_s(vigil__rows_int(rows, 0, 7)), "expires_at",
+      vigil__json_time_s(vigil__rows_int(rows, 0, 8)));
   if (o && (!strcmp(state, "done") || !strcmp(state, "failed"))) {
     json_object_set_new(o, "status", json_integer(vigil__rows_int(rows, 0, 3)));
     json_t *res = json_loads(vigil__rows_text(rows, 0, 4), 0, NULL);
     if (res && !strcmp(state, "done")) json_object_set_new(o, "result", res);
-    else if (res) { /* the answer's error object: {"code", "message"} */
-      json_t *e = json_object_get(res, "error");
+    else if (res) { /* the answer's error object: {"code", "message"} */ json_t *e = json_object_get(res, "error");
       json_object_set(o, "error", e ? e : res);
       json_decref(res);
     }

@@ -21,9 +21,9 @@
 #include "vigil/common.h"
 
 typedef struct vigil__spool {
-  int fd;       /* -1 when there is no file */
-  uint64_t len; /* bytes written */
-  void *md5, *sha; /* EVP_MD_CTX *, until vigil__spool_finish */
+  int fd;                        /* -1 when there is no file */
+  uint64_t len;                  /* bytes written */
+  void *md5, *sha;               /* EVP_MD_CTX *, until vigil__spool_finish */
   char md5_hex[33], sha_hex[65]; /* filled by vigil__spool_finish */
 } vigil__spool;
 

@@ -107,9 +107,8 @@ int vigil__video_hash(vigil__req *r, int wait_forever, vigil_video_frame **frame
   o.sandbox = 0;
 #endif
   collect c = {NULL, 0, 0, r->srv, 0};
-  int rc = lseek(r->spool.fd, 0, SEEK_SET) == 0
-               ? vigil_video_hash_fd(r->spool.fd, &o, on_frame, &c, info, err)
-               : vigil__seterr(err, VIGIL_EIO, "cannot rewind the spooled upload");
+  int rc = lseek(r->spool.fd, 0, SEEK_SET) == 0 ? vigil_video_hash_fd(r->spool.fd, &o, on_frame, &c, info, err)
+                                                : vigil__seterr(err, VIGIL_EIO, "cannot rewind the spooled upload");
   vigil__gate_leave(g);
   if (c.stopped) {
     free(c.v);
@@ -141,9 +140,7 @@ void vigil__reply_video_error(vigil__req *r, int rc, const vigil_error *e) {
                        : rc == VIGIL__VIDEO_STOPPING ? "the server is stopping; retry"
                                                      : "out of memory hashing the video; retry later");
     break;
-  default:
-    r->err = *e;
-    vigil__reply_from_err(r, rc);
+  default: r->err = *e; vigil__reply_from_err(r, rc);
   }
 }
 
