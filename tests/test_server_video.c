@@ -359,6 +359,13 @@ static void test_match_vpdq(void **state) {
 static void test_video_evidence(void **state) {
   (void)state;
   tu_fix_stop(&fx);
+  vigil_server_config bad;
+  tu_fix_config(&fx, &bad);
+  bad.spool_dir = "/nonexistent/spool";
+  vigil_server *none = NULL;
+  vigil_error e;
+  assert_int_equal(vigil_server_start(&none, &bad, &e), VIGIL_EINVAL); /* said at start, not a 503 per video */
+  assert_null(none);
   char evdir[400];
   snprintf(evdir, sizeof evdir, "%s/evidence", fx.dir);
   assert_int_equal(mkdir(evdir, 0700), 0);

@@ -1103,6 +1103,11 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     oo.evidence_dir = c->evidence_dir;
     if (!rc) rc = vigil__outbox_worker_start(&srv->outbox, c->db_path, &oo, c->log, err);
   }
+  if (!rc && c->spool_dir) { /* refused at start, not as a 503 on every video later */
+    struct stat sd;
+    if (stat(c->spool_dir, &sd) != 0 || !S_ISDIR(sd.st_mode) || access(c->spool_dir, W_OK | X_OK) != 0)
+      rc = vigil__seterr(err, VIGIL_EINVAL, "spool directory %s: not a writable directory", c->spool_dir);
+  }
   if (!rc) rc = vigil__jobs_start(&srv->jobs, srv, err);
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
