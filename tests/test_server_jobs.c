@@ -149,6 +149,13 @@ static void test_jobs(void **state) {
   assert_int_equal(
       post(fx.port, "/v1/match?async=maybe", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0), 400);
   json_decref(o);
+  /* the queue on /metrics */
+  tu_http_resp mr;
+  assert_int_equal(tu_http(fx.port, "GET", "/metrics", fx.admin, NULL, NULL, 0, &mr), 0);
+  assert_int_equal(mr.status, 200);
+  assert_non_null(strstr(mr.body, "vigil_jobs_queued"));
+  assert_non_null(strstr(mr.body, "vigil_jobs_running"));
+  tu_http_free(&mr);
   tu_fix_stop(&fx);
 }
 

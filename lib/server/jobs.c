@@ -330,6 +330,24 @@ static int claim(vigil__jobs *j, vigil__rows **rows) {
   return 0;
 }
 
+/* The node's queue on /metrics: vigil_jobs_queued, vigil_jobs_running. */
+static void gauges(vigil__jobs *j) {
+  const vigil__val p[] = {vigil__vtext(j->node)};
+  vigil__rows *rows = NULL;
+  vigil_error e;
+  if (run_sql(j,
+              "SELECT COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0),"
+              " COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0)"
+              " FROM server_jobs WHERE node = $1",
+              p, 1, &rows, &e) == VIGIL_OK &&
+      vigil__rows_count(rows) == 1) {
+    vigil_server_gauge_set(j->srv, "jobs_queued", "jobs waiting on this node", (double)vigil__rows_int(rows, 0, 0), &e);
+    vigil_server_gauge_set(j->srv, "jobs_running", "jobs running on this node", (double)vigil__rows_int(rows, 0, 1),
+                           &e);
+  }
+  vigil__rows_free(rows);
+}
+
 static void *worker(void *arg) {
   vigil__jobs *j = arg;
   for (;;) {
@@ -344,6 +362,7 @@ static void *worker(void *arg) {
       continue;
     }
     sweep(j);
+    gauges(j);
     pthread_mutex_lock(&j->mu);
     if (!j->stop) {
       struct timespec until;
