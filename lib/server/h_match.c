@@ -36,7 +36,6 @@
  * sees what matters, and a near-duplicate-heavy bank cannot make one
  * request write megabytes into a case. */
 #define MAX_HITS 100
-#define MAX_CASE_HITS 20
 
 typedef struct match_req {
   int threshold, dihedral, force, review, have_quality, quality;
@@ -295,12 +294,7 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
     return vigil__seterr(&r->err, VIGIL_ESTORE, "%s", why);
   char reason[200];
   snprintf(reason, sizeof reason, "matched bank %s at distance %d", flagged, best);
-  json_t *kept = json_array();
-  for (size_t i = 0; kept && i < json_array_size(matches) && i < MAX_CASE_HITS; i++)
-    json_array_append(kept, json_array_get(matches, i));
-  json_t *wrap = kept ? json_pack("{s:o}", "matches", kept) : NULL;
-  if (wrap && json_array_size(matches) > MAX_CASE_HITS)
-    json_object_set_new(wrap, "matches_total", json_integer((json_int_t)json_array_size(matches)));
+  json_t *wrap = vigil__match_case_detail(matches);
   /* Evidence retention (evidence.c): the upload is staged before the case
    * exists, named after it once it does. */
   const char *evdir = r->is_json ? NULL : vigil__server_evidence_dir(r->srv);
@@ -314,12 +308,6 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
     json_object_set_new(wrap, "evidence", json_pack("{s:s, s:I}", "sha256", json_string_value(json_object_get(hashes, "sha256")),
                                                     "bytes", (json_int_t)r->body_len));
   }
-  char *detail = wrap ? json_dumps(wrap, JSON_COMPACT) : NULL;
-  json_decref(wrap);
-  if (!detail) {
-    if (staged[0]) unlink(staged);
-    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
-  }
   vigil_case_new c = {0};
   c.source = "match";
   c.pdq = json_string_value(json_object_get(hashes, "pdq"));
@@ -329,22 +317,7 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
   c.uploader_id = m->uploader_id;
   c.url = m->url;
   c.reason = reason;
-  c.detail_json = detail;
-  c.opened_by = vigil__req_who(r);
-  int64_t id = 0;
-  int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
-  free(detail);
-  if (rc) {
-    if (staged[0]) unlink(staged);
-    return rc;
-  }
-  json_object_set_new(out, "case_id", json_integer(id));
-  if (staged[0]) {
-    vigil_error e;
-    if (vigil__evidence_commit(evdir, staged, id, &e) == VIGIL_OK) json_object_set_new(out, "evidence_kept", json_true());
-    else snprintf(r->logmsg, sizeof r->logmsg, "%s", e.message); /* the case stands; its evidence reads as missing */
-  }
-  return VIGIL_OK;
+  return vigil__match_case_open(r, &c, wrap, evdir, staged, out);
 }
 
 int vigil__h_match(vigil__req *r) {

@@ -37,7 +37,6 @@
 
 #define MAX_FILTER 16
 #define MAX_HITS 100
-#define MAX_CASE_HITS 20
 #define MAX_SEGMENTS_SHOWN 64
 
 typedef struct vmatch {
@@ -277,12 +276,8 @@ static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches,
   char reason[200];
   if (best > 100) snprintf(reason, sizeof reason, "video matched bank %s by %s", flagged, how ? how : "digest");
   else snprintf(reason, sizeof reason, "video matched bank %s (vpdq, %.1f%% of the upload)", flagged, best);
-  json_t *kept = json_array();
-  for (size_t i = 0; kept && i < json_array_size(matches) && i < MAX_CASE_HITS; i++)
-    json_array_append(kept, json_array_get(matches, i));
-  json_t *wrap = kept ? json_pack("{s:o, s:s}", "matches", kept, "media", "video") : NULL;
-  if (wrap && json_array_size(matches) > MAX_CASE_HITS)
-    json_object_set_new(wrap, "matches_total", json_integer((json_int_t)json_array_size(matches)));
+  json_t *wrap = vigil__match_case_detail(matches);
+  if (wrap) json_object_set_new(wrap, "media", json_string("video"));
   /* evidence retention (evidence.c): the video itself, copied from its
    * spool file before the case exists, named after it once it does */
   const char *evdir = vigil__server_evidence_dir(r->srv);
@@ -296,12 +291,6 @@ static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches,
     json_object_set_new(wrap, "evidence",
                         json_pack("{s:s, s:I}", "sha256", r->spool.sha_hex, "bytes", (json_int_t)r->spool.len));
   }
-  char *detail = wrap ? json_dumps(wrap, JSON_COMPACT) : NULL;
-  json_decref(wrap);
-  if (!detail) {
-    if (staged[0]) unlink(staged);
-    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
-  }
   vigil_case_new c = {0};
   c.source = "match";
   c.md5 = r->spool.md5_hex;
@@ -310,23 +299,7 @@ static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches,
   c.uploader_id = m->uploader_id;
   c.url = m->url;
   c.reason = reason;
-  c.detail_json = detail;
-  c.opened_by = vigil__req_who(r);
-  int64_t id = 0;
-  int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
-  free(detail);
-  if (rc) {
-    if (staged[0]) unlink(staged);
-    return rc;
-  }
-  json_object_set_new(out, "case_id", json_integer(id));
-  if (staged[0]) {
-    vigil_error e;
-    if (vigil__evidence_commit(evdir, staged, id, &e) == VIGIL_OK)
-      json_object_set_new(out, "evidence_kept", json_true());
-    else snprintf(r->logmsg, sizeof r->logmsg, "%s", e.message); /* the case stands; its evidence reads as missing */
-  }
-  return VIGIL_OK;
+  return vigil__match_case_open(r, &c, wrap, evdir, staged, out);
 }
 
 int vigil__h_match_video(vigil__req *r) {

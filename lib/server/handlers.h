@@ -87,4 +87,18 @@ int vigil__h_display_set(vigil__req *r);
 int vigil__h_display_org(vigil__req *r);
 int vigil__h_bank_disputes(vigil__req *r);
 
+/* The review case a match opens (match_case.c).  At most VIGIL__CASE_HITS
+ * matches go into a case's detail. */
+#define VIGIL__CASE_HITS 20
+struct vigil_case_new;
+/* {"matches": the first VIGIL__CASE_HITS, "matches_total" when cut}; NULL
+ * when out of memory. */
+json_t *vigil__match_case_detail(json_t *matches);
+/* Opens case c with detail wrap (taken, NULL reads as out of memory), then
+ * names the staged evidence file (staged[0] != 0) in evdir after it; sets
+ * out's "case_id" and "evidence_kept".  The staged file is removed when
+ * the case is not opened. */
+int vigil__match_case_open(vigil__req *r, struct vigil_case_new *c, json_t *wrap, const char *evdir, const char *staged,
+                           json_t *out);
+
 #endif
