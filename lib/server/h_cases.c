@@ -291,8 +291,11 @@ int vigil__h_case_evidence_delete(vigil__req *r) {
   if (!dir) return rc;
   int64_t held; /* reported evidence is preserved (h_report.c) */
   if ((rc = vigil__case_held(r, id, &held))) return rc;
-  if (held) return vigil__reply_error(r, 409, "held", "case %lld is under a preservation hold until %lld (Unix time)",
-                                      (long long)id, (long long)held);
+  if (held) {
+    char until[40];
+    vigil__iso_time(held * 1000000, until, sizeof until);
+    return vigil__reply_error(r, 409, "held", "case %lld is under a preservation hold until %s", (long long)id, until);
+  }
   /* recorded before it happens: a deletion nobody can trace is worse than a
    * record of one that then failed (which the 5xx answer and the log show) */
   if ((rc = vigil__evidence_exists(dir, id, &r->err))) return rc;
