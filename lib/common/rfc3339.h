@@ -14,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Room for any year gmtime_r accepts, the milliseconds and the NUL. */
+/* Room for the text (24 characters) and the NUL, with a margin. */
 #define VIGIL__RFC3339_MAX 48
 
 /* Writes unix_ms (milliseconds since the epoch, may be negative) as RFC
  * 3339 UTC with milliseconds into out.  VIGIL_OK, or VIGIL_EINVAL (out is
- * then "") for a time gmtime_r cannot represent.  Sets no error message. */
+ * then "") for a time outside the years 0000-9999.  Sets no error message. */
 int vigil__rfc3339_ms(int64_t unix_ms, char out[VIGIL__RFC3339_MAX]);
 
 #endif
