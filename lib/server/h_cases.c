@@ -10,6 +10,7 @@
 #include "server/handlers.h"
 
 #include "vigil/bank.h"
+#include "common/rfc3339.h"
 
 #include <string.h>
 #include <strings.h>
@@ -292,8 +293,9 @@ int vigil__h_case_evidence_delete(vigil__req *r) {
   int64_t held; /* reported evidence is preserved (h_report.c) */
   if ((rc = vigil__case_held(r, id, &held))) return rc;
   if (held) {
-    char until[40];
-    vigil__iso_time(held * 1000000, until, sizeof until);
+    char until[VIGIL__RFC3339_MAX]; /* a stored end is not trusted to fit a calendar */
+    if (held > INT64_MAX / 1000 || vigil__rfc3339_ms(held * 1000, until))
+      snprintf(until, sizeof until, "%lld (Unix time)", (long long)held);
     return vigil__reply_error(r, 409, "held", "case %lld is under a preservation hold until %s", (long long)id, until);
   }
   /* recorded before it happens: a deletion nobody can trace is worse than a
