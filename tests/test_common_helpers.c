@@ -4,7 +4,9 @@
  * hex (every byte value both ways against snprintf, either case in, the
  * position of the first bad digit) and the kernel level: VIGIL_SIMD, set
  * before anything asks, reaches both the PDQ stream's and the index's
- * kernels, and a forced level is refused past what the CPU runs.
+ * kernels, and a forced level is refused past what the CPU runs; API times
+ * as RFC 3339 (milliseconds kept, times before 1970 floored, a time the
+ * calendar cannot hold refused with an empty string).
  */
 #include "testutil.h"
 
@@ -15,6 +17,7 @@
 
 #include "common/grow.h"
 #include "common/hex.h"
+#include "common/rfc3339.h"
 #include "common/simd.h"
 #include "common/internal.h"
 #include "match/match_internal.h"
@@ -179,14 +182,40 @@ static void test_simd_parse(void **state) {
   assert_null(vigil__simd_name(3));
 }
 
+static void test_rfc3339(void **state) {
+  (void)state;
+  char t[VIGIL__RFC3339_MAX];
+  assert_int_equal(vigil__rfc3339_ms(0, t), VIGIL_OK);
+  assert_string_equal(t, "1970-01-01T00:00:00.000Z");
+  assert_int_equal(vigil__rfc3339_ms(1764730012345LL, t), VIGIL_OK);
+  assert_string_equal(t, "2025-12-03T02:46:52.345Z");
+  assert_int_equal(vigil__rfc3339_ms(1764730012005LL, t), VIGIL_OK);
+  assert_string_equal(t, "2025-12-03T02:46:52.005Z");
+  assert_int_equal(vigil__rfc3339_ms(-1, t), VIGIL_OK); /* floored, not a negative millisecond */
+  assert_string_equal(t, "1969-12-31T23:59:59.999Z");
+  assert_int_equal(vigil__rfc3339_ms(253402300799999LL, t), VIGIL_OK);
+  assert_string_equal(t, "9999-12-31T23:59:59.999Z");
+  assert_int_equal(vigil__rfc3339_ms(253402300800000LL, t), VIGIL_EINVAL); /* year 10000 */
+  assert_string_equal(t, "");
+  assert_int_equal(vigil__rfc3339_ms(INT64_MAX, t), VIGIL_EINVAL);
+  assert_string_equal(t, "");
+  assert_int_equal(vigil__rfc3339_ms(INT64_MIN, t), VIGIL_EINVAL);
+  assert_string_equal(t, "");
+}
+
 int main(void) {
   setenv("VIGIL_SIMD", "scalar", 1);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_simd_env_caps_every_kernel), cmocka_unit_test(test_simd_force),
+      cmocka_unit_test(test_simd_env_caps_every_kernel),
+      cmocka_unit_test(test_simd_force),
       cmocka_unit_test(test_simd_parse),
-      cmocka_unit_test(test_grow_appends),  cmocka_unit_test(test_grow_first_and_cap),
-      cmocka_unit_test(test_grow_overflow), cmocka_unit_test(test_hex_every_byte),
-      cmocka_unit_test(test_hex_rejects),   cmocka_unit_test(test_prefixerr_keeps_code),
+      cmocka_unit_test(test_grow_appends),
+      cmocka_unit_test(test_grow_first_and_cap),
+      cmocka_unit_test(test_grow_overflow),
+      cmocka_unit_test(test_hex_every_byte),
+      cmocka_unit_test(test_hex_rejects),
+      cmocka_unit_test(test_prefixerr_keeps_code),
+      cmocka_unit_test(test_rfc3339),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

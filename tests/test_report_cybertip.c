@@ -601,7 +601,16 @@ static void test_through_serve(void **state) {
   assert_string_equal(json_string_value(json_object_get(rep, "ncmec_report_id")), "1");
   assert_non_null(json_string_value(json_object_get(json_array_get(json_object_get(rep, "files"), 0), "file_id")));
   assert_true(json_array_size(json_object_get(rep, "responses")) >= 5); /* submit, uploads, fileinfo, finish */
-  assert_true(json_integer_value(json_object_get(o, "held_until")) > (json_int_t)time(NULL));
+  /* RFC 3339 like every API time; a year ahead sorts after today as text */
+  const char *until = json_string_value(json_object_get(o, "held_until"));
+  assert_non_null(until);
+  assert_int_equal(strlen(until), 24);
+  assert_int_equal(until[23], 'Z');
+  char today[32];
+  time_t tnow = time(NULL);
+  struct tm tm;
+  strftime(today, sizeof today, "%Y-%m-%dT%H:%M:%S.000Z", gmtime_r(&tnow, &tm));
+  assert_true(strcmp(until, today) > 0);
   json_decref(o);
   /* held for a year */
   snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)id);

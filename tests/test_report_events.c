@@ -25,6 +25,16 @@
 
 static char dir[256];
 
+/* RFC 3339 UTC with milliseconds, the API's one time format */
+static int is_api_time(const json_t *v) {
+  const char *s = json_string_value(v);
+  static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (!s || strlen(s) != sizeof shape - 1) return 0;
+  for (size_t i = 0; shape[i]; i++)
+    if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i]) return 0;
+  return 1;
+}
+
 static size_t count_event(const tu_recv_call *c, size_t n, const char *event) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) k += !strcmp(c[i].event, event) && c[i].sig_ok && !c[i].duplicate;
@@ -92,6 +102,7 @@ static void test_events(void **state) {
     json_t *o = json_loads(calls[i].body, 0, NULL);
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "event")), calls[i].event);
+    assert_true(is_api_time(json_object_get(o, "created_at"))); /* and the signature held: count_event */
     json_t *d = json_object_get(o, "data");
     if (!strcmp(calls[i].event, "bank.changed")) assert_string_equal(json_string_value(json_object_get(d, "bank")), "ev");
     else assert_non_null(json_object_get(d, "case_id")); /* the match opened a case */
@@ -101,6 +112,10 @@ static void test_events(void **state) {
   json_t *d = tu_call(s.port, "GET", "/v1/deliveries?state=done", s.key, NULL, &st);
   assert_int_equal(st, 200);
   assert_int_equal(json_array_size(json_object_get(d, "deliveries")), 3);
+  json_t *first = json_array_get(json_object_get(d, "deliveries"), 0);
+  assert_true(is_api_time(json_object_get(first, "created_at")));
+  assert_true(is_api_time(json_object_get(first, "next_at")));
+  assert_null(json_object_get(first, "created_at_ms"));
   json_decref(d);
   json_decref(tu_call(s.port, "GET", "/v1/deliveries?state=lost", s.key, NULL, &st));
   assert_int_equal(st, 400);

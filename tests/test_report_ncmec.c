@@ -38,6 +38,23 @@
 #include "testutil.h"
 
 static char xsd[600], dir[256], cfg[400], evdir[400], outdir[400], db[400];
+
+/* Unix seconds of an API time, which must be RFC 3339 UTC with exactly
+ * three decimals ("2026-11-20T08:15:02.000Z"); -1 for anything else.
+ * Parsed here rather than with the library's formatter, so a wrong format
+ * cannot pass by agreeing with itself. */
+static int64_t api_time_s(const json_t *v) {
+  const char *s = json_string_value(v);
+  int y, mo, d, h, mi, se, ms, n = 0;
+  if (!s || strlen(s) != 24 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &y, &mo, &d, &h, &mi, &se, &ms, &n) != 7 ||
+      n != 24)
+    return -1;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || ms < 0) return -1;
+  /* days from 1970-01-01 of a proleptic Gregorian date (civil calendar) */
+  int64_t yy = mo <= 2 ? y - 1 : y, era = (yy >= 0 ? yy : yy - 399) / 400, yoe = yy - era * 400;
+  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return ((era * 146097 + doe - 719468) * 86400) + h * 3600 + mi * 60 + se;
+}
 static int port;
 static pid_t pid;
 static char key[128];
@@ -140,7 +157,7 @@ static void test_report_and_hold(void **state) {
   assert_int_equal(st, 201);
   const char *d = json_string_value(json_object_get(o, "directory"));
   assert_non_null(d);
-  int64_t held = (int64_t)json_integer_value(json_object_get(o, "held_until"));
+  int64_t held = api_time_s(json_object_get(o, "held_until"));
   int64_t now = (int64_t)time(NULL);
   assert_true(held >= now + 364 * 86400 && held <= now + 366 * 86400);
   /* what was written: the XML validates, the evidence is there as a JPEG */
@@ -177,13 +194,31 @@ static void test_report_and_hold(void **state) {
   snprintf(path, sizeof path, "/v1/cases/%lld/hold", (long long)a);
   o = tu_call(port, "POST", path, key, "{\"days\":800,\"reason\":\"law enforcement request 42\"}", &st);
   assert_int_equal(st, 200);
-  int64_t ext = (int64_t)json_integer_value(json_object_get(o, "held_until"));
+  int64_t ext = api_time_s(json_object_get(o, "held_until"));
   assert_true(ext > held);
   json_decref(o);
   o = tu_call(port, "POST", path, key, "{\"days\":1,\"reason\":\"oops\"}", &st);
   assert_int_equal(st, 200);
-  assert_int_equal((int64_t)json_integer_value(json_object_get(o, "held_until")), ext);
+  assert_int_equal(api_time_s(json_object_get(o, "held_until")), ext);
   json_decref(o);
+  /* the case's reports show the same times in the API's one format */
+  snprintf(path, sizeof path, "/v1/cases/%lld/reports", (long long)a);
+  o = tu_call(port, "GET", path, key, NULL, &st);
+  assert_int_equal(st, 200);
+  assert_int_equal(api_time_s(json_object_get(o, "held_until")), ext);
+  int64_t made = api_time_s(json_object_get(json_array_get(json_object_get(o, "reports"), 0), "created_at"));
+  assert_true(made >= now - 5 && made <= now + 60);
+  json_decref(o);
+  /* and the refusal to delete held evidence names the end the same way */
+  snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)a);
+  o = tu_call(port, "DELETE", path, key, NULL, &st);
+  assert_int_equal(st, 409);
+  const char *msg = json_string_value(json_object_get(json_object_get(o, "error"), "message"));
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "until 20"));
+  assert_null(strstr(msg, "Unix"));
+  json_decref(o);
+  snprintf(path, sizeof path, "/v1/cases/%lld/hold", (long long)a);
   json_decref(tu_call(port, "POST", path, key, "{\"days\":0,\"reason\":\"x\"}", &st));
   assert_int_equal(st, 400);
   /* audited: the report and the holds */

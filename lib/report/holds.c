@@ -11,6 +11,7 @@
  * make them.
  */
 #include "report/holds.h"
+#include "common/rfc3339.h"
 
 #include <string.h>
 
@@ -61,6 +62,13 @@ int vigil__report_record(vigil__sql *db, int64_t case_id, const char *case_ids, 
   return rc ? vigil__prefixerr(err, rc, "record report") : VIGIL_OK;
 }
 
+/* stored in Unix seconds, shown as RFC 3339 like every API time */
+static json_t *json_time_s(int64_t unix_s) {
+  char t[VIGIL__RFC3339_MAX];
+  if (unix_s > INT64_MAX / 1000 || unix_s < INT64_MIN / 1000 || vigil__rfc3339_ms(unix_s * 1000, t)) return json_null();
+  return json_string(t);
+}
+
 int vigil__report_list(vigil__sql *db, int64_t case_id, json_t **out, vigil_error *err) {
   *out = NULL;
   vigil__rows *rows = NULL;
@@ -80,17 +88,16 @@ int vigil__report_list(vigil__sql *db, int64_t case_id, json_t **out, vigil_erro
     json_array_foreach(ids, k, v) mine |= json_integer_value(v) == case_id;
     json_decref(ids);
     if (!mine) continue;
-    json_t *o = json_pack("{s:I, s:I, s:o?, s:s, s:s, s:s?, s:s?, s:I, s:s?, s:o?, s:o?}", "id",
-                          (json_int_t)vigil__rows_int(rows, i, 0), "case_id", (json_int_t)vigil__rows_int(rows, i, 1),
-                          "cases", json_loads(vigil__rows_text(rows, i, 2), 0, NULL), "mode",
-                          vigil__rows_text(rows, i, 3), "state", vigil__rows_text(rows, i, 4), "ncmec_report_id",
-                          vigil__rows_cell(rows, i, 5)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 5),
-                          "directory",
-                          vigil__rows_cell(rows, i, 6)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 6),
-                          "created_at", (json_int_t)vigil__rows_int(rows, i, 7), "created_by",
-                          vigil__rows_cell(rows, i, 8)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 8),
-                          "files", json_loads(vigil__rows_text(rows, i, 9), 0, NULL), "responses",
-                          json_loads(vigil__rows_text(rows, i, 10), 0, NULL));
+    json_t *o = json_pack(
+        "{s:I, s:I, s:o?, s:s, s:s, s:s?, s:s?, s:o, s:s?, s:o?, s:o?}", "id", (json_int_t)vigil__rows_int(rows, i, 0),
+        "case_id", (json_int_t)vigil__rows_int(rows, i, 1), "cases", json_loads(vigil__rows_text(rows, i, 2), 0, NULL),
+        "mode", vigil__rows_text(rows, i, 3), "state", vigil__rows_text(rows, i, 4), "ncmec_report_id",
+        vigil__rows_cell(rows, i, 5)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 5), "directory",
+        vigil__rows_cell(rows, i, 6)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 6), "created_at",
+        json_time_s(vigil__rows_int(rows, i, 7)), "created_by",
+        vigil__rows_cell(rows, i, 8)->k == VIGIL__V_NULL ? NULL : vigil__rows_text(rows, i, 8), "files",
+        json_loads(vigil__rows_text(rows, i, 9), 0, NULL), "responses",
+        json_loads(vigil__rows_text(rows, i, 10), 0, NULL));
     if (!o || json_array_append_new(arr, o)) {
       json_decref(arr);
       arr = NULL;

@@ -16,6 +16,7 @@
  */
 #include "report/outbox.h"
 #include "common/hex.h"
+#include "common/rfc3339.h"
 
 #include <ctype.h>
 #include <openssl/crypto.h>
@@ -205,8 +206,14 @@ int vigil__hooks_emit(vigil__sql *db, unsigned event, json_t *data, vigil_error 
       }
       memcpy(evt, "evt_", 4);
       vigil__hex_encode(b, sizeof b, evt + 4);
-      json_t *o = json_pack("{s:s, s:s, s:I, s:O}", "id", evt, "event", name, "created_at",
-                            (json_int_t)(vigil__report_now_ms() / 1000), "data", data);
+      /* the body is fixed now and signed as sent, so its time is text
+       * in the API's one format (RFC 3339 UTC, milliseconds) */
+      char at[VIGIL__RFC3339_MAX];
+      if (vigil__rfc3339_ms(vigil__report_now_ms(), at)) {
+        rc = vigil__seterr(err, VIGIL_EINTERNAL, "emit event: the clock is out of range");
+        break;
+      }
+      json_t *o = json_pack("{s:s, s:s, s:s, s:O}", "id", evt, "event", name, "created_at", at, "data", data);
       body = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
       json_decref(o);
       if (!body) {

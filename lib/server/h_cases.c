@@ -10,6 +10,7 @@
 #include "server/handlers.h"
 
 #include "vigil/bank.h"
+#include "common/rfc3339.h"
 
 #include <string.h>
 #include <strings.h>
@@ -291,8 +292,12 @@ int vigil__h_case_evidence_delete(vigil__req *r) {
   if (!dir) return rc;
   int64_t held; /* reported evidence is preserved (h_report.c) */
   if ((rc = vigil__case_held(r, id, &held))) return rc;
-  if (held) return vigil__reply_error(r, 409, "held", "case %lld is under a preservation hold until %lld (Unix time)",
-                                      (long long)id, (long long)held);
+  if (held) {
+    char until[VIGIL__RFC3339_MAX]; /* a stored end is not trusted to fit a calendar */
+    if (held > INT64_MAX / 1000 || vigil__rfc3339_ms(held * 1000, until))
+      snprintf(until, sizeof until, "%lld (Unix time)", (long long)held);
+    return vigil__reply_error(r, 409, "held", "case %lld is under a preservation hold until %s", (long long)id, until);
+  }
   /* recorded before it happens: a deletion nobody can trace is worse than a
    * record of one that then failed (which the 5xx answer and the log show) */
   if ((rc = vigil__evidence_exists(dir, id, &r->err))) return rc;

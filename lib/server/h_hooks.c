@@ -11,6 +11,7 @@
 #include "server/store.h"
 
 #include "report/outbox.h"
+#include "common/rfc3339.h"
 
 #include <string.h>
 
@@ -103,6 +104,13 @@ int vigil__h_hooks_delete(vigil__req *r) {
   return vigil__reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
 }
 
+/* the outbox keeps Unix milliseconds; the API shows RFC 3339 */
+static json_t *json_time_ms(int64_t unix_ms) {
+  char t[VIGIL__RFC3339_MAX];
+  if (unix_ms <= 0 || vigil__rfc3339_ms(unix_ms, t)) return json_null();
+  return json_string(t);
+}
+
 int vigil__h_deliveries_list(vigil__req *r) {
   const char *state = vigil__req_query(r, "state");
   if (state && strcmp(state, "pending") && strcmp(state, "sending") && strcmp(state, "done") && strcmp(state, "dead"))
@@ -119,12 +127,11 @@ int vigil__h_deliveries_list(vigil__req *r) {
   if (rc) return rc;
   json_t *arr = json_array();
   for (size_t i = 0; arr && i < n; i++)
-    json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s?}", "id",
-                                         (json_int_t)d[i].id, "kind", d[i].kind, "target", d[i].target, "event",
-                                         d[i].event, "key", d[i].key, "state", d[i].state, "attempts", d[i].attempts,
-                                         "next_at_ms", (json_int_t)d[i].next_at_ms, "created_at_ms",
-                                         (json_int_t)d[i].created_at_ms, "last_error",
-                                         d[i].last_error[0] ? d[i].last_error : NULL));
+    json_array_append_new(
+        arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:s?}", "id", (json_int_t)d[i].id, "kind",
+                       d[i].kind, "target", d[i].target, "event", d[i].event, "key", d[i].key, "state", d[i].state,
+                       "attempts", d[i].attempts, "next_at", json_time_ms(d[i].next_at_ms), "created_at",
+                       json_time_ms(d[i].created_at_ms), "last_error", d[i].last_error[0] ? d[i].last_error : NULL));
   json_int_t last = n ? (json_int_t)d[n - 1].id : 0;
   free(d);
   json_t *o = json_pack("{s:o}", "deliveries", arr);

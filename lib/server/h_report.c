@@ -150,12 +150,14 @@ int vigil__h_case_report(vigil__req *r) {
   }
   free(idlist);
   if (submit)
-    return vigil__reply_json(r, 202, json_pack("{s:I, s:I, s:s, s:o, s:s, s:I}", "report", (json_int_t)report,
-                                               "case_id", (json_int_t)id, "mode", "submit", "cases", ids, "state",
-                                               "pending", "held_until", (json_int_t)eff));
-  return vigil__reply_json(r, 201, json_pack("{s:I, s:I, s:s, s:o, s:s, s:I}", "report", (json_int_t)report,
-                                             "case_id", (json_int_t)id, "mode", "export", "cases", ids, "directory",
-                                             dir, "held_until", (json_int_t)eff));
+    return vigil__reply_json(r, 202,
+                             json_pack("{s:I, s:I, s:s, s:o, s:s, s:o}", "report", (json_int_t)report, "case_id",
+                                       (json_int_t)id, "mode", "submit", "cases", ids, "state", "pending", "held_until",
+                                       vigil__json_time_s(eff)));
+  return vigil__reply_json(r, 201,
+                           json_pack("{s:I, s:I, s:s, s:o, s:s, s:o}", "report", (json_int_t)report, "case_id",
+                                     (json_int_t)id, "mode", "export", "cases", ids, "directory", dir, "held_until",
+                                     vigil__json_time_s(eff)));
 }
 
 int vigil__h_case_hold(vigil__req *r) {
@@ -190,7 +192,8 @@ int vigil__h_case_hold(vigil__req *r) {
   free(detail);
   if (rc) return rc;
   r->audited = 1;
-  return vigil__reply_json(r, 200, json_pack("{s:I, s:I}", "case_id", (json_int_t)id, "held_until", (json_int_t)eff));
+  return vigil__reply_json(r, 200,
+                           json_pack("{s:I, s:o}", "case_id", (json_int_t)id, "held_until", vigil__json_time_s(eff)));
 }
 
 int vigil__case_held(vigil__req *r, int64_t id, int64_t *until) {
@@ -222,7 +225,8 @@ int vigil__h_case_reports(vigil__req *r) {
     json_decref(list);
     return rc;
   }
-  json_t *o = json_pack("{s:I, s:o, s:o}", "case_id", (json_int_t)id, "held_until",
-                        until ? json_integer(until) : json_null(), "reports", list);
+  /* held_until is null when no hold is in force (vigil__json_time_s) */
+  json_t *o =
+      json_pack("{s:I, s:o, s:o}", "case_id", (json_int_t)id, "held_until", vigil__json_time_s(until), "reports", list);
   return vigil__reply_json(r, 200, o);
 }
