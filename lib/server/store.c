@@ -11,6 +11,8 @@
  */
 #include "server/store.h"
 
+#include "common/rfc3339.h"
+
 #include <openssl/rand.h>
 #include <string.h>
 #include <time.h>
@@ -118,12 +120,13 @@ int64_t vigil__now_us(void) {
 int64_t vigil__now_s(void) { return vigil__now_us() / 1000000; }
 
 void vigil__iso_time(int64_t us, char *buf, size_t cap) {
-  time_t s = (time_t)(us / 1000000);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  char base[32];
-  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf, cap, "%s.%03dZ", base, (int)((us / 1000) % 1000));
+  char out[VIGIL__RFC3339_MAX];
+  vigil__rfc3339_ms(us / 1000, out); /* one formatter for every time shown */
+  if (!cap) return;
+  size_t n = strlen(out);
+  if (n >= cap) n = cap - 1;
+  memcpy(buf, out, n);
+  buf[n] = 0;
 }
 
 json_t *vigil__json_time_s(int64_t unix_s) {
