@@ -9,6 +9,10 @@
  *     keeps nothing (there is no media).
  *   - A directory open to other users is refused at start; staging files a
  *     crash left are swept at start.
+ *   - A file changed after it was kept (same size, one byte) is refused 409.
+ *   - Large evidence (64 MiB) is sent from its file: the bytes come back
+ *     whole, and the serving process's peak memory (VmHWM of a server run in
+ *     a child) grows by far less than the file.
  */
 #include "testutil.h"
 
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "httpc.h"
@@ -216,11 +221,143 @@ static void test_unsafe_dir_and_sweep(void **state) {
   vigil_server_stop(srv);
 }
 
+static void test_tampered_refused(void **state) {
+  (void)state;
+  vigil_error e;
+  vigil_server *srv = start(evdir, &e);
+  assert_non_null(srv);
+  int port = vigil_server_port(srv);
+  make_bank(port);
+  int kept = 0;
+  int64_t id = upload_case(port, "c-tamper", &kept);
+  assert_true(kept);
+  char file[400], path[64];
+  snprintf(file, sizeof file, "%s/case-%lld.bin", evdir, (long long)id);
+  snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)id);
+  assert_int_equal(json_call(port, "GET", path, k_rev, NULL, NULL), 200);
+  /* one byte changed in the middle, size unchanged */
+  FILE *f = fopen(file, "r+b");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, (long)(jpg_len / 2), SEEK_SET), 0);
+  assert_int_equal(fputc(jpg[jpg_len / 2] ^ 0x01, f), jpg[jpg_len / 2] ^ 0x01);
+  assert_int_equal(fclose(f), 0);
+  json_t *o;
+  assert_int_equal(json_call(port, "GET", path, k_rev, NULL, &o), 409);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "evidence_mismatch");
+  json_decref(o);
+  /* and a file cut short */
+  assert_int_equal(truncate(file, (off_t)(jpg_len - 1)), 0);
+  assert_int_equal(json_call(port, "GET", path, k_rev, NULL, NULL), 409);
+  vigil_server_stop(srv);
+}
+
+#define BIG ((size_t)64 << 20)
+
+/* Byte i of the large upload: the picture, then a pattern (no zeros, so a
+ * hole or a misplaced piece shows). */
+static uint8_t big_byte(size_t i) { return i < jpg_len ? jpg[i] : (uint8_t)(1 + (i * 2654435761u >> 13) % 251); }
+
+/* VmHWM (peak resident memory) of this process in KiB; -1 when unknown. */
+static long vm_hwm_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+  fclose(f);
+  return kb;
+}
+
+static void test_large_streamed(void **state) {
+  (void)state;
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.evidence_dir = evdir;
+  cfg.max_body = BIG + 1024;
+  vigil_server *srv = NULL;
+  vigil_error e;
+  assert_int_equal(vigil_server_start(&srv, &cfg, &e), VIGIL_OK);
+  int port = vigil_server_port(srv);
+  make_bank(port);
+  /* a JPEG decoder stops at the picture's end: the rest rides along as
+   * part of the upload, and so of the evidence */
+  uint8_t *big = malloc(BIG);
+  assert_non_null(big);
+  for (size_t i = 0; i < BIG; i++) big[i] = big_byte(i);
+  tu_http_resp r;
+  assert_int_equal(request(port, "POST", "/v1/match?content_id=c-big", k_sub, "image/jpeg", big, BIG, &r), 200);
+  free(big);
+  json_t *o = json_loadb(r.body, r.body_len, 0, NULL);
+  tu_http_free(&r);
+  assert_non_null(o);
+  int64_t id = json_integer_value(json_object_get(o, "case_id"));
+  assert_true(json_is_true(json_object_get(o, "evidence_kept")));
+  json_decref(o);
+  vigil_server_stop(srv);
+
+  /* served by a fresh process, so its peak memory is this read's alone */
+  int to_parent[2], to_child[2];
+  assert_int_equal(pipe(to_parent), 0);
+  assert_int_equal(pipe(to_child), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(to_parent[0]);
+    close(to_child[1]);
+    vigil_server *s2 = NULL;
+    long msg[3] = {-1, -1, -1};
+    if (vigil_server_start(&s2, &cfg, &e) == VIGIL_OK) msg[0] = vigil_server_port(s2);
+    msg[1] = vm_hwm_kb();
+    if (write(to_parent[1], msg, sizeof msg[0]) != sizeof msg[0]) _exit(1);
+    char go;
+    if (read(to_child[0], &go, 1) != 1) _exit(1);
+    msg[2] = vm_hwm_kb();
+    if (write(to_parent[1], msg + 1, 2 * sizeof msg[0]) != 2 * sizeof msg[0]) _exit(1);
+    if (s2) vigil_server_stop(s2);
+    _exit(0);
+  }
+  close(to_parent[1]);
+  close(to_child[0]);
+  long child_port = -1, hwm[2] = {-1, -1};
+  assert_int_equal(read(to_parent[0], &child_port, sizeof child_port), (ssize_t)sizeof child_port);
+  assert_true(child_port > 0);
+  char path[64];
+  snprintf(path, sizeof path, "/v1/cases/%lld/evidence", (long long)id);
+  assert_int_equal(request((int)child_port, "GET", path, k_rev, NULL, NULL, 0, &r), 200);
+  assert_int_equal(write(to_child[1], "x", 1), 1);
+  assert_int_equal(read(to_parent[0], hwm, sizeof hwm), (ssize_t)sizeof hwm);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  close(to_parent[0]);
+  close(to_child[1]);
+
+  assert_int_equal(r.body_len, BIG);
+  size_t bad = BIG;
+  for (size_t i = 0; i < BIG && bad == BIG; i++)
+    if ((uint8_t)r.body[i] != big_byte(i)) bad = i;
+  assert_int_equal(bad, BIG);
+  char ct[64];
+  assert_string_equal(tu_http_header(&r, "Content-Type", ct, sizeof ct), "image/jpeg");
+  assert_string_equal(tu_http_header(&r, "Cache-Control", ct, sizeof ct), "no-store");
+  assert_non_null(tu_http_header(&r, "Content-Security-Policy", ct, sizeof ct));
+  tu_http_free(&r);
+  if (hwm[0] < 0 || hwm[1] < 0) {
+    printf("no /proc/self/status: peak memory not checked\n");
+    return;
+  }
+  printf("serving %zu MiB of evidence raised the server's peak memory by %ld KiB\n", BIG >> 20, hwm[1] - hwm[0]);
+  assert_true(hwm[1] - hwm[0] < 16 * 1024); /* the file is 64 MiB */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_off_by_default),
       cmocka_unit_test(test_kept_read_deleted),
       cmocka_unit_test(test_unsafe_dir_and_sweep),
+      cmocka_unit_test(test_tampered_refused),
+      cmocka_unit_test(test_large_streamed),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
