@@ -46,7 +46,8 @@ static const char hash_help[] =
     "                      csv (default): hash,quality,path (videos: one line per\n"
     "                      hashed frame, hash,quality,path,frame,timestamp)\n"
     "                      json: one object per input, with md5 and sha256;\n"
-    "                      te: threatexchange lines (pdq, md5, sha256) that\n"
+    "                      te: threatexchange lines (pdq, md5, sha256; videos\n"
+    "                      also video_md5 and vpdq) that\n"
     "                      `vigil bank import --format te` reads; vpdq: a video's\n"
     "                      lines as the reference vpdq-hash-video writes them\n"
     "  --seconds-per-hash S  videos: hash one frame every S seconds (default 1;\n"
@@ -199,7 +200,8 @@ static void print_json(json_t *o) {
 
 enum { FMT_CSV, FMT_JSON, FMT_VPDQ, FMT_TE };
 
-static void print_video(const item *it, int fmt, int many) {
+/* 0, or -1 when a line could not be written (reported on stderr). */
+static int print_video(const item *it, int fmt, int many) {
   char hex[VIGIL_PDQ_HEX_LEN + 1], line[VIGIL_VIDEO_LINE_MAX];
   if (fmt == FMT_VPDQ) {
     if (many) printf("# %s\n", it->path);
@@ -207,11 +209,21 @@ static void print_video(const item *it, int fmt, int many) {
       vigil_video_format_line(&it->frames[i], line);
       puts(line);
     }
-    return;
+    return 0;
   }
-  if (fmt == FMT_TE) { /* a video's exact digests; its frame hashes are vPDQ, not bank entries yet */
+  if (fmt == FMT_TE) { /* a video's exact digests, then its frames as python-threatexchange's vpdq signal */
     printf("# %s\nmd5 %s\nsha256 %s\nvideo_md5 %s\n", it->path, it->vinfo.md5, it->vinfo.sha256, it->vinfo.md5);
-    return;
+    /* no frames (nothing decodable) makes no vpdq entry: an empty list is not one */
+    if (!it->nframes) return 0;
+    char *te;
+    vigil_error e;
+    if (vigil_vpdq_to_te(it->frames, it->nframes, &te, NULL, &e)) {
+      cli_error("%s: vpdq line: %s", it->path, e.message);
+      return -1;
+    }
+    printf("vpdq %s\n", te);
+    free(te);
+    return 0;
   }
   if (fmt == FMT_CSV) {
     for (size_t i = 0; i < it->nframes; i++) {
@@ -219,7 +231,7 @@ static void print_video(const item *it, int fmt, int many) {
       printf("%s,%d,%s,%lld,%.3f\n", hex, it->frames[i].quality, it->path, (long long)it->frames[i].frame_number,
              it->frames[i].timestamp);
     }
-    return;
+    return 0;
   }
   const vigil_video_info *v = &it->vinfo;
   json_t *hashes = json_array();
@@ -233,6 +245,7 @@ static void print_video(const item *it, int fmt, int many) {
                        "video", "md5", v->md5, "sha256", v->sha256, "container", v->container, "codec", v->codec,
                        "width", v->width, "height", v->height, "fps", v->fps, "frames", (json_int_t)v->frames,
                        "duration", v->duration, "bytes", (json_int_t)v->bytes, "hashes", hashes));
+  return 0;
 }
 
 typedef struct progress {
@@ -322,12 +335,12 @@ static void *worker(void *arg) {
   }
 }
 
-static void print_item(const item *it, int fmt, int dihedral, int many) {
+/* 0, or -1 when the item could not be written whole. */
+static int print_item(const item *it, int fmt, int dihedral, int many) {
   char hex[VIGIL_PDQ_HEX_LEN + 1];
   int json = fmt == FMT_JSON;
   if (it->rc == 0 && it->is_video) {
-    print_video(it, fmt, many);
-    return;
+    return print_video(it, fmt, many);
   }
   if (it->rc != 0) {
     cli_error("%s: %s", it->path, it->err.message);
@@ -339,7 +352,7 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
       free(s);
       json_decref(o);
     }
-    return;
+    return 0;
   }
   if (it->info.damaged) /* hashed as a viewer shows it; say so, it may not be what was sent */
     cli_error("%s: damaged file, hashed from the %d of %d rows that decode", it->path, it->info.rows_decoded,
@@ -352,7 +365,7 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
     }
     if (it->md5[0]) printf("md5 %s\n", it->md5);
     if (it->sha256[0]) printf("sha256 %s\n", it->sha256);
-    return;
+    return 0;
   }
   if (!json) {
     for (int v = 0; v < (dihedral ? VIGIL_DIH_COUNT : 1); v++) {
@@ -360,7 +373,7 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
       if (dihedral) printf("%s,%d,%s,%s\n", hex, it->res.quality, it->path, vigil_dihedral_name(v));
       else printf("%s,%d,%s\n", hex, it->res.quality, it->path);
     }
-    return;
+    return 0;
   }
   vigil_pdq_to_hex(&it->res.hash[0], hex);
   json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:i}", "path", it->path, "pdq", hex, "quality",
@@ -384,6 +397,7 @@ static void print_item(const item *it, int fmt, int dihedral, int many) {
   if (s) puts(s);
   free(s);
   json_decref(o);
+  return 0;
 }
 
 int cmd_hash(int argc, char **argv) {
@@ -507,10 +521,10 @@ int cmd_hash(int argc, char **argv) {
     pthread_mutex_lock(&j.mu);
     while (!j.items[i].done) pthread_cond_wait(&j.cv, &j.mu);
     pthread_mutex_unlock(&j.mu);
-    print_item(&j.items[i], fmt, j.opts.dihedral, j.n > 1);
+    int written = print_item(&j.items[i], fmt, j.opts.dihedral, j.n > 1);
     vigil_video_frames_free(j.items[i].frames);
     j.items[i].frames = NULL;
-    if (j.items[i].rc) failed++;
+    if (j.items[i].rc || written) failed++;
     cli_progress_step(&prog, 1, j.items[i].rc != 0);
   }
   cli_progress_end(&prog);

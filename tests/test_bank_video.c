@@ -2,7 +2,9 @@
  * test_bank_video.c - the video_md5 signal type in banks: a type of its own
  * (as python-threatexchange keeps it), with the entry model of md5 (import,
  * counts, exact match, export), written by `vigil hash --format te` for a
- * video and looked up by `vigil match` for a file whose content is a video.  An empty vpdq
+ * video and looked up by `vigil match` for a file whose content is a video;
+ * the same te output carries the video's vpdq line, which import takes and
+ * match finds at 100%.  An empty vpdq
  * list is refused, with a line number (tests/test_bank_vpdq.c covers vpdq entries).
  */
 #include "testutil.h"
@@ -112,7 +114,13 @@ static void test_cli_match_video(void **state) {
   assert_non_null(strstr(out, ",video_md5,"));
   assert_non_null(strstr(out, "V1"));
   free(out);
-  /* vigil hash --format te writes the video_md5 line that bank import reads */
+  /* vigil hash --format te writes the video_md5 and vpdq lines that bank import reads */
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " hash --format te %s", video);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  char *vl = strstr(out, "\nvpdq [\"");
+  assert_non_null(vl); /* python-threatexchange's serialisation: a JSON list of "hex,quality,timestamp" */
+  assert_non_null(strstr(vl, "\"]\n"));
+  free(out);
   snprintf(cmd, sizeof cmd,
            VIGIL_CLI " hash --format te %s | " VIGIL_CLI
                      " bank --db %s import fromhash - --format te --create && " VIGIL_CLI
@@ -122,6 +130,9 @@ static void test_cli_match_video(void **state) {
   assert_non_null(strstr(out, ",video_md5,"));
   assert_non_null(strstr(out, ",md5,"));
   assert_non_null(strstr(out, hex));
+  char *vm = strstr(out, ",vpdq,fromhash,"); /* the video's frames against its own list: 100% both ways */
+  assert_non_null(vm);
+  assert_non_null(strstr(vm, ",100.0,100.0,yes,"));
   free(out);
 }
 

@@ -59,8 +59,12 @@ int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *p
 int vigil__evidence_stage_spool(const char *dir, const vigil__spool *sp, char *path, size_t cap, vigil_error *err);
 /* Renames a staged file to the case's evidence (removes it on failure). */
 int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id, vigil_error *err);
-/* The case's evidence (malloc'd) or VIGIL_ENOTFOUND. */
-int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_t *len, vigil_error *err);
+/* Opens the case's evidence (or VIGIL_ENOTFOUND) and reads it through once,
+ * in chunks, for its SHA-256 (into sha256) and its first bytes (head, up to
+ * 16, for vigil__media_type); *fd is then the open file, to be sent from
+ * offset 0 and closed by the caller, *len its size. */
+int vigil__evidence_open_file(const char *dir, int64_t case_id, int *fd, uint64_t *len, char sha256[65],
+                              uint8_t head[16], size_t *head_len, vigil_error *err);
 int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err);
 /* SHA-256 of data as 64 lowercase hex digits into hex. */
 int vigil__evidence_sha256(const void *data, size_t len, char hex[65], vigil_error *err);

@@ -179,9 +179,15 @@ int vigil__evidence_commit(const char *dir, const char *staged, int64_t case_id,
   return VIGIL_OK;
 }
 
-int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_t *len, vigil_error *err) {
-  *data = NULL;
+/* The file is read in pieces of this size: evidence can be a retained
+ * video of gigabytes, and checking its digest must not hold it in memory. */
+#define CHUNK (1u << 20)
+
+int vigil__evidence_open_file(const char *dir, int64_t case_id, int *fd_out, uint64_t *len, char sha256[65],
+                              uint8_t head[16], size_t *head_len, vigil_error *err) {
+  *fd_out = -1;
   *len = 0;
+  *head_len = 0;
   char path[4096];
   case_path(dir, case_id, path, sizeof path);
   int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -190,30 +196,48 @@ int vigil__evidence_read(const char *dir, int64_t case_id, uint8_t **data, size_
     return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(errno));
   }
   struct stat sb;
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 0 || (uint64_t)sb.st_size > SIZE_MAX / 2) {
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 0) {
     close(fd);
     return vigil__seterr(err, VIGIL_ECORRUPT, "evidence of case %lld is not a regular file", (long long)case_id);
   }
-  size_t n = (size_t)sb.st_size;
-  uint8_t *buf = malloc(n ? n : 1);
-  if (!buf) {
-    close(fd);
-    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  }
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = read(fd, buf + got, n - got);
+  uint8_t *buf = malloc(CHUNK);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  int rc = VIGIL_OK;
+  if (!buf || !md) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  else if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL)) rc = vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 failed");
+  uint64_t got = 0;
+  while (!rc) {
+    ssize_t r = read(fd, buf, CHUNK);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
+    if (r < 0) {
+      rc = vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: %s", (long long)case_id, strerror(errno));
+      break;
+    }
+    if (r == 0) break;
+    if (*head_len < 16) {
+      size_t k = (size_t)r < 16 - *head_len ? (size_t)r : 16 - *head_len;
+      memcpy(head + *head_len, buf, k);
+      *head_len += k;
+    }
+    if (!EVP_DigestUpdate(md, buf, (size_t)r)) rc = vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 failed");
+    got += (uint64_t)r;
   }
-  close(fd);
-  if (got != n) {
-    free(buf);
-    return vigil__seterr(err, VIGIL_EIO, "evidence of case %lld: short read", (long long)case_id);
+  unsigned char d[32];
+  unsigned int n = 0;
+  if (!rc && (!EVP_DigestFinal_ex(md, d, &n) || n != 32)) rc = vigil__seterr(err, VIGIL_EINTERNAL, "SHA-256 failed");
+  /* the bytes digested are the bytes served: a file that changed size
+   * while it was read is not the one the case recorded */
+  if (!rc && got != (uint64_t)sb.st_size)
+    rc = vigil__seterr(err, VIGIL_EIO, "evidence of case %lld changed while it was read", (long long)case_id);
+  EVP_MD_CTX_free(md);
+  free(buf);
+  if (rc) {
+    close(fd);
+    return rc;
   }
-  *data = buf;
-  *len = n;
+  vigil__hex_encode(d, 32, sha256);
+  *fd_out = fd;
+  *len = got;
   return VIGIL_OK;
 }
 

@@ -14,6 +14,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define NOTE_MAX 4096
 
@@ -256,19 +257,19 @@ int vigil__h_case_evidence(vigil__req *r) {
   char want[65];
   const char *dir = evidence_case(r, &id, want, &rc);
   if (!dir) return rc;
-  uint8_t *data;
-  size_t len;
-  if ((rc = vigil__evidence_read(dir, id, &data, &len, &r->err))) return rc;
+  /* Read once in chunks for the digest, then sent from the same open file:
+   * evidence may be a video of gigabytes, never held in memory. */
+  int fd;
+  uint64_t len;
+  char got[65];
+  uint8_t head[16];
+  size_t head_len;
+  if ((rc = vigil__evidence_open_file(dir, id, &fd, &len, got, head, &head_len, &r->err))) return rc;
   /* The file is found by the case id alone; its digest, kept in the case
    * when it was stored, says it is this case's upload and not another's
    * (a directory restored beside another store, a file moved by hand). */
-  char got[65];
-  if ((rc = vigil__evidence_sha256(data, len, got, &r->err))) {
-    free(data);
-    return rc;
-  }
   if (!want[0] || strcasecmp(want, got) != 0) {
-    free(data);
+    close(fd);
     snprintf(r->logmsg, sizeof r->logmsg, "evidence of case %lld has SHA-256 %s, the case recorded %s", (long long)id,
              got, want[0] ? want : "none");
     return vigil__reply_error(r, 409, "evidence_mismatch",
@@ -278,10 +279,10 @@ int vigil__h_case_evidence(vigil__req *r) {
   r->audit_detail = json_pack("{s:I, s:I}", "case_id", (json_int_t)id, "bytes", (json_int_t)len);
   /* no record, no media */
   if (!vigil__req_audit_first(r, 200)) {
-    free(data);
+    close(fd);
     return VIGIL_OK;
   }
-  return vigil__reply_text(r, 200, vigil__media_type(data, len), (char *)data, len);
+  return vigil__reply_file(r, 200, vigil__media_type(head, head_len), fd, len);
 }
 
 int vigil__h_case_evidence_delete(vigil__req *r) {

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *vigil__req_param(const vigil__req *r, const char *name) {
   size_t n = strlen(name);
@@ -35,13 +36,39 @@ int vigil__reply_text(vigil__req *r, int status, const char *content_type, char 
     free(text);
     return VIGIL_OK;
   }
-  free(r->resp);
+  vigil__reply_drop(r);
   r->resp = text;
   r->resp_len = text ? len : 0;
   r->content_type = content_type;
   r->status = status;
   r->replied = 1;
   return VIGIL_OK;
+}
+
+int vigil__reply_file(vigil__req *r, int status, const char *content_type, int fd, uint64_t len) {
+  if (r->replied) {
+    close(fd);
+    return VIGIL_OK;
+  }
+  vigil__reply_drop(r);
+  r->resp_file = 1;
+  r->resp_fd = fd;
+  r->resp_file_len = len;
+  r->content_type = content_type;
+  r->status = status;
+  r->replied = 1;
+  return VIGIL_OK;
+}
+
+void vigil__reply_drop(vigil__req *r) {
+  free(r->resp);
+  r->resp = NULL;
+  r->resp_len = 0;
+  if (r->resp_file) close(r->resp_fd);
+  r->resp_file = 0;
+  r->resp_file_len = 0;
+  r->replied = 0;
+  r->content_type = NULL;
 }
 
 int vigil__reply_json(vigil__req *r, int status, json_t *json) {

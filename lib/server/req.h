@@ -111,6 +111,12 @@ struct vigil__req {
   int status;
   char *resp;            /* serialized body */
   size_t resp_len;
+  /* or a file sent from offset 0 instead of resp (evidence: a video of
+   * gigabytes is never held in memory); resp_file: resp_fd is open and the
+   * request owns it until the answer takes it */
+  int resp_file;
+  int resp_fd;
+  uint64_t resp_file_len;
   const char *content_type;
   int replied;
   char errcode[48];
@@ -139,6 +145,11 @@ void *vigil__req_app(const vigil__req *r);
 /* Replies; json is consumed (decref'd) in every case. */
 int vigil__reply_json(vigil__req *r, int status, json_t *json);
 int vigil__reply_text(vigil__req *r, int status, const char *content_type, char *text, size_t len); /* takes text */
+/* Answers with len bytes of the open file fd from its start; takes fd
+ * (closed here when r already has an answer). */
+int vigil__reply_file(vigil__req *r, int status, const char *content_type, int fd, uint64_t len);
+/* Drops an answer made but not sent (its text or file), so another can be made. */
+void vigil__reply_drop(vigil__req *r);
 int vigil__reply_error(vigil__req *r, int status, const char *code, const char *fmt, ...) VIGIL__PRINTF(4, 5);
 /* Maps r->err (set by a failed call) to a reply as described above. */
 int vigil__reply_from_err(vigil__req *r, int rc);

@@ -188,7 +188,8 @@ static void log_request(vigil__req *r, int aborted) {
   json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s?, s:I, s:I, s:s, s:s}", "time", when, "method", r->method,
                         "path", path, "status", r->status, "latency_ms",
                         (double)(vigil__now_us() - r->start_us) / 1000.0, "key_id", r->authed ? r->key.id : NULL,
-                        "bytes_in", (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->resp_len, "ip", r->ip,
+                        "bytes_in", (json_int_t)r->bytes_in, "bytes_out",
+                        (json_int_t)(r->resp_file_len ? r->resp_file_len : r->resp_len), "ip", r->ip,
                         "route", r->route ? r->route->name : "unmatched");
   if (!o) return;
   char rid[40];
@@ -258,11 +259,7 @@ static void audit(vigil__req *r) {
   if (vigil__audit_append(r->srv->st, &a, &e) != VIGIL_OK) {
     snprintf(r->logmsg, sizeof r->logmsg, "audit write failed: %s", e.message);
     if (r->status < 300) {
-      free(r->resp);
-      r->resp = NULL;
-      r->resp_len = 0;
-      r->replied = 0;
-      r->content_type = NULL;
+      vigil__reply_drop(r);
       vigil__reply_error(r, 503, "audit_unavailable", "the audit log cannot be written");
     }
   }
@@ -275,11 +272,19 @@ void vigil__server_after_detached(vigil__req *r) { audit(r); }
 static enum MHD_Result respond(vigil__req *r) {
   if (!r->replied) vigil__reply_error(r, 500, "internal", "the request could not be answered");
   audit(r);
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"", r->resp ? MHD_RESPMEM_MUST_FREE
-                                                                                          : MHD_RESPMEM_PERSISTENT);
-  if (!resp) return MHD_NO;
-  r->resp = NULL; /* owned by the response now */
+  struct MHD_Response *resp;
+  if (r->resp_file) {
+    /* sent from the file as the client reads (sendfile where it can) */
+    if (r->resp_file_len > (uint64_t)INT64_MAX ||
+        !(resp = MHD_create_response_from_fd64(r->resp_file_len, r->resp_fd)))
+      return MHD_NO; /* the file is closed when the request ends */
+    r->resp_file = 0; /* the response closes it now */
+  } else {
+    resp = MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"",
+                                           r->resp ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    r->resp = NULL; /* owned by the response now */
+  }
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type ? r->content_type : "application/json");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   char rid[40];
@@ -916,7 +921,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   json_decref(r->job_query);
   vigil__spool_close(&r->spool);
   free(r->body);
-  free(r->resp);
+  vigil__reply_drop(r);
   free(r->path);
   free(r);
   atomic_fetch_sub(&srv->inflight, 1);
