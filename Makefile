@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The two entry points a newcomer needs (see README.md):
 #   make demo   - install dependencies, build Release, run the main job
 #   make check  - install dependencies, build, run every test, then again

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_bank_import.c - bulk import speed of `vigil bank import` (CSV).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_bank_video.c - known videos in a bank: what the store costs over
  * the bare vPDQ index, in one run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_convo.c - conversation scoring speed, messages per second on one
  * core, against a straightforward baseline measured in the same run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_match.c - speed of the PDQ index against a linear scan, in one run.
  *

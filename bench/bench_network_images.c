@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_network_images.c - image links in `vigil link`: the PDQ radius
  * index against the pairwise scan it replaced.

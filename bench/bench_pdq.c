@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_pdq.c - how much PDQ hashing adds to decoding, one core.
  *

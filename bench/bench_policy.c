@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_policy.c - decisions per second of the compiled policy engine
  * (vigil_policy_decide: one table load plus at most one setting check)

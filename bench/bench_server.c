@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_server.c - requests/s and latency percentiles of vigil serve, with
  * the client in the same program: C connections (keep-alive), each in its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_server_video.c - does video hashing slow image matching down?
  *

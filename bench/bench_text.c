@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_text.c - ad scanning throughput on the Backpage corpus.
  *

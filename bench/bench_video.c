@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_video.c - what vPDQ hashing costs on top of decoding, one thread.
  *

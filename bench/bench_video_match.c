@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench_video_match.c - a video query against a bank of videos: vigil's
  * index against python-threatexchange's approach, in one run.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # embed-ui.cmake - writes OUT, a C file holding every file of the review
 # console (ui/*.html, *.css, *.js) as a byte array, so that `vigil serve`
 # answers /ui/ from its own binary: nothing to install beside it, nothing

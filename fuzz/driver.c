@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * driver.c - replays a fuzz target without libFuzzer: each seed file given
  * (or every file under samples/ when none is) is fed as it is and then in

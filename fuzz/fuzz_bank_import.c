@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_bank_import.c - any bytes through the bank importer, in each of the
  * three formats (picked from the input length), with and without

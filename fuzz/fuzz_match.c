@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_match.c - hostile PDQ index files and hostile hashes.
  *

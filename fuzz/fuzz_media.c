@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_media.c - any bytes through format detection, every decoder and
  * the PDQ pipeline.  Must never crash, leak or read out of bounds.

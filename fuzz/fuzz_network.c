@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_network.c - any bytes through the ad linker: read as JSON Lines, and
  * again wrapped (escaped) as the text of three ads that share a phone so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_policy.c - any bytes as a policy file: the loader must reject or
  * accept without crashing, leaking or reading out of bounds.  Inputs that

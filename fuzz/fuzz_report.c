@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_report.c - the report capability's readers of outside input:
  * any bytes as a CyberTipline answer (the parser must find a code or

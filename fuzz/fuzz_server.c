@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_server.c - hostile bytes at a live vigil serve over loopback: as the
  * body of each kind of route (JSON routes, multipart and raw uploads), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_text.c - every text layer on hostile input: normalisation (strict
  * and lenient), the offset map invariants, contacts, ages and the ad scan.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_video.c - any bytes through the video path: demuxing (every
  * container vigil opens), decoding, frame selection, RGB conversion, PDQ and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_video_vpdq.c - the vPDQ frame-list readers and the matcher on hostile
  * lists.

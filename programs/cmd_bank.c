@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_bank.c - `vigil bank`: create, list, fill, empty and inspect hash
  * banks (see docs/bank.md).

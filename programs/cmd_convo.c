@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_convo.c - `vigil convo`: grooming risk of conversations.
  *

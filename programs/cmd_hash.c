@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_hash.c - `vigil hash`: PDQ hashes of image files and vPDQ hashes of
  * videos, in parallel.

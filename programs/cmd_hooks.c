@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_hooks.c - `vigil hooks create|list|delete` (webhook subscriptions)
  * and `vigil outbox list|retry` (deliveries and dead letters), working

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_keys.c - `vigil keys create|revoke|list`: API keys of the service,
  * managed directly in its database (the server need not be running; a

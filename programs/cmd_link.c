@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_link.c - `vigil link`: group ads into the operations behind them.
  *

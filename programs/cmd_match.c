@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_match.c - `vigil match`: look images or hashes up in the enabled
  * banks (see docs/bank.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_policy.c - `vigil policy`: decide, check and show minor-safety policy.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_report.c - `vigil report export`: a CyberTipline report of one or
  * more confirmed cases (one uploader), validated against the schema and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_serve.c - `vigil serve`: runs the HTTP service until SIGTERM/SIGINT.
  *

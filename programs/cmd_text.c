@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_text.c - `vigil text scan` and `vigil text contacts`: text signals
  * over JSON Lines.

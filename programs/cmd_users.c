@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_users.c - `vigil users create|list|unlock|disable`: the people who
  * sign in to the review console (docs/console.md), managed directly in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convo_eval.c - `vigil convo eval`: the grooming scorer measured on the
  * chat corpora (../shared/corpora/chat, see ../shared/README.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * progress.c - progress of commands that read one long file through a
  * library call (`vigil bank import`, `vigil link`), which cannot step a

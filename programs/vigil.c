@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil.c - entry point of the `vigil` command: dispatches to one command
  * per file (cmd_<name>.c).  Kept apart from lib/ as zstd keeps programs/.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench-faiss-video.py - bench/bench_video_match against its peer, faiss, in one run.
 
   scripts/install-bench-deps          # python3-faiss and python3-numpy from Debian

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench-faiss.py - the peer for bench/bench_match.c: faiss answering the same
 kind of radius-31 PDQ queries, single-threaded.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * make-samples.c - writes the synthetic pictures in samples/ (used by
  * `make demo` and as fuzzing seeds).  Build and run by hand:

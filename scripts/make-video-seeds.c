@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * make-video-seeds.c - writes the tiny videos in fuzz/seeds/fuzz_video/ (a
  * few KB each, 32x32, 6 frames, one per container and codec family) that the

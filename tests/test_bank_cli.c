@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_cli.c - `vigil bank` and `vigil match` end to end, through the
  * built binary (VIGIL_CLI): exit codes, line-numbered import errors,

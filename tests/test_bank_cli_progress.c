@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_cli_progress.c - `vigil bank import` draws its progress on a
  * terminal and is quiet otherwise.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_crash.c - kill -9 in the middle of a large import.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_import.c - the bank store and its import/export paths:
  * validators, bank lifecycle, line-numbered errors in each format, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_match.c - matching against banks: PDQ radius search with the
  * inclusive threshold, dihedral multi-queries, results in distance order

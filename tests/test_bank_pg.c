@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_pg.c - the PostgreSQL bank backend against a real server
  * (scripts/pg-test-server; skipped, saying so, when PostgreSQL is not

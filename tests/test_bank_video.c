@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_video.c - the video_md5 signal type in banks: a type of its own
  * (as python-threatexchange keeps it), with the entry model of md5 (import,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_video_samples.c - vpdq bank entries from real videos, end to
  * end through the command line (../shared/vpdq; skipped with exit 77 when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bank_vpdq.c - vpdq entries in banks: one video's frame list per
  * entry, with the entry model of the other types, on SQLite and (when

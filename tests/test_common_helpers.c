@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_common_helpers.c - the helpers every folder of lib/ shares:
  * growable arrays (growth, overflow refused without touching the array)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_common_install.sh BUILD_DIR SOURCE_DIR CC - `cmake --install` gives
 # a tree others can build against.
 #

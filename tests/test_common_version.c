@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_common_version.c - the version is written once (project() in
  * CMakeLists.txt) and every place that shows it agrees: the generated

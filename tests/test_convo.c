@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_convo.c - the grooming scorer on conversations written for these
  * tests: every stage, ages declared and stated, adults sexting (not

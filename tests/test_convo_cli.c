@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_convo_cli.c - `vigil convo score` as a batch tool: one result per
  * input line in order, bad lines reported with their line number without

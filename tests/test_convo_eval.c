@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_convo_eval.c - smoke test of `vigil convo eval` on the first records
  * of each shared chat corpus, with and without age masking: the program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_match.c - the PDQ index returns exactly what a brute-force scan
  * returns (recall and precision 1.0, same distances, same order) on three

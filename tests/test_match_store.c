@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_match_store.c - the PDQ index under change and on disk:
  *   - add / replace / remove churn against a mirror array: structure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_media.c - decoding: every format, detection by content, and hostile
  * input (truncated, corrupt, absurd sizes, decompression bombs, non-images)

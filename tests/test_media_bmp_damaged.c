@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_media_bmp_damaged.c - a BMP whose pixel data ends early is damaged
  * like every other format: hashed as a viewer shows it when enough rows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_media_cli.c - `vigil hash` end to end: output formats, ordering under
  * -j, recursion, stdin, exit codes, and a batch that goes on past failures.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_media_cli_formats.c - `vigil hash` and `vigil match` as one
  * interface with `vigil bank`:

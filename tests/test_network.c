@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_network.c - the ad linker on small hand-made ad sets whose groups
  * are known, including the adversarial cases: one template with different

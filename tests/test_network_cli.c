@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_network_cli.c - `vigil link` end to end: outputs, exit codes,
  * incremental --add and the --phones/--templates switches.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_network_cli_progress.c - `vigil link` draws its progress on a
  * terminal and is quiet otherwise.

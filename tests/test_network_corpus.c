@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_network_corpus.c - `vigil link` over the 6,201 Backpage ads in
  * ../shared: everything read, a plausible number of groups, and a split

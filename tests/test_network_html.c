@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_network_html.c - the `vigil link` HTML report in a real browser.
  *

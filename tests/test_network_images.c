@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_network_images.c - image links through the PDQ radius index: the
  * groups equal those of a plain pairwise scan done here, on families of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pdq.c - unit tests of each PDQ stage, without reference data:
  * hex round trips and validation, distance, the streaming pipeline against

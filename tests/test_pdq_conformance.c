@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pdq_conformance.c - vigil against the reference's own hashes of its
  * 49 test images (../shared/pdq), in both modes and all 8 dihedral variants.

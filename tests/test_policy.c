@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_policy.c - the minor-safety policy engine on the shipped default:
  * age-band resolution, relationship classes, adult-to-minor contact rules,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_policy_alloc.c - vigil_policy_decide() must not allocate.
  *

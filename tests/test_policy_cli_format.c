@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_policy_cli_format.c - `vigil policy` speaks the --format names of
  * every other command: text and json for decide, check and show (plus

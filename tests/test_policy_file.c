@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_policy_file.c - operator policy files: each kind of mistake is
  * rejected with its line (and column) named; a valid `base default` file

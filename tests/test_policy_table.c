@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_policy_table.c - the shipped default policy against its documentation
  * and against the published platform defaults.

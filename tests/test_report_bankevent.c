@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report_bankevent.c - a bank change and its bank.changed deliveries
  * commit together or not at all, on SQLite and on PostgreSQL.

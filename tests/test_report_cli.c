@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report_cli.c - `vigil hooks` and `vigil outbox` as a user runs
  * them: the secret printed once and never listed, events parsed, hostile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report_crash.c - the outbox under kill -9, on SQLite and (when
  * scripts/pg-test-server can start one) PostgreSQL.

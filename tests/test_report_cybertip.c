@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report_cybertip.c - submitting reports to a CyberTipline test
  * double: a libmicrohttpd server in this file implementing submit,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report_events.c - the events that are not case changes, end to
  * end through `vigil serve`: a bank created and changed (bank.changed),

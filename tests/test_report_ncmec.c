@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report_ncmec.c - CyberTipline reports through `vigil serve` and
  * `vigil report export`, and preservation holds.  Needs the schema in

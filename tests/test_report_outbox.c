@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report_outbox.c - the outbox on SQLite (and PostgreSQL when
  * scripts/pg-test-server can start one): deliveries exist exactly when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_report_tipline.c - CyberTipline report XML: built from confirmed
  * cases and validated against the CyberTipline schema in

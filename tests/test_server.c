@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server.c - vigil serve end to end, in-process: the real server on an
  * ephemeral loopback port, spoken to over sockets by tests/support/httpc.

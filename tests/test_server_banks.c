@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_banks.c - the service's bank, match, conversation and policy
  * endpoints end to end over HTTP: bank lifecycle, entries, import errors,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_cli.c - the built `vigil` binary (VIGIL_CLI): `vigil keys`,
  * the serve bootstrap key, crash safety (every acknowledged write is there

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_console.c - people, sessions and the queue's leases of the
  * review console (lib/server/accounts.c, sessions.c, claims.c, h_session.c).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # test_server_console_browser.py VIGIL SOURCE_DIR [SHOTS_DIR] - the review
 # console in a real browser: Debian's chromium, headless, driven by
 # python3-selenium through chromium-driver.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_console_pg.c - test_server_console.c's people, sessions and
  * leases on PostgreSQL (a throwaway server from scripts/pg-test-server;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_evidence.c - evidence retention (lib/server/evidence.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_jobs.c - asynchronous jobs (lib/server/jobs.c).
  *

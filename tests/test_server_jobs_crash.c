@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_jobs_crash.c - asynchronous jobs under load and kill -9
  * (lib/server/jobs.c), with a real video (../shared; skipped without it).

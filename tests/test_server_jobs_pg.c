@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_jobs_pg.c - asynchronous jobs on PostgreSQL (lib/server/jobs.c
  * through lib/db/sql.h): the jobs table is created there, a video job

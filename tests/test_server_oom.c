@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_oom.c - out of memory while hashing an upload is 503 with
  * Retry-After on /v1/match for every format, never a 4xx that a client

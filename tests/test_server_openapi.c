@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_openapi.c - docs/openapi.yaml lists exactly the routes the
  * server serves.  The YAML subset read here is the one OpenAPI uses for

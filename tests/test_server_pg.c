@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_pg.c - `vigil serve` on PostgreSQL: two nodes sharing one
  * database, as a platform runs them behind a load balancer.

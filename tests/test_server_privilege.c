@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_privilege.c - least privilege and a complete audit in
  * `vigil serve` (lib/server/server.c, h_cases.c, h_banks.c, routes.c).

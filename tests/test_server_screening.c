@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_screening.c - a screening service never answers "no match"
  * when it did not look, and bounds what one request costs: the red-team

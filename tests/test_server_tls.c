@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_tls.c - HTTPS through libmicrohttpd's TLS: a throwaway
  * self-signed certificate from the openssl tool, the service on a loopback

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_server_video.c - video uploads to POST /v1/hash and /v1/match
  * (lib/server/spool.c, vhash.c, h_match_video.c).

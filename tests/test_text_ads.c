@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_text_ads.c - stated ages and the trafficking-ad indicators: each
  * family fires on its evidence (through obfuscation), negated phrases do

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_text_cli.c - `vigil text scan|contacts` end to end: JSON Lines in,
  * one result per record out (in order, with line numbers), bad records

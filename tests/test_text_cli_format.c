@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_text_cli_format.c - `vigil text` speaks the --format names of every
  * other command: json (the default) and text, a tab-separated line per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_text_contacts.c - phones, e-mails, handles and URLs written the ways
  * ads write them to slip past filters, and the numbers that must NOT be

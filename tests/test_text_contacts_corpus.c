@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_text_contacts_corpus.c - precision and recall of contact extraction
  * on real ads (needs ../shared; skipped with 77 without it).

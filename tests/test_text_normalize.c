@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_text_normalize.c - the normalisation views and their offset map.
  *

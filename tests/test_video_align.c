@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_align.c - clip localisation on synthetic videos with known
  * edits.

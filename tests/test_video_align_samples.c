@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_align_samples.c - clip localisation measured on real frame
  * hashes: ThreatExchange's chair clip (../shared/vpdq/sample-hashes, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_cli.c - `vigil hash` on videos end to end: recognised by
  * content, --format vpdq equal to the reference's file byte for byte,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_conformance.c - vigil's vPDQ output against the reference's
  * files (../shared/vpdq/debian-ffmpeg: vpdq-hash-video built against the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_hostile.c - inputs an uploader controls: empty, not a video, a
  * picture named .mp4, truncated, absurd dimensions and frame rates, a

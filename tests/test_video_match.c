@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_match.c - vPDQ matching against bank videos: exact, in both
  * semantics.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_match_threads.c - queries from several threads at once on one
  * vPDQ index give the single-threaded answers, as vigil/video.h promises.

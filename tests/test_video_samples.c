@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_samples.c - ThreatExchange's own sample clips and hashes
  * (../shared/vpdq/videos, sample-hashes), made by older pipelines (the ffmpeg

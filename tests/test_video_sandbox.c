@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_sandbox.c - the decoder's worker process: a forbidden system
  * call kills it and the caller reports it, opening a file fails; a worker that stalls is killed at

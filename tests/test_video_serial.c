@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_video_serial.c - frame lists in python-threatexchange's vPDQ JSON and
  * the reference's per-frame text.

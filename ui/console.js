@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * console.js - the review console's behaviour: sign in, filter the queue
  * and take the next case, show it veiled as the reviewer's display

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/bank.h - hash banks: named lists of known-media hashes, their
  * storage, import/export, and matching against them.

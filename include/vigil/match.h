@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/match.h - exact near-neighbour search over PDQ hashes.
  *

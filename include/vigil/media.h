@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/media.h - decoding images and hashing them with PDQ.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/network.h - link ads into the groups (operations) behind them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/pdq.h - PDQ perceptual image hashes (256 bits), bit-exact with the
  * reference implementation in facebook/ThreatExchange pdq/cpp.

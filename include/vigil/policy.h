@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/policy.h - minor-safety policy: age-aware defaults and
  * allow / deny / allow-with-conditions decisions with reasons.

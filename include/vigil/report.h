@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/report.h - carrying decisions out of vigil: webhook subscriptions
  * and the durable outbox that delivers them.

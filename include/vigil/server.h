@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/server.h - the HTTP service (`vigil serve`) and the state it keeps:
  * API keys with roles, the review-case queue and the append-only audit log.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/text.h - text signals: obfuscation-proof normalisation, contact
  * extraction (phones, e-mails, social handles, URLs), stated ages and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vigil/video.h - vPDQ video hashes, byte-identical with the reference
  * (facebook/ThreatExchange vpdq, `vpdq-hash-video`) on the same FFmpeg, and

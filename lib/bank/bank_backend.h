@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_backend.h - the storage interface behind vigil/bank.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_import.c - importing a file into a bank, all or nothing.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_parse.c - the three import line formats (see docs/bank.md):
  *

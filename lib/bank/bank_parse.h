@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_parse.h - turning one line of an import file into a bank entry.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_signal.c - the small validators every bank path shares: signal type
  * names and hex values, bank names, tag lists, free-text fields and times.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_sql.c - the bank store's one backend (bank_backend.h), over db/sql.h,
  * so the same statements serve an embedded SQLite file (one node) and a

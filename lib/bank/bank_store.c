@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_store.c - the public bank store API (vigil/bank.h): validates every
  * argument, then calls the backend through its function table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_sync.h - bringing a matcher up to date in two steps, for callers
  * that keep answering queries meanwhile (the service, lib/server/banksvc.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_vpdq.c - what makes a vpdq entry an entry: the identity of a frame
  * list, the checks on it, and the byte form its frames are stored in.

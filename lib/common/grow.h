@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * grow.h - growable arrays, one way for all of lib/.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hex.c - hex encoding and strict decoding (see hex.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hex.h - lower-case hex text of bytes and back, one way for all of lib/.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rfc3339.c - Unix milliseconds to RFC 3339 UTC text (see rfc3339.h).
  *

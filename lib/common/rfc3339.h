@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rfc3339.h - the one time format vigil shows outside: RFC 3339 in UTC with
  * milliseconds ("2026-11-20T08:15:02.000Z").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * simd.c - the one choice of kernel level (see simd.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * simd.h - which instruction set the hand-written kernels use, decided in
  * one place.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convo_age.c - reading the number out of an age or grade statement.
  *

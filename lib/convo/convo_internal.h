@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convo_internal.h - pieces of the conversation scorer shared by
  * lib/convo/convo_*.c, never installed.

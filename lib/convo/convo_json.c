@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convo_json.c - a whole conversation as JSON in, its risk as JSON out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convo_norm.c - the matching form of a chat message.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convo_rules.c - the grooming lexicon and its one-pass scan.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * convo_score.c - per-participant state of a conversation and pair risk.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * db.c - opening SQLite with vigil's durability settings (see db.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sql.c - the engine-neutral half of sql.h: choosing the engine from a
  * location, running statements through its table one thread at a time,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sql.h - one small query interface over SQLite and PostgreSQL.
  *

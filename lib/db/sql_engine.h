@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sql_engine.h - what sql.c shares with its two engines (sql_sqlite.c,
  * sql_pg.c): the connection's function table and the builder of result

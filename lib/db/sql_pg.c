@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sql_pg.c - the PostgreSQL engine of sql.h, over libpq.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sql_rows.c - result rows of sql.h: built by the engines (sql_engine.h),
  * read by callers.

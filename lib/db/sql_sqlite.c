@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sql_sqlite.c - the SQLite engine of sql.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bigmem.c - allocation of the index's large arrays.
  *

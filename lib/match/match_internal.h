@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * match_internal.h - the PDQ index's data structure, shared by the files of
  * lib/match/ and by the tests (never installed).

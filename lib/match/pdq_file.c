@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_file.c - saving a PDQ index to one file and loading it with mmap.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_index.c - an exact radius index over 256-bit PDQ hashes: storage,
  * in-place add and remove, and the multi-index hashing tables.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_kernels.c - the inner loops of PDQ matching, in three versions chosen
  * at run time from what the CPU offers:

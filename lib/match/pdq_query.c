@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_query.c - radius queries: choosing per-query radii for the tables,
  * probing, verifying, and the linear-scan fallback.

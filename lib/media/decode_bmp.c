@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decode_bmp.c - Windows BMP, uncompressed (no Debian library decodes BMP
  * on its own, and the uncompressed layout is a few lines).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decode_gif.c - the first frame of a GIF through giflib.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decode_jpeg.c - JPEG through libjpeg-turbo, streamed scanline by scanline.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decode_png.c - PNG through libpng, streamed row by row.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * extract.c - the built-in evidence extractor and indicator score.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * extract_text.c - the linker's default extractor, over the text
  * capability (vigil/text.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * linker.c - the linker's lifecycle and how ads come in.
  *

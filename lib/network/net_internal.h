@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * net_internal.h - the linker's private data, shared by the files in lib/network.
  *

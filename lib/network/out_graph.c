@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * out_graph.c - the link graph for Gephi (GraphML) and Graphviz (DOT).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * shingle.c - from text to the sets that template linking compares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * template.c - the text template a group of near-duplicate ads shares,
  * with its variable slots, in the spirit of InfoShield's fine stage

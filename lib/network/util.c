@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * util.c - the few containers the linker needs: a uint64 -> uint32 hash
  * map (open addressing, linear probing, power-of-two capacity kept at most

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_core.c - from the 64x64 blurred picture to the 256-bit hash.
  *

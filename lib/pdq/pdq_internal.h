@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_internal.h - the PDQ pipeline's internal stages.
  *

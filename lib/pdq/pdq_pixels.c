@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_pixels.c - hashing pixels already in memory (no decoding).
  */

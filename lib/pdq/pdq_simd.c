@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_simd.c - portable and AVX2 data-movement kernels (see pdq_simd.h).
  *

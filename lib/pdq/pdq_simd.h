@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_simd.h - the data-movement kernels of the PDQ stream, with an AVX2
  * version picked at run time (common/simd.h: the CPU, capped by VIGIL_SIMD)

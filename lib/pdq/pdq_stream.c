@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_stream.c - PDQ's Jarosz tent filter and 64x64 decimation, one row at a
  * time, bit-identical to the reference's whole-picture passes.

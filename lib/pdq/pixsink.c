@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pixsink.c - turns decoded rows into PDQ stream input (see pixsink.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pixsink.h - where decoders deliver pixels: rows in, PDQ hashes out.
  *

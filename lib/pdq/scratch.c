@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scratch.c - per-thread reuse of the PDQ stream's working buffers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy_default.c - the shipped default policy, as policy-file text.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy_eval.c - compiling a parsed policy into its cell table, and the
  * two evaluators that answer a request:

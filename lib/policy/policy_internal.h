@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy_internal.h - the in-memory form of a policy, shared by the parser
  * (policy_parse.c), the compiler and evaluators (policy_eval.c) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy_json.c - the JSON request/response form of a policy decision, as
  * `vigil policy decide` reads and writes it and a service can serve it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy_names.c - the vocabulary of the policy engine: names of bands,
  * actions, relationships, audiences, settings and conditions (as they are

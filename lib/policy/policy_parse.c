@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy_parse.c - reads the line-based policy format (docs/policy.md) into
  * a vigil_policy, validating as it goes so every error names its line and

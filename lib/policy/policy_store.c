@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy_store.c - the running policy of a service, swapped atomically.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.c - the report configuration file (`vigil serve --report-config`):
  * JSON, with an "outbox" section (how deliveries are retried) and a

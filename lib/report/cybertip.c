@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cybertip.c - one call to the CyberTipline reporting API, and what its
  * answer means.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report/cybertip.h - the CyberTipline reporting API over libcurl
  * (cybertip.c) and the resumable submission of one report (submit.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * export.c - a CyberTipline report for manual filing: the validated
  * report XML, each case's evidence and a manifest, written into a new

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * holds.c - preservation holds and the record of reports made.
  *

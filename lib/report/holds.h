@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report/holds.h - preservation holds on reported cases and the record
  * of reports made (holds.c).  Single statements on the caller's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hooks.c - webhook subscriptions, the events they receive, and signing.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbox.c - the durable outbox: its tables on both engines, adding a
  * delivery, claiming due ones, and recording each attempt's outcome.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report/outbox.h - the outbox and webhooks on a vigil__sql connection,
  * for the service (lib/server) and the public wrappers (report_db.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report_db.c - the public functions of vigil/report.h: a connection of
  * their own to the service database, each call under the handle's lock.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * submit.c - submitting one report to the CyberTipline, resumably.
  *

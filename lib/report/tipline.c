@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tipline.c - NCMEC CyberTipline report XML from confirmed review cases,
  * built with libxml2 and validated against the CyberTipline schema before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report/tipline.h - CyberTipline report XML (tipline.c): the "ncmec"
  * section of the report configuration, the report built from confirmed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook.c - one webhook call over libcurl: load the subscription, sign
  * the stored body with a fresh timestamp, POST it, judge the answer.

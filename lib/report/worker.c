@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * worker.c - the delivery worker of `vigil serve`: claim due deliveries,
  * send each, record the outcome, sleep when there is nothing to do.

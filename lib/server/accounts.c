@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * accounts.c - the people of the review console: their table, creation,
  * listing, unlocking, and the password check of a sign-in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/accounts.h - people who sign in to the review console (accounts.c),
  * their browser sessions (sessions.c) and the case leases of the queue

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit.c - the append-only audit log (server_audit) and row-to-JSON.
  *

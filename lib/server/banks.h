@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/banks.h - the hash banks as the handlers share them (banksvc.c):
  * the bank store, the in-memory PDQ index of the enabled banks, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * banksvc.c - the hash banks as the service sees them: one in-memory PDQ
  * index per server, shared by every request thread, kept up to date by a

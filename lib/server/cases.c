@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cases.c - the review queue: cases opened by modules (a match on a bank
  * flagged for review) or by callers (a user report), decided by reviewers.

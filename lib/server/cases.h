@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/cases.h - review cases (cases.c) and the evidence kept for them
  * (evidence.c).  A case row lives in the store; its evidence is a file in

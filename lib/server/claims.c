@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * claims.c - leases on review cases: "next case" hands a reviewer an open
  * case nobody else holds, for a lease that the console renews while the

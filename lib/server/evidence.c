@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * evidence.c - evidence retention: the media of a review case, kept only
  * when the operator asks for it (`vigil serve --evidence-dir DIR`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gate.c - admission for expensive handlers and the upload-hashing path
  * every handler that decodes a picture goes through (gate.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/gate.h - bounded cost per request: how many expensive handlers
  * run at once, and hashing an upload within a memory budget.

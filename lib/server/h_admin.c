@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_admin.c - what the console's admin pages and dashboard need beyond
  * the plain API: changing a person's role, permission or enabled state

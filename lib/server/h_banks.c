@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_banks.c - the bank endpoints: list, create, inspect, update, drop,
  * add and remove entries, bulk import and export.

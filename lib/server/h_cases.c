@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_cases.c - the review queue over HTTP: list, open (a report), read,
  * decide, and the evidence kept for a case when retention is on.  The store (cases.c) owns the state machine; these handlers only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_core.c - GET /healthz (no key: load balancers call it) and GET /metrics.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_display.c - how the review console shows media: blur strength,
  * greyscale, and whether video starts muted and paused.  An organisation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_disputes.c - disputed bank entries: a reviewer who dismisses a case
  * as a false positive may mark the entries it matched as disputed, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_hash.c - POST /v1/hash: image bytes in, PDQ hash and digests out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_hma.c - lookups in the shape of Meta's Hasher-Matcher-Actioner (HMA
  * 2.0, "Open Media Match"), so an HMA client can point at vigil:

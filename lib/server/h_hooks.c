@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_hooks.c - webhook subscriptions and the outbox over HTTP, for admins:
  * subscribe, list, unsubscribe; list deliveries (dead letters included)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_keys.c - key management for admins (POST/GET/DELETE /v1/keys) and the
  * audit log for auditors (GET /v1/audit).  A new key's secret appears in

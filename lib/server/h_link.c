@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_link.c - POST /v1/ads/link: a batch of ads (JSON Lines, the input of
  * `vigil link`) in, the ranked groups with their evidence out, as the

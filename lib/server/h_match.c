@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_match.c - POST /v1/match: is this content known?
  *

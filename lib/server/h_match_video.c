@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_match_video.c - POST /v1/match with a video: is this a known video,
  * and which seconds of it?

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_report.c - reporting a confirmed case to the NCMEC CyberTipline, and
  * preservation holds, over HTTP.

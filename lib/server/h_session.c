@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_session.c - signing in and out of the review console, and the queue's
  * leases: POST/GET/DELETE /v1/session, POST /v1/cases/next,

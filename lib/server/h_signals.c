@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_signals.c - the text-signal and policy endpoints:
  *   POST /v1/conversations/score  grooming risk of one conversation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_ui.c - GET /ui/ and /ui/{file}: the review console's pages, scripts
  * and style, from the copies embedded in the binary (server/ui.h).

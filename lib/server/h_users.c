@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h_users.c - people of the review console for admins: GET/POST /v1/users,
  * POST /v1/users/{name}/unlock, DELETE /v1/users/{name} (disable), the API

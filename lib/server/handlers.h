@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/handlers.h - every endpoint's handler (h_*.c), named by routes.c.
  * Each takes the request and answers it (req.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jobs.c - asynchronous jobs (jobs.h): the durable queue, its workers and
  * POST /v1/jobs, GET /v1/jobs/{id}.

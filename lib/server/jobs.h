@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/jobs.h - asynchronous jobs: an upload hashed or matched after the
  * answer, its result kept in the service database (jobs.c).

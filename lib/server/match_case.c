@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * match_case.c - the review case a match opens, shared by image matches
  * (h_match.c) and video matches (h_match_video.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/metrics.h - request counters, latency histograms and gauges per
  * route (metrics.c), rendered in Prometheus' text format by /metrics.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * queue.c - what a reviewer's queue holds: the labels a case matched, the
  * filters of the queue (bank, tag, status, assignee) and the child-safety

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/req.h - the request a handler sees, the route table and the
  * reply helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * routes.c - the route table of `vigil serve`, and path-pattern matching.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server.c - the HTTP core of `vigil serve`: libmicrohttpd glue, routing,
  * authentication, body limits, dispatch, request log, graceful stop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sessions.c - console sessions: made at sign-in, found by the cookie on
  * each request, touched, and ended at sign-out, on timeout or when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sightings.c - one case per piece of content: a repeat of content that
  * already has an undecided case adds a sighting to that case instead of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/signals.h - the text-signal and policy engines the handlers of
  * h_signals.c share, opened once per server.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/spool.h - a video upload on its way in, kept in a private
  * temporary file instead of memory (spool.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/store.h - the server store (store.c, keys.c, audit.c): one SQL
  * connection to SQLite or PostgreSQL behind a mutex, the cache of verified

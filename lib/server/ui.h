@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/ui.h - the review console's files (ui/ in the source tree),
  * embedded into the library at build time by cmake/embed-ui.cmake and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vhash.c - video uploads hashed for the service (vhash.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server/vhash.h - hashing a spooled video upload for a request or a job
  * (vhash.c), and the answer when that fails.

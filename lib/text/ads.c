@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ads.c - trafficking-ad indicators and the ad risk score.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ads_internal.h - the rule table shared by ads_rules.c and ads.c.
  */

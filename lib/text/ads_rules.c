@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ads_rules.c - the lexicon of trafficking-ad indicators, one row per rule.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ages.c - stated ages: "22yo", "22 y/o", "22 years old", "age: 22",
  * "aged 22", "i'm 22", "just turned 17", "twenty two years old", and the

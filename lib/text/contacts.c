@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * contacts.c - the contacts API: runs the phone and online extractors,
  * then removes duplicates (same type and value; the first span is kept,

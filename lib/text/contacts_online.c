@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * contacts_online.c - e-mail addresses, social handles and URLs.
  *

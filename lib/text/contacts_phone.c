@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * contacts_phone.c - phone numbers, however they are written.
  *

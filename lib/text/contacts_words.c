@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * contacts_words.c - number words as ads spell digits: "seven", "oh",
  * "twentysix", "twenty-six", "hundred" (00), "thousand" (000), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * normalize.c - original UTF-8 -> the match and lex views with an offset map.
  *

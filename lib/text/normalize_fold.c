@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * normalize_fold.c - the folding tables NFKC does not cover, and tokens.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * phone_plan.cc - the world's numbering plans, through libphonenumber.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * phone_plan.h - the C interface of phone_plan.cc (the numbering plans of
  * libphonenumber), included by C and by that one C++ file; never installed.

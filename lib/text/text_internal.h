@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * text_internal.h - shared by the files of lib/text, never installed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * text_json.c - one JSON record in, its text signals as JSON out: the
  * format of `vigil text scan` and `vigil text contacts` and of the

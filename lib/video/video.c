@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * video.c - the public video API: options, files and descriptors, the
  * reference's line format and content sniffing.  The work is done by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * video_decode.c - one video, demuxed, decoded and hashed as the reference
  * (ThreatExchange vpdq-hash-video 0.2.5) does it, in the calling process.

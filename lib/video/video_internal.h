@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * video_internal.h - the stages of video hashing, private to lib/video.
  *

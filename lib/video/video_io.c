@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * video_io.c - the demuxer's reader over a file descriptor, digesting the
  * file's bytes (MD5 and SHA-256, the hashes NCMEC, StopNCII and GIFCT share)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * video_sandbox.c - decoding untrusted video in a worker process that cannot
  * hurt its caller.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vpdq_align.c - clip localisation: which seconds of the query show which
  * seconds of a bank video.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vpdq_index.c - bank videos by their frame hashes, and exact video queries.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vpdq_internal.h - vPDQ matching internals, private to lib/video.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vpdq_serial.c - frame lists as other systems write them.
  *

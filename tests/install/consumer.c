@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * consumer.c - a program built against an installed vigil, the way a user
  * of the library builds one (tests/test_common_install.sh): only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_testutil.c - see bank_testutil.h.
  */

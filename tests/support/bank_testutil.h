@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bank_testutil.h - helpers for the bank tests: a scratch directory per
  * test program, files written from strings, random hashes.

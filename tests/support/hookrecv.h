@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hookrecv.h - a webhook receiver for tests: a libmicrohttpd server on a
  * loopback port that checks each call's signature (vigil_hook_verify,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * httpc.c - see httpc.h.  Blocking sockets with a receive timeout, so a
  * server bug shows as a failed test rather than a hung one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * httpc.h - a tiny HTTP/1.1 client for tests and benchmarks, loopback only.
  *

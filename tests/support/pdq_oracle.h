@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pdq_oracle.h - a deliberately plain PDQ, written from the algorithm's
  * description with whole-picture buffers and no streaming, used only by

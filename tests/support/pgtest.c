@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pgtest.c - see pgtest.h.  The server's directory is remembered and the
  * server stopped by an atexit handler, so a test that fails an assertion

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pgtest.h - a throwaway PostgreSQL server for a test program
  * (scripts/pg-test-server): started on demand, stopped at exit.

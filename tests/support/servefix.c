@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * servefix.c - the shared server test fixture (see servefix.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * servefix.h - the fixture the in-process server tests share.
  *

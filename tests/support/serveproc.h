@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * serveproc.h - `vigil serve` (the built VIGIL_CLI) as a child process for
  * tests: started on an ephemeral loopback port, its bootstrap admin key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testutil.c - small helpers every test may use: reference data, random
  * numbers, whole files, and temporary directories made and removed without

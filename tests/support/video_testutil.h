@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * video_testutil.h - videos made by the tests themselves: YUV4MPEG2 files
  * (a text header and raw 4:2:0 frames, which libavformat demuxes), so that
