@@ -93,7 +93,7 @@ int vigil__sightings_attach(vigil_server_store *st, int64_t id, json_t *o, vigil
     rc = vigil__query_json(st,
                            "SELECT uploader_id, count(*) AS count, max(at) AS last_seen FROM server_case_sightings"
                            " WHERE case_id = $1 AND uploader_id IS NOT NULL GROUP BY uploader_id"
-                           " ORDER BY max(at) DESC LIMIT 20",
+                           " ORDER BY max(at) DESC, max(id) DESC LIMIT 20", /* ids break ties within a millisecond */
                            p, 1, &up, err);
   json_t *s = rc ? NULL : json_incref(json_array_get(sum, 0));
   json_decref(sum);
