@@ -117,10 +117,12 @@ int vigil__h_case_report(vigil__req *r) {
   vigil__audit_rec a;
   char *detail = NULL;
   vigil__req_audit_rec(r, 201, &a, &detail);
+  /* the person ("user:<name>") or the key: a session has no key id */
+  const char *who = vigil__req_who(r);
   pthread_mutex_lock(&st->mu);
   rc = idlist ? vigil__sql_begin(st->db, &r->err) : vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   if (!rc)
-    rc = vigil__report_record(st->db, id, idlist, submit ? "submit" : "export", submit ? NULL : dir, r->key.id, xml,
+    rc = vigil__report_record(st->db, id, idlist, submit ? "submit" : "export", submit ? NULL : dir, who, xml,
                               submit ? "pending" : "exported", fj, &report, &r->err);
   if (!rc && submit) { /* the submission is an outbox delivery, written with its record */
     char target[32], key[64];
@@ -131,8 +133,7 @@ int vigil__h_case_report(vigil__req *r) {
   }
   json_array_foreach(ids, i, v) {
     int64_t e;
-    if (!rc) rc = vigil__hold_set(st->db, json_integer_value(v), until, "reported to the CyberTipline", r->key.id, &e,
-                                  &r->err);
+    if (!rc) rc = vigil__hold_set(st->db, json_integer_value(v), until, "reported to the CyberTipline", who, &e, &r->err);
     if (!rc && json_integer_value(v) == id) eff = e;
   }
   if (!rc) rc = vigil__audit_append_locked(st, &a, &r->err);
@@ -185,7 +186,7 @@ int vigil__h_case_hold(vigil__req *r) {
   vigil__req_audit_rec(r, 200, &a, &detail);
   pthread_mutex_lock(&st->mu);
   rc = vigil__sql_begin(st->db, &r->err);
-  if (!rc) rc = vigil__hold_set(st->db, id, until, reason, r->key.id, &eff, &r->err);
+  if (!rc) rc = vigil__hold_set(st->db, id, until, reason, vigil__req_who(r), &eff, &r->err);
   if (!rc) rc = vigil__audit_append_locked(st, &a, &r->err);
   if (!rc) rc = vigil__sql_commit(st->db, &r->err);
   else vigil__sql_rollback(st->db);
