@@ -15,6 +15,13 @@
 # lists the case and filters it; the reviewer's display settings (blur
 # strength, no greyscale) are kept by the service and veil the next case.
 # The reviewer dismisses that case with n d Enter, disputing the match.
+# The confirmed case, opened from the queue with View, offers "Report to
+# NCMEC" with a confirm step listing what is sent and the viewed-by-ESP
+# choice: with the CyberTipline schema in ../shared the service has a report
+# configuration without an export folder, so an export is refused with a
+# clear 409 and a submission is queued (pending; no API section, so nothing
+# leaves the machine) and listed with its hold; without the schema the
+# service has no report configuration and the page shows that 409.
 # An admin (root, without the child-safety permission) creates a person,
 # sees hostile bank descriptions, notes, sign-in names, key names and
 # webhook URLs as text, marks a bank as child abuse (its cases leave
@@ -105,8 +112,23 @@ def main():
                        check=True, capture_output=True, text=True, input=PW + "\n")
     subprocess.run([vigil, "users", "create", "root", "--role", "admin", "--db", db],
                    check=True, capture_output=True, text=True, input=PW + "\n")
+    # the report configuration, when the CyberTipline schema is at hand: no
+    # export_dir (an export is refused, 409) and no api section (a
+    # submission is recorded and queued, and its delivery never connects)
+    xsd = os.path.join(src, "..", "shared", "docs", "ncmec", "cyber_tipline.xsd")
+    report_args = []
+    if os.path.exists(xsd):
+        rcfg = os.path.join(tmp, "report.json")
+        with open(rcfg, "w") as f:
+            json.dump({"ncmec": {"schema": os.path.abspath(xsd), "company": "Example Inc.",
+                                 "reporter": {"first_name": "Ada", "last_name": "Lovelace",
+                                              "email": "trust@example.org"}}}, f)
+        report_args = ["--report-config", rcfg]
+    else:
+        print("note: no ../shared CyberTipline schema; the report flow is checked for its 409 only")
     srv = subprocess.Popen([vigil, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2", "--port-file",
-                            portf, "--evidence-dir", ev, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            portf, "--evidence-dir", ev, "--quiet"] + report_args,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     driver = None
     try:
         port = 0
@@ -239,6 +261,67 @@ def main():
         rows = [(e["key_id"], e["action"], e["status"]) for e in (a or {}).get("entries", [])]
         for act in ("session.create", "cases.next", "cases.evidence", "cases.unblur", "cases.decide"):
             check(("user:alice", act, 200 if act != "session.create" else 201) in rows, f"audit: user:alice {act}")
+
+        # the confirmed case, viewed from the queue, is reported to NCMEC after a confirm step
+        Select(driver.find_element(By.ID, "f-status")).select_by_value("confirmed")
+        wait.until(lambda d: "#%d" % case_id in d.find_element(By.ID, "queue-table").text)
+        rows = driver.find_elements(By.CSS_SELECTOR, "#queue-table tbody tr")
+        mine = [r for r in rows if r.find_element(By.TAG_NAME, "td").text == "#%d" % case_id][0]
+        mine.find_element(By.XPATH, ".//button[text()='View']").click()
+        wait.until(lambda d: d.find_element(By.ID, "view-case").is_displayed())
+        check(driver.find_element(By.ID, "case-id").text == f"#{case_id}", "View opens the confirmed case")
+        check(not driver.find_element(By.ID, "decide").is_displayed(), "a viewed case has no decision controls")
+        wait.until(lambda d: d.find_element(By.ID, "report-start").is_displayed())
+        wait.until(lambda d: "Not reported yet" in d.find_element(By.ID, "report-held").text)
+        check(True, "a confirmed case offers Report to NCMEC and says it is not reported yet")
+        ActionChains(driver).send_keys("k").perform()  # decision keys do nothing on a viewed case
+        check(driver.find_element(By.ID, "chosen").get_attribute("textContent") == "Nothing chosen.",
+              "decision keys are off on a viewed case")
+        driver.find_element(By.ID, "report-start").click()
+        wait.until(lambda d: d.find_element(By.ID, "report-confirm").is_displayed())
+        what = driver.find_element(By.ID, "report-what").text
+        check(f"Case #{case_id}, confirmed A1" in what and HOSTILE_UP in what and HOSTILE_URL in what,
+              "the confirm step says what will be sent (hostile uploader and URL as text)")
+        check(not driver.find_element(By.ID, "report-viewed").is_selected(), "viewed by ESP is a choice, off at first")
+        st, before, _ = api.call("GET", f"/v1/cases/{case_id}/reports", admin)
+        Select(driver.find_element(By.ID, "report-mode")).select_by_value("export")
+        driver.save_screenshot(os.path.join(shots, "6a-report-confirm.png"))
+        driver.find_element(By.ID, "report-send").click()
+        wait.until(lambda d: d.find_element(By.ID, "report-error").text)
+        err = driver.find_element(By.ID, "report-error").text
+        if report_args:
+            check("HTTP 409" in err and "export_dir is not set" in err, f"an export without an export folder: clear 409 ({err})")
+        else:
+            check("HTTP 409" in err and "--report-config" in err, f"no report configuration: clear 409 ({err})")
+        st, after, _ = api.call("GET", f"/v1/cases/{case_id}/reports", admin)
+        check(len((after or {}).get("reports", [])) == len((before or {}).get("reports", [])) == 0,
+              "a refused report records nothing")
+        driver.save_screenshot(os.path.join(shots, "6b-report-refused.png"))
+        if report_args:
+            Select(driver.find_element(By.ID, "report-mode")).select_by_value("submit")
+            driver.find_element(By.ID, "report-viewed").click()
+            driver.find_element(By.ID, "report-send").click()
+            wait.until(lambda d: "queued for the CyberTipline" in d.find_element(By.ID, "report-status").text)
+            check(driver.find_element(By.ID, "report-error").text == "", "the submission is accepted")
+            wait.until(lambda d: d.find_element(By.ID, "report-table").is_displayed())
+            st, rp, _ = api.call("GET", f"/v1/cases/{case_id}/reports", admin)
+            reps = (rp or {}).get("reports", [])
+            check(len(reps) == 1 and reps[0]["mode"] == "submit" and reps[0]["created_by"] == "user:alice",
+                  f"one submission on record, by user:alice ({reps})")
+            check(bool((rp or {}).get("held_until")), "the reported case is held")
+            tt = driver.find_element(By.ID, "report-table").text
+            held = driver.find_element(By.ID, "report-held").text
+            check(reps and f"#{reps[0]['id']}" in tt and "submit" in tt and "pending" in tt,
+                  f"the page lists the report, its mode and state ({tt})")
+            check((rp or {}).get("held_until", "-") in held, f"the page shows the hold's end ({held})")
+            st, a, _ = api.call("GET", "/v1/audit?limit=1000&action=cases.report", admin)
+            ents = [e for e in (a or {}).get("entries", []) if e["key_id"] == "user:alice"]
+            check(len(ents) == 1 and (ents[0].get("detail") or {}).get("mode") == "submit",
+                  "audit: user:alice cases.report, once")
+            driver.save_screenshot(os.path.join(shots, "6c-report-sent.png"))
+        check(driver.execute_script("return window.__pwned === undefined"), "nothing of the report page ran")
+        driver.find_element(By.CSS_SELECTOR, "nav button[data-view=queue]").click()
+        Select(driver.find_element(By.ID, "f-status")).select_by_value("open")
 
         # display settings: a lighter blur without grey, kept by the service, veil the next case
         driver.find_element(By.CSS_SELECTOR, "nav button[data-view=settings]").click()

@@ -2,8 +2,10 @@
 /*
  * console.js - the review console's behaviour: sign in, filter the queue
  * and take the next case, show it veiled as the reviewer's display
- * settings say, classify it from the keyboard; the dashboard, and for
- * admins the people, banks, audit log and webhooks pages.
+ * settings say, classify it from the keyboard; open a decided case from
+ * the queue to read it and, when confirmed, report it to NCMEC's
+ * CyberTipline (after a confirm step); the dashboard, and for admins the
+ * people, banks, audit log and webhooks pages.
  *
  * Rules kept throughout: data from the service reaches the page only as
  * text (textContent, never innerHTML), URLs from data are never made into
@@ -21,7 +23,7 @@ const SEVERITY = { 1: "A1", 2: "A2", 3: "B1", 4: "B2" };
 const VIEWS = ["signin", "queue", "case", "dashboard", "settings", "people", "banks", "audit", "tester", "keys", "hooks"];
 const LOADERS = {};
 
-const state = { csrf: "", user: "", role: "", child: false, caseId: 0, chosen: "", mediaUrl: "", unblurred: false,
+const state = { csrf: "", user: "", role: "", child: false, caseId: 0, leased: false, chosen: "", mediaUrl: "", unblurred: false,
                 renew: 0, busy: false, display: { blur: 28, greyscale: true, video_muted: true, video_paused: true },
                 auditAfter: 0 };
 
@@ -187,7 +189,12 @@ async function onSignOut() {
 function clearCase() {
   if (state.renew) clearInterval(state.renew);
   if (state.mediaUrl) URL.revokeObjectURL(state.mediaUrl);
-  Object.assign(state, { caseId: 0, chosen: "", mediaUrl: "", unblurred: false, renew: 0 });
+  Object.assign(state, { caseId: 0, leased: false, chosen: "", mediaUrl: "", unblurred: false, renew: 0 });
+  $("report-box").hidden = true;
+  $("report-confirm").hidden = true;
+  $("report-table").hidden = true;
+  $("report-table").tBodies[0].replaceChildren();
+  for (const t of ["report-what", "report-status", "report-error", "report-held"]) $(t).replaceChildren();
   const img = $("media"), vid = $("media-video");
   img.removeAttribute("src");
   vid.pause();
@@ -230,12 +237,14 @@ async function loadQueue() {
     body.replaceChildren();
     for (const c of r.cases || []) {
       const q = c.child_abuse ? el("span", "child-safety", "tag child") : el("span", "general", "tag");
+      /* an open case is taken with Next (a lease); a decided one can be read, and reported */
+      const view = c.status === "open" ? "" : button("View", () => viewCase(c.id));
       body.append(row(["#" + c.id, SEVERITY[c.severity] || "\u2014", q, c.status, matched(c), c.content_id, c.uploader_id,
-                       c.assignee || c.decided_by || "", c.created_at]));
+                       c.assignee || c.decided_by || "", c.created_at, view]));
     }
     if (!body.children.length) {
       const tr = row(["No cases match these filters."]);
-      tr.firstChild.colSpan = 9;
+      tr.firstChild.colSpan = 10;
       tr.className = "muted";
       body.append(tr);
     }
@@ -272,9 +281,22 @@ async function nextCase() {
   }
 }
 
+/* A decided case from the queue: shown without a lease and without the
+ * decision controls. */
+async function viewCase(id) {
+  try {
+    showCase(await api("GET", "/v1/cases/" + id), "");
+  } catch (e) {
+    $("queue-status").textContent = e.message;
+  }
+}
+
 function showCase(c, leaseEnd) {
   clearCase();
   state.caseId = c.id;
+  state.leased = !!leaseEnd;
+  $("decide").hidden = !state.leased;
+  $("case-view-note").hidden = state.leased;
   $("case-id").textContent = "#" + c.id;
   $("case-lease").textContent = leaseEnd ? "held for you until " + leaseEnd : "";
   const dl = $("case-facts");
@@ -316,7 +338,93 @@ function showCase(c, leaseEnd) {
   $("case-error").textContent = "";
   show("case");
   loadMedia(c.id);
-  state.renew = setInterval(renewLease, LEASE_RENEW_MS);
+  showReport(c);
+  if (state.leased) state.renew = setInterval(renewLease, LEASE_RENEW_MS);
+}
+
+/* ---- reporting a confirmed case to NCMEC's CyberTipline ---- */
+
+/* the roles of POST /v1/cases/{id}/report (routes.c); the service
+ * enforces it either way */
+function canReport() { return state.role === "admin" || state.role === "reviewer"; }
+
+function showReport(c) {
+  if (c.status !== "confirmed") return;
+  $("report-box").hidden = false;
+  $("report-start").hidden = !canReport();
+  /* what the report will carry, as docs/report.md lists it */
+  const what = $("report-what");
+  what.replaceChildren();
+  const cls = ["A1", "A2", "B1", "B2"].includes(c.classification) ? c.classification : "";
+  what.append(el("li", "Case #" + c.id + ", confirmed" + (cls ? " " + cls + " (its industry classification)" : "") +
+                        ", opened " + c.created_at + " (the incident time)"));
+  what.append(el("li", "The person reported: uploader " + (c.uploader_id || "(none)") +
+                        " and any user details the case's submitter gave"));
+  what.append(el("li", "The file's MD5 and SHA-256, and the file itself when its media was kept"));
+  if (c.url) what.append(el("li", "The web page: " + c.url));
+  what.append(el("li", "The reporting person and company from the service's report configuration"));
+  what.append(el("li", "The case's evidence is then held (preserved) for 365 days"));
+  loadReports(c.id);
+}
+
+function openReport() {
+  $("report-error").textContent = "";
+  $("report-status").textContent = "";
+  $("report-viewed").checked = false;
+  $("report-confirm").hidden = false;
+  $("report-mode").focus();
+}
+
+/* A refused report in words a reviewer can act on, with the service's own
+ * message. */
+function reportError(e) {
+  let why = "";
+  if (e.status === 409 && e.code === "not_configured")
+    why = "the service is not set up for this kind of report (vigil serve --report-config); ask an administrator. ";
+  else if (e.status === 409) why = "the case cannot be reported as it stands. ";
+  else if (e.status === 422) why = "the report does not pass the CyberTipline schema. ";
+  return "Not reported (HTTP " + e.status + "): " + why + "The service said: " + e.message;
+}
+
+async function sendReport() {
+  if (!state.caseId || state.busy) return;
+  const id = state.caseId, mode = $("report-mode").value;
+  state.busy = true;
+  $("report-error").textContent = "";
+  $("report-status").textContent = "Sending\u2026";
+  try {
+    const r = await api("POST", "/v1/cases/" + id + "/report", { mode, viewed_by_esp: $("report-viewed").checked });
+    if (id !== state.caseId) return;
+    $("report-confirm").hidden = true;
+    $("report-status").textContent = (mode === "submit"
+      ? "Report " + r.report + " is queued for the CyberTipline (" + r.state + ")."
+      : "Report " + r.report + " is exported to " + r.directory + " for filing by hand.") +
+      " The evidence is held until " + r.held_until + ".";
+  } catch (e) {
+    if (id !== state.caseId) return;
+    $("report-status").textContent = "";
+    $("report-error").textContent = reportError(e);
+  } finally {
+    state.busy = false;
+  }
+  loadReports(id);
+}
+
+async function loadReports(id) {
+  try {
+    const r = await api("GET", "/v1/cases/" + id + "/reports");
+    if (id !== state.caseId) return;
+    const body = $("report-table").tBodies[0];
+    body.replaceChildren();
+    for (const p of r.reports || [])
+      body.append(row(["#" + p.id, p.mode, p.state, p.ncmec_report_id || "\u2014", p.directory || "", p.created_at,
+                       p.created_by || ""]));
+    $("report-table").hidden = !body.children.length;
+    $("report-held").textContent = (body.children.length ? "" : "Not reported yet. ") +
+      (r.held_until ? "Evidence held until " + r.held_until + "." : "No preservation hold is in force.");
+  } catch (e) {
+    if (id === state.caseId) $("report-held").textContent = "Reports: " + e.message;
+  }
 }
 
 /* The media element on show: the picture or the video. */
@@ -438,7 +546,7 @@ function onKeyDown(ev) {
   }
   if ($("view-case").hidden) return;
   if (ev.key === "u") { ev.preventDefault(); if (!ev.repeat) unveil(true); return; }
-  if (ev.repeat) return;
+  if (ev.repeat || !state.leased) return; /* a case viewed, not taken: no decision keys */
   if (KEYS[ev.key]) { ev.preventDefault(); choose(KEYS[ev.key]); return; }
   if (ev.key === "Enter") { ev.preventDefault(); decide("confirm"); return; }
   if (ev.key === "e") { ev.preventDefault(); decide("escalate"); return; }
@@ -789,6 +897,9 @@ document.addEventListener("DOMContentLoaded", () => {
   $("confirm").addEventListener("click", () => decide("confirm"));
   $("escalate").addEventListener("click", () => decide("escalate"));
   $("skip").addEventListener("click", skip);
+  $("report-start").addEventListener("click", openReport);
+  $("report-cancel").addEventListener("click", () => { $("report-confirm").hidden = true; });
+  $("report-send").addEventListener("click", sendReport);
   for (const b of $("classes").querySelectorAll("button")) b.addEventListener("click", () => choose(b.dataset.cls));
   const u = $("unblur");
   u.addEventListener("pointerdown", () => unveil(true));
