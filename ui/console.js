@@ -420,6 +420,8 @@ async function loadReports(id) {
       body.append(row(["#" + p.id, p.mode, p.state, p.ncmec_report_id || "\u2014", p.directory || "", p.created_at,
                        p.created_by || ""]));
     $("report-table").hidden = !body.children.length;
+    /* a second report of the same case is allowed, but never by accident */
+    $("report-start").textContent = body.children.length ? "Report to NCMEC again" : "Report to NCMEC";
     $("report-held").textContent = (body.children.length ? "" : "Not reported yet. ") +
       (r.held_until ? "Evidence held until " + r.held_until + "." : "No preservation hold is in force.");
   } catch (e) {
