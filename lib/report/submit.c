@@ -206,8 +206,11 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
         goto out;
       }
       if (!data) continue; /* no media kept: the report carries the hashes only */
+      /* named with its kind's extension, so a video arrives as one */
+      const char *ext;
+      vigil__report_media(data, len, &ext);
       char fname[64];
-      snprintf(fname, sizeof fname, "case-%lld", (long long)cid);
+      snprintf(fname, sizeof fname, "case-%lld.%s", (long long)cid, ext);
       if ((rc = keep_claim(db, claim, &c, "upload", &lost, err))) {
         free(data);
         goto out;
