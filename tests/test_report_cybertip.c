@@ -86,7 +86,7 @@ typedef struct dbl {
   int slow_ms;                              /* every answer this late (within the client's timeout) */
   int next_report;
   int finished[64], retracted[64];
-  int invalid_xml; /* XML that did not validate */
+  int invalid_xml;                 /* XML that did not validate */
   body last_upload, last_fileinfo; /* what the last upload and fileinfo carried, as received */
 } dbl;
 static dbl D;
@@ -486,9 +486,9 @@ static void test_video_upload(void **state) {
   int port = dbl_start();
   write_cfg(port, "s3cret");
   vigil__sql *db = open_db();
-  json_t *cases = json_pack("[{s:i, s:s, s:s, s:s, s:s, s:s, s:s}]", "id", 7, "status", "confirmed", "classification",
-                            "A1", "md5", md5, "sha256", sha, "uploader_id", "video-user", "created_at",
-                            "2026-11-24T22:10:00Z");
+  json_t *cases =
+      json_pack("[{s:i, s:s, s:s, s:s, s:s, s:s, s:s}]", "id", 7, "status", "confirmed", "classification", "A1", "md5",
+                md5, "sha256", sha, "uploader_id", "video-user", "created_at", "2026-11-24T22:10:00Z");
   vigil__tipline_cfg c;
   assert_int_equal(vigil__tipline_cfg_load(cfgpath, &c, NULL), 0);
   char *xml;
@@ -826,8 +826,8 @@ int main(void) {
   fwrite("\xFF\xD8\xFF\xE0 jpeg", 1, 9, f);
   fclose(f);
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_video_upload),
-                                     cmocka_unit_test(test_claim_kept),
-                                     cmocka_unit_test(test_through_serve), cmocka_unit_test(test_kill_at_every_step)};
+                                     cmocka_unit_test(test_claim_kept), cmocka_unit_test(test_through_serve),
+                                     cmocka_unit_test(test_kill_at_every_step)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   if (tu_rmtree(dir) != 0) return 1;
   return rc;

@@ -59,8 +59,8 @@ static void start(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open(outf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
-    execl(VIGIL_CLI, "vigil", "serve", "--init", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file", portf,
-          "--admin-key-file", keyf, "--report-config", cfg, "--evidence-dir", evdir, (char *)NULL);
+    execl(VIGIL_CLI, "vigil", "serve", "--init", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file",
+          portf, "--admin-key-file", keyf, "--report-config", cfg, "--evidence-dir", evdir, (char *)NULL);
     _exit(127);
   }
   port = tu_wait_port_file(pid, portf);
@@ -167,8 +167,9 @@ static void test_video_report(void **state) {
   /* and by the CLI, from the same database and evidence */
   char cmd[2000], out2[500];
   snprintf(out2, sizeof out2, "%s/cli-export", dir);
-  snprintf(cmd, sizeof cmd, "'%s' report export %lld --out '%s' --config '%s' --evidence-dir '%s' --db '%s' 2>/dev/null",
-           VIGIL_CLI, id, out2, cfg, evdir, db);
+  snprintf(cmd, sizeof cmd,
+           "'%s' report export %lld --out '%s' --config '%s' --evidence-dir '%s' --db '%s' 2>/dev/null", VIGIL_CLI, id,
+           out2, cfg, evdir, db);
   assert_int_equal(tu_run(cmd, NULL), 0);
   check_export(out2, id, clip, clip_len, md5, sha);
   free(clip);
@@ -179,8 +180,10 @@ static void test_media_kinds(void **state) {
   (void)state;
   static const struct {
     const char *file, *ext, *type;
-  } k[] = {{"vp8.webm", "webm", "video/webm"},          {"h264-bframes.mp4", "mp4", "video/mp4"},
-           {"mpeg4-bframes.avi", "avi", "video/x-msvideo"}, {"flv1.flv", "flv", "video/x-flv"},
+  } k[] = {{"vp8.webm", "webm", "video/webm"},
+           {"h264-bframes.mp4", "mp4", "video/mp4"},
+           {"mpeg4-bframes.avi", "avi", "video/x-msvideo"},
+           {"flv1.flv", "flv", "video/x-flv"},
            {"mpeg2.ts", "ts", "video/mp2t"}};
   for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
     char p[600];
