@@ -538,6 +538,7 @@ static void test_video_upload(void **state) {
   snprintf(want, sizeof want, "<originalFileHash hashType=\"SHA256\">%s</originalFileHash>", sha);
   assert_non_null(strstr(fi->p, want));
   assert_non_null(strstr(fi->p, "<industryClassification>A1</industryClassification>"));
+  assert_non_null(strstr(fi->p, "<fileName>case-7.webm</fileName>"));
   vigil__sql_close(db);
   dbl_stop();
   free(clip);

@@ -218,7 +218,10 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
       rc = vigil__ct_call(&c, "upload", NULL, s.report_id, fname, data, len, &r, err);
       free(data);
       note(&s, "upload", &r, rc ? err->message : NULL);
-      if (!rc) json_object_set_new(f, "file_id", json_string(r.file_id));
+      if (!rc) {
+        json_object_set_new(f, "file_id", json_string(r.file_id));
+        json_object_set_new(f, "file_name", json_string(fname)); /* fileDetails names it so */
+      }
       save(db, rid, &s, NULL);
       if (rc) goto out;
     }
