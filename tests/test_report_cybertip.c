@@ -41,6 +41,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "db/sql.h"
 #include "report/cybertip.h"
@@ -51,10 +52,29 @@
 
 static char xsd[600], dir[256], cfgpath[400], credpath[400], evdir[400];
 
+/* The first n-byte needle in hay (memmem is not in POSIX). */
+static const char *find(const char *hay, size_t len, const char *needle, size_t n) {
+  for (size_t i = 0; n <= len && i <= len - n; i++)
+    if (!memcmp(hay + i, needle, n)) return hay + i;
+  return NULL;
+}
+
+static void hex_digest(const void *p, size_t n, const EVP_MD *md, char *out) {
+  uint8_t d[EVP_MAX_MD_SIZE];
+  unsigned k = 0;
+  assert_int_equal(EVP_Digest(p, n, d, &k, md, NULL), 1);
+  for (unsigned i = 0; i < k; i++) snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
 /* ---- the double ------------------------------------------------------------ */
 
 enum { SUBMIT, UPLOAD, FILEINFO, FINISH, RETRACT, NSTEPS };
 static const char *const step_names[] = {"submit", "upload", "fileinfo", "finish", "retract"};
+
+typedef struct body {
+  char *p;
+  size_t n;
+} body;
 
 typedef struct dbl {
   struct MHD_Daemon *d;
@@ -66,14 +86,10 @@ typedef struct dbl {
   int slow_ms;                              /* every answer this late (within the client's timeout) */
   int next_report;
   int finished[64], retracted[64];
-  int invalid_xml; /* XML that did not validate */
+  int invalid_xml;                 /* XML that did not validate */
+  body last_upload, last_fileinfo; /* what the last upload and fileinfo carried, as received */
 } dbl;
 static dbl D;
-
-typedef struct body {
-  char *p;
-  size_t n;
-} body;
 
 static enum MHD_Result send_xml(struct MHD_Connection *c, int http, const char *xml) {
   struct MHD_Response *r = MHD_create_response_from_buffer(strlen(xml), (void *)xml, MHD_RESPMEM_MUST_COPY);
@@ -158,6 +174,18 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
   if (inj && ihttp) return send_xml(c, ihttp, "<html>unavailable</html>");
   if (inj) return answer_with(c, icode, "Injected failure", NULL);
   char extra[200];
+  if (step == UPLOAD || step == FILEINFO) {
+    body *keep = step == UPLOAD ? &D.last_upload : &D.last_fileinfo;
+    char *copy = malloc(b->n + 1);
+    if (!copy) return MHD_NO;
+    if (b->n) memcpy(copy, b->p, b->n);
+    copy[b->n] = 0;
+    pthread_mutex_lock(&D.mu);
+    free(keep->p);
+    keep->p = copy;
+    keep->n = b->n;
+    pthread_mutex_unlock(&D.mu);
+  }
   if (step == SUBMIT || step == FILEINFO) {
     if (vigil__tipline_validate(xsd, b->p ? b->p : "", b->n, NULL) != VIGIL_OK) {
       pthread_mutex_lock(&D.mu);
@@ -215,6 +243,8 @@ static int dbl_start(void) {
 
 static void dbl_stop(void) {
   MHD_stop_daemon(D.d);
+  free(D.last_upload.p);
+  free(D.last_fileinfo.p);
   pthread_mutex_destroy(&D.mu);
 }
 
@@ -433,6 +463,87 @@ static void test_flow(void **state) {
  * call past the call's timeout, so a step that hangs does not let another
  * node claim the delivery mid-submission; and a claim another node has
  * taken over stops the attempt before it calls the CyberTipline again. */
+/* A case whose evidence is a video (a WebM clip, as a video match keeps
+ * it): the upload names it case-<id>.webm with type video/webm and carries
+ * the clip intact; its fileDetails validate and carry the clip's MD5 and
+ * SHA-256 as the original file's. */
+static void test_video_upload(void **state) {
+  (void)state;
+  size_t clip_len;
+  uint8_t *clip = tu_slurp(VIGIL_SOURCE_DIR "/fuzz/seeds/fuzz_video/vp8.webm", &clip_len);
+  assert_non_null(clip);
+  char md5[33], sha[65];
+  hex_digest(clip, clip_len, EVP_md5(), md5);
+  hex_digest(clip, clip_len, EVP_sha256(), sha);
+  char vdir[500], ev[600];
+  snprintf(vdir, sizeof vdir, "%s/video-evidence", dir);
+  assert_int_equal(mkdir(vdir, 0700), 0);
+  snprintf(ev, sizeof ev, "%s/case-7.bin", vdir);
+  FILE *f = fopen(ev, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(clip, 1, clip_len, f), clip_len);
+  fclose(f);
+  int port = dbl_start();
+  write_cfg(port, "s3cret");
+  vigil__sql *db = open_db();
+  json_t *cases =
+      json_pack("[{s:i, s:s, s:s, s:s, s:s, s:s, s:s}]", "id", 7, "status", "confirmed", "classification", "A1", "md5",
+                md5, "sha256", sha, "uploader_id", "video-user", "created_at", "2026-11-24T22:10:00Z");
+  vigil__tipline_cfg c;
+  assert_int_equal(vigil__tipline_cfg_load(cfgpath, &c, NULL), 0);
+  char *xml;
+  size_t len;
+  assert_int_equal(vigil__tipline_build(&c, cases, &xml, &len, NULL), 0);
+  vigil__tipline_cfg_free(&c);
+  json_t *files = json_pack("[{s:i, s:s, s:s, s:s, s:b}]", "case_id", 7, "md5", md5, "sha256", sha, "classification",
+                            "A1", "viewed", 1);
+  char *fj = json_dumps(files, JSON_COMPACT);
+  int64_t id;
+  assert_int_equal(vigil__report_record(db, 7, "[7]", "submit", NULL, "k", xml, "pending", fj, &id, NULL), 0);
+  free(fj);
+  free(xml);
+  json_decref(files);
+  json_decref(cases);
+  int permanent;
+  vigil_error e;
+  if (vigil__cybertip_send(db, cfgpath, vdir, id, NULL, &permanent, &e)) fail_msg("send: %s", e.message);
+  char st[32];
+  row(db, id, st, sizeof st, NULL);
+  assert_string_equal(st, "finished");
+  assert_int_equal(D.calls[UPLOAD], 1);
+  assert_int_equal(D.calls[FILEINFO], 1);
+  assert_int_equal(D.invalid_xml, 0);
+  /* the multipart file part: its name, its type, then the clip itself */
+  const body *u = &D.last_upload;
+  assert_non_null(u->p);
+  const char *part = find(u->p, u->n, "filename=\"case-7.webm\"", 22);
+  assert_non_null(part);
+  const char *hdr_end = find(part, u->n - (size_t)(part - u->p), "\r\n\r\n", 4);
+  assert_non_null(hdr_end);
+  char hdrs[300];
+  snprintf(hdrs, sizeof hdrs, "%.*s", (int)(hdr_end - part), part);
+  assert_non_null(strstr(hdrs, "Content-Type: video/webm"));
+  const uint8_t *data = (const uint8_t *)hdr_end + 4;
+  assert_true((size_t)((const char *)data - u->p) + clip_len + 2 <= u->n);
+  char got[65];
+  hex_digest(data, clip_len, EVP_sha256(), got);
+  assert_string_equal(got, sha);
+  assert_memory_equal(data + clip_len, "\r\n--", 4); /* the part ends where the clip does */
+  /* the file details: the original file's hashes */
+  const body *fi = &D.last_fileinfo;
+  assert_non_null(fi->p);
+  char want[200];
+  snprintf(want, sizeof want, "<originalFileHash hashType=\"MD5\">%s</originalFileHash>", md5);
+  assert_non_null(strstr(fi->p, want));
+  snprintf(want, sizeof want, "<originalFileHash hashType=\"SHA256\">%s</originalFileHash>", sha);
+  assert_non_null(strstr(fi->p, want));
+  assert_non_null(strstr(fi->p, "<industryClassification>A1</industryClassification>"));
+  assert_non_null(strstr(fi->p, "<fileName>case-7.webm</fileName>"));
+  vigil__sql_close(db);
+  dbl_stop();
+  free(clip);
+}
+
 static void test_claim_kept(void **state) {
   (void)state;
   int port = dbl_start();
@@ -715,8 +826,9 @@ int main(void) {
   if (!f) return 1;
   fwrite("\xFF\xD8\xFF\xE0 jpeg", 1, 9, f);
   fclose(f);
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_claim_kept),
-                                     cmocka_unit_test(test_through_serve), cmocka_unit_test(test_kill_at_every_step)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_flow), cmocka_unit_test(test_video_upload),
+                                     cmocka_unit_test(test_claim_kept), cmocka_unit_test(test_through_serve),
+                                     cmocka_unit_test(test_kill_at_every_step)};
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   if (tu_rmtree(dir) != 0) return 1;
   return rc;

@@ -4,7 +4,8 @@
  * answer means.
  *
  * Calls are HTTP POSTs with Basic authentication: submit and fileinfo send
- * XML, upload sends multipart/form-data (the report id and the file),
+ * XML, upload sends multipart/form-data (the report id and the file,
+ * typed by its first bytes: a video goes as video/webm, video/mp4...),
  * finish and retract a form with the id.  Every answer is a small
  * reportResponse (or reportDoneResponse) document, parsed with libxml2
  * without network access or entity expansion.  Credentials are read from
@@ -12,6 +13,7 @@
  * error message.
  */
 #include "report/cybertip.h"
+#include "report/tipline.h"
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
@@ -164,6 +166,8 @@ int vigil__ct_call(const vigil__cybertip *c, const char *step, const char *xml, 
     if (part) {
       curl_mime_name(part, "file");
       curl_mime_filename(part, fname);
+      /* the file's own type (a WebM video as video/webm), not a guess from its name */
+      curl_mime_type(part, vigil__report_media(data, len, NULL));
       curl_mime_data(part, data, len);
     } else rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);

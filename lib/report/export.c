@@ -79,16 +79,6 @@ static int read_evidence(const char *dir, int64_t id, uint8_t **data, size_t *le
   return VIGIL_OK;
 }
 
-static const char *ext_of(const uint8_t *p, size_t n) {
-  if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return "jpg";
-  if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return "png";
-  if (n >= 6 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6))) return "gif";
-  if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4)) return "webp";
-  if (n >= 2 && p[0] == 'B' && p[1] == 'M') return "bmp";
-  if (n >= 12 && !memcmp(p + 4, "ftyp", 4)) return "mp4";
-  return "bin";
-}
-
 int vigil__tipline_export(const vigil__tipline_cfg *c, json_t *cases, const char *evidence_dir, int viewed,
                           const char *out_dir, char **xml_out, vigil_error *err) {
   if (xml_out) *xml_out = NULL;
@@ -115,14 +105,17 @@ int vigil__tipline_export(const vigil__tipline_cfg *c, json_t *cases, const char
     uint8_t *data;
     size_t n;
     if ((rc = read_evidence(evidence_dir, id, &data, &n, err))) break;
+    const char *ext = "none", *type = data ? vigil__report_media(data, n, &ext) : NULL;
     char name[64];
-    snprintf(name, sizeof name, "case-%lld.%s", (long long)id, data ? ext_of(data, n) : "none");
+    snprintf(name, sizeof name, "case-%lld.%s", (long long)id, ext);
+    int have = data != NULL; /* the pointer is not looked at once freed */
     if (data) rc = write_file(out_dir, name, data, n, err);
     free(data);
     const char *cls = json_string_value(json_object_get(k, "classification"));
     int industry = cls && (!strcmp(cls, "A1") || !strcmp(cls, "A2") || !strcmp(cls, "B1") || !strcmp(cls, "B2"));
-    if (!rc && json_array_append_new(files, json_pack("{s:I, s:s?, s:I, s:s?, s:s?, s:s?, s:b}", "case_id", (json_int_t)id,
-                                                      "file", data ? name : NULL, "bytes", (json_int_t)(data ? n : 0),
+    if (!rc && json_array_append_new(files, json_pack("{s:I, s:s?, s:s?, s:I, s:s?, s:s?, s:s?, s:b}", "case_id",
+                                                      (json_int_t)id, "file", have ? name : NULL, "media_type", type,
+                                                      "bytes", (json_int_t)(have ? n : 0),
                                                       "industry_classification", industry ? cls : NULL, "md5",
                                                       json_string_value(json_object_get(k, "md5")), "sha256",
                                                       json_string_value(json_object_get(k, "sha256")),

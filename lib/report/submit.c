@@ -206,8 +206,11 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
         goto out;
       }
       if (!data) continue; /* no media kept: the report carries the hashes only */
+      /* named with its kind's extension, so a video arrives as one */
+      const char *ext;
+      vigil__report_media(data, len, &ext);
       char fname[64];
-      snprintf(fname, sizeof fname, "case-%lld", (long long)cid);
+      snprintf(fname, sizeof fname, "case-%lld.%s", (long long)cid, ext);
       if ((rc = keep_claim(db, claim, &c, "upload", &lost, err))) {
         free(data);
         goto out;
@@ -215,7 +218,10 @@ int vigil__cybertip_send(vigil__sql *db, const char *config_path, const char *ev
       rc = vigil__ct_call(&c, "upload", NULL, s.report_id, fname, data, len, &r, err);
       free(data);
       note(&s, "upload", &r, rc ? err->message : NULL);
-      if (!rc) json_object_set_new(f, "file_id", json_string(r.file_id));
+      if (!rc) {
+        json_object_set_new(f, "file_id", json_string(r.file_id));
+        json_object_set_new(f, "file_name", json_string(fname)); /* fileDetails names it so */
+      }
       save(db, rid, &s, NULL);
       if (rc) goto out;
     }

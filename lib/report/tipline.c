@@ -208,6 +208,7 @@ int vigil__tipline_file_xml(json_t *k, int64_t report_id, const char *file_id, i
   snprintf(rid, sizeof rid, "%lld", (long long)report_id);
   add(root, "reportId", rid);
   add(root, "fileId", file_id);
+  add(root, "fileName", str(k, "file_name")); /* as uploaded: case-<id>.<ext> */
   add(root, "fileViewedByEsp", viewed ? "true" : "false");
   add(root, "fileRelevance", "Reported");
   const char *cls = str(k, "classification");

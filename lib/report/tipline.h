@@ -36,6 +36,12 @@ int vigil__tipline_file_xml(json_t *kase, int64_t report_id, const char *file_id
  * VIGIL_EINVAL with the schema's first message otherwise. */
 int vigil__tipline_validate(const char *schema_path, const char *xml, size_t len, vigil_error *err);
 
+/* The media type of evidence from its first bytes ("video/webm"), and in
+ * *ext (NULL: not wanted) the extension it is exported and uploaded
+ * under ("webm"); application/octet-stream and "bin" when unknown
+ * (media.c). */
+const char *vigil__report_media(const uint8_t *p, size_t n, const char **ext);
+
 /* Validates the report and writes it for manual filing into out_dir (new,
  * 0700): report.xml, case-<id>.<ext> for each case's kept evidence, and
  * manifest.json.  *xml_out (NULL: not wanted) receives the XML. */
