@@ -940,10 +940,14 @@ static void test_disputes(void **state) {
 static void test_media_types(void **state) {
   (void)state;
   static const uint8_t mp4[] = {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm'};
-  static const uint8_t webm[] = {0x1a, 0x45, 0xdf, 0xa3, 0x9f};
+  /* an EBML header whose DocType says webm; without one it is Matroska */
+  static const uint8_t webm[] = {0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81,
+                                 0x01, 0x42, 0x82, 0x84, 'w',  'e',  'b',  'm'};
+  static const uint8_t mkv[] = {0x1a, 0x45, 0xdf, 0xa3, 0x9f};
   static const uint8_t junk[] = {'f', 't', 'y', 'p'};
   assert_string_equal(vigil__media_type(mp4, sizeof mp4), "video/mp4");
   assert_string_equal(vigil__media_type(webm, sizeof webm), "video/webm");
+  assert_string_equal(vigil__media_type(mkv, sizeof mkv), "video/x-matroska");
   assert_string_equal(vigil__media_type(junk, sizeof junk), "application/octet-stream");
   assert_string_equal(vigil__media_type(mp4, 3), "application/octet-stream");
 }

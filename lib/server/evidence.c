@@ -28,6 +28,7 @@
  */
 #include "server/cases.h"
 #include "common/hex.h"
+#include "report/tipline.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -272,13 +273,5 @@ int vigil__evidence_delete(const char *dir, int64_t case_id, vigil_error *err) {
 }
 
 const char *vigil__media_type(const uint8_t *p, size_t n) {
-  if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return "image/jpeg";
-  if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return "image/png";
-  if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4)) return "image/webp";
-  if (n >= 6 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6))) return "image/gif";
-  if (n >= 2 && p[0] == 'B' && p[1] == 'M') return "image/bmp";
-  /* video evidence: the console plays it veiled, muted and paused as the reviewer's settings say */
-  if (n >= 12 && !memcmp(p + 4, "ftyp", 4)) return "video/mp4";
-  if (n >= 4 && !memcmp(p, "\x1a\x45\xdf\xa3", 4)) return "video/webm";
-  return "application/octet-stream";
+  return vigil__report_media(p, n, NULL); /* one sniffer for the console and for reports */
 }
