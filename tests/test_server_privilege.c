@@ -405,6 +405,17 @@ static void test_query_strict(void **state) {
   assert_int_equal(call("POST", "/v1/match?uploader_id=a%1b%5b31m", k_sub, md5, NULL), 400);
   assert_int_equal(call("POST", "/v1/match?url=%c2%9b", k_sub, md5, NULL), 400);
   assert_int_equal(call("POST", "/v1/match?content_id=caf%c3%a9", k_sub, md5, NULL), 200);
+  /* a flag that is neither true nor false is refused, not read as false */
+  assert_int_equal(call("GET", "/v1/banks/b/export?active_only=yes", k_admin, NULL, NULL), 400);
+  assert_int_equal(call("POST", "/v1/policy/decide?trace=maybe", k_sub, "{}", NULL), 400);
+  assert_int_equal(call("GET", "/m/raw_lookup?signal_type=md5&signal=00112233445566778899aabbccddeeff&include_distance=yes",
+                        k_sub, NULL, NULL),
+                   400);
+  /* filter lists: at most 16 names */
+  assert_int_equal(call("POST", "/v1/match?banks=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p", k_sub, md5, NULL), 200);
+  assert_int_equal(call("POST", "/v1/match?banks=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", k_sub, md5, &o), 400);
+  assert_non_null(strstr(json_string_value(json_object_get(json_object_get(o, "error"), "message")), "banks"));
+  json_decref(o);
   /* unauthenticated callers learn nothing about parameters */
   assert_int_equal(call("POST", "/v1/match?treshold=10", NULL, md5, NULL), 401);
 }

@@ -262,8 +262,7 @@ int vigil__h_bank_import(vigil__req *r) {
   vigil_bank_import_opts o;
   vigil_bank_import_opts_default(&o);
   if (!query_format(r, &o.format)) return VIGIL_OK;
-  const char *skip = vigil__req_query(r, "skip_bad");
-  o.skip_bad = skip && (!strcmp(skip, "true") || !strcmp(skip, "1"));
+  if (!vigil__query_bool(r, "skip_bad", &o.skip_bad)) return VIGIL_OK;
   o.source = vigil__req_query(r, "source");
   if (r->body_len == 0) return vigil__reply_error(r, 400, "empty_body", "send the file to import as the body");
   FILE *in = fmemopen(r->body, r->body_len, "r");
@@ -305,8 +304,8 @@ int vigil__h_bank_import(vigil__req *r) {
 int vigil__h_bank_export(vigil__req *r) {
   vigil_bank_format f;
   if (!query_format(r, &f)) return VIGIL_OK;
-  const char *active = vigil__req_query(r, "active_only");
-  int active_only = active && (!strcmp(active, "true") || !strcmp(active, "1"));
+  int active_only = 0;
+  if (!vigil__query_bool(r, "active_only", &active_only)) return VIGIL_OK;
   char *buf = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&buf, &len);

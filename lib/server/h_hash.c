@@ -55,13 +55,11 @@ int vigil__h_hash(vigil__req *r) {
   if (r->spool.fd >= 0) return hash_video(r);
   vigil_hash_opts opts;
   vigil_hash_opts_default(&opts);
-  const char *mode = vigil__req_query(r, "mode"), *dih = vigil__req_query(r, "dihedral");
+  const char *mode = vigil__req_query(r, "mode");
   if (mode && !strcmp(mode, "cli")) opts.mode = VIGIL_MODE_CLI;
   else if (mode && strcmp(mode, "fullres") != 0)
     return vigil__reply_error(r, 400, "invalid", "mode: expected fullres or cli");
-  if (dih && (!strcmp(dih, "true") || !strcmp(dih, "1"))) opts.dihedral = 1;
-  else if (dih && strcmp(dih, "false") != 0 && strcmp(dih, "0") != 0)
-    return vigil__reply_error(r, 400, "invalid", "dihedral: expected true or false");
+  if (!vigil__query_bool(r, "dihedral", &opts.dihedral)) return VIGIL_OK;
   if (r->body_len == 0) return vigil__reply_error(r, 400, "empty_body", "no image bytes in the request body");
 
   vigil_pdq_result res;

@@ -196,8 +196,8 @@ int vigil__h_hma_raw_lookup(vigil__req *r) {
   hma_q q;
   vigil_signal_type t;
   uint8_t value[VIGIL_BANK_VALUE_MAX];
-  const char *inc = vigil__req_query(r, "include_distance");
-  int with_distance = inc && (!strcmp(inc, "true") || !strcmp(inc, "1"));
+  int with_distance = 0;
+  if (!vigil__query_bool(r, "include_distance", &with_distance)) return VIGIL_OK;
   if (!parse_banks(r, &q)) return VIGIL_OK;
   if (is_vpdq(r)) return vpdq_signal_lookup(r, &q, 1, with_distance);
   if (!query_signal(r, &t, value)) return VIGIL_OK;

@@ -20,18 +20,6 @@
 
 #include "vigil/network.h"
 
-static int query_flag(vigil__req *r, const char *name, int *out) {
-  const char *v = vigil__req_query(r, name);
-  if (!v) return 1;
-  if (!strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
-  else if (!strcmp(v, "false") || !strcmp(v, "0")) *out = 0;
-  else {
-    vigil__reply_error(r, 400, "invalid", "%s: expected true or false", name);
-    return 0;
-  }
-  return 1;
-}
-
 /* The groups' JSON, written by the linker into memory: ad text never
  * touches the disk. */
 static int json_of(vigil_linker *l, char **text, size_t *len, vigil_error *err) {
@@ -77,8 +65,8 @@ static int link_batch(vigil__req *r) {
   vigil_link_opts o;
   vigil_link_opts_init(&o);
   int64_t min_size;
-  if (!vigil__query_int(r, "min_size", 2, 1000000, 2, &min_size) || !query_flag(r, "phones", &o.use_identifiers) ||
-      !query_flag(r, "templates", &o.use_templates))
+  if (!vigil__query_int(r, "min_size", 2, 1000000, 2, &min_size) || !vigil__query_bool(r, "phones", &o.use_identifiers) ||
+      !vigil__query_bool(r, "templates", &o.use_templates))
     return VIGIL_OK;
   o.min_size = (int)min_size;
   o.threads = 1; /* the server's own threads are the parallelism */

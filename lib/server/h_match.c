@@ -54,45 +54,15 @@ typedef struct match_req {
   vigil_error pdq_err;
 } match_req;
 
-static int parse_bool(const char *v, int *out) {
-  if (!strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
-  else if (!strcmp(v, "false") || !strcmp(v, "0")) *out = 0;
-  else return 0;
-  return 1;
-}
-
-/* "a,b,c" from the query string into list (pointers into buf). */
-static int split_list(const char *v, char *buf, size_t cap, const char **list, size_t *n) {
-  if (strlen(v) >= cap) return 0;
-  strcpy(buf, v);
-  *n = 0;
-  /* strtok_r: request threads run this at the same time */
-  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    if (*n == MAX_FILTER) return 0;
-    list[(*n)++] = tok;
-  }
-  return 1;
-}
-
 static int options_from_query(vigil__req *r, match_req *m) {
   int64_t t;
   if (!vigil__query_int(r, "threshold", 0, VIGIL_BANK_MAX_THRESHOLD, VIGIL_PDQ_MATCH_THRESHOLD, &t)) return 0;
   m->threshold = (int)t;
-  static const char *const flags[] = {"dihedral", "force", "review", "cross_media"};
-  int *dst[] = {&m->dihedral, &m->force, &m->review, &m->cross_media};
-  for (int i = 0; i < 4; i++) {
-    const char *v = vigil__req_query(r, flags[i]);
-    if (v && !parse_bool(v, dst[i])) {
-      vigil__reply_error(r, 400, "invalid", "%s: expected true or false", flags[i]);
-      return 0;
-    }
-  }
-  const char *b = vigil__req_query(r, "banks"), *tg = vigil__req_query(r, "tags");
-  if ((b && !split_list(b, m->listbuf[0], sizeof m->listbuf[0], m->banks, &m->nbanks)) ||
-      (tg && !split_list(tg, m->listbuf[1], sizeof m->listbuf[1], m->tags, &m->ntags))) {
-    vigil__reply_error(r, 400, "invalid", "banks/tags: at most %d comma-separated names", MAX_FILTER);
+  if (!vigil__query_bool(r, "dihedral", &m->dihedral) || !vigil__query_bool(r, "force", &m->force) ||
+      !vigil__query_bool(r, "review", &m->review) || !vigil__query_bool(r, "cross_media", &m->cross_media) ||
+      !vigil__query_list(r, "banks", m->listbuf[0], sizeof m->listbuf[0], m->banks, MAX_FILTER, &m->nbanks) ||
+      !vigil__query_list(r, "tags", m->listbuf[1], sizeof m->listbuf[1], m->tags, MAX_FILTER, &m->ntags))
     return 0;
-  }
   m->content_id = vigil__req_query(r, "content_id");
   m->uploader_id = vigil__req_query(r, "uploader_id");
   m->url = vigil__req_query(r, "url");

@@ -50,17 +50,6 @@ typedef struct vmatch {
   const char *content_id, *uploader_id, *url;
 } vmatch;
 
-static int split_list(const char *v, char *buf, size_t cap, const char **list, size_t *n) {
-  if (strlen(v) >= cap) return 0;
-  strcpy(buf, v);
-  *n = 0;
-  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    if (*n == MAX_FILTER) return 0;
-    list[(*n)++] = tok;
-  }
-  return 1;
-}
-
 static int query_pct(vigil__req *r, const char *name, double *out) {
   const char *v = vigil__req_query(r, name);
   if (!v) return 1;
@@ -88,24 +77,10 @@ static int options(vigil__req *r, vmatch *m) {
   if (!query_pct(r, "query_pct", &m->opts.query_pct_min) || !query_pct(r, "compared_pct", &m->opts.compared_pct_min))
     return 0;
   m->review = 1;
-  static const char *const flags[] = {"review", "cross_media"};
-  int *dst[] = {&m->review, &m->cross_media};
-  for (int i = 0; i < 2; i++) {
-    const char *v = vigil__req_query(r, flags[i]);
-    if (!v) continue;
-    if (!strcmp(v, "true") || !strcmp(v, "1")) *dst[i] = 1;
-    else if (!strcmp(v, "false") || !strcmp(v, "0")) *dst[i] = 0;
-    else {
-      vigil__reply_error(r, 400, "invalid", "%s: expected true or false", flags[i]);
-      return 0;
-    }
-  }
-  const char *b = vigil__req_query(r, "banks"), *tg = vigil__req_query(r, "tags");
-  if ((b && !split_list(b, m->listbuf[0], sizeof m->listbuf[0], m->banks, &m->nbanks)) ||
-      (tg && !split_list(tg, m->listbuf[1], sizeof m->listbuf[1], m->tags, &m->ntags))) {
-    vigil__reply_error(r, 400, "invalid", "banks/tags: at most %d comma-separated names", MAX_FILTER);
+  if (!vigil__query_bool(r, "review", &m->review) || !vigil__query_bool(r, "cross_media", &m->cross_media) ||
+      !vigil__query_list(r, "banks", m->listbuf[0], sizeof m->listbuf[0], m->banks, MAX_FILTER, &m->nbanks) ||
+      !vigil__query_list(r, "tags", m->listbuf[1], sizeof m->listbuf[1], m->tags, MAX_FILTER, &m->ntags))
     return 0;
-  }
   m->content_id = vigil__req_query(r, "content_id");
   m->uploader_id = vigil__req_query(r, "uploader_id");
   m->url = vigil__req_query(r, "url");

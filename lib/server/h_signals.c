@@ -121,14 +121,11 @@ static int decide_one(vigil__req *r, const char *json, size_t len, int trace, lo
   return rc;
 }
 
-static int want_trace(vigil__req *r) {
-  const char *t = vigil__req_query(r, "trace");
-  return t && (!strcmp(t, "true") || !strcmp(t, "1"));
-}
-
 int vigil__h_policy_decide(vigil__req *r) {
   json_t *o = NULL;
-  int rc = decide_one(r, (const char *)r->body, r->body_len, want_trace(r), 0, &o);
+  int trace = 0;
+  if (!vigil__query_bool(r, "trace", &trace)) return VIGIL_OK;
+  int rc = decide_one(r, (const char *)r->body, r->body_len, trace, 0, &o);
   if (rc == VIGIL_EINVAL) {
     /* the one error shape: a code beside the policy engine's message (and line) */
     json_t *e = json_object_get(o, "error");
@@ -151,8 +148,9 @@ int vigil__h_policy_batch(vigil__req *r) {
   json_t *reqs = json_object_get(r->json, "requests");
   if (!json_is_array(reqs) || json_array_size(reqs) > BATCH_MAX)
     return vigil__reply_error(r, 400, "wrong_type", "'requests' must be an array of at most %d requests", BATCH_MAX);
+  int trace = 0;
+  if (!vigil__query_bool(r, "trace", &trace)) return VIGIL_OK;
   json_t *arr = json_array();
-  int trace = want_trace(r);
   for (size_t i = 0; arr && i < json_array_size(reqs); i++) {
     char *one = json_dumps(json_array_get(reqs, i), JSON_COMPACT | JSON_ENCODE_ANY);
     json_t *d = NULL;

@@ -192,3 +192,35 @@ int vigil__query_int(vigil__req *r, const char *name, int64_t min, int64_t max, 
   *out = v;
   return 1;
 }
+
+int vigil__query_bool(vigil__req *r, const char *name, int *out) {
+  const char *v = vigil__req_query(r, name);
+  if (!v) return 1;
+  if (!strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
+  else if (!strcmp(v, "false") || !strcmp(v, "0")) *out = 0;
+  else {
+    vigil__reply_error(r, 400, "invalid", "%s: expected true or false", name);
+    return 0;
+  }
+  return 1;
+}
+
+int vigil__query_list(vigil__req *r, const char *name, char *buf, size_t cap, const char **list, size_t max,
+                      size_t *n) {
+  *n = 0;
+  const char *v = vigil__req_query(r, name);
+  if (!v) return 1;
+  size_t len = strlen(v), k = 0;
+  if (len < cap) {
+    memcpy(buf, v, len + 1);
+    /* strtok_r: request threads run this at the same time */
+    char *save = NULL, *tok = strtok_r(buf, ",", &save);
+    for (; tok && k < max; tok = strtok_r(NULL, ",", &save)) list[k++] = tok;
+    if (!tok) {
+      *n = k;
+      return 1;
+    }
+  }
+  vigil__reply_error(r, 400, "invalid", "%s: at most %zu comma-separated names in %zu bytes", name, max, cap - 1);
+  return 0;
+}

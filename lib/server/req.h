@@ -177,5 +177,13 @@ int vigil__json_only(vigil__req *r, const char *const *allowed);
 int vigil__param_id(vigil__req *r, const char *name, int64_t *out);
 /* Integer query parameter in [min,max] (default def) or replies 400. */
 int vigil__query_int(vigil__req *r, const char *name, int64_t min, int64_t max, int64_t def, int64_t *out);
+/* Boolean query parameter ("true"/"1", "false"/"0") into *out, left alone
+ * when absent, or replies 400. */
+int vigil__query_bool(vigil__req *r, const char *name, int *out);
+/* "a,b,c" query parameter split in place into buf (cap bytes): list gets
+ * at most max pointers into buf, *n how many (0 when absent); replies 400
+ * when it is longer or has more names. */
+int vigil__query_list(vigil__req *r, const char *name, char *buf, size_t cap, const char **list, size_t max,
+                      size_t *n);
 
 #endif
