@@ -406,6 +406,7 @@ static void test_query_strict(void **state) {
   assert_int_equal(call("POST", "/v1/match?url=%c2%9b", k_sub, md5, NULL), 400);
   assert_int_equal(call("POST", "/v1/match?content_id=caf%c3%a9", k_sub, md5, NULL), 200);
   /* a flag that is neither true nor false is refused, not read as false */
+  assert_int_equal(call("POST", "/v1/match?review=yes", k_sub, md5, NULL), 400);
   assert_int_equal(call("GET", "/v1/banks/b/export?active_only=yes", k_admin, NULL, NULL), 400);
   assert_int_equal(call("POST", "/v1/policy/decide?trace=maybe", k_sub, "{}", NULL), 400);
   assert_int_equal(call("GET", "/m/raw_lookup?signal_type=md5&signal=00112233445566778899aabbccddeeff&include_distance=yes",

@@ -69,10 +69,12 @@ static int options_from_query(vigil__req *r, match_req *m) {
   return 1;
 }
 
+/* A list member of the body into list; left alone when absent (the query
+ * string's list, if any, then stands). */
 static int json_list(vigil__req *r, const char *name, const char **list, size_t *n) {
   json_t *a = json_object_get(r->json, name);
-  *n = 0;
   if (!a) return 1;
+  *n = 0;
   if (!json_is_array(a) || json_array_size(a) > MAX_FILTER) {
     vigil__reply_error(r, 400, "wrong_type", "'%s' must be an array of at most %d strings", name, MAX_FILTER);
     return 0;
@@ -109,11 +111,14 @@ static int options_from_json(vigil__req *r, match_req *m) {
       !vigil__json_bool(r, "review", &m->review) || !json_list(r, "banks", m->banks, &m->nbanks) ||
       !json_list(r, "tags", m->tags, &m->ntags))
     return 0;
-  const char *pdq, *md5, *sha;
+  const char *pdq, *md5, *sha, *cid, *uid, *url;
   if (!vigil__json_str(r, "pdq", 0, 64, &pdq) || !vigil__json_str(r, "md5", 0, 32, &md5) ||
-      !vigil__json_str(r, "sha256", 0, 64, &sha) || !vigil__json_str(r, "content_id", 0, 512, &m->content_id) ||
-      !vigil__json_str(r, "uploader_id", 0, 512, &m->uploader_id) || !vigil__json_str(r, "url", 0, 2048, &m->url))
+      !vigil__json_str(r, "sha256", 0, 64, &sha) || !vigil__json_str(r, "content_id", 0, 512, &cid) ||
+      !vigil__json_str(r, "uploader_id", 0, 512, &uid) || !vigil__json_str(r, "url", 0, 2048, &url))
     return 0;
+  if (cid) m->content_id = cid; /* the body's member wins over the query string's */
+  if (uid) m->uploader_id = uid;
+  if (url) m->url = url;
   if (!pdq && !md5 && !sha) {
     vigil__reply_error(r, 400, "missing_field", "give 'pdq', 'md5' or 'sha256' (or send the content itself)");
     return 0;
@@ -306,7 +311,9 @@ int vigil__h_match(vigil__req *r) {
     goto done;
   }
   if (r->is_json) {
-    if (!options_from_json(r, m)) goto done;
+    /* the query string's options apply to a JSON body too (they were
+     * once ignored there, silently); a member of the body wins */
+    if (!options_from_query(r, m) || !options_from_json(r, m)) goto done;
     char hex[65];
     if (m->have_pdq) vigil_pdq_to_hex(&m->pdq[0], hex), json_object_set_new(hashes, "pdq", json_string(hex));
     if (m->have_md5) vigil_signal_to_hex(m->md5, 16, hex), json_object_set_new(hashes, "md5", json_string(hex));
