@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
@@ -254,14 +256,56 @@ static void test_x264(void **state) {
     uint64_t s3 = compare(path, 1, 1, 0, 0); /* the worker, under its filter */
     fprintf(stderr, "%s: %llu, %llu, %llu of 130 frames not decoded\n", names[i], (unsigned long long)s1,
             (unsigned long long)s2, (unsigned long long)s3);
-    if (i < 2) { /* MP4, Matroska: the skip engages (MPEG-TS may fall back) */
-      assert_true(s1 > 20);
-      assert_true(s2 >= s1);
-      assert_int_equal(s3, s1);
-    }
+    assert_true(s1 > 20); /* the skip engaged (MPEG-TS: after a byte seek back to the start) */
+    assert_true(s2 >= s1);
+    assert_int_equal(s3, s1);
   }
   /* Every frame: nothing to skip. */
   assert_int_equal(compare(tv_path("bframes.mp4"), 0, 0, 0, 0), 0);
+}
+
+/* A pipe cannot go back: every frame is decoded, the output is the same. */
+static void test_pipe(void **state) {
+  (void)state;
+  const char *path = tv_path("pipe.ts");
+  if (make_clip(path, 60) != 0) skip();
+  size_t len;
+  uint8_t *data = tu_slurp(path, &len);
+  assert_non_null(data);
+  lines out = {0}, ref = {0};
+  vigil_video_opts o;
+  vigil_video_opts_default(&o);
+  o.sandbox = 0;
+  vigil_video_info info, rinfo;
+  vigil_error e = {0};
+  assert_int_equal(vigil_video_hash_file(path, &o, add_line, &ref, &rinfo, &e), VIGIL_OK);
+  assert_true(rinfo.skipped > 0);
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    size_t off = 0;
+    while (off < len) {
+      ssize_t n = write(fds[1], data + off, len - off);
+      if (n <= 0) _exit(1);
+      off += (size_t)n;
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  int rc = vigil_video_hash_fd(fds[0], &o, add_line, &out, &info, &e);
+  close(fds[0]);
+  int status;
+  waitpid(pid, &status, 0);
+  if (rc) fail_msg("pipe: %s", e.message);
+  assert_int_equal(info.skipped, 0);
+  assert_string_equal(out.s, ref.s);
+  assert_string_equal(info.md5, rinfo.md5);
+  free(out.s);
+  free(ref.s);
+  free(data);
 }
 
 static void test_shared(void **state) {
@@ -276,9 +320,15 @@ static void test_shared(void **state) {
     if (de->d_name[0] == '.') continue;
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-    compare(path, 1, 0, 0, 0);
-    compare(path, 2, 0, 0, 128);
-    if (strstr(de->d_name, "audiofirst")) compare(path, 1, 0, 1, 128); /* flush_all: the skip may run */
+    uint64_t s1 = compare(path, 1, 0, 0, 0);
+    uint64_t s2 = compare(path, 2, 0, 0, 128);
+    fprintf(stderr, "%s: %llu, %llu frames not decoded\n", de->d_name, (unsigned long long)s1, (unsigned long long)s2);
+    if (strstr(de->d_name, "audiofirst")) {
+      /* The end-of-file quirk: the frames lost depend on what the decoder
+       * was sent, so every frame is decoded; with flush_all the skip runs. */
+      assert_int_equal(compare(path, 1, 0, 0, 128), 0);
+      compare(path, 1, 0, 1, 128);
+    }
     n++;
   }
   closedir(d);
@@ -289,7 +339,7 @@ int main(void) {
   av_log_set_level(AV_LOG_ERROR);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nal_length_size), cmocka_unit_test(test_disposable), cmocka_unit_test(test_pts_table),
-      cmocka_unit_test(test_x264),           cmocka_unit_test(test_shared),
+      cmocka_unit_test(test_x264),           cmocka_unit_test(test_pipe),       cmocka_unit_test(test_shared),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   tv_cleanup();

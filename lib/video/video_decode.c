@@ -403,6 +403,36 @@ static int reopen(state *st, vigil__video_io *io, const char *url, vigil_video_i
   return open_input(st, io, url, NULL, info, err);
 }
 
+/* Seeks the demuxer to the start of the file: by timestamp, or to byte 0. */
+static int seek_start(state *st, int byte) {
+  if (byte) return av_seek_frame(st->fc, -1, 0, AVSEEK_FLAG_BYTE) >= 0;
+  int64_t first = st->fc->streams[st->vi]->start_time;
+  return av_seek_frame(st->fc, st->vi, first == AV_NOPTS_VALUE ? INT64_MIN : first, AVSEEK_FLAG_BACKWARD) >= 0;
+}
+
+/* Whether the next video packet is the file's first (as read_pts saw it). */
+static int at_first_packet(state *st) {
+  for (;;) {
+    if (av_read_frame(st->fc, st->pkt) < 0) return 0;
+    int video = st->pkt->stream_index == st->vi;
+    int64_t pts = st->pkt->pts;
+    av_packet_unref(st->pkt);
+    if (video) return pts == st->pts.order[0];
+  }
+}
+
+/* Back to the first packet without reopening (which would probe the stream
+ * again): a timestamp seek (MP4, Matroska), else a byte seek to 0 (MPEG-TS,
+ * whose timestamp seek lands near the start, not on it).  Each is tried,
+ * then made again for real; skip_pass checks every packet after.  1 when
+ * there. */
+static int rewind_demuxer(state *st) {
+  int byte_ok = !(st->fc->iformat->flags & AVFMT_NO_BYTE_SEEK);
+  for (int byte = 0; byte <= byte_ok; byte++)
+    if (seek_start(st, byte) && at_first_packet(st) && seek_start(st, byte)) return 1;
+  return 0;
+}
+
 /* Tries the skip pass; VIGIL_OK with *done when it hashed the video, VIGIL_OK
  * without when the input is back at its start for the every-frame pass. */
 static int try_skip(state *st, vigil__video_io *io, const char *url, vigil_video_info *info, int *done,
@@ -412,16 +442,12 @@ static int try_skip(state *st, vigil__video_io *io, const char *url, vigil_video
   if (nal_ls < 0) return VIGIL_OK;
   int rc = read_pts(st, nal_ls, err);
   if (rc < 0) return rc;
-  if (rc == 1) {
-    /* Back to the first packet by a seek; skip_pass checks it got there. */
-    int64_t first = st->fc->streams[st->vi]->start_time;
-    if (av_seek_frame(st->fc, st->vi, first == AV_NOPTS_VALUE ? INT64_MIN : first, AVSEEK_FLAG_BACKWARD) >= 0) {
-      rc = skip_pass(st, nal_ls, err);
-      if (rc < 0) return rc;
-      if (rc == VIGIL_OK) {
-        *done = 1;
-        return VIGIL_OK;
-      }
+  if (rc == 1 && rewind_demuxer(st)) {
+    rc = skip_pass(st, nal_ls, err);
+    if (rc < 0) return rc;
+    if (rc == VIGIL_OK) {
+      *done = 1;
+      return VIGIL_OK;
     }
   }
   return reopen(st, io, url, info, err);
