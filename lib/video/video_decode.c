@@ -147,11 +147,13 @@ static int hash_frame(state *st, int64_t number, vigil_error *err) {
  * trusted: the video is decoded again, every frame (not an error). */
 #define FALL_BACK 1
 
-/* The frame's number in the skip pass: its pts rank, when that frame was sent
- * and comes after the last one out; -1 otherwise. */
+/* The frame's number in the skip pass: its pts rank, when that frame was sent,
+ * comes after the last one out and decoded cleanly; -1 otherwise. */
 static int64_t skip_number(state *st) {
   int64_t pts = st->frame->pts;
-  if (pts == AV_NOPTS_VALUE) return -1;
+  /* A damaged picture is concealed from the last one decoded, which
+   * depends on what was skipped: decode everything instead. */
+  if (pts == AV_NOPTS_VALUE || st->frame->decode_error_flags || (st->frame->flags & AV_FRAME_FLAG_CORRUPT)) return -1;
   int64_t r = vigil__pts_table_rank(&st->pts, pts);
   if (r < 0 || r <= st->last_rank || !st->sent[r]) return -1;
   st->last_rank = r;
