@@ -105,8 +105,8 @@ static void test_pts_table(void **state) {
   assert_int_equal(vigil__pts_table_rank(&t, 61), -1);
   assert_int_equal(vigil__pts_table_delay(&t), 1);
   /* A discarded packet (outside an MP4 edit list) has no rank, even with a pts seen before. */
-  assert_int_equal(vigil__pts_table_add(&t, 70, 1), VIGIL_OK);
-  assert_int_equal(vigil__pts_table_add(&t, 10, 1), VIGIL_OK);
+  assert_int_equal(vigil__pts_table_add(&t, 70, VIGIL__AU_DISCARD), VIGIL_OK);
+  assert_int_equal(vigil__pts_table_add(&t, 10, VIGIL__AU_DISCARD), VIGIL_OK);
   assert_int_equal(vigil__pts_table_finish(&t), VIGIL_OK);
   assert_int_equal(t.nranked, 7);
   assert_int_equal(vigil__pts_table_rank(&t, 70), -1);
@@ -121,6 +121,44 @@ static void test_pts_table(void **state) {
   assert_int_equal(vigil__pts_table_delay(&t), 1);
   vigil__pts_table_free(&t);
   assert_int_equal(vigil__pts_table_rank(&t, 0), -1);
+}
+
+/* Which packets the decoder needs: two IDR periods of I/P references and
+ * disposable b pictures, ranks pts / 10. */
+static void test_plan(void **state) {
+  (void)state;
+  const unsigned S = VIGIL__AU_SLICES, I = VIGIL__AU_IDR | VIGIL__AU_SLICES, B = VIGIL__AU_SLICES | VIGIL__AU_NONREF;
+  const int64_t pts[10] = {0, 20, 10, 40, 30, 50, 70, 60, 90, 80};
+  unsigned kind[10] = {I, S, B, S, B, I, S, B, S, B};
+  uint8_t send[10];
+  vigil__pts_table t = {0};
+  for (int i = 0; i < 10; i++) assert_int_equal(vigil__pts_table_add(&t, pts[i], kind[i]), VIGIL_OK);
+  assert_int_equal(vigil__pts_table_finish(&t), VIGIL_OK);
+  /* Every third frame (ranks 0, 3, 6, 9): the b of rank 1 is not selected,
+   * and the b of rank 8 comes after its period's last selected frame. */
+  assert_int_equal(vigil__pts_table_plan(&t, 3, send), 2);
+  const uint8_t want3[10] = {1, 1, 0, 1, 1, 1, 1, 1, 1, 0};
+  assert_memory_equal(send, want3, 10);
+  /* Every fifth (0, 5): each period needs its IDR only; the rest of it,
+   * references too, comes after its last selected frame. */
+  assert_int_equal(vigil__pts_table_plan(&t, 5, send), 8);
+  const uint8_t want5[10] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+  assert_memory_equal(send, want5, 10);
+  vigil__pts_table_free(&t);
+  /* A parameter set in the first period's tail keeps its references; a
+   * period with nothing selected sends its IDR (it carries a parameter set)
+   * and nothing else. */
+  kind[3] = 0;             /* a P picture with a PPS in the packet */
+  kind[5] = VIGIL__AU_IDR; /* an IDR with its SPS and PPS */
+  for (int i = 0; i < 10; i++) assert_int_equal(vigil__pts_table_add(&t, pts[i], kind[i]), VIGIL_OK);
+  assert_int_equal(vigil__pts_table_finish(&t), VIGIL_OK);
+  assert_int_equal(vigil__pts_table_plan(&t, 5, send), 6);
+  const uint8_t want5b[10] = {1, 1, 0, 1, 0, 1, 0, 0, 0, 0};
+  assert_memory_equal(send, want5b, 10);
+  assert_int_equal(vigil__pts_table_plan(&t, 100, send), 6); /* only rank 0 */
+  const uint8_t want100[10] = {1, 1, 0, 1, 0, 1, 0, 0, 0, 0};
+  assert_memory_equal(send, want100, 10);
+  vigil__pts_table_free(&t);
 }
 
 /* A 320x240 H.264 clip with B-frames (libx264: 3 B-frames, B-pyramid), 25
@@ -339,6 +377,7 @@ int main(void) {
   av_log_set_level(AV_LOG_ERROR);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nal_length_size), cmocka_unit_test(test_disposable), cmocka_unit_test(test_pts_table),
+      cmocka_unit_test(test_plan),
       cmocka_unit_test(test_x264),           cmocka_unit_test(test_pipe),       cmocka_unit_test(test_shared),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

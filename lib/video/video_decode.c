@@ -80,6 +80,7 @@ typedef struct state {
   /* The skip pass (one hash per second on H.264, see skip_pass): */
   int skipping;          /* numbers come from pts ranks; hashes are held in out */
   vigil__pts_table pts;  /* every video packet's pts, from the demux-only pass */
+  uint8_t *send;         /* by demux index: the decoder needs the packet */
   uint8_t *sent;         /* by rank: the packet went to the decoder */
   uint64_t nsent, nout;  /* packets sent, frames out */
   uint64_t skipped;      /* packets not sent, when the pass held */
@@ -319,30 +320,29 @@ static int skip_eligible(const state *st) {
   return vigil__h264_nal_length_size(par->extradata, par->extradata_size > 0 ? (size_t)par->extradata_size : 0);
 }
 
-/* The demux-only pass: every video packet's pts into st->pts.  1 when the
- * skip pass can number frames by pts rank, 0 when it cannot, or an error. */
+/* The demux-only pass: every video packet's pts and kind into st->pts, and
+ * the plan of which to send into st->send.  1 when the skip pass can number
+ * frames by pts rank, 0 when it cannot, or an error. */
 static int read_pts(state *st, int nal_ls, vigil_error *err) {
-  uint64_t n = 0, disposable = 0;
+  uint64_t n = 0;
   int ok = 1;
   while (ok) {
     int e = av_read_frame(st->fc, st->pkt);
     if (e < 0) break;
     if (st->pkt->stream_index == st->vi) {
       const AVPacket *p = st->pkt;
-      size_t sz = p->size > 0 ? (size_t)p->size : 0;
+      unsigned kind = vigil__h264_classify(p->data, p->size > 0 ? (size_t)p->size : 0, nal_ls);
+      if (p->flags & AV_PKT_FLAG_DISCARD) kind |= VIGIL__AU_DISCARD;
       if (p->pts == AV_NOPTS_VALUE || ++n > st->o->max_frames ||
-          av_packet_get_side_data(p, AV_PKT_DATA_NEW_EXTRADATA, NULL) ||
-          (n == 1 && !vigil__h264_has_idr(p->data, sz, nal_ls)))
+          av_packet_get_side_data(p, AV_PKT_DATA_NEW_EXTRADATA, NULL) || (n == 1 && !(kind & VIGIL__AU_IDR)))
         ok = 0;
-      else if (vigil__pts_table_add(&st->pts, p->pts, p->flags & AV_PKT_FLAG_DISCARD) != VIGIL_OK)
+      else if (vigil__pts_table_add(&st->pts, p->pts, kind) != VIGIL_OK)
         ok = -1;
-      else if (vigil__h264_disposable(p->data, sz, nal_ls))
-        disposable++;
     }
     av_packet_unref(st->pkt);
   }
   if (ok < 0) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for the frame table");
-  if (!ok || disposable == 0 || n == 0) return 0;
+  if (!ok || n == 0) return 0;
   int rc = vigil__pts_table_finish(&st->pts);
   if (rc == VIGIL_ENOMEM) return vigil__seterr(err, rc, "out of memory for the frame table");
   if (rc != VIGIL_OK || st->pts.nranked == 0) return 0; /* a repeated pts */
@@ -351,16 +351,19 @@ static int read_pts(state *st, int nal_ls, vigil_error *err) {
   /* Output order is rank order only when the decoder holds back enough
    * frames from the start (it never has to raise its delay). */
   if (vigil__pts_table_delay(&st->pts) > (size_t)st->cc->has_b_frames) return 0;
-  if (!(st->sent = calloc(st->pts.nranked, 1))) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for the frame table");
+  st->sent = calloc(st->pts.nranked, 1);
+  st->send = malloc(st->pts.n);
+  if (!st->sent || !st->send) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for the frame table");
+  vigil__pts_table_plan(&st->pts, st->frame_mod, st->send);
   return 1;
 }
 
 /* The skip pass, after read_pts: packets demuxed again must be the same ones;
- * a disposable picture whose number is not selected is not sent; each frame
- * out is numbered by its pts rank and must come in rank order, and as many
- * frames must come out as were sent.  VIGIL_OK (hashes in st->out), an
- * error, or FALL_BACK. */
-static int skip_pass(state *st, int nal_ls, vigil_error *err) {
+ * those the plan says nothing selected needs are not sent; each frame out is
+ * numbered by its pts rank and must come in rank order, and as many frames
+ * must come out as were sent.  VIGIL_OK (hashes in st->out), an error, or
+ * FALL_BACK. */
+static int skip_pass(state *st, vigil_error *err) {
   st->skipping = 1;
   st->last_rank = -1;
   size_t j = 0;
@@ -371,14 +374,16 @@ static int skip_pass(state *st, int nal_ls, vigil_error *err) {
     const AVPacket *p = st->pkt;
     if (p->stream_index == st->vi) {
       int64_t r;
-      int discard = j < st->pts.n && st->pts.discard[j];
-      if (j >= st->pts.n || p->pts != st->pts.order[j++] || !discard != !(p->flags & AV_PKT_FLAG_DISCARD))
+      int discard = j < st->pts.n && (st->pts.kind[j] & VIGIL__AU_DISCARD);
+      if (j >= st->pts.n || p->pts != st->pts.order[j] || !discard != !(p->flags & AV_PKT_FLAG_DISCARD))
         rc = FALL_BACK;
-      else if (discard) { /* decoded for the pictures that refer to it; its frame is not output */
-        if (!vigil__h264_disposable(p->data, p->size > 0 ? (size_t)p->size : 0, nal_ls)) rc = decode_packet(st, p, err);
-      } else if ((r = vigil__pts_table_rank(&st->pts, p->pts)) < 0)
+      else if (!st->send[j++])
+        ; /* nothing selected needs it */
+      else if (discard) /* decoded for the pictures that refer to it; its frame is not output */
+        rc = decode_packet(st, p, err);
+      else if ((r = vigil__pts_table_rank(&st->pts, p->pts)) < 0)
         rc = FALL_BACK;
-      else if (r % st->frame_mod == 0 || !vigil__h264_disposable(p->data, p->size > 0 ? (size_t)p->size : 0, nal_ls)) {
+      else {
         st->sent[r] = 1;
         st->nsent++;
         rc = decode_packet(st, p, err);
@@ -445,7 +450,7 @@ static int try_skip(state *st, vigil__video_io *io, const char *url, vigil_video
   int rc = read_pts(st, nal_ls, err);
   if (rc < 0) return rc;
   if (rc == 1 && rewind_demuxer(st)) {
-    rc = skip_pass(st, nal_ls, err);
+    rc = skip_pass(st, err);
     if (rc < 0) return rc;
     if (rc == VIGIL_OK) {
       *done = 1;
@@ -492,6 +497,7 @@ int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, cons
   close_input(&st);
   vigil__pts_table_free(&st.pts);
   free(st.sent);
+  free(st.send);
   free(st.out);
   vigil__video_io_free(io);
   if (rc) memset(info, 0, sizeof *info);

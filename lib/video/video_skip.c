@@ -95,31 +95,39 @@ static void scan_au(const uint8_t *p, size_t n, int ls, scan *s) {
   if (!found) s->bad = 1;
 }
 
-int vigil__h264_disposable(const uint8_t *data, size_t size, int nal_length_size) {
+unsigned vigil__h264_classify(const uint8_t *data, size_t size, int nal_length_size) {
   scan s;
   scan_au(data, size, nal_length_size, &s);
-  return !s.bad && s.slices > 0 && s.ref_slices == 0 && s.other == 0;
+  if (s.bad) return 0;
+  unsigned k = 0;
+  if (s.idr) k |= VIGIL__AU_IDR;
+  if (s.slices > 0 && s.other == 0) k |= VIGIL__AU_SLICES;
+  if (s.slices > 0 && s.ref_slices == 0) k |= VIGIL__AU_NONREF;
+  return k;
+}
+
+int vigil__h264_disposable(const uint8_t *data, size_t size, int nal_length_size) {
+  unsigned k = vigil__h264_classify(data, size, nal_length_size);
+  return (k & (VIGIL__AU_SLICES | VIGIL__AU_NONREF)) == (VIGIL__AU_SLICES | VIGIL__AU_NONREF);
 }
 
 int vigil__h264_has_idr(const uint8_t *data, size_t size, int nal_length_size) {
-  scan s;
-  scan_au(data, size, nal_length_size, &s);
-  return !s.bad && s.idr > 0;
+  return (vigil__h264_classify(data, size, nal_length_size) & VIGIL__AU_IDR) != 0;
 }
 
-int vigil__pts_table_add(vigil__pts_table *t, int64_t pts, int discard) {
+int vigil__pts_table_add(vigil__pts_table *t, int64_t pts, unsigned kind) {
   if (t->n == t->cap) {
     size_t cap = t->cap ? t->cap * 2 : 1024;
     if (cap > SIZE_MAX / sizeof *t->order) return VIGIL_ENOMEM;
     int64_t *o = realloc(t->order, cap * sizeof *o);
     if (!o) return VIGIL_ENOMEM;
     t->order = o;
-    uint8_t *d = realloc(t->discard, cap);
-    if (!d) return VIGIL_ENOMEM;
-    t->discard = d;
+    uint8_t *k = realloc(t->kind, cap);
+    if (!k) return VIGIL_ENOMEM;
+    t->kind = k;
     t->cap = cap;
   }
-  t->discard[t->n] = discard != 0;
+  t->kind[t->n] = (uint8_t)kind;
   t->order[t->n++] = pts;
   return VIGIL_OK;
 }
@@ -137,7 +145,7 @@ int vigil__pts_table_finish(vigil__pts_table *t) {
   t->sorted = malloc(t->n * sizeof *t->sorted);
   if (!t->sorted) return VIGIL_ENOMEM;
   for (size_t i = 0; i < t->n; i++)
-    if (!t->discard[i]) t->sorted[t->nranked++] = t->order[i];
+    if (!(t->kind[i] & VIGIL__AU_DISCARD)) t->sorted[t->nranked++] = t->order[i];
   qsort(t->sorted, t->nranked, sizeof *t->sorted, cmp_i64);
   for (size_t i = 1; i < t->nranked; i++)
     if (t->sorted[i] == t->sorted[i - 1]) return VIGIL_EEXIST;
@@ -157,16 +165,51 @@ int64_t vigil__pts_table_rank(const vigil__pts_table *t, int64_t pts) {
 size_t vigil__pts_table_delay(const vigil__pts_table *t) {
   size_t delay = 0;
   for (size_t d = 0; d < t->n; d++) {
-    if (t->discard[d]) continue;
+    if (t->kind[d] & VIGIL__AU_DISCARD) continue;
     int64_t r = vigil__pts_table_rank(t, t->order[d]);
     if (r >= 0 && d > (size_t)r && d - (size_t)r > delay) delay = d - (size_t)r;
   }
   return delay;
 }
 
+/* Whether demux index d holds a frame whose number is selected. */
+static int selected(const vigil__pts_table *t, size_t d, int64_t frame_mod) {
+  if (t->kind[d] & VIGIL__AU_DISCARD) return 0;
+  int64_t r = vigil__pts_table_rank(t, t->order[d]);
+  return r >= 0 && r % frame_mod == 0;
+}
+
+size_t vigil__pts_table_plan(const vigil__pts_table *t, int64_t frame_mod, uint8_t *send) {
+  const unsigned disposable = VIGIL__AU_SLICES | VIGIL__AU_NONREF;
+  size_t skipped = 0;
+  for (size_t a = 0; a < t->n;) {
+    size_t b = a + 1;
+    while (b < t->n && !(t->kind[b] & VIGIL__AU_IDR)) b++;
+    /* [a, b) is one IDR period (the first may not start with an IDR; the
+     * caller refuses such files).  tail: demux indexes >= tail. */
+    size_t tail = a;
+    for (size_t d = a; d < b; d++)
+      if (selected(t, d, frame_mod)) tail = d + 1;
+    int tail_ok = 1;
+    for (size_t d = tail; d < b && tail_ok; d++)
+      if (!(t->kind[d] & VIGIL__AU_SLICES) && d != a) tail_ok = 0;
+    for (size_t d = a; d < b; d++) {
+      unsigned k = t->kind[d];
+      int need;
+      if (tail_ok && d >= tail && (k & VIGIL__AU_SLICES)) need = 0;
+      else if ((k & disposable) == disposable && !selected(t, d, frame_mod)) need = 0;
+      else need = 1;
+      send[d] = (uint8_t)need;
+      skipped += !need;
+    }
+    a = b;
+  }
+  return skipped;
+}
+
 void vigil__pts_table_free(vigil__pts_table *t) {
   free(t->order);
-  free(t->discard);
+  free(t->kind);
   free(t->sorted);
   memset(t, 0, sizeof *t);
 }
