@@ -33,6 +33,7 @@ static const char *k_admin, *k_sub;
 static uint8_t *jpg;
 static size_t jpg_len;
 static char rings_pdq[65];
+static unsigned long long max_body, max_video; /* the server's --max-body, --max-video */
 
 static int setup(void **state) {
   (void)state;
@@ -45,6 +46,8 @@ static int setup(void **state) {
   cfg.max_decodes = 1;
   cfg.decode_queue = 0; /* a second decode at once is refused: testable without timing */
   cfg.max_connections = 80; /* the slow-client test fills it from one address */
+  max_body = cfg.max_body ? cfg.max_body : 50ull * 1000 * 1000; /* 0: the documented defaults */
+  max_video = cfg.max_video ? cfg.max_video : 2000ull * 1000 * 1000;
   if (tu_fix_start(&fx, &cfg)) return -1;
   srv = fx.srv;
   port = fx.port;
@@ -118,7 +121,52 @@ static void test_unhashable_is_not_clean(void **state) {
   assert_int_equal(req("POST", "/v1/match", k_sub, "application/octet-stream", junk, sizeof junk, NULL, NULL), 422);
   /* the HMA lookup likewise */
   assert_int_equal(req("POST", "/m/lookup", k_sub, "image/jpeg", jpg, jpg_len / 2, NULL, NULL), 422);
-  /* over the decode budget is a limit: 413 */
+  /* over a limit is 413, never 200 with no matches: a BMP whose header
+   * says 20000x20000 (400 Mpx, over the 100 Mpx limit) */
+  uint8_t bmp[54] = {'B', 'M'};
+  bmp[10] = 54;             /* pixel data offset */
+  bmp[14] = 40;             /* BITMAPINFOHEADER */
+  bmp[18] = 0x20, bmp[19] = 0x4e; /* width 20000 */
+  bmp[22] = 0x20, bmp[23] = 0x4e; /* height 20000 */
+  bmp[26] = 1;              /* planes */
+  bmp[28] = 24;             /* bits per pixel */
+  static const char *const paths[] = {"/v1/match", "/m/lookup"};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(req("POST", paths[i], k_sub, "image/bmp", bmp, sizeof bmp, &o, NULL), 413);
+    assert_non_null(o);
+    assert_null(json_object_get(o, "matches"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "image_too_large");
+    json_decref(o);
+  }
+  /* a picture body over --max-body: 413 body_too_large */
+  uint8_t *big = calloc(1, max_body + 1);
+  assert_non_null(big);
+  memcpy(big, jpg, jpg_len);
+  assert_int_equal(req("POST", "/v1/match", k_sub, "image/jpeg", big, max_body + 1, &o, NULL), 413);
+  free(big);
+  assert_non_null(o);
+  assert_null(json_object_get(o, "matches"));
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "body_too_large");
+  json_decref(o);
+  /* /v1/match takes videos too: a body declared over --max-video is
+   * refused before any of it is read */
+  int fd = tu_http_connect(port);
+  assert_true(fd >= 0);
+  char head[512];
+  int hl = snprintf(head, sizeof head,
+                    "POST /v1/match HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: video/mp4\r\n"
+                    "Content-Length: %llu\r\n\r\n",
+                    k_sub, max_video + 1);
+  assert_int_equal(send(fd, head, (size_t)hl, MSG_NOSIGNAL), hl);
+  char resp[4096];
+  size_t n = 0;
+  ssize_t got;
+  while (n < sizeof resp - 1 && (got = recv(fd, resp + n, sizeof resp - 1 - n, 0)) > 0) n += (size_t)got;
+  resp[n] = 0;
+  close(fd);
+  assert_non_null(strstr(resp, "HTTP/1.1 413 "));
+  assert_non_null(strstr(resp, "\"body_too_large\""));
+  assert_null(strstr(resp, "\"matches\""));
 }
 
 /* A full decode queue answers 503 with Retry-After, for every format and
