@@ -9,6 +9,10 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -403,6 +407,71 @@ static void test_store_deleted_under_server(void **state) {
   vigil_server_stop(s2);
 }
 
+/* Sets or clears the immutable flag of path (root cannot write such a
+ * file either); 0, or -1 when the file system or the process cannot. */
+static int set_immutable(const char *path, int on) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return -1;
+  int flags = 0, rc = ioctl(fd, FS_IOC_GETFLAGS, &flags);
+  if (rc == 0) {
+    flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+    rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+  }
+  close(fd);
+  return rc == 0 ? 0 : -1;
+}
+
+/* A database file made unwritable under a running server: writes fail
+ * with 503 and /healthz says unhealthy, then both recover once it is
+ * writable again.  Root writes a 0400 file regardless, so as root the file
+ * is made immutable (chattr +i); otherwise it is chmod 0400. */
+static void test_store_unwritable_under_server(void **state) {
+  (void)state;
+  char db3[400];
+  snprintf(db3, sizeof db3, "%s/third.db", dir);
+  vigil_server_store *st;
+  vigil_error e;
+  char key[VIGIL_KEY_MAX];
+  assert_int_equal(vigil_server_store_open(&st, db3, &e), VIGIL_OK);
+  assert_int_equal(vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", key, NULL, &e), VIGIL_OK);
+  vigil_server_store_close(st);
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = db3;
+  cfg.threads = 2;
+  vigil_server *s3;
+  assert_int_equal(vigil_server_start(&s3, &cfg, &e), VIGIL_OK);
+  int keep = port;
+  port = vigil_server_port(s3);
+  assert_int_equal(call("POST", "/v1/banks", key, "{\"name\":\"before\"}", NULL), 201);
+  int root = geteuid() == 0;
+  if (root ? set_immutable(db3, 1) != 0 : chmod(db3, 0400) != 0) {
+    port = keep;
+    vigil_server_stop(s3);
+    skip(); /* e.g. a file system without the immutable flag */
+  }
+  /* the statuses first, then the file restored, then the checks: a
+   * failed check must not leave an immutable file behind */
+  int wrote = call("POST", "/v1/banks", key, "{\"name\":\"during\"}", NULL);
+  json_t *o = NULL;
+  int health = call("GET", "/healthz", NULL, NULL, &o);
+  char status[32] = "";
+  if (json_is_string(json_object_get(o, "status")))
+    snprintf(status, sizeof status, "%s", json_string_value(json_object_get(o, "status")));
+  json_decref(o);
+  int restored = root ? set_immutable(db3, 0) : chmod(db3, 0600);
+  assert_int_equal(restored, 0);
+  assert_int_equal(wrote, 503);
+  assert_int_equal(health, 503);
+  assert_string_equal(status, "unhealthy");
+  /* writable again: so is the service */
+  assert_int_equal(call("GET", "/healthz", NULL, NULL, NULL), 200);
+  assert_int_equal(call("POST", "/v1/banks", key, "{\"name\":\"after\"}", NULL), 201);
+  port = keep;
+  vigil_server_stop(s3);
+}
+
 /* Long handlers are bounded: with every slot taken a link request is
  * told to retry instead of starting another quadratic-sized job. */
 static void test_long_handlers_bounded(void **state) {
@@ -425,7 +494,8 @@ int main(void) {
       cmocka_unit_test(test_decode_queue_full),      cmocka_unit_test(test_threshold_capped),
       cmocka_unit_test(test_hit_caps),               cmocka_unit_test(test_multipart_empty_name),
       cmocka_unit_test(test_slow_connections),       cmocka_unit_test(test_missing_store_refused),
-      cmocka_unit_test(test_store_deleted_under_server), cmocka_unit_test(test_long_handlers_bounded),
+      cmocka_unit_test(test_store_deleted_under_server), cmocka_unit_test(test_store_unwritable_under_server),
+      cmocka_unit_test(test_long_handlers_bounded),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
