@@ -35,8 +35,7 @@ static const char hooks_help[] =
     "  --state S      pending, sending, done or dead\n"
     "  --after ID     list deliveries after this id\n"
     "  --limit N      at most N deliveries (default 100, at most 1000)\n"
-    "  --format F     text (default) or json (one object per line; --json\n"
-    "                 is the same)\n"
+    "  --format F     text (default) or json (one object per line)\n"
     "  -h, --help     this text\n";
 
 static void print_json(json_t *o) {
@@ -206,7 +205,9 @@ int cmd_hooks(int argc, char **argv) {
     case OPT_LIMIT:
       if ((limit = cli_parse_long("--limit", optarg, 1, 1000)) < 0) return CLI_USAGE;
       break;
-    case OPT_JSON: json = 1; break;
+    case OPT_JSON: /* the old spelling, refused so no script is left on a flag that drifts */
+      cli_error("--json is no longer read: use --format json (the one output flag of every command)");
+      return CLI_USAGE;
     case OPT_FORMAT:
       if (!strcmp(optarg, "json") || !strcmp(optarg, "text")) json = optarg[0] == 'j';
       else {

@@ -30,8 +30,7 @@ static const char keys_help[] =
     "                (default $VIGIL_DB, else ./vigil.db)\n"
     "  --role ROLE   role of the new key\n"
     "  --name NAME   a label for the key (who or what uses it)\n"
-    "  --format F    text (default) or json (one object per line; --json is\n"
-    "                the same)\n"
+    "  --format F    text (default) or json (one object per line)\n"
     "  -h, --help    this text\n";
 
 
@@ -68,7 +67,9 @@ int cmd_keys(int argc, char **argv) {
     case OPT_DB: db = optarg; break;
     case OPT_ROLE: role = optarg; break;
     case OPT_NAME: name = optarg; break;
-    case OPT_JSON: json = 1; break; /* the older spelling of --format json */
+    case OPT_JSON: /* the old spelling, refused so no script is left on a flag that drifts */
+      cli_error("--json is no longer read: use --format json (the one output flag of every command)");
+      return CLI_USAGE;
     case OPT_FORMAT:
       if (!strcmp(optarg, "json")) json = 1;
       else if (!strcmp(optarg, "text")) json = 0;

@@ -159,8 +159,7 @@ static void test_format_flag_names(void **state) {
                         "bank list --db '%s' --format json",
                         "bank --db '%s' stats --format json",
                         "keys --db '%s' create --role auditor --format json",
-                        "keys list --db '%s' --format json",
-                        "keys --db '%s' list --json"};
+                        "keys list --db '%s' --format json"};
   char cmd[2048], fmt[600], out[65536];
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     snprintf(fmt, sizeof fmt, "'%%s' %s 2>/dev/null", cmds[i]);
@@ -190,6 +189,25 @@ static void test_format_flag_names(void **state) {
   snprintf(cmd, sizeof cmd, "'%s' convo score --format yaml '%s' 2>&1", VIGIL_CLI, convo);
   assert_int_equal(run(cmd, out, sizeof out), 2);
   assert_non_null(strstr(out, "'yaml'"));
+  /* the old output flags are refused, pointing at the one that replaced
+   * them, and print nothing on stdout */
+  const char *old[] = {"keys list --db '%s' --json", "keys --db '%s' list --json", "hooks list --db '%s' --json",
+                       "outbox list --db '%s' --json"};
+  for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+    snprintf(fmt, sizeof fmt, "'%%s' %s 2>&1 >/dev/null", old[i]);
+    snprintf(cmd, sizeof cmd, fmt, VIGIL_CLI, db);
+    assert_int_equal(run(cmd, out, sizeof out), 2);
+    if (!strstr(out, "use --format json")) print_message("%s: %s\n", cmd, out);
+    assert_non_null(strstr(out, "--json is no longer read: use --format json"));
+    snprintf(fmt, sizeof fmt, "'%%s' %s 2>/dev/null", old[i]);
+    snprintf(cmd, sizeof cmd, fmt, VIGIL_CLI, db);
+    assert_int_equal(run(cmd, out, sizeof out), 2);
+    assert_string_equal(out, "");
+  }
+  snprintf(cmd, sizeof cmd, "'%s' convo score --pretty '%s' 2>&1", VIGIL_CLI, convo);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, "--pretty is no longer read: the output is --format json"));
+  assert_null(strstr(out, "\"risk\""));
 }
 
 int main(void) {
