@@ -210,12 +210,80 @@ static void test_format_flag_names(void **state) {
   assert_null(strstr(out, "\"risk\""));
 }
 
+/* --db is taken before the subcommand as after it (and as --db=LOC), by
+ * every command that takes one.  $VIGIL_DB points nowhere, so a command
+ * that ignored the flag where it stands would fail on the good store and
+ * name the wrong path on the missing one. */
+static void test_db_flag_everywhere(void **state) {
+  (void)state;
+  char good[400], typo[400], cfg[400], outdir[400], cmd[4096], flag[600], out[16384];
+  snprintf(good, sizeof good, "%s/dbflag.db", dir);
+  snprintf(typo, sizeof typo, "%s/dbflag-typo.db", dir);
+  snprintf(cfg, sizeof cfg, "%s/report.conf", dir);
+  snprintf(outdir, sizeof outdir, "%s/report-out", dir);
+  FILE *f = fopen(cfg, "w");
+  assert_non_null(f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "'%s' bank create --db '%s' dbflag >/dev/null 2>&1", VIGIL_CLI, good);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  /* each command with %1$s where the flag goes: before, then after the subcommand */
+  static const struct {
+    const char *before, *after;
+    int ok; /* its exit status on the good store */
+  } cmds[] = {
+      {"bank %s list", "bank list %s", 0},
+      {"bank %s stats", "bank stats %s", 0},
+      {"keys %s list", "keys list %s", 0},
+      {"users %s list", "users list %s", 0},
+      {"hooks %s list", "hooks list %s", 0},
+      {"outbox %s list", "outbox list %s", 0},
+      {"match %s '" VIGIL_SOURCE_DIR "/samples/rings.jpg'", "match '" VIGIL_SOURCE_DIR "/samples/rings.jpg' %s", 0},
+      /* no case 1 in the good store: 1; what matters is the missing one */
+      {"report %s export --config '%s' --out '%s' 1", "report export --config '%s' --out '%s' 1 %s", -1},
+  };
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+    for (int where = 0; where < 2; where++)
+      for (int store = 0; store < 2; store++) {
+          int eq = (where + store + (int)i) & 1; /* --db LOC and --db=LOC in turn */
+          const char *loc = store ? typo : good;
+          snprintf(flag, sizeof flag, eq ? "--db='%s'" : "--db '%s'", loc);
+          char line[2048];
+          if (strstr(cmds[i].before, "report")) {
+            if (where) snprintf(line, sizeof line, cmds[i].after, cfg, outdir, flag);
+            else snprintf(line, sizeof line, cmds[i].before, flag, cfg, outdir);
+          } else {
+            snprintf(line, sizeof line, where ? cmds[i].after : cmds[i].before, flag);
+          }
+          snprintf(cmd, sizeof cmd, "VIGIL_DB='%s/elsewhere/none.db' '%s' %s 2>&1 </dev/null", dir, VIGIL_CLI, line);
+          int st = run(cmd, out, sizeof out);
+          if (store) {
+            if (st != 2 || !strstr(out, typo)) print_message("%s -> %d: %.300s\n", cmd, st, out);
+            assert_int_equal(st, 2);
+            assert_non_null(strstr(out, "no vigil database"));
+            assert_non_null(strstr(out, typo));
+            assert_int_equal(access(typo, F_OK), -1); /* and it was not created */
+          } else if (cmds[i].ok >= 0) {
+            if (st != cmds[i].ok) print_message("%s -> %d: %.300s\n", cmd, st, out);
+            assert_int_equal(st, cmds[i].ok);
+            assert_null(strstr(out, "elsewhere"));
+          } else {
+            assert_null(strstr(out, "no vigil database"));
+          }
+        }
+  /* serve has no subcommand: the flag anywhere, and a missing store refused */
+  snprintf(cmd, sizeof cmd, "VIGIL_DB='%s/elsewhere/none.db' '%s' serve --listen 127.0.0.1:0 --db='%s' 2>&1", dir,
+           VIGIL_CLI, typo);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, typo));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hash_te_imports),
       cmocka_unit_test(test_match_hash_typos),
       cmocka_unit_test(test_match_recursive),
       cmocka_unit_test(test_format_flag_names),
+      cmocka_unit_test(test_db_flag_everywhere),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
