@@ -277,6 +277,62 @@ static void test_db_flag_everywhere(void **state) {
   assert_non_null(strstr(out, typo));
 }
 
+/* Every error names its input: a file that is missing, not a picture,
+ * damaged beyond hashing, or a bank file with a bad line is named (as
+ * given) in the message about it, by hash, match and bank import alike. */
+static void test_errors_name_input(void **state) {
+  (void)state;
+  char edb[400], junk[400], cut[400], missing[400], badte[400], cmd[4096], out[16384];
+  snprintf(edb, sizeof edb, "%s/errs.db", dir);
+  snprintf(junk, sizeof junk, "%s/not-a-picture.jpg", dir);
+  snprintf(cut, sizeof cut, "%s/cut-short.jpg", dir);
+  snprintf(missing, sizeof missing, "%s/no-such-file.jpg", dir);
+  snprintf(badte, sizeof badte, "%s/bad-lines.te", dir);
+  FILE *f = fopen(junk, "w");
+  assert_non_null(f);
+  fputs("only some text, long enough to be sniffed as no known format at all\n", f);
+  fclose(f);
+  size_t len;
+  uint8_t *jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &len);
+  assert_non_null(jpg);
+  f = fopen(cut, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(jpg, 1, len / 8, f), len / 8); /* too little decodes to hash */
+  fclose(f);
+  free(jpg);
+  f = fopen(badte, "w");
+  assert_non_null(f);
+  fputs("pdq nothex\n", f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "'%s' bank create --db '%s' errs >/dev/null 2>&1", VIGIL_CLI, edb);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  const char *const pics[] = {junk, cut, missing};
+  for (int i = 0; i < 3; i++) {
+    snprintf(cmd, sizeof cmd, "'%s' hash '%s' 2>&1 >/dev/null", VIGIL_CLI, pics[i]);
+    assert_int_equal(run(cmd, out, sizeof out), 1);
+    if (!strstr(out, pics[i])) print_message("%s: %s\n", cmd, out);
+    assert_non_null(strstr(out, pics[i]));
+    snprintf(cmd, sizeof cmd, "'%s' match --db '%s' '%s' 2>&1 >/dev/null", VIGIL_CLI, edb, pics[i]);
+    assert_int_equal(run(cmd, out, sizeof out), 1);
+    if (!strstr(out, pics[i])) print_message("%s: %s\n", cmd, out);
+    assert_non_null(strstr(out, pics[i]));
+  }
+  const char *const banks[] = {badte, missing};
+  for (int i = 0; i < 2; i++) {
+    snprintf(cmd, sizeof cmd, "'%s' bank import --db '%s' --format te errs '%s' 2>&1 >/dev/null", VIGIL_CLI, edb,
+             banks[i]);
+    assert_int_equal(run(cmd, out, sizeof out), 1);
+    if (!strstr(out, banks[i])) print_message("%s: %s\n", cmd, out);
+    assert_non_null(strstr(out, banks[i]));
+  }
+  /* the bad line is named by its number too */
+  snprintf(cmd, sizeof cmd, "'%s' bank import --db '%s' --format te errs '%s' 2>&1 >/dev/null", VIGIL_CLI, edb, badte);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  char at[450];
+  snprintf(at, sizeof at, "%s:1:", badte);
+  assert_non_null(strstr(out, at));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hash_te_imports),
@@ -284,6 +340,7 @@ int main(void) {
       cmocka_unit_test(test_match_recursive),
       cmocka_unit_test(test_format_flag_names),
       cmocka_unit_test(test_db_flag_everywhere),
+      cmocka_unit_test(test_errors_name_input),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
