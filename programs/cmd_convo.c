@@ -79,8 +79,9 @@ static int convo_score(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
     case 'p': /* one output flag across commands: no second way to shape the output */
-      cli_error("--pretty is no longer read: the output is --format json, one object per line; to indent it, "
-                "pipe it through 'jq .'");
+      cli_error(
+          "--pretty is no longer read: the output is --format json, one object per line; to indent it, "
+          "pipe it through 'jq .'");
       return CLI_USAGE;
     case 'f': /* the one output flag every command takes; scores are JSON only */
       if (strcmp(optarg, "json") != 0) {

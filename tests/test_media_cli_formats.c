@@ -244,32 +244,32 @@ static void test_db_flag_everywhere(void **state) {
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     for (int where = 0; where < 2; where++)
       for (int store = 0; store < 2; store++) {
-          int eq = (where + store + (int)i) & 1; /* --db LOC and --db=LOC in turn */
-          const char *loc = store ? typo : good;
-          snprintf(flag, sizeof flag, eq ? "--db='%s'" : "--db '%s'", loc);
-          char line[2048];
-          if (strstr(cmds[i].before, "report")) {
-            if (where) snprintf(line, sizeof line, cmds[i].after, cfg, outdir, flag);
-            else snprintf(line, sizeof line, cmds[i].before, flag, cfg, outdir);
-          } else {
-            snprintf(line, sizeof line, where ? cmds[i].after : cmds[i].before, flag);
-          }
-          snprintf(cmd, sizeof cmd, "VIGIL_DB='%s/elsewhere/none.db' '%s' %s 2>&1 </dev/null", dir, VIGIL_CLI, line);
-          int st = run(cmd, out, sizeof out);
-          if (store) {
-            if (st != 2 || !strstr(out, typo)) print_message("%s -> %d: %.300s\n", cmd, st, out);
-            assert_int_equal(st, 2);
-            assert_non_null(strstr(out, "no vigil database"));
-            assert_non_null(strstr(out, typo));
-            assert_int_equal(access(typo, F_OK), -1); /* and it was not created */
-          } else if (cmds[i].ok >= 0) {
-            if (st != cmds[i].ok) print_message("%s -> %d: %.300s\n", cmd, st, out);
-            assert_int_equal(st, cmds[i].ok);
-            assert_null(strstr(out, "elsewhere"));
-          } else {
-            assert_null(strstr(out, "no vigil database"));
-          }
+        int eq = (where + store + (int)i) & 1; /* --db LOC and --db=LOC in turn */
+        const char *loc = store ? typo : good;
+        snprintf(flag, sizeof flag, eq ? "--db='%s'" : "--db '%s'", loc);
+        char line[2048];
+        if (strstr(cmds[i].before, "report")) {
+          if (where) snprintf(line, sizeof line, cmds[i].after, cfg, outdir, flag);
+          else snprintf(line, sizeof line, cmds[i].before, flag, cfg, outdir);
+        } else {
+          snprintf(line, sizeof line, where ? cmds[i].after : cmds[i].before, flag);
         }
+        snprintf(cmd, sizeof cmd, "VIGIL_DB='%s/elsewhere/none.db' '%s' %s 2>&1 </dev/null", dir, VIGIL_CLI, line);
+        int st = run(cmd, out, sizeof out);
+        if (store) {
+          if (st != 2 || !strstr(out, typo)) print_message("%s -> %d: %.300s\n", cmd, st, out);
+          assert_int_equal(st, 2);
+          assert_non_null(strstr(out, "no vigil database"));
+          assert_non_null(strstr(out, typo));
+          assert_int_equal(access(typo, F_OK), -1); /* and it was not created */
+        } else if (cmds[i].ok >= 0) {
+          if (st != cmds[i].ok) print_message("%s -> %d: %.300s\n", cmd, st, out);
+          assert_int_equal(st, cmds[i].ok);
+          assert_null(strstr(out, "elsewhere"));
+        } else {
+          assert_null(strstr(out, "no vigil database"));
+        }
+      }
   /* serve has no subcommand: the flag anywhere, and a missing store refused */
   snprintf(cmd, sizeof cmd, "VIGIL_DB='%s/elsewhere/none.db' '%s' serve --listen 127.0.0.1:0 --db='%s' 2>&1", dir,
            VIGIL_CLI, typo);
@@ -335,12 +335,9 @@ static void test_errors_name_input(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hash_te_imports),
-      cmocka_unit_test(test_match_hash_typos),
-      cmocka_unit_test(test_match_recursive),
-      cmocka_unit_test(test_format_flag_names),
-      cmocka_unit_test(test_db_flag_everywhere),
-      cmocka_unit_test(test_errors_name_input),
+      cmocka_unit_test(test_hash_te_imports),    cmocka_unit_test(test_match_hash_typos),
+      cmocka_unit_test(test_match_recursive),    cmocka_unit_test(test_format_flag_names),
+      cmocka_unit_test(test_db_flag_everywhere), cmocka_unit_test(test_errors_name_input),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

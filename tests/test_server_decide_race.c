@@ -155,8 +155,8 @@ static void test_add_to_bank_races_drop(void **state) {
       }
       json_decref(c);
     }
-  printf("%d confirmed into the bank, %d refused (bank gone); %d drops, %d creates\n", ok, refused,
-         atomic_load(&drops), atomic_load(&creates));
+  printf("%d confirmed into the bank, %d refused (bank gone); %d drops, %d creates\n", ok, refused, atomic_load(&drops),
+         atomic_load(&creates));
   assert_true(ok > 0);
   assert_true(atomic_load(&drops) > 0);
   json_decref(all);

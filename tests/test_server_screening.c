@@ -128,12 +128,12 @@ static void test_unhashable_is_not_clean(void **state) {
   /* over a limit is 413, never 200 with no matches: a BMP whose header
    * says 20000x20000 (400 Mpx, over the 100 Mpx limit) */
   uint8_t bmp[54] = {'B', 'M'};
-  bmp[10] = 54;             /* pixel data offset */
-  bmp[14] = 40;             /* BITMAPINFOHEADER */
+  bmp[10] = 54;                   /* pixel data offset */
+  bmp[14] = 40;                   /* BITMAPINFOHEADER */
   bmp[18] = 0x20, bmp[19] = 0x4e; /* width 20000 */
   bmp[22] = 0x20, bmp[23] = 0x4e; /* height 20000 */
-  bmp[26] = 1;              /* planes */
-  bmp[28] = 24;             /* bits per pixel */
+  bmp[26] = 1;                    /* planes */
+  bmp[28] = 24;                   /* bits per pixel */
   static const char *const paths[] = {"/v1/match", "/m/lookup"};
   for (int i = 0; i < 2; i++) {
     assert_int_equal(req("POST", paths[i], k_sub, "image/bmp", bmp, sizeof bmp, &o, NULL), 413);
@@ -490,11 +490,16 @@ static void test_long_handlers_bounded(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_truncated_jpeg_matches), cmocka_unit_test(test_unhashable_is_not_clean),
-      cmocka_unit_test(test_decode_queue_full),      cmocka_unit_test(test_threshold_capped),
-      cmocka_unit_test(test_hit_caps),               cmocka_unit_test(test_multipart_empty_name),
-      cmocka_unit_test(test_slow_connections),       cmocka_unit_test(test_missing_store_refused),
-      cmocka_unit_test(test_store_deleted_under_server), cmocka_unit_test(test_store_unwritable_under_server),
+      cmocka_unit_test(test_truncated_jpeg_matches),
+      cmocka_unit_test(test_unhashable_is_not_clean),
+      cmocka_unit_test(test_decode_queue_full),
+      cmocka_unit_test(test_threshold_capped),
+      cmocka_unit_test(test_hit_caps),
+      cmocka_unit_test(test_multipart_empty_name),
+      cmocka_unit_test(test_slow_connections),
+      cmocka_unit_test(test_missing_store_refused),
+      cmocka_unit_test(test_store_deleted_under_server),
+      cmocka_unit_test(test_store_unwritable_under_server),
       cmocka_unit_test(test_long_handlers_bounded),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -37,8 +37,8 @@ static size_t ads_len;
  * phones: every ad shares a template and a phone with others. */
 static int setup(void **state) {
   (void)state;
-  static const char *const words[] = {"sweet",  "new",   "girl",    "in",      "town",  "call",      "me",      "now",
-                                      "avail",  "24/7",  "incall",  "outcall", "young", "fresh",     "discreet", "spa"};
+  static const char *const words[] = {"sweet", "new",  "girl",   "in",      "town",  "call",  "me",       "now",
+                                      "avail", "24/7", "incall", "outcall", "young", "fresh", "discreet", "spa"};
   size_t cap = (size_t)N_ADS * 256;
   ads = malloc(cap);
   if (!ads) return -1;
@@ -186,8 +186,8 @@ static void test_client_gone_stops_link(void **state) {
   /* and its slot (max_long 1) is free for the next caller */
   static const char two[] = "{\"id\":\"a\",\"text\":\"call 2135550100\"}\n{\"id\":\"b\",\"text\":\"2135550100\"}\n";
   tu_http_resp r;
-  assert_int_equal(tu_http(f.port, "POST", "/v1/ads/link", f.submitter, "application/x-ndjson", two, sizeof two - 1, &r),
-                   0);
+  assert_int_equal(
+      tu_http(f.port, "POST", "/v1/ads/link", f.submitter, "application/x-ndjson", two, sizeof two - 1, &r), 0);
   assert_int_equal(r.status, 200);
   tu_http_free(&r);
   assert_int_equal(tu_fix_end(&f), 0);
