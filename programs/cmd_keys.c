@@ -34,12 +34,6 @@ static const char keys_help[] =
     "  -h, --help    this text\n";
 
 
-static void fmt_time(int64_t t, char *buf, size_t cap) {
-  time_t s = (time_t)t;
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 int cmd_keys(int argc, char **argv) {
   enum { OPT_DB = 256, OPT_ROLE, OPT_NAME, OPT_JSON, OPT_FORMAT };
@@ -153,7 +147,7 @@ int cmd_keys(int argc, char **argv) {
       if (!json) printf("%-12s  %-9s  %-7s  %-20s  %s\n", "ID", "ROLE", "STATE", "CREATED", "NAME");
       for (size_t i = 0; i < n; i++) {
         char created[32];
-        fmt_time(v[i].created_at, created, sizeof created);
+        cli_time_ms((int64_t)(v[i].created_at) * 1000, created, sizeof created);
         const char *state = v[i].revoked_at ? "revoked" : "active";
         if (!json) {
           char name[4 * VIGIL_KEY_NAME_MAX + 16];

@@ -73,6 +73,12 @@ static void test_hooks(void **state) {
   assert_int_equal(vigil("outbox retry 77", NULL), 1);
   assert_int_equal(vigil("outbox list --state pending --format json", &out), 0);
   assert_non_null(strstr(out, "\"state\":\"pending\""));
+  /* times in the same RFC 3339 form as the API's, not Unix numbers */
+  const char *next = strstr(out, "\"next_at\":\"");
+  assert_non_null(next);
+  assert_int_equal(strspn(next + 11, "0123456789-T:."), 23);
+  assert_int_equal(next[11 + 23], 'Z');
+  assert_null(strstr(out, "next_at_ms"));
   free(out);
   vigil__sql_close(s);
 }
