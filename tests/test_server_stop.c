@@ -146,10 +146,11 @@ static void test_sigterm_during_link(void **state) {
 
 static const char *str(const json_t *v) { return json_is_string(v) ? json_string_value(v) : ""; }
 
-/* The request log's line for the link route, or NULL. */
-static json_t *link_log_line(FILE *log) {
-  fflush(log);
-  rewind(log);
+/* The request log's line for the link route, or NULL; the log is read
+ * through a handle of its own while the server appends to it. */
+static json_t *link_log_line(const char *path) {
+  FILE *log = fopen(path, "r");
+  if (!log) return NULL;
   char line[8192];
   json_t *found = NULL;
   while (!found && fgets(line, sizeof line, log)) {
@@ -157,7 +158,7 @@ static json_t *link_log_line(FILE *log) {
     if (o && !strcmp(str(json_object_get(o, "route")), "ads.link")) found = o;
     else json_decref(o);
   }
-  fseek(log, 0, SEEK_END);
+  fclose(log);
   return found;
 }
 
@@ -165,7 +166,9 @@ static void test_client_gone_stops_link(void **state) {
   (void)state;
   tu_fix f;
   assert_int_equal(tu_fix_init(&f, "gone"), 0);
-  FILE *log = tmpfile();
+  char logpath[400];
+  snprintf(logpath, sizeof logpath, "%s/requests.log", f.dir);
+  FILE *log = fopen(logpath, "a"); /* appends: the server's lines always go to the end */
   assert_non_null(log);
   vigil_server_config cfg;
   tu_fix_config(&f, &cfg);
@@ -177,7 +180,7 @@ static void test_client_gone_stops_link(void **state) {
   tu_sleep_ms(200); /* the handler is linking */
   close(fd);        /* the client leaves */
   json_t *o = NULL;
-  for (int i = 0; i < 6000 && !(o = link_log_line(log)); i++) tu_sleep_ms(20);
+  for (int i = 0; i < 6000 && !(o = link_log_line(logpath)); i++) tu_sleep_ms(20);
   assert_non_null(o);
   /* stopped, not linked to the end for nobody */
   assert_int_equal(json_integer_value(json_object_get(o, "status")), 503);
@@ -190,8 +193,9 @@ static void test_client_gone_stops_link(void **state) {
       tu_http(f.port, "POST", "/v1/ads/link", f.submitter, "application/x-ndjson", two, sizeof two - 1, &r), 0);
   assert_int_equal(r.status, 200);
   tu_http_free(&r);
-  assert_int_equal(tu_fix_end(&f), 0);
+  tu_fix_stop(&f);
   fclose(log);
+  assert_int_equal(tu_fix_end(&f), 0);
 }
 
 int main(void) {
