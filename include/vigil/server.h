@@ -220,8 +220,9 @@ typedef struct vigil_server_config {
   const char *sso_header;    /* single sign-on: a header naming the account (e.g. "X-Forwarded-User")
                                 that an authenticating proxy sets; NULL: off */
   const char *sso_proxies;   /* the proxies' addresses (comma-separated, exact) it is taken from */
-  int group_sightings;       /* one case per piece of content: a repeat of content with an undecided
-                                case adds a sighting to it instead of opening another (default off) */
+  int separate_sightings;    /* one case per upload: a repeat of content with an undecided case opens a
+                                case of its own (default off: it adds a sighting to that case, so each
+                                piece of content is one case) */
   /* Video uploads (docs/server.md): streamed to a private temporary file, never held in memory. */
   uint64_t max_video;        /* largest video upload in bytes (default 2 GB) */
   const char *spool_dir;     /* where video uploads are spooled (NULL: $TMPDIR, else /tmp) */
