@@ -14,6 +14,8 @@
 # hostile metadata shows as text and nothing of it runs.  The queue page
 # lists the case and filters it; the reviewer's display settings (blur
 # strength, no greyscale) are kept by the service and veil the next case.
+# On that case [ opens the earlier case to read and ] comes back to the
+# held one (] alone does not leave a held case; both are off while typing).
 # The reviewer dismisses that case with n d Enter, disputing the match.
 # The confirmed case, opened from the queue with View, offers "Report to
 # NCMEC" with a confirm step listing what is sent and the viewed-by-ESP
@@ -343,6 +345,29 @@ def main():
         check(driver.find_element(By.ID, "case-id").text == f"#{case2}", f"the next case is the new upload ({case2})")
         filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", driver.find_element(By.ID, "media"))
         check("blur(12px)" in filt and "grayscale(0)" in filt, f"the reviewer's settings veil the media ({filt})")
+        # previous / next between the cases seen: off while typing, ] does not leave a held newest case,
+        # [ shows the earlier case to read, ] comes back to the held one with its hold
+        check("[ previous case, ] next case" in driver.find_element(By.ID, "case-keys").text,
+              "the shortcut help names [ and ]")
+        driver.find_element(By.ID, "note").send_keys("[")
+        time.sleep(0.2)
+        check(driver.find_element(By.ID, "case-id").text == f"#{case2}", "[ typed in the note field is only text")
+        driver.find_element(By.ID, "note").clear()
+        driver.find_element(By.ID, "note").send_keys("\ue00c")  # Esc leaves the field
+        ActionChains(driver).send_keys("]").perform()
+        wait.until(lambda d: "decide, escalate or skip" in d.find_element(By.ID, "case-nav-status").text)
+        check(driver.find_element(By.ID, "case-id").text == f"#{case2}", "] keeps the held newest case")
+        ActionChains(driver).send_keys("[").perform()
+        wait.until(lambda d: d.find_element(By.ID, "case-id").text == f"#{case_id}")
+        check(not driver.find_element(By.ID, "decide").is_displayed() and
+              "1 of 2" in driver.find_element(By.ID, "case-nav-status").text,
+              "[ opens the previous case to read (case 1 of 2 seen)")
+        driver.save_screenshot(os.path.join(shots, "7a-case-previous.png"))
+        ActionChains(driver).send_keys("]").perform()
+        wait.until(lambda d: d.find_element(By.ID, "case-id").text == f"#{case2}")
+        wait.until(lambda d: d.find_element(By.ID, "media").is_displayed())
+        check(driver.find_element(By.ID, "decide").is_displayed() and
+              "held for you" in driver.find_element(By.ID, "case-lease").text, "] comes back to the held case, still held")
         # a false positive: none, dispute the match, with a hostile note
         driver.find_element(By.ID, "note").send_keys(HOSTILE_NOTE + "\ue00c")  # Esc leaves the field
         ActionChains(driver).send_keys("n").send_keys("d").perform()

@@ -4,7 +4,8 @@
  * and take the next case, show it veiled as the reviewer's display
  * settings say, classify it from the keyboard; open a decided case from
  * the queue to read it and, when confirmed, report it to NCMEC's
- * CyberTipline (after a confirm step); the dashboard, and for admins the
+ * CyberTipline (after a confirm step); go back and forth between the cases
+ * seen in this session ([ and ]); the dashboard, and for admins the
  * people, banks, audit log and webhooks pages.
  *
  * Rules kept throughout: data from the service reaches the page only as
@@ -25,7 +26,8 @@ const LOADERS = {};
 
 const state = { csrf: "", user: "", role: "", child: false, caseId: 0, leased: false, chosen: "", mediaUrl: "", unblurred: false,
                 renew: 0, busy: false, display: { blur: 28, greyscale: true, video_muted: true, video_paused: true },
-                auditAfter: 0 };
+                auditAfter: 0, history: [], pos: -1, heldId: 0 };
+const HISTORY_MAX = 50;
 
 function $(id) { return document.getElementById(id); }
 
@@ -115,6 +117,7 @@ async function api(method, path, body) {
 function signedOut(why) {
   clearCase();
   state.csrf = "";
+  Object.assign(state, { history: [], pos: -1, heldId: 0 }); /* the next person does not step into these */
   state.user = "";
   state.role = "";
   state.child = false;
@@ -283,18 +286,72 @@ async function nextCase() {
 
 /* A decided case from the queue: shown without a lease and without the
  * decision controls. */
-async function viewCase(id) {
+async function viewCase(id, fromHistory) {
   try {
-    showCase(await api("GET", "/v1/cases/" + id), "");
+    showCase(await api("GET", "/v1/cases/" + id), "", fromHistory);
   } catch (e) {
     $("queue-status").textContent = e.message;
+    if (fromHistory) $("case-nav-status").textContent = "Case #" + id + ": " + e.message;
   }
 }
 
-function showCase(c, leaseEnd) {
+/* ---- previous / next: the cases seen in this session ----
+ *
+ * Each case shown (taken or viewed) is remembered in order; [ opens the one
+ * before, ] the one after, and ] on the newest takes the next case from
+ * the queue.  A case from the past is shown to read; the case the reviewer
+ * holds comes back with its hold (POST /v1/cases/next hands a holder their
+ * case again), so stepping back to check an earlier decision loses nothing.
+ * While a case is held and newest, ] does not leave it: it is decided,
+ * escalated or skipped first. */
+function remember(id) {
+  if (state.history[state.pos] === id) return;
+  state.history = state.history.slice(0, state.pos + 1).filter(x => x !== id);
+  state.history.push(id);
+  if (state.history.length > HISTORY_MAX) state.history.shift();
+  state.pos = state.history.length - 1;
+}
+
+function navState() {
+  $("case-prev").disabled = state.pos <= 0;
+  $("case-nav-status").textContent = state.history.length > 1 ?
+    "case " + (state.pos + 1) + " of " + state.history.length + " seen" : "";
+}
+
+async function openFromHistory(pos) {
+  const id = state.history[pos];
+  state.pos = pos;
+  if (id === state.heldId) {
+    const r = await api("POST", "/v1/cases/next" + filterQuery(true)).catch(() => null);
+    if (r && r.case && r.case.id === id) { showCase(r.case, r.lease_expires_at, true); return; }
+    state.heldId = 0; /* the hold ran out: shown to read */
+  }
+  await viewCase(id, true);
+}
+
+function prevCase() {
+  if (state.busy || state.pos <= 0) return;
+  openFromHistory(state.pos - 1);
+}
+
+function nextInHistory() {
+  if (state.busy) return;
+  if (state.pos >= 0 && state.pos < state.history.length - 1) { openFromHistory(state.pos + 1); return; }
+  if (state.leased) {
+    $("case-nav-status").textContent = "This is the newest case: decide, escalate or skip it (s) first.";
+    return;
+  }
+  nextCase();
+}
+
+function showCase(c, leaseEnd, fromHistory) {
   clearCase();
   state.caseId = c.id;
   state.leased = !!leaseEnd;
+  if (state.leased) state.heldId = c.id;
+  else if (state.heldId === c.id) state.heldId = 0; /* decided or given back since */
+  if (!fromHistory) remember(c.id);
+  navState();
   $("decide").hidden = !state.leased;
   $("case-view-note").hidden = state.leased;
   $("case-id").textContent = "#" + c.id;
@@ -511,6 +568,7 @@ async function decide(decision) {
   try {
     await api("POST", "/v1/cases/" + state.caseId + "/decision", body);
     const id = state.caseId;
+    if (state.heldId === id) state.heldId = 0;
     clearCase();
     $("queue-status").textContent = "Case #" + id + ": " + body.decision + (body.classification ? " " + body.classification : "") +
       (body.add_to_bank ? " into bank " + body.add_to_bank : "") + (body.dispute ? ", match disputed" : "") +
@@ -526,6 +584,7 @@ async function decide(decision) {
 async function skip() {
   if (!state.caseId) return;
   try { await api("POST", "/v1/cases/" + state.caseId + "/skip"); } catch (e) { /* the lease ended anyway */ }
+  if (state.heldId === state.caseId) state.heldId = 0;
   clearCase();
   $("queue-status").textContent = "Skipped. Take the next case when you are ready.";
   show("queue");
@@ -548,6 +607,8 @@ function onKeyDown(ev) {
   }
   if ($("view-case").hidden) return;
   if (ev.key === "u") { ev.preventDefault(); if (!ev.repeat) unveil(true); return; }
+  if (ev.key === "[" && !ev.repeat) { ev.preventDefault(); prevCase(); return; }
+  if (ev.key === "]" && !ev.repeat) { ev.preventDefault(); nextInHistory(); return; }
   if (ev.repeat || !state.leased) return; /* a case viewed, not taken: no decision keys */
   if (KEYS[ev.key]) { ev.preventDefault(); choose(KEYS[ev.key]); return; }
   if (ev.key === "Enter") { ev.preventDefault(); decide("confirm"); return; }
@@ -899,6 +960,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("confirm").addEventListener("click", () => decide("confirm"));
   $("escalate").addEventListener("click", () => decide("escalate"));
   $("skip").addEventListener("click", skip);
+  $("case-prev").addEventListener("click", prevCase);
+  $("case-next").addEventListener("click", nextInHistory);
   $("report-start").addEventListener("click", openReport);
   $("report-cancel").addEventListener("click", () => { $("report-confirm").hidden = true; });
   $("report-send").addEventListener("click", sendReport);
