@@ -26,7 +26,9 @@
 # service has no report configuration and the page shows that 409.
 # An admin (root, without the child-safety permission) creates a person,
 # sees hostile bank descriptions, notes, sign-in names, key names and
-# webhook URLs as text, marks a bank as child abuse (its cases leave
+# webhook URLs as text, imports a hash file on the Banks page (a bad line
+# refused by number, then the count) and looks up one of its hashes, marks
+# a bank as child abuse (its cases leave
 # root's queue), exports the audit log (on record), tests a picture in the
 # match tester (no case opens) and makes an API key that works.  Screenshots of each page go to SHOTS_DIR
 # (default: a new temporary folder, printed).
@@ -429,6 +431,54 @@ def main():
         dt = driver.find_element(By.ID, "disputes-table").text
         check(f"#{case2}" in dt and "user:alice" in dt and HOSTILE_NOTE in dt, "the disputed entry shows, its note as text")
         driver.save_screenshot(os.path.join(shots, "9-banks.png"))
+
+        # import a file with progress: bad lines are refused with their numbers, then a good file is counted
+        bad_csv, good_csv = os.path.join(tmp, "bad.csv"), os.path.join(tmp, "good.csv")
+        md5s = ["%032x" % (0xfeed0000 + i) for i in range(3)]
+        with open(bad_csv, "w") as f:
+            f.write("signal_type,value,external_id\nmd5,%s,ok-1\nmd5,xyz,<b>bad</b>\n" % md5s[0])
+        with open(good_csv, "w") as f:
+            f.write("signal_type,value,external_id,tags\n" +
+                    "".join("md5,%s,imp-%d,ncii\n" % (m, i) for i, m in enumerate(md5s)))
+        Select(driver.find_element(By.ID, "i-bank")).select_by_value("confirmed")
+        driver.find_element(By.ID, "i-file").send_keys(bad_csv)
+        driver.find_element(By.CSS_SELECTOR, "#import-form button[type=submit]").click()
+        wait.until(lambda d: "Not imported" in d.find_element(By.ID, "import-status").text)
+        ie = driver.find_element(By.ID, "import-errors").text
+        check("HTTP 422" in driver.find_element(By.ID, "import-status").text and ie.startswith("line 3:"),
+              f"a file with a bad line is refused, the line numbered ({ie})")
+        driver.find_element(By.ID, "i-file").clear()
+        driver.find_element(By.ID, "i-file").send_keys(good_csv)
+        driver.find_element(By.CSS_SELECTOR, "#import-form button[type=submit]").click()
+        wait.until(lambda d: "Imported into confirmed" in d.find_element(By.ID, "import-status").text)
+        it = driver.find_element(By.ID, "import-status").text
+        check("3 added" in it and driver.find_element(By.ID, "import-errors").text == "" and
+              driver.find_element(By.ID, "import-progress").get_attribute("value") == "100",
+              f"the import shows its progress and its count ({it})")
+        st, bk, _ = api.call("GET", "/v1/banks/confirmed", admin)
+        check((bk or {}).get("by_type", {}).get("md5") == 4, f"the bank holds the imported entries ({(bk or {}).get('by_type')})")
+        # look up one of its hashes, and one that is in no bank
+        Select(driver.find_element(By.ID, "l-type")).select_by_value("md5")
+        Select(driver.find_element(By.ID, "l-bank")).select_by_value("confirmed")
+        hit = False
+        for _ in range(20):  # the matcher picks the import up within its sync interval
+            driver.find_element(By.ID, "l-value").clear()
+            driver.find_element(By.ID, "l-value").send_keys(md5s[1].upper() + "\ue007")
+            wait.until(lambda d: d.find_element(By.ID, "lookup-status").text not in ("", "Looking up\u2026"))
+            if "hit(s)" in driver.find_element(By.ID, "lookup-status").text:
+                hit = True
+                break
+            time.sleep(0.25)
+        lt = driver.find_element(By.ID, "lookup-table").text
+        check(hit and "confirmed" in lt and "md5" in lt and "ncii" in lt, f"looking up an imported hash finds it ({lt})")
+        driver.save_screenshot(os.path.join(shots, "9a-banks-import-lookup.png"))
+        driver.find_element(By.ID, "l-value").clear()
+        driver.find_element(By.ID, "l-value").send_keys("%032x\ue007" % 0xdead)
+        wait.until(lambda d: "No bank entry" in d.find_element(By.ID, "lookup-status").text)
+        check(driver.find_element(By.ID, "lookup-table").text.count("\n") == 0, "a hash in no bank finds nothing")
+        st, cl, _ = api.call("GET", "/v1/cases?status=all&limit=1000", admin)
+        check(not any(c.get("md5") in md5s for c in (cl or {}).get("cases", [])), "a look-up opens no case")
+        check(driver.execute_script("return window.__pwned === undefined"), "nothing of the import or look-up ran")
 
         driver.find_element(By.CSS_SELECTOR, "nav button[data-view=queue]").click()
         Select(driver.find_element(By.ID, "f-status")).select_by_value("all")

@@ -6,7 +6,8 @@
  * the queue to read it and, when confirmed, report it to NCMEC's
  * CyberTipline (after a confirm step); go back and forth between the cases
  * seen in this session ([ and ]); the dashboard, and for admins the
- * people, banks, audit log and webhooks pages.
+ * people, banks (with import and hash look-up), audit log and webhooks
+ * pages.
  *
  * Rules kept throughout: data from the service reaches the page only as
  * text (textContent, never innerHTML), URLs from data are never made into
@@ -122,9 +123,13 @@ function signedOut(why) {
   state.role = "";
   state.child = false;
   /* the next person at this browser starts with nothing of the last one's */
-  for (const f of ["filters", "audit-filters", "person-form", "key-form", "tester-form", "hook-form"]) $(f).reset();
-  for (const t of ["queue-table", "people-table", "banks-table", "audit-table", "keys-table", "hooks-table", "tester-table"])
+  for (const f of ["filters", "audit-filters", "person-form", "key-form", "tester-form", "hook-form", "import-form",
+                   "lookup-form"]) $(f).reset();
+  for (const t of ["queue-table", "people-table", "banks-table", "audit-table", "keys-table", "hooks-table", "tester-table",
+                   "lookup-table"])
     $(t).tBodies[0].replaceChildren();
+  for (const t of ["import-status", "import-errors", "lookup-status"]) $(t).replaceChildren();
+  $("import-progress").hidden = true;
   $("tester-hashes").replaceChildren();
   $("tester-status").textContent = "";
   $("who").textContent = "";
@@ -785,6 +790,14 @@ LOADERS.banks = async () => {
       body.append(row([b.name, b.description, b.active, b.enabled ? "enabled" : "disabled", b.review ? "yes" : "no", child,
                        disputed, actions]));
     }
+    /* the banks to import into and look up in; a name is an option's text, never markup */
+    for (const [sel, first] of [[$("i-bank"), null], [$("l-bank"), "(all)"]]) {
+      const keep = sel.value;
+      sel.replaceChildren();
+      if (first) sel.append(new Option(first, ""));
+      for (const b of r.banks || []) sel.append(new Option(b.name, b.name));
+      if ([...sel.options].some(o => o.value === keep)) sel.value = keep;
+    }
   } catch (e) {
     $("banks-status").textContent = e.message;
   }
@@ -801,6 +814,73 @@ async function showDisputes(bank) {
     $("disputes").hidden = false;
   } catch (e) {
     $("banks-status").textContent = e.message;
+  }
+}
+
+/* An import: the file goes up with XMLHttpRequest, whose upload reports
+ * progress (fetch does not); then the service imports it in one
+ * transaction and answers the counts, or 422 with the bad lines. */
+function importFile(ev) {
+  ev.preventDefault();
+  const file = $("i-file").files[0], bank = $("i-bank").value;
+  if (!file || !bank || state.busy) return;
+  const prog = $("import-progress"), status = $("import-status"), errs = $("import-errors");
+  const q = new URLSearchParams({ format: $("i-format").value });
+  if ($("i-skip").checked) q.set("skip_bad", "true");
+  errs.replaceChildren();
+  prog.value = 0;
+  prog.hidden = false;
+  status.textContent = "Sending " + file.name + "\u2026";
+  state.busy = true;
+  const x = new XMLHttpRequest();
+  x.open("POST", "/v1/banks/" + encodeURIComponent(bank) + "/import?" + q.toString());
+  x.setRequestHeader("Content-Type", "application/octet-stream");
+  x.setRequestHeader("X-CSRF-Token", state.csrf);
+  x.responseType = "json";
+  x.upload.addEventListener("progress", e => {
+    if (!e.lengthComputable) return;
+    prog.value = Math.round(100 * e.loaded / e.total);
+    status.textContent = e.loaded < e.total ? "Sending: " + prog.value + "%" : "Importing\u2026";
+  });
+  x.addEventListener("loadend", () => {
+    state.busy = false;
+    prog.value = 100;
+    const r = x.response || {};
+    if (x.status === 200) {
+      status.textContent = "Imported into " + bank + ": " + r.lines + " line(s), " + r.added + " added, " + r.existing +
+        " already there" + (r.removed ? ", " + r.removed + " removed" : "") + (r.bad ? ", " + r.bad + " bad line(s) skipped" : "") + ".";
+    } else {
+      status.textContent = "Not imported (HTTP " + (x.status || "error") + "): " +
+        ((r.error && r.error.message) || "the service did not answer");
+    }
+    /* the lines as the service numbers them, at most 100 shown */
+    const list = Array.isArray(r.errors) ? r.errors : [];
+    for (const e of list.slice(0, 100)) errs.append(el("li", "line " + e.line + ": " + e.message));
+    if (list.length > 100) errs.append(el("li", (list.length - 100) + " more"));
+    if (x.status === 401) signedOut("Your session has ended; sign in again.");
+    else LOADERS.banks();
+  });
+  x.send(file);
+}
+
+/* A hash looked up in the banks: a real match of the hash alone
+ * (POST /v1/match with it as JSON, review=false: no case opens). */
+async function lookupHash(ev) {
+  ev.preventDefault();
+  const type = $("l-type").value, value = $("l-value").value.trim().toLowerCase(), body = $("lookup-table").tBodies[0];
+  body.replaceChildren();
+  $("lookup-status").textContent = "Looking up\u2026";
+  const req = { [type]: value, review: false };
+  if ($("l-bank").value) req.banks = [$("l-bank").value];
+  if (type === "pdq") req.threshold = Math.trunc(Number($("l-threshold").value) || 0);
+  try {
+    const r = await api("POST", "/v1/match", req);
+    for (const m of r.matches || [])
+      body.append(row([m.bank, m.id, m.signal_type, m.distance, m.matched_by, (m.tags || []).join(", ")]));
+    $("lookup-status").textContent = (r.matches || []).length ? (r.matches.length + " hit(s)" +
+      (r.truncated ? "; more were left out" : "") + ".") : "No bank entry matches this hash.";
+  } catch (e) {
+    $("lookup-status").textContent = e.message;
   }
 }
 
@@ -954,6 +1034,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("person-form").addEventListener("submit", createPerson);
   $("key-form").addEventListener("submit", createKey);
   $("tester-form").addEventListener("submit", testMatch);
+  $("import-form").addEventListener("submit", importFile);
+  $("lookup-form").addEventListener("submit", lookupHash);
   $("hook-form").addEventListener("submit", createHook);
   $("audit-filters").addEventListener("submit", ev => { ev.preventDefault(); loadAudit(true); });
   $("audit-more").addEventListener("click", () => loadAudit(false));
