@@ -930,7 +930,8 @@ static void test_admin_calls(void **state) {
 
 
 /* Dismissing as a false positive disputes the matched entries, in the
- * dismissal's transaction; the bank shows the count and the list. */
+ * dismissal's transaction; the bank shows the count and the list, and its
+ * JSON Lines export marks the entry disputed. */
 static void test_disputes(void **state) {
   (void)state;
   close_open_cases();
@@ -938,9 +939,22 @@ static void test_disputes(void **state) {
   who b = {0};
   session_of("bob", &b);
   assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"dbank\"}", NULL), 201);
-  int64_t d = post_case(
-      "{\"content_id\":\"dis-1\",\"detail\":{\"matches\":[{\"id\":7,\"bank\":\"dbank\",\"signal_type\":"
-      "\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"tags\":[\"spam\"]}]}}");
+  /* two entries; the case matched the first */
+  json_t *en = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/dbank/entries", fx.admin,
+                                "{\"signal_type\":\"md5\",\"value\":\"00112233445566778899aabbccddeeff\"}", &en),
+                   201);
+  json_int_t eid = json_integer_value(json_object_get(en, "id"));
+  json_decref(en);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/dbank/entries", fx.admin,
+                                "{\"signal_type\":\"md5\",\"value\":\"ffeeddccbbaa99887766554433221100\"}", NULL),
+                   201);
+  char detail[400];
+  snprintf(detail, sizeof detail,
+           "{\"content_id\":\"dis-1\",\"detail\":{\"matches\":[{\"id\":%lld,\"bank\":\"dbank\",\"signal_type\":"
+           "\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"tags\":[\"spam\"]}]}}",
+           (long long)eid);
+  int64_t d = post_case(detail);
   int64_t none = post_case("{\"content_id\":\"dis-2\"}");
   char p[96];
   snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)d);
@@ -960,7 +974,7 @@ static void test_disputes(void **state) {
   assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank/disputes", fx.reviewer, NULL, &o), 200);
   json_t *x = json_array_get(json_object_get(o, "disputes"), 0);
   assert_int_equal(json_array_size(json_object_get(o, "disputes")), 1);
-  assert_int_equal(json_integer_value(json_object_get(x, "entry_id")), 7);
+  assert_int_equal(json_integer_value(json_object_get(x, "entry_id")), eid);
   assert_int_equal(json_integer_value(json_object_get(x, "case_id")), d);
   assert_string_equal(json_string_value(json_object_get(x, "disputed_by")), "user:bob");
   assert_string_equal(json_string_value(json_object_get(x, "note")), "a logo");
@@ -969,6 +983,28 @@ static void test_disputes(void **state) {
   assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank", fx.admin, NULL, &o), 200);
   assert_int_equal(json_integer_value(json_object_get(o, "disputed")), 1);
   json_decref(o);
+  /* the bank's JSON Lines export marks the disputed entry, and only it; CSV keeps its columns */
+  tu_http_resp r;
+  assert_int_equal(tu_http(fx.port, "GET", "/v1/banks/dbank/export?format=jsonl", fx.admin, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  int yes = 0, no = 0;
+  for (char *line = strtok(r.body, "\n"); line; line = strtok(NULL, "\n")) {
+    json_t *j = json_loads(line, 0, NULL);
+    assert_non_null(j);
+    int mine = json_integer_value(json_object_get(j, "id")) == eid;
+    assert_true(json_is_boolean(json_object_get(j, "disputed")));
+    assert_int_equal(json_is_true(json_object_get(j, "disputed")), mine);
+    yes += mine;
+    no += !mine;
+    json_decref(j);
+  }
+  assert_int_equal(yes, 1);
+  assert_int_equal(no, 1);
+  tu_http_free(&r);
+  assert_int_equal(tu_http(fx.port, "GET", "/v1/banks/dbank/export?format=csv", fx.admin, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_null(strstr(r.body, "disputed"));
+  tu_http_free(&r);
   close_open_cases();
 }
 

@@ -97,6 +97,12 @@ VIGIL_API int vigil_server_audit_record(vigil_server_store *st, const char *acti
  * in its store beside the bank): *review 0 for a bank never flagged. */
 VIGIL_API int vigil_server_bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
 VIGIL_API int vigil_server_bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
+/* The ids of bank's entries reviewers disputed as false positives (of every
+ * bank when bank is NULL), distinct and sorted ascending, for
+ * vigil_bank_export_opts.disputed: *ids (NULL when *n is 0) is the
+ * caller's to free(). */
+VIGIL_API int vigil_server_disputed_entries(vigil_server_store *st, const char *bank, uint64_t **ids, size_t *n,
+                                            vigil_error *err);
 
 /* ---- API keys ----------------------------------------------------------- */
 
