@@ -17,6 +17,8 @@
 # On that case [ opens the earlier case to read and ] comes back to the
 # held one (] alone does not leave a held case; both are off while typing).
 # The reviewer dismisses that case with n d Enter, disputing the match.
+# A video case (a ../shared sample clip, when present) plays veiled, muted
+# and paused, and u unveils it while held.
 # The confirmed case, opened from the queue with View, offers "Report to
 # NCMEC" with a confirm step listing what is sent and the viewed-by-ESP
 # choice: with the CyberTipline schema in ../shared the service has a report
@@ -380,6 +382,43 @@ def main():
         st, ds, _ = api.call("GET", "/v1/settings/display", None,
                              headers={"Cookie": "vigil_session=" + sc.get("value", "")})
         check(st == 200 and (ds or {}).get("mine", {}).get("blur") == 12, "the settings are kept by the service")
+
+        # a video case: the media plays veiled, muted and paused; u unveils it while held
+        clip = os.path.join(src, "..", "shared", "vpdq", "debian-ffmpeg", "videos", "c07_vp9_853x479_25_odd.webm")
+        if os.path.exists(clip):
+            webm = open(clip, "rb").read()
+            st, vh, _ = api.call("POST", "/v1/hash", sub, webm, "video/webm")
+            api.call("POST", "/v1/banks", admin, {"name": "videos", "review": True, "child_abuse": True})
+            st, _, _ = api.call("POST", "/v1/banks/videos/entries", admin,
+                                {"signal_type": "video_md5", "value": (vh or {}).get("video_md5", "")})
+            st, vm, _ = api.call("POST", "/v1/match?content_id=clip-1", sub, webm, "video/webm")
+            vcase = (vm or {}).get("case_id") or 0
+            check(vcase > 0 and (vm or {}).get("evidence_kept") is True, f"the video opened case {vcase}, kept")
+            Select(driver.find_element(By.ID, "f-bank")).select_by_value("")  # every bank's cases
+            driver.find_element(By.TAG_NAME, "body").click()
+            ActionChains(driver).send_keys("\ue007").perform()  # Enter: next case
+            wait.until(lambda d: d.find_element(By.ID, "case-id").text == f"#{vcase}")
+            vid = driver.find_element(By.ID, "media-video")
+            wait.until(lambda d: vid.is_displayed() and d.execute_script("return arguments[0].readyState", vid) >= 1)
+            props = driver.execute_script("const v = arguments[0]; return [v.muted, v.paused, v.videoWidth, "
+                                          "getComputedStyle(v).filter]", vid)
+            check(props[0] is True and props[1] is True and props[2] == 853,
+                  f"the video is loaded muted and paused ({props[:3]})")
+            check("blur(12px)" in props[3], f"the video is veiled as the reviewer chose ({props[3]})")
+            check(not driver.find_element(By.ID, "media").is_displayed(), "no picture is shown for a video")
+            driver.save_screenshot(os.path.join(shots, "7b-case-video.png"))
+            ActionChains(driver).key_down("u").perform()
+            time.sleep(0.4)
+            filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", vid)
+            check(filt == "none", f"holding u unveils the video ({filt})")
+            ActionChains(driver).key_up("u").perform()
+            time.sleep(0.3)
+            check("blur" in driver.execute_script("return getComputedStyle(arguments[0]).filter", vid),
+                  "letting go of u veils the video again")
+            ActionChains(driver).send_keys("s").perform()  # skip: it goes back to the queue
+            wait.until(lambda d: d.find_element(By.ID, "view-queue").is_displayed())
+        else:
+            print("note: no ../shared sample video; the video case is not checked")
 
         driver.find_element(By.ID, "signout").click()
         wait.until(lambda d: d.find_element(By.ID, "view-signin").is_displayed())
