@@ -193,6 +193,8 @@ VIGIL_API int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_v
 VIGIL_API int vigil_vpdq_index_remove(vigil_vpdq_index *ix, uint64_t id, vigil_error *err);
 /* Videos held (removed ones not counted). */
 VIGIL_API size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix);
+/* Whether video id is in the index and not removed. */
+VIGIL_API int vigil_vpdq_index_has(const vigil_vpdq_index *ix, uint64_t id);
 /* Frames held (of videos not removed), and unique frame hashes. */
 VIGIL_API size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix);
 VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);

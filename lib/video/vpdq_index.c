@@ -295,6 +295,11 @@ int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_fr
   return vigil_vpdq_index_add_many(ix, &v, 1, err);
 }
 
+int vigil_vpdq_index_has(const vigil_vpdq_index *ix, uint64_t id) {
+  uint32_t slot = ix && ix->vtcap ? ix->vtab[vfind(ix, id)] : 0;
+  return slot && !ix->v[slot - 1].dead;
+}
+
 /* A removal marks the video dead rather than unchaining its frames: the
  * chains are singly linked and shared between videos, so taking frames out
  * would cost a walk of every chain they sit on, and a bank withdraws videos
