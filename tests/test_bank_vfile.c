@@ -8,6 +8,7 @@
  *     its answers are those of a matcher built from the store.
  *   - The store moved on (a video added, one removed): the file is loaded
  *     and brought up to date; answers as a fresh build's.
+ *   - A new bank: the file is still used.
  *   - A bank disabled, a file truncated, a file of another store: not
  *     used, said why, built from the store (and saved again).
  *   - A file that cannot be written: open still succeeds, saying so.
@@ -134,6 +135,15 @@ static void lifecycle(vigil_bank_store *st, vigil_bank_store *other, const char 
   same_as_built(m, st, 10);
   vigil_bank_matcher_free(m);
 
+  /* a new bank with a video of its own: the file is still good */
+  assert_int_equal(vigil_bank_create(st, "new", NULL, &err), VIGIL_OK);
+  add_video(st, "new", 10);
+  m = open_file(st, &f, path);
+  assert_int_equal(f.loaded, 1);
+  assert_int_equal(f.caught_up, 1);
+  same_as_built(m, st, 10);
+  vigil_bank_matcher_free(m);
+
   /* 4. a bank disabled: not used, built, saved; then loaded again */
   assert_int_equal(vigil_bank_set_enabled(st, "partner", 0, &err), VIGIL_OK);
   m = open_file(st, &f, path);
@@ -159,10 +169,11 @@ static void lifecycle(vigil_bank_store *st, vigil_bank_store *other, const char 
   assert_int_equal(vigil_bank_create(other, "known", NULL, &err), VIGIL_OK);
   assert_int_equal(vigil_bank_create(other, "partner", NULL, &err), VIGIL_OK);
   assert_int_equal(vigil_bank_set_enabled(other, "partner", 0, &err), VIGIL_OK);
+  assert_int_equal(vigil_bank_create(other, "new", NULL, &err), VIGIL_OK);
   for (uint64_t s = 21; s <= 40; s++) add_video(other, "known", s);
   m = open_file(other, &f, path);
   assert_int_equal(f.loaded, 0);
-  assert_non_null(strstr(f.why, "not used"));
+  assert_non_null(strstr(f.why, "not used")); /* the same bank ids: caught by its removals or its videos */
   same_as_built(m, other, 40);
   vigil_bank_matcher_free(m);
 

@@ -36,6 +36,7 @@ static tu_fix fx;
 static uint8_t *clip, *clip2, *big;
 static size_t clip_len, clip2_len, big_len;
 static char clip_md5[33];
+static FILE *serve_log; /* the last start's log, closed after the server stops */
 
 static uint8_t *slurp(const char *path, size_t *len) {
   FILE *f = path ? fopen(path, "rb") : NULL;
@@ -77,7 +78,9 @@ static int teardown(void **state) {
   free(clip2);
   free(big);
   tv_cleanup();
-  return tu_fix_end(&fx);
+  int rc = tu_fix_end(&fx);
+  if (serve_log) fclose(serve_log);
+  return rc;
 }
 
 static json_t *upload(const char *path, const char *ctype, const void *body, size_t len, int *status) {
@@ -441,7 +444,20 @@ static void test_video_evidence(void **state) {
   cfg.max_body = 100000;
   cfg.max_video = 300000;
   cfg.evidence_dir = evdir;
+  char logpath[400];
+  snprintf(logpath, sizeof logpath, "%s/serve.log", fx.dir);
+  cfg.log = serve_log = fopen(logpath, "w+");
+  assert_non_null(cfg.log);
   assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  /* the video index saved at the first start (DB.vpdq-index) was loaded,
+   * and the vpdq entry added since read from the store */
+  fflush(cfg.log);
+  rewind(cfg.log);
+  char line[2048];
+  int loaded = 0;
+  while (fgets(line, sizeof line, cfg.log))
+    if (strstr(line, "video index loaded from its file") && strstr(line, "1 videos")) loaded = 1;
+  assert_true(loaded);
   int st;
   json_t *o = upload("/v1/match?content_id=upload-8", "video/x-yuv4mpeg", clip, clip_len, &st);
   assert_int_equal(st, 200);

@@ -265,7 +265,8 @@ typedef struct vigil_bank_matcher vigil_bank_matcher;
 VIGIL_API int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigil_error *err);
 /* The same, with the video (vpdq) index kept in a file between runs
  * (docs/bank.md, "Saved video index"): loaded instead of built when it
- * matches the store (same banks and enabled flags, position not past the
+ * matches the store (its banks still there with the same enabled flags,
+ * position not past the
  * store's, the same live videos with the same identities), then brought up
  * to date; built from the store otherwise.  Saved (PATH.tmp.PID, fsync,
  * rename) after a build, or when more than 1% of the videos were added

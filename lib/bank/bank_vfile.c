@@ -15,7 +15,8 @@
  * entry id and identity (the SHA-256 the store keys it by), and a file is
  * used only when:
  *   - it loads (vigil_vpdq_index_load validates the file itself),
- *   - the store's banks and enabled flags are the saved ones,
+ *   - the saved banks are all there with the same enabled flags (new
+ *     ones may have come),
  *   - the saved position is not past the store's (a store rolled back),
  *   - after the removals logged since, the live videos are exactly the
  *     store's active vpdq entries up to the saved id, with the same
@@ -140,12 +141,14 @@ static int parse_meta(const uint8_t *m, size_t len, meta_view *v) {
   return 1;
 }
 
+/* Every saved bank still there with the same enabled flag.  A bank that is
+ * new is fine, as for a running matcher (bank_match.c, needs_reload): its
+ * entries all came after it, so after the saved position. */
 static int same_banks(const meta_view *v, const vigil_bank_info *banks, size_t nbanks) {
-  if (v->nbanks != nbanks) return 0;
-  for (size_t i = 0; i < nbanks; i++) {
+  for (uint64_t i = 0; i < v->nbanks; i++) {
     size_t j = 0;
-    while (j < nbanks && get64(v->banks + 16 * j) != banks[i].id) j++;
-    if (j == nbanks || get64(v->banks + 16 * j + 8) != (uint64_t)(banks[i].enabled ? 1 : 0)) return 0;
+    while (j < nbanks && banks[j].id != get64(v->banks + 16 * i)) j++;
+    if (j == nbanks || get64(v->banks + 16 * i + 8) != (uint64_t)(banks[j].enabled ? 1 : 0)) return 0;
   }
   return 1;
 }
@@ -201,7 +204,7 @@ int vigil__bank_vfile_load(const char *path, vigil_bank_store *from, const vigil
   meta_view v;
   const char *stale = NULL;
   if (!parse_meta(meta, mlen, &v)) stale = "its store position is missing or malformed";
-  else if (!same_banks(&v, banks, nbanks)) stale = "the banks or their enabled flags changed since it was saved";
+  else if (!same_banks(&v, banks, nbanks)) stale = "a bank was dropped, enabled or disabled since it was saved";
   else if (v.max_id > hi) stale = "it is ahead of the store (another database, or one restored from a backup)";
   check_ctx c = {&v, ix, 0, 0, 0};
   if (!stale) {

@@ -41,7 +41,7 @@
  * Whether the file reflects the caller's store is the caller's question:
  * meta carries what it needs to answer it (lib/bank/bank_match.c).
  *
- * Saving writes PATH.tmp.PID, fsyncs and renames it over PATH, so a crash
+ * Saving writes PATH.tmp.PID (mode 0600), fsyncs and renames it over PATH, so a crash
  * never leaves half a file under PATH and two processes saving the same
  * path do not write into each other's file.
  */
@@ -129,8 +129,12 @@ int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const vo
     return vigil__seterr(err, VIGIL_ENOMEM, "vpdq index save: out of memory");
   }
   snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-  w.f = fopen(tmp, "wb");
+  /* owner only, as the service's database: the index lists the frames of
+   * known abuse videos */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  w.f = fd >= 0 ? fdopen(fd, "wb") : NULL;
   if (!w.f) {
+    if (fd >= 0) close(fd);
     int rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
     free(tmp);
     free(w.buf);
