@@ -9,7 +9,8 @@
  *   - The store moved on (a video added, one removed): the file is loaded
  *     and brought up to date; answers as a fresh build's.
  *   - A new bank: the file is still used.
- *   - A bank disabled, a file truncated, a file of another store: not
+ *   - A bank disabled, a file truncated, a file of another store (also
+ *     one with the same banks and entry ids but other videos): not
  *     used, said why, built from the store (and saved again).
  *   - A file that cannot be written: open still succeeds, saying so.
  */
@@ -94,10 +95,23 @@ static vigil_bank_matcher *open_file(vigil_bank_store *st, vigil_bank_index_file
   return m;
 }
 
-static void lifecycle(vigil_bank_store *st, vigil_bank_store *other, const char *tag) {
-  char path[600], name[64];
+static void copy_file(const char *from, const char *to) {
+  FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+  assert_non_null(a);
+  assert_non_null(b);
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, a)) > 0) assert_int_equal(fwrite(buf, 1, n, b), n);
+  fclose(a);
+  assert_int_equal(fclose(b), 0);
+}
+
+static void lifecycle(vigil_bank_store *st, vigil_bank_store *other, vigil_bank_store *twin, const char *tag) {
+  char path[600], early[600], name[64];
   snprintf(name, sizeof name, "%s.vpdq-index", tag);
   bt_path(path, sizeof path, name);
+  snprintf(name, sizeof name, "%s-early.vpdq-index", tag);
+  bt_path(early, sizeof early, name);
   unlink(path);
   vigil_error err;
   assert_int_equal(vigil_bank_create(st, "known", NULL, &err), VIGIL_OK);
@@ -123,6 +137,7 @@ static void lifecycle(vigil_bank_store *st, vigil_bank_store *other, const char 
   assert_string_equal(f.why, "");
   same_as_built(m, st, 10);
   vigil_bank_matcher_free(m);
+  copy_file(path, early); /* before any removal: for the twin store below */
 
   /* 3. the store moved on: one video more, one removed */
   add_video(st, "known", 9);
@@ -177,6 +192,17 @@ static void lifecycle(vigil_bank_store *st, vigil_bank_store *other, const char 
   same_as_built(m, other, 40);
   vigil_bank_matcher_free(m);
 
+  /* the same banks and ids, no removals, other videos: caught by the identities */
+  assert_int_equal(vigil_bank_create(twin, "known", NULL, &err), VIGIL_OK);
+  assert_int_equal(vigil_bank_create(twin, "partner", NULL, &err), VIGIL_OK);
+  for (uint64_t s = 51; s <= 60; s++) add_video(twin, s % 2 ? "known" : "partner", s);
+  m = open_file(twin, &f, early);
+  assert_int_equal(f.loaded, 0);
+  assert_non_null(strstr(f.why, "differ"));
+  same_as_built(m, twin, 60);
+  vigil_bank_matcher_free(m);
+  unlink(early);
+
   /* 7. cannot be written: open succeeds, says so */
   m = open_file(st, &f, "/nonexistent-dir/x.vpdq-index");
   assert_int_equal(f.saved, 0);
@@ -187,10 +213,11 @@ static void lifecycle(vigil_bank_store *st, vigil_bank_store *other, const char 
 
 static void test_sqlite(void **state) {
   (void)state;
-  vigil_bank_store *st = bt_store("vfile.db"), *other = bt_store("vfile-other.db");
-  lifecycle(st, other, "sqlite");
+  vigil_bank_store *st = bt_store("vfile.db"), *other = bt_store("vfile-other.db"), *twin = bt_store("vfile-twin.db");
+  lifecycle(st, other, twin, "sqlite");
   vigil_bank_store_close(st);
   vigil_bank_store_close(other);
+  vigil_bank_store_close(twin);
 }
 
 static void test_postgresql(void **state) {
@@ -199,16 +226,19 @@ static void test_postgresql(void **state) {
     printf("PostgreSQL not installed: the PostgreSQL run skipped\n");
     return;
   }
-  char loc[600], loc2[600];
+  char loc[600], loc2[600], loc3[600];
   tu_pg_fresh_db(loc, sizeof loc);
   tu_pg_fresh_db(loc2, sizeof loc2);
-  vigil_bank_store *st = NULL, *other = NULL;
+  tu_pg_fresh_db(loc3, sizeof loc3);
+  vigil_bank_store *st = NULL, *other = NULL, *twin = NULL;
   vigil_error err;
-  if (vigil_bank_store_open(&st, loc, &err) || vigil_bank_store_open(&other, loc2, &err))
+  if (vigil_bank_store_open(&st, loc, &err) || vigil_bank_store_open(&other, loc2, &err) ||
+      vigil_bank_store_open(&twin, loc3, &err))
     fail_msg("open: %s", err.message);
-  lifecycle(st, other, "pg");
+  lifecycle(st, other, twin, "pg");
   vigil_bank_store_close(st);
   vigil_bank_store_close(other);
+  vigil_bank_store_close(twin);
 }
 
 static int teardown(void **state) {
