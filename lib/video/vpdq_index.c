@@ -270,7 +270,15 @@ int vigil__vpdq_index_derive(vigil_vpdq_index *ix, const char *path, vigil_error
       (ix->nu && !(ix->uhead = vigil__mallocarray(ix->nu, sizeof *ix->uhead))))
     return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory loading %s", path);
   ix->ucap2 = ix->nu;
+  /* The table is much larger than the caches and each insertion's first
+   * probe is a miss: the home slots of the next LOOKAHEAD hashes are
+   * prefetched while this one goes in (a load at 10M frame hashes was
+   * half this loop without it). */
+  enum { LOOKAHEAD = 16 };
+  size_t mask = ix->utcap - 1;
+  for (size_t u = 0; u < ix->nu && u < LOOKAHEAD; u++) __builtin_prefetch(&ix->utab[hash_key(&ix->uh[u]) & mask], 1);
   for (size_t u = 0; u < ix->nu; u++) {
+    if (u + LOOKAHEAD < ix->nu) __builtin_prefetch(&ix->utab[hash_key(&ix->uh[u + LOOKAHEAD]) & mask], 1);
     size_t s = ufind(ix, &ix->uh[u]);
     if (ix->utab[s]) return vigil__seterr(err, VIGIL_ECORRUPT, "%s: not a valid vpdq index (a repeated frame hash)", path);
     ix->utab[s] = (uint32_t)(u + 1);
