@@ -510,6 +510,7 @@ def main():
             time.sleep(0.25)
         lt = driver.find_element(By.ID, "lookup-table").text
         check(hit and "confirmed" in lt and "md5" in lt and "ncii" in lt, f"looking up an imported hash finds it ({lt})")
+        driver.execute_script("document.getElementById('lookup-table').scrollIntoView({block: 'end'})")
         driver.save_screenshot(os.path.join(shots, "9a-banks-import-lookup.png"))
         driver.find_element(By.ID, "l-value").clear()
         driver.find_element(By.ID, "l-value").send_keys("%032x\ue007" % 0xdead)
