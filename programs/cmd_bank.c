@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -358,7 +359,7 @@ static int bank_import(args *a, vigil_bank_store *st) {
     int stdin_in = !strcmp(path, "-");
     FILE *f = stdin_in ? stdin : fopen(path, "rb");
     if (!f) {
-      cli_error("%s: cannot open", path);
+      cli_error("%s: cannot open: %s", path, strerror(errno));
       failed++;
       continue;
     }

@@ -280,8 +280,8 @@ int vigil_case_report_exported(vigil_server_store *st, const int64_t *case_ids, 
     }
   int64_t until = vigil__now_s() + VIGIL__HOLD_REPORT_S, eff = until;
   char *idlist = ids ? json_dumps(ids, JSON_COMPACT) : NULL;
-  json_t *d = ids ? json_pack("{s:s, s:O, s:s, s:I}", "mode", "export", "cases", ids, "directory", directory,
-                              "held_until", (json_int_t)until)
+  json_t *d = ids ? json_pack("{s:s, s:O, s:s, s:o}", "mode", "export", "cases", ids, "directory", directory,
+                              "held_until", vigil__json_time_s(until))
                   : NULL;
   char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
   json_decref(d);

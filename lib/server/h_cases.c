@@ -198,8 +198,14 @@ int vigil__h_case_decide(vigil__req *r) {
     rc = vigil_bank_get(bst, bank, &info, &r->err);
     if (rc) {
       vigil__banks_end(b, 0, NULL);
-      if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 404, "not_found", "add_to_bank: no bank '%s'", bank);
-      return rc;
+      if (rc != VIGIL_ENOTFOUND) return rc;
+      /* A decision refused because its bank is gone (dropped just before,
+       * perhaps) is on record: the reviewer's call was made and did not
+       * happen, and the case stays open for it to be made again. */
+      r->audit_detail = json_pack("{s:s, s:s?, s:s, s:s}", "decision", decision, "classification", cls, "add_to_bank",
+                                  bank, "refused", "no such bank");
+      if (!vigil__req_audit_first(r, 404)) return VIGIL_OK;
+      return vigil__reply_error(r, 404, "not_found", "add_to_bank: no bank '%s'; the case is unchanged", bank);
     }
   }
   /* the audit row commits with the decision, or neither does */
