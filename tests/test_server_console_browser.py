@@ -39,6 +39,7 @@ import http.client
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -367,6 +368,11 @@ def main():
               "1 of 2" in driver.find_element(By.ID, "case-nav-status").text,
               "[ opens the previous case to read (case 1 of 2 seen)")
         driver.save_screenshot(os.path.join(shots, "7a-case-previous.png"))
+        # the hold runs out meanwhile: ] takes the case again (it is still the next one), never unseen
+        con = sqlite3.connect(db, timeout=10)
+        con.execute("UPDATE server_case_claims SET until_at = 0")
+        con.commit()
+        con.close()
         ActionChains(driver).send_keys("]").perform()
         wait.until(lambda d: d.find_element(By.ID, "case-id").text == f"#{case2}")
         wait.until(lambda d: d.find_element(By.ID, "media").is_displayed())
