@@ -132,6 +132,7 @@ static long file_size(const char *p) {
 }
 
 int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows while the loads run */
   int groups = 10000, loads = 5;
   const char *old = NULL, *keepdir = NULL, *input = NULL;
   for (int i = 1; i < argc; i++) {
