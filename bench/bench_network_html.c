@@ -143,8 +143,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--keep") && i + 1 < argc) keepdir = argv[++i];
     else if (!strcmp(argv[i], "--input") && i + 1 < argc) input = argv[++i];
     else {
-      fprintf(stderr, "usage: bench_network_html [--smoke] [--groups N] [--loads K] [--old-vigil PATH] [--keep DIR] "
-                      "[--input ADS]\n");
+      fprintf(stderr,
+              "usage: bench_network_html [--smoke] [--groups N] [--loads K] [--old-vigil PATH] [--keep DIR] "
+              "[--input ADS]\n");
       return 2;
     }
   }

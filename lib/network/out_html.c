@@ -28,9 +28,11 @@
  * picture; labels placed where they overlap nothing, or left to the
  * tooltip), the group's time line when its ads carry dates, the template
  * with its slots highlighted, and the member ads with identical reposts
- * folded into one row with a count, each linked to its source.  That
- * markup is written here with every ad string escaped and carried in the
- * data as a string.
+ * folded into one row with a count, each linked to its source.  The
+ * graph, time line and ads table are data (coordinates, bars, text in
+ * plain and marked pieces) the script turns into elements, setting ad
+ * strings as text; the places/identifiers line and the template are small
+ * strings of markup written here with every ad string escaped.
  */
 #include "network/net_internal.h"
 
@@ -145,7 +147,7 @@ static int graph_json(FILE *f, const vigil_linker *l, const vigil__net_group *g,
   int cap = NET_SVG_ADS * 4 + 8;
   vnode *v = calloc((size_t)cap, sizeof *v);
   vedge *e = calloc((size_t)cap * 4, sizeof *e);
-  double (*box)[4] = calloc((size_t)cap * 2 + 1, sizeof *box);
+  double(*box)[4] = calloc((size_t)cap * 2 + 1, sizeof *box);
   if (!v || !e || !box) {
     free(v);
     free(e);
@@ -374,8 +376,10 @@ static const char css[] =
 
 /* The report's one script.  It parses the data block (one JSON array per
  * group: [risk, risk shown, ads, phones, names, places, first seen, last
- * seen, reasons, phones, names, e-mails and handles, places (the last four
- * lower-cased, for the search), details]) and renders only what is looked
+ * seen, reasons, phones, names, e-mails and handles, places (these four
+ * lower-cased, for the search), details {"h": places and identifiers
+ * (markup), "g": graph_json, "t": timeline, "p": template (markup), "a":
+ * ads_table}]) and renders only what is looked
  * at: one page of PG table rows (the search and the risk filter run over
  * the data, not the DOM), and a group's section when it is opened (its
  * link, #gN in the address, or the top group at start).  Row cells are
@@ -716,8 +720,9 @@ int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
   int rc = VIGIL_OK;
   for (size_t i = 0; i < l->n_groups && rc == VIGIL_OK; i++) {
     const vigil__net_group *g = &l->groups[i];
-    fprintf(f, "%s\n[%.3f,\"%.2f\",%zu,%zu,%zu,%zu,", i ? "," : "", g->risk, g->risk, g->n, g->pub.n_phones,
-            g->pub.n_names, g->pub.n_locations);
+    double risk = isfinite(g->risk) ? g->risk : 0; /* JSON has no NaN */
+    fprintf(f, "%s\n[%.3f,\"%.2f\",%zu,%zu,%zu,%zu,", i ? "," : "", risk, risk, g->n, g->pub.n_phones, g->pub.n_names,
+            g->pub.n_locations);
     json_str(f, g->first_seen, 0);
     fputc(',', f);
     json_str(f, g->last_seen, 0);
