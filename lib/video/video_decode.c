@@ -358,6 +358,8 @@ static int read_pts(state *st, int nal_ls, vigil_error *err) {
   return 1;
 }
 
+size_t vigil__video_test_skip_fallback;
+
 /* The skip pass, after read_pts: packets demuxed again must be the same ones;
  * those the plan says nothing selected needs are not sent; each frame out is
  * numbered by its pts rank and must come in rank order, and as many frames
@@ -375,7 +377,8 @@ static int skip_pass(state *st, vigil_error *err) {
     if (p->stream_index == st->vi) {
       int64_t r;
       int discard = j < st->pts.n && (st->pts.kind[j] & VIGIL__AU_DISCARD);
-      if (j >= st->pts.n || p->pts != st->pts.order[j] || !discard != !(p->flags & AV_PKT_FLAG_DISCARD))
+      if (j >= st->pts.n || p->pts != st->pts.order[j] || !discard != !(p->flags & AV_PKT_FLAG_DISCARD) ||
+          (vigil__video_test_skip_fallback && j + 1 == vigil__video_test_skip_fallback))
         rc = FALL_BACK;
       else if (!st->send[j++])
         ; /* nothing selected needs it */

@@ -70,4 +70,9 @@ size_t vigil__pts_table_delay(const vigil__pts_table *t);
 size_t vigil__pts_table_plan(const vigil__pts_table *t, int64_t frame_mod, uint8_t *send);
 void vigil__pts_table_free(vigil__pts_table *t);
 
+/* Test hook (single-threaded test programs only): when non-zero, the skip
+ * pass gives up at that video packet as if a check had failed, so that the
+ * every-frame pass after it is tested.  Defined in video_decode.c. */
+extern size_t vigil__video_test_skip_fallback;
+
 #endif
