@@ -306,9 +306,8 @@ static void close_input(state *st) {
   avformat_close_input(&st->fc);
 }
 
-/* Whether the skip pass may be tried: one hash per several frames, H.264
- * with reordering (B-frames: the pictures nothing refers to), a reader that
- * can go back, and the decoder drained at the end (the end-of-file quirk
+/* Whether the skip pass may be tried: one hash per several frames, H.264,
+ * a reader that can go back, and the decoder drained at the end (the end-of-file quirk
  * loses the frames the decoder holds, and which those are depends on what
  * it was sent).  Returns the NAL length size, or -1 when not. */
 static int skip_eligible(const state *st) {
@@ -316,7 +315,6 @@ static int skip_eligible(const state *st) {
   if (!st->o->skip_nonref || st->frame_mod < 2 || par->codec_id != AV_CODEC_ID_H264) return -1;
   if (!st->fc->pb || !(st->fc->pb->seekable & AVIO_SEEKABLE_NORMAL)) return -1;
   if (st->vi != 0 && !st->o->flush_all) return -1;
-  if (st->cc->has_b_frames < 1) return -1;
   return vigil__h264_nal_length_size(par->extradata, par->extradata_size > 0 ? (size_t)par->extradata_size : 0);
 }
 
