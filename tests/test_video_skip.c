@@ -115,7 +115,8 @@ static void test_pts_table(void **state) {
   assert_int_equal(vigil__pts_table_finish(&t), VIGIL_EEXIST);
   vigil__pts_table_free(&t);
   /* Many entries (the table grows), deep reordering. */
-  for (int64_t i = 0; i < 5000; i++) assert_int_equal(vigil__pts_table_add(&t, i % 5 == 0 ? i + 4 : i - 1, 0), VIGIL_OK);
+  for (int64_t i = 0; i < 5000; i++)
+    assert_int_equal(vigil__pts_table_add(&t, i % 5 == 0 ? i + 4 : i - 1, 0), VIGIL_OK);
   assert_int_equal(vigil__pts_table_finish(&t), VIGIL_OK);
   assert_int_equal(vigil__pts_table_rank(&t, 4), 4);
   assert_int_equal(vigil__pts_table_delay(&t), 1);
@@ -433,9 +434,13 @@ static void test_shared(void **state) {
 int main(void) {
   av_log_set_level(AV_LOG_ERROR);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_nal_length_size), cmocka_unit_test(test_disposable), cmocka_unit_test(test_pts_table),
+      cmocka_unit_test(test_nal_length_size),
+      cmocka_unit_test(test_disposable),
+      cmocka_unit_test(test_pts_table),
       cmocka_unit_test(test_plan),
-      cmocka_unit_test(test_x264),           cmocka_unit_test(test_pipe),       cmocka_unit_test(test_shared),
+      cmocka_unit_test(test_x264),
+      cmocka_unit_test(test_pipe),
+      cmocka_unit_test(test_shared),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   tv_cleanup();

@@ -361,8 +361,8 @@ size_t vigil__video_test_skip_fallback;
 /* The skip pass, after read_pts: packets demuxed again must be the same ones;
  * those the plan says nothing selected needs are not sent; each frame out is
  * numbered by its pts rank and must come in rank order, and as many frames
- * must come out as were sent.  VIGIL_OK (hashes in st->out), an error, or
- * FALL_BACK. */
+ * must come out as were sent.  VIGIL_OK (hashes in st->out), VIGIL_ENOMEM,
+ * or FALL_BACK. */
 static int skip_pass(state *st, vigil_error *err) {
   st->skipping = 1;
   st->last_rank = -1;
@@ -394,6 +394,9 @@ static int skip_pass(state *st, vigil_error *err) {
   }
   if (rc == VIGIL_OK) rc = decode_packet(st, NULL, err);
   if (rc == VIGIL_OK && (j != st->pts.n || st->nout != st->nsent)) rc = FALL_BACK;
+  /* An error here (a packet refused, a limit) may not be the one, or may
+   * not come where, decoding every frame meets it: that pass says. */
+  if (rc < 0 && rc != VIGIL_ENOMEM) rc = FALL_BACK;
   if (rc == VIGIL_OK) st->decoded = st->pts.nranked;
   st->skipping = 0;
   st->skipped = st->pts.nranked - st->nsent;

@@ -36,11 +36,11 @@ unsigned vigil__h264_classify(const uint8_t *data, size_t size, int nal_length_s
  * demuxer marks discarded (outside an MP4 edit list) is decoded but its frame
  * is never output, so it has no rank. */
 typedef struct vigil__pts_table {
-  int64_t *order;   /* pts in demux (decode) order */
-  uint8_t *kind;    /* by demux index: VIGIL__AU_* bits */
-  int64_t *sorted;  /* the pts of the frames output, ascending; built by finish */
-  size_t n, cap;    /* packets */
-  size_t nranked;   /* entries of sorted: the frames output */
+  int64_t *order;  /* pts in demux (decode) order */
+  uint8_t *kind;   /* by demux index: VIGIL__AU_* bits */
+  int64_t *sorted; /* the pts of the frames output, ascending; built by finish */
+  size_t n, cap;   /* packets */
+  size_t nranked;  /* entries of sorted: the frames output */
 } vigil__pts_table;
 
 /* Appends one packet's timestamp and VIGIL__AU_* bits; VIGIL_ENOMEM or
