@@ -306,9 +306,8 @@ static void close_input(state *st) {
   avformat_close_input(&st->fc);
 }
 
-/* Whether the skip pass may be tried: one hash per several frames, H.264
- * with reordering (B-frames: the pictures nothing refers to), a reader that
- * can go back, and the decoder drained at the end (the end-of-file quirk
+/* Whether the skip pass may be tried: one hash per several frames, H.264,
+ * a reader that can go back, and the decoder drained at the end (the end-of-file quirk
  * loses the frames the decoder holds, and which those are depends on what
  * it was sent).  Returns the NAL length size, or -1 when not. */
 static int skip_eligible(const state *st) {
@@ -316,7 +315,6 @@ static int skip_eligible(const state *st) {
   if (!st->o->skip_nonref || st->frame_mod < 2 || par->codec_id != AV_CODEC_ID_H264) return -1;
   if (!st->fc->pb || !(st->fc->pb->seekable & AVIO_SEEKABLE_NORMAL)) return -1;
   if (st->vi != 0 && !st->o->flush_all) return -1;
-  if (st->cc->has_b_frames < 1) return -1;
   return vigil__h264_nal_length_size(par->extradata, par->extradata_size > 0 ? (size_t)par->extradata_size : 0);
 }
 
@@ -358,11 +356,13 @@ static int read_pts(state *st, int nal_ls, vigil_error *err) {
   return 1;
 }
 
+size_t vigil__video_test_skip_fallback;
+
 /* The skip pass, after read_pts: packets demuxed again must be the same ones;
  * those the plan says nothing selected needs are not sent; each frame out is
  * numbered by its pts rank and must come in rank order, and as many frames
- * must come out as were sent.  VIGIL_OK (hashes in st->out), an error, or
- * FALL_BACK. */
+ * must come out as were sent.  VIGIL_OK (hashes in st->out), VIGIL_ENOMEM,
+ * or FALL_BACK. */
 static int skip_pass(state *st, vigil_error *err) {
   st->skipping = 1;
   st->last_rank = -1;
@@ -375,7 +375,8 @@ static int skip_pass(state *st, vigil_error *err) {
     if (p->stream_index == st->vi) {
       int64_t r;
       int discard = j < st->pts.n && (st->pts.kind[j] & VIGIL__AU_DISCARD);
-      if (j >= st->pts.n || p->pts != st->pts.order[j] || !discard != !(p->flags & AV_PKT_FLAG_DISCARD))
+      if (j >= st->pts.n || p->pts != st->pts.order[j] || !discard != !(p->flags & AV_PKT_FLAG_DISCARD) ||
+          (vigil__video_test_skip_fallback && j + 1 == vigil__video_test_skip_fallback))
         rc = FALL_BACK;
       else if (!st->send[j++])
         ; /* nothing selected needs it */
@@ -393,6 +394,9 @@ static int skip_pass(state *st, vigil_error *err) {
   }
   if (rc == VIGIL_OK) rc = decode_packet(st, NULL, err);
   if (rc == VIGIL_OK && (j != st->pts.n || st->nout != st->nsent)) rc = FALL_BACK;
+  /* An error here (a packet refused, a limit) may not be the one, or may
+   * not come where, decoding every frame meets it: that pass says. */
+  if (rc < 0 && rc != VIGIL_ENOMEM) rc = FALL_BACK;
   if (rc == VIGIL_OK) st->decoded = st->pts.nranked;
   st->skipping = 0;
   st->skipped = st->pts.nranked - st->nsent;

@@ -28,7 +28,7 @@ int vigil__h264_nal_length_size(const uint8_t *extradata, size_t size) {
 }
 
 typedef struct scan {
-  int bad;   /* malformed framing: the packet is decoded */
+  int bad; /* malformed framing: the packet is decoded */
   int slices, ref_slices, idr;
   int other; /* a NAL unit that may change decoder state beyond its own picture */
 } scan;

@@ -36,11 +36,11 @@ unsigned vigil__h264_classify(const uint8_t *data, size_t size, int nal_length_s
  * demuxer marks discarded (outside an MP4 edit list) is decoded but its frame
  * is never output, so it has no rank. */
 typedef struct vigil__pts_table {
-  int64_t *order;   /* pts in demux (decode) order */
-  uint8_t *kind;    /* by demux index: VIGIL__AU_* bits */
-  int64_t *sorted;  /* the pts of the frames output, ascending; built by finish */
-  size_t n, cap;    /* packets */
-  size_t nranked;   /* entries of sorted: the frames output */
+  int64_t *order;  /* pts in demux (decode) order */
+  uint8_t *kind;   /* by demux index: VIGIL__AU_* bits */
+  int64_t *sorted; /* the pts of the frames output, ascending; built by finish */
+  size_t n, cap;   /* packets */
+  size_t nranked;  /* entries of sorted: the frames output */
 } vigil__pts_table;
 
 /* Appends one packet's timestamp and VIGIL__AU_* bits; VIGIL_ENOMEM or
@@ -69,5 +69,10 @@ size_t vigil__pts_table_delay(const vigil__pts_table *t);
  * After finish. */
 size_t vigil__pts_table_plan(const vigil__pts_table *t, int64_t frame_mod, uint8_t *send);
 void vigil__pts_table_free(vigil__pts_table *t);
+
+/* Test hook (single-threaded test programs only): when non-zero, the skip
+ * pass gives up at that video packet as if a check had failed, so that the
+ * every-frame pass after it is tested.  Defined in video_decode.c. */
+extern size_t vigil__video_test_skip_fallback;
 
 #endif
