@@ -25,10 +25,12 @@
  * made for other dimensions), vigil rebuilds the scaler for the new frame.
  *
  * Bounded memory: one decoded frame, one RGB frame and the PDQ stream's
- * rows; hashes go to the callback as they are computed (the reference keeps
- * every frame it has yet to hash in an unbounded queue).
+ * rows (with threads, a few decoded frames wait for the hashing thread:
+ * video_hasher.c); hashes go to the callback as they are computed (the
+ * reference keeps every frame it has yet to hash in an unbounded queue).
  */
 #include "video/video_internal.h"
+#include "video/video_hasher.h"
 #include "common/internal.h"
 #include "pdq/pdq_internal.h"
 
@@ -54,12 +56,11 @@ typedef struct state {
   void *ctx;
   AVFormatContext *fc;
   AVCodecContext *cc;
-  struct SwsContext *sws;
-  AVFrame *frame, *rgb;
+  vigil__video_hasher *hasher;
+  AVFrame *frame;
   AVPacket *pkt;
   int vi;
   double fps;
-  float fps_f;
   int64_t frame_mod;
   int dst_w, dst_h;
   uint64_t decoded, hashed;
@@ -81,33 +82,6 @@ static int deny_open(struct AVFormatContext *s, AVIOContext **pb, const char *ur
   return AVERROR(EPERM);
 }
 
-static int hash_frame(state *st, int64_t number, vigil_error *err) {
-  AVFrame *f = st->frame;
-  st->sws = sws_getCachedContext(st->sws, f->width, f->height, (enum AVPixelFormat)f->format, st->dst_w, st->dst_h,
-                                 AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
-  if (!st->sws)
-    return vigil__seterr(err, VIGIL_EFORMAT, "frame %lld: cannot convert %dx%d %s to RGB", (long long)number,
-                         f->width, f->height, av_get_pix_fmt_name((enum AVPixelFormat)f->format) ? av_get_pix_fmt_name((enum AVPixelFormat)f->format) : "?");
-  sws_scale(st->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, st->rgb->data, st->rgb->linesize);
-  vigil__pdq_stream *ps;
-  int rc = vigil__pdq_stream_new(&ps, st->dst_h, st->dst_w, 0, err);
-  if (rc) return rc;
-  const uint8_t *row = st->rgb->data[0];
-  for (int y = 0; y < st->dst_h; y++, row += st->rgb->linesize[0]) vigil__pdq_stream_push_rgb_stable(ps, row);
-  float buf[64][64];
-  vigil__pdq_stream_finish(ps, buf);
-  vigil__pdq_stream_free(ps);
-  vigil_pdq_result res;
-  vigil__pdq_from_64x64(buf, 0, &res);
-  vigil_video_frame out;
-  out.frame_number = number;
-  out.quality = res.quality;
-  out.hash = res.hash[0];
-  out.timestamp = (double)((float)number / st->fps_f);
-  st->hashed++;
-  return st->fn ? st->fn(st->ctx, &out) : VIGIL_OK;
-}
-
 /* Sends one packet (NULL: drain) and hashes what comes out. */
 static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
   int e = avcodec_send_packet(st->cc, pkt);
@@ -127,8 +101,8 @@ static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
     else if ((uint64_t)st->frame->width * (uint64_t)st->frame->height > st->o->max_pixels)
       rc = vigil__seterr(err, VIGIL_ELIMIT, "frame of %dx%d pixels is over the limit of %llu", st->frame->width,
                          st->frame->height, (unsigned long long)st->o->max_pixels);
-    else if (number % st->frame_mod == 0)
-      rc = hash_frame(st, number, err);
+    else if (number % st->frame_mod == 0 && (rc = vigil__video_hasher_put(st->hasher, st->frame, number, err)) == 0)
+      st->hashed++;
     if (rc == VIGIL_OK && st->o->progress && st->decoded % 25 == 0)
       st->o->progress(st->o->progress_ctx, st->decoded, (double)st->decoded / st->fps, st->total_seconds);
     av_frame_unref(st->frame);
@@ -181,7 +155,6 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
     return vigil__seterr(err, VIGIL_ECORRUPT, "the video has no usable frame rate (%d/%d)", r.num, r.den);
   if (st->fps > o->max_fps)
     return vigil__seterr(err, VIGIL_ELIMIT, "frame rate %.3f is over the limit of %.0f", st->fps, o->max_fps);
-  st->fps_f = (float)st->fps;
   info->fps = st->fps;
   info->fps_num = r.num;
   info->fps_den = r.den;
@@ -218,15 +191,11 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
   e = avcodec_open2(st->cc, codec, NULL);
   if (e < 0) return averr(err, VIGIL_EFORMAT, "cannot open the video decoder", e);
   st->frame = av_frame_alloc();
-  st->rgb = av_frame_alloc();
   st->pkt = av_packet_alloc();
-  if (!st->frame || !st->rgb || !st->pkt) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  st->rgb->format = AV_PIX_FMT_RGB24;
-  st->rgb->width = st->dst_w;
-  st->rgb->height = st->dst_h;
-  if (av_frame_get_buffer(st->rgb, 1) < 0)
-    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for a %dx%d frame", st->dst_w, st->dst_h);
-  return VIGIL_OK;
+  if (!st->frame || !st->pkt) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  /* With threads, the selected frames are hashed in a thread of their own
+   * while the decoder goes on (video_hasher.c). */
+  return vigil__video_hasher_new(&st->hasher, o->threads > 1, st->dst_w, st->dst_h, st->fps, st->fn, st->ctx, err);
 }
 
 int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, const vigil__video_hooks *hooks,
@@ -250,6 +219,21 @@ int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, cons
   }
   /* The reference's flush packet is a blank one: stream index 0. */
   if (rc == VIGIL_OK && (st.vi == 0 || o->flush_all)) rc = decode_packet(&st, NULL, err);
+  if (rc == VIGIL_OK) {
+    rc = vigil__video_hasher_finish(st.hasher, err);
+  } else if (st.hasher) {
+    /* As without threads: the frames before a failure reach the callback,
+     * and what stopped at an earlier frame (its error, or the callback's
+     * non-zero return, which sets no message) is what is reported. */
+    vigil_error e2;
+    vigil_error_clear(&e2);
+    int rc2 = vigil__video_hasher_finish(st.hasher, &e2);
+    if (rc2) {
+      rc = rc2;
+      if (err && e2.code) *err = e2;
+      else if (err) vigil_error_clear(err);
+    }
+  }
   if (rc == VIGIL_OK) rc = vigil__video_io_finish(io, info, err);
   if (rc == VIGIL_OK) {
     info->frames = st.decoded;
@@ -258,8 +242,7 @@ int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, cons
   }
   av_packet_free(&st.pkt);
   av_frame_free(&st.frame);
-  av_frame_free(&st.rgb);
-  sws_freeContext(st.sws);
+  vigil__video_hasher_free(st.hasher);
   avcodec_free_context(&st.cc);
   avformat_close_input(&st.fc);
   vigil__video_io_free(io);
