@@ -17,6 +17,25 @@
 
 #include "vigil/video.h"
 
+#if defined(__SANITIZE_THREAD__)
+#define TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN 1
+#endif
+#endif
+
+/* Under ThreadSanitizer: libavcodec's frame threads hand packets and frames
+ * over with C11 atomics in FFmpeg's own code, which is not built with TSan,
+ * so TSan sees the free() and memset() that FFmpeg calls on both sides but
+ * not the order between them.  Those calls, made from inside FFmpeg's
+ * libraries, are left unchecked; every access of vigil's own code (the ring,
+ * the frames' pixels read by the hashing thread) still is. */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void) {
+  return "called_from_lib:libavcodec.so\ncalled_from_lib:libavutil.so\n";
+}
+
 typedef struct got {
   vigil_video_frame f[512];
   size_t n;
@@ -94,9 +113,15 @@ static void test_same_frames(void **state) {
   }
 }
 
-/* The sandboxed worker starts its hashing thread under the filter. */
+/* The sandboxed worker starts its hashing thread under the filter (not
+ * under ThreadSanitizer, whose runtime makes system calls of its own that
+ * the filter does not allow; the release and ASan builds run this). */
 static void test_sandboxed(void **state) {
   (void)state;
+#ifdef TSAN
+  printf("  skipped under ThreadSanitizer\n");
+  return;
+#endif
   char path[4200];
   snprintf(path, sizeof path, "%s/fuzz/seeds/fuzz_video/h264-bframes.mp4", VIGIL_SOURCE_DIR);
   vigil_error e;
