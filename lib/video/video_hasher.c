@@ -63,6 +63,19 @@ struct vigil__video_hasher {
   pthread_cond_t work, done;
 };
 
+/* Rows per conversion call when the frame is converted in slices. */
+#define SLICE 16
+
+/* Whether a frame is converted SLICE rows at a time.  sws_scale takes a
+ * picture in slices, top to bottom, and writes the same rows it writes for
+ * the whole picture; at the native size of 8-bit 4:2:0 (nearly every
+ * video) each slice's rows come out at once, so PDQ can read them at once.
+ * Other sizes and formats are converted whole. */
+static int sliced(const vigil__video_hasher *h, const AVFrame *f) {
+  return f->width == h->dst_w && f->height == h->dst_h &&
+         (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P);
+}
+
 /* One frame to its hash, in whichever thread hashes. */
 static int hash_one(vigil__video_hasher *h, const AVFrame *f, int64_t number, vigil_video_frame *out,
                     vigil_error *err) {
@@ -73,12 +86,38 @@ static int hash_one(vigil__video_hasher *h, const AVFrame *f, int64_t number, vi
     return vigil__seterr(err, VIGIL_EFORMAT, "frame %lld: cannot convert %dx%d %s to RGB", (long long)number,
                          f->width, f->height, fmt ? fmt : "?");
   }
-  sws_scale(h->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, h->rgb->data, h->rgb->linesize);
   vigil__pdq_stream *ps;
   int rc = vigil__pdq_stream_new(&ps, h->dst_h, h->dst_w, 0, err);
   if (rc) return rc;
   const uint8_t *row = h->rgb->data[0];
-  for (int y = 0; y < h->dst_h; y++, row += h->rgb->linesize[0]) vigil__pdq_stream_push_rgb_stable(ps, row);
+  if (sliced(h, f)) {
+    /* 16 rows at a time: the stream reads each RGB row while it is still
+     * in the cache the conversion wrote it to.  Each call returns the
+     * output rows it completed (all of its slice's on the unscaled path;
+     * a row or so fewer, made up at the end, where the scaler needs the
+     * next chroma row first). */
+    int out_y = 0;
+    for (int y = 0; y < f->height && rc == VIGIL_OK; y += SLICE) {
+      int n = f->height - y < SLICE ? f->height - y : SLICE;
+      const uint8_t *src[4] = {f->data[0] + (ptrdiff_t)y * f->linesize[0],
+                               f->data[1] + (ptrdiff_t)(y >> 1) * f->linesize[1],
+                               f->data[2] + (ptrdiff_t)(y >> 1) * f->linesize[2], NULL};
+      int got = sws_scale(h->sws, src, f->linesize, y, n, h->rgb->data, h->rgb->linesize);
+      if (got < 0 || got > h->dst_h - out_y) break;
+      for (int k = 0; k < got; k++, row += h->rgb->linesize[0]) vigil__pdq_stream_push_rgb_stable(ps, row);
+      out_y += got;
+    }
+    if (out_y != h->dst_h)
+      rc = vigil__seterr(err, VIGIL_EINTERNAL, "frame %lld: the RGB conversion gave %d rows of %d", (long long)number,
+                         out_y, h->dst_h);
+  } else {
+    sws_scale(h->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, h->rgb->data, h->rgb->linesize);
+    for (int y = 0; y < h->dst_h; y++, row += h->rgb->linesize[0]) vigil__pdq_stream_push_rgb_stable(ps, row);
+  }
+  if (rc) {
+    vigil__pdq_stream_free(ps);
+    return rc;
+  }
   float buf[64][64];
   vigil__pdq_stream_finish(ps, buf);
   vigil__pdq_stream_free(ps);
