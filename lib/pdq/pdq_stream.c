@@ -147,7 +147,8 @@ static void sink_tail(row_sink *k, int c0, int n) {
  * each lane, the reference's four phases in its order of operations; the
  * two batches' sums are independent chains interleaved so that their
  * add-subtract latencies overlap. */
-VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan *p, row_sink *k) {
+VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan *p, row_sink *k,
+                                 const vigil__pdq_kernels *kern) {
   vf8 s0 = splat(0.0f), s1 = splat(0.0f);
   int cnt = 0, li = 0, ri = 0, oi = 0;
   for (int i = 0; i < p->p1; i++, ri++) {
@@ -165,6 +166,18 @@ VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan 
   }
   vf8 div = splat((float)cnt);
   for (int i = 0; i < p->p3;) {
+    if (!(oi & 7) && i + LANES <= p->p3 && kern->rows_tiles) {
+      /* The bulk by the FMA kernel: the same sums, the same quotients. */
+      int ntiles = (p->p3 - i) / LANES;
+      float sums[2 * LANES];
+      memcpy(sums, &s0, sizeof s0);
+      memcpy(sums + LANES, &s1, sizeof s1);
+      kern->rows_tiles((const float *)in0, (const float *)in1, ri, li, ntiles, (float)cnt, sums, k->rows, oi);
+      memcpy(&s0, sums, sizeof s0);
+      memcpy(&s1, sums + LANES, sizeof s1);
+      i += ntiles * LANES, ri += ntiles * LANES, li += ntiles * LANES, oi += ntiles * LANES;
+      continue;
+    }
     if (!(oi & 7) && i + LANES <= p->p3) {
       /* The bulk: 8 columns at a time, the tile kept in registers. */
       vf8 a[LANES], b[LANES];
@@ -256,6 +269,7 @@ VIGIL__HOT static void box_sel2(const vf8 *in0, const vf8 *in1, vf8 *out0, vf8 *
 /* A column-wise running box filter over rows arriving one by one. */
 typedef struct vbox {
   box_plan plan;
+  const vigil__pdq_kernels *k; /* cols_step, where there is one */
   int ncols, ri, cnt, emitted, ringrows;
   float *sum;  /* ncols */
   float *ring; /* w + FLUSH_ROWS rows of ncols: a flush's rows are written before any is summed */
@@ -264,8 +278,9 @@ typedef struct vbox {
 
 static size_t ring_bytes(const vbox *b) { return (size_t)b->ringrows * (size_t)b->ncols * sizeof(float); }
 
-static int vbox_init(vbox *b, int n, int w, int ncols) {
+static int vbox_init(vbox *b, int n, int w, int ncols, const vigil__pdq_kernels *k) {
   memset(b, 0, sizeof *b);
+  b->k = k;
   b->plan = plan_for(n, w);
   b->ncols = ncols;
   b->ringrows = w + FLUSH_ROWS;
@@ -294,6 +309,13 @@ VIGIL__HOT static int vbox_commit(vbox *b, float *restrict out) {
   float *restrict sum = b->sum;
   const float *restrict row = vbox_slot(b, b->ri);
   int ri = b->ri++;
+  if (b->k->cols_step && ri >= p->p1) {
+    /* Phases 2 and 3 by the FMA kernel: the same sums and quotients. */
+    if (ri < p->p1 + p->p2) b->cnt++;
+    b->k->cols_step(sum, row, ri < p->p1 + p->p2 ? NULL : vbox_slot(b, ri - p->w), out, nc, (float)b->cnt);
+    b->emitted++;
+    return 1;
+  }
   if (ri < p->p1 + p->p2) {
     for (int c = 0; c < nc; c++) sum[c] += row[c];
     b->cnt++;
@@ -317,8 +339,13 @@ VIGIL__HOT static void vbox_tail(vbox *b, int k, float *restrict out) {
   const int nc = b->ncols;
   float *restrict sum = b->sum;
   const float *restrict old = vbox_slot(b, p->p3 + k);
-  for (int c = 0; c < nc; c++) sum[c] -= old[c];
   b->cnt--;
+  if (b->k->cols_step) {
+    b->k->cols_step(sum, NULL, old, out, nc, (float)b->cnt);
+    b->emitted++;
+    return;
+  }
+  for (int c = 0; c < nc; c++) sum[c] -= old[c];
   const float d = (float)b->cnt;
   for (int c = 0; c < nc; c++) out[c] = sum[c] / d;
   b->emitted++;
@@ -390,8 +417,8 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, int dihed
     s->stage2 = (float *)alloc_lanes(BATCHES * cols);
     s->sel = alloc_lanes(BATCHES * 64);
     if (!s->batch1 || !s->junk || !s->batch2 || !s->stage1 || !s->stage2 || !s->sel) rc = VIGIL_ENOMEM;
-    if (rc == VIGIL_OK) rc = vbox_init(&s->v1, rows, wv, cols);
-    if (rc == VIGIL_OK) rc = vbox_init(&s->v2, rows, wv, 64);
+    if (rc == VIGIL_OK) rc = vbox_init(&s->v1, rows, wv, cols, s->k);
+    if (rc == VIGIL_OK) rc = vbox_init(&s->v2, rows, wv, 64, s->k);
   }
   if (rc != VIGIL_OK) {
     vigil__pdq_stream_free(s);
@@ -455,7 +482,7 @@ static void flush1(vigil__pdq_stream *s) {
   float *dst[FLUSH_ROWS];
   for (int r = 0; r < FLUSH_ROWS; r++) dst[r] = r < s->nb1 ? vbox_slot(&s->v1, s->v1.ri + r) : s->junk;
   row_sink k = {.rows = dst};
-  box_rows2(s->batch1, s->nb1 > LANES ? s->batch1 + s->cols : s->batch1, &s->hplan, &k);
+  box_rows2(s->batch1, s->nb1 > LANES ? s->batch1 + s->cols : s->batch1, &s->hplan, &k, s->k);
   for (int r = 0; r < s->nb1; r++)
     if (vbox_commit(&s->v1, v1_target(s))) v1_emitted(s);
   s->nb1 = 0;
