@@ -42,7 +42,9 @@ typedef struct vigil_video_opts {
   int downsample_height;   /* both or neither */
   int flush_all;           /* 0 (default): the reference's end-of-file quirk; 1: flush the decoder always */
   int sandbox;             /* 1 (default): decode in a seccomp-confined worker process */
-  int threads;             /* decoder threads for one video, 1 (default) to 64; the output does not change */
+  int threads;             /* decoder threads for one video, 1 (default) to 64, and above 1 one hashing
+                            * thread beside them (frames still reach callbacks in the calling thread,
+                            * in order); the output does not change */
   uint64_t max_pixels;     /* frame size limit (width * height), default 40000000 */
   uint64_t max_frames;     /* decoded frames limit, default 2000000 */
   double max_duration;     /* seconds of video (frame number / fps), default 6 hours */
