@@ -73,7 +73,7 @@ static void test_keys_cli(void **state) {
   assert_null(strstr(out, "vk_"));
   snprintf(cmd, sizeof cmd, "'%s' keys revoke %s --db '%s'", VIGIL_CLI, id, kdb);
   assert_int_equal(run(cmd, out, sizeof out), 0);
-  snprintf(cmd, sizeof cmd, "'%s' keys list --json --db '%s'", VIGIL_CLI, kdb);
+  snprintf(cmd, sizeof cmd, "'%s' keys list --format json --db '%s'", VIGIL_CLI, kdb);
   assert_int_equal(run(cmd, out, sizeof out), 0);
   json_t *j = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
   assert_non_null(j);

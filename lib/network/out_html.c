@@ -11,16 +11,26 @@
  * control characters), and a source URL becomes a link only when it is
  * http or https.
  *
- * Contents: a table of every group ranked by risk, with search and filters
- * (phone, name, place, e-mail/handle, minimum risk) run in the page by that
- * script over data attributes of the rows; a section for every group (the
- * browser renders only those on screen: content-visibility), holding a
+ * The groups travel as data, not as markup: one JSON array in a
+ * <script type="application/json"> element (a data block: the policy does
+ * not apply to it and nothing runs it), written with '<', '>', '&' and
+ * U+2028/U+2029 as \u escapes so that no ad text can end the element.
+ * The script renders only what is looked at - one page of table rows,
+ * and a group's section when it is opened - so a report of ten thousand
+ * groups opens in about a second where ten thousand sections of DOM took
+ * ten (bench/bench_network_html.c measures both).
+ *
+ * Contents: a table of every group ranked by risk, paged, with search and
+ * filters (phone, name, place, e-mail/handle, minimum risk) run by the
+ * script over the data; a section for any group on demand, holding a
  * picture of the link graph (inline SVG laid out here with Fruchterman-
  * Reingold steps from a fixed start, so the same run draws the same
  * picture; labels placed where they overlap nothing, or left to the
  * tooltip), the group's time line when its ads carry dates, the template
  * with its slots highlighted, and the member ads with identical reposts
- * folded into one row with a count, each linked to its source.
+ * folded into one row with a count, each linked to its source.  That
+ * markup is written here with every ad string escaped and carried in the
+ * data as a string.
  */
 #include "network/net_internal.h"
 
@@ -31,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 
 #define NET_HTML_ADS 40    /* distinct ad texts listed per group */
 #define NET_HTML_IDS 6     /* ids shown per folded row */
@@ -274,9 +285,9 @@ static const char css[] =
     "body{font:14px/1.4 sans-serif;margin:1.5em;color:#222;background:#fff}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
     "th{background:#eee}.risk{font-weight:bold}.g{border-top:3px solid #446;margin-top:2em;"
-    "content-visibility:auto;contain-intrinsic-size:auto 300px}"
+    "scroll-margin-top:5em}#groups tr{scroll-margin-top:5em}"
     "#controls{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ccc;z-index:1}"
-    "#controls input{width:22em}#controls>*{margin-right:.6em}#count{color:#555}"
+    "#controls input{width:22em}#controls>*{margin-right:.6em}#count,#pinfo{color:#555}"
     "#groups td{max-width:28em;overflow-wrap:anywhere}"
     ".graph{border:1px solid #ccc;background:#fafafa}.ad{fill:#4a7fd0}.id{fill:#d08a2a}.id.email{fill:#2aa05a}"
     ".id.handle{fill:#a03aa0}.id.image{fill:#777}.id.hub{fill:#fff;stroke:#c00;stroke-dasharray:2}"
@@ -290,42 +301,67 @@ static const char css[] =
     "overflow-wrap:anywhere}.tl{border:1px solid #ccc;background:#fafafa}.tl rect{fill:#4a7fd0}"
     ".tl text{font:10px sans-serif;fill:#333}.src{display:block;font-size:12px;overflow-wrap:anywhere}";
 
-/* The report's one script: filters the group table (and the sections) by a
- * search over the rows' data attributes and a minimum risk; the initial
- * state may come from the address ("report.html#q=2135550199&f=phone&r=0.5").
- * It also turns each group's details (inert text written by this file)
- * into elements: the first 25 at once, the others when their section
- * comes near the screen or is linked to.
- * Ad text reaches it only escaped, and the policy lets no other script
- * run.  body[data-ready-ms] records when the page was ready, for the tests. */
+/* The report's one script.  It parses the data block (one JSON array per
+ * group: [risk, risk shown, ads, phones, names, places, first seen, last
+ * seen, reasons, phones, names, e-mails and handles, places (the last four
+ * lower-cased, for the search), details]) and renders only what is looked
+ * at: one page of PG table rows (the search and the risk filter run over
+ * the data, not the DOM), and a group's section when it is opened (its
+ * link, #gN in the address, or the top group at start).  Row cells are
+ * set as text; the details are markup this file wrote with every ad
+ * string escaped.  The initial filter may come from the address
+ * ("report.html#q=2135550199&f=phone&r=0.5").  body[data-ready-ms]
+ * records when the page was usable, for the tests and the benchmark. */
 static const char script[] =
     "(function(){'use strict';"
-    "var rows=Array.prototype.slice.call(document.querySelectorAll('#groups tbody tr'));"
-    "var q=document.getElementById('q'),fld=document.getElementById('f'),rk=document.getElementById('r'),"
-    "cnt=document.getElementById('count');"
+    "function $(i){return document.getElementById(i);}"
+    "var G=JSON.parse($('data').textContent),N=G.length,PG=100,shown=[],page=0,filtered=false;"
+    "var q=$('q'),fld=$('f'),rk=$('r'),cnt=$('count'),pinfo=$('pinfo'),prev=$('prev'),next=$('next'),"
+    "opened=$('open'),tb=document.querySelector('#groups tbody');"
     "function dg(x){return x.replace(/[^0-9]/g,'');}"
-    "function hay(e,f){var d=e.dataset;return f==='all'?[d.phone,d.name,d.place,d.contact].join(' '):(d[f]||'');}"
-    "function apply(){var s=q.value.trim().toLowerCase(),f=fld.value,r=parseFloat(rk.value)||0,n=0,sd=dg(s);"
-    "for(var i=0;i<rows.length;i++){var e=rows[i],ok=parseFloat(e.dataset.risk)>=r;"
-    "if(ok&&s){var h=hay(e,f);ok=h.indexOf(s)>=0||((f==='all'||f==='phone')&&sd.length>=4&&"
-    "dg(f==='all'?e.dataset.phone:h).indexOf(sd)>=0);}"
-    "if(e.hidden===ok){e.hidden=!ok;var sec=document.getElementById(e.dataset.g);if(sec)sec.hidden=!ok;}if(ok)n++;}"
-    "cnt.textContent=n+' of '+rows.length+' groups shown';}"
-    "var h=location.hash.slice(1).split('&');"
-    "for(var i=0;i<h.length;i++){var kv=h[i].split('='),v=decodeURIComponent(kv[1]||'');"
+    "function hay(g,f){return f==='phone'?g[9]:f==='name'?g[10]:f==='contact'?g[11]:f==='place'?g[12]:"
+    "g[9]+' '+g[10]+' '+g[12]+' '+g[11];}"
+    "function apply(){var s=q.value.trim().toLowerCase(),f=fld.value,r=parseFloat(rk.value)||0,sd=dg(s);"
+    "filtered=!!s||r>0;shown=[];"
+    "for(var i=0;i<N;i++){var g=G[i],ok=g[0]>=r;"
+    "if(ok&&s){var h=hay(g,f);ok=h.indexOf(s)>=0||((f==='all'||f==='phone')&&sd.length>=4&&"
+    "dg(g[9]).indexOf(sd)>=0);}"
+    "if(ok)shown.push(i);}page=0;render();}"
+    "function td(tr,t,c){var e=document.createElement('td');if(c)e.className=c;e.textContent=t;tr.appendChild(e);}"
+    "function render(){var np=Math.max(1,Math.ceil(shown.length/PG));if(page>=np)page=np-1;if(page<0)page=0;"
+    "var a=page*PG,b=Math.min(shown.length,a+PG),fr=document.createDocumentFragment();"
+    "for(var k=a;k<b;k++){var i=shown[k],g=G[i],tr=document.createElement('tr'),c=document.createElement('td'),"
+    "l=document.createElement('a');tr.setAttribute('data-g','g'+i);l.href='#g'+i;l.textContent=String(i);"
+    "c.appendChild(l);tr.appendChild(c);td(tr,g[1],'risk');"
+    "for(var j=2;j<6;j++)td(tr,String(g[j]));td(tr,g[6]);td(tr,g[7]);td(tr,g[8]);fr.appendChild(tr);}"
+    "tb.textContent='';tb.appendChild(fr);"
+    "cnt.textContent=filtered?shown.length+' of '+N+' groups shown':N+' groups';"
+    "pinfo.textContent=shown.length?'rows '+(a+1)+'\\u2013'+b+' of '+shown.length:'no rows';"
+    "prev.disabled=page===0;next.disabled=page>=np-1;"
+    "var c=$('controls').getBoundingClientRect().bottom,t=$('groups').getBoundingClientRect().top;"
+    "if(t<c)window.scrollBy(0,t-c);}"
+    "function section(i){var id='g'+i,s=$(id);if(s)return s;var g=G[i];"
+    "s=document.createElement('section');s.className='g';s.id=id;"
+    "var h=document.createElement('h2');h.textContent='Group '+i+': risk '+g[1]+', '+g[2]+' ads';s.appendChild(h);"
+    "var p=document.createElement('p');p.textContent=g[8];s.appendChild(p);"
+    "var d=document.createElement('div');d.className='body';d.innerHTML=g[13];s.appendChild(d);"
+    "var e=document.createElement('p'),a=document.createElement('a'),x=document.createElement('button');"
+    "a.href='#groups';a.textContent='back to the table';x.type='button';x.className='close';x.textContent='close';"
+    "x.addEventListener('click',function(){s.remove();});e.appendChild(a);e.appendChild(document.createTextNode(' '));"
+    "e.appendChild(x);s.appendChild(e);opened.insertBefore(s,opened.firstChild);return s;}"
+    "function go(){var m=/^g([0-9]+)$/.exec(location.hash.slice(1));"
+    "if(m&&+m[1]<N){section(+m[1]).scrollIntoView();return true;}return false;}"
+    "var hs=location.hash.slice(1).split('&');"
+    "for(var i=0;i<hs.length;i++){var kv=hs[i].split('='),v=decodeURIComponent(kv[1]||'');"
     "if(kv[0]==='q')q.value=v;else if(kv[0]==='f')fld.value=v;else if(kv[0]==='r')rk.value=v;}"
     "q.addEventListener('input',apply);fld.addEventListener('change',apply);rk.addEventListener('change',apply);"
-    "function expand(sec){var t=sec.querySelector('script.detail');if(!t)return;"
-    "sec.querySelector('.body').innerHTML=t.textContent;t.remove();}"
-    "var io='IntersectionObserver' in window?new IntersectionObserver(function(es){es.forEach(function(e){"
-    "if(e.isIntersecting){expand(e.target);io.unobserve(e.target);}});},{rootMargin:'800px'}):null;"
-    "var secs=document.querySelectorAll('section.g');"
-    "for(var i=0;i<secs.length;i++){if(io&&i>=25)io.observe(secs[i]);else expand(secs[i]);}"
-    "function go(){var id=location.hash.slice(1);if(/^g[0-9]+$/.test(id)){var s=document.getElementById(id);"
-    "if(s){expand(s);s.scrollIntoView();}}}"
+    "prev.addEventListener('click',function(){page--;render();});"
+    "next.addEventListener('click',function(){page++;render();});"
+    "tb.addEventListener('click',function(e){var a=e.target.closest&&e.target.closest('a');if(!a)return;"
+    "e.preventDefault();var h='#g'+a.textContent;if(location.hash===h)go();else location.hash=h;});"
     "window.addEventListener('hashchange',go);"
-    "if(q.value||parseFloat(rk.value)>0)apply();else cnt.textContent=rows.length+' groups';"
-    "go();document.body.setAttribute('data-ready-ms',String(Math.round(performance.now())));})();";
+    "apply();if(!go()&&shown.length)section(shown[0]);"
+    "document.body.setAttribute('data-ready-ms',String(Math.round(performance.now())));})();";
 
 /* 'sha256-<base64>' of the script, for the Content Security Policy. */
 static int script_hash(char out[64]) {
@@ -335,31 +371,66 @@ static int script_hash(char out[64]) {
   return EVP_EncodeBlock((unsigned char *)out, md, 32) == 44 ? 0 : -1;
 }
 
-/* value lower-cased (ASCII) and escaped, for a data attribute searched by
- * the script. */
-static void esc_lower(FILE *f, const char *s) {
-  char buf[256];
-  size_t n = s ? strlen(s) : 0;
-  for (size_t i = 0; i < n; i += sizeof buf) {
-    size_t k = n - i < sizeof buf ? n - i : sizeof buf;
-    while (k < n - i && k > 0 && ((unsigned char)s[i + k] & 0xC0) == 0x80) k--; /* whole characters */
-    if (k == 0) k = n - i < sizeof buf ? n - i : sizeof buf;
-    for (size_t j = 0; j < k; j++) buf[j] = (char)(s[i + j] >= 'A' && s[i + j] <= 'Z' ? s[i + j] + 32 : s[i + j]);
-    vigil__net_xml_escape(f, buf, k);
-    i -= sizeof buf - k;
+/* s as the body of a JSON string inside <script type="application/json">:
+ * '<', '>' and '&' as \u escapes, so no text can end the element or open a
+ * comment in it; U+2028/U+2029 escaped too (line ends to older
+ * JavaScript); invalid UTF-8, control characters (but \n and \t) and
+ * non-characters replaced, as vigil__net_xml_escape does; ASCII letters
+ * lower-cased when lower is set (the search's copies). */
+static void json_chars(FILE *f, const char *s, size_t n, int lower) {
+  if (!s) return;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      switch (c) {
+      case '"': fputs("\\\"", f); break;
+      case '\\': fputs("\\\\", f); break;
+      case '<': fputs("\\u003c", f); break;
+      case '>': fputs("\\u003e", f); break;
+      case '&': fputs("\\u0026", f); break;
+      case '\n': fputs("\\n", f); break;
+      case '\t': fputs("\\t", f); break;
+      default:
+        if (c < 0x20 || c == 0x7f) fputs("\\ufffd", f);
+        else fputc(lower && c >= 'A' && c <= 'Z' ? c + 32 : c, f);
+      }
+      i++;
+      continue;
+    }
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+    if (k <= 0 || (cp >= 0x80 && cp < 0xA0) || cp == 0xFFFE || cp == 0xFFFF) {
+      fputs("\\ufffd", f);
+      i += k > 0 ? (size_t)k : 1;
+    } else if (cp == 0x2028 || cp == 0x2029) {
+      fprintf(f, "\\u%04x", (unsigned)cp);
+      i += (size_t)k;
+    } else {
+      fwrite(s + i, 1, (size_t)k, f);
+      i += (size_t)k;
+    }
   }
 }
 
-/* The identifiers of one kind of a group, space-separated, for a data attribute. */
-static void attr_idents(FILE *f, const vigil_linker *l, const vigil__net_group *g, int kind, int kind2) {
+static void json_str(FILE *f, const char *s, int lower) {
+  fputc('"', f);
+  json_chars(f, s, s ? strlen(s) : 0, lower);
+  fputc('"', f);
+}
+
+/* The identifiers of one kind of a group, lower-cased and space-separated,
+ * as a JSON string for the search. */
+static void json_idents(FILE *f, const vigil_linker *l, const vigil__net_group *g, int kind, int kind2) {
   int first = 1;
+  fputc('"', f);
   for (size_t k = 0; k < g->n_idents; k++) {
     const vigil__net_ident *x = &l->idents[g->idents[k]];
     if (x->kind != kind && x->kind != kind2) continue;
     if (!first) fputc(' ', f);
-    esc_lower(f, x->value);
+    json_chars(f, x->value, strlen(x->value), 1);
     first = 0;
   }
+  fputc('"', f);
 }
 
 static int is_http(const char *u) {
@@ -553,62 +624,73 @@ int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
         "any field</option><option value=\"phone\">phone</option><option value=\"name\">name</option><option "
         "value=\"place\">place</option><option value=\"contact\">e-mail or handle</option></select><label>risk &ge; "
         "<select id=\"r\"><option value=\"0\">any</option><option value=\"0.5\">0.50</option><option value=\"0.7\">"
-        "0.70</option><option value=\"0.9\">0.90</option></select></label><span id=\"count\"></span></div>\n"
+        "0.70</option><option value=\"0.9\">0.90</option></select></label><span id=\"count\"></span>"
+        "<button id=\"prev\" type=\"button\">&lsaquo; previous</button><span id=\"pinfo\"></span>"
+        "<button id=\"next\" type=\"button\">next &rsaquo;</button></div>\n"
         "<table id=\"groups\"><thead><tr><th>#</th><th>risk</th><th>ads</th><th>phones</th><th>names</th>"
-        "<th>places</th><th>first seen</th><th>last seen</th><th>reasons</th></tr></thead><tbody>\n",
+        "<th>places</th><th>first seen</th><th>last seen</th><th>reasons</th></tr></thead><tbody></tbody></table>\n"
+        "<noscript><p>The table and the groups' details are drawn by the report's script; groups.json holds the same "
+        "groups.</p></noscript>\n<div id=\"open\"></div>\n"
+        "<script type=\"application/json\" id=\"data\">[",
         f);
-  for (size_t i = 0; i < l->n_groups; i++) {
-    const vigil__net_group *g = &l->groups[i];
-    fprintf(f, "<tr data-g=\"g%zu\" data-risk=\"%.3f\" data-phone=\"", i, g->risk);
-    attr_idents(f, l, g, VIGIL_EV_PHONE, VIGIL_EV_PHONE);
-    fputs("\" data-name=\"", f);
-    attr_idents(f, l, g, VIGIL_EV_NAME, VIGIL_EV_NAME);
-    fputs("\" data-contact=\"", f);
-    attr_idents(f, l, g, VIGIL_EV_EMAIL, VIGIL_EV_HANDLE);
-    fputs("\" data-place=\"", f);
-    for (size_t k = 0; k < g->n_loc; k++) {
-      if (k) fputs(" | ", f);
-      esc_lower(f, g->locations[k]);
-    }
-    fprintf(f, "\"><td><a href=\"#g%zu\">%zu</a></td><td class=\"risk\">%.2f</td><td>%zu</td><td>%zu</td><td>%zu</td>"
-               "<td>%zu</td><td>",
-            i, i, g->risk, g->n, g->pub.n_phones, g->pub.n_names, g->pub.n_locations);
-    esc(f, g->first_seen);
-    fputs("</td><td>", f);
-    esc(f, g->last_seen);
-    fputs("</td><td>", f);
-    esc(f, g->reasons);
-    fputs("</td></tr>\n", f);
-  }
-  fputs("</tbody></table>\n", f);
+  /* The groups as data: the script renders the rows on screen and a
+   * group's details when it is opened, so ten thousand groups cost one
+   * JSON.parse instead of ten thousand sections of DOM. */
   int rc = VIGIL_OK;
   for (size_t i = 0; i < l->n_groups && rc == VIGIL_OK; i++) {
     const vigil__net_group *g = &l->groups[i];
-    fprintf(f, "<section class=\"g\" id=\"g%zu\"><h2>Group %zu: risk %.2f, %zu ads</h2>\n<p>", i, i, g->risk, g->n);
-    esc(f, g->reasons);
-    /* The details are inert text until the section comes near the screen
-     * (the script turns them into elements then), so a report of ten
-     * thousand groups parses as fast as its table.  No '<' of an ad's text
-     * is ever written unescaped, so nothing in them can end this element. */
-    fputs("</p>\n<div class=\"body\"></div><script type=\"text/html\" class=\"detail\">\n<p>Places: ", f);
-    for (size_t k = 0; k < g->n_loc && k < 20; k++) {
-      if (k) fputs("; ", f);
-      esc(f, g->locations[k]);
+    fprintf(f, "%s\n[%.3f,\"%.2f\",%zu,%zu,%zu,%zu,", i ? "," : "", g->risk, g->risk, g->n, g->pub.n_phones,
+            g->pub.n_names, g->pub.n_locations);
+    json_str(f, g->first_seen, 0);
+    fputc(',', f);
+    json_str(f, g->last_seen, 0);
+    fputc(',', f);
+    json_str(f, g->reasons, 0);
+    fputc(',', f);
+    json_idents(f, l, g, VIGIL_EV_PHONE, VIGIL_EV_PHONE);
+    fputc(',', f);
+    json_idents(f, l, g, VIGIL_EV_NAME, VIGIL_EV_NAME);
+    fputc(',', f);
+    json_idents(f, l, g, VIGIL_EV_EMAIL, VIGIL_EV_HANDLE);
+    fputs(",\"", f);
+    for (size_t k = 0; k < g->n_loc; k++) {
+      if (k) fputs(" | ", f);
+      json_chars(f, g->locations[k], strlen(g->locations[k]), 1);
     }
-    fputs("</p>\n<p>Identifiers: ", f);
+    fputs("\",\"", f);
+    /* the details: markup written here (every ad string escaped), then
+     * carried as one JSON string */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *d = open_memstream(&buf, &len);
+    if (!d) {
+      rc = VIGIL_ENOMEM;
+      break;
+    }
+    fputs("<p>Places: ", d);
+    for (size_t k = 0; k < g->n_loc && k < 20; k++) {
+      if (k) fputs("; ", d);
+      esc(d, g->locations[k]);
+    }
+    fputs("</p>\n<p>Identifiers: ", d);
     for (size_t k = 0; k < g->n_idents && k < 60; k++) {
       const vigil__net_ident *x = &l->idents[g->idents[k]];
-      fprintf(f, "%s<span class=\"%s\">%s ", k ? ", " : "", x->hub ? "hub" : "", vigil__net_kind_name(x->kind));
-      esc(f, x->value);
-      fputs(x->hub ? " (hub)</span>" : "</span>", f);
+      fprintf(d, "%s<span class=\"%s\">%s ", k ? ", " : "", x->hub ? "hub" : "", vigil__net_kind_name(x->kind));
+      esc(d, x->value);
+      fputs(x->hub ? " (hub)</span>" : "</span>", d);
     }
-    fputs("</p>\n", f);
-    svg_group(f, l, g, eoff, eidx);
-    timeline(f, l, g);
-    if (g->tpl) template_html(f, l, g->tpl);
-    rc = ads_table(f, l, g);
-    fputs("</script><p><a href=\"#groups\">back to the table</a></p></section>\n", f);
+    fputs("</p>\n", d);
+    svg_group(d, l, g, eoff, eidx);
+    timeline(d, l, g);
+    if (g->tpl) template_html(d, l, g->tpl);
+    rc = ads_table(d, l, g);
+    if (ferror(d) && rc == VIGIL_OK) rc = VIGIL_ENOMEM;
+    if (fclose(d) && rc == VIGIL_OK) rc = VIGIL_ENOMEM;
+    if (rc == VIGIL_OK) json_chars(f, buf, len, 0);
+    free(buf);
+    fputs("\"]", f);
   }
+  fputs("]</script>\n", f);
   fprintf(f, "<script>%s</script>\n</body></html>\n", script);
   free(eoff);
   free(eidx);
