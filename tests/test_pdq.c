@@ -327,7 +327,8 @@ static void test_stream_blur_bitwise_best(void **state) {
 
 /* The FMA division (pdq_simd.h) equals IEEE division bit for bit: every
  * significand of one binade (which, scaled by powers of two, is every
- * value the box filters meet) for the window sizes of common pictures,
+ * value the box filters meet) for the window sizes of common pictures
+ * (every divisor up to 4096 was checked so once, outside the test suite),
  * and random values of every sign and magnitude for every divisor up to
  * VIGIL__FMA_DIV_MAX and a few above it (where the kernel divides). */
 static void test_fma_division_exact(void **state) {
@@ -342,7 +343,7 @@ static void test_fma_division_exact(void **state) {
   float *sum = malloc(BINADE * sizeof(float)), *out = malloc(BINADE * sizeof(float));
   assert_non_null(sum);
   assert_non_null(out);
-  static const int full[] = {1, 3, 5, 6, 7, 9, 11, 15, 16, 17, 23, 4095};
+  static const int full[] = {3, 5, 6, 9, 10, 15, 4095}; /* 360p to 1080p windows */
   for (size_t i = 0; i < sizeof full / sizeof *full; i++) {
     for (uint32_t m = 0; m < BINADE; m++) {
       uint32_t bits = 0x3f800000u + m;
