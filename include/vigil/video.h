@@ -46,7 +46,9 @@ typedef struct vigil_video_opts {
    * same (docs/video.md says how, and when every frame is decoded anyway).  0: decode every frame. */
   int skip_nonref;
   int sandbox;             /* 1 (default): decode in a seccomp-confined worker process */
-  int threads;             /* decoder threads for one video, 1 (default) to 64; the output does not change */
+  int threads;             /* decoder threads for one video, 1 (default) to 64, and above 1 one hashing
+                            * thread beside them (frames still reach callbacks in the calling thread,
+                            * in order); the output does not change */
   uint64_t max_pixels;     /* frame size limit (width * height), default 40000000 */
   uint64_t max_frames;     /* decoded frames limit, default 2000000 */
   double max_duration;     /* seconds of video (frame number / fps), default 6 hours */
