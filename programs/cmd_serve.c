@@ -68,8 +68,9 @@ static const char serve_help[] =
     "  --sso-header NAME      single sign-on: sign in the account this header names\n"
     "                         (e.g. X-Forwarded-User), set by an authenticating proxy\n"
     "  --sso-proxies ADDRS    ...taken only from these proxy addresses (comma-separated)\n"
-    "  --group-sightings      one case per piece of content: a repeat adds a sighting\n"
-    "                         to its undecided case instead of opening another\n"
+    "  --no-group-sightings   one case per upload: a repeat of content with an undecided\n"
+    "                         case opens another instead of adding a sighting to it\n"
+    "                         (by default each piece of content is one case)\n"
     "  --max-video BYTES      largest video upload, spooled to a private temporary\n"
     "                         file, never held in memory (default 2000000000)\n"
     "  --spool-dir DIR        where video uploads are spooled (default $TMPDIR or /tmp)\n"
@@ -82,6 +83,9 @@ static const char serve_help[] =
     "                         (default 86400)\n"
     "  --jobs-dir DIR         the inputs of waiting jobs (default DB.jobs beside a\n"
     "                         SQLite file, $TMPDIR/vigil-jobs for PostgreSQL)\n"
+    "  --vpdq-index FILE      the video index kept between runs, loaded at start\n"
+    "                         when it matches the banks (default DB.vpdq-index\n"
+    "                         beside a SQLite file, none for PostgreSQL; off: none)\n"
     "  --quiet                no per-request log lines\n"
     "  -h, --help             this text\n";
 
@@ -146,9 +150,9 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_NOGROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT,
-         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR };
+         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR, OPT_VINDEX };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
       {"db", required_argument, 0, OPT_DB},
@@ -169,7 +173,8 @@ int cmd_serve(int argc, char **argv) {
       {"session-max", required_argument, 0, OPT_SESSMAX},
       {"sso-header", required_argument, 0, OPT_SSOHDR},
       {"sso-proxies", required_argument, 0, OPT_SSOPROXY},
-      {"group-sightings", no_argument, 0, OPT_GROUP},
+      {"group-sightings", no_argument, 0, OPT_GROUP}, /* the default now; kept for scripts that say it */
+      {"no-group-sightings", no_argument, 0, OPT_NOGROUP},
       {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
       {"init", no_argument, 0, OPT_INIT},
@@ -183,6 +188,7 @@ int cmd_serve(int argc, char **argv) {
       {"job-queue", required_argument, 0, OPT_JQUEUE},
       {"job-keep", required_argument, 0, OPT_JKEEP},
       {"jobs-dir", required_argument, 0, OPT_JDIR},
+      {"vpdq-index", required_argument, 0, OPT_VINDEX},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   vigil_server_config cfg;
@@ -234,7 +240,8 @@ int cmd_serve(int argc, char **argv) {
       break;
     case OPT_SSOHDR: cfg.sso_header = optarg; break;
     case OPT_SSOPROXY: cfg.sso_proxies = optarg; break;
-    case OPT_GROUP: cfg.group_sightings = 1; break;
+    case OPT_GROUP: cfg.separate_sightings = 0; break;
+    case OPT_NOGROUP: cfg.separate_sightings = 1; break;
     case OPT_SESSMAX:
       if ((v = cli_parse_long("--session-max", optarg, 1, 86400L * 30)) < 0) return CLI_USAGE;
       cfg.session_max_s = (unsigned)v;
@@ -276,6 +283,7 @@ int cmd_serve(int argc, char **argv) {
       cfg.job_keep_s = (unsigned)v;
       break;
     case OPT_JDIR: cfg.jobs_dir = optarg; break;
+    case OPT_VINDEX: cfg.vpdq_index = optarg; break;
     case 'h': fputs(serve_help, stdout); return CLI_OK;
     default: fputs(serve_help, stderr); return CLI_USAGE;
     }

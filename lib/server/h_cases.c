@@ -113,11 +113,15 @@ int vigil__h_case_create(vigil__req *r) {
   }
   c.detail_json = dj;
   int64_t id;
-  int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
+  int joined = 0;
+  int rc = vigil__case_open(vigil__req_store(r), &c, &id, &joined, &r->err);
   free(dj);
   if (rc) return rc;
-  r->audit_detail = json_pack("{s:I}", "case_id", (json_int_t)id);
-  return vigil__reply_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "open"));
+  /* a repeat of content with an undecided case is a sighting of that case (sightings.c) */
+  r->audit_detail = json_pack("{s:I, s:b}", "case_id", (json_int_t)id, "sighting", joined != 0);
+  return vigil__reply_json(r, 201,
+                           json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "status",
+                                     joined == 2 ? "escalated" : "open", "sighting", joined != 0));
 }
 
 int vigil__h_case_get(vigil__req *r) {

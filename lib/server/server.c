@@ -1086,7 +1086,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
-  if (!rc) srv->st->group_sightings = c->group_sightings != 0;
+  if (!rc) srv->st->separate_sightings = c->separate_sightings != 0;
   if (!rc && c->evidence_dir) {
     char sid[33];
     rc = vigil__store_id(srv->st, sid, err);
@@ -1100,7 +1100,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
       srv->db_ino = st.st_ino;
     }
   }
-  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->log, err))) srv->banks_open = 1;
+  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->vpdq_index, c->log, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
   if (!rc) {
     vigil__outbox_opts oo;
