@@ -8,6 +8,7 @@
 #ifndef VIGIL_CLI_H
 #define VIGIL_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define CLI_OK 0
@@ -36,6 +37,12 @@ int cli_store_missing(const char *db);
 /* Who acts, as the service's audit log names a command-line user:
  * "cli:<login name>" (or "cli:uid<N>" when the user has no name). */
 const char *cli_actor(void);
+
+/* unix_ms as the API writes times: RFC 3339 in UTC with milliseconds
+ * ("2026-11-20T08:15:02.000Z"), so that a time printed by a command is the
+ * same text as the service's for the same row.  Returns buf ("-" for a time
+ * outside the years 0000-9999). */
+const char *cli_time_ms(int64_t unix_ms, char *buf, size_t cap);
 
 /* s made safe to print on a terminal: control bytes, invalid UTF-8, C1
  * controls and bidirectional overrides become \xNN or \u{XXXX}, so that a

@@ -11,6 +11,7 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -358,7 +359,7 @@ static int bank_import(args *a, vigil_bank_store *st) {
     int stdin_in = !strcmp(path, "-");
     FILE *f = stdin_in ? stdin : fopen(path, "rb");
     if (!f) {
-      cli_error("%s: cannot open", path);
+      cli_error("%s: cannot open: %s", path, strerror(errno));
       failed++;
       continue;
     }
@@ -406,13 +407,27 @@ static int bank_export(args *a, vigil_bank_store *st) {
     cli_error("--format: expected csv, te or jsonl, got '%s'", a->format);
     return CLI_USAGE;
   }
+  /* the entries the service's reviewers disputed are marked in JSON Lines */
+  vigil_error err;
+  vigil_bank_export_opts o;
+  vigil_bank_export_opts_default(&o);
+  o.format = (vigil_bank_format)fmt;
+  o.active_only = a->active;
+  o.mark_disputed = service != NULL;
+  uint64_t *ids = NULL;
+  if (service && vigil_server_disputed_entries(service, a->all ? NULL : a->pos[0], &ids, &o.ndisputed, &err)) {
+    cli_error("%s", err.message);
+    return CLI_USAGE;
+  }
+  o.disputed = ids;
   FILE *out = stdout;
   if (a->output && strcmp(a->output, "-") && !(out = fopen(a->output, "wb"))) {
     cli_error("%s: cannot create", a->output);
+    free(ids);
     return CLI_USAGE;
   }
-  vigil_error err;
-  int rc = vigil_bank_export(st, a->all ? NULL : a->pos[0], out, (vigil_bank_format)fmt, a->active, &err);
+  int rc = vigil_bank_export_with(st, a->all ? NULL : a->pos[0], out, &o, &err);
+  free(ids);
   int close_failed = out != stdout && fclose(out) != 0;
   if (rc || close_failed) {
     cli_error("%s", rc ? err.message : "write error");

@@ -41,7 +41,7 @@ static const char convo_help[] =
     "\n"
     "options (score):\n"
     "  --format json  one JSON object per conversation (the default and only format)\n"
-    "  --pretty    indent the output\n"
+
     "  -h, --help  this text\n"
     "\n"
     "Exit status: 0 all scored, 1 some lines failed (reported), 2 usage.\n";
@@ -58,14 +58,14 @@ static void print_error(long line, const vigil_error *e) {
 }
 
 /* Adds "line" to a result and prints it. */
-static void print_result(const char *res, long line, int pretty) {
+static void print_result(const char *res, long line) {
   json_t *o = json_loads(res, 0, NULL);
   if (!o) {
     puts(res);
     return;
   }
   json_object_set_new(o, "line", json_integer(line));
-  char *s = json_dumps(o, pretty ? JSON_INDENT(2) | JSON_REAL_PRECISION(4) : JSON_COMPACT | JSON_REAL_PRECISION(4));
+  char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(4));
   if (s) puts(s);
   free(s);
   json_decref(o);
@@ -74,11 +74,15 @@ static void print_result(const char *res, long line, int pretty) {
 static int convo_score(int argc, char **argv) {
   static const struct option longopts[] = {{"pretty", no_argument, 0, 'p'}, {"format", required_argument, 0, 'f'},
                                            {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  int pretty = 0, c;
+  int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
-    case 'p': pretty = 1; break;
+    case 'p': /* one output flag across commands: no second way to shape the output */
+      cli_error(
+          "--pretty is no longer read: the output is --format json, one object per line; to indent it, "
+          "pipe it through 'jq .'");
+      return CLI_USAGE;
     case 'f': /* the one output flag every command takes; scores are JSON only */
       if (strcmp(optarg, "json") != 0) {
         cli_error("--format: expected json (the only output of convo score), got '%s'", optarg);
@@ -128,7 +132,7 @@ static int convo_score(int argc, char **argv) {
       print_error(line, &err);
       failed++;
     } else {
-      print_result(res, line, pretty);
+      print_result(res, line);
       done++;
     }
     free(res);

@@ -35,8 +35,7 @@ static const char hooks_help[] =
     "  --state S      pending, sending, done or dead\n"
     "  --after ID     list deliveries after this id\n"
     "  --limit N      at most N deliveries (default 100, at most 1000)\n"
-    "  --format F     text (default) or json (one object per line; --json\n"
-    "                 is the same)\n"
+    "  --format F     text (default) or json (one object per line)\n"
     "  -h, --help     this text\n";
 
 static void print_json(json_t *o) {
@@ -111,8 +110,9 @@ static int hooks_run(vigil_report_db *db, const char *sub, int nargs, char **arg
       char ev[96] = "";
       for (unsigned b = 1; b <= VIGIL_EVENT_ALL; b <<= 1)
         if (h[i].events & b) snprintf(ev + strlen(ev), sizeof ev - strlen(ev), "%s%s", ev[0] ? "," : "", vigil_event_name(b));
-      if (json) print_json(json_pack("{s:s, s:s, s:s, s:I}", "id", h[i].id, "url", h[i].url, "events", ev, "created_at",
-                                     (json_int_t)h[i].created_at));
+      char at[32];
+      if (json) print_json(json_pack("{s:s, s:s, s:s, s:s}", "id", h[i].id, "url", h[i].url, "events", ev, "created_at",
+                                     cli_time_ms((int64_t)h[i].created_at * 1000, at, sizeof at)));
       else printf("%-15s  %-40s  %s\n", h[i].id, ev, h[i].url);
     }
     free(h);
@@ -148,11 +148,12 @@ static int outbox_run(vigil_report_db *db, const char *sub, int nargs, char **ar
     }
     if (!json) printf("%-8s  %-8s  %-13s  %-8s  %-15s  %s\n", "ID", "STATE", "EVENT", "ATTEMPTS", "TARGET", "LAST ERROR");
     for (size_t i = 0; i < n; i++) {
+      char next[32];
       if (json)
-        print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:s}", "id", (json_int_t)d[i].id, "kind", d[i].kind,
+        print_json(json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", (json_int_t)d[i].id, "kind", d[i].kind,
                              "target", d[i].target, "event", d[i].event, "key", d[i].key, "state", d[i].state,
-                             "attempts", d[i].attempts, "next_at_ms", (json_int_t)d[i].next_at_ms, "last_error",
-                             d[i].last_error));
+                             "attempts", d[i].attempts, "next_at", cli_time_ms(d[i].next_at_ms, next, sizeof next),
+                             "last_error", d[i].last_error));
       else
         printf("%-8lld  %-8s  %-13s  %-8d  %-15s  %s\n", (long long)d[i].id, d[i].state, d[i].event, d[i].attempts,
                d[i].target, d[i].last_error);
@@ -206,7 +207,9 @@ int cmd_hooks(int argc, char **argv) {
     case OPT_LIMIT:
       if ((limit = cli_parse_long("--limit", optarg, 1, 1000)) < 0) return CLI_USAGE;
       break;
-    case OPT_JSON: json = 1; break;
+    case OPT_JSON: /* the old spelling, refused so no script is left on a flag that drifts */
+      cli_error("--json is no longer read: use --format json (the one output flag of every command)");
+      return CLI_USAGE;
     case OPT_FORMAT:
       if (!strcmp(optarg, "json") || !strcmp(optarg, "text")) json = optarg[0] == 'j';
       else {

@@ -30,17 +30,10 @@ static const char keys_help[] =
     "                (default $VIGIL_DB, else ./vigil.db)\n"
     "  --role ROLE   role of the new key\n"
     "  --name NAME   a label for the key (who or what uses it)\n"
-    "  --format F    text (default) or json (one object per line; --json is\n"
-    "                the same)\n"
+    "  --format F    text (default) or json (one object per line)\n"
     "  -h, --help    this text\n";
 
 
-static void fmt_time(int64_t t, char *buf, size_t cap) {
-  time_t s = (time_t)t;
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 int cmd_keys(int argc, char **argv) {
   enum { OPT_DB = 256, OPT_ROLE, OPT_NAME, OPT_JSON, OPT_FORMAT };
@@ -68,7 +61,9 @@ int cmd_keys(int argc, char **argv) {
     case OPT_DB: db = optarg; break;
     case OPT_ROLE: role = optarg; break;
     case OPT_NAME: name = optarg; break;
-    case OPT_JSON: json = 1; break; /* the older spelling of --format json */
+    case OPT_JSON: /* the old spelling, refused so no script is left on a flag that drifts */
+      cli_error("--json is no longer read: use --format json (the one output flag of every command)");
+      return CLI_USAGE;
     case OPT_FORMAT:
       if (!strcmp(optarg, "json")) json = 1;
       else if (!strcmp(optarg, "text")) json = 0;
@@ -152,7 +147,7 @@ int cmd_keys(int argc, char **argv) {
       if (!json) printf("%-12s  %-9s  %-7s  %-20s  %s\n", "ID", "ROLE", "STATE", "CREATED", "NAME");
       for (size_t i = 0; i < n; i++) {
         char created[32];
-        fmt_time(v[i].created_at, created, sizeof created);
+        cli_time_ms((int64_t)(v[i].created_at) * 1000, created, sizeof created);
         const char *state = v[i].revoked_at ? "revoked" : "active";
         if (!json) {
           char name[4 * VIGIL_KEY_NAME_MAX + 16];

@@ -424,7 +424,7 @@ static int do_input(const matchctx *c, const char *arg) {
     size_t len = 0;
     vigil_error err;
     if (vigil_read_file(arg, VIGIL_DEFAULT_MAX_BYTES, &data, &len, &err)) {
-      cli_error("%s", err.message);
+      cli_error("%s: %s", arg, err.message);
       failed = 1;
     } else {
       int is_video = vigil_video_sniff(data, len);

@@ -127,9 +127,7 @@ int cmd_report(int argc, char **argv) {
     rc = CLI_PARTIAL;
   } else {
     char when[32];
-    time_t t = (time_t)held;
-    struct tm tm;
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    cli_time_ms((int64_t)held * 1000, when, sizeof when);
     printf("%s/report.xml\n", out);
     fprintf(stderr,
             "vigil: report of %d case%s written to %s (validated), held until %s; file it at the CyberTipline\n", nargs,

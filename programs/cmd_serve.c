@@ -68,8 +68,9 @@ static const char serve_help[] =
     "  --sso-header NAME      single sign-on: sign in the account this header names\n"
     "                         (e.g. X-Forwarded-User), set by an authenticating proxy\n"
     "  --sso-proxies ADDRS    ...taken only from these proxy addresses (comma-separated)\n"
-    "  --group-sightings      one case per piece of content: a repeat adds a sighting\n"
-    "                         to its undecided case instead of opening another\n"
+    "  --no-group-sightings   one case per upload: a repeat of content with an undecided\n"
+    "                         case opens another instead of adding a sighting to it\n"
+    "                         (by default each piece of content is one case)\n"
     "  --max-video BYTES      largest video upload, spooled to a private temporary\n"
     "                         file, never held in memory (default 2000000000)\n"
     "  --spool-dir DIR        where video uploads are spooled (default $TMPDIR or /tmp)\n"
@@ -149,7 +150,7 @@ static int bootstrap(const char *db, const char *key_file) {
 }
 
 int cmd_serve(int argc, char **argv) {
-  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
+  enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_NOGROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT,
          OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR, OPT_VINDEX };
   static const struct option longopts[] = {
@@ -172,7 +173,8 @@ int cmd_serve(int argc, char **argv) {
       {"session-max", required_argument, 0, OPT_SESSMAX},
       {"sso-header", required_argument, 0, OPT_SSOHDR},
       {"sso-proxies", required_argument, 0, OPT_SSOPROXY},
-      {"group-sightings", no_argument, 0, OPT_GROUP},
+      {"group-sightings", no_argument, 0, OPT_GROUP}, /* the default now; kept for scripts that say it */
+      {"no-group-sightings", no_argument, 0, OPT_NOGROUP},
       {"report-config", required_argument, 0, OPT_REPORTCFG},
       {"quiet", no_argument, 0, OPT_QUIET},
       {"init", no_argument, 0, OPT_INIT},
@@ -238,7 +240,8 @@ int cmd_serve(int argc, char **argv) {
       break;
     case OPT_SSOHDR: cfg.sso_header = optarg; break;
     case OPT_SSOPROXY: cfg.sso_proxies = optarg; break;
-    case OPT_GROUP: cfg.group_sightings = 1; break;
+    case OPT_GROUP: cfg.separate_sightings = 0; break;
+    case OPT_NOGROUP: cfg.separate_sightings = 1; break;
     case OPT_SESSMAX:
       if ((v = cli_parse_long("--session-max", optarg, 1, 86400L * 30)) < 0) return CLI_USAGE;
       cfg.session_max_s = (unsigned)v;

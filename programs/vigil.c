@@ -84,6 +84,18 @@ static int utf8_at(const unsigned char *p, unsigned *cp) {
   return n + 1;
 }
 
+const char *cli_time_ms(int64_t unix_ms, char *buf, size_t cap) {
+  time_t s = (time_t)(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
+  int ms = (int)(unix_ms - (int64_t)s * 1000);
+  struct tm tm;
+  char day[32];
+  if (!gmtime_r(&s, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900 ||
+      !strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm))
+    snprintf(buf, cap, "-");
+  else snprintf(buf, cap, "%s.%03dZ", day, ms);
+  return buf;
+}
+
 const char *cli_printable(const char *s, char *buf, size_t cap) {
   size_t k = 0;
   const unsigned char *p = (const unsigned char *)s;

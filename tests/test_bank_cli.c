@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,45 @@ static void test_cli(void **state) {
   assert_int_equal(vigil(0, "bank enable ncmec"), 0);
   assert_int_equal(vigil(0, "match %s", waves), 0);
   assert_non_null(strstr(out_text, "wave-1"));
+
+  /* an entry the service's reviewers disputed is marked in the JSON Lines export */
+  assert_int_equal(vigil(0, "bank export ncmec --format jsonl"), 0);
+  long long wave_id = 0;
+  int entries = 0;
+  for (char *line = strtok(out_text, "\n"); line; line = strtok(NULL, "\n")) {
+    json_t *j = json_loads(line, 0, NULL);
+    assert_non_null(j);
+    assert_true(json_is_false(json_object_get(j, "disputed")));
+    if (!strcmp(json_string_value(json_object_get(j, "external_id")), "wave-1"))
+      wave_id = json_integer_value(json_object_get(j, "id"));
+    entries++;
+    json_decref(j);
+  }
+  assert_true(wave_id > 0);
+  sqlite3 *sdb;
+  assert_int_equal(sqlite3_open(db, &sdb), SQLITE_OK);
+  char ins[300];
+  snprintf(ins, sizeof ins,
+           "INSERT INTO server_entry_disputes(bank, entry_id, case_id, by_who, at) VALUES('ncmec', %lld, 1,"
+           " 'user:alice', '2026-01-01T00:00:00.000Z')",
+           wave_id);
+  assert_int_equal(sqlite3_exec(sdb, ins, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(sdb);
+  assert_int_equal(vigil(0, "bank export ncmec --format jsonl"), 0);
+  int marked = 0, lines = 0;
+  for (char *line = strtok(out_text, "\n"); line; line = strtok(NULL, "\n")) {
+    json_t *j = json_loads(line, 0, NULL);
+    assert_non_null(j);
+    int mine = json_integer_value(json_object_get(j, "id")) == wave_id;
+    assert_int_equal(json_is_true(json_object_get(j, "disputed")), mine);
+    marked += mine;
+    lines++;
+    json_decref(j);
+  }
+  assert_int_equal(marked, 1);
+  assert_int_equal(lines, entries);
+  assert_int_equal(vigil(0, "bank export ncmec --format csv"), 0);
+  assert_null(strstr(out_text, "disputed"));
 
   /* low quality: rejected unless --force; exact lookups still run */
   char flat[600];

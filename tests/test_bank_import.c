@@ -500,6 +500,89 @@ static void test_export_roundtrip(void **state) {
   vigil_bank_store_close(st);
 }
 
+/* Export with the disputed entries' ids: JSON Lines marks each entry
+ * true or false, the line formats are written as without them, and the
+ * marked export imports again (the mark is read and left). */
+static void test_export_disputed(void **state) {
+  (void)state;
+  vigil_bank_store *st = bt_store("disp.db");
+  vigil_error err;
+  assert_int_equal(vigil_bank_create(st, "d", NULL, &err), VIGIL_OK);
+  char text[1024];
+  snprintf(text, sizeof text, "signal_type,value\npdq,%s\nmd5,%s\nsha256,%s\n", H1, M1, S1);
+  vigil_bank_import_opts op = opts(VIGIL_BANK_FMT_CSV);
+  vigil_bank_import_report rep;
+  assert_int_equal(import_str(st, "d", text, (size_t)-1, &op, &rep), VIGIL_OK);
+  vigil_bank_import_report_free(&rep);
+  uint8_t m[32];
+  vigil_bank_entry md5;
+  uint64_t id = 0;
+  assert_int_equal(vigil_signal_parse(VIGIL_SIGNAL_MD5, M1, 32, m, &err), VIGIL_OK);
+  for (uint64_t i = 1; i < 10 && !id; i++)
+    if (vigil_bank_entry_get(st, i, &md5, &err) == VIGIL_OK && md5.type == VIGIL_SIGNAL_MD5) id = i;
+  assert_true(id > 0);
+  uint64_t ids[] = {0, id, id + 1000}; /* sorted; only id is in the bank */
+  for (int fmt = 0; fmt < 3; fmt++) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    vigil_bank_export_opts eo;
+    vigil_bank_export_opts_default(&eo);
+    eo.format = (vigil_bank_format)fmt;
+    eo.mark_disputed = 1;
+    eo.disputed = ids;
+    eo.ndisputed = 3;
+    assert_int_equal(vigil_bank_export_with(st, "d", f, &eo, &err), VIGIL_OK);
+    fclose(f);
+    if (fmt == VIGIL_BANK_FMT_JSONL) {
+      int yes = 0, no = 0;
+      for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        int mine = strstr(line, M1) != NULL;
+        assert_non_null(strstr(line, mine ? "\"disputed\":true" : "\"disputed\":false"));
+        yes += mine;
+        no += !mine;
+      }
+      assert_int_equal(yes, 1);
+      assert_int_equal(no, 2);
+    } else {
+      assert_null(strstr(buf, "disputed"));
+    }
+    free(buf);
+  }
+  /* the marked export imports again; a mark that is not a boolean is refused */
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  vigil_bank_export_opts eo;
+  vigil_bank_export_opts_default(&eo);
+  eo.format = VIGIL_BANK_FMT_JSONL;
+  eo.mark_disputed = 1;
+  eo.disputed = ids;
+  eo.ndisputed = 3;
+  assert_int_equal(vigil_bank_export_with(st, "d", f, &eo, &err), VIGIL_OK);
+  fclose(f);
+  vigil_bank_store *st2 = bt_store("disp2.db");
+  assert_int_equal(vigil_bank_create(st2, "e", NULL, &err), VIGIL_OK);
+  op = opts(VIGIL_BANK_FMT_JSONL);
+  assert_int_equal(import_str(st2, "e", buf, len, &op, &rep), VIGIL_OK);
+  assert_int_equal(rep.added, 3);
+  vigil_bank_import_report_free(&rep);
+  free(buf);
+  snprintf(text, sizeof text, "{\"signal_type\":\"md5\",\"value\":\"%s\",\"disputed\":\"yes\"}\n", M1);
+  assert_int_equal(import_str(st2, "e", text, (size_t)-1, &op, &rep), VIGIL_EINVAL);
+  assert_non_null(strstr(rep.errors[0].message, "disputed"));
+  vigil_bank_import_report_free(&rep);
+  /* a count without ids is refused */
+  eo.disputed = NULL;
+  f = open_memstream(&buf, &len);
+  assert_int_equal(vigil_bank_export_with(st, "d", f, &eo, &err), VIGIL_EINVAL);
+  fclose(f);
+  free(buf);
+  vigil_bank_store_close(st2);
+  vigil_bank_store_close(st);
+}
+
 static int teardown(void **state) {
   (void)state;
   bt_cleanup();
@@ -508,10 +591,14 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_validators),       cmocka_unit_test(test_bank_lifecycle),
-      cmocka_unit_test(test_csv_errors_all_or_nothing), cmocka_unit_test(test_te_and_jsonl),
-      cmocka_unit_test(test_hostile),          cmocka_unit_test(test_batches),
+      cmocka_unit_test(test_validators),
+      cmocka_unit_test(test_bank_lifecycle),
+      cmocka_unit_test(test_csv_errors_all_or_nothing),
+      cmocka_unit_test(test_te_and_jsonl),
+      cmocka_unit_test(test_hostile),
+      cmocka_unit_test(test_batches),
       cmocka_unit_test(test_export_roundtrip),
+      cmocka_unit_test(test_export_disputed),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }

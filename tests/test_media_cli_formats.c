@@ -159,8 +159,7 @@ static void test_format_flag_names(void **state) {
                         "bank list --db '%s' --format json",
                         "bank --db '%s' stats --format json",
                         "keys --db '%s' create --role auditor --format json",
-                        "keys list --db '%s' --format json",
-                        "keys --db '%s' list --json"};
+                        "keys list --db '%s' --format json"};
   char cmd[2048], fmt[600], out[65536];
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     snprintf(fmt, sizeof fmt, "'%%s' %s 2>/dev/null", cmds[i]);
@@ -190,14 +189,155 @@ static void test_format_flag_names(void **state) {
   snprintf(cmd, sizeof cmd, "'%s' convo score --format yaml '%s' 2>&1", VIGIL_CLI, convo);
   assert_int_equal(run(cmd, out, sizeof out), 2);
   assert_non_null(strstr(out, "'yaml'"));
+  /* the old output flags are refused, pointing at the one that replaced
+   * them, and print nothing on stdout */
+  const char *old[] = {"keys list --db '%s' --json", "keys --db '%s' list --json", "hooks list --db '%s' --json",
+                       "outbox list --db '%s' --json"};
+  for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+    snprintf(fmt, sizeof fmt, "'%%s' %s 2>&1 >/dev/null", old[i]);
+    snprintf(cmd, sizeof cmd, fmt, VIGIL_CLI, db);
+    assert_int_equal(run(cmd, out, sizeof out), 2);
+    if (!strstr(out, "use --format json")) print_message("%s: %s\n", cmd, out);
+    assert_non_null(strstr(out, "--json is no longer read: use --format json"));
+    snprintf(fmt, sizeof fmt, "'%%s' %s 2>/dev/null", old[i]);
+    snprintf(cmd, sizeof cmd, fmt, VIGIL_CLI, db);
+    assert_int_equal(run(cmd, out, sizeof out), 2);
+    assert_string_equal(out, "");
+  }
+  snprintf(cmd, sizeof cmd, "'%s' convo score --pretty '%s' 2>&1", VIGIL_CLI, convo);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, "--pretty is no longer read: the output is --format json"));
+  assert_null(strstr(out, "\"risk\""));
+}
+
+/* --db is taken before the subcommand as after it (and as --db=LOC), by
+ * every command that takes one.  $VIGIL_DB points nowhere, so a command
+ * that ignored the flag where it stands would fail on the good store and
+ * name the wrong path on the missing one. */
+static void test_db_flag_everywhere(void **state) {
+  (void)state;
+  char good[400], typo[400], cfg[400], outdir[400], cmd[4096], flag[600], out[16384];
+  snprintf(good, sizeof good, "%s/dbflag.db", dir);
+  snprintf(typo, sizeof typo, "%s/dbflag-typo.db", dir);
+  snprintf(cfg, sizeof cfg, "%s/report.conf", dir);
+  snprintf(outdir, sizeof outdir, "%s/report-out", dir);
+  FILE *f = fopen(cfg, "w");
+  assert_non_null(f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "'%s' bank create --db '%s' dbflag >/dev/null 2>&1", VIGIL_CLI, good);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  /* each command with %1$s where the flag goes: before, then after the subcommand */
+  static const struct {
+    const char *before, *after;
+    int ok; /* its exit status on the good store */
+  } cmds[] = {
+      {"bank %s list", "bank list %s", 0},
+      {"bank %s stats", "bank stats %s", 0},
+      {"keys %s list", "keys list %s", 0},
+      {"users %s list", "users list %s", 0},
+      {"hooks %s list", "hooks list %s", 0},
+      {"outbox %s list", "outbox list %s", 0},
+      {"match %s '" VIGIL_SOURCE_DIR "/samples/rings.jpg'", "match '" VIGIL_SOURCE_DIR "/samples/rings.jpg' %s", 0},
+      /* no case 1 in the good store: 1; what matters is the missing one */
+      {"report %s export --config '%s' --out '%s' 1", "report export --config '%s' --out '%s' 1 %s", -1},
+  };
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+    for (int where = 0; where < 2; where++)
+      for (int store = 0; store < 2; store++) {
+        int eq = (where + store + (int)i) & 1; /* --db LOC and --db=LOC in turn */
+        const char *loc = store ? typo : good;
+        snprintf(flag, sizeof flag, eq ? "--db='%s'" : "--db '%s'", loc);
+        char line[2048];
+        if (strstr(cmds[i].before, "report")) {
+          if (where) snprintf(line, sizeof line, cmds[i].after, cfg, outdir, flag);
+          else snprintf(line, sizeof line, cmds[i].before, flag, cfg, outdir);
+        } else {
+          snprintf(line, sizeof line, where ? cmds[i].after : cmds[i].before, flag);
+        }
+        snprintf(cmd, sizeof cmd, "VIGIL_DB='%s/elsewhere/none.db' '%s' %s 2>&1 </dev/null", dir, VIGIL_CLI, line);
+        int st = run(cmd, out, sizeof out);
+        if (store) {
+          if (st != 2 || !strstr(out, typo)) print_message("%s -> %d: %.300s\n", cmd, st, out);
+          assert_int_equal(st, 2);
+          assert_non_null(strstr(out, "no vigil database"));
+          assert_non_null(strstr(out, typo));
+          assert_int_equal(access(typo, F_OK), -1); /* and it was not created */
+        } else if (cmds[i].ok >= 0) {
+          if (st != cmds[i].ok) print_message("%s -> %d: %.300s\n", cmd, st, out);
+          assert_int_equal(st, cmds[i].ok);
+          assert_null(strstr(out, "elsewhere"));
+        } else {
+          assert_null(strstr(out, "no vigil database"));
+        }
+      }
+  /* serve has no subcommand: the flag anywhere, and a missing store refused */
+  snprintf(cmd, sizeof cmd, "VIGIL_DB='%s/elsewhere/none.db' '%s' serve --listen 127.0.0.1:0 --db='%s' 2>&1", dir,
+           VIGIL_CLI, typo);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, typo));
+}
+
+/* Every error names its input: a file that is missing, not a picture,
+ * damaged beyond hashing, or a bank file with a bad line is named (as
+ * given) in the message about it, by hash, match and bank import alike. */
+static void test_errors_name_input(void **state) {
+  (void)state;
+  char edb[400], junk[400], cut[400], missing[400], badte[400], cmd[4096], out[16384];
+  snprintf(edb, sizeof edb, "%s/errs.db", dir);
+  snprintf(junk, sizeof junk, "%s/not-a-picture.jpg", dir);
+  snprintf(cut, sizeof cut, "%s/cut-short.jpg", dir);
+  snprintf(missing, sizeof missing, "%s/no-such-file.jpg", dir);
+  snprintf(badte, sizeof badte, "%s/bad-lines.te", dir);
+  FILE *f = fopen(junk, "w");
+  assert_non_null(f);
+  fputs("only some text, long enough to be sniffed as no known format at all\n", f);
+  fclose(f);
+  size_t len;
+  uint8_t *jpg = tu_slurp(VIGIL_SOURCE_DIR "/samples/rings.jpg", &len);
+  assert_non_null(jpg);
+  f = fopen(cut, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(jpg, 1, len / 8, f), len / 8); /* too little decodes to hash */
+  fclose(f);
+  free(jpg);
+  f = fopen(badte, "w");
+  assert_non_null(f);
+  fputs("pdq nothex\n", f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "'%s' bank create --db '%s' errs >/dev/null 2>&1", VIGIL_CLI, edb);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  const char *const pics[] = {junk, cut, missing};
+  for (int i = 0; i < 3; i++) {
+    snprintf(cmd, sizeof cmd, "'%s' hash '%s' 2>&1 >/dev/null", VIGIL_CLI, pics[i]);
+    assert_int_equal(run(cmd, out, sizeof out), 1);
+    if (!strstr(out, pics[i])) print_message("%s: %s\n", cmd, out);
+    assert_non_null(strstr(out, pics[i]));
+    snprintf(cmd, sizeof cmd, "'%s' match --db '%s' '%s' 2>&1 >/dev/null", VIGIL_CLI, edb, pics[i]);
+    assert_int_equal(run(cmd, out, sizeof out), 1);
+    if (!strstr(out, pics[i])) print_message("%s: %s\n", cmd, out);
+    assert_non_null(strstr(out, pics[i]));
+  }
+  const char *const banks[] = {badte, missing};
+  for (int i = 0; i < 2; i++) {
+    snprintf(cmd, sizeof cmd, "'%s' bank import --db '%s' --format te errs '%s' 2>&1 >/dev/null", VIGIL_CLI, edb,
+             banks[i]);
+    assert_int_equal(run(cmd, out, sizeof out), 1);
+    if (!strstr(out, banks[i])) print_message("%s: %s\n", cmd, out);
+    assert_non_null(strstr(out, banks[i]));
+  }
+  /* the bad line is named by its number too */
+  snprintf(cmd, sizeof cmd, "'%s' bank import --db '%s' --format te errs '%s' 2>&1 >/dev/null", VIGIL_CLI, edb, badte);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  char at[450];
+  snprintf(at, sizeof at, "%s:1:", badte);
+  assert_non_null(strstr(out, at));
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hash_te_imports),
-      cmocka_unit_test(test_match_hash_typos),
-      cmocka_unit_test(test_match_recursive),
-      cmocka_unit_test(test_format_flag_names),
+      cmocka_unit_test(test_hash_te_imports),    cmocka_unit_test(test_match_hash_typos),
+      cmocka_unit_test(test_match_recursive),    cmocka_unit_test(test_format_flag_names),
+      cmocka_unit_test(test_db_flag_everywhere), cmocka_unit_test(test_errors_name_input),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -13,9 +13,12 @@
  * identical reposts fold into one row, the dated ads draw a time line,
  * graph labels do not overlap, the search in the page (driven through the
  * address: #q=...&f=phone) shows and hides the group, and the screenshot
- * must be a PNG.  A second report of 2,000 groups checks that every group
- * is reachable (#g1999 opens the last one's details) and prints when the
- * page was ready.
+ * must be a PNG.  The groups travel in a JSON data block: a </script> and
+ * U+2028 in an ad's title and place must not end it (no '<' inside, no raw
+ * U+2028/U+2029 in the page).  A second report of 2,000 groups checks that
+ * only one page of rows and only the opened section are drawn, that every
+ * group is reachable (#g1999 builds the last one's section) and prints
+ * when the page was ready.
  * Without chromium (scripts/install-deps --test installs it) the test skips
  * with 77.
  */
@@ -39,10 +42,11 @@ static const char *browser(void) {
 }
 
 static const char hostile[] =
-    "{\"id\":\"evil1\",\"title\":\"<script>document.title='pwned'</script> Kira\",\"body\":\"Hi gentlemen my name is "
+    "{\"id\":\"evil1\",\"title\":\"<script>document.title='pwned'</script> Kira </script><script>"
+    "document.title='pwned-json'</script><!-- \\u2028\\u2029\",\"body\":\"Hi gentlemen my name is "
     "Kira and I am a sweet girl visiting your city this week only call me at 2135550199 for an unforgettable time with "
     "a real companion who loves to make you smile and relax after a long day at work with soft music and candles <img src=x onerror=\\\"document.title='pwned-img'\\\">\",\"location\":\"<b onmouseover=alert(1)>LA"
-    "</b>\"}\n"
+    "</b></script><script>document.title='pwned-place'</script>\\u2028\"}\n"
     "{\"id\":\"evil2<script>document.title='pwned-id'</script>\",\"title\":\"<svg onload=\\\"document.title="
     "'pwned-svg'\\\"> Lena\",\"body\":\"Hi gentlemen my name is Lena and I am a sweet girl visiting your city this week "
     "only call me at 2135550199 for an unforgettable time with a real companion who loves to make you smile and relax after a long day at work with soft music and candles \xff\xfe</td></table><script>"
@@ -114,6 +118,25 @@ static void test_report_in_browser(void **state) {
   assert_non_null(strstr(out, "4 ads (4 new, 0 bad lines), 1 groups holding 4 ads"));
   free(out);
 
+  /* the data block: no ad text ends it (no '<' at all inside), and no raw
+   * U+2028/U+2029 anywhere in the page */
+  snprintf(path, sizeof path, "%s/out/report.html", dir);
+  size_t plen = 0;
+  char *page = (char *)tu_slurp(path, &plen);
+  assert_non_null(page);
+  const char *blk = strstr(page, "<script type=\"application/json\" id=\"data\">");
+  assert_non_null(blk);
+  blk = strchr(blk, '>') + 1;
+  const char *blk_end = strstr(blk, "</script>");
+  assert_non_null(blk_end);
+  assert_null(memchr(blk, '<', (size_t)(blk_end - blk)));
+  assert_non_null(strstr(blk, "\\u003c/script\\u003e\\u003cscript\\u003edocument.title='pwned-place'"));
+  assert_non_null(strstr(blk, "\\u2028"));
+  assert_null(strstr(page, "\xe2\x80\xa8"));
+  assert_null(strstr(page, "\xe2\x80\xa9"));
+  assert_int_equal(count(page, "</script>"), 2);
+  free(page);
+
   const char *flags = "--headless --no-sandbox --disable-gpu --no-first-run --disable-extensions "
                       "--virtual-time-budget=3000";
   snprintf(cmd, sizeof cmd, "timeout 90 %s %s --user-data-dir=%s/profile --dump-dom file://%s/out/report.html 2>/dev/null",
@@ -126,9 +149,10 @@ static void test_report_in_browser(void **state) {
   assert_non_null(strstr(dom, "&lt;script&gt;document.title='pwned'&lt;/script&gt;"));
   assert_non_null(strstr(dom, "&lt;img src=x onerror="));
   /* and nothing from it became an element: the one script is the report's */
-  assert_int_equal(count(dom, "<script"), 1);
+  assert_int_equal(count(dom, "<script"), 2);
   assert_non_null(strstr(dom, "<script>(function(){'use strict';"));
-  assert_null(strstr(dom, "class=\"detail\"")); /* the details were opened */
+  assert_non_null(strstr(dom, "<script type=\"application/json\" id=\"data\">"));
+  assert_non_null(strstr(dom, "<section class=\"g\" id=\"g0\">")); /* the top group opens at start */
   assert_null(strstr(dom, "href=\"javascript"));
   assert_non_null(strstr(dom, "href=\"https://example.org/ad?id=4"));
   assert_non_null(strstr(dom, "(not a web address: not linked)"));
@@ -157,7 +181,8 @@ static void test_report_in_browser(void **state) {
   snprintf(url, sizeof url, "file://%s/out/report.html#q=nobody&f=name", dir);
   dom = dom_of(b, dir, url);
   assert_non_null(strstr(dom, "0 of 1 groups shown"));
-  assert_non_null(strstr(dom, " hidden=\"\"><td><a href=\"#g0\">"));
+  assert_null(strstr(dom, "<a href=\"#g0\">")); /* no row drawn for it */
+  assert_null(strstr(dom, "<section class=\"g\""));
   free(dom);
   snprintf(url, sizeof url, "file://%s/out/report.html#q=&r=0.9", dir);
   dom = dom_of(b, dir, url);
@@ -205,7 +230,9 @@ static void test_report_in_browser(void **state) {
   snprintf(url, sizeof url, "file://%s/many/report.html#g1999", dir);
   dom = dom_of(b, dir, url);
   assert_non_null(strstr(dom, "2000 groups"));
-  assert_int_equal(count(dom, "<section class=\"g\""), 2000);
+  assert_int_equal(count(dom, "<section class=\"g\""), 1); /* only the opened one */
+  assert_int_equal(count(dom, "<tr data-g="), 100);             /* one page of rows */
+  assert_non_null(strstr(dom, "rows 1\u2013100 of 2000"));
   const char *last = strstr(dom, "id=\"g1999\"");
   assert_non_null(last);
   assert_non_null(strstr(last, "<svg class=\"graph\"")); /* its details became elements */

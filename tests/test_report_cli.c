@@ -5,7 +5,7 @@
  * input refused with the documented exit codes, a dead delivery retried.
  * Like every command they refuse a store that does not exist (a typo in
  * --db is not an empty store), take --db before the subcommand too, and
- * speak --format text|json (--json is still read); so does `vigil report`.
+ * speak --format text|json (the old --json is refused); so does `vigil report`.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,7 +40,7 @@ static void test_hooks(void **state) {
   char secret[80];
   snprintf(secret, sizeof secret, "%.70s", out);
   free(out);
-  assert_int_equal(vigil("hooks list --json", &out), 0);
+  assert_int_equal(vigil("hooks list --format json", &out), 0);
   assert_null(strstr(out, secret)); /* shown once, never listed */
   assert_non_null(strstr(out, "\"events\":\"match,case.decided\""));
   char id[32];
@@ -71,8 +71,14 @@ static void test_hooks(void **state) {
   free(out);
   assert_int_equal(vigil("outbox retry 1", NULL), 1); /* not dead any more */
   assert_int_equal(vigil("outbox retry 77", NULL), 1);
-  assert_int_equal(vigil("outbox list --state pending --json", &out), 0);
+  assert_int_equal(vigil("outbox list --state pending --format json", &out), 0);
   assert_non_null(strstr(out, "\"state\":\"pending\""));
+  /* times in the same RFC 3339 form as the API's, not Unix numbers */
+  const char *next = strstr(out, "\"next_at\":\"");
+  assert_non_null(next);
+  assert_int_equal(strspn(next + 11, "0123456789-T:."), 23);
+  assert_int_equal(next[11 + 23], 'Z');
+  assert_null(strstr(out, "next_at_ms"));
   free(out);
   vigil__sql_close(s);
 }

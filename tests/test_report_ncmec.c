@@ -183,6 +183,9 @@ static void test_report_and_hold(void **state) {
   json_t *f0 = json_array_get(json_object_get(m, "files"), 0);
   assert_string_equal(json_string_value(json_object_get(f0, "industry_classification")), "A1");
   assert_true(json_is_true(json_object_get(f0, "file_viewed_by_esp")));
+  /* the manifest's time reads like the API's (RFC 3339), and is now */
+  int64_t written = api_time_s(json_object_get(m, "created_at"));
+  assert_true(written > 0 && llabs((long long)(written - (int64_t)time(NULL))) < 120);
   json_decref(m);
   json_decref(o);
   /* held: the evidence stays */

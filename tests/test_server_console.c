@@ -18,9 +18,11 @@
  *   - The audit log names the person ("user:<name>") for what they did.
  *   - Single sign-on: a header from a listed proxy signs in the account it
  *     names (an unknown one 401); from any other address it means nothing.
- *   - Sightings (--group-sightings): repeats of content with an undecided
- *     case add sightings (count, first/last seen, uploaders) instead of new
- *     cases, also eight at once; decided cases are not joined; off by default.
+ *   - Sightings (the default): repeats of content with an undecided case
+ *     add sightings (count, first/last seen, uploaders) instead of new
+ *     cases, also eight at once, and say so (sighting, the case's status);
+ *     decided cases are not joined; separate_sightings (--no-group-sightings)
+ *     opens a case per upload.
  *     A case names earlier decisions on the same content or uploader.
  *   - Order: the most severe matched label first (A1 .. B2), then the oldest.
  *   - Filters by bank, tag, status and assignee; the child-safety queue
@@ -517,13 +519,19 @@ static void *same_upload(void *arg) {
   return NULL;
 }
 
-/* One case per piece of content (--group-sightings): repeats add sightings
- * with their uploaders; a decided case is not joined; the strongest key
- * decides; off by default. */
+/* One case per piece of content (the default): repeats add sightings with
+ * their uploaders; a decided case is not joined; the strongest key decides;
+ * separate_sightings opens a case per upload. */
 static void test_sightings(void **state) {
   (void)state;
   close_open_cases();
-  /* off: two cases, one sighting each */
+  tu_fix_stop(&fx);
+  vigil_server_config cfg;
+  tu_fix_config(&fx, &cfg);
+  cfg.threads = 8;
+  cfg.separate_sightings = 1;
+  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  /* separate: two cases, one sighting each */
   int64_t x = post_case("{" SHA_A ",\"uploader_id\":\"u1\"}"), y = post_case("{" SHA_A ",\"uploader_id\":\"u2\"}");
   assert_true(x != y);
   json_t *c = get_case(x);
@@ -531,11 +539,24 @@ static void test_sightings(void **state) {
   json_decref(c);
   close_open_cases();
   tu_fix_stop(&fx);
-  vigil_server_config cfg;
   tu_fix_config(&fx, &cfg);
   cfg.threads = 8;
-  cfg.group_sightings = 1;
   assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  /* the answer says a repeat is a sighting, with the case's own status */
+  json_t *ans = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/cases", fx.submitter, "{\"content_id\":\"esc-1\"}", &ans), 201);
+  assert_true(json_is_false(json_object_get(ans, "sighting")));
+  int64_t esc = json_integer_value(json_object_get(ans, "id"));
+  json_decref(ans);
+  char ep[64];
+  snprintf(ep, sizeof ep, "/v1/cases/%lld/decision", (long long)esc);
+  assert_int_equal(tu_json_call(fx.port, "POST", ep, fx.reviewer, "{\"decision\":\"escalate\"}", NULL), 200);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/cases", fx.submitter, "{\"content_id\":\"esc-1\"}", &ans), 201);
+  assert_int_equal(json_integer_value(json_object_get(ans, "id")), esc);
+  assert_true(json_is_true(json_object_get(ans, "sighting")));
+  assert_string_equal(json_string_value(json_object_get(ans, "status")), "escalated");
+  json_decref(ans);
+  sql("UPDATE server_cases SET status = 'dismissed' WHERE status = 'escalated'"); /* out of the later tests' way */
   int64_t a = post_case("{" SHA_A ",\"uploader_id\":\"u1\",\"content_id\":\"p1\"}");
   assert_int_equal(post_case("{" SHA_A ",\"uploader_id\":\"u2\",\"content_id\":\"p2\"}"), a);
   assert_int_equal(post_case("{" SHA_A ",\"uploader_id\":\"u1\",\"content_id\":\"p3\"}"), a);
@@ -575,6 +596,28 @@ static void test_sightings(void **state) {
   for (size_t i = 0; i < json_array_size(rel); i++)
     assert_string_equal(json_string_value(json_object_get(json_array_get(rel, i), "same")), "uploader");
   json_decref(c);
+  /* a repeat that matched another bank entry adds it to the case, which is
+   * ranked and labelled again from all its matches */
+#define SHA_M "\"sha256\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\""
+  int64_t m = post_case("{" SHA_M ",\"detail\":{\"matches\":[{\"bank\":\"bx\",\"id\":1,\"tags\":[\"B2\"]}]}}");
+  assert_int_equal(
+      post_case("{" SHA_M ",\"detail\":{\"matches\":[{\"bank\":\"bx\",\"id\":1,\"tags\":[\"B2\"]},"
+                "{\"bank\":\"by\",\"id\":2,\"tags\":[\"A1\"]}],\"evidence\":{\"sha256\":\"bb\",\"bytes\":3}}}"),
+      m);
+  c = get_case(m);
+  json_t *dd = json_object_get(c, "detail");
+  assert_int_equal(json_array_size(json_object_get(dd, "matches")), 2); /* bx:1 once */
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(dd, "matches"), 1), "bank")),
+                      "by");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(dd, "evidence"), "bytes")), 3);
+  json_decref(c);
+  json_t *lst = NULL;
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/cases?tag=A1&bank=by", fx.reviewer, NULL, &lst), 200);
+  json_t *cs = json_object_get(lst, "cases");
+  assert_int_equal(json_array_size(cs), 1);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(cs, 0), "id")), m);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(cs, 0), "severity")), 1);
+  json_decref(lst);
   /* the same upload eight times at once: one case */
   pthread_t t[8];
   for (int i = 0; i < 8; i++) assert_int_equal(pthread_create(&t[i], NULL, same_upload, (void *)(intptr_t)i), 0);
@@ -584,10 +627,6 @@ static void test_sightings(void **state) {
   assert_int_equal(json_integer_value(json_object_get(json_object_get(c, "sightings"), "count")), 9);
   json_decref(c);
   close_open_cases();
-  tu_fix_stop(&fx);
-  tu_fix_config(&fx, &cfg);
-  cfg.threads = 8;
-  assert_int_equal(tu_fix_start(&fx, &cfg), 0);
 }
 
 /* The queue hands out the most severe label first (A1 .. B2), then the oldest. */
@@ -891,7 +930,8 @@ static void test_admin_calls(void **state) {
 
 
 /* Dismissing as a false positive disputes the matched entries, in the
- * dismissal's transaction; the bank shows the count and the list. */
+ * dismissal's transaction; the bank shows the count and the list, and its
+ * JSON Lines export marks the entry disputed. */
 static void test_disputes(void **state) {
   (void)state;
   close_open_cases();
@@ -899,9 +939,22 @@ static void test_disputes(void **state) {
   who b = {0};
   session_of("bob", &b);
   assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks", fx.admin, "{\"name\":\"dbank\"}", NULL), 201);
-  int64_t d = post_case(
-      "{\"content_id\":\"dis-1\",\"detail\":{\"matches\":[{\"id\":7,\"bank\":\"dbank\",\"signal_type\":"
-      "\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"tags\":[\"spam\"]}]}}");
+  /* two entries; the case matched the first */
+  json_t *en = NULL;
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/dbank/entries", fx.admin,
+                                "{\"signal_type\":\"md5\",\"value\":\"00112233445566778899aabbccddeeff\"}", &en),
+                   201);
+  json_int_t eid = json_integer_value(json_object_get(en, "id"));
+  json_decref(en);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/dbank/entries", fx.admin,
+                                "{\"signal_type\":\"md5\",\"value\":\"ffeeddccbbaa99887766554433221100\"}", NULL),
+                   201);
+  char detail[400];
+  snprintf(detail, sizeof detail,
+           "{\"content_id\":\"dis-1\",\"detail\":{\"matches\":[{\"id\":%lld,\"bank\":\"dbank\",\"signal_type\":"
+           "\"md5\",\"value\":\"00112233445566778899aabbccddeeff\",\"tags\":[\"spam\"]}]}}",
+           (long long)eid);
+  int64_t d = post_case(detail);
   int64_t none = post_case("{\"content_id\":\"dis-2\"}");
   char p[96];
   snprintf(p, sizeof p, "/v1/cases/%lld/decision", (long long)d);
@@ -921,7 +974,7 @@ static void test_disputes(void **state) {
   assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank/disputes", fx.reviewer, NULL, &o), 200);
   json_t *x = json_array_get(json_object_get(o, "disputes"), 0);
   assert_int_equal(json_array_size(json_object_get(o, "disputes")), 1);
-  assert_int_equal(json_integer_value(json_object_get(x, "entry_id")), 7);
+  assert_int_equal(json_integer_value(json_object_get(x, "entry_id")), eid);
   assert_int_equal(json_integer_value(json_object_get(x, "case_id")), d);
   assert_string_equal(json_string_value(json_object_get(x, "disputed_by")), "user:bob");
   assert_string_equal(json_string_value(json_object_get(x, "note")), "a logo");
@@ -930,6 +983,28 @@ static void test_disputes(void **state) {
   assert_int_equal(tu_json_call(fx.port, "GET", "/v1/banks/dbank", fx.admin, NULL, &o), 200);
   assert_int_equal(json_integer_value(json_object_get(o, "disputed")), 1);
   json_decref(o);
+  /* the bank's JSON Lines export marks the disputed entry, and only it; CSV keeps its columns */
+  tu_http_resp r;
+  assert_int_equal(tu_http(fx.port, "GET", "/v1/banks/dbank/export?format=jsonl", fx.admin, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  int yes = 0, no = 0;
+  for (char *line = strtok(r.body, "\n"); line; line = strtok(NULL, "\n")) {
+    json_t *j = json_loads(line, 0, NULL);
+    assert_non_null(j);
+    int mine = json_integer_value(json_object_get(j, "id")) == eid;
+    assert_true(json_is_boolean(json_object_get(j, "disputed")));
+    assert_int_equal(json_is_true(json_object_get(j, "disputed")), mine);
+    yes += mine;
+    no += !mine;
+    json_decref(j);
+  }
+  assert_int_equal(yes, 1);
+  assert_int_equal(no, 1);
+  tu_http_free(&r);
+  assert_int_equal(tu_http(fx.port, "GET", "/v1/banks/dbank/export?format=csv", fx.admin, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  assert_null(strstr(r.body, "disputed"));
+  tu_http_free(&r);
   close_open_cases();
 }
 

@@ -14,7 +14,11 @@
 # hostile metadata shows as text and nothing of it runs.  The queue page
 # lists the case and filters it; the reviewer's display settings (blur
 # strength, no greyscale) are kept by the service and veil the next case.
+# On that case [ opens the earlier case to read and ] comes back to the
+# held one (] alone does not leave a held case; both are off while typing).
 # The reviewer dismisses that case with n d Enter, disputing the match.
+# A video case (a ../shared sample clip, when present) plays veiled, muted
+# and paused, and u unveils it while held.
 # The confirmed case, opened from the queue with View, offers "Report to
 # NCMEC" with a confirm step listing what is sent and the viewed-by-ESP
 # choice: with the CyberTipline schema in ../shared the service has a report
@@ -24,7 +28,9 @@
 # service has no report configuration and the page shows that 409.
 # An admin (root, without the child-safety permission) creates a person,
 # sees hostile bank descriptions, notes, sign-in names, key names and
-# webhook URLs as text, marks a bank as child abuse (its cases leave
+# webhook URLs as text, imports a hash file on the Banks page (a bad line
+# refused by number, then the count) and looks up one of its hashes, marks
+# a bank as child abuse (its cases leave
 # root's queue), exports the audit log (on record), tests a picture in the
 # match tester (no case opens) and makes an API key that works.  Screenshots of each page go to SHOTS_DIR
 # (default: a new temporary folder, printed).
@@ -33,6 +39,7 @@ import http.client
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -343,6 +350,34 @@ def main():
         check(driver.find_element(By.ID, "case-id").text == f"#{case2}", f"the next case is the new upload ({case2})")
         filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", driver.find_element(By.ID, "media"))
         check("blur(12px)" in filt and "grayscale(0)" in filt, f"the reviewer's settings veil the media ({filt})")
+        # previous / next between the cases seen: off while typing, ] does not leave a held newest case,
+        # [ shows the earlier case to read, ] comes back to the held one with its hold
+        check("[ previous case, ] next case" in driver.find_element(By.ID, "case-keys").text,
+              "the shortcut help names [ and ]")
+        driver.find_element(By.ID, "note").send_keys("[")
+        time.sleep(0.2)
+        check(driver.find_element(By.ID, "case-id").text == f"#{case2}", "[ typed in the note field is only text")
+        driver.find_element(By.ID, "note").clear()
+        driver.find_element(By.ID, "note").send_keys("\ue00c")  # Esc leaves the field
+        ActionChains(driver).send_keys("]").perform()
+        wait.until(lambda d: "decide, escalate or skip" in d.find_element(By.ID, "case-nav-status").text)
+        check(driver.find_element(By.ID, "case-id").text == f"#{case2}", "] keeps the held newest case")
+        ActionChains(driver).send_keys("[").perform()
+        wait.until(lambda d: d.find_element(By.ID, "case-id").text == f"#{case_id}")
+        check(not driver.find_element(By.ID, "decide").is_displayed() and
+              "1 of 2" in driver.find_element(By.ID, "case-nav-status").text,
+              "[ opens the previous case to read (case 1 of 2 seen)")
+        driver.save_screenshot(os.path.join(shots, "7a-case-previous.png"))
+        # the hold runs out meanwhile: ] takes the case again (it is still the next one), never unseen
+        con = sqlite3.connect(db, timeout=10)
+        con.execute("UPDATE server_case_claims SET until_at = 0")
+        con.commit()
+        con.close()
+        ActionChains(driver).send_keys("]").perform()
+        wait.until(lambda d: d.find_element(By.ID, "case-id").text == f"#{case2}")
+        wait.until(lambda d: d.find_element(By.ID, "media").is_displayed())
+        check(driver.find_element(By.ID, "decide").is_displayed() and
+              "held for you" in driver.find_element(By.ID, "case-lease").text, "] comes back to the held case, still held")
         # a false positive: none, dispute the match, with a hostile note
         driver.find_element(By.ID, "note").send_keys(HOSTILE_NOTE + "\ue00c")  # Esc leaves the field
         ActionChains(driver).send_keys("n").send_keys("d").perform()
@@ -353,6 +388,43 @@ def main():
         st, ds, _ = api.call("GET", "/v1/settings/display", None,
                              headers={"Cookie": "vigil_session=" + sc.get("value", "")})
         check(st == 200 and (ds or {}).get("mine", {}).get("blur") == 12, "the settings are kept by the service")
+
+        # a video case: the media plays veiled, muted and paused; u unveils it while held
+        clip = os.path.join(src, "..", "shared", "vpdq", "debian-ffmpeg", "videos", "c07_vp9_853x479_25_odd.webm")
+        if os.path.exists(clip):
+            webm = open(clip, "rb").read()
+            st, vh, _ = api.call("POST", "/v1/hash", sub, webm, "video/webm")
+            api.call("POST", "/v1/banks", admin, {"name": "videos", "review": True, "child_abuse": True})
+            st, _, _ = api.call("POST", "/v1/banks/videos/entries", admin,
+                                {"signal_type": "video_md5", "value": (vh or {}).get("video_md5", "")})
+            st, vm, _ = api.call("POST", "/v1/match?content_id=clip-1", sub, webm, "video/webm")
+            vcase = (vm or {}).get("case_id") or 0
+            check(vcase > 0 and (vm or {}).get("evidence_kept") is True, f"the video opened case {vcase}, kept")
+            Select(driver.find_element(By.ID, "f-bank")).select_by_value("")  # every bank's cases
+            driver.find_element(By.TAG_NAME, "body").click()
+            ActionChains(driver).send_keys("\ue007").perform()  # Enter: next case
+            wait.until(lambda d: d.find_element(By.ID, "case-id").text == f"#{vcase}")
+            vid = driver.find_element(By.ID, "media-video")
+            wait.until(lambda d: vid.is_displayed() and d.execute_script("return arguments[0].readyState", vid) >= 1)
+            props = driver.execute_script("const v = arguments[0]; return [v.muted, v.paused, v.videoWidth, "
+                                          "getComputedStyle(v).filter]", vid)
+            check(props[0] is True and props[1] is True and props[2] == 853,
+                  f"the video is loaded muted and paused ({props[:3]})")
+            check("blur(12px)" in props[3], f"the video is veiled as the reviewer chose ({props[3]})")
+            check(not driver.find_element(By.ID, "media").is_displayed(), "no picture is shown for a video")
+            driver.save_screenshot(os.path.join(shots, "7b-case-video.png"))
+            ActionChains(driver).key_down("u").perform()
+            time.sleep(0.4)
+            filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", vid)
+            check(filt == "none", f"holding u unveils the video ({filt})")
+            ActionChains(driver).key_up("u").perform()
+            time.sleep(0.3)
+            check("blur" in driver.execute_script("return getComputedStyle(arguments[0]).filter", vid),
+                  "letting go of u veils the video again")
+            ActionChains(driver).send_keys("s").perform()  # skip: it goes back to the queue
+            wait.until(lambda d: d.find_element(By.ID, "view-queue").is_displayed())
+        else:
+            print("note: no ../shared sample video; the video case is not checked")
 
         driver.find_element(By.ID, "signout").click()
         wait.until(lambda d: d.find_element(By.ID, "view-signin").is_displayed())
@@ -404,6 +476,55 @@ def main():
         dt = driver.find_element(By.ID, "disputes-table").text
         check(f"#{case2}" in dt and "user:alice" in dt and HOSTILE_NOTE in dt, "the disputed entry shows, its note as text")
         driver.save_screenshot(os.path.join(shots, "9-banks.png"))
+
+        # import a file with progress: bad lines are refused with their numbers, then a good file is counted
+        bad_csv, good_csv = os.path.join(tmp, "bad.csv"), os.path.join(tmp, "good.csv")
+        md5s = ["%032x" % (0xfeed0000 + i) for i in range(3)]
+        with open(bad_csv, "w") as f:
+            f.write("signal_type,value,external_id\nmd5,%s,ok-1\nmd5,xyz,<b>bad</b>\n" % md5s[0])
+        with open(good_csv, "w") as f:
+            f.write("signal_type,value,external_id,tags\n" +
+                    "".join("md5,%s,imp-%d,ncii\n" % (m, i) for i, m in enumerate(md5s)))
+        Select(driver.find_element(By.ID, "i-bank")).select_by_value("confirmed")
+        driver.find_element(By.ID, "i-file").send_keys(bad_csv)
+        driver.find_element(By.CSS_SELECTOR, "#import-form button[type=submit]").click()
+        wait.until(lambda d: "Not imported" in d.find_element(By.ID, "import-status").text)
+        ie = driver.find_element(By.ID, "import-errors").text
+        check("HTTP 422" in driver.find_element(By.ID, "import-status").text and ie.startswith("line 3:"),
+              f"a file with a bad line is refused, the line numbered ({ie})")
+        driver.find_element(By.ID, "i-file").clear()
+        driver.find_element(By.ID, "i-file").send_keys(good_csv)
+        driver.find_element(By.CSS_SELECTOR, "#import-form button[type=submit]").click()
+        wait.until(lambda d: "Imported into confirmed" in d.find_element(By.ID, "import-status").text)
+        it = driver.find_element(By.ID, "import-status").text
+        check("3 added" in it and driver.find_element(By.ID, "import-errors").text == "" and
+              driver.find_element(By.ID, "import-progress").get_attribute("value") == "100",
+              f"the import shows its progress and its count ({it})")
+        st, bk, _ = api.call("GET", "/v1/banks/confirmed", admin)
+        check((bk or {}).get("by_type", {}).get("md5") == 4, f"the bank holds the imported entries ({(bk or {}).get('by_type')})")
+        # look up one of its hashes, and one that is in no bank
+        Select(driver.find_element(By.ID, "l-type")).select_by_value("md5")
+        Select(driver.find_element(By.ID, "l-bank")).select_by_value("confirmed")
+        hit = False
+        for _ in range(20):  # the matcher picks the import up within its sync interval
+            driver.find_element(By.ID, "l-value").clear()
+            driver.find_element(By.ID, "l-value").send_keys(md5s[1].upper() + "\ue007")
+            wait.until(lambda d: d.find_element(By.ID, "lookup-status").text not in ("", "Looking up\u2026"))
+            if "hit(s)" in driver.find_element(By.ID, "lookup-status").text:
+                hit = True
+                break
+            time.sleep(0.25)
+        lt = driver.find_element(By.ID, "lookup-table").text
+        check(hit and "confirmed" in lt and "md5" in lt and "ncii" in lt, f"looking up an imported hash finds it ({lt})")
+        driver.execute_script("document.getElementById('lookup-table').scrollIntoView({block: 'end'})")
+        driver.save_screenshot(os.path.join(shots, "9a-banks-import-lookup.png"))
+        driver.find_element(By.ID, "l-value").clear()
+        driver.find_element(By.ID, "l-value").send_keys("%032x\ue007" % 0xdead)
+        wait.until(lambda d: "No bank entry" in d.find_element(By.ID, "lookup-status").text)
+        check(driver.find_element(By.ID, "lookup-table").text.count("\n") == 0, "a hash in no bank finds nothing")
+        st, cl, _ = api.call("GET", "/v1/cases?status=all&limit=1000", admin)
+        check(not any(c.get("md5") in md5s for c in (cl or {}).get("cases", [])), "a look-up opens no case")
+        check(driver.execute_script("return window.__pwned === undefined"), "nothing of the import or look-up ran")
 
         driver.find_element(By.CSS_SELECTOR, "nav button[data-view=queue]").click()
         Select(driver.find_element(By.ID, "f-status")).select_by_value("all")

@@ -93,10 +93,11 @@ static void test_queue_full(void **state) {
   tu_fix_config(&fx, &cfg);
   cfg.job_queue = 1;
   assert_int_equal(tu_fix_start(&fx, &cfg), 0);
-  /* one worker, one waiting place: of six videos (1.5 s of hashing each) sent at once, some are refused */
+  /* one worker, one waiting place: of videos (1.5 s of hashing each) sent one after another, some are
+   * refused. Sending stops at the first refusal, so a slow upload on a loaded machine only means more tries. */
   int accepted = 0, refused = 0;
-  json_int_t ids[6];
-  for (int i = 0; i < 6; i++) {
+  json_int_t ids[24];
+  for (int i = 0; i < 24 && !refused; i++) {
     json_t *o;
     char retry[16];
     int st = post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", video, video_len, &o, retry,
@@ -146,7 +147,19 @@ static void test_kill9(void **state) {
     ids[i] = json_integer_value(json_object_get(o, "id"));
     json_decref(o);
   }
-  kill(s.pid, SIGKILL); /* at once: the first is running, the others wait */
+  /* kill while the first is running and the others wait: wait until it has started, as a loaded machine may
+   * not have picked it up yet (then no job would be cut and none rerun) */
+  char first[64];
+  snprintf(first, sizeof first, "/v1/jobs/%lld", (long long)ids[0]);
+  for (int i = 0; i < 400; i++) {
+    json_t *o = NULL;
+    assert_int_equal(tu_json_call(s.port, "GET", first, s.key, NULL, &o), 200);
+    int started = strcmp(json_string_value(json_object_get(o, "state")), "queued") != 0;
+    json_decref(o);
+    if (started) break;
+    tu_sleep_ms(10);
+  }
+  kill(s.pid, SIGKILL);
   waitpid(s.pid, NULL, 0);
   int left = count_inputs(jdir); /* the inputs of the jobs not finished */
   assert_true(left >= 2 && left <= N);

@@ -365,6 +365,50 @@ static void test_file_modes(void **state) {
   assert_int_equal(sb.st_mode & 0777, 0600);
 }
 
+/* The evidence directory belongs to the service's user, and so does its
+ * parent when the parent's owner may write it: a directory someone else
+ * owns (chown 65534, "nobody") is refused with a message naming both uids.
+ * Only root can give a directory away, so the test skips otherwise. */
+static void test_evidence_owner(void **state) {
+  (void)state;
+  if (geteuid() != 0) {
+    printf("skipped: needs root to chown a directory to another user\n");
+    skip();
+  }
+  char theirs[400];
+  snprintf(theirs, sizeof theirs, "%s/theirs", dir);
+  assert_int_equal(mkdir(theirs, 0700), 0);
+  assert_int_equal(chown(theirs, 65534, 65534), 0);
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = dbpath;
+  cfg.evidence_dir = theirs;
+  vigil_server *other = NULL;
+  vigil_error e;
+  assert_int_not_equal(vigil_server_start(&other, &cfg, &e), VIGIL_OK);
+  assert_null(other);
+  assert_non_null(strstr(e.message, "belongs to uid 65534, not to the service's user (uid 0)"));
+  assert_non_null(strstr(e.message, theirs));
+  /* ours, but inside a directory another user owns and may write (0755):
+   * they could rename it away and put theirs in its place */
+  char parent[400], inside[450];
+  snprintf(parent, sizeof parent, "%s/their-parent", dir);
+  assert_int_equal(mkdir(parent, 0755), 0);
+  snprintf(inside, sizeof inside, "%s/evidence", parent);
+  assert_int_equal(mkdir(inside, 0700), 0);
+  assert_int_equal(chown(parent, 65534, 65534), 0);
+  cfg.evidence_dir = inside;
+  assert_int_not_equal(vigil_server_start(&other, &cfg, &e), VIGIL_OK);
+  assert_non_null(strstr(e.message, "owned by another user (uid 65534)"));
+  /* given back, it is accepted */
+  assert_int_equal(chown(parent, 0, 0), 0);
+  assert_int_equal(vigil_server_start(&other, &cfg, &e), VIGIL_OK);
+  vigil_server_stop(other);
+  /* and the directories can be removed with the rest */
+  assert_int_equal(chown(theirs, 0, 0), 0);
+}
+
 static void test_evidence_digest_checked(void **state) {
   (void)state;
   /* a case from test_audit_fails_closed: the first with evidence */
@@ -557,6 +601,7 @@ int main(void) {
       cmocka_unit_test(test_cli_audited),
       cmocka_unit_test(test_file_modes),
       cmocka_unit_test(test_evidence_digest_checked),
+      cmocka_unit_test(test_evidence_owner),
       cmocka_unit_test(test_query_strict),
       cmocka_unit_test(test_key_names_safe),
       cmocka_unit_test(test_index_size_metric),

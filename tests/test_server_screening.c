@@ -9,6 +9,10 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -33,6 +37,7 @@ static const char *k_admin, *k_sub;
 static uint8_t *jpg;
 static size_t jpg_len;
 static char rings_pdq[65];
+static unsigned long long max_body, max_video; /* the server's --max-body, --max-video */
 
 static int setup(void **state) {
   (void)state;
@@ -45,6 +50,8 @@ static int setup(void **state) {
   cfg.max_decodes = 1;
   cfg.decode_queue = 0; /* a second decode at once is refused: testable without timing */
   cfg.max_connections = 80; /* the slow-client test fills it from one address */
+  max_body = cfg.max_body ? cfg.max_body : 50ull * 1000 * 1000; /* 0: the documented defaults */
+  max_video = cfg.max_video ? cfg.max_video : 2000ull * 1000 * 1000;
   if (tu_fix_start(&fx, &cfg)) return -1;
   srv = fx.srv;
   port = fx.port;
@@ -118,7 +125,52 @@ static void test_unhashable_is_not_clean(void **state) {
   assert_int_equal(req("POST", "/v1/match", k_sub, "application/octet-stream", junk, sizeof junk, NULL, NULL), 422);
   /* the HMA lookup likewise */
   assert_int_equal(req("POST", "/m/lookup", k_sub, "image/jpeg", jpg, jpg_len / 2, NULL, NULL), 422);
-  /* over the decode budget is a limit: 413 */
+  /* over a limit is 413, never 200 with no matches: a BMP whose header
+   * says 20000x20000 (400 Mpx, over the 100 Mpx limit) */
+  uint8_t bmp[54] = {'B', 'M'};
+  bmp[10] = 54;                   /* pixel data offset */
+  bmp[14] = 40;                   /* BITMAPINFOHEADER */
+  bmp[18] = 0x20, bmp[19] = 0x4e; /* width 20000 */
+  bmp[22] = 0x20, bmp[23] = 0x4e; /* height 20000 */
+  bmp[26] = 1;                    /* planes */
+  bmp[28] = 24;                   /* bits per pixel */
+  static const char *const paths[] = {"/v1/match", "/m/lookup"};
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(req("POST", paths[i], k_sub, "image/bmp", bmp, sizeof bmp, &o, NULL), 413);
+    assert_non_null(o);
+    assert_null(json_object_get(o, "matches"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "image_too_large");
+    json_decref(o);
+  }
+  /* a picture body over --max-body: 413 body_too_large */
+  uint8_t *big = calloc(1, max_body + 1);
+  assert_non_null(big);
+  memcpy(big, jpg, jpg_len);
+  assert_int_equal(req("POST", "/v1/match", k_sub, "image/jpeg", big, max_body + 1, &o, NULL), 413);
+  free(big);
+  assert_non_null(o);
+  assert_null(json_object_get(o, "matches"));
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "body_too_large");
+  json_decref(o);
+  /* /v1/match takes videos too: a body declared over --max-video is
+   * refused before any of it is read */
+  int fd = tu_http_connect(port);
+  assert_true(fd >= 0);
+  char head[512];
+  int hl = snprintf(head, sizeof head,
+                    "POST /v1/match HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: video/mp4\r\n"
+                    "Content-Length: %llu\r\n\r\n",
+                    k_sub, max_video + 1);
+  assert_int_equal(send(fd, head, (size_t)hl, MSG_NOSIGNAL), hl);
+  char resp[4096];
+  size_t n = 0;
+  ssize_t got;
+  while (n < sizeof resp - 1 && (got = recv(fd, resp + n, sizeof resp - 1 - n, 0)) > 0) n += (size_t)got;
+  resp[n] = 0;
+  close(fd);
+  assert_non_null(strstr(resp, "HTTP/1.1 413 "));
+  assert_non_null(strstr(resp, "\"body_too_large\""));
+  assert_null(strstr(resp, "\"matches\""));
 }
 
 /* A full decode queue answers 503 with Retry-After, for every format and
@@ -355,6 +407,71 @@ static void test_store_deleted_under_server(void **state) {
   vigil_server_stop(s2);
 }
 
+/* Sets or clears the immutable flag of path (root cannot write such a
+ * file either); 0, or -1 when the file system or the process cannot. */
+static int set_immutable(const char *path, int on) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return -1;
+  int flags = 0, rc = ioctl(fd, FS_IOC_GETFLAGS, &flags);
+  if (rc == 0) {
+    flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+    rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+  }
+  close(fd);
+  return rc == 0 ? 0 : -1;
+}
+
+/* A database file made unwritable under a running server: writes fail
+ * with 503 and /healthz says unhealthy, then both recover once it is
+ * writable again.  Root writes a 0400 file regardless, so as root the file
+ * is made immutable (chattr +i); otherwise it is chmod 0400. */
+static void test_store_unwritable_under_server(void **state) {
+  (void)state;
+  char db3[400];
+  snprintf(db3, sizeof db3, "%s/third.db", dir);
+  vigil_server_store *st;
+  vigil_error e;
+  char key[VIGIL_KEY_MAX];
+  assert_int_equal(vigil_server_store_open(&st, db3, &e), VIGIL_OK);
+  assert_int_equal(vigil_key_create(st, VIGIL_ROLE_ADMIN, "admin", key, NULL, &e), VIGIL_OK);
+  vigil_server_store_close(st);
+  vigil_server_config cfg;
+  vigil_server_config_default(&cfg);
+  cfg.listen = "127.0.0.1:0";
+  cfg.db_path = db3;
+  cfg.threads = 2;
+  vigil_server *s3;
+  assert_int_equal(vigil_server_start(&s3, &cfg, &e), VIGIL_OK);
+  int keep = port;
+  port = vigil_server_port(s3);
+  assert_int_equal(call("POST", "/v1/banks", key, "{\"name\":\"before\"}", NULL), 201);
+  int root = geteuid() == 0;
+  if (root ? set_immutable(db3, 1) != 0 : chmod(db3, 0400) != 0) {
+    port = keep;
+    vigil_server_stop(s3);
+    skip(); /* e.g. a file system without the immutable flag */
+  }
+  /* the statuses first, then the file restored, then the checks: a
+   * failed check must not leave an immutable file behind */
+  int wrote = call("POST", "/v1/banks", key, "{\"name\":\"during\"}", NULL);
+  json_t *o = NULL;
+  int health = call("GET", "/healthz", NULL, NULL, &o);
+  char status[32] = "";
+  if (json_is_string(json_object_get(o, "status")))
+    snprintf(status, sizeof status, "%s", json_string_value(json_object_get(o, "status")));
+  json_decref(o);
+  int restored = root ? set_immutable(db3, 0) : chmod(db3, 0600);
+  assert_int_equal(restored, 0);
+  assert_int_equal(wrote, 503);
+  assert_int_equal(health, 503);
+  assert_string_equal(status, "unhealthy");
+  /* writable again: so is the service */
+  assert_int_equal(call("GET", "/healthz", NULL, NULL, NULL), 200);
+  assert_int_equal(call("POST", "/v1/banks", key, "{\"name\":\"after\"}", NULL), 201);
+  port = keep;
+  vigil_server_stop(s3);
+}
+
 /* Long handlers are bounded: with every slot taken a link request is
  * told to retry instead of starting another quadratic-sized job. */
 static void test_long_handlers_bounded(void **state) {
@@ -373,11 +490,17 @@ static void test_long_handlers_bounded(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_truncated_jpeg_matches), cmocka_unit_test(test_unhashable_is_not_clean),
-      cmocka_unit_test(test_decode_queue_full),      cmocka_unit_test(test_threshold_capped),
-      cmocka_unit_test(test_hit_caps),               cmocka_unit_test(test_multipart_empty_name),
-      cmocka_unit_test(test_slow_connections),       cmocka_unit_test(test_missing_store_refused),
-      cmocka_unit_test(test_store_deleted_under_server), cmocka_unit_test(test_long_handlers_bounded),
+      cmocka_unit_test(test_truncated_jpeg_matches),
+      cmocka_unit_test(test_unhashable_is_not_clean),
+      cmocka_unit_test(test_decode_queue_full),
+      cmocka_unit_test(test_threshold_capped),
+      cmocka_unit_test(test_hit_caps),
+      cmocka_unit_test(test_multipart_empty_name),
+      cmocka_unit_test(test_slow_connections),
+      cmocka_unit_test(test_missing_store_refused),
+      cmocka_unit_test(test_store_deleted_under_server),
+      cmocka_unit_test(test_store_unwritable_under_server),
+      cmocka_unit_test(test_long_handlers_bounded),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,8 +4,10 @@
  * and take the next case, show it veiled as the reviewer's display
  * settings say, classify it from the keyboard; open a decided case from
  * the queue to read it and, when confirmed, report it to NCMEC's
- * CyberTipline (after a confirm step); the dashboard, and for admins the
- * people, banks, audit log and webhooks pages.
+ * CyberTipline (after a confirm step); go back and forth between the cases
+ * seen in this session ([ and ]); the dashboard, and for admins the
+ * people, banks (with import and hash look-up), audit log and webhooks
+ * pages.
  *
  * Rules kept throughout: data from the service reaches the page only as
  * text (textContent, never innerHTML), URLs from data are never made into
@@ -25,7 +27,8 @@ const LOADERS = {};
 
 const state = { csrf: "", user: "", role: "", child: false, caseId: 0, leased: false, chosen: "", mediaUrl: "", unblurred: false,
                 renew: 0, busy: false, display: { blur: 28, greyscale: true, video_muted: true, video_paused: true },
-                auditAfter: 0 };
+                auditAfter: 0, history: [], pos: -1, heldId: 0 };
+const HISTORY_MAX = 50;
 
 function $(id) { return document.getElementById(id); }
 
@@ -115,13 +118,18 @@ async function api(method, path, body) {
 function signedOut(why) {
   clearCase();
   state.csrf = "";
+  Object.assign(state, { history: [], pos: -1, heldId: 0 }); /* the next person does not step into these */
   state.user = "";
   state.role = "";
   state.child = false;
   /* the next person at this browser starts with nothing of the last one's */
-  for (const f of ["filters", "audit-filters", "person-form", "key-form", "tester-form", "hook-form"]) $(f).reset();
-  for (const t of ["queue-table", "people-table", "banks-table", "audit-table", "keys-table", "hooks-table", "tester-table"])
+  for (const f of ["filters", "audit-filters", "person-form", "key-form", "tester-form", "hook-form", "import-form",
+                   "lookup-form"]) $(f).reset();
+  for (const t of ["queue-table", "people-table", "banks-table", "audit-table", "keys-table", "hooks-table", "tester-table",
+                   "lookup-table"])
     $(t).tBodies[0].replaceChildren();
+  for (const t of ["import-status", "import-errors", "lookup-status"]) $(t).replaceChildren();
+  $("import-progress").hidden = true;
   $("tester-hashes").replaceChildren();
   $("tester-status").textContent = "";
   $("who").textContent = "";
@@ -283,18 +291,79 @@ async function nextCase() {
 
 /* A decided case from the queue: shown without a lease and without the
  * decision controls. */
-async function viewCase(id) {
+async function viewCase(id, fromHistory) {
   try {
-    showCase(await api("GET", "/v1/cases/" + id), "");
+    showCase(await api("GET", "/v1/cases/" + id), "", fromHistory);
   } catch (e) {
     $("queue-status").textContent = e.message;
+    if (fromHistory) $("case-nav-status").textContent = "Case #" + id + ": " + e.message;
   }
 }
 
-function showCase(c, leaseEnd) {
+/* ---- previous / next: the cases seen in this session ----
+ *
+ * Each case shown (taken or viewed) is remembered in order; [ opens the one
+ * before, ] the one after, and ] on the newest takes the next case from
+ * the queue.  A case from the past is shown to read; the case the reviewer
+ * holds comes back with its hold (POST /v1/cases/next hands a holder their
+ * case again), so stepping back to check an earlier decision loses nothing.
+ * While a case is held and newest, ] does not leave it: it is decided,
+ * escalated or skipped first. */
+function remember(id) {
+  if (state.history[state.pos] === id) return;
+  state.history = state.history.slice(0, state.pos + 1).filter(x => x !== id);
+  state.history.push(id);
+  if (state.history.length > HISTORY_MAX) state.history.shift();
+  state.pos = state.history.length - 1;
+}
+
+function navState() {
+  $("case-prev").disabled = state.pos <= 0;
+  $("case-nav-status").textContent = state.history.length > 1 ?
+    "case " + (state.pos + 1) + " of " + state.history.length + " seen" : "";
+}
+
+async function openFromHistory(pos) {
+  const id = state.history[pos];
+  state.pos = pos;
+  if (id === state.heldId) {
+    const r = await api("POST", "/v1/cases/next" + filterQuery(true)).catch(() => null);
+    if (r && r.case && r.case.id === id) { showCase(r.case, r.lease_expires_at, true); return; }
+    state.heldId = 0;
+    if (r && r.case) {
+      /* the hold ran out and the service handed over another case: it is
+       * held now, so it is shown (never held unseen) */
+      showCase(r.case, r.lease_expires_at, false);
+      $("case-nav-status").textContent = "Your hold on case #" + id + " ran out; this is the next case.";
+      return;
+    }
+  }
+  await viewCase(id, true);
+}
+
+function prevCase() {
+  if (state.busy || state.pos <= 0) return;
+  openFromHistory(state.pos - 1);
+}
+
+function nextInHistory() {
+  if (state.busy) return;
+  if (state.pos >= 0 && state.pos < state.history.length - 1) { openFromHistory(state.pos + 1); return; }
+  if (state.leased) {
+    $("case-nav-status").textContent = "This is the newest case: decide, escalate or skip it (s) first.";
+    return;
+  }
+  nextCase();
+}
+
+function showCase(c, leaseEnd, fromHistory) {
   clearCase();
   state.caseId = c.id;
   state.leased = !!leaseEnd;
+  if (state.leased) state.heldId = c.id;
+  else if (state.heldId === c.id) state.heldId = 0; /* decided or given back since */
+  if (!fromHistory) remember(c.id);
+  navState();
   $("decide").hidden = !state.leased;
   $("case-view-note").hidden = state.leased;
   $("case-id").textContent = "#" + c.id;
@@ -511,6 +580,7 @@ async function decide(decision) {
   try {
     await api("POST", "/v1/cases/" + state.caseId + "/decision", body);
     const id = state.caseId;
+    if (state.heldId === id) state.heldId = 0;
     clearCase();
     $("queue-status").textContent = "Case #" + id + ": " + body.decision + (body.classification ? " " + body.classification : "") +
       (body.add_to_bank ? " into bank " + body.add_to_bank : "") + (body.dispute ? ", match disputed" : "") +
@@ -526,6 +596,7 @@ async function decide(decision) {
 async function skip() {
   if (!state.caseId) return;
   try { await api("POST", "/v1/cases/" + state.caseId + "/skip"); } catch (e) { /* the lease ended anyway */ }
+  if (state.heldId === state.caseId) state.heldId = 0;
   clearCase();
   $("queue-status").textContent = "Skipped. Take the next case when you are ready.";
   show("queue");
@@ -548,6 +619,8 @@ function onKeyDown(ev) {
   }
   if ($("view-case").hidden) return;
   if (ev.key === "u") { ev.preventDefault(); if (!ev.repeat) unveil(true); return; }
+  if (ev.key === "[" && !ev.repeat) { ev.preventDefault(); prevCase(); return; }
+  if (ev.key === "]" && !ev.repeat) { ev.preventDefault(); nextInHistory(); return; }
   if (ev.repeat || !state.leased) return; /* a case viewed, not taken: no decision keys */
   if (KEYS[ev.key]) { ev.preventDefault(); choose(KEYS[ev.key]); return; }
   if (ev.key === "Enter") { ev.preventDefault(); decide("confirm"); return; }
@@ -724,6 +797,14 @@ LOADERS.banks = async () => {
       body.append(row([b.name, b.description, b.active, b.enabled ? "enabled" : "disabled", b.review ? "yes" : "no", child,
                        disputed, actions]));
     }
+    /* the banks to import into and look up in; a name is an option's text, never markup */
+    for (const [sel, first] of [[$("i-bank"), null], [$("l-bank"), "(all)"]]) {
+      const keep = sel.value;
+      sel.replaceChildren();
+      if (first) sel.append(new Option(first, ""));
+      for (const b of r.banks || []) sel.append(new Option(b.name, b.name));
+      if ([...sel.options].some(o => o.value === keep)) sel.value = keep;
+    }
   } catch (e) {
     $("banks-status").textContent = e.message;
   }
@@ -740,6 +821,73 @@ async function showDisputes(bank) {
     $("disputes").hidden = false;
   } catch (e) {
     $("banks-status").textContent = e.message;
+  }
+}
+
+/* An import: the file goes up with XMLHttpRequest, whose upload reports
+ * progress (fetch does not); then the service imports it in one
+ * transaction and answers the counts, or 422 with the bad lines. */
+function importFile(ev) {
+  ev.preventDefault();
+  const file = $("i-file").files[0], bank = $("i-bank").value;
+  if (!file || !bank || state.busy) return;
+  const prog = $("import-progress"), status = $("import-status"), errs = $("import-errors");
+  const q = new URLSearchParams({ format: $("i-format").value });
+  if ($("i-skip").checked) q.set("skip_bad", "true");
+  errs.replaceChildren();
+  prog.value = 0;
+  prog.hidden = false;
+  status.textContent = "Sending " + file.name + "\u2026";
+  state.busy = true;
+  const x = new XMLHttpRequest();
+  x.open("POST", "/v1/banks/" + encodeURIComponent(bank) + "/import?" + q.toString());
+  x.setRequestHeader("Content-Type", "application/octet-stream");
+  x.setRequestHeader("X-CSRF-Token", state.csrf);
+  x.responseType = "json";
+  x.upload.addEventListener("progress", e => {
+    if (!e.lengthComputable) return;
+    prog.value = Math.round(100 * e.loaded / e.total);
+    status.textContent = e.loaded < e.total ? "Sending: " + prog.value + "%" : "Importing\u2026";
+  });
+  x.addEventListener("loadend", () => {
+    state.busy = false;
+    prog.value = 100;
+    const r = x.response || {};
+    if (x.status === 200) {
+      status.textContent = "Imported into " + bank + ": " + r.lines + " line(s), " + r.added + " added, " + r.existing +
+        " already there" + (r.removed ? ", " + r.removed + " removed" : "") + (r.bad ? ", " + r.bad + " bad line(s) skipped" : "") + ".";
+    } else {
+      status.textContent = "Not imported (HTTP " + (x.status || "error") + "): " +
+        ((r.error && r.error.message) || "the service did not answer");
+    }
+    /* the lines as the service numbers them, at most 100 shown */
+    const list = Array.isArray(r.errors) ? r.errors : [];
+    for (const e of list.slice(0, 100)) errs.append(el("li", "line " + e.line + ": " + e.message));
+    if (list.length > 100) errs.append(el("li", (list.length - 100) + " more"));
+    if (x.status === 401) signedOut("Your session has ended; sign in again.");
+    else LOADERS.banks();
+  });
+  x.send(file);
+}
+
+/* A hash looked up in the banks: a real match of the hash alone
+ * (POST /v1/match with it as JSON, review=false: no case opens). */
+async function lookupHash(ev) {
+  ev.preventDefault();
+  const type = $("l-type").value, value = $("l-value").value.trim().toLowerCase(), body = $("lookup-table").tBodies[0];
+  body.replaceChildren();
+  $("lookup-status").textContent = "Looking up\u2026";
+  const req = { [type]: value, review: false };
+  if ($("l-bank").value) req.banks = [$("l-bank").value];
+  if (type === "pdq") req.threshold = Math.trunc(Number($("l-threshold").value) || 0);
+  try {
+    const r = await api("POST", "/v1/match", req);
+    for (const m of r.matches || [])
+      body.append(row([m.bank, m.id, m.signal_type, m.distance, m.matched_by, (m.tags || []).join(", ")]));
+    $("lookup-status").textContent = (r.matches || []).length ? (r.matches.length + " hit(s)" +
+      (r.truncated ? "; more were left out" : "") + ".") : "No bank entry matches this hash.";
+  } catch (e) {
+    $("lookup-status").textContent = e.message;
   }
 }
 
@@ -893,12 +1041,16 @@ document.addEventListener("DOMContentLoaded", () => {
   $("person-form").addEventListener("submit", createPerson);
   $("key-form").addEventListener("submit", createKey);
   $("tester-form").addEventListener("submit", testMatch);
+  $("import-form").addEventListener("submit", importFile);
+  $("lookup-form").addEventListener("submit", lookupHash);
   $("hook-form").addEventListener("submit", createHook);
   $("audit-filters").addEventListener("submit", ev => { ev.preventDefault(); loadAudit(true); });
   $("audit-more").addEventListener("click", () => loadAudit(false));
   $("confirm").addEventListener("click", () => decide("confirm"));
   $("escalate").addEventListener("click", () => decide("escalate"));
   $("skip").addEventListener("click", skip);
+  $("case-prev").addEventListener("click", prevCase);
+  $("case-next").addEventListener("click", nextInHistory);
   $("report-start").addEventListener("click", openReport);
   $("report-cancel").addEventListener("click", () => { $("report-confirm").hidden = true; });
   $("report-send").addEventListener("click", sendReport);

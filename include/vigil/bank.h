@@ -255,6 +255,25 @@ VIGIL_API int vigil_bank_import(vigil_bank_store *st, const char *bank, FILE *in
 VIGIL_API int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_bank_format fmt, int active_only,
                       vigil_error *err);
 
+/* Export with options (vigil_bank_export_opts_default: CSV, every entry,
+ * no dispute marks). */
+typedef struct vigil_bank_export_opts {
+  vigil_bank_format format;
+  int active_only;
+  /* Entries reported as false positives, e.g. the review service's
+   * (vigil_server_disputed_entries): with mark_disputed, JSON Lines gives
+   * every entry "disputed": true when its id is among disputed[0..ndisputed)
+   * (sorted ascending), else false.  CSV and te have no room for it and are
+   * written as without it.  The caller keeps the array. */
+  int mark_disputed;
+  const uint64_t *disputed;
+  size_t ndisputed;
+} vigil_bank_export_opts;
+
+VIGIL_API void vigil_bank_export_opts_default(vigil_bank_export_opts *o);
+VIGIL_API int vigil_bank_export_with(vigil_bank_store *st, const char *bank, FILE *out, const vigil_bank_export_opts *o,
+                                     vigil_error *err);
+
 /* ---- matching ---- */
 
 /* A matcher holds the PDQ entries of the enabled banks in a vigil_pdq_index

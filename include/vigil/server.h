@@ -97,6 +97,12 @@ VIGIL_API int vigil_server_audit_record(vigil_server_store *st, const char *acti
  * in its store beside the bank): *review 0 for a bank never flagged. */
 VIGIL_API int vigil_server_bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
 VIGIL_API int vigil_server_bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
+/* The ids of bank's entries reviewers disputed as false positives (of every
+ * bank when bank is NULL), distinct and sorted ascending, for
+ * vigil_bank_export_opts.disputed: *ids (NULL when *n is 0) is the
+ * caller's to free(). */
+VIGIL_API int vigil_server_disputed_entries(vigil_server_store *st, const char *bank, uint64_t **ids, size_t *n,
+                                            vigil_error *err);
 
 /* ---- API keys ----------------------------------------------------------- */
 
@@ -220,8 +226,9 @@ typedef struct vigil_server_config {
   const char *sso_header;    /* single sign-on: a header naming the account (e.g. "X-Forwarded-User")
                                 that an authenticating proxy sets; NULL: off */
   const char *sso_proxies;   /* the proxies' addresses (comma-separated, exact) it is taken from */
-  int group_sightings;       /* one case per piece of content: a repeat of content with an undecided
-                                case adds a sighting to it instead of opening another (default off) */
+  int separate_sightings;    /* one case per upload: a repeat of content with an undecided case opens a
+                                case of its own (default off: it adds a sighting to that case, so each
+                                piece of content is one case) */
   /* Video uploads (docs/server.md): streamed to a private temporary file, never held in memory. */
   uint64_t max_video;        /* largest video upload in bytes (default 2 GB) */
   const char *spool_dir;     /* where video uploads are spooled (NULL: $TMPDIR, else /tmp) */

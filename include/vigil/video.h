@@ -41,6 +41,10 @@ typedef struct vigil_video_opts {
   int downsample_width;    /* 0 (default): native size; else frames are scaled to this size */
   int downsample_height;   /* both or neither */
   int flush_all;           /* 0 (default): the reference's end-of-file quirk; 1: flush the decoder always */
+  /* 1 (default; 0 when the environment has VIGIL_VIDEO_SKIP=0): when frames are selected (seconds_per_hash
+   * > 0), H.264 pictures no other picture refers to are not decoded unless selected; the output is the
+   * same (docs/video.md says how, and when every frame is decoded anyway).  0: decode every frame. */
+  int skip_nonref;
   int sandbox;             /* 1 (default): decode in a seccomp-confined worker process */
   int threads;             /* decoder threads for one video, 1 (default) to 64; the output does not change */
   uint64_t max_pixels;     /* frame size limit (width * height), default 40000000 */
@@ -72,6 +76,7 @@ typedef struct vigil_video_info {
   int fps_num, fps_den;
   uint64_t frames;        /* frames the decoder output */
   uint64_t hashed;        /* frames hashed */
+  uint64_t skipped;       /* frames counted but not decoded (opts.skip_nonref): not selected, not referenced */
   double duration;        /* frames / fps, in seconds */
   uint64_t bytes;         /* file size */
   char codec[32];         /* decoder name, "h264" */

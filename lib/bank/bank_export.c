@@ -11,6 +11,11 @@
  * signal (a JSON array of "hex,quality,ts" strings) in te and CSV; JSON
  * Lines writes the identity as the value and the whole frame list, frame
  * numbers and full-precision timestamps included, as "frames".
+ *
+ * Disputes (entries reviewers reported as false positives) are the review
+ * service's, kept in its own tables; the caller hands their entry ids in
+ * and JSON Lines marks each entry "disputed" true or false.  The line
+ * formats keep their columns, which other tools read by position.
  */
 #include "bank/bank_backend.h"
 #include "bank/bank_parse.h"
@@ -24,7 +29,20 @@ typedef struct exporter {
   vigil_bank_format fmt;
   int active_only;
   int io_error;
+  const vigil_bank_export_opts *o;
 } exporter;
+
+/* Whether entry id is among the sorted disputed ids. */
+static int disputed(const vigil_bank_export_opts *o, uint64_t id) {
+  size_t lo = 0, hi = o->ndisputed;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (o->disputed[mid] == id) return 1;
+    if (o->disputed[mid] < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return 0;
+}
 
 /* A CSV field, quoted when it holds a comma, a quote or edge blanks.  Text
  * fields hold no control characters (validated on the way in). */
@@ -100,6 +118,10 @@ static int write_entry(void *ctx, const vigil_bank_entry *e) {
                           e->bank, "signal_type", type, "value", hex, "external_id", e->external_id, "tags",
                           tags ? tags : json_array(), "source", e->source, "added", added, "removed",
                           e->removed ? json_string(removed) : json_null(), "removed_reason", e->removed_reason);
+    if (o && x->o->mark_disputed && json_object_set_new(o, "disputed", json_boolean(disputed(x->o, e->id))) != 0) {
+      json_decref(o);
+      o = NULL;
+    }
     if (o && e->type == VIGIL_SIGNAL_VPDQ) {
       json_t *fj = frames_json(e);
       if (!fj || json_object_set_new(o, "frames", fj)) {
@@ -125,13 +147,29 @@ static int write_entry(void *ctx, const vigil_bank_entry *e) {
   return 0;
 }
 
+void vigil_bank_export_opts_default(vigil_bank_export_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->format = VIGIL_BANK_FMT_CSV;
+}
+
 int vigil_bank_export(vigil_bank_store *st, const char *bank, FILE *out, vigil_bank_format fmt, int active_only,
                       vigil_error *err) {
+  vigil_bank_export_opts o;
+  vigil_bank_export_opts_default(&o);
+  o.format = fmt;
+  o.active_only = active_only;
+  return vigil_bank_export_with(st, bank, out, &o, err);
+}
+
+int vigil_bank_export_with(vigil_bank_store *st, const char *bank, FILE *out, const vigil_bank_export_opts *o,
+                           vigil_error *err) {
+  vigil_bank_format fmt = o->format;
+  if (o->ndisputed && !o->disputed) return vigil__seterr(err, VIGIL_EINVAL, "disputed: no ids for a non-zero count");
   if (fmt == VIGIL_BANK_FMT_VPDQ)
     return vigil__seterr(err, VIGIL_EINVAL, "the vpdq per-frame format holds one video: export as csv, te or jsonl");
   if (fmt != VIGIL_BANK_FMT_CSV && fmt != VIGIL_BANK_FMT_TE && fmt != VIGIL_BANK_FMT_JSONL)
     return vigil__seterr(err, VIGIL_EINVAL, "unknown export format");
-  exporter x = {out, fmt, active_only || fmt == VIGIL_BANK_FMT_TE, 0};
+  exporter x = {out, fmt, o->active_only || fmt == VIGIL_BANK_FMT_TE, 0, o};
   if (fmt == VIGIL_BANK_FMT_CSV)
     fputs("bank,signal_type,value,external_id,tags,source,added,removed,removed_reason\n", out);
   int rc = vigil_bank_foreach(st, bank, !x.active_only, write_entry, &x, err);

@@ -32,8 +32,9 @@
 #include <jansson.h>
 #include <string.h>
 
-const char *const vigil__bank_col_names[VIGIL__NCOLS] = {
-    "signal_type", "value", "external_id", "tags", "source", "added", "removed", "removed_reason", "id", "bank"};
+const char *const vigil__bank_col_names[VIGIL__NCOLS] = {"signal_type", "value", "external_id", "tags",
+                                                         "source",      "added", "removed",     "removed_reason",
+                                                         "id",          "bank",  "disputed"};
 
 void vigil__bank_parser_done(vigil__bank_parser *p) {
   free(p->frames);
@@ -399,7 +400,14 @@ static int parse_jsonl(vigil__bank_parser *p, const char *line, size_t len, vigi
       else rc = vigil__seterr(err, VIGIL_EINVAL, "unknown key");
       goto done;
     }
-    if (k == VIGIL__COL_SIGNAL_TYPE || k == VIGIL__COL_ID || k == VIGIL__COL_BANK || k == VIGIL__COL_ADDED) continue;
+    if (k == VIGIL__COL_DISPUTED && !json_is_boolean(v) && !json_is_null(v)) {
+      rc = vigil__seterr(err, VIGIL_EINVAL, "disputed must be true, false or null");
+      goto done;
+    }
+    /* a dispute is the exporting service's record, not the entry's: it does not travel */
+    if (k == VIGIL__COL_SIGNAL_TYPE || k == VIGIL__COL_ID || k == VIGIL__COL_BANK || k == VIGIL__COL_ADDED ||
+        k == VIGIL__COL_DISPUTED)
+      continue;
     if (json_is_null(v) || (k == VIGIL__COL_REMOVED && json_is_false(v))) continue;
     if (k == VIGIL__COL_TAGS && json_is_array(v)) {
       char joined[VIGIL_BANK_TAGS_MAX + 2] = "";

@@ -23,6 +23,7 @@ enum {
   VIGIL__COL_REMOVED_REASON,
   VIGIL__COL_ID,
   VIGIL__COL_BANK,
+  VIGIL__COL_DISPUTED, /* written by the service's JSON Lines export; read and ignored */
   VIGIL__NCOLS
 };
 #define VIGIL__CSV_MAX_COLS 16

@@ -11,16 +11,28 @@
  * control characters), and a source URL becomes a link only when it is
  * http or https.
  *
- * Contents: a table of every group ranked by risk, with search and filters
- * (phone, name, place, e-mail/handle, minimum risk) run in the page by that
- * script over data attributes of the rows; a section for every group (the
- * browser renders only those on screen: content-visibility), holding a
+ * The groups travel as data, not as markup: one JSON array in a
+ * <script type="application/json"> element (a data block: the policy does
+ * not apply to it and nothing runs it), written with '<', '>', '&' and
+ * U+2028/U+2029 as \u escapes so that no ad text can end the element.
+ * The script renders only what is looked at - one page of table rows,
+ * and a group's section when it is opened - so a report of ten thousand
+ * groups opens in about a second where ten thousand sections of DOM took
+ * ten (bench/bench_network_html.c measures both).
+ *
+ * Contents: a table of every group ranked by risk, paged, with search and
+ * filters (phone, name, place, e-mail/handle, minimum risk) run by the
+ * script over the data; a section for any group on demand, holding a
  * picture of the link graph (inline SVG laid out here with Fruchterman-
  * Reingold steps from a fixed start, so the same run draws the same
  * picture; labels placed where they overlap nothing, or left to the
  * tooltip), the group's time line when its ads carry dates, the template
  * with its slots highlighted, and the member ads with identical reposts
- * folded into one row with a count, each linked to its source.
+ * folded into one row with a count, each linked to its source.  The
+ * graph, time line and ads table are data (coordinates, bars, text in
+ * plain and marked pieces) the script turns into elements, setting ad
+ * strings as text; the places/identifiers line and the template are small
+ * strings of markup written here with every ad string escaped.
  */
 #include "network/net_internal.h"
 
@@ -31,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 
 #define NET_HTML_ADS 40    /* distinct ad texts listed per group */
 #define NET_HTML_IDS 6     /* ids shown per folded row */
@@ -40,6 +53,69 @@
 #define NET_SVG_H 420
 
 static void esc(FILE *f, const char *s) { vigil__net_xml_escape(f, s, s ? strlen(s) : 0); }
+
+/* s as the body of a JSON string inside <script type="application/json">:
+ * '<', '>' and '&' as \u escapes, so no text can end the element or open a
+ * comment in it; U+2028/U+2029 escaped too (line ends to older
+ * JavaScript); invalid UTF-8, control characters (but \n and \t) and
+ * non-characters replaced, as vigil__net_xml_escape does; ASCII letters
+ * lower-cased when lower is set (the search's copies). */
+static void json_chars(FILE *f, const char *s, size_t n, int lower) {
+  if (!s) return;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80) {
+      switch (c) {
+      case '"': fputs("\\\"", f); break;
+      case '\\': fputs("\\\\", f); break;
+      case '<': fputs("\\u003c", f); break;
+      case '>': fputs("\\u003e", f); break;
+      case '&': fputs("\\u0026", f); break;
+      case '\n': fputs("\\n", f); break;
+      case '\t': fputs("\\t", f); break;
+      default:
+        if (c < 0x20 || c == 0x7f) fputs("\\ufffd", f);
+        else fputc(lower && c >= 'A' && c <= 'Z' ? c + 32 : c, f);
+      }
+      i++;
+      continue;
+    }
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
+    if (k <= 0 || (cp >= 0x80 && cp < 0xA0) || cp == 0xFFFE || cp == 0xFFFF) {
+      fputs("\\ufffd", f);
+      i += k > 0 ? (size_t)k : 1;
+    } else if (cp == 0x2028 || cp == 0x2029) {
+      fprintf(f, "\\u%04x", (unsigned)cp);
+      i += (size_t)k;
+    } else {
+      fwrite(s + i, 1, (size_t)k, f);
+      i += (size_t)k;
+    }
+  }
+}
+
+static void json_str(FILE *f, const char *s, int lower) {
+  fputc('"', f);
+  json_chars(f, s, s ? strlen(s) : 0, lower);
+  fputc('"', f);
+}
+
+/* The identifiers of one kind of a group, lower-cased and space-separated,
+ * as a JSON string for the search. */
+static void json_idents(FILE *f, const vigil_linker *l, const vigil__net_group *g, int kind, int kind2) {
+  int first = 1;
+  fputc('"', f);
+  for (size_t k = 0; k < g->n_idents; k++) {
+    const vigil__net_ident *x = &l->idents[g->idents[k]];
+    if (x->kind != kind && x->kind != kind2) continue;
+    if (!first) fputc(' ', f);
+    json_chars(f, x->value, strlen(x->value), 1);
+    first = 0;
+  }
+  fputc('"', f);
+}
+
 
 static uint32_t canon(const vigil_linker *l, uint32_t id) {
   while (l->idents[id].canon != id) id = l->idents[id].canon;
@@ -62,14 +138,21 @@ static int find_node(const vnode *v, int n, int is_ad, uint32_t ref) {
   return -1;
 }
 
-static void svg_group(FILE *f, const vigil_linker *l, const vigil__net_group *g, const uint32_t *eoff, const uint32_t *eidx) {
+/* The picture of the group's links, as data the script draws as SVG (640
+ * by 420): {"l": lines [kind (0 template, 1 identifier, 2 hub), x1, y1,
+ * x2, y2], "t": labels [x, y, text], "n": nodes [0, cx, cy, ad id] or
+ * [1, x, y, kind, hub, value]}, all coordinates final. */
+static int graph_json(FILE *f, const vigil_linker *l, const vigil__net_group *g, const uint32_t *eoff,
+                      const uint32_t *eidx) {
   int cap = NET_SVG_ADS * 4 + 8;
   vnode *v = calloc((size_t)cap, sizeof *v);
   vedge *e = calloc((size_t)cap * 4, sizeof *e);
-  if (!v || !e) {
+  double(*box)[4] = calloc((size_t)cap * 2 + 1, sizeof *box);
+  if (!v || !e || !box) {
     free(v);
     free(e);
-    return;
+    free(box);
+    return VIGIL_ENOMEM;
   }
   int nv = 0, ne = 0, ecap = cap * 4;
   size_t shown = g->n < NET_SVG_ADS ? g->n : NET_SVG_ADS;
@@ -132,24 +215,20 @@ static void svg_group(FILE *f, const vigil_linker *l, const vigil__net_group *g,
     }
     temp *= 0.98;
   }
-  fprintf(f, "<svg class=\"graph\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", NET_SVG_W,
-          NET_SVG_H, NET_SVG_W, NET_SVG_H);
-  for (int q = 0; q < ne; q++) {
-    const char *cls = e[q].kind == 0 ? "et" : e[q].kind == 1 ? "ei" : "eh";
-    fprintf(f, "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", cls, v[e[q].a].x + 20,
-            v[e[q].a].y + 20, v[e[q].b].x + 20, v[e[q].b].y + 20);
-  }
+  fputs("{\"l\":[", f);
+  for (int q = 0; q < ne; q++)
+    fprintf(f, "%s[%d,%.1f,%.1f,%.1f,%.1f]", q ? "," : "", e[q].kind, v[e[q].a].x + 20, v[e[q].a].y + 20,
+            v[e[q].b].x + 20, v[e[q].b].y + 20);
+  fputs("],\"t\":[", f);
   /* Labels: each identifier's label goes right, left, above or below its
    * node, at the first place that overlaps no node, no label already placed
    * and stays in the picture; where none is free it is left out (the
    * node's tooltip still names it). */
-  double (*box)[4] = calloc((size_t)nv * 2 + 1, sizeof *box);
-  int nb = 0;
-  if (box)
-    for (int i = 0; i < nv; i++) {
-      box[nb][0] = v[i].x + 12, box[nb][1] = v[i].y + 12, box[nb][2] = v[i].x + 28, box[nb][3] = v[i].y + 28;
-      nb++;
-    }
+  int nb = 0, nt = 0;
+  for (int i = 0; i < nv; i++) {
+    box[nb][0] = v[i].x + 12, box[nb][1] = v[i].y + 12, box[nb][2] = v[i].x + 28, box[nb][3] = v[i].y + 28;
+    nb++;
+  }
   for (int i = 0; i < nv; i++) {
     if (v[i].is_ad) continue;
     const vigil__net_ident *x = &l->idents[v[i].ref];
@@ -164,7 +243,7 @@ static void svg_group(FILE *f, const vigil_linker *l, const vigil__net_group *g,
     double w = 6.0 * (double)chars + 2, h = 11, cx = v[i].x + 20, cy = v[i].y + 20;
     const double cand[4][2] = {{cx + 9, cy - h / 2}, {cx - 9 - w, cy - h / 2}, {cx - w / 2, cy - 9 - h}, {cx - w / 2, cy + 9}};
     int placed = -1;
-    for (int c = 0; c < 4 && placed < 0 && box; c++) {
+    for (int c = 0; c < 4 && placed < 0; c++) {
       double x0 = cand[c][0], y0 = cand[c][1], x1 = x0 + w, y1 = y0 + h;
       if (x0 < 0 || y0 < 0 || x1 > NET_SVG_W || y1 > NET_SVG_H) continue;
       int free_ = 1;
@@ -176,27 +255,28 @@ static void svg_group(FILE *f, const vigil_linker *l, const vigil__net_group *g,
     double x0 = cand[placed][0], y0 = cand[placed][1];
     box[nb][0] = x0, box[nb][1] = y0, box[nb][2] = x0 + w, box[nb][3] = y0 + h;
     nb++;
-    fprintf(f, "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">", x0 + 1, y0 + h - 2);
-    esc(f, lab);
-    fputs("</text>\n", f);
+    fprintf(f, "%s[%.1f,%.1f,", nt++ ? "," : "", x0 + 1, y0 + h - 2);
+    json_str(f, lab, 0);
+    fputc(']', f);
   }
   free(box);
+  fputs("],\"n\":[", f);
   for (int i = 0; i < nv; i++) {
     if (v[i].is_ad) {
-      fprintf(f, "<circle class=\"ad\" cx=\"%.1f\" cy=\"%.1f\" r=\"7\"><title>ad ", v[i].x + 20, v[i].y + 20);
-      esc(f, l->ads[v[i].ref].id);
-      fputs("</title></circle>\n", f);
+      fprintf(f, "%s[0,%.1f,%.1f,", i ? "," : "", v[i].x + 20, v[i].y + 20);
+      json_str(f, l->ads[v[i].ref].id, 0);
     } else {
       const vigil__net_ident *x = &l->idents[v[i].ref];
-      fprintf(f, "<rect class=\"id %s%s\" x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\"><title>%s ",
-              vigil__net_kind_name(x->kind), x->hub ? " hub" : "", v[i].x + 14, v[i].y + 14, vigil__net_kind_name(x->kind));
-      esc(f, x->value);
-      fputs(x->hub ? " (hub: not used to link)</title></rect>\n" : "</title></rect>\n", f);
+      fprintf(f, "%s[1,%.1f,%.1f,\"%s\",%d,", i ? "," : "", v[i].x + 14, v[i].y + 14, vigil__net_kind_name(x->kind),
+              x->hub ? 1 : 0);
+      json_str(f, x->value, 0);
     }
+    fputc(']', f);
   }
-  fputs("</svg>\n", f);
+  fputs("]}", f);
   free(v);
   free(e);
+  return VIGIL_OK;
 }
 
 typedef struct span {
@@ -209,7 +289,9 @@ static int cmp_span(const void *a, const void *b) {
   return x->s < y->s ? -1 : x->s > y->s;
 }
 
-/* The ad's text with its evidence marked; everything escaped. */
+/* The ad's text with its evidence marked, as a JSON array of pieces: a
+ * string is plain text, [kind, text] a marked identifier; cut at 3,000
+ * bytes (" …" then ends it). */
 static void ad_text(FILE *f, const vigil__net_ad *a) {
   span sp[64];
   int n = 0;
@@ -219,16 +301,18 @@ static void ad_text(FILE *f, const vigil__net_ad *a) {
   qsort(sp, (size_t)n, sizeof *sp, cmp_span);
   uint32_t limit = a->text_len < 3000 ? a->text_len : 3000, pos = 0;
   while (limit < a->text_len && limit > 0 && ((unsigned char)a->text[limit] & 0xC0) == 0x80) limit--;
+  fputs("[\"", f);
   for (int i = 0; i < n; i++) {
     if (sp[i].s < pos || sp[i].e > limit) continue; /* overlapping or cut off */
-    vigil__net_xml_escape(f, a->text + pos, sp[i].s - pos);
-    fprintf(f, "<mark class=\"%s\">", vigil__net_kind_name(sp[i].kind));
-    vigil__net_xml_escape(f, a->text + sp[i].s, sp[i].e - sp[i].s);
-    fputs("</mark>", f);
+    json_chars(f, a->text + pos, sp[i].s - pos, 0);
+    fprintf(f, "\",[\"%s\",\"", vigil__net_kind_name(sp[i].kind));
+    json_chars(f, a->text + sp[i].s, sp[i].e - sp[i].s, 0);
+    fputs("\"],\"", f);
     pos = sp[i].e;
   }
-  vigil__net_xml_escape(f, a->text + pos, limit - pos);
+  json_chars(f, a->text + pos, limit - pos, 0);
   if (limit < a->text_len) fputs(" …", f);
+  fputs("\"]", f);
 }
 
 static void template_html(FILE *f, const vigil_linker *l, const vigil__net_template *t) {
@@ -274,9 +358,9 @@ static const char css[] =
     "body{font:14px/1.4 sans-serif;margin:1.5em;color:#222;background:#fff}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
     "th{background:#eee}.risk{font-weight:bold}.g{border-top:3px solid #446;margin-top:2em;"
-    "content-visibility:auto;contain-intrinsic-size:auto 300px}"
+    "scroll-margin-top:5em}#groups tr{scroll-margin-top:5em}"
     "#controls{position:sticky;top:0;background:#fff;padding:.5em 0;border-bottom:1px solid #ccc;z-index:1}"
-    "#controls input{width:22em}#controls>*{margin-right:.6em}#count{color:#555}"
+    "#controls input{width:22em}#controls>*{margin-right:.6em}#count,#pinfo{color:#555}"
     "#groups td{max-width:28em;overflow-wrap:anywhere}"
     ".graph{border:1px solid #ccc;background:#fafafa}.ad{fill:#4a7fd0}.id{fill:#d08a2a}.id.email{fill:#2aa05a}"
     ".id.handle{fill:#a03aa0}.id.image{fill:#777}.id.hub{fill:#fff;stroke:#c00;stroke-dasharray:2}"
@@ -290,42 +374,102 @@ static const char css[] =
     "overflow-wrap:anywhere}.tl{border:1px solid #ccc;background:#fafafa}.tl rect{fill:#4a7fd0}"
     ".tl text{font:10px sans-serif;fill:#333}.src{display:block;font-size:12px;overflow-wrap:anywhere}";
 
-/* The report's one script: filters the group table (and the sections) by a
- * search over the rows' data attributes and a minimum risk; the initial
- * state may come from the address ("report.html#q=2135550199&f=phone&r=0.5").
- * It also turns each group's details (inert text written by this file)
- * into elements: the first 25 at once, the others when their section
- * comes near the screen or is linked to.
- * Ad text reaches it only escaped, and the policy lets no other script
- * run.  body[data-ready-ms] records when the page was ready, for the tests. */
+/* The report's one script.  It parses the data block (one JSON array per
+ * group: [risk, risk shown, ads, phones, names, places, first seen, last
+ * seen, reasons, phones, names, e-mails and handles, places (these four
+ * lower-cased, for the search), details {"h": places and identifiers
+ * (markup), "g": graph_json, "t": timeline, "p": template (markup), "a":
+ * ads_table}]) and renders only what is looked
+ * at: one page of PG table rows (the search and the risk filter run over
+ * the data, not the DOM), and a group's section when it is opened (its
+ * link, #gN in the address, or the top group at start).  Row cells are
+ * set as text; the details are markup this file wrote with every ad
+ * string escaped.  The initial filter may come from the address
+ * ("report.html#q=2135550199&f=phone&r=0.5").  body[data-ready-ms]
+ * records when the page was usable, for the tests and the benchmark. */
 static const char script[] =
     "(function(){'use strict';"
-    "var rows=Array.prototype.slice.call(document.querySelectorAll('#groups tbody tr'));"
-    "var q=document.getElementById('q'),fld=document.getElementById('f'),rk=document.getElementById('r'),"
-    "cnt=document.getElementById('count');"
+    "function $(i){return document.getElementById(i);}"
+    "var G=JSON.parse($('data').textContent),N=G.length,PG=100,shown=[],page=0,filtered=false;"
+    "var q=$('q'),fld=$('f'),rk=$('r'),cnt=$('count'),pinfo=$('pinfo'),prev=$('prev'),next=$('next'),"
+    "opened=$('open'),tb=document.querySelector('#groups tbody');"
     "function dg(x){return x.replace(/[^0-9]/g,'');}"
-    "function hay(e,f){var d=e.dataset;return f==='all'?[d.phone,d.name,d.place,d.contact].join(' '):(d[f]||'');}"
-    "function apply(){var s=q.value.trim().toLowerCase(),f=fld.value,r=parseFloat(rk.value)||0,n=0,sd=dg(s);"
-    "for(var i=0;i<rows.length;i++){var e=rows[i],ok=parseFloat(e.dataset.risk)>=r;"
-    "if(ok&&s){var h=hay(e,f);ok=h.indexOf(s)>=0||((f==='all'||f==='phone')&&sd.length>=4&&"
-    "dg(f==='all'?e.dataset.phone:h).indexOf(sd)>=0);}"
-    "if(e.hidden===ok){e.hidden=!ok;var sec=document.getElementById(e.dataset.g);if(sec)sec.hidden=!ok;}if(ok)n++;}"
-    "cnt.textContent=n+' of '+rows.length+' groups shown';}"
-    "var h=location.hash.slice(1).split('&');"
-    "for(var i=0;i<h.length;i++){var kv=h[i].split('='),v=decodeURIComponent(kv[1]||'');"
+    "function hay(g,f){return f==='phone'?g[9]:f==='name'?g[10]:f==='contact'?g[11]:f==='place'?g[12]:"
+    "g[9]+' '+g[10]+' '+g[12]+' '+g[11];}"
+    "function apply(){var s=q.value.trim().toLowerCase(),f=fld.value,r=parseFloat(rk.value)||0,sd=dg(s);"
+    "filtered=!!s||r>0;shown=[];"
+    "for(var i=0;i<N;i++){var g=G[i],ok=g[0]>=r;"
+    "if(ok&&s){var h=hay(g,f);ok=h.indexOf(s)>=0||((f==='all'||f==='phone')&&sd.length>=4&&"
+    "dg(g[9]).indexOf(sd)>=0);}"
+    "if(ok)shown.push(i);}page=0;render();}"
+    "function td(tr,t,c){var e=document.createElement('td');if(c)e.className=c;e.textContent=t;tr.appendChild(e);}"
+    "function render(){var np=Math.max(1,Math.ceil(shown.length/PG));if(page>=np)page=np-1;if(page<0)page=0;"
+    "var a=page*PG,b=Math.min(shown.length,a+PG),fr=document.createDocumentFragment();"
+    "for(var k=a;k<b;k++){var i=shown[k],g=G[i],tr=document.createElement('tr'),c=document.createElement('td'),"
+    "l=document.createElement('a');tr.setAttribute('data-g','g'+i);l.href='#g'+i;l.textContent=String(i);"
+    "c.appendChild(l);tr.appendChild(c);td(tr,g[1],'risk');"
+    "for(var j=2;j<6;j++)td(tr,String(g[j]));td(tr,g[6]);td(tr,g[7]);td(tr,g[8]);fr.appendChild(tr);}"
+    "tb.textContent='';tb.appendChild(fr);"
+    "cnt.textContent=filtered?shown.length+' of '+N+' groups shown':N+' groups';"
+    "pinfo.textContent=shown.length?'rows '+(a+1)+'\\u2013'+b+' of '+shown.length:'no rows';"
+    "prev.disabled=page===0;next.disabled=page>=np-1;"
+    "var c=$('controls').getBoundingClientRect().bottom,t=$('groups').getBoundingClientRect().top;"
+    "if(t<c)window.scrollBy(0,t-c);}"
+    "var NS='http://www.w3.org/2000/svg';"
+    "function put(e,a,t){for(var k in a)e.setAttribute(k,a[k]);if(t!=null)e.textContent=t;return e;}"
+    "function E(n,a,t){return put(document.createElement(n),a,t);}"
+    "function S(n,a,t){return put(document.createElementNS(NS,n),a,t);}"
+    "function add(p,c){p.appendChild(typeof c==='string'?document.createTextNode(c):c);return c;}"
+    "function graph(d,p){var s=S('svg',{'class':'graph',width:640,height:420,viewBox:'0 0 640 420',role:'img'});"
+    "d.l.forEach(function(l){s.appendChild(S('line',{'class':['et','ei','eh'][l[0]],x1:l[1],y1:l[2],x2:l[3],"
+    "y2:l[4]}));});"
+    "d.t.forEach(function(t){s.appendChild(S('text',{'class':'lab',x:t[0],y:t[1]},t[2]));});"
+    "d.n.forEach(function(n){var e=n[0]?S('rect',{'class':'id '+n[3]+(n[4]?' hub':''),x:n[1],y:n[2],width:12,"
+    "height:12}):S('circle',{'class':'ad',cx:n[1],cy:n[2],r:7});"
+    "e.appendChild(S('title',{},n[0]?n[3]+' '+n[5]+(n[4]?' (hub: not used to link)':''):'ad '+n[3]));"
+    "s.appendChild(e);});p.appendChild(s);}"
+    "function tline(t,p){add(p,E('p',{},'Time line: '+t.n+' dated ads, '+(t.d?'one day':'several days')+"
+    "' per bar.'));var s=S('svg',{'class':'tl',width:600,height:86,viewBox:'0 0 600 86',role:'img'});"
+    "t.b.forEach(function(b){add(s,S('rect',{x:b[0],y:b[1],width:b[2],height:b[3]})).appendChild("
+    "S('title',{},b[4]+' ads'));});"
+    "add(s,S('text',{x:10,y:84},t.a));add(s,S('text',{x:590,y:84,'text-anchor':'end'},t.z));p.appendChild(s);}"
+    "function ads(a,p){add(p,E('p',{},a.n+' ads, '+a.d+' distinct texts.'));var t=E('table'),"
+    "h=add(t,E('tr'));['ads','place, date, source','score','text (evidence highlighted)'].forEach("
+    "function(x){add(h,E('th',{},x));});"
+    "a.r.forEach(function(r){var tr=add(t,E('tr')),c=add(tr,E('td',{'class':'ids'}));"
+    "if(r[0]>1){add(c,E('span',{'class':'times'},'\\u00d7'+r[0]));add(c,' ');}"
+    "add(c,r[1].join(', ')+(r[0]>6?' and '+(r[0]-6)+' more':''));c=add(tr,E('td',{},r[2]));"
+    "r[3].forEach(function(u){if(u[0]!=null){add(c,E('br'));add(c,u[0]);}"
+    "if(u[2]&&/^https?:\\/\\//i.test(u[1]))add(c,E('a',{'class':'src',rel:'noopener noreferrer nofollow',"
+    "target:'_blank',href:u[1]},u[1]));"
+    "else if(u[1])add(c,E('span',{'class':'src'},u[1]+' (not a web address: not linked)'));});"
+    "add(tr,E('td',{},r[4]));c=add(tr,E('td',{'class':'adtext'}));"
+    "r[5].forEach(function(x){add(c,typeof x==='string'?x:E('mark',{'class':x[0]},x[1]));});});"
+    "if(a.m)add(add(t,E('tr')),E('td',{colspan:4},'\\u2026 and '+a.m+' more distinct texts (see groups.json)'));"
+    "p.appendChild(t);}"
+    "function section(i){var id='g'+i,s=$(id);if(s)return s;var g=G[i];"
+    "s=document.createElement('section');s.className='g';s.id=id;"
+    "var h=document.createElement('h2');h.textContent='Group '+i+': risk '+g[1]+', '+g[2]+' ads';s.appendChild(h);"
+    "var p=document.createElement('p');p.textContent=g[8];s.appendChild(p);"
+    "var d=document.createElement('div'),x=g[13];d.className='body';d.innerHTML=x.h;graph(x.g,d);"
+    "if(x.t)tline(x.t,d);d.insertAdjacentHTML('beforeend',x.p);ads(x.a,d);s.appendChild(d);"
+    "var e=document.createElement('p'),a=document.createElement('a'),x=document.createElement('button');"
+    "a.href='#groups';a.textContent='back to the table';x.type='button';x.className='close';x.textContent='close';"
+    "x.addEventListener('click',function(){s.remove();});e.appendChild(a);e.appendChild(document.createTextNode(' '));"
+    "e.appendChild(x);s.appendChild(e);opened.insertBefore(s,opened.firstChild);return s;}"
+    "function go(){var m=/^g([0-9]+)$/.exec(location.hash.slice(1));"
+    "if(m&&+m[1]<N){section(+m[1]).scrollIntoView();return true;}return false;}"
+    "var hs=location.hash.slice(1).split('&');"
+    "for(var i=0;i<hs.length;i++){var kv=hs[i].split('='),v=decodeURIComponent(kv[1]||'');"
     "if(kv[0]==='q')q.value=v;else if(kv[0]==='f')fld.value=v;else if(kv[0]==='r')rk.value=v;}"
     "q.addEventListener('input',apply);fld.addEventListener('change',apply);rk.addEventListener('change',apply);"
-    "function expand(sec){var t=sec.querySelector('script.detail');if(!t)return;"
-    "sec.querySelector('.body').innerHTML=t.textContent;t.remove();}"
-    "var io='IntersectionObserver' in window?new IntersectionObserver(function(es){es.forEach(function(e){"
-    "if(e.isIntersecting){expand(e.target);io.unobserve(e.target);}});},{rootMargin:'800px'}):null;"
-    "var secs=document.querySelectorAll('section.g');"
-    "for(var i=0;i<secs.length;i++){if(io&&i>=25)io.observe(secs[i]);else expand(secs[i]);}"
-    "function go(){var id=location.hash.slice(1);if(/^g[0-9]+$/.test(id)){var s=document.getElementById(id);"
-    "if(s){expand(s);s.scrollIntoView();}}}"
+    "prev.addEventListener('click',function(){page--;render();});"
+    "next.addEventListener('click',function(){page++;render();});"
+    "tb.addEventListener('click',function(e){var a=e.target.closest&&e.target.closest('a');if(!a)return;"
+    "e.preventDefault();var h='#g'+a.textContent;if(location.hash===h)go();else location.hash=h;});"
     "window.addEventListener('hashchange',go);"
-    "if(q.value||parseFloat(rk.value)>0)apply();else cnt.textContent=rows.length+' groups';"
-    "go();document.body.setAttribute('data-ready-ms',String(Math.round(performance.now())));})();";
+    "apply();if(!go()&&shown.length)section(shown[0]);"
+    "document.body.setAttribute('data-ready-ms',String(Math.round(performance.now())));})();";
 
 /* 'sha256-<base64>' of the script, for the Content Security Policy. */
 static int script_hash(char out[64]) {
@@ -333,33 +477,6 @@ static int script_hash(char out[64]) {
   unsigned int mdl = 0;
   if (!EVP_Digest(script, sizeof script - 1, md, &mdl, EVP_sha256(), NULL) || mdl != 32) return -1;
   return EVP_EncodeBlock((unsigned char *)out, md, 32) == 44 ? 0 : -1;
-}
-
-/* value lower-cased (ASCII) and escaped, for a data attribute searched by
- * the script. */
-static void esc_lower(FILE *f, const char *s) {
-  char buf[256];
-  size_t n = s ? strlen(s) : 0;
-  for (size_t i = 0; i < n; i += sizeof buf) {
-    size_t k = n - i < sizeof buf ? n - i : sizeof buf;
-    while (k < n - i && k > 0 && ((unsigned char)s[i + k] & 0xC0) == 0x80) k--; /* whole characters */
-    if (k == 0) k = n - i < sizeof buf ? n - i : sizeof buf;
-    for (size_t j = 0; j < k; j++) buf[j] = (char)(s[i + j] >= 'A' && s[i + j] <= 'Z' ? s[i + j] + 32 : s[i + j]);
-    vigil__net_xml_escape(f, buf, k);
-    i -= sizeof buf - k;
-  }
-}
-
-/* The identifiers of one kind of a group, space-separated, for a data attribute. */
-static void attr_idents(FILE *f, const vigil_linker *l, const vigil__net_group *g, int kind, int kind2) {
-  int first = 1;
-  for (size_t k = 0; k < g->n_idents; k++) {
-    const vigil__net_ident *x = &l->idents[g->idents[k]];
-    if (x->kind != kind && x->kind != kind2) continue;
-    if (!first) fputc(' ', f);
-    esc_lower(f, x->value);
-    first = 0;
-  }
 }
 
 static int is_http(const char *u) {
@@ -379,8 +496,10 @@ static long day_number(const char *s) {
 }
 
 /* The group's time line: ads per day (per 30 days over long ranges), as
- * bars; nothing when fewer than two members carry a date. */
-static void timeline(FILE *f, const vigil_linker *l, const vigil__net_group *g) {
+ * bars the script draws (600 by 86): {"n": dated ads, "d": 1 when a bar is
+ * a day, "b": bars [x, y, width, height, ads], "a"/"z": first and last
+ * day}; null when fewer than two members carry a date. */
+static int timeline(FILE *f, const vigil_linker *l, const vigil__net_group *g) {
   long lo = -1, hi = -1;
   size_t dated = 0;
   for (size_t k = 0; k < g->n; k++) {
@@ -390,34 +509,38 @@ static void timeline(FILE *f, const vigil_linker *l, const vigil__net_group *g) 
     if (lo < 0 || d < lo) lo = d;
     if (hi < 0 || d > hi) hi = d;
   }
-  if (dated < 2) return;
+  if (dated < 2) {
+    fputs("null", f);
+    return VIGIL_OK;
+  }
   long width = hi - lo + 1, step = width > 120 ? 30 : 1, nbin = (width + step - 1) / step;
   if (nbin > 400) {
     step = (width + 399) / 400;
     nbin = (width + step - 1) / step;
   }
   size_t *bin = calloc((size_t)nbin, sizeof *bin), top = 1;
-  if (!bin) return;
+  if (!bin) return VIGIL_ENOMEM;
   for (size_t k = 0; k < g->n; k++) {
     long d = day_number(l->ads[g->members[k]].posted_at);
     if (d >= 0 && ++bin[(d - lo) / step] > top) top = bin[(d - lo) / step];
   }
   const int W = 600, H = 70;
   double bw = (double)(W - 20) / (double)nbin;
-  fprintf(f, "<p>Time line: %zu dated ads, %s per bar.</p>\n<svg class=\"tl\" width=\"%d\" height=\"%d\" "
-             "viewBox=\"0 0 %d %d\" role=\"img\">\n", dated, step == 1 ? "one day" : "several days", W, H + 16, W, H + 16);
+  fprintf(f, "{\"n\":%zu,\"d\":%d,\"b\":[", dated, step == 1);
+  int nbar = 0;
   for (long b = 0; b < nbin; b++) {
     if (!bin[b]) continue;
     double h = (double)(H - 10) * (double)bin[b] / (double)top;
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>%zu ads</title></rect>\n",
-            10 + bw * (double)b, (double)H - h, bw > 2 ? bw - 1 : bw, h, bin[b]);
+    fprintf(f, "%s[%.1f,%.1f,%.1f,%.1f,%zu]", nbar++ ? "," : "", 10 + bw * (double)b, (double)H - h,
+            bw > 2 ? bw - 1 : bw, h, bin[b]);
   }
-  fputs("<text x=\"10\" y=\"84\">", f);
-  vigil__net_xml_escape(f, g->first_seen ? g->first_seen : "", g->first_seen ? strnlen(g->first_seen, 10) : 0);
-  fprintf(f, "</text><text x=\"%d\" y=\"84\" text-anchor=\"end\">", W - 10);
-  vigil__net_xml_escape(f, g->last_seen ? g->last_seen : "", g->last_seen ? strnlen(g->last_seen, 10) : 0);
-  fputs("</text></svg>\n", f);
+  fputs("],\"a\":\"", f);
+  json_chars(f, g->first_seen, g->first_seen ? strnlen(g->first_seen, 10) : 0, 0);
+  fputs("\",\"z\":\"", f);
+  json_chars(f, g->last_seen, g->last_seen ? strnlen(g->last_seen, 10) : 0, 0);
+  fputs("\"}", f);
   free(bin);
+  return VIGIL_OK;
 }
 
 typedef struct fold {
@@ -439,8 +562,10 @@ static int cmp_first(const void *a, const void *b) {
 }
 
 /* One row per distinct text among the members (identical reposts folded,
- * with their count), in the order of first appearance; each row lists the
- * ads' ids, places, dates and links to their sources. */
+ * with their count), in the order of first appearance, as data the script
+ * draws as a table: {"n": ads, "d": distinct texts, "m": texts left out,
+ * "r": rows [count, ids, place, [[date, url, 1 when http(s)]...], score,
+ * text pieces]}. */
 static int ads_table(FILE *f, const vigil_linker *l, const vigil__net_group *g) {
   fold *v = calloc(g->n ? g->n : 1, sizeof *v);
   if (!v) return VIGIL_ENOMEM;
@@ -475,49 +600,76 @@ static int ads_table(FILE *f, const vigil_linker *l, const vigil__net_group *g) 
   /* a run's head: h = the run's number (runs are start[h] .. start[h + 1] of v) */
   for (size_t r = 0; r < nrun; r++) heads[r] = (fold){r, v[start[r]].ad, v[start[r]].order};
   qsort(heads, nrun, sizeof *heads, cmp_first);
-  fprintf(f, "<p>%zu ads, %zu distinct texts.</p>\n<table><tr><th>ads</th><th>place, date, source</th><th>score</th>"
-             "<th>text (evidence highlighted)</th></tr>\n",
-          g->n, nrun);
+  fprintf(f, "{\"n\":%zu,\"d\":%zu,\"m\":%zu,\"r\":[", g->n, nrun, nrun > NET_HTML_ADS ? nrun - NET_HTML_ADS : 0);
   for (size_t r = 0; r < nrun && r < NET_HTML_ADS; r++) {
     size_t k0 = start[heads[r].h], k1 = start[heads[r].h + 1], cnt = k1 - k0;
     const vigil__net_ad *a = &l->ads[v[k0].ad];
-    fputs("<tr><td class=\"ids\">", f);
-    if (cnt > 1) fprintf(f, "<span class=\"times\">&times;%zu</span> ", cnt);
+    fprintf(f, "%s[%zu,[", r ? "," : "", cnt);
     for (size_t q = k0; q < k1 && q < k0 + NET_HTML_IDS; q++) {
-      if (q > k0) fputs(", ", f);
-      esc(f, l->ads[v[q].ad].id);
+      if (q > k0) fputc(',', f);
+      json_str(f, l->ads[v[q].ad].id, 0);
     }
-    if (cnt > NET_HTML_IDS) fprintf(f, " and %zu more", cnt - NET_HTML_IDS);
-    fputs("</td><td>", f);
-    esc(f, a->location);
+    fputs("],", f);
+    json_str(f, a->location, 0);
+    fputs(",[", f);
     for (size_t q = k0; q < k1 && q < k0 + NET_HTML_IDS; q++) {
       const vigil__net_ad *b = &l->ads[v[q].ad];
-      if (b->posted_at) {
-        fputs("<br>", f);
-        esc(f, b->posted_at);
-      }
-      if (is_http(b->url)) {
-        fputs("<a class=\"src\" rel=\"noopener noreferrer nofollow\" target=\"_blank\" href=\"", f);
-        esc(f, b->url);
-        fputs("\">", f);
-        esc(f, b->url);
-        fputs("</a>", f);
-      } else if (b->url && *b->url) {
-        fputs("<span class=\"src\">", f);
-        esc(f, b->url);
-        fputs(" (not a web address: not linked)</span>", f);
-      }
+      fputs(q > k0 ? ",[" : "[", f);
+      if (b->posted_at) json_str(f, b->posted_at, 0);
+      else fputs("null", f);
+      fputc(',', f);
+      json_str(f, b->url, 0);
+      fprintf(f, ",%d]", is_http(b->url));
     }
-    fprintf(f, "</td><td>%.2f</td><td class=\"adtext\">", (double)a->score);
+    fprintf(f, "],\"%.2f\",", (double)a->score);
     ad_text(f, a);
-    fputs("</td></tr>\n", f);
+    fputc(']', f);
   }
-  if (nrun > NET_HTML_ADS)
-    fprintf(f, "<tr><td colspan=\"4\">… and %zu more distinct texts (see groups.json)</td></tr>\n", nrun - NET_HTML_ADS);
-  fputs("</table>\n", f);
+  fputs("]}", f);
   free(heads);
   free(start);
   free(v);
+  return VIGIL_OK;
+}
+
+/* The places and identifiers of a group, as markup (every string escaped). */
+static void head_html(FILE *f, const vigil_linker *l, const vigil__net_group *g) {
+  fputs("<p>Places: ", f);
+  for (size_t k = 0; k < g->n_loc && k < 20; k++) {
+    if (k) fputs("; ", f);
+    esc(f, g->locations[k]);
+  }
+  fputs("</p>\n<p>Identifiers: ", f);
+  for (size_t k = 0; k < g->n_idents && k < 60; k++) {
+    const vigil__net_ident *x = &l->idents[g->idents[k]];
+    fprintf(f, "%s<span class=\"%s\">%s ", k ? ", " : "", x->hub ? "hub" : "", vigil__net_kind_name(x->kind));
+    esc(f, x->value);
+    fputs(x->hub ? " (hub)</span>" : "</span>", f);
+  }
+  fputs("</p>\n", f);
+}
+
+static void tpl_html(FILE *f, const vigil_linker *l, const vigil__net_group *g) {
+  if (g->tpl) template_html(f, l, g->tpl);
+}
+
+/* What w writes, as one JSON string. */
+static int json_markup(FILE *f, const vigil_linker *l, const vigil__net_group *g,
+                       void (*w)(FILE *, const vigil_linker *, const vigil__net_group *)) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *d = open_memstream(&buf, &len);
+  if (!d) return VIGIL_ENOMEM;
+  w(d, l, g);
+  int bad = ferror(d);
+  if (fclose(d) || bad) {
+    free(buf);
+    return VIGIL_ENOMEM;
+  }
+  fputc('"', f);
+  json_chars(f, buf, len, 0);
+  fputc('"', f);
+  free(buf);
   return VIGIL_OK;
 }
 
@@ -553,62 +705,61 @@ int vigil_linker_fwrite_html(const vigil_linker *l, FILE *f, vigil_error *err) {
         "any field</option><option value=\"phone\">phone</option><option value=\"name\">name</option><option "
         "value=\"place\">place</option><option value=\"contact\">e-mail or handle</option></select><label>risk &ge; "
         "<select id=\"r\"><option value=\"0\">any</option><option value=\"0.5\">0.50</option><option value=\"0.7\">"
-        "0.70</option><option value=\"0.9\">0.90</option></select></label><span id=\"count\"></span></div>\n"
+        "0.70</option><option value=\"0.9\">0.90</option></select></label><span id=\"count\"></span>"
+        "<button id=\"prev\" type=\"button\">&lsaquo; previous</button><span id=\"pinfo\"></span>"
+        "<button id=\"next\" type=\"button\">next &rsaquo;</button></div>\n"
         "<table id=\"groups\"><thead><tr><th>#</th><th>risk</th><th>ads</th><th>phones</th><th>names</th>"
-        "<th>places</th><th>first seen</th><th>last seen</th><th>reasons</th></tr></thead><tbody>\n",
+        "<th>places</th><th>first seen</th><th>last seen</th><th>reasons</th></tr></thead><tbody></tbody></table>\n"
+        "<noscript><p>The table and the groups' details are drawn by the report's script; groups.json holds the same "
+        "groups.</p></noscript>\n<div id=\"open\"></div>\n"
+        "<script type=\"application/json\" id=\"data\">[",
         f);
-  for (size_t i = 0; i < l->n_groups; i++) {
-    const vigil__net_group *g = &l->groups[i];
-    fprintf(f, "<tr data-g=\"g%zu\" data-risk=\"%.3f\" data-phone=\"", i, g->risk);
-    attr_idents(f, l, g, VIGIL_EV_PHONE, VIGIL_EV_PHONE);
-    fputs("\" data-name=\"", f);
-    attr_idents(f, l, g, VIGIL_EV_NAME, VIGIL_EV_NAME);
-    fputs("\" data-contact=\"", f);
-    attr_idents(f, l, g, VIGIL_EV_EMAIL, VIGIL_EV_HANDLE);
-    fputs("\" data-place=\"", f);
-    for (size_t k = 0; k < g->n_loc; k++) {
-      if (k) fputs(" | ", f);
-      esc_lower(f, g->locations[k]);
-    }
-    fprintf(f, "\"><td><a href=\"#g%zu\">%zu</a></td><td class=\"risk\">%.2f</td><td>%zu</td><td>%zu</td><td>%zu</td>"
-               "<td>%zu</td><td>",
-            i, i, g->risk, g->n, g->pub.n_phones, g->pub.n_names, g->pub.n_locations);
-    esc(f, g->first_seen);
-    fputs("</td><td>", f);
-    esc(f, g->last_seen);
-    fputs("</td><td>", f);
-    esc(f, g->reasons);
-    fputs("</td></tr>\n", f);
-  }
-  fputs("</tbody></table>\n", f);
+  /* The groups as data: the script renders the rows on screen and a
+   * group's details when it is opened, so ten thousand groups cost one
+   * JSON.parse instead of ten thousand sections of DOM. */
   int rc = VIGIL_OK;
   for (size_t i = 0; i < l->n_groups && rc == VIGIL_OK; i++) {
     const vigil__net_group *g = &l->groups[i];
-    fprintf(f, "<section class=\"g\" id=\"g%zu\"><h2>Group %zu: risk %.2f, %zu ads</h2>\n<p>", i, i, g->risk, g->n);
-    esc(f, g->reasons);
-    /* The details are inert text until the section comes near the screen
-     * (the script turns them into elements then), so a report of ten
-     * thousand groups parses as fast as its table.  No '<' of an ad's text
-     * is ever written unescaped, so nothing in them can end this element. */
-    fputs("</p>\n<div class=\"body\"></div><script type=\"text/html\" class=\"detail\">\n<p>Places: ", f);
-    for (size_t k = 0; k < g->n_loc && k < 20; k++) {
-      if (k) fputs("; ", f);
-      esc(f, g->locations[k]);
+    double risk = isfinite(g->risk) ? g->risk : 0; /* JSON has no NaN */
+    fprintf(f, "%s\n[%.3f,\"%.2f\",%zu,%zu,%zu,%zu,", i ? "," : "", risk, risk, g->n, g->pub.n_phones, g->pub.n_names,
+            g->pub.n_locations);
+    json_str(f, g->first_seen, 0);
+    fputc(',', f);
+    json_str(f, g->last_seen, 0);
+    fputc(',', f);
+    json_str(f, g->reasons, 0);
+    fputc(',', f);
+    json_idents(f, l, g, VIGIL_EV_PHONE, VIGIL_EV_PHONE);
+    fputc(',', f);
+    json_idents(f, l, g, VIGIL_EV_NAME, VIGIL_EV_NAME);
+    fputc(',', f);
+    json_idents(f, l, g, VIGIL_EV_EMAIL, VIGIL_EV_HANDLE);
+    fputs(",\"", f);
+    for (size_t k = 0; k < g->n_loc; k++) {
+      if (k) fputs(" | ", f);
+      json_chars(f, g->locations[k], strlen(g->locations[k]), 1);
     }
-    fputs("</p>\n<p>Identifiers: ", f);
-    for (size_t k = 0; k < g->n_idents && k < 60; k++) {
-      const vigil__net_ident *x = &l->idents[g->idents[k]];
-      fprintf(f, "%s<span class=\"%s\">%s ", k ? ", " : "", x->hub ? "hub" : "", vigil__net_kind_name(x->kind));
-      esc(f, x->value);
-      fputs(x->hub ? " (hub)</span>" : "</span>", f);
+    fputs("\",{\"h\":", f);
+    rc = json_markup(f, l, g, head_html);
+    if (rc == VIGIL_OK) {
+      fputs(",\"g\":", f);
+      rc = graph_json(f, l, g, eoff, eidx);
     }
-    fputs("</p>\n", f);
-    svg_group(f, l, g, eoff, eidx);
-    timeline(f, l, g);
-    if (g->tpl) template_html(f, l, g->tpl);
-    rc = ads_table(f, l, g);
-    fputs("</script><p><a href=\"#groups\">back to the table</a></p></section>\n", f);
+    if (rc == VIGIL_OK) {
+      fputs(",\"t\":", f);
+      rc = timeline(f, l, g);
+    }
+    if (rc == VIGIL_OK) {
+      fputs(",\"p\":", f);
+      rc = json_markup(f, l, g, tpl_html);
+    }
+    if (rc == VIGIL_OK) {
+      fputs(",\"a\":", f);
+      rc = ads_table(f, l, g);
+    }
+    fputs("}]", f);
   }
+  fputs("]</script>\n", f);
   fprintf(f, "<script>%s</script>\n</body></html>\n", script);
   free(eoff);
   free(eidx);

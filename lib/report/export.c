@@ -12,6 +12,7 @@
  * documents (DIR/case-<id>.bin); a case without kept evidence is listed in
  * the manifest with "file": null.
  */
+#include "common/rfc3339.h"
 #include "report/outbox.h"
 #include "report/tipline.h"
 
@@ -123,8 +124,9 @@ int vigil__tipline_export(const vigil__tipline_cfg *c, json_t *cases, const char
       rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
   if (!rc) {
-    json_t *m = json_pack("{s:s, s:O, s:I}", "report", "report.xml", "files", files, "created_at",
-                          (json_int_t)(vigil__report_now_ms() / 1000));
+    char at[VIGIL__RFC3339_MAX];
+    vigil__rfc3339_ms(vigil__report_now_ms(), at);
+    json_t *m = json_pack("{s:s, s:O, s:s}", "report", "report.xml", "files", files, "created_at", at);
     char *s = m ? json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     rc = s ? write_file(out_dir, "manifest.json", s, strlen(s), err) : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     free(s);

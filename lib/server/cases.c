@@ -40,7 +40,12 @@ static int hex_ok(const char *s, size_t want) {
 }
 
 int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err) {
+  return vigil__case_open(st, c, id, NULL, err);
+}
+
+int vigil__case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, int *joined, vigil_error *err) {
   *id = 0;
+  if (joined) *joined = 0;
   if (c->pdq && !hex_ok(c->pdq, 64)) return vigil__seterr(err, VIGIL_EINVAL, "pdq: expected 64 hex digits");
   if (c->md5 && !hex_ok(c->md5, 32)) return vigil__seterr(err, VIGIL_EINVAL, "md5: expected 32 hex digits");
   if (c->sha256 && !hex_ok(c->sha256, 64))
@@ -76,15 +81,18 @@ int vigil_case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id
   int rc = vigil__sql_begin(st->db, err);
   /* content that has an undecided case already: a sighting of it (sightings.c) */
   int64_t seen = 0;
-  if (!rc && st->group_sightings) rc = vigil__sighting_find_locked(st, c, &seen, err);
+  int escalated = 0;
+  if (!rc && !st->separate_sightings) rc = vigil__sighting_find_locked(st, c, &seen, &escalated, err);
   if (!rc && seen) {
     *id = seen;
     rc = vigil__sighting_add_locked(st, seen, c, at, err);
+    if (!rc) rc = vigil__sighting_merge_locked(st, seen, detail, err);
     if (!rc) rc = vigil__sql_commit(st->db, err);
     else vigil__sql_rollback(st->db);
     pthread_mutex_unlock(&st->mu);
     free(detail);
     if (rc) *id = 0;
+    else if (joined) *joined = escalated ? 2 : 1;
     return rc ? vigil__prefixerr(err, rc, "open case") : VIGIL_OK;
   }
   if (!rc)
@@ -272,8 +280,8 @@ int vigil_case_report_exported(vigil_server_store *st, const int64_t *case_ids, 
     }
   int64_t until = vigil__now_s() + VIGIL__HOLD_REPORT_S, eff = until;
   char *idlist = ids ? json_dumps(ids, JSON_COMPACT) : NULL;
-  json_t *d = ids ? json_pack("{s:s, s:O, s:s, s:I}", "mode", "export", "cases", ids, "directory", directory,
-                              "held_until", (json_int_t)until)
+  json_t *d = ids ? json_pack("{s:s, s:O, s:s, s:o}", "mode", "export", "cases", ids, "directory", directory,
+                              "held_until", vigil__json_time_s(until))
                   : NULL;
   char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
   json_decref(d);

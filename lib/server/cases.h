@@ -34,12 +34,25 @@ int vigil__disputes_add_locked(vigil_server_store *st, int64_t case_id, const ch
 int vigil__disputes_count(vigil_server_store *st, const char *bank, int64_t *n, vigil_error *err);
 int vigil__case_valid_classification(const char *c);
 
+/* vigil_case_open that also says whether c joined an undecided case of the
+ * same content as a sighting instead of opening one: *joined 0 for a new
+ * case, 1 for a sighting of an open case, 2 of an escalated one; joined
+ * may be NULL. */
+int vigil__case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, int *joined, vigil_error *err);
+
 /* Sightings (sightings.c): one case per piece of content.  With st->mu
  * held in vigil_case_open's transaction: the undecided case c's content
- * already has (*id 0: none), and a sighting of c added to case id. */
-int vigil__sighting_find_locked(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err);
+ * already has (*id 0: none; *escalated 1 when it is escalated), and a sighting of c added to case id. */
+int vigil__sighting_find_locked(vigil_server_store *st, const vigil_case_new *c, int64_t *id, int *escalated,
+                                vigil_error *err);
 int vigil__sighting_add_locked(vigil_server_store *st, int64_t id, const vigil_case_new *c, const char *at,
                                vigil_error *err);
+/* With st->mu held in the same transaction: what a sighting's detail adds
+ * to case id: its kept evidence record ("evidence": {sha256, bytes}) when
+ * the case has none, since the sighting's upload becomes the case's
+ * evidence file, and the bank entries it matched that the case had not
+ * (the case is then ranked and labelled again from all of them). */
+int vigil__sighting_merge_locked(vigil_server_store *st, int64_t id, const char *detail, vigil_error *err);
 /* Adds "related" to case o: up to 10 decided cases of the same content
  * (SHA-256 or content id) or the same uploader, newest first. */
 int vigil__related_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err);

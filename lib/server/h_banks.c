@@ -306,16 +306,30 @@ int vigil__h_bank_export(vigil__req *r) {
   if (!query_format(r, &f)) return VIGIL_OK;
   int active_only = 0;
   if (!vigil__query_bool(r, "active_only", &active_only)) return VIGIL_OK;
+  /* entries reviewers disputed (h_disputes.c) are marked in JSON Lines */
+  vigil_bank_export_opts o;
+  vigil_bank_export_opts_default(&o);
+  o.format = f;
+  o.active_only = active_only;
+  o.mark_disputed = 1;
+  uint64_t *ids = NULL;
+  int rc = vigil_server_disputed_entries(vigil__req_store(r), vigil__req_param(r, "name"), &ids, &o.ndisputed, &r->err);
+  if (rc) return rc;
+  o.disputed = ids;
   char *buf = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&buf, &len);
-  if (!out) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  if (!out) {
+    free(ids);
+    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  }
   vigil__banks *b = vigil__server_banks(r->srv);
   vigil_bank_store *st;
   vigil__banks_begin(b, &st);
-  int rc = vigil_bank_export(st, vigil__req_param(r, "name"), out, f, active_only, &r->err);
+  rc = vigil_bank_export_with(st, vigil__req_param(r, "name"), out, &o, &r->err);
   vigil__banks_end(b, 0, NULL);
   fclose(out);
+  free(ids);
   if (rc) {
     free(buf);
     return rc;

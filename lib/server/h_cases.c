@@ -113,11 +113,15 @@ int vigil__h_case_create(vigil__req *r) {
   }
   c.detail_json = dj;
   int64_t id;
-  int rc = vigil_case_open(vigil__req_store(r), &c, &id, &r->err);
+  int joined = 0;
+  int rc = vigil__case_open(vigil__req_store(r), &c, &id, &joined, &r->err);
   free(dj);
   if (rc) return rc;
-  r->audit_detail = json_pack("{s:I}", "case_id", (json_int_t)id);
-  return vigil__reply_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "open"));
+  /* a repeat of content with an undecided case is a sighting of that case (sightings.c) */
+  r->audit_detail = json_pack("{s:I, s:b}", "case_id", (json_int_t)id, "sighting", joined != 0);
+  return vigil__reply_json(r, 201,
+                           json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "status",
+                                     joined == 2 ? "escalated" : "open", "sighting", joined != 0));
 }
 
 int vigil__h_case_get(vigil__req *r) {
@@ -194,8 +198,14 @@ int vigil__h_case_decide(vigil__req *r) {
     rc = vigil_bank_get(bst, bank, &info, &r->err);
     if (rc) {
       vigil__banks_end(b, 0, NULL);
-      if (rc == VIGIL_ENOTFOUND) return vigil__reply_error(r, 404, "not_found", "add_to_bank: no bank '%s'", bank);
-      return rc;
+      if (rc != VIGIL_ENOTFOUND) return rc;
+      /* A decision refused because its bank is gone (dropped just before,
+       * perhaps) is on record: the reviewer's call was made and did not
+       * happen, and the case stays open for it to be made again. */
+      r->audit_detail = json_pack("{s:s, s:s?, s:s, s:s}", "decision", decision, "classification", cls, "add_to_bank",
+                                  bank, "refused", "no such bank");
+      if (!vigil__req_audit_first(r, 404)) return VIGIL_OK;
+      return vigil__reply_error(r, 404, "not_found", "add_to_bank: no bank '%s'; the case is unchanged", bank);
     }
   }
   /* the audit row commits with the decision, or neither does */

@@ -18,6 +18,7 @@
 #include "server/cases.h"
 #include "server/handlers.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/sql.h"
@@ -70,6 +71,33 @@ int vigil__disputes_count(vigil_server_store *st, const char *bank, int64_t *n, 
   pthread_mutex_unlock(&st->mu);
   if (!rc && vigil__rows_count(rows)) *n = vigil__rows_int(rows, 0, 0);
   vigil__rows_free(rows);
+  return rc;
+}
+
+int vigil_server_disputed_entries(vigil_server_store *st, const char *bank, uint64_t **ids, size_t *n,
+                                  vigil_error *err) {
+  *ids = NULL;
+  *n = 0;
+  const vigil__val p[] = {vigil__vtext(bank)};
+  vigil__rows *rows = NULL;
+  pthread_mutex_lock(&st->mu);
+  int rc = vigil__sql_run(st->db,
+                          bank ? "SELECT DISTINCT entry_id FROM server_entry_disputes WHERE bank = $1 ORDER BY entry_id"
+                               : "SELECT DISTINCT entry_id FROM server_entry_disputes ORDER BY entry_id",
+                          p, bank ? 1 : 0, &rows, NULL, err);
+  pthread_mutex_unlock(&st->mu);
+  size_t k = rc ? 0 : vigil__rows_count(rows);
+  if (k && !(*ids = malloc(k * sizeof **ids))) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < k; i++) {
+    int64_t v = vigil__rows_int(rows, i, 0);
+    if (v > 0) (*ids)[(*n)++] = (uint64_t)v; /* ids are positive; a stray row is left out */
+  }
+  vigil__rows_free(rows);
+  if (rc) {
+    free(*ids);
+    *ids = NULL;
+    *n = 0;
+  }
   return rc;
 }
 

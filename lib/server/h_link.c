@@ -89,10 +89,14 @@ static int link_batch(vigil__req *r) {
   size_t len = 0;
   if (!rc) rc = vigil_linker_group(l, &r->err);
   if (!rc) rc = json_of(l, &text, &len, &r->err);
+  size_t linked = vigil_linker_ad_count(l);
   vigil_linker_free(l);
   if (rc == VIGIL_EINVAL) return vigil__reply_error(r, 400, "invalid", "%s", r->err.message);
   if (rc == VIGIL_EIO && (!strcmp(r->err.message, "cancelled") || !strcmp(first.message, "cancelled"))) {
     r->retry_after = VIGIL__RETRY_AFTER_S; /* a client that left reads nothing; one told of a stop retries */
+    /* the log says which, so an operator sees work that was dropped */
+    snprintf(r->logmsg, sizeof r->logmsg, "link stopped after %zu ads: %s", linked,
+             vigil__server_stopping(r->srv) ? "the server is stopping" : "the client left");
     return vigil__reply_error(r, 503, "unavailable",
                               "the link request was stopped: the client left or the server is stopping");
   }

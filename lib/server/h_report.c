@@ -110,8 +110,8 @@ int vigil__h_case_report(vigil__req *r) {
   int64_t report = 0, until = vigil__now_s() + VIGIL__HOLD_REPORT_S, eff = until;
   /* the audit row joins the record's transaction: a report that is not on
    * record is not recorded either */
-  r->audit_detail = json_pack("{s:s, s:O, s:s?, s:I}", "mode", submit ? "submit" : "export", "cases", ids,
-                              "directory", submit ? NULL : dir, "held_until", (json_int_t)until);
+  r->audit_detail = json_pack("{s:s, s:O, s:s?, s:o}", "mode", submit ? "submit" : "export", "cases", ids,
+                              "directory", submit ? NULL : dir, "held_until", vigil__json_time_s(until));
   char *fj = files ? json_dumps(files, JSON_COMPACT) : NULL;
   json_decref(files);
   vigil__audit_rec a;

@@ -43,7 +43,8 @@ int vigil__match_case_open(vigil__req *r, vigil_case_new *c, json_t *wrap, const
   c->detail_json = detail;
   c->opened_by = vigil__req_who(r);
   int64_t id = 0;
-  int rc = vigil_case_open(vigil__req_store(r), c, &id, &r->err);
+  int joined = 0;
+  int rc = vigil__case_open(vigil__req_store(r), c, &id, &joined, &r->err);
   c->detail_json = NULL;
   free(detail);
   if (rc) {
@@ -51,6 +52,8 @@ int vigil__match_case_open(vigil__req *r, vigil_case_new *c, json_t *wrap, const
     return rc;
   }
   json_object_set_new(out, "case_id", json_integer(id));
+  /* a repeat of content with an undecided case joined it (sightings.c) */
+  json_object_set_new(out, "sighting", json_boolean(joined != 0));
   if (staged[0]) {
     vigil_error e;
     if (vigil__evidence_commit(evdir, staged, id, &e) == VIGIL_OK) json_object_set_new(out, "evidence_kept", json_true());

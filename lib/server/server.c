@@ -1086,7 +1086,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
-  if (!rc) srv->st->group_sightings = c->group_sightings != 0;
+  if (!rc) srv->st->separate_sightings = c->separate_sightings != 0;
   if (!rc && c->evidence_dir) {
     char sid[33];
     rc = vigil__store_id(srv->st, sid, err);

@@ -13,15 +13,19 @@
  * and retained evidence is only ever replaced by the same bytes).  Decided
  * cases are not joined: content seen again after a decision is a new case.
  *
- * Off unless the operator asks (--group-sightings): pipelines written for
- * one case per upload keep working until they are ready for it.  Every
- * case records its sightings either way, so the count is right from the
- * first.  These run inside vigil_case_open's transaction, under the store lock:
- * on one node two identical uploads at once give one case.  (Two nodes
- * may each open one in the same instant; the queue still shows both.)
+ * On by default; `vigil serve --no-group-sightings` (separate_sightings)
+ * opens a case per upload for pipelines written for that.  Every case
+ * records its sightings either way, so the count is right from the first.
+ * A sighting brings what the case lacked: bank entries it matched that the
+ * case had not (the case is ranked again) and its kept evidence.  These run
+ * inside vigil_case_open's transaction, under the store lock: on one node
+ * two identical uploads at once give one case.  (Two nodes may each open
+ * one in the same instant; the queue still shows both.)
  */
 #include "server/cases.h"
+#include "server/accounts.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/sql.h"
@@ -29,16 +33,18 @@
 static const struct {
   const char *sql;
 } keys[] = {
-    {"SELECT id FROM server_cases WHERE sha256 = lower($1)"},
-    {"SELECT id FROM server_cases WHERE md5 = lower($1) AND sha256 IS NULL"},
-    {"SELECT id FROM server_cases WHERE pdq = lower($1) AND md5 IS NULL AND sha256 IS NULL"},
-    {"SELECT id FROM server_cases WHERE content_id = $1 AND pdq IS NULL AND md5 IS NULL AND sha256 IS NULL"},
-    {"SELECT id FROM server_cases WHERE url = $1 AND content_id IS NULL AND pdq IS NULL AND md5 IS NULL"
+    {"SELECT id, status FROM server_cases WHERE sha256 = lower($1)"},
+    {"SELECT id, status FROM server_cases WHERE md5 = lower($1) AND sha256 IS NULL"},
+    {"SELECT id, status FROM server_cases WHERE pdq = lower($1) AND md5 IS NULL AND sha256 IS NULL"},
+    {"SELECT id, status FROM server_cases WHERE content_id = $1 AND pdq IS NULL AND md5 IS NULL AND sha256 IS NULL"},
+    {"SELECT id, status FROM server_cases WHERE url = $1 AND content_id IS NULL AND pdq IS NULL AND md5 IS NULL"
      " AND sha256 IS NULL"},
 };
 
-int vigil__sighting_find_locked(vigil_server_store *st, const vigil_case_new *c, int64_t *id, vigil_error *err) {
+int vigil__sighting_find_locked(vigil_server_store *st, const vigil_case_new *c, int64_t *id, int *escalated,
+                                vigil_error *err) {
   *id = 0;
+  *escalated = 0;
   const char *v[] = {c->sha256, c->md5, c->pdq, c->content_id, c->url};
   int k = 0;
   while (k < 5 && !v[k]) k++;
@@ -48,7 +54,11 @@ int vigil__sighting_find_locked(vigil_server_store *st, const vigil_case_new *c,
   const vigil__val p[] = {vigil__vtext(v[k])};
   vigil__rows *rows = NULL;
   int rc = vigil__sql_run(st->db, sql, p, 1, &rows, NULL, err);
-  if (!rc && vigil__rows_count(rows)) *id = vigil__rows_int(rows, 0, 0);
+  if (!rc && vigil__rows_count(rows)) {
+    *id = vigil__rows_int(rows, 0, 0);
+    const char *s = vigil__rows_text(rows, 0, 1);
+    *escalated = s && !strcmp(s, "escalated");
+  }
   vigil__rows_free(rows);
   return rc;
 }
@@ -63,6 +73,69 @@ int vigil__sighting_add_locked(vigil_server_store *st, int64_t id, const vigil_c
                           p, 5, NULL, NULL, err);
   if (!rc)
     rc = vigil__sql_run(st->db, "UPDATE server_cases SET updated_at = $5 WHERE id = $1", p, 5, NULL, NULL, err);
+  return rc;
+}
+
+/* Whether matches holds a hit of the same bank entry as hit. */
+static int has_hit(json_t *matches, json_t *hit) {
+  json_t *b = json_object_get(hit, "bank"), *e = json_object_get(hit, "id");
+  for (size_t i = 0; i < json_array_size(matches); i++) {
+    json_t *h = json_array_get(matches, i);
+    if (json_equal(json_object_get(h, "bank"), b) && json_equal(json_object_get(h, "id"), e)) return 1;
+  }
+  return 0;
+}
+
+int vigil__sighting_merge_locked(vigil_server_store *st, int64_t id, const char *detail, vigil_error *err) {
+  json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
+  json_t *ev = json_object_get(d, "evidence"), *hits = json_object_get(d, "matches");
+  if (!ev && !json_array_size(hits)) {
+    json_decref(d);
+    return VIGIL_OK;
+  }
+  const vigil__val p[] = {vigil__vint(id)};
+  vigil__rows *rows = NULL;
+  int rc = vigil__sql_run(st->db, "SELECT detail FROM server_cases WHERE id = $1", p, 1, &rows, NULL, err);
+  const char *old = !rc && vigil__rows_count(rows) ? vigil__rows_text(rows, 0, 0) : NULL;
+  json_t *o = old ? json_loads(old, 0, NULL) : json_object();
+  vigil__rows_free(rows);
+  int changed = 0, ranked = 0;
+  if (!rc && !json_is_object(o)) rc = old ? VIGIL_OK : vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  else if (!rc) {
+    /* evidence only where the case has no record: one it has is of the same
+     * bytes (the case joined on its SHA-256) and stays as it was */
+    if (ev && !json_object_get(o, "evidence")) {
+      if (json_object_set(o, "evidence", ev) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+      changed = 1;
+    }
+    /* bank entries this sighting matched that the case did not (a bank
+     * added since), up to the cap a new case has (VIGIL__CASE_HITS) */
+    json_t *have = json_object_get(o, "matches");
+    if (!rc && json_array_size(hits) && !json_is_array(have)) {
+      have = json_array();
+      if (!have || json_object_set_new(o, "matches", have) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; !rc && i < json_array_size(hits) && json_array_size(have) < 20; i++) {
+      json_t *h = json_array_get(hits, i);
+      if (!json_is_object(h) || has_hit(have, h)) continue;
+      if (json_array_append(have, h) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+      changed = ranked = 1;
+    }
+  }
+  char *text = NULL;
+  if (!rc && changed && !(text = json_dumps(o, JSON_COMPACT))) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  const vigil__val u[] = {vigil__vint(id), vigil__vtext(text)};
+  if (!rc && changed)
+    rc = vigil__sql_run(st->db, "UPDATE server_cases SET detail = $2 WHERE id = $1", u, 2, NULL, NULL, err);
+  /* the queue's order and labels follow the matches: ranked again from them */
+  if (!rc && ranked)
+    rc = vigil__sql_run(st->db, "DELETE FROM server_case_rank WHERE case_id = $1", p, 1, NULL, NULL, err);
+  if (!rc && ranked)
+    rc = vigil__sql_run(st->db, "DELETE FROM server_case_labels WHERE case_id = $1", p, 1, NULL, NULL, err);
+  if (!rc && ranked) rc = vigil__case_rank_locked(st, id, text, err);
+  free(text);
+  json_decref(o);
+  json_decref(d);
   return rc;
 }
 

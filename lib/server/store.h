@@ -35,7 +35,8 @@ struct vigil_server_store {
   pthread_mutex_t cache_mu;
   vigil__key_slot cache[VIGIL__KEY_CACHE_SLOTS];
   char actor[72]; /* vigil_server_store_set_actor; "" when none */
-  int group_sightings; /* vigil_case_open adds sightings to undecided cases (sightings.c) */
+  int separate_sightings; /* vigil_case_open opens a case per upload instead of adding a sighting to
+                             the content's undecided case (sightings.c); 0, the default, groups */
 };
 
 /* Unix time in seconds / microseconds. */
