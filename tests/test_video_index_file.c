@@ -324,11 +324,11 @@ static void test_hostile_fields(void **state) {
     uint8_t bytes[8];
     size_t n;
   } edits[] = {
-      {"hash number", uid + 4 * 7, {0}, 4},     /* set to nu below */
+      {"hash number", uid + 4 * 7, {0}, 4}, /* set to nu below */
       {"quality", q + 3, {101}, 1},
-      {"timestamp", ts + 8 * 2, {0}, 8},        /* NaN below */
+      {"timestamp", ts + 8 * 2, {0}, 8}, /* NaN below */
       {"frame counts", vn + 4, {0xff, 0xff, 0, 0}, 4},
-      {"video id", vid + 8, {0}, 8},            /* the first video's id below */
+      {"video id", vid + 8, {0}, 8}, /* the first video's id below */
       {"removed flag", vdead + 1, {2}, 1},
   };
   uint32_t u = (uint32_t)nu;

@@ -147,18 +147,18 @@ int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const vo
   vigil__w_pad(&w);
   /* the arrays are written field by field (no struct padding reaches the
    * file), through a small staging buffer */
-#define SECTION(count, type, expr)                                      \
-  do {                                                                  \
-    for (size_t i0 = 0; i0 < (count); i0 += STAGE) {                    \
-      size_t k = (count) - i0 < STAGE ? (count) - i0 : STAGE;           \
-      type *o = (type *)(void *)stage;                                  \
-      for (size_t j = 0; j < k; j++) {                                  \
-        size_t i = i0 + j;                                              \
-        o[j] = (type)(expr);                                            \
-      }                                                                 \
-      vigil__w_put(&w, stage, k * sizeof(type));                        \
-    }                                                                   \
-    vigil__w_pad(&w);                                                   \
+#define SECTION(count, type, expr)                                                                                     \
+  do {                                                                                                                 \
+    for (size_t i0 = 0; i0 < (count); i0 += STAGE) {                                                                   \
+      size_t k = (count)-i0 < STAGE ? (count)-i0 : STAGE;                                                              \
+      type *o = (type *)(void *)stage;                                                                                 \
+      for (size_t j = 0; j < k; j++) {                                                                                 \
+        size_t i = i0 + j;                                                                                             \
+        o[j] = (type)(expr);                                                                                           \
+      }                                                                                                                \
+      vigil__w_put(&w, stage, k * sizeof(type));                                                                       \
+    }                                                                                                                  \
+    vigil__w_pad(&w);                                                                                                  \
   } while (0)
   SECTION(ix->nv, uint64_t, ix->v[i].id);
   SECTION(ix->nv, uint32_t, ix->v[i].n);
@@ -209,8 +209,8 @@ static int read_header(int fd, uint64_t fsize, const char *path, vhdr *h, vigil_
   if ((size_t)got != sizeof *h) return bad(err, path, "too short");
   if (memcmp(h->magic, MAGIC, 8)) return bad(err, path, "bad magic");
   if (h->version != VERSION)
-    return vigil__seterr(err, VIGIL_EFORMAT, "%s: vpdq index version %u is not supported (this build reads %d)",
-                         path, h->version, VERSION);
+    return vigil__seterr(err, VIGIL_EFORMAT, "%s: vpdq index version %u is not supported (this build reads %d)", path,
+                         h->version, VERSION);
   if (h->header_size != HEADER_SIZE || h->bom != BOM || h->zero) return bad(err, path, "header size or byte order");
   if (header_sum(h) != h->header_sum) return bad(err, path, "header checksum");
   if (h->nu > VIGIL__VPDQ_MAX_FRAMES || h->nf > VIGIL__VPDQ_MAX_FRAMES || h->nv > VIGIL__VPDQ_MAX_FRAMES ||
@@ -219,7 +219,8 @@ static int read_header(int fd, uint64_t fsize, const char *path, vhdr *h, vigil_
   if (h->meta_len > VIGIL_VPDQ_META_MAX) return bad(err, path, "meta length");
   if (h->payload_size != payload_size(h->nf, h->nv, h->meta_len)) return bad(err, path, "payload size");
   uint64_t want_off = (HEADER_SIZE + h->payload_size + PDQ_ALIGN - 1) / PDQ_ALIGN * PDQ_ALIGN;
-  if (h->pdq_off != want_off || h->pdq_off >= fsize || h->pdq_len != fsize - h->pdq_off) return bad(err, path, "file size");
+  if (h->pdq_off != want_off || h->pdq_off >= fsize || h->pdq_len != fsize - h->pdq_off)
+    return bad(err, path, "file size");
   long page = sysconf(_SC_PAGESIZE);
   if (page <= 0 || h->pdq_off % (uint64_t)page)
     return vigil__seterr(err, VIGIL_EFORMAT, "%s: the PDQ index is not page-aligned on this system", path);
@@ -276,8 +277,7 @@ static int unique_hashes(vigil_vpdq_index *ix, const char *path, vigil_error *er
   return rc;
 }
 
-int vigil_vpdq_index_load(vigil_vpdq_index **out, const char *path, void **meta, size_t *meta_len,
-                          vigil_error *err) {
+int vigil_vpdq_index_load(vigil_vpdq_index **out, const char *path, void **meta, size_t *meta_len, vigil_error *err) {
   if (!out || !path) return vigil__seterr(err, VIGIL_EINVAL, "vpdq index load: index and path are required");
   *out = NULL;
   if (meta) *meta = NULL;
@@ -323,7 +323,8 @@ int vigil_vpdq_index_load(vigil_vpdq_index **out, const char *path, void **meta,
   if (!rc) rc = read_payload(ix, &h, map + HEADER_SIZE, path, err);
   void *m = NULL;
   if (!rc && meta && h.meta_len) {
-    if (!(m = malloc((size_t)h.meta_len))) rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory loading %s", path);
+    if (!(m = malloc((size_t)h.meta_len)))
+      rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory loading %s", path);
     else memcpy(m, map + HEADER_SIZE, (size_t)h.meta_len);
   }
   munmap(map, plen);
