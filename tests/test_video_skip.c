@@ -168,6 +168,8 @@ static void test_plan(void **state) {
 /* A 320x240 H.264 clip (libx264: bframes B-frames, B-pyramid, GOP 50), 25
  * fps, of moving texture, in the container the name's extension picks; 0
  * when written, -1 without libx264. */
+static const char *g_x264_params; /* extra libx264 options of the next clip, or NULL */
+
 static int make_clip_b(const char *path, int nframes, int bframes) {
   const AVCodec *c = avcodec_find_encoder_by_name("libx264");
   if (!c) return -1;
@@ -190,6 +192,7 @@ static int make_clip_b(const char *path, int nframes, int bframes) {
   if (oc->oformat->flags & AVFMT_GLOBALHEADER) cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   av_opt_set(cc->priv_data, "preset", "veryfast", 0);
   av_opt_set(cc->priv_data, "b-pyramid", "normal", 0);
+  if (g_x264_params) av_opt_set(cc->priv_data, "x264-params", g_x264_params, 0);
   if (avcodec_open2(cc, c, NULL) < 0) goto out;
   avcodec_parameters_from_context(st->codecpar, cc);
   st->time_base = cc->time_base;
@@ -356,6 +359,22 @@ static void test_x264(void **state) {
   fprintf(stderr, "nob.mp4: %llu of 130 frames not decoded\n", (unsigned long long)sn);
   assert_true(sn > 20);
   assert_int_equal(compare(nob, 1, 1, 0, 0), sn);
+  /* Encoder settings that change the picture structure: short and long
+   * GOPs, open GOPs, no or strict B-pyramids, more references, weighted
+   * prediction, interlaced fields (PAFF/MBAFF), intra refresh (one IDR). */
+  static const char *const params[] = {
+      "keyint=10:min-keyint=10", "keyint=250:scenecut=90",     "open-gop=1:keyint=30",
+      "b-pyramid=none:ref=4",    "b-pyramid=strict:b-adapt=2", "weightb=1:weightp=2:ref=3",
+      "interlaced=1:tff=1",      "intra-refresh=1:keyint=40",  "bframes=8:b-adapt=0",
+  };
+  for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
+    g_x264_params = params[i];
+    const char *p = tv_path("params.mkv");
+    assert_int_equal(make_clip(p, 80), 0);
+    uint64_t a = compare(p, 1, 0, 0, 0);
+    fprintf(stderr, "%s: %llu of 80 frames not decoded\n", params[i], (unsigned long long)a);
+  }
+  g_x264_params = NULL;
   /* Every frame: nothing to skip. */
   assert_int_equal(compare(tv_path("bframes.mp4"), 0, 0, 0, 0), 0);
 }
