@@ -56,8 +56,27 @@ static void test_disposable(void **state) {
   assert_false(vigil__h264_disposable(mixed, sizeof mixed, 4));
   const uint8_t with_pps[] = {0, 0, 0, 2, 0x68, 0xce, 0, 0, 0, 2, 0x01, 0x9e};
   assert_false(vigil__h264_disposable(with_pps, sizeof with_pps, 4));
-  const uint8_t with_sei[] = {0, 0, 0, 2, 0x06, 0x05, 0, 0, 0, 2, 0x01, 0x9e};
-  assert_false(vigil__h264_disposable(with_sei, sizeof with_sei, 4));
+  /* SEI: picture timing (1) and buffering period (0) go with their picture;
+   * a recovery point (6), user data unregistered (5) or a malformed SEI does not. */
+  const uint8_t sei_timing[] = {0, 0, 0, 5, 0x06, 0x01, 0x01, 0x42, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_true(vigil__h264_disposable(sei_timing, sizeof sei_timing, 4));
+  const uint8_t sei_two[] = {0, 0, 0, 8, 0x06, 0x00, 0x01, 0x11, 0x01, 0x01, 0x42, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_true(vigil__h264_disposable(sei_two, sizeof sei_two, 4));
+  const uint8_t sei_recovery[] = {0, 0, 0, 5, 0x06, 0x06, 0x01, 0x84, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_false(vigil__h264_disposable(sei_recovery, sizeof sei_recovery, 4));
+  const uint8_t sei_unreg[] = {0, 0, 0, 5, 0x06, 0x05, 0x01, 0x00, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_false(vigil__h264_disposable(sei_unreg, sizeof sei_unreg, 4));
+  const uint8_t sei_long[] = {0, 0, 0, 5, 0x06, 0x01, 0x09, 0x42, 0x80, 0, 0, 0, 2, 0x01, 0x9e}; /* size past the end */
+  assert_false(vigil__h264_disposable(sei_long, sizeof sei_long, 4));
+  const uint8_t sei_nostop[] = {0, 0, 0, 4, 0x06, 0x01, 0x01, 0x42, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_false(vigil__h264_disposable(sei_nostop, sizeof sei_nostop, 4));
+  /* an emulation-prevention byte inside the payload: 00 00 03 00 is 00 00 00 */
+  const uint8_t sei_epb[] = {0, 0, 0, 8, 0x06, 0x01, 0x03, 0x00, 0x00, 0x03, 0x00, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_true(vigil__h264_disposable(sei_epb, sizeof sei_epb, 4));
+  const uint8_t ab_sei[] = {0, 0, 1, 0x06, 0x01, 0x01, 0x42, 0x80, 0, 0, 0, 1, 0x01, 0x9e};
+  assert_true(vigil__h264_disposable(ab_sei, sizeof ab_sei, 0));
+  const uint8_t ab_empty[] = {0, 0, 1, 0, 0, 1, 0x01, 0x9e};
+  assert_false(vigil__h264_disposable(ab_empty, sizeof ab_empty, 0));
   const uint8_t aud_only[] = {0, 0, 0, 2, 0x09, 0xf0};
   assert_false(vigil__h264_disposable(aud_only, sizeof aud_only, 4));
   /* malformed: a length past the end, a zero length, a cut prefix, the forbidden bit */
