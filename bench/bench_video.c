@@ -17,9 +17,15 @@
  *   1/s all - one hash per second decoding every frame (skip_nonref 0, as
  *             before the skip; VIGIL_VIDEO_SKIP=0)
  *   sandbox - every frame again, in the sandboxed worker (the default path)
- * and prints each as a ratio to decode, and the worker's peak RSS; then the
- * wall-clock speed-up of two decoder threads over one (sandboxed, every
- * frame), which needs two idle cores to mean anything.
+ * and prints each as a ratio to decode, and the worker's peak RSS; then,
+ * sandboxed, every frame, threads 1 and 2 (two decoder frame threads and
+ * the hashing thread beside them):
+ *   2 thr   - the wall-clock speed-up of two threads over one, which needs
+ *             two idle cores to mean anything (the load average is printed);
+ *   cpu 2/1 - the CPU time of the two-thread run over the one-thread run
+ *             (what threads cost in synchronisation and lost locality);
+ *   bound   - 2 / (cpu 2/1): the speed-up two idle cores give when both are
+ *             kept busy, which a loaded machine cannot show in wall time.
  *
  *   bench_video [--smoke] [--reps N] [clip...]
  */
@@ -176,19 +182,22 @@ static double wall(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Wall seconds, sandboxed, every frame, with `threads` decoder threads. */
-static double time_threads(const char *path, int threads) {
+/* Wall seconds, sandboxed, every frame, with `threads` threads; *cpus gets
+ * the CPU seconds (the worker's, all its threads). */
+static double time_threads(const char *path, int threads, double *cpus) {
   vigil_video_opts o;
   vigil_video_opts_default(&o);
   o.seconds_per_hash = 0;
   o.threads = threads;
-  double t0 = wall();
+  double c0 = cpu(), t0 = wall();
   if (vigil_video_hash_file(path, &o, NULL, NULL, NULL, NULL) != 0) return -1;
-  return wall() - t0;
+  double t = wall() - t0;
+  *cpus = cpu() - c0;
+  return t;
 }
 
 static int bench(const char *path, int reps) {
-  double t[7][32];
+  double t[9][32];
   long frames = 0;
   unsigned long long skipped = 0;
   for (int r = 0; r < reps; r++) {
@@ -203,19 +212,19 @@ static int bench(const char *path, int reps) {
     t[2][r] = time_vigil(path, 1, 0, 1, &skipped);
     t[6][r] = time_vigil(path, 1, 0, 0, NULL);
     t[3][r] = time_vigil(path, 0, 1, 1, NULL);
-    t[4][r] = time_threads(path, 1);
-    t[5][r] = time_threads(path, 2);
+    t[4][r] = time_threads(path, 1, &t[7][r]);
+    t[5][r] = time_threads(path, 2, &t[8][r]);
     if (t[1][r] < 0 || t[2][r] < 0 || t[3][r] < 0 || t[4][r] < 0 || t[5][r] < 0 || t[6][r] < 0) return -1;
   }
-  double w1 = median(t[4], reps), w2 = median(t[5], reps);
+  double w1 = median(t[4], reps), w2 = median(t[5], reps), c1 = median(t[7], reps), c2 = median(t[8], reps);
   double dec = median(t[0], reps), all = median(t[1], reps), one = median(t[2], reps), sb = median(t[3], reps);
   double one_all = median(t[6], reps);
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
   const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  printf("%-40s %6ld %8.3f %8.3f %6.2fx %8.3f %6.2fx %7llu %8.3f %6.2fx %8.3f %6.2fx %7.1f %6.2fx\n", name, frames,
-         dec, all, all / dec, one, one / dec, skipped, one_all, one_all / dec, sb, sb / dec, ru.ru_maxrss / 1024.0,
-         w1 / w2);
+  printf("%-40s %6ld %8.3f %8.3f %6.2fx %8.3f %6.2fx %7llu %8.3f %6.2fx %8.3f %6.2fx %7.1f %6.2fx %7.2f %6.2fx\n", name,
+         frames, dec, all, all / dec, one, one / dec, skipped, one_all, one_all / dec, sb, sb / dec,
+         ru.ru_maxrss / 1024.0, w1 / w2, c2 / c1, 2 * c1 / c2);
   return 0;
 }
 
@@ -242,9 +251,14 @@ int main(int argc, char **argv) {
     if (make_1080p(gen, 120) == 0) clips[nclips++] = gen;
     else gen[0] = 0;
   }
-  printf("one thread; CPU seconds, medians of %d; ratios are to decoding alone; RSS: the workers' peak, MiB\n", reps);
-  printf("%-40s %6s %8s %8s %7s %8s %7s %7s %8s %7s %8s %7s %7s %7s\n", "clip", "frames", "decode", "every", "",
-         "1/s", "", "skipped", "1/s all", "", "sandbox", "", "RSS", "2 thr");
+  printf("CPU seconds, one thread, medians of %d; ratios are to decoding alone; RSS: the workers' peak, MiB;\n"
+         "2 thr: wall-clock speed-up of threads 2 over 1; cpu 2/1: their CPU times; bound: 2 / (cpu 2/1)\n", reps);
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) < 0) load[0] = load[1] = load[2] = -1;
+  printf("load average %.2f %.2f %.2f on %ld cores (2 thr is wall clock: it needs two idle cores)\n", load[0], load[1],
+         load[2], sysconf(_SC_NPROCESSORS_ONLN));
+  printf("%-40s %6s %8s %8s %7s %8s %7s %7s %8s %7s %8s %7s %7s %7s %7s %7s\n", "clip", "frames", "decode", "every", "",
+         "1/s", "", "skipped", "1/s all", "", "sandbox", "", "RSS", "2 thr", "cpu 2/1", "bound");
   int rc = 0;
   for (int i = 0; i < nclips; i++) rc |= bench(clips[i], reps);
   if (gen[0]) remove(gen);

@@ -325,8 +325,64 @@ static void test_stream_blur_bitwise_best(void **state) {
   stream_blur_bitwise(1);
 }
 
+/* The FMA division (pdq_simd.h) equals IEEE division bit for bit: every
+ * significand of one binade (which, scaled by powers of two, is every
+ * value the box filters meet) for the window sizes of common pictures
+ * (every divisor up to 4096 was checked so once, outside the test suite),
+ * and random values of every sign and magnitude for every divisor up to
+ * VIGIL__FMA_DIV_MAX and a few above it (where the kernel divides). */
+static void test_fma_division_exact(void **state) {
+  (void)state;
+  assert_int_equal(vigil__simd_force(vigil__simd_cpu()), VIGIL_OK);
+  const vigil__pdq_kernels *k = vigil__pdq_kernels_get();
+  if (!k->cols_step) {
+    print_message("no FMA division on this machine (%s kernels)\n", k->name);
+    return;
+  }
+  enum { BINADE = 1 << 23, RANDOM = 1024 };
+  float *sum = malloc(BINADE * sizeof(float)), *out = malloc(BINADE * sizeof(float));
+  assert_non_null(sum);
+  assert_non_null(out);
+  static const int full[] = {3, 5, 6, 9, 10, 15, 4095}; /* 360p to 1080p windows */
+  for (size_t i = 0; i < sizeof full / sizeof *full; i++) {
+    for (uint32_t m = 0; m < BINADE; m++) {
+      uint32_t bits = 0x3f800000u + m;
+      memcpy(&sum[m], &bits, 4);
+    }
+    k->cols_step(sum, NULL, NULL, out, BINADE, (float)full[i]);
+    for (uint32_t m = 0; m < BINADE; m++) {
+      uint32_t bits = 0x3f800000u + m;
+      float v, q = 0;
+      memcpy(&v, &bits, 4);
+      q = v / (float)full[i];
+      if (memcmp(&q, &out[m], 4)) print_message("%.9g / %d: %.9g, not %.9g\n", v, full[i], out[m], q);
+      assert_memory_equal(&q, &out[m], 4);
+    }
+  }
+  uint64_t s = 5;
+  float v[RANDOM];
+  for (int d = 1; d <= VIGIL__FMA_DIV_MAX + 100; d++) {
+    for (int i = 0; i < RANDOM; i++) {
+      uint32_t bits = (uint32_t)tu_rand(&s);
+      bits = (bits & 0x807fffffu) | ((uint32_t)(96 + tu_rand(&s) % 64) << 23); /* 2^-31 .. 2^32, both signs */
+      if (i == 0) bits = 0;
+      memcpy(&v[i], &bits, 4);
+      sum[i] = v[i];
+    }
+    k->cols_step(sum, NULL, NULL, out, RANDOM, (float)d);
+    for (int i = 0; i < RANDOM; i++) {
+      float q = v[i] / (float)d;
+      assert_memory_equal(&q, &out[i], 4);
+    }
+  }
+  free(sum);
+  free(out);
+  vigil__simd_force(VIGIL__SIMD_AUTO);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fma_division_exact),
       cmocka_unit_test(test_hex_roundtrip),
       cmocka_unit_test(test_hex_rejects),
       cmocka_unit_test(test_distance),

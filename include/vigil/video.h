@@ -46,7 +46,9 @@ typedef struct vigil_video_opts {
    * same (docs/video.md says how, and when every frame is decoded anyway).  0: decode every frame. */
   int skip_nonref;
   int sandbox;             /* 1 (default): decode in a seccomp-confined worker process */
-  int threads;             /* decoder threads for one video, 1 (default) to 64; the output does not change */
+  int threads;             /* decoder threads for one video, 1 (default) to 64, and above 1 one hashing
+                            * thread beside them (frames still reach callbacks in the calling thread,
+                            * in order); the output does not change */
   uint64_t max_pixels;     /* frame size limit (width * height), default 40000000 */
   uint64_t max_frames;     /* decoded frames limit, default 2000000 */
   double max_duration;     /* seconds of video (frame number / fps), default 6 hours */
@@ -198,6 +200,8 @@ VIGIL_API int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_v
 VIGIL_API int vigil_vpdq_index_remove(vigil_vpdq_index *ix, uint64_t id, vigil_error *err);
 /* Videos held (removed ones not counted). */
 VIGIL_API size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix);
+/* Whether video id is in the index and not removed. */
+VIGIL_API int vigil_vpdq_index_has(const vigil_vpdq_index *ix, uint64_t id);
 /* Frames held (of videos not removed), and unique frame hashes. */
 VIGIL_API size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix);
 VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);
@@ -205,6 +209,25 @@ VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);
 VIGIL_API size_t vigil_vpdq_index_removed_frames(const vigil_vpdq_index *ix);
 /* Bytes of memory the index holds (its PDQ index, frames, tables). */
 VIGIL_API size_t vigil_vpdq_index_memory(const vigil_vpdq_index *ix);
+
+/* Saving and loading (docs/video.md, "Index file").  save writes PATH.tmp.PID,
+ * fsyncs it and renames it over PATH: the videos, their frames and the PDQ
+ * index of the unique frame hashes, and meta[0..meta_len) (the caller's
+ * bytes, such as the store position the index reflects; at most
+ * VIGIL_VPDQ_META_MAX).  load validates everything before using any of it
+ * (checksums, sizes, ranges): VIGIL_ENOTFOUND when there is no file,
+ * VIGIL_ECORRUPT when it is truncated, damaged or not an index,
+ * VIGIL_EFORMAT for another version; *meta (malloc'd, NULL when empty; meta
+ * and meta_len may be NULL) gets the bytes saved with it.  A loaded index
+ * reads its PDQ part through a read-only mapping of the file until its first
+ * change (vigil/match.h), so the file must not be rewritten in place
+ * meanwhile; a save renames over it, which is safe.  save reads a const
+ * index (queries may run meanwhile). */
+#define VIGIL_VPDQ_META_MAX (64 << 20)
+VIGIL_API int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const void *meta, size_t meta_len,
+                                    vigil_error *err);
+VIGIL_API int vigil_vpdq_index_load(vigil_vpdq_index **out, const char *path, void **meta, size_t *meta_len,
+                                    vigil_error *err);
 
 /* Compares the query's n frames with every bank video.  *results (malloc'd,
  * *nresults long, NULL when 0) lists each bank video with at least one frame

@@ -6,7 +6,8 @@
  * channel with one in-lane byte shuffle (zero-extending to 32 bits), widens
  * to float and evaluates (0.299f*R + 0.587f*G) + 0.114f*B lane by lane:
  * the same three roundings as the scalar code.  The interleavers are 8x8
- * float transposes in registers.
+ * float transposes in registers.  Where the CPU has FMA, the box filter's
+ * divisions (the Jarosz passes' largest cost) are exact FMA quotients.
  */
 #include "pdq/pdq_simd.h"
 #include "pdq/pdq_internal.h"
@@ -43,7 +44,7 @@ static void luma_interleave8_portable(const uint8_t *const *rgb, int cols, float
 }
 
 static const vigil__pdq_kernels portable = {luma_rgb_portable, interleave8_portable, luma_interleave8_portable,
-                                            "portable"};
+                                            NULL, NULL, "portable"};
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -124,7 +125,70 @@ AVX2 static void luma_interleave8_avx2(const uint8_t *const *rgb, int cols, floa
     }
 }
 
-static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, "avx2"};
+static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, NULL, NULL, "avx2"};
+
+#define FMA __attribute__((target("avx2,fma")))
+
+/* s / d, correctly rounded, for 1 <= d <= VIGIL__FMA_DIV_MAX (see
+ * pdq_simd.h); y = 1 / d rounded. */
+FMA static inline __m256 div8(__m256 s, __m256 d, __m256 y) {
+  __m256 q0 = _mm256_mul_ps(s, y);
+  return _mm256_fmadd_ps(_mm256_fnmadd_ps(q0, d, s), y, q0);
+}
+
+FMA static void rows_tiles_fma(const float *in0, const float *in1, int ri, int li, int ntiles, float div, float *sums,
+                               float *const *rows, int oi) {
+  const __m256 d = _mm256_set1_ps(div), y = _mm256_set1_ps(1.0f / div);
+  const int exact = div <= (float)VIGIL__FMA_DIV_MAX;
+  __m256 s0 = _mm256_loadu_ps(sums), s1 = _mm256_loadu_ps(sums + 8);
+  for (int t = 0; t < ntiles; t++, oi += 8) {
+    __m256 a[8], b[8];
+    for (int j = 0; j < 8; j++, ri++, li++) {
+      s0 = _mm256_add_ps(s0, _mm256_loadu_ps(in0 + 8 * (size_t)ri));
+      s1 = _mm256_add_ps(s1, _mm256_loadu_ps(in1 + 8 * (size_t)ri));
+      s0 = _mm256_sub_ps(s0, _mm256_loadu_ps(in0 + 8 * (size_t)li));
+      s1 = _mm256_sub_ps(s1, _mm256_loadu_ps(in1 + 8 * (size_t)li));
+      a[j] = exact ? div8(s0, d, y) : _mm256_div_ps(s0, d);
+      b[j] = exact ? div8(s1, d, y) : _mm256_div_ps(s1, d);
+    }
+    transpose8(a);
+    transpose8(b);
+    for (int r = 0; r < 8; r++) {
+      _mm256_storeu_ps(rows[r] + oi, a[r]);
+      _mm256_storeu_ps(rows[8 + r] + oi, b[r]);
+    }
+  }
+  _mm256_storeu_ps(sums, s0);
+  _mm256_storeu_ps(sums + 8, s1);
+}
+
+FMA static void cols_step_fma(float *sum, const float *add, const float *sub, float *out, int n, float dv) {
+  const __m256 d = _mm256_set1_ps(dv), y = _mm256_set1_ps(1.0f / dv);
+  if (dv > (float)VIGIL__FMA_DIV_MAX) { /* unchecked divisors divide plainly */
+    for (int c = 0; c < n; c++) {
+      if (add) sum[c] += add[c];
+      if (sub) sum[c] -= sub[c];
+      out[c] = sum[c] / dv;
+    }
+    return;
+  }
+  int c = 0;
+  for (; c + 8 <= n; c += 8) {
+    __m256 s = _mm256_loadu_ps(sum + c);
+    if (add) s = _mm256_add_ps(s, _mm256_loadu_ps(add + c));
+    if (sub) s = _mm256_sub_ps(s, _mm256_loadu_ps(sub + c));
+    _mm256_storeu_ps(sum + c, s);
+    _mm256_storeu_ps(out + c, div8(s, d, y));
+  }
+  for (; c < n; c++) {
+    if (add) sum[c] += add[c];
+    if (sub) sum[c] -= sub[c];
+    out[c] = sum[c] / dv;
+  }
+}
+
+static const vigil__pdq_kernels avx2fma = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2,
+                                           rows_tiles_fma, cols_step_fma, "avx2+fma"};
 #endif
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -140,7 +204,7 @@ static void init(void) {
 const vigil__pdq_kernels *vigil__pdq_kernels_get(void) {
   pthread_once(&once, init);
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (vigil__simd_level() >= VIGIL__SIMD_AVX2) return &avx2;
+  if (vigil__simd_level() >= VIGIL__SIMD_AVX2) return __builtin_cpu_supports("fma") ? &avx2fma : &avx2;
 #endif
   return &portable;
 }

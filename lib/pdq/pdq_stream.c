@@ -18,8 +18,9 @@
  *   V1: each H1 row enters a column-wise running sum (vectorised across
  *       columns) that keeps a ring of the last window + 16 rows (a flush's
  *       rows are written before any of them is summed).
- *   H2: V1 output rows are batched 8 at a time again and filtered as H1,
- *       but divided and kept only at the 64 sampled columns.
+ *   H2: V1 output rows are batched again, 32 at a time (four lane batches,
+ *       four sums in flight), and filtered as H1, but divided and kept only
+ *       at the 64 sampled columns.
  *   V2: only those 64 columns are carried further, and only the 64 sampled
  *       output rows are kept.
  *
@@ -46,6 +47,9 @@
  * running sums at once (one sum's add-subtract chain is latency-bound). */
 #define BATCHES 2
 #define FLUSH_ROWS (LANES * BATCHES)
+/* H2 takes twice as many rows per flush (see box_sel4). */
+#define BATCHES2 4
+#define FLUSH2_ROWS (LANES * BATCHES2)
 typedef float vf8 __attribute__((vector_size(LANES * sizeof(float))));
 
 /* The reference's four phases for a vector of length n and window w. */
@@ -147,7 +151,8 @@ static void sink_tail(row_sink *k, int c0, int n) {
  * each lane, the reference's four phases in its order of operations; the
  * two batches' sums are independent chains interleaved so that their
  * add-subtract latencies overlap. */
-VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan *p, row_sink *k) {
+VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan *p, row_sink *k,
+                                 const vigil__pdq_kernels *kern) {
   vf8 s0 = splat(0.0f), s1 = splat(0.0f);
   int cnt = 0, li = 0, ri = 0, oi = 0;
   for (int i = 0; i < p->p1; i++, ri++) {
@@ -165,6 +170,18 @@ VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan 
   }
   vf8 div = splat((float)cnt);
   for (int i = 0; i < p->p3;) {
+    if (!(oi & 7) && i + LANES <= p->p3 && kern->rows_tiles) {
+      /* The bulk by the FMA kernel: the same sums, the same quotients. */
+      int ntiles = (p->p3 - i) / LANES;
+      float sums[2 * LANES];
+      memcpy(sums, &s0, sizeof s0);
+      memcpy(sums + LANES, &s1, sizeof s1);
+      kern->rows_tiles((const float *)in0, (const float *)in1, ri, li, ntiles, (float)cnt, sums, k->rows, oi);
+      memcpy(&s0, sums, sizeof s0);
+      memcpy(&s1, sums + LANES, sizeof s1);
+      i += ntiles * LANES, ri += ntiles * LANES, li += ntiles * LANES, oi += ntiles * LANES;
+      continue;
+    }
     if (!(oi & 7) && i + LANES <= p->p3) {
       /* The bulk: 8 columns at a time, the tile kept in registers. */
       vf8 a[LANES], b[LANES];
@@ -206,56 +223,66 @@ VIGIL__HOT static void box_rows2(const vf8 *in0, const vf8 *in1, const box_plan 
   if (oi & 7) sink_tail(k, oi & ~7, oi & 7);
 }
 
-/* box_rows2 for H2, whose output is read only at the 64 sampled columns:
- * the running sums advance over every column exactly as in box_rows2 (so
- * each value is the same), but only sel[k]'s outputs are divided and
- * written, to out0[k] and out1[k].  sel is non-decreasing (it repeats when
- * there are fewer than 64 columns). */
-VIGIL__HOT static void box_sel2(const vf8 *in0, const vf8 *in1, vf8 *out0, vf8 *out1, const box_plan *p,
-                                const int *sel) {
-  vf8 s0 = splat(0.0f), s1 = splat(0.0f);
+/* The row pass for H2, whose output is read only at the 64 sampled
+ * columns, over four lane batches (32 rows) at once: the running sums
+ * advance over every column exactly as in box_rows2 (so each value is the
+ * same), but only sel[k]'s outputs are divided and written, to out[b][k].
+ * Four independent chains, because one column's add-subtract pair is a
+ * 6-cycle dependency that two chains left mostly idle.  sel is
+ * non-decreasing (it repeats when there are fewer than 64 columns). */
+#define SUMS4(op, idx)                                                                                                  \
+  do {                                                                                                                 \
+    s0 op in0[idx];                                                                                                    \
+    s1 op in1[idx];                                                                                                    \
+    s2 op in2[idx];                                                                                                    \
+    s3 op in3[idx];                                                                                                    \
+  } while (0)
+#define OUT4(k, d)                                                                                                     \
+  do {                                                                                                                 \
+    out[0][k] = s0 / (d);                                                                                              \
+    out[1][k] = s1 / (d);                                                                                              \
+    out[2][k] = s2 / (d);                                                                                              \
+    out[3][k] = s3 / (d);                                                                                              \
+  } while (0)
+
+VIGIL__HOT static void box_sel4(const vf8 *const *in, vf8 *const *out, const box_plan *p, const int *sel) {
+  const vf8 *in0 = in[0], *in1 = in[1], *in2 = in[2], *in3 = in[3];
+  vf8 s0 = splat(0.0f), s1 = splat(0.0f), s2 = splat(0.0f), s3 = splat(0.0f);
   int cnt = 0, li = 0, ri = 0, oi = 0, k = 0;
   for (int i = 0; i < p->p1; i++, ri++) {
-    s0 += in0[ri];
-    s1 += in1[ri];
+    SUMS4(+=, ri);
     cnt++;
   }
   for (int i = 0; i < p->p2; i++, ri++, oi++) {
-    s0 += in0[ri];
-    s1 += in1[ri];
+    SUMS4(+=, ri);
     cnt++;
     for (; k < 64 && sel[k] == oi; k++) {
       vf8 d = splat((float)cnt);
-      out0[k] = s0 / d;
-      out1[k] = s1 / d;
+      OUT4(k, d);
     }
   }
   vf8 div = splat((float)cnt);
   for (int i = 0; i < p->p3; i++, ri++, li++, oi++) {
-    s0 += in0[ri];
-    s1 += in1[ri];
-    s0 -= in0[li];
-    s1 -= in1[li];
-    for (; k < 64 && sel[k] == oi; k++) {
-      out0[k] = s0 / div;
-      out1[k] = s1 / div;
-    }
+    SUMS4(+=, ri);
+    SUMS4(-=, li);
+    for (; k < 64 && sel[k] == oi; k++) OUT4(k, div);
   }
   for (int i = 0; i < p->p4; i++, li++, oi++) {
-    s0 -= in0[li];
-    s1 -= in1[li];
+    SUMS4(-=, li);
     cnt--;
     for (; k < 64 && sel[k] == oi; k++) {
       vf8 d = splat((float)cnt);
-      out0[k] = s0 / d;
-      out1[k] = s1 / d;
+      OUT4(k, d);
     }
   }
 }
+#undef SUMS4
+#undef OUT4
 
 /* A column-wise running box filter over rows arriving one by one. */
 typedef struct vbox {
   box_plan plan;
+  const vigil__pdq_kernels *k; /* cols_step, where there is one */
   int ncols, ri, cnt, emitted, ringrows;
   float *sum;  /* ncols */
   float *ring; /* w + FLUSH_ROWS rows of ncols: a flush's rows are written before any is summed */
@@ -264,8 +291,9 @@ typedef struct vbox {
 
 static size_t ring_bytes(const vbox *b) { return (size_t)b->ringrows * (size_t)b->ncols * sizeof(float); }
 
-static int vbox_init(vbox *b, int n, int w, int ncols) {
+static int vbox_init(vbox *b, int n, int w, int ncols, const vigil__pdq_kernels *k) {
   memset(b, 0, sizeof *b);
+  b->k = k;
   b->plan = plan_for(n, w);
   b->ncols = ncols;
   b->ringrows = w + FLUSH_ROWS;
@@ -294,6 +322,13 @@ VIGIL__HOT static int vbox_commit(vbox *b, float *restrict out) {
   float *restrict sum = b->sum;
   const float *restrict row = vbox_slot(b, b->ri);
   int ri = b->ri++;
+  if (b->k->cols_step && ri >= p->p1) {
+    /* Phases 2 and 3 by the FMA kernel: the same sums and quotients. */
+    if (ri < p->p1 + p->p2) b->cnt++;
+    b->k->cols_step(sum, row, ri < p->p1 + p->p2 ? NULL : vbox_slot(b, ri - p->w), out, nc, (float)b->cnt);
+    b->emitted++;
+    return 1;
+  }
   if (ri < p->p1 + p->p2) {
     for (int c = 0; c < nc; c++) sum[c] += row[c];
     b->cnt++;
@@ -317,8 +352,13 @@ VIGIL__HOT static void vbox_tail(vbox *b, int k, float *restrict out) {
   const int nc = b->ncols;
   float *restrict sum = b->sum;
   const float *restrict old = vbox_slot(b, p->p3 + k);
-  for (int c = 0; c < nc; c++) sum[c] -= old[c];
   b->cnt--;
+  if (b->k->cols_step) {
+    b->k->cols_step(sum, NULL, old, out, nc, (float)b->cnt);
+    b->emitted++;
+    return;
+  }
+  for (int c = 0; c < nc; c++) sum[c] -= old[c];
   const float d = (float)b->cnt;
   for (int c = 0; c < nc; c++) out[c] = sum[c] / d;
   b->emitted++;
@@ -332,12 +372,12 @@ struct vigil__pdq_stream {
   int rows, cols, direct; /* direct: a 64x64 picture is taken as it is */
   int kind;               /* STAGED_*: RGB rows are turned to luma as they are interleaved */
   box_plan hplan;
-  vf8 *batch1, *batch2;      /* BATCHES x cols vectors each, lane-interleaved */
+  vf8 *batch1, *batch2;      /* BATCHES (BATCHES2) x cols vectors, lane-interleaved */
   float *junk;               /* cols floats: where the lanes of a partial flush write */
   uint8_t *stage1;           /* FLUSH_ROWS input rows of 4 * cols bytes: RGB triplets or floats */
   const uint8_t *rowp[FLUSH_ROWS]; /* the staged rows: in stage1, or the caller's (push_rgb_stable) */
-  float *stage2;             /* FLUSH_ROWS row-major V1 output rows */
-  vf8 *sel;                  /* BATCHES x 64: H2 at the 64 sampled columns */
+  float *stage2;             /* FLUSH2_ROWS row-major V1 output rows */
+  vf8 *sel;                  /* BATCHES2 x 64: H2 at the 64 sampled columns */
   int nb1, nb2, pushed;
   const vigil__pdq_kernels *k;
   vbox v1, v2;
@@ -348,12 +388,13 @@ struct vigil__pdq_stream {
 void vigil__pdq_stream_free(vigil__pdq_stream *s) {
   if (!s) return;
   size_t lanes = (size_t)BATCHES * (size_t)s->cols * sizeof(vf8);
+  size_t lanes2 = (size_t)BATCHES2 * (size_t)s->cols * sizeof(vf8);
   vigil__scratch_put(s->batch1, lanes);
   vigil__scratch_put(s->junk, (size_t)s->cols * sizeof(float));
-  vigil__scratch_put(s->batch2, lanes);
-  vigil__scratch_put(s->sel, (size_t)BATCHES * 64 * sizeof(vf8));
+  vigil__scratch_put(s->batch2, lanes2);
+  vigil__scratch_put(s->sel, (size_t)BATCHES2 * 64 * sizeof(vf8));
   vigil__scratch_put(s->stage1, lanes);
-  vigil__scratch_put(s->stage2, lanes);
+  vigil__scratch_put(s->stage2, lanes2);
   vbox_free(&s->v1);
   vbox_free(&s->v2);
   free(s);
@@ -385,13 +426,13 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, int dihed
   if (!s->direct) {
     s->batch1 = alloc_lanes(BATCHES * cols);
     s->junk = vigil__scratch_get((size_t)cols * sizeof(float));
-    s->batch2 = alloc_lanes(BATCHES * cols);
+    s->batch2 = alloc_lanes(BATCHES2 * cols);
     s->stage1 = (uint8_t *)alloc_lanes(BATCHES * cols);
-    s->stage2 = (float *)alloc_lanes(BATCHES * cols);
-    s->sel = alloc_lanes(BATCHES * 64);
+    s->stage2 = (float *)alloc_lanes(BATCHES2 * cols);
+    s->sel = alloc_lanes(BATCHES2 * 64);
     if (!s->batch1 || !s->junk || !s->batch2 || !s->stage1 || !s->stage2 || !s->sel) rc = VIGIL_ENOMEM;
-    if (rc == VIGIL_OK) rc = vbox_init(&s->v1, rows, wv, cols);
-    if (rc == VIGIL_OK) rc = vbox_init(&s->v2, rows, wv, 64);
+    if (rc == VIGIL_OK) rc = vbox_init(&s->v1, rows, wv, cols, s->k);
+    if (rc == VIGIL_OK) rc = vbox_init(&s->v2, rows, wv, 64, s->k);
   }
   if (rc != VIGIL_OK) {
     vigil__pdq_stream_free(s);
@@ -401,7 +442,7 @@ int vigil__pdq_stream_new(vigil__pdq_stream **out, int rows, int cols, int dihed
   return VIGIL_OK;
 }
 
-/* Staged rows (up to FLUSH_ROWS, rp[i] the i-th) into lane batches: batch
+/* Staged rows (up to FLUSH2_ROWS, rp[i] the i-th) into lane batches: batch
  * b gets rows b*8 .. b*8+7.  A last, partial batch repeats its last row in
  * the unused lanes, which keeps them finite; their results are never read. */
 static void to_lanes(vigil__pdq_stream *s, const uint8_t *const *rp, int rgb, int nrows, vf8 *batch) {
@@ -427,11 +468,17 @@ static void v2_emitted(vigil__pdq_stream *s) {
 /* H2 over the staged V1 rows, then their 64 sampled columns into V2. */
 static void flush2(vigil__pdq_stream *s) {
   if (!s->nb2) return;
-  const uint8_t *rp[FLUSH_ROWS];
+  const uint8_t *rp[FLUSH2_ROWS];
   for (int r = 0; r < s->nb2; r++) rp[r] = (const uint8_t *)(s->stage2 + (size_t)r * (size_t)s->cols);
   to_lanes(s, rp, 0, s->nb2, s->batch2);
-  const vf8 *in1 = s->nb2 > LANES ? s->batch2 + s->cols : s->batch2;
-  box_sel2(s->batch2, in1, s->sel, s->sel + 64, &s->hplan, s->colsel);
+  /* Batches past the last row read batch 0 again; their output is not read. */
+  const vf8 *in[BATCHES2];
+  vf8 *out[BATCHES2];
+  for (int b = 0; b < BATCHES2; b++) {
+    in[b] = b * LANES < s->nb2 ? s->batch2 + (size_t)b * (size_t)s->cols : s->batch2;
+    out[b] = s->sel + (size_t)b * 64;
+  }
+  box_sel4(in, out, &s->hplan, s->colsel);
   for (int r = 0; r < s->nb2; r++) {
     float *slot = vbox_slot(&s->v2, s->v2.ri);
     const float *h = (const float *)(s->sel + (size_t)(r / LANES) * 64) + r % LANES;
@@ -445,7 +492,7 @@ static void flush2(vigil__pdq_stream *s) {
 static inline float *v1_target(vigil__pdq_stream *s) { return s->stage2 + (size_t)s->nb2 * (size_t)s->cols; }
 
 static void v1_emitted(vigil__pdq_stream *s) {
-  if (++s->nb2 == FLUSH_ROWS) flush2(s);
+  if (++s->nb2 == FLUSH2_ROWS) flush2(s);
 }
 
 /* H1 over the staged rows (RGB or floats), then each row into V1. */
@@ -455,7 +502,7 @@ static void flush1(vigil__pdq_stream *s) {
   float *dst[FLUSH_ROWS];
   for (int r = 0; r < FLUSH_ROWS; r++) dst[r] = r < s->nb1 ? vbox_slot(&s->v1, s->v1.ri + r) : s->junk;
   row_sink k = {.rows = dst};
-  box_rows2(s->batch1, s->nb1 > LANES ? s->batch1 + s->cols : s->batch1, &s->hplan, &k);
+  box_rows2(s->batch1, s->nb1 > LANES ? s->batch1 + s->cols : s->batch1, &s->hplan, &k, s->k);
   for (int r = 0; r < s->nb1; r++)
     if (vbox_commit(&s->v1, v1_target(s))) v1_emitted(s);
   s->nb1 = 0;

@@ -37,10 +37,14 @@
  * reader digests each byte once, the first time it is read in order.
  *
  * Bounded memory: one decoded frame, one RGB frame and the PDQ stream's
- * rows; hashes go to the callback as they are computed (the reference keeps
- * every frame it has yet to hash in an unbounded queue).
+ * rows (with threads, a few decoded frames wait for the hashing thread:
+ * video_hasher.c); hashes go to the callback as they are computed (the
+ * reference keeps every frame it has yet to hash in an unbounded queue),
+ * except in the skip pass, which holds one hash per selected frame until
+ * its numbering is proven.
  */
 #include "video/video_internal.h"
+#include "video/video_hasher.h"
 #include "video/video_skip.h"
 #include "common/internal.h"
 #include "pdq/pdq_internal.h"
@@ -67,12 +71,11 @@ typedef struct state {
   void *ctx;
   AVFormatContext *fc;
   AVCodecContext *cc;
-  struct SwsContext *sws;
-  AVFrame *frame, *rgb;
+  vigil__video_hasher *hasher;
+  AVFrame *frame;
   AVPacket *pkt;
   int vi;
   double fps;
-  float fps_f;
   int64_t frame_mod;
   int dst_w, dst_h;
   uint64_t decoded, hashed, progress_at;
@@ -104,44 +107,22 @@ static int deny_open(struct AVFormatContext *s, AVIOContext **pb, const char *ur
   return AVERROR(EPERM);
 }
 
-static int hash_frame(state *st, int64_t number, vigil_error *err) {
-  AVFrame *f = st->frame;
-  st->sws = sws_getCachedContext(st->sws, f->width, f->height, (enum AVPixelFormat)f->format, st->dst_w, st->dst_h,
-                                 AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
-  if (!st->sws)
-    return vigil__seterr(err, VIGIL_EFORMAT, "frame %lld: cannot convert %dx%d %s to RGB", (long long)number,
-                         f->width, f->height, av_get_pix_fmt_name((enum AVPixelFormat)f->format) ? av_get_pix_fmt_name((enum AVPixelFormat)f->format) : "?");
-  sws_scale(st->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, st->rgb->data, st->rgb->linesize);
-  vigil__pdq_stream *ps;
-  int rc = vigil__pdq_stream_new(&ps, st->dst_h, st->dst_w, 0, err);
-  if (rc) return rc;
-  const uint8_t *row = st->rgb->data[0];
-  for (int y = 0; y < st->dst_h; y++, row += st->rgb->linesize[0]) vigil__pdq_stream_push_rgb_stable(ps, row);
-  float buf[64][64];
-  vigil__pdq_stream_finish(ps, buf);
-  vigil__pdq_stream_free(ps);
-  vigil_pdq_result res;
-  vigil__pdq_from_64x64(buf, 0, &res);
-  vigil_video_frame out;
-  out.frame_number = number;
-  out.quality = res.quality;
-  out.hash = res.hash[0];
-  out.timestamp = (double)((float)number / st->fps_f);
-  st->hashed++;
-  if (st->skipping) { /* held until the pass proves its numbering */
-    if (st->nheld == st->cap_held) {
-      size_t cap = st->cap_held ? st->cap_held * 2 : 64;
-      vigil_video_frame *nv = vigil__mallocarray(cap, sizeof *nv);
-      if (!nv) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for frame hashes");
-      if (st->nheld) memcpy(nv, st->out, st->nheld * sizeof *nv);
-      free(st->out);
-      st->out = nv;
-      st->cap_held = cap;
-    }
-    st->out[st->nheld++] = out;
-    return VIGIL_OK;
+/* The hasher's callback (in this thread, in frame order): held while the
+ * skip pass has yet to prove its numbering, else the caller's. */
+static int deliver(void *ctx, const vigil_video_frame *f) {
+  state *st = ctx;
+  if (!st->skipping) return st->fn ? st->fn(st->ctx, f) : VIGIL_OK;
+  if (st->nheld == st->cap_held) {
+    size_t cap = st->cap_held ? st->cap_held * 2 : 64;
+    vigil_video_frame *nv = vigil__mallocarray(cap, sizeof *nv);
+    if (!nv) return VIGIL_ENOMEM; /* the pass falls back to hashing every frame as it goes */
+    if (st->nheld) memcpy(nv, st->out, st->nheld * sizeof *nv);
+    free(st->out);
+    st->out = nv;
+    st->cap_held = cap;
   }
-  return st->fn ? st->fn(st->ctx, &out) : VIGIL_OK;
+  st->out[st->nheld++] = *f;
+  return VIGIL_OK;
 }
 
 /* decode_packet's answer in the skip pass when the numbering cannot be
@@ -191,8 +172,8 @@ static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
     else if ((uint64_t)st->frame->width * (uint64_t)st->frame->height > st->o->max_pixels)
       rc = vigil__seterr(err, VIGIL_ELIMIT, "frame of %dx%d pixels is over the limit of %llu", st->frame->width,
                          st->frame->height, (unsigned long long)st->o->max_pixels);
-    else if (number % st->frame_mod == 0)
-      rc = hash_frame(st, number, err);
+    else if (number % st->frame_mod == 0 && (rc = vigil__video_hasher_put(st->hasher, st->frame, number, err)) == 0)
+      st->hashed++;
     if (rc == VIGIL_OK && st->o->progress && st->decoded >= st->progress_at + 25) {
       st->progress_at = st->decoded - st->decoded % 25;
       st->o->progress(st->o->progress_ctx, st->decoded, (double)st->decoded / st->fps, st->total_seconds);
@@ -247,7 +228,6 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
     return vigil__seterr(err, VIGIL_ECORRUPT, "the video has no usable frame rate (%d/%d)", r.num, r.den);
   if (st->fps > o->max_fps)
     return vigil__seterr(err, VIGIL_ELIMIT, "frame rate %.3f is over the limit of %.0f", st->fps, o->max_fps);
-  st->fps_f = (float)st->fps;
   info->fps = st->fps;
   info->fps_num = r.num;
   info->fps_den = r.den;
@@ -284,24 +264,19 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
   e = avcodec_open2(st->cc, codec, NULL);
   if (e < 0) return averr(err, VIGIL_EFORMAT, "cannot open the video decoder", e);
   st->frame = av_frame_alloc();
-  st->rgb = av_frame_alloc();
   st->pkt = av_packet_alloc();
-  if (!st->frame || !st->rgb || !st->pkt) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-  st->rgb->format = AV_PIX_FMT_RGB24;
-  st->rgb->width = st->dst_w;
-  st->rgb->height = st->dst_h;
-  if (av_frame_get_buffer(st->rgb, 1) < 0)
-    return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for a %dx%d frame", st->dst_w, st->dst_h);
-  return VIGIL_OK;
+  if (!st->frame || !st->pkt) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  /* With threads, the selected frames are hashed in a thread of their own
+   * while the decoder goes on (video_hasher.c). */
+  return vigil__video_hasher_new(&st->hasher, o->threads > 1, st->dst_w, st->dst_h, st->fps, deliver, st, err);
 }
 
 /* Frees what open_input made (the reader stays). */
 static void close_input(state *st) {
   av_packet_free(&st->pkt);
   av_frame_free(&st->frame);
-  av_frame_free(&st->rgb);
-  sws_freeContext(st->sws);
-  st->sws = NULL;
+  vigil__video_hasher_free(st->hasher);
+  st->hasher = NULL;
   avcodec_free_context(&st->cc);
   avformat_close_input(&st->fc);
 }
@@ -393,6 +368,8 @@ static int skip_pass(state *st, vigil_error *err) {
     av_packet_unref(st->pkt);
   }
   if (rc == VIGIL_OK) rc = decode_packet(st, NULL, err);
+  if (rc == VIGIL_OK) rc = vigil__video_hasher_finish(st->hasher, err); /* every hash held */
+  if (rc == VIGIL_ENOMEM && err && !err->code) vigil__seterr(err, rc, "out of memory for the frame hashes");
   if (rc == VIGIL_OK && (j != st->pts.n || st->nout != st->nsent)) rc = FALL_BACK;
   /* An error here (a packet refused, a limit) may not be the one, or may
    * not come where, decoding every frame meets it: that pass says. */
@@ -490,6 +467,21 @@ int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, cons
     }
     /* The reference's flush packet is a blank one: stream index 0. */
     if (rc == VIGIL_OK && (st.vi == 0 || o->flush_all)) rc = decode_packet(&st, NULL, err);
+    if (rc == VIGIL_OK) {
+      rc = vigil__video_hasher_finish(st.hasher, err);
+    } else if (st.hasher) {
+      /* As without threads: the frames before a failure reach the callback,
+       * and what stopped at an earlier frame (its error, or the callback's
+       * non-zero return, which sets no message) is what is reported. */
+      vigil_error e2;
+      vigil_error_clear(&e2);
+      int rc2 = vigil__video_hasher_finish(st.hasher, &e2);
+      if (rc2) {
+        rc = rc2;
+        if (err && e2.code) *err = e2;
+        else if (err) vigil_error_clear(err);
+      }
+    }
   }
   if (rc == VIGIL_OK) rc = vigil__video_io_finish(io, info, err);
   if (rc == VIGIL_OK) {
