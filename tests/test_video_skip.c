@@ -56,8 +56,27 @@ static void test_disposable(void **state) {
   assert_false(vigil__h264_disposable(mixed, sizeof mixed, 4));
   const uint8_t with_pps[] = {0, 0, 0, 2, 0x68, 0xce, 0, 0, 0, 2, 0x01, 0x9e};
   assert_false(vigil__h264_disposable(with_pps, sizeof with_pps, 4));
-  const uint8_t with_sei[] = {0, 0, 0, 2, 0x06, 0x05, 0, 0, 0, 2, 0x01, 0x9e};
-  assert_false(vigil__h264_disposable(with_sei, sizeof with_sei, 4));
+  /* SEI: picture timing (1) and buffering period (0) go with their picture;
+   * a recovery point (6), user data unregistered (5) or a malformed SEI does not. */
+  const uint8_t sei_timing[] = {0, 0, 0, 5, 0x06, 0x01, 0x01, 0x42, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_true(vigil__h264_disposable(sei_timing, sizeof sei_timing, 4));
+  const uint8_t sei_two[] = {0, 0, 0, 8, 0x06, 0x00, 0x01, 0x11, 0x01, 0x01, 0x42, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_true(vigil__h264_disposable(sei_two, sizeof sei_two, 4));
+  const uint8_t sei_recovery[] = {0, 0, 0, 5, 0x06, 0x06, 0x01, 0x84, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_false(vigil__h264_disposable(sei_recovery, sizeof sei_recovery, 4));
+  const uint8_t sei_unreg[] = {0, 0, 0, 5, 0x06, 0x05, 0x01, 0x00, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_false(vigil__h264_disposable(sei_unreg, sizeof sei_unreg, 4));
+  const uint8_t sei_long[] = {0, 0, 0, 5, 0x06, 0x01, 0x09, 0x42, 0x80, 0, 0, 0, 2, 0x01, 0x9e}; /* size past the end */
+  assert_false(vigil__h264_disposable(sei_long, sizeof sei_long, 4));
+  const uint8_t sei_nostop[] = {0, 0, 0, 4, 0x06, 0x01, 0x01, 0x42, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_false(vigil__h264_disposable(sei_nostop, sizeof sei_nostop, 4));
+  /* an emulation-prevention byte inside the payload: 00 00 03 00 is 00 00 00 */
+  const uint8_t sei_epb[] = {0, 0, 0, 8, 0x06, 0x01, 0x03, 0x00, 0x00, 0x03, 0x00, 0x80, 0, 0, 0, 2, 0x01, 0x9e};
+  assert_true(vigil__h264_disposable(sei_epb, sizeof sei_epb, 4));
+  const uint8_t ab_sei[] = {0, 0, 1, 0x06, 0x01, 0x01, 0x42, 0x80, 0, 0, 0, 1, 0x01, 0x9e};
+  assert_true(vigil__h264_disposable(ab_sei, sizeof ab_sei, 0));
+  const uint8_t ab_empty[] = {0, 0, 1, 0, 0, 1, 0x01, 0x9e};
+  assert_false(vigil__h264_disposable(ab_empty, sizeof ab_empty, 0));
   const uint8_t aud_only[] = {0, 0, 0, 2, 0x09, 0xf0};
   assert_false(vigil__h264_disposable(aud_only, sizeof aud_only, 4));
   /* malformed: a length past the end, a zero length, a cut prefix, the forbidden bit */
@@ -168,6 +187,8 @@ static void test_plan(void **state) {
 /* A 320x240 H.264 clip (libx264: bframes B-frames, B-pyramid, GOP 50), 25
  * fps, of moving texture, in the container the name's extension picks; 0
  * when written, -1 without libx264. */
+static const char *g_x264_params; /* extra libx264 options of the next clip, or NULL */
+
 static int make_clip_b(const char *path, int nframes, int bframes) {
   const AVCodec *c = avcodec_find_encoder_by_name("libx264");
   if (!c) return -1;
@@ -190,6 +211,7 @@ static int make_clip_b(const char *path, int nframes, int bframes) {
   if (oc->oformat->flags & AVFMT_GLOBALHEADER) cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   av_opt_set(cc->priv_data, "preset", "veryfast", 0);
   av_opt_set(cc->priv_data, "b-pyramid", "normal", 0);
+  if (g_x264_params) av_opt_set(cc->priv_data, "x264-params", g_x264_params, 0);
   if (avcodec_open2(cc, c, NULL) < 0) goto out;
   avcodec_parameters_from_context(st->codecpar, cc);
   st->time_base = cc->time_base;
@@ -356,6 +378,22 @@ static void test_x264(void **state) {
   fprintf(stderr, "nob.mp4: %llu of 130 frames not decoded\n", (unsigned long long)sn);
   assert_true(sn > 20);
   assert_int_equal(compare(nob, 1, 1, 0, 0), sn);
+  /* Encoder settings that change the picture structure: short and long
+   * GOPs, open GOPs, no or strict B-pyramids, more references, weighted
+   * prediction, interlaced fields (PAFF/MBAFF), intra refresh (one IDR). */
+  static const char *const params[] = {
+      "keyint=10:min-keyint=10", "keyint=250:scenecut=90",     "open-gop=1:keyint=30",
+      "b-pyramid=none:ref=4",    "b-pyramid=strict:b-adapt=2", "weightb=1:weightp=2:ref=3",
+      "interlaced=1:tff=1",      "intra-refresh=1:keyint=40",  "bframes=8:b-adapt=0",
+  };
+  for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
+    g_x264_params = params[i];
+    const char *p = tv_path("params.mkv");
+    assert_int_equal(make_clip(p, 80), 0);
+    uint64_t a = compare(p, 1, 0, 0, 0);
+    fprintf(stderr, "%s: %llu of 80 frames not decoded\n", params[i], (unsigned long long)a);
+  }
+  g_x264_params = NULL;
   /* Every frame: nothing to skip. */
   assert_int_equal(compare(tv_path("bframes.mp4"), 0, 0, 0, 0), 0);
 }

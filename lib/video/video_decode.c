@@ -336,8 +336,7 @@ size_t vigil__video_test_skip_fallback;
 /* The skip pass, after read_pts: packets demuxed again must be the same ones;
  * those the plan says nothing selected needs are not sent; each frame out is
  * numbered by its pts rank and must come in rank order, and as many frames
- * must come out as were sent.  VIGIL_OK (hashes in st->out), VIGIL_ENOMEM,
- * or FALL_BACK. */
+ * must come out as were sent.  VIGIL_OK (hashes in st->out) or FALL_BACK. */
 static int skip_pass(state *st, vigil_error *err) {
   st->skipping = 1;
   st->last_rank = -1;
@@ -369,11 +368,11 @@ static int skip_pass(state *st, vigil_error *err) {
   }
   if (rc == VIGIL_OK) rc = decode_packet(st, NULL, err);
   if (rc == VIGIL_OK) rc = vigil__video_hasher_finish(st->hasher, err); /* every hash held */
-  if (rc == VIGIL_ENOMEM && err && !err->code) vigil__seterr(err, rc, "out of memory for the frame hashes");
   if (rc == VIGIL_OK && (j != st->pts.n || st->nout != st->nsent)) rc = FALL_BACK;
   /* An error here (a packet refused, a limit) may not be the one, or may
-   * not come where, decoding every frame meets it: that pass says. */
-  if (rc < 0 && rc != VIGIL_ENOMEM) rc = FALL_BACK;
+   * not come where, decoding every frame meets it: that pass says.  Out of
+   * memory for the held hashes too: that pass holds none. */
+  if (rc < 0) rc = FALL_BACK;
   if (rc == VIGIL_OK) st->decoded = st->pts.nranked;
   st->skipping = 0;
   st->skipped = st->pts.nranked - st->nsent;
@@ -432,11 +431,11 @@ static int try_skip(state *st, vigil__video_io *io, const char *url, vigil_video
   if (rc < 0) return rc;
   if (rc == 1 && rewind_demuxer(st)) {
     rc = skip_pass(st, err);
-    if (rc < 0) return rc;
     if (rc == VIGIL_OK) {
       *done = 1;
       return VIGIL_OK;
     }
+    if (err) vigil_error_clear(err); /* what made the pass give up is not the caller's error */
   }
   return reopen(st, io, url, info, err);
 }

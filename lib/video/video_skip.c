@@ -33,7 +33,47 @@ typedef struct scan {
   int other; /* a NAL unit that may change decoder state beyond its own picture */
 } scan;
 
-static void classify(scan *s, uint8_t h) {
+/* Whether an SEI NAL unit's payload (after its header byte) holds only
+ * messages about the picture it comes with that change no pixel: buffering
+ * period (0), picture timing (1), registered user data (4: captions, AFD).
+ * Its picture may then be left out with it.  Any other message (a recovery
+ * point decides which frames are output; user data unregistered can carry
+ * the x264 version, which selects decoder workarounds; film grain), an SEI
+ * over 4 KiB, or anything malformed is not. */
+static int sei_harmless(const uint8_t *p, size_t n) {
+  uint8_t rbsp[4096];
+  size_t m = 0;
+  int zeros = 0;
+  for (size_t i = 0; i < n; i++) { /* drop emulation-prevention bytes (00 00 03) */
+    if (zeros >= 2 && p[i] == 3) {
+      zeros = 0;
+      continue;
+    }
+    if (m == sizeof rbsp) return 0;
+    rbsp[m++] = p[i];
+    zeros = p[i] == 0 ? zeros + 1 : 0;
+  }
+  while (m > 0 && rbsp[m - 1] == 0) m--;   /* trailing zero bytes */
+  if (m == 0 || rbsp[m - 1] != 0x80) return 0; /* messages are whole bytes: the stop bit is a byte 0x80 */
+  m--;
+  size_t i = 0;
+  while (i < m) {
+    size_t type = 0, size = 0;
+    while (i < m && rbsp[i] == 0xff) type += 255, i++;
+    if (i >= m) return 0;
+    type += rbsp[i++];
+    while (i < m && rbsp[i] == 0xff) size += 255, i++;
+    if (i >= m) return 0;
+    size += rbsp[i++];
+    if (size > m - i || !(type == 0 || type == 1 || type == 4)) return 0;
+    i += size;
+  }
+  return 1;
+}
+
+/* One NAL unit, len >= 1 bytes from its header. */
+static void classify(scan *s, const uint8_t *nal, size_t len) {
+  uint8_t h = nal[0];
   if (h & 0x80) { /* forbidden_zero_bit */
     s->bad = 1;
     return;
@@ -46,10 +86,13 @@ static void classify(scan *s, uint8_t h) {
     if (ref) s->ref_slices++;
     if (type == 5) s->idr++;
     break;
+  case 6: /* SEI */
+    if (!sei_harmless(nal + 1, len - 1)) s->other++;
+    break;
   case 9:  /* access-unit delimiter */
   case 12: /* filler */
     break;
-  default: /* parameter sets, SEI, partitions, end of sequence/stream, extensions */
+  default: /* parameter sets, partitions, end of sequence/stream, extensions */
     s->other++;
   }
 }
@@ -74,25 +117,34 @@ static void scan_au(const uint8_t *p, size_t n, int ls, scan *s) {
         s->bad = 1;
         break;
       }
-      classify(s, p[pos]);
+      classify(s, p + pos, len);
       pos += len;
     }
     return;
   }
-  /* Annex B: each 00 00 01 starts a NAL unit (emulation prevention keeps the
-   * sequence out of NAL payloads); the bytes before the first are zeros. */
-  int found = 0;
+  /* Annex B: each 00 00 01 starts a NAL unit, which runs to the next one
+   * (emulation prevention keeps the sequence out of NAL payloads; trailing
+   * zeros are harmless); the bytes before the first are zeros. */
+  size_t cur = 0; /* start of the NAL unit being read, 0: none yet */
   for (size_t i = 0; i + 2 < n && !s->bad; i++) {
     if (p[i] != 0 || p[i + 1] != 0 || p[i + 2] != 1) {
-      if (!found && p[i] != 0) s->bad = 1;
+      if (!cur && p[i] != 0) s->bad = 1;
       continue;
     }
-    if (i + 3 >= n) break; /* a start code with nothing after it */
-    found = 1;
-    classify(s, p[i + 3]);
+    if (cur && i == cur) { /* an empty NAL unit */
+      s->bad = 1;
+      break;
+    }
+    if (cur) classify(s, p + cur, i - cur);
+    cur = i + 3;
     i += 2;
   }
-  if (!found) s->bad = 1;
+  if (s->bad) return;
+  if (!cur || cur >= n) { /* no start code, or one with nothing after it */
+    s->bad = 1;
+    return;
+  }
+  classify(s, p + cur, n - cur);
 }
 
 unsigned vigil__h264_classify(const uint8_t *data, size_t size, int nal_length_size) {

@@ -16,9 +16,10 @@ int vigil__h264_nal_length_size(const uint8_t *extradata, size_t size);
 
 /* 1 when no other picture can refer to the access unit in data: it has at
  * least one slice, every slice has nal_ref_idc 0 and it carries nothing but
- * slices, access-unit delimiters and filler (a parameter set, SEI or end of
- * sequence keeps it).  0 otherwise, including for anything malformed: a
- * packet that is not understood is decoded. */
+ * slices, access-unit delimiters, filler and SEI about its own picture
+ * (timing, captions: video_skip.c's sei_harmless); a parameter set, other
+ * SEI or end of sequence keeps it.  0 otherwise, including for anything
+ * malformed: a packet that is not understood is decoded. */
 int vigil__h264_disposable(const uint8_t *data, size_t size, int nal_length_size);
 
 /* 1 when the access unit holds an IDR slice (a clean start for decoding). */
@@ -26,7 +27,7 @@ int vigil__h264_has_idr(const uint8_t *data, size_t size, int nal_length_size);
 
 /* What a packet is, as bits (0 when malformed): */
 #define VIGIL__AU_IDR 1     /* an IDR slice: no later picture refers to one before it */
-#define VIGIL__AU_SLICES 2  /* nothing but slices, delimiters and filler */
+#define VIGIL__AU_SLICES 2  /* nothing but slices, delimiters, filler and SEI about its picture */
 #define VIGIL__AU_NONREF 4  /* slices, all with nal_ref_idc 0 */
 #define VIGIL__AU_DISCARD 8 /* (set by the caller) the demuxer marked it: its frame is never output */
 unsigned vigil__h264_classify(const uint8_t *data, size_t size, int nal_length_size);
