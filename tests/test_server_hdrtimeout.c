@@ -201,6 +201,14 @@ static void test_slow_headers_cut(void **state) {
   send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   assert_int_equal(read_status(fd), 200);
   close(fd);
+  /* and /metrics counts the cuts (no other test here is cut) */
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "GET", "/metrics", fx.admin, NULL, NULL, 0, &r), 0);
+  assert_int_equal(r.status, 200);
+  const char *line = strstr(r.body, "\nvigil_header_timeouts_total ");
+  assert_non_null(line);
+  assert_int_equal(strtol(line + strlen("\nvigil_header_timeouts_total "), NULL, 10), NSLOW);
+  tu_http_free(&r);
 }
 
 int main(void) {

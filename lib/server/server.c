@@ -127,6 +127,7 @@ size_t vigil__server_decode_budget(vigil_server *srv) { return srv->decode_budge
 vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
 int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
 int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
+uint64_t vigil__server_header_timeouts(vigil_server *srv) { return srv->hw ? vigil__hdrwatch_cut(srv->hw) : 0; }
 
 /* The SQLite file of a location ("sqlite:PATH" or PATH); NULL for PostgreSQL. */
 static const char *sqlite_file(const char *loc) {
