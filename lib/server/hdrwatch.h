@@ -23,10 +23,13 @@
  * libmicrohttpd then sees the connection end and frees it as usual.
  *
  * No race with a reused descriptor: libmicrohttpd sends the CLOSED
- * notification before it closes the socket (its daemon.c; checked with
- * F_GETFD in the callback), the entry is removed there under the mutex
- * the thread holds while it shuts sockets down, so the thread never
- * touches a descriptor number after libmicrohttpd has let it go.
+ * notification before it closes the socket (0.9.75's daemon.c, both in
+ * MHD_cleanup_connections and on new_connection_process_'s failure path;
+ * a connection never processed gets neither STARTED nor CLOSED; and
+ * F_GETFD in the callback finds the socket open).  The entry is removed
+ * there, under the mutex the thread holds while it shuts sockets down, so
+ * the thread never touches a descriptor number after libmicrohttpd has
+ * let it go.
  *
  * Threads: the notifications and marks come from libmicrohttpd's threads,
  * the watch runs its own; everything shared is under one mutex.
