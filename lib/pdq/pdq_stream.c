@@ -17,7 +17,10 @@
  *       rows straight into V1's ring: no interleaved result is stored.
  *   V1: each H1 row enters a column-wise running sum (vectorised across
  *       columns) that keeps a ring of the last window + 16 rows (a flush's
- *       rows are written before any of them is summed).
+ *       rows are written before any of them is summed).  Where the
+ *       kernels have v1_lanes (AVX2 and FMA), 8 rows are summed at a time
+ *       and written straight into H2's lane batches, transposed in
+ *       registers; otherwise rows go to a row-major stage first.
  *   H2: V1 output rows are batched again, 32 at a time (four lane batches,
  *       four sums in flight), and filtered as H1, but divided and kept only
  *       at the 64 sampled columns.
