@@ -11,7 +11,11 @@
  *             count 1, frames discarded (what `ffmpeg -threads 1 -f null`
  *             does): the baseline
  *   every   - vigil_video_hash_file, every frame (seconds_per_hash 0)
- *   1/s     - one hash per second (the default)
+ *   1/s     - one hash per second (the default: unselected non-reference
+ *             H.264 pictures are not decoded), and skipped, the frames so
+ *             left undecoded
+ *   1/s all - one hash per second decoding every frame (skip_nonref 0, as
+ *             before the skip; VIGIL_VIDEO_SKIP=0)
  *   sandbox - every frame again, in the sandboxed worker (the default path)
  * and prints each as a ratio to decode, and the worker's peak RSS; then,
  * sandboxed, every frame, threads 1 and 2 (two decoder frame threads and
@@ -153,12 +157,14 @@ static double median(double *v, int n) {
   return v[n / 2];
 }
 
-/* CPU seconds of vigil on path with the given rate; -1 on error. */
-static double time_vigil(const char *path, double sph, int sandbox) {
+/* CPU seconds of vigil on path with the given rate; -1 on error.  The frames
+ * the skip left undecoded go to *skipped when given. */
+static double time_vigil(const char *path, double sph, int sandbox, int skip, unsigned long long *skipped) {
   vigil_video_opts o;
   vigil_video_opts_default(&o);
   o.seconds_per_hash = sph;
   o.sandbox = sandbox;
+  o.skip_nonref = skip;
   vigil_video_info info;
   vigil_error e;
   double t0 = cpu();
@@ -166,6 +172,7 @@ static double time_vigil(const char *path, double sph, int sandbox) {
     fprintf(stderr, "%s: %s\n", path, e.message);
     return -1;
   }
+  if (skipped) *skipped = info.skipped;
   return cpu() - t0;
 }
 
@@ -190,8 +197,9 @@ static double time_threads(const char *path, int threads, double *cpus) {
 }
 
 static int bench(const char *path, int reps) {
-  double t[8][32];
+  double t[9][32];
   long frames = 0;
+  unsigned long long skipped = 0;
   for (int r = 0; r < reps; r++) {
     double t0 = cpu();
     frames = decode_only(path);
@@ -200,20 +208,23 @@ static int bench(const char *path, int reps) {
       fprintf(stderr, "%s: cannot decode\n", path);
       return -1;
     }
-    t[1][r] = time_vigil(path, 0, 0);
-    t[2][r] = time_vigil(path, 1, 0);
-    t[3][r] = time_vigil(path, 0, 1);
-    t[4][r] = time_threads(path, 1, &t[6][r]);
-    t[5][r] = time_threads(path, 2, &t[7][r]);
-    if (t[1][r] < 0 || t[2][r] < 0 || t[3][r] < 0 || t[4][r] < 0 || t[5][r] < 0) return -1;
+    t[1][r] = time_vigil(path, 0, 0, 1, NULL);
+    t[2][r] = time_vigil(path, 1, 0, 1, &skipped);
+    t[6][r] = time_vigil(path, 1, 0, 0, NULL);
+    t[3][r] = time_vigil(path, 0, 1, 1, NULL);
+    t[4][r] = time_threads(path, 1, &t[7][r]);
+    t[5][r] = time_threads(path, 2, &t[8][r]);
+    if (t[1][r] < 0 || t[2][r] < 0 || t[3][r] < 0 || t[4][r] < 0 || t[5][r] < 0 || t[6][r] < 0) return -1;
   }
-  double w1 = median(t[4], reps), w2 = median(t[5], reps), c1 = median(t[6], reps), c2 = median(t[7], reps);
+  double w1 = median(t[4], reps), w2 = median(t[5], reps), c1 = median(t[7], reps), c2 = median(t[8], reps);
   double dec = median(t[0], reps), all = median(t[1], reps), one = median(t[2], reps), sb = median(t[3], reps);
+  double one_all = median(t[6], reps);
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
   const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  printf("%-40s %6ld %8.3f %8.3f %6.2fx %8.3f %6.2fx %8.3f %6.2fx %7.1f %6.2fx %7.2f %6.2fx\n", name, frames, dec, all,
-         all / dec, one, one / dec, sb, sb / dec, ru.ru_maxrss / 1024.0, w1 / w2, c2 / c1, 2 * c1 / c2);
+  printf("%-40s %6ld %8.3f %8.3f %6.2fx %8.3f %6.2fx %7llu %8.3f %6.2fx %8.3f %6.2fx %7.1f %6.2fx %7.2f %6.2fx\n", name,
+         frames, dec, all, all / dec, one, one / dec, skipped, one_all, one_all / dec, sb, sb / dec,
+         ru.ru_maxrss / 1024.0, w1 / w2, c2 / c1, 2 * c1 / c2);
   return 0;
 }
 
@@ -246,8 +257,8 @@ int main(int argc, char **argv) {
   if (getloadavg(load, 3) < 0) load[0] = load[1] = load[2] = -1;
   printf("load average %.2f %.2f %.2f on %ld cores (2 thr is wall clock: it needs two idle cores)\n", load[0], load[1],
          load[2], sysconf(_SC_NPROCESSORS_ONLN));
-  printf("%-40s %6s %8s %8s %7s %8s %7s %8s %7s %7s %7s %7s %7s\n", "clip", "frames", "decode", "every", "", "1/s", "",
-         "sandbox", "", "RSS", "2 thr", "cpu 2/1", "bound");
+  printf("%-40s %6s %8s %8s %7s %8s %7s %7s %8s %7s %8s %7s %7s %7s %7s %7s\n", "clip", "frames", "decode", "every", "",
+         "1/s", "", "skipped", "1/s all", "", "sandbox", "", "RSS", "2 thr", "cpu 2/1", "bound");
   int rc = 0;
   for (int i = 0; i < nclips; i++) rc |= bench(clips[i], reps);
   if (gen[0]) remove(gen);

@@ -4,7 +4,7 @@
  * index against python-threatexchange's approach, in one run.
  *
  *   bench_video_match [--videos N] [--frames F] [--query-seconds S]
- *                     [--queries Q] [--seed S] [--dump DIR] [--smoke]
+ *                     [--queries Q] [--seed S] [--dump DIR] [--index-file PATH] [--smoke]
  *
  * The bank is N videos of F frame hashes (one per second) with the structure
  * of real video: each drifts a few bits a second (runs of similar frames),
@@ -27,6 +27,15 @@
  * vigil's (exact), and both copied clips must come back as segments.
  * Times are CPU time of this thread (one core); build time is wall-clock.
  *
+ * The index file (vigil_vpdq_index_save / _load, PATH or $TMPDIR/
+ * bench-vpdq-PID.idx, removed at the end): the index is saved, loaded back
+ * with the file in the page cache (a restart), and again after the file's
+ * pages were dropped from the cache (posix_fadvise DONTNEED: a cold start,
+ * read from disk), wall-clock, and the warm load's CPU time against the
+ * build's (steadier on a shared machine); the ratio of the build to each
+ * load is printed, and every query also runs on the loaded index, whose answers must
+ * equal the built one's.
+ *
  * faiss itself runs in scripts/bench-faiss-video.py, which starts this
  * program with --dump DIR: the bank (DIR/bank.hashes, 32 bytes a frame, video
  * by video; DIR/bank.quality, one byte a frame), the queries
@@ -35,10 +44,13 @@
  * corpus, checks its answer against vigil's video by video and prints the
  * ratio, without re-implementing the generator in Python.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "match/match_internal.h"
 #include "vigil/video.h"
@@ -137,7 +149,7 @@ static int dump_close(FILE *f, const char *name) {
 
 int main(int argc, char **argv) {
   size_t nv = 10000, nf = 200, qs = 600, nq = 5;
-  const char *dump = NULL;
+  const char *dump = NULL, *ifile = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--smoke")) nv = 300, nf = 60, qs = 200, nq = 2;
     else if (!strcmp(argv[i], "--videos") && i + 1 < argc) nv = strtoull(argv[++i], NULL, 10);
@@ -146,10 +158,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--queries") && i + 1 < argc) nq = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--seed") && i + 1 < argc) rng_state = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--dump") && i + 1 < argc) dump = argv[++i];
+    else if (!strcmp(argv[i], "--index-file") && i + 1 < argc) ifile = argv[++i];
     else {
       fprintf(stderr,
               "usage: bench_video_match [--videos N] [--frames F] [--query-seconds S] [--queries Q]\n"
-              "                         [--seed S] [--dump DIR] [--smoke]\n");
+              "                         [--seed S] [--dump DIR] [--index-file PATH] [--smoke]\n");
       return 2;
     }
   }
@@ -185,14 +198,14 @@ int main(int argc, char **argv) {
 
   vigil_vpdq_index *ix = NULL;
   vigil_error err = {0};
-  double t0 = wall();
+  double t0 = wall(), c0 = now();
   if (vigil_vpdq_index_new(&ix, &err)) return fprintf(stderr, "%s\n", err.message), 1;
   vigil_vpdq_video *vids = malloc(nv * sizeof *vids);
   if (!vids) return fprintf(stderr, "out of memory\n"), 1;
   for (size_t v = 0; v < nv; v++) vids[v] = (vigil_vpdq_video){v, bank + v * nf, nf};
   if (vigil_vpdq_index_add_many(ix, vids, nv, &err)) return fprintf(stderr, "%s\n", err.message), 1;
   free(vids);
-  double build = wall() - t0;
+  double build = wall() - t0, cbuild = now() - c0;
 
   /* the peer's index: unique hashes of quality >= 50 (prepare_vpdq_feature), and hash -> videos */
   size_t na = 0;
@@ -212,12 +225,44 @@ int main(int argc, char **argv) {
       nv, nf, vigil_vpdq_index_frames(ix), vigil_vpdq_index_unique(ix), nu, (double)vigil_vpdq_index_memory(ix) / 1e6,
       (double)vigil_vpdq_index_memory(ix) / (double)(nv * nf), build);
 
+  /* the index file: saved, loaded warm (page cache), loaded cold */
+  char ipath[4096];
+  if (ifile) snprintf(ipath, sizeof ipath, "%s", ifile);
+  else {
+    const char *t = getenv("TMPDIR");
+    snprintf(ipath, sizeof ipath, "%s/bench-vpdq-%ld.idx", t && *t ? t : "/tmp", (long)getpid());
+  }
+  t0 = wall();
+  if (vigil_vpdq_index_save(ix, ipath, NULL, 0, &err)) return fprintf(stderr, "%s\n", err.message), 1;
+  double tsave = wall() - t0;
+  struct stat sb;
+  if (stat(ipath, &sb) != 0) return fprintf(stderr, "%s: cannot stat\n", ipath), 1;
+  vigil_vpdq_index *lx = NULL;
+  t0 = wall();
+  c0 = now();
+  if (vigil_vpdq_index_load(&lx, ipath, NULL, NULL, &err)) return fprintf(stderr, "%s\n", err.message), 1;
+  double twarm = wall() - t0, cwarm = now() - c0;
+  vigil_vpdq_index_free(lx);
+  int fd = open(ipath, O_RDONLY);
+  int dropped = fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+  if (fd >= 0) close(fd);
+  t0 = wall();
+  if (vigil_vpdq_index_load(&lx, ipath, NULL, NULL, &err)) return fprintf(stderr, "%s\n", err.message), 1;
+  double tcold = wall() - t0;
+  printf("index file: %.1f MB (%.1f bytes per frame hash), saved in %.2f s; loaded in %.3f s from the page cache "
+         "(build/load %.1fx; CPU time %.3f s against the build's %.2f s: %.1fx), %.3f s %s (build/load %.1fx); "
+         "loaded index %.1f MB (%.1f bytes per frame hash, its PDQ part a read-only mapping of the file)\n",
+         (double)sb.st_size / 1e6, (double)sb.st_size / (double)(nv * nf), tsave, twarm, build / twarm, cwarm, cbuild,
+         cbuild / cwarm, tcold,
+         dropped ? "with the file's pages dropped from the cache" : "(the cache could not be dropped)", build / tcold,
+         (double)vigil_vpdq_index_memory(lx) / 1e6, (double)vigil_vpdq_index_memory(lx) / (double)(nv * nf));
+
   vigil_video_frame *q = malloc(qs * sizeof *q);
   uint64_t *pairs = malloc(qs * 64 * sizeof *pairs);
   if (!q || !pairs || !uniq || !ufirst) return fprintf(stderr, "out of memory\n"), 1;
   double tv = 0, tp = 0;
-  double *tvq = malloc(nq * sizeof *tvq); /* per query, for the median */
-  if (!tvq) return fprintf(stderr, "out of memory\n"), 1;
+  double *tvq = malloc(nq * sizeof *tvq), *tlq = malloc(nq * sizeof *tlq); /* per query, for the medians */
+  if (!tvq || !tlq) return fprintf(stderr, "out of memory\n"), 1;
   const vigil__kernels *kern = vigil__kernels_get();
   static uint32_t hit_i[VIGIL__SCAN_CHUNK];
   static uint16_t hit_d[VIGIL__SCAN_CHUNK];
@@ -242,6 +287,18 @@ int main(int argc, char **argv) {
     if (vigil_vpdq_index_query(ix, q, qs, NULL, &res, &nres, &err)) return fprintf(stderr, "%s\n", err.message), 1;
     tvq[k] = now() - s;
     tv += tvq[k];
+    /* the loaded index gives the same answer */
+    vigil_vpdq_result *lres = NULL;
+    size_t nlres = 0;
+    s = now();
+    if (vigil_vpdq_index_query(lx, q, qs, NULL, &lres, &nlres, &err)) return fprintf(stderr, "%s\n", err.message), 1;
+    tlq[k] = now() - s;
+    int same = nlres == nres;
+    for (size_t r = 0; same && r < nres; r++)
+      same = lres[r].id == res[r].id && lres[r].query_matched == res[r].query_matched &&
+             lres[r].compared_matched == res[r].compared_matched && lres[r].nsegments == res[r].nsegments;
+    if (!same) printf("query %zu: MISMATCH between the built and the loaded index\n", k), bad = 1;
+    vigil_vpdq_results_free(lres, nlres);
     if (dv) {
       for (size_t i = 0; i < qs; i++) fwrite(q[i].hash.bytes, 1, 32, dq);
       fprintf(dv, "query %zu ms %.3f clips %zu %zu\n", k, 1e3 * tvq[k], a, b);
@@ -304,12 +361,18 @@ int main(int argc, char **argv) {
   qsort(tvq, nq, sizeof *tvq, cmp_double);
   printf("vigil (full answer, segments included): %8.2f ms per query (median %.2f, %.2f-%.2f)\n",
          1e3 * tv / (double)nq, 1e3 * tvq[nq / 2], 1e3 * tvq[0], 1e3 * tvq[nq - 1]);
+  qsort(tlq, nq, sizeof *tlq, cmp_double);
+  printf("vigil on the index loaded from its file: median %.2f ms per query (%.2f-%.2f), answers %s\n",
+         1e3 * tlq[nq / 2], 1e3 * tlq[0], 1e3 * tlq[nq - 1], bad ? "checked above" : "the same");
   printf("exhaustive range search (faiss IndexBinaryFlat's method, %s kernel, search only): %8.2f ms per query\n",
          kern->name, 1e3 * tp / (double)nq);
   printf("ratio: vigil is %.1fx the exhaustive search; answers %s\n", tp / tv, bad ? "DIFFER" : "identical (exact)");
   if (dv && (dump_close(dq, "queries.hashes") | dump_close(dv, "vigil.txt"))) bad = 1;
   vigil_vpdq_index_free(ix);
+  vigil_vpdq_index_free(lx);
+  unlink(ipath);
   free(tvq);
+  free(tlq);
   free(bank);
   free(all);
   free(uniq);

@@ -83,6 +83,9 @@ static const char serve_help[] =
     "                         (default 86400)\n"
     "  --jobs-dir DIR         the inputs of waiting jobs (default DB.jobs beside a\n"
     "                         SQLite file, $TMPDIR/vigil-jobs for PostgreSQL)\n"
+    "  --vpdq-index FILE      the video index kept between runs, loaded at start\n"
+    "                         when it matches the banks (default DB.vpdq-index\n"
+    "                         beside a SQLite file, none for PostgreSQL; off: none)\n"
     "  --quiet                no per-request log lines\n"
     "  -h, --help             this text\n";
 
@@ -149,8 +152,7 @@ static int bootstrap(const char *db, const char *key_file) {
 int cmd_serve(int argc, char **argv) {
   enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_NOGROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT,
-         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR };
-
+         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR, OPT_VINDEX };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
       {"db", required_argument, 0, OPT_DB},
@@ -186,6 +188,7 @@ int cmd_serve(int argc, char **argv) {
       {"job-queue", required_argument, 0, OPT_JQUEUE},
       {"job-keep", required_argument, 0, OPT_JKEEP},
       {"jobs-dir", required_argument, 0, OPT_JDIR},
+      {"vpdq-index", required_argument, 0, OPT_VINDEX},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   vigil_server_config cfg;
@@ -280,6 +283,7 @@ int cmd_serve(int argc, char **argv) {
       cfg.job_keep_s = (unsigned)v;
       break;
     case OPT_JDIR: cfg.jobs_dir = optarg; break;
+    case OPT_VINDEX: cfg.vpdq_index = optarg; break;
     case 'h': fputs(serve_help, stdout); return CLI_OK;
     default: fputs(serve_help, stderr); return CLI_USAGE;
     }

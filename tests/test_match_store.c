@@ -447,10 +447,39 @@ static int teardown(void **state) {
   return rmdir(tmpdir);
 }
 
+/* A loaded index of 0 or 1 entries grows when entries are added (its
+ * capacity was 1, which growing by half never raised). */
+static void test_load_tiny_then_grow(void **state) {
+  (void)state;
+  for (size_t start = 0; start < 2; start++) {
+    vigil_pdq_index *ix, *lx;
+    assert_int_equal(vigil_pdq_index_new(&ix, NULL), VIGIL_OK);
+    vigil_pdq_hash h[4];
+    for (size_t i = 0; i < 4; i++) rand_hash(&h[i]);
+    for (size_t i = 0; i < start; i++) assert_int_equal(vigil_pdq_index_add(ix, &h[i], i, NULL), VIGIL_OK);
+    char path[256];
+    snprintf(path, sizeof path, "%s/tiny-%zu.vpi", tmpdir, start);
+    assert_int_equal(vigil_pdq_index_save(ix, path, NULL), VIGIL_OK);
+    assert_int_equal(vigil_pdq_index_load(&lx, path, NULL), VIGIL_OK);
+    for (size_t i = start; i < 4; i++) assert_int_equal(vigil_pdq_index_add(lx, &h[i], i, NULL), VIGIL_OK);
+    assert_int_equal(vigil_pdq_index_size(lx), 4);
+    vigil_pdq_hit *hits;
+    size_t n;
+    assert_int_equal(vigil_pdq_index_query(lx, &h[3], 0, &hits, &n, NULL), VIGIL_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].id, 3);
+    free(hits);
+    vigil_pdq_index_free(ix);
+    vigil_pdq_index_free(lx);
+    unlink(path);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_churn),
       cmocka_unit_test(test_save_load),
+      cmocka_unit_test(test_load_tiny_then_grow),
       cmocka_unit_test(test_corrupt),
       cmocka_unit_test(test_args),
       cmocka_unit_test(test_threads),

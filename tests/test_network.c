@@ -497,11 +497,12 @@ static void test_outputs(void **state) {
   char *h = (char *)tu_slurp(p[3], &lens[3]);
   assert_non_null(h);
   assert_non_null(strstr(h, "Content-Security-Policy"));
-  /* the groups' details travel in the JSON data block, '<' and '"' escaped */
+  /* the groups' details travel in the JSON data block: the graph, the
+   * marked ad text as data, the template as markup with '<' escaped */
   assert_non_null(strstr(h, "<script type=\"application/json\" id=\"data\">"));
-  assert_non_null(strstr(h, "\\u003csvg"));
-  assert_non_null(strstr(h, "class=\\\"slot sNAME\\\""));
-  assert_non_null(strstr(h, "\\u003cmark class=\\\"phone\\\"\\u003e"));
+  assert_non_null(strstr(h, "\"g\":{\"l\":[["));
+  assert_non_null(strstr(h, "\\u003cspan class=\\\"slot sNAME\\\""));
+  assert_non_null(strstr(h, "[\"phone\",\""));
   /* the FILE* writers give the same bytes into a memory stream, which is
    * complete when they return (flushed, not closed) */
   int (*fw[4])(const vigil_linker *, FILE *, vigil_error *) = {vigil_linker_fwrite_json, vigil_linker_fwrite_graphml,

@@ -13,9 +13,12 @@
  * identical reposts fold into one row, the dated ads draw a time line,
  * graph labels do not overlap, the search in the page (driven through the
  * address: #q=...&f=phone) shows and hides the group, and the screenshot
- * must be a PNG.  A second report of 2,000 groups checks that every group
- * is reachable (#g1999 opens the last one's details) and prints when the
- * page was ready.
+ * must be a PNG.  The groups travel in a JSON data block: a </script> and
+ * U+2028 in an ad's title and place must not end it (no '<' inside, no raw
+ * U+2028/U+2029 in the page).  A second report of 2,000 groups checks that
+ * only one page of rows and only the opened section are drawn, that every
+ * group is reachable (#g1999 builds the last one's section) and prints
+ * when the page was ready.
  * Without chromium (scripts/install-deps --test installs it) the test skips
  * with 77.
  */

@@ -13,8 +13,8 @@
 # risk filter narrows the table, clicking a row's link opens the group's
 # section (graph, ads with the repost folded and counted, source links)
 # built then and not before, "close" removes it, and nothing hostile ran or
-# became an element.  Screenshots of the table, an opened group and the
-# hostile group go to SHOTS_DIR
+# became an element.  Screenshots of the table, an opened group (top and
+# ads) and the hostile group go to SHOTS_DIR
 # (default: a new temporary folder, printed).
 # Exit 77 (skipped) without chromium, chromedriver or python3-selenium.
 import json
@@ -146,6 +146,8 @@ def main():
         check("https://example.com/ads/119/0" in srcs, "each ad links to its source")
         driver.execute_script("arguments[0].scrollIntoView()", sec)
         driver.save_screenshot(os.path.join(shots, "link-group.png"))
+        driver.execute_script("arguments[0].scrollIntoView()", sec.find_element(By.CSS_SELECTOR, ".body > table"))
+        driver.save_screenshot(os.path.join(shots, "link-group-ads.png"))
         sec.find_element(By.CSS_SELECTOR, "button.close").click()
         check(not driver.find_elements(By.ID, "g" + gid), "close removes the section")
 

@@ -3,7 +3,8 @@
  * test_server_cli.c - the built `vigil` binary (VIGIL_CLI): `vigil keys`,
  * the serve bootstrap key, crash safety (every acknowledged write is there
  * after kill -9 and a restart) and graceful stop on SIGTERM (a request in
- * flight is still answered).  Loopback only, ephemeral ports.
+ * flight is still answered), one case per piece of content unless
+ * --no-group-sightings.  Loopback only, ephemeral ports.
  */
 #include "testutil.h"
 
@@ -188,6 +189,33 @@ static void test_crash_safety(void **state) {
   assert_non_null(strstr(out, "bootstrap"));
 }
 
+/* `vigil serve` groups repeats of content into one case by default;
+ * --no-group-sightings opens a case per upload. */
+static void test_group_sightings_flag(void **state) {
+  (void)state;
+  const char *body = "{\"content_id\":\"flag-1\"}";
+  for (int separate = 0; separate < 2; separate++) {
+    char gdb[400];
+    snprintf(gdb, sizeof gdb, "%s/group-%d.db", dir, separate);
+    server s;
+    assert_int_equal(
+        tu_serve_start_with(&s, gdb, dir, separate ? "g1" : "g0", separate ? "--no-group-sightings" : NULL), 0);
+    int st;
+    json_int_t id[2];
+    for (int i = 0; i < 2; i++) {
+      json_t *j = tu_call(s.port, "POST", "/v1/cases", s.key, body, &st);
+      assert_int_equal(st, 201);
+      id[i] = json_integer_value(json_object_get(j, "id"));
+      assert_int_equal(json_is_true(json_object_get(j, "sighting")), i == 1 && !separate);
+      json_decref(j);
+    }
+    if (separate) assert_true(id[0] != id[1]);
+    else assert_int_equal(id[0], id[1]);
+    kill(s.pid, SIGTERM);
+    waitpid(s.pid, NULL, 0);
+  }
+}
+
 /* Many request threads on one SQLite store (the PostgreSQL run is in test_server_pg.c). */
 static void test_concurrent_requests(void **state) {
   (void)state;
@@ -202,6 +230,7 @@ int main(void) {
       cmocka_unit_test(test_keys_cli),
       cmocka_unit_test(test_crash_safety),
       cmocka_unit_test(test_concurrent_requests),
+      cmocka_unit_test(test_group_sightings_flag),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,6 +39,7 @@ import http.client
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -367,6 +368,11 @@ def main():
               "1 of 2" in driver.find_element(By.ID, "case-nav-status").text,
               "[ opens the previous case to read (case 1 of 2 seen)")
         driver.save_screenshot(os.path.join(shots, "7a-case-previous.png"))
+        # the hold runs out meanwhile: ] takes the case again (it is still the next one), never unseen
+        con = sqlite3.connect(db, timeout=10)
+        con.execute("UPDATE server_case_claims SET until_at = 0")
+        con.commit()
+        con.close()
         ActionChains(driver).send_keys("]").perform()
         wait.until(lambda d: d.find_element(By.ID, "case-id").text == f"#{case2}")
         wait.until(lambda d: d.find_element(By.ID, "media").is_displayed())
@@ -510,6 +516,7 @@ def main():
             time.sleep(0.25)
         lt = driver.find_element(By.ID, "lookup-table").text
         check(hit and "confirmed" in lt and "md5" in lt and "ncii" in lt, f"looking up an imported hash finds it ({lt})")
+        driver.execute_script("document.getElementById('lookup-table').scrollIntoView({block: 'end'})")
         driver.save_screenshot(os.path.join(shots, "9a-banks-import-lookup.png"))
         driver.find_element(By.ID, "l-value").clear()
         driver.find_element(By.ID, "l-value").send_keys("%032x\ue007" % 0xdead)

@@ -15,6 +15,8 @@
  *   - The audit table refuses UPDATE, DELETE and TRUNCATE, whoever asks.
  *   - A database restart under a running node: clean 5xx for the calls
  *     that hit it, then the node reconnects on its own.
+ *   - HMA's raw_lookup of a vpdq frame list opens a review case carrying
+ *     the aligned segments.
  * Skipped, saying so, when PostgreSQL is not installed.
  */
 #include "testutil.h"
@@ -29,8 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "httpc.h"
 #include "pgtest.h"
 #include "serveproc.h"
+#include "vigil/video.h"
 
 static char uri[512], dir[256];
 
@@ -275,6 +279,75 @@ static void test_database_restart(void **state) {
   assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
 }
 
+/* HMA's raw_lookup on PostgreSQL: a vpdq frame list matching a video in a
+ * bank flagged for review opens a case (source "hma") carrying the
+ * segments, as a video_md5 lookup does with its digest. */
+static void test_hma_video_cases(void **state) {
+  (void)state;
+  char db[600];
+  tu_pg_fresh_db(db, sizeof db);
+  tu_serve a;
+  assert_int_equal(tu_serve_start(&a, db, dir, "hma"), 0);
+  int st;
+  json_decref(tu_call(a.port, "POST", "/v1/banks", a.key, "{\"name\":\"vids\",\"review\":true}", &st));
+  assert_int_equal(st, 201);
+  /* 8 frames a second apart, each far from the others (a drifting scene
+   * would do as well; these keep the test independent of any decoder), few
+   * enough for a URL tu_call sends */
+  json_t *frames = json_array();
+  char te[4096] = "[", *q = te + 1;
+  for (int i = 0; i < 8; i++) {
+    char hex[65], ts[32];
+    for (int k = 0; k < 64; k++) hex[k] = "0123456789abcdef"[(unsigned)(i * 7919 + k * 104729 + k * k * i) % 16];
+    hex[64] = 0;
+    json_array_append_new(frames, json_pack("[i, i, s, f]", i, 100, hex, (double)i));
+    vigil_vpdq_format_ts((double)i, ts);
+    q += snprintf(q, sizeof te - (size_t)(q - te) - 2, "%s\"%s,100,%s\"", i ? "," : "", hex, ts);
+  }
+  strcat(te, "]");
+  json_t *line = json_pack("{s:s, s:s, s:o}", "signal_type", "vpdq", "external_id", "known", "frames", frames);
+  char *text = json_dumps(line, JSON_COMPACT);
+  json_decref(line);
+  tu_http_resp r;
+  assert_int_equal(tu_http(a.port, "POST", "/v1/banks/vids/import?format=jsonl", a.key, "application/x-ndjson", text,
+                           strlen(text), &r),
+                   0);
+  assert_int_equal(r.status, 200);
+  tu_http_free(&r);
+  free(text);
+  char *path = malloc(3 * strlen(te) + 100), *o8;
+  assert_non_null(path);
+  o8 = path + sprintf(path, "/m/raw_lookup?signal_type=vpdq&include_distance=true&signal=");
+  for (const char *c = te; *c; c++) o8 += sprintf(o8, "%%%02X", (unsigned char)*c);
+  json_t *o = tu_call(a.port, "GET", path, a.key, NULL, &st);
+  free(path);
+  assert_int_equal(st, 200);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(o, "matches"), 0), "distance")),
+                      "100%[100%]");
+  json_decref(o);
+  o = tu_call(a.port, "GET", "/v1/cases?status=all", a.key, NULL, &st);
+  assert_int_equal(st, 200);
+  json_t *cases = json_object_get(o, "cases");
+  assert_int_equal(json_array_size(cases), 1);
+  char cpath[64];
+  snprintf(cpath, sizeof cpath, "/v1/cases/%lld",
+           (long long)json_integer_value(json_object_get(json_array_get(cases, 0), "id")));
+  json_decref(o);
+  o = tu_call(a.port, "GET", cpath, a.key, NULL, &st);
+  assert_int_equal(st, 200);
+  assert_string_equal(json_string_value(json_object_get(o, "source")), "hma");
+  assert_int_equal(strncmp(json_string_value(json_object_get(o, "content_id")), "vpdq-sha256:", 12), 0);
+  json_t *m = json_array_get(json_object_get(json_object_get(o, "detail"), "matches"), 0);
+  assert_string_equal(json_string_value(json_object_get(m, "external_id")), "known");
+  json_t *seg = json_array_get(json_object_get(m, "segments"), 0);
+  assert_non_null(seg);
+  assert_true(json_number_value(json_object_get(seg, "query_start")) == 0.0);
+  assert_true(json_number_value(json_object_get(seg, "bank_end")) == 7.0);
+  json_decref(o);
+  kill(a.pid, SIGTERM);
+  waitpid(a.pid, NULL, 0);
+}
+
 /* A location nobody answers at: a clear error and a non-zero exit. */
 static void test_unreachable(void **state) {
   (void)state;
@@ -309,6 +382,7 @@ int main(void) {
       cmocka_unit_test(test_concurrent_requests),
       cmocka_unit_test(test_database_restart),
       cmocka_unit_test(test_unreachable),
+      cmocka_unit_test(test_hma_video_cases),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -300,6 +300,10 @@ static void test_file_modes(void **state) {
   snprintf(wal, sizeof wal, "%s-wal", dbpath);
   assert_int_equal(stat(wal, &sb), 0); /* the server holds it open */
   assert_int_equal(sb.st_mode & 0777, 0600);
+  char vindex[400];
+  snprintf(vindex, sizeof vindex, "%s.vpdq-index", dbpath); /* the video index, saved at start */
+  assert_int_equal(stat(vindex, &sb), 0);
+  assert_int_equal(sb.st_mode & 0777, 0600);
 
   /* an evidence directory in a parent that others may write */
   char open_parent[400], inside[450];

@@ -7,7 +7,7 @@
  * stopped by the server too, which the request log shows (503 "the client
  * left") where a finished link would log 200.
  *
- * The batch is one that takes the linker seconds (200,000 ads sharing
+ * The batch is one that takes the linker seconds (100,000 ads sharing
  * words and phones), so a handler that ignored the stop would answer 200:
  * the answers, not timings, tell the two apart.
  */
@@ -28,7 +28,7 @@
 #include "serveproc.h"
 #include "vigil/server.h"
 
-#define N_ADS 200000
+#define N_ADS 100000
 
 static char *ads;
 static size_t ads_len;

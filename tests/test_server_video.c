@@ -36,6 +36,7 @@ static tu_fix fx;
 static uint8_t *clip, *clip2, *big;
 static size_t clip_len, clip2_len, big_len;
 static char clip_md5[33];
+static FILE *serve_log; /* the last start's log, closed after the server stops */
 
 static uint8_t *slurp(const char *path, size_t *len) {
   FILE *f = path ? fopen(path, "rb") : NULL;
@@ -77,7 +78,9 @@ static int teardown(void **state) {
   free(clip2);
   free(big);
   tv_cleanup();
-  return tu_fix_end(&fx);
+  int rc = tu_fix_end(&fx);
+  if (serve_log) fclose(serve_log);
+  return rc;
 }
 
 static json_t *upload(const char *path, const char *ctype, const void *body, size_t len, int *status) {
@@ -88,6 +91,46 @@ static json_t *upload(const char *path, const char *ctype, const void *body, siz
   tu_http_free(&r);
   assert_non_null(o);
   return o;
+}
+
+/* The newest case (highest id), as GET /v1/cases/{id} shows it; NULL if none. */
+static json_t *newest_case(size_t *count) {
+  json_t *o;
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/cases?status=all&limit=1000", fx.reviewer, NULL, &o), 200);
+  json_t *cases = json_object_get(o, "cases"), *c;
+  size_t i;
+  json_int_t best = 0;
+  json_array_foreach(cases, i, c) {
+    json_int_t id = json_integer_value(json_object_get(c, "id"));
+    if (id > best) best = id;
+  }
+  *count = json_array_size(cases);
+  json_decref(o);
+  if (!best) return NULL;
+  char path[64];
+  snprintf(path, sizeof path, "/v1/cases/%lld", (long long)best);
+  assert_int_equal(tu_json_call(fx.port, "GET", path, fx.reviewer, NULL, &o), 200);
+  return o;
+}
+
+/* Sightings on record of the cases of the video with this MD5, all cases together. */
+static json_int_t sightings_of(const char *md5) {
+  json_t *o;
+  assert_int_equal(tu_json_call(fx.port, "GET", "/v1/cases?status=all&limit=1000", fx.reviewer, NULL, &o), 200);
+  json_t *c;
+  size_t i;
+  json_int_t n = 0;
+  json_array_foreach(json_object_get(o, "cases"), i, c) {
+    char path[64];
+    json_t *k;
+    snprintf(path, sizeof path, "/v1/cases/%lld", (long long)json_integer_value(json_object_get(c, "id")));
+    assert_int_equal(tu_json_call(fx.port, "GET", path, fx.reviewer, NULL, &k), 200);
+    const char *m = json_string_value(json_object_get(k, "md5"));
+    if (m && !strcmp(m, md5)) n += json_integer_value(json_object_get(json_object_get(k, "sightings"), "count"));
+    json_decref(k);
+  }
+  json_decref(o);
+  return n;
 }
 
 static const char *errcode(json_t *o) {
@@ -226,10 +269,20 @@ static void test_hma_video(void **state) {
   assert_int_equal(st, 422); /* never an empty answer for what was not looked at */
   json_decref(o);
   char path[160];
+  size_t before, after;
+  json_int_t seen = sightings_of(clip_md5);
+  json_decref(newest_case(&before));
   snprintf(path, sizeof path, "/m/raw_lookup?signal_type=video_md5&signal=%s", clip_md5);
   assert_int_equal(tu_json_call(fx.port, "GET", path, fx.submitter, NULL, &o), 200);
   assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
   json_decref(o);
+  /* known-videos is flagged for review: the HMA lookup is on record as a case of that video, a new one or a
+   * sighting of the undecided case the earlier look-up opened (one case per piece of content) */
+  json_t *c = newest_case(&after);
+  assert_true(after == before || after == before + 1);
+  if (after == before + 1) assert_string_equal(json_string_value(json_object_get(c, "source")), "hma");
+  json_decref(c);
+  assert_int_equal(sightings_of(clip_md5), seen + 1);
 }
 
 /* A vpdq entry made from the clip's own frames: /v1/match finds it by its
@@ -316,11 +369,49 @@ static void test_match_vpdq(void **state) {
   json_decref(o);
   char *path2 = malloc(strlen(sig) + 200);
   assert_non_null(path2);
+  size_t before, after;
+  json_decref(newest_case(&before));
   sprintf(path2, "/m/raw_lookup?signal_type=vpdq&include_distance=true&signal=%s", sig);
   assert_int_equal(tu_json_call(fx.port, "GET", path2, fx.submitter, NULL, &o), 200);
   json_t *hit = json_array_get(json_object_get(o, "matches"), 0);
   assert_string_equal(json_string_value(json_object_get(hit, "distance")), "100%[100%]");
   json_decref(o);
+  /* vpdq-bank is flagged for review: the frame list opened a case named by
+   * its SHA-256, carrying the match's percentages and segments */
+  json_t *c = newest_case(&after);
+  assert_int_equal(after, before + 1);
+  assert_string_equal(json_string_value(json_object_get(c, "source")), "hma");
+  const char *cid = json_string_value(json_object_get(c, "content_id"));
+  assert_non_null(cid);
+  assert_int_equal(strncmp(cid, "vpdq-sha256:", 12), 0);
+  assert_int_equal(strlen(cid), 12 + 64);
+  json_t *detail = json_object_get(c, "detail");
+  assert_string_equal(json_string_value(json_object_get(detail, "signal_type")), "vpdq");
+  assert_int_equal(json_integer_value(json_object_get(detail, "frames")), 3);
+  dm = json_array_get(json_object_get(detail, "matches"), 0);
+  assert_string_equal(json_string_value(json_object_get(dm, "external_id")), "known-clip");
+  assert_true(json_number_value(json_object_get(dm, "query_pct")) == 100.0);
+  seg = json_array_get(json_object_get(dm, "segments"), 0);
+  assert_non_null(seg);
+  assert_true(json_number_value(json_object_get(seg, "bank_end")) == 2.0);
+  json_decref(c);
+  /* the same list spelled with the caller's content id; a bank not flagged
+   * for review (review=false) opens none */
+  sprintf(path2, "/m/raw_lookup?signal_type=vpdq&content_id=upload-10&signal=%s", sig);
+  assert_int_equal(tu_json_call(fx.port, "GET", path2, fx.submitter, NULL, &o), 200);
+  json_decref(o);
+  c = newest_case(&after);
+  assert_int_equal(after, before + 2);
+  assert_string_equal(json_string_value(json_object_get(c, "content_id")), "upload-10");
+  json_decref(c);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/vpdq-bank", fx.admin, "{\"review\":false}", NULL), 200);
+  sprintf(path2, "/m/raw_lookup?signal_type=vpdq&signal=%s", sig);
+  assert_int_equal(tu_json_call(fx.port, "GET", path2, fx.submitter, NULL, &o), 200);
+  assert_int_equal(json_array_size(json_object_get(o, "matches")), 1);
+  json_decref(o);
+  json_decref(newest_case(&after));
+  assert_int_equal(after, before + 2);
+  assert_int_equal(tu_json_call(fx.port, "POST", "/v1/banks/vpdq-bank", fx.admin, "{\"review\":true}", NULL), 200);
   sprintf(path2, "/m/lookup?signal_type=vpdq&banks=vpdq-bank&signal=%s", sig);
   assert_int_equal(tu_json_call(fx.port, "GET", path2, fx.submitter, NULL, &o), 200);
   assert_int_equal(json_array_size(json_object_get(o, "vpdq-bank")), 1);
@@ -379,7 +470,20 @@ static void test_video_evidence(void **state) {
   cfg.max_body = 100000;
   cfg.max_video = 300000;
   cfg.evidence_dir = evdir;
+  char logpath[400];
+  snprintf(logpath, sizeof logpath, "%s/serve.log", fx.dir);
+  cfg.log = serve_log = fopen(logpath, "w+");
+  assert_non_null(cfg.log);
   assert_int_equal(tu_fix_start(&fx, &cfg), 0);
+  /* the video index saved at the first start (DB.vpdq-index) was loaded,
+   * and the vpdq entry added since read from the store */
+  fflush(cfg.log);
+  rewind(cfg.log);
+  char line[2048];
+  int loaded = 0;
+  while (fgets(line, sizeof line, cfg.log))
+    if (strstr(line, "video index loaded from its file") && strstr(line, "1 videos")) loaded = 1;
+  assert_true(loaded);
   int st;
   json_t *o = upload("/v1/match?content_id=upload-8", "video/x-yuv4mpeg", clip, clip_len, &st);
   assert_int_equal(st, 200);

@@ -329,7 +329,14 @@ async function openFromHistory(pos) {
   if (id === state.heldId) {
     const r = await api("POST", "/v1/cases/next" + filterQuery(true)).catch(() => null);
     if (r && r.case && r.case.id === id) { showCase(r.case, r.lease_expires_at, true); return; }
-    state.heldId = 0; /* the hold ran out: shown to read */
+    state.heldId = 0;
+    if (r && r.case) {
+      /* the hold ran out and the service handed over another case: it is
+       * held now, so it is shown (never held unseen) */
+      showCase(r.case, r.lease_expires_at, false);
+      $("case-nav-status").textContent = "Your hold on case #" + id + " ran out; this is the next case.";
+      return;
+    }
   }
   await viewCase(id, true);
 }

@@ -282,6 +282,25 @@ VIGIL_API int vigil_bank_export_with(vigil_bank_store *st, const char *bank, FIL
 typedef struct vigil_bank_matcher vigil_bank_matcher;
 
 VIGIL_API int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigil_error *err);
+/* The same, with the video (vpdq) index kept in a file between runs
+ * (docs/bank.md, "Saved video index"): loaded instead of built when it
+ * matches the store (its banks still there with the same enabled flags,
+ * position not past the
+ * store's, the same live videos with the same identities), then brought up
+ * to date; built from the store otherwise.  Saved (PATH.tmp.PID, fsync,
+ * rename) after a build, or when more than 1% of the videos were added
+ * since the file.  A missing, invalid or stale file, or one that cannot be
+ * written, is not an error: the index is built and f->why says what
+ * happened.  f is the caller's; it is used during this call only. */
+typedef struct vigil_bank_index_file {
+  const char *path; /* in: the file */
+  int loaded;       /* out: the video index came from the file */
+  int saved;        /* out: the file was written */
+  size_t caught_up; /* out: videos added from the store after loading */
+  char why[768];    /* out: why the file was not used or not written ("" when all went well) */
+} vigil_bank_index_file;
+VIGIL_API int vigil_bank_matcher_open_file(vigil_bank_matcher **out, vigil_bank_store *st, vigil_bank_index_file *f,
+                                           vigil_error *err);
 VIGIL_API void vigil_bank_matcher_free(vigil_bank_matcher *m);
 /* Brings the index up to date with the store in place: new entries are
  * added, removed ones taken out; a changed set of enabled banks reloads. */

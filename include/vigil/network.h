@@ -109,9 +109,10 @@ typedef struct vigil_link_opts {
   int threads;              /* worker threads for text processing (default 2) */
   int max_templates;        /* extract templates for this many top groups (default 200) */
   const vigil_link_extractor *extractor; /* NULL: the text capability's (built-in if it fails) */
-  /* Polled between batches of ads and between grouping steps; when it
-   * returns non-zero the call stops with VIGIL_EIO "cancelled" (a server
-   * whose client has gone, or that is stopping).  NULL: never. */
+  /* Polled on the calling thread while ads are added (every few hundred
+   * lines) and between grouping steps; when it returns non-zero the call
+   * stops with VIGIL_EIO "cancelled" (a server whose client has gone, or
+   * that is stopping).  NULL: never. */
   int (*cancelled)(void *arg);
   void *cancel_arg;
 } vigil_link_opts;

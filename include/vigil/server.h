@@ -239,6 +239,9 @@ typedef struct vigil_server_config {
   unsigned job_keep_s;       /* finished jobs and their results are kept this long (default 86400) */
   const char *jobs_dir;      /* the inputs of waiting jobs (NULL: DB-FILE.jobs beside a SQLite file,
                                 $TMPDIR/vigil-jobs for PostgreSQL) */
+  const char *vpdq_index;    /* the video index kept between runs, loaded at start when it matches the
+                                store (NULL: DB-FILE.vpdq-index beside a SQLite file, none for
+                                PostgreSQL; "off": none) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

@@ -41,6 +41,10 @@ typedef struct vigil_video_opts {
   int downsample_width;    /* 0 (default): native size; else frames are scaled to this size */
   int downsample_height;   /* both or neither */
   int flush_all;           /* 0 (default): the reference's end-of-file quirk; 1: flush the decoder always */
+  /* 1 (default; 0 when the environment has VIGIL_VIDEO_SKIP=0): when frames are selected (seconds_per_hash
+   * > 0), H.264 pictures no other picture refers to are not decoded unless selected; the output is the
+   * same (docs/video.md says how, and when every frame is decoded anyway).  0: decode every frame. */
+  int skip_nonref;
   int sandbox;             /* 1 (default): decode in a seccomp-confined worker process */
   int threads;             /* decoder threads for one video, 1 (default) to 64, and above 1 one hashing
                             * thread beside them (frames still reach callbacks in the calling thread,
@@ -74,6 +78,7 @@ typedef struct vigil_video_info {
   int fps_num, fps_den;
   uint64_t frames;        /* frames the decoder output */
   uint64_t hashed;        /* frames hashed */
+  uint64_t skipped;       /* frames counted but not decoded (opts.skip_nonref): not selected, not referenced */
   double duration;        /* frames / fps, in seconds */
   uint64_t bytes;         /* file size */
   char codec[32];         /* decoder name, "h264" */
@@ -195,6 +200,8 @@ VIGIL_API int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_v
 VIGIL_API int vigil_vpdq_index_remove(vigil_vpdq_index *ix, uint64_t id, vigil_error *err);
 /* Videos held (removed ones not counted). */
 VIGIL_API size_t vigil_vpdq_index_videos(const vigil_vpdq_index *ix);
+/* Whether video id is in the index and not removed. */
+VIGIL_API int vigil_vpdq_index_has(const vigil_vpdq_index *ix, uint64_t id);
 /* Frames held (of videos not removed), and unique frame hashes. */
 VIGIL_API size_t vigil_vpdq_index_frames(const vigil_vpdq_index *ix);
 VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);
@@ -202,6 +209,25 @@ VIGIL_API size_t vigil_vpdq_index_unique(const vigil_vpdq_index *ix);
 VIGIL_API size_t vigil_vpdq_index_removed_frames(const vigil_vpdq_index *ix);
 /* Bytes of memory the index holds (its PDQ index, frames, tables). */
 VIGIL_API size_t vigil_vpdq_index_memory(const vigil_vpdq_index *ix);
+
+/* Saving and loading (docs/video.md, "Index file").  save writes PATH.tmp.PID,
+ * fsyncs it and renames it over PATH: the videos, their frames and the PDQ
+ * index of the unique frame hashes, and meta[0..meta_len) (the caller's
+ * bytes, such as the store position the index reflects; at most
+ * VIGIL_VPDQ_META_MAX).  load validates everything before using any of it
+ * (checksums, sizes, ranges): VIGIL_ENOTFOUND when there is no file,
+ * VIGIL_ECORRUPT when it is truncated, damaged or not an index,
+ * VIGIL_EFORMAT for another version; *meta (malloc'd, NULL when empty; meta
+ * and meta_len may be NULL) gets the bytes saved with it.  A loaded index
+ * reads its PDQ part through a read-only mapping of the file until its first
+ * change (vigil/match.h), so the file must not be rewritten in place
+ * meanwhile; a save renames over it, which is safe.  save reads a const
+ * index (queries may run meanwhile). */
+#define VIGIL_VPDQ_META_MAX (64 << 20)
+VIGIL_API int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const void *meta, size_t meta_len,
+                                    vigil_error *err);
+VIGIL_API int vigil_vpdq_index_load(vigil_vpdq_index **out, const char *path, void **meta, size_t *meta_len,
+                                    vigil_error *err);
 
 /* Compares the query's n frames with every bank video.  *results (malloc'd,
  * *nresults long, NULL when 0) lists each bank video with at least one frame

@@ -29,6 +29,10 @@
  * that index, so a sync whose removals leave more dead frames than live
  * ones rebuilds it (needs_reload's other reason).
  *
+ * The video index can come from a file saved by an earlier run
+ * (vigil_bank_matcher_open_file, bank_vfile.c): the first sync loads it
+ * when it matches the store and reads only the videos after it.
+ *
  * MD5 and SHA-256 need no index of their own: the store's identity index
  * (signal_type, value, bank) answers an exact lookup directly.
  *
@@ -40,6 +44,7 @@
  */
 #include "bank/bank_backend.h"
 #include "bank/bank_sync.h"
+#include "bank/bank_vfile.h"
 #include "common/internal.h"
 #include "vigil/match.h"
 
@@ -55,6 +60,7 @@ struct vigil_bank_matcher {
   vigil_bank_info *banks; /* the bank set the index reflects (ids, enabled) */
   size_t nbanks;
   pthread_mutex_t get_mu; /* one entry fetch at a time on the store */
+  vigil_bank_index_file *vfile; /* the saved video index, during the first sync only */
 };
 
 /* What a sync read from a store and has yet to apply to the index: either
@@ -63,6 +69,7 @@ struct vigil_bank_matcher {
 struct vigil__bank_delta {
   vigil_pdq_index *fresh; /* replaces the index when set */
   vigil_vpdq_index *vfresh; /* replaces the video index with fresh */
+  vigil_vpdq_index *vloaded; /* the saved video index, replacing the empty one before the additions */
   vigil_vpdq_video *videos; /* vpdq entries to add (frames malloc'd) */
   size_t nvideos, cap_videos;
   vigil_bank_info *banks; /* the bank set that goes with fresh */
@@ -81,6 +88,7 @@ void vigil__bank_delta_free(vigil__bank_delta *d) {
   if (!d) return;
   vigil_pdq_index_free(d->fresh);
   vigil_vpdq_index_free(d->vfresh);
+  vigil_vpdq_index_free(d->vloaded);
   for (size_t i = 0; i < d->nvideos; i++) free((void *)d->videos[i].frames);
   free(d->videos);
   free(d->banks);
@@ -198,7 +206,14 @@ int vigil__bank_matcher_fetch(vigil_bank_matcher *m, vigil_bank_store *from, vig
     if (!rc) rc = be->entry_max_id(from->impl, &d->hi, err);
     if (d->hi > d->max_id) d->max_id = d->hi;
     if (!rc) rc = be->entry_scan(from->impl, 0, VIGIL_SIGNAL_PDQ, m->max_id, 0, 1, collect_entry, d, err);
-    if (!rc) rc = be->vpdq_scan(from->impl, m->max_id, collect_video, d, err);
+    uint64_t vfrom = m->max_id;
+    if (!rc && m->vfile && m->max_id == 0 && m->vx && vigil_vpdq_index_videos(m->vx) == 0) {
+      /* the first sync: the saved video index when it matches the store,
+       * then only the videos after it (bank_vfile.c) */
+      rc = vigil__bank_vfile_load(m->vfile->path, from, d->banks, d->nbanks, d->hi, &d->vloaded, &vfrom,
+                                  m->vfile->why, sizeof m->vfile->why, err);
+    }
+    if (!rc) rc = be->vpdq_scan(from->impl, vfrom, collect_video, d, err);
   }
   d->err = NULL;
   if (rc) {
@@ -223,6 +238,12 @@ int vigil__bank_matcher_apply(vigil_bank_matcher *m, vigil__bank_delta *d, vigil
     m->nbanks = d->nbanks;
     d->banks = NULL;
   } else {
+    if (d->vloaded) {
+      vigil_vpdq_index_free(m->vx);
+      m->vx = d->vloaded;
+      d->vloaded = NULL;
+      if (m->vfile) m->vfile->loaded = 1, m->vfile->caught_up = d->nvideos;
+    }
     free(m->banks); /* the same banks, perhaps with new ones */
     m->banks = d->banks;
     m->nbanks = d->nbanks;
@@ -259,17 +280,43 @@ int vigil__bank_matcher_apply(vigil_bank_matcher *m, vigil__bank_delta *d, vigil
 }
 
 int vigil_bank_matcher_open(vigil_bank_matcher **out, vigil_bank_store *st, vigil_error *err) {
+  return vigil_bank_matcher_open_file(out, st, NULL, err);
+}
+
+int vigil_bank_matcher_open_file(vigil_bank_matcher **out, vigil_bank_store *st, vigil_bank_index_file *f,
+                                 vigil_error *err) {
   *out = NULL;
+  if (f) {
+    if (!f->path) return vigil__seterr(err, VIGIL_EINVAL, "the video index file needs a path");
+    f->loaded = f->saved = 0;
+    f->caught_up = 0;
+    f->why[0] = 0;
+  }
   vigil_bank_matcher *m = calloc(1, sizeof *m);
   if (!m) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   m->st = st;
+  m->vfile = f;
   pthread_mutex_init(&m->get_mu, NULL);
   int rc = vigil_pdq_index_new(&m->ix, err);
   if (!rc) rc = vigil_vpdq_index_new(&m->vx, err);
   if (!rc) rc = vigil_bank_matcher_sync(m, err);
+  m->vfile = NULL;
   if (rc) {
     vigil_bank_matcher_free(m);
     return rc;
+  }
+  /* Written when built from the store, or when the store had moved on by
+   * more than a hundredth of the videos since the file: the next start
+   * then reads less.  A file that cannot be written costs only that. */
+  if (f && (!f->loaded || f->caught_up * 100 > vigil_vpdq_index_videos(m->vx))) {
+    vigil_error e;
+    vigil_error_clear(&e);
+    if (vigil__bank_vfile_save(f->path, st, m->vx, m->max_id, m->removal_seq, m->banks, m->nbanks, &e) == VIGIL_OK) {
+      f->saved = 1;
+    } else {
+      size_t k = strlen(f->why);
+      if (snprintf(f->why + k, sizeof f->why - k, "%snot saved: %s", k ? "; " : "", e.message) < 0) f->why[k] = 0;
+    }
   }
   *out = m;
   return VIGIL_OK;

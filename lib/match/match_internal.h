@@ -24,6 +24,7 @@
 #define VIGIL_MATCH_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "common/simd.h"
@@ -185,6 +186,46 @@ int vigil__pdq_index_check(const vigil_pdq_index *ix, vigil_error *err);
 /* Test hook: recomputes both checksums of a saved index file held in
  * memory, so tests can tamper with fields and check the bounds validation. */
 int vigil__pdq_file_reseal(uint8_t *file, size_t len);
+
+/* The index file's checksum (pdq_file.c), shared with lib/video's vPDQ
+ * index file: four 64-bit lanes over 32-byte blocks. */
+typedef struct vigil__sum4 {
+  uint64_t l[4];
+} vigil__sum4;
+void vigil__sum_init(vigil__sum4 *s);
+void vigil__sum_blocks(vigil__sum4 *s, const uint8_t *p, size_t n); /* n % 32 == 0 */
+uint64_t vigil__sum_final(const vigil__sum4 *s);
+
+/* A buffered writer that sums what it writes (in 64-byte padded sections):
+ * set f, buf (VIGIL__WBUF bytes) and sum (vigil__sum_init); fail records a
+ * write error, total the bytes flushed. */
+#define VIGIL__WBUF (1u << 20)
+typedef struct vigil__writer {
+  FILE *f;
+  uint8_t *buf;
+  size_t fill;
+  vigil__sum4 sum;
+  uint64_t total;
+  bool fail;
+} vigil__writer;
+void vigil__w_put(vigil__writer *w, const void *p, size_t n);
+void vigil__w_pad(vigil__writer *w); /* zeros up to the next multiple of 64 bytes */
+void vigil__w_flush(vigil__writer *w);
+
+/* An index file written into f at its current position, which must be a
+ * multiple of 64 bytes into the file (what names f in errors); *written gets
+ * its length.  f is left at the end of what was written; no fsync. */
+int vigil__pdq_index_write(const vigil_pdq_index *ix, FILE *f, const char *what, uint64_t *written,
+                           vigil_error *err);
+/* Loads the index file that lies at fd's bytes [offset, offset + len)
+ * (offset a multiple of the page size), validated as vigil_pdq_index_load
+ * does; the index maps that range itself, fd may be closed afterwards. */
+int vigil__pdq_index_load_fd(vigil_pdq_index **out, int fd, uint64_t offset, uint64_t len, const char *path,
+                             vigil_error *err);
+/* The index's n entries: hashes[i] has id ids[i] (valid until the index
+ * changes). */
+void vigil__pdq_index_entries(const vigil_pdq_index *ix, const vigil_pdq_hash **hashes, const uint64_t **ids,
+                              size_t *n);
 
 /* Copies a mapped index to the heap and builds the id map, before a change. */
 int vigil__make_writable(vigil_pdq_index *ix, vigil_error *err);

@@ -25,6 +25,11 @@
  * corrupt or hostile file is an error, never a crash.  The id map is built
  * later, on the first change (queries do not need it), which keeps a 10M
  * load to a checksum pass over the file.
+ *
+ * The same bytes can sit inside another file at a page-aligned offset (the
+ * vPDQ index file embeds the index of its unique frame hashes this way):
+ * vigil__pdq_index_write writes at a FILE's position, and
+ * vigil__pdq_index_load_fd maps and validates a range of a descriptor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,12 +65,11 @@ static uint64_t *pool_len(file_header *h, uint64_t i) { return i < 12 ? &h->pool
 _Static_assert(sizeof(file_header) == HEADER_SIZE, "file header is 256 bytes");
 
 /* Four-lane multiply-rotate checksum over 32-byte blocks (xxHash-style
- * rounds): fast enough to cover a 1 GB file on load. */
-typedef struct sum4 {
-  uint64_t l[4];
-} sum4;
+ * rounds): fast enough to cover a 1 GB file on load.  Shared with the vPDQ
+ * index file (lib/video/vpdq_file.c) through match_internal.h. */
+typedef vigil__sum4 sum4;
 
-static void sum_init(sum4 *s) {
+void vigil__sum_init(sum4 *s) {
   s->l[0] = 0x9e3779b185ebca87ull;
   s->l[1] = 0xc2b2ae3d27d4eb4full;
   s->l[2] = 0x165667b19e3779f9ull;
@@ -74,7 +78,7 @@ static void sum_init(sum4 *s) {
 
 static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
-static void sum_blocks(sum4 *s, const uint8_t *p, size_t n) { /* n % 32 == 0 */
+void vigil__sum_blocks(sum4 *s, const uint8_t *p, size_t n) { /* n % 32 == 0 */
   uint64_t a = s->l[0], b = s->l[1], c = s->l[2], d = s->l[3];
   for (size_t i = 0; i < n; i += 32) {
     uint64_t w[4];
@@ -87,7 +91,7 @@ static void sum_blocks(sum4 *s, const uint8_t *p, size_t n) { /* n % 32 == 0 */
   s->l[0] = a, s->l[1] = b, s->l[2] = c, s->l[3] = d;
 }
 
-static uint64_t sum_final(const sum4 *s) {
+uint64_t vigil__sum_final(const sum4 *s) {
   uint64_t h = rotl(s->l[0], 1) + rotl(s->l[1], 7) + rotl(s->l[2], 12) + rotl(s->l[3], 18);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
@@ -99,35 +103,28 @@ static uint64_t header_sum(const file_header *h) {
   memset(buf, 0, sizeof buf);
   memcpy(buf, h, HEADER_SIZE - 8);
   sum4 s;
-  sum_init(&s);
-  sum_blocks(&s, buf, (HEADER_SIZE - 8 + 24) / 32 * 32);
-  return sum_final(&s);
+  vigil__sum_init(&s);
+  vigil__sum_blocks(&s, buf, (HEADER_SIZE - 8 + 24) / 32 * 32);
+  return vigil__sum_final(&s);
 }
 
 static uint64_t pad64(uint64_t n) { return (n + 63) & ~(uint64_t)63; }
 
 /* ---- writing ---- */
 
-#define WBUF (1u << 20)
+#define WBUF VIGIL__WBUF
 
-typedef struct writer {
-  FILE *f;
-  uint8_t *buf;
-  size_t fill;
-  sum4 sum;
-  uint64_t total;
-  bool fail;
-} writer;
+typedef vigil__writer writer;
 
-static void w_flush(writer *w) {
+void vigil__w_flush(writer *w) {
   if (w->fail || w->fill == 0) return;
-  sum_blocks(&w->sum, w->buf, w->fill); /* every flush is a multiple of 64 bytes */
+  vigil__sum_blocks(&w->sum, w->buf, w->fill); /* every flush is a multiple of 64 bytes */
   if (fwrite(w->buf, 1, w->fill, w->f) != w->fill) w->fail = true;
   w->total += w->fill;
   w->fill = 0;
 }
 
-static void w_put(writer *w, const void *p, size_t n) {
+void vigil__w_put(writer *w, const void *p, size_t n) {
   const uint8_t *s = p;
   while (n && !w->fail) {
     size_t k = WBUF - w->fill < n ? WBUF - w->fill : n;
@@ -135,18 +132,19 @@ static void w_put(writer *w, const void *p, size_t n) {
     w->fill += k;
     s += k;
     n -= k;
-    if (w->fill == WBUF) w_flush(w);
+    if (w->fill == WBUF) vigil__w_flush(w);
   }
 }
 
-static void w_pad(writer *w) {
+void vigil__w_pad(writer *w) {
   static const uint8_t zero[64];
   size_t used = (size_t)((w->total + w->fill) & 63);
-  if (used) w_put(w, zero, 64 - used);
+  if (used) vigil__w_put(w, zero, 64 - used);
 }
 
-int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_error *err) {
-  if (!ix || !path) return vigil__seterr(err, VIGIL_EINVAL, "pdq index save: NULL argument");
+
+int vigil__pdq_index_write(const vigil_pdq_index *ix, FILE *f, const char *what, uint64_t *written,
+                           vigil_error *err) {
   file_header h;
   memset(&h, 0, sizeof h);
   memcpy(h.magic, MAGIC, 8);
@@ -167,35 +165,25 @@ int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_erro
   for (int i = 0; i < ix->m; i++) payload += pad64(nb * 8) + pad64(*pool_len(&h, i) * 4);
   h.payload_size = payload;
 
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 5);
   writer w = {0};
+  w.f = f;
   w.buf = malloc(WBUF);
   uint64_t *nh = nb ? vigil__mallocarray(nb, sizeof *nh) : NULL;
   uint32_t *np = NULL;
-  if (!tmp || !w.buf || (nb && !nh)) {
-    free(tmp);
+  off_t base = ftello(f);
+  if (!w.buf || (nb && !nh)) {
     free(w.buf);
     free(nh);
     return vigil__seterr(err, VIGIL_ENOMEM, "pdq index save: out of memory");
   }
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp", 5);
-  w.f = fopen(tmp, "wb");
-  if (!w.f) {
-    int e = errno;
-    free(tmp);
-    free(w.buf);
-    free(nh);
-    return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(e));
-  }
-  sum_init(&w.sum);
+  if (base < 0) w.fail = true;
+  vigil__sum_init(&w.sum);
   /* Header first as a placeholder; rewritten with the checksum at the end. */
   if (fwrite(&h, 1, sizeof h, w.f) != sizeof h) w.fail = true;
-  w_put(&w, ix->hashes, ix->n * 32);
-  w_pad(&w);
-  w_put(&w, ix->ids, ix->n * 8);
-  w_pad(&w);
+  vigil__w_put(&w, ix->hashes, ix->n * 32);
+  vigil__w_pad(&w);
+  vigil__w_put(&w, ix->ids, ix->n * 8);
+  vigil__w_pad(&w);
   int rc = VIGIL_OK;
   for (int i = 0; i < ix->m && !w.fail && !rc; i++) {
     const vigil__table *t = &ix->t[i];
@@ -213,29 +201,50 @@ int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_erro
       nh[k] = vigil__hdr_pack((uint32_t)off, len, cls);
       off += vigil__class_cap(cls);
     }
-    w_put(&w, nh, nb * 8);
-    w_pad(&w);
-    w_put(&w, np, *pool_len(&h, i) * 4);
-    w_pad(&w);
+    vigil__w_put(&w, nh, nb * 8);
+    vigil__w_pad(&w);
+    vigil__w_put(&w, np, *pool_len(&h, i) * 4);
+    vigil__w_pad(&w);
     free(np);
     np = NULL;
   }
-  w_flush(&w);
+  vigil__w_flush(&w);
   if (!rc && !w.fail && w.total != payload) rc = vigil__seterr(err, VIGIL_EINTERNAL, "pdq index save: size mismatch");
   if (!rc && !w.fail) {
-    h.payload_sum = sum_final(&w.sum);
+    h.payload_sum = vigil__sum_final(&w.sum);
     h.header_sum = header_sum(&h);
-    if (fseek(w.f, 0, SEEK_SET) != 0 || fwrite(&h, 1, sizeof h, w.f) != sizeof h || fflush(w.f) != 0 ||
-        fsync(fileno(w.f)) != 0)
+    if (fseeko(w.f, base, SEEK_SET) != 0 || fwrite(&h, 1, sizeof h, w.f) != sizeof h ||
+        fseeko(w.f, 0, SEEK_END) != 0)
       w.fail = true;
   }
-  if (fclose(w.f) != 0) w.fail = true;
-  if (!rc && w.fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", tmp, strerror(errno));
+  if (!rc && w.fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", what, strerror(errno));
+  if (!rc) *written = HEADER_SIZE + payload;
+  free(w.buf);
+  free(nh);
+  return rc;
+}
+
+int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_error *err) {
+  if (!ix || !path) return vigil__seterr(err, VIGIL_EINVAL, "pdq index save: NULL argument");
+  size_t plen = strlen(path);
+  char *tmp = malloc(plen + 5);
+  if (!tmp) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index save: out of memory");
+  memcpy(tmp, path, plen);
+  memcpy(tmp + plen, ".tmp", 5);
+  FILE *f = fopen(tmp, "wb");
+  if (!f) {
+    int e = errno;
+    free(tmp);
+    return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(e));
+  }
+  uint64_t written = 0;
+  int rc = vigil__pdq_index_write(ix, f, tmp, &written, err);
+  int fail = fflush(f) != 0 || fsync(fileno(f)) != 0;
+  if (fclose(f) != 0) fail = 1;
+  if (!rc && fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", tmp, strerror(errno));
   if (!rc && rename(tmp, path) != 0) rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
   if (rc) unlink(tmp);
   free(tmp);
-  free(w.buf);
-  free(nh);
   return rc;
 }
 
@@ -256,13 +265,21 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
     close(fd);
     return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(e));
   }
-  if (!S_ISREG(st.st_mode) || st.st_size < HEADER_SIZE) {
+  if (!S_ISREG(st.st_mode)) {
     close(fd);
     return bad(err, path, "too short");
   }
-  size_t len = (size_t)st.st_size;
-  uint8_t *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+  int rc = vigil__pdq_index_load_fd(out, fd, 0, (uint64_t)st.st_size, path, err);
   close(fd);
+  return rc;
+}
+
+int vigil__pdq_index_load_fd(vigil_pdq_index **out, int fd, uint64_t offset, uint64_t flen, const char *path,
+                             vigil_error *err) {
+  *out = NULL;
+  if (flen < HEADER_SIZE || flen > SIZE_MAX) return bad(err, path, "too short");
+  size_t len = (size_t)flen;
+  uint8_t *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)offset);
   if (map == MAP_FAILED) return vigil__seterr(err, VIGIL_EIO, "%s: mmap: %s", path, strerror(errno));
   /* Hints only: huge pages where the file system's page cache has them
    * (queries are random reads), and read-ahead for the checksum pass. */
@@ -296,9 +313,9 @@ int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *e
   }
   if (!rc) {
     sum4 s;
-    sum_init(&s);
-    sum_blocks(&s, map + HEADER_SIZE, (size_t)h.payload_size);
-    if (sum_final(&s) != h.payload_sum) rc = bad(err, path, "checksum");
+    vigil__sum_init(&s);
+    vigil__sum_blocks(&s, map + HEADER_SIZE, (size_t)h.payload_size);
+    if (vigil__sum_final(&s) != h.payload_sum) rc = bad(err, path, "checksum");
   }
   vigil_pdq_index *ix = NULL;
   if (!rc && !(ix = calloc(1, sizeof *ix))) rc = vigil__seterr(err, VIGIL_ENOMEM, "pdq index load: out of memory");
@@ -370,10 +387,17 @@ int vigil__pdq_file_reseal(uint8_t *file, size_t len) {
   file_header h;
   memcpy(&h, file, sizeof h);
   sum4 s;
-  sum_init(&s);
-  sum_blocks(&s, file + HEADER_SIZE, len - HEADER_SIZE);
-  h.payload_sum = sum_final(&s);
+  vigil__sum_init(&s);
+  vigil__sum_blocks(&s, file + HEADER_SIZE, len - HEADER_SIZE);
+  h.payload_sum = vigil__sum_final(&s);
   h.header_sum = header_sum(&h);
   memcpy(file, &h, sizeof h);
   return VIGIL_OK;
+}
+
+void vigil__pdq_index_entries(const vigil_pdq_index *ix, const vigil_pdq_hash **hashes, const uint64_t **ids,
+                              size_t *n) {
+  *hashes = ix->hashes;
+  *ids = ix->ids;
+  *n = ix->n;
 }

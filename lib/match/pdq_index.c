@@ -480,7 +480,7 @@ static int grow_slots(vigil_pdq_index *ix, size_t need, bool exact, vigil_error 
   if (need > VIGIL__MAX_ENTRIES)
     return vigil__seterr(err, VIGIL_ELIMIT, "pdq index: more than %zu entries", VIGIL__MAX_ENTRIES);
   size_t nc = ix->cap ? ix->cap : 256;
-  while (nc < need) nc += nc / 2;
+  while (nc < need) nc += nc / 2 + 1; /* + 1: a loaded index of 0 or 1 entries has cap 1 */
   if (exact) nc = need; /* a bulk load knows its size: no slack */
   vigil_pdq_hash *h = vigil__big_alloc(nc * sizeof *h, false);
   uint64_t *id = vigil__big_alloc(nc * sizeof *id, false);

@@ -435,7 +435,13 @@ typedef struct work {
   prep *preps;
   size_t n;
   int stride, first;
+  int stopped; /* the caller's cancel said stop: the rest of this share is left empty */
 } work;
+
+/* Lines prepared between two polls of the cancel function: a batch of
+ * NET_BATCH lines takes about a second (several under a sanitizer), too
+ * long for a server that must stop within its grace time. */
+#define NET_CANCEL_EVERY 512
 
 static void *worker(void *arg) {
   work *w = arg;
@@ -451,8 +457,18 @@ static void *worker(void *arg) {
     }
     own = 1;
   }
-  for (size_t i = (size_t)w->first; i < w->n; i += (size_t)w->stride)
+  /* Only the share run on the calling thread polls: the cancel function is
+   * the caller's, and may not expect other threads. */
+  int polls = w->first == 0 && w->l->o.cancelled;
+  size_t k = 0;
+  for (size_t i = (size_t)w->first; i < w->n; i += (size_t)w->stride, k++) {
+    if (polls && k % NET_CANCEL_EVERY == NET_CANCEL_EVERY - 1 && w->l->o.cancelled(w->l->o.cancel_arg)) {
+      w->stopped = 1;
+      for (; i < w->n; i += (size_t)w->stride) memset(&w->preps[i], 0, sizeof w->preps[i]); /* freed as empty */
+      break;
+    }
     prep_line(w->l, tctx, w->lines[i], w->lens[i], &w->preps[i]);
+  }
   if (own && w->l->ex.thread_done) w->l->ex.thread_done(tctx);
   return NULL;
 }
@@ -552,7 +568,7 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
     work w[256];
     int started = 0;
     for (int t = 0; t < nt; t++) {
-      w[t] = (work){l, lines, lens, preps, n, nt, t};
+      w[t] = (work){l, lines, lens, preps, n, nt, t, 0};
       if (t > 0) {
         if (pthread_create(&th[t], NULL, worker, &w[t]) != 0) break;
         started = t;
@@ -565,6 +581,7 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
     }
     worker(&w[0]);
     for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
+    if (w[0].stopped) rc = vigil__seterr(err, VIGIL_EIO, "cancelled"); /* nothing of this batch is committed */
     for (size_t i = 0; i < n; i++) {
       if (rc == VIGIL_OK && (i & 1023) == 1023 && l->o.cancelled && l->o.cancelled(l->o.cancel_arg))
         rc = vigil__seterr(err, VIGIL_EIO, "cancelled");

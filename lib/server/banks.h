@@ -51,7 +51,7 @@ typedef struct vigil__banks {
 } vigil__banks;
 
 /* log: where sync failures are reported (the server's log), or NULL. */
-int vigil__banks_open(vigil__banks *b, const char *db_path, FILE *log, vigil_error *err);
+int vigil__banks_open(vigil__banks *b, const char *db_path, const char *vpdq_index, FILE *log, vigil_error *err);
 void vigil__banks_close(vigil__banks *b);
 /* Everything but queries: begin gives the store to use (waiting for other
  * writers only); end, when changed, has the sync thread bring the index up

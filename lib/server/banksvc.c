@@ -20,6 +20,10 @@
  * and at once when a change made here asks it to (vigil__banks_end waits
  * for that sync, so a change is matchable when its request returns).
  *
+ * The video index is kept in a file between runs (DB-FILE.vpdq-index
+ * beside a SQLite database, or --vpdq-index): the first sync loads it when
+ * it matches the store (bank/bank_vfile.c) and logs which it did and why.
+ *
  * A failed sync leaves the index as it was (matching goes on from memory
  * while the database is away) and is never silent: it is counted
  * (vigil_bank_sync_failures_total), logged when a run of failures begins
@@ -139,14 +143,47 @@ static int bank_changed(void *ctx, vigil__sql *db, const vigil__bank_change *c, 
   return rc ? vigil__prefixerr(err, rc, "bank.changed deliveries") : VIGIL_OK;
 }
 
-int vigil__banks_open(vigil__banks *b, const char *db_path, FILE *log, vigil_error *err) {
+/* Where the video index is kept between runs: the configured path, else
+ * DB-FILE.vpdq-index beside a SQLite file; none for PostgreSQL unless
+ * configured (each node keeps its own), none when configured "off". */
+static int vindex_path(const char *db_path, const char *conf, char *out, size_t cap) {
+  int pg = !strncmp(db_path, "postgresql:", 11) || !strncmp(db_path, "postgres:", 9);
+  int n;
+  if (conf && (!*conf || !strcmp(conf, "off"))) return 0;
+  if (conf) n = snprintf(out, cap, "%s", conf);
+  else if (pg || !strcmp(db_path, ":memory:")) return 0;
+  else n = snprintf(out, cap, "%s.vpdq-index", !strncmp(db_path, "sqlite:", 7) ? db_path + 7 : db_path);
+  return n > 0 && (size_t)n < cap;
+}
+
+/* The first sync, before any query: with the saved video index when there
+ * is one that matches the store; what happened goes to the log. */
+static int first_sync(vigil__banks *b, const char *db_path, const char *vpdq_index, vigil_error *err) {
+  char path[4096];
+  if (!vindex_path(db_path, vpdq_index, path, sizeof path)) return vigil_bank_matcher_open(&b->m, b->st, err);
+  vigil_bank_index_file *f = calloc(1, sizeof *f);
+  if (!f) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  f->path = path;
+  int64_t t0 = vigil__now_us();
+  int rc = vigil_bank_matcher_open_file(&b->m, b->st, f, err);
+  if (!rc) {
+    char detail[sizeof path + sizeof f->why + 100];
+    snprintf(detail, sizeof detail, "%s: %zu videos in %.2f s%s%s%s", path, vigil_bank_matcher_videos(b->m),
+             (double)(vigil__now_us() - t0) / 1e6, f->saved ? ", saved" : "", f->why[0] ? "; " : "", f->why);
+    log_line(b->log, f->loaded ? "video index loaded from its file" : "video index built from the store", detail);
+  }
+  free(f);
+  return rc;
+}
+
+int vigil__banks_open(vigil__banks *b, const char *db_path, const char *vpdq_index, FILE *log, vigil_error *err) {
   memset(b, 0, sizeof *b);
   b->log = log;
   int rc = vigil_bank_store_open(&b->st, db_path, err);
   if (!rc && !(rc = vigil_bank_store_open(&b->wst, db_path, err)))
     vigil__bank_store_set_txhook(b->wst, bank_changed, NULL);
   if (!rc) rc = vigil_bank_store_open(&b->sst, db_path, err);
-  if (!rc) rc = vigil_bank_matcher_open(&b->m, b->st, err); /* the first sync, before any query */
+  if (!rc) rc = first_sync(b, db_path, vpdq_index, err);
   if (rc) {
     vigil_bank_store_close(b->sst);
     vigil_bank_store_close(b->wst);

@@ -19,6 +19,8 @@
  * video_md5 (which also finds md5 entries) and vpdq (a frame list as
  * python-threatexchange serialises it).  POST /m/lookup takes a video too:
  *        -> {"video_md5": {"BANK": [...]}, "vpdq": {"BANK": [...]}}
+ * Every route opens a case (source "hma") on a match in a bank flagged for
+ * review, as /v1/match does; a vpdq signal's case carries the segments.
  */
 #include "server/req.h"
 #include "server/banks.h"
@@ -26,7 +28,10 @@
 #include "server/handlers.h"
 #include "server/gate.h"
 #include "server/vhash.h"
+#include "common/hex.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -411,10 +416,92 @@ int vigil__h_hma_hash_get(vigil__req *r) {
                             "vigil does not fetch URLs; POST the content as multipart/form-data to /h/hash");
 }
 
+/* The content id of a case a frame list opens: the caller's content_id,
+ * else "vpdq-sha256:" and the SHA-256 of the list as python-threatexchange
+ * serialises it (vigil_vpdq_to_te): the same list looked up again, however
+ * it was spelled, names the same content (a sighting of the same case with
+ * --group-sightings, sightings.c). */
+static int vpdq_content_id(vigil__req *r, const vigil_video_frame *frames, size_t n, char out[80], const char **id) {
+  *id = vigil__req_query(r, "content_id"); /* its length is checked by vigil_case_open (a 400) */
+  if (*id && **id) return VIGIL_OK;
+  *id = out;
+  char *text = NULL;
+  size_t len = 0;
+  int rc = vigil_vpdq_to_te(frames, n, &text, &len, &r->err);
+  if (rc) return rc;
+  uint8_t d[EVP_MAX_MD_SIZE];
+  unsigned dn = 0;
+  int ok = EVP_Digest(text, len, d, &dn, EVP_sha256(), NULL);
+  free(text);
+  if (!ok || dn != 32) return vigil__seterr(&r->err, VIGIL_EINTERNAL, "vpdq: SHA-256 of the frame list failed");
+  memcpy(out, "vpdq-sha256:", 12);
+  vigil__hex_encode(d, dn, out + 12);
+  return VIGIL_OK;
+}
+
+/* As /v1/match does for a video: a vPDQ match in a bank flagged for review
+ * opens a case (source "hma") whose detail carries the matching bank
+ * videos with both percentages and the aligned segments.  A frame list has
+ * no file digest, so the case is named by its content id (above). */
+static int vpdq_case_if_flagged(vigil__req *r, const vigil_video_frame *frames, size_t nframes,
+                                const vigil_bank_video_hit *h, size_t nh) {
+  const char *flagged = NULL;
+  double best = -1;
+  json_t *matches = json_array();
+  if (!matches) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  int rc = VIGIL_OK;
+  for (size_t i = 0; i < nh; i++) {
+    if (!h[i].matched) continue; /* frames in common, under the percentages: no case, as /v1/match */
+    int review = 0;
+    if ((rc = vigil__bank_review_get(vigil__req_store(r), h[i].entry.bank, &review, &r->err))) break;
+    json_t *o = vigil__video_hit_json(&h[i]);
+    if (!o || json_array_append_new(matches, o)) {
+      rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+      break;
+    }
+    if (review && h[i].query_pct > best) flagged = h[i].entry.bank, best = h[i].query_pct;
+  }
+  if (rc || !flagged) {
+    json_decref(matches);
+    return rc;
+  }
+  char derived[80], reason[200];
+  const char *content_id = NULL;
+  if ((rc = vpdq_content_id(r, frames, nframes, derived, &content_id))) {
+    json_decref(matches);
+    return rc;
+  }
+  snprintf(reason, sizeof reason, "video matched bank %s (vpdq, %.1f%% of the frames; HMA lookup)", flagged, best);
+  json_t *wrap = vigil__match_case_detail(matches);
+  json_decref(matches);
+  if (wrap) {
+    json_object_set_new(wrap, "media", json_string("video"));
+    json_object_set_new(wrap, "signal_type", json_string("vpdq"));
+    json_object_set_new(wrap, "frames", json_integer((json_int_t)nframes));
+  }
+  vigil_case_new c = {0};
+  c.source = "hma";
+  c.content_id = content_id;
+  c.reason = reason;
+  json_t *out = json_object(); /* case_id lands here; HMA's answer is unchanged */
+  if (!out) {
+    json_decref(wrap);
+    return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
+  }
+  rc = vigil__match_case_open(r, &c, wrap, NULL, "", out);
+  if (!rc) {
+    r->audit_detail = json_pack("{s:O}", "case_id", json_object_get(out, "case_id"));
+    r->force_audit = 1;
+  }
+  json_decref(out);
+  return rc;
+}
+
 /* GET /m/raw_lookup or /m/lookup with signal_type=vpdq: the signal is
  * python-threatexchange's serialisation of a frame list (HMA's), matched
  * with HMA's semantics; the answer has the route's HMA shape, a vPDQ
- * match's distance printed as python-threatexchange prints it. */
+ * match's distance printed as python-threatexchange prints it.  A match in
+ * a bank flagged for review opens a case carrying the segments. */
 static int vpdq_signal_lookup(vigil__req *r, const hma_q *q, int raw, int with_distance) {
   const char *sig = vigil__req_query(r, "signal");
   if (!sig) return vigil__reply_error(r, 400, "missing_field", "both signal and signal_type are required");
@@ -426,8 +513,12 @@ static int vpdq_signal_lookup(vigil__req *r, const hma_q *q, int raw, int with_d
   vigil_bank_video_hit *hits = NULL;
   size_t nh = 0;
   int rc = vpdq_hits(r, q, frames, n, &hits, &nh);
+  if (!rc) rc = vpdq_case_if_flagged(r, frames, n, hits, nh);
   vigil_video_frames_free(frames);
-  if (rc) return rc;
+  if (rc) {
+    vigil_bank_video_hits_free(hits, nh);
+    return rc;
+  }
   json_t *out = raw ? json_array() : json_object();
   for (size_t i = 0; out && i < nh; i++) {
     if (!hits[i].matched) continue;
@@ -446,9 +537,6 @@ static int vpdq_signal_lookup(vigil__req *r, const hma_q *q, int raw, int with_d
     json_array_append_new(list, item);
   }
   vigil_bank_video_hits_free(hits, nh);
-  /* no case: a frame list names no content a reviewer could look at (a
-   * case needs the file's digest, which a video upload to POST /m/lookup
-   * has); the lookup is in the request log */
   if (!out) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   return vigil__reply_json(r, 200, raw ? json_pack("{s:o}", "matches", out) : out);
 }

@@ -122,8 +122,9 @@ static int exact_matches(vigil__req *r, const vigil_bank_filter *f, json_t *matc
 
 /* One bank video as the answer shows it: the entry, the percentages and
  * the aligned segments (at most MAX_SEGMENTS_SHOWN, longest first as the
- * library sorts them by query_start; segments_total says when cut). */
-static json_t *hit_json(const vigil_bank_video_hit *h) {
+ * library sorts them by query_start; segments_total says when cut).  Also
+ * the detail of the case an HMA vPDQ lookup opens (h_hma.c). */
+json_t *vigil__video_hit_json(const vigil_bank_video_hit *h) {
   json_t *o = vigil__entry_json(&h->entry);
   json_t *segs = json_array();
   if (!o || !segs) {
@@ -174,7 +175,7 @@ static int vpdq_matches(vigil__req *r, const vmatch *m, const vigil_bank_filter 
       over++;
       continue;
     }
-    json_t *o = hit_json(&hits[i]);
+    json_t *o = vigil__video_hit_json(&hits[i]);
     if (!o || json_array_append_new(dst, o)) {
       rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
       break;

@@ -101,5 +101,10 @@ json_t *vigil__match_case_detail(json_t *matches);
  * the case is not opened. */
 int vigil__match_case_open(vigil__req *r, struct vigil_case_new *c, json_t *wrap, const char *evdir, const char *staged,
                            json_t *out);
+/* One bank video a vPDQ comparison found, as answers and cases show it: the
+ * entry, both percentages and counts, the aligned segments (h_match_video.c);
+ * NULL when out of memory. */
+struct vigil_bank_video_hit;
+json_t *vigil__video_hit_json(const struct vigil_bank_video_hit *h);
 
 #endif

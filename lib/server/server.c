@@ -1100,7 +1100,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
       srv->db_ino = st.st_ino;
     }
   }
-  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->log, err))) srv->banks_open = 1;
+  if (!rc && !(rc = vigil__banks_open(&srv->banks, c->db_path, c->vpdq_index, c->log, err))) srv->banks_open = 1;
   if (!rc) rc = vigil__signals_open(&srv->signals, c->policy_path, err);
   if (!rc) {
     vigil__outbox_opts oo;

@@ -24,13 +24,28 @@
  * or pixel format differs from the first, which it scales with a context
  * made for other dimensions), vigil rebuilds the scaler for the new frame.
  *
+ * One hash per second on H.264 (try_skip): a first, demux-only pass reads
+ * every video packet's pts; then the packets are demuxed again and the
+ * pictures nothing refers to (video_skip.c) whose numbers are not selected
+ * are never sent to the decoder.  Each frame out is numbered by its pts rank,
+ * which is its place in the decoder's output order.  Hashes are held until
+ * the pass proves the numbering (the same packets again, frames out in rank
+ * order, as many out as sent); anything else (and any input where that
+ * cannot be known beforehand: a pipe, a missing or repeated pts, reordering
+ * deeper than the decoder's delay, the end-of-file quirk) decodes every frame
+ * from the start, as without the skip.  The digests are unaffected: the
+ * reader digests each byte once, the first time it is read in order.
+ *
  * Bounded memory: one decoded frame, one RGB frame and the PDQ stream's
  * rows (with threads, a few decoded frames wait for the hashing thread:
  * video_hasher.c); hashes go to the callback as they are computed (the
- * reference keeps every frame it has yet to hash in an unbounded queue).
+ * reference keeps every frame it has yet to hash in an unbounded queue),
+ * except in the skip pass, which holds one hash per selected frame until
+ * its numbering is proven.
  */
 #include "video/video_internal.h"
 #include "video/video_hasher.h"
+#include "video/video_skip.h"
 #include "common/internal.h"
 #include "pdq/pdq_internal.h"
 
@@ -63,8 +78,18 @@ typedef struct state {
   double fps;
   int64_t frame_mod;
   int dst_w, dst_h;
-  uint64_t decoded, hashed;
+  uint64_t decoded, hashed, progress_at;
   double total_seconds;
+  /* The skip pass (one hash per second on H.264, see skip_pass): */
+  int skipping;          /* numbers come from pts ranks; hashes are held in out */
+  vigil__pts_table pts;  /* every video packet's pts, from the demux-only pass */
+  uint8_t *send;         /* by demux index: the decoder needs the packet */
+  uint8_t *sent;         /* by rank: the packet went to the decoder */
+  uint64_t nsent, nout;  /* packets sent, frames out */
+  uint64_t skipped;      /* packets not sent, when the pass held */
+  int64_t last_rank;     /* of the last frame out */
+  vigil_video_frame *out; /* held hashes, in frame order */
+  size_t nheld, cap_held;
 } state;
 
 static int averr(vigil_error *err, int code, const char *what, int e) {
@@ -82,7 +107,44 @@ static int deny_open(struct AVFormatContext *s, AVIOContext **pb, const char *ur
   return AVERROR(EPERM);
 }
 
-/* Sends one packet (NULL: drain) and hashes what comes out. */
+/* The hasher's callback (in this thread, in frame order): held while the
+ * skip pass has yet to prove its numbering, else the caller's. */
+static int deliver(void *ctx, const vigil_video_frame *f) {
+  state *st = ctx;
+  if (!st->skipping) return st->fn ? st->fn(st->ctx, f) : VIGIL_OK;
+  if (st->nheld == st->cap_held) {
+    size_t cap = st->cap_held ? st->cap_held * 2 : 64;
+    vigil_video_frame *nv = vigil__mallocarray(cap, sizeof *nv);
+    if (!nv) return VIGIL_ENOMEM; /* the pass falls back to hashing every frame as it goes */
+    if (st->nheld) memcpy(nv, st->out, st->nheld * sizeof *nv);
+    free(st->out);
+    st->out = nv;
+    st->cap_held = cap;
+  }
+  st->out[st->nheld++] = *f;
+  return VIGIL_OK;
+}
+
+/* decode_packet's answer in the skip pass when the numbering cannot be
+ * trusted: the video is decoded again, every frame (not an error). */
+#define FALL_BACK 1
+
+/* The frame's number in the skip pass: its pts rank, when that frame was sent,
+ * comes after the last one out and decoded cleanly; -1 otherwise. */
+static int64_t skip_number(state *st) {
+  int64_t pts = st->frame->pts;
+  /* A damaged picture is concealed from the last one decoded, which
+   * depends on what was skipped: decode everything instead. */
+  if (pts == AV_NOPTS_VALUE || st->frame->decode_error_flags || (st->frame->flags & AV_FRAME_FLAG_CORRUPT)) return -1;
+  int64_t r = vigil__pts_table_rank(&st->pts, pts);
+  if (r < 0 || r <= st->last_rank || !st->sent[r]) return -1;
+  st->last_rank = r;
+  st->nout++;
+  return r;
+}
+
+/* Sends one packet (NULL: drain) and hashes what comes out.  VIGIL_OK, an
+ * error, or FALL_BACK (skip pass only). */
 static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
   int e = avcodec_send_packet(st->cc, pkt);
   if (e < 0 && e != AVERROR_EOF)
@@ -91,7 +153,16 @@ static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
     e = avcodec_receive_frame(st->cc, st->frame);
     if (e == AVERROR(EAGAIN) || e == AVERROR_EOF) return VIGIL_OK;
     if (e < 0) return averr(err, VIGIL_ECORRUPT, "decoding failed", e);
-    int64_t number = (int64_t)st->decoded++;
+    int64_t number;
+    if (st->skipping) {
+      if ((number = skip_number(st)) < 0) {
+        av_frame_unref(st->frame);
+        return FALL_BACK;
+      }
+      st->decoded = (uint64_t)number + 1; /* frames the reference has output by now */
+    } else {
+      number = (int64_t)st->decoded++;
+    }
     int rc = VIGIL_OK;
     if (st->decoded > st->o->max_frames)
       rc = vigil__seterr(err, VIGIL_ELIMIT, "over %llu frames (the frame limit)",
@@ -103,8 +174,10 @@ static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
                          st->frame->height, (unsigned long long)st->o->max_pixels);
     else if (number % st->frame_mod == 0 && (rc = vigil__video_hasher_put(st->hasher, st->frame, number, err)) == 0)
       st->hashed++;
-    if (rc == VIGIL_OK && st->o->progress && st->decoded % 25 == 0)
+    if (rc == VIGIL_OK && st->o->progress && st->decoded >= st->progress_at + 25) {
+      st->progress_at = st->decoded - st->decoded % 25;
       st->o->progress(st->o->progress_ctx, st->decoded, (double)st->decoded / st->fps, st->total_seconds);
+    }
     av_frame_unref(st->frame);
     if (rc) return rc;
   }
@@ -195,7 +268,176 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
   if (!st->frame || !st->pkt) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   /* With threads, the selected frames are hashed in a thread of their own
    * while the decoder goes on (video_hasher.c). */
-  return vigil__video_hasher_new(&st->hasher, o->threads > 1, st->dst_w, st->dst_h, st->fps, st->fn, st->ctx, err);
+  return vigil__video_hasher_new(&st->hasher, o->threads > 1, st->dst_w, st->dst_h, st->fps, deliver, st, err);
+}
+
+/* Frees what open_input made (the reader stays). */
+static void close_input(state *st) {
+  av_packet_free(&st->pkt);
+  av_frame_free(&st->frame);
+  vigil__video_hasher_free(st->hasher);
+  st->hasher = NULL;
+  avcodec_free_context(&st->cc);
+  avformat_close_input(&st->fc);
+}
+
+/* Whether the skip pass may be tried: one hash per several frames, H.264,
+ * a reader that can go back, and the decoder drained at the end (the end-of-file quirk
+ * loses the frames the decoder holds, and which those are depends on what
+ * it was sent).  Returns the NAL length size, or -1 when not. */
+static int skip_eligible(const state *st) {
+  const AVCodecParameters *par = st->fc->streams[st->vi]->codecpar;
+  if (!st->o->skip_nonref || st->frame_mod < 2 || par->codec_id != AV_CODEC_ID_H264) return -1;
+  if (!st->fc->pb || !(st->fc->pb->seekable & AVIO_SEEKABLE_NORMAL)) return -1;
+  if (st->vi != 0 && !st->o->flush_all) return -1;
+  return vigil__h264_nal_length_size(par->extradata, par->extradata_size > 0 ? (size_t)par->extradata_size : 0);
+}
+
+/* The demux-only pass: every video packet's pts and kind into st->pts, and
+ * the plan of which to send into st->send.  1 when the skip pass can number
+ * frames by pts rank, 0 when it cannot, or an error. */
+static int read_pts(state *st, int nal_ls, vigil_error *err) {
+  uint64_t n = 0;
+  int ok = 1;
+  while (ok) {
+    int e = av_read_frame(st->fc, st->pkt);
+    if (e < 0) break;
+    if (st->pkt->stream_index == st->vi) {
+      const AVPacket *p = st->pkt;
+      unsigned kind = vigil__h264_classify(p->data, p->size > 0 ? (size_t)p->size : 0, nal_ls);
+      if (p->flags & AV_PKT_FLAG_DISCARD) kind |= VIGIL__AU_DISCARD;
+      if (p->pts == AV_NOPTS_VALUE || ++n > st->o->max_frames ||
+          av_packet_get_side_data(p, AV_PKT_DATA_NEW_EXTRADATA, NULL) || (n == 1 && !(kind & VIGIL__AU_IDR)))
+        ok = 0;
+      else if (vigil__pts_table_add(&st->pts, p->pts, kind) != VIGIL_OK)
+        ok = -1;
+    }
+    av_packet_unref(st->pkt);
+  }
+  if (ok < 0) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for the frame table");
+  if (!ok || n == 0) return 0;
+  int rc = vigil__pts_table_finish(&st->pts);
+  if (rc == VIGIL_ENOMEM) return vigil__seterr(err, rc, "out of memory for the frame table");
+  if (rc != VIGIL_OK || st->pts.nranked == 0) return 0; /* a repeated pts */
+  /* The limits: when the whole video is over one, the every-frame pass says so. */
+  if ((double)(st->pts.nranked - 1) / st->fps > st->o->max_duration) return 0;
+  /* Output order is rank order only when the decoder holds back enough
+   * frames from the start (it never has to raise its delay). */
+  if (vigil__pts_table_delay(&st->pts) > (size_t)st->cc->has_b_frames) return 0;
+  st->sent = calloc(st->pts.nranked, 1);
+  st->send = malloc(st->pts.n);
+  if (!st->sent || !st->send) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for the frame table");
+  vigil__pts_table_plan(&st->pts, st->frame_mod, st->send);
+  return 1;
+}
+
+size_t vigil__video_test_skip_fallback;
+
+/* The skip pass, after read_pts: packets demuxed again must be the same ones;
+ * those the plan says nothing selected needs are not sent; each frame out is
+ * numbered by its pts rank and must come in rank order, and as many frames
+ * must come out as were sent.  VIGIL_OK (hashes in st->out) or FALL_BACK. */
+static int skip_pass(state *st, vigil_error *err) {
+  st->skipping = 1;
+  st->last_rank = -1;
+  size_t j = 0;
+  int rc = VIGIL_OK;
+  while (rc == VIGIL_OK) {
+    int e = av_read_frame(st->fc, st->pkt);
+    if (e < 0) break;
+    const AVPacket *p = st->pkt;
+    if (p->stream_index == st->vi) {
+      int64_t r;
+      int discard = j < st->pts.n && (st->pts.kind[j] & VIGIL__AU_DISCARD);
+      if (j >= st->pts.n || p->pts != st->pts.order[j] || !discard != !(p->flags & AV_PKT_FLAG_DISCARD) ||
+          (vigil__video_test_skip_fallback && j + 1 == vigil__video_test_skip_fallback))
+        rc = FALL_BACK;
+      else if (!st->send[j++])
+        ; /* nothing selected needs it */
+      else if (discard) /* decoded for the pictures that refer to it; its frame is not output */
+        rc = decode_packet(st, p, err);
+      else if ((r = vigil__pts_table_rank(&st->pts, p->pts)) < 0)
+        rc = FALL_BACK;
+      else {
+        st->sent[r] = 1;
+        st->nsent++;
+        rc = decode_packet(st, p, err);
+      }
+    }
+    av_packet_unref(st->pkt);
+  }
+  if (rc == VIGIL_OK) rc = decode_packet(st, NULL, err);
+  if (rc == VIGIL_OK) rc = vigil__video_hasher_finish(st->hasher, err); /* every hash held */
+  if (rc == VIGIL_OK && (j != st->pts.n || st->nout != st->nsent)) rc = FALL_BACK;
+  /* An error here (a packet refused, a limit) may not be the one, or may
+   * not come where, decoding every frame meets it: that pass says.  Out of
+   * memory for the held hashes too: that pass holds none. */
+  if (rc < 0) rc = FALL_BACK;
+  if (rc == VIGIL_OK) st->decoded = st->pts.nranked;
+  st->skipping = 0;
+  st->skipped = st->pts.nranked - st->nsent;
+  return rc;
+}
+
+/* Back to the start of the file with a fresh demuxer and decoder, for the
+ * every-frame pass: the same as the first opening, so the same packets. */
+static int reopen(state *st, vigil__video_io *io, const char *url, vigil_video_info *info, vigil_error *err) {
+  close_input(st);
+  st->decoded = st->hashed = st->progress_at = 0;
+  st->nheld = 0;
+  if (avio_seek((AVIOContext *)vigil__video_io_avio(io), 0, SEEK_SET) < 0)
+    return vigil__seterr(err, VIGIL_EIO, "cannot read the input again from its start");
+  return open_input(st, io, url, NULL, info, err);
+}
+
+/* Seeks the demuxer to the start of the file: by timestamp, or to byte 0. */
+static int seek_start(state *st, int byte) {
+  if (byte) return av_seek_frame(st->fc, -1, 0, AVSEEK_FLAG_BYTE) >= 0;
+  int64_t first = st->fc->streams[st->vi]->start_time;
+  return av_seek_frame(st->fc, st->vi, first == AV_NOPTS_VALUE ? INT64_MIN : first, AVSEEK_FLAG_BACKWARD) >= 0;
+}
+
+/* Whether the next video packet is the file's first (as read_pts saw it). */
+static int at_first_packet(state *st) {
+  for (;;) {
+    if (av_read_frame(st->fc, st->pkt) < 0) return 0;
+    int video = st->pkt->stream_index == st->vi;
+    int64_t pts = st->pkt->pts;
+    av_packet_unref(st->pkt);
+    if (video) return pts == st->pts.order[0];
+  }
+}
+
+/* Back to the first packet without reopening (which would probe the stream
+ * again): a timestamp seek (MP4, Matroska), else a byte seek to 0 (MPEG-TS,
+ * whose timestamp seek lands near the start, not on it).  Each is tried,
+ * then made again for real; skip_pass checks every packet after.  1 when
+ * there. */
+static int rewind_demuxer(state *st) {
+  int byte_ok = !(st->fc->iformat->flags & AVFMT_NO_BYTE_SEEK);
+  for (int byte = 0; byte <= byte_ok; byte++)
+    if (seek_start(st, byte) && at_first_packet(st) && seek_start(st, byte)) return 1;
+  return 0;
+}
+
+/* Tries the skip pass; VIGIL_OK with *done when it hashed the video, VIGIL_OK
+ * without when the input is back at its start for the every-frame pass. */
+static int try_skip(state *st, vigil__video_io *io, const char *url, vigil_video_info *info, int *done,
+                    vigil_error *err) {
+  *done = 0;
+  int nal_ls = skip_eligible(st);
+  if (nal_ls < 0) return VIGIL_OK;
+  int rc = read_pts(st, nal_ls, err);
+  if (rc < 0) return rc;
+  if (rc == 1 && rewind_demuxer(st)) {
+    rc = skip_pass(st, err);
+    if (rc == VIGIL_OK) {
+      *done = 1;
+      return VIGIL_OK;
+    }
+    if (err) vigil_error_clear(err); /* what made the pass give up is not the caller's error */
+  }
+  return reopen(st, io, url, info, err);
 }
 
 int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, const vigil__video_hooks *hooks,
@@ -209,47 +451,50 @@ int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, cons
   st.fn = fn;
   st.ctx = ctx;
   vigil__video_io *io = NULL;
+  int skipped = 0;
   int rc = vigil__video_io_new(&io, fd, err);
   if (rc == VIGIL_OK) rc = open_input(&st, io, url, hooks, info, err);
-  while (rc == VIGIL_OK) {
-    int e = av_read_frame(st.fc, st.pkt);
-    if (e < 0) break; /* end of file, or a damaged tail: hash what was read, as the reference does */
-    if (st.pkt->stream_index == st.vi) rc = decode_packet(&st, st.pkt, err);
-    av_packet_unref(st.pkt);
-  }
-  /* The reference's flush packet is a blank one: stream index 0. */
-  if (rc == VIGIL_OK && (st.vi == 0 || o->flush_all)) rc = decode_packet(&st, NULL, err);
-  if (rc == VIGIL_OK) {
-    rc = vigil__video_hasher_finish(st.hasher, err);
-  } else if (st.hasher) {
-    /* As without threads: the frames before a failure reach the callback,
-     * and what stopped at an earlier frame (its error, or the callback's
-     * non-zero return, which sets no message) is what is reported. */
-    vigil_error e2;
-    vigil_error_clear(&e2);
-    int rc2 = vigil__video_hasher_finish(st.hasher, &e2);
-    if (rc2) {
-      rc = rc2;
-      if (err && e2.code) *err = e2;
-      else if (err) vigil_error_clear(err);
+  if (rc == VIGIL_OK) rc = try_skip(&st, io, url, info, &skipped, err);
+  if (rc == VIGIL_OK && skipped) { /* the numbering held: hand the hashes over */
+    for (size_t i = 0; rc == VIGIL_OK && fn && i < st.nheld; i++) rc = fn(ctx, &st.out[i]);
+  } else {
+    while (rc == VIGIL_OK) {
+      int e = av_read_frame(st.fc, st.pkt);
+      if (e < 0) break; /* end of file, or a damaged tail: hash what was read, as the reference does */
+      if (st.pkt->stream_index == st.vi) rc = decode_packet(&st, st.pkt, err);
+      av_packet_unref(st.pkt);
+    }
+    /* The reference's flush packet is a blank one: stream index 0. */
+    if (rc == VIGIL_OK && (st.vi == 0 || o->flush_all)) rc = decode_packet(&st, NULL, err);
+    if (rc == VIGIL_OK) {
+      rc = vigil__video_hasher_finish(st.hasher, err);
+    } else if (st.hasher) {
+      /* As without threads: the frames before a failure reach the callback,
+       * and what stopped at an earlier frame (its error, or the callback's
+       * non-zero return, which sets no message) is what is reported. */
+      vigil_error e2;
+      vigil_error_clear(&e2);
+      int rc2 = vigil__video_hasher_finish(st.hasher, &e2);
+      if (rc2) {
+        rc = rc2;
+        if (err && e2.code) *err = e2;
+        else if (err) vigil_error_clear(err);
+      }
     }
   }
   if (rc == VIGIL_OK) rc = vigil__video_io_finish(io, info, err);
   if (rc == VIGIL_OK) {
     info->frames = st.decoded;
     info->hashed = st.hashed;
+    info->skipped = skipped ? st.skipped : 0;
     info->duration = (double)st.decoded / st.fps;
   }
-  av_packet_free(&st.pkt);
-  av_frame_free(&st.frame);
-  vigil__video_hasher_free(st.hasher);
-  avcodec_free_context(&st.cc);
-  avformat_close_input(&st.fc);
+  close_input(&st);
+  vigil__pts_table_free(&st.pts);
+  free(st.sent);
+  free(st.send);
+  free(st.out);
   vigil__video_io_free(io);
-  if (rc) {
-    vigil_video_info keep = *info;
-    memset(info, 0, sizeof *info);
-    (void)keep;
-  }
+  if (rc) memset(info, 0, sizeof *info);
   return rc;
 }

@@ -5,6 +5,8 @@
  *   video.c          public API: options, dispatch to a worker or in-process
  *   video_sandbox.c  the forked worker: limits, seccomp, results over a pipe
  *   video_decode.c   demux, decode, frame selection, RGB24, PDQ (one process)
+ *   video_skip.c     which H.264 pictures need no decoding, and every
+ *                    frame's output number from its pts (video_skip.h)
  *   video_io.c       the AVIOContext over a file descriptor that digests the
  *                    bytes (MD5, SHA-256) as the demuxer reads them
  */

@@ -29,42 +29,14 @@
 #include "common/internal.h"
 #include "vigil/match.h"
 
-#define NONE UINT32_MAX
-#define MAX_FRAMES ((size_t)1 << 31)
+#define NONE VIGIL__VPDQ_NONE
+#define MAX_FRAMES VIGIL__VPDQ_MAX_FRAMES
 /* Pairs fed to the alignment per (query hash, bank video): a hash that recurs
  * more often is a static shot that matches everywhere and aligns nothing. */
 #define ALIGN_CAP 64
 /* Pairs aligned per bank video: past this the caps above shrink, so that a
  * hostile query (many hashes, each matching many frames) costs bounded time. */
 #define ALIGN_MAX_PAIRS ((size_t)1 << 20)
-
-typedef struct bframe {
-  double ts;
-  uint32_t uid, video, next; /* next frame with the same unique hash, or NONE */
-  uint8_t quality;
-} bframe;
-
-typedef struct bvideo {
-  uint64_t id;
-  uint32_t first, n;
-  uint32_t dead; /* removed: its frames stay chained but are never reported */
-} bvideo;
-
-struct vigil_vpdq_index {
-  vigil_pdq_index *pdq; /* unique hash -> uid */
-  vigil_pdq_hash *uh;   /* uid -> hash */
-  uint32_t *uhead;      /* uid -> first frame carrying it */
-  size_t nu, ucap, ucap2;
-  uint32_t *utab; /* open addressing: uid + 1, 0 empty */
-  size_t utcap;
-  bframe *f;
-  size_t nf, fcap;
-  bvideo *v;
-  size_t nv, vcap;
-  uint32_t *vtab; /* open addressing on id: video + 1 */
-  size_t vtcap;
-  size_t dead_videos, dead_frames; /* removed, still held until a rebuild */
-};
 
 void vigil_vpdq_opts_default(vigil_vpdq_opts *o) {
   if (!o) return;
@@ -273,13 +245,13 @@ int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *vs, 
   j = 0;
   for (size_t k = 0; k < nvid; k++) {
     uint32_t vi = (uint32_t)ix->nv;
-    ix->v[vi] = (bvideo){vs[k].id, (uint32_t)ix->nf, (uint32_t)vs[k].n, 0};
+    ix->v[vi] = (vigil__vpdq_video){vs[k].id, (uint32_t)ix->nf, (uint32_t)vs[k].n, 0};
     ix->vtab[vfind(ix, vs[k].id)] = vi + 1;
     ix->nv++;
     for (size_t i = 0; i < vs[k].n; i++, j++) {
       uint32_t fi = (uint32_t)(ix->nf + i);
       const vigil_video_frame *f = &vs[k].frames[i];
-      ix->f[fi] = (bframe){f->timestamp, uids[j], vi, ix->uhead[uids[j]], (uint8_t)f->quality};
+      ix->f[fi] = (vigil__vpdq_frame){f->timestamp, uids[j], vi, ix->uhead[uids[j]], (uint8_t)f->quality};
       ix->uhead[uids[j]] = fi;
     }
     ix->nf += vs[k].n;
@@ -288,9 +260,52 @@ int vigil_vpdq_index_add_many(vigil_vpdq_index *ix, const vigil_vpdq_video *vs, 
   return VIGIL_OK;
 }
 
+/* What a saved file does not hold, because it follows from what it does
+ * and is cheaper to recompute than to validate (a chain read from a file
+ * could loop; a table could send a probe round for ever): the tables, the
+ * chains in the order vigil_vpdq_index_add_many makes them, each frame's
+ * video.  The caller has checked uids, ranges and qualities. */
+int vigil__vpdq_index_derive(vigil_vpdq_index *ix, const char *path, vigil_error *err) {
+  if (retable(&ix->utab, &ix->utcap, ix->nu, 1, ix) || retable(&ix->vtab, &ix->vtcap, ix->nv, 0, ix) ||
+      (ix->nu && !(ix->uhead = vigil__mallocarray(ix->nu, sizeof *ix->uhead))))
+    return vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory loading %s", path);
+  ix->ucap2 = ix->nu;
+  /* The table is much larger than the caches and each insertion's first
+   * probe is a miss: the home slots of the next LOOKAHEAD hashes are
+   * prefetched while this one goes in (a load at 10M frame hashes was
+   * half this loop without it). */
+  enum { LOOKAHEAD = 16 };
+  size_t mask = ix->utcap - 1;
+  for (size_t u = 0; u < ix->nu && u < LOOKAHEAD; u++) __builtin_prefetch(&ix->utab[hash_key(&ix->uh[u]) & mask], 1);
+  for (size_t u = 0; u < ix->nu; u++) {
+    if (u + LOOKAHEAD < ix->nu) __builtin_prefetch(&ix->utab[hash_key(&ix->uh[u + LOOKAHEAD]) & mask], 1);
+    size_t s = ufind(ix, &ix->uh[u]);
+    if (ix->utab[s]) return vigil__seterr(err, VIGIL_ECORRUPT, "%s: not a valid vpdq index (a repeated frame hash)", path);
+    ix->utab[s] = (uint32_t)(u + 1);
+    ix->uhead[u] = NONE;
+  }
+  for (size_t k = 0; k < ix->nv; k++) {
+    size_t s = vfind(ix, ix->v[k].id);
+    if (ix->vtab[s]) return vigil__seterr(err, VIGIL_ECORRUPT, "%s: not a valid vpdq index (a repeated video id)", path);
+    ix->vtab[s] = (uint32_t)(k + 1);
+    for (uint32_t i = ix->v[k].first; i < ix->v[k].first + ix->v[k].n; i++) {
+      ix->f[i].video = (uint32_t)k;
+      ix->f[i].next = ix->uhead[ix->f[i].uid];
+      ix->uhead[ix->f[i].uid] = i;
+    }
+    if (ix->v[k].dead) ix->dead_videos++, ix->dead_frames += ix->v[k].n;
+  }
+  return VIGIL_OK;
+}
+
 int vigil_vpdq_index_add(vigil_vpdq_index *ix, uint64_t id, const vigil_video_frame *fr, size_t n, vigil_error *err) {
   vigil_vpdq_video v = {id, fr, n};
   return vigil_vpdq_index_add_many(ix, &v, 1, err);
+}
+
+int vigil_vpdq_index_has(const vigil_vpdq_index *ix, uint64_t id) {
+  uint32_t slot = ix && ix->vtcap ? ix->vtab[vfind(ix, id)] : 0;
+  return slot && !ix->v[slot - 1].dead;
 }
 
 /* A removal marks the video dead rather than unchaining its frames: the
@@ -458,7 +473,7 @@ oom:
 /* The result for bank video vi from its records r[0..n) (sorted by qu, bf). */
 static int evaluate(qstate *s, uint32_t vi, const rec *r, size_t n, vigil_vpdq_result *out, vigil_error *err) {
   const vigil_vpdq_index *ix = s->ix;
-  const bvideo *v = &ix->v[vi];
+  const vigil__vpdq_video *v = &ix->v[vi];
   int dedup = s->o->dedup;
   memset(out, 0, sizeof *out);
   out->id = v->id;
@@ -476,7 +491,7 @@ static int evaluate(qstate *s, uint32_t vi, const rec *r, size_t n, vigil_vpdq_r
   /* The bank side: its frames of enough quality, and those matched. */
   size_t nb = 0;
   for (uint32_t k = 0; k < v->n; k++) {
-    const bframe *f = &ix->f[v->first + k];
+    const vigil__vpdq_frame *f = &ix->f[v->first + k];
     if (f->quality < s->o->quality_min) continue;
     s->a[nb] = f->uid;
     s->bts[nb++] = f->ts;
@@ -624,7 +639,7 @@ int vigil_vpdq_index_lookup(const vigil_vpdq_index *ix, const vigil_pdq_hash *h,
   for (size_t i = 0; i < nh && rc == VIGIL_OK; i++) {
     if (hits[i].id >= ix->nu) continue; /* cannot happen: ids are uids */
     for (uint32_t fi = ix->uhead[hits[i].id]; fi != NONE; fi = ix->f[fi].next) {
-      const bframe *f = &ix->f[fi];
+      const vigil__vpdq_frame *f = &ix->f[fi];
       if (f->quality < quality_min || ix->v[f->video].dead) continue;
       if (vigil__grow((void **)&v, &cap, n + 1, sizeof *v)) {
         rc = vigil__seterr(err, VIGIL_ENOMEM, "vpdq: out of memory collecting %zu frames", n);

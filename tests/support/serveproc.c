@@ -43,6 +43,10 @@ int tu_wait_port_file(pid_t pid, const char *portf) {
 }
 
 int tu_serve_start(tu_serve *s, const char *db, const char *dir, const char *tag) {
+  return tu_serve_start_with(s, db, dir, tag, NULL);
+}
+
+int tu_serve_start_with(tu_serve *s, const char *db, const char *dir, const char *tag, const char *extra) {
   memset(s, 0, sizeof *s);
   char portf[600], keyf[600], outf[600];
   snprintf(portf, sizeof portf, "%s/port-%s", dir, tag);
@@ -60,8 +64,8 @@ int tu_serve_start(tu_serve *s, const char *db, const char *dir, const char *tag
       dup2(fd, 1);
       dup2(fd, 2);
     }
-    execl(VIGIL_CLI, "vigil", "serve", "--init", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file", portf,
-          "--admin-key-file", keyf, (char *)NULL);
+    execl(VIGIL_CLI, "vigil", "serve", "--init", "--listen", "127.0.0.1:0", "--db", db, "--threads", "2", "--port-file",
+          portf, "--admin-key-file", keyf, extra, (char *)NULL); /* extra NULL ends the list there */
     _exit(127);
   }
   s->pid = pid;

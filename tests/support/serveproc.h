@@ -19,6 +19,8 @@ typedef struct tu_serve {
 /* Starts `vigil serve --db db` with its port, key and output files in dir
  * (named after tag).  0 when it listens; -1 otherwise (nothing left running). */
 int tu_serve_start(tu_serve *s, const char *db, const char *dir, const char *tag);
+/* The same with one more argument for `vigil serve` (NULL: none). */
+int tu_serve_start_with(tu_serve *s, const char *db, const char *dir, const char *tag, const char *extra);
 
 /* Waits until the server child pid writes its port to portf; the port, or
  * 0 when the child exited first or TU_SERVE_START_MS passed.  Generous:
