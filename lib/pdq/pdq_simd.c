@@ -44,7 +44,7 @@ static void luma_interleave8_portable(const uint8_t *const *rgb, int cols, float
 }
 
 static const vigil__pdq_kernels portable = {luma_rgb_portable, interleave8_portable, luma_interleave8_portable,
-                                            NULL, NULL, "portable"};
+                                            NULL, NULL, NULL, "portable"};
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -125,7 +125,8 @@ AVX2 static void luma_interleave8_avx2(const uint8_t *const *rgb, int cols, floa
     }
 }
 
-static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, NULL, NULL, "avx2"};
+static const vigil__pdq_kernels avx2 = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2, NULL, NULL, NULL,
+                                        "avx2"};
 
 #define FMA __attribute__((target("avx2,fma")))
 
@@ -187,8 +188,45 @@ FMA static void cols_step_fma(float *sum, const float *add, const float *sub, fl
   }
 }
 
-static const vigil__pdq_kernels avx2fma = {luma_rgb_avx2, interleave8_avx2, luma_interleave8_avx2,
-                                           rows_tiles_fma, cols_step_fma, "avx2+fma"};
+FMA static void v1_lanes_fma(float *sum, const float *const *add, const float *const *sub, const float *dv, int n,
+                             int cols, float *dst) {
+  __m256 d[8], y[8];
+  int exact = 1;
+  if (n < 1 || n > 8) return;
+  for (int j = 0; j < n; j++) {
+    d[j] = _mm256_set1_ps(dv[j]);
+    y[j] = _mm256_set1_ps(1.0f / dv[j]);
+    if (!(dv[j] <= (float)VIGIL__FMA_DIV_MAX)) exact = 0;
+  }
+  int c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    __m256 s = _mm256_loadu_ps(sum + c), q[8] = {s, s, s, s, s, s, s, s}; /* every lane written below */
+    int j = 0;
+    for (; j < n; j++) {
+      s = _mm256_add_ps(s, _mm256_loadu_ps(add[j] + c));
+      if (sub[j]) s = _mm256_sub_ps(s, _mm256_loadu_ps(sub[j] + c));
+      q[j] = exact ? div8(s, d[j], y[j]) : _mm256_div_ps(s, d[j]);
+    }
+    for (; j < 8; j++) q[j] = q[n - 1];
+    _mm256_storeu_ps(sum + c, s);
+    transpose8(q);
+    for (int r = 0; r < 8; r++) _mm256_storeu_ps(dst + (size_t)(c + r) * 8, q[r]);
+  }
+  for (; c < cols; c++) {
+    float sc = sum[c], last = 0.0f;
+    int j = 0;
+    for (; j < n; j++) {
+      sc += add[j][c];
+      if (sub[j]) sc -= sub[j][c];
+      dst[(size_t)c * 8 + (size_t)j] = last = sc / dv[j];
+    }
+    for (; j < 8; j++) dst[(size_t)c * 8 + (size_t)j] = last;
+    sum[c] = sc;
+  }
+}
+
+static const vigil__pdq_kernels avx2fma = {luma_rgb_avx2,  interleave8_avx2, luma_interleave8_avx2, rows_tiles_fma,
+                                           cols_step_fma, v1_lanes_fma,     "avx2+fma"};
 #endif
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;

@@ -39,6 +39,12 @@ typedef struct vigil__pdq_kernels {
   /* cols_step: for n columns, sum[c] += add[c] (unless add is NULL), then
    * sum[c] -= sub[c] (unless sub is NULL), then out[c] = sum[c] / d. */
   void (*cols_step)(float *sum, const float *add, const float *sub, float *out, int n, float d);
+  /* v1_lanes: cols_step for n <= 8 consecutive rows (add[j], sub[j] or
+   * NULL, divisor d[j]) whose quotients go lane-interleaved to
+   * dst[c*8 + j], lanes n..7 repeating lane n-1: the column pass and the
+   * transposition the next row pass needs, without a row-major copy. */
+  void (*v1_lanes)(float *sum, const float *const *add, const float *const *sub, const float *d, int n, int cols,
+                   float *dst);
   const char *name;
 } vigil__pdq_kernels;
 

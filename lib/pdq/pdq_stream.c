@@ -17,7 +17,10 @@
  *       rows straight into V1's ring: no interleaved result is stored.
  *   V1: each H1 row enters a column-wise running sum (vectorised across
  *       columns) that keeps a ring of the last window + 16 rows (a flush's
- *       rows are written before any of them is summed).
+ *       rows are written before any of them is summed).  Where the
+ *       kernels have v1_lanes (AVX2 and FMA), 8 rows are summed at a time
+ *       and written straight into H2's lane batches, transposed in
+ *       registers; otherwise rows go to a row-major stage first.
  *   H2: V1 output rows are batched again, 32 at a time (four lane batches,
  *       four sums in flight), and filtered as H1, but divided and kept only
  *       at the 64 sampled columns.
@@ -379,6 +382,7 @@ struct vigil__pdq_stream {
   float *stage2;             /* FLUSH2_ROWS row-major V1 output rows */
   vf8 *sel;                  /* BATCHES2 x 64: H2 at the 64 sampled columns */
   int nb1, nb2, pushed;
+  int nb2_direct;            /* the nb2 staged V1 rows are already lane-interleaved in batch2 (v1_lanes) */
   const vigil__pdq_kernels *k;
   vbox v1, v2;
   int colsel[64], rowsel[64], next_out;
@@ -468,9 +472,11 @@ static void v2_emitted(vigil__pdq_stream *s) {
 /* H2 over the staged V1 rows, then their 64 sampled columns into V2. */
 static void flush2(vigil__pdq_stream *s) {
   if (!s->nb2) return;
-  const uint8_t *rp[FLUSH2_ROWS];
-  for (int r = 0; r < s->nb2; r++) rp[r] = (const uint8_t *)(s->stage2 + (size_t)r * (size_t)s->cols);
-  to_lanes(s, rp, 0, s->nb2, s->batch2);
+  if (!s->nb2_direct) {
+    const uint8_t *rp[FLUSH2_ROWS];
+    for (int r = 0; r < s->nb2; r++) rp[r] = (const uint8_t *)(s->stage2 + (size_t)r * (size_t)s->cols);
+    to_lanes(s, rp, 0, s->nb2, s->batch2);
+  }
   /* Batches past the last row read batch 0 again; their output is not read. */
   const vf8 *in[BATCHES2];
   vf8 *out[BATCHES2];
@@ -486,6 +492,41 @@ static void flush2(vigil__pdq_stream *s) {
     if (vbox_commit(&s->v2, s->v2.out)) v2_emitted(s);
   }
   s->nb2 = 0;
+  s->nb2_direct = 0;
+}
+
+/* V1 over the nb1 rows H1 just wrote to its ring, by the v1_lanes kernel:
+ * up to 8 rows at a time straight into batch2's lanes, each value by the
+ * same operations as vbox_commit.  A batch that ends part-filled is
+ * flushed at once, so the next rows start at lane 0. */
+static void v1_direct(vigil__pdq_stream *s) {
+  vbox *b = &s->v1;
+  const box_plan *p = &b->plan;
+  int r = 0;
+  for (; r < s->nb1 && b->ri < p->p1; r++) vbox_commit(b, s->junk); /* phase 1: summed, nothing out */
+  while (r < s->nb1) {
+    int n = s->nb1 - r < LANES ? s->nb1 - r : LANES;
+    const float *add[LANES], *sub[LANES];
+    float d[LANES];
+    for (int j = 0; j < n; j++) {
+      int ri = b->ri + j;
+      add[j] = vbox_slot(b, ri);
+      if (ri < p->p1 + p->p2) {
+        sub[j] = NULL;
+        b->cnt++;
+      } else {
+        sub[j] = vbox_slot(b, ri - p->w);
+      }
+      d[j] = (float)b->cnt;
+    }
+    s->k->v1_lanes(b->sum, add, sub, d, n, b->ncols, (float *)(s->batch2 + (size_t)(s->nb2 / LANES) * (size_t)s->cols));
+    b->ri += n;
+    b->emitted += n;
+    r += n;
+    s->nb2 += n;
+    s->nb2_direct = 1;
+    if (s->nb2 == FLUSH2_ROWS || n < LANES) flush2(s);
+  }
 }
 
 /* Where V1 writes its next output row. */
@@ -503,8 +544,12 @@ static void flush1(vigil__pdq_stream *s) {
   for (int r = 0; r < FLUSH_ROWS; r++) dst[r] = r < s->nb1 ? vbox_slot(&s->v1, s->v1.ri + r) : s->junk;
   row_sink k = {.rows = dst};
   box_rows2(s->batch1, s->nb1 > LANES ? s->batch1 + s->cols : s->batch1, &s->hplan, &k, s->k);
-  for (int r = 0; r < s->nb1; r++)
-    if (vbox_commit(&s->v1, v1_target(s))) v1_emitted(s);
+  if (s->k->v1_lanes && !(s->nb2 % LANES) && (!s->nb2 || s->nb2_direct)) {
+    v1_direct(s);
+  } else {
+    for (int r = 0; r < s->nb1; r++)
+      if (vbox_commit(&s->v1, v1_target(s))) v1_emitted(s);
+  }
   s->nb1 = 0;
 }
 
@@ -578,6 +623,7 @@ void vigil__pdq_stream_push_luma(vigil__pdq_stream *s, const float *luma) {
 void vigil__pdq_stream_finish(vigil__pdq_stream *s, float out[64][64]) {
   if (!s->direct) {
     flush1(s);
+    if (s->nb2_direct) flush2(s); /* the tail rows below go through stage2 */
     for (int k = 0; k < s->v1.plan.p4; k++) {
       vbox_tail(&s->v1, k, v1_target(s));
       v1_emitted(s);
