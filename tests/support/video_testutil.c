@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,9 +74,13 @@ const char *tv_y4m(const char *name, long w, long h, long num, long den, int nfr
 typedef struct writer {
   int fd, w, h, stall;
   long n;
+  unsigned char *buf; /* a batch of frames, allocated before the thread starts */
 } writer;
 
+enum { PER_WRITE = 64 }; /* frames per write: a million tiny frames go by quickly */
+
 static pthread_t wthread;
+static sem_t wrunning; /* posted once the writer thread runs its own code */
 static writer wr;
 static int wstarted;
 
@@ -93,12 +98,12 @@ static int write_all(int fd, const void *p, size_t n) {
 
 static void *write_frames(void *arg) {
   writer *x = arg;
+  sem_post(&wrunning);
   char head[128];
   int hl = snprintf(head, sizeof head, "YUV4MPEG2 W%d H%d F1000:1 Ip A1:1 C420jpeg\n", x->w, x->h);
   if (write_all(x->fd, head, (size_t)hl) == 0 && !x->stall) {
-    /* a batch of frames per write: a million tiny frames go by quickly */
-    size_t fb = 6 + frame_bytes(x->w, x->h), per = 64;
-    unsigned char *buf = malloc(fb * per);
+    size_t fb = 6 + frame_bytes(x->w, x->h), per = PER_WRITE;
+    unsigned char *buf = x->buf;
     for (long t = 0; buf && (x->n < 0 || t < x->n); t += (long)per) {
       size_t k = 0;
       for (; k < per && (x->n < 0 || t + (long)k < x->n); k++) {
@@ -107,7 +112,6 @@ static void *write_frames(void *arg) {
       }
       if (write_all(x->fd, buf, k * fb) != 0) break; /* the reader went away */
     }
-    free(buf);
     close(x->fd);
     x->fd = -1;
   } else if (x->stall) {
@@ -125,7 +129,23 @@ int tv_y4m_pipe(int w, int h, long nframes, int stall) {
   wr.h = h;
   wr.n = nframes;
   wr.stall = stall;
-  if (pthread_create(&wthread, NULL, write_frames, &wr) != 0) return -1;
+  /* The writer thread allocates nothing: the code under test forks (the
+   * video sandbox), and a fork taken while this thread held the allocator's
+   * lock (AddressSanitizer's is not released in the child) would leave the
+   * child stuck in its first malloc. */
+  wr.buf = stall ? NULL : malloc((6 + frame_bytes(w, h)) * PER_WRITE);
+  if ((!stall && !wr.buf) || sem_init(&wrunning, 0, 0) != 0 ||
+      pthread_create(&wthread, NULL, write_frames, &wr) != 0) {
+    free(wr.buf);
+    wr.buf = NULL;
+    close(p[0]);
+    close(p[1]);
+    return -1;
+  }
+  /* and its start-up (the runtime's own bookkeeping) is over before the caller forks */
+  while (sem_wait(&wrunning) != 0 && errno == EINTR) {
+  }
+  sem_destroy(&wrunning);
   wstarted = 1;
   return p[0];
 }
@@ -134,6 +154,8 @@ void tv_pipe_join(void) {
   if (!wstarted) return;
   if (wr.stall) pthread_cancel(wthread);
   pthread_join(wthread, NULL);
+  free(wr.buf);
+  wr.buf = NULL;
   if (wr.fd >= 0) close(wr.fd);
   wr.fd = -1;
   wstarted = 0;
