@@ -114,7 +114,26 @@ def flow(ff, api, base, admin, case_id, shots):
     check("confirm A1 into bank confirmed" in st, f"Enter confirms ({st})")
     fits(ff, "queue after a decision")
     ff.screenshot(os.path.join(shots, "6-queue-after.png"))
+
+    # the other pages a reviewer has, opened from the menu with Tab's focus and Enter
+    for view, ready, shot in (
+            ("dashboard", "return document.getElementById('dash-today').textContent.includes('decisions')",
+             "7-dashboard.png"),
+            ("settings", "return document.getElementById('mine-blur').value === '28'", "8-display.png"),
+            ("banks", "return document.getElementById('banks-table').textContent.includes(arguments[0])",
+             "9-banks.png")):
+        ff.send_keys(ff.find(f"nav button[data-view={view}]"), ENTER)
+        ff.wait(f"return !document.getElementById('view-{view}').hidden")
+        ff.wait(ready, HOSTILE_UP)
+        fits(ff, view)
+        if view == "settings":  # the slider on its label's line: centres within a few pixels
+            dy = ff.script("const c = id => { const r = document.getElementById(id).getBoundingClientRect();"
+                           " return r.top + r.height / 2; }; return Math.abs(c('mine-blur') - c('mine-blur-out'))")
+            check(dy <= 4, f"the blur slider sits on its label's line ({dy:.1f} px off)")
+        ff.screenshot(os.path.join(shots, shot))
     check(ff.script("return window.__pwned === undefined"), "nothing hostile ran on any page")
+    check(ff.script("return document.querySelectorAll('main script, main a:not(#audit-export), "
+                    "main img:not(#media)').length") == 0, "no element was made from data")
 
     st, c, _ = api.call("GET", f"/v1/cases/{case_id}", admin)
     check(c and c.get("status") == "confirmed" and c.get("classification") == "A1" and
