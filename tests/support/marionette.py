@@ -244,6 +244,15 @@ class Firefox:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 pass
+            # the content processes die a moment after the parent: wait (a
+            # little) until the group is gone, so none outlives the test
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    os.killpg(self.proc.pid, 0)
+                except OSError:
+                    break
+                time.sleep(0.05)
             self.proc = None
         if self.profile:
             shutil.rmtree(self.profile, ignore_errors=True)
