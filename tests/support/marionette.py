@@ -69,12 +69,18 @@ class Firefox:
         self.sock = None
         self.buf = b""
         self.msgid = 0
-        self.profile = tempfile.mkdtemp(prefix="vigil-firefox-")
+        # one temporary folder holds the profile and stands in for HOME, so
+        # nothing the browser writes (caches included) outlives the test
+        self.root = tempfile.mkdtemp(prefix="vigil-firefox-")
+        self.profile = os.path.join(self.root, "profile")
         try:
+            os.mkdir(self.profile)
             with open(os.path.join(self.profile, "user.js"), "w") as f:
                 for k, v in _PREFS.items():
                     f.write("user_pref(%s, %s);\n" % (json.dumps(k), json.dumps(v)))
-            env = dict(os.environ, MOZ_HEADLESS="1", MOZ_CRASHREPORTER_DISABLE="1")
+            env = dict(os.environ, MOZ_HEADLESS="1", MOZ_CRASHREPORTER_DISABLE="1", HOME=self.root,
+                       XDG_CACHE_HOME=os.path.join(self.root, "cache"),
+                       XDG_CONFIG_HOME=os.path.join(self.root, "config"))
             self.proc = subprocess.Popen(
                 [binary, "--headless", "--marionette", "--no-remote", "--profile", self.profile,
                  "--width", str(width), "--height", str(height), "about:blank"],
@@ -254,6 +260,6 @@ class Firefox:
                     break
                 time.sleep(0.05)
             self.proc = None
-        if self.profile:
-            shutil.rmtree(self.profile, ignore_errors=True)
-            self.profile = None
+        if self.root:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = self.profile = None
