@@ -15,9 +15,12 @@
 # confirms with Enter.  Through the API: the case is confirmed A1 by
 # user:alice, its three hashes are in the bank, and the audit log has her
 # sign-in, next, evidence, unblur and decision.  The hostile metadata shows
-# as text, makes no element and runs nothing (window.__pwned stays unset),
-# and no page is wider than the window.  Screenshots go to SHOTS_DIR
-# (default: a new temporary folder, printed).
+# as text, makes no element and runs nothing (window.__pwned stays unset).
+# Her other pages (dashboard, display, banks) open from the menu with
+# Enter; she signs out and root, an admin, opens the admin's pages the same
+# way.  No page is wider than the window; the blur slider lines up with its
+# label.  Screenshots go to SHOTS_DIR (default: a new temporary folder,
+# printed), and failed.png when a step fails.
 # Exit 77 (skipped) without firefox-esr.
 import os
 import shutil
@@ -32,7 +35,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "sup
 from console_serve import Api, start_serve, PW, HOSTILE_ID, HOSTILE_UP, HOSTILE_URL  # noqa: E402
 from marionette import Firefox, MarionetteError, find_firefox  # noqa: E402
 
-ENTER, TAB, ESC = "\ue007", "\ue004", "\ue00c"
+ENTER, TAB, ESC, CTRL = "\ue007", "\ue004", "\ue00c", "\ue009"  # WebDriver's key codes
 failures = []
 
 
@@ -57,7 +60,7 @@ def flow(ff, api, base, admin, case_id, shots):
     # sign in: the keyboard only (ElementSendKeys focuses the field, as a Tab would)
     ff.send_keys(ff.find("#signin-name"), "alice" + TAB)
     check(ff.script("return document.activeElement.id") == "signin-password", "Tab goes from the name to the password")
-    ff.keys(*[(k, c) for c in PW for k in ("down", "up")])
+    ff.type(PW)
     ff.screenshot(os.path.join(shots, "1-signin.png"))
     ff.press(ENTER)
     ff.wait("return !document.getElementById('view-queue').hidden")
@@ -101,7 +104,7 @@ def flow(ff, api, base, admin, case_id, shots):
             break
         ff.press(TAB)
     check(ff.script("return document.activeElement.id") == "bank", "Tab reaches the bank chooser")
-    ff.keys(*[(k, c) for c in "confirmed" for k in ("down", "up")])
+    ff.type("confirmed")
     check(ff.script("return document.getElementById('bank').value") == "confirmed", "typing a bank's name chooses it")
     ff.press(ESC)
     check(ff.script("return document.activeElement === document.body"), "Esc leaves the chooser")
@@ -135,6 +138,33 @@ def flow(ff, api, base, admin, case_id, shots):
     check(ff.script("return document.querySelectorAll('main script, main a:not(#audit-export), "
                     "main img:not(#media)').length") == 0, "no element was made from data")
 
+    # sign out (Enter on the button) and, as root (admin), the admin's pages
+    ff.send_keys(ff.find("#signout"), ENTER)
+    ff.wait("return !document.getElementById('view-signin').hidden")
+    # the name field keeps the last name: Ctrl+A selects it to be typed over (a key
+    # action: ElementSendKeys's Ctrl+A does not select a field's text in Firefox)
+    ff.send_keys(ff.find("#signin-name"), "")
+    ff.keys(("down", CTRL), ("down", "a"), ("up", "a"), ("up", CTRL))
+    ff.type("root" + TAB + PW + ENTER)
+    ff.wait("return !document.getElementById('view-queue').hidden")
+    for view, ready, shot in (
+            ("people", "return document.getElementById('people-table').textContent.includes('alice')",
+             "10-people.png"),
+            ("audit", "return document.getElementById('audit-table').textContent.includes('user:alice')",
+             "11-audit.png"),
+            ("tester", "return true", "12-tester.png"),
+            ("keys", "return document.getElementById('keys-table').textContent.includes('submitter')",
+             "13-keys.png"),
+            ("hooks", "return true", "14-hooks.png"),
+            ("banks", "return document.getElementById('banks-table').textContent.includes(arguments[0])",
+             "15-banks-admin.png")):
+        ff.send_keys(ff.find(f"nav button[data-view={view}]"), ENTER)
+        ff.wait(f"return !document.getElementById('view-{view}').hidden")
+        ff.wait(ready, HOSTILE_UP)
+        fits(ff, view)
+        ff.screenshot(os.path.join(shots, shot))
+    check(ff.script("return window.__pwned === undefined"), "nothing hostile ran on the admin's pages")
+
     st, c, _ = api.call("GET", f"/v1/cases/{case_id}", admin)
     check(c and c.get("status") == "confirmed" and c.get("classification") == "A1" and
           c.get("decided_by") == "user:alice", f"the case is confirmed A1 by user:alice ({c and c.get('decided_by')})")
@@ -155,6 +185,8 @@ def main():
         return 77
     shots = sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp(prefix="vigil-console-shots-firefox-")
     os.makedirs(shots, exist_ok=True)
+    if os.path.exists(os.path.join(shots, "failed.png")):
+        os.remove(os.path.join(shots, "failed.png"))  # an earlier run's
     tmp = tempfile.mkdtemp(prefix="vigil-console-firefox-")
     db, ev = os.path.join(tmp, "vigil.db"), os.path.join(tmp, "evidence")
     srv = None
@@ -163,6 +195,8 @@ def main():
                                           capture_output=True, text=True).stdout.strip()
         admin, sub = key("admin"), key("submitter")
         subprocess.run([vigil, "users", "create", "alice", "--role", "reviewer", "--child-safety", "--db", db],
+                       check=True, capture_output=True, text=True, input=PW + "\n")
+        subprocess.run([vigil, "users", "create", "root", "--role", "admin", "--db", db],
                        check=True, capture_output=True, text=True, input=PW + "\n")
         srv, port = start_serve(vigil, db, ev)
         if not port:
@@ -186,7 +220,15 @@ def main():
             time.sleep(0.25)
         check(case_id > 0, f"the upload opened case {case_id}")
         with Firefox(firefox, 1280, 800) as ff:
-            flow(ff, api, f"http://127.0.0.1:{port}", admin, case_id, shots)
+            try:
+                flow(ff, api, f"http://127.0.0.1:{port}", admin, case_id, shots)
+            except MarionetteError:
+                try:  # what the page showed when a step failed
+                    ff.screenshot(os.path.join(shots, "failed.png"))
+                    print("the page at the failure: failed.png")
+                except MarionetteError:
+                    pass
+                raise
     except MarionetteError as e:
         check(False, f"firefox: {e}")
     finally:

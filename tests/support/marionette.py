@@ -208,6 +208,10 @@ class Firefox:
     def press(self, key):
         self.keys(("down", key), ("up", key))
 
+    def type(self, text):
+        """Type text into whatever has the focus, a key down and up per character."""
+        self.keys(*[(k, c) for c in text for k in ("down", "up")])
+
     def release(self):
         self.command("WebDriver:ReleaseActions")
 
