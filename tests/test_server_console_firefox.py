@@ -49,6 +49,16 @@ def shown(ff, id_):
     return ff.script("const e = document.getElementById(arguments[0]); return !!e && e.offsetParent !== null", id_)
 
 
+def media_filter(ff, want):
+    """The media's computed filter once it satisfies want (it has a 0.15 s transition), or after 5 s."""
+    deadline = time.monotonic() + 5
+    while True:
+        f = ff.script("return getComputedStyle(document.getElementById('media')).filter")
+        if want(f) or time.monotonic() > deadline:
+            return f
+        time.sleep(0.05)
+
+
 def fits(ff, page):
     w = ff.script("return [document.documentElement.scrollWidth, window.innerWidth]")
     check(w[0] <= w[1], f"the {page} page fits the window's width ({w[0]} <= {w[1]})")
@@ -87,16 +97,17 @@ def flow(ff, api, base, admin, case_id, shots):
     ff.screenshot(os.path.join(shots, "3-case-blurred.png"))
 
     # unblur while u is held: the key stays down between the two commands
+    veiled = lambda f: "blur(28px)" in f and "grayscale(1)" in f
     ff.keys(("down", "u"))
-    time.sleep(0.4)  # the filter's transition
-    filt = ff.script("return getComputedStyle(document.getElementById('media')).filter")
+    filt = media_filter(ff, lambda f: f == "none")
     check(filt == "none", f"holding u unblurs ({filt})")
     ff.screenshot(os.path.join(shots, "4-case-unblurred.png"))
+    check(ff.script("return getComputedStyle(document.getElementById('media')).filter") == "none",
+          "still clear while u is held")
     ff.keys(("up", "u"))
     ff.release()
-    time.sleep(0.3)
-    filt = ff.script("return getComputedStyle(document.getElementById('media')).filter")
-    check("blur(28px)" in filt and "grayscale(1)" in filt, f"letting go of u veils it again ({filt})")
+    filt = media_filter(ff, veiled)
+    check(veiled(filt), f"letting go of u veils it again ({filt})")
 
     # the bank to confirm into: Tab to the chooser, type its name, Esc back to the page's keys
     for _ in range(40):
