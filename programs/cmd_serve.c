@@ -45,8 +45,11 @@ static const char serve_help[] =
     "  --max-connections N    concurrent connections (default 1024)\n"
     "  --max-per-ip N         concurrent connections from one address (default 64;\n"
     "                         0: no limit, for a proxy in front)\n"
-    "  --timeout SECONDS      idle connection timeout, also the longest a client may\n"
-    "                         take to send its headers (default 30)\n"
+    "  --timeout SECONDS      idle connection timeout: every byte received starts it\n"
+    "                         again (default 30)\n"
+    "  --header-timeout S     a request's headers must be in within S seconds of the\n"
+    "                         connection's start or its previous request's end, else\n"
+    "                         the connection is closed (default 15; 0: no deadline)\n"
     "  --max-decodes N        pictures decoded at once (default: CPUs, at most 16)\n"
     "  --decode-queue N       uploads waiting for a decode before 503 (default 64)\n"
     "  --decode-memory BYTES  memory all decodes together may use (default 2 GiB)\n"
@@ -152,7 +155,7 @@ static int bootstrap(const char *db, const char *key_file) {
 int cmd_serve(int argc, char **argv) {
   enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_NOGROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT,
-         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR, OPT_VINDEX };
+         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR, OPT_VINDEX, OPT_HDRTMO };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
       {"db", required_argument, 0, OPT_DB},
@@ -189,6 +192,7 @@ int cmd_serve(int argc, char **argv) {
       {"job-keep", required_argument, 0, OPT_JKEEP},
       {"jobs-dir", required_argument, 0, OPT_JDIR},
       {"vpdq-index", required_argument, 0, OPT_VINDEX},
+      {"header-timeout", required_argument, 0, OPT_HDRTMO},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   vigil_server_config cfg;
@@ -284,6 +288,10 @@ int cmd_serve(int argc, char **argv) {
       break;
     case OPT_JDIR: cfg.jobs_dir = optarg; break;
     case OPT_VINDEX: cfg.vpdq_index = optarg; break;
+    case OPT_HDRTMO:
+      if ((v = cli_parse_long("--header-timeout", optarg, 0, 3600)) < 0) return CLI_USAGE;
+      cfg.header_timeout_s = (unsigned)v;
+      break;
     case 'h': fputs(serve_help, stdout); return CLI_OK;
     default: fputs(serve_help, stderr); return CLI_USAGE;
     }

@@ -330,7 +330,8 @@ static void test_slow_connections(void **state) {
   int fd = connect_from("127.0.0.2");
   assert_true(fd >= 0);
   /* Answered at once when a slot is free; without the limit the slots
-   * free up only when the slow ones time out (30 s), long after this. */
+   * free up only when the header deadline cuts the slow ones (15 s by
+   * default; test_server_hdrtimeout), long after this. */
   struct timeval tv = {10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   tu_http_resp r;

@@ -204,7 +204,8 @@ typedef struct vigil_server_config {
   unsigned max_json_depth;   /* deepest nesting accepted in a JSON body (default 32) */
   unsigned max_connections;  /* concurrent connections (default 1024) */
   unsigned max_per_ip;       /* concurrent connections from one address (default 64; 0: no limit) */
-  unsigned timeout_s;        /* idle connection timeout (default 30) */
+  unsigned timeout_s;        /* idle connection timeout (default 30): every byte received starts it
+                                again, so it does not bound a client that sends its headers slowly */
   size_t header_limit;       /* per-connection memory for headers and buffers (default 128 KiB) */
   unsigned shutdown_grace_s; /* longest wait for in-flight requests on stop (default 30) */
   const char *tls_cert;      /* PEM files; both or neither */
@@ -242,6 +243,9 @@ typedef struct vigil_server_config {
   const char *vpdq_index;    /* the video index kept between runs, loaded at start when it matches the
                                 store (NULL: DB-FILE.vpdq-index beside a SQLite file, none for
                                 PostgreSQL; "off": none) */
+  unsigned header_timeout_s; /* seconds a client has for a request's headers, from the connection's
+                                start or its previous request's end (default 15; 0: no deadline);
+                                the connection is closed past it (docs/server.md, "Sizing") */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

@@ -26,5 +26,7 @@ char *vigil__metrics_render(vigil__metrics *m, size_t *len);
 vigil__metrics *vigil__server_metrics(vigil_server *srv);
 int64_t vigil__server_inflight(vigil_server *srv);
 int64_t vigil__server_started_s(vigil_server *srv);
+/* Connections closed for not sending their headers in time (--header-timeout). */
+uint64_t vigil__server_header_timeouts(vigil_server *srv);
 
 #endif

@@ -38,6 +38,7 @@
 #include "server/handlers.h"
 #include "server/accounts.h"
 #include "server/jobs.h"
+#include "server/hdrwatch.h"
 #include "vigil/video.h"
 
 #include <arpa/inet.h>
@@ -76,6 +77,7 @@ struct vigil_server {
   int db_file;          /* SQLite: the file's identity at start, checked by vigil__server_store_ok */
   dev_t db_dev;
   ino_t db_ino;
+  vigil__hdrwatch *hw;  /* the header deadline (--header-timeout); NULL: off */
 };
 
 void vigil_server_config_default(vigil_server_config *cfg) {
@@ -101,6 +103,7 @@ void vigil_server_config_default(vigil_server_config *cfg) {
   cfg->video_queue = 4;
   cfg->job_queue = 32;
   cfg->job_keep_s = 86400;
+  cfg->header_timeout_s = 15;
 }
 
 vigil__gate *vigil__server_decode_gate(vigil_server *srv) { return &srv->decode_gate; }
@@ -124,6 +127,7 @@ size_t vigil__server_decode_budget(vigil_server *srv) { return srv->decode_budge
 vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
 int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
 int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
+uint64_t vigil__server_header_timeouts(vigil_server *srv) { return srv->hw ? vigil__hdrwatch_cut(srv->hw) : 0; }
 
 /* The SQLite file of a location ("sqlite:PATH" or PATH); NULL for PostgreSQL. */
 static const char *sqlite_file(const char *loc) {
@@ -854,6 +858,28 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
   return NULL;
 }
 
+/* The header deadline's entry of a connection (NULL when it has none). */
+static vigil__hdrconn *hdrconn(struct MHD_Connection *conn) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
+/* libmicrohttpd calls this on its thread of the connection, CLOSED before
+ * it closes the socket (server/hdrwatch.h depends on that). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  vigil_server *srv = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return;
+    if (!(*socket_context = vigil__hdrwatch_open(srv->hw, ci->connect_fd)))
+      shutdown(ci->connect_fd, SHUT_RDWR); /* out of memory: a connection that cannot be watched is refused */
+  } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+    vigil__hdrwatch_close(srv->hw, *socket_context);
+    *socket_context = NULL;
+  }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size,
                                   void **con_cls) {
@@ -863,6 +889,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   int nul_in_target = r == (vigil__req *)&nul_target;
   if (nul_in_target) r = NULL;
   if (!r) {
+    if (srv->hw) vigil__hdrwatch_headers_in(srv->hw, hdrconn(conn)); /* the first call: the headers are in */
     if (!(r = calloc(1, sizeof *r))) return MHD_NO;
     r->nul_in_target = nul_in_target;
     vigil__spool_init(&r->spool);
@@ -910,10 +937,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe) {
-  (void)conn;
   vigil_server *srv = cls;
   vigil__req *r = *con_cls;
   *con_cls = NULL;
+  if (srv->hw) vigil__hdrwatch_request_done(srv->hw, hdrconn(conn)); /* the next request's headers: a new clock */
   if (!r || r == (vigil__req *)&nul_target) return;
   log_request(r, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
   if (r->pp) MHD_destroy_post_processor(r->pp);
@@ -1020,6 +1047,7 @@ static int read_pem(const char *path, char **out, vigil_error *err) {
 
 /* Everything a server owns but its daemon and socket; srv itself too. */
 static void free_parts(vigil_server *srv) {
+  vigil__hdrwatch_stop(srv->hw); /* after the daemon: its connections are closed */
   vigil__jobs_stop(srv->jobs); /* its threads use the stores below */
   vigil__outbox_worker_stop(srv->outbox);
   if (srv->banks_open) vigil__banks_close(&srv->banks);
@@ -1115,6 +1143,8 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
       rc = vigil__seterr(err, VIGIL_EINVAL, "spool directory %s: not a writable directory", c->spool_dir);
   }
   if (!rc) rc = vigil__jobs_start(&srv->jobs, srv, err);
+  if (!rc && c->header_timeout_s && vigil__hdrwatch_start(&srv->hw, c->header_timeout_s))
+    rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory (header deadline thread)");
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);
   if (!rc) {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
@@ -1131,6 +1161,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)c->header_limit, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, srv};
+    if (srv->hw) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv};
     if (c->threads > 1) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL};
     if (c->tls_cert) {
       opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
