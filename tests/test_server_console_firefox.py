@@ -45,10 +45,6 @@ def check(cond, what):
         failures.append(what)
 
 
-def shown(ff, id_):
-    return ff.script("const e = document.getElementById(arguments[0]); return !!e && e.offsetParent !== null", id_)
-
-
 def media_filter(ff, want):
     """The media's computed filter once it satisfies want (it has a 0.15 s transition), or after 5 s."""
     deadline = time.monotonic() + 5
