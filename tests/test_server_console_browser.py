@@ -46,6 +46,10 @@ import tempfile
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from console_serve import Api, start_serve, PW, HOSTILE_ID, HOSTILE_UP, HOSTILE_URL, HOSTILE_NOTE  # noqa: E402
+
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -66,11 +70,6 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
     print("skipped: chromium and chromium-driver are needed (scripts/install-deps --test)")
     sys.exit(77)
 
-PW = "correct horse battery"
-HOSTILE_ID = '<script>window.__pwned=1</script>'
-HOSTILE_UP = '<img src=x onerror="window.__pwned=2">'
-HOSTILE_URL = 'javascript:window.__pwned=3'
-HOSTILE_NOTE = '<svg onload="window.__pwned=6">'
 failures = []
 
 
@@ -80,37 +79,12 @@ def check(cond, what):
         failures.append(what)
 
 
-class Api:
-    def __init__(self, port):
-        self.port = port
-
-    def call(self, method, path, key=None, body=None, ctype=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        h = dict(headers or {})
-        if key:
-            h["Authorization"] = "Bearer " + key
-        if isinstance(body, dict):
-            body, ctype = json.dumps(body).encode(), "application/json"
-        if body is not None:
-            h["Content-Type"] = ctype or "application/octet-stream"
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        cookie = r.getheader("Set-Cookie", "")
-        c.close()
-        try:
-            parsed = json.loads(data) if data else None
-        except ValueError:
-            parsed = None
-        return r.status, parsed, cookie
-
-
 def main():
     vigil, src = sys.argv[1], sys.argv[2]
     shots = sys.argv[3] if len(sys.argv) > 3 else tempfile.mkdtemp(prefix="vigil-console-shots-")
     os.makedirs(shots, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="vigil-console-")
-    db, ev, portf = os.path.join(tmp, "vigil.db"), os.path.join(tmp, "evidence"), os.path.join(tmp, "port")
+    db, ev = os.path.join(tmp, "vigil.db"), os.path.join(tmp, "evidence")
     key = lambda role: subprocess.run([vigil, "keys", "create", "--role", role, "--db", db], check=True,
                                       capture_output=True, text=True).stdout.strip()
     admin, sub = key("admin"), key("submitter")
@@ -133,19 +107,9 @@ def main():
         report_args = ["--report-config", rcfg]
     else:
         print("note: no ../shared CyberTipline schema; the report flow is checked for its 409 only")
-    srv = subprocess.Popen([vigil, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2", "--port-file",
-                            portf, "--evidence-dir", ev, "--quiet"] + report_args,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    srv, port = start_serve(vigil, db, ev, report_args)
     driver = None
     try:
-        port = 0
-        for _ in range(400):
-            if os.path.exists(portf):
-                t = open(portf).read().strip()
-                if t.isdigit() and int(t) > 0:
-                    port = int(t)
-                    break
-            time.sleep(0.025)
         if not port:
             print("vigil serve did not start")
             return 1
