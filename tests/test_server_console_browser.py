@@ -40,15 +40,13 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
-from console_serve import Api, start_serve, PW, HOSTILE_ID, HOSTILE_UP, HOSTILE_URL, HOSTILE_NOTE  # noqa: E402
+from console_serve import Api, create_accounts, open_hostile_case, start_serve, PW, HOSTILE_ID, HOSTILE_UP, HOSTILE_URL, HOSTILE_NOTE  # noqa: E402
 
 try:
     from selenium import webdriver
@@ -85,14 +83,7 @@ def main():
     os.makedirs(shots, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="vigil-console-")
     db, ev = os.path.join(tmp, "vigil.db"), os.path.join(tmp, "evidence")
-    key = lambda role: subprocess.run([vigil, "keys", "create", "--role", role, "--db", db], check=True,
-                                      capture_output=True, text=True).stdout.strip()
-    admin, sub = key("admin"), key("submitter")
-    for name in ("alice", "carol"):
-        subprocess.run([vigil, "users", "create", name, "--role", "reviewer", "--child-safety", "--db", db],
-                       check=True, capture_output=True, text=True, input=PW + "\n")
-    subprocess.run([vigil, "users", "create", "root", "--role", "admin", "--db", db],
-                   check=True, capture_output=True, text=True, input=PW + "\n")
+    admin, sub = create_accounts(vigil, db, ("alice", "carol"))
     # the report configuration, when the CyberTipline schema is at hand: no
     # export_dir (an export is refused, 409) and no api section (a
     # submission is recorded and queued, and its delivery never connects)
@@ -114,22 +105,11 @@ def main():
             print("vigil serve did not start")
             return 1
         api = Api(port)
-        jpg = open(os.path.join(src, "samples", "rings.jpg"), "rb").read()
-        st, h, _ = api.call("POST", "/v1/hash", sub, jpg, "image/jpeg")
-        pdq = (h or {}).get("pdq", "")
-        api.call("POST", "/v1/banks", admin, {"name": "known", "review": True})
-        api.call("POST", "/v1/banks", admin, {"name": "confirmed", "description": HOSTILE_UP})
-        st, _, _ = api.call("POST", "/v1/banks/known/entries", admin, {"signal_type": "pdq", "value": pdq})
-        check(st in (200, 201), f"the sample's hash is in a review bank ({st})")
-        q = urllib.parse.urlencode({"content_id": HOSTILE_ID, "uploader_id": HOSTILE_UP, "url": HOSTILE_URL})
-        case_id = 0
-        for _ in range(40):  # the bank index picks the entry up within its sync interval
-            st, m, _ = api.call("POST", "/v1/match?" + q, sub, jpg, "image/jpeg")
-            case_id = (m or {}).get("case_id") or ((m or {}).get("case") or {}).get("id") or 0
-            if case_id:
-                break
-            time.sleep(0.25)
+        seed = open_hostile_case(api, src, admin, sub)
+        check(seed["entry_status"] in (200, 201), f"the sample's hash is in a review bank ({seed['entry_status']})")
+        case_id = seed["case_id"]
         check(case_id > 0, f"the upload opened case {case_id}")
+        jpg, pdq, q = seed["jpg"], seed["pdq"], seed["query"]
 
         opts = webdriver.ChromeOptions()
         opts.binary_location = CHROMIUM

@@ -24,15 +24,13 @@
 # Exit 77 (skipped) without firefox-esr.
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
-from console_serve import Api, start_serve, PW, HOSTILE_ID, HOSTILE_UP, HOSTILE_URL  # noqa: E402
+from console_serve import Api, create_accounts, open_hostile_case, start_serve, PW, HOSTILE_ID, HOSTILE_UP, HOSTILE_URL  # noqa: E402
 from marionette import Firefox, MarionetteError, find_firefox  # noqa: E402
 
 ENTER, TAB, ESC, CTRL = "\ue007", "\ue004", "\ue00c", "\ue009"  # WebDriver's key codes
@@ -198,33 +196,15 @@ def main():
     db, ev = os.path.join(tmp, "vigil.db"), os.path.join(tmp, "evidence")
     srv = None
     try:
-        key = lambda role: subprocess.run([vigil, "keys", "create", "--role", role, "--db", db], check=True,
-                                          capture_output=True, text=True).stdout.strip()
-        admin, sub = key("admin"), key("submitter")
-        subprocess.run([vigil, "users", "create", "alice", "--role", "reviewer", "--child-safety", "--db", db],
-                       check=True, capture_output=True, text=True, input=PW + "\n")
-        subprocess.run([vigil, "users", "create", "root", "--role", "admin", "--db", db],
-                       check=True, capture_output=True, text=True, input=PW + "\n")
+        admin, sub = create_accounts(vigil, db)
         srv, port = start_serve(vigil, db, ev)
         if not port:
             print("vigil serve did not start")
             return 1
         api = Api(port)
-        jpg = open(os.path.join(src, "samples", "rings.jpg"), "rb").read()
-        st, h, _ = api.call("POST", "/v1/hash", sub, jpg, "image/jpeg")
-        pdq = (h or {}).get("pdq", "")
-        api.call("POST", "/v1/banks", admin, {"name": "known", "review": True})
-        api.call("POST", "/v1/banks", admin, {"name": "confirmed", "description": HOSTILE_UP})
-        st, _, _ = api.call("POST", "/v1/banks/known/entries", admin, {"signal_type": "pdq", "value": pdq})
-        check(st in (200, 201), f"the sample's hash is in a review bank ({st})")
-        q = urllib.parse.urlencode({"content_id": HOSTILE_ID, "uploader_id": HOSTILE_UP, "url": HOSTILE_URL})
-        case_id = 0
-        for _ in range(40):  # the bank index picks the entry up within its sync interval
-            st, m, _ = api.call("POST", "/v1/match?" + q, sub, jpg, "image/jpeg")
-            case_id = (m or {}).get("case_id") or ((m or {}).get("case") or {}).get("id") or 0
-            if case_id:
-                break
-            time.sleep(0.25)
+        seed = open_hostile_case(api, src, admin, sub)
+        check(seed["entry_status"] in (200, 201), f"the sample's hash is in a review bank ({seed['entry_status']})")
+        case_id = seed["case_id"]
         check(case_id > 0, f"the upload opened case {case_id}")
         with Firefox(firefox, 1280, 800) as ff:
             try:

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.parse
 
 PW = "correct horse battery"
 HOSTILE_ID = '<script>window.__pwned=1</script>'
@@ -61,3 +62,40 @@ def start_serve(vigil, db, evidence, extra=()):
             break
         time.sleep(0.025)
     return srv, 0
+
+
+def create_accounts(vigil, db, reviewers=("alice",)):
+    """An admin and a submitter key, child-safety reviewers and the admin person `root`, all with PW:
+    (admin key, submitter key)."""
+    key = lambda role: subprocess.run([vigil, "keys", "create", "--role", role, "--db", db], check=True,
+                                      capture_output=True, text=True).stdout.strip()
+    admin, sub = key("admin"), key("submitter")
+    for name in reviewers:
+        subprocess.run([vigil, "users", "create", name, "--role", "reviewer", "--child-safety", "--db", db],
+                       check=True, capture_output=True, text=True, input=PW + "\n")
+    subprocess.run([vigil, "users", "create", "root", "--role", "admin", "--db", db],
+                   check=True, capture_output=True, text=True, input=PW + "\n")
+    return admin, sub
+
+
+def open_hostile_case(api, src, admin, sub):
+    """The rings sample put in review bank `known` (beside bank `confirmed`, whose description is
+    hostile), then uploaded with hostile content id, uploader and URL, which opens a case.
+
+    Returns a dict: jpg (the sample's bytes), pdq, query (the upload's query string), entry_status (of
+    the bank entry's creation) and case_id (0 when no case opened)."""
+    jpg = open(os.path.join(src, "samples", "rings.jpg"), "rb").read()
+    st, h, _ = api.call("POST", "/v1/hash", sub, jpg, "image/jpeg")
+    pdq = (h or {}).get("pdq", "")
+    api.call("POST", "/v1/banks", admin, {"name": "known", "review": True})
+    api.call("POST", "/v1/banks", admin, {"name": "confirmed", "description": HOSTILE_UP})
+    entry_status, _, _ = api.call("POST", "/v1/banks/known/entries", admin, {"signal_type": "pdq", "value": pdq})
+    q = urllib.parse.urlencode({"content_id": HOSTILE_ID, "uploader_id": HOSTILE_UP, "url": HOSTILE_URL})
+    case_id = 0
+    for _ in range(40):  # the bank index picks the entry up within its sync interval
+        st, m, _ = api.call("POST", "/v1/match?" + q, sub, jpg, "image/jpeg")
+        case_id = (m or {}).get("case_id") or ((m or {}).get("case") or {}).get("id") or 0
+        if case_id:
+            break
+        time.sleep(0.25)
+    return {"jpg": jpg, "pdq": pdq, "query": q, "entry_status": entry_status, "case_id": case_id}
