@@ -9,6 +9,7 @@
  * file.  Skips (exit 77) without ../shared.
  */
 #include "testutil.h"
+#include "video_testutil.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -32,28 +33,6 @@
 
 static char shared_dir[4096];
 
-typedef struct buf {
-  char *s;
-  size_t n, cap;
-} buf;
-
-static int append_line(void *ctx, const vigil_video_frame *f) {
-  buf *b = ctx;
-  char line[VIGIL_VIDEO_LINE_MAX];
-  int n = vigil_video_format_line(f, line);
-  if (b->n + (size_t)n + 2 > b->cap) {
-    size_t cap = (b->cap + (size_t)n + 2) * 2;
-    char *ns = realloc(b->s, cap);
-    if (!ns) return VIGIL_ENOMEM;
-    b->s = ns;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->n, line, (size_t)n);
-  b->n += (size_t)n;
-  b->s[b->n++] = '\n';
-  b->s[b->n] = 0;
-  return VIGIL_OK;
-}
 
 static void md5_hex(const char *path, char out[33]) {
   size_t len;
@@ -107,11 +86,11 @@ static void test_debian_ffmpeg(void **state) {
       vigil_video_opts_default(&o);
       o.seconds_per_hash = modes[m].sph;
       o.downsample_width = o.downsample_height = modes[m].ds;
-      buf got = {0};
+      tv_lines got = {0};
       vigil_video_info info;
       vigil_error e;
       vigil_error_clear(&e);
-      int rc = vigil_video_hash_file(video, &o, append_line, &got, &info, &e);
+      int rc = vigil_video_hash_file(video, &o, tv_add_line, &got, &info, &e);
       if (rc) printf("%s %s: error %s\n", nm, modes[m].suffix, e.message);
       assert_int_equal(rc, 0);
       int same = got.n == elen && !memcmp(got.s, want, elen);
@@ -130,9 +109,9 @@ static void test_debian_ffmpeg(void **state) {
         /* frame threads in the decoder (the sandbox lets the worker make
          * threads for them): the same bytes, on H.264 with B-frames, VP9 and
          * MPEG-4 Part 2 (three clips keep the test short) */
-        buf got2 = {0};
+        tv_lines got2 = {0};
         o.threads = 2;
-        assert_int_equal(vigil_video_hash_file(video, &o, append_line, &got2, NULL, &e), 0);
+        assert_int_equal(vigil_video_hash_file(video, &o, tv_add_line, &got2, NULL, &e), 0);
         if (got2.n != elen || memcmp(got2.s, want, elen)) printf("MISMATCH %s.%s with 2 threads\n", stem, modes[m].suffix);
         files++;
         exact += got2.n == elen && !memcmp(got2.s, want, elen);
@@ -172,9 +151,9 @@ static void test_flush_all(void **state) {
   o.seconds_per_hash = 0;
   o.downsample_width = o.downsample_height = 128;
   o.flush_all = 1;
-  buf got = {0};
+  tv_lines got = {0};
   vigil_video_info info;
-  assert_int_equal(vigil_video_hash_file(video, &o, append_line, &got, &info, NULL), 0);
+  assert_int_equal(vigil_video_hash_file(video, &o, tv_add_line, &got, &info, NULL), 0);
   size_t want_lines = 0, got_lines = 0;
   for (size_t i = 0; i < elen; i++) want_lines += want[i] == '\n';
   for (size_t i = 0; i < got.n; i++) got_lines += got.s[i] == '\n';

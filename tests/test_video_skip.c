@@ -250,36 +250,13 @@ out:
   return rc;
 }
 
-typedef struct lines {
-  char *s;
-  size_t n, cap;
-} lines;
-
-static int add_line(void *ctx, const vigil_video_frame *fr) {
-  lines *b = ctx;
-  char line[VIGIL_VIDEO_LINE_MAX];
-  int n = vigil_video_format_line(fr, line);
-  if (b->n + (size_t)n + 2 > b->cap) {
-    size_t cap = (b->cap + (size_t)n + 2) * 2;
-    char *ns = realloc(b->s, cap);
-    if (!ns) return VIGIL_ENOMEM;
-    b->s = ns;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->n, line, (size_t)n);
-  b->n += (size_t)n;
-  b->s[b->n++] = '\n';
-  b->s[b->n] = 0;
-  return VIGIL_OK;
-}
-
 /* Hashes path with skip on and off; asserts the same lines and info (or,
  * with may_fail, the same error); returns the frames the skip left
  * undecoded. */
 static int g_threads = 1; /* decoder threads of the next compare */
 
 static uint64_t compare_or_fail(const char *path, double sph, int sandbox, int flush_all, int ds, int may_fail) {
-  lines out[2] = {{0}, {0}};
+  tv_lines out[2] = {{0}, {0}};
   vigil_video_info info[2];
   int rcs[2];
   for (int skip = 0; skip < 2; skip++) {
@@ -292,7 +269,7 @@ static uint64_t compare_or_fail(const char *path, double sph, int sandbox, int f
     o.threads = g_threads;
     o.downsample_width = o.downsample_height = ds;
     vigil_error e = {0};
-    rcs[skip] = vigil_video_hash_file(path, &o, add_line, &out[skip], &info[skip], &e);
+    rcs[skip] = vigil_video_hash_file(path, &o, tv_add_line, &out[skip], &info[skip], &e);
     if (rcs[skip] && !may_fail) fail_msg("%s: %s", path, e.message);
   }
   assert_int_equal(rcs[0], rcs[1]);
@@ -406,13 +383,13 @@ static void test_pipe(void **state) {
   size_t len;
   uint8_t *data = tu_slurp(path, &len);
   assert_non_null(data);
-  lines out = {0}, ref = {0};
+  tv_lines out = {0}, ref = {0};
   vigil_video_opts o;
   vigil_video_opts_default(&o);
   o.sandbox = 0;
   vigil_video_info info, rinfo;
   vigil_error e = {0};
-  assert_int_equal(vigil_video_hash_file(path, &o, add_line, &ref, &rinfo, &e), VIGIL_OK);
+  assert_int_equal(vigil_video_hash_file(path, &o, tv_add_line, &ref, &rinfo, &e), VIGIL_OK);
   assert_true(rinfo.skipped > 0);
   int fds[2];
   assert_int_equal(pipe(fds), 0);
@@ -429,7 +406,7 @@ static void test_pipe(void **state) {
     _exit(0);
   }
   close(fds[1]);
-  int rc = vigil_video_hash_fd(fds[0], &o, add_line, &out, &info, &e);
+  int rc = vigil_video_hash_fd(fds[0], &o, tv_add_line, &out, &info, &e);
   close(fds[0]);
   int status;
   waitpid(pid, &status, 0);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vigil/video.h"
+
 static char dir[256];
 
 const char *tv_path(const char *name) {
@@ -159,4 +161,22 @@ void tv_pipe_join(void) {
   if (wr.fd >= 0) close(wr.fd);
   wr.fd = -1;
   wstarted = 0;
+}
+
+int tv_add_line(void *ctx, const vigil_video_frame *frame) {
+  tv_lines *b = ctx;
+  char line[VIGIL_VIDEO_LINE_MAX];
+  int n = vigil_video_format_line(frame, line);
+  if (b->n + (size_t)n + 2 > b->cap) {
+    size_t cap = (b->cap + (size_t)n + 2) * 2;
+    char *ns = realloc(b->s, cap);
+    if (!ns) return VIGIL_ENOMEM;
+    b->s = ns;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, line, (size_t)n);
+  b->n += (size_t)n;
+  b->s[b->n++] = '\n';
+  b->s[b->n] = 0;
+  return VIGIL_OK;
 }

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "vigil/video.h"
+
 /* A fresh temporary directory (removed by tv_cleanup); path under it. */
 const char *tv_path(const char *name);
 void tv_cleanup(void);
@@ -28,5 +30,14 @@ const char *tv_write(const char *name, const void *data, size_t len);
  * Returns the read end; tv_pipe_join ends the writer. */
 int tv_y4m_pipe(int w, int h, long nframes, int stall);
 void tv_pipe_join(void);
+
+/* The reference's per-frame lines of a video, collected by tv_add_line (a
+ * vigil_video_frame_fn; ctx is a tv_lines, zeroed to start): s holds them,
+ * each ending in '\n', NUL-terminated; the caller frees s. */
+typedef struct tv_lines {
+  char *s;
+  size_t n, cap;
+} tv_lines;
+int tv_add_line(void *ctx, const vigil_video_frame *frame);
 
 #endif
