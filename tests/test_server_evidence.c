@@ -41,10 +41,15 @@ static const char *k_admin, *k_sub, *k_rev, *k_aud;
 static uint8_t *jpg;
 static size_t jpg_len;
 
+/* One case per upload when set (the tests that need a case of their own
+ * for the same picture); one case per piece of content otherwise. */
+static int separate;
+
 static vigil_server *start(const char *evidence, vigil_error *e) {
   vigil_server_config cfg;
   tu_fix_config(&fx, &cfg);
   cfg.evidence_dir = evidence;
+  cfg.separate_sightings = separate;
   vigil_server *srv = NULL;
   return vigil_server_start(&srv, &cfg, e) == VIGIL_OK ? srv : NULL;
 }
@@ -184,6 +189,12 @@ static void test_kept_read_deleted(void **state) {
   assert_int_equal(json_call(port, "DELETE", path, k_rev, NULL, NULL), 200);
   assert_int_equal(json_call(port, "GET", path, k_rev, NULL, NULL), 404);
   assert_int_equal(json_call(port, "DELETE", path, k_rev, NULL, NULL), 404);
+  /* a repeat of the picture joins the case as a sighting, and does not bring
+   * back the evidence that was deleted */
+  int again_kept = 1;
+  assert_int_equal(upload_case(port, "c-on-again", &again_kept), id);
+  assert_false(again_kept);
+  assert_int_equal(json_call(port, "GET", path, k_rev, NULL, NULL), 404);
 
   /* the reviewer's read and the deletion are on record */
   assert_int_equal(json_call(port, "GET", "/v1/audit?limit=1000", k_aud, NULL, &o), 200);
@@ -229,7 +240,9 @@ static void test_unsafe_dir_and_sweep(void **state) {
 static void test_tampered_refused(void **state) {
   (void)state;
   vigil_error e;
+  separate = 1; /* a case of its own, whose evidence this test spoils */
   vigil_server *srv = start(evdir, &e);
+  separate = 0;
   assert_non_null(srv);
   int port = vigil_server_port(srv);
   make_bank(port);

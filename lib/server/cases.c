@@ -86,13 +86,14 @@ int vigil__case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *i
   if (!rc && seen) {
     *id = seen;
     rc = vigil__sighting_add_locked(st, seen, c, at, err);
-    if (!rc) rc = vigil__sighting_merge_locked(st, seen, detail, err);
+    int adopted = 0;
+    if (!rc) rc = vigil__sighting_merge_locked(st, seen, detail, &adopted, err);
     if (!rc) rc = vigil__sql_commit(st->db, err);
     else vigil__sql_rollback(st->db);
     pthread_mutex_unlock(&st->mu);
     free(detail);
     if (rc) *id = 0;
-    else if (joined) *joined = escalated ? 2 : 1;
+    else if (joined) *joined = (escalated ? VIGIL__JOINED_ESCALATED : VIGIL__JOINED_OPEN) | (adopted ? VIGIL__JOINED_EVIDENCE : 0);
     return rc ? vigil__prefixerr(err, rc, "open case") : VIGIL_OK;
   }
   if (!rc)

@@ -34,10 +34,20 @@ int vigil__disputes_add_locked(vigil_server_store *st, int64_t case_id, const ch
 int vigil__disputes_count(vigil_server_store *st, const char *bank, int64_t *n, vigil_error *err);
 int vigil__case_valid_classification(const char *c);
 
+/* At most this many bank matches go into a case's detail, whether a match
+ * opened it (match_case.c) or a sighting added to it (sightings.c). */
+#define VIGIL__CASE_HITS 20
+
+/* What *joined says (bits): a sighting of an open case, or of an escalated
+ * one, and whether the case took the sighting's evidence record (it had
+ * none), in which case the caller commits the sighting's staged file. */
+#define VIGIL__JOINED_OPEN 1
+#define VIGIL__JOINED_ESCALATED 2
+#define VIGIL__JOINED_EVIDENCE 4
+
 /* vigil_case_open that also says whether c joined an undecided case of the
  * same content as a sighting instead of opening one: *joined 0 for a new
- * case, 1 for a sighting of an open case, 2 of an escalated one; joined
- * may be NULL. */
+ * case, else the VIGIL__JOINED_* bits above; joined may be NULL. */
 int vigil__case_open(vigil_server_store *st, const vigil_case_new *c, int64_t *id, int *joined, vigil_error *err);
 
 /* Sightings (sightings.c): one case per piece of content.  With st->mu
@@ -51,8 +61,11 @@ int vigil__sighting_add_locked(vigil_server_store *st, int64_t id, const vigil_c
  * to case id: its kept evidence record ("evidence": {sha256, bytes}) when
  * the case has none, since the sighting's upload becomes the case's
  * evidence file, and the bank entries it matched that the case had not
- * (the case is then ranked and labelled again from all of them). */
-int vigil__sighting_merge_locked(vigil_server_store *st, int64_t id, const char *detail, vigil_error *err);
+ * (the case is then ranked and labelled again from all of them).  *adopted is
+ * set when the sighting's evidence record became the case's: only then may its
+ * staged file replace the case's (an admin may have deleted the case's file). */
+int vigil__sighting_merge_locked(vigil_server_store *st, int64_t id, const char *detail, int *adopted,
+                                 vigil_error *err);
 /* Adds "related" to case o: up to 10 decided cases of the same content
  * (SHA-256 or content id) or the same uploader, newest first. */
 int vigil__related_attach(vigil_server_store *st, int64_t id, json_t *o, vigil_error *err);

@@ -121,7 +121,7 @@ int vigil__h_case_create(vigil__req *r) {
   r->audit_detail = json_pack("{s:I, s:b}", "case_id", (json_int_t)id, "sighting", joined != 0);
   return vigil__reply_json(r, 201,
                            json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "status",
-                                     joined == 2 ? "escalated" : "open", "sighting", joined != 0));
+                                     (joined & VIGIL__JOINED_ESCALATED) ? "escalated" : "open", "sighting", joined != 0));
 }
 
 int vigil__h_case_get(vigil__req *r) {

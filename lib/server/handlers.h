@@ -89,8 +89,7 @@ int vigil__h_display_org(vigil__req *r);
 int vigil__h_bank_disputes(vigil__req *r);
 
 /* The review case a match opens (match_case.c).  At most VIGIL__CASE_HITS
- * matches go into a case's detail. */
-#define VIGIL__CASE_HITS 20
+ * (cases.h) matches go into a case's detail. */
 struct vigil_case_new;
 /* {"matches": the first VIGIL__CASE_HITS, "matches_total" when cut}; NULL
  * when out of memory. */

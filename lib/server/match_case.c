@@ -54,7 +54,14 @@ int vigil__match_case_open(vigil__req *r, vigil_case_new *c, json_t *wrap, const
   json_object_set_new(out, "case_id", json_integer(id));
   /* a repeat of content with an undecided case joined it (sightings.c) */
   json_object_set_new(out, "sighting", json_boolean(joined != 0));
-  if (staged[0]) {
+  /* a sighting's file replaces the case's only where the case took its
+   * record (it had none): never over a file an admin deleted, nor again
+   * over the same bytes */
+  if (staged[0] && joined && !(joined & VIGIL__JOINED_EVIDENCE)) {
+    unlink(staged);
+    vigil_error e;
+    if (vigil__evidence_exists(evdir, id, &e) == VIGIL_OK) json_object_set_new(out, "evidence_kept", json_true());
+  } else if (staged[0]) {
     vigil_error e;
     if (vigil__evidence_commit(evdir, staged, id, &e) == VIGIL_OK) json_object_set_new(out, "evidence_kept", json_true());
     else snprintf(r->logmsg, sizeof r->logmsg, "%s", e.message); /* the case stands; its evidence reads as missing */

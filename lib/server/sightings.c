@@ -86,7 +86,9 @@ static int has_hit(json_t *matches, json_t *hit) {
   return 0;
 }
 
-int vigil__sighting_merge_locked(vigil_server_store *st, int64_t id, const char *detail, vigil_error *err) {
+int vigil__sighting_merge_locked(vigil_server_store *st, int64_t id, const char *detail, int *adopted,
+                                 vigil_error *err) {
+  *adopted = 0;
   json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
   json_t *ev = json_object_get(d, "evidence"), *hits = json_object_get(d, "matches");
   if (!ev && !json_array_size(hits)) {
@@ -106,7 +108,7 @@ int vigil__sighting_merge_locked(vigil_server_store *st, int64_t id, const char 
      * bytes (the case joined on its SHA-256) and stays as it was */
     if (ev && !json_object_get(o, "evidence")) {
       if (json_object_set(o, "evidence", ev) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
-      changed = 1;
+      changed = *adopted = 1;
     }
     /* bank entries this sighting matched that the case did not (a bank
      * added since), up to the cap a new case has (VIGIL__CASE_HITS) */
@@ -115,7 +117,7 @@ int vigil__sighting_merge_locked(vigil_server_store *st, int64_t id, const char 
       have = json_array();
       if (!have || json_object_set_new(o, "matches", have) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; !rc && i < json_array_size(hits) && json_array_size(have) < 20; i++) {
+    for (size_t i = 0; !rc && i < json_array_size(hits) && json_array_size(have) < VIGIL__CASE_HITS; i++) {
       json_t *h = json_array_get(hits, i);
       if (!json_is_object(h) || has_hit(have, h)) continue;
       if (json_array_append(have, h) != 0) rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
