@@ -111,8 +111,13 @@ static int hash_one(vigil__video_hasher *h, const AVFrame *f, int64_t number, vi
       rc = vigil__seterr(err, VIGIL_EINTERNAL, "frame %lld: the RGB conversion gave %d rows of %d", (long long)number,
                          out_y, h->dst_h);
   } else {
-    sws_scale(h->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, h->rgb->data, h->rgb->linesize);
-    for (int y = 0; y < h->dst_h; y++, row += h->rgb->linesize[0]) vigil__pdq_stream_push_rgb_stable(ps, row);
+    /* a failed conversion leaves the last frame's pixels in rgb: never hashed */
+    int got = sws_scale(h->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, h->rgb->data,
+                        h->rgb->linesize);
+    if (got != h->dst_h)
+      rc = vigil__seterr(err, VIGIL_EINTERNAL, "frame %lld: the RGB conversion gave %d rows of %d", (long long)number,
+                         got, h->dst_h);
+    for (int y = 0; !rc && y < h->dst_h; y++, row += h->rgb->linesize[0]) vigil__pdq_stream_push_rgb_stable(ps, row);
   }
   if (rc) {
     vigil__pdq_stream_free(ps);
