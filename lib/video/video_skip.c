@@ -81,9 +81,10 @@ static void classify(scan *s, const uint8_t *nal, size_t len) {
   int type = h & 0x1f, ref = (h >> 5) & 3;
   switch (type) {
   case 1: /* non-IDR slice */
-  case 5: /* IDR slice (always a reference) */
+  case 5: /* IDR slice: a reference whatever its nal_ref_idc says (a hostile
+           * stream could mark it 0 to have a period's start left out) */
     s->slices++;
-    if (ref) s->ref_slices++;
+    if (ref || type == 5) s->ref_slices++;
     if (type == 5) s->idr++;
     break;
   case 6: /* SEI */
