@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -435,7 +436,8 @@ typedef struct work {
   prep *preps;
   size_t n;
   int stride, first;
-  int stopped; /* the caller's cancel said stop: the rest of this share is left empty */
+  int stopped;      /* the caller's cancel said stop: the rest of this share is left empty */
+  atomic_int *stop; /* shared by the batch's threads: set by the polling one, read by all */
 } work;
 
 /* Lines prepared between two polls of the cancel function: a batch of
@@ -458,11 +460,14 @@ static void *worker(void *arg) {
     own = 1;
   }
   /* Only the share run on the calling thread polls: the cancel function is
-   * the caller's, and may not expect other threads. */
+   * the caller's, and may not expect other threads.  It tells the others
+   * through the batch's stop flag, which each reads before every line. */
   int polls = w->first == 0 && w->l->o.cancelled;
   size_t k = 0;
   for (size_t i = (size_t)w->first; i < w->n; i += (size_t)w->stride, k++) {
-    if (polls && k % NET_CANCEL_EVERY == NET_CANCEL_EVERY - 1 && w->l->o.cancelled(w->l->o.cancel_arg)) {
+    if (polls && k % NET_CANCEL_EVERY == NET_CANCEL_EVERY - 1 && w->l->o.cancelled(w->l->o.cancel_arg))
+      atomic_store_explicit(w->stop, 1, memory_order_relaxed);
+    if (atomic_load_explicit(w->stop, memory_order_relaxed)) {
       w->stopped = 1;
       for (; i < w->n; i += (size_t)w->stride) memset(&w->preps[i], 0, sizeof w->preps[i]); /* freed as empty */
       break;
@@ -566,9 +571,10 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
     int nt = l->o.threads > 1 && n > 64 ? l->o.threads : 1;
     pthread_t th[256];
     work w[256];
+    atomic_int stop = 0;
     int started = 0;
     for (int t = 0; t < nt; t++) {
-      w[t] = (work){l, lines, lens, preps, n, nt, t, 0};
+      w[t] = (work){l, lines, lens, preps, n, nt, t, 0, &stop};
       if (t > 0) {
         if (pthread_create(&th[t], NULL, worker, &w[t]) != 0) break;
         started = t;
@@ -581,7 +587,7 @@ int vigil_linker_add_jsonl(vigil_linker *l, const char *buf, size_t len, size_t 
     }
     worker(&w[0]);
     for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
-    if (w[0].stopped) rc = vigil__seterr(err, VIGIL_EIO, "cancelled"); /* nothing of this batch is committed */
+    if (atomic_load(&stop)) rc = vigil__seterr(err, VIGIL_EIO, "cancelled"); /* nothing of this batch is committed */
     for (size_t i = 0; i < n; i++) {
       if (rc == VIGIL_OK && (i & 1023) == 1023 && l->o.cancelled && l->o.cancelled(l->o.cancel_arg))
         rc = vigil__seterr(err, VIGIL_EIO, "cancelled");
