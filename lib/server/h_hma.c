@@ -362,6 +362,10 @@ static int lookup_video(vigil__req *r, const hma_q *q) {
   vigil_bank_match *vm = NULL;
   size_t nvm = 0;
   if (!hrc) rc = vpdq_by_bank(r, q, frames, nframes, &vp, &vm, &nvm);
+  else { /* the digest matched, so the answer stands; that the frames were not looked at is said */
+    json_object_set_new(out, "vpdq_error", json_string(e.message));
+    snprintf(r->logmsg, sizeof r->logmsg, "vpdq not hashed: %s", e.message);
+  }
   vigil_video_frames_free(frames);
   if (!rc && vp) json_object_set_new(out, "vpdq", vp);
   if (!rc && nvm) { /* one case for the digest and the frame matches together */
@@ -419,8 +423,8 @@ int vigil__h_hma_hash_get(vigil__req *r) {
 /* The content id of a case a frame list opens: the caller's content_id,
  * else "vpdq-sha256:" and the SHA-256 of the list as python-threatexchange
  * serialises it (vigil_vpdq_to_te): the same list looked up again, however
- * it was spelled, names the same content (a sighting of the same case with
- * --group-sightings, sightings.c). */
+ * it was spelled, names the same content (a sighting of the same case,
+ * unless --no-group-sightings: sightings.c). */
 static int vpdq_content_id(vigil__req *r, const vigil_video_frame *frames, size_t n, char out[80], const char **id) {
   *id = vigil__req_query(r, "content_id"); /* its length is checked by vigil_case_open (a 400) */
   if (*id && **id) return VIGIL_OK;
