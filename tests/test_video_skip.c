@@ -259,6 +259,7 @@ static uint64_t compare_or_fail(const char *path, double sph, int sandbox, int f
   tv_lines out[2] = {{0}, {0}};
   vigil_video_info info[2];
   int rcs[2];
+  vigil_error e[2] = {{0}, {0}};
   for (int skip = 0; skip < 2; skip++) {
     vigil_video_opts o;
     vigil_video_opts_default(&o);
@@ -268,12 +269,12 @@ static uint64_t compare_or_fail(const char *path, double sph, int sandbox, int f
     o.skip_nonref = skip;
     o.threads = g_threads;
     o.downsample_width = o.downsample_height = ds;
-    vigil_error e = {0};
-    rcs[skip] = vigil_video_hash_file(path, &o, tv_add_line, &out[skip], &info[skip], &e);
-    if (rcs[skip] && !may_fail) fail_msg("%s: %s", path, e.message);
+    rcs[skip] = vigil_video_hash_file(path, &o, tv_add_line, &out[skip], &info[skip], &e[skip]);
+    if (rcs[skip] && !may_fail) fail_msg("%s: %s", path, e[skip].message);
   }
   assert_int_equal(rcs[0], rcs[1]);
   if (rcs[0]) {
+    assert_string_equal(e[0].message, e[1].message); /* the same error, said the same way */
     free(out[0].s);
     free(out[1].s);
     return 0;
@@ -320,8 +321,10 @@ static void test_x264(void **state) {
     assert_int_equal(s3, s1);
     assert_int_equal(s4, s1);
   }
-  /* Damaged copies: cut short, and bytes overwritten in the middle (the
-   * frames libavcodec conceals make the skip decode every frame). */
+  /* Damaged copies: cut short, and bytes overwritten in the middle.  A
+   * concealed frame the skip pass sees makes it decode every frame; one
+   * only in a packet it leaves out changes nothing it outputs, so the
+   * output must equal decoding every frame either way. */
   static const char *const damaged[] = {"bframes.mkv", "bframes.ts"};
   for (size_t i = 0; i < 2; i++) {
     size_t len;
@@ -369,6 +372,7 @@ static void test_x264(void **state) {
     assert_int_equal(make_clip(p, 80), 0);
     uint64_t a = compare(p, 1, 0, 0, 0);
     fprintf(stderr, "%s: %llu of 80 frames not decoded\n", params[i], (unsigned long long)a);
+    assert_true(a > 0); /* the skip engaged: 39-66 of 80 left out with Debian's libx264 */
   }
   g_x264_params = NULL;
   /* Every frame: nothing to skip. */
