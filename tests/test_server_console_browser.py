@@ -71,6 +71,17 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
 failures = []
 
 
+def settled_filter(driver, el, want, timeout=5.0):
+    """el's computed CSS filter once want(filter) holds, or the last value read after timeout: the
+    veil has a short CSS transition, so one read at a fixed moment may catch it half way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        f = driver.execute_script("return getComputedStyle(arguments[0]).filter", el)
+        if want(f) or time.monotonic() > deadline:
+            return f
+        time.sleep(0.05)
+
+
 def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
@@ -182,13 +193,11 @@ def main():
                                     "main img:not(#media)').length") == 0, "no element was made from the metadata")
 
         ActionChains(driver).key_down("u").perform()
-        time.sleep(0.4)
-        filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", img)
+        filt = settled_filter(driver, img, lambda f: f == "none")
         check(filt == "none", f"holding u unblurs ({filt})")
         driver.save_screenshot(os.path.join(shots, "4-case-unblurred.png"))
         ActionChains(driver).key_up("u").perform()
-        time.sleep(0.3)
-        filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", img)
+        filt = settled_filter(driver, img, lambda f: "blur(28px)" in f)
         check("blur" in filt, "letting go of u blurs again")
 
         # the bank to confirm into, chosen with the keyboard: the select takes focus, keys go to it
@@ -358,12 +367,10 @@ def main():
             check(not driver.find_element(By.ID, "media").is_displayed(), "no picture is shown for a video")
             driver.save_screenshot(os.path.join(shots, "7b-case-video.png"))
             ActionChains(driver).key_down("u").perform()
-            time.sleep(0.4)
-            filt = driver.execute_script("return getComputedStyle(arguments[0]).filter", vid)
+            filt = settled_filter(driver, vid, lambda f: f == "none")
             check(filt == "none", f"holding u unveils the video ({filt})")
             ActionChains(driver).key_up("u").perform()
-            time.sleep(0.3)
-            check("blur" in driver.execute_script("return getComputedStyle(arguments[0]).filter", vid),
+            check("blur" in settled_filter(driver, vid, lambda f: "blur" in f and f != "none"),
                   "letting go of u veils the video again")
             ActionChains(driver).send_keys("s").perform()  # skip: it goes back to the queue
             wait.until(lambda d: d.find_element(By.ID, "view-queue").is_displayed())
