@@ -550,6 +550,21 @@ static void test_export_disputed(void **state) {
     }
     free(buf);
   }
+  /* ids out of order are refused, not read as fewer disputes */
+  {
+    uint64_t rev[3] = {ids[2], ids[1], ids[0]};
+    FILE *nf = fopen("/dev/null", "w");
+    assert_non_null(nf);
+    vigil_bank_export_opts ro;
+    vigil_bank_export_opts_default(&ro);
+    ro.format = VIGIL_BANK_FMT_JSONL;
+    ro.mark_disputed = 1;
+    ro.disputed = rev;
+    ro.ndisputed = 3;
+    assert_int_equal(vigil_bank_export_with(st, "d", nf, &ro, &err), VIGIL_EINVAL);
+    assert_non_null(strstr(err.message, "ascending"));
+    fclose(nf);
+  }
   /* the marked export imports again; a mark that is not a boolean is refused */
   char *buf = NULL;
   size_t len = 0;

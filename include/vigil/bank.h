@@ -263,8 +263,9 @@ typedef struct vigil_bank_export_opts {
   /* Entries reported as false positives, e.g. the review service's
    * (vigil_server_disputed_entries): with mark_disputed, JSON Lines gives
    * every entry "disputed": true when its id is among disputed[0..ndisputed)
-   * (sorted ascending), else false.  CSV and te have no room for it and are
-   * written as without it.  The caller keeps the array. */
+   * (ascending and distinct: VIGIL_EINVAL otherwise), else false.  CSV and
+   * te have no room for it and are written as without it.  The caller keeps
+   * the array. */
   int mark_disputed;
   const uint64_t *disputed;
   size_t ndisputed;

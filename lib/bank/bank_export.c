@@ -165,6 +165,10 @@ int vigil_bank_export_with(vigil_bank_store *st, const char *bank, FILE *out, co
                            vigil_error *err) {
   vigil_bank_format fmt = o->format;
   if (o->ndisputed && !o->disputed) return vigil__seterr(err, VIGIL_EINVAL, "disputed: no ids for a non-zero count");
+  /* disputed() bisects: ids out of order would mark disputed entries as not */
+  for (size_t i = 1; i < o->ndisputed; i++)
+    if (o->disputed[i] <= o->disputed[i - 1])
+      return vigil__seterr(err, VIGIL_EINVAL, "disputed: ids must be ascending and distinct");
   if (fmt == VIGIL_BANK_FMT_VPDQ)
     return vigil__seterr(err, VIGIL_EINVAL, "the vpdq per-frame format holds one video: export as csv, te or jsonl");
   if (fmt != VIGIL_BANK_FMT_CSV && fmt != VIGIL_BANK_FMT_TE && fmt != VIGIL_BANK_FMT_JSONL)
