@@ -134,8 +134,11 @@ int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const vo
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   w.f = fd >= 0 ? fdopen(fd, "wb") : NULL;
   if (!w.f) {
-    if (fd >= 0) close(fd);
     int rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(tmp); /* made, but not to be written: no stray file */
+    }
     free(tmp);
     free(w.buf);
     free(stage);
