@@ -163,6 +163,17 @@ static int recover(vigil__jobs *j, vigil_error *err) {
     }
   }
   vigil__rows_free(rows);
+  /* A crash between storing a result and removing the input leaves the
+   * input of a finished job: it is no longer needed. */
+  rows = NULL;
+  vigil_error e;
+  if (run_sql(j, "SELECT input FROM server_jobs WHERE node = $1 AND state IN ('done', 'failed')", p, 1, &rows, &e) ==
+      VIGIL_OK)
+    for (size_t i = 0; i < vigil__rows_count(rows); i++) {
+      const char *input = vigil__rows_text(rows, i, 0);
+      if (input && *input) unlink(input);
+    }
+  vigil__rows_free(rows);
   return VIGIL_OK;
 }
 
