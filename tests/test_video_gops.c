@@ -7,8 +7,8 @@
  * MP4, Matroska and MPEG-TS, every frame and one hash per second and two,
  * with 2 and 3 threads, in-process and in the sandboxed worker; a pass that
  * gives up late (after periods were hashed) hands over only the every-frame
- * pass's hashes.  Also the parameter-set digest the pass is admitted on.
- * Label `threads`.
+ * pass's hashes; damaged clips give what one thread gives.  Also the
+ * parameter-set digest the pass is admitted on.  Label `threads`.
  */
 #include "testutil.h"
 #include "video_testutil.h"
@@ -158,11 +158,34 @@ static void test_fallback(void **state) {
   assert_true(compare(path, 0, 2, 0, 0));
 }
 
+/* Damaged copies: cut short, and bytes overwritten in the middle.  One
+ * thread and two give the same lines or the same error. */
+static void test_damaged(void **state) {
+  (void)state;
+  static const char *const names[] = {"dmg.mkv", "dmg.ts"};
+  for (size_t i = 0; i < 2; i++) {
+    const char *path = tv_path(names[i]);
+    if (tv_x264(path, 120, 3, "keyint=20:min-keyint=20") != 0) skip();
+    size_t len;
+    uint8_t *data = tu_slurp(path, &len);
+    assert_non_null(data);
+    char name[64];
+    snprintf(name, sizeof name, "cut-%s", names[i]);
+    compare(tv_write(name, data, len * 3 / 5), 0, 2, 0, 1);
+    for (size_t k = len / 3; k < len / 3 + 4000 && k < len; k += 97) data[k] ^= 0x5a;
+    snprintf(name, sizeof name, "bad-%s", names[i]);
+    compare(tv_write(name, data, len), 0, 2, 0, 1);
+    compare(tv_write(name, data, len), 1, 2, 0, 1);
+    free(data);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_params_digest),
       cmocka_unit_test(test_same_lines),
       cmocka_unit_test(test_fallback),
+      cmocka_unit_test(test_damaged),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   tv_cleanup();

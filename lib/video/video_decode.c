@@ -97,6 +97,8 @@ typedef struct state {
   uint64_t params0;          /* the first packet's parameter sets (digest), 0: none */
   size_t nperiods;           /* IDR periods */
   uint64_t period_bytes, max_period_bytes;
+  int malformed;             /* a packet the NAL parser did not understand */
+  int one_thread;            /* decode with one thread: see try_skip */
 } state;
 
 /* The largest IDR period the period-parallel pass holds (workers + 2 of them
@@ -268,7 +270,7 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
    * when the video is not stream 0: there, one thread keeps the count the
    * reference's. */
   int threads = o->threads;
-  if (st->vi != 0 && !o->flush_all) threads = 1;
+  if ((st->vi != 0 && !o->flush_all) || st->one_thread) threads = 1;
   st->cc->thread_count = threads;
   if (threads > 1) st->cc->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   st->cc->max_pixels = (int64_t)(o->max_pixels > INT64_MAX ? INT64_MAX : o->max_pixels);
@@ -322,7 +324,8 @@ static int read_pts(state *st, int nal_ls, vigil_error *err) {
       const AVPacket *p = st->pkt;
       unsigned kind;
       uint64_t params;
-      if (vigil__h264_scan(p->data, p->size > 0 ? (size_t)p->size : 0, nal_ls, &kind, &params) != 0) st->gops = 0;
+      if (vigil__h264_scan(p->data, p->size > 0 ? (size_t)p->size : 0, nal_ls, &kind, &params) != 0)
+        st->gops = 0, st->malformed = 1;
       if (n == 0) st->params0 = params;
       else if (params && params != st->params0) st->gops = 0; /* a decoder starting later would not know them */
       if (kind & VIGIL__AU_IDR) {
@@ -499,7 +502,13 @@ static int try_skip(state *st, vigil__video_io *io, const char *url, vigil_video
       return VIGIL_OK;
     }
     if (err) vigil_error_clear(err); /* what made the pass give up is not the caller's error */
+    /* A damaged picture is concealed from other pictures, and with frame
+     * threads not always from the ones one thread uses: where damage is
+     * likely (the period-parallel pass gave up, or a packet made no
+     * sense), one decoder thread gives the reference's frames. */
+    if (gops) st->one_thread = 1;
   }
+  if (st->malformed) st->one_thread = 1;
   return reopen(st, io, url, info, err);
 }
 
