@@ -200,15 +200,15 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
   /* A HEIF or AVIF picture is an ISO media file that the mov demuxer would
    * open; it is a picture, refused here whoever sent it as a video.  The
    * first bytes are read into the reader's buffer and the reader is put
-   * back at the start, within that buffer (no seek, so a pipe works). */
+   * back where it was, within that buffer (no seek, so a pipe works). */
   uint8_t head[12];
   int got = avio_read(st->fc->pb, head, (int)sizeof head);
   if (got > 0) {
     const char *pic = vigil__ftyp_image_name(vigil__ftyp_image_of(head, (size_t)got));
     if (pic)
       return vigil__seterr(err, VIGIL_EFORMAT, "%s still picture, not a video (a format vigil does not decode)", pic);
-    if (avio_seek(st->fc->pb, 0, SEEK_SET) != 0)
-      return vigil__seterr(err, VIGIL_EIO, "cannot read the input again from its start");
+    if (avio_seek(st->fc->pb, -(int64_t)got, SEEK_CUR) < 0)
+      return vigil__seterr(err, VIGIL_EIO, "cannot go back over the first bytes of the input");
   }
   int e = avformat_open_input(&st->fc, url ? url : "", NULL, NULL);
   if (e < 0) {
