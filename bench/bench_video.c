@@ -3,8 +3,9 @@
  * bench_video.c - what vPDQ hashing costs on top of decoding, one thread.
  *
  * For each clip (../shared/vpdq/debian-ffmpeg's 360p and 720p H.264 clips,
- * plus a 1920x1080 H.264 clip with B-frames encoded here with libx264 when
- * Debian's libavcodec has it) it measures in one run, each the median of
+ * plus H.264 clips with B-frames encoded here with libx264 when Debian's
+ * libavcodec has it: 1920x1080 with an IDR every 2 s, and 1280x720 with six
+ * 2 s IDR periods, as phones record) it measures in one run, each the median of
  * --reps repetitions taken in turns (so a busy machine slows all alike), as
  * CPU time (user + system, this process or the worker), one thread:
  *   decode  - demux + decode every frame with the same libavcodec, thread
@@ -18,8 +19,9 @@
  *             before the skip; VIGIL_VIDEO_SKIP=0)
  *   sandbox - every frame again, in the sandboxed worker (the default path)
  * and prints each as a ratio to decode, and the worker's peak RSS; then,
- * sandboxed, every frame, threads 1 and 2 (two decoder frame threads and
- * the hashing thread beside them):
+ * sandboxed, every frame, threads 1 and 2 (an IDR period per decoder where
+ * the video has several, else two decoder frame threads and the hashing
+ * thread beside them):
  *   2 thr   - the wall-clock speed-up of two threads over one, which needs
  *             two idle cores to mean anything (the load average is printed);
  *   cpu 2/1 - the CPU time of the two-thread run over the one-thread run
@@ -87,21 +89,21 @@ out:
   return frames;
 }
 
-/* A 1920x1080 H.264 clip with B-frames, 90 frames at 30 fps, of moving
- * texture; returns 0 when written. */
-static int make_1080p(const char *path, int nframes) {
+/* A w x h H.264 clip with B-frames, nframes at 30 fps, an IDR every gop
+ * frames, of moving texture; returns 0 when written. */
+static int make_clip(const char *path, int w, int h, int nframes, int gop) {
   const AVCodec *c = avcodec_find_encoder_by_name("libx264");
   if (!c) return -1;
   AVFormatContext *oc = NULL;
   if (avformat_alloc_output_context2(&oc, NULL, NULL, path) < 0) return -1;
   AVStream *st = avformat_new_stream(oc, NULL);
   AVCodecContext *cc = avcodec_alloc_context3(c);
-  cc->width = 1920;
-  cc->height = 1080;
+  cc->width = w;
+  cc->height = h;
   cc->time_base = (AVRational){1, 30};
   cc->framerate = (AVRational){30, 1};
   cc->pix_fmt = AV_PIX_FMT_YUV420P;
-  cc->gop_size = 60;
+  cc->gop_size = gop;
   cc->max_b_frames = 3;
   cc->bit_rate = 6000000;
   cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -121,12 +123,12 @@ static int make_1080p(const char *path, int nframes) {
   for (int t = 0; t <= nframes; t++) {
     if (t < nframes) {
       av_frame_make_writable(f);
-      for (int y = 0; y < 1080; y++)
-        for (int x = 0; x < 1920; x++)
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
           f->data[0][y * f->linesize[0] + x] = (uint8_t)((x * x / 97 + y * 3 + t * 6) ^ (y * y / 211 + x / 7));
       for (int p = 1; p < 3; p++)
-        for (int y = 0; y < 540; y++)
-          for (int x = 0; x < 960; x++) f->data[p][y * f->linesize[p] + x] = (uint8_t)(128 + ((x + y * p + t) & 31));
+        for (int y = 0; y < h / 2; y++)
+          for (int x = 0; x < w / 2; x++) f->data[p][y * f->linesize[p] + x] = (uint8_t)(128 + ((x + y * p + t) & 31));
       f->pts = t;
     }
     avcodec_send_frame(cc, t < nframes ? f : NULL);
@@ -238,7 +240,7 @@ int main(int argc, char **argv) {
   }
   if (reps < 1 || reps > 31) reps = 3;
   av_log_set_level(AV_LOG_ERROR); /* in-process runs: no per-frame scaler notices */
-  char gen[64] = "";
+  char gen[64] = "", gen2[64] = "";
   if (smoke) {
     reps = 1;
     clips[nclips++] = VIGIL_SOURCE_DIR "/fuzz/seeds/fuzz_video/h264-bframes.mp4";
@@ -248,8 +250,13 @@ int main(int argc, char **argv) {
     clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/debian-ffmpeg/videos/c02_h264_1280x720_30_zoom.mp4";
     clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/debian-ffmpeg/videos/c13_h264_1280x720_25_yuvj420p.mp4";
     snprintf(gen, sizeof gen, "/tmp/bench_video_1080p_%d.mp4", (int)getpid());
-    if (make_1080p(gen, 120) == 0) clips[nclips++] = gen;
+    if (make_clip(gen, 1920, 1080, 120, 60) == 0) clips[nclips++] = gen;
     else gen[0] = 0;
+    /* as phones record: an IDR every 2 s, here 6 of them (the shared clips
+     * and most short encodes have one: see docs/video.md, Threads) */
+    snprintf(gen2, sizeof gen2, "/tmp/bench_video_720p_idr2s_%d.mp4", (int)getpid());
+    if (make_clip(gen2, 1280, 720, 360, 60) == 0) clips[nclips++] = gen2;
+    else gen2[0] = 0;
   }
   printf("CPU seconds, one thread, medians of %d; ratios are to decoding alone; RSS: the workers' peak, MiB;\n"
          "2 thr: wall-clock speed-up of threads 2 over 1; cpu 2/1: their CPU times; bound: 2 / (cpu 2/1)\n", reps);
@@ -262,5 +269,6 @@ int main(int argc, char **argv) {
   int rc = 0;
   for (int i = 0; i < nclips; i++) rc |= bench(clips[i], reps);
   if (gen[0]) remove(gen);
+  if (gen2[0]) remove(gen2);
   return rc ? 1 : 0;
 }

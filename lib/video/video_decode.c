@@ -44,6 +44,7 @@
  * its numbering is proven.
  */
 #include "video/video_internal.h"
+#include "video/video_gops.h"
 #include "video/video_hasher.h"
 #include "video/video_skip.h"
 #include "common/internal.h"
@@ -91,7 +92,19 @@ typedef struct state {
   int64_t last_rank;     /* of the last frame out */
   vigil_video_frame *out; /* held hashes, in frame order */
   size_t nheld, cap_held;
+  /* What the demux-only pass learned for the period-parallel pass (video_gops.c): */
+  int skip;                  /* the skip pass may leave packets out */
+  int gops;                  /* every in-band parameter set is the first packet's, none malformed */
+  uint64_t params0;          /* the first packet's parameter sets (digest), 0: none */
+  size_t nperiods;           /* IDR periods */
+  uint64_t period_bytes, max_period_bytes;
+  int malformed;             /* a packet the NAL parser did not understand */
+  int one_thread;            /* decode with one thread: see try_skip */
 } state;
+
+/* The largest IDR period the period-parallel pass holds (workers + 2 of them
+ * at most): a 2 s period of 1080p at 8 Mbit/s is 2 MiB. */
+#define MAX_PERIOD_BYTES (16u << 20)
 
 static int averr(vigil_error *err, int code, const char *what, int e) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
@@ -271,7 +284,7 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
    * when the video is not stream 0: there, one thread keeps the count the
    * reference's. */
   int threads = o->threads;
-  if (st->vi != 0 && !o->flush_all) threads = 1;
+  if ((st->vi != 0 && !o->flush_all) || st->one_thread) threads = 1;
   st->cc->thread_count = threads;
   if (threads > 1) st->cc->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   st->cc->max_pixels = (int64_t)(o->max_pixels > INT64_MAX ? INT64_MAX : o->max_pixels);
@@ -295,13 +308,17 @@ static void close_input(state *st) {
   avformat_close_input(&st->fc);
 }
 
-/* Whether the skip pass may be tried: one hash per several frames, H.264,
- * a reader that can go back, and the decoder drained at the end (the end-of-file quirk
- * loses the frames the decoder holds, and which those are depends on what
- * it was sent).  Returns the NAL length size, or -1 when not. */
-static int skip_eligible(const state *st) {
+/* Whether the frames can be numbered before they are decoded (the skip
+ * pass, the period-parallel pass): H.264, a reader that can go back, and the
+ * decoder drained at the end (the end-of-file quirk loses the frames the
+ * decoder holds, and which those are depends on what it was sent).  Returns
+ * the NAL length size, or -1 when not.  The skip pass also needs one hash
+ * per several frames; the period-parallel pass, threads. */
+static int numbering_eligible(state *st) {
   const AVCodecParameters *par = st->fc->streams[st->vi]->codecpar;
-  if (!st->o->skip_nonref || st->frame_mod < 2 || par->codec_id != AV_CODEC_ID_H264) return -1;
+  if (par->codec_id != AV_CODEC_ID_H264) return -1;
+  st->skip = st->o->skip_nonref && st->frame_mod >= 2;
+  if (!st->skip && st->o->threads < 2) return -1;
   if (!st->fc->pb || !(st->fc->pb->seekable & AVIO_SEEKABLE_NORMAL)) return -1;
   if (st->vi != 0 && !st->o->flush_all) return -1;
   return vigil__h264_nal_length_size(par->extradata, par->extradata_size > 0 ? (size_t)par->extradata_size : 0);
@@ -313,12 +330,24 @@ static int skip_eligible(const state *st) {
 static int read_pts(state *st, int nal_ls, vigil_error *err) {
   uint64_t n = 0;
   int ok = 1;
+  st->gops = 1;
   while (ok) {
     int e = av_read_frame(st->fc, st->pkt);
     if (e < 0) break;
     if (st->pkt->stream_index == st->vi) {
       const AVPacket *p = st->pkt;
-      unsigned kind = vigil__h264_classify(p->data, p->size > 0 ? (size_t)p->size : 0, nal_ls);
+      unsigned kind;
+      uint64_t params;
+      if (vigil__h264_scan(p->data, p->size > 0 ? (size_t)p->size : 0, nal_ls, &kind, &params) != 0)
+        st->gops = 0, st->malformed = 1;
+      if (n == 0) st->params0 = params;
+      else if (params && params != st->params0) st->gops = 0; /* a decoder starting later would not know them */
+      if (kind & VIGIL__AU_IDR) {
+        st->nperiods++;
+        st->period_bytes = 0;
+      }
+      st->period_bytes += p->size > 0 ? (uint64_t)p->size : 0;
+      if (st->period_bytes > st->max_period_bytes) st->max_period_bytes = st->period_bytes;
       if (p->flags & AV_PKT_FLAG_DISCARD) kind |= VIGIL__AU_DISCARD;
       if (p->pts == AV_NOPTS_VALUE || ++n > st->o->max_frames ||
           av_packet_get_side_data(p, AV_PKT_DATA_NEW_EXTRADATA, NULL) || (n == 1 && !(kind & VIGIL__AU_IDR)))
@@ -341,7 +370,8 @@ static int read_pts(state *st, int nal_ls, vigil_error *err) {
   st->sent = calloc(st->pts.nranked, 1);
   st->send = malloc(st->pts.n);
   if (!st->sent || !st->send) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory for the frame table");
-  vigil__pts_table_plan(&st->pts, st->frame_mod, st->send);
+  if (st->skip) vigil__pts_table_plan(&st->pts, st->frame_mod, st->send);
+  else memset(st->send, 1, st->pts.n);
   return 1;
 }
 
@@ -434,23 +464,65 @@ static int rewind_demuxer(state *st) {
   return 0;
 }
 
-/* Tries the skip pass; VIGIL_OK with *done when it hashed the video, VIGIL_OK
- * without when the input is back at its start for the every-frame pass. */
+/* The period-parallel pass (video_gops.c), after read_pts: VIGIL_OK with
+ * the hashes in st->out, or FALL_BACK. */
+static int gops_pass(state *st) {
+  size_t nslots = (st->pts.nranked + (size_t)st->frame_mod - 1) / (size_t)st->frame_mod;
+  free(st->out);
+  st->nheld = st->cap_held = 0;
+  if (!(st->out = vigil__mallocarray(nslots ? nslots : 1, sizeof *st->out))) return FALL_BACK;
+  st->cap_held = nslots;
+  vigil__gops_job job = {.fc = st->fc,
+                         .vi = st->vi,
+                         .pts = &st->pts,
+                         .send = st->send,
+                         .sent = st->sent,
+                         .frame_mod = st->frame_mod,
+                         .dst_w = st->dst_w,
+                         .dst_h = st->dst_h,
+                         .fps = st->fps,
+                         .max_pixels = st->o->max_pixels,
+                         .workers = (unsigned)st->o->threads,
+                         .out = st->out,
+                         .progress = st->o->progress,
+                         .progress_ctx = st->o->progress_ctx,
+                         .total_seconds = st->total_seconds};
+  uint64_t nsent = 0;
+  if (vigil__video_gops_run(&job, &nsent) != VIGIL_OK) return FALL_BACK;
+  st->nheld = nslots;
+  st->hashed = nslots;
+  st->decoded = st->pts.nranked;
+  st->skipped = st->pts.nranked - nsent;
+  atomic_fetch_add(&vigil__video_test_gops_done, 1);
+  return VIGIL_OK;
+}
+
+/* Tries the period-parallel pass (threads) or the skip pass; VIGIL_OK with
+ * *done when it hashed the video, VIGIL_OK without when the input is back at
+ * its start for the every-frame pass. */
 static int try_skip(state *st, vigil__video_io *io, const char *url, vigil_video_info *info, int *done,
                     vigil_error *err) {
   *done = 0;
-  int nal_ls = skip_eligible(st);
+  int nal_ls = numbering_eligible(st);
   if (nal_ls < 0) return VIGIL_OK;
   int rc = read_pts(st, nal_ls, err);
   if (rc < 0) return rc;
-  if (rc == 1 && rewind_demuxer(st)) {
-    rc = skip_pass(st, err);
+  int gops = rc == 1 && st->o->threads > 1 && st->gops && st->nperiods >= 2 &&
+             st->max_period_bytes <= MAX_PERIOD_BYTES;
+  if (rc == 1 && (gops || st->skip) && rewind_demuxer(st)) {
+    rc = gops ? gops_pass(st) : skip_pass(st, err);
     if (rc == VIGIL_OK) {
       *done = 1;
       return VIGIL_OK;
     }
     if (err) vigil_error_clear(err); /* what made the pass give up is not the caller's error */
+    /* A damaged picture is concealed from other pictures, and with frame
+     * threads not always from the ones one thread uses: where damage is
+     * likely (the period-parallel pass gave up, or a packet made no
+     * sense), one decoder thread gives the reference's frames. */
+    if (gops) st->one_thread = 1;
   }
+  if (st->malformed) st->one_thread = 1;
   return reopen(st, io, url, info, err);
 }
 

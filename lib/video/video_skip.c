@@ -30,8 +30,18 @@ int vigil__h264_nal_length_size(const uint8_t *extradata, size_t size) {
 typedef struct scan {
   int bad; /* malformed framing: the packet is decoded */
   int slices, ref_slices, idr;
-  int other; /* a NAL unit that may change decoder state beyond its own picture */
+  int other;       /* a NAL unit that may change decoder state beyond its own picture */
+  uint64_t params; /* FNV-1a of the parameter sets' bytes, 0 when none */
 } scan;
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static void digest_params(scan *s, const uint8_t *nal, size_t len) {
+  uint64_t h = s->params ? s->params : FNV_OFFSET;
+  for (size_t i = 0; i < len; i++) h = (h ^ nal[i]) * FNV_PRIME;
+  s->params = h ? h : 1; /* 0 means none */
+}
 
 /* Whether an SEI NAL unit's payload (after its header byte) holds only
  * messages about the picture it comes with that change no pixel: buffering
@@ -93,7 +103,14 @@ static void classify(scan *s, const uint8_t *nal, size_t len) {
   case 9:  /* access-unit delimiter */
   case 12: /* filler */
     break;
-  default: /* parameter sets, partitions, end of sequence/stream, extensions */
+  case 7:  /* sequence parameter set */
+  case 8:  /* picture parameter set */
+  case 13: /* sequence parameter set extension */
+  case 15: /* subset sequence parameter set */
+    digest_params(s, nal, len);
+    s->other++;
+    break;
+  default: /* partitions, end of sequence/stream, extensions */
     s->other++;
   }
 }
@@ -148,14 +165,23 @@ static void scan_au(const uint8_t *p, size_t n, int ls, scan *s) {
   classify(s, p + cur, n - cur);
 }
 
-unsigned vigil__h264_classify(const uint8_t *data, size_t size, int nal_length_size) {
+int vigil__h264_scan(const uint8_t *data, size_t size, int nal_length_size, unsigned *kind, uint64_t *params) {
   scan s;
   scan_au(data, size, nal_length_size, &s);
-  if (s.bad) return 0;
-  unsigned k = 0;
-  if (s.idr) k |= VIGIL__AU_IDR;
-  if (s.slices > 0 && s.other == 0) k |= VIGIL__AU_SLICES;
-  if (s.slices > 0 && s.ref_slices == 0) k |= VIGIL__AU_NONREF;
+  *kind = 0;
+  *params = 0;
+  if (s.bad) return -1;
+  if (s.idr) *kind |= VIGIL__AU_IDR;
+  if (s.slices > 0 && s.other == 0) *kind |= VIGIL__AU_SLICES;
+  if (s.slices > 0 && s.ref_slices == 0) *kind |= VIGIL__AU_NONREF;
+  *params = s.params;
+  return 0;
+}
+
+unsigned vigil__h264_classify(const uint8_t *data, size_t size, int nal_length_size) {
+  unsigned k;
+  uint64_t params;
+  vigil__h264_scan(data, size, nal_length_size, &k, &params);
   return k;
 }
 

@@ -32,6 +32,14 @@ int vigil__h264_has_idr(const uint8_t *data, size_t size, int nal_length_size);
 #define VIGIL__AU_DISCARD 8 /* (set by the caller) the demuxer marked it: its frame is never output */
 unsigned vigil__h264_classify(const uint8_t *data, size_t size, int nal_length_size);
 
+/* classify's bits into *kind and, into *params, a digest (FNV-1a, 64 bits)
+ * of the access unit's parameter-set NAL units (sequence, picture, sequence
+ * extension and subset sequence parameter sets, in order, bytes as they
+ * are), 0 when it holds none: two equal digests mean, for any practical
+ * purpose, the same parameter sets.  -1 (both 0) when the access unit is
+ * malformed, else 0.  One pass over the bytes. */
+int vigil__h264_scan(const uint8_t *data, size_t size, int nal_length_size, unsigned *kind, uint64_t *params);
+
 /* The video packets' presentation timestamps, in demux order, and their
  * ranks: a frame's place in the decoder's output order.  A packet the
  * demuxer marks discarded (outside an MP4 edit list) is decoded but its frame

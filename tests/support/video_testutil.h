@@ -3,7 +3,7 @@
  * video_testutil.h - videos made by the tests themselves: YUV4MPEG2 files
  * (a text header and raw 4:2:0 frames, which libavformat demuxes), so that
  * sizes, frame rates and frame counts no real encoder would write can be
- * fed to the video hasher.
+ * fed to the video hasher, and H.264 clips of a chosen structure (libx264).
  */
 #ifndef VIGIL_VIDEO_TESTUTIL_H
 #define VIGIL_VIDEO_TESTUTIL_H
@@ -20,6 +20,12 @@ void tv_cleanup(void);
  * given, absurd or not) and nframes frames of a moving pattern; returns
  * path or NULL. */
 const char *tv_y4m(const char *name, long w, long h, long num, long den, int nframes);
+
+/* A 320x240 H.264 clip (libx264: bframes B-frames, B-pyramid, GOP 50
+ * unless x264_params, libx264's own option string, says otherwise), 25
+ * fps, of moving texture, in the container the extension of path picks; 0
+ * when written, -1 without libx264. */
+int tv_x264(const char *path, int nframes, int bframes, const char *x264_params);
 
 /* Writes len bytes. */
 const char *tv_write(const char *name, const void *data, size_t len);
