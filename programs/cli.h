@@ -28,6 +28,14 @@ long cli_parse_long(const char *opt, const char *value, long min, long max);
  * else ./vigil.db. */
 const char *cli_default_db(void);
 
+/* The --db LOC and --db=LOC options that come before a command's
+ * subcommand (vigil keys --db x.db list): the last one's location goes
+ * into *db, and they are taken out of argv, which keeps the command's name
+ * in argv[0] and the rest after it, NULL-terminated.  Returns the new argc.
+ * They are taken only while a subcommand can follow: a lone --db=LOC is
+ * left for the command to refuse as a subcommand. */
+int cli_db_before_sub(int argc, char **argv, const char **db);
+
 /* 1, after saying so on stderr, when db names a SQLite file that does not
  * exist; 0 otherwise (PostgreSQL is never checked here).  Every command but
  * those that create a store (serve --init, bank create, keys create) calls

@@ -178,15 +178,10 @@ int cmd_hooks(int argc, char **argv) {
                                            {"format", required_argument, 0, OPT_FORMAT},
                                            {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
-  int outbox = !strcmp(argv[0], "outbox"); /* before argv moves past a --db */
+  int outbox = !strcmp(argv[0], "outbox");
   const char *dbloc = cli_default_db();
   /* --db may come before the subcommand too, as with vigil bank and vigil keys */
-  while (argc >= 3 && (!strcmp(argv[1], "--db") || !strncmp(argv[1], "--db=", 5))) {
-    int eq = argv[1][4] == '=';
-    dbloc = eq ? argv[1] + 5 : argv[2];
-    argv += eq ? 1 : 2;
-    argc -= eq ? 1 : 2;
-  }
+  argc = cli_db_before_sub(argc, argv, &dbloc);
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(hooks_help, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;

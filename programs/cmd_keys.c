@@ -43,12 +43,7 @@ int cmd_keys(int argc, char **argv) {
                                            {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
   const char *db = cli_default_db(), *role = NULL, *name = NULL;
   /* --db may come before the subcommand too, as with vigil bank */
-  while (argc >= 3 && (!strcmp(argv[1], "--db") || !strncmp(argv[1], "--db=", 5))) {
-    int eq = argv[1][4] == '=';
-    db = eq ? argv[1] + 5 : argv[2];
-    argv += eq ? 1 : 2;
-    argc -= eq ? 1 : 2;
-  }
+  argc = cli_db_before_sub(argc, argv, &db);
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(keys_help, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;

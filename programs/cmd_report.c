@@ -46,12 +46,7 @@ int cmd_report(int argc, char **argv) {
       {0, 0, 0, 0}};
   const char *db = cli_default_db(), *out = NULL, *config = NULL, *evidence = NULL;
   /* --db may come before the subcommand too, as with vigil bank and vigil keys */
-  while (argc >= 3 && (!strcmp(argv[1], "--db") || !strncmp(argv[1], "--db=", 5))) {
-    int eq = argv[1][4] == '=';
-    db = eq ? argv[1] + 5 : argv[2];
-    argv += eq ? 1 : 2;
-    argc -= eq ? 1 : 2;
-  }
+  argc = cli_db_before_sub(argc, argv, &db);
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(report_help, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;

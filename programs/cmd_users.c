@@ -77,12 +77,7 @@ int cmd_users(int argc, char **argv) {
                                            {0, 0, 0, 0}};
   const char *db = cli_default_db(), *role = NULL;
   int child = 0, c;
-  while (argc >= 3 && (!strcmp(argv[1], "--db") || !strncmp(argv[1], "--db=", 5))) {
-    int eq = argv[1][4] == '=';
-    db = eq ? argv[1] + 5 : argv[2];
-    argv += eq ? 1 : 2;
-    argc -= eq ? 1 : 2;
-  }
+  argc = cli_db_before_sub(argc, argv, &db);
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(users_help, argc < 2 ? stderr : stdout);
     return argc < 2 ? CLI_USAGE : CLI_OK;

@@ -171,6 +171,17 @@ const char *cli_default_db(void) {
   return e && *e ? e : "./vigil.db";
 }
 
+int cli_db_before_sub(int argc, char **argv, const char **db) {
+  int k = 1;
+  while (argc - k >= 2 && (!strcmp(argv[k], "--db") || !strncmp(argv[k], "--db=", 5))) {
+    int eq = argv[k][4] == '=';
+    *db = eq ? argv[k] + 5 : argv[k + 1];
+    k += eq ? 1 : 2;
+  }
+  memmove(argv + 1, argv + k, (size_t)(argc - k + 1) * sizeof *argv); /* with the NULL after the last */
+  return argc - (k - 1);
+}
+
 /* Only a few commands create a store; any other given a path where none is
  * would create an empty one and report "no match" against it, so a typo in
  * --db would pass for a clean result. */

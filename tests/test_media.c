@@ -326,6 +326,22 @@ static void test_not_images(void **state) {
   assert_non_null(strstr(e.message, "unsupported format"));
   assert_int_equal(hash_buf((const uint8_t *)"II*\0\x08\0\0\0\0\0\0\0", 12, &r, &e), VIGIL_EFORMAT);
   assert_non_null(strstr(e.message, "TIFF"));
+  /* HEIF and AVIF pictures (an ISO media file's ftyp box with a picture's
+   * brand) are named as such, not sent off to video hashing */
+  static const struct {
+    const char *brand, *name;
+  } pics[] = {{"heic", "HEIF"}, {"heix", "HEIF"}, {"mif1", "HEIF"},
+              {"msf1", "HEIF"}, {"avif", "AVIF"}, {"avis", "AVIF"}};
+  uint8_t ftyp[24] = {0, 0, 0, 24, 'f', 't', 'y', 'p', 0, 0, 0, 0, 0, 0, 0, 0, 'm', 'i', 'f', '1', 'm', 'i', 'a', 'f'};
+  for (size_t i = 0; i < sizeof pics / sizeof pics[0]; i++) {
+    memcpy(ftyp + 8, pics[i].brand, 4);
+    assert_int_equal(hash_buf(ftyp, sizeof ftyp, &r, &e), VIGIL_EFORMAT);
+    if (!strstr(e.message, pics[i].name) || strstr(e.message, "video"))
+      fail_msg("brand %s: '%s'", pics[i].brand, e.message);
+  }
+  memcpy(ftyp + 8, "isom", 4);
+  assert_int_equal(hash_buf(ftyp, sizeof ftyp, &r, &e), VIGIL_EFORMAT);
+  assert_non_null(strstr(e.message, "video hashing"));
   assert_int_equal(hash_buf((const uint8_t *)"", 0, &r, &e), VIGIL_ECORRUPT);
   /* Right magic, garbage after it. */
   uint8_t junk[300];

@@ -12,7 +12,8 @@
  * javascript: URL must not become a link while an https one does, the
  * identical reposts fold into one row, the dated ads draw a time line,
  * graph labels do not overlap, the search in the page (driven through the
- * address: #q=...&f=phone) shows and hides the group, and the screenshot
+ * address: #q=...&f=phone) shows and hides the group, and finds a place
+ * whatever the case of its non-ASCII letters, and the screenshot
  * must be a PNG.  The groups travel in a JSON data block: a </script> and
  * U+2028 in an ad's title and place must not end it (no '<' inside, no raw
  * U+2028/U+2029 in the page).  A second report of 2,000 groups checks that
@@ -188,6 +189,31 @@ static void test_report_in_browser(void **state) {
   dom = dom_of(b, dir, url);
   assert_non_null(strstr(dom, " of 1 groups shown"));
   free(dom);
+
+  /* the search ignores case beyond ASCII: a place written ZÜRICH is found
+   * as zürich, and ΚΑΣΤΟΡΙΑ as καστορια and as ΚΑΣ (a capital sigma that
+   * toLowerCase makes a final ς at the end of the query) */
+  snprintf(path, sizeof path, "%s/accents.jsonl", dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  for (int k = 0; k < 2; k++)
+    fprintf(f,
+            "{\"id\":\"z%d\",\"title\":\"new in town\",\"body\":\"sweet girl visiting your city this week only "
+            "call me at 213-555-0147 for an unforgettable time\",\"location\":\"ZÜRICH ΚΑΣΤΟΡΙΑ\"}\n",
+            k);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, VIGIL_CLI " link --out %s/accents %s", dir, path);
+  assert_int_equal(tu_run(cmd, &out), 0);
+  free(out);
+  static const char *const finds[] = {"z%C3%BCrich&f=place", "Z%C3%9CRICH&f=all",
+                                      "%CE%BA%CE%B1%CF%83%CF%84%CE%BF%CF%81%CE%B9%CE%B1&f=place",
+                                      "%CE%9A%CE%91%CE%A3&f=place"};
+  for (size_t i = 0; i < sizeof finds / sizeof finds[0]; i++) {
+    snprintf(url, sizeof url, "file://%s/accents/report.html#q=%s", dir, finds[i]);
+    dom = dom_of(b, dir, url);
+    if (!strstr(dom, "1 of 1 groups shown")) fail_msg("#q=%s did not find the group", finds[i]);
+    free(dom);
+  }
 
   snprintf(cmd, sizeof cmd,
            "timeout 90 %s %s --user-data-dir=%s/profile --window-size=1200,1600 --screenshot=%s/shot.png "

@@ -204,6 +204,19 @@ static void test_media_kinds(void **state) {
   assert_string_equal(vigil__report_media((const uint8_t *)"plain text", 10, &ext), "application/octet-stream");
   assert_string_equal(ext, "bin");
   assert_string_equal(vigil__report_media(mkv, 0, NULL), "application/octet-stream");
+  /* HEIF and AVIF pictures are ISO media files as MP4 is: only the ftyp
+   * box's major brand says they are pictures */
+  static const struct {
+    const char *brand, *ext, *type;
+  } pics[] = {{"heic", "heic", "image/heic"}, {"heix", "heic", "image/heic"},    {"mif1", "heif", "image/heif"},
+              {"msf1", "heif", "image/heif"}, {"avif", "avif", "image/avif"},    {"avis", "avif", "image/avif"},
+              {"isom", "mp4", "video/mp4"},   {"qt  ", "mov", "video/quicktime"}};
+  uint8_t ftyp[24] = {0, 0, 0, 24, 'f', 't', 'y', 'p', 0, 0, 0, 0, 0, 0, 0, 0, 'm', 'i', 'f', '1', 'm', 'i', 'a', 'f'};
+  for (size_t i = 0; i < sizeof pics / sizeof pics[0]; i++) {
+    memcpy(ftyp + 8, pics[i].brand, 4);
+    assert_string_equal(vigil__report_media(ftyp, sizeof ftyp, &ext), pics[i].type);
+    assert_string_equal(ext, pics[i].ext);
+  }
 }
 
 static int setup(void **state) {

@@ -2,7 +2,8 @@
 /*
  * test_video_hostile.c - inputs an uploader controls: empty, not a video, a
  * picture named .mp4, truncated, absurd dimensions and frame rates, a
- * million tiny frames, limits.  Each must end in a clear error or a correct
+ * million tiny frames, limits, HEIF and AVIF pictures (ISO media files
+ * with a picture's brand).  Each must end in a clear error or a correct
  * result, never a crash, a hang or unbounded memory.  The videos are Y4M
  * files written by the test (tests/support/video_testutil.c); the truncated
  * MP4 comes from ../shared when it is there.
@@ -59,6 +60,31 @@ static void test_not_videos(void **state) {
   free(png);
   assert_int_equal(vigil_video_hash_file(tv_path("absent.mp4"), NULL, NULL, NULL, NULL, &e), VIGIL_EIO);
   assert_int_equal(vigil_video_hash_file("/", NULL, NULL, NULL, NULL, &e), VIGIL_EINVAL);
+}
+
+/* HEIF and AVIF pictures are ISO media files as MP4 is (an ftyp box first,
+ * only its major brand differs): not videos to the sniffer, and refused as
+ * still pictures by the decoder even when handed over as a video. */
+static void test_still_pictures(void **state) {
+  (void)state;
+  static const char *const brands[] = {"heic", "heix", "mif1", "msf1", "avif", "avis"};
+  uint8_t f[36] = {0,   0,   0,   24,  'f', 't', 'y', 'p', 0, 0,  0,   0,   0,   0,   0, 0, 'm', 'i',
+                   'f', '1', 'm', 'i', 'a', 'f', 0,   0,   0, 12, 'm', 'e', 't', 'a', 0, 0, 0,   0};
+  vigil_error e;
+  for (size_t i = 0; i < sizeof brands / sizeof brands[0]; i++) {
+    memcpy(f + 8, brands[i], 4);
+    if (vigil_video_sniff(f, sizeof f)) fail_msg("brand %s taken for a video", brands[i]);
+    char name[32];
+    snprintf(name, sizeof name, "picture-%s.mp4", brands[i]);
+    assert_int_equal(hash(tv_write(name, f, sizeof f), NULL, NULL, &e), VIGIL_EFORMAT);
+    if (!strstr(e.message, "still picture") || !strstr(e.message, brands[i][0] == 'a' ? "AVIF" : "HEIF"))
+      fail_msg("brand %s: '%s'", brands[i], e.message);
+  }
+  /* the same box with a video's brand is a video to the sniffer */
+  memcpy(f + 8, "isom", 4);
+  assert_true(vigil_video_sniff(f, sizeof f));
+  memcpy(f + 8, "qt  ", 4);
+  assert_true(vigil_video_sniff(f, sizeof f));
 }
 
 static void test_good_y4m(void **state) {
@@ -207,8 +233,9 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_not_videos),  cmocka_unit_test(test_good_y4m), cmocka_unit_test(test_progress),       cmocka_unit_test(test_truncated),
-      cmocka_unit_test(test_absurd),      cmocka_unit_test(test_million_frames), cmocka_unit_test(test_bad_opts),
+      cmocka_unit_test(test_not_videos),     cmocka_unit_test(test_still_pictures), cmocka_unit_test(test_good_y4m),
+      cmocka_unit_test(test_progress),       cmocka_unit_test(test_truncated),      cmocka_unit_test(test_absurd),
+      cmocka_unit_test(test_million_frames), cmocka_unit_test(test_bad_opts),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -114,7 +114,8 @@ VIGIL_API int vigil_video_format_line(const vigil_video_frame *f, char out[VIGIL
 
 /* Whether the first bytes of a file look like a video container this
  * library opens (MP4/MOV/3GP, Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF);
- * 16 bytes are enough, 376 let MPEG-TS be recognised. */
+ * 16 bytes are enough, 376 let MPEG-TS be recognised.  HEIF and AVIF
+ * pictures (an ftyp box with a picture's major brand) are not videos. */
 VIGIL_API int vigil_video_sniff(const void *data, size_t len);
 
 

@@ -198,7 +198,9 @@ uint64_t vigil__sum_final(const vigil__sum4 *s);
 
 /* A buffered writer that sums what it writes (in 64-byte padded sections):
  * set f, buf (VIGIL__WBUF bytes) and sum (vigil__sum_init); fail records a
- * write error, total the bytes flushed. */
+ * write error and eno its errno, kept at the failure because the calls that
+ * follow (fclose, free, unlink) may change errno before the message is
+ * written; total the bytes flushed. */
 #define VIGIL__WBUF (1u << 20)
 typedef struct vigil__writer {
   FILE *f;
@@ -207,7 +209,11 @@ typedef struct vigil__writer {
   vigil__sum4 sum;
   uint64_t total;
   bool fail;
+  int eno;
 } vigil__writer;
+/* Records a failure of w's stream, with errno as it is now (the first one
+ * is kept; EIO when errno says nothing). */
+void vigil__w_fail(vigil__writer *w);
 void vigil__w_put(vigil__writer *w, const void *p, size_t n);
 void vigil__w_pad(vigil__writer *w); /* zeros up to the next multiple of 64 bytes */
 void vigil__w_flush(vigil__writer *w);

@@ -116,10 +116,15 @@ static uint64_t pad64(uint64_t n) { return (n + 63) & ~(uint64_t)63; }
 
 typedef vigil__writer writer;
 
+void vigil__w_fail(writer *w) {
+  if (!w->fail) w->eno = errno ? errno : EIO;
+  w->fail = true;
+}
+
 void vigil__w_flush(writer *w) {
   if (w->fail || w->fill == 0) return;
   vigil__sum_blocks(&w->sum, w->buf, w->fill); /* every flush is a multiple of 64 bytes */
-  if (fwrite(w->buf, 1, w->fill, w->f) != w->fill) w->fail = true;
+  if (fwrite(w->buf, 1, w->fill, w->f) != w->fill) vigil__w_fail(w);
   w->total += w->fill;
   w->fill = 0;
 }
@@ -176,10 +181,10 @@ int vigil__pdq_index_write(const vigil_pdq_index *ix, FILE *f, const char *what,
     free(nh);
     return vigil__seterr(err, VIGIL_ENOMEM, "pdq index save: out of memory");
   }
-  if (base < 0) w.fail = true;
+  if (base < 0) vigil__w_fail(&w);
   vigil__sum_init(&w.sum);
   /* Header first as a placeholder; rewritten with the checksum at the end. */
-  if (fwrite(&h, 1, sizeof h, w.f) != sizeof h) w.fail = true;
+  if (fwrite(&h, 1, sizeof h, w.f) != sizeof h) vigil__w_fail(&w);
   vigil__w_put(&w, ix->hashes, ix->n * 32);
   vigil__w_pad(&w);
   vigil__w_put(&w, ix->ids, ix->n * 8);
@@ -215,9 +220,9 @@ int vigil__pdq_index_write(const vigil_pdq_index *ix, FILE *f, const char *what,
     h.header_sum = header_sum(&h);
     if (fseeko(w.f, base, SEEK_SET) != 0 || fwrite(&h, 1, sizeof h, w.f) != sizeof h ||
         fseeko(w.f, 0, SEEK_END) != 0)
-      w.fail = true;
+      vigil__w_fail(&w);
   }
-  if (!rc && w.fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", what, strerror(errno));
+  if (!rc && w.fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", what, strerror(w.eno));
   if (!rc) *written = HEADER_SIZE + payload;
   free(w.buf);
   free(nh);
@@ -239,9 +244,10 @@ int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_erro
   }
   uint64_t written = 0;
   int rc = vigil__pdq_index_write(ix, f, tmp, &written, err);
-  int fail = fflush(f) != 0 || fsync(fileno(f)) != 0;
-  if (fclose(f) != 0) fail = 1;
-  if (!rc && fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", tmp, strerror(errno));
+  /* errno is read at the first failure: fclose may change it */
+  int e = fflush(f) != 0 || fsync(fileno(f)) != 0 ? errno : 0;
+  if (fclose(f) != 0 && !e) e = errno;
+  if (!rc && e) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", tmp, strerror(e));
   if (!rc && rename(tmp, path) != 0) rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
   if (rc) unlink(tmp);
   free(tmp);

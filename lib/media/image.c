@@ -8,6 +8,7 @@
 #include "media/decode.h"
 #include "common/internal.h"
 #include "common/grow.h"
+#include "common/ftyp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -49,9 +50,8 @@ vigil_image_format vigil_image_sniff(const void *data, size_t len) {
 static const char *unsupported_name(const uint8_t *p, size_t len) {
   if (len >= 4 && (!memcmp(p, "II*\0", 4) || !memcmp(p, "MM\0*", 4))) return "TIFF";
   if (len >= 12 && !memcmp(p + 4, "ftyp", 4)) {
-    if (!memcmp(p + 8, "avif", 4) || !memcmp(p + 8, "avis", 4)) return "AVIF";
-    if (!memcmp(p + 8, "heic", 4) || !memcmp(p + 8, "heix", 4) || !memcmp(p + 8, "mif1", 4)) return "HEIF";
-    return "an ISO media file (MP4/MOV; use video hashing)";
+    const char *pic = vigil__ftyp_image_name(vigil__ftyp_image_of(p, len));
+    return pic ? pic : "an ISO media file (MP4/MOV; use video hashing)";
   }
   if (len >= 4 && !memcmp(p, "%PDF", 4)) return "PDF";
   if (len >= 4 && !memcmp(p, "8BPS", 4)) return "Photoshop PSD";

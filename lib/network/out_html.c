@@ -59,7 +59,8 @@ static void esc(FILE *f, const char *s) { vigil__net_xml_escape(f, s, s ? strlen
  * comment in it; U+2028/U+2029 escaped too (line ends to older
  * JavaScript); invalid UTF-8, control characters (but \n and \t) and
  * non-characters replaced, as vigil__net_xml_escape does; ASCII letters
- * lower-cased when lower is set (the search's copies). */
+ * lower-cased when lower is set (the search's copies: the page lower-cases
+ * the rest itself, see lc() in the script). */
 static void json_chars(FILE *f, const char *s, size_t n, int lower) {
   if (!s) return;
   for (size_t i = 0; i < n;) {
@@ -377,7 +378,10 @@ static const char css[] =
 /* The report's one script.  It parses the data block (one JSON array per
  * group: [risk, risk shown, ads, phones, names, places, first seen, last
  * seen, reasons, phones, names, e-mails and handles, places (these four
- * lower-cased, for the search), details {"h": places and identifiers
+ * for the search: lower-cased for ASCII here, and wholly by lc() at the
+ * first search, with the query's own toLowerCase, so "zürich" finds
+ * "ZÜRICH"; a final sigma is folded to sigma on both sides, since
+ * toLowerCase makes a trailing capital sigma of a query ς), details {"h": places and identifiers
  * (markup), "g": graph_json, "t": timeline, "p": template (markup), "a":
  * ads_table}]) and renders only what is looked
  * at: one page of PG table rows (the search and the risk filter run over
@@ -394,9 +398,14 @@ static const char script[] =
     "var q=$('q'),fld=$('f'),rk=$('r'),cnt=$('count'),pinfo=$('pinfo'),prev=$('prev'),next=$('next'),"
     "opened=$('open'),tb=document.querySelector('#groups tbody');"
     "function dg(x){return x.replace(/[^0-9]/g,'');}"
+    "function lc(x){return x.toLowerCase().replace(/\\u03c2/g,'\\u03c3');}"
+    "var low=false;"
+    "function lower(){if(low)return;low=true;"
+    "for(var i=0;i<N;i++)for(var j=9;j<13;j++)G[i][j]=lc(G[i][j]);}"
     "function hay(g,f){return f==='phone'?g[9]:f==='name'?g[10]:f==='contact'?g[11]:f==='place'?g[12]:"
     "g[9]+' '+g[10]+' '+g[12]+' '+g[11];}"
-    "function apply(){var s=q.value.trim().toLowerCase(),f=fld.value,r=parseFloat(rk.value)||0,sd=dg(s);"
+    "function apply(){var s=lc(q.value.trim()),f=fld.value,r=parseFloat(rk.value)||0,sd=dg(s);"
+    "if(s)lower();"
     "filtered=!!s||r>0;shown=[];"
     "for(var i=0;i<N;i++){var g=G[i],ok=g[0]>=r;"
     "if(ok&&s){var h=hay(g,f);ok=h.indexOf(s)>=0||((f==='all'||f==='phone')&&sd.length>=4&&"

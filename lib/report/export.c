@@ -32,14 +32,18 @@ static int write_file(const char *dir, const char *name, const void *p, size_t n
     ssize_t w = write(fd, c, n);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
-      int e = errno;
+      int e = w < 0 ? errno : ENOSPC; /* a write of nothing sets no errno */
       close(fd);
       return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(e));
     }
     c += w;
     n -= (size_t)w;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
+  /* the descriptor is closed whatever fsync says, and the message names
+   * the first failure, read before close can change errno */
+  int e = fsync(fd) != 0 ? errno : 0;
+  if (close(fd) != 0 && !e) e = errno;
+  if (e) return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(e));
   return VIGIL_OK;
 }
 
@@ -135,8 +139,9 @@ int vigil__tipline_export(const vigil__tipline_cfg *c, json_t *cases, const char
   json_decref(files);
   if (!rc) {
     int dfd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) != 0) rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", out_dir, strerror(errno));
+    int e = dfd < 0 || fsync(dfd) != 0 ? errno : 0;
     if (dfd >= 0) close(dfd);
+    if (e) rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", out_dir, strerror(e));
   }
   if (!rc && xml_out) *xml_out = xml;
   else free(xml);

@@ -11,6 +11,7 @@
  * is not recognised stays application/octet-stream and .bin: nothing is
  * guessed.
  */
+#include "common/ftyp.h"
 #include "report/tipline.h"
 
 #include <string.h>
@@ -33,7 +34,11 @@ const char *vigil__report_media(const uint8_t *p, size_t n, const char **ext) {
   else if (n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "AVI ", 4)) e = "avi", t = "video/x-msvideo";
   else if (n >= 2 && p[0] == 'B' && p[1] == 'M') e = "bmp", t = "image/bmp";
   else if (n >= 12 && !memcmp(p + 4, "ftyp", 4)) {
-    if (!memcmp(p + 8, "qt  ", 4)) e = "mov", t = "video/quicktime";
+    vigil__ftyp_image pic = vigil__ftyp_image_of(p, n); /* a phone's photo is an ISO media file too */
+    if (pic == VIGIL__FTYP_HEIC) e = "heic", t = "image/heic";
+    else if (pic == VIGIL__FTYP_HEIF) e = "heif", t = "image/heif";
+    else if (pic == VIGIL__FTYP_AVIF) e = "avif", t = "image/avif";
+    else if (!memcmp(p + 8, "qt  ", 4)) e = "mov", t = "video/quicktime";
     else if (!memcmp(p + 8, "3gp", 3)) e = "3gp", t = "video/3gpp";
     else e = "mp4", t = "video/mp4";
   } else if (n >= 4 && !memcmp(p, "\x1a\x45\xdf\xa3", 4)) {

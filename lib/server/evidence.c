@@ -73,10 +73,16 @@ static int bind_store(const char *dir, const char *store_id, vigil_error *err) {
   char line[80];
   snprintf(line, sizeof line, "%s\n", store_id);
   fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  int ok = fd >= 0 && write(fd, line, strlen(line)) == (ssize_t)strlen(line) && fsync(fd) == 0;
-  int e = errno;
-  if (fd >= 0 && close(fd) != 0) ok = 0;
-  if (!ok) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: cannot write %s: %s", dir, path, strerror(e));
+  /* errno is read where the first step fails (a short write sets none) */
+  int e = 0;
+  if (fd < 0) e = errno;
+  else {
+    ssize_t w = write(fd, line, strlen(line));
+    if (w != (ssize_t)strlen(line)) e = w < 0 ? errno : ENOSPC;
+    else if (fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+  }
+  if (e) return vigil__seterr(err, VIGIL_EIO, "evidence directory %s: cannot write %s: %s", dir, path, strerror(e));
   (void)fsync_dir(dir);
   return VIGIL_OK;
 }
@@ -135,17 +141,17 @@ int vigil__evidence_stage(const char *dir, const void *data, size_t len, char *p
   if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "evidence: %s", strerror(errno));
   const char *p = data;
   size_t left = len;
-  int rc = fchmod(fd, 0600);
-  while (rc == 0 && left) {
+  /* saved is errno where the first step failed: close may change it */
+  int saved = fchmod(fd, 0600) != 0 ? errno : 0;
+  while (!saved && left) {
     ssize_t w = write(fd, p, left);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) rc = -1;
+    if (w <= 0) saved = w < 0 ? errno : ENOSPC; /* a write of nothing sets no errno */
     else p += w, left -= (size_t)w;
   }
-  if (rc == 0) rc = fsync(fd);
-  int saved = errno;
-  if (close(fd) != 0 && rc == 0) rc = -1, saved = errno;
-  if (rc) {
+  if (!saved && fsync(fd) != 0) saved = errno;
+  if (close(fd) != 0 && !saved) saved = errno;
+  if (saved) {
     unlink(path);
     return vigil__seterr(err, VIGIL_EIO, "evidence: %s", strerror(saved));
   }

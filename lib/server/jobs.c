@@ -404,9 +404,12 @@ static int node_id(vigil__jobs *j, vigil_error *err) {
   vigil__hex_encode(b, sizeof b, j->node);
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "cannot create %s: %s", path, strerror(errno));
-  int ok = write(fd, j->node, 32) == 32 && fsync(fd) == 0;
-  close(fd);
-  return ok ? VIGIL_OK : vigil__seterr(err, VIGIL_EIO, "cannot write %s", path);
+  ssize_t w = write(fd, j->node, 32);
+  int e = w != 32 ? (w < 0 ? errno : ENOSPC) : fsync(fd) != 0 ? errno : 0;
+  if (close(fd) != 0 && !e) e = errno;
+  if (!e) return VIGIL_OK;
+  unlink(path); /* a partial id would read as corrupt at the next start */
+  return vigil__seterr(err, VIGIL_EIO, "cannot write %s: %s", path, strerror(e));
 }
 
 static int jobs_dir(vigil__jobs *j, vigil_error *err) {
@@ -551,7 +554,7 @@ int vigil__jobs_submit(vigil__req *r, const char *kind) {
     for (size_t k = 0; !rc && k < r->body_len;) {
       ssize_t w = write(fd, r->body + k, r->body_len - k);
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) rc = vigil__seterr(&r->err, VIGIL_EIO, "cannot write %s: %s", path, strerror(errno));
+      if (w <= 0) rc = vigil__seterr(&r->err, VIGIL_EIO, "cannot write %s: %s", path, strerror(w < 0 ? errno : ENOSPC));
       else k += (size_t)w;
     }
     if (!rc && fsync(fd) != 0) rc = vigil__seterr(&r->err, VIGIL_EIO, "cannot flush %s: %s", path, strerror(errno));

@@ -99,7 +99,7 @@ int vigil__spool_copy_fd(const vigil__spool *s, int out, vigil_error *err) {
     for (ssize_t k = 0; !rc && k < r;) {
       ssize_t w = write(out, buf + k, (size_t)(r - k));
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) rc = vigil__seterr(err, VIGIL_EIO, "cannot copy the upload: %s", strerror(errno));
+      if (w <= 0) rc = vigil__seterr(err, VIGIL_EIO, "cannot copy the upload: %s", strerror(w < 0 ? errno : ENOSPC));
       else k += w;
     }
     off += r;

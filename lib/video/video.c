@@ -7,6 +7,7 @@
  */
 #include "video/video_internal.h"
 #include "common/internal.h"
+#include "common/ftyp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,6 +142,8 @@ int vigil_video_format_line(const vigil_video_frame *f, char out[VIGIL_VIDEO_LIN
 int vigil_video_sniff(const void *data, size_t len) {
   const uint8_t *p = data;
   if (!p || len < 12) return 0;
+  /* HEIF and AVIF pictures are ISO base media files too: pictures, not video */
+  if (vigil__ftyp_image_of(p, len)) return 0;
   /* ISO base media (MP4, MOV, 3GP): a box type among the usual first ones. */
   static const char *const boxes[] = {"ftyp", "moov", "mdat", "free", "wide", "skip", "pnot"};
   for (size_t i = 0; i < sizeof boxes / sizeof *boxes; i++)

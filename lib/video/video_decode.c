@@ -48,6 +48,7 @@
 #include "video/video_hasher.h"
 #include "video/video_skip.h"
 #include "common/internal.h"
+#include "common/ftyp.h"
 #include "pdq/pdq_internal.h"
 
 #include <errno.h>
@@ -208,6 +209,19 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
   if (hooks && hooks->before_parse) {
     int rc = hooks->before_parse(hooks->ctx, err);
     if (rc) return rc;
+  }
+  /* A HEIF or AVIF picture is an ISO media file that the mov demuxer would
+   * open; it is a picture, refused here whoever sent it as a video.  The
+   * first bytes are read into the reader's buffer and the reader is put
+   * back where it was, within that buffer (no seek, so a pipe works). */
+  uint8_t head[12];
+  int got = avio_read(st->fc->pb, head, (int)sizeof head);
+  if (got > 0) {
+    const char *pic = vigil__ftyp_image_name(vigil__ftyp_image_of(head, (size_t)got));
+    if (pic)
+      return vigil__seterr(err, VIGIL_EFORMAT, "%s still picture, not a video (a format vigil does not decode)", pic);
+    if (avio_seek(st->fc->pb, -(int64_t)got, SEEK_CUR) < 0)
+      return vigil__seterr(err, VIGIL_EIO, "cannot go back over the first bytes of the input");
   }
   int e = avformat_open_input(&st->fc, url ? url : "", NULL, NULL);
   if (e < 0) {

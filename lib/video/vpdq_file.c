@@ -145,7 +145,7 @@ int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const vo
     return rc;
   }
   vigil__sum_init(&w.sum);
-  if (fwrite(&h, 1, sizeof h, w.f) != sizeof h) w.fail = true; /* a placeholder, rewritten at the end */
+  if (fwrite(&h, 1, sizeof h, w.f) != sizeof h) vigil__w_fail(&w); /* a placeholder, rewritten at the end */
   vigil__w_put(&w, meta, meta_len);
   vigil__w_pad(&w);
   /* the arrays are written field by field (no struct padding reaches the
@@ -177,7 +177,7 @@ int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const vo
   memset(stage, 0, STAGE * 8);
   for (uint64_t at = HEADER_SIZE + h.payload_size; !rc && !w.fail && at < h.pdq_off;) {
     size_t k = h.pdq_off - at < STAGE * 8 ? (size_t)(h.pdq_off - at) : STAGE * 8;
-    if (fwrite(stage, 1, k, w.f) != k) w.fail = true;
+    if (fwrite(stage, 1, k, w.f) != k) vigil__w_fail(&w);
     at += k;
   }
   if (!rc && !w.fail) rc = vigil__pdq_index_write(ix->pdq, w.f, tmp, &h.pdq_len, err);
@@ -186,10 +186,10 @@ int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const vo
     h.header_sum = header_sum(&h);
     if (fseeko(w.f, 0, SEEK_SET) != 0 || fwrite(&h, 1, sizeof h, w.f) != sizeof h || fflush(w.f) != 0 ||
         fsync(fileno(w.f)) != 0)
-      w.fail = true;
+      vigil__w_fail(&w);
   }
-  if (fclose(w.f) != 0) w.fail = true;
-  if (!rc && w.fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", tmp, strerror(errno));
+  if (fclose(w.f) != 0) vigil__w_fail(&w);
+  if (!rc && w.fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", tmp, strerror(w.eno));
   if (!rc && rename(tmp, path) != 0) rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
   if (rc) unlink(tmp);
   free(tmp);
