@@ -7,12 +7,14 @@
  * MP4, Matroska and MPEG-TS, every frame and one hash per second and two,
  * with 2 and 3 threads, in-process and in the sandboxed worker; a pass that
  * gives up late (after periods were hashed) hands over only the every-frame
- * pass's hashes; damaged clips give what one thread gives.  Also the
+ * pass's hashes; damaged clips give what one thread gives; progress comes
+ * in the calling thread up to the last frame.  Also the
  * parameter-set digest the pass is admitted on.  Label `threads`.
  */
 #include "testutil.h"
 #include "video_testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +147,44 @@ static void test_same_lines(void **state) {
   }
 }
 
+typedef struct prog {
+  pthread_t caller;
+  int calls, wrong_thread, backwards;
+  uint64_t last;
+} prog;
+
+static void on_progress(void *ctx, uint64_t frames, double seconds, double total) {
+  (void)seconds, (void)total;
+  prog *p = ctx;
+  if (!pthread_equal(pthread_self(), p->caller)) p->wrong_thread = 1;
+  if (frames < p->last) p->backwards = 1;
+  p->last = frames;
+  p->calls++;
+}
+
+/* Progress comes in the calling thread, never backwards, up to every frame. */
+static void test_progress(void **state) {
+  (void)state;
+  const char *path = tv_path("prog.mp4");
+  if (tv_x264(path, 100, 3, "keyint=20:min-keyint=20") != 0) skip();
+  prog p = {.caller = pthread_self()};
+  vigil_video_opts o;
+  vigil_video_opts_default(&o);
+  o.threads = 2;
+  o.sandbox = 0;
+  o.progress = on_progress;
+  o.progress_ctx = &p;
+  vigil_video_info info;
+  vigil_error e;
+  size_t before = atomic_load(&vigil__video_test_gops_done);
+  assert_int_equal(vigil_video_hash_file(path, &o, NULL, NULL, &info, &e), VIGIL_OK);
+  assert_true(atomic_load(&vigil__video_test_gops_done) > before);
+  assert_true(p.calls >= 3); /* five periods */
+  assert_false(p.wrong_thread);
+  assert_false(p.backwards);
+  assert_int_equal(p.last, info.frames);
+}
+
 /* The pass giving up after its second period was hashed: the every-frame
  * pass runs from the start, and only its hashes come out. */
 static void test_fallback(void **state) {
@@ -185,6 +225,7 @@ int main(void) {
       cmocka_unit_test(test_params_digest),
       cmocka_unit_test(test_same_lines),
       cmocka_unit_test(test_fallback),
+      cmocka_unit_test(test_progress),
       cmocka_unit_test(test_damaged),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

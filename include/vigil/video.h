@@ -56,7 +56,8 @@ typedef struct vigil_video_opts {
   uint64_t max_memory;     /* worker address space in bytes, default 4 GiB (not enforced under ASan) */
   unsigned max_cpu_seconds;  /* worker CPU time, default 3600 */
   unsigned max_wall_seconds; /* worker wall time, default 3600 */
-  /* Called every 25 decoded frames, in the calling thread (NULL: never): frames decoded so far,
+  /* Called every 25 decoded frames (with threads, an IDR period per decoder: as periods are
+   * done), in the calling thread (NULL: never): frames decoded so far,
    * the seconds of video they make, and the container's duration in seconds (0 when unknown). */
   void (*progress)(void *ctx, uint64_t frames, double seconds, double total_seconds);
   void *progress_ctx;

@@ -323,6 +323,10 @@ static int demux(shared *sh, AVPacket *pkt, size_t *j, uint64_t *nsent) {
   if (rc == VIGIL_OK && cur && cur->n > 0) {
     rc = hand_over(sh, cur);
     cur = NULL;
+  } else if (cur) { /* the tail nothing selected needs: counted, never decoded */
+    pthread_mutex_lock(&sh->mu);
+    sh->frames_done += cur->frames;
+    pthread_mutex_unlock(&sh->mu);
   }
   period_free(cur);
   return rc;
@@ -352,6 +356,19 @@ int vigil__video_gops_run(const vigil__gops_job *job, uint64_t *nsent) {
     sh.done = 1;
     if (rc) sh.failed = 1;
     pthread_cond_broadcast(&sh.cv);
+    /* the last periods: progress as each is done */
+    uint64_t shown = 0;
+    while (job->progress && !sh.failed) {
+      if (sh.frames_done == shown) {
+        if (sh.inflight == 0) break;
+        pthread_cond_wait(&sh.cv, &sh.mu);
+      } else {
+        shown = sh.frames_done;
+        pthread_mutex_unlock(&sh.mu);
+        job->progress(job->progress_ctx, shown, (double)shown / job->fps, job->total_seconds);
+        pthread_mutex_lock(&sh.mu);
+      }
+    }
     pthread_mutex_unlock(&sh.mu);
   }
   for (unsigned i = 0; ws && i < job->workers; i++)
