@@ -3,6 +3,7 @@
  * bench_video.c - what vPDQ hashing costs on top of decoding, one thread.
  *
  * For each clip (../shared/vpdq/debian-ffmpeg's 360p and 720p H.264 clips,
+ * one IDR period each, ThreatExchange's chair-orig-22 sample, 12 of them,
  * plus H.264 clips with B-frames encoded here with libx264 when Debian's
  * libavcodec has it: 1920x1080 with an IDR every 2 s, and 1280x720 with six
  * 2 s IDR periods, as phones record) it measures in one run, each the median of
@@ -249,6 +250,8 @@ int main(int argc, char **argv) {
     clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/debian-ffmpeg/videos/c01_h264_640x360_25_pan.mp4";
     clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/debian-ffmpeg/videos/c02_h264_1280x720_30_zoom.mp4";
     clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/debian-ffmpeg/videos/c13_h264_1280x720_25_yuvj420p.mp4";
+    /* ThreatExchange's sample: 673 frames in 12 IDR periods */
+    clips[nclips++] = VIGIL_SHARED_DIR "/vpdq/videos/chair-orig-22-sd-bar.mp4";
     snprintf(gen, sizeof gen, "/tmp/bench_video_1080p_%d.mp4", (int)getpid());
     if (make_clip(gen, 1920, 1080, 120, 60) == 0) clips[nclips++] = gen;
     else gen[0] = 0;
