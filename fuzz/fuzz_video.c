@@ -2,7 +2,8 @@
 /*
  * fuzz_video.c - any bytes through the video path: demuxing (every
  * container vigil opens), decoding, frame selection, RGB conversion, PDQ and
- * the file digests.  Runs in-process (no sandbox) so that sanitizers see
+ * the file digests, with one thread and with two (an IDR period per decoder
+ * on H.264, frame threads otherwise).  Runs in-process (no sandbox) so that sanitizers see
  * every byte FFmpeg and vigil touch; must never crash, leak or read out of
  * bounds.  Seeds: fuzz/seeds/fuzz_video/ (scripts/make-video-seeds.c).
  */
@@ -41,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   o.seconds_per_hash = (size & 1) ? 0 : 1;
   if (size & 2) o.downsample_width = o.downsample_height = 16;
   o.flush_all = (size & 4) != 0;
+  o.threads = (size & 8) ? 2 : 1; /* an IDR period per decoder (the H.264 seed has two) */
   size_t n = 0;
   vigil_video_info info;
   vigil_error e;
