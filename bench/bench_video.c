@@ -31,11 +31,13 @@
  *             kept busy, which a loaded machine cannot show in wall time.
  *
  *   bench_video [--smoke] [--reps N] [clip...]
+ *   bench_video --hour      (a one-hour 1080p video: time and peak memory)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,9 +92,10 @@ out:
   return frames;
 }
 
-/* A w x h H.264 clip with B-frames, nframes at 30 fps, an IDR every gop
- * frames, of moving texture; returns 0 when written. */
-static int make_clip(const char *path, int w, int h, int nframes, int gop) {
+/* A w x h H.264 clip with B-frames, nframes at fps, an IDR every gop
+ * frames, of texture whose first `band` rows move (the rest stays, which
+ * encodes and decodes fast); returns 0 when written. */
+static int make_clip_band(const char *path, int w, int h, int nframes, int gop, int fps, int band) {
   const AVCodec *c = avcodec_find_encoder_by_name("libx264");
   if (!c) return -1;
   AVFormatContext *oc = NULL;
@@ -101,8 +104,8 @@ static int make_clip(const char *path, int w, int h, int nframes, int gop) {
   AVCodecContext *cc = avcodec_alloc_context3(c);
   cc->width = w;
   cc->height = h;
-  cc->time_base = (AVRational){1, 30};
-  cc->framerate = (AVRational){30, 1};
+  cc->time_base = (AVRational){1, fps};
+  cc->framerate = (AVRational){fps, 1};
   cc->pix_fmt = AV_PIX_FMT_YUV420P;
   cc->gop_size = gop;
   cc->max_b_frames = 3;
@@ -124,11 +127,11 @@ static int make_clip(const char *path, int w, int h, int nframes, int gop) {
   for (int t = 0; t <= nframes; t++) {
     if (t < nframes) {
       av_frame_make_writable(f);
-      for (int y = 0; y < h; y++)
+      for (int y = 0; y < (t ? band : h); y++)
         for (int x = 0; x < w; x++)
           f->data[0][y * f->linesize[0] + x] = (uint8_t)((x * x / 97 + y * 3 + t * 6) ^ (y * y / 211 + x / 7));
       for (int p = 1; p < 3; p++)
-        for (int y = 0; y < h / 2; y++)
+        for (int y = 0; y < (t ? band : h) / 2; y++)
           for (int x = 0; x < w / 2; x++) f->data[p][y * f->linesize[p] + x] = (uint8_t)(128 + ((x + y * p + t) & 31));
       f->pts = t;
     }
@@ -148,6 +151,10 @@ out:
   avcodec_free_context(&cc);
   avformat_free_context(oc);
   return rc;
+}
+
+static int make_clip(const char *path, int w, int h, int nframes, int gop) {
+  return make_clip_band(path, w, h, nframes, gop, 30, h);
 }
 
 static int cmp_d(const void *a, const void *b) {
@@ -199,6 +206,56 @@ static double time_threads(const char *path, int threads, double *cpus) {
   return t;
 }
 
+/* --hour: a one-hour 1920x1080 video (2 fps, an IDR every 30 s, a moving
+ * band over a still picture, so that making and decoding it take minutes,
+ * not an hour), hashed sandboxed as the service does it, one hash per second
+ * and every frame, 1 and 2 threads: the wall time and the worker's peak RSS,
+ * each run in a child process of its own so that the peak is that run's. */
+static int hour(void) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/bench_video_hour_%d.mp4", (int)getpid());
+  double t0 = wall();
+  if (make_clip_band(path, 1920, 1080, 7200, 60, 2, 64) != 0) {
+    fprintf(stderr, "bench_video: cannot make the one-hour clip (libx264?)\n");
+    return -1;
+  }
+  printf("one hour of 1920x1080 at 2 fps (7200 frames), made in %.0f s\n", wall() - t0);
+  static const struct {
+    double sph;
+    int threads;
+  } runs[] = {{1, 1}, {1, 2}, {0, 1}, {0, 2}};
+  int rc = 0;
+  for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+      vigil_video_opts o;
+      vigil_video_opts_default(&o);
+      o.seconds_per_hash = runs[i].sph;
+      o.threads = runs[i].threads;
+      vigil_video_info info;
+      vigil_error e;
+      double t = wall();
+      int r = vigil_video_hash_file(path, &o, NULL, NULL, &info, &e);
+      t = wall() - t;
+      struct rusage ru;
+      getrusage(RUSAGE_CHILDREN, &ru);
+      if (r) printf("%s: %s\n", path, e.message);
+      else
+        printf("%-14s %d thread%s  %7.1f s wall  frames %6llu  hashed %6llu  worker peak RSS %6.1f MiB\n",
+               runs[i].sph > 0 ? "one per second" : "every frame", runs[i].threads, runs[i].threads > 1 ? "s" : " ",
+               t, (unsigned long long)info.frames, (unsigned long long)info.hashed, ru.ru_maxrss / 1024.0);
+      fflush(stdout);
+      _exit(r ? 1 : 0);
+    }
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) rc = -1;
+  }
+  remove(path);
+  return rc;
+}
+
 static int bench(const char *path, int reps) {
   double t[9][32];
   long frames = 0;
@@ -236,6 +293,7 @@ int main(int argc, char **argv) {
   const char *clips[64];
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--smoke")) smoke = 1;
+    else if (!strcmp(argv[i], "--hour")) return hour() ? 1 : 0;
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     else if (nclips < 60) clips[nclips++] = argv[i];
   }
