@@ -386,6 +386,42 @@ static void test_confirm_feeds_bank(void **state) {
       200);
   assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "added_to_bank"), "entries")), 3);
   json_decref(o);
+  /* The same call again (a client retrying after a 5xx from a failed add):
+   * 200, nothing added twice; the same confirmation by someone else, or as
+   * another class, is still a 409. */
+  assert_int_equal(
+      call("POST", path, k_rev, "{\"decision\":\"confirm\",\"classification\":\"A1\",\"add_to_bank\":\"confirmed\"}", &o),
+      200);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "added_to_bank"), "entries")), 0);
+  assert_string_equal(json_string_value(json_object_get(o, "status")), "confirmed");
+  json_decref(o);
+  assert_int_equal(
+      call("POST", path, k_rev, "{\"decision\":\"confirm\",\"classification\":\"B1\",\"add_to_bank\":\"confirmed\"}", NULL),
+      409);
+  assert_int_equal(
+      call("POST", path, k_admin, "{\"decision\":\"confirm\",\"classification\":\"A1\",\"add_to_bank\":\"confirmed\"}", NULL),
+      409);
+  assert_int_equal(call("POST", path, k_rev, "{\"decision\":\"confirm\",\"classification\":\"A1\"}", NULL), 409);
+  /* A case confirmed without a bank gets its hashes added by the same
+   * reviewer's confirmation with one, audited as a retry. */
+  assert_int_equal(upload("/v1/match?content_id=c98&dihedral=true", k_sub, "image/jpeg", mirrored, mirrored_len, &o, NULL), 200);
+  json_int_t id2 = json_integer_value(json_object_get(o, "case_id"));
+  json_decref(o);
+  assert_true(id2 > 0 && id2 != id);
+  char path2[64];
+  snprintf(path2, sizeof path2, "/v1/cases/%lld/decision", (long long)id2);
+  assert_int_equal(call("POST", path2, k_rev, "{\"decision\":\"confirm\",\"classification\":\"A2\"}", NULL), 200);
+  assert_int_equal(
+      call("POST", path2, k_rev, "{\"decision\":\"confirm\",\"classification\":\"A2\",\"add_to_bank\":\"confirmed\"}", &o),
+      200);
+  assert_true(json_integer_value(json_object_get(json_object_get(o, "added_to_bank"), "entries")) >= 1);
+  json_decref(o);
+  assert_int_equal(call("GET", "/v1/audit?action=cases.decide", k_admin, NULL, &o), 200);
+  char *dump = json_dumps(o, JSON_COMPACT);
+  assert_non_null(dump);
+  assert_non_null(strstr(dump, "retry"));
+  free(dump);
+  json_decref(o);
   snprintf(body, sizeof body, "{\"sha256\":\"%s\",\"banks\":[\"confirmed\"],\"review\":false}", sha);
   assert_int_equal(call("POST", "/v1/match", k_sub, body, &o), 200);
   json_t *m = json_array_get(json_object_get(o, "matches"), 0);

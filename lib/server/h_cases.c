@@ -162,6 +162,24 @@ static int add_case_hashes(vigil__req *r, vigil_bank_store *st, json_t *c, const
   return rc ? rc : added;
 }
 
+/* Whether case id is closed as confirmed with classification cls by the
+ * caller; its JSON into *out when it is. */
+static int same_confirmation(vigil__req *r, int64_t id, const char *cls, json_t **out) {
+  json_t *o = NULL;
+  vigil_error e;
+  if (vigil__case_get(vigil__req_store(r), id, &o, &e) != VIGIL_OK) return 0;
+  const char *status = json_string_value(json_object_get(o, "status"));
+  const char *c = json_string_value(json_object_get(o, "classification"));
+  const char *by = json_string_value(json_object_get(o, "decided_by"));
+  const char *who = vigil__req_who(r);
+  if (status && !strcmp(status, "confirmed") && c && cls && !strcmp(c, cls) && by && who && !strcmp(by, who)) {
+    *out = o;
+    return 1;
+  }
+  json_decref(o);
+  return 0;
+}
+
 int vigil__h_case_decide(vigil__req *r) {
   static const char *const allowed[] = {"decision", "classification", "note", "add_to_bank", "dispute", NULL};
   int64_t id;
@@ -225,6 +243,22 @@ int vigil__h_case_decide(vigil__req *r) {
   if (!rc) {
     r->audited = 1;
     rc = vigil__case_get(vigil__req_store(r), id, &o, &r->err);
+  } else if (rc == VIGIL_EEXIST && bank && same_confirmation(r, id, cls, &o)) {
+    /* The same reviewer's confirmation again, with its bank: the retry of
+     * a call whose add failed after the decision was committed (a 5xx), or
+     * an add asked for after the fact.  The case stays as it is; the add,
+     * idempotent, is done and audited as a retry.  Anything else on a
+     * closed case stays a 409. */
+    vigil_error_clear(&r->err);
+    json_decref(r->audit_detail);
+    r->audit_detail = json_pack("{s:s, s:s, s:s, s:b}", "decision", decision, "classification", cls, "add_to_bank",
+                                bank, "retry", 1);
+    if (!vigil__req_audit_first(r, 200)) {
+      vigil__banks_end(b, 0, NULL);
+      json_decref(o);
+      return VIGIL_OK;
+    }
+    rc = VIGIL_OK;
   }
   int added = 0;
   if (!rc && bank) {
