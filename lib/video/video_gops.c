@@ -21,7 +21,10 @@
  *   - the ranks of a period all follow those of the period before;
  *   - every selected frame was hashed.
  * Anything else answers VIGIL__GOPS_FALL_BACK before a hash is handed
- * over, and the caller decodes every frame with one decoder.
+ * over, and the caller decodes every frame with one decoder.  Damage too:
+ * a damaged picture is concealed from the pictures decoded before it, which
+ * here are not one decoder's, so the decoders stop at any damage they see
+ * (AV_EF_EXPLODE) and frames marked damaged fail the checks.
  *
  * What a decoder carries across an IDR besides pictures (the parameter sets
  * and what an SEI of the first access unit says about the encoder, which
