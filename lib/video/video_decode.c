@@ -47,6 +47,7 @@
 #include "video/video_gops.h"
 #include "video/video_hasher.h"
 #include "video/video_skip.h"
+#include "common/grow.h"
 #include "common/internal.h"
 #include "common/ftyp.h"
 #include "pdq/pdq_internal.h"
@@ -126,15 +127,9 @@ static int deny_open(struct AVFormatContext *s, AVIOContext **pb, const char *ur
 static int deliver(void *ctx, const vigil_video_frame *f) {
   state *st = ctx;
   if (!st->skipping) return st->fn ? st->fn(st->ctx, f) : VIGIL_OK;
-  if (st->nheld == st->cap_held) {
-    size_t cap = st->cap_held ? st->cap_held * 2 : 64;
-    vigil_video_frame *nv = vigil__mallocarray(cap, sizeof *nv);
-    if (!nv) return VIGIL_ENOMEM; /* the pass falls back to hashing every frame as it goes */
-    if (st->nheld) memcpy(nv, st->out, st->nheld * sizeof *nv);
-    free(st->out);
-    st->out = nv;
-    st->cap_held = cap;
-  }
+  /* out of memory: the pass falls back to hashing every frame as it goes */
+  if (vigil__grow_from((void **)&st->out, &st->cap_held, st->nheld + 1, sizeof *st->out, 64) != VIGIL_OK)
+    return VIGIL_ENOMEM;
   st->out[st->nheld++] = *f;
   return VIGIL_OK;
 }

@@ -41,6 +41,7 @@
  */
 #include "video/video_gops.h"
 #include "video/video_hasher.h"
+#include "common/grow.h"
 #include "common/internal.h"
 
 #include <pthread.h>
@@ -254,15 +255,8 @@ static int hand_over(shared *sh, period *p) {
 }
 
 static int period_add(period *p, AVPacket *pkt) {
-  if (p->n == p->cap) {
-    size_t cap = p->cap ? p->cap * 2 : 64;
-    AVPacket **np = vigil__mallocarray(cap, sizeof *np);
-    if (!np) return VIGIL__GOPS_FALL_BACK;
-    if (p->n) memcpy(np, p->pkts, p->n * sizeof *np);
-    free(p->pkts);
-    p->pkts = np;
-    p->cap = cap;
-  }
+  if (vigil__grow_from((void **)&p->pkts, &p->cap, p->n + 1, sizeof *p->pkts, 64) != VIGIL_OK)
+    return VIGIL__GOPS_FALL_BACK;
   if (!(p->pkts[p->n] = av_packet_clone(pkt))) return VIGIL__GOPS_FALL_BACK;
   p->n++;
   return VIGIL_OK;

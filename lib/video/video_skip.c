@@ -15,6 +15,7 @@
  * whatever is not understood counts as "must decode" (the safe answer).
  */
 #include "video/video_skip.h"
+#include "common/grow.h"
 #include "vigil/common.h"
 
 #include <stdlib.h>
@@ -195,16 +196,12 @@ int vigil__h264_has_idr(const uint8_t *data, size_t size, int nal_length_size) {
 }
 
 int vigil__pts_table_add(vigil__pts_table *t, int64_t pts, unsigned kind) {
-  if (t->n == t->cap) {
-    size_t cap = t->cap ? t->cap * 2 : 1024;
-    if (cap > SIZE_MAX / sizeof *t->order) return VIGIL_ENOMEM;
-    int64_t *o = realloc(t->order, cap * sizeof *o);
-    if (!o) return VIGIL_ENOMEM;
-    t->order = o;
-    uint8_t *k = realloc(t->kind, cap);
-    if (!k) return VIGIL_ENOMEM;
-    t->kind = k;
-    t->cap = cap;
+  if (t->n == t->cap) { /* the two arrays grow alike, so one capacity serves both */
+    size_t cap_order = t->cap, cap_kind = t->cap;
+    if (vigil__grow_from((void **)&t->order, &cap_order, t->n + 1, sizeof *t->order, 1024) != VIGIL_OK ||
+        vigil__grow_from((void **)&t->kind, &cap_kind, t->n + 1, sizeof *t->kind, 1024) != VIGIL_OK)
+      return VIGIL_ENOMEM;
+    t->cap = cap_order < cap_kind ? cap_order : cap_kind;
   }
   t->kind[t->n] = (uint8_t)kind;
   t->order[t->n++] = pts;
