@@ -19,9 +19,11 @@ typedef struct vigil__video_hasher vigil__video_hasher;
  * dst_w x dst_h; timestamps are (float)number / (float)fps. */
 int vigil__video_hasher_new(vigil__video_hasher **out, int threaded, int dst_w, int dst_h, double fps,
                             vigil_video_frame_fn fn, void *ctx, vigil_error *err);
-/* Takes the frame's reference (the frame is left blank) and hashes it now or
- * later; delivers the results that are ready.  An error (of this frame or
- * an earlier one, or a callback's non-zero return) stops the video. */
+/* Hashes the frame now (no thread: the frame is left as it was) or later
+ * (threaded: its reference is taken and the frame left blank); delivers the
+ * results that are ready.  Either way the caller may unref the frame after.
+ * An error (of this frame or an earlier one, or a callback's non-zero
+ * return) stops the video. */
 int vigil__video_hasher_put(vigil__video_hasher *h, struct AVFrame *frame, int64_t number, vigil_error *err);
 /* Waits for every frame put and delivers the rest. */
 int vigil__video_hasher_finish(vigil__video_hasher *h, vigil_error *err);
