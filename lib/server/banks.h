@@ -16,6 +16,7 @@
 
 #include "common/internal.h"
 #include "server/store.h"
+#include "vigil/bank.h"
 
 struct vigil_bank_store;
 struct vigil_bank_matcher;
@@ -75,6 +76,20 @@ json_t *vigil__entry_json(const struct vigil_bank_entry *e);
 
 /* Banks whose matches open review cases (server_bank_review). */
 int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review, vigil_error *err);
+
+/* The review flags of the banks one answer's hits name, each read once:
+ * a lookup's hits are often many entries of a few banks, and each read
+ * takes the store's lock.  Zero it before the first use; one answer only
+ * (a flag changed meanwhile is seen by the next answer).  Beyond
+ * VIGIL__REVIEW_MEMO banks the flag is read each time, as without it. */
+#define VIGIL__REVIEW_MEMO 8
+typedef struct vigil__review_memo {
+  char bank[VIGIL__REVIEW_MEMO][VIGIL_BANK_NAME_MAX + 1];
+  int review[VIGIL__REVIEW_MEMO];
+  int n;
+} vigil__review_memo;
+int vigil__bank_review_memo(vigil_server_store *st, vigil__review_memo *memo, const char *bank, int *review,
+                            vigil_error *err);
 int vigil__bank_review_set(vigil_server_store *st, const char *bank, int review, vigil_error *err);
 /* Banks of child-abuse material: their cases go to the child-safety queue
  * (server_bank_child, queue.c). */

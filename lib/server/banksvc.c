@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <assert.h>
 #include <string.h>
 #include <time.h>
 
@@ -304,6 +305,23 @@ int vigil__bank_review_get(vigil_server_store *st, const char *bank, int *review
   if (vigil__rows_count(rows) == 1) *review = vigil__rows_int(rows, 0, 0) != 0;
   vigil__rows_free(rows);
   return VIGIL_OK;
+}
+
+int vigil__bank_review_memo(vigil_server_store *st, vigil__review_memo *memo, const char *bank, int *review,
+                            vigil_error *err) {
+  assert(memo->n >= 0 && memo->n <= VIGIL__REVIEW_MEMO);
+  if (!bank) return vigil__bank_review_get(st, bank, review, err);
+  for (int i = 0; i < memo->n; i++)
+    if (!strcmp(memo->bank[i], bank)) {
+      *review = memo->review[i];
+      return VIGIL_OK;
+    }
+  int rc = vigil__bank_review_get(st, bank, review, err);
+  if (rc == VIGIL_OK && memo->n < VIGIL__REVIEW_MEMO && strlen(bank) <= VIGIL_BANK_NAME_MAX) {
+    memcpy(memo->bank[memo->n], bank, strlen(bank) + 1);
+    memo->review[memo->n++] = *review;
+  }
+  return rc;
 }
 
 static int review_write(vigil_server_store *st, const char *bank, int review, int emit, vigil_error *err) {

@@ -117,9 +117,10 @@ static int open_case_if_flagged(vigil__req *r, vigil_signal_type t, const uint8_
                                 size_t n) {
   const char *flagged = NULL;
   int best = 1 << 20;
+  vigil__review_memo memo = {.n = 0};
   for (size_t i = 0; i < n; i++) {
     int review = 0;
-    int rc = vigil__bank_review_get(vigil__req_store(r), m[i].entry.bank, &review, &r->err);
+    int rc = vigil__bank_review_memo(vigil__req_store(r), &memo, m[i].entry.bank, &review, &r->err);
     if (rc) return rc;
     if (review && m[i].distance < best) flagged = m[i].entry.bank, best = m[i].distance;
   }
@@ -454,10 +455,11 @@ static int vpdq_case_if_flagged(vigil__req *r, const vigil_video_frame *frames, 
   json_t *matches = json_array();
   if (!matches) return vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");
   int rc = VIGIL_OK;
+  vigil__review_memo memo = {.n = 0};
   for (size_t i = 0; i < nh; i++) {
     if (!h[i].matched) continue; /* frames in common, under the percentages: no case, as /v1/match */
     int review = 0;
-    if ((rc = vigil__bank_review_get(vigil__req_store(r), h[i].entry.bank, &review, &r->err))) break;
+    if ((rc = vigil__bank_review_memo(vigil__req_store(r), &memo, h[i].entry.bank, &review, &r->err))) break;
     json_t *o = vigil__video_hit_json(&h[i]);
     if (!o || json_array_append_new(matches, o)) {
       rc = vigil__seterr(&r->err, VIGIL_ENOMEM, "out of memory");

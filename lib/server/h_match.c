@@ -255,11 +255,12 @@ static int open_case_if_flagged(vigil__req *r, match_req *m, json_t *hashes, jso
   if (!m->review || json_array_size(matches) == 0) return VIGIL_OK;
   const char *flagged = NULL;
   int best = 1000;
+  vigil__review_memo memo = {.n = 0};
   for (size_t i = 0; i < json_array_size(matches); i++) {
     json_t *o = json_array_get(matches, i);
     int review = 0;
     const char *bank = json_string_value(json_object_get(o, "bank"));
-    int rc = vigil__bank_review_get(vigil__req_store(r), bank, &review, &r->err);
+    int rc = vigil__bank_review_memo(vigil__req_store(r), &memo, bank, &review, &r->err);
     if (rc) return rc;
     int d = (int)json_integer_value(json_object_get(o, "distance"));
     if (review && d < best) flagged = bank, best = d;

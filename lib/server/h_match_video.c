@@ -236,12 +236,13 @@ static int open_case_if_flagged(vigil__req *r, const vmatch *m, json_t *matches,
   if (!m->review || json_array_size(matches) == 0) return VIGIL_OK;
   const char *flagged = NULL, *how = NULL;
   double best = -1;
+  vigil__review_memo memo = {.n = 0};
   for (size_t i = 0; i < json_array_size(matches); i++) {
     json_t *o = json_array_get(matches, i);
     if (json_is_false(json_object_get(o, "match"))) continue; /* frames in common, under the percentages */
     int review = 0;
     const char *bank = json_string_value(json_object_get(o, "bank"));
-    int rc = vigil__bank_review_get(vigil__req_store(r), bank, &review, &r->err);
+    int rc = vigil__bank_review_memo(vigil__req_store(r), &memo, bank, &review, &r->err);
     if (rc) return rc;
     json_t *qp = json_object_get(o, "query_pct");
     double score = qp ? json_real_value(qp) : 101; /* exact beats any share */
