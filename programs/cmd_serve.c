@@ -50,6 +50,9 @@ static const char serve_help[] =
     "  --header-timeout S     a request's headers must be in within S seconds of the\n"
     "                         connection's start or its previous request's end, else\n"
     "                         the connection is closed (default 15; 0: no deadline)\n"
+    "  --body-min-rate B      a request body must average B bytes/s once the header\n"
+    "                         deadline has passed, else the connection is closed\n"
+    "                         (default 1024; 0: no minimum)\n"
     "  --max-decodes N        pictures decoded at once (default: CPUs, at most 16)\n"
     "  --decode-queue N       uploads waiting for a decode before 503 (default 64)\n"
     "  --decode-memory BYTES  memory all decodes together may use (default 2 GiB)\n"
@@ -155,7 +158,7 @@ static int bootstrap(const char *db, const char *key_file) {
 int cmd_serve(int argc, char **argv) {
   enum { OPT_POLICY = 300, OPT_EVIDENCE, OPT_REPORTCFG, OPT_HMAANON, OPT_SESSIDLE, OPT_SESSMAX, OPT_SSOHDR, OPT_SSOPROXY, OPT_GROUP, OPT_NOGROUP, OPT_LISTEN = 256, OPT_DB, OPT_THREADS, OPT_MAXBODY, OPT_MAXJSON, OPT_MAXCONN, OPT_MAXIP, OPT_TIMEOUT,
          OPT_CERT, OPT_KEY, OPT_KEYFILE, OPT_PORTFILE, OPT_QUIET, OPT_DECODES, OPT_DQUEUE, OPT_DMEM, OPT_INIT,
-         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR, OPT_VINDEX, OPT_HDRTMO };
+         OPT_MAXVIDEO = 400, OPT_SPOOL, OPT_VWORKERS, OPT_VQUEUE, OPT_JQUEUE, OPT_JKEEP, OPT_JDIR, OPT_VINDEX, OPT_HDRTMO, OPT_BODYRATE };
   static const struct option longopts[] = {
       {"listen", required_argument, 0, OPT_LISTEN},
       {"db", required_argument, 0, OPT_DB},
@@ -193,6 +196,7 @@ int cmd_serve(int argc, char **argv) {
       {"jobs-dir", required_argument, 0, OPT_JDIR},
       {"vpdq-index", required_argument, 0, OPT_VINDEX},
       {"header-timeout", required_argument, 0, OPT_HDRTMO},
+      {"body-min-rate", required_argument, 0, OPT_BODYRATE},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   vigil_server_config cfg;
@@ -291,6 +295,10 @@ int cmd_serve(int argc, char **argv) {
     case OPT_HDRTMO:
       if ((v = cli_parse_long("--header-timeout", optarg, 0, 3600)) < 0) return CLI_USAGE;
       cfg.header_timeout_s = (unsigned)v;
+      break;
+    case OPT_BODYRATE:
+      if ((v = cli_parse_long("--body-min-rate", optarg, 0, 1L << 30)) < 0) return CLI_USAGE;
+      cfg.body_min_rate = (unsigned)v;
       break;
     case 'h': fputs(serve_help, stdout); return CLI_OK;
     default: fputs(serve_help, stderr); return CLI_USAGE;

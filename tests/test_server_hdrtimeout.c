@@ -11,7 +11,9 @@
  * /healthz answers from another address while many slow clients are held.
  *
  * The server here has a 2 s deadline and the default 30 s idle timeout:
- * a cut within a few seconds can only come from the deadline.
+ * a cut within a few seconds can only come from the deadline.  A request
+ * body must then come at --body-min-rate (1024 B/s by default) on average:
+ * a trickled body is cut, a slow one over the minimum is answered.
  */
 #include "testutil.h"
 
@@ -223,11 +225,58 @@ static void test_slow_headers_cut(void **state) {
   tu_http_free(&r);
 }
 
+/* Headers of a POST /v1/hash announcing a body of len bytes, with a valid key. */
+static void send_upload_headers(int fd, size_t len) {
+  char h[512];
+  snprintf(h, sizeof h,
+           "POST /v1/hash HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: image/jpeg\r\n"
+           "Content-Length: %zu\r\n\r\n",
+           fx.submitter, len);
+  send_all(fd, h);
+}
+
+/* A body trickled (10 bytes every 200 ms, 50 B/s) is cut once the grace (the
+ * header deadline) has passed, though every byte would keep an idle timeout
+ * going; a body at 4 KB/s, slow but over the 1024 B/s minimum, is read to
+ * its end and answered. */
+static void test_slow_body_cut(void **state) {
+  (void)state;
+  int slow = connect_from("127.0.0.3"), ok = connect_from("127.0.0.4");
+  send_upload_headers(slow, 100000);
+  send_upload_headers(ok, 4 * 2048);
+  char chunk[2048];
+  memset(chunk, 0xab, sizeof chunk);
+  double t0 = now_s(), cut = 0;
+  int sent_ok = 0;
+  while (now_s() - t0 < 4.0 * DEADLINE_S) {
+    sleep_ms(200);
+    if (!cut && (closed_by_server(slow) || send(slow, chunk, 10, MSG_NOSIGNAL) != 10)) cut = now_s() - t0;
+    if (sent_ok < 4 && (int)((now_s() - t0) / 0.5) > sent_ok) /* 2 KB every 500 ms */
+      assert_int_equal(send(ok, chunk, sizeof chunk, MSG_NOSIGNAL), (ssize_t)sizeof chunk), sent_ok++;
+    if (cut && sent_ok == 4) break;
+  }
+  assert_true(cut > 0); /* cut, and not before the grace */
+  assert_true(cut >= DEADLINE_S - 0.3 && cut <= 4.0 * DEADLINE_S);
+  assert_int_equal(sent_ok, 4);
+  int st = read_status(ok); /* the bytes are no picture, but they were all read and answered */
+  assert_true(st >= 400 && st < 500);
+  assert_int_not_equal(st, 408);
+  close(slow);
+  close(ok);
+  tu_http_resp r;
+  assert_int_equal(tu_http(port, "GET", "/metrics", fx.admin, NULL, NULL, 0, &r), 0);
+  const char *line = strstr(r.body, "\nvigil_slow_bodies_total ");
+  assert_non_null(line);
+  assert_int_equal(strtol(line + strlen("\nvigil_slow_bodies_total "), NULL, 10), 1);
+  tu_http_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_in_time_answered),
       cmocka_unit_test(test_keepalive_second_request),
       cmocka_unit_test(test_slow_headers_cut),
+      cmocka_unit_test(test_slow_body_cut),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -246,6 +246,9 @@ typedef struct vigil_server_config {
   unsigned header_timeout_s; /* seconds a client has for a request's headers, from the connection's
                                 start or its previous request's end (default 15; 0: no deadline);
                                 the connection is closed past it (docs/server.md, "Sizing") */
+  unsigned body_min_rate;    /* bytes per second a request body must average once header_timeout_s
+                                (15 s when that is 0) have passed since its headers, or the
+                                connection is closed (default 1024; 0: no minimum) */
 } vigil_server_config;
 
 /* Fills cfg with the defaults above (listen 127.0.0.1:8080, db ./vigil.db). */

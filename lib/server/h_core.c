@@ -50,6 +50,9 @@ int vigil__h_metrics(vigil__req *r) {
   vigil__metrics_counter_set(m, "header_timeouts_total",
                              "Connections closed for not sending a request's headers within --header-timeout.",
                              (double)vigil__server_header_timeouts(r->srv), NULL);
+  vigil__metrics_counter_set(m, "slow_bodies_total",
+                             "Connections closed for a request body slower on average than --body-min-rate.",
+                             (double)vigil__server_slow_bodies(r->srv), NULL);
   /* read here, at each scrape, so it is true whoever changed the banks */
   vigil__metrics_gauge_set(m, "index_size", "PDQ hashes in the matching index", (double)vigil__banks_indexed(b), NULL);
   size_t len = 0;

@@ -28,5 +28,7 @@ int64_t vigil__server_inflight(vigil_server *srv);
 int64_t vigil__server_started_s(vigil_server *srv);
 /* Connections closed for not sending their headers in time (--header-timeout). */
 uint64_t vigil__server_header_timeouts(vigil_server *srv);
+/* Connections closed for a body slower than --body-min-rate. */
+uint64_t vigil__server_slow_bodies(vigil_server *srv);
 
 #endif

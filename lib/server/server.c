@@ -67,6 +67,7 @@ struct vigil_server {
   atomic_int_fast64_t inflight;
   atomic_uint_fast64_t next_id; /* request ids, unique within a run */
   atomic_int offloaded;         /* handlers running on threads of their own (offload()) */
+  atomic_uint_fast64_t slow_bodies; /* connections closed for a body under --body-min-rate */
   int64_t started_s;
   char *tls_cert, *tls_key;
   vigil__gate decode_gate, long_gate, video_gate;
@@ -104,6 +105,7 @@ void vigil_server_config_default(vigil_server_config *cfg) {
   cfg->job_queue = 32;
   cfg->job_keep_s = 86400;
   cfg->header_timeout_s = 15;
+  cfg->body_min_rate = 1024;
 }
 
 vigil__gate *vigil__server_decode_gate(vigil_server *srv) { return &srv->decode_gate; }
@@ -128,6 +130,7 @@ vigil__metrics *vigil__server_metrics(vigil_server *srv) { return srv->m; }
 int64_t vigil__server_inflight(vigil_server *srv) { return (int64_t)atomic_load(&srv->inflight); }
 int64_t vigil__server_started_s(vigil_server *srv) { return srv->started_s; }
 uint64_t vigil__server_header_timeouts(vigil_server *srv) { return srv->hw ? vigil__hdrwatch_cut(srv->hw) : 0; }
+uint64_t vigil__server_slow_bodies(vigil_server *srv) { return atomic_load(&srv->slow_bodies); }
 
 /* The SQLite file of a location ("sqlite:PATH" or PATH); NULL for PostgreSQL. */
 static const char *sqlite_file(const char *loc) {
@@ -686,8 +689,29 @@ static enum MHD_Result multipart_part(void *cls, enum MHD_ValueKind kind, const 
   return MHD_YES;
 }
 
+/* Whether r's body comes slower than --body-min-rate on average, past the
+ * grace a slow link gets (the header deadline, or 15 s without one).  Every
+ * byte restarts libmicrohttpd's idle timeout, so a body trickled a byte at a
+ * time would hold its connection, spool file and memory for as long as
+ * --max-body lets it last: checked as each piece arrives. */
+static int body_too_slow(vigil__req *r) {
+  const vigil_server_config *c = &r->srv->cfg;
+  if (!c->body_min_rate) return 0;
+  double grace = c->header_timeout_s ? (double)c->header_timeout_s : 15.0;
+  double elapsed = (double)(vigil__now_us() - r->start_us) / 1e6;
+  return elapsed > grace && (double)r->bytes_in < (double)c->body_min_rate * elapsed;
+}
+
 static enum MHD_Result take_body(vigil__req *r, const char *data, size_t n) {
   r->bytes_in += n;
+  if (body_too_slow(r)) {
+    atomic_fetch_add(&r->srv->slow_bodies, 1);
+    r->status = 408;
+    snprintf(r->logmsg, sizeof r->logmsg, "body slower than %u bytes/s (%llu bytes in %.1f s): connection closed",
+             r->srv->cfg.body_min_rate, (unsigned long long)r->bytes_in,
+             (double)(vigil__now_us() - r->start_us) / 1e6);
+    return MHD_NO;
+  }
   if (r->route->body == VIGIL__BODY_NONE) {
     /* a body on a route that takes none is read and dropped, within limits */
     if (r->bytes_in > r->srv->cfg.max_json) r->too_large = 1;
