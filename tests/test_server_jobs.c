@@ -10,6 +10,7 @@
  *     not send one.
  *   - A finished job is deleted --job-keep seconds after it ended; an
  *     old input file no job names is removed at start.
+ *   - A job left running with no worker on it is recovered within seconds.
  *
  * Clips are YUV4MPEG2 files the test writes; nothing needs ../shared.  The
  * bounded queue and kill -9 are in test_server_jobs_crash.c.
@@ -17,6 +18,7 @@
 #include "testutil.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,10 +207,41 @@ static void test_job_keep(void **state) {
   tu_fix_stop(&fx);
 }
 
+/* A job left 'running' with no worker on it (on PostgreSQL, a killed
+ * process's last claim can commit after the restart's recovery) is
+ * recovered within seconds, not left running for ever: here its input is
+ * gone, so it ends failed, job_lost. */
+static void test_orphan_recovered(void **state) {
+  (void)state;
+  assert_int_equal(tu_fix_start(&fx, NULL), 0);
+  json_t *o;
+  assert_int_equal(post(fx.port, "/v1/jobs?kind=hash", fx.submitter, "video/x-yuv4mpeg", clip, clip_len, &o, NULL, 0),
+                   202);
+  json_int_t id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  o = wait_job(fx.port, fx.submitter, id);
+  assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
+  json_decref(o);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(fx.db, &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  char sql[128];
+  snprintf(sql, sizeof sql, "UPDATE server_jobs SET state = 'running' WHERE id = %lld", (long long)id);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  o = wait_job(fx.port, fx.submitter, id);
+  assert_string_equal(json_string_value(json_object_get(o, "state")), "failed");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "job_lost");
+  assert_int_equal(json_integer_value(json_object_get(o, "attempts")), 2);
+  json_decref(o);
+  tu_fix_stop(&fx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_jobs),
       cmocka_unit_test(test_job_keep),
+      cmocka_unit_test(test_orphan_recovered),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

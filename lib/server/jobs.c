@@ -12,7 +12,10 @@
  * node recovers only its own jobs: at start, a job found running was cut
  * by a crash and is queued again, unless it ran VIGIL__JOB_ATTEMPTS times
  * (it may be what crashes the node) or its input is gone; those are failed
- * with a message.  Nothing acknowledged is left queued forever or lost.
+ * with a message.  The workers look again every few seconds for jobs left
+ * running with no worker of this process on them (requeue_orphans: a dead
+ * process's last statement can still commit on PostgreSQL).  Nothing
+ * acknowledged is left queued or running forever, or lost.
  *
  * A job runs the very handler of the synchronous route on a request made
  * up from its row (no connection: query parameters come from the row), so
@@ -35,6 +38,7 @@
 #include <microhttpd.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +81,13 @@ struct vigil__jobs {
   pthread_mutex_t mu;
   pthread_cond_t cv; /* a job was queued, or stop */
   int stop;
-  int64_t swept_s; /* when expired jobs were last deleted */
+  int64_t swept_s;  /* when expired jobs were last deleted */
+  int64_t orphans_s; /* when running jobs were last checked for orphans (under mu) */
+  /* The job each worker runs (0: none), by worker; written and read under
+   * st->mu, so that a job this process runs is never taken for an orphan. */
+  int64_t *mine;
+  unsigned nmine; /* workers started or to be: set before the first starts */
+  atomic_uint next_worker;
 };
 
 /* ---- the table ------------------------------------------------------------- */
@@ -311,8 +321,8 @@ static void run_job(vigil__jobs *j, vigil__rows *rows) {
   free(r);
 }
 
-/* Takes this node's oldest queued job: 1 claimed (*rows), 0 none. */
-static int claim(vigil__jobs *j, vigil__rows **rows) {
+/* Takes this node's oldest queued job for worker w: 1 claimed (*rows), 0 none. */
+static int claim(vigil__jobs *j, unsigned w, vigil__rows **rows) {
   vigil_error e;
   const vigil__val p[] = {vigil__vtext(j->node)};
   vigil__rows *one = NULL;
@@ -328,6 +338,7 @@ static int claim(vigil__jobs *j, vigil__rows **rows) {
                         "UPDATE server_jobs SET state = 'running', attempts = attempts + 1, started_at = $2"
                         " WHERE id = $1",
                         q, 2, NULL, NULL, &e);
+    if (!rc) j->mine[w] = id;
     if (!rc)
       rc = vigil__sql_run(j->st->db,
                           "SELECT id, kind, query, input, video, key_id, attempts, who, role, ip, md5, sha256"
@@ -360,19 +371,88 @@ static void gauges(vigil__jobs *j) {
   vigil__rows_free(rows);
 }
 
+/* Jobs of this node left 'running' with no worker of this process on them.
+ * A node's start recovers what its crash interrupted, but with PostgreSQL a
+ * killed process's last statement can still commit after that (the server
+ * finishes a statement it has received before it notices the client gone):
+ * a claim landing then would leave its job running for ever.  So the
+ * workers look again every few seconds, and treat such a job as the start
+ * does.  Each update is made only while the job is still running. */
+#define ORPHAN_CHECK_S 2
+static void requeue_orphans(vigil__jobs *j) {
+  int64_t now = vigil__now_s();
+  pthread_mutex_lock(&j->mu);
+  int due = now - j->orphans_s >= ORPHAN_CHECK_S;
+  if (due) j->orphans_s = now;
+  pthread_mutex_unlock(&j->mu);
+  if (!due) return;
+  const vigil__val p[] = {vigil__vtext(j->node)};
+  vigil__rows *rows = NULL;
+  vigil_error e;
+  pthread_mutex_lock(&j->st->mu);
+  int rc = vigil__sql_run(j->st->db, "SELECT id, attempts, input FROM server_jobs WHERE node = $1 AND state = 'running'",
+                          p, 1, &rows, NULL, &e);
+  size_t n = rc ? 0 : vigil__rows_count(rows);
+  uint8_t *orphan = n ? calloc(n, 1) : NULL;
+  for (size_t i = 0; orphan && i < n; i++) {
+    int64_t id = vigil__rows_int(rows, i, 0);
+    orphan[i] = 1;
+    for (unsigned w = 0; w < j->nmine; w++)
+      if (j->mine[w] == id) orphan[i] = 0;
+  }
+  pthread_mutex_unlock(&j->st->mu);
+  for (size_t i = 0; orphan && i < n; i++) {
+    if (!orphan[i]) continue;
+    int64_t id = vigil__rows_int(rows, i, 0), attempts = vigil__rows_int(rows, i, 1);
+    const char *input = vigil__rows_text(rows, i, 2);
+    char why[300];
+    int64_t changed = 0;
+    if (attempts >= VIGIL__JOB_ATTEMPTS) {
+      snprintf(why, sizeof why, "the server stopped while running this job %lld times; it is not tried again",
+               (long long)attempts);
+      char *body = error_body("job_lost", why);
+      const vigil__val q[] = {vigil__vint(id), vigil__vtext(body ? body : "{}"), vigil__vint(now),
+                              vigil__vint(now + (int64_t)vigil__server_config(j->srv)->job_keep_s)};
+      pthread_mutex_lock(&j->st->mu);
+      rc = vigil__sql_run(j->st->db,
+                          "UPDATE server_jobs SET state = 'failed', status = 500, result = $2, finished_at = $3,"
+                          " expires_at = $4 WHERE id = $1 AND state = 'running'",
+                          q, 4, NULL, &changed, &e);
+      pthread_mutex_unlock(&j->st->mu);
+      free(body);
+      if (!rc && changed && input && *input) unlink(input);
+    } else {
+      const vigil__val q[] = {vigil__vint(id)};
+      pthread_mutex_lock(&j->st->mu);
+      rc = vigil__sql_run(j->st->db, "UPDATE server_jobs SET state = 'queued' WHERE id = $1 AND state = 'running'",
+                          q, 1, NULL, &changed, &e);
+      pthread_mutex_unlock(&j->st->mu);
+      snprintf(why, sizeof why, "job %lld", (long long)id);
+    }
+    if (!rc && changed) log_error(j, "jobs: a job left running by an earlier run of this node was recovered", why);
+  }
+  free(orphan);
+  vigil__rows_free(rows);
+}
+
 static void *worker(void *arg) {
   vigil__jobs *j = arg;
+  unsigned w = atomic_fetch_add(&j->next_worker, 1);
   for (;;) {
     pthread_mutex_lock(&j->mu);
     int stop = j->stop;
     pthread_mutex_unlock(&j->mu);
     if (stop) break;
     vigil__rows *rows = NULL;
-    if (claim(j, &rows)) {
+    if (claim(j, w, &rows)) {
       run_job(j, rows);
       vigil__rows_free(rows);
+      pthread_mutex_lock(&j->st->mu);
+      j->mine[w] = 0;
+      pthread_mutex_unlock(&j->st->mu);
       continue;
     }
+    requeue_orphans(j);
     sweep(j);
     gauges(j);
     pthread_mutex_lock(&j->mu);
@@ -454,8 +534,9 @@ int vigil__jobs_start(vigil__jobs **out, vigil_server *srv, vigil_error *err) {
   if (!rc) remove_orphans(j);
   if (!rc) sweep(j);
   unsigned n = vigil__server_config(srv)->video_workers;
-  if (!rc && !(j->threads = calloc(n ? n : 1, sizeof *j->threads)))
+  if (!rc && (!(j->threads = calloc(n ? n : 1, sizeof *j->threads)) || !(j->mine = calloc(n ? n : 1, sizeof *j->mine))))
     rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
+  if (!rc) j->nmine = n ? n : 1;
   for (unsigned i = 0; !rc && i < (n ? n : 1); i++) {
     if (pthread_create(&j->threads[i], NULL, worker, j) != 0)
       rc = vigil__seterr(err, VIGIL_ENOMEM, "no thread for jobs");
@@ -477,6 +558,7 @@ void vigil__jobs_stop(vigil__jobs *j) {
   pthread_mutex_unlock(&j->mu);
   for (unsigned i = 0; i < j->nthreads; i++) pthread_join(j->threads[i], NULL);
   free(j->threads);
+  free(j->mine);
   pthread_cond_destroy(&j->cv);
   pthread_mutex_destroy(&j->mu);
   free(j);
