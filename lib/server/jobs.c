@@ -83,6 +83,7 @@ struct vigil__jobs {
   int stop;
   int64_t swept_s;  /* when expired jobs were last deleted */
   int64_t orphans_s; /* when running jobs were last checked for orphans (under mu) */
+  int64_t started_s; /* when this process started its jobs */
   /* The job each worker runs (0: none), by worker; written and read under
    * st->mu, so that a job this process runs is never taken for an orphan. */
   int64_t *mine;
@@ -386,12 +387,16 @@ static void requeue_orphans(vigil__jobs *j) {
   if (due) j->orphans_s = now;
   pthread_mutex_unlock(&j->mu);
   if (!due) return;
-  const vigil__val p[] = {vigil__vtext(j->node)};
   vigil__rows *rows = NULL;
   vigil_error e;
   pthread_mutex_lock(&j->st->mu);
-  int rc = vigil__sql_run(j->st->db, "SELECT id, attempts, input FROM server_jobs WHERE node = $1 AND state = 'running'",
-                          p, 1, &rows, NULL, &e);
+  /* claimed before this process started: by an earlier one (a process
+   * sharing the directory by mistake is not robbed of what it claims since) */
+  const vigil__val p[] = {vigil__vtext(j->node), vigil__vint(j->started_s)};
+  int rc = vigil__sql_run(j->st->db,
+                          "SELECT id, attempts, input FROM server_jobs WHERE node = $1 AND state = 'running'"
+                          " AND started_at <= $2",
+                          p, 2, &rows, NULL, &e);
   size_t n = rc ? 0 : vigil__rows_count(rows);
   uint8_t *orphan = n ? calloc(n, 1) : NULL;
   for (size_t i = 0; orphan && i < n; i++) {
@@ -530,6 +535,7 @@ int vigil__jobs_start(vigil__jobs **out, vigil_server *srv, vigil_error *err) {
   pthread_mutex_unlock(&j->st->mu);
   if (!rc) rc = jobs_dir(j, err);
   if (!rc) rc = node_id(j, err);
+  j->started_s = vigil__now_s();
   if (!rc) rc = recover(j, err);
   if (!rc) remove_orphans(j);
   if (!rc) sweep(j);
