@@ -199,14 +199,15 @@ static void test_fallback(void **state) {
 }
 
 /* Damaged copies: cut short, and bytes overwritten in the middle, of clips
- * with several IDR periods (the pass gives up) and with one (frame
- * threads).  One thread and two give the same lines or the same error. */
+ * with several IDR periods (the pass gives up).  One thread and two give
+ * the same lines or the same error.  (A damaged one-period clip takes frame
+ * threads, whose concealment depends on timing: docs/video.md.) */
 static void test_damaged(void **state) {
   (void)state;
-  static const char *const names[] = {"dmg.mkv", "dmg.ts", "dmg1.mkv", "dmg1.mp4"};
-  for (size_t i = 0; i < 4; i++) {
+  static const char *const names[] = {"dmg.mkv", "dmg.ts"};
+  for (size_t i = 0; i < 2; i++) {
     const char *path = tv_path(names[i]);
-    if (tv_x264(path, 120, 3, i < 2 ? "keyint=20:min-keyint=20" : "keyint=250") != 0) skip();
+    if (tv_x264(path, 120, 3, "keyint=20:min-keyint=20") != 0) skip();
     size_t len;
     uint8_t *data = tu_slurp(path, &len);
     assert_non_null(data);
