@@ -39,6 +39,9 @@
 /* Creates the outbox tables if absent (its own transaction on PostgreSQL,
  * under the schema advisory lock). */
 int vigil__report_schema(vigil__sql *db, vigil_error *err);
+/* libcurl's global set-up (not thread-safe, and it initialises OpenSSL's
+ * TLS): once, before the caller starts threads; deliveries call it too. */
+void vigil__webhook_global_init(void);
 
 int64_t vigil__report_now_ms(void);
 

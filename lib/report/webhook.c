@@ -20,6 +20,8 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ready;
 static void curl_init(void) { curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }
 
+void vigil__webhook_global_init(void) { pthread_once(&curl_once, curl_init); }
+
 /* The receiver's answer is not used; read and drop it (bounded by curl's
  * timeout). */
 static size_t discard(char *p, size_t size, size_t n, void *ud) {

@@ -34,6 +34,7 @@
 #include "server/banks.h"
 #include "server/signals.h"
 #include "server/gate.h"
+#include "common/crypto.h"
 #include "common/grow.h"
 #include "server/handlers.h"
 #include "server/accounts.h"
@@ -1087,6 +1088,9 @@ static void free_parts(vigil_server *srv) {
 }
 
 int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vigil_error *err) {
+  /* before any thread: OpenSSL and libcurl set up (common/crypto.h) */
+  vigil__crypto_init();
+  vigil__webhook_global_init();
   *out = NULL;
   vigil_server_config def;
   vigil_server_config_default(&def);

@@ -29,6 +29,7 @@
  */
 #define _GNU_SOURCE
 #include "video/video_internal.h"
+#include "common/crypto.h"
 #include "common/internal.h"
 
 #include <errno.h>
@@ -300,6 +301,7 @@ int vigil__video_decode_sandboxed(int fd, const char *url, const vigil_video_opt
     close(p[1]);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
+  vigil__crypto_init(); /* no OpenSSL lock held by another thread in the child (common/crypto.h) */
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
