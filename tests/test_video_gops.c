@@ -23,22 +23,7 @@
 #include "video/video_skip.h"
 #include "vigil/video.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN 1
-#endif
-#endif
-
-/* Under ThreadSanitizer, as in test_video_threads.c: FFmpeg's own code is
- * not instrumented, so only vigil's accesses are checked. */
-#ifdef TSAN
-const char *__tsan_default_suppressions(void);
-const char *__tsan_default_suppressions(void) {
-  return "called_from_lib:libavcodec.so\ncalled_from_lib:libavutil.so\n";
-}
-#endif
+#include "tsan_ffmpeg.h" /* TSAN, and FFmpeg left to itself under it */
 
 static void test_params_digest(void **state) {
   (void)state;

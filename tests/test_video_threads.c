@@ -17,24 +17,7 @@
 
 #include "vigil/video.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TSAN 1
-#endif
-#endif
-
-/* Under ThreadSanitizer: libavcodec's frame threads hand packets and frames
- * over with C11 atomics in FFmpeg's own code, which is not built with TSan,
- * so TSan sees the free() and memset() that FFmpeg calls on both sides but
- * not the order between them.  Those calls, made from inside FFmpeg's
- * libraries, are left unchecked; every access of vigil's own code (the ring,
- * the frames' pixels read by the hashing thread) still is. */
-const char *__tsan_default_suppressions(void);
-const char *__tsan_default_suppressions(void) {
-  return "called_from_lib:libavcodec.so\ncalled_from_lib:libavutil.so\n";
-}
+#include "tsan_ffmpeg.h" /* TSAN, and FFmpeg left to itself under it */
 
 typedef struct got {
   vigil_video_frame f[512];
