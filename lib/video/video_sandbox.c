@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -166,6 +167,9 @@ static int install_filter(void *ctx, vigil_error *err) {
                                        SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack)};
     for (size_t i = 0; rc == 0 && i < sizeof thread_calls / sizeof *thread_calls; i++)
       rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, thread_calls[i], 0);
+    /* dav1d (the AV1 decoder) names each worker thread it starts; naming a
+     * thread is all prctl may do here. */
+    if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
   }
   if (rc == 0) rc = seccomp_load(f);
   seccomp_release(f);
