@@ -213,6 +213,8 @@ static void test_second_server_in_process(void **state) {
   assert_null(other);
   assert_non_null(strstr(e.message, "in use by another running server"));
   assert_non_null(strstr(e.message, fx.db)); /* DB.jobs */
+  /* closing the refused server's descriptor of the lock file left the lock held */
+  assert_int_equal(vigil_server_start(&other, &cfg, &e), VIGIL_EINVAL);
   /* the running one still answers, and takes jobs */
   json_int_t id = submit(fx.port, fx.submitter);
   json_t *o = wait_job(fx.port, fx.submitter, id);
