@@ -51,6 +51,7 @@ static const char hash_help[] =
     "                      also video_md5 and vpdq) that\n"
     "                      `vigil bank import --format te` reads; vpdq: a video's\n"
     "                      lines as the reference vpdq-hash-video writes them\n"
+    "                      (videos only; a GIF's frames are hashed as a video's)\n"
     "  --seconds-per-hash S  videos: hash one frame every S seconds (default 1;\n"
     "                      0: every frame)\n"
     "  --downsample WxH    videos: hash frames scaled to WxH (default: native size)\n"
@@ -84,6 +85,7 @@ typedef struct job {
   vigil_hash_opts opts;
   vigil_video_opts vopts;
   int video_progress; /* a progress line on stderr (a terminal, one file at a time) */
+  int videos_only;    /* --format vpdq: a GIF is hashed as a video (as the reference does), other pictures fail */
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } job;
@@ -177,18 +179,22 @@ static int expand(pathlist *l, seen_dirs *seen, const char *path, int recursive,
   return push_path(l, path);
 }
 
-/* By content: the first bytes of the file (stdin is always a picture).
- * Only a regular file is sniffed: opening a FIFO would wait for a writer,
- * and reading a pipe here would take bytes the picture path then misses. */
-static int looks_like_video(const char *path) {
-  if (!strcmp(path, "-")) return 0;
+/* An input's kind, by content: the first bytes of the file (stdin is always
+ * a picture).  Only a regular file is sniffed: opening a FIFO would wait
+ * for a writer, and reading a pipe here would take bytes the picture path
+ * then misses. */
+enum { KIND_PICTURE, KIND_VIDEO, KIND_GIF };
+
+static int input_kind(const char *path) {
+  if (!strcmp(path, "-")) return KIND_PICTURE;
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return 0; /* the picture path reports why it cannot be opened */
+  if (fd < 0) return KIND_PICTURE; /* the picture path reports why it cannot be opened */
   struct stat st;
   unsigned char head[512];
   ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof head) : -1;
   close(fd);
-  return n > 0 && vigil_video_sniff(head, (size_t)n);
+  if (n >= 6 && (!memcmp(head, "GIF87a", 6) || !memcmp(head, "GIF89a", 6))) return KIND_GIF;
+  return n > 0 && vigil_video_sniff(head, (size_t)n) ? KIND_VIDEO : KIND_PICTURE;
 }
 
 static void print_json(json_t *o) {
@@ -313,8 +319,13 @@ static void *worker(void *arg) {
     if (i >= j->n) return NULL;
     item *it = &j->items[i];
     vigil_error_clear(&it->err);
-    it->is_video = looks_like_video(it->path);
-    if (it->is_video) {
+    int kind = input_kind(it->path);
+    it->is_video = kind == KIND_VIDEO || (kind == KIND_GIF && j->videos_only);
+    if (!it->is_video && j->videos_only) {
+      it->rc = it->err.code = VIGIL_EFORMAT;
+      snprintf(it->err.message, sizeof it->err.message,
+               "a picture, not a video: --format vpdq writes a video's frame lines (use csv, json or te)");
+    } else if (it->is_video) {
       vigil_video_opts vo = j->vopts;
       progress pr = {it->path, {0, 0}, 0};
       if (j->video_progress) {
@@ -508,6 +519,7 @@ int cmd_hash(int argc, char **argv) {
   pthread_mutex_init(&j.mu, NULL);
   pthread_cond_init(&j.cv, NULL);
   want_digests = fmt == FMT_TE || fmt == FMT_JSON;
+  j.videos_only = fmt == FMT_VPDQ;
   if ((size_t)jobs > j.n) jobs = (long)j.n;
   j.video_progress = isatty(fileno(stderr)) && jobs == 1;
   pthread_t *threads = calloc((size_t)jobs, sizeof(pthread_t));

@@ -114,8 +114,10 @@ VIGIL_API void vigil_video_frames_free(vigil_video_frame *frames);
 VIGIL_API int vigil_video_format_line(const vigil_video_frame *f, char out[VIGIL_VIDEO_LINE_MAX]);
 
 /* Whether the first bytes of a file look like a video container this
- * library opens (MP4/MOV/3GP, Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF);
- * 16 bytes are enough, 376 let MPEG-TS be recognised.  HEIF and AVIF
+ * library opens (MP4/MOV/3GP, Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF,
+ * NUT, YUV4MPEG2, RealMedia, MXF, WTV, IVF, DV, and H.264, HEVC, AV1, MPEG
+ * and H.263 elementary streams); 24 bytes are enough, 376 let MPEG-TS be
+ * recognised.  HEIF and AVIF
  * pictures (an ftyp box with a picture's major brand) are not videos. */
 VIGIL_API int vigil_video_sniff(const void *data, size_t len);
 

@@ -16,8 +16,10 @@
  *     per table: headers 2^b x u64, pool pool_len x u32
  *
  * Saving packs every bucket into the smallest class that holds it (free
- * blocks left by churn are not written) and writes to PATH.tmp, fsyncs, then
- * renames, so a crash never leaves a half-written index under PATH.
+ * blocks left by churn are not written) and replaces PATH whole
+ * (common/atomic_file.h: a temporary file of its own beside it, fsync,
+ * rename, fsync of the directory), so a crash never leaves a half-written
+ * index under PATH.
  *
  * Loading trusts nothing: sizes must add up to the file's size exactly, both
  * checksums must match, and every bucket must lie inside its pool and every
@@ -40,6 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/internal.h"
 #include "match/match_internal.h"
 
@@ -231,27 +234,17 @@ int vigil__pdq_index_write(const vigil_pdq_index *ix, FILE *f, const char *what,
 
 int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_error *err) {
   if (!ix || !path) return vigil__seterr(err, VIGIL_EINVAL, "pdq index save: NULL argument");
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 5);
-  if (!tmp) return vigil__seterr(err, VIGIL_ENOMEM, "pdq index save: out of memory");
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp", 5);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    int e = errno;
-    free(tmp);
-    return vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(e));
-  }
+  vigil__atomic_file af;
+  /* 0666 before the umask, the mode fopen gave it before */
+  int rc = vigil__atomic_file_open(&af, path, 0666, err);
+  if (rc) return rc;
   uint64_t written = 0;
-  int rc = vigil__pdq_index_write(ix, f, tmp, &written, err);
-  /* errno is read at the first failure: fclose may change it */
-  int e = fflush(f) != 0 || fsync(fileno(f)) != 0 ? errno : 0;
-  if (fclose(f) != 0 && !e) e = errno;
-  if (!rc && e) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", tmp, strerror(e));
-  if (!rc && rename(tmp, path) != 0) rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
-  if (rc) unlink(tmp);
-  free(tmp);
-  return rc;
+  rc = vigil__pdq_index_write(ix, af.f, af.tmp, &written, err);
+  if (rc) {
+    vigil__atomic_file_abort(&af);
+    return rc;
+  }
+  return vigil__atomic_file_commit(&af, err);
 }
 
 /* ---- loading ---- */

@@ -148,13 +148,41 @@ int vigil_video_sniff(const void *data, size_t len) {
   static const char *const boxes[] = {"ftyp", "moov", "mdat", "free", "wide", "skip", "pnot"};
   for (size_t i = 0; i < sizeof boxes / sizeof *boxes; i++)
     if (!memcmp(p + 4, boxes[i], 4)) return 1;
-  if (!memcmp(p, "\x1a\x45\xdf\xa3", 4)) return 1;                     /* Matroska, WebM */
-  if (!memcmp(p, "RIFF", 4) && !memcmp(p + 8, "AVI ", 4)) return 1;    /* AVI */
-  if (!memcmp(p, "FLV\x01", 4)) return 1;                              /* FLV */
-  if (!memcmp(p, "OggS", 4)) return 1;                                 /* Ogg (Theora) */
-  if (!memcmp(p, "\x30\x26\xb2\x75\x8e\x66\xcf\x11", 8)) return 1;     /* ASF, WMV */
-  if (!memcmp(p, "\x00\x00\x01\xba", 4)) return 1;                     /* MPEG program stream */
-  if (!memcmp(p, "DKIF", 4)) return 1;                                 /* IVF (VP8, VP9, AV1) */
-  if (len >= 377 && p[0] == 0x47 && p[188] == 0x47 && p[376] == 0x47) return 1; /* MPEG-TS */
+  /* Containers by their magic (each a demuxer of FORMATS in video_decode.c). */
+  static const struct {
+    const char *magic;
+    size_t len;
+  } magics[] = {
+      {"\x1a\x45\xdf\xa3", 4},                                     /* Matroska, WebM */
+      {"FLV\x01", 4},                                                /* FLV */
+      {"OggS", 4},                                                   /* Ogg (Theora) */
+      {"\x30\x26\xb2\x75\x8e\x66\xcf\x11", 8},                     /* ASF, WMV */
+      {"\x00\x00\x01\xba", 4},                                     /* MPEG program stream */
+      {"\x00\x00\x01\xb3", 4},                                     /* MPEG-1/2 video, a sequence header */
+      {"\x00\x00\x01\xb0", 4},                                     /* MPEG-4 Part 2 video, elementary */
+      {"DKIF", 4},                                                   /* IVF (VP8, VP9, AV1) */
+      {"nut/multimedia container", 24},                              /* NUT */
+      {"YUV4MPEG2 ", 10},                                            /* YUV4MPEG2 (raw frames) */
+      {".RMF", 4},                                                   /* RealMedia */
+      {"\x06\x0e\x2b\x34\x02\x05\x01\x01\x0d\x01\x02", 11},         /* MXF, a partition pack */
+      {"\xb7\xd8\x00\x20\x37\x49\xda\x11\xa6\x4e\x00\x07", 12},     /* WTV */
+      {"\x12\x00\x0a", 3},                                          /* AV1 OBUs: temporal unit, sequence header */
+  };
+  for (size_t i = 0; i < sizeof magics / sizeof *magics; i++)
+    if (len >= magics[i].len && !memcmp(p, magics[i].magic, magics[i].len)) return 1;
+  if (!memcmp(p, "RIFF", 4) && !memcmp(p + 8, "AVI ", 4)) return 1;                  /* AVI */
+  if (len >= 377 && p[0] == 0x47 && p[188] == 0x47 && p[376] == 0x47) return 1;     /* MPEG-TS */
+  if (p[0] == 0 && p[1] == 0 && (p[2] & 0xfc) == 0x80) return 1;                     /* H.263: a picture start code */
+  if (p[0] == 0x1f && p[1] == 0x07 && p[2] == 0x00 && (p[3] & 0x7f) == 0x3f) return 1; /* DV: a DIF header */
+  /* H.264 and HEVC elementary streams: a start code, then a parameter set
+   * or an access unit delimiter (H.264: an SPS, whose nal_ref_idc is never
+   * 0, or an AUD; HEVC: a VPS or an AUD of layer 0, temporal id 0). */
+  int at = !memcmp(p, "\x00\x00\x00\x01", 4) ? 4 : !memcmp(p, "\x00\x00\x01", 3) ? 3 : 0;
+  if (at) {
+    unsigned b = p[at], b2 = p[at + 1];
+    if ((b & 0x9f) == 0x07 && (b & 0x60)) return 1;       /* H.264 SPS */
+    if (b == 0x09) return 1;                               /* H.264 AUD */
+    if ((b == 0x40 || b == 0x46) && b2 == 0x01) return 1; /* HEVC VPS, AUD */
+  }
   return 0;
 }

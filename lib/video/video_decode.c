@@ -192,6 +192,23 @@ static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
   }
 }
 
+/* Whether a decoder's frame threads give one thread's pictures: those of
+ * H.264, HEVC, VP8, VP9, AV1 and MPEG-4 Part 2 do on intact streams (the
+ * clips of docs/video.md#conformance, 2 to 4 threads, again and again).
+ * Others get slice threads only, as the reference: FFmpeg 5.1's VP3/Theora
+ * decoder gave other pictures from run to run with frame threads. */
+static int frame_threads_exact(enum AVCodecID id) {
+  switch (id) {
+  case AV_CODEC_ID_H264:
+  case AV_CODEC_ID_HEVC:
+  case AV_CODEC_ID_VP8:
+  case AV_CODEC_ID_VP9:
+  case AV_CODEC_ID_AV1:
+  case AV_CODEC_ID_MPEG4: return 1;
+  default: return 0;
+  }
+}
+
 static int open_input(state *st, vigil__video_io *io, const char *url, const vigil__video_hooks *hooks,
                       vigil_video_info *info, vigil_error *err) {
   const vigil_video_opts *o = st->o;
@@ -281,7 +298,8 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
   int threads = o->threads;
   if ((st->vi != 0 && !o->flush_all) || st->one_thread) threads = 1;
   st->cc->thread_count = threads;
-  if (threads > 1) st->cc->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  if (threads > 1) st->cc->thread_type = frame_threads_exact(par->codec_id) ? FF_THREAD_FRAME | FF_THREAD_SLICE
+                                                                             : FF_THREAD_SLICE;
   st->cc->max_pixels = (int64_t)(o->max_pixels > INT64_MAX ? INT64_MAX : o->max_pixels);
   e = avcodec_open2(st->cc, codec, NULL);
   if (e < 0) return averr(err, VIGIL_EFORMAT, "cannot open the video decoder", e);

@@ -51,4 +51,13 @@ void vigil__video_io_free(vigil__video_io *io);
  * this system call after its filter is in place, to prove the filter kills. */
 extern long vigil__video_test_forbidden_syscall;
 
+/* Test hook (single-threaded test programs only): when 0 or more, the worker
+ * reads one byte from this descriptor first thing after the fork, before it
+ * ties its life to its parent's, so a test can kill the parent in that gap. */
+extern int vigil__video_test_child_gate_fd;
+
+/* The exit status of a worker whose parent died before the worker could
+ * tie its life to the parent's (video_sandbox.c). */
+#define VIGIL__VIDEO_ORPHAN_EXIT 122
+
 #endif

@@ -3,6 +3,28 @@
  * video_sandbox.c - decoding untrusted video in a worker process that cannot
  * hurt its caller.
  *
+ * The worker dies with the process that forked it.  Its wall time is kept
+ * by the parent, so a worker orphaned by a SIGKILL of `vigil serve` or
+ * `vigil hash` would run on, holding a core and the input, until its CPU
+ * limit, or for ever while it waits on a stalled input.  First thing after
+ * the fork the worker asks for SIGKILL at its parent's death
+ * (PR_SET_PDEATHSIG), then compares getppid() with the pid the parent took
+ * before the fork: a parent that died in between sends no signal, so the
+ * worker leaves by itself (exit status VIGIL__VIDEO_ORPHAN_EXIT).
+ * The signal comes when the *thread* that forked ends, not its process.
+ * That is what is wanted here because the thread that forks is the thread
+ * that waits: vigil__video_decode_sandboxed forks, reads the pipe and reaps
+ * the worker before it returns, so that thread outlives its worker on every
+ * path (the server's request and job threads end only after the call has
+ * returned; the library cancels no thread).  It ends first only when the
+ * process dies, or when a caller cancels it or leaves it from a callback;
+ * no one would reap the worker then either, and killing it is right too.
+ * Rejected: end of file on the result pipe tells the worker nothing until
+ * it writes (SIGPIPE), and a worker blocked on a stalled input or deep in
+ * one huge frame writes nothing for its whole limit; noticing sooner would
+ * take a watching thread in every worker.  Forking from one long-lived
+ * thread would add a hand-off between threads and gain nothing.
+ *
  * FFmpeg's demuxers and decoders are a large attack surface and uploads are
  * hostile, so each video is decoded by a forked child:
  *   - it keeps only three descriptors: the input (3), the result pipe (4) and
@@ -41,6 +63,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -58,6 +81,7 @@
 #endif
 
 long vigil__video_test_forbidden_syscall;
+int vigil__video_test_child_gate_fd = -1;
 
 enum { REC_FRAME = 1, REC_INFO = 2, REC_ERROR = 3, REC_PROGRESS = 4 };
 
@@ -166,6 +190,9 @@ static int install_filter(void *ctx, vigil_error *err) {
                                        SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack)};
     for (size_t i = 0; rc == 0 && i < sizeof thread_calls / sizeof *thread_calls; i++)
       rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, thread_calls[i], 0);
+    /* dav1d (the AV1 decoder) names each worker thread it starts; naming a
+     * thread is all prctl may do here. */
+    if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
   }
   if (rc == 0) rc = seccomp_load(f);
   seccomp_release(f);
@@ -203,7 +230,22 @@ static void set_limit(int which, rlim_t soft, rlim_t hard) {
   setrlimit(which, &rl);
 }
 
-static void child(int in, int out, const char *url, const vigil_video_opts *o) {
+/* Ties the worker's life to its parent's (the design comment says why this
+ * way); parent is the parent's pid, taken before the fork. */
+static void die_with_parent(pid_t parent) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(VIGIL__VIDEO_ORPHAN_EXIT);
+  /* a parent that died before the prctl sends no signal: the worker was
+   * already handed to init (or a subreaper) */
+  if (getppid() != parent) _exit(VIGIL__VIDEO_ORPHAN_EXIT);
+}
+
+static void child(pid_t parent, int in, int out, const char *url, const vigil_video_opts *o) {
+  if (vigil__video_test_child_gate_fd >= 0) {
+    char c;
+    while (read(vigil__video_test_child_gate_fd, &c, 1) < 0 && errno == EINTR) {
+    }
+  }
+  die_with_parent(parent);
   rec r;
   memset(&r, 0, sizeof r);
   vigil_error e;
@@ -305,6 +347,7 @@ int vigil__video_decode_sandboxed(int fd, const char *url, const vigil_video_opt
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
   vigil__crypto_init(); /* no OpenSSL lock held by another thread in the child (common/crypto.h) */
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
@@ -313,7 +356,7 @@ int vigil__video_decode_sandboxed(int fd, const char *url, const vigil_video_opt
     free(r);
     return vigil__seterr(err, VIGIL_EIO, "cannot start the decoder worker: %s", strerror(e));
   }
-  if (pid == 0) child(fd, p[1], url, o); /* never returns */
+  if (pid == 0) child(parent, fd, p[1], url, o); /* never returns */
   close(p[1]);
   double deadline = now_s() + o->max_wall_seconds;
   int rc = VIGIL_OK, done = 0, timed_out = 0;

@@ -41,9 +41,10 @@
  * Whether the file reflects the caller's store is the caller's question:
  * meta carries what it needs to answer it (lib/bank/bank_match.c).
  *
- * Saving writes PATH.tmp.PID (mode 0600), fsyncs and renames it over PATH, so a crash
- * never leaves half a file under PATH and two processes saving the same
- * path do not write into each other's file.
+ * Saving replaces PATH whole (common/atomic_file.h: a temporary file of its
+ * own beside it, mode 0600, fsync, rename, fsync of the directory), so a
+ * crash never leaves half a file under PATH and two processes saving the
+ * same path do not write into each other's file.
  */
 #include "video/vpdq_internal.h"
 
@@ -56,6 +57,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
 #include "common/internal.h"
 #include "match/match_internal.h"
 
@@ -117,33 +119,24 @@ int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const vo
   h.payload_size = payload_size(h.nf, h.nv, meta_len);
   h.pdq_off = (HEADER_SIZE + h.payload_size + PDQ_ALIGN - 1) / PDQ_ALIGN * PDQ_ALIGN;
 
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 32);
   vigil__writer w = {0};
   w.buf = malloc(VIGIL__WBUF);
   uint8_t *stage = malloc(STAGE * 8);
-  if (!tmp || !w.buf || !stage) {
-    free(tmp);
+  if (!w.buf || !stage) {
     free(w.buf);
     free(stage);
     return vigil__seterr(err, VIGIL_ENOMEM, "vpdq index save: out of memory");
   }
-  snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
   /* owner only, as the service's database: the index lists the frames of
    * known abuse videos */
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  w.f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  if (!w.f) {
-    int rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
-    if (fd >= 0) {
-      close(fd);
-      unlink(tmp); /* made, but not to be written: no stray file */
-    }
-    free(tmp);
+  vigil__atomic_file af;
+  int orc = vigil__atomic_file_open(&af, path, 0600, err);
+  if (orc) {
     free(w.buf);
     free(stage);
-    return rc;
+    return orc;
   }
+  w.f = af.f;
   vigil__sum_init(&w.sum);
   if (fwrite(&h, 1, sizeof h, w.f) != sizeof h) vigil__w_fail(&w); /* a placeholder, rewritten at the end */
   vigil__w_put(&w, meta, meta_len);
@@ -180,19 +173,15 @@ int vigil_vpdq_index_save(const vigil_vpdq_index *ix, const char *path, const vo
     if (fwrite(stage, 1, k, w.f) != k) vigil__w_fail(&w);
     at += k;
   }
-  if (!rc && !w.fail) rc = vigil__pdq_index_write(ix->pdq, w.f, tmp, &h.pdq_len, err);
+  if (!rc && !w.fail) rc = vigil__pdq_index_write(ix->pdq, w.f, af.tmp, &h.pdq_len, err);
   if (!rc && !w.fail) {
     h.payload_sum = vigil__sum_final(&w.sum);
     h.header_sum = header_sum(&h);
-    if (fseeko(w.f, 0, SEEK_SET) != 0 || fwrite(&h, 1, sizeof h, w.f) != sizeof h || fflush(w.f) != 0 ||
-        fsync(fileno(w.f)) != 0)
-      vigil__w_fail(&w);
+    if (fseeko(w.f, 0, SEEK_SET) != 0 || fwrite(&h, 1, sizeof h, w.f) != sizeof h) vigil__w_fail(&w);
   }
-  if (fclose(w.f) != 0) vigil__w_fail(&w);
-  if (!rc && w.fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", tmp, strerror(w.eno));
-  if (!rc && rename(tmp, path) != 0) rc = vigil__seterr(err, VIGIL_EIO, "%s: %s", path, strerror(errno));
-  if (rc) unlink(tmp);
-  free(tmp);
+  if (!rc && w.fail) rc = vigil__seterr(err, VIGIL_EIO, "%s: write failed: %s", af.tmp, strerror(w.eno));
+  if (rc) vigil__atomic_file_abort(&af);
+  else rc = vigil__atomic_file_commit(&af, err);
   free(w.buf);
   free(stage);
   return rc;

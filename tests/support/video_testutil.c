@@ -185,47 +185,51 @@ int tv_add_line(void *ctx, const vigil_video_frame *frame) {
   return VIGIL_OK;
 }
 
-int tv_x264(const char *path, int nframes, int bframes, const char *x264_params) {
-  const AVCodec *c = avcodec_find_encoder_by_name("libx264");
-  if (!c) return -1;
+/* Encodes nframes w x h frames of moving texture (yuv420p, 25 fps, GOP 50)
+ * with the named encoder into path, in the container the extension of path
+ * picks or the muxer named by fmt; opts go to the encoder (freed here). */
+static int encode_clip(const char *path, const char *fmt, const char *encoder, int w, int h, int nframes,
+                       int bframes, AVDictionary **opts) {
+  const AVCodec *c = avcodec_find_encoder_by_name(encoder);
   AVFormatContext *oc = NULL;
-  if (avformat_alloc_output_context2(&oc, NULL, NULL, path) < 0) return -1;
+  int rc = -1;
+  if (!c || avformat_alloc_output_context2(&oc, NULL, fmt, path) < 0) {
+    av_dict_free(opts);
+    return -1;
+  }
   AVStream *st = avformat_new_stream(oc, NULL);
   AVCodecContext *cc = avcodec_alloc_context3(c);
   AVFrame *f = av_frame_alloc();
   AVPacket *pkt = av_packet_alloc();
-  int rc = -1;
   if (!st || !cc || !f || !pkt) goto out;
-  cc->width = 320;
-  cc->height = 240;
+  cc->width = w;
+  cc->height = h;
   cc->time_base = (AVRational){1, 25};
   cc->framerate = (AVRational){25, 1};
   cc->pix_fmt = AV_PIX_FMT_YUV420P;
   cc->gop_size = 50;
-  cc->max_b_frames = bframes;
+  if (bframes >= 0) cc->max_b_frames = bframes;
   cc->thread_count = 1;
   if (oc->oformat->flags & AVFMT_GLOBALHEADER) cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-  av_opt_set(cc->priv_data, "preset", "veryfast", 0);
-  av_opt_set(cc->priv_data, "b-pyramid", "normal", 0);
-  if (x264_params) av_opt_set(cc->priv_data, "x264-params", x264_params, 0);
-  if (avcodec_open2(cc, c, NULL) < 0) goto out;
-  avcodec_parameters_from_context(st->codecpar, cc);
+  if (avcodec_open2(cc, c, opts) < 0) goto out;
+  if (avcodec_parameters_from_context(st->codecpar, cc) < 0) goto out;
   st->time_base = cc->time_base;
-  if (avio_open(&oc->pb, path, AVIO_FLAG_WRITE) < 0) goto out;
+  st->avg_frame_rate = cc->framerate;
+  if (!(oc->oformat->flags & AVFMT_NOFILE) && avio_open(&oc->pb, path, AVIO_FLAG_WRITE) < 0) goto out;
   if (avformat_write_header(oc, NULL) < 0) goto out;
   f->format = cc->pix_fmt;
-  f->width = cc->width;
-  f->height = cc->height;
+  f->width = w;
+  f->height = h;
   if (av_frame_get_buffer(f, 0) < 0) goto out;
   for (int t = 0; t <= nframes; t++) {
     if (t < nframes) {
       if (av_frame_make_writable(f) < 0) goto out;
-      for (int y = 0; y < 240; y++)
-        for (int x = 0; x < 320; x++)
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
           f->data[0][y * f->linesize[0] + x] = (uint8_t)((x * x / 37 + y * 3 + t * 5) ^ (y * y / 71 + x / 3 + t));
       for (int p = 1; p < 3; p++)
-        for (int y = 0; y < 120; y++)
-          for (int x = 0; x < 160; x++) f->data[p][y * f->linesize[p] + x] = (uint8_t)(128 + ((x + y * p + t) & 31));
+        for (int y = 0; y < h / 2; y++)
+          for (int x = 0; x < w / 2; x++) f->data[p][y * f->linesize[p] + x] = (uint8_t)(128 + ((x + y * p + t) & 31));
       f->pts = t;
     }
     if (avcodec_send_frame(cc, t < nframes ? f : NULL) < 0) goto out;
@@ -238,10 +242,29 @@ int tv_x264(const char *path, int nframes, int bframes, const char *x264_params)
   if (av_write_trailer(oc) < 0) goto out;
   rc = 0;
 out:
+  av_dict_free(opts);
   if (oc && oc->pb) avio_closep(&oc->pb);
   av_packet_free(&pkt);
   av_frame_free(&f);
   avcodec_free_context(&cc);
   avformat_free_context(oc);
   return rc;
+}
+
+int tv_x264(const char *path, int nframes, int bframes, const char *x264_params) {
+  AVDictionary *opts = NULL;
+  av_dict_set(&opts, "preset", "veryfast", 0);
+  av_dict_set(&opts, "b-pyramid", "normal", 0);
+  if (x264_params) av_dict_set(&opts, "x264-params", x264_params, 0);
+  return encode_clip(path, NULL, "libx264", 320, 240, nframes, bframes, &opts);
+}
+
+int tv_encode(const char *path, const char *fmt, const char *encoder, int w, int h, int nframes,
+              const char *options) {
+  AVDictionary *opts = NULL;
+  if (options && av_dict_parse_string(&opts, options, "=", ",", 0) < 0) {
+    av_dict_free(&opts);
+    return -1;
+  }
+  return encode_clip(path, fmt, encoder, w, h, nframes, -1, &opts);
 }

@@ -3,7 +3,8 @@
  * video_testutil.h - videos made by the tests themselves: YUV4MPEG2 files
  * (a text header and raw 4:2:0 frames, which libavformat demuxes), so that
  * sizes, frame rates and frame counts no real encoder would write can be
- * fed to the video hasher, and H.264 clips of a chosen structure (libx264).
+ * fed to the video hasher, H.264 clips of a chosen structure (libx264), and
+ * clips of other codecs and containers.
  */
 #ifndef VIGIL_VIDEO_TESTUTIL_H
 #define VIGIL_VIDEO_TESTUTIL_H
@@ -26,6 +27,13 @@ const char *tv_y4m(const char *name, long w, long h, long num, long den, int nfr
  * fps, of moving texture, in the container the extension of path picks; 0
  * when written, -1 without libx264. */
 int tv_x264(const char *path, int nframes, int bframes, const char *x264_params);
+
+/* The same texture, w x h, with any encoder libavcodec has (options: the
+ * encoder's, "key=value,key=value"), in the container the extension of
+ * path picks or the muxer fmt names; 0 when written, -1 when the encoder
+ * or the muxer is missing or refuses. */
+int tv_encode(const char *path, const char *fmt, const char *encoder, int w, int h, int nframes,
+              const char *options);
 
 /* Writes len bytes. */
 const char *tv_write(const char *name, const void *data, size_t len);
