@@ -543,12 +543,13 @@ static int jobs_dir(vigil__jobs *j, vigil_error *err) {
  * the description through the descriptor it inherits, and would keep the
  * lock after the server died.  O_CLOEXEC covers every fork followed by an
  * exec (a test's `vigil` child, the sanitizer's symboliser).  The server's
- * one fork without exec is the video decoder worker (video/video_sandbox.c),
- * and the first thing that child does is close every descriptor but its
- * input, its result pipe and stderr (keep_fds), before reading a byte of
- * the video, so a worker that outlives a killed server holds no copy of
- * the lock for more than that instant.  Any other fork added to the server
- * must close its descriptors the same way.
+ * one fork without exec is the video decoder worker (video/video_sandbox.c):
+ * right after the fork it closes every descriptor but its input, its result
+ * pipe and stderr (keep_fds), before reading a byte of the video, and it is
+ * killed when the thread that forked it ends (PR_SET_PDEATHSIG), so with a
+ * killed server.  Either alone keeps a worker from holding a copy of the
+ * lock past that instant.  Any other fork added to the server must close
+ * its descriptors the same way.
  *
  * The file is never removed: a process could lock a file already unlinked
  * while another locks the new one of the same name, and both would run. */
