@@ -266,6 +266,9 @@ static int match_scenarios(int port, const char *db, const char *key, int conns,
   vigil_server_config_default(&cfg);
   cfg.listen = "127.0.0.1:0";
   cfg.db_path = db;
+  char jobs[300]; /* one process per jobs directory: the first node holds DB.jobs */
+  snprintf(jobs, sizeof jobs, "%s.jobs-other", db);
+  cfg.jobs_dir = jobs;
   cfg.threads = 1;
   cfg.max_per_ip = 0; /* every client connection comes from 127.0.0.1 */
   vigil_server *other;

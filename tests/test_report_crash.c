@@ -234,7 +234,12 @@ static void test_crash_pg(void **state) {
 static int setup(void **state) {
   (void)state;
   snprintf(dir, sizeof dir, "/tmp/vigil-test-rcrash-XXXXXX");
-  return mkdtemp(dir) ? 0 : -1;
+  if (!mkdtemp(dir)) return -1;
+  /* the default jobs directory of a PostgreSQL node is $TMPDIR/vigil-jobs:
+   * this program's own, not one shared with other tests running at once
+   * (a jobs directory takes one server at a time) */
+  setenv("TMPDIR", dir, 1);
+  return 0;
 }
 
 static int teardown(void **state) {

@@ -214,6 +214,9 @@ static void test_second_node_picks_up_changes(void **state) {
   vigil_server_config cfg;
   tu_fix_config(&fx, &cfg);
   cfg.threads = 1;
+  char jobs[300]; /* one process per jobs directory: the other node has its own */
+  snprintf(jobs, sizeof jobs, "%s/jobs-other", fx.dir);
+  cfg.jobs_dir = jobs;
   vigil_server *other;
   vigil_error e;
   assert_int_equal(vigil_server_start(&other, &cfg, &e), 0);

@@ -83,8 +83,10 @@ static void test_two_nodes(void **state) {
   snprintf(sub, sizeof sub, "%.80s", out);
 
   tu_serve a, b;
+  char bjobs[400]; /* one process per jobs directory: B has its own, A and C (A restarted) the default */
+  snprintf(bjobs, sizeof bjobs, "--jobs-dir=%s/jobs-b", dir);
   assert_int_equal(tu_serve_start(&a, db, dir, "a"), 0);
-  assert_int_equal(tu_serve_start(&b, db, dir, "b"), 0);
+  assert_int_equal(tu_serve_start_with(&b, db, dir, "b", bjobs), 0);
   assert_int_equal(a.key[0], 0); /* a key existed (the CLI's): no bootstrap key */
   snprintf(cmd, sizeof cmd, "'%s' keys create --role admin --name ops --db '%s' 2>/dev/null", VIGIL_CLI, db);
   assert_int_equal(run(cmd, out, sizeof out), 0);
@@ -361,7 +363,11 @@ static void test_unreachable(void **state) {
 
 static int setup(void **state) {
   (void)state;
-  return tu_mkdtemp(dir, sizeof dir, "pg") ? 0 : -1;
+  if (!tu_mkdtemp(dir, sizeof dir, "pg")) return -1;
+  /* the default jobs directory of a PostgreSQL node is $TMPDIR/vigil-jobs:
+   * this program's own, not one shared with other tests running at once */
+  setenv("TMPDIR", dir, 1);
+  return 0;
 }
 
 static int teardown(void **state) {

@@ -48,6 +48,9 @@
 static tu_fix fx; /* the server, its database and a key per role */
 static const char *dir, *dbpath;
 static char evdir[300];
+/* the jobs directory of the servers a test starts beside fx's: one process
+ * (or server) per jobs directory, and fx's holds DB.jobs */
+static char other_jobs[300];
 static const char *k_admin, *k_sub, *k_rev, *k_aud;
 static vigil_key_info i_admin;
 static vigil_server *srv;
@@ -110,6 +113,7 @@ static int setup(void **state) {
   dir = fx.dir;
   dbpath = fx.db;
   snprintf(evdir, sizeof evdir, "%s/evidence", dir);
+  snprintf(other_jobs, sizeof other_jobs, "%s/jobs-other", dir);
   k_admin = fx.admin, k_sub = fx.submitter, k_rev = fx.reviewer, k_aud = fx.auditor;
   i_admin = fx.admin_info;
   vigil_server_config cfg;
@@ -315,6 +319,7 @@ static void test_file_modes(void **state) {
   vigil_server_config_default(&cfg);
   cfg.listen = "127.0.0.1:0";
   cfg.db_path = dbpath;
+  cfg.jobs_dir = other_jobs; /* beside the running server, which holds DB.jobs */
   cfg.evidence_dir = inside;
   vigil_server *other = NULL;
   vigil_error e;
@@ -383,6 +388,7 @@ static void test_evidence_owner(void **state) {
   vigil_server_config_default(&cfg);
   cfg.listen = "127.0.0.1:0";
   cfg.db_path = dbpath;
+  cfg.jobs_dir = other_jobs;
   cfg.evidence_dir = theirs;
   vigil_server *other = NULL;
   vigil_error e;
@@ -549,6 +555,7 @@ static void test_hma_anonymous_and_review(void **state) {
   vigil_server_config_default(&cfg);
   cfg.listen = "127.0.0.1:0";
   cfg.db_path = dbpath;
+  cfg.jobs_dir = other_jobs;
   cfg.hma_anonymous = "10.9.9.9, 127.0.0.1";
   vigil_server *anon;
   vigil_error e;

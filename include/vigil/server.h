@@ -239,7 +239,8 @@ typedef struct vigil_server_config {
   unsigned job_queue;        /* jobs waiting on this node before 503 (default 32) */
   unsigned job_keep_s;       /* finished jobs and their results are kept this long (default 86400) */
   const char *jobs_dir;      /* the inputs of waiting jobs (NULL: DB-FILE.jobs beside a SQLite file,
-                                $TMPDIR/vigil-jobs for PostgreSQL) */
+                                $TMPDIR/vigil-jobs for PostgreSQL); one server per directory: a
+                                second one on it is refused at start (VIGIL_EINVAL) */
   const char *vpdq_index;    /* the video index kept between runs, loaded at start when it matches the
                                 store (NULL: DB-FILE.vpdq-index beside a SQLite file, none for
                                 PostgreSQL; "off": none) */

@@ -17,6 +17,14 @@
  * process's last statement can still commit on PostgreSQL).  Nothing
  * acknowledged is left queued or running forever, or lost.
  *
+ * All of that holds only if one process uses a jobs directory: a second
+ * server on it (two `vigil serve` on one SQLite file default to the same
+ * DB.jobs) would read the same node id, take the first one's running jobs
+ * for crashed ones at its start, queue them again and remove the inputs of
+ * jobs it thinks finished: a job run twice, or lost.  So the directory is
+ * locked (lock_dir) for the server's life and a second server on it is
+ * refused at start, before it has touched anything.
+ *
  * A job runs the very handler of the synchronous route on a request made
  * up from its row (no connection: query parameters come from the row), so
  * its result is byte for byte the answer /v1/hash or /v1/match would have
@@ -42,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +85,7 @@ struct vigil__jobs {
   vigil_server_store *st;
   char dir[4096];
   char node[33];
+  int lock_fd; /* holds the directory's flock until vigil__jobs_stop; -1 none */
   pthread_t *threads;
   unsigned nthreads;
   pthread_mutex_t mu;
@@ -190,8 +200,9 @@ static int recover(vigil__jobs *j, vigil_error *err) {
 
 /* At start: input files no row names, left by a crash between writing the
  * file and committing its row (that job was never acknowledged).  Only
- * files older than ten minutes, so a node sharing the directory by mistake
- * never loses an upload in flight. */
+ * files older than ten minutes: a margin for an upload in flight, though
+ * the directory's lock (lock_dir) keeps any other server from writing in
+ * it. */
 static void remove_orphans(vigil__jobs *j) {
   DIR *d = opendir(j->dir);
   if (!d) return;
@@ -519,22 +530,76 @@ static int jobs_dir(vigil__jobs *j, vigil_error *err) {
   return VIGIL_OK;
 }
 
-int vigil__jobs_start(vigil__jobs **out, vigil_server *srv, vigil_error *err) {
+/* One process per jobs directory (see the top of this file): an exclusive
+ * flock on the directory's "lock" file, taken before the node id is read
+ * and held until vigil__jobs_stop.
+ *
+ * flock, not fcntl record locks: a record lock belongs to the process, so
+ * two servers in one process would not exclude each other, and it is
+ * dropped when the process closes any descriptor of the file.  A flock
+ * belongs to the open file description: the kernel drops it when the last
+ * descriptor of that description is closed, so a server killed with -9
+ * frees it and a restart works.  The catch is that a forked child shares
+ * the description through the descriptor it inherits, and would keep the
+ * lock after the server died.  O_CLOEXEC covers every fork followed by an
+ * exec (a test's `vigil` child, the sanitizer's symboliser).  The server's
+ * one fork without exec is the video decoder worker (video/video_sandbox.c):
+ * right after the fork it closes every descriptor but its input, its result
+ * pipe and stderr (keep_fds), before reading a byte of the video, and it is
+ * killed when the thread that forked it ends (PR_SET_PDEATHSIG), so with a
+ * killed server.  Either alone keeps a worker from holding a copy of the
+ * lock past that instant.  Any other fork added to the server must close
+ * its descriptors the same way.
+ *
+ * The file is never removed: a process could lock a file already unlinked
+ * while another locks the new one of the same name, and both would run. */
+static int lock_dir(vigil__jobs *j, vigil_error *err) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/lock", j->dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return vigil__seterr(err, VIGIL_EIO, "cannot open %s: %s", path, strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close(fd);
+    if (e == EWOULDBLOCK)
+      return vigil__seterr(err, VIGIL_EINVAL,
+                           "the jobs directory %s is in use by another running server; one process per jobs "
+                           "directory: give each server its own --jobs-dir",
+                           j->dir);
+    return vigil__seterr(err, VIGIL_EIO, "cannot lock %s: %s", path, strerror(e));
+  }
+  j->lock_fd = fd;
+  return VIGIL_OK;
+}
+
+int vigil__jobs_open(vigil__jobs **out, vigil_server *srv, vigil_error *err) {
   *out = NULL;
   vigil__jobs *j = calloc(1, sizeof *j);
   if (!j) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   j->srv = srv;
   j->st = vigil_server_get_store(srv);
+  j->lock_fd = -1;
   if (pthread_mutex_init(&j->mu, NULL) != 0) {
     free(j);
     return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");
   }
   pthread_cond_init(&j->cv, NULL);
+  int rc = jobs_dir(j, err);
+  if (!rc) rc = lock_dir(j, err);
+  if (!rc) rc = node_id(j, err);
+  if (rc) {
+    vigil__jobs_stop(j);
+    return rc;
+  }
+  *out = j;
+  return VIGIL_OK;
+}
+
+int vigil__jobs_start(vigil__jobs *j, vigil_error *err) {
+  vigil_server *srv = j->srv;
   pthread_mutex_lock(&j->st->mu);
   int rc = vigil__sql_script(j->st->db, vigil__sql_engine(j->st->db) == VIGIL__SQL_PG ? pg_schema : sqlite_schema, err);
   pthread_mutex_unlock(&j->st->mu);
-  if (!rc) rc = jobs_dir(j, err);
-  if (!rc) rc = node_id(j, err);
   j->started_s = vigil__now_s();
   if (!rc) rc = recover(j, err);
   if (!rc) remove_orphans(j);
@@ -548,12 +613,7 @@ int vigil__jobs_start(vigil__jobs **out, vigil_server *srv, vigil_error *err) {
       rc = vigil__seterr(err, VIGIL_ENOMEM, "no thread for jobs");
     else j->nthreads++;
   }
-  if (rc) {
-    vigil__jobs_stop(j);
-    return rc;
-  }
-  *out = j;
-  return VIGIL_OK;
+  return rc;
 }
 
 void vigil__jobs_stop(vigil__jobs *j) {
@@ -567,6 +627,7 @@ void vigil__jobs_stop(vigil__jobs *j) {
   free(j->mine);
   pthread_cond_destroy(&j->cv);
   pthread_mutex_destroy(&j->mu);
+  if (j->lock_fd >= 0) close(j->lock_fd); /* after the workers: no job runs unlocked */
   free(j);
 }
 

@@ -21,11 +21,18 @@
 
 typedef struct vigil__jobs vigil__jobs;
 
+/* Makes the node's jobs directory if needed, locks it for this server's
+ * life (one process per jobs directory: a second server on it is refused
+ * with VIGIL_EINVAL, naming it) and reads or makes the node id kept in it.
+ * Called first at start, once the store is open, so that a refused server
+ * has touched nothing the running one uses. */
+int vigil__jobs_open(vigil__jobs **out, vigil_server *srv, vigil_error *err);
 /* Creates the jobs table if needed, recovers this node's jobs a crash
- * interrupted, and starts the config's video_workers job threads. */
-int vigil__jobs_start(vigil__jobs **out, vigil_server *srv, vigil_error *err);
-/* Stops the job threads (a job cut short stays queued for the next start)
- * and frees j.  NULL is fine. */
+ * interrupted, and starts the config's video_workers job threads.  On
+ * failure j is left for vigil__jobs_stop. */
+int vigil__jobs_start(vigil__jobs *j, vigil_error *err);
+/* Stops the job threads (a job cut short stays queued for the next start),
+ * releases the directory's lock and frees j.  NULL is fine. */
 void vigil__jobs_stop(vigil__jobs *j);
 
 /* Queues r's upload as a job of kind "hash" or "match" and answers 202

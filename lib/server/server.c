@@ -1142,6 +1142,9 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
   if (!rc && c->tls_key) rc = read_pem(c->tls_key, &srv->tls_key, err);
   if (!rc) rc = vigil__metrics_new(&srv->m, vigil__nroutes) ? vigil__seterr(err, VIGIL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = vigil_server_store_open(&srv->st, c->db_path, err);
+  /* the jobs directory's lock first: a second server on it is refused
+   * before it opens, saves or claims anything (jobs.c) */
+  if (!rc) rc = vigil__jobs_open(&srv->jobs, srv, err);
   if (!rc) srv->st->separate_sightings = c->separate_sightings != 0;
   if (!rc && c->evidence_dir) {
     char sid[33];
@@ -1170,7 +1173,7 @@ int vigil_server_start(vigil_server **out, const vigil_server_config *cfg_in, vi
     if (stat(c->spool_dir, &sd) != 0 || !S_ISDIR(sd.st_mode) || access(c->spool_dir, W_OK | X_OK) != 0)
       rc = vigil__seterr(err, VIGIL_EINVAL, "spool directory %s: not a writable directory", c->spool_dir);
   }
-  if (!rc) rc = vigil__jobs_start(&srv->jobs, srv, err);
+  if (!rc) rc = vigil__jobs_start(srv->jobs, err);
   if (!rc && c->header_timeout_s && vigil__hdrwatch_start(&srv->hw, c->header_timeout_s))
     rc = vigil__seterr(err, VIGIL_ENOMEM, "out of memory (header deadline thread)");
   if (!rc) rc = listen_on(c->listen, &srv->fd, &srv->port, err);

@@ -208,7 +208,10 @@ static int install_filter(void *ctx, vigil_error *err) {
   return VIGIL_OK;
 }
 
-/* Moves in and out to IN_FD and OUT_FD and closes everything else but stderr. */
+/* Moves in and out to IN_FD and OUT_FD and closes everything else but stderr.
+ * Before the worker does anything else than tie its life to its parent's: a
+ * descriptor it kept would also keep whatever the parent holds through it,
+ * such as the server's flock on its jobs directory (server/jobs.c). */
 static int keep_fds(int in, int out) {
   int hi = (in > out ? in : out) + 1;
   if (hi < OUT_FD + 1) hi = OUT_FD + 1;

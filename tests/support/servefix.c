@@ -17,6 +17,7 @@ int tu_fix_init(tu_fix *f, const char *tag) {
     return -1;
   }
   snprintf(f->db, sizeof f->db, "%s/vigil.db", f->dir);
+  snprintf(f->jobs, sizeof f->jobs, "%s/jobs", f->dir);
   vigil_server_store *st;
   vigil_error e;
   int rc = vigil_server_store_open(&st, f->db, &e);
@@ -40,6 +41,10 @@ void tu_fix_config(const tu_fix *f, vigil_server_config *cfg) {
   cfg->listen = "127.0.0.1:0";
   cfg->db_path = f->db;
   cfg->threads = 2;
+  /* A PostgreSQL node's default jobs directory, $TMPDIR/vigil-jobs, is one
+   * for every test program on the machine, and a jobs directory takes one
+   * server at a time: each fixture has its own. */
+  if (!strncmp(f->db, "postgres", 8)) cfg->jobs_dir = f->jobs;
 }
 
 int tu_fix_start(tu_fix *f, const vigil_server_config *cfg) {

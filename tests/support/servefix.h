@@ -19,6 +19,7 @@
 typedef struct tu_fix {
   char dir[256]; /* private temporary directory, removed by tu_fix_end */
   char db[300];  /* dir/vigil.db */
+  char jobs[300]; /* dir/jobs: the jobs directory when db is a PostgreSQL URI */
   /* one key per role: admin "admin", submitter "pipeline", reviewer "alice", auditor "audit" */
   char admin[VIGIL_KEY_MAX], submitter[VIGIL_KEY_MAX], reviewer[VIGIL_KEY_MAX], auditor[VIGIL_KEY_MAX];
   vigil_key_info admin_info, submitter_info, reviewer_info, auditor_info;
@@ -31,7 +32,8 @@ typedef struct tu_fix {
 int tu_fix_init(tu_fix *f, const char *tag);
 
 /* The configuration the tests start from: the defaults, listening on
- * 127.0.0.1 port 0 (the kernel picks), on f's database, two threads. */
+ * 127.0.0.1 port 0 (the kernel picks), on f's database, two threads; on
+ * PostgreSQL, f->jobs as the jobs directory. */
 void tu_fix_config(const tu_fix *f, vigil_server_config *cfg);
 
 /* Starts f's server with cfg (NULL: tu_fix_config's) and sets f->port.
