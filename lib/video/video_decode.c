@@ -36,6 +36,11 @@
  * from the start, as without the skip.  The digests are unaffected: the
  * reader digests each byte once, the first time it is read in order.
  *
+ * Damage (conceal_as_reference): the reference's slice threads conceal a
+ * damaged H.264 or VP9 picture otherwise than a plain decoder; a plain
+ * decoder watches, and the first damage sends the video through again with
+ * slice threads, the hashes already delivered not delivered twice.
+ *
  * Bounded memory: one decoded frame, one RGB frame and the PDQ stream's
  * rows (with threads, a few decoded frames wait for the hashing thread:
  * video_hasher.c); hashes go to the callback as they are computed (the
@@ -67,6 +72,12 @@
  * and each demuxer not listed is attack surface not exposed. */
 static const char FORMATS[] = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,flv,mpeg,mpegvideo,ogg,asf,"
                               "h264,hevc,m4v,ivf,obu,nut,rm,gif,dv,mxf,wtv,live_flv,h263,vc1,yuv4mpegpipe";
+
+/* Hashes held back from the callback while a plain decoder watches for
+ * damage: a frame decoded after a damaged one (a B-frame referring to it)
+ * can come out before it, at most the decoder's reorder depth (16 in
+ * H.264) earlier. */
+#define LAG 20
 
 typedef struct state {
   const vigil_video_opts *o;
@@ -101,6 +112,12 @@ typedef struct state {
   uint64_t period_bytes, max_period_bytes;
   int malformed;             /* a packet the NAL parser did not understand */
   int one_thread;            /* decode with one thread: see try_skip */
+  /* Damage and the reference's slice threads (see conceal_as_reference): */
+  int damaged;               /* damage was met: decode as the reference conceals it */
+  int watching;              /* this pass decodes plainly and starts again at the first damage */
+  int64_t resume;            /* frames below this number were delivered by an earlier pass */
+  vigil_video_frame lag[LAG];
+  size_t nlag;               /* hashes held back, oldest first */
 } state;
 
 /* The largest IDR period the period-parallel pass holds (workers + 2 of them
@@ -126,6 +143,18 @@ static int deny_open(struct AVFormatContext *s, AVIOContext **pb, const char *ur
  * skip pass has yet to prove its numbering, else the caller's. */
 static int deliver(void *ctx, const vigil_video_frame *f) {
   state *st = ctx;
+  if (f->frame_number < st->resume) return VIGIL_OK; /* an earlier pass delivered it */
+  if (st->watching) { /* held back: see LAG */
+    int rc = VIGIL_OK;
+    if (st->nlag == LAG) {
+      rc = st->fn ? st->fn(st->ctx, &st->lag[0]) : VIGIL_OK;
+      st->resume = st->lag[0].frame_number + 1;
+      memmove(st->lag, st->lag + 1, (LAG - 1) * sizeof *st->lag);
+      st->nlag--;
+    }
+    st->lag[st->nlag++] = *f;
+    return rc;
+  }
   if (!st->skipping) return st->fn ? st->fn(st->ctx, f) : VIGIL_OK;
   /* out of memory: the pass falls back to hashing every frame as it goes */
   if (vigil__grow_from((void **)&st->out, &st->cap_held, st->nheld + 1, sizeof *st->out, 64) != VIGIL_OK)
@@ -138,13 +167,21 @@ static int deliver(void *ctx, const vigil_video_frame *f) {
  * trusted: the video is decoded again, every frame (not an error). */
 #define FALL_BACK 1
 
+/* decode_packet's answer when a watching pass meets damage: the video is
+ * decoded again as the reference decodes damaged video (not an error). */
+#define REDO 2
+
 /* The frame's number in the skip pass: its pts rank, when that frame was sent,
  * comes after the last one out and decoded cleanly; -1 otherwise. */
 static int64_t skip_number(state *st) {
   int64_t pts = st->frame->pts;
   /* A damaged picture is concealed from the last one decoded, which
    * depends on what was skipped: decode everything instead. */
-  if (pts == AV_NOPTS_VALUE || st->frame->decode_error_flags || (st->frame->flags & AV_FRAME_FLAG_CORRUPT)) return -1;
+  if (st->frame->decode_error_flags || (st->frame->flags & AV_FRAME_FLAG_CORRUPT)) {
+    st->damaged = 1;
+    return -1;
+  }
+  if (pts == AV_NOPTS_VALUE) return -1;
   int64_t r = vigil__pts_table_rank(&st->pts, pts);
   if (r < 0 || r <= st->last_rank || !st->sent[r]) return -1;
   st->last_rank = r;
@@ -156,12 +193,18 @@ static int64_t skip_number(state *st) {
  * error, or FALL_BACK (skip pass only). */
 static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
   int e = avcodec_send_packet(st->cc, pkt);
+  if (e < 0 && e != AVERROR_EOF && st->watching) return REDO;
   if (e < 0 && e != AVERROR_EOF)
     return averr(err, VIGIL_ECORRUPT, "the decoder refused a packet", e);
   for (;;) {
     e = avcodec_receive_frame(st->cc, st->frame);
     if (e == AVERROR(EAGAIN) || e == AVERROR_EOF) return VIGIL_OK;
+    if (e < 0 && st->watching) return REDO;
     if (e < 0) return averr(err, VIGIL_ECORRUPT, "decoding failed", e);
+    if (st->watching && (st->frame->decode_error_flags || (st->frame->flags & AV_FRAME_FLAG_CORRUPT))) {
+      av_frame_unref(st->frame);
+      return REDO;
+    }
     int64_t number;
     if (st->skipping) {
       if ((number = skip_number(st)) < 0) {
@@ -181,8 +224,11 @@ static int decode_packet(state *st, const AVPacket *pkt, vigil_error *err) {
     else if ((uint64_t)st->frame->width * (uint64_t)st->frame->height > st->o->max_pixels)
       rc = vigil__seterr(err, VIGIL_ELIMIT, "frame of %dx%d pixels is over the limit of %llu", st->frame->width,
                          st->frame->height, (unsigned long long)st->o->max_pixels);
-    else if (number % st->frame_mod == 0 && (rc = vigil__video_hasher_put(st->hasher, st->frame, number, err)) == 0)
+    else if (number % st->frame_mod == 0 && number >= st->resume &&
+             (rc = vigil__video_hasher_put(st->hasher, st->frame, number, err)) == 0)
       st->hashed++;
+    else if (number % st->frame_mod == 0 && number < st->resume)
+      st->hashed++; /* delivered by the pass before */
     if (rc == VIGIL_OK && st->o->progress && st->decoded >= st->progress_at + 25) {
       st->progress_at = st->decoded - st->decoded % 25;
       st->o->progress(st->o->progress_ctx, st->decoded, (double)st->decoded / st->fps, st->total_seconds);
@@ -206,6 +252,41 @@ static int frame_threads_exact(enum AVCodecID id) {
   case AV_CODEC_ID_AV1:
   case AV_CODEC_ID_MPEG4: return 1;
   default: return 0;
+  }
+}
+
+/* The reference decodes with slice threads (thread_type FF_THREAD_SLICE,
+ * thread_count 0: one more than the cores) wherever a decoder has them, and
+ * on damaged H.264 (and VP9) pictures libavcodec conceals damage otherwise
+ * when slice threads are active, whatever their number: other pictures,
+ * hashes up to 130 bits apart.  On intact video the pictures are the same
+ * either way, and a plain decoder is about 10% faster on single-slice
+ * pictures, so a plain decoder watches for damage (a frame marked damaged,
+ * a packet refused); at the first, the video is decoded again from the
+ * start with slice threads (2: enough to make them active), and what was
+ * already delivered is not delivered again.  The hashes of the last LAG
+ * frames are held back until then.  The reference on one core has no slice
+ * threads, so its own output on damaged video depends on the machine;
+ * vigil gives what it gives on two cores or more, where hash lists are
+ * made.  With frame threads (threads > 1) the second pass is the same one
+ * decoder with slice threads, the hashing thread beside it. */
+int vigil__video_test_conceal;
+
+static void conceal_as_reference(state *st, const AVCodec *codec, int threads) {
+  int slices = (codec->capabilities & AV_CODEC_CAP_SLICE_THREADS) != 0;
+  st->watching = 0;
+  st->nlag = 0;
+  if (vigil__video_test_conceal == 1) return;
+  if (vigil__video_test_conceal == 2 && threads == 1) st->damaged = 1;
+  if (st->damaged) { /* threads is 1 */
+    if (slices) {
+      st->cc->thread_count = 2;
+      st->cc->thread_type = FF_THREAD_SLICE;
+    }
+  } else {
+    /* frame threads conceal damage their own way too (and not the same way
+     * twice): the same watch, and one decoder for the second pass */
+    st->watching = threads == 1 ? slices : frame_threads_exact(codec->id);
   }
 }
 
@@ -296,10 +377,11 @@ static int open_input(state *st, vigil__video_io *io, const char *url, const vig
    * when the video is not stream 0: there, one thread keeps the count the
    * reference's. */
   int threads = o->threads;
-  if ((st->vi != 0 && !o->flush_all) || st->one_thread) threads = 1;
+  if ((st->vi != 0 && !o->flush_all) || st->one_thread || st->damaged) threads = 1;
   st->cc->thread_count = threads;
   if (threads > 1) st->cc->thread_type = frame_threads_exact(par->codec_id) ? FF_THREAD_FRAME | FF_THREAD_SLICE
                                                                              : FF_THREAD_SLICE;
+  conceal_as_reference(st, codec, threads);
   st->cc->max_pixels = (int64_t)(o->max_pixels > INT64_MAX ? INT64_MAX : o->max_pixels);
   e = avcodec_open2(st->cc, codec, NULL);
   if (e < 0) return averr(err, VIGIL_EFORMAT, "cannot open the video decoder", e);
@@ -395,6 +477,7 @@ size_t vigil__video_test_skip_fallback;
  * numbered by its pts rank and must come in rank order, and as many frames
  * must come out as were sent.  VIGIL_OK (hashes in st->out) or FALL_BACK. */
 static int skip_pass(state *st, vigil_error *err) {
+  st->watching = 0; /* damage is seen by skip_number, and ends the pass */
   st->skipping = 1;
   st->last_rank = -1;
   size_t j = 0;
@@ -539,6 +622,44 @@ static int try_skip(state *st, vigil__video_io *io, const char *url, vigil_video
   return reopen(st, io, url, info, err);
 }
 
+/* Every frame from where the demuxer stands, then the drain; VIGIL_OK (every
+ * hash delivered), an error, or REDO (a watching pass met damage: nothing
+ * held back was delivered, st->resume says what was). */
+static int every_frame_pass(state *st, vigil_error *err) {
+  int rc = VIGIL_OK;
+  while (rc == VIGIL_OK) {
+    int e = av_read_frame(st->fc, st->pkt);
+    if (e < 0) break; /* end of file, or a damaged tail: hash what was read, as the reference does */
+    if (st->pkt->stream_index == st->vi) rc = decode_packet(st, st->pkt, err);
+    av_packet_unref(st->pkt);
+  }
+  /* The reference's flush packet is a blank one: stream index 0. */
+  if (rc == VIGIL_OK && (st->vi == 0 || st->o->flush_all)) rc = decode_packet(st, NULL, err);
+  if (rc == VIGIL_OK) {
+    rc = vigil__video_hasher_finish(st->hasher, err);
+  } else if (st->hasher) {
+    /* As without threads: the frames before a failure reach the callback,
+     * and what stopped at an earlier frame (its error, or the callback's
+     * non-zero return, which sets no message) is what is reported.  With
+     * REDO, what the hashing thread still had goes to the held-back hashes. */
+    vigil_error e2;
+    vigil_error_clear(&e2);
+    int rc2 = vigil__video_hasher_finish(st->hasher, &e2);
+    if (rc2) {
+      rc = rc2;
+      if (err && e2.code) *err = e2;
+      else if (err) vigil_error_clear(err);
+    }
+  }
+  if (rc == REDO) return REDO;
+  /* the held-back hashes: the pass is over, no damage can take them back */
+  int watching = st->watching;
+  st->watching = 0;
+  for (size_t i = 0; rc == VIGIL_OK && watching && i < st->nlag; i++) rc = deliver(st, &st->lag[i]);
+  st->nlag = 0;
+  return rc;
+}
+
 int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, const vigil__video_hooks *hooks,
                         vigil_video_frame_fn fn, void *ctx, vigil_video_info *info, vigil_error *err) {
   vigil_video_info local;
@@ -556,29 +677,12 @@ int vigil__video_decode(int fd, const char *url, const vigil_video_opts *o, cons
   if (rc == VIGIL_OK) rc = try_skip(&st, io, url, info, &skipped, err);
   if (rc == VIGIL_OK && skipped) { /* the numbering held: hand the hashes over */
     for (size_t i = 0; rc == VIGIL_OK && fn && i < st.nheld; i++) rc = fn(ctx, &st.out[i]);
-  } else {
-    while (rc == VIGIL_OK) {
-      int e = av_read_frame(st.fc, st.pkt);
-      if (e < 0) break; /* end of file, or a damaged tail: hash what was read, as the reference does */
-      if (st.pkt->stream_index == st.vi) rc = decode_packet(&st, st.pkt, err);
-      av_packet_unref(st.pkt);
-    }
-    /* The reference's flush packet is a blank one: stream index 0. */
-    if (rc == VIGIL_OK && (st.vi == 0 || o->flush_all)) rc = decode_packet(&st, NULL, err);
-    if (rc == VIGIL_OK) {
-      rc = vigil__video_hasher_finish(st.hasher, err);
-    } else if (st.hasher) {
-      /* As without threads: the frames before a failure reach the callback,
-       * and what stopped at an earlier frame (its error, or the callback's
-       * non-zero return, which sets no message) is what is reported. */
-      vigil_error e2;
-      vigil_error_clear(&e2);
-      int rc2 = vigil__video_hasher_finish(st.hasher, &e2);
-      if (rc2) {
-        rc = rc2;
-        if (err && e2.code) *err = e2;
-        else if (err) vigil_error_clear(err);
-      }
+  } else if (rc == VIGIL_OK) {
+    rc = every_frame_pass(&st, err);
+    if (rc == REDO) { /* damage, concealed otherwise than by the reference: see conceal_as_reference */
+      st.damaged = 1;
+      rc = reopen(&st, io, url, info, err);
+      if (rc == VIGIL_OK) rc = every_frame_pass(&st, err);
     }
   }
   if (rc == VIGIL_OK) rc = vigil__video_io_finish(io, info, err);

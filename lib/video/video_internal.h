@@ -51,6 +51,12 @@ void vigil__video_io_free(vigil__video_io *io);
  * this system call after its filter is in place, to prove the filter kills. */
 extern long vigil__video_test_forbidden_syscall;
 
+/* Test hook (single-threaded test programs only): how a damaged video is
+ * concealed (video_decode.c, conceal_as_reference): 0 as the reference (a
+ * plain decoder, again with slice threads at the first damage), 1 by the
+ * plain decoder alone, 2 with slice threads from the start. */
+extern int vigil__video_test_conceal;
+
 /* Test hook (single-threaded test programs only): when 0 or more, the worker
  * reads one byte from this descriptor first thing after the fork, before it
  * ties its life to its parent's, so a test can kill the parent in that gap. */

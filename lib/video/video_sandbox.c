@@ -155,7 +155,7 @@ static void send_progress(void *ctx, uint64_t frames, double seconds, double tot
 }
 
 static int install_filter(void *ctx, vigil_error *err) {
-  const vigil_video_opts *o = ctx;
+  (void)ctx; /* the same filter whatever the options */
   scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (!f) return vigil__seterr(err, VIGIL_EINTERNAL, "seccomp_init failed");
   static const int allowed[] = {
@@ -178,11 +178,13 @@ static int install_filter(void *ctx, vigil_error *err) {
   if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
   if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
   if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat2), 0);
-  /* Decoder threads: clone only as pthread_create makes it (a thread of this
-   * process, CLONE_THREAD), never a new process; clone3 passes its flags in
-   * memory the filter cannot read, so it fails (ENOSYS) and glibc falls back
-   * to clone. */
-  if (rc == 0 && o->threads > 1) {
+  /* Decoder threads (frame threads with threads > 1; with one, the slice
+   * threads a damaged video is decoded again with, video_decode.c): clone
+   * only as pthread_create makes it (a thread of this process,
+   * CLONE_THREAD), never a new process; clone3 passes its flags in memory
+   * the filter cannot read, so it fails (ENOSYS) and glibc falls back to
+   * clone. */
+  if (rc == 0) {
     rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
                           SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
     if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
