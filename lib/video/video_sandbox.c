@@ -194,7 +194,7 @@ static int install_filter(void *ctx, vigil_error *err) {
       rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, thread_calls[i], 0);
     /* dav1d (the AV1 decoder) names each worker thread it starts; naming a
      * thread is all prctl may do here. */
-    if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+    if (rc == 0) rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
   }
   if (rc == 0) rc = seccomp_load(f);
   seccomp_release(f);
