@@ -7,7 +7,8 @@
  * MP4, Matroska and MPEG-TS, every frame and one hash per second and two,
  * with 2 and 3 threads, in-process and in the sandboxed worker; a pass that
  * gives up late (after periods were hashed) hands over only the every-frame
- * pass's hashes; damaged clips give what one thread gives; progress comes
+ * pass's hashes; damaged clips are numbered as with one thread (their
+ * concealed pictures may differ: docs/video.md); progress comes
  * in the calling thread up to the last frame.  Also the
  * parameter-set digest the pass is admitted on.  Label `threads`.
  */
@@ -50,6 +51,8 @@ static void test_params_digest(void **state) {
 /* Hashes path with 1 thread and with `threads`; asserts the same lines and
  * info (or, with may_fail, the same error).  1 when the threads' run went
  * through the period-parallel pass. */
+static int g_damaged; /* the next compares are of damaged copies */
+
 static int compare(const char *path, double sph, int threads, int sandbox, int may_fail) {
   tv_lines out[2] = {{0}, {0}};
   vigil_video_info info[2];
@@ -72,7 +75,23 @@ static int compare(const char *path, double sph, int threads, int sandbox, int m
     assert_string_equal(e[0].message, e[1].message);
   } else {
     assert_non_null(out[0].s);
-    if (strcmp(out[0].s, out[1].s)) {
+    if (g_damaged && strcmp(out[0].s, out[1].s)) {
+      /* A damaged picture the period's decoder did not mark is concealed
+       * as a plain decoder does; one thread conceals as the reference's
+       * slice threads (docs/video.md#quirks-kept-by-default).  The numbering
+       * must still be one decoder's: the same frames, numbers and times. */
+      size_t differ = 0;
+      for (const char *a = out[0].s, *b = out[1].s; *a && *b; a = strchr(a, '\n') + 1, b = strchr(b, '\n') + 1) {
+        const char *ha = strchr(strchr(a, ',') + 1, ','), *hb = strchr(strchr(b, ',') + 1, ',');
+        assert_int_equal(strtoll(a, NULL, 10), strtoll(b, NULL, 10));
+        const char *ta = strchr(ha + 1, ','), *tb = strchr(hb + 1, ','); /* the timestamps */
+        assert_int_equal(strcspn(ta, "\n"), strcspn(tb, "\n"));
+        assert_memory_equal(ta, tb, strcspn(ta, "\n"));
+        differ += strncmp(ha, hb, 65) != 0;
+      }
+      assert_int_equal(strlen(out[0].s), strlen(out[1].s));
+      fprintf(stderr, "%s: %zu frames concealed otherwise with %d threads\n", path, differ, threads);
+    } else if (strcmp(out[0].s, out[1].s)) {
       fprintf(stderr, "%s at %g s per hash:\n-- 1 thread --\n%s-- %d threads --\n%s", path, sph, out[0].s, threads,
               out[1].s);
       fail_msg("%s: the threads changed the output", path);
@@ -201,8 +220,10 @@ static void test_damaged(void **state) {
     compare(tv_write(name, data, len * 3 / 5), 0, 2, 0, 1);
     for (size_t k = len / 3; k < len / 3 + 4000 && k < len; k += 97) data[k] ^= 0x5a;
     snprintf(name, sizeof name, "bad-%s", names[i]);
+    g_damaged = 1;
     compare(tv_write(name, data, len), 0, 2, 0, 1);
     compare(tv_write(name, data, len), 1, 2, 0, 1);
+    g_damaged = 0;
     free(data);
   }
 }
