@@ -216,11 +216,11 @@ static void test_damaged(void **state) {
     uint8_t *data = tu_slurp(path, &len);
     assert_non_null(data);
     char name[64];
+    g_damaged = 1;
     snprintf(name, sizeof name, "cut-%s", names[i]);
     compare(tv_write(name, data, len * 3 / 5), 0, 2, 0, 1);
     for (size_t k = len / 3; k < len / 3 + 4000 && k < len; k += 97) data[k] ^= 0x5a;
     snprintf(name, sizeof name, "bad-%s", names[i]);
-    g_damaged = 1;
     compare(tv_write(name, data, len), 0, 2, 0, 1);
     compare(tv_write(name, data, len), 1, 2, 0, 1);
     g_damaged = 0;
