@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "match/match_internal.h"
@@ -196,6 +197,9 @@ static void roundtrip(size_t n) {
   snprintf(path, sizeof path, "%s/ix-%zu.vpi", tmpdir, n);
   vigil_error e;
   assert_int_equal(vigil_pdq_index_save(ix, path, &e), VIGIL_OK);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600); /* it lists known content: its owner's only */
   int rc = vigil_pdq_index_load(&lx, path, &e);
   if (rc) printf("%s\n", e.message);
   assert_int_equal(rc, VIGIL_OK);

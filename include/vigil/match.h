@@ -64,7 +64,8 @@ VIGIL_API int vigil_pdq_index_query(const vigil_pdq_index *ix, const vigil_pdq_h
 VIGIL_API int vigil_pdq_index_query_multi(const vigil_pdq_index *ix, const vigil_pdq_hash *qs, int nq, int threshold,
                                 vigil_pdq_hit **hits, size_t *nhits, vigil_error *err);
 
-/* A compact file, memory-mapped on load. */
+/* A compact file, memory-mapped on load; saved whole or not at all, readable
+ * by its owner only (mode 0600: it lists known content). */
 VIGIL_API int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_error *err);
 VIGIL_API int vigil_pdq_index_load(vigil_pdq_index **out, const char *path, vigil_error *err);
 

@@ -235,8 +235,8 @@ int vigil__pdq_index_write(const vigil_pdq_index *ix, FILE *f, const char *what,
 int vigil_pdq_index_save(const vigil_pdq_index *ix, const char *path, vigil_error *err) {
   if (!ix || !path) return vigil__seterr(err, VIGIL_EINVAL, "pdq index save: NULL argument");
   vigil__atomic_file af;
-  /* 0666 before the umask, the mode fopen gave it before */
-  int rc = vigil__atomic_file_open(&af, path, 0666, err);
+  /* Its owner's only (0600), as the vPDQ index file: it lists known content. */
+  int rc = vigil__atomic_file_open(&af, path, 0600, err);
   if (rc) return rc;
   uint64_t written = 0;
   rc = vigil__pdq_index_write(ix, af.f, af.tmp, &written, err);
