@@ -292,6 +292,18 @@ int main(int argc, char **argv) {
   int smoke = 0, reps = 3, nclips = 0;
   const char *clips[64];
   for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      printf("usage: bench_video [--reps N] [--smoke] [--hour] [CLIP...]\n"
+             "  vPDQ hashing against decoding alone, one thread, and two threads against one;\n"
+             "  CLIP... instead of the default clips; --reps N: medians of N (default 3);\n"
+             "  --smoke: one short clip once (make check); --hour: a one-hour 1080p video\n"
+             "  (docs/performance.md#video-hashing-benchbench_video)\n");
+      return 0;
+    }
+    if (argv[i][0] == '-' && strcmp(argv[i], "--smoke") && strcmp(argv[i], "--hour") && strcmp(argv[i], "--reps")) {
+      fprintf(stderr, "bench_video: unknown option %s (--help)\n", argv[i]);
+      return 2;
+    }
     if (!strcmp(argv[i], "--smoke")) smoke = 1;
     else if (!strcmp(argv[i], "--hour")) return hour() ? 1 : 0;
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
