@@ -8,7 +8,8 @@
  * of the directory is reported with the new file in place.  Then the two
  * users, the PDQ and the vPDQ index saves, failing for real: a write
  * refused by the file-size limit (in a child process, so the limit stays
- * there) and a rename over a directory.
+ * there) and a rename over a directory.  A temporary file a killed
+ * process left is removed by the next save once its PID is no live one's.
  */
 #define _GNU_SOURCE
 #include "testutil.h"
@@ -238,6 +239,32 @@ static int save_limited(int pdq) {
   return -WEXITSTATUS(st);
 }
 
+/* Temporary files a killed process left: the next save removes those of
+ * PIDs no live process has, and keeps those of live PIDs and other names. */
+static void test_stale_swept(void **state) {
+  (void)state;
+  pid_t dead = fork();
+  assert_true(dead >= 0);
+  if (dead == 0) _exit(0);
+  assert_int_equal(waitpid(dead, NULL, 0), dead);
+  char stale[700], live[700], other[700], otherpath[700];
+  snprintf(stale, sizeof stale, "%s.tmp.%ld.0badf00d", path, (long)dead);
+  snprintf(live, sizeof live, "%s.tmp.%ld.0123abcd", path, (long)getppid()); /* alive: maybe saving */
+  snprintf(other, sizeof other, "%s.tmp.notes", path);
+  snprintf(otherpath, sizeof otherpath, "%s/other.bin.tmp.%ld.0badf00d", dir, (long)dead); /* another file's */
+  const char *made[] = {stale, live, other, otherpath};
+  for (int i = 0; i < 4; i++) {
+    FILE *f = fopen(made[i], "w");
+    assert_non_null(f);
+    fclose(f);
+  }
+  save("new", 0600, 0, VIGIL_OK);
+  assert_int_equal(access(stale, F_OK), -1);
+  assert_int_equal(access(live, F_OK), 0);
+  assert_int_equal(access(other, F_OK), 0);
+  assert_int_equal(access(otherpath, F_OK), 0);
+}
+
 static void test_index_saves(void **state) {
   (void)state;
   for (int pdq = 1; pdq >= 0; pdq--) {
@@ -278,6 +305,7 @@ int main(void) {
       cmocka_unit_test_setup(test_replaces, fresh),
       cmocka_unit_test_setup(test_failed_steps, fresh),
       cmocka_unit_test_setup(test_abort_and_open, fresh),
+      cmocka_unit_test_setup(test_stale_swept, fresh),
       cmocka_unit_test_setup(test_index_saves, fresh),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,14 +7,17 @@
  * makes it safe, the randomness only makes a clash (a file left by an
  * earlier process of the same PID) unlikely, and a clash is an EEXIST and
  * another name.  A failed step is reported with the errno of that step,
- * taken before any clean-up call can change it.
+ * taken before any clean-up call can change it.  Opening first sweeps the
+ * temporary files of the same path whose PID is no live process's.
  */
 #define _GNU_SOURCE
 #include "common/atomic_file.h"
 #include "common/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +38,46 @@ static uint32_t name_bits(unsigned attempt) {
   return (uint32_t)ts.tv_nsec ^ ((uint32_t)ts.tv_sec * 2654435761u) ^ attempt;
 }
 
+/* Whether name is base.tmp.PID.XXXXXXXX, a temporary file of this scheme;
+ * its PID in *pid. */
+static int temp_of(const char *name, const char *base, size_t blen, long *pid) {
+  if (strncmp(name, base, blen) || strncmp(name + blen, ".tmp.", 5)) return 0;
+  const char *p = name + blen + 5;
+  char *end;
+  errno = 0;
+  long v = strtol(p, &end, 10);
+  if (end == p || *p == '-' || *p == '+' || errno || *end != '.' || v <= 0) return 0;
+  if (strlen(end + 1) != 8 || strspn(end + 1, "0123456789abcdef") != 8) return 0;
+  *pid = v;
+  return 1;
+}
+
+/* Removes the temporary files of path that a process killed while saving
+ * left behind (an index file can be a gigabyte): those whose PID names no
+ * live process.  A live PID, this process's or another's, keeps its file
+ * (it may be saving now, or be a new process that took an old PID: then
+ * the file stays until that one ends).  Best effort: a failure here costs
+ * disk space, not the save. */
+static void sweep_stale(const char *path) {
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  char *dirname = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+  if (!dirname) return;
+  DIR *d = opendir(dirname);
+  free(dirname);
+  if (!d) return;
+  size_t blen = strlen(base);
+  long self = (long)getpid(), pid;
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    if (temp_of(e->d_name, base, blen, &pid) && pid != self && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+      (void)unlinkat(dirfd(d), e->d_name, 0);
+  closedir(d);
+}
+
 int vigil__atomic_file_open(vigil__atomic_file *af, const char *path, mode_t mode, vigil_error *err) {
   memset(af, 0, sizeof *af);
   if (!path || !*path) return vigil__seterr(err, VIGIL_EINVAL, "no file name to save to");
+  sweep_stale(path);
   size_t cap = strlen(path) + 48;
   char *tmp = malloc(cap);
   if (!tmp) return vigil__seterr(err, VIGIL_ENOMEM, "out of memory");

@@ -16,7 +16,8 @@
  * caller's mode (0600 for files only the service should read; umask
  * applies).  Every failure removes it, so a failed save leaves the old
  * file as it was and nothing beside it; only a process killed while saving
- * leaves its temporary file behind (its PID is in the name).
+ * leaves its temporary file behind (its PID is in the name), and the next
+ * save of the same path removes it once no live process has that PID.
  *
  * Use: vigil__atomic_file_open, write through af.f (the caller checks its
  * own writes), then vigil__atomic_file_commit, or vigil__atomic_file_abort
