@@ -76,24 +76,6 @@ static int post(int port, const char *path, const char *key, const char *ctype, 
   return st;
 }
 
-/* Polls job id until it is done or failed (at most a minute); its JSON. */
-static json_t *wait_job(int port, const char *key, json_int_t id) {
-  char path[64];
-  snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
-  for (int i = 0; i < 2400; i++) { /* up to a minute on a loaded machine */
-    json_t *o = NULL;
-    int st = tu_json_call(port, "GET", path, key, NULL, &o);
-    assert_int_equal(st, 200);
-    const char *s = json_string_value(json_object_get(o, "state"));
-    assert_non_null(s);
-    if (!strcmp(s, "done") || !strcmp(s, "failed")) return o;
-    json_decref(o);
-    tu_sleep_ms(25);
-  }
-  fail_msg("job %lld did not finish", (long long)id);
-  return NULL;
-}
-
 static void test_jobs(void **state) {
   (void)state;
   assert_int_equal(tu_fix_start(&fx, NULL), 0);
@@ -104,7 +86,7 @@ static void test_jobs(void **state) {
   assert_string_equal(json_string_value(json_object_get(o, "state")), "queued");
   json_int_t id = json_integer_value(json_object_get(o, "id"));
   json_decref(o);
-  o = wait_job(fx.port, fx.submitter, id);
+  o = tu_wait_job(fx.port, fx.submitter, id);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   assert_int_equal(json_integer_value(json_object_get(o, "status")), 200);
   json_t *res = json_object_get(o, "result");
@@ -119,7 +101,7 @@ static void test_jobs(void **state) {
   json_int_t mid = json_integer_value(json_object_get(o, "id"));
   assert_string_equal(json_string_value(json_object_get(o, "kind")), "match");
   json_decref(o);
-  o = wait_job(fx.port, fx.submitter, mid);
+  o = tu_wait_job(fx.port, fx.submitter, mid);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   assert_int_equal(json_array_size(json_object_get(json_object_get(o, "result"), "matches")), 0);
   assert_int_equal(
@@ -130,7 +112,7 @@ static void test_jobs(void **state) {
   assert_int_equal(post(fx.port, "/v1/jobs", fx.submitter, "video/mp4", junk, sizeof junk - 1, &o, NULL, 0), 202);
   json_int_t bad = json_integer_value(json_object_get(o, "id"));
   json_decref(o);
-  o = wait_job(fx.port, fx.submitter, bad);
+  o = tu_wait_job(fx.port, fx.submitter, bad);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "failed");
   assert_int_equal(json_integer_value(json_object_get(o, "status")), 422);
   assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "bad_video");
@@ -192,7 +174,7 @@ static void test_job_keep(void **state) {
                    202);
   json_int_t id = json_integer_value(json_object_get(o, "id"));
   json_decref(o);
-  o = wait_job(fx.port, fx.submitter, id);
+  o = tu_wait_job(fx.port, fx.submitter, id);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   assert_non_null(json_string_value(json_object_get(o, "expires_at")));
   json_decref(o);
@@ -219,7 +201,7 @@ static void test_orphan_recovered(void **state) {
                    202);
   json_int_t id = json_integer_value(json_object_get(o, "id"));
   json_decref(o);
-  o = wait_job(fx.port, fx.submitter, id);
+  o = tu_wait_job(fx.port, fx.submitter, id);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   json_decref(o);
   sqlite3 *db = NULL;
@@ -231,7 +213,7 @@ static void test_orphan_recovered(void **state) {
            (long long)id);
   assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
-  o = wait_job(fx.port, fx.submitter, id);
+  o = tu_wait_job(fx.port, fx.submitter, id);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "failed");
   assert_string_equal(json_string_value(json_object_get(json_object_get(o, "error"), "code")), "job_lost");
   assert_int_equal(json_integer_value(json_object_get(o, "attempts")), 2);

@@ -70,24 +70,6 @@ static int post(int port, const char *path, const char *key, const char *ctype, 
   return st;
 }
 
-/* Polls job id until it is done or failed (at most a minute); its JSON. */
-static json_t *wait_job(int port, const char *key, json_int_t id) {
-  char path[64];
-  snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
-  for (int i = 0; i < 2400; i++) { /* up to a minute on a loaded machine */
-    json_t *o = NULL;
-    int st = tu_json_call(port, "GET", path, key, NULL, &o);
-    assert_int_equal(st, 200);
-    const char *s = json_string_value(json_object_get(o, "state"));
-    assert_non_null(s);
-    if (!strcmp(s, "done") || !strcmp(s, "failed")) return o;
-    json_decref(o);
-    tu_sleep_ms(25);
-  }
-  fail_msg("job %lld did not finish", (long long)id);
-  return NULL;
-}
-
 static void test_queue_full(void **state) {
   (void)state;
   vigil_server_config cfg;
@@ -115,7 +97,7 @@ static void test_queue_full(void **state) {
   assert_true(accepted >= 2);
   assert_true(refused >= 1);
   for (int i = 0; i < accepted; i++) { /* and those accepted all finish */
-    json_t *o = wait_job(fx.port, fx.submitter, ids[i]);
+    json_t *o = tu_wait_job(fx.port, fx.submitter, ids[i]);
     assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
     json_decref(o);
   }
@@ -182,7 +164,7 @@ static void test_kill9(void **state) {
   assert_int_equal(tu_serve_start(&s2, db, fx.dir, "k2"), 0);
   int reran = 0;
   for (int i = 0; i < N; i++) {
-    json_t *o = wait_job(s2.port, s.key, ids[i]);
+    json_t *o = tu_wait_job(s2.port, s.key, ids[i]);
     assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
     reran += json_integer_value(json_object_get(o, "attempts")) == 2; /* the one the kill cut */
     assert_int_equal(json_array_size(json_object_get(json_object_get(o, "result"), "frames")), 21);

@@ -67,23 +67,6 @@ static json_int_t submit(int port, const char *key) {
   return id;
 }
 
-/* Polls job id until it is done or failed (at most a minute); its JSON. */
-static json_t *wait_job(int port, const char *key, json_int_t id) {
-  char path[64];
-  snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
-  for (int i = 0; i < 2400; i++) {
-    json_t *o = NULL;
-    assert_int_equal(tu_json_call(port, "GET", path, key, NULL, &o), 200);
-    const char *s = json_string_value(json_object_get(o, "state"));
-    assert_non_null(s);
-    if (!strcmp(s, "done") || !strcmp(s, "failed")) return o;
-    json_decref(o);
-    tu_sleep_ms(25);
-  }
-  fail_msg("job %lld did not finish", (long long)id);
-  return NULL;
-}
-
 /* Runs `vigil serve` on db until it exits (at most TU_SERVE_START_MS) and
  * returns its exit status, its output in out.  A server that comes up
  * instead (it writes its port file) is killed and -1 returned: a start that
@@ -159,13 +142,13 @@ static void test_second_process_refused(void **state) {
   /* the first is untouched: its node, its job (run once), its answers */
   read_node_id(jobs, node_after);
   assert_string_equal(node, node_after);
-  json_t *o = wait_job(a.port, a.key, first);
+  json_t *o = tu_wait_job(a.port, a.key, first);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   assert_int_equal(json_integer_value(json_object_get(o, "attempts")), 1);
   assert_int_equal(json_array_size(json_object_get(json_object_get(o, "result"), "frames")), 3);
   json_decref(o);
   json_int_t second = submit(a.port, a.key);
-  o = wait_job(a.port, a.key, second);
+  o = tu_wait_job(a.port, a.key, second);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   json_decref(o);
 
@@ -176,7 +159,7 @@ static void test_second_process_refused(void **state) {
   tu_serve c;
   assert_int_equal(tu_serve_start_with(&c, db, fx.dir, "c", arg), 0);
   json_int_t third = submit(c.port, a.key);
-  o = wait_job(c.port, a.key, third);
+  o = tu_wait_job(c.port, a.key, third);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   json_decref(o);
   kill(c.pid, SIGTERM);
@@ -191,7 +174,7 @@ static void test_second_process_refused(void **state) {
   assert_int_equal(tu_serve_start(&d, db, fx.dir, "d"), 0);
   read_node_id(jobs, node_after);
   assert_string_equal(node, node_after); /* the same node, restarted */
-  o = wait_job(d.port, a.key, last);
+  o = tu_wait_job(d.port, a.key, last);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   json_decref(o);
   /* and it holds the lock in turn */
@@ -217,7 +200,7 @@ static void test_second_server_in_process(void **state) {
   assert_int_equal(vigil_server_start(&other, &cfg, &e), VIGIL_EINVAL);
   /* the running one still answers, and takes jobs */
   json_int_t id = submit(fx.port, fx.submitter);
-  json_t *o = wait_job(fx.port, fx.submitter, id);
+  json_t *o = tu_wait_job(fx.port, fx.submitter, id);
   assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
   json_decref(o);
   /* stopped, it leaves the directory to the next */

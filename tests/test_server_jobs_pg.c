@@ -17,6 +17,7 @@
 
 #include "httpc.h"
 #include "pgtest.h"
+#include "servefix.h"
 #include "serveproc.h"
 #include "video_testutil.h"
 
@@ -56,23 +57,6 @@ static int teardown(void **state) {
   return tu_rmtree(dir);
 }
 
-static json_t *wait_job(int port, const char *key, json_int_t id) {
-  char path[64];
-  snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
-  for (int i = 0; i < 2400; i++) { /* up to a minute on a loaded machine */
-    int st;
-    json_t *o = tu_call(port, "GET", path, key, NULL, &st);
-    assert_int_equal(st, 200);
-    const char *s = json_string_value(json_object_get(o, "state"));
-    assert_non_null(s);
-    if (!strcmp(s, "done") || !strcmp(s, "failed")) return o;
-    json_decref(o);
-    tu_sleep_ms(25);
-  }
-  fail_msg("job %lld did not finish", (long long)id);
-  return NULL;
-}
-
 static void test_jobs_pg(void **state) {
   (void)state;
   char db[600];
@@ -97,7 +81,7 @@ static void test_jobs_pg(void **state) {
   tu_serve s2;
   assert_int_equal(tu_serve_start(&s2, db, dir, "b"), 0);
   for (int i = 0; i < N; i++) {
-    json_t *o = wait_job(s2.port, s.key, ids[i]);
+    json_t *o = tu_wait_job(s2.port, s.key, ids[i]);
     assert_string_equal(json_string_value(json_object_get(o, "state")), "done");
     assert_int_equal(json_integer_value(json_object_get(o, "status")), 200);
     assert_int_equal(json_array_size(json_object_get(json_object_get(o, "result"), "frames")), 3);

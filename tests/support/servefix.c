@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "httpc.h"
+#include "serveproc.h"
 #include "testutil.h"
 
 int tu_fix_init(tu_fix *f, const char *tag) {
@@ -82,4 +83,20 @@ int tu_json_call(int port, const char *method, const char *path, const char *key
   int status = r.status;
   tu_http_free(&r);
   return status;
+}
+
+json_t *tu_wait_job(int port, const char *key, json_int_t id) {
+  char path[64];
+  snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
+  for (int i = 0; i < 2400; i++) {
+    json_t *o = NULL;
+    assert_int_equal(tu_json_call(port, "GET", path, key, NULL, &o), 200);
+    const char *s = json_string_value(json_object_get(o, "state"));
+    assert_non_null(s);
+    if (!strcmp(s, "done") || !strcmp(s, "failed")) return o;
+    json_decref(o);
+    tu_sleep_ms(25);
+  }
+  fail_msg("job %lld did not finish", (long long)id);
+  return NULL;
 }

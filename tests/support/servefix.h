@@ -52,4 +52,9 @@ int tu_fix_end(tu_fix *f);
  * given) gets the parsed body, NULL when it is empty or not JSON. */
 int tu_json_call(int port, const char *method, const char *path, const char *key, const char *json, json_t **out);
 
+/* Polls GET /v1/jobs/ID until the job is done or failed, for up to a
+ * minute (a loaded machine); its JSON (the caller decrefs it).  Fails the
+ * test otherwise. */
+json_t *tu_wait_job(int port, const char *key, json_int_t id);
+
 #endif
