@@ -8,7 +8,9 @@
  * clip, every frame and one per second, in and out of the sandbox, vigil's
  * lines must equal those of slice threads from the start, and at least one
  * copy must come out otherwise from the plain decoder alone (else the test
- * would prove nothing).  An intact clip gives the same lines every way.
+ * would prove nothing).  An intact clip gives the same lines every way, and
+ * the hashes held back while watching still reach the callback when a
+ * limit ends the video.
  */
 #include "testutil.h"
 #include "video_testutil.h"
@@ -103,6 +105,44 @@ static void test_intact_h264(void **state) {
   free(plain.s);
 }
 
+static int calls, stop_after;
+static int count_and_stop(void *ctx, const vigil_video_frame *f) {
+  (void)ctx, (void)f;
+  return ++calls == stop_after ? VIGIL_EEXIST : VIGIL_OK;
+}
+
+/* The held-back hashes are not lost: a limit that ends the video still
+ * delivers every frame before it, as the plain decoder alone does, and a
+ * callback that says stop is called no more. */
+static void test_held_back_delivered(void **state) {
+  (void)state;
+  const char *clean = tv_path("limit.mp4");
+  if (tv_x264(clean, 60, 3, NULL) != 0) skip();
+  for (int sandbox = 0; sandbox <= 1; sandbox++)
+    for (int conceal = 0; conceal <= 1; conceal++) {
+      vigil_video_opts o;
+      vigil_video_opts_default(&o);
+      o.seconds_per_hash = 0;
+      o.sandbox = sandbox;
+      o.max_frames = 30;
+      vigil__video_test_conceal = conceal;
+      calls = 0;
+      stop_after = 0;
+      vigil_error e;
+      assert_int_equal(vigil_video_hash_file(clean, &o, count_and_stop, NULL, NULL, &e), VIGIL_ELIMIT);
+      assert_int_equal(calls, 30); /* frames 0-29, the limit at the 31st */
+      calls = 0;
+      stop_after = 5;
+      o.max_frames = 0;
+      vigil_video_opts_default(&o);
+      o.seconds_per_hash = 0;
+      o.sandbox = sandbox;
+      assert_int_equal(vigil_video_hash_file(clean, &o, count_and_stop, NULL, NULL, &e), VIGIL_EEXIST);
+      assert_int_equal(calls, 5);
+      vigil__video_test_conceal = 0;
+    }
+}
+
 static int teardown(void **state) {
   (void)state;
   tv_cleanup();
@@ -114,6 +154,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_damaged_h264),
       cmocka_unit_test(test_intact_h264),
+      cmocka_unit_test(test_held_back_delivered),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }

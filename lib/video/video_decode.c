@@ -118,6 +118,7 @@ typedef struct state {
   int64_t resume;            /* frames below this number were delivered by an earlier pass */
   vigil_video_frame lag[LAG];
   size_t nlag;               /* hashes held back, oldest first */
+  int stopped;               /* the callback said stop: it is called no more */
 } state;
 
 /* The largest IDR period the period-parallel pass holds (workers + 2 of them
@@ -141,13 +142,20 @@ static int deny_open(struct AVFormatContext *s, AVIOContext **pb, const char *ur
 
 /* The hasher's callback (in this thread, in frame order): held while the
  * skip pass has yet to prove its numbering, else the caller's. */
+/* The caller's callback, remembering a stop. */
+static int call_back(state *st, const vigil_video_frame *f) {
+  int rc = st->fn ? st->fn(st->ctx, f) : VIGIL_OK;
+  if (rc) st->stopped = 1;
+  return rc;
+}
+
 static int deliver(void *ctx, const vigil_video_frame *f) {
   state *st = ctx;
   if (f->frame_number < st->resume) return VIGIL_OK; /* an earlier pass delivered it */
   if (st->watching) { /* held back: see LAG */
     int rc = VIGIL_OK;
     if (st->nlag == LAG) {
-      rc = st->fn ? st->fn(st->ctx, &st->lag[0]) : VIGIL_OK;
+      rc = call_back(st, &st->lag[0]);
       st->resume = st->lag[0].frame_number + 1;
       memmove(st->lag, st->lag + 1, (LAG - 1) * sizeof *st->lag);
       st->nlag--;
@@ -155,7 +163,7 @@ static int deliver(void *ctx, const vigil_video_frame *f) {
     st->lag[st->nlag++] = *f;
     return rc;
   }
-  if (!st->skipping) return st->fn ? st->fn(st->ctx, f) : VIGIL_OK;
+  if (!st->skipping) return call_back(st, f);
   /* out of memory: the pass falls back to hashing every frame as it goes */
   if (vigil__grow_from((void **)&st->out, &st->cap_held, st->nheld + 1, sizeof *st->out, 64) != VIGIL_OK)
     return VIGIL_ENOMEM;
@@ -255,6 +263,8 @@ static int frame_threads_exact(enum AVCodecID id) {
   }
 }
 
+int vigil__video_test_conceal;
+
 /* The reference decodes with slice threads (thread_type FF_THREAD_SLICE,
  * thread_count 0: one more than the cores) wherever a decoder has them, and
  * on damaged H.264 (and VP9) pictures libavcodec conceals damage otherwise
@@ -270,8 +280,6 @@ static int frame_threads_exact(enum AVCodecID id) {
  * vigil gives what it gives on two cores or more, where hash lists are
  * made.  With frame threads (threads > 1) the second pass is the same one
  * decoder with slice threads, the hashing thread beside it. */
-int vigil__video_test_conceal;
-
 static void conceal_as_reference(state *st, const AVCodec *codec, int threads) {
   int slices = (codec->capabilities & AV_CODEC_CAP_SLICE_THREADS) != 0;
   st->watching = 0;
@@ -652,10 +660,19 @@ static int every_frame_pass(state *st, vigil_error *err) {
     }
   }
   if (rc == REDO) return REDO;
-  /* the held-back hashes: the pass is over, no damage can take them back */
+  /* The held-back hashes: the pass is over, no damage can take them back.
+   * They are of frames before whatever ended it (a limit, an error), so
+   * they reach the callback as without the watch, unless it said stop;
+   * if it says stop now, that came first and is what is reported. */
   int watching = st->watching;
   st->watching = 0;
-  for (size_t i = 0; rc == VIGIL_OK && watching && i < st->nlag; i++) rc = deliver(st, &st->lag[i]);
+  for (size_t i = 0; watching && !st->stopped && i < st->nlag; i++) {
+    int rc2 = deliver(st, &st->lag[i]);
+    if (rc2) {
+      rc = rc2;
+      if (err) vigil_error_clear(err);
+    }
+  }
   st->nlag = 0;
   return rc;
 }
