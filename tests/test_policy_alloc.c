@@ -16,20 +16,9 @@
 
 #include "vigil/policy.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 static volatile long allocs;
 
-#if !SANITIZED && defined(__GLIBC__)
+#if !TU_ASAN && defined(__GLIBC__)
 #define COUNTING 1
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);

@@ -28,18 +28,11 @@
 #include <gif_lib.h>
 #include <libavutil/log.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
 
 /* Whether this test can use the encoder: libx265 leaks memory of its own
  * (its frame filters), which LeakSanitizer would lay at this test's door. */
 static int usable(const char *encoder) {
-#ifdef ASAN
+#if TU_ASAN
   if (!strcmp(encoder, "libx265")) {
     fprintf(stderr, "# libx265 leaks under LeakSanitizer: its clips skipped in this build\n");
     return 0;

@@ -20,16 +20,9 @@
 
 #include "vigil/video.h"
 
-/* Sanitizer builds are -O0: hashing every frame at full size of every clip
+/* Sanitizer builds (TU_ASAN) are -O0: hashing every frame at full size of every clip
  * takes minutes there, so they check that mode on one clip only (the
  * release build checks all). */
-#if defined(__SANITIZE_ADDRESS__)
-#define SLOW_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLOW_BUILD 1
-#endif
-#endif
 
 static char shared_dir[4096];
 
@@ -70,7 +63,7 @@ static void test_debian_ffmpeg(void **state) {
     char *dot = strrchr(stem, '.');
     if (dot) *dot = 0;
     for (size_t m = 0; m < 4; m++) {
-#ifdef SLOW_BUILD
+#if TU_ASAN
       if (m == 0 && strncmp(nm, "c07_", 4) != 0) {
         skipped++;
         continue;

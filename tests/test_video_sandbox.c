@@ -17,13 +17,6 @@
 
 #include "video/video_internal.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
 
 typedef struct lines {
   char buf[8192];
@@ -135,7 +128,7 @@ static void test_cpu_limit(void **state) {
 
 static void test_memory_limit(void **state) {
   (void)state;
-#ifdef ASAN
+#if TU_ASAN
   printf("  skipped: the address-space limit is not set under AddressSanitizer\n");
 #else
   /* a 4096x4096 frame needs its 25 MB packet and a 50 MB RGB copy: over 64 MiB */

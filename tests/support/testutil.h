@@ -11,6 +11,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+/* TU_ASAN is 1 in an AddressSanitizer build (gcc or clang), else 0: some
+ * checks cost minutes there, and some libraries' own leaks would be laid
+ * at a test's door. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TU_ASAN 1
+#endif
+#endif
+#ifndef TU_ASAN
+#define TU_ASAN 0
+#endif
+
 /* Path under ../shared, or NULL (after saying so on stdout) when the
  * reference data is absent. */
 const char *tu_shared(const char *rel, char *buf, size_t cap);
