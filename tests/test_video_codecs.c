@@ -50,6 +50,18 @@ typedef struct clip {
   const char *options;
 } clip;
 
+/* The clip of nframes written, its path; NULL (said on stderr) when this
+ * build or Debian's FFmpeg cannot make it. */
+static const char *made(const clip *c, int nframes) {
+  const char *path = tv_path(c->name);
+  if (!usable(c->encoder)) return NULL;
+  if (tv_encode(path, c->fmt, c->encoder, c->w, c->h, nframes, c->options) != 0) {
+    fprintf(stderr, "# %s: no %s encoder or muxer here, skipped\n", c->name, c->encoder);
+    return NULL;
+  }
+  return path;
+}
+
 /* Lines of a video hashed every frame: sandboxed or not, with threads. */
 static int hash_lines(const char *path, int sandbox, int threads, tv_lines *out, vigil_video_info *info,
                       vigil_error *e) {
@@ -93,12 +105,8 @@ static void test_containers_sniffed(void **state) {
   int tried = 0;
   for (size_t i = 0; i < sizeof containers / sizeof *containers; i++) {
     const clip *c = &containers[i];
-    const char *path = tv_path(c->name);
-    if (!usable(c->encoder)) continue;
-    if (tv_encode(path, c->fmt, c->encoder, c->w, c->h, 12, c->options) != 0) {
-      fprintf(stderr, "# %s: no %s encoder or muxer here, skipped\n", c->name, c->encoder);
-      continue;
-    }
+    const char *path = made(c, 12);
+    if (!path) continue;
     tried++;
     unsigned char head[512];
     int fd = open(path, O_RDONLY);
@@ -135,12 +143,8 @@ static void test_decoder_threads(void **state) {
   int tried = 0;
   for (size_t i = 0; i < sizeof decoders / sizeof *decoders; i++) {
     const clip *c = &decoders[i];
-    const char *path = tv_path(c->name);
-    if (!usable(c->encoder)) continue;
-    if (tv_encode(path, c->fmt, c->encoder, c->w, c->h, 24, c->options) != 0) {
-      fprintf(stderr, "# %s: no %s encoder here, skipped\n", c->name, c->encoder);
-      continue;
-    }
+    const char *path = made(c, 24);
+    if (!path) continue;
     tried++;
     tv_lines one;
     vigil_video_info info;
