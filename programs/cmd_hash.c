@@ -193,7 +193,7 @@ static int input_kind(const char *path) {
   unsigned char head[512];
   ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof head) : -1;
   close(fd);
-  if (n >= 6 && (!memcmp(head, "GIF87a", 6) || !memcmp(head, "GIF89a", 6))) return KIND_GIF;
+  if (n > 0 && vigil_image_sniff(head, (size_t)n) == VIGIL_FMT_GIF) return KIND_GIF;
   return n > 0 && vigil_video_sniff(head, (size_t)n) ? KIND_VIDEO : KIND_PICTURE;
 }
 
