@@ -12,6 +12,9 @@
  *   decode  - demux + decode every frame with the same libavcodec, thread
  *             count 1, frames discarded (what `ffmpeg -threads 1 -f null`
  *             does): the baseline
+ *   slices  - the same decode with two slice threads (CPU time), as the
+ *             reference decodes and vigil decodes a damaged video again
+ *             (docs/video.md): what watching with a plain decoder saves
  *   every   - vigil_video_hash_file, every frame (seconds_per_hash 0)
  *   1/s     - one hash per second (the default: unselected non-reference
  *             H.264 pictures are not decoded), and skipped, the frames so
@@ -56,8 +59,10 @@ static double cpu(void) {
          (a.ru_utime.tv_usec + a.ru_stime.tv_usec + b.ru_utime.tv_usec + b.ru_stime.tv_usec) * 1e-6;
 }
 
-/* The baseline: every frame decoded, nothing else.  Returns frames or -1. */
-static long decode_only(const char *path) {
+/* The baseline: every frame decoded, nothing else (slices: with two slice
+ * threads, as vigil decodes a video again once damage is met, and as the
+ * reference always decodes).  Returns frames or -1. */
+static long decode_only(const char *path, int slices) {
   AVFormatContext *fc = NULL;
   if (avformat_open_input(&fc, path, NULL, NULL) < 0) return -1;
   long frames = -1;
@@ -70,7 +75,8 @@ static long decode_only(const char *path) {
   const AVCodec *c = avcodec_find_decoder(fc->streams[vi]->codecpar->codec_id);
   cc = avcodec_alloc_context3(c);
   avcodec_parameters_to_context(cc, fc->streams[vi]->codecpar);
-  cc->thread_count = 1;
+  cc->thread_count = slices ? 2 : 1;
+  if (slices) cc->thread_type = FF_THREAD_SLICE;
   if (avcodec_open2(cc, c, NULL) < 0) goto out;
   frames = 0;
   for (int eof = 0; !eof;) {
@@ -257,17 +263,20 @@ static int hour(void) {
 }
 
 static int bench(const char *path, int reps) {
-  double t[9][32];
+  double t[10][32];
   long frames = 0;
   unsigned long long skipped = 0;
   for (int r = 0; r < reps; r++) {
     double t0 = cpu();
-    frames = decode_only(path);
+    frames = decode_only(path, 0);
     t[0][r] = cpu() - t0;
     if (frames < 0) {
       fprintf(stderr, "%s: cannot decode\n", path);
       return -1;
     }
+    t0 = cpu();
+    if (decode_only(path, 1) != frames) return -1;
+    t[9][r] = cpu() - t0;
     t[1][r] = time_vigil(path, 0, 0, 1, NULL);
     t[2][r] = time_vigil(path, 1, 0, 1, &skipped);
     t[6][r] = time_vigil(path, 1, 0, 0, NULL);
@@ -278,12 +287,12 @@ static int bench(const char *path, int reps) {
   }
   double w1 = median(t[4], reps), w2 = median(t[5], reps), c1 = median(t[7], reps), c2 = median(t[8], reps);
   double dec = median(t[0], reps), all = median(t[1], reps), one = median(t[2], reps), sb = median(t[3], reps);
-  double one_all = median(t[6], reps);
+  double one_all = median(t[6], reps), slices = median(t[9], reps);
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
   const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-  printf("%-40s %6ld %8.3f %8.3f %6.2fx %8.3f %6.2fx %7llu %8.3f %6.2fx %8.3f %6.2fx %7.1f %6.2fx %7.2f %6.2fx\n", name,
-         frames, dec, all, all / dec, one, one / dec, skipped, one_all, one_all / dec, sb, sb / dec,
+  printf("%-40s %6ld %8.3f %6.2fx %8.3f %6.2fx %8.3f %6.2fx %7llu %8.3f %6.2fx %8.3f %6.2fx %7.1f %6.2fx %7.2f %6.2fx\n",
+         name, frames, dec, slices / dec, all, all / dec, one, one / dec, skipped, one_all, one_all / dec, sb, sb / dec,
          ru.ru_maxrss / 1024.0, w1 / w2, c2 / c1, 2 * c1 / c2);
   return 0;
 }
@@ -332,13 +341,14 @@ int main(int argc, char **argv) {
     else gen2[0] = 0;
   }
   printf("CPU seconds, one thread, medians of %d; ratios are to decoding alone; RSS: the workers' peak, MiB;\n"
-         "2 thr: wall-clock speed-up of threads 2 over 1; cpu 2/1: their CPU times; bound: 2 / (cpu 2/1)\n", reps);
+         "slices: decoding with two slice threads; 2 thr: wall-clock speed-up of threads 2 over 1;\n"
+         "cpu 2/1: their CPU times; bound: 2 / (cpu 2/1)\n", reps);
   double load[3] = {0, 0, 0};
   if (getloadavg(load, 3) < 0) load[0] = load[1] = load[2] = -1;
   printf("load average %.2f %.2f %.2f on %ld cores (2 thr is wall clock: it needs two idle cores)\n", load[0], load[1],
          load[2], sysconf(_SC_NPROCESSORS_ONLN));
-  printf("%-40s %6s %8s %8s %7s %8s %7s %7s %8s %7s %8s %7s %7s %7s %7s %7s\n", "clip", "frames", "decode", "every", "",
-         "1/s", "", "skipped", "1/s all", "", "sandbox", "", "RSS", "2 thr", "cpu 2/1", "bound");
+  printf("%-40s %6s %8s %7s %8s %7s %8s %7s %7s %8s %7s %8s %7s %7s %7s %7s %7s\n", "clip", "frames", "decode",
+         "slices", "every", "", "1/s", "", "skipped", "1/s all", "", "sandbox", "", "RSS", "2 thr", "cpu 2/1", "bound");
   int rc = 0;
   for (int i = 0; i < nclips; i++) rc |= bench(clips[i], reps);
   if (gen[0]) remove(gen);

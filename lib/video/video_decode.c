@@ -270,8 +270,10 @@ int vigil__video_test_conceal;
  * on damaged H.264 (and VP9) pictures libavcodec conceals damage otherwise
  * when slice threads are active, whatever their number: other pictures,
  * hashes up to 130 bits apart.  On intact video the pictures are the same
- * either way, and a plain decoder is about 10% faster on single-slice
- * pictures, so a plain decoder watches for damage (a frame marked damaged,
+ * either way, and slice threads cost CPU where the decoder splits its
+ * work (VP9: 1.43x the plain decode in bench_video; H.264 with one slice a
+ * picture: no difference beyond noise) and add threads to every video, so
+ * a plain decoder watches for damage (a frame marked damaged,
  * a packet refused); at the first, the video is decoded again from the
  * start with slice threads (2: enough to make them active), and what was
  * already delivered is not delivered again.  The hashes of the last LAG
